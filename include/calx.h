@@ -1,0 +1,21 @@
+/* calx — the async ORM and SQL toolkit for C. The umbrella header. */
+#ifndef CALX_H
+#define CALX_H
+
+#define CALX_VERSION_MAJOR 0
+#define CALX_VERSION_MINOR 1
+#define CALX_VERSION_PATCH 0
+#define CALX_VERSION "0.1.0"
+
+#include "calx/error.h"
+#include "calx/log.h"
+#include "calx/loop.h"
+#include "calx/future.h"
+#include "calx/task.h"
+#include "calx/url.h"
+#include "calx/value.h"
+#include "calx/result.h"
+#include "calx/engine.h"
+#include "calx/connection.h"
+
+#endif

@@ -1,0 +1,79 @@
+/* calx — connections (SQLAlchemy's AsyncConnection).
+ *
+ * A connection comes from calx_engine_connect and goes back to the pool with
+ * calx_conn_close. It runs one operation at a time; starting a second while
+ * one runs gives CALX_ERR_BUSY.
+ *
+ * Transactions begin by themselves (autobegin, as SQLAlchemy 2.0): the first
+ * statement starts one, and it lasts until calx_conn_commit or
+ * calx_conn_rollback. calx_conn_begin begins one explicitly.
+ * calx_conn_begin_nested opens a SAVEPOINT; savepoints nest as a stack.
+ */
+#ifndef CALX_CONNECTION_H
+#define CALX_CONNECTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "engine.h"
+#include "error.h"
+#include "future.h"
+#include "result.h"
+#include "value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct calx_connection calx_connection;
+
+/* Runs one statement with bound parameters (params may be NULL). The
+ * future's value is a buffered calx_result *, owned by the caller (free with
+ * calx_result_free). Database errors come classified (CALX_ERR_INTEGRITY,
+ * CALX_ERR_PROGRAMMING, ...) with the driver's message and code. */
+calx_future *calx_conn_execute(calx_connection *c, const char *sql,
+                               const calx_params *params, calx_error *err);
+
+/* Runs one statement once per parameter set, as one handoff to the driver.
+ * The result's rowcount is the sum; rows a RETURNING clause gives are
+ * gathered in parameter-set order. Value: calx_result *, caller-owned. */
+calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
+                                    const calx_params *sets, size_t nsets,
+                                    calx_error *err);
+
+/* Runs a statement whose rows are read chunk_rows at a time (0: 1000)
+ * without holding them all. Value: a streaming calx_result *, caller-owned;
+ * the connection is busy until it is read to the end or freed. */
+calx_future *calx_conn_stream(calx_connection *c, const char *sql,
+                              const calx_params *params, size_t chunk_rows,
+                              calx_error *err);
+
+/* Transactions. Each future's value is NULL. begin fails with
+ * CALX_ERR_STATE inside a transaction; commit and rollback outside one
+ * do nothing. commit and rollback also end every savepoint. */
+calx_future *calx_conn_begin(calx_connection *c, calx_error *err);
+calx_future *calx_conn_commit(calx_connection *c, calx_error *err);
+calx_future *calx_conn_rollback(calx_connection *c, calx_error *err);
+
+/* Savepoints: begin_nested opens one (beginning the transaction first when
+ * needed); release_savepoint and rollback_savepoint end the innermost. */
+calx_future *calx_conn_begin_nested(calx_connection *c, calx_error *err);
+calx_future *calx_conn_release_savepoint(calx_connection *c, calx_error *err);
+calx_future *calx_conn_rollback_savepoint(calx_connection *c, calx_error *err);
+
+bool calx_conn_in_transaction(const calx_connection *c);
+size_t calx_conn_savepoint_depth(const calx_connection *c);
+calx_engine *calx_conn_engine(const calx_connection *c);
+
+/* Marks the connection dead: it is closed, not pooled, when it comes back. */
+void calx_conn_invalidate(calx_connection *c);
+
+/* Gives the connection back to its pool and frees the handle. Never blocks:
+ * an open transaction is rolled back (pool_reset_on_return) and an
+ * operation still running is let finish first, in the background, before
+ * the connection is used again. NULL is a no-op. */
+void calx_conn_close(calx_connection *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

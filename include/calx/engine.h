@@ -1,0 +1,130 @@
+/* calx — engines and connection pools (SQLAlchemy's create_async_engine).
+ *
+ *     calx_engine *engine = calx_create_engine("sqlite+aiosqlite:///app.db",
+ *         &(calx_engine_opts){ .echo = true, .pool_size = 5, .max_overflow = 2 },
+ *         &err);
+ *
+ * An engine opens no connection until first use. Options left zero take
+ * SQLAlchemy's defaults.
+ */
+#ifndef CALX_ENGINE_H
+#define CALX_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+#include "future.h"
+#include "log.h"
+#include "loop.h"
+#include "url.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct calx_engine calx_engine;
+
+typedef enum calx_poolclass {
+    CALX_POOL_DEFAULT = 0, /* static for in-memory SQLite, queue otherwise */
+    CALX_POOL_QUEUE,       /* QueuePool: pool_size kept + max_overflow more */
+    CALX_POOL_NULL,        /* NullPool: open and close per checkout */
+    CALX_POOL_STATIC       /* StaticPool: one connection, shared */
+} calx_poolclass;
+
+typedef enum calx_reset_on_return {
+    CALX_RESET_DEFAULT = 0, /* rollback */
+    CALX_RESET_ROLLBACK,
+    CALX_RESET_NONE
+} calx_reset_on_return;
+
+/* max_overflow values besides a positive count. */
+#define CALX_OVERFLOW_UNLIMITED (-1) /* as SQLAlchemy's max_overflow=-1 */
+#define CALX_OVERFLOW_NONE (-2)      /* max_overflow=0 (0 means "default") */
+
+/* A driver option: SQLite pragmas ("journal_mode" = "wal", "busy_timeout" =
+ * "5000", ...), libpq keywords for PostgreSQL. */
+typedef struct calx_kv {
+    const char *key;
+    const char *value;
+} calx_kv;
+
+typedef struct calx_engine_opts {
+    calx_loop *loop;            /* NULL: calx_loop_default() */
+    bool echo;                  /* log SQL, parameters, BEGIN/COMMIT/ROLLBACK */
+    bool echo_pool;             /* log checkouts, check-ins, invalidations */
+    int pool_size;              /* 0: 5 */
+    int max_overflow;           /* 0: 10; or CALX_OVERFLOW_UNLIMITED / _NONE */
+    double pool_timeout;        /* seconds to wait for a connection; 0: 30 */
+    double pool_recycle;        /* replace connections older than this (s); 0: never */
+    bool pool_pre_ping;         /* test a connection at checkout */
+    calx_reset_on_return pool_reset_on_return;
+    bool pool_use_lifo;         /* reuse the most recently returned first */
+    calx_poolclass poolclass;
+    const calx_kv *connect_args;   /* copied by calx_create_engine */
+    size_t nconnect_args;
+    const char *isolation_level;   /* "SERIALIZABLE", "READ UNCOMMITTED", "AUTOCOMMIT", ...; NULL: driver default */
+    calx_log_fn log;            /* NULL: the process-wide handler (log.h) */
+    void *log_udata;
+} calx_engine_opts;
+
+/* Makes an engine for url (see url.h). opts may be NULL. Opens nothing yet.
+ * Returns the engine, owned by the caller (free with calx_engine_free), or
+ * NULL with err filled: CALX_ERR_URL for a malformed URL,
+ * CALX_ERR_ARGUMENT for an option out of range, CALX_ERR_NOT_SUPPORTED
+ * for a dialect calx has no driver for. */
+calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
+                                calx_error *err);
+#define calx_create_async_engine calx_create_engine
+
+/* Checks a connection out of the pool, opening one when needed, waiting
+ * (FIFO) up to pool_timeout when all are out. The future's value is a
+ * calx_connection *, owned by the caller until calx_conn_close. Errors:
+ * CALX_ERR_TIMEOUT (in SQLAlchemy's words: "QueuePool limit of size 5
+ * overflow 10 reached, connection timed out, timeout 30.00"), the driver's
+ * connect error, CALX_ERR_CLOSED after calx_engine_free. */
+calx_future *calx_engine_connect(calx_engine *e, calx_error *err);
+
+/* Closes the idle connections and starts a fresh pool; connections checked
+ * out now are closed when they come back. The engine stays usable. */
+void calx_engine_dispose(calx_engine *e);
+
+/* Disposes the engine and frees it once its last connection is back.
+ * Connections still checked out stay usable until closed. NULL is a no-op. */
+void calx_engine_free(calx_engine *e);
+
+/* The engine's URL, owned by the engine. */
+const calx_url *calx_engine_url(const calx_engine *e);
+/* The dialect's name: "sqlite" or "postgresql". Static. */
+const char *calx_engine_dialect(const calx_engine *e);
+
+/* "Engine(sqlite:///app.db)", the password as ***. malloc'd; caller frees. */
+char *calx_engine_repr(const calx_engine *e);
+
+/* The pool's state as SQLAlchemy's QueuePool.status() gives it: "Pool size:
+ * 5  Connections in pool: 1 Current Overflow: -4 Current Checked out
+ * connections: 0". malloc'd; the caller frees it with free(). */
+char *calx_engine_status(const calx_engine *e);
+
+typedef struct calx_pool_stats {
+    int size;               /* pool_size (1 for static, 0 for null) */
+    int checked_in;         /* idle connections */
+    int checked_out;
+    int overflow;           /* as SQLAlchemy: opened - pool_size (negative while below) */
+    int waiting;            /* checkouts waiting now */
+    uint64_t checkouts;     /* successful checkouts */
+    uint64_t waits;         /* checkouts that had to wait */
+    double wait_seconds;    /* total time spent waiting */
+    uint64_t timeouts;      /* checkouts that timed out */
+    uint64_t opened;        /* connections opened */
+    uint64_t closed;        /* connections closed */
+    uint64_t invalidated;   /* connections thrown away as dead or recycled */
+} calx_pool_stats;
+
+/* Reads the pool's counters into *out. */
+void calx_engine_stats(const calx_engine *e, calx_pool_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

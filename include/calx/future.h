@@ -1,0 +1,81 @@
+/* calx — futures.
+ *
+ * Every calx operation that touches a database returns at once with a
+ * calx_future and never blocks the loop. A call that fails before it starts
+ * returns NULL and fills its calx_error instead (libuv's rule: then no
+ * callback ever fires).
+ *
+ * A future is consumed exactly once, in one of three ways:
+ *   - calx_future_then(): a callback, called once on the loop thread, never
+ *     from inside the call that registers it;
+ *   - calx_await(): inside a task (see task.h), suspends the task until the
+ *     future completes;
+ *   - calx_wait(): from plain code outside the loop, runs the loop until the
+ *     future completes (like asyncio.run).
+ * calx_await and calx_wait accept a NULL future and then return the error the
+ * failed call left in err, so a call and its wait chain in one line:
+ *
+ *     calx_connection *conn;
+ *     if (calx_wait(calx_engine_connect(engine, &err), &conn, &err)) ...
+ *
+ * Ownership: the future owns its value until it is taken. If a future is
+ * cancelled or released before its value is taken, the value is given back
+ * (a connection returns to its pool, a result is freed): nothing leaks.
+ */
+#ifndef CALX_FUTURE_H
+#define CALX_FUTURE_H
+
+#include <stdbool.h>
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct calx_future calx_future;
+
+/* Completion callback. In it, calx_future_take() gets the value or the error.
+ * The future is freed when the callback returns. */
+typedef void (*calx_future_cb)(calx_future *f, void *udata);
+
+/* Registers cb to run once when f completes (on the loop thread, never
+ * synchronously). This consumes f: do not await, wait on or release it after.
+ * f NULL is a no-op. */
+void calx_future_then(calx_future *f, calx_future_cb cb, void *udata);
+
+/* Inside a completion callback: moves the value into *out (if out is not
+ * NULL; the caller then owns it — see the producing call for how to free
+ * it) and returns 0, or returns the error code and fills err. A value not
+ * taken is freed with the future. */
+int calx_future_take(calx_future *f, void *out, calx_error *err);
+
+/* True once f has completed (value, error, or cancelled). */
+bool calx_future_done(const calx_future *f);
+
+/* Cancels f if it has not completed: the operation behind it is stopped or
+ * its result is given back when it arrives (a pooled connection returns to
+ * the pool, a queued job is dropped), and f completes with
+ * CALX_ERR_CANCELED. Cancelling a task's future (calx_spawn) interrupts
+ * the await the task is suspended in; the task then runs on to its end.
+ * Returns true if f was pending. Does not consume f. */
+bool calx_future_cancel(calx_future *f);
+
+/* Gives up interest in f without waiting: the value it would have carried is
+ * given back when it completes. Consumes f. NULL is a no-op. */
+void calx_future_release(calx_future *f);
+
+/* Inside a task: suspends the task until f completes, then stores the value
+ * in *out (void ** in disguise; may be NULL to drop the value) and returns 0,
+ * or returns the error code and fills err. Consumes f. Called outside a task
+ * it returns CALX_ERR_STATE (use calx_wait or calx_future_then there). */
+int calx_await(calx_future *f, void *out, calx_error *err);
+
+/* Outside the loop: runs the future's loop until f completes, then as
+ * calx_await. Called from inside the loop (in a task or a callback) it
+ * returns CALX_ERR_STATE at once instead of hanging. Consumes f. */
+int calx_wait(calx_future *f, void *out, calx_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

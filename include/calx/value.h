@@ -1,0 +1,138 @@
+/* calx — values and bound parameters.
+ *
+ * A calx_value is one SQL value: NULL, an integer, a real, text, a blob or a
+ * bool. NULL is its own type, distinct from 0, "" and false.
+ *
+ * Parameters are always bound, never pasted into SQL. SQL text names them
+ * :name or marks them positionally with ?, and a call passes them as
+ * calx_params, most easily built in place:
+ *
+ *     calx_conn_execute(conn,
+ *         "SELECT * FROM hero WHERE name = :name AND age >= :age",
+ *         CALX_PARAMS(CALX_P("name", calx_text("Deadpond")),
+ *                     CALX_P("age", calx_int(30))), &err);
+ *
+ * calx copies parameters when the call is made: the caller's strings and
+ * arrays may be reused as soon as the call returns.
+ */
+#ifndef CALX_VALUE_H
+#define CALX_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum calx_type {
+    CALX_NULL = 0,
+    CALX_INT,    /* int64_t */
+    CALX_REAL,   /* double */
+    CALX_TEXT,   /* UTF-8, not necessarily NUL-terminated inside parameters */
+    CALX_BLOB,   /* bytes */
+    CALX_BOOL    /* bool; SQLite stores it as 0/1 */
+} calx_type;
+
+typedef struct calx_value {
+    calx_type type;
+    union {
+        int64_t i;
+        double d;
+        bool b;
+        struct {
+            const char *ptr;
+            size_t len;
+        } s;     /* TEXT and BLOB */
+    } u;
+} calx_value;
+
+static inline calx_value calx_null(void)
+{
+    calx_value v;
+    memset(&v, 0, sizeof v);
+    return v;
+}
+
+static inline calx_value calx_int(int64_t i)
+{
+    calx_value v = calx_null();
+    v.type = CALX_INT;
+    v.u.i = i;
+    return v;
+}
+
+static inline calx_value calx_real(double d)
+{
+    calx_value v = calx_null();
+    v.type = CALX_REAL;
+    v.u.d = d;
+    return v;
+}
+
+static inline calx_value calx_bool(bool b)
+{
+    calx_value v = calx_null();
+    v.type = CALX_BOOL;
+    v.u.b = b;
+    return v;
+}
+
+/* Text of n bytes. A NULL pointer gives SQL NULL. */
+static inline calx_value calx_textn(const char *s, size_t n)
+{
+    calx_value v = calx_null();
+    if (s) {
+        v.type = CALX_TEXT;
+        v.u.s.ptr = s;
+        v.u.s.len = n;
+    }
+    return v;
+}
+
+/* NUL-terminated text. A NULL pointer gives SQL NULL (handy for nullable
+ * columns); "" is the empty string, not NULL. */
+static inline calx_value calx_text(const char *s)
+{
+    return calx_textn(s, s ? strlen(s) : 0);
+}
+
+/* A blob of n bytes. A NULL pointer gives SQL NULL. */
+static inline calx_value calx_blob(const void *p, size_t n)
+{
+    calx_value v = calx_textn((const char *)p, n);
+    if (p)
+        v.type = CALX_BLOB;
+    return v;
+}
+
+/* One parameter: named (:name in the SQL) or positional (name NULL, ? in
+ * the SQL). One call's parameters are all named or all positional. */
+typedef struct calx_param {
+    const char *name;
+    calx_value value;
+} calx_param;
+
+typedef struct calx_params {
+    const calx_param *items;
+    size_t n;
+} calx_params;
+
+#define CALX_P(name, value) { (name), (value) }
+#define CALX_V(value) { NULL, (value) }
+/* A pointer to a calx_params built in place (a compound literal that lives
+ * to the end of the enclosing block). */
+#define CALX_PARAMS(...)                                                     \
+    (&(const calx_params){ (const calx_param[]){ __VA_ARGS__ },               \
+                           sizeof((const calx_param[]){ __VA_ARGS__ }) /     \
+                               sizeof(calx_param) })
+
+/* The name of a type: "NULL", "INTEGER", "REAL", "TEXT", "BLOB", "BOOLEAN". */
+const char *calx_type_name(calx_type t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

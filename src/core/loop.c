@@ -1,0 +1,298 @@
+/* The event loop: calx's libuv adapter. Everything else reaches libuv
+ * through evloop.h, so another loop library would need only this file
+ * replaced. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "calx/error.h"
+#include "calx/loop.h"
+#include "core/loop_int.h"
+
+static _Thread_local calx_loop *default_loop;
+
+/* Runs the deferred work present when called; work deferred meanwhile runs
+ * on the next turn, so a task that keeps re-deferring cannot starve I/O. */
+static void drain_ready(calx_loop *loop)
+{
+    calx_work *w = loop->ready_head;
+    loop->ready_head = loop->ready_tail = NULL;
+    loop->inside++;
+    while (w) {
+        calx_work *next = w->next;
+        w->next = NULL;
+        w->fn(w);
+        w = next;
+    }
+    loop->inside--;
+    if (!loop->ready_head)
+        uv_idle_stop(&loop->idle);
+}
+
+static void on_idle(uv_idle_t *h)
+{
+    drain_ready(h->data);
+}
+
+static void on_async(uv_async_t *h)
+{
+    calx_loop *loop = h->data;
+    uv_mutex_lock(&loop->posted_mu);
+    calx_work *w = loop->posted_head;
+    loop->posted_head = loop->posted_tail = NULL;
+    uv_mutex_unlock(&loop->posted_mu);
+    loop->inside++;
+    while (w) {
+        calx_work *next = w->next;
+        w->next = NULL;
+        w->fn(w);
+        w = next;
+    }
+    loop->inside--;
+}
+
+calx_loop *calx_loop_new(uv_loop_t *uv, calx_error *err)
+{
+    calx_loop *loop = calloc(1, sizeof *loop);
+    if (!loop) {
+        calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a loop");
+        return NULL;
+    }
+    if (uv) {
+        loop->uv = uv;
+    } else {
+        int rc = uv_loop_init(&loop->own_uv);
+        if (rc) {
+            calx_error_set(err, CALX_ERR_OPERATIONAL, "uv_loop_init: %s", uv_strerror(rc));
+            free(loop);
+            return NULL;
+        }
+        loop->uv = &loop->own_uv;
+        loop->owns_uv = true;
+    }
+    uv_mutex_init(&loop->posted_mu);
+    uv_async_init(loop->uv, &loop->async, on_async);
+    loop->async.data = loop;
+    uv_unref((uv_handle_t *)&loop->async);
+    uv_idle_init(loop->uv, &loop->idle);
+    loop->idle.data = loop;
+    return loop;
+}
+
+calx_loop *calx_loop_default(void)
+{
+    if (!default_loop)
+        default_loop = calx_loop_new(NULL, NULL);
+    return default_loop;
+}
+
+void calx_loop_free_default(void)
+{
+    calx_loop_free(default_loop);
+    default_loop = NULL;
+}
+
+int calx_loop_run(calx_loop *loop)
+{
+    if (loop->inside)
+        return CALX_ERR_STATE;
+    uv_run(loop->uv, UV_RUN_DEFAULT);
+    return 0;
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    calx_loop *loop = h->data;
+    if (--loop->closing_handles == 0) {
+        uv_mutex_destroy(&loop->posted_mu);
+        free(loop);
+    }
+}
+
+void calx_loop_free(calx_loop *loop)
+{
+    if (!loop)
+        return;
+    if (default_loop == loop)
+        default_loop = NULL;
+    bool owns = loop->owns_uv;
+    uv_loop_t *uv = loop->uv;
+    loop->closing_handles = 2;
+    uv_close((uv_handle_t *)&loop->async, on_handle_closed);
+    uv_close((uv_handle_t *)&loop->idle, on_handle_closed);
+    if (owns) {
+        /* The struct holds the uv loop, so it cannot be freed from the close
+         * callback before uv_loop_close: keep it alive across. */
+        loop->closing_handles++;
+        uv_run(uv, UV_RUN_DEFAULT);
+        uv_loop_close(uv);
+        on_handle_closed((uv_handle_t *)&loop->async);
+    }
+}
+
+uv_loop_t *calx_loop_uv(calx_loop *loop)
+{
+    return loop->uv;
+}
+
+uint64_t calx_loop_now(calx_loop *loop)
+{
+    return uv_now(loop->uv);
+}
+
+void calx_loop_defer(calx_loop *loop, calx_work *w)
+{
+    w->next = NULL;
+    if (loop->ready_tail)
+        loop->ready_tail->next = w;
+    else
+        loop->ready_head = w;
+    loop->ready_tail = w;
+    if (!uv_is_active((uv_handle_t *)&loop->idle))
+        uv_idle_start(&loop->idle, on_idle);
+}
+
+void calx_loop_post(calx_loop *loop, calx_work *w)
+{
+    w->next = NULL;
+    uv_mutex_lock(&loop->posted_mu);
+    if (loop->posted_tail)
+        loop->posted_tail->next = w;
+    else
+        loop->posted_head = w;
+    loop->posted_tail = w;
+    uv_mutex_unlock(&loop->posted_mu);
+    uv_async_send(&loop->async);
+}
+
+void calx_loop_hold(calx_loop *loop)
+{
+    if (loop->holds++ == 0)
+        uv_ref((uv_handle_t *)&loop->async);
+}
+
+void calx_loop_unhold(calx_loop *loop)
+{
+    if (--loop->holds == 0)
+        uv_unref((uv_handle_t *)&loop->async);
+}
+
+bool calx_loop_inside(const calx_loop *loop)
+{
+    return loop->inside > 0;
+}
+
+/* ---- timers ---- */
+
+struct calx_timer {
+    uv_timer_t h;
+    calx_loop *loop;
+    void (*cb)(void *arg);
+    void *arg;
+};
+
+static void on_timer(uv_timer_t *h)
+{
+    calx_timer *t = h->data;
+    t->loop->inside++;
+    t->cb(t->arg);
+    t->loop->inside--;
+}
+
+calx_timer *calx_timer_new(calx_loop *loop, void (*cb)(void *arg), void *arg)
+{
+    calx_timer *t = malloc(sizeof *t);
+    if (!t)
+        return NULL;
+    uv_timer_init(loop->uv, &t->h);
+    t->h.data = t;
+    t->loop = loop;
+    t->cb = cb;
+    t->arg = arg;
+    return t;
+}
+
+void calx_timer_start(calx_timer *t, uint64_t ms)
+{
+    uv_timer_start(&t->h, on_timer, ms, 0);
+}
+
+void calx_timer_stop(calx_timer *t)
+{
+    uv_timer_stop(&t->h);
+}
+
+static void free_on_close(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void calx_timer_free(calx_timer *t)
+{
+    if (!t)
+        return;
+    uv_timer_stop(&t->h);
+    uv_close((uv_handle_t *)&t->h, free_on_close);
+}
+
+/* ---- file descriptors ---- */
+
+struct calx_io {
+    uv_poll_t h;
+    calx_loop *loop;
+    void (*cb)(void *arg, int events);
+    void *arg;
+};
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    calx_io *io = h->data;
+    int ev = 0;
+    if (status < 0) {
+        ev = status;
+    } else {
+        if (events & UV_READABLE)
+            ev |= CALX_IO_READ;
+        if (events & UV_WRITABLE)
+            ev |= CALX_IO_WRITE;
+    }
+    io->loop->inside++;
+    io->cb(io->arg, ev);
+    io->loop->inside--;
+}
+
+calx_io *calx_io_new(calx_loop *loop, int fd, void (*cb)(void *arg, int events),
+                     void *arg)
+{
+    calx_io *io = malloc(sizeof *io);
+    if (!io)
+        return NULL;
+    if (uv_poll_init(loop->uv, &io->h, fd) != 0) {
+        free(io);
+        return NULL;
+    }
+    io->h.data = io;
+    io->loop = loop;
+    io->cb = cb;
+    io->arg = arg;
+    return io;
+}
+
+int calx_io_set(calx_io *io, int events)
+{
+    int uvev = 0;
+    if (events & CALX_IO_READ)
+        uvev |= UV_READABLE;
+    if (events & CALX_IO_WRITE)
+        uvev |= UV_WRITABLE;
+    if (!uvev)
+        return uv_poll_stop(&io->h);
+    return uv_poll_start(&io->h, uvev, on_poll);
+}
+
+void calx_io_free(calx_io *io)
+{
+    if (!io)
+        return;
+    uv_poll_stop(&io->h);
+    uv_close((uv_handle_t *)&io->h, free_on_close);
+}

@@ -1,0 +1,271 @@
+/* Tasks: stackful coroutines on the loop (ucontext), each on an mmap'd
+ * stack with a guard page, annotated for AddressSanitizer (fiber switches)
+ * and valgrind (stack registration) so both follow the switches.
+ *
+ * A task only ever runs when the loop resumes it from its own stack (the
+ * scheduler context): a future that completes inside another task defers
+ * the wake-up instead of switching directly, so switches never nest. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "calx/task.h"
+#include "core/loop_int.h"
+#include "core/promise.h"
+#include "core/tasks.h"
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define HAVE_VALGRIND 1
+#endif
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CALX_FIBER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CALX_FIBER_ASAN 1
+#endif
+#endif
+
+#ifdef CALX_FIBER_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#define DEFAULT_STACK (256 * 1024)
+#define MIN_STACK (32 * 1024)
+
+struct calx_task {
+    calx_loop *loop;
+    ucontext_t ctx;
+    char *map;                /* the mapping, guard page first */
+    size_t map_size;
+    char *stack;              /* usable stack above the guard */
+    size_t stack_size;
+    calx_task_fn fn;
+    void *arg;
+    calx_future *done;        /* the task's own future (we produce it) */
+    calx_future *awaiting;    /* what it is suspended on, if anything */
+    bool cancel_pending;      /* cancelled while not suspended on a future */
+    bool finished;
+    calx_work work;
+#ifdef HAVE_VALGRIND
+    unsigned vg_stack;
+#endif
+#ifdef CALX_FIBER_ASAN
+    void *fake_stack;
+#endif
+};
+
+/* Per thread: the task running now and the scheduler context to return to. */
+static _Thread_local calx_task *current;
+static _Thread_local ucontext_t sched_ctx;
+#ifdef CALX_FIBER_ASAN
+static _Thread_local const void *sched_bottom;
+static _Thread_local size_t sched_size;
+#endif
+
+calx_task *calx_task_self(void)
+{
+    return current;
+}
+
+bool calx_in_task(void)
+{
+    return current != NULL;
+}
+
+size_t calx_task_count(calx_loop *loop)
+{
+    return loop->ntasks;
+}
+
+static void free_task(calx_task *t)
+{
+#ifdef HAVE_VALGRIND
+    VALGRIND_STACK_DEREGISTER(t->vg_stack);
+#endif
+    munmap(t->map, t->map_size);
+    free(t);
+}
+
+/* Entry point on the task's own stack. */
+static void trampoline(void)
+{
+    calx_task *t = current;
+#ifdef CALX_FIBER_ASAN
+    __sanitizer_finish_switch_fiber(NULL, &sched_bottom, &sched_size);
+#endif
+    void *result = t->fn(t->arg);
+    t->finished = true;
+    calx_future_resolve(t->done, result);
+#ifdef CALX_FIBER_ASAN
+    /* NULL: this fiber's fake stack dies with it. */
+    __sanitizer_start_switch_fiber(NULL, sched_bottom, sched_size);
+#endif
+    setcontext(&sched_ctx);
+}
+
+/* Switches from the loop into t until it suspends or ends. */
+static void resume(calx_work *w)
+{
+    calx_task *t = (calx_task *)((char *)w - offsetof(calx_task, work));
+    calx_loop *loop = t->loop;
+    calx_task *prev = current;
+    current = t;
+    loop->inside++;
+#ifdef CALX_FIBER_ASAN
+    void *fake = NULL;
+    __sanitizer_start_switch_fiber(&fake, t->stack, t->stack_size);
+#endif
+    swapcontext(&sched_ctx, &t->ctx);
+#ifdef CALX_FIBER_ASAN
+    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+    loop->inside--;
+    current = prev;
+    if (t->finished) {
+        loop->ntasks--;
+        free_task(t);
+    }
+}
+
+void calx_task_suspend(calx_task *t, calx_future *f)
+{
+    t->awaiting = f;
+#ifdef CALX_FIBER_ASAN
+    __sanitizer_start_switch_fiber(&t->fake_stack, sched_bottom, sched_size);
+#endif
+    swapcontext(&t->ctx, &sched_ctx);
+#ifdef CALX_FIBER_ASAN
+    __sanitizer_finish_switch_fiber(t->fake_stack, &sched_bottom, &sched_size);
+#endif
+    t->awaiting = NULL;
+}
+
+bool calx_task_take_cancel(calx_task *t)
+{
+    bool pending = t->cancel_pending;
+    t->cancel_pending = false;
+    return pending;
+}
+
+void calx_task_wake(calx_task *t)
+{
+    t->work.fn = resume;
+    calx_loop_defer(t->loop, &t->work);
+}
+
+static void cancel_task(void *ctx)
+{
+    calx_task *t = ctx;
+    if (t->finished)
+        return;
+    if (t->awaiting)
+        calx_future_cancel(t->awaiting);
+    else
+        t->cancel_pending = true;
+}
+
+calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
+                        const calx_task_opts *opts, calx_error *err)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t size = opts && opts->stack_size ? opts->stack_size : DEFAULT_STACK;
+    if (size < MIN_STACK)
+        size = MIN_STACK;
+    size = (size + page - 1) / page * page;
+
+    calx_task *t = calloc(1, sizeof *t);
+    if (!t) {
+        calx_error_set(err, CALX_ERR_NOMEM, "out of memory starting a task");
+        return NULL;
+    }
+    t->map_size = size + page;
+    t->map = mmap(NULL, t->map_size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (t->map == MAP_FAILED) {
+        free(t);
+        calx_error_set(err, CALX_ERR_NOMEM, "cannot map a %zu-byte task stack", size);
+        return NULL;
+    }
+    /* The guard page turns a stack overflow into a fault, not corruption. */
+    mprotect(t->map, page, PROT_NONE);
+    t->stack = t->map + page;
+    t->stack_size = size;
+    t->done = calx_future_new(loop);
+    if (!t->done) {
+        munmap(t->map, t->map_size);
+        free(t);
+        calx_error_set(err, CALX_ERR_NOMEM, "out of memory starting a task");
+        return NULL;
+    }
+#ifdef HAVE_VALGRIND
+    t->vg_stack = VALGRIND_STACK_REGISTER(t->stack, t->stack + size);
+#endif
+    t->loop = loop;
+    t->fn = fn;
+    t->arg = arg;
+    calx_future_set_dtor(t->done, opts ? opts->result_free : NULL);
+    calx_future_set_cancel(t->done, cancel_task, t);
+    calx_future_cancel_waits(t->done);
+
+    getcontext(&t->ctx);
+    t->ctx.uc_stack.ss_sp = t->stack;
+    t->ctx.uc_stack.ss_size = size;
+    t->ctx.uc_link = NULL;
+    makecontext(&t->ctx, trampoline, 0);
+
+    loop->ntasks++;
+    t->work.fn = resume;
+    calx_loop_defer(loop, &t->work);
+    return t->done;
+}
+
+/* ---- sleep ---- */
+
+typedef struct sleeper {
+    calx_future *f;
+    calx_timer *timer;
+} sleeper;
+
+static void sleep_fired(void *arg)
+{
+    sleeper *s = arg;
+    calx_timer_free(s->timer);
+    calx_future_resolve(s->f, NULL);
+    free(s);
+}
+
+static void sleep_cancel(void *arg)
+{
+    sleeper *s = arg;
+    calx_timer_free(s->timer);
+    calx_future_resolve(s->f, NULL);
+    free(s);
+}
+
+calx_future *calx_sleep(calx_loop *loop, uint64_t ms, calx_error *err)
+{
+    sleeper *s = malloc(sizeof *s);
+    if (!s || !(s->f = calx_future_new(loop))) {
+        free(s);
+        calx_error_set(err, CALX_ERR_NOMEM, "out of memory in calx_sleep");
+        return NULL;
+    }
+    s->timer = calx_timer_new(loop, sleep_fired, s);
+    if (!s->timer) {
+        calx_future_release(s->f);
+        calx_future_resolve(s->f, NULL);
+        free(s);
+        calx_error_set(err, CALX_ERR_NOMEM, "out of memory in calx_sleep");
+        return NULL;
+    }
+    calx_future_set_cancel(s->f, sleep_cancel, s);
+    calx_timer_start(s->timer, ms);
+    return s->f;
+}

@@ -1,0 +1,108 @@
+/* The interface every database driver (sqlite.c, later postgres.c)
+ * implements for the engine layer. A driver knows nothing of pools or
+ * transactions-as-objects: it opens a connection, runs requests one at a
+ * time, and calls back on the loop thread.
+ *
+ * Rules all drivers keep:
+ *  - A call that fails before it starts returns an error code and its
+ *    callback never fires; otherwise the callback fires exactly once, on
+ *    the loop thread, never from inside the call.
+ *  - One request at a time per connection (the engine serialises).
+ *  - SQL arrives in the dialect's paramstyle with positional parameters,
+ *    already deep-copied into the request (the driver owns nothing of the
+ *    caller's).
+ *  - Errors are classified into calx_errcode (integrity, operational,
+ *    programming, ..., disconnect) with the database's message, its own
+ *    code in driver_code and the SQLSTATE where there is one.
+ */
+#ifndef CALX_DRIVER_DRIVER_H
+#define CALX_DRIVER_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "calx/engine.h"
+#include "calx/error.h"
+#include "calx/loop.h"
+#include "calx/url.h"
+#include "calx/value.h"
+#include "driver/rowset.h"
+
+typedef struct calx_driver calx_driver;
+
+/* Each driver's connection struct begins with this. */
+typedef struct calx_dconn {
+    const calx_driver *driver;
+    calx_loop *loop;
+} calx_dconn;
+
+/* One statement: SQL text and nsets parameter sets of nparams values each
+ * (nsets 1 for a plain execute; more for execute-many). */
+typedef struct calx_dstmt {
+    const char *sql;
+    size_t nparams;
+    size_t nsets;
+    const calx_value *params;  /* nsets * nparams, row-major */
+} calx_dstmt;
+
+typedef enum calx_dop {
+    CALX_DOP_EXEC,      /* run stmts in order, stop at the first error */
+    CALX_DOP_BEGIN,     /* begin a transaction (the driver may defer it to the first statement) */
+    CALX_DOP_COMMIT,    /* commit; nothing if no transaction is open */
+    CALX_DOP_ROLLBACK,  /* roll back; nothing if no transaction is open */
+    CALX_DOP_PING,      /* check the connection is alive */
+    CALX_DOP_FETCH,     /* streaming: the next chunk of the open statement */
+    CALX_DOP_CLOSE_CURSOR /* streaming: drop the open statement's remaining rows */
+} calx_dop;
+
+/* A request. The engine builds it and keeps it alive until the callback;
+ * the driver only reads it. */
+typedef struct calx_dreq {
+    calx_dop op;
+    size_t nstmts;
+    const calx_dstmt *stmts;
+    size_t stream_rows;  /* EXEC/FETCH: 0 buffers every row; N streams the
+                            last statement N rows at a time (rowset->more) */
+} calx_dreq;
+
+/* Completion of a connect: conn on success (owned by the engine, closed
+ * with driver->close), or err. */
+typedef void (*calx_dconnect_cb)(void *udata, calx_dconn *conn, const calx_error *err);
+
+/* Completion of a request: on success rs is the chain of rowsets, one per
+ * statement (NULL for ops that return none), owned by the callee from here
+ * on; on failure rs is NULL and err says why. */
+typedef void (*calx_dreq_cb)(void *udata, calx_rowset *rs, const calx_error *err);
+
+struct calx_driver {
+    const char *name;      /* "sqlite", "postgresql" */
+
+    /* Opens a connection for url. args are the engine's connect_args
+     * (copied by the driver if kept); isolation_level may be NULL. */
+    int (*connect)(calx_loop *loop, const calx_url *url, const calx_kv *args,
+                   size_t nargs, const char *isolation_level,
+                   calx_dconnect_cb cb, void *udata, calx_error *err);
+
+    /* Runs req. CALX_ERR_BUSY if a request is already running. */
+    int (*request)(calx_dconn *c, const calx_dreq *req, calx_dreq_cb cb,
+                   void *udata, calx_error *err);
+
+    /* Asks the running request to stop soon (it then fails with
+     * CALX_ERR_CANCELED, or finishes). Any thread-safety is the driver's. */
+    void (*interrupt)(calx_dconn *c);
+
+    /* True while the driver still thinks the connection usable (no
+     * disconnect seen). */
+    bool (*alive)(const calx_dconn *c);
+
+    /* Closes the connection and frees it, in the background. No request may
+     * be running. Safe to call with the loop about to stop: the driver keeps
+     * the loop alive until it has finished. */
+    void (*close)(calx_dconn *c);
+};
+
+/* The driver for a URL's dialect, or NULL with CALX_ERR_NOT_SUPPORTED. */
+const calx_driver *calx_driver_for(const calx_url *url, calx_error *err);
+
+extern const calx_driver calx_sqlite_driver;
+
+#endif

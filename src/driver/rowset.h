@@ -1,0 +1,41 @@
+/* The rows a driver hands back: columns, values, and the bytes of text and
+ * blob values in an arena of their own, so a whole set is freed at once.
+ * Text values are always NUL-terminated. */
+#ifndef CALX_DRIVER_ROWSET_H
+#define CALX_DRIVER_ROWSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "calx/value.h"
+
+typedef struct calx_chunk calx_chunk;
+
+typedef struct calx_rowset {
+    size_t ncols;
+    char **colnames;          /* ncols names, in the arena */
+    size_t nrows;
+    size_t cap;               /* rows allocated in vals */
+    calx_value *vals;         /* nrows * ncols, row-major */
+    int64_t rowcount;         /* rows changed; -1 when the statement changes none */
+    int64_t lastrowid;
+    bool more;                /* streaming: more rows wait in the driver */
+    calx_chunk *arena;
+    struct calx_rowset *next; /* the next statement's rows in a batch */
+} calx_rowset;
+
+/* A new empty rowset with ncols columns (names unset). NULL on no memory. */
+calx_rowset *calx_rowset_new(size_t ncols);
+/* Sets column i's name (copied). 0 or CALX_ERR_NOMEM. */
+int calx_rowset_set_colname(calx_rowset *rs, size_t i, const char *name);
+/* Appends a row and returns its ncols values, all NULL, to be filled; NULL
+ * on no memory. The pointer is valid until the next append. */
+calx_value *calx_rowset_add_row(calx_rowset *rs);
+/* Copies n bytes into the arena (plus a NUL) and returns the copy. */
+const char *calx_rowset_copy(calx_rowset *rs, const void *p, size_t n);
+/* Drops every row (keeping the columns), for the next streamed chunk. */
+void calx_rowset_clear_rows(calx_rowset *rs);
+/* Frees rs and the rowsets after it in the chain. NULL is a no-op. */
+void calx_rowset_free(calx_rowset *rs);
+
+#endif

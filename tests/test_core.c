@@ -1,0 +1,361 @@
+/* The loop, futures and tasks: the three ways to consume a future,
+ * cancellation, calx_wait misuse, and many tasks alive at once. */
+#include "calx.h"
+#include "core/evloop.h"
+#include "core/promise.h"
+#include "test.h"
+
+static calx_loop *loop;
+
+/* A future the test resolves by hand after `ms`. */
+typedef struct later {
+    calx_future *f;
+    calx_timer *t;
+    void *value;
+    int code;
+} later;
+
+static void later_fire(void *arg)
+{
+    later *l = arg;
+    calx_timer_free(l->t);
+    if (l->code)
+        calx_future_rejectf(l->f, l->code, "failed on purpose (%d)", l->code);
+    else
+        calx_future_resolve(l->f, l->value);
+    free(l);
+}
+
+static calx_future *resolve_later(uint64_t ms, void *value, int code)
+{
+    later *l = malloc(sizeof *l);
+    l->f = calx_future_new(loop);
+    l->value = value;
+    l->code = code;
+    l->t = calx_timer_new(loop, later_fire, l);
+    calx_timer_start(l->t, ms);
+    return l->f;
+}
+
+/* ---- callbacks ---- */
+
+typedef struct cb_state {
+    int calls;
+    int rc;
+    void *value;
+    calx_error err;
+} cb_state;
+
+static void record(calx_future *f, void *udata)
+{
+    cb_state *s = udata;
+    s->calls++;
+    s->rc = calx_future_take(f, &s->value, &s->err);
+}
+
+TEST(callback_called_once_with_value)
+{
+    cb_state s = { 0 };
+    int x = 42;
+    calx_future_then(resolve_later(1, &x, 0), record, &s);
+    CHECK_INT(s.calls, 0);
+    calx_loop_run(loop);
+    CHECK_INT(s.calls, 1);
+    CHECK_INT(s.rc, 0);
+    CHECK(s.value == &x);
+}
+
+TEST(callback_gets_error)
+{
+    cb_state s = { 0 };
+    calx_future_then(resolve_later(1, NULL, CALX_ERR_OPERATIONAL), record, &s);
+    calx_loop_run(loop);
+    CHECK_INT(s.calls, 1);
+    CHECK_INT(s.rc, CALX_ERR_OPERATIONAL);
+    CHECK_CONTAINS(s.err.message, "failed on purpose");
+}
+
+TEST(callback_never_synchronous)
+{
+    /* Even a future already complete calls back on a later turn. */
+    cb_state s = { 0 };
+    calx_future *f = calx_future_new(loop);
+    calx_future_resolve(f, NULL);
+    calx_future_then(f, record, &s);
+    CHECK_INT(s.calls, 0);
+    calx_loop_run(loop);
+    CHECK_INT(s.calls, 1);
+}
+
+TEST(failed_call_returns_null_and_error)
+{
+    calx_error err;
+    calx_error_clear(&err);
+    calx_future *f = calx_sleep(loop, 1, &err);
+    CHECK(f != NULL);
+    calx_future_release(f);
+    calx_loop_run(loop);
+    /* A NULL future passes the caller's error through wait. */
+    calx_error_set(&err, CALX_ERR_URL, "bad url");
+    CHECK_INT(calx_wait(NULL, NULL, &err), CALX_ERR_URL);
+    CHECK_STR(err.message, "bad url");
+}
+
+/* ---- wait ---- */
+
+TEST(wait_runs_loop_until_done)
+{
+    calx_error err;
+    int x = 7;
+    void *out = NULL;
+    CHECK_OK(calx_wait(resolve_later(5, &x, 0), &out, &err), &err);
+    CHECK(out == &x);
+    CHECK_INT(calx_wait(resolve_later(1, NULL, CALX_ERR_INTEGRITY), &out, &err),
+              CALX_ERR_INTEGRITY);
+    CHECK_INT(err.code, CALX_ERR_INTEGRITY);
+}
+
+static void *wait_inside(void *arg)
+{
+    calx_error *err = arg;
+    /* Misuse: calx_wait inside a task must fail at once, not hang. */
+    int rc = calx_wait(resolve_later(1, NULL, 0), NULL, err);
+    return (void *)(intptr_t)rc;
+}
+
+TEST(wait_inside_loop_is_an_error)
+{
+    calx_error err, err2;
+    void *rc = NULL;
+    CHECK_OK(calx_wait(calx_spawn(loop, wait_inside, &err2, NULL, &err), &rc, &err), &err);
+    CHECK_INT((intptr_t)rc, CALX_ERR_STATE);
+    CHECK_CONTAINS(err2.message, "inside the event loop");
+    calx_loop_run(loop);
+}
+
+static void wait_in_callback(calx_future *f, void *udata)
+{
+    cb_state *s = udata;
+    s->calls++;
+    s->rc = calx_wait(resolve_later(1, NULL, 0), NULL, &s->err);
+}
+
+TEST(wait_inside_callback_is_an_error)
+{
+    cb_state s = { 0 };
+    calx_future_then(resolve_later(1, NULL, 0), wait_in_callback, &s);
+    calx_loop_run(loop);
+    CHECK_INT(s.calls, 1);
+    CHECK_INT(s.rc, CALX_ERR_STATE);
+}
+
+TEST(await_outside_task_is_an_error)
+{
+    calx_error err;
+    CHECK_INT(calx_await(resolve_later(1, NULL, 0), NULL, &err), CALX_ERR_STATE);
+    CHECK_CONTAINS(err.message, "outside a task");
+    calx_loop_run(loop);
+}
+
+/* ---- tasks ---- */
+
+static void *add_after_awaits(void *arg)
+{
+    intptr_t n = (intptr_t)arg;
+    calx_error err;
+    intptr_t sum = 0;
+    for (intptr_t i = 1; i <= n; i++) {
+        void *v;
+        if (calx_await(resolve_later(0, (void *)i, 0), &v, &err))
+            return NULL;
+        sum += (intptr_t)v;
+    }
+    return (void *)sum;
+}
+
+TEST(task_awaits_in_sequence)
+{
+    calx_error err;
+    void *sum = NULL;
+    CHECK_OK(calx_wait(calx_spawn(loop, add_after_awaits, (void *)10, NULL, &err), &sum,
+                       &err), &err);
+    CHECK_INT((intptr_t)sum, 55);
+    CHECK(!calx_in_task());
+}
+
+static int alive_peak;
+
+static void *sleepy(void *arg)
+{
+    calx_error err;
+    int *alive = arg;
+    (*alive)++;
+    if (*alive > alive_peak)
+        alive_peak = *alive;
+    calx_await(calx_sleep(loop, 20, &err), NULL, &err);
+    (*alive)--;
+    return NULL;
+}
+
+TEST(ten_thousand_tasks_alive_at_once)
+{
+    calx_error err;
+    int alive = 0;
+    alive_peak = 0;
+    enum { N = 10000 };
+    calx_future **fs = malloc(N * sizeof *fs);
+    for (int i = 0; i < N; i++) {
+        fs[i] = calx_spawn(loop, sleepy, &alive, &(calx_task_opts){ .stack_size = 64 * 1024 },
+                           &err);
+        CHECK(fs[i] != NULL);
+    }
+    CHECK_INT(calx_task_count(loop), N);
+    int failures = 0;
+    for (int i = 0; i < N; i++)
+        failures += calx_wait(fs[i], NULL, &err) != 0;
+    free(fs);
+    CHECK_INT(failures, 0);
+    CHECK_INT(alive_peak, N);
+    CHECK_INT(alive, 0);
+    CHECK_INT(calx_task_count(loop), 0);
+}
+
+/* ---- cancellation ---- */
+
+static int given_back;
+static void give_back(void *v)
+{
+    (void)v;
+    given_back++;
+}
+
+TEST(cancel_pending_future_gives_value_back)
+{
+    calx_error err;
+    given_back = 0;
+    int x;
+    later *l = malloc(sizeof *l);
+    l->f = calx_future_new(loop);
+    calx_future_set_dtor(l->f, give_back);
+    l->value = &x;
+    l->code = 0;
+    l->t = calx_timer_new(loop, later_fire, l);
+    calx_timer_start(l->t, 5);
+    calx_future *f = l->f;
+    CHECK(calx_future_cancel(f));
+    CHECK(calx_future_done(f));
+    CHECK(!calx_future_cancel(f));
+    CHECK_INT(calx_wait(f, NULL, &err), CALX_ERR_CANCELED);
+    CHECK_INT(err.code, CALX_ERR_CANCELED);
+    calx_loop_run(loop); /* the producer finishes: its value is given back */
+    CHECK_INT(given_back, 1);
+}
+
+TEST(release_gives_value_back)
+{
+    given_back = 0;
+    int x;
+    calx_future *f = calx_future_new(loop);
+    calx_future_set_dtor(f, give_back);
+    calx_future_release(f);
+    calx_future_resolve(f, &x);
+    CHECK_INT(given_back, 1);
+
+    given_back = 0;
+    f = calx_future_new(loop);
+    calx_future_set_dtor(f, give_back);
+    calx_future_resolve(f, &x);
+    calx_future_release(f);
+    CHECK_INT(given_back, 1);
+}
+
+static void *sleeps_then_reports(void *arg)
+{
+    int *state = arg;
+    calx_error err;
+    *state = 1;
+    int rc = calx_await(calx_sleep(loop, 10000, &err), NULL, &err);
+    *state = rc == CALX_ERR_CANCELED ? 2 : 3;
+    /* The task can still await after a cancel, to clean up. */
+    rc = calx_await(calx_sleep(loop, 1, &err), NULL, &err);
+    if (rc == 0)
+        *state = 4;
+    return NULL;
+}
+
+static void cancel_cb(void *arg)
+{
+    calx_future_cancel(arg);
+}
+
+TEST(cancel_task_interrupts_its_await)
+{
+    calx_error err;
+    int state = 0;
+    calx_future *f = calx_spawn(loop, sleeps_then_reports, &state, NULL, &err);
+    calx_timer *t = calx_timer_new(loop, cancel_cb, f);
+    calx_timer_start(t, 5);
+    uint64_t t0 = calx_loop_now(loop);
+    CHECK_INT(calx_wait(f, NULL, &err), CALX_ERR_CANCELED);
+    calx_timer_free(t);
+    CHECK(calx_loop_now(loop) - t0 < 5000);
+    CHECK_INT(state, 4);
+    calx_loop_run(loop);
+}
+
+static void *busy_then_await(void *arg)
+{
+    calx_error err;
+    int *rc = arg;
+    *rc = calx_await(calx_sleep(loop, 10000, &err), NULL, &err);
+    return NULL;
+}
+
+TEST(cancel_before_task_runs_hits_first_await)
+{
+    calx_error err;
+    int rc = -1;
+    calx_future *f = calx_spawn(loop, busy_then_await, &rc, NULL, &err);
+    calx_future_cancel(f);
+    CHECK_INT(calx_wait(f, NULL, &err), CALX_ERR_CANCELED);
+    CHECK_INT(rc, CALX_ERR_CANCELED);
+    calx_loop_run(loop);
+}
+
+static void *returns_malloc(void *arg)
+{
+    return malloc(16);
+}
+
+TEST(task_result_freed_when_unclaimed)
+{
+    calx_error err;
+    calx_future *f = calx_spawn(loop, returns_malloc, NULL,
+                                &(calx_task_opts){ .result_free = free }, &err);
+    calx_future_release(f);
+    calx_loop_run(loop); /* ASan / valgrind would report the leak */
+    CHECK_INT(calx_task_count(loop), 0);
+}
+
+int main(void)
+{
+    calx_error err;
+    loop = calx_loop_new(NULL, &err);
+    RUN(callback_called_once_with_value);
+    RUN(callback_gets_error);
+    RUN(callback_never_synchronous);
+    RUN(failed_call_returns_null_and_error);
+    RUN(wait_runs_loop_until_done);
+    RUN(wait_inside_loop_is_an_error);
+    RUN(wait_inside_callback_is_an_error);
+    RUN(await_outside_task_is_an_error);
+    RUN(task_awaits_in_sequence);
+    RUN(ten_thousand_tasks_alive_at_once);
+    RUN(cancel_pending_future_gives_value_back);
+    RUN(release_gives_value_back);
+    RUN(cancel_task_interrupts_its_await);
+    RUN(cancel_before_task_runs_hits_first_await);
+    RUN(task_result_freed_when_unclaimed);
+    calx_loop_free(loop);
+    return TEST_REPORT();
+}
