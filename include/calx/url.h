@@ -49,7 +49,10 @@ typedef struct calx_url {
 
 /* Parses a database URL. Returns a new calx_url, owned by the caller (free
  * with calx_url_free), or NULL with err filled: CALX_ERR_URL with a message
- * that says what is wrong and at which character, the password masked. */
+ * that says what is wrong and at which character, the password masked;
+ * CALX_ERR_ARGUMENT when url is NULL; CALX_ERR_NOMEM. The message quotes the
+ * URL with the password (and any ?password= value) as ***, and character
+ * positions count from 1 in that quoted URL. */
 calx_url *calx_url_parse(const char *url, calx_error *err);
 
 /* Frees a URL from calx_url_parse. NULL is a no-op. */
@@ -58,7 +61,8 @@ void calx_url_free(calx_url *url);
 /* A deep copy, owned by the caller; NULL when memory runs out. */
 calx_url *calx_url_copy(const calx_url *url);
 
-/* Renders the URL back to a string, the password shown as *** unless
+/* Renders the URL back to a string, the password (and the value of any
+ * query option whose name ends in "password") shown as *** unless
  * hide_password is false. Returns a malloc'd string owned by the caller
  * (free with free()), or NULL when memory runs out. */
 char *calx_url_render(const calx_url *url, bool hide_password);

@@ -62,6 +62,8 @@ typedef struct calx_dreq {
     const calx_dstmt *stmts;
     size_t stream_rows;  /* EXEC/FETCH: 0 buffers every row; N streams the
                             last statement N rows at a time (rowset->more) */
+    bool begin;          /* EXEC: begin a transaction first (as CALX_DOP_BEGIN,
+                            in the same handoff: autobegin costs no round trip) */
 } calx_dreq;
 
 /* Completion of a connect: conn on success (owned by the engine, closed

@@ -1,0 +1,174 @@
+/* Rowsets: a grid of values plus an arena for the bytes of their text and
+ * blob values and of the column names. A driver fills one per statement
+ * and the engine frees the whole chain at once, so nothing inside needs
+ * freeing on its own. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calx/error.h"
+#include "driver/rowset.h"
+
+/* A block of the arena. The head of the list is the one being filled;
+ * values too big to share a block get one of their own, linked behind the
+ * head so that the head's free space is not wasted. */
+struct calx_chunk {
+    calx_chunk *next;
+    size_t used;
+    size_t cap;
+    char data[];
+};
+
+#define CHUNK_FIRST 4096
+#define CHUNK_MAX (1024 * 1024)
+#define ROWS_FIRST 16
+
+/* A new empty rowset, owned by the caller (calx_rowset_free); NULL on no
+ * memory. */
+calx_rowset *calx_rowset_new(size_t ncols)
+{
+    /* The name pointers live in the same block as the struct: one
+     * allocation, and nothing to free separately. */
+    if (ncols > (SIZE_MAX - sizeof(calx_rowset)) / sizeof(char *))
+        return NULL;
+    calx_rowset *rs = calloc(1, sizeof *rs + ncols * sizeof(char *));
+    if (!rs)
+        return NULL;
+    rs->ncols = ncols;
+    rs->colnames = (char **)(rs + 1);
+    rs->rowcount = -1;
+    return rs;
+}
+
+static void chunks_free(calx_chunk *ch)
+{
+    while (ch) {
+        calx_chunk *next = ch->next;
+        free(ch);
+        ch = next;
+    }
+}
+
+/* Room for n bytes in the arena; NULL on no memory. */
+static char *arena_alloc(calx_rowset *rs, size_t n)
+{
+    calx_chunk *head = rs->arena;
+    if (head && head->cap - head->used >= n) {
+        char *p = head->data + head->used;
+        head->used += n;
+        return p;
+    }
+    size_t size = head ? head->cap * 2 : CHUNK_FIRST;
+    if (size > CHUNK_MAX)
+        size = CHUNK_MAX;
+    bool own = n > size / 4;
+    if (own)
+        size = n;
+    if (size > SIZE_MAX - sizeof(calx_chunk))
+        return NULL;
+    calx_chunk *ch = malloc(sizeof *ch + size);
+    if (!ch)
+        return NULL;
+    ch->cap = size;
+    ch->used = n;
+    if (own && head) {
+        ch->next = head->next;
+        head->next = ch;
+    } else {
+        ch->next = head;
+        rs->arena = ch;
+    }
+    return ch->data;
+}
+
+/* n bytes of p, NUL-terminated, in rs's arena (owned by rs); NULL on no
+ * memory. p may be NULL when n is 0. */
+const char *calx_rowset_copy(calx_rowset *rs, const void *p, size_t n)
+{
+    if (n == SIZE_MAX)
+        return NULL;
+    char *dst = arena_alloc(rs, n + 1);
+    if (!dst)
+        return NULL;
+    if (n)
+        memcpy(dst, p, n);
+    dst[n] = '\0';
+    return dst;
+}
+
+/* Copies name into the arena as column i's; 0 or CALX_ERR_NOMEM. */
+int calx_rowset_set_colname(calx_rowset *rs, size_t i, const char *name)
+{
+    const char *copy = calx_rowset_copy(rs, name, strlen(name));
+    if (!copy)
+        return CALX_ERR_NOMEM;
+    rs->colnames[i] = (char *)copy;
+    return 0;
+}
+
+/* A new row of NULLs at the end, to be filled; valid until the next
+ * append. NULL on no memory (rs unchanged). */
+calx_value *calx_rowset_add_row(calx_rowset *rs)
+{
+    /* A zero-column row still needs an address to hand back. */
+    size_t width = rs->ncols ? rs->ncols : 1;
+    if (rs->nrows == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : ROWS_FIRST;
+        if (cap < rs->cap || cap > SIZE_MAX / width / sizeof(calx_value))
+            return NULL;
+        calx_value *vals = realloc(rs->vals, cap * width * sizeof(calx_value));
+        if (!vals)
+            return NULL;
+        rs->vals = vals;
+        rs->cap = cap;
+    }
+    calx_value *row = rs->vals + rs->nrows * width;
+    memset(row, 0, width * sizeof *row);
+    rs->nrows++;
+    return row;
+}
+
+/* Drops the rows and the bytes they used, keeping the columns. */
+void calx_rowset_clear_rows(calx_rowset *rs)
+{
+    rs->nrows = 0;
+    /* The old rows' bytes share the arena with the column names: move the
+     * names to a fresh arena and drop the old one whole. Short of memory,
+     * keep the old arena; the rows are gone either way. */
+    calx_chunk *old = rs->arena;
+    if (!old)
+        return;
+    rs->arena = NULL;
+    char **names = rs->colnames;
+    size_t i;
+    for (i = 0; i < rs->ncols; i++) {
+        if (!names[i])
+            continue;
+        const char *copy = calx_rowset_copy(rs, names[i], strlen(names[i]));
+        if (!copy)
+            break;
+        names[i] = (char *)copy;
+    }
+    if (i < rs->ncols) {
+        /* Names before i now point into the new arena: keep both. */
+        calx_chunk *tail = old;
+        while (tail->next)
+            tail = tail->next;
+        tail->next = rs->arena;
+        rs->arena = old;
+        return;
+    }
+    chunks_free(old);
+}
+
+/* Frees rs and the rest of its chain. NULL is a no-op. */
+void calx_rowset_free(calx_rowset *rs)
+{
+    while (rs) {
+        calx_rowset *next = rs->next;
+        chunks_free(rs->arena);
+        free(rs->vals);
+        free(rs);
+        rs = next;
+    }
+}

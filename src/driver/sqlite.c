@@ -1,0 +1,1172 @@
+/* The SQLite driver.
+ *
+ * SQLite calls block, so each connection owns a worker thread that opens,
+ * uses and closes the sqlite3 handle; the loop thread only hands it jobs
+ * and gets completions back through calx_loop_post. libuv's shared
+ * threadpool is left alone on purpose: a long query must not starve DNS
+ * and file work queued there.
+ *
+ * Threads and data: fields are grouped below by who may touch them. The
+ * loop thread and the worker meet only at the job slot (under mu) and at
+ * the result fields, which the worker fills before posting the completion
+ * and the loop thread reads after it arrives (the post's mutex orders the
+ * two). One request runs at a time, so one slot is the whole queue: a
+ * request job, then at most a quit.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "core/evloop.h"
+#include "driver/driver.h"
+#include "driver/rowset.h"
+
+#define CALX_SQLITE_CACHE_SIZE 64      /* prepared statements kept per connection */
+#define CALX_SQLITE_BUSY_MS 5000       /* default busy_timeout */
+#define CALX_SQLITE_PROGRESS_OPS 1000  /* VM steps between interrupt checks */
+
+typedef struct calx_sqlite_cached {
+    uint64_t hash;
+    uint64_t used;          /* tick of the last use; the smallest is evicted */
+    char *sql;
+    sqlite3_stmt *stmt;
+} calx_sqlite_cached;
+
+typedef struct calx_sqlite_pragma {
+    char *key;
+    char *value;
+} calx_sqlite_pragma;
+
+typedef enum calx_sqlite_iso {
+    CALX_SQLITE_SERIALIZABLE,
+    CALX_SQLITE_READ_UNCOMMITTED,
+    CALX_SQLITE_AUTOCOMMIT
+} calx_sqlite_iso;
+
+typedef struct calx_sqlite_conn {
+    calx_dconn base;
+
+    /* Set by connect before the worker starts; read-only afterwards. */
+    char *filename;          /* what sqlite3_open_v2 gets */
+    int open_flags;
+    calx_sqlite_iso iso;
+    size_t npragmas;
+    calx_sqlite_pragma *pragmas;  /* URL options, then connect_args over them */
+    pthread_t thread;
+
+    /* Under mu. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const calx_dreq *job;    /* a request for the worker to take */
+    bool quit;               /* close: finish and end the thread */
+    bool executing;          /* the worker is inside a request */
+    /* Written under mu; read bare by the worker's progress handler. */
+    atomic_bool interrupted;
+
+    /* Worker thread only. The loop thread calls sqlite3_interrupt on db,
+     * which SQLite allows from any thread, and only while executing. */
+    sqlite3 *db;
+    calx_sqlite_cached cache[CALX_SQLITE_CACHE_SIZE];
+    size_t ncached;
+    uint64_t tick;
+    sqlite3_stmt *cursor;    /* streaming: the statement with rows left */
+    bool cursor_row;         /* ... and it is positioned on an unread row */
+    bool tx_wanted;          /* BEGIN seen; the next EXEC really begins */
+    const char *dbfile;      /* absolute path from SQLite; "" for memory */
+    bool have_id;            /* dev/ino recorded at open, for ping */
+    dev_t dev;
+    ino_t ino;
+
+    /* Filled by the worker, read on the loop thread after the post. */
+    calx_work done;
+    bool res_ok;
+    calx_rowset *res_rs;
+    calx_error res_err;
+
+    /* Loop thread only. */
+    calx_dconnect_cb connect_cb;
+    calx_dreq_cb cb;
+    void *udata;
+    bool busy;               /* a request is out, its callback not yet run */
+    bool dead;               /* a disconnect was seen: alive() says false */
+    bool closing;
+} calx_sqlite_conn;
+
+/* ---- errors ---- */
+
+/* The class CPython's sqlite3 module gives a result code (what SQLAlchemy
+ * users see), mapped onto calx codes. */
+static int errcode_for(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_INTERNAL:
+    case SQLITE_NOTFOUND:
+        return CALX_ERR_INTERNAL;
+    case SQLITE_NOMEM:
+        return CALX_ERR_NOMEM;
+    case SQLITE_ERROR:
+    case SQLITE_PERM:
+    case SQLITE_ABORT:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_READONLY:
+    case SQLITE_INTERRUPT:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+    case SQLITE_EMPTY:
+    case SQLITE_SCHEMA:
+        return CALX_ERR_OPERATIONAL;
+    case SQLITE_TOOBIG:
+        return CALX_ERR_DATA;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+        return CALX_ERR_INTEGRITY;
+    case SQLITE_MISUSE:
+    case SQLITE_RANGE:
+        return CALX_ERR_PROGRAMMING;
+    default:
+        return CALX_ERR_DATABASE;
+    }
+}
+
+/* Fills err from the handle's last error; rc is what the failing call
+ * returned, in case the handle holds no error of its own. */
+static int db_error(calx_sqlite_conn *c, int rc, calx_error *err)
+{
+    bool mine = c->db && (sqlite3_extended_errcode(c->db) & 0xff) == (rc & 0xff);
+    int ext = mine ? sqlite3_extended_errcode(c->db) : rc;
+    if ((rc & 0xff) == SQLITE_INTERRUPT && atomic_load(&c->interrupted))
+        calx_error_set(err, CALX_ERR_CANCELED, "the SQLite statement was interrupted");
+    else
+        calx_error_set(err, errcode_for(ext), "%s",
+                       mine ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    err->driver_code = ext;
+    return err->code;
+}
+
+static int canceled(calx_error *err)
+{
+    calx_error_set(err, CALX_ERR_CANCELED, "the SQLite statement was interrupted");
+    err->driver_code = SQLITE_INTERRUPT;
+    return CALX_ERR_CANCELED;
+}
+
+/* Adds " (context)" to err's message, keeping code and driver_code. */
+static void error_note(calx_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void error_note(calx_error *err, const char *fmt, ...)
+{
+    size_t len = strlen(err->message);
+    if (len + 3 >= sizeof err->message)
+        return;
+    char note[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(note, sizeof note, fmt, ap);
+    va_end(ap);
+    snprintf(err->message + len, sizeof err->message - len, " (%s)", note);
+}
+
+/* ---- SQL text ---- */
+
+/* Skips blanks, comments and stray semicolons. */
+static const char *skip_space(const char *p)
+{
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+               *p == '\f' || *p == '\v' || *p == ';')
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            p = end ? end + 2 : p + strlen(p);
+        } else {
+            return p;
+        }
+    }
+}
+
+/* True when sql starts with keyword kw (case-insensitive, whole word). */
+static bool starts_with_word(const char *sql, const char *kw)
+{
+    size_t n = strlen(kw);
+    if (strncasecmp(sql, kw, n) != 0)
+        return false;
+    char next = sql[n];
+    return !((next >= 'A' && next <= 'Z') || (next >= 'a' && next <= 'z') ||
+             (next >= '0' && next <= '9') || next == '_');
+}
+
+static uint64_t hash_sql(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* ---- the statement cache (worker thread) ---- */
+
+/* The prepared statement for sql, from the cache or newly prepared into
+ * it; owned by the cache. *out is NULL for SQL with no statement in it. */
+static int prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_stmt **out,
+                          calx_error *err)
+{
+    uint64_t h = hash_sql(sql);
+    for (size_t i = 0; i < c->ncached; i++) {
+        calx_sqlite_cached *e = &c->cache[i];
+        if (e->hash == h && strcmp(e->sql, sql) == 0) {
+            e->used = ++c->tick;
+            *out = e->stmt;
+            return 0;
+        }
+    }
+
+    sqlite3_stmt *stmt = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+    if (rc != SQLITE_OK)
+        return db_error(c, rc, err);
+    *out = stmt;
+    if (!stmt)
+        return 0;
+    if (*skip_space(tail)) {
+        /* SQLite would silently ignore the rest; say so instead, as
+         * Python's sqlite3 does. */
+        sqlite3_finalize(stmt);
+        return calx_error_set(err, CALX_ERR_PROGRAMMING,
+                              "only one SQL statement can be executed at a time; "
+                              "found more after the first: '%.60s'",
+                              skip_space(tail));
+    }
+    char *copy = strdup(sql);
+    if (!copy) {
+        sqlite3_finalize(stmt);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory caching a statement");
+    }
+
+    calx_sqlite_cached *slot;
+    if (c->ncached < CALX_SQLITE_CACHE_SIZE) {
+        slot = &c->cache[c->ncached++];
+    } else {
+        slot = &c->cache[0];
+        for (size_t i = 1; i < c->ncached; i++)
+            if (c->cache[i].used < slot->used)
+                slot = &c->cache[i];
+        /* Statements in use were touched after anything evictable. */
+        assert(slot->stmt != c->cursor);
+        sqlite3_finalize(slot->stmt);
+        free(slot->sql);
+    }
+    slot->hash = h;
+    slot->used = ++c->tick;
+    slot->sql = copy;
+    slot->stmt = stmt;
+    return 0;
+}
+
+static void cache_clear(calx_sqlite_conn *c)
+{
+    for (size_t i = 0; i < c->ncached; i++) {
+        sqlite3_finalize(c->cache[i].stmt);
+        free(c->cache[i].sql);
+    }
+    c->ncached = 0;
+}
+
+/* Runs a parameterless statement through the cache, dropping any rows. */
+static int run_simple(calx_sqlite_conn *c, const char *sql, calx_error *err)
+{
+    sqlite3_stmt *stmt;
+    int rc = prepare_cached(c, sql, &stmt, err);
+    if (rc)
+        return rc;
+    if (!stmt)
+        return 0;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE) {
+        db_error(c, rc, err);
+        sqlite3_reset(stmt);
+        return err->code;
+    }
+    sqlite3_reset(stmt);
+    return 0;
+}
+
+/* Runs a statement once, outside the cache (connect-time setup). */
+static int run_once(calx_sqlite_conn *c, const char *sql, calx_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        return db_error(c, rc, err);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE)
+        db_error(c, rc, err);
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? 0 : err->code;
+}
+
+/* ---- running statements (worker thread) ---- */
+
+static void close_cursor(calx_sqlite_conn *c)
+{
+    if (!c->cursor)
+        return;
+    sqlite3_reset(c->cursor);
+    c->cursor = NULL;
+    c->cursor_row = false;
+}
+
+/* Binds one parameter set. STATIC is safe when the statement is reset
+ * before the callback (the request's memory outlives it); a streamed
+ * statement outlives the request, so its values are copied. */
+static int bind_params(calx_sqlite_conn *c, sqlite3_stmt *stmt, const calx_value *vals,
+                       size_t n, bool copy, calx_error *err)
+{
+    sqlite3_destructor_type how = copy ? SQLITE_TRANSIENT : SQLITE_STATIC;
+    for (size_t i = 0; i < n; i++) {
+        const calx_value *v = &vals[i];
+        int col = (int)i + 1, rc;
+        switch (v->type) {
+        case CALX_INT:
+            rc = sqlite3_bind_int64(stmt, col, v->u.i);
+            break;
+        case CALX_REAL:
+            rc = sqlite3_bind_double(stmt, col, v->u.d);
+            break;
+        case CALX_BOOL:
+            rc = sqlite3_bind_int(stmt, col, v->u.b ? 1 : 0);
+            break;
+        case CALX_TEXT:
+            /* A NULL pointer would bind SQL NULL; empty text is still text. */
+            rc = sqlite3_bind_text64(stmt, col, v->u.s.ptr ? v->u.s.ptr : "",
+                                     v->u.s.len, how, SQLITE_UTF8);
+            break;
+        case CALX_BLOB:
+            rc = v->u.s.ptr ? sqlite3_bind_blob64(stmt, col, v->u.s.ptr, v->u.s.len, how)
+                            : sqlite3_bind_zeroblob(stmt, col, 0);
+            break;
+        case CALX_NULL:
+            rc = sqlite3_bind_null(stmt, col);
+            break;
+        default:
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "parameter %zu has an unknown value type %d", i + 1,
+                                  (int)v->type);
+        }
+        if (rc != SQLITE_OK) {
+            db_error(c, rc, err);
+            error_note(err, "binding parameter %zu", i + 1);
+            return err->code;
+        }
+    }
+    return 0;
+}
+
+/* Appends the row stmt is on to rs. */
+static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
+{
+    calx_value *row = calx_rowset_add_row(rs);
+    if (!row)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory reading a row");
+    for (size_t i = 0; i < rs->ncols; i++) {
+        int col = (int)i;
+        calx_value *v = &row[i];
+        switch (sqlite3_column_type(stmt, col)) {
+        case SQLITE_INTEGER:
+            *v = calx_int(sqlite3_column_int64(stmt, col));
+            break;
+        case SQLITE_FLOAT:
+            *v = calx_real(sqlite3_column_double(stmt, col));
+            break;
+        case SQLITE_TEXT:
+        case SQLITE_BLOB: {
+            bool text = sqlite3_column_type(stmt, col) == SQLITE_TEXT;
+            const void *p = text ? (const void *)sqlite3_column_text(stmt, col)
+                                 : sqlite3_column_blob(stmt, col);
+            size_t n = (size_t)sqlite3_column_bytes(stmt, col);
+            /* SQLite returns NULL for an empty blob, and for text only when
+             * converting it ran out of memory. */
+            if (!p && (text || n))
+                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory reading a value");
+            const char *copy = calx_rowset_copy(rs, p, n);
+            if (!copy)
+                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory reading a row");
+            v->type = text ? CALX_TEXT : CALX_BLOB;
+            v->u.s.ptr = copy;
+            v->u.s.len = n;
+            break;
+        }
+        default:
+            *v = calx_null();
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Steps stmt into rs (starting with the current row when pending). With
+ * a limit, stops with *more set when a row beyond it is waiting: stmt is
+ * left on that row for the next fetch. */
+static int collect(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_rowset *rs, size_t limit,
+                   bool pending, bool *more, calx_error *err)
+{
+    *more = false;
+    int rc = pending ? SQLITE_ROW : sqlite3_step(stmt);
+    while (rc == SQLITE_ROW) {
+        if (limit && rs->nrows == limit) {
+            *more = true;
+            return 0;
+        }
+        if (add_row(rs, stmt, err))
+            return err->code;
+        rc = sqlite3_step(stmt);
+    }
+    if (rc != SQLITE_DONE)
+        return db_error(c, rc, err);
+    return 0;
+}
+
+static calx_rowset *rowset_for(sqlite3_stmt *stmt, calx_error *err)
+{
+    size_t ncols = stmt ? (size_t)sqlite3_column_count(stmt) : 0;
+    calx_rowset *rs = calx_rowset_new(ncols);
+    if (!rs) {
+        calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a rowset");
+        return NULL;
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        const char *name = sqlite3_column_name(stmt, (int)i);
+        if (!name || calx_rowset_set_colname(rs, i, name) != 0) {
+            calx_rowset_free(rs);
+            calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a rowset");
+            return NULL;
+        }
+    }
+    return rs;
+}
+
+/* Starts the transaction a BEGIN asked for, just before stmt runs. A
+ * writer takes the write lock up front (BEGIN IMMEDIATE): in WAL mode a
+ * deferred transaction that reads and then writes cannot wait for the
+ * lock and fails with SQLITE_BUSY, while IMMEDIATE waits busy_timeout. */
+static int begin_if_wanted(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_error *err)
+{
+    if (!c->tx_wanted || !sqlite3_get_autocommit(c->db))
+        return 0;
+    const char *sql = skip_space(sqlite3_sql(stmt));
+    const char *begin;
+    if (starts_with_word(sql, "SAVEPOINT")) {
+        /* Else the outermost RELEASE would commit on its own. */
+        begin = "BEGIN";
+    } else if (starts_with_word(sql, "BEGIN") || starts_with_word(sql, "COMMIT") ||
+               starts_with_word(sql, "END") || starts_with_word(sql, "ROLLBACK") ||
+               starts_with_word(sql, "RELEASE")) {
+        return 0;  /* the SQL steers the transaction itself */
+    } else {
+        begin = sqlite3_stmt_readonly(stmt) ? "BEGIN" : "BEGIN IMMEDIATE";
+    }
+    return run_simple(c, begin, err);
+}
+
+/* Runs one statement over its parameter sets into a new rowset. stream is
+ * the chunk size when this statement may be streamed, else 0. On failure
+ * *failed_set is the set that failed. */
+static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
+                     calx_rowset **out, size_t *failed_set, calx_error *err)
+{
+    *failed_set = 0;
+    if (atomic_load(&c->interrupted))
+        return canceled(err);
+    if (!st->sql)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "a statement has no SQL text");
+
+    sqlite3_stmt *stmt;
+    int rc = prepare_cached(c, st->sql, &stmt, err);
+    if (rc)
+        return rc;
+    size_t want = stmt ? (size_t)sqlite3_bind_parameter_count(stmt) : 0;
+    if (want != st->nparams)
+        return calx_error_set(err, CALX_ERR_PROGRAMMING,
+                              "incorrect number of bindings supplied: the statement "
+                              "uses %zu, and there are %zu supplied",
+                              want, st->nparams);
+    if (stmt && (rc = begin_if_wanted(c, stmt, err)) != 0)
+        return rc;
+
+    calx_rowset *rs = rowset_for(stmt, err);
+    if (!rs)
+        return err->code;
+    if (!stmt) {
+        *out = rs;  /* only comments: nothing to run */
+        return 0;
+    }
+
+    bool readonly = sqlite3_stmt_readonly(stmt) != 0;
+    /* Only a read runs lazily: a write's changes and rowcount must be
+     * complete by the callback, and a set list cannot pause mid-way. */
+    bool streaming = stream > 0 && readonly && st->nsets == 1;
+    rs->rowcount = readonly ? -1 : 0;
+    for (size_t set = 0; set < st->nsets; set++) {
+        *failed_set = set;
+        if (set > 0 && atomic_load(&c->interrupted)) {
+            rc = canceled(err);
+            break;
+        }
+        const calx_value *vals = st->nparams ? st->params + set * st->nparams : NULL;
+        rc = bind_params(c, stmt, vals, st->nparams, streaming, err);
+        if (rc)
+            break;
+        sqlite3_int64 before = sqlite3_total_changes64(c->db);
+        bool more;
+        rc = collect(c, stmt, rs, streaming ? stream : 0, false, &more, err);
+        if (rc)
+            break;
+        if (more) {
+            c->cursor = stmt;
+            c->cursor_row = true;
+            rs->more = true;
+            rs->lastrowid = sqlite3_last_insert_rowid(c->db);
+            *out = rs;
+            return 0;
+        }
+        /* sqlite3_changes keeps the last INSERT/UPDATE/DELETE's count
+         * through statements that change no rows (DDL): count it only
+         * when this run changed something. */
+        if (!readonly && sqlite3_total_changes64(c->db) != before)
+            rs->rowcount += sqlite3_changes64(c->db);
+        sqlite3_reset(stmt);
+    }
+    if (rc) {
+        sqlite3_reset(stmt);
+        calx_rowset_free(rs);
+        return rc;
+    }
+    rs->lastrowid = sqlite3_last_insert_rowid(c->db);
+    *out = rs;
+    return 0;
+}
+
+static int exec_batch(calx_sqlite_conn *c, const calx_dreq *req, calx_rowset **out,
+                      calx_error *err)
+{
+    calx_rowset *head = NULL, **tail = &head;
+    for (size_t i = 0; i < req->nstmts; i++) {
+        const calx_dstmt *st = &req->stmts[i];
+        bool last = i + 1 == req->nstmts;
+        calx_rowset *rs = NULL;
+        size_t set;
+        int rc = exec_stmt(c, st, last ? req->stream_rows : 0, &rs, &set, err);
+        if (rc) {
+            if (req->nstmts > 1 && st->nsets > 1)
+                error_note(err, "statement %zu of %zu, parameter set %zu of %zu", i + 1,
+                           req->nstmts, set + 1, st->nsets);
+            else if (req->nstmts > 1)
+                error_note(err, "statement %zu of %zu", i + 1, req->nstmts);
+            else if (st->nsets > 1)
+                error_note(err, "parameter set %zu of %zu", set + 1, st->nsets);
+            calx_rowset_free(head);
+            return rc;
+        }
+        *tail = rs;
+        tail = &rs->next;
+    }
+    *out = head;
+    return 0;
+}
+
+static int fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, calx_error *err)
+{
+    if (!c->cursor)
+        return calx_error_set(err, CALX_ERR_STATE,
+                              "no streamed result is open to fetch from");
+    calx_rowset *rs = rowset_for(c->cursor, err);
+    if (!rs) {
+        close_cursor(c);
+        return err->code;
+    }
+    bool more;
+    int rc = collect(c, c->cursor, rs, limit, c->cursor_row, &more, err);
+    if (rc || !more)
+        close_cursor(c);
+    if (rc) {
+        calx_rowset_free(rs);
+        return rc;
+    }
+    rs->more = more;
+    rs->lastrowid = sqlite3_last_insert_rowid(c->db);
+    *out = rs;
+    return 0;
+}
+
+/* COMMIT or ROLLBACK: sent only when SQLite really is in a transaction (a
+ * lazy BEGIN may never have started one). */
+static int end_tx(calx_sqlite_conn *c, const char *sql, calx_error *err)
+{
+    c->tx_wanted = false;
+    if (sqlite3_get_autocommit(c->db))
+        return 0;
+    return run_simple(c, sql, err);
+}
+
+static int ping(calx_sqlite_conn *c, calx_error *err)
+{
+    int rc = run_simple(c, "SELECT 1", err);
+    if (rc)
+        return rc;
+    if (c->have_id) {
+        /* SQLite keeps using an unlinked file without complaint: a pooled
+         * connection would go on writing into a file nobody else sees. */
+        struct stat st;
+        if (stat(c->dbfile, &st) != 0 || st.st_dev != c->dev || st.st_ino != c->ino)
+            return calx_error_set(err, CALX_ERR_DISCONNECT,
+                                  "the database file '%s' was removed or replaced "
+                                  "since the connection opened",
+                                  c->filename);
+    }
+    return 0;
+}
+
+static void run_request(calx_sqlite_conn *c, const calx_dreq *req)
+{
+    calx_error *err = &c->res_err;
+    calx_rowset *rs = NULL;
+    int rc = 0;
+    calx_error_clear(err);
+    if (req->op != CALX_DOP_FETCH && req->op != CALX_DOP_CLOSE_CURSOR)
+        close_cursor(c);
+    switch (req->op) {
+    case CALX_DOP_EXEC:
+        if (req->begin && c->iso != CALX_SQLITE_AUTOCOMMIT)
+            c->tx_wanted = true;
+        rc = exec_batch(c, req, &rs, err);
+        break;
+    case CALX_DOP_BEGIN:
+        if (c->iso != CALX_SQLITE_AUTOCOMMIT)
+            c->tx_wanted = true;
+        break;
+    case CALX_DOP_COMMIT:
+        rc = end_tx(c, "COMMIT", err);
+        break;
+    case CALX_DOP_ROLLBACK:
+        rc = end_tx(c, "ROLLBACK", err);
+        break;
+    case CALX_DOP_PING:
+        rc = ping(c, err);
+        break;
+    case CALX_DOP_FETCH:
+        rc = fetch(c, req->stream_rows, &rs, err);
+        break;
+    case CALX_DOP_CLOSE_CURSOR:
+        close_cursor(c);
+        break;
+    }
+
+    pthread_mutex_lock(&c->mu);
+    c->executing = false;
+    bool interrupted = atomic_load(&c->interrupted);
+    pthread_mutex_unlock(&c->mu);
+    /* An interrupt that came as the request finished may have latched in
+     * SQLite while a streamed statement stays open, failing the next fetch
+     * for no visible reason: end the stream now instead. */
+    if (!rc && interrupted && c->cursor) {
+        close_cursor(c);
+        calx_rowset_free(rs);
+        rs = NULL;
+        rc = canceled(err);
+    }
+    c->res_ok = rc == 0;
+    c->res_rs = rs;
+}
+
+/* ---- opening and closing (worker thread) ---- */
+
+static int on_progress(void *arg)
+{
+    calx_sqlite_conn *c = arg;
+    return atomic_load_explicit(&c->interrupted, memory_order_relaxed) ? 1 : 0;
+}
+
+static int apply_pragmas(calx_sqlite_conn *c, calx_error *err)
+{
+    /* Unknown pragmas are silently ignored by SQLite, so a typo would go
+     * unnoticed: check names against the list this build knows. A build
+     * without introspection pragmas cannot check, and does not. */
+    sqlite3_stmt *known = NULL;
+    if (c->npragmas &&
+        sqlite3_prepare_v2(c->db, "SELECT 1 FROM pragma_pragma_list WHERE name = ?1 COLLATE NOCASE",
+                           -1, &known, NULL) != SQLITE_OK)
+        known = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < c->npragmas && !rc; i++) {
+        const calx_sqlite_pragma *p = &c->pragmas[i];
+        if (known) {
+            sqlite3_bind_text(known, 1, p->key, -1, SQLITE_STATIC);
+            int found = sqlite3_step(known);
+            sqlite3_reset(known);
+            if (found != SQLITE_ROW) {
+                rc = calx_error_set(err, CALX_ERR_ARGUMENT,
+                                    "unknown SQLite pragma '%s' (from the URL or connect_args)",
+                                    p->key);
+                break;
+            }
+        }
+        /* Pragmas take no bound parameters; both parts were checked
+         * against a strict character set in connect. */
+        char *sql = sqlite3_mprintf("PRAGMA %s = %s", p->key, p->value);
+        if (!sql) {
+            rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory setting pragmas");
+            break;
+        }
+        rc = run_once(c, sql, err);
+        sqlite3_free(sql);
+        if (rc)
+            error_note(err, "setting PRAGMA %s = %s", p->key, p->value);
+    }
+    sqlite3_finalize(known);
+    return rc;
+}
+
+static void close_db(calx_sqlite_conn *c)
+{
+    close_cursor(c);
+    cache_clear(c);
+    sqlite3_close_v2(c->db);
+    c->db = NULL;
+}
+
+static bool open_db(calx_sqlite_conn *c, calx_error *err)
+{
+    calx_error_clear(err);
+    int rc = sqlite3_open_v2(c->filename, &c->db, c->open_flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        calx_error_set(err, CALX_ERR_OPERATIONAL, "cannot open the SQLite database '%s': %s",
+                       c->filename, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        err->driver_code = c->db ? sqlite3_extended_errcode(c->db) : rc;
+        sqlite3_close_v2(c->db);
+        c->db = NULL;
+        return false;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, CALX_SQLITE_BUSY_MS);
+    sqlite3_progress_handler(c->db, CALX_SQLITE_PROGRESS_OPS, on_progress, c);
+    if (run_once(c, "PRAGMA foreign_keys = ON", err) ||
+        (c->iso == CALX_SQLITE_READ_UNCOMMITTED &&
+         run_once(c, "PRAGMA read_uncommitted = 1", err)) ||
+        apply_pragmas(c, err)) {
+        close_db(c);
+        return false;
+    }
+
+    c->dbfile = sqlite3_db_filename(c->db, "main");
+    struct stat st;
+    if (c->dbfile && *c->dbfile && stat(c->dbfile, &st) == 0) {
+        c->have_id = true;
+        c->dev = st.st_dev;
+        c->ino = st.st_ino;
+    }
+    return true;
+}
+
+static void on_connected(calx_work *w);
+static void on_request_done(calx_work *w);
+static void on_closed(calx_work *w);
+
+static void *worker_main(void *arg)
+{
+    calx_sqlite_conn *c = arg;
+    calx_loop *loop = c->base.loop;
+
+    bool ok = open_db(c, &c->res_err);
+    c->res_ok = ok;
+    c->done.fn = on_connected;
+    calx_loop_post(loop, &c->done);
+    if (!ok)
+        return NULL;  /* the loop thread joins and frees c */
+
+    for (;;) {
+        pthread_mutex_lock(&c->mu);
+        while (!c->job && !c->quit)
+            pthread_cond_wait(&c->cv, &c->mu);
+        const calx_dreq *req = c->job;
+        c->job = NULL;
+        c->executing = req != NULL;
+        pthread_mutex_unlock(&c->mu);
+        if (!req)
+            break;
+        run_request(c, req);
+        c->done.fn = on_request_done;
+        calx_loop_post(loop, &c->done);
+    }
+
+    close_db(c);
+    c->done.fn = on_closed;
+    calx_loop_post(loop, &c->done);
+    return NULL;
+}
+
+/* ---- the loop thread's side ---- */
+
+static void conn_free(calx_sqlite_conn *c)
+{
+    for (size_t i = 0; i < c->npragmas; i++) {
+        free(c->pragmas[i].key);
+        free(c->pragmas[i].value);
+    }
+    free(c->pragmas);
+    free(c->filename);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+static calx_sqlite_conn *conn_of_work(calx_work *w)
+{
+    return (calx_sqlite_conn *)((char *)w - offsetof(calx_sqlite_conn, done));
+}
+
+static void on_connected(calx_work *w)
+{
+    calx_sqlite_conn *c = conn_of_work(w);
+    calx_loop_unhold(c->base.loop);
+    if (c->res_ok) {
+        c->connect_cb(c->udata, &c->base, NULL);
+        return;
+    }
+    /* The worker has returned or is returning: the join is short. */
+    pthread_join(c->thread, NULL);
+    calx_error err = c->res_err;
+    calx_dconnect_cb cb = c->connect_cb;
+    void *udata = c->udata;
+    conn_free(c);
+    cb(udata, NULL, &err);
+}
+
+static void on_request_done(calx_work *w)
+{
+    calx_sqlite_conn *c = conn_of_work(w);
+    calx_rowset *rs = c->res_rs;
+    bool ok = c->res_ok;
+    /* A copy: the callback may queue the next request, whose result the
+     * worker would write over this one. */
+    calx_error err = c->res_err;
+    c->res_rs = NULL;
+    c->busy = false;
+    calx_loop_unhold(c->base.loop);
+    if (!ok && err.code == CALX_ERR_DISCONNECT)
+        c->dead = true;
+    if (c->closing) {
+        calx_rowset_free(rs);  /* closed under a running request: nobody waits */
+        return;
+    }
+    c->cb(c->udata, ok ? rs : NULL, ok ? NULL : &err);
+}
+
+static void on_closed(calx_work *w)
+{
+    calx_sqlite_conn *c = conn_of_work(w);
+    calx_loop *loop = c->base.loop;
+    pthread_join(c->thread, NULL);
+    conn_free(c);
+    calx_loop_unhold(loop);
+}
+
+static bool is_identifier(const char *s)
+{
+    if (!*s || (*s >= '0' && *s <= '9'))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+              (*s >= '0' && *s <= '9') || *s == '_'))
+            return false;
+    return true;
+}
+
+/* What may be pasted after "PRAGMA x =": words and numbers, nothing that
+ * could end the statement or open a string. */
+static bool is_pragma_value(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+              (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+            return false;
+    return true;
+}
+
+/* Sets pragma key to value, a later setting of the same key replacing an
+ * earlier one in place. */
+static int set_pragma(calx_sqlite_conn *c, const char *key, const char *value,
+                      calx_error *err)
+{
+    char *v = strdup(value);
+    if (!v)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
+    for (size_t i = 0; i < c->npragmas; i++) {
+        if (strcasecmp(c->pragmas[i].key, key) == 0) {
+            free(c->pragmas[i].value);
+            c->pragmas[i].value = v;
+            return 0;
+        }
+    }
+    calx_sqlite_pragma *grown = realloc(c->pragmas, (c->npragmas + 1) * sizeof *grown);
+    char *k = strdup(key);
+    if (grown)
+        c->pragmas = grown;
+    if (!grown || !k) {
+        free(k);
+        free(v);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
+    }
+    c->pragmas[c->npragmas].key = k;
+    c->pragmas[c->npragmas].value = v;
+    c->npragmas++;
+    return 0;
+}
+
+/* One URL query option or connect_args entry. */
+static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
+                       const char **mode, calx_error *err)
+{
+    if (!key)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "a connect_args entry has no key");
+    if (!value)
+        value = "";
+    if (strcmp(key, "mode") == 0) {
+        *mode = value;
+        return 0;
+    }
+    if (strcmp(key, "cache") == 0) {
+        /* SQLite's URI option: shared cache is what READ UNCOMMITTED acts on. */
+        c->open_flags &= ~(SQLITE_OPEN_SHAREDCACHE | SQLITE_OPEN_PRIVATECACHE);
+        if (strcmp(value, "shared") == 0)
+            c->open_flags |= SQLITE_OPEN_SHAREDCACHE;
+        else if (strcmp(value, "private") == 0)
+            c->open_flags |= SQLITE_OPEN_PRIVATECACHE;
+        else
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "invalid value '%.100s' for cache: SQLite supports "
+                                  "shared and private",
+                                  value);
+        return 0;
+    }
+    /* Options of Python's sqlite3.connect that mean nothing here. */
+    if (strcmp(key, "uri") == 0 || strcmp(key, "check_same_thread") == 0)
+        return 0;
+    if (strcmp(key, "timeout") == 0) {
+        /* Seconds, as sqlite3.connect(timeout=...) takes them. */
+        char *end;
+        errno = 0;
+        double secs = strtod(value, &end);
+        if (!*value || *end || errno || !isfinite(secs) || secs < 0 ||
+            secs > INT_MAX / 1000.0)
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "invalid value '%.100s' for timeout: expected seconds",
+                                  value);
+        char ms[32];
+        snprintf(ms, sizeof ms, "%d", (int)(secs * 1000 + 0.5));
+        return set_pragma(c, "busy_timeout", ms, err);
+    }
+    if (!is_identifier(key))
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "unknown SQLite pragma '%.100s' (from the URL or connect_args)",
+                              key);
+    if (!is_pragma_value(value))
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "invalid value '%.100s' for pragma '%s': only letters, "
+                              "digits, '_', '.' and '-' are allowed",
+                              value, key);
+    return set_pragma(c, key, value, err);
+}
+
+static int parse_options(calx_sqlite_conn *c, const calx_url *url, const calx_kv *args,
+                         size_t nargs, const char *iso, calx_error *err)
+{
+    if (!iso || strcasecmp(iso, "SERIALIZABLE") == 0) {
+        c->iso = CALX_SQLITE_SERIALIZABLE;
+    } else if (strcasecmp(iso, "READ UNCOMMITTED") == 0 ||
+               strcasecmp(iso, "READ_UNCOMMITTED") == 0) {
+        c->iso = CALX_SQLITE_READ_UNCOMMITTED;
+    } else if (strcasecmp(iso, "AUTOCOMMIT") == 0) {
+        c->iso = CALX_SQLITE_AUTOCOMMIT;
+    } else {
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "isolation level '%.100s' is not supported by SQLite; "
+                              "use SERIALIZABLE, READ UNCOMMITTED or AUTOCOMMIT",
+                              iso);
+    }
+
+    const char *mode = NULL;
+    int rc;
+    for (size_t i = 0; i < url->nquery; i++)
+        if ((rc = take_option(c, url->query[i].key, url->query[i].value, &mode, err)) != 0)
+            return rc;
+    for (size_t i = 0; i < nargs; i++)
+        if ((rc = take_option(c, args[i].key, args[i].value, &mode, err)) != 0)
+            return rc;
+
+    bool memory = url->memory || !url->database;
+    if (!mode || strcmp(mode, "rwc") == 0) {
+        c->open_flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    } else if (strcmp(mode, "rw") == 0) {
+        c->open_flags |= SQLITE_OPEN_READWRITE;
+    } else if (strcmp(mode, "ro") == 0) {
+        c->open_flags |= SQLITE_OPEN_READONLY;
+    } else if (strcmp(mode, "memory") == 0) {
+        c->open_flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        memory = true;
+    } else {
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "invalid value '%.100s' for mode: SQLite supports ro, rw, "
+                              "rwc and memory",
+                              mode);
+    }
+    c->filename = strdup(memory ? ":memory:" : url->database);
+    if (!c->filename)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying the URL");
+    return 0;
+}
+
+static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *args,
+                          size_t nargs, const char *isolation_level, calx_dconnect_cb cb,
+                          void *udata, calx_error *err)
+{
+    if (!loop || !url || !cb || (nargs && !args))
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "sqlite connect: loop, url and callback are required");
+    calx_sqlite_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a connection");
+    c->base.driver = &calx_sqlite_driver;
+    c->base.loop = loop;
+    c->connect_cb = cb;
+    c->udata = udata;
+    atomic_init(&c->interrupted, false);
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    int rc = parse_options(c, url, args, nargs, isolation_level, err);
+    if (rc) {
+        conn_free(c);
+        return rc;
+    }
+    calx_loop_hold(loop);
+    rc = pthread_create(&c->thread, NULL, worker_main, c);
+    if (rc) {
+        calx_loop_unhold(loop);
+        conn_free(c);
+        return calx_error_set(err, CALX_ERR_OPERATIONAL,
+                              "cannot start a thread for the SQLite connection: %s",
+                              strerror(rc));
+    }
+    return 0;
+}
+
+static int sqlite_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb cb,
+                          void *udata, calx_error *err)
+{
+    calx_sqlite_conn *c = (calx_sqlite_conn *)base;
+    if (!c || !req || !cb || (req->nstmts && !req->stmts))
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "sqlite request: connection, request and callback are required");
+    if ((unsigned)req->op > CALX_DOP_CLOSE_CURSOR)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "unknown driver operation %d",
+                              (int)req->op);
+    for (size_t i = 0; i < req->nstmts; i++) {
+        const calx_dstmt *st = &req->stmts[i];
+        if (!st->sql || (st->nparams && st->nsets && !st->params) ||
+            (st->nparams && st->nsets > SIZE_MAX / st->nparams))
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "statement %zu of the request is malformed", i + 1);
+    }
+    if (c->closing)
+        return calx_error_set(err, CALX_ERR_CLOSED, "the SQLite connection is closed");
+    if (c->busy)
+        return calx_error_set(err, CALX_ERR_BUSY,
+                              "the SQLite connection is already running a request");
+    c->busy = true;
+    c->cb = cb;
+    c->udata = udata;
+    calx_loop_hold(c->base.loop);
+    pthread_mutex_lock(&c->mu);
+    c->job = req;
+    atomic_store(&c->interrupted, false);
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return 0;
+}
+
+static void sqlite_interrupt(calx_dconn *base)
+{
+    calx_sqlite_conn *c = (calx_sqlite_conn *)base;
+    if (!c)
+        return;
+    /* Only a request that is queued or running is stopped: an interrupt
+     * reaching SQLite between requests would hit an open stream later. */
+    pthread_mutex_lock(&c->mu);
+    if (c->job || c->executing) {
+        atomic_store(&c->interrupted, true);
+        if (c->executing)
+            sqlite3_interrupt(c->db);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+static bool sqlite_alive(const calx_dconn *base)
+{
+    const calx_sqlite_conn *c = (const calx_sqlite_conn *)base;
+    return c && !c->dead && !c->closing;
+}
+
+static void sqlite_close(calx_dconn *base)
+{
+    calx_sqlite_conn *c = (calx_sqlite_conn *)base;
+    if (!c || c->closing)
+        return;
+    /* The engine never closes under a running request. Should it happen,
+     * stop the request and drop its result rather than leave the thread
+     * behind. */
+    assert(!c->busy);
+    c->closing = true;
+    if (c->busy)
+        sqlite_interrupt(base);
+    calx_loop_hold(c->base.loop);
+    pthread_mutex_lock(&c->mu);
+    c->quit = true;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+const calx_driver calx_sqlite_driver = {
+    .name = "sqlite",
+    .connect = sqlite_connect,
+    .request = sqlite_request,
+    .interrupt = sqlite_interrupt,
+    .alive = sqlite_alive,
+    .close = sqlite_close,
+};

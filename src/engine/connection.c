@@ -1,0 +1,590 @@
+/* Connections (SQLAlchemy's AsyncConnection): one operation at a time over
+ * a pooled driver connection, autobegin, savepoints, echo, and a close that
+ * never blocks and never loses the connection, even mid-operation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "calx/connection.h"
+#include "core/promise.h"
+#include "engine/engine_int.h"
+
+#define MAX_SAVEPOINTS 64
+
+typedef enum op_kind {
+    OP_EXEC,
+    OP_STREAM,
+    OP_FETCH,
+    OP_CLOSE_CURSOR,
+    OP_COMMIT,
+    OP_ROLLBACK,
+    OP_SAVEPOINT,
+    OP_RELEASE,
+    OP_ROLLBACK_TO
+} op_kind;
+
+typedef struct conn_op {
+    calx_connection *c;
+    calx_future *f;           /* NULL for background work (closing a cursor) */
+    op_kind kind;
+    calx_dreq req;
+    calx_dstmt stmt;
+    char *sql;                /* owned when not from the plan cache */
+    calx_value *vals;
+    char *bytes;              /* the copied text and blob parameters */
+    calx_result *stream;      /* OP_FETCH: the result to refill */
+} conn_op;
+
+struct calx_connection {
+    calx_engine *engine;
+    calx_pconn *pc;
+    conn_op *op;              /* the operation running, if any */
+    calx_result *stream;      /* an open streaming result */
+    bool closing;             /* closed while busy: finish when the op ends */
+    bool in_tx;
+    bool begin_pending;       /* BEGIN not yet sent: goes with the next statement */
+    size_t sp_depth;
+    unsigned sp_ids[MAX_SAVEPOINTS];
+    unsigned sp_counter;
+};
+
+calx_connection *calx_connection_new(calx_engine *e, calx_pconn *pc)
+{
+    calx_connection *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->engine = e;
+    c->pc = pc;
+    e->nconns++;
+    return c;
+}
+
+static void free_op(conn_op *op)
+{
+    free(op->sql);
+    free(op->vals);
+    free(op->bytes);
+    free(op);
+}
+
+static void finish_close(calx_connection *c)
+{
+    calx_engine *e = c->engine;
+    if (c->in_tx) {
+        /* The pool's reset-on-return rolls it back; log it as SQLAlchemy
+         * does when a connection with a transaction is closed. */
+        calx_echo(e, "ROLLBACK");
+        c->pc->dirty = true;
+    }
+    calx_pool_checkin(c->pc);
+    free(c);
+    calx_engine_conn_closed(e);
+}
+
+static int check_ready(calx_connection *c, calx_error *err)
+{
+    if (!c || c->closing)
+        return calx_error_set(err, CALX_ERR_CLOSED, "this connection is closed");
+    if (c->op || c->stream)
+        return calx_error_set(err, CALX_ERR_BUSY,
+                              "another operation is in progress on this connection%s",
+                              c->stream ? " (a streaming result is still open)" : "");
+    return 0;
+}
+
+/* ---- parameters ---- */
+
+/* Binds every set through the plan and copies the values, so the caller's
+ * memory may be reused at once. */
+static int bind_params(conn_op *op, const calx_text_plan *plan, const calx_params *sets,
+                       size_t nsets, calx_error *err)
+{
+    size_t n = plan->nslots;
+    if (nsets == 0)
+        nsets = 1;
+    if (n == 0) {
+        for (size_t s = 0; sets && s < nsets; s++)
+            if (sets[s].n && !sets[s].items[0].name)
+                return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                      "the statement has no parameters but %zu values "
+                                      "were given", sets[s].n);
+        op->stmt.nparams = 0;
+        op->stmt.nsets = nsets;
+        return 0;
+    }
+    op->vals = malloc(n * nsets * sizeof *op->vals);
+    if (!op->vals)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory binding parameters");
+    size_t nbytes = 0;
+    for (size_t s = 0; s < nsets; s++) {
+        static const calx_params none;
+        const calx_params *set = sets ? &sets[s] : &none;
+        if (!plan->names[0] && set->n != n)
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "the statement has %zu positional parameters (?) but "
+                                  "%zu values were given%s",
+                                  n, set->n, nsets > 1 ? " in a parameter set" : "");
+        int rc = calx_text_bind(plan, set, op->vals + s * n, err);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < n; i++) {
+            calx_value *v = &op->vals[s * n + i];
+            if (v->type == CALX_TEXT || v->type == CALX_BLOB)
+                nbytes += v->u.s.len + 1;
+        }
+    }
+    if (nbytes) {
+        op->bytes = malloc(nbytes);
+        if (!op->bytes)
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory binding parameters");
+        char *p = op->bytes;
+        for (size_t i = 0; i < n * nsets; i++) {
+            calx_value *v = &op->vals[i];
+            if (v->type == CALX_TEXT || v->type == CALX_BLOB) {
+                if (v->u.s.len)
+                    memcpy(p, v->u.s.ptr, v->u.s.len);
+                p[v->u.s.len] = '\0';
+                v->u.s.ptr = p;
+                p += v->u.s.len + 1;
+            }
+        }
+    }
+    op->stmt.nparams = n;
+    op->stmt.nsets = nsets;
+    op->stmt.params = op->vals;
+    return 0;
+}
+
+/* ---- running an operation ---- */
+
+static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr);
+
+static void cancel_op(void *ctx)
+{
+    conn_op *op = ctx;
+    /* The driver stops the statement; the connection stays busy until it
+     * reports back, and only then goes back to the pool. */
+    if (op->c && op->c->pc)
+        op->c->pc->dconn->driver->interrupt(op->c->pc->dconn);
+}
+
+static void free_unclaimed_result(void *value)
+{
+    calx_result_free(value);
+}
+
+/* Starts op on c, taking ownership of op. Returns its future, or NULL and
+ * err (op freed). */
+static calx_future *start_op(calx_connection *c, conn_op *op, calx_error *err)
+{
+    calx_future *f = calx_future_new(c->engine->loop);
+    if (!f) {
+        free_op(op);
+        calx_error_set(err, CALX_ERR_NOMEM, "out of memory starting an operation");
+        return NULL;
+    }
+    op->c = c;
+    op->f = f;
+    if (op->kind == OP_EXEC || op->kind == OP_STREAM)
+        calx_future_set_dtor(f, free_unclaimed_result);
+    calx_future_set_cancel(f, cancel_op, op);
+    calx_dconn *dc = c->pc->dconn;
+    if (dc->driver->request(dc, &op->req, on_op_done, op, err) != 0) {
+        calx_future_release(f);
+        calx_future_reject(f, err);
+        free_op(op);
+        return NULL;
+    }
+    c->op = op;
+    return f;
+}
+
+/* Adds "[SQL: ...]" to a database error, as SQLAlchemy does. */
+static void describe_error(calx_error *e, const conn_op *op)
+{
+    if (!op->stmt.sql || e->code < CALX_ERR_INTEGRITY || e->code > CALX_ERR_DATABASE)
+        return;
+    size_t len = strlen(e->message);
+    snprintf(e->message + len, sizeof e->message - len, "\n[SQL: %s]", op->stmt.sql);
+}
+
+static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
+{
+    conn_op *op = udata;
+    calx_connection *c = op->c;
+    c->op = NULL;
+    calx_error err;
+    bool close_cursor_after = false;
+    if (derr) {
+        err = *derr;
+        if (err.code == CALX_ERR_DISCONNECT) {
+            calx_pool_invalidate(c->pc, err.message);
+            /* The server has ended the transaction with the connection. */
+            c->in_tx = false;
+            c->begin_pending = false;
+            c->sp_depth = 0;
+        }
+        if (op->kind == OP_ROLLBACK) {
+            c->in_tx = false;
+            c->sp_depth = 0;
+        }
+        if (op->kind == OP_FETCH || op->kind == OP_CLOSE_CURSOR) {
+            c->stream = NULL;
+            if (op->stream)
+                calx_result_detach(op->stream);
+        }
+        describe_error(&err, op);
+        if (op->f)
+            calx_future_reject(op->f, &err);
+    } else {
+        switch (op->kind) {
+        case OP_EXEC:
+            calx_future_resolve(op->f, calx_result_new(rs, NULL));
+            rs = NULL;
+            break;
+        case OP_STREAM: {
+            calx_result *r = calx_result_new(rs, rs && rs->more ? c : NULL);
+            if (r && rs && rs->more)
+                c->stream = r;
+            rs = NULL;
+            calx_future_resolve(op->f, r);
+            break;
+        }
+        case OP_FETCH: {
+            bool more = rs && rs->more;
+            if (op->stream) {
+                calx_result_set_chunk(op->stream, rs);
+                rs = NULL;
+                if (!more) {
+                    c->stream = NULL;
+                    calx_result_detach(op->stream);
+                }
+            } else if (more) {
+                /* The result was freed while this fetch ran. */
+                close_cursor_after = true;
+            }
+            calx_future_resolve(op->f, NULL);
+            break;
+        }
+        case OP_CLOSE_CURSOR:
+            break;
+        case OP_COMMIT:
+        case OP_ROLLBACK:
+            c->in_tx = false;
+            c->sp_depth = 0;
+            c->pc->dirty = false;
+            calx_future_resolve(op->f, NULL);
+            break;
+        case OP_SAVEPOINT:
+        case OP_RELEASE:
+        case OP_ROLLBACK_TO:
+            calx_future_resolve(op->f, NULL);
+            break;
+        }
+    }
+    calx_rowset_free(rs);
+    free_op(op);
+    if (close_cursor_after)
+        calx_conn_stream_done(c, true);
+    if (c->closing && !c->op)
+        finish_close(c);
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A statement goes with the pending BEGIN when there is one (autobegin). */
+static void attach_begin(calx_connection *c, conn_op *op)
+{
+    if (c->engine->autocommit)
+        return;
+    if (!c->in_tx) {
+        c->in_tx = true;
+        c->begin_pending = true;
+        calx_echo(c->engine, "BEGIN (implicit)");
+    }
+    if (c->begin_pending) {
+        op->req.begin = true;
+        c->begin_pending = false;
+        c->pc->dirty = true;
+    }
+}
+
+static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
+                            const calx_params *sets, size_t nsets, size_t stream_rows,
+                            calx_error *err)
+{
+    if (check_ready(c, err))
+        return NULL;
+    if (!sql)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "the SQL text is NULL"), NULL;
+    calx_engine *e = c->engine;
+    calx_plan_entry *pe;
+    bool fresh;
+    if (calx_engine_plan(e, sql, sets, &pe, &fresh, err))
+        return NULL;
+    conn_op *op = calloc(1, sizeof *op);
+    if (!op)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    op->kind = kind;
+    if (bind_params(op, &pe->plan, sets, nsets, err)) {
+        free_op(op);
+        return NULL;
+    }
+    op->stmt.sql = pe->plan.sql;
+    op->req.op = CALX_DOP_EXEC;
+    op->req.nstmts = 1;
+    op->req.stmts = &op->stmt;
+    op->req.stream_rows = stream_rows;
+    attach_begin(c, op);
+    if (e->echo) {
+        char badge[64];
+        if (fresh)
+            snprintf(badge, sizeof badge, "generated in %.5fs", pe->compile_s);
+        else
+            snprintf(badge, sizeof badge, "cached since %.4gs ago",
+                     (double)(mono_ns() - pe->created_ns) / 1e9);
+        calx_echo(e, "%s", pe->plan.sql);
+        calx_echo_params(e, badge, op->vals, op->stmt.nparams, op->stmt.nsets);
+    }
+    return start_op(c, op, err);
+}
+
+calx_future *calx_conn_execute(calx_connection *c, const char *sql,
+                               const calx_params *params, calx_error *err)
+{
+    return execute(c, OP_EXEC, sql, params, 1, 0, err);
+}
+
+calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
+                                    const calx_params *sets, size_t nsets,
+                                    calx_error *err)
+{
+    if (nsets == 0 || !sets) {
+        calx_error_set(err, CALX_ERR_ARGUMENT,
+                       "calx_conn_execute_many needs at least one parameter set");
+        return NULL;
+    }
+    return execute(c, OP_EXEC, sql, sets, nsets, 0, err);
+}
+
+calx_future *calx_conn_stream(calx_connection *c, const char *sql,
+                              const calx_params *params, size_t chunk_rows,
+                              calx_error *err)
+{
+    return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000, err);
+}
+
+calx_future *calx_conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
+                             calx_error *err)
+{
+    if (c->op)
+        return calx_error_set(err, CALX_ERR_BUSY, "a fetch is already in progress"), NULL;
+    conn_op *op = calloc(1, sizeof *op);
+    if (!op)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    op->kind = OP_FETCH;
+    op->stream = r;
+    op->req.op = CALX_DOP_FETCH;
+    op->req.stream_rows = nrows;
+    return start_op(c, op, err);
+}
+
+/* A streaming result is done with its connection (read to the end, or
+ * freed early: then the driver drops the statement's other rows). */
+void calx_conn_stream_done(calx_connection *c, bool close_cursor)
+{
+    c->stream = NULL;
+    if (c->op && c->op->kind == OP_FETCH) {
+        /* A fetch is under way: it drops the rest when it lands. */
+        c->op->stream = NULL;
+        return;
+    }
+    if (!close_cursor || c->op)
+        return;
+    conn_op *op = calloc(1, sizeof *op);
+    if (!op) {
+        calx_pool_invalidate(c->pc, "out of memory closing a cursor");
+        return;
+    }
+    op->c = c;
+    op->kind = OP_CLOSE_CURSOR;
+    op->req.op = CALX_DOP_CLOSE_CURSOR;
+    calx_error err;
+    calx_dconn *dc = c->pc->dconn;
+    if (dc->driver->request(dc, &op->req, on_op_done, op, &err) != 0) {
+        calx_pool_invalidate(c->pc, err.message);
+        free_op(op);
+        return;
+    }
+    c->op = op;
+}
+
+/* ---- transactions ---- */
+
+static calx_future *resolved(calx_connection *c, calx_error *err)
+{
+    calx_future *f = calx_future_new(c->engine->loop);
+    if (!f)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    calx_future_resolve(f, NULL);
+    return f;
+}
+
+/* A statement of the transaction's own (COMMIT, SAVEPOINT ...), echoed as
+ * SQLAlchemy does. */
+static calx_future *tx_op(calx_connection *c, op_kind kind, calx_dop dop, const char *sql,
+                          calx_error *err)
+{
+    conn_op *op = calloc(1, sizeof *op);
+    if (!op)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    op->kind = kind;
+    op->req.op = dop;
+    if (dop == CALX_DOP_EXEC) {
+        op->sql = strdup(sql);
+        op->stmt.sql = op->sql;
+        op->stmt.nsets = 1;
+        op->req.nstmts = 1;
+        op->req.stmts = &op->stmt;
+        attach_begin(c, op);
+        calx_echo(c->engine, "%s", sql);
+        calx_echo(c->engine, "[no key 0.00000s] ()");
+    } else {
+        calx_echo(c->engine, "%s", sql);
+    }
+    return start_op(c, op, err);
+}
+
+calx_future *calx_conn_begin(calx_connection *c, calx_error *err)
+{
+    if (check_ready(c, err))
+        return NULL;
+    if (c->in_tx) {
+        calx_error_set(err, CALX_ERR_STATE, "a transaction is already begun on this connection");
+        return NULL;
+    }
+    if (!c->engine->autocommit) {
+        c->in_tx = true;
+        c->begin_pending = true;
+        calx_echo(c->engine, "BEGIN (implicit)");
+    }
+    return resolved(c, err);
+}
+
+static calx_future *end_tx(calx_connection *c, bool commit, calx_error *err)
+{
+    if (check_ready(c, err))
+        return NULL;
+    if (!c->in_tx)
+        return resolved(c, err);
+    if (c->begin_pending) {
+        /* Nothing ran since BEGIN: nothing to send. */
+        calx_echo(c->engine, commit ? "COMMIT" : "ROLLBACK");
+        c->in_tx = c->begin_pending = false;
+        c->sp_depth = 0;
+        return resolved(c, err);
+    }
+    return tx_op(c, commit ? OP_COMMIT : OP_ROLLBACK,
+                 commit ? CALX_DOP_COMMIT : CALX_DOP_ROLLBACK, commit ? "COMMIT" : "ROLLBACK",
+                 err);
+}
+
+calx_future *calx_conn_commit(calx_connection *c, calx_error *err)
+{
+    return end_tx(c, true, err);
+}
+
+calx_future *calx_conn_rollback(calx_connection *c, calx_error *err)
+{
+    return end_tx(c, false, err);
+}
+
+calx_future *calx_conn_begin_nested(calx_connection *c, calx_error *err)
+{
+    if (check_ready(c, err))
+        return NULL;
+    if (c->engine->autocommit || !c->engine->dialect->supports_savepoints) {
+        calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
+                       "savepoints need a transaction (isolation_level AUTOCOMMIT has none)");
+        return NULL;
+    }
+    if (c->sp_depth == MAX_SAVEPOINTS) {
+        calx_error_set(err, CALX_ERR_STATE, "more than %d nested savepoints", MAX_SAVEPOINTS);
+        return NULL;
+    }
+    unsigned id = ++c->sp_counter;
+    char sql[64];
+    snprintf(sql, sizeof sql, "SAVEPOINT sa_savepoint_%u", id);
+    calx_future *f = tx_op(c, OP_SAVEPOINT, CALX_DOP_EXEC, sql, err);
+    if (f)
+        c->sp_ids[c->sp_depth++] = id;
+    return f;
+}
+
+static calx_future *end_savepoint(calx_connection *c, bool release, calx_error *err)
+{
+    if (check_ready(c, err))
+        return NULL;
+    if (c->sp_depth == 0) {
+        calx_error_set(err, CALX_ERR_STATE, "no savepoint is open on this connection");
+        return NULL;
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, release ? "RELEASE SAVEPOINT sa_savepoint_%u"
+                                      : "ROLLBACK TO SAVEPOINT sa_savepoint_%u",
+             c->sp_ids[c->sp_depth - 1]);
+    calx_future *f = tx_op(c, release ? OP_RELEASE : OP_ROLLBACK_TO, CALX_DOP_EXEC, sql, err);
+    if (f)
+        c->sp_depth--;
+    return f;
+}
+
+calx_future *calx_conn_release_savepoint(calx_connection *c, calx_error *err)
+{
+    return end_savepoint(c, true, err);
+}
+
+calx_future *calx_conn_rollback_savepoint(calx_connection *c, calx_error *err)
+{
+    return end_savepoint(c, false, err);
+}
+
+bool calx_conn_in_transaction(const calx_connection *c)
+{
+    return c->in_tx;
+}
+
+size_t calx_conn_savepoint_depth(const calx_connection *c)
+{
+    return c->sp_depth;
+}
+
+calx_engine *calx_conn_engine(const calx_connection *c)
+{
+    return c->engine;
+}
+
+void calx_conn_invalidate(calx_connection *c)
+{
+    calx_pool_invalidate(c->pc, "invalidated by the program");
+}
+
+void calx_conn_close(calx_connection *c)
+{
+    if (!c || c->closing)
+        return;
+    c->closing = true;
+    if (c->stream) {
+        /* The result may outlive its connection; it keeps the rows held. */
+        calx_result_detach(c->stream);
+        calx_conn_stream_done(c, true);
+    }
+    if (!c->op)
+        finish_close(c);
+}

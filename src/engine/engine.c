@@ -1,0 +1,344 @@
+/* Engines: a URL, a dialect, a driver, a pool and a cache of compiled SQL
+ * texts. Nothing is opened until the first checkout. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "calx/engine.h"
+#include "core/promise.h"
+#include "engine/engine_int.h"
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void free_engine(calx_engine *e)
+{
+    for (size_t i = 0; i < e->plans_cap; i++) {
+        calx_plan_entry *pe = e->plans ? e->plans[i] : NULL;
+        while (pe) {
+            calx_plan_entry *next = pe->next;
+            calx_text_plan_free(&pe->plan);
+            free(pe->source);
+            free(pe);
+            pe = next;
+        }
+    }
+    free(e->plans);
+    for (size_t i = 0; i < e->nconnect_args; i++) {
+        free((char *)e->connect_args[i].key);
+        free((char *)e->connect_args[i].value);
+    }
+    free(e->connect_args);
+    free(e->isolation_level);
+    calx_url_free(e->url);
+    free(e);
+}
+
+static void maybe_free_engine(calx_engine *e)
+{
+    if (e->freed && e->pool_gone && e->nconns == 0)
+        free_engine(e);
+}
+
+static void on_pool_empty(void *ctx)
+{
+    calx_engine *e = ctx;
+    e->pool_gone = true;
+    e->pool = NULL;
+    maybe_free_engine(e);
+}
+
+void calx_engine_conn_closed(calx_engine *e)
+{
+    e->nconns--;
+    maybe_free_engine(e);
+}
+
+static char *dupstr(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
+                                calx_error *err)
+{
+    static const calx_engine_opts defaults;
+    if (!opts)
+        opts = &defaults;
+    if (!url) {
+        calx_error_set(err, CALX_ERR_ARGUMENT, "calx_create_engine: the URL is NULL");
+        return NULL;
+    }
+    if (opts->pool_size < 0 || opts->max_overflow < CALX_OVERFLOW_NONE ||
+        opts->pool_timeout < 0 || opts->pool_recycle < 0) {
+        calx_error_set(err, CALX_ERR_ARGUMENT,
+                       "calx_create_engine: pool_size, pool_timeout and pool_recycle "
+                       "must not be negative, and max_overflow must be a count, "
+                       "CALX_OVERFLOW_UNLIMITED or CALX_OVERFLOW_NONE");
+        return NULL;
+    }
+    calx_url *u = calx_url_parse(url, err);
+    if (!u)
+        return NULL;
+    const calx_driver *driver = calx_driver_for(u, err);
+    const calx_dialect *dialect = driver ? calx_dialect_for(u->dialect) : NULL;
+    if (!driver || !dialect) {
+        if (driver)
+            calx_error_set(err, CALX_ERR_NOT_SUPPORTED, "no SQL dialect for '%s'", u->dialect);
+        calx_url_free(u);
+        return NULL;
+    }
+    calx_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        calx_url_free(u);
+        calx_error_set(err, CALX_ERR_NOMEM, "out of memory making an engine");
+        return NULL;
+    }
+    e->url = u;
+    e->driver = driver;
+    e->dialect = dialect;
+    e->loop = opts->loop ? opts->loop : calx_loop_default();
+    e->echo = opts->echo;
+    e->log = opts->log;
+    e->log_udata = opts->log_udata;
+    e->isolation_level = dupstr(opts->isolation_level);
+    e->autocommit = opts->isolation_level && strcasecmp(opts->isolation_level, "AUTOCOMMIT") == 0;
+    if (opts->nconnect_args) {
+        e->connect_args = calloc(opts->nconnect_args, sizeof *e->connect_args);
+        if (!e->connect_args)
+            goto nomem;
+        e->nconnect_args = opts->nconnect_args;
+        for (size_t i = 0; i < opts->nconnect_args; i++) {
+            e->connect_args[i].key = dupstr(opts->connect_args[i].key);
+            e->connect_args[i].value = dupstr(opts->connect_args[i].value);
+            if (!e->connect_args[i].key || !e->connect_args[i].value)
+                goto nomem;
+        }
+    }
+
+    calx_pool_config pc = {
+        .loop = e->loop,
+        .driver = driver,
+        .url = u,
+        .connect_args = e->connect_args,
+        .nconnect_args = e->nconnect_args,
+        .isolation_level = e->isolation_level,
+        .kind = opts->poolclass,
+        .size = opts->pool_size ? opts->pool_size : 5,
+        .max_overflow = opts->max_overflow == 0 ? 10
+                      : opts->max_overflow == CALX_OVERFLOW_NONE ? 0
+                      : opts->max_overflow,
+        .timeout_ms = (uint64_t)((opts->pool_timeout ? opts->pool_timeout : 30.0) * 1000.0),
+        .recycle_ms = (uint64_t)(opts->pool_recycle * 1000.0),
+        .pre_ping = opts->pool_pre_ping,
+        .reset_rollback = opts->pool_reset_on_return != CALX_RESET_NONE,
+        .use_lifo = opts->pool_use_lifo,
+        .echo = opts->echo_pool,
+        .log = opts->log,
+        .log_udata = opts->log_udata,
+        .on_empty = on_pool_empty,
+        .on_empty_ctx = e,
+    };
+    if (pc.kind == CALX_POOL_DEFAULT)
+        /* Every connection to ":memory:" is a database of its own: share one
+         * so that all sessions see the same data. */
+        pc.kind = (strcmp(u->dialect, "sqlite") == 0 && u->memory) ? CALX_POOL_STATIC
+                                                                   : CALX_POOL_QUEUE;
+    e->pool = calx_pool_new(&pc);
+    if (!e->pool)
+        goto nomem;
+    return e;
+
+nomem:
+    free_engine(e);
+    calx_error_set(err, CALX_ERR_NOMEM, "out of memory making an engine");
+    return NULL;
+}
+
+/* ---- checkout ---- */
+
+typedef struct connecting {
+    calx_engine *e;
+    calx_future *f;       /* ours, to the caller */
+} connecting;
+
+static void on_checked_out(calx_future *pf, void *udata)
+{
+    connecting *cg = udata;
+    calx_pconn *pc = NULL;
+    calx_error err;
+    if (calx_future_take(pf, &pc, &err)) {
+        calx_future_reject(cg->f, &err);
+    } else {
+        calx_connection *c = calx_connection_new(cg->e, pc);
+        if (c) {
+            calx_future_resolve(cg->f, c);
+        } else {
+            calx_pool_checkin(pc);
+            calx_future_rejectf(cg->f, CALX_ERR_NOMEM, "out of memory making a connection");
+        }
+    }
+    calx_engine_conn_closed(cg->e); /* the hold taken in calx_engine_connect */
+    free(cg);
+}
+
+static void cancel_checkout(void *ctx)
+{
+    calx_future_cancel(ctx);
+}
+
+static void close_unclaimed(void *value)
+{
+    calx_conn_close(value);
+}
+
+calx_future *calx_engine_connect(calx_engine *e, calx_error *err)
+{
+    if (!e || e->freed) {
+        calx_error_set(err, CALX_ERR_CLOSED, "calx_engine_connect: the engine has been freed");
+        return NULL;
+    }
+    calx_future *pf = calx_pool_checkout(e->pool, err);
+    if (!pf)
+        return NULL;
+    connecting *cg = malloc(sizeof *cg);
+    calx_future *f = cg ? calx_future_new(e->loop) : NULL;
+    if (!f) {
+        free(cg);
+        calx_future_release(pf);
+        calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking out a connection");
+        return NULL;
+    }
+    cg->e = e;
+    cg->f = f;
+    e->nconns++; /* keeps the engine alive until the checkout settles */
+    calx_future_set_dtor(f, close_unclaimed);
+    calx_future_set_cancel(f, cancel_checkout, pf);
+    calx_future_then(pf, on_checked_out, cg);
+    return f;
+}
+
+void calx_engine_dispose(calx_engine *e)
+{
+    if (e && e->pool)
+        calx_pool_dispose(e->pool);
+}
+
+void calx_engine_free(calx_engine *e)
+{
+    if (!e || e->freed)
+        return;
+    e->freed = true;
+    calx_pool_free(e->pool); /* calls on_pool_empty, now or later */
+}
+
+const calx_url *calx_engine_url(const calx_engine *e)
+{
+    return e->url;
+}
+
+const char *calx_engine_dialect(const calx_engine *e)
+{
+    return e->dialect->name;
+}
+
+char *calx_engine_repr(const calx_engine *e)
+{
+    char *u = calx_url_render(e->url, true);
+    char *s = NULL;
+    if (u && asprintf(&s, "Engine(%s)", u) < 0)
+        s = NULL;
+    free(u);
+    return s;
+}
+
+char *calx_engine_status(const calx_engine *e)
+{
+    if (!e->pool)
+        return strdup("disposed");
+    return calx_pool_status(e->pool);
+}
+
+void calx_engine_stats(const calx_engine *e, calx_pool_stats *out)
+{
+    if (e->pool)
+        calx_pool_read_stats(e->pool, out);
+    else
+        memset(out, 0, sizeof *out);
+}
+
+/* ---- the compiled-text cache ---- */
+
+static size_t hash_str(const char *s)
+{
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static int grow_plans(calx_engine *e)
+{
+    size_t cap = e->plans_cap ? e->plans_cap * 2 : 64;
+    calx_plan_entry **t = calloc(cap, sizeof *t);
+    if (!t)
+        return -1;
+    for (size_t i = 0; i < e->plans_cap; i++) {
+        calx_plan_entry *pe = e->plans[i];
+        while (pe) {
+            calx_plan_entry *next = pe->next;
+            size_t h = hash_str(pe->source) & (cap - 1);
+            pe->next = t[h];
+            t[h] = pe;
+            pe = next;
+        }
+    }
+    free(e->plans);
+    e->plans = t;
+    e->plans_cap = cap;
+    return 0;
+}
+
+int calx_engine_plan(calx_engine *e, const char *sql, const calx_params *params,
+                     calx_plan_entry **out, bool *fresh, calx_error *err)
+{
+    if (e->plans_cap) {
+        for (calx_plan_entry *pe = e->plans[hash_str(sql) & (e->plans_cap - 1)]; pe;
+             pe = pe->next) {
+            if (strcmp(pe->source, sql) == 0) {
+                *out = pe;
+                *fresh = false;
+                return 0;
+            }
+        }
+    }
+    if (e->nplans >= e->plans_cap * 3 / 4 && grow_plans(e) != 0)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling SQL");
+    calx_plan_entry *pe = calloc(1, sizeof *pe);
+    if (!pe || !(pe->source = strdup(sql))) {
+        free(pe);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling SQL");
+    }
+    uint64_t t0 = mono_ns();
+    int rc = calx_text_compile(sql, params, e->dialect->paramstyle, &pe->plan, err);
+    if (rc) {
+        free(pe->source);
+        free(pe);
+        return rc;
+    }
+    pe->created_ns = mono_ns();
+    pe->compile_s = (double)(pe->created_ns - t0) / 1e9;
+    size_t h = hash_str(sql) & (e->plans_cap - 1);
+    pe->next = e->plans[h];
+    e->plans[h] = pe;
+    e->nplans++;
+    *out = pe;
+    *fresh = true;
+    return 0;
+}

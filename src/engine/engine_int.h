@@ -1,0 +1,80 @@
+/* The engine's insides, shared by the engine layer's modules (engine.c,
+ * connection.c, result.c, echo.c). */
+#ifndef CALX_ENGINE_ENGINE_INT_H
+#define CALX_ENGINE_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "calx/connection.h"
+#include "calx/engine.h"
+#include "driver/driver.h"
+#include "engine/pool.h"
+#include "sql/dialect.h"
+#include "sql/text.h"
+
+/* A compiled SQL text, cached per engine by its source text. */
+typedef struct calx_plan_entry {
+    char *source;
+    calx_text_plan plan;
+    uint64_t created_ns;       /* for echo's "cached since" */
+    double compile_s;          /* for echo's "generated in" */
+    bool echoed_once;
+    struct calx_plan_entry *next;
+} calx_plan_entry;
+
+struct calx_engine {
+    calx_loop *loop;
+    calx_url *url;
+    const calx_driver *driver;
+    const calx_dialect *dialect;
+    calx_pool *pool;
+    calx_kv *connect_args;     /* deep copy of opts->connect_args */
+    size_t nconnect_args;
+    char *isolation_level;
+    bool autocommit;           /* isolation_level "AUTOCOMMIT" */
+    bool echo;
+    calx_log_fn log;
+    void *log_udata;
+    size_t nconns;             /* connection handles alive */
+    bool freed;
+    bool pool_gone;
+    calx_plan_entry **plans;   /* hash table of compiled texts */
+    size_t nplans, plans_cap;
+};
+
+/* Looks up or compiles sql for params' style. The entry is owned by the
+ * engine and lives as long as it. *fresh tells whether it was compiled now. */
+int calx_engine_plan(calx_engine *e, const char *sql, const calx_params *params,
+                     calx_plan_entry **out, bool *fresh, calx_error *err);
+
+/* A connection handle closed: the engine may now be freed. */
+void calx_engine_conn_closed(calx_engine *e);
+
+/* A new connection handle over a checked-out pooled connection. */
+calx_connection *calx_connection_new(calx_engine *e, calx_pconn *pc);
+
+/* echo.c: SQLAlchemy-style statement logging. */
+void calx_echo(const calx_engine *e, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Logs the parameter line: "[badge] (1, 'x', None)", or for a batch at most
+ * ten sets, as SQLAlchemy does. vals holds nsets * nparams values. */
+void calx_echo_params(const calx_engine *e, const char *badge, const calx_value *vals,
+                      size_t nparams, size_t nsets);
+
+/* result.c: results over driver rowsets. */
+calx_result *calx_result_new(calx_rowset *rs, calx_connection *stream_conn);
+/* connection.c: a streaming result asks its connection for more. */
+calx_future *calx_conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
+                             calx_error *err);
+void calx_conn_stream_done(calx_connection *c, bool close_cursor);
+/* result.c: a fetched chunk replaces the rows held (r takes rs). */
+void calx_result_set_chunk(calx_result *r, calx_rowset *rs);
+/* result.c: the stream is over (read to the end, failed, or its connection
+ * closed): r keeps the rows it holds and forgets the connection. */
+void calx_result_detach(calx_result *r);
+
+#endif

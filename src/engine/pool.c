@@ -1,0 +1,530 @@
+/* The connection pool. Checkouts that find nothing free wait in one FIFO
+ * queue; a connection coming back goes to the first waiter before anything
+ * else, so no waiter is overtaken and none waits while a connection idles.
+ *
+ * Counting follows SQLAlchemy's QueuePool: nopen counts connections open
+ * or opening, and "overflow" is nopen - size. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/evloop.h"
+#include "core/logging.h"
+#include "core/promise.h"
+#include "engine/pool.h"
+
+typedef struct waiter {
+    calx_pool *pool;
+    calx_future *f;
+    calx_timer *timer;
+    uint64_t since;
+    struct waiter *next, *prev;
+} waiter;
+
+struct calx_pool {
+    calx_pool_config cfg;
+    calx_pconn *idle_head, *idle_tail;
+    int nidle;
+    int nopen;
+    int nout;
+    int inflight;              /* connects, pings and resets under way */
+    waiter *wait_head, *wait_tail;
+    int nwait;
+    unsigned generation;
+    unsigned next_id;
+    bool freed;
+    calx_pool_stats stats;
+};
+
+static const char *pool_name(const calx_pool *p)
+{
+    switch (p->cfg.kind) {
+    case CALX_POOL_NULL: return "NullPool";
+    case CALX_POOL_STATIC: return "StaticPool";
+    default: return "QueuePool";
+    }
+}
+
+static void plog(const calx_pool *p, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void plog(const calx_pool *p, const char *fmt, ...)
+{
+    if (!p->cfg.echo)
+        return;
+    char logger[64], msg[512];
+    snprintf(logger, sizeof logger, "calx.pool.impl.%s", pool_name(p));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    calx_log_emit(p->cfg.log, p->cfg.log_udata, CALX_LOG_INFO, logger, msg);
+}
+
+static double ms_to_s(uint64_t ms)
+{
+    return (double)ms / 1000.0;
+}
+
+static uint64_t now(const calx_pool *p)
+{
+    return calx_loop_now(p->cfg.loop);
+}
+
+static void maybe_free(calx_pool *p)
+{
+    if (p->freed && p->nout == 0 && p->inflight == 0 && p->nidle == 0) {
+        if (p->cfg.on_empty)
+            p->cfg.on_empty(p->cfg.on_empty_ctx);
+        free(p);
+    }
+}
+
+calx_pool *calx_pool_new(const calx_pool_config *cfg)
+{
+    calx_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->cfg = *cfg;
+    return p;
+}
+
+static bool can_open(const calx_pool *p)
+{
+    switch (p->cfg.kind) {
+    case CALX_POOL_NULL:
+        return true;
+    case CALX_POOL_STATIC:
+        return p->nopen < 1;
+    default:
+        return p->cfg.max_overflow < 0 || p->nopen < p->cfg.size + p->cfg.max_overflow;
+    }
+}
+
+/* ---- closing ---- */
+
+static void process_waiters(calx_pool *p);
+
+static void close_pc(calx_pconn *pc, const char *why)
+{
+    calx_pool *p = pc->pool;
+    plog(p, "Connection <conn %u> closed (%s)", pc->id, why);
+    p->nopen--;
+    p->stats.closed++;
+    pc->dconn->driver->close(pc->dconn);
+    free(pc);
+}
+
+/* ---- handing out ---- */
+
+static void hand(calx_pool *p, calx_future *f, calx_pconn *pc)
+{
+    p->nout++;
+    p->stats.checkouts++;
+    plog(p, "Connection <conn %u> checked out from pool", pc->id);
+    /* A cancelled f gives pc straight back through its destructor. */
+    calx_future_resolve(f, pc);
+}
+
+typedef struct opening {
+    calx_pool *pool;
+    calx_future *f;
+} opening;
+
+static void on_connected(void *udata, calx_dconn *dc, const calx_error *err)
+{
+    opening *op = udata;
+    calx_pool *p = op->pool;
+    calx_future *f = op->f;
+    free(op);
+    p->inflight--;
+    if (err) {
+        p->nopen--;
+        calx_future_reject(f, err);
+        process_waiters(p);
+        maybe_free(p);
+        return;
+    }
+    calx_pconn *pc = calloc(1, sizeof *pc);
+    if (!pc) {
+        p->nopen--;
+        dc->driver->close(dc);
+        calx_future_rejectf(f, CALX_ERR_NOMEM, "out of memory opening a connection");
+        maybe_free(p);
+        return;
+    }
+    pc->pool = p;
+    pc->dconn = dc;
+    pc->created_ms = now(p);
+    pc->generation = p->generation;
+    pc->id = ++p->next_id;
+    p->stats.opened++;
+    plog(p, "Created new connection <conn %u>", pc->id);
+    hand(p, f, pc);
+    maybe_free(p);
+}
+
+static void open_new(calx_pool *p, calx_future *f)
+{
+    calx_error err;
+    opening *op = malloc(sizeof *op);
+    if (!op) {
+        calx_future_rejectf(f, CALX_ERR_NOMEM, "out of memory opening a connection");
+        return;
+    }
+    op->pool = p;
+    op->f = f;
+    p->nopen++;
+    p->inflight++;
+    if (p->cfg.driver->connect(p->cfg.loop, p->cfg.url, p->cfg.connect_args,
+                               p->cfg.nconnect_args, p->cfg.isolation_level,
+                               on_connected, op, &err) != 0) {
+        free(op);
+        p->nopen--;
+        p->inflight--;
+        calx_future_reject(f, &err);
+    }
+}
+
+typedef struct pinging {
+    calx_pconn *pc;
+    calx_future *f;
+    calx_dreq req;
+} pinging;
+
+static void on_pinged(void *udata, calx_rowset *rs, const calx_error *err)
+{
+    pinging *pg = udata;
+    calx_pconn *pc = pg->pc;
+    calx_future *f = pg->f;
+    calx_pool *p = pc->pool;
+    free(pg);
+    calx_rowset_free(rs);
+    p->inflight--;
+    if (err) {
+        /* The pre-ping found it dead: replace it with a fresh one. */
+        plog(p, "Pool pre-ping on connection <conn %u> failed, will invalidate: %s",
+             pc->id, err->message);
+        p->stats.invalidated++;
+        close_pc(pc, "pre-ping failed");
+        open_new(p, f);
+    } else {
+        hand(p, f, pc);
+    }
+    maybe_free(p);
+}
+
+/* Serves f with an idle connection, after the recycle and pre-ping checks. */
+static void serve_idle(calx_pool *p, calx_future *f, calx_pconn *pc)
+{
+    if (p->cfg.recycle_ms && now(p) - pc->created_ms >= p->cfg.recycle_ms) {
+        plog(p, "Connection <conn %u> exceeded timeout; recycling", pc->id);
+        p->stats.invalidated++;
+        close_pc(pc, "recycled");
+        open_new(p, f);
+        return;
+    }
+    if (p->cfg.pre_ping) {
+        calx_error err;
+        pinging *pg = calloc(1, sizeof *pg);
+        if (pg) {
+            pg->pc = pc;
+            pg->f = f;
+            pg->req.op = CALX_DOP_PING;
+            p->inflight++;
+            if (pc->dconn->driver->request(pc->dconn, &pg->req, on_pinged, pg, &err) == 0)
+                return;
+            p->inflight--;
+            free(pg);
+        }
+        p->stats.invalidated++;
+        close_pc(pc, "pre-ping could not start");
+        open_new(p, f);
+        return;
+    }
+    hand(p, f, pc);
+}
+
+/* The idle list runs from the longest idle (head) to the most recently
+ * returned (tail): FIFO takes the head, LIFO the tail. */
+static calx_pconn *pop_idle(calx_pool *p)
+{
+    calx_pconn *pc = p->cfg.use_lifo ? p->idle_tail : p->idle_head;
+    if (pc->prev)
+        pc->prev->next = pc->next;
+    else
+        p->idle_head = pc->next;
+    if (pc->next)
+        pc->next->prev = pc->prev;
+    else
+        p->idle_tail = pc->prev;
+    pc->next = pc->prev = NULL;
+    p->nidle--;
+    return pc;
+}
+
+static void push_idle(calx_pool *p, calx_pconn *pc)
+{
+    pc->next = NULL;
+    pc->prev = p->idle_tail;
+    if (p->idle_tail)
+        p->idle_tail->next = pc;
+    else
+        p->idle_head = pc;
+    p->idle_tail = pc;
+    p->nidle++;
+}
+
+/* Serves f now if a connection is idle or may be opened. */
+static bool try_serve(calx_pool *p, calx_future *f)
+{
+    if (p->nidle > 0) {
+        serve_idle(p, f, pop_idle(p));
+        return true;
+    }
+    if (can_open(p)) {
+        open_new(p, f);
+        return true;
+    }
+    return false;
+}
+
+/* ---- waiting ---- */
+
+static void unlink_waiter(calx_pool *p, waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        p->wait_head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        p->wait_tail = w->prev;
+    p->nwait--;
+    p->stats.wait_seconds += ms_to_s(now(p) - w->since);
+    calx_timer_free(w->timer);
+}
+
+static void on_wait_timeout(void *arg)
+{
+    waiter *w = arg;
+    calx_pool *p = w->pool;
+    unlink_waiter(p, w);
+    p->stats.timeouts++;
+    if (p->cfg.kind == CALX_POOL_STATIC)
+        calx_future_rejectf(w->f, CALX_ERR_TIMEOUT,
+                            "StaticPool connection is in use, connection timed out, "
+                            "timeout %.2f", ms_to_s(p->cfg.timeout_ms));
+    else
+        calx_future_rejectf(w->f, CALX_ERR_TIMEOUT,
+                            "QueuePool limit of size %d overflow %d reached, connection "
+                            "timed out, timeout %.2f",
+                            p->cfg.size, p->cfg.max_overflow, ms_to_s(p->cfg.timeout_ms));
+    free(w);
+}
+
+static void on_wait_cancel(void *arg)
+{
+    waiter *w = arg;
+    unlink_waiter(w->pool, w);
+    calx_future_reject(w->f, NULL); /* already cancelled: just let go */
+    free(w);
+}
+
+static void process_waiters(calx_pool *p)
+{
+    while (p->wait_head && (p->nidle > 0 || can_open(p))) {
+        waiter *w = p->wait_head;
+        calx_future *f = w->f;
+        unlink_waiter(p, w);
+        free(w);
+        try_serve(p, f);
+    }
+}
+
+/* ---- the pool's interface ---- */
+
+static void give_back(void *value)
+{
+    calx_pool_checkin(value);
+}
+
+calx_future *calx_pool_checkout(calx_pool *p, calx_error *err)
+{
+    if (p->freed) {
+        calx_error_set(err, CALX_ERR_CLOSED, "the engine has been freed");
+        return NULL;
+    }
+    calx_future *f = calx_future_new(p->cfg.loop);
+    if (!f) {
+        calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking out a connection");
+        return NULL;
+    }
+    calx_future_set_dtor(f, give_back);
+    /* Only serve at once when nobody is queued: waiters go first. */
+    if (!p->wait_head && try_serve(p, f))
+        return f;
+
+    waiter *w = calloc(1, sizeof *w);
+    calx_timer *t = w ? calx_timer_new(p->cfg.loop, on_wait_timeout, w) : NULL;
+    if (!t) {
+        free(w);
+        calx_future_release(f);
+        calx_future_reject(f, NULL);
+        calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking out a connection");
+        return NULL;
+    }
+    w->pool = p;
+    w->f = f;
+    w->timer = t;
+    w->since = now(p);
+    w->prev = p->wait_tail;
+    if (p->wait_tail)
+        p->wait_tail->next = w;
+    else
+        p->wait_head = w;
+    p->wait_tail = w;
+    p->nwait++;
+    p->stats.waits++;
+    calx_future_set_cancel(f, on_wait_cancel, w);
+    calx_timer_start(t, p->cfg.timeout_ms);
+    return f;
+}
+
+/* pc is reset and ready: give it to a waiter, keep it, or close it. */
+static void return_ready(calx_pconn *pc)
+{
+    calx_pool *p = pc->pool;
+    if (p->freed || pc->generation != p->generation || pc->invalidated) {
+        close_pc(pc, p->freed ? "engine freed" : "pool disposed or invalidated");
+        process_waiters(p);
+    } else if (p->wait_head) {
+        waiter *w = p->wait_head;
+        calx_future *f = w->f;
+        unlink_waiter(p, w);
+        free(w);
+        serve_idle(p, f, pc);
+    } else if (p->cfg.kind == CALX_POOL_QUEUE && p->nidle >= p->cfg.size) {
+        close_pc(pc, "overflow");
+    } else {
+        push_idle(p, pc);
+    }
+    maybe_free(p);
+}
+
+typedef struct resetting {
+    calx_pconn *pc;
+    calx_dreq req;
+} resetting;
+
+static void on_reset(void *udata, calx_rowset *rs, const calx_error *err)
+{
+    resetting *r = udata;
+    calx_pconn *pc = r->pc;
+    calx_pool *p = pc->pool;
+    free(r);
+    calx_rowset_free(rs);
+    p->inflight--;
+    if (err)
+        calx_pool_invalidate(pc, err->message);
+    else
+        pc->dirty = false;
+    /* inflight went down; return_ready may free the pool, so it goes last. */
+    return_ready(pc);
+}
+
+void calx_pool_checkin(calx_pconn *pc)
+{
+    calx_pool *p = pc->pool;
+    p->nout--;
+    plog(p, "Connection <conn %u> being returned to pool", pc->id);
+    if (!pc->invalidated && !pc->dconn->driver->alive(pc->dconn))
+        calx_pool_invalidate(pc, "the driver reports the connection lost");
+    if (pc->invalidated || p->cfg.kind == CALX_POOL_NULL || p->freed ||
+        pc->generation != p->generation) {
+        close_pc(pc, pc->invalidated ? "invalidated" : "not pooled");
+        process_waiters(p);
+        maybe_free(p);
+        return;
+    }
+    if (p->cfg.reset_rollback && pc->dirty) {
+        calx_error err;
+        resetting *r = calloc(1, sizeof *r);
+        if (r) {
+            r->pc = pc;
+            r->req.op = CALX_DOP_ROLLBACK;
+            p->inflight++;
+            plog(p, "Connection <conn %u> rollback-on-return", pc->id);
+            if (pc->dconn->driver->request(pc->dconn, &r->req, on_reset, r, &err) == 0)
+                return;
+            p->inflight--;
+            free(r);
+        }
+        calx_pool_invalidate(pc, "could not reset on return");
+    }
+    return_ready(pc);
+}
+
+void calx_pool_invalidate(calx_pconn *pc, const char *reason)
+{
+    if (pc->invalidated)
+        return;
+    pc->invalidated = true;
+    pc->pool->stats.invalidated++;
+    plog(pc->pool, "Invalidate connection <conn %u> (reason: %s)", pc->id, reason);
+}
+
+void calx_pool_dispose(calx_pool *p)
+{
+    p->generation++;
+    while (p->nidle > 0)
+        close_pc(pop_idle(p), "pool disposed");
+    plog(p, "Pool disposed.");
+}
+
+void calx_pool_free(calx_pool *p)
+{
+    if (!p)
+        return;
+    calx_pool_dispose(p);
+    p->freed = true;
+    while (p->wait_head) {
+        waiter *w = p->wait_head;
+        calx_future *f = w->f;
+        unlink_waiter(p, w);
+        free(w);
+        calx_future_rejectf(f, CALX_ERR_CLOSED,
+                            "the engine was freed while this checkout waited");
+    }
+    maybe_free(p);
+}
+
+void calx_pool_read_stats(const calx_pool *p, calx_pool_stats *out)
+{
+    *out = p->stats;
+    out->size = p->cfg.kind == CALX_POOL_NULL ? 0
+              : p->cfg.kind == CALX_POOL_STATIC ? 1 : p->cfg.size;
+    out->checked_in = p->nidle;
+    out->checked_out = p->nout;
+    out->overflow = p->nopen - out->size;
+    out->waiting = p->nwait;
+}
+
+char *calx_pool_status(const calx_pool *p)
+{
+    char *s = NULL;
+    if (p->cfg.kind == CALX_POOL_QUEUE) {
+        if (asprintf(&s, "Pool size: %d  Connections in pool: %d Current Overflow: %d "
+                         "Current Checked out connections: %d",
+                     p->cfg.size, p->nidle, p->nopen - p->cfg.size,
+                     p->nopen - p->nidle) < 0)
+            s = NULL;
+    } else if (asprintf(&s, "%s", pool_name(p)) < 0) {
+        s = NULL;
+    }
+    return s;
+}

@@ -1,0 +1,349 @@
+/* Results: a view over driver rowsets with SQLAlchemy's accessors, typed
+ * getters, and chunked streaming. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "calx/result.h"
+#include "engine/engine_int.h"
+
+struct calx_row {
+    const calx_result *r;
+    const calx_value *vals;
+};
+
+struct calx_result {
+    calx_rowset *rs;          /* the rows held; NULL when there are none */
+    calx_row *rows;           /* one view per row held */
+    size_t pos;               /* the iteration */
+    size_t chunk;             /* streaming: rows per fetch */
+    calx_connection *conn;    /* streaming: set while more rows may come */
+    int64_t rowcount;
+    int64_t lastrowid;
+};
+
+static int index_rows(calx_result *r)
+{
+    free(r->rows);
+    r->rows = NULL;
+    r->pos = 0;
+    size_t n = r->rs ? r->rs->nrows : 0;
+    if (n == 0)
+        return 0;
+    r->rows = malloc(n * sizeof *r->rows);
+    if (!r->rows)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        r->rows[i].r = r;
+        r->rows[i].vals = r->rs->vals + i * r->rs->ncols;
+    }
+    return 0;
+}
+
+calx_result *calx_result_new(calx_rowset *rs, calx_connection *stream_conn)
+{
+    calx_result *r = calloc(1, sizeof *r);
+    if (!r) {
+        calx_rowset_free(rs);
+        return NULL;
+    }
+    /* One statement per result: later rowsets of a batch are not ours. */
+    if (rs && rs->next) {
+        calx_rowset_free(rs->next);
+        rs->next = NULL;
+    }
+    r->rs = rs;
+    r->rowcount = rs ? rs->rowcount : -1;
+    r->lastrowid = rs ? rs->lastrowid : 0;
+    r->conn = stream_conn;
+    r->chunk = rs && rs->nrows ? rs->nrows : 1000;
+    if (index_rows(r) != 0) {
+        calx_rowset_free(rs);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void calx_result_set_chunk(calx_result *r, calx_rowset *rs)
+{
+    if (rs && r->rs && rs != r->rs) {
+        calx_rowset_free(r->rs);
+        r->rs = rs;
+    } else if (rs) {
+        r->rs = rs;
+    }
+    if (index_rows(r) != 0 && r->rs)
+        r->rs->nrows = 0; /* out of memory: show no rows rather than bad ones */
+}
+
+void calx_result_detach(calx_result *r)
+{
+    r->conn = NULL;
+}
+
+void calx_result_free(calx_result *r)
+{
+    if (!r)
+        return;
+    if (r->conn)
+        calx_conn_stream_done(r->conn, true);
+    calx_rowset_free(r->rs);
+    free(r->rows);
+    free(r);
+}
+
+size_t calx_result_ncols(const calx_result *r)
+{
+    return r->rs ? r->rs->ncols : 0;
+}
+
+const char *calx_result_colname(const calx_result *r, size_t i)
+{
+    return r->rs && i < r->rs->ncols ? r->rs->colnames[i] : NULL;
+}
+
+int calx_result_colindex(const calx_result *r, const char *name)
+{
+    for (size_t i = 0; r->rs && i < r->rs->ncols; i++)
+        if (strcmp(r->rs->colnames[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int64_t calx_result_rowcount(const calx_result *r)
+{
+    return r->rowcount;
+}
+
+int64_t calx_result_lastrowid(const calx_result *r)
+{
+    return r->lastrowid;
+}
+
+size_t calx_result_nrows(const calx_result *r)
+{
+    return r->rs ? r->rs->nrows : 0;
+}
+
+const calx_row *calx_result_row(const calx_result *r, size_t i)
+{
+    return i < calx_result_nrows(r) ? &r->rows[i] : NULL;
+}
+
+const calx_row *calx_result_next(calx_result *r)
+{
+    if (r->pos >= calx_result_nrows(r))
+        return NULL;
+    return &r->rows[r->pos++];
+}
+
+bool calx_result_more(const calx_result *r)
+{
+    return r->conn != NULL;
+}
+
+calx_future *calx_result_fetch(calx_result *r, calx_error *err)
+{
+    if (!r->conn) {
+        calx_error_set(err, CALX_ERR_STATE, "the result has no more rows to fetch");
+        return NULL;
+    }
+    return calx_conn_fetch(r->conn, r, r->chunk, err);
+}
+
+int calx_result_anext(calx_result *r, const calx_row **row, calx_error *err)
+{
+    for (;;) {
+        *row = calx_result_next(r);
+        if (*row || !r->conn)
+            return 0;
+        int rc = calx_await(calx_result_fetch(r, err), NULL, err);
+        if (rc)
+            return rc;
+    }
+}
+
+const calx_row *calx_result_first(const calx_result *r)
+{
+    return calx_result_row(r, 0);
+}
+
+int calx_result_one_or_none(const calx_result *r, const calx_row **row, calx_error *err)
+{
+    size_t n = calx_result_nrows(r);
+    *row = NULL;
+    if (n > 1 || (n == 1 && r->conn))
+        return calx_error_set(err, CALX_ERR_MULTIPLE_RESULTS,
+                              "Multiple rows were found when one or none was required");
+    *row = calx_result_row(r, 0);
+    return 0;
+}
+
+int calx_result_one(const calx_result *r, const calx_row **row, calx_error *err)
+{
+    size_t n = calx_result_nrows(r);
+    *row = NULL;
+    if (n == 0)
+        return calx_error_set(err, CALX_ERR_NO_RESULT,
+                              "No row was found when one was required");
+    if (n > 1 || r->conn)
+        return calx_error_set(err, CALX_ERR_MULTIPLE_RESULTS,
+                              "Multiple rows were found when exactly one was required");
+    *row = calx_result_row(r, 0);
+    return 0;
+}
+
+calx_value calx_result_scalar(const calx_result *r)
+{
+    const calx_row *row = calx_result_first(r);
+    if (!row || calx_result_ncols(r) == 0)
+        return calx_null();
+    return row->vals[0];
+}
+
+int calx_result_scalar_one(const calx_result *r, calx_value *out, calx_error *err)
+{
+    const calx_row *row;
+    int rc = calx_result_one(r, &row, err);
+    if (rc)
+        return rc;
+    if (calx_result_ncols(r) == 0)
+        return calx_error_set(err, CALX_ERR_NO_RESULT, "the result has no columns");
+    *out = row->vals[0];
+    return 0;
+}
+
+/* ---- getters ---- */
+
+static const calx_value null_value;
+
+int calx_row_col(const calx_row *row, const char *name)
+{
+    return calx_result_colindex(row->r, name);
+}
+
+const calx_value *calx_row_value(const calx_row *row, int col)
+{
+    if (!row || col < 0 || (size_t)col >= calx_result_ncols(row->r))
+        return &null_value;
+    return &row->vals[col];
+}
+
+bool calx_row_isnull(const calx_row *row, int col)
+{
+    return calx_row_value(row, col)->type == CALX_NULL;
+}
+
+int64_t calx_row_int(const calx_row *row, int col)
+{
+    const calx_value *v = calx_row_value(row, col);
+    switch (v->type) {
+    case CALX_INT: return v->u.i;
+    case CALX_BOOL: return v->u.b;
+    case CALX_REAL: return (int64_t)v->u.d;
+    default: return 0;
+    }
+}
+
+double calx_row_real(const calx_row *row, int col)
+{
+    const calx_value *v = calx_row_value(row, col);
+    switch (v->type) {
+    case CALX_REAL: return v->u.d;
+    case CALX_INT: return (double)v->u.i;
+    case CALX_BOOL: return v->u.b;
+    default: return 0.0;
+    }
+}
+
+bool calx_row_bool(const calx_row *row, int col)
+{
+    const calx_value *v = calx_row_value(row, col);
+    switch (v->type) {
+    case CALX_BOOL: return v->u.b;
+    case CALX_INT: return v->u.i != 0;
+    case CALX_REAL: return v->u.d != 0.0;
+    default: return false;
+    }
+}
+
+const char *calx_row_text(const calx_row *row, int col)
+{
+    const calx_value *v = calx_row_value(row, col);
+    return v->type == CALX_TEXT || v->type == CALX_BLOB ? v->u.s.ptr : NULL;
+}
+
+const void *calx_row_blob(const calx_row *row, int col, size_t *len)
+{
+    const calx_value *v = calx_row_value(row, col);
+    bool bytes = v->type == CALX_TEXT || v->type == CALX_BLOB;
+    if (len)
+        *len = bytes ? v->u.s.len : 0;
+    return bytes ? v->u.s.ptr : NULL;
+}
+
+/* The strict getters: NULL or another type is an error naming the column. */
+static int want(const calx_row *row, int col, calx_type t, const calx_value **out,
+                calx_error *err)
+{
+    const calx_value *v = calx_row_value(row, col);
+    const char *name = row ? calx_result_colname(row->r, col < 0 ? (size_t)-1 : (size_t)col)
+                           : NULL;
+    if (!name)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "no column %d in this row", col);
+    if (v->type == t || (t == CALX_BOOL && v->type == CALX_INT) ||
+        (t == CALX_REAL && v->type == CALX_INT)) {
+        *out = v;
+        return 0;
+    }
+    return calx_error_set(err, CALX_ERR_TYPE, "column '%s' is %s, not %s", name,
+                          calx_type_name(v->type), calx_type_name(t));
+}
+
+int calx_row_get_int(const calx_row *row, int col, int64_t *out, calx_error *err)
+{
+    const calx_value *v;
+    int rc = want(row, col, CALX_INT, &v, err);
+    if (rc == 0)
+        *out = v->u.i;
+    return rc;
+}
+
+int calx_row_get_real(const calx_row *row, int col, double *out, calx_error *err)
+{
+    const calx_value *v;
+    int rc = want(row, col, CALX_REAL, &v, err);
+    if (rc == 0)
+        *out = v->type == CALX_INT ? (double)v->u.i : v->u.d;
+    return rc;
+}
+
+int calx_row_get_bool(const calx_row *row, int col, bool *out, calx_error *err)
+{
+    const calx_value *v;
+    int rc = want(row, col, CALX_BOOL, &v, err);
+    if (rc == 0)
+        *out = v->type == CALX_INT ? v->u.i != 0 : v->u.b;
+    return rc;
+}
+
+int calx_row_get_text(const calx_row *row, int col, const char **out, calx_error *err)
+{
+    const calx_value *v;
+    int rc = want(row, col, CALX_TEXT, &v, err);
+    if (rc == 0)
+        *out = v->u.s.ptr;
+    return rc;
+}
+
+int calx_row_get_blob(const calx_row *row, int col, const void **out, size_t *len,
+                      calx_error *err)
+{
+    const calx_value *v;
+    int rc = want(row, col, CALX_BLOB, &v, err);
+    if (rc == 0) {
+        *out = v->u.s.ptr;
+        *len = v->u.s.len;
+    }
+    return rc;
+}

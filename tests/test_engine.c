@@ -1,0 +1,516 @@
+/* Engine, pool, connections, transactions and results on real SQLite
+ * files. */
+#include <stdint.h>
+
+#include "calx.h"
+#include "core/evloop.h"
+#include "test.h"
+
+static calx_loop *loop;
+static const char *dir;
+static int seq;
+
+/* A fresh database file URL for one test. */
+static const char *fresh_url(char *buf, size_t n, const char *query)
+{
+    snprintf(buf, n, "sqlite:///%s/t%d.db%s%s", dir, ++seq, query ? "?" : "",
+             query ? query : "");
+    return buf;
+}
+
+static calx_engine *make_engine(const calx_engine_opts *opts)
+{
+    char url[600];
+    calx_error err;
+    calx_engine_opts o = opts ? *opts : (calx_engine_opts){ 0 };
+    o.loop = loop;
+    calx_engine *e = calx_create_engine(fresh_url(url, sizeof url, NULL), &o, &err);
+    if (!e)
+        fprintf(stderr, "  create_engine: %s\n", err.message);
+    return e;
+}
+
+static void free_engine(calx_engine *e)
+{
+    calx_engine_free(e);
+    calx_loop_run(loop);
+}
+
+/* Runs sql on c and frees the result. */
+static int run_sql(calx_connection *c, const char *sql, const calx_params *p, calx_error *err)
+{
+    calx_result *r = NULL;
+    int rc = calx_wait(calx_conn_execute(c, sql, p, err), &r, err);
+    calx_result_free(r);
+    return rc;
+}
+
+static calx_connection *connect_now(calx_engine *e, calx_error *err)
+{
+    calx_connection *c = NULL;
+    if (calx_wait(calx_engine_connect(e, err), &c, err))
+        return NULL;
+    return c;
+}
+
+/* ---- log capture ---- */
+
+static char logbuf[65536];
+static size_t loglen;
+
+static void capture(void *udata, calx_log_level level, const char *logger, const char *msg)
+{
+    int n = snprintf(logbuf + loglen, sizeof logbuf - loglen, "%s %s %s\n",
+                     calx_log_level_name(level), logger, msg);
+    if (n > 0 && loglen + (size_t)n < sizeof logbuf)
+        loglen += (size_t)n;
+}
+
+/* ---- engine basics ---- */
+
+TEST(engine_opens_nothing_until_first_use)
+{
+    calx_engine *e = make_engine(NULL);
+    calx_pool_stats st;
+    calx_engine_stats(e, &st);
+    CHECK_INT(st.opened, 0);
+    CHECK_INT(st.size, 5);
+    char *status = calx_engine_status(e);
+    CHECK_STR(status, "Pool size: 5  Connections in pool: 0 Current Overflow: -5 "
+                      "Current Checked out connections: 0");
+    free(status);
+    CHECK_STR(calx_engine_dialect(e), "sqlite");
+    free_engine(e);
+}
+
+TEST(malformed_url_is_a_clear_error)
+{
+    calx_error err;
+    CHECK(calx_create_engine("sqlite:/missing-slash.db", NULL, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_URL);
+    CHECK(strlen(err.message) > 10);
+    CHECK(calx_create_engine("mysql://u:pw@h/db", NULL, &err) == NULL);
+    CHECK(err.code == CALX_ERR_URL || err.code == CALX_ERR_NOT_SUPPORTED);
+    CHECK_CONTAINS(err.message, "mysql");
+    CHECK(strstr(err.message, "pw@") == NULL);
+}
+
+TEST(password_is_masked)
+{
+    calx_error err;
+    /* Whatever the outcome (the PostgreSQL driver may not be built), the
+     * password never shows. */
+    calx_engine *e = calx_create_engine("postgresql+asyncpg://scott:tiger@localhost:1/test",
+                                        &(calx_engine_opts){ .loop = loop }, &err);
+    if (e) {
+        char *repr = calx_engine_repr(e);
+        CHECK_STR(repr, "Engine(postgresql+asyncpg://scott:***@localhost:1/test)");
+        free(repr);
+        free_engine(e);
+    } else {
+        CHECK(strstr(err.message, "tiger") == NULL);
+    }
+    calx_url *u = calx_url_parse("postgresql://scott:tiger@localhost/test", &err);
+    char *s = calx_url_render(u, true);
+    CHECK_STR(s, "postgresql://scott:***@localhost/test");
+    free(s);
+    calx_url_free(u);
+}
+
+TEST(bad_options_are_rejected)
+{
+    calx_error err;
+    CHECK(calx_create_engine("sqlite://", &(calx_engine_opts){ .pool_size = -3 }, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, "pool_size");
+}
+
+/* ---- results and values ---- */
+
+TEST(values_round_trip_and_null_is_distinct)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = connect_now(e, &err);
+    CHECK(c != NULL);
+    CHECK_OK(run_sql(c, "CREATE TABLE v (i INTEGER, r REAL, t TEXT, b BLOB, f BOOLEAN)", NULL,
+                     &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO v VALUES (:i, :r, :t, :b, :f)",
+                     CALX_PARAMS(CALX_P("i", calx_int(0)), CALX_P("r", calx_real(0.0)),
+                                 CALX_P("t", calx_text("")), CALX_P("b", calx_blob("", 0)),
+                                 CALX_P("f", calx_bool(false))), &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO v VALUES (?, ?, ?, ?, ?)",
+                     CALX_PARAMS(CALX_V(calx_null()), CALX_V(calx_null()),
+                                 CALX_V(calx_text(NULL)), CALX_V(calx_null()),
+                                 CALX_V(calx_null())), &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO v VALUES (?, ?, ?, ?, ?)",
+                     CALX_PARAMS(CALX_V(calx_int(INT64_MAX)), CALX_V(calx_real(2.5)),
+                                 CALX_V(calx_text("héllo 'x'")),
+                                 CALX_V(calx_blob("\0\1\2", 3)), CALX_V(calx_bool(true))),
+                     &err), &err);
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT i, r, t, b, f FROM v ORDER BY rowid", NULL,
+                                         &err), &r, &err), &err);
+    CHECK_INT(calx_result_nrows(r), 3);
+    CHECK_INT(calx_result_ncols(r), 5);
+    CHECK_STR(calx_result_colname(r, 2), "t");
+    CHECK_INT(calx_result_colindex(r, "f"), 4);
+    CHECK_INT(calx_result_colindex(r, "nope"), -1);
+    const calx_row *zero = calx_result_row(r, 0), *null = calx_result_row(r, 1),
+                   *full = calx_result_row(r, 2);
+    for (int col = 0; col < 5; col++) {
+        CHECK(!calx_row_isnull(zero, col));
+        CHECK(calx_row_isnull(null, col));
+    }
+    CHECK_INT(calx_row_int(zero, 0), 0);
+    CHECK_STR(calx_row_text(zero, 2), "");
+    CHECK(calx_row_text(null, 2) == NULL);
+    int64_t i;
+    CHECK_INT(calx_row_get_int(null, 0, &i, &err), CALX_ERR_TYPE);
+    CHECK_CONTAINS(err.message, "column 'i' is NULL");
+    CHECK_OK(calx_row_get_int(full, 0, &i, &err), &err);
+    CHECK(i == INT64_MAX);
+    double d;
+    CHECK_OK(calx_row_get_real(full, calx_row_col(full, "r"), &d, &err), &err);
+    CHECK(d == 2.5);
+    const char *t;
+    CHECK_OK(calx_row_get_text(full, 2, &t, &err), &err);
+    CHECK_STR(t, "héllo 'x'");
+    size_t n;
+    const unsigned char *blob = calx_row_blob(full, 3, &n);
+    CHECK_INT(n, 3);
+    CHECK(blob && blob[0] == 0 && blob[2] == 2);
+    bool f;
+    CHECK_OK(calx_row_get_bool(full, 4, &f, &err), &err);
+    CHECK(f);
+    CHECK_INT(calx_row_get_text(full, 0, &t, &err), CALX_ERR_TYPE);
+    calx_result_free(r);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+TEST(first_one_scalar)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = connect_now(e, &err);
+    CHECK_OK(run_sql(c, "CREATE TABLE n (x INTEGER)", NULL, &err), &err);
+    calx_params sets[3] = {
+        *CALX_PARAMS(CALX_V(calx_int(1))),
+        *CALX_PARAMS(CALX_V(calx_int(2))),
+        *CALX_PARAMS(CALX_V(calx_int(3))),
+    };
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute_many(c, "INSERT INTO n VALUES (?)", sets, 3, &err), &r,
+                       &err), &err);
+    CHECK_INT(calx_result_rowcount(r), 3);
+    calx_result_free(r);
+
+    const calx_row *row;
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT x FROM n WHERE x > 5", NULL, &err), &r,
+                       &err), &err);
+    CHECK(calx_result_first(r) == NULL);
+    CHECK_INT(calx_result_one(r, &row, &err), CALX_ERR_NO_RESULT);
+    CHECK_STR(err.message, "No row was found when one was required");
+    CHECK_OK(calx_result_one_or_none(r, &row, &err), &err);
+    CHECK(row == NULL);
+    CHECK(calx_result_scalar(r).type == CALX_NULL);
+    calx_result_free(r);
+
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT x FROM n ORDER BY x", NULL, &err), &r, &err),
+             &err);
+    CHECK_INT(calx_row_int(calx_result_first(r), 0), 1);
+    CHECK_INT(calx_result_one(r, &row, &err), CALX_ERR_MULTIPLE_RESULTS);
+    CHECK_INT(calx_result_one_or_none(r, &row, &err), CALX_ERR_MULTIPLE_RESULTS);
+    CHECK_INT(calx_result_scalar(r).u.i, 1);
+    int count = 0;
+    while ((row = calx_result_next(r)) != NULL)
+        count += (int)calx_row_int(row, 0);
+    CHECK_INT(count, 6);
+    calx_result_free(r);
+
+    calx_value v;
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT count(*) FROM n", NULL, &err), &r, &err),
+             &err);
+    CHECK_OK(calx_result_scalar_one(r, &v, &err), &err);
+    CHECK_INT(v.u.i, 3);
+    calx_result_free(r);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+TEST(parameters_are_bound_not_pasted)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = connect_now(e, &err);
+    CHECK_OK(run_sql(c, "CREATE TABLE p (name TEXT)", NULL, &err), &err);
+    const char *evil = "x'); DROP TABLE p; --";
+    CHECK_OK(run_sql(c, "INSERT INTO p VALUES (:name)", CALX_PARAMS(CALX_P("name", calx_text(evil))),
+                     &err), &err);
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT name FROM p", NULL, &err), &r, &err), &err);
+    CHECK_STR(calx_row_text(calx_result_first(r), 0), evil);
+    calx_result_free(r);
+    /* A missing parameter is named. */
+    CHECK_INT(run_sql(c, "SELECT * FROM p WHERE name = :who", NULL, &err), CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, "'who'");
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+TEST(database_errors_are_classified)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = connect_now(e, &err);
+    CHECK_OK(run_sql(c, "CREATE TABLE team (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+                     NULL, &err), &err);
+    CHECK_OK(run_sql(c, "CREATE TABLE hero (id INTEGER PRIMARY KEY, team_id INTEGER "
+                        "REFERENCES team(id))", NULL, &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO team (name) VALUES ('a')", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+
+    CHECK_INT(run_sql(c, "INSERT INTO team (name) VALUES (NULL)", NULL, &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, "NOT NULL constraint failed: team.name");
+    CHECK_CONTAINS(err.message, "[SQL: INSERT INTO team");
+    CHECK(err.driver_code != 0);
+    CHECK_INT(run_sql(c, "INSERT INTO team (name) VALUES ('a')", NULL, &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, "UNIQUE");
+    CHECK_INT(run_sql(c, "INSERT INTO hero (team_id) VALUES (99)", NULL, &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, "FOREIGN KEY");
+    CHECK_INT(run_sql(c, "SELEC 1", NULL, &err), CALX_ERR_OPERATIONAL);
+    CHECK_CONTAINS(err.message, "syntax error");
+    CHECK_INT(run_sql(c, "SELECT * FROM nowhere", NULL, &err), CALX_ERR_OPERATIONAL);
+    CHECK_CONTAINS(err.message, "no such table");
+
+    /* Committed data is intact and the connection still works. */
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT count(*) FROM team", NULL, &err), &r, &err),
+             &err);
+    CHECK_INT(calx_result_scalar(r).u.i, 1);
+    calx_result_free(r);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+/* ---- transactions ---- */
+
+static int64_t count_rows(calx_engine *e, const char *table)
+{
+    calx_error err;
+    calx_connection *c = connect_now(e, &err);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    calx_result *r = NULL;
+    int64_t n = -1;
+    if (c && calx_wait(calx_conn_execute(c, sql, NULL, &err), &r, &err) == 0)
+        n = calx_result_scalar(r).u.i;
+    calx_result_free(r);
+    calx_conn_close(c);
+    return n;
+}
+
+TEST(commit_rollback_and_autobegin)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = connect_now(e, &err);
+    CHECK(!calx_conn_in_transaction(c));
+    CHECK_OK(run_sql(c, "CREATE TABLE t (x INTEGER)", NULL, &err), &err);
+    CHECK(calx_conn_in_transaction(c)); /* autobegin */
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK(!calx_conn_in_transaction(c));
+
+    CHECK_OK(run_sql(c, "INSERT INTO t VALUES (1)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+    CHECK_INT(count_rows(e, "t"), 0);
+
+    CHECK_OK(calx_wait(calx_conn_begin(c, &err), NULL, &err), &err);
+    CHECK_INT(calx_wait(calx_conn_begin(c, &err), NULL, &err), CALX_ERR_STATE);
+    CHECK_OK(run_sql(c, "INSERT INTO t VALUES (2)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_INT(count_rows(e, "t"), 1);
+
+    /* Closing with a transaction open rolls it back. */
+    CHECK_OK(run_sql(c, "INSERT INTO t VALUES (3)", NULL, &err), &err);
+    calx_conn_close(c);
+    CHECK_INT(count_rows(e, "t"), 1);
+    free_engine(e);
+}
+
+TEST(savepoints_nest)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = connect_now(e, &err);
+    CHECK_OK(run_sql(c, "CREATE TABLE t (x INTEGER)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO t VALUES (1)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_begin_nested(c, &err), NULL, &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO t VALUES (2)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_begin_nested(c, &err), NULL, &err), &err);
+    CHECK_INT(calx_conn_savepoint_depth(c), 2);
+    CHECK_OK(run_sql(c, "INSERT INTO t VALUES (3)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_rollback_savepoint(c, &err), NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_release_savepoint(c, &err), NULL, &err), &err);
+    CHECK_INT(calx_conn_savepoint_depth(c), 0);
+    CHECK_INT(calx_wait(calx_conn_release_savepoint(c, &err), NULL, &err), CALX_ERR_STATE);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT sum(x) FROM t", NULL, &err), &r, &err), &err);
+    CHECK_INT(calx_result_scalar(r).u.i, 3); /* 1 + 2; 3 was rolled back */
+    calx_result_free(r);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+TEST(one_operation_at_a_time)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = connect_now(e, &err);
+    calx_future *f1 = calx_conn_execute(c, "SELECT 1", NULL, &err);
+    CHECK(f1 != NULL);
+    CHECK(calx_conn_execute(c, "SELECT 2", NULL, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_BUSY);
+    CHECK_OK(calx_wait(f1, NULL, &err), &err);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+/* ---- streaming ---- */
+
+static void *stream_task(void *arg)
+{
+    calx_connection *c = arg;
+    calx_error err;
+    calx_result *r = NULL;
+    if (calx_await(calx_conn_stream(c,
+                                    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+                                    "FROM n WHERE x < 10000) SELECT x FROM n",
+                                    NULL, 100, &err), &r, &err))
+        return NULL;
+    int64_t sum = 0, rows = 0;
+    size_t max_held = 0;
+    const calx_row *row;
+    while (calx_result_anext(r, &row, &err) == 0 && row) {
+        sum += calx_row_int(row, 0);
+        rows++;
+        if (calx_result_nrows(r) > max_held)
+            max_held = calx_result_nrows(r);
+    }
+    calx_result_free(r);
+    return (void *)(intptr_t)(rows == 10000 && sum == 50005000 && max_held <= 100);
+}
+
+TEST(streaming_holds_one_chunk_at_a_time)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = connect_now(e, &err);
+    void *ok = NULL;
+    CHECK_OK(calx_wait(calx_spawn(loop, stream_task, c, NULL, &err), &ok, &err), &err);
+    CHECK(ok != NULL);
+    /* The connection is free again afterwards. */
+    CHECK_OK(run_sql(c, "SELECT 1", NULL, &err), &err);
+
+    /* A stream freed midway releases the connection too. */
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_stream(c, "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT "
+                                           "x + 1 FROM n WHERE x < 5000) SELECT x FROM n",
+                                        NULL, 10, &err), &r, &err), &err);
+    CHECK(calx_result_more(r));
+    CHECK_INT(calx_conn_execute(c, "SELECT 1", NULL, &err) == NULL, 1);
+    CHECK_INT(err.code, CALX_ERR_BUSY);
+    calx_result_free(r);
+    calx_loop_run(loop);
+    CHECK_OK(run_sql(c, "SELECT 1", NULL, &err), &err);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+/* ---- echo ---- */
+
+TEST(echo_logs_like_sqlalchemy)
+{
+    calx_error err;
+    loglen = 0;
+    logbuf[0] = '\0';
+    calx_engine *e = make_engine(&(calx_engine_opts){ .echo = true, .log = capture });
+    calx_connection *c = connect_now(e, &err);
+    CHECK_OK(run_sql(c, "CREATE TABLE hero (name TEXT, secret_name TEXT, age INTEGER)", NULL,
+                     &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO hero VALUES (:name, :secret_name, :age)",
+                     CALX_PARAMS(CALX_P("name", calx_text("Deadpond")),
+                                 CALX_P("secret_name", calx_text("Dive Wilson")),
+                                 CALX_P("age", calx_null())), &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO hero VALUES (:name, :secret_name, :age)",
+                     CALX_PARAMS(CALX_P("name", calx_text("Z-Force")),
+                                 CALX_P("secret_name", calx_text("Sister Margaret's Bar")),
+                                 CALX_P("age", calx_int(48))), &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_OK(run_sql(c, "SELECT * FROM hero WHERE age = ?", CALX_PARAMS(CALX_V(calx_int(48))),
+                     &err), &err);
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    free_engine(e);
+    CHECK_CONTAINS(logbuf, "INFO calx.engine.Engine BEGIN (implicit)\n"
+                           "INFO calx.engine.Engine CREATE TABLE hero");
+    CHECK_CONTAINS(logbuf, "INFO calx.engine.Engine INSERT INTO hero VALUES (?, ?, ?)\n"
+                           "INFO calx.engine.Engine [generated in ");
+    CHECK_CONTAINS(logbuf, "s] ('Deadpond', 'Dive Wilson', None)\n");
+    CHECK_CONTAINS(logbuf, "INFO calx.engine.Engine [cached since ");
+    CHECK_CONTAINS(logbuf, "s ago] ('Z-Force', \"Sister Margaret's Bar\", 48)\n");
+    CHECK_CONTAINS(logbuf, "INFO calx.engine.Engine COMMIT\n");
+    CHECK_CONTAINS(logbuf, "] (48,)\n");
+    CHECK_CONTAINS(logbuf, "INFO calx.engine.Engine ROLLBACK\n");
+}
+
+TEST(echo_batch_shows_ten_sets)
+{
+    calx_error err;
+    loglen = 0;
+    logbuf[0] = '\0';
+    calx_engine *e = make_engine(&(calx_engine_opts){ .echo = true, .log = capture });
+    calx_connection *c = connect_now(e, &err);
+    CHECK_OK(run_sql(c, "CREATE TABLE n (x INTEGER)", NULL, &err), &err);
+    calx_params sets[25];
+    calx_param items[25];
+    for (int i = 0; i < 25; i++) {
+        items[i] = (calx_param)CALX_V(calx_int(i));
+        sets[i] = (calx_params){ &items[i], 1 };
+    }
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute_many(c, "INSERT INTO n VALUES (?)", sets, 25, &err), &r,
+                       &err), &err);
+    calx_result_free(r);
+    calx_conn_close(c);
+    free_engine(e);
+    CHECK_CONTAINS(logbuf, "[(0,), (1,), (2,), (3,), (4,)  ... displaying 10 of 25 total "
+                           "bound parameter sets ...  (20,), (21,), (22,), (23,), (24,)]");
+}
+
+int main(void)
+{
+    calx_error err;
+    loop = calx_loop_new(NULL, &err);
+    dir = test_tmpdir("test_engine");
+    RUN(engine_opens_nothing_until_first_use);
+    RUN(malformed_url_is_a_clear_error);
+    RUN(password_is_masked);
+    RUN(bad_options_are_rejected);
+    RUN(values_round_trip_and_null_is_distinct);
+    RUN(first_one_scalar);
+    RUN(parameters_are_bound_not_pasted);
+    RUN(database_errors_are_classified);
+    RUN(commit_rollback_and_autobegin);
+    RUN(savepoints_nest);
+    RUN(one_operation_at_a_time);
+    RUN(streaming_holds_one_chunk_at_a_time);
+    RUN(echo_logs_like_sqlalchemy);
+    RUN(echo_batch_shows_ten_sets);
+    calx_loop_free(loop);
+    return TEST_REPORT();
+}

@@ -1,0 +1,450 @@
+/* The connection pool: sizes, overflow, FIFO waiting, timeouts, recycle,
+ * pre-ping, cancellation, dispose, and the pool kinds. */
+#include <stdint.h>
+
+#include "calx.h"
+#include "core/evloop.h"
+#include "test.h"
+
+static calx_loop *loop;
+static const char *dir;
+static int seq;
+
+static calx_engine *make_engine(calx_engine_opts o, char *path, size_t pathlen)
+{
+    char url[600], p[512];
+    calx_error err;
+    snprintf(p, sizeof p, "%s/p%d.db", dir, ++seq);
+    if (path)
+        snprintf(path, pathlen, "%s", p);
+    snprintf(url, sizeof url, "sqlite:///%s", p);
+    o.loop = loop;
+    calx_engine *e = calx_create_engine(url, &o, &err);
+    if (!e)
+        fprintf(stderr, "  create_engine: %s\n", err.message);
+    return e;
+}
+
+static void free_engine(calx_engine *e)
+{
+    calx_engine_free(e);
+    calx_loop_run(loop);
+}
+
+static calx_connection *connect_now(calx_engine *e, calx_error *err)
+{
+    calx_connection *c = NULL;
+    if (calx_wait(calx_engine_connect(e, err), &c, err))
+        return NULL;
+    return c;
+}
+
+static calx_pool_stats stats(calx_engine *e)
+{
+    calx_pool_stats st;
+    calx_engine_stats(e, &st);
+    return st;
+}
+
+TEST(reuses_connections)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ 0 }, NULL, 0);
+    for (int i = 0; i < 5; i++) {
+        calx_connection *c = connect_now(e, &err);
+        CHECK(c != NULL);
+        calx_conn_close(c);
+    }
+    calx_loop_run(loop);
+    CHECK_INT(stats(e).opened, 1);
+    CHECK_INT(stats(e).checkouts, 5);
+    CHECK_INT(stats(e).checked_in, 1);
+    free_engine(e);
+}
+
+TEST(timeout_error_in_sqlalchemy_words)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 2,
+                                                     .max_overflow = CALX_OVERFLOW_NONE,
+                                                     .pool_timeout = 0.05 }, NULL, 0);
+    calx_connection *a = connect_now(e, &err), *b = connect_now(e, &err);
+    CHECK(a && b);
+    calx_connection *c = NULL;
+    CHECK_INT(calx_wait(calx_engine_connect(e, &err), &c, &err), CALX_ERR_TIMEOUT);
+    CHECK_STR(err.message, "QueuePool limit of size 2 overflow 0 reached, connection timed "
+                           "out, timeout 0.05");
+    CHECK_INT(stats(e).timeouts, 1);
+    CHECK_INT(stats(e).waits, 1);
+    CHECK(stats(e).wait_seconds > 0.02);
+    /* The pool is still usable afterwards. */
+    calx_conn_close(a);
+    c = connect_now(e, &err);
+    CHECK(c != NULL);
+    calx_conn_close(b);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+typedef struct order_rec {
+    int order[16];
+    int n;
+} order_rec;
+
+typedef struct waiter_arg {
+    calx_engine *e;
+    order_rec *rec;
+    int id;
+} waiter_arg;
+
+static void *waiter_task(void *arg)
+{
+    waiter_arg *w = arg;
+    calx_error err;
+    calx_connection *c;
+    if (calx_await(calx_engine_connect(w->e, &err), &c, &err))
+        return NULL;
+    w->rec->order[w->rec->n++] = w->id;
+    calx_await(calx_sleep(loop, 2, &err), NULL, &err);
+    calx_conn_close(c);
+    return NULL;
+}
+
+TEST(waiters_are_served_first_come_first_served)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1,
+                                                     .max_overflow = CALX_OVERFLOW_NONE },
+                                 NULL, 0);
+    calx_connection *hold = connect_now(e, &err);
+    order_rec rec = { .n = 0 };
+    waiter_arg args[8];
+    calx_future *fs[8];
+    for (int i = 0; i < 8; i++) {
+        args[i] = (waiter_arg){ e, &rec, i };
+        fs[i] = calx_spawn(loop, waiter_task, &args[i], NULL, &err);
+    }
+    /* Let all eight queue up, then free the one connection. */
+    calx_wait(calx_sleep(loop, 10, &err), NULL, &err);
+    CHECK_INT(stats(e).waiting, 8);
+    calx_conn_close(hold);
+    for (int i = 0; i < 8; i++)
+        calx_wait(fs[i], NULL, &err);
+    CHECK_INT(rec.n, 8);
+    for (int i = 0; i < rec.n; i++)
+        CHECK_INT(rec.order[i], i);
+    CHECK_INT(stats(e).opened, 1);
+    free_engine(e);
+}
+
+TEST(overflow_opens_then_closes_on_return)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 2, .max_overflow = 2 }, NULL, 0);
+    calx_connection *c[4];
+    for (int i = 0; i < 4; i++)
+        c[i] = connect_now(e, &err);
+    CHECK_INT(stats(e).opened, 4);
+    CHECK_INT(stats(e).overflow, 2);
+    char *s = calx_engine_status(e);
+    CHECK_STR(s, "Pool size: 2  Connections in pool: 0 Current Overflow: 2 Current Checked "
+                 "out connections: 4");
+    free(s);
+    for (int i = 0; i < 4; i++)
+        calx_conn_close(c[i]);
+    calx_loop_run(loop);
+    CHECK_INT(stats(e).closed, 2);     /* the overflow two */
+    CHECK_INT(stats(e).checked_in, 2); /* pool_size kept */
+    CHECK_INT(stats(e).overflow, 0);
+    free_engine(e);
+}
+
+TEST(recycle_replaces_old_connections)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_recycle = 0.02 }, NULL, 0);
+    calx_conn_close(connect_now(e, &err));
+    calx_conn_close(connect_now(e, &err)); /* young: reused */
+    CHECK_INT(stats(e).opened, 1);
+    calx_wait(calx_sleep(loop, 40, &err), NULL, &err);
+    calx_connection *c = connect_now(e, &err);
+    CHECK(c != NULL);
+    CHECK_INT(stats(e).opened, 2);
+    CHECK_INT(stats(e).invalidated, 1);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+TEST(pre_ping_replaces_a_dead_connection)
+{
+    calx_error err;
+    char path[512];
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_pre_ping = true }, path, sizeof path);
+    calx_connection *c = connect_now(e, &err);
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(c, "CREATE TABLE t (x)", NULL, &err), &r, &err), &err);
+    calx_result_free(r);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    /* The file goes away under the pooled connection: it is stale now. */
+    CHECK_INT(unlink(path), 0);
+    c = connect_now(e, &err);
+    CHECK(c != NULL);
+    CHECK_INT(stats(e).opened, 2);
+    CHECK(stats(e).invalidated >= 1);
+    /* The new connection sees the new (empty) file. */
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT count(*) FROM sqlite_master", NULL, &err), &r,
+                       &err), &err);
+    CHECK_INT(calx_result_scalar(r).u.i, 0);
+    calx_result_free(r);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+TEST(cancelled_checkout_leaves_pool_whole)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1,
+                                                     .max_overflow = CALX_OVERFLOW_NONE },
+                                 NULL, 0);
+    calx_connection *hold = connect_now(e, &err);
+    calx_future *f = calx_engine_connect(e, &err);
+    CHECK_INT(stats(e).waiting, 1);
+    CHECK(calx_future_cancel(f));
+    CHECK_INT(calx_wait(f, NULL, &err), CALX_ERR_CANCELED);
+    CHECK_INT(stats(e).waiting, 0);
+    calx_conn_close(hold);
+    calx_loop_run(loop);
+    CHECK_INT(stats(e).checked_in, 1);
+    CHECK_INT(stats(e).checked_out, 0);
+    /* Cancelled while the connection was being opened: it comes back. */
+    calx_connection *a = connect_now(e, &err);
+    calx_conn_close(a);
+    calx_engine_dispose(e);
+    f = calx_engine_connect(e, &err);
+    calx_future_cancel(f);
+    calx_wait(f, NULL, &err);
+    calx_loop_run(loop);
+    CHECK_INT(stats(e).checked_out, 0);
+    CHECK_INT(stats(e).checked_in, 1);
+    free_engine(e);
+}
+
+static void *query_then_get_cancelled(void *arg)
+{
+    calx_engine *e = arg;
+    calx_error err;
+    calx_connection *c;
+    if (calx_await(calx_engine_connect(e, &err), &c, &err))
+        return NULL;
+    calx_result *r = NULL;
+    /* A long statement: the task is cancelled while it runs. */
+    int rc = calx_await(calx_conn_execute(c, "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL "
+                                             "SELECT x + 1 FROM n) SELECT count(*) FROM n",
+                                          NULL, &err), &r, &err);
+    calx_result_free(r);
+    calx_conn_close(c); /* never blocks; the pool gets it back */
+    return (void *)(intptr_t)rc;
+}
+
+static void cancel_cb(void *f)
+{
+    calx_future_cancel(f);
+}
+
+TEST(cancelled_task_returns_its_connection)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1,
+                                                     .max_overflow = CALX_OVERFLOW_NONE },
+                                 NULL, 0);
+    calx_future *f = calx_spawn(loop, query_then_get_cancelled, e, NULL, &err);
+    calx_timer *t = calx_timer_new(loop, cancel_cb, f);
+    calx_timer_start(t, 50);
+    CHECK_INT(calx_wait(f, NULL, &err), CALX_ERR_CANCELED);
+    calx_timer_free(t);
+    calx_loop_run(loop);
+    CHECK_INT(stats(e).checked_out, 0);
+    CHECK_INT(stats(e).checked_in, 1);
+    /* The same single connection serves again, and rollback-on-return left
+     * no transaction behind. */
+    calx_connection *c = connect_now(e, &err);
+    CHECK(c != NULL);
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT 1", NULL, &err), &r, &err), &err);
+    calx_result_free(r);
+    calx_conn_close(c);
+    CHECK_INT(stats(e).opened, 1);
+    free_engine(e);
+}
+
+TEST(null_pool_opens_and_closes_each_time)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .poolclass = CALX_POOL_NULL }, NULL, 0);
+    calx_conn_close(connect_now(e, &err));
+    calx_conn_close(connect_now(e, &err));
+    calx_loop_run(loop);
+    CHECK_INT(stats(e).opened, 2);
+    CHECK_INT(stats(e).closed, 2);
+    char *s = calx_engine_status(e);
+    CHECK_STR(s, "NullPool");
+    free(s);
+    free_engine(e);
+}
+
+TEST(memory_database_shares_one_connection)
+{
+    calx_error err;
+    calx_engine *e = calx_create_engine("sqlite://", &(calx_engine_opts){ .loop = loop }, &err);
+    calx_connection *c = connect_now(e, &err);
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(c, "CREATE TABLE m (x)", NULL, &err), &r, &err), &err);
+    calx_result_free(r);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    c = connect_now(e, &err);
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT count(*) FROM m", NULL, &err), &r, &err),
+             &err);
+    calx_result_free(r);
+    calx_conn_close(c);
+    char *s = calx_engine_status(e);
+    CHECK_STR(s, "StaticPool");
+    free(s);
+    CHECK_INT(stats(e).opened, 1);
+    free_engine(e);
+}
+
+TEST(dispose_closes_idle_and_returning)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ 0 }, NULL, 0);
+    calx_connection *a = connect_now(e, &err), *b = connect_now(e, &err);
+    calx_conn_close(a);
+    calx_loop_run(loop);
+    calx_engine_dispose(e);
+    CHECK_INT(stats(e).checked_in, 0);
+    calx_conn_close(b); /* out during dispose: closed on return */
+    calx_loop_run(loop);
+    CHECK_INT(stats(e).closed, 2);
+    calx_connection *c = connect_now(e, &err); /* still usable */
+    CHECK(c != NULL);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+TEST(freed_engine_lets_connections_finish)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ 0 }, NULL, 0);
+    calx_connection *c = connect_now(e, &err);
+    calx_engine_free(e);
+    /* e stays alive while c is out, but hands out nothing new. */
+    CHECK(calx_engine_connect(e, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_CLOSED);
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT 1", NULL, &err), &r, &err), &err);
+    calx_result_free(r);
+    calx_conn_close(c);
+    calx_loop_run(loop);
+}
+
+static char poolbuf[8192];
+static size_t poollen;
+
+static void capture(void *udata, calx_log_level level, const char *logger, const char *msg)
+{
+    int n = snprintf(poolbuf + poollen, sizeof poolbuf - poollen, "%s %s\n", logger, msg);
+    if (n > 0 && poollen + (size_t)n < sizeof poolbuf)
+        poollen += (size_t)n;
+}
+
+TEST(echo_pool_logs_checkouts)
+{
+    calx_error err;
+    poollen = 0;
+    poolbuf[0] = 0;
+    calx_engine *e = make_engine((calx_engine_opts){ .echo_pool = true, .log = capture }, NULL, 0);
+    calx_connection *c = connect_now(e, &err);
+    calx_conn_invalidate(c);
+    calx_conn_close(c);
+    free_engine(e);
+    CHECK_CONTAINS(poolbuf, "calx.pool.impl.QueuePool Created new connection <conn 1>\n");
+    CHECK_CONTAINS(poolbuf, "calx.pool.impl.QueuePool Connection <conn 1> checked out from pool\n");
+    CHECK_CONTAINS(poolbuf, "Connection <conn 1> being returned to pool\n");
+    CHECK_CONTAINS(poolbuf, "Invalidate connection <conn 1> (reason: invalidated by the program)");
+}
+
+typedef struct many_arg {
+    calx_engine *e;
+    int *done;
+} many_arg;
+
+static void *worker(void *arg)
+{
+    many_arg *m = arg;
+    calx_error err;
+    calx_connection *c;
+    if (calx_await(calx_engine_connect(m->e, &err), &c, &err))
+        return NULL;
+    calx_result *r = NULL;
+    if (calx_await(calx_conn_execute(c, "INSERT INTO t VALUES (1)", NULL, &err), &r, &err) == 0 &&
+        calx_await(calx_conn_commit(c, &err), NULL, &err) == 0)
+        (*m->done)++;
+    else
+        fprintf(stderr, "  worker: %s\n", err.message);
+    calx_result_free(r);
+    calx_conn_close(c);
+    return NULL;
+}
+
+TEST(fifty_tasks_over_five_plus_two)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 5, .max_overflow = 2,
+                                                     .connect_args = (calx_kv[]){
+                                                         { "journal_mode", "wal" } },
+                                                     .nconnect_args = 1 }, NULL, 0);
+    calx_connection *c = connect_now(e, &err);
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(c, "CREATE TABLE t (x)", NULL, &err), &r, &err), &err);
+    calx_result_free(r);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    int done = 0;
+    many_arg m = { e, &done };
+    calx_future *fs[50];
+    for (int i = 0; i < 50; i++)
+        fs[i] = calx_spawn(loop, worker, &m, NULL, &err);
+    for (int i = 0; i < 50; i++)
+        calx_wait(fs[i], NULL, &err);
+    CHECK_INT(done, 50);
+    calx_pool_stats st = stats(e);
+    CHECK(st.opened <= 7);
+    CHECK_INT(st.checked_out, 0);
+    CHECK_INT(st.timeouts, 0);
+    free_engine(e);
+}
+
+int main(void)
+{
+    calx_error err;
+    loop = calx_loop_new(NULL, &err);
+    dir = test_tmpdir("test_pool");
+    RUN(reuses_connections);
+    RUN(timeout_error_in_sqlalchemy_words);
+    RUN(waiters_are_served_first_come_first_served);
+    RUN(overflow_opens_then_closes_on_return);
+    RUN(recycle_replaces_old_connections);
+    RUN(pre_ping_replaces_a_dead_connection);
+    RUN(cancelled_checkout_leaves_pool_whole);
+    RUN(cancelled_task_returns_its_connection);
+    RUN(null_pool_opens_and_closes_each_time);
+    RUN(memory_database_shares_one_connection);
+    RUN(dispose_closes_idle_and_returning);
+    RUN(freed_engine_lets_connections_finish);
+    RUN(echo_pool_logs_checkouts);
+    RUN(fifty_tasks_over_five_plus_two);
+    calx_loop_free(loop);
+    return TEST_REPORT();
+}

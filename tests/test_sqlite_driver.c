@@ -1,0 +1,1142 @@
+/* The SQLite driver, driven through its vtable on a calx loop. */
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "driver/driver.h"
+#include "test.h"
+
+static calx_loop *loop;
+static const char *tmp;
+static const calx_driver *drv = &calx_sqlite_driver;
+
+static void run_loop(void)
+{
+    uv_run(calx_loop_uv(loop), UV_RUN_DEFAULT);
+}
+
+/* A path in the scratch directory (a static buffer per slot). */
+static char *path_in_tmp(int slot, const char *name)
+{
+    static char bufs[4][600];
+    snprintf(bufs[slot], sizeof bufs[slot], "%s/%s", tmp, name);
+    return bufs[slot];
+}
+
+/* A URL built by hand: path NULL for memory. */
+static calx_url make_url(char *path, calx_url_param *query, size_t nquery)
+{
+    calx_url u;
+    memset(&u, 0, sizeof u);
+    u.dialect = "sqlite";
+    u.database = path;
+    u.memory = path == NULL;
+    u.query = query;
+    u.nquery = nquery;
+    return u;
+}
+
+/* ---- connecting ---- */
+
+typedef struct connect_wait {
+    int done;
+    calx_dconn *conn;
+    calx_error err;
+} connect_wait;
+
+static void on_connect(void *udata, calx_dconn *conn, const calx_error *err)
+{
+    connect_wait *w = udata;
+    w->done++;
+    w->conn = conn;
+    if (err)
+        w->err = *err;
+    CHECK((conn == NULL) != (err == NULL));
+}
+
+/* Connects and runs the loop until the callback. NULL with err on failure;
+ * *sync says whether it failed in the call itself. */
+static calx_dconn *connect_ex(const calx_url *url, const calx_kv *args, size_t nargs,
+                              const char *iso, calx_error *err, bool *sync)
+{
+    connect_wait w;
+    memset(&w, 0, sizeof w);
+    calx_error_clear(err);
+    if (sync)
+        *sync = false;
+    if (drv->connect(loop, url, args, nargs, iso, on_connect, &w, err) != 0) {
+        if (sync)
+            *sync = true;
+        CHECK(err->code != 0);
+        return NULL;
+    }
+    CHECK_INT(w.done, 0);  /* never from inside the call */
+    run_loop();
+    CHECK_INT(w.done, 1);
+    if (!w.conn)
+        *err = w.err;
+    return w.conn;
+}
+
+static calx_dconn *connect_url(const calx_url *url)
+{
+    calx_error err;
+    calx_dconn *c = connect_ex(url, NULL, 0, NULL, &err, NULL);
+    if (!c)
+        fprintf(stderr, "  connect failed: %s\n", err.message);
+    CHECK(c != NULL);
+    return c;
+}
+
+static calx_dconn *connect_memory(void)
+{
+    calx_url u = make_url(NULL, NULL, 0);
+    return connect_url(&u);
+}
+
+static calx_dconn *connect_file(char *path)
+{
+    calx_url u = make_url(path, NULL, 0);
+    return connect_url(&u);
+}
+
+static void close_conn(calx_dconn *c)
+{
+    if (!c)
+        return;
+    drv->close(c);
+    run_loop();  /* returns once the worker is joined and c freed */
+}
+
+/* ---- requests ---- */
+
+typedef struct req_wait {
+    int done;
+    calx_rowset *rs;
+    calx_error err;
+} req_wait;
+
+static void on_req(void *udata, calx_rowset *rs, const calx_error *err)
+{
+    req_wait *w = udata;
+    w->done++;
+    w->rs = rs;
+    if (err)
+        w->err = *err;
+    else
+        calx_error_clear(&w->err);
+}
+
+static int submit(calx_dconn *c, const calx_dreq *req, req_wait *w)
+{
+    memset(w, 0, sizeof *w);
+    calx_error err;
+    int rc = drv->request(c, req, on_req, w, &err);
+    if (rc) {
+        w->err = err;
+        return rc;
+    }
+    CHECK_INT(w->done, 0);
+    return 0;
+}
+
+/* Runs req to completion: the error code (0 on success); *rs gets the
+ * rowsets when rs is not NULL, else they are freed. */
+static int request(calx_dconn *c, const calx_dreq *req, calx_rowset **rs, calx_error *err)
+{
+    req_wait w;
+    int rc = submit(c, req, &w);
+    if (!rc) {
+        run_loop();
+        CHECK_INT(w.done, 1);
+        rc = w.err.code;
+    }
+    if (err)
+        *err = w.err;
+    if (rs)
+        *rs = w.rs;
+    else
+        calx_rowset_free(w.rs);
+    return rc;
+}
+
+static int exec_p(calx_dconn *c, const char *sql, const calx_value *params, size_t nparams,
+                  calx_rowset **rs, calx_error *err)
+{
+    calx_dstmt st = { sql, nparams, 1, params };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
+    return request(c, &req, rs, err);
+}
+
+static int exec(calx_dconn *c, const char *sql, calx_error *err)
+{
+    return exec_p(c, sql, NULL, 0, NULL, err);
+}
+
+/* Runs sql and must succeed. */
+static void must(calx_dconn *c, const char *sql)
+{
+    calx_error err;
+    int rc = exec(c, sql, &err);
+    if (rc)
+        fprintf(stderr, "  %s: %s\n", sql, err.message);
+    CHECK_INT(rc, 0);
+}
+
+static int op(calx_dconn *c, calx_dop o, calx_error *err)
+{
+    calx_dreq req = { .op = o };
+    calx_rowset *rs = NULL;
+    int rc = request(c, &req, &rs, err);
+    CHECK(rs == NULL);
+    calx_rowset_free(rs);
+    return rc;
+}
+
+/* The first column of the first row as an integer; -999 on failure. */
+static int64_t scalar(calx_dconn *c, const char *sql)
+{
+    calx_rowset *rs = NULL;
+    calx_error err;
+    int64_t v = -999;
+    if (exec_p(c, sql, NULL, 0, &rs, &err) != 0)
+        fprintf(stderr, "  %s: %s\n", sql, err.message);
+    else if (rs && rs->nrows >= 1 && rs->ncols >= 1 && rs->vals[0].type == CALX_INT)
+        v = rs->vals[0].u.i;
+    calx_rowset_free(rs);
+    return v;
+}
+
+/* The first column of the first row as text, in buf. */
+static const char *scalar_text(calx_dconn *c, const char *sql, char *buf, size_t n)
+{
+    calx_rowset *rs = NULL;
+    calx_error err;
+    snprintf(buf, n, "(failed)");
+    if (exec_p(c, sql, NULL, 0, &rs, &err) == 0 && rs && rs->nrows >= 1 &&
+        rs->vals[0].type == CALX_TEXT)
+        snprintf(buf, n, "%s", rs->vals[0].u.s.ptr);
+    calx_rowset_free(rs);
+    return buf;
+}
+
+/* ---- tests ---- */
+
+TEST(driver_for_dialects)
+{
+    calx_error err;
+    calx_url u = make_url(NULL, NULL, 0);
+    CHECK(calx_driver_for(&u, &err) == &calx_sqlite_driver);
+    CHECK_STR(calx_driver_for(&u, &err)->name, "sqlite");
+    u.dialect = "postgresql";
+    CHECK(calx_driver_for(&u, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_NOT_SUPPORTED);
+    CHECK_STR(err.message, "the postgresql driver is not built yet");
+    u.dialect = "mysql";
+    CHECK(calx_driver_for(&u, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_NOT_SUPPORTED);
+    CHECK_CONTAINS(err.message, "'mysql'");
+}
+
+TEST(connect_file_and_memory)
+{
+    char *path = path_in_tmp(0, "connect.db");
+    calx_dconn *f = connect_file(path);
+    calx_dconn *m = connect_memory();
+    if (!f || !m) {
+        close_conn(f);
+        close_conn(m);
+        return;
+    }
+    CHECK(f->driver == &calx_sqlite_driver);
+    CHECK(f->loop == loop);
+    CHECK(drv->alive(f));
+    must(f, "CREATE TABLE t (x)");
+    must(m, "CREATE TABLE t (x)");
+    struct stat st;
+    CHECK_INT(stat(path, &st), 0);
+    CHECK_INT(scalar(f, "PRAGMA foreign_keys"), 1);
+    CHECK_INT(scalar(m, "PRAGMA busy_timeout"), 5000);
+    close_conn(f);
+    close_conn(m);
+}
+
+TEST(values_round_trip)
+{
+    calx_dconn *c = connect_memory();
+    if (!c)
+        return;
+    must(c, "CREATE TABLE v (i INTEGER, r REAL, s TEXT, b BLOB, n)");
+    static const char blob[] = { 'a', '\0', 'b', (char)0xff };
+    calx_value row1[] = { calx_int(INT64_MIN), calx_real(2.5), calx_text("h\xc3\xa9llo"),
+                          calx_blob(blob, sizeof blob), calx_null() };
+    calx_value row2[] = { calx_int(0), calx_real(0.0), calx_text(""), calx_blob("", 0),
+                          calx_bool(true) };
+    calx_value row3[] = { calx_null(), calx_null(), calx_null(), calx_null(),
+                          calx_bool(false) };
+    calx_error err;
+    const char *ins = "INSERT INTO v VALUES (?, ?, ?, ?, ?)";
+    CHECK_OK(exec_p(c, ins, row1, 5, NULL, &err), &err);
+    CHECK_OK(exec_p(c, ins, row2, 5, NULL, &err), &err);
+    CHECK_OK(exec_p(c, ins, row3, 5, NULL, &err), &err);
+
+    calx_rowset *rs = NULL;
+    CHECK_OK(exec_p(c, "SELECT i, r, s, b, n FROM v ORDER BY rowid", NULL, 0, &rs, &err), &err);
+    if (!rs)
+        goto out;
+    CHECK_INT(rs->ncols, 5);
+    CHECK_INT(rs->nrows, 3);
+    CHECK_INT(rs->rowcount, -1);
+    CHECK(!rs->more);
+    CHECK(rs->next == NULL);
+    CHECK_STR(rs->colnames[0], "i");
+    CHECK_STR(rs->colnames[4], "n");
+    calx_value *r = rs->vals;
+    CHECK_INT(r[0].type, CALX_INT);
+    CHECK(r[0].u.i == INT64_MIN);
+    CHECK_INT(r[1].type, CALX_REAL);
+    CHECK(r[1].u.d == 2.5);
+    CHECK_INT(r[2].type, CALX_TEXT);
+    CHECK_STR(r[2].u.s.ptr, "h\xc3\xa9llo");
+    CHECK_INT(r[2].u.s.len, 6);
+    CHECK_INT(r[3].type, CALX_BLOB);
+    CHECK_INT(r[3].u.s.len, sizeof blob);
+    CHECK(memcmp(r[3].u.s.ptr, blob, sizeof blob) == 0);
+    CHECK_INT(r[4].type, CALX_NULL);
+
+    r = rs->vals + 5;  /* zeros and empties: not NULL */
+    CHECK_INT(r[0].type, CALX_INT);
+    CHECK_INT(r[0].u.i, 0);
+    CHECK_INT(r[1].type, CALX_REAL);
+    CHECK_INT(r[2].type, CALX_TEXT);
+    CHECK_INT(r[2].u.s.len, 0);
+    CHECK_STR(r[2].u.s.ptr, "");
+    CHECK_INT(r[3].type, CALX_BLOB);
+    CHECK_INT(r[3].u.s.len, 0);
+    CHECK(r[3].u.s.ptr != NULL);
+    CHECK_INT(r[4].type, CALX_INT);  /* bool true stored as 1 */
+    CHECK_INT(r[4].u.i, 1);
+
+    r = rs->vals + 10;
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(r[i].type, CALX_NULL);
+    CHECK_INT(r[4].type, CALX_INT);
+    CHECK_INT(r[4].u.i, 0);
+    calx_rowset_free(rs);
+
+    CHECK_INT(scalar(c, "SELECT count(*) FROM v WHERE s IS NULL"), 1);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM v WHERE s = ''"), 1);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM v WHERE i = 0"), 1);
+out:
+    close_conn(c);
+}
+
+TEST(executemany_returning_in_order)
+{
+    calx_dconn *c = connect_memory();
+    if (!c)
+        return;
+    must(c, "CREATE TABLE hero (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER)");
+    const char *names[] = { "Deadpond", "Spider-Boy", "Rusty-Man", "Tarantula" };
+    calx_value params[8];
+    for (int i = 0; i < 4; i++) {
+        params[2 * i] = calx_text(names[i]);
+        params[2 * i + 1] = i == 1 ? calx_null() : calx_int(30 + i);
+    }
+    calx_dstmt st = { "INSERT INTO hero (name, age) VALUES (?, ?) RETURNING id, name", 2, 4,
+                      params };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
+    calx_rowset *rs = NULL;
+    calx_error err;
+    CHECK_OK(request(c, &req, &rs, &err), &err);
+    if (rs) {
+        CHECK_INT(rs->ncols, 2);
+        CHECK_STR(rs->colnames[0], "id");
+        CHECK_INT(rs->nrows, 4);
+        CHECK_INT(rs->rowcount, 4);
+        for (size_t i = 0; i < rs->nrows && i < 4; i++) {
+            CHECK_INT(rs->vals[2 * i].u.i, (int64_t)i + 1);
+            CHECK_STR(rs->vals[2 * i + 1].u.s.ptr, names[i]);
+        }
+        CHECK_INT(rs->lastrowid, 4);
+    }
+    calx_rowset_free(rs);
+
+    /* Without RETURNING: the rowcount still sums the sets. */
+    st.sql = "INSERT INTO hero (name, age) VALUES (?, ?)";
+    CHECK_OK(request(c, &req, &rs, &err), &err);
+    if (rs) {
+        CHECK_INT(rs->ncols, 0);
+        CHECK_INT(rs->nrows, 0);
+        CHECK_INT(rs->rowcount, 4);
+        CHECK_INT(rs->lastrowid, 8);
+    }
+    calx_rowset_free(rs);
+
+    /* UPDATE's rowcount, then a DDL statement does not repeat it. */
+    CHECK_OK(exec_p(c, "UPDATE hero SET age = 1 WHERE age IS NOT NULL", NULL, 0, &rs, &err),
+             &err);
+    CHECK_INT(rs ? rs->rowcount : -5, 6);
+    calx_rowset_free(rs);
+    CHECK_OK(exec_p(c, "CREATE TABLE other (x)", NULL, 0, &rs, &err), &err);
+    CHECK_INT(rs ? rs->rowcount : -5, 0);
+    calx_rowset_free(rs);
+
+    /* A failing set is named. */
+    must(c, "CREATE UNIQUE INDEX hero_name ON hero (name) WHERE id > 8");
+    calx_value dup[] = { calx_text("a"), calx_int(1), calx_text("b"), calx_int(1),
+                         calx_text("a"), calx_int(1) };
+    st.params = dup;
+    st.nsets = 3;
+    CHECK_INT(request(c, &req, &rs, &err), CALX_ERR_INTEGRITY);
+    CHECK(rs == NULL);
+    CHECK_STR(err.message, "UNIQUE constraint failed: hero.name (parameter set 3 of 3)");
+    close_conn(c);
+}
+
+TEST(batch_and_error_index)
+{
+    calx_dconn *c = connect_memory();
+    if (!c)
+        return;
+    must(c, "CREATE TABLE hero (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+    calx_value one = calx_text("a");
+    calx_value many[] = { calx_text("b"), calx_text("c"), calx_text("d") };
+    calx_dstmt stmts[] = {
+        { "INSERT INTO hero (name) VALUES (?)", 1, 1, &one },
+        { "INSERT INTO hero (name) VALUES (?)", 1, 3, many },
+        { "SELECT name FROM hero ORDER BY id", 0, 1, NULL },
+    };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 3, .stmts = stmts };
+    calx_rowset *rs = NULL;
+    calx_error err;
+    CHECK_OK(request(c, &req, &rs, &err), &err);
+    calx_rowset *r = rs;
+    CHECK(r && r->rowcount == 1 && r->lastrowid == 1);
+    r = r ? r->next : NULL;
+    CHECK(r && r->rowcount == 3 && r->lastrowid == 4);
+    r = r ? r->next : NULL;
+    CHECK(r && r->rowcount == -1 && r->nrows == 4 && r->next == NULL);
+    if (r && r->nrows == 4)
+        CHECK_STR(r->vals[3].u.s.ptr, "d");
+    calx_rowset_free(rs);
+
+    /* The second statement fails: the third does not run, the error says
+     * which one. */
+    calx_value null = calx_null();
+    stmts[1].nsets = 1;
+    stmts[1].params = &null;
+    stmts[2].sql = "INSERT INTO hero (name) VALUES ('never')";
+    CHECK_INT(request(c, &req, &rs, &err), CALX_ERR_INTEGRITY);
+    CHECK(rs == NULL);
+    CHECK_STR(err.message, "NOT NULL constraint failed: hero.name (statement 2 of 3)");
+    CHECK_INT(err.driver_code, SQLITE_CONSTRAINT_NOTNULL);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM hero WHERE name = 'never'"), 0);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM hero"), 5);
+
+    /* An empty statement yields an empty rowset. */
+    CHECK_OK(exec_p(c, "  -- nothing here\n", NULL, 0, &rs, &err), &err);
+    CHECK(rs && rs->ncols == 0 && rs->nrows == 0);
+    calx_rowset_free(rs);
+
+    /* BUSY while a request is out, and the callback only after the call. */
+    req_wait w1, w2;
+    CHECK_INT(submit(c, &req, &w1), 0);
+    CHECK_INT(submit(c, &req, &w2), CALX_ERR_BUSY);
+    run_loop();
+    CHECK_INT(w1.done, 1);
+    CHECK_INT(w2.done, 0);
+    calx_rowset_free(w1.rs);
+    close_conn(c);
+}
+
+TEST(error_classes)
+{
+    calx_dconn *c = connect_memory();
+    if (!c)
+        return;
+    must(c, "CREATE TABLE team (id INTEGER PRIMARY KEY, name TEXT UNIQUE)");
+    must(c, "CREATE TABLE hero (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "age INTEGER CHECK (age >= 0), team_id INTEGER REFERENCES team (id))");
+    must(c, "INSERT INTO team (name) VALUES ('Preventers')");
+    calx_error err;
+
+    CHECK_INT(exec(c, "INSERT INTO hero (name) VALUES (NULL)", &err), CALX_ERR_INTEGRITY);
+    CHECK_STR(err.message, "NOT NULL constraint failed: hero.name");
+    CHECK_INT(err.driver_code, SQLITE_CONSTRAINT_NOTNULL);
+
+    CHECK_INT(exec(c, "INSERT INTO team (name) VALUES ('Preventers')", &err), CALX_ERR_INTEGRITY);
+    CHECK_STR(err.message, "UNIQUE constraint failed: team.name");
+    CHECK_INT(err.driver_code, SQLITE_CONSTRAINT_UNIQUE);
+
+    /* foreign_keys is on by default */
+    CHECK_INT(exec(c, "INSERT INTO hero (name, team_id) VALUES ('x', 99)", &err),
+              CALX_ERR_INTEGRITY);
+    CHECK_STR(err.message, "FOREIGN KEY constraint failed");
+    CHECK_INT(err.driver_code, SQLITE_CONSTRAINT_FOREIGNKEY);
+
+    CHECK_INT(exec(c, "INSERT INTO hero (name, age) VALUES ('x', -1)", &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, "CHECK constraint failed");
+
+    /* As Python's sqlite3 classes them: OperationalError. */
+    CHECK_INT(exec(c, "SELEC 1", &err), CALX_ERR_OPERATIONAL);
+    CHECK_CONTAINS(err.message, "syntax error");
+    CHECK_INT(err.driver_code, SQLITE_ERROR);
+    CHECK_INT(exec(c, "SELECT * FROM nope", &err), CALX_ERR_OPERATIONAL);
+    CHECK_STR(err.message, "no such table: nope");
+
+    calx_value p = calx_int(1);
+    CHECK_INT(exec_p(c, "SELECT ?, ?", &p, 1, NULL, &err), CALX_ERR_PROGRAMMING);
+    CHECK_CONTAINS(err.message, "uses 2, and there are 1 supplied");
+    CHECK_INT(exec(c, "SELECT 1; SELECT 2", &err), CALX_ERR_PROGRAMMING);
+    CHECK_CONTAINS(err.message, "one SQL statement");
+    CHECK_OK(exec(c, "SELECT 1; -- trailing comment", &err), &err);
+
+    /* Still usable after errors. */
+    CHECK_INT(scalar(c, "SELECT count(*) FROM team"), 1);
+    close_conn(c);
+}
+
+TEST(transactions_lazy_begin_commit_rollback)
+{
+    char *path = path_in_tmp(0, "tx.db");
+    calx_url_param wal[] = { { "journal_mode", "wal" } };
+    calx_url u = make_url(path, wal, 1);
+    calx_dconn *a = connect_url(&u);
+    calx_dconn *b = connect_url(&u);
+    calx_kv quick[] = { { "busy_timeout", "50" } };
+    calx_error err;
+    calx_dconn *q = connect_ex(&u, quick, 1, NULL, &err, NULL);
+    CHECK(q != NULL);
+    if (!a || !b || !q)
+        goto out;
+    must(a, "CREATE TABLE t (x)");
+
+    /* BEGIN then COMMIT with nothing between: no transaction ever started,
+     * so no COMMIT is sent ("no transaction is active" otherwise). */
+    CHECK_OK(op(a, CALX_DOP_BEGIN, &err), &err);
+    CHECK_OK(op(a, CALX_DOP_COMMIT, &err), &err);
+    CHECK_OK(op(a, CALX_DOP_BEGIN, &err), &err);
+    CHECK_OK(op(a, CALX_DOP_ROLLBACK, &err), &err);
+
+    /* A read-first transaction is deferred: it holds a snapshot but not
+     * the write lock, so b still writes. */
+    CHECK_OK(op(a, CALX_DOP_BEGIN, &err), &err);
+    CHECK_INT(scalar(a, "SELECT count(*) FROM t"), 0);
+    must(b, "INSERT INTO t VALUES (1)");
+    CHECK_INT(scalar(a, "SELECT count(*) FROM t"), 0);  /* a's snapshot */
+    CHECK_OK(op(a, CALX_DOP_COMMIT, &err), &err);
+    CHECK_INT(scalar(a, "SELECT count(*) FROM t"), 1);
+
+    /* A write-first transaction begins IMMEDIATE: the write lock is held
+     * from its first statement, so another writer waits and, with a short
+     * busy_timeout, gives up. */
+    CHECK_OK(op(a, CALX_DOP_BEGIN, &err), &err);
+    must(a, "INSERT INTO t VALUES (2)");
+    CHECK_INT(exec(q, "INSERT INTO t VALUES (3)", &err), CALX_ERR_OPERATIONAL);
+    CHECK_CONTAINS(err.message, "database is locked");
+    CHECK_INT(err.driver_code & 0xff, SQLITE_BUSY);
+    CHECK_OK(op(a, CALX_DOP_COMMIT, &err), &err);
+    CHECK_INT(scalar(q, "SELECT count(*) FROM t"), 2);
+
+    /* Rollback discards. */
+    CHECK_OK(op(a, CALX_DOP_BEGIN, &err), &err);
+    must(a, "INSERT INTO t VALUES (4)");
+    must(a, "DELETE FROM t WHERE x = 1");
+    CHECK_INT(scalar(a, "SELECT count(*) FROM t"), 2);
+    CHECK_OK(op(a, CALX_DOP_ROLLBACK, &err), &err);
+    CHECK_INT(scalar(a, "SELECT count(*) FROM t WHERE x IN (1, 2)"), 2);
+    CHECK_INT(scalar(a, "SELECT count(*) FROM t"), 2);
+
+    /* begin carried by the EXEC itself: the same lazy BEGIN, one handoff. */
+    calx_dstmt st7 = { "INSERT INTO t VALUES (7)", 0, 1, NULL };
+    calx_dreq breq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st7, .begin = true };
+    CHECK_OK(request(a, &breq, NULL, &err), &err);
+    CHECK_INT(exec(q, "INSERT INTO t VALUES (8)", &err), CALX_ERR_OPERATIONAL);
+    CHECK_OK(op(a, CALX_DOP_ROLLBACK, &err), &err);
+    CHECK_INT(scalar(a, "SELECT count(*) FROM t"), 2);
+
+    /* A SAVEPOINT first still sits inside the transaction: releasing it
+     * does not commit. */
+    CHECK_OK(op(a, CALX_DOP_BEGIN, &err), &err);
+    must(a, "SAVEPOINT sp");
+    must(a, "INSERT INTO t VALUES (5)");
+    must(a, "RELEASE sp");
+    CHECK_OK(op(a, CALX_DOP_ROLLBACK, &err), &err);
+    CHECK_INT(scalar(a, "SELECT count(*) FROM t"), 2);
+
+    /* An error inside a transaction leaves the connection usable. */
+    CHECK_OK(op(a, CALX_DOP_BEGIN, &err), &err);
+    must(a, "INSERT INTO t VALUES (6)");
+    CHECK_INT(exec(a, "INSERT INTO nope VALUES (1)", &err), CALX_ERR_OPERATIONAL);
+    CHECK_OK(op(a, CALX_DOP_ROLLBACK, &err), &err);
+    CHECK_INT(scalar(a, "SELECT count(*) FROM t"), 2);
+out:
+    close_conn(a);
+    close_conn(b);
+    close_conn(q);
+}
+
+typedef struct commit_later {
+    calx_dconn *conn;
+    req_wait *w;
+    calx_dreq *req;
+    bool other_done_early;
+    req_wait *other;
+} commit_later;
+
+static void on_commit_timer(uv_timer_t *t)
+{
+    commit_later *cl = t->data;
+    cl->other_done_early = cl->other->done != 0;
+    CHECK_INT(submit(cl->conn, cl->req, cl->w), 0);
+}
+
+TEST(two_writers_in_wal_both_succeed)
+{
+    char *path = path_in_tmp(0, "writers.db");
+    calx_url_param wal[] = { { "journal_mode", "wal" } };
+    calx_url u = make_url(path, wal, 1);
+    calx_dconn *a = connect_url(&u);
+    calx_dconn *b = connect_url(&u);
+    calx_error err;
+    if (!a || !b)
+        goto out;
+    must(a, "CREATE TABLE t (x)");
+    CHECK_OK(op(a, CALX_DOP_BEGIN, &err), &err);
+    CHECK_OK(op(b, CALX_DOP_BEGIN, &err), &err);
+    must(a, "INSERT INTO t VALUES (1)");
+
+    /* b's write waits on a's lock (busy_timeout) rather than failing; a
+     * commits 100 ms later from a timer, and b goes through. */
+    calx_dstmt ins = { "INSERT INTO t VALUES (2)", 0, 1, NULL };
+    calx_dreq breq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &ins };
+    calx_dreq commit = { .op = CALX_DOP_COMMIT };
+    req_wait bw, aw;
+    memset(&aw, 0, sizeof aw);
+    CHECK_INT(submit(b, &breq, &bw), 0);
+    commit_later cl = { a, &aw, &commit, false, &bw };
+    uv_timer_t timer;
+    uv_timer_init(calx_loop_uv(loop), &timer);
+    timer.data = &cl;
+    uv_timer_start(&timer, on_commit_timer, 100, 0);
+    run_loop();
+    CHECK(!cl.other_done_early);
+    CHECK_INT(aw.done, 1);
+    CHECK_INT(aw.err.code, 0);
+    CHECK_INT(bw.done, 1);
+    if (bw.err.code)
+        fprintf(stderr, "  b: %s\n", bw.err.message);
+    CHECK_INT(bw.err.code, 0);
+    calx_rowset_free(bw.rs);
+    uv_close((uv_handle_t *)&timer, NULL);
+    run_loop();
+    CHECK_OK(op(b, CALX_DOP_COMMIT, &err), &err);
+    CHECK_INT(scalar(a, "SELECT count(*) FROM t"), 2);
+out:
+    close_conn(a);
+    close_conn(b);
+}
+
+TEST(isolation_levels)
+{
+    calx_url u = make_url(NULL, NULL, 0);
+    calx_error err;
+    bool sync;
+
+    calx_dconn *c = connect_ex(&u, NULL, 0, "AUTOCOMMIT", &err, NULL);
+    CHECK(c != NULL);
+    if (c) {
+        must(c, "CREATE TABLE t (x)");
+        CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+        must(c, "INSERT INTO t VALUES (1)");
+        CHECK_OK(op(c, CALX_DOP_ROLLBACK, &err), &err);
+        CHECK_INT(scalar(c, "SELECT count(*) FROM t"), 1);  /* committed by itself */
+        close_conn(c);
+    }
+
+    c = connect_ex(&u, NULL, 0, "READ UNCOMMITTED", &err, NULL);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(scalar(c, "PRAGMA read_uncommitted"), 1);
+        close_conn(c);
+    }
+    c = connect_ex(&u, NULL, 0, "SERIALIZABLE", &err, NULL);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(scalar(c, "PRAGMA read_uncommitted"), 0);
+        close_conn(c);
+    }
+
+    c = connect_ex(&u, NULL, 0, "REPEATABLE READ", &err, &sync);
+    CHECK(c == NULL);
+    CHECK(sync);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, "'REPEATABLE READ'");
+    CHECK_CONTAINS(err.message, "SERIALIZABLE, READ UNCOMMITTED or AUTOCOMMIT");
+}
+
+static int stream_count(calx_dconn *c, calx_rowset *first, size_t chunk, int64_t *expect,
+                        int *nchunks)
+{
+    int total = 0;
+    calx_rowset *rs = first;
+    calx_dreq fetch = { .op = CALX_DOP_FETCH, .stream_rows = chunk };
+    calx_error err;
+    *nchunks = 0;
+    while (rs) {
+        (*nchunks)++;
+        CHECK(rs->nrows <= chunk);
+        CHECK_INT(rs->ncols, 1);
+        CHECK_STR(rs->colnames[0], "i");
+        for (size_t i = 0; i < rs->nrows; i++) {
+            if (rs->vals[i].u.i != *expect)
+                test_failed_now = 1;
+            (*expect)++;
+        }
+        total += (int)rs->nrows;
+        bool more = rs->more;
+        calx_rowset_free(rs);
+        rs = NULL;
+        if (more)
+            CHECK_OK(request(c, &fetch, &rs, &err), &err);
+    }
+    return total;
+}
+
+TEST(streaming)
+{
+    calx_dconn *c = connect_memory();
+    if (!c)
+        return;
+    enum { N = 10007 };
+    must(c, "CREATE TABLE n (i INTEGER)");
+    calx_value *vals = malloc(N * sizeof *vals);
+    for (int i = 0; i < N; i++)
+        vals[i] = calx_int(i + 1);
+    calx_dstmt ins = { "INSERT INTO n VALUES (?)", 1, N, vals };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &ins };
+    calx_error err;
+    CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+    calx_rowset *rs = NULL;
+    CHECK_OK(request(c, &req, &rs, &err), &err);
+    CHECK_INT(rs ? rs->rowcount : -5, N);
+    calx_rowset_free(rs);
+    CHECK_OK(op(c, CALX_DOP_COMMIT, &err), &err);
+    free(vals);
+
+    /* All of it in chunks of 1000, in order. A bound text value lives in
+     * memory freed after the first callback: the open statement must not
+     * depend on it. */
+    char *tag = strdup("x");
+    calx_value params[] = { calx_int(0), calx_text(tag) };
+    calx_dstmt sel = { "SELECT i FROM n WHERE i > ? AND ? = 'x' ORDER BY i", 2, 1, params };
+    calx_dreq sreq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &sel, .stream_rows = 1000 };
+    CHECK_OK(request(c, &sreq, &rs, &err), &err);
+    memset(tag, 'y', 1);
+    free(tag);
+    CHECK(rs && rs->nrows == 1000 && rs->more);
+    int64_t expect = 1;
+    int nchunks;
+    CHECK_INT(stream_count(c, rs, 1000, &expect, &nchunks), N);
+    CHECK_INT(nchunks, 11);
+    calx_dreq fetch = { .op = CALX_DOP_FETCH, .stream_rows = 1000 };
+    CHECK_INT(request(c, &fetch, &rs, &err), CALX_ERR_STATE);
+
+    /* A stream whose length is a multiple of the chunk: the last full
+     * chunk already says there is no more. */
+    calx_dstmt sel2 = { "SELECT i FROM n ORDER BY i LIMIT 2000", 0, 1, NULL };
+    calx_dreq sreq2 = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &sel2, .stream_rows = 1000 };
+    CHECK_OK(request(c, &sreq2, &rs, &err), &err);
+    expect = 1;
+    CHECK_INT(stream_count(c, rs, 1000, &expect, &nchunks), 2000);
+    CHECK_INT(nchunks, 2);
+
+    /* Closing midway. */
+    CHECK_OK(request(c, &sreq2, &rs, &err), &err);
+    CHECK(rs && rs->more);
+    calx_rowset_free(rs);
+    CHECK_OK(request(c, &fetch, &rs, &err), &err);
+    CHECK(rs && rs->nrows == 1000 && rs->vals[0].u.i == 1001);
+    calx_rowset_free(rs);
+    calx_dreq close_cur = { .op = CALX_DOP_CLOSE_CURSOR };
+    CHECK_OK(request(c, &close_cur, &rs, &err), &err);
+    CHECK(rs == NULL);
+    CHECK_INT(request(c, &fetch, &rs, &err), CALX_ERR_STATE);
+    CHECK_OK(request(c, &close_cur, &rs, &err), &err);  /* nothing open: fine */
+
+    /* Another request closes an open stream implicitly. */
+    CHECK_OK(request(c, &sreq2, &rs, &err), &err);
+    calx_rowset_free(rs);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM n"), N);
+    CHECK_INT(request(c, &fetch, &rs, &err), CALX_ERR_STATE);
+
+    /* Writes are never left half-run: stream_rows does not apply. */
+    calx_dstmt upd = { "UPDATE n SET i = i RETURNING i", 0, 1, NULL };
+    calx_dreq ureq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &upd, .stream_rows = 100 };
+    CHECK_OK(request(c, &ureq, &rs, &err), &err);
+    CHECK(rs && rs->nrows == N && !rs->more && rs->rowcount == N);
+    calx_rowset_free(rs);
+
+    /* Closing the connection with a stream open. */
+    CHECK_OK(request(c, &sreq2, &rs, &err), &err);
+    calx_rowset_free(rs);
+    close_conn(c);
+}
+
+TEST(pragmas_from_url_and_connect_args)
+{
+    char *path = path_in_tmp(0, "pragmas.db");
+    calx_url_param q[] = {
+        { "journal_mode", "wal" }, { "synchronous", "NORMAL" }, { "cache_size", "-1000" },
+        { "check_same_thread", "false" }, { "uri", "true" },
+    };
+    calx_url u = make_url(path, q, 5);
+    calx_kv args[] = { { "cache_size", "-4000" }, { "busy_timeout", "1234" } };
+    calx_error err;
+    char buf[64];
+    calx_dconn *c = connect_ex(&u, args, 2, NULL, &err, NULL);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_STR(scalar_text(c, "PRAGMA journal_mode", buf, sizeof buf), "wal");
+        CHECK_INT(scalar(c, "PRAGMA synchronous"), 1);
+        CHECK_INT(scalar(c, "PRAGMA cache_size"), -4000);
+        CHECK_INT(scalar(c, "PRAGMA busy_timeout"), 1234);
+        CHECK_INT(scalar(c, "PRAGMA foreign_keys"), 1);
+        close_conn(c);
+    }
+
+    /* timeout in seconds as Python takes it; foreign_keys can be turned off. */
+    calx_url_param q2[] = { { "timeout", "2.5" }, { "foreign_keys", "off" } };
+    u = make_url(path, q2, 2);
+    c = connect_ex(&u, NULL, 0, NULL, &err, NULL);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(scalar(c, "PRAGMA busy_timeout"), 2500);
+        CHECK_INT(scalar(c, "PRAGMA foreign_keys"), 0);
+        close_conn(c);
+    }
+
+    /* Pragma names are case-insensitive; cache is SQLite's URI option. */
+    calx_kv mixed[] = { { "SYNCHRONOUS", "OFF" }, { "cache", "shared" } };
+    u = make_url(path, NULL, 0);
+    c = connect_ex(&u, mixed, 2, NULL, &err, NULL);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(scalar(c, "PRAGMA synchronous"), 0);
+        close_conn(c);
+    }
+
+    /* A typo is refused, not silently ignored as SQLite would. */
+    bool sync;
+    calx_kv typo[] = { { "jurnal_mode", "wal" } };
+    u = make_url(path, NULL, 0);
+    c = connect_ex(&u, typo, 1, NULL, &err, &sync);
+    CHECK(c == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_STR(err.message, "unknown SQLite pragma 'jurnal_mode' (from the URL or connect_args)");
+    CHECK(!sync); /* known only to SQLite: checked on the worker */
+
+    calx_kv evil[] = { { "journal_mode", "wal; DROP TABLE x" } };
+    c = connect_ex(&u, evil, 1, NULL, &err, &sync);
+    CHECK(c == NULL);
+    CHECK(sync);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, "invalid value 'wal; DROP TABLE x' for pragma 'journal_mode'");
+
+    calx_kv badkey[] = { { "journal mode", "wal" } };
+    c = connect_ex(&u, badkey, 1, NULL, &err, &sync);
+    CHECK(c == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, "unknown SQLite pragma 'journal mode'");
+
+    calx_url_param badmode[] = { { "mode", "rwx" } };
+    u = make_url(path, badmode, 1);
+    c = connect_ex(&u, NULL, 0, NULL, &err, &sync);
+    CHECK(c == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, "'rwx' for mode");
+
+    calx_kv badtimeout[] = { { "timeout", "soon" } };
+    u = make_url(path, NULL, 0);
+    c = connect_ex(&u, badtimeout, 1, NULL, &err, &sync);
+    CHECK(c == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, "timeout");
+}
+
+TEST(open_modes_and_failures)
+{
+    char *path = path_in_tmp(0, "ro.db");
+    calx_dconn *w = connect_file(path);
+    if (w) {
+        must(w, "CREATE TABLE t (x)");
+        must(w, "INSERT INTO t VALUES (1)");
+        close_conn(w);
+    }
+    calx_error err;
+    calx_url_param ro[] = { { "mode", "ro" } };
+    calx_url u = make_url(path, ro, 1);
+    calx_dconn *c = connect_url(&u);
+    if (c) {
+        CHECK_INT(scalar(c, "SELECT count(*) FROM t"), 1);
+        CHECK_INT(exec(c, "INSERT INTO t VALUES (2)", &err), CALX_ERR_OPERATIONAL);
+        CHECK_CONTAINS(err.message, "readonly database");
+        CHECK_INT(err.driver_code & 0xff, SQLITE_READONLY);
+        close_conn(c);
+    }
+
+    /* mode in connect_args overrides the URL's. */
+    calx_kv rw[] = { { "mode", "rw" } };
+    c = connect_ex(&u, rw, 1, NULL, &err, NULL);
+    CHECK(c != NULL);
+    if (c) {
+        must(c, "INSERT INTO t VALUES (2)");
+        close_conn(c);
+    }
+
+    char *missing = path_in_tmp(1, "missing.db");
+    u = make_url(missing, ro, 1);
+    c = connect_ex(&u, NULL, 0, NULL, &err, NULL);
+    CHECK(c == NULL);
+    CHECK_INT(err.code, CALX_ERR_OPERATIONAL);
+    CHECK_CONTAINS(err.message, missing);
+    CHECK_CONTAINS(err.message, "unable to open database file");
+    CHECK_INT(err.driver_code & 0xff, SQLITE_CANTOPEN);
+    struct stat st;
+    CHECK(stat(missing, &st) != 0);
+
+    calx_url_param rwonly[] = { { "mode", "rw" } };
+    u = make_url(missing, rwonly, 1);
+    c = connect_ex(&u, NULL, 0, NULL, &err, NULL);
+    CHECK(c == NULL);
+    CHECK_INT(err.code, CALX_ERR_OPERATIONAL);
+
+    char *nodir = path_in_tmp(2, "no/such/dir/x.db");
+    u = make_url(nodir, NULL, 0);
+    c = connect_ex(&u, NULL, 0, NULL, &err, NULL);
+    CHECK(c == NULL);
+    CHECK_INT(err.code, CALX_ERR_OPERATIONAL);
+    CHECK_CONTAINS(err.message, nodir);
+}
+
+TEST(ping_and_stale_file)
+{
+    char *path = path_in_tmp(0, "ping.db");
+    calx_error err;
+    calx_dconn *c = connect_file(path);
+    calx_dconn *m = connect_memory();
+    if (!c || !m)
+        goto out;
+    must(c, "CREATE TABLE t (x)");
+    CHECK_OK(op(c, CALX_DOP_PING, &err), &err);
+    CHECK_OK(op(m, CALX_DOP_PING, &err), &err);
+    CHECK(drv->alive(c));
+
+    CHECK_INT(unlink(path), 0);
+    CHECK_INT(op(c, CALX_DOP_PING, &err), CALX_ERR_DISCONNECT);
+    CHECK_CONTAINS(err.message, "was removed or replaced since the connection opened");
+    CHECK_CONTAINS(err.message, path);
+    CHECK(!drv->alive(c));
+    CHECK(drv->alive(m));
+    close_conn(c);
+
+    /* Replaced by another file of the same name. */
+    c = connect_file(path);
+    char *other = path_in_tmp(1, "ping-other.db");
+    calx_dconn *o = connect_file(other);
+    if (c && o) {
+        must(o, "CREATE TABLE u (y)");
+        CHECK_OK(op(c, CALX_DOP_PING, &err), &err);
+        CHECK_INT(rename(other, path), 0);
+        CHECK_INT(op(c, CALX_DOP_PING, &err), CALX_ERR_DISCONNECT);
+        CHECK(!drv->alive(c));
+    }
+    close_conn(o);
+out:
+    close_conn(c);
+    close_conn(m);
+}
+
+typedef struct ticker {
+    calx_dconn *conn;
+    req_wait *w;
+    int ticks;
+    int ticks_while_running;
+} ticker;
+
+static void on_tick(uv_timer_t *t)
+{
+    ticker *tk = t->data;
+    tk->ticks++;
+    if (!tk->w->done)
+        tk->ticks_while_running++;
+    if (tk->ticks == 5) {
+        drv->interrupt(tk->conn);
+        uv_timer_stop(t);
+    }
+}
+
+TEST(interrupt_and_loop_not_blocked)
+{
+    calx_dconn *c = connect_memory();
+    if (!c)
+        return;
+    calx_dstmt st = { "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                      "WHERE x < 1000000000) SELECT count(*) FROM c",
+                      0, 1, NULL };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
+    req_wait w;
+    CHECK_INT(submit(c, &req, &w), 0);
+    /* The loop keeps turning while the worker counts: a timer ticks every
+     * 20 ms, and the fifth tick interrupts. */
+    ticker tk = { c, &w, 0, 0 };
+    uv_timer_t timer;
+    uv_timer_init(calx_loop_uv(loop), &timer);
+    timer.data = &tk;
+    uv_timer_start(&timer, on_tick, 20, 20);
+    run_loop();
+    CHECK_INT(tk.ticks, 5);
+    CHECK_INT(tk.ticks_while_running, 5);
+    CHECK_INT(w.done, 1);
+    CHECK(w.rs == NULL);
+    CHECK_INT(w.err.code, CALX_ERR_CANCELED);
+    CHECK_INT(w.err.driver_code, SQLITE_INTERRUPT);
+    uv_close((uv_handle_t *)&timer, NULL);
+    run_loop();
+
+    /* Usable afterwards, and an old interrupt does not leak into it. */
+    CHECK_INT(scalar(c, "SELECT 41 + 1"), 42);
+    drv->interrupt(c);  /* nothing running: no effect */
+    CHECK_INT(scalar(c, "SELECT 7"), 7);
+
+    /* Interrupted inside a transaction: rollback still works. */
+    calx_error err;
+    must(c, "CREATE TABLE t (x)");
+    CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+    must(c, "INSERT INTO t VALUES (1)");
+    CHECK_INT(submit(c, &req, &w), 0);
+    drv->interrupt(c);  /* before the worker even starts */
+    run_loop();
+    CHECK_INT(w.err.code, CALX_ERR_CANCELED);
+    CHECK_OK(op(c, CALX_DOP_ROLLBACK, &err), &err);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM t"), 0);
+    close_conn(c);
+}
+
+TEST(close_with_transaction_open)
+{
+    char *path = path_in_tmp(0, "close.db");
+    calx_dconn *c = connect_file(path);
+    calx_error err;
+    if (!c)
+        return;
+    must(c, "CREATE TABLE t (x)");
+    CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+    must(c, "INSERT INTO t VALUES (1)");
+    close_conn(c);  /* rolls back */
+    c = connect_file(path);
+    if (c) {
+        CHECK_INT(scalar(c, "SELECT count(*) FROM t"), 0);
+        close_conn(c);
+    }
+    /* Close straight after connect, and a connection never used. */
+    c = connect_memory();
+    close_conn(c);
+}
+
+TEST(statement_cache_many_statements)
+{
+    calx_dconn *c = connect_memory();
+    if (!c)
+        return;
+    /* More distinct statements than the cache holds, twice over, with
+     * repeats: evictions must not disturb results. */
+    char sql[64];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 150; i++) {
+            snprintf(sql, sizeof sql, "SELECT %d", i);
+            if (scalar(c, sql) != i)
+                CHECK(!"wrong value from a cached statement");
+            if (scalar(c, "SELECT 1000") != 1000)
+                CHECK(!"wrong value from the hot statement");
+        }
+    }
+    close_conn(c);
+}
+
+TEST(rowset_arena)
+{
+    calx_rowset *rs = calx_rowset_new(2);
+    CHECK(rs != NULL);
+    if (!rs)
+        return;
+    CHECK_INT(calx_rowset_set_colname(rs, 0, "a"), 0);
+    CHECK_INT(calx_rowset_set_colname(rs, 1, "b"), 0);
+    char *big = malloc(100000);
+    memset(big, 'z', 100000);
+    for (int i = 0; i < 1000; i++) {
+        calx_value *row = calx_rowset_add_row(rs);
+        CHECK(row != NULL);
+        if (!row)
+            break;
+        CHECK(row[0].type == CALX_NULL && row[1].type == CALX_NULL);
+        const char *s = calx_rowset_copy(rs, "hello", 5);
+        row[0] = calx_textn(s, 5);
+        if (i % 100 == 0) {
+            const char *b = calx_rowset_copy(rs, big, 100000);
+            row = rs->vals + (size_t)i * 2;
+            row[1] = calx_blob(b, 100000);
+        }
+    }
+    CHECK_INT(rs->nrows, 1000);
+    CHECK_STR(rs->vals[999 * 2].u.s.ptr, "hello");
+    CHECK(memcmp(rs->vals[900 * 2 + 1].u.s.ptr, big, 100000) == 0);
+    CHECK_INT(rs->vals[900 * 2 + 1].u.s.ptr[100000], 0);
+    calx_rowset_clear_rows(rs);
+    CHECK_INT(rs->nrows, 0);
+    CHECK_STR(rs->colnames[0], "a");
+    CHECK_STR(rs->colnames[1], "b");
+    calx_value *row = calx_rowset_add_row(rs);
+    CHECK(row != NULL);
+    CHECK_INT(rs->nrows, 1);
+    CHECK(calx_rowset_copy(rs, NULL, 0) != NULL);
+    rs->next = calx_rowset_new(0);
+    CHECK(calx_rowset_add_row(rs->next) != NULL);
+    calx_rowset_free(rs);
+    calx_rowset_free(NULL);
+    free(big);
+}
+
+int main(void)
+{
+    calx_error err;
+    loop = calx_loop_new(NULL, &err);
+    if (!loop) {
+        fprintf(stderr, "calx_loop_new: %s\n", err.message);
+        return 1;
+    }
+    tmp = test_tmpdir("test_sqlite_driver");
+
+    RUN(driver_for_dialects);
+    RUN(rowset_arena);
+    RUN(connect_file_and_memory);
+    RUN(values_round_trip);
+    RUN(executemany_returning_in_order);
+    RUN(batch_and_error_index);
+    RUN(error_classes);
+    RUN(transactions_lazy_begin_commit_rollback);
+    RUN(two_writers_in_wal_both_succeed);
+    RUN(isolation_levels);
+    RUN(streaming);
+    RUN(pragmas_from_url_and_connect_args);
+    RUN(open_modes_and_failures);
+    RUN(ping_and_stale_file);
+    RUN(interrupt_and_loop_not_blocked);
+    RUN(close_with_transaction_open);
+    RUN(statement_cache_many_statements);
+
+    calx_loop_free(loop);
+    return TEST_REPORT();
+}
