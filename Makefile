@@ -35,7 +35,7 @@ asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	    ctest --output-on-failure -j $(JOBS)
 
 valgrind: build
-	cd $(BUILD) && ctest -T memcheck -j $(JOBS) --output-on-failure
+	sh scripts/valgrind.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

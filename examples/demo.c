@@ -2,7 +2,7 @@
  * concurrent tasks sharing a pool of 5 (+2 overflow), one transaction
  * committed and one rolled back, and the pool's status at the end.
  *
- *     make demo                        (runs this on ./demo.db)
+ *     make demo                        (runs this on build/demo.db, WAL mode)
  *     DATABASE_URL=sqlite:///other.db ./demo
  */
 #include <stdio.h>
@@ -104,7 +104,7 @@ int main(void)
     calx_error err;
     const char *url = getenv("DATABASE_URL");
     if (!url || !*url)
-        url = "sqlite:///demo.db";
+        url = "sqlite:///demo.db?journal_mode=wal";
     engine = calx_create_engine(url, &(calx_engine_opts){
                                          .echo = true,
                                          .pool_size = 5,
@@ -121,6 +121,9 @@ int main(void)
     if (rc)
         die("demo", &err);
 
+    /* Let the last connection's return to the pool settle before reading
+     * the pool's state. */
+    calx_loop_run(calx_loop_default());
     char *status = calx_engine_status(engine);
     calx_pool_stats st;
     calx_engine_stats(engine, &st);

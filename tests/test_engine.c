@@ -492,6 +492,25 @@ TEST(echo_batch_shows_ten_sets)
                            "bound parameter sets ...  (20,), (21,), (22,), (23,), (24,)]");
 }
 
+TEST(echo_cuts_long_values)
+{
+    calx_error err;
+    loglen = 0;
+    logbuf[0] = '\0';
+    calx_engine *e = make_engine(&(calx_engine_opts){ .echo = true, .log = capture });
+    calx_connection *c = connect_now(e, &err);
+    char big[1001];
+    memset(big, 'a', 1000);
+    big[1000] = '\0';
+    big[999] = 'z';
+    CHECK_OK(run_sql(c, "SELECT length(?)", CALX_PARAMS(CALX_V(calx_text(big))), &err), &err);
+    calx_conn_close(c);
+    free_engine(e);
+    CHECK_CONTAINS(logbuf, " ... (700 characters truncated) ... ");
+    CHECK_CONTAINS(logbuf, "aaz',)");
+    CHECK(strstr(logbuf, big) == NULL);
+}
+
 int main(void)
 {
     calx_error err;
@@ -511,6 +530,7 @@ int main(void)
     RUN(streaming_holds_one_chunk_at_a_time);
     RUN(echo_logs_like_sqlalchemy);
     RUN(echo_batch_shows_ten_sets);
+    RUN(echo_cuts_long_values);
     calx_loop_free(loop);
     return TEST_REPORT();
 }

@@ -426,6 +426,84 @@ TEST(fifty_tasks_over_five_plus_two)
     free_engine(e);
 }
 
+/* Which connection is this? Each SQLite connection has its own TEMP schema. */
+static int64_t mark(calx_connection *c, int64_t set)
+{
+    calx_error err;
+    calx_result *r = NULL;
+    if (set) {
+        calx_wait(calx_conn_execute(c, "CREATE TEMP TABLE mark AS SELECT ? AS id",
+                                    CALX_PARAMS(CALX_V(calx_int(set))), &err), &r, &err);
+        calx_result_free(r);
+        calx_wait(calx_conn_commit(c, &err), NULL, &err);
+        return set;
+    }
+    int64_t id = -1;
+    if (calx_wait(calx_conn_execute(c, "SELECT id FROM mark", NULL, &err), &r, &err) == 0)
+        id = calx_result_scalar(r).u.i;
+    calx_result_free(r);
+    return id;
+}
+
+static int64_t next_checkout(bool lifo)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_use_lifo = lifo }, NULL, 0);
+    calx_connection *c[3];
+    for (int i = 0; i < 3; i++) {
+        c[i] = connect_now(e, &err);
+        mark(c[i], i + 1);
+    }
+    for (int i = 0; i < 3; i++)
+        calx_conn_close(c[i]);
+    calx_loop_run(loop);
+    calx_connection *next = connect_now(e, &err);
+    int64_t id = mark(next, 0);
+    calx_conn_close(next);
+    free_engine(e);
+    return id;
+}
+
+TEST(fifo_by_default_lifo_on_request)
+{
+    CHECK_INT(next_checkout(false), 1); /* the longest idle */
+    CHECK_INT(next_checkout(true), 3);  /* the most recently returned */
+}
+
+TEST(autocommit_isolation_commits_each_statement)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .isolation_level = "AUTOCOMMIT" }, NULL, 0);
+    calx_connection *a = connect_now(e, &err), *b = connect_now(e, &err);
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(a, "CREATE TABLE t (x)", NULL, &err), &r, &err), &err);
+    calx_result_free(r);
+    CHECK_OK(calx_wait(calx_conn_execute(a, "INSERT INTO t VALUES (1)", NULL, &err), &r, &err),
+             &err);
+    calx_result_free(r);
+    CHECK(!calx_conn_in_transaction(a));
+    CHECK_OK(calx_wait(calx_conn_execute(b, "SELECT count(*) FROM t", NULL, &err), &r, &err),
+             &err);
+    CHECK_INT(calx_result_scalar(r).u.i, 1);
+    calx_result_free(r);
+    calx_conn_close(a);
+    calx_conn_close(b);
+    free_engine(e);
+}
+
+TEST(unknown_isolation_level_is_named)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .isolation_level = "SNAPSHOTTY" }, NULL, 0);
+    calx_connection *c = NULL;
+    CHECK(calx_wait(calx_engine_connect(e, &err), &c, &err) != 0);
+    CHECK_CONTAINS(err.message, "SNAPSHOTTY");
+    /* A failed connect does not use up the pool. */
+    CHECK_INT(stats(e).checked_out, 0);
+    CHECK_INT(stats(e).overflow, -5);
+    free_engine(e);
+}
+
 int main(void)
 {
     calx_error err;
@@ -445,6 +523,9 @@ int main(void)
     RUN(freed_engine_lets_connections_finish);
     RUN(echo_pool_logs_checkouts);
     RUN(fifty_tasks_over_five_plus_two);
+    RUN(fifo_by_default_lifo_on_request);
+    RUN(autocommit_isolation_commits_each_statement);
+    RUN(unknown_isolation_level_is_named);
     calx_loop_free(loop);
     return TEST_REPORT();
 }

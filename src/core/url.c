@@ -37,6 +37,8 @@
 #define ECHO_MAX 200   /* longest part of a URL quoted in a message */
 #define TOKEN_MAX 40   /* longest piece of a URL quoted as the culprit */
 #define MASK_MAX 2
+#define SCHEME_CHARS \
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+"
 
 typedef struct span {
     size_t lo, hi;     /* [lo, hi) of the URL */
@@ -89,8 +91,10 @@ static char *dup_str(const char *s)
 static void find_masks(parser *p)
 {
     const char *s = p->s;
-    const char *sep = strstr(s, "://");
-    const char *colon = strchr(sep ? sep + 3 : s, ':');
+    size_t n = strspn(s, SCHEME_CHARS);
+    /* Past a well-formed "dialect://"; in anything else, any ':' may be
+     * the one before a password. */
+    const char *colon = strchr(strncmp(s + n, "://", 3) == 0 ? s + n + 3 : s, ':');
     const char *at = strrchr(s, '@');
     size_t from = 0;
 
@@ -392,8 +396,7 @@ static int parse_query(parser *p, size_t lo, calx_url *u)
 static int parse_scheme(parser *p, calx_url *u, size_t *pos)
 {
     const char *s = p->s;
-    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                         "0123456789_+");
+    size_t n = strspn(s, SCHEME_CHARS);
 
     if (strncmp(s + n, "://", 3) != 0) {
         if (p->len == 0)

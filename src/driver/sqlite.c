@@ -976,9 +976,16 @@ static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
                                   value);
         return 0;
     }
-    /* Options of Python's sqlite3.connect that mean nothing here. */
-    if (strcmp(key, "uri") == 0 || strcmp(key, "check_same_thread") == 0)
-        return 0;
+    /* Options of Python's sqlite3.connect that mean nothing here, accepted
+     * so that connect_args copied from a Python configuration still work
+     * (isolation_level belongs to the engine's own option). */
+    static const char *const python_only[] = {
+        "uri", "check_same_thread", "detect_types", "cached_statements",
+        "isolation_level", "factory",
+    };
+    for (size_t i = 0; i < sizeof python_only / sizeof *python_only; i++)
+        if (strcmp(key, python_only[i]) == 0)
+            return 0;
     if (strcmp(key, "timeout") == 0) {
         /* Seconds, as sqlite3.connect(timeout=...) takes them. */
         char *end;
