@@ -33,6 +33,7 @@ typedef struct conn_op {
     char *sql;                /* owned when not from the plan cache */
     calx_value *vals;
     char *bytes;              /* the copied text and blob parameters */
+    calx_plan_entry *plan;    /* released when the op ends (see engine_int.h) */
     calx_result *stream;      /* OP_FETCH: the result to refill */
 } conn_op;
 
@@ -62,6 +63,7 @@ calx_connection *calx_connection_new(calx_engine *e, calx_pconn *pc)
 
 static void free_op(conn_op *op)
 {
+    calx_plan_entry_release(op->plan);
     free(op->sql);
     free(op->vals);
     free(op->bytes);
@@ -329,9 +331,12 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     if (calx_engine_plan(e, sql, sets, &pe, &fresh, err))
         return NULL;
     conn_op *op = calloc(1, sizeof *op);
-    if (!op)
+    if (!op) {
+        calx_plan_entry_release(pe);
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    }
     op->kind = kind;
+    op->plan = pe;
     if (bind_params(op, &pe->plan, sets, nsets, err)) {
         free_op(op);
         return NULL;

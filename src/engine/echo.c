@@ -5,61 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/logging.h"
 #include "engine/engine_int.h"
 
 #define LOGGER "calx.engine.Engine"
 #define MAX_SETS_SHOWN 10   /* as SQLAlchemy: at most 10 parameter sets */
 #define MAX_CHARS 300       /* longer values are cut in the middle */
-
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-static void sb_grow(sbuf *b, size_t more)
-{
-    if (b->oom || b->len + more + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-        b->oom = true;
-        return;
-    }
-    b->p = p;
-    b->cap = cap;
-}
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    sb_grow(b, n);
-    if (b->oom)
-        return;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    char tmp[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        sb_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
 
 void calx_echo(const calx_engine *e, const char *fmt, ...)
 {
@@ -78,7 +30,7 @@ void calx_echo(const calx_engine *e, const char *fmt, ...)
 }
 
 /* Python's repr of a str: single quotes unless the text has a ' and no ". */
-static void put_text(sbuf *b, const char *s, size_t n)
+static void put_text(calx_buf *b, const char *s, size_t n)
 {
     bool has_single = memchr(s, '\'', n) != NULL;
     bool has_double = memchr(s, '"', n) != NULL;
@@ -86,58 +38,58 @@ static void put_text(sbuf *b, const char *s, size_t n)
     size_t show = n;
     if (n > MAX_CHARS)
         show = MAX_CHARS / 2;
-    sb_put(b, &q, 1);
+    calx_buf_put(b, &q, 1);
     for (int part = 0; part < (n > MAX_CHARS ? 2 : 1); part++) {
         const char *p = part == 0 ? s : s + n - show;
         for (size_t i = 0; i < show; i++) {
             unsigned char c = (unsigned char)p[i];
             if (c == (unsigned char)q || c == '\\')
-                sb_printf(b, "\\%c", c);
+                calx_buf_printf(b, "\\%c", c);
             else if (c == '\n')
-                sb_put(b, "\\n", 2);
+                calx_buf_put(b, "\\n", 2);
             else if (c == '\t')
-                sb_put(b, "\\t", 2);
+                calx_buf_put(b, "\\t", 2);
             else if (c < 0x20)
-                sb_printf(b, "\\x%02x", c);
+                calx_buf_printf(b, "\\x%02x", c);
             else
-                sb_put(b, (const char *)&c, 1);
+                calx_buf_put(b, (const char *)&c, 1);
         }
         if (part == 0 && n > MAX_CHARS)
-            sb_printf(b, " ... (%zu characters truncated) ... ", n - 2 * show);
+            calx_buf_printf(b, " ... (%zu characters truncated) ... ", n - 2 * show);
     }
-    sb_put(b, &q, 1);
+    calx_buf_put(b, &q, 1);
 }
 
-static void put_value(sbuf *b, const calx_value *v)
+static void put_value(calx_buf *b, const calx_value *v)
 {
     switch (v->type) {
-    case CALX_NULL: sb_put(b, "None", 4); break;
-    case CALX_INT: sb_printf(b, "%lld", (long long)v->u.i); break;
-    case CALX_REAL: sb_printf(b, "%.17g", v->u.d); break;
-    case CALX_BOOL: sb_put(b, v->u.b ? "True" : "False", v->u.b ? 4 : 5); break;
+    case CALX_NULL: calx_buf_put(b, "None", 4); break;
+    case CALX_INT: calx_buf_printf(b, "%lld", (long long)v->u.i); break;
+    case CALX_REAL: calx_buf_printf(b, "%.17g", v->u.d); break;
+    case CALX_BOOL: calx_buf_put(b, v->u.b ? "True" : "False", v->u.b ? 4 : 5); break;
     case CALX_TEXT: put_text(b, v->u.s.ptr, v->u.s.len); break;
     case CALX_BLOB:
-        sb_put(b, "b'", 2);
+        calx_buf_put(b, "b'", 2);
         for (size_t i = 0; i < v->u.s.len && i < MAX_CHARS / 4; i++)
-            sb_printf(b, "\\x%02x", (unsigned char)v->u.s.ptr[i]);
+            calx_buf_printf(b, "\\x%02x", (unsigned char)v->u.s.ptr[i]);
         if (v->u.s.len > MAX_CHARS / 4)
-            sb_printf(b, "... (%zu bytes)", v->u.s.len);
-        sb_put(b, "'", 1);
+            calx_buf_printf(b, "... (%zu bytes)", v->u.s.len);
+        calx_buf_put(b, "'", 1);
         break;
     }
 }
 
-static void put_tuple(sbuf *b, const calx_value *vals, size_t n)
+static void put_tuple(calx_buf *b, const calx_value *vals, size_t n)
 {
-    sb_put(b, "(", 1);
+    calx_buf_put(b, "(", 1);
     for (size_t i = 0; i < n; i++) {
         if (i)
-            sb_put(b, ", ", 2);
+            calx_buf_put(b, ", ", 2);
         put_value(b, &vals[i]);
     }
     if (n == 1)
-        sb_put(b, ",", 1);
-    sb_put(b, ")", 1);
+        calx_buf_put(b, ",", 1);
+    calx_buf_put(b, ")", 1);
 }
 
 void calx_echo_params(const calx_engine *e, const char *badge, const calx_value *vals,
@@ -145,30 +97,31 @@ void calx_echo_params(const calx_engine *e, const char *badge, const calx_value 
 {
     if (!e->echo)
         return;
-    sbuf b = { 0 };
-    sb_printf(&b, "[%s] ", badge);
+    calx_buf b = { 0 };
+    calx_buf_printf(&b, "[%s] ", badge);
     if (nsets <= 1) {
         put_tuple(&b, vals, nsets ? nparams : 0);
     } else {
-        sb_put(&b, "[", 1);
+        calx_buf_put(&b, "[", 1);
         size_t shown = nsets <= MAX_SETS_SHOWN ? nsets : MAX_SETS_SHOWN;
         for (size_t i = 0; i < shown; i++) {
             size_t set = i;
             if (nsets > MAX_SETS_SHOWN && i >= shown / 2) {
                 if (i == shown / 2)
-                    sb_printf(&b, "  ... displaying %d of %zu total bound parameter "
+                    calx_buf_printf(&b, "  ... displaying %d of %zu total bound parameter "
                                   "sets ...  ", MAX_SETS_SHOWN, nsets);
                 set = nsets - (shown - i);
             } else if (i) {
-                sb_put(&b, ", ", 2);
+                calx_buf_put(&b, ", ", 2);
             }
             if (nsets > MAX_SETS_SHOWN && i > shown / 2)
-                sb_put(&b, ", ", 2);
+                calx_buf_put(&b, ", ", 2);
             put_tuple(&b, vals + set * nparams, nparams);
         }
-        sb_put(&b, "]", 1);
+        calx_buf_put(&b, "]", 1);
     }
-    if (!b.oom)
-        calx_log_emit(e->log, e->log_udata, CALX_LOG_INFO, LOGGER, b.p);
-    free(b.p);
+    char *line = calx_buf_take(&b);
+    if (line)
+        calx_log_emit(e->log, e->log_udata, CALX_LOG_INFO, LOGGER, line);
+    free(line);
 }

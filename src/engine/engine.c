@@ -318,7 +318,10 @@ int calx_engine_plan(calx_engine *e, const char *sql, const calx_params *params,
             }
         }
     }
-    if (e->nplans >= e->plans_cap * 3 / 4 && grow_plans(e) != 0)
+    /* Programs that build SQL with literal values in it would grow the
+     * cache without end: past the cap, texts are compiled for one use. */
+    bool cache = e->nplans < CALX_PLAN_CACHE_MAX;
+    if (cache && e->nplans >= e->plans_cap * 3 / 4 && grow_plans(e) != 0)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling SQL");
     calx_plan_entry *pe = calloc(1, sizeof *pe);
     if (!pe || !(pe->source = strdup(sql))) {
@@ -334,11 +337,24 @@ int calx_engine_plan(calx_engine *e, const char *sql, const calx_params *params,
     }
     pe->created_ns = mono_ns();
     pe->compile_s = (double)(pe->created_ns - t0) / 1e9;
+    *out = pe;
+    *fresh = true;
+    if (!cache) {
+        pe->uncached = true;
+        return 0;
+    }
     size_t h = hash_str(sql) & (e->plans_cap - 1);
     pe->next = e->plans[h];
     e->plans[h] = pe;
     e->nplans++;
-    *out = pe;
-    *fresh = true;
     return 0;
+}
+
+void calx_plan_entry_release(calx_plan_entry *pe)
+{
+    if (pe && pe->uncached) {
+        calx_text_plan_free(&pe->plan);
+        free(pe->source);
+        free(pe);
+    }
 }

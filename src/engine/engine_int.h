@@ -19,9 +19,12 @@ typedef struct calx_plan_entry {
     calx_text_plan plan;
     uint64_t created_ns;       /* for echo's "cached since" */
     double compile_s;          /* for echo's "generated in" */
-    bool echoed_once;
+    bool uncached;             /* compiled for one use: the cache was full */
     struct calx_plan_entry *next;
 } calx_plan_entry;
+
+/* Compiled texts kept per engine; more are compiled for one use each. */
+#define CALX_PLAN_CACHE_MAX 2048
 
 struct calx_engine {
     calx_loop *loop;
@@ -44,9 +47,13 @@ struct calx_engine {
 };
 
 /* Looks up or compiles sql for params' style. The entry is owned by the
- * engine and lives as long as it. *fresh tells whether it was compiled now. */
+ * engine and lives as long as it, unless the cache was full: then the
+ * caller gives it back with calx_plan_entry_release once the statement has
+ * run (a no-op for cached entries). *fresh tells whether it was compiled
+ * now. */
 int calx_engine_plan(calx_engine *e, const char *sql, const calx_params *params,
                      calx_plan_entry **out, bool *fresh, calx_error *err);
+void calx_plan_entry_release(calx_plan_entry *pe);
 
 /* A connection handle closed: the engine may now be freed. */
 void calx_engine_conn_closed(calx_engine *e);
