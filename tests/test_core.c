@@ -337,6 +337,79 @@ TEST(task_result_freed_when_unclaimed)
     CHECK_INT(calx_task_count(loop), 0);
 }
 
+/* ---- the event interface's fd watch and cross-thread post ---- */
+
+typedef struct io_state {
+    calx_io *io;
+    int fd;
+    int events;
+    char got;
+} io_state;
+
+static void on_readable(void *arg, int events)
+{
+    io_state *s = arg;
+    s->events = events;
+    if (events & CALX_IO_READ) {
+        if (read(s->fd, &s->got, 1) != 1)
+            s->got = '?';
+    }
+    calx_io_free(s->io);
+}
+
+TEST(io_watch_reports_readable)
+{
+    int fds[2];
+    CHECK_INT(pipe(fds), 0);
+    io_state s = { .fd = fds[0] };
+    s.io = calx_io_new(loop, fds[0], on_readable, &s);
+    CHECK(s.io != NULL);
+    CHECK_INT(calx_io_set(s.io, CALX_IO_READ), 0);
+    CHECK_INT(write(fds[1], "x", 1), 1);
+    calx_loop_run(loop);
+    CHECK(s.events & CALX_IO_READ);
+    CHECK_INT(s.got, 'x');
+    close(fds[0]);
+    close(fds[1]);
+}
+
+#include <pthread.h>
+
+typedef struct posted {
+    calx_work work;
+    calx_loop *loop;
+    pthread_t from;
+    bool ran_on_loop_thread;
+} posted;
+
+static pthread_t loop_thread;
+
+static void posted_fn(calx_work *w)
+{
+    posted *p = (posted *)w;
+    p->ran_on_loop_thread = pthread_equal(pthread_self(), loop_thread);
+    calx_loop_unhold(p->loop);
+}
+
+static void *poster(void *arg)
+{
+    posted *p = arg;
+    calx_loop_post(p->loop, &p->work);
+    return NULL;
+}
+
+TEST(post_from_another_thread_runs_on_the_loop)
+{
+    posted p = { .work.fn = posted_fn, .loop = loop };
+    loop_thread = pthread_self();
+    calx_loop_hold(loop); /* the loop waits for the post */
+    pthread_t t;
+    CHECK_INT(pthread_create(&t, NULL, poster, &p), 0);
+    calx_loop_run(loop);
+    pthread_join(t, NULL);
+    CHECK(p.ran_on_loop_thread);
+}
+
 int main(void)
 {
     calx_error err;
@@ -356,6 +429,8 @@ int main(void)
     RUN(cancel_task_interrupts_its_await);
     RUN(cancel_before_task_runs_hits_first_await);
     RUN(task_result_freed_when_unclaimed);
+    RUN(io_watch_reports_readable);
+    RUN(post_from_another_thread_runs_on_the_loop);
     calx_loop_free(loop);
     return TEST_REPORT();
 }

@@ -638,6 +638,7 @@ TEST(password_never_leaks)
         "postgresql//u:Zq9Secret@h/db",
         "sqlite://u:Zq9Secret@/x.db",
         "postgresql+://u:Zq9Secret@h/db",
+        "postgre'ql:)//u:Zq9Secret@h:999://db",  /* found by fuzzing */
         "postgresql://h/db?password=Zq9Secret&a=%zz",
     };
     for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {

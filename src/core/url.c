@@ -19,9 +19,11 @@
  *
  * Error messages quote the URL with the password replaced by ***. Which
  * part is the password is only known once parsing has got that far, so the
- * mask is worked out up front, conservatively: from the first ':' after
- * "://" to the last '@' in the URL (a superset of what the parser will call
- * the password), and from the value of any "password=" option to the end.
+ * mask is worked out up front, conservatively: from the first ':' after a
+ * well-formed "dialect://" (or the first ':' at all, when the URL does not
+ * start so) to the last '@' in the URL, a superset of what the parser will
+ * call the password; and from the value of any "password=" option to the
+ * end.
  * Positions count from 1 in the URL as quoted; anything inside a masked
  * part is neither quoted nor pointed at.
  */
@@ -32,6 +34,7 @@
 #include <string.h>
 
 #include "calx/url.h"
+#include "core/buf.h"
 
 #define NOPOS SIZE_MAX
 #define ECHO_MAX 200   /* longest part of a URL quoted in a message */
@@ -609,40 +612,8 @@ calx_url *calx_url_copy(const calx_url *url)
 
 /* ---- rendering ---- */
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-static void sb_putn(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (b->len + n + 1 > cap)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s)
-{
-    sb_putn(b, s, strlen(s));
-}
-
 /* Appends s with '%', control characters and those in special %-encoded. */
-static void sb_enc(sbuf *b, const char *s, const char *special)
+static void sb_enc(calx_buf *b, const char *s, const char *special)
 {
     static const char hex[] = "0123456789ABCDEF";
 
@@ -650,26 +621,26 @@ static void sb_enc(sbuf *b, const char *s, const char *special)
         unsigned char c = (unsigned char)*s;
         if (c < 0x20 || c == 0x7f || c == '%' || strchr(special, c)) {
             char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-            sb_putn(b, e, 3);
+            calx_buf_put(b, e, 3);
         } else {
-            sb_putn(b, (const char *)&c, 1);
+            calx_buf_put(b, (const char *)&c, 1);
         }
     }
 }
 
-static void sb_host(sbuf *b, const char *host, int port)
+static void sb_host(calx_buf *b, const char *host, int port)
 {
     if (strchr(host, ':')) {
-        sb_puts(b, "[");
+        calx_buf_puts(b, "[");
         sb_enc(b, host, "/?#@[],");
-        sb_puts(b, "]");
+        calx_buf_puts(b, "]");
     } else {
         sb_enc(b, host, ":/?#@[],");
     }
     if (port) {
         char num[16];
         snprintf(num, sizeof num, ":%d", port);
-        sb_puts(b, num);
+        calx_buf_puts(b, num);
     }
 }
 
@@ -682,31 +653,31 @@ static bool is_password_key(const char *key)
 
 char *calx_url_render(const calx_url *url, bool hide_password)
 {
-    sbuf b = { 0 };
+    calx_buf b = { 0 };
 
     if (!url)
         return NULL;
-    sb_puts(&b, url->dialect ? url->dialect : "");
+    calx_buf_puts(&b, url->dialect ? url->dialect : "");
     if (url->driver) {
-        sb_puts(&b, "+");
-        sb_puts(&b, url->driver);
+        calx_buf_puts(&b, "+");
+        calx_buf_puts(&b, url->driver);
     }
-    sb_puts(&b, "://");
+    calx_buf_puts(&b, "://");
     if (url->username || url->password) {
         sb_enc(&b, url->username ? url->username : "", ":@/?#[]");
         if (url->password) {
-            sb_puts(&b, ":");
+            calx_buf_puts(&b, ":");
             if (hide_password)
-                sb_puts(&b, "***");
+                calx_buf_puts(&b, "***");
             else
                 sb_enc(&b, url->password, ":@/?#[]");
         }
-        sb_puts(&b, "@");
+        calx_buf_puts(&b, "@");
     }
     if (url->nhosts) {
         for (size_t i = 0; i < url->nhosts; i++) {
             if (i)
-                sb_puts(&b, ",");
+                calx_buf_puts(&b, ",");
             sb_host(&b, url->hosts[i].host ? url->hosts[i].host : "",
                     url->hosts[i].port);
         }
@@ -714,24 +685,20 @@ char *calx_url_render(const calx_url *url, bool hide_password)
         sb_host(&b, url->host ? url->host : "", url->port);
     }
     if (url->database && !url->memory) {
-        sb_puts(&b, "/");
+        calx_buf_puts(&b, "/");
         sb_enc(&b, url->database, "?#");
     }
     for (size_t i = 0; i < url->nquery; i++) {
         const calx_url_param *q = &url->query[i];
-        sb_puts(&b, i ? "&" : "?");
+        calx_buf_puts(&b, i ? "&" : "?");
         sb_enc(&b, q->key ? q->key : "", "&=#");
-        sb_puts(&b, "=");
+        calx_buf_puts(&b, "=");
         if (hide_password && q->key && is_password_key(q->key))
-            sb_puts(&b, "***");
+            calx_buf_puts(&b, "***");
         else
             sb_enc(&b, q->value ? q->value : "", "&#");
     }
-    if (b.oom) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
+    return calx_buf_take(&b);
 }
 
 const char *calx_url_query_get(const calx_url *url, const char *key)

@@ -3,22 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "sql/text.h"
 
 #define NAME_SHOWN 100  /* longest parameter name quoted in a message */
 
 enum { KIND_NONE, KIND_NAMED, KIND_POSITIONAL };
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
 typedef struct compiler {
     const char *sql;
     calx_paramstyle style;
-    sbuf out;
+    calx_buf out;
     size_t lit;           /* sql[lit, i) is still to be copied to out */
     calx_text_plan *plan;
     size_t cap;           /* slots allocated in plan */
@@ -53,31 +48,10 @@ static bool is_word(int c)
 
 /* ---- output ---- */
 
-static void sb_putn(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (b->len + n + 1 > cap)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
 /* Copies the SQL up to (not including) sql[upto] to the output. */
 static void flush(compiler *c, size_t upto)
 {
-    sb_putn(&c->out, c->sql + c->lit, upto - c->lit);
+    calx_buf_put(&c->out, c->sql + c->lit, upto - c->lit);
     c->lit = upto;
 }
 
@@ -240,9 +214,9 @@ static int add_slot(compiler *c, size_t lo, size_t hi, const char *name,
     if (c->style == CALX_PARAMSTYLE_DOLLAR) {
         char num[24];
         int n = snprintf(num, sizeof num, "$%zu", plan->nslots);
-        sb_putn(&c->out, num, (size_t)n);
+        calx_buf_put(&c->out, num, (size_t)n);
     } else {
-        sb_putn(&c->out, "?", 1);
+        calx_buf_put(&c->out, "?", 1);
     }
     c->lit = hi;
     return 0;
@@ -419,11 +393,9 @@ int calx_text_compile(const char *sql, const calx_params *params,
     c.plan = out;
     c.err = err;
     rc = scan(&c);
-    if (rc == 0 && c.out.oom)
+    out->sql = calx_buf_take(&c.out);
+    if (rc == 0 && !out->sql)
         rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
-    if (rc == 0 && !c.out.p && !(c.out.p = calloc(1, 1)))
-        rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
-    out->sql = c.out.p;
     if (rc != 0)
         goto fail;
 
