@@ -10,6 +10,7 @@ set -eu
 PACKAGES="
 gcc
 clang
+libclang-rt-14-dev
 make
 cmake
 pkg-config
