@@ -17,5 +17,6 @@
 #include "calx/result.h"
 #include "calx/engine.h"
 #include "calx/connection.h"
+#include "calx/schema.h"
 
 #endif

@@ -319,7 +319,7 @@ static void attach_begin(calx_connection *c, conn_op *op)
 
 static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
                             const calx_params *sets, size_t nsets, size_t stream_rows,
-                            calx_error *err)
+                            calx_echo_badge style, calx_error *err)
 {
     if (check_ready(c, err))
         return NULL;
@@ -349,7 +349,11 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     attach_begin(c, op);
     if (e->echo) {
         char badge[64];
-        if (fresh)
+        if (style == CALX_BADGE_RAW)
+            snprintf(badge, sizeof badge, "raw sql");
+        else if (style == CALX_BADGE_NO_KEY)
+            snprintf(badge, sizeof badge, "no key %.5fs", pe->compile_s);
+        else if (fresh)
             snprintf(badge, sizeof badge, "generated in %.5fs", pe->compile_s);
         else
             snprintf(badge, sizeof badge, "cached since %.4gs ago",
@@ -363,7 +367,14 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
 calx_future *calx_conn_execute(calx_connection *c, const char *sql,
                                const calx_params *params, calx_error *err)
 {
-    return execute(c, OP_EXEC, sql, params, 1, 0, err);
+    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, err);
+}
+
+calx_future *calx_conn_execute_badge(calx_connection *c, const char *sql,
+                                     const calx_params *params, calx_echo_badge badge,
+                                     calx_error *err)
+{
+    return execute(c, OP_EXEC, sql, params, 1, 0, badge, err);
 }
 
 calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
@@ -375,14 +386,15 @@ calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
                        "calx_conn_execute_many needs at least one parameter set");
         return NULL;
     }
-    return execute(c, OP_EXEC, sql, sets, nsets, 0, err);
+    return execute(c, OP_EXEC, sql, sets, nsets, 0, CALX_BADGE_CACHE, err);
 }
 
 calx_future *calx_conn_stream(calx_connection *c, const char *sql,
                               const calx_params *params, size_t chunk_rows,
                               calx_error *err)
 {
-    return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000, err);
+    return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000,
+                   CALX_BADGE_CACHE, err);
 }
 
 calx_future *calx_conn_fetch(calx_connection *c, calx_result *r, size_t nrows,

@@ -72,6 +72,22 @@ void calx_echo(const calx_engine *e, const char *fmt, ...)
 void calx_echo_params(const calx_engine *e, const char *badge, const calx_value *vals,
                       size_t nparams, size_t nsets);
 
+/* How echo labels a statement's parameter line: SQLAlchemy's
+ * compiled-cache badge ("generated in 0.00012s" / "cached since 2.1s ago"),
+ * "raw sql" (exec_driver_sql: the checkfirst PRAGMAs), or "no key 0.00005s"
+ * (DDL, which SQLAlchemy never caches). */
+typedef enum calx_echo_badge {
+    CALX_BADGE_CACHE = 0,
+    CALX_BADGE_RAW,
+    CALX_BADGE_NO_KEY
+} calx_echo_badge;
+
+/* connection.c: calx_conn_execute, echoed with the badge given (used by
+ * schema_run.c). */
+calx_future *calx_conn_execute_badge(calx_connection *c, const char *sql,
+                                     const calx_params *params, calx_echo_badge badge,
+                                     calx_error *err);
+
 /* result.c: results over driver rowsets. */
 calx_result *calx_result_new(calx_rowset *rs, calx_connection *stream_conn);
 /* connection.c: a streaming result asks its connection for more. */

@@ -1,0 +1,147 @@
+/* calx — table schema (SQLAlchemy's Table / Column / MetaData) and
+ * create_all / drop_all.
+ *
+ * Tables are declared as const data and gathered in a metadata:
+ *
+ *     static const calx_column hero_cols[] = {
+ *         { .name = "id", .type = CALX_COL_INT64, .primary_key = true },
+ *         { .name = "name", .type = CALX_COL_TEXT, .index = true },
+ *         { .name = "age", .type = CALX_COL_INT64, .nullable = true },
+ *         { .name = "team_id", .type = CALX_COL_INT64, .nullable = true,
+ *           .foreign_key = "team.id" },
+ *     };
+ *     static const calx_table hero_table = {
+ *         .name = "hero", .columns = hero_cols, .ncolumns = 4 };
+ *
+ *     calx_metadata *md = calx_metadata_new(&err);
+ *     calx_metadata_add(md, &hero_table, &err);
+ *     calx_wait(calx_engine_create_all(engine, md, &err), NULL, &err);
+ *
+ * Fields left zero take SQLModel's defaults: a column is NOT NULL unless
+ * .nullable, a single integer primary key autoincrements, nothing is
+ * unique or indexed. The DDL is what SQLAlchemy emits for the same table,
+ * byte for byte on SQLite.
+ */
+#ifndef CALX_SCHEMA_H
+#define CALX_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "connection.h"
+#include "engine.h"
+#include "error.h"
+#include "future.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Column types. Zero is no type, so a column left without one is caught. */
+typedef enum calx_coltype {
+    CALX_COL_INT32 = 1,    /* SQLite INTEGER, PostgreSQL INTEGER (SERIAL) */
+    CALX_COL_INT64,        /* SQLite INTEGER, PostgreSQL BIGINT (BIGSERIAL) */
+    CALX_COL_DOUBLE,       /* SQLite FLOAT, PostgreSQL DOUBLE PRECISION */
+    CALX_COL_BOOL,         /* BOOLEAN */
+    CALX_COL_TEXT,         /* VARCHAR, or VARCHAR(max_length) */
+    CALX_COL_BLOB,         /* SQLite BLOB, PostgreSQL BYTEA */
+    CALX_COL_TIMESTAMP     /* UTC: SQLite DATETIME, PostgreSQL TIMESTAMP WITH TIME ZONE */
+} calx_coltype;
+
+/* SQLAlchemy's Column(autoincrement=...). */
+typedef enum calx_autoincrement {
+    CALX_AUTOINC_AUTO = 0, /* "auto": on for a lone integer primary key with
+                              no foreign key and no server_default */
+    CALX_AUTOINC_ON,       /* True: this integer primary key column (one per table) */
+    CALX_AUTOINC_OFF       /* False */
+} calx_autoincrement;
+
+typedef struct calx_column {
+    const char *name;
+    calx_coltype type;
+    bool primary_key;      /* several columns: a composite key; never nullable */
+    calx_autoincrement autoincrement;
+    bool nullable;         /* default NOT NULL, as SQLModel's non-Optional fields */
+    bool unique;           /* with index: CREATE UNIQUE INDEX; alone: UNIQUE (col) */
+    bool index;            /* CREATE INDEX ix_<table>_<column> */
+    int max_length;        /* TEXT only: VARCHAR(n); 0: none */
+    const char *foreign_key;    /* "table.column", or NULL */
+    const char *on_delete;      /* CASCADE, SET NULL, SET DEFAULT, RESTRICT, NO ACTION */
+    const char *on_update;      /* the same choices */
+    const char *server_default; /* SQL text for DEFAULT, used as written */
+} calx_column;
+
+typedef struct calx_table {
+    const char *name;
+    const calx_column *columns;
+    size_t ncolumns;
+} calx_table;
+
+/* A set of tables (SQLAlchemy's MetaData). It keeps pointers to the
+ * declarations, which must outlive it; it owns none of them. */
+typedef struct calx_metadata calx_metadata;
+
+/* A new, empty metadata, owned by the caller (free with
+ * calx_metadata_free), or NULL with CALX_ERR_NOMEM. */
+calx_metadata *calx_metadata_new(calx_error *err);
+
+/* Frees md, not the tables it lists. NULL is a no-op. */
+void calx_metadata_free(calx_metadata *md);
+
+/* Adds t (kept by pointer) after checking it on its own: a name for the
+ * table and every column, at least one column, a type for each, no column
+ * twice, max_length only on TEXT, foreign_key written "table.column",
+ * on_delete / on_update one of the five actions, autoincrement ON on at
+ * most one integer primary key column. Foreign keys may name tables not
+ * added yet; calx_metadata_sorted checks them. Errors: CALX_ERR_ARGUMENT
+ * naming the table and column, also for a table name already in md;
+ * CALX_ERR_NOMEM. md is unchanged on error. */
+int calx_metadata_add(calx_metadata *md, const calx_table *t, calx_error *err);
+
+/* The number of tables, and the i-th in the order they were added. */
+size_t calx_metadata_ntables(const calx_metadata *md);
+const calx_table *calx_metadata_table(const calx_metadata *md, size_t i);
+
+/* The table called name, or NULL. */
+const calx_table *calx_metadata_find(const calx_metadata *md, const char *name);
+
+/* Fills out (room for calx_metadata_ntables(md) entries) with the tables
+ * in foreign-key order, each table after the ones it references, otherwise
+ * in the order added (SQLAlchemy's sort_tables). create_all creates in this
+ * order and drop_all drops in reverse. Errors (CALX_ERR_ARGUMENT): "foreign
+ * key hero.team_id references unknown table 'team'" (or unknown column),
+ * on_delete SET NULL on a NOT NULL column, two tables whose index names
+ * collide, and a cycle, naming its tables ("foreign keys form a cycle:
+ * a -> b -> a"). */
+int calx_metadata_sorted(const calx_metadata *md, const calx_table **out, calx_error *err);
+
+/* Creates the tables of md that do not exist yet, with their indexes, on
+ * conn: for each table a check that it exists (PRAGMA table_info on
+ * SQLite), then CREATE TABLE and CREATE INDEX in foreign-key order, inside
+ * the connection's transaction (begun if needed, and left open: the caller
+ * commits, as with SQLAlchemy's metadata.create_all(conn)). The future's
+ * value is NULL. Errors: those of calx_metadata_sorted (then nothing runs),
+ * the database's (CALX_ERR_PROGRAMMING, ...) with the failing DDL,
+ * CALX_ERR_BUSY / CALX_ERR_CLOSED for a connection that cannot run now. */
+calx_future *calx_metadata_create_all(calx_connection *conn, const calx_metadata *md,
+                                      calx_error *err);
+
+/* Drops the tables of md that exist, children first (DROP TABLE; their
+ * indexes go with them), on conn, as calx_metadata_create_all. */
+calx_future *calx_metadata_drop_all(calx_connection *conn, const calx_metadata *md,
+                                    calx_error *err);
+
+/* As SQLAlchemy's metadata.create_all(engine): checks out a connection,
+ * runs calx_metadata_create_all in one transaction, commits, and returns
+ * the connection to the pool (rolled back on error). Value NULL. Errors: as
+ * calx_metadata_create_all, and calx_engine_connect's. */
+calx_future *calx_engine_create_all(calx_engine *e, const calx_metadata *md,
+                                    calx_error *err);
+
+/* As calx_engine_create_all, dropping. */
+calx_future *calx_engine_drop_all(calx_engine *e, const calx_metadata *md,
+                                  calx_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,390 @@
+/* Table declarations and the metadata that gathers them: validation, and
+ * the foreign-key order tables are created in (SQLAlchemy's sort_tables). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "calx/schema.h"
+#include "sql/ddl.h"
+
+struct calx_metadata {
+    const calx_table **tables;   /* in the order added */
+    size_t n, cap;
+};
+
+static const char *const fk_actions[] = {
+    "CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION"
+};
+
+/* ---- facts about declarations ---- */
+
+size_t calx_fk_split(const char *fk, const char **column)
+{
+    const char *dot = fk ? strchr(fk, '.') : NULL;
+    if (!dot || dot == fk || !dot[1] || strchr(dot + 1, '.'))
+        return 0;
+    *column = dot + 1;
+    return (size_t)(dot - fk);
+}
+
+static bool is_integer(calx_coltype t)
+{
+    return t == CALX_COL_INT32 || t == CALX_COL_INT64;
+}
+
+size_t calx_table_npk(const calx_table *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->ncolumns; i++)
+        n += t->columns[i].primary_key;
+    return n;
+}
+
+const calx_column *calx_table_autoinc_column(const calx_table *t)
+{
+    const calx_column *pk = NULL;
+    size_t npk = 0;
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const calx_column *c = &t->columns[i];
+        if (!c->primary_key)
+            continue;
+        if (c->autoincrement == CALX_AUTOINC_ON)
+            return c;
+        pk = c;
+        npk++;
+    }
+    /* "auto" holds for a lone key only, and leaves out keys that get their
+     * values elsewhere: from the parent row (a foreign key) or from a
+     * server default. */
+    if (npk == 1 && pk->autoincrement == CALX_AUTOINC_AUTO && is_integer(pk->type) &&
+        !pk->foreign_key && !pk->server_default)
+        return pk;
+    return NULL;
+}
+
+/* ---- checking one table ---- */
+
+static const calx_column *find_column(const calx_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncolumns; i++)
+        if (strcmp(t->columns[i].name, name) == 0)
+            return &t->columns[i];
+    return NULL;
+}
+
+static bool valid_action(const char *a)
+{
+    for (size_t i = 0; i < sizeof fk_actions / sizeof *fk_actions; i++)
+        if (strcasecmp(a, fk_actions[i]) == 0)
+            return true;
+    return false;
+}
+
+static int check_column(const calx_table *t, size_t i, const calx_column **autoinc,
+                        calx_error *err)
+{
+    const calx_column *c = &t->columns[i];
+    if (!c->name || !*c->name)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "column %zu of table '%s' has no name",
+                              i + 1, t->name);
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(t->columns[j].name, c->name) == 0)
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "column '%s' is declared twice in table '%s'", c->name,
+                                  t->name);
+    if (c->type < CALX_COL_INT32 || c->type > CALX_COL_TIMESTAMP)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "column %s.%s has %s type (%d)",
+                              t->name, c->name, c->type ? "an unknown" : "no", (int)c->type);
+    if (c->max_length < 0 || (c->max_length && c->type != CALX_COL_TEXT))
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "column %s.%s: max_length %d (it is for TEXT columns, > 0)",
+                              t->name, c->name, c->max_length);
+    if (c->autoincrement < CALX_AUTOINC_AUTO || c->autoincrement > CALX_AUTOINC_OFF)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "column %s.%s: unknown autoincrement value %d", t->name,
+                              c->name, (int)c->autoincrement);
+    if (c->autoincrement == CALX_AUTOINC_ON) {
+        if (!c->primary_key || !is_integer(c->type))
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "column %s.%s: autoincrement ON needs an integer "
+                                  "primary key column",
+                                  t->name, c->name);
+        if (*autoinc)
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "table '%s': only one column may be autoincrement ON, "
+                                  "found both %s and %s",
+                                  t->name, (*autoinc)->name, c->name);
+        *autoinc = c;
+    }
+    const char *col;
+    if (c->foreign_key && !calx_fk_split(c->foreign_key, &col))
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "column %s.%s: foreign_key '%s' is not written \"table.column\"",
+                              t->name, c->name, c->foreign_key);
+    const char *actions[2] = { c->on_delete, c->on_update };
+    for (int k = 0; k < 2; k++) {
+        const char *what = k ? "on_update" : "on_delete";
+        if (!actions[k])
+            continue;
+        if (!c->foreign_key)
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "column %s.%s: %s is set but there is no foreign_key",
+                                  t->name, c->name, what);
+        if (!valid_action(actions[k]))
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "column %s.%s: %s '%s' is not one of CASCADE, SET NULL, "
+                                  "SET DEFAULT, RESTRICT, NO ACTION",
+                                  t->name, c->name, what, actions[k]);
+    }
+    return 0;
+}
+
+static int check_table(const calx_table *t, calx_error *err)
+{
+    if (!t)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "the table is NULL");
+    if (!t->name || !*t->name)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "a table has an empty name");
+    if (!t->columns || t->ncolumns == 0)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "table '%s' has no columns", t->name);
+    const calx_column *autoinc = NULL;
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        int rc = check_column(t, i, &autoinc, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- the metadata ---- */
+
+calx_metadata *calx_metadata_new(calx_error *err)
+{
+    calx_metadata *md = calloc(1, sizeof *md);
+    if (!md)
+        calx_error_set(err, CALX_ERR_NOMEM, "out of memory for a metadata");
+    return md;
+}
+
+void calx_metadata_free(calx_metadata *md)
+{
+    if (!md)
+        return;
+    free(md->tables);
+    free(md);
+}
+
+int calx_metadata_add(calx_metadata *md, const calx_table *t, calx_error *err)
+{
+    if (!md)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "the metadata is NULL");
+    int rc = check_table(t, err);
+    if (rc)
+        return rc;
+    if (calx_metadata_find(md, t->name))
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "table '%s' is already defined in this metadata", t->name);
+    if (md->n == md->cap) {
+        size_t cap = md->cap ? md->cap * 2 : 8;
+        const calx_table **p = realloc(md->tables, cap * sizeof *p);
+        if (!p)
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory adding table '%s'",
+                                  t->name);
+        md->tables = p;
+        md->cap = cap;
+    }
+    md->tables[md->n++] = t;
+    return 0;
+}
+
+size_t calx_metadata_ntables(const calx_metadata *md)
+{
+    return md ? md->n : 0;
+}
+
+const calx_table *calx_metadata_table(const calx_metadata *md, size_t i)
+{
+    return md && i < md->n ? md->tables[i] : NULL;
+}
+
+const calx_table *calx_metadata_find(const calx_metadata *md, const char *name)
+{
+    for (size_t i = 0; md && name && i < md->n; i++)
+        if (strcmp(md->tables[i]->name, name) == 0)
+            return md->tables[i];
+    return NULL;
+}
+
+/* The index of the table a foreign key references, after checking the
+ * column exists. */
+static int resolve_fk(const calx_metadata *md, const calx_table *t, const calx_column *c,
+                      size_t *parent, calx_error *err)
+{
+    const char *colname;
+    size_t tlen = calx_fk_split(c->foreign_key, &colname);
+    for (size_t i = 0; i < md->n; i++) {
+        const calx_table *p = md->tables[i];
+        if (strlen(p->name) != tlen || strncmp(p->name, c->foreign_key, tlen) != 0)
+            continue;
+        if (!find_column(p, colname))
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "foreign key %s.%s references unknown column '%s'",
+                                  t->name, c->name, c->foreign_key);
+        *parent = i;
+        return 0;
+    }
+    return calx_error_set(err, CALX_ERR_ARGUMENT,
+                          "foreign key %s.%s references unknown table '%.*s'", t->name,
+                          c->name, (int)tlen, c->foreign_key);
+}
+
+/* Checks what needs every table at hand: foreign keys and index names. */
+static int check_all(const calx_metadata *md, calx_error *err)
+{
+    for (size_t i = 0; i < md->n; i++) {
+        const calx_table *t = md->tables[i];
+        for (size_t k = 0; k < t->ncolumns; k++) {
+            const calx_column *c = &t->columns[k];
+            size_t parent;
+            int rc = c->foreign_key ? resolve_fk(md, t, c, &parent, err) : 0;
+            if (rc)
+                return rc;
+            if (c->on_delete && strcasecmp(c->on_delete, "SET NULL") == 0 &&
+                (!c->nullable || c->primary_key))
+                return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                      "foreign key %s.%s has on_delete SET NULL but the "
+                                      "column is NOT NULL",
+                                      t->name, c->name);
+        }
+    }
+    /* Index names live in one namespace per database (SQLite, and a
+     * PostgreSQL schema): ix_a_b_c may come from a_b.c and from a.b_c. */
+    for (size_t i = 0; i < md->n; i++) {
+        const calx_table *t = md->tables[i];
+        for (size_t k = 0; k < t->ncolumns; k++) {
+            if (!t->columns[k].index)
+                continue;
+            char *name = calx_ddl_index_name(t, &t->columns[k]);
+            if (!name)
+                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            for (size_t j = 0; j <= i; j++) {
+                const calx_table *u = md->tables[j];
+                for (size_t m = 0; m < (j == i ? k : u->ncolumns); m++) {
+                    if (!u->columns[m].index)
+                        continue;
+                    char *other = calx_ddl_index_name(u, &u->columns[m]);
+                    bool same = other && strcmp(name, other) == 0;
+                    free(other);
+                    if (same) {
+                        calx_error_set(err, CALX_ERR_ARGUMENT,
+                                       "index name %s is given by both %s.%s and %s.%s", name,
+                                       u->name, u->columns[m].name, t->name,
+                                       t->columns[k].name);
+                        free(name);
+                        return CALX_ERR_ARGUMENT;
+                    }
+                }
+            }
+            free(name);
+        }
+    }
+    return 0;
+}
+
+/* dep[i * n + j]: table i references table j (itself does not count). */
+static bool *dependencies(const calx_metadata *md)
+{
+    bool *dep = calloc(md->n * md->n, sizeof *dep);
+    for (size_t i = 0; dep && i < md->n; i++) {
+        const calx_table *t = md->tables[i];
+        for (size_t k = 0; k < t->ncolumns; k++) {
+            size_t parent;
+            if (t->columns[k].foreign_key &&
+                resolve_fk(md, t, &t->columns[k], &parent, NULL) == 0 && parent != i)
+                dep[i * md->n + parent] = true;
+        }
+    }
+    return dep;
+}
+
+static int report_cycle(const calx_metadata *md, const bool *dep, const bool *done,
+                        calx_error *err)
+{
+    /* Every table left references another one left: walk those references
+     * from the first until a table comes round again. */
+    size_t *path = malloc(md->n * sizeof *path);
+    if (!path)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    size_t len = 0, at = 0;
+    while (done[at])
+        at++;
+    for (;;) {
+        for (size_t k = 0; k < len; k++) {
+            if (path[k] != at)
+                continue;
+            calx_buf b = { 0 };
+            for (size_t m = k; m < len; m++)
+                calx_buf_printf(&b, "%s -> ", md->tables[path[m]]->name);
+            calx_buf_puts(&b, md->tables[at]->name);
+            calx_error_set(err, CALX_ERR_ARGUMENT,
+                           "foreign keys form a cycle: %s (create_all cannot order these "
+                           "tables)",
+                           b.p ? b.p : "?");
+            calx_buf_free(&b);
+            free(path);
+            return CALX_ERR_ARGUMENT;
+        }
+        path[len++] = at;
+        size_t next = 0;
+        while (done[next] || !dep[at * md->n + next])
+            next++;
+        at = next;
+    }
+}
+
+int calx_metadata_sorted(const calx_metadata *md, const calx_table **out, calx_error *err)
+{
+    if (!md)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "the metadata is NULL");
+    int rc = check_all(md, err);
+    if (rc || md->n == 0)
+        return rc;
+    bool *dep = dependencies(md);
+    bool *done = calloc(md->n, 2 * sizeof *done);
+    if (!dep || !done) {
+        free(dep);
+        free(done);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory sorting tables");
+    }
+    /* Kahn's algorithm by layers, each layer in the order added, as
+     * SQLAlchemy's topological.sort_as_subsets: the output is the same. */
+    bool *ready = done + md->n;
+    size_t nout = 0;
+    while (nout < md->n) {
+        size_t layer = 0;
+        for (size_t i = 0; i < md->n; i++) {
+            ready[i] = false;
+            if (done[i])
+                continue;
+            bool ok = true;
+            for (size_t j = 0; j < md->n && ok; j++)
+                if (!done[j] && dep[i * md->n + j])
+                    ok = false;
+            ready[i] = ok;
+            layer += ok;
+        }
+        if (layer == 0) {
+            rc = report_cycle(md, dep, done, err);
+            break;
+        }
+        for (size_t i = 0; i < md->n; i++) {
+            if (ready[i]) {
+                done[i] = true;
+                out[nout++] = md->tables[i];
+            }
+        }
+    }
+    free(dep);
+    free(done);
+    return rc;
+}
