@@ -22,7 +22,6 @@ struct calx_loop {
     int inside;                /* depth of calx dispatch on this loop */
     int closing_handles;
     size_t ntasks;             /* tasks alive (task.c) */
-    void *sched;               /* the scheduler context tasks switch back to (task.c) */
 };
 
 #endif
