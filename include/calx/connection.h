@@ -40,6 +40,21 @@ calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
                                     const calx_params *sets, size_t nsets,
                                     calx_error *err);
 
+/* One statement of a batch: SQL text and its parameters (NULL for none). */
+typedef struct calx_stmt {
+    const char *sql;
+    const calx_params *params;
+} calx_stmt;
+
+/* Runs n statements in order as one handoff to the driver (one round trip
+ * where the driver pipelines), stopping at the first that fails: the error
+ * says which ("statement 3 of 5"), and the statements before it have run
+ * inside the transaction. Each is echoed as if run on its own. Value: one
+ * calx_result * (caller-owned) over the first statement's rows;
+ * calx_result_nextset moves it to the next statement's. */
+calx_future *calx_conn_execute_batch(calx_connection *c, const calx_stmt *stmts,
+                                     size_t n, calx_error *err);
+
 /* Runs a statement whose rows are read chunk_rows at a time (0: 1000)
  * without holding them all. Value: a streaming calx_result *, caller-owned;
  * the connection is busy until it is read to the end or freed. */

@@ -45,6 +45,11 @@ int64_t calx_result_lastrowid(const calx_result *r);
 
 /* Rows held now: all of them (buffered) or the current chunk (streaming). */
 size_t calx_result_nrows(const calx_result *r);
+/* A batch's result (calx_conn_execute_batch) holds one set of rows per
+ * statement. Moves r to the next statement's rows, rowcount and lastrowid,
+ * freeing the current ones (rows taken from r before are invalid after).
+ * False, with r unchanged, when there is no next statement. */
+bool calx_result_nextset(calx_result *r);
 /* Row i of those held, or NULL when out of range. Owned by r. */
 const calx_row *calx_result_row(const calx_result *r, size_t i);
 

@@ -31,6 +31,7 @@
 #include "engine.h"
 #include "error.h"
 #include "future.h"
+#include "value.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,12 +69,16 @@ typedef struct calx_column {
     const char *on_delete;      /* CASCADE, SET NULL, SET DEFAULT, RESTRICT, NO ACTION */
     const char *on_update;      /* the same choices */
     const char *server_default; /* SQL text for DEFAULT, used as written */
+    calx_opt_double ge, le;     /* numeric bounds the ORM checks before
+                                   writing (Pydantic's ge / le) */
 } calx_column;
 
 typedef struct calx_table {
     const char *name;
     const calx_column *columns;
     size_t ncolumns;
+    const struct calx_model *model; /* the ORM model declaring this table,
+                                       or NULL (see calx/model.h) */
 } calx_table;
 
 /* A set of tables (SQLAlchemy's MetaData). It keeps pointers to the

@@ -129,6 +129,31 @@ typedef struct calx_params {
                            sizeof((const calx_param[]){ __VA_ARGS__ }) /     \
                                sizeof(calx_param) })
 
+/* Nullable C values, for struct fields that map a nullable column (SQLModel's
+ * Optional[int]). Zero-initialised means NULL, so a field nobody set is
+ * never mistaken for 0 or false. Every kind has the same two members, so
+ * the macros below work on all of them:
+ *
+ *     calx_opt_int64 age = CALX_SOME(48);     (an initializer)
+ *     CALX_SET(hero->age, 16);                (an assignment)
+ *     CALX_SET_NULL(hero->age);
+ *     if (CALX_IS_NULL(hero->age)) ...
+ */
+typedef struct calx_opt_int32 { int32_t value; bool valid; } calx_opt_int32;
+typedef struct calx_opt_int64 { int64_t value; bool valid; } calx_opt_int64;
+typedef struct calx_opt_double { double value; bool valid; } calx_opt_double;
+typedef struct calx_opt_bool { bool value; bool valid; } calx_opt_bool;
+
+/* A point in time: microseconds since 1970-01-01 00:00:00 UTC. */
+typedef int64_t calx_timestamp;
+typedef struct calx_opt_timestamp { calx_timestamp value; bool valid; } calx_opt_timestamp;
+
+#define CALX_SOME(v) { .value = (v), .valid = true }
+#define CALX_NONE { .valid = false }
+#define CALX_SET(field, v) ((field).value = (v), (field).valid = true)
+#define CALX_SET_NULL(field) ((field).valid = false)
+#define CALX_IS_NULL(field) (!(field).valid)
+
 /* The name of a type: "NULL", "INTEGER", "REAL", "TEXT", "BLOB", "BOOLEAN". */
 const char *calx_type_name(calx_type t);
 

@@ -35,6 +35,13 @@ typedef struct conn_op {
     char *bytes;              /* the copied text and blob parameters */
     calx_plan_entry *plan;    /* released when the op ends (see engine_int.h) */
     calx_result *stream;      /* OP_FETCH: the result to refill */
+    /* A batch (calx_conn_execute_batch): nbatch statements, each with its
+     * plan and its copied values; stmt/vals/bytes/plan above are unused. */
+    size_t nbatch;
+    calx_dstmt *bstmts;
+    calx_plan_entry **bplans;
+    calx_value **bvals;
+    char **bbytes;
 } conn_op;
 
 struct calx_connection {
@@ -63,6 +70,18 @@ calx_connection *calx_connection_new(calx_engine *e, calx_pconn *pc)
 
 static void free_op(conn_op *op)
 {
+    for (size_t i = 0; i < op->nbatch; i++) {
+        if (op->bplans && (i == 0 || op->bplans[i] != op->bplans[i - 1]))
+            calx_plan_entry_release(op->bplans[i]);
+        if (op->bvals)
+            free(op->bvals[i]);
+        if (op->bbytes)
+            free(op->bbytes[i]);
+    }
+    free(op->bstmts);
+    free(op->bplans);
+    free(op->bvals);
+    free(op->bbytes);
     calx_plan_entry_release(op->plan);
     free(op->sql);
     free(op->vals);
@@ -99,8 +118,9 @@ static int check_ready(calx_connection *c, calx_error *err)
 
 /* Binds every set through the plan and copies the values, so the caller's
  * memory may be reused at once. */
-static int bind_params(conn_op *op, const calx_text_plan *plan, const calx_params *sets,
-                       size_t nsets, calx_error *err)
+static int bind_stmt(calx_dstmt *st, calx_value **valsp, char **bytesp,
+                     const calx_text_plan *plan, const calx_params *sets, size_t nsets,
+                     calx_error *err)
 {
     size_t n = plan->nslots;
     if (nsets == 0)
@@ -111,12 +131,12 @@ static int bind_params(conn_op *op, const calx_text_plan *plan, const calx_param
                 return calx_error_set(err, CALX_ERR_ARGUMENT,
                                       "the statement has no parameters but %zu values "
                                       "were given", sets[s].n);
-        op->stmt.nparams = 0;
-        op->stmt.nsets = nsets;
+        st->nparams = 0;
+        st->nsets = nsets;
         return 0;
     }
-    op->vals = malloc(n * nsets * sizeof *op->vals);
-    if (!op->vals)
+    *valsp = malloc(n * nsets * sizeof **valsp);
+    if (!*valsp)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory binding parameters");
     size_t nbytes = 0;
     for (size_t s = 0; s < nsets; s++) {
@@ -127,22 +147,22 @@ static int bind_params(conn_op *op, const calx_text_plan *plan, const calx_param
                                   "the statement has %zu positional parameters (?) but "
                                   "%zu values were given%s",
                                   n, set->n, nsets > 1 ? " in a parameter set" : "");
-        int rc = calx_text_bind(plan, set, op->vals + s * n, err);
+        int rc = calx_text_bind(plan, set, *valsp + s * n, err);
         if (rc)
             return rc;
         for (size_t i = 0; i < n; i++) {
-            calx_value *v = &op->vals[s * n + i];
+            calx_value *v = &(*valsp)[s * n + i];
             if (v->type == CALX_TEXT || v->type == CALX_BLOB)
                 nbytes += v->u.s.len + 1;
         }
     }
     if (nbytes) {
-        op->bytes = malloc(nbytes);
-        if (!op->bytes)
+        *bytesp = malloc(nbytes);
+        if (!*bytesp)
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory binding parameters");
-        char *p = op->bytes;
+        char *p = *bytesp;
         for (size_t i = 0; i < n * nsets; i++) {
-            calx_value *v = &op->vals[i];
+            calx_value *v = &(*valsp)[i];
             if (v->type == CALX_TEXT || v->type == CALX_BLOB) {
                 if (v->u.s.len)
                     memcpy(p, v->u.s.ptr, v->u.s.len);
@@ -152,10 +172,16 @@ static int bind_params(conn_op *op, const calx_text_plan *plan, const calx_param
             }
         }
     }
-    op->stmt.nparams = n;
-    op->stmt.nsets = nsets;
-    op->stmt.params = op->vals;
+    st->nparams = n;
+    st->nsets = nsets;
+    st->params = *valsp;
     return 0;
+}
+
+static int bind_params(conn_op *op, const calx_text_plan *plan, const calx_params *sets,
+                       size_t nsets, calx_error *err)
+{
+    return bind_stmt(&op->stmt, &op->vals, &op->bytes, plan, sets, nsets, err);
 }
 
 /* ---- running an operation ---- */
@@ -317,6 +343,25 @@ static void attach_begin(calx_connection *c, conn_op *op)
     }
 }
 
+static void echo_stmt(const calx_engine *e, const calx_plan_entry *pe, bool fresh,
+                      calx_echo_badge style, const calx_dstmt *st)
+{
+    if (!e->echo)
+        return;
+    char badge[64];
+    if (style == CALX_BADGE_RAW)
+        snprintf(badge, sizeof badge, "raw sql");
+    else if (style == CALX_BADGE_NO_KEY)
+        snprintf(badge, sizeof badge, "no key %.5fs", pe->compile_s);
+    else if (fresh)
+        snprintf(badge, sizeof badge, "generated in %.5fs", pe->compile_s);
+    else
+        snprintf(badge, sizeof badge, "cached since %.4gs ago",
+                 (double)(mono_ns() - pe->created_ns) / 1e9);
+    calx_echo(e, "%s", pe->plan.sql);
+    calx_echo_params(e, badge, st->params, st->nparams, st->nsets);
+}
+
 static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
                             const calx_params *sets, size_t nsets, size_t stream_rows,
                             calx_echo_badge style, calx_error *err)
@@ -347,20 +392,7 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     op->req.stmts = &op->stmt;
     op->req.stream_rows = stream_rows;
     attach_begin(c, op);
-    if (e->echo) {
-        char badge[64];
-        if (style == CALX_BADGE_RAW)
-            snprintf(badge, sizeof badge, "raw sql");
-        else if (style == CALX_BADGE_NO_KEY)
-            snprintf(badge, sizeof badge, "no key %.5fs", pe->compile_s);
-        else if (fresh)
-            snprintf(badge, sizeof badge, "generated in %.5fs", pe->compile_s);
-        else
-            snprintf(badge, sizeof badge, "cached since %.4gs ago",
-                     (double)(mono_ns() - pe->created_ns) / 1e9);
-        calx_echo(e, "%s", pe->plan.sql);
-        calx_echo_params(e, badge, op->vals, op->stmt.nparams, op->stmt.nsets);
-    }
+    echo_stmt(e, pe, fresh, style, &op->stmt);
     return start_op(c, op, err);
 }
 
@@ -387,6 +419,70 @@ calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
         return NULL;
     }
     return execute(c, OP_EXEC, sql, sets, nsets, 0, CALX_BADGE_CACHE, err);
+}
+
+calx_future *calx_conn_execute_batch(calx_connection *c, const calx_stmt *stmts,
+                                     size_t n, calx_error *err)
+{
+    if (check_ready(c, err))
+        return NULL;
+    if (n == 0 || !stmts)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "calx_conn_execute_batch needs at least one statement"), NULL;
+    calx_engine *e = c->engine;
+    conn_op *op = calloc(1, sizeof *op);
+    if (!op)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    op->kind = OP_EXEC;
+    op->nbatch = n;
+    op->bstmts = calloc(n, sizeof *op->bstmts);
+    op->bplans = calloc(n, sizeof *op->bplans);
+    op->bvals = calloc(n, sizeof *op->bvals);
+    op->bbytes = calloc(n, sizeof *op->bbytes);
+    bool *fresh = calloc(n, sizeof *fresh);
+    if (!op->bstmts || !op->bplans || !op->bvals || !op->bbytes || !fresh) {
+        free(fresh);
+        free_op(op);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!stmts[i].sql) {
+            calx_error_set(err, CALX_ERR_ARGUMENT, "statement %zu of the batch has no SQL", i + 1);
+            goto fail;
+        }
+        /* A flush repeats one text many times: skip the lookup then. */
+        if (i > 0 && stmts[i].sql == stmts[i - 1].sql && !op->bplans[i - 1]->uncached) {
+            op->bplans[i] = op->bplans[i - 1];
+        } else if (calx_engine_plan(e, stmts[i].sql, stmts[i].params, &op->bplans[i],
+                                    &fresh[i], err)) {
+            goto fail;
+        }
+        if (bind_stmt(&op->bstmts[i], &op->bvals[i], &op->bbytes[i], &op->bplans[i]->plan,
+                      stmts[i].params, 1, err)) {
+            size_t len = strlen(err->message);
+            snprintf(err->message + len, sizeof err->message - len,
+                     " (statement %zu of the batch)", i + 1);
+            goto fail;
+        }
+        op->bstmts[i].sql = op->bplans[i]->plan.sql;
+    }
+    op->req.op = CALX_DOP_EXEC;
+    op->req.nstmts = n;
+    op->req.stmts = op->bstmts;
+    attach_begin(c, op);
+    for (size_t i = 0; i < n && e->echo; i++)
+        echo_stmt(e, op->bplans[i], fresh[i] && (i == 0 || op->bplans[i] != op->bplans[i - 1]),
+                  CALX_BADGE_CACHE, &op->bstmts[i]);
+    free(fresh);
+    return start_op(c, op, err);
+fail:
+    /* Plans shared with the statement before are released once. */
+    for (size_t i = n; i-- > 1;)
+        if (op->bplans[i] == op->bplans[i - 1])
+            op->bplans[i] = NULL;
+    free(fresh);
+    free_op(op);
+    return NULL;
 }
 
 calx_future *calx_conn_stream(calx_connection *c, const char *sql,

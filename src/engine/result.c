@@ -13,6 +13,7 @@ struct calx_row {
 
 struct calx_result {
     calx_rowset *rs;          /* the rows held; NULL when there are none */
+    calx_rowset *rest;        /* a batch's later statements' rows */
     calx_row *rows;           /* one view per row held */
     size_t pos;               /* the iteration */
     size_t chunk;             /* streaming: rows per fetch */
@@ -46,9 +47,9 @@ calx_result *calx_result_new(calx_rowset *rs, calx_connection *stream_conn)
         calx_rowset_free(rs);
         return NULL;
     }
-    /* One statement per result: later rowsets of a batch are not ours. */
+    /* One statement at a time: a batch's later rowsets wait in rest. */
     if (rs && rs->next) {
-        calx_rowset_free(rs->next);
+        r->rest = rs->next;
         rs->next = NULL;
     }
     r->rs = rs;
@@ -58,10 +59,28 @@ calx_result *calx_result_new(calx_rowset *rs, calx_connection *stream_conn)
     r->chunk = rs && rs->nrows ? rs->nrows : 1000;
     if (index_rows(r) != 0) {
         calx_rowset_free(rs);
+        calx_rowset_free(r->rest);
         free(r);
         return NULL;
     }
     return r;
+}
+
+bool calx_result_nextset(calx_result *r)
+{
+    if (!r || !r->rest)
+        return false;
+    calx_rowset *next = r->rest;
+    r->rest = next->next;
+    next->next = NULL;
+    calx_rowset_free(r->rs);
+    r->rs = next;
+    r->rowcount = next->rowcount;
+    r->lastrowid = next->lastrowid;
+    r->chunk = next->nrows ? next->nrows : 1000;
+    if (index_rows(r) != 0)
+        next->nrows = 0; /* out of memory: show no rows rather than bad ones */
+    return true;
 }
 
 void calx_result_set_chunk(calx_result *r, calx_rowset *rs)
@@ -88,6 +107,7 @@ void calx_result_free(calx_result *r)
     if (r->conn)
         calx_conn_stream_done(r->conn, true);
     calx_rowset_free(r->rs);
+    calx_rowset_free(r->rest);
     free(r->rows);
     free(r);
 }

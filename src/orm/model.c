@@ -1,0 +1,848 @@
+/* Model objects: allocation, the constructor with its defaults and
+ * validation, field conversions, snapshots, and SQLModel's repr. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "orm/object.h"
+
+/* ---- allocation ---- */
+
+calx_obj *calx_obj_check(const void *p)
+{
+    if (!p)
+        return NULL;
+    calx_obj *o = calx_obj_hdr(p);
+    return o->magic == CALX_OBJ_MAGIC ? o : NULL;
+}
+
+calx_obj *calx_obj_alloc(const calx_model *m)
+{
+    size_t sz = CALX_OBJ_HDR_SIZE + 2 * calx__round(m->size) +
+                2 * m->nfields * sizeof(void *);
+    calx_obj *o = calloc(1, sz);
+    if (!o)
+        return NULL;
+    o->magic = CALX_OBJ_MAGIC;
+    o->model = m;
+    return o;
+}
+
+static bool is_buffer(const calx_field *f)
+{
+    return f->type == CALX_F_TEXT || f->type == CALX_F_BLOB;
+}
+
+void calx_obj_destroy(calx_obj *o)
+{
+    if (!o)
+        return;
+    void **slots = calx_obj_slots(o);
+    for (size_t i = 0; i < 2 * o->model->nfields; i++)
+        free(slots[i]);
+    o->magic = 0;
+    free(o);
+}
+
+const calx_model *calx_obj_model(const void *obj)
+{
+    calx_obj *o = calx_obj_check(obj);
+    return o ? o->model : NULL;
+}
+
+int calx_obj_free(void *obj)
+{
+    calx_obj *o = calx_obj_check(obj);
+    if (!o)
+        return 0;
+    if (o->owned_by_session)
+        return CALX_ERR_STATE;
+    calx_obj_destroy(o);
+    return 0;
+}
+
+/* ---- fields ---- */
+
+static const void *buf_ptr(const calx_field *f, const void *s)
+{
+    const void *p = calx_field_ptr(s, f);
+    return f->type == CALX_F_TEXT ? (const void *)*(const char *const *)p
+                                  : ((const calx_bytes *)p)->data;
+}
+
+bool calx_field_is_null(const calx_field *f, const void *s)
+{
+    const void *p = calx_field_ptr(s, f);
+    if (is_buffer(f))
+        return buf_ptr(f, s) == NULL;
+    if (!f->nullable)
+        return false;
+    switch (f->type) {
+    case CALX_F_INT32: return !((const calx_opt_int32 *)p)->valid;
+    case CALX_F_INT64: return !((const calx_opt_int64 *)p)->valid;
+    case CALX_F_DOUBLE: return !((const calx_opt_double *)p)->valid;
+    case CALX_F_BOOL: return !((const calx_opt_bool *)p)->valid;
+    case CALX_F_TIMESTAMP: return !((const calx_opt_timestamp *)p)->valid;
+    default: return false;
+    }
+}
+
+static int64_t field_int(const calx_field *f, const void *p)
+{
+    if (f->nullable) {
+        if (f->type == CALX_F_INT32)
+            return ((const calx_opt_int32 *)p)->value;
+        if (f->type == CALX_F_TIMESTAMP)
+            return ((const calx_opt_timestamp *)p)->value;
+        return ((const calx_opt_int64 *)p)->value;
+    }
+    if (f->type == CALX_F_INT32)
+        return *(const int32_t *)p;
+    return *(const int64_t *)p;
+}
+
+static double field_double(const calx_field *f, const void *p)
+{
+    return f->nullable ? ((const calx_opt_double *)p)->value : *(const double *)p;
+}
+
+static bool field_bool(const calx_field *f, const void *p)
+{
+    return f->nullable ? ((const calx_opt_bool *)p)->value : *(const bool *)p;
+}
+
+/* SQLAlchemy's SQLite DATETIME storage format. */
+static void format_ts(calx_timestamp us, char *out, size_t n)
+{
+    int64_t secs = us / 1000000, frac = us % 1000000;
+    if (frac < 0) {
+        frac += 1000000;
+        secs -= 1;
+    }
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d.%06d", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+}
+
+/* Reads "YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]][Z|+HH[:MM]|-HH[:MM]]". */
+static int parse_ts(const char *s, calx_timestamp *out)
+{
+    int y, mo, d, h = 0, mi = 0, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
+        return -1;
+    const char *p = s + n;
+    double sec = 0;
+    if (*p == ' ' || *p == 'T') {
+        int m = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &m) != 2)
+            return -1;
+        p += 1 + m;
+        if (*p == ':') {
+            char *end;
+            sec = strtod(p + 1, &end);
+            p = end;
+        }
+    }
+    long off = 0;
+    if (*p == '+' || *p == '-') {
+        int oh = 0, om = 0;
+        int sign = *p == '-' ? -1 : 1;
+        if (sscanf(p + 1, "%2d:%2d", &oh, &om) < 1 && sscanf(p + 1, "%2d%2d", &oh, &om) < 1)
+            return -1;
+        off = sign * (oh * 3600L + om * 60L);
+    }
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+                     .tm_hour = h, .tm_min = mi };
+    time_t t = timegm(&tm);
+    /* sec is >= 0: truncation is floor, and + 0.5 rounds. */
+    int64_t whole = (int64_t)sec;
+    *out = ((int64_t)t + whole - off) * 1000000 + (int64_t)((sec - (double)whole) * 1e6 + 0.5);
+    return 0;
+}
+
+calx_value calx_field_value(const calx_field *f, const void *s, char *tsbuf)
+{
+    if (calx_field_is_null(f, s))
+        return calx_null();
+    const void *p = calx_field_ptr(s, f);
+    switch (f->type) {
+    case CALX_F_INT32:
+    case CALX_F_INT64:
+        return calx_int(field_int(f, p));
+    case CALX_F_DOUBLE:
+        return calx_real(field_double(f, p));
+    case CALX_F_BOOL:
+        return calx_bool(field_bool(f, p));
+    case CALX_F_TEXT:
+        return calx_text(*(const char *const *)p);
+    case CALX_F_BLOB: {
+        const calx_bytes *b = p;
+        return calx_blob(b->data, b->len);
+    }
+    case CALX_F_TIMESTAMP:
+        format_ts(field_int(f, p), tsbuf, 40);
+        return calx_text(tsbuf);
+    }
+    return calx_null();
+}
+
+static void set_null(const calx_field *f, void *p)
+{
+    if (f->type == CALX_F_TEXT)
+        *(const char **)p = NULL;
+    else if (f->type == CALX_F_BLOB)
+        memset(p, 0, sizeof(calx_bytes));
+    else if (f->nullable)
+        ((calx_opt_int64 *)p)->valid = false; /* every opt kind: .valid after .value */
+}
+
+/* Stores a scalar in the struct field (object or snapshot). */
+static void set_scalar(const calx_field *f, void *p, int64_t i, double d, bool b)
+{
+    switch (f->type) {
+    case CALX_F_INT32:
+        if (f->nullable)
+            *(calx_opt_int32 *)p = (calx_opt_int32){ (int32_t)i, true };
+        else
+            *(int32_t *)p = (int32_t)i;
+        break;
+    case CALX_F_INT64:
+        if (f->nullable)
+            *(calx_opt_int64 *)p = (calx_opt_int64){ i, true };
+        else
+            *(int64_t *)p = i;
+        break;
+    case CALX_F_TIMESTAMP:
+        if (f->nullable)
+            *(calx_opt_timestamp *)p = (calx_opt_timestamp){ i, true };
+        else
+            *(calx_timestamp *)p = i;
+        break;
+    case CALX_F_DOUBLE:
+        if (f->nullable)
+            *(calx_opt_double *)p = (calx_opt_double){ d, true };
+        else
+            *(double *)p = d;
+        break;
+    case CALX_F_BOOL:
+        if (f->nullable)
+            *(calx_opt_bool *)p = (calx_opt_bool){ b, true };
+        else
+            *(bool *)p = b;
+        break;
+    default:
+        break;
+    }
+}
+
+static const char *ftype_name(calx_ftype t)
+{
+    static const char *names[] = { "?", "INT32", "INT64", "DOUBLE", "BOOL",
+                                   "TEXT", "BLOB", "TIMESTAMP" };
+    return names[t];
+}
+
+/* Drops the buffers of field i the object holds, before a load replaces
+ * both the field and its snapshot. */
+static void drop_buffers(calx_obj *o, size_t i)
+{
+    void **slots = calx_obj_slots(o);
+    free(slots[2 * i]);
+    free(slots[2 * i + 1]);
+    slots[2 * i] = slots[2 * i + 1] = NULL;
+}
+
+int calx_obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err)
+{
+    const calx_field *f = &o->model->fields[i];
+    void *p = calx_field_ptr(calx_obj_ptr(o), f);
+    void *sp = calx_field_ptr(calx_obj_snap(o), f);
+    if (v->type == CALX_NULL) {
+        if (is_buffer(f))
+            drop_buffers(o, i);
+        set_null(f, p);
+        set_null(f, sp);
+        return 0;
+    }
+    switch (f->type) {
+    case CALX_F_INT32:
+    case CALX_F_INT64:
+        if (v->type == CALX_INT || v->type == CALX_BOOL) {
+            int64_t x = v->type == CALX_INT ? v->u.i : v->u.b;
+            set_scalar(f, p, x, 0, false);
+            set_scalar(f, sp, x, 0, false);
+            return 0;
+        }
+        break;
+    case CALX_F_DOUBLE:
+        if (v->type == CALX_REAL || v->type == CALX_INT) {
+            double d = v->type == CALX_REAL ? v->u.d : (double)v->u.i;
+            set_scalar(f, p, 0, d, false);
+            set_scalar(f, sp, 0, d, false);
+            return 0;
+        }
+        break;
+    case CALX_F_BOOL:
+        if (v->type == CALX_BOOL || v->type == CALX_INT) {
+            bool b = v->type == CALX_BOOL ? v->u.b : v->u.i != 0;
+            set_scalar(f, p, 0, 0, b);
+            set_scalar(f, sp, 0, 0, b);
+            return 0;
+        }
+        break;
+    case CALX_F_TIMESTAMP:
+        if (v->type == CALX_TEXT) {
+            calx_timestamp ts;
+            if (parse_ts(v->u.s.ptr, &ts) == 0) {
+                set_scalar(f, p, ts, 0, false);
+                set_scalar(f, sp, ts, 0, false);
+                return 0;
+            }
+        }
+        break;
+    case CALX_F_TEXT:
+    case CALX_F_BLOB:
+        if ((f->type == CALX_F_TEXT && v->type == CALX_TEXT) ||
+            (f->type == CALX_F_BLOB && (v->type == CALX_BLOB || v->type == CALX_TEXT))) {
+            char *b = malloc(v->u.s.len + 1);
+            if (!b)
+                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
+                                      o->model->name, f->name);
+            memcpy(b, v->u.s.ptr, v->u.s.len);
+            b[v->u.s.len] = '\0';
+            drop_buffers(o, i);
+            calx_obj_slots(o)[2 * i] = b;
+            if (f->type == CALX_F_TEXT) {
+                *(const char **)p = b;
+                *(const char **)sp = b;
+            } else {
+                *(calx_bytes *)p = (calx_bytes){ b, v->u.s.len };
+                *(calx_bytes *)sp = (calx_bytes){ b, v->u.s.len };
+            }
+            return 0;
+        }
+        break;
+    }
+    return calx_error_set(err, CALX_ERR_TYPE, "%s.%s (%s) cannot hold the %s value the database returned",
+                          o->model->name, f->name, ftype_name(f->type), calx_type_name(v->type));
+}
+
+bool calx_obj_field_changed(const calx_obj *o, size_t i)
+{
+    const calx_field *f = &o->model->fields[i];
+    const void *s = calx_obj_ptr(o), *snap = calx_obj_snap(o);
+    bool n1 = calx_field_is_null(f, s), n2 = calx_field_is_null(f, snap);
+    if (n1 || n2)
+        return n1 != n2;
+    const void *p = calx_field_ptr(s, f), *sp = calx_field_ptr(snap, f);
+    switch (f->type) {
+    case CALX_F_TEXT: {
+        const char *a = *(const char *const *)p, *b = *(const char *const *)sp;
+        return a != b && strcmp(a, b) != 0;
+    }
+    case CALX_F_BLOB: {
+        const calx_bytes *a = p, *b = sp;
+        return a->len != b->len || (a->data != b->data && memcmp(a->data, b->data, a->len) != 0);
+    }
+    case CALX_F_DOUBLE: {
+        double a = field_double(f, p), b = field_double(f, sp);
+        return !(a == b || (isnan(a) && isnan(b)));
+    }
+    case CALX_F_BOOL:
+        return field_bool(f, p) != field_bool(f, sp);
+    default:
+        return field_int(f, p) != field_int(f, sp);
+    }
+}
+
+/* Makes the object own the buffer its field i points at (copying the
+ * program's memory in), keeping the snapshot's buffer alive in `old`. */
+static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
+{
+    const calx_field *f = &o->model->fields[i];
+    void **slots = calx_obj_slots(o);
+    const void *cur = buf_ptr(f, calx_obj_ptr(o));
+    if (!cur || cur == slots[2 * i])
+        return 0;
+    size_t len = f->type == CALX_F_TEXT ? strlen(cur)
+                                        : ((calx_bytes *)calx_field_ptr(calx_obj_ptr(o), f))->len;
+    char *b = malloc(len + 1);
+    if (!b)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying %s.%s",
+                              o->model->name, f->name);
+    memcpy(b, cur, len);
+    b[len] = '\0';
+    const void *snapbuf = buf_ptr(f, calx_obj_snap(o));
+    if (slots[2 * i] && slots[2 * i] == snapbuf) {
+        free(slots[2 * i + 1]);
+        slots[2 * i + 1] = slots[2 * i];
+    } else {
+        free(slots[2 * i]);
+    }
+    slots[2 * i] = b;
+    void *p = calx_field_ptr(calx_obj_ptr(o), f);
+    if (f->type == CALX_F_TEXT)
+        *(const char **)p = b;
+    else
+        ((calx_bytes *)p)->data = b;
+    return 0;
+}
+
+int calx_obj_take_snapshot(calx_obj *o, calx_error *err)
+{
+    const calx_model *m = o->model;
+    void **slots = calx_obj_slots(o);
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (!is_buffer(&m->fields[i]))
+            continue;
+        if (adopt_buffer(o, i, err))
+            return -1;
+        /* The snapshot now points where the field does: `old` is unused. */
+        free(slots[2 * i + 1]);
+        slots[2 * i + 1] = NULL;
+        if (!buf_ptr(&m->fields[i], calx_obj_ptr(o))) {
+            free(slots[2 * i]);
+            slots[2 * i] = NULL;
+        }
+    }
+    memcpy(calx_obj_snap(o), calx_obj_ptr(o), m->size);
+    o->has_snap = true;
+    return 0;
+}
+
+void calx_obj_restore_snapshot(calx_obj *o)
+{
+    const calx_model *m = o->model;
+    void **slots = calx_obj_slots(o);
+    memcpy(calx_obj_ptr(o), calx_obj_snap(o), m->size);
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (!is_buffer(&m->fields[i]) || !slots[2 * i + 1])
+            continue;
+        /* The field is back on the snapshot's buffer: `cur` is garbage. */
+        free(slots[2 * i]);
+        slots[2 * i] = slots[2 * i + 1];
+        slots[2 * i + 1] = NULL;
+    }
+}
+
+int calx_model_pk(const calx_model *m)
+{
+    for (size_t i = 0; i < m->table.ncolumns; i++)
+        if (m->table.columns[i].primary_key)
+            return (int)i;
+    return -1;
+}
+
+int calx_model_autoinc(const calx_model *m)
+{
+    int pk = -1, npk = 0;
+    for (size_t i = 0; i < m->table.ncolumns; i++) {
+        const calx_column *c = &m->table.columns[i];
+        if (!c->primary_key)
+            continue;
+        npk++;
+        if (c->autoincrement == CALX_AUTOINC_ON)
+            return (int)i;
+        if (c->autoincrement == CALX_AUTOINC_AUTO && !c->foreign_key && !c->server_default &&
+            (c->type == CALX_COL_INT32 || c->type == CALX_COL_INT64))
+            pk = (int)i;
+    }
+    return npk == 1 ? pk : -1;
+}
+
+int calx_model_field_at(const calx_model *m, size_t off)
+{
+    for (size_t i = 0; m && i < m->nfields; i++)
+        if (m->fields[i].offset == off)
+            return (int)i;
+    return -1;
+}
+
+/* ---- the constructor and validation ---- */
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static int check_field(const calx_model *m, size_t i, const void *s, calx_error *err)
+{
+    const calx_field *f = &m->fields[i];
+    const calx_column *c = &m->table.columns[i];
+    if (calx_field_is_null(f, s)) {
+        if (!f->nullable)
+            return calx_error_set(err, CALX_ERR_VALIDATION,
+                                  "%s.%s: none is not an allowed value (the column is NOT NULL)",
+                                  m->name, f->name);
+        return 0;
+    }
+    const void *p = calx_field_ptr(s, f);
+    if (f->type == CALX_F_TEXT && c->max_length > 0) {
+        size_t n = utf8_chars(*(const char *const *)p);
+        if (n > (size_t)c->max_length)
+            return calx_error_set(err, CALX_ERR_VALIDATION,
+                                  "%s.%s: ensure this value has at most %d characters (it has %zu)",
+                                  m->name, f->name, c->max_length, n);
+    }
+    if (c->ge.valid || c->le.valid) {
+        double x;
+        if (f->type == CALX_F_DOUBLE)
+            x = field_double(f, p);
+        else if (f->type == CALX_F_INT32 || f->type == CALX_F_INT64)
+            x = (double)field_int(f, p);
+        else
+            return 0;
+        if (c->ge.valid && !(x >= c->ge.value))
+            return calx_error_set(err, CALX_ERR_VALIDATION,
+                                  "%s.%s: ensure this value is greater than or equal to %g (it is %g)",
+                                  m->name, f->name, c->ge.value, x);
+        if (c->le.valid && !(x <= c->le.value))
+            return calx_error_set(err, CALX_ERR_VALIDATION,
+                                  "%s.%s: ensure this value is less than or equal to %g (it is %g)",
+                                  m->name, f->name, c->le.value, x);
+    }
+    return 0;
+}
+
+int calx_obj_validate(const void *obj, calx_error *err)
+{
+    calx_obj *o = calx_obj_check(obj);
+    if (!o)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "not a model object");
+    for (size_t i = 0; i < o->model->nfields; i++) {
+        /* A generated key is NULL until the INSERT fills it. */
+        if ((int)i == calx_model_autoinc(o->model) && calx_field_is_null(&o->model->fields[i], obj))
+            continue;
+        if (check_field(o->model, i, obj, err))
+            return CALX_ERR_VALIDATION;
+    }
+    return 0;
+}
+
+static bool arg_unset(const calx_field *f, const void *a)
+{
+    switch (f->type) {
+    case CALX_F_INT32:
+    case CALX_F_INT64:
+    case CALX_F_TIMESTAMP:
+        return !f->nullable && *(const int64_t *)a == INT64_MIN;
+    case CALX_F_BOOL:
+        return !f->nullable && *(const int *)a == INT32_MIN;
+    case CALX_F_DOUBLE: {
+        if (f->nullable)
+            return false;
+        double u = __builtin_nan("0xca1"), d = *(const double *)a;
+        return memcmp(&u, &d, sizeof d) == 0;
+    }
+    case CALX_F_TEXT:
+        return *(const char *const *)a == NULL;
+    case CALX_F_BLOB:
+        return ((const calx_bytes *)a)->data == NULL;
+    }
+    return false;
+}
+
+/* Copies one argument into the object (texts and blobs into its own
+ * memory). */
+static int take_arg(calx_obj *o, size_t i, const void *a, calx_error *err)
+{
+    const calx_model *m = o->model;
+    const calx_field *f = &m->fields[i];
+    void *p = calx_field_ptr(calx_obj_ptr(o), f);
+    switch (f->type) {
+    case CALX_F_INT32:
+        if (f->nullable) {
+            *(calx_opt_int32 *)p = *(const calx_opt_int32 *)a;
+        } else {
+            int64_t x = *(const int64_t *)a;
+            if (x < INT32_MIN || x > INT32_MAX)
+                return calx_error_set(err, CALX_ERR_VALIDATION,
+                                      "%s.%s: %" PRId64 " does not fit a 32-bit integer",
+                                      m->name, f->name, x);
+            *(int32_t *)p = (int32_t)x;
+        }
+        return 0;
+    case CALX_F_BOOL:
+        if (f->nullable)
+            *(calx_opt_bool *)p = *(const calx_opt_bool *)a;
+        else
+            *(bool *)p = *(const int *)a != 0;
+        return 0;
+    case CALX_F_TEXT: {
+        const char *s = *(const char *const *)a;
+        return s ? calx_obj_set_text(calx_obj_ptr(o), (const char **)p, s) : 0;
+    }
+    case CALX_F_BLOB: {
+        const calx_bytes *b = a;
+        return b->data ? calx_obj_set_blob(calx_obj_ptr(o), p, b->data, b->len) : 0;
+    }
+    case CALX_F_INT64:
+    case CALX_F_TIMESTAMP:
+        memcpy(p, a, f->nullable ? sizeof(calx_opt_int64) : sizeof(int64_t));
+        return 0;
+    case CALX_F_DOUBLE:
+        memcpy(p, a, f->nullable ? sizeof(calx_opt_double) : sizeof(double));
+        return 0;
+    }
+    return 0;
+}
+
+void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
+{
+    if (!m || !args)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_model_new needs a model and arguments"),
+               NULL;
+    calx_obj *o = calx_obj_alloc(m);
+    if (!o)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating a %s", m->name), NULL;
+    void *obj = calx_obj_ptr(o);
+    int autoinc = calx_model_autoinc(m);
+    for (size_t i = 0; i < m->nfields; i++) {
+        const calx_field *f = &m->fields[i];
+        const void *a = (const char *)args + f->arg_offset;
+        if (arg_unset(f, a)) {
+            if (f->dflt == CALX_DEFAULT_FACTORY && f->factory) {
+                if (f->factory(calx_field_ptr(obj, f), err) != 0)
+                    goto fail;
+                /* A text or blob from a factory is the object's to free. */
+                if (is_buffer(f))
+                    calx_obj_slots(o)[2 * i] = (void *)buf_ptr(f, obj);
+                continue;
+            }
+            if (f->dflt == CALX_DEFAULT_REQUIRED || !f->nullable) {
+                calx_error_set(err, CALX_ERR_VALIDATION, "%s.%s: field required", m->name,
+                               f->name);
+                goto fail;
+            }
+            continue;
+        }
+        if (take_arg(o, i, a, err))
+            goto fail;
+    }
+    for (size_t i = 0; i < m->nfields; i++) {
+        if ((int)i == autoinc && calx_field_is_null(&m->fields[i], obj))
+            continue;
+        if (check_field(m, i, obj, err))
+            goto fail;
+    }
+    return obj;
+fail:
+    calx_obj_destroy(o);
+    return NULL;
+}
+
+int calx_now_utc(void *p, calx_error *err)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *(calx_timestamp *)p = (calx_timestamp)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return 0;
+}
+
+/* ---- setting texts and blobs ---- */
+
+static int field_of(calx_obj *o, const void *field, calx_ftype want, size_t *idx)
+{
+    size_t off = (size_t)((const char *)field - (const char *)calx_obj_ptr(o));
+    int i = calx_model_field_at(o->model, off);
+    if (i < 0 || o->model->fields[i].type != want)
+        return -1;
+    *idx = (size_t)i;
+    return 0;
+}
+
+static int set_buffer(void *obj, void *field, calx_ftype want, const void *src, size_t n,
+                      const char *what)
+{
+    calx_obj *o = calx_obj_check(obj);
+    size_t i;
+    if (!o || !field || field_of(o, field, want, &i))
+        return CALX_ERR_ARGUMENT;
+    char *b = NULL;
+    if (src) {
+        b = malloc(n + 1);
+        if (!b)
+            return CALX_ERR_NOMEM;
+        memcpy(b, src, n);
+        b[n] = '\0';
+    }
+    const calx_field *f = &o->model->fields[i];
+    void **slots = calx_obj_slots(o);
+    const void *snapbuf = o->has_snap ? buf_ptr(f, calx_obj_snap(o)) : NULL;
+    if (slots[2 * i] && slots[2 * i] == snapbuf) {
+        free(slots[2 * i + 1]);
+        slots[2 * i + 1] = slots[2 * i];
+    } else {
+        free(slots[2 * i]);
+    }
+    slots[2 * i] = b;
+    (void)what;
+    if (want == CALX_F_TEXT)
+        *(const char **)field = b;
+    else
+        *(calx_bytes *)field = (calx_bytes){ b, src ? n : 0 };
+    return 0;
+}
+
+int calx_obj_set_text(void *obj, const char **field, const char *s)
+{
+    return set_buffer(obj, field, CALX_F_TEXT, s, s ? strlen(s) : 0, "text");
+}
+
+int calx_obj_set_blob(void *obj, calx_bytes *field, const void *p, size_t n)
+{
+    return set_buffer(obj, field, CALX_F_BLOB, p, n, "blob");
+}
+
+/* ---- repr ---- */
+
+static void putch(calx_buf *b, char c)
+{
+    calx_buf_put(b, &c, 1);
+}
+
+/* Python's repr of a str: single quotes unless the text has a ' and no ". */
+static void repr_str(calx_buf *b, const char *s, size_t n, bool bytes)
+{
+    bool dq = memchr(s, '\'', n) && !memchr(s, '"', n);
+    char q = dq ? '"' : '\'';
+    if (bytes)
+        putch(b, 'b');
+    putch(b, q);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\\' || c == (unsigned char)q)
+            calx_buf_printf(b, "\\%c", c);
+        else if (c == '\n')
+            calx_buf_puts(b, "\\n");
+        else if (c == '\r')
+            calx_buf_puts(b, "\\r");
+        else if (c == '\t')
+            calx_buf_puts(b, "\\t");
+        else if (c < 0x20 || c == 0x7f || (bytes && c >= 0x80))
+            calx_buf_printf(b, "\\x%02x", c);
+        else
+            putch(b, (char)c);
+    }
+    putch(b, q);
+}
+
+/* Python's repr of a float: the shortest text that reads back the same. */
+static void repr_double(calx_buf *b, double d)
+{
+    if (isnan(d)) {
+        calx_buf_puts(b, "nan");
+        return;
+    }
+    if (isinf(d)) {
+        calx_buf_puts(b, d < 0 ? "-inf" : "inf");
+        return;
+    }
+    char tmp[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    calx_buf_puts(b, tmp);
+    if (!strpbrk(tmp, ".en"))
+        calx_buf_puts(b, ".0");
+}
+
+static void repr_field(calx_buf *b, const calx_field *f, const void *s)
+{
+    if (calx_field_is_null(f, s)) {
+        calx_buf_puts(b, "None");
+        return;
+    }
+    const void *p = calx_field_ptr(s, f);
+    switch (f->type) {
+    case CALX_F_INT32:
+    case CALX_F_INT64:
+        calx_buf_printf(b, "%" PRId64, field_int(f, p));
+        break;
+    case CALX_F_DOUBLE:
+        repr_double(b, field_double(f, p));
+        break;
+    case CALX_F_BOOL:
+        calx_buf_puts(b, field_bool(f, p) ? "True" : "False");
+        break;
+    case CALX_F_TEXT: {
+        const char *t = *(const char *const *)p;
+        repr_str(b, t, strlen(t), false);
+        break;
+    }
+    case CALX_F_BLOB: {
+        const calx_bytes *bb = p;
+        repr_str(b, bb->data, bb->len, true);
+        break;
+    }
+    case CALX_F_TIMESTAMP: {
+        char ts[40];
+        format_ts(field_int(f, p), ts, sizeof ts);
+        int y, mo, d, h, mi, sec, us;
+        sscanf(ts, "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &sec, &us);
+        calx_buf_printf(b, "datetime.datetime(%d, %d, %d, %d, %d", y, mo, d, h, mi);
+        if (sec || us)
+            calx_buf_printf(b, ", %d", sec);
+        if (us)
+            calx_buf_printf(b, ", %d", us);
+        calx_buf_puts(b, ", tzinfo=datetime.timezone.utc)");
+        break;
+    }
+    }
+}
+
+size_t calx_obj_repr(const void *obj, char *out, size_t size)
+{
+    calx_obj *o = calx_obj_check(obj);
+    calx_buf b = { 0 };
+    
+    if (!o) {
+        calx_buf_puts(&b, "<not a calx object>");
+    } else {
+        const calx_model *m = o->model;
+        calx_buf_printf(&b, "%s(", m->name);
+        for (size_t i = 0; i < m->nfields; i++) {
+            calx_buf_printf(&b, "%s%s=", i ? ", " : "", m->fields[i].name);
+            repr_field(&b, &m->fields[i], obj);
+        }
+        putch(&b, ')');
+    }
+    size_t len = b.len;
+    if (size) {
+        size_t n = len < size - 1 ? len : size - 1;
+        if (n)
+            memcpy(out, b.p, n);
+        out[n] = '\0';
+    }
+    calx_buf_free(&b);
+    return len;
+}
+
+void calx_obj_print(const void *obj, FILE *f)
+{
+    char small[256];
+    size_t n = calx_obj_repr(obj, small, sizeof small);
+    if (n < sizeof small) {
+        fputs(small, f);
+        return;
+    }
+    char *big = malloc(n + 1);
+    if (!big) {
+        fputs(small, f);
+        return;
+    }
+    calx_obj_repr(obj, big, n + 1);
+    fputs(big, f);
+    free(big);
+}

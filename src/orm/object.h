@@ -1,0 +1,131 @@
+/* The hidden part of every model object, and the field-level operations
+ * the session builds on (binding, loading, snapshots).
+ *
+ * One allocation per object:
+ *   [calx_obj header][the model's struct][its snapshot][owned slots]
+ * The program's pointer is to the struct. The snapshot is a copy of the
+ * struct as the database last had it (after a load or a flush): a flush
+ * compares field by field and writes only what differs.
+ *
+ * Text and blob buffers: each such field has two slots, `cur` (the buffer
+ * the field points at, when the object allocated it) and `old` (a buffer
+ * only the snapshot still points at). The snapshot never points at the
+ * program's memory, so a field the program pointed elsewhere is seen as
+ * changed and copied in at the next flush. */
+#ifndef CALX_ORM_OBJECT_H
+#define CALX_ORM_OBJECT_H
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "calx/model.h"
+#include "calx/value.h"
+
+struct calx_session;
+
+typedef enum calx_objstate {
+    CALX_OBJ_TRANSIENT = 0,  /* not in a session */
+    CALX_OBJ_PENDING,        /* added, not flushed */
+    CALX_OBJ_PERSISTENT,     /* in the identity map, with a row */
+    CALX_OBJ_DELETED,        /* its DELETE flushed, not yet committed */
+    CALX_OBJ_DETACHED        /* had a row; no session tracks it now */
+} calx_objstate;
+
+typedef struct calx_obj {
+    uint32_t magic;
+    uint8_t state;           /* calx_objstate */
+    bool expired;            /* fields may be stale; reload before use */
+    bool has_snap;
+    bool delete_marked;      /* session.delete() called, not flushed */
+    bool in_map;
+    bool owned_by_session;   /* the session frees it (until expunge) */
+    bool keyset;             /* the primary key has been assigned */
+    bool savepoint_new;      /* inserted since the innermost savepoint */
+    const calx_model *model;
+    struct calx_session *session;
+    uint64_t hash;           /* identity map */
+    struct calx_obj *map_next;
+    struct calx_obj *prev, *next;   /* the session's list of what it owns */
+    uint64_t seq;            /* order added (flush inserts in this order) */
+    uint64_t sp_gen;         /* savepoint generation it was last changed in */
+} calx_obj;
+
+#define CALX_OBJ_MAGIC 0xca1c0b1eu
+#define CALX_OBJ_ALIGN 16
+#define CALX_OBJ_HDR_SIZE                                                     \
+    ((sizeof(calx_obj) + CALX_OBJ_ALIGN - 1) / CALX_OBJ_ALIGN * CALX_OBJ_ALIGN)
+
+static inline size_t calx__round(size_t n)
+{
+    return (n + CALX_OBJ_ALIGN - 1) / CALX_OBJ_ALIGN * CALX_OBJ_ALIGN;
+}
+
+static inline calx_obj *calx_obj_hdr(const void *p)
+{
+    return (calx_obj *)((char *)p - CALX_OBJ_HDR_SIZE);
+}
+
+static inline void *calx_obj_ptr(const calx_obj *o)
+{
+    return (char *)o + CALX_OBJ_HDR_SIZE;
+}
+
+static inline void *calx_obj_snap(const calx_obj *o)
+{
+    return (char *)calx_obj_ptr(o) + calx__round(o->model->size);
+}
+
+/* Slot 2*i is field i's `cur`, 2*i+1 its `old`. */
+static inline void **calx_obj_slots(const calx_obj *o)
+{
+    return (void **)((char *)calx_obj_snap(o) + calx__round(o->model->size));
+}
+
+static inline void *calx_field_ptr(const void *s, const calx_field *f)
+{
+    return (char *)s + f->offset;
+}
+
+/* The header of p, or NULL when p is not a model object. */
+calx_obj *calx_obj_check(const void *p);
+
+/* A new zeroed object of m (transient), or NULL. */
+calx_obj *calx_obj_alloc(const calx_model *m);
+
+/* Frees o and every buffer it owns. */
+void calx_obj_destroy(calx_obj *o);
+
+/* True when field i of struct s (the object or its snapshot) is NULL. */
+bool calx_field_is_null(const calx_field *f, const void *s);
+
+/* Field i of the object as a value to bind. Text and blob values point at
+ * the object's memory; a timestamp is written into tsbuf (40 bytes) in
+ * SQLAlchemy's SQLite form, "2024-05-01 12:00:00.000000". */
+calx_value calx_field_value(const calx_field *f, const void *s, char *tsbuf);
+
+/* Sets field i of o (object and snapshot both: the database's value) from
+ * v, converting as the column's type needs. CALX_ERR_TYPE when v cannot
+ * be held (text in an integer field), CALX_ERR_NOMEM. */
+int calx_obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err);
+
+/* True when field i differs from the snapshot. */
+bool calx_obj_field_changed(const calx_obj *o, size_t i);
+
+/* Makes the snapshot equal the object (after a flush wrote it), copying
+ * in any text or blob the program pointed at its own memory. */
+int calx_obj_take_snapshot(calx_obj *o, calx_error *err);
+
+/* Puts the snapshot's values back into the object (rollback of a change
+ * that was never flushed is not this: used when a reload keeps nothing). */
+void calx_obj_restore_snapshot(calx_obj *o);
+
+/* Index of the first primary-key column (single-column keys are the
+ * common case); -1 when the model has none. */
+int calx_model_pk(const calx_model *m);
+
+/* The primary key column that the database generates on insert (an
+ * autoincrementing integer), or -1. */
+int calx_model_autoinc(const calx_model *m);
+
+#endif

@@ -1,0 +1,242 @@
+/* Table models: the struct, schema, constructor defaults and validation,
+ * texts the object owns, snapshots and SQLModel's repr. No database. */
+#include <math.h>
+
+#include "calx.h"
+#include "models.h"
+#include "orm/object.h"
+#include "sql/ddl.h"
+#include "test.h"
+
+CALX_MODEL_DEFINE(Team, "team")
+CALX_MODEL_DEFINE(Hero, "hero")
+CALX_MODEL_DEFINE(Gadget, "gadget")
+
+static char *repr(const void *obj)
+{
+    static char buf[1024];
+    calx_obj_repr(obj, buf, sizeof buf);
+    return buf;
+}
+
+TEST(struct_and_schema_come_from_one_declaration)
+{
+    const calx_table *t = CALX_TABLE(Hero);
+    CHECK_STR(t->name, "hero");
+    CHECK_INT(t->ncolumns, 5);
+    CHECK(t->model == &Hero_model);
+    CHECK_STR(t->columns[0].name, "id");
+    CHECK(t->columns[0].primary_key);
+    CHECK_INT(t->columns[1].type, CALX_COL_TEXT);
+    CHECK(!t->columns[1].nullable);
+    CHECK(t->columns[1].index);
+    CHECK(t->columns[3].nullable);
+    CHECK_STR(t->columns[4].foreign_key, "team.id");
+    CHECK_INT(CALX_FIELD(Hero, age), 3);
+    CHECK_INT(Hero_model.fields[3].offset, offsetof(Hero, age));
+    CHECK_STR(Hero_model.name, "Hero");
+    /* The struct fields have the C types the declaration names. */
+    Hero h = { .age = CALX_SOME(3), .name = "x" };
+    CHECK(h.age.valid && h.age.value == 3);
+    const calx_table *g = CALX_TABLE(Gadget);
+    CHECK_INT(g->columns[1].max_length, 8);
+    CHECK(g->columns[2].ge.valid && g->columns[2].ge.value == 0);
+    CHECK(g->columns[2].le.valid && g->columns[2].le.value == 100);
+}
+
+TEST(ddl_matches_sqlmodel)
+{
+    calx_error err;
+    calx_metadata *md = calx_metadata_new(&err);
+    CHECK_OK(calx_metadata_add(md, CALX_TABLE(Team), &err), &err);
+    CHECK_OK(calx_metadata_add(md, CALX_TABLE(Hero), &err), &err);
+    const calx_table *sorted[2];
+    CHECK_OK(calx_metadata_sorted(md, sorted, &err), &err);
+    CHECK_STR(sorted[0]->name, "team");
+    char *sql = calx_ddl_create_table(&calx_dialect_sqlite, CALX_TABLE(Hero), &err);
+    CHECK_STR(sql, "\nCREATE TABLE hero (\n\tid INTEGER NOT NULL, \n\tname VARCHAR NOT NULL, "
+                   "\n\tsecret_name VARCHAR NOT NULL, \n\tage INTEGER, \n\tteam_id INTEGER, "
+                   "\n\tPRIMARY KEY (id), \n\tFOREIGN KEY(team_id) REFERENCES team (id)\n)\n\n");
+    free(sql);
+    calx_metadata_free(md);
+}
+
+TEST(constructor_takes_fields_by_name_and_applies_defaults)
+{
+    calx_error err;
+    Hero *h = CALX_NEW(Hero, &err, .name = "Deadpond", .secret_name = "Dive Wilson");
+    CHECK(h != NULL);
+    CHECK_STR(h->name, "Deadpond");
+    CHECK(CALX_IS_NULL(h->age));
+    CHECK(CALX_IS_NULL(h->id));
+    CHECK_STR(repr(h), "Hero(id=None, name='Deadpond', secret_name='Dive Wilson', age=None, "
+                       "team_id=None)");
+    CHECK_INT(calx_obj_model(h) == &Hero_model, 1);
+    calx_obj_free(h);
+
+    /* NULL is not 0: age 0 is a value. */
+    h = CALX_NEW(Hero, &err, .name = "Baby", .secret_name = "b", .age = CALX_SOME(0));
+    CHECK(!CALX_IS_NULL(h->age) && h->age.value == 0);
+    CHECK_CONTAINS(repr(h), "age=0,");
+    calx_obj_free(h);
+
+    Gadget *g = CALX_NEW(Gadget, &err, .code = "", .serial = 0, .active = false);
+    CHECK(g != NULL);
+    CHECK_STR(g->code, "");          /* "" is a value, not NULL */
+    CHECK_INT(g->power, 10);         /* DEFAULT(10) */
+    CHECK(g->weight == 1.5);
+    CHECK(!g->active);               /* given false beats DEFAULT(true) */
+    CHECK(g->made_at > 1700000000000000LL); /* FACTORY(calx_now_utc) */
+    CHECK(CALX_IS_NULL(g->seen_at) && g->note == NULL && g->data.data == NULL);
+    calx_obj_free(g);
+
+    g = CALX_NEW(Gadget, &err, .code = "c", .serial = 1, .active = true, .power = 0,
+                 .ratio = CALX_SOME(0.25), .flag = CALX_SOME(false), .small = CALX_SOME(-3),
+                 .note = "n", .data = { "\0\1", 2 }, .seen_at = CALX_SOME(0));
+    CHECK(g->active && g->power == 0);
+    CHECK(g->flag.valid && !g->flag.value);
+    CHECK_INT(g->data.len, 2);
+    CHECK(memcmp(g->data.data, "\0\1", 2) == 0);
+    CHECK_CONTAINS(repr(g), "ratio=0.25, flag=False, small=-3, data=b'\\x00\\x01', ");
+    CHECK_CONTAINS(repr(g), "seen_at=datetime.datetime(1970, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)");
+    calx_obj_free(g);
+}
+
+TEST(constructor_copies_texts)
+{
+    calx_error err;
+    char name[16] = "Spider-Boy";
+    Hero *h = CALX_NEW(Hero, &err, .name = name, .secret_name = "Pedro");
+    name[0] = 'X';
+    CHECK_STR(h->name, "Spider-Boy");
+    CHECK(h->name != name);
+    calx_obj_free(h);
+}
+
+TEST(validation_names_model_field_and_rule)
+{
+    calx_error err;
+    Hero *h = CALX_NEW(Hero, &err, .name = "Deadpond");
+    CHECK(h == NULL);
+    CHECK_INT(err.code, CALX_ERR_VALIDATION);
+    CHECK_STR(err.message, "Hero.secret_name: field required");
+
+    Gadget *g = CALX_NEW(Gadget, &err, .code = "abc");
+    CHECK(g == NULL);
+    CHECK_STR(err.message, "Gadget.serial: field required");
+
+    g = CALX_NEW(Gadget, &err, .code = "123456789", .serial = 1);
+    CHECK(g == NULL);
+    CHECK_STR(err.message, "Gadget.code: ensure this value has at most 8 characters (it has 9)");
+    /* max_length counts characters, not bytes. */
+    g = CALX_NEW(Gadget, &err, .code = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", .serial = 1);
+    CHECK(g != NULL);
+    calx_obj_free(g);
+
+    g = CALX_NEW(Gadget, &err, .code = "a", .serial = 1, .power = -1);
+    CHECK(g == NULL);
+    CHECK_CONTAINS(err.message, "Gadget.power: ensure this value is greater than or equal to 0");
+    g = CALX_NEW(Gadget, &err, .code = "a", .serial = 1, .power = 101);
+    CHECK_CONTAINS(err.message, "Gadget.power: ensure this value is less than or equal to 100");
+    g = CALX_NEW(Gadget, &err, .code = "a", .serial = 1, .power = 5000000000LL);
+    CHECK(g == NULL);
+    CHECK_CONTAINS(err.message, "does not fit a 32-bit integer");
+
+    /* Validation of an object changed after construction. */
+    g = CALX_NEW(Gadget, &err, .code = "a", .serial = 1);
+    g->power = 1000;
+    CHECK_INT(calx_obj_validate(g, &err), CALX_ERR_VALIDATION);
+    CHECK_CONTAINS(err.message, "Gadget.power");
+    g->power = 1;
+    g->code = NULL;
+    CHECK_INT(calx_obj_validate(g, &err), CALX_ERR_VALIDATION);
+    CHECK_CONTAINS(err.message, "Gadget.code: none is not an allowed value");
+    g->code = "ok";
+    CHECK_OK(calx_obj_validate(g, &err), &err);
+    calx_obj_free(g);
+}
+
+TEST(repr_quotes_like_python)
+{
+    calx_error err;
+    Team *t = CALX_NEW(Team, &err, .name = "Z-Force", .headquarters = "Sister Margaret's Bar");
+    CHECK_STR(repr(t), "Team(id=None, name='Z-Force', headquarters=\"Sister Margaret's Bar\")");
+    calx_obj_set_text(t, &t->name, "a'b\"c\\d\n");
+    CHECK_STR(repr(t), "Team(id=None, name='a\\'b\"c\\\\d\\n', headquarters=\"Sister Margaret's Bar\")");
+    char small[10];
+    size_t need = calx_obj_repr(t, small, sizeof small);
+    CHECK_INT(need, strlen(repr(t)));
+    CHECK_STR(small, "Team(id=N");
+    calx_obj_free(t);
+}
+
+TEST(set_text_and_snapshots_track_changes)
+{
+    calx_error err;
+    Hero *h = CALX_NEW(Hero, &err, .name = "A", .secret_name = "s");
+    calx_obj *o = calx_obj_hdr(h);
+    CHECK_OK(calx_obj_take_snapshot(o, &err), &err);
+    for (size_t i = 0; i < Hero_model.nfields; i++)
+        CHECK(!calx_obj_field_changed(o, i));
+    /* A pointer to the program's memory with the same text: no change. */
+    char same[] = "A";
+    h->name = same;
+    CHECK(!calx_obj_field_changed(o, CALX_FIELD(Hero, name)));
+    char other[] = "B";
+    h->name = other;
+    CHECK(calx_obj_field_changed(o, CALX_FIELD(Hero, name)));
+    /* The snapshot copies the program's text in. */
+    CHECK_OK(calx_obj_take_snapshot(o, &err), &err);
+    CHECK(h->name != other);
+    CHECK_STR(h->name, "B");
+    CHECK_OK(calx_obj_set_text(h, &h->name, "C"), &err);
+    CHECK(calx_obj_field_changed(o, CALX_FIELD(Hero, name)));
+    CHECK_OK(calx_obj_set_text(h, &h->name, "D"), &err);
+    calx_obj_restore_snapshot(o);
+    CHECK_STR(h->name, "B");
+    CALX_SET(h->age, 7);
+    CHECK(calx_obj_field_changed(o, CALX_FIELD(Hero, age)));
+    CALX_SET_NULL(h->age);
+    CHECK(!calx_obj_field_changed(o, CALX_FIELD(Hero, age)));
+    CHECK_INT(calx_obj_set_text(h, (const char **)&h->age, "x"), CALX_ERR_ARGUMENT);
+    calx_obj_free(h);
+}
+
+TEST(load_converts_database_values)
+{
+    calx_error err;
+    Gadget *g = CALX_NEW(Gadget, &err, .code = "a", .serial = 1);
+    calx_obj *o = calx_obj_hdr(g);
+    calx_value v = calx_text("2024-05-01 12:30:15.250000");
+    CHECK_OK(calx_obj_load_field(o, CALX_FIELD(Gadget, made_at), &v, &err), &err);
+    CHECK_INT(g->made_at, 1714566615250000LL);
+    v = calx_text("2024-05-01 14:30:15.25+02:00");
+    CHECK_OK(calx_obj_load_field(o, CALX_FIELD(Gadget, seen_at), &v, &err), &err);
+    CHECK_INT(g->seen_at.value, 1714566615250000LL);
+    char ts[40];
+    calx_value back = calx_field_value(&Gadget_model.fields[CALX_FIELD(Gadget, made_at)], g, ts);
+    CHECK_STR(back.u.s.ptr, "2024-05-01 12:30:15.250000");
+    v = calx_int(1);
+    CHECK_OK(calx_obj_load_field(o, CALX_FIELD(Gadget, active), &v, &err), &err);
+    CHECK(g->active);
+    v = calx_null();
+    CHECK_OK(calx_obj_load_field(o, CALX_FIELD(Gadget, flag), &v, &err), &err);
+    CHECK(CALX_IS_NULL(g->flag));
+    v = calx_text("seven");
+    CHECK_INT(calx_obj_load_field(o, CALX_FIELD(Gadget, serial), &v, &err), CALX_ERR_TYPE);
+    CHECK_CONTAINS(err.message, "Gadget.serial (INT64) cannot hold the TEXT value");
+    calx_obj_free(g);
+}
+
+int main(void)
+{
+    RUN(struct_and_schema_come_from_one_declaration);
+    RUN(ddl_matches_sqlmodel);
+    RUN(constructor_takes_fields_by_name_and_applies_defaults);
+    RUN(constructor_copies_texts);
+    RUN(validation_names_model_field_and_rule);
+    RUN(repr_quotes_like_python);
+    RUN(set_text_and_snapshots_track_changes);
+    RUN(load_converts_database_values);
+    return TEST_REPORT();
+}
