@@ -347,7 +347,7 @@ TEST(quoting_of_reserved_and_uppercase_names)
     char *s = ddl_table(pg, &user_table);
     CHECK_STR(s, "\nCREATE TABLE \"user\" (\n\tid SERIAL NOT NULL, "
                  "\n\t\"Name\" VARCHAR NOT NULL, \n\t\"order\" INTEGER, "
-                 "\n\t\"_hidden\" BOOLEAN, \n\t\"we\"\"ird col\" VARCHAR, "
+                 "\n\t_hidden BOOLEAN, \n\t\"we\"\"ird col\" VARCHAR, "
                  "\n\tgroup_id INTEGER, \n\tPRIMARY KEY (id), "
                  "\n\tFOREIGN KEY(group_id) REFERENCES \"group\" (id)\n)\n\n");
     free(s);
@@ -367,6 +367,8 @@ TEST(quoting_of_reserved_and_uppercase_names)
     CHECK(calx_sql_requires_quotes(lite, "a-b"));
     CHECK(calx_sql_requires_quotes(lite, "h\xc3\xa9ro"));
     CHECK(!calx_sql_requires_quotes(lite, "hero_2$"));
+    CHECK(!calx_sql_requires_quotes(lite, "_private"));  /* as SQLAlchemy: '_' may lead */
+    CHECK(!calx_sql_requires_quotes(pg, "_private"));
     CHECK(!calx_sql_requires_quotes(lite, "user"));
     CHECK(calx_sql_requires_quotes(pg, "user"));
     CHECK(calx_sql_requires_quotes(pg, "returning"));

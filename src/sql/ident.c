@@ -50,7 +50,9 @@ static bool is_pg(const calx_dialect *d)
 
 bool calx_sql_requires_quotes(const calx_dialect *d, const char *name)
 {
-    if (!*name || isdigit((unsigned char)name[0]) || name[0] == '_' || name[0] == '$')
+    /* SQLAlchemy's illegal_initial_characters are the digits and '$'; a
+     * leading '_' is legal and stays unquoted. */
+    if (!*name || isdigit((unsigned char)name[0]) || name[0] == '$')
         return true;
     for (const char *p = name; *p; p++) {
         unsigned char ch = (unsigned char)*p;

@@ -10,8 +10,8 @@
 
 /* True when name must be quoted: it is one of the dialect's reserved
  * words, has a character outside [A-Za-z0-9_$] or an uppercase letter
- * (PostgreSQL folds unquoted names to lowercase), or starts with a digit,
- * '_' or '$'. */
+ * (PostgreSQL folds unquoted names to lowercase), or starts with a digit
+ * or '$'. */
 bool calx_sql_requires_quotes(const calx_dialect *d, const char *name);
 
 /* Appends name to b, double-quoted (inner quotes doubled) when required,
