@@ -18,5 +18,6 @@
 #include "calx/engine.h"
 #include "calx/connection.h"
 #include "calx/schema.h"
+#include "calx/sql.h"
 
 #endif
