@@ -817,10 +817,12 @@ TEST(out_of_memory_anywhere_is_reported_and_leaks_nothing)
     calx_error err;
     char *want = NULL, *sql = NULL;
     CHECK_OK(build_everything(lite, false, &err, &want), &err);
-    CHECK_CONTAINS(want, "SELECT hero.id AS hero_id");
-    CHECK_CONTAINS(want, " \nWHERE hero.name = ? AND (hero.id IN (?, ?) OR hero.name NOT LIKE ?) "
-                         "AND hero.age IS NOT NULL AND (hero.secret_name IN (?, ?) OR "
-                         "hero.age > ?) ORDER BY hero.id, hero.name DESC, ");
+    CHECK_STR(want, "SELECT hero.id AS hero_id, hero.name AS hero_name, hero.secret_name AS "
+                    "hero_secret_name, hero.age AS hero_age, hero.team_id AS hero_team_id \nFROM "
+                    "hero \nWHERE hero.name = ? AND (hero.id IN (?, ?) OR hero.name NOT LIKE ?) "
+                    "AND hero.age IS NOT NULL AND (hero.secret_name IN (?, ?) OR hero.age > ?) "
+                    "ORDER BY hero.id, hero.name DESC, hero.secret_name, hero.age DESC, "
+                    "hero.team_id, hero.id DESC\n LIMIT ? OFFSET ?");
     CHECK_INT(build_everything(lite, true, &err, &sql), CALX_ERR_TYPE);
     CHECK_STR(err.message, "cannot compare hero.secret_name (TEXT) with a BLOB value (IN value 2)");
     for (int mode = 0; mode < 4; mode++) {
@@ -1023,7 +1025,9 @@ TEST(execute_each_operator)
     CHECK_STR(HW(calx_not(calx_in(H(H_ID), calx_int(1), calx_int(2)))), "3,4,5,6,7");
     CHECK_STR(HW(calx_like(H(H_NAME), "D%")), "1,6");
     CHECK_STR(HW(calx_like(H(H_NAME), "%-Man")), "2");
-    CHECK_STR(HW(calx_not_like(H(H_NAME), "%r%")), "1,5");
+    /* Patterns chosen to match the same rows on SQLite, whose LIKE ignores
+     * ASCII case, and on PostgreSQL, whose LIKE does not. */
+    CHECK_STR(HW(calx_not_like(H(H_NAME), "%a%")), "3,6");
     CHECK_STR(HW(calx_is_null(H(H_AGE))), "1,3");
     CHECK_STR(HW(calx_is_not_null(H(H_TEAM))), "1,2,4,5,6,7");
     CHECK_STR(HW(calx_eq(H(H_AGE), NULL)), "1,3");
@@ -1078,11 +1082,12 @@ TEST(execute_order_limit_offset)
     q = calx_select_order_by(calx_select_new(&hero), H(H_ID), CALX_ASC);
     calx_select_limit(q, 0);
     CHECK_STR(ids_of(q, false), "");
-    /* Ordered by a condition: the rows where it holds come first. */
-    q = calx_select_order_by(calx_select_new(&hero), calx_eq(H(H_TEAM), 2), CALX_DESC);
+    /* Ordered by a condition: the rows where it holds come first (on a
+     * column without NULLs, which the two databases sort apart). */
+    q = calx_select_order_by(calx_select_new(&hero), calx_gt(H(H_ID), 4), CALX_DESC);
     calx_select_order_by(q, H(H_ID), CALX_ASC);
     calx_select_limit(q, 4);
-    CHECK_STR(ids_of(q, false), "1,6,7,2");
+    CHECK_STR(ids_of(q, false), "5,6,7,1");
 }
 
 TEST(execute_select_errors)
