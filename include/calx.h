@@ -18,6 +18,8 @@
 #include "calx/engine.h"
 #include "calx/connection.h"
 #include "calx/schema.h"
+#include "calx/sql.h"
 #include "calx/model.h"
+#include "calx/session.h"
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "calx.h"
 #include "sql/ddl.h"
+#include "sql/ident.h"
 #include "sql/text.h"
 #include "test.h"
 
@@ -346,7 +347,7 @@ TEST(quoting_of_reserved_and_uppercase_names)
     char *s = ddl_table(pg, &user_table);
     CHECK_STR(s, "\nCREATE TABLE \"user\" (\n\tid SERIAL NOT NULL, "
                  "\n\t\"Name\" VARCHAR NOT NULL, \n\t\"order\" INTEGER, "
-                 "\n\t\"_hidden\" BOOLEAN, \n\t\"we\"\"ird col\" VARCHAR, "
+                 "\n\t_hidden BOOLEAN, \n\t\"we\"\"ird col\" VARCHAR, "
                  "\n\tgroup_id INTEGER, \n\tPRIMARY KEY (id), "
                  "\n\tFOREIGN KEY(group_id) REFERENCES \"group\" (id)\n)\n\n");
     free(s);
@@ -359,17 +360,19 @@ TEST(quoting_of_reserved_and_uppercase_names)
     s = calx_ddl_create_index(pg, &user_table, &user_cols[1], &err);
     CHECK_STR(s, "CREATE INDEX \"ix_user_Name\" ON \"user\" (\"Name\")");
     free(s);
-    CHECK(calx_ddl_requires_quotes(lite, "select"));
-    CHECK(calx_ddl_requires_quotes(lite, "Hero"));
-    CHECK(calx_ddl_requires_quotes(lite, "1st"));
-    CHECK(calx_ddl_requires_quotes(lite, "$x"));
-    CHECK(calx_ddl_requires_quotes(lite, "a-b"));
-    CHECK(calx_ddl_requires_quotes(lite, "h\xc3\xa9ro"));
-    CHECK(!calx_ddl_requires_quotes(lite, "hero_2$"));
-    CHECK(!calx_ddl_requires_quotes(lite, "user"));
-    CHECK(calx_ddl_requires_quotes(pg, "user"));
-    CHECK(calx_ddl_requires_quotes(pg, "returning"));
-    CHECK(!calx_ddl_requires_quotes(pg, "pragma"));
+    CHECK(calx_sql_requires_quotes(lite, "select"));
+    CHECK(calx_sql_requires_quotes(lite, "Hero"));
+    CHECK(calx_sql_requires_quotes(lite, "1st"));
+    CHECK(calx_sql_requires_quotes(lite, "$x"));
+    CHECK(calx_sql_requires_quotes(lite, "a-b"));
+    CHECK(calx_sql_requires_quotes(lite, "h\xc3\xa9ro"));
+    CHECK(!calx_sql_requires_quotes(lite, "hero_2$"));
+    CHECK(!calx_sql_requires_quotes(lite, "_private"));  /* as SQLAlchemy: '_' may lead */
+    CHECK(!calx_sql_requires_quotes(pg, "_private"));
+    CHECK(!calx_sql_requires_quotes(lite, "user"));
+    CHECK(calx_sql_requires_quotes(pg, "user"));
+    CHECK(calx_sql_requires_quotes(pg, "returning"));
+    CHECK(!calx_sql_requires_quotes(pg, "pragma"));
 }
 
 TEST(unique_and_index_combinations)

@@ -25,6 +25,9 @@ extern "C" {
 #endif
 
 typedef struct calx_connection calx_connection;
+/* From calx/sql.h (not included here: it includes schema.h, which
+ * includes this header). */
+typedef struct calx_select calx_select;
 
 /* Runs one statement with bound parameters (params may be NULL). The
  * future's value is a buffered calx_result *, owned by the caller (free with
@@ -32,6 +35,15 @@ typedef struct calx_connection calx_connection;
  * CALX_ERR_PROGRAMMING, ...) with the driver's message and code. */
 calx_future *calx_conn_execute(calx_connection *c, const char *sql,
                                const calx_params *params, calx_error *err);
+
+/* Runs a select (calx/sql.h), compiled for the connection's dialect, as
+ * calx_conn_execute runs SQL text: the future's value is a buffered
+ * calx_result *, owned by the caller, with the table's columns in order. q
+ * stays the caller's and may be freed as soon as this returns. A sticky
+ * error in q (calx_select_error) fails the call at once: NULL with err
+ * filled, nothing run. Other errors: as calx_conn_execute. */
+calx_future *calx_conn_execute_select(calx_connection *c, const calx_select *q,
+                                      calx_error *err);
 
 /* Runs one statement once per parameter set, as one handoff to the driver.
  * The result's rowcount is the sum; rows a RETURNING clause gives are

@@ -2,84 +2,18 @@
  * PostgreSQL dialects (sqlalchemy/sql/compiler.py, dialects/.../base.py):
  * same spacing, same constraint order, same quoting, so a calx log and a
  * SQLAlchemy log of the same schema read the same. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sql/ddl.h"
-
-/* SQLAlchemy's SQLiteIdentifierPreparer.reserved_words. "user" is not one:
- * SQLite does not reserve it, and SQLAlchemy leaves it unquoted there. */
-static const char *const sqlite_reserved[] = {
-    "add", "after", "all", "alter", "analyze", "and", "as", "asc", "attach",
-    "autoincrement", "before", "begin", "between", "by", "cascade", "case", "cast",
-    "check", "collate", "column", "commit", "conflict", "constraint", "create",
-    "cross", "current_date", "current_time", "current_timestamp", "database",
-    "default", "deferrable", "deferred", "delete", "desc", "detach", "distinct",
-    "drop", "each", "else", "end", "escape", "except", "exclusive", "exists",
-    "explain", "false", "fail", "for", "foreign", "from", "full", "glob", "group",
-    "having", "if", "ignore", "immediate", "in", "index", "indexed", "initially",
-    "inner", "insert", "instead", "intersect", "into", "is", "isnull", "join", "key",
-    "left", "like", "limit", "match", "natural", "not", "notnull", "null", "of",
-    "offset", "on", "or", "order", "outer", "plan", "pragma", "primary", "query",
-    "raise", "references", "reindex", "rename", "replace", "restrict", "right",
-    "rollback", "row", "select", "set", "table", "temp", "temporary", "then", "to",
-    "transaction", "trigger", "true", "union", "unique", "update", "using", "vacuum",
-    "values", "view", "virtual", "when", "where", NULL
-};
-
-/* SQLAlchemy's postgresql RESERVED_WORDS. */
-static const char *const pg_reserved[] = {
-    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
-    "both", "case", "cast", "check", "collate", "column", "constraint", "create",
-    "current_catalog", "current_date", "current_role", "current_time",
-    "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct",
-    "do", "else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant",
-    "group", "having", "in", "initially", "intersect", "into", "leading", "limit",
-    "localtime", "localtimestamp", "new", "not", "null", "of", "off", "offset", "old",
-    "on", "only", "or", "order", "placing", "primary", "references", "returning",
-    "select", "session_user", "some", "symmetric", "table", "then", "to", "trailing",
-    "true", "union", "unique", "user", "using", "variadic", "when", "where", "window",
-    "with", "authorization", "between", "binary", "cross", "current_schema", "freeze",
-    "full", "ilike", "inner", "is", "isnull", "join", "left", "like", "natural",
-    "notnull", "outer", "over", "overlaps", "right", "similar", "verbose", NULL
-};
+#include "sql/ident.h"
 
 static bool is_pg(const calx_dialect *d)
 {
     return strcmp(d->name, "postgresql") == 0;
 }
 
-/* ---- identifiers ---- */
-
-bool calx_ddl_requires_quotes(const calx_dialect *d, const char *name)
-{
-    if (!*name || isdigit((unsigned char)name[0]) || name[0] == '_' || name[0] == '$')
-        return true;
-    for (const char *p = name; *p; p++) {
-        unsigned char ch = (unsigned char)*p;
-        /* Uppercase needs quotes to keep its case: unquoted, PostgreSQL
-         * folds it to lowercase. */
-        if (!(islower(ch) || isdigit(ch) || ch == '_' || ch == '$') || ch > 0x7f)
-            return true;
-    }
-    for (const char *const *w = is_pg(d) ? pg_reserved : sqlite_reserved; *w; w++)
-        if (strcmp(*w, name) == 0)
-            return true;
-    return false;
-}
-
-void calx_ddl_put_ident(calx_buf *b, const calx_dialect *d, const char *name, bool force)
-{
-    if (!force && !calx_ddl_requires_quotes(d, name)) {
-        calx_buf_puts(b, name);
-        return;
-    }
-    calx_buf_put(b, "\"", 1);
-    for (const char *p = name; *p; p++)
-        calx_buf_put(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
-    calx_buf_put(b, "\"", 1);
-}
+/* ---- names ---- */
 
 char *calx_ddl_index_name(const calx_table *t, const calx_column *c)
 {
@@ -121,7 +55,7 @@ static void put_type(calx_buf *b, const calx_dialect *d, const calx_column *c)
 static void put_column(calx_buf *b, const calx_dialect *d, const calx_column *c,
                        const calx_column *autoinc)
 {
-    calx_ddl_put_ident(b, d, c->name, false);
+    calx_sql_put_ident(b, d, c->name, false);
     calx_buf_puts(b, " ");
     if (is_pg(d) && c == autoinc) {
         /* SQLAlchemy's PGDDLCompiler: SERIAL in place of the type, no
@@ -147,7 +81,7 @@ static void put_constraints(calx_buf *b, const calx_dialect *d, const calx_table
         calx_buf_puts(b, ", \n\tPRIMARY KEY (");
         const char *comma = "";
         if (autoinc) {
-            calx_ddl_put_ident(b, d, autoinc->name, false);
+            calx_sql_put_ident(b, d, autoinc->name, false);
             comma = ", ";
         }
         for (size_t i = 0; i < t->ncolumns; i++) {
@@ -155,7 +89,7 @@ static void put_constraints(calx_buf *b, const calx_dialect *d, const calx_table
             if (!c->primary_key || c == autoinc)
                 continue;
             calx_buf_puts(b, comma);
-            calx_ddl_put_ident(b, d, c->name, false);
+            calx_sql_put_ident(b, d, c->name, false);
             comma = ", ";
         }
         calx_buf_puts(b, ")");
@@ -164,7 +98,7 @@ static void put_constraints(calx_buf *b, const calx_dialect *d, const calx_table
         const calx_column *c = &t->columns[i];
         if (c->unique && !c->index) {
             calx_buf_puts(b, ", \n\tUNIQUE (");
-            calx_ddl_put_ident(b, d, c->name, false);
+            calx_sql_put_ident(b, d, c->name, false);
             calx_buf_puts(b, ")");
         }
         const char *col;
@@ -177,11 +111,11 @@ static void put_constraints(calx_buf *b, const calx_dialect *d, const calx_table
             return;
         }
         calx_buf_puts(b, ", \n\tFOREIGN KEY(");
-        calx_ddl_put_ident(b, d, c->name, false);
+        calx_sql_put_ident(b, d, c->name, false);
         calx_buf_puts(b, ") REFERENCES ");
-        calx_ddl_put_ident(b, d, parent, false);
+        calx_sql_put_ident(b, d, parent, false);
         calx_buf_puts(b, " (");
-        calx_ddl_put_ident(b, d, col, false);
+        calx_sql_put_ident(b, d, col, false);
         calx_buf_puts(b, ")");
         free(parent);
         if (c->on_delete)
@@ -204,7 +138,7 @@ char *calx_ddl_create_table(const calx_dialect *d, const calx_table *t, calx_err
     }
     calx_buf b = { 0 };
     calx_buf_puts(&b, "\nCREATE TABLE ");
-    calx_ddl_put_ident(&b, d, t->name, false);
+    calx_sql_put_ident(&b, d, t->name, false);
     calx_buf_puts(&b, " (");
     for (size_t i = 0; i < t->ncolumns; i++) {
         calx_buf_puts(&b, i ? ", \n\t" : "\n\t");
@@ -225,11 +159,11 @@ char *calx_ddl_create_index(const calx_dialect *d, const calx_table *t,
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory rendering DDL"), NULL;
     calx_buf b = { 0 };
     calx_buf_puts(&b, c->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
-    calx_ddl_put_ident(&b, d, name, false);
+    calx_sql_put_ident(&b, d, name, false);
     calx_buf_puts(&b, " ON ");
-    calx_ddl_put_ident(&b, d, t->name, false);
+    calx_sql_put_ident(&b, d, t->name, false);
     calx_buf_puts(&b, " (");
-    calx_ddl_put_ident(&b, d, c->name, false);
+    calx_sql_put_ident(&b, d, c->name, false);
     calx_buf_puts(&b, ")");
     free(name);
     return finish(&b, err);
@@ -239,7 +173,7 @@ char *calx_ddl_drop_table(const calx_dialect *d, const calx_table *t, calx_error
 {
     calx_buf b = { 0 };
     calx_buf_puts(&b, "\nDROP TABLE ");
-    calx_ddl_put_ident(&b, d, t->name, false);
+    calx_sql_put_ident(&b, d, t->name, false);
     return finish(&b, err);
 }
 
@@ -251,7 +185,7 @@ char *calx_ddl_drop_index(const calx_dialect *d, const calx_table *t,
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory rendering DDL"), NULL;
     calx_buf b = { 0 };
     calx_buf_puts(&b, "\nDROP INDEX ");
-    calx_ddl_put_ident(&b, d, name, false);
+    calx_sql_put_ident(&b, d, name, false);
     free(name);
     return finish(&b, err);
 }
@@ -282,7 +216,7 @@ size_t calx_ddl_has_table(const calx_dialect *d, const char *table,
     for (size_t i = 0; i < 2; i++) {
         calx_buf b = { 0 };
         calx_buf_printf(&b, "PRAGMA %s.table_info(", schemas[i]);
-        calx_ddl_put_ident(&b, d, table, true);
+        calx_sql_put_ident(&b, d, table, true);
         calx_buf_puts(&b, ")");
         if (!(sql[i] = finish(&b, err))) {
             if (i)

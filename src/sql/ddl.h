@@ -28,16 +28,7 @@ const calx_column *calx_table_autoinc_column(const calx_table *t);
 /* The number of primary key columns. */
 size_t calx_table_npk(const calx_table *t);
 
-/* ---- identifiers ---- */
-
-/* SQLAlchemy's IdentifierPreparer rule: quote name if it is one of the
- * dialect's reserved words, has a character outside [A-Za-z0-9_$] or an
- * uppercase letter, or starts with a digit, '_' or '$'. */
-bool calx_ddl_requires_quotes(const calx_dialect *d, const char *name);
-
-/* Appends name to b, double-quoted (inner quotes doubled) when required,
- * or always when force. */
-void calx_ddl_put_ident(calx_buf *b, const calx_dialect *d, const char *name, bool force);
+/* ---- names ---- */
 
 /* SQLAlchemy's default index name, "ix_<table>_<column>". NULL on OOM. */
 char *calx_ddl_index_name(const calx_table *t, const calx_column *c);

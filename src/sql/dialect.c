@@ -7,16 +7,20 @@
  * newer (Debian 12 ships 3.40). */
 const calx_dialect calx_dialect_sqlite = {
     .name = "sqlite",
+    .id = CALX_DIALECT_SQLITE,
     .paramstyle = CALX_PARAMSTYLE_QMARK,
     .supports_returning = true,
     .supports_savepoints = true,
+    .supports_native_boolean = false,
 };
 
 const calx_dialect calx_dialect_postgresql = {
     .name = "postgresql",
+    .id = CALX_DIALECT_POSTGRESQL,
     .paramstyle = CALX_PARAMSTYLE_DOLLAR,
     .supports_returning = true,
     .supports_savepoints = true,
+    .supports_native_boolean = true,
 };
 
 const calx_dialect *calx_dialect_for(const char *name)

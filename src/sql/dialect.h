@@ -1,11 +1,18 @@
 /* SQL dialects: what the SQL layer needs to know about each database.
  *
- * Small for now (the paramstyle and two capabilities); the SQL expression
- * compiler will grow it. Dialects are static and never freed. */
+ * The paramstyle and the capabilities the DDL and SELECT compilers need.
+ * Dialects are static and never freed. */
 #ifndef CALX_SQL_DIALECT_H
 #define CALX_SQL_DIALECT_H
 
 #include <stdbool.h>
+
+/* Which database a dialect is, for the forms a compiler renders per
+ * database (LIMIT without OFFSET, the empty IN). */
+typedef enum calx_dialect_id {
+    CALX_DIALECT_SQLITE = 1,
+    CALX_DIALECT_POSTGRESQL
+} calx_dialect_id;
 
 /* How a dialect's SQL marks bound parameters. */
 typedef enum calx_paramstyle {
@@ -15,9 +22,13 @@ typedef enum calx_paramstyle {
 
 typedef struct calx_dialect {
     const char *name;            /* "sqlite", "postgresql": calx_url's dialect */
+    calx_dialect_id id;
     calx_paramstyle paramstyle;
     bool supports_returning;     /* INSERT/UPDATE/DELETE ... RETURNING */
     bool supports_savepoints;    /* SAVEPOINT / RELEASE / ROLLBACK TO */
+    bool supports_native_boolean;   /* false: a boolean column standing alone as a
+                                       condition renders "col = 1" ("col = 0"
+                                       negated), as SQLAlchemy does on SQLite */
 } calx_dialect;
 
 extern const calx_dialect calx_dialect_sqlite;

@@ -1,0 +1,44 @@
+/* The SELECT compiler: a calx_select to SQL text and positional
+ * parameters, rendered as SQLAlchemy's compiler renders the same statement
+ * (byte for byte on SQLite, as its echo log shows it):
+ *
+ *     SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id \n
+ *     FROM hero \n
+ *     WHERE hero.age >= ? AND hero.age < ? ORDER BY hero.age DESC\n
+ *      LIMIT ? OFFSET ?
+ *
+ * The text marks parameters with '?' (calx's SQL text format): the engine
+ * turns them into the dialect's paramstyle through calx_text_compile and
+ * caches the plan by the text, so equal shapes share a plan. */
+#ifndef CALX_SQL_COMPILER_H
+#define CALX_SQL_COMPILER_H
+
+#include <stddef.h>
+#include "calx/error.h"
+#include "calx/sql.h"
+#include "calx/value.h"
+#include "sql/dialect.h"
+
+typedef struct calx_compiled {
+    char *sql;               /* malloc'd, in calx text format with ? markers */
+    calx_param *params;      /* malloc'd array, positional (name NULL); NULL when
+                                nparams is 0. The values are shallow: text and
+                                blobs point into q's nodes, valid while q lives */
+    size_t nparams;
+} calx_compiled;
+
+/* CALX_COMPILE_LABELS: "hero.id AS hero_id, ..." column labels, as
+ * SQLAlchemy renders Session.get and lazy loads (its
+ * LABEL_STYLE_TABLENAME_PLUS_COL). */
+enum { CALX_COMPILE_LABELS = 1 };
+
+/* Compiles q for d into *out (emptied first; free with calx_compiled_free,
+ * also safe after a failure). Errors: q's sticky error (calx_select_error),
+ * CALX_ERR_NOMEM (also for q NULL), CALX_ERR_ARGUMENT for d NULL. */
+int calx_select_compile(const calx_select *q, const calx_dialect *d, unsigned flags,
+                        calx_compiled *out, calx_error *err);
+
+/* Frees what c holds and empties it. NULL is a no-op. */
+void calx_compiled_free(calx_compiled *c);
+
+#endif

@@ -1,0 +1,580 @@
+/* The expression builders: typed nodes with sticky errors (see calx/sql.h).
+ * Type checks and literal conversions happen here, when a node is built,
+ * so that the error names the column and value at fault and the compiler
+ * never meets a tree it cannot render. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/expr_int.h"
+
+/* ---- error nodes ---- */
+
+/* Static error nodes for when there is no memory to make one, and for NULL
+ * arguments (most likely a builder that failed for want of memory). They
+ * are never written to, and calx_expr_free leaves them alone. */
+static calx_error oom_error = {
+    .code = CALX_ERR_NOMEM,
+    .message = "out of memory building an SQL expression",
+};
+static calx_error null_error = {
+    .code = CALX_ERR_NOMEM,
+    .message = "out of memory building an SQL expression (an expression argument is NULL)",
+};
+static calx_expr oom_node = { .kind = CALX_X_ERROR, .u.error = &oom_error };
+static calx_expr null_node = { .kind = CALX_X_ERROR, .u.error = &null_error };
+
+static bool is_static(const calx_expr *e)
+{
+    return e == &oom_node || e == &null_node;
+}
+
+static calx_expr *error_node(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static calx_expr *error_node(int code, const char *fmt, ...)
+{
+    calx_expr *e = calloc(1, sizeof *e);
+    calx_error *err = calloc(1, sizeof *err);
+    if (!e || !err) {
+        free(e);
+        free(err);
+        return &oom_node;
+    }
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    e->kind = CALX_X_ERROR;
+    e->u.error = err;
+    return e;
+}
+
+static calx_expr *new_node(calx_xkind kind, calx_xtype type)
+{
+    calx_expr *e = calloc(1, sizeof *e);
+    if (e) {
+        e->kind = kind;
+        e->type = type;
+    }
+    return e;
+}
+
+void calx_expr_free(calx_expr *e)
+{
+    if (!e || is_static(e))
+        return;
+    switch (e->kind) {
+    case CALX_X_ERROR: free(e->u.error); break;
+    case CALX_X_COL: break;
+    case CALX_X_LIT: free(e->u.lit.bytes); break;
+    case CALX_X_BINOP:
+        calx_expr_free(e->u.bin.a);
+        calx_expr_free(e->u.bin.b);
+        break;
+    case CALX_X_ISNULL:
+    case CALX_X_NOT: calx_expr_free(e->u.a); break;
+    case CALX_X_IN:
+        calx_expr_free(e->u.in.a);
+        free(e->u.in.vals);
+        free(e->u.in.bytes);
+        break;
+    case CALX_X_AND:
+    case CALX_X_OR:
+        for (size_t i = 0; i < e->u.list.n; i++)
+            calx_expr_free(e->u.list.items[i]);
+        free(e->u.list.items);
+        break;
+    }
+    free(e);
+}
+
+/* The first of kids[0..n) that is NULL or an error, as the node to return;
+ * every other kid is freed. NULL when all are good (nothing freed). */
+static calx_expr *take_error(calx_expr *const *kids, size_t n)
+{
+    size_t bad = n;
+    for (size_t i = 0; i < n && bad == n; i++)
+        if (!kids[i] || kids[i]->kind == CALX_X_ERROR)
+            bad = i;
+    if (bad == n)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (i != bad)
+            calx_expr_free(kids[i]);
+    return kids[bad] ? kids[bad] : &null_node;
+}
+
+/* ---- descriptions for messages ---- */
+
+const char *calx_xtype_name(calx_xtype t)
+{
+    switch (t) {
+    case CALX_XT_NULL: return "NULL";
+    case CALX_XT_INT: return "INTEGER";
+    case CALX_XT_REAL: return "REAL";
+    case CALX_XT_BOOL: return "BOOLEAN";
+    case CALX_XT_TEXT: return "TEXT";
+    case CALX_XT_BLOB: return "BLOB";
+    case CALX_XT_TIMESTAMP: return "TIMESTAMP";
+    }
+    return "?";
+}
+
+static const char *article(calx_xtype t)
+{
+    return t == CALX_XT_INT ? "an" : "a";
+}
+
+void calx_expr_describe(const calx_expr *e, char *buf, size_t size)
+{
+    if (e->kind == CALX_X_COL) {
+        const calx_table *t = e->u.col.t;
+        snprintf(buf, size, "%s.%s (%s)", t->name, t->columns[e->u.col.index].name,
+                 calx_xtype_name(e->type));
+    } else if (e->kind == CALX_X_LIT && e->type == CALX_XT_NULL) {
+        snprintf(buf, size, "NULL");
+    } else {
+        snprintf(buf, size, "%s %s %s", article(e->type), calx_xtype_name(e->type),
+                 e->kind == CALX_X_LIT ? "value" : "expression");
+    }
+}
+
+/* ---- leaves ---- */
+
+static bool coltype_to_xtype(calx_coltype ct, calx_xtype *out)
+{
+    switch (ct) {
+    case CALX_COL_INT32:
+    case CALX_COL_INT64: *out = CALX_XT_INT; return true;
+    case CALX_COL_DOUBLE: *out = CALX_XT_REAL; return true;
+    case CALX_COL_BOOL: *out = CALX_XT_BOOL; return true;
+    case CALX_COL_TEXT: *out = CALX_XT_TEXT; return true;
+    case CALX_COL_BLOB: *out = CALX_XT_BLOB; return true;
+    case CALX_COL_TIMESTAMP: *out = CALX_XT_TIMESTAMP; return true;
+    }
+    return false;
+}
+
+calx_expr *calx_col(const calx_table *t, size_t index)
+{
+    if (!t)
+        return error_node(CALX_ERR_ARGUMENT, "calx_col: the table is NULL");
+    if (index >= t->ncolumns)
+        return error_node(CALX_ERR_ARGUMENT,
+                          "table %s has no column at index %zu (it has %zu columns)",
+                          t->name ? t->name : "(unnamed)", index, t->ncolumns);
+    const calx_column *c = &t->columns[index];
+    calx_xtype type;
+    if (!t->name || !c->name || !coltype_to_xtype(c->type, &type))
+        return error_node(CALX_ERR_ARGUMENT, "column %zu of table %s has no %s", index,
+                          t->name ? t->name : "(unnamed)",
+                          !t->name || !c->name ? "name" : "valid type");
+    calx_expr *e = new_node(CALX_X_COL, type);
+    if (!e)
+        return &oom_node;
+    e->u.col.t = t;
+    e->u.col.index = index;
+    return e;
+}
+
+calx_expr *calx_col_named(const calx_table *t, const char *name)
+{
+    if (!t || !name)
+        return error_node(CALX_ERR_ARGUMENT, "calx_col_named: the %s is NULL",
+                          t ? "column name" : "table");
+    for (size_t i = 0; i < t->ncolumns; i++)
+        if (t->columns[i].name && strcmp(t->columns[i].name, name) == 0)
+            return calx_col(t, i);
+    return error_node(CALX_ERR_ARGUMENT, "table %s has no column '%s'",
+                      t->name ? t->name : "(unnamed)", name);
+}
+
+static calx_xtype value_xtype(calx_type t)
+{
+    switch (t) {
+    case CALX_NULL: return CALX_XT_NULL;
+    case CALX_INT: return CALX_XT_INT;
+    case CALX_REAL: return CALX_XT_REAL;
+    case CALX_TEXT: return CALX_XT_TEXT;
+    case CALX_BLOB: return CALX_XT_BLOB;
+    case CALX_BOOL: return CALX_XT_BOOL;
+    }
+    return CALX_XT_NULL;
+}
+
+/* A value calx_lit and calx_in_values accept: a known type, and bytes
+ * behind any length. */
+static bool value_ok(const calx_value *v)
+{
+    if ((unsigned)v->type > CALX_BOOL)
+        return false;
+    if ((v->type == CALX_TEXT || v->type == CALX_BLOB) && v->u.s.len && !v->u.s.ptr)
+        return false;
+    return true;
+}
+
+calx_expr *calx_lit(calx_value v)
+{
+    if (!value_ok(&v))
+        return error_node(CALX_ERR_ARGUMENT,
+                          "calx_lit: not a valid value (type %d, or text/blob bytes NULL)",
+                          (int)v.type);
+    calx_expr *e = new_node(CALX_X_LIT, value_xtype(v.type));
+    if (!e)
+        return &oom_node;
+    if (v.type == CALX_TEXT || v.type == CALX_BLOB) {
+        /* NUL-terminated as well, for drivers and echo that read it so. */
+        if (!(e->u.lit.bytes = malloc(v.u.s.len + 1))) {
+            free(e);
+            return &oom_node;
+        }
+        if (v.u.s.len)
+            memcpy(e->u.lit.bytes, v.u.s.ptr, v.u.s.len);
+        e->u.lit.bytes[v.u.s.len] = '\0';
+        v.u.s.ptr = e->u.lit.bytes;
+    }
+    e->u.lit.v = v;
+    return e;
+}
+
+calx_expr *calx_lit_int(long long v)
+{
+    return calx_lit(calx_int((int64_t)v));
+}
+
+calx_expr *calx_lit_real(double v)
+{
+    return calx_lit(calx_real(v));
+}
+
+calx_expr *calx_lit_bool(bool v)
+{
+    return calx_lit(calx_bool(v));
+}
+
+calx_expr *calx_lit_text(const char *s)
+{
+    return calx_lit(calx_text(s));
+}
+
+calx_expr *calx_x_ptr_(const void *p)
+{
+    if (p)
+        return error_node(CALX_ERR_ARGUMENT,
+                          "CALX_X: a pointer that is neither a calx_expr * nor text "
+                          "(only NULL, meaning SQL NULL, is taken)");
+    return calx_lit(calx_null());
+}
+
+/* ---- conversions ---- */
+
+/* Converts *v, compared with other (of type to), to to's type, as
+ * SQLAlchemy coerces a literal to the column's type. where names the
+ * value's place for the message ("" or " (IN value 2)"). */
+static calx_expr *coerce(calx_value *v, calx_xtype to, const calx_expr *other,
+                         const char *where)
+{
+    calx_xtype from = value_xtype(v->type);
+    if (from == to || from == CALX_XT_NULL || to == CALX_XT_NULL)
+        return NULL;
+    switch (to) {
+    case CALX_XT_INT:
+        if (from == CALX_XT_REAL)
+            return NULL;     /* age >= 35.5 means what it says */
+        if (from == CALX_XT_BOOL) {
+            *v = calx_int(v->u.b);
+            return NULL;
+        }
+        break;
+    case CALX_XT_REAL:
+        if (from == CALX_XT_INT) {
+            *v = calx_real((double)v->u.i);
+            return NULL;
+        }
+        break;
+    case CALX_XT_BOOL:
+        if (from == CALX_XT_INT && (v->u.i == 0 || v->u.i == 1)) {
+            *v = calx_bool(v->u.i == 1);
+            return NULL;
+        }
+        if (from == CALX_XT_INT) {
+            char what[200];
+            calx_expr_describe(other, what, sizeof what);
+            return error_node(CALX_ERR_TYPE,
+                              "cannot compare %s with the INTEGER value %lld%s: only 0 "
+                              "and 1 convert to BOOLEAN",
+                              what, (long long)v->u.i, where);
+        }
+        break;
+    case CALX_XT_TIMESTAMP:
+        /* calx has no timestamp value yet: timestamps travel as ISO text. */
+        if (from == CALX_XT_TEXT)
+            return NULL;
+        break;
+    default:
+        break;
+    }
+    char what[200];
+    calx_expr_describe(other, what, sizeof what);
+    return error_node(CALX_ERR_TYPE, "cannot compare %s with %s %s value%s", what,
+                      article(from), calx_xtype_name(from), where);
+}
+
+/* Types two non-literal expressions may be compared across. */
+static bool comparable(calx_xtype a, calx_xtype b)
+{
+    if (a == b)
+        return true;
+    return (a == CALX_XT_INT || a == CALX_XT_REAL) && (b == CALX_XT_INT || b == CALX_XT_REAL);
+}
+
+static bool is_null_lit(const calx_expr *e)
+{
+    return e->kind == CALX_X_LIT && e->type == CALX_XT_NULL;
+}
+
+/* ---- operators ---- */
+
+static const char *const op_sql[] = { "=", "!=", "<", "<=", ">", ">=", "LIKE", "NOT LIKE" };
+
+static calx_expr *is_null_node(calx_expr *a, bool negated)
+{
+    calx_expr *e = new_node(CALX_X_ISNULL, CALX_XT_BOOL);
+    if (!e) {
+        calx_expr_free(a);
+        return &oom_node;
+    }
+    e->negated = negated;
+    e->u.a = a;
+    return e;
+}
+
+calx_expr *calx_binop(calx_opcode op, calx_expr *a, calx_expr *b)
+{
+    calx_expr *kids[2] = { a, b };
+    calx_expr *bad = take_error(kids, 2);
+    if (bad)
+        return bad;
+    calx_expr *fail = NULL;
+    char wa[200], wb[200];
+    if ((unsigned)op > CALX_OP_NOT_LIKE) {
+        fail = error_node(CALX_ERR_ARGUMENT, "calx_binop: unknown operator %d", (int)op);
+    } else if (is_null_lit(a) || is_null_lit(b)) {
+        if (op == CALX_OP_EQ || op == CALX_OP_NE) {
+            /* SQLAlchemy's col == None: IS NULL, never "= NULL", which is
+             * never true. */
+            calx_expr *other = is_null_lit(b) ? a : b;
+            calx_expr_free(other == a ? b : a);
+            return is_null_node(other, op == CALX_OP_NE);
+        }
+        calx_expr_describe(is_null_lit(a) ? b : a, wa, sizeof wa);
+        fail = error_node(CALX_ERR_TYPE,
+                          "cannot compare %s with NULL using %s: only = and != take NULL "
+                          "(they render IS NULL / IS NOT NULL)",
+                          wa, op_sql[op]);
+    } else if (op == CALX_OP_LIKE || op == CALX_OP_NOT_LIKE) {
+        if (a->type != CALX_XT_TEXT || b->type != CALX_XT_TEXT) {
+            calx_expr_describe(a->type != CALX_XT_TEXT ? a : b, wa, sizeof wa);
+            fail = error_node(CALX_ERR_TYPE, "%s needs TEXT on both sides, not %s",
+                              op_sql[op], wa);
+        }
+    } else if (b->kind == CALX_X_LIT) {
+        /* Both literals too: the right one follows the left. */
+        fail = coerce(&b->u.lit.v, a->type, a, "");
+        b->type = value_xtype(b->u.lit.v.type);
+    } else if (a->kind == CALX_X_LIT) {
+        fail = coerce(&a->u.lit.v, b->type, b, "");
+        a->type = value_xtype(a->u.lit.v.type);
+    } else if (!comparable(a->type, b->type)) {
+        calx_expr_describe(a, wa, sizeof wa);
+        calx_expr_describe(b, wb, sizeof wb);
+        fail = error_node(CALX_ERR_TYPE, "cannot compare %s with %s", wa, wb);
+    }
+    calx_expr *e = fail ? NULL : new_node(CALX_X_BINOP, CALX_XT_BOOL);
+    if (!e) {
+        calx_expr_free(a);
+        calx_expr_free(b);
+        return fail ? fail : &oom_node;
+    }
+    e->u.bin.op = op;
+    e->u.bin.a = a;
+    e->u.bin.b = b;
+    return e;
+}
+
+calx_expr *calx_is_null(calx_expr *a)
+{
+    if (!a || a->kind == CALX_X_ERROR)
+        return a ? a : &null_node;
+    return is_null_node(a, false);
+}
+
+calx_expr *calx_is_not_null(calx_expr *a)
+{
+    if (!a || a->kind == CALX_X_ERROR)
+        return a ? a : &null_node;
+    return is_null_node(a, true);
+}
+
+calx_expr *calx_in_values(calx_expr *a, const calx_value *vals, size_t n)
+{
+    if (!a || a->kind == CALX_X_ERROR)
+        return a ? a : &null_node;
+    if (n && !vals) {
+        calx_expr_free(a);
+        return error_node(CALX_ERR_ARGUMENT, "calx_in_values: %zu values but vals is NULL", n);
+    }
+    size_t nbytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!value_ok(&vals[i])) {
+            calx_expr_free(a);
+            return error_node(CALX_ERR_ARGUMENT, "IN value %zu is not a valid value", i + 1);
+        }
+        if (vals[i].type == CALX_TEXT || vals[i].type == CALX_BLOB)
+            nbytes += vals[i].u.s.len + 1;
+    }
+    calx_expr *e = new_node(CALX_X_IN, CALX_XT_BOOL);
+    if (!e || (n && !(e->u.in.vals = malloc(n * sizeof *vals))) ||
+        (nbytes && !(e->u.in.bytes = malloc(nbytes)))) {
+        if (e)
+            free(e->u.in.vals);
+        free(e);
+        calx_expr_free(a);
+        return &oom_node;
+    }
+    e->u.in.a = a;
+    e->u.in.n = n;
+    char *p = e->u.in.bytes;
+    for (size_t i = 0; i < n; i++) {
+        calx_value v = vals[i];
+        if (v.type == CALX_TEXT || v.type == CALX_BLOB) {
+            if (v.u.s.len)
+                memcpy(p, v.u.s.ptr, v.u.s.len);
+            p[v.u.s.len] = '\0';
+            v.u.s.ptr = p;
+            p += v.u.s.len + 1;
+        }
+        char where[48];
+        snprintf(where, sizeof where, " (IN value %zu)", i + 1);
+        calx_expr *fail = coerce(&v, a->type, a, where);
+        if (fail) {
+            calx_expr_free(e);
+            return fail;
+        }
+        e->u.in.vals[i] = v;
+    }
+    return e;
+}
+
+/* ---- AND, OR, NOT ---- */
+
+static calx_expr *not_boolean(const char *op, calx_expr *bad)
+{
+    char what[200];
+    calx_expr_describe(bad, what, sizeof what);
+    return error_node(CALX_ERR_TYPE, "%s takes BOOLEAN expressions, not %s", op, what);
+}
+
+static calx_expr *list_n(calx_xkind kind, calx_expr *const *items, size_t n)
+{
+    const char *name = kind == CALX_X_AND ? "AND" : "OR";
+    if (n && !items)
+        return &null_node;
+    calx_expr *bad = take_error(items, n);
+    if (bad)
+        return bad;
+    if (n == 0)
+        return error_node(CALX_ERR_ARGUMENT, "%s needs at least one condition", name);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i]->type != CALX_XT_BOOL) {
+            calx_expr *fail = not_boolean(name, items[i]);
+            for (size_t k = 0; k < n; k++)
+                calx_expr_free(items[k]);
+            return fail;
+        }
+        total += items[i]->kind == kind ? items[i]->u.list.n : 1;
+    }
+    if (n == 1)
+        return items[0];
+    calx_expr *e = new_node(kind, CALX_XT_BOOL);
+    if (!e || !(e->u.list.items = malloc(total * sizeof *e->u.list.items))) {
+        free(e);
+        for (size_t k = 0; k < n; k++)
+            calx_expr_free(items[k]);
+        return &oom_node;
+    }
+    /* a AND (b AND c) is a AND b AND c: the nested list's items move up
+     * and its shell is freed. */
+    for (size_t i = 0; i < n; i++) {
+        calx_expr *it = items[i];
+        if (it->kind == kind) {
+            memcpy(e->u.list.items + e->u.list.n, it->u.list.items,
+                   it->u.list.n * sizeof *it->u.list.items);
+            e->u.list.n += it->u.list.n;
+            free(it->u.list.items);
+            free(it);
+        } else {
+            e->u.list.items[e->u.list.n++] = it;
+        }
+    }
+    return e;
+}
+
+calx_expr *calx_and_n(calx_expr *const *items, size_t n)
+{
+    return list_n(CALX_X_AND, items, n);
+}
+
+calx_expr *calx_or_n(calx_expr *const *items, size_t n)
+{
+    return list_n(CALX_X_OR, items, n);
+}
+
+calx_expr *calx_not(calx_expr *a)
+{
+    if (!a || a->kind == CALX_X_ERROR)
+        return a ? a : &null_node;
+    if (a->type != CALX_XT_BOOL) {
+        calx_expr *fail = not_boolean("NOT", a);
+        calx_expr_free(a);
+        return fail;
+    }
+    switch (a->kind) {
+    case CALX_X_BINOP: {
+        /* SQLAlchemy's negation table for comparisons. */
+        static const calx_opcode neg[] = {
+            [CALX_OP_EQ] = CALX_OP_NE,   [CALX_OP_NE] = CALX_OP_EQ,
+            [CALX_OP_LT] = CALX_OP_GE,   [CALX_OP_LE] = CALX_OP_GT,
+            [CALX_OP_GT] = CALX_OP_LE,   [CALX_OP_GE] = CALX_OP_LT,
+            [CALX_OP_LIKE] = CALX_OP_NOT_LIKE, [CALX_OP_NOT_LIKE] = CALX_OP_LIKE,
+        };
+        a->u.bin.op = neg[a->u.bin.op];
+        return a;
+    }
+    case CALX_X_ISNULL:
+    case CALX_X_IN:
+        a->negated = !a->negated;
+        return a;
+    case CALX_X_NOT:
+        /* NOT NOT col is col; NOT NOT (a AND b) stays, as in SQLAlchemy. */
+        if (calx_expr_is_bool_atom(a->u.a)) {
+            calx_expr *inner = a->u.a;
+            free(a);
+            return inner;
+        }
+        break;
+    default:
+        break;
+    }
+    calx_expr *e = new_node(CALX_X_NOT, CALX_XT_BOOL);
+    if (!e) {
+        calx_expr_free(a);
+        return &oom_node;
+    }
+    e->u.a = a;
+    return e;
+}
