@@ -20,7 +20,7 @@ build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
-	cd $(BUILD) && ./demo
+	cd $(BUILD) && ./heroes
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -39,6 +39,7 @@ typedef enum calx_errcode {
     CALX_ERR_SERIALIZATION,  /* a serialization failure: retry the transaction */
     CALX_ERR_DATABASE,       /* DatabaseError: any other database error */
     CALX_ERR_VALIDATION,     /* a model field failed validation */
+    CALX_ERR_STALE_DATA,     /* StaleDataError: a flushed UPDATE or DELETE matched no row */
     CALX_ERR__COUNT
 } calx_errcode;
 

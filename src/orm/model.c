@@ -198,8 +198,16 @@ static void set_null(const calx_field *f, void *p)
         *(const char **)p = NULL;
     else if (f->type == CALX_F_BLOB)
         memset(p, 0, sizeof(calx_bytes));
-    else if (f->nullable)
-        ((calx_opt_int64 *)p)->valid = false; /* every opt kind: .valid after .value */
+    else if (f->nullable) {
+        switch (f->type) {
+        case CALX_F_INT32: ((calx_opt_int32 *)p)->valid = false; break;
+        case CALX_F_INT64: ((calx_opt_int64 *)p)->valid = false; break;
+        case CALX_F_DOUBLE: ((calx_opt_double *)p)->valid = false; break;
+        case CALX_F_BOOL: ((calx_opt_bool *)p)->valid = false; break;
+        case CALX_F_TIMESTAMP: ((calx_opt_timestamp *)p)->valid = false; break;
+        default: break;
+        }
+    }
 }
 
 /* Stores a scalar in the struct field (object or snapshot). */
@@ -314,7 +322,8 @@ int calx_obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error *
             if (!b)
                 return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
                                       o->model->name, f->name);
-            memcpy(b, v->u.s.ptr, v->u.s.len);
+            if (v->u.s.len)
+                memcpy(b, v->u.s.ptr, v->u.s.len);
             b[v->u.s.len] = '\0';
             drop_buffers(o, i);
             calx_obj_slots(o)[2 * i] = b;

@@ -1,0 +1,268 @@
+/* calx — AsyncSession: the identity map and the unit of work.
+ *
+ *     calx_sessionmaker *maker = calx_sessionmaker_new(
+ *         &(calx_session_opts){ .bind = engine }, &err);
+ *     ...in a task (calx_spawn):
+ *     calx_session *s = calx_sessionmaker_session(maker, &err);
+ *     Hero *h = CALX_NEW(Hero, &err, .name = "Deadpond", .secret_name = "Dive Wilson");
+ *     calx_session_add(s, h, &err);
+ *     calx_session_commit(s, &err);          INSERT, COMMIT; h->id is set
+ *     Hero *same;
+ *     calx_session_get(s, &Hero_model, calx_int(h->id.value), &same, &err);
+ *     calx_session_free(s);
+ *
+ * Calls that may reach the database suspend the calling task (they must
+ * run in a calx task; see calx/task.h) and never block the loop: this is
+ * what `await session.commit()` is in Python. Calls answered from memory
+ * (a get that hits the identity map, add, delete, expire, expunge) work
+ * anywhere. Each returns 0 or an error code with err filled.
+ *
+ * One task at a time. A session is not shared by tasks running at once: a
+ * call made while another task's call on the same session is suspended
+ * fails with CALX_ERR_BUSY and changes nothing. Give each task its own
+ * session; they share the engine's pool.
+ *
+ * Objects and their states are SQLAlchemy's: transient (new, no session),
+ * pending (added, not flushed), persistent (has a row, in the identity
+ * map), deleted (its DELETE flushed, not committed), detached (had a row,
+ * no longer in a session).
+ *
+ * Memory. The session owns every object added to it or loaded by it,
+ * persistent or not, until calx_session_free frees them all. Pointers the
+ * session hands out stay valid until then, also after close, rollback or
+ * commit; calx_obj_free refuses them. calx_session_expunge hands one
+ * object over to the program, which then frees it with calx_obj_free.
+ *
+ * Expired objects (C cannot trap a field read, as Python does). After a
+ * commit (with expire_on_commit, the default), a rollback, or expire(), an
+ * object is expired: its fields still hold the last values the session
+ * knew, which another transaction may since have changed. The session
+ * reloads expired objects before it hands them out again (get, a query),
+ * one SELECT per table for all the expired objects of that table; the
+ * program can ask whether an object is expired (calx_obj_expired),
+ * refresh it, or reload every expired object in one round trip per table
+ * (calx_session_reload_expired). A field the program changed while the
+ * object was expired keeps the program's value across the reload, and is
+ * flushed as a change. Nothing ever frees or clears the fields of an
+ * object the program may hold: there is no crash and no field that reads
+ * as a value that was never there. SQLAlchemy's asyncio answer is an error
+ * (MissingGreenlet) at the first attribute read after commit; calx's is
+ * this documented rule.
+ */
+#ifndef CALX_SESSION_H
+#define CALX_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "engine.h"
+#include "error.h"
+#include "model.h"
+#include "sql.h"
+#include "value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct calx_session calx_session;
+typedef struct calx_sessionmaker calx_sessionmaker;
+
+/* Session options; zero is SQLAlchemy's default for each (so the flags
+ * that are on by default are spelled as their negation). */
+typedef struct calx_session_opts {
+    calx_engine *bind;          /* required: the engine sessions use */
+    bool no_autoflush;          /* autoflush=False: queries do not flush first */
+    bool no_expire_on_commit;   /* expire_on_commit=False */
+    bool no_autobegin;          /* autobegin=False: call calx_session_begin */
+    bool autocommit;            /* every flush is committed at once. Not
+                                   recommended: a failure midway leaves
+                                   earlier flushes committed, and there is
+                                   no rollback to a consistent state. */
+} calx_session_opts;
+
+typedef enum calx_objstate_public {
+    CALX_STATE_TRANSIENT = 0,
+    CALX_STATE_PENDING,
+    CALX_STATE_PERSISTENT,
+    CALX_STATE_DELETED,
+    CALX_STATE_DETACHED
+} calx_obj_state_t;
+
+/* ---- the factory ---- */
+
+/* A session factory (async_sessionmaker) holding defaults. Caller-owned
+ * (calx_sessionmaker_free); NULL with CALX_ERR_ARGUMENT (no bind) or
+ * CALX_ERR_NOMEM. */
+calx_sessionmaker *calx_sessionmaker_new(const calx_session_opts *opts, calx_error *err);
+void calx_sessionmaker_free(calx_sessionmaker *mk);
+
+/* A new session with the factory's options. Caller-owned
+ * (calx_session_free). */
+calx_session *calx_sessionmaker_session(const calx_sessionmaker *mk, calx_error *err);
+
+/* A new session with opts. Caller-owned (calx_session_free); NULL with
+ * CALX_ERR_ARGUMENT (no bind) or CALX_ERR_NOMEM. No connection is taken
+ * until the first statement. */
+calx_session *calx_session_new(const calx_session_opts *opts, calx_error *err);
+
+/* Closes s (an open transaction is rolled back, in the background) and
+ * frees it with every object it owns. NULL is a no-op. Not while a call on
+ * s is suspended. */
+void calx_session_free(calx_session *s);
+
+/* ---- objects in and out ---- */
+
+/* Adds a transient object (pending: INSERTed at the next flush), or
+ * re-attaches a detached one. The session owns obj from now on. Errors:
+ * CALX_ERR_ARGUMENT (not a model object), CALX_ERR_STATE (obj belongs to
+ * another session), CALX_ERR_BUSY. Adding an object already in s does
+ * nothing. */
+int calx_session_add(calx_session *s, void *obj, calx_error *err);
+int calx_session_add_all(calx_session *s, void *const *objs, size_t n, calx_error *err);
+
+/* Marks a persistent object for DELETE at the next flush. CALX_ERR_STATE
+ * for an object that is not persistent in s ("Instance 'Hero' is not
+ * persisted"). */
+int calx_session_delete(calx_session *s, void *obj, calx_error *err);
+
+/* Removes obj from s (pending: no INSERT; persistent: no longer tracked)
+ * and hands it to the program, which frees it with calx_obj_free. */
+int calx_session_expunge(calx_session *s, void *obj, calx_error *err);
+
+/* Removes every object from s; they stay owned by s (freed with it). */
+void calx_session_expunge_all(calx_session *s);
+
+/* Whether obj is in s (pending, persistent, or deleted not committed). */
+bool calx_session_contains(const calx_session *s, const void *obj);
+
+/* The object's state, and whether its fields may be stale. */
+calx_obj_state_t calx_obj_state(const void *obj);
+bool calx_obj_expired(const void *obj);
+
+/* ---- loading ---- */
+
+/* The object of model m with primary key key: from the identity map when
+ * it is there and not expired (no SQL), else by SELECT. *out (a pointer to
+ * the model's pointer type, e.g. Hero **) is the object, owned by s, or
+ * NULL when no row has that key. calx_session_get_key takes a composite
+ * key (nkey values in primary-key column order). */
+int calx_session_get(calx_session *s, const calx_model *m, calx_value key, void *out,
+                     calx_error *err);
+int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value *key,
+                         size_t nkey, void *out, calx_error *err);
+
+/* As calx_session_get, failing with CALX_ERR_NO_RESULT when there is no
+ * such row. */
+int calx_session_get_one(calx_session *s, const calx_model *m, calx_value key, void *out,
+                         calx_error *err);
+
+/* Reloads obj's fields from its row now (a persistent object). A change
+ * not flushed is lost, as in SQLAlchemy. CALX_ERR_NO_RESULT when the row
+ * is gone. */
+int calx_session_refresh(calx_session *s, void *obj, calx_error *err);
+
+/* Marks obj (or every object in s) expired: reloaded before it is handed
+ * out again. No SQL. */
+int calx_session_expire(calx_session *s, void *obj, calx_error *err);
+void calx_session_expire_all(calx_session *s);
+
+/* Reloads every expired object, one SELECT ... WHERE pk IN (...) per
+ * table. Rows gone from the database turn their objects detached. */
+int calx_session_reload_expired(calx_session *s, calx_error *err);
+
+/* Copies the state of obj (any object of a model, e.g. one from another
+ * session or a program's own) onto the object with the same primary key
+ * in s, loading it when needed, or onto a new pending object when there is
+ * none. *out is the object in s (owned by s); obj is not changed and stays
+ * the caller's. */
+int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *err);
+
+/* ---- queries ---- */
+
+/* Objects a query returns: items[0..n), owned by the session; the array
+ * itself is the caller's (calx_objlist_free). */
+typedef struct calx_objlist {
+    void **items;
+    size_t n;
+} calx_objlist;
+void calx_objlist_free(calx_objlist *l);
+
+typedef struct calx_exec_opts {
+    bool populate_existing;     /* rows overwrite objects already in the map */
+} calx_exec_opts;
+
+/* Runs q, a select over a model's table (CALX_TABLE(Hero)), after an
+ * autoflush. Each row becomes the object with its primary key in the
+ * identity map: a new one, or the one already there, which a row does not
+ * overwrite (its pending changes win) unless populate_existing, or it is
+ * expired. q stays the caller's. Errors: q's own (calx_select_error),
+ * CALX_ERR_ARGUMENT for a table that is no model's, the database's. */
+int calx_session_all(calx_session *s, const calx_select *q, calx_objlist *out,
+                     calx_error *err);
+int calx_session_execute(calx_session *s, const calx_select *q, const calx_exec_opts *opts,
+                         calx_objlist *out, calx_error *err);
+/* The first object or NULL (limit not added: q is run as given). */
+int calx_session_first(calx_session *s, const calx_select *q, void *out, calx_error *err);
+/* Exactly one: CALX_ERR_NO_RESULT or CALX_ERR_MULTIPLE_RESULTS otherwise. */
+int calx_session_one(calx_session *s, const calx_select *q, void *out, calx_error *err);
+/* One or NULL: CALX_ERR_MULTIPLE_RESULTS for several. */
+int calx_session_one_or_none(calx_session *s, const calx_select *q, void *out,
+                             calx_error *err);
+
+/* ---- the unit of work and transactions ---- */
+
+/* Writes pending changes: INSERTs, UPDATEs of changed columns only, and
+ * DELETEs, parents before children (and children before parents for
+ * DELETE), sent to the database as one batch. Generated primary keys are
+ * filled into the objects. Validation runs first (calx_obj_validate): a
+ * failure there sends nothing. A database failure leaves the session
+ * needing rollback: every later call but rollback and close fails with
+ * CALX_ERR_STATE, naming the original error. */
+int calx_session_flush(calx_session *s, calx_error *err);
+
+/* Flushes, commits, and gives the connection back to the pool. With
+ * expire_on_commit, every object is expired. */
+int calx_session_commit(calx_session *s, calx_error *err);
+
+/* Rolls back and gives the connection back. Pending objects are expunged
+ * (they stay owned by s); objects deleted in the transaction come back;
+ * every persistent object is expired. */
+int calx_session_rollback(calx_session *s, calx_error *err);
+
+/* Begins a transaction explicitly (needed with no_autobegin). */
+int calx_session_begin(calx_session *s, calx_error *err);
+
+/* SAVEPOINT: begin_nested flushes and opens one; rollback_nested rolls
+ * back to it, expunging objects inserted since and expiring only the
+ * objects changed since; commit_nested releases it. */
+int calx_session_begin_nested(calx_session *s, calx_error *err);
+int calx_session_commit_nested(calx_session *s, calx_error *err);
+int calx_session_rollback_nested(calx_session *s, calx_error *err);
+
+/* Rolls back any transaction, gives the connection back and expunges every
+ * object (they stay owned by s). The session can be used again. */
+int calx_session_close(calx_session *s, calx_error *err);
+
+/* Whether s has a transaction open, or is waiting for a rollback after a
+ * failed flush. */
+bool calx_session_in_transaction(const calx_session *s);
+bool calx_session_needs_rollback(const calx_session *s);
+
+/* ---- the identity map ---- */
+
+/* Number of objects in the identity map. */
+size_t calx_session_identity_count(const calx_session *s);
+
+/* Fills out (room for cap) with the identity map's objects sorted by
+ * model name and key; returns how many there are. Owned by s. */
+size_t calx_session_identity_map(const calx_session *s, void **out, size_t cap);
+
+/* Prints the identity map as Python prints its keys and objects:
+ * {('Hero', (1,)): Hero(id=1, ...), ...}. */
+void calx_session_print_identity_map(const calx_session *s, FILE *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

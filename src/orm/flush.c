@@ -1,0 +1,596 @@
+/* The unit of work: finds what changed, orders the statements (parents
+ * before children; per table UPDATEs, then INSERTs in the order added;
+ * DELETEs children first), sends them as one batch, and moves the objects
+ * to their new states.
+ *
+ * Generated keys come back per statement (SQLite's lastrowid, or
+ * PostgreSQL's RETURNING of that one INSERT), so a key always reaches the
+ * object whose row made it, never by position in a multi-row result. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "calx/connection.h"
+#include "core/buf.h"
+#include "orm/session_int.h"
+#include "sql/ident.h"
+
+typedef enum op_kind { OP_UPDATE, OP_INSERT, OP_DELETE } op_kind;
+
+typedef struct flush_op {
+    op_kind kind;
+    calx_obj *o;
+    const char *sql;
+    size_t p0, np;            /* its parameters in the flush's array */
+    bool want_key;            /* the database generates the primary key */
+} flush_op;
+
+/* SQL texts built in this flush, by (model, kind, column mask): repeated
+ * statements share one text, which the batch then plans once. */
+typedef struct sql_entry {
+    const calx_model *m;
+    op_kind kind;
+    uint64_t mask;
+    char *sql;
+} sql_entry;
+
+typedef struct flush_ctx {
+    calx_session *s;
+    calx_objvec dirty;
+    const calx_model **models;
+    size_t nmodels;
+    flush_op *ops;
+    size_t nops, ops_cap;
+    sql_entry *sqls;
+    size_t nsqls, sqls_cap;
+    calx_param *params;
+    size_t nparams, params_cap;
+    char *ts;                 /* 40 bytes per timestamp parameter */
+    size_t nts, ts_cap;
+} flush_ctx;
+
+static bool is_dirty(const calx_obj *o)
+{
+    for (size_t i = 0; i < o->model->nfields; i++)
+        if (calx_obj_field_changed(o, i))
+            return true;
+    return false;
+}
+
+bool calx_flush_needed(const calx_session *s, bool scan)
+{
+    if (s->pending.n || s->deleting.n)
+        return true;
+    for (size_t i = 0; scan && i < s->map_cap; i++)
+        if (s->map[i] && is_dirty(s->map[i]))
+            return true;
+    return false;
+}
+
+/* ---- ordering ---- */
+
+static int add_model(flush_ctx *x, const calx_model *m)
+{
+    for (size_t i = 0; i < x->nmodels; i++)
+        if (x->models[i] == m)
+            return 0;
+    const calx_model **v = realloc(x->models, (x->nmodels + 1) * sizeof *v);
+    if (!v)
+        return CALX_ERR_NOMEM;
+    x->models = v;
+    x->models[x->nmodels++] = m;
+    return 0;
+}
+
+/* Whether a has a foreign key to b's table. */
+static bool references(const calx_model *a, const calx_model *b)
+{
+    size_t n = strlen(b->table.name);
+    for (size_t i = 0; i < a->table.ncolumns; i++) {
+        const char *fk = a->table.columns[i].foreign_key;
+        if (fk && a != b && strncmp(fk, b->table.name, n) == 0 && fk[n] == '.')
+            return true;
+    }
+    return false;
+}
+
+/* Parents before children, otherwise in first-seen order. A cycle keeps
+ * first-seen order for the models in it (the database's deferred checks,
+ * or the program's order of flushes, must settle those). */
+static void sort_models(flush_ctx *x)
+{
+    size_t n = x->nmodels, done = 0;
+    const calx_model **out = x->models;
+    while (done < n) {
+        size_t pick = done;
+        for (size_t i = done; i < n; i++) {
+            bool ready = true;
+            for (size_t j = done; j < n && ready; j++)
+                if (j != i && references(out[i], out[j]))
+                    ready = false;
+            if (ready) {
+                pick = i;
+                break;
+            }
+        }
+        const calx_model *m = out[pick];
+        memmove(&out[done + 1], &out[done], (pick - done) * sizeof *out);
+        out[done++] = m;
+    }
+}
+
+/* ---- statements ---- */
+
+static int push_op(flush_ctx *x, flush_op op)
+{
+    if (x->nops == x->ops_cap) {
+        size_t cap = x->ops_cap ? x->ops_cap * 2 : 64;
+        flush_op *v = realloc(x->ops, cap * sizeof *v);
+        if (!v)
+            return CALX_ERR_NOMEM;
+        x->ops = v;
+        x->ops_cap = cap;
+    }
+    x->ops[x->nops++] = op;
+    return 0;
+}
+
+static calx_param *more_params(flush_ctx *x, size_t n)
+{
+    if (x->nparams + n > x->params_cap) {
+        size_t cap = x->params_cap ? x->params_cap * 2 : 256;
+        while (cap < x->nparams + n)
+            cap *= 2;
+        calx_param *v = realloc(x->params, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        x->params = v;
+        x->params_cap = cap;
+    }
+    calx_param *p = &x->params[x->nparams];
+    x->nparams += n;
+    return p;
+}
+
+/* Where a timestamp parameter is written. Parameters keep offsets, not
+ * pointers, into this arena, until the batch is sent. */
+static char *ts_slot(flush_ctx *x, size_t *off)
+{
+    if (x->nts == x->ts_cap) {
+        size_t cap = x->ts_cap ? x->ts_cap * 2 : 64;
+        char *v = realloc(x->ts, cap * 40);
+        if (!v)
+            return NULL;
+        x->ts = v;
+        x->ts_cap = cap;
+    }
+    *off = x->nts++;
+    return x->ts + *off * 40;
+}
+
+/* Binds field f of struct src to param p. A timestamp's text goes to the
+ * arena; its pointer is fixed up before sending (see fix_ts). */
+static int bind_field(flush_ctx *x, calx_param *p, const calx_field *f, const void *src)
+{
+    char buf[40];
+    p->name = NULL;
+    p->value = calx_field_value(f, src, buf);
+    if (f->type == CALX_F_TIMESTAMP && p->value.type == CALX_TEXT) {
+        size_t off;
+        char *slot = ts_slot(x, &off);
+        if (!slot)
+            return CALX_ERR_NOMEM;
+        memcpy(slot, buf, 40);
+        p->value.u.s.ptr = NULL;
+        p->value.u.s.len = off; /* fixed up in fix_ts */
+        p->name = (const char *)1; /* marks a timestamp awaiting its pointer */
+    }
+    return 0;
+}
+
+static void fix_ts(flush_ctx *x)
+{
+    for (size_t i = 0; i < x->nparams; i++) {
+        calx_param *p = &x->params[i];
+        if (p->name == (const char *)1) {
+            const char *t = x->ts + p->value.u.s.len * 40;
+            p->value.u.s.ptr = t;
+            p->value.u.s.len = strlen(t);
+            p->name = NULL;
+        }
+    }
+}
+
+/* The columns in mask, comma-separated, each followed by suffix. */
+static size_t put_columns(calx_buf *b, const calx_dialect *d, const calx_table *t,
+                          uint64_t mask, const char *suffix)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        if (!(mask >> i & 1))
+            continue;
+        if (n++)
+            calx_buf_puts(b, ", ");
+        calx_sql_put_ident(b, d, t->columns[i].name, false);
+        calx_buf_puts(b, suffix);
+    }
+    return n;
+}
+
+static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint64_t mask,
+                           calx_error *err)
+{
+    for (size_t i = x->nsqls; i-- > 0;)
+        if (x->sqls[i].m == m && x->sqls[i].kind == kind && x->sqls[i].mask == mask)
+            return x->sqls[i].sql;
+    const calx_dialect *d = x->s->dialect;
+    const calx_table *t = &m->table;
+    calx_buf b = { 0 };
+    if (kind == OP_INSERT) {
+        calx_buf_puts(&b, "INSERT INTO ");
+        calx_sql_put_ident(&b, d, t->name, false);
+        calx_buf_puts(&b, " (");
+        size_t n = put_columns(&b, d, t, mask, "");
+        if (n == 0) {
+            calx_buf_puts(&b, ") DEFAULT VALUES");
+        } else {
+            calx_buf_puts(&b, ") VALUES (");
+            for (size_t i = 0; i < n; i++)
+                calx_buf_puts(&b, i ? ", ?" : "?");
+            calx_buf_puts(&b, ")");
+        }
+        int ai = calx_model_autoinc(m);
+        if (ai >= 0 && !(mask >> ai & 1) && d->paramstyle == CALX_PARAMSTYLE_DOLLAR) {
+            /* PostgreSQL has no lastrowid: the row's own key comes back. */
+            calx_buf_puts(&b, " RETURNING ");
+            calx_sql_put_ident(&b, d, t->name, false);
+            calx_buf_puts(&b, ".");
+            calx_sql_put_ident(&b, d, t->columns[ai].name, false);
+        }
+    } else {
+        if (kind == OP_UPDATE) {
+            calx_buf_puts(&b, "UPDATE ");
+            calx_sql_put_ident(&b, d, t->name, false);
+            calx_buf_puts(&b, " SET ");
+            put_columns(&b, d, t, mask, "=?");
+        } else {
+            calx_buf_puts(&b, "DELETE FROM ");
+            calx_sql_put_ident(&b, d, t->name, false);
+        }
+        calx_buf_puts(&b, " WHERE ");
+        size_t n = 0;
+        for (size_t i = 0; i < t->ncolumns; i++) {
+            if (!t->columns[i].primary_key)
+                continue;
+            if (n++)
+                calx_buf_puts(&b, " AND ");
+            calx_sql_put_ident(&b, d, t->name, false);
+            calx_buf_puts(&b, ".");
+            calx_sql_put_ident(&b, d, t->columns[i].name, false);
+            calx_buf_puts(&b, " = ?");
+        }
+    }
+    char *sql = calx_buf_take(&b);
+    if (!sql)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    if (x->nsqls == x->sqls_cap) {
+        size_t cap = x->sqls_cap ? x->sqls_cap * 2 : 8;
+        sql_entry *v = realloc(x->sqls, cap * sizeof *v);
+        if (!v) {
+            free(sql);
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        }
+        x->sqls = v;
+        x->sqls_cap = cap;
+    }
+    x->sqls[x->nsqls++] = (sql_entry){ m, kind, mask, sql };
+    return sql;
+}
+
+static int plan_insert(flush_ctx *x, calx_obj *o, calx_error *err)
+{
+    const calx_model *m = o->model;
+    const void *obj = calx_obj_ptr(o);
+    int ai = calx_model_autoinc(m);
+    uint64_t mask = 0;
+    size_t np = 0;
+    for (size_t i = 0; i < m->nfields; i++) {
+        bool null = calx_field_is_null(&m->fields[i], obj);
+        /* A NULL generated key is the database's to make; a NULL column
+         * with a server default gets its default. */
+        if (null && ((int)i == ai || m->table.columns[i].server_default))
+            continue;
+        mask |= 1ull << i;
+        np++;
+    }
+    const char *sql = sql_for(x, m, OP_INSERT, mask, err);
+    if (!sql)
+        return CALX_ERR_NOMEM;
+    size_t p0 = x->nparams;
+    calx_param *p = more_params(x, np);
+    if (!p)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    for (size_t i = 0, k = 0; i < m->nfields; i++)
+        if (mask >> i & 1)
+            if (bind_field(x, &x->params[p0 + k++], &m->fields[i], obj))
+                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    return push_op(x, (flush_op){ OP_INSERT, o, sql, p0, np,
+                                  ai >= 0 && !(mask >> ai & 1) })
+               ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory")
+               : 0;
+}
+
+static int bind_key(flush_ctx *x, const calx_obj *o, calx_error *err)
+{
+    const calx_model *m = o->model;
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (!m->table.columns[i].primary_key)
+            continue;
+        size_t at = x->nparams;
+        if (!more_params(x, 1) ||
+            bind_field(x, &x->params[at], &m->fields[i], calx_obj_snap(o)))
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static int plan_update(flush_ctx *x, calx_obj *o, calx_error *err)
+{
+    const calx_model *m = o->model;
+    uint64_t mask = 0;
+    size_t np = 0;
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (calx_obj_field_changed(o, i)) {
+            mask |= 1ull << i;
+            np++;
+        }
+    }
+    const char *sql = sql_for(x, m, OP_UPDATE, mask, err);
+    if (!sql)
+        return CALX_ERR_NOMEM;
+    size_t p0 = x->nparams;
+    if (!more_params(x, np))
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    for (size_t i = 0, k = 0; i < m->nfields; i++)
+        if (mask >> i & 1)
+            if (bind_field(x, &x->params[p0 + k++], &m->fields[i], calx_obj_ptr(o)))
+                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    if (bind_key(x, o, err))
+        return CALX_ERR_NOMEM;
+    return push_op(x, (flush_op){ OP_UPDATE, o, sql, p0, x->nparams - p0, false })
+               ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory")
+               : 0;
+}
+
+static int plan_delete(flush_ctx *x, calx_obj *o, calx_error *err)
+{
+    const char *sql = sql_for(x, o->model, OP_DELETE, 0, err);
+    if (!sql)
+        return CALX_ERR_NOMEM;
+    size_t p0 = x->nparams;
+    if (bind_key(x, o, err))
+        return CALX_ERR_NOMEM;
+    return push_op(x, (flush_op){ OP_DELETE, o, sql, p0, x->nparams - p0, false })
+               ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory")
+               : 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    calx_obj *x = *(calx_obj *const *)a, *y = *(calx_obj *const *)b;
+    calx_value kx[8], ky[8];
+    char tx[320], ty[320];
+    calx_obj_key(x, calx_obj_snap(x), kx, tx);
+    calx_obj_key(y, calx_obj_snap(y), ky, ty);
+    if (kx[0].type == CALX_INT && ky[0].type == CALX_INT)
+        return kx[0].u.i < ky[0].u.i ? -1 : kx[0].u.i > ky[0].u.i;
+    if (kx[0].type == CALX_TEXT && ky[0].type == CALX_TEXT)
+        return strcmp(kx[0].u.s.ptr, ky[0].u.s.ptr);
+    return 0;
+}
+
+static int plan(flush_ctx *x, calx_error *err)
+{
+    calx_session *s = x->s;
+    /* Column sets are 64-bit masks. */
+    for (size_t i = 0; i < s->pending.n; i++)
+        if (s->pending.v[i]->model->nfields > 64)
+            return calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
+                                  "%s has more than 64 fields, which the flush does not support yet",
+                                  s->pending.v[i]->model->name);
+    for (size_t i = 0; i < s->map_cap; i++) {
+        calx_obj *o = s->map[i];
+        if (o && !o->delete_marked && is_dirty(o) && calx_objvec_push(&x->dirty, o))
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    }
+    /* Validation first: a bad object sends nothing. */
+    for (size_t i = 0; i < s->pending.n; i++)
+        if (calx_obj_validate(calx_obj_ptr(s->pending.v[i]), err))
+            return CALX_ERR_VALIDATION;
+    for (size_t i = 0; i < x->dirty.n; i++)
+        if (calx_obj_validate(calx_obj_ptr(x->dirty.v[i]), err))
+            return CALX_ERR_VALIDATION;
+    for (size_t i = 0; i < s->pending.n; i++)
+        if (add_model(x, s->pending.v[i]->model))
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < x->dirty.n; i++)
+        if (add_model(x, x->dirty.v[i]->model))
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < s->deleting.n; i++)
+        if (add_model(x, s->deleting.v[i]->model))
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    sort_models(x);
+    if (x->dirty.n)
+        qsort(x->dirty.v, x->dirty.n, sizeof *x->dirty.v, cmp_key);
+    for (size_t k = 0; k < x->nmodels; k++) {
+        const calx_model *m = x->models[k];
+        for (size_t i = 0; i < x->dirty.n; i++)
+            if (x->dirty.v[i]->model == m && plan_update(x, x->dirty.v[i], err))
+                return err->code;
+        for (size_t i = 0; i < s->pending.n; i++)
+            if (s->pending.v[i]->model == m && plan_insert(x, s->pending.v[i], err))
+                return err->code;
+    }
+    calx_obj **del = malloc((s->deleting.n ? s->deleting.n : 1) * sizeof *del);
+    if (!del)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    if (s->deleting.n) {
+        memcpy(del, s->deleting.v, s->deleting.n * sizeof *del);
+        qsort(del, s->deleting.n, sizeof *del, cmp_key);
+    }
+    int rc = 0;
+    for (size_t k = x->nmodels; k-- > 0 && !rc;)
+        for (size_t i = 0; i < s->deleting.n && !rc; i++)
+            if (del[i]->model == x->models[k])
+                rc = plan_delete(x, del[i], err);
+    free(del);
+    return rc;
+}
+
+/* ---- running it ---- */
+
+static int send(flush_ctx *x, calx_result **out, calx_error *err)
+{
+    calx_session *s = x->s;
+    int rc = calx_session_conn(s, err);
+    if (rc)
+        return rc;
+    fix_ts(x);
+    calx_stmt *stmts = malloc(x->nops * sizeof *stmts);
+    calx_params *ps = malloc(x->nops * sizeof *ps);
+    if (!stmts || !ps) {
+        free(stmts);
+        free(ps);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < x->nops; i++) {
+        ps[i] = (calx_params){ x->params + x->ops[i].p0, x->ops[i].np };
+        stmts[i] = (calx_stmt){ x->ops[i].sql, &ps[i] };
+    }
+    /* The batch copies every value when it is made: the arrays can go
+     * before it runs. */
+    calx_future *f = calx_conn_execute_batch(s->conn, stmts, x->nops, err);
+    free(stmts);
+    free(ps);
+    return calx_await(f, out, err);
+}
+
+/* Checks each statement's outcome and fills generated keys. */
+static int read_results(flush_ctx *x, calx_result *r, calx_error *err)
+{
+    for (size_t i = 0; i < x->nops; i++) {
+        flush_op *op = &x->ops[i];
+        if (i > 0 && !calx_result_nextset(r))
+            return calx_error_set(err, CALX_ERR_INTERNAL,
+                                  "the database answered %zu of %zu flushed statements", i,
+                                  x->nops);
+        const calx_table *t = &op->o->model->table;
+        if (op->kind != OP_INSERT && calx_result_rowcount(r) >= 0 &&
+            calx_result_rowcount(r) != 1)
+            return calx_error_set(err, CALX_ERR_STALE_DATA,
+                                  op->kind == OP_UPDATE
+                                      ? "UPDATE statement on table '%s' expected to update 1 "
+                                        "row(s); %lld were matched."
+                                      : "DELETE statement on table '%s' expected to delete 1 "
+                                        "row(s); Only %lld were matched.",
+                                  t->name, (long long)calx_result_rowcount(r));
+        if (op->want_key) {
+            int ai = calx_model_autoinc(op->o->model);
+            calx_value v;
+            if (x->s->dialect->paramstyle == CALX_PARAMSTYLE_DOLLAR) {
+                const calx_row *row = calx_result_row(r, 0);
+                if (!row)
+                    return calx_error_set(err, CALX_ERR_INTERNAL,
+                                          "INSERT INTO %s returned no key", t->name);
+                v = *calx_row_value(row, 0);
+            } else {
+                v = calx_int(calx_result_lastrowid(r));
+            }
+            if (calx_obj_load_field(op->o, (size_t)ai, &v, err))
+                return err->code;
+        }
+    }
+    return 0;
+}
+
+/* Moves every flushed object to its new state. */
+static int apply(flush_ctx *x, calx_error *err)
+{
+    calx_session *s = x->s;
+    for (size_t i = 0; i < x->nops; i++) {
+        flush_op *op = &x->ops[i];
+        calx_obj *o = op->o;
+        o->sp_gen = s->gen;
+        switch (op->kind) {
+        case OP_INSERT:
+            if (calx_obj_take_snapshot(o, err) || calx_map_insert(s, o) ||
+                calx_objvec_push(&s->inserted, o))
+                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            o->state = CALX_OBJ_PERSISTENT;
+            o->keyset = true;
+            o->expired = false;
+            break;
+        case OP_UPDATE: {
+            calx_value k1[8], k2[8];
+            char t1[320], t2[320];
+            size_t n = calx_obj_key(o, calx_obj_ptr(o), k1, t1);
+            calx_obj_key(o, calx_obj_snap(o), k2, t2);
+            bool rekey = calx_key_hash(o->model, k1, n) != calx_key_hash(o->model, k2, n);
+            if (calx_obj_take_snapshot(o, err))
+                return err->code;
+            if (rekey) {
+                calx_map_remove(s, o);
+                if (calx_map_insert(s, o))
+                    return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            }
+            break;
+        }
+        case OP_DELETE:
+            calx_map_remove(s, o);
+            o->delete_marked = false;
+            o->state = CALX_OBJ_DELETED;
+            if (calx_objvec_push(&s->deleted, o))
+                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            break;
+        }
+    }
+    s->pending.n = 0;
+    s->deleting.n = 0;
+    return 0;
+}
+
+static void ctx_free(flush_ctx *x)
+{
+    calx_objvec_free(&x->dirty);
+    free(x->models);
+    free(x->ops);
+    for (size_t i = 0; i < x->nsqls; i++)
+        free(x->sqls[i].sql);
+    free(x->sqls);
+    free(x->params);
+    free(x->ts);
+}
+
+int calx_flush(calx_session *s, calx_error *err)
+{
+    if (!s->pending.n && !s->deleting.n && !calx_flush_needed(s, true))
+        return 0;
+    flush_ctx x = { .s = s };
+    int rc = plan(&x, err);
+    if (rc || x.nops == 0) {
+        ctx_free(&x);
+        return rc;
+    }
+    calx_result *r = NULL;
+    rc = send(&x, &r, err);
+    if (!rc)
+        rc = read_results(&x, r, err);
+    if (!rc)
+        rc = apply(&x, err);
+    calx_result_free(r);
+    ctx_free(&x);
+    if (rc) {
+        s->need_rollback = true;
+        s->failed = *err;
+    }
+    return rc;
+}

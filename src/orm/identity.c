@@ -1,0 +1,209 @@
+/* The identity map: one object per (model, primary key) per session, in
+ * an open-addressed hash table with linear probing (a lookup that hits is
+ * a hash, one or two probes and a compare: the session's hot path). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "orm/session_int.h"
+
+/* ---- object vectors ---- */
+
+int calx_objvec_push(calx_objvec *ov, calx_obj *o)
+{
+    if (ov->n == ov->cap) {
+        size_t cap = ov->cap ? ov->cap * 2 : 16;
+        calx_obj **v = realloc(ov->v, cap * sizeof *v);
+        if (!v)
+            return CALX_ERR_NOMEM;
+        ov->v = v;
+        ov->cap = cap;
+    }
+    ov->v[ov->n++] = o;
+    return 0;
+}
+
+void calx_objvec_remove(calx_objvec *ov, calx_obj *o)
+{
+    for (size_t i = ov->n; i-- > 0;) {
+        if (ov->v[i] == o) {
+            memmove(&ov->v[i], &ov->v[i + 1], (ov->n - i - 1) * sizeof *ov->v);
+            ov->n--;
+            return;
+        }
+    }
+}
+
+void calx_objvec_free(calx_objvec *ov)
+{
+    free(ov->v);
+    memset(ov, 0, sizeof *ov);
+}
+
+/* ---- keys ---- */
+
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+    h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    return h;
+}
+
+static uint64_t hash_value(const calx_value *v)
+{
+    switch (v->type) {
+    case CALX_INT:
+        return (uint64_t)v->u.i * 0xff51afd7ed558ccdull;
+    case CALX_BOOL:
+        return v->u.b;
+    case CALX_REAL: {
+        uint64_t x;
+        double d = v->u.d == 0 ? 0 : v->u.d; /* -0.0 == 0.0 */
+        memcpy(&x, &d, sizeof x);
+        return x;
+    }
+    case CALX_TEXT:
+    case CALX_BLOB: {
+        uint64_t h = 1469598103934665603ull;
+        for (size_t i = 0; i < v->u.s.len; i++)
+            h = (h ^ (unsigned char)v->u.s.ptr[i]) * 1099511628211ull;
+        return h;
+    }
+    case CALX_NULL:
+        break;
+    }
+    return 0;
+}
+
+static bool value_eq(const calx_value *a, const calx_value *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case CALX_INT: return a->u.i == b->u.i;
+    case CALX_BOOL: return a->u.b == b->u.b;
+    case CALX_REAL: return a->u.d == b->u.d;
+    case CALX_TEXT:
+    case CALX_BLOB:
+        return a->u.s.len == b->u.s.len && memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0;
+    case CALX_NULL: return true;
+    }
+    return false;
+}
+
+uint64_t calx_key_hash(const calx_model *m, const calx_value *key, size_t nkey)
+{
+    uint64_t h = (uint64_t)(uintptr_t)m;
+    for (size_t i = 0; i < nkey; i++)
+        h = mix(h, hash_value(&key[i]));
+    return h ? h : 1;
+}
+
+size_t calx_obj_key(const calx_obj *o, const void *s, calx_value *out, char *tsbuf)
+{
+    const calx_model *m = o->model;
+    size_t n = 0;
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (!m->table.columns[i].primary_key)
+            continue;
+        out[n] = calx_field_value(&m->fields[i], s, tsbuf + 40 * n);
+        /* A key reads the same whether loaded or set by the program. */
+        if (out[n].type == CALX_BOOL)
+            out[n] = calx_int(out[n].u.b);
+        n++;
+    }
+    return n;
+}
+
+/* ---- the table ---- */
+
+#define MAX_KEY 8
+
+static bool obj_has_key(const calx_obj *o, const calx_model *m, const calx_value *key,
+                        size_t nkey)
+{
+    if (o->model != m)
+        return false;
+    calx_value mine[MAX_KEY];
+    char ts[40 * MAX_KEY];
+    size_t n = calx_obj_key(o, calx_obj_ptr(o), mine, ts);
+    if (n != nkey)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!value_eq(&mine[i], &key[i]))
+            return false;
+    return true;
+}
+
+calx_obj *calx_map_find(const calx_session *s, const calx_model *m, const calx_value *key,
+                        size_t nkey)
+{
+    if (!s->map_n)
+        return NULL;
+    uint64_t h = calx_key_hash(m, key, nkey);
+    size_t mask = s->map_cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        calx_obj *o = s->map[i];
+        if (!o)
+            return NULL;
+        if (o->hash == h && obj_has_key(o, m, key, nkey))
+            return o;
+    }
+}
+
+static void place(calx_obj **map, size_t cap, calx_obj *o)
+{
+    size_t mask = cap - 1;
+    size_t i = o->hash & mask;
+    while (map[i])
+        i = (i + 1) & mask;
+    map[i] = o;
+}
+
+int calx_map_insert(calx_session *s, calx_obj *o)
+{
+    if ((s->map_n + 1) * 4 > s->map_cap * 3) {
+        size_t cap = s->map_cap ? s->map_cap * 2 : 64;
+        calx_obj **map = calloc(cap, sizeof *map);
+        if (!map)
+            return CALX_ERR_NOMEM;
+        for (size_t i = 0; i < s->map_cap; i++)
+            if (s->map[i])
+                place(map, cap, s->map[i]);
+        free(s->map);
+        s->map = map;
+        s->map_cap = cap;
+    }
+    calx_value key[MAX_KEY];
+    char ts[40 * MAX_KEY];
+    size_t n = calx_obj_key(o, calx_obj_ptr(o), key, ts);
+    o->hash = calx_key_hash(o->model, key, n);
+    place(s->map, s->map_cap, o);
+    s->map_n++;
+    o->in_map = true;
+    return 0;
+}
+
+void calx_map_remove(calx_session *s, calx_obj *o)
+{
+    if (!o->in_map)
+        return;
+    size_t mask = s->map_cap - 1;
+    size_t i = o->hash & mask;
+    while (s->map[i] != o)
+        i = (i + 1) & mask;
+    s->map[i] = NULL;
+    /* Re-place the rest of the probe run (deletion with linear probing). */
+    for (size_t j = (i + 1) & mask; s->map[j]; j = (j + 1) & mask) {
+        calx_obj *x = s->map[j];
+        s->map[j] = NULL;
+        place(s->map, s->map_cap, x);
+    }
+    s->map_n--;
+    o->in_map = false;
+}
+
+void calx_map_free(calx_session *s)
+{
+    free(s->map);
+    s->map = NULL;
+    s->map_cap = s->map_n = 0;
+}

@@ -1,0 +1,474 @@
+/* Loading: rows into objects through the identity map; get, refresh,
+ * reloading expired objects one SELECT per table, merge, and queries. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "orm/session_int.h"
+#include "sql/compiler.h"
+
+#define MAX_KEY 8
+#define IN_CHUNK 500
+
+/* ---- rows into objects ---- */
+
+static size_t row_key(const calx_model *m, const calx_value *vals, calx_value *key)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->nfields && n < MAX_KEY; i++) {
+        if (!m->table.columns[i].primary_key)
+            continue;
+        key[n] = vals[i];
+        if (key[n].type == CALX_BOOL)
+            key[n] = calx_int(key[n].u.b);
+        n++;
+    }
+    return n;
+}
+
+/* Fills o from a row. keep_changes: a field the program changed while o
+ * was expired keeps the program's value (and is flushed as a change). */
+static int fill(calx_obj *o, const calx_value *vals, bool keep_changes, calx_error *err)
+{
+    for (size_t i = 0; i < o->model->nfields; i++) {
+        if (keep_changes && o->has_snap && calx_obj_field_changed(o, i))
+            continue;
+        if (calx_obj_load_field(o, i, &vals[i], err))
+            return err->code;
+    }
+    o->has_snap = true;
+    o->expired = false;
+    return 0;
+}
+
+int calx_load_row(calx_session *s, const calx_model *m, const calx_value *vals,
+                  bool populate, calx_obj **out, calx_error *err)
+{
+    calx_value key[MAX_KEY];
+    size_t nkey = row_key(m, vals, key);
+    calx_obj *o = calx_map_find(s, m, key, nkey);
+    if (o) {
+        *out = o;
+        if (o->expired || populate)
+            return fill(o, vals, o->expired && !populate, err);
+        return 0;
+    }
+    o = calx_obj_alloc(m);
+    if (!o)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a %s", m->name);
+    if (fill(o, vals, false, err)) {
+        calx_obj_destroy(o);
+        return err->code;
+    }
+    if (calx_map_insert(s, o)) {
+        calx_obj_destroy(o);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a %s", m->name);
+    }
+    o->state = CALX_OBJ_PERSISTENT;
+    o->keyset = true;
+    o->session = s;
+    calx_session_own(s, o);
+    *out = o;
+    return 0;
+}
+
+/* ---- running selects ---- */
+
+/* Runs q (compiled with flags) and calls each row into an object. The
+ * objects are appended to list when it is not NULL. */
+static int run_select(calx_session *s, const calx_select *q, unsigned flags, bool populate,
+                      calx_objlist *list, calx_error *err)
+{
+    const calx_table *t = calx_select_table(q);
+    const calx_model *m = t ? t->model : NULL;
+    if (calx_select_error(q, err))
+        return err->code;
+    if (!m)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "the select is over table '%s', which no model declares; run "
+                              "it with calx_conn_execute_select", t ? t->name : "?");
+    calx_compiled c = { 0 };
+    if (calx_select_compile(q, s->dialect, flags, &c, err))
+        return err->code;
+    calx_result *r = NULL;
+    int rc = calx_session_run(s, c.sql, c.params, c.nparams, &r, err);
+    calx_compiled_free(&c);
+    if (rc)
+        return rc;
+    size_t n = calx_result_nrows(r);
+    if (list && n) {
+        void **items = realloc(list->items, (list->n + n) * sizeof *items);
+        if (!items) {
+            calx_result_free(r);
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        }
+        list->items = items;
+    }
+    if (calx_result_ncols(r) < m->nfields && n) {
+        calx_result_free(r);
+        return calx_error_set(err, CALX_ERR_INTERNAL, "the SELECT returned %zu columns for %zu fields",
+                              calx_result_ncols(r), m->nfields);
+    }
+    for (size_t i = 0; i < n; i++) {
+        calx_obj *o;
+        rc = calx_load_row(s, m, calx_row_value(calx_result_row(r, i), 0), populate, &o, err);
+        if (rc)
+            break;
+        if (list)
+            list->items[list->n++] = calx_obj_ptr(o);
+    }
+    calx_result_free(r);
+    return rc;
+}
+
+/* A select of m's rows whose key equals key (AND over the key columns). */
+static calx_select *by_key(const calx_model *m, const calx_value *key, size_t nkey)
+{
+    calx_select *q = calx_select_new(&m->table);
+    for (size_t i = 0, k = 0; i < m->nfields && k < nkey; i++)
+        if (m->table.columns[i].primary_key)
+            calx_select_where(q, calx_binop(CALX_OP_EQ, calx_col(&m->table, i),
+                                            calx_lit(key[k++])));
+    return q;
+}
+
+static size_t npk(const calx_model *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->table.ncolumns; i++)
+        n += m->table.columns[i].primary_key;
+    return n;
+}
+
+/* ---- expired objects ---- */
+
+/* Reloads one chunk of a model's expired objects with one SELECT. Objects
+ * whose rows are gone become detached. */
+static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, size_t n,
+                        calx_error *err)
+{
+    calx_value *keys = malloc(n * MAX_KEY * sizeof *keys);
+    char *ts = malloc(n * MAX_KEY * 40);
+    if (!keys || !ts) {
+        free(keys);
+        free(ts);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    }
+    calx_select *q;
+    if (npk(m) != 1) {
+        /* Composite keys: one object per SELECT (n is 1 here). */
+        size_t nk = calx_obj_key(objs[0], calx_obj_snap(objs[0]), keys, ts);
+        q = by_key(m, keys, nk);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            calx_obj_key(objs[i], calx_obj_snap(objs[i]), &keys[i], ts + 40 * i);
+        q = calx_select_new(&m->table);
+        calx_expr *col = calx_col(&m->table, (size_t)calx_model_pk(m));
+        calx_select_where(q, n == 1 ? calx_binop(CALX_OP_EQ, col, calx_lit(keys[0]))
+                                    : calx_in_values(col, keys, n));
+    }
+    int rc = run_select(s, q, CALX_COMPILE_LABELS, false, NULL, err);
+    calx_select_free(q);
+    free(keys);
+    free(ts);
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (objs[i]->expired) {
+            calx_map_remove(s, objs[i]);
+            objs[i]->state = CALX_OBJ_DETACHED;
+            objs[i]->session = NULL;
+        }
+    }
+    return rc;
+}
+
+int calx_load_expired(calx_session *s, const calx_model *only, calx_error *err)
+{
+    calx_objvec exp = { 0 };
+    for (size_t i = 0; i < s->map_cap; i++) {
+        calx_obj *o = s->map[i];
+        if (o && o->expired && (!only || o->model == only) && calx_objvec_push(&exp, o)) {
+            calx_objvec_free(&exp);
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        }
+    }
+    /* Group by model, keeping the order seen: one SELECT per model (per
+     * chunk of IN_CHUNK keys). */
+    calx_obj **group = malloc((exp.n ? exp.n : 1) * sizeof *group);
+    int rc = group ? 0 : calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < exp.n && !rc; i++) {
+        const calx_model *m = exp.v[i] ? exp.v[i]->model : NULL;
+        if (!m)
+            continue;
+        size_t n = 0;
+        for (size_t j = i; j < exp.n; j++) {
+            if (exp.v[j] && exp.v[j]->model == m) {
+                group[n++] = exp.v[j];
+                exp.v[j] = NULL;
+            }
+        }
+        size_t chunk = npk(m) == 1 ? IN_CHUNK : 1;
+        for (size_t k = 0; k < n && !rc; k += chunk)
+            rc = reload_chunk(s, m, group + k, n - k < chunk ? n - k : chunk, err);
+    }
+    free(group);
+    calx_objvec_free(&exp);
+    return rc;
+}
+
+int calx_session_reload_expired(calx_session *s, calx_error *err)
+{
+    int rc = calx__session_enter(s, true, err);
+    if (rc)
+        return rc;
+    return calx__session_leave(s, calx_load_expired(s, NULL, err), err);
+}
+
+/* ---- get, refresh, merge ---- */
+
+static int autoflush(calx_session *s, bool scan, calx_error *err)
+{
+    if (s->opts.no_autoflush || !calx_flush_needed(s, scan))
+        return 0;
+    return calx_flush(s, err);
+}
+
+int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value *key,
+                         size_t nkey, void *out, calx_error *err)
+{
+    if (out)
+        *(void **)out = NULL;
+    if (!m || !out || !key)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_get needs a model, a key and out");
+    if (nkey != npk(m) || nkey > MAX_KEY)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "%s's primary key has %zu column(s); %zu value(s) given", m->name,
+                              npk(m), nkey);
+    calx_value k[MAX_KEY];
+    for (size_t i = 0; i < nkey; i++)
+        k[i] = key[i].type == CALX_BOOL ? calx_int(key[i].u.b) : key[i];
+    calx_obj *o = s && !s->busy && !s->need_rollback ? calx_map_find(s, m, k, nkey) : NULL;
+    if (o && !o->expired) {
+        /* The identity map answers: no SQL, no task needed. */
+        if (!o->delete_marked)
+            *(void **)out = calx_obj_ptr(o);
+        return 0;
+    }
+    int rc = calx__session_enter(s, true, err);
+    if (rc)
+        return rc;
+    if (o) {
+        rc = calx_load_expired(s, m, err);
+        if (!rc && o->in_map && !o->delete_marked)
+            *(void **)out = calx_obj_ptr(o);
+        return calx__session_leave(s, rc, err);
+    }
+    /* A get by key is not changed by other objects' pending UPDATEs:
+     * flush only what is added or deleted. */
+    rc = autoflush(s, false, err);
+    if (!rc) {
+        calx_objlist l = { 0 };
+        calx_select *q = by_key(m, k, nkey);
+        rc = run_select(s, q, CALX_COMPILE_LABELS, false, &l, err);
+        calx_select_free(q);
+        if (!rc && l.n)
+            *(void **)out = l.items[0];
+        calx_objlist_free(&l);
+    }
+    return calx__session_leave(s, rc, err);
+}
+
+int calx_session_get(calx_session *s, const calx_model *m, calx_value key, void *out,
+                     calx_error *err)
+{
+    return calx_session_get_key(s, m, &key, 1, out, err);
+}
+
+int calx_session_get_one(calx_session *s, const calx_model *m, calx_value key, void *out,
+                         calx_error *err)
+{
+    int rc = calx_session_get(s, m, key, out, err);
+    if (!rc && !*(void **)out)
+        return calx_error_set(err, CALX_ERR_NO_RESULT, "No row was found when one was required");
+    return rc;
+}
+
+int calx_session_refresh(calx_session *s, void *obj, calx_error *err)
+{
+    calx_obj *o = calx_obj_check(obj);
+    if (!o)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "not a calx model object");
+    int rc = calx__session_enter(s, true, err);
+    if (rc)
+        return rc;
+    if (o->session != s || o->state != CALX_OBJ_PERSISTENT)
+        return calx__session_leave(
+            s, calx_error_set(err, CALX_ERR_STATE, "Instance '%s' is not persistent within this Session",
+                              o->model->name),
+            err);
+    calx_value key[MAX_KEY];
+    char ts[40 * MAX_KEY];
+    size_t n = calx_obj_key(o, calx_obj_snap(o), key, ts);
+    calx_select *q = by_key(o->model, key, n);
+    /* Overwrite: a refresh drops changes not flushed, as SQLAlchemy's. */
+    o->expired = true;
+    calx_objlist l = { 0 };
+    rc = run_select(s, q, 0, true, &l, err);
+    calx_select_free(q);
+    if (!rc && l.n == 0) {
+        char r[200];
+        calx_obj_repr(obj, r, sizeof r);
+        rc = calx_error_set(err, CALX_ERR_NO_RESULT, "Could not refresh instance '%s'", r);
+    }
+    calx_objlist_free(&l);
+    return calx__session_leave(s, rc, err);
+}
+
+static size_t field_size(const calx_field *f)
+{
+    switch (f->type) {
+    case CALX_F_INT32: return f->nullable ? sizeof(calx_opt_int32) : sizeof(int32_t);
+    case CALX_F_INT64: return f->nullable ? sizeof(calx_opt_int64) : sizeof(int64_t);
+    case CALX_F_DOUBLE: return f->nullable ? sizeof(calx_opt_double) : sizeof(double);
+    case CALX_F_BOOL: return f->nullable ? sizeof(calx_opt_bool) : sizeof(bool);
+    case CALX_F_TIMESTAMP: return f->nullable ? sizeof(calx_opt_timestamp) : sizeof(calx_timestamp);
+    default: return 0;
+    }
+}
+
+/* Copies every field of src (a struct of dst's model) onto dst. */
+static int copy_fields(calx_obj *dst, const void *src, calx_error *err)
+{
+    void *d = calx_obj_ptr(dst);
+    for (size_t i = 0; i < dst->model->nfields; i++) {
+        const calx_field *f = &dst->model->fields[i];
+        void *dp = calx_field_ptr(d, f);
+        const void *sp = calx_field_ptr(src, f);
+        int rc = 0;
+        if (f->type == CALX_F_TEXT)
+            rc = calx_obj_set_text(d, dp, *(const char *const *)sp);
+        else if (f->type == CALX_F_BLOB)
+            rc = calx_obj_set_blob(d, dp, ((const calx_bytes *)sp)->data,
+                                   ((const calx_bytes *)sp)->len);
+        else
+            memcpy(dp, sp, field_size(f));
+        if (rc)
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory merging a %s",
+                                  dst->model->name);
+    }
+    return 0;
+}
+
+int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *err)
+{
+    if (out)
+        *(void **)out = NULL;
+    calx_obj *src = calx_obj_check(obj);
+    if (!src || !out)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_merge needs a model object and out");
+    const calx_model *m = src->model;
+    calx_value key[MAX_KEY];
+    char ts[40 * MAX_KEY];
+    size_t n = calx_obj_key(src, obj, key, ts);
+    bool has_key = true;
+    for (size_t i = 0; i < n; i++)
+        has_key = has_key && key[i].type != CALX_NULL;
+    calx_obj *dst = NULL;
+    if (has_key) {
+        void *found = NULL;
+        int rc = calx_session_get_key(s, m, key, n, &found, err);
+        if (rc)
+            return rc;
+        dst = found ? calx_obj_hdr(found) : NULL;
+    }
+    if (dst == src) {
+        *(void **)out = (void *)obj;
+        return 0;
+    }
+    bool fresh = !dst;
+    if (fresh && !(dst = calx_obj_alloc(m)))
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory merging a %s", m->name);
+    if (copy_fields(dst, obj, err)) {
+        if (fresh)
+            calx_obj_destroy(dst);
+        return err->code;
+    }
+    if (fresh) {
+        int rc = calx_session_add(s, calx_obj_ptr(dst), err);
+        if (rc) {
+            calx_obj_destroy(dst);
+            return rc;
+        }
+    }
+    *(void **)out = calx_obj_ptr(dst);
+    return 0;
+}
+
+/* ---- queries ---- */
+
+void calx_objlist_free(calx_objlist *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+int calx_session_execute(calx_session *s, const calx_select *q, const calx_exec_opts *opts,
+                         calx_objlist *out, calx_error *err)
+{
+    if (out)
+        *out = (calx_objlist){ 0 };
+    if (!out)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_execute needs out");
+    int rc = calx__session_enter(s, true, err);
+    if (rc)
+        return rc;
+    rc = autoflush(s, true, err);
+    if (!rc)
+        rc = run_select(s, q, 0, opts && opts->populate_existing, out, err);
+    if (rc)
+        calx_objlist_free(out);
+    return calx__session_leave(s, rc, err);
+}
+
+int calx_session_all(calx_session *s, const calx_select *q, calx_objlist *out,
+                     calx_error *err)
+{
+    return calx_session_execute(s, q, NULL, out, err);
+}
+
+static int pick(calx_session *s, const calx_select *q, void *out, int mode, calx_error *err)
+{
+    if (!out)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "out is NULL");
+    *(void **)out = NULL;
+    calx_objlist l;
+    int rc = calx_session_execute(s, q, NULL, &l, err);
+    if (rc)
+        return rc;
+    if (mode > 0 && l.n == 0)
+        rc = calx_error_set(err, CALX_ERR_NO_RESULT, "No row was found when one was required");
+    else if (mode >= 0 && l.n > 1)
+        rc = calx_error_set(err, CALX_ERR_MULTIPLE_RESULTS,
+                            "Multiple rows were found when exactly one was required");
+    else if (l.n)
+        *(void **)out = l.items[0];
+    calx_objlist_free(&l);
+    return rc;
+}
+
+int calx_session_first(calx_session *s, const calx_select *q, void *out, calx_error *err)
+{
+    return pick(s, q, out, -1, err);
+}
+
+int calx_session_one(calx_session *s, const calx_select *q, void *out, calx_error *err)
+{
+    return pick(s, q, out, 1, err);
+}
+
+int calx_session_one_or_none(calx_session *s, const calx_select *q, void *out,
+                             calx_error *err)
+{
+    return pick(s, q, out, 0, err);
+}

@@ -1,0 +1,730 @@
+/* AsyncSession: object states, the session's transaction and connection,
+ * rollback and commit bookkeeping, and the one-task-at-a-time guard. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "calx/task.h"
+#include "orm/session_int.h"
+
+struct calx_sessionmaker {
+    calx_session_opts opts;
+};
+
+/* ---- entering and leaving a call ---- */
+
+/* Every public call that may suspend starts here: not while another
+ * task's call is suspended on s, inside a task, and not while the session
+ * waits for a rollback (unless the call is the rollback). */
+static int enter(calx_session *s, bool db, bool allow_failed, calx_error *err)
+{
+    if (!s)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "the session is NULL");
+    if (s->busy)
+        return calx_error_set(err, CALX_ERR_BUSY,
+                              "this session is in use by another task; a session serves "
+                              "one task at a time (give each task its own session)");
+    if (s->need_rollback && !allow_failed)
+        return calx_error_set(err, CALX_ERR_STATE,
+                              "This Session's transaction has been rolled back due to a "
+                              "previous exception during flush. To begin a new transaction "
+                              "with this Session, first issue calx_session_rollback(). "
+                              "Original exception was: %s", s->failed.message);
+    if (db && !calx_in_task())
+        return calx_error_set(err, CALX_ERR_STATE,
+                              "session calls that reach the database run inside a calx "
+                              "task (calx_spawn); this one was made outside any task");
+    if (db)
+        s->busy = true;
+    return 0;
+}
+
+static void release_conn(calx_session *s)
+{
+    if (s->conn) {
+        calx_conn_close(s->conn);
+        s->conn = NULL;
+    }
+}
+
+static int commit_now(calx_session *s, calx_error *err);
+
+/* Ends a call entered with db. In autocommit mode, whatever the call
+ * wrote is committed at once and the connection goes back. */
+static int leave(calx_session *s, int rc, calx_error *err)
+{
+    if (rc == 0 && s->opts.autocommit && !s->explicit_begin && s->began && !s->sp_depth)
+        rc = commit_now(s, err);
+    s->busy = false;
+    return rc;
+}
+
+/* ---- factory, new, free ---- */
+
+static int check_opts(const calx_session_opts *opts, calx_error *err)
+{
+    if (!opts || !opts->bind)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "a session needs an engine to bind to (opts.bind)");
+    if (!calx_dialect_for(calx_engine_dialect(opts->bind)))
+        return calx_error_set(err, CALX_ERR_NOT_SUPPORTED, "the engine's dialect '%s' has no SQL compiler",
+                              calx_engine_dialect(opts->bind));
+    return 0;
+}
+
+calx_sessionmaker *calx_sessionmaker_new(const calx_session_opts *opts, calx_error *err)
+{
+    if (check_opts(opts, err))
+        return NULL;
+    calx_sessionmaker *mk = calloc(1, sizeof *mk);
+    if (!mk)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    mk->opts = *opts;
+    return mk;
+}
+
+void calx_sessionmaker_free(calx_sessionmaker *mk)
+{
+    free(mk);
+}
+
+calx_session *calx_sessionmaker_session(const calx_sessionmaker *mk, calx_error *err)
+{
+    if (!mk)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "the session maker is NULL"), NULL;
+    return calx_session_new(&mk->opts, err);
+}
+
+calx_session *calx_session_new(const calx_session_opts *opts, calx_error *err)
+{
+    if (check_opts(opts, err))
+        return NULL;
+    calx_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    s->opts = *opts;
+    s->dialect = calx_dialect_for(calx_engine_dialect(opts->bind));
+    return s;
+}
+
+void calx_session_own(calx_session *s, calx_obj *o)
+{
+    if (o->owned_by_session)
+        return;
+    o->owned_by_session = true;
+    o->prev = NULL;
+    o->next = s->owned;
+    if (s->owned)
+        s->owned->prev = o;
+    s->owned = o;
+}
+
+static void disown(calx_session *s, calx_obj *o)
+{
+    if (!o->owned_by_session)
+        return;
+    if (o->prev)
+        o->prev->next = o->next;
+    else
+        s->owned = o->next;
+    if (o->next)
+        o->next->prev = o->prev;
+    o->prev = o->next = NULL;
+    o->owned_by_session = false;
+}
+
+void calx_session_free(calx_session *s)
+{
+    if (!s)
+        return;
+    release_conn(s);
+    for (calx_obj *o = s->owned, *next; o; o = next) {
+        next = o->next;
+        calx_obj_destroy(o);
+    }
+    calx_map_free(s);
+    calx_objvec_free(&s->pending);
+    calx_objvec_free(&s->deleting);
+    calx_objvec_free(&s->inserted);
+    calx_objvec_free(&s->deleted);
+    free(s);
+}
+
+/* ---- the connection ---- */
+
+int calx_session_conn(calx_session *s, calx_error *err)
+{
+    if (s->conn)
+        return 0;
+    if (!s->began && s->opts.no_autobegin)
+        return calx_error_set(err, CALX_ERR_STATE,
+                              "Autobegin is disabled on this Session; please call "
+                              "calx_session_begin() to start a new transaction");
+    calx_connection *c = NULL;
+    int rc = calx_await(calx_engine_connect(s->opts.bind, err), &c, err);
+    if (rc)
+        return rc;
+    s->conn = c;
+    s->began = true;
+    return 0;
+}
+
+int calx_session_run(calx_session *s, const char *sql, const calx_param *params,
+                     size_t nparams, calx_result **out, calx_error *err)
+{
+    int rc = calx_session_conn(s, err);
+    if (rc)
+        return rc;
+    calx_params p = { params, nparams };
+    return calx_await(calx_conn_execute(s->conn, sql, &p, err), out, err);
+}
+
+/* ---- states ---- */
+
+static calx_obj *obj_of(const void *obj, calx_error *err);
+
+/* The header of obj after entering s (memory only), when obj is
+ * persistent in s; else NULL with err. */
+static calx_obj *persistent_in(calx_session *s, void *obj, bool allow_failed, const char *what,
+                               calx_error *err)
+{
+    calx_obj *o = obj_of(obj, err);
+    if (!o || enter(s, false, allow_failed, err))
+        return NULL;
+    if (o->session != s || o->state != CALX_OBJ_PERSISTENT) {
+        calx_error_set(err, CALX_ERR_STATE, "Instance '%s' is not %s%s", o->model->name, what,
+                       o->state == CALX_OBJ_PENDING ? " (it is pending: expunge it)" : "");
+        return NULL;
+    }
+    return o;
+}
+
+static calx_obj *obj_of(const void *obj, calx_error *err)
+{
+    calx_obj *o = calx_obj_check(obj);
+    if (!o)
+        calx_error_set(err, CALX_ERR_ARGUMENT, "not a calx model object");
+    return o;
+}
+
+calx_obj_state_t calx_obj_state(const void *obj)
+{
+    calx_obj *o = calx_obj_check(obj);
+    return o ? (calx_obj_state_t)o->state : CALX_STATE_TRANSIENT;
+}
+
+bool calx_obj_expired(const void *obj)
+{
+    calx_obj *o = calx_obj_check(obj);
+    return o && o->expired;
+}
+
+bool calx_session_contains(const calx_session *s, const void *obj)
+{
+    calx_obj *o = calx_obj_check(obj);
+    return s && o && o->session == s &&
+           (o->state == CALX_OBJ_PENDING || o->state == CALX_OBJ_PERSISTENT ||
+            o->state == CALX_OBJ_DELETED);
+}
+
+int calx_session_add(calx_session *s, void *obj, calx_error *err)
+{
+    calx_obj *o = obj_of(obj, err);
+    if (!o)
+        return CALX_ERR_ARGUMENT;
+    int rc = enter(s, false, false, err);
+    if (rc)
+        return rc;
+    if (o->session && o->session != s && o->state != CALX_OBJ_TRANSIENT &&
+        o->state != CALX_OBJ_DETACHED)
+        return calx_error_set(err, CALX_ERR_STATE,
+                              "Object '%s' is already attached to another session",
+                              o->model->name);
+    if (o->session && o->session != s && o->owned_by_session)
+        return calx_error_set(err, CALX_ERR_STATE,
+                              "Object '%s' is owned by another session; expunge it there first",
+                              o->model->name);
+    switch ((calx_objstate)o->state) {
+    case CALX_OBJ_PENDING:
+    case CALX_OBJ_PERSISTENT:
+        if (o->delete_marked) { /* SQLAlchemy: add() after delete() un-deletes */
+            o->delete_marked = false;
+            calx_objvec_remove(&s->deleting, o);
+        }
+        return 0;
+    case CALX_OBJ_DELETED:
+        return calx_error_set(err, CALX_ERR_STATE,
+                              "Instance '%s' has been deleted; use make_transient() first",
+                              o->model->name);
+    case CALX_OBJ_DETACHED: {
+        calx_value key[8];
+        char ts[320];
+        size_t n = calx_obj_key(o, calx_obj_ptr(o), key, ts);
+        calx_obj *there = calx_map_find(s, o->model, key, n);
+        if (there && there != o)
+            return calx_error_set(err, CALX_ERR_STATE,
+                                  "Can't attach instance '%s': another instance with the "
+                                  "same key is already present in this session",
+                                  o->model->name);
+        if (calx_map_insert(s, o))
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        o->state = CALX_OBJ_PERSISTENT;
+        o->session = s;
+        calx_session_own(s, o);
+        return 0;
+    }
+    case CALX_OBJ_TRANSIENT:
+        break;
+    }
+    if (calx_objvec_push(&s->pending, o))
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    o->state = CALX_OBJ_PENDING;
+    o->session = s;
+    o->seq = ++s->seq;
+    calx_session_own(s, o);
+    return 0;
+}
+
+int calx_session_add_all(calx_session *s, void *const *objs, size_t n, calx_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = calx_session_add(s, objs[i], err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int calx_session_delete(calx_session *s, void *obj, calx_error *err)
+{
+    calx_obj *o = persistent_in(s, obj, false, "persisted", err);
+    if (!o)
+        return err->code;
+    if (o->delete_marked)
+        return 0;
+    if (calx_objvec_push(&s->deleting, o))
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    o->delete_marked = true;
+    return 0;
+}
+
+/* Takes o out of every list and the map; it stays owned. */
+static void forget(calx_session *s, calx_obj *o)
+{
+    calx_map_remove(s, o);
+    if (o->state == CALX_OBJ_PENDING)
+        calx_objvec_remove(&s->pending, o);
+    if (o->delete_marked)
+        calx_objvec_remove(&s->deleting, o);
+    o->delete_marked = false;
+    o->state = o->state == CALX_OBJ_PENDING ? CALX_OBJ_TRANSIENT : CALX_OBJ_DETACHED;
+    o->session = NULL;
+}
+
+int calx_session_expunge(calx_session *s, void *obj, calx_error *err)
+{
+    calx_obj *o = obj_of(obj, err);
+    if (!o)
+        return CALX_ERR_ARGUMENT;
+    int rc = enter(s, false, true, err);
+    if (rc)
+        return rc;
+    if (o->session != s && !(o->owned_by_session && !o->session))
+        return calx_error_set(err, CALX_ERR_STATE, "Instance '%s' is not present in this Session",
+                              o->model->name);
+    if (o->session == s) {
+        calx_objvec_remove(&s->inserted, o);
+        calx_objvec_remove(&s->deleted, o);
+        forget(s, o);
+    }
+    /* The program owns it now: only if this session owned it. */
+    if (o->owned_by_session)
+        disown(s, o);
+    return 0;
+}
+
+static void expunge_all(calx_session *s)
+{
+    for (calx_obj *o = s->owned; o; o = o->next)
+        if (o->session == s)
+            forget(s, o);
+    s->pending.n = s->deleting.n = s->inserted.n = s->deleted.n = 0;
+    calx_map_free(s);
+}
+
+void calx_session_expunge_all(calx_session *s)
+{
+    if (s && !s->busy)
+        expunge_all(s);
+}
+
+int calx_session_expire(calx_session *s, void *obj, calx_error *err)
+{
+    calx_obj *o = persistent_in(s, obj, true, "persistent within this Session", err);
+    if (!o)
+        return err->code;
+    calx_obj_restore_snapshot(o);
+    o->expired = true;
+    return 0;
+}
+
+static void expire_all(calx_session *s, bool restore)
+{
+    for (size_t i = 0; i < s->map_cap; i++) {
+        calx_obj *o = s->map[i];
+        if (!o)
+            continue;
+        if (restore)
+            calx_obj_restore_snapshot(o);
+        o->expired = true;
+    }
+}
+
+void calx_session_expire_all(calx_session *s)
+{
+    if (s && !s->busy)
+        expire_all(s, true);
+}
+
+/* ---- transactions ---- */
+
+/* After the database's commit: deleted objects are detached, the rest
+ * expired (expire_on_commit), the connection back in the pool. */
+static void after_commit(calx_session *s)
+{
+    for (size_t i = 0; i < s->deleted.n; i++) {
+        calx_obj *o = s->deleted.v[i];
+        o->state = CALX_OBJ_DETACHED;
+        o->session = NULL;
+    }
+    s->deleted.n = s->inserted.n = 0;
+    if (!s->opts.no_expire_on_commit)
+        expire_all(s, false);
+    release_conn(s);
+    s->began = s->explicit_begin = false;
+    s->sp_depth = 0;
+}
+
+static int commit_now(calx_session *s, calx_error *err)
+{
+    int rc = calx_flush(s, err);
+    if (rc)
+        return rc;
+    if (s->conn) {
+        rc = calx_await(calx_conn_commit(s->conn, err), NULL, err);
+        if (rc) {
+            s->need_rollback = true;
+            s->failed = *err;
+            return rc;
+        }
+    }
+    after_commit(s);
+    return 0;
+}
+
+int calx_session_commit(calx_session *s, calx_error *err)
+{
+    int rc = enter(s, true, false, err);
+    if (rc)
+        return rc;
+    rc = commit_now(s, err);
+    s->busy = false;
+    return rc;
+}
+
+/* Session state after the database rolled back to the start of the
+ * transaction. */
+static void after_rollback(calx_session *s)
+{
+    /* Objects INSERTed or added in the transaction leave the session. */
+    for (size_t i = 0; i < s->inserted.n; i++) {
+        calx_obj *o = s->inserted.v[i];
+        calx_map_remove(s, o);
+        o->state = CALX_OBJ_TRANSIENT;
+        o->session = NULL;
+        o->has_snap = false;
+    }
+    for (size_t i = 0; i < s->pending.n; i++) {
+        calx_obj *o = s->pending.v[i];
+        o->state = CALX_OBJ_TRANSIENT;
+        o->session = NULL;
+    }
+    /* Objects DELETEd in it come back. */
+    for (size_t i = 0; i < s->deleted.n; i++) {
+        calx_obj *o = s->deleted.v[i];
+        o->state = CALX_OBJ_PERSISTENT;
+        calx_map_insert(s, o);
+    }
+    for (size_t i = 0; i < s->deleting.n; i++)
+        s->deleting.v[i]->delete_marked = false;
+    s->pending.n = s->deleting.n = s->inserted.n = s->deleted.n = 0;
+    expire_all(s, true);
+    release_conn(s);
+    s->began = s->explicit_begin = false;
+    s->need_rollback = false;
+    s->sp_depth = 0;
+}
+
+static int rollback_now(calx_session *s, calx_error *err)
+{
+    int rc = 0;
+    if (s->conn && calx_conn_in_transaction(s->conn)) {
+        calx_error e2;
+        /* A connection that died has rolled back with the server: the
+         * error is not the caller's problem, the state reset is. */
+        if (calx_await(calx_conn_rollback(s->conn, &e2), NULL, &e2) &&
+            e2.code != CALX_ERR_DISCONNECT && e2.code != CALX_ERR_CLOSED) {
+            *err = e2;
+            rc = e2.code;
+        }
+    }
+    after_rollback(s);
+    return rc;
+}
+
+int calx_session_rollback(calx_session *s, calx_error *err)
+{
+    int rc = enter(s, true, true, err);
+    if (rc)
+        return rc;
+    rc = rollback_now(s, err);
+    s->busy = false;
+    return rc;
+}
+
+int calx_session_begin(calx_session *s, calx_error *err)
+{
+    int rc = enter(s, false, false, err);
+    if (rc)
+        return rc;
+    if (s->began)
+        return calx_error_set(err, CALX_ERR_STATE,
+                              "A transaction is already begun on this Session");
+    s->began = s->explicit_begin = true;
+    return 0;
+}
+
+int calx_session_close(calx_session *s, calx_error *err)
+{
+    int rc = enter(s, true, true, err);
+    if (rc)
+        return rc;
+    /* The rollback is awaited (not left to the pool's reset on return), so
+     * the database's locks are gone when close returns. */
+    rc = rollback_now(s, err);
+    expunge_all(s);
+    s->busy = false;
+    return rc;
+}
+
+bool calx_session_in_transaction(const calx_session *s)
+{
+    return s && s->began;
+}
+
+bool calx_session_needs_rollback(const calx_session *s)
+{
+    return s && s->need_rollback;
+}
+
+int calx_session_flush(calx_session *s, calx_error *err)
+{
+    int rc = enter(s, true, false, err);
+    if (rc)
+        return rc;
+    return leave(s, calx_flush(s, err), err);
+}
+
+/* ---- savepoints ---- */
+
+int calx_session_begin_nested(calx_session *s, calx_error *err)
+{
+    int rc = enter(s, true, false, err);
+    if (rc)
+        return rc;
+    if (s->sp_depth == CALX_SESSION_MAX_SAVEPOINTS) {
+        s->busy = false;
+        return calx_error_set(err, CALX_ERR_STATE, "too many nested savepoints (%d)",
+                              CALX_SESSION_MAX_SAVEPOINTS);
+    }
+    rc = calx_flush(s, err);
+    if (!rc)
+        rc = calx_session_conn(s, err);
+    if (!rc)
+        rc = calx_await(calx_conn_begin_nested(s->conn, err), NULL, err);
+    if (!rc) {
+        s->sp[s->sp_depth++] = (calx_spframe){ .ninserted = s->inserted.n,
+                                               .ndeleted = s->deleted.n,
+                                               .seq = s->seq,
+                                               .gen = ++s->gen };
+    }
+    s->busy = false;
+    return rc;
+}
+
+int calx_session_commit_nested(calx_session *s, calx_error *err)
+{
+    int rc = enter(s, true, false, err);
+    if (rc)
+        return rc;
+    if (!s->sp_depth) {
+        s->busy = false;
+        return calx_error_set(err, CALX_ERR_STATE, "no savepoint is open (begin_nested)");
+    }
+    rc = calx_flush(s, err);
+    if (!rc)
+        rc = calx_await(calx_conn_release_savepoint(s->conn, err), NULL, err);
+    if (!rc)
+        s->sp_depth--;
+    s->busy = false;
+    return rc;
+}
+
+int calx_session_rollback_nested(calx_session *s, calx_error *err)
+{
+    int rc = enter(s, true, true, err);
+    if (rc)
+        return rc;
+    if (!s->sp_depth || !s->conn) {
+        s->busy = false;
+        return calx_error_set(err, CALX_ERR_STATE, "no savepoint is open (begin_nested)");
+    }
+    rc = calx_await(calx_conn_rollback_savepoint(s->conn, err), NULL, err);
+    if (rc) {
+        s->busy = false;
+        return rc;
+    }
+    calx_spframe f = s->sp[--s->sp_depth];
+    /* Inserted or added since the savepoint: out of the session. */
+    for (size_t i = f.ninserted; i < s->inserted.n; i++) {
+        calx_obj *o = s->inserted.v[i];
+        calx_map_remove(s, o);
+        o->state = CALX_OBJ_TRANSIENT;
+        o->session = NULL;
+        o->has_snap = false;
+    }
+    s->inserted.n = f.ninserted;
+    for (size_t i = 0; i < s->pending.n;) {
+        calx_obj *o = s->pending.v[i];
+        if (o->seq > f.seq) {
+            o->state = CALX_OBJ_TRANSIENT;
+            o->session = NULL;
+            calx_objvec_remove(&s->pending, o);
+        } else {
+            i++;
+        }
+    }
+    /* Deleted since: back. */
+    for (size_t i = f.ndeleted; i < s->deleted.n; i++) {
+        calx_obj *o = s->deleted.v[i];
+        o->state = CALX_OBJ_PERSISTENT;
+        calx_map_insert(s, o);
+        o->expired = true;
+    }
+    s->deleted.n = f.ndeleted;
+    /* Changed since (flushed after the savepoint, or changed and not yet
+     * flushed): expired, and only those. */
+    for (size_t i = 0; i < s->map_cap; i++) {
+        calx_obj *o = s->map[i];
+        if (!o)
+            continue;
+        bool changed = o->sp_gen >= f.gen;
+        for (size_t j = 0; !changed && j < o->model->nfields; j++)
+            changed = calx_obj_field_changed(o, j);
+        if (changed) {
+            calx_obj_restore_snapshot(o);
+            o->expired = true;
+        }
+    }
+    s->need_rollback = false;
+    s->busy = false;
+    return 0;
+}
+
+/* ---- the identity map, for programs ---- */
+
+size_t calx_session_identity_count(const calx_session *s)
+{
+    return s ? s->map_n : 0;
+}
+
+static int cmp_objs(const void *a, const void *b)
+{
+    const calx_obj *x = calx_obj_hdr(*(void *const *)a), *y = calx_obj_hdr(*(void *const *)b);
+    int c = strcmp(x->model->name, y->model->name);
+    if (c)
+        return c;
+    calx_value kx[8], ky[8];
+    char tx[320], ty[320];
+    size_t nx = calx_obj_key(x, calx_obj_ptr(x), kx, tx);
+    calx_obj_key(y, calx_obj_ptr(y), ky, ty);
+    for (size_t i = 0; i < nx; i++) {
+        if (kx[i].type == CALX_INT && ky[i].type == CALX_INT) {
+            if (kx[i].u.i != ky[i].u.i)
+                return kx[i].u.i < ky[i].u.i ? -1 : 1;
+        } else if (kx[i].type == CALX_TEXT && ky[i].type == CALX_TEXT) {
+            c = strcmp(kx[i].u.s.ptr, ky[i].u.s.ptr);
+            if (c)
+                return c;
+        }
+    }
+    return 0;
+}
+
+size_t calx_session_identity_map(const calx_session *s, void **out, size_t cap)
+{
+    if (!s)
+        return 0;
+    size_t n = 0;
+    void **all = malloc((s->map_n ? s->map_n : 1) * sizeof *all);
+    if (!all)
+        return 0;
+    for (size_t i = 0; i < s->map_cap; i++)
+        if (s->map[i])
+            all[n++] = calx_obj_ptr(s->map[i]);
+    qsort(all, n, sizeof *all, cmp_objs);
+    if (out && cap)
+        memcpy(out, all, (n < cap ? n : cap) * sizeof *out);
+    free(all);
+    return n;
+}
+
+void calx_session_print_identity_map(const calx_session *s, FILE *f)
+{
+    size_t n = calx_session_identity_count(s);
+    void **objs = malloc((n ? n : 1) * sizeof *objs);
+    if (!objs)
+        return;
+    n = calx_session_identity_map(s, objs, n);
+    fputc('{', f);
+    for (size_t i = 0; i < n; i++) {
+        calx_obj *o = calx_obj_hdr(objs[i]);
+        calx_value key[8];
+        char ts[320];
+        size_t nk = calx_obj_key(o, objs[i], key, ts);
+        fprintf(f, "%s('%s', (", i ? ", " : "", o->model->name);
+        for (size_t k = 0; k < nk; k++) {
+            if (key[k].type == CALX_INT)
+                fprintf(f, "%lld", (long long)key[k].u.i);
+            else if (key[k].type == CALX_TEXT)
+                fprintf(f, "'%s'", key[k].u.s.ptr);
+            else
+                fputs("?", f);
+            fputs(nk == 1 ? "," : (k + 1 < nk ? ", " : ""), f);
+        }
+        fputs(")): ", f);
+        calx_obj_print(objs[i], f);
+    }
+    fputs("}\n", f);
+    free(objs);
+}
+
+/* load.c and flush.c reach enter/leave through these. */
+int calx__session_enter(calx_session *s, bool db, calx_error *err)
+{
+    return enter(s, db, false, err);
+}
+
+int calx__session_leave(calx_session *s, int rc, calx_error *err)
+{
+    return leave(s, rc, err);
+}

@@ -1,0 +1,109 @@
+/* The session's insides, shared by session.c (states, transactions),
+ * identity.c (the identity map), flush.c (the unit of work) and load.c
+ * (get, refresh, queries). */
+#ifndef CALX_ORM_SESSION_INT_H
+#define CALX_ORM_SESSION_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calx/connection.h"
+#include "calx/session.h"
+#include "orm/object.h"
+#include "sql/dialect.h"
+
+/* A growable array of objects. */
+typedef struct calx_objvec {
+    calx_obj **v;
+    size_t n, cap;
+} calx_objvec;
+
+int calx_objvec_push(calx_objvec *ov, calx_obj *o);
+/* Removes o (order kept). */
+void calx_objvec_remove(calx_objvec *ov, calx_obj *o);
+void calx_objvec_free(calx_objvec *ov);
+
+/* A savepoint's mark: what the lists held when it began. */
+typedef struct calx_spframe {
+    size_t ninserted, ndeleted;
+    uint64_t seq;             /* objects added after it have a larger seq */
+    uint64_t gen;             /* objects flushed after it have sp_gen >= gen */
+} calx_spframe;
+
+#define CALX_SESSION_MAX_SAVEPOINTS 32
+
+struct calx_session {
+    calx_session_opts opts;
+    const calx_dialect *dialect;
+    calx_connection *conn;    /* checked out while a transaction is open */
+    bool began;               /* a transaction is open (maybe with no connection yet) */
+    bool explicit_begin;      /* calx_session_begin was called */
+    bool busy;                /* a call is suspended in a task */
+    bool need_rollback;
+    calx_error failed;        /* the flush error that made need_rollback */
+
+    calx_obj *owned;          /* every object the session owns (prev/next) */
+
+    calx_obj **map;           /* identity map: open hashing on o->hash */
+    size_t map_cap, map_n;
+
+    calx_objvec pending;      /* added, not flushed, in the order added */
+    calx_objvec deleting;     /* delete() called, not flushed */
+    calx_objvec inserted;     /* INSERTed in this transaction */
+    calx_objvec deleted;      /* DELETEd in this transaction */
+    uint64_t seq;
+    uint64_t gen;
+    size_t sp_depth;
+    calx_spframe sp[CALX_SESSION_MAX_SAVEPOINTS];
+};
+
+/* ---- identity.c ---- */
+
+/* The hash of a model's primary key given as values. */
+uint64_t calx_key_hash(const calx_model *m, const calx_value *key, size_t nkey);
+/* The primary key of o (struct s: the object or its snapshot) as values;
+ * texts point into s; timestamps into tsbuf (40 bytes per key column). */
+size_t calx_obj_key(const calx_obj *o, const void *s, calx_value *out, char *tsbuf);
+/* The object of m with key in the map, or NULL. */
+calx_obj *calx_map_find(const calx_session *s, const calx_model *m, const calx_value *key,
+                        size_t nkey);
+/* Puts o in the map under its current key. 0 or CALX_ERR_NOMEM. */
+int calx_map_insert(calx_session *s, calx_obj *o);
+void calx_map_remove(calx_session *s, calx_obj *o);
+void calx_map_free(calx_session *s);
+
+/* ---- session.c ---- */
+
+/* Makes o the session's (on its owned list). */
+void calx_session_own(calx_session *s, calx_obj *o);
+/* Takes the connection the session's transaction runs on, checking one
+ * out (and beginning) when needed. Must run in a task. */
+int calx_session_conn(calx_session *s, calx_error *err);
+/* Runs sql with params on the session's connection; *out is the result. */
+int calx_session_run(calx_session *s, const char *sql, const calx_param *params,
+                     size_t nparams, calx_result **out, calx_error *err);
+
+/* Entering and leaving a public call (see session.c): the busy guard,
+ * the task check, the failed-flush state, and autocommit. */
+int calx__session_enter(calx_session *s, bool db, calx_error *err);
+int calx__session_leave(calx_session *s, int rc, calx_error *err);
+
+/* ---- flush.c ---- */
+
+/* The flush proper (the caller has the session entered). */
+int calx_flush(calx_session *s, calx_error *err);
+/* Whether anything is waiting to be flushed; with scan, persistent
+ * objects are compared with their snapshots too. */
+bool calx_flush_needed(const calx_session *s, bool scan);
+
+/* ---- load.c ---- */
+
+/* Makes the object of a row (row values in the table's column order):
+ * the one in the map (refreshed when expired or populate) or a new one. */
+int calx_load_row(calx_session *s, const calx_model *m, const calx_value *vals,
+                  bool populate, calx_obj **out, calx_error *err);
+/* Reloads the expired objects of m (every model when m is NULL). */
+int calx_load_expired(calx_session *s, const calx_model *m, calx_error *err);
+
+#endif

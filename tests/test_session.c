@@ -1,0 +1,948 @@
+/* AsyncSession on a real database: the identity map, the unit of work,
+ * object states, expire_on_commit, autoflush, autocommit, savepoints, one
+ * task at a time, and queries. Runs on the database CALX_TEST_URL names
+ * (a fresh SQLite file when it is unset), so the same tests run on
+ * PostgreSQL. Echoed SQL is checked by its dialect-neutral prefix. */
+#include "calx.h"
+#include "models.h"
+#include "test.h"
+
+CALX_MODEL_DEFINE(Team, "team")
+CALX_MODEL_DEFINE(Hero, "hero")
+CALX_MODEL_DEFINE(Gadget, "gadget")
+
+static calx_loop *loop;
+static const char *dir;
+static int seq;
+static calx_engine *engine;
+static calx_metadata *md;
+static calx_error err;
+
+/* ---- echo capture ---- */
+
+static char logbuf[1 << 16];
+static size_t loglen;
+
+static void capture(void *udata, calx_log_level level, const char *logger, const char *msg)
+{
+    size_t n = strlen(msg);
+    if (loglen + n + 2 < sizeof logbuf) {
+        memcpy(logbuf + loglen, msg, n);
+        loglen += n;
+        logbuf[loglen++] = '\n';
+        logbuf[loglen] = '\0';
+    }
+}
+
+static void log_reset(void)
+{
+    loglen = 0;
+    logbuf[0] = '\0';
+}
+
+/* Lines of the log that start with prefix. */
+static int log_count(const char *prefix)
+{
+    int n = 0;
+    size_t len = strlen(prefix);
+    for (const char *p = logbuf; *p;) {
+        if (strncmp(p, prefix, len) == 0)
+            n++;
+        const char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return n;
+}
+
+/* Where the first line starting with prefix is (-1: none). */
+static int log_pos(const char *prefix)
+{
+    size_t len = strlen(prefix);
+    int line = 0;
+    for (const char *p = logbuf; *p; line++) {
+        if (strncmp(p, prefix, len) == 0)
+            return line;
+        const char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return -1;
+}
+
+/* ---- set-up ---- */
+
+static void setup_opts(const calx_engine_opts *extra)
+{
+    char url[600];
+    const char *env = getenv("CALX_TEST_URL");
+    if (env && *env)
+        snprintf(url, sizeof url, "%s", env);
+    else
+        snprintf(url, sizeof url, "sqlite:///%s/s%d.db", dir, ++seq);
+    calx_engine_opts o = extra ? *extra : (calx_engine_opts){ 0 };
+    o.loop = loop;
+    o.echo = true;
+    o.log = capture;
+    engine = calx_create_engine(url, &o, &err);
+    if (!engine) {
+        fprintf(stderr, "  create_engine: %s\n", err.message);
+        exit(1);
+    }
+    CHECK_OK(calx_wait(calx_engine_drop_all(engine, md, &err), NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_engine_create_all(engine, md, &err), NULL, &err), &err);
+    log_reset();
+}
+
+static void setup(void)
+{
+    setup_opts(NULL);
+}
+
+static void teardown(void)
+{
+    calx_engine_free(engine);
+    calx_loop_run(loop);
+    engine = NULL;
+}
+
+static calx_session *new_session(void)
+{
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = engine }, &err);
+    CHECK(s != NULL);
+    return s;
+}
+
+static void *task_main(void *arg)
+{
+    ((void (*)(void))arg)();
+    return NULL;
+}
+
+/* Runs body inside a task, as session calls need. */
+static void in_task(void (*body)(void))
+{
+    setup();
+    calx_error e;
+    CHECK_OK(calx_wait(calx_spawn(loop, task_main, (void *)body, NULL, &e), NULL, &e), &e);
+    teardown();
+}
+
+#define TASK_TEST(name)                                                      \
+    static void name##_body(void);                                           \
+    TEST(name) { in_task(name##_body); }                                     \
+    static void name##_body(void)
+
+static Hero *hero(const char *name, const char *secret, long long age)
+{
+    Hero *h = age < 0 ? CALX_NEW(Hero, &err, .name = name, .secret_name = secret)
+                      : CALX_NEW(Hero, &err, .name = name, .secret_name = secret,
+                                 .age = CALX_SOME(age));
+    CHECK(h != NULL);
+    return h;
+}
+
+/* Adds the tutorial's teams and heroes and commits. */
+static void seed(calx_session *s, Team **t, Hero **h)
+{
+    t[0] = CALX_NEW(Team, &err, .name = "Preventers", .headquarters = "Sharp Tower");
+    t[1] = CALX_NEW(Team, &err, .name = "Z-Force", .headquarters = "Sister Margaret's Bar");
+    CHECK_OK(calx_session_add_all(s, (void *[]){ t[0], t[1] }, 2, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    h[0] = hero("Deadpond", "Dive Wilson", -1);
+    h[0]->team_id = t[1]->id;
+    h[1] = hero("Rusty-Man", "Tommy Sharp", 48);
+    h[1]->team_id = t[0]->id;
+    h[2] = hero("Spider-Boy", "Pedro Parqueador", -1);
+    CHECK_OK(calx_session_add_all(s, (void *[]){ h[0], h[1], h[2] }, 3, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+}
+
+static calx_select *where_name(const char *name)
+{
+    calx_select *q = calx_select_new(CALX_TABLE(Hero));
+    return calx_select_where(q, calx_eq(calx_col(CALX_TABLE(Hero), CALX_FIELD(Hero, name)), name));
+}
+
+/* Rows in table, read with Core on another connection. */
+static long long count_rows(const char *table)
+{
+    calx_connection *c = NULL;
+    calx_result *r = NULL;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    long long n = -1;
+    if (calx_await(calx_engine_connect(engine, &err), &c, &err) == 0 &&
+        calx_await(calx_conn_execute(c, sql, NULL, &err), &r, &err) == 0)
+        n = calx_result_scalar(r).u.i;
+    calx_result_free(r);
+    calx_conn_close(c);
+    return n;
+}
+
+/* ---- tests ---- */
+
+TASK_TEST(commit_inserts_and_fills_generated_keys)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    CHECK(!CALX_IS_NULL(t[0]->id) && !CALX_IS_NULL(t[1]->id));
+    CHECK(t[0]->id.value != t[1]->id.value);
+    CHECK(h[0]->team_id.value == t[1]->id.value);
+    CHECK_INT(calx_obj_state(h[2]), CALX_STATE_PERSISTENT);
+    CHECK_INT(log_count("INSERT INTO team (name, headquarters) VALUES"), 2);
+    CHECK_INT(log_count("INSERT INTO hero (name, secret_name, age, team_id) VALUES"), 3);
+    CHECK_INT(log_count("COMMIT"), 2);
+    CHECK_INT(count_rows("hero"), 3);
+    /* Keys reached the objects whose rows made them. */
+    Hero *back = NULL;
+    calx_session *s2 = new_session();
+    CHECK_OK(calx_session_get(s2, &Hero_model, calx_int(h[1]->id.value), &back, &err), &err);
+    CHECK(back && strcmp(back->name, "Rusty-Man") == 0);
+    calx_session_free(s2);
+    calx_session_free(s);
+}
+
+TASK_TEST(identity_map_gives_one_object_per_key)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    calx_session *s2 = new_session();
+    Hero *a = NULL, *b = NULL;
+    log_reset();
+    CHECK_OK(calx_session_get(s2, &Hero_model, calx_int(h[0]->id.value), &a, &err), &err);
+    CHECK_INT(log_count("SELECT hero.id AS hero_id, hero.name AS hero_name"), 1);
+    CHECK_OK(calx_session_get(s2, &Hero_model, calx_int(h[0]->id.value), &b, &err), &err);
+    CHECK(a == b);
+    CHECK_INT(log_count("SELECT"), 1); /* the second get ran no SQL */
+    /* A query row for an object in the map gives that same object. */
+    calx_select *q = where_name("Deadpond");
+    Hero *c = NULL;
+    CHECK_OK(calx_session_one(s2, q, &c, &err), &err);
+    CHECK(c == a);
+    calx_select_free(q);
+    CHECK_INT(calx_session_identity_count(s2), 1);
+    void *objs[4];
+    CHECK_INT(calx_session_identity_map(s2, objs, 4), 1);
+    CHECK(objs[0] == a);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    calx_session_print_identity_map(s2, f);
+    fclose(f);
+    char expect[256];
+    snprintf(expect, sizeof expect,
+             "{('Hero', (%lld,)): Hero(id=%lld, name='Deadpond', secret_name='Dive Wilson', "
+             "age=None, team_id=%lld)}\n",
+             (long long)a->id.value, (long long)a->id.value, (long long)t[1]->id.value);
+    CHECK_STR(buf, expect);
+    free(buf);
+    /* A get that misses the map and the table. */
+    Hero *none = (Hero *)1;
+    CHECK_OK(calx_session_get(s2, &Hero_model, calx_int(9001), &none, &err), &err);
+    CHECK(none == NULL);
+    CHECK_INT(calx_session_get_one(s2, &Hero_model, calx_int(9001), &none, &err),
+              CALX_ERR_NO_RESULT);
+    CHECK_INT(calx_session_get_key(s2, &Hero_model, (calx_value[]){ calx_int(1), calx_int(2) }, 2,
+                                   &none, &err),
+              CALX_ERR_ARGUMENT);
+    calx_session_free(s2);
+    calx_session_free(s);
+}
+
+TASK_TEST(identity_map_hit_needs_no_task_and_no_sql)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    log_reset();
+    /* Not expired now: a hit is answered from memory. */
+    Hero *x = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(h[2]->id.value), &x, &err), &err);
+    CHECK(x == h[2]);
+    CHECK_INT(loglen, 0);
+    calx_session_free(s);
+}
+
+TASK_TEST(flush_updates_only_changed_columns)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    calx_session *s2 = new_session();
+    Hero *sb = NULL;
+    calx_select *q = where_name("Spider-Boy");
+    CHECK_OK(calx_session_one(s2, q, &sb, &err), &err);
+    calx_select_free(q);
+    log_reset();
+    CHECK_OK(calx_session_flush(s2, &err), &err);
+    CHECK_INT(log_count("UPDATE"), 0); /* nothing changed: no statement */
+    CALX_SET(sb->age, 16);
+    CHECK_OK(calx_session_commit(s2, &err), &err);
+    CHECK_INT(log_count("UPDATE hero SET age="), 1);
+    CHECK_INT(log_count("UPDATE"), 1);
+    /* Two columns, one of them a text pointed at the program's memory. */
+    char newname[] = "Spider-Man";
+    sb->name = newname;
+    CALX_SET_NULL(sb->age);
+    log_reset();
+    CHECK_OK(calx_session_commit(s2, &err), &err);
+    CHECK_INT(log_count("UPDATE hero SET name=?, age=?") + log_count("UPDATE hero SET name=$1, age=$2"), 1);
+    CHECK(sb->name != newname); /* copied in at the flush */
+    CHECK_STR(sb->name, "Spider-Man");
+    calx_session *s3 = new_session();
+    Hero *again = NULL;
+    CHECK_OK(calx_session_get(s3, &Hero_model, calx_int(h[2]->id.value), &again, &err), &err);
+    CHECK_STR(again->name, "Spider-Man");
+    CHECK(CALX_IS_NULL(again->age));
+    calx_session_free(s3);
+    calx_session_free(s2);
+    calx_session_free(s);
+}
+
+TASK_TEST(delete_and_states)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    Hero *fresh = hero("Temp", "x", -1);
+    CHECK_INT(calx_obj_state(fresh), CALX_STATE_TRANSIENT);
+    CHECK_INT(calx_session_delete(s, fresh, &err), CALX_ERR_STATE);
+    CHECK_CONTAINS(err.message, "is not persisted");
+    CHECK_OK(calx_session_add(s, fresh, &err), &err);
+    CHECK_INT(calx_obj_state(fresh), CALX_STATE_PENDING);
+    CHECK(calx_session_contains(s, fresh));
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK_INT(calx_obj_state(fresh), CALX_STATE_PERSISTENT);
+    CHECK_OK(calx_session_delete(s, h[2], &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK_INT(log_count("DELETE FROM hero WHERE hero.id = "), 1);
+    CHECK_INT(calx_obj_state(h[2]), CALX_STATE_DELETED);
+    CHECK(calx_session_contains(s, h[2]));
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(calx_obj_state(h[2]), CALX_STATE_DETACHED);
+    CHECK(!calx_session_contains(s, h[2]));
+    Hero *gone = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(h[2]->id.value), &gone, &err), &err);
+    CHECK(gone == NULL);
+    CHECK_INT(count_rows("hero"), 3);
+    /* A deleted object's memory stays valid: the session still owns it. */
+    CHECK_STR(h[2]->name, "Spider-Boy");
+    CHECK_INT(calx_obj_free(h[2]), CALX_ERR_STATE);
+    calx_session_free(s);
+}
+
+TASK_TEST(flush_orders_parents_first_and_deletes_children_first)
+{
+    calx_session *s = new_session();
+    /* The child is added first; the flush still inserts the parent first. */
+    Hero *hh = hero("Kid", "k", 10);
+    CALX_SET(hh->team_id, 77);
+    Team *tt = CALX_NEW(Team, &err, .id = CALX_SOME(77), .name = "T", .headquarters = "H");
+    CHECK_OK(calx_session_add(s, hh, &err), &err);
+    CHECK_OK(calx_session_add(s, tt, &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    int ti = log_pos("INSERT INTO team"), hi = log_pos("INSERT INTO hero");
+    CHECK(ti >= 0 && hi > ti);
+    CHECK_INT(tt->id.value, 77); /* a key given is kept */
+    /* Within a table, INSERTs go in the order added. */
+    Hero *a = hero("A1", "a", -1), *b = hero("B2", "b", -1), *c = hero("C3", "c", -1);
+    CHECK_OK(calx_session_add_all(s, (void *[]){ c, a, b }, 3, &err), &err);
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK(c->id.value < a->id.value && a->id.value < b->id.value);
+    CHECK_OK(calx_session_delete(s, tt, &err), &err);
+    CHECK_OK(calx_session_delete(s, hh, &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    int td = log_pos("DELETE FROM team"), hd = log_pos("DELETE FROM hero");
+    CHECK(hd >= 0 && td > hd);
+    calx_session_free(s);
+}
+
+TASK_TEST(rollback_expunges_pending_restores_deleted_and_expires)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    Hero *tmp = hero("Temp", "x", -1);
+    CHECK_OK(calx_session_add(s, tmp, &err), &err);
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK(!CALX_IS_NULL(tmp->id));
+    Hero *unflushed = hero("Never", "n", -1);
+    CHECK_OK(calx_session_add(s, unflushed, &err), &err);
+    CHECK_OK(calx_session_delete(s, h[0], &err), &err);
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CALX_SET(h[1]->age, 99);
+    CHECK_OK(calx_session_rollback(s, &err), &err);
+    CHECK(!calx_session_contains(s, tmp));          /* "in session: False" */
+    CHECK_INT(calx_obj_state(tmp), CALX_STATE_TRANSIENT);
+    CHECK_INT(calx_obj_state(unflushed), CALX_STATE_TRANSIENT);
+    CHECK_INT(calx_obj_state(h[0]), CALX_STATE_PERSISTENT); /* its DELETE undone */
+    CHECK(calx_obj_expired(h[1]));
+    CHECK_INT(h[1]->age.value, 48);                 /* the change not flushed is gone */
+    CHECK_INT(count_rows("hero"), 3);
+    /* The session can go on. */
+    Hero *x = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(h[0]->id.value), &x, &err), &err);
+    CHECK(x == h[0] && !calx_obj_expired(h[0]));
+    /* An expunged transient object is the program's to free. */
+    CHECK_OK(calx_session_expunge(s, tmp, &err), &err);
+    CHECK_OK(calx_obj_free(tmp), &err);
+    calx_session_free(s);
+}
+
+TASK_TEST(failed_flush_needs_rollback_and_keeps_committed_data)
+{
+    calx_session *s = new_session();
+    Gadget *g1 = CALX_NEW(Gadget, &err, .code = "same", .serial = 1);
+    CHECK_OK(calx_session_add(s, g1, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    Gadget *g2 = CALX_NEW(Gadget, &err, .code = "other", .serial = 2);
+    Gadget *g3 = CALX_NEW(Gadget, &err, .code = "same", .serial = 3);
+    CHECK_OK(calx_session_add_all(s, (void *[]){ g2, g3 }, 2, &err), &err);
+    CHECK_INT(calx_session_commit(s, &err), CALX_ERR_INTEGRITY);
+    CHECK(calx_session_needs_rollback(s));
+    Gadget *x = NULL;
+    CHECK_INT(calx_session_get(s, &Gadget_model, calx_int(999), &x, &err), CALX_ERR_STATE);
+    CHECK_CONTAINS(err.message, "first issue calx_session_rollback()");
+    CHECK_CONTAINS(err.message, "Original exception was:");
+    CHECK_INT(calx_session_flush(s, &err), CALX_ERR_STATE);
+    CHECK_OK(calx_session_rollback(s, &err), &err);
+    CHECK(!calx_session_needs_rollback(s));
+    CHECK_INT(count_rows("gadget"), 1);              /* committed data intact */
+    CHECK_INT(calx_obj_state(g2), CALX_STATE_TRANSIENT);
+    /* Usable again. */
+    g3->code = "third";
+    CHECK_OK(calx_session_add(s, g3, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(count_rows("gadget"), 2);
+    calx_session_free(s);
+}
+
+TASK_TEST(validation_failure_sends_nothing)
+{
+    calx_session *s = new_session();
+    Gadget *g = CALX_NEW(Gadget, &err, .code = "ok", .serial = 1);
+    CHECK_OK(calx_session_add(s, g, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    g->power = 500;
+    log_reset();
+    CHECK_INT(calx_session_flush(s, &err), CALX_ERR_VALIDATION);
+    CHECK_CONTAINS(err.message, "Gadget.power: ensure this value is less than or equal to 100");
+    CHECK_INT(log_count("UPDATE"), 0);
+    CHECK(!calx_session_needs_rollback(s));
+    g->power = 50;
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session_free(s);
+}
+
+TASK_TEST(expire_on_commit_reloads_one_query_per_table)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    for (int i = 0; i < 3; i++)
+        CHECK(calx_obj_expired(h[i]));
+    CHECK(calx_obj_expired(t[0]));
+    /* Another session changes a row behind this one's back. */
+    calx_session *other = new_session();
+    Hero *o = NULL;
+    CHECK_OK(calx_session_get(other, &Hero_model, calx_int(h[1]->id.value), &o, &err), &err);
+    CALX_SET(o->age, 49);
+    CHECK_OK(calx_session_commit(other, &err), &err);
+    calx_session_free(other);
+    /* A change the program makes while expired survives the reload. */
+    CALX_SET(h[0]->age, 30);
+    log_reset();
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    CHECK_INT(log_count("SELECT hero."), 1);
+    CHECK_INT(log_count("SELECT team."), 1);
+    CHECK_INT(log_count("SELECT"), 2);
+    CHECK_INT(h[1]->age.value, 49);
+    CHECK(!calx_obj_expired(h[1]));
+    CHECK_INT(h[0]->age.value, 30);
+    log_reset();
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(log_count("UPDATE hero SET age="), 1);
+    /* A get of an expired object reloads the expired objects of its table. */
+    log_reset();
+    Hero *x = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(h[2]->id.value), &x, &err), &err);
+    CHECK(x == h[2]);
+    CHECK_INT(log_count("SELECT"), 1);
+    CHECK(!calx_obj_expired(h[0]) && !calx_obj_expired(h[1]));
+    CHECK(calx_obj_expired(t[0])); /* other tables wait */
+    calx_session_free(s);
+}
+
+TASK_TEST(no_expire_on_commit_keeps_objects_loaded)
+{
+    calx_session *s = calx_session_new(
+        &(calx_session_opts){ .bind = engine, .no_expire_on_commit = true }, &err);
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    CHECK(!calx_obj_expired(h[0]));
+    log_reset();
+    Hero *x = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(h[0]->id.value), &x, &err), &err);
+    CHECK_INT(log_count("SELECT"), 0);
+    calx_session_free(s);
+}
+
+TASK_TEST(refresh_and_expire)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    CHECK_OK(calx_session_refresh(s, h[0], &err), &err);
+    CHECK(!calx_obj_expired(h[0]));
+    CHECK_STR(h[0]->secret_name, "Dive Wilson");
+    CALX_SET(h[0]->age, 5);
+    CHECK_OK(calx_session_refresh(s, h[0], &err), &err); /* drops the change */
+    CHECK(CALX_IS_NULL(h[0]->age));
+    CHECK_OK(calx_session_expire(s, h[0], &err), &err);
+    CHECK(calx_obj_expired(h[0]));
+    calx_session_expire_all(s);
+    CHECK(calx_obj_expired(t[1]));
+    /* The row is deleted elsewhere (after this session's transaction ends:
+     * an open SQLite read transaction would hold the writer off). */
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session *other = new_session();
+    Hero *o = NULL;
+    CHECK_OK(calx_session_get(other, &Hero_model, calx_int(h[2]->id.value), &o, &err), &err);
+    CHECK_OK(calx_session_delete(other, o, &err), &err);
+    CHECK_OK(calx_session_commit(other, &err), &err);
+    calx_session_free(other);
+    CHECK_INT(calx_session_refresh(s, h[2], &err), CALX_ERR_NO_RESULT);
+    CHECK_CONTAINS(err.message, "Could not refresh instance");
+    /* Reloading every expired object turns the gone one detached. */
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    CHECK_INT(calx_obj_state(h[2]), CALX_STATE_DETACHED);
+    CHECK_INT(calx_obj_state(h[1]), CALX_STATE_PERSISTENT);
+    calx_session_free(s);
+}
+
+TASK_TEST(autoflush_before_queries)
+{
+    calx_session *s = new_session();
+    Hero *h = hero("Auto", "a", 1);
+    CHECK_OK(calx_session_add(s, h, &err), &err);
+    calx_select *q = where_name("Auto");
+    Hero *found = NULL;
+    log_reset();
+    CHECK_OK(calx_session_first(s, q, &found, &err), &err);
+    CHECK(found == h);
+    CHECK(log_pos("INSERT INTO hero") >= 0 && log_pos("SELECT hero.") > log_pos("INSERT INTO hero"));
+    /* close waits for the rollback: the next writer finds no lock. */
+    CHECK_OK(calx_session_close(s, &err), &err);
+    calx_session_free(s);
+
+    s = calx_session_new(&(calx_session_opts){ .bind = engine, .no_autoflush = true }, &err);
+    Hero *h2 = hero("Auto", "b", 2);
+    CHECK_OK(calx_session_add(s, h2, &err), &err);
+    calx_objlist l;
+    CHECK_OK(calx_session_all(s, q, &l, &err), &err);
+    CHECK_INT(l.n, 0); /* not flushed, not seen */
+    calx_objlist_free(&l);
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK_OK(calx_session_all(s, q, &l, &err), &err);
+    CHECK_INT(l.n, 1);
+    CHECK(l.n && l.items[0] == h2);
+    calx_objlist_free(&l);
+    calx_select_free(q);
+    calx_session_free(s);
+}
+
+TASK_TEST(autocommit_commits_every_flush)
+{
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = engine, .autocommit = true },
+                                       &err);
+    Hero *h = hero("Solo", "s", 3);
+    CHECK_OK(calx_session_add(s, h, &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK_INT(log_count("COMMIT"), 1);
+    CHECK(!calx_session_in_transaction(s));
+    CHECK_INT(count_rows("hero"), 1);
+    calx_session_free(s);
+}
+
+TASK_TEST(no_autobegin_needs_begin)
+{
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = engine, .no_autobegin = true },
+                                       &err);
+    Hero *x = NULL;
+    CHECK_INT(calx_session_get(s, &Hero_model, calx_int(1), &x, &err), CALX_ERR_STATE);
+    CHECK_CONTAINS(err.message, "Autobegin is disabled");
+    CHECK_OK(calx_session_begin(s, &err), &err);
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(1), &x, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session_free(s);
+}
+
+TASK_TEST(savepoint_rollback_expires_only_what_changed_since)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    CALX_SET(h[0]->age, 20);          /* before the savepoint: kept */
+    CHECK_OK(calx_session_begin_nested(s, &err), &err);
+    CALX_SET(h[1]->age, 70);          /* after: undone */
+    Hero *n = hero("Nested", "n", -1);
+    CHECK_OK(calx_session_add(s, n, &err), &err);
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK_OK(calx_session_rollback_nested(s, &err), &err);
+    CHECK(!calx_obj_expired(h[0]));
+    CHECK_INT(h[0]->age.value, 20);
+    CHECK(calx_obj_expired(h[1]));
+    CHECK(!calx_obj_expired(h[2]));
+    CHECK_INT(calx_obj_state(n), CALX_STATE_TRANSIENT);
+    CHECK_OK(calx_session_begin_nested(s, &err), &err);
+    CALX_SET(h[2]->age, 12);
+    CHECK_OK(calx_session_commit_nested(s, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session *s2 = new_session();
+    calx_select *q = calx_select_new(CALX_TABLE(Hero));
+    calx_select_order_by(q, calx_col(CALX_TABLE(Hero), CALX_FIELD(Hero, id)), CALX_ASC);
+    calx_objlist l;
+    CHECK_OK(calx_session_all(s2, q, &l, &err), &err);
+    CHECK_INT(l.n, 3);
+    if (l.n == 3) {
+        CHECK_INT(((Hero *)l.items[0])->age.value, 20);
+        CHECK_INT(((Hero *)l.items[1])->age.value, 48);
+        CHECK_INT(((Hero *)l.items[2])->age.value, 12);
+    }
+    calx_objlist_free(&l);
+    calx_select_free(q);
+    calx_session_free(s2);
+    calx_session_free(s);
+}
+
+static calx_session *shared;
+static int busy_seen;
+
+static void *second_user(void *arg)
+{
+    calx_error e;
+    Hero *x = NULL;
+    if (calx_session_get(shared, &Hero_model, calx_int(12345), &x, &e) == CALX_ERR_BUSY)
+        busy_seen++;
+    return NULL;
+}
+
+TASK_TEST(one_task_at_a_time)
+{
+    shared = new_session();
+    busy_seen = 0;
+    /* The second task runs while the first is suspended in its get. */
+    calx_future *f = calx_spawn(loop, second_user, NULL, NULL, &err);
+    Hero *x = NULL;
+    CHECK_OK(calx_session_get(shared, &Hero_model, calx_int(54321), &x, &err), &err);
+    CHECK_OK(calx_await(f, NULL, &err), &err);
+    CHECK_INT(busy_seen, 1);
+    CHECK_OK(calx_session_get(shared, &Hero_model, calx_int(1), &x, &err), &err);
+    calx_session_free(shared);
+}
+
+static void *worker(void *arg)
+{
+    calx_error e;
+    int id = (int)(intptr_t)arg;
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = engine }, &e);
+    char name[32];
+    snprintf(name, sizeof name, "w%d", id);
+    Hero *h = CALX_NEW(Hero, &e, .name = name, .secret_name = "s", .age = CALX_SOME(id));
+    int rc = calx_session_add(s, h, &e);
+    if (!rc)
+        rc = calx_session_commit(s, &e);
+    Hero *back = NULL;
+    if (!rc)
+        rc = calx_session_get(s, &Hero_model, calx_int(h->id.value), &back, &e);
+    if (!rc && (back != h || back->age.value != id))
+        rc = -1;
+    calx_session_free(s);
+    return rc ? NULL : arg;
+}
+
+TASK_TEST(many_sessions_in_many_tasks_share_the_pool)
+{
+    enum { N = 40 };
+    calx_future *fs[N];
+    for (int i = 0; i < N; i++)
+        fs[i] = calx_spawn(loop, worker, (void *)(intptr_t)(i + 1), NULL, &err);
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        void *v = NULL;
+        if (calx_await(fs[i], &v, &err) == 0 && v)
+            ok++;
+    }
+    CHECK_INT(ok, N);
+    CHECK_INT(count_rows("hero"), N);
+}
+
+TASK_TEST(queries_where_order_limit_offset)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    const calx_table *H = CALX_TABLE(Hero);
+    size_t age = CALX_FIELD(Hero, age), name = CALX_FIELD(Hero, name);
+    calx_objlist l;
+    calx_select *q = calx_select_new(H);
+    calx_select_where(q, calx_ge(calx_col(H, age), 35));
+    calx_select_where(q, calx_lt(calx_col(H, age), 60));
+    CHECK_OK(calx_session_all(s, q, &l, &err), &err);
+    CHECK_INT(l.n, 1);
+    CHECK(l.n == 1 && l.items[0] == h[1]);
+    CHECK_CONTAINS(logbuf, "WHERE hero.age >= ");
+    calx_objlist_free(&l);
+    calx_select_free(q);
+
+    q = calx_select_new(H);
+    calx_select_order_by(q, calx_col(H, CALX_FIELD(Hero, id)), CALX_ASC);
+    calx_select_offset(calx_select_limit(q, 2), 1);
+    CHECK_OK(calx_session_all(s, q, &l, &err), &err);
+    CHECK_INT(l.n, 2);
+    CHECK(l.n == 2 && l.items[0] == h[1] && l.items[1] == h[2]);
+    calx_objlist_free(&l);
+    calx_select_free(q);
+
+    q = calx_select_new(H);
+    calx_select_where(q, calx_or(calx_is_null(calx_col(H, age)),
+                                 calx_like(calx_col(H, name), "Rusty%")));
+    calx_select_order_by(q, calx_col(H, name), CALX_DESC);
+    CHECK_OK(calx_session_all(s, q, &l, &err), &err);
+    CHECK_INT(l.n, 3);
+    CHECK(l.n == 3 && l.items[0] == h[2] && l.items[2] == h[0]);
+    calx_objlist_free(&l);
+    calx_select_free(q);
+
+    q = calx_select_new(H);
+    calx_select_where(q, calx_in(calx_col(H, name), calx_text("Deadpond"), calx_text("Nobody")));
+    Hero *one = NULL;
+    CHECK_OK(calx_session_one(s, q, &one, &err), &err);
+    CHECK(one == h[0]);
+    calx_select_free(q);
+
+    q = calx_select_new(H);
+    calx_select_where(q, calx_not(calx_eq(calx_col(H, name), "Deadpond")));
+    CHECK_INT(calx_session_one(s, q, &one, &err), CALX_ERR_MULTIPLE_RESULTS);
+    CHECK(one == NULL);
+    CHECK_INT(calx_session_one_or_none(s, q, &one, &err), CALX_ERR_MULTIPLE_RESULTS);
+    calx_select_free(q);
+
+    q = where_name("Nobody");
+    CHECK_INT(calx_session_one(s, q, &one, &err), CALX_ERR_NO_RESULT);
+    CHECK_OK(calx_session_one_or_none(s, q, &one, &err), &err);
+    CHECK(one == NULL);
+    CHECK_OK(calx_session_first(s, q, &one, &err), &err);
+    CHECK(one == NULL);
+    calx_select_free(q);
+
+    /* A bad expression reports at execution, naming the cause. */
+    q = calx_select_new(H);
+    calx_select_where(q, calx_eq(calx_col(H, name), 5));
+    CHECK_INT(calx_session_all(s, q, &l, &err), CALX_ERR_TYPE);
+    CHECK_CONTAINS(err.message, "hero.name");
+    calx_select_free(q);
+    calx_session_free(s);
+}
+
+TASK_TEST(rows_do_not_overwrite_objects_unless_populate_existing)
+{
+    /* no_autoflush keeps the in-memory change unflushed for this check. */
+    calx_session *s = calx_session_new(
+        &(calx_session_opts){ .bind = engine, .no_autoflush = true }, &err);
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    CHECK_OK(calx_obj_set_text(h[0], &h[0]->secret_name, "changed in memory"), &err);
+    calx_select *q = where_name("Deadpond");
+    calx_objlist l;
+    CHECK_OK(calx_session_all(s, q, &l, &err), &err);
+    CHECK(l.n == 1 && l.items[0] == h[0]);
+    CHECK_STR(h[0]->secret_name, "changed in memory");
+    calx_objlist_free(&l);
+    CHECK_OK(calx_session_execute(s, q, &(calx_exec_opts){ .populate_existing = true }, &l, &err),
+             &err);
+    CHECK_STR(h[0]->secret_name, "Dive Wilson");
+    calx_objlist_free(&l);
+    calx_select_free(q);
+    calx_session_free(s);
+}
+
+TASK_TEST(merge_copies_onto_the_session_object)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    long long id = h[1]->id.value;
+    Hero *outside = CALX_NEW(Hero, &err, .id = CALX_SOME(id), .name = "Rusty-Man",
+                             .secret_name = "Tony", .age = CALX_SOME(50));
+    calx_session *s2 = new_session();
+    Hero *m = NULL;
+    CHECK_OK(calx_session_merge(s2, outside, &m, &err), &err);
+    CHECK(m != outside);
+    CHECK_STR(m->secret_name, "Tony");
+    CHECK_INT(calx_obj_state(m), CALX_STATE_PERSISTENT);
+    CHECK_INT(calx_obj_state(outside), CALX_STATE_TRANSIENT);
+    log_reset();
+    CHECK_OK(calx_session_commit(s2, &err), &err);
+    CHECK_INT(log_count("UPDATE hero SET secret_name="), 1);
+    /* No key: a new pending object. */
+    Hero *nokey = hero("Newbie", "n", -1), *m2 = NULL;
+    CHECK_OK(calx_session_merge(s2, nokey, &m2, &err), &err);
+    CHECK_INT(calx_obj_state(m2), CALX_STATE_PENDING);
+    CHECK_OK(calx_session_commit(s2, &err), &err);
+    CHECK_INT(count_rows("hero"), 4);
+    calx_obj_free(outside);
+    calx_obj_free(nokey);
+    calx_session_free(s2);
+    calx_session_free(s);
+}
+
+TASK_TEST(expunge_and_close)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    CHECK_OK(calx_session_expunge(s, h[0], &err), &err);
+    CHECK_INT(calx_obj_state(h[0]), CALX_STATE_DETACHED);
+    CHECK_OK(calx_obj_free(h[0]), &err);            /* the program's now */
+    Hero *x = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(h[1]->id.value), &x, &err), &err);
+    calx_pool_stats st;
+    calx_engine_stats(engine, &st);
+    CHECK_INT(st.checked_out, 1);
+    CHECK_OK(calx_session_close(s, &err), &err);
+    calx_engine_stats(engine, &st);
+    CHECK_INT(st.checked_out, 0);                    /* the connection went back */
+    CHECK_INT(calx_obj_state(h[1]), CALX_STATE_DETACHED);
+    CHECK_STR(h[1]->name, "Rusty-Man");              /* still readable */
+    CHECK_INT(calx_session_identity_count(s), 0);
+    /* The session can be used again; a detached object can come back. */
+    CHECK_OK(calx_session_add(s, h[1], &err), &err);
+    CHECK_INT(calx_obj_state(h[1]), CALX_STATE_PERSISTENT);
+    CALX_SET(h[1]->age, 1);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session_expunge_all(s);
+    calx_session_free(s);
+}
+
+TASK_TEST(every_field_kind_round_trips)
+{
+    calx_session *s = new_session();
+    Gadget *g = CALX_NEW(Gadget, &err, .code = "all", .serial = 1234567890123LL,
+                         .power = 0, .weight = -2.25, .active = false, .note = "",
+                         .ratio = CALX_SOME(0.0), .flag = CALX_SOME(true),
+                         .small = CALX_SOME(-7), .data = { "\0\xff\0", 3 },
+                         .made_at = 1714566615250000LL, .seen_at = CALX_SOME(0));
+    Gadget *n = CALX_NEW(Gadget, &err, .code = "nulls", .serial = 0);
+    CHECK_OK(calx_session_add_all(s, (void *[]){ g, n }, 2, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session *s2 = new_session();
+    Gadget *a = NULL, *b = NULL;
+    CHECK_OK(calx_session_get(s2, &Gadget_model, calx_int(g->id.value), &a, &err), &err);
+    CHECK_OK(calx_session_get(s2, &Gadget_model, calx_int(n->id.value), &b, &err), &err);
+    if (a && b) {
+        CHECK_STR(a->code, "all");
+        CHECK(a->serial == 1234567890123LL && a->power == 0 && a->weight == -2.25);
+        CHECK(!a->active);
+        CHECK_STR(a->note, "");                       /* "" is not NULL */
+        CHECK(a->ratio.valid && a->ratio.value == 0.0);
+        CHECK(a->flag.valid && a->flag.value);
+        CHECK(a->small.valid && a->small.value == -7);
+        CHECK(a->data.len == 3 && memcmp(a->data.data, "\0\xff\0", 3) == 0);
+        CHECK_INT(a->made_at, 1714566615250000LL);
+        CHECK(a->seen_at.valid && a->seen_at.value == 0);
+        CHECK(b->note == NULL && CALX_IS_NULL(b->ratio) && CALX_IS_NULL(b->flag));
+        CHECK(CALX_IS_NULL(b->small) && b->data.data == NULL && CALX_IS_NULL(b->seen_at));
+        CHECK(b->active); /* DEFAULT(true) */
+    }
+    calx_session_free(s2);
+    calx_session_free(s);
+}
+
+TEST(database_calls_outside_a_task_are_refused)
+{
+    setup();
+    calx_session *s = new_session();
+    Hero *x = NULL;
+    CHECK_INT(calx_session_get(s, &Hero_model, calx_int(1), &x, &err), CALX_ERR_STATE);
+    CHECK_CONTAINS(err.message, "inside a calx task");
+    CHECK_INT(calx_session_commit(s, &err), CALX_ERR_STATE);
+    /* Memory-only calls work anywhere. */
+    Hero *h = hero("Outside", "o", -1);
+    CHECK_OK(calx_session_add(s, h, &err), &err);
+    CHECK(calx_session_new(&(calx_session_opts){ 0 }, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    calx_sessionmaker *mk = calx_sessionmaker_new(&(calx_session_opts){ .bind = engine }, &err);
+    calx_session *s2 = calx_sessionmaker_session(mk, &err);
+    CHECK(s2 != NULL);
+    calx_session_free(s2);
+    calx_sessionmaker_free(mk);
+    calx_session_free(s);
+    teardown();
+}
+
+int main(void)
+{
+    dir = test_tmpdir("test_session");
+    calx_error e;
+    loop = calx_loop_new(NULL, &e);
+    md = calx_metadata_new(&e);
+    calx_metadata_add(md, CALX_TABLE(Team), &e);
+    calx_metadata_add(md, CALX_TABLE(Hero), &e);
+    calx_metadata_add(md, CALX_TABLE(Gadget), &e);
+    RUN(commit_inserts_and_fills_generated_keys);
+    RUN(identity_map_gives_one_object_per_key);
+    RUN(identity_map_hit_needs_no_task_and_no_sql);
+    RUN(flush_updates_only_changed_columns);
+    RUN(delete_and_states);
+    RUN(flush_orders_parents_first_and_deletes_children_first);
+    RUN(rollback_expunges_pending_restores_deleted_and_expires);
+    RUN(failed_flush_needs_rollback_and_keeps_committed_data);
+    RUN(validation_failure_sends_nothing);
+    RUN(expire_on_commit_reloads_one_query_per_table);
+    RUN(no_expire_on_commit_keeps_objects_loaded);
+    RUN(refresh_and_expire);
+    RUN(autoflush_before_queries);
+    RUN(autocommit_commits_every_flush);
+    RUN(no_autobegin_needs_begin);
+    RUN(savepoint_rollback_expires_only_what_changed_since);
+    RUN(one_task_at_a_time);
+    RUN(many_sessions_in_many_tasks_share_the_pool);
+    RUN(queries_where_order_limit_offset);
+    RUN(rows_do_not_overwrite_objects_unless_populate_existing);
+    RUN(merge_copies_onto_the_session_object);
+    RUN(expunge_and_close);
+    RUN(every_field_kind_round_trips);
+    RUN(database_calls_outside_a_task_are_refused);
+    calx_metadata_free(md);
+    calx_loop_free(loop);
+    return TEST_REPORT();
+}
