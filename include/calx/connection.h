@@ -55,7 +55,10 @@ calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
 /* One statement of a batch: SQL text and its parameters (NULL for none). */
 typedef struct calx_stmt {
     const char *sql;
-    const calx_params *params;
+    const calx_params *params; /* nsets parameter sets (NULL: no parameters) */
+    size_t nsets;              /* 0 or 1: one execution; N: an execute-many */
+    bool rowids;               /* SQLite INSERTs: the result has one row per
+                                  set with the rowid that set's row got */
 } calx_stmt;
 
 /* Runs n statements in order as one handoff to the driver (one round trip

@@ -42,6 +42,9 @@ typedef struct calx_dstmt {
     size_t nparams;
     size_t nsets;
     const calx_value *params;  /* nsets * nparams, row-major */
+    bool rowids;               /* an INSERT run per set: return one row per
+                                  set holding the rowid it made (drivers with
+                                  a lastrowid; others use RETURNING) */
 } calx_dstmt;
 
 typedef enum calx_dop {

@@ -519,7 +519,12 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
     if (stmt && (rc = begin_if_wanted(c, stmt, err)) != 0)
         return rc;
 
-    calx_rowset *rs = rowset_for(stmt, err);
+    bool rowids = st->rowids && stmt && sqlite3_column_count(stmt) == 0;
+    calx_rowset *rs = rowids ? calx_rowset_new(1) : rowset_for(stmt, err);
+    if (rowids && (!rs || calx_rowset_set_colname(rs, 0, "rowid") != 0)) {
+        calx_rowset_free(rs);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a rowset");
+    }
     if (!rs)
         return err->code;
     if (!stmt) {
@@ -560,6 +565,15 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
          * when this run changed something. */
         if (!readonly && sqlite3_total_changes64(c->db) != before)
             rs->rowcount += sqlite3_changes64(c->db);
+        if (rowids) {
+            /* Each set's own rowid, read right after its execution. */
+            calx_value *row = calx_rowset_add_row(rs);
+            if (!row) {
+                rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory collecting rowids");
+                break;
+            }
+            row[0] = calx_int(sqlite3_last_insert_rowid(c->db));
+        }
         sqlite3_reset(stmt);
     }
     if (rc) {

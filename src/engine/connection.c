@@ -457,8 +457,14 @@ calx_future *calx_conn_execute_batch(calx_connection *c, const calx_stmt *stmts,
                                     &fresh[i], err)) {
             goto fail;
         }
+        if (stmts[i].nsets > 1 && !stmts[i].params) {
+            calx_error_set(err, CALX_ERR_ARGUMENT, "statement %zu of the batch has %zu parameter "
+                           "sets but no parameters", i + 1, stmts[i].nsets);
+            goto fail;
+        }
+        op->bstmts[i].rowids = stmts[i].rowids;
         if (bind_stmt(&op->bstmts[i], &op->bvals[i], &op->bbytes[i], &op->bplans[i]->plan,
-                      stmts[i].params, 1, err)) {
+                      stmts[i].params, stmts[i].nsets ? stmts[i].nsets : 1, err)) {
             size_t len = strlen(err->message);
             snprintf(err->message + len, sizeof err->message - len,
                      " (statement %zu of the batch)", i + 1);

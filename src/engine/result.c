@@ -322,7 +322,7 @@ static int want(const calx_row *row, int col, calx_type t, const calx_value **ou
 
 int calx_row_get_int(const calx_row *row, int col, int64_t *out, calx_error *err)
 {
-    const calx_value *v;
+    const calx_value *v = NULL;
     int rc = want(row, col, CALX_INT, &v, err);
     if (rc == 0)
         *out = v->u.i;
@@ -331,7 +331,7 @@ int calx_row_get_int(const calx_row *row, int col, int64_t *out, calx_error *err
 
 int calx_row_get_real(const calx_row *row, int col, double *out, calx_error *err)
 {
-    const calx_value *v;
+    const calx_value *v = NULL;
     int rc = want(row, col, CALX_REAL, &v, err);
     if (rc == 0)
         *out = v->type == CALX_INT ? (double)v->u.i : v->u.d;
@@ -340,7 +340,7 @@ int calx_row_get_real(const calx_row *row, int col, double *out, calx_error *err
 
 int calx_row_get_bool(const calx_row *row, int col, bool *out, calx_error *err)
 {
-    const calx_value *v;
+    const calx_value *v = NULL;
     int rc = want(row, col, CALX_BOOL, &v, err);
     if (rc == 0)
         *out = v->type == CALX_INT ? v->u.i != 0 : v->u.b;
@@ -349,7 +349,7 @@ int calx_row_get_bool(const calx_row *row, int col, bool *out, calx_error *err)
 
 int calx_row_get_text(const calx_row *row, int col, const char **out, calx_error *err)
 {
-    const calx_value *v;
+    const calx_value *v = NULL;
     int rc = want(row, col, CALX_TEXT, &v, err);
     if (rc == 0)
         *out = v->u.s.ptr;
@@ -359,7 +359,7 @@ int calx_row_get_text(const calx_row *row, int col, const char **out, calx_error
 int calx_row_get_blob(const calx_row *row, int col, const void **out, size_t *len,
                       calx_error *err)
 {
-    const calx_value *v;
+    const calx_value *v = NULL;
     int rc = want(row, col, CALX_BLOB, &v, err);
     if (rc == 0) {
         *out = v->u.s.ptr;

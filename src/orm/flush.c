@@ -448,6 +448,17 @@ static int plan(flush_ctx *x, calx_error *err)
 
 /* ---- running it ---- */
 
+/* Consecutive operations with the same SQL (same table, kind and
+ * columns) go as one execute-many: on PostgreSQL one pipeline, on SQLite
+ * one prepared statement stepped per row. */
+static size_t group_end(const flush_ctx *x, size_t i)
+{
+    size_t j = i + 1;
+    while (j < x->nops && x->ops[j].sql == x->ops[i].sql)
+        j++;
+    return j;
+}
+
 static int send(flush_ctx *x, calx_result **out, calx_error *err)
 {
     calx_session *s = x->s;
@@ -462,52 +473,53 @@ static int send(flush_ctx *x, calx_result **out, calx_error *err)
         free(ps);
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     }
-    for (size_t i = 0; i < x->nops; i++) {
+    bool lastrowid = s->dialect->paramstyle == CALX_PARAMSTYLE_QMARK;
+    size_t n = 0;
+    for (size_t i = 0; i < x->nops; i++)
         ps[i] = (calx_params){ x->params + x->ops[i].p0, x->ops[i].np };
-        stmts[i] = (calx_stmt){ x->ops[i].sql, &ps[i] };
-    }
+    for (size_t i = 0; i < x->nops; i = group_end(x, i))
+        stmts[n++] = (calx_stmt){ x->ops[i].sql, &ps[i], group_end(x, i) - i,
+                                  x->ops[i].want_key && lastrowid };
     /* The batch copies every value when it is made: the arrays can go
      * before it runs. */
-    calx_future *f = calx_conn_execute_batch(s->conn, stmts, x->nops, err);
+    calx_future *f = calx_conn_execute_batch(s->conn, stmts, n, err);
     free(stmts);
     free(ps);
     return calx_await(f, out, err);
 }
 
-/* Checks each statement's outcome and fills generated keys. */
+/* Checks each statement's outcome and fills generated keys: row j of an
+ * INSERT's result is set j's key (each set runs on its own, so the row
+ * comes from that set's execution, never from a multi-row statement). */
 static int read_results(flush_ctx *x, calx_result *r, calx_error *err)
 {
-    for (size_t i = 0; i < x->nops; i++) {
+    for (size_t i = 0, first = 1; i < x->nops; i = group_end(x, i), first = 0) {
+        size_t count = group_end(x, i) - i;
         flush_op *op = &x->ops[i];
-        if (i > 0 && !calx_result_nextset(r))
+        if (!first && !calx_result_nextset(r))
             return calx_error_set(err, CALX_ERR_INTERNAL,
-                                  "the database answered %zu of %zu flushed statements", i,
-                                  x->nops);
+                                  "the database answered fewer statements than the flush sent");
         const calx_table *t = &op->o->model->table;
-        if (op->kind != OP_INSERT && calx_result_rowcount(r) >= 0 &&
-            calx_result_rowcount(r) != 1)
+        int64_t rc = calx_result_rowcount(r);
+        if (op->kind != OP_INSERT && rc >= 0 && (size_t)rc != count)
             return calx_error_set(err, CALX_ERR_STALE_DATA,
                                   op->kind == OP_UPDATE
-                                      ? "UPDATE statement on table '%s' expected to update 1 "
+                                      ? "UPDATE statement on table '%s' expected to update %zu "
                                         "row(s); %lld were matched."
-                                      : "DELETE statement on table '%s' expected to delete 1 "
+                                      : "DELETE statement on table '%s' expected to delete %zu "
                                         "row(s); Only %lld were matched.",
-                                  t->name, (long long)calx_result_rowcount(r));
-        if (op->want_key) {
-            int ai = calx_model_autoinc(op->o->model);
-            calx_value v;
-            if (x->s->dialect->paramstyle == CALX_PARAMSTYLE_DOLLAR) {
-                const calx_row *row = calx_result_row(r, 0);
-                if (!row)
-                    return calx_error_set(err, CALX_ERR_INTERNAL,
-                                          "INSERT INTO %s returned no key", t->name);
-                v = *calx_row_value(row, 0);
-            } else {
-                v = calx_int(calx_result_lastrowid(r));
-            }
-            if (calx_obj_load_field(op->o, (size_t)ai, &v, err))
+                                  t->name, count, (long long)rc);
+        if (!op->want_key)
+            continue;
+        if (calx_result_nrows(r) != count)
+            return calx_error_set(err, CALX_ERR_INTERNAL,
+                                  "INSERT INTO %s returned %zu keys for %zu rows", t->name,
+                                  calx_result_nrows(r), count);
+        int ai = calx_model_autoinc(op->o->model);
+        for (size_t j = 0; j < count; j++)
+            if (calx_obj_load_field(x->ops[i + j].o, (size_t)ai,
+                                    calx_row_value(calx_result_row(r, j), 0), err))
                 return err->code;
-        }
     }
     return 0;
 }

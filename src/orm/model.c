@@ -126,8 +126,12 @@ static void format_ts(calx_timestamp us, char *out, size_t n)
     time_t t = (time_t)secs;
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d.%06d", tm.tm_year + 1900,
+    char tmp[96];
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d %02d:%02d:%02d.%06d", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+    size_t len = strlen(tmp) < n ? strlen(tmp) : n - 1;
+    memcpy(out, tmp, len);
+    out[len] = '\0';
 }
 
 /* Reads "YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]][Z|+HH[:MM]|-HH[:MM]]". */

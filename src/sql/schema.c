@@ -245,7 +245,7 @@ static int check_all(const calx_metadata *md, calx_error *err)
         const calx_table *t = md->tables[i];
         for (size_t k = 0; k < t->ncolumns; k++) {
             const calx_column *c = &t->columns[k];
-            size_t parent;
+            size_t parent = 0;
             int rc = c->foreign_key ? resolve_fk(md, t, c, &parent, err) : 0;
             if (rc)
                 return rc;
@@ -298,7 +298,7 @@ static bool *dependencies(const calx_metadata *md)
     for (size_t i = 0; dep && i < md->n; i++) {
         const calx_table *t = md->tables[i];
         for (size_t k = 0; k < t->ncolumns; k++) {
-            size_t parent;
+            size_t parent = 0;
             if (t->columns[k].foreign_key &&
                 resolve_fk(md, t, &t->columns[k], &parent, NULL) == 0 && parent != i)
                 dep[i * md->n + parent] = true;
