@@ -52,13 +52,9 @@ int calx_load_row(calx_session *s, const calx_model *m, const calx_value *vals,
             return fill(o, vals, o->expired && !populate, err);
         return 0;
     }
-    o = calx_obj_alloc(m);
+    o = calx_obj_from_row(m, vals, err);
     if (!o)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a %s", m->name);
-    if (fill(o, vals, false, err)) {
-        calx_obj_destroy(o);
         return err->code;
-    }
     if (calx_map_insert(s, o)) {
         calx_obj_destroy(o);
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a %s", m->name);
@@ -384,7 +380,7 @@ int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *
         return 0;
     }
     bool fresh = !dst;
-    if (fresh && !(dst = calx_obj_alloc(m)))
+    if (fresh && !(dst = calx_obj_alloc(m, 0)))
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory merging a %s", m->name);
     if (copy_fields(dst, obj, err)) {
         if (fresh)

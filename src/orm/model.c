@@ -20,16 +20,23 @@ calx_obj *calx_obj_check(const void *p)
     return o->magic == CALX_OBJ_MAGIC ? o : NULL;
 }
 
-calx_obj *calx_obj_alloc(const calx_model *m)
+calx_obj *calx_obj_alloc(const calx_model *m, size_t extra)
 {
     size_t sz = CALX_OBJ_HDR_SIZE + 2 * calx__round(m->size) +
-                2 * m->nfields * sizeof(void *);
+                2 * m->nfields * sizeof(void *) + extra;
     calx_obj *o = calloc(1, sz);
     if (!o)
         return NULL;
     o->magic = CALX_OBJ_MAGIC;
     o->model = m;
+    o->size = sz;
     return o;
+}
+
+/* Whether p points into o's own allocation (a text made with it). */
+static bool in_object(const calx_obj *o, const void *p)
+{
+    return (const char *)p >= (const char *)o && (const char *)p < (const char *)o + o->size;
 }
 
 static bool is_buffer(const calx_field *f)
@@ -270,6 +277,62 @@ static void drop_buffers(calx_obj *o, size_t i)
     slots[2 * i] = slots[2 * i + 1] = NULL;
 }
 
+/* Stores a non-NULL scalar v in the field at p (object or snapshot),
+ * converting as the column's type needs. False when v cannot be held. */
+static bool store_scalar(const calx_field *f, void *p, const calx_value *v)
+{
+    switch (f->type) {
+    case CALX_F_INT32:
+    case CALX_F_INT64:
+        if (v->type != CALX_INT && v->type != CALX_BOOL)
+            return false;
+        set_scalar(f, p, v->type == CALX_INT ? v->u.i : v->u.b, 0, false);
+        return true;
+    case CALX_F_DOUBLE:
+        if (v->type != CALX_REAL && v->type != CALX_INT)
+            return false;
+        set_scalar(f, p, 0, v->type == CALX_REAL ? v->u.d : (double)v->u.i, false);
+        return true;
+    case CALX_F_BOOL:
+        if (v->type != CALX_BOOL && v->type != CALX_INT)
+            return false;
+        set_scalar(f, p, 0, 0, v->type == CALX_BOOL ? v->u.b : v->u.i != 0);
+        return true;
+    case CALX_F_TIMESTAMP: {
+        calx_timestamp ts;
+        if (v->type != CALX_TEXT || parse_ts(v->u.s.ptr, &ts) != 0)
+            return false;
+        set_scalar(f, p, ts, 0, false);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static bool buffer_fits(const calx_field *f, const calx_value *v)
+{
+    return (f->type == CALX_F_TEXT && v->type == CALX_TEXT) ||
+           (f->type == CALX_F_BLOB && (v->type == CALX_BLOB || v->type == CALX_TEXT));
+}
+
+static int type_error(const calx_model *m, const calx_field *f, const calx_value *v,
+                      calx_error *err)
+{
+    return calx_error_set(err, CALX_ERR_TYPE,
+                          "%s.%s (%s) cannot hold the %s value the database returned", m->name,
+                          f->name, ftype_name(f->type), calx_type_name(v->type));
+}
+
+/* Points the buffer field at p (object or snapshot) to b. */
+static void set_buffer_field(const calx_field *f, void *p, const char *b, size_t len)
+{
+    if (f->type == CALX_F_TEXT)
+        *(const char **)p = b;
+    else
+        *(calx_bytes *)p = (calx_bytes){ b, len };
+}
+
 int calx_obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err)
 {
     const calx_field *f = &o->model->fields[i];
@@ -282,68 +345,65 @@ int calx_obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error *
         set_null(f, sp);
         return 0;
     }
-    switch (f->type) {
-    case CALX_F_INT32:
-    case CALX_F_INT64:
-        if (v->type == CALX_INT || v->type == CALX_BOOL) {
-            int64_t x = v->type == CALX_INT ? v->u.i : v->u.b;
-            set_scalar(f, p, x, 0, false);
-            set_scalar(f, sp, x, 0, false);
-            return 0;
-        }
-        break;
-    case CALX_F_DOUBLE:
-        if (v->type == CALX_REAL || v->type == CALX_INT) {
-            double d = v->type == CALX_REAL ? v->u.d : (double)v->u.i;
-            set_scalar(f, p, 0, d, false);
-            set_scalar(f, sp, 0, d, false);
-            return 0;
-        }
-        break;
-    case CALX_F_BOOL:
-        if (v->type == CALX_BOOL || v->type == CALX_INT) {
-            bool b = v->type == CALX_BOOL ? v->u.b : v->u.i != 0;
-            set_scalar(f, p, 0, 0, b);
-            set_scalar(f, sp, 0, 0, b);
-            return 0;
-        }
-        break;
-    case CALX_F_TIMESTAMP:
-        if (v->type == CALX_TEXT) {
-            calx_timestamp ts;
-            if (parse_ts(v->u.s.ptr, &ts) == 0) {
-                set_scalar(f, p, ts, 0, false);
-                set_scalar(f, sp, ts, 0, false);
-                return 0;
-            }
-        }
-        break;
-    case CALX_F_TEXT:
-    case CALX_F_BLOB:
-        if ((f->type == CALX_F_TEXT && v->type == CALX_TEXT) ||
-            (f->type == CALX_F_BLOB && (v->type == CALX_BLOB || v->type == CALX_TEXT))) {
-            char *b = malloc(v->u.s.len + 1);
-            if (!b)
-                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
-                                      o->model->name, f->name);
-            if (v->u.s.len)
-                memcpy(b, v->u.s.ptr, v->u.s.len);
-            b[v->u.s.len] = '\0';
-            drop_buffers(o, i);
-            calx_obj_slots(o)[2 * i] = b;
-            if (f->type == CALX_F_TEXT) {
-                *(const char **)p = b;
-                *(const char **)sp = b;
-            } else {
-                *(calx_bytes *)p = (calx_bytes){ b, v->u.s.len };
-                *(calx_bytes *)sp = (calx_bytes){ b, v->u.s.len };
-            }
-            return 0;
-        }
-        break;
+    if (!is_buffer(f)) {
+        if (!store_scalar(f, p, v))
+            return type_error(o->model, f, v, err);
+        store_scalar(f, sp, v);
+        return 0;
     }
-    return calx_error_set(err, CALX_ERR_TYPE, "%s.%s (%s) cannot hold the %s value the database returned",
-                          o->model->name, f->name, ftype_name(f->type), calx_type_name(v->type));
+    if (!buffer_fits(f, v))
+        return type_error(o->model, f, v, err);
+    char *b = malloc(v->u.s.len + 1);
+    if (!b)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
+                              o->model->name, f->name);
+    if (v->u.s.len)
+        memcpy(b, v->u.s.ptr, v->u.s.len);
+    b[v->u.s.len] = '\0';
+    drop_buffers(o, i);
+    calx_obj_slots(o)[2 * i] = b;
+    set_buffer_field(f, p, b, v->u.s.len);
+    set_buffer_field(f, sp, b, v->u.s.len);
+    return 0;
+}
+
+calx_obj *calx_obj_from_row(const calx_model *m, const calx_value *vals, calx_error *err)
+{
+    size_t extra = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        if (is_buffer(&m->fields[i]) && (vals[i].type == CALX_TEXT || vals[i].type == CALX_BLOB))
+            extra += vals[i].u.s.len + 1;
+    calx_obj *o = calx_obj_alloc(m, extra);
+    if (!o)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a %s", m->name), NULL;
+    void *obj = calx_obj_ptr(o);
+    char *tail = calx_obj_tail(o);
+    for (size_t i = 0; i < m->nfields; i++) {
+        const calx_field *f = &m->fields[i];
+        const calx_value *v = &vals[i];
+        void *p = calx_field_ptr(obj, f);
+        if (v->type == CALX_NULL)
+            continue; /* zeroed memory is NULL for every nullable kind */
+        if (is_buffer(f)) {
+            if (!buffer_fits(f, v))
+                goto bad;
+            if (v->u.s.len)
+                memcpy(tail, v->u.s.ptr, v->u.s.len);
+            tail[v->u.s.len] = '\0';
+            set_buffer_field(f, p, tail, v->u.s.len);
+            tail += v->u.s.len + 1;
+        } else if (!store_scalar(f, p, v)) {
+            goto bad;
+        }
+        continue;
+    bad:
+        type_error(m, f, v, err);
+        calx_obj_destroy(o);
+        return NULL;
+    }
+    memcpy(calx_obj_snap(o), obj, m->size);
+    o->has_snap = true;
+    return o;
 }
 
 bool calx_obj_field_changed(const calx_obj *o, size_t i)
@@ -381,7 +441,7 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
     const calx_field *f = &o->model->fields[i];
     void **slots = calx_obj_slots(o);
     const void *cur = buf_ptr(f, calx_obj_ptr(o));
-    if (!cur || cur == slots[2 * i])
+    if (!cur || cur == slots[2 * i] || in_object(o, cur))
         return 0;
     size_t len = f->type == CALX_F_TEXT ? strlen(cur)
                                         : ((calx_bytes *)calx_field_ptr(calx_obj_ptr(o), f))->len;
@@ -566,7 +626,7 @@ static bool arg_unset(const calx_field *f, const void *a)
 
 /* Copies one argument into the object (texts and blobs into its own
  * memory). */
-static int take_arg(calx_obj *o, size_t i, const void *a, calx_error *err)
+static int take_arg(calx_obj *o, size_t i, const void *a, char **tail, calx_error *err)
 {
     const calx_model *m = o->model;
     const calx_field *f = &m->fields[i];
@@ -590,13 +650,19 @@ static int take_arg(calx_obj *o, size_t i, const void *a, calx_error *err)
         else
             *(bool *)p = *(const int *)a != 0;
         return 0;
-    case CALX_F_TEXT: {
-        const char *s = *(const char *const *)a;
-        return s ? calx_obj_set_text(calx_obj_ptr(o), (const char **)p, s) : 0;
-    }
+    case CALX_F_TEXT:
     case CALX_F_BLOB: {
-        const calx_bytes *b = a;
-        return b->data ? calx_obj_set_blob(calx_obj_ptr(o), p, b->data, b->len) : 0;
+        const void *src = f->type == CALX_F_TEXT ? (const void *)*(const char *const *)a
+                                                 : ((const calx_bytes *)a)->data;
+        if (!src)
+            return 0;
+        size_t len = f->type == CALX_F_TEXT ? strlen(src) : ((const calx_bytes *)a)->len;
+        if (len)
+            memcpy(*tail, src, len);
+        (*tail)[len] = '\0';
+        set_buffer_field(f, p, *tail, len);
+        *tail += len + 1;
+        return 0;
     }
     case CALX_F_INT64:
     case CALX_F_TIMESTAMP:
@@ -614,10 +680,21 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
     if (!m || !args)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_model_new needs a model and arguments"),
                NULL;
-    calx_obj *o = calx_obj_alloc(m);
+    /* Texts and blobs given live in the object's own allocation. */
+    size_t extra = 0;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const calx_field *f = &m->fields[i];
+        const void *a = (const char *)args + f->arg_offset;
+        if (f->type == CALX_F_TEXT && *(const char *const *)a)
+            extra += strlen(*(const char *const *)a) + 1;
+        else if (f->type == CALX_F_BLOB && ((const calx_bytes *)a)->data)
+            extra += ((const calx_bytes *)a)->len + 1;
+    }
+    calx_obj *o = calx_obj_alloc(m, extra);
     if (!o)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating a %s", m->name), NULL;
     void *obj = calx_obj_ptr(o);
+    char *tail = calx_obj_tail(o);
     int autoinc = calx_model_autoinc(m);
     for (size_t i = 0; i < m->nfields; i++) {
         const calx_field *f = &m->fields[i];
@@ -638,7 +715,7 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
             }
             continue;
         }
-        if (take_arg(o, i, a, err))
+        if (take_arg(o, i, a, &tail, err))
             goto fail;
     }
     for (size_t i = 0; i < m->nfields; i++) {

@@ -49,6 +49,8 @@ typedef struct calx_obj {
     struct calx_obj *prev, *next;   /* the session's list of what it owns */
     uint64_t seq;            /* order added (flush inserts in this order) */
     uint64_t sp_gen;         /* savepoint generation it was last changed in */
+    size_t size;             /* bytes in the allocation (texts and blobs made
+                                with the object live at its end) */
 } calx_obj;
 
 #define CALX_OBJ_MAGIC 0xca1c0b1eu
@@ -90,8 +92,20 @@ static inline void *calx_field_ptr(const void *s, const calx_field *f)
 /* The header of p, or NULL when p is not a model object. */
 calx_obj *calx_obj_check(const void *p);
 
-/* A new zeroed object of m (transient), or NULL. */
-calx_obj *calx_obj_alloc(const calx_model *m);
+/* A new zeroed object of m (transient) with extra bytes at its end for
+ * the texts and blobs it is made with (calx_obj_tail), or NULL. */
+calx_obj *calx_obj_alloc(const calx_model *m, size_t extra);
+
+/* The extra bytes of calx_obj_alloc. */
+static inline char *calx_obj_tail(const calx_obj *o)
+{
+    return (char *)(calx_obj_slots(o) + 2 * o->model->nfields);
+}
+
+/* A persistent-to-be object made from a row (values in the model's field
+ * order), texts and blobs in the same allocation; its snapshot equals it.
+ * NULL with CALX_ERR_TYPE or CALX_ERR_NOMEM. */
+calx_obj *calx_obj_from_row(const calx_model *m, const calx_value *vals, calx_error *err);
 
 /* Frees o and every buffer it owns. */
 void calx_obj_destroy(calx_obj *o);
