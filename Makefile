@@ -1,12 +1,15 @@
 # calx — a thin wrapper over CMake. `make demo` and `make test` install
-# what is missing (scripts/deps.sh) and then build.
+# what is missing (scripts/deps.sh) and then build. `make bench` also
+# installs the benchmark's own packages (scripts/bench-deps.sh) and builds
+# in its own directory, so `make test` never needs them.
 BUILD     ?= build
 ASAN_BUILD ?= build-asan
+BENCH_BUILD ?= build-bench
 CC        ?= cc
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test asan valgrind install clean
+.PHONY: all deps build demo test asan valgrind install clean bench-deps bench
 
 all: build
 
@@ -40,5 +43,16 @@ valgrind: build
 install: build
 	cmake --install $(BUILD)
 
+bench-deps:
+	@sh scripts/bench-deps.sh
+
+$(BENCH_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALX_BENCH=ON $(CMAKE_FLAGS)
+
+# Benchmarks (bench/README.md): BENCH_QUICK=1 make bench for a short run.
+bench: deps bench-deps $(BENCH_BUILD)/CMakeCache.txt
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target bench_programs
+	sh bench/run.sh $(BENCH_BUILD)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)

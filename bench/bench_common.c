@@ -1,0 +1,307 @@
+/* bench_common.c — see bench_common.h. */
+#include "bench_common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+const char *bench_progname = "bench";
+
+noreturn void bench_die(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "%s: ", bench_progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+void *bench_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        bench_die("out of memory (%zu bytes)", n);
+    return p;
+}
+
+void *bench_xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        bench_die("out of memory (%zu bytes)", n);
+    return p;
+}
+
+bench_sizes bench_sizes_get(void)
+{
+    const char *q = getenv("BENCH_QUICK");
+    bool quick = q && *q && strcmp(q, "0") != 0;
+    long div = quick ? 10 : 1;
+    return (bench_sizes){
+        .heroes = BENCH_HEROES / div,
+        .gets = BENCH_GETS / div,
+        .updates = BENCH_UPDATES / div,
+        .txns = BENCH_TXNS / div,
+        .quick = quick,
+    };
+}
+
+/* ---- workload ---------------------------------------------------------- */
+
+int hero_name(long i, char *buf) { return snprintf(buf, 32, "hero-%ld", i); }
+int hero_secret(long i, char *buf) { return snprintf(buf, 32, "secret-%ld", i); }
+
+bool hero_age(long i, int32_t *age)
+{
+    if (i % 7 == 0)
+        return false;
+    *age = (int32_t)(i % 100);
+    return true;
+}
+
+long hero_team(long i) { return 1 + i % 10; }
+
+int32_t hero_new_age(const hero *h) { return (h->age_null ? 0 : h->age) + 1; }
+
+/* 7919 is prime and divides neither 2 nor 5, so i -> i * 7919 mod n is a
+ * permutation of 0..n-1 for the sizes used here (powers of ten). */
+long bench_get_pk(long i, long n) { return 1 + (long)(((unsigned long long)i * 7919ULL) % (unsigned long long)n); }
+
+long bench_rand_pk(uint64_t *state, long n)
+{
+    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return 1 + (long)((*state >> 33) % (uint64_t)n);
+}
+
+/* ---- arena and vectors --------------------------------------------------- */
+
+#define ARENA_BLOCK (1u << 20)
+
+struct arena_block {
+    struct arena_block *next;
+    char data[];
+};
+
+char *arena_copy(str_arena *a, const char *s, size_t len)
+{
+    if (len + 1 > a->left) {
+        size_t sz = len + 1 > ARENA_BLOCK ? len + 1 : ARENA_BLOCK;
+        struct arena_block *b = bench_xmalloc(sizeof *b + sz);
+        b->next = a->head;
+        a->head = b;
+        a->cur = b->data;
+        a->left = sz;
+    }
+    char *p = a->cur;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    a->cur += len + 1;
+    a->left -= len + 1;
+    return p;
+}
+
+void arena_free(str_arena *a)
+{
+    struct arena_block *b = a->head;
+    while (b) {
+        struct arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    *a = (str_arena){0};
+}
+
+void hero_vec_reserve(hero_vec *hv, size_t cap)
+{
+    if (cap <= hv->cap)
+        return;
+    hv->v = bench_xrealloc(hv->v, cap * sizeof *hv->v);
+    hv->cap = cap;
+}
+
+hero *hero_vec_push(hero_vec *hv)
+{
+    if (hv->n == hv->cap)
+        hero_vec_reserve(hv, hv->cap ? hv->cap * 2 : 1024);
+    hero *h = &hv->v[hv->n++];
+    memset(h, 0, sizeof *h);
+    return h;
+}
+
+void hero_vec_free(hero_vec *hv)
+{
+    free(hv->v);
+    *hv = (hero_vec){0};
+}
+
+/* ---- time, memory, latencies ----------------------------------------------- */
+
+double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+long bench_maxrss_kb(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return ru.ru_maxrss; /* kilobytes on Linux */
+}
+
+void lat_add(bench_lat *l, double us)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 1024;
+        l->us = bench_xrealloc(l->us, l->cap * sizeof *l->us);
+    }
+    l->us[l->n++] = us;
+}
+
+double lat_mean(const bench_lat *l)
+{
+    double s = 0;
+    for (size_t i = 0; i < l->n; i++)
+        s += l->us[i];
+    return l->n ? s / (double)l->n : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The nearest-rank 99th percentile (the same rule as bench.py). */
+double lat_p99(bench_lat *l)
+{
+    if (!l->n)
+        return 0;
+    qsort(l->us, l->n, sizeof *l->us, cmp_double);
+    size_t rank = (size_t)((double)l->n * 0.99 + 0.999999999);
+    if (rank < 1)
+        rank = 1;
+    if (rank > l->n)
+        rank = l->n;
+    return l->us[rank - 1];
+}
+
+void lat_free(bench_lat *l)
+{
+    free(l->us);
+    *l = (bench_lat){0};
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+static void json_str(const char *key, const char *v)
+{
+    if (!v)
+        return;
+    printf(",\"%s\":\"", key);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+void bench_emit(const bench_rec *r)
+{
+    printf("{\"case\":\"%s\"", r->case_name);
+    json_str("backend", r->backend);
+    json_str("impl", r->impl);
+    json_str("variant", r->variant);
+    json_str("journal", r->journal);
+    json_str("phase", r->phase);
+    if (r->ops)
+        printf(",\"ops\":%ld", r->ops);
+    if (r->seconds > 0) {
+        printf(",\"seconds\":%.6f", r->seconds);
+        if (r->ops)
+            printf(",\"ops_per_s\":%.1f", (double)r->ops / r->seconds);
+    }
+    if (r->mean_us > 0)
+        printf(",\"mean_us\":%.3f", r->mean_us);
+    if (r->p99_us > 0)
+        printf(",\"p99_us\":%.3f", r->p99_us);
+    if (r->peak_rss_kb > 0)
+        printf(",\"peak_rss_kb\":%ld", r->peak_rss_kb);
+    if (r->base_rss_kb > 0)
+        printf(",\"base_rss_kb\":%ld", r->base_rss_kb);
+    json_str("note", r->note);
+    printf("}\n");
+    fflush(stdout);
+}
+
+/* ---- options ---------------------------------------------------------------- */
+
+static noreturn void usage(void)
+{
+    fprintf(stderr,
+            "usage: %s --case B1|B2|B3|B4|B5 [--variant V] [--backend sqlite|postgresql]\n"
+            "          [--journal delete|wal] [--dir DIR] [--pg-url URL]\n"
+            "  Prints one JSON line per measurement. BENCH_QUICK=1 shrinks every case\n"
+            "  tenfold. --dir (default $BENCH_DIR, else .) holds the SQLite files;\n"
+            "  --pg-url defaults to $CALX_TEST_PG_URL.\n",
+            bench_progname);
+    exit(2);
+}
+
+void bench_parse_args(int argc, char **argv, bench_opts *o)
+{
+    const char *slash = strrchr(argv[0], '/');
+    bench_progname = slash ? slash + 1 : argv[0];
+    *o = (bench_opts){.journal = "delete"};
+    o->dir = getenv("BENCH_DIR");
+    o->pg_url = getenv("CALX_TEST_PG_URL");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+        if (!strcmp(a, "--case"))
+            dst = &o->case_name;
+        else if (!strcmp(a, "--variant"))
+            dst = &o->variant;
+        else if (!strcmp(a, "--backend"))
+            dst = &o->backend;
+        else if (!strcmp(a, "--journal"))
+            dst = &o->journal;
+        else if (!strcmp(a, "--dir"))
+            dst = &o->dir;
+        else if (!strcmp(a, "--pg-url"))
+            dst = &o->pg_url;
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            usage();
+        else {
+            fprintf(stderr, "%s: unknown option %s\n", bench_progname, a);
+            usage();
+        }
+        if (++i >= argc) {
+            fprintf(stderr, "%s: %s needs a value\n", bench_progname, a);
+            usage();
+        }
+        *dst = argv[i];
+    }
+    if (!o->case_name) {
+        fprintf(stderr, "%s: --case is required\n", bench_progname);
+        usage();
+    }
+    if (strcmp(o->journal, "delete") && strcmp(o->journal, "wal"))
+        bench_die("--journal must be delete or wal, not %s", o->journal);
+    if (!o->dir || !*o->dir)
+        o->dir = ".";
+}
+
+bool bench_want(const bench_opts *o, const char *v) { return !o->variant || !strcmp(o->variant, v); }

@@ -1,0 +1,138 @@
+/* bench_common.h — what the C benchmark programs share (raw_sqlite,
+ * raw_libpq, and calx_bench once it exists): the heroes workload and its
+ * sizes, timing, latency statistics, peak RSS, options, and the JSON line
+ * each measurement is printed as. bench/README.md describes the cases. */
+#ifndef CALX_BENCH_COMMON_H
+#define CALX_BENCH_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdnoreturn.h>
+
+/* Full sizes; BENCH_QUICK=1 divides each by ten. bench/py/bench.py keeps
+ * the same numbers. */
+#define BENCH_HEROES 100000L /* B1 inserts this many; B2-B5 tables hold as many */
+#define BENCH_GETS 10000L    /* B3: gets per pass (cold, then warm) */
+#define BENCH_UPDATES 10000L /* B4: heroes loaded and updated */
+#define BENCH_TXNS 10000L    /* B5: transactions */
+#define BENCH_CLIENTS 50     /* B5: concurrent logical clients */
+#define BENCH_POOL_SIZE 5    /* B5: pool_size ... */
+#define BENCH_MAX_OVERFLOW 10 /* ... and max_overflow: 15 connections at most */
+#define BENCH_TEAMS 10
+
+typedef struct bench_sizes {
+    long heroes, gets, updates, txns;
+    bool quick;
+} bench_sizes;
+
+/* The sizes for this run (reads BENCH_QUICK). */
+bench_sizes bench_sizes_get(void);
+
+/* ---- the heroes workload ---------------------------------------------- */
+
+/* One hero as a C program holds it. Strings point into a str_arena. */
+typedef struct hero {
+    int64_t id;
+    const char *name;
+    const char *secret_name;
+    int32_t age;
+    bool age_null;
+    int64_t team_id;
+    bool team_null;
+} hero;
+
+/* Hero i (1-based; hero i gets primary key i when inserted in order):
+ * name 'hero-<i>', secret_name 'secret-<i>', age i % 100 or NULL when
+ * i % 7 == 0, team_id 1 + i % 10. The string functions return the length
+ * written (buf needs 32 bytes). */
+int hero_name(long i, char *buf);
+int hero_secret(long i, char *buf);
+bool hero_age(long i, int32_t *age); /* false: NULL */
+long hero_team(long i);
+/* B4 and B5 change an age to this: (age, or 0 when NULL) + 1. */
+int32_t hero_new_age(const hero *h);
+
+/* B3's primary keys: the i-th get (0-based) in a table of n heroes. Distinct
+ * for i < n, so every cold get misses an identity map. */
+long bench_get_pk(long i, long n);
+/* B5's random primary keys: a 64-bit LCG (Knuth's MMIX constants), seeded
+ * with BENCH_SEED, the same sequence the Python peers draw. */
+#define BENCH_SEED 20240605ULL
+long bench_rand_pk(uint64_t *state, long n);
+
+/* ---- memory for loaded rows ------------------------------------------- */
+
+/* Strings copied out of results: 1 MiB blocks, freed at once. */
+typedef struct str_arena {
+    struct arena_block *head;
+    char *cur;
+    size_t left;
+} str_arena;
+/* A NUL-terminated copy of s[0..len). */
+char *arena_copy(str_arena *a, const char *s, size_t len);
+void arena_free(str_arena *a);
+
+typedef struct hero_vec {
+    hero *v;
+    size_t n, cap;
+} hero_vec;
+void hero_vec_reserve(hero_vec *hv, size_t cap);
+hero *hero_vec_push(hero_vec *hv); /* a zeroed new slot */
+void hero_vec_free(hero_vec *hv);
+
+/* ---- time, memory, latencies ------------------------------------------ */
+
+double bench_now(void);       /* seconds, CLOCK_MONOTONIC */
+long bench_maxrss_kb(void);   /* getrusage(RUSAGE_SELF).ru_maxrss */
+
+typedef struct bench_lat {
+    double *us;
+    size_t n, cap;
+} bench_lat;
+void lat_add(bench_lat *l, double us);
+double lat_mean(const bench_lat *l);
+double lat_p99(bench_lat *l); /* sorts l */
+void lat_free(bench_lat *l);
+
+/* ---- output ------------------------------------------------------------ */
+
+/* One measurement, printed as one JSON line on stdout. Fields left 0 / NULL
+ * are omitted; ops_per_s is ops / seconds. */
+typedef struct bench_rec {
+    const char *case_name; /* "B1".."B5" */
+    const char *backend;   /* "sqlite" or "postgresql" */
+    const char *impl;      /* "raw_c", "calx" */
+    const char *variant;
+    const char *journal;   /* SQLite: "delete" or "wal" */
+    const char *phase;     /* B3: "cold" or "warm" */
+    const char *note;
+    long ops;
+    double seconds;
+    double mean_us, p99_us;
+    long peak_rss_kb, base_rss_kb;
+} bench_rec;
+void bench_emit(const bench_rec *r);
+
+/* ---- options ----------------------------------------------------------- */
+
+/* PROG --case B1|B2|B3|B4|B5 [--variant V] [--backend sqlite|postgresql]
+ *      [--journal delete|wal] [--dir DIR] [--pg-url URL]
+ * --dir defaults to $BENCH_DIR, then "."; --pg-url to $CALX_TEST_PG_URL. */
+typedef struct bench_opts {
+    const char *case_name;
+    const char *variant; /* NULL: every variant of the case */
+    const char *backend;
+    const char *journal; /* "delete" (default) or "wal" */
+    const char *dir;
+    const char *pg_url;
+} bench_opts;
+void bench_parse_args(int argc, char **argv, bench_opts *o);
+/* True when the case runs variant v (no --variant, or --variant v). */
+bool bench_want(const bench_opts *o, const char *v);
+
+noreturn void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *bench_xmalloc(size_t n);
+void *bench_xrealloc(void *p, size_t n);
+
+#endif
