@@ -185,6 +185,7 @@ int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *
 typedef struct calx_objlist {
     void **items;
     size_t n;
+    size_t cap;               /* room in items */
 } calx_objlist;
 void calx_objlist_free(calx_objlist *l);
 

@@ -8,6 +8,7 @@
 
 #define MAX_KEY 8
 #define IN_CHUNK 500
+#define LOAD_CHUNK 1000
 
 /* ---- rows into objects ---- */
 
@@ -85,32 +86,44 @@ static int run_select(calx_session *s, const calx_select *q, unsigned flags, boo
     calx_compiled c = { 0 };
     if (calx_select_compile(q, s->dialect, flags, &c, err))
         return err->code;
+    /* Rows stream in chunks: a large result never sits in memory twice
+     * (as rows and as objects). */
+    int rc = calx_session_conn(s, err);
     calx_result *r = NULL;
-    int rc = calx_session_run(s, c.sql, c.params, c.nparams, &r, err);
+    if (!rc) {
+        calx_params p = { c.params, c.nparams };
+        rc = calx_await(calx_conn_stream(s->conn, c.sql, &p, LOAD_CHUNK, err), &r, err);
+    }
     calx_compiled_free(&c);
     if (rc)
         return rc;
-    size_t n = calx_result_nrows(r);
-    if (list && n) {
-        void **items = realloc(list->items, (list->n + n) * sizeof *items);
-        if (!items) {
-            calx_result_free(r);
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
-        }
-        list->items = items;
-    }
-    if (calx_result_ncols(r) < m->nfields && n) {
+    if (calx_result_ncols(r) < m->nfields) {
         calx_result_free(r);
         return calx_error_set(err, CALX_ERR_INTERNAL, "the SELECT returned %zu columns for %zu fields",
                               calx_result_ncols(r), m->nfields);
     }
-    for (size_t i = 0; i < n; i++) {
+    for (;;) {
+        const calx_row *row;
+        rc = calx_result_anext(r, &row, err);
+        if (rc || !row)
+            break;
         calx_obj *o;
-        rc = calx_load_row(s, m, calx_row_value(calx_result_row(r, i), 0), populate, &o, err);
+        rc = calx_load_row(s, m, calx_row_value(row, 0), populate, &o, err);
         if (rc)
             break;
-        if (list)
+        if (list) {
+            if (list->n == list->cap) {
+                size_t cap = list->cap ? list->cap * 2 : 16;
+                void **items = realloc(list->items, cap * sizeof *items);
+                if (!items) {
+                    rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                list->items = items;
+                list->cap = cap;
+            }
             list->items[list->n++] = calx_obj_ptr(o);
+        }
     }
     calx_result_free(r);
     return rc;
@@ -406,7 +419,7 @@ void calx_objlist_free(calx_objlist *l)
         return;
     free(l->items);
     l->items = NULL;
-    l->n = 0;
+    l->n = l->cap = 0;
 }
 
 int calx_session_execute(calx_session *s, const calx_select *q, const calx_exec_opts *opts,

@@ -168,16 +168,6 @@ int calx_session_conn(calx_session *s, calx_error *err)
     return 0;
 }
 
-int calx_session_run(calx_session *s, const char *sql, const calx_param *params,
-                     size_t nparams, calx_result **out, calx_error *err)
-{
-    int rc = calx_session_conn(s, err);
-    if (rc)
-        return rc;
-    calx_params p = { params, nparams };
-    return calx_await(calx_conn_execute(s->conn, sql, &p, err), out, err);
-}
-
 /* ---- states ---- */
 
 static calx_obj *obj_of(const void *obj, calx_error *err);

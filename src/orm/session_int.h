@@ -80,10 +80,6 @@ void calx_session_own(calx_session *s, calx_obj *o);
 /* Takes the connection the session's transaction runs on, checking one
  * out (and beginning) when needed. Must run in a task. */
 int calx_session_conn(calx_session *s, calx_error *err);
-/* Runs sql with params on the session's connection; *out is the result. */
-int calx_session_run(calx_session *s, const char *sql, const calx_param *params,
-                     size_t nparams, calx_result **out, calx_error *err);
-
 /* Entering and leaving a public call (see session.c): the busy guard,
  * the task check, the failed-flush state, and autocommit. */
 int calx__session_enter(calx_session *s, bool db, calx_error *err);
