@@ -83,6 +83,12 @@ typedef struct calx_sqlite_conn {
     uint64_t tick;
     sqlite3_stmt *cursor;    /* streaming: the statement with rows left */
     bool cursor_row;         /* ... and it is positioned on an unread row */
+    /* Streaming read-ahead: the next chunk, read while the loop thread
+     * works through the last one. */
+    bool pre_ready;
+    int pre_rc;
+    calx_rowset *pre_rs;
+    calx_error pre_err;
     bool tx_wanted;          /* BEGIN seen; the next EXEC really begins */
     const char *dbfile;      /* absolute path from SQLite; "" for memory */
     bool have_id;            /* dev/ino recorded at open, for ping */
@@ -672,6 +678,11 @@ static void run_request(calx_sqlite_conn *c, const calx_dreq *req)
     calx_rowset *rs = NULL;
     int rc = 0;
     calx_error_clear(err);
+    if (c->pre_ready && req->op != CALX_DOP_FETCH) {
+        calx_rowset_free(c->pre_rs);
+        c->pre_rs = NULL;
+        c->pre_ready = false;
+    }
     if (req->op != CALX_DOP_FETCH && req->op != CALX_DOP_CLOSE_CURSOR)
         close_cursor(c);
     switch (req->op) {
@@ -694,7 +705,15 @@ static void run_request(calx_sqlite_conn *c, const calx_dreq *req)
         rc = ping(c, err);
         break;
     case CALX_DOP_FETCH:
-        rc = fetch(c, req->stream_rows, &rs, err);
+        if (c->pre_ready) {
+            rc = c->pre_rc;
+            rs = c->pre_rs;
+            *err = c->pre_err;
+            c->pre_rs = NULL;
+            c->pre_ready = false;
+        } else {
+            rc = fetch(c, req->stream_rows, &rs, err);
+        }
         break;
     case CALX_DOP_CLOSE_CURSOR:
         close_cursor(c);
@@ -768,6 +787,9 @@ static int apply_pragmas(calx_sqlite_conn *c, calx_error *err)
 
 static void close_db(calx_sqlite_conn *c)
 {
+    calx_rowset_free(c->pre_rs);
+    c->pre_rs = NULL;
+    c->pre_ready = false;
     close_cursor(c);
     cache_clear(c);
     sqlite3_close_v2(c->db);
@@ -811,6 +833,26 @@ static void on_connected(calx_work *w);
 static void on_request_done(calx_work *w);
 static void on_closed(calx_work *w);
 
+/* Reads the next chunk of the open stream while the loop thread handles
+ * the last one, so a large SELECT costs the slower of the two sides, not
+ * their sum. The next FETCH takes it. Interruptible like a request. */
+static void read_ahead(calx_sqlite_conn *c, size_t chunk)
+{
+    pthread_mutex_lock(&c->mu);
+    bool stop = c->quit;
+    c->executing = !stop;
+    pthread_mutex_unlock(&c->mu);
+    if (stop)
+        return;
+    calx_error_clear(&c->pre_err);
+    c->pre_rs = NULL;
+    c->pre_rc = fetch(c, chunk, &c->pre_rs, &c->pre_err);
+    c->pre_ready = true;
+    pthread_mutex_lock(&c->mu);
+    c->executing = false;
+    pthread_mutex_unlock(&c->mu);
+}
+
 static void *worker_main(void *arg)
 {
     calx_sqlite_conn *c = arg;
@@ -834,8 +876,14 @@ static void *worker_main(void *arg)
         if (!req)
             break;
         run_request(c, req);
+        /* Decided before the post: from then on req and res_* are the
+         * loop thread's. */
+        size_t chunk = req->stream_rows;
+        bool ahead = c->res_ok && c->res_rs && c->res_rs->more && c->cursor;
         c->done.fn = on_request_done;
         calx_loop_post(loop, &c->done);
+        if (ahead)
+            read_ahead(c, chunk);
     }
 
     close_db(c);
