@@ -49,6 +49,12 @@ static double now_s(void)
 }
 
 /* Runs sql on the admin connection (blocking: test setup only). */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static bool admin_exec(const char *sql)
 {
     PGresult *r = PQexec(admin, sql);
@@ -1346,6 +1352,7 @@ int main(void)
         PQfinish(admin);
         return 1;
     }
+    PQsetNoticeProcessor(admin, quiet, NULL);
     snprintf(schema, sizeof schema, "calx_test_pg_%d", (int)getpid());
     char sql[256];
     snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schema);
