@@ -406,7 +406,20 @@ static void connect_fail(pg_conn *c, const calx_error *err)
     void *udata = c->connect_udata;
     calx_error copy = *err;
     c->connecting = false;
-    calx_pg_free(c);
+    if (c->deferred_queued) {
+        /* The deferred start frees c when it runs. */
+        c->closing = true;
+        calx_timer_free(c->timer);
+        c->timer = NULL;
+    } else if (c->nresolving) {
+        /* Timed out while names were being looked up: the lookups still
+         * point at c, which goes when the last of them comes back. */
+        c->abandoned = true;
+        calx_timer_free(c->timer);
+        c->timer = NULL;
+    } else {
+        calx_pg_free(c);
+    }
     cb(udata, NULL, &copy);
 }
 
@@ -414,11 +427,6 @@ static void start_libpq(pg_conn *c);
 
 void calx_pg_connect_deferred(pg_conn *c)
 {
-    if (c->failed) {
-        calx_error err = c->err;
-        connect_fail(c, &err);
-        return;
-    }
     start_libpq(c);
 }
 
@@ -428,11 +436,15 @@ static void on_connect_timeout(void *arg)
     calx_error err;
     const char *host = c->pg ? PQhost(c->pg) : NULL;
     const char *port = c->pg ? PQport(c->pg) : NULL;
+    if (!c->pg && c->nhosts) {
+        host = c->hosts[0].name;  /* still looking names up */
+        port = c->hosts[0].port;
+    }
     calx_error_set(&err, CALX_ERR_TIMEOUT,
-                   "connecting to PostgreSQL at %s%s%s timed out after %g s (connect_timeout)",
+                   "connecting to PostgreSQL at %s%s%s timed out after %g s (connect_timeout)%s",
                    host && *host ? host : "the default socket", port && *port ? " port " : "",
-                   port && *port ? port : "", c->connect_timeout_s);
-    c->timed_out = true;
+                   port && *port ? port : "", c->connect_timeout_s,
+                   c->pg ? "" : " while looking up the host name");
     connect_fail(c, &err);
 }
 
@@ -455,10 +467,13 @@ static void connect_step(pg_conn *c)
         c->connect_cb(c->connect_udata, &c->base, NULL);
         return;
     case PGRES_POLLING_READING:
-        calx_pg_watch(c, CALX_IO_READ, true);
-        return;
     case PGRES_POLLING_WRITING:
-        calx_pg_watch(c, CALX_IO_WRITE, true);
+        calx_pg_watch(c, st == PGRES_POLLING_READING ? CALX_IO_READ : CALX_IO_WRITE, true);
+        if (!c->io) {
+            calx_error_set(&err, CALX_ERR_OPERATIONAL,
+                           "cannot watch the PostgreSQL connection's socket");
+            connect_fail(c, &err);
+        }
         return;
     default: {
         char msg[400];
@@ -554,15 +569,6 @@ static void start_libpq(pg_conn *c)
         return;
     }
     PQsetNoticeReceiver(c->pg, on_notice, c);
-    if (c->connect_timeout_s > 0) {
-        c->timer = calx_timer_new(c->base.loop, on_connect_timeout, c);
-        if (!c->timer) {
-            calx_error_set(&err, CALX_ERR_NOMEM, "out of memory making a timer");
-            connect_fail(c, &err);
-            return;
-        }
-        calx_timer_start(c->timer, (uint64_t)(c->connect_timeout_s * 1000.0));
-    }
     /* libpq's rule: start as if PQconnectPoll had said PGRES_POLLING_WRITING. */
     calx_pg_watch(c, CALX_IO_WRITE, true);
     if (!c->io) {
@@ -585,6 +591,11 @@ static void on_lookup(void *arg, int status, const char *errmsg, const char *con
     pg_conn *c = lk->c;
     pg_host *h = lk->h;
     free(lk);
+    if (c->abandoned) {
+        if (--c->nresolving == 0)
+            calx_pg_free(c);
+        return;
+    }
     if (status == 0) {
         h->addrs = calloc(naddrs, sizeof *h->addrs);
         for (size_t i = 0; h->addrs && i < naddrs; i++) {
@@ -620,6 +631,15 @@ int calx_pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, s
     if (rc) {
         calx_pg_free(c);
         return rc;
+    }
+    /* connect_timeout covers the whole connect: name lookups included. */
+    if (c->connect_timeout_s > 0) {
+        c->timer = calx_timer_new(loop, on_connect_timeout, c);
+        if (!c->timer) {
+            calx_pg_free(c);
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a timer");
+        }
+        calx_timer_start(c->timer, (uint64_t)(c->connect_timeout_s * 1000.0));
     }
     for (size_t i = 0; i < c->nhosts; i++)
         c->nresolving += c->hosts[i].resolve;

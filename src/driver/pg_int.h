@@ -16,6 +16,18 @@
 #include "driver/driver.h"
 #include "driver/postgres.h"
 
+/* Type OIDs (catalog/pg_type_d.h is a server header). */
+enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_OID = 26,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701
+};
+
 #define CALX_PG_CACHE_DEFAULT 100      /* prepared statements per connection (asyncpg's) */
 #define CALX_PG_CONNECT_TIMEOUT_S 60.0 /* when neither connect_args, the URL nor
                                           PGCONNECT_TIMEOUT say (asyncpg's) */
@@ -96,7 +108,7 @@ struct pg_conn {
     void *connect_udata;
     calx_timer *timer;
     bool connecting;
-    bool timed_out;
+    bool abandoned;           /* the connect failed while lookups were out */
 
     /* The request running. */
     const calx_dreq *req;
@@ -184,6 +196,14 @@ void calx_pg_defer(pg_conn *c, bool is_connect);
  * connect completion. */
 void calx_pg_connect_io(pg_conn *c, int events);
 void calx_pg_connect_deferred(pg_conn *c);
+
+/* pg_result.c: the calx error code for an SQLSTATE (as psycopg2 classes
+ * them, with lost connections and serialization failures singled out). */
+int calx_pg_errcode(const char *sqlstate);
+/* Adds a result's rows (decoded by column type) and its count of changed
+ * rows to *slot, making the rowset on the first result. false when memory
+ * runs out (*slot stays valid, to be freed by the caller). */
+bool calx_pg_add_rows(calx_rowset **slot, const PGresult *res);
 
 /* Copies at most n-1 bytes of s into buf with trailing blanks removed. */
 void calx_pg_trim_copy(char *buf, size_t n, const char *s);
