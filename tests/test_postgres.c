@@ -1308,6 +1308,93 @@ TEST(pgbouncer_transaction_mode_without_prepared_statements)
     free_engine(e);
 }
 
+/* The SQLModel tutorial's tables (team renamed: another test has one), on
+ * PostgreSQL: BIGSERIAL keys, BYTEA,
+ * TIMESTAMPTZ, DOUBLE PRECISION, BOOLEAN, VARCHAR(n), a quoted name. */
+static const calx_column team_cols[] = {
+    { .name = "id", .type = CALX_COL_INT64, .primary_key = true },
+    { .name = "name", .type = CALX_COL_TEXT, .index = true, .unique = true, .max_length = 40 },
+    { .name = "headquarters", .type = CALX_COL_TEXT },
+};
+static const calx_table team_table = { .name = "guild", .columns = team_cols, .ncolumns = 3 };
+static const calx_column hero_cols[] = {
+    { .name = "id", .type = CALX_COL_INT64, .primary_key = true },
+    { .name = "name", .type = CALX_COL_TEXT, .index = true },
+    { .name = "age", .type = CALX_COL_INT32, .nullable = true },
+    { .name = "power", .type = CALX_COL_DOUBLE, .nullable = true },
+    { .name = "active", .type = CALX_COL_BOOL, .server_default = "true" },
+    { .name = "photo", .type = CALX_COL_BLOB, .nullable = true },
+    { .name = "created", .type = CALX_COL_TIMESTAMP, .server_default = "now()" },
+    { .name = "team_id", .type = CALX_COL_INT64, .nullable = true, .foreign_key = "guild.id",
+      .on_delete = "CASCADE" },
+};
+static const calx_table hero_table = { .name = "Hero", .columns = hero_cols, .ncolumns = 8 };
+
+TEST(create_all_on_postgresql)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ 0 });
+    if (!e)
+        return;
+    calx_metadata *md = calx_metadata_new(&err);
+    CHECK_OK(calx_metadata_add(md, &hero_table, &err), &err);
+    CHECK_OK(calx_metadata_add(md, &team_table, &err), &err);
+    CHECK_OK(calx_wait(calx_engine_create_all(e, md, &err), NULL, &err), &err);
+    /* checkfirst: a second run finds both tables and does nothing. */
+    CHECK_OK(calx_wait(calx_engine_create_all(e, md, &err), NULL, &err), &err);
+
+    calx_connection *c = connect_now(e, &err);
+    CHECK(c != NULL);
+    if (c) {
+        calx_result *r = NULL;
+        CHECK_OK(calx_wait(calx_conn_execute(c, "INSERT INTO guild (name, headquarters) "
+                                                "VALUES (:n, :hq) RETURNING id",
+                                             CALX_PARAMS(CALX_P("n", calx_text("Preventers")),
+                                                         CALX_P("hq", calx_text("Sharp Tower"))),
+                                             &err), &r, &err), &err);
+        int64_t team_id = calx_row_int(calx_result_first(r), 0);
+        CHECK(team_id > 0);
+        calx_result_free(r);
+        CHECK_OK(run_sql(c, "INSERT INTO \"Hero\" (name, age, power, photo, team_id) "
+                            "VALUES (:n, :a, :p, :ph, :t)",
+                         CALX_PARAMS(CALX_P("n", calx_text("Deadpond")), CALX_P("a", calx_int(48)),
+                                     CALX_P("p", calx_real(9.5)),
+                                     CALX_P("ph", calx_blob("\x89PNG", 4)),
+                                     CALX_P("t", calx_int(team_id))), &err), &err);
+        CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+        CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT id, age, power, active, photo, "
+                                                "created IS NOT NULL FROM \"Hero\"", NULL, &err),
+                           &r, &err), &err);
+        const calx_row *row = calx_result_first(r);
+        CHECK(calx_row_int(row, 0) > 0);
+        CHECK_INT(calx_row_value(row, 1)->type, CALX_INT);
+        CHECK_INT(calx_row_value(row, 2)->type, CALX_REAL);
+        CHECK(calx_row_real(row, 2) == 9.5);
+        CHECK_INT(calx_row_value(row, 3)->type, CALX_BOOL);
+        CHECK(calx_row_bool(row, 3));
+        size_t n = 0;
+        const char *photo = calx_row_blob(row, 4, &n);
+        CHECK(n == 4 && photo && memcmp(photo, "\x89PNG", 4) == 0);
+        CHECK(calx_row_bool(row, 5));
+        calx_result_free(r);
+        CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+        /* The unique index and the foreign key hold. */
+        CHECK_INT(run_sql(c, "INSERT INTO guild (name, headquarters) VALUES ('Preventers', 'x')",
+                          NULL, &err), CALX_ERR_INTEGRITY);
+        CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+        CHECK_INT(run_sql(c, "INSERT INTO \"Hero\" (name, team_id) VALUES ('x', 999)", NULL,
+                          &err), CALX_ERR_INTEGRITY);
+        CHECK_STR(err.sqlstate, "23503");
+        CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+        calx_conn_close(c);
+    }
+    CHECK_OK(calx_wait(calx_engine_drop_all(e, md, &err), NULL, &err), &err);
+    CHECK_INT(count_in(e, "pg_tables WHERE tablename IN ('guild', 'Hero') AND "
+                          "schemaname = current_schema()"), 0);
+    calx_metadata_free(md);
+    free_engine(e);
+}
+
 TEST(isolation_levels)
 {
     calx_error err;
@@ -1383,6 +1470,7 @@ int main(void)
     RUN(thousand_tasks_over_five_plus_ten);
     RUN(terminated_backend_mid_transaction);
     RUN(idle_pooled_connection_killed);
+    RUN(create_all_on_postgresql);
     RUN(isolation_levels);
     RUN(pgbouncer_transaction_mode_without_prepared_statements);
     RUN(server_restart_is_survived);
