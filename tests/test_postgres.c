@@ -941,6 +941,56 @@ static calx_dconn *dconn_of(calx_connection *c)
     return calx_conn_dconn(c);
 }
 
+static void *sleep_then_get_cancelled(void *arg)
+{
+    calx_engine *e = arg;
+    calx_error err;
+    calx_connection *c;
+    if (calx_await(calx_engine_connect(e, &err), &c, &err))
+        return NULL;
+    calx_result *r = NULL;
+    int rc = calx_await(calx_conn_execute(c, "SELECT pg_sleep(60)", NULL, &err), &r, &err);
+    calx_result_free(r);
+    calx_conn_close(c);  /* the query is still being cancelled: it comes back after */
+    return (void *)(intptr_t)rc;
+}
+
+static void cancel_cb(void *f)
+{
+    calx_future_cancel(f);
+}
+
+TEST(cancelled_task_cancels_its_query)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1,
+                                                     .max_overflow = CALX_OVERFLOW_NONE });
+    if (!e)
+        return;
+    calx_future *f = calx_spawn(loop, sleep_then_get_cancelled, e, NULL, &err);
+    calx_timer *t = calx_timer_new(loop, cancel_cb, f);
+    calx_timer_start(t, 200);
+    CHECK_INT(calx_wait(f, NULL, &err), CALX_ERR_CANCELED);
+    calx_timer_free(t);
+    calx_loop_run(loop);  /* the cancel lands, the connection is rolled back and returned */
+    calx_pool_stats st;
+    calx_engine_stats(e, &st);
+    CHECK_INT(st.checked_out, 0);
+    CHECK_INT(st.checked_in, 1);
+    CHECK_INT(st.invalidated, 0);
+    /* The same connection serves again. */
+    calx_connection *c = connect_now(e, &err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(query_int(c, "SELECT 5"), 5);
+        CHECK_INT(pg_stats(dconn_of(c)).cancels, 1);
+        calx_conn_close(c);
+    }
+    calx_engine_stats(e, &st);
+    CHECK_INT(st.opened, 1);
+    free_engine(e);
+}
+
 TEST(execute_many_through_the_engine_is_one_pipeline)
 {
     calx_error err;
@@ -1466,6 +1516,7 @@ int main(void)
     RUN(engine_basics_on_postgresql);
     RUN(savepoints_on_postgresql);
     RUN(streaming_large_results);
+    RUN(cancelled_task_cancels_its_query);
     RUN(execute_many_through_the_engine_is_one_pipeline);
     RUN(thousand_tasks_over_five_plus_ten);
     RUN(terminated_backend_mid_transaction);

@@ -314,13 +314,11 @@ static void lost(pg_conn *c)
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\t')
             *p = ' ';
-    if (c->failed && c->err.sqlstate[0]) {
-        /* The server's last word (57P01 "terminating connection due to
-         * administrator command") beats libpq's "server closed the
-         * connection unexpectedly". */
-        snprintf(err.sqlstate, sizeof err.sqlstate, "%s", c->err.sqlstate);
-        snprintf(err.message, sizeof err.message, "%s", c->err.message);
-    } else if (c->notice[0]) {
+    /* The server's last word (57P01 "terminating connection due to
+     * administrator command", sent while the connection sat idle) beats
+     * libpq's "server closed the connection unexpectedly". (Sent during a
+     * query, it is that query's error, already classified as a disconnect.) */
+    if (c->notice[0]) {
         snprintf(err.sqlstate, sizeof err.sqlstate, "%s", c->notice_state);
         snprintf(err.message, sizeof err.message,
                  "the connection to the PostgreSQL server was lost: %s", c->notice);
@@ -910,12 +908,14 @@ static bool add_result(pg_conn *c, size_t stmt, const PGresult *res)
     return false;
 }
 
-static void handle_result(pg_conn *c, pg_cmd *cmd, const PGresult *res)
+/* Puts one result to use. Returns true when the request must end now,
+ * without waiting for its Sync. */
+static bool handle_result(pg_conn *c, pg_cmd *cmd, const PGresult *res)
 {
     ExecStatusType st = PQresultStatus(res);
     switch (st) {
     case PGRES_PIPELINE_ABORTED:
-        return;  /* skipped after an earlier error */
+        return false;  /* skipped after an earlier error */
     case PGRES_FATAL_ERROR:
     case PGRES_NONFATAL_ERROR:
     case PGRES_BAD_RESPONSE: {
@@ -930,19 +930,22 @@ static void handle_result(pg_conn *c, pg_cmd *cmd, const PGresult *res)
             cmd->entry->ready = false;
         }
         result_error(c, cmd, res);
-        return;
+        return false;
     }
     case PGRES_COPY_IN:
     case PGRES_COPY_OUT:
     case PGRES_COPY_BOTH:
+        /* Only a statement starting with COPY gets here, and those are
+         * refused before sending: should one slip through, the protocol
+         * is now in COPY mode and the session is given up. */
         failf(c, CALX_ERR_NOT_SUPPORTED, "COPY is not supported by the calx PostgreSQL driver");
-        c->dead = true;  /* the protocol is now in COPY mode: give the session up */
-        return;
+        c->dead = true;
+        return true;
     default:
         break;
     }
     if (c->failed)
-        return;
+        return false;
     const char *tag = PQcmdStatus((PGresult *)res);
     if (tag && (strcmp(tag, "DISCARD ALL") == 0 || strcmp(tag, "DEALLOCATE ALL") == 0))
         c->cache_reset = true;
@@ -980,6 +983,7 @@ static void handle_result(pg_conn *c, pg_cmd *cmd, const PGresult *res)
     default:
         break;
     }
+    return false;
 }
 
 /* The request's rowsets, one per statement, chained. */
@@ -1095,11 +1099,16 @@ static bool read_results(pg_conn *c)
             complete(c);
             return true;
         }
+        bool stop = false;
         if (c->cur < c->ncmds) {
             c->cur_seen = true;
-            handle_result(c, &c->cmds[c->cur], res);
+            stop = handle_result(c, &c->cmds[c->cur], res);
         }
         PQclear(res);
+        if (stop) {
+            complete(c);
+            return true;
+        }
     }
 }
 
