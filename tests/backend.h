@@ -85,6 +85,21 @@ static inline const char *test_fresh_url(char *buf, size_t n, const char *dir, i
     return buf;
 }
 
+/* PostgreSQL only: ends the server process pid (pg_terminate_backend),
+ * waiting until it is gone. False when that failed. */
+static inline bool test_backend_kill(long long pid)
+{
+    if (!test_pg_admin)
+        return false;
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld, 10000)", pid);
+    PGresult *r = PQexec(test_pg_admin, sql);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+              strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return ok;
+}
+
 /* Drops the schemas test_fresh_url made. Call at the end of main. */
 static inline void test_backend_cleanup(void)
 {
