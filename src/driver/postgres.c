@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "core/buf.h"
 #include "driver/pg_int.h"
@@ -1157,6 +1158,13 @@ static void probe(pg_conn *c)
 {
     if (c->dead || !c->pg)
         return;
+    /* One peek says whether anything waits at all: the common case,
+     * nothing, costs a single syscall. */
+    int fd = PQsocket(c->pg);
+    char byte;
+    if (fd >= 0 && recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+        (errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
     for (int i = 0; i < 2; i++) {
         if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD) {
             c->dead = true;
@@ -1264,6 +1272,11 @@ int calx_pg_ready(pg_conn *c, calx_error *err)
     return 0;
 }
 
+/* The driver's request: validates req (CALX_ERR_ARGUMENT), refuses a
+ * closed connection (CALX_ERR_CLOSED) or a busy one (CALX_ERR_BUSY), and
+ * otherwise sends its pipeline; cb runs once, later, on the loop thread,
+ * with the rowsets (the callee owns them) or the error. req must live until
+ * then; the driver copies the parameters into libpq's buffer as it sends. */
 static int pg_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb cb, void *udata,
                       calx_error *err)
 {
@@ -1308,6 +1321,8 @@ static int pg_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb cb, v
     return 0;
 }
 
+/* A cancel on its way: the PGcancel is the job's own, so the connection
+ * may be used (not freed: close waits for cancel_jobs) meanwhile. */
 typedef struct cancel_job {
     pg_conn *c;
     PGcancel *cancel;
@@ -1321,6 +1336,7 @@ static void cancel_work(void *arg)
     PQcancel(j->cancel, j->errbuf, (int)sizeof j->errbuf);
 }
 
+/* Back on the loop: a request held back by the cancel starts now. */
 static void cancel_done(void *arg)
 {
     cancel_job *j = arg;
@@ -1339,6 +1355,11 @@ static void cancel_done(void *arg)
     }
 }
 
+/* The driver's interrupt: asks the server to cancel the running request
+ * (PQcancel, blocking, so on the thread pool). The request then fails with
+ * CALX_ERR_CANCELED (SQLSTATE 57014), or finishes if it was about to. A
+ * request not yet sent fails as cancelled when it starts. Loop thread only;
+ * nothing running: no effect. */
 static void pg_interrupt(calx_dconn *base)
 {
     pg_conn *c = (pg_conn *)base;
@@ -1377,6 +1398,8 @@ static bool pg_alive(const calx_dconn *base)
     return !c->dead && c->pg && PQstatus(c->pg) == CONNECTION_OK;
 }
 
+/* The driver's close: PQfinish (a Terminate message, without blocking)
+ * and the memory, now or once a cancel in flight is back. */
 static void pg_close(calx_dconn *base)
 {
     pg_conn *c = (pg_conn *)base;
