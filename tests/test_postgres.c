@@ -528,6 +528,79 @@ TEST(prepared_statement_cache)
     close_conn(c);
 }
 
+TEST(pipeline_edge_cases)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    calx_error err;
+    /* PING */
+    CHECK_OK(op(c, CALX_DOP_PING, &err), &err);
+    /* A statement prepared in a pipeline that failed before it: the Parse
+     * was skipped, so calx must not believe it prepared. */
+    calx_dstmt two[2] = { { "SELECT 1 / 0", 0, 1, NULL }, { "SELECT 42 AS fresh", 0, 1, NULL } };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 2, .stmts = two };
+    CHECK_INT(request(c, &req, NULL, &err), CALX_ERR_DATA);
+    CHECK_CONTAINS(err.message, "statement 1 of 2");
+    CHECK_INT(scalar(c, "SELECT 42 AS fresh"), 42);
+    /* Parameter sets of different types in one batch: NULLs go untyped,
+     * each shape prepared once, all in one pipeline. */
+    must(c, "CREATE TABLE mix (a bigint, b text)");
+    calx_value vals[] = { calx_int(1), calx_text("a"), calx_null(), calx_text("b"),
+                          calx_int(3), calx_null(), calx_int(4), calx_text("d") };
+    calx_dstmt mix = { "INSERT INTO mix VALUES ($1, $2)", 2, 4, vals };
+    calx_dreq mreq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &mix };
+    calx_pg_stats before = pg_stats(c);
+    calx_rowset *rs = NULL;
+    CHECK_OK(request(c, &mreq, &rs, &err), &err);
+    CHECK_INT(pg_stats(c).round_trips - before.round_trips, 1);
+    /* (int8, unknown) and (unknown, unknown): text and NULL both go untyped */
+    CHECK_INT(pg_stats(c).prepares - before.prepares, 2);
+    CHECK(rs && rs->rowcount == 4);
+    calx_rowset_free(rs);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM mix WHERE a IS NULL OR b IS NULL"), 2);
+
+    /* A batch far larger than the socket buffers, each row coming back
+     * (RETURNING): libpq's flush rules keep both directions moving. */
+    enum { N = 4000, W = 4096 };
+    char *big = malloc(W + 1);
+    memset(big, 'x', W);
+    big[W] = '\0';
+    calx_value *bv = malloc(sizeof *bv * N);
+    for (int i = 0; i < N; i++)
+        bv[i] = calx_text(big);
+    must(c, "CREATE TABLE big (id serial, s text)");
+    calx_dstmt bs = { "INSERT INTO big (s) VALUES ($1) RETURNING id, s", 1, N, bv };
+    calx_dreq breq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &bs };
+    before = pg_stats(c);
+    CHECK_OK(request(c, &breq, &rs, &err), &err);
+    CHECK_INT(pg_stats(c).round_trips - before.round_trips, 1);
+    if (rs) {
+        CHECK_INT(rs->nrows, N);
+        CHECK_INT(rs->vals[2 * (N - 1) + 1].u.s.len, W);
+    }
+    calx_rowset_free(rs);
+    free(bv);
+    free(big);
+
+    /* Streaming at the driver: a cursor read in part, then closed. */
+    calx_dstmt q = { "SELECT g FROM generate_series(1, 100) g", 0, 1, NULL };
+    calx_dreq sreq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &q, .stream_rows = 30,
+                       .begin = true };
+    CHECK_OK(request(c, &sreq, &rs, &err), &err);
+    CHECK(rs && rs->nrows == 30 && rs->more);
+    calx_rowset_free(rs);
+    calx_dreq freq = { .op = CALX_DOP_FETCH, .stream_rows = 30 };
+    CHECK_OK(request(c, &freq, &rs, &err), &err);
+    CHECK(rs && rs->nrows == 30 && rs->more && rs->vals[0].u.i == 31);
+    calx_rowset_free(rs);
+    CHECK_OK(op(c, CALX_DOP_CLOSE_CURSOR, &err), &err);
+    CHECK_INT(request(c, &freq, NULL, &err), CALX_ERR_STATE);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM pg_cursors WHERE name LIKE 'calx%'"), 0);
+    CHECK_OK(op(c, CALX_DOP_ROLLBACK, &err), &err);
+    close_conn(c);
+}
+
 TEST(nothing_listening_fails_fast_and_clearly)
 {
     char url[256];
@@ -1508,6 +1581,7 @@ int main(void)
     RUN(errors_carry_sqlstate_and_class);
     RUN(batches_are_one_pipeline);
     RUN(prepared_statement_cache);
+    RUN(pipeline_edge_cases);
     RUN(nothing_listening_fails_fast_and_clearly);
     RUN(connect_timeout_is_enforced);
     RUN(options_are_checked_and_passed_to_libpq);
