@@ -70,8 +70,8 @@ static inline const char *test_fresh_url(char *buf, size_t n, const char *dir, i
     char *schema = test_pg_schemas[test_pg_nschemas];
     snprintf(schema, sizeof test_pg_schemas[0], "calx_t%d_%d", (int)getpid(), seq);
     char sql[256];
-    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
-             schema);
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %.63s CASCADE; CREATE SCHEMA %.63s",
+             schema, schema);
     PGresult *r = PQexec(test_pg_admin, sql);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
@@ -105,7 +105,7 @@ static inline void test_backend_cleanup(void)
 {
     for (int i = 0; test_pg_admin && i < test_pg_nschemas; i++) {
         char sql[160];
-        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", test_pg_schemas[i]);
+        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %.63s CASCADE", test_pg_schemas[i]);
         PQclear(PQexec(test_pg_admin, sql));
     }
     test_pg_nschemas = 0;
