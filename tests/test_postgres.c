@@ -200,7 +200,7 @@ static int request(calx_dconn *c, const calx_dreq *req, calx_rowset **rs, calx_e
 static int exec_p(calx_dconn *c, const char *sql, const calx_value *params, size_t nparams,
                   calx_rowset **rs, calx_error *err)
 {
-    calx_dstmt st = { sql, nparams, 1, params };
+    calx_dstmt st = { .sql = sql, .nparams = nparams, .nsets = 1, .params = params };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
     return request(c, &req, rs, err);
 }
@@ -380,7 +380,7 @@ TEST(errors_carry_sqlstate_and_class)
     CHECK(drv->alive(c));
 
     /* In a transaction: the error aborts it, COMMIT says so, ROLLBACK ends it. */
-    calx_dstmt st = { "INSERT INTO team (name) VALUES ('b')", 0, 1, NULL };
+    calx_dstmt st = { .sql = "INSERT INTO team (name) VALUES ('b')", .nsets = 1 };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = true };
     CHECK_OK(request(c, &req, NULL, &err), &err);
     CHECK_INT(exec(c, "INSERT INTO team (name) VALUES ('a')", &err), CALX_ERR_INTEGRITY);
@@ -416,7 +416,8 @@ TEST(batches_are_one_pipeline)
         vals[2 * i + 1] = calx_text(texts[i]);
     }
     calx_pg_stats before = pg_stats(c);
-    calx_dstmt st = { "INSERT INTO n (x, s) VALUES ($1, $2) RETURNING id, x", 2, N, vals };
+    calx_dstmt st = { .sql = "INSERT INTO n (x, s) VALUES ($1, $2) RETURNING id, x",
+                      .nparams = 2, .nsets = N, .params = vals };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = true };
     calx_rowset *rs = NULL;
     CHECK_OK(request(c, &req, &rs, &err), &err);
@@ -451,9 +452,9 @@ TEST(batches_are_one_pipeline)
     /* Several statements in one request: one pipeline, one rowset each. */
     calx_value one = calx_int(1);
     calx_dstmt sts[3] = {
-        { "UPDATE n SET s = 'x' WHERE x < $1", 1, 1, &one },
-        { "SELECT count(*) FROM n WHERE s = 'x'", 0, 1, NULL },
-        { "DELETE FROM n WHERE s = 'x'", 0, 1, NULL },
+        { .sql = "UPDATE n SET s = 'x' WHERE x < $1", .nparams = 1, .nsets = 1, .params = &one },
+        { .sql = "SELECT count(*) FROM n WHERE s = 'x'", .nsets = 1 },
+        { .sql = "DELETE FROM n WHERE s = 'x'", .nsets = 1 },
     };
     calx_dreq multi = { .op = CALX_DOP_EXEC, .nstmts = 3, .stmts = sts };
     before = pg_stats(c);
@@ -538,7 +539,8 @@ TEST(pipeline_edge_cases)
     CHECK_OK(op(c, CALX_DOP_PING, &err), &err);
     /* A statement prepared in a pipeline that failed before it: the Parse
      * was skipped, so calx must not believe it prepared. */
-    calx_dstmt two[2] = { { "SELECT 1 / 0", 0, 1, NULL }, { "SELECT 42 AS fresh", 0, 1, NULL } };
+    calx_dstmt two[2] = { { .sql = "SELECT 1 / 0", .nsets = 1 },
+                          { .sql = "SELECT 42 AS fresh", .nsets = 1 } };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 2, .stmts = two };
     CHECK_INT(request(c, &req, NULL, &err), CALX_ERR_DATA);
     CHECK_CONTAINS(err.message, "statement 1 of 2");
@@ -548,7 +550,8 @@ TEST(pipeline_edge_cases)
     must(c, "CREATE TABLE mix (a bigint, b text)");
     calx_value vals[] = { calx_int(1), calx_text("a"), calx_null(), calx_text("b"),
                           calx_int(3), calx_null(), calx_int(4), calx_text("d") };
-    calx_dstmt mix = { "INSERT INTO mix VALUES ($1, $2)", 2, 4, vals };
+    calx_dstmt mix = { .sql = "INSERT INTO mix VALUES ($1, $2)", .nparams = 2, .nsets = 4,
+                       .params = vals };
     calx_dreq mreq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &mix };
     calx_pg_stats before = pg_stats(c);
     calx_rowset *rs = NULL;
@@ -570,7 +573,8 @@ TEST(pipeline_edge_cases)
     for (int i = 0; i < N; i++)
         bv[i] = calx_text(big);
     must(c, "CREATE TABLE big (id serial, s text)");
-    calx_dstmt bs = { "INSERT INTO big (s) VALUES ($1) RETURNING id, s", 1, N, bv };
+    calx_dstmt bs = { .sql = "INSERT INTO big (s) VALUES ($1) RETURNING id, s", .nparams = 1,
+                      .nsets = N, .params = bv };
     calx_dreq breq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &bs };
     before = pg_stats(c);
     CHECK_OK(request(c, &breq, &rs, &err), &err);
@@ -584,7 +588,7 @@ TEST(pipeline_edge_cases)
     free(big);
 
     /* Streaming at the driver: a cursor read in part, then closed. */
-    calx_dstmt q = { "SELECT g FROM generate_series(1, 100) g", 0, 1, NULL };
+    calx_dstmt q = { .sql = "SELECT g FROM generate_series(1, 100) g", .nsets = 1 };
     calx_dreq sreq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &q, .stream_rows = 30,
                        .begin = true };
     CHECK_OK(request(c, &sreq, &rs, &err), &err);
@@ -758,7 +762,7 @@ TEST(interrupt_cancels_the_running_statement)
     calx_dconn *c = connect_default();
     if (!c)
         return;
-    calx_dstmt st = { "SELECT pg_sleep(60)", 0, 1, NULL };
+    calx_dstmt st = { .sql = "SELECT pg_sleep(60)", .nsets = 1 };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
     req_wait w;
     CHECK_INT(submit(c, &req, &w), 0);
