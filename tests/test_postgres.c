@@ -717,6 +717,23 @@ TEST(host_names_lists_and_failures)
     CHECK_INT(err.code, CALX_ERR_OPERATIONAL);
     CHECK_CONTAINS(err.message, "standby");
 
+    /* No host or port in the URL: PGHOST and PGPORT, as libpq reads them
+     * (the name looked up by calx, off the loop). */
+    char portbuf[16];
+    snprintf(portbuf, sizeof portbuf, "%d", port);
+    setenv("PGHOST", "localhost", 1);
+    setenv("PGPORT", portbuf, 1);
+    c = connect_ex("postgresql://calx@/calx_test", NULL, 0, NULL, &err);
+    if (!c)
+        fprintf(stderr, "  %s\n", err.message);
+    CHECK(c != NULL);
+    close_conn(c);
+    c = connect_ex("postgresql://calx@127.0.0.1/calx_test", NULL, 0, NULL, &err);
+    CHECK(c != NULL);
+    close_conn(c);
+    unsetenv("PGHOST");
+    unsetenv("PGPORT");
+
     /* A name that does not resolve. */
     CHECK(connect_ex("postgresql://calx@no-such-host.invalid:5432/calx_test", NULL, 0, NULL,
                      &err) == NULL);

@@ -304,7 +304,12 @@ static int build_hosts(pg_conn *c, const calx_url *url, pg_opts *o, calx_error *
             free(p);
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying the URL");
         }
-        if (!o->port)
+        bool any_port = false;
+        for (size_t i = 0; i < url->nhosts; i++)
+            any_port = any_port || url->hosts[i].port;
+        /* A URL without ports leaves the port to PGPORT or libpq's default,
+         * as libpq's own URL parsing does. */
+        if (!o->port && any_port)
             o->port = p;
         else
             free(p);
