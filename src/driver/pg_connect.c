@@ -92,6 +92,7 @@ static int kv_set(pg_conn *c, const char *key, const char *val, calx_error *err)
     return 0;
 }
 
+/* Removes key's setting, if any. */
 static void kv_del(pg_conn *c, const char *key)
 {
     for (size_t i = 0; i < c->nkv; i++) {
@@ -114,6 +115,7 @@ typedef struct pg_opts {
     bool hostaddr_given;
 } pg_opts;
 
+/* Replaces *slot with a copy of v. 0 or CALX_ERR_NOMEM. */
 static int set_str(char **slot, const char *v, calx_error *err)
 {
     char *copy = strdup(v ? v : "");
@@ -124,6 +126,8 @@ static int set_str(char **slot, const char *v, calx_error *err)
     return 0;
 }
 
+/* Seconds from text (connect_timeout), with libpq's rules; 0 or
+ * CALX_ERR_ARGUMENT naming key. */
 static int parse_seconds(const char *key, const char *value, double *out, calx_error *err)
 {
     char *end;
@@ -141,6 +145,7 @@ static int parse_seconds(const char *key, const char *value, double *out, calx_e
     return 0;
 }
 
+/* True when key is one of libpq's connection keywords. */
 static bool is_libpq_keyword(const PQconninfoOption *opts, const char *key)
 {
     for (const PQconninfoOption *o = opts; o && o->keyword; o++)
@@ -197,6 +202,8 @@ static int take_option(pg_conn *c, pg_opts *o, const PQconninfoOption *known,
     return kv_set(c, key, value, err);
 }
 
+/* The engine's isolation_level (spaces or underscores, any case); NULL
+ * keeps the server's default. CALX_ERR_ARGUMENT naming an unknown one. */
 static int parse_isolation(pg_conn *c, const char *iso, calx_error *err)
 {
     static const struct {
@@ -258,6 +265,7 @@ static int split_list(const char *s, char ***out, size_t *n, calx_error *err)
     return 0;
 }
 
+/* Frees what split_list made. */
 static void free_list(char **items, size_t n)
 {
     for (size_t i = 0; items && i < n; i++)
@@ -265,6 +273,7 @@ static void free_list(char **items, size_t n)
     free(items);
 }
 
+/* True for an IPv4 or IPv6 address written out (nothing to look up). */
 static bool is_numeric_addr(const char *s)
 {
     unsigned char buf[sizeof(struct in6_addr)];
@@ -364,6 +373,8 @@ out:
     return rc;
 }
 
+/* Everything connect needs from the URL, connect_args and the isolation
+ * level, checked now so that a bad option fails the call itself. */
 static int parse_options(pg_conn *c, const calx_url *url, const calx_kv *args, size_t nargs,
                          const char *iso, calx_error *err)
 {
@@ -405,6 +416,8 @@ static int parse_options(pg_conn *c, const calx_url *url, const calx_kv *args, s
 
 /* ---- connecting ---- */
 
+/* Ends a connect that failed: frees c (or leaves that to the lookups or
+ * the deferred start still pointing at it) and calls back with err. */
 static void connect_fail(pg_conn *c, const calx_error *err)
 {
     calx_dconnect_cb cb = c->connect_cb;
@@ -428,6 +441,8 @@ static void connect_fail(pg_conn *c, const calx_error *err)
     cb(udata, NULL, &copy);
 }
 
+/* The names are looked up: builds libpq's host / hostaddr / port lists
+ * (one entry per address) and starts PQconnectStartParams. */
 static void start_libpq(pg_conn *c);
 
 void calx_pg_connect_deferred(pg_conn *c)
@@ -435,6 +450,7 @@ void calx_pg_connect_deferred(pg_conn *c)
     start_libpq(c);
 }
 
+/* connect_timeout ran out: CALX_ERR_TIMEOUT naming where it was going. */
 static void on_connect_timeout(void *arg)
 {
     pg_conn *c = arg;
@@ -453,6 +469,7 @@ static void on_connect_timeout(void *arg)
     connect_fail(c, &err);
 }
 
+/* One step of PQconnectPoll, when the socket is ready for it. */
 static void connect_step(pg_conn *c)
 {
     /* libpq may close the socket and open another in this call: the watch
@@ -496,6 +513,8 @@ void calx_pg_connect_io(pg_conn *c, int events)
     connect_step(c);
 }
 
+/* libpq's notice receiver: keeps the last error the server sent outside a
+ * query (its FATAL before hanging up), for the disconnect message. */
 static void on_notice(void *arg, const PGresult *res)
 {
     pg_conn *c = arg;
@@ -509,6 +528,7 @@ static void on_notice(void *arg, const PGresult *res)
     snprintf(c->notice_state, sizeof c->notice_state, "%s", state ? state : "");
 }
 
+/* Appends s to a comma-separated list. */
 static int add_list_item(calx_buf *b, const char *s, bool first)
 {
     if (!first)
@@ -589,6 +609,7 @@ typedef struct pg_lookup {
     pg_host *h;
 } pg_lookup;
 
+/* One host's lookup is back; the last one starts libpq. */
 static void on_lookup(void *arg, int status, const char *errmsg, const char *const *addrs,
                       size_t naddrs)
 {

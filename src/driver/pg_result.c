@@ -50,6 +50,7 @@ int calx_pg_errcode(const char *st)
     return CALX_ERR_DATABASE;
 }
 
+/* True when sql starts with keyword kw (case-insensitive, whole word). */
 static bool starts_with_word(const char *sql, const char *kw)
 {
     size_t n = strlen(kw);

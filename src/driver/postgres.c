@@ -92,6 +92,7 @@ void calx_pg_watch(pg_conn *c, int events, bool ref)
     }
 }
 
+/* Drops the socket watch (before the socket goes, or for good). */
 static void unwatch(pg_conn *c)
 {
     calx_io_free(c->io);
@@ -100,6 +101,7 @@ static void unwatch(pg_conn *c)
 
 /* ---- deferred completions ---- */
 
+/* A completion queued by calx_pg_defer, on the loop's next turn. */
 static void on_deferred(calx_work *w)
 {
     pg_conn *c = (pg_conn *)((char *)w - offsetof(pg_conn, deferred));
@@ -125,6 +127,7 @@ void calx_pg_defer(pg_conn *c, bool is_connect)
 
 /* ---- freeing ---- */
 
+/* Frees a prepared-statement cache entry. */
 static void cached_free(pg_cached *e)
 {
     if (!e)
@@ -134,6 +137,7 @@ static void cached_free(pg_cached *e)
     free(e);
 }
 
+/* Frees the running request's rowsets. */
 static void free_rsets(pg_conn *c)
 {
     for (size_t i = 0; i < c->nrsets; i++)
@@ -352,6 +356,7 @@ static const char *skip_space(const char *p)
     }
 }
 
+/* True when sql starts with keyword kw (case-insensitive, whole word). */
 static bool starts_with_word(const char *sql, const char *kw)
 {
     size_t n = strlen(kw);
@@ -370,6 +375,7 @@ static bool is_query(const char *sql)
            starts_with_word(p, "VALUES") || starts_with_word(p, "TABLE");
 }
 
+/* The cache key's hash: SQL text and parameter types (FNV-1a). */
 static uint64_t hash_stmt(const char *sql, const Oid *types, int n)
 {
     uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
@@ -386,6 +392,7 @@ static uint64_t hash_stmt(const char *sql, const Oid *types, int n)
 
 /* ---- the pipeline under construction ---- */
 
+/* Records what the next queued command is; NULL on no memory. */
 static pg_cmd *add_cmd(pg_conn *c, pg_cmd_kind kind, size_t stmt, size_t set,
                        pg_cached *entry)
 {
@@ -435,6 +442,7 @@ static bool send_simple(pg_conn *c, pg_cmd_kind kind, const char *sql, size_t st
     return true;
 }
 
+/* Queues DEALLOCATE of prepared statement calx_<id>. */
 static bool send_dealloc(pg_conn *c, unsigned id)
 {
     char sql[48];
@@ -444,6 +452,7 @@ static bool send_dealloc(pg_conn *c, unsigned id)
 
 /* ---- prepared statements ---- */
 
+/* Forgets cache entry i (the server's statement is not touched). */
 static void cache_remove_at(pg_conn *c, size_t i)
 {
     if (c->last_hit == c->cache[i])
@@ -452,12 +461,14 @@ static void cache_remove_at(pg_conn *c, size_t i)
     c->cache[i] = c->cache[--c->ncached];
 }
 
+/* Forgets every entry (after DISCARD ALL). */
 static void cache_clear(pg_conn *c)
 {
     while (c->ncached)
         cache_remove_at(c, c->ncached - 1);
 }
 
+/* The entry for sql with these parameter types, or NULL. */
 static pg_cached *cache_find(pg_conn *c, uint64_t h, const char *sql, const Oid *types, int n)
 {
     pg_cached *e = c->last_hit;
@@ -535,6 +546,7 @@ static void cache_settle(pg_conn *c)
             cache_remove_at(c, i);
 }
 
+/* Remembers a statement to DEALLOCATE at the front of the next EXEC. */
 static void queue_dealloc(pg_conn *c, unsigned id)
 {
     if (c->ndealloc == c->dealloc_cap) {
@@ -550,6 +562,7 @@ static void queue_dealloc(pg_conn *c, unsigned id)
 
 /* ---- parameters ---- */
 
+/* Room for n parameters in the per-set arrays libpq takes. */
 static bool ensure_param_arrays(pg_conn *c, size_t n)
 {
     if (n <= c->pcap)
@@ -1329,6 +1342,7 @@ typedef struct cancel_job {
     char errbuf[256];
 } cancel_job;
 
+/* On the thread pool: the blocking PQcancel. */
 static void cancel_work(void *arg)
 {
     cancel_job *j = arg;
