@@ -22,23 +22,27 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+# DATABASE_URL=postgresql://... make demo runs it on PostgreSQL.
 demo: build
 	cd $(BUILD) && ./heroes
 
+# The suite runs against SQLite and against a throwaway PostgreSQL (and
+# PgBouncer) that scripts/with-test-servers.sh starts and always stops.
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	sh scripts/with-test-servers.sh sh -c 'cd $(BUILD) && ctest --output-on-failure -j $(JOBS)'
 
 $(ASAN_BUILD)/CMakeCache.txt:
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCALX_SANITIZE=ON $(CMAKE_FLAGS)
 
 asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	sh scripts/with-test-servers.sh sh -c 'cd $(ASAN_BUILD) && \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    ctest --output-on-failure -j $(JOBS)
+	    ctest --output-on-failure -j $(JOBS)'
 
 valgrind: build
-	sh scripts/valgrind.sh $(BUILD)
+	sh scripts/with-test-servers.sh sh scripts/valgrind.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

@@ -16,6 +16,9 @@ cmake
 pkg-config
 libuv1-dev
 libsqlite3-dev
+libpq-dev
+postgresql
+pgbouncer
 valgrind
 "
 

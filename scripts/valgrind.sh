@@ -6,18 +6,32 @@ build=${1:-build}
 export CALX_TEST_TMP="$(cd "$build" && pwd)/testtmp"
 failed=0
 passed=0
-for t in "$build"/test_*; do
-    [ -x "$t" ] || continue
-    name=$(basename "$t")
+# run NAME PROGRAM: one program under memcheck, its log in BUILD/NAME.valgrind.log.
+run() {
     if valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
-            --error-exitcode=9 "$t" >"$build/$name.valgrind.log" 2>&1; then
+            --error-exitcode=9 "$2" >"$build/$1.valgrind.log" 2>&1; then
         passed=$((passed + 1))
-        echo "valgrind: $name clean"
+        echo "valgrind: $1 clean"
     else
         failed=$((failed + 1))
-        echo "valgrind: $name FAILED"
-        tail -40 "$build/$name.valgrind.log"
+        echo "valgrind: $1 FAILED"
+        tail -40 "$build/$1.valgrind.log"
     fi
+}
+for t in "$build"/test_*; do
+    [ -x "$t" ] && [ -f "$t" ] || continue
+    case "$t" in *.log) continue ;; esac
+    run "$(basename "$t")" "$t"
 done
+# The backend-agnostic programs once more on PostgreSQL, when a server is
+# up (make valgrind starts one).
+if [ -n "${CALX_TEST_PG_URL:-}" ] && [ -f "$build/backend_tests.txt" ]; then
+    CALX_TEST_URL=$CALX_TEST_PG_URL
+    export CALX_TEST_URL
+    while read -r name; do
+        [ -n "$name" ] && [ -x "$build/$name" ] || continue
+        run "${name}_pg" "$build/$name"
+    done <"$build/backend_tests.txt"
+fi
 echo "valgrind: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,32 +1,35 @@
-/* Engine, pool, connections, transactions and results on real SQLite
- * files. */
+/* Engine, pool, connections, transactions and results on a real
+ * database: SQLite files, or PostgreSQL schemas when CALX_TEST_URL names a
+ * server (the test_engine_pg variant; see tests/backend.h). */
 #include <stdint.h>
 
 #include "calx.h"
 #include "core/evloop.h"
 #include "test.h"
+#include "backend.h"
 
 static calx_loop *loop;
 static const char *dir;
 static int seq;
 
-/* A fresh database file URL for one test. */
+static bool pg;  /* running on PostgreSQL */
+
+/* A fresh database URL for one test. */
 static const char *fresh_url(char *buf, size_t n, const char *query)
 {
-    snprintf(buf, n, "sqlite:///%s/t%d.db%s%s", dir, ++seq, query ? "?" : "",
-             query ? query : "");
-    return buf;
+    return test_fresh_url(buf, n, dir, ++seq, query);
 }
 
 static calx_engine *make_engine(const calx_engine_opts *opts)
 {
-    char url[600];
+    char url[1200];
     calx_error err;
     calx_engine_opts o = opts ? *opts : (calx_engine_opts){ 0 };
     o.loop = loop;
-    calx_engine *e = calx_create_engine(fresh_url(url, sizeof url, NULL), &o, &err);
+    const char *u = fresh_url(url, sizeof url, NULL);
+    calx_engine *e = u ? calx_create_engine(u, &o, &err) : NULL;
     if (!e)
-        fprintf(stderr, "  create_engine: %s\n", err.message);
+        fprintf(stderr, "  create_engine: %s\n", u ? err.message : "no database");
     return e;
 }
 
@@ -79,7 +82,7 @@ TEST(engine_opens_nothing_until_first_use)
     CHECK_STR(status, "Pool size: 5  Connections in pool: 0 Current Overflow: -5 "
                       "Current Checked out connections: 0");
     free(status);
-    CHECK_STR(calx_engine_dialect(e), "sqlite");
+    CHECK_STR(calx_engine_dialect(e), test_backend_name());
     free_engine(e);
 }
 
@@ -133,23 +136,26 @@ TEST(values_round_trip_and_null_is_distinct)
     calx_engine *e = make_engine(NULL);
     calx_connection *c = connect_now(e, &err);
     CHECK(c != NULL);
-    CHECK_OK(run_sql(c, "CREATE TABLE v (i INTEGER, r REAL, t TEXT, b BLOB, f BOOLEAN)", NULL,
-                     &err), &err);
-    CHECK_OK(run_sql(c, "INSERT INTO v VALUES (:i, :r, :t, :b, :f)",
+    CHECK_OK(run_sql(c, pg ? "CREATE TABLE v (k INTEGER, i BIGINT, r REAL, t TEXT, b BYTEA, "
+                             "f BOOLEAN)"
+                           : "CREATE TABLE v (k INTEGER, i INTEGER, r REAL, t TEXT, b BLOB, "
+                             "f BOOLEAN)",
+                     NULL, &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO v VALUES (1, :i, :r, :t, :b, :f)",
                      CALX_PARAMS(CALX_P("i", calx_int(0)), CALX_P("r", calx_real(0.0)),
                                  CALX_P("t", calx_text("")), CALX_P("b", calx_blob("", 0)),
                                  CALX_P("f", calx_bool(false))), &err), &err);
-    CHECK_OK(run_sql(c, "INSERT INTO v VALUES (?, ?, ?, ?, ?)",
+    CHECK_OK(run_sql(c, "INSERT INTO v VALUES (2, ?, ?, ?, ?, ?)",
                      CALX_PARAMS(CALX_V(calx_null()), CALX_V(calx_null()),
                                  CALX_V(calx_text(NULL)), CALX_V(calx_null()),
                                  CALX_V(calx_null())), &err), &err);
-    CHECK_OK(run_sql(c, "INSERT INTO v VALUES (?, ?, ?, ?, ?)",
+    CHECK_OK(run_sql(c, "INSERT INTO v VALUES (3, ?, ?, ?, ?, ?)",
                      CALX_PARAMS(CALX_V(calx_int(INT64_MAX)), CALX_V(calx_real(2.5)),
                                  CALX_V(calx_text("héllo 'x'")),
                                  CALX_V(calx_blob("\0\1\2", 3)), CALX_V(calx_bool(true))),
                      &err), &err);
     calx_result *r = NULL;
-    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT i, r, t, b, f FROM v ORDER BY rowid", NULL,
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT i, r, t, b, f FROM v ORDER BY k", NULL,
                                          &err), &r, &err), &err);
     CHECK_INT(calx_result_nrows(r), 3);
     CHECK_INT(calx_result_ncols(r), 5);
@@ -259,30 +265,52 @@ TEST(parameters_are_bound_not_pasted)
     free_engine(e);
 }
 
+/* Runs sql expecting a failure; then rolls back, since PostgreSQL aborts
+ * the whole transaction on an error (SQLite keeps it going). */
+static int fails(calx_connection *c, const char *sql, calx_error *err)
+{
+    int rc = run_sql(c, sql, NULL, err);
+    calx_error rb;
+    if (rc)
+        calx_wait(calx_conn_rollback(c, &rb), NULL, &rb);
+    return rc;
+}
+
 TEST(database_errors_are_classified)
 {
     calx_error err;
     calx_engine *e = make_engine(NULL);
     calx_connection *c = connect_now(e, &err);
-    CHECK_OK(run_sql(c, "CREATE TABLE team (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+    CHECK_OK(run_sql(c, pg ? "CREATE TABLE team (id SERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE)"
+                           : "CREATE TABLE team (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
                      NULL, &err), &err);
-    CHECK_OK(run_sql(c, "CREATE TABLE hero (id INTEGER PRIMARY KEY, team_id INTEGER "
-                        "REFERENCES team(id))", NULL, &err), &err);
+    CHECK_OK(run_sql(c, pg ? "CREATE TABLE hero (id SERIAL PRIMARY KEY, team_id INTEGER "
+                             "REFERENCES team(id))"
+                           : "CREATE TABLE hero (id INTEGER PRIMARY KEY, team_id INTEGER "
+                             "REFERENCES team(id))", NULL, &err), &err);
     CHECK_OK(run_sql(c, "INSERT INTO team (name) VALUES ('a')", NULL, &err), &err);
     CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
 
-    CHECK_INT(run_sql(c, "INSERT INTO team (name) VALUES (NULL)", NULL, &err), CALX_ERR_INTEGRITY);
-    CHECK_CONTAINS(err.message, "NOT NULL constraint failed: team.name");
+    CHECK_INT(fails(c, "INSERT INTO team (name) VALUES (NULL)", &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, pg ? "null value in column \"name\" of relation \"team\" "
+                                     "violates not-null constraint"
+                                   : "NOT NULL constraint failed: team.name");
     CHECK_CONTAINS(err.message, "[SQL: INSERT INTO team");
-    CHECK(err.driver_code != 0);
-    CHECK_INT(run_sql(c, "INSERT INTO team (name) VALUES ('a')", NULL, &err), CALX_ERR_INTEGRITY);
-    CHECK_CONTAINS(err.message, "UNIQUE");
-    CHECK_INT(run_sql(c, "INSERT INTO hero (team_id) VALUES (99)", NULL, &err), CALX_ERR_INTEGRITY);
-    CHECK_CONTAINS(err.message, "FOREIGN KEY");
-    CHECK_INT(run_sql(c, "SELEC 1", NULL, &err), CALX_ERR_OPERATIONAL);
+    if (pg)
+        CHECK_STR(err.sqlstate, "23502");
+    else
+        CHECK(err.driver_code != 0);
+    CHECK_INT(fails(c, "INSERT INTO team (name) VALUES ('a')", &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, pg ? "duplicate key value violates unique constraint" : "UNIQUE");
+    CHECK_INT(fails(c, "INSERT INTO hero (team_id) VALUES (99)", &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, pg ? "violates foreign key constraint" : "FOREIGN KEY");
+    /* SQLite reports SQL mistakes as OperationalError, PostgreSQL as
+     * ProgrammingError (as SQLAlchemy's drivers do). */
+    int sql_mistake = pg ? CALX_ERR_PROGRAMMING : CALX_ERR_OPERATIONAL;
+    CHECK_INT(fails(c, "SELEC 1", &err), sql_mistake);
     CHECK_CONTAINS(err.message, "syntax error");
-    CHECK_INT(run_sql(c, "SELECT * FROM nowhere", NULL, &err), CALX_ERR_OPERATIONAL);
-    CHECK_CONTAINS(err.message, "no such table");
+    CHECK_INT(fails(c, "SELECT * FROM nowhere", &err), sql_mistake);
+    CHECK_CONTAINS(err.message, pg ? "relation \"nowhere\" does not exist" : "no such table");
 
     /* Committed data is intact and the connection still works. */
     CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
@@ -458,8 +486,10 @@ TEST(echo_logs_like_sqlalchemy)
     free_engine(e);
     CHECK_CONTAINS(logbuf, "INFO calx.engine.Engine BEGIN (implicit)\n"
                            "INFO calx.engine.Engine CREATE TABLE hero");
-    CHECK_CONTAINS(logbuf, "INFO calx.engine.Engine INSERT INTO hero VALUES (?, ?, ?)\n"
-                           "INFO calx.engine.Engine [generated in ");
+    CHECK_CONTAINS(logbuf, pg ? "INFO calx.engine.Engine INSERT INTO hero VALUES ($1, $2, $3)\n"
+                                "INFO calx.engine.Engine [generated in "
+                              : "INFO calx.engine.Engine INSERT INTO hero VALUES (?, ?, ?)\n"
+                                "INFO calx.engine.Engine [generated in ");
     CHECK_CONTAINS(logbuf, "s] ('Deadpond', 'Dive Wilson', None)\n");
     CHECK_CONTAINS(logbuf, "INFO calx.engine.Engine [cached since ");
     CHECK_CONTAINS(logbuf, "s ago] ('Z-Force', \"Sister Margaret's Bar\", 48)\n");
@@ -542,6 +572,8 @@ int main(void)
     calx_error err;
     loop = calx_loop_new(NULL, &err);
     dir = test_tmpdir("test_engine");
+    pg = test_backend_pg();
+    fprintf(stderr, "backend: %s\n", test_backend_name());
     RUN(engine_opens_nothing_until_first_use);
     RUN(malformed_url_is_a_clear_error);
     RUN(password_is_masked);
@@ -559,5 +591,6 @@ int main(void)
     RUN(echo_cuts_long_values);
     RUN(many_distinct_statements_do_not_grow_the_cache_without_end);
     calx_loop_free(loop);
+    test_backend_cleanup();
     return TEST_REPORT();
 }

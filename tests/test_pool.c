@@ -1,27 +1,32 @@
 /* The connection pool: sizes, overflow, FIFO waiting, timeouts, recycle,
- * pre-ping, cancellation, dispose, and the pool kinds. */
+ * pre-ping, cancellation, dispose, and the pool kinds; on SQLite files, or
+ * on PostgreSQL schemas as test_pool_pg (see tests/backend.h). */
 #include <stdint.h>
 
 #include "calx.h"
 #include "core/evloop.h"
 #include "test.h"
+#include "backend.h"
 
 static calx_loop *loop;
 static const char *dir;
 static int seq;
 
+static bool pg;  /* running on PostgreSQL */
+
+/* An engine on a fresh database; path gets the SQLite file's path. */
 static calx_engine *make_engine(calx_engine_opts o, char *path, size_t pathlen)
 {
-    char url[600], p[512];
+    char url[1200];
     calx_error err;
-    snprintf(p, sizeof p, "%s/p%d.db", dir, ++seq);
+    ++seq;
     if (path)
-        snprintf(path, pathlen, "%s", p);
-    snprintf(url, sizeof url, "sqlite:///%s", p);
+        snprintf(path, pathlen, "%s/t%d.db", dir, seq);
+    const char *u = test_fresh_url(url, sizeof url, dir, seq, NULL);
     o.loop = loop;
-    calx_engine *e = calx_create_engine(url, &o, &err);
+    calx_engine *e = u ? calx_create_engine(u, &o, &err) : NULL;
     if (!e)
-        fprintf(stderr, "  create_engine: %s\n", err.message);
+        fprintf(stderr, "  create_engine: %s\n", u ? err.message : "no database");
     return e;
 }
 
@@ -182,19 +187,36 @@ TEST(pre_ping_replaces_a_dead_connection)
     calx_engine *e = make_engine((calx_engine_opts){ .pool_pre_ping = true }, path, sizeof path);
     calx_connection *c = connect_now(e, &err);
     calx_result *r = NULL;
-    CHECK_OK(calx_wait(calx_conn_execute(c, "CREATE TABLE t (x)", NULL, &err), &r, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_execute(c, "CREATE TABLE t (x INTEGER)", NULL, &err), &r, &err),
+             &err);
     calx_result_free(r);
     CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    long long pid = 0;
+    if (pg) {
+        CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT pg_backend_pid()", NULL, &err), &r,
+                           &err), &err);
+        pid = (long long)calx_result_scalar(r).u.i;
+        calx_result_free(r);
+        CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+    }
     calx_conn_close(c);
-    /* The file goes away under the pooled connection: it is stale now. */
-    CHECK_INT(unlink(path), 0);
+    calx_loop_run(loop);
+    if (pg) {
+        /* The server ends the pooled connection's process: it is dead now
+         * (the driver sees the hang-up at checkout, before the ping). */
+        CHECK(test_backend_kill(pid));
+    } else {
+        /* The file goes away under the pooled connection: it is stale now. */
+        CHECK_INT(unlink(path), 0);
+    }
     c = connect_now(e, &err);
     CHECK(c != NULL);
     CHECK_INT(stats(e).opened, 2);
     CHECK(stats(e).invalidated >= 1);
-    /* The new connection sees the new (empty) file. */
-    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT count(*) FROM sqlite_master", NULL, &err), &r,
-                       &err), &err);
+    /* The new connection works (and on SQLite sees the new, empty file). */
+    CHECK_OK(calx_wait(calx_conn_execute(c, pg ? "SELECT count(*) FROM t"
+                                               : "SELECT count(*) FROM sqlite_master",
+                                         NULL, &err), &r, &err), &err);
     CHECK_INT(calx_result_scalar(r).u.i, 0);
     calx_result_free(r);
     calx_conn_close(c);
@@ -239,8 +261,9 @@ static void *query_then_get_cancelled(void *arg)
         return NULL;
     calx_result *r = NULL;
     /* A long statement: the task is cancelled while it runs. */
-    int rc = calx_await(calx_conn_execute(c, "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL "
-                                             "SELECT x + 1 FROM n) SELECT count(*) FROM n",
+    int rc = calx_await(calx_conn_execute(c, pg ? "SELECT pg_sleep(60)"
+                                                : "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL "
+                                                  "SELECT x + 1 FROM n) SELECT count(*) FROM n",
                                           NULL, &err), &r, &err);
     calx_result_free(r);
     calx_conn_close(c); /* never blocks; the pool gets it back */
@@ -296,6 +319,10 @@ TEST(null_pool_opens_and_closes_each_time)
 TEST(memory_database_shares_one_connection)
 {
     calx_error err;
+    if (pg) {
+        fprintf(stderr, "  (SQLite only: an in-memory database)\n");
+        return;
+    }
     calx_engine *e = calx_create_engine("sqlite://", &(calx_engine_opts){ .loop = loop }, &err);
     calx_connection *c = connect_now(e, &err);
     calx_result *r = NULL;
@@ -404,10 +431,12 @@ TEST(fifty_tasks_over_five_plus_two)
     calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 5, .max_overflow = 2,
                                                      .connect_args = (calx_kv[]){
                                                          { "journal_mode", "wal" } },
-                                                     .nconnect_args = 1 }, NULL, 0);
+                                                     /* a SQLite pragma */
+                                                     .nconnect_args = pg ? 0 : 1 }, NULL, 0);
     calx_connection *c = connect_now(e, &err);
     calx_result *r = NULL;
-    CHECK_OK(calx_wait(calx_conn_execute(c, "CREATE TABLE t (x)", NULL, &err), &r, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_execute(c, "CREATE TABLE t (x INTEGER)", NULL, &err), &r, &err),
+             &err);
     calx_result_free(r);
     CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
     calx_conn_close(c);
@@ -476,7 +505,8 @@ TEST(autocommit_isolation_commits_each_statement)
     calx_engine *e = make_engine((calx_engine_opts){ .isolation_level = "AUTOCOMMIT" }, NULL, 0);
     calx_connection *a = connect_now(e, &err), *b = connect_now(e, &err);
     calx_result *r = NULL;
-    CHECK_OK(calx_wait(calx_conn_execute(a, "CREATE TABLE t (x)", NULL, &err), &r, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_execute(a, "CREATE TABLE t (x INTEGER)", NULL, &err), &r, &err),
+             &err);
     calx_result_free(r);
     CHECK_OK(calx_wait(calx_conn_execute(a, "INSERT INTO t VALUES (1)", NULL, &err), &r, &err),
              &err);
@@ -509,6 +539,8 @@ int main(void)
     calx_error err;
     loop = calx_loop_new(NULL, &err);
     dir = test_tmpdir("test_pool");
+    pg = test_backend_pg();
+    fprintf(stderr, "backend: %s\n", test_backend_name());
     RUN(reuses_connections);
     RUN(timeout_error_in_sqlalchemy_words);
     RUN(waiters_are_served_first_come_first_served);
@@ -527,5 +559,6 @@ int main(void)
     RUN(autocommit_isolation_commits_each_statement);
     RUN(unknown_isolation_level_is_named);
     calx_loop_free(loop);
+    test_backend_cleanup();
     return TEST_REPORT();
 }

@@ -7,6 +7,7 @@
 #define CALX_CORE_EVLOOP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "calx/loop.h"
 
@@ -48,6 +49,28 @@ typedef struct calx_io calx_io;
 calx_io *calx_io_new(calx_loop *loop, int fd, void (*cb)(void *arg, int events),
                      void *arg);
 int calx_io_set(calx_io *io, int events);
+/* Whether the watch keeps the loop running while it is active (it does by
+ * default). A driver watching an idle connection for the server hanging
+ * up turns this off, so that idle pooled connections do not keep
+ * calx_loop_run from returning. */
+void calx_io_ref(calx_io *io, bool ref);
 void calx_io_free(calx_io *io);
+
+/* Resolves a host name to its addresses without blocking the loop
+ * (getaddrinfo on libuv's thread pool). cb runs once on the loop thread,
+ * never from inside this call, with status 0 and naddrs numeric addresses
+ * ("127.0.0.1", "::1"; valid during the call only, in getaddrinfo's order,
+ * duplicates removed), or a negative status and errmsg saying why.
+ * Returns 0, or a negative libuv-style code (cb is then never called). */
+typedef void (*calx_resolve_cb)(void *arg, int status, const char *errmsg,
+                                const char *const *addrs, size_t naddrs);
+int calx_resolve(calx_loop *loop, const char *host, calx_resolve_cb cb, void *arg);
+
+/* Runs work(arg) on libuv's thread pool, then done(arg) on the loop
+ * thread; the loop stays alive in between. For short blocking calls a
+ * driver cannot avoid (libpq's PQcancel). Returns 0, or a negative code
+ * (nothing then runs). */
+int calx_loop_work(calx_loop *loop, void (*work)(void *arg), void (*done)(void *arg),
+                   void *arg);
 
 #endif

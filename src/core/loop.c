@@ -296,3 +296,119 @@ void calx_io_free(calx_io *io)
     uv_poll_stop(&io->h);
     uv_close((uv_handle_t *)&io->h, free_on_close);
 }
+
+void calx_io_ref(calx_io *io, bool ref)
+{
+    if (ref)
+        uv_ref((uv_handle_t *)&io->h);
+    else
+        uv_unref((uv_handle_t *)&io->h);
+}
+
+/* ---- name resolution ---- */
+
+#define CALX_RESOLVE_MAX 16  /* addresses handed back at most */
+
+typedef struct calx_resolving {
+    uv_getaddrinfo_t req;
+    calx_loop *loop;
+    calx_resolve_cb cb;
+    void *arg;
+} calx_resolving;
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    calx_resolving *r = req->data;
+    char bufs[CALX_RESOLVE_MAX][INET6_ADDRSTRLEN];
+    const char *addrs[CALX_RESOLVE_MAX];
+    size_t n = 0;
+    for (struct addrinfo *ai = res; status == 0 && ai && n < CALX_RESOLVE_MAX;
+         ai = ai->ai_next) {
+        int rc = ai->ai_family == AF_INET6
+                     ? uv_ip6_name((const struct sockaddr_in6 *)ai->ai_addr, bufs[n],
+                                   sizeof bufs[n])
+                     : ai->ai_family == AF_INET
+                           ? uv_ip4_name((const struct sockaddr_in *)ai->ai_addr, bufs[n],
+                                         sizeof bufs[n])
+                           : -1;
+        if (rc != 0)
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = strcmp(bufs[i], bufs[n]) == 0;
+        if (!dup) {
+            addrs[n] = bufs[n];
+            n++;
+        }
+    }
+    uv_freeaddrinfo(res);
+    if (status == 0 && n == 0)
+        status = UV_EAI_NODATA;
+    r->loop->inside++;
+    r->cb(r->arg, status, status ? uv_strerror(status) : NULL, addrs, status ? 0 : n);
+    r->loop->inside--;
+    free(r);
+}
+
+int calx_resolve(calx_loop *loop, const char *host, calx_resolve_cb cb, void *arg)
+{
+    calx_resolving *r = malloc(sizeof *r);
+    if (!r)
+        return UV_ENOMEM;
+    r->loop = loop;
+    r->cb = cb;
+    r->arg = arg;
+    r->req.data = r;
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG;
+    int rc = uv_getaddrinfo(loop->uv, &r->req, on_resolved, host, NULL, &hints);
+    if (rc != 0)
+        free(r);
+    return rc;
+}
+
+/* ---- blocking calls on the thread pool ---- */
+
+typedef struct calx_pool_job {
+    uv_work_t req;
+    calx_loop *loop;
+    void (*work)(void *arg);
+    void (*done)(void *arg);
+    void *arg;
+} calx_pool_job;
+
+static void job_work(uv_work_t *req)
+{
+    calx_pool_job *j = req->data;
+    j->work(j->arg);
+}
+
+static void job_done(uv_work_t *req, int status)
+{
+    (void)status;  /* never cancelled: calx does not call uv_cancel */
+    calx_pool_job *j = req->data;
+    j->loop->inside++;
+    j->done(j->arg);
+    j->loop->inside--;
+    free(j);
+}
+
+int calx_loop_work(calx_loop *loop, void (*work)(void *arg), void (*done)(void *arg),
+                   void *arg)
+{
+    calx_pool_job *j = malloc(sizeof *j);
+    if (!j)
+        return UV_ENOMEM;
+    j->req.data = j;
+    j->loop = loop;
+    j->work = work;
+    j->done = done;
+    j->arg = arg;
+    int rc = uv_queue_work(loop->uv, &j->req, job_work, job_done);
+    if (rc != 0)
+        free(j);
+    return rc;
+}

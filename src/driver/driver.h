@@ -4,6 +4,9 @@
  * time, and calls back on the loop thread.
  *
  * Rules all drivers keep:
+ *  - Everything runs on the loop thread and nothing blocks it: SQLite
+ *    works on a thread per connection, PostgreSQL on libpq's non-blocking
+ *    API with the socket watched by the loop.
  *  - A call that fails before it starts returns an error code and its
  *    callback never fires; otherwise the callback fires exactly once, on
  *    the loop thread, never from inside the call.
@@ -96,7 +99,9 @@ struct calx_driver {
     void (*interrupt)(calx_dconn *c);
 
     /* True while the driver still thinks the connection usable (no
-     * disconnect seen). */
+     * disconnect seen). Never blocks; a driver may read what is already
+     * waiting on its socket to find out (PostgreSQL does, so that the pool
+     * replaces a connection the server hung up on while it was idle). */
     bool (*alive)(const calx_dconn *c);
 
     /* Closes the connection and frees it, in the background. No request may
@@ -109,5 +114,6 @@ struct calx_driver {
 const calx_driver *calx_driver_for(const calx_url *url, calx_error *err);
 
 extern const calx_driver calx_sqlite_driver;
+extern const calx_driver calx_postgres_driver;
 
 #endif

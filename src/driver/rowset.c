@@ -96,6 +96,18 @@ const char *calx_rowset_copy(calx_rowset *rs, const void *p, size_t n)
     return dst;
 }
 
+/* n writable bytes in rs's arena (owned by rs), followed by a NUL; NULL
+ * on no memory. */
+char *calx_rowset_alloc(calx_rowset *rs, size_t n)
+{
+    if (n == SIZE_MAX)
+        return NULL;
+    char *dst = arena_alloc(rs, n + 1);
+    if (dst)
+        dst[n] = '\0';
+    return dst;
+}
+
 /* Copies name into the arena as column i's; 0 or CALX_ERR_NOMEM. */
 int calx_rowset_set_colname(calx_rowset *rs, size_t i, const char *name)
 {

@@ -33,6 +33,9 @@ int calx_rowset_set_colname(calx_rowset *rs, size_t i, const char *name);
 calx_value *calx_rowset_add_row(calx_rowset *rs);
 /* Copies n bytes into the arena (plus a NUL) and returns the copy. */
 const char *calx_rowset_copy(calx_rowset *rs, const void *p, size_t n);
+/* Room for n bytes in the arena, plus a NUL already written at [n], for a
+ * driver to decode a value into (a bytea's hex); NULL on no memory. */
+char *calx_rowset_alloc(calx_rowset *rs, size_t n);
 /* Drops every row (keeping the columns), for the next streamed chunk. */
 void calx_rowset_clear_rows(calx_rowset *rs);
 /* Frees rs and the rowsets after it in the chain. NULL is a no-op. */

@@ -689,6 +689,11 @@ calx_engine *calx_conn_engine(const calx_connection *c)
     return c->engine;
 }
 
+calx_dconn *calx_conn_dconn(const calx_connection *c)
+{
+    return c->pc->dconn;
+}
+
 void calx_conn_invalidate(calx_connection *c)
 {
     calx_pool_invalidate(c->pc, "invalidated by the program");

@@ -61,6 +61,10 @@ void calx_engine_conn_closed(calx_engine *e);
 /* A new connection handle over a checked-out pooled connection. */
 calx_connection *calx_connection_new(calx_engine *e, calx_pconn *pc);
 
+/* The driver connection under c (owned by the pool), for driver-level
+ * counters in tests and diagnostics. */
+calx_dconn *calx_conn_dconn(const calx_connection *c);
+
 /* echo.c: SQLAlchemy-style statement logging. */
 void calx_echo(const calx_engine *e, const char *fmt, ...)
 #if defined(__GNUC__)

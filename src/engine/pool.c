@@ -217,9 +217,19 @@ static void on_pinged(void *udata, calx_rowset *rs, const calx_error *err)
     maybe_free(p);
 }
 
-/* Serves f with an idle connection, after the recycle and pre-ping checks. */
+/* Serves f with an idle connection, after the liveness, recycle and
+ * pre-ping checks. */
 static void serve_idle(calx_pool *p, calx_future *f, calx_pconn *pc)
 {
+    if (!pc->dconn->driver->alive(pc->dconn)) {
+        /* The driver saw it die while idle (a server restart): replace it
+         * instead of handing out a connection that can only fail. */
+        plog(p, "Connection <conn %u> was lost while idle; replacing it", pc->id);
+        p->stats.invalidated++;
+        close_pc(pc, "lost while idle");
+        open_new(p, f);
+        return;
+    }
     if (p->cfg.recycle_ms && now(p) - pc->created_ms >= p->cfg.recycle_ms) {
         plog(p, "Connection <conn %u> exceeded timeout; recycling", pc->id);
         p->stats.invalidated++;

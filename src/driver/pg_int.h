@@ -1,0 +1,211 @@
+/* The PostgreSQL driver's insides, shared by postgres.c (requests, results,
+ * prepared statements, cancel, close) and pg_connect.c (options, name
+ * resolution, the non-blocking connect). Everything here is touched on the
+ * loop thread only; the one exception is a cancel job, which owns its own
+ * PGcancel and touches nothing else. */
+#ifndef CALX_DRIVER_PG_INT_H
+#define CALX_DRIVER_PG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "core/evloop.h"
+#include "driver/driver.h"
+#include "driver/postgres.h"
+
+/* Type OIDs (catalog/pg_type_d.h is a server header). */
+enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_OID = 26,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701
+};
+
+#define CALX_PG_CACHE_DEFAULT 100      /* prepared statements per connection (asyncpg's) */
+#define CALX_PG_CONNECT_TIMEOUT_S 60.0 /* when neither connect_args, the URL nor
+                                          PGCONNECT_TIMEOUT say (asyncpg's) */
+
+/* A prepared statement: the SQL text and the parameter types it was
+ * prepared with (the same text with other types is another entry). */
+typedef struct pg_cached {
+    uint64_t hash;
+    char *sql;
+    Oid *types;
+    int ntypes;
+    unsigned id;              /* its server-side name is calx_<id> */
+    uint64_t used;            /* request tick of the last use; the smallest goes */
+    bool ready;               /* the server confirmed the Parse */
+} pg_cached;
+
+/* What a command in the pipeline is, so that its result is put to use. */
+typedef enum pg_cmd_kind {
+    PGC_BEGIN,
+    PGC_PREPARE,              /* confirms entry */
+    PGC_STMT,                 /* rows and counts go to statement stmt */
+    PGC_DEALLOC,
+    PGC_DECLARE,              /* opens the cursor of statement stmt */
+    PGC_FETCH,                /* rows go to statement stmt, streamed */
+    PGC_CLOSE,                /* closes the cursor */
+    PGC_COMMIT,
+    PGC_ROLLBACK,
+    PGC_PING
+} pg_cmd_kind;
+
+typedef struct pg_cmd {
+    pg_cmd_kind kind;
+    size_t stmt;
+    size_t set;
+    pg_cached *entry;
+} pg_cmd;
+
+typedef enum pg_iso {
+    PG_ISO_DEFAULT,           /* the server's default_transaction_isolation */
+    PG_ISO_SERIALIZABLE,
+    PG_ISO_REPEATABLE_READ,
+    PG_ISO_READ_COMMITTED,
+    PG_ISO_READ_UNCOMMITTED,
+    PG_ISO_AUTOCOMMIT
+} pg_iso;
+
+typedef struct pg_conn pg_conn;
+
+/* A host of the URL or of the host option, and its addresses once known. */
+typedef struct pg_host {
+    char *name;               /* as given: a name, an address, a socket directory or "" */
+    char *port;               /* "" for libpq's default */
+    bool resolve;             /* a name to look up before connecting */
+    char **addrs;             /* what it resolved to */
+    size_t naddrs;
+    char *error;              /* why it did not resolve */
+} pg_host;
+
+struct pg_conn {
+    calx_dconn base;
+    PGconn *pg;
+    calx_io *io;              /* the socket's watch; NULL while there is no socket */
+    int io_fd;                /* the socket it watches */
+    int io_events;
+    bool io_ref;
+
+    /* Options, fixed at connect. */
+    char **keys, **vals;      /* libpq keywords and values, NULL-terminated */
+    size_t nkv, kvcap;
+    pg_host *hosts;
+    size_t nhosts, nresolving;
+    double connect_timeout_s; /* 0: no limit */
+    size_t cache_cap;         /* 0: no prepared statements (PgBouncer) */
+    pg_iso iso;
+
+    /* Connecting. */
+    calx_dconnect_cb connect_cb;
+    void *connect_udata;
+    calx_timer *timer;
+    bool connecting;
+    bool abandoned;           /* the connect failed while lookups were out */
+
+    /* The request running. */
+    const calx_dreq *req;
+    calx_dreq_cb cb;
+    void *udata;
+    bool busy;
+    bool sent;                /* the pipeline is out: results are awaited */
+    bool flushing;            /* libpq holds output not yet written */
+    bool start_waiting;       /* a cancel is in flight: start once it is back */
+    pg_cmd *cmds;
+    size_t ncmds, cmdcap, cur;
+    bool cur_seen;            /* a result of cmds[cur] came */
+    calx_rowset **rsets;      /* one per statement of the request */
+    size_t nrsets;
+    bool failed;
+    calx_error err;           /* the first failure */
+    char *scratch;            /* parameter text of one parameter set */
+    size_t scratch_cap;
+    const char **pvals;       /* one parameter set, as libpq takes it */
+    int *plens, *pfmts;
+    Oid *ptypes;
+    size_t pcap;
+    int nulls_in_a_row;       /* PQgetResult NULLs with no result between */
+
+    /* Transactions, as the engine sees them: begun and not yet ended by a
+     * COMMIT or ROLLBACK op (the server may have ended it meanwhile). */
+    bool tx_open;
+
+    /* The streamed statement's cursor. */
+    char cursor[32];          /* "" when none is open */
+    bool cursor_hold;         /* WITH HOLD: outlives the transaction */
+    bool cursor_done;         /* read to the end: close it with the next request */
+    bool cursor_new;          /* declared by the request running */
+    bool cursor_ok;           /* ... and the server confirmed the DECLARE */
+    size_t stream_rows;
+
+    /* Prepared statements. */
+    pg_cached **cache;
+    size_t ncached, cache_alloc;
+    pg_cached *last_hit;      /* execute-many looks here first */
+    bool cache_reset;         /* DISCARD ALL / DEALLOCATE ALL seen: forget all */
+    unsigned *dealloc;        /* ids to DEALLOCATE in the next pipeline */
+    size_t ndealloc, dealloc_cap;
+    uint64_t tick;
+    unsigned next_stmt_id;
+    unsigned next_cursor_id;
+
+    /* Cancel. */
+    bool cancel_requested;    /* an interrupt asked for this request */
+    int cancel_jobs;          /* PQcancel calls running on the thread pool */
+
+    /* A completion that needs no I/O runs deferred (never from inside the
+     * call that starts it). */
+    calx_work deferred;
+    bool deferred_queued;
+    bool deferred_is_connect;
+
+    char notice[256];         /* the last error the server sent outside any
+                                 query (FATAL before hanging up) */
+    char notice_state[6];
+
+    bool dead;                /* the connection is lost */
+    bool closing;
+    calx_pg_stats stats;
+};
+
+/* pg_connect.c: the driver's connect entry point. */
+int calx_pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, size_t nargs,
+                    const char *isolation_level, calx_dconnect_cb cb, void *udata,
+                    calx_error *err);
+
+/* postgres.c: called by pg_connect.c. */
+/* The connection is up: pipeline mode on, the idle watch set. 0 or an error. */
+int calx_pg_ready(pg_conn *c, calx_error *err);
+/* Sets the socket watch to events (0 stops it), re-creating it when libpq's
+ * socket changed or closed; ref says whether it keeps the loop alive. */
+void calx_pg_watch(pg_conn *c, int events, bool ref);
+/* Frees everything c holds, and c (no callback runs). */
+void calx_pg_free(pg_conn *c);
+/* The socket is ready (or failed: events < 0). */
+void calx_pg_on_io(void *arg, int events);
+/* Queues c's deferred completion (connect or request). */
+void calx_pg_defer(pg_conn *c, bool is_connect);
+/* pg_connect.c: a connect step from the socket watch; the deferred
+ * connect completion. */
+void calx_pg_connect_io(pg_conn *c, int events);
+void calx_pg_connect_deferred(pg_conn *c);
+
+/* pg_result.c: the calx error code for an SQLSTATE (as psycopg2 classes
+ * them, with lost connections and serialization failures singled out). */
+int calx_pg_errcode(const char *sqlstate);
+/* Adds a result's rows (decoded by column type) and its count of changed
+ * rows to *slot, making the rowset on the first result. false when memory
+ * runs out (*slot stays valid, to be freed by the caller). */
+bool calx_pg_add_rows(calx_rowset **slot, const PGresult *res);
+
+/* Copies at most n-1 bytes of s into buf with trailing blanks removed. */
+void calx_pg_trim_copy(char *buf, size_t n, const char *s);
+
+#endif

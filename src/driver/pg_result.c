@@ -1,0 +1,183 @@
+/* The PostgreSQL driver: what results mean -- SQLSTATEs classified into
+ * calx's error codes, and text-format values decoded into calx values by
+ * column type. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "driver/pg_int.h"
+#include "driver/rowset.h"
+
+/* The class psycopg2 gives an SQLSTATE (what SQLAlchemy users see), with
+ * lost connections and serialization failures singled out. */
+int calx_pg_errcode(const char *st)
+{
+    if (!st || strlen(st) != 5)
+        return CALX_ERR_DATABASE;
+    if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0)
+        return CALX_ERR_SERIALIZATION;  /* serialization failure, deadlock: retry */
+    if (strcmp(st, "57P01") == 0 || strcmp(st, "57P02") == 0 || strcmp(st, "57P03") == 0)
+        return CALX_ERR_DISCONNECT;     /* admin / crash shutdown, cannot connect now */
+    if (strcmp(st, "08P01") == 0)
+        return CALX_ERR_OPERATIONAL;    /* protocol violation: the session lives on */
+    if (strcmp(st, "57014") == 0)
+        return CALX_ERR_OPERATIONAL;    /* query canceled (not by us) */
+    static const struct {
+        const char cls[3];
+        int code;
+    } classes[] = {
+        { "0A", CALX_ERR_NOT_SUPPORTED }, { "08", CALX_ERR_DISCONNECT },
+        { "20", CALX_ERR_PROGRAMMING },   { "21", CALX_ERR_PROGRAMMING },
+        { "22", CALX_ERR_DATA },          { "23", CALX_ERR_INTEGRITY },
+        { "24", CALX_ERR_INTERNAL },      { "25", CALX_ERR_INTERNAL },
+        { "26", CALX_ERR_INTERNAL },      { "27", CALX_ERR_OPERATIONAL },
+        { "28", CALX_ERR_OPERATIONAL },   { "2B", CALX_ERR_INTERNAL },
+        { "2D", CALX_ERR_INTERNAL },      { "2F", CALX_ERR_INTERNAL },
+        { "34", CALX_ERR_OPERATIONAL },   { "38", CALX_ERR_INTERNAL },
+        { "39", CALX_ERR_INTERNAL },      { "3B", CALX_ERR_INTERNAL },
+        { "3D", CALX_ERR_PROGRAMMING },   { "3F", CALX_ERR_PROGRAMMING },
+        { "40", CALX_ERR_OPERATIONAL },   { "42", CALX_ERR_PROGRAMMING },
+        { "44", CALX_ERR_PROGRAMMING },   { "53", CALX_ERR_OPERATIONAL },
+        { "54", CALX_ERR_OPERATIONAL },   { "55", CALX_ERR_OPERATIONAL },
+        { "57", CALX_ERR_OPERATIONAL },   { "58", CALX_ERR_OPERATIONAL },
+        { "72", CALX_ERR_OPERATIONAL },   { "F0", CALX_ERR_INTERNAL },
+        { "HV", CALX_ERR_OPERATIONAL },   { "P0", CALX_ERR_INTERNAL },
+        { "XX", CALX_ERR_INTERNAL },
+    };
+    for (size_t i = 0; i < sizeof classes / sizeof *classes; i++)
+        if (st[0] == classes[i].cls[0] && st[1] == classes[i].cls[1])
+            return classes[i].code;
+    return CALX_ERR_DATABASE;
+}
+
+/* True when sql starts with keyword kw (case-insensitive, whole word). */
+static bool starts_with_word(const char *sql, const char *kw)
+{
+    size_t n = strlen(kw);
+    if (strncasecmp(sql, kw, n) != 0)
+        return false;
+    char next = sql[n];
+    return !((next >= 'A' && next <= 'Z') || (next >= 'a' && next <= 'z') ||
+             (next >= '0' && next <= '9') || next == '_');
+}
+
+/* Decodes one text-format value of column type `type` into v. */
+static bool decode_value(calx_rowset *rs, calx_value *v, Oid type, const char *s, size_t len)
+{
+    switch (type) {
+    case OID_BOOL:
+        *v = calx_bool(s[0] == 't');
+        return true;
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID:
+        *v = calx_int((int64_t)strtoll(s, NULL, 10));
+        return true;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+        *v = calx_real(strtod(s, NULL));
+        return true;
+    case OID_BYTEA:
+        if (len >= 2 && s[0] == '\\' && s[1] == 'x') {
+            size_t n = (len - 2) / 2;
+            char *dst = calx_rowset_alloc(rs, n);
+            if (!dst)
+                return false;
+            for (size_t i = 0; i < n; i++) {
+                unsigned hi = (unsigned char)s[2 + 2 * i], lo = (unsigned char)s[3 + 2 * i];
+                hi = hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10;
+                lo = lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10;
+                dst[i] = (char)((hi << 4) | lo);
+            }
+            v->type = CALX_BLOB;
+            v->u.s.ptr = dst;
+            v->u.s.len = n;
+            return true;
+        } else {
+            /* bytea_output = escape */
+            size_t n = 0;
+            unsigned char *raw = PQunescapeBytea((const unsigned char *)s, &n);
+            if (!raw)
+                return false;
+            const char *copy = calx_rowset_copy(rs, raw, n);
+            PQfreemem(raw);
+            if (!copy)
+                return false;
+            v->type = CALX_BLOB;
+            v->u.s.ptr = copy;
+            v->u.s.len = n;
+            return true;
+        }
+    default: {
+        const char *copy = calx_rowset_copy(rs, s, len);
+        if (!copy)
+            return false;
+        v->type = CALX_TEXT;
+        v->u.s.ptr = copy;
+        v->u.s.len = len;
+        return true;
+    }
+    }
+}
+
+/* Rows changed by a command, from its tag ("INSERT 0 5", "UPDATE 3"), or
+ * -1 for one that changes none. */
+static int64_t changed_rows(const PGresult *res)
+{
+    const char *tag = PQcmdStatus((PGresult *)res);
+    if (!tag || !(starts_with_word(tag, "INSERT") || starts_with_word(tag, "UPDATE") ||
+                  starts_with_word(tag, "DELETE") || starts_with_word(tag, "MERGE")))
+        return -1;
+    return strtoll(PQcmdTuples((PGresult *)res), NULL, 10);
+}
+
+bool calx_pg_add_rows(calx_rowset **slot, const PGresult *res)
+{
+    calx_rowset *rs = *slot;
+    int nf = PQnfields(res);
+    if (!rs || (rs->ncols == 0 && rs->nrows == 0 && nf > 0)) {
+        calx_rowset *fresh = calx_rowset_new((size_t)nf);
+        if (!fresh)
+            goto nomem;
+        for (int i = 0; i < nf; i++)
+            if (calx_rowset_set_colname(fresh, (size_t)i, PQfname(res, i)) != 0) {
+                calx_rowset_free(fresh);
+                goto nomem;
+            }
+        if (rs) {
+            fresh->rowcount = rs->rowcount;
+            calx_rowset_free(rs);
+        }
+        rs = *slot = fresh;
+    }
+    /* SQLite's rule: -1 for a statement that only reads, else the sum of
+     * the rows changed (0 for DDL). */
+    int64_t changed = changed_rows(res);
+    if (changed >= 0)
+        rs->rowcount = (rs->rowcount < 0 ? 0 : rs->rowcount) + changed;
+    else if (PQresultStatus(res) == PGRES_COMMAND_OK && rs->rowcount < 0)
+        rs->rowcount = 0;
+    if ((size_t)nf != rs->ncols)
+        return true;  /* a parameter set whose result has other columns: none to add */
+    int nt = PQntuples(res);
+    Oid types[64];
+    for (int i = 0; i < nf && i < 64; i++)
+        types[i] = PQftype(res, i);
+    for (int r = 0; r < nt; r++) {
+        calx_value *row = calx_rowset_add_row(rs);
+        if (!row)
+            goto nomem;
+        for (int col = 0; col < nf; col++) {
+            if (PQgetisnull(res, r, col))
+                continue;  /* the row starts all NULL */
+            if (!decode_value(rs, &row[col], col < 64 ? types[col] : PQftype(res, col),
+                              PQgetvalue(res, r, col), (size_t)PQgetlength(res, r, col)))
+                goto nomem;
+        }
+    }
+    return true;
+nomem:
+    return false;
+}
+

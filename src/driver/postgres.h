@@ -1,0 +1,24 @@
+/* The PostgreSQL driver's extras beyond the driver vtable: counters a test
+ * or a diagnostic can read off one connection. */
+#ifndef CALX_DRIVER_POSTGRES_H
+#define CALX_DRIVER_POSTGRES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "driver/driver.h"
+
+typedef struct calx_pg_stats {
+    uint64_t round_trips;  /* pipelines sent, one Sync each: a batch of any size
+                              is one, and costs about one network round trip */
+    uint64_t commands;     /* commands sent in them (BEGIN, each parameter set, ...) */
+    uint64_t prepares;     /* named prepared statements created */
+    uint64_t cancels;      /* cancel requests sent (interrupt) */
+    size_t cached;         /* prepared statements held now */
+    int backend_pid;       /* the server process serving the connection */
+} calx_pg_stats;
+
+/* Fills *out with c's counters. c must be a connection of
+ * calx_postgres_driver; anything else gives all zeros. */
+void calx_pg_conn_stats(const calx_dconn *c, calx_pg_stats *out);
+
+#endif

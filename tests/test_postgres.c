@@ -1,0 +1,1631 @@
+/* The PostgreSQL driver against a real server: the driver through its
+ * vtable, then the engine on top of it (pool, disconnects, restarts,
+ * PgBouncer, streaming, savepoints).
+ *
+ * Needs CALX_TEST_PG_URL (make test starts a server with
+ * scripts/pg-test-server.sh and sets it); without it the program says
+ * "skipped" and exits 0. The restart test also needs CALX_TEST_PG_DIR and
+ * the PgBouncer test CALX_TEST_PGBOUNCER_URL (both set by make test); each
+ * is skipped, saying so, without them. Every table lives in a schema of
+ * this process's own, dropped at the end. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <math.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <uv.h>
+
+#include <libpq-fe.h>
+
+#include "calx.h"
+#include "core/evloop.h"
+#include "driver/driver.h"
+#include "driver/postgres.h"
+#include "engine/engine_int.h"
+#include "test.h"
+
+#ifndef CALX_SOURCE_DIR
+#define CALX_SOURCE_DIR "."
+#endif
+
+static calx_loop *loop;
+static const calx_driver *drv = &calx_postgres_driver;
+static const char *base_url;       /* CALX_TEST_PG_URL */
+static char schema[64];            /* this process's schema */
+static char url_buf[1024];         /* base_url with search_path = schema */
+static PGconn *admin;              /* a plain blocking libpq connection for setup */
+
+static void run_loop(void)
+{
+    uv_run(calx_loop_uv(loop), UV_RUN_DEFAULT);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs sql on the admin connection (blocking: test setup only). */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static bool admin_exec(const char *sql)
+{
+    PGresult *r = PQexec(admin, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        fprintf(stderr, "  admin: %s: %s", sql, PQerrorMessage(admin));
+    PQclear(r);
+    return ok;
+}
+
+static int64_t admin_scalar(const char *sql)
+{
+    PGresult *r = PQexec(admin, sql);
+    int64_t v = -999;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    else
+        fprintf(stderr, "  admin: %s: %s", sql, PQerrorMessage(admin));
+    PQclear(r);
+    return v;
+}
+
+/* The test URL with extra query text appended ("a=b&c=d"). */
+static const char *url_with(char *buf, size_t n, const char *base, const char *extra)
+{
+    snprintf(buf, n, "%s%s%s", base, extra ? (strchr(base, '?') ? "&" : "?") : "",
+             extra ? extra : "");
+    return buf;
+}
+
+/* ---- the driver through its vtable ---- */
+
+typedef struct connect_wait {
+    int done;
+    calx_dconn *conn;
+    calx_error err;
+} connect_wait;
+
+static void on_connect(void *udata, calx_dconn *conn, const calx_error *err)
+{
+    connect_wait *w = udata;
+    w->done++;
+    w->conn = conn;
+    if (err)
+        w->err = *err;
+    CHECK((conn == NULL) != (err == NULL));
+}
+
+static calx_dconn *connect_ex(const char *url, const calx_kv *args, size_t nargs,
+                              const char *iso, calx_error *err)
+{
+    calx_url *u = calx_url_parse(url, err);
+    if (!u)
+        return NULL;
+    connect_wait w;
+    memset(&w, 0, sizeof w);
+    calx_error_clear(err);
+    if (drv->connect(loop, u, args, nargs, iso, on_connect, &w, err) != 0) {
+        calx_url_free(u);
+        CHECK(err->code != 0);
+        return NULL;
+    }
+    calx_url_free(u);  /* the driver copied what it needs */
+    CHECK_INT(w.done, 0);  /* never from inside the call */
+    run_loop();
+    CHECK_INT(w.done, 1);
+    if (!w.conn)
+        *err = w.err;
+    return w.conn;
+}
+
+static calx_dconn *connect_args(const calx_kv *args, size_t nargs)
+{
+    calx_error err;
+    calx_dconn *c = connect_ex(url_buf, args, nargs, NULL, &err);
+    if (!c)
+        fprintf(stderr, "  connect failed: %s\n", err.message);
+    CHECK(c != NULL);
+    return c;
+}
+
+static calx_dconn *connect_default(void)
+{
+    return connect_args(NULL, 0);
+}
+
+static void close_conn(calx_dconn *c)
+{
+    if (!c)
+        return;
+    drv->close(c);
+    run_loop();
+}
+
+typedef struct req_wait {
+    int done;
+    calx_rowset *rs;
+    calx_error err;
+} req_wait;
+
+static void on_req(void *udata, calx_rowset *rs, const calx_error *err)
+{
+    req_wait *w = udata;
+    w->done++;
+    w->rs = rs;
+    if (err)
+        w->err = *err;
+    else
+        calx_error_clear(&w->err);
+}
+
+static int submit(calx_dconn *c, const calx_dreq *req, req_wait *w)
+{
+    memset(w, 0, sizeof *w);
+    calx_error err;
+    int rc = drv->request(c, req, on_req, w, &err);
+    if (rc) {
+        w->err = err;
+        return rc;
+    }
+    CHECK_INT(w->done, 0);
+    return 0;
+}
+
+static int request(calx_dconn *c, const calx_dreq *req, calx_rowset **rs, calx_error *err)
+{
+    req_wait w;
+    int rc = submit(c, req, &w);
+    if (!rc) {
+        run_loop();
+        CHECK_INT(w.done, 1);
+        rc = w.err.code;
+    }
+    if (err)
+        *err = w.err;
+    if (rs)
+        *rs = w.rs;
+    else
+        calx_rowset_free(w.rs);
+    return rc;
+}
+
+static int exec_p(calx_dconn *c, const char *sql, const calx_value *params, size_t nparams,
+                  calx_rowset **rs, calx_error *err)
+{
+    calx_dstmt st = { .sql = sql, .nparams = nparams, .nsets = 1, .params = params };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
+    return request(c, &req, rs, err);
+}
+
+static int exec(calx_dconn *c, const char *sql, calx_error *err)
+{
+    return exec_p(c, sql, NULL, 0, NULL, err);
+}
+
+static void must(calx_dconn *c, const char *sql)
+{
+    calx_error err;
+    int rc = exec(c, sql, &err);
+    if (rc)
+        fprintf(stderr, "  %s: %s\n", sql, err.message);
+    CHECK_INT(rc, 0);
+}
+
+static int op(calx_dconn *c, calx_dop o, calx_error *err)
+{
+    calx_dreq req = { .op = o };
+    calx_rowset *rs = NULL;
+    int rc = request(c, &req, &rs, err);
+    CHECK(rs == NULL);
+    calx_rowset_free(rs);
+    return rc;
+}
+
+static int64_t scalar(calx_dconn *c, const char *sql)
+{
+    calx_rowset *rs = NULL;
+    calx_error err;
+    int64_t v = -999;
+    if (exec_p(c, sql, NULL, 0, &rs, &err) != 0)
+        fprintf(stderr, "  %s: %s\n", sql, err.message);
+    else if (rs && rs->nrows >= 1 && rs->ncols >= 1 && rs->vals[0].type == CALX_INT)
+        v = rs->vals[0].u.i;
+    calx_rowset_free(rs);
+    return v;
+}
+
+static calx_pg_stats pg_stats(const calx_dconn *c)
+{
+    calx_pg_stats st;
+    calx_pg_conn_stats(c, &st);
+    return st;
+}
+
+/* A TCP port on 127.0.0.1 where nothing listens (bound, then released). */
+static int dead_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+TEST(driver_for_postgresql)
+{
+    calx_error err;
+    calx_url *u = calx_url_parse("postgresql+asyncpg://u@h/db", &err);
+    CHECK(calx_driver_for(u, &err) == &calx_postgres_driver);
+    CHECK_STR(calx_driver_for(u, &err)->name, "postgresql");
+    calx_url_free(u);
+}
+
+TEST(connect_execute_and_types_round_trip)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    CHECK(drv->alive(c));
+    CHECK(pg_stats(c).backend_pid > 0);
+    CHECK_INT(scalar(c, "SELECT 41 + 1"), 42);
+    must(c, "CREATE TABLE types (i2 smallint, i4 integer, i8 bigint, f4 real, "
+            "f8 double precision, n numeric(10,3), b boolean, by bytea, t text, "
+            "v varchar(20), ts timestamptz)");
+    calx_value params[] = {
+        calx_int(-7), calx_int(2147483647), calx_int(INT64_MIN), calx_real(1.5),
+        calx_real(0.1), calx_text("12345.678"), calx_bool(true), calx_blob("\0\1\xff", 3),
+        calx_text("h\xc3\xa9llo 'x' \"y\""), calx_text(""),
+        calx_text("2024-01-02 03:04:05+00"),
+    };
+    calx_error err;
+    CHECK_OK(exec_p(c, "INSERT INTO types VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                       "$11)", params, 11, NULL, &err), &err);
+    calx_value nulls[11];
+    for (int i = 0; i < 11; i++)
+        nulls[i] = calx_null();
+    CHECK_OK(exec_p(c, "INSERT INTO types VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                       "$11)", nulls, 11, NULL, &err), &err);
+    calx_rowset *rs = NULL;
+    CHECK_OK(exec_p(c, "SELECT i2, i4, i8, f4, f8, n, b, by, t, v, "
+                       "ts AT TIME ZONE 'UTC' AS ts FROM types ORDER BY i2 NULLS LAST",
+                    NULL, 0, &rs, &err), &err);
+    CHECK(rs != NULL);
+    if (!rs)
+        return;
+    CHECK_INT(rs->nrows, 2);
+    CHECK_INT(rs->ncols, 11);
+    CHECK_STR(rs->colnames[7], "by");
+    CHECK_INT(rs->rowcount, -1);
+    const calx_value *r0 = rs->vals, *r1 = rs->vals + 11;
+    CHECK_INT(r0[0].type, CALX_INT);
+    CHECK_INT(r0[0].u.i, -7);
+    CHECK_INT(r0[1].u.i, 2147483647);
+    CHECK(r0[2].type == CALX_INT && r0[2].u.i == INT64_MIN);
+    CHECK(r0[3].type == CALX_REAL && r0[3].u.d == 1.5);
+    CHECK(r0[4].type == CALX_REAL && r0[4].u.d == 0.1);
+    /* numeric stays exact, as text */
+    CHECK_INT(r0[5].type, CALX_TEXT);
+    CHECK_STR(r0[5].u.s.ptr, "12345.678");
+    CHECK(r0[6].type == CALX_BOOL && r0[6].u.b);
+    CHECK_INT(r0[7].type, CALX_BLOB);
+    CHECK_INT(r0[7].u.s.len, 3);
+    CHECK(r0[7].u.s.len == 3 && memcmp(r0[7].u.s.ptr, "\0\1\xff", 3) == 0);
+    CHECK_INT(r0[8].type, CALX_TEXT);
+    CHECK_STR(r0[8].u.s.ptr, "h\xc3\xa9llo 'x' \"y\"");
+    CHECK_INT(r0[9].type, CALX_TEXT);  /* "" is not NULL */
+    CHECK_STR(r0[9].u.s.ptr, "");
+    CHECK_STR(r0[10].u.s.ptr, "2024-01-02 03:04:05");
+    for (int i = 0; i < 11; i++)
+        CHECK_INT(r1[i].type, CALX_NULL);
+    calx_rowset_free(rs);
+
+    /* Values without a column to type them: int8, float8, bool, text. */
+    calx_value v[] = { calx_int(INT64_MAX), calx_real(-2.25), calx_bool(false),
+                       calx_text("x"), calx_real(INFINITY) };
+    CHECK_OK(exec_p(c, "SELECT $1, $2, $3, $4, $5", v, 5, &rs, &err), &err);
+    if (rs) {
+        CHECK(rs->vals[0].type == CALX_INT && rs->vals[0].u.i == INT64_MAX);
+        CHECK(rs->vals[1].type == CALX_REAL && rs->vals[1].u.d == -2.25);
+        CHECK(rs->vals[2].type == CALX_BOOL && !rs->vals[2].u.b);
+        CHECK_STR(rs->vals[3].u.s.ptr, "x");
+        CHECK(rs->vals[4].type == CALX_REAL && isinf(rs->vals[4].u.d));
+    }
+    calx_rowset_free(rs);
+
+    /* Text with a NUL cannot go to PostgreSQL: said before anything is sent. */
+    calx_value nul = calx_textn("a\0b", 3);
+    CHECK_INT(exec_p(c, "SELECT $1", &nul, 1, NULL, &err), CALX_ERR_DATA);
+    CHECK_CONTAINS(err.message, "NUL");
+    CHECK(drv->alive(c));
+    CHECK_INT(scalar(c, "SELECT 1"), 1);
+    close_conn(c);
+}
+
+TEST(errors_carry_sqlstate_and_class)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    calx_error err;
+    must(c, "CREATE TABLE team (id serial PRIMARY KEY, name text NOT NULL UNIQUE)");
+    must(c, "INSERT INTO team (name) VALUES ('a')");
+    CHECK_INT(exec(c, "INSERT INTO team (name) VALUES ('a')", &err), CALX_ERR_INTEGRITY);
+    CHECK_STR(err.sqlstate, "23505");
+    CHECK_CONTAINS(err.message, "duplicate key value violates unique constraint \"team_name_key\"");
+    CHECK_CONTAINS(err.message, "DETAIL:  Key (name)=(a) already exists.");
+    CHECK_INT(exec(c, "INSERT INTO team (name) VALUES (NULL)", &err), CALX_ERR_INTEGRITY);
+    CHECK_STR(err.sqlstate, "23502");
+    CHECK_INT(exec(c, "SELEC 1", &err), CALX_ERR_PROGRAMMING);
+    CHECK_STR(err.sqlstate, "42601");
+    CHECK_CONTAINS(err.message, "syntax error");
+    CHECK_INT(exec(c, "SELECT * FROM nowhere", &err), CALX_ERR_PROGRAMMING);
+    CHECK_STR(err.sqlstate, "42P01");
+    CHECK_INT(exec(c, "SELECT 1 / 0", &err), CALX_ERR_DATA);
+    CHECK_STR(err.sqlstate, "22012");
+    CHECK_INT(exec(c, "SELECT 1; SELECT 2", &err), CALX_ERR_PROGRAMMING);
+    CHECK_CONTAINS(err.message, "multiple commands");
+    CHECK(drv->alive(c));
+
+    /* In a transaction: the error aborts it, COMMIT says so, ROLLBACK ends it. */
+    calx_dstmt st = { .sql = "INSERT INTO team (name) VALUES ('b')", .nsets = 1 };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = true };
+    CHECK_OK(request(c, &req, NULL, &err), &err);
+    CHECK_INT(exec(c, "INSERT INTO team (name) VALUES ('a')", &err), CALX_ERR_INTEGRITY);
+    CHECK_INT(exec(c, "SELECT 1", &err), CALX_ERR_INTERNAL);
+    CHECK_STR(err.sqlstate, "25P02");
+    CHECK_INT(op(c, CALX_DOP_COMMIT, &err), CALX_ERR_INTERNAL);
+    CHECK_STR(err.sqlstate, "25P02");
+    CHECK_CONTAINS(err.message, "rolled back");
+    CHECK_OK(op(c, CALX_DOP_ROLLBACK, &err), &err);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM team"), 1);  /* 'b' went with it */
+
+    /* Serialization failures are their own class. */
+    CHECK_INT(exec(c, "DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '40001', "
+                      "MESSAGE = 'could not serialize'; END$$", &err),
+              CALX_ERR_SERIALIZATION);
+    CHECK_STR(err.sqlstate, "40001");
+    close_conn(c);
+}
+
+TEST(batches_are_one_pipeline)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    calx_error err;
+    must(c, "CREATE TABLE n (id serial PRIMARY KEY, x bigint UNIQUE, s text)");
+    enum { N = 1000 };
+    calx_value *vals = malloc(sizeof *vals * 2 * N);
+    char (*texts)[16] = malloc(sizeof *texts * N);
+    for (int i = 0; i < N; i++) {
+        snprintf(texts[i], sizeof texts[i], "row %d", i);
+        vals[2 * i] = calx_int(i);
+        vals[2 * i + 1] = calx_text(texts[i]);
+    }
+    calx_pg_stats before = pg_stats(c);
+    calx_dstmt st = { .sql = "INSERT INTO n (x, s) VALUES ($1, $2) RETURNING id, x",
+                      .nparams = 2, .nsets = N, .params = vals };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = true };
+    calx_rowset *rs = NULL;
+    CHECK_OK(request(c, &req, &rs, &err), &err);
+    calx_pg_stats after = pg_stats(c);
+    /* BEGIN, one Parse, 1000 Bind/Execute: one pipeline. */
+    CHECK_INT(after.round_trips - before.round_trips, 1);
+    CHECK_INT(after.commands - before.commands, N + 2);
+    CHECK_INT(after.prepares - before.prepares, 1);
+    if (rs) {
+        CHECK_INT(rs->rowcount, N);
+        CHECK_INT(rs->nrows, N);
+        bool in_order = true;
+        for (int i = 0; i < N && rs->nrows == N; i++)
+            in_order = in_order && rs->vals[2 * i + 1].u.i == i;
+        CHECK(in_order);
+    }
+    calx_rowset_free(rs);
+    CHECK_OK(op(c, CALX_DOP_COMMIT, &err), &err);
+
+    /* A failure in set 500 reports which, and nothing of the batch stays
+     * (one pipeline is one implicit transaction). */
+    for (int i = 0; i < N; i++)
+        vals[2 * i] = calx_int(N + i);
+    vals[2 * 499] = calx_int(3);  /* already there */
+    st.sql = "INSERT INTO n (x, s) VALUES ($1, $2)";
+    req.begin = false;
+    CHECK_INT(request(c, &req, NULL, &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, "parameter set 500 of 1000");
+    CHECK_STR(err.sqlstate, "23505");
+    CHECK_INT(scalar(c, "SELECT count(*) FROM n"), N);
+
+    /* Several statements in one request: one pipeline, one rowset each. */
+    calx_value one = calx_int(1);
+    calx_dstmt sts[3] = {
+        { .sql = "UPDATE n SET s = 'x' WHERE x < $1", .nparams = 1, .nsets = 1, .params = &one },
+        { .sql = "SELECT count(*) FROM n WHERE s = 'x'", .nsets = 1 },
+        { .sql = "DELETE FROM n WHERE s = 'x'", .nsets = 1 },
+    };
+    calx_dreq multi = { .op = CALX_DOP_EXEC, .nstmts = 3, .stmts = sts };
+    before = pg_stats(c);
+    CHECK_OK(request(c, &multi, &rs, &err), &err);
+    CHECK_INT(pg_stats(c).round_trips - before.round_trips, 1);
+    if (rs && rs->next && rs->next->next) {
+        CHECK_INT(rs->rowcount, 1);
+        CHECK_INT(rs->next->vals[0].u.i, 1);
+        CHECK_INT(rs->next->rowcount, -1);
+        CHECK_INT(rs->next->next->rowcount, 1);
+    } else {
+        CHECK(!"three rowsets");
+    }
+    calx_rowset_free(rs);
+    free(vals);
+    free(texts);
+    close_conn(c);
+}
+
+static int64_t server_prepared(calx_dconn *c)
+{
+    return scalar(c, "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'calx_%'");
+}
+
+TEST(prepared_statement_cache)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    calx_pg_stats s0 = pg_stats(c);
+    for (int i = 0; i < 5; i++)
+        CHECK_INT(scalar(c, "SELECT 100 + 1"), 101);
+    calx_pg_stats s1 = pg_stats(c);
+    CHECK_INT(s1.prepares - s0.prepares, 1);
+    CHECK_INT(s1.cached, s0.cached + 1);
+    /* The same text with other parameter types is another statement. */
+    calx_error err;
+    calx_value i = calx_int(5), t = calx_text("5");
+    calx_rowset *rs = NULL;
+    CHECK_OK(exec_p(c, "SELECT $1::text", &i, 1, &rs, &err), &err);
+    calx_rowset_free(rs);
+    CHECK_OK(exec_p(c, "SELECT $1::text", &t, 1, &rs, &err), &err);
+    calx_rowset_free(rs);
+    CHECK_INT(pg_stats(c).prepares - s1.prepares, 2);
+    /* DISCARD ALL empties the server's statements: calx forgets its own. */
+    must(c, "DISCARD ALL");
+    CHECK_INT(pg_stats(c).cached, 0);
+    CHECK_INT(scalar(c, "SELECT 100 + 1"), 101);
+    close_conn(c);
+
+    /* A cache of 2: the least recently used statement is deallocated. */
+    c = connect_args((calx_kv[]){ { "statement_cache_size", "2" } }, 1);
+    if (!c)
+        return;
+    char sql[64];
+    for (int k = 0; k < 6; k++) {
+        snprintf(sql, sizeof sql, "SELECT %d", k);
+        CHECK_INT(scalar(c, sql), k);
+    }
+    CHECK(pg_stats(c).cached <= 2);
+    CHECK(server_prepared(c) <= 2);
+    close_conn(c);
+
+    /* Cache off (PgBouncer in transaction mode): nothing is prepared. */
+    c = connect_args((calx_kv[]){ { "prepared_statement_cache_size", "0" } }, 1);
+    if (!c)
+        return;
+    for (int k = 0; k < 3; k++)
+        CHECK_INT(scalar(c, "SELECT 7"), 7);
+    CHECK_INT(pg_stats(c).prepares, 0);
+    CHECK_INT(server_prepared(c), 0);
+    close_conn(c);
+}
+
+TEST(pipeline_edge_cases)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    calx_error err;
+    /* PING */
+    CHECK_OK(op(c, CALX_DOP_PING, &err), &err);
+    /* A statement prepared in a pipeline that failed before it: the Parse
+     * was skipped, so calx must not believe it prepared. */
+    calx_dstmt two[2] = { { .sql = "SELECT 1 / 0", .nsets = 1 },
+                          { .sql = "SELECT 42 AS fresh", .nsets = 1 } };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 2, .stmts = two };
+    CHECK_INT(request(c, &req, NULL, &err), CALX_ERR_DATA);
+    CHECK_CONTAINS(err.message, "statement 1 of 2");
+    CHECK_INT(scalar(c, "SELECT 42 AS fresh"), 42);
+    /* Parameter sets of different types in one batch: NULLs go untyped,
+     * each shape prepared once, all in one pipeline. */
+    must(c, "CREATE TABLE mix (a bigint, b text)");
+    calx_value vals[] = { calx_int(1), calx_text("a"), calx_null(), calx_text("b"),
+                          calx_int(3), calx_null(), calx_int(4), calx_text("d") };
+    calx_dstmt mix = { .sql = "INSERT INTO mix VALUES ($1, $2)", .nparams = 2, .nsets = 4,
+                       .params = vals };
+    calx_dreq mreq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &mix };
+    calx_pg_stats before = pg_stats(c);
+    calx_rowset *rs = NULL;
+    CHECK_OK(request(c, &mreq, &rs, &err), &err);
+    CHECK_INT(pg_stats(c).round_trips - before.round_trips, 1);
+    /* (int8, unknown) and (unknown, unknown): text and NULL both go untyped */
+    CHECK_INT(pg_stats(c).prepares - before.prepares, 2);
+    CHECK(rs && rs->rowcount == 4);
+    calx_rowset_free(rs);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM mix WHERE a IS NULL OR b IS NULL"), 2);
+
+    /* A batch far larger than the socket buffers, each row coming back
+     * (RETURNING): libpq's flush rules keep both directions moving. */
+    enum { N = 4000, W = 4096 };
+    char *big = malloc(W + 1);
+    memset(big, 'x', W);
+    big[W] = '\0';
+    calx_value *bv = malloc(sizeof *bv * N);
+    for (int i = 0; i < N; i++)
+        bv[i] = calx_text(big);
+    must(c, "CREATE TABLE big (id serial, s text)");
+    calx_dstmt bs = { .sql = "INSERT INTO big (s) VALUES ($1) RETURNING id, s", .nparams = 1,
+                      .nsets = N, .params = bv };
+    calx_dreq breq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &bs };
+    before = pg_stats(c);
+    CHECK_OK(request(c, &breq, &rs, &err), &err);
+    CHECK_INT(pg_stats(c).round_trips - before.round_trips, 1);
+    if (rs) {
+        CHECK_INT(rs->nrows, N);
+        CHECK_INT(rs->vals[2 * (N - 1) + 1].u.s.len, W);
+    }
+    calx_rowset_free(rs);
+    free(bv);
+    free(big);
+
+    /* Streaming at the driver: a cursor read in part, then closed. */
+    calx_dstmt q = { .sql = "SELECT g FROM generate_series(1, 100) g", .nsets = 1 };
+    calx_dreq sreq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &q, .stream_rows = 30,
+                       .begin = true };
+    CHECK_OK(request(c, &sreq, &rs, &err), &err);
+    CHECK(rs && rs->nrows == 30 && rs->more);
+    calx_rowset_free(rs);
+    calx_dreq freq = { .op = CALX_DOP_FETCH, .stream_rows = 30 };
+    CHECK_OK(request(c, &freq, &rs, &err), &err);
+    CHECK(rs && rs->nrows == 30 && rs->more && rs->vals[0].u.i == 31);
+    calx_rowset_free(rs);
+    CHECK_OK(op(c, CALX_DOP_CLOSE_CURSOR, &err), &err);
+    CHECK_INT(request(c, &freq, NULL, &err), CALX_ERR_STATE);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM pg_cursors WHERE name LIKE 'calx%'"), 0);
+    CHECK_OK(op(c, CALX_DOP_ROLLBACK, &err), &err);
+    close_conn(c);
+}
+
+TEST(nothing_listening_fails_fast_and_clearly)
+{
+    char url[256];
+    int port = dead_port();
+    snprintf(url, sizeof url, "postgresql://calx@127.0.0.1:%d/calx_test", port);
+    calx_error err;
+    double t0 = now_s();
+    calx_dconn *c = connect_ex(url, (calx_kv[]){ { "connect_timeout", "5" } }, 1, NULL, &err);
+    double took = now_s() - t0;
+    CHECK(c == NULL);
+    CHECK_INT(err.code, CALX_ERR_OPERATIONAL);
+    CHECK_CONTAINS(err.message, "127.0.0.1");
+    CHECK_CONTAINS(err.message, "Connection refused");
+    CHECK(took < 5 + 10);  /* within connect_timeout (generous bound) */
+    close_conn(c);
+}
+
+TEST(connect_timeout_is_enforced)
+{
+    /* A socket that accepts (the kernel does, from the backlog) and never
+     * answers: libpq waits for the server's reply forever. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    CHECK_INT(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    CHECK_INT(listen(fd, 8), 0);
+    CHECK_INT(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    char url[256];
+    snprintf(url, sizeof url, "postgresql://calx@127.0.0.1:%d/calx_test?connect_timeout=2",
+             ntohs(a.sin_port));
+    calx_error err;
+    double t0 = now_s();
+    calx_dconn *c = connect_ex(url, NULL, 0, NULL, &err);
+    double took = now_s() - t0;
+    CHECK(c == NULL);
+    CHECK_INT(err.code, CALX_ERR_TIMEOUT);
+    CHECK_CONTAINS(err.message, "timed out after 2 s (connect_timeout)");
+    CHECK(took < 2 + 10);  /* the one timing bound: connect_timeout, generously */
+    close(fd);
+}
+
+TEST(options_are_checked_and_passed_to_libpq)
+{
+    calx_error err;
+    CHECK(connect_ex(url_buf, (calx_kv[]){ { "no_such_option", "1" } }, 1, NULL, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, "'no_such_option'");
+    CHECK(connect_ex(url_buf, (calx_kv[]){ { "statement_cache_size", "-1" } }, 1, NULL, &err) ==
+          NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK(connect_ex(url_buf, NULL, 0, "CHAOS", &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, "'CHAOS'");
+
+    /* application_name from connect_args, options from the URL. */
+    calx_dconn *c = connect_args((calx_kv[]){ { "application_name", "calx-test" } }, 1);
+    if (!c)
+        return;
+    calx_rowset *rs = NULL;
+    CHECK_OK(exec_p(c, "SELECT current_setting('application_name'), current_schema()", NULL,
+                    0, &rs, &err), &err);
+    if (rs) {
+        CHECK_STR(rs->vals[0].u.s.ptr, "calx-test");
+        CHECK_STR(rs->vals[1].u.s.ptr, schema);
+    }
+    calx_rowset_free(rs);
+    close_conn(c);
+}
+
+TEST(host_names_lists_and_failures)
+{
+    calx_url *u = calx_url_parse(base_url, NULL);
+    if (!u)
+        return;
+    int port = u->port;
+    calx_url_free(u);
+    char url[512];
+    calx_error err;
+
+    /* A name, resolved off the loop ("localhost" may give ::1 first, where
+     * nothing listens: libpq then tries 127.0.0.1). */
+    snprintf(url, sizeof url, "postgresql://calx@localhost:%d/calx_test", port);
+    calx_dconn *c = connect_ex(url, NULL, 0, NULL, &err);
+    if (!c)
+        fprintf(stderr, "  %s\n", err.message);
+    CHECK(c != NULL);
+    if (c)
+        CHECK_INT(scalar(c, "SELECT 1"), 1);
+    close_conn(c);
+
+    /* A multi-host URL: the first host refuses, the second serves, and
+     * target_session_attrs passes through to libpq. */
+    snprintf(url, sizeof url,
+             "postgresql://calx@127.0.0.1:%d,localhost:%d/calx_test"
+             "?target_session_attrs=read-write",
+             dead_port(), port);
+    c = connect_ex(url, NULL, 0, NULL, &err);
+    if (!c)
+        fprintf(stderr, "  %s\n", err.message);
+    CHECK(c != NULL);
+    if (c)
+        CHECK_INT(scalar(c, "SELECT 2"), 2);
+    close_conn(c);
+
+    /* A standby-only engine finds none among primaries. */
+    snprintf(url, sizeof url,
+             "postgresql://calx@127.0.0.1:%d/calx_test?target_session_attrs=standby", port);
+    CHECK(connect_ex(url, NULL, 0, NULL, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_OPERATIONAL);
+    CHECK_CONTAINS(err.message, "standby");
+
+    /* No host or port in the URL: PGHOST and PGPORT, as libpq reads them
+     * (the name looked up by calx, off the loop). */
+    char portbuf[16];
+    snprintf(portbuf, sizeof portbuf, "%d", port);
+    setenv("PGHOST", "localhost", 1);
+    setenv("PGPORT", portbuf, 1);
+    c = connect_ex("postgresql://calx@/calx_test", NULL, 0, NULL, &err);
+    if (!c)
+        fprintf(stderr, "  %s\n", err.message);
+    CHECK(c != NULL);
+    close_conn(c);
+    c = connect_ex("postgresql://calx@127.0.0.1/calx_test", NULL, 0, NULL, &err);
+    CHECK(c != NULL);
+    close_conn(c);
+    unsetenv("PGHOST");
+    unsetenv("PGPORT");
+
+    /* A name that does not resolve. */
+    CHECK(connect_ex("postgresql://calx@no-such-host.invalid:5432/calx_test", NULL, 0, NULL,
+                     &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_OPERATIONAL);
+    CHECK_CONTAINS(err.message, "no-such-host.invalid");
+
+    /* The unix socket in the server's directory, if the test knows it. */
+    const char *pgdir = getenv("CALX_TEST_PG_DIR");
+    if (pgdir) {
+        char sockurl[700];
+        snprintf(sockurl, sizeof sockurl, "postgresql://calx@/calx_test?host=%s/sock&port=%d",
+                 pgdir, port);
+        c = connect_ex(sockurl, NULL, 0, NULL, &err);
+        if (!c)
+            fprintf(stderr, "  %s\n", err.message);
+        CHECK(c != NULL);
+        if (c)
+            CHECK_INT(scalar(c, "SELECT 3"), 3);
+        close_conn(c);
+    }
+}
+
+/* ---- interrupt ---- */
+
+typedef struct ticker {
+    calx_dconn *c;
+    req_wait *w;
+    int ticks;
+} ticker;
+
+static void on_tick(uv_timer_t *t)
+{
+    ticker *tk = t->data;
+    tk->ticks++;
+    if (tk->ticks == 5)
+        drv->interrupt(tk->c);
+    if (tk->w->done || tk->ticks > 2000)
+        uv_timer_stop(t);
+}
+
+TEST(interrupt_cancels_the_running_statement)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    calx_dstmt st = { .sql = "SELECT pg_sleep(60)", .nsets = 1 };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
+    req_wait w;
+    CHECK_INT(submit(c, &req, &w), 0);
+    /* The loop keeps turning while the server sleeps: the fifth tick of a
+     * 20 ms timer interrupts. */
+    ticker tk = { c, &w, 0 };
+    uv_timer_t timer;
+    uv_timer_init(calx_loop_uv(loop), &timer);
+    timer.data = &tk;
+    uv_timer_start(&timer, on_tick, 20, 20);
+    run_loop();
+    CHECK(tk.ticks >= 5);
+    CHECK_INT(w.done, 1);
+    CHECK_INT(w.err.code, CALX_ERR_CANCELED);
+    CHECK_STR(w.err.sqlstate, "57014");
+    CHECK_INT(pg_stats(c).cancels, 1);
+    uv_close((uv_handle_t *)&timer, NULL);
+    run_loop();
+    /* Usable afterwards, and an interrupt with nothing running does nothing. */
+    CHECK(drv->alive(c));
+    CHECK_INT(scalar(c, "SELECT 41 + 1"), 42);
+    drv->interrupt(c);
+    CHECK_INT(scalar(c, "SELECT 7"), 7);
+    close_conn(c);
+}
+
+/* ---- the engine on PostgreSQL ---- */
+
+static calx_engine *make_engine_url(const char *url, calx_engine_opts o)
+{
+    calx_error err;
+    o.loop = loop;
+    calx_engine *e = calx_create_engine(url, &o, &err);
+    if (!e)
+        fprintf(stderr, "  create_engine: %s\n", err.message);
+    CHECK(e != NULL);
+    return e;
+}
+
+static calx_engine *make_engine(calx_engine_opts o)
+{
+    return make_engine_url(url_buf, o);
+}
+
+static void free_engine(calx_engine *e)
+{
+    calx_engine_free(e);
+    calx_loop_run(loop);
+}
+
+static calx_connection *connect_now(calx_engine *e, calx_error *err)
+{
+    calx_connection *c = NULL;
+    if (calx_wait(calx_engine_connect(e, err), &c, err))
+        return NULL;
+    return c;
+}
+
+static int run_sql(calx_connection *c, const char *sql, const calx_params *p, calx_error *err)
+{
+    calx_result *r = NULL;
+    int rc = calx_wait(calx_conn_execute(c, sql, p, err), &r, err);
+    calx_result_free(r);
+    return rc;
+}
+
+static int64_t query_int(calx_connection *c, const char *sql)
+{
+    calx_error err;
+    calx_result *r = NULL;
+    int64_t v = -999;
+    if (calx_wait(calx_conn_execute(c, sql, NULL, &err), &r, &err) == 0)
+        v = calx_row_int(calx_result_first(r), 0);
+    else
+        fprintf(stderr, "  %s: %s\n", sql, err.message);
+    calx_result_free(r);
+    return v;
+}
+
+static int64_t count_in(calx_engine *e, const char *table)
+{
+    calx_error err;
+    calx_connection *c = connect_now(e, &err);
+    if (!c) {
+        fprintf(stderr, "  connect: %s\n", err.message);
+        return -1;
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    int64_t n = query_int(c, sql);
+    calx_conn_close(c);
+    return n;
+}
+
+TEST(engine_basics_on_postgresql)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ 0 });
+    if (!e)
+        return;
+    CHECK_STR(calx_engine_dialect(e), "postgresql");
+    calx_connection *c = connect_now(e, &err);
+    CHECK(c != NULL);
+    if (!c) {
+        free_engine(e);
+        return;
+    }
+    CHECK_OK(run_sql(c, "CREATE TABLE hero (id serial PRIMARY KEY, name text NOT NULL, "
+                        "age integer)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO hero (name, age) VALUES (:name, :age)",
+                     CALX_PARAMS(CALX_P("name", calx_text("Deadpond")),
+                                 CALX_P("age", calx_null())), &err), &err);
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT name, age FROM hero WHERE name = :n",
+                                         CALX_PARAMS(CALX_P("n", calx_text("Deadpond"))), &err),
+                       &r, &err), &err);
+    const calx_row *row = NULL;
+    CHECK_OK(calx_result_one(r, &row, &err), &err);
+    CHECK_STR(calx_row_text(row, 0), "Deadpond");
+    CHECK(calx_row_isnull(row, 1));
+    calx_result_free(r);
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+    CHECK_INT(query_int(c, "SELECT count(*) FROM hero"), 0);
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+
+    /* Errors through the engine: classified, with the SQL. */
+    CHECK_INT(run_sql(c, "SELECT * FROM nowhere", NULL, &err), CALX_ERR_PROGRAMMING);
+    CHECK_STR(err.sqlstate, "42P01");
+    CHECK_CONTAINS(err.message, "[SQL: SELECT * FROM nowhere]");
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+TEST(savepoints_on_postgresql)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ 0 });
+    calx_connection *c = e ? connect_now(e, &err) : NULL;
+    CHECK(c != NULL);
+    if (!c) {
+        free_engine(e);
+        return;
+    }
+    CHECK_OK(run_sql(c, "CREATE TABLE sp (x integer)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO sp VALUES (1)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_begin_nested(c, &err), NULL, &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO sp VALUES (2)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_begin_nested(c, &err), NULL, &err), &err);
+    CHECK_INT(calx_conn_savepoint_depth(c), 2);
+    CHECK_OK(run_sql(c, "INSERT INTO sp VALUES (3)", NULL, &err), &err);
+    /* An error inside the inner savepoint: rolling back to it recovers
+     * the transaction (PostgreSQL aborts the whole of it otherwise). */
+    CHECK_INT(run_sql(c, "INSERT INTO sp VALUES ('x')", NULL, &err), CALX_ERR_DATA);
+    CHECK_OK(calx_wait(calx_conn_rollback_savepoint(c, &err), NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_release_savepoint(c, &err), NULL, &err), &err);
+    CHECK_INT(calx_conn_savepoint_depth(c), 0);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_INT(query_int(c, "SELECT sum(x) FROM sp"), 3);  /* 1 + 2; 3 was rolled back */
+    /* A savepoint as the first statement begins the transaction. */
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_begin_nested(c, &err), NULL, &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO sp VALUES (10)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_release_savepoint(c, &err), NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+    CHECK_INT(query_int(c, "SELECT sum(x) FROM sp"), 3);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+typedef struct stream_out {
+    calx_connection *c;
+    int64_t rows, sum;
+    size_t max_held;
+    int rc;
+} stream_out;
+
+static void *stream_task(void *arg)
+{
+    stream_out *o = arg;
+    calx_error err;
+    calx_result *r = NULL;
+    o->rc = calx_await(calx_conn_stream(o->c, "SELECT x FROM generate_series(1, :n) AS x",
+                                        CALX_PARAMS(CALX_P("n", calx_int(100000))), 1000,
+                                        &err), &r, &err);
+    if (o->rc)
+        return NULL;
+    const calx_row *row;
+    while ((o->rc = calx_result_anext(r, &row, &err)) == 0 && row) {
+        o->sum += calx_row_int(row, 0);
+        o->rows++;
+        if (calx_result_nrows(r) > o->max_held)
+            o->max_held = calx_result_nrows(r);
+    }
+    calx_result_free(r);
+    return NULL;
+}
+
+static void stream_on(calx_engine *e)
+{
+    calx_error err;
+    calx_connection *c = connect_now(e, &err);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    stream_out o = { .c = c };
+    CHECK_OK(calx_wait(calx_spawn(loop, stream_task, &o, NULL, &err), NULL, &err), &err);
+    CHECK_INT(o.rc, 0);
+    CHECK_INT(o.rows, 100000);
+    CHECK_INT(o.sum, 5000050000LL);
+    CHECK(o.max_held <= 1000);
+    /* The connection is free again, and the cursor closed. */
+    CHECK_INT(query_int(c, "SELECT count(*) FROM pg_cursors WHERE name LIKE 'calx%'"), 0);
+
+    /* A stream freed midway frees the connection too. */
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_stream(c, "SELECT x FROM generate_series(1, 50000) AS x",
+                                        NULL, 10, &err), &r, &err), &err);
+    CHECK(calx_result_more(r));
+    CHECK_INT(calx_result_nrows(r), 10);
+    CHECK(calx_conn_execute(c, "SELECT 1", NULL, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_BUSY);
+    calx_result_free(r);
+    calx_loop_run(loop);
+    CHECK_INT(query_int(c, "SELECT count(*) FROM pg_cursors WHERE name LIKE 'calx%'"), 0);
+    /* A statement that is not a query is read whole. */
+    CHECK_OK(run_sql(c, "CREATE TEMP TABLE st (x integer)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_stream(c, "INSERT INTO st SELECT generate_series(1, 30) "
+                                           "RETURNING x", NULL, 10, &err), &r, &err), &err);
+    CHECK(!calx_result_more(r));
+    CHECK_INT(calx_result_nrows(r), 30);
+    calx_result_free(r);
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+}
+
+TEST(streaming_large_results)
+{
+    calx_engine *e = make_engine((calx_engine_opts){ 0 });
+    if (e)
+        stream_on(e);  /* in a transaction: a plain cursor */
+    free_engine(e);
+    e = make_engine((calx_engine_opts){ .isolation_level = "AUTOCOMMIT" });
+    if (e)
+        stream_on(e);  /* no transaction: WITH HOLD */
+    free_engine(e);
+}
+
+static calx_dconn *dconn_of(calx_connection *c)
+{
+    return calx_conn_dconn(c);
+}
+
+static void *sleep_then_get_cancelled(void *arg)
+{
+    calx_engine *e = arg;
+    calx_error err;
+    calx_connection *c;
+    if (calx_await(calx_engine_connect(e, &err), &c, &err))
+        return NULL;
+    calx_result *r = NULL;
+    int rc = calx_await(calx_conn_execute(c, "SELECT pg_sleep(60)", NULL, &err), &r, &err);
+    calx_result_free(r);
+    calx_conn_close(c);  /* the query is still being cancelled: it comes back after */
+    return (void *)(intptr_t)rc;
+}
+
+static void cancel_cb(void *f)
+{
+    calx_future_cancel(f);
+}
+
+TEST(cancelled_task_cancels_its_query)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1,
+                                                     .max_overflow = CALX_OVERFLOW_NONE });
+    if (!e)
+        return;
+    calx_future *f = calx_spawn(loop, sleep_then_get_cancelled, e, NULL, &err);
+    calx_timer *t = calx_timer_new(loop, cancel_cb, f);
+    calx_timer_start(t, 200);
+    CHECK_INT(calx_wait(f, NULL, &err), CALX_ERR_CANCELED);
+    calx_timer_free(t);
+    calx_loop_run(loop);  /* the cancel lands, the connection is rolled back and returned */
+    calx_pool_stats st;
+    calx_engine_stats(e, &st);
+    CHECK_INT(st.checked_out, 0);
+    CHECK_INT(st.checked_in, 1);
+    CHECK_INT(st.invalidated, 0);
+    /* The same connection serves again. */
+    calx_connection *c = connect_now(e, &err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(query_int(c, "SELECT 5"), 5);
+        CHECK_INT(pg_stats(dconn_of(c)).cancels, 1);
+        calx_conn_close(c);
+    }
+    calx_engine_stats(e, &st);
+    CHECK_INT(st.opened, 1);
+    free_engine(e);
+}
+
+TEST(execute_many_through_the_engine_is_one_pipeline)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .echo = false });
+    calx_connection *c = e ? connect_now(e, &err) : NULL;
+    CHECK(c != NULL);
+    if (!c) {
+        free_engine(e);
+        return;
+    }
+    CHECK_OK(run_sql(c, "CREATE TABLE obj (id bigserial PRIMARY KEY, name text, n integer)",
+                     NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    enum { N = 1000 };
+    calx_params *sets = malloc(sizeof *sets * N);
+    calx_param *items = malloc(sizeof *items * 2 * N);
+    char (*names)[24] = malloc(sizeof *names * N);
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "object %d", i);
+        items[2 * i] = (calx_param)CALX_P("name", calx_text(names[i]));
+        items[2 * i + 1] = (calx_param)CALX_P("n", calx_int(i));
+        sets[i] = (calx_params){ &items[2 * i], 2 };
+    }
+    calx_pg_stats before = pg_stats(dconn_of(c));
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute_many(c, "INSERT INTO obj (name, n) VALUES (:name, :n) "
+                                                 "RETURNING id, n",
+                                              sets, N, &err), &r, &err), &err);
+    calx_pg_stats after = pg_stats(dconn_of(c));
+    CHECK_INT(after.round_trips - before.round_trips, 1);
+    CHECK_INT(calx_result_rowcount(r), N);
+    CHECK_INT(calx_result_nrows(r), N);
+    /* Generated keys come back in parameter-set order. */
+    bool ordered = true;
+    for (size_t i = 0; i < calx_result_nrows(r); i++)
+        ordered = ordered && calx_row_int(calx_result_row(r, i), 1) == (int64_t)i;
+    CHECK(ordered);
+    calx_result_free(r);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_INT(query_int(c, "SELECT count(*) FROM obj"), N);
+    calx_conn_close(c);
+    free(sets);
+    free(items);
+    free(names);
+    free_engine(e);
+}
+
+typedef struct many_arg {
+    calx_engine *e;
+    int ok;
+    int failed;
+    calx_error last;
+} many_arg;
+
+static void *many_worker(void *arg)
+{
+    many_arg *m = arg;
+    calx_error err;
+    calx_connection *c;
+    if (calx_await(calx_engine_connect(m->e, &err), &c, &err)) {
+        m->failed++;
+        m->last = err;
+        return NULL;
+    }
+    calx_result *r = NULL;
+    int rc = calx_await(calx_conn_execute(c, "INSERT INTO visit (note) VALUES (:note)",
+                                          CALX_PARAMS(CALX_P("note", calx_text("hi"))), &err),
+                        &r, &err);
+    calx_result_free(r);
+    if (rc == 0)
+        rc = calx_await(calx_conn_commit(c, &err), NULL, &err);
+    calx_conn_close(c);
+    if (rc) {
+        m->failed++;
+        m->last = err;
+    } else {
+        m->ok++;
+    }
+    return NULL;
+}
+
+TEST(thousand_tasks_over_five_plus_ten)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 5, .max_overflow = 10,
+                                                     .pool_timeout = 120 });
+    calx_connection *c = e ? connect_now(e, &err) : NULL;
+    CHECK(c != NULL);
+    if (!c) {
+        free_engine(e);
+        return;
+    }
+    CHECK_OK(run_sql(c, "CREATE TABLE visit (id serial PRIMARY KEY, note text)", NULL, &err),
+             &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    enum { N = 1000 };
+    many_arg m = { .e = e };
+    calx_future **fs = malloc(sizeof *fs * N);
+    for (int i = 0; i < N; i++)
+        fs[i] = calx_spawn(loop, many_worker, &m, NULL, &err);
+    for (int i = 0; i < N; i++)
+        calx_wait(fs[i], NULL, &err);
+    free(fs);
+    if (m.failed)
+        fprintf(stderr, "  %d failed, last: %s\n", m.failed, m.last.message);
+    CHECK_INT(m.ok, N);
+    CHECK_INT(count_in(e, "visit"), N);
+    calx_pool_stats st;
+    calx_engine_stats(e, &st);
+    CHECK(st.opened <= 15);
+    CHECK_INT(st.invalidated, 0);  /* no connection lost */
+    CHECK_INT(st.timeouts, 0);
+    CHECK_INT(st.checked_out, 0);
+    free_engine(e);
+}
+
+TEST(terminated_backend_mid_transaction)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 2 });
+    calx_connection *c = e ? connect_now(e, &err) : NULL;
+    CHECK(c != NULL);
+    if (!c) {
+        free_engine(e);
+        return;
+    }
+    CHECK_OK(run_sql(c, "CREATE TABLE acct (id integer PRIMARY KEY, v integer)", NULL, &err),
+             &err);
+    CHECK_OK(run_sql(c, "INSERT INTO acct VALUES (1, 100)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    int64_t pid = query_int(c, "SELECT pg_backend_pid()");
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    /* Mid-transaction: a row written, not committed. */
+    CHECK_OK(run_sql(c, "INSERT INTO acct VALUES (2, 200)", NULL, &err), &err);
+    CHECK(calx_conn_in_transaction(c));
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld, 10000)", (long long)pid);
+    CHECK_INT(admin_scalar(sql) == -999, 0);
+    CHECK_INT(run_sql(c, "UPDATE acct SET v = v + 1", NULL, &err), CALX_ERR_DISCONNECT);
+    CHECK(err.message[0] != '\0');
+    fprintf(stderr, "  (the disconnect reads: %s)\n", err.message);
+    CHECK(!calx_conn_in_transaction(c));
+    calx_conn_close(c);
+    calx_pool_stats st;
+    calx_engine_stats(e, &st);
+    CHECK_INT(st.invalidated, 1);
+    CHECK_INT(st.checked_in, 0);  /* closed, not pooled */
+    /* The pool opens a fresh one; committed data is intact, the
+     * interrupted transaction rolled back. */
+    c = connect_now(e, &err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(query_int(c, "SELECT count(*) FROM acct"), 1);
+        CHECK_INT(query_int(c, "SELECT v FROM acct WHERE id = 1"), 100);
+        calx_conn_close(c);
+    }
+    free_engine(e);
+}
+
+TEST(idle_pooled_connection_killed)
+{
+    /* Killed while idle in the pool: the driver notices the hang-up, and
+     * the pool replaces the connection without the program seeing an
+     * error, pre-ping or not. */
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1 });
+    calx_connection *c = e ? connect_now(e, &err) : NULL;
+    CHECK(c != NULL);
+    if (!c) {
+        free_engine(e);
+        return;
+    }
+    int64_t pid = query_int(c, "SELECT pg_backend_pid()");
+    calx_conn_close(c);
+    calx_loop_run(loop);
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld, 10000)", (long long)pid);
+    admin_scalar(sql);
+    /* Let the loop see the hang-up: a short sleep on the loop. */
+    calx_wait(calx_sleep(loop, 50, &err), NULL, &err);
+    c = connect_now(e, &err);
+    CHECK(c != NULL);
+    if (c) {
+        int64_t pid2 = query_int(c, "SELECT pg_backend_pid()");
+        CHECK(pid2 > 0 && pid2 != pid);
+        calx_conn_close(c);
+    }
+    free_engine(e);
+}
+
+static bool restart_server(void)
+{
+    const char *dir = getenv("CALX_TEST_PG_DIR");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "sh '%s/scripts/pg-test-server.sh' restart '%s' >/dev/null",
+             CALX_SOURCE_DIR, dir);
+    /* The admin connection dies with the server: reconnect it after. */
+    int rc = system(cmd);
+    PQreset(admin);
+    return rc == 0 && PQstatus(admin) == CONNECTION_OK;
+}
+
+TEST(server_restart_is_survived)
+{
+    if (!getenv("CALX_TEST_PG_DIR")) {
+        fprintf(stderr, "  skipped: CALX_TEST_PG_DIR not set (the restart needs the "
+                        "test server's directory)\n");
+        return;
+    }
+    calx_error err;
+    calx_engine *plain = make_engine((calx_engine_opts){ .pool_size = 3 });
+    calx_engine *pinged = make_engine((calx_engine_opts){ .pool_size = 3,
+                                                          .pool_pre_ping = true });
+    if (!plain || !pinged) {
+        free_engine(plain);
+        free_engine(pinged);
+        return;
+    }
+    calx_connection *c = connect_now(plain, &err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_OK(run_sql(c, "CREATE TABLE kept (x integer)", NULL, &err), &err);
+        CHECK_OK(run_sql(c, "INSERT INTO kept VALUES (1)", NULL, &err), &err);
+        CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+        calx_conn_close(c);
+    }
+    /* Both pools hold an idle connection when the server goes away. */
+    CHECK_INT(count_in(pinged, "kept"), 1);
+    CHECK(restart_server());
+
+    /* Each engine serves again without restarting the program. A dead
+     * idle connection is found by the driver's watch (or pre-ping) and
+     * replaced; whichever way, the statements below succeed. */
+    for (int round = 0; round < 2; round++) {
+        CHECK_INT(count_in(pinged, "kept"), 1);
+        CHECK_INT(count_in(plain, "kept"), 1);
+    }
+    /* A connection checked out across a restart gets a disconnect error
+     * on its next statement, and the pool replaces it. */
+    c = connect_now(plain, &err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_OK(run_sql(c, "INSERT INTO kept VALUES (2)", NULL, &err), &err);
+        CHECK(restart_server());
+        CHECK_INT(run_sql(c, "INSERT INTO kept VALUES (3)", NULL, &err), CALX_ERR_DISCONNECT);
+        calx_conn_close(c);
+    }
+    CHECK_INT(count_in(plain, "kept"), 1);  /* 2 was never committed */
+    free_engine(plain);
+    free_engine(pinged);
+}
+
+typedef struct bouncer_arg {
+    calx_engine *e;
+    int id;
+    int ok;
+    calx_error err;
+} bouncer_arg;
+
+static char bounced_insert[160], bounced_count[160];
+static int64_t bounced_pids[64];
+static int nbounced_pids;
+
+static void note_pid(int64_t pid)
+{
+    for (int i = 0; i < nbounced_pids; i++)
+        if (bounced_pids[i] == pid)
+            return;
+    if (nbounced_pids < 64)
+        bounced_pids[nbounced_pids++] = pid;
+}
+
+/* 20 short transactions, each on a connection checked out anew: insert,
+ * count, note the server process, commit. */
+static void *bouncer_worker(void *arg)
+{
+    bouncer_arg *b = arg;
+    calx_error err;
+    for (int i = 0; i < 20; i++) {
+        calx_connection *c;
+        if (calx_await(calx_engine_connect(b->e, &err), &c, &err)) {
+            b->err = err;
+            return NULL;
+        }
+        calx_result *r = NULL;
+        int rc = calx_await(calx_conn_execute(c, bounced_insert,
+                                              CALX_PARAMS(CALX_P("w", calx_int(b->id)),
+                                                          CALX_P("i", calx_int(i))), &err),
+                            &r, &err);
+        calx_result_free(r);
+        r = NULL;
+        if (!rc)
+            rc = calx_await(calx_conn_execute(c, bounced_count,
+                                              CALX_PARAMS(CALX_P("w", calx_int(b->id))), &err),
+                            &r, &err);
+        if (!rc) {
+            if (calx_row_int(calx_result_first(r), 0) != i + 1)
+                rc = calx_error_set(&err, CALX_ERR_STATE, "worker %d sees %lld rows, not %d",
+                                    b->id, (long long)calx_row_int(calx_result_first(r), 0),
+                                    i + 1);
+            note_pid(calx_row_int(calx_result_first(r), 1));
+        }
+        calx_result_free(r);
+        if (!rc)
+            rc = calx_await(calx_conn_commit(c, &err), NULL, &err);
+        calx_conn_close(c);
+        if (rc) {
+            b->err = err;
+            return NULL;
+        }
+        b->ok++;
+    }
+    return NULL;
+}
+
+TEST(pgbouncer_transaction_mode_without_prepared_statements)
+{
+    const char *burl = getenv("CALX_TEST_PGBOUNCER_URL");
+    if (!burl) {
+        fprintf(stderr, "  skipped: CALX_TEST_PGBOUNCER_URL not set\n");
+        return;
+    }
+    /* PgBouncer passes no startup options (search_path): tables are named
+     * with their schema. */
+    char sql[256];
+    snprintf(sql, sizeof sql, "CREATE TABLE %s.bounced (worker integer, i integer)", schema);
+    CHECK(admin_exec(sql));
+    snprintf(bounced_insert, sizeof bounced_insert,
+             "INSERT INTO %s.bounced (worker, i) VALUES (:w, :i)", schema);
+    snprintf(bounced_count, sizeof bounced_count,
+             "SELECT count(*), pg_backend_pid() FROM %s.bounced WHERE worker = :w", schema);
+    calx_engine *e = make_engine_url(
+        burl, (calx_engine_opts){ .pool_size = 10, .max_overflow = 10,
+                                  .connect_args = (calx_kv[]){ { "statement_cache_size", "0" } },
+                                  .nconnect_args = 1 });
+    if (!e)
+        return;
+    enum { W = 20 };
+    bouncer_arg args[W];
+    calx_future *fs[W];
+    calx_error err;
+    for (int i = 0; i < W; i++) {
+        args[i] = (bouncer_arg){ .e = e, .id = i };
+        fs[i] = calx_spawn(loop, bouncer_worker, &args[i], NULL, &err);
+    }
+    for (int i = 0; i < W; i++)
+        calx_wait(fs[i], NULL, &err);
+    int ok = 0;
+    for (int i = 0; i < W; i++) {
+        if (args[i].ok != 20)
+            fprintf(stderr, "  worker %d: %s\n", i, args[i].err.message);
+        ok += args[i].ok;
+    }
+    CHECK_INT(ok, W * 20);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.bounced", schema);
+    CHECK_INT(admin_scalar(sql), W * 20);
+    /* More client connections than server connections (PgBouncer keeps at
+     * most 5): statements of one client connection ran on several server
+     * connections, which named prepared statements would not survive. */
+    calx_pool_stats st;
+    calx_engine_stats(e, &st);
+    CHECK(st.opened > 5);
+    CHECK(nbounced_pids >= 1 && nbounced_pids <= 5);
+    free_engine(e);
+}
+
+/* The SQLModel tutorial's tables (team renamed: another test has one), on
+ * PostgreSQL: BIGSERIAL keys, BYTEA,
+ * TIMESTAMPTZ, DOUBLE PRECISION, BOOLEAN, VARCHAR(n), a quoted name. */
+static const calx_column team_cols[] = {
+    { .name = "id", .type = CALX_COL_INT64, .primary_key = true },
+    { .name = "name", .type = CALX_COL_TEXT, .index = true, .unique = true, .max_length = 40 },
+    { .name = "headquarters", .type = CALX_COL_TEXT },
+};
+static const calx_table team_table = { .name = "guild", .columns = team_cols, .ncolumns = 3 };
+static const calx_column hero_cols[] = {
+    { .name = "id", .type = CALX_COL_INT64, .primary_key = true },
+    { .name = "name", .type = CALX_COL_TEXT, .index = true },
+    { .name = "age", .type = CALX_COL_INT32, .nullable = true },
+    { .name = "power", .type = CALX_COL_DOUBLE, .nullable = true },
+    { .name = "active", .type = CALX_COL_BOOL, .server_default = "true" },
+    { .name = "photo", .type = CALX_COL_BLOB, .nullable = true },
+    { .name = "created", .type = CALX_COL_TIMESTAMP, .server_default = "now()" },
+    { .name = "team_id", .type = CALX_COL_INT64, .nullable = true, .foreign_key = "guild.id",
+      .on_delete = "CASCADE" },
+};
+static const calx_table hero_table = { .name = "Hero", .columns = hero_cols, .ncolumns = 8 };
+
+TEST(create_all_on_postgresql)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ 0 });
+    if (!e)
+        return;
+    calx_metadata *md = calx_metadata_new(&err);
+    CHECK_OK(calx_metadata_add(md, &hero_table, &err), &err);
+    CHECK_OK(calx_metadata_add(md, &team_table, &err), &err);
+    CHECK_OK(calx_wait(calx_engine_create_all(e, md, &err), NULL, &err), &err);
+    /* checkfirst: a second run finds both tables and does nothing. */
+    CHECK_OK(calx_wait(calx_engine_create_all(e, md, &err), NULL, &err), &err);
+
+    calx_connection *c = connect_now(e, &err);
+    CHECK(c != NULL);
+    if (c) {
+        calx_result *r = NULL;
+        CHECK_OK(calx_wait(calx_conn_execute(c, "INSERT INTO guild (name, headquarters) "
+                                                "VALUES (:n, :hq) RETURNING id",
+                                             CALX_PARAMS(CALX_P("n", calx_text("Preventers")),
+                                                         CALX_P("hq", calx_text("Sharp Tower"))),
+                                             &err), &r, &err), &err);
+        int64_t team_id = calx_row_int(calx_result_first(r), 0);
+        CHECK(team_id > 0);
+        calx_result_free(r);
+        CHECK_OK(run_sql(c, "INSERT INTO \"Hero\" (name, age, power, photo, team_id) "
+                            "VALUES (:n, :a, :p, :ph, :t)",
+                         CALX_PARAMS(CALX_P("n", calx_text("Deadpond")), CALX_P("a", calx_int(48)),
+                                     CALX_P("p", calx_real(9.5)),
+                                     CALX_P("ph", calx_blob("\x89PNG", 4)),
+                                     CALX_P("t", calx_int(team_id))), &err), &err);
+        CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+        CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT id, age, power, active, photo, "
+                                                "created IS NOT NULL FROM \"Hero\"", NULL, &err),
+                           &r, &err), &err);
+        const calx_row *row = calx_result_first(r);
+        CHECK(calx_row_int(row, 0) > 0);
+        CHECK_INT(calx_row_value(row, 1)->type, CALX_INT);
+        CHECK_INT(calx_row_value(row, 2)->type, CALX_REAL);
+        CHECK(calx_row_real(row, 2) == 9.5);
+        CHECK_INT(calx_row_value(row, 3)->type, CALX_BOOL);
+        CHECK(calx_row_bool(row, 3));
+        size_t n = 0;
+        const char *photo = calx_row_blob(row, 4, &n);
+        CHECK(n == 4 && photo && memcmp(photo, "\x89PNG", 4) == 0);
+        CHECK(calx_row_bool(row, 5));
+        calx_result_free(r);
+        CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+        /* The unique index and the foreign key hold. */
+        CHECK_INT(run_sql(c, "INSERT INTO guild (name, headquarters) VALUES ('Preventers', 'x')",
+                          NULL, &err), CALX_ERR_INTEGRITY);
+        CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+        CHECK_INT(run_sql(c, "INSERT INTO \"Hero\" (name, team_id) VALUES ('x', 999)", NULL,
+                          &err), CALX_ERR_INTEGRITY);
+        CHECK_STR(err.sqlstate, "23503");
+        CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+        calx_conn_close(c);
+    }
+    CHECK_OK(calx_wait(calx_engine_drop_all(e, md, &err), NULL, &err), &err);
+    CHECK_INT(count_in(e, "pg_tables WHERE tablename IN ('guild', 'Hero') AND "
+                          "schemaname = current_schema()"), 0);
+    calx_metadata_free(md);
+    free_engine(e);
+}
+
+TEST(isolation_levels)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .isolation_level = "SERIALIZABLE" });
+    calx_connection *c = e ? connect_now(e, &err) : NULL;
+    CHECK(c != NULL);
+    if (c) {
+        calx_result *r = NULL;
+        CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT current_setting('transaction_isolation')",
+                                             NULL, &err), &r, &err), &err);
+        CHECK_STR(calx_row_text(calx_result_first(r), 0), "serializable");
+        calx_result_free(r);
+        calx_conn_close(c);
+    }
+    free_engine(e);
+
+    e = make_engine((calx_engine_opts){ .isolation_level = "AUTOCOMMIT" });
+    c = e ? connect_now(e, &err) : NULL;
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_OK(run_sql(c, "CREATE TABLE auto (x integer)", NULL, &err), &err);
+        CHECK_OK(run_sql(c, "INSERT INTO auto VALUES (1)", NULL, &err), &err);
+        CHECK_INT(query_int(c, "SELECT count(*) FROM pg_stat_activity WHERE pid = "
+                               "pg_backend_pid() AND state = 'idle in transaction'"), 0);
+        calx_conn_close(c);
+    }
+    CHECK_INT(count_in(e, "auto"), 1);
+    free_engine(e);
+}
+
+int main(void)
+{
+    base_url = getenv("CALX_TEST_PG_URL");
+    if (!base_url || !*base_url) {
+        printf("skipped: CALX_TEST_PG_URL not set\n");
+        return 0;
+    }
+    admin = PQconnectdb(base_url);
+    if (PQstatus(admin) != CONNECTION_OK) {
+        fprintf(stderr, "cannot connect to CALX_TEST_PG_URL (%s): %s", base_url,
+                PQerrorMessage(admin));
+        PQfinish(admin);
+        return 1;
+    }
+    PQsetNoticeProcessor(admin, quiet, NULL);
+    snprintf(schema, sizeof schema, "calx_test_pg_%d", (int)getpid());
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schema);
+    admin_exec(sql);
+    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
+    if (!admin_exec(sql))
+        return 1;
+    char extra[128];
+    snprintf(extra, sizeof extra, "options=-csearch_path%%3D%s", schema);
+    url_with(url_buf, sizeof url_buf, base_url, extra);
+
+    calx_error err;
+    loop = calx_loop_new(NULL, &err);
+    RUN(driver_for_postgresql);
+    RUN(connect_execute_and_types_round_trip);
+    RUN(errors_carry_sqlstate_and_class);
+    RUN(batches_are_one_pipeline);
+    RUN(prepared_statement_cache);
+    RUN(pipeline_edge_cases);
+    RUN(nothing_listening_fails_fast_and_clearly);
+    RUN(connect_timeout_is_enforced);
+    RUN(options_are_checked_and_passed_to_libpq);
+    RUN(host_names_lists_and_failures);
+    RUN(interrupt_cancels_the_running_statement);
+    RUN(engine_basics_on_postgresql);
+    RUN(savepoints_on_postgresql);
+    RUN(streaming_large_results);
+    RUN(cancelled_task_cancels_its_query);
+    RUN(execute_many_through_the_engine_is_one_pipeline);
+    RUN(thousand_tasks_over_five_plus_ten);
+    RUN(terminated_backend_mid_transaction);
+    RUN(idle_pooled_connection_killed);
+    RUN(create_all_on_postgresql);
+    RUN(isolation_levels);
+    RUN(pgbouncer_transaction_mode_without_prepared_statements);
+    RUN(server_restart_is_survived);
+    calx_loop_free(loop);
+
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schema);
+    if (PQstatus(admin) != CONNECTION_OK)
+        PQreset(admin);
+    admin_exec(sql);
+    PQfinish(admin);
+    return TEST_REPORT();
+}
