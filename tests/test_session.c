@@ -4,7 +4,10 @@
  * (a fresh SQLite file when it is unset), so the same tests run on
  * PostgreSQL. Echoed SQL is checked by its dialect-neutral prefix. */
 #include "calx.h"
+#include "driver/postgres.h"
+#include "engine/engine_int.h"
 #include "models.h"
+#include "orm/session_int.h"
 #include "test.h"
 
 CALX_MODEL_DEFINE(Team, "team")
@@ -247,6 +250,33 @@ TASK_TEST(a_large_flush_is_one_statement_and_keys_reach_their_objects)
     CHECK_OK(calx_session_commit(s, &err), &err);
     CHECK_INT(log_count("UPDATE hero SET age="), 1);
     CHECK_CONTAINS(logbuf, "displaying 10 of 1000 total bound parameter sets");
+    calx_session_free(s);
+}
+
+TASK_TEST(a_flush_of_1000_objects_is_one_round_trip)
+{
+    enum { N = 1000 };
+    calx_session *s = new_session();
+    Hero *first = NULL;
+    /* Open the session's connection first, to read its counters. */
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(1), &first, &err), &err);
+    bool pg = strcmp(calx_engine_dialect(engine), "postgresql") == 0;
+    calx_pg_stats before = { 0 }, after = { 0 };
+    if (pg)
+        calx_pg_conn_stats(calx_conn_dconn(s->conn), &before);
+    for (int i = 0; i < N; i++)
+        CHECK_OK(calx_session_add(s, hero("Many", "m", i), &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK_INT(log_count("INSERT INTO hero"), 1);
+    CHECK_CONTAINS(logbuf, "displaying 10 of 1000 total bound parameter sets");
+    if (pg) {
+        calx_pg_conn_stats(calx_conn_dconn(s->conn), &after);
+        CHECK_INT(after.round_trips - before.round_trips, 1);
+        CHECK(after.commands - before.commands >= N); /* and a prepare */
+    }
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(count_rows("hero"), N);
     calx_session_free(s);
 }
 
@@ -963,6 +993,7 @@ int main(void)
     calx_metadata_add(md, CALX_TABLE(Gadget), &e);
     RUN(commit_inserts_and_fills_generated_keys);
     RUN(a_large_flush_is_one_statement_and_keys_reach_their_objects);
+    RUN(a_flush_of_1000_objects_is_one_round_trip);
     RUN(identity_map_gives_one_object_per_key);
     RUN(identity_map_hit_needs_no_task_and_no_sql);
     RUN(flush_updates_only_changed_columns);
