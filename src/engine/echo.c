@@ -79,12 +79,20 @@ static void put_value(calx_buf *b, const calx_value *v)
     }
 }
 
+/* At most this many values of one tuple are shown, as SQLAlchemy's
+ * max_params: a multi-row INSERT has thousands. */
+#define MAX_PARAMS_SHOWN 100
+
 static void put_tuple(calx_buf *b, const calx_value *vals, size_t n)
 {
     calx_buf_put(b, "(", 1);
     for (size_t i = 0; i < n; i++) {
-        if (i)
+        if (n > MAX_PARAMS_SHOWN && i == MAX_PARAMS_SHOWN / 2) {
+            calx_buf_printf(b, ", ... %zu parameters truncated ... ", n - MAX_PARAMS_SHOWN);
+            i = n - MAX_PARAMS_SHOWN / 2;
+        } else if (i) {
             calx_buf_put(b, ", ", 2);
+        }
         put_value(b, &vals[i]);
     }
     if (n == 1)

@@ -46,7 +46,22 @@ typedef struct flush_ctx {
     size_t nparams, params_cap;
     char *ts;                 /* 40 bytes per timestamp parameter */
     size_t nts, ts_cap;
+    calx_objvec keyed;        /* given keys drawn from the sequence (PostgreSQL) */
+    char **texts;             /* multi-row INSERT texts made for this flush */
+    size_t ntexts;
 } flush_ctx;
+
+/* One statement of the batch: ops [first, first + count) of one SQL. A
+ * multi-row statement inserts all its rows with one VALUES list. */
+typedef struct flush_stmt {
+    size_t first, count;
+    const char *sql;
+    bool multirow;
+} flush_stmt;
+
+/* Rows per multi-row INSERT: PostgreSQL takes at most 65535 parameters. */
+#define MULTIROW_MAX_ROWS 1000
+#define MULTIROW_MAX_PARAMS 30000
 
 static bool is_dirty(const calx_obj *o)
 {
@@ -388,6 +403,92 @@ static int cmp_key(const void *a, const void *b)
     return 0;
 }
 
+/* PostgreSQL: the keys of new rows are drawn from the key column's
+ * sequence first, in one statement per table, and given to the objects in
+ * the order they were added; the INSERTs then carry them, many rows to a
+ * statement, and nothing has to be matched back from RETURNING (whose row
+ * order PostgreSQL does not promise). One round trip, whatever the number
+ * of rows. Tables with one new row keep INSERT ... RETURNING. */
+static int draw_keys(flush_ctx *x, const calx_model *m, calx_error *err)
+{
+    calx_session *s = x->s;
+    int ai = calx_model_autoinc(m);
+    if (ai < 0)
+        return 0;
+    const calx_field *f = &m->fields[ai];
+    size_t n = 0;
+    for (size_t i = 0; i < s->pending.n; i++)
+        if (s->pending.v[i]->model == m && calx_field_is_null(f, calx_obj_ptr(s->pending.v[i])))
+            n++;
+    if (n < 2)
+        return 0;
+    int rc = calx_session_conn(s, err);
+    if (rc)
+        return rc;
+    calx_buf tb = { 0 };
+    calx_sql_put_ident(&tb, s->dialect, m->table.name, false);
+    char *tname = calx_buf_take(&tb);
+    if (!tname)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    calx_result *r = NULL;
+    rc = calx_await(calx_conn_execute(s->conn,
+                                      "SELECT nextval(pg_get_serial_sequence(?, ?)) "
+                                      "FROM generate_series(1, ?)",
+                                      CALX_PARAMS(CALX_V(calx_text(tname)),
+                                                  CALX_V(calx_text(m->table.columns[ai].name)),
+                                                  CALX_V(calx_int((int64_t)n))),
+                                      err),
+                    &r, err);
+    free(tname);
+    if (rc)
+        return rc;
+    if (calx_result_nrows(r) != n) {
+        calx_result_free(r);
+        return calx_error_set(err, CALX_ERR_INTERNAL, "the sequence of %s.%s gave %zu keys for %zu rows",
+                              m->table.name, m->table.columns[ai].name, calx_result_nrows(r), n);
+    }
+    /* Ascending, so keys follow the order the objects were added. */
+    int64_t *keys = malloc(n * sizeof *keys);
+    if (!keys) {
+        calx_result_free(r);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        keys[i] = calx_row_int(calx_result_row(r, i), 0);
+    calx_result_free(r);
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && keys[j - 1] > keys[j]; j--) {
+            int64_t t = keys[j];
+            keys[j] = keys[j - 1];
+            keys[j - 1] = t;
+        }
+    size_t k = 0;
+    for (size_t i = 0; i < s->pending.n && !rc; i++) {
+        calx_obj *o = s->pending.v[i];
+        if (o->model != m || !calx_field_is_null(f, calx_obj_ptr(o)))
+            continue;
+        calx_value v = calx_int(keys[k++]);
+        if (calx_objvec_push(&x->keyed, o))
+            rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        else
+            rc = calx_obj_load_field(o, (size_t)ai, &v, err);
+    }
+    free(keys);
+    return rc;
+}
+
+/* A flush that failed takes back the keys it drew: the objects are as
+ * they were before it. */
+static void undraw_keys(flush_ctx *x)
+{
+    for (size_t i = 0; i < x->keyed.n; i++) {
+        calx_obj *o = x->keyed.v[i];
+        int ai = calx_model_autoinc(o->model);
+        calx_value null = calx_null();
+        calx_obj_load_field(o, (size_t)ai, &null, NULL);
+    }
+}
+
 static int plan(flush_ctx *x, calx_error *err)
 {
     calx_session *s = x->s;
@@ -421,6 +522,10 @@ static int plan(flush_ctx *x, calx_error *err)
     sort_models(x);
     if (x->dirty.n)
         qsort(x->dirty.v, x->dirty.n, sizeof *x->dirty.v, cmp_key);
+    if (s->dialect->paramstyle == CALX_PARAMSTYLE_DOLLAR)
+        for (size_t k = 0; k < x->nmodels; k++)
+            if (draw_keys(x, x->models[k], err))
+                return err->code;
     for (size_t k = 0; k < x->nmodels; k++) {
         const calx_model *m = x->models[k];
         for (size_t i = 0; i < x->dirty.n; i++)
@@ -459,14 +564,73 @@ static size_t group_end(const flush_ctx *x, size_t i)
     return j;
 }
 
-static int send(flush_ctx *x, calx_result **out, calx_error *err)
+/* "INSERT ... VALUES (?, ?)" for rows rows: the VALUES tuple repeated. */
+static const char *multirow_sql(flush_ctx *x, const char *sql, size_t rows)
+{
+    const char *tuple = strstr(sql, " VALUES (");
+    if (!tuple)
+        return NULL;
+    tuple += 8;
+    char **v = realloc(x->texts, (x->ntexts + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    x->texts = v;
+    calx_buf b = { 0 };
+    calx_buf_puts(&b, sql);
+    for (size_t i = 1; i < rows; i++) {
+        calx_buf_puts(&b, ", ");
+        calx_buf_puts(&b, tuple);
+    }
+    char *text = calx_buf_take(&b);
+    if (text)
+        x->texts[x->ntexts++] = text;
+    return text;
+}
+
+/* The batch's statements. PostgreSQL INSERTs whose keys are known go many
+ * rows to a statement; everything else one statement per run of equal
+ * SQL, an execute-many when the run is longer than one. */
+static flush_stmt *plan_stmts(flush_ctx *x, size_t *nout, calx_error *err)
+{
+    flush_stmt *st = malloc((x->nops ? x->nops : 1) * sizeof *st);
+    if (!st)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    bool pg = x->s->dialect->paramstyle == CALX_PARAMSTYLE_DOLLAR;
+    size_t n = 0;
+    for (size_t i = 0; i < x->nops;) {
+        size_t end = group_end(x, i);
+        flush_op *op = &x->ops[i];
+        if (pg && op->kind == OP_INSERT && !op->want_key && end - i > 1 && op->np) {
+            size_t per = MULTIROW_MAX_PARAMS / op->np;
+            per = per < 1 ? 1 : per > MULTIROW_MAX_ROWS ? MULTIROW_MAX_ROWS : per;
+            for (; i < end; n++) {
+                size_t rows = end - i < per ? end - i : per;
+                const char *sql = rows > 1 ? multirow_sql(x, op->sql, rows) : op->sql;
+                if (!sql) {
+                    free(st);
+                    return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+                }
+                st[n] = (flush_stmt){ i, rows, sql, rows > 1 };
+                i += rows;
+            }
+        } else {
+            st[n++] = (flush_stmt){ i, end - i, op->sql, false };
+            i = end;
+        }
+    }
+    *nout = n;
+    return st;
+}
+
+static int send(flush_ctx *x, const flush_stmt *st, size_t nst, calx_result **out,
+                calx_error *err)
 {
     calx_session *s = x->s;
     int rc = calx_session_conn(s, err);
     if (rc)
         return rc;
     fix_ts(x);
-    calx_stmt *stmts = malloc(x->nops * sizeof *stmts);
+    calx_stmt *stmts = malloc(nst * sizeof *stmts);
     calx_params *ps = malloc(x->nops * sizeof *ps);
     if (!stmts || !ps) {
         free(stmts);
@@ -474,15 +638,22 @@ static int send(flush_ctx *x, calx_result **out, calx_error *err)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     }
     bool lastrowid = s->dialect->paramstyle == CALX_PARAMSTYLE_QMARK;
-    size_t n = 0;
     for (size_t i = 0; i < x->nops; i++)
         ps[i] = (calx_params){ x->params + x->ops[i].p0, x->ops[i].np };
-    for (size_t i = 0; i < x->nops; i = group_end(x, i))
-        stmts[n++] = (calx_stmt){ x->ops[i].sql, &ps[i], group_end(x, i) - i,
-                                  x->ops[i].want_key && lastrowid };
+    for (size_t k = 0; k < nst; k++) {
+        const flush_op *op = &x->ops[st[k].first];
+        if (st[k].multirow) {
+            /* The rows' parameters lie one after another: one set. */
+            ps[st[k].first].n = op->np * st[k].count;
+            stmts[k] = (calx_stmt){ st[k].sql, &ps[st[k].first], 1, false };
+        } else {
+            stmts[k] = (calx_stmt){ st[k].sql, &ps[st[k].first], st[k].count,
+                                    op->want_key && lastrowid };
+        }
+    }
     /* The batch copies every value when it is made: the arrays can go
      * before it runs. */
-    calx_future *f = calx_conn_execute_batch(s->conn, stmts, n, err);
+    calx_future *f = calx_conn_execute_batch(s->conn, stmts, nst, err);
     free(stmts);
     free(ps);
     return calx_await(f, out, err);
@@ -491,12 +662,13 @@ static int send(flush_ctx *x, calx_result **out, calx_error *err)
 /* Checks each statement's outcome and fills generated keys: row j of an
  * INSERT's result is set j's key (each set runs on its own, so the row
  * comes from that set's execution, never from a multi-row statement). */
-static int read_results(flush_ctx *x, calx_result *r, calx_error *err)
+static int read_results(flush_ctx *x, const flush_stmt *st, size_t nst, calx_result *r,
+                        calx_error *err)
 {
-    for (size_t i = 0, first = 1; i < x->nops; i = group_end(x, i), first = 0) {
-        size_t count = group_end(x, i) - i;
+    for (size_t k = 0; k < nst; k++) {
+        size_t i = st[k].first, count = st[k].count;
         flush_op *op = &x->ops[i];
-        if (!first && !calx_result_nextset(r))
+        if (k > 0 && !calx_result_nextset(r))
             return calx_error_set(err, CALX_ERR_INTERNAL,
                                   "the database answered fewer statements than the flush sent");
         const calx_table *t = &op->o->model->table;
@@ -573,6 +745,10 @@ static int apply(flush_ctx *x, calx_error *err)
 static void ctx_free(flush_ctx *x)
 {
     calx_objvec_free(&x->dirty);
+    calx_objvec_free(&x->keyed);
+    for (size_t i = 0; i < x->ntexts; i++)
+        free(x->texts[i]);
+    free(x->texts);
     free(x->models);
     free(x->ops);
     for (size_t i = 0; i < x->nsqls; i++)
@@ -589,15 +765,22 @@ int calx_flush(calx_session *s, calx_error *err)
     flush_ctx x = { .s = s };
     int rc = plan(&x, err);
     if (rc || x.nops == 0) {
+        if (rc)
+            undraw_keys(&x);
         ctx_free(&x);
         return rc;
     }
     calx_result *r = NULL;
-    rc = send(&x, &r, err);
+    size_t nst = 0;
+    flush_stmt *st = plan_stmts(&x, &nst, err);
+    rc = st ? send(&x, st, nst, &r, err) : err->code;
     if (!rc)
-        rc = read_results(&x, r, err);
+        rc = read_results(&x, st, nst, r, err);
     if (!rc)
         rc = apply(&x, err);
+    if (rc)
+        undraw_keys(&x);
+    free(st);
     calx_result_free(r);
     ctx_free(&x);
     if (rc) {

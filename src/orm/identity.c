@@ -207,3 +207,30 @@ void calx_map_free(calx_session *s)
     s->map = NULL;
     s->map_cap = s->map_n = 0;
 }
+
+/* The common case, a single integer key, without building values: the
+ * identity map's hot path (a get that hits). pk is the key's field. */
+calx_obj *calx_map_find_int(const calx_session *s, const calx_model *m, size_t pk, int64_t v)
+{
+    if (!s->map_n)
+        return NULL;
+    calx_value key = calx_int(v);
+    uint64_t h = calx_key_hash(m, &key, 1);
+    const calx_field *f = &m->fields[pk];
+    size_t mask = s->map_cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        calx_obj *o = s->map[i];
+        if (!o)
+            return NULL;
+        if (o->hash != h || o->model != m)
+            continue;
+        const void *p = calx_field_ptr(calx_obj_ptr(o), f);
+        int64_t x;
+        if (f->type == CALX_F_INT32)
+            x = f->nullable ? ((const calx_opt_int32 *)p)->value : *(const int32_t *)p;
+        else
+            x = f->nullable ? ((const calx_opt_int64 *)p)->value : *(const int64_t *)p;
+        if (x == v)
+            return o;
+    }
+}

@@ -247,7 +247,24 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
         *(void **)out = NULL;
     if (!m || !out || !key)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_get needs a model, a key and out");
-    if (nkey != npk(m) || nkey > MAX_KEY)
+    if (s && s->get_model != m) {
+        s->get_model = m;
+        s->get_npk = npk(m);
+        int pk = calx_model_pk(m);
+        calx_ftype t = pk >= 0 ? m->fields[pk].type : CALX_F_TEXT;
+        s->get_intpk = s->get_npk == 1 && (t == CALX_F_INT32 || t == CALX_F_INT64) ? pk : -1;
+    }
+    /* The hot path: one integer key, found in the map. */
+    if (s && s->get_intpk >= 0 && nkey == 1 && key[0].type == CALX_INT && !s->busy &&
+        !s->need_rollback) {
+        calx_obj *o = calx_map_find_int(s, m, (size_t)s->get_intpk, key[0].u.i);
+        if (o && !o->expired) {
+            if (!o->delete_marked)
+                *(void **)out = calx_obj_ptr(o);
+            return 0;
+        }
+    }
+    if (nkey != (s ? s->get_npk : npk(m)) || nkey > MAX_KEY)
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "%s's primary key has %zu column(s); %zu value(s) given", m->name,
                               npk(m), nkey);

@@ -56,6 +56,12 @@ struct calx_session {
     uint64_t gen;
     size_t sp_depth;
     calx_spframe sp[CALX_SESSION_MAX_SAVEPOINTS];
+
+    /* The last model a get asked for, and its key: an integer key's field
+     * (or -1) and the number of key columns. */
+    const calx_model *get_model;
+    int get_intpk;
+    size_t get_npk;
 };
 
 /* ---- identity.c ---- */
@@ -68,6 +74,8 @@ size_t calx_obj_key(const calx_obj *o, const void *s, calx_value *out, char *tsb
 /* The object of m with key in the map, or NULL. */
 calx_obj *calx_map_find(const calx_session *s, const calx_model *m, const calx_value *key,
                         size_t nkey);
+/* The object of m whose single integer key field pk holds v, or NULL. */
+calx_obj *calx_map_find_int(const calx_session *s, const calx_model *m, size_t pk, int64_t v);
 /* Puts o in the map under its current key. 0 or CALX_ERR_NOMEM. */
 int calx_map_insert(calx_session *s, calx_obj *o);
 void calx_map_remove(calx_session *s, calx_obj *o);
