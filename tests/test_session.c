@@ -289,6 +289,37 @@ TASK_TEST(a_flush_of_1000_objects_is_one_round_trip)
     calx_session_free(s);
 }
 
+TASK_TEST(a_commit_rides_with_its_flush)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    Hero *x = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(h[0]->id.value), &x, &err), &err);
+    bool pg = strcmp(calx_engine_dialect(engine), "postgresql") == 0;
+    calx_pg_stats before = { 0 }, after = { 0 };
+    calx_dconn *dc = calx_conn_dconn(s->conn);
+    if (pg)
+        calx_pg_conn_stats(dc, &before);
+    CALX_SET(x->age, 77);
+    log_reset();
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK(log_pos("UPDATE hero SET age=") >= 0 && log_pos("COMMIT") > log_pos("UPDATE hero"));
+    CHECK_INT(log_count("COMMIT"), 1);
+    if (pg) {
+        calx_pg_conn_stats(dc, &after); /* the connection is pooled, not closed */
+        CHECK_INT(after.round_trips - before.round_trips, 1);
+    }
+    CHECK(!calx_session_in_transaction(s));
+    calx_session *s2 = new_session();
+    Hero *y = NULL;
+    CHECK_OK(calx_session_get(s2, &Hero_model, calx_int(h[0]->id.value), &y, &err), &err);
+    CHECK(y && y->age.value == 77);
+    calx_session_free(s2);
+    calx_session_free(s);
+}
+
 TASK_TEST(identity_map_gives_one_object_per_key)
 {
     calx_session *s = new_session();
@@ -1008,6 +1039,7 @@ int main(void)
     RUN(commit_inserts_and_fills_generated_keys);
     RUN(a_large_flush_is_one_statement_and_keys_reach_their_objects);
     RUN(a_flush_of_1000_objects_is_one_round_trip);
+    RUN(a_commit_rides_with_its_flush);
     RUN(identity_map_gives_one_object_per_key);
     RUN(identity_map_hit_needs_no_task_and_no_sql);
     RUN(flush_updates_only_changed_columns);

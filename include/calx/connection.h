@@ -70,6 +70,13 @@ typedef struct calx_stmt {
 calx_future *calx_conn_execute_batch(calx_connection *c, const calx_stmt *stmts,
                                      size_t n, calx_error *err);
 
+/* As calx_conn_execute_batch, then commits the transaction in the same
+ * handoff (one round trip for a flush and its COMMIT). When a statement
+ * fails nothing is committed and the transaction stays open for a
+ * rollback; when the COMMIT itself fails the error says so. */
+calx_future *calx_conn_execute_batch_commit(calx_connection *c, const calx_stmt *stmts,
+                                            size_t n, calx_error *err);
+
 /* Runs a statement whose rows are read chunk_rows at a time (0: 1000)
  * without holding them all. Value: a streaming calx_result *, caller-owned;
  * the connection is busy until it is read to the end or freed. */

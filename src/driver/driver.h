@@ -70,6 +70,9 @@ typedef struct calx_dreq {
                             last statement N rows at a time (rowset->more) */
     bool begin;          /* EXEC: begin a transaction first (as CALX_DOP_BEGIN,
                             in the same handoff: autobegin costs no round trip) */
+    bool commit;         /* EXEC: commit after the last statement, in the same
+                            handoff (a flush and its COMMIT: one round trip);
+                            nothing is committed when a statement fails */
 } calx_dreq;
 
 /* Completion of a connect: conn on success (owned by the engine, closed

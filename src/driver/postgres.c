@@ -851,6 +851,11 @@ static bool build_exec(pg_conn *c, const calx_dreq *req)
             if (!send_stmt(c, st, i, set))
                 return false;
     }
+    /* A flush's COMMIT rides in its pipeline; after a failed statement the
+     * server skips it (the pipeline is aborted up to the Sync). */
+    if (req->commit && !autocommit && (begin || ts != PQTRANS_IDLE) &&
+        !send_simple(c, PGC_COMMIT, "COMMIT", 0))
+        return false;
     return true;
 }
 
@@ -1044,7 +1049,7 @@ static void complete(pg_conn *c)
             c->cursor[0] = '\0';
         if (c->cursor[0] && !c->cursor_hold && ts != PQTRANS_INTRANS)
             c->cursor[0] = '\0';
-        if (!c->failed && req->op == CALX_DOP_COMMIT)
+        if (!c->failed && (req->op == CALX_DOP_COMMIT || (req->op == CALX_DOP_EXEC && req->commit)))
             c->tx_open = false;
     }
     c->cursor_new = false;

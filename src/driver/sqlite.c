@@ -690,6 +690,13 @@ static void run_request(calx_sqlite_conn *c, const calx_dreq *req)
         if (req->begin && c->iso != CALX_SQLITE_AUTOCOMMIT)
             c->tx_wanted = true;
         rc = exec_batch(c, req, &rs, err);
+        if (!rc && req->commit) {
+            rc = end_tx(c, "COMMIT", err);
+            if (rc) {
+                calx_rowset_free(rs);
+                rs = NULL;
+            }
+        }
         break;
     case CALX_DOP_BEGIN:
         if (c->iso != CALX_SQLITE_AUTOCOMMIT)

@@ -268,6 +268,11 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
     } else {
         switch (op->kind) {
         case OP_EXEC:
+            if (op->req.commit) {
+                c->in_tx = false;
+                c->sp_depth = 0;
+                c->pc->dirty = false;
+            }
             calx_future_resolve(op->f, calx_result_new(rs, NULL));
             rs = NULL;
             break;
@@ -421,8 +426,23 @@ calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
     return execute(c, OP_EXEC, sql, sets, nsets, 0, CALX_BADGE_CACHE, err);
 }
 
+static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
+                                  bool commit, calx_error *err);
+
 calx_future *calx_conn_execute_batch(calx_connection *c, const calx_stmt *stmts,
                                      size_t n, calx_error *err)
+{
+    return execute_batch(c, stmts, n, false, err);
+}
+
+calx_future *calx_conn_execute_batch_commit(calx_connection *c, const calx_stmt *stmts,
+                                            size_t n, calx_error *err)
+{
+    return execute_batch(c, stmts, n, true, err);
+}
+
+static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
+                                  bool commit, calx_error *err)
 {
     if (check_ready(c, err))
         return NULL;
@@ -479,6 +499,11 @@ calx_future *calx_conn_execute_batch(calx_connection *c, const calx_stmt *stmts,
     for (size_t i = 0; i < n && e->echo; i++)
         echo_stmt(e, op->bplans[i], fresh[i] && (i == 0 || op->bplans[i] != op->bplans[i - 1]),
                   CALX_BADGE_CACHE, &op->bstmts[i]);
+    /* With autocommit (isolation_level AUTOCOMMIT) there is nothing to
+     * commit. */
+    op->req.commit = commit && c->in_tx;
+    if (op->req.commit)
+        calx_echo(e, "COMMIT");
     free(fresh);
     return start_op(c, op, err);
 fail:

@@ -47,6 +47,7 @@ typedef struct flush_ctx {
     char *ts;                 /* 40 bytes per timestamp parameter */
     size_t nts, ts_cap;
     calx_objvec keyed;        /* given keys drawn from the sequence (PostgreSQL) */
+    bool commit;              /* the batch ends with COMMIT (session commit) */
     char **texts;             /* multi-row INSERT texts made for this flush */
     size_t ntexts;
 } flush_ctx;
@@ -653,7 +654,8 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, calx_result **ou
     }
     /* The batch copies every value when it is made: the arrays can go
      * before it runs. */
-    calx_future *f = calx_conn_execute_batch(s->conn, stmts, nst, err);
+    calx_future *f = x->commit ? calx_conn_execute_batch_commit(s->conn, stmts, nst, err)
+                               : calx_conn_execute_batch(s->conn, stmts, nst, err);
     free(stmts);
     free(ps);
     return calx_await(f, out, err);
@@ -760,9 +762,16 @@ static void ctx_free(flush_ctx *x)
 
 int calx_flush(calx_session *s, calx_error *err)
 {
+    return calx_flush_ex(s, false, NULL, err);
+}
+
+int calx_flush_ex(calx_session *s, bool commit, bool *committed, calx_error *err)
+{
+    if (committed)
+        *committed = false;
     if (!s->pending.n && !s->deleting.n && !calx_flush_needed(s, true))
         return 0;
-    flush_ctx x = { .s = s };
+    flush_ctx x = { .s = s, .commit = commit };
     int rc = plan(&x, err);
     if (rc || x.nops == 0) {
         if (rc)
@@ -776,6 +785,8 @@ int calx_flush(calx_session *s, calx_error *err)
     rc = st ? send(&x, st, nst, &r, err) : err->code;
     if (!rc)
         rc = read_results(&x, st, nst, r, err);
+    if (!rc && committed)
+        *committed = x.commit;
     if (!rc)
         rc = apply(&x, err);
     if (rc)

@@ -396,10 +396,12 @@ static void after_commit(calx_session *s)
 
 static int commit_now(calx_session *s, calx_error *err)
 {
-    int rc = calx_flush(s, err);
+    /* The flush carries the COMMIT in its own batch: one round trip. */
+    bool committed = false;
+    int rc = calx_flush_ex(s, !s->sp_depth, &committed, err);
     if (rc)
         return rc;
-    if (s->conn) {
+    if (s->conn && !committed) {
         rc = calx_await(calx_conn_commit(s->conn, err), NULL, err);
         if (rc) {
             s->need_rollback = true;

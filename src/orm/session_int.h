@@ -97,6 +97,9 @@ int calx__session_leave(calx_session *s, int rc, calx_error *err);
 
 /* The flush proper (the caller has the session entered). */
 int calx_flush(calx_session *s, calx_error *err);
+/* As calx_flush; with commit, a flush that sends anything ends its batch
+ * with COMMIT (*committed then true). */
+int calx_flush_ex(calx_session *s, bool commit, bool *committed, calx_error *err);
 /* Whether anything is waiting to be flushed; with scan, persistent
  * objects are compared with their snapshots too. */
 bool calx_flush_needed(const calx_session *s, bool scan);
