@@ -8,7 +8,9 @@
 
 #define MAX_KEY 8
 #define IN_CHUNK 500
-#define LOAD_CHUNK 1000
+#define LOAD_CHUNK 5000
+/* run_select: a load by key (get, refresh, reload), one plain statement. */
+#define BY_KEY 0x100u
 
 /* ---- rows into objects ---- */
 
@@ -84,15 +86,19 @@ static int run_select(calx_session *s, const calx_select *q, unsigned flags, boo
                               "the select is over table '%s', which no model declares; run "
                               "it with calx_conn_execute_select", t ? t->name : "?");
     calx_compiled c = { 0 };
-    if (calx_select_compile(q, s->dialect, flags, &c, err))
+    if (calx_select_compile(q, s->dialect, flags & ~BY_KEY, &c, err))
         return err->code;
-    /* Rows stream in chunks: a large result never sits in memory twice
-     * (as rows and as objects). */
+    /* A query's rows stream in chunks: a large result never sits in memory
+     * twice (as rows and as objects). Loads by key are small and run as
+     * one plain statement: no cursor. */
     int rc = calx_session_conn(s, err);
     calx_result *r = NULL;
     if (!rc) {
         calx_params p = { c.params, c.nparams };
-        rc = calx_await(calx_conn_stream(s->conn, c.sql, &p, LOAD_CHUNK, err), &r, err);
+        calx_future *f = flags & BY_KEY
+                             ? calx_conn_execute(s->conn, c.sql, &p, err)
+                             : calx_conn_stream(s->conn, c.sql, &p, LOAD_CHUNK, err);
+        rc = calx_await(f, &r, err);
     }
     calx_compiled_free(&c);
     if (rc)
@@ -175,7 +181,7 @@ static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, s
         calx_select_where(q, n == 1 ? calx_binop(CALX_OP_EQ, col, calx_lit(keys[0]))
                                     : calx_in_values(col, keys, n));
     }
-    int rc = run_select(s, q, CALX_COMPILE_LABELS, false, NULL, err);
+    int rc = run_select(s, q, CALX_COMPILE_LABELS | BY_KEY, false, NULL, err);
     calx_select_free(q);
     free(keys);
     free(ts);
@@ -293,7 +299,7 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
     if (!rc) {
         calx_objlist l = { 0 };
         calx_select *q = by_key(m, k, nkey);
-        rc = run_select(s, q, CALX_COMPILE_LABELS, false, &l, err);
+        rc = run_select(s, q, CALX_COMPILE_LABELS | BY_KEY, false, &l, err);
         calx_select_free(q);
         if (!rc && l.n)
             *(void **)out = l.items[0];
@@ -337,7 +343,7 @@ int calx_session_refresh(calx_session *s, void *obj, calx_error *err)
     /* Overwrite: a refresh drops changes not flushed, as SQLAlchemy's. */
     o->expired = true;
     calx_objlist l = { 0 };
-    rc = run_select(s, q, 0, true, &l, err);
+    rc = run_select(s, q, BY_KEY, true, &l, err);
     calx_select_free(q);
     if (!rc && l.n == 0) {
         char r[200];
