@@ -205,7 +205,7 @@ static int bind_field(flush_ctx *x, calx_param *p, const calx_field *f, const vo
 
 static void fix_ts(flush_ctx *x)
 {
-    for (size_t i = 0; i < x->nparams; i++) {
+    for (size_t i = 0; x->nts && i < x->nparams; i++) {
         calx_param *p = &x->params[i];
         if (p->name == (const char *)1) {
             const char *t = x->ts + p->value.u.s.len * 40;
