@@ -72,6 +72,10 @@ int calx_load_row(calx_session *s, const calx_model *m, const calx_value *vals,
 
 /* ---- running selects ---- */
 
+static int load_sql(calx_session *s, const calx_model *m, const char *sql,
+                    const calx_param *params, size_t nparams, bool by_key, bool populate,
+                    calx_objlist *list, calx_error *err);
+
 /* Runs q (compiled with flags) and calls each row into an object. The
  * objects are appended to list when it is not NULL. */
 static int run_select(calx_session *s, const calx_select *q, unsigned flags, bool populate,
@@ -88,19 +92,28 @@ static int run_select(calx_session *s, const calx_select *q, unsigned flags, boo
     calx_compiled c = { 0 };
     if (calx_select_compile(q, s->dialect, flags & ~BY_KEY, &c, err))
         return err->code;
+    int rc = load_sql(s, m, c.sql, c.params, c.nparams, flags & BY_KEY, populate, list, err);
+    calx_compiled_free(&c);
+    return rc;
+}
+
+/* Runs sql (a SELECT of m's columns in field order) and calls each row
+ * into an object, appended to list when it is not NULL. */
+static int load_sql(calx_session *s, const calx_model *m, const char *sql,
+                    const calx_param *params, size_t nparams, bool by_key, bool populate,
+                    calx_objlist *list, calx_error *err)
+{
     /* A query's rows stream in chunks: a large result never sits in memory
      * twice (as rows and as objects). Loads by key are small and run as
      * one plain statement: no cursor. */
     int rc = calx_session_conn(s, err);
     calx_result *r = NULL;
     if (!rc) {
-        calx_params p = { c.params, c.nparams };
-        calx_future *f = flags & BY_KEY
-                             ? calx_conn_execute(s->conn, c.sql, &p, err)
-                             : calx_conn_stream(s->conn, c.sql, &p, LOAD_CHUNK, err);
+        calx_params p = { params, nparams };
+        calx_future *f = by_key ? calx_conn_execute(s->conn, sql, &p, err)
+                                : calx_conn_stream(s->conn, sql, &p, LOAD_CHUNK, err);
         rc = calx_await(f, &r, err);
     }
-    calx_compiled_free(&c);
     if (rc)
         return rc;
     if (calx_result_ncols(r) < m->nfields) {
@@ -246,6 +259,46 @@ static int autoflush(calx_session *s, bool scan, calx_error *err)
     return calx_flush(s, err);
 }
 
+/* The SELECT a get runs for m, compiled once per session and model (a
+ * get is the session's most frequent statement). Owned by s. */
+static const char *get_sql(calx_session *s, const calx_model *m, calx_error *err)
+{
+    for (size_t i = 0; i < s->ngetsql; i++)
+        if (s->getsql[i].m == m)
+            return s->getsql[i].sql;
+    /* The text does not depend on the values: placeholders of the key
+     * columns' types. */
+    calx_value key[MAX_KEY];
+    size_t n = 0;
+    for (size_t i = 0; i < m->nfields && n < MAX_KEY; i++) {
+        if (!m->table.columns[i].primary_key)
+            continue;
+        switch (m->fields[i].type) {
+        case CALX_F_TEXT:
+        case CALX_F_TIMESTAMP: key[n++] = calx_text(""); break;
+        case CALX_F_BLOB: key[n++] = calx_blob("", 0); break;
+        case CALX_F_DOUBLE: key[n++] = calx_real(0); break;
+        case CALX_F_BOOL: key[n++] = calx_bool(false); break;
+        default: key[n++] = calx_int(0); break;
+        }
+    }
+    calx_select *q = by_key(m, key, n);
+    calx_compiled c = { 0 };
+    int rc = calx_select_compile(q, s->dialect, CALX_COMPILE_LABELS, &c, err);
+    calx_select_free(q);
+    free(c.params);
+    if (rc)
+        return NULL;
+    void *v = realloc(s->getsql, (s->ngetsql + 1) * sizeof *s->getsql);
+    if (!v) {
+        free(c.sql);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    }
+    s->getsql = v;
+    s->getsql[s->ngetsql++] = (calx_getsql){ m, c.sql };
+    return c.sql;
+}
+
 int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value *key,
                          size_t nkey, void *out, calx_error *err)
 {
@@ -298,9 +351,11 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
     rc = autoflush(s, false, err);
     if (!rc) {
         calx_objlist l = { 0 };
-        calx_select *q = by_key(m, k, nkey);
-        rc = run_select(s, q, CALX_COMPILE_LABELS | BY_KEY, false, &l, err);
-        calx_select_free(q);
+        const char *sql = get_sql(s, m, err);
+        calx_param params[MAX_KEY];
+        for (size_t i = 0; i < nkey; i++)
+            params[i] = (calx_param){ NULL, k[i] };
+        rc = sql ? load_sql(s, m, sql, params, nkey, true, false, &l, err) : err->code;
         if (!rc && l.n)
             *(void **)out = l.items[0];
         calx_objlist_free(&l);

@@ -45,7 +45,6 @@ typedef struct calx_obj {
     const calx_model *model;
     struct calx_session *session;
     uint64_t hash;           /* identity map */
-    struct calx_obj *map_next;
     struct calx_obj *prev, *next;   /* the session's list of what it owns */
     uint64_t seq;            /* order added (flush inserts in this order) */
     uint64_t sp_gen;         /* savepoint generation it was last changed in */

@@ -142,6 +142,9 @@ void calx_session_free(calx_session *s)
         calx_obj_destroy(o);
     }
     calx_map_free(s);
+    for (size_t i = 0; i < s->ngetsql; i++)
+        free(s->getsql[i].sql);
+    free(s->getsql);
     calx_objvec_free(&s->pending);
     calx_objvec_free(&s->deleting);
     calx_objvec_free(&s->inserted);

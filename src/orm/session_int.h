@@ -33,6 +33,11 @@ typedef struct calx_spframe {
 
 #define CALX_SESSION_MAX_SAVEPOINTS 32
 
+typedef struct calx_getsql {
+    const calx_model *m;
+    char *sql;
+} calx_getsql;
+
 struct calx_session {
     calx_session_opts opts;
     const calx_dialect *dialect;
@@ -56,6 +61,10 @@ struct calx_session {
     uint64_t gen;
     size_t sp_depth;
     calx_spframe sp[CALX_SESSION_MAX_SAVEPOINTS];
+
+    /* The SELECT of a get, per model (load.c). */
+    struct calx_getsql *getsql;
+    size_t ngetsql;
 
     /* The last model a get asked for, and its key: an integer key's field
      * (or -1) and the number of key columns. */
