@@ -45,7 +45,7 @@ static const char *const pg_reserved[] = {
 
 static bool is_pg(const calx_dialect *d)
 {
-    return strcmp(d->name, "postgresql") == 0;
+    return d->id == CALX_DIALECT_POSTGRESQL;
 }
 
 bool calx_sql_requires_quotes(const calx_dialect *d, const char *name)
@@ -61,8 +61,10 @@ bool calx_sql_requires_quotes(const calx_dialect *d, const char *name)
         if (!(islower(ch) || isdigit(ch) || ch == '_' || ch == '$') || ch > 0x7f)
             return true;
     }
+    /* The first letter settles most words without a strcmp (the flush
+     * renders its statements' names on every flush). */
     for (const char *const *w = is_pg(d) ? pg_reserved : sqlite_reserved; *w; w++)
-        if (strcmp(*w, name) == 0)
+        if ((*w)[0] == name[0] && strcmp(*w, name) == 0)
             return true;
     return false;
 }
