@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "driver/pg_int.h"
+#include "driver/sqlscan.h"
 #include "driver/rowset.h"
 
 /* The class psycopg2 gives an SQLSTATE (what SQLAlchemy users see), with
@@ -48,17 +49,6 @@ int calx_pg_errcode(const char *st)
         if (st[0] == classes[i].cls[0] && st[1] == classes[i].cls[1])
             return classes[i].code;
     return CALX_ERR_DATABASE;
-}
-
-/* True when sql starts with keyword kw (case-insensitive, whole word). */
-static bool starts_with_word(const char *sql, const char *kw)
-{
-    size_t n = strlen(kw);
-    if (strncasecmp(sql, kw, n) != 0)
-        return false;
-    char next = sql[n];
-    return !((next >= 'A' && next <= 'Z') || (next >= 'a' && next <= 'z') ||
-             (next >= '0' && next <= '9') || next == '_');
 }
 
 /* Decodes one text-format value of column type `type` into v. */
@@ -126,8 +116,8 @@ static bool decode_value(calx_rowset *rs, calx_value *v, Oid type, const char *s
 static int64_t changed_rows(const PGresult *res)
 {
     const char *tag = PQcmdStatus((PGresult *)res);
-    if (!tag || !(starts_with_word(tag, "INSERT") || starts_with_word(tag, "UPDATE") ||
-                  starts_with_word(tag, "DELETE") || starts_with_word(tag, "MERGE")))
+    if (!tag || !(calx_sql_starts_with_word(tag, "INSERT") || calx_sql_starts_with_word(tag, "UPDATE") ||
+                  calx_sql_starts_with_word(tag, "DELETE") || calx_sql_starts_with_word(tag, "MERGE")))
         return -1;
     return strtoll(PQcmdTuples((PGresult *)res), NULL, 10);
 }

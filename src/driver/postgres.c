@@ -48,6 +48,7 @@
 
 #include "core/buf.h"
 #include "driver/pg_int.h"
+#include "driver/sqlscan.h"
 #include "driver/rowset.h"
 
 #define PG_MAX_PARAMS 65535   /* the protocol's limit per statement */
@@ -336,43 +337,12 @@ static void lost(pg_conn *c)
     fail(c, &err);
 }
 
-/* ---- SQL text ---- */
-
-static const char *skip_space(const char *p)
-{
-    for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' ||
-               *p == '\v')
-            p++;
-        if (p[0] == '-' && p[1] == '-') {
-            while (*p && *p != '\n')
-                p++;
-        } else if (p[0] == '/' && p[1] == '*') {
-            const char *end = strstr(p + 2, "*/");
-            p = end ? end + 2 : p + strlen(p);
-        } else {
-            return p;
-        }
-    }
-}
-
-/* True when sql starts with keyword kw (case-insensitive, whole word). */
-static bool starts_with_word(const char *sql, const char *kw)
-{
-    size_t n = strlen(kw);
-    if (strncasecmp(sql, kw, n) != 0)
-        return false;
-    char next = sql[n];
-    return !((next >= 'A' && next <= 'Z') || (next >= 'a' && next <= 'z') ||
-             (next >= '0' && next <= '9') || next == '_');
-}
-
 /* A query DECLARE CURSOR takes. */
 static bool is_query(const char *sql)
 {
-    const char *p = skip_space(sql);
-    return *p == '(' || starts_with_word(p, "SELECT") || starts_with_word(p, "WITH") ||
-           starts_with_word(p, "VALUES") || starts_with_word(p, "TABLE");
+    const char *p = calx_sql_skip_space(sql, false);
+    return *p == '(' || calx_sql_starts_with_word(p, "SELECT") || calx_sql_starts_with_word(p, "WITH") ||
+           calx_sql_starts_with_word(p, "VALUES") || calx_sql_starts_with_word(p, "TABLE");
 }
 
 /* The cache key's hash: SQL text and parameter types (FNV-1a). */
@@ -597,7 +567,7 @@ static bool check_params(pg_conn *c, const calx_dreq *req)
                   PG_MAX_PARAMS, st->nparams);
             return false;
         }
-        if (starts_with_word(skip_space(st->sql), "COPY")) {
+        if (calx_sql_starts_with_word(calx_sql_skip_space(st->sql, false), "COPY")) {
             failf(c, CALX_ERR_NOT_SUPPORTED,
                   "COPY is not supported by the calx PostgreSQL driver (it runs every "
                   "statement in pipeline mode); insert with execute-many instead");

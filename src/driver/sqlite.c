@@ -31,6 +31,7 @@
 
 #include "core/evloop.h"
 #include "driver/driver.h"
+#include "driver/sqlscan.h"
 #include "driver/rowset.h"
 
 #define CALX_SQLITE_CACHE_SIZE 64      /* prepared statements kept per connection */
@@ -193,36 +194,6 @@ static void error_note(calx_error *err, const char *fmt, ...)
 
 /* ---- SQL text ---- */
 
-/* Skips blanks, comments and stray semicolons. */
-static const char *skip_space(const char *p)
-{
-    for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
-               *p == '\f' || *p == '\v' || *p == ';')
-            p++;
-        if (p[0] == '-' && p[1] == '-') {
-            while (*p && *p != '\n')
-                p++;
-        } else if (p[0] == '/' && p[1] == '*') {
-            const char *end = strstr(p + 2, "*/");
-            p = end ? end + 2 : p + strlen(p);
-        } else {
-            return p;
-        }
-    }
-}
-
-/* True when sql starts with keyword kw (case-insensitive, whole word). */
-static bool starts_with_word(const char *sql, const char *kw)
-{
-    size_t n = strlen(kw);
-    if (strncasecmp(sql, kw, n) != 0)
-        return false;
-    char next = sql[n];
-    return !((next >= 'A' && next <= 'Z') || (next >= 'a' && next <= 'z') ||
-             (next >= '0' && next <= '9') || next == '_');
-}
-
 static uint64_t hash_sql(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
@@ -258,14 +229,14 @@ static int prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_stmt **o
     *out = stmt;
     if (!stmt)
         return 0;
-    if (*skip_space(tail)) {
+    if (*calx_sql_skip_space(tail, true)) {
         /* SQLite would silently ignore the rest; say so instead, as
          * Python's sqlite3 does. */
         sqlite3_finalize(stmt);
         return calx_error_set(err, CALX_ERR_PROGRAMMING,
                               "only one SQL statement can be executed at a time; "
                               "found more after the first: '%.60s'",
-                              skip_space(tail));
+                              calx_sql_skip_space(tail, true));
     }
     char *copy = strdup(sql);
     if (!copy) {
@@ -485,14 +456,14 @@ static int begin_if_wanted(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_error *
 {
     if (!c->tx_wanted || !sqlite3_get_autocommit(c->db))
         return 0;
-    const char *sql = skip_space(sqlite3_sql(stmt));
+    const char *sql = calx_sql_skip_space(sqlite3_sql(stmt), true);
     const char *begin;
-    if (starts_with_word(sql, "SAVEPOINT")) {
+    if (calx_sql_starts_with_word(sql, "SAVEPOINT")) {
         /* Else the outermost RELEASE would commit on its own. */
         begin = "BEGIN";
-    } else if (starts_with_word(sql, "BEGIN") || starts_with_word(sql, "COMMIT") ||
-               starts_with_word(sql, "END") || starts_with_word(sql, "ROLLBACK") ||
-               starts_with_word(sql, "RELEASE")) {
+    } else if (calx_sql_starts_with_word(sql, "BEGIN") || calx_sql_starts_with_word(sql, "COMMIT") ||
+               calx_sql_starts_with_word(sql, "END") || calx_sql_starts_with_word(sql, "ROLLBACK") ||
+               calx_sql_starts_with_word(sql, "RELEASE")) {
         return 0;  /* the SQL steers the transaction itself */
     } else {
         begin = sqlite3_stmt_readonly(stmt) ? "BEGIN" : "BEGIN IMMEDIATE";
