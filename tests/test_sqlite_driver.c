@@ -393,6 +393,46 @@ TEST(executemany_returning_in_order)
     close_conn(c);
 }
 
+/* rowids: an execute-many INSERT reports each set's rowid, read right
+ * after that set ran; commit: the request commits after its statements,
+ * and not when one fails. */
+TEST(rowids_and_commit_in_one_request)
+{
+    calx_dconn *c = connect_memory();
+    if (!c)
+        return;
+    must(c, "CREATE TABLE hero (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+    must(c, "INSERT INTO hero (id, name) VALUES (10, 'ten')");
+    calx_value names[] = { calx_text("a"), calx_text("b"), calx_text("c") };
+    calx_dstmt st = { "INSERT INTO hero (name) VALUES (?)", 1, 3, names, true };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = true,
+                      .commit = true };
+    calx_rowset *rs = NULL;
+    calx_error err;
+    CHECK_OK(request(c, &req, &rs, &err), &err);
+    CHECK(rs && rs->ncols == 1 && rs->nrows == 3 && rs->rowcount == 3);
+    if (rs && rs->nrows == 3) {
+        CHECK_INT(rs->vals[0].u.i, 11);
+        CHECK_INT(rs->vals[1].u.i, 12);
+        CHECK_INT(rs->vals[2].u.i, 13);
+    }
+    calx_rowset_free(rs);
+    /* Committed: a ROLLBACK now has nothing to undo. */
+    calx_dreq rb = { .op = CALX_DOP_ROLLBACK };
+    CHECK_OK(request(c, &rb, &rs, &err), &err);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM hero"), 4);
+
+    /* A failing set: nothing is committed, and the transaction is left for
+     * the caller's rollback. */
+    calx_value bad[] = { calx_text("d"), calx_null() };
+    st.nsets = 2;
+    st.params = bad;
+    CHECK_INT(request(c, &req, &rs, &err), CALX_ERR_INTEGRITY);
+    CHECK_OK(request(c, &rb, &rs, &err), &err);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM hero"), 4);
+    close_conn(c);
+}
+
 TEST(batch_and_error_index)
 {
     calx_dconn *c = connect_memory();
@@ -1122,6 +1162,7 @@ int main(void)
     RUN(connect_file_and_memory);
     RUN(values_round_trip);
     RUN(executemany_returning_in_order);
+    RUN(rowids_and_commit_in_one_request);
     RUN(batch_and_error_index);
     RUN(error_classes);
     RUN(transactions_lazy_begin_commit_rollback);
