@@ -33,6 +33,8 @@ CALX_MODEL_DEFINE(Hero, "hero")
 static bench_sizes sz;
 static bench_opts opt;
 static bool pg;
+static bool inline_reads;   /* --variant inline_reads (SQLite) */
+static const char *variant; /* what bench_emit reports */
 static char path[4096];
 static calx_engine *engine;
 static calx_sessionmaker *maker;
@@ -61,7 +63,10 @@ static void fresh(const char *journal, long n)
     } else {
         snprintf(path, sizeof path, "%s/calx_bench-%s-%s.db", opt.dir, opt.case_name, journal);
         heroes_sqlite_create(path, journal, n);
-        snprintf(url, sizeof url, "sqlite:///%s", path);
+        /* --variant inline_reads: short reads run on the loop thread
+         * (the SQLite driver's opt-in; see README). */
+        snprintf(url, sizeof url, "sqlite:///%s%s", path,
+                 inline_reads ? "?inline_reads=true" : "");
     }
     engine = calx_create_engine(url, &(calx_engine_opts){ .pool_size = BENCH_POOL_SIZE,
                                                           .max_overflow = BENCH_MAX_OVERFLOW },
@@ -159,7 +164,7 @@ static void *b1(void *journal)
             bench_die("B1: hero %ld got id %lld", i + 1, (long long)hs[i]->id.value);
     if (count_heroes() != sz.heroes)
         bench_die("B1: wrong row count");
-    bench_emit(&(bench_rec){ .case_name = "B1", .backend = backend(), .impl = "calx",
+    bench_emit(&(bench_rec){ .case_name = "B1", .backend = backend(), .impl = "calx", .variant = variant,
                              .journal = pg ? NULL : journal, .ops = sz.heroes,
                              .seconds = t1 - t0 });
     free(hs);
@@ -182,7 +187,7 @@ static void *b2(void *unused)
         bench_die("B2: loaded %zu heroes, not %ld", l.n, sz.heroes);
     for (size_t k = 0; k < l.n; k += 997)
         verify(l.items[k]);
-    bench_emit(&(bench_rec){ .case_name = "B2", .backend = backend(), .impl = "calx",
+    bench_emit(&(bench_rec){ .case_name = "B2", .backend = backend(), .impl = "calx", .variant = variant,
                              .journal = pg ? NULL : "delete", .ops = sz.heroes,
                              .seconds = t1 - t0, .peak_rss_kb = peak, .base_rss_kb = base });
     calx_objlist_free(&l);
@@ -219,10 +224,10 @@ static void *b3(void *unused)
         OK(calx_session_get(s, &Hero_model, calx_int(bench_get_pk(i, sz.heroes)), &h, &err));
         verify(h);
     }
-    bench_emit(&(bench_rec){ .case_name = "B3", .backend = backend(), .impl = "calx",
+    bench_emit(&(bench_rec){ .case_name = "B3", .backend = backend(), .impl = "calx", .variant = variant,
                              .journal = pg ? NULL : "delete", .phase = "cold", .ops = sz.gets,
                              .seconds = tc, .mean_us = lat_mean(&cold), .p99_us = lat_p99(&cold) });
-    bench_emit(&(bench_rec){ .case_name = "B3", .backend = backend(), .impl = "calx",
+    bench_emit(&(bench_rec){ .case_name = "B3", .backend = backend(), .impl = "calx", .variant = variant,
                              .journal = pg ? NULL : "delete", .phase = "warm", .ops = sz.gets,
                              .seconds = tw, .mean_us = lat_mean(&warm), .p99_us = lat_p99(&warm),
                              .note = "identity map hits: no SQL" });
@@ -253,7 +258,7 @@ static void *b4(void *unused)
     if ((long)l.n != sz.updates || after - before != sz.updates)
         bench_die("B4: %zu heroes loaded, ages grew by %ld, expected %ld", l.n, after - before,
                   sz.updates);
-    bench_emit(&(bench_rec){ .case_name = "B4", .backend = backend(), .impl = "calx",
+    bench_emit(&(bench_rec){ .case_name = "B4", .backend = backend(), .impl = "calx", .variant = variant,
                              .journal = pg ? NULL : "delete", .ops = sz.updates,
                              .seconds = t1 - t0 });
     calx_objlist_free(&l);
@@ -302,7 +307,7 @@ static void *b5(void *unused)
     long grew = sum_ages() - before;
     if (grew < 1 || grew > sz.txns)
         bench_die("B5: ages grew by %ld over %ld transactions", grew, sz.txns);
-    bench_emit(&(bench_rec){ .case_name = "B5", .backend = backend(), .impl = "calx",
+    bench_emit(&(bench_rec){ .case_name = "B5", .backend = backend(), .impl = "calx", .variant = variant,
                              .ops = sz.txns, .seconds = t1 - t0, .mean_us = lat_mean(&b5_lat),
                              .p99_us = lat_p99(&b5_lat) });
     lat_free(&b5_lat);
@@ -321,6 +326,17 @@ int main(int argc, char **argv)
     bench_parse_args(argc, argv, &opt);
     sz = bench_sizes_get();
     pg = opt.backend && !strcmp(opt.backend, "postgresql");
+    if (opt.variant && strcmp(opt.variant, "inline_reads")) {
+        fprintf(stderr, "calx_bench: no variant %s (there is inline_reads, on SQLite)\n",
+                opt.variant);
+        return 77;
+    }
+    if (opt.variant && pg) {
+        fprintf(stderr, "calx_bench: inline_reads is a SQLite option\n");
+        return 77;
+    }
+    inline_reads = opt.variant != NULL;
+    variant = opt.variant;
     if (pg && (!opt.pg_url || !*opt.pg_url))
         bench_die("--backend postgresql needs --pg-url or CALX_TEST_PG_URL");
     if (!strcmp(opt.case_name, "B5") && !pg) {

@@ -109,6 +109,9 @@ for c in B1 B2 B3 B4; do
         jarg=""
         [ $j = wal ] && jarg=wal
         [ -n "$CALX" ] && run "calx sqlite $c $j" "$CALX" --backend sqlite --case $c --journal $j
+        # The SQLite driver's opt-in inline reads matter for single gets.
+        [ -n "$CALX" ] && [ $c = B3 ] &&
+            run "calx sqlite $c inline_reads" "$CALX" --backend sqlite --case $c --variant inline_reads
         run "raw_c sqlite $c $j" "$BIN/raw_sqlite" --case $c --journal $j
         py sqlalchemy_async sqlite $c $jarg
         py sqlmodel_async sqlite $c $jarg

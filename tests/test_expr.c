@@ -13,6 +13,7 @@
 
 static calx_loop *loop;
 static const char *dir;
+static char db_url[1024];   /* the database the execution tests use */
 
 /* ---- failing allocations ----
  *
@@ -918,6 +919,7 @@ TEST(setup_database)
         snprintf(url, sizeof url, "%s", env);
     else
         snprintf(url, sizeof url, "sqlite:///%s/expr.db", dir);
+    snprintf(db_url, sizeof db_url, "%s", url);
     engine = calx_create_engine(url, &(calx_engine_opts){ .loop = loop, .log = capture }, &err);
     if (!engine) {
         fprintf(stderr, "  create_engine(%s): %s\n", url, err.message);
@@ -1141,9 +1143,7 @@ TEST(echo_matches_the_tutorial_log)
     calx_conn_close(conn);
     conn = NULL;
     calx_engine *echo = NULL;
-    char url[700];
-    snprintf(url, sizeof url, "sqlite:///%s/expr.db", dir);
-    echo = calx_create_engine(url, &(calx_engine_opts){ .loop = loop, .echo = true, .log = capture },
+    echo = calx_create_engine(db_url, &(calx_engine_opts){ .loop = loop, .echo = true, .log = capture },
                               &err);
     CHECK(echo != NULL);
     calx_connection *c = NULL;

@@ -84,6 +84,11 @@ typedef struct calx_sqlite_conn {
     uint64_t tick;
     sqlite3_stmt *cursor;    /* streaming: the statement with rows left */
     bool cursor_row;         /* ... and it is positioned on an unread row */
+    /* inline_reads: the loop thread runs a short read itself when the
+     * worker is idle (the mutex hand-off orders the two threads' use of
+     * db and the statement cache). busy_ms is restored after each. */
+    bool inline_reads;
+    int busy_ms;
     /* Streaming read-ahead: the next chunk, read while the loop thread
      * works through the last one. */
     bool pre_ready;
@@ -797,6 +802,13 @@ static bool open_db(calx_sqlite_conn *c, calx_error *err)
         return false;
     }
 
+    c->busy_ms = CALX_SQLITE_BUSY_MS;
+    sqlite3_stmt *bt = NULL;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA busy_timeout", -1, &bt, NULL) == SQLITE_OK &&
+        sqlite3_step(bt) == SQLITE_ROW)
+        c->busy_ms = sqlite3_column_int(bt, 0);
+    sqlite3_finalize(bt);
+
     c->dbfile = sqlite3_db_filename(c->db, "main");
     struct stat st;
     if (c->dbfile && *c->dbfile && stat(c->dbfile, &st) == 0) {
@@ -1026,6 +1038,20 @@ static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
     for (size_t i = 0; i < sizeof python_only / sizeof *python_only; i++)
         if (strcmp(key, python_only[i]) == 0)
             return 0;
+    if (strcmp(key, "inline_reads") == 0) {
+        /* calx's own option: see try_inline. */
+        if (!strcmp(value, "1") || !strcasecmp(value, "true") || !strcasecmp(value, "on") ||
+            !strcasecmp(value, "yes"))
+            c->inline_reads = true;
+        else if (!strcmp(value, "0") || !strcasecmp(value, "false") ||
+                 !strcasecmp(value, "off") || !strcasecmp(value, "no"))
+            c->inline_reads = false;
+        else
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "invalid value '%.100s' for inline_reads: expected true or false",
+                                  value);
+        return 0;
+    }
     if (strcmp(key, "timeout") == 0) {
         /* Seconds, as sqlite3.connect(timeout=...) takes them. */
         char *end;
@@ -1134,6 +1160,43 @@ static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *a
     return 0;
 }
 
+/* inline_reads: a single read-only statement runs on the loop thread
+ * itself when the worker is idle, saving the two thread wake-ups a
+ * request costs (most of a primary-key get's time). It never waits: the
+ * busy timeout is 0 for it, and a read that finds the database locked goes
+ * to the worker after all. It does block the loop for the read itself:
+ * microseconds for a page-cache hit, a disk read on a miss, which is why
+ * it is an option (for local files read much more than written). True
+ * when the request ran here; its callback is then deferred as usual. */
+static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
+{
+    if (!c->inline_reads || req->op != CALX_DOP_EXEC || req->nstmts != 1 ||
+        req->stream_rows || req->commit || req->stmts[0].nsets != 1)
+        return false;
+    pthread_mutex_lock(&c->mu);
+    bool idle = !c->executing && !c->job && !c->quit;
+    pthread_mutex_unlock(&c->mu);
+    if (!idle || c->cursor || c->pre_ready || !c->db)
+        return false;
+    sqlite3_stmt *stmt = NULL;
+    calx_error err;
+    if (prepare_cached(c, req->stmts[0].sql, &stmt, &err) != 0 || !stmt ||
+        !sqlite3_stmt_readonly(stmt))
+        return false;
+    sqlite3_busy_timeout(c->db, 0);
+    run_request(c, req);
+    sqlite3_busy_timeout(c->db, c->busy_ms);
+    if (!c->res_ok && (c->res_err.driver_code & 0xff) == SQLITE_BUSY) {
+        /* Locked: the worker waits for the lock instead. */
+        calx_rowset_free(c->res_rs);
+        c->res_rs = NULL;
+        return false;
+    }
+    c->done.fn = on_request_done;
+    calx_loop_defer(c->base.loop, &c->done);
+    return true;
+}
+
 static int sqlite_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb cb,
                           void *udata, calx_error *err)
 {
@@ -1160,6 +1223,9 @@ static int sqlite_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb c
     c->cb = cb;
     c->udata = udata;
     calx_loop_hold(c->base.loop);
+    atomic_store(&c->interrupted, false);
+    if (try_inline(c, req))
+        return 0;
     pthread_mutex_lock(&c->mu);
     c->job = req;
     atomic_store(&c->interrupted, false);
