@@ -1,4 +1,5 @@
-/* Choosing a driver for a URL's dialect. */
+/* Choosing a driver for a URL's dialect, and what every driver checks of a request. */
+#include <stdint.h>
 #include <string.h>
 
 #include "driver/driver.h"
@@ -21,4 +22,24 @@ const calx_driver *calx_driver_for(const calx_url *url, calx_error *err)
                    "and postgresql",
                    url->dialect);
     return NULL;
+}
+
+int calx_dreq_check(const char *driver, const calx_dconn *c, const calx_dreq *req,
+                    calx_dreq_cb cb, calx_error *err)
+{
+    if (!c || !req || !cb || (req->nstmts && !req->stmts))
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "%s request: connection, request and callback are required",
+                              driver);
+    if ((unsigned)req->op > CALX_DOP_CLOSE_CURSOR)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "unknown driver operation %d",
+                              (int)req->op);
+    for (size_t i = 0; i < req->nstmts; i++) {
+        const calx_dstmt *st = &req->stmts[i];
+        if (!st->sql || (st->nparams && st->nsets && !st->params) ||
+            (st->nparams && st->nsets > SIZE_MAX / st->nparams))
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "statement %zu of the request is malformed", i + 1);
+    }
+    return 0;
 }

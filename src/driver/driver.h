@@ -113,6 +113,12 @@ struct calx_driver {
     void (*close)(calx_dconn *c);
 };
 
+/* The checks every driver's request() makes first: a connection, a
+ * request and a callback, a known op, and statements that are whole. 0 or
+ * CALX_ERR_ARGUMENT naming driver ("sqlite", "postgresql"). */
+int calx_dreq_check(const char *driver, const calx_dconn *c, const calx_dreq *req,
+                    calx_dreq_cb cb, calx_error *err);
+
 /* The driver for a URL's dialect, or NULL with CALX_ERR_NOT_SUPPORTED. */
 const calx_driver *calx_driver_for(const calx_url *url, calx_error *err);
 

@@ -1201,19 +1201,9 @@ static int sqlite_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb c
                           void *udata, calx_error *err)
 {
     calx_sqlite_conn *c = (calx_sqlite_conn *)base;
-    if (!c || !req || !cb || (req->nstmts && !req->stmts))
-        return calx_error_set(err, CALX_ERR_ARGUMENT,
-                              "sqlite request: connection, request and callback are required");
-    if ((unsigned)req->op > CALX_DOP_CLOSE_CURSOR)
-        return calx_error_set(err, CALX_ERR_ARGUMENT, "unknown driver operation %d",
-                              (int)req->op);
-    for (size_t i = 0; i < req->nstmts; i++) {
-        const calx_dstmt *st = &req->stmts[i];
-        if (!st->sql || (st->nparams && st->nsets && !st->params) ||
-            (st->nparams && st->nsets > SIZE_MAX / st->nparams))
-            return calx_error_set(err, CALX_ERR_ARGUMENT,
-                                  "statement %zu of the request is malformed", i + 1);
-    }
+    int rc = calx_dreq_check("sqlite", base, req, cb, err);
+    if (rc)
+        return rc;
     if (c->closing)
         return calx_error_set(err, CALX_ERR_CLOSED, "the SQLite connection is closed");
     if (c->busy)
