@@ -1,4 +1,4 @@
-/* Tasks: stackful coroutines on the loop (ucontext), each on an mmap'd
+/* Tasks: stackful coroutines on the loop (core/ctxswitch.h), each on an mmap'd
  * stack with a guard page, annotated for AddressSanitizer (fiber switches)
  * and valgrind (stack registration) so both follow the switches.
  *
@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include "calx/task.h"
+#include "core/ctxswitch.h"
 #include "core/loop_int.h"
 #include "core/promise.h"
 #include "core/tasks.h"
@@ -33,6 +33,7 @@
 #endif
 
 #ifdef CALX_FIBER_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -41,7 +42,7 @@
 
 struct calx_task {
     calx_loop *loop;
-    ucontext_t ctx;
+    calx_ctx ctx;
     char *map;                /* the mapping, guard page first */
     size_t map_size;
     char *stack;              /* usable stack above the guard */
@@ -63,7 +64,7 @@ struct calx_task {
 
 /* Per thread: the task running now and the scheduler context to return to. */
 static _Thread_local calx_task *current;
-static _Thread_local ucontext_t sched_ctx;
+static _Thread_local calx_ctx sched_ctx;
 #ifdef CALX_FIBER_ASAN
 static _Thread_local const void *sched_bottom;
 static _Thread_local size_t sched_size;
@@ -89,6 +90,12 @@ static void free_task(calx_task *t)
 #ifdef HAVE_VALGRIND
     VALGRIND_STACK_DEREGISTER(t->vg_stack);
 #endif
+#ifdef CALX_FIBER_ASAN
+    /* ASan's poison of the task's frames would outlive the mapping and
+     * hit whatever is mapped there next (swapcontext's interceptor did
+     * this clearing before the switch became our own). */
+    __asan_unpoison_memory_region(t->map, t->map_size);
+#endif
     munmap(t->map, t->map_size);
     free(t);
 }
@@ -107,7 +114,9 @@ static void trampoline(void)
     /* NULL: this fiber's fake stack dies with it. */
     __sanitizer_start_switch_fiber(NULL, sched_bottom, sched_size);
 #endif
-    setcontext(&sched_ctx);
+    /* Never resumed: the loop frees the stack this runs on. */
+    calx_ctx dead;
+    calx_ctx_switch(&dead, &sched_ctx);
 }
 
 /* Switches from the loop into t until it suspends or ends. */
@@ -122,7 +131,7 @@ static void resume(calx_work *w)
     void *fake = NULL;
     __sanitizer_start_switch_fiber(&fake, t->stack, t->stack_size);
 #endif
-    swapcontext(&sched_ctx, &t->ctx);
+    calx_ctx_switch(&sched_ctx, &t->ctx);
 #ifdef CALX_FIBER_ASAN
     __sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
@@ -140,7 +149,7 @@ void calx_task_suspend(calx_task *t, calx_future *f)
 #ifdef CALX_FIBER_ASAN
     __sanitizer_start_switch_fiber(&t->fake_stack, sched_bottom, sched_size);
 #endif
-    swapcontext(&t->ctx, &sched_ctx);
+    calx_ctx_switch(&t->ctx, &sched_ctx);
 #ifdef CALX_FIBER_ASAN
     __sanitizer_finish_switch_fiber(t->fake_stack, &sched_bottom, &sched_size);
 #endif
@@ -214,11 +223,7 @@ calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
     calx_future_set_cancel(t->done, cancel_task, t);
     calx_future_cancel_waits(t->done);
 
-    getcontext(&t->ctx);
-    t->ctx.uc_stack.ss_sp = t->stack;
-    t->ctx.uc_stack.ss_size = size;
-    t->ctx.uc_link = NULL;
-    makecontext(&t->ctx, trampoline, 0);
+    calx_ctx_make(&t->ctx, t->stack, size, trampoline);
 
     loop->ntasks++;
     t->work.fn = resume;
