@@ -136,9 +136,14 @@ static bool obj_has_key(const calx_obj *o, const calx_model *m, const calx_value
 calx_obj *calx_map_find(const calx_session *s, const calx_model *m, const calx_value *key,
                         size_t nkey)
 {
+    return calx_map_find_h(s, m, key, nkey, calx_key_hash(m, key, nkey));
+}
+
+calx_obj *calx_map_find_h(const calx_session *s, const calx_model *m, const calx_value *key,
+                          size_t nkey, uint64_t h)
+{
     if (!s->map_n)
         return NULL;
-    uint64_t h = calx_key_hash(m, key, nkey);
     size_t mask = s->map_cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         calx_obj *o = s->map[i];
@@ -158,24 +163,34 @@ static void place(calx_obj **map, size_t cap, calx_obj *o)
     map[i] = o;
 }
 
+static int grow(calx_session *s)
+{
+    size_t cap = s->map_cap ? s->map_cap * 2 : 64;
+    calx_obj **map = calloc(cap, sizeof *map);
+    if (!map)
+        return CALX_ERR_NOMEM;
+    for (size_t i = 0; i < s->map_cap; i++)
+        if (s->map[i])
+            place(map, cap, s->map[i]);
+    free(s->map);
+    s->map = map;
+    s->map_cap = cap;
+    return 0;
+}
+
 int calx_map_insert(calx_session *s, calx_obj *o)
 {
-    if ((s->map_n + 1) * 4 > s->map_cap * 3) {
-        size_t cap = s->map_cap ? s->map_cap * 2 : 64;
-        calx_obj **map = calloc(cap, sizeof *map);
-        if (!map)
-            return CALX_ERR_NOMEM;
-        for (size_t i = 0; i < s->map_cap; i++)
-            if (s->map[i])
-                place(map, cap, s->map[i]);
-        free(s->map);
-        s->map = map;
-        s->map_cap = cap;
-    }
     calx_value key[MAX_KEY];
     char ts[40 * MAX_KEY];
     size_t n = calx_obj_key(o, calx_obj_ptr(o), key, ts);
-    o->hash = calx_key_hash(o->model, key, n);
+    return calx_map_insert_h(s, o, calx_key_hash(o->model, key, n));
+}
+
+int calx_map_insert_h(calx_session *s, calx_obj *o, uint64_t h)
+{
+    if ((s->map_n + 1) * 4 > s->map_cap * 3 && grow(s))
+        return CALX_ERR_NOMEM;
+    o->hash = h;
     place(s->map, s->map_cap, o);
     s->map_n++;
     o->in_map = true;

@@ -48,7 +48,8 @@ int calx_load_row(calx_session *s, const calx_model *m, const calx_value *vals,
 {
     calx_value key[MAX_KEY];
     size_t nkey = row_key(m, vals, key);
-    calx_obj *o = calx_map_find(s, m, key, nkey);
+    uint64_t h = calx_key_hash(m, key, nkey);
+    calx_obj *o = calx_map_find_h(s, m, key, nkey, h);
     if (o) {
         *out = o;
         if (o->expired || populate)
@@ -58,7 +59,7 @@ int calx_load_row(calx_session *s, const calx_model *m, const calx_value *vals,
     o = calx_obj_from_row(m, vals, err);
     if (!o)
         return err->code;
-    if (calx_map_insert(s, o)) {
+    if (calx_map_insert_h(s, o, h)) {
         calx_obj_destroy(o);
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a %s", m->name);
     }

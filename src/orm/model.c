@@ -24,9 +24,12 @@ calx_obj *calx_obj_alloc(const calx_model *m, size_t extra)
 {
     size_t sz = CALX_OBJ_HDR_SIZE + 2 * calx__round(m->size) +
                 2 * m->nfields * sizeof(void *) + extra;
-    calx_obj *o = calloc(1, sz);
+    /* Zeroed but for the extra bytes, which the caller fills: loading a
+     * large result, clearing them was a tenth of the time. */
+    calx_obj *o = malloc(sz);
     if (!o)
         return NULL;
+    memset(o, 0, sz - extra);
     o->magic = CALX_OBJ_MAGIC;
     o->model = m;
     o->size = sz;

@@ -85,6 +85,11 @@ calx_obj *calx_map_find(const calx_session *s, const calx_model *m, const calx_v
                         size_t nkey);
 /* The object of m whose single integer key field pk holds v, or NULL. */
 calx_obj *calx_map_find_int(const calx_session *s, const calx_model *m, size_t pk, int64_t v);
+/* calx_map_find with the key's hash already computed. */
+calx_obj *calx_map_find_h(const calx_session *s, const calx_model *m, const calx_value *key,
+                          size_t nkey, uint64_t h);
+/* calx_map_insert for a key whose hash is h. */
+int calx_map_insert_h(calx_session *s, calx_obj *o, uint64_t h);
 /* Puts o in the map under its current key. 0 or CALX_ERR_NOMEM. */
 int calx_map_insert(calx_session *s, calx_obj *o);
 void calx_map_remove(calx_session *s, calx_obj *o);
