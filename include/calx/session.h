@@ -81,13 +81,13 @@ typedef struct calx_session_opts {
                                    no rollback to a consistent state. */
 } calx_session_opts;
 
-typedef enum calx_objstate_public {
+typedef enum calx_state {
     CALX_STATE_TRANSIENT = 0,
     CALX_STATE_PENDING,
     CALX_STATE_PERSISTENT,
     CALX_STATE_DELETED,
     CALX_STATE_DETACHED
-} calx_obj_state_t;
+} calx_state;
 
 /* ---- the factory ---- */
 
@@ -137,7 +137,7 @@ void calx_session_expunge_all(calx_session *s);
 bool calx_session_contains(const calx_session *s, const void *obj);
 
 /* The object's state, and whether its fields may be stale. */
-calx_obj_state_t calx_obj_state(const void *obj);
+calx_state calx_obj_state(const void *obj);
 bool calx_obj_expired(const void *obj);
 
 /* ---- loading ---- */

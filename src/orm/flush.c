@@ -712,7 +712,6 @@ static int apply(flush_ctx *x, calx_error *err)
                 calx_objvec_push(&s->inserted, o))
                 return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
             o->state = CALX_OBJ_PERSISTENT;
-            o->keyset = true;
             o->expired = false;
             break;
         case OP_UPDATE: {

@@ -64,7 +64,6 @@ int calx_load_row(calx_session *s, const calx_model *m, const calx_value *vals,
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a %s", m->name);
     }
     o->state = CALX_OBJ_PERSISTENT;
-    o->keyset = true;
     o->session = s;
     calx_session_own(s, o);
     *out = o;

@@ -40,8 +40,6 @@ typedef struct calx_obj {
     bool delete_marked;      /* session.delete() called, not flushed */
     bool in_map;
     bool owned_by_session;   /* the session frees it (until expunge) */
-    bool keyset;             /* the primary key has been assigned */
-    bool savepoint_new;      /* inserted since the innermost savepoint */
     const calx_model *model;
     struct calx_session *session;
     uint64_t hash;           /* identity map */

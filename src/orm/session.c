@@ -199,10 +199,10 @@ static calx_obj *obj_of(const void *obj, calx_error *err)
     return o;
 }
 
-calx_obj_state_t calx_obj_state(const void *obj)
+calx_state calx_obj_state(const void *obj)
 {
     calx_obj *o = calx_obj_check(obj);
-    return o ? (calx_obj_state_t)o->state : CALX_STATE_TRANSIENT;
+    return o ? (calx_state)o->state : CALX_STATE_TRANSIENT;
 }
 
 bool calx_obj_expired(const void *obj)
