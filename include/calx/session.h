@@ -81,6 +81,7 @@ typedef struct calx_session_opts {
                                    no rollback to a consistent state. */
 } calx_session_opts;
 
+/* An object's state, as SQLAlchemy names them (see the top of this file). */
 typedef enum calx_state {
     CALX_STATE_TRANSIENT = 0,
     CALX_STATE_PENDING,
