@@ -1005,6 +1005,83 @@ TASK_TEST(every_field_kind_round_trips)
     calx_session_free(s);
 }
 
+/* SQLite: a transaction that began by reading cannot take the write lock
+ * while another connection writes; the error says so and what to do, and
+ * begin=immediate avoids it (the second writer waits instead). */
+static calx_engine *immediate_engine;
+static long long b_id;
+
+static void *second_writer(void *arg)
+{
+    calx_error e;
+    calx_session *sb = calx_session_new(&(calx_session_opts){ .bind = immediate_engine }, &e);
+    Hero *h = NULL;
+    int rc = calx_session_get(sb, &Hero_model, calx_int(b_id), &h, &e);
+    if (!rc && h) {
+        CALX_SET(h->age, 2);
+        rc = calx_session_commit(sb, &e);
+    }
+    calx_session_free(sb);
+    return rc || !h ? NULL : arg;
+}
+
+TASK_TEST(sqlite_lock_upgrade_is_explained_and_begin_immediate_waits)
+{
+    if (strcmp(calx_engine_dialect(engine), "sqlite") != 0)
+        return;
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    long long id0 = h[0]->id.value, id1 = h[1]->id.value;
+    calx_session_free(s); /* h[] go with it */
+    calx_session *sa = new_session(), *sb = new_session();
+    Hero *a = NULL, *b = NULL;
+    CHECK_OK(calx_session_get(sa, &Hero_model, calx_int(id0), &a, &err), &err);
+    CHECK_OK(calx_session_get(sb, &Hero_model, calx_int(id1), &b, &err), &err);
+    CALX_SET(b->age, 1);
+    CHECK_OK(calx_session_flush(sb, &err), &err);   /* sb holds the write lock */
+    CALX_SET(a->age, 1);
+    CHECK_INT(calx_session_flush(sa, &err), CALX_ERR_OPERATIONAL);
+    CHECK_CONTAINS(err.message, "database is locked");
+    CHECK_CONTAINS(err.message, "began by reading");
+    CHECK_CONTAINS(err.message, "begin=immediate");
+    CHECK_OK(calx_session_rollback(sa, &err), &err);
+    CHECK_OK(calx_session_rollback(sb, &err), &err);
+    calx_session_free(sa);
+    calx_session_free(sb);
+
+    /* begin=immediate: the second writer waits for the first to commit. */
+    char url[1100];
+    const char *env = getenv("CALX_TEST_URL");
+    if (env && *env)
+        snprintf(url, sizeof url, "%s%sbegin=immediate", env, strchr(env, '?') ? "&" : "?");
+    else
+        snprintf(url, sizeof url, "sqlite:///%s/s%d.db?begin=immediate", dir, seq);
+    immediate_engine = calx_create_engine(url, &(calx_engine_opts){ .loop = loop }, &err);
+    CHECK(immediate_engine != NULL);
+    if (!immediate_engine)
+        return;
+    b_id = id1;
+    sa = calx_session_new(&(calx_session_opts){ .bind = immediate_engine }, &err);
+    CHECK_OK(calx_session_get(sa, &Hero_model, calx_int(id0), &a, &err), &err);
+    calx_future *f = calx_spawn(loop, second_writer, (void *)1, NULL, &err);
+    CHECK_OK(calx_await(calx_sleep(loop, 50, &err), NULL, &err), &err);
+    CALX_SET(a->age, 3);
+    CHECK_OK(calx_session_commit(sa, &err), &err);
+    void *ok = NULL;
+    CHECK_OK(calx_await(f, &ok, &err), &err);
+    CHECK(ok != NULL);
+    calx_session_free(sa);
+    calx_session *check = new_session();
+    Hero *x = NULL, *y = NULL;
+    CHECK_OK(calx_session_get(check, &Hero_model, calx_int(id0), &x, &err), &err);
+    CHECK_OK(calx_session_get(check, &Hero_model, calx_int(id1), &y, &err), &err);
+    CHECK(x && x->age.value == 3 && y && y->age.value == 2);
+    calx_session_free(check);
+    calx_engine_free(immediate_engine);
+}
+
 TEST(database_calls_outside_a_task_are_refused)
 {
     setup();
@@ -1062,6 +1139,7 @@ int main(void)
     RUN(merge_copies_onto_the_session_object);
     RUN(expunge_and_close);
     RUN(every_field_kind_round_trips);
+    RUN(sqlite_lock_upgrade_is_explained_and_begin_immediate_waits);
     RUN(database_calls_outside_a_task_are_refused);
     calx_metadata_free(md);
     calx_loop_free(loop);

@@ -89,6 +89,8 @@ typedef struct calx_sqlite_conn {
      * db and the statement cache). busy_ms is restored after each. */
     bool inline_reads;
     int busy_ms;
+    const char *begin_sql;   /* begin=immediate|exclusive: every BEGIN; NULL:
+                                lazy (IMMEDIATE when the first statement writes) */
     /* Streaming read-ahead: the next chunk, read while the loop thread
      * works through the last one. */
     bool pre_ready;
@@ -189,7 +191,7 @@ static void error_note(calx_error *err, const char *fmt, ...)
     size_t len = strlen(err->message);
     if (len + 3 >= sizeof err->message)
         return;
-    char note[128];
+    char note[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(note, sizeof note, fmt, ap);
@@ -473,6 +475,8 @@ static int begin_if_wanted(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_error *
     } else {
         begin = sqlite3_stmt_readonly(stmt) ? "BEGIN" : "BEGIN IMMEDIATE";
     }
+    if (c->begin_sql)
+        begin = c->begin_sql;
     return run_simple(c, begin, err);
 }
 
@@ -498,6 +502,9 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
                               "incorrect number of bindings supplied: the statement "
                               "uses %zu, and there are %zu supplied",
                               want, st->nparams);
+    /* A write in a transaction that began by reading cannot wait for the
+     * write lock (SQLite would deadlock): note it for the error below. */
+    bool began_reading = stmt && !sqlite3_get_autocommit(c->db);
     if (stmt && (rc = begin_if_wanted(c, stmt, err)) != 0)
         return rc;
 
@@ -559,6 +566,10 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
         sqlite3_reset(stmt);
     }
     if (rc) {
+        if (began_reading && !readonly && (err->driver_code & 0xff) == SQLITE_BUSY)
+            error_note(err, "this transaction began by reading, and SQLite cannot take "
+                            "the write lock while another connection writes: roll back "
+                            "and retry, or connect with begin=immediate");
         sqlite3_reset(stmt);
         calx_rowset_free(rs);
         return rc;
@@ -1038,6 +1049,21 @@ static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
     for (size_t i = 0; i < sizeof python_only / sizeof *python_only; i++)
         if (strcmp(key, python_only[i]) == 0)
             return 0;
+    if (strcmp(key, "begin") == 0) {
+        /* Python 3.12's sqlite3 autocommit=False takes "DEFERRED" too. */
+        if (!strcasecmp(value, "deferred"))
+            c->begin_sql = NULL;
+        else if (!strcasecmp(value, "immediate"))
+            c->begin_sql = "BEGIN IMMEDIATE";
+        else if (!strcasecmp(value, "exclusive"))
+            c->begin_sql = "BEGIN EXCLUSIVE";
+        else
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "invalid value '%.100s' for begin: expected deferred, "
+                                  "immediate or exclusive",
+                                  value);
+        return 0;
+    }
     if (strcmp(key, "inline_reads") == 0) {
         /* calx's own option: see try_inline. */
         if (!strcmp(value, "1") || !strcasecmp(value, "true") || !strcasecmp(value, "on") ||
