@@ -1,5 +1,7 @@
 /* Choosing a driver for a URL's dialect, and what every driver checks of a request. */
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "driver/driver.h"
@@ -42,4 +44,29 @@ int calx_dreq_check(const char *driver, const calx_dconn *c, const calx_dreq *re
                                   "statement %zu of the request is malformed", i + 1);
     }
     return 0;
+}
+
+void calx_error_note(calx_error *err, const char *fmt, ...)
+{
+    size_t len = strlen(err->message);
+    if (len + 3 >= sizeof err->message)
+        return;
+    char note[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(note, sizeof note, fmt, ap);
+    va_end(ap);
+    snprintf(err->message + len, sizeof err->message - len, " (%s)", note);
+}
+
+void calx_error_note_where(calx_error *err, const calx_dreq *req, size_t stmt, size_t set)
+{
+    size_t nsets = req->stmts[stmt].nsets;
+    if (req->nstmts > 1 && nsets > 1)
+        calx_error_note(err, "statement %zu of %zu, parameter set %zu of %zu", stmt + 1,
+                        req->nstmts, set + 1, nsets);
+    else if (req->nstmts > 1)
+        calx_error_note(err, "statement %zu of %zu", stmt + 1, req->nstmts);
+    else if (nsets > 1)
+        calx_error_note(err, "parameter set %zu of %zu", set + 1, nsets);
 }

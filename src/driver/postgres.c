@@ -187,26 +187,6 @@ void calx_pg_free(pg_conn *c)
 
 /* ---- errors ---- */
 
-/* Adds " (context)" to err's message. */
-static void error_note(calx_error *err, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void error_note(calx_error *err, const char *fmt, ...)
-{
-    size_t len = strlen(err->message);
-    if (len + 3 >= sizeof err->message)
-        return;
-    char note[128];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(note, sizeof note, fmt, ap);
-    va_end(ap);
-    snprintf(err->message + len, sizeof err->message - len, " (%s)", note);
-}
-
 /* Records err as the request's failure unless one came first. */
 static void fail(pg_conn *c, const calx_error *err)
 {
@@ -290,17 +270,10 @@ static void result_error(pg_conn *c, const pg_cmd *cmd, const PGresult *res)
     const calx_dreq *req = c->req;
     if (cmd && (cmd->kind == PGC_STMT || cmd->kind == PGC_PREPARE) && req &&
         req->op == CALX_DOP_EXEC) {
-        const calx_dstmt *st = &req->stmts[cmd->stmt];
-        if (req->nstmts > 1 && st->nsets > 1)
-            error_note(&err, "statement %zu of %zu, parameter set %zu of %zu", cmd->stmt + 1,
-                       req->nstmts, cmd->set + 1, st->nsets);
-        else if (req->nstmts > 1)
-            error_note(&err, "statement %zu of %zu", cmd->stmt + 1, req->nstmts);
-        else if (st->nsets > 1)
-            error_note(&err, "parameter set %zu of %zu", cmd->set + 1, st->nsets);
+        calx_error_note_where(&err, req, cmd->stmt, cmd->set);
     } else if (cmd && cmd->kind != PGC_STMT && cmd->kind != PGC_FETCH &&
                cmd->kind != PGC_PING) {
-        error_note(&err, "in %s", cmd_name(cmd->kind));
+        calx_error_note(&err, "in %s", cmd_name(cmd->kind));
     }
     fail(c, &err);
 }

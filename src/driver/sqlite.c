@@ -179,26 +179,6 @@ static int canceled(calx_error *err)
     return CALX_ERR_CANCELED;
 }
 
-/* Adds " (context)" to err's message, keeping code and driver_code. */
-static void error_note(calx_error *err, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void error_note(calx_error *err, const char *fmt, ...)
-{
-    size_t len = strlen(err->message);
-    if (len + 3 >= sizeof err->message)
-        return;
-    char note[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(note, sizeof note, fmt, ap);
-    va_end(ap);
-    snprintf(err->message + len, sizeof err->message - len, " (%s)", note);
-}
-
 /* ---- SQL text ---- */
 
 static uint64_t hash_sql(const char *s)
@@ -365,7 +345,7 @@ static int bind_params(calx_sqlite_conn *c, sqlite3_stmt *stmt, const calx_value
         }
         if (rc != SQLITE_OK) {
             db_error(c, rc, err);
-            error_note(err, "binding parameter %zu", i + 1);
+            calx_error_note(err, "binding parameter %zu", i + 1);
             return err->code;
         }
     }
@@ -567,7 +547,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
     }
     if (rc) {
         if (began_reading && !readonly && (err->driver_code & 0xff) == SQLITE_BUSY)
-            error_note(err, "this transaction began by reading, and SQLite cannot take "
+            calx_error_note(err, "this transaction began by reading, and SQLite cannot take "
                             "the write lock while another connection writes: roll back "
                             "and retry, or connect with begin=immediate");
         sqlite3_reset(stmt);
@@ -590,13 +570,7 @@ static int exec_batch(calx_sqlite_conn *c, const calx_dreq *req, calx_rowset **o
         size_t set;
         int rc = exec_stmt(c, st, last ? req->stream_rows : 0, &rs, &set, err);
         if (rc) {
-            if (req->nstmts > 1 && st->nsets > 1)
-                error_note(err, "statement %zu of %zu, parameter set %zu of %zu", i + 1,
-                           req->nstmts, set + 1, st->nsets);
-            else if (req->nstmts > 1)
-                error_note(err, "statement %zu of %zu", i + 1, req->nstmts);
-            else if (st->nsets > 1)
-                error_note(err, "parameter set %zu of %zu", set + 1, st->nsets);
+            calx_error_note_where(err, req, i, set);
             calx_rowset_free(head);
             return rc;
         }
@@ -773,7 +747,7 @@ static int apply_pragmas(calx_sqlite_conn *c, calx_error *err)
         rc = run_once(c, sql, err);
         sqlite3_free(sql);
         if (rc)
-            error_note(err, "setting PRAGMA %s = %s", p->key, p->value);
+            calx_error_note(err, "setting PRAGMA %s = %s", p->key, p->value);
     }
     sqlite3_finalize(known);
     return rc;
