@@ -27,63 +27,96 @@ extern "C" {
 typedef struct calx_result calx_result;
 typedef struct calx_row calx_row;
 
+/* NULL: a NULL result (what a failed call leaves) or a NULL row (what
+ * calx_result_first gives on no rows) reads as "no rows": every accessor
+ * below that answers with a value accepts NULL and gives the empty answer
+ * its comment names. The calls that report errors (fetch, anext, one,
+ * one_or_none, scalar_one) give CALX_ERR_ARGUMENT for a NULL result. Out
+ * parameters (row, out, len where required) must not be NULL. */
+
 /* Frees a result (a streaming one stops its statement and frees its
  * connection for the next operation). NULL is a no-op. */
 void calx_result_free(calx_result *r);
 
+/* The number of columns; 0 for a statement without rows or a NULL r. */
 size_t calx_result_ncols(const calx_result *r);
-/* Column i's name, owned by r; NULL when i is out of range. */
+/* Column i's name, owned by r; NULL when i is out of range or r is NULL. */
 const char *calx_result_colname(const calx_result *r, size_t i);
-/* The index of the column named name, or -1. */
+/* The index of the column named name, or -1 (also when r or name is NULL). */
 int calx_result_colindex(const calx_result *r, const char *name);
 
 /* Rows inserted, updated or deleted (summed over an execute-many), or -1
- * for a statement that returns rows and changes none. */
+ * for a statement that returns rows and changes none, and for a NULL r. */
 int64_t calx_result_rowcount(const calx_result *r);
-/* SQLite's last insert rowid after an INSERT, else 0. */
+/* SQLite's last insert rowid after an INSERT, else 0 (also for a NULL r). */
 int64_t calx_result_lastrowid(const calx_result *r);
 
-/* Rows held now: all of them (buffered) or the current chunk (streaming). */
+/* Rows held now: all of them (buffered) or the current chunk (streaming);
+ * 0 for a NULL r. */
 size_t calx_result_nrows(const calx_result *r);
 /* A batch's result (calx_conn_execute_batch) holds one set of rows per
  * statement. Moves r to the next statement's rows, rowcount and lastrowid,
  * freeing the current ones (rows taken from r before are invalid after).
- * False, with r unchanged, when there is no next statement. */
+ * False, with r unchanged, when there is no next statement or r is NULL. */
 bool calx_result_nextset(calx_result *r);
-/* Row i of those held, or NULL when out of range. Owned by r. */
+/* Row i of those held, or NULL when out of range or r is NULL. Owned by r. */
 const calx_row *calx_result_row(const calx_result *r, size_t i);
 
 /* The next row of the iteration, or NULL when the rows held are used up
- * (for a streaming result, calx_result_more then says whether to fetch). */
+ * (for a streaming result, calx_result_more then says whether to fetch) or
+ * r is NULL. */
 const calx_row *calx_result_next(calx_result *r);
-/* Streaming: true while the statement may have rows beyond those held. */
+/* Streaming: true while the statement may have rows beyond those held;
+ * false for a buffered or NULL r. */
 bool calx_result_more(const calx_result *r);
 /* Streaming: a future (value NULL) that completes when the next chunk is
  * held; the iteration restarts at its first row. NULL and err filled when
- * there is nothing more to fetch or r is buffered. */
+ * there is nothing more to fetch or r is buffered (CALX_ERR_STATE), or r
+ * is NULL (CALX_ERR_ARGUMENT). */
 calx_future *calx_result_fetch(calx_result *r, calx_error *err);
 /* Inside a task: the next row, fetching chunks as needed. Returns 0 and sets
- * *row (NULL at the end), or an error code. */
+ * *row (NULL at the end), or an error code with *row NULL: a fetch's error,
+ * or CALX_ERR_ARGUMENT when r is NULL. row must not be NULL. */
 int calx_result_anext(calx_result *r, const calx_row **row, calx_error *err);
 
 /* SQLAlchemy's shortcuts, over the rows held (the whole result when
- * buffered). first: the first row or NULL. one: exactly one row, else
- * CALX_ERR_NO_RESULT or CALX_ERR_MULTIPLE_RESULTS. one_or_none: at most
- * one (NULL when none). scalar: the first column of the first row (a NULL
- * value when there is no row). scalar_one: as one, then its first column.
- * The rows and values are owned by r. */
+ * buffered). first: the first row or NULL (also for a NULL r). one:
+ * exactly one row, else CALX_ERR_NO_RESULT or CALX_ERR_MULTIPLE_RESULTS.
+ * one_or_none: at most one (NULL when none). scalar: the first column of
+ * the first row (a NULL value when there is no row or r is NULL).
+ * scalar_one: as one, then its first column. one, one_or_none and
+ * scalar_one give CALX_ERR_ARGUMENT for a NULL r, with *row NULL (*out
+ * unchanged); row and out must not be NULL. The rows and values are owned
+ * by r. */
 const calx_row *calx_result_first(const calx_result *r);
 int calx_result_one(const calx_result *r, const calx_row **row, calx_error *err);
 int calx_result_one_or_none(const calx_result *r, const calx_row **row, calx_error *err);
 calx_value calx_result_scalar(const calx_result *r);
 int calx_result_scalar_one(const calx_result *r, calx_value *out, calx_error *err);
 
-/* Getters. col is a column index (calx_row_col finds one by name; -1 reads
- * as NULL). The lenient ones give 0, 0.0, false or NULL for SQL NULL —
- * calx_row_isnull tells NULL apart from 0, "" and false. The strict
- * calx_row_get_* return CALX_ERR_TYPE, naming the column, for NULL or a
- * value of another type. Text and blob pointers are owned by the result;
- * text is NUL-terminated. */
+/* Getters. col is a column index; calx_row_col finds one by name, giving
+ * -1 for no such column, a NULL name or a NULL row, and every getter reads
+ * col -1 (or any out-of-range col) as SQL NULL. So on an empty result
+ * calx_row_int(row, calx_row_col(row, "n")) with row NULL is 0, not a
+ * crash. Every getter accepts a NULL row as a row of NULLs.
+ *
+ * The lenient ones give 0, 0.0, false or NULL for SQL NULL —
+ * calx_row_isnull tells NULL apart from 0, "" and false — and convert
+ * between numbers: calx_row_int truncates a real toward zero, gives 0 for
+ * NaN and saturates at INT64_MIN / INT64_MAX for reals beyond int64's
+ * range (infinities included), so no value gives undefined behaviour;
+ * calx_row_real gives the nearest double to an integer; calx_row_bool is
+ * true for any non-zero number (NaN included, as in Python). Text and
+ * blobs give 0 / 0.0 / false from the numeric getters.
+ *
+ * The strict calx_row_get_* convert nothing but an integer to a real or a
+ * bool: they return CALX_ERR_TYPE, naming the column, for NULL or a value
+ * of another type (a real is never an int to calx_row_get_int, so no range
+ * question arises), and CALX_ERR_ARGUMENT for a NULL row or a column out
+ * of range; *out is only written on success. out and len must not be NULL.
+ *
+ * Text and blob pointers are owned by the result; text is NUL-terminated.
+ * calx_row_blob's len may be NULL. */
 int calx_row_col(const calx_row *row, const char *name);
 const calx_value *calx_row_value(const calx_row *row, int col);
 bool calx_row_isnull(const calx_row *row, int col);

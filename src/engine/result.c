@@ -1,5 +1,12 @@
 /* Results: a view over driver rowsets with SQLAlchemy's accessors, typed
- * getters, and chunked streaming. */
+ * getters, and chunked streaming.
+ *
+ * A NULL result or row is "no rows at all": the read-only accessors give
+ * the empty answer (0 columns, no row, -1 for a column index) rather than
+ * crash, because the natural code path after a failed or empty query hands
+ * them NULL (calx_row_int(row, calx_row_col(row, "n")) on no row). Calls
+ * that report errors say CALX_ERR_ARGUMENT instead. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,17 +121,17 @@ void calx_result_free(calx_result *r)
 
 size_t calx_result_ncols(const calx_result *r)
 {
-    return r->rs ? r->rs->ncols : 0;
+    return r && r->rs ? r->rs->ncols : 0;
 }
 
 const char *calx_result_colname(const calx_result *r, size_t i)
 {
-    return r->rs && i < r->rs->ncols ? r->rs->colnames[i] : NULL;
+    return i < calx_result_ncols(r) ? r->rs->colnames[i] : NULL;
 }
 
 int calx_result_colindex(const calx_result *r, const char *name)
 {
-    for (size_t i = 0; r->rs && i < r->rs->ncols; i++)
+    for (size_t i = 0; name && i < calx_result_ncols(r); i++)
         if (strcmp(r->rs->colnames[i], name) == 0)
             return (int)i;
     return -1;
@@ -132,17 +139,17 @@ int calx_result_colindex(const calx_result *r, const char *name)
 
 int64_t calx_result_rowcount(const calx_result *r)
 {
-    return r->rowcount;
+    return r ? r->rowcount : -1;
 }
 
 int64_t calx_result_lastrowid(const calx_result *r)
 {
-    return r->lastrowid;
+    return r ? r->lastrowid : 0;
 }
 
 size_t calx_result_nrows(const calx_result *r)
 {
-    return r->rs ? r->rs->nrows : 0;
+    return r && r->rs ? r->rs->nrows : 0;
 }
 
 const calx_row *calx_result_row(const calx_result *r, size_t i)
@@ -152,18 +159,30 @@ const calx_row *calx_result_row(const calx_result *r, size_t i)
 
 const calx_row *calx_result_next(calx_result *r)
 {
-    if (r->pos >= calx_result_nrows(r))
+    if (!r || r->pos >= calx_result_nrows(r))
         return NULL;
     return &r->rows[r->pos++];
 }
 
 bool calx_result_more(const calx_result *r)
 {
-    return r->conn != NULL;
+    return r && r->conn != NULL;
+}
+
+/* The error of a call that needs a result and was given NULL. */
+static int no_result(calx_error *err, const char *call)
+{
+    return calx_error_set(err, CALX_ERR_ARGUMENT, "%s was given a NULL result "
+                          "(check the error of the call that should have made it)",
+                          call);
 }
 
 calx_future *calx_result_fetch(calx_result *r, calx_error *err)
 {
+    if (!r) {
+        no_result(err, "calx_result_fetch");
+        return NULL;
+    }
     if (!r->conn) {
         calx_error_set(err, CALX_ERR_STATE, "the result has no more rows to fetch");
         return NULL;
@@ -173,6 +192,10 @@ calx_future *calx_result_fetch(calx_result *r, calx_error *err)
 
 int calx_result_anext(calx_result *r, const calx_row **row, calx_error *err)
 {
+    if (!r) {
+        *row = NULL;
+        return no_result(err, "calx_result_anext");
+    }
     for (;;) {
         *row = calx_result_next(r);
         if (*row || !r->conn)
@@ -192,6 +215,8 @@ int calx_result_one_or_none(const calx_result *r, const calx_row **row, calx_err
 {
     size_t n = calx_result_nrows(r);
     *row = NULL;
+    if (!r)
+        return no_result(err, "calx_result_one_or_none");
     if (n > 1 || (n == 1 && r->conn))
         return calx_error_set(err, CALX_ERR_MULTIPLE_RESULTS,
                               "Multiple rows were found when one or none was required");
@@ -203,6 +228,8 @@ int calx_result_one(const calx_result *r, const calx_row **row, calx_error *err)
 {
     size_t n = calx_result_nrows(r);
     *row = NULL;
+    if (!r)
+        return no_result(err, "calx_result_one");
     if (n == 0)
         return calx_error_set(err, CALX_ERR_NO_RESULT,
                               "No row was found when one was required");
@@ -224,6 +251,8 @@ calx_value calx_result_scalar(const calx_result *r)
 int calx_result_scalar_one(const calx_result *r, calx_value *out, calx_error *err)
 {
     const calx_row *row;
+    if (!r)
+        return no_result(err, "calx_result_scalar_one");
     int rc = calx_result_one(r, &row, err);
     if (rc)
         return rc;
@@ -239,7 +268,7 @@ static const calx_value null_value;
 
 int calx_row_col(const calx_row *row, const char *name)
 {
-    return calx_result_colindex(row->r, name);
+    return row ? calx_result_colindex(row->r, name) : -1;
 }
 
 const calx_value *calx_row_value(const calx_row *row, int col)
@@ -254,13 +283,30 @@ bool calx_row_isnull(const calx_row *row, int col)
     return calx_row_value(row, col)->type == CALX_NULL;
 }
 
+/* A real as an int64, truncated toward zero. Converting a double that int64
+ * cannot hold is undefined in C, so those saturate (as Rust's "as" and
+ * numpy's clip do) and NaN, which has no integer at all, gives 0. */
+static int64_t real_to_int(double d)
+{
+    /* 2^63: the first double past INT64_MAX; -2^63 itself converts exactly. */
+    const double two_63 = 9223372036854775808.0;
+
+    if (isnan(d))
+        return 0;
+    if (d >= two_63)
+        return INT64_MAX;
+    if (d < -two_63)
+        return INT64_MIN;
+    return (int64_t)d;
+}
+
 int64_t calx_row_int(const calx_row *row, int col)
 {
     const calx_value *v = calx_row_value(row, col);
     switch (v->type) {
     case CALX_INT: return v->u.i;
     case CALX_BOOL: return v->u.b;
-    case CALX_REAL: return (int64_t)v->u.d;
+    case CALX_REAL: return real_to_int(v->u.d);
     default: return 0;
     }
 }
@@ -309,6 +355,9 @@ static int want(const calx_row *row, int col, calx_type t, const calx_value **ou
     const calx_value *v = calx_row_value(row, col);
     const char *name = row ? calx_result_colname(row->r, col < 0 ? (size_t)-1 : (size_t)col)
                            : NULL;
+    if (!row)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "no row to read column %d "
+                              "from (the result had no row)", col);
     if (!name)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "no column %d in this row", col);
     if (v->type == t || (t == CALX_BOOL && v->type == CALX_INT) ||
