@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include "driver/driver.h"
+#include "fault_vfs.h"
 #include "test.h"
 
 static calx_loop *loop;
@@ -1063,6 +1064,181 @@ TEST(interrupt_and_loop_not_blocked)
     close_conn(c);
 }
 
+/* ---- transactions SQLite ends by itself ---- */
+
+/* After SQLite has ended the transaction c had open: the next statement,
+ * a batch that would commit, and the COMMIT all fail saying why, with
+ * PostgreSQL's SQLSTATE for an aborted transaction; ROLLBACK clears the
+ * state and nothing of the transaction is left in table t. */
+static void check_lost_transaction(calx_dconn *c, const char *why)
+{
+    calx_error err;
+    CHECK_INT(exec(c, "INSERT INTO t VALUES ('B')", &err), CALX_ERR_INTERNAL);
+    CHECK_CONTAINS(err.message, "the transaction was rolled back by SQLite");
+    CHECK_CONTAINS(err.message, why);
+    CHECK_STR(err.sqlstate, "25P02");
+
+    calx_dstmt st = { "INSERT INTO t VALUES ('C')", 0, 1, NULL, false };
+    calx_dreq flush = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .commit = true };
+    CHECK_INT(request(c, &flush, NULL, &err), CALX_ERR_INTERNAL);
+    CHECK_INT(op(c, CALX_DOP_COMMIT, &err), CALX_ERR_INTERNAL);
+    CHECK_CONTAINS(err.message, "the transaction was rolled back by SQLite");
+    /* A savepoint died with the transaction. */
+    CHECK_INT(exec(c, "ROLLBACK TO SAVEPOINT sp", &err), CALX_ERR_INTERNAL);
+
+    CHECK_OK(op(c, CALX_DOP_ROLLBACK, &err), &err);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM t"), 0);
+
+    /* The connection is whole again: a new transaction commits. */
+    CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+    must(c, "INSERT INTO t VALUES ('D')");
+    CHECK_OK(op(c, CALX_DOP_COMMIT, &err), &err);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM t"), 1);
+    must(c, "DELETE FROM t");
+}
+
+/* Interrupts a request once the database file has grown past size bytes:
+ * the write is then surely running inside SQLite, not still queued. */
+typedef struct grow_watch {
+    calx_dconn *conn;
+    req_wait *w;
+    const char *path;
+    long long size;
+    bool fired;
+} grow_watch;
+
+static void on_grow_tick(uv_timer_t *t)
+{
+    grow_watch *g = t->data;
+    struct stat st;
+    if (!g->w->done && stat(g->path, &st) == 0 && (long long)st.st_size > g->size) {
+        drv->interrupt(g->conn);
+        g->fired = true;
+    }
+    if (g->fired || g->w->done)
+        uv_timer_stop(t);
+}
+
+TEST(an_interrupted_write_ends_the_transaction_and_every_later_statement_fails)
+{
+    char *path = path_in_tmp(0, "lost_interrupt.db");
+    calx_url_param small_cache[] = { { "cache_size", "10" } };
+    calx_url u = make_url(path, small_cache, 1);
+    calx_dconn *c = connect_url(&u);
+    calx_error err;
+    if (!c)
+        return;
+    must(c, "CREATE TABLE t (x)");
+    must(c, "CREATE TABLE big (x)");
+    struct stat st;
+    CHECK_INT(stat(path, &st), 0);
+
+    CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+    must(c, "SAVEPOINT sp");
+    must(c, "INSERT INTO t VALUES ('A')");
+    calx_dstmt long_write = { "INSERT INTO big SELECT randomblob(1000) FROM (WITH RECURSIVE "
+                              "c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < "
+                              "1000000000) SELECT x FROM c)",
+                              0, 1, NULL, false };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &long_write };
+    req_wait w;
+    CHECK_INT(submit(c, &req, &w), 0);
+    grow_watch g = { c, &w, path, (long long)st.st_size + 65536, false };
+    uv_timer_t timer;
+    uv_timer_init(calx_loop_uv(loop), &timer);
+    timer.data = &g;
+    uv_timer_start(&timer, on_grow_tick, 5, 5);
+    run_loop();
+    uv_close((uv_handle_t *)&timer, NULL);
+    run_loop();
+    CHECK(g.fired);
+    CHECK_INT(w.err.code, CALX_ERR_CANCELED);
+    CHECK_CONTAINS(w.err.message, "SQLite rolled back the whole transaction");
+
+    check_lost_transaction(c, "interrupted");
+    CHECK_INT(scalar(c, "SELECT count(*) FROM big"), 0);
+    close_conn(c);
+}
+
+TEST(a_full_disk_that_ends_the_transaction_fails_every_later_statement_until_rollback)
+{
+    fault_vfs_install();
+    char *path = path_in_tmp(0, "lost_full.db");
+    calx_url_param small_cache[] = { { "cache_size", "5" } };
+    calx_url u = make_url(path, small_cache, 1);
+    calx_dconn *c = connect_url(&u);
+    calx_error err;
+    if (!c) {
+        fault_vfs_uninstall();
+        return;
+    }
+    must(c, "CREATE TABLE t (x)");
+    must(c, "CREATE TABLE big (x)");
+    const char *fill = "INSERT INTO big SELECT randomblob(1000) FROM (WITH RECURSIVE c(x) AS "
+                       "(SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000) SELECT x FROM c)";
+
+    /* The disk fills before SQLite has written to the database file: it
+     * undoes only the statement, and the transaction goes on whole. */
+    CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+    must(c, "INSERT INTO t VALUES ('A')");
+    fault_vfs_arm(0);
+    CHECK_INT(exec(c, fill, &err), CALX_ERR_OPERATIONAL);
+    fault_vfs_disarm();
+    CHECK_CONTAINS(err.message, "database or disk is full");
+    must(c, "INSERT INTO t VALUES ('B')");
+    CHECK_OK(op(c, CALX_DOP_COMMIT, &err), &err);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM t"), 2);
+    must(c, "DELETE FROM t");
+
+    /* It fills after the page cache spilled into the file: SQLite rolls
+     * the whole transaction back. */
+    CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+    must(c, "SAVEPOINT sp");
+    must(c, "INSERT INTO t VALUES ('A')");
+    fault_vfs_arm(50000);
+    CHECK_INT(exec(c, fill, &err), CALX_ERR_OPERATIONAL);
+    fault_vfs_disarm();
+    CHECK_CONTAINS(err.message, "database or disk is full");
+    CHECK_CONTAINS(err.message, "SQLite rolled back the whole transaction");
+    check_lost_transaction(c, "database or disk is full");
+    close_conn(c);
+    fault_vfs_uninstall();
+}
+
+TEST(on_conflict_rollback_ends_the_transaction_and_the_commit_fails)
+{
+    calx_dconn *c = connect_memory();
+    calx_error err;
+    if (!c)
+        return;
+    must(c, "CREATE TABLE t (x)");
+    must(c, "CREATE TABLE u (k UNIQUE ON CONFLICT ROLLBACK)");
+    CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+    must(c, "SAVEPOINT sp");
+    must(c, "INSERT INTO t VALUES ('A')");
+    must(c, "INSERT INTO u VALUES (1)");
+    CHECK_INT(exec(c, "INSERT INTO u VALUES (1)", &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, "UNIQUE constraint failed");
+    CHECK_CONTAINS(err.message, "SQLite rolled back the whole transaction");
+    check_lost_transaction(c, "UNIQUE constraint failed: u.k");
+    CHECK_INT(scalar(c, "SELECT count(*) FROM u"), 0);
+
+    /* The first statement of a lazily begun transaction counts too, and
+     * the program's own ROLLBACK text ends the state as the op does. */
+    CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+    must(c, "INSERT INTO u VALUES (2)");
+    must(c, "COMMIT");
+    CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+    CHECK_INT(exec(c, "INSERT INTO u VALUES (2)", &err), CALX_ERR_INTEGRITY);
+    CHECK_INT(exec(c, "INSERT INTO t VALUES ('B')", &err), CALX_ERR_INTERNAL);
+    must(c, "rollback transaction");
+    CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+    must(c, "INSERT INTO t VALUES ('C')");
+    CHECK_OK(op(c, CALX_DOP_COMMIT, &err), &err);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM t"), 1);
+    close_conn(c);
+}
+
 TEST(close_with_transaction_open)
 {
     char *path = path_in_tmp(0, "close.db");
@@ -1174,6 +1350,9 @@ int main(void)
     RUN(ping_and_stale_file);
     RUN(interrupt_and_loop_not_blocked);
     RUN(close_with_transaction_open);
+    RUN(an_interrupted_write_ends_the_transaction_and_every_later_statement_fails);
+    RUN(a_full_disk_that_ends_the_transaction_fails_every_later_statement_until_rollback);
+    RUN(on_conflict_rollback_ends_the_transaction_and_the_commit_fails);
     RUN(statement_cache_many_statements);
 
     calx_loop_free(loop);

@@ -98,6 +98,12 @@ typedef struct calx_sqlite_conn {
     calx_rowset *pre_rs;
     calx_error pre_err;
     bool tx_wanted;          /* BEGIN seen; the next EXEC really begins */
+    /* SQLite ended an open transaction by itself (see lose_tx_if_ended): every
+     * statement and the COMMIT fail until a ROLLBACK. tx_lost_why is the
+     * message of the failure that ended it, tx_lost_code its result code. */
+    bool tx_lost;
+    int tx_lost_code;
+    char tx_lost_why[256];
     const char *dbfile;      /* absolute path from SQLite; "" for memory */
     bool have_id;            /* dev/ino recorded at open, for ping */
     dev_t dev;
@@ -177,6 +183,58 @@ static int canceled(calx_error *err)
     calx_error_set(err, CALX_ERR_CANCELED, "the SQLite statement was interrupted");
     err->driver_code = SQLITE_INTERRUPT;
     return CALX_ERR_CANCELED;
+}
+
+/* ---- transactions SQLite ends by itself ---- */
+
+/* SQLite rolls a whole transaction back on its own after some failures: a
+ * write interrupted mid-way, a full disk or an I/O error once the page
+ * cache has spilled into the file, ON CONFLICT ROLLBACK, RAISE(ROLLBACK).
+ * Left alone, the next statement would run in autocommit mode and commit at
+ * once, and the COMMIT would find nothing to do and succeed: the program
+ * would believe in a transaction of which only the later half exists. So
+ * after a failure, when a transaction was open before the statement and is
+ * gone after it, remember why; from then on every statement and the COMMIT
+ * fail (tx_lost_error), as PostgreSQL fails them in an aborted
+ * transaction, until the program rolls back. */
+static void lose_tx_if_ended(calx_sqlite_conn *c, bool was_in_tx, calx_error *err)
+{
+    if (!was_in_tx || !c->db || !sqlite3_get_autocommit(c->db))
+        return;
+    c->tx_lost = true;
+    c->tx_lost_code = err->driver_code;
+    snprintf(c->tx_lost_why, sizeof c->tx_lost_why, "%.200s", err->message);
+    calx_error_note(err, "SQLite rolled back the whole transaction: roll back before "
+                    "running more statements");
+}
+
+/* The error every statement and COMMIT get in a transaction SQLite ended:
+ * InternalError with PostgreSQL's SQLSTATE for the same state (25P02,
+ * in_failed_sql_transaction), so that a program tests one condition on
+ * both databases. */
+static int tx_lost_error(const calx_sqlite_conn *c, calx_error *err)
+{
+    calx_error_set(err, CALX_ERR_INTERNAL,
+                   "the transaction was rolled back by SQLite when an earlier statement "
+                   "failed (%s); every statement and the COMMIT fail until the program "
+                   "rolls back",
+                   c->tx_lost_why);
+    err->driver_code = c->tx_lost_code;
+    memcpy(err->sqlstate, "25P02", sizeof "25P02");
+    return err->code;
+}
+
+/* True for ROLLBACK [TRANSACTION] without TO: the statement that ends a
+ * transaction, as opposed to rolling back to a savepoint. */
+static bool is_whole_rollback(const char *sql)
+{
+    sql = calx_sql_skip_space(sql, false);
+    if (!calx_sql_starts_with_word(sql, "ROLLBACK"))
+        return false;
+    sql = calx_sql_skip_space(sql + strlen("ROLLBACK"), false);
+    if (calx_sql_starts_with_word(sql, "TRANSACTION"))
+        sql = calx_sql_skip_space(sql + strlen("TRANSACTION"), false);
+    return !calx_sql_starts_with_word(sql, "TO");
 }
 
 /* ---- SQL text ---- */
@@ -471,6 +529,16 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
         return canceled(err);
     if (!st->sql)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "a statement has no SQL text");
+    if (c->tx_lost) {
+        if (!is_whole_rollback(st->sql))
+            return tx_lost_error(c, err);
+        /* The program's own ROLLBACK ends the lost transaction; SQLite has
+         * none left to roll back, so there is nothing to run. */
+        c->tx_lost = false;
+        c->tx_wanted = false;
+        *out = calx_rowset_new(0);
+        return *out ? 0 : calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a rowset");
+    }
 
     sqlite3_stmt *stmt;
     int rc = prepare_cached(c, st->sql, &stmt, err);
@@ -487,6 +555,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
     bool began_reading = stmt && !sqlite3_get_autocommit(c->db);
     if (stmt && (rc = begin_if_wanted(c, stmt, err)) != 0)
         return rc;
+    bool was_in_tx = !sqlite3_get_autocommit(c->db);
 
     bool rowids = st->rowids && stmt && sqlite3_column_count(stmt) == 0;
     calx_rowset *rs = rowids ? calx_rowset_new(1) : rowset_for(stmt, err);
@@ -551,6 +620,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
                             "the write lock while another connection writes: roll back "
                             "and retry, or connect with begin=immediate");
         sqlite3_reset(stmt);
+        lose_tx_if_ended(c, was_in_tx, err);
         calx_rowset_free(rs);
         return rc;
     }
@@ -592,10 +662,12 @@ static int fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, calx_erro
         return err->code;
     }
     bool more;
+    bool was_in_tx = !sqlite3_get_autocommit(c->db);
     int rc = collect(c, c->cursor, rs, limit, c->cursor_row, &more, err);
     if (rc || !more)
         close_cursor(c);
     if (rc) {
+        lose_tx_if_ended(c, was_in_tx, err);
         calx_rowset_free(rs);
         return rc;
     }
@@ -606,13 +678,23 @@ static int fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, calx_erro
 }
 
 /* COMMIT or ROLLBACK: sent only when SQLite really is in a transaction (a
- * lazy BEGIN may never have started one). */
-static int end_tx(calx_sqlite_conn *c, const char *sql, calx_error *err)
+ * lazy BEGIN may never have started one). A transaction SQLite ended by
+ * itself cannot be committed; rolling it back is what clears that state. */
+static int end_tx(calx_sqlite_conn *c, bool commit, calx_error *err)
 {
     c->tx_wanted = false;
+    if (c->tx_lost) {
+        if (commit)
+            return tx_lost_error(c, err);
+        c->tx_lost = false;
+        return 0;
+    }
     if (sqlite3_get_autocommit(c->db))
         return 0;
-    return run_simple(c, sql, err);
+    int rc = run_simple(c, commit ? "COMMIT" : "ROLLBACK", err);
+    if (rc && commit)
+        lose_tx_if_ended(c, true, err);  /* a COMMIT that failed writing */
+    return rc;
 }
 
 static int ping(calx_sqlite_conn *c, calx_error *err)
@@ -652,7 +734,7 @@ static void run_request(calx_sqlite_conn *c, const calx_dreq *req)
             c->tx_wanted = true;
         rc = exec_batch(c, req, &rs, err);
         if (!rc && req->commit) {
-            rc = end_tx(c, "COMMIT", err);
+            rc = end_tx(c, true, err);
             if (rc) {
                 calx_rowset_free(rs);
                 rs = NULL;
@@ -664,10 +746,10 @@ static void run_request(calx_sqlite_conn *c, const calx_dreq *req)
             c->tx_wanted = true;
         break;
     case CALX_DOP_COMMIT:
-        rc = end_tx(c, "COMMIT", err);
+        rc = end_tx(c, true, err);
         break;
     case CALX_DOP_ROLLBACK:
-        rc = end_tx(c, "ROLLBACK", err);
+        rc = end_tx(c, false, err);
         break;
     case CALX_DOP_PING:
         rc = ping(c, err);
