@@ -470,6 +470,81 @@ TEST(copy_is_deep)
     calx_url_free(NULL);
 }
 
+/* The repr and the masked form must name the server the URL names: an
+ * '@' written %40 in the database stays encoded, or the render would parse
+ * as a password and another host. */
+TEST(an_encoded_at_sign_in_the_database_renders_encoded)
+{
+    calx_url *u = ok("postgresql://h:5432/db%40x");
+    CHECK_STR(u->host, "h");
+    CHECK_STR(u->database, "db@x");
+    char *r = calx_url_render(u, false);
+    CHECK_STR(r, "postgresql://h:5432/db%40x");
+    free(r);
+    r = calx_url_render(u, true);
+    CHECK_STR(r, "postgresql://h:5432/db%40x");
+    calx_url *back = ok(r);
+    if (back) {
+        CHECK_STR(back->host, "h");
+        CHECK_INT(back->port, 5432);
+        CHECK(back->username == NULL && back->password == NULL);
+        CHECK_STR(back->database, "db@x");
+    }
+    calx_url_free(back);
+    free(r);
+    calx_url_free(u);
+
+    /* Query options too: SQLAlchemy would read a raw '@' there as the end
+     * of a password. */
+    u = ok("postgresql://h:5432/db?application_name=a%40b");
+    r = calx_url_render(u, true);
+    CHECK_STR(r, "postgresql://h:5432/db?application_name=a%40b");
+    free(r);
+    calx_url_free(u);
+}
+
+/* libpq's rule: the user info ends before the first '/', so an '@' after
+ * it is part of the database (or of the query, past a '?'). */
+TEST(an_at_sign_after_the_first_slash_belongs_to_the_database)
+{
+    calx_url *u = ok("postgresql://h:5432/db@x");
+    CHECK(u->username == NULL && u->password == NULL);
+    CHECK_STR(u->host, "h");
+    CHECK_INT(u->port, 5432);
+    CHECK_INT(u->nhosts, 1);
+    CHECK_STR(u->database, "db@x");
+    calx_url_free(u);
+
+    u = ok("postgresql://h1:5432,h2:5433/db@x");
+    CHECK(u->password == NULL);
+    CHECK_INT(u->nhosts, 2);
+    CHECK_STR(u->database, "db@x");
+    calx_url_free(u);
+
+    u = ok("postgresql://me@x:5432/db@y");
+    CHECK_STR(u->username, "me");
+    CHECK(u->password == NULL);
+    CHECK_STR(u->host, "x");
+    CHECK_STR(u->database, "db@y");
+    calx_url_free(u);
+
+    u = ok("postgresql://h:1?application_name=a@b");
+    CHECK(u->password == NULL);
+    CHECK_STR(u->host, "h");
+    CHECK_INT(u->port, 1);
+    CHECK_STR(calx_url_query_get(u, "application_name"), "a@b");
+    calx_url_free(u);
+
+    /* Where libpq's reading is no valid URL (a "port" that is no number),
+     * SQLAlchemy's stands: the password holds the '/'. */
+    u = ok("postgresql://u:pa/ss@h/db");
+    CHECK_STR(u->username, "u");
+    CHECK_STR(u->password, "pa/ss");
+    CHECK_STR(u->host, "h");
+    CHECK_STR(u->database, "db");
+    calx_url_free(u);
+}
+
 /* ---- errors ---- */
 
 TEST(error_port)
@@ -669,6 +744,8 @@ int main(void)
     RUN(render_round_trips);
     RUN(render_hides_passwords);
     RUN(copy_is_deep);
+    RUN(an_encoded_at_sign_in_the_database_renders_encoded);
+    RUN(an_at_sign_after_the_first_slash_belongs_to_the_database);
     RUN(error_port);
     RUN(error_scheme);
     RUN(error_sqlite_authority);

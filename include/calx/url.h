@@ -10,6 +10,12 @@
  * The aliases sqlite+aiosqlite:// and postgresql+asyncpg:// (and any other
  * "+driver" suffix on those two dialects) are accepted, so URLs from Python
  * configurations work unchanged. Components are percent-decoded.
+ *
+ * The split is SQLAlchemy's make_url's, except that an '@' past the first
+ * '/' or '?' belongs to the database or query, as in libpq, whenever what
+ * comes before is a valid host list: postgresql://h:5432/db@x is the
+ * database "db@x" on h. A password holding '/' or '?' unescaped still
+ * parses where libpq's reading is no valid URL (u:pa/ss@h).
  */
 #ifndef CALX_URL_H
 #define CALX_URL_H
@@ -52,22 +58,26 @@ typedef struct calx_url {
  * that says what is wrong and at which character, the password masked;
  * CALX_ERR_ARGUMENT when url is NULL; CALX_ERR_NOMEM. The message quotes the
  * URL with the password (and any ?password= value) as ***, and character
- * positions count from 1 in that quoted URL. */
+ * positions count from 1 in that quoted URL. err may be NULL. */
 calx_url *calx_url_parse(const char *url, calx_error *err);
 
-/* Frees a URL from calx_url_parse. NULL is a no-op. */
+/* Frees a URL from calx_url_parse or calx_url_copy. NULL is a no-op. */
 void calx_url_free(calx_url *url);
 
-/* A deep copy, owned by the caller; NULL when memory runs out. */
+/* A deep copy, owned by the caller (free with calx_url_free); NULL when
+ * memory runs out or url is NULL. */
 calx_url *calx_url_copy(const calx_url *url);
 
 /* Renders the URL back to a string, the password (and the value of any
  * query option whose name ends in "password") shown as *** unless
- * hide_password is false. Returns a malloc'd string owned by the caller
- * (free with free()), or NULL when memory runs out. */
+ * hide_password is false. Every character that would change the parse is
+ * %-encoded, so calx_url_parse of the result (with hide_password false)
+ * gives back the same fields. Returns a malloc'd string owned by the caller
+ * (free with free()), or NULL when memory runs out or url is NULL. */
 char *calx_url_render(const calx_url *url, bool hide_password);
 
-/* The value of query option key (last one wins), or NULL; owned by url. */
+/* The value of query option key (last one wins), or NULL, also when url or
+ * key is NULL; owned by url. */
 const char *calx_url_query_get(const calx_url *url, const char *key);
 
 #ifdef __cplusplus

@@ -4,12 +4,19 @@
  *                      [/database][?key=value&key=value...]
  *
  * The split follows SQLAlchemy's make_url, so URLs from Python
- * configurations parse the same way. The user name runs to the first ':',
- * '/' or '?'. When that is a ':' followed somewhere by an '@', the password
- * runs from the ':' to the first '@' after it: an unescaped '/', '?' or ':'
- * in a password works, an '@' must be written %40. Otherwise the user info,
- * if any, ends at the last '@' before that first ':', '/' or '?', so
+ * configurations parse the same way, except where libpq would read the URL
+ * otherwise and validly. The user name runs to the first ':', '/' or '?'.
+ * When that is a ':' followed somewhere by an '@', the password runs from
+ * the ':' to the first '@' after it: an unescaped '/', '?' or ':' in a
+ * password works, an '@' must be written %40. Otherwise the user info, if
+ * any, ends at the last '@' before that first ':', '/' or '?', so
  * "me@example.com@host" is the user "me@example.com" on "host".
+ *
+ * The exception, libpq's rule: an '@' past the first '/' or '?' ends no
+ * user info when what comes before that '/' or '?' is a valid host list,
+ * so "h:5432/db@x" is the database "db@x" on h, not the password "5432/db"
+ * on x (SQLAlchemy's reading). "u:pa/ss@h", whose "port" is no number,
+ * still has the password "pa/ss".
  *
  * Unlike SQLAlchemy, query values are only %-decoded ('+' stays '+'), the
  * host is %-decoded too (libpq's %2Fvar%2Frun%2Fpostgresql socket
@@ -26,6 +33,10 @@
  * end.
  * Positions count from 1 in the URL as quoted; anything inside a masked
  * part is neither quoted nor pointed at.
+ *
+ * Rendering %-encodes every character that would change how the parse
+ * splits the URL ('@' even in the database and the query, where calx would
+ * not misread it but SQLAlchemy would), so render and parse round-trip.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -361,6 +372,21 @@ static int parse_hosts(parser *p, size_t lo, size_t hi, calx_url *u)
     return 0;
 }
 
+/* 1 when s[lo, hi) parses as a host list, 0 when not, -1 when memory ran
+ * out finding out. Parses a copy of p, so no error or mask is recorded. */
+static int is_host_list(const parser *p, size_t lo, size_t hi)
+{
+    parser trial = *p;
+    calx_url *scratch = calloc(1, sizeof *scratch);
+
+    if (!scratch)
+        return -1;
+    trial.err = NULL;
+    int rc = parse_hosts(&trial, lo, hi, scratch);
+    calx_url_free(scratch);
+    return rc == CALX_ERR_NOMEM ? -1 : rc == 0;
+}
+
 /* key=value&key=value... from s[lo] to the end. */
 static int parse_query(parser *p, size_t lo, calx_url *u)
 {
@@ -470,10 +496,21 @@ static int parse(parser *p, calx_url *u)
         db_lo = pos;
     } else {
         size_t uend = pos + strcspn(s + pos, ":/?");
+        size_t aend = pos + strcspn(s + pos, "/?");
         size_t hpos = pos, hend;
-        const char *at;
+        const char *at = s[uend] == ':' ? strchr(s + uend + 1, '@') : NULL;
 
-        if (s[uend] == ':' && (at = strchr(s + uend + 1, '@'))) {
+        /* An '@' past the authority ends a password only when libpq's
+         * reading of the authority, as a host list, fails. */
+        if (at && at > s + aend) {
+            if (memchr(s + pos, '@', aend - pos))
+                at = NULL;  /* the user info ends inside the authority */
+            else if ((rc = is_host_list(p, pos, aend)) < 0)
+                return nomem(p);
+            else if (rc)
+                at = NULL;
+        }
+        if (at) {
             if ((rc = decode(p, pos, uend, "user name", &u->username)) != 0 ||
                 (rc = decode(p, uend + 1, (size_t)(at - s), "password",
                              &u->password)) != 0)
@@ -686,17 +723,17 @@ char *calx_url_render(const calx_url *url, bool hide_password)
     }
     if (url->database && !url->memory) {
         calx_buf_puts(&b, "/");
-        sb_enc(&b, url->database, "?#");
+        sb_enc(&b, url->database, "?#@");
     }
     for (size_t i = 0; i < url->nquery; i++) {
         const calx_url_param *q = &url->query[i];
         calx_buf_puts(&b, i ? "&" : "?");
-        sb_enc(&b, q->key ? q->key : "", "&=#");
+        sb_enc(&b, q->key ? q->key : "", "&=#@");
         calx_buf_puts(&b, "=");
         if (hide_password && q->key && is_password_key(q->key))
             calx_buf_puts(&b, "***");
         else
-            sb_enc(&b, q->value ? q->value : "", "&#");
+            sb_enc(&b, q->value ? q->value : "", "&#@");
     }
     return calx_buf_take(&b);
 }
