@@ -34,6 +34,30 @@ void calx_loop_unhold(calx_loop *loop);
  * calx_wait refuses to run then. */
 bool calx_loop_inside(const calx_loop *loop);
 
+/* Something higher up that lives on a loop and must let go of it before
+ * the loop is freed (an engine, whose pool holds connections). The loop
+ * cannot include the engine's headers, so the engine hands it these two
+ * functions instead. Embed one, set the functions, attach it.
+ *
+ * calx_loop_close first asks every user `busy`: non-zero (with err filled,
+ * naming the user and what it still holds) refuses the close and changes
+ * nothing. Then it detaches each user (loop becomes NULL) and calls
+ * `release`, which starts closing what the user holds and must not touch
+ * the loop again once that work is done: the loop then runs until it is
+ * (see calx_loop_close). */
+typedef struct calx_loop_user calx_loop_user;
+struct calx_loop_user {
+    int (*busy)(calx_loop_user *u, calx_error *err);
+    void (*release)(calx_loop_user *u);
+    calx_loop *loop;                /* set while attached */
+    calx_loop_user *next, *prev;    /* loop.c's */
+};
+
+/* Loop thread only. Detach is a no-op for a user not attached (or one the
+ * loop already let go of in calx_loop_close). */
+void calx_loop_attach(calx_loop *loop, calx_loop_user *u);
+void calx_loop_detach(calx_loop_user *u);
+
 /* Timers: one-shot; start again to re-arm. free stops and releases. */
 typedef struct calx_timer calx_timer;
 calx_timer *calx_timer_new(calx_loop *loop, void (*cb)(void *arg), void *arg);

@@ -1,12 +1,36 @@
 /* The event loop: calx's libuv adapter. Everything else reaches libuv
  * through evloop.h, so another loop library would need only this file
- * replaced. */
+ * replaced.
+ *
+ * Shutdown (calx_loop_close) is here too: a loop counts what calx has
+ * outstanding on it (holds for other threads' work, thread-pool jobs and
+ * name lookups, timers and fd watches until libuv has closed them) and
+ * knows its users (engines), so that freeing it can refuse what it cannot
+ * finish and run the loop until the rest is done, instead of closing the
+ * wake-up handle under a worker thread that is about to post to it. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "calx/error.h"
 #include "calx/loop.h"
+#include "core/logging.h"
 #include "core/loop_int.h"
+
+/* A loop as loop.c allocates it: the part the core modules share
+ * (loop_int.h), then what only shutdown reads. */
+typedef struct loop_full {
+    calx_loop base;
+    uv_timer_t drain_timer;    /* bounds calx_loop_close's drain */
+    bool drain_expired;
+    calx_loop_user *users;     /* attached users (engines) */
+    size_t nhandles;           /* calx timers and fd watches not yet closed by libuv */
+    size_t nreqs;              /* name lookups and thread-pool jobs in flight */
+} loop_full;
+
+static loop_full *full(const calx_loop *loop)
+{
+    return (loop_full *)loop;
+}
 
 static _Thread_local calx_loop *default_loop;
 
@@ -52,18 +76,19 @@ static void on_async(uv_async_t *h)
 
 calx_loop *calx_loop_new(uv_loop_t *uv, calx_error *err)
 {
-    calx_loop *loop = calloc(1, sizeof *loop);
-    if (!loop) {
+    loop_full *lf = calloc(1, sizeof *lf);
+    if (!lf) {
         calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a loop");
         return NULL;
     }
+    calx_loop *loop = &lf->base;
     if (uv) {
         loop->uv = uv;
     } else {
         int rc = uv_loop_init(&loop->own_uv);
         if (rc) {
             calx_error_set(err, CALX_ERR_OPERATIONAL, "uv_loop_init: %s", uv_strerror(rc));
-            free(loop);
+            free(lf);
             return NULL;
         }
         loop->uv = &loop->own_uv;
@@ -75,6 +100,8 @@ calx_loop *calx_loop_new(uv_loop_t *uv, calx_error *err)
     uv_unref((uv_handle_t *)&loop->async);
     uv_idle_init(loop->uv, &loop->idle);
     loop->idle.data = loop;
+    uv_timer_init(loop->uv, &lf->drain_timer);
+    lf->drain_timer.data = loop;
     return loop;
 }
 
@@ -85,10 +112,10 @@ calx_loop *calx_loop_default(void)
     return default_loop;
 }
 
-void calx_loop_free_default(void)
+int calx_loop_free_default(void)
 {
-    calx_loop_free(default_loop);
-    default_loop = NULL;
+    /* calx_loop_close forgets the default loop once it is freed. */
+    return calx_loop_free(default_loop);
 }
 
 int calx_loop_run(calx_loop *loop)
@@ -99,34 +126,178 @@ int calx_loop_run(calx_loop *loop)
     return 0;
 }
 
-static void on_handle_closed(uv_handle_t *h)
+/* ---- shutdown ---- */
+
+void calx_loop_attach(calx_loop *loop, calx_loop_user *u)
 {
-    calx_loop *loop = h->data;
-    if (--loop->closing_handles == 0) {
-        uv_mutex_destroy(&loop->posted_mu);
-        free(loop);
-    }
+    loop_full *lf = full(loop);
+    u->loop = loop;
+    u->prev = NULL;
+    u->next = lf->users;
+    if (lf->users)
+        lf->users->prev = u;
+    lf->users = u;
 }
 
-void calx_loop_free(calx_loop *loop)
+void calx_loop_detach(calx_loop_user *u)
+{
+    if (!u->loop)
+        return;
+    loop_full *lf = full(u->loop);
+    if (u->prev)
+        u->prev->next = u->next;
+    else
+        lf->users = u->next;
+    if (u->next)
+        u->next->prev = u->prev;
+    u->loop = NULL;
+    u->next = u->prev = NULL;
+}
+
+/* Something calx started is not finished: a loop freed now would be
+ * reached later by a worker thread's post or a libuv callback. */
+static bool has_outstanding(const calx_loop *loop)
+{
+    const loop_full *lf = full(loop);
+    /* Posted work is not read here (another thread's): a worker posts only
+     * while the loop is held for it. */
+    return loop->holds > 0 || lf->nreqs > 0 || lf->nhandles > 0 || loop->ready_head;
+}
+
+static void on_drain_expired(uv_timer_t *h)
+{
+    full(h->data)->drain_expired = true;
+}
+
+/* Counts the handles on an owned libuv loop other than calx's own three:
+ * after the drain, those the program made through calx_loop_uv. */
+typedef struct foreign_count {
+    calx_loop *loop;
+    size_t n;
+} foreign_count;
+
+static void count_foreign(uv_handle_t *h, void *arg)
+{
+    foreign_count *fc = arg;
+    if (h != (uv_handle_t *)&fc->loop->async && h != (uv_handle_t *)&fc->loop->idle &&
+        h != (uv_handle_t *)&full(fc->loop)->drain_timer && !uv_is_closing(h))
+        fc->n++;
+}
+
+/* Runs the loop until calx's outstanding work is done, or the bound is
+ * reached. The bound's timer keeps uv_run from returning at once while
+ * only an unreferenced handle (a worker's wake-up) has something coming. */
+static int drain(calx_loop *loop, calx_error *err)
+{
+    loop_full *lf = full(loop);
+    if (!has_outstanding(loop))
+        return 0;
+    lf->drain_expired = false;
+    uv_update_time(loop->uv);
+    uv_timer_start(&lf->drain_timer, on_drain_expired, CALX_LOOP_DRAIN_MS, 0);
+    while (has_outstanding(loop) && !lf->drain_expired)
+        uv_run(loop->uv, UV_RUN_ONCE);
+    uv_timer_stop(&lf->drain_timer);
+    if (has_outstanding(loop))
+        return calx_error_set(err, CALX_ERR_TIMEOUT,
+                              "calx_loop_free: work calx started on the loop was still "
+                              "running after %d ms (%d background operations, %zu "
+                              "timers or socket watches, %zu lookups or thread-pool "
+                              "jobs); the loop was kept: free it again later",
+                              CALX_LOOP_DRAIN_MS, loop->holds, lf->nhandles, lf->nreqs);
+    return 0;
+}
+
+/* Refuses what running the loop cannot finish: a call from inside it, a
+ * task, a user (an engine) with something checked out. */
+static int check_closable(calx_loop *loop, calx_error *err)
+{
+    if (loop->inside)
+        return calx_error_set(err, CALX_ERR_STATE,
+                              "calx_loop_free called from inside the loop (a callback or "
+                              "a task running on it); free the loop after calx_loop_run "
+                              "or calx_wait has returned");
+    if (loop->ntasks)
+        return calx_error_set(err, CALX_ERR_STATE,
+                              "calx_loop_free: %zu task(s) on this loop have not finished; "
+                              "wait for them (calx_wait) or cancel them first",
+                              loop->ntasks);
+    for (calx_loop_user *u = full(loop)->users; u; u = u->next) {
+        int rc = u->busy(u, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* After the drain, on a libuv loop calx owns: handles the program made on
+ * it (calx_loop_uv) would keep uv_loop_close from succeeding, and would
+ * point into freed memory. */
+static int check_foreign(calx_loop *loop, calx_error *err)
+{
+    foreign_count fc = { loop, 0 };
+    if (loop->owns_uv)
+        uv_walk(loop->uv, count_foreign, &fc);
+    if (fc.n)
+        return calx_error_set(err, CALX_ERR_STATE,
+                              "calx_loop_free: %zu libuv handle(s) the program made on the "
+                              "loop's own libuv loop (calx_loop_uv) are still open; close "
+                              "them first",
+                              fc.n);
+    return 0;
+}
+
+static void on_own_closed(uv_handle_t *h)
+{
+    calx_loop *loop = h->data;
+    loop->closing_handles--;
+}
+
+int calx_loop_close(calx_loop *loop, calx_error *err)
 {
     if (!loop)
-        return;
+        return 0;
+    loop_full *lf = full(loop);
+    int rc = check_closable(loop, err);
+    if (rc)
+        return rc;
+    /* Users go first: what they release (connections) is what the drain
+     * then waits for. A user freed during the drain finds itself detached. */
+    while (lf->users) {
+        calx_loop_user *u = lf->users;
+        calx_loop_detach(u);
+        u->release(u);
+    }
+    rc = drain(loop, err);
+    if (!rc)
+        rc = check_foreign(loop, err);
+    if (rc)
+        return rc;
+
     if (default_loop == loop)
         default_loop = NULL;
-    bool owns = loop->owns_uv;
-    uv_loop_t *uv = loop->uv;
-    loop->closing_handles = 2;
-    uv_close((uv_handle_t *)&loop->async, on_handle_closed);
-    uv_close((uv_handle_t *)&loop->idle, on_handle_closed);
-    if (owns) {
-        /* The struct holds the uv loop, so it cannot be freed from the close
-         * callback before uv_loop_close: keep it alive across. */
-        loop->closing_handles++;
-        uv_run(uv, UV_RUN_DEFAULT);
-        uv_loop_close(uv);
-        on_handle_closed((uv_handle_t *)&loop->async);
-    }
+    loop->closing_handles = 3;
+    uv_close((uv_handle_t *)&loop->async, on_own_closed);
+    uv_close((uv_handle_t *)&loop->idle, on_own_closed);
+    uv_close((uv_handle_t *)&lf->drain_timer, on_own_closed);
+    /* Close callbacks run in the next iteration's closing phase; NOWAIT
+     * because on the program's loop other handles may keep it alive. */
+    while (loop->closing_handles > 0)
+        uv_run(loop->uv, UV_RUN_NOWAIT);
+    if (loop->owns_uv)
+        uv_loop_close(loop->uv);  /* nothing is left open: checked above */
+    uv_mutex_destroy(&loop->posted_mu);
+    free(lf);
+    return 0;
+}
+
+int calx_loop_free(calx_loop *loop)
+{
+    calx_error err;
+    int rc = calx_loop_close(loop, &err);
+    if (rc)
+        calx_log_emit(NULL, NULL, CALX_LOG_WARNING, "calx.loop", err.message);
+    return rc;
 }
 
 uv_loop_t *calx_loop_uv(calx_loop *loop)
@@ -204,6 +375,7 @@ calx_timer *calx_timer_new(calx_loop *loop, void (*cb)(void *arg), void *arg)
     if (!t)
         return NULL;
     uv_timer_init(loop->uv, &t->h);
+    full(loop)->nhandles++;
     t->h.data = t;
     t->loop = loop;
     t->cb = cb;
@@ -221,9 +393,11 @@ void calx_timer_stop(calx_timer *t)
     uv_timer_stop(&t->h);
 }
 
-static void free_on_close(uv_handle_t *h)
+static void timer_closed(uv_handle_t *h)
 {
-    free(h->data);
+    calx_timer *t = h->data;
+    full(t->loop)->nhandles--;
+    free(t);
 }
 
 void calx_timer_free(calx_timer *t)
@@ -231,7 +405,7 @@ void calx_timer_free(calx_timer *t)
     if (!t)
         return;
     uv_timer_stop(&t->h);
-    uv_close((uv_handle_t *)&t->h, free_on_close);
+    uv_close((uv_handle_t *)&t->h, timer_closed);
 }
 
 /* ---- file descriptors ---- */
@@ -270,6 +444,7 @@ calx_io *calx_io_new(calx_loop *loop, int fd, void (*cb)(void *arg, int events),
         free(io);
         return NULL;
     }
+    full(loop)->nhandles++;
     io->h.data = io;
     io->loop = loop;
     io->cb = cb;
@@ -289,12 +464,19 @@ int calx_io_set(calx_io *io, int events)
     return uv_poll_start(&io->h, uvev, on_poll);
 }
 
+static void io_closed(uv_handle_t *h)
+{
+    calx_io *io = h->data;
+    full(io->loop)->nhandles--;
+    free(io);
+}
+
 void calx_io_free(calx_io *io)
 {
     if (!io)
         return;
     uv_poll_stop(&io->h);
-    uv_close((uv_handle_t *)&io->h, free_on_close);
+    uv_close((uv_handle_t *)&io->h, io_closed);
 }
 
 void calx_io_ref(calx_io *io, bool ref)
@@ -347,6 +529,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     r->loop->inside++;
     r->cb(r->arg, status, status ? uv_strerror(status) : NULL, addrs, status ? 0 : n);
     r->loop->inside--;
+    full(r->loop)->nreqs--;
     free(r);
 }
 
@@ -367,6 +550,8 @@ int calx_resolve(calx_loop *loop, const char *host, calx_resolve_cb cb, void *ar
     int rc = uv_getaddrinfo(loop->uv, &r->req, on_resolved, host, NULL, &hints);
     if (rc != 0)
         free(r);
+    else
+        full(loop)->nreqs++;
     return rc;
 }
 
@@ -393,6 +578,7 @@ static void job_done(uv_work_t *req, int status)
     j->loop->inside++;
     j->done(j->arg);
     j->loop->inside--;
+    full(j->loop)->nreqs--;
     free(j);
 }
 
@@ -410,5 +596,7 @@ int calx_loop_work(calx_loop *loop, void (*work)(void *arg), void (*done)(void *
     int rc = uv_queue_work(loop->uv, &j->req, job_work, job_done);
     if (rc != 0)
         free(j);
+    else
+        full(loop)->nreqs++;
     return rc;
 }

@@ -1,5 +1,6 @@
 /* Engines: a URL, a dialect, a driver, a pool and a cache of compiled SQL
  * texts. Nothing is opened until the first checkout. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ static uint64_t mono_ns(void)
 
 static void free_engine(calx_engine *e)
 {
+    calx_loop_detach(&e->on_loop);
     for (size_t i = 0; i < e->plans_cap; i++) {
         calx_plan_entry *pe = e->plans ? e->plans[i] : NULL;
         while (pe) {
@@ -58,6 +60,35 @@ void calx_engine_conn_closed(calx_engine *e)
 {
     e->nconns--;
     maybe_free_engine(e);
+}
+
+/* calx_loop_close asks: a connection checked out (or being checked out)
+ * belongs to the program, which alone knows whether its transaction
+ * should commit, so the loop cannot close it. */
+static int engine_busy(calx_loop_user *u, calx_error *err)
+{
+    calx_engine *e = (calx_engine *)((char *)u - offsetof(calx_engine, on_loop));
+    if (e->nconns == 0)
+        return 0;
+    char *repr = calx_engine_repr(e);
+    int rc = calx_error_set(err, CALX_ERR_STATE,
+                            "calx_loop_free: %s still has %zu connection(s) checked out; "
+                            "close them (calx_conn_close, calx_session_close) and let the "
+                            "loop run, then free the loop",
+                            repr ? repr : "an engine", e->nconns);
+    free(repr);
+    return rc;
+}
+
+/* The loop is being freed: the pool closes its connections now (the loop
+ * runs until they are closed), and the engine reaches for the loop no
+ * more. The program still frees the engine itself. */
+static void engine_release(calx_loop_user *u)
+{
+    calx_engine *e = (calx_engine *)((char *)u - offsetof(calx_engine, on_loop));
+    e->loop_gone = true;
+    if (!e->freed)
+        calx_pool_free(e->pool); /* calls on_pool_empty, now or during the drain */
 }
 
 static char *dupstr(const char *s)
@@ -153,6 +184,9 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
     e->pool = calx_pool_new(&pc);
     if (!e->pool)
         goto nomem;
+    e->on_loop.busy = engine_busy;
+    e->on_loop.release = engine_release;
+    calx_loop_attach(e->loop, &e->on_loop);
     return e;
 
 nomem:
@@ -204,6 +238,12 @@ calx_future *calx_engine_connect(calx_engine *e, calx_error *err)
         calx_error_set(err, CALX_ERR_CLOSED, "calx_engine_connect: the engine has been freed");
         return NULL;
     }
+    if (e->loop_gone) {
+        calx_error_set(err, CALX_ERR_CLOSED,
+                       "calx_engine_connect: the engine's loop has been freed "
+                       "(calx_loop_free); make the engine on a live loop");
+        return NULL;
+    }
     calx_future *pf = calx_pool_checkout(e->pool, err);
     if (!pf)
         return NULL;
@@ -235,7 +275,10 @@ void calx_engine_free(calx_engine *e)
     if (!e || e->freed)
         return;
     e->freed = true;
-    calx_pool_free(e->pool); /* calls on_pool_empty, now or later */
+    if (e->pool_gone)
+        maybe_free_engine(e); /* the loop shut the pool down already */
+    else
+        calx_pool_free(e->pool); /* calls on_pool_empty, now or later */
 }
 
 const calx_url *calx_engine_url(const calx_engine *e)

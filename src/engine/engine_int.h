@@ -8,6 +8,7 @@
 
 #include "calx/connection.h"
 #include "calx/engine.h"
+#include "core/evloop.h"
 #include "driver/driver.h"
 #include "engine/pool.h"
 #include "sql/dialect.h"
@@ -39,9 +40,11 @@ struct calx_engine {
     bool echo;
     calx_log_fn log;
     void *log_udata;
-    size_t nconns;             /* connection handles alive */
-    bool freed;
+    size_t nconns;             /* connection handles alive, and checkouts under way */
+    bool freed;                /* calx_engine_free was called */
     bool pool_gone;
+    bool loop_gone;            /* the loop shut the engine down (calx_loop_close) */
+    calx_loop_user on_loop;    /* how the loop asks and shuts the engine down */
     calx_plan_entry **plans;   /* hash table of compiled texts */
     size_t nplans, plans_cap;
 };
