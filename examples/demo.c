@@ -145,7 +145,6 @@ int main(void)
            (unsigned long long)st.closed, (unsigned long long)st.invalidated);
     free(status);
     calx_engine_free(engine);
-    calx_loop_run(calx_loop_default());
-    calx_loop_free_default();
+    calx_loop_free_default();  /* finishes the connections' closes */
     return rc || failed ? 1 : 0;
 }

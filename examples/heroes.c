@@ -302,7 +302,6 @@ int main(void)
         fprintf(stderr, "heroes: %s\n", err.message);
     calx_sessionmaker_free(Session);
     calx_engine_free(engine);
-    calx_loop_run(calx_loop_default());
-    calx_loop_free_default();
+    calx_loop_free_default();  /* finishes the connections' closes */
     return rc || failed ? 1 : 0;
 }

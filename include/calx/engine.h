@@ -50,7 +50,7 @@ typedef struct calx_kv {
 } calx_kv;
 
 typedef struct calx_engine_opts {
-    calx_loop *loop;            /* NULL: calx_loop_default() */
+    calx_loop *loop;            /* NULL: calx_loop_default(); outlived by the engine's use */
     bool echo;                  /* log SQL, parameters, BEGIN/COMMIT/ROLLBACK */
     bool echo_pool;             /* log checkouts, check-ins, invalidations */
     int pool_size;              /* 0: 5 */
@@ -82,7 +82,8 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
  * calx_connection *, owned by the caller until calx_conn_close. Errors:
  * CALX_ERR_TIMEOUT (in SQLAlchemy's words: "QueuePool limit of size 5
  * overflow 10 reached, connection timed out, timeout 30.00"), the driver's
- * connect error, CALX_ERR_CLOSED after calx_engine_free. */
+ * connect error, CALX_ERR_CLOSED after calx_engine_free or once the
+ * engine's loop has been freed. */
 calx_future *calx_engine_connect(calx_engine *e, calx_error *err);
 
 /* Closes the idle connections and starts a fresh pool; connections checked
@@ -90,7 +91,18 @@ calx_future *calx_engine_connect(calx_engine *e, calx_error *err);
 void calx_engine_dispose(calx_engine *e);
 
 /* Disposes the engine and frees it once its last connection is back.
- * Connections still checked out stay usable until closed. NULL is a no-op. */
+ * Connections still checked out stay usable until closed. Waiting
+ * checkouts fail with CALX_ERR_CLOSED. NULL is a no-op, and so is a
+ * second call.
+ *
+ * Closing a connection finishes on the loop (a SQLite connection's worker
+ * thread ends, a reset ROLLBACK may still run): this call starts the
+ * closes, the loop's next run or calx_loop_free finishes them, so no loop
+ * run is needed in between. It may come before or after calx_loop_free
+ * of the engine's loop (see calx/loop.h, "Lifecycle"): freeing the loop
+ * first shuts the engine down, and this call then only frees its memory.
+ * The loop cannot be freed while a connection of the engine is still
+ * checked out; close those first. Loop thread only. */
 void calx_engine_free(calx_engine *e);
 
 /* The engine's URL, owned by the engine. */
