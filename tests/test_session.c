@@ -1082,6 +1082,167 @@ TASK_TEST(sqlite_lock_upgrade_is_explained_and_begin_immediate_waits)
     calx_engine_free(immediate_engine);
 }
 
+/* ---- objects crossing sessions: one owner each ---- */
+
+/* The ids of the seeded heroes, with the session that made them gone. */
+static void seed_ids(long long *ids)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    for (int i = 0; i < 3; i++)
+        ids[i] = h[i]->id.value;
+    calx_session_free(s);
+}
+
+TASK_TEST(an_object_added_to_a_second_session_is_freed_by_that_session_only)
+{
+    long long ids[3];
+    seed_ids(ids);
+    calx_session *s1 = new_session(), *s2 = new_session();
+    Hero *h = NULL;
+    CHECK_OK(calx_session_get(s1, &Hero_model, calx_int(ids[1]), &h, &err), &err);
+    CHECK(h != NULL);
+    if (!h) {
+        calx_session_free(s1);
+        calx_session_free(s2);
+        return;
+    }
+    CHECK_OK(calx_session_close(s1, &err), &err);
+    CHECK_INT(calx_obj_state(h), CALX_STATE_DETACHED);
+    CHECK_OK(calx_session_add(s2, h, &err), &err);
+    CHECK_INT(calx_obj_state(h), CALX_STATE_PERSISTENT);
+    /* s2 owns h now: freeing s1 leaves it alone. */
+    calx_session_free(s1);
+    CHECK_STR(h->name, "Rusty-Man");
+    CALX_SET(h->age, 49);
+    log_reset();
+    CHECK_OK(calx_session_commit(s2, &err), &err);
+    CHECK_INT(log_count("UPDATE hero SET age="), 1);
+    CHECK_INT(calx_obj_free(h), CALX_ERR_STATE);
+    calx_session_free(s2);
+}
+
+TASK_TEST(an_object_rolled_back_out_of_one_session_can_be_added_to_another)
+{
+    calx_session *s1 = new_session(), *s2 = new_session();
+    Hero *h = hero("Tarantula", "Natalia Roman-on", 32);
+    CHECK_OK(calx_session_add(s1, h, &err), &err);
+    CHECK_OK(calx_session_flush(s1, &err), &err);
+    CHECK_OK(calx_session_rollback(s1, &err), &err);
+    CHECK_INT(calx_obj_state(h), CALX_STATE_TRANSIENT);
+    CHECK_OK(calx_session_add(s2, h, &err), &err);
+    calx_session_free(s1);
+    CHECK_OK(calx_session_commit(s2, &err), &err);
+    CHECK_INT(count_rows("hero"), 1);
+    CHECK_STR(h->secret_name, "Natalia Roman-on");
+    calx_session_free(s2);
+}
+
+TASK_TEST(an_object_expunged_from_one_session_can_be_added_to_another)
+{
+    long long ids[3];
+    seed_ids(ids);
+    calx_session *s1 = new_session(), *s2 = new_session();
+    Hero *h = NULL;
+    CHECK_OK(calx_session_get(s1, &Hero_model, calx_int(ids[0]), &h, &err), &err);
+    CHECK_OK(calx_session_expunge(s1, h, &err), &err);
+    CHECK_OK(calx_session_add(s2, h, &err), &err);
+    calx_session_free(s1);
+    CHECK_STR(h->name, "Deadpond");
+    CHECK_INT(calx_obj_free(h), CALX_ERR_STATE);     /* s2's */
+    calx_session_free(s2);
+}
+
+TASK_TEST(expunge_refuses_an_object_another_session_owns)
+{
+    long long ids[3];
+    seed_ids(ids);
+    calx_session *s1 = new_session(), *s2 = new_session();
+    Hero *a = NULL, *b = NULL;
+    CHECK_OK(calx_session_get(s1, &Hero_model, calx_int(ids[0]), &a, &err), &err);
+    CHECK_OK(calx_session_get(s2, &Hero_model, calx_int(ids[1]), &b, &err), &err);
+    CHECK_OK(calx_session_close(s1, &err), &err);
+    CHECK_INT(calx_session_expunge(s2, a, &err), CALX_ERR_STATE);
+    CHECK_CONTAINS(err.message, "is not present in this Session");
+    /* Neither session's objects were disturbed. */
+    CHECK_STR(b->name, "Rusty-Man");
+    CHECK(calx_session_contains(s2, b));
+    CHECK_INT(calx_obj_free(a), CALX_ERR_STATE);     /* still s1's */
+    calx_session_free(s2);
+    calx_session_free(s1);
+}
+
+TASK_TEST(merge_keeps_the_source_with_its_owner)
+{
+    long long ids[3];
+    seed_ids(ids);
+    calx_session *s1 = new_session(), *s2 = new_session();
+    Hero *h = NULL, *m = NULL;
+    CHECK_OK(calx_session_get(s1, &Hero_model, calx_int(ids[2]), &h, &err), &err);
+    CHECK_OK(calx_session_merge(s2, h, &m, &err), &err);
+    CHECK(m != NULL && m != h);
+    CHECK(calx_session_contains(s1, h));
+    CHECK(!calx_session_contains(s2, h));
+    /* Each session frees its own: the copy outlives the source's session. */
+    calx_session_free(s1);
+    CHECK(m && strcmp(m->name, "Spider-Boy") == 0);
+    calx_session_free(s2);
+}
+
+TASK_TEST(an_object_inserted_and_deleted_in_a_rolled_back_transaction_leaves_the_session)
+{
+    calx_session *s1 = new_session(), *s2 = new_session();
+    Hero *h = hero("Black Lion", "Trevor Challa", 35);
+    CHECK_OK(calx_session_add(s1, h, &err), &err);
+    CHECK_OK(calx_session_flush(s1, &err), &err);
+    CHECK_OK(calx_session_delete(s1, h, &err), &err);
+    CHECK_OK(calx_session_flush(s1, &err), &err);
+    CHECK_OK(calx_session_rollback(s1, &err), &err);
+    CHECK_INT(calx_obj_state(h), CALX_STATE_TRANSIENT);
+    CHECK_INT(calx_session_identity_count(s1), 0);
+    /* The same inside a savepoint. */
+    Hero *g = hero("Princess Sure-E", "Sure-E", 15);
+    CHECK_OK(calx_session_begin_nested(s1, &err), &err);
+    CHECK_OK(calx_session_add(s1, g, &err), &err);
+    CHECK_OK(calx_session_flush(s1, &err), &err);
+    CHECK_OK(calx_session_delete(s1, g, &err), &err);
+    CHECK_OK(calx_session_flush(s1, &err), &err);
+    CHECK_OK(calx_session_rollback_nested(s1, &err), &err);
+    CHECK_INT(calx_obj_state(g), CALX_STATE_TRANSIENT);
+    CHECK_INT(calx_session_identity_count(s1), 0);
+    CHECK_OK(calx_session_rollback(s1, &err), &err);
+    /* Out of s1 entirely: another session can take it. */
+    CHECK_OK(calx_session_add(s2, h, &err), &err);
+    calx_session_free(s1);                           /* frees g, not h */
+    CHECK_OK(calx_session_commit(s2, &err), &err);
+    CHECK_INT(count_rows("hero"), 1);
+    calx_session_free(s2);
+}
+
+TASK_TEST(an_object_marked_for_delete_whose_row_is_gone_is_not_deleted_again)
+{
+    long long ids[3];
+    seed_ids(ids);
+    calx_session *s1 = new_session(), *s2 = new_session();
+    Hero *h = NULL, *other = NULL;
+    CHECK_OK(calx_session_get(s1, &Hero_model, calx_int(ids[0]), &h, &err), &err);
+    CHECK_OK(calx_session_commit(s1, &err), &err);   /* h expired */
+    CHECK_OK(calx_session_delete(s1, h, &err), &err);
+    CHECK_OK(calx_session_get(s2, &Hero_model, calx_int(ids[0]), &other, &err), &err);
+    CHECK_OK(calx_session_delete(s2, other, &err), &err);
+    CHECK_OK(calx_session_commit(s2, &err), &err);
+    /* The reload finds no row: h is detached, and its pending DELETE goes. */
+    CHECK_OK(calx_session_reload_expired(s1, &err), &err);
+    CHECK_INT(calx_obj_state(h), CALX_STATE_DETACHED);
+    log_reset();
+    CHECK_OK(calx_session_commit(s1, &err), &err);
+    CHECK_INT(log_count("DELETE"), 0);
+    calx_session_free(s2);
+    calx_session_free(s1);
+}
+
 TEST(database_calls_outside_a_task_are_refused)
 {
     setup();
@@ -1140,6 +1301,13 @@ int main(void)
     RUN(expunge_and_close);
     RUN(every_field_kind_round_trips);
     RUN(sqlite_lock_upgrade_is_explained_and_begin_immediate_waits);
+    RUN(an_object_added_to_a_second_session_is_freed_by_that_session_only);
+    RUN(an_object_rolled_back_out_of_one_session_can_be_added_to_another);
+    RUN(an_object_expunged_from_one_session_can_be_added_to_another);
+    RUN(expunge_refuses_an_object_another_session_owns);
+    RUN(merge_keeps_the_source_with_its_owner);
+    RUN(an_object_inserted_and_deleted_in_a_rolled_back_transaction_leaves_the_session);
+    RUN(an_object_marked_for_delete_whose_row_is_gone_is_not_deleted_again);
     RUN(database_calls_outside_a_task_are_refused);
     calx_metadata_free(md);
     calx_loop_free(loop);

@@ -53,8 +53,9 @@
  * skip validation, every calx model validates. CALX_NEW is a GCC / clang
  * statement expression; <Model>_new(&args, err) is the plain-C form.
  *
- * Memory. An object is one allocation, freed with calx_obj_free while the
- * program owns it (before it is added to a session, or after
+ * Memory. An object is one allocation with one owner, the program or a
+ * session (the rule is in calx/session.h), freed with calx_obj_free while
+ * the program owns it (before it is added to a session, or after
  * calx_session_expunge). Text and blob fields point at memory the object
  * owns: set them with calx_obj_set_text / calx_obj_set_blob, which copy.
  * A field may also be pointed at the program's own memory, which must then
@@ -150,8 +151,9 @@ int calx_obj_validate(const void *obj, calx_error *err);
 const calx_model *calx_obj_model(const void *obj);
 
 /* Frees an object the program owns, with the texts and blobs it owns.
- * Returns CALX_ERR_STATE, and frees nothing, for an object a session still
- * holds (expunge it first); NULL is a no-op returning 0. */
+ * Returns CALX_ERR_STATE, and frees nothing, for an object a session owns,
+ * also one no longer in it (detached: the session frees it; expunge it to
+ * take it over); NULL is a no-op returning 0. */
 int calx_obj_free(void *obj);
 
 /* Sets a TEXT field (field points into obj, e.g. &hero->name) to a copy

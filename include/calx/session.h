@@ -27,11 +27,24 @@
  * map), deleted (its DELETE flushed, not committed), detached (had a row,
  * no longer in a session).
  *
- * Memory. The session owns every object added to it or loaded by it,
- * persistent or not, until calx_session_free frees them all. Pointers the
- * session hands out stay valid until then, also after close, rollback or
- * commit; calx_obj_free refuses them. calx_session_expunge hands one
- * object over to the program, which then frees it with calx_obj_free.
+ * Memory: one owner per object. Every model object has exactly one
+ * owner, the program or one session, and only the owner frees it.
+ *  - A session becomes the owner of an object it loads, and of an object
+ *    added to it (add, add_all, and the new object merge may make).
+ *    Adding moves ownership: from the program, or from the session that
+ *    owned the object before, whatever that session's state. An object
+ *    loaded in s1, detached by closing s1 and added to s2 is s2's, and
+ *    freeing s1 leaves it alone.
+ *  - calx_session_expunge hands an object to the program, which frees it
+ *    with calx_obj_free (or adds it to a session again).
+ *  - calx_session_merge copies and moves nothing: its source keeps its
+ *    owner.
+ *  - calx_session_free frees every object that session owns, in it or
+ *    not (detached by close, commit or expunge_all; made transient by a
+ *    rollback). Pointers the session hands out stay valid until then,
+ *    and calx_obj_free refuses them.
+ * An object is in at most one session at a time, and the session it is
+ * in is its owner.
  *
  * Expired objects (C cannot trap a field read, as Python does). After a
  * commit (with expire_on_commit, the default), a rollback, or expire(), an
@@ -115,10 +128,11 @@ void calx_session_free(calx_session *s);
 /* ---- objects in and out ---- */
 
 /* Adds a transient object (pending: INSERTed at the next flush), or
- * re-attaches a detached one. The session owns obj from now on. Errors:
- * CALX_ERR_ARGUMENT (not a model object), CALX_ERR_STATE (obj belongs to
- * another session), CALX_ERR_BUSY. Adding an object already in s does
- * nothing. */
+ * re-attaches a detached one. s owns obj from now on, also when another
+ * session owned it (see Memory above). Errors: CALX_ERR_ARGUMENT (not a
+ * model object), CALX_ERR_STATE (obj is in another session: pending,
+ * persistent or deleted there; or a detached object whose key s already
+ * holds), CALX_ERR_BUSY. Adding an object already in s does nothing. */
 int calx_session_add(calx_session *s, void *obj, calx_error *err);
 int calx_session_add_all(calx_session *s, void *const *objs, size_t n, calx_error *err);
 
@@ -128,10 +142,14 @@ int calx_session_add_all(calx_session *s, void *const *objs, size_t n, calx_erro
 int calx_session_delete(calx_session *s, void *obj, calx_error *err);
 
 /* Removes obj from s (pending: no INSERT; persistent: no longer tracked)
- * and hands it to the program, which frees it with calx_obj_free. */
+ * and hands it to the program, which frees it with calx_obj_free. An
+ * object s owns but no longer holds (detached by close or commit) is
+ * handed over too. CALX_ERR_STATE for any other object ("is not present
+ * in this Session"), one another session owns included. */
 int calx_session_expunge(calx_session *s, void *obj, calx_error *err);
 
-/* Removes every object from s; they stay owned by s (freed with it). */
+/* Removes every object from s; they stay owned by s (freed with it)
+ * until added to a session or expunged. */
 void calx_session_expunge_all(calx_session *s);
 
 /* Whether obj is in s (pending, persistent, or deleted not committed). */
@@ -175,8 +193,8 @@ int calx_session_reload_expired(calx_session *s, calx_error *err);
 /* Copies the state of obj (any object of a model, e.g. one from another
  * session or a program's own) onto the object with the same primary key
  * in s, loading it when needed, or onto a new pending object when there is
- * none. *out is the object in s (owned by s); obj is not changed and stays
- * the caller's. */
+ * none. *out is the object in s (owned by s); obj is not changed and keeps
+ * its owner (the program, or the session that owns it). */
 int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *err);
 
 /* ---- queries ---- */

@@ -199,11 +199,8 @@ static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, s
     free(keys);
     free(ts);
     for (size_t i = 0; !rc && i < n; i++) {
-        if (objs[i]->expired) {
-            calx_map_remove(s, objs[i]);
-            objs[i]->state = CALX_OBJ_DETACHED;
-            objs[i]->session = NULL;
-        }
+        if (objs[i]->expired)
+            calx_session_detach(s, objs[i]);
     }
     return rc;
 }

@@ -69,7 +69,7 @@ int calx_obj_free(void *obj)
     calx_obj *o = calx_obj_check(obj);
     if (!o)
         return 0;
-    if (o->owned_by_session)
+    if (o->owner)
         return CALX_ERR_STATE;
     calx_obj_destroy(o);
     return 0;

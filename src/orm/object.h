@@ -39,11 +39,12 @@ typedef struct calx_obj {
     bool has_snap;
     bool delete_marked;      /* session.delete() called, not flushed */
     bool in_map;
-    bool owned_by_session;   /* the session frees it (until expunge) */
     const calx_model *model;
-    struct calx_session *session;
+    struct calx_session *session;   /* the session it is in, NULL when in none */
+    struct calx_session *owner;     /* the session that frees it (NULL: the
+                                       program); the session it is in, if any */
     uint64_t hash;           /* identity map */
-    struct calx_obj *prev, *next;   /* the session's list of what it owns */
+    struct calx_obj *prev, *next;   /* the owner's list of what it owns */
     uint64_t seq;            /* order added (flush inserts in this order) */
     uint64_t sp_gen;         /* savepoint generation it was last changed in */
     size_t size;             /* bytes in the allocation (texts and blobs made

@@ -106,11 +106,18 @@ calx_session *calx_session_new(const calx_session_opts *opts, calx_error *err)
     return s;
 }
 
+static void disown(calx_obj *o);
+
 void calx_session_own(calx_session *s, calx_obj *o)
 {
-    if (o->owned_by_session)
+    if (o->owner == s)
         return;
-    o->owned_by_session = true;
+    /* Moving is safe whatever the old owner is doing: o is in none of its
+     * lists (an object in a session is owned by that session, and add
+     * refuses one in another session), and nothing walks the owned list
+     * across a suspension. */
+    disown(o);
+    o->owner = s;
     o->prev = NULL;
     o->next = s->owned;
     if (s->owned)
@@ -118,9 +125,11 @@ void calx_session_own(calx_session *s, calx_obj *o)
     s->owned = o;
 }
 
-static void disown(calx_session *s, calx_obj *o)
+/* Hands o to the program: off its owner's list. */
+static void disown(calx_obj *o)
 {
-    if (!o->owned_by_session)
+    calx_session *s = o->owner;
+    if (!s)
         return;
     if (o->prev)
         o->prev->next = o->next;
@@ -129,7 +138,7 @@ static void disown(calx_session *s, calx_obj *o)
     if (o->next)
         o->next->prev = o->prev;
     o->prev = o->next = NULL;
-    o->owned_by_session = false;
+    o->owner = NULL;
 }
 
 void calx_session_free(calx_session *s)
@@ -227,14 +236,11 @@ int calx_session_add(calx_session *s, void *obj, calx_error *err)
     int rc = enter(s, false, false, err);
     if (rc)
         return rc;
-    if (o->session && o->session != s && o->state != CALX_OBJ_TRANSIENT &&
-        o->state != CALX_OBJ_DETACHED)
+    /* An object in no session (transient or detached) may come from
+     * anywhere; ownership moves to s below. */
+    if (o->session && o->session != s)
         return calx_error_set(err, CALX_ERR_STATE,
                               "Object '%s' is already attached to another session",
-                              o->model->name);
-    if (o->session && o->session != s && o->owned_by_session)
-        return calx_error_set(err, CALX_ERR_STATE,
-                              "Object '%s' is owned by another session; expunge it there first",
                               o->model->name);
     switch ((calx_objstate)o->state) {
     case CALX_OBJ_PENDING:
@@ -300,14 +306,15 @@ int calx_session_delete(calx_session *s, void *obj, calx_error *err)
     return 0;
 }
 
-/* Takes o out of every list and the map; it stays owned. */
-static void forget(calx_session *s, calx_obj *o)
+void calx_session_detach(calx_session *s, calx_obj *o)
 {
     calx_map_remove(s, o);
     if (o->state == CALX_OBJ_PENDING)
         calx_objvec_remove(&s->pending, o);
     if (o->delete_marked)
         calx_objvec_remove(&s->deleting, o);
+    calx_objvec_remove(&s->inserted, o);
+    calx_objvec_remove(&s->deleted, o);
     o->delete_marked = false;
     o->state = o->state == CALX_OBJ_PENDING ? CALX_OBJ_TRANSIENT : CALX_OBJ_DETACHED;
     o->session = NULL;
@@ -321,26 +328,24 @@ int calx_session_expunge(calx_session *s, void *obj, calx_error *err)
     int rc = enter(s, false, true, err);
     if (rc)
         return rc;
-    if (o->session != s && !(o->owned_by_session && !o->session))
+    /* A detached object s still owns (after close, commit or rollback)
+     * may be handed over too; one another session owns may not. */
+    if (o->session != s && !(o->owner == s && !o->session))
         return calx_error_set(err, CALX_ERR_STATE, "Instance '%s' is not present in this Session",
                               o->model->name);
-    if (o->session == s) {
-        calx_objvec_remove(&s->inserted, o);
-        calx_objvec_remove(&s->deleted, o);
-        forget(s, o);
-    }
-    /* The program owns it now: only if this session owned it. */
-    if (o->owned_by_session)
-        disown(s, o);
+    if (o->session == s)
+        calx_session_detach(s, o);
+    disown(o);
     return 0;
 }
 
 static void expunge_all(calx_session *s)
 {
+    /* The lists go first, so that detaching each object is no search. */
+    s->pending.n = s->deleting.n = s->inserted.n = s->deleted.n = 0;
     for (calx_obj *o = s->owned; o; o = o->next)
         if (o->session == s)
-            forget(s, o);
-    s->pending.n = s->deleting.n = s->inserted.n = s->deleted.n = 0;
+            calx_session_detach(s, o);
     calx_map_free(s);
 }
 
@@ -443,9 +448,12 @@ static void after_rollback(calx_session *s)
         o->state = CALX_OBJ_TRANSIENT;
         o->session = NULL;
     }
-    /* Objects DELETEd in it come back. */
+    /* Objects DELETEd in it come back, but for those INSERTed in it too,
+     * which left above: a row the database never kept. */
     for (size_t i = 0; i < s->deleted.n; i++) {
         calx_obj *o = s->deleted.v[i];
+        if (!o->session)
+            continue;
         o->state = CALX_OBJ_PERSISTENT;
         calx_map_insert(s, o);
     }
@@ -593,6 +601,10 @@ int calx_session_rollback_nested(calx_session *s, calx_error *err)
     for (size_t i = f.ninserted; i < s->inserted.n; i++) {
         calx_obj *o = s->inserted.v[i];
         calx_map_remove(s, o);
+        if (o->delete_marked) {
+            o->delete_marked = false;
+            calx_objvec_remove(&s->deleting, o);
+        }
         o->state = CALX_OBJ_TRANSIENT;
         o->session = NULL;
         o->has_snap = false;
@@ -608,9 +620,12 @@ int calx_session_rollback_nested(calx_session *s, calx_error *err)
             i++;
         }
     }
-    /* Deleted since: back. */
+    /* Deleted since: back, but for those inserted since too, which left
+     * above. */
     for (size_t i = f.ndeleted; i < s->deleted.n; i++) {
         calx_obj *o = s->deleted.v[i];
+        if (!o->session)
+            continue;
         o->state = CALX_OBJ_PERSISTENT;
         calx_map_insert(s, o);
         o->expired = true;

@@ -97,7 +97,13 @@ void calx_map_free(calx_session *s);
 
 /* ---- session.c ---- */
 
-/* Makes o the session's (on its owned list). */
+/* Takes o out of s, the map and every list: it is then in no session
+ * (transient if it was pending, else detached), still owned by s. The
+ * one way out of a session for a single object, so that another session
+ * can take it over without s touching it again. */
+void calx_session_detach(calx_session *s, calx_obj *o);
+/* Makes s o's owner (on s's owned list), taking o from the session that
+ * owned it before, if any: an object has one owner (see session.h). */
 void calx_session_own(calx_session *s, calx_obj *o);
 /* Takes the connection the session's transaction runs on, checking one
  * out (and beginning) when needed. Must run in a task. */
