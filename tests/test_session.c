@@ -1243,6 +1243,47 @@ TASK_TEST(an_object_marked_for_delete_whose_row_is_gone_is_not_deleted_again)
     calx_session_free(s1);
 }
 
+/* ---- conformance with SQLAlchemy ---- */
+
+TASK_TEST(get_returns_an_object_deleted_but_not_yet_flushed)
+{
+    long long ids[3];
+    seed_ids(ids);
+    calx_session *s = new_session();
+    Hero *h = NULL, *again = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(ids[1]), &h, &err), &err);
+    CHECK_OK(calx_session_delete(s, h, &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(ids[1]), &again, &err), &err);
+    CHECK(again == h);                               /* still persistent until the flush */
+    CHECK_INT(calx_obj_state(h), CALX_STATE_PERSISTENT);
+    CHECK_INT(log_count("DELETE"), 0);
+    CHECK_OK(calx_session_expire(s, h, &err), &err); /* expired: reloaded, still returned */
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(ids[1]), &again, &err), &err);
+    CHECK(again == h);
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK_INT(calx_obj_state(h), CALX_STATE_DELETED);
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(ids[1]), &again, &err), &err);
+    CHECK(again == NULL);                            /* its DELETE is flushed */
+    calx_session_free(s);
+}
+
+TASK_TEST(one_or_none_on_two_rows_says_one_or_none_was_required)
+{
+    long long ids[3];
+    seed_ids(ids);
+    calx_session *s = new_session();
+    calx_select *q = calx_select_new(CALX_TABLE(Hero));
+    Hero *one = NULL;
+    CHECK_INT(calx_session_one_or_none(s, q, &one, &err), CALX_ERR_MULTIPLE_RESULTS);
+    CHECK_STR(err.message, "Multiple rows were found when one or none was required");
+    CHECK(one == NULL);
+    CHECK_INT(calx_session_one(s, q, &one, &err), CALX_ERR_MULTIPLE_RESULTS);
+    CHECK_STR(err.message, "Multiple rows were found when exactly one was required");
+    calx_select_free(q);
+    calx_session_free(s);
+}
+
 TEST(database_calls_outside_a_task_are_refused)
 {
     setup();
@@ -1308,6 +1349,8 @@ int main(void)
     RUN(merge_keeps_the_source_with_its_owner);
     RUN(an_object_inserted_and_deleted_in_a_rolled_back_transaction_leaves_the_session);
     RUN(an_object_marked_for_delete_whose_row_is_gone_is_not_deleted_again);
+    RUN(get_returns_an_object_deleted_but_not_yet_flushed);
+    RUN(one_or_none_on_two_rows_says_one_or_none_was_required);
     RUN(database_calls_outside_a_task_are_refused);
     calx_metadata_free(md);
     calx_loop_free(loop);

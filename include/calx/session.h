@@ -164,7 +164,9 @@ bool calx_obj_expired(const void *obj);
 /* The object of model m with primary key key: from the identity map when
  * it is there and not expired (no SQL), else by SELECT. *out (a pointer to
  * the model's pointer type, e.g. Hero **) is the object, owned by s, or
- * NULL when no row has that key. calx_session_get_key takes a composite
+ * NULL when no row has that key. An object marked for delete is returned
+ * until its DELETE is flushed (it is persistent until then, as in
+ * SQLAlchemy); after the flush, NULL. calx_session_get_key takes a composite
  * key (nkey values in primary-key column order). */
 int calx_session_get(calx_session *s, const calx_model *m, calx_value key, void *out,
                      calx_error *err);
@@ -224,9 +226,12 @@ int calx_session_execute(calx_session *s, const calx_select *q, const calx_exec_
                          calx_objlist *out, calx_error *err);
 /* The first object or NULL (limit not added: q is run as given). */
 int calx_session_first(calx_session *s, const calx_select *q, void *out, calx_error *err);
-/* Exactly one: CALX_ERR_NO_RESULT or CALX_ERR_MULTIPLE_RESULTS otherwise. */
+/* Exactly one: CALX_ERR_NO_RESULT ("No row was found when one was
+ * required") or CALX_ERR_MULTIPLE_RESULTS ("Multiple rows were found when
+ * exactly one was required") otherwise. */
 int calx_session_one(calx_session *s, const calx_select *q, void *out, calx_error *err);
-/* One or NULL: CALX_ERR_MULTIPLE_RESULTS for several. */
+/* One or NULL: CALX_ERR_MULTIPLE_RESULTS for several ("Multiple rows were
+ * found when one or none was required"). */
 int calx_session_one_or_none(calx_session *s, const calx_select *q, void *out,
                              calx_error *err);
 

@@ -315,8 +315,7 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
         !s->need_rollback) {
         calx_obj *o = calx_map_find_int(s, m, (size_t)s->get_intpk, key[0].u.i);
         if (o && !o->expired) {
-            if (!o->delete_marked)
-                *(void **)out = calx_obj_ptr(o);
+            *(void **)out = calx_obj_ptr(o);
             return 0;
         }
     }
@@ -328,10 +327,11 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
     for (size_t i = 0; i < nkey; i++)
         k[i] = key[i].type == CALX_BOOL ? calx_int(key[i].u.b) : key[i];
     calx_obj *o = s && !s->busy && !s->need_rollback ? calx_map_find(s, m, k, nkey) : NULL;
+    /* The identity map answers: no SQL, no task needed. An object marked
+     * for delete is answered too: it stays persistent (in the map) until
+     * its DELETE is flushed, as in SQLAlchemy. */
     if (o && !o->expired) {
-        /* The identity map answers: no SQL, no task needed. */
-        if (!o->delete_marked)
-            *(void **)out = calx_obj_ptr(o);
+        *(void **)out = calx_obj_ptr(o);
         return 0;
     }
     int rc = calx__session_enter(s, true, err);
@@ -339,7 +339,7 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
         return rc;
     if (o) {
         rc = calx_load_expired(s, m, err);
-        if (!rc && o->in_map && !o->delete_marked)
+        if (!rc && o->in_map)
             *(void **)out = calx_obj_ptr(o);
         return calx__session_leave(s, rc, err);
     }
@@ -534,7 +534,8 @@ static int pick(calx_session *s, const calx_select *q, void *out, int mode, calx
         rc = calx_error_set(err, CALX_ERR_NO_RESULT, "No row was found when one was required");
     else if (mode >= 0 && l.n > 1)
         rc = calx_error_set(err, CALX_ERR_MULTIPLE_RESULTS,
-                            "Multiple rows were found when exactly one was required");
+                            "Multiple rows were found when %s was required",
+                            mode > 0 ? "exactly one" : "one or none");
     else if (l.n)
         *(void **)out = l.items[0];
     calx_objlist_free(&l);
