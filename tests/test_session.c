@@ -1284,6 +1284,41 @@ TASK_TEST(one_or_none_on_two_rows_says_one_or_none_was_required)
     calx_session_free(s);
 }
 
+TASK_TEST(a_flush_that_breaks_a_constraint_names_the_failing_statement)
+{
+    calx_session *s = new_session();
+    Gadget *g1 = CALX_NEW(Gadget, &err, .code = "same", .serial = 1);
+    CHECK_OK(calx_session_add(s, g1, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    /* Alone in its flush. */
+    Gadget *dup = CALX_NEW(Gadget, &err, .code = "same", .serial = 2);
+    CHECK_OK(calx_session_add(s, dup, &err), &err);
+    CHECK_INT(calx_session_flush(s, &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, "[SQL: INSERT INTO gadget (");
+    CHECK_OK(calx_session_rollback(s, &err), &err);
+    /* Third of three statements (an UPDATE of gadget, an INSERT into hero
+     * before it): the message names the INSERT that failed. */
+    g1->serial = 5;
+    Hero *h = hero("Dr. Weird", "Steve Weird", 36);
+    Gadget *dup2 = CALX_NEW(Gadget, &err, .code = "same", .serial = 3);
+    CHECK_OK(calx_session_add_all(s, (void *[]){ h, dup2 }, 2, &err), &err);
+    CHECK_INT(calx_session_commit(s, &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, "[SQL: INSERT INTO gadget (");
+    CHECK(!strstr(err.message, "[SQL: INSERT INTO hero"));
+    CHECK(!strstr(err.message, "[SQL: UPDATE"));
+    /* Quoted as echo showed it, in the dialect's paramstyle. */
+    const char *quoted = strstr(err.message, "[SQL: ");
+    char sql[400] = "";
+    if (quoted)
+        snprintf(sql, sizeof sql, "%.*s", (int)strcspn(quoted + 6, "]"), quoted + 6);
+    CHECK(sql[0] && log_pos(sql) >= 0);
+    /* The session's later refusal quotes it too. */
+    CHECK_INT(calx_session_flush(s, &err), CALX_ERR_STATE);
+    CHECK_CONTAINS(err.message, "[SQL: INSERT INTO gadget (");
+    CHECK_OK(calx_session_rollback(s, &err), &err);
+    calx_session_free(s);                            /* frees dup, dup2 and h: s owns them */
+}
+
 TEST(database_calls_outside_a_task_are_refused)
 {
     setup();
@@ -1351,6 +1386,7 @@ int main(void)
     RUN(an_object_marked_for_delete_whose_row_is_gone_is_not_deleted_again);
     RUN(get_returns_an_object_deleted_but_not_yet_flushed);
     RUN(one_or_none_on_two_rows_says_one_or_none_was_required);
+    RUN(a_flush_that_breaks_a_constraint_names_the_failing_statement);
     RUN(database_calls_outside_a_task_are_refused);
     calx_metadata_free(md);
     calx_loop_free(loop);

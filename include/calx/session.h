@@ -241,8 +241,9 @@ int calx_session_one_or_none(calx_session *s, const calx_select *q, void *out,
  * DELETEs, parents before children (and children before parents for
  * DELETE), sent to the database as one batch. Generated primary keys are
  * filled into the objects. Validation runs first (calx_obj_validate): a
- * failure there sends nothing. A database failure leaves the session
- * needing rollback: every later call but rollback and close fails with
+ * failure there sends nothing. A database error names the statement that
+ * failed, as Core's do ("\n[SQL: INSERT INTO ...]", as echo shows it). A
+ * database failure leaves the session needing rollback: every later call but rollback and close fails with
  * CALX_ERR_STATE, naming the original error. */
 int calx_session_flush(calx_session *s, calx_error *err);
 

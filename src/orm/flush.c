@@ -6,6 +6,7 @@
  * Generated keys come back per statement (SQLite's lastrowid, or
  * PostgreSQL's RETURNING of that one INSERT), so a key always reaches the
  * object whose row made it, never by position in a multi-row result. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "core/buf.h"
 #include "orm/session_int.h"
 #include "sql/ident.h"
+#include "sql/text.h"
 
 typedef enum op_kind { OP_UPDATE, OP_INSERT, OP_DELETE } op_kind;
 
@@ -661,6 +663,39 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, calx_result **ou
     return calx_await(f, out, err);
 }
 
+/* A database error names the statement that failed, as Core's errors do
+ * ("\n[SQL: ...]", in the dialect's paramstyle, as echo shows it). A batch
+ * error of several statements says which one failed ("statement k of n",
+ * the drivers' note); a failure outside the statements (PostgreSQL's "in
+ * COMMIT") names none. */
+static void name_statement(const flush_ctx *x, const flush_stmt *st, size_t nst,
+                           calx_error *err)
+{
+    if (err->code < CALX_ERR_INTEGRITY || err->code > CALX_ERR_DATABASE ||
+        strstr(err->message, "\n[SQL: ") || strstr(err->message, "(in "))
+        return;
+    size_t k = 0;
+    if (nst > 1) {
+        const char *note = strstr(err->message, "(statement ");
+        size_t i, n;
+        if (!note || sscanf(note, "(statement %zu of %zu", &i, &n) != 2 || n != nst || i < 1 ||
+            i > nst)
+            return;
+        k = i - 1;
+    }
+    const flush_op *op = &x->ops[st[k].first];
+    calx_params ps = { x->params + op->p0, st[k].multirow ? op->np * st[k].count : op->np };
+    calx_text_plan plan = { 0 };
+    calx_error ignored;
+    const char *sql = calx_text_compile(st[k].sql, &ps, x->s->dialect->paramstyle, &plan,
+                                        &ignored) == 0
+                          ? plan.sql
+                          : st[k].sql;
+    size_t len = strlen(err->message);
+    snprintf(err->message + len, sizeof err->message - len, "\n[SQL: %s]", sql);
+    calx_text_plan_free(&plan);
+}
+
 /* Checks each statement's outcome and fills generated keys: row j of an
  * INSERT's result is set j's key (each set runs on its own, so the row
  * comes from that set's execution, never from a multi-row statement). */
@@ -782,6 +817,8 @@ int calx_flush_ex(calx_session *s, bool commit, bool *committed, calx_error *err
     size_t nst = 0;
     flush_stmt *st = plan_stmts(&x, &nst, err);
     rc = st ? send(&x, st, nst, &r, err) : err->code;
+    if (rc && st)
+        name_statement(&x, st, nst, err);
     if (!rc)
         rc = read_results(&x, st, nst, r, err);
     if (!rc && committed)
