@@ -521,6 +521,8 @@ int calx_session_all(calx_session *s, const calx_select *q, calx_objlist *out,
     return calx_session_execute(s, q, NULL, out, err);
 }
 
+/* first (mode -1), one_or_none (0) and one (1): their messages are
+ * SQLAlchemy's, word for word, since programs match on them. */
 static int pick(calx_session *s, const calx_select *q, void *out, int mode, calx_error *err)
 {
     if (!out)
