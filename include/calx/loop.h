@@ -66,12 +66,13 @@ int calx_loop_run(calx_loop *loop);
  * handles and, when it owns its libuv loop, that loop too. In order:
  *
  *   1. Refuses, changing nothing, with CALX_ERR_STATE when called from
- *      inside the loop (a callback or a task of it), when a task on the
- *      loop has not finished, or when an engine on the loop has a
- *      connection checked out (the message names the engine); a
- *      connection's owner must close it first (calx_conn_close,
- *      calx_session_close), as only the owner knows whether its
- *      transaction should commit.
+ *      inside the loop (a callback or a task of it; nor may it be called
+ *      from the program's own libuv callbacks on that loop, as uv_run
+ *      does not nest), when a task on the loop has not finished, or
+ *      when an engine on the loop has a connection checked out (the
+ *      message names the engine); a connection's owner must close it
+ *      first (calx_conn_close, calx_session_close), as only the owner
+ *      knows whether its transaction should commit.
  *   2. Shuts down the engines still alive on the loop: their pools close
  *      their idle connections, and the engines refuse new checkouts with
  *      CALX_ERR_CLOSED. The program still frees each with calx_engine_free,
