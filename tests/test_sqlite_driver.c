@@ -1074,7 +1074,7 @@ static void check_lost_transaction(calx_dconn *c, const char *why)
 {
     calx_error err;
     CHECK_INT(exec(c, "INSERT INTO t VALUES ('B')", &err), CALX_ERR_INTERNAL);
-    CHECK_CONTAINS(err.message, "the transaction was rolled back by SQLite");
+    CHECK_CONTAINS(err.message, "the transaction was rolled back when");
     CHECK_CONTAINS(err.message, why);
     CHECK_STR(err.sqlstate, "25P02");
 
@@ -1082,7 +1082,7 @@ static void check_lost_transaction(calx_dconn *c, const char *why)
     calx_dreq flush = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .commit = true };
     CHECK_INT(request(c, &flush, NULL, &err), CALX_ERR_INTERNAL);
     CHECK_INT(op(c, CALX_DOP_COMMIT, &err), CALX_ERR_INTERNAL);
-    CHECK_CONTAINS(err.message, "the transaction was rolled back by SQLite");
+    CHECK_CONTAINS(err.message, "the transaction was rolled back when");
     /* A savepoint died with the transaction. */
     CHECK_INT(exec(c, "ROLLBACK TO SAVEPOINT sp", &err), CALX_ERR_INTERNAL);
 
@@ -1153,7 +1153,7 @@ TEST(an_interrupted_write_ends_the_transaction_and_every_later_statement_fails)
     run_loop();
     CHECK(g.fired);
     CHECK_INT(w.err.code, CALX_ERR_CANCELED);
-    CHECK_CONTAINS(w.err.message, "SQLite rolled back the whole transaction");
+    CHECK_CONTAINS(w.err.message, "the whole transaction was rolled back");
 
     check_lost_transaction(c, "interrupted");
     CHECK_INT(scalar(c, "SELECT count(*) FROM big"), 0);
@@ -1199,7 +1199,7 @@ TEST(a_full_disk_that_ends_the_transaction_fails_every_later_statement_until_rol
     CHECK_INT(exec(c, fill, &err), CALX_ERR_OPERATIONAL);
     fault_vfs_disarm();
     CHECK_CONTAINS(err.message, "database or disk is full");
-    CHECK_CONTAINS(err.message, "SQLite rolled back the whole transaction");
+    CHECK_CONTAINS(err.message, "the whole transaction was rolled back");
     check_lost_transaction(c, "database or disk is full");
     close_conn(c);
     fault_vfs_uninstall();
@@ -1219,7 +1219,7 @@ TEST(on_conflict_rollback_ends_the_transaction_and_the_commit_fails)
     must(c, "INSERT INTO u VALUES (1)");
     CHECK_INT(exec(c, "INSERT INTO u VALUES (1)", &err), CALX_ERR_INTEGRITY);
     CHECK_CONTAINS(err.message, "UNIQUE constraint failed");
-    CHECK_CONTAINS(err.message, "SQLite rolled back the whole transaction");
+    CHECK_CONTAINS(err.message, "the whole transaction was rolled back");
     check_lost_transaction(c, "UNIQUE constraint failed: u.k");
     CHECK_INT(scalar(c, "SELECT count(*) FROM u"), 0);
 
@@ -1236,6 +1236,35 @@ TEST(on_conflict_rollback_ends_the_transaction_and_the_commit_fails)
     must(c, "INSERT INTO t VALUES ('C')");
     CHECK_OK(op(c, CALX_DOP_COMMIT, &err), &err);
     CHECK_INT(scalar(c, "SELECT count(*) FROM t"), 1);
+    close_conn(c);
+}
+
+TEST(a_cancelled_read_inside_a_transaction_ends_it_as_on_postgresql)
+{
+    calx_dconn *c = connect_memory();
+    calx_error err;
+    if (!c)
+        return;
+    must(c, "CREATE TABLE t (x)");
+    CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
+    must(c, "INSERT INTO t VALUES ('A')");
+    calx_dstmt st = { "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                      "WHERE x < 1000000000) SELECT count(*) FROM c",
+                      0, 1, NULL, false };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
+    req_wait w;
+    CHECK_INT(submit(c, &req, &w), 0);
+    ticker tk = { c, &w, 0, 0 };
+    uv_timer_t timer;
+    uv_timer_init(calx_loop_uv(loop), &timer);
+    timer.data = &tk;
+    uv_timer_start(&timer, on_tick, 20, 20);
+    run_loop();
+    uv_close((uv_handle_t *)&timer, NULL);
+    run_loop();
+    CHECK_INT(w.err.code, CALX_ERR_CANCELED);
+    CHECK_CONTAINS(w.err.message, "the whole transaction was rolled back");
+    check_lost_transaction(c, "interrupted");
     close_conn(c);
 }
 
@@ -1353,6 +1382,7 @@ int main(void)
     RUN(an_interrupted_write_ends_the_transaction_and_every_later_statement_fails);
     RUN(a_full_disk_that_ends_the_transaction_fails_every_later_statement_until_rollback);
     RUN(on_conflict_rollback_ends_the_transaction_and_the_commit_fails);
+    RUN(a_cancelled_read_inside_a_transaction_ends_it_as_on_postgresql);
     RUN(statement_cache_many_statements);
 
     calx_loop_free(loop);

@@ -2,7 +2,19 @@
  *
  * A connection comes from calx_engine_connect and goes back to the pool with
  * calx_conn_close. It runs one operation at a time; starting a second while
- * one runs gives CALX_ERR_BUSY.
+ * one runs gives CALX_ERR_BUSY. The exception is an operation whose future
+ * was cancelled: the database takes a moment to stop it, and one next
+ * operation may be started meanwhile; it waits behind the cancelled one
+ * (a third gets CALX_ERR_BUSY).
+ *
+ * A transaction the database has ended stays failed until the program rolls
+ * back: after a statement inside a transaction is cancelled (once it had
+ * begun to run), or after a failure that made the database roll the whole
+ * transaction back (on SQLite: an interrupted write, a full disk, ON
+ * CONFLICT ROLLBACK), every later statement and the COMMIT fail with
+ * CALX_ERR_INTERNAL and SQLSTATE "25P02" naming the first failure, on
+ * SQLite as on PostgreSQL; calx_conn_rollback clears it. So a COMMIT never
+ * reports success for half a transaction.
  *
  * Transactions begin by themselves (autobegin, as SQLAlchemy 2.0): the first
  * statement starts one, and it lasts until calx_conn_commit or

@@ -104,6 +104,7 @@ typedef struct calx_sqlite_conn {
     bool tx_lost;
     int tx_lost_code;
     char tx_lost_why[256];
+    bool request_ran;        /* the running request has stepped a statement */
     const char *dbfile;      /* absolute path from SQLite; "" for memory */
     bool have_id;            /* dev/ino recorded at open, for ping */
     dev_t dev;
@@ -189,7 +190,9 @@ static int canceled(calx_error *err)
 
 /* SQLite rolls a whole transaction back on its own after some failures: a
  * write interrupted mid-way, a full disk or an I/O error once the page
- * cache has spilled into the file, ON CONFLICT ROLLBACK, RAISE(ROLLBACK).
+ * cache has spilled into the file, ON CONFLICT ROLLBACK, RAISE(ROLLBACK);
+ * and the driver rolls it back itself when a request that had begun
+ * running is cancelled (cancel_ends_tx), as PostgreSQL aborts it.
  * Left alone, the next statement would run in autocommit mode and commit at
  * once, and the COMMIT would find nothing to do and succeed: the program
  * would believe in a transaction of which only the later half exists. So
@@ -204,7 +207,7 @@ static void lose_tx_if_ended(calx_sqlite_conn *c, bool was_in_tx, calx_error *er
     c->tx_lost = true;
     c->tx_lost_code = err->driver_code;
     snprintf(c->tx_lost_why, sizeof c->tx_lost_why, "%.200s", err->message);
-    calx_error_note(err, "SQLite rolled back the whole transaction: roll back before "
+    calx_error_note(err, "the whole transaction was rolled back: roll back before "
                     "running more statements");
 }
 
@@ -215,9 +218,8 @@ static void lose_tx_if_ended(calx_sqlite_conn *c, bool was_in_tx, calx_error *er
 static int tx_lost_error(const calx_sqlite_conn *c, calx_error *err)
 {
     calx_error_set(err, CALX_ERR_INTERNAL,
-                   "the transaction was rolled back by SQLite when an earlier statement "
-                   "failed (%s); every statement and the COMMIT fail until the program "
-                   "rolls back",
+                   "the transaction was rolled back when an earlier statement failed (%s); "
+                   "every statement and the COMMIT fail until the program rolls back",
                    c->tx_lost_why);
     err->driver_code = c->tx_lost_code;
     memcpy(err->sqlstate, "25P02", sizeof "25P02");
@@ -351,6 +353,21 @@ static int run_once(calx_sqlite_conn *c, const char *sql, calx_error *err)
         db_error(c, rc, err);
     sqlite3_finalize(stmt);
     return rc == SQLITE_DONE ? 0 : err->code;
+}
+
+/* A cancel that stopped a request part-way inside a transaction (a write
+ * SQLite did not undo itself, a read, a batch or execute-many between two
+ * statements) leaves a transaction the program cannot reason about: end it,
+ * so that a cancel means the same on SQLite as on PostgreSQL. A cancel that
+ * came before anything ran changes nothing. */
+static void cancel_ends_tx(calx_sqlite_conn *c, calx_error *err)
+{
+    if (err->code != CALX_ERR_CANCELED || !c->request_ran || c->tx_lost ||
+        sqlite3_get_autocommit(c->db))
+        return;
+    calx_error rollback_err;
+    if (run_simple(c, "ROLLBACK", &rollback_err) == 0)
+        lose_tx_if_ended(c, true, err);
 }
 
 /* ---- running statements (worker thread) ---- */
@@ -575,6 +592,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
      * complete by the callback, and a set list cannot pause mid-way. */
     bool streaming = stream > 0 && readonly && st->nsets == 1;
     rs->rowcount = readonly ? -1 : 0;
+    c->request_ran = true;
     for (size_t set = 0; set < st->nsets; set++) {
         *failed_set = set;
         if (set > 0 && atomic_load(&c->interrupted)) {
@@ -663,6 +681,7 @@ static int fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, calx_erro
     }
     bool more;
     bool was_in_tx = !sqlite3_get_autocommit(c->db);
+    c->request_ran = true;
     int rc = collect(c, c->cursor, rs, limit, c->cursor_row, &more, err);
     if (rc || !more)
         close_cursor(c);
@@ -721,6 +740,7 @@ static void run_request(calx_sqlite_conn *c, const calx_dreq *req)
     calx_rowset *rs = NULL;
     int rc = 0;
     calx_error_clear(err);
+    c->request_ran = false;
     if (c->pre_ready && req->op != CALX_DOP_FETCH) {
         calx_rowset_free(c->pre_rs);
         c->pre_rs = NULL;
@@ -764,6 +784,9 @@ static void run_request(calx_sqlite_conn *c, const calx_dreq *req)
         } else {
             rc = fetch(c, req->stream_rows, &rs, err);
         }
+        /* A read-ahead chunk that was interrupted counts as this fetch's. */
+        if (rc)
+            c->request_ran = true;
         break;
     case CALX_DOP_CLOSE_CURSOR:
         close_cursor(c);
@@ -783,6 +806,8 @@ static void run_request(calx_sqlite_conn *c, const calx_dreq *req)
         rs = NULL;
         rc = canceled(err);
     }
+    if (rc)
+        cancel_ends_tx(c, err);
     c->res_ok = rc == 0;
     c->res_rs = rs;
 }

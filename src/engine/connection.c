@@ -28,6 +28,7 @@ typedef struct conn_op {
     calx_connection *c;
     calx_future *f;           /* NULL for background work (closing a cursor) */
     op_kind kind;
+    bool cancelled;           /* its future was cancelled: the driver is stopping it */
     calx_dreq req;
     calx_dstmt stmt;
     char *sql;                /* owned when not from the plan cache */
@@ -48,6 +49,7 @@ struct calx_connection {
     calx_engine *engine;
     calx_pconn *pc;
     conn_op *op;              /* the operation running, if any */
+    conn_op *queued;          /* the next one, waiting for a cancelled op to end */
     calx_result *stream;      /* an open streaming result */
     bool closing;             /* closed while busy: finish when the op ends */
     bool in_tx;
@@ -107,6 +109,11 @@ static int check_ready(calx_connection *c, calx_error *err)
 {
     if (!c || c->closing)
         return calx_error_set(err, CALX_ERR_CLOSED, "this connection is closed");
+    /* A cancelled operation keeps the driver busy until the database has
+     * stopped it (milliseconds); the next one waits behind it rather than
+     * fail with BUSY (start_op queues it). */
+    if (c->op && c->op->cancelled && !c->queued && !c->stream)
+        return 0;
     if (c->op || c->stream)
         return calx_error_set(err, CALX_ERR_BUSY,
                               "another operation is in progress on this connection%s",
@@ -191,10 +198,50 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr);
 static void cancel_op(void *ctx)
 {
     conn_op *op = ctx;
+    calx_connection *c = op->c;
+    if (c && c->queued == op) {
+        /* Never started: drop it. Its future has completed as cancelled. */
+        c->queued = NULL;
+        calx_error e;
+        calx_error_set(&e, CALX_ERR_CANCELED, "the operation was cancelled");
+        calx_future_reject(op->f, &e);
+        free_op(op);
+        return;
+    }
     /* The driver stops the statement; the connection stays busy until it
      * reports back, and only then goes back to the pool. */
-    if (op->c && op->c->pc)
-        op->c->pc->dconn->driver->interrupt(op->c->pc->dconn);
+    op->cancelled = true;
+    if (c && c->pc)
+        c->pc->dconn->driver->interrupt(c->pc->dconn);
+}
+
+/* Hands op's request to the driver: 0, or the driver's error with op
+ * still the caller's. */
+static int send_op(calx_connection *c, conn_op *op, calx_error *err)
+{
+    calx_dconn *dc = c->pc->dconn;
+    int rc = dc->driver->request(dc, &op->req, on_op_done, op, err);
+    if (rc == 0)
+        c->op = op;
+    return rc;
+}
+
+/* The operation queued behind a cancelled one starts once that one has
+ * ended (or fails, when the connection was closed meanwhile). */
+static void start_queued(calx_connection *c)
+{
+    conn_op *op = c->queued;
+    if (!op)
+        return;
+    c->queued = NULL;
+    calx_error err;
+    if (c->closing)
+        calx_error_set(&err, CALX_ERR_CLOSED, "this connection was closed before the "
+                       "operation could start");
+    else if (send_op(c, op, &err) == 0)
+        return;
+    calx_future_reject(op->f, &err);
+    free_op(op);
 }
 
 static void free_unclaimed_result(void *value)
@@ -217,14 +264,17 @@ static calx_future *start_op(calx_connection *c, conn_op *op, calx_error *err)
     if (op->kind == OP_EXEC || op->kind == OP_STREAM)
         calx_future_set_dtor(f, free_unclaimed_result);
     calx_future_set_cancel(f, cancel_op, op);
-    calx_dconn *dc = c->pc->dconn;
-    if (dc->driver->request(dc, &op->req, on_op_done, op, err) != 0) {
+    if (c->op) {
+        /* Behind a cancelled operation (check_ready allowed it). */
+        c->queued = op;
+        return f;
+    }
+    if (send_op(c, op, err) != 0) {
         calx_future_release(f);
         calx_future_reject(f, err);
         free_op(op);
         return NULL;
     }
-    c->op = op;
     return f;
 }
 
@@ -269,6 +319,8 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
         switch (op->kind) {
         case OP_EXEC:
             if (op->req.commit) {
+                /* Logged once it ran: a flush that fails never sends it. */
+                calx_echo(c->engine, "COMMIT");
                 c->in_tx = false;
                 c->sp_depth = 0;
                 c->pc->dirty = false;
@@ -320,6 +372,8 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
     free_op(op);
     if (close_cursor_after)
         calx_conn_stream_done(c, true);
+    if (!c->op)
+        start_queued(c);
     if (c->closing && !c->op)
         finish_close(c);
 }
@@ -502,8 +556,6 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
     /* With autocommit (isolation_level AUTOCOMMIT) there is nothing to
      * commit. */
     op->req.commit = commit && c->in_tx;
-    if (op->req.commit)
-        calx_echo(e, "COMMIT");
     free(fresh);
     return start_op(c, op, err);
 fail:
