@@ -153,7 +153,7 @@ TEST(an_operation_started_after_a_cancel_waits_behind_it_instead_of_failing_busy
     CHECK_INT(err.code, CALX_ERR_BUSY);  /* one waits behind a cancel, not two */
     calx_future_cancel(queued);
     CHECK_INT(calx_wait(queued, NULL, &err), CALX_ERR_CANCELED);
-    slow = NULL;
+    CHECK_INT(calx_wait(slow, NULL, &err), CALX_ERR_CANCELED);
     calx_future *again = calx_conn_execute(c, "SELECT 3", NULL, &err);
     CHECK(again != NULL);
     calx_conn_close(c);
