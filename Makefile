@@ -5,11 +5,14 @@
 BUILD     ?= build
 ASAN_BUILD ?= build-asan
 BENCH_BUILD ?= build-bench
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CC   ?= clang-14
+FUZZ_SECONDS ?= 60
 CC        ?= cc
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test asan valgrind install clean bench-deps bench
+.PHONY: all deps build demo test asan valgrind install clean bench-deps bench fuzz
 
 all: build
 
@@ -58,5 +61,14 @@ bench: deps bench-deps $(BENCH_BUILD)/CMakeCache.txt
 	cmake --build $(BENCH_BUILD) -j $(JOBS) --target bench_programs
 	sh bench/run.sh $(BENCH_BUILD)
 
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CC=$(FUZZ_CC) cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALX_FUZZ=ON $(CMAKE_FLAGS)
+
+# libFuzzer targets (fuzz/README.md), each run FUZZ_SECONDS from the seeds
+# in fuzz/corpus/; what they find is kept in $(FUZZ_BUILD)/fuzz-artifacts.
+fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_programs
+	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)
