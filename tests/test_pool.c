@@ -319,10 +319,8 @@ TEST(null_pool_opens_and_closes_each_time)
 TEST(memory_database_shares_one_connection)
 {
     calx_error err;
-    if (pg) {
-        fprintf(stderr, "  (SQLite only: an in-memory database)\n");
-        return;
-    }
+    if (pg)
+        SKIP("SQLite only: an in-memory database");
     calx_engine *e = calx_create_engine("sqlite://", &(calx_engine_opts){ .loop = loop }, &err);
     calx_connection *c = connect_now(e, &err);
     calx_result *r = NULL;
