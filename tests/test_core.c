@@ -159,6 +159,40 @@ TEST(await_outside_task_is_an_error)
 
 /* ---- tasks ---- */
 
+/* In a task, a call that failed to start (a NULL future) chains into
+ * calx_await as into calx_wait: its error comes out of the await. */
+typedef struct awaited {
+    int rc_failed, rc_null;
+    calx_error failed, null;
+} awaited;
+
+static void *await_failed_calls(void *arg)
+{
+    awaited *a = arg;
+    /* A stack no mmap gives: calx_spawn fails before it starts. */
+    a->rc_failed = calx_await(calx_spawn(loop, await_failed_calls, NULL,
+                                         &(calx_task_opts){ .stack_size = (size_t)1 << 60 },
+                                         &a->failed),
+                              NULL, &a->failed);
+    /* A NULL future with no error behind it is an error too. */
+    calx_error_clear(&a->null);
+    a->rc_null = calx_await(NULL, NULL, &a->null);
+    return NULL;
+}
+
+TEST(await_of_a_call_that_failed_to_start_passes_its_error_on)
+{
+    calx_error err;
+    awaited a;
+    memset(&a, 0, sizeof a);
+    CHECK_OK(calx_wait(calx_spawn(loop, await_failed_calls, &a, NULL, &err), NULL, &err), &err);
+    CHECK_INT(a.rc_failed, CALX_ERR_NOMEM);
+    CHECK_INT(a.failed.code, CALX_ERR_NOMEM);
+    CHECK_CONTAINS(a.failed.message, "task stack");
+    CHECK_INT(a.rc_null, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(a.null.message, "no future");
+}
+
 static void *add_after_awaits(void *arg)
 {
     intptr_t n = (intptr_t)arg;
@@ -422,6 +456,7 @@ int main(void)
     RUN(wait_inside_loop_is_an_error);
     RUN(wait_inside_callback_is_an_error);
     RUN(await_outside_task_is_an_error);
+    RUN(await_of_a_call_that_failed_to_start_passes_its_error_on);
     RUN(task_awaits_in_sequence);
     RUN(ten_thousand_tasks_alive_at_once);
     RUN(cancel_pending_future_gives_value_back);

@@ -567,6 +567,84 @@ TEST(many_distinct_statements_do_not_grow_the_cache_without_end)
     free_engine(e);
 }
 
+/* The integer sql returns (first row, first column); -1 on an error. */
+static long long scalar_of(calx_connection *c, const char *sql)
+{
+    calx_error err;
+    calx_result *r = NULL;
+    long long v = -1;
+    if (calx_wait(calx_conn_execute(c, sql, NULL, &err), &r, &err) == 0)
+        v = (long long)calx_result_scalar(r).u.i;
+    else
+        fprintf(stderr, "  %s: %s\n", sql, err.message);
+    calx_result_free(r);
+    return v;
+}
+
+/* PostgreSQL: a transaction begins at the level asked for (SHOW
+ * transaction_isolation says which), and it shows: a second read under
+ * REPEATABLE READ or SERIALIZABLE still sees the snapshot the first took,
+ * under READ COMMITTED it sees a row committed in between. */
+static void check_pg_isolation(const char *level, const char *shown, long long second_read)
+{
+    calx_error err;
+    calx_engine *e = make_engine(&(calx_engine_opts){ .isolation_level = level });
+    calx_connection *a = e ? connect_now(e, &err) : NULL;
+    calx_connection *b = e ? connect_now(e, &err) : NULL;
+    CHECK(a && b);
+    if (!a || !b) {
+        calx_conn_close(a);
+        calx_conn_close(b);
+        free_engine(e);
+        return;
+    }
+    CHECK_OK(run_sql(a, "CREATE TABLE t (x INTEGER)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(a, &err), NULL, &err), &err);
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(a, "SHOW transaction_isolation", NULL, &err), &r, &err),
+             &err);
+    CHECK_STR(r ? calx_row_text(calx_result_row(r, 0), 0) : NULL, shown);
+    calx_result_free(r);
+    CHECK_INT(scalar_of(a, "SELECT count(*) FROM t"), 0);
+    CHECK_OK(run_sql(b, "INSERT INTO t VALUES (1)", NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(b, &err), NULL, &err), &err);
+    CHECK_INT(scalar_of(a, "SELECT count(*) FROM t"), second_read);
+    CHECK_OK(calx_wait(calx_conn_rollback(a, &err), NULL, &err), &err);
+    calx_conn_close(a);
+    calx_conn_close(b);
+    free_engine(e);
+}
+
+/* SQLite: READ UNCOMMITTED turns the connection's read_uncommitted pragma
+ * on (what SQLite has of it: dirty reads between connections that share a
+ * cache); SERIALIZABLE, also the default, leaves it off. */
+static void check_sqlite_isolation(const char *level, long long read_uncommitted)
+{
+    calx_error err;
+    calx_engine *e = make_engine(&(calx_engine_opts){ .isolation_level = level });
+    calx_connection *c = e ? connect_now(e, &err) : NULL;
+    CHECK(c != NULL);
+    if (c)
+        CHECK_INT(scalar_of(c, "PRAGMA read_uncommitted"), read_uncommitted);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+TEST(isolation_levels_other_than_serializable_reach_the_database)
+{
+    if (pg) {
+        check_pg_isolation("READ COMMITTED", "read committed", 1);
+        check_pg_isolation("REPEATABLE READ", "repeatable read", 0);
+        check_pg_isolation("repeatable_read", "repeatable read", 0);
+        check_pg_isolation("SERIALIZABLE", "serializable", 0);
+    } else {
+        check_sqlite_isolation("READ UNCOMMITTED", 1);
+        check_sqlite_isolation("read_uncommitted", 1);
+        check_sqlite_isolation("SERIALIZABLE", 0);
+        check_sqlite_isolation(NULL, 0);
+    }
+}
+
 int main(void)
 {
     calx_error err;
@@ -590,6 +668,7 @@ int main(void)
     RUN(echo_batch_shows_ten_sets);
     RUN(echo_cuts_long_values);
     RUN(many_distinct_statements_do_not_grow_the_cache_without_end);
+    RUN(isolation_levels_other_than_serializable_reach_the_database);
     calx_loop_free(loop);
     test_backend_cleanup();
     return TEST_REPORT();

@@ -2,6 +2,7 @@
  * pre-ping, cancellation, dispose, and the pool kinds; on SQLite files, or
  * on PostgreSQL schemas as test_pool_pg (see tests/backend.h). */
 #include <stdint.h>
+#include <uv.h>
 
 #include "calx.h"
 #include "core/evloop.h"
@@ -49,6 +50,29 @@ static calx_pool_stats stats(calx_engine *e)
     calx_pool_stats st;
     calx_engine_stats(e, &st);
     return st;
+}
+
+/* sql on c, its result dropped; 0 or the error code with err filled. */
+static int exec_sql(calx_connection *c, const char *sql, calx_error *err)
+{
+    calx_result *r = NULL;
+    int rc = calx_wait(calx_conn_execute(c, sql, NULL, err), &r, err);
+    calx_result_free(r);
+    return rc;
+}
+
+/* The integer sql returns (first row, first column); -1 on an error. */
+static int64_t scalar(calx_connection *c, const char *sql)
+{
+    calx_error err;
+    calx_result *r = NULL;
+    int64_t v = -1;
+    if (calx_wait(calx_conn_execute(c, sql, NULL, &err), &r, &err) == 0)
+        v = calx_result_scalar(r).u.i;
+    else
+        fprintf(stderr, "  %s: %s\n", sql, err.message);
+    calx_result_free(r);
+    return v;
 }
 
 TEST(reuses_connections)
@@ -340,6 +364,66 @@ TEST(memory_database_shares_one_connection)
     free_engine(e);
 }
 
+/* Tasks that use one in-memory database at once: the StaticPool's one
+ * connection goes to each in turn (the others queue for it), and every one
+ * of them succeeds on the same database. */
+typedef struct memory_user {
+    calx_engine *e;
+    int id;
+    bool ok;
+} memory_user;
+
+static void *use_memory(void *arg)
+{
+    memory_user *u = arg;
+    calx_error err;
+    calx_connection *c = NULL;
+    calx_result *r = NULL;
+    if (calx_await(calx_engine_connect(u->e, &err), &c, &err) == 0 &&
+        calx_await(calx_conn_execute(c, "INSERT INTO m VALUES (?)",
+                                     CALX_PARAMS(CALX_V(calx_int(u->id))), &err),
+                   &r, &err) == 0 &&
+        calx_await(calx_sleep(loop, 1, &err), NULL, &err) == 0 && /* the others ask now */
+        calx_await(calx_conn_commit(c, &err), NULL, &err) == 0)
+        u->ok = true;
+    else
+        fprintf(stderr, "  user %d: %s\n", u->id, err.message);
+    calx_result_free(r);
+    calx_conn_close(c);
+    return NULL;
+}
+
+TEST(the_shared_memory_database_serves_concurrent_tasks_in_turn)
+{
+    if (pg)
+        SKIP("SQLite only: an in-memory database");
+    enum { N = 8 };
+    calx_error err;
+    calx_engine *e = calx_create_engine("sqlite://", &(calx_engine_opts){ .loop = loop }, &err);
+    calx_connection *c = connect_now(e, &err);
+    CHECK_OK(exec_sql(c, "CREATE TABLE m (x INTEGER)", &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    memory_user users[N];
+    calx_future *fs[N];
+    for (int i = 0; i < N; i++) {
+        users[i] = (memory_user){ e, i + 1, false };
+        fs[i] = calx_spawn(loop, use_memory, &users[i], NULL, &err);
+    }
+    for (int i = 0; i < N; i++) {
+        CHECK_OK(calx_wait(fs[i], NULL, &err), &err);
+        CHECK(users[i].ok);
+    }
+    CHECK(stats(e).waits >= 1); /* they did queue */
+    CHECK_INT(stats(e).timeouts, 0);
+    CHECK_INT(stats(e).opened, 1);
+    c = connect_now(e, &err);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM m"), N);
+    CHECK_INT(scalar(c, "SELECT sum(x) FROM m"), N * (N + 1) / 2);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
 TEST(dispose_closes_idle_and_returning)
 {
     calx_error err;
@@ -519,10 +603,134 @@ TEST(autocommit_isolation_commits_each_statement)
     free_engine(e);
 }
 
+/* A connection given back with its transaction open is rolled back
+ * (pool_reset_on_return's default): whoever checks it out next does not
+ * see the uncommitted row, and the locks it held are gone, so another
+ * connection writing the same key is not blocked. */
+TEST(a_connection_returned_in_a_transaction_is_rolled_back)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ 0 }, NULL, 0);
+    calx_connection *a = connect_now(e, &err);
+    CHECK_OK(exec_sql(a, "CREATE TABLE t (x INTEGER PRIMARY KEY)", &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(a, &err), NULL, &err), &err);
+    CHECK_OK(exec_sql(a, "INSERT INTO t VALUES (1)", &err), &err);
+    CHECK(calx_conn_in_transaction(a));
+    calx_conn_close(a);
+    calx_loop_run(loop);
+    calx_connection *next = connect_now(e, &err);
+    CHECK_INT(stats(e).opened, 1); /* the same connection, back from the pool */
+    CHECK_INT(scalar(next, "SELECT count(*) FROM t"), 0);
+    calx_connection *other = connect_now(e, &err);
+    CHECK_INT(stats(e).opened, 2);
+    /* Were a's transaction still open, this INSERT would wait for its lock:
+     * bounded here so that the test fails instead of hanging. */
+    if (pg)
+        CHECK_OK(exec_sql(other, "SET lock_timeout = 10000", &err), &err);
+    CHECK_OK(exec_sql(other, "INSERT INTO t VALUES (1)", &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(other, &err), NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_rollback(next, &err), NULL, &err), &err);
+    calx_conn_close(next);
+    calx_conn_close(other);
+    free_engine(e);
+}
+
+/* With pool_reset_on_return off, a connection keeps the transaction it
+ * was given back with: its next user sees the uncommitted row. */
+TEST(with_reset_on_return_off_a_returned_transaction_stays_open)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_reset_on_return = CALX_RESET_NONE },
+                                 NULL, 0);
+    calx_connection *a = connect_now(e, &err);
+    CHECK_OK(exec_sql(a, "CREATE TABLE t (x INTEGER PRIMARY KEY)", &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(a, &err), NULL, &err), &err);
+    CHECK_OK(exec_sql(a, "INSERT INTO t VALUES (1)", &err), &err);
+    calx_conn_close(a);
+    calx_loop_run(loop);
+    calx_connection *next = connect_now(e, &err);
+    CHECK_INT(stats(e).opened, 1);
+    CHECK_INT(scalar(next, "SELECT count(*) FROM t"), 1);
+    CHECK_OK(calx_wait(calx_conn_rollback(next, &err), NULL, &err), &err);
+    CHECK_INT(scalar(next, "SELECT count(*) FROM t"), 0);
+    calx_conn_close(next);
+    free_engine(e);
+}
+
+/* The deadline of the one timer running on uv that is due last, in ms from
+ * the loop's clock (-1: no timer running). */
+static void latest_timer(uv_handle_t *h, void *arg)
+{
+    int64_t *due = arg;
+    if (h->type == UV_TIMER && uv_is_active(h) &&
+        (int64_t)uv_timer_get_due_in((uv_timer_t *)h) > *due)
+        *due = (int64_t)uv_timer_get_due_in((uv_timer_t *)h);
+}
+
+/* SQLAlchemy's defaults: pool_size 5 plus max_overflow 10, so the
+ * sixteenth checkout waits, and for pool_timeout 30 seconds. The wait's
+ * deadline is read off the libuv loop (a loop of the test's own), so the
+ * test does not sit out the 30 seconds. */
+TEST(by_default_five_plus_ten_connections_open_and_the_next_checkout_waits_30_seconds)
+{
+    calx_error err;
+    uv_loop_t uv;
+    CHECK_INT(uv_loop_init(&uv), 0);
+    calx_loop *own = calx_loop_new(&uv, &err);
+    char url[1200];
+    const char *u = test_fresh_url(url, sizeof url, dir, ++seq, NULL);
+    calx_engine *e = u ? calx_create_engine(u, &(calx_engine_opts){ .loop = own }, &err) : NULL;
+    CHECK(e != NULL);
+    if (!e) {
+        calx_loop_free(own);
+        uv_loop_close(&uv);
+        return;
+    }
+    calx_connection *c[15];
+    for (int i = 0; i < 15; i++) {
+        c[i] = NULL;
+        CHECK_OK(calx_wait(calx_engine_connect(e, &err), &c[i], &err), &err);
+    }
+    CHECK_INT(stats(e).opened, 15);
+    CHECK_INT(stats(e).overflow, 10);
+    calx_future *f = calx_engine_connect(e, &err);
+    CHECK(f != NULL);
+    CHECK_INT(stats(e).waiting, 1);
+    CHECK_INT(stats(e).opened, 15);
+    int64_t due = -1;
+    uv_walk(&uv, latest_timer, &due);
+    CHECK(due > 29000 && due <= 30000);
+    /* A connection given back goes to the waiter. */
+    calx_conn_close(c[0]);
+    calx_connection *got = NULL;
+    CHECK_OK(calx_wait(f, &got, &err), &err);
+    CHECK(got != NULL);
+    CHECK_INT(stats(e).opened, 15);
+    CHECK_INT(stats(e).timeouts, 0);
+    calx_conn_close(got);
+    for (int i = 1; i < 15; i++)
+        calx_conn_close(c[i]);
+    calx_engine_free(e);
+    CHECK_OK(calx_loop_free(own), &err);
+    CHECK_INT(uv_loop_close(&uv), 0);
+}
+
+/* The error names the level, whether calx_create_engine or the first
+ * checkout finds it out. */
 TEST(unknown_isolation_level_is_named)
 {
     calx_error err;
-    calx_engine *e = make_engine((calx_engine_opts){ .isolation_level = "SNAPSHOTTY" }, NULL, 0);
+    char url[1200];
+    const char *u = test_fresh_url(url, sizeof url, dir, ++seq, NULL);
+    CHECK(u != NULL);
+    calx_engine *e = u ? calx_create_engine(u, &(calx_engine_opts){ .loop = loop,
+                                                                    .isolation_level = "SNAPSHOTTY" },
+                                            &err)
+                       : NULL;
+    if (!e) {
+        CHECK_CONTAINS(u ? err.message : NULL, "SNAPSHOTTY");
+        return;
+    }
     calx_connection *c = NULL;
     CHECK(calx_wait(calx_engine_connect(e, &err), &c, &err) != 0);
     CHECK_CONTAINS(err.message, "SNAPSHOTTY");
@@ -549,12 +757,16 @@ int main(void)
     RUN(cancelled_task_returns_its_connection);
     RUN(null_pool_opens_and_closes_each_time);
     RUN(memory_database_shares_one_connection);
+    RUN(the_shared_memory_database_serves_concurrent_tasks_in_turn);
     RUN(dispose_closes_idle_and_returning);
     RUN(freed_engine_lets_connections_finish);
     RUN(echo_pool_logs_checkouts);
     RUN(fifty_tasks_over_five_plus_two);
     RUN(fifo_by_default_lifo_on_request);
     RUN(autocommit_isolation_commits_each_statement);
+    RUN(a_connection_returned_in_a_transaction_is_rolled_back);
+    RUN(with_reset_on_return_off_a_returned_transaction_stays_open);
+    RUN(by_default_five_plus_ten_connections_open_and_the_next_checkout_waits_30_seconds);
     RUN(unknown_isolation_level_is_named);
     calx_loop_free(loop);
     test_backend_cleanup();
