@@ -79,6 +79,25 @@ long bench_rand_pk(uint64_t *state, long n)
     return 1 + (long)((*state >> 33) % (uint64_t)n);
 }
 
+void bench_check_b5(long done, long grew, long txns, long heroes)
+{
+    unsigned char *seen = calloc((size_t)heroes + 1, 1);
+    if (!seen)
+        bench_die("B5 check: out of memory");
+    uint64_t rng = BENCH_SEED;
+    long distinct = 0;
+    for (long i = 0; i < txns; i++) {
+        long pk = bench_rand_pk(&rng, heroes);
+        distinct += !seen[pk];
+        seen[pk] = 1;
+    }
+    free(seen);
+    if (done != txns || grew < distinct || grew > txns)
+        bench_die("B5: %ld of %ld transactions, ages grew by %ld; expected %ld to %ld (the "
+                  "heroes drawn, to the transactions)",
+                  done, txns, grew, distinct, txns);
+}
+
 /* ---- arena and vectors --------------------------------------------------- */
 
 #define ARENA_BLOCK (1u << 20)

@@ -60,6 +60,13 @@ long bench_get_pk(long i, long n);
  * with BENCH_SEED, the same sequence the Python peers draw. */
 #define BENCH_SEED 20240605ULL
 long bench_rand_pk(uint64_t *state, long n);
+/* B5's check, outside the clock: done transactions of txns ran, and the
+ * ages grew by grew. Each adds 1 to one hero's age, and two at once on one
+ * hero lose one update (absolute values, as an ORM writes them), so the
+ * ages grow by at most txns and at least the number of distinct heroes the
+ * txns draws of bench_rand_pk name: each of those keeps at least one
+ * committed update. Less means commits were lost; dies saying so. */
+void bench_check_b5(long done, long grew, long txns, long heroes);
 
 /* ---- memory for loaded rows ------------------------------------------- */
 

@@ -304,9 +304,7 @@ static void *b5(void *unused)
     for (int i = 0; i < BENCH_CLIENTS; i++)
         OK(calx_await(fs[i], NULL, &err));
     double t1 = bench_now();
-    long grew = sum_ages() - before;
-    if (grew < 1 || grew > sz.txns)
-        bench_die("B5: ages grew by %ld over %ld transactions", grew, sz.txns);
+    bench_check_b5(b5_next, sum_ages() - before, sz.txns, sz.heroes);
     bench_emit(&(bench_rec){ .case_name = "B5", .backend = backend(), .impl = "calx", .variant = variant,
                              .ops = sz.txns, .seconds = t1 - t0, .mean_us = lat_mean(&b5_lat),
                              .p99_us = lat_p99(&b5_lat) });
