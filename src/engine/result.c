@@ -352,12 +352,11 @@ const void *calx_row_blob(const calx_row *row, int col, size_t *len)
 static int want(const calx_row *row, int col, calx_type t, const calx_value **out,
                 calx_error *err)
 {
-    const calx_value *v = calx_row_value(row, col);
-    const char *name = row ? calx_result_colname(row->r, col < 0 ? (size_t)-1 : (size_t)col)
-                           : NULL;
     if (!row)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "no row to read column %d "
                               "from (the result had no row)", col);
+    const calx_value *v = calx_row_value(row, col);
+    const char *name = calx_result_colname(row->r, col < 0 ? (size_t)-1 : (size_t)col);
     if (!name)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "no column %d in this row", col);
     if (v->type == t || (t == CALX_BOOL && v->type == CALX_INT) ||
