@@ -93,6 +93,19 @@ struct calx_driver {
                    size_t nargs, const char *isolation_level,
                    calx_dconnect_cb cb, void *udata, calx_error *err);
 
+    /* Checks url's options, args and isolation_level as connect would,
+     * without connecting, so that calx_create_engine rejects a bad option
+     * at once: 0, or CALX_ERR_ARGUMENT naming the option. url is not NULL,
+     * nor args when nargs is not 0; isolation_level may be NULL. */
+    int (*check_options)(const calx_url *url, const calx_kv *args, size_t nargs,
+                         const char *isolation_level, calx_error *err);
+
+    /* Writes into buf (n bytes, always terminated) what an engine's repr
+     * adds for this driver's settings, such as SQLite's ", journal_mode=wal";
+     * "" when there is nothing to add. */
+    void (*describe)(const calx_url *url, const calx_kv *args, size_t nargs, char *buf,
+                     size_t n);
+
     /* Runs req. CALX_ERR_BUSY if a request is already running. */
     int (*request)(calx_dconn *c, const calx_dreq *req, calx_dreq_cb cb,
                    void *udata, calx_error *err);

@@ -638,6 +638,17 @@ static void on_lookup(void *arg, int status, const char *errmsg, const char *con
         start_libpq(c);
 }
 
+int calx_pg_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
+                          const char *isolation_level, calx_error *err)
+{
+    pg_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking options");
+    int rc = parse_options(c, url, args, nargs, isolation_level, err);
+    calx_pg_free(c);
+    return rc;
+}
+
 int calx_pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, size_t nargs,
                     const char *isolation_level, calx_dconnect_cb cb, void *udata,
                     calx_error *err)

@@ -180,6 +180,11 @@ int calx_pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, s
                     const char *isolation_level, calx_dconnect_cb cb, void *udata,
                     calx_error *err);
 
+/* pg_connect.c: the driver's check_options (driver.h): the options parsed
+ * as connect parses them, nothing opened. */
+int calx_pg_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
+                          const char *isolation_level, calx_error *err);
+
 /* postgres.c: called by pg_connect.c. */
 /* The connection is up: pipeline mode on, the idle watch set. 0 or an error. */
 int calx_pg_ready(pg_conn *c, calx_error *err);

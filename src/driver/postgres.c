@@ -1378,8 +1378,19 @@ void calx_pg_conn_stats(const calx_dconn *base, calx_pg_stats *out)
     out->cached = c->ncached;
 }
 
+/* The driver's describe (driver.h): nothing to add to an engine's repr. */
+static void pg_describe(const calx_url *url, const calx_kv *args, size_t nargs, char *buf,
+                        size_t n)
+{
+    (void)url, (void)args, (void)nargs;
+    if (n)
+        buf[0] = '\0';
+}
+
 const calx_driver calx_postgres_driver = {
     .name = "postgresql",
+    .check_options = calx_pg_check_options,
+    .describe = pg_describe,
     .connect = calx_pg_connect,
     .request = pg_request,
     .interrupt = pg_interrupt,

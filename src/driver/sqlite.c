@@ -88,7 +88,8 @@ typedef struct calx_sqlite_conn {
      * worker is idle (the mutex hand-off orders the two threads' use of
      * db and the statement cache). busy_ms is restored after each. */
     bool inline_reads;
-    int busy_ms;
+    int busy_ms;             /* busy timeout: set from the options before open */
+    bool journal_set;        /* the options name a journal_mode (else WAL) */
     const char *begin_sql;   /* begin=immediate|exclusive: every BEGIN; NULL:
                                 lazy (IMMEDIATE when the first statement writes) */
     /* Streaming read-ahead: the next chunk, read while the loop thread
@@ -224,6 +225,15 @@ static int tx_lost_error(const calx_sqlite_conn *c, calx_error *err)
     err->driver_code = c->tx_lost_code;
     memcpy(err->sqlstate, "25P02", sizeof "25P02");
     return err->code;
+}
+
+/* A lock another connection held for the whole busy timeout: say so, and
+ * how long was waited, since "database is locked" alone does not. */
+static void note_lock_held(const calx_sqlite_conn *c, calx_error *err)
+{
+    if ((err->driver_code & 0xff) == SQLITE_BUSY)
+        calx_error_note(err, "another connection held the lock for longer than the "
+                        "timeout of %d ms", c->busy_ms);
 }
 
 /* True for ROLLBACK [TRANSACTION] without TO: the statement that ends a
@@ -532,7 +542,10 @@ static int begin_if_wanted(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_error *
     }
     if (c->begin_sql)
         begin = c->begin_sql;
-    return run_simple(c, begin, err);
+    int rc = run_simple(c, begin, err);
+    if (rc)
+        note_lock_held(c, err);
+    return rc;
 }
 
 /* Runs one statement over its parameter sets into a new rowset. stream is
@@ -637,6 +650,8 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
             calx_error_note(err, "this transaction began by reading, and SQLite cannot take "
                             "the write lock while another connection writes: roll back "
                             "and retry, or connect with begin=immediate");
+        else
+            note_lock_held(c, err);
         sqlite3_reset(stmt);
         lose_tx_if_ended(c, was_in_tx, err);
         calx_rowset_free(rs);
@@ -711,8 +726,10 @@ static int end_tx(calx_sqlite_conn *c, bool commit, calx_error *err)
     if (sqlite3_get_autocommit(c->db))
         return 0;
     int rc = run_simple(c, commit ? "COMMIT" : "ROLLBACK", err);
-    if (rc && commit)
+    if (rc && commit) {
+        note_lock_held(c, err);
         lose_tx_if_ended(c, true, err);  /* a COMMIT that failed writing */
+    }
     return rc;
 }
 
@@ -820,30 +837,35 @@ static int on_progress(void *arg)
     return atomic_load_explicit(&c->interrupted, memory_order_relaxed) ? 1 : 0;
 }
 
-static int apply_pragmas(calx_sqlite_conn *c, calx_error *err)
+/* Unknown pragmas are silently ignored by SQLite, so a typo would go
+ * unnoticed: check c's pragma names against the list this build of SQLite
+ * knows, on db. A build without introspection pragmas cannot check, and
+ * does not. */
+static int check_pragma_names(const calx_sqlite_conn *c, sqlite3 *db, calx_error *err)
 {
-    /* Unknown pragmas are silently ignored by SQLite, so a typo would go
-     * unnoticed: check names against the list this build knows. A build
-     * without introspection pragmas cannot check, and does not. */
     sqlite3_stmt *known = NULL;
-    if (c->npragmas &&
-        sqlite3_prepare_v2(c->db, "SELECT 1 FROM pragma_pragma_list WHERE name = ?1 COLLATE NOCASE",
+    if (!c->npragmas ||
+        sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_pragma_list WHERE name = ?1 COLLATE NOCASE",
                            -1, &known, NULL) != SQLITE_OK)
-        known = NULL;
+        return 0;
     int rc = 0;
     for (size_t i = 0; i < c->npragmas && !rc; i++) {
+        sqlite3_bind_text(known, 1, c->pragmas[i].key, -1, SQLITE_STATIC);
+        if (sqlite3_step(known) != SQLITE_ROW)
+            rc = calx_error_set(err, CALX_ERR_ARGUMENT,
+                                "unknown SQLite pragma '%s' (from the URL or connect_args)",
+                                c->pragmas[i].key);
+        sqlite3_reset(known);
+    }
+    sqlite3_finalize(known);
+    return rc;
+}
+
+static int apply_pragmas(calx_sqlite_conn *c, calx_error *err)
+{
+    int rc = check_pragma_names(c, c->db, err);
+    for (size_t i = 0; i < c->npragmas && !rc; i++) {
         const calx_sqlite_pragma *p = &c->pragmas[i];
-        if (known) {
-            sqlite3_bind_text(known, 1, p->key, -1, SQLITE_STATIC);
-            int found = sqlite3_step(known);
-            sqlite3_reset(known);
-            if (found != SQLITE_ROW) {
-                rc = calx_error_set(err, CALX_ERR_ARGUMENT,
-                                    "unknown SQLite pragma '%s' (from the URL or connect_args)",
-                                    p->key);
-                break;
-            }
-        }
         /* Pragmas take no bound parameters; both parts were checked
          * against a strict character set in connect. */
         char *sql = sqlite3_mprintf("PRAGMA %s = %s", p->key, p->value);
@@ -856,7 +878,6 @@ static int apply_pragmas(calx_sqlite_conn *c, calx_error *err)
         if (rc)
             calx_error_note(err, "setting PRAGMA %s = %s", p->key, p->value);
     }
-    sqlite3_finalize(known);
     return rc;
 }
 
@@ -869,6 +890,28 @@ static void close_db(calx_sqlite_conn *c)
     cache_clear(c);
     sqlite3_close_v2(c->db);
     c->db = NULL;
+}
+
+/* A file database is put in WAL mode unless the options chose a journal
+ * mode: in the default rollback-journal mode a transaction that has only
+ * read holds a shared lock to its end, and another connection's COMMIT
+ * waits the whole busy timeout, then fails, behind a mere reader (the
+ * commonest web pattern: one request reads while another writes). In WAL
+ * readers never block the writer, nor the writer the readers, and each
+ * transaction still reads one snapshot. (WAL needs shared memory between
+ * the connections: not for a database on a network filesystem; choose
+ * journal_mode=delete there.) The mode is stored in the file, so this
+ * changes nothing for a database already in WAL. */
+static int use_wal_by_default(calx_sqlite_conn *c, calx_error *err)
+{
+    if (c->journal_set || (c->open_flags & SQLITE_OPEN_READONLY) ||
+        strcmp(c->filename, ":memory:") == 0)
+        return 0;
+    int rc = run_once(c, "PRAGMA journal_mode = WAL", err);
+    if (rc)
+        calx_error_note(err, "setting PRAGMA journal_mode = WAL, calx's default for a file "
+                        "database (choose another with journal_mode=...)");
+    return rc;
 }
 
 static bool open_db(calx_sqlite_conn *c, calx_error *err)
@@ -884,17 +927,18 @@ static bool open_db(calx_sqlite_conn *c, calx_error *err)
         return false;
     }
     sqlite3_extended_result_codes(c->db, 1);
-    sqlite3_busy_timeout(c->db, CALX_SQLITE_BUSY_MS);
+    /* The timeout the options asked for holds from the first statement:
+     * setting the pragmas below may already wait for a lock. */
+    sqlite3_busy_timeout(c->db, c->busy_ms);
     sqlite3_progress_handler(c->db, CALX_SQLITE_PROGRESS_OPS, on_progress, c);
     if (run_once(c, "PRAGMA foreign_keys = ON", err) ||
         (c->iso == CALX_SQLITE_READ_UNCOMMITTED &&
          run_once(c, "PRAGMA read_uncommitted = 1", err)) ||
-        apply_pragmas(c, err)) {
+        apply_pragmas(c, err) || use_wal_by_default(c, err)) {
         close_db(c);
         return false;
     }
 
-    c->busy_ms = CALX_SQLITE_BUSY_MS;
     sqlite3_stmt *bt = NULL;
     if (sqlite3_prepare_v2(c->db, "PRAGMA busy_timeout", -1, &bt, NULL) == SQLITE_OK &&
         sqlite3_step(bt) == SQLITE_ROW)
@@ -976,7 +1020,8 @@ static void *worker_main(void *arg)
 
 /* ---- the loop thread's side ---- */
 
-static void conn_free(calx_sqlite_conn *c)
+/* Frees what parse_options filled in. */
+static void options_free(calx_sqlite_conn *c)
 {
     for (size_t i = 0; i < c->npragmas; i++) {
         free(c->pragmas[i].key);
@@ -984,6 +1029,11 @@ static void conn_free(calx_sqlite_conn *c)
     }
     free(c->pragmas);
     free(c->filename);
+}
+
+static void conn_free(calx_sqlite_conn *c)
+{
+    options_free(c);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -1169,10 +1219,27 @@ static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
             return calx_error_set(err, CALX_ERR_ARGUMENT,
                                   "invalid value '%.100s' for timeout: expected seconds",
                                   value);
+        c->busy_ms = (int)(secs * 1000 + 0.5);
         char ms[32];
-        snprintf(ms, sizeof ms, "%d", (int)(secs * 1000 + 0.5));
+        snprintf(ms, sizeof ms, "%d", c->busy_ms);
         return set_pragma(c, "busy_timeout", ms, err);
     }
+    if (strcasecmp(key, "busy_timeout") == 0) {
+        /* Milliseconds, as SQLite's pragma takes them; SQLite itself would
+         * take "abc" as 0 without a word. */
+        char *end;
+        errno = 0;
+        long ms = strtol(value, &end, 10);
+        if (!*value || *end || errno || ms < 0 || ms > INT_MAX)
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "invalid value '%.100s' for busy_timeout: expected "
+                                  "milliseconds, a whole number from 0",
+                                  value);
+        c->busy_ms = (int)ms;
+        return set_pragma(c, "busy_timeout", value, err);
+    }
+    if (strcasecmp(key, "journal_mode") == 0)
+        c->journal_set = true;
     if (!is_identifier(key))
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "unknown SQLite pragma '%.100s' (from the URL or connect_args)",
@@ -1188,6 +1255,7 @@ static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
 static int parse_options(calx_sqlite_conn *c, const calx_url *url, const calx_kv *args,
                          size_t nargs, const char *iso, calx_error *err)
 {
+    c->busy_ms = CALX_SQLITE_BUSY_MS;
     if (!iso || strcasecmp(iso, "SERIALIZABLE") == 0) {
         c->iso = CALX_SQLITE_SERIALIZABLE;
     } else if (strcasecmp(iso, "READ UNCOMMITTED") == 0 ||
@@ -1231,6 +1299,62 @@ static int parse_options(calx_sqlite_conn *c, const calx_url *url, const calx_kv
     if (!c->filename)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying the URL");
     return 0;
+}
+
+/* The driver's check_options (driver.h): the options parsed as connect
+ * parses them, and the pragma names checked on a throwaway in-memory
+ * database (nothing is opened on disk). */
+static int sqlite_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
+                                const char *isolation_level, calx_error *err)
+{
+    calx_sqlite_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking options");
+    int rc = parse_options(c, url, args, nargs, isolation_level, err);
+    sqlite3 *db = NULL;
+    if (!rc && c->npragmas) {
+        if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+            rc = check_pragma_names(c, db, err);
+        sqlite3_close_v2(db);
+    }
+    options_free(c);
+    free(c);
+    return rc;
+}
+
+/* The value of option key, connect_args over the URL's; NULL if unset. */
+static const char *option_value(const calx_url *url, const calx_kv *args, size_t nargs,
+                                const char *key)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < url->nquery; i++)
+        if (url->query[i].key && strcasecmp(url->query[i].key, key) == 0)
+            v = url->query[i].value;
+    for (size_t i = 0; args && i < nargs; i++)
+        if (args[i].key && strcasecmp(args[i].key, key) == 0)
+            v = args[i].value;
+    return v;
+}
+
+/* The driver's describe (driver.h): the journal mode, since calx's
+ * default (WAL for a file) differs from SQLite's. */
+static void sqlite_describe(const calx_url *url, const calx_kv *args, size_t nargs, char *buf,
+                            size_t n)
+{
+    const char *journal = option_value(url, args, nargs, "journal_mode");
+    const char *mode = option_value(url, args, nargs, "mode");
+    if (!journal) {
+        if (url->memory || !url->database || (mode && strcmp(mode, "memory") == 0))
+            journal = "memory";
+        else if (mode && strcmp(mode, "ro") == 0)
+            journal = NULL;  /* whatever the file has: read-only cannot change it */
+        else
+            journal = "wal";
+    }
+    if (journal)
+        snprintf(buf, n, ", journal_mode=%s", journal);
+    else if (n)
+        buf[0] = '\0';
 }
 
 static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *args,
@@ -1347,10 +1471,19 @@ static void sqlite_interrupt(calx_dconn *base)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* Also false when the database file was deleted or replaced since the
+ * connection opened it: SQLite would go on using the unlinked file without
+ * a word, and a pooled connection would write where nobody reads. One stat,
+ * at every checkout. (dbfile and the identity were recorded by the worker
+ * before the connect's completion was posted, and never change.) */
 static bool sqlite_alive(const calx_dconn *base)
 {
     const calx_sqlite_conn *c = (const calx_sqlite_conn *)base;
-    return c && !c->dead && !c->closing;
+    if (!c || c->dead || c->closing)
+        return false;
+    struct stat st;
+    return !c->have_id ||
+           (stat(c->dbfile, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino);
 }
 
 static void sqlite_close(calx_dconn *base)
@@ -1374,6 +1507,8 @@ static void sqlite_close(calx_dconn *base)
 
 const calx_driver calx_sqlite_driver = {
     .name = "sqlite",
+    .check_options = sqlite_check_options,
+    .describe = sqlite_describe,
     .connect = sqlite_connect,
     .request = sqlite_request,
     .interrupt = sqlite_interrupt,

@@ -125,6 +125,18 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
         calx_url_free(u);
         return NULL;
     }
+    /* A bad option fails here, not at the first checkout (SQLAlchemy's
+     * ArgumentError at create_engine). */
+    if ((opts->nconnect_args && !opts->connect_args) ||
+        driver->check_options(u, opts->connect_args, opts->nconnect_args,
+                              opts->isolation_level, err) != 0) {
+        if (opts->nconnect_args && !opts->connect_args)
+            calx_error_set(err, CALX_ERR_ARGUMENT,
+                           "calx_create_engine: nconnect_args is %zu but connect_args is NULL",
+                           opts->nconnect_args);
+        calx_url_free(u);
+        return NULL;
+    }
     calx_engine *e = calloc(1, sizeof *e);
     if (!e) {
         calx_url_free(u);
@@ -295,7 +307,9 @@ char *calx_engine_repr(const calx_engine *e)
 {
     char *u = calx_url_render(e->url, true);
     char *s = NULL;
-    if (u && asprintf(&s, "Engine(%s)", u) < 0)
+    char settings[128];
+    e->driver->describe(e->url, e->connect_args, e->nconnect_args, settings, sizeof settings);
+    if (u && asprintf(&s, "Engine(%s%s)", u, settings) < 0)
         s = NULL;
     free(u);
     return s;
