@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include "driver/driver.h"
+#include "driver/sqlite.h"
 #include "fault_vfs.h"
 #include "test.h"
 
@@ -1314,6 +1315,30 @@ TEST(a_cancelled_read_inside_a_transaction_ends_it_as_on_postgresql)
     close_conn(c);
 }
 
+TEST(inline_reads_run_single_reads_on_the_loop_thread_and_nothing_else)
+{
+    const char *settings[] = { "true", "false" };
+    for (int i = 0; i < 2; i++) {
+        calx_url_param q[] = { { "inline_reads", (char *)settings[i] } };
+        calx_url u = make_url(NULL, q, 1);
+        calx_dconn *c = connect_url(&u);
+        if (!c)
+            return;
+        calx_sqlite_stats before, after;
+        must(c, "CREATE TABLE t (x)");
+        calx_sqlite_conn_stats(c, &before);
+        CHECK_INT(scalar(c, "SELECT count(*) FROM t"), 0);
+        must(c, "INSERT INTO t VALUES (1)");  /* a write: always the worker */
+        calx_sqlite_conn_stats(c, &after);
+        CHECK_INT(after.requests - before.requests, 2);
+        CHECK_INT(after.inline_runs - before.inline_runs, i == 0 ? 1 : 0);
+        close_conn(c);
+    }
+    calx_sqlite_stats none;
+    calx_sqlite_conn_stats(NULL, &none);
+    CHECK_INT(none.requests, 0);
+}
+
 TEST(close_with_transaction_open)
 {
     char *path = path_in_tmp(0, "close.db");
@@ -1425,6 +1450,7 @@ int main(void)
     RUN(ping_and_stale_file);
     RUN(interrupt_and_loop_not_blocked);
     RUN(close_with_transaction_open);
+    RUN(inline_reads_run_single_reads_on_the_loop_thread_and_nothing_else);
     RUN(an_interrupted_write_ends_the_transaction_and_every_later_statement_fails);
     RUN(a_full_disk_that_ends_the_transaction_fails_every_later_statement_until_rollback);
     RUN(a_full_disk_in_wal_mode_leaves_each_transaction_all_or_nothing);

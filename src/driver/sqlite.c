@@ -31,6 +31,7 @@
 
 #include "core/evloop.h"
 #include "driver/driver.h"
+#include "driver/sqlite.h"
 #include "driver/sqlscan.h"
 #include "driver/rowset.h"
 
@@ -124,6 +125,7 @@ typedef struct calx_sqlite_conn {
     bool busy;               /* a request is out, its callback not yet run */
     bool dead;               /* a disconnect was seen: alive() says false */
     bool closing;
+    calx_sqlite_stats stats;
 } calx_sqlite_conn;
 
 /* ---- errors ---- */
@@ -1445,8 +1447,11 @@ static int sqlite_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb c
     c->udata = udata;
     calx_loop_hold(c->base.loop);
     atomic_store(&c->interrupted, false);
-    if (try_inline(c, req))
+    c->stats.requests++;
+    if (try_inline(c, req)) {
+        c->stats.inline_runs++;
         return 0;
+    }
     pthread_mutex_lock(&c->mu);
     c->job = req;
     atomic_store(&c->interrupted, false);
@@ -1503,6 +1508,15 @@ static void sqlite_close(calx_dconn *base)
     c->quit = true;
     pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
+}
+
+void calx_sqlite_conn_stats(const calx_dconn *base, calx_sqlite_stats *out)
+{
+    const calx_sqlite_conn *c = (const calx_sqlite_conn *)base;
+    if (c && c->base.driver == &calx_sqlite_driver)
+        *out = c->stats;
+    else
+        memset(out, 0, sizeof *out);
 }
 
 const calx_driver calx_sqlite_driver = {
