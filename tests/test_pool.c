@@ -603,34 +603,56 @@ TEST(autocommit_isolation_commits_each_statement)
     free_engine(e);
 }
 
+/* Checks out a connection of e, inserts x into t and gives the connection
+ * back with that transaction still open. */
+static void return_in_a_transaction(calx_engine *e, int x)
+{
+    calx_error err;
+    calx_connection *c = connect_now(e, &err);
+    CHECK_OK(c ? calx_wait(calx_conn_execute(c, "INSERT INTO t VALUES (?)",
+                                             CALX_PARAMS(CALX_V(calx_int(x))), &err),
+                           NULL, &err)
+               : -1, &err);
+    CHECK(c && calx_conn_in_transaction(c));
+    calx_conn_close(c);
+    calx_loop_run(loop);
+}
+
 /* A connection given back with its transaction open is rolled back
  * (pool_reset_on_return's default): whoever checks it out next does not
- * see the uncommitted row, and the locks it held are gone, so another
- * connection writing the same key is not blocked. */
+ * see the uncommitted row, and while it sits in the pool the locks it
+ * held are gone, so another connection writing the same key is not
+ * blocked. */
 TEST(a_connection_returned_in_a_transaction_is_rolled_back)
 {
     calx_error err;
     calx_engine *e = make_engine((calx_engine_opts){ 0 }, NULL, 0);
-    calx_connection *a = connect_now(e, &err);
-    CHECK_OK(exec_sql(a, "CREATE TABLE t (x INTEGER PRIMARY KEY)", &err), &err);
-    CHECK_OK(calx_wait(calx_conn_commit(a, &err), NULL, &err), &err);
-    CHECK_OK(exec_sql(a, "INSERT INTO t VALUES (1)", &err), &err);
-    CHECK(calx_conn_in_transaction(a));
-    calx_conn_close(a);
+    calx_connection *c = connect_now(e, &err);
+    CHECK_OK(exec_sql(c, "CREATE TABLE t (x INTEGER PRIMARY KEY)", &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
     calx_loop_run(loop);
+
+    return_in_a_transaction(e, 1);
     calx_connection *next = connect_now(e, &err);
     CHECK_INT(stats(e).opened, 1); /* the same connection, back from the pool */
     CHECK_INT(scalar(next, "SELECT count(*) FROM t"), 0);
-    calx_connection *other = connect_now(e, &err);
-    CHECK_INT(stats(e).opened, 2);
-    /* Were a's transaction still open, this INSERT would wait for its lock:
-     * bounded here so that the test fails instead of hanging. */
-    if (pg)
-        CHECK_OK(exec_sql(other, "SET lock_timeout = 10000", &err), &err);
-    CHECK_OK(exec_sql(other, "INSERT INTO t VALUES (1)", &err), &err);
-    CHECK_OK(calx_wait(calx_conn_commit(other, &err), NULL, &err), &err);
     CHECK_OK(calx_wait(calx_conn_rollback(next, &err), NULL, &err), &err);
     calx_conn_close(next);
+    calx_loop_run(loop);
+
+    return_in_a_transaction(e, 2);
+    calx_connection *idle = connect_now(e, &err); /* taken, not used */
+    calx_connection *other = connect_now(e, &err);
+    CHECK_INT(stats(e).opened, 2);
+    /* Were the returned transaction still open, this INSERT would wait for
+     * its lock: bounded here so that the test fails instead of hanging. */
+    if (pg)
+        CHECK_OK(exec_sql(other, "SET lock_timeout = 10000", &err), &err);
+    CHECK_OK(exec_sql(other, "INSERT INTO t VALUES (2)", &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(other, &err), NULL, &err), &err);
+    CHECK_INT(scalar(other, "SELECT count(*) FROM t"), 1);
+    calx_conn_close(idle);
     calx_conn_close(other);
     free_engine(e);
 }
@@ -642,12 +664,12 @@ TEST(with_reset_on_return_off_a_returned_transaction_stays_open)
     calx_error err;
     calx_engine *e = make_engine((calx_engine_opts){ .pool_reset_on_return = CALX_RESET_NONE },
                                  NULL, 0);
-    calx_connection *a = connect_now(e, &err);
-    CHECK_OK(exec_sql(a, "CREATE TABLE t (x INTEGER PRIMARY KEY)", &err), &err);
-    CHECK_OK(calx_wait(calx_conn_commit(a, &err), NULL, &err), &err);
-    CHECK_OK(exec_sql(a, "INSERT INTO t VALUES (1)", &err), &err);
-    calx_conn_close(a);
+    calx_connection *c = connect_now(e, &err);
+    CHECK_OK(exec_sql(c, "CREATE TABLE t (x INTEGER PRIMARY KEY)", &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
     calx_loop_run(loop);
+    return_in_a_transaction(e, 1);
     calx_connection *next = connect_now(e, &err);
     CHECK_INT(stats(e).opened, 1);
     CHECK_INT(scalar(next, "SELECT count(*) FROM t"), 1);
