@@ -360,6 +360,80 @@ TEST(a_session_whose_flush_was_cancelled_commits_all_or_nothing)
     free_engine(e);
 }
 
+/* ---- a row changed behind the session's back ---- */
+
+typedef struct stale_job {
+    calx_engine *engine;
+    int commit_rc;
+    char message[512];
+    char other_name[64];
+} stale_job;
+
+/* Loads two heroes, has another connection delete one, changes both and
+ * commits: the UPDATE of the deleted one matches no row. */
+static void *stale_task(void *arg)
+{
+    stale_job *j = arg;
+    calx_error err;
+    /* Objects stay loaded through the commit, and no read transaction is
+     * left open to conflict with the other connection's write. */
+    calx_session *s = calx_session_new(
+        &(calx_session_opts){ .bind = j->engine, .no_expire_on_commit = true }, &err);
+    Hero *a = CALX_NEW(Hero, &err, .name = "Gone", .secret_name = "x");
+    Hero *b = CALX_NEW(Hero, &err, .name = "Kept", .secret_name = "y");
+    CHECK_OK(calx_session_add_all(s, (void *[]){ a, b }, 2, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+
+    calx_connection *c = NULL;
+    calx_result *r = NULL;
+    calx_param p[] = { { "id", calx_int(a->id.value) } };
+    calx_params ps = { p, 1 };
+    CHECK_OK(calx_await(calx_engine_connect(j->engine, &err), &c, &err), &err);
+    CHECK_OK(calx_await(calx_conn_execute(c, "DELETE FROM hero WHERE id = :id", &ps, &err),
+                        &r, &err), &err);
+    calx_result_free(r);
+    CHECK_OK(calx_await(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+
+    a->name = "Renamed";
+    b->name = "Changed";
+    j->commit_rc = calx_session_commit(s, &err);
+    snprintf(j->message, sizeof j->message, "%s", err.message);
+    if (j->commit_rc)
+        CHECK_OK(calx_session_rollback(s, &err), &err);
+    CHECK_OK(calx_session_close(s, &err), &err);
+    calx_session_free(s);
+    return NULL;
+}
+
+TEST(an_update_of_a_row_deleted_behind_the_sessions_back_fails_and_commits_nothing)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_metadata *md = calx_metadata_new(&err);
+    if (!e || !md) {
+        CHECK(false);
+        calx_metadata_free(md);
+        free_engine(e);
+        return;
+    }
+    CHECK_OK(calx_metadata_add(md, CALX_TABLE(Team), &err), &err);
+    CHECK_OK(calx_metadata_add(md, CALX_TABLE(Hero), &err), &err);
+    CHECK_OK(calx_wait(calx_engine_create_all(e, md, &err), NULL, &err), &err);
+    stale_job j = { .engine = e, .commit_rc = -1 };
+    CHECK_OK(calx_wait(calx_spawn(loop, stale_task, &j, NULL, &err), NULL, &err), &err);
+    CHECK_INT(j.commit_rc, CALX_ERR_STALE_DATA);
+    /* Both UPDATEs went as one execute-many, as in SQLAlchemy. */
+    CHECK_CONTAINS(j.message, "UPDATE statement on table 'hero' expected to update 2 row(s); "
+                              "1 were matched.");
+    /* SQLAlchemy raises before the COMMIT: the other hero's change, in the
+     * same flush, is not committed either. */
+    CHECK_INT(count_heroes(e, "Changed"), 0);
+    CHECK_INT(count_heroes(e, "Kept"), 1);
+    calx_metadata_free(md);
+    free_engine(e);
+}
+
 int main(void)
 {
     calx_error err;
@@ -371,6 +445,7 @@ int main(void)
     RUN(a_write_cancelled_inside_a_transaction_ends_it_and_the_commit_fails);
     RUN(a_batch_whose_statement_fails_logs_no_commit);
     RUN(a_session_whose_flush_was_cancelled_commits_all_or_nothing);
+    RUN(an_update_of_a_row_deleted_behind_the_sessions_back_fails_and_commits_nothing);
     calx_loop_free(loop);
     test_backend_cleanup();
     return TEST_REPORT();

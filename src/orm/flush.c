@@ -813,6 +813,13 @@ int calx_flush_ex(calx_session *s, bool commit, bool *committed, calx_error *err
         ctx_free(&x);
         return rc;
     }
+    /* An UPDATE or DELETE must match the rows it expects (StaleDataError)
+     * before anything commits: its count is known only from its result, so
+     * its COMMIT cannot ride in the same batch, where the database would
+     * commit the rest of the flush before the check could stop it. */
+    for (size_t i = 0; i < x.nops && x.commit; i++)
+        if (x.ops[i].kind != OP_INSERT)
+            x.commit = false;
     calx_result *r = NULL;
     size_t nst = 0;
     flush_stmt *st = plan_stmts(&x, &nst, err);
