@@ -14,6 +14,7 @@
 
 CALX_MODEL_DEFINE(Team, "team")
 CALX_MODEL_DEFINE(Hero, "hero")
+CALX_MODEL_DEFINE(Gadget, "gadget")
 
 static calx_loop *loop;
 static const char *dir;
@@ -204,6 +205,36 @@ TEST(a_write_cancelled_inside_a_transaction_ends_it_and_the_commit_fails)
     free_engine(e);
 }
 
+TEST(releasing_a_savepoint_ends_it_and_keeps_its_work)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = NULL;
+    if (!e || calx_wait(calx_engine_connect(e, &err), &c, &err) != 0) {
+        CHECK(false);
+        free_engine(e);
+        return;
+    }
+    CHECK_OK(run_sql(c, "CREATE TABLE t (x TEXT)", &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_begin_nested(c, &err), NULL, &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO t VALUES ('kept')", &err), &err);
+    CHECK_OK(calx_wait(calx_conn_release_savepoint(c, &err), NULL, &err), &err);
+    /* Gone from the database, not only from calx's books: rolling back to
+     * it is an error there. */
+    CHECK(run_sql(c, "ROLLBACK TO SAVEPOINT sa_savepoint_1", &err) != 0);
+    CHECK_CONTAINS(err.message, "sa_savepoint_1");
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+
+    CHECK_OK(calx_wait(calx_conn_begin_nested(c, &err), NULL, &err), &err);
+    CHECK_OK(run_sql(c, "INSERT INTO t VALUES ('kept')", &err), &err);
+    CHECK_OK(calx_wait(calx_conn_release_savepoint(c, &err), NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_INT(count_rows(e, "t"), 1);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
 /* ---- echo ---- */
 
 static char logbuf[1 << 14];
@@ -248,6 +279,53 @@ TEST(a_batch_whose_statement_fails_logs_no_commit)
     CHECK_CONTAINS(logbuf, "\nROLLBACK\n");
     CHECK_INT(count_rows(e, "t"), 1);
     calx_conn_close(c);
+    free_engine(e);
+}
+
+typedef struct failed_commit_job {
+    calx_engine *engine;
+    int commit_rc;
+} failed_commit_job;
+
+static void *failed_commit_task(void *arg)
+{
+    failed_commit_job *j = arg;
+    calx_error err;
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = j->engine }, &err);
+    Gadget *g1 = CALX_NEW(Gadget, &err, .code = "same", .serial = 1);
+    CHECK_OK(calx_session_add(s, g1, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    Gadget *g2 = CALX_NEW(Gadget, &err, .code = "same", .serial = 2);
+    CHECK_OK(calx_session_add(s, g2, &err), &err);
+    loglen = 0;
+    logbuf[0] = '\0';
+    j->commit_rc = calx_session_commit(s, &err);
+    CHECK(strstr(logbuf, "COMMIT") == NULL);  /* it never ran */
+    CHECK(strstr(logbuf, "ROLLBACK") == NULL);
+    CHECK_OK(calx_session_rollback(s, &err), &err);
+    CHECK_CONTAINS(logbuf, "ROLLBACK\n");
+    CHECK_OK(calx_session_close(s, &err), &err);
+    calx_session_free(s);
+    return NULL;
+}
+
+TEST(a_session_commit_whose_flush_fails_logs_no_commit_and_then_its_rollback)
+{
+    calx_error err;
+    calx_engine *e = make_engine(&(calx_engine_opts){ .echo = true, .log = capture });
+    calx_metadata *md = calx_metadata_new(&err);
+    if (!e || !md) {
+        CHECK(false);
+        calx_metadata_free(md);
+        free_engine(e);
+        return;
+    }
+    CHECK_OK(calx_metadata_add(md, CALX_TABLE(Gadget), &err), &err);
+    CHECK_OK(calx_wait(calx_engine_create_all(e, md, &err), NULL, &err), &err);
+    failed_commit_job j = { e, -1 };
+    CHECK_OK(calx_wait(calx_spawn(loop, failed_commit_task, &j, NULL, &err), NULL, &err), &err);
+    CHECK_INT(j.commit_rc, CALX_ERR_INTEGRITY);
+    calx_metadata_free(md);
     free_engine(e);
 }
 
@@ -443,7 +521,9 @@ int main(void)
     fprintf(stderr, "backend: %s\n", test_backend_name());
     RUN(an_operation_started_after_a_cancel_waits_behind_it_instead_of_failing_busy);
     RUN(a_write_cancelled_inside_a_transaction_ends_it_and_the_commit_fails);
+    RUN(releasing_a_savepoint_ends_it_and_keeps_its_work);
     RUN(a_batch_whose_statement_fails_logs_no_commit);
+    RUN(a_session_commit_whose_flush_fails_logs_no_commit_and_then_its_rollback);
     RUN(a_session_whose_flush_was_cancelled_commits_all_or_nothing);
     RUN(an_update_of_a_row_deleted_behind_the_sessions_back_fails_and_commits_nothing);
     calx_loop_free(loop);
