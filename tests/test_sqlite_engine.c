@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "calx.h"
+#include "fault_vfs.h"
 #include "test.h"
 
 static calx_loop *loop;
@@ -293,6 +294,84 @@ TEST(bad_sqlite_options_fail_when_the_engine_is_made)
     CHECK(access("never.db", F_OK) != 0);
 }
 
+/* ---- a disk that fills ---- */
+
+/* count(*) of rows with key k in the file at path; -1 on failure. */
+static long long count_key_in_file(const char *path, int k)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM t WHERE k = ?", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_bind_int(st, 1, k) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+TEST(every_commit_reported_done_under_a_filling_disk_is_whole_and_no_other_is_there)
+{
+    enum { TXNS = 150, ROWS = 3 };
+    calx_error err;
+    fault_vfs_install();
+    const char *path = fresh_path();
+    /* A small page cache, so that transactions spill into the files
+     * mid-way: where a full disk makes SQLite roll back all by itself. */
+    calx_engine *e = engine_for(path, "cache_size=5");
+    calx_connection *c = connect_now(e);
+    if (!c) {
+        free_engine(e);
+        fault_vfs_uninstall();
+        return;
+    }
+    CHECK_OK(run_sql(c, "CREATE TABLE t (k INTEGER, i INTEGER, pad BLOB)", &err), &err);
+    CHECK_OK(commit(c, &err), &err);
+    /* A careless program: it goes on after a failed INSERT and commits the
+     * rest. Each row that reported success must then be in the file after
+     * a successful COMMIT, and no row of a failed one. */
+    int expected[TXNS] = { 0 };
+    int ok = 0, failed = 0;
+    unsigned seed = 12345;
+    for (int k = 0; k < TXNS; k++) {
+        seed = seed * 1103515245u + 12345u;
+        if (k % 3 == 1)
+            fault_vfs_arm((long long)((seed >> 8) % 40000));  /* full somewhere in here */
+        int inserted = 0;
+        for (int i = 0; i < ROWS; i++) {
+            calx_param p[] = { { "k", calx_int(k) }, { "i", calx_int(i) } };
+            calx_params ps = { p, 2 };
+            calx_result *r = NULL;
+            if (calx_wait(calx_conn_execute(c, "INSERT INTO t VALUES (:k, :i, "
+                                               "randomblob(3000))", &ps, &err),
+                          &r, &err) == 0)
+                inserted++;
+            calx_result_free(r);
+        }
+        int rc = commit(c, &err);
+        fault_vfs_disarm();
+        if (rc) {
+            failed++;
+            CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+        } else {
+            ok++;
+            expected[k] = inserted;
+        }
+    }
+    calx_conn_close(c);
+    free_engine(e);
+    /* Both outcomes happened, or the test proved nothing. */
+    CHECK(ok > 0);
+    CHECK(failed > 0);
+    int wrong = 0;
+    for (int k = 0; k < TXNS; k++)
+        wrong += count_key_in_file(path, k) != expected[k];
+    CHECK_INT(wrong, 0);
+    fault_vfs_uninstall();
+}
+
 int main(void)
 {
     calx_error err;
@@ -303,6 +382,7 @@ int main(void)
     RUN(the_url_timeout_holds_from_the_first_moment_of_a_connection);
     RUN(a_database_file_replaced_under_the_engine_is_reopened_at_checkout);
     RUN(bad_sqlite_options_fail_when_the_engine_is_made);
+    RUN(every_commit_reported_done_under_a_filling_disk_is_whole_and_no_other_is_there);
     calx_loop_free(loop);
     return TEST_REPORT();
 }
