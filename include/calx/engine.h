@@ -64,6 +64,14 @@ typedef struct calx_engine_opts {
     const calx_kv *connect_args;   /* copied by calx_create_engine */
     size_t nconnect_args;
     const char *isolation_level;   /* "SERIALIZABLE", "READ UNCOMMITTED", "AUTOCOMMIT", ...; NULL: driver default */
+    double command_timeout;     /* seconds a statement may run (asyncpg's command_timeout);
+                                   0: no limit. PostgreSQL: a request running longer is
+                                   cancelled on the server and fails with CALX_ERR_TIMEOUT;
+                                   a server that answers neither it nor the cancel within
+                                   the same time again costs the connection (the request
+                                   fails, the pool replaces it). Wins over a
+                                   command_timeout in the URL or connect_args. Drivers
+                                   without a statement timeout (SQLite) ignore it. */
     calx_log_fn log;            /* NULL: the process-wide handler (log.h) */
     void *log_udata;
 } calx_engine_opts;
@@ -71,7 +79,8 @@ typedef struct calx_engine_opts {
 /* Makes an engine for url (see url.h). opts may be NULL. Opens nothing yet.
  * Returns the engine, owned by the caller (free with calx_engine_free), or
  * NULL with err filled: CALX_ERR_URL for a malformed URL,
- * CALX_ERR_ARGUMENT for an option out of range, CALX_ERR_NOT_SUPPORTED
+ * CALX_ERR_ARGUMENT for an option out of range (a negative or non-finite
+ * command_timeout, a bad value in the URL or connect_args), CALX_ERR_NOT_SUPPORTED
  * for a dialect calx has no driver for. */
 calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
                                 calx_error *err);
@@ -81,7 +90,9 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
  * (FIFO) up to pool_timeout when all are out. The future's value is a
  * calx_connection *, owned by the caller until calx_conn_close. Errors:
  * CALX_ERR_TIMEOUT (in SQLAlchemy's words: "QueuePool limit of size 5
- * overflow 10 reached, connection timed out, timeout 30.00"), the driver's
+ * overflow 10 reached, connection timed out, timeout 30.00"; or, with
+ * pool_pre_ping, a pre-ping that got no answer before pool_timeout ran
+ * out, the connection then invalidated), the driver's
  * connect error, CALX_ERR_CLOSED after calx_engine_free or once the
  * engine's loop has been freed. */
 calx_future *calx_engine_connect(calx_engine *e, calx_error *err);

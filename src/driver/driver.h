@@ -124,6 +124,12 @@ struct calx_driver {
      * be running. Safe to call with the loop about to stop: the driver keeps
      * the loop alive until it has finished. */
     void (*close)(calx_dconn *c);
+
+    /* True when connect takes a "command_timeout" connect arg (seconds a
+     * request may run before the driver cancels it and fails it with
+     * CALX_ERR_TIMEOUT): the engine passes its command_timeout option down
+     * as one to such drivers only. */
+    bool command_timeout;
 };
 
 /* The checks every driver's request() makes first: a connection, a

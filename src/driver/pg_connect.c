@@ -7,8 +7,10 @@
  * options, target_session_attrs, ...) plus a few of calx's own:
  * statement_cache_size / prepared_statement_cache_size (asyncpg's and
  * SQLAlchemy's names; 0 turns prepared statements off, for PgBouncer in
- * transaction mode), connect_timeout / timeout (seconds), and asyncpg's
- * ssl=true|false|<sslmode>.
+ * transaction mode), connect_timeout / timeout (seconds), asyncpg's
+ * command_timeout (seconds a request may run before it is cancelled; the
+ * engine's command_timeout option arrives here as a connect arg) and
+ * asyncpg's ssl=true|false|<sslmode>.
  *
  * libpq resolves host names with a blocking getaddrinfo, so the driver
  * resolves them first, on libuv's thread pool, and hands libpq each address
@@ -126,14 +128,21 @@ static int set_str(char **slot, const char *v, calx_error *err)
     return 0;
 }
 
+/* A whole text read as a finite number of seconds; false when it is not. */
+static bool read_seconds(const char *value, double *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtod(value, &end);
+    return *value && !*end && !errno && isfinite(*out);
+}
+
 /* Seconds from text (connect_timeout), with libpq's rules; 0 or
  * CALX_ERR_ARGUMENT naming key. */
 static int parse_seconds(const char *key, const char *value, double *out, calx_error *err)
 {
-    char *end;
-    errno = 0;
-    double s = strtod(value, &end);
-    if (!*value || *end || errno || !isfinite(s))
+    double s;
+    if (!read_seconds(value, &s))
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "invalid value '%.100s' for %s: expected seconds", value, key);
     /* libpq's rules: zero or less waits forever; less than 2 s is 2 s. */
@@ -177,6 +186,18 @@ static int take_option(pg_conn *c, pg_opts *o, const PQconninfoOption *known,
     }
     if (strcmp(key, "connect_timeout") == 0 || strcmp(key, "timeout") == 0)
         return parse_seconds(key, value, &c->connect_timeout_s, err);
+    if (strcmp(key, "command_timeout") == 0) {
+        /* asyncpg's: seconds, 0 for none. Taken as given (no libpq rounding):
+         * a bound the program chose, which the driver enforces itself. */
+        double s;
+        if (!read_seconds(value, &s) || s < 0 || s > 1e9)
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "invalid value '%.100s' for command_timeout: expected "
+                                  "seconds, 0 or more (0: no limit)",
+                                  value);
+        c->command_timeout_s = s;
+        return 0;
+    }
     if (strcmp(key, "ssl") == 0) {
         /* asyncpg's ssl= (SQLAlchemy passes it through from the URL). */
         const char *mode = value;

@@ -31,6 +31,10 @@ enum {
 #define CALX_PG_CACHE_DEFAULT 100      /* prepared statements per connection (asyncpg's) */
 #define CALX_PG_CONNECT_TIMEOUT_S 60.0 /* when neither connect_args, the URL nor
                                           PGCONNECT_TIMEOUT say (asyncpg's) */
+#define CALX_PG_CANCEL_GRACE_S 10.0    /* how long an interrupted request waits for
+                                          the server to answer the cancel when no
+                                          command_timeout is set; then the
+                                          connection is given up */
 
 /* A prepared statement: the SQL text and the parameter types it was
  * prepared with (the same text with other types is another entry). */
@@ -100,6 +104,7 @@ struct pg_conn {
     pg_host *hosts;
     size_t nhosts, nresolving;
     double connect_timeout_s; /* 0: no limit */
+    double command_timeout_s; /* a request's bound; 0: none (asyncpg's default) */
     size_t cache_cap;         /* 0: no prepared statements (PgBouncer) */
     pg_iso iso;
 
@@ -156,9 +161,14 @@ struct pg_conn {
     unsigned next_stmt_id;
     unsigned next_cursor_id;
 
-    /* Cancel. */
+    /* Cancel, and the bounds that keep a request from waiting forever on a
+     * server that stopped answering: command_timeout, then a grace for the
+     * cancel, after which the connection is given up. */
     bool cancel_requested;    /* an interrupt asked for this request */
     int cancel_jobs;          /* PQcancel calls running on the thread pool */
+    calx_timer *req_timer;    /* made when the connection is up */
+    bool cancelling;          /* req_timer now bounds the wait for the cancel */
+    bool timed_out;           /* command_timeout ran out: 57014 reads as TIMEOUT */
 
     /* A completion that needs no I/O runs deferred (never from inside the
      * call that starts it). */

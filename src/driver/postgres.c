@@ -32,6 +32,14 @@
  * them off for PgBouncer in transaction mode, where a named statement made
  * on one server connection is missing on the next.
  *
+ * Nothing waits forever on a server that stopped answering: with
+ * command_timeout set, a request that runs longer is cancelled on the
+ * server (PQcancel, as an interrupt is) and fails with CALX_ERR_TIMEOUT;
+ * a server that answers neither the request nor the cancel within the same
+ * time again (CALX_PG_CANCEL_GRACE_S after an interrupt when no
+ * command_timeout is set) costs the connection: the request fails at once,
+ * alive() says false, and the pool replaces it.
+ *
  * Streaming (stream_rows > 0) uses a server-side cursor: DECLARE ... NO
  * SCROLL CURSOR FOR <the query> and FETCH FORWARD n, in the transaction
  * when there is one, else WITH HOLD. Only SELECT, WITH, VALUES and TABLE
@@ -55,6 +63,13 @@
 
 static void start_request(pg_conn *c);
 static void complete(pg_conn *c);
+static void on_req_timer(void *arg);
+
+/* A timer's milliseconds for s seconds. */
+static uint64_t seconds_ms(double s)
+{
+    return (uint64_t)(s * 1000.0 + 0.5);
+}
 
 /* ---- the socket watch ---- */
 
@@ -154,6 +169,7 @@ void calx_pg_free(pg_conn *c)
         return;
     unwatch(c);
     calx_timer_free(c->timer);
+    calx_timer_free(c->req_timer);
     if (c->pg)
         PQfinish(c->pg);  /* sends Terminate without blocking: the socket is non-blocking */
     for (size_t i = 0; i < c->nkv; i++) {
@@ -252,8 +268,20 @@ static void result_error(pg_conn *c, const pg_cmd *cmd, const PGresult *res)
         primary = fallback;
     }
     err.code = calx_pg_errcode(state);
-    if (state && strcmp(state, "57014") == 0 && c->cancel_requested)
+    bool cancelled = state && strcmp(state, "57014") == 0;
+    char timeout_msg[160];
+    if (cancelled && c->timed_out) {
+        /* Our own cancel, sent because command_timeout ran out: say so
+         * rather than "canceling statement due to user request". */
+        err.code = CALX_ERR_TIMEOUT;
+        snprintf(timeout_msg, sizeof timeout_msg,
+                 "the statement ran longer than command_timeout (%g s) and was cancelled",
+                 c->command_timeout_s);
+        primary = timeout_msg;
+        detail = hint = NULL;
+    } else if (cancelled && c->cancel_requested) {
         err.code = CALX_ERR_CANCELED;
+    }
     if (PQstatus(c->pg) == CONNECTION_BAD)
         err.code = CALX_ERR_DISCONNECT;
     snprintf(err.sqlstate, sizeof err.sqlstate, "%s", state ? state : "");
@@ -1013,6 +1041,10 @@ static void complete(pg_conn *c)
     c->cur = 0;
     c->failed = false;
     c->cancel_requested = false;
+    c->cancelling = false;
+    c->timed_out = false;
+    if (c->req_timer)
+        calx_timer_stop(c->req_timer);
     if (failed)
         calx_rowset_free(rs);
     cb(udata, failed ? NULL : rs, failed ? &err : NULL);
@@ -1226,6 +1258,9 @@ int calx_pg_ready(pg_conn *c, calx_error *err)
     }
     c->stats.backend_pid = PQbackendPID(c->pg);
     c->notice[0] = '\0';
+    c->req_timer = calx_timer_new(c->base.loop, on_req_timer, c);
+    if (!c->req_timer)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a timer");
     calx_pg_watch(c, CALX_IO_READ, false);
     if (!c->io)
         return calx_error_set(err, CALX_ERR_OPERATIONAL,
@@ -1261,6 +1296,8 @@ static int pg_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb cb, v
         calx_pg_defer(c, false);
         return 0;
     }
+    if (c->command_timeout_s > 0)
+        calx_timer_start(c->req_timer, seconds_ms(c->command_timeout_s));
     if (c->cancel_jobs > 0) {
         /* A cancel for the previous request is still on its way: starting
          * now could let it hit this one. */
@@ -1306,24 +1343,23 @@ static void cancel_done(void *arg)
     }
 }
 
-/* The driver's interrupt: asks the server to cancel the running request
- * (PQcancel, blocking, so on the thread pool). The request then fails with
- * CALX_ERR_CANCELED (SQLSTATE 57014), or finishes if it was about to. A
- * request not yet sent fails as cancelled when it starts. Loop thread only;
- * nothing running: no effect. */
-static void pg_interrupt(calx_dconn *base)
+/* Asks the server to cancel the request in flight (PQcancel, blocking, so
+ * on the thread pool), and bounds the wait for its answer: a server that
+ * answers neither the request nor the cancel within the grace (the
+ * command_timeout again, else CALX_PG_CANCEL_GRACE_S) is given up by
+ * on_req_timer. A request not yet sent fails as cancelled when it starts. */
+static void start_cancel(pg_conn *c)
 {
-    pg_conn *c = (pg_conn *)base;
-    if (!c || !c->busy || c->closing || c->cancel_requested)
-        return;
-    c->cancel_requested = true;
+    c->cancelling = true;
+    calx_timer_start(c->req_timer, seconds_ms(c->command_timeout_s > 0 ? c->command_timeout_s
+                                                                     : CALX_PG_CANCEL_GRACE_S));
     if (!c->sent || c->cancel_jobs > 0)
-        return;  /* not out yet: it fails as cancelled when it starts */
+        return;
     cancel_job *j = calloc(1, sizeof *j);
     PGcancel *pc = j ? PQgetCancel(c->pg) : NULL;
     if (!pc) {
         free(j);
-        return;
+        return;  /* the grace still bounds the wait */
     }
     j->c = c;
     j->cancel = pc;
@@ -1334,6 +1370,74 @@ static void pg_interrupt(calx_dconn *base)
     }
     c->cancel_jobs++;
     c->stats.cancels++;
+}
+
+/* The server answered neither the request nor its cancel: the connection
+ * is given up (alive() says false, so the pool replaces it) and the request
+ * fails now, with nothing on the loop left waiting for the server. */
+static void give_up(pg_conn *c)
+{
+    calx_error err;
+    calx_error_clear(&err);
+    double grace = c->command_timeout_s > 0 ? c->command_timeout_s : CALX_PG_CANCEL_GRACE_S;
+    if (!c->timed_out) {
+        err.code = CALX_ERR_CANCELED;
+        snprintf(err.message, sizeof err.message,
+                 "the PostgreSQL server did not answer the cancel within %g s; the "
+                 "connection was given up",
+                 grace);
+    } else if (c->sent) {
+        err.code = CALX_ERR_TIMEOUT;
+        snprintf(err.message, sizeof err.message,
+                 "the PostgreSQL server did not answer: the statement ran longer than "
+                 "command_timeout (%g s) and the cancel got no answer in a further %g s; "
+                 "the connection was given up",
+                 c->command_timeout_s, grace);
+    } else {
+        err.code = CALX_ERR_TIMEOUT;
+        snprintf(err.message, sizeof err.message,
+                 "the request could not start within command_timeout (%g s): the PostgreSQL "
+                 "server did not answer the cancel of the previous one; the connection was "
+                 "given up",
+                 c->command_timeout_s);
+    }
+    c->failed = false;
+    fail(c, &err);
+    c->dead = true;
+    c->start_waiting = false;
+    complete(c);
+}
+
+/* req_timer ran out: first command_timeout (the request is cancelled on
+ * the server), then the grace for the cancel (the connection is given up). */
+static void on_req_timer(void *arg)
+{
+    pg_conn *c = arg;
+    if (!c->busy || c->closing || c->deferred_queued)
+        return;  /* a completion is already on its way */
+    if (!c->cancelling && c->sent) {
+        c->timed_out = true;
+        start_cancel(c);
+        return;
+    }
+    if (!c->cancelling)
+        c->timed_out = true;  /* still waiting behind an earlier cancel */
+    give_up(c);
+}
+
+/* The driver's interrupt: asks the server to cancel the running request.
+ * It then fails with CALX_ERR_CANCELED (SQLSTATE 57014), or finishes if it
+ * was about to; a server that does not answer the cancel costs the
+ * connection (see start_cancel). A request not yet sent fails as cancelled
+ * when it starts. Loop thread only; nothing running: no effect. */
+static void pg_interrupt(calx_dconn *base)
+{
+    pg_conn *c = (pg_conn *)base;
+    if (!c || !c->busy || c->closing || c->cancel_requested)
+        return;
+    c->cancel_requested = true;
+    if (!c->cancelling)
+        start_cancel(c);  /* else command_timeout's cancel is on its way */
 }
 
 /* Between requests this reads what the server sent (without blocking), so
@@ -1396,4 +1500,5 @@ const calx_driver calx_postgres_driver = {
     .interrupt = pg_interrupt,
     .alive = pg_alive,
     .close = pg_close,
+    .command_timeout = true,
 };

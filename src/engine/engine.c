@@ -106,6 +106,12 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
         calx_error_set(err, CALX_ERR_ARGUMENT, "calx_create_engine: the URL is NULL");
         return NULL;
     }
+    if (!(opts->command_timeout >= 0 && opts->command_timeout <= 1e9)) {
+        calx_error_set(err, CALX_ERR_ARGUMENT,
+                       "calx_create_engine: command_timeout must be a number of seconds, "
+                       "0 or more (0: no limit)");
+        return NULL;
+    }
     if (opts->pool_size < 0 || opts->max_overflow < CALX_OVERFLOW_NONE ||
         opts->pool_timeout < 0 || opts->pool_recycle < 0) {
         calx_error_set(err, CALX_ERR_ARGUMENT,
@@ -152,17 +158,29 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
     e->log_udata = opts->log_udata;
     e->isolation_level = dupstr(opts->isolation_level);
     e->autocommit = opts->isolation_level && strcasecmp(opts->isolation_level, "AUTOCOMMIT") == 0;
-    if (opts->nconnect_args) {
-        e->connect_args = calloc(opts->nconnect_args, sizeof *e->connect_args);
+    /* command_timeout reaches the driver as a connect arg, put last so that
+     * it wins over the URL's and connect_args'. */
+    bool pass_timeout = opts->command_timeout > 0 && driver->command_timeout;
+    size_t nargs = opts->nconnect_args + pass_timeout;
+    if (nargs) {
+        e->connect_args = calloc(nargs, sizeof *e->connect_args);
         if (!e->connect_args)
             goto nomem;
-        e->nconnect_args = opts->nconnect_args;
+        e->nconnect_args = nargs;
         for (size_t i = 0; i < opts->nconnect_args; i++) {
             e->connect_args[i].key = dupstr(opts->connect_args[i].key);
             e->connect_args[i].value = dupstr(opts->connect_args[i].value);
             if (!e->connect_args[i].key || !e->connect_args[i].value)
                 goto nomem;
         }
+    }
+    if (pass_timeout) {
+        char secs[32];
+        snprintf(secs, sizeof secs, "%.17g", opts->command_timeout);
+        e->connect_args[nargs - 1].key = dupstr("command_timeout");
+        e->connect_args[nargs - 1].value = dupstr(secs);
+        if (!e->connect_args[nargs - 1].key || !e->connect_args[nargs - 1].value)
+            goto nomem;
     }
 
     calx_pool_config pc = {
