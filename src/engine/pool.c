@@ -189,11 +189,39 @@ static void open_new(calx_pool *p, calx_future *f)
     }
 }
 
+/* A pre-ping under way. Its timer is what is left of the checkout's
+ * pool_timeout: a server that stopped answering fails the checkout then,
+ * not whenever the driver gives up. */
 typedef struct pinging {
     calx_pconn *pc;
-    calx_future *f;
+    calx_future *f;           /* NULL once the checkout timed out */
+    calx_timer *timer;
     calx_dreq req;
 } pinging;
+
+/* The least a pre-ping is given, so that a checkout handed a connection
+ * just before its pool_timeout ran out does not throw a live connection
+ * away for being late. */
+#define CALX_POOL_PING_MIN_MS 100
+
+static void on_ping_timeout(void *arg)
+{
+    pinging *pg = arg;
+    calx_pconn *pc = pg->pc;
+    calx_pool *p = pc->pool;
+    calx_timer_free(pg->timer);
+    pg->timer = NULL;
+    p->stats.timeouts++;
+    calx_pool_invalidate(pc, "pre-ping got no answer within pool_timeout");
+    calx_future_rejectf(pg->f, CALX_ERR_TIMEOUT,
+                        "pool pre-ping of connection <conn %u> got no answer within "
+                        "pool_timeout (%.2f s); the connection is invalidated",
+                        pc->id, ms_to_s(p->cfg.timeout_ms));
+    pg->f = NULL;
+    /* The driver still owes the ping's callback (exactly once): the
+     * interrupt makes it come sooner, and on_pinged then closes pc. */
+    pc->dconn->driver->interrupt(pc->dconn);
+}
 
 static void on_pinged(void *udata, calx_rowset *rs, const calx_error *err)
 {
@@ -201,10 +229,15 @@ static void on_pinged(void *udata, calx_rowset *rs, const calx_error *err)
     calx_pconn *pc = pg->pc;
     calx_future *f = pg->f;
     calx_pool *p = pc->pool;
+    calx_timer_free(pg->timer);
     free(pg);
     calx_rowset_free(rs);
     p->inflight--;
-    if (err) {
+    if (!f) {
+        /* The checkout already failed with a timeout. */
+        close_pc(pc, "pre-ping timed out");
+        process_waiters(p);
+    } else if (err) {
         /* The pre-ping found it dead: replace it with a fresh one. */
         plog(p, "Pool pre-ping on connection <conn %u> failed, will invalidate: %s",
              pc->id, err->message);
@@ -217,9 +250,9 @@ static void on_pinged(void *udata, calx_rowset *rs, const calx_error *err)
     maybe_free(p);
 }
 
-/* Serves f with an idle connection, after the liveness, recycle and
- * pre-ping checks. */
-static void serve_idle(calx_pool *p, calx_future *f, calx_pconn *pc)
+/* Serves f, a checkout that began at since, with an idle connection,
+ * after the liveness, recycle and pre-ping checks. */
+static void serve_idle(calx_pool *p, calx_future *f, calx_pconn *pc, uint64_t since)
 {
     if (!pc->dconn->driver->alive(pc->dconn)) {
         /* The driver saw it die while idle (a server restart): replace it
@@ -240,16 +273,23 @@ static void serve_idle(calx_pool *p, calx_future *f, calx_pconn *pc)
     if (p->cfg.pre_ping) {
         calx_error err;
         pinging *pg = calloc(1, sizeof *pg);
-        if (pg) {
+        calx_timer *t = pg ? calx_timer_new(p->cfg.loop, on_ping_timeout, pg) : NULL;
+        if (t) {
             pg->pc = pc;
             pg->f = f;
+            pg->timer = t;
             pg->req.op = CALX_DOP_PING;
             p->inflight++;
-            if (pc->dconn->driver->request(pc->dconn, &pg->req, on_pinged, pg, &err) == 0)
+            if (pc->dconn->driver->request(pc->dconn, &pg->req, on_pinged, pg, &err) == 0) {
+                uint64_t used = now(p) - since;
+                uint64_t left = used < p->cfg.timeout_ms ? p->cfg.timeout_ms - used : 0;
+                calx_timer_start(t, left > CALX_POOL_PING_MIN_MS ? left : CALX_POOL_PING_MIN_MS);
                 return;
+            }
             p->inflight--;
-            free(pg);
         }
+        calx_timer_free(t);
+        free(pg);
         p->stats.invalidated++;
         close_pc(pc, "pre-ping could not start");
         open_new(p, f);
@@ -288,11 +328,12 @@ static void push_idle(calx_pool *p, calx_pconn *pc)
     p->nidle++;
 }
 
-/* Serves f now if a connection is idle or may be opened. */
-static bool try_serve(calx_pool *p, calx_future *f)
+/* Serves f, a checkout that began at since, now if a connection is idle
+ * or may be opened. */
+static bool try_serve(calx_pool *p, calx_future *f, uint64_t since)
 {
     if (p->nidle > 0) {
-        serve_idle(p, f, pop_idle(p));
+        serve_idle(p, f, pop_idle(p), since);
         return true;
     }
     if (can_open(p)) {
@@ -350,9 +391,10 @@ static void process_waiters(calx_pool *p)
     while (p->wait_head && (p->nidle > 0 || can_open(p))) {
         waiter *w = p->wait_head;
         calx_future *f = w->f;
+        uint64_t since = w->since;
         unlink_waiter(p, w);
         free(w);
-        try_serve(p, f);
+        try_serve(p, f, since);
     }
 }
 
@@ -376,7 +418,7 @@ calx_future *calx_pool_checkout(calx_pool *p, calx_error *err)
     }
     calx_future_set_dtor(f, give_back);
     /* Only serve at once when nobody is queued: waiters go first. */
-    if (!p->wait_head && try_serve(p, f))
+    if (!p->wait_head && try_serve(p, f, now(p)))
         return f;
 
     waiter *w = calloc(1, sizeof *w);
@@ -415,9 +457,10 @@ static void return_ready(calx_pconn *pc)
     } else if (p->wait_head) {
         waiter *w = p->wait_head;
         calx_future *f = w->f;
+        uint64_t since = w->since;
         unlink_waiter(p, w);
         free(w);
-        serve_idle(p, f, pc);
+        serve_idle(p, f, pc, since);
     } else if (p->cfg.kind == CALX_POOL_QUEUE && p->nidle >= p->cfg.size) {
         close_pc(pc, "overflow");
     } else {
