@@ -9,6 +9,8 @@
  * is skipped, saying so, without them. Every table lives in a schema of
  * this process's own, dropped at the end. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <math.h>
 #include <stdint.h>
@@ -1245,6 +1247,22 @@ TEST(terminated_backend_mid_transaction)
     free_engine(e);
 }
 
+/* Checks a connection out of e, reads its backend's pid and gives it back,
+ * to idle in the pool once its reset on return is done. -1 on failure. */
+static int64_t idle_backend_pid(calx_engine *e)
+{
+    calx_error err;
+    calx_connection *c = connect_now(e, &err);
+    if (!c) {
+        fprintf(stderr, "  connect: %s\n", err.message);
+        return -1;
+    }
+    int64_t pid = query_int(c, "SELECT pg_backend_pid()");
+    calx_conn_close(c);
+    calx_loop_run(loop);
+    return pid;
+}
+
 TEST(idle_pooled_connection_killed)
 {
     /* Killed while idle in the pool: the driver notices the hang-up, and
@@ -1252,21 +1270,18 @@ TEST(idle_pooled_connection_killed)
      * error, pre-ping or not. */
     calx_error err;
     calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1 });
-    calx_connection *c = e ? connect_now(e, &err) : NULL;
-    CHECK(c != NULL);
-    if (!c) {
+    int64_t pid = e ? idle_backend_pid(e) : -1;
+    CHECK(pid > 0);
+    if (pid <= 0) {
         free_engine(e);
         return;
     }
-    int64_t pid = query_int(c, "SELECT pg_backend_pid()");
-    calx_conn_close(c);
-    calx_loop_run(loop);
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld, 10000)", (long long)pid);
     admin_scalar(sql);
     /* Let the loop see the hang-up: a short sleep on the loop. */
     calx_wait(calx_sleep(loop, 50, &err), NULL, &err);
-    c = connect_now(e, &err);
+    calx_connection *c = connect_now(e, &err);
     CHECK(c != NULL);
     if (c) {
         int64_t pid2 = query_int(c, "SELECT pg_backend_pid()");
@@ -1336,6 +1351,175 @@ TEST(server_restart_is_survived)
     CHECK_INT(count_in(plain, "kept"), 1);  /* 2 was never committed */
     free_engine(plain);
     free_engine(pinged);
+}
+
+/* ---- nothing waits forever: command_timeout, frozen servers ---- */
+
+/* Freezes (SIGSTOP) or thaws (SIGCONT) one backend of the test server,
+ * which runs as this user or under root's control. A test that freezes one
+ * thaws it on every path before it checks anything. */
+static bool signal_backend(int64_t pid, int sig)
+{
+    if (pid <= 0)
+        return false;
+    if (kill((pid_t)pid, sig) != 0) {
+        fprintf(stderr, "  kill(%lld, %s): %s\n", (long long)pid,
+                sig == SIGSTOP ? "SIGSTOP" : "SIGCONT", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+TEST(command_timeout_cancels_a_statement_that_runs_too_long)
+{
+    /* The driver, with command_timeout as a connect arg. */
+    calx_kv args[] = { { "command_timeout", "0.5" } };
+    calx_dconn *dc = connect_args(args, 1);
+    if (!dc)
+        return;
+    calx_error err;
+    CHECK_INT(exec(dc, "SELECT pg_sleep(10)", &err), CALX_ERR_TIMEOUT);
+    CHECK_CONTAINS(err.message, "the statement ran longer than command_timeout (0.5 s) and "
+                                "was cancelled");
+    CHECK_STR(err.sqlstate, "57014");
+    CHECK_INT(pg_stats(dc).cancels, 1);
+    /* Only the statement was cancelled: the connection goes on. */
+    CHECK(drv->alive(dc));
+    CHECK_INT(scalar(dc, "SELECT 6 * 7"), 42);
+    close_conn(dc);
+
+    /* The engine's option, and the URL's query option. */
+    char u[1200];
+    calx_engine *engines[2] = {
+        make_engine((calx_engine_opts){ .command_timeout = 0.5 }),
+        make_engine_url(url_with(u, sizeof u, url_buf, "command_timeout=0.5"),
+                        (calx_engine_opts){ 0 }),
+    };
+    for (int i = 0; i < 2; i++) {
+        calx_connection *c = engines[i] ? connect_now(engines[i], &err) : NULL;
+        CHECK(c != NULL);
+        if (!c)
+            continue;
+        CHECK_INT(run_sql(c, "SELECT pg_sleep(10)", NULL, &err), CALX_ERR_TIMEOUT);
+        CHECK_CONTAINS(err.message, "command_timeout (0.5 s)");
+        CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+        CHECK_INT(query_int(c, "SELECT 41 + 1"), 42);
+        calx_conn_close(c);
+        calx_pool_stats st;
+        calx_engine_stats(engines[i], &st);
+        CHECK_INT(st.invalidated, 0);
+        free_engine(engines[i]);
+    }
+}
+
+TEST(command_timeout_must_be_seconds_from_zero)
+{
+    calx_error err;
+    double bad[] = { -1, NAN, INFINITY };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        calx_engine_opts o = { .loop = loop, .command_timeout = bad[i] };
+        CHECK(calx_create_engine(url_buf, &o, &err) == NULL);
+        CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+        CHECK_CONTAINS(err.message, "command_timeout");
+    }
+    const char *bad_text[] = { "abc", "-2", "", "1s" };
+    char u[1200];
+    for (size_t i = 0; i < sizeof bad_text / sizeof *bad_text; i++) {
+        char q[64];
+        snprintf(q, sizeof q, "command_timeout=%s", bad_text[i]);
+        calx_engine_opts o = { .loop = loop };
+        CHECK(calx_create_engine(url_with(u, sizeof u, url_buf, q), &o, &err) == NULL);
+        CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+        CHECK_CONTAINS(err.message, "command_timeout");
+        calx_kv kv = { "command_timeout", bad_text[i] };
+        o.connect_args = &kv;
+        o.nconnect_args = 1;
+        CHECK(calx_create_engine(url_buf, &o, &err) == NULL);
+        CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    }
+    /* SQLite has no server to stop answering: the option is not refused. */
+    calx_engine *e = calx_create_engine(
+        "sqlite://", &(calx_engine_opts){ .loop = loop, .command_timeout = 2 }, &err);
+    CHECK(e != NULL);
+    free_engine(e);
+}
+
+TEST(a_frozen_backend_fails_the_request_with_timeout_and_the_pool_replaces_it)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1, .command_timeout = 0.5 });
+    calx_connection *c = e ? connect_now(e, &err) : NULL;
+    CHECK(c != NULL);
+    if (!c) {
+        free_engine(e);
+        return;
+    }
+    int64_t pid = query_int(c, "SELECT pg_backend_pid()");
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+    if (!signal_backend(pid, SIGSTOP)) {
+        calx_conn_close(c);
+        free_engine(e);
+        SKIP("cannot SIGSTOP the server's backend");
+    }
+    /* The backend answers neither the statement nor the cancel. */
+    int rc = run_sql(c, "SELECT 1", NULL, &err);
+    calx_error first = err;
+    calx_conn_close(c);
+    /* The pool serves a fresh connection while the old backend is still
+     * frozen: nothing waits for it. */
+    c = connect_now(e, &err);
+    int64_t pid2 = c ? query_int(c, "SELECT pg_backend_pid()") : -1;
+    if (c)
+        calx_conn_close(c);
+    signal_backend(pid, SIGCONT);
+
+    CHECK_INT(rc, CALX_ERR_TIMEOUT);
+    CHECK_CONTAINS(first.message, "did not answer");
+    CHECK_CONTAINS(first.message, "command_timeout (0.5 s)");
+    CHECK(pid2 > 0 && pid2 != pid);
+    calx_pool_stats st;
+    calx_engine_stats(e, &st);
+    CHECK_INT(st.invalidated, 1);
+    free_engine(e);
+}
+
+TEST(pre_ping_of_a_frozen_backend_fails_the_checkout_within_pool_timeout)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1, .pool_pre_ping = true,
+                                                     .pool_timeout = 1 });
+    int64_t pid = e ? idle_backend_pid(e) : -1;
+    CHECK(pid > 0);
+    if (pid <= 0 || !signal_backend(pid, SIGSTOP)) {
+        free_engine(e);
+        if (pid > 0)
+            SKIP("cannot SIGSTOP the server's backend");
+        return;
+    }
+    calx_connection *c = connect_now(e, &err);
+    calx_error first = err;
+    if (c)
+        calx_conn_close(c);
+    /* The next checkout gets a fresh connection while the old backend is
+     * still frozen. */
+    calx_connection *c2 = connect_now(e, &err);
+    int64_t pid2 = c2 ? query_int(c2, "SELECT pg_backend_pid()") : -1;
+    if (c2)
+        calx_conn_close(c2);
+    signal_backend(pid, SIGCONT);
+
+    CHECK(c == NULL);
+    CHECK_INT(first.code, CALX_ERR_TIMEOUT);
+    CHECK_CONTAINS(first.message, "pre-ping");
+    CHECK(pid2 > 0 && pid2 != pid);
+    calx_pool_stats st;
+    calx_engine_stats(e, &st);
+    CHECK_INT(st.timeouts, 1);
+    CHECK(st.invalidated >= 1);
+    free_engine(e);
+    /* The frozen connection's ping came back once it thawed, and the pool
+     * closed it: the engine is gone, nothing of it left. */
+    CHECK_INT(st.opened, 2);
 }
 
 typedef struct bouncer_arg {
@@ -1619,6 +1803,10 @@ int main(void)
     RUN(create_all_on_postgresql);
     RUN(isolation_levels);
     RUN(pgbouncer_transaction_mode_without_prepared_statements);
+    RUN(command_timeout_cancels_a_statement_that_runs_too_long);
+    RUN(command_timeout_must_be_seconds_from_zero);
+    RUN(a_frozen_backend_fails_the_request_with_timeout_and_the_pool_replaces_it);
+    RUN(pre_ping_of_a_frozen_backend_fails_the_checkout_within_pool_timeout);
     RUN(server_restart_is_survived);
     calx_loop_free(loop);
 
