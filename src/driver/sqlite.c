@@ -6,7 +6,8 @@
  * threadpool is left alone on purpose: a long query must not starve DNS
  * and file work queued there.
  *
- * Threads and data: fields are grouped below by who may touch them. The
+ * Threads and data: the connection's fields (sqlite_int.h) are grouped by
+ * who may touch them; its options are parsed in sqlite_options.c. The
  * loop thread and the worker meet only at the job slot (under mu) and at
  * the result fields, which the worker fills before posting the completion
  * and the loop thread reads after it arrives (the post's mutex orders the
@@ -14,17 +15,13 @@
  * request job, then at most a quit.
  */
 #include <assert.h>
-#include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include <sqlite3.h>
@@ -32,101 +29,11 @@
 #include "core/evloop.h"
 #include "driver/driver.h"
 #include "driver/sqlite.h"
+#include "driver/sqlite_int.h"
 #include "driver/sqlscan.h"
 #include "driver/rowset.h"
 
-#define CALX_SQLITE_CACHE_SIZE 64      /* prepared statements kept per connection */
-#define CALX_SQLITE_BUSY_MS 5000       /* default busy_timeout */
 #define CALX_SQLITE_PROGRESS_OPS 1000  /* VM steps between interrupt checks */
-
-typedef struct calx_sqlite_cached {
-    uint64_t hash;
-    uint64_t used;          /* tick of the last use; the smallest is evicted */
-    char *sql;
-    sqlite3_stmt *stmt;
-} calx_sqlite_cached;
-
-typedef struct calx_sqlite_pragma {
-    char *key;
-    char *value;
-} calx_sqlite_pragma;
-
-typedef enum calx_sqlite_iso {
-    CALX_SQLITE_SERIALIZABLE,
-    CALX_SQLITE_READ_UNCOMMITTED,
-    CALX_SQLITE_AUTOCOMMIT
-} calx_sqlite_iso;
-
-typedef struct calx_sqlite_conn {
-    calx_dconn base;
-
-    /* Set by connect before the worker starts; read-only afterwards. */
-    char *filename;          /* what sqlite3_open_v2 gets */
-    int open_flags;
-    calx_sqlite_iso iso;
-    size_t npragmas;
-    calx_sqlite_pragma *pragmas;  /* URL options, then connect_args over them */
-    pthread_t thread;
-
-    /* Under mu. */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    const calx_dreq *job;    /* a request for the worker to take */
-    bool quit;               /* close: finish and end the thread */
-    bool executing;          /* the worker is inside a request */
-    /* Written under mu; read bare by the worker's progress handler. */
-    atomic_bool interrupted;
-
-    /* Worker thread only. The loop thread calls sqlite3_interrupt on db,
-     * which SQLite allows from any thread, and only while executing. */
-    sqlite3 *db;
-    calx_sqlite_cached cache[CALX_SQLITE_CACHE_SIZE];
-    size_t ncached;
-    uint64_t tick;
-    sqlite3_stmt *cursor;    /* streaming: the statement with rows left */
-    bool cursor_row;         /* ... and it is positioned on an unread row */
-    /* inline_reads: the loop thread runs a short read itself when the
-     * worker is idle (the mutex hand-off orders the two threads' use of
-     * db and the statement cache). busy_ms is restored after each. */
-    bool inline_reads;
-    int busy_ms;             /* busy timeout: set from the options before open */
-    bool journal_set;        /* the options name a journal_mode (else WAL) */
-    const char *begin_sql;   /* begin=immediate|exclusive: every BEGIN; NULL:
-                                lazy (IMMEDIATE when the first statement writes) */
-    /* Streaming read-ahead: the next chunk, read while the loop thread
-     * works through the last one. */
-    bool pre_ready;
-    int pre_rc;
-    calx_rowset *pre_rs;
-    calx_error pre_err;
-    bool tx_wanted;          /* BEGIN seen; the next EXEC really begins */
-    /* SQLite ended an open transaction by itself (see lose_tx_if_ended): every
-     * statement and the COMMIT fail until a ROLLBACK. tx_lost_why is the
-     * message of the failure that ended it, tx_lost_code its result code. */
-    bool tx_lost;
-    int tx_lost_code;
-    char tx_lost_why[256];
-    bool request_ran;        /* the running request has stepped a statement */
-    const char *dbfile;      /* absolute path from SQLite; "" for memory */
-    bool have_id;            /* dev/ino recorded at open, for ping */
-    dev_t dev;
-    ino_t ino;
-
-    /* Filled by the worker, read on the loop thread after the post. */
-    calx_work done;
-    bool res_ok;
-    calx_rowset *res_rs;
-    calx_error res_err;
-
-    /* Loop thread only. */
-    calx_dconnect_cb connect_cb;
-    calx_dreq_cb cb;
-    void *udata;
-    bool busy;               /* a request is out, its callback not yet run */
-    bool dead;               /* a disconnect was seen: alive() says false */
-    bool closing;
-    calx_sqlite_stats stats;
-} calx_sqlite_conn;
 
 /* ---- errors ---- */
 
@@ -839,33 +746,9 @@ static int on_progress(void *arg)
     return atomic_load_explicit(&c->interrupted, memory_order_relaxed) ? 1 : 0;
 }
 
-/* Unknown pragmas are silently ignored by SQLite, so a typo would go
- * unnoticed: check c's pragma names against the list this build of SQLite
- * knows, on db. A build without introspection pragmas cannot check, and
- * does not. */
-static int check_pragma_names(const calx_sqlite_conn *c, sqlite3 *db, calx_error *err)
-{
-    sqlite3_stmt *known = NULL;
-    if (!c->npragmas ||
-        sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_pragma_list WHERE name = ?1 COLLATE NOCASE",
-                           -1, &known, NULL) != SQLITE_OK)
-        return 0;
-    int rc = 0;
-    for (size_t i = 0; i < c->npragmas && !rc; i++) {
-        sqlite3_bind_text(known, 1, c->pragmas[i].key, -1, SQLITE_STATIC);
-        if (sqlite3_step(known) != SQLITE_ROW)
-            rc = calx_error_set(err, CALX_ERR_ARGUMENT,
-                                "unknown SQLite pragma '%s' (from the URL or connect_args)",
-                                c->pragmas[i].key);
-        sqlite3_reset(known);
-    }
-    sqlite3_finalize(known);
-    return rc;
-}
-
 static int apply_pragmas(calx_sqlite_conn *c, calx_error *err)
 {
-    int rc = check_pragma_names(c, c->db, err);
+    int rc = calx_sqlite_check_pragma_names(c, c->db, err);
     for (size_t i = 0; i < c->npragmas && !rc; i++) {
         const calx_sqlite_pragma *p = &c->pragmas[i];
         /* Pragmas take no bound parameters; both parts were checked
@@ -1022,20 +905,9 @@ static void *worker_main(void *arg)
 
 /* ---- the loop thread's side ---- */
 
-/* Frees what parse_options filled in. */
-static void options_free(calx_sqlite_conn *c)
-{
-    for (size_t i = 0; i < c->npragmas; i++) {
-        free(c->pragmas[i].key);
-        free(c->pragmas[i].value);
-    }
-    free(c->pragmas);
-    free(c->filename);
-}
-
 static void conn_free(calx_sqlite_conn *c)
 {
-    options_free(c);
+    calx_sqlite_options_free(c);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -1092,273 +964,6 @@ static void on_closed(calx_work *w)
     calx_loop_unhold(loop);
 }
 
-static bool is_identifier(const char *s)
-{
-    if (!*s || (*s >= '0' && *s <= '9'))
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-              (*s >= '0' && *s <= '9') || *s == '_'))
-            return false;
-    return true;
-}
-
-/* What may be pasted after "PRAGMA x =": words and numbers, nothing that
- * could end the statement or open a string. */
-static bool is_pragma_value(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-              (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
-            return false;
-    return true;
-}
-
-/* Sets pragma key to value, a later setting of the same key replacing an
- * earlier one in place. */
-static int set_pragma(calx_sqlite_conn *c, const char *key, const char *value,
-                      calx_error *err)
-{
-    char *v = strdup(value);
-    if (!v)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
-    for (size_t i = 0; i < c->npragmas; i++) {
-        if (strcasecmp(c->pragmas[i].key, key) == 0) {
-            free(c->pragmas[i].value);
-            c->pragmas[i].value = v;
-            return 0;
-        }
-    }
-    calx_sqlite_pragma *grown = realloc(c->pragmas, (c->npragmas + 1) * sizeof *grown);
-    char *k = strdup(key);
-    if (grown)
-        c->pragmas = grown;
-    if (!grown || !k) {
-        free(k);
-        free(v);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
-    }
-    c->pragmas[c->npragmas].key = k;
-    c->pragmas[c->npragmas].value = v;
-    c->npragmas++;
-    return 0;
-}
-
-/* One URL query option or connect_args entry. */
-static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
-                       const char **mode, calx_error *err)
-{
-    if (!key)
-        return calx_error_set(err, CALX_ERR_ARGUMENT, "a connect_args entry has no key");
-    if (!value)
-        value = "";
-    if (strcmp(key, "mode") == 0) {
-        *mode = value;
-        return 0;
-    }
-    if (strcmp(key, "cache") == 0) {
-        /* SQLite's URI option: shared cache is what READ UNCOMMITTED acts on. */
-        c->open_flags &= ~(SQLITE_OPEN_SHAREDCACHE | SQLITE_OPEN_PRIVATECACHE);
-        if (strcmp(value, "shared") == 0)
-            c->open_flags |= SQLITE_OPEN_SHAREDCACHE;
-        else if (strcmp(value, "private") == 0)
-            c->open_flags |= SQLITE_OPEN_PRIVATECACHE;
-        else
-            return calx_error_set(err, CALX_ERR_ARGUMENT,
-                                  "invalid value '%.100s' for cache: SQLite supports "
-                                  "shared and private",
-                                  value);
-        return 0;
-    }
-    /* Options of Python's sqlite3.connect that mean nothing here, accepted
-     * so that connect_args copied from a Python configuration still work
-     * (isolation_level belongs to the engine's own option). */
-    static const char *const python_only[] = {
-        "uri", "check_same_thread", "detect_types", "cached_statements",
-        "isolation_level", "factory",
-    };
-    for (size_t i = 0; i < sizeof python_only / sizeof *python_only; i++)
-        if (strcmp(key, python_only[i]) == 0)
-            return 0;
-    if (strcmp(key, "begin") == 0) {
-        /* Python 3.12's sqlite3 autocommit=False takes "DEFERRED" too. */
-        if (!strcasecmp(value, "deferred"))
-            c->begin_sql = NULL;
-        else if (!strcasecmp(value, "immediate"))
-            c->begin_sql = "BEGIN IMMEDIATE";
-        else if (!strcasecmp(value, "exclusive"))
-            c->begin_sql = "BEGIN EXCLUSIVE";
-        else
-            return calx_error_set(err, CALX_ERR_ARGUMENT,
-                                  "invalid value '%.100s' for begin: expected deferred, "
-                                  "immediate or exclusive",
-                                  value);
-        return 0;
-    }
-    if (strcmp(key, "inline_reads") == 0) {
-        /* calx's own option: see try_inline. */
-        if (!strcmp(value, "1") || !strcasecmp(value, "true") || !strcasecmp(value, "on") ||
-            !strcasecmp(value, "yes"))
-            c->inline_reads = true;
-        else if (!strcmp(value, "0") || !strcasecmp(value, "false") ||
-                 !strcasecmp(value, "off") || !strcasecmp(value, "no"))
-            c->inline_reads = false;
-        else
-            return calx_error_set(err, CALX_ERR_ARGUMENT,
-                                  "invalid value '%.100s' for inline_reads: expected true or false",
-                                  value);
-        return 0;
-    }
-    if (strcmp(key, "timeout") == 0) {
-        /* Seconds, as sqlite3.connect(timeout=...) takes them. */
-        char *end;
-        errno = 0;
-        double secs = strtod(value, &end);
-        if (!*value || *end || errno || !isfinite(secs) || secs < 0 ||
-            secs > INT_MAX / 1000.0)
-            return calx_error_set(err, CALX_ERR_ARGUMENT,
-                                  "invalid value '%.100s' for timeout: expected seconds",
-                                  value);
-        c->busy_ms = (int)(secs * 1000 + 0.5);
-        char ms[32];
-        snprintf(ms, sizeof ms, "%d", c->busy_ms);
-        return set_pragma(c, "busy_timeout", ms, err);
-    }
-    if (strcasecmp(key, "busy_timeout") == 0) {
-        /* Milliseconds, as SQLite's pragma takes them; SQLite itself would
-         * take "abc" as 0 without a word. */
-        char *end;
-        errno = 0;
-        long ms = strtol(value, &end, 10);
-        if (!*value || *end || errno || ms < 0 || ms > INT_MAX)
-            return calx_error_set(err, CALX_ERR_ARGUMENT,
-                                  "invalid value '%.100s' for busy_timeout: expected "
-                                  "milliseconds, a whole number from 0",
-                                  value);
-        c->busy_ms = (int)ms;
-        return set_pragma(c, "busy_timeout", value, err);
-    }
-    if (strcasecmp(key, "journal_mode") == 0)
-        c->journal_set = true;
-    if (!is_identifier(key))
-        return calx_error_set(err, CALX_ERR_ARGUMENT,
-                              "unknown SQLite pragma '%.100s' (from the URL or connect_args)",
-                              key);
-    if (!is_pragma_value(value))
-        return calx_error_set(err, CALX_ERR_ARGUMENT,
-                              "invalid value '%.100s' for pragma '%s': only letters, "
-                              "digits, '_', '.' and '-' are allowed",
-                              value, key);
-    return set_pragma(c, key, value, err);
-}
-
-static int parse_options(calx_sqlite_conn *c, const calx_url *url, const calx_kv *args,
-                         size_t nargs, const char *iso, calx_error *err)
-{
-    c->busy_ms = CALX_SQLITE_BUSY_MS;
-    if (!iso || strcasecmp(iso, "SERIALIZABLE") == 0) {
-        c->iso = CALX_SQLITE_SERIALIZABLE;
-    } else if (strcasecmp(iso, "READ UNCOMMITTED") == 0 ||
-               strcasecmp(iso, "READ_UNCOMMITTED") == 0) {
-        c->iso = CALX_SQLITE_READ_UNCOMMITTED;
-    } else if (strcasecmp(iso, "AUTOCOMMIT") == 0) {
-        c->iso = CALX_SQLITE_AUTOCOMMIT;
-    } else {
-        return calx_error_set(err, CALX_ERR_ARGUMENT,
-                              "isolation level '%.100s' is not supported by SQLite; "
-                              "use SERIALIZABLE, READ UNCOMMITTED or AUTOCOMMIT",
-                              iso);
-    }
-
-    const char *mode = NULL;
-    int rc;
-    for (size_t i = 0; i < url->nquery; i++)
-        if ((rc = take_option(c, url->query[i].key, url->query[i].value, &mode, err)) != 0)
-            return rc;
-    for (size_t i = 0; i < nargs; i++)
-        if ((rc = take_option(c, args[i].key, args[i].value, &mode, err)) != 0)
-            return rc;
-
-    bool memory = url->memory || !url->database;
-    if (!mode || strcmp(mode, "rwc") == 0) {
-        c->open_flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    } else if (strcmp(mode, "rw") == 0) {
-        c->open_flags |= SQLITE_OPEN_READWRITE;
-    } else if (strcmp(mode, "ro") == 0) {
-        c->open_flags |= SQLITE_OPEN_READONLY;
-    } else if (strcmp(mode, "memory") == 0) {
-        c->open_flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-        memory = true;
-    } else {
-        return calx_error_set(err, CALX_ERR_ARGUMENT,
-                              "invalid value '%.100s' for mode: SQLite supports ro, rw, "
-                              "rwc and memory",
-                              mode);
-    }
-    c->filename = strdup(memory ? ":memory:" : url->database);
-    if (!c->filename)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying the URL");
-    return 0;
-}
-
-/* The driver's check_options (driver.h): the options parsed as connect
- * parses them, and the pragma names checked on a throwaway in-memory
- * database (nothing is opened on disk). */
-static int sqlite_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
-                                const char *isolation_level, calx_error *err)
-{
-    calx_sqlite_conn *c = calloc(1, sizeof *c);
-    if (!c)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking options");
-    int rc = parse_options(c, url, args, nargs, isolation_level, err);
-    sqlite3 *db = NULL;
-    if (!rc && c->npragmas) {
-        if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
-            rc = check_pragma_names(c, db, err);
-        sqlite3_close_v2(db);
-    }
-    options_free(c);
-    free(c);
-    return rc;
-}
-
-/* The value of option key, connect_args over the URL's; NULL if unset. */
-static const char *option_value(const calx_url *url, const calx_kv *args, size_t nargs,
-                                const char *key)
-{
-    const char *v = NULL;
-    for (size_t i = 0; i < url->nquery; i++)
-        if (url->query[i].key && strcasecmp(url->query[i].key, key) == 0)
-            v = url->query[i].value;
-    for (size_t i = 0; args && i < nargs; i++)
-        if (args[i].key && strcasecmp(args[i].key, key) == 0)
-            v = args[i].value;
-    return v;
-}
-
-/* The driver's describe (driver.h): the journal mode, since calx's
- * default (WAL for a file) differs from SQLite's. */
-static void sqlite_describe(const calx_url *url, const calx_kv *args, size_t nargs, char *buf,
-                            size_t n)
-{
-    const char *journal = option_value(url, args, nargs, "journal_mode");
-    const char *mode = option_value(url, args, nargs, "mode");
-    if (!journal) {
-        if (url->memory || !url->database || (mode && strcmp(mode, "memory") == 0))
-            journal = "memory";
-        else if (mode && strcmp(mode, "ro") == 0)
-            journal = NULL;  /* whatever the file has: read-only cannot change it */
-        else
-            journal = "wal";
-    }
-    if (journal)
-        snprintf(buf, n, ", journal_mode=%s", journal);
-    else if (n)
-        buf[0] = '\0';
-}
-
 static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *args,
                           size_t nargs, const char *isolation_level, calx_dconnect_cb cb,
                           void *udata, calx_error *err)
@@ -1376,7 +981,7 @@ static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *a
     atomic_init(&c->interrupted, false);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
-    int rc = parse_options(c, url, args, nargs, isolation_level, err);
+    int rc = calx_sqlite_parse_options(c, url, args, nargs, isolation_level, err);
     if (rc) {
         conn_free(c);
         return rc;
@@ -1521,8 +1126,8 @@ void calx_sqlite_conn_stats(const calx_dconn *base, calx_sqlite_stats *out)
 
 const calx_driver calx_sqlite_driver = {
     .name = "sqlite",
-    .check_options = sqlite_check_options,
-    .describe = sqlite_describe,
+    .check_options = calx_sqlite_check_options,
+    .describe = calx_sqlite_describe,
     .connect = sqlite_connect,
     .request = sqlite_request,
     .interrupt = sqlite_interrupt,

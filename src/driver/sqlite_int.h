@@ -1,0 +1,134 @@
+/* The SQLite driver's insides, shared by its two files: sqlite.c (the
+ * worker thread, requests, transactions) and sqlite_options.c (URL options
+ * and connect_args, checked and parsed before a connection opens). */
+#ifndef CALX_DRIVER_SQLITE_INT_H
+#define CALX_DRIVER_SQLITE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "core/evloop.h"
+#include "driver/driver.h"
+#include "driver/rowset.h"
+#include "driver/sqlite.h"
+
+#define CALX_SQLITE_CACHE_SIZE 64      /* prepared statements kept per connection */
+#define CALX_SQLITE_BUSY_MS 5000       /* default busy_timeout */
+
+typedef struct calx_sqlite_cached {
+    uint64_t hash;
+    uint64_t used;          /* tick of the last use; the smallest is evicted */
+    char *sql;
+    sqlite3_stmt *stmt;
+} calx_sqlite_cached;
+
+typedef struct calx_sqlite_pragma {
+    char *key;
+    char *value;
+} calx_sqlite_pragma;
+
+typedef enum calx_sqlite_iso {
+    CALX_SQLITE_SERIALIZABLE,
+    CALX_SQLITE_READ_UNCOMMITTED,
+    CALX_SQLITE_AUTOCOMMIT
+} calx_sqlite_iso;
+
+typedef struct calx_sqlite_conn {
+    calx_dconn base;
+
+    /* Set by connect before the worker starts; read-only afterwards. */
+    char *filename;          /* what sqlite3_open_v2 gets */
+    int open_flags;
+    calx_sqlite_iso iso;
+    size_t npragmas;
+    calx_sqlite_pragma *pragmas;  /* URL options, then connect_args over them */
+    pthread_t thread;
+
+    /* Under mu. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const calx_dreq *job;    /* a request for the worker to take */
+    bool quit;               /* close: finish and end the thread */
+    bool executing;          /* the worker is inside a request */
+    /* Written under mu; read bare by the worker's progress handler. */
+    atomic_bool interrupted;
+
+    /* Worker thread only. The loop thread calls sqlite3_interrupt on db,
+     * which SQLite allows from any thread, and only while executing. */
+    sqlite3 *db;
+    calx_sqlite_cached cache[CALX_SQLITE_CACHE_SIZE];
+    size_t ncached;
+    uint64_t tick;
+    sqlite3_stmt *cursor;    /* streaming: the statement with rows left */
+    bool cursor_row;         /* ... and it is positioned on an unread row */
+    /* inline_reads: the loop thread runs a short read itself when the
+     * worker is idle (the mutex hand-off orders the two threads' use of
+     * db and the statement cache). busy_ms is restored after each. */
+    bool inline_reads;
+    int busy_ms;             /* busy timeout: set from the options before open */
+    bool journal_set;        /* the options name a journal_mode (else WAL) */
+    const char *begin_sql;   /* begin=immediate|exclusive: every BEGIN; NULL:
+                                lazy (IMMEDIATE when the first statement writes) */
+    /* Streaming read-ahead: the next chunk, read while the loop thread
+     * works through the last one. */
+    bool pre_ready;
+    int pre_rc;
+    calx_rowset *pre_rs;
+    calx_error pre_err;
+    bool tx_wanted;          /* BEGIN seen; the next EXEC really begins */
+    /* SQLite ended an open transaction by itself (see lose_tx_if_ended): every
+     * statement and the COMMIT fail until a ROLLBACK. tx_lost_why is the
+     * message of the failure that ended it, tx_lost_code its result code. */
+    bool tx_lost;
+    int tx_lost_code;
+    char tx_lost_why[256];
+    bool request_ran;        /* the running request has stepped a statement */
+    const char *dbfile;      /* absolute path from SQLite; "" for memory */
+    bool have_id;            /* dev/ino recorded at open, for ping */
+    dev_t dev;
+    ino_t ino;
+
+    /* Filled by the worker, read on the loop thread after the post. */
+    calx_work done;
+    bool res_ok;
+    calx_rowset *res_rs;
+    calx_error res_err;
+
+    /* Loop thread only. */
+    calx_dconnect_cb connect_cb;
+    calx_dreq_cb cb;
+    void *udata;
+    bool busy;               /* a request is out, its callback not yet run */
+    bool dead;               /* a disconnect was seen: alive() says false */
+    bool closing;
+    calx_sqlite_stats stats;
+} calx_sqlite_conn;
+
+/* sqlite_options.c */
+
+/* Fills c's option fields (filename, open flags, isolation, pragmas,
+ * busy timeout, begin, inline_reads) from url, args and iso. 0, or
+ * CALX_ERR_ARGUMENT naming the option (CALX_ERR_NOMEM). Free with
+ * calx_sqlite_options_free, also after a failure. */
+int calx_sqlite_parse_options(calx_sqlite_conn *c, const calx_url *url, const calx_kv *args,
+                              size_t nargs, const char *iso, calx_error *err);
+
+/* Frees what calx_sqlite_parse_options filled in. */
+void calx_sqlite_options_free(calx_sqlite_conn *c);
+
+/* Checks c's pragma names against the list SQLite knows, on db: 0, or
+ * CALX_ERR_ARGUMENT naming an unknown one. */
+int calx_sqlite_check_pragma_names(const calx_sqlite_conn *c, sqlite3 *db, calx_error *err);
+
+/* The driver's check_options and describe (driver.h). */
+int calx_sqlite_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
+                              const char *isolation_level, calx_error *err);
+void calx_sqlite_describe(const calx_url *url, const calx_kv *args, size_t nargs, char *buf,
+                          size_t n);
+
+#endif
