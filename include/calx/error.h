@@ -4,6 +4,13 @@
  * the codes below) or NULL, and fills a caller-owned calx_error. The error
  * holds everything inline, so there is nothing to free and it can live on
  * the stack.
+ *
+ * NULL: a function's err must not be NULL unless its comment says it may
+ * be (some calls write the error and then read its code back). The same
+ * goes for every pointer a calx function takes: its comment says whether
+ * NULL is allowed and what it then does. Every function that frees or
+ * gives back a handle (calx_*_free, calx_future_release, calx_conn_close)
+ * takes NULL as a no-op.
  */
 #ifndef CALX_ERROR_H
 #define CALX_ERROR_H
@@ -58,7 +65,8 @@ const char *calx_errcode_name(int code);
 void calx_error_clear(calx_error *err);
 
 /* Fills err with code and a printf-style message; returns code so that a
- * function can `return calx_error_set(err, ...)`. err may be NULL. */
+ * function can `return calx_error_set(err, ...)`. err may be NULL (the
+ * code is still returned); fmt must not be NULL. */
 int calx_error_set(calx_error *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

@@ -29,7 +29,8 @@ typedef void (*calx_log_fn)(void *udata, calx_log_level level,
  * other threads: the handler itself is not locked. */
 void calx_log_set_handler(calx_log_fn fn, void *udata);
 
-/* The name of a level: "DEBUG", "INFO", "WARNING", "ERROR". */
+/* The name of a level: "DEBUG", "INFO", "WARNING", "ERROR"; "LOG" for any
+ * other value. Static, never NULL. */
 const char *calx_log_level_name(calx_log_level level);
 
 #ifdef __cplusplus

@@ -46,7 +46,8 @@ struct uv_loop_s;
 
 /* Makes a calx loop over `uv` (not owned: it must outlive the calx loop), or
  * over a new libuv loop of its own when uv is NULL. Returns NULL and fills
- * err on failure. The caller owns the result: free it with calx_loop_free. */
+ * err on failure (err may be NULL). The caller owns the result: free it
+ * with calx_loop_free. */
 calx_loop *calx_loop_new(struct uv_loop_s *uv, calx_error *err);
 
 /* The loop for this thread, made on first use over a libuv loop of its own.
@@ -59,7 +60,8 @@ calx_loop *calx_loop_default(void);
 int calx_loop_free_default(void);
 
 /* Runs the loop until nothing is left to do (uv_run with UV_RUN_DEFAULT).
- * Returns 0, or CALX_ERR_STATE when called from inside the loop. */
+ * Returns 0, or CALX_ERR_STATE when called from inside the loop, or
+ * CALX_ERR_ARGUMENT when loop is NULL. */
 int calx_loop_run(calx_loop *loop);
 
 /* Frees the loop: finishes what calx started on it, then closes calx's
@@ -90,8 +92,8 @@ int calx_loop_run(calx_loop *loop);
  *      uv_loop_close then succeeds.
  *
  * Returns 0 when the loop was freed (the pointer is then invalid: nothing
- * can detect a later use of it), or the error code with err filled. A
- * refused free may be retried. NULL is a no-op (0). */
+ * can detect a later use of it), or the error code with err filled (err
+ * may be NULL). A refused free may be retried. loop NULL is a no-op (0). */
 int calx_loop_close(calx_loop *loop, calx_error *err);
 
 /* At most this long, in milliseconds, calx_loop_close waits for background
@@ -100,13 +102,15 @@ int calx_loop_close(calx_loop *loop, calx_error *err);
 
 /* calx_loop_close for programs that keep no error: a refusal is also
  * logged (WARNING, logger "calx.loop", the process-wide handler), so that
- * it is seen. Returns 0 or the error code. */
+ * it is seen. Returns 0 or the error code. NULL is a no-op (0). */
 int calx_loop_free(calx_loop *loop);
 
-/* The libuv loop underneath; owned by whoever gave it (or by the calx loop). */
+/* The libuv loop underneath; owned by whoever gave it (or by the calx loop).
+ * NULL when loop is NULL. */
 struct uv_loop_s *calx_loop_uv(calx_loop *loop);
 
-/* Milliseconds of the loop's clock (uv_now), cached per iteration. */
+/* Milliseconds of the loop's clock (uv_now), cached per iteration. loop
+ * must not be NULL (no time would be a safe answer). */
 uint64_t calx_loop_now(calx_loop *loop);
 
 #ifdef __cplusplus

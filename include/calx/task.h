@@ -29,8 +29,9 @@ typedef struct calx_task_opts {
  * Returns the task's future (owned by the caller, consumed as any future),
  * which completes with fn's return value when fn returns — or with
  * CALX_ERR_CANCELED if the task was cancelled, the value then going to
- * result_free. opts may be NULL. Returns NULL and fills err when the
- * stack cannot be allocated. */
+ * result_free. opts and arg may be NULL. Returns NULL and fills err
+ * (err may be NULL) when the stack cannot be allocated (CALX_ERR_NOMEM),
+ * or loop or fn is NULL (CALX_ERR_ARGUMENT). */
 calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
                         const calx_task_opts *opts, calx_error *err);
 
@@ -38,10 +39,12 @@ calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
 bool calx_in_task(void);
 
 /* A future that completes (value NULL) after ms milliseconds on loop.
- * Owned by the caller. */
+ * Owned by the caller. NULL with err filled (err may be NULL): loop NULL
+ * (CALX_ERR_ARGUMENT), CALX_ERR_NOMEM. */
 calx_future *calx_sleep(calx_loop *loop, uint64_t ms, calx_error *err);
 
-/* Number of tasks alive on loop (started and not yet finished). */
+/* Number of tasks alive on loop (started and not yet finished); 0 for a
+ * NULL loop. */
 size_t calx_task_count(calx_loop *loop);
 
 #ifdef __cplusplus

@@ -154,7 +154,8 @@ typedef struct calx_opt_timestamp { calx_timestamp value; bool valid; } calx_opt
 #define CALX_SET_NULL(field) ((field).valid = false)
 #define CALX_IS_NULL(field) (!(field).valid)
 
-/* The name of a type: "NULL", "INTEGER", "REAL", "TEXT", "BLOB", "BOOLEAN". */
+/* The name of a type: "NULL", "INTEGER", "REAL", "TEXT", "BLOB", "BOOLEAN";
+ * "UNKNOWN" for any other value. Static, never NULL. */
 const char *calx_type_name(calx_type t);
 
 #ifdef __cplusplus

@@ -185,12 +185,12 @@ void calx_future_rejectf(calx_future *f, int code, const char *fmt, ...)
 
 bool calx_future_done(const calx_future *f)
 {
-    return f->done;
+    return f && f->done;
 }
 
 bool calx_future_cancel(calx_future *f)
 {
-    if (f->done || f->cancelled)
+    if (!f || f->done || f->cancelled)
         return false;
     f->cancelled = true;
     if (!f->cancel_waits) {
@@ -221,6 +221,8 @@ void calx_future_then(calx_future *f, calx_future_cb cb, void *udata)
 
 int calx_future_take(calx_future *f, void *out, calx_error *err)
 {
+    if (!f)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_future_take was given a NULL future");
     if (f->code) {
         if (err) {
             if (f->err)

@@ -120,6 +120,8 @@ int calx_loop_free_default(void)
 
 int calx_loop_run(calx_loop *loop)
 {
+    if (!loop)
+        return CALX_ERR_ARGUMENT; /* no err to fill: the code says it */
     if (loop->inside)
         return CALX_ERR_STATE;
     uv_run(loop->uv, UV_RUN_DEFAULT);
@@ -302,7 +304,7 @@ int calx_loop_free(calx_loop *loop)
 
 uv_loop_t *calx_loop_uv(calx_loop *loop)
 {
-    return loop->uv;
+    return loop ? loop->uv : NULL;
 }
 
 uint64_t calx_loop_now(calx_loop *loop)

@@ -82,7 +82,7 @@ bool calx_in_task(void)
 
 size_t calx_task_count(calx_loop *loop)
 {
-    return loop->ntasks;
+    return loop ? loop->ntasks : 0;
 }
 
 static void free_task(calx_task *t)
@@ -183,6 +183,9 @@ static void cancel_task(void *ctx)
 calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
                         const calx_task_opts *opts, calx_error *err)
 {
+    if (!loop || !fn)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_spawn was given a NULL %s",
+                              loop ? "task function" : "loop"), NULL;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t size = opts && opts->stack_size ? opts->stack_size : DEFAULT_STACK;
     if (size < MIN_STACK)
@@ -256,6 +259,8 @@ static void sleep_cancel(void *arg)
 
 calx_future *calx_sleep(calx_loop *loop, uint64_t ms, calx_error *err)
 {
+    if (!loop)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_sleep was given a NULL loop"), NULL;
     sleeper *s = malloc(sizeof *s);
     if (!s || !(s->f = calx_future_new(loop))) {
         free(s);
