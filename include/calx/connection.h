@@ -37,6 +37,15 @@ extern "C" {
 #endif
 
 typedef struct calx_connection calx_connection;
+
+/* NULL: every call below that starts an operation fails at once, nothing
+ * run, with CALX_ERR_ARGUMENT ("the connection is NULL") for a NULL c —
+ * what a failed calx_engine_connect leaves — and with CALX_ERR_ARGUMENT
+ * for NULL sql, stmts or sets; params may be NULL (no parameters). The
+ * accessors answer for a NULL c as for a connection with no transaction
+ * (false, 0, NULL); calx_conn_invalidate and calx_conn_close take NULL as
+ * a no-op. */
+
 /* From calx/sql.h (not included here: it includes schema.h, which
  * includes this header). */
 typedef struct calx_select calx_select;
@@ -53,7 +62,9 @@ calx_future *calx_conn_execute(calx_connection *c, const char *sql,
  * calx_result *, owned by the caller, with the table's columns in order. q
  * stays the caller's and may be freed as soon as this returns. A sticky
  * error in q (calx_select_error) fails the call at once: NULL with err
- * filled, nothing run. Other errors: as calx_conn_execute. */
+ * filled, nothing run; so does a NULL q (CALX_ERR_NOMEM, as sql.h counts
+ * it). Unlike the calls around it, a NULL c gives CALX_ERR_CLOSED here.
+ * Other errors: as calx_conn_execute. */
 calx_future *calx_conn_execute_select(calx_connection *c, const calx_select *q,
                                       calx_error *err);
 
@@ -109,11 +120,14 @@ calx_future *calx_conn_begin_nested(calx_connection *c, calx_error *err);
 calx_future *calx_conn_release_savepoint(calx_connection *c, calx_error *err);
 calx_future *calx_conn_rollback_savepoint(calx_connection *c, calx_error *err);
 
+/* Whether a transaction is open, how many savepoints are, and the engine
+ * c came from; false, 0 and NULL for a NULL c. */
 bool calx_conn_in_transaction(const calx_connection *c);
 size_t calx_conn_savepoint_depth(const calx_connection *c);
 calx_engine *calx_conn_engine(const calx_connection *c);
 
-/* Marks the connection dead: it is closed, not pooled, when it comes back. */
+/* Marks the connection dead: it is closed, not pooled, when it comes back.
+ * NULL is a no-op. */
 void calx_conn_invalidate(calx_connection *c);
 
 /* Gives the connection back to its pool and frees the handle. Never blocks:

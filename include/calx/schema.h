@@ -86,7 +86,7 @@ typedef struct calx_table {
 typedef struct calx_metadata calx_metadata;
 
 /* A new, empty metadata, owned by the caller (free with
- * calx_metadata_free), or NULL with CALX_ERR_NOMEM. */
+ * calx_metadata_free), or NULL with CALX_ERR_NOMEM. err may be NULL. */
 calx_metadata *calx_metadata_new(calx_error *err);
 
 /* Frees md, not the tables it lists. NULL is a no-op. */
@@ -98,15 +98,16 @@ void calx_metadata_free(calx_metadata *md);
  * on_delete / on_update one of the five actions, autoincrement ON on at
  * most one integer primary key column. Foreign keys may name tables not
  * added yet; calx_metadata_sorted checks them. Errors: CALX_ERR_ARGUMENT
- * naming the table and column, also for a table name already in md;
- * CALX_ERR_NOMEM. md is unchanged on error. */
+ * naming the table and column, also for a table name already in md, and
+ * for a NULL md or t; CALX_ERR_NOMEM. md is unchanged on error. */
 int calx_metadata_add(calx_metadata *md, const calx_table *t, calx_error *err);
 
-/* The number of tables, and the i-th in the order they were added. */
+/* The number of tables, and the i-th in the order they were added (NULL
+ * when i is out of range); 0 and NULL for a NULL md. */
 size_t calx_metadata_ntables(const calx_metadata *md);
 const calx_table *calx_metadata_table(const calx_metadata *md, size_t i);
 
-/* The table called name, or NULL. */
+/* The table called name, or NULL (also when md or name is NULL). */
 const calx_table *calx_metadata_find(const calx_metadata *md, const char *name);
 
 /* Fills out (room for calx_metadata_ntables(md) entries) with the tables
@@ -116,7 +117,7 @@ const calx_table *calx_metadata_find(const calx_metadata *md, const char *name);
  * key hero.team_id references unknown table 'team'" (or unknown column),
  * on_delete SET NULL on a NOT NULL column, two tables whose index names
  * collide, and a cycle, naming its tables ("foreign keys form a cycle:
- * a -> b -> a"). */
+ * a -> b -> a"), and a NULL md. out must not be NULL. */
 int calx_metadata_sorted(const calx_metadata *md, const calx_table **out, calx_error *err);
 
 /* Creates the tables of md that do not exist yet, with their indexes, on
@@ -126,7 +127,8 @@ int calx_metadata_sorted(const calx_metadata *md, const calx_table **out, calx_e
  * commits, as with SQLAlchemy's metadata.create_all(conn)). The future's
  * value is NULL. Errors: those of calx_metadata_sorted (then nothing runs),
  * the database's (CALX_ERR_PROGRAMMING, ...) with the failing DDL,
- * CALX_ERR_BUSY / CALX_ERR_CLOSED for a connection that cannot run now. */
+ * CALX_ERR_BUSY / CALX_ERR_CLOSED for a connection that cannot run now,
+ * CALX_ERR_ARGUMENT for a NULL conn or md (nothing runs). */
 calx_future *calx_metadata_create_all(calx_connection *conn, const calx_metadata *md,
                                       calx_error *err);
 
@@ -138,7 +140,8 @@ calx_future *calx_metadata_drop_all(calx_connection *conn, const calx_metadata *
 /* As SQLAlchemy's metadata.create_all(engine): checks out a connection,
  * runs calx_metadata_create_all in one transaction, commits, and returns
  * the connection to the pool (rolled back on error). Value NULL. Errors: as
- * calx_metadata_create_all, and calx_engine_connect's. */
+ * calx_metadata_create_all (CALX_ERR_ARGUMENT for a NULL e or md), and
+ * calx_engine_connect's. */
 calx_future *calx_engine_create_all(calx_engine *e, const calx_metadata *md,
                                     calx_error *err);
 

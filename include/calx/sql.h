@@ -173,7 +173,8 @@ calx_expr *calx_in_values(calx_expr *a, const calx_value *vals, size_t n);
  * (not the array). Nested ANDs flatten (a AND b AND c), an OR inside an AND
  * is parenthesized, one item is returned as it is. Error nodes:
  * CALX_ERR_TYPE for an item that is not BOOLEAN, CALX_ERR_ARGUMENT for
- * n == 0. */
+ * n == 0 (items may then be NULL); items NULL with n > 0 counts as out of
+ * memory. */
 calx_expr *calx_and_n(calx_expr *const *items, size_t n);
 calx_expr *calx_or_n(calx_expr *const *items, size_t n);
 
@@ -199,8 +200,9 @@ void calx_expr_free(calx_expr *e);
 
 /* SELECT every column of t FROM t, owned by the caller (calx_select_free).
  * t is kept by pointer and must outlive the select. NULL only when out of
- * memory; every calx_select_* function accepts NULL (calx_select_error then
- * reports CALX_ERR_NOMEM). t NULL gives a select holding an error. */
+ * memory; every calx_select_* function accepts NULL (the builders below
+ * free what they are given and return NULL; calx_select_error reports
+ * CALX_ERR_NOMEM). t NULL gives a select holding an error. */
 calx_select *calx_select_new(const calx_table *t);
 
 /* Adds a WHERE condition, ANDed with those of earlier calls; q takes cond.

@@ -107,7 +107,11 @@ static void finish_close(calx_connection *c)
 
 static int check_ready(calx_connection *c, calx_error *err)
 {
-    if (!c || c->closing)
+    /* NULL is what a failed calx_engine_connect leaves: a mistake in the
+     * caller, not a connection that closed. */
+    if (!c)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "the connection is NULL");
+    if (c->closing)
         return calx_error_set(err, CALX_ERR_CLOSED, "this connection is closed");
     /* A cancelled operation keeps the driver busy until the database has
      * stopped it (milliseconds); the next one waits behind it rather than
@@ -753,17 +757,17 @@ calx_future *calx_conn_rollback_savepoint(calx_connection *c, calx_error *err)
 
 bool calx_conn_in_transaction(const calx_connection *c)
 {
-    return c->in_tx;
+    return c && c->in_tx;
 }
 
 size_t calx_conn_savepoint_depth(const calx_connection *c)
 {
-    return c->sp_depth;
+    return c ? c->sp_depth : 0;
 }
 
 calx_engine *calx_conn_engine(const calx_connection *c)
 {
-    return c->engine;
+    return c ? c->engine : NULL;
 }
 
 calx_dconn *calx_conn_dconn(const calx_connection *c)
@@ -773,7 +777,8 @@ calx_dconn *calx_conn_dconn(const calx_connection *c)
 
 void calx_conn_invalidate(calx_connection *c)
 {
-    calx_pool_invalidate(c->pc, "invalidated by the program");
+    if (c)
+        calx_pool_invalidate(c->pc, "invalidated by the program");
 }
 
 void calx_conn_close(calx_connection *c)
