@@ -81,6 +81,14 @@ extern "C" {
 typedef struct calx_session calx_session;
 typedef struct calx_sessionmaker calx_sessionmaker;
 
+/* NULL: every call below that returns an error code gives
+ * CALX_ERR_ARGUMENT for a NULL session, maker, opts, object, model, key,
+ * objs array (n > 0) or out — before it does anything else, inside a task
+ * or not (add_all stops at a NULL item, the ones before it added). A NULL select is q's own error, CALX_ERR_NOMEM (calx/sql.h).
+ * The calls without an error code take NULL as an empty session: frees,
+ * expunge_all and expire_all do nothing, the questions answer false or 0.
+ * err must not be NULL. */
+
 /* Session options; zero is SQLAlchemy's default for each (so the flags
  * that are on by default are spelled as their negation). */
 typedef struct calx_session_opts {
@@ -106,18 +114,19 @@ typedef enum calx_state {
 /* ---- the factory ---- */
 
 /* A session factory (async_sessionmaker) holding defaults. Caller-owned
- * (calx_sessionmaker_free); NULL with CALX_ERR_ARGUMENT (no bind) or
- * CALX_ERR_NOMEM. */
+ * (calx_sessionmaker_free, which takes NULL as a no-op); NULL with
+ * CALX_ERR_ARGUMENT (opts NULL or no bind) or CALX_ERR_NOMEM. */
 calx_sessionmaker *calx_sessionmaker_new(const calx_session_opts *opts, calx_error *err);
 void calx_sessionmaker_free(calx_sessionmaker *mk);
 
 /* A new session with the factory's options. Caller-owned
- * (calx_session_free). */
+ * (calx_session_free); NULL with CALX_ERR_ARGUMENT (mk NULL) or
+ * CALX_ERR_NOMEM. */
 calx_session *calx_sessionmaker_session(const calx_sessionmaker *mk, calx_error *err);
 
 /* A new session with opts. Caller-owned (calx_session_free); NULL with
- * CALX_ERR_ARGUMENT (no bind) or CALX_ERR_NOMEM. No connection is taken
- * until the first statement. */
+ * CALX_ERR_ARGUMENT (opts NULL or no bind) or CALX_ERR_NOMEM. No
+ * connection is taken until the first statement. */
 calx_session *calx_session_new(const calx_session_opts *opts, calx_error *err);
 
 /* Closes s (an open transaction is rolled back, in the background) and
@@ -149,13 +158,15 @@ int calx_session_delete(calx_session *s, void *obj, calx_error *err);
 int calx_session_expunge(calx_session *s, void *obj, calx_error *err);
 
 /* Removes every object from s; they stay owned by s (freed with it)
- * until added to a session or expunged. */
+ * until added to a session or expunged. NULL is a no-op. */
 void calx_session_expunge_all(calx_session *s);
 
-/* Whether obj is in s (pending, persistent, or deleted not committed). */
+/* Whether obj is in s (pending, persistent, or deleted not committed);
+ * false when s or obj is NULL. */
 bool calx_session_contains(const calx_session *s, const void *obj);
 
-/* The object's state, and whether its fields may be stale. */
+/* The object's state, and whether its fields may be stale; transient and
+ * false for a NULL obj. */
 calx_state calx_obj_state(const void *obj);
 bool calx_obj_expired(const void *obj);
 
@@ -184,7 +195,7 @@ int calx_session_get_one(calx_session *s, const calx_model *m, calx_value key, v
 int calx_session_refresh(calx_session *s, void *obj, calx_error *err);
 
 /* Marks obj (or every object in s) expired: reloaded before it is handed
- * out again. No SQL. */
+ * out again. No SQL. calx_session_expire_all(NULL) is a no-op. */
 int calx_session_expire(calx_session *s, void *obj, calx_error *err);
 void calx_session_expire_all(calx_session *s);
 
@@ -202,7 +213,7 @@ int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *
 /* ---- queries ---- */
 
 /* Objects a query returns: items[0..n), owned by the session; the array
- * itself is the caller's (calx_objlist_free). */
+ * itself is the caller's (calx_objlist_free: empties l, NULL is a no-op). */
 typedef struct calx_objlist {
     void **items;
     size_t n;
@@ -271,21 +282,23 @@ int calx_session_rollback_nested(calx_session *s, calx_error *err);
 int calx_session_close(calx_session *s, calx_error *err);
 
 /* Whether s has a transaction open, or is waiting for a rollback after a
- * failed flush. */
+ * failed flush; false for a NULL s. */
 bool calx_session_in_transaction(const calx_session *s);
 bool calx_session_needs_rollback(const calx_session *s);
 
 /* ---- the identity map ---- */
 
-/* Number of objects in the identity map. */
+/* Number of objects in the identity map; 0 for a NULL s. */
 size_t calx_session_identity_count(const calx_session *s);
 
 /* Fills out (room for cap) with the identity map's objects sorted by
- * model name and key; returns how many there are. Owned by s. */
+ * model name and key; returns how many there are (0 for a NULL s). Owned
+ * by s. out may be NULL to count only. */
 size_t calx_session_identity_map(const calx_session *s, void **out, size_t cap);
 
 /* Prints the identity map as Python prints its keys and objects:
- * {('Hero', (1,)): Hero(id=1, ...), ...}. */
+ * {('Hero', (1,)): Hero(id=1, ...), ...}; {} for a NULL s. f must not be
+ * NULL. */
 void calx_session_print_identity_map(const calx_session *s, FILE *f);
 
 #ifdef __cplusplus

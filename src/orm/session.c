@@ -285,6 +285,10 @@ int calx_session_add(calx_session *s, void *obj, calx_error *err)
 
 int calx_session_add_all(calx_session *s, void *const *objs, size_t n, calx_error *err)
 {
+    /* Checked before the loop: n == 0 would otherwise hide a NULL s. */
+    if (!s || (n && !objs))
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_add_all was given a NULL %s",
+                              s ? "array of objects" : "session");
     for (size_t i = 0; i < n; i++) {
         int rc = calx_session_add(s, objs[i], err);
         if (rc)
