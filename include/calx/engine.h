@@ -79,9 +79,9 @@ typedef struct calx_engine_opts {
 /* Makes an engine for url (see url.h). opts may be NULL. Opens nothing yet.
  * Returns the engine, owned by the caller (free with calx_engine_free), or
  * NULL with err filled: CALX_ERR_URL for a malformed URL,
- * CALX_ERR_ARGUMENT for an option out of range (a negative or non-finite
- * command_timeout, a bad value in the URL or connect_args), CALX_ERR_NOT_SUPPORTED
- * for a dialect calx has no driver for. */
+ * CALX_ERR_ARGUMENT for a NULL url or an option out of range (a negative
+ * or non-finite command_timeout, a bad value in the URL or connect_args),
+ * CALX_ERR_NOT_SUPPORTED for a dialect calx has no driver for. */
 calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
                                 calx_error *err);
 #define calx_create_async_engine calx_create_engine
@@ -94,11 +94,12 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
  * pool_pre_ping, a pre-ping that got no answer before pool_timeout ran
  * out, the connection then invalidated), the driver's
  * connect error, CALX_ERR_CLOSED after calx_engine_free or once the
- * engine's loop has been freed. */
+ * engine's loop has been freed, and for a NULL e. */
 calx_future *calx_engine_connect(calx_engine *e, calx_error *err);
 
 /* Closes the idle connections and starts a fresh pool; connections checked
- * out now are closed when they come back. The engine stays usable. */
+ * out now are closed when they come back. The engine stays usable. NULL
+ * is a no-op. */
 void calx_engine_dispose(calx_engine *e);
 
 /* Disposes the engine and frees it once its last connection is back.
@@ -116,7 +117,8 @@ void calx_engine_dispose(calx_engine *e);
  * checked out; close those first. Loop thread only. */
 void calx_engine_free(calx_engine *e);
 
-/* The engine's URL, owned by the engine. */
+/* The engine's URL, owned by the engine. e must not be NULL, here and in
+ * the accessors below (dialect, repr, status, stats). */
 const calx_url *calx_engine_url(const calx_engine *e);
 /* The dialect's name: "sqlite" or "postgresql". Static. */
 const char *calx_engine_dialect(const calx_engine *e);
@@ -144,7 +146,7 @@ typedef struct calx_pool_stats {
     uint64_t invalidated;   /* connections thrown away as dead or recycled */
 } calx_pool_stats;
 
-/* Reads the pool's counters into *out. */
+/* Reads the pool's counters into *out. e and out must not be NULL. */
 void calx_engine_stats(const calx_engine *e, calx_pool_stats *out);
 
 #ifdef __cplusplus
