@@ -30,6 +30,8 @@
 #include "error.h"
 #include "future.h"
 #include "result.h"
+#include "schema.h"
+#include "sql.h"
 #include "value.h"
 
 #ifdef __cplusplus
@@ -45,10 +47,6 @@ typedef struct calx_connection calx_connection;
  * accessors answer for a NULL c as for a connection with no transaction
  * (false, 0, NULL); calx_conn_invalidate and calx_conn_close take NULL as
  * a no-op. */
-
-/* From calx/sql.h (not included here: it includes schema.h, which
- * includes this header). */
-typedef struct calx_select calx_select;
 
 /* Runs one statement with bound parameters (params may be NULL). The
  * future's value is a buffered calx_result *, owned by the caller (free with
@@ -135,6 +133,25 @@ void calx_conn_invalidate(calx_connection *c);
  * operation still running is let finish first, in the background, before
  * the connection is used again. NULL is a no-op. */
 void calx_conn_close(calx_connection *c);
+
+/* ---- the tables of a metadata (calx/schema.h) ---- */
+
+/* Creates the tables of md that do not exist yet, with their indexes, on
+ * conn: for each table a check that it exists (PRAGMA table_info on
+ * SQLite), then CREATE TABLE and CREATE INDEX in foreign-key order, inside
+ * the connection's transaction (begun if needed, and left open: the caller
+ * commits, as with SQLAlchemy's metadata.create_all(conn)). The future's
+ * value is NULL. Errors: those of calx_metadata_sorted (then nothing runs),
+ * the database's (CALX_ERR_PROGRAMMING, ...) with the failing DDL,
+ * CALX_ERR_BUSY / CALX_ERR_CLOSED for a connection that cannot run now,
+ * CALX_ERR_ARGUMENT for a NULL conn or md (nothing runs). */
+calx_future *calx_metadata_create_all(calx_connection *conn, const calx_metadata *md,
+                                      calx_error *err);
+
+/* Drops the tables of md that exist, children first (DROP TABLE; their
+ * indexes go with them), on conn, as calx_metadata_create_all. */
+calx_future *calx_metadata_drop_all(calx_connection *conn, const calx_metadata *md,
+                                    calx_error *err);
 
 #ifdef __cplusplus
 }

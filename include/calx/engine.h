@@ -17,6 +17,7 @@
 #include "future.h"
 #include "log.h"
 #include "loop.h"
+#include "schema.h"
 #include "url.h"
 
 #ifdef __cplusplus
@@ -41,13 +42,6 @@ typedef enum calx_reset_on_return {
 /* max_overflow values besides a positive count. */
 #define CALX_OVERFLOW_UNLIMITED (-1) /* as SQLAlchemy's max_overflow=-1 */
 #define CALX_OVERFLOW_NONE (-2)      /* max_overflow=0 (0 means "default") */
-
-/* A driver option: SQLite pragmas ("journal_mode" = "wal", "busy_timeout" =
- * "5000", ...), libpq keywords for PostgreSQL. */
-typedef struct calx_kv {
-    const char *key;
-    const char *value;
-} calx_kv;
 
 typedef struct calx_engine_opts {
     calx_loop *loop;            /* NULL: calx_loop_default(); outlived by the engine's use */
@@ -148,6 +142,20 @@ typedef struct calx_pool_stats {
 
 /* Reads the pool's counters into *out. e and out must not be NULL. */
 void calx_engine_stats(const calx_engine *e, calx_pool_stats *out);
+
+/* ---- the tables of a metadata (calx/schema.h) ---- */
+
+/* As SQLAlchemy's metadata.create_all(engine): checks out a connection,
+ * runs calx_metadata_create_all in one transaction, commits, and returns
+ * the connection to the pool (rolled back on error). Value NULL. Errors: as
+ * calx_metadata_create_all (CALX_ERR_ARGUMENT for a NULL e or md), and
+ * calx_engine_connect's. */
+calx_future *calx_engine_create_all(calx_engine *e, const calx_metadata *md,
+                                    calx_error *err);
+
+/* As calx_engine_create_all, dropping. */
+calx_future *calx_engine_drop_all(calx_engine *e, const calx_metadata *md,
+                                  calx_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
-/* calx — table schema (SQLAlchemy's Table / Column / MetaData) and
- * create_all / drop_all.
+/* calx — table schema (SQLAlchemy's Table / Column / MetaData). Creating
+ * and dropping the tables is the engine's (calx_engine_create_all in
+ * engine.h, calx_metadata_create_all in connection.h).
  *
  * Tables are declared as const data and gathered in a metadata:
  *
@@ -27,10 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "connection.h"
-#include "engine.h"
 #include "error.h"
-#include "future.h"
 #include "value.h"
 
 #ifdef __cplusplus
@@ -119,35 +117,6 @@ const calx_table *calx_metadata_find(const calx_metadata *md, const char *name);
  * collide, and a cycle, naming its tables ("foreign keys form a cycle:
  * a -> b -> a"), and a NULL md. out must not be NULL. */
 int calx_metadata_sorted(const calx_metadata *md, const calx_table **out, calx_error *err);
-
-/* Creates the tables of md that do not exist yet, with their indexes, on
- * conn: for each table a check that it exists (PRAGMA table_info on
- * SQLite), then CREATE TABLE and CREATE INDEX in foreign-key order, inside
- * the connection's transaction (begun if needed, and left open: the caller
- * commits, as with SQLAlchemy's metadata.create_all(conn)). The future's
- * value is NULL. Errors: those of calx_metadata_sorted (then nothing runs),
- * the database's (CALX_ERR_PROGRAMMING, ...) with the failing DDL,
- * CALX_ERR_BUSY / CALX_ERR_CLOSED for a connection that cannot run now,
- * CALX_ERR_ARGUMENT for a NULL conn or md (nothing runs). */
-calx_future *calx_metadata_create_all(calx_connection *conn, const calx_metadata *md,
-                                      calx_error *err);
-
-/* Drops the tables of md that exist, children first (DROP TABLE; their
- * indexes go with them), on conn, as calx_metadata_create_all. */
-calx_future *calx_metadata_drop_all(calx_connection *conn, const calx_metadata *md,
-                                    calx_error *err);
-
-/* As SQLAlchemy's metadata.create_all(engine): checks out a connection,
- * runs calx_metadata_create_all in one transaction, commits, and returns
- * the connection to the pool (rolled back on error). Value NULL. Errors: as
- * calx_metadata_create_all (CALX_ERR_ARGUMENT for a NULL e or md), and
- * calx_engine_connect's. */
-calx_future *calx_engine_create_all(calx_engine *e, const calx_metadata *md,
-                                    calx_error *err);
-
-/* As calx_engine_create_all, dropping. */
-calx_future *calx_engine_drop_all(calx_engine *e, const calx_metadata *md,
-                                  calx_error *err);
 
 #ifdef __cplusplus
 }

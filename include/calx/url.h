@@ -38,6 +38,14 @@ typedef struct calx_url_param {
     char *value;    /* decoded; "" for a key with no '=' */
 } calx_url_param;
 
+/* A driver option given beside the URL (an engine's connect_args): SQLite
+ * pragmas ("journal_mode" = "wal", "busy_timeout" = "5000", ...), libpq
+ * keywords for PostgreSQL. */
+typedef struct calx_kv {
+    const char *key;
+    const char *value;
+} calx_kv;
+
 typedef struct calx_url {
     char *dialect;        /* "sqlite" or "postgresql" ("postgres" normalised) */
     char *driver;         /* the "+driver" suffix as written, or NULL */

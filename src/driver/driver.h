@@ -23,7 +23,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "calx/engine.h"
 #include "calx/error.h"
 #include "calx/loop.h"
 #include "calx/url.h"
