@@ -117,7 +117,9 @@ const calx_url *calx_engine_url(const calx_engine *e);
 /* The dialect's name: "sqlite" or "postgresql". Static. */
 const char *calx_engine_dialect(const calx_engine *e);
 
-/* "Engine(sqlite:///app.db)", the password as ***. malloc'd; caller frees. */
+/* "Engine(postgresql://scott:***@localhost/test)", the password as ***; a
+ * driver may add its settings, as SQLite its journal mode ("Engine(sqlite:
+ * ///app.db, journal_mode=wal)"). malloc'd; caller frees. */
 char *calx_engine_repr(const calx_engine *e);
 
 /* The pool's state as SQLAlchemy's QueuePool.status() gives it: "Pool size:
