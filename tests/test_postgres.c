@@ -627,6 +627,56 @@ TEST(prepared_statement_cache)
     close_conn(c);
 }
 
+/* The prepared statements the server holds for c, their texts joined by
+ * '|' in name order (buf). The query is itself prepared and cached. */
+static const char *server_statements(calx_dconn *c, char *buf, size_t n)
+{
+    calx_rowset *rs = NULL;
+    calx_error err;
+    buf[0] = '\0';
+    CHECK_OK(exec_p(c, "SELECT string_agg(statement, '|' ORDER BY name) "
+                       "FROM pg_prepared_statements WHERE name LIKE 'calx_%'",
+                    NULL, 0, &rs, &err), &err);
+    if (rs && rs->nrows == 1 && rs->vals[0].type == CALX_TEXT)
+        snprintf(buf, n, "%s", rs->vals[0].u.s.ptr);
+    calx_rowset_free(rs);
+    return buf;
+}
+
+TEST(a_full_statement_cache_deallocates_the_least_recently_used_not_the_oldest)
+{
+    calx_dconn *c = connect_args((calx_kv[]){ { "statement_cache_size", "3" } }, 1);
+    if (!c)
+        return;
+    /* Fill it: SELECT 9100 is the oldest, SELECT 9101 the next. */
+    CHECK_INT(scalar(c, "SELECT 9100"), 9100);
+    CHECK_INT(scalar(c, "SELECT 9101"), 9101);
+    CHECK_INT(scalar(c, "SELECT 9102"), 9102);
+    calx_pg_stats s0 = pg_stats(c);
+    CHECK_INT(s0.cached, 3);
+    CHECK_INT(scalar(c, "SELECT 9100"), 9100);  /* a hit, now the most recent */
+    CHECK_INT(pg_stats(c).prepares - s0.prepares, 0);
+    CHECK_INT(scalar(c, "SELECT 9103"), 9103);  /* one more: 9101 goes */
+    CHECK_INT(pg_stats(c).prepares - s0.prepares, 1);
+    CHECK_INT(pg_stats(c).cached, 3);
+    /* The server agrees: 9101 was deallocated, the touched 9100 kept. Its
+     * own query is a fourth statement, which evicts 9102 (in the same
+     * pipeline, ahead of it). */
+    char held[512];
+    server_statements(c, held, sizeof held);
+    CHECK_CONTAINS(held, "SELECT 9100|");
+    CHECK_CONTAINS(held, "SELECT 9103|");
+    CHECK(strstr(held, "SELECT 9101") == NULL);
+    CHECK(strstr(held, "SELECT 9102") == NULL);
+    /* And the evicted one costs a new prepare, the kept one none. */
+    calx_pg_stats s1 = pg_stats(c);
+    CHECK_INT(scalar(c, "SELECT 9100"), 9100);
+    CHECK_INT(pg_stats(c).prepares - s1.prepares, 0);
+    CHECK_INT(scalar(c, "SELECT 9101"), 9101);
+    CHECK_INT(pg_stats(c).prepares - s1.prepares, 1);
+    close_conn(c);
+}
+
 TEST(pipeline_edge_cases)
 {
     calx_dconn *c = connect_default();
@@ -1906,6 +1956,7 @@ int main(void)
     RUN(a_deadlock_fails_one_side_with_a_serialization_error_to_retry);
     RUN(batches_are_one_pipeline);
     RUN(prepared_statement_cache);
+    RUN(a_full_statement_cache_deallocates_the_least_recently_used_not_the_oldest);
     RUN(pipeline_edge_cases);
     RUN(nothing_listening_fails_fast_and_clearly);
     RUN(connect_timeout_is_enforced);

@@ -6,6 +6,7 @@
 
 #include "driver/driver.h"
 #include "driver/sqlite.h"
+#include "driver/sqlite_int.h"
 #include "fault_vfs.h"
 #include "test.h"
 
@@ -1380,6 +1381,41 @@ TEST(statement_cache_many_statements)
     close_conn(c);
 }
 
+/* The number of statements c prepared so far (statement-cache misses). */
+static uint64_t prepares(calx_dconn *c)
+{
+    calx_sqlite_stats st;
+    calx_sqlite_conn_stats(c, &st);
+    return st.prepares;
+}
+
+TEST(a_full_statement_cache_evicts_the_least_recently_used_not_the_oldest)
+{
+    calx_dconn *c = connect_memory();
+    if (!c)
+        return;
+    enum { N = CALX_SQLITE_CACHE_SIZE };
+    char sql[64];
+    /* Fill the cache: SELECT 0 is the oldest, SELECT 1 the next. */
+    for (int i = 0; i < N; i++) {
+        snprintf(sql, sizeof sql, "SELECT %d", i);
+        CHECK_INT(scalar(c, sql), i);
+    }
+    uint64_t p0 = prepares(c);
+    CHECK_INT(scalar(c, "SELECT 0"), 0);  /* a hit: touched, so now the newest */
+    CHECK_INT(prepares(c) - p0, 0);
+    snprintf(sql, sizeof sql, "SELECT %d", N);
+    CHECK_INT(scalar(c, sql), N);  /* one more: a miss, and one must go */
+    CHECK_INT(prepares(c) - p0, 1);
+    /* SELECT 0, the oldest but touched, stayed; SELECT 1, the least
+     * recently used, went and is prepared again. */
+    CHECK_INT(scalar(c, "SELECT 0"), 0);
+    CHECK_INT(prepares(c) - p0, 1);
+    CHECK_INT(scalar(c, "SELECT 1"), 1);
+    CHECK_INT(prepares(c) - p0, 2);
+    close_conn(c);
+}
+
 TEST(rowset_arena)
 {
     calx_rowset *rs = calx_rowset_new(2);
@@ -1457,6 +1493,7 @@ int main(void)
     RUN(on_conflict_rollback_ends_the_transaction_and_the_commit_fails);
     RUN(a_cancelled_read_inside_a_transaction_ends_it_as_on_postgresql);
     RUN(statement_cache_many_statements);
+    RUN(a_full_statement_cache_evicts_the_least_recently_used_not_the_oldest);
 
     calx_loop_free(loop);
     return TEST_REPORT();

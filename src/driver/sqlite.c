@@ -195,6 +195,7 @@ static int prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_stmt **o
     *out = stmt;
     if (!stmt)
         return 0;
+    c->stats.prepares++;
     if (*calx_sql_skip_space(tail, true)) {
         /* SQLite would silently ignore the rest; say so instead, as
          * Python's sqlite3 does. */
