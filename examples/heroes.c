@@ -274,7 +274,11 @@ int main(void)
     const char *url = getenv("DATABASE_URL");
     if (!url || !*url) {
         url = "sqlite:///heroes.db";
-        unlink("heroes.db"); /* the tutorial starts from an empty database */
+        /* The tutorial starts from an empty database (and no log of an
+         * earlier one: calx puts a file database in WAL mode). */
+        unlink("heroes.db");
+        unlink("heroes.db-wal");
+        unlink("heroes.db-shm");
     } else {
         /* Another database: drop the tutorial's tables first, quietly. */
         calx_engine *quiet = calx_create_engine(url, NULL, &err);
