@@ -411,13 +411,14 @@ static void echo_stmt(const calx_engine *e, const calx_plan_entry *pe, bool fres
 {
     if (!e->echo)
         return;
-    char badge[64];
+    char badge[64], secs[32];
+    calx_echo_seconds(secs, sizeof secs, pe->compile_s);
     if (style == CALX_BADGE_RAW)
         snprintf(badge, sizeof badge, "raw sql");
     else if (style == CALX_BADGE_NO_KEY)
-        snprintf(badge, sizeof badge, "no key %.5fs", pe->compile_s);
+        snprintf(badge, sizeof badge, "no key %ss", secs);
     else if (fresh)
-        snprintf(badge, sizeof badge, "generated in %.5fs", pe->compile_s);
+        snprintf(badge, sizeof badge, "generated in %ss", secs);
     else
         snprintf(badge, sizeof badge, "cached since %.4gs ago",
                  (double)(mono_ns() - pe->created_ns) / 1e9);

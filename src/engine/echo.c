@@ -133,3 +133,11 @@ void calx_echo_params(const calx_engine *e, const char *badge, const calx_value 
         calx_log_emit(e->log, e->log_udata, CALX_LOG_INFO, LOGGER, line);
     free(line);
 }
+
+void calx_echo_seconds(char *buf, size_t n, double s)
+{
+    int digits = 5;
+    for (double shown = 1e-5; s > 0 && s < shown && digits < 9; shown /= 10)
+        digits++;
+    snprintf(buf, n, "%.*f", digits, s);
+}

@@ -74,6 +74,12 @@ void calx_echo(const calx_engine *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* Writes s seconds as echo's badges show a time: SQLAlchemy's five
+ * decimals ("0.00012"), and as many more as a time shorter than that needs
+ * to show a digit ("0.0000031"), so that a real compile never reads as
+ * zero. buf has n bytes and is always terminated. */
+void calx_echo_seconds(char *buf, size_t n, double s);
+
 /* Logs the parameter line: "[badge] (1, 'x', None)", or for a batch at most
  * ten sets, as SQLAlchemy does. vals holds nsets * nparams values. */
 void calx_echo_params(const calx_engine *e, const char *badge, const calx_value *vals,
