@@ -170,6 +170,27 @@ TEST(repr_quotes_like_python)
     calx_obj_free(t);
 }
 
+TEST(println_prints_one_object_per_line)
+{
+    calx_error err;
+    Team *a = CALX_NEW(Team, &err, .name = "Preventers", .headquarters = "Sharp Tower");
+    Team *b = CALX_NEW(Team, &err, .name = "Z-Force", .headquarters = "Bar");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    CHECK(f != NULL);
+    if (f) {
+        calx_obj_println(a, f);
+        calx_obj_println(b, f);
+        fclose(f);
+        CHECK_STR(text, "Team(id=None, name='Preventers', headquarters='Sharp Tower')\n"
+                        "Team(id=None, name='Z-Force', headquarters='Bar')\n");
+    }
+    free(text);
+    calx_obj_free(a);
+    calx_obj_free(b);
+}
+
 TEST(set_text_and_snapshots_track_changes)
 {
     calx_error err;
@@ -236,6 +257,7 @@ int main(void)
     RUN(constructor_copies_texts);
     RUN(validation_names_model_field_and_rule);
     RUN(repr_quotes_like_python);
+    RUN(println_prints_one_object_per_line);
     RUN(set_text_and_snapshots_track_changes);
     RUN(load_converts_database_values);
     return TEST_REPORT();

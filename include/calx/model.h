@@ -180,6 +180,10 @@ size_t calx_obj_repr(const void *obj, char *buf, size_t size);
 /* Prints calx_obj_repr(obj) to f (obj NULL as there). f must not be NULL. */
 void calx_obj_print(const void *obj, FILE *f);
 
+/* As calx_obj_print, then ends the line (Python's print(obj)), so that a
+ * loop over objects prints one per line. */
+void calx_obj_println(const void *obj, FILE *f);
+
 /* The index of the field at byte offset off in m's struct (as offsetof
  * gives), or -1 (also for a NULL m). CALX_FIELD(Hero, name) uses it. */
 int calx_model_field_at(const calx_model *m, size_t off);

@@ -939,3 +939,9 @@ void calx_obj_print(const void *obj, FILE *f)
     fputs(big, f);
     free(big);
 }
+
+void calx_obj_println(const void *obj, FILE *f)
+{
+    calx_obj_print(obj, f);
+    fputc('\n', f);
+}
