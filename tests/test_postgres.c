@@ -514,6 +514,7 @@ TEST(batches_are_one_pipeline)
         vals[2 * i + 1] = calx_text(texts[i]);
     }
     calx_pg_stats before = pg_stats(c);
+    uint64_t wakeups = calx_loop_io_wakeups(loop);
     calx_dstmt st = { .sql = "INSERT INTO n (x, s) VALUES ($1, $2) RETURNING id, x",
                       .nparams = 2, .nsets = N, .params = vals };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = true };
@@ -522,6 +523,13 @@ TEST(batches_are_one_pipeline)
     calx_pg_stats after = pg_stats(c);
     /* BEGIN, one Parse, 1000 Bind/Execute: one pipeline. */
     CHECK_INT(after.round_trips - before.round_trips, 1);
+    /* Seen from the loop, not the driver's own count: the 1,000 results
+     * came in a few reads of the socket. A driver that waited for each
+     * result before sending the next would wake the loop 1,000 times. */
+    wakeups = calx_loop_io_wakeups(loop) - wakeups;
+    if (wakeups >= 100)
+        fprintf(stderr, "  %" PRIu64 " socket wakeups for one batch\n", wakeups);
+    CHECK(wakeups >= 1 && wakeups < 100);
     CHECK_INT(after.commands - before.commands, N + 2);
     CHECK_INT(after.prepares - before.prepares, 1);
     if (rs) {

@@ -80,6 +80,14 @@ int calx_io_set(calx_io *io, int events);
 void calx_io_ref(calx_io *io, bool ref);
 void calx_io_free(calx_io *io);
 
+/* How many times, since the loop was made, a watched fd was reported
+ * readable to its callback (one per callback, whatever it then reads).
+ * Counted by the adapter, outside any driver, so a test can tell a
+ * pipelined batch (its results arrive in a few reads) from one that waits
+ * for each result (a wakeup per statement at least). Loop thread only;
+ * NULL gives 0. Internal: for tests and diagnostics. */
+uint64_t calx_loop_io_wakeups(const calx_loop *loop);
+
 /* Resolves a host name to its addresses without blocking the loop
  * (getaddrinfo on libuv's thread pool). cb runs once on the loop thread,
  * never from inside this call, with status 0 and naddrs numeric addresses

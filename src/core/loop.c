@@ -25,6 +25,7 @@ typedef struct loop_full {
     calx_loop_user *users;     /* attached users (engines) */
     size_t nhandles;           /* calx timers and fd watches not yet closed by libuv */
     size_t nreqs;              /* name lookups and thread-pool jobs in flight */
+    uint64_t io_wakeups;       /* fd watches reported readable (calx_loop_io_wakeups) */
 } loop_full;
 
 static loop_full *full(const calx_loop *loop)
@@ -426,8 +427,10 @@ static void on_poll(uv_poll_t *h, int status, int events)
     if (status < 0) {
         ev = status;
     } else {
-        if (events & UV_READABLE)
+        if (events & UV_READABLE) {
             ev |= CALX_IO_READ;
+            full(io->loop)->io_wakeups++;
+        }
         if (events & UV_WRITABLE)
             ev |= CALX_IO_WRITE;
     }
@@ -464,6 +467,11 @@ int calx_io_set(calx_io *io, int events)
     if (!uvev)
         return uv_poll_stop(&io->h);
     return uv_poll_start(&io->h, uvev, on_poll);
+}
+
+uint64_t calx_loop_io_wakeups(const calx_loop *loop)
+{
+    return loop ? full(loop)->io_wakeups : 0;
 }
 
 static void io_closed(uv_handle_t *h)
