@@ -3,6 +3,7 @@
 #include "calx.h"
 #include "core/evloop.h"
 #include "core/promise.h"
+#include "core/spell.h"
 #include "test.h"
 
 static calx_loop *loop;
@@ -444,6 +445,22 @@ TEST(post_from_another_thread_runs_on_the_loop)
     CHECK(p.ran_on_loop_thread);
 }
 
+
+TEST(spelling_distance_counts_typos_and_ignores_case)
+{
+    CHECK_INT(calx_spell_distance("journal_mode", "journal_mode"), 0);
+    CHECK_INT(calx_spell_distance("jurnal_mode", "journal_mode"), 1);   /* a letter out */
+    CHECK_INT(calx_spell_distance("jounral_mode", "journal_mode"), 1);  /* two swapped */
+    CHECK_INT(calx_spell_distance("JOURNAL_MODE", "journal_mode"), 0);
+    CHECK_INT(calx_spell_distance("", "abc"), 3);
+    CHECK(calx_spell_close("inline_read", "inline_reads"));
+    CHECK(!calx_spell_close("ab", "cd"));
+    char longname[CALX_SPELL_MAX_NAME + 2];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    CHECK(calx_spell_distance(longname, "a") == CALX_SPELL_FAR);
+}
+
 int main(void)
 {
     calx_error err;
@@ -466,6 +483,7 @@ int main(void)
     RUN(task_result_freed_when_unclaimed);
     RUN(io_watch_reports_readable);
     RUN(post_from_another_thread_runs_on_the_loop);
+    RUN(spelling_distance_counts_typos_and_ignores_case);
     calx_loop_free(loop);
     return TEST_REPORT();
 }

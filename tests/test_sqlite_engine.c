@@ -269,6 +269,9 @@ TEST(bad_sqlite_options_fail_when_the_engine_is_made)
         { "busy_timeout=abc", "invalid value 'abc' for busy_timeout" },
         { "timeout=soon", "invalid value 'soon' for timeout" },
         { "journal_mod=wal", "unknown SQLite pragma 'journal_mod'" },
+        { "jurnal_mode=wal", "; did you mean 'journal_mode'?" },
+        { "inline_read=true", "; did you mean 'inline_reads'?" },
+        { "xyzzy=1", "(from the URL or connect_args)" },
         { "mode=rwx", "invalid value 'rwx' for mode" },
         { "begin=later", "invalid value 'later' for begin" },
     };
@@ -281,6 +284,9 @@ TEST(bad_sqlite_options_fail_when_the_engine_is_made)
         CHECK_CONTAINS(err.message, bad[i][1]);
         free_engine(e);
     }
+    CHECK(calx_create_engine("sqlite:///never.db?xyzzy=1", &(calx_engine_opts){ .loop = loop },
+                             &err) == NULL);
+    CHECK(strstr(err.message, "did you mean") == NULL);  /* nothing is close */
     calx_kv args[] = { { "busy_timeout", "-1" } };
     CHECK(calx_create_engine("sqlite:///never.db",
                              &(calx_engine_opts){ .loop = loop, .connect_args = args,

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/spell.h"
 #include "driver/sqlite_int.h"
 
 static bool is_identifier(const char *s)
@@ -237,6 +238,42 @@ void calx_sqlite_options_free(calx_sqlite_conn *c)
     free(c->filename);
 }
 
+/* Writes "; did you mean 'journal_mode'?" into buf when a pragma SQLite
+ * knows, or one of calx's own options, is within a typo of the unknown
+ * name; "" otherwise. */
+static void suggest_option(sqlite3 *db, const char *name, char *buf, size_t n)
+{
+    static const char *const own[] = { "mode", "cache", "begin", "inline_reads", "timeout" };
+    const char *best = NULL;
+    size_t best_distance = CALX_SPELL_FAR;
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
+        size_t dist = calx_spell_distance(name, own[i]);
+        if (calx_spell_close(name, own[i]) && dist < best_distance) {
+            best = own[i];
+            best_distance = dist;
+        }
+    }
+    char pragma[CALX_SPELL_MAX_NAME + 1] = "";
+    sqlite3_stmt *all = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_pragma_list", -1, &all, NULL) ==
+        SQLITE_OK) {
+        while (sqlite3_step(all) == SQLITE_ROW) {
+            const char *known = (const char *)sqlite3_column_text(all, 0);
+            size_t dist = known ? calx_spell_distance(name, known) : CALX_SPELL_FAR;
+            if (known && calx_spell_close(name, known) && dist < best_distance) {
+                snprintf(pragma, sizeof pragma, "%s", known);
+                best = pragma;
+                best_distance = dist;
+            }
+        }
+    }
+    sqlite3_finalize(all);
+    if (best)
+        snprintf(buf, n, "; did you mean '%s'?", best);
+    else if (n)
+        buf[0] = '\0';
+}
+
 /* Unknown pragmas are silently ignored by SQLite, so a typo would go
  * unnoticed: check c's pragma names against the list this build of SQLite
  * knows, on db. A build without introspection pragmas cannot check, and
@@ -251,10 +288,13 @@ int calx_sqlite_check_pragma_names(const calx_sqlite_conn *c, sqlite3 *db, calx_
     int rc = 0;
     for (size_t i = 0; i < c->npragmas && !rc; i++) {
         sqlite3_bind_text(known, 1, c->pragmas[i].key, -1, SQLITE_STATIC);
-        if (sqlite3_step(known) != SQLITE_ROW)
+        if (sqlite3_step(known) != SQLITE_ROW) {
+            char guess[80];
+            suggest_option(db, c->pragmas[i].key, guess, sizeof guess);
             rc = calx_error_set(err, CALX_ERR_ARGUMENT,
-                                "unknown SQLite pragma '%s' (from the URL or connect_args)",
-                                c->pragmas[i].key);
+                                "unknown SQLite pragma '%s' (from the URL or connect_args)%s",
+                                c->pragmas[i].key, guess);
+        }
         sqlite3_reset(known);
     }
     sqlite3_finalize(known);
