@@ -874,7 +874,8 @@ TEST(pragmas_from_url_and_connect_args)
     c = connect_ex(&u, typo, 1, NULL, &err, &sync);
     CHECK(c == NULL);
     CHECK_INT(err.code, CALX_ERR_ARGUMENT);
-    CHECK_STR(err.message, "unknown SQLite pragma 'jurnal_mode' (from the URL or connect_args)");
+    CHECK_STR(err.message, "unknown SQLite pragma 'jurnal_mode' (from the URL or connect_args); "
+                           "did you mean 'journal_mode'?");
     CHECK(!sync); /* known only to SQLite: checked on the worker */
 
     calx_kv evil[] = { { "journal_mode", "wal; DROP TABLE x" } };
