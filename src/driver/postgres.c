@@ -54,6 +54,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "core/hash.h"
 #include "core/buf.h"
 #include "driver/pg_int.h"
 #include "driver/sqlscan.h"
@@ -346,18 +347,12 @@ static bool is_query(const char *sql)
            calx_sql_starts_with_word(p, "VALUES") || calx_sql_starts_with_word(p, "TABLE");
 }
 
-/* The cache key's hash: SQL text and parameter types (FNV-1a). */
+/* The cache key's hash: SQL text and parameter types. */
 static uint64_t hash_stmt(const char *sql, const Oid *types, int n)
 {
-    uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
-    for (const char *s = sql; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    for (int i = 0; i < n; i++) {
-        h ^= types[i];
-        h *= 1099511628211ULL;
-    }
+    uint64_t h = calx_hash_str(CALX_HASH_INIT, sql);
+    for (int i = 0; i < n; i++)
+        h = calx_hash_word(h, types[i]);
     return h;
 }
 

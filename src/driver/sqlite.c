@@ -26,6 +26,7 @@
 
 #include <sqlite3.h>
 
+#include "core/hash.h"
 #include "core/evloop.h"
 #include "driver/driver.h"
 #include "driver/sqlite.h"
@@ -158,18 +159,6 @@ static bool is_whole_rollback(const char *sql)
     return !calx_sql_starts_with_word(sql, "TO");
 }
 
-/* ---- SQL text ---- */
-
-static uint64_t hash_sql(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* ---- the statement cache (worker thread) ---- */
 
 /* The prepared statement for sql, from the cache or newly prepared into
@@ -177,7 +166,7 @@ static uint64_t hash_sql(const char *s)
 static int prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_stmt **out,
                           calx_error *err)
 {
-    uint64_t h = hash_sql(sql);
+    uint64_t h = calx_hash_str(CALX_HASH_INIT, sql);
     for (size_t i = 0; i < c->ncached; i++) {
         calx_sqlite_cached *e = &c->cache[i];
         if (e->hash == h && strcmp(e->sql, sql) == 0) {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "calx/engine.h"
+#include "core/hash.h"
 #include "core/promise.h"
 #include "engine/engine_int.h"
 
@@ -350,14 +351,6 @@ void calx_engine_stats(const calx_engine *e, calx_pool_stats *out)
 
 /* ---- the compiled-text cache ---- */
 
-static size_t hash_str(const char *s)
-{
-    size_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
 static int grow_plans(calx_engine *e)
 {
     size_t cap = e->plans_cap ? e->plans_cap * 2 : 64;
@@ -368,7 +361,7 @@ static int grow_plans(calx_engine *e)
         calx_plan_entry *pe = e->plans[i];
         while (pe) {
             calx_plan_entry *next = pe->next;
-            size_t h = hash_str(pe->source) & (cap - 1);
+            size_t h = (size_t)calx_hash_str(CALX_HASH_INIT, pe->source) & (cap - 1);
             pe->next = t[h];
             t[h] = pe;
             pe = next;
@@ -384,7 +377,7 @@ int calx_engine_plan(calx_engine *e, const char *sql, const calx_params *params,
                      calx_plan_entry **out, bool *fresh, calx_error *err)
 {
     if (e->plans_cap) {
-        for (calx_plan_entry *pe = e->plans[hash_str(sql) & (e->plans_cap - 1)]; pe;
+        for (calx_plan_entry *pe = e->plans[(size_t)calx_hash_str(CALX_HASH_INIT, sql) & (e->plans_cap - 1)]; pe;
              pe = pe->next) {
             if (strcmp(pe->source, sql) == 0) {
                 *out = pe;
@@ -418,7 +411,7 @@ int calx_engine_plan(calx_engine *e, const char *sql, const calx_params *params,
         pe->uncached = true;
         return 0;
     }
-    size_t h = hash_str(sql) & (e->plans_cap - 1);
+    size_t h = (size_t)calx_hash_str(CALX_HASH_INIT, sql) & (e->plans_cap - 1);
     pe->next = e->plans[h];
     e->plans[h] = pe;
     e->nplans++;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "orm/session_int.h"
 
 /* ---- object vectors ---- */
@@ -62,10 +63,7 @@ static uint64_t hash_value(const calx_value *v)
     }
     case CALX_TEXT:
     case CALX_BLOB: {
-        uint64_t h = 1469598103934665603ull;
-        for (size_t i = 0; i < v->u.s.len; i++)
-            h = (h ^ (unsigned char)v->u.s.ptr[i]) * 1099511628211ull;
-        return h;
+        return calx_hash_bytes(CALX_HASH_INIT, v->u.s.ptr, v->u.s.len);
     }
     case CALX_NULL:
         break;
