@@ -778,10 +778,11 @@ TEST(nothing_listening_fails_fast_and_clearly)
     close_conn(c);
 }
 
-TEST(connect_timeout_is_enforced)
+/* A socket on 127.0.0.1 that accepts (the kernel does, from the backlog)
+ * and never answers: libpq waits for the server's reply forever. Returns
+ * the listening fd (the caller closes it) and its port in *port. */
+static int silent_listener(int *port)
 {
-    /* A socket that accepts (the kernel does, from the backlog) and never
-     * answers: libpq waits for the server's reply forever. */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -789,9 +790,25 @@ TEST(connect_timeout_is_enforced)
     CHECK_INT(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     CHECK_INT(listen(fd, 8), 0);
     CHECK_INT(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A silent listener (its fd returned) and a URL to it in url, with
+ * connect_timeout=timeout. */
+static int silent_url(char *url, size_t n, const char *timeout)
+{
+    int port;
+    int fd = silent_listener(&port);
+    snprintf(url, n, "postgresql://calx@127.0.0.1:%d/calx_test?connect_timeout=%s", port,
+             timeout);
+    return fd;
+}
+
+TEST(connect_timeout_is_enforced)
+{
     char url[256];
-    snprintf(url, sizeof url, "postgresql://calx@127.0.0.1:%d/calx_test?connect_timeout=2",
-             ntohs(a.sin_port));
+    int fd = silent_url(url, sizeof url, "2");
     calx_error err;
     double t0 = now_s();
     calx_dconn *c = connect_ex(url, NULL, 0, NULL, &err);
@@ -801,6 +818,110 @@ TEST(connect_timeout_is_enforced)
     CHECK_CONTAINS(err.message, "timed out after 2 s (connect_timeout)");
     CHECK(took < 2 + 10);  /* the one timing bound: connect_timeout, generously */
     close(fd);
+}
+
+/* calx_create_engine refuses key=value, from the URL and from
+ * connect_args alike, with ArgumentError naming the key. */
+static void check_create_engine_refuses(const char *key, const char *value)
+{
+    calx_error err;
+    char u[1200], q[128];
+    snprintf(q, sizeof q, "%s=%s", key, value);
+    calx_engine_opts o = { .loop = loop };
+    CHECK(calx_create_engine(url_with(u, sizeof u, url_buf, q), &o, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, key);
+    calx_kv kv = { key, value };
+    o.connect_args = &kv;
+    o.nconnect_args = 1;
+    CHECK(calx_create_engine(url_buf, &o, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, key);
+}
+
+/* The connect_timeout a connection was made with (pg_int.h's field: the
+ * default is 60 s, and waiting that long to see it is not a test). */
+static double connect_timeout_of(const calx_dconn *c)
+{
+    return ((const pg_conn *)c)->connect_timeout_s;
+}
+
+TEST(connect_timeout_is_60_s_unless_the_url_connect_args_or_pgconnect_timeout_say)
+{
+    const char *env = getenv("PGCONNECT_TIMEOUT");
+    char *saved = env ? strdup(env) : NULL;
+    unsetenv("PGCONNECT_TIMEOUT");
+    calx_dconn *c = connect_default();
+    if (c)
+        CHECK(connect_timeout_of(c) == CALX_PG_CONNECT_TIMEOUT_S &&
+              CALX_PG_CONNECT_TIMEOUT_S == 60.0);
+    close_conn(c);
+    /* libpq's variable, then the URL or connect_args over it. */
+    setenv("PGCONNECT_TIMEOUT", "7", 1);
+    c = connect_default();
+    if (c)
+        CHECK(connect_timeout_of(c) == 7.0);
+    close_conn(c);
+    c = connect_args((calx_kv[]){ { "connect_timeout", "9" } }, 1);
+    if (c)
+        CHECK(connect_timeout_of(c) == 9.0);
+    close_conn(c);
+    if (saved)
+        setenv("PGCONNECT_TIMEOUT", saved, 1);
+    else
+        unsetenv("PGCONNECT_TIMEOUT");
+    free(saved);
+}
+
+static void close_listener(void *arg)
+{
+    int *fd = arg;
+    close(*fd);
+    *fd = -1;
+}
+
+TEST(connect_timeout_0_means_no_limit_as_in_libpq)
+{
+    calx_dconn *c = connect_args((calx_kv[]){ { "connect_timeout", "0" } }, 1);
+    if (c)
+        CHECK(connect_timeout_of(c) == 0);
+    close_conn(c);
+    /* A server that never answers: with no limit the connect is still
+     * waiting after 3 s, longer than any limit (libpq makes less than 2 s
+     * into 2 s), and ends only when the test closes the listener. */
+    char url[256];
+    int fd = silent_url(url, sizeof url, "0");
+    calx_timer *t = calx_timer_new(loop, close_listener, &fd);
+    calx_timer_start(t, 3000);
+    calx_error err;
+    c = connect_ex(url, NULL, 0, NULL, &err);
+    CHECK(c == NULL);
+    CHECK_INT(fd, -1);  /* the listener was closed first */
+    CHECK(err.code != CALX_ERR_TIMEOUT);
+    CHECK(strstr(err.message, "connect_timeout") == NULL);
+    close_conn(c);
+    calx_timer_free(t);
+    if (fd >= 0)
+        close(fd);
+    run_loop();
+}
+
+TEST(connect_timeout_below_2_s_is_2_s_and_a_bad_one_fails_create_engine)
+{
+    char url[256];
+    int fd = silent_url(url, sizeof url, "1");
+    calx_error err;
+    calx_dconn *c = connect_ex(url, NULL, 0, NULL, &err);
+    CHECK(c == NULL);
+    CHECK_INT(err.code, CALX_ERR_TIMEOUT);
+    CHECK_CONTAINS(err.message, "timed out after 2 s (connect_timeout)");
+    close_conn(c);
+    close(fd);
+
+    /* Not seconds: refused when the engine is made, before any connect. */
+    const char *bad[] = { "soon", "", "5s", "1e999", "nan" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        check_create_engine_refuses("connect_timeout", bad[i]);
 }
 
 TEST(options_are_checked_and_passed_to_libpq)
@@ -1601,20 +1722,8 @@ TEST(command_timeout_must_be_seconds_from_zero)
         CHECK_CONTAINS(err.message, "command_timeout");
     }
     const char *bad_text[] = { "abc", "-2", "", "1s" };
-    char u[1200];
-    for (size_t i = 0; i < sizeof bad_text / sizeof *bad_text; i++) {
-        char q[64];
-        snprintf(q, sizeof q, "command_timeout=%s", bad_text[i]);
-        calx_engine_opts o = { .loop = loop };
-        CHECK(calx_create_engine(url_with(u, sizeof u, url_buf, q), &o, &err) == NULL);
-        CHECK_INT(err.code, CALX_ERR_ARGUMENT);
-        CHECK_CONTAINS(err.message, "command_timeout");
-        calx_kv kv = { "command_timeout", bad_text[i] };
-        o.connect_args = &kv;
-        o.nconnect_args = 1;
-        CHECK(calx_create_engine(url_buf, &o, &err) == NULL);
-        CHECK_INT(err.code, CALX_ERR_ARGUMENT);
-    }
+    for (size_t i = 0; i < sizeof bad_text / sizeof *bad_text; i++)
+        check_create_engine_refuses("command_timeout", bad_text[i]);
     /* SQLite has no server to stop answering: the option is not refused. */
     calx_engine *e = calx_create_engine(
         "sqlite://", &(calx_engine_opts){ .loop = loop, .command_timeout = 2 }, &err);
@@ -1968,6 +2077,9 @@ int main(void)
     RUN(pipeline_edge_cases);
     RUN(nothing_listening_fails_fast_and_clearly);
     RUN(connect_timeout_is_enforced);
+    RUN(connect_timeout_is_60_s_unless_the_url_connect_args_or_pgconnect_timeout_say);
+    RUN(connect_timeout_0_means_no_limit_as_in_libpq);
+    RUN(connect_timeout_below_2_s_is_2_s_and_a_bad_one_fails_create_engine);
     RUN(options_are_checked_and_passed_to_libpq);
     RUN(host_names_lists_and_failures);
     RUN(interrupt_cancels_the_running_statement);
