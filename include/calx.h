@@ -2,11 +2,7 @@
 #ifndef CALX_H
 #define CALX_H
 
-#define CALX_VERSION_MAJOR 0
-#define CALX_VERSION_MINOR 1
-#define CALX_VERSION_PATCH 0
-#define CALX_VERSION "0.1.0"
-
+#include "calx/version.h"
 #include "calx/error.h"
 #include "calx/log.h"
 #include "calx/loop.h"
