@@ -208,10 +208,10 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
         .on_empty_ctx = e,
     };
     if (pc.kind == CALX_POOL_DEFAULT)
-        /* Every connection to ":memory:" is a database of its own: share one
-         * so that all sessions see the same data. */
-        pc.kind = (strcmp(u->dialect, "sqlite") == 0 && u->memory) ? CALX_POOL_STATIC
-                                                                   : CALX_POOL_QUEUE;
+        /* Every connection to an in-memory database is a database of its
+         * own: share one so that all sessions see the same data. (The URL
+         * parser sets memory for the databases that have it.) */
+        pc.kind = u->memory ? CALX_POOL_STATIC : CALX_POOL_QUEUE;
     e->pool = calx_pool_new(&pc);
     if (!e->pool)
         goto nomem;
