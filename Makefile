@@ -11,6 +11,12 @@ FUZZ_SECONDS ?= 60
 CC        ?= cc
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+# make install PREFIX=/opt/calx DESTDIR=/tmp/stage: PREFIX is where calx
+# will live (calx.pc and the CMake package name it); DESTDIR, for packagers,
+# puts the files under another root meanwhile. No PREFIX: the build's own
+# CMAKE_INSTALL_PREFIX (/usr/local unless CMAKE_FLAGS said otherwise).
+PREFIX    ?=
+DESTDIR   ?=
 
 .PHONY: all deps build demo test asan valgrind install clean bench-deps bench fuzz
 
@@ -48,7 +54,7 @@ valgrind: build
 	sh scripts/with-test-servers.sh sh scripts/valgrind.sh $(BUILD)
 
 install: build
-	cmake --install $(BUILD)
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) $(if $(PREFIX),--prefix "$(PREFIX)")
 
 bench-deps:
 	@sh scripts/bench-deps.sh
