@@ -356,6 +356,15 @@ int calx_model_field_at(const calx_model *m, size_t off);
 #define CALX__OVERRIDE_END _Pragma("GCC diagnostic pop")
 #endif
 
+/* A model's typed functions are static inline, and a program declaring
+ * its models in a .c file need not call them all: clang's -Wunused-function
+ * would flag those it does not (gcc does not for inline ones). */
+#if defined(__GNUC__)
+#define CALX__MAYBE_UNUSED __attribute__((unused))
+#else
+#define CALX__MAYBE_UNUSED
+#endif
+
 /* The struct, the constructor's argument struct, and the typed API of a
  * model; in a header, or in the one .c file that also defines it. */
 #define CALX_MODEL(Model, tablename)                                          \
@@ -364,7 +373,8 @@ int calx_model_field_at(const calx_model *m, size_t off);
         Model##_FIELDS(CALX__ARGS_FIELD, Model)                               \
     } Model##_args;                                                           \
     extern const calx_model Model##_model;                                    \
-    static inline Model *Model##_new(const Model##_args *args, calx_error *err) \
+    CALX__MAYBE_UNUSED static inline Model *Model##_new(const Model##_args *args, \
+                                                        calx_error *err)      \
     {                                                                         \
         return (Model *)calx_model_new(&Model##_model, args, err);            \
     }
