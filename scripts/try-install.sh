@@ -13,6 +13,8 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/calx-try-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# A CTest timeout sends TERM: leave through the EXIT trap all the same.
+trap 'exit 1' HUP INT TERM
 prefix=$tmp/prefix
 
 fail() {
