@@ -64,6 +64,40 @@ static int run_sql(calx_connection *c, const char *sql, calx_error *err)
     return rc;
 }
 
+/* A connection from e; NULL (and a failed check) when there is none. */
+static calx_connection *connect_now(calx_engine *e)
+{
+    calx_error err;
+    calx_connection *c = NULL;
+    if (calx_wait(calx_engine_connect(e, &err), &c, &err) != 0) {
+        fprintf(stderr, "  connect: %s\n", err.message);
+        CHECK(false);
+    }
+    return c;
+}
+
+/* A fresh engine (opts may be NULL) with the n tables created; NULL (and
+ * a failed check) when that fails. */
+static calx_engine *engine_with_tables(const calx_engine_opts *opts,
+                                       const calx_table *const *tables, size_t n)
+{
+    calx_error err;
+    calx_engine *e = make_engine(opts);
+    calx_metadata *md = e ? calx_metadata_new(&err) : NULL;
+    bool ok = md != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = calx_metadata_add(md, tables[i], &err) == 0;
+    ok = ok && calx_wait(calx_engine_create_all(e, md, &err), NULL, &err) == 0;
+    calx_metadata_free(md);
+    if (!ok) {
+        fprintf(stderr, "  set-up: %s\n", e ? err.message : "no engine");
+        CHECK(false);
+        free_engine(e);
+        return NULL;
+    }
+    return e;
+}
+
 /* count(*) of table on a connection of its own; -1 on failure. */
 static long long count_rows(calx_engine *e, const char *table)
 {
@@ -113,9 +147,8 @@ TEST(an_operation_started_after_a_cancel_waits_behind_it_instead_of_failing_busy
 {
     calx_error err;
     calx_engine *e = make_engine(NULL);
-    calx_connection *c = NULL;
-    if (!e || calx_wait(calx_engine_connect(e, &err), &c, &err) != 0) {
-        CHECK(false);
+    calx_connection *c = e ? connect_now(e) : NULL;
+    if (!c) {
         free_engine(e);
         return;
     }
@@ -175,9 +208,8 @@ TEST(a_write_cancelled_inside_a_transaction_ends_it_and_the_commit_fails)
 {
     calx_error err;
     calx_engine *e = make_engine(NULL);
-    calx_connection *c = NULL;
-    if (!e || calx_wait(calx_engine_connect(e, &err), &c, &err) != 0) {
-        CHECK(false);
+    calx_connection *c = e ? connect_now(e) : NULL;
+    if (!c) {
         free_engine(e);
         return;
     }
@@ -218,9 +250,8 @@ TEST(releasing_a_savepoint_ends_it_and_keeps_its_work)
 {
     calx_error err;
     calx_engine *e = make_engine(NULL);
-    calx_connection *c = NULL;
-    if (!e || calx_wait(calx_engine_connect(e, &err), &c, &err) != 0) {
-        CHECK(false);
+    calx_connection *c = e ? connect_now(e) : NULL;
+    if (!c) {
         free_engine(e);
         return;
     }
@@ -261,9 +292,8 @@ TEST(a_batch_whose_statement_fails_logs_no_commit)
 {
     calx_error err;
     calx_engine *e = make_engine(&(calx_engine_opts){ .echo = true, .log = capture });
-    calx_connection *c = NULL;
-    if (!e || calx_wait(calx_engine_connect(e, &err), &c, &err) != 0) {
-        CHECK(false);
+    calx_connection *c = e ? connect_now(e) : NULL;
+    if (!c) {
         free_engine(e);
         return;
     }
@@ -321,20 +351,12 @@ static void *failed_commit_task(void *arg)
 TEST(a_session_commit_whose_flush_fails_logs_no_commit_and_then_its_rollback)
 {
     calx_error err;
-    calx_engine *e = make_engine(&(calx_engine_opts){ .echo = true, .log = capture });
-    calx_metadata *md = calx_metadata_new(&err);
-    if (!e || !md) {
-        CHECK(false);
-        calx_metadata_free(md);
-        free_engine(e);
+    calx_engine *e = engine_with_tables(&(calx_engine_opts){ .echo = true, .log = capture }, (const calx_table *[]){ CALX_TABLE(Gadget) }, 1);
+    if (!e)
         return;
-    }
-    CHECK_OK(calx_metadata_add(md, CALX_TABLE(Gadget), &err), &err);
-    CHECK_OK(calx_wait(calx_engine_create_all(e, md, &err), NULL, &err), &err);
     failed_commit_job j = { e, -1 };
     CHECK_OK(calx_wait(calx_spawn(loop, failed_commit_task, &j, NULL, &err), NULL, &err), &err);
     CHECK_INT(j.commit_rc, CALX_ERR_INTEGRITY);
-    calx_metadata_free(md);
     free_engine(e);
 }
 
@@ -408,17 +430,9 @@ static long long count_heroes(calx_engine *e, const char *name)
 TEST(a_session_whose_flush_was_cancelled_commits_all_or_nothing)
 {
     calx_error err;
-    calx_engine *e = make_engine(NULL);
-    calx_metadata *md = calx_metadata_new(&err);
-    if (!e || !md) {
-        CHECK(false);
-        calx_metadata_free(md);
-        free_engine(e);
+    calx_engine *e = engine_with_tables(NULL, (const calx_table *[]){ CALX_TABLE(Team), CALX_TABLE(Hero) }, 2);
+    if (!e)
         return;
-    }
-    CHECK_OK(calx_metadata_add(md, CALX_TABLE(Team), &err), &err);
-    CHECK_OK(calx_metadata_add(md, CALX_TABLE(Hero), &err), &err);
-    CHECK_OK(calx_wait(calx_engine_create_all(e, md, &err), NULL, &err), &err);
     calx_session *s = calx_session_new(&(calx_session_opts){ .bind = e }, &err);
     CHECK(s != NULL);
 
@@ -446,7 +460,6 @@ TEST(a_session_whose_flush_was_cancelled_commits_all_or_nothing)
     /* The interesting case happened: the cancel reached the flush. */
     CHECK(fj.flush_rc == CALX_ERR_CANCELED);
     calx_session_free(s);
-    calx_metadata_free(md);
     free_engine(e);
 }
 
@@ -499,17 +512,9 @@ static void *stale_task(void *arg)
 TEST(an_update_of_a_row_deleted_behind_the_sessions_back_fails_and_commits_nothing)
 {
     calx_error err;
-    calx_engine *e = make_engine(NULL);
-    calx_metadata *md = calx_metadata_new(&err);
-    if (!e || !md) {
-        CHECK(false);
-        calx_metadata_free(md);
-        free_engine(e);
+    calx_engine *e = engine_with_tables(NULL, (const calx_table *[]){ CALX_TABLE(Team), CALX_TABLE(Hero) }, 2);
+    if (!e)
         return;
-    }
-    CHECK_OK(calx_metadata_add(md, CALX_TABLE(Team), &err), &err);
-    CHECK_OK(calx_metadata_add(md, CALX_TABLE(Hero), &err), &err);
-    CHECK_OK(calx_wait(calx_engine_create_all(e, md, &err), NULL, &err), &err);
     stale_job j = { .engine = e, .commit_rc = -1 };
     CHECK_OK(calx_wait(calx_spawn(loop, stale_task, &j, NULL, &err), NULL, &err), &err);
     CHECK_INT(j.commit_rc, CALX_ERR_STALE_DATA);
@@ -520,7 +525,6 @@ TEST(an_update_of_a_row_deleted_behind_the_sessions_back_fails_and_commits_nothi
      * same flush, is not committed either. */
     CHECK_INT(count_heroes(e, "Changed"), 0);
     CHECK_INT(count_heroes(e, "Kept"), 1);
-    calx_metadata_free(md);
     free_engine(e);
 }
 
