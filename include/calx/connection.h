@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include "engine.h"
 #include "error.h"
+#include "export.h"
 #include "future.h"
 #include "result.h"
 #include "schema.h"
@@ -52,8 +53,8 @@ typedef struct calx_connection calx_connection;
  * future's value is a buffered calx_result *, owned by the caller (free with
  * calx_result_free). Database errors come classified (CALX_ERR_INTEGRITY,
  * CALX_ERR_PROGRAMMING, ...) with the driver's message and code. */
-calx_future *calx_conn_execute(calx_connection *c, const char *sql,
-                               const calx_params *params, calx_error *err);
+CALX_API calx_future *calx_conn_execute(calx_connection *c, const char *sql,
+                                        const calx_params *params, calx_error *err);
 
 /* Runs a select (calx/sql.h), compiled for the connection's dialect, as
  * calx_conn_execute runs SQL text: the future's value is a buffered
@@ -63,15 +64,15 @@ calx_future *calx_conn_execute(calx_connection *c, const char *sql,
  * filled, nothing run; so does a NULL q (CALX_ERR_NOMEM, as sql.h counts
  * it). Unlike the calls around it, a NULL c gives CALX_ERR_CLOSED here.
  * Other errors: as calx_conn_execute. */
-calx_future *calx_conn_execute_select(calx_connection *c, const calx_select *q,
-                                      calx_error *err);
+CALX_API calx_future *calx_conn_execute_select(calx_connection *c, const calx_select *q,
+                                               calx_error *err);
 
 /* Runs one statement once per parameter set, as one handoff to the driver.
  * The result's rowcount is the sum; rows a RETURNING clause gives are
  * gathered in parameter-set order. Value: calx_result *, caller-owned. */
-calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
-                                    const calx_params *sets, size_t nsets,
-                                    calx_error *err);
+CALX_API calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
+                                             const calx_params *sets, size_t nsets,
+                                             calx_error *err);
 
 /* One statement of a batch: SQL text and its parameters (NULL for none). */
 typedef struct calx_stmt {
@@ -88,51 +89,51 @@ typedef struct calx_stmt {
  * inside the transaction. Each is echoed as if run on its own. Value: one
  * calx_result * (caller-owned) over the first statement's rows;
  * calx_result_nextset moves it to the next statement's. */
-calx_future *calx_conn_execute_batch(calx_connection *c, const calx_stmt *stmts,
-                                     size_t n, calx_error *err);
+CALX_API calx_future *calx_conn_execute_batch(calx_connection *c, const calx_stmt *stmts,
+                                              size_t n, calx_error *err);
 
 /* As calx_conn_execute_batch, then commits the transaction in the same
  * handoff (one round trip for a flush and its COMMIT). When a statement
  * fails nothing is committed and the transaction stays open for a
  * rollback; when the COMMIT itself fails the error says so. */
-calx_future *calx_conn_execute_batch_commit(calx_connection *c, const calx_stmt *stmts,
-                                            size_t n, calx_error *err);
+CALX_API calx_future *calx_conn_execute_batch_commit(calx_connection *c, const calx_stmt *stmts,
+                                                     size_t n, calx_error *err);
 
 /* Runs a statement whose rows are read chunk_rows at a time (0: 1000)
  * without holding them all. Value: a streaming calx_result *, caller-owned;
  * the connection is busy until it is read to the end or freed. */
-calx_future *calx_conn_stream(calx_connection *c, const char *sql,
-                              const calx_params *params, size_t chunk_rows,
-                              calx_error *err);
+CALX_API calx_future *calx_conn_stream(calx_connection *c, const char *sql,
+                                       const calx_params *params, size_t chunk_rows,
+                                       calx_error *err);
 
 /* Transactions. Each future's value is NULL. begin fails with
  * CALX_ERR_STATE inside a transaction; commit and rollback outside one
  * do nothing. commit and rollback also end every savepoint. */
-calx_future *calx_conn_begin(calx_connection *c, calx_error *err);
-calx_future *calx_conn_commit(calx_connection *c, calx_error *err);
-calx_future *calx_conn_rollback(calx_connection *c, calx_error *err);
+CALX_API calx_future *calx_conn_begin(calx_connection *c, calx_error *err);
+CALX_API calx_future *calx_conn_commit(calx_connection *c, calx_error *err);
+CALX_API calx_future *calx_conn_rollback(calx_connection *c, calx_error *err);
 
 /* Savepoints: begin_nested opens one (beginning the transaction first when
  * needed); release_savepoint and rollback_savepoint end the innermost. */
-calx_future *calx_conn_begin_nested(calx_connection *c, calx_error *err);
-calx_future *calx_conn_release_savepoint(calx_connection *c, calx_error *err);
-calx_future *calx_conn_rollback_savepoint(calx_connection *c, calx_error *err);
+CALX_API calx_future *calx_conn_begin_nested(calx_connection *c, calx_error *err);
+CALX_API calx_future *calx_conn_release_savepoint(calx_connection *c, calx_error *err);
+CALX_API calx_future *calx_conn_rollback_savepoint(calx_connection *c, calx_error *err);
 
 /* Whether a transaction is open, how many savepoints are, and the engine
  * c came from; false, 0 and NULL for a NULL c. */
-bool calx_conn_in_transaction(const calx_connection *c);
-size_t calx_conn_savepoint_depth(const calx_connection *c);
-calx_engine *calx_conn_engine(const calx_connection *c);
+CALX_API bool calx_conn_in_transaction(const calx_connection *c);
+CALX_API size_t calx_conn_savepoint_depth(const calx_connection *c);
+CALX_API calx_engine *calx_conn_engine(const calx_connection *c);
 
 /* Marks the connection dead: it is closed, not pooled, when it comes back.
  * NULL is a no-op. */
-void calx_conn_invalidate(calx_connection *c);
+CALX_API void calx_conn_invalidate(calx_connection *c);
 
 /* Gives the connection back to its pool and frees the handle. Never blocks:
  * an open transaction is rolled back (pool_reset_on_return) and an
  * operation still running is let finish first, in the background, before
  * the connection is used again. NULL is a no-op. */
-void calx_conn_close(calx_connection *c);
+CALX_API void calx_conn_close(calx_connection *c);
 
 /* ---- the tables of a metadata (calx/schema.h) ---- */
 
@@ -145,13 +146,13 @@ void calx_conn_close(calx_connection *c);
  * the database's (CALX_ERR_PROGRAMMING, ...) with the failing DDL,
  * CALX_ERR_BUSY / CALX_ERR_CLOSED for a connection that cannot run now,
  * CALX_ERR_ARGUMENT for a NULL conn or md (nothing runs). */
-calx_future *calx_metadata_create_all(calx_connection *conn, const calx_metadata *md,
-                                      calx_error *err);
+CALX_API calx_future *calx_metadata_create_all(calx_connection *conn, const calx_metadata *md,
+                                               calx_error *err);
 
 /* Drops the tables of md that exist, children first (DROP TABLE; their
  * indexes go with them), on conn, as calx_metadata_create_all. */
-calx_future *calx_metadata_drop_all(calx_connection *conn, const calx_metadata *md,
-                                    calx_error *err);
+CALX_API calx_future *calx_metadata_drop_all(calx_connection *conn, const calx_metadata *md,
+                                             calx_error *err);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
+#include "export.h"
 #include "future.h"
 #include "log.h"
 #include "loop.h"
@@ -76,8 +77,8 @@ typedef struct calx_engine_opts {
  * CALX_ERR_ARGUMENT for a NULL url or an option out of range (a negative
  * or non-finite command_timeout, a bad value in the URL or connect_args),
  * CALX_ERR_NOT_SUPPORTED for a dialect calx has no driver for. */
-calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
-                                calx_error *err);
+CALX_API calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
+                                         calx_error *err);
 #define calx_create_async_engine calx_create_engine
 
 /* Checks a connection out of the pool, opening one when needed, waiting
@@ -89,12 +90,12 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
  * out, the connection then invalidated), the driver's
  * connect error, CALX_ERR_CLOSED after calx_engine_free or once the
  * engine's loop has been freed, and for a NULL e. */
-calx_future *calx_engine_connect(calx_engine *e, calx_error *err);
+CALX_API calx_future *calx_engine_connect(calx_engine *e, calx_error *err);
 
 /* Closes the idle connections and starts a fresh pool; connections checked
  * out now are closed when they come back. The engine stays usable. NULL
  * is a no-op. */
-void calx_engine_dispose(calx_engine *e);
+CALX_API void calx_engine_dispose(calx_engine *e);
 
 /* Disposes the engine and frees it once its last connection is back.
  * Connections still checked out stay usable until closed. Waiting
@@ -109,23 +110,23 @@ void calx_engine_dispose(calx_engine *e);
  * first shuts the engine down, and this call then only frees its memory.
  * The loop cannot be freed while a connection of the engine is still
  * checked out; close those first. Loop thread only. */
-void calx_engine_free(calx_engine *e);
+CALX_API void calx_engine_free(calx_engine *e);
 
 /* The engine's URL, owned by the engine. e must not be NULL, here and in
  * the accessors below (dialect, repr, status, stats). */
-const calx_url *calx_engine_url(const calx_engine *e);
+CALX_API const calx_url *calx_engine_url(const calx_engine *e);
 /* The dialect's name: "sqlite" or "postgresql". Static. */
-const char *calx_engine_dialect(const calx_engine *e);
+CALX_API const char *calx_engine_dialect(const calx_engine *e);
 
 /* "Engine(postgresql://scott:***@localhost/test)", the password as ***; a
  * driver may add its settings, as SQLite its journal mode ("Engine(sqlite:
  * ///app.db, journal_mode=wal)"). malloc'd; caller frees. */
-char *calx_engine_repr(const calx_engine *e);
+CALX_API char *calx_engine_repr(const calx_engine *e);
 
 /* The pool's state as SQLAlchemy's QueuePool.status() gives it: "Pool size:
  * 5  Connections in pool: 1 Current Overflow: -4 Current Checked out
  * connections: 0". malloc'd; the caller frees it with free(). */
-char *calx_engine_status(const calx_engine *e);
+CALX_API char *calx_engine_status(const calx_engine *e);
 
 typedef struct calx_pool_stats {
     int size;               /* pool_size (1 for static, 0 for null) */
@@ -143,7 +144,7 @@ typedef struct calx_pool_stats {
 } calx_pool_stats;
 
 /* Reads the pool's counters into *out. e and out must not be NULL. */
-void calx_engine_stats(const calx_engine *e, calx_pool_stats *out);
+CALX_API void calx_engine_stats(const calx_engine *e, calx_pool_stats *out);
 
 /* ---- the tables of a metadata (calx/schema.h) ---- */
 
@@ -152,12 +153,12 @@ void calx_engine_stats(const calx_engine *e, calx_pool_stats *out);
  * the connection to the pool (rolled back on error). Value NULL. Errors: as
  * calx_metadata_create_all (CALX_ERR_ARGUMENT for a NULL e or md), and
  * calx_engine_connect's. */
-calx_future *calx_engine_create_all(calx_engine *e, const calx_metadata *md,
-                                    calx_error *err);
+CALX_API calx_future *calx_engine_create_all(calx_engine *e, const calx_metadata *md,
+                                             calx_error *err);
 
 /* As calx_engine_create_all, dropping. */
-calx_future *calx_engine_drop_all(calx_engine *e, const calx_metadata *md,
-                                  calx_error *err);
+CALX_API calx_future *calx_engine_drop_all(calx_engine *e, const calx_metadata *md,
+                                           calx_error *err);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -59,15 +60,15 @@ typedef struct calx_error {
 
 /* A short, static name for a code ("IntegrityError", "TimeoutError", ...),
  * as SQLAlchemy names the exception. Never NULL; owned by calx. */
-const char *calx_errcode_name(int code);
+CALX_API const char *calx_errcode_name(int code);
 
 /* Clears err (code CALX_OK, empty message). err may be NULL. */
-void calx_error_clear(calx_error *err);
+CALX_API void calx_error_clear(calx_error *err);
 
 /* Fills err with code and a printf-style message; returns code so that a
  * function can `return calx_error_set(err, ...)`. err may be NULL (the
  * code is still returned); fmt must not be NULL. */
-int calx_error_set(calx_error *err, int code, const char *fmt, ...)
+CALX_API int calx_error_set(calx_error *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif

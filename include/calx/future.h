@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include "error.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,18 +43,18 @@ typedef void (*calx_future_cb)(calx_future *f, void *udata);
  * synchronously). This consumes f: do not await, wait on or release it after.
  * f NULL is a no-op (cb is never called); cb must not be NULL (release a
  * future nobody listens to with calx_future_release). */
-void calx_future_then(calx_future *f, calx_future_cb cb, void *udata);
+CALX_API void calx_future_then(calx_future *f, calx_future_cb cb, void *udata);
 
 /* Inside a completion callback: moves the value into *out (if out is not
  * NULL; the caller then owns it — see the producing call for how to free
  * it) and returns 0, or returns the error code and fills err (err may be
  * NULL). A value not taken is freed with the future. f NULL gives
  * CALX_ERR_ARGUMENT, *out unchanged. */
-int calx_future_take(calx_future *f, void *out, calx_error *err);
+CALX_API int calx_future_take(calx_future *f, void *out, calx_error *err);
 
 /* True once f has completed (value, error, or cancelled); false for a
  * NULL f. */
-bool calx_future_done(const calx_future *f);
+CALX_API bool calx_future_done(const calx_future *f);
 
 /* Cancels f if it has not completed: the operation behind it is stopped or
  * its result is given back when it arrives (a pooled connection returns to
@@ -61,11 +62,11 @@ bool calx_future_done(const calx_future *f);
  * CALX_ERR_CANCELED. Cancelling a task's future (calx_spawn) interrupts
  * the await the task is suspended in; the task then runs on to its end.
  * Returns true if f was pending; false for a NULL f. Does not consume f. */
-bool calx_future_cancel(calx_future *f);
+CALX_API bool calx_future_cancel(calx_future *f);
 
 /* Gives up interest in f without waiting: the value it would have carried is
  * given back when it completes. Consumes f. NULL is a no-op. */
-void calx_future_release(calx_future *f);
+CALX_API void calx_future_release(calx_future *f);
 
 /* Inside a task: suspends the task until f completes, then stores the value
  * in *out (void ** in disguise; may be NULL to drop the value) and returns 0,
@@ -73,13 +74,13 @@ void calx_future_release(calx_future *f);
  * Called outside a task it returns CALX_ERR_STATE (use calx_wait or
  * calx_future_then there). f NULL returns the error already in err (the
  * failed call's), or CALX_ERR_ARGUMENT when err holds none. */
-int calx_await(calx_future *f, void *out, calx_error *err);
+CALX_API int calx_await(calx_future *f, void *out, calx_error *err);
 
 /* Outside the loop: runs the future's loop until f completes, then as
  * calx_await (f NULL and err as there). Called from inside the loop (in a
  * task or a callback) it returns CALX_ERR_STATE at once instead of
  * hanging. Consumes f. */
-int calx_wait(calx_future *f, void *out, calx_error *err);
+CALX_API int calx_wait(calx_future *f, void *out, calx_error *err);
 
 #ifdef __cplusplus
 }

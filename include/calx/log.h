@@ -8,6 +8,7 @@
 #ifndef CALX_LOG_H
 #define CALX_LOG_H
 
+#include "export.h"
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -27,11 +28,11 @@ typedef void (*calx_log_fn)(void *udata, calx_log_level level,
 /* Sets the process-wide handler (NULL restores the default, which writes
  * "LEVEL logger message" lines to stderr). Set it before starting loops on
  * other threads: the handler itself is not locked. */
-void calx_log_set_handler(calx_log_fn fn, void *udata);
+CALX_API void calx_log_set_handler(calx_log_fn fn, void *udata);
 
 /* The name of a level: "DEBUG", "INFO", "WARNING", "ERROR"; "LOG" for any
  * other value. Static, never NULL. */
-const char *calx_log_level_name(calx_log_level level);
+CALX_API const char *calx_log_level_name(calx_log_level level);
 
 #ifdef __cplusplus
 }

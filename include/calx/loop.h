@@ -36,6 +36,7 @@
 
 #include <stdint.h>
 #include "error.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,21 +49,21 @@ struct uv_loop_s;
  * over a new libuv loop of its own when uv is NULL. Returns NULL and fills
  * err on failure (err may be NULL). The caller owns the result: free it
  * with calx_loop_free. */
-calx_loop *calx_loop_new(struct uv_loop_s *uv, calx_error *err);
+CALX_API calx_loop *calx_loop_new(struct uv_loop_s *uv, calx_error *err);
 
 /* The loop for this thread, made on first use over a libuv loop of its own.
  * Owned by calx; freed at exit by calx_loop_free_default(). Never NULL unless
  * memory runs out. After calx_loop_free_default a call makes a new one. */
-calx_loop *calx_loop_default(void);
+CALX_API calx_loop *calx_loop_default(void);
 
 /* calx_loop_free on this thread's default loop, if one was made (0 if not:
  * idempotent). On a refusal the default loop stays, to be freed later. */
-int calx_loop_free_default(void);
+CALX_API int calx_loop_free_default(void);
 
 /* Runs the loop until nothing is left to do (uv_run with UV_RUN_DEFAULT).
  * Returns 0, or CALX_ERR_STATE when called from inside the loop, or
  * CALX_ERR_ARGUMENT when loop is NULL. */
-int calx_loop_run(calx_loop *loop);
+CALX_API int calx_loop_run(calx_loop *loop);
 
 /* Frees the loop: finishes what calx started on it, then closes calx's
  * handles and, when it owns its libuv loop, that loop too. In order:
@@ -94,7 +95,7 @@ int calx_loop_run(calx_loop *loop);
  * Returns 0 when the loop was freed (the pointer is then invalid: nothing
  * can detect a later use of it), or the error code with err filled (err
  * may be NULL). A refused free may be retried. loop NULL is a no-op (0). */
-int calx_loop_close(calx_loop *loop, calx_error *err);
+CALX_API int calx_loop_close(calx_loop *loop, calx_error *err);
 
 /* At most this long, in milliseconds, calx_loop_close waits for background
  * work (a connection's close, a connect in flight) to finish. */
@@ -103,15 +104,15 @@ int calx_loop_close(calx_loop *loop, calx_error *err);
 /* calx_loop_close for programs that keep no error: a refusal is also
  * logged (WARNING, logger "calx.loop", the process-wide handler), so that
  * it is seen. Returns 0 or the error code. NULL is a no-op (0). */
-int calx_loop_free(calx_loop *loop);
+CALX_API int calx_loop_free(calx_loop *loop);
 
 /* The libuv loop underneath; owned by whoever gave it (or by the calx loop).
  * NULL when loop is NULL. */
-struct uv_loop_s *calx_loop_uv(calx_loop *loop);
+CALX_API struct uv_loop_s *calx_loop_uv(calx_loop *loop);
 
 /* Milliseconds of the loop's clock (uv_now), cached per iteration. loop
  * must not be NULL (no time would be a safe answer). */
-uint64_t calx_loop_now(calx_loop *loop);
+CALX_API uint64_t calx_loop_now(calx_loop *loop);
 
 #ifdef __cplusplus
 }

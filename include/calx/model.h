@@ -70,6 +70,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "error.h"
+#include "export.h"
 #include "schema.h"
 #include "value.h"
 
@@ -109,7 +110,7 @@ typedef int (*calx_factory_fn)(void *p, calx_error *err);
 
 /* A factory for TIMESTAMP fields: the current time, UTC. p must not be
  * NULL; err may be (it is never filled). */
-int calx_now_utc(void *p, calx_error *err);
+CALX_API int calx_now_utc(void *p, calx_error *err);
 
 /* One field of a model. */
 typedef struct calx_field {
@@ -142,32 +143,32 @@ typedef struct calx_model {
  * the caller (calx_obj_free) until it is added to a session. NULL with
  * CALX_ERR_VALIDATION or CALX_ERR_NOMEM, or CALX_ERR_ARGUMENT when m or
  * args is NULL. */
-void *calx_model_new(const calx_model *m, const void *args, calx_error *err);
+CALX_API void *calx_model_new(const calx_model *m, const void *args, calx_error *err);
 
 /* Checks obj's fields against its model: NOT NULL text and blob fields
  * set, max_length, ge / le. 0 or CALX_ERR_VALIDATION naming the model,
  * the field and the rule; CALX_ERR_ARGUMENT when obj is NULL. */
-int calx_obj_validate(const void *obj, calx_error *err);
+CALX_API int calx_obj_validate(const void *obj, calx_error *err);
 
 /* The model of an object made by calx_model_new or loaded by a session;
  * NULL for a NULL obj. */
-const calx_model *calx_obj_model(const void *obj);
+CALX_API const calx_model *calx_obj_model(const void *obj);
 
 /* Frees an object the program owns, with the texts and blobs it owns.
  * Returns CALX_ERR_STATE, and frees nothing, for an object a session owns,
  * also one no longer in it (detached: the session frees it; expunge it to
  * take it over); NULL is a no-op returning 0. */
-int calx_obj_free(void *obj);
+CALX_API int calx_obj_free(void *obj);
 
 /* Sets a TEXT field (field points into obj, e.g. &hero->name) to a copy
  * of s (NULL for SQL NULL), freeing the old text if obj owned it. 0,
  * CALX_ERR_NOMEM, or CALX_ERR_ARGUMENT when field is not a text field of
  * obj, also when obj or field is NULL. */
-int calx_obj_set_text(void *obj, const char **field, const char *s);
+CALX_API int calx_obj_set_text(void *obj, const char **field, const char *s);
 
 /* As calx_obj_set_text, for a BLOB field: a copy of n bytes at p (p NULL:
  * SQL NULL). */
-int calx_obj_set_blob(void *obj, calx_bytes *field, const void *p, size_t n);
+CALX_API int calx_obj_set_blob(void *obj, calx_bytes *field, const void *p, size_t n);
 
 /* Writes SQLModel's repr of obj to buf (at most size bytes, always
  * NUL-terminated): Hero(id=1, name='Deadpond', secret_name='Dive Wilson',
@@ -175,18 +176,18 @@ int calx_obj_set_blob(void *obj, calx_bytes *field, const void *p, size_t n);
  * database has not generated yet shows None. Returns the length the whole
  * repr needs, as snprintf; buf may be NULL when size is 0. A NULL obj
  * writes "<not a calx object>". */
-size_t calx_obj_repr(const void *obj, char *buf, size_t size);
+CALX_API size_t calx_obj_repr(const void *obj, char *buf, size_t size);
 
 /* Prints calx_obj_repr(obj) to f (obj NULL as there). f must not be NULL. */
-void calx_obj_print(const void *obj, FILE *f);
+CALX_API void calx_obj_print(const void *obj, FILE *f);
 
 /* As calx_obj_print, then ends the line (Python's print(obj)), so that a
  * loop over objects prints one per line. */
-void calx_obj_println(const void *obj, FILE *f);
+CALX_API void calx_obj_println(const void *obj, FILE *f);
 
 /* The index of the field at byte offset off in m's struct (as offsetof
  * gives), or -1 (also for a NULL m). CALX_FIELD(Hero, name) uses it. */
-int calx_model_field_at(const calx_model *m, size_t off);
+CALX_API int calx_model_field_at(const calx_model *m, size_t off);
 
 /* ---- the declaration macros ---- */
 

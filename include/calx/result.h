@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
+#include "export.h"
 #include "future.h"
 #include "value.h"
 
@@ -36,48 +37,48 @@ typedef struct calx_row calx_row;
 
 /* Frees a result (a streaming one stops its statement and frees its
  * connection for the next operation). NULL is a no-op. */
-void calx_result_free(calx_result *r);
+CALX_API void calx_result_free(calx_result *r);
 
 /* The number of columns; 0 for a statement without rows or a NULL r. */
-size_t calx_result_ncols(const calx_result *r);
+CALX_API size_t calx_result_ncols(const calx_result *r);
 /* Column i's name, owned by r; NULL when i is out of range or r is NULL. */
-const char *calx_result_colname(const calx_result *r, size_t i);
+CALX_API const char *calx_result_colname(const calx_result *r, size_t i);
 /* The index of the column named name, or -1 (also when r or name is NULL). */
-int calx_result_colindex(const calx_result *r, const char *name);
+CALX_API int calx_result_colindex(const calx_result *r, const char *name);
 
 /* Rows inserted, updated or deleted (summed over an execute-many), or -1
  * for a statement that returns rows and changes none, and for a NULL r. */
-int64_t calx_result_rowcount(const calx_result *r);
+CALX_API int64_t calx_result_rowcount(const calx_result *r);
 /* SQLite's last insert rowid after an INSERT, else 0 (also for a NULL r). */
-int64_t calx_result_lastrowid(const calx_result *r);
+CALX_API int64_t calx_result_lastrowid(const calx_result *r);
 
 /* Rows held now: all of them (buffered) or the current chunk (streaming);
  * 0 for a NULL r. */
-size_t calx_result_nrows(const calx_result *r);
+CALX_API size_t calx_result_nrows(const calx_result *r);
 /* A batch's result (calx_conn_execute_batch) holds one set of rows per
  * statement. Moves r to the next statement's rows, rowcount and lastrowid,
  * freeing the current ones (rows taken from r before are invalid after).
  * False, with r unchanged, when there is no next statement or r is NULL. */
-bool calx_result_nextset(calx_result *r);
+CALX_API bool calx_result_nextset(calx_result *r);
 /* Row i of those held, or NULL when out of range or r is NULL. Owned by r. */
-const calx_row *calx_result_row(const calx_result *r, size_t i);
+CALX_API const calx_row *calx_result_row(const calx_result *r, size_t i);
 
 /* The next row of the iteration, or NULL when the rows held are used up
  * (for a streaming result, calx_result_more then says whether to fetch) or
  * r is NULL. */
-const calx_row *calx_result_next(calx_result *r);
+CALX_API const calx_row *calx_result_next(calx_result *r);
 /* Streaming: true while the statement may have rows beyond those held;
  * false for a buffered or NULL r. */
-bool calx_result_more(const calx_result *r);
+CALX_API bool calx_result_more(const calx_result *r);
 /* Streaming: a future (value NULL) that completes when the next chunk is
  * held; the iteration restarts at its first row. NULL and err filled when
  * there is nothing more to fetch or r is buffered (CALX_ERR_STATE), or r
  * is NULL (CALX_ERR_ARGUMENT). */
-calx_future *calx_result_fetch(calx_result *r, calx_error *err);
+CALX_API calx_future *calx_result_fetch(calx_result *r, calx_error *err);
 /* Inside a task: the next row, fetching chunks as needed. Returns 0 and sets
  * *row (NULL at the end), or an error code with *row NULL: a fetch's error,
  * or CALX_ERR_ARGUMENT when r is NULL. row must not be NULL. */
-int calx_result_anext(calx_result *r, const calx_row **row, calx_error *err);
+CALX_API int calx_result_anext(calx_result *r, const calx_row **row, calx_error *err);
 
 /* SQLAlchemy's shortcuts, over the rows held (the whole result when
  * buffered). first: the first row or NULL (also for a NULL r). one:
@@ -88,11 +89,12 @@ int calx_result_anext(calx_result *r, const calx_row **row, calx_error *err);
  * scalar_one give CALX_ERR_ARGUMENT for a NULL r, with *row NULL (*out
  * unchanged); row and out must not be NULL. The rows and values are owned
  * by r. */
-const calx_row *calx_result_first(const calx_result *r);
-int calx_result_one(const calx_result *r, const calx_row **row, calx_error *err);
-int calx_result_one_or_none(const calx_result *r, const calx_row **row, calx_error *err);
-calx_value calx_result_scalar(const calx_result *r);
-int calx_result_scalar_one(const calx_result *r, calx_value *out, calx_error *err);
+CALX_API const calx_row *calx_result_first(const calx_result *r);
+CALX_API int calx_result_one(const calx_result *r, const calx_row **row, calx_error *err);
+CALX_API int calx_result_one_or_none(const calx_result *r, const calx_row **row,
+                                     calx_error *err);
+CALX_API calx_value calx_result_scalar(const calx_result *r);
+CALX_API int calx_result_scalar_one(const calx_result *r, calx_value *out, calx_error *err);
 
 /* Getters. col is a column index; calx_row_col finds one by name, giving
  * -1 for no such column, a NULL name or a NULL row, and every getter reads
@@ -117,21 +119,21 @@ int calx_result_scalar_one(const calx_result *r, calx_value *out, calx_error *er
  *
  * Text and blob pointers are owned by the result; text is NUL-terminated.
  * calx_row_blob's len may be NULL. */
-int calx_row_col(const calx_row *row, const char *name);
-const calx_value *calx_row_value(const calx_row *row, int col);
-bool calx_row_isnull(const calx_row *row, int col);
-int64_t calx_row_int(const calx_row *row, int col);
-double calx_row_real(const calx_row *row, int col);
-bool calx_row_bool(const calx_row *row, int col);
-const char *calx_row_text(const calx_row *row, int col);
-const void *calx_row_blob(const calx_row *row, int col, size_t *len);
+CALX_API int calx_row_col(const calx_row *row, const char *name);
+CALX_API const calx_value *calx_row_value(const calx_row *row, int col);
+CALX_API bool calx_row_isnull(const calx_row *row, int col);
+CALX_API int64_t calx_row_int(const calx_row *row, int col);
+CALX_API double calx_row_real(const calx_row *row, int col);
+CALX_API bool calx_row_bool(const calx_row *row, int col);
+CALX_API const char *calx_row_text(const calx_row *row, int col);
+CALX_API const void *calx_row_blob(const calx_row *row, int col, size_t *len);
 
-int calx_row_get_int(const calx_row *row, int col, int64_t *out, calx_error *err);
-int calx_row_get_real(const calx_row *row, int col, double *out, calx_error *err);
-int calx_row_get_bool(const calx_row *row, int col, bool *out, calx_error *err);
-int calx_row_get_text(const calx_row *row, int col, const char **out, calx_error *err);
-int calx_row_get_blob(const calx_row *row, int col, const void **out, size_t *len,
-                      calx_error *err);
+CALX_API int calx_row_get_int(const calx_row *row, int col, int64_t *out, calx_error *err);
+CALX_API int calx_row_get_real(const calx_row *row, int col, double *out, calx_error *err);
+CALX_API int calx_row_get_bool(const calx_row *row, int col, bool *out, calx_error *err);
+CALX_API int calx_row_get_text(const calx_row *row, int col, const char **out, calx_error *err);
+CALX_API int calx_row_get_blob(const calx_row *row, int col, const void **out, size_t *len,
+                               calx_error *err);
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "error.h"
+#include "export.h"
 #include "value.h"
 
 #ifdef __cplusplus
@@ -85,10 +86,10 @@ typedef struct calx_metadata calx_metadata;
 
 /* A new, empty metadata, owned by the caller (free with
  * calx_metadata_free), or NULL with CALX_ERR_NOMEM. err may be NULL. */
-calx_metadata *calx_metadata_new(calx_error *err);
+CALX_API calx_metadata *calx_metadata_new(calx_error *err);
 
 /* Frees md, not the tables it lists. NULL is a no-op. */
-void calx_metadata_free(calx_metadata *md);
+CALX_API void calx_metadata_free(calx_metadata *md);
 
 /* Adds t (kept by pointer) after checking it on its own: a name for the
  * table and every column, at least one column, a type for each, no column
@@ -98,15 +99,15 @@ void calx_metadata_free(calx_metadata *md);
  * added yet; calx_metadata_sorted checks them. Errors: CALX_ERR_ARGUMENT
  * naming the table and column, also for a table name already in md, and
  * for a NULL md or t; CALX_ERR_NOMEM. md is unchanged on error. */
-int calx_metadata_add(calx_metadata *md, const calx_table *t, calx_error *err);
+CALX_API int calx_metadata_add(calx_metadata *md, const calx_table *t, calx_error *err);
 
 /* The number of tables, and the i-th in the order they were added (NULL
  * when i is out of range); 0 and NULL for a NULL md. */
-size_t calx_metadata_ntables(const calx_metadata *md);
-const calx_table *calx_metadata_table(const calx_metadata *md, size_t i);
+CALX_API size_t calx_metadata_ntables(const calx_metadata *md);
+CALX_API const calx_table *calx_metadata_table(const calx_metadata *md, size_t i);
 
 /* The table called name, or NULL (also when md or name is NULL). */
-const calx_table *calx_metadata_find(const calx_metadata *md, const char *name);
+CALX_API const calx_table *calx_metadata_find(const calx_metadata *md, const char *name);
 
 /* Fills out (room for calx_metadata_ntables(md) entries) with the tables
  * in foreign-key order, each table after the ones it references, otherwise
@@ -116,7 +117,8 @@ const calx_table *calx_metadata_find(const calx_metadata *md, const char *name);
  * on_delete SET NULL on a NOT NULL column, two tables whose index names
  * collide, and a cycle, naming its tables ("foreign keys form a cycle:
  * a -> b -> a"), and a NULL md. out must not be NULL. */
-int calx_metadata_sorted(const calx_metadata *md, const calx_table **out, calx_error *err);
+CALX_API int calx_metadata_sorted(const calx_metadata *md, const calx_table **out,
+                                  calx_error *err);
 
 #ifdef __cplusplus
 }

@@ -70,6 +70,7 @@
 #include <stdio.h>
 #include "engine.h"
 #include "error.h"
+#include "export.h"
 #include "model.h"
 #include "sql.h"
 #include "value.h"
@@ -116,23 +117,24 @@ typedef enum calx_state {
 /* A session factory (async_sessionmaker) holding defaults. Caller-owned
  * (calx_sessionmaker_free, which takes NULL as a no-op); NULL with
  * CALX_ERR_ARGUMENT (opts NULL or no bind) or CALX_ERR_NOMEM. */
-calx_sessionmaker *calx_sessionmaker_new(const calx_session_opts *opts, calx_error *err);
-void calx_sessionmaker_free(calx_sessionmaker *mk);
+CALX_API calx_sessionmaker *calx_sessionmaker_new(const calx_session_opts *opts,
+                                                  calx_error *err);
+CALX_API void calx_sessionmaker_free(calx_sessionmaker *mk);
 
 /* A new session with the factory's options. Caller-owned
  * (calx_session_free); NULL with CALX_ERR_ARGUMENT (mk NULL) or
  * CALX_ERR_NOMEM. */
-calx_session *calx_sessionmaker_session(const calx_sessionmaker *mk, calx_error *err);
+CALX_API calx_session *calx_sessionmaker_session(const calx_sessionmaker *mk, calx_error *err);
 
 /* A new session with opts. Caller-owned (calx_session_free); NULL with
  * CALX_ERR_ARGUMENT (opts NULL or no bind) or CALX_ERR_NOMEM. No
  * connection is taken until the first statement. */
-calx_session *calx_session_new(const calx_session_opts *opts, calx_error *err);
+CALX_API calx_session *calx_session_new(const calx_session_opts *opts, calx_error *err);
 
 /* Closes s (an open transaction is rolled back, in the background) and
  * frees it with every object it owns. NULL is a no-op. Not while a call on
  * s is suspended. */
-void calx_session_free(calx_session *s);
+CALX_API void calx_session_free(calx_session *s);
 
 /* ---- objects in and out ---- */
 
@@ -142,33 +144,34 @@ void calx_session_free(calx_session *s);
  * model object), CALX_ERR_STATE (obj is in another session: pending,
  * persistent or deleted there; or a detached object whose key s already
  * holds), CALX_ERR_BUSY. Adding an object already in s does nothing. */
-int calx_session_add(calx_session *s, void *obj, calx_error *err);
-int calx_session_add_all(calx_session *s, void *const *objs, size_t n, calx_error *err);
+CALX_API int calx_session_add(calx_session *s, void *obj, calx_error *err);
+CALX_API int calx_session_add_all(calx_session *s, void *const *objs, size_t n,
+                                  calx_error *err);
 
 /* Marks a persistent object for DELETE at the next flush. CALX_ERR_STATE
  * for an object that is not persistent in s ("Instance 'Hero' is not
  * persisted"). */
-int calx_session_delete(calx_session *s, void *obj, calx_error *err);
+CALX_API int calx_session_delete(calx_session *s, void *obj, calx_error *err);
 
 /* Removes obj from s (pending: no INSERT; persistent: no longer tracked)
  * and hands it to the program, which frees it with calx_obj_free. An
  * object s owns but no longer holds (detached by close or commit) is
  * handed over too. CALX_ERR_STATE for any other object ("is not present
  * in this Session"), one another session owns included. */
-int calx_session_expunge(calx_session *s, void *obj, calx_error *err);
+CALX_API int calx_session_expunge(calx_session *s, void *obj, calx_error *err);
 
 /* Removes every object from s; they stay owned by s (freed with it)
  * until added to a session or expunged. NULL is a no-op. */
-void calx_session_expunge_all(calx_session *s);
+CALX_API void calx_session_expunge_all(calx_session *s);
 
 /* Whether obj is in s (pending, persistent, or deleted not committed);
  * false when s or obj is NULL. */
-bool calx_session_contains(const calx_session *s, const void *obj);
+CALX_API bool calx_session_contains(const calx_session *s, const void *obj);
 
 /* The object's state, and whether its fields may be stale; transient and
  * false for a NULL obj. */
-calx_state calx_obj_state(const void *obj);
-bool calx_obj_expired(const void *obj);
+CALX_API calx_state calx_obj_state(const void *obj);
+CALX_API bool calx_obj_expired(const void *obj);
 
 /* ---- loading ---- */
 
@@ -179,36 +182,37 @@ bool calx_obj_expired(const void *obj);
  * until its DELETE is flushed (it is persistent until then, as in
  * SQLAlchemy); after the flush, NULL. calx_session_get_key takes a composite
  * key (nkey values in primary-key column order). */
-int calx_session_get(calx_session *s, const calx_model *m, calx_value key, void *out,
-                     calx_error *err);
-int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value *key,
-                         size_t nkey, void *out, calx_error *err);
+CALX_API int calx_session_get(calx_session *s, const calx_model *m, calx_value key, void *out,
+                              calx_error *err);
+CALX_API int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value *key,
+                                  size_t nkey, void *out, calx_error *err);
 
 /* As calx_session_get, failing with CALX_ERR_NO_RESULT when there is no
  * such row. */
-int calx_session_get_one(calx_session *s, const calx_model *m, calx_value key, void *out,
-                         calx_error *err);
+CALX_API int calx_session_get_one(calx_session *s, const calx_model *m, calx_value key,
+                                  void *out,
+                                  calx_error *err);
 
 /* Reloads obj's fields from its row now (a persistent object). A change
  * not flushed is lost, as in SQLAlchemy. CALX_ERR_NO_RESULT when the row
  * is gone. */
-int calx_session_refresh(calx_session *s, void *obj, calx_error *err);
+CALX_API int calx_session_refresh(calx_session *s, void *obj, calx_error *err);
 
 /* Marks obj (or every object in s) expired: reloaded before it is handed
  * out again. No SQL. calx_session_expire_all(NULL) is a no-op. */
-int calx_session_expire(calx_session *s, void *obj, calx_error *err);
-void calx_session_expire_all(calx_session *s);
+CALX_API int calx_session_expire(calx_session *s, void *obj, calx_error *err);
+CALX_API void calx_session_expire_all(calx_session *s);
 
 /* Reloads every expired object, one SELECT ... WHERE pk IN (...) per
  * table. Rows gone from the database turn their objects detached. */
-int calx_session_reload_expired(calx_session *s, calx_error *err);
+CALX_API int calx_session_reload_expired(calx_session *s, calx_error *err);
 
 /* Copies the state of obj (any object of a model, e.g. one from another
  * session or a program's own) onto the object with the same primary key
  * in s, loading it when needed, or onto a new pending object when there is
  * none. *out is the object in s (owned by s); obj is not changed and keeps
  * its owner (the program, or the session that owns it). */
-int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *err);
+CALX_API int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *err);
 
 /* ---- queries ---- */
 
@@ -219,7 +223,7 @@ typedef struct calx_objlist {
     size_t n;
     size_t cap;               /* room in items */
 } calx_objlist;
-void calx_objlist_free(calx_objlist *l);
+CALX_API void calx_objlist_free(calx_objlist *l);
 
 typedef struct calx_exec_opts {
     bool populate_existing;     /* rows overwrite objects already in the map */
@@ -231,20 +235,23 @@ typedef struct calx_exec_opts {
  * overwrite (its pending changes win) unless populate_existing, or it is
  * expired. q stays the caller's. Errors: q's own (calx_select_error),
  * CALX_ERR_ARGUMENT for a table that is no model's, the database's. */
-int calx_session_all(calx_session *s, const calx_select *q, calx_objlist *out,
-                     calx_error *err);
-int calx_session_execute(calx_session *s, const calx_select *q, const calx_exec_opts *opts,
-                         calx_objlist *out, calx_error *err);
+CALX_API int calx_session_all(calx_session *s, const calx_select *q, calx_objlist *out,
+                              calx_error *err);
+CALX_API int calx_session_execute(calx_session *s, const calx_select *q,
+                                  const calx_exec_opts *opts,
+                                  calx_objlist *out, calx_error *err);
 /* The first object or NULL (limit not added: q is run as given). */
-int calx_session_first(calx_session *s, const calx_select *q, void *out, calx_error *err);
+CALX_API int calx_session_first(calx_session *s, const calx_select *q, void *out,
+                                calx_error *err);
 /* Exactly one: CALX_ERR_NO_RESULT ("No row was found when one was
  * required") or CALX_ERR_MULTIPLE_RESULTS ("Multiple rows were found when
  * exactly one was required") otherwise. */
-int calx_session_one(calx_session *s, const calx_select *q, void *out, calx_error *err);
+CALX_API int calx_session_one(calx_session *s, const calx_select *q, void *out,
+                              calx_error *err);
 /* One or NULL: CALX_ERR_MULTIPLE_RESULTS for several ("Multiple rows were
  * found when one or none was required"). */
-int calx_session_one_or_none(calx_session *s, const calx_select *q, void *out,
-                             calx_error *err);
+CALX_API int calx_session_one_or_none(calx_session *s, const calx_select *q, void *out,
+                                      calx_error *err);
 
 /* ---- the unit of work and transactions ---- */
 
@@ -256,50 +263,50 @@ int calx_session_one_or_none(calx_session *s, const calx_select *q, void *out,
  * failed, as Core's do ("\n[SQL: INSERT INTO ...]", as echo shows it). A
  * database failure leaves the session needing rollback: every later call but rollback and close fails with
  * CALX_ERR_STATE, naming the original error. */
-int calx_session_flush(calx_session *s, calx_error *err);
+CALX_API int calx_session_flush(calx_session *s, calx_error *err);
 
 /* Flushes, commits, and gives the connection back to the pool. With
  * expire_on_commit, every object is expired. */
-int calx_session_commit(calx_session *s, calx_error *err);
+CALX_API int calx_session_commit(calx_session *s, calx_error *err);
 
 /* Rolls back and gives the connection back. Pending objects are expunged
  * (they stay owned by s); objects deleted in the transaction come back;
  * every persistent object is expired. */
-int calx_session_rollback(calx_session *s, calx_error *err);
+CALX_API int calx_session_rollback(calx_session *s, calx_error *err);
 
 /* Begins a transaction explicitly (needed with no_autobegin). */
-int calx_session_begin(calx_session *s, calx_error *err);
+CALX_API int calx_session_begin(calx_session *s, calx_error *err);
 
 /* SAVEPOINT: begin_nested flushes and opens one; rollback_nested rolls
  * back to it, expunging objects inserted since and expiring only the
  * objects changed since; commit_nested releases it. */
-int calx_session_begin_nested(calx_session *s, calx_error *err);
-int calx_session_commit_nested(calx_session *s, calx_error *err);
-int calx_session_rollback_nested(calx_session *s, calx_error *err);
+CALX_API int calx_session_begin_nested(calx_session *s, calx_error *err);
+CALX_API int calx_session_commit_nested(calx_session *s, calx_error *err);
+CALX_API int calx_session_rollback_nested(calx_session *s, calx_error *err);
 
 /* Rolls back any transaction, gives the connection back and expunges every
  * object (they stay owned by s). The session can be used again. */
-int calx_session_close(calx_session *s, calx_error *err);
+CALX_API int calx_session_close(calx_session *s, calx_error *err);
 
 /* Whether s has a transaction open, or is waiting for a rollback after a
  * failed flush; false for a NULL s. */
-bool calx_session_in_transaction(const calx_session *s);
-bool calx_session_needs_rollback(const calx_session *s);
+CALX_API bool calx_session_in_transaction(const calx_session *s);
+CALX_API bool calx_session_needs_rollback(const calx_session *s);
 
 /* ---- the identity map ---- */
 
 /* Number of objects in the identity map; 0 for a NULL s. */
-size_t calx_session_identity_count(const calx_session *s);
+CALX_API size_t calx_session_identity_count(const calx_session *s);
 
 /* Fills out (room for cap) with the identity map's objects sorted by
  * model name and key; returns how many there are (0 for a NULL s). Owned
  * by s. out may be NULL to count only. */
-size_t calx_session_identity_map(const calx_session *s, void **out, size_t cap);
+CALX_API size_t calx_session_identity_map(const calx_session *s, void **out, size_t cap);
 
 /* Prints the identity map as Python prints its keys and objects:
  * {('Hero', (1,)): Hero(id=1, ...), ...}; {} for a NULL s. f must not be
  * NULL. */
-void calx_session_print_identity_map(const calx_session *s, FILE *f);
+CALX_API void calx_session_print_identity_map(const calx_session *s, FILE *f);
 
 #ifdef __cplusplus
 }

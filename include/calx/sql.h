@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "error.h"
+#include "export.h"
 #include "schema.h"
 #include "value.h"
 
@@ -62,23 +63,23 @@ typedef enum calx_order { CALX_ASC = 0, CALX_DESC } calx_order;
 /* The column t->columns[index], rendered "table.column". t is kept by
  * pointer and must outlive the expression. An index out of range is an
  * error node (CALX_ERR_ARGUMENT); so is t NULL. */
-calx_expr *calx_col(const calx_table *t, size_t index);
+CALX_API calx_expr *calx_col(const calx_table *t, size_t index);
 
 /* The column of t called name. Error node (CALX_ERR_ARGUMENT) when t has
  * no such column ("table hero has no column 'nmae'"), or t or name is
  * NULL. */
-calx_expr *calx_col_named(const calx_table *t, const char *name);
+CALX_API calx_expr *calx_col_named(const calx_table *t, const char *name);
 
 /* A bound parameter holding v. Text and blobs are copied, so v's memory may
  * be reused at once. SQL NULL (calx_null()) is rendered NULL, never bound.
  * Error node (CALX_ERR_ARGUMENT) for an unknown value type or text with a
  * NULL pointer and a length. */
-calx_expr *calx_lit(calx_value v);
-calx_expr *calx_lit_int(long long v);
-calx_expr *calx_lit_real(double v);
-calx_expr *calx_lit_bool(bool v);
+CALX_API calx_expr *calx_lit(calx_value v);
+CALX_API calx_expr *calx_lit_int(long long v);
+CALX_API calx_expr *calx_lit_real(double v);
+CALX_API calx_expr *calx_lit_bool(bool v);
 /* NUL-terminated text, copied; NULL s gives SQL NULL. */
-calx_expr *calx_lit_text(const char *s);
+CALX_API calx_expr *calx_lit_text(const char *s);
 
 /* Internal to CALX_X (a calx_expr * stands for itself; a void * must be
  * NULL and means SQL NULL). */
@@ -86,7 +87,7 @@ static inline calx_expr *calx_x_expr_(calx_expr *e)
 {
     return e;
 }
-calx_expr *calx_x_ptr_(const void *p);
+CALX_API calx_expr *calx_x_ptr_(const void *p);
 
 /* CALX_X(x): x as an expression, by its C type: a calx_expr * is itself;
  * char * and const char * are text (NULL: SQL NULL); bool is a bool; the
@@ -137,7 +138,7 @@ typedef enum calx_opcode {
  * ("cannot compare hero.name (TEXT) with an INTEGER value"), LIKE on
  * anything but TEXT, and NULL with an operator other than = and !=;
  * CALX_ERR_ARGUMENT for an unknown op. */
-calx_expr *calx_binop(calx_opcode op, calx_expr *a, calx_expr *b);
+CALX_API calx_expr *calx_binop(calx_opcode op, calx_expr *a, calx_expr *b);
 
 /* The operators over anything CALX_X takes: calx_eq(col, 35),
  * calx_eq(col, "Deadpond"), calx_lt(col_a, col_b). */
@@ -151,8 +152,8 @@ calx_expr *calx_binop(calx_opcode op, calx_expr *a, calx_expr *b);
 #define calx_not_like(a, b) calx_binop(CALX_OP_NOT_LIKE, CALX_X(a), CALX_X(b))
 
 /* a IS NULL, a IS NOT NULL (BOOLEAN), owning a. */
-calx_expr *calx_is_null(calx_expr *a);
-calx_expr *calx_is_not_null(calx_expr *a);
+CALX_API calx_expr *calx_is_null(calx_expr *a);
+CALX_API calx_expr *calx_is_not_null(calx_expr *a);
 
 /* a IN (?, ?, ...), owning a; the n values are copied (vals may be reused
  * at once) and each converted to a's type as a comparison converts it
@@ -161,7 +162,7 @@ calx_expr *calx_is_not_null(calx_expr *a);
  * each dialect: "a IN (SELECT 1 FROM (SELECT 1) WHERE 1!=1)" on SQLite,
  * "a IN (NULL) AND (1 != 1)" on PostgreSQL. vals NULL with n > 0 is an
  * error node. */
-calx_expr *calx_in_values(calx_expr *a, const calx_value *vals, size_t n);
+CALX_API calx_expr *calx_in_values(calx_expr *a, const calx_value *vals, size_t n);
 
 /* calx_in(col, calx_int(1), calx_int(2)): IN over the values listed (at
  * least one; use calx_in_values(a, NULL, 0) for an empty IN). */
@@ -175,8 +176,8 @@ calx_expr *calx_in_values(calx_expr *a, const calx_value *vals, size_t n);
  * CALX_ERR_TYPE for an item that is not BOOLEAN, CALX_ERR_ARGUMENT for
  * n == 0 (items may then be NULL); items NULL with n > 0 counts as out of
  * memory. */
-calx_expr *calx_and_n(calx_expr *const *items, size_t n);
-calx_expr *calx_or_n(calx_expr *const *items, size_t n);
+CALX_API calx_expr *calx_and_n(calx_expr *const *items, size_t n);
+CALX_API calx_expr *calx_or_n(calx_expr *const *items, size_t n);
 
 /* calx_and(a, b, ...) and calx_or(a, b, ...) over calx_expr *. */
 #define calx_and(...)                                                        \
@@ -190,11 +191,11 @@ calx_expr *calx_or_n(calx_expr *const *items, size_t n);
  * comparison is negated in place (NOT (a = b) is a != b, NOT (a < b) is
  * a >= b, LIKE / NOT LIKE, IS NULL / IS NOT NULL, IN / NOT IN), NOT NOT of
  * a boolean column is the column, and anything else renders NOT (...). */
-calx_expr *calx_not(calx_expr *a);
+CALX_API calx_expr *calx_not(calx_expr *a);
 
 /* Frees e and everything it owns. For an expression that no select or
  * parent took; NULL and error nodes are fine. */
-void calx_expr_free(calx_expr *e);
+CALX_API void calx_expr_free(calx_expr *e);
 
 /* ---- SELECT ---- */
 
@@ -203,32 +204,32 @@ void calx_expr_free(calx_expr *e);
  * memory; every calx_select_* function accepts NULL (the builders below
  * free what they are given and return NULL; calx_select_error reports
  * CALX_ERR_NOMEM). t NULL gives a select holding an error. */
-calx_select *calx_select_new(const calx_table *t);
+CALX_API calx_select *calx_select_new(const calx_table *t);
 
 /* Adds a WHERE condition, ANDed with those of earlier calls; q takes cond.
  * Returns q, to chain. A sticky error (see above) when cond is an error
  * node or NULL, is not BOOLEAN, or names a column of another table (joins
  * are not supported yet). */
-calx_select *calx_select_where(calx_select *q, calx_expr *cond);
+CALX_API calx_select *calx_select_where(calx_select *q, calx_expr *cond);
 
 /* Adds an ORDER BY term, after those of earlier calls; q takes e. Returns
  * q. Sticky errors as calx_select_where (any type is allowed). */
-calx_select *calx_select_order_by(calx_select *q, calx_expr *e, calx_order dir);
+CALX_API calx_select *calx_select_order_by(calx_select *q, calx_expr *e, calx_order dir);
 
 /* LIMIT n / OFFSET n, bound as parameters; a later call replaces an
  * earlier one. Returns q. A negative n is a sticky CALX_ERR_ARGUMENT
  * (PostgreSQL refuses it; SQLite would read it as "no limit"). */
-calx_select *calx_select_limit(calx_select *q, long long n);
-calx_select *calx_select_offset(calx_select *q, long long n);
+CALX_API calx_select *calx_select_limit(calx_select *q, long long n);
+CALX_API calx_select *calx_select_offset(calx_select *q, long long n);
 
 /* The table q selects from (NULL for q NULL). */
-const calx_table *calx_select_table(const calx_select *q);
+CALX_API const calx_table *calx_select_table(const calx_select *q);
 
 /* CALX_OK, or the first error q met, copied into err (err may be NULL). */
-int calx_select_error(const calx_select *q, calx_error *err);
+CALX_API int calx_select_error(const calx_select *q, calx_error *err);
 
 /* Frees q and every expression it owns. NULL is a no-op. */
-void calx_select_free(calx_select *q);
+CALX_API void calx_select_free(calx_select *q);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "export.h"
 #include "future.h"
 #include "loop.h"
 
@@ -32,20 +33,20 @@ typedef struct calx_task_opts {
  * result_free. opts and arg may be NULL. Returns NULL and fills err
  * (err may be NULL) when the stack cannot be allocated (CALX_ERR_NOMEM),
  * or loop or fn is NULL (CALX_ERR_ARGUMENT). */
-calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
-                        const calx_task_opts *opts, calx_error *err);
+CALX_API calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
+                                 const calx_task_opts *opts, calx_error *err);
 
 /* True when called from inside a task. */
-bool calx_in_task(void);
+CALX_API bool calx_in_task(void);
 
 /* A future that completes (value NULL) after ms milliseconds on loop.
  * Owned by the caller. NULL with err filled (err may be NULL): loop NULL
  * (CALX_ERR_ARGUMENT), CALX_ERR_NOMEM. */
-calx_future *calx_sleep(calx_loop *loop, uint64_t ms, calx_error *err);
+CALX_API calx_future *calx_sleep(calx_loop *loop, uint64_t ms, calx_error *err);
 
 /* Number of tasks alive on loop (started and not yet finished); 0 for a
  * NULL loop. */
-size_t calx_task_count(calx_loop *loop);
+CALX_API size_t calx_task_count(calx_loop *loop);
 
 #ifdef __cplusplus
 }

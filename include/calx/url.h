@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "error.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -67,14 +68,14 @@ typedef struct calx_url {
  * CALX_ERR_ARGUMENT when url is NULL; CALX_ERR_NOMEM. The message quotes the
  * URL with the password (and any ?password= value) as ***, and character
  * positions count from 1 in that quoted URL. err may be NULL. */
-calx_url *calx_url_parse(const char *url, calx_error *err);
+CALX_API calx_url *calx_url_parse(const char *url, calx_error *err);
 
 /* Frees a URL from calx_url_parse or calx_url_copy. NULL is a no-op. */
-void calx_url_free(calx_url *url);
+CALX_API void calx_url_free(calx_url *url);
 
 /* A deep copy, owned by the caller (free with calx_url_free); NULL when
  * memory runs out or url is NULL. */
-calx_url *calx_url_copy(const calx_url *url);
+CALX_API calx_url *calx_url_copy(const calx_url *url);
 
 /* Renders the URL back to a string, the password (and the value of any
  * query option whose name ends in "password") shown as *** unless
@@ -82,11 +83,11 @@ calx_url *calx_url_copy(const calx_url *url);
  * %-encoded, so calx_url_parse of the result (with hide_password false)
  * gives back the same fields. Returns a malloc'd string owned by the caller
  * (free with free()), or NULL when memory runs out or url is NULL. */
-char *calx_url_render(const calx_url *url, bool hide_password);
+CALX_API char *calx_url_render(const calx_url *url, bool hide_password);
 
 /* The value of query option key (last one wins), or NULL, also when url or
  * key is NULL; owned by url. */
-const char *calx_url_query_get(const calx_url *url, const char *key);
+CALX_API const char *calx_url_query_get(const calx_url *url, const char *key);
 
 #ifdef __cplusplus
 }

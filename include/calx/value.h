@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -156,7 +157,7 @@ typedef struct calx_opt_timestamp { calx_timestamp value; bool valid; } calx_opt
 
 /* The name of a type: "NULL", "INTEGER", "REAL", "TEXT", "BLOB", "BOOLEAN";
  * "UNKNOWN" for any other value. Static, never NULL. */
-const char *calx_type_name(calx_type t);
+CALX_API const char *calx_type_name(calx_type t);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 #ifndef CALX_VERSION_H
 #define CALX_VERSION_H
 
+#include "export.h"
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -39,11 +40,11 @@ extern "C" {
  * (major << 16) | (minor << 8) | patch: 0.1.0 is 0x000100. Compare it with
  * CALX_VERSION_HEX. Never fails; callable before anything else in calx,
  * from any thread. */
-unsigned calx_version(void);
+CALX_API unsigned calx_version(void);
 
 /* The same version as "MAJOR.MINOR.PATCH" ("0.1.0"). The string is static:
  * never NULL, never to be freed. Never fails; callable from any thread. */
-const char *calx_version_string(void);
+CALX_API const char *calx_version_string(void);
 
 #ifdef __cplusplus
 }

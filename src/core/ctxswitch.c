@@ -10,6 +10,7 @@
  * callee's to keep; everything else a call may clobber anyway. */
 __asm__(".text\n"
         ".globl calx__ctx_switch\n"
+        ".hidden calx__ctx_switch\n"  /* internal: out of the shared library's exports */
         ".type calx__ctx_switch,@function\n"
         "calx__ctx_switch:\n"
         "    pushq %rbp\n"
