@@ -3,7 +3,7 @@
  * value of a given column type into a calx value. It is static and needs
  * no PGresult, so this file includes pg_result.c itself and calls it
  * straight, with the bytes libpq would hand over (PQgetvalue: a C string)
- * and a type OID. The same bytes go to calx_pg_errcode as an SQLSTATE.
+ * and a type OID. The same bytes go to calx__pg_errcode as an SQLSTATE.
  *
  * The first input byte picks the type OID (the ones decoded specially,
  * text, or the byte itself as an unknown OID); the rest is the value, up
@@ -66,12 +66,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s[size - 1] = '\0';
     size_t len = strlen(s);
 
-    int code = calx_pg_errcode(s);
+    int code = calx__pg_errcode(s);
     if (code <= CALX_OK || code >= CALX_ERR__COUNT)
         broken("an SQLSTATE class outside calx's error codes", type, s);
 
-    calx_rowset *rs = calx_rowset_new(1);
-    calx_value *v = rs ? calx_rowset_add_row(rs) : NULL;
+    calx_rowset *rs = calx__rowset_new(1);
+    calx_value *v = rs ? calx__rowset_add_row(rs) : NULL;
     if (v && decode_value(rs, v, type, s, len)) {
         calx_type want = CALX_TEXT;
         switch (type) {
@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (type == OID_BYTEA && len >= 2 && s[0] == '\\' && s[1] == 'x')
             check_hex(v, type, s, len);
     }
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     free(s);
     return 0;
 }

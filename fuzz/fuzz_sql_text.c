@@ -35,7 +35,7 @@ static void check_bind(const char *sql, const calx_text_plan *plan, const calx_p
         broken("a compiled plan has no SQL", sql);
     if (!out)
         return;
-    if (calx_text_bind(plan, params, out, &err) != 0)
+    if (calx__text_bind(plan, params, out, &err) != 0)
         broken(err.message, sql);
     for (size_t i = 0; i < plan->nslots; i++) {
         size_t k = plan->slot_param[i];
@@ -67,13 +67,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int attempt = 0; attempt <= NAMES_MAX; attempt++) {
         calx_text_plan plan;
         calx_error err;
-        int rc = calx_text_compile(sql, params.n ? &params : NULL, style, &plan, &err);
+        int rc = calx__text_compile(sql, params.n ? &params : NULL, style, &plan, &err);
         if (rc == 0) {
             check_bind(sql, &plan, &params);
-            calx_text_plan_free(&plan);
+            calx__text_plan_free(&plan);
             break;
         }
-        calx_text_plan_free(&plan);
+        calx__text_plan_free(&plan);
         if (rc != CALX_ERR_ARGUMENT || !err.message[0])
             broken("a failed compile that is no CALX_ERR_ARGUMENT", sql);
 

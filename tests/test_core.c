@@ -19,22 +19,22 @@ typedef struct later {
 static void later_fire(void *arg)
 {
     later *l = arg;
-    calx_timer_free(l->t);
+    calx__timer_free(l->t);
     if (l->code)
-        calx_future_rejectf(l->f, l->code, "failed on purpose (%d)", l->code);
+        calx__future_rejectf(l->f, l->code, "failed on purpose (%d)", l->code);
     else
-        calx_future_resolve(l->f, l->value);
+        calx__future_resolve(l->f, l->value);
     free(l);
 }
 
 static calx_future *resolve_later(uint64_t ms, void *value, int code)
 {
     later *l = malloc(sizeof *l);
-    l->f = calx_future_new(loop);
+    l->f = calx__future_new(loop);
     l->value = value;
     l->code = code;
-    l->t = calx_timer_new(loop, later_fire, l);
-    calx_timer_start(l->t, ms);
+    l->t = calx__timer_new(loop, later_fire, l);
+    calx__timer_start(l->t, ms);
     return l->f;
 }
 
@@ -80,8 +80,8 @@ TEST(callback_never_synchronous)
 {
     /* Even a future already complete calls back on a later turn. */
     cb_state s = { 0 };
-    calx_future *f = calx_future_new(loop);
-    calx_future_resolve(f, NULL);
+    calx_future *f = calx__future_new(loop);
+    calx__future_resolve(f, NULL);
     calx_future_then(f, record, &s);
     CHECK_INT(s.calls, 0);
     calx_loop_run(loop);
@@ -270,12 +270,12 @@ TEST(cancel_pending_future_gives_value_back)
     given_back = 0;
     int x;
     later *l = malloc(sizeof *l);
-    l->f = calx_future_new(loop);
-    calx_future_set_dtor(l->f, give_back);
+    l->f = calx__future_new(loop);
+    calx__future_set_dtor(l->f, give_back);
     l->value = &x;
     l->code = 0;
-    l->t = calx_timer_new(loop, later_fire, l);
-    calx_timer_start(l->t, 5);
+    l->t = calx__timer_new(loop, later_fire, l);
+    calx__timer_start(l->t, 5);
     calx_future *f = l->f;
     CHECK(calx_future_cancel(f));
     CHECK(calx_future_done(f));
@@ -290,16 +290,16 @@ TEST(release_gives_value_back)
 {
     given_back = 0;
     int x;
-    calx_future *f = calx_future_new(loop);
-    calx_future_set_dtor(f, give_back);
+    calx_future *f = calx__future_new(loop);
+    calx__future_set_dtor(f, give_back);
     calx_future_release(f);
-    calx_future_resolve(f, &x);
+    calx__future_resolve(f, &x);
     CHECK_INT(given_back, 1);
 
     given_back = 0;
-    f = calx_future_new(loop);
-    calx_future_set_dtor(f, give_back);
-    calx_future_resolve(f, &x);
+    f = calx__future_new(loop);
+    calx__future_set_dtor(f, give_back);
+    calx__future_resolve(f, &x);
     calx_future_release(f);
     CHECK_INT(given_back, 1);
 }
@@ -328,11 +328,11 @@ TEST(cancel_task_interrupts_its_await)
     calx_error err;
     int state = 0;
     calx_future *f = calx_spawn(loop, sleeps_then_reports, &state, NULL, &err);
-    calx_timer *t = calx_timer_new(loop, cancel_cb, f);
-    calx_timer_start(t, 5);
+    calx_timer *t = calx__timer_new(loop, cancel_cb, f);
+    calx__timer_start(t, 5);
     uint64_t t0 = calx_loop_now(loop);
     CHECK_INT(calx_wait(f, NULL, &err), CALX_ERR_CANCELED);
-    calx_timer_free(t);
+    calx__timer_free(t);
     CHECK(calx_loop_now(loop) - t0 < 5000);
     CHECK_INT(state, 4);
     calx_loop_run(loop);
@@ -389,7 +389,7 @@ static void on_readable(void *arg, int events)
         if (read(s->fd, &s->got, 1) != 1)
             s->got = '?';
     }
-    calx_io_free(s->io);
+    calx__io_free(s->io);
 }
 
 TEST(io_watch_reports_readable)
@@ -397,9 +397,9 @@ TEST(io_watch_reports_readable)
     int fds[2];
     CHECK_INT(pipe(fds), 0);
     io_state s = { .fd = fds[0] };
-    s.io = calx_io_new(loop, fds[0], on_readable, &s);
+    s.io = calx__io_new(loop, fds[0], on_readable, &s);
     CHECK(s.io != NULL);
-    CHECK_INT(calx_io_set(s.io, CALX_IO_READ), 0);
+    CHECK_INT(calx__io_set(s.io, CALX_IO_READ), 0);
     CHECK_INT(write(fds[1], "x", 1), 1);
     calx_loop_run(loop);
     CHECK(s.events & CALX_IO_READ);
@@ -423,13 +423,13 @@ static void posted_fn(calx_work *w)
 {
     posted *p = (posted *)w;
     p->ran_on_loop_thread = pthread_equal(pthread_self(), loop_thread);
-    calx_loop_unhold(p->loop);
+    calx__loop_unhold(p->loop);
 }
 
 static void *poster(void *arg)
 {
     posted *p = arg;
-    calx_loop_post(p->loop, &p->work);
+    calx__loop_post(p->loop, &p->work);
     return NULL;
 }
 
@@ -437,7 +437,7 @@ TEST(post_from_another_thread_runs_on_the_loop)
 {
     posted p = { .work.fn = posted_fn, .loop = loop };
     loop_thread = pthread_self();
-    calx_loop_hold(loop); /* the loop waits for the post */
+    calx__loop_hold(loop); /* the loop waits for the post */
     pthread_t t;
     CHECK_INT(pthread_create(&t, NULL, poster, &p), 0);
     calx_loop_run(loop);
@@ -448,17 +448,17 @@ TEST(post_from_another_thread_runs_on_the_loop)
 
 TEST(spelling_distance_counts_typos_and_ignores_case)
 {
-    CHECK_INT(calx_spell_distance("journal_mode", "journal_mode"), 0);
-    CHECK_INT(calx_spell_distance("jurnal_mode", "journal_mode"), 1);   /* a letter out */
-    CHECK_INT(calx_spell_distance("jounral_mode", "journal_mode"), 1);  /* two swapped */
-    CHECK_INT(calx_spell_distance("JOURNAL_MODE", "journal_mode"), 0);
-    CHECK_INT(calx_spell_distance("", "abc"), 3);
-    CHECK(calx_spell_close("inline_read", "inline_reads"));
-    CHECK(!calx_spell_close("ab", "cd"));
+    CHECK_INT(calx__spell_distance("journal_mode", "journal_mode"), 0);
+    CHECK_INT(calx__spell_distance("jurnal_mode", "journal_mode"), 1);   /* a letter out */
+    CHECK_INT(calx__spell_distance("jounral_mode", "journal_mode"), 1);  /* two swapped */
+    CHECK_INT(calx__spell_distance("JOURNAL_MODE", "journal_mode"), 0);
+    CHECK_INT(calx__spell_distance("", "abc"), 3);
+    CHECK(calx__spell_close("inline_read", "inline_reads"));
+    CHECK(!calx__spell_close("ab", "cd"));
     char longname[CALX_SPELL_MAX_NAME + 2];
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
-    CHECK(calx_spell_distance(longname, "a") == CALX_SPELL_FAR);
+    CHECK(calx__spell_distance(longname, "a") == CALX_SPELL_FAR);
 }
 
 int main(void)

@@ -56,8 +56,8 @@ void *__wrap_realloc(void *p, size_t n)
     return fail_now() ? NULL : __real_realloc(p, n);
 }
 
-static const calx_dialect *const lite = &calx_dialect_sqlite;
-static const calx_dialect *const pg = &calx_dialect_postgresql;
+static const calx_dialect *const lite = &calx__dialect_sqlite;
+static const calx_dialect *const pg = &calx__dialect_postgresql;
 
 /* ---- tables ---- */
 
@@ -146,7 +146,7 @@ static void expect_q(int line, calx_select *q, const calx_dialect *d, unsigned f
 {
     calx_compiled c;
     calx_error err;
-    int rc = calx_select_compile(q, d, flags, &c, &err);
+    int rc = calx__select_compile(q, d, flags, &c, &err);
     if (rc) {
         fprintf(stderr, "  line %d: compile failed: %s\n", line, err.message);
         test_failed_now = 1;
@@ -165,7 +165,7 @@ static void expect_q(int line, calx_select *q, const calx_dialect *d, unsigned f
             marks += *s == '?';
         CHECK_INT(marks, c.nparams);
     }
-    calx_compiled_free(&c);
+    calx__compiled_free(&c);
     calx_select_free(q);
 }
 #define EXPECT(q, d, flags, sql, params) expect_q(__LINE__, (q), (d), (flags), (sql), (params))
@@ -194,10 +194,10 @@ static void expect_error_q(int line, calx_expr *e, int code, const char *message
     }
     calx_compiled c;
     calx_error err2;
-    CHECK_INT(calx_select_compile(q, lite, 0, &c, &err2), code);
+    CHECK_INT(calx__select_compile(q, lite, 0, &c, &err2), code);
     CHECK_STR(err2.message, err.message);
     CHECK(c.sql == NULL && c.params == NULL && c.nparams == 0);
-    calx_compiled_free(&c);
+    calx__compiled_free(&c);
     calx_select_free(q);
 }
 #define EXPECT_ERROR(e, code, message) expect_error_q(__LINE__, (e), (code), (message))
@@ -631,14 +631,14 @@ TEST(select_sticky_errors)
     CHECK_INT(calx_select_error(NULL, &err), CALX_ERR_NOMEM);
     CHECK_STR(err.message, "out of memory creating a select");
     calx_compiled c;
-    CHECK_INT(calx_select_compile(NULL, lite, 0, &c, &err), CALX_ERR_NOMEM);
+    CHECK_INT(calx__select_compile(NULL, lite, 0, &c, &err), CALX_ERR_NOMEM);
     CHECK(c.sql == NULL);
     q = calx_select_new(&hero);
-    CHECK_INT(calx_select_compile(q, NULL, 0, &c, &err), CALX_ERR_ARGUMENT);
-    CHECK_INT(calx_select_compile(q, lite, 0, NULL, &err), CALX_ERR_ARGUMENT);
+    CHECK_INT(calx__select_compile(q, NULL, 0, &c, &err), CALX_ERR_ARGUMENT);
+    CHECK_INT(calx__select_compile(q, lite, 0, NULL, &err), CALX_ERR_ARGUMENT);
     calx_select_free(q);
     calx_select_free(NULL);
-    calx_compiled_free(NULL);
+    calx__compiled_free(NULL);
     CHECK(calx_select_table(q = calx_select_new(&hero)) == &hero);
     calx_select_free(q);
 }
@@ -747,8 +747,8 @@ TEST(compiled_params_point_into_the_select)
     calx_select *q = calx_select_where(calx_select_new(&hero), calx_eq(H(H_NAME), "Deadpond"));
     calx_compiled c1, c2;
     calx_error err;
-    CHECK_OK(calx_select_compile(q, lite, 0, &c1, &err), &err);
-    CHECK_OK(calx_select_compile(q, lite, 0, &c2, &err), &err);
+    CHECK_OK(calx__select_compile(q, lite, 0, &c1, &err), &err);
+    CHECK_OK(calx__select_compile(q, lite, 0, &c2, &err), &err);
     /* Compiling twice gives the same text, and the text value is the
      * select's own copy, NUL-terminated. */
     CHECK_STR(c1.sql, c2.sql);
@@ -757,19 +757,19 @@ TEST(compiled_params_point_into_the_select)
     CHECK(c1.params[0].value.u.s.ptr == c2.params[0].value.u.s.ptr);
     CHECK_STR(c1.params[0].value.u.s.ptr, "Deadpond");
     CHECK_INT(c1.params[0].value.u.s.len, 8);
-    calx_compiled_free(&c1);
-    calx_compiled_free(&c2);
+    calx__compiled_free(&c1);
+    calx__compiled_free(&c2);
     CHECK(c1.sql == NULL && c1.params == NULL && c1.nparams == 0);
-    calx_compiled_free(&c1);
+    calx__compiled_free(&c1);
     /* The text the engine will compile: ? becomes $n on PostgreSQL. */
     calx_select_limit(q, 3);
-    CHECK_OK(calx_select_compile(q, pg, 0, &c1, &err), &err);
+    CHECK_OK(calx__select_compile(q, pg, 0, &c1, &err), &err);
     calx_text_plan plan;
     calx_params params = { c1.params, c1.nparams };
-    CHECK_OK(calx_text_compile(c1.sql, &params, CALX_PARAMSTYLE_DOLLAR, &plan, &err), &err);
+    CHECK_OK(calx__text_compile(c1.sql, &params, CALX_PARAMSTYLE_DOLLAR, &plan, &err), &err);
     CHECK_STR(plan.sql, HERO_WHERE "hero.name = $1 \n LIMIT $2");
-    calx_text_plan_free(&plan);
-    calx_compiled_free(&c1);
+    calx__text_plan_free(&plan);
+    calx__compiled_free(&c1);
     calx_select_free(q);
 }
 
@@ -795,12 +795,12 @@ static int build_everything(const calx_dialect *d, bool bad, calx_error *err, ch
     calx_select_limit(q, 10);
     calx_select_offset(q, 2);
     calx_compiled c;
-    int rc = calx_select_compile(q, d, CALX_COMPILE_LABELS, &c, err);
+    int rc = calx__select_compile(q, d, CALX_COMPILE_LABELS, &c, err);
     if (rc == 0) {
         *sql = c.sql;
         c.sql = NULL;
     }
-    calx_compiled_free(&c);
+    calx__compiled_free(&c);
     calx_select_free(q);
     /* Expressions dropped without a select, one an error node. */
     calx_expr_free(calx_and(calx_eq(G(G_ACTIVE), 1), calx_not(G(G_ACTIVE)),

@@ -53,7 +53,7 @@ TEST(ddl_matches_sqlmodel)
     const calx_table *sorted[2];
     CHECK_OK(calx_metadata_sorted(md, sorted, &err), &err);
     CHECK_STR(sorted[0]->name, "team");
-    char *sql = calx_ddl_create_table(&calx_dialect_sqlite, CALX_TABLE(Hero), &err);
+    char *sql = calx__ddl_create_table(&calx__dialect_sqlite, CALX_TABLE(Hero), &err);
     CHECK_STR(sql, "\nCREATE TABLE hero (\n\tid INTEGER NOT NULL, \n\tname VARCHAR NOT NULL, "
                    "\n\tsecret_name VARCHAR NOT NULL, \n\tage INTEGER, \n\tteam_id INTEGER, "
                    "\n\tPRIMARY KEY (id), \n\tFOREIGN KEY(team_id) REFERENCES team (id)\n)\n\n");
@@ -195,30 +195,30 @@ TEST(set_text_and_snapshots_track_changes)
 {
     calx_error err;
     Hero *h = CALX_NEW(Hero, &err, .name = "A", .secret_name = "s");
-    calx_obj *o = calx_obj_hdr(h);
-    CHECK_OK(calx_obj_take_snapshot(o, &err), &err);
+    calx_obj *o = calx__obj_hdr(h);
+    CHECK_OK(calx__obj_take_snapshot(o, &err), &err);
     for (size_t i = 0; i < Hero_model.nfields; i++)
-        CHECK(!calx_obj_field_changed(o, i));
+        CHECK(!calx__obj_field_changed(o, i));
     /* A pointer to the program's memory with the same text: no change. */
     char same[] = "A";
     h->name = same;
-    CHECK(!calx_obj_field_changed(o, CALX_FIELD(Hero, name)));
+    CHECK(!calx__obj_field_changed(o, CALX_FIELD(Hero, name)));
     char other[] = "B";
     h->name = other;
-    CHECK(calx_obj_field_changed(o, CALX_FIELD(Hero, name)));
+    CHECK(calx__obj_field_changed(o, CALX_FIELD(Hero, name)));
     /* The snapshot copies the program's text in. */
-    CHECK_OK(calx_obj_take_snapshot(o, &err), &err);
+    CHECK_OK(calx__obj_take_snapshot(o, &err), &err);
     CHECK(h->name != other);
     CHECK_STR(h->name, "B");
     CHECK_OK(calx_obj_set_text(h, &h->name, "C"), &err);
-    CHECK(calx_obj_field_changed(o, CALX_FIELD(Hero, name)));
+    CHECK(calx__obj_field_changed(o, CALX_FIELD(Hero, name)));
     CHECK_OK(calx_obj_set_text(h, &h->name, "D"), &err);
-    calx_obj_restore_snapshot(o);
+    calx__obj_restore_snapshot(o);
     CHECK_STR(h->name, "B");
     CALX_SET(h->age, 7);
-    CHECK(calx_obj_field_changed(o, CALX_FIELD(Hero, age)));
+    CHECK(calx__obj_field_changed(o, CALX_FIELD(Hero, age)));
     CALX_SET_NULL(h->age);
-    CHECK(!calx_obj_field_changed(o, CALX_FIELD(Hero, age)));
+    CHECK(!calx__obj_field_changed(o, CALX_FIELD(Hero, age)));
     CHECK_INT(calx_obj_set_text(h, (const char **)&h->age, "x"), CALX_ERR_ARGUMENT);
     calx_obj_free(h);
 }
@@ -227,24 +227,24 @@ TEST(load_converts_database_values)
 {
     calx_error err;
     Gadget *g = CALX_NEW(Gadget, &err, .code = "a", .serial = 1);
-    calx_obj *o = calx_obj_hdr(g);
+    calx_obj *o = calx__obj_hdr(g);
     calx_value v = calx_text("2024-05-01 12:30:15.250000");
-    CHECK_OK(calx_obj_load_field(o, CALX_FIELD(Gadget, made_at), &v, &err), &err);
+    CHECK_OK(calx__obj_load_field(o, CALX_FIELD(Gadget, made_at), &v, &err), &err);
     CHECK_INT(g->made_at, 1714566615250000LL);
     v = calx_text("2024-05-01 14:30:15.25+02:00");
-    CHECK_OK(calx_obj_load_field(o, CALX_FIELD(Gadget, seen_at), &v, &err), &err);
+    CHECK_OK(calx__obj_load_field(o, CALX_FIELD(Gadget, seen_at), &v, &err), &err);
     CHECK_INT(g->seen_at.value, 1714566615250000LL);
     char ts[40];
-    calx_value back = calx_field_value(&Gadget_model.fields[CALX_FIELD(Gadget, made_at)], g, ts);
+    calx_value back = calx__field_value(&Gadget_model.fields[CALX_FIELD(Gadget, made_at)], g, ts);
     CHECK_STR(back.u.s.ptr, "2024-05-01 12:30:15.250000");
     v = calx_int(1);
-    CHECK_OK(calx_obj_load_field(o, CALX_FIELD(Gadget, active), &v, &err), &err);
+    CHECK_OK(calx__obj_load_field(o, CALX_FIELD(Gadget, active), &v, &err), &err);
     CHECK(g->active);
     v = calx_null();
-    CHECK_OK(calx_obj_load_field(o, CALX_FIELD(Gadget, flag), &v, &err), &err);
+    CHECK_OK(calx__obj_load_field(o, CALX_FIELD(Gadget, flag), &v, &err), &err);
     CHECK(CALX_IS_NULL(g->flag));
     v = calx_text("seven");
-    CHECK_INT(calx_obj_load_field(o, CALX_FIELD(Gadget, serial), &v, &err), CALX_ERR_TYPE);
+    CHECK_INT(calx__obj_load_field(o, CALX_FIELD(Gadget, serial), &v, &err), CALX_ERR_TYPE);
     CHECK_CONTAINS(err.message, "Gadget.serial (INT64) cannot hold the TEXT value");
     calx_obj_free(g);
 }

@@ -306,10 +306,10 @@ TEST(cancelled_task_returns_its_connection)
                                                      .max_overflow = CALX_OVERFLOW_NONE },
                                  NULL, 0);
     calx_future *f = calx_spawn(loop, query_then_get_cancelled, e, NULL, &err);
-    calx_timer *t = calx_timer_new(loop, cancel_cb, f);
-    calx_timer_start(t, 50);
+    calx_timer *t = calx__timer_new(loop, cancel_cb, f);
+    calx__timer_start(t, 50);
     CHECK_INT(calx_wait(f, NULL, &err), CALX_ERR_CANCELED);
-    calx_timer_free(t);
+    calx__timer_free(t);
     calx_loop_run(loop);
     CHECK_INT(stats(e).checked_out, 0);
     CHECK_INT(stats(e).checked_in, 1);

@@ -34,7 +34,7 @@
 #endif
 
 static calx_loop *loop;
-static const calx_driver *drv = &calx_postgres_driver;
+static const calx_driver *drv = &calx__postgres_driver;
 static const char *base_url;       /* CALX_TEST_PG_URL */
 static char schema[64];            /* this process's schema */
 static char url_buf[1024];         /* base_url with search_path = schema */
@@ -128,7 +128,7 @@ TEST(sqlstates_map_to_the_error_a_program_retries_or_reconnects_on)
         { NULL, CALX_ERR_DATABASE },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        int got = calx_pg_errcode(cases[i].sqlstate);
+        int got = calx__pg_errcode(cases[i].sqlstate);
         if (got != cases[i].code) {
             fprintf(stderr, "  SQLSTATE %s: got %s, expected %s\n",
                     cases[i].sqlstate ? cases[i].sqlstate : "(null)",
@@ -246,7 +246,7 @@ static int request(calx_dconn *c, const calx_dreq *req, calx_rowset **rs, calx_e
     if (rs)
         *rs = w.rs;
     else
-        calx_rowset_free(w.rs);
+        calx__rowset_free(w.rs);
     return rc;
 }
 
@@ -278,7 +278,7 @@ static int op(calx_dconn *c, calx_dop o, calx_error *err)
     calx_rowset *rs = NULL;
     int rc = request(c, &req, &rs, err);
     CHECK(rs == NULL);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     return rc;
 }
 
@@ -291,14 +291,14 @@ static int64_t scalar(calx_dconn *c, const char *sql)
         fprintf(stderr, "  %s: %s\n", sql, err.message);
     else if (rs && rs->nrows >= 1 && rs->ncols >= 1 && rs->vals[0].type == CALX_INT)
         v = rs->vals[0].u.i;
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     return v;
 }
 
 static calx_pg_stats pg_stats(const calx_dconn *c)
 {
     calx_pg_stats st;
-    calx_pg_conn_stats(c, &st);
+    calx__pg_conn_stats(c, &st);
     return st;
 }
 
@@ -321,8 +321,8 @@ TEST(driver_for_postgresql)
 {
     calx_error err;
     calx_url *u = calx_url_parse("postgresql+asyncpg://u@h/db", &err);
-    CHECK(calx_driver_for(u, &err) == &calx_postgres_driver);
-    CHECK_STR(calx_driver_for(u, &err)->name, "postgresql");
+    CHECK(calx__driver_for(u, &err) == &calx__postgres_driver);
+    CHECK_STR(calx__driver_for(u, &err)->name, "postgresql");
     calx_url_free(u);
 }
 
@@ -383,7 +383,7 @@ TEST(connect_execute_and_types_round_trip)
     CHECK_STR(r0[10].u.s.ptr, "2024-01-02 03:04:05");
     for (int i = 0; i < 11; i++)
         CHECK_INT(r1[i].type, CALX_NULL);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
 
     /* Values without a column to type them: int8, float8, bool, text. */
     calx_value v[] = { calx_int(INT64_MAX), calx_real(-2.25), calx_bool(false),
@@ -396,7 +396,7 @@ TEST(connect_execute_and_types_round_trip)
         CHECK_STR(rs->vals[3].u.s.ptr, "x");
         CHECK(rs->vals[4].type == CALX_REAL && isinf(rs->vals[4].u.d));
     }
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
 
     /* Text with a NUL cannot go to PostgreSQL: said before anything is sent. */
     calx_value nul = calx_textn("a\0b", 3);
@@ -483,8 +483,8 @@ TEST(a_deadlock_fails_one_side_with_a_serialization_error_to_retry)
     run_loop();
     CHECK_INT(ja.done, 1);
     CHECK_INT(jb.done, 1);
-    calx_rowset_free(ja.rs);
-    calx_rowset_free(jb.rs);
+    calx__rowset_free(ja.rs);
+    calx__rowset_free(jb.rs);
     req_wait *lost = ja.err.code ? &ja : &jb, *won = ja.err.code ? &jb : &ja;
     CHECK_INT(lost->err.code, CALX_ERR_SERIALIZATION);
     CHECK_STR(lost->err.sqlstate, "40P01");
@@ -514,7 +514,7 @@ TEST(batches_are_one_pipeline)
         vals[2 * i + 1] = calx_text(texts[i]);
     }
     calx_pg_stats before = pg_stats(c);
-    uint64_t wakeups = calx_loop_io_wakeups(loop);
+    uint64_t wakeups = calx__loop_io_wakeups(loop);
     calx_dstmt st = { .sql = "INSERT INTO n (x, s) VALUES ($1, $2) RETURNING id, x",
                       .nparams = 2, .nsets = N, .params = vals };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = true };
@@ -526,7 +526,7 @@ TEST(batches_are_one_pipeline)
     /* Seen from the loop, not the driver's own count: the 1,000 results
      * came in a few reads of the socket. A driver that waited for each
      * result before sending the next would wake the loop 1,000 times. */
-    wakeups = calx_loop_io_wakeups(loop) - wakeups;
+    wakeups = calx__loop_io_wakeups(loop) - wakeups;
     if (wakeups >= 100)
         fprintf(stderr, "  %" PRIu64 " socket wakeups for one batch\n", wakeups);
     CHECK(wakeups >= 1 && wakeups < 100);
@@ -540,7 +540,7 @@ TEST(batches_are_one_pipeline)
             in_order = in_order && rs->vals[2 * i + 1].u.i == i;
         CHECK(in_order);
     }
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     CHECK_OK(op(c, CALX_DOP_COMMIT, &err), &err);
 
     /* A failure in set 500 reports which, and nothing of the batch stays
@@ -574,7 +574,7 @@ TEST(batches_are_one_pipeline)
     } else {
         CHECK(!"three rowsets");
     }
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     free(vals);
     free(texts);
     close_conn(c);
@@ -601,9 +601,9 @@ TEST(prepared_statement_cache)
     calx_value i = calx_int(5), t = calx_text("5");
     calx_rowset *rs = NULL;
     CHECK_OK(exec_p(c, "SELECT $1::text", &i, 1, &rs, &err), &err);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     CHECK_OK(exec_p(c, "SELECT $1::text", &t, 1, &rs, &err), &err);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     CHECK_INT(pg_stats(c).prepares - s1.prepares, 2);
     /* DISCARD ALL empties the server's statements: calx forgets its own. */
     must(c, "DISCARD ALL");
@@ -647,7 +647,7 @@ static const char *server_statements(calx_dconn *c, char *buf, size_t n)
                     NULL, 0, &rs, &err), &err);
     if (rs && rs->nrows == 1 && rs->vals[0].type == CALX_TEXT)
         snprintf(buf, n, "%s", rs->vals[0].u.s.ptr);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     return buf;
 }
 
@@ -716,7 +716,7 @@ TEST(pipeline_edge_cases)
     /* (int8, unknown) and (unknown, unknown): text and NULL both go untyped */
     CHECK_INT(pg_stats(c).prepares - before.prepares, 2);
     CHECK(rs && rs->rowcount == 4);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     CHECK_INT(scalar(c, "SELECT count(*) FROM mix WHERE a IS NULL OR b IS NULL"), 2);
 
     /* A batch far larger than the socket buffers, each row coming back
@@ -739,7 +739,7 @@ TEST(pipeline_edge_cases)
         CHECK_INT(rs->nrows, N);
         CHECK_INT(rs->vals[2 * (N - 1) + 1].u.s.len, W);
     }
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     free(bv);
     free(big);
 
@@ -749,11 +749,11 @@ TEST(pipeline_edge_cases)
                        .begin = true };
     CHECK_OK(request(c, &sreq, &rs, &err), &err);
     CHECK(rs && rs->nrows == 30 && rs->more);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     calx_dreq freq = { .op = CALX_DOP_FETCH, .stream_rows = 30 };
     CHECK_OK(request(c, &freq, &rs, &err), &err);
     CHECK(rs && rs->nrows == 30 && rs->more && rs->vals[0].u.i == 31);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     CHECK_OK(op(c, CALX_DOP_CLOSE_CURSOR, &err), &err);
     CHECK_INT(request(c, &freq, NULL, &err), CALX_ERR_STATE);
     CHECK_INT(scalar(c, "SELECT count(*) FROM pg_cursors WHERE name LIKE 'calx%'"), 0);
@@ -891,8 +891,8 @@ TEST(connect_timeout_0_means_no_limit_as_in_libpq)
      * into 2 s), and ends only when the test closes the listener. */
     char url[256];
     int fd = silent_url(url, sizeof url, "0");
-    calx_timer *t = calx_timer_new(loop, close_listener, &fd);
-    calx_timer_start(t, 3000);
+    calx_timer *t = calx__timer_new(loop, close_listener, &fd);
+    calx__timer_start(t, 3000);
     calx_error err;
     c = connect_ex(url, NULL, 0, NULL, &err);
     CHECK(c == NULL);
@@ -900,7 +900,7 @@ TEST(connect_timeout_0_means_no_limit_as_in_libpq)
     CHECK(err.code != CALX_ERR_TIMEOUT);
     CHECK(strstr(err.message, "connect_timeout") == NULL);
     close_conn(c);
-    calx_timer_free(t);
+    calx__timer_free(t);
     if (fd >= 0)
         close(fd);
     run_loop();
@@ -948,7 +948,7 @@ TEST(options_are_checked_and_passed_to_libpq)
         CHECK_STR(rs->vals[0].u.s.ptr, "calx-test");
         CHECK_STR(rs->vals[1].u.s.ptr, schema);
     }
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     close_conn(c);
 }
 
@@ -1309,7 +1309,7 @@ TEST(streaming_large_results)
 
 static calx_dconn *dconn_of(calx_connection *c)
 {
-    return calx_conn_dconn(c);
+    return calx__conn_dconn(c);
 }
 
 static void *sleep_then_get_cancelled(void *arg)
@@ -1339,10 +1339,10 @@ TEST(cancelled_task_cancels_its_query)
     if (!e)
         return;
     calx_future *f = calx_spawn(loop, sleep_then_get_cancelled, e, NULL, &err);
-    calx_timer *t = calx_timer_new(loop, cancel_cb, f);
-    calx_timer_start(t, 200);
+    calx_timer *t = calx__timer_new(loop, cancel_cb, f);
+    calx__timer_start(t, 200);
     CHECK_INT(calx_wait(f, NULL, &err), CALX_ERR_CANCELED);
-    calx_timer_free(t);
+    calx__timer_free(t);
     calx_loop_run(loop);  /* the cancel lands, the connection is rolled back and returned */
     calx_pool_stats st;
     calx_engine_stats(e, &st);

@@ -13,16 +13,16 @@
 /* A buffered result with one column "n" and one row per value given. */
 static calx_result *column_of(const calx_value *vals, size_t n)
 {
-    calx_rowset *rs = calx_rowset_new(1);
-    if (!rs || calx_rowset_set_colname(rs, 0, "n") != 0)
+    calx_rowset *rs = calx__rowset_new(1);
+    if (!rs || calx__rowset_set_colname(rs, 0, "n") != 0)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        calx_value *row = calx_rowset_add_row(rs);
+        calx_value *row = calx__rowset_add_row(rs);
         if (!row)
             return NULL;
         row[0] = vals[i];
     }
-    return calx_result_new(rs, NULL);
+    return calx__result_new(rs, NULL);
 }
 
 /* ---- a NULL row: what calx_result_first gives on an empty result ---- */

@@ -161,7 +161,7 @@ static int64_t count(calx_engine *e, const char *sql)
 static char *ddl_table(const calx_dialect *d, const calx_table *t)
 {
     calx_error err;
-    char *s = calx_ddl_create_table(d, t, &err);
+    char *s = calx__ddl_create_table(d, t, &err);
     if (!s)
         fprintf(stderr, "  create_table: %s\n", err.message);
     return s;
@@ -172,33 +172,33 @@ static char *ddl_table(const calx_dialect *d, const calx_table *t)
 TEST(sqlite_ddl_matches_sqlalchemy)
 {
     calx_error err;
-    const calx_dialect *d = &calx_dialect_sqlite;
+    const calx_dialect *d = &calx__dialect_sqlite;
     char *s = ddl_table(d, &team_table);
     CHECK_STR(s, REF_CREATE_TEAM);
     free(s);
     s = ddl_table(d, &hero_table);
     CHECK_STR(s, REF_CREATE_HERO);
     free(s);
-    s = calx_ddl_create_index(d, &hero_table, &hero_cols[1], &err);
+    s = calx__ddl_create_index(d, &hero_table, &hero_cols[1], &err);
     CHECK_STR(s, "CREATE INDEX ix_hero_name ON hero (name)");
     free(s);
-    s = calx_ddl_create_index(d, &hero_table, &hero_cols[3], &err);
+    s = calx__ddl_create_index(d, &hero_table, &hero_cols[3], &err);
     CHECK_STR(s, "CREATE INDEX ix_hero_age ON hero (age)");
     free(s);
-    s = calx_ddl_drop_table(d, &hero_table, &err);
+    s = calx__ddl_drop_table(d, &hero_table, &err);
     CHECK_STR(s, "\nDROP TABLE hero");
     free(s);
-    s = calx_ddl_drop_index(d, &hero_table, &hero_cols[1], &err);
+    s = calx__ddl_drop_index(d, &hero_table, &hero_cols[1], &err);
     CHECK_STR(s, "\nDROP INDEX ix_hero_name");
     free(s);
     char *sql[CALX_DDL_HAS_TABLE_MAX];
-    CHECK_INT(calx_ddl_has_table(d, "team", sql, &err), 2);
+    CHECK_INT(calx__ddl_has_table(d, "team", sql, &err), 2);
     CHECK_STR(sql[0], "PRAGMA main.table_info(\"team\")");
     CHECK_STR(sql[1], "PRAGMA temp.table_info(\"team\")");
     free(sql[0]);
     free(sql[1]);
     calx_param items[CALX_DDL_HAS_TABLE_PARAMS];
-    CHECK_INT(calx_ddl_has_table_params(d, "team", items), 0);
+    CHECK_INT(calx__ddl_has_table_params(d, "team", items), 0);
 }
 
 static const calx_column types_cols[] = {
@@ -214,13 +214,13 @@ static const calx_table types_table = { .name = "types", .columns = types_cols, 
 
 TEST(types_per_dialect)
 {
-    char *s = ddl_table(&calx_dialect_sqlite, &types_table);
+    char *s = ddl_table(&calx__dialect_sqlite, &types_table);
     CHECK_STR(s, "\nCREATE TABLE types (\n\ti32 INTEGER NOT NULL, \n\ti64 INTEGER NOT NULL, "
                  "\n\td FLOAT, \n\tb BOOLEAN DEFAULT false NOT NULL, "
                  "\n\tt VARCHAR(50) NOT NULL, \n\tbl BLOB, "
                  "\n\tts DATETIME DEFAULT CURRENT_TIMESTAMP NOT NULL\n)\n\n");
     free(s);
-    s = ddl_table(&calx_dialect_postgresql, &types_table);
+    s = ddl_table(&calx__dialect_postgresql, &types_table);
     CHECK_STR(s, "\nCREATE TABLE types (\n\ti32 INTEGER NOT NULL, \n\ti64 BIGINT NOT NULL, "
                  "\n\td DOUBLE PRECISION, \n\tb BOOLEAN DEFAULT false NOT NULL, "
                  "\n\tt VARCHAR(50) NOT NULL, \n\tbl BYTEA, "
@@ -231,7 +231,7 @@ TEST(types_per_dialect)
 TEST(postgresql_ddl)
 {
     calx_error err;
-    const calx_dialect *d = &calx_dialect_postgresql;
+    const calx_dialect *d = &calx__dialect_postgresql;
     char *s = ddl_table(d, &hero_table);
     CHECK_STR(s, "\nCREATE TABLE hero (\n\tid BIGSERIAL NOT NULL, \n\tname VARCHAR NOT NULL, "
                  "\n\tsecret_name VARCHAR NOT NULL, \n\tage BIGINT, \n\tteam_id BIGINT, "
@@ -246,11 +246,11 @@ TEST(postgresql_ddl)
     CHECK_STR(s, "\nCREATE TABLE t32 (\n\tid SERIAL NOT NULL, \n\tn INTEGER NOT NULL, "
                  "\n\tPRIMARY KEY (id)\n)\n\n");
     free(s);
-    s = calx_ddl_create_index(d, &t32, &c32[1], &err);
+    s = calx__ddl_create_index(d, &t32, &c32[1], &err);
     CHECK_STR(s, "CREATE UNIQUE INDEX ix_t32_n ON t32 (n)");
     free(s);
     char *sql[CALX_DDL_HAS_TABLE_MAX];
-    CHECK_INT(calx_ddl_has_table(d, "hero", sql, &err), 1);
+    CHECK_INT(calx__ddl_has_table(d, "hero", sql, &err), 1);
     CHECK_STR(sql[0],
               "SELECT pg_catalog.pg_class.relname \n"
               "FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON "
@@ -260,26 +260,26 @@ TEST(postgresql_ddl)
               ":param_4, :param_5]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) "
               "AND pg_catalog.pg_namespace.nspname != :nspname_1");
     calx_param items[CALX_DDL_HAS_TABLE_PARAMS];
-    CHECK_INT(calx_ddl_has_table_params(d, "hero", items), 7);
+    CHECK_INT(calx__ddl_has_table_params(d, "hero", items), 7);
     CHECK_STR(items[0].name, "table_name");
     CHECK_STR(items[0].value.u.s.ptr, "hero");
     CHECK_STR(items[5].value.u.s.ptr, "m");
     CHECK_STR(items[6].value.u.s.ptr, "pg_catalog");
     /* The query compiles to $n placeholders with every name bound. */
     calx_text_plan plan;
-    CHECK_OK(calx_text_compile(sql[0], &(calx_params){ items, 7 }, CALX_PARAMSTYLE_DOLLAR,
-                               &plan, &err), &err);
+    CHECK_OK(calx__text_compile(sql[0], &(calx_params){ items, 7 }, CALX_PARAMSTYLE_DOLLAR,
+                                &plan, &err), &err);
     CHECK_INT(plan.nslots, 7);
     CHECK_CONTAINS(plan.sql, "relname = $1 AND");
     CHECK_CONTAINS(plan.sql, "nspname != $7");
-    calx_text_plan_free(&plan);
+    calx__text_plan_free(&plan);
     free(sql[0]);
 }
 
 TEST(autoincrement_rules)
 {
     calx_error err;
-    const calx_dialect *pg = &calx_dialect_postgresql, *lite = &calx_dialect_sqlite;
+    const calx_dialect *pg = &calx__dialect_postgresql, *lite = &calx__dialect_sqlite;
     /* A composite key autoincrements only where asked, that column first. */
     static const calx_column comp[] = {
         { .name = "a", .type = CALX_COL_INT32, .primary_key = true },
@@ -291,7 +291,7 @@ TEST(autoincrement_rules)
     CHECK_STR(s, "\nCREATE TABLE comp (\n\ta INTEGER NOT NULL, \n\tb BIGSERIAL NOT NULL, "
                  "\n\tPRIMARY KEY (b, a)\n)\n\n");
     free(s);
-    CHECK(calx_ddl_create_table(lite, &tcomp, &err) == NULL);
+    CHECK(calx__ddl_create_table(lite, &tcomp, &err) == NULL);
     CHECK_INT(err.code, CALX_ERR_NOT_SUPPORTED);
     CHECK_CONTAINS(err.message, "SQLite does not support autoincrement for composite");
     /* No autoincrement: OFF, a key that is a foreign key, a composite key. */
@@ -332,7 +332,7 @@ TEST(autoincrement_rules)
 
 TEST(quoting_of_reserved_and_uppercase_names)
 {
-    const calx_dialect *pg = &calx_dialect_postgresql, *lite = &calx_dialect_sqlite;
+    const calx_dialect *pg = &calx__dialect_postgresql, *lite = &calx__dialect_sqlite;
     static const calx_column user_cols[] = {
         { .name = "id", .type = CALX_COL_INT32, .primary_key = true },
         { .name = "Name", .type = CALX_COL_TEXT, .index = true },
@@ -357,28 +357,28 @@ TEST(quoting_of_reserved_and_uppercase_names)
     CHECK_CONTAINS(s, "REFERENCES \"group\" (id)");
     free(s);
     calx_error err;
-    s = calx_ddl_create_index(pg, &user_table, &user_cols[1], &err);
+    s = calx__ddl_create_index(pg, &user_table, &user_cols[1], &err);
     CHECK_STR(s, "CREATE INDEX \"ix_user_Name\" ON \"user\" (\"Name\")");
     free(s);
-    CHECK(calx_sql_requires_quotes(lite, "select"));
-    CHECK(calx_sql_requires_quotes(lite, "Hero"));
-    CHECK(calx_sql_requires_quotes(lite, "1st"));
-    CHECK(calx_sql_requires_quotes(lite, "$x"));
-    CHECK(calx_sql_requires_quotes(lite, "a-b"));
-    CHECK(calx_sql_requires_quotes(lite, "h\xc3\xa9ro"));
-    CHECK(!calx_sql_requires_quotes(lite, "hero_2$"));
-    CHECK(!calx_sql_requires_quotes(lite, "_private"));  /* as SQLAlchemy: '_' may lead */
-    CHECK(!calx_sql_requires_quotes(pg, "_private"));
-    CHECK(!calx_sql_requires_quotes(lite, "user"));
-    CHECK(calx_sql_requires_quotes(pg, "user"));
-    CHECK(calx_sql_requires_quotes(pg, "returning"));
-    CHECK(!calx_sql_requires_quotes(pg, "pragma"));
+    CHECK(calx__sql_requires_quotes(lite, "select"));
+    CHECK(calx__sql_requires_quotes(lite, "Hero"));
+    CHECK(calx__sql_requires_quotes(lite, "1st"));
+    CHECK(calx__sql_requires_quotes(lite, "$x"));
+    CHECK(calx__sql_requires_quotes(lite, "a-b"));
+    CHECK(calx__sql_requires_quotes(lite, "h\xc3\xa9ro"));
+    CHECK(!calx__sql_requires_quotes(lite, "hero_2$"));
+    CHECK(!calx__sql_requires_quotes(lite, "_private"));  /* as SQLAlchemy: '_' may lead */
+    CHECK(!calx__sql_requires_quotes(pg, "_private"));
+    CHECK(!calx__sql_requires_quotes(lite, "user"));
+    CHECK(calx__sql_requires_quotes(pg, "user"));
+    CHECK(calx__sql_requires_quotes(pg, "returning"));
+    CHECK(!calx__sql_requires_quotes(pg, "pragma"));
 }
 
 TEST(unique_and_index_combinations)
 {
     calx_error err;
-    const calx_dialect *d = &calx_dialect_sqlite;
+    const calx_dialect *d = &calx__dialect_sqlite;
     static const calx_column cols[] = {
         { .name = "id", .type = CALX_COL_INT64, .primary_key = true },
         { .name = "email", .type = CALX_COL_TEXT, .unique = true },
@@ -395,10 +395,10 @@ TEST(unique_and_index_combinations)
                  "\n\tFOREIGN KEY(team_id) REFERENCES team (id) ON DELETE SET NULL "
                  "ON UPDATE cascade\n)\n\n");
     free(s);
-    s = calx_ddl_create_index(d, &t, &cols[2], &err);
+    s = calx__ddl_create_index(d, &t, &cols[2], &err);
     CHECK_STR(s, "CREATE UNIQUE INDEX ix_account_login ON account (login)");
     free(s);
-    s = calx_ddl_create_index(d, &t, &cols[3], &err);
+    s = calx__ddl_create_index(d, &t, &cols[3], &err);
     CHECK_STR(s, "CREATE INDEX ix_account_city ON account (city)");
     free(s);
 }

@@ -270,20 +270,20 @@ TASK_TEST(a_flush_of_1000_objects_is_one_round_trip)
     bool pg = strcmp(calx_engine_dialect(engine), "postgresql") == 0;
     calx_pg_stats before = { 0 }, after = { 0 };
     if (pg)
-        calx_pg_conn_stats(calx_conn_dconn(s->conn), &before);
+        calx__pg_conn_stats(calx__conn_dconn(s->conn), &before);
     for (int i = 0; i < N; i++)
         CHECK_OK(calx_session_add(s, hero("Many", "m", i), &err), &err);
     log_reset();
-    uint64_t wakeups = calx_loop_io_wakeups(loop);
+    uint64_t wakeups = calx__loop_io_wakeups(loop);
     CHECK_OK(calx_session_flush(s, &err), &err);
-    wakeups = calx_loop_io_wakeups(loop) - wakeups;
+    wakeups = calx__loop_io_wakeups(loop) - wakeups;
     CHECK_INT(log_count("INSERT INTO hero"), 1);
     if (!pg)
         CHECK_CONTAINS(logbuf, "displaying 10 of 1000 total bound parameter sets");
     if (pg) {
         /* One to draw the 1,000 keys from the sequence, one for the
          * multi-row INSERT that carries them. */
-        calx_pg_conn_stats(calx_conn_dconn(s->conn), &after);
+        calx__pg_conn_stats(calx__conn_dconn(s->conn), &after);
         CHECK_INT(after.round_trips - before.round_trips, 2);
         CHECK_CONTAINS(logbuf, "parameters truncated");
         /* The same seen from the loop rather than the driver's counter:
@@ -309,7 +309,7 @@ TASK_TEST(a_flush_of_2500_new_objects_on_postgresql_splits_into_several_multirow
     /* Open the session's connection first, to read its counters. */
     CHECK_OK(calx_session_get(s, &Hero_model, calx_int(1), &first, &err), &err);
     calx_pg_stats before = { 0 }, after = { 0 };
-    calx_pg_conn_stats(calx_conn_dconn(s->conn), &before);
+    calx__pg_conn_stats(calx__conn_dconn(s->conn), &before);
     Hero **hs = malloc(N * sizeof *hs);
     for (int i = 0; i < N; i++) {
         char name[32];
@@ -324,7 +324,7 @@ TASK_TEST(a_flush_of_2500_new_objects_on_postgresql_splits_into_several_multirow
      * one pipeline after the keys are drawn. */
     int inserts = log_count("INSERT INTO hero");
     CHECK(inserts > 1);
-    calx_pg_conn_stats(calx_conn_dconn(s->conn), &after);
+    calx__pg_conn_stats(calx__conn_dconn(s->conn), &after);
     CHECK_INT(after.round_trips - before.round_trips, 2);
     CHECK_OK(calx_session_commit(s, &err), &err);
     CHECK_INT(count_rows("hero"), N);
@@ -357,9 +357,9 @@ TASK_TEST(a_commit_rides_with_its_flush)
     CHECK_OK(calx_session_get(s, &Hero_model, calx_int(h[0]->id.value), &x, &err), &err);
     bool pg = strcmp(calx_engine_dialect(engine), "postgresql") == 0;
     calx_pg_stats before = { 0 }, after = { 0 };
-    calx_dconn *dc = calx_conn_dconn(s->conn);
+    calx_dconn *dc = calx__conn_dconn(s->conn);
     if (pg)
-        calx_pg_conn_stats(dc, &before);
+        calx__pg_conn_stats(dc, &before);
     /* INSERTs only: the COMMIT goes in the flush's own batch. */
     Hero *fresh = hero("Tarantula", "Natalia Roman-on", 32);
     CHECK_OK(calx_session_add(s, fresh, &err), &err);
@@ -368,7 +368,7 @@ TASK_TEST(a_commit_rides_with_its_flush)
     CHECK(log_pos("INSERT INTO hero") >= 0 && log_pos("COMMIT") > log_pos("INSERT INTO hero"));
     CHECK_INT(log_count("COMMIT"), 1);
     if (pg) {
-        calx_pg_conn_stats(dc, &after); /* the connection is pooled, not closed */
+        calx__pg_conn_stats(dc, &after); /* the connection is pooled, not closed */
         CHECK_INT(after.round_trips - before.round_trips, 1);
         before = after;
     }
@@ -376,8 +376,8 @@ TASK_TEST(a_commit_rides_with_its_flush)
      * anything commits: its COMMIT follows in a second round trip. */
     CHECK_OK(calx_session_get(s, &Hero_model, calx_int(h[0]->id.value), &x, &err), &err);
     if (pg) {
-        dc = calx_conn_dconn(s->conn);
-        calx_pg_conn_stats(dc, &before);
+        dc = calx__conn_dconn(s->conn);
+        calx__pg_conn_stats(dc, &before);
     }
     CALX_SET(x->age, 77);
     log_reset();
@@ -385,7 +385,7 @@ TASK_TEST(a_commit_rides_with_its_flush)
     CHECK(log_pos("UPDATE hero SET age=") >= 0 && log_pos("COMMIT") > log_pos("UPDATE hero"));
     CHECK_INT(log_count("COMMIT"), 1);
     if (pg) {
-        calx_pg_conn_stats(dc, &after);
+        calx__pg_conn_stats(dc, &after);
         CHECK_INT(after.round_trips - before.round_trips, 2);
     }
     CHECK(!calx_session_in_transaction(s));

@@ -16,10 +16,10 @@ static void check_sql(const char *sql, const calx_params *params,
     calx_text_plan plan;
     calx_error err;
     calx_error_clear(&err);
-    CHECK_OK(calx_text_compile(sql, params, style, &plan, &err), &err);
+    CHECK_OK(calx__text_compile(sql, params, style, &plan, &err), &err);
     CHECK_STR(plan.sql, want);
     CHECK_INT(plan.nslots, want_slots);
-    calx_text_plan_free(&plan);
+    calx__text_plan_free(&plan);
 }
 
 /* Compiles sql, which must fail with CALX_ERR_ARGUMENT; returns the
@@ -31,29 +31,29 @@ static const char *compile_error(const char *sql, const calx_params *params,
     calx_text_plan plan;
     calx_error err;
     calx_error_clear(&err);
-    CHECK_INT(calx_text_compile(sql, params, style, &plan, &err), CALX_ERR_ARGUMENT);
+    CHECK_INT(calx__text_compile(sql, params, style, &plan, &err), CALX_ERR_ARGUMENT);
     CHECK_INT(err.code, CALX_ERR_ARGUMENT);
     /* A failed compile leaves the plan empty. */
     CHECK(plan.sql == NULL && plan.nslots == 0 && plan.names == NULL &&
           plan.slot_param == NULL);
-    calx_text_plan_free(&plan);
+    calx__text_plan_free(&plan);
     snprintf(msg, sizeof msg, "%s", err.message);
     return msg;
 }
 
 TEST(dialects)
 {
-    CHECK(calx_dialect_for("sqlite") == &calx_dialect_sqlite);
-    CHECK(calx_dialect_for("postgresql") == &calx_dialect_postgresql);
-    CHECK(calx_dialect_for("postgres") == &calx_dialect_postgresql);
-    CHECK(calx_dialect_for("mysql") == NULL);
-    CHECK(calx_dialect_for(NULL) == NULL);
-    CHECK_STR(calx_dialect_sqlite.name, "sqlite");
-    CHECK_STR(calx_dialect_postgresql.name, "postgresql");
-    CHECK_INT(calx_dialect_sqlite.paramstyle, CALX_PARAMSTYLE_QMARK);
-    CHECK_INT(calx_dialect_postgresql.paramstyle, CALX_PARAMSTYLE_DOLLAR);
-    CHECK(calx_dialect_sqlite.supports_returning);
-    CHECK(calx_dialect_postgresql.supports_savepoints);
+    CHECK(calx__dialect_for("sqlite") == &calx__dialect_sqlite);
+    CHECK(calx__dialect_for("postgresql") == &calx__dialect_postgresql);
+    CHECK(calx__dialect_for("postgres") == &calx__dialect_postgresql);
+    CHECK(calx__dialect_for("mysql") == NULL);
+    CHECK(calx__dialect_for(NULL) == NULL);
+    CHECK_STR(calx__dialect_sqlite.name, "sqlite");
+    CHECK_STR(calx__dialect_postgresql.name, "postgresql");
+    CHECK_INT(calx__dialect_sqlite.paramstyle, CALX_PARAMSTYLE_QMARK);
+    CHECK_INT(calx__dialect_postgresql.paramstyle, CALX_PARAMSTYLE_DOLLAR);
+    CHECK(calx__dialect_sqlite.supports_returning);
+    CHECK(calx__dialect_postgresql.supports_savepoints);
 }
 
 TEST(named_both_styles)
@@ -64,21 +64,21 @@ TEST(named_both_styles)
     calx_text_plan plan;
     calx_error err;
 
-    CHECK_OK(calx_text_compile(sql, p, DOLLAR, &plan, &err), &err);
+    CHECK_OK(calx__text_compile(sql, p, DOLLAR, &plan, &err), &err);
     CHECK_STR(plan.sql, "SELECT * FROM hero WHERE name = $1 AND age >= $2");
     CHECK_INT(plan.nslots, 2);
     CHECK_STR(plan.names[0], "name");
     CHECK_STR(plan.names[1], "age");
     CHECK_INT(plan.slot_param[0], 0);
     CHECK_INT(plan.slot_param[1], 1);
-    calx_text_plan_free(&plan);
+    calx__text_plan_free(&plan);
     CHECK(plan.sql == NULL && plan.names == NULL);
-    calx_text_plan_free(&plan);  /* twice is harmless */
-    calx_text_plan_free(NULL);
+    calx__text_plan_free(&plan);  /* twice is harmless */
+    calx__text_plan_free(NULL);
 
-    CHECK_OK(calx_text_compile(sql, p, QMARK, &plan, &err), &err);
+    CHECK_OK(calx__text_compile(sql, p, QMARK, &plan, &err), &err);
     CHECK_STR(plan.sql, "SELECT * FROM hero WHERE name = ? AND age >= ?");
-    calx_text_plan_free(&plan);
+    calx__text_plan_free(&plan);
 }
 
 TEST(positional_both_styles)
@@ -87,13 +87,13 @@ TEST(positional_both_styles)
     calx_text_plan plan;
     calx_error err;
 
-    CHECK_OK(calx_text_compile("UPDATE t SET a=? WHERE b=?", p, DOLLAR, &plan, &err), &err);
+    CHECK_OK(calx__text_compile("UPDATE t SET a=? WHERE b=?", p, DOLLAR, &plan, &err), &err);
     CHECK_STR(plan.sql, "UPDATE t SET a=$1 WHERE b=$2");
     CHECK_INT(plan.nslots, 2);
     CHECK(plan.names[0] == NULL && plan.names[1] == NULL);
     CHECK_INT(plan.slot_param[0], 0);
     CHECK_INT(plan.slot_param[1], 1);
-    calx_text_plan_free(&plan);
+    calx__text_plan_free(&plan);
 
     check_sql("UPDATE t SET a=? WHERE b=?", p, QMARK, "UPDATE t SET a=? WHERE b=?", 2);
 }
@@ -104,7 +104,7 @@ TEST(repeated_names)
     calx_text_plan plan;
     calx_error err;
 
-    CHECK_OK(calx_text_compile("SELECT :a, :b, :a, :a_1", CALX_PARAMS(
+    CHECK_OK(calx__text_compile("SELECT :a, :b, :a, :a_1", CALX_PARAMS(
                  CALX_P("b", calx_int(2)), CALX_P("a", calx_int(1)),
                  CALX_P("a_1", calx_int(3))), DOLLAR, &plan, &err), &err);
     CHECK_STR(plan.sql, "SELECT $1, $2, $3, $4");
@@ -114,7 +114,7 @@ TEST(repeated_names)
     CHECK_INT(plan.slot_param[1], 0);
     CHECK_INT(plan.slot_param[2], 1);
     CHECK_INT(plan.slot_param[3], 2);
-    calx_text_plan_free(&plan);
+    calx__text_plan_free(&plan);
 
     /* Extra named values the SQL does not use are allowed. */
     check_sql("SELECT :a", p, QMARK, "SELECT ?", 1);
@@ -194,17 +194,17 @@ TEST(many_slots)
     calx_params p = { items, 40 };
     calx_text_plan plan;
     calx_error err;
-    CHECK_OK(calx_text_compile(sql, &p, DOLLAR, &plan, &err), &err);
+    CHECK_OK(calx__text_compile(sql, &p, DOLLAR, &plan, &err), &err);
     CHECK_INT(plan.nslots, 40);
     CHECK_CONTAINS(plan.sql, "$9, $10, ");
     CHECK_CONTAINS(plan.sql, ", $40");
     calx_value out[40];
-    CHECK_OK(calx_text_bind(&plan, &p, out, &err), &err);
+    CHECK_OK(calx__text_bind(&plan, &p, out, &err), &err);
     for (int i = 0; i < 40; i++) {
         CHECK_INT(plan.slot_param[i], 39 - i);
         CHECK_INT(out[i].u.i, i);
     }
-    calx_text_plan_free(&plan);
+    calx__text_plan_free(&plan);
 }
 
 TEST(no_params)
@@ -213,15 +213,15 @@ TEST(no_params)
     check_sql("SELECT 1", &(const calx_params){ NULL, 0 }, DOLLAR, "SELECT 1", 0);
     calx_text_plan plan;
     calx_error err;
-    CHECK_OK(calx_text_compile("SELECT '?'", NULL, QMARK, &plan, &err), &err);
-    CHECK_OK(calx_text_bind(&plan, NULL, NULL, &err), &err);
-    CHECK_OK(calx_text_bind(&plan, CALX_PARAMS(CALX_P("unused", calx_int(1))),
-                            NULL, &err), &err);
-    CHECK_INT(calx_text_bind(&plan, CALX_PARAMS(CALX_V(calx_int(1))), NULL, &err),
+    CHECK_OK(calx__text_compile("SELECT '?'", NULL, QMARK, &plan, &err), &err);
+    CHECK_OK(calx__text_bind(&plan, NULL, NULL, &err), &err);
+    CHECK_OK(calx__text_bind(&plan, CALX_PARAMS(CALX_P("unused", calx_int(1))),
+                             NULL, &err), &err);
+    CHECK_INT(calx__text_bind(&plan, CALX_PARAMS(CALX_V(calx_int(1))), NULL, &err),
               CALX_ERR_ARGUMENT);
     CHECK_STR(err.message, "the statement has 0 positional parameters (?) but "
                            "1 value was given");
-    calx_text_plan_free(&plan);
+    calx__text_plan_free(&plan);
 }
 
 TEST(errors)
@@ -293,15 +293,15 @@ TEST(bind_many_sets)
     calx_error err;
     calx_value out[3];
 
-    CHECK_OK(calx_text_compile("INSERT INTO t VALUES (:a, :b, :a)",
-                               CALX_PARAMS(CALX_P("a", calx_int(1)),
-                                           CALX_P("b", calx_text("one"))),
+    CHECK_OK(calx__text_compile("INSERT INTO t VALUES (:a, :b, :a)",
+                                CALX_PARAMS(CALX_P("a", calx_int(1)),
+                                            CALX_P("b", calx_text("one"))),
                                QMARK, &plan, &err), &err);
     CHECK_STR(plan.sql, "INSERT INTO t VALUES (?, ?, ?)");
 
     /* The same order as at compile time: the fast path. */
-    CHECK_OK(calx_text_bind(&plan, CALX_PARAMS(CALX_P("a", calx_int(2)),
-                                               CALX_P("b", calx_text("two"))),
+    CHECK_OK(calx__text_bind(&plan, CALX_PARAMS(CALX_P("a", calx_int(2)),
+                                                CALX_P("b", calx_text("two"))),
                             out, &err), &err);
     CHECK_INT(out[0].type, CALX_INT);
     CHECK_INT(out[0].u.i, 2);
@@ -311,60 +311,60 @@ TEST(bind_many_sets)
 
     /* Another order, extra names, a NULL value: found by name. */
     const char *three = "three";
-    CHECK_OK(calx_text_bind(&plan, CALX_PARAMS(CALX_P("zz", calx_int(0)),
-                                               CALX_P("b", calx_text(three)),
-                                               CALX_P("a", calx_null())),
+    CHECK_OK(calx__text_bind(&plan, CALX_PARAMS(CALX_P("zz", calx_int(0)),
+                                                CALX_P("b", calx_text(three)),
+                                                CALX_P("a", calx_null())),
                             out, &err), &err);
     CHECK_INT(out[0].type, CALX_NULL);
     CHECK_INT(out[2].type, CALX_NULL);
     CHECK(out[1].u.s.ptr == three);  /* shallow: the caller's memory */
 
     /* Fewer values than the first set: the fast-path index is past the end. */
-    CHECK_OK(calx_text_bind(&plan, CALX_PARAMS(CALX_P("b", calx_int(5)),
-                                               CALX_P("a", calx_int(4))),
+    CHECK_OK(calx__text_bind(&plan, CALX_PARAMS(CALX_P("b", calx_int(5)),
+                                                CALX_P("a", calx_int(4))),
                             out, &err), &err);
     CHECK_INT(out[0].u.i, 4);
     CHECK_INT(out[1].u.i, 5);
 
     /* A set without b. */
-    CHECK_INT(calx_text_bind(&plan, CALX_PARAMS(CALX_P("a", calx_int(1))), out, &err),
+    CHECK_INT(calx__text_bind(&plan, CALX_PARAMS(CALX_P("a", calx_int(1))), out, &err),
               CALX_ERR_ARGUMENT);
     CHECK_STR(err.message, "A value is required for bind parameter 'b'");
-    CHECK_INT(calx_text_bind(&plan, NULL, out, &err), CALX_ERR_ARGUMENT);
+    CHECK_INT(calx__text_bind(&plan, NULL, out, &err), CALX_ERR_ARGUMENT);
     CHECK_STR(err.message, "A value is required for bind parameter 'a'");
-    CHECK_INT(calx_text_bind(&plan, CALX_PARAMS(CALX_V(calx_int(1))), out, &err),
+    CHECK_INT(calx__text_bind(&plan, CALX_PARAMS(CALX_V(calx_int(1))), out, &err),
               CALX_ERR_ARGUMENT);
     CHECK_STR(err.message, "the statement has named parameters (:a) but positional "
                            "values were given");
-    CHECK_INT(calx_text_bind(&plan, CALX_PARAMS(CALX_P("a", calx_int(1)),
-                                                CALX_V(calx_int(1))), out, &err),
+    CHECK_INT(calx__text_bind(&plan, CALX_PARAMS(CALX_P("a", calx_int(1)),
+                                                 CALX_V(calx_int(1))), out, &err),
               CALX_ERR_ARGUMENT);
     CHECK_CONTAINS(err.message, "all named or all positional");
-    calx_text_plan_free(&plan);
+    calx__text_plan_free(&plan);
 
     /* Positional sets. */
-    CHECK_OK(calx_text_compile("INSERT INTO t VALUES (?, ?)",
-                               CALX_PARAMS(CALX_V(calx_int(1)), CALX_V(calx_int(2))),
-                               DOLLAR, &plan, &err), &err);
+    CHECK_OK(calx__text_compile("INSERT INTO t VALUES (?, ?)",
+                                CALX_PARAMS(CALX_V(calx_int(1)), CALX_V(calx_int(2))),
+                                DOLLAR, &plan, &err), &err);
     CHECK_STR(plan.sql, "INSERT INTO t VALUES ($1, $2)");
-    CHECK_OK(calx_text_bind(&plan, CALX_PARAMS(CALX_V(calx_real(1.5)),
-                                               CALX_V(calx_bool(true))),
+    CHECK_OK(calx__text_bind(&plan, CALX_PARAMS(CALX_V(calx_real(1.5)),
+                                                CALX_V(calx_bool(true))),
                             out, &err), &err);
     CHECK_INT(out[0].type, CALX_REAL);
     CHECK(out[0].u.d == 1.5);
     CHECK_INT(out[1].type, CALX_BOOL);
     CHECK(out[1].u.b);
-    CHECK_INT(calx_text_bind(&plan, CALX_PARAMS(CALX_V(calx_int(1))), out, &err),
+    CHECK_INT(calx__text_bind(&plan, CALX_PARAMS(CALX_V(calx_int(1))), out, &err),
               CALX_ERR_ARGUMENT);
     CHECK_STR(err.message, "the statement has 2 positional parameters (?) but "
                            "1 value was given");
-    CHECK_INT(calx_text_bind(&plan, CALX_PARAMS(CALX_P("a", calx_int(1))), out, &err),
+    CHECK_INT(calx__text_bind(&plan, CALX_PARAMS(CALX_P("a", calx_int(1))), out, &err),
               CALX_ERR_ARGUMENT);
     CHECK_STR(err.message, "the statement has positional parameters (?) but named "
                            "values were given");
-    CHECK_INT(calx_text_bind(&plan, NULL, out, &err), CALX_ERR_ARGUMENT);
+    CHECK_INT(calx__text_bind(&plan, NULL, out, &err), CALX_ERR_ARGUMENT);
     CHECK_CONTAINS(err.message, "but 0 values were given");
-    calx_text_plan_free(&plan);
+    calx__text_plan_free(&plan);
 }
 
 int main(void)

@@ -12,7 +12,7 @@
 
 static calx_loop *loop;
 static const char *tmp;
-static const calx_driver *drv = &calx_sqlite_driver;
+static const calx_driver *drv = &calx__sqlite_driver;
 
 static void run_loop(void)
 {
@@ -160,7 +160,7 @@ static int request(calx_dconn *c, const calx_dreq *req, calx_rowset **rs, calx_e
     if (rs)
         *rs = w.rs;
     else
-        calx_rowset_free(w.rs);
+        calx__rowset_free(w.rs);
     return rc;
 }
 
@@ -193,7 +193,7 @@ static int op(calx_dconn *c, calx_dop o, calx_error *err)
     calx_rowset *rs = NULL;
     int rc = request(c, &req, &rs, err);
     CHECK(rs == NULL);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     return rc;
 }
 
@@ -207,7 +207,7 @@ static int64_t scalar(calx_dconn *c, const char *sql)
         fprintf(stderr, "  %s: %s\n", sql, err.message);
     else if (rs && rs->nrows >= 1 && rs->ncols >= 1 && rs->vals[0].type == CALX_INT)
         v = rs->vals[0].u.i;
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     return v;
 }
 
@@ -220,7 +220,7 @@ static const char *scalar_text(calx_dconn *c, const char *sql, char *buf, size_t
     if (exec_p(c, sql, NULL, 0, &rs, &err) == 0 && rs && rs->nrows >= 1 &&
         rs->vals[0].type == CALX_TEXT)
         snprintf(buf, n, "%s", rs->vals[0].u.s.ptr);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     return buf;
 }
 
@@ -230,12 +230,12 @@ TEST(driver_for_dialects)
 {
     calx_error err;
     calx_url u = make_url(NULL, NULL, 0);
-    CHECK(calx_driver_for(&u, &err) == &calx_sqlite_driver);
-    CHECK_STR(calx_driver_for(&u, &err)->name, "sqlite");
+    CHECK(calx__driver_for(&u, &err) == &calx__sqlite_driver);
+    CHECK_STR(calx__driver_for(&u, &err)->name, "sqlite");
     u.dialect = "postgresql";
-    CHECK(calx_driver_for(&u, &err) == &calx_postgres_driver);
+    CHECK(calx__driver_for(&u, &err) == &calx__postgres_driver);
     u.dialect = "mysql";
-    CHECK(calx_driver_for(&u, &err) == NULL);
+    CHECK(calx__driver_for(&u, &err) == NULL);
     CHECK_INT(err.code, CALX_ERR_NOT_SUPPORTED);
     CHECK_CONTAINS(err.message, "'mysql'");
 }
@@ -250,7 +250,7 @@ TEST(connect_file_and_memory)
         close_conn(m);
         return;
     }
-    CHECK(f->driver == &calx_sqlite_driver);
+    CHECK(f->driver == &calx__sqlite_driver);
     CHECK(f->loop == loop);
     CHECK(drv->alive(f));
     must(f, "CREATE TABLE t (x)");
@@ -322,7 +322,7 @@ TEST(values_round_trip)
         CHECK_INT(r[i].type, CALX_NULL);
     CHECK_INT(r[4].type, CALX_INT);
     CHECK_INT(r[4].u.i, 0);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
 
     CHECK_INT(scalar(c, "SELECT count(*) FROM v WHERE s IS NULL"), 1);
     CHECK_INT(scalar(c, "SELECT count(*) FROM v WHERE s = ''"), 1);
@@ -360,7 +360,7 @@ TEST(executemany_returning_in_order)
         }
         CHECK_INT(rs->lastrowid, 4);
     }
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
 
     /* Without RETURNING: the rowcount still sums the sets. */
     st.sql = "INSERT INTO hero (name, age) VALUES (?, ?)";
@@ -371,16 +371,16 @@ TEST(executemany_returning_in_order)
         CHECK_INT(rs->rowcount, 4);
         CHECK_INT(rs->lastrowid, 8);
     }
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
 
     /* UPDATE's rowcount, then a DDL statement does not repeat it. */
     CHECK_OK(exec_p(c, "UPDATE hero SET age = 1 WHERE age IS NOT NULL", NULL, 0, &rs, &err),
              &err);
     CHECK_INT(rs ? rs->rowcount : -5, 6);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     CHECK_OK(exec_p(c, "CREATE TABLE other (x)", NULL, 0, &rs, &err), &err);
     CHECK_INT(rs ? rs->rowcount : -5, 0);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
 
     /* A failing set is named. */
     must(c, "CREATE UNIQUE INDEX hero_name ON hero (name) WHERE id > 8");
@@ -417,7 +417,7 @@ TEST(rowids_and_commit_in_one_request)
         CHECK_INT(rs->vals[1].u.i, 12);
         CHECK_INT(rs->vals[2].u.i, 13);
     }
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     /* Committed: a ROLLBACK now has nothing to undo. */
     calx_dreq rb = { .op = CALX_DOP_ROLLBACK };
     CHECK_OK(request(c, &rb, &rs, &err), &err);
@@ -459,7 +459,7 @@ TEST(batch_and_error_index)
     CHECK(r && r->rowcount == -1 && r->nrows == 4 && r->next == NULL);
     if (r && r->nrows == 4)
         CHECK_STR(r->vals[3].u.s.ptr, "d");
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
 
     /* The second statement fails: the third does not run, the error says
      * which one. */
@@ -477,7 +477,7 @@ TEST(batch_and_error_index)
     /* An empty statement yields an empty rowset. */
     CHECK_OK(exec_p(c, "  -- nothing here\n", NULL, 0, &rs, &err), &err);
     CHECK(rs && rs->ncols == 0 && rs->nrows == 0);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
 
     /* BUSY while a request is out, and the callback only after the call. */
     req_wait w1, w2;
@@ -486,7 +486,7 @@ TEST(batch_and_error_index)
     run_loop();
     CHECK_INT(w1.done, 1);
     CHECK_INT(w2.done, 0);
-    calx_rowset_free(w1.rs);
+    calx__rowset_free(w1.rs);
     close_conn(c);
 }
 
@@ -668,7 +668,7 @@ TEST(two_writers_in_wal_both_succeed)
     if (bw.err.code)
         fprintf(stderr, "  b: %s\n", bw.err.message);
     CHECK_INT(bw.err.code, 0);
-    calx_rowset_free(bw.rs);
+    calx__rowset_free(bw.rs);
     uv_close((uv_handle_t *)&timer, NULL);
     run_loop();
     CHECK_OK(op(b, CALX_DOP_COMMIT, &err), &err);
@@ -736,7 +736,7 @@ static int stream_count(calx_dconn *c, calx_rowset *first, size_t chunk, int64_t
         }
         total += (int)rs->nrows;
         bool more = rs->more;
-        calx_rowset_free(rs);
+        calx__rowset_free(rs);
         rs = NULL;
         if (more)
             CHECK_OK(request(c, &fetch, &rs, &err), &err);
@@ -761,7 +761,7 @@ TEST(streaming)
     calx_rowset *rs = NULL;
     CHECK_OK(request(c, &req, &rs, &err), &err);
     CHECK_INT(rs ? rs->rowcount : -5, N);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     CHECK_OK(op(c, CALX_DOP_COMMIT, &err), &err);
     free(vals);
 
@@ -795,10 +795,10 @@ TEST(streaming)
     /* Closing midway. */
     CHECK_OK(request(c, &sreq2, &rs, &err), &err);
     CHECK(rs && rs->more);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     CHECK_OK(request(c, &fetch, &rs, &err), &err);
     CHECK(rs && rs->nrows == 1000 && rs->vals[0].u.i == 1001);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     calx_dreq close_cur = { .op = CALX_DOP_CLOSE_CURSOR };
     CHECK_OK(request(c, &close_cur, &rs, &err), &err);
     CHECK(rs == NULL);
@@ -807,7 +807,7 @@ TEST(streaming)
 
     /* Another request closes an open stream implicitly. */
     CHECK_OK(request(c, &sreq2, &rs, &err), &err);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     CHECK_INT(scalar(c, "SELECT count(*) FROM n"), N);
     CHECK_INT(request(c, &fetch, &rs, &err), CALX_ERR_STATE);
 
@@ -816,11 +816,11 @@ TEST(streaming)
     calx_dreq ureq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &upd, .stream_rows = 100 };
     CHECK_OK(request(c, &ureq, &rs, &err), &err);
     CHECK(rs && rs->nrows == N && !rs->more && rs->rowcount == N);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
 
     /* Closing the connection with a stream open. */
     CHECK_OK(request(c, &sreq2, &rs, &err), &err);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     close_conn(c);
 }
 
@@ -1328,16 +1328,16 @@ TEST(inline_reads_run_single_reads_on_the_loop_thread_and_nothing_else)
             return;
         calx_sqlite_stats before, after;
         must(c, "CREATE TABLE t (x)");
-        calx_sqlite_conn_stats(c, &before);
+        calx__sqlite_conn_stats(c, &before);
         CHECK_INT(scalar(c, "SELECT count(*) FROM t"), 0);
         must(c, "INSERT INTO t VALUES (1)");  /* a write: always the worker */
-        calx_sqlite_conn_stats(c, &after);
+        calx__sqlite_conn_stats(c, &after);
         CHECK_INT(after.requests - before.requests, 2);
         CHECK_INT(after.inline_runs - before.inline_runs, i == 0 ? 1 : 0);
         close_conn(c);
     }
     calx_sqlite_stats none;
-    calx_sqlite_conn_stats(NULL, &none);
+    calx__sqlite_conn_stats(NULL, &none);
     CHECK_INT(none.requests, 0);
 }
 
@@ -1386,7 +1386,7 @@ TEST(statement_cache_many_statements)
 static uint64_t prepares(calx_dconn *c)
 {
     calx_sqlite_stats st;
-    calx_sqlite_conn_stats(c, &st);
+    calx__sqlite_conn_stats(c, &st);
     return st.prepares;
 }
 
@@ -1419,24 +1419,24 @@ TEST(a_full_statement_cache_evicts_the_least_recently_used_not_the_oldest)
 
 TEST(rowset_arena)
 {
-    calx_rowset *rs = calx_rowset_new(2);
+    calx_rowset *rs = calx__rowset_new(2);
     CHECK(rs != NULL);
     if (!rs)
         return;
-    CHECK_INT(calx_rowset_set_colname(rs, 0, "a"), 0);
-    CHECK_INT(calx_rowset_set_colname(rs, 1, "b"), 0);
+    CHECK_INT(calx__rowset_set_colname(rs, 0, "a"), 0);
+    CHECK_INT(calx__rowset_set_colname(rs, 1, "b"), 0);
     char *big = malloc(100000);
     memset(big, 'z', 100000);
     for (int i = 0; i < 1000; i++) {
-        calx_value *row = calx_rowset_add_row(rs);
+        calx_value *row = calx__rowset_add_row(rs);
         CHECK(row != NULL);
         if (!row)
             break;
         CHECK(row[0].type == CALX_NULL && row[1].type == CALX_NULL);
-        const char *s = calx_rowset_copy(rs, "hello", 5);
+        const char *s = calx__rowset_copy(rs, "hello", 5);
         row[0] = calx_textn(s, 5);
         if (i % 100 == 0) {
-            const char *b = calx_rowset_copy(rs, big, 100000);
+            const char *b = calx__rowset_copy(rs, big, 100000);
             row = rs->vals + (size_t)i * 2;
             row[1] = calx_blob(b, 100000);
         }
@@ -1445,18 +1445,18 @@ TEST(rowset_arena)
     CHECK_STR(rs->vals[999 * 2].u.s.ptr, "hello");
     CHECK(memcmp(rs->vals[900 * 2 + 1].u.s.ptr, big, 100000) == 0);
     CHECK_INT(rs->vals[900 * 2 + 1].u.s.ptr[100000], 0);
-    calx_rowset_clear_rows(rs);
+    calx__rowset_clear_rows(rs);
     CHECK_INT(rs->nrows, 0);
     CHECK_STR(rs->colnames[0], "a");
     CHECK_STR(rs->colnames[1], "b");
-    calx_value *row = calx_rowset_add_row(rs);
+    calx_value *row = calx__rowset_add_row(rs);
     CHECK(row != NULL);
     CHECK_INT(rs->nrows, 1);
-    CHECK(calx_rowset_copy(rs, NULL, 0) != NULL);
-    rs->next = calx_rowset_new(0);
-    CHECK(calx_rowset_add_row(rs->next) != NULL);
-    calx_rowset_free(rs);
-    calx_rowset_free(NULL);
+    CHECK(calx__rowset_copy(rs, NULL, 0) != NULL);
+    rs->next = calx__rowset_new(0);
+    CHECK(calx__rowset_add_row(rs->next) != NULL);
+    calx__rowset_free(rs);
+    calx__rowset_free(NULL);
     free(big);
 }
 

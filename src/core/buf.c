@@ -6,7 +6,7 @@
 
 #include "core/buf.h"
 
-void calx_buf_put(calx_buf *b, const char *s, size_t n)
+void calx__buf_put(calx_buf *b, const char *s, size_t n)
 {
     if (b->oom)
         return;
@@ -28,12 +28,12 @@ void calx_buf_put(calx_buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-void calx_buf_puts(calx_buf *b, const char *s)
+void calx__buf_puts(calx_buf *b, const char *s)
 {
-    calx_buf_put(b, s, strlen(s));
+    calx__buf_put(b, s, strlen(s));
 }
 
-void calx_buf_printf(calx_buf *b, const char *fmt, ...)
+void calx__buf_printf(calx_buf *b, const char *fmt, ...)
 {
     char small[256];
     va_list ap;
@@ -45,7 +45,7 @@ void calx_buf_printf(calx_buf *b, const char *fmt, ...)
         return;
     }
     if ((size_t)n < sizeof small) {
-        calx_buf_put(b, small, (size_t)n);
+        calx__buf_put(b, small, (size_t)n);
         return;
     }
     char *big = malloc((size_t)n + 1);
@@ -56,11 +56,11 @@ void calx_buf_printf(calx_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    calx_buf_put(b, big, (size_t)n);
+    calx__buf_put(b, big, (size_t)n);
     free(big);
 }
 
-char *calx_buf_take(calx_buf *b)
+char *calx__buf_take(calx_buf *b)
 {
     char *s = b->oom ? NULL : b->p ? b->p : strdup("");
     if (b->oom)
@@ -71,7 +71,7 @@ char *calx_buf_take(calx_buf *b)
     return s;
 }
 
-void calx_buf_free(calx_buf *b)
+void calx__buf_free(calx_buf *b)
 {
     free(b->p);
     b->p = NULL;

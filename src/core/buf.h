@@ -14,9 +14,9 @@ typedef struct calx_buf {
     bool oom;
 } calx_buf;
 
-void calx_buf_put(calx_buf *b, const char *s, size_t n);
-void calx_buf_puts(calx_buf *b, const char *s);
-void calx_buf_printf(calx_buf *b, const char *fmt, ...)
+void calx__buf_put(calx_buf *b, const char *s, size_t n);
+void calx__buf_puts(calx_buf *b, const char *s);
+void calx__buf_printf(calx_buf *b, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
@@ -24,9 +24,9 @@ void calx_buf_printf(calx_buf *b, const char *fmt, ...)
 
 /* Hands the string to the caller (free with free()): "" when nothing was
  * appended, NULL when memory ran out. The buffer is empty afterwards. */
-char *calx_buf_take(calx_buf *b);
+char *calx__buf_take(calx_buf *b);
 
 /* Frees the string and empties the buffer. */
-void calx_buf_free(calx_buf *b);
+void calx__buf_free(calx_buf *b);
 
 #endif

@@ -9,10 +9,10 @@
 /* System V: rbx, rbp, r12-r15, the MXCSR and the x87 control word are the
  * callee's to keep; everything else a call may clobber anyway. */
 __asm__(".text\n"
-        ".globl calx__ctx_switch\n"
-        ".hidden calx__ctx_switch\n"  /* internal: out of the shared library's exports */
-        ".type calx__ctx_switch,@function\n"
-        "calx__ctx_switch:\n"
+        ".globl calx__ctx_swap\n"
+        ".hidden calx__ctx_swap\n"  /* internal: out of the shared library's exports */
+        ".type calx__ctx_swap,@function\n"
+        "calx__ctx_swap:\n"
         "    pushq %rbp\n"
         "    pushq %rbx\n"
         "    pushq %r12\n"
@@ -34,11 +34,11 @@ __asm__(".text\n"
         "    popq %rbx\n"
         "    popq %rbp\n"
         "    ret\n"
-        ".size calx__ctx_switch, .-calx__ctx_switch\n"
+        ".size calx__ctx_swap, .-calx__ctx_swap\n"
         ".section .note.GNU-stack,\"\",@progbits\n"
         ".text\n");
 
-void calx_ctx_make(calx_ctx *c, char *stack, size_t size, void (*entry)(void))
+void calx__ctx_make(calx_ctx *c, char *stack, size_t size, void (*entry)(void))
 {
     /* The first switch "returns" into entry with the stack as a call would
      * leave it: entry's address at a 16-byte boundary, a zero return

@@ -16,16 +16,16 @@ typedef struct calx_ctx {
 } calx_ctx;
 
 /* Saves the running context in *from and continues *to. */
-void calx__ctx_switch(void **from, void *to);
+void calx__ctx_swap(void **from, void *to);
 
-static inline void calx_ctx_switch(calx_ctx *from, calx_ctx *to)
+static inline void calx__ctx_switch(calx_ctx *from, calx_ctx *to)
 {
-    calx__ctx_switch(&from->sp, to->sp);
+    calx__ctx_swap(&from->sp, to->sp);
 }
 
 /* Makes *c start entry on the stack [stack, stack + size); entry must
  * never return (it switches away for good). */
-void calx_ctx_make(calx_ctx *c, char *stack, size_t size, void (*entry)(void));
+void calx__ctx_make(calx_ctx *c, char *stack, size_t size, void (*entry)(void));
 
 #else
 #include <ucontext.h>
@@ -34,12 +34,12 @@ typedef struct calx_ctx {
     ucontext_t uc;
 } calx_ctx;
 
-static inline void calx_ctx_switch(calx_ctx *from, calx_ctx *to)
+static inline void calx__ctx_switch(calx_ctx *from, calx_ctx *to)
 {
     swapcontext(&from->uc, &to->uc);
 }
 
-static inline void calx_ctx_make(calx_ctx *c, char *stack, size_t size, void (*entry)(void))
+static inline void calx__ctx_make(calx_ctx *c, char *stack, size_t size, void (*entry)(void))
 {
     getcontext(&c->uc);
     c->uc.uc_stack.ss_sp = stack;

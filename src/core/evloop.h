@@ -20,19 +20,19 @@ struct calx_work {
 
 /* Loop thread only: runs w->fn(w) on this turn of the loop, after the
  * current callback returns, never from inside this call. */
-void calx_loop_defer(calx_loop *loop, calx_work *w);
+void calx__loop_defer(calx_loop *loop, calx_work *w);
 
 /* Any thread: runs w->fn(w) on the loop thread soon. Thread-safe. */
-void calx_loop_post(calx_loop *loop, calx_work *w);
+void calx__loop_post(calx_loop *loop, calx_work *w);
 
 /* Keeps the loop running while work is outstanding on other threads
  * (a posted completion will arrive). Loop thread only. */
-void calx_loop_hold(calx_loop *loop);
-void calx_loop_unhold(calx_loop *loop);
+void calx__loop_hold(calx_loop *loop);
+void calx__loop_unhold(calx_loop *loop);
 
 /* True while calx is dispatching callbacks or running a task on loop:
  * calx_wait refuses to run then. */
-bool calx_loop_inside(const calx_loop *loop);
+bool calx__loop_inside(const calx_loop *loop);
 
 /* Something higher up that lives on a loop and must let go of it before
  * the loop is freed (an engine, whose pool holds connections). The loop
@@ -55,30 +55,30 @@ struct calx_loop_user {
 
 /* Loop thread only. Detach is a no-op for a user not attached (or one the
  * loop already let go of in calx_loop_close). */
-void calx_loop_attach(calx_loop *loop, calx_loop_user *u);
-void calx_loop_detach(calx_loop_user *u);
+void calx__loop_attach(calx_loop *loop, calx_loop_user *u);
+void calx__loop_detach(calx_loop_user *u);
 
 /* Timers: one-shot; start again to re-arm. free stops and releases. */
 typedef struct calx_timer calx_timer;
-calx_timer *calx_timer_new(calx_loop *loop, void (*cb)(void *arg), void *arg);
-void calx_timer_start(calx_timer *t, uint64_t ms);
-void calx_timer_stop(calx_timer *t);
-void calx_timer_free(calx_timer *t);
+calx_timer *calx__timer_new(calx_loop *loop, void (*cb)(void *arg), void *arg);
+void calx__timer_start(calx_timer *t, uint64_t ms);
+void calx__timer_stop(calx_timer *t);
+void calx__timer_free(calx_timer *t);
 
 /* Interest in a file descriptor. events: CALX_IO_READ | CALX_IO_WRITE, 0 to
  * pause. The callback gets the ready events, or a negative libuv-style
- * error. calx_io_free stops and releases (the fd is not closed). */
+ * error. calx__io_free stops and releases (the fd is not closed). */
 enum { CALX_IO_READ = 1, CALX_IO_WRITE = 2 };
 typedef struct calx_io calx_io;
-calx_io *calx_io_new(calx_loop *loop, int fd, void (*cb)(void *arg, int events),
-                     void *arg);
-int calx_io_set(calx_io *io, int events);
+calx_io *calx__io_new(calx_loop *loop, int fd, void (*cb)(void *arg, int events),
+                      void *arg);
+int calx__io_set(calx_io *io, int events);
 /* Whether the watch keeps the loop running while it is active (it does by
  * default). A driver watching an idle connection for the server hanging
  * up turns this off, so that idle pooled connections do not keep
  * calx_loop_run from returning. */
-void calx_io_ref(calx_io *io, bool ref);
-void calx_io_free(calx_io *io);
+void calx__io_ref(calx_io *io, bool ref);
+void calx__io_free(calx_io *io);
 
 /* How many times, since the loop was made, a watched fd was reported
  * readable to its callback (one per callback, whatever it then reads).
@@ -86,7 +86,7 @@ void calx_io_free(calx_io *io);
  * pipelined batch (its results arrive in a few reads) from one that waits
  * for each result (a wakeup per statement at least). Loop thread only;
  * NULL gives 0. Internal: for tests and diagnostics. */
-uint64_t calx_loop_io_wakeups(const calx_loop *loop);
+uint64_t calx__loop_io_wakeups(const calx_loop *loop);
 
 /* Resolves a host name to its addresses without blocking the loop
  * (getaddrinfo on libuv's thread pool). cb runs once on the loop thread,
@@ -96,13 +96,13 @@ uint64_t calx_loop_io_wakeups(const calx_loop *loop);
  * Returns 0, or a negative libuv-style code (cb is then never called). */
 typedef void (*calx_resolve_cb)(void *arg, int status, const char *errmsg,
                                 const char *const *addrs, size_t naddrs);
-int calx_resolve(calx_loop *loop, const char *host, calx_resolve_cb cb, void *arg);
+int calx__resolve(calx_loop *loop, const char *host, calx_resolve_cb cb, void *arg);
 
 /* Runs work(arg) on libuv's thread pool, then done(arg) on the loop
  * thread; the loop stays alive in between. For short blocking calls a
  * driver cannot avoid (libpq's PQcancel). Returns 0, or a negative code
  * (nothing then runs). */
-int calx_loop_work(calx_loop *loop, void (*work)(void *arg), void (*done)(void *arg),
-                   void *arg);
+int calx__loop_work(calx_loop *loop, void (*work)(void *arg), void (*done)(void *arg),
+                    void *arg);
 
 #endif

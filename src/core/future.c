@@ -63,10 +63,10 @@ static void notify(calx_future *f)
     switch (f->consumer) {
     case C_CALLBACK:
         f->work.fn = run_callback;
-        calx_loop_defer(f->loop, &f->work);
+        calx__loop_defer(f->loop, &f->work);
         break;
     case C_TASK:
-        calx_task_wake(f->task);
+        calx__task_wake(f->task);
         break;
     case C_RELEASED:
         dispose_value(f);
@@ -77,7 +77,7 @@ static void notify(calx_future *f)
     }
 }
 
-calx_future *calx_future_new(calx_loop *loop)
+calx_future *calx__future_new(calx_loop *loop)
 {
     calx_future *f = calloc(1, sizeof *f);
     if (!f)
@@ -87,28 +87,28 @@ calx_future *calx_future_new(calx_loop *loop)
     return f;
 }
 
-void calx_future_set_dtor(calx_future *f, void (*dtor)(void *value))
+void calx__future_set_dtor(calx_future *f, void (*dtor)(void *value))
 {
     f->dtor = dtor;
 }
 
-void calx_future_set_cancel(calx_future *f, void (*cancel)(void *ctx), void *ctx)
+void calx__future_set_cancel(calx_future *f, void (*cancel)(void *ctx), void *ctx)
 {
     f->cancel = cancel;
     f->cancel_ctx = ctx;
 }
 
-void calx_future_cancel_waits(calx_future *f)
+void calx__future_cancel_waits(calx_future *f)
 {
     f->cancel_waits = true;
 }
 
-bool calx_future_cancelled(const calx_future *f)
+bool calx__future_cancelled(const calx_future *f)
 {
     return f->cancelled;
 }
 
-calx_loop *calx_future_loop(const calx_future *f)
+calx_loop *calx__future_loop(const calx_future *f)
 {
     return f->loop;
 }
@@ -133,7 +133,7 @@ static void set_cancelled(calx_future *f)
     set_error(f, &e);
 }
 
-void calx_future_resolve(calx_future *f, void *value)
+void calx__future_resolve(calx_future *f, void *value)
 {
     f->producer_done = true;
     if (f->done) {
@@ -155,7 +155,7 @@ void calx_future_resolve(calx_future *f, void *value)
     unref(f);
 }
 
-void calx_future_reject(calx_future *f, const calx_error *err)
+void calx__future_reject(calx_future *f, const calx_error *err)
 {
     f->producer_done = true;
     if (!f->done) {
@@ -169,7 +169,7 @@ void calx_future_reject(calx_future *f, const calx_error *err)
     unref(f);
 }
 
-void calx_future_rejectf(calx_future *f, int code, const char *fmt, ...)
+void calx__future_rejectf(calx_future *f, int code, const char *fmt, ...)
 {
     calx_error e;
     calx_error_clear(&e);
@@ -178,7 +178,7 @@ void calx_future_rejectf(calx_future *f, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e.message, sizeof e.message, fmt, ap);
     va_end(ap);
-    calx_future_reject(f, &e);
+    calx__future_reject(f, &e);
 }
 
 /* ---- the consumer's side ---- */
@@ -215,7 +215,7 @@ void calx_future_then(calx_future *f, calx_future_cb cb, void *udata)
     f->udata = udata;
     if (f->done) {
         f->work.fn = run_callback;
-        calx_loop_defer(f->loop, &f->work);
+        calx__loop_defer(f->loop, &f->work);
     }
 }
 
@@ -274,19 +274,19 @@ int calx_await(calx_future *f, void *out, calx_error *err)
 {
     if (!f)
         return null_future(err);
-    calx_task *t = calx_task_self();
+    calx_task *t = calx__task_self();
     if (!t) {
         calx_future_release(f);
         return calx_error_set(err, CALX_ERR_STATE,
                               "calx_await called outside a task; use calx_wait or "
                               "calx_future_then there");
     }
-    if (!f->done && calx_task_take_cancel(t))
+    if (!f->done && calx__task_take_cancel(t))
         calx_future_cancel(f);
     if (!f->done) {
         f->consumer = C_TASK;
         f->task = t;
-        calx_task_suspend(t, f);
+        calx__task_suspend(t, f);
     }
     return finish(f, out, err);
 }
@@ -296,7 +296,7 @@ int calx_wait(calx_future *f, void *out, calx_error *err)
     if (!f)
         return null_future(err);
     calx_loop *loop = f->loop;
-    if (calx_loop_inside(loop) || calx_task_self()) {
+    if (calx__loop_inside(loop) || calx__task_self()) {
         calx_future_release(f);
         return calx_error_set(err, CALX_ERR_STATE,
                               "calx_wait called from inside the event loop (a task or a "

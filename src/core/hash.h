@@ -12,7 +12,7 @@
 #define CALX_HASH_PRIME 1099511628211ULL
 
 /* h with the n bytes at p mixed in. */
-static inline uint64_t calx_hash_bytes(uint64_t h, const void *p, size_t n)
+static inline uint64_t calx__hash_bytes(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
     for (size_t i = 0; i < n; i++)
@@ -21,7 +21,7 @@ static inline uint64_t calx_hash_bytes(uint64_t h, const void *p, size_t n)
 }
 
 /* h with the NUL-terminated string s mixed in. */
-static inline uint64_t calx_hash_str(uint64_t h, const char *s)
+static inline uint64_t calx__hash_str(uint64_t h, const char *s)
 {
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * CALX_HASH_PRIME;
@@ -29,7 +29,7 @@ static inline uint64_t calx_hash_str(uint64_t h, const char *s)
 }
 
 /* h with a whole word mixed in at once (a type OID, a small integer). */
-static inline uint64_t calx_hash_word(uint64_t h, uint64_t word)
+static inline uint64_t calx__hash_word(uint64_t h, uint64_t word)
 {
     return (h ^ word) * CALX_HASH_PRIME;
 }

@@ -24,8 +24,8 @@ const char *calx_log_level_name(calx_log_level level)
     return "LOG";
 }
 
-void calx_log_emit(calx_log_fn fn, void *udata, calx_log_level level,
-                   const char *logger, const char *message)
+void calx__log_emit(calx_log_fn fn, void *udata, calx_log_level level,
+                    const char *logger, const char *message)
 {
     if (!fn) {
         fn = handler;

@@ -6,7 +6,7 @@
 
 /* Sends one record to fn (an engine's own handler) or, when fn is NULL, to
  * the process-wide handler, or to stderr when none is set. */
-void calx_log_emit(calx_log_fn fn, void *udata, calx_log_level level,
-                   const char *logger, const char *message);
+void calx__log_emit(calx_log_fn fn, void *udata, calx_log_level level,
+                    const char *logger, const char *message);
 
 #endif

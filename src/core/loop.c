@@ -25,7 +25,7 @@ typedef struct loop_full {
     calx_loop_user *users;     /* attached users (engines) */
     size_t nhandles;           /* calx timers and fd watches not yet closed by libuv */
     size_t nreqs;              /* name lookups and thread-pool jobs in flight */
-    uint64_t io_wakeups;       /* fd watches reported readable (calx_loop_io_wakeups) */
+    uint64_t io_wakeups;       /* fd watches reported readable (calx__loop_io_wakeups) */
 } loop_full;
 
 static loop_full *full(const calx_loop *loop)
@@ -131,7 +131,7 @@ int calx_loop_run(calx_loop *loop)
 
 /* ---- shutdown ---- */
 
-void calx_loop_attach(calx_loop *loop, calx_loop_user *u)
+void calx__loop_attach(calx_loop *loop, calx_loop_user *u)
 {
     loop_full *lf = full(loop);
     u->loop = loop;
@@ -142,7 +142,7 @@ void calx_loop_attach(calx_loop *loop, calx_loop_user *u)
     lf->users = u;
 }
 
-void calx_loop_detach(calx_loop_user *u)
+void calx__loop_detach(calx_loop_user *u)
 {
     if (!u->loop)
         return;
@@ -268,7 +268,7 @@ int calx_loop_close(calx_loop *loop, calx_error *err)
      * then waits for. A user freed during the drain finds itself detached. */
     while (lf->users) {
         calx_loop_user *u = lf->users;
-        calx_loop_detach(u);
+        calx__loop_detach(u);
         u->release(u);
     }
     rc = drain(loop, err);
@@ -299,7 +299,7 @@ int calx_loop_free(calx_loop *loop)
     calx_error err;
     int rc = calx_loop_close(loop, &err);
     if (rc)
-        calx_log_emit(NULL, NULL, CALX_LOG_WARNING, "calx.loop", err.message);
+        calx__log_emit(NULL, NULL, CALX_LOG_WARNING, "calx.loop", err.message);
     return rc;
 }
 
@@ -313,7 +313,7 @@ uint64_t calx_loop_now(calx_loop *loop)
     return uv_now(loop->uv);
 }
 
-void calx_loop_defer(calx_loop *loop, calx_work *w)
+void calx__loop_defer(calx_loop *loop, calx_work *w)
 {
     w->next = NULL;
     if (loop->ready_tail)
@@ -325,7 +325,7 @@ void calx_loop_defer(calx_loop *loop, calx_work *w)
         uv_idle_start(&loop->idle, on_idle);
 }
 
-void calx_loop_post(calx_loop *loop, calx_work *w)
+void calx__loop_post(calx_loop *loop, calx_work *w)
 {
     w->next = NULL;
     uv_mutex_lock(&loop->posted_mu);
@@ -338,19 +338,19 @@ void calx_loop_post(calx_loop *loop, calx_work *w)
     uv_async_send(&loop->async);
 }
 
-void calx_loop_hold(calx_loop *loop)
+void calx__loop_hold(calx_loop *loop)
 {
     if (loop->holds++ == 0)
         uv_ref((uv_handle_t *)&loop->async);
 }
 
-void calx_loop_unhold(calx_loop *loop)
+void calx__loop_unhold(calx_loop *loop)
 {
     if (--loop->holds == 0)
         uv_unref((uv_handle_t *)&loop->async);
 }
 
-bool calx_loop_inside(const calx_loop *loop)
+bool calx__loop_inside(const calx_loop *loop)
 {
     return loop->inside > 0;
 }
@@ -372,7 +372,7 @@ static void on_timer(uv_timer_t *h)
     t->loop->inside--;
 }
 
-calx_timer *calx_timer_new(calx_loop *loop, void (*cb)(void *arg), void *arg)
+calx_timer *calx__timer_new(calx_loop *loop, void (*cb)(void *arg), void *arg)
 {
     calx_timer *t = malloc(sizeof *t);
     if (!t)
@@ -386,12 +386,12 @@ calx_timer *calx_timer_new(calx_loop *loop, void (*cb)(void *arg), void *arg)
     return t;
 }
 
-void calx_timer_start(calx_timer *t, uint64_t ms)
+void calx__timer_start(calx_timer *t, uint64_t ms)
 {
     uv_timer_start(&t->h, on_timer, ms, 0);
 }
 
-void calx_timer_stop(calx_timer *t)
+void calx__timer_stop(calx_timer *t)
 {
     uv_timer_stop(&t->h);
 }
@@ -403,7 +403,7 @@ static void timer_closed(uv_handle_t *h)
     free(t);
 }
 
-void calx_timer_free(calx_timer *t)
+void calx__timer_free(calx_timer *t)
 {
     if (!t)
         return;
@@ -439,8 +439,8 @@ static void on_poll(uv_poll_t *h, int status, int events)
     io->loop->inside--;
 }
 
-calx_io *calx_io_new(calx_loop *loop, int fd, void (*cb)(void *arg, int events),
-                     void *arg)
+calx_io *calx__io_new(calx_loop *loop, int fd, void (*cb)(void *arg, int events),
+                      void *arg)
 {
     calx_io *io = malloc(sizeof *io);
     if (!io)
@@ -457,7 +457,7 @@ calx_io *calx_io_new(calx_loop *loop, int fd, void (*cb)(void *arg, int events),
     return io;
 }
 
-int calx_io_set(calx_io *io, int events)
+int calx__io_set(calx_io *io, int events)
 {
     int uvev = 0;
     if (events & CALX_IO_READ)
@@ -469,7 +469,7 @@ int calx_io_set(calx_io *io, int events)
     return uv_poll_start(&io->h, uvev, on_poll);
 }
 
-uint64_t calx_loop_io_wakeups(const calx_loop *loop)
+uint64_t calx__loop_io_wakeups(const calx_loop *loop)
 {
     return loop ? full(loop)->io_wakeups : 0;
 }
@@ -481,7 +481,7 @@ static void io_closed(uv_handle_t *h)
     free(io);
 }
 
-void calx_io_free(calx_io *io)
+void calx__io_free(calx_io *io)
 {
     if (!io)
         return;
@@ -489,7 +489,7 @@ void calx_io_free(calx_io *io)
     uv_close((uv_handle_t *)&io->h, io_closed);
 }
 
-void calx_io_ref(calx_io *io, bool ref)
+void calx__io_ref(calx_io *io, bool ref)
 {
     if (ref)
         uv_ref((uv_handle_t *)&io->h);
@@ -543,7 +543,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     free(r);
 }
 
-int calx_resolve(calx_loop *loop, const char *host, calx_resolve_cb cb, void *arg)
+int calx__resolve(calx_loop *loop, const char *host, calx_resolve_cb cb, void *arg)
 {
     calx_resolving *r = malloc(sizeof *r);
     if (!r)
@@ -592,8 +592,8 @@ static void job_done(uv_work_t *req, int status)
     free(j);
 }
 
-int calx_loop_work(calx_loop *loop, void (*work)(void *arg), void (*done)(void *arg),
-                   void *arg)
+int calx__loop_work(calx_loop *loop, void (*work)(void *arg), void (*done)(void *arg),
+                    void *arg)
 {
     calx_pool_job *j = malloc(sizeof *j);
     if (!j)

@@ -13,7 +13,7 @@ static size_t min3(size_t a, size_t b, size_t c)
     return m < c ? m : c;
 }
 
-size_t calx_spell_distance(const char *a, const char *b)
+size_t calx__spell_distance(const char *a, const char *b)
 {
     size_t n = strlen(a), m = strlen(b);
     if (n > CALX_SPELL_MAX_NAME || m > CALX_SPELL_MAX_NAME)
@@ -36,8 +36,8 @@ size_t calx_spell_distance(const char *a, const char *b)
     return d[n][m];
 }
 
-int calx_spell_close(const char *a, const char *b)
+int calx__spell_close(const char *a, const char *b)
 {
-    size_t dist = calx_spell_distance(a, b);
+    size_t dist = calx__spell_distance(a, b);
     return dist != CALX_SPELL_FAR && dist <= 2 && dist * 2 < strlen(a);
 }

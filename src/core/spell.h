@@ -12,10 +12,10 @@
  * must not be NULL. */
 #define CALX_SPELL_MAX_NAME 63
 #define CALX_SPELL_FAR ((size_t)-1)
-size_t calx_spell_distance(const char *a, const char *b);
+size_t calx__spell_distance(const char *a, const char *b);
 
 /* Whether b is close enough to a to suggest it: within 2 edits, and fewer
  * than half of a's length (so that "ab" does not suggest "cd"). */
-int calx_spell_close(const char *a, const char *b);
+int calx__spell_close(const char *a, const char *b);
 
 #endif

@@ -70,7 +70,7 @@ static _Thread_local const void *sched_bottom;
 static _Thread_local size_t sched_size;
 #endif
 
-calx_task *calx_task_self(void)
+calx_task *calx__task_self(void)
 {
     return current;
 }
@@ -109,14 +109,14 @@ static void trampoline(void)
 #endif
     void *result = t->fn(t->arg);
     t->finished = true;
-    calx_future_resolve(t->done, result);
+    calx__future_resolve(t->done, result);
 #ifdef CALX_FIBER_ASAN
     /* NULL: this fiber's fake stack dies with it. */
     __sanitizer_start_switch_fiber(NULL, sched_bottom, sched_size);
 #endif
     /* Never resumed: the loop frees the stack this runs on. */
     calx_ctx dead;
-    calx_ctx_switch(&dead, &sched_ctx);
+    calx__ctx_switch(&dead, &sched_ctx);
 }
 
 /* Switches from the loop into t until it suspends or ends. */
@@ -131,7 +131,7 @@ static void resume(calx_work *w)
     void *fake = NULL;
     __sanitizer_start_switch_fiber(&fake, t->stack, t->stack_size);
 #endif
-    calx_ctx_switch(&sched_ctx, &t->ctx);
+    calx__ctx_switch(&sched_ctx, &t->ctx);
 #ifdef CALX_FIBER_ASAN
     __sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
@@ -143,30 +143,30 @@ static void resume(calx_work *w)
     }
 }
 
-void calx_task_suspend(calx_task *t, calx_future *f)
+void calx__task_suspend(calx_task *t, calx_future *f)
 {
     t->awaiting = f;
 #ifdef CALX_FIBER_ASAN
     __sanitizer_start_switch_fiber(&t->fake_stack, sched_bottom, sched_size);
 #endif
-    calx_ctx_switch(&t->ctx, &sched_ctx);
+    calx__ctx_switch(&t->ctx, &sched_ctx);
 #ifdef CALX_FIBER_ASAN
     __sanitizer_finish_switch_fiber(t->fake_stack, &sched_bottom, &sched_size);
 #endif
     t->awaiting = NULL;
 }
 
-bool calx_task_take_cancel(calx_task *t)
+bool calx__task_take_cancel(calx_task *t)
 {
     bool pending = t->cancel_pending;
     t->cancel_pending = false;
     return pending;
 }
 
-void calx_task_wake(calx_task *t)
+void calx__task_wake(calx_task *t)
 {
     t->work.fn = resume;
-    calx_loop_defer(t->loop, &t->work);
+    calx__loop_defer(t->loop, &t->work);
 }
 
 static void cancel_task(void *ctx)
@@ -209,7 +209,7 @@ calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
     mprotect(t->map, page, PROT_NONE);
     t->stack = t->map + page;
     t->stack_size = size;
-    t->done = calx_future_new(loop);
+    t->done = calx__future_new(loop);
     if (!t->done) {
         munmap(t->map, t->map_size);
         free(t);
@@ -222,15 +222,15 @@ calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
     t->loop = loop;
     t->fn = fn;
     t->arg = arg;
-    calx_future_set_dtor(t->done, opts ? opts->result_free : NULL);
-    calx_future_set_cancel(t->done, cancel_task, t);
-    calx_future_cancel_waits(t->done);
+    calx__future_set_dtor(t->done, opts ? opts->result_free : NULL);
+    calx__future_set_cancel(t->done, cancel_task, t);
+    calx__future_cancel_waits(t->done);
 
-    calx_ctx_make(&t->ctx, t->stack, size, trampoline);
+    calx__ctx_make(&t->ctx, t->stack, size, trampoline);
 
     loop->ntasks++;
     t->work.fn = resume;
-    calx_loop_defer(loop, &t->work);
+    calx__loop_defer(loop, &t->work);
     return t->done;
 }
 
@@ -244,16 +244,16 @@ typedef struct sleeper {
 static void sleep_fired(void *arg)
 {
     sleeper *s = arg;
-    calx_timer_free(s->timer);
-    calx_future_resolve(s->f, NULL);
+    calx__timer_free(s->timer);
+    calx__future_resolve(s->f, NULL);
     free(s);
 }
 
 static void sleep_cancel(void *arg)
 {
     sleeper *s = arg;
-    calx_timer_free(s->timer);
-    calx_future_resolve(s->f, NULL);
+    calx__timer_free(s->timer);
+    calx__future_resolve(s->f, NULL);
     free(s);
 }
 
@@ -262,20 +262,20 @@ calx_future *calx_sleep(calx_loop *loop, uint64_t ms, calx_error *err)
     if (!loop)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_sleep was given a NULL loop"), NULL;
     sleeper *s = malloc(sizeof *s);
-    if (!s || !(s->f = calx_future_new(loop))) {
+    if (!s || !(s->f = calx__future_new(loop))) {
         free(s);
         calx_error_set(err, CALX_ERR_NOMEM, "out of memory in calx_sleep");
         return NULL;
     }
-    s->timer = calx_timer_new(loop, sleep_fired, s);
+    s->timer = calx__timer_new(loop, sleep_fired, s);
     if (!s->timer) {
         calx_future_release(s->f);
-        calx_future_resolve(s->f, NULL);
+        calx__future_resolve(s->f, NULL);
         free(s);
         calx_error_set(err, CALX_ERR_NOMEM, "out of memory in calx_sleep");
         return NULL;
     }
-    calx_future_set_cancel(s->f, sleep_cancel, s);
-    calx_timer_start(s->timer, ms);
+    calx__future_set_cancel(s->f, sleep_cancel, s);
+    calx__timer_start(s->timer, ms);
     return s->f;
 }

@@ -8,17 +8,17 @@
 typedef struct calx_task calx_task;
 
 /* The task running now on this thread, or NULL outside tasks. */
-calx_task *calx_task_self(void);
+calx_task *calx__task_self(void);
 
 /* Suspends the running task, recording f as what it awaits (so that
- * cancelling the task cancels f), until calx_task_wake. */
-void calx_task_suspend(calx_task *t, calx_future *f);
+ * cancelling the task cancels f), until calx__task_wake. */
+void calx__task_suspend(calx_task *t, calx_future *f);
 
 /* True (once) if the task was cancelled while it was not suspended: the
  * await about to block delivers that cancel, as asyncio does. */
-bool calx_task_take_cancel(calx_task *t);
+bool calx__task_take_cancel(calx_task *t);
 
 /* Schedules a suspended task to resume on the loop's next dispatch. */
-void calx_task_wake(calx_task *t);
+void calx__task_wake(calx_task *t);
 
 #endif

@@ -658,9 +658,9 @@ static void sb_enc(calx_buf *b, const char *s, const char *special)
         unsigned char c = (unsigned char)*s;
         if (c < 0x20 || c == 0x7f || c == '%' || strchr(special, c)) {
             char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-            calx_buf_put(b, e, 3);
+            calx__buf_put(b, e, 3);
         } else {
-            calx_buf_put(b, (const char *)&c, 1);
+            calx__buf_put(b, (const char *)&c, 1);
         }
     }
 }
@@ -668,16 +668,16 @@ static void sb_enc(calx_buf *b, const char *s, const char *special)
 static void sb_host(calx_buf *b, const char *host, int port)
 {
     if (strchr(host, ':')) {
-        calx_buf_puts(b, "[");
+        calx__buf_puts(b, "[");
         sb_enc(b, host, "/?#@[],");
-        calx_buf_puts(b, "]");
+        calx__buf_puts(b, "]");
     } else {
         sb_enc(b, host, ":/?#@[],");
     }
     if (port) {
         char num[16];
         snprintf(num, sizeof num, ":%d", port);
-        calx_buf_puts(b, num);
+        calx__buf_puts(b, num);
     }
 }
 
@@ -694,27 +694,27 @@ char *calx_url_render(const calx_url *url, bool hide_password)
 
     if (!url)
         return NULL;
-    calx_buf_puts(&b, url->dialect ? url->dialect : "");
+    calx__buf_puts(&b, url->dialect ? url->dialect : "");
     if (url->driver) {
-        calx_buf_puts(&b, "+");
-        calx_buf_puts(&b, url->driver);
+        calx__buf_puts(&b, "+");
+        calx__buf_puts(&b, url->driver);
     }
-    calx_buf_puts(&b, "://");
+    calx__buf_puts(&b, "://");
     if (url->username || url->password) {
         sb_enc(&b, url->username ? url->username : "", ":@/?#[]");
         if (url->password) {
-            calx_buf_puts(&b, ":");
+            calx__buf_puts(&b, ":");
             if (hide_password)
-                calx_buf_puts(&b, "***");
+                calx__buf_puts(&b, "***");
             else
                 sb_enc(&b, url->password, ":@/?#[]");
         }
-        calx_buf_puts(&b, "@");
+        calx__buf_puts(&b, "@");
     }
     if (url->nhosts) {
         for (size_t i = 0; i < url->nhosts; i++) {
             if (i)
-                calx_buf_puts(&b, ",");
+                calx__buf_puts(&b, ",");
             sb_host(&b, url->hosts[i].host ? url->hosts[i].host : "",
                     url->hosts[i].port);
         }
@@ -722,20 +722,20 @@ char *calx_url_render(const calx_url *url, bool hide_password)
         sb_host(&b, url->host ? url->host : "", url->port);
     }
     if (url->database && !url->memory) {
-        calx_buf_puts(&b, "/");
+        calx__buf_puts(&b, "/");
         sb_enc(&b, url->database, "?#@");
     }
     for (size_t i = 0; i < url->nquery; i++) {
         const calx_url_param *q = &url->query[i];
-        calx_buf_puts(&b, i ? "&" : "?");
+        calx__buf_puts(&b, i ? "&" : "?");
         sb_enc(&b, q->key ? q->key : "", "&=#@");
-        calx_buf_puts(&b, "=");
+        calx__buf_puts(&b, "=");
         if (hide_password && q->key && is_password_key(q->key))
-            calx_buf_puts(&b, "***");
+            calx__buf_puts(&b, "***");
         else
             sb_enc(&b, q->value ? q->value : "", "&#@");
     }
-    return calx_buf_take(&b);
+    return calx__buf_take(&b);
 }
 
 const char *calx_url_query_get(const calx_url *url, const char *key)

@@ -8,7 +8,7 @@
 
 /* The driver for url's dialect: a static object, not to be freed. NULL
  * with CALX_ERR_NOT_SUPPORTED for a dialect calx has no driver for. */
-const calx_driver *calx_driver_for(const calx_url *url, calx_error *err)
+const calx_driver *calx__driver_for(const calx_url *url, calx_error *err)
 {
     if (!url || !url->dialect || !*url->dialect) {
         calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
@@ -16,9 +16,9 @@ const calx_driver *calx_driver_for(const calx_url *url, calx_error *err)
         return NULL;
     }
     if (strcmp(url->dialect, "sqlite") == 0)
-        return &calx_sqlite_driver;
+        return &calx__sqlite_driver;
     if (strcmp(url->dialect, "postgresql") == 0)
-        return &calx_postgres_driver;
+        return &calx__postgres_driver;
     calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
                    "no driver for the database dialect '%s'; calx supports sqlite "
                    "and postgresql",
@@ -26,8 +26,8 @@ const calx_driver *calx_driver_for(const calx_url *url, calx_error *err)
     return NULL;
 }
 
-int calx_dreq_check(const char *driver, const calx_dconn *c, const calx_dreq *req,
-                    calx_dreq_cb cb, calx_error *err)
+int calx__dreq_check(const char *driver, const calx_dconn *c, const calx_dreq *req,
+                     calx_dreq_cb cb, calx_error *err)
 {
     if (!c || !req || !cb || (req->nstmts && !req->stmts))
         return calx_error_set(err, CALX_ERR_ARGUMENT,
@@ -46,7 +46,7 @@ int calx_dreq_check(const char *driver, const calx_dconn *c, const calx_dreq *re
     return 0;
 }
 
-void calx_error_note(calx_error *err, const char *fmt, ...)
+void calx__error_note(calx_error *err, const char *fmt, ...)
 {
     size_t len = strlen(err->message);
     if (len + 3 >= sizeof err->message)
@@ -59,14 +59,14 @@ void calx_error_note(calx_error *err, const char *fmt, ...)
     snprintf(err->message + len, sizeof err->message - len, " (%s)", note);
 }
 
-void calx_error_note_where(calx_error *err, const calx_dreq *req, size_t stmt, size_t set)
+void calx__error_note_where(calx_error *err, const calx_dreq *req, size_t stmt, size_t set)
 {
     size_t nsets = req->stmts[stmt].nsets;
     if (req->nstmts > 1 && nsets > 1)
-        calx_error_note(err, "statement %zu of %zu, parameter set %zu of %zu", stmt + 1,
-                        req->nstmts, set + 1, nsets);
+        calx__error_note(err, "statement %zu of %zu, parameter set %zu of %zu", stmt + 1,
+                         req->nstmts, set + 1, nsets);
     else if (req->nstmts > 1)
-        calx_error_note(err, "statement %zu of %zu", stmt + 1, req->nstmts);
+        calx__error_note(err, "statement %zu of %zu", stmt + 1, req->nstmts);
     else if (nsets > 1)
-        calx_error_note(err, "parameter set %zu of %zu", set + 1, nsets);
+        calx__error_note(err, "parameter set %zu of %zu", set + 1, nsets);
 }

@@ -134,12 +134,12 @@ struct calx_driver {
 /* The checks every driver's request() makes first: a connection, a
  * request and a callback, a known op, and statements that are whole. 0 or
  * CALX_ERR_ARGUMENT naming driver ("sqlite", "postgresql"). */
-int calx_dreq_check(const char *driver, const calx_dconn *c, const calx_dreq *req,
-                    calx_dreq_cb cb, calx_error *err);
+int calx__dreq_check(const char *driver, const calx_dconn *c, const calx_dreq *req,
+                     calx_dreq_cb cb, calx_error *err);
 
 /* Adds " (context)" to err's message (where in a batch an error came
  * from, what to do about it), keeping its code. Cut to the message's room. */
-void calx_error_note(calx_error *err, const char *fmt, ...)
+void calx__error_note(calx_error *err, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
@@ -147,12 +147,12 @@ void calx_error_note(calx_error *err, const char *fmt, ...)
 
 /* Notes which statement and parameter set of req failed ("statement 2 of
  * 3, parameter set 5 of 10"), saying only what is ambiguous. */
-void calx_error_note_where(calx_error *err, const calx_dreq *req, size_t stmt, size_t set);
+void calx__error_note_where(calx_error *err, const calx_dreq *req, size_t stmt, size_t set);
 
 /* The driver for a URL's dialect, or NULL with CALX_ERR_NOT_SUPPORTED. */
-const calx_driver *calx_driver_for(const calx_url *url, calx_error *err);
+const calx_driver *calx__driver_for(const calx_url *url, calx_error *err);
 
-extern const calx_driver calx_sqlite_driver;
-extern const calx_driver calx_postgres_driver;
+extern const calx_driver calx__sqlite_driver;
+extern const calx_driver calx__postgres_driver;
 
 #endif

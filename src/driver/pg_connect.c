@@ -34,7 +34,7 @@
 
 /* ---- small helpers ---- */
 
-void calx_pg_trim_copy(char *buf, size_t n, const char *s)
+void calx__pg_trim_copy(char *buf, size_t n, const char *s)
 {
     if (!n)
         return;
@@ -48,7 +48,7 @@ void calx_pg_trim_copy(char *buf, size_t n, const char *s)
  * tabs (libpq indents its hints with one) turned into spaces. */
 static void conn_message(PGconn *pg, char *buf, size_t n)
 {
-    calx_pg_trim_copy(buf, n, pg ? PQerrorMessage(pg) : "out of memory");
+    calx__pg_trim_copy(buf, n, pg ? PQerrorMessage(pg) : "out of memory");
     for (char *p = buf; *p; p++)
         if (*p == '\t')
             *p = ' ';
@@ -321,15 +321,15 @@ static int build_hosts(pg_conn *c, const calx_url *url, pg_opts *o, calx_error *
         calx_buf hb = { 0 }, pb = { 0 };
         for (size_t i = 0; i < url->nhosts; i++) {
             if (i) {
-                calx_buf_puts(&hb, ",");
-                calx_buf_puts(&pb, ",");
+                calx__buf_puts(&hb, ",");
+                calx__buf_puts(&pb, ",");
             }
-            calx_buf_puts(&hb, url->hosts[i].host ? url->hosts[i].host : "");
+            calx__buf_puts(&hb, url->hosts[i].host ? url->hosts[i].host : "");
             if (url->hosts[i].port)
-                calx_buf_printf(&pb, "%d", url->hosts[i].port);
+                calx__buf_printf(&pb, "%d", url->hosts[i].port);
         }
-        o->host = calx_buf_take(&hb);
-        char *p = calx_buf_take(&pb);
+        o->host = calx__buf_take(&hb);
+        char *p = calx__buf_take(&pb);
         if (!o->host || !p) {
             free(p);
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying the URL");
@@ -448,16 +448,16 @@ static void connect_fail(pg_conn *c, const calx_error *err)
     if (c->deferred_queued) {
         /* The deferred start frees c when it runs. */
         c->closing = true;
-        calx_timer_free(c->timer);
+        calx__timer_free(c->timer);
         c->timer = NULL;
     } else if (c->nresolving) {
         /* Timed out while names were being looked up: the lookups still
          * point at c, which goes when the last of them comes back. */
         c->abandoned = true;
-        calx_timer_free(c->timer);
+        calx__timer_free(c->timer);
         c->timer = NULL;
     } else {
-        calx_pg_free(c);
+        calx__pg_free(c);
     }
     cb(udata, NULL, &copy);
 }
@@ -466,7 +466,7 @@ static void connect_fail(pg_conn *c, const calx_error *err)
  * (one entry per address) and starts PQconnectStartParams. */
 static void start_libpq(pg_conn *c);
 
-void calx_pg_connect_deferred(pg_conn *c)
+void calx__pg_connect_deferred(pg_conn *c)
 {
     start_libpq(c);
 }
@@ -495,15 +495,15 @@ static void connect_step(pg_conn *c)
 {
     /* libpq may close the socket and open another in this call: the watch
      * goes first, so that no watch ever outlives its socket. */
-    calx_pg_watch(c, 0, true);
+    calx__pg_watch(c, 0, true);
     PostgresPollingStatusType st = PQconnectPoll(c->pg);
     calx_error err;
     switch (st) {
     case PGRES_POLLING_OK:
-        calx_timer_free(c->timer);
+        calx__timer_free(c->timer);
         c->timer = NULL;
         c->connecting = false;
-        if (calx_pg_ready(c, &err) != 0) {
+        if (calx__pg_ready(c, &err) != 0) {
             connect_fail(c, &err);
             return;
         }
@@ -511,7 +511,7 @@ static void connect_step(pg_conn *c)
         return;
     case PGRES_POLLING_READING:
     case PGRES_POLLING_WRITING:
-        calx_pg_watch(c, st == PGRES_POLLING_READING ? CALX_IO_READ : CALX_IO_WRITE, true);
+        calx__pg_watch(c, st == PGRES_POLLING_READING ? CALX_IO_READ : CALX_IO_WRITE, true);
         if (!c->io) {
             calx_error_set(&err, CALX_ERR_OPERATIONAL,
                            "cannot watch the PostgreSQL connection's socket");
@@ -528,7 +528,7 @@ static void connect_step(pg_conn *c)
     }
 }
 
-void calx_pg_connect_io(pg_conn *c, int events)
+void calx__pg_connect_io(pg_conn *c, int events)
 {
     (void)events;  /* an error shows in PQconnectPoll too */
     connect_step(c);
@@ -543,8 +543,8 @@ static void on_notice(void *arg, const PGresult *res)
     if (!sev || (strcmp(sev, "FATAL") != 0 && strcmp(sev, "PANIC") != 0 &&
                  strcmp(sev, "ERROR") != 0))
         return;  /* notices and warnings are the program's business, not errors */
-    calx_pg_trim_copy(c->notice, sizeof c->notice,
-                      PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    calx__pg_trim_copy(c->notice, sizeof c->notice,
+                       PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     snprintf(c->notice_state, sizeof c->notice_state, "%s", state ? state : "");
 }
@@ -553,8 +553,8 @@ static void on_notice(void *arg, const PGresult *res)
 static int add_list_item(calx_buf *b, const char *s, bool first)
 {
     if (!first)
-        calx_buf_puts(b, ",");
-    calx_buf_puts(b, s);
+        calx__buf_puts(b, ",");
+    calx__buf_puts(b, s);
     return 0;
 }
 
@@ -584,7 +584,7 @@ static void start_libpq(pg_conn *c)
                 n++;
             }
         }
-        char *hs = calx_buf_take(&hb), *as = calx_buf_take(&ab), *ps = calx_buf_take(&pb);
+        char *hs = calx__buf_take(&hb), *as = calx__buf_take(&ab), *ps = calx__buf_take(&pb);
         int rc = 0;
         if (n == 0)
             rc = calx_error_set(&err, CALX_ERR_OPERATIONAL,
@@ -616,7 +616,7 @@ static void start_libpq(pg_conn *c)
     }
     PQsetNoticeReceiver(c->pg, on_notice, c);
     /* libpq's rule: start as if PQconnectPoll had said PGRES_POLLING_WRITING. */
-    calx_pg_watch(c, CALX_IO_WRITE, true);
+    calx__pg_watch(c, CALX_IO_WRITE, true);
     if (!c->io) {
         calx_error_set(&err, CALX_ERR_OPERATIONAL,
                        "cannot watch the PostgreSQL connection's socket");
@@ -640,7 +640,7 @@ static void on_lookup(void *arg, int status, const char *errmsg, const char *con
     free(lk);
     if (c->abandoned) {
         if (--c->nresolving == 0)
-            calx_pg_free(c);
+            calx__pg_free(c);
         return;
     }
     if (status == 0) {
@@ -659,20 +659,20 @@ static void on_lookup(void *arg, int status, const char *errmsg, const char *con
         start_libpq(c);
 }
 
-int calx_pg_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
-                          const char *isolation_level, calx_error *err)
+int calx__pg_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
+                           const char *isolation_level, calx_error *err)
 {
     pg_conn *c = calloc(1, sizeof *c);
     if (!c)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking options");
     int rc = parse_options(c, url, args, nargs, isolation_level, err);
-    calx_pg_free(c);
+    calx__pg_free(c);
     return rc;
 }
 
-int calx_pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, size_t nargs,
-                    const char *isolation_level, calx_dconnect_cb cb, void *udata,
-                    calx_error *err)
+int calx__pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, size_t nargs,
+                     const char *isolation_level, calx_dconnect_cb cb, void *udata,
+                     calx_error *err)
 {
     if (!loop || !url || !cb || (nargs && !args))
         return calx_error_set(err, CALX_ERR_ARGUMENT,
@@ -680,24 +680,24 @@ int calx_pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, s
     pg_conn *c = calloc(1, sizeof *c);
     if (!c)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a connection");
-    c->base.driver = &calx_postgres_driver;
+    c->base.driver = &calx__postgres_driver;
     c->base.loop = loop;
     c->connect_cb = cb;
     c->connect_udata = udata;
     c->connecting = true;
     int rc = parse_options(c, url, args, nargs, isolation_level, err);
     if (rc) {
-        calx_pg_free(c);
+        calx__pg_free(c);
         return rc;
     }
     /* connect_timeout covers the whole connect: name lookups included. */
     if (c->connect_timeout_s > 0) {
-        c->timer = calx_timer_new(loop, on_connect_timeout, c);
+        c->timer = calx__timer_new(loop, on_connect_timeout, c);
         if (!c->timer) {
-            calx_pg_free(c);
+            calx__pg_free(c);
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a timer");
         }
-        calx_timer_start(c->timer, (uint64_t)(c->connect_timeout_s * 1000.0));
+        calx__timer_start(c->timer, (uint64_t)(c->connect_timeout_s * 1000.0));
     }
     for (size_t i = 0; i < c->nhosts; i++)
         c->nresolving += c->hosts[i].resolve;
@@ -711,7 +711,7 @@ int calx_pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, s
         if (lk) {
             lk->c = c;
             lk->h = h;
-            urc = calx_resolve(loop, h->name, on_lookup, lk);
+            urc = calx__resolve(loop, h->name, on_lookup, lk);
         }
         if (urc != 0) {
             /* start_libpq reports the host as unresolved if no other
@@ -725,6 +725,6 @@ int calx_pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, s
     /* With no lookup under way, libpq starts on the loop's next turn, so
      * that even an immediate failure reports back asynchronously. */
     if (lookups == 0)
-        calx_pg_defer(c, true);
+        calx__pg_defer(c, true);
     return 0;
 }

@@ -186,41 +186,41 @@ struct pg_conn {
 };
 
 /* pg_connect.c: the driver's connect entry point. */
-int calx_pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, size_t nargs,
-                    const char *isolation_level, calx_dconnect_cb cb, void *udata,
-                    calx_error *err);
+int calx__pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, size_t nargs,
+                     const char *isolation_level, calx_dconnect_cb cb, void *udata,
+                     calx_error *err);
 
 /* pg_connect.c: the driver's check_options (driver.h): the options parsed
  * as connect parses them, nothing opened. */
-int calx_pg_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
-                          const char *isolation_level, calx_error *err);
+int calx__pg_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
+                           const char *isolation_level, calx_error *err);
 
 /* postgres.c: called by pg_connect.c. */
 /* The connection is up: pipeline mode on, the idle watch set. 0 or an error. */
-int calx_pg_ready(pg_conn *c, calx_error *err);
+int calx__pg_ready(pg_conn *c, calx_error *err);
 /* Sets the socket watch to events (0 stops it), re-creating it when libpq's
  * socket changed or closed; ref says whether it keeps the loop alive. */
-void calx_pg_watch(pg_conn *c, int events, bool ref);
+void calx__pg_watch(pg_conn *c, int events, bool ref);
 /* Frees everything c holds, and c (no callback runs). */
-void calx_pg_free(pg_conn *c);
+void calx__pg_free(pg_conn *c);
 /* The socket is ready (or failed: events < 0). */
-void calx_pg_on_io(void *arg, int events);
+void calx__pg_on_io(void *arg, int events);
 /* Queues c's deferred completion (connect or request). */
-void calx_pg_defer(pg_conn *c, bool is_connect);
+void calx__pg_defer(pg_conn *c, bool is_connect);
 /* pg_connect.c: a connect step from the socket watch; the deferred
  * connect completion. */
-void calx_pg_connect_io(pg_conn *c, int events);
-void calx_pg_connect_deferred(pg_conn *c);
+void calx__pg_connect_io(pg_conn *c, int events);
+void calx__pg_connect_deferred(pg_conn *c);
 
 /* pg_result.c: the calx error code for an SQLSTATE (as psycopg2 classes
  * them, with lost connections and serialization failures singled out). */
-int calx_pg_errcode(const char *sqlstate);
+int calx__pg_errcode(const char *sqlstate);
 /* Adds a result's rows (decoded by column type) and its count of changed
  * rows to *slot, making the rowset on the first result. false when memory
  * runs out (*slot stays valid, to be freed by the caller). */
-bool calx_pg_add_rows(calx_rowset **slot, const PGresult *res);
+bool calx__pg_add_rows(calx_rowset **slot, const PGresult *res);
 
 /* Copies at most n-1 bytes of s into buf with trailing blanks removed. */
-void calx_pg_trim_copy(char *buf, size_t n, const char *s);
+void calx__pg_trim_copy(char *buf, size_t n, const char *s);
 
 #endif

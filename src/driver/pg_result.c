@@ -11,7 +11,7 @@
 
 /* The class psycopg2 gives an SQLSTATE (what SQLAlchemy users see), with
  * lost connections and serialization failures singled out. */
-int calx_pg_errcode(const char *st)
+int calx__pg_errcode(const char *st)
 {
     if (!st || strlen(st) != 5)
         return CALX_ERR_DATABASE;
@@ -71,7 +71,7 @@ static bool decode_value(calx_rowset *rs, calx_value *v, Oid type, const char *s
     case OID_BYTEA:
         if (len >= 2 && s[0] == '\\' && s[1] == 'x') {
             size_t n = (len - 2) / 2;
-            char *dst = calx_rowset_alloc(rs, n);
+            char *dst = calx__rowset_alloc(rs, n);
             if (!dst)
                 return false;
             for (size_t i = 0; i < n; i++) {
@@ -90,7 +90,7 @@ static bool decode_value(calx_rowset *rs, calx_value *v, Oid type, const char *s
             unsigned char *raw = PQunescapeBytea((const unsigned char *)s, &n);
             if (!raw)
                 return false;
-            const char *copy = calx_rowset_copy(rs, raw, n);
+            const char *copy = calx__rowset_copy(rs, raw, n);
             PQfreemem(raw);
             if (!copy)
                 return false;
@@ -100,7 +100,7 @@ static bool decode_value(calx_rowset *rs, calx_value *v, Oid type, const char *s
             return true;
         }
     default: {
-        const char *copy = calx_rowset_copy(rs, s, len);
+        const char *copy = calx__rowset_copy(rs, s, len);
         if (!copy)
             return false;
         v->type = CALX_TEXT;
@@ -116,28 +116,28 @@ static bool decode_value(calx_rowset *rs, calx_value *v, Oid type, const char *s
 static int64_t changed_rows(const PGresult *res)
 {
     const char *tag = PQcmdStatus((PGresult *)res);
-    if (!tag || !(calx_sql_starts_with_word(tag, "INSERT") || calx_sql_starts_with_word(tag, "UPDATE") ||
-                  calx_sql_starts_with_word(tag, "DELETE") || calx_sql_starts_with_word(tag, "MERGE")))
+    if (!tag || !(calx__sql_starts_with_word(tag, "INSERT") || calx__sql_starts_with_word(tag, "UPDATE") ||
+                  calx__sql_starts_with_word(tag, "DELETE") || calx__sql_starts_with_word(tag, "MERGE")))
         return -1;
     return strtoll(PQcmdTuples((PGresult *)res), NULL, 10);
 }
 
-bool calx_pg_add_rows(calx_rowset **slot, const PGresult *res)
+bool calx__pg_add_rows(calx_rowset **slot, const PGresult *res)
 {
     calx_rowset *rs = *slot;
     int nf = PQnfields(res);
     if (!rs || (rs->ncols == 0 && rs->nrows == 0 && nf > 0)) {
-        calx_rowset *fresh = calx_rowset_new((size_t)nf);
+        calx_rowset *fresh = calx__rowset_new((size_t)nf);
         if (!fresh)
             goto nomem;
         for (int i = 0; i < nf; i++)
-            if (calx_rowset_set_colname(fresh, (size_t)i, PQfname(res, i)) != 0) {
-                calx_rowset_free(fresh);
+            if (calx__rowset_set_colname(fresh, (size_t)i, PQfname(res, i)) != 0) {
+                calx__rowset_free(fresh);
                 goto nomem;
             }
         if (rs) {
             fresh->rowcount = rs->rowcount;
-            calx_rowset_free(rs);
+            calx__rowset_free(rs);
         }
         rs = *slot = fresh;
     }
@@ -155,7 +155,7 @@ bool calx_pg_add_rows(calx_rowset **slot, const PGresult *res)
     for (int i = 0; i < nf && i < 64; i++)
         types[i] = PQftype(res, i);
     for (int r = 0; r < nt; r++) {
-        calx_value *row = calx_rowset_add_row(rs);
+        calx_value *row = calx__rowset_add_row(rs);
         if (!row)
             goto nomem;
         for (int col = 0; col < nf; col++) {

@@ -8,7 +8,7 @@
  * results are read as they come (libpq's flush rules for non-blocking
  * connections, so a huge batch cannot deadlock against the server's
  * replies). A batch of any size is one pipeline, about one network round
- * trip; calx_pg_conn_stats counts them.
+ * trip; calx__pg_conn_stats counts them.
  *
  * Errors: the first failing command's error is the request's, classified by
  * its SQLSTATE; the server skips the rest of the pipeline up to the Sync. A
@@ -74,13 +74,13 @@ static uint64_t seconds_ms(double s)
 
 /* ---- the socket watch ---- */
 
-void calx_pg_watch(pg_conn *c, int events, bool ref)
+void calx__pg_watch(pg_conn *c, int events, bool ref)
 {
     int fd = c->pg ? PQsocket(c->pg) : -1;
     /* A watch on a socket libpq has closed must go now, before the fd
      * number can come back as another socket. */
     if (c->io && fd != c->io_fd) {
-        calx_io_free(c->io);
+        calx__io_free(c->io);
         c->io = NULL;
     }
     if (fd < 0)
@@ -88,7 +88,7 @@ void calx_pg_watch(pg_conn *c, int events, bool ref)
     if (!c->io) {
         if (!events)
             return;
-        c->io = calx_io_new(c->base.loop, fd, calx_pg_on_io, c);
+        c->io = calx__io_new(c->base.loop, fd, calx__pg_on_io, c);
         if (!c->io)
             return;
         c->io_fd = fd;
@@ -96,15 +96,15 @@ void calx_pg_watch(pg_conn *c, int events, bool ref)
         c->io_ref = true;
     }
     if (events != c->io_events) {
-        if (calx_io_set(c->io, events) != 0) {
-            calx_io_free(c->io);
+        if (calx__io_set(c->io, events) != 0) {
+            calx__io_free(c->io);
             c->io = NULL;
             return;
         }
         c->io_events = events;
     }
     if (ref != c->io_ref) {
-        calx_io_ref(c->io, ref);
+        calx__io_ref(c->io, ref);
         c->io_ref = ref;
     }
 }
@@ -112,34 +112,34 @@ void calx_pg_watch(pg_conn *c, int events, bool ref)
 /* Drops the socket watch (before the socket goes, or for good). */
 static void unwatch(pg_conn *c)
 {
-    calx_io_free(c->io);
+    calx__io_free(c->io);
     c->io = NULL;
 }
 
 /* ---- deferred completions ---- */
 
-/* A completion queued by calx_pg_defer, on the loop's next turn. */
+/* A completion queued by calx__pg_defer, on the loop's next turn. */
 static void on_deferred(calx_work *w)
 {
     pg_conn *c = (pg_conn *)((char *)w - offsetof(pg_conn, deferred));
     c->deferred_queued = false;
     if (c->closing) {
         if (c->cancel_jobs == 0)
-            calx_pg_free(c);
+            calx__pg_free(c);
         return;
     }
     if (c->deferred_is_connect)
-        calx_pg_connect_deferred(c);
+        calx__pg_connect_deferred(c);
     else
         complete(c);
 }
 
-void calx_pg_defer(pg_conn *c, bool is_connect)
+void calx__pg_defer(pg_conn *c, bool is_connect)
 {
     c->deferred_is_connect = is_connect;
     c->deferred_queued = true;
     c->deferred.fn = on_deferred;
-    calx_loop_defer(c->base.loop, &c->deferred);
+    calx__loop_defer(c->base.loop, &c->deferred);
 }
 
 /* ---- freeing ---- */
@@ -158,19 +158,19 @@ static void cached_free(pg_cached *e)
 static void free_rsets(pg_conn *c)
 {
     for (size_t i = 0; i < c->nrsets; i++)
-        calx_rowset_free(c->rsets[i]);
+        calx__rowset_free(c->rsets[i]);
     free(c->rsets);
     c->rsets = NULL;
     c->nrsets = 0;
 }
 
-void calx_pg_free(pg_conn *c)
+void calx__pg_free(pg_conn *c)
 {
     if (!c)
         return;
     unwatch(c);
-    calx_timer_free(c->timer);
-    calx_timer_free(c->req_timer);
+    calx__timer_free(c->timer);
+    calx__timer_free(c->req_timer);
     if (c->pg)
         PQfinish(c->pg);  /* sends Terminate without blocking: the socket is non-blocking */
     for (size_t i = 0; i < c->nkv; i++) {
@@ -263,12 +263,12 @@ static void result_error(pg_conn *c, const pg_cmd *cmd, const PGresult *res)
     const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
     char fallback[300];
     if (!primary) {
-        calx_pg_trim_copy(fallback, sizeof fallback,
-                          *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
+        calx__pg_trim_copy(fallback, sizeof fallback,
+                           *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
                                                      : PQerrorMessage(c->pg));
         primary = fallback;
     }
-    err.code = calx_pg_errcode(state);
+    err.code = calx__pg_errcode(state);
     bool cancelled = state && strcmp(state, "57014") == 0;
     char timeout_msg[160];
     if (cancelled && c->timed_out) {
@@ -287,22 +287,22 @@ static void result_error(pg_conn *c, const pg_cmd *cmd, const PGresult *res)
         err.code = CALX_ERR_DISCONNECT;
     snprintf(err.sqlstate, sizeof err.sqlstate, "%s", state ? state : "");
     calx_buf b = { 0 };
-    calx_buf_puts(&b, primary);
+    calx__buf_puts(&b, primary);
     if (detail)
-        calx_buf_printf(&b, "\nDETAIL:  %s", detail);
+        calx__buf_printf(&b, "\nDETAIL:  %s", detail);
     if (hint)
-        calx_buf_printf(&b, "\nHINT:  %s", hint);
-    char *msg = calx_buf_take(&b);
-    calx_pg_trim_copy(err.message, sizeof err.message, msg ? msg : primary);
+        calx__buf_printf(&b, "\nHINT:  %s", hint);
+    char *msg = calx__buf_take(&b);
+    calx__pg_trim_copy(err.message, sizeof err.message, msg ? msg : primary);
     free(msg);
 
     const calx_dreq *req = c->req;
     if (cmd && (cmd->kind == PGC_STMT || cmd->kind == PGC_PREPARE) && req &&
         req->op == CALX_DOP_EXEC) {
-        calx_error_note_where(&err, req, cmd->stmt, cmd->set);
+        calx__error_note_where(&err, req, cmd->stmt, cmd->set);
     } else if (cmd && cmd->kind != PGC_STMT && cmd->kind != PGC_FETCH &&
                cmd->kind != PGC_PING) {
-        calx_error_note(&err, "in %s", cmd_name(cmd->kind));
+        calx__error_note(&err, "in %s", cmd_name(cmd->kind));
     }
     fail(c, &err);
 }
@@ -318,7 +318,7 @@ static void lost(pg_conn *c)
     calx_error_clear(&err);
     err.code = CALX_ERR_DISCONNECT;
     char msg[300];
-    calx_pg_trim_copy(msg, sizeof msg, c->pg ? PQerrorMessage(c->pg) : "");
+    calx__pg_trim_copy(msg, sizeof msg, c->pg ? PQerrorMessage(c->pg) : "");
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\t')
             *p = ' ';
@@ -342,17 +342,17 @@ static void lost(pg_conn *c)
 /* A query DECLARE CURSOR takes. */
 static bool is_query(const char *sql)
 {
-    const char *p = calx_sql_skip_space(sql, false);
-    return *p == '(' || calx_sql_starts_with_word(p, "SELECT") || calx_sql_starts_with_word(p, "WITH") ||
-           calx_sql_starts_with_word(p, "VALUES") || calx_sql_starts_with_word(p, "TABLE");
+    const char *p = calx__sql_skip_space(sql, false);
+    return *p == '(' || calx__sql_starts_with_word(p, "SELECT") || calx__sql_starts_with_word(p, "WITH") ||
+           calx__sql_starts_with_word(p, "VALUES") || calx__sql_starts_with_word(p, "TABLE");
 }
 
 /* The cache key's hash: SQL text and parameter types. */
 static uint64_t hash_stmt(const char *sql, const Oid *types, int n)
 {
-    uint64_t h = calx_hash_str(CALX_HASH_INIT, sql);
+    uint64_t h = calx__hash_str(CALX_HASH_INIT, sql);
     for (int i = 0; i < n; i++)
-        h = calx_hash_word(h, types[i]);
+        h = calx__hash_word(h, types[i]);
     return h;
 }
 
@@ -384,7 +384,7 @@ static pg_cmd *add_cmd(pg_conn *c, pg_cmd_kind kind, size_t stmt, size_t set,
 static bool send_failed(pg_conn *c, const char *what)
 {
     char msg[300];
-    calx_pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
+    calx__pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
     if (PQstatus(c->pg) == CONNECTION_BAD) {
         lost(c);
     } else {
@@ -563,7 +563,7 @@ static bool check_params(pg_conn *c, const calx_dreq *req)
                   PG_MAX_PARAMS, st->nparams);
             return false;
         }
-        if (calx_sql_starts_with_word(calx_sql_skip_space(st->sql, false), "COPY")) {
+        if (calx__sql_starts_with_word(calx__sql_skip_space(st->sql, false), "COPY")) {
             failf(c, CALX_ERR_NOT_SUPPORTED,
                   "COPY is not supported by the calx PostgreSQL driver (it runs every "
                   "statement in pipeline mode); insert with execute-many instead");
@@ -734,10 +734,10 @@ static bool send_stream(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t nr
     c->cursor_ok = false;
     c->stream_rows = nrows;
     calx_buf b = { 0 };
-    calx_buf_printf(&b, "DECLARE %s NO SCROLL CURSOR %sFOR ", c->cursor,
-                    in_tx ? "" : "WITH HOLD ");
-    calx_buf_puts(&b, st->sql);
-    char *sql = calx_buf_take(&b);
+    calx__buf_printf(&b, "DECLARE %s NO SCROLL CURSOR %sFOR ", c->cursor,
+                     in_tx ? "" : "WITH HOLD ");
+    calx__buf_puts(&b, st->sql);
+    char *sql = calx__buf_take(&b);
     if (!sql || !add_cmd(c, PGC_DECLARE, stmt, 0, NULL)) {
         free(sql);
         failf(c, CALX_ERR_NOMEM, "out of memory queuing a command");
@@ -887,7 +887,7 @@ static bool build(pg_conn *c)
 /* Adds a result's rows and counts to statement stmt's rowset. */
 static bool add_result(pg_conn *c, size_t stmt, const PGresult *res)
 {
-    if (calx_pg_add_rows(&c->rsets[stmt], res))
+    if (calx__pg_add_rows(&c->rsets[stmt], res))
         return true;
     failf(c, CALX_ERR_NOMEM, "out of memory reading a row");
     return false;
@@ -978,9 +978,9 @@ static calx_rowset *take_rowsets(pg_conn *c)
     for (size_t i = 0; i < c->nrsets; i++) {
         calx_rowset *rs = c->rsets[i];
         if (!rs) {
-            rs = calx_rowset_new(0);
+            rs = calx__rowset_new(0);
             if (!rs) {
-                calx_rowset_free(head);
+                calx__rowset_free(head);
                 failf(c, CALX_ERR_NOMEM, "out of memory making a rowset");
                 return NULL;
             }
@@ -1024,7 +1024,7 @@ static void complete(pg_conn *c)
     if (c->dead) {
         unwatch(c);
     } else if (c->pg) {
-        calx_pg_watch(c, CALX_IO_READ, false);
+        calx__pg_watch(c, CALX_IO_READ, false);
     }
     calx_dreq_cb cb = c->cb;
     void *udata = c->udata;
@@ -1039,9 +1039,9 @@ static void complete(pg_conn *c)
     c->cancelling = false;
     c->timed_out = false;
     if (c->req_timer)
-        calx_timer_stop(c->req_timer);
+        calx__timer_stop(c->req_timer);
     if (failed)
-        calx_rowset_free(rs);
+        calx__rowset_free(rs);
     cb(udata, failed ? NULL : rs, failed ? &err : NULL);
 }
 
@@ -1108,7 +1108,7 @@ static void pump(pg_conn *c, int events)
         /* Read failure: PQstatus now says whether the connection is gone. */
         if (PQstatus(c->pg) != CONNECTION_BAD) {
             char msg[300];
-            calx_pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
+            calx__pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
             failf(c, CALX_ERR_DISCONNECT, "reading from the PostgreSQL server failed: %s",
                   msg);
             c->dead = true;
@@ -1120,7 +1120,7 @@ static void pump(pg_conn *c, int events)
         int r = PQflush(c->pg);
         if (r < 0 && PQstatus(c->pg) != CONNECTION_BAD) {
             char msg[300];
-            calx_pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
+            calx__pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
             failf(c, CALX_ERR_DISCONNECT, "writing to the PostgreSQL server failed: %s", msg);
             c->dead = true;
             complete(c);
@@ -1130,7 +1130,7 @@ static void pump(pg_conn *c, int events)
     }
     if (read_results(c))
         return;
-    calx_pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), true);
+    calx__pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), true);
     if (!c->io) {
         failf(c, CALX_ERR_DISCONNECT, "the PostgreSQL connection's socket cannot be watched");
         c->dead = true;
@@ -1165,13 +1165,13 @@ static void probe(pg_conn *c)
     }
 }
 
-void calx_pg_on_io(void *arg, int events)
+void calx__pg_on_io(void *arg, int events)
 {
     pg_conn *c = arg;
     if (events < 0)
         c->io_events = 0;  /* libuv stops a watch that reports an error */
     if (c->connecting) {
-        calx_pg_connect_io(c, events);
+        calx__pg_connect_io(c, events);
         return;
     }
     if (c->busy && c->sent) {
@@ -1180,7 +1180,7 @@ void calx_pg_on_io(void *arg, int events)
     }
     probe(c);
     if (!c->dead && !c->busy)
-        calx_pg_watch(c, CALX_IO_READ, false);
+        calx__pg_watch(c, CALX_IO_READ, false);
 }
 
 /* Sends the request's pipeline, or completes it deferred when it needs
@@ -1197,19 +1197,19 @@ static void start_request(pg_conn *c)
     c->flushing = false;
     if (c->cancel_requested) {
         failf(c, CALX_ERR_CANCELED, "the PostgreSQL request was cancelled before it started");
-        calx_pg_defer(c, false);
+        calx__pg_defer(c, false);
         return;
     }
     bool ok = build(c) && !c->failed;
     if (!ok && c->ncmds > 0)
         c->dead = true;  /* queued commands without their Sync: never send more */
     if (!ok || c->ncmds == 0) {
-        calx_pg_defer(c, false);
+        calx__pg_defer(c, false);
         return;
     }
     if (!PQpipelineSync(c->pg)) {
         send_failed(c, "the end of the pipeline (Sync)");
-        calx_pg_defer(c, false);
+        calx__pg_defer(c, false);
         return;
     }
     c->stats.round_trips++;
@@ -1217,15 +1217,15 @@ static void start_request(pg_conn *c)
     int r = PQflush(c->pg);
     if (r < 0 && PQstatus(c->pg) != CONNECTION_BAD) {
         char msg[300];
-        calx_pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
+        calx__pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
         failf(c, CALX_ERR_DISCONNECT, "writing to the PostgreSQL server failed: %s", msg);
         c->dead = true;
         c->sent = false;
-        calx_pg_defer(c, false);
+        calx__pg_defer(c, false);
         return;
     }
     c->flushing = r == 1;
-    calx_pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), true);
+    calx__pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), true);
     if (!c->io) {
         /* A dead socket: the results never come. */
         if (PQstatus(c->pg) == CONNECTION_BAD)
@@ -1235,17 +1235,17 @@ static void start_request(pg_conn *c)
                   "the PostgreSQL connection's socket cannot be watched");
         c->dead = true;
         c->sent = false;
-        calx_pg_defer(c, false);
+        calx__pg_defer(c, false);
     }
 }
 
 /* ---- the driver interface ---- */
 
-int calx_pg_ready(pg_conn *c, calx_error *err)
+int calx__pg_ready(pg_conn *c, calx_error *err)
 {
     if (PQsetnonblocking(c->pg, 1) != 0 || PQenterPipelineMode(c->pg) != 1) {
         char msg[300];
-        calx_pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
+        calx__pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
         return calx_error_set(err, CALX_ERR_OPERATIONAL,
                               "cannot put the PostgreSQL connection in non-blocking "
                               "pipeline mode: %s",
@@ -1253,10 +1253,10 @@ int calx_pg_ready(pg_conn *c, calx_error *err)
     }
     c->stats.backend_pid = PQbackendPID(c->pg);
     c->notice[0] = '\0';
-    c->req_timer = calx_timer_new(c->base.loop, on_req_timer, c);
+    c->req_timer = calx__timer_new(c->base.loop, on_req_timer, c);
     if (!c->req_timer)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a timer");
-    calx_pg_watch(c, CALX_IO_READ, false);
+    calx__pg_watch(c, CALX_IO_READ, false);
     if (!c->io)
         return calx_error_set(err, CALX_ERR_OPERATIONAL,
                               "cannot watch the PostgreSQL connection's socket");
@@ -1272,7 +1272,7 @@ static int pg_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb cb, v
                       calx_error *err)
 {
     pg_conn *c = (pg_conn *)base;
-    int rc = calx_dreq_check("postgresql", base, req, cb, err);
+    int rc = calx__dreq_check("postgresql", base, req, cb, err);
     if (rc)
         return rc;
     if (c->closing)
@@ -1288,11 +1288,11 @@ static int pg_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb cb, v
     if (c->dead || !c->pg || PQstatus(c->pg) != CONNECTION_OK) {
         c->dead = true;
         lost(c);
-        calx_pg_defer(c, false);
+        calx__pg_defer(c, false);
         return 0;
     }
     if (c->command_timeout_s > 0)
-        calx_timer_start(c->req_timer, seconds_ms(c->command_timeout_s));
+        calx__timer_start(c->req_timer, seconds_ms(c->command_timeout_s));
     if (c->cancel_jobs > 0) {
         /* A cancel for the previous request is still on its way: starting
          * now could let it hit this one. */
@@ -1329,7 +1329,7 @@ static void cancel_done(void *arg)
     c->cancel_jobs--;
     if (c->closing) {
         if (c->cancel_jobs == 0 && !c->deferred_queued)
-            calx_pg_free(c);
+            calx__pg_free(c);
         return;
     }
     if (c->start_waiting && c->cancel_jobs == 0) {
@@ -1346,7 +1346,7 @@ static void cancel_done(void *arg)
 static void start_cancel(pg_conn *c)
 {
     c->cancelling = true;
-    calx_timer_start(c->req_timer, seconds_ms(c->command_timeout_s > 0 ? c->command_timeout_s
+    calx__timer_start(c->req_timer, seconds_ms(c->command_timeout_s > 0 ? c->command_timeout_s
                                                                      : CALX_PG_CANCEL_GRACE_S));
     if (!c->sent || c->cancel_jobs > 0)
         return;
@@ -1358,7 +1358,7 @@ static void start_cancel(pg_conn *c)
     }
     j->c = c;
     j->cancel = pc;
-    if (calx_loop_work(c->base.loop, cancel_work, cancel_done, j) != 0) {
+    if (calx__loop_work(c->base.loop, cancel_work, cancel_done, j) != 0) {
         PQfreeCancel(pc);
         free(j);
         return;
@@ -1464,13 +1464,13 @@ static void pg_close(calx_dconn *base)
         c->pg = NULL;
     }
     if (c->cancel_jobs == 0 && !c->deferred_queued)
-        calx_pg_free(c);
+        calx__pg_free(c);
 }
 
-void calx_pg_conn_stats(const calx_dconn *base, calx_pg_stats *out)
+void calx__pg_conn_stats(const calx_dconn *base, calx_pg_stats *out)
 {
     memset(out, 0, sizeof *out);
-    if (!base || base->driver != &calx_postgres_driver)
+    if (!base || base->driver != &calx__postgres_driver)
         return;
     const pg_conn *c = (const pg_conn *)base;
     *out = c->stats;
@@ -1486,11 +1486,11 @@ static void pg_describe(const calx_url *url, const calx_kv *args, size_t nargs, 
         buf[0] = '\0';
 }
 
-const calx_driver calx_postgres_driver = {
+const calx_driver calx__postgres_driver = {
     .name = "postgresql",
-    .check_options = calx_pg_check_options,
+    .check_options = calx__pg_check_options,
     .describe = pg_describe,
-    .connect = calx_pg_connect,
+    .connect = calx__pg_connect,
     .request = pg_request,
     .interrupt = pg_interrupt,
     .alive = pg_alive,

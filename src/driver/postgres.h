@@ -18,7 +18,7 @@ typedef struct calx_pg_stats {
 } calx_pg_stats;
 
 /* Fills *out with c's counters. c must be a connection of
- * calx_postgres_driver; anything else gives all zeros. */
-void calx_pg_conn_stats(const calx_dconn *c, calx_pg_stats *out);
+ * calx__postgres_driver; anything else gives all zeros. */
+void calx__pg_conn_stats(const calx_dconn *c, calx_pg_stats *out);
 
 #endif

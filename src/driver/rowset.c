@@ -23,9 +23,9 @@ struct calx_chunk {
 #define CHUNK_MAX (1024 * 1024)
 #define ROWS_FIRST 16
 
-/* A new empty rowset, owned by the caller (calx_rowset_free); NULL on no
+/* A new empty rowset, owned by the caller (calx__rowset_free); NULL on no
  * memory. */
-calx_rowset *calx_rowset_new(size_t ncols)
+calx_rowset *calx__rowset_new(size_t ncols)
 {
     /* The name pointers live in the same block as the struct: one
      * allocation, and nothing to free separately. */
@@ -83,7 +83,7 @@ static char *arena_alloc(calx_rowset *rs, size_t n)
 
 /* n bytes of p, NUL-terminated, in rs's arena (owned by rs); NULL on no
  * memory. p may be NULL when n is 0. */
-const char *calx_rowset_copy(calx_rowset *rs, const void *p, size_t n)
+const char *calx__rowset_copy(calx_rowset *rs, const void *p, size_t n)
 {
     if (n == SIZE_MAX)
         return NULL;
@@ -98,7 +98,7 @@ const char *calx_rowset_copy(calx_rowset *rs, const void *p, size_t n)
 
 /* n writable bytes in rs's arena (owned by rs), followed by a NUL; NULL
  * on no memory. */
-char *calx_rowset_alloc(calx_rowset *rs, size_t n)
+char *calx__rowset_alloc(calx_rowset *rs, size_t n)
 {
     if (n == SIZE_MAX)
         return NULL;
@@ -109,9 +109,9 @@ char *calx_rowset_alloc(calx_rowset *rs, size_t n)
 }
 
 /* Copies name into the arena as column i's; 0 or CALX_ERR_NOMEM. */
-int calx_rowset_set_colname(calx_rowset *rs, size_t i, const char *name)
+int calx__rowset_set_colname(calx_rowset *rs, size_t i, const char *name)
 {
-    const char *copy = calx_rowset_copy(rs, name, strlen(name));
+    const char *copy = calx__rowset_copy(rs, name, strlen(name));
     if (!copy)
         return CALX_ERR_NOMEM;
     rs->colnames[i] = (char *)copy;
@@ -120,7 +120,7 @@ int calx_rowset_set_colname(calx_rowset *rs, size_t i, const char *name)
 
 /* A new row of NULLs at the end, to be filled; valid until the next
  * append. NULL on no memory (rs unchanged). */
-calx_value *calx_rowset_add_row(calx_rowset *rs)
+calx_value *calx__rowset_add_row(calx_rowset *rs)
 {
     /* A zero-column row still needs an address to hand back. */
     size_t width = rs->ncols ? rs->ncols : 1;
@@ -141,7 +141,7 @@ calx_value *calx_rowset_add_row(calx_rowset *rs)
 }
 
 /* Drops the rows and the bytes they used, keeping the columns. */
-void calx_rowset_clear_rows(calx_rowset *rs)
+void calx__rowset_clear_rows(calx_rowset *rs)
 {
     rs->nrows = 0;
     /* The old rows' bytes share the arena with the column names: move the
@@ -156,7 +156,7 @@ void calx_rowset_clear_rows(calx_rowset *rs)
     for (i = 0; i < rs->ncols; i++) {
         if (!names[i])
             continue;
-        const char *copy = calx_rowset_copy(rs, names[i], strlen(names[i]));
+        const char *copy = calx__rowset_copy(rs, names[i], strlen(names[i]));
         if (!copy)
             break;
         names[i] = (char *)copy;
@@ -174,7 +174,7 @@ void calx_rowset_clear_rows(calx_rowset *rs)
 }
 
 /* Frees rs and the rest of its chain. NULL is a no-op. */
-void calx_rowset_free(calx_rowset *rs)
+void calx__rowset_free(calx_rowset *rs)
 {
     while (rs) {
         calx_rowset *next = rs->next;

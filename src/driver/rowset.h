@@ -25,20 +25,20 @@ typedef struct calx_rowset {
 } calx_rowset;
 
 /* A new empty rowset with ncols columns (names unset). NULL on no memory. */
-calx_rowset *calx_rowset_new(size_t ncols);
+calx_rowset *calx__rowset_new(size_t ncols);
 /* Sets column i's name (copied). 0 or CALX_ERR_NOMEM. */
-int calx_rowset_set_colname(calx_rowset *rs, size_t i, const char *name);
+int calx__rowset_set_colname(calx_rowset *rs, size_t i, const char *name);
 /* Appends a row and returns its ncols values, all NULL, to be filled; NULL
  * on no memory. The pointer is valid until the next append. */
-calx_value *calx_rowset_add_row(calx_rowset *rs);
+calx_value *calx__rowset_add_row(calx_rowset *rs);
 /* Copies n bytes into the arena (plus a NUL) and returns the copy. */
-const char *calx_rowset_copy(calx_rowset *rs, const void *p, size_t n);
+const char *calx__rowset_copy(calx_rowset *rs, const void *p, size_t n);
 /* Room for n bytes in the arena, plus a NUL already written at [n], for a
  * driver to decode a value into (a bytea's hex); NULL on no memory. */
-char *calx_rowset_alloc(calx_rowset *rs, size_t n);
+char *calx__rowset_alloc(calx_rowset *rs, size_t n);
 /* Drops every row (keeping the columns), for the next streamed chunk. */
-void calx_rowset_clear_rows(calx_rowset *rs);
+void calx__rowset_clear_rows(calx_rowset *rs);
 /* Frees rs and the rowsets after it in the chain. NULL is a no-op. */
-void calx_rowset_free(calx_rowset *rs);
+void calx__rowset_free(calx_rowset *rs);
 
 #endif

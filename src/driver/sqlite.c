@@ -2,7 +2,7 @@
  *
  * SQLite calls block, so each connection owns a worker thread that opens,
  * uses and closes the sqlite3 handle; the loop thread only hands it jobs
- * and gets completions back through calx_loop_post. libuv's shared
+ * and gets completions back through calx__loop_post. libuv's shared
  * threadpool is left alone on purpose: a long query must not starve DNS
  * and file work queued there.
  *
@@ -118,8 +118,8 @@ static void lose_tx_if_ended(calx_sqlite_conn *c, bool was_in_tx, calx_error *er
     c->tx_lost = true;
     c->tx_lost_code = err->driver_code;
     snprintf(c->tx_lost_why, sizeof c->tx_lost_why, "%.200s", err->message);
-    calx_error_note(err, "the whole transaction was rolled back: roll back before "
-                    "running more statements");
+    calx__error_note(err, "the whole transaction was rolled back: roll back before "
+                     "running more statements");
 }
 
 /* The error every statement and COMMIT get in a transaction SQLite ended:
@@ -142,21 +142,21 @@ static int tx_lost_error(const calx_sqlite_conn *c, calx_error *err)
 static void note_lock_held(const calx_sqlite_conn *c, calx_error *err)
 {
     if ((err->driver_code & 0xff) == SQLITE_BUSY)
-        calx_error_note(err, "another connection held the lock for longer than the "
-                        "timeout of %d ms", c->busy_ms);
+        calx__error_note(err, "another connection held the lock for longer than the "
+                         "timeout of %d ms", c->busy_ms);
 }
 
 /* True for ROLLBACK [TRANSACTION] without TO: the statement that ends a
  * transaction, as opposed to rolling back to a savepoint. */
 static bool is_whole_rollback(const char *sql)
 {
-    sql = calx_sql_skip_space(sql, false);
-    if (!calx_sql_starts_with_word(sql, "ROLLBACK"))
+    sql = calx__sql_skip_space(sql, false);
+    if (!calx__sql_starts_with_word(sql, "ROLLBACK"))
         return false;
-    sql = calx_sql_skip_space(sql + strlen("ROLLBACK"), false);
-    if (calx_sql_starts_with_word(sql, "TRANSACTION"))
-        sql = calx_sql_skip_space(sql + strlen("TRANSACTION"), false);
-    return !calx_sql_starts_with_word(sql, "TO");
+    sql = calx__sql_skip_space(sql + strlen("ROLLBACK"), false);
+    if (calx__sql_starts_with_word(sql, "TRANSACTION"))
+        sql = calx__sql_skip_space(sql + strlen("TRANSACTION"), false);
+    return !calx__sql_starts_with_word(sql, "TO");
 }
 
 /* ---- the statement cache (worker thread) ---- */
@@ -166,7 +166,7 @@ static bool is_whole_rollback(const char *sql)
 static int prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_stmt **out,
                           calx_error *err)
 {
-    uint64_t h = calx_hash_str(CALX_HASH_INIT, sql);
+    uint64_t h = calx__hash_str(CALX_HASH_INIT, sql);
     for (size_t i = 0; i < c->ncached; i++) {
         calx_sqlite_cached *e = &c->cache[i];
         if (e->hash == h && strcmp(e->sql, sql) == 0) {
@@ -185,14 +185,14 @@ static int prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_stmt **o
     if (!stmt)
         return 0;
     c->stats.prepares++;
-    if (*calx_sql_skip_space(tail, true)) {
+    if (*calx__sql_skip_space(tail, true)) {
         /* SQLite would silently ignore the rest; say so instead, as
          * Python's sqlite3 does. */
         sqlite3_finalize(stmt);
         return calx_error_set(err, CALX_ERR_PROGRAMMING,
                               "only one SQL statement can be executed at a time; "
                               "found more after the first: '%.60s'",
-                              calx_sql_skip_space(tail, true));
+                              calx__sql_skip_space(tail, true));
     }
     char *copy = strdup(sql);
     if (!copy) {
@@ -329,7 +329,7 @@ static int bind_params(calx_sqlite_conn *c, sqlite3_stmt *stmt, const calx_value
         }
         if (rc != SQLITE_OK) {
             db_error(c, rc, err);
-            calx_error_note(err, "binding parameter %zu", i + 1);
+            calx__error_note(err, "binding parameter %zu", i + 1);
             return err->code;
         }
     }
@@ -339,7 +339,7 @@ static int bind_params(calx_sqlite_conn *c, sqlite3_stmt *stmt, const calx_value
 /* Appends the row stmt is on to rs. */
 static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
 {
-    calx_value *row = calx_rowset_add_row(rs);
+    calx_value *row = calx__rowset_add_row(rs);
     if (!row)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory reading a row");
     for (size_t i = 0; i < rs->ncols; i++) {
@@ -362,7 +362,7 @@ static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
              * converting it ran out of memory. */
             if (!p && (text || n))
                 return calx_error_set(err, CALX_ERR_NOMEM, "out of memory reading a value");
-            const char *copy = calx_rowset_copy(rs, p, n);
+            const char *copy = calx__rowset_copy(rs, p, n);
             if (!copy)
                 return calx_error_set(err, CALX_ERR_NOMEM, "out of memory reading a row");
             v->type = text ? CALX_TEXT : CALX_BLOB;
@@ -403,15 +403,15 @@ static int collect(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_rowset *rs, siz
 static calx_rowset *rowset_for(sqlite3_stmt *stmt, calx_error *err)
 {
     size_t ncols = stmt ? (size_t)sqlite3_column_count(stmt) : 0;
-    calx_rowset *rs = calx_rowset_new(ncols);
+    calx_rowset *rs = calx__rowset_new(ncols);
     if (!rs) {
         calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a rowset");
         return NULL;
     }
     for (size_t i = 0; i < ncols; i++) {
         const char *name = sqlite3_column_name(stmt, (int)i);
-        if (!name || calx_rowset_set_colname(rs, i, name) != 0) {
-            calx_rowset_free(rs);
+        if (!name || calx__rowset_set_colname(rs, i, name) != 0) {
+            calx__rowset_free(rs);
             calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a rowset");
             return NULL;
         }
@@ -427,14 +427,14 @@ static int begin_if_wanted(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_error *
 {
     if (!c->tx_wanted || !sqlite3_get_autocommit(c->db))
         return 0;
-    const char *sql = calx_sql_skip_space(sqlite3_sql(stmt), true);
+    const char *sql = calx__sql_skip_space(sqlite3_sql(stmt), true);
     const char *begin;
-    if (calx_sql_starts_with_word(sql, "SAVEPOINT")) {
+    if (calx__sql_starts_with_word(sql, "SAVEPOINT")) {
         /* Else the outermost RELEASE would commit on its own. */
         begin = "BEGIN";
-    } else if (calx_sql_starts_with_word(sql, "BEGIN") || calx_sql_starts_with_word(sql, "COMMIT") ||
-               calx_sql_starts_with_word(sql, "END") || calx_sql_starts_with_word(sql, "ROLLBACK") ||
-               calx_sql_starts_with_word(sql, "RELEASE")) {
+    } else if (calx__sql_starts_with_word(sql, "BEGIN") || calx__sql_starts_with_word(sql, "COMMIT") ||
+               calx__sql_starts_with_word(sql, "END") || calx__sql_starts_with_word(sql, "ROLLBACK") ||
+               calx__sql_starts_with_word(sql, "RELEASE")) {
         return 0;  /* the SQL steers the transaction itself */
     } else {
         begin = sqlite3_stmt_readonly(stmt) ? "BEGIN" : "BEGIN IMMEDIATE";
@@ -465,7 +465,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
          * none left to roll back, so there is nothing to run. */
         c->tx_lost = false;
         c->tx_wanted = false;
-        *out = calx_rowset_new(0);
+        *out = calx__rowset_new(0);
         return *out ? 0 : calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a rowset");
     }
 
@@ -487,9 +487,9 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
     bool was_in_tx = !sqlite3_get_autocommit(c->db);
 
     bool rowids = st->rowids && stmt && sqlite3_column_count(stmt) == 0;
-    calx_rowset *rs = rowids ? calx_rowset_new(1) : rowset_for(stmt, err);
-    if (rowids && (!rs || calx_rowset_set_colname(rs, 0, "rowid") != 0)) {
-        calx_rowset_free(rs);
+    calx_rowset *rs = rowids ? calx__rowset_new(1) : rowset_for(stmt, err);
+    if (rowids && (!rs || calx__rowset_set_colname(rs, 0, "rowid") != 0)) {
+        calx__rowset_free(rs);
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a rowset");
     }
     if (!rs)
@@ -535,7 +535,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
             rs->rowcount += sqlite3_changes64(c->db);
         if (rowids) {
             /* Each set's own rowid, read right after its execution. */
-            calx_value *row = calx_rowset_add_row(rs);
+            calx_value *row = calx__rowset_add_row(rs);
             if (!row) {
                 rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory collecting rowids");
                 break;
@@ -546,14 +546,14 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
     }
     if (rc) {
         if (began_reading && !readonly && (err->driver_code & 0xff) == SQLITE_BUSY)
-            calx_error_note(err, "this transaction began by reading, and SQLite cannot take "
-                            "the write lock while another connection writes: roll back "
-                            "and retry, or connect with begin=immediate");
+            calx__error_note(err, "this transaction began by reading, and SQLite cannot take "
+                             "the write lock while another connection writes: roll back "
+                             "and retry, or connect with begin=immediate");
         else
             note_lock_held(c, err);
         sqlite3_reset(stmt);
         lose_tx_if_ended(c, was_in_tx, err);
-        calx_rowset_free(rs);
+        calx__rowset_free(rs);
         return rc;
     }
     rs->lastrowid = sqlite3_last_insert_rowid(c->db);
@@ -572,8 +572,8 @@ static int exec_batch(calx_sqlite_conn *c, const calx_dreq *req, calx_rowset **o
         size_t set;
         int rc = exec_stmt(c, st, last ? req->stream_rows : 0, &rs, &set, err);
         if (rc) {
-            calx_error_note_where(err, req, i, set);
-            calx_rowset_free(head);
+            calx__error_note_where(err, req, i, set);
+            calx__rowset_free(head);
             return rc;
         }
         *tail = rs;
@@ -601,7 +601,7 @@ static int fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, calx_erro
         close_cursor(c);
     if (rc) {
         lose_tx_if_ended(c, was_in_tx, err);
-        calx_rowset_free(rs);
+        calx__rowset_free(rs);
         return rc;
     }
     rs->more = more;
@@ -658,7 +658,7 @@ static void run_request(calx_sqlite_conn *c, const calx_dreq *req)
     calx_error_clear(err);
     c->request_ran = false;
     if (c->pre_ready && req->op != CALX_DOP_FETCH) {
-        calx_rowset_free(c->pre_rs);
+        calx__rowset_free(c->pre_rs);
         c->pre_rs = NULL;
         c->pre_ready = false;
     }
@@ -672,7 +672,7 @@ static void run_request(calx_sqlite_conn *c, const calx_dreq *req)
         if (!rc && req->commit) {
             rc = end_tx(c, true, err);
             if (rc) {
-                calx_rowset_free(rs);
+                calx__rowset_free(rs);
                 rs = NULL;
             }
         }
@@ -718,7 +718,7 @@ static void run_request(calx_sqlite_conn *c, const calx_dreq *req)
      * for no visible reason: end the stream now instead. */
     if (!rc && interrupted && c->cursor) {
         close_cursor(c);
-        calx_rowset_free(rs);
+        calx__rowset_free(rs);
         rs = NULL;
         rc = canceled(err);
     }
@@ -738,7 +738,7 @@ static int on_progress(void *arg)
 
 static int apply_pragmas(calx_sqlite_conn *c, calx_error *err)
 {
-    int rc = calx_sqlite_check_pragma_names(c, c->db, err);
+    int rc = calx__sqlite_check_pragma_names(c, c->db, err);
     for (size_t i = 0; i < c->npragmas && !rc; i++) {
         const calx_sqlite_pragma *p = &c->pragmas[i];
         /* Pragmas take no bound parameters; both parts were checked
@@ -751,14 +751,14 @@ static int apply_pragmas(calx_sqlite_conn *c, calx_error *err)
         rc = run_once(c, sql, err);
         sqlite3_free(sql);
         if (rc)
-            calx_error_note(err, "setting PRAGMA %s = %s", p->key, p->value);
+            calx__error_note(err, "setting PRAGMA %s = %s", p->key, p->value);
     }
     return rc;
 }
 
 static void close_db(calx_sqlite_conn *c)
 {
-    calx_rowset_free(c->pre_rs);
+    calx__rowset_free(c->pre_rs);
     c->pre_rs = NULL;
     c->pre_ready = false;
     close_cursor(c);
@@ -784,8 +784,8 @@ static int use_wal_by_default(calx_sqlite_conn *c, calx_error *err)
         return 0;
     int rc = run_once(c, "PRAGMA journal_mode = WAL", err);
     if (rc)
-        calx_error_note(err, "setting PRAGMA journal_mode = WAL, calx's default for a file "
-                        "database (choose another with journal_mode=...)");
+        calx__error_note(err, "setting PRAGMA journal_mode = WAL, calx's default for a file "
+                         "database (choose another with journal_mode=...)");
     return rc;
 }
 
@@ -862,7 +862,7 @@ static void *worker_main(void *arg)
     bool ok = open_db(c, &c->res_err);
     c->res_ok = ok;
     c->done.fn = on_connected;
-    calx_loop_post(loop, &c->done);
+    calx__loop_post(loop, &c->done);
     if (!ok)
         return NULL;  /* the loop thread joins and frees c */
 
@@ -882,14 +882,14 @@ static void *worker_main(void *arg)
         size_t chunk = req->stream_rows;
         bool ahead = c->res_ok && c->res_rs && c->res_rs->more && c->cursor;
         c->done.fn = on_request_done;
-        calx_loop_post(loop, &c->done);
+        calx__loop_post(loop, &c->done);
         if (ahead)
             read_ahead(c, chunk);
     }
 
     close_db(c);
     c->done.fn = on_closed;
-    calx_loop_post(loop, &c->done);
+    calx__loop_post(loop, &c->done);
     return NULL;
 }
 
@@ -897,7 +897,7 @@ static void *worker_main(void *arg)
 
 static void conn_free(calx_sqlite_conn *c)
 {
-    calx_sqlite_options_free(c);
+    calx__sqlite_options_free(c);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -911,7 +911,7 @@ static calx_sqlite_conn *conn_of_work(calx_work *w)
 static void on_connected(calx_work *w)
 {
     calx_sqlite_conn *c = conn_of_work(w);
-    calx_loop_unhold(c->base.loop);
+    calx__loop_unhold(c->base.loop);
     if (c->res_ok) {
         c->connect_cb(c->udata, &c->base, NULL);
         return;
@@ -935,11 +935,11 @@ static void on_request_done(calx_work *w)
     calx_error err = c->res_err;
     c->res_rs = NULL;
     c->busy = false;
-    calx_loop_unhold(c->base.loop);
+    calx__loop_unhold(c->base.loop);
     if (!ok && err.code == CALX_ERR_DISCONNECT)
         c->dead = true;
     if (c->closing) {
-        calx_rowset_free(rs);  /* closed under a running request: nobody waits */
+        calx__rowset_free(rs);  /* closed under a running request: nobody waits */
         return;
     }
     c->cb(c->udata, ok ? rs : NULL, ok ? NULL : &err);
@@ -951,7 +951,7 @@ static void on_closed(calx_work *w)
     calx_loop *loop = c->base.loop;
     pthread_join(c->thread, NULL);
     conn_free(c);
-    calx_loop_unhold(loop);
+    calx__loop_unhold(loop);
 }
 
 static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *args,
@@ -964,22 +964,22 @@ static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *a
     calx_sqlite_conn *c = calloc(1, sizeof *c);
     if (!c)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a connection");
-    c->base.driver = &calx_sqlite_driver;
+    c->base.driver = &calx__sqlite_driver;
     c->base.loop = loop;
     c->connect_cb = cb;
     c->udata = udata;
     atomic_init(&c->interrupted, false);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
-    int rc = calx_sqlite_parse_options(c, url, args, nargs, isolation_level, err);
+    int rc = calx__sqlite_parse_options(c, url, args, nargs, isolation_level, err);
     if (rc) {
         conn_free(c);
         return rc;
     }
-    calx_loop_hold(loop);
+    calx__loop_hold(loop);
     rc = pthread_create(&c->thread, NULL, worker_main, c);
     if (rc) {
-        calx_loop_unhold(loop);
+        calx__loop_unhold(loop);
         conn_free(c);
         return calx_error_set(err, CALX_ERR_OPERATIONAL,
                               "cannot start a thread for the SQLite connection: %s",
@@ -1016,12 +1016,12 @@ static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
     sqlite3_busy_timeout(c->db, c->busy_ms);
     if (!c->res_ok && (c->res_err.driver_code & 0xff) == SQLITE_BUSY) {
         /* Locked: the worker waits for the lock instead. */
-        calx_rowset_free(c->res_rs);
+        calx__rowset_free(c->res_rs);
         c->res_rs = NULL;
         return false;
     }
     c->done.fn = on_request_done;
-    calx_loop_defer(c->base.loop, &c->done);
+    calx__loop_defer(c->base.loop, &c->done);
     return true;
 }
 
@@ -1029,7 +1029,7 @@ static int sqlite_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb c
                           void *udata, calx_error *err)
 {
     calx_sqlite_conn *c = (calx_sqlite_conn *)base;
-    int rc = calx_dreq_check("sqlite", base, req, cb, err);
+    int rc = calx__dreq_check("sqlite", base, req, cb, err);
     if (rc)
         return rc;
     if (c->closing)
@@ -1040,7 +1040,7 @@ static int sqlite_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb c
     c->busy = true;
     c->cb = cb;
     c->udata = udata;
-    calx_loop_hold(c->base.loop);
+    calx__loop_hold(c->base.loop);
     atomic_store(&c->interrupted, false);
     c->stats.requests++;
     if (try_inline(c, req)) {
@@ -1098,26 +1098,26 @@ static void sqlite_close(calx_dconn *base)
     c->closing = true;
     if (c->busy)
         sqlite_interrupt(base);
-    calx_loop_hold(c->base.loop);
+    calx__loop_hold(c->base.loop);
     pthread_mutex_lock(&c->mu);
     c->quit = true;
     pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
 }
 
-void calx_sqlite_conn_stats(const calx_dconn *base, calx_sqlite_stats *out)
+void calx__sqlite_conn_stats(const calx_dconn *base, calx_sqlite_stats *out)
 {
     const calx_sqlite_conn *c = (const calx_sqlite_conn *)base;
-    if (c && c->base.driver == &calx_sqlite_driver)
+    if (c && c->base.driver == &calx__sqlite_driver)
         *out = c->stats;
     else
         memset(out, 0, sizeof *out);
 }
 
-const calx_driver calx_sqlite_driver = {
+const calx_driver calx__sqlite_driver = {
     .name = "sqlite",
-    .check_options = calx_sqlite_check_options,
-    .describe = calx_sqlite_describe,
+    .check_options = calx__sqlite_check_options,
+    .describe = calx__sqlite_describe,
     .connect = sqlite_connect,
     .request = sqlite_request,
     .interrupt = sqlite_interrupt,

@@ -14,9 +14,9 @@ typedef struct calx_sqlite_stats {
 } calx_sqlite_stats;
 
 /* Fills *out with c's counters. c must be a connection of
- * calx_sqlite_driver; anything else, or NULL, gives all zeros. Loop
+ * calx__sqlite_driver; anything else, or NULL, gives all zeros. Loop
  * thread only, between requests (prepares is counted by the worker while
  * one runs). */
-void calx_sqlite_conn_stats(const calx_dconn *c, calx_sqlite_stats *out);
+void calx__sqlite_conn_stats(const calx_dconn *c, calx_sqlite_stats *out);
 
 #endif

@@ -114,21 +114,21 @@ typedef struct calx_sqlite_conn {
 /* Fills c's option fields (filename, open flags, isolation, pragmas,
  * busy timeout, begin, inline_reads) from url, args and iso. 0, or
  * CALX_ERR_ARGUMENT naming the option (CALX_ERR_NOMEM). Free with
- * calx_sqlite_options_free, also after a failure. */
-int calx_sqlite_parse_options(calx_sqlite_conn *c, const calx_url *url, const calx_kv *args,
-                              size_t nargs, const char *iso, calx_error *err);
+ * calx__sqlite_options_free, also after a failure. */
+int calx__sqlite_parse_options(calx_sqlite_conn *c, const calx_url *url, const calx_kv *args,
+                               size_t nargs, const char *iso, calx_error *err);
 
-/* Frees what calx_sqlite_parse_options filled in. */
-void calx_sqlite_options_free(calx_sqlite_conn *c);
+/* Frees what calx__sqlite_parse_options filled in. */
+void calx__sqlite_options_free(calx_sqlite_conn *c);
 
 /* Checks c's pragma names against the list SQLite knows, on db: 0, or
  * CALX_ERR_ARGUMENT naming an unknown one. */
-int calx_sqlite_check_pragma_names(const calx_sqlite_conn *c, sqlite3 *db, calx_error *err);
+int calx__sqlite_check_pragma_names(const calx_sqlite_conn *c, sqlite3 *db, calx_error *err);
 
 /* The driver's check_options and describe (driver.h). */
-int calx_sqlite_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
-                              const char *isolation_level, calx_error *err);
-void calx_sqlite_describe(const calx_url *url, const calx_kv *args, size_t nargs, char *buf,
-                          size_t n);
+int calx__sqlite_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
+                               const char *isolation_level, calx_error *err);
+void calx__sqlite_describe(const calx_url *url, const calx_kv *args, size_t nargs, char *buf,
+                           size_t n);
 
 #endif

@@ -178,8 +178,8 @@ static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
     return set_pragma(c, key, value, err);
 }
 
-int calx_sqlite_parse_options(calx_sqlite_conn *c, const calx_url *url, const calx_kv *args,
-                              size_t nargs, const char *iso, calx_error *err)
+int calx__sqlite_parse_options(calx_sqlite_conn *c, const calx_url *url, const calx_kv *args,
+                               size_t nargs, const char *iso, calx_error *err)
 {
     c->busy_ms = CALX_SQLITE_BUSY_MS;
     if (!iso || strcasecmp(iso, "SERIALIZABLE") == 0) {
@@ -228,7 +228,7 @@ int calx_sqlite_parse_options(calx_sqlite_conn *c, const calx_url *url, const ca
 }
 
 /* Frees what parse_options filled in. */
-void calx_sqlite_options_free(calx_sqlite_conn *c)
+void calx__sqlite_options_free(calx_sqlite_conn *c)
 {
     for (size_t i = 0; i < c->npragmas; i++) {
         free(c->pragmas[i].key);
@@ -247,8 +247,8 @@ static void suggest_option(sqlite3 *db, const char *name, char *buf, size_t n)
     const char *best = NULL;
     size_t best_distance = CALX_SPELL_FAR;
     for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
-        size_t dist = calx_spell_distance(name, own[i]);
-        if (calx_spell_close(name, own[i]) && dist < best_distance) {
+        size_t dist = calx__spell_distance(name, own[i]);
+        if (calx__spell_close(name, own[i]) && dist < best_distance) {
             best = own[i];
             best_distance = dist;
         }
@@ -259,8 +259,8 @@ static void suggest_option(sqlite3 *db, const char *name, char *buf, size_t n)
         SQLITE_OK) {
         while (sqlite3_step(all) == SQLITE_ROW) {
             const char *known = (const char *)sqlite3_column_text(all, 0);
-            size_t dist = known ? calx_spell_distance(name, known) : CALX_SPELL_FAR;
-            if (known && calx_spell_close(name, known) && dist < best_distance) {
+            size_t dist = known ? calx__spell_distance(name, known) : CALX_SPELL_FAR;
+            if (known && calx__spell_close(name, known) && dist < best_distance) {
                 snprintf(pragma, sizeof pragma, "%s", known);
                 best = pragma;
                 best_distance = dist;
@@ -278,7 +278,7 @@ static void suggest_option(sqlite3 *db, const char *name, char *buf, size_t n)
  * unnoticed: check c's pragma names against the list this build of SQLite
  * knows, on db. A build without introspection pragmas cannot check, and
  * does not. */
-int calx_sqlite_check_pragma_names(const calx_sqlite_conn *c, sqlite3 *db, calx_error *err)
+int calx__sqlite_check_pragma_names(const calx_sqlite_conn *c, sqlite3 *db, calx_error *err)
 {
     sqlite3_stmt *known = NULL;
     if (!c->npragmas ||
@@ -304,20 +304,20 @@ int calx_sqlite_check_pragma_names(const calx_sqlite_conn *c, sqlite3 *db, calx_
 /* The driver's check_options (driver.h): the options parsed as connect
  * parses them, and the pragma names checked on a throwaway in-memory
  * database (nothing is opened on disk). */
-int calx_sqlite_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
-                              const char *isolation_level, calx_error *err)
+int calx__sqlite_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
+                               const char *isolation_level, calx_error *err)
 {
     calx_sqlite_conn *c = calloc(1, sizeof *c);
     if (!c)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking options");
-    int rc = calx_sqlite_parse_options(c, url, args, nargs, isolation_level, err);
+    int rc = calx__sqlite_parse_options(c, url, args, nargs, isolation_level, err);
     sqlite3 *db = NULL;
     if (!rc && c->npragmas) {
         if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
-            rc = calx_sqlite_check_pragma_names(c, db, err);
+            rc = calx__sqlite_check_pragma_names(c, db, err);
         sqlite3_close_v2(db);
     }
-    calx_sqlite_options_free(c);
+    calx__sqlite_options_free(c);
     free(c);
     return rc;
 }
@@ -338,8 +338,8 @@ static const char *option_value(const calx_url *url, const calx_kv *args, size_t
 
 /* The driver's describe (driver.h): the journal mode, since calx's
  * default (WAL for a file) differs from SQLite's. */
-void calx_sqlite_describe(const calx_url *url, const calx_kv *args, size_t nargs, char *buf,
-                          size_t n)
+void calx__sqlite_describe(const calx_url *url, const calx_kv *args, size_t nargs, char *buf,
+                           size_t n)
 {
     const char *journal = option_value(url, args, nargs, "journal_mode");
     const char *mode = option_value(url, args, nargs, "mode");

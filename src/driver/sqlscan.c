@@ -4,7 +4,7 @@
 
 #include "driver/sqlscan.h"
 
-const char *calx_sql_skip_space(const char *p, bool semicolons)
+const char *calx__sql_skip_space(const char *p, bool semicolons)
 {
     for (;;) {
         while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' ||
@@ -22,7 +22,7 @@ const char *calx_sql_skip_space(const char *p, bool semicolons)
     }
 }
 
-bool calx_sql_starts_with_word(const char *sql, const char *kw)
+bool calx__sql_starts_with_word(const char *sql, const char *kw)
 {
     size_t n = strlen(kw);
     if (strncasecmp(sql, kw, n) != 0)

@@ -8,9 +8,9 @@
 
 /* p past white space and comments (-- and block comments), and also past
  * semicolons when semicolons is true (a statement's empty tail). */
-const char *calx_sql_skip_space(const char *p, bool semicolons);
+const char *calx__sql_skip_space(const char *p, bool semicolons);
 
 /* True when sql starts with keyword kw (case-insensitive, whole word). */
-bool calx_sql_starts_with_word(const char *sql, const char *kw);
+bool calx__sql_starts_with_word(const char *sql, const char *kw);
 
 #endif

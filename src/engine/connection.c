@@ -59,7 +59,7 @@ struct calx_connection {
     unsigned sp_counter;
 };
 
-calx_connection *calx_connection_new(calx_engine *e, calx_pconn *pc)
+calx_connection *calx__connection_new(calx_engine *e, calx_pconn *pc)
 {
     calx_connection *c = calloc(1, sizeof *c);
     if (!c)
@@ -74,7 +74,7 @@ static void free_op(conn_op *op)
 {
     for (size_t i = 0; i < op->nbatch; i++) {
         if (op->bplans && (i == 0 || op->bplans[i] != op->bplans[i - 1]))
-            calx_plan_entry_release(op->bplans[i]);
+            calx__plan_entry_release(op->bplans[i]);
         if (op->bvals)
             free(op->bvals[i]);
         if (op->bbytes)
@@ -84,7 +84,7 @@ static void free_op(conn_op *op)
     free(op->bplans);
     free(op->bvals);
     free(op->bbytes);
-    calx_plan_entry_release(op->plan);
+    calx__plan_entry_release(op->plan);
     free(op->sql);
     free(op->vals);
     free(op->bytes);
@@ -97,12 +97,12 @@ static void finish_close(calx_connection *c)
     if (c->in_tx) {
         /* The pool's reset-on-return rolls it back; log it as SQLAlchemy
          * does when a connection with a transaction is closed. */
-        calx_echo(e, "ROLLBACK");
+        calx__echo(e, "ROLLBACK");
         c->pc->dirty = true;
     }
-    calx_pool_checkin(c->pc);
+    calx__pool_checkin(c->pc);
     free(c);
-    calx_engine_conn_closed(e);
+    calx__engine_conn_closed(e);
 }
 
 static int check_ready(calx_connection *c, calx_error *err)
@@ -158,7 +158,7 @@ static int bind_stmt(calx_dstmt *st, calx_value **valsp, char **bytesp,
                                   "the statement has %zu positional parameters (?) but "
                                   "%zu values were given%s",
                                   n, set->n, nsets > 1 ? " in a parameter set" : "");
-        int rc = calx_text_bind(plan, set, *valsp + s * n, err);
+        int rc = calx__text_bind(plan, set, *valsp + s * n, err);
         if (rc)
             return rc;
         for (size_t i = 0; i < n; i++) {
@@ -208,7 +208,7 @@ static void cancel_op(void *ctx)
         c->queued = NULL;
         calx_error e;
         calx_error_set(&e, CALX_ERR_CANCELED, "the operation was cancelled");
-        calx_future_reject(op->f, &e);
+        calx__future_reject(op->f, &e);
         free_op(op);
         return;
     }
@@ -244,7 +244,7 @@ static void start_queued(calx_connection *c)
                        "operation could start");
     else if (send_op(c, op, &err) == 0)
         return;
-    calx_future_reject(op->f, &err);
+    calx__future_reject(op->f, &err);
     free_op(op);
 }
 
@@ -257,7 +257,7 @@ static void free_unclaimed_result(void *value)
  * err (op freed). */
 static calx_future *start_op(calx_connection *c, conn_op *op, calx_error *err)
 {
-    calx_future *f = calx_future_new(c->engine->loop);
+    calx_future *f = calx__future_new(c->engine->loop);
     if (!f) {
         free_op(op);
         calx_error_set(err, CALX_ERR_NOMEM, "out of memory starting an operation");
@@ -266,8 +266,8 @@ static calx_future *start_op(calx_connection *c, conn_op *op, calx_error *err)
     op->c = c;
     op->f = f;
     if (op->kind == OP_EXEC || op->kind == OP_STREAM)
-        calx_future_set_dtor(f, free_unclaimed_result);
-    calx_future_set_cancel(f, cancel_op, op);
+        calx__future_set_dtor(f, free_unclaimed_result);
+    calx__future_set_cancel(f, cancel_op, op);
     if (c->op) {
         /* Behind a cancelled operation (check_ready allowed it). */
         c->queued = op;
@@ -275,7 +275,7 @@ static calx_future *start_op(calx_connection *c, conn_op *op, calx_error *err)
     }
     if (send_op(c, op, err) != 0) {
         calx_future_release(f);
-        calx_future_reject(f, err);
+        calx__future_reject(f, err);
         free_op(op);
         return NULL;
     }
@@ -301,7 +301,7 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
     if (derr) {
         err = *derr;
         if (err.code == CALX_ERR_DISCONNECT) {
-            calx_pool_invalidate(c->pc, err.message);
+            calx__pool_invalidate(c->pc, err.message);
             /* The server has ended the transaction with the connection. */
             c->in_tx = false;
             c->begin_pending = false;
@@ -314,46 +314,46 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
         if (op->kind == OP_FETCH || op->kind == OP_CLOSE_CURSOR) {
             c->stream = NULL;
             if (op->stream)
-                calx_result_detach(op->stream);
+                calx__result_detach(op->stream);
         }
         describe_error(&err, op);
         if (op->f)
-            calx_future_reject(op->f, &err);
+            calx__future_reject(op->f, &err);
     } else {
         switch (op->kind) {
         case OP_EXEC:
             if (op->req.commit) {
                 /* Logged once it ran: a flush that fails never sends it. */
-                calx_echo(c->engine, "COMMIT");
+                calx__echo(c->engine, "COMMIT");
                 c->in_tx = false;
                 c->sp_depth = 0;
                 c->pc->dirty = false;
             }
-            calx_future_resolve(op->f, calx_result_new(rs, NULL));
+            calx__future_resolve(op->f, calx__result_new(rs, NULL));
             rs = NULL;
             break;
         case OP_STREAM: {
-            calx_result *r = calx_result_new(rs, rs && rs->more ? c : NULL);
+            calx_result *r = calx__result_new(rs, rs && rs->more ? c : NULL);
             if (r && rs && rs->more)
                 c->stream = r;
             rs = NULL;
-            calx_future_resolve(op->f, r);
+            calx__future_resolve(op->f, r);
             break;
         }
         case OP_FETCH: {
             bool more = rs && rs->more;
             if (op->stream) {
-                calx_result_set_chunk(op->stream, rs);
+                calx__result_set_chunk(op->stream, rs);
                 rs = NULL;
                 if (!more) {
                     c->stream = NULL;
-                    calx_result_detach(op->stream);
+                    calx__result_detach(op->stream);
                 }
             } else if (more) {
                 /* The result was freed while this fetch ran. */
                 close_cursor_after = true;
             }
-            calx_future_resolve(op->f, NULL);
+            calx__future_resolve(op->f, NULL);
             break;
         }
         case OP_CLOSE_CURSOR:
@@ -363,19 +363,19 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
             c->in_tx = false;
             c->sp_depth = 0;
             c->pc->dirty = false;
-            calx_future_resolve(op->f, NULL);
+            calx__future_resolve(op->f, NULL);
             break;
         case OP_SAVEPOINT:
         case OP_RELEASE:
         case OP_ROLLBACK_TO:
-            calx_future_resolve(op->f, NULL);
+            calx__future_resolve(op->f, NULL);
             break;
         }
     }
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     free_op(op);
     if (close_cursor_after)
-        calx_conn_stream_done(c, true);
+        calx__conn_stream_done(c, true);
     if (!c->op)
         start_queued(c);
     if (c->closing && !c->op)
@@ -397,7 +397,7 @@ static void attach_begin(calx_connection *c, conn_op *op)
     if (!c->in_tx) {
         c->in_tx = true;
         c->begin_pending = true;
-        calx_echo(c->engine, "BEGIN (implicit)");
+        calx__echo(c->engine, "BEGIN (implicit)");
     }
     if (c->begin_pending) {
         op->req.begin = true;
@@ -412,7 +412,7 @@ static void echo_stmt(const calx_engine *e, const calx_plan_entry *pe, bool fres
     if (!e->echo)
         return;
     char badge[64], secs[32];
-    calx_echo_seconds(secs, sizeof secs, pe->compile_s);
+    calx__echo_seconds(secs, sizeof secs, pe->compile_s);
     if (style == CALX_BADGE_RAW)
         snprintf(badge, sizeof badge, "raw sql");
     else if (style == CALX_BADGE_NO_KEY)
@@ -422,8 +422,8 @@ static void echo_stmt(const calx_engine *e, const calx_plan_entry *pe, bool fres
     else
         snprintf(badge, sizeof badge, "cached since %.4gs ago",
                  (double)(mono_ns() - pe->created_ns) / 1e9);
-    calx_echo(e, "%s", pe->plan.sql);
-    calx_echo_params(e, badge, st->params, st->nparams, st->nsets);
+    calx__echo(e, "%s", pe->plan.sql);
+    calx__echo_params(e, badge, st->params, st->nparams, st->nsets);
 }
 
 static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
@@ -437,11 +437,11 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     calx_engine *e = c->engine;
     calx_plan_entry *pe;
     bool fresh;
-    if (calx_engine_plan(e, sql, sets, &pe, &fresh, err))
+    if (calx__engine_plan(e, sql, sets, &pe, &fresh, err))
         return NULL;
     conn_op *op = calloc(1, sizeof *op);
     if (!op) {
-        calx_plan_entry_release(pe);
+        calx__plan_entry_release(pe);
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
     }
     op->kind = kind;
@@ -466,9 +466,9 @@ calx_future *calx_conn_execute(calx_connection *c, const char *sql,
     return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, err);
 }
 
-calx_future *calx_conn_execute_badge(calx_connection *c, const char *sql,
-                                     const calx_params *params, calx_echo_badge badge,
-                                     calx_error *err)
+calx_future *calx__conn_execute_badge(calx_connection *c, const char *sql,
+                                      const calx_params *params, calx_echo_badge badge,
+                                      calx_error *err)
 {
     return execute(c, OP_EXEC, sql, params, 1, 0, badge, err);
 }
@@ -532,8 +532,8 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
         /* A flush repeats one text many times: skip the lookup then. */
         if (i > 0 && stmts[i].sql == stmts[i - 1].sql && !op->bplans[i - 1]->uncached) {
             op->bplans[i] = op->bplans[i - 1];
-        } else if (calx_engine_plan(e, stmts[i].sql, stmts[i].params, &op->bplans[i],
-                                    &fresh[i], err)) {
+        } else if (calx__engine_plan(e, stmts[i].sql, stmts[i].params, &op->bplans[i],
+                                     &fresh[i], err)) {
             goto fail;
         }
         if (stmts[i].nsets > 1 && !stmts[i].params) {
@@ -581,8 +581,8 @@ calx_future *calx_conn_stream(calx_connection *c, const char *sql,
                    CALX_BADGE_CACHE, err);
 }
 
-calx_future *calx_conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
-                             calx_error *err)
+calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
+                              calx_error *err)
 {
     if (c->op)
         return calx_error_set(err, CALX_ERR_BUSY, "a fetch is already in progress"), NULL;
@@ -598,7 +598,7 @@ calx_future *calx_conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
 
 /* A streaming result is done with its connection (read to the end, or
  * freed early: then the driver drops the statement's other rows). */
-void calx_conn_stream_done(calx_connection *c, bool close_cursor)
+void calx__conn_stream_done(calx_connection *c, bool close_cursor)
 {
     c->stream = NULL;
     if (c->op && c->op->kind == OP_FETCH) {
@@ -610,7 +610,7 @@ void calx_conn_stream_done(calx_connection *c, bool close_cursor)
         return;
     conn_op *op = calloc(1, sizeof *op);
     if (!op) {
-        calx_pool_invalidate(c->pc, "out of memory closing a cursor");
+        calx__pool_invalidate(c->pc, "out of memory closing a cursor");
         return;
     }
     op->c = c;
@@ -619,7 +619,7 @@ void calx_conn_stream_done(calx_connection *c, bool close_cursor)
     calx_error err;
     calx_dconn *dc = c->pc->dconn;
     if (dc->driver->request(dc, &op->req, on_op_done, op, &err) != 0) {
-        calx_pool_invalidate(c->pc, err.message);
+        calx__pool_invalidate(c->pc, err.message);
         free_op(op);
         return;
     }
@@ -630,10 +630,10 @@ void calx_conn_stream_done(calx_connection *c, bool close_cursor)
 
 static calx_future *resolved(calx_connection *c, calx_error *err)
 {
-    calx_future *f = calx_future_new(c->engine->loop);
+    calx_future *f = calx__future_new(c->engine->loop);
     if (!f)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
-    calx_future_resolve(f, NULL);
+    calx__future_resolve(f, NULL);
     return f;
 }
 
@@ -654,10 +654,10 @@ static calx_future *tx_op(calx_connection *c, op_kind kind, calx_dop dop, const 
         op->req.nstmts = 1;
         op->req.stmts = &op->stmt;
         attach_begin(c, op);
-        calx_echo(c->engine, "%s", sql);
-        calx_echo(c->engine, "[no key 0.00000s] ()");
+        calx__echo(c->engine, "%s", sql);
+        calx__echo(c->engine, "[no key 0.00000s] ()");
     } else {
-        calx_echo(c->engine, "%s", sql);
+        calx__echo(c->engine, "%s", sql);
     }
     return start_op(c, op, err);
 }
@@ -673,7 +673,7 @@ calx_future *calx_conn_begin(calx_connection *c, calx_error *err)
     if (!c->engine->autocommit) {
         c->in_tx = true;
         c->begin_pending = true;
-        calx_echo(c->engine, "BEGIN (implicit)");
+        calx__echo(c->engine, "BEGIN (implicit)");
     }
     return resolved(c, err);
 }
@@ -686,7 +686,7 @@ static calx_future *end_tx(calx_connection *c, bool commit, calx_error *err)
         return resolved(c, err);
     if (c->begin_pending) {
         /* Nothing ran since BEGIN: nothing to send. */
-        calx_echo(c->engine, commit ? "COMMIT" : "ROLLBACK");
+        calx__echo(c->engine, commit ? "COMMIT" : "ROLLBACK");
         c->in_tx = c->begin_pending = false;
         c->sp_depth = 0;
         return resolved(c, err);
@@ -771,7 +771,7 @@ calx_engine *calx_conn_engine(const calx_connection *c)
     return c ? c->engine : NULL;
 }
 
-calx_dconn *calx_conn_dconn(const calx_connection *c)
+calx_dconn *calx__conn_dconn(const calx_connection *c)
 {
     return c->pc->dconn;
 }
@@ -779,7 +779,7 @@ calx_dconn *calx_conn_dconn(const calx_connection *c)
 void calx_conn_invalidate(calx_connection *c)
 {
     if (c)
-        calx_pool_invalidate(c->pc, "invalidated by the program");
+        calx__pool_invalidate(c->pc, "invalidated by the program");
 }
 
 void calx_conn_close(calx_connection *c)
@@ -789,8 +789,8 @@ void calx_conn_close(calx_connection *c)
     c->closing = true;
     if (c->stream) {
         /* The result may outlive its connection; it keeps the rows held. */
-        calx_result_detach(c->stream);
-        calx_conn_stream_done(c, true);
+        calx__result_detach(c->stream);
+        calx__conn_stream_done(c, true);
     }
     if (!c->op)
         finish_close(c);

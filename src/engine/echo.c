@@ -13,7 +13,7 @@
 #define MAX_SETS_SHOWN 10   /* as SQLAlchemy: at most 10 parameter sets */
 #define MAX_CHARS 300       /* longer values are cut in the middle */
 
-void calx_echo(const calx_engine *e, const char *fmt, ...)
+void calx__echo(const calx_engine *e, const char *fmt, ...)
 {
     if (!e->echo)
         return;
@@ -24,7 +24,7 @@ void calx_echo(const calx_engine *e, const char *fmt, ...)
         msg = NULL;
     va_end(ap);
     if (msg) {
-        calx_log_emit(e->log, e->log_udata, CALX_LOG_INFO, LOGGER, msg);
+        calx__log_emit(e->log, e->log_udata, CALX_LOG_INFO, LOGGER, msg);
         free(msg);
     }
 }
@@ -38,43 +38,43 @@ static void put_text(calx_buf *b, const char *s, size_t n)
     size_t show = n;
     if (n > MAX_CHARS)
         show = MAX_CHARS / 2;
-    calx_buf_put(b, &q, 1);
+    calx__buf_put(b, &q, 1);
     for (int part = 0; part < (n > MAX_CHARS ? 2 : 1); part++) {
         const char *p = part == 0 ? s : s + n - show;
         for (size_t i = 0; i < show; i++) {
             unsigned char c = (unsigned char)p[i];
             if (c == (unsigned char)q || c == '\\')
-                calx_buf_printf(b, "\\%c", c);
+                calx__buf_printf(b, "\\%c", c);
             else if (c == '\n')
-                calx_buf_put(b, "\\n", 2);
+                calx__buf_put(b, "\\n", 2);
             else if (c == '\t')
-                calx_buf_put(b, "\\t", 2);
+                calx__buf_put(b, "\\t", 2);
             else if (c < 0x20)
-                calx_buf_printf(b, "\\x%02x", c);
+                calx__buf_printf(b, "\\x%02x", c);
             else
-                calx_buf_put(b, (const char *)&c, 1);
+                calx__buf_put(b, (const char *)&c, 1);
         }
         if (part == 0 && n > MAX_CHARS)
-            calx_buf_printf(b, " ... (%zu characters truncated) ... ", n - 2 * show);
+            calx__buf_printf(b, " ... (%zu characters truncated) ... ", n - 2 * show);
     }
-    calx_buf_put(b, &q, 1);
+    calx__buf_put(b, &q, 1);
 }
 
 static void put_value(calx_buf *b, const calx_value *v)
 {
     switch (v->type) {
-    case CALX_NULL: calx_buf_put(b, "None", 4); break;
-    case CALX_INT: calx_buf_printf(b, "%lld", (long long)v->u.i); break;
-    case CALX_REAL: calx_buf_printf(b, "%.17g", v->u.d); break;
-    case CALX_BOOL: calx_buf_put(b, v->u.b ? "True" : "False", v->u.b ? 4 : 5); break;
+    case CALX_NULL: calx__buf_put(b, "None", 4); break;
+    case CALX_INT: calx__buf_printf(b, "%lld", (long long)v->u.i); break;
+    case CALX_REAL: calx__buf_printf(b, "%.17g", v->u.d); break;
+    case CALX_BOOL: calx__buf_put(b, v->u.b ? "True" : "False", v->u.b ? 4 : 5); break;
     case CALX_TEXT: put_text(b, v->u.s.ptr, v->u.s.len); break;
     case CALX_BLOB:
-        calx_buf_put(b, "b'", 2);
+        calx__buf_put(b, "b'", 2);
         for (size_t i = 0; i < v->u.s.len && i < MAX_CHARS / 4; i++)
-            calx_buf_printf(b, "\\x%02x", (unsigned char)v->u.s.ptr[i]);
+            calx__buf_printf(b, "\\x%02x", (unsigned char)v->u.s.ptr[i]);
         if (v->u.s.len > MAX_CHARS / 4)
-            calx_buf_printf(b, "... (%zu bytes)", v->u.s.len);
-        calx_buf_put(b, "'", 1);
+            calx__buf_printf(b, "... (%zu bytes)", v->u.s.len);
+        calx__buf_put(b, "'", 1);
         break;
     }
 }
@@ -85,56 +85,56 @@ static void put_value(calx_buf *b, const calx_value *v)
 
 static void put_tuple(calx_buf *b, const calx_value *vals, size_t n)
 {
-    calx_buf_put(b, "(", 1);
+    calx__buf_put(b, "(", 1);
     for (size_t i = 0; i < n; i++) {
         if (n > MAX_PARAMS_SHOWN && i == MAX_PARAMS_SHOWN / 2) {
-            calx_buf_printf(b, ", ... %zu parameters truncated ... ", n - MAX_PARAMS_SHOWN);
+            calx__buf_printf(b, ", ... %zu parameters truncated ... ", n - MAX_PARAMS_SHOWN);
             i = n - MAX_PARAMS_SHOWN / 2;
         } else if (i) {
-            calx_buf_put(b, ", ", 2);
+            calx__buf_put(b, ", ", 2);
         }
         put_value(b, &vals[i]);
     }
     if (n == 1)
-        calx_buf_put(b, ",", 1);
-    calx_buf_put(b, ")", 1);
+        calx__buf_put(b, ",", 1);
+    calx__buf_put(b, ")", 1);
 }
 
-void calx_echo_params(const calx_engine *e, const char *badge, const calx_value *vals,
-                      size_t nparams, size_t nsets)
+void calx__echo_params(const calx_engine *e, const char *badge, const calx_value *vals,
+                       size_t nparams, size_t nsets)
 {
     if (!e->echo)
         return;
     calx_buf b = { 0 };
-    calx_buf_printf(&b, "[%s] ", badge);
+    calx__buf_printf(&b, "[%s] ", badge);
     if (nsets <= 1) {
         put_tuple(&b, vals, nsets ? nparams : 0);
     } else {
-        calx_buf_put(&b, "[", 1);
+        calx__buf_put(&b, "[", 1);
         size_t shown = nsets <= MAX_SETS_SHOWN ? nsets : MAX_SETS_SHOWN;
         for (size_t i = 0; i < shown; i++) {
             size_t set = i;
             if (nsets > MAX_SETS_SHOWN && i >= shown / 2) {
                 if (i == shown / 2)
-                    calx_buf_printf(&b, "  ... displaying %d of %zu total bound parameter "
+                    calx__buf_printf(&b, "  ... displaying %d of %zu total bound parameter "
                                   "sets ...  ", MAX_SETS_SHOWN, nsets);
                 set = nsets - (shown - i);
             } else if (i) {
-                calx_buf_put(&b, ", ", 2);
+                calx__buf_put(&b, ", ", 2);
             }
             if (nsets > MAX_SETS_SHOWN && i > shown / 2)
-                calx_buf_put(&b, ", ", 2);
+                calx__buf_put(&b, ", ", 2);
             put_tuple(&b, vals + set * nparams, nparams);
         }
-        calx_buf_put(&b, "]", 1);
+        calx__buf_put(&b, "]", 1);
     }
-    char *line = calx_buf_take(&b);
+    char *line = calx__buf_take(&b);
     if (line)
-        calx_log_emit(e->log, e->log_udata, CALX_LOG_INFO, LOGGER, line);
+        calx__log_emit(e->log, e->log_udata, CALX_LOG_INFO, LOGGER, line);
     free(line);
 }
 
-void calx_echo_seconds(char *buf, size_t n, double s)
+void calx__echo_seconds(char *buf, size_t n, double s)
 {
     int digits = 5;
     for (double shown = 1e-5; s > 0 && s < shown && digits < 9; shown /= 10)

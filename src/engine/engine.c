@@ -21,12 +21,12 @@ static uint64_t mono_ns(void)
 
 static void free_engine(calx_engine *e)
 {
-    calx_loop_detach(&e->on_loop);
+    calx__loop_detach(&e->on_loop);
     for (size_t i = 0; i < e->plans_cap; i++) {
         calx_plan_entry *pe = e->plans ? e->plans[i] : NULL;
         while (pe) {
             calx_plan_entry *next = pe->next;
-            calx_text_plan_free(&pe->plan);
+            calx__text_plan_free(&pe->plan);
             free(pe->source);
             free(pe);
             pe = next;
@@ -57,7 +57,7 @@ static void on_pool_empty(void *ctx)
     maybe_free_engine(e);
 }
 
-void calx_engine_conn_closed(calx_engine *e)
+void calx__engine_conn_closed(calx_engine *e)
 {
     e->nconns--;
     maybe_free_engine(e);
@@ -89,7 +89,7 @@ static void engine_release(calx_loop_user *u)
     calx_engine *e = (calx_engine *)((char *)u - offsetof(calx_engine, on_loop));
     e->loop_gone = true;
     if (!e->freed)
-        calx_pool_free(e->pool); /* calls on_pool_empty, now or during the drain */
+        calx__pool_free(e->pool); /* calls on_pool_empty, now or during the drain */
 }
 
 static char *dupstr(const char *s)
@@ -124,8 +124,8 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
     calx_url *u = calx_url_parse(url, err);
     if (!u)
         return NULL;
-    const calx_driver *driver = calx_driver_for(u, err);
-    const calx_dialect *dialect = driver ? calx_dialect_for(u->dialect) : NULL;
+    const calx_driver *driver = calx__driver_for(u, err);
+    const calx_dialect *dialect = driver ? calx__dialect_for(u->dialect) : NULL;
     if (!driver || !dialect) {
         if (driver)
             calx_error_set(err, CALX_ERR_NOT_SUPPORTED, "no SQL dialect for '%s'", u->dialect);
@@ -212,12 +212,12 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
          * own: share one so that all sessions see the same data. (The URL
          * parser sets memory for the databases that have it.) */
         pc.kind = u->memory ? CALX_POOL_STATIC : CALX_POOL_QUEUE;
-    e->pool = calx_pool_new(&pc);
+    e->pool = calx__pool_new(&pc);
     if (!e->pool)
         goto nomem;
     e->on_loop.busy = engine_busy;
     e->on_loop.release = engine_release;
-    calx_loop_attach(e->loop, &e->on_loop);
+    calx__loop_attach(e->loop, &e->on_loop);
     return e;
 
 nomem:
@@ -239,17 +239,17 @@ static void on_checked_out(calx_future *pf, void *udata)
     calx_pconn *pc = NULL;
     calx_error err;
     if (calx_future_take(pf, &pc, &err)) {
-        calx_future_reject(cg->f, &err);
+        calx__future_reject(cg->f, &err);
     } else {
-        calx_connection *c = calx_connection_new(cg->e, pc);
+        calx_connection *c = calx__connection_new(cg->e, pc);
         if (c) {
-            calx_future_resolve(cg->f, c);
+            calx__future_resolve(cg->f, c);
         } else {
-            calx_pool_checkin(pc);
-            calx_future_rejectf(cg->f, CALX_ERR_NOMEM, "out of memory making a connection");
+            calx__pool_checkin(pc);
+            calx__future_rejectf(cg->f, CALX_ERR_NOMEM, "out of memory making a connection");
         }
     }
-    calx_engine_conn_closed(cg->e); /* the hold taken in calx_engine_connect */
+    calx__engine_conn_closed(cg->e); /* the hold taken in calx_engine_connect */
     free(cg);
 }
 
@@ -275,11 +275,11 @@ calx_future *calx_engine_connect(calx_engine *e, calx_error *err)
                        "(calx_loop_free); make the engine on a live loop");
         return NULL;
     }
-    calx_future *pf = calx_pool_checkout(e->pool, err);
+    calx_future *pf = calx__pool_checkout(e->pool, err);
     if (!pf)
         return NULL;
     connecting *cg = malloc(sizeof *cg);
-    calx_future *f = cg ? calx_future_new(e->loop) : NULL;
+    calx_future *f = cg ? calx__future_new(e->loop) : NULL;
     if (!f) {
         free(cg);
         calx_future_release(pf);
@@ -289,8 +289,8 @@ calx_future *calx_engine_connect(calx_engine *e, calx_error *err)
     cg->e = e;
     cg->f = f;
     e->nconns++; /* keeps the engine alive until the checkout settles */
-    calx_future_set_dtor(f, close_unclaimed);
-    calx_future_set_cancel(f, cancel_checkout, pf);
+    calx__future_set_dtor(f, close_unclaimed);
+    calx__future_set_cancel(f, cancel_checkout, pf);
     calx_future_then(pf, on_checked_out, cg);
     return f;
 }
@@ -298,7 +298,7 @@ calx_future *calx_engine_connect(calx_engine *e, calx_error *err)
 void calx_engine_dispose(calx_engine *e)
 {
     if (e && e->pool)
-        calx_pool_dispose(e->pool);
+        calx__pool_dispose(e->pool);
 }
 
 void calx_engine_free(calx_engine *e)
@@ -309,7 +309,7 @@ void calx_engine_free(calx_engine *e)
     if (e->pool_gone)
         maybe_free_engine(e); /* the loop shut the pool down already */
     else
-        calx_pool_free(e->pool); /* calls on_pool_empty, now or later */
+        calx__pool_free(e->pool); /* calls on_pool_empty, now or later */
 }
 
 const calx_url *calx_engine_url(const calx_engine *e)
@@ -338,13 +338,13 @@ char *calx_engine_status(const calx_engine *e)
 {
     if (!e->pool)
         return strdup("disposed");
-    return calx_pool_status(e->pool);
+    return calx__pool_status(e->pool);
 }
 
 void calx_engine_stats(const calx_engine *e, calx_pool_stats *out)
 {
     if (e->pool)
-        calx_pool_read_stats(e->pool, out);
+        calx__pool_read_stats(e->pool, out);
     else
         memset(out, 0, sizeof *out);
 }
@@ -361,7 +361,7 @@ static int grow_plans(calx_engine *e)
         calx_plan_entry *pe = e->plans[i];
         while (pe) {
             calx_plan_entry *next = pe->next;
-            size_t h = (size_t)calx_hash_str(CALX_HASH_INIT, pe->source) & (cap - 1);
+            size_t h = (size_t)calx__hash_str(CALX_HASH_INIT, pe->source) & (cap - 1);
             pe->next = t[h];
             t[h] = pe;
             pe = next;
@@ -373,12 +373,12 @@ static int grow_plans(calx_engine *e)
     return 0;
 }
 
-int calx_engine_plan(calx_engine *e, const char *sql, const calx_params *params,
-                     calx_plan_entry **out, bool *fresh, calx_error *err)
+int calx__engine_plan(calx_engine *e, const char *sql, const calx_params *params,
+                      calx_plan_entry **out, bool *fresh, calx_error *err)
 {
     if (e->plans_cap) {
-        for (calx_plan_entry *pe = e->plans[(size_t)calx_hash_str(CALX_HASH_INIT, sql) & (e->plans_cap - 1)]; pe;
-             pe = pe->next) {
+        size_t bucket = (size_t)calx__hash_str(CALX_HASH_INIT, sql) & (e->plans_cap - 1);
+        for (calx_plan_entry *pe = e->plans[bucket]; pe; pe = pe->next) {
             if (strcmp(pe->source, sql) == 0) {
                 *out = pe;
                 *fresh = false;
@@ -397,7 +397,7 @@ int calx_engine_plan(calx_engine *e, const char *sql, const calx_params *params,
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling SQL");
     }
     uint64_t t0 = mono_ns();
-    int rc = calx_text_compile(sql, params, e->dialect->paramstyle, &pe->plan, err);
+    int rc = calx__text_compile(sql, params, e->dialect->paramstyle, &pe->plan, err);
     if (rc) {
         free(pe->source);
         free(pe);
@@ -411,17 +411,17 @@ int calx_engine_plan(calx_engine *e, const char *sql, const calx_params *params,
         pe->uncached = true;
         return 0;
     }
-    size_t h = (size_t)calx_hash_str(CALX_HASH_INIT, sql) & (e->plans_cap - 1);
+    size_t h = (size_t)calx__hash_str(CALX_HASH_INIT, sql) & (e->plans_cap - 1);
     pe->next = e->plans[h];
     e->plans[h] = pe;
     e->nplans++;
     return 0;
 }
 
-void calx_plan_entry_release(calx_plan_entry *pe)
+void calx__plan_entry_release(calx_plan_entry *pe)
 {
     if (pe && pe->uncached) {
-        calx_text_plan_free(&pe->plan);
+        calx__text_plan_free(&pe->plan);
         free(pe->source);
         free(pe);
     }

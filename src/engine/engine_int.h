@@ -51,25 +51,25 @@ struct calx_engine {
 
 /* Looks up or compiles sql for params' style. The entry is owned by the
  * engine and lives as long as it, unless the cache was full: then the
- * caller gives it back with calx_plan_entry_release once the statement has
+ * caller gives it back with calx__plan_entry_release once the statement has
  * run (a no-op for cached entries). *fresh tells whether it was compiled
  * now. */
-int calx_engine_plan(calx_engine *e, const char *sql, const calx_params *params,
-                     calx_plan_entry **out, bool *fresh, calx_error *err);
-void calx_plan_entry_release(calx_plan_entry *pe);
+int calx__engine_plan(calx_engine *e, const char *sql, const calx_params *params,
+                      calx_plan_entry **out, bool *fresh, calx_error *err);
+void calx__plan_entry_release(calx_plan_entry *pe);
 
 /* A connection handle closed: the engine may now be freed. */
-void calx_engine_conn_closed(calx_engine *e);
+void calx__engine_conn_closed(calx_engine *e);
 
 /* A new connection handle over a checked-out pooled connection. */
-calx_connection *calx_connection_new(calx_engine *e, calx_pconn *pc);
+calx_connection *calx__connection_new(calx_engine *e, calx_pconn *pc);
 
 /* The driver connection under c (owned by the pool), for driver-level
  * counters in tests and diagnostics. */
-calx_dconn *calx_conn_dconn(const calx_connection *c);
+calx_dconn *calx__conn_dconn(const calx_connection *c);
 
 /* echo.c: SQLAlchemy-style statement logging. */
-void calx_echo(const calx_engine *e, const char *fmt, ...)
+void calx__echo(const calx_engine *e, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
@@ -78,12 +78,12 @@ void calx_echo(const calx_engine *e, const char *fmt, ...)
  * decimals ("0.00012"), and as many more as a time shorter than that needs
  * to show a digit ("0.0000031"), so that a real compile never reads as
  * zero. buf has n bytes and is always terminated. */
-void calx_echo_seconds(char *buf, size_t n, double s);
+void calx__echo_seconds(char *buf, size_t n, double s);
 
 /* Logs the parameter line: "[badge] (1, 'x', None)", or for a batch at most
  * ten sets, as SQLAlchemy does. vals holds nsets * nparams values. */
-void calx_echo_params(const calx_engine *e, const char *badge, const calx_value *vals,
-                      size_t nparams, size_t nsets);
+void calx__echo_params(const calx_engine *e, const char *badge, const calx_value *vals,
+                       size_t nparams, size_t nsets);
 
 /* How echo labels a statement's parameter line: SQLAlchemy's
  * compiled-cache badge ("generated in 0.00012s" / "cached since 2.1s ago"),
@@ -97,20 +97,20 @@ typedef enum calx_echo_badge {
 
 /* connection.c: calx_conn_execute, echoed with the badge given (used by
  * schema_run.c). */
-calx_future *calx_conn_execute_badge(calx_connection *c, const char *sql,
-                                     const calx_params *params, calx_echo_badge badge,
-                                     calx_error *err);
+calx_future *calx__conn_execute_badge(calx_connection *c, const char *sql,
+                                      const calx_params *params, calx_echo_badge badge,
+                                      calx_error *err);
 
 /* result.c: results over driver rowsets. */
-calx_result *calx_result_new(calx_rowset *rs, calx_connection *stream_conn);
+calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn);
 /* connection.c: a streaming result asks its connection for more. */
-calx_future *calx_conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
-                             calx_error *err);
-void calx_conn_stream_done(calx_connection *c, bool close_cursor);
+calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
+                              calx_error *err);
+void calx__conn_stream_done(calx_connection *c, bool close_cursor);
 /* result.c: a fetched chunk replaces the rows held (r takes rs). */
-void calx_result_set_chunk(calx_result *r, calx_rowset *rs);
+void calx__result_set_chunk(calx_result *r, calx_rowset *rs);
 /* result.c: the stream is over (read to the end, failed, or its connection
  * closed): r keeps the rows it holds and forgets the connection. */
-void calx_result_detach(calx_result *r);
+void calx__result_detach(calx_result *r);
 
 #endif

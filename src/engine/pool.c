@@ -61,7 +61,7 @@ static void plog(const calx_pool *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    calx_log_emit(p->cfg.log, p->cfg.log_udata, CALX_LOG_INFO, logger, msg);
+    calx__log_emit(p->cfg.log, p->cfg.log_udata, CALX_LOG_INFO, logger, msg);
 }
 
 static double ms_to_s(uint64_t ms)
@@ -83,7 +83,7 @@ static void maybe_free(calx_pool *p)
     }
 }
 
-calx_pool *calx_pool_new(const calx_pool_config *cfg)
+calx_pool *calx__pool_new(const calx_pool_config *cfg)
 {
     calx_pool *p = calloc(1, sizeof *p);
     if (!p)
@@ -126,7 +126,7 @@ static void hand(calx_pool *p, calx_future *f, calx_pconn *pc)
     p->stats.checkouts++;
     plog(p, "Connection <conn %u> checked out from pool", pc->id);
     /* A cancelled f gives pc straight back through its destructor. */
-    calx_future_resolve(f, pc);
+    calx__future_resolve(f, pc);
 }
 
 typedef struct opening {
@@ -143,7 +143,7 @@ static void on_connected(void *udata, calx_dconn *dc, const calx_error *err)
     p->inflight--;
     if (err) {
         p->nopen--;
-        calx_future_reject(f, err);
+        calx__future_reject(f, err);
         process_waiters(p);
         maybe_free(p);
         return;
@@ -152,7 +152,7 @@ static void on_connected(void *udata, calx_dconn *dc, const calx_error *err)
     if (!pc) {
         p->nopen--;
         dc->driver->close(dc);
-        calx_future_rejectf(f, CALX_ERR_NOMEM, "out of memory opening a connection");
+        calx__future_rejectf(f, CALX_ERR_NOMEM, "out of memory opening a connection");
         maybe_free(p);
         return;
     }
@@ -172,7 +172,7 @@ static void open_new(calx_pool *p, calx_future *f)
     calx_error err;
     opening *op = malloc(sizeof *op);
     if (!op) {
-        calx_future_rejectf(f, CALX_ERR_NOMEM, "out of memory opening a connection");
+        calx__future_rejectf(f, CALX_ERR_NOMEM, "out of memory opening a connection");
         return;
     }
     op->pool = p;
@@ -185,7 +185,7 @@ static void open_new(calx_pool *p, calx_future *f)
         free(op);
         p->nopen--;
         p->inflight--;
-        calx_future_reject(f, &err);
+        calx__future_reject(f, &err);
     }
 }
 
@@ -209,14 +209,14 @@ static void on_ping_timeout(void *arg)
     pinging *pg = arg;
     calx_pconn *pc = pg->pc;
     calx_pool *p = pc->pool;
-    calx_timer_free(pg->timer);
+    calx__timer_free(pg->timer);
     pg->timer = NULL;
     p->stats.timeouts++;
-    calx_pool_invalidate(pc, "pre-ping got no answer within pool_timeout");
-    calx_future_rejectf(pg->f, CALX_ERR_TIMEOUT,
-                        "pool pre-ping of connection <conn %u> got no answer within "
-                        "pool_timeout (%.2f s); the connection is invalidated",
-                        pc->id, ms_to_s(p->cfg.timeout_ms));
+    calx__pool_invalidate(pc, "pre-ping got no answer within pool_timeout");
+    calx__future_rejectf(pg->f, CALX_ERR_TIMEOUT,
+                         "pool pre-ping of connection <conn %u> got no answer within "
+                         "pool_timeout (%.2f s); the connection is invalidated",
+                         pc->id, ms_to_s(p->cfg.timeout_ms));
     pg->f = NULL;
     /* The driver still owes the ping's callback (exactly once): the
      * interrupt makes it come sooner, and on_pinged then closes pc. */
@@ -229,9 +229,9 @@ static void on_pinged(void *udata, calx_rowset *rs, const calx_error *err)
     calx_pconn *pc = pg->pc;
     calx_future *f = pg->f;
     calx_pool *p = pc->pool;
-    calx_timer_free(pg->timer);
+    calx__timer_free(pg->timer);
     free(pg);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     p->inflight--;
     if (!f) {
         /* The checkout already failed with a timeout. */
@@ -273,7 +273,7 @@ static void serve_idle(calx_pool *p, calx_future *f, calx_pconn *pc, uint64_t si
     if (p->cfg.pre_ping) {
         calx_error err;
         pinging *pg = calloc(1, sizeof *pg);
-        calx_timer *t = pg ? calx_timer_new(p->cfg.loop, on_ping_timeout, pg) : NULL;
+        calx_timer *t = pg ? calx__timer_new(p->cfg.loop, on_ping_timeout, pg) : NULL;
         if (t) {
             pg->pc = pc;
             pg->f = f;
@@ -283,12 +283,12 @@ static void serve_idle(calx_pool *p, calx_future *f, calx_pconn *pc, uint64_t si
             if (pc->dconn->driver->request(pc->dconn, &pg->req, on_pinged, pg, &err) == 0) {
                 uint64_t used = now(p) - since;
                 uint64_t left = used < p->cfg.timeout_ms ? p->cfg.timeout_ms - used : 0;
-                calx_timer_start(t, left > CALX_POOL_PING_MIN_MS ? left : CALX_POOL_PING_MIN_MS);
+                calx__timer_start(t, left > CALX_POOL_PING_MIN_MS ? left : CALX_POOL_PING_MIN_MS);
                 return;
             }
             p->inflight--;
         }
-        calx_timer_free(t);
+        calx__timer_free(t);
         free(pg);
         p->stats.invalidated++;
         close_pc(pc, "pre-ping could not start");
@@ -357,7 +357,7 @@ static void unlink_waiter(calx_pool *p, waiter *w)
         p->wait_tail = w->prev;
     p->nwait--;
     p->stats.wait_seconds += ms_to_s(now(p) - w->since);
-    calx_timer_free(w->timer);
+    calx__timer_free(w->timer);
 }
 
 static void on_wait_timeout(void *arg)
@@ -367,14 +367,14 @@ static void on_wait_timeout(void *arg)
     unlink_waiter(p, w);
     p->stats.timeouts++;
     if (p->cfg.kind == CALX_POOL_STATIC)
-        calx_future_rejectf(w->f, CALX_ERR_TIMEOUT,
-                            "StaticPool connection is in use, connection timed out, "
-                            "timeout %.2f", ms_to_s(p->cfg.timeout_ms));
+        calx__future_rejectf(w->f, CALX_ERR_TIMEOUT,
+                             "StaticPool connection is in use, connection timed out, "
+                             "timeout %.2f", ms_to_s(p->cfg.timeout_ms));
     else
-        calx_future_rejectf(w->f, CALX_ERR_TIMEOUT,
-                            "QueuePool limit of size %d overflow %d reached, connection "
-                            "timed out, timeout %.2f",
-                            p->cfg.size, p->cfg.max_overflow, ms_to_s(p->cfg.timeout_ms));
+        calx__future_rejectf(w->f, CALX_ERR_TIMEOUT,
+                             "QueuePool limit of size %d overflow %d reached, connection "
+                             "timed out, timeout %.2f",
+                             p->cfg.size, p->cfg.max_overflow, ms_to_s(p->cfg.timeout_ms));
     free(w);
 }
 
@@ -382,7 +382,7 @@ static void on_wait_cancel(void *arg)
 {
     waiter *w = arg;
     unlink_waiter(w->pool, w);
-    calx_future_reject(w->f, NULL); /* already cancelled: just let go */
+    calx__future_reject(w->f, NULL); /* already cancelled: just let go */
     free(w);
 }
 
@@ -402,31 +402,31 @@ static void process_waiters(calx_pool *p)
 
 static void give_back(void *value)
 {
-    calx_pool_checkin(value);
+    calx__pool_checkin(value);
 }
 
-calx_future *calx_pool_checkout(calx_pool *p, calx_error *err)
+calx_future *calx__pool_checkout(calx_pool *p, calx_error *err)
 {
     if (p->freed) {
         calx_error_set(err, CALX_ERR_CLOSED, "the engine has been freed");
         return NULL;
     }
-    calx_future *f = calx_future_new(p->cfg.loop);
+    calx_future *f = calx__future_new(p->cfg.loop);
     if (!f) {
         calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking out a connection");
         return NULL;
     }
-    calx_future_set_dtor(f, give_back);
+    calx__future_set_dtor(f, give_back);
     /* Only serve at once when nobody is queued: waiters go first. */
     if (!p->wait_head && try_serve(p, f, now(p)))
         return f;
 
     waiter *w = calloc(1, sizeof *w);
-    calx_timer *t = w ? calx_timer_new(p->cfg.loop, on_wait_timeout, w) : NULL;
+    calx_timer *t = w ? calx__timer_new(p->cfg.loop, on_wait_timeout, w) : NULL;
     if (!t) {
         free(w);
         calx_future_release(f);
-        calx_future_reject(f, NULL);
+        calx__future_reject(f, NULL);
         calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking out a connection");
         return NULL;
     }
@@ -442,8 +442,8 @@ calx_future *calx_pool_checkout(calx_pool *p, calx_error *err)
     p->wait_tail = w;
     p->nwait++;
     p->stats.waits++;
-    calx_future_set_cancel(f, on_wait_cancel, w);
-    calx_timer_start(t, p->cfg.timeout_ms);
+    calx__future_set_cancel(f, on_wait_cancel, w);
+    calx__timer_start(t, p->cfg.timeout_ms);
     return f;
 }
 
@@ -480,23 +480,23 @@ static void on_reset(void *udata, calx_rowset *rs, const calx_error *err)
     calx_pconn *pc = r->pc;
     calx_pool *p = pc->pool;
     free(r);
-    calx_rowset_free(rs);
+    calx__rowset_free(rs);
     p->inflight--;
     if (err)
-        calx_pool_invalidate(pc, err->message);
+        calx__pool_invalidate(pc, err->message);
     else
         pc->dirty = false;
     /* inflight went down; return_ready may free the pool, so it goes last. */
     return_ready(pc);
 }
 
-void calx_pool_checkin(calx_pconn *pc)
+void calx__pool_checkin(calx_pconn *pc)
 {
     calx_pool *p = pc->pool;
     p->nout--;
     plog(p, "Connection <conn %u> being returned to pool", pc->id);
     if (!pc->invalidated && !pc->dconn->driver->alive(pc->dconn))
-        calx_pool_invalidate(pc, "the driver reports the connection lost");
+        calx__pool_invalidate(pc, "the driver reports the connection lost");
     if (pc->invalidated || p->cfg.kind == CALX_POOL_NULL || p->freed ||
         pc->generation != p->generation) {
         close_pc(pc, pc->invalidated ? "invalidated" : "not pooled");
@@ -517,12 +517,12 @@ void calx_pool_checkin(calx_pconn *pc)
             p->inflight--;
             free(r);
         }
-        calx_pool_invalidate(pc, "could not reset on return");
+        calx__pool_invalidate(pc, "could not reset on return");
     }
     return_ready(pc);
 }
 
-void calx_pool_invalidate(calx_pconn *pc, const char *reason)
+void calx__pool_invalidate(calx_pconn *pc, const char *reason)
 {
     if (pc->invalidated)
         return;
@@ -531,7 +531,7 @@ void calx_pool_invalidate(calx_pconn *pc, const char *reason)
     plog(pc->pool, "Invalidate connection <conn %u> (reason: %s)", pc->id, reason);
 }
 
-void calx_pool_dispose(calx_pool *p)
+void calx__pool_dispose(calx_pool *p)
 {
     p->generation++;
     while (p->nidle > 0)
@@ -539,24 +539,24 @@ void calx_pool_dispose(calx_pool *p)
     plog(p, "Pool disposed.");
 }
 
-void calx_pool_free(calx_pool *p)
+void calx__pool_free(calx_pool *p)
 {
     if (!p)
         return;
-    calx_pool_dispose(p);
+    calx__pool_dispose(p);
     p->freed = true;
     while (p->wait_head) {
         waiter *w = p->wait_head;
         calx_future *f = w->f;
         unlink_waiter(p, w);
         free(w);
-        calx_future_rejectf(f, CALX_ERR_CLOSED,
-                            "the engine was freed while this checkout waited");
+        calx__future_rejectf(f, CALX_ERR_CLOSED,
+                             "the engine was freed while this checkout waited");
     }
     maybe_free(p);
 }
 
-void calx_pool_read_stats(const calx_pool *p, calx_pool_stats *out)
+void calx__pool_read_stats(const calx_pool *p, calx_pool_stats *out)
 {
     *out = p->stats;
     out->size = p->cfg.kind == CALX_POOL_NULL ? 0
@@ -567,7 +567,7 @@ void calx_pool_read_stats(const calx_pool *p, calx_pool_stats *out)
     out->waiting = p->nwait;
 }
 
-char *calx_pool_status(const calx_pool *p)
+char *calx__pool_status(const calx_pool *p)
 {
     char *s = NULL;
     if (p->cfg.kind == CALX_POOL_QUEUE) {

@@ -49,28 +49,28 @@ typedef struct calx_pool_config {
 } calx_pool_config;
 
 /* A new pool; NULL on no memory. Opens nothing. */
-calx_pool *calx_pool_new(const calx_pool_config *cfg);
+calx_pool *calx__pool_new(const calx_pool_config *cfg);
 
 /* A future whose value is a calx_pconn * checked out to the caller (given
- * back with calx_pool_checkin; a value nobody takes goes back by itself). */
-calx_future *calx_pool_checkout(calx_pool *p, calx_error *err);
+ * back with calx__pool_checkin; a value nobody takes goes back by itself). */
+calx_future *calx__pool_checkout(calx_pool *p, calx_error *err);
 
 /* Returns pc: reset (rollback), then to the first waiter, the idle list, or
  * closed (overflow, invalidated, older generation, pool freed). */
-void calx_pool_checkin(calx_pconn *pc);
+void calx__pool_checkin(calx_pconn *pc);
 
 /* Marks pc dead: closed rather than pooled when it comes back. */
-void calx_pool_invalidate(calx_pconn *pc, const char *reason);
+void calx__pool_invalidate(calx_pconn *pc, const char *reason);
 
 /* Closes idle connections; those out now close on return. */
-void calx_pool_dispose(calx_pool *p);
+void calx__pool_dispose(calx_pool *p);
 
 /* Disposes the pool, fails its waiters with CALX_ERR_CLOSED, and frees it
  * once nothing is checked out or in flight (on_empty is then called). */
-void calx_pool_free(calx_pool *p);
+void calx__pool_free(calx_pool *p);
 
-void calx_pool_read_stats(const calx_pool *p, calx_pool_stats *out);
+void calx__pool_read_stats(const calx_pool *p, calx_pool_stats *out);
 /* SQLAlchemy's status() text; malloc'd, the caller frees it. */
-char *calx_pool_status(const calx_pool *p);
+char *calx__pool_status(const calx_pool *p);
 
 #endif

@@ -47,11 +47,11 @@ static int index_rows(calx_result *r)
     return 0;
 }
 
-calx_result *calx_result_new(calx_rowset *rs, calx_connection *stream_conn)
+calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn)
 {
     calx_result *r = calloc(1, sizeof *r);
     if (!r) {
-        calx_rowset_free(rs);
+        calx__rowset_free(rs);
         return NULL;
     }
     /* One statement at a time: a batch's later rowsets wait in rest. */
@@ -65,8 +65,8 @@ calx_result *calx_result_new(calx_rowset *rs, calx_connection *stream_conn)
     r->conn = stream_conn;
     r->chunk = rs && rs->nrows ? rs->nrows : 1000;
     if (index_rows(r) != 0) {
-        calx_rowset_free(rs);
-        calx_rowset_free(r->rest);
+        calx__rowset_free(rs);
+        calx__rowset_free(r->rest);
         free(r);
         return NULL;
     }
@@ -80,7 +80,7 @@ bool calx_result_nextset(calx_result *r)
     calx_rowset *next = r->rest;
     r->rest = next->next;
     next->next = NULL;
-    calx_rowset_free(r->rs);
+    calx__rowset_free(r->rs);
     r->rs = next;
     r->rowcount = next->rowcount;
     r->lastrowid = next->lastrowid;
@@ -90,10 +90,10 @@ bool calx_result_nextset(calx_result *r)
     return true;
 }
 
-void calx_result_set_chunk(calx_result *r, calx_rowset *rs)
+void calx__result_set_chunk(calx_result *r, calx_rowset *rs)
 {
     if (rs && r->rs && rs != r->rs) {
-        calx_rowset_free(r->rs);
+        calx__rowset_free(r->rs);
         r->rs = rs;
     } else if (rs) {
         r->rs = rs;
@@ -102,7 +102,7 @@ void calx_result_set_chunk(calx_result *r, calx_rowset *rs)
         r->rs->nrows = 0; /* out of memory: show no rows rather than bad ones */
 }
 
-void calx_result_detach(calx_result *r)
+void calx__result_detach(calx_result *r)
 {
     r->conn = NULL;
 }
@@ -112,9 +112,9 @@ void calx_result_free(calx_result *r)
     if (!r)
         return;
     if (r->conn)
-        calx_conn_stream_done(r->conn, true);
-    calx_rowset_free(r->rs);
-    calx_rowset_free(r->rest);
+        calx__conn_stream_done(r->conn, true);
+    calx__rowset_free(r->rs);
+    calx__rowset_free(r->rest);
     free(r->rows);
     free(r);
 }
@@ -187,7 +187,7 @@ calx_future *calx_result_fetch(calx_result *r, calx_error *err)
         calx_error_set(err, CALX_ERR_STATE, "the result has no more rows to fetch");
         return NULL;
     }
-    return calx_conn_fetch(r->conn, r, r->chunk, err);
+    return calx__conn_fetch(r->conn, r, r->chunk, err);
 }
 
 int calx_result_anext(calx_result *r, const calx_row **row, calx_error *err)

@@ -55,7 +55,7 @@ static void job_free(schema_job *j)
 static int prepare_table(schema_job *j, job_table *jt, calx_error *err)
 {
     const calx_table *t = jt->t;
-    jt->ncheck = calx_ddl_has_table(j->dialect, t->name, jt->check, err);
+    jt->ncheck = calx__ddl_has_table(j->dialect, t->name, jt->check, err);
     if (!jt->ncheck)
         return err->code;
     size_t max = 1;
@@ -64,17 +64,17 @@ static int prepare_table(schema_job *j, job_table *jt, calx_error *err)
     if (!(jt->ddl = calloc(max, sizeof *jt->ddl)))
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     if (j->drop) {
-        if (!(jt->ddl[jt->nddl++] = calx_ddl_drop_table(j->dialect, t, err)))
+        if (!(jt->ddl[jt->nddl++] = calx__ddl_drop_table(j->dialect, t, err)))
             return err->code;
         return 0;
     }
-    if (!(jt->ddl[jt->nddl++] = calx_ddl_create_table(j->dialect, t, err)))
+    if (!(jt->ddl[jt->nddl++] = calx__ddl_create_table(j->dialect, t, err)))
         return err->code;
     /* Index order is column order (SQLAlchemy walks a set; for a table
      * declared in one go that comes out in column order too). */
     for (size_t i = 0; i < t->ncolumns; i++)
         if (t->columns[i].index &&
-            !(jt->ddl[jt->nddl++] = calx_ddl_create_index(j->dialect, t, &t->columns[i], err)))
+            !(jt->ddl[jt->nddl++] = calx__ddl_create_index(j->dialect, t, &t->columns[i], err)))
             return err->code;
     return 0;
 }
@@ -123,9 +123,9 @@ static void job_end(schema_job *j, const calx_error *err)
     if (j->engine)
         calx_conn_close(j->conn);
     if (err)
-        calx_future_reject(j->f, err);
+        calx__future_reject(j->f, err);
     else
-        calx_future_resolve(j->f, NULL);
+        calx__future_resolve(j->f, NULL);
     job_free(j);
 }
 
@@ -141,10 +141,10 @@ static int advance(schema_job *j, calx_error *err)
     if (!j->checked && j->at < j->n) {
         job_table *jt = &j->tables[j->at];
         calx_param items[CALX_DDL_HAS_TABLE_PARAMS];
-        size_t np = calx_ddl_has_table_params(j->dialect, jt->t->name, items);
+        size_t np = calx__ddl_has_table_params(j->dialect, jt->t->name, items);
         calx_params params = { items, np };
-        f = calx_conn_execute_badge(j->conn, jt->check[j->sub], np ? &params : NULL,
-                                    CALX_BADGE_RAW, err);
+        f = calx__conn_execute_badge(j->conn, jt->check[j->sub], np ? &params : NULL,
+                                     CALX_BADGE_RAW, err);
         if (!f)
             return err->code;
         calx_future_then(f, on_checked, j);
@@ -158,7 +158,7 @@ static int advance(schema_job *j, calx_error *err)
         job_table *jt = &j->tables[j->order[j->drop ? j->n - 1 - j->at : j->at]];
         if (jt->exists != j->drop || j->sub == jt->nddl)
             continue;
-        f = calx_conn_execute_badge(j->conn, jt->ddl[j->sub], NULL, CALX_BADGE_NO_KEY, err);
+        f = calx__conn_execute_badge(j->conn, jt->ddl[j->sub], NULL, CALX_BADGE_NO_KEY, err);
         if (!f)
             return err->code;
         j->sub++;
@@ -180,7 +180,7 @@ static int advance(schema_job *j, calx_error *err)
 static void step(schema_job *j)
 {
     calx_error err;
-    if (calx_future_cancelled(j->f)) {
+    if (calx__future_cancelled(j->f)) {
         calx_error_set(&err, CALX_ERR_CANCELED, "the operation was cancelled");
         job_end(j, &err);
     } else if (advance(j, &err)) {
@@ -250,17 +250,17 @@ static calx_future *conn_all(calx_connection *conn, const calx_metadata *md, boo
     if (!j)
         return failed(err, &e);
     j->conn = conn;
-    if (!(j->f = calx_future_new(engine->loop))) {
+    if (!(j->f = calx__future_new(engine->loop))) {
         job_free(j);
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
     }
     /* A cancel completes the future once the statement running has
      * landed, so the connection is free again when the caller hears. */
-    calx_future_cancel_waits(j->f);
+    calx__future_cancel_waits(j->f);
     calx_future *f = j->f;
     if (advance(j, &e)) {
         calx_future_release(f);
-        calx_future_reject(f, &e);
+        calx__future_reject(f, &e);
         job_free(j);
         return failed(err, &e);
     }
@@ -302,16 +302,16 @@ static calx_future *engine_all(calx_engine *e, const calx_metadata *md, bool dro
     if (!j)
         return failed(err, &e2);
     j->engine = e;
-    if (!(j->f = calx_future_new(e->loop))) {
+    if (!(j->f = calx__future_new(e->loop))) {
         job_free(j);
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
     }
-    calx_future_cancel_waits(j->f);
+    calx__future_cancel_waits(j->f);
     calx_future *f = j->f;
     calx_future *connect = calx_engine_connect(e, &e2);
     if (!connect) {
         calx_future_release(f);
-        calx_future_reject(f, &e2);
+        calx__future_reject(f, &e2);
         job_free(j);
         return failed(err, &e2);
     }

@@ -15,10 +15,10 @@ calx_future *calx_conn_execute_select(calx_connection *c, const calx_select *q,
         return NULL;
     }
     calx_compiled comp;
-    if (calx_select_compile(q, calx_conn_engine(c)->dialect, 0, &comp, err))
+    if (calx__select_compile(q, calx_conn_engine(c)->dialect, 0, &comp, err))
         return NULL;
     calx_params params = { comp.params, comp.nparams };
     calx_future *f = calx_conn_execute(c, comp.sql, comp.nparams ? &params : NULL, err);
-    calx_compiled_free(&comp);
+    calx__compiled_free(&comp);
     return f;
 }

@@ -69,12 +69,12 @@ typedef struct flush_stmt {
 static bool is_dirty(const calx_obj *o)
 {
     for (size_t i = 0; i < o->model->nfields; i++)
-        if (calx_obj_field_changed(o, i))
+        if (calx__obj_field_changed(o, i))
             return true;
     return false;
 }
 
-bool calx_flush_needed(const calx_session *s, bool scan)
+bool calx__flush_needed(const calx_session *s, bool scan)
 {
     if (s->pending.n || s->deleting.n)
         return true;
@@ -191,7 +191,7 @@ static int bind_field(flush_ctx *x, calx_param *p, const calx_field *f, const vo
 {
     char buf[40];
     p->name = NULL;
-    p->value = calx_field_value(f, src, buf);
+    p->value = calx__field_value(f, src, buf);
     if (f->type == CALX_F_TIMESTAMP && p->value.type == CALX_TEXT) {
         size_t off;
         char *slot = ts_slot(x, &off);
@@ -227,9 +227,9 @@ static size_t put_columns(calx_buf *b, const calx_dialect *d, const calx_table *
         if (!(mask >> i & 1))
             continue;
         if (n++)
-            calx_buf_puts(b, ", ");
-        calx_sql_put_ident(b, d, t->columns[i].name, false);
-        calx_buf_puts(b, suffix);
+            calx__buf_puts(b, ", ");
+        calx__sql_put_ident(b, d, t->columns[i].name, false);
+        calx__buf_puts(b, suffix);
     }
     return n;
 }
@@ -244,50 +244,50 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
     const calx_table *t = &m->table;
     calx_buf b = { 0 };
     if (kind == OP_INSERT) {
-        calx_buf_puts(&b, "INSERT INTO ");
-        calx_sql_put_ident(&b, d, t->name, false);
-        calx_buf_puts(&b, " (");
+        calx__buf_puts(&b, "INSERT INTO ");
+        calx__sql_put_ident(&b, d, t->name, false);
+        calx__buf_puts(&b, " (");
         size_t n = put_columns(&b, d, t, mask, "");
         if (n == 0) {
-            calx_buf_puts(&b, ") DEFAULT VALUES");
+            calx__buf_puts(&b, ") DEFAULT VALUES");
         } else {
-            calx_buf_puts(&b, ") VALUES (");
+            calx__buf_puts(&b, ") VALUES (");
             for (size_t i = 0; i < n; i++)
-                calx_buf_puts(&b, i ? ", ?" : "?");
-            calx_buf_puts(&b, ")");
+                calx__buf_puts(&b, i ? ", ?" : "?");
+            calx__buf_puts(&b, ")");
         }
-        int ai = calx_model_autoinc(m);
+        int ai = calx__model_autoinc(m);
         if (ai >= 0 && !(mask >> ai & 1) && d->paramstyle == CALX_PARAMSTYLE_DOLLAR) {
             /* PostgreSQL has no lastrowid: the row's own key comes back. */
-            calx_buf_puts(&b, " RETURNING ");
-            calx_sql_put_ident(&b, d, t->name, false);
-            calx_buf_puts(&b, ".");
-            calx_sql_put_ident(&b, d, t->columns[ai].name, false);
+            calx__buf_puts(&b, " RETURNING ");
+            calx__sql_put_ident(&b, d, t->name, false);
+            calx__buf_puts(&b, ".");
+            calx__sql_put_ident(&b, d, t->columns[ai].name, false);
         }
     } else {
         if (kind == OP_UPDATE) {
-            calx_buf_puts(&b, "UPDATE ");
-            calx_sql_put_ident(&b, d, t->name, false);
-            calx_buf_puts(&b, " SET ");
+            calx__buf_puts(&b, "UPDATE ");
+            calx__sql_put_ident(&b, d, t->name, false);
+            calx__buf_puts(&b, " SET ");
             put_columns(&b, d, t, mask, "=?");
         } else {
-            calx_buf_puts(&b, "DELETE FROM ");
-            calx_sql_put_ident(&b, d, t->name, false);
+            calx__buf_puts(&b, "DELETE FROM ");
+            calx__sql_put_ident(&b, d, t->name, false);
         }
-        calx_buf_puts(&b, " WHERE ");
+        calx__buf_puts(&b, " WHERE ");
         size_t n = 0;
         for (size_t i = 0; i < t->ncolumns; i++) {
             if (!t->columns[i].primary_key)
                 continue;
             if (n++)
-                calx_buf_puts(&b, " AND ");
-            calx_sql_put_ident(&b, d, t->name, false);
-            calx_buf_puts(&b, ".");
-            calx_sql_put_ident(&b, d, t->columns[i].name, false);
-            calx_buf_puts(&b, " = ?");
+                calx__buf_puts(&b, " AND ");
+            calx__sql_put_ident(&b, d, t->name, false);
+            calx__buf_puts(&b, ".");
+            calx__sql_put_ident(&b, d, t->columns[i].name, false);
+            calx__buf_puts(&b, " = ?");
         }
     }
-    char *sql = calx_buf_take(&b);
+    char *sql = calx__buf_take(&b);
     if (!sql)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
     if (x->nsqls == x->sqls_cap) {
@@ -307,12 +307,12 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
 static int plan_insert(flush_ctx *x, calx_obj *o, calx_error *err)
 {
     const calx_model *m = o->model;
-    const void *obj = calx_obj_ptr(o);
-    int ai = calx_model_autoinc(m);
+    const void *obj = calx__obj_ptr(o);
+    int ai = calx__model_autoinc(m);
     uint64_t mask = 0;
     size_t np = 0;
     for (size_t i = 0; i < m->nfields; i++) {
-        bool null = calx_field_is_null(&m->fields[i], obj);
+        bool null = calx__field_is_null(&m->fields[i], obj);
         /* A NULL generated key is the database's to make; a NULL column
          * with a server default gets its default. */
         if (null && ((int)i == ai || m->table.columns[i].server_default))
@@ -345,7 +345,7 @@ static int bind_key(flush_ctx *x, const calx_obj *o, calx_error *err)
             continue;
         size_t at = x->nparams;
         if (!more_params(x, 1) ||
-            bind_field(x, &x->params[at], &m->fields[i], calx_obj_snap(o)))
+            bind_field(x, &x->params[at], &m->fields[i], calx__obj_snap(o)))
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     }
     return 0;
@@ -357,7 +357,7 @@ static int plan_update(flush_ctx *x, calx_obj *o, calx_error *err)
     uint64_t mask = 0;
     size_t np = 0;
     for (size_t i = 0; i < m->nfields; i++) {
-        if (calx_obj_field_changed(o, i)) {
+        if (calx__obj_field_changed(o, i)) {
             mask |= 1ull << i;
             np++;
         }
@@ -370,7 +370,7 @@ static int plan_update(flush_ctx *x, calx_obj *o, calx_error *err)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     for (size_t i = 0, k = 0; i < m->nfields; i++)
         if (mask >> i & 1)
-            if (bind_field(x, &x->params[p0 + k++], &m->fields[i], calx_obj_ptr(o)))
+            if (bind_field(x, &x->params[p0 + k++], &m->fields[i], calx__obj_ptr(o)))
                 return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     if (bind_key(x, o, err))
         return CALX_ERR_NOMEM;
@@ -397,8 +397,8 @@ static int cmp_key(const void *a, const void *b)
     calx_obj *x = *(calx_obj *const *)a, *y = *(calx_obj *const *)b;
     calx_value kx[8], ky[8];
     char tx[320], ty[320];
-    calx_obj_key(x, calx_obj_snap(x), kx, tx);
-    calx_obj_key(y, calx_obj_snap(y), ky, ty);
+    calx__obj_key(x, calx__obj_snap(x), kx, tx);
+    calx__obj_key(y, calx__obj_snap(y), ky, ty);
     if (kx[0].type == CALX_INT && ky[0].type == CALX_INT)
         return kx[0].u.i < ky[0].u.i ? -1 : kx[0].u.i > ky[0].u.i;
     if (kx[0].type == CALX_TEXT && ky[0].type == CALX_TEXT)
@@ -415,22 +415,22 @@ static int cmp_key(const void *a, const void *b)
 static int draw_keys(flush_ctx *x, const calx_model *m, calx_error *err)
 {
     calx_session *s = x->s;
-    int ai = calx_model_autoinc(m);
+    int ai = calx__model_autoinc(m);
     if (ai < 0)
         return 0;
     const calx_field *f = &m->fields[ai];
     size_t n = 0;
     for (size_t i = 0; i < s->pending.n; i++)
-        if (s->pending.v[i]->model == m && calx_field_is_null(f, calx_obj_ptr(s->pending.v[i])))
+        if (s->pending.v[i]->model == m && calx__field_is_null(f, calx__obj_ptr(s->pending.v[i])))
             n++;
     if (n < 2)
         return 0;
-    int rc = calx_session_conn(s, err);
+    int rc = calx__session_conn(s, err);
     if (rc)
         return rc;
     calx_buf tb = { 0 };
-    calx_sql_put_ident(&tb, s->dialect, m->table.name, false);
-    char *tname = calx_buf_take(&tb);
+    calx__sql_put_ident(&tb, s->dialect, m->table.name, false);
+    char *tname = calx__buf_take(&tb);
     if (!tname)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     calx_result *r = NULL;
@@ -468,13 +468,13 @@ static int draw_keys(flush_ctx *x, const calx_model *m, calx_error *err)
     size_t k = 0;
     for (size_t i = 0; i < s->pending.n && !rc; i++) {
         calx_obj *o = s->pending.v[i];
-        if (o->model != m || !calx_field_is_null(f, calx_obj_ptr(o)))
+        if (o->model != m || !calx__field_is_null(f, calx__obj_ptr(o)))
             continue;
         calx_value v = calx_int(keys[k++]);
-        if (calx_objvec_push(&x->keyed, o))
+        if (calx__objvec_push(&x->keyed, o))
             rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
         else
-            rc = calx_obj_load_field(o, (size_t)ai, &v, err);
+            rc = calx__obj_load_field(o, (size_t)ai, &v, err);
     }
     free(keys);
     return rc;
@@ -486,9 +486,9 @@ static void undraw_keys(flush_ctx *x)
 {
     for (size_t i = 0; i < x->keyed.n; i++) {
         calx_obj *o = x->keyed.v[i];
-        int ai = calx_model_autoinc(o->model);
+        int ai = calx__model_autoinc(o->model);
         calx_value null = calx_null();
-        calx_obj_load_field(o, (size_t)ai, &null, NULL);
+        calx__obj_load_field(o, (size_t)ai, &null, NULL);
     }
 }
 
@@ -503,15 +503,15 @@ static int plan(flush_ctx *x, calx_error *err)
                                   s->pending.v[i]->model->name);
     for (size_t i = 0; i < s->map_cap; i++) {
         calx_obj *o = s->map[i];
-        if (o && !o->delete_marked && is_dirty(o) && calx_objvec_push(&x->dirty, o))
+        if (o && !o->delete_marked && is_dirty(o) && calx__objvec_push(&x->dirty, o))
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     }
     /* Validation first: a bad object sends nothing. */
     for (size_t i = 0; i < s->pending.n; i++)
-        if (calx_obj_validate(calx_obj_ptr(s->pending.v[i]), err))
+        if (calx_obj_validate(calx__obj_ptr(s->pending.v[i]), err))
             return CALX_ERR_VALIDATION;
     for (size_t i = 0; i < x->dirty.n; i++)
-        if (calx_obj_validate(calx_obj_ptr(x->dirty.v[i]), err))
+        if (calx_obj_validate(calx__obj_ptr(x->dirty.v[i]), err))
             return CALX_ERR_VALIDATION;
     for (size_t i = 0; i < s->pending.n; i++)
         if (add_model(x, s->pending.v[i]->model))
@@ -579,12 +579,12 @@ static const char *multirow_sql(flush_ctx *x, const char *sql, size_t rows)
         return NULL;
     x->texts = v;
     calx_buf b = { 0 };
-    calx_buf_puts(&b, sql);
+    calx__buf_puts(&b, sql);
     for (size_t i = 1; i < rows; i++) {
-        calx_buf_puts(&b, ", ");
-        calx_buf_puts(&b, tuple);
+        calx__buf_puts(&b, ", ");
+        calx__buf_puts(&b, tuple);
     }
-    char *text = calx_buf_take(&b);
+    char *text = calx__buf_take(&b);
     if (text)
         x->texts[x->ntexts++] = text;
     return text;
@@ -629,7 +629,7 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, calx_result **ou
                 calx_error *err)
 {
     calx_session *s = x->s;
-    int rc = calx_session_conn(s, err);
+    int rc = calx__session_conn(s, err);
     if (rc)
         return rc;
     fix_ts(x);
@@ -687,13 +687,13 @@ static void name_statement(const flush_ctx *x, const flush_stmt *st, size_t nst,
     calx_params ps = { x->params + op->p0, st[k].multirow ? op->np * st[k].count : op->np };
     calx_text_plan plan = { 0 };
     calx_error ignored;
-    const char *sql = calx_text_compile(st[k].sql, &ps, x->s->dialect->paramstyle, &plan,
-                                        &ignored) == 0
+    const char *sql = calx__text_compile(st[k].sql, &ps, x->s->dialect->paramstyle, &plan,
+                                         &ignored) == 0
                           ? plan.sql
                           : st[k].sql;
     size_t len = strlen(err->message);
     snprintf(err->message + len, sizeof err->message - len, "\n[SQL: %s]", sql);
-    calx_text_plan_free(&plan);
+    calx__text_plan_free(&plan);
 }
 
 /* Checks each statement's outcome and fills generated keys: row j of an
@@ -724,10 +724,10 @@ static int read_results(flush_ctx *x, const flush_stmt *st, size_t nst, calx_res
             return calx_error_set(err, CALX_ERR_INTERNAL,
                                   "INSERT INTO %s returned %zu keys for %zu rows", t->name,
                                   calx_result_nrows(r), count);
-        int ai = calx_model_autoinc(op->o->model);
+        int ai = calx__model_autoinc(op->o->model);
         for (size_t j = 0; j < count; j++)
-            if (calx_obj_load_field(x->ops[i + j].o, (size_t)ai,
-                                    calx_row_value(calx_result_row(r, j), 0), err))
+            if (calx__obj_load_field(x->ops[i + j].o, (size_t)ai,
+                                     calx_row_value(calx_result_row(r, j), 0), err))
                 return err->code;
     }
     return 0;
@@ -743,8 +743,8 @@ static int apply(flush_ctx *x, calx_error *err)
         o->sp_gen = s->gen;
         switch (op->kind) {
         case OP_INSERT:
-            if (calx_obj_take_snapshot(o, err) || calx_map_insert(s, o) ||
-                calx_objvec_push(&s->inserted, o))
+            if (calx__obj_take_snapshot(o, err) || calx__map_insert(s, o) ||
+                calx__objvec_push(&s->inserted, o))
                 return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
             o->state = CALX_OBJ_PERSISTENT;
             o->expired = false;
@@ -752,23 +752,23 @@ static int apply(flush_ctx *x, calx_error *err)
         case OP_UPDATE: {
             calx_value k1[8], k2[8];
             char t1[320], t2[320];
-            size_t n = calx_obj_key(o, calx_obj_ptr(o), k1, t1);
-            calx_obj_key(o, calx_obj_snap(o), k2, t2);
-            bool rekey = calx_key_hash(o->model, k1, n) != calx_key_hash(o->model, k2, n);
-            if (calx_obj_take_snapshot(o, err))
+            size_t n = calx__obj_key(o, calx__obj_ptr(o), k1, t1);
+            calx__obj_key(o, calx__obj_snap(o), k2, t2);
+            bool rekey = calx__key_hash(o->model, k1, n) != calx__key_hash(o->model, k2, n);
+            if (calx__obj_take_snapshot(o, err))
                 return err->code;
             if (rekey) {
-                calx_map_remove(s, o);
-                if (calx_map_insert(s, o))
+                calx__map_remove(s, o);
+                if (calx__map_insert(s, o))
                     return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
             }
             break;
         }
         case OP_DELETE:
-            calx_map_remove(s, o);
+            calx__map_remove(s, o);
             o->delete_marked = false;
             o->state = CALX_OBJ_DELETED;
-            if (calx_objvec_push(&s->deleted, o))
+            if (calx__objvec_push(&s->deleted, o))
                 return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
             break;
         }
@@ -780,8 +780,8 @@ static int apply(flush_ctx *x, calx_error *err)
 
 static void ctx_free(flush_ctx *x)
 {
-    calx_objvec_free(&x->dirty);
-    calx_objvec_free(&x->keyed);
+    calx__objvec_free(&x->dirty);
+    calx__objvec_free(&x->keyed);
     for (size_t i = 0; i < x->ntexts; i++)
         free(x->texts[i]);
     free(x->texts);
@@ -794,16 +794,16 @@ static void ctx_free(flush_ctx *x)
     free(x->ts);
 }
 
-int calx_flush(calx_session *s, calx_error *err)
+int calx__flush(calx_session *s, calx_error *err)
 {
-    return calx_flush_ex(s, false, NULL, err);
+    return calx__flush_ex(s, false, NULL, err);
 }
 
-int calx_flush_ex(calx_session *s, bool commit, bool *committed, calx_error *err)
+int calx__flush_ex(calx_session *s, bool commit, bool *committed, calx_error *err)
 {
     if (committed)
         *committed = false;
-    if (!s->pending.n && !s->deleting.n && !calx_flush_needed(s, true))
+    if (!s->pending.n && !s->deleting.n && !calx__flush_needed(s, true))
         return 0;
     flush_ctx x = { .s = s, .commit = commit };
     int rc = plan(&x, err);

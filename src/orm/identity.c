@@ -9,7 +9,7 @@
 
 /* ---- object vectors ---- */
 
-int calx_objvec_push(calx_objvec *ov, calx_obj *o)
+int calx__objvec_push(calx_objvec *ov, calx_obj *o)
 {
     if (ov->n == ov->cap) {
         size_t cap = ov->cap ? ov->cap * 2 : 16;
@@ -23,7 +23,7 @@ int calx_objvec_push(calx_objvec *ov, calx_obj *o)
     return 0;
 }
 
-void calx_objvec_remove(calx_objvec *ov, calx_obj *o)
+void calx__objvec_remove(calx_objvec *ov, calx_obj *o)
 {
     for (size_t i = ov->n; i-- > 0;) {
         if (ov->v[i] == o) {
@@ -34,7 +34,7 @@ void calx_objvec_remove(calx_objvec *ov, calx_obj *o)
     }
 }
 
-void calx_objvec_free(calx_objvec *ov)
+void calx__objvec_free(calx_objvec *ov)
 {
     free(ov->v);
     memset(ov, 0, sizeof *ov);
@@ -63,7 +63,7 @@ static uint64_t hash_value(const calx_value *v)
     }
     case CALX_TEXT:
     case CALX_BLOB: {
-        return calx_hash_bytes(CALX_HASH_INIT, v->u.s.ptr, v->u.s.len);
+        return calx__hash_bytes(CALX_HASH_INIT, v->u.s.ptr, v->u.s.len);
     }
     case CALX_NULL:
         break;
@@ -87,7 +87,7 @@ static bool value_eq(const calx_value *a, const calx_value *b)
     return false;
 }
 
-uint64_t calx_key_hash(const calx_model *m, const calx_value *key, size_t nkey)
+uint64_t calx__key_hash(const calx_model *m, const calx_value *key, size_t nkey)
 {
     uint64_t h = (uint64_t)(uintptr_t)m;
     for (size_t i = 0; i < nkey; i++)
@@ -95,14 +95,14 @@ uint64_t calx_key_hash(const calx_model *m, const calx_value *key, size_t nkey)
     return h ? h : 1;
 }
 
-size_t calx_obj_key(const calx_obj *o, const void *s, calx_value *out, char *tsbuf)
+size_t calx__obj_key(const calx_obj *o, const void *s, calx_value *out, char *tsbuf)
 {
     const calx_model *m = o->model;
     size_t n = 0;
     for (size_t i = 0; i < m->nfields; i++) {
         if (!m->table.columns[i].primary_key)
             continue;
-        out[n] = calx_field_value(&m->fields[i], s, tsbuf + 40 * n);
+        out[n] = calx__field_value(&m->fields[i], s, tsbuf + 40 * n);
         /* A key reads the same whether loaded or set by the program. */
         if (out[n].type == CALX_BOOL)
             out[n] = calx_int(out[n].u.b);
@@ -122,7 +122,7 @@ static bool obj_has_key(const calx_obj *o, const calx_model *m, const calx_value
         return false;
     calx_value mine[MAX_KEY];
     char ts[40 * MAX_KEY];
-    size_t n = calx_obj_key(o, calx_obj_ptr(o), mine, ts);
+    size_t n = calx__obj_key(o, calx__obj_ptr(o), mine, ts);
     if (n != nkey)
         return false;
     for (size_t i = 0; i < n; i++)
@@ -131,14 +131,14 @@ static bool obj_has_key(const calx_obj *o, const calx_model *m, const calx_value
     return true;
 }
 
-calx_obj *calx_map_find(const calx_session *s, const calx_model *m, const calx_value *key,
-                        size_t nkey)
+calx_obj *calx__map_find(const calx_session *s, const calx_model *m, const calx_value *key,
+                         size_t nkey)
 {
-    return calx_map_find_h(s, m, key, nkey, calx_key_hash(m, key, nkey));
+    return calx__map_find_h(s, m, key, nkey, calx__key_hash(m, key, nkey));
 }
 
-calx_obj *calx_map_find_h(const calx_session *s, const calx_model *m, const calx_value *key,
-                          size_t nkey, uint64_t h)
+calx_obj *calx__map_find_h(const calx_session *s, const calx_model *m, const calx_value *key,
+                           size_t nkey, uint64_t h)
 {
     if (!s->map_n)
         return NULL;
@@ -176,15 +176,15 @@ static int grow(calx_session *s)
     return 0;
 }
 
-int calx_map_insert(calx_session *s, calx_obj *o)
+int calx__map_insert(calx_session *s, calx_obj *o)
 {
     calx_value key[MAX_KEY];
     char ts[40 * MAX_KEY];
-    size_t n = calx_obj_key(o, calx_obj_ptr(o), key, ts);
-    return calx_map_insert_h(s, o, calx_key_hash(o->model, key, n));
+    size_t n = calx__obj_key(o, calx__obj_ptr(o), key, ts);
+    return calx__map_insert_h(s, o, calx__key_hash(o->model, key, n));
 }
 
-int calx_map_insert_h(calx_session *s, calx_obj *o, uint64_t h)
+int calx__map_insert_h(calx_session *s, calx_obj *o, uint64_t h)
 {
     if ((s->map_n + 1) * 4 > s->map_cap * 3 && grow(s))
         return CALX_ERR_NOMEM;
@@ -195,7 +195,7 @@ int calx_map_insert_h(calx_session *s, calx_obj *o, uint64_t h)
     return 0;
 }
 
-void calx_map_remove(calx_session *s, calx_obj *o)
+void calx__map_remove(calx_session *s, calx_obj *o)
 {
     if (!o->in_map)
         return;
@@ -214,7 +214,7 @@ void calx_map_remove(calx_session *s, calx_obj *o)
     o->in_map = false;
 }
 
-void calx_map_free(calx_session *s)
+void calx__map_free(calx_session *s)
 {
     free(s->map);
     s->map = NULL;
@@ -223,12 +223,12 @@ void calx_map_free(calx_session *s)
 
 /* The common case, a single integer key, without building values: the
  * identity map's hot path (a get that hits). pk is the key's field. */
-calx_obj *calx_map_find_int(const calx_session *s, const calx_model *m, size_t pk, int64_t v)
+calx_obj *calx__map_find_int(const calx_session *s, const calx_model *m, size_t pk, int64_t v)
 {
     if (!s->map_n)
         return NULL;
     calx_value key = calx_int(v);
-    uint64_t h = calx_key_hash(m, &key, 1);
+    uint64_t h = calx__key_hash(m, &key, 1);
     const calx_field *f = &m->fields[pk];
     size_t mask = s->map_cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
@@ -237,7 +237,7 @@ calx_obj *calx_map_find_int(const calx_session *s, const calx_model *m, size_t p
             return NULL;
         if (o->hash != h || o->model != m)
             continue;
-        const void *p = calx_field_ptr(calx_obj_ptr(o), f);
+        const void *p = calx__field_ptr(calx__obj_ptr(o), f);
         int64_t x;
         if (f->type == CALX_F_INT32)
             x = f->nullable ? ((const calx_opt_int32 *)p)->value : *(const int32_t *)p;

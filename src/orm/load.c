@@ -33,9 +33,9 @@ static size_t row_key(const calx_model *m, const calx_value *vals, calx_value *k
 static int fill(calx_obj *o, const calx_value *vals, bool keep_changes, calx_error *err)
 {
     for (size_t i = 0; i < o->model->nfields; i++) {
-        if (keep_changes && o->has_snap && calx_obj_field_changed(o, i))
+        if (keep_changes && o->has_snap && calx__obj_field_changed(o, i))
             continue;
-        if (calx_obj_load_field(o, i, &vals[i], err))
+        if (calx__obj_load_field(o, i, &vals[i], err))
             return err->code;
     }
     o->has_snap = true;
@@ -43,29 +43,29 @@ static int fill(calx_obj *o, const calx_value *vals, bool keep_changes, calx_err
     return 0;
 }
 
-int calx_load_row(calx_session *s, const calx_model *m, const calx_value *vals,
-                  bool populate, calx_obj **out, calx_error *err)
+int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
+                   bool populate, calx_obj **out, calx_error *err)
 {
     calx_value key[MAX_KEY];
     size_t nkey = row_key(m, vals, key);
-    uint64_t h = calx_key_hash(m, key, nkey);
-    calx_obj *o = calx_map_find_h(s, m, key, nkey, h);
+    uint64_t h = calx__key_hash(m, key, nkey);
+    calx_obj *o = calx__map_find_h(s, m, key, nkey, h);
     if (o) {
         *out = o;
         if (o->expired || populate)
             return fill(o, vals, o->expired && !populate, err);
         return 0;
     }
-    o = calx_obj_from_row(m, vals, err);
+    o = calx__obj_from_row(m, vals, err);
     if (!o)
         return err->code;
-    if (calx_map_insert_h(s, o, h)) {
-        calx_obj_destroy(o);
+    if (calx__map_insert_h(s, o, h)) {
+        calx__obj_destroy(o);
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a %s", m->name);
     }
     o->state = CALX_OBJ_PERSISTENT;
     o->session = s;
-    calx_session_own(s, o);
+    calx__session_own(s, o);
     *out = o;
     return 0;
 }
@@ -90,10 +90,10 @@ static int run_select(calx_session *s, const calx_select *q, unsigned flags, boo
                               "the select is over table '%s', which no model declares; run "
                               "it with calx_conn_execute_select", t ? t->name : "?");
     calx_compiled c = { 0 };
-    if (calx_select_compile(q, s->dialect, flags & ~BY_KEY, &c, err))
+    if (calx__select_compile(q, s->dialect, flags & ~BY_KEY, &c, err))
         return err->code;
     int rc = load_sql(s, m, c.sql, c.params, c.nparams, flags & BY_KEY, populate, list, err);
-    calx_compiled_free(&c);
+    calx__compiled_free(&c);
     return rc;
 }
 
@@ -106,7 +106,7 @@ static int load_sql(calx_session *s, const calx_model *m, const char *sql,
     /* A query's rows stream in chunks: a large result never sits in memory
      * twice (as rows and as objects). Loads by key are small and run as
      * one plain statement: no cursor. */
-    int rc = calx_session_conn(s, err);
+    int rc = calx__session_conn(s, err);
     calx_result *r = NULL;
     if (!rc) {
         calx_params p = { params, nparams };
@@ -127,7 +127,7 @@ static int load_sql(calx_session *s, const calx_model *m, const char *sql,
         if (rc || !row)
             break;
         calx_obj *o;
-        rc = calx_load_row(s, m, calx_row_value(row, 0), populate, &o, err);
+        rc = calx__load_row(s, m, calx_row_value(row, 0), populate, &o, err);
         if (rc)
             break;
         if (list) {
@@ -141,7 +141,7 @@ static int load_sql(calx_session *s, const calx_model *m, const char *sql,
                 list->items = items;
                 list->cap = cap;
             }
-            list->items[list->n++] = calx_obj_ptr(o);
+            list->items[list->n++] = calx__obj_ptr(o);
         }
     }
     calx_result_free(r);
@@ -184,13 +184,13 @@ static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, s
     calx_select *q;
     if (npk(m) != 1) {
         /* Composite keys: one object per SELECT (n is 1 here). */
-        size_t nk = calx_obj_key(objs[0], calx_obj_snap(objs[0]), keys, ts);
+        size_t nk = calx__obj_key(objs[0], calx__obj_snap(objs[0]), keys, ts);
         q = by_key(m, keys, nk);
     } else {
         for (size_t i = 0; i < n; i++)
-            calx_obj_key(objs[i], calx_obj_snap(objs[i]), &keys[i], ts + 40 * i);
+            calx__obj_key(objs[i], calx__obj_snap(objs[i]), &keys[i], ts + 40 * i);
         q = calx_select_new(&m->table);
-        calx_expr *col = calx_col(&m->table, (size_t)calx_model_pk(m));
+        calx_expr *col = calx_col(&m->table, (size_t)calx__model_pk(m));
         calx_select_where(q, n == 1 ? calx_binop(CALX_OP_EQ, col, calx_lit(keys[0]))
                                     : calx_in_values(col, keys, n));
     }
@@ -200,18 +200,18 @@ static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, s
     free(ts);
     for (size_t i = 0; !rc && i < n; i++) {
         if (objs[i]->expired)
-            calx_session_detach(s, objs[i]);
+            calx__session_detach(s, objs[i]);
     }
     return rc;
 }
 
-int calx_load_expired(calx_session *s, const calx_model *only, calx_error *err)
+int calx__load_expired(calx_session *s, const calx_model *only, calx_error *err)
 {
     calx_objvec exp = { 0 };
     for (size_t i = 0; i < s->map_cap; i++) {
         calx_obj *o = s->map[i];
-        if (o && o->expired && (!only || o->model == only) && calx_objvec_push(&exp, o)) {
-            calx_objvec_free(&exp);
+        if (o && o->expired && (!only || o->model == only) && calx__objvec_push(&exp, o)) {
+            calx__objvec_free(&exp);
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
         }
     }
@@ -235,7 +235,7 @@ int calx_load_expired(calx_session *s, const calx_model *only, calx_error *err)
             rc = reload_chunk(s, m, group + k, n - k < chunk ? n - k : chunk, err);
     }
     free(group);
-    calx_objvec_free(&exp);
+    calx__objvec_free(&exp);
     return rc;
 }
 
@@ -244,16 +244,16 @@ int calx_session_reload_expired(calx_session *s, calx_error *err)
     int rc = calx__session_enter(s, true, err);
     if (rc)
         return rc;
-    return calx__session_leave(s, calx_load_expired(s, NULL, err), err);
+    return calx__session_leave(s, calx__load_expired(s, NULL, err), err);
 }
 
 /* ---- get, refresh, merge ---- */
 
 static int autoflush(calx_session *s, bool scan, calx_error *err)
 {
-    if (s->opts.no_autoflush || !calx_flush_needed(s, scan))
+    if (s->opts.no_autoflush || !calx__flush_needed(s, scan))
         return 0;
-    return calx_flush(s, err);
+    return calx__flush(s, err);
 }
 
 /* The SELECT a get runs for m, compiled once per session and model (a
@@ -281,7 +281,7 @@ static const char *get_sql(calx_session *s, const calx_model *m, calx_error *err
     }
     calx_select *q = by_key(m, key, n);
     calx_compiled c = { 0 };
-    int rc = calx_select_compile(q, s->dialect, CALX_COMPILE_LABELS, &c, err);
+    int rc = calx__select_compile(q, s->dialect, CALX_COMPILE_LABELS, &c, err);
     calx_select_free(q);
     free(c.params);
     if (rc)
@@ -306,16 +306,16 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
     if (s && s->get_model != m) {
         s->get_model = m;
         s->get_npk = npk(m);
-        int pk = calx_model_pk(m);
+        int pk = calx__model_pk(m);
         calx_ftype t = pk >= 0 ? m->fields[pk].type : CALX_F_TEXT;
         s->get_intpk = s->get_npk == 1 && (t == CALX_F_INT32 || t == CALX_F_INT64) ? pk : -1;
     }
     /* The hot path: one integer key, found in the map. */
     if (s && s->get_intpk >= 0 && nkey == 1 && key[0].type == CALX_INT && !s->busy &&
         !s->need_rollback) {
-        calx_obj *o = calx_map_find_int(s, m, (size_t)s->get_intpk, key[0].u.i);
+        calx_obj *o = calx__map_find_int(s, m, (size_t)s->get_intpk, key[0].u.i);
         if (o && !o->expired) {
-            *(void **)out = calx_obj_ptr(o);
+            *(void **)out = calx__obj_ptr(o);
             return 0;
         }
     }
@@ -326,21 +326,21 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
     calx_value k[MAX_KEY];
     for (size_t i = 0; i < nkey; i++)
         k[i] = key[i].type == CALX_BOOL ? calx_int(key[i].u.b) : key[i];
-    calx_obj *o = s && !s->busy && !s->need_rollback ? calx_map_find(s, m, k, nkey) : NULL;
+    calx_obj *o = s && !s->busy && !s->need_rollback ? calx__map_find(s, m, k, nkey) : NULL;
     /* The identity map answers: no SQL, no task needed. An object marked
      * for delete is answered too: it stays persistent (in the map) until
      * its DELETE is flushed, as in SQLAlchemy. */
     if (o && !o->expired) {
-        *(void **)out = calx_obj_ptr(o);
+        *(void **)out = calx__obj_ptr(o);
         return 0;
     }
     int rc = calx__session_enter(s, true, err);
     if (rc)
         return rc;
     if (o) {
-        rc = calx_load_expired(s, m, err);
+        rc = calx__load_expired(s, m, err);
         if (!rc && o->in_map)
-            *(void **)out = calx_obj_ptr(o);
+            *(void **)out = calx__obj_ptr(o);
         return calx__session_leave(s, rc, err);
     }
     /* A get by key is not changed by other objects' pending UPDATEs:
@@ -377,7 +377,7 @@ int calx_session_get_one(calx_session *s, const calx_model *m, calx_value key, v
 
 int calx_session_refresh(calx_session *s, void *obj, calx_error *err)
 {
-    calx_obj *o = calx_obj_check(obj);
+    calx_obj *o = calx__obj_check(obj);
     if (!o)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "not a calx model object");
     int rc = calx__session_enter(s, true, err);
@@ -390,7 +390,7 @@ int calx_session_refresh(calx_session *s, void *obj, calx_error *err)
             err);
     calx_value key[MAX_KEY];
     char ts[40 * MAX_KEY];
-    size_t n = calx_obj_key(o, calx_obj_snap(o), key, ts);
+    size_t n = calx__obj_key(o, calx__obj_snap(o), key, ts);
     calx_select *q = by_key(o->model, key, n);
     /* Overwrite: a refresh drops changes not flushed, as SQLAlchemy's. */
     o->expired = true;
@@ -421,11 +421,11 @@ static size_t field_size(const calx_field *f)
 /* Copies every field of src (a struct of dst's model) onto dst. */
 static int copy_fields(calx_obj *dst, const void *src, calx_error *err)
 {
-    void *d = calx_obj_ptr(dst);
+    void *d = calx__obj_ptr(dst);
     for (size_t i = 0; i < dst->model->nfields; i++) {
         const calx_field *f = &dst->model->fields[i];
-        void *dp = calx_field_ptr(d, f);
-        const void *sp = calx_field_ptr(src, f);
+        void *dp = calx__field_ptr(d, f);
+        const void *sp = calx__field_ptr(src, f);
         int rc = 0;
         if (f->type == CALX_F_TEXT)
             rc = calx_obj_set_text(d, dp, *(const char *const *)sp);
@@ -445,13 +445,13 @@ int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *
 {
     if (out)
         *(void **)out = NULL;
-    calx_obj *src = calx_obj_check(obj);
+    calx_obj *src = calx__obj_check(obj);
     if (!src || !out)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_merge needs a model object and out");
     const calx_model *m = src->model;
     calx_value key[MAX_KEY];
     char ts[40 * MAX_KEY];
-    size_t n = calx_obj_key(src, obj, key, ts);
+    size_t n = calx__obj_key(src, obj, key, ts);
     bool has_key = true;
     for (size_t i = 0; i < n; i++)
         has_key = has_key && key[i].type != CALX_NULL;
@@ -461,28 +461,28 @@ int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *
         int rc = calx_session_get_key(s, m, key, n, &found, err);
         if (rc)
             return rc;
-        dst = found ? calx_obj_hdr(found) : NULL;
+        dst = found ? calx__obj_hdr(found) : NULL;
     }
     if (dst == src) {
         *(void **)out = (void *)obj;
         return 0;
     }
     bool fresh = !dst;
-    if (fresh && !(dst = calx_obj_alloc(m, 0)))
+    if (fresh && !(dst = calx__obj_alloc(m, 0)))
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory merging a %s", m->name);
     if (copy_fields(dst, obj, err)) {
         if (fresh)
-            calx_obj_destroy(dst);
+            calx__obj_destroy(dst);
         return err->code;
     }
     if (fresh) {
-        int rc = calx_session_add(s, calx_obj_ptr(dst), err);
+        int rc = calx_session_add(s, calx__obj_ptr(dst), err);
         if (rc) {
-            calx_obj_destroy(dst);
+            calx__obj_destroy(dst);
             return rc;
         }
     }
-    *(void **)out = calx_obj_ptr(dst);
+    *(void **)out = calx__obj_ptr(dst);
     return 0;
 }
 

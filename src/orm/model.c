@@ -12,15 +12,15 @@
 
 /* ---- allocation ---- */
 
-calx_obj *calx_obj_check(const void *p)
+calx_obj *calx__obj_check(const void *p)
 {
     if (!p)
         return NULL;
-    calx_obj *o = calx_obj_hdr(p);
+    calx_obj *o = calx__obj_hdr(p);
     return o->magic == CALX_OBJ_MAGIC ? o : NULL;
 }
 
-calx_obj *calx_obj_alloc(const calx_model *m, size_t extra)
+calx_obj *calx__obj_alloc(const calx_model *m, size_t extra)
 {
     size_t sz = CALX_OBJ_HDR_SIZE + 2 * calx__round(m->size) +
                 2 * m->nfields * sizeof(void *) + extra;
@@ -47,7 +47,7 @@ static bool is_buffer(const calx_field *f)
     return f->type == CALX_F_TEXT || f->type == CALX_F_BLOB;
 }
 
-void calx_obj_destroy(calx_obj *o)
+void calx__obj_destroy(calx_obj *o)
 {
     if (!o)
         return;
@@ -60,18 +60,18 @@ void calx_obj_destroy(calx_obj *o)
 
 const calx_model *calx_obj_model(const void *obj)
 {
-    calx_obj *o = calx_obj_check(obj);
+    calx_obj *o = calx__obj_check(obj);
     return o ? o->model : NULL;
 }
 
 int calx_obj_free(void *obj)
 {
-    calx_obj *o = calx_obj_check(obj);
+    calx_obj *o = calx__obj_check(obj);
     if (!o)
         return 0;
     if (o->owner)
         return CALX_ERR_STATE;
-    calx_obj_destroy(o);
+    calx__obj_destroy(o);
     return 0;
 }
 
@@ -79,14 +79,14 @@ int calx_obj_free(void *obj)
 
 static const void *buf_ptr(const calx_field *f, const void *s)
 {
-    const void *p = calx_field_ptr(s, f);
+    const void *p = calx__field_ptr(s, f);
     return f->type == CALX_F_TEXT ? (const void *)*(const char *const *)p
                                   : ((const calx_bytes *)p)->data;
 }
 
-bool calx_field_is_null(const calx_field *f, const void *s)
+bool calx__field_is_null(const calx_field *f, const void *s)
 {
-    const void *p = calx_field_ptr(s, f);
+    const void *p = calx__field_ptr(s, f);
     if (is_buffer(f))
         return buf_ptr(f, s) == NULL;
     if (!f->nullable)
@@ -180,11 +180,11 @@ static int parse_ts(const char *s, calx_timestamp *out)
     return 0;
 }
 
-calx_value calx_field_value(const calx_field *f, const void *s, char *tsbuf)
+calx_value calx__field_value(const calx_field *f, const void *s, char *tsbuf)
 {
-    if (calx_field_is_null(f, s))
+    if (calx__field_is_null(f, s))
         return calx_null();
-    const void *p = calx_field_ptr(s, f);
+    const void *p = calx__field_ptr(s, f);
     switch (f->type) {
     case CALX_F_INT32:
     case CALX_F_INT64:
@@ -336,11 +336,11 @@ static void set_buffer_field(const calx_field *f, void *p, const char *b, size_t
         *(calx_bytes *)p = (calx_bytes){ b, len };
 }
 
-int calx_obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err)
+int calx__obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err)
 {
     const calx_field *f = &o->model->fields[i];
-    void *p = calx_field_ptr(calx_obj_ptr(o), f);
-    void *sp = calx_field_ptr(calx_obj_snap(o), f);
+    void *p = calx__field_ptr(calx__obj_ptr(o), f);
+    void *sp = calx__field_ptr(calx__obj_snap(o), f);
     if (v->type == CALX_NULL) {
         if (is_buffer(f))
             drop_buffers(o, i);
@@ -370,21 +370,21 @@ int calx_obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error *
     return 0;
 }
 
-calx_obj *calx_obj_from_row(const calx_model *m, const calx_value *vals, calx_error *err)
+calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_error *err)
 {
     size_t extra = 0;
     for (size_t i = 0; i < m->nfields; i++)
         if (is_buffer(&m->fields[i]) && (vals[i].type == CALX_TEXT || vals[i].type == CALX_BLOB))
             extra += vals[i].u.s.len + 1;
-    calx_obj *o = calx_obj_alloc(m, extra);
+    calx_obj *o = calx__obj_alloc(m, extra);
     if (!o)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a %s", m->name), NULL;
-    void *obj = calx_obj_ptr(o);
-    char *tail = calx_obj_tail(o);
+    void *obj = calx__obj_ptr(o);
+    char *tail = calx__obj_tail(o);
     for (size_t i = 0; i < m->nfields; i++) {
         const calx_field *f = &m->fields[i];
         const calx_value *v = &vals[i];
-        void *p = calx_field_ptr(obj, f);
+        void *p = calx__field_ptr(obj, f);
         if (v->type == CALX_NULL)
             continue; /* zeroed memory is NULL for every nullable kind */
         if (is_buffer(f)) {
@@ -401,22 +401,22 @@ calx_obj *calx_obj_from_row(const calx_model *m, const calx_value *vals, calx_er
         continue;
     bad:
         type_error(m, f, v, err);
-        calx_obj_destroy(o);
+        calx__obj_destroy(o);
         return NULL;
     }
-    memcpy(calx_obj_snap(o), obj, m->size);
+    memcpy(calx__obj_snap(o), obj, m->size);
     o->has_snap = true;
     return o;
 }
 
-bool calx_obj_field_changed(const calx_obj *o, size_t i)
+bool calx__obj_field_changed(const calx_obj *o, size_t i)
 {
     const calx_field *f = &o->model->fields[i];
-    const void *s = calx_obj_ptr(o), *snap = calx_obj_snap(o);
-    bool n1 = calx_field_is_null(f, s), n2 = calx_field_is_null(f, snap);
+    const void *s = calx__obj_ptr(o), *snap = calx__obj_snap(o);
+    bool n1 = calx__field_is_null(f, s), n2 = calx__field_is_null(f, snap);
     if (n1 || n2)
         return n1 != n2;
-    const void *p = calx_field_ptr(s, f), *sp = calx_field_ptr(snap, f);
+    const void *p = calx__field_ptr(s, f), *sp = calx__field_ptr(snap, f);
     switch (f->type) {
     case CALX_F_TEXT: {
         const char *a = *(const char *const *)p, *b = *(const char *const *)sp;
@@ -443,18 +443,18 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
 {
     const calx_field *f = &o->model->fields[i];
     void **slots = calx_obj_slots(o);
-    const void *cur = buf_ptr(f, calx_obj_ptr(o));
+    const void *cur = buf_ptr(f, calx__obj_ptr(o));
     if (!cur || cur == slots[2 * i] || in_object(o, cur))
         return 0;
     size_t len = f->type == CALX_F_TEXT ? strlen(cur)
-                                        : ((calx_bytes *)calx_field_ptr(calx_obj_ptr(o), f))->len;
+                                        : ((calx_bytes *)calx__field_ptr(calx__obj_ptr(o), f))->len;
     char *b = malloc(len + 1);
     if (!b)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying %s.%s",
                               o->model->name, f->name);
     memcpy(b, cur, len);
     b[len] = '\0';
-    const void *snapbuf = buf_ptr(f, calx_obj_snap(o));
+    const void *snapbuf = buf_ptr(f, calx__obj_snap(o));
     if (slots[2 * i] && slots[2 * i] == snapbuf) {
         free(slots[2 * i + 1]);
         slots[2 * i + 1] = slots[2 * i];
@@ -462,7 +462,7 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
         free(slots[2 * i]);
     }
     slots[2 * i] = b;
-    void *p = calx_field_ptr(calx_obj_ptr(o), f);
+    void *p = calx__field_ptr(calx__obj_ptr(o), f);
     if (f->type == CALX_F_TEXT)
         *(const char **)p = b;
     else
@@ -470,7 +470,7 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
     return 0;
 }
 
-int calx_obj_take_snapshot(calx_obj *o, calx_error *err)
+int calx__obj_take_snapshot(calx_obj *o, calx_error *err)
 {
     const calx_model *m = o->model;
     void **slots = calx_obj_slots(o);
@@ -482,21 +482,21 @@ int calx_obj_take_snapshot(calx_obj *o, calx_error *err)
         /* The snapshot now points where the field does: `old` is unused. */
         free(slots[2 * i + 1]);
         slots[2 * i + 1] = NULL;
-        if (!buf_ptr(&m->fields[i], calx_obj_ptr(o))) {
+        if (!buf_ptr(&m->fields[i], calx__obj_ptr(o))) {
             free(slots[2 * i]);
             slots[2 * i] = NULL;
         }
     }
-    memcpy(calx_obj_snap(o), calx_obj_ptr(o), m->size);
+    memcpy(calx__obj_snap(o), calx__obj_ptr(o), m->size);
     o->has_snap = true;
     return 0;
 }
 
-void calx_obj_restore_snapshot(calx_obj *o)
+void calx__obj_restore_snapshot(calx_obj *o)
 {
     const calx_model *m = o->model;
     void **slots = calx_obj_slots(o);
-    memcpy(calx_obj_ptr(o), calx_obj_snap(o), m->size);
+    memcpy(calx__obj_ptr(o), calx__obj_snap(o), m->size);
     for (size_t i = 0; i < m->nfields; i++) {
         if (!is_buffer(&m->fields[i]) || !slots[2 * i + 1])
             continue;
@@ -507,7 +507,7 @@ void calx_obj_restore_snapshot(calx_obj *o)
     }
 }
 
-int calx_model_pk(const calx_model *m)
+int calx__model_pk(const calx_model *m)
 {
     for (size_t i = 0; i < m->table.ncolumns; i++)
         if (m->table.columns[i].primary_key)
@@ -515,7 +515,7 @@ int calx_model_pk(const calx_model *m)
     return -1;
 }
 
-int calx_model_autoinc(const calx_model *m)
+int calx__model_autoinc(const calx_model *m)
 {
     int pk = -1, npk = 0;
     for (size_t i = 0; i < m->table.ncolumns; i++) {
@@ -554,14 +554,14 @@ static int check_field(const calx_model *m, size_t i, const void *s, calx_error 
 {
     const calx_field *f = &m->fields[i];
     const calx_column *c = &m->table.columns[i];
-    if (calx_field_is_null(f, s)) {
+    if (calx__field_is_null(f, s)) {
         if (!f->nullable)
             return calx_error_set(err, CALX_ERR_VALIDATION,
                                   "%s.%s: none is not an allowed value (the column is NOT NULL)",
                                   m->name, f->name);
         return 0;
     }
-    const void *p = calx_field_ptr(s, f);
+    const void *p = calx__field_ptr(s, f);
     if (f->type == CALX_F_TEXT && c->max_length > 0) {
         size_t n = utf8_chars(*(const char *const *)p);
         if (n > (size_t)c->max_length)
@@ -591,12 +591,12 @@ static int check_field(const calx_model *m, size_t i, const void *s, calx_error 
 
 int calx_obj_validate(const void *obj, calx_error *err)
 {
-    calx_obj *o = calx_obj_check(obj);
+    calx_obj *o = calx__obj_check(obj);
     if (!o)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "not a model object");
     for (size_t i = 0; i < o->model->nfields; i++) {
         /* A generated key is NULL until the INSERT fills it. */
-        if ((int)i == calx_model_autoinc(o->model) && calx_field_is_null(&o->model->fields[i], obj))
+        if ((int)i == calx__model_autoinc(o->model) && calx__field_is_null(&o->model->fields[i], obj))
             continue;
         if (check_field(o->model, i, obj, err))
             return CALX_ERR_VALIDATION;
@@ -633,7 +633,7 @@ static int take_arg(calx_obj *o, size_t i, const void *a, char **tail, calx_erro
 {
     const calx_model *m = o->model;
     const calx_field *f = &m->fields[i];
-    void *p = calx_field_ptr(calx_obj_ptr(o), f);
+    void *p = calx__field_ptr(calx__obj_ptr(o), f);
     switch (f->type) {
     case CALX_F_INT32:
         if (f->nullable) {
@@ -693,18 +693,18 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
         else if (f->type == CALX_F_BLOB && ((const calx_bytes *)a)->data)
             extra += ((const calx_bytes *)a)->len + 1;
     }
-    calx_obj *o = calx_obj_alloc(m, extra);
+    calx_obj *o = calx__obj_alloc(m, extra);
     if (!o)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating a %s", m->name), NULL;
-    void *obj = calx_obj_ptr(o);
-    char *tail = calx_obj_tail(o);
-    int autoinc = calx_model_autoinc(m);
+    void *obj = calx__obj_ptr(o);
+    char *tail = calx__obj_tail(o);
+    int autoinc = calx__model_autoinc(m);
     for (size_t i = 0; i < m->nfields; i++) {
         const calx_field *f = &m->fields[i];
         const void *a = (const char *)args + f->arg_offset;
         if (arg_unset(f, a)) {
             if (f->dflt == CALX_DEFAULT_FACTORY && f->factory) {
-                if (f->factory(calx_field_ptr(obj, f), err) != 0)
+                if (f->factory(calx__field_ptr(obj, f), err) != 0)
                     goto fail;
                 /* A text or blob from a factory is the object's to free. */
                 if (is_buffer(f))
@@ -722,14 +722,14 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
             goto fail;
     }
     for (size_t i = 0; i < m->nfields; i++) {
-        if ((int)i == autoinc && calx_field_is_null(&m->fields[i], obj))
+        if ((int)i == autoinc && calx__field_is_null(&m->fields[i], obj))
             continue;
         if (check_field(m, i, obj, err))
             goto fail;
     }
     return obj;
 fail:
-    calx_obj_destroy(o);
+    calx__obj_destroy(o);
     return NULL;
 }
 
@@ -745,7 +745,7 @@ int calx_now_utc(void *p, calx_error *err)
 
 static int field_of(calx_obj *o, const void *field, calx_ftype want, size_t *idx)
 {
-    size_t off = (size_t)((const char *)field - (const char *)calx_obj_ptr(o));
+    size_t off = (size_t)((const char *)field - (const char *)calx__obj_ptr(o));
     int i = calx_model_field_at(o->model, off);
     if (i < 0 || o->model->fields[i].type != want)
         return -1;
@@ -756,7 +756,7 @@ static int field_of(calx_obj *o, const void *field, calx_ftype want, size_t *idx
 static int set_buffer(void *obj, void *field, calx_ftype want, const void *src, size_t n,
                       const char *what)
 {
-    calx_obj *o = calx_obj_check(obj);
+    calx_obj *o = calx__obj_check(obj);
     size_t i;
     if (!o || !field || field_of(o, field, want, &i))
         return CALX_ERR_ARGUMENT;
@@ -770,7 +770,7 @@ static int set_buffer(void *obj, void *field, calx_ftype want, const void *src, 
     }
     const calx_field *f = &o->model->fields[i];
     void **slots = calx_obj_slots(o);
-    const void *snapbuf = o->has_snap ? buf_ptr(f, calx_obj_snap(o)) : NULL;
+    const void *snapbuf = o->has_snap ? buf_ptr(f, calx__obj_snap(o)) : NULL;
     if (slots[2 * i] && slots[2 * i] == snapbuf) {
         free(slots[2 * i + 1]);
         slots[2 * i + 1] = slots[2 * i];
@@ -800,7 +800,7 @@ int calx_obj_set_blob(void *obj, calx_bytes *field, const void *p, size_t n)
 
 static void putch(calx_buf *b, char c)
 {
-    calx_buf_put(b, &c, 1);
+    calx__buf_put(b, &c, 1);
 }
 
 /* Python's repr of a str: single quotes unless the text has a ' and no ". */
@@ -814,15 +814,15 @@ static void repr_str(calx_buf *b, const char *s, size_t n, bool bytes)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '\\' || c == (unsigned char)q)
-            calx_buf_printf(b, "\\%c", c);
+            calx__buf_printf(b, "\\%c", c);
         else if (c == '\n')
-            calx_buf_puts(b, "\\n");
+            calx__buf_puts(b, "\\n");
         else if (c == '\r')
-            calx_buf_puts(b, "\\r");
+            calx__buf_puts(b, "\\r");
         else if (c == '\t')
-            calx_buf_puts(b, "\\t");
+            calx__buf_puts(b, "\\t");
         else if (c < 0x20 || c == 0x7f || (bytes && c >= 0x80))
-            calx_buf_printf(b, "\\x%02x", c);
+            calx__buf_printf(b, "\\x%02x", c);
         else
             putch(b, (char)c);
     }
@@ -833,11 +833,11 @@ static void repr_str(calx_buf *b, const char *s, size_t n, bool bytes)
 static void repr_double(calx_buf *b, double d)
 {
     if (isnan(d)) {
-        calx_buf_puts(b, "nan");
+        calx__buf_puts(b, "nan");
         return;
     }
     if (isinf(d)) {
-        calx_buf_puts(b, d < 0 ? "-inf" : "inf");
+        calx__buf_puts(b, d < 0 ? "-inf" : "inf");
         return;
     }
     char tmp[40];
@@ -846,28 +846,28 @@ static void repr_double(calx_buf *b, double d)
         if (strtod(tmp, NULL) == d)
             break;
     }
-    calx_buf_puts(b, tmp);
+    calx__buf_puts(b, tmp);
     if (!strpbrk(tmp, ".en"))
-        calx_buf_puts(b, ".0");
+        calx__buf_puts(b, ".0");
 }
 
 static void repr_field(calx_buf *b, const calx_field *f, const void *s)
 {
-    if (calx_field_is_null(f, s)) {
-        calx_buf_puts(b, "None");
+    if (calx__field_is_null(f, s)) {
+        calx__buf_puts(b, "None");
         return;
     }
-    const void *p = calx_field_ptr(s, f);
+    const void *p = calx__field_ptr(s, f);
     switch (f->type) {
     case CALX_F_INT32:
     case CALX_F_INT64:
-        calx_buf_printf(b, "%" PRId64, field_int(f, p));
+        calx__buf_printf(b, "%" PRId64, field_int(f, p));
         break;
     case CALX_F_DOUBLE:
         repr_double(b, field_double(f, p));
         break;
     case CALX_F_BOOL:
-        calx_buf_puts(b, field_bool(f, p) ? "True" : "False");
+        calx__buf_puts(b, field_bool(f, p) ? "True" : "False");
         break;
     case CALX_F_TEXT: {
         const char *t = *(const char *const *)p;
@@ -884,12 +884,12 @@ static void repr_field(calx_buf *b, const calx_field *f, const void *s)
         format_ts(field_int(f, p), ts, sizeof ts);
         int y, mo, d, h, mi, sec, us;
         sscanf(ts, "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &sec, &us);
-        calx_buf_printf(b, "datetime.datetime(%d, %d, %d, %d, %d", y, mo, d, h, mi);
+        calx__buf_printf(b, "datetime.datetime(%d, %d, %d, %d, %d", y, mo, d, h, mi);
         if (sec || us)
-            calx_buf_printf(b, ", %d", sec);
+            calx__buf_printf(b, ", %d", sec);
         if (us)
-            calx_buf_printf(b, ", %d", us);
-        calx_buf_puts(b, ", tzinfo=datetime.timezone.utc)");
+            calx__buf_printf(b, ", %d", us);
+        calx__buf_puts(b, ", tzinfo=datetime.timezone.utc)");
         break;
     }
     }
@@ -897,16 +897,16 @@ static void repr_field(calx_buf *b, const calx_field *f, const void *s)
 
 size_t calx_obj_repr(const void *obj, char *out, size_t size)
 {
-    calx_obj *o = calx_obj_check(obj);
+    calx_obj *o = calx__obj_check(obj);
     calx_buf b = { 0 };
     
     if (!o) {
-        calx_buf_puts(&b, "<not a calx object>");
+        calx__buf_puts(&b, "<not a calx object>");
     } else {
         const calx_model *m = o->model;
-        calx_buf_printf(&b, "%s(", m->name);
+        calx__buf_printf(&b, "%s(", m->name);
         for (size_t i = 0; i < m->nfields; i++) {
-            calx_buf_printf(&b, "%s%s=", i ? ", " : "", m->fields[i].name);
+            calx__buf_printf(&b, "%s%s=", i ? ", " : "", m->fields[i].name);
             repr_field(&b, &m->fields[i], obj);
         }
         putch(&b, ')');
@@ -918,7 +918,7 @@ size_t calx_obj_repr(const void *obj, char *out, size_t size)
             memcpy(out, b.p, n);
         out[n] = '\0';
     }
-    calx_buf_free(&b);
+    calx__buf_free(&b);
     return len;
 }
 

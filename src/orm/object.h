@@ -61,41 +61,41 @@ static inline size_t calx__round(size_t n)
     return (n + CALX_OBJ_ALIGN - 1) / CALX_OBJ_ALIGN * CALX_OBJ_ALIGN;
 }
 
-static inline calx_obj *calx_obj_hdr(const void *p)
+static inline calx_obj *calx__obj_hdr(const void *p)
 {
     return (calx_obj *)((char *)p - CALX_OBJ_HDR_SIZE);
 }
 
-static inline void *calx_obj_ptr(const calx_obj *o)
+static inline void *calx__obj_ptr(const calx_obj *o)
 {
     return (char *)o + CALX_OBJ_HDR_SIZE;
 }
 
-static inline void *calx_obj_snap(const calx_obj *o)
+static inline void *calx__obj_snap(const calx_obj *o)
 {
-    return (char *)calx_obj_ptr(o) + calx__round(o->model->size);
+    return (char *)calx__obj_ptr(o) + calx__round(o->model->size);
 }
 
 /* Slot 2*i is field i's `cur`, 2*i+1 its `old`. */
 static inline void **calx_obj_slots(const calx_obj *o)
 {
-    return (void **)((char *)calx_obj_snap(o) + calx__round(o->model->size));
+    return (void **)((char *)calx__obj_snap(o) + calx__round(o->model->size));
 }
 
-static inline void *calx_field_ptr(const void *s, const calx_field *f)
+static inline void *calx__field_ptr(const void *s, const calx_field *f)
 {
     return (char *)s + f->offset;
 }
 
 /* The header of p, or NULL when p is not a model object. */
-calx_obj *calx_obj_check(const void *p);
+calx_obj *calx__obj_check(const void *p);
 
 /* A new zeroed object of m (transient) with extra bytes at its end for
- * the texts and blobs it is made with (calx_obj_tail), or NULL. */
-calx_obj *calx_obj_alloc(const calx_model *m, size_t extra);
+ * the texts and blobs it is made with (calx__obj_tail), or NULL. */
+calx_obj *calx__obj_alloc(const calx_model *m, size_t extra);
 
-/* The extra bytes of calx_obj_alloc. */
-static inline char *calx_obj_tail(const calx_obj *o)
+/* The extra bytes of calx__obj_alloc. */
+static inline char *calx__obj_tail(const calx_obj *o)
 {
     return (char *)(calx_obj_slots(o) + 2 * o->model->nfields);
 }
@@ -103,41 +103,41 @@ static inline char *calx_obj_tail(const calx_obj *o)
 /* A persistent-to-be object made from a row (values in the model's field
  * order), texts and blobs in the same allocation; its snapshot equals it.
  * NULL with CALX_ERR_TYPE or CALX_ERR_NOMEM. */
-calx_obj *calx_obj_from_row(const calx_model *m, const calx_value *vals, calx_error *err);
+calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_error *err);
 
 /* Frees o and every buffer it owns. */
-void calx_obj_destroy(calx_obj *o);
+void calx__obj_destroy(calx_obj *o);
 
 /* True when field i of struct s (the object or its snapshot) is NULL. */
-bool calx_field_is_null(const calx_field *f, const void *s);
+bool calx__field_is_null(const calx_field *f, const void *s);
 
 /* Field i of the object as a value to bind. Text and blob values point at
  * the object's memory; a timestamp is written into tsbuf (40 bytes) in
  * SQLAlchemy's SQLite form, "2024-05-01 12:00:00.000000". */
-calx_value calx_field_value(const calx_field *f, const void *s, char *tsbuf);
+calx_value calx__field_value(const calx_field *f, const void *s, char *tsbuf);
 
 /* Sets field i of o (object and snapshot both: the database's value) from
  * v, converting as the column's type needs. CALX_ERR_TYPE when v cannot
  * be held (text in an integer field), CALX_ERR_NOMEM. */
-int calx_obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err);
+int calx__obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err);
 
 /* True when field i differs from the snapshot. */
-bool calx_obj_field_changed(const calx_obj *o, size_t i);
+bool calx__obj_field_changed(const calx_obj *o, size_t i);
 
 /* Makes the snapshot equal the object (after a flush wrote it), copying
  * in any text or blob the program pointed at its own memory. */
-int calx_obj_take_snapshot(calx_obj *o, calx_error *err);
+int calx__obj_take_snapshot(calx_obj *o, calx_error *err);
 
 /* Puts the snapshot's values back into the object (rollback of a change
  * that was never flushed is not this: used when a reload keeps nothing). */
-void calx_obj_restore_snapshot(calx_obj *o);
+void calx__obj_restore_snapshot(calx_obj *o);
 
 /* Index of the first primary-key column (single-column keys are the
  * common case); -1 when the model has none. */
-int calx_model_pk(const calx_model *m);
+int calx__model_pk(const calx_model *m);
 
 /* The primary key column that the database generates on insert (an
  * autoincrementing integer), or -1. */
-int calx_model_autoinc(const calx_model *m);
+int calx__model_autoinc(const calx_model *m);
 
 #endif

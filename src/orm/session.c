@@ -65,7 +65,7 @@ static int check_opts(const calx_session_opts *opts, calx_error *err)
     if (!opts || !opts->bind)
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "a session needs an engine to bind to (opts.bind)");
-    if (!calx_dialect_for(calx_engine_dialect(opts->bind)))
+    if (!calx__dialect_for(calx_engine_dialect(opts->bind)))
         return calx_error_set(err, CALX_ERR_NOT_SUPPORTED, "the engine's dialect '%s' has no SQL compiler",
                               calx_engine_dialect(opts->bind));
     return 0;
@@ -102,13 +102,13 @@ calx_session *calx_session_new(const calx_session_opts *opts, calx_error *err)
     if (!s)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
     s->opts = *opts;
-    s->dialect = calx_dialect_for(calx_engine_dialect(opts->bind));
+    s->dialect = calx__dialect_for(calx_engine_dialect(opts->bind));
     return s;
 }
 
 static void disown(calx_obj *o);
 
-void calx_session_own(calx_session *s, calx_obj *o)
+void calx__session_own(calx_session *s, calx_obj *o)
 {
     if (o->owner == s)
         return;
@@ -148,22 +148,22 @@ void calx_session_free(calx_session *s)
     release_conn(s);
     for (calx_obj *o = s->owned, *next; o; o = next) {
         next = o->next;
-        calx_obj_destroy(o);
+        calx__obj_destroy(o);
     }
-    calx_map_free(s);
+    calx__map_free(s);
     for (size_t i = 0; i < s->ngetsql; i++)
         free(s->getsql[i].sql);
     free(s->getsql);
-    calx_objvec_free(&s->pending);
-    calx_objvec_free(&s->deleting);
-    calx_objvec_free(&s->inserted);
-    calx_objvec_free(&s->deleted);
+    calx__objvec_free(&s->pending);
+    calx__objvec_free(&s->deleting);
+    calx__objvec_free(&s->inserted);
+    calx__objvec_free(&s->deleted);
     free(s);
 }
 
 /* ---- the connection ---- */
 
-int calx_session_conn(calx_session *s, calx_error *err)
+int calx__session_conn(calx_session *s, calx_error *err)
 {
     if (s->conn)
         return 0;
@@ -202,7 +202,7 @@ static calx_obj *persistent_in(calx_session *s, void *obj, bool allow_failed, co
 
 static calx_obj *obj_of(const void *obj, calx_error *err)
 {
-    calx_obj *o = calx_obj_check(obj);
+    calx_obj *o = calx__obj_check(obj);
     if (!o)
         calx_error_set(err, CALX_ERR_ARGUMENT, "not a calx model object");
     return o;
@@ -210,19 +210,19 @@ static calx_obj *obj_of(const void *obj, calx_error *err)
 
 calx_state calx_obj_state(const void *obj)
 {
-    calx_obj *o = calx_obj_check(obj);
+    calx_obj *o = calx__obj_check(obj);
     return o ? (calx_state)o->state : CALX_STATE_TRANSIENT;
 }
 
 bool calx_obj_expired(const void *obj)
 {
-    calx_obj *o = calx_obj_check(obj);
+    calx_obj *o = calx__obj_check(obj);
     return o && o->expired;
 }
 
 bool calx_session_contains(const calx_session *s, const void *obj)
 {
-    calx_obj *o = calx_obj_check(obj);
+    calx_obj *o = calx__obj_check(obj);
     return s && o && o->session == s &&
            (o->state == CALX_OBJ_PENDING || o->state == CALX_OBJ_PERSISTENT ||
             o->state == CALX_OBJ_DELETED);
@@ -247,7 +247,7 @@ int calx_session_add(calx_session *s, void *obj, calx_error *err)
     case CALX_OBJ_PERSISTENT:
         if (o->delete_marked) { /* SQLAlchemy: add() after delete() un-deletes */
             o->delete_marked = false;
-            calx_objvec_remove(&s->deleting, o);
+            calx__objvec_remove(&s->deleting, o);
         }
         return 0;
     case CALX_OBJ_DELETED:
@@ -257,29 +257,29 @@ int calx_session_add(calx_session *s, void *obj, calx_error *err)
     case CALX_OBJ_DETACHED: {
         calx_value key[8];
         char ts[320];
-        size_t n = calx_obj_key(o, calx_obj_ptr(o), key, ts);
-        calx_obj *there = calx_map_find(s, o->model, key, n);
+        size_t n = calx__obj_key(o, calx__obj_ptr(o), key, ts);
+        calx_obj *there = calx__map_find(s, o->model, key, n);
         if (there && there != o)
             return calx_error_set(err, CALX_ERR_STATE,
                                   "Can't attach instance '%s': another instance with the "
                                   "same key is already present in this session",
                                   o->model->name);
-        if (calx_map_insert(s, o))
+        if (calx__map_insert(s, o))
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
         o->state = CALX_OBJ_PERSISTENT;
         o->session = s;
-        calx_session_own(s, o);
+        calx__session_own(s, o);
         return 0;
     }
     case CALX_OBJ_TRANSIENT:
         break;
     }
-    if (calx_objvec_push(&s->pending, o))
+    if (calx__objvec_push(&s->pending, o))
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     o->state = CALX_OBJ_PENDING;
     o->session = s;
     o->seq = ++s->seq;
-    calx_session_own(s, o);
+    calx__session_own(s, o);
     return 0;
 }
 
@@ -304,21 +304,21 @@ int calx_session_delete(calx_session *s, void *obj, calx_error *err)
         return err->code;
     if (o->delete_marked)
         return 0;
-    if (calx_objvec_push(&s->deleting, o))
+    if (calx__objvec_push(&s->deleting, o))
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     o->delete_marked = true;
     return 0;
 }
 
-void calx_session_detach(calx_session *s, calx_obj *o)
+void calx__session_detach(calx_session *s, calx_obj *o)
 {
-    calx_map_remove(s, o);
+    calx__map_remove(s, o);
     if (o->state == CALX_OBJ_PENDING)
-        calx_objvec_remove(&s->pending, o);
+        calx__objvec_remove(&s->pending, o);
     if (o->delete_marked)
-        calx_objvec_remove(&s->deleting, o);
-    calx_objvec_remove(&s->inserted, o);
-    calx_objvec_remove(&s->deleted, o);
+        calx__objvec_remove(&s->deleting, o);
+    calx__objvec_remove(&s->inserted, o);
+    calx__objvec_remove(&s->deleted, o);
     o->delete_marked = false;
     o->state = o->state == CALX_OBJ_PENDING ? CALX_OBJ_TRANSIENT : CALX_OBJ_DETACHED;
     o->session = NULL;
@@ -338,7 +338,7 @@ int calx_session_expunge(calx_session *s, void *obj, calx_error *err)
         return calx_error_set(err, CALX_ERR_STATE, "Instance '%s' is not present in this Session",
                               o->model->name);
     if (o->session == s)
-        calx_session_detach(s, o);
+        calx__session_detach(s, o);
     disown(o);
     return 0;
 }
@@ -349,8 +349,8 @@ static void expunge_all(calx_session *s)
     s->pending.n = s->deleting.n = s->inserted.n = s->deleted.n = 0;
     for (calx_obj *o = s->owned; o; o = o->next)
         if (o->session == s)
-            calx_session_detach(s, o);
-    calx_map_free(s);
+            calx__session_detach(s, o);
+    calx__map_free(s);
 }
 
 void calx_session_expunge_all(calx_session *s)
@@ -364,7 +364,7 @@ int calx_session_expire(calx_session *s, void *obj, calx_error *err)
     calx_obj *o = persistent_in(s, obj, true, "persistent within this Session", err);
     if (!o)
         return err->code;
-    calx_obj_restore_snapshot(o);
+    calx__obj_restore_snapshot(o);
     o->expired = true;
     return 0;
 }
@@ -376,7 +376,7 @@ static void expire_all(calx_session *s, bool restore)
         if (!o)
             continue;
         if (restore)
-            calx_obj_restore_snapshot(o);
+            calx__obj_restore_snapshot(o);
         o->expired = true;
     }
 }
@@ -410,7 +410,7 @@ static int commit_now(calx_session *s, calx_error *err)
 {
     /* The flush carries the COMMIT in its own batch: one round trip. */
     bool committed = false;
-    int rc = calx_flush_ex(s, !s->sp_depth, &committed, err);
+    int rc = calx__flush_ex(s, !s->sp_depth, &committed, err);
     if (rc)
         return rc;
     if (s->conn && !committed) {
@@ -442,7 +442,7 @@ static void after_rollback(calx_session *s)
     /* Objects INSERTed or added in the transaction leave the session. */
     for (size_t i = 0; i < s->inserted.n; i++) {
         calx_obj *o = s->inserted.v[i];
-        calx_map_remove(s, o);
+        calx__map_remove(s, o);
         o->state = CALX_OBJ_TRANSIENT;
         o->session = NULL;
         o->has_snap = false;
@@ -459,7 +459,7 @@ static void after_rollback(calx_session *s)
         if (!o->session)
             continue;
         o->state = CALX_OBJ_PERSISTENT;
-        calx_map_insert(s, o);
+        calx__map_insert(s, o);
     }
     for (size_t i = 0; i < s->deleting.n; i++)
         s->deleting.v[i]->delete_marked = false;
@@ -538,7 +538,7 @@ int calx_session_flush(calx_session *s, calx_error *err)
     int rc = enter(s, true, false, err);
     if (rc)
         return rc;
-    return leave(s, calx_flush(s, err), err);
+    return leave(s, calx__flush(s, err), err);
 }
 
 /* ---- savepoints ---- */
@@ -553,9 +553,9 @@ int calx_session_begin_nested(calx_session *s, calx_error *err)
         return calx_error_set(err, CALX_ERR_STATE, "too many nested savepoints (%d)",
                               CALX_SESSION_MAX_SAVEPOINTS);
     }
-    rc = calx_flush(s, err);
+    rc = calx__flush(s, err);
     if (!rc)
-        rc = calx_session_conn(s, err);
+        rc = calx__session_conn(s, err);
     if (!rc)
         rc = calx_await(calx_conn_begin_nested(s->conn, err), NULL, err);
     if (!rc) {
@@ -577,7 +577,7 @@ int calx_session_commit_nested(calx_session *s, calx_error *err)
         s->busy = false;
         return calx_error_set(err, CALX_ERR_STATE, "no savepoint is open (begin_nested)");
     }
-    rc = calx_flush(s, err);
+    rc = calx__flush(s, err);
     if (!rc)
         rc = calx_await(calx_conn_release_savepoint(s->conn, err), NULL, err);
     if (!rc)
@@ -604,10 +604,10 @@ int calx_session_rollback_nested(calx_session *s, calx_error *err)
     /* Inserted or added since the savepoint: out of the session. */
     for (size_t i = f.ninserted; i < s->inserted.n; i++) {
         calx_obj *o = s->inserted.v[i];
-        calx_map_remove(s, o);
+        calx__map_remove(s, o);
         if (o->delete_marked) {
             o->delete_marked = false;
-            calx_objvec_remove(&s->deleting, o);
+            calx__objvec_remove(&s->deleting, o);
         }
         o->state = CALX_OBJ_TRANSIENT;
         o->session = NULL;
@@ -619,7 +619,7 @@ int calx_session_rollback_nested(calx_session *s, calx_error *err)
         if (o->seq > f.seq) {
             o->state = CALX_OBJ_TRANSIENT;
             o->session = NULL;
-            calx_objvec_remove(&s->pending, o);
+            calx__objvec_remove(&s->pending, o);
         } else {
             i++;
         }
@@ -631,7 +631,7 @@ int calx_session_rollback_nested(calx_session *s, calx_error *err)
         if (!o->session)
             continue;
         o->state = CALX_OBJ_PERSISTENT;
-        calx_map_insert(s, o);
+        calx__map_insert(s, o);
         o->expired = true;
     }
     s->deleted.n = f.ndeleted;
@@ -643,9 +643,9 @@ int calx_session_rollback_nested(calx_session *s, calx_error *err)
             continue;
         bool changed = o->sp_gen >= f.gen;
         for (size_t j = 0; !changed && j < o->model->nfields; j++)
-            changed = calx_obj_field_changed(o, j);
+            changed = calx__obj_field_changed(o, j);
         if (changed) {
-            calx_obj_restore_snapshot(o);
+            calx__obj_restore_snapshot(o);
             o->expired = true;
         }
     }
@@ -663,14 +663,14 @@ size_t calx_session_identity_count(const calx_session *s)
 
 static int cmp_objs(const void *a, const void *b)
 {
-    const calx_obj *x = calx_obj_hdr(*(void *const *)a), *y = calx_obj_hdr(*(void *const *)b);
+    const calx_obj *x = calx__obj_hdr(*(void *const *)a), *y = calx__obj_hdr(*(void *const *)b);
     int c = strcmp(x->model->name, y->model->name);
     if (c)
         return c;
     calx_value kx[8], ky[8];
     char tx[320], ty[320];
-    size_t nx = calx_obj_key(x, calx_obj_ptr(x), kx, tx);
-    calx_obj_key(y, calx_obj_ptr(y), ky, ty);
+    size_t nx = calx__obj_key(x, calx__obj_ptr(x), kx, tx);
+    calx__obj_key(y, calx__obj_ptr(y), ky, ty);
     for (size_t i = 0; i < nx; i++) {
         if (kx[i].type == CALX_INT && ky[i].type == CALX_INT) {
             if (kx[i].u.i != ky[i].u.i)
@@ -694,7 +694,7 @@ size_t calx_session_identity_map(const calx_session *s, void **out, size_t cap)
         return 0;
     for (size_t i = 0; i < s->map_cap; i++)
         if (s->map[i])
-            all[n++] = calx_obj_ptr(s->map[i]);
+            all[n++] = calx__obj_ptr(s->map[i]);
     qsort(all, n, sizeof *all, cmp_objs);
     if (out && cap)
         memcpy(out, all, (n < cap ? n : cap) * sizeof *out);
@@ -711,10 +711,10 @@ void calx_session_print_identity_map(const calx_session *s, FILE *f)
     n = calx_session_identity_map(s, objs, n);
     fputc('{', f);
     for (size_t i = 0; i < n; i++) {
-        calx_obj *o = calx_obj_hdr(objs[i]);
+        calx_obj *o = calx__obj_hdr(objs[i]);
         calx_value key[8];
         char ts[320];
-        size_t nk = calx_obj_key(o, objs[i], key, ts);
+        size_t nk = calx__obj_key(o, objs[i], key, ts);
         fprintf(f, "%s('%s', (", i ? ", " : "", o->model->name);
         for (size_t k = 0; k < nk; k++) {
             if (key[k].type == CALX_INT)

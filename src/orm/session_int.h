@@ -19,10 +19,10 @@ typedef struct calx_objvec {
     size_t n, cap;
 } calx_objvec;
 
-int calx_objvec_push(calx_objvec *ov, calx_obj *o);
+int calx__objvec_push(calx_objvec *ov, calx_obj *o);
 /* Removes o (order kept). */
-void calx_objvec_remove(calx_objvec *ov, calx_obj *o);
-void calx_objvec_free(calx_objvec *ov);
+void calx__objvec_remove(calx_objvec *ov, calx_obj *o);
+void calx__objvec_free(calx_objvec *ov);
 
 /* A savepoint's mark: what the lists held when it began. */
 typedef struct calx_spframe {
@@ -76,24 +76,24 @@ struct calx_session {
 /* ---- identity.c ---- */
 
 /* The hash of a model's primary key given as values. */
-uint64_t calx_key_hash(const calx_model *m, const calx_value *key, size_t nkey);
+uint64_t calx__key_hash(const calx_model *m, const calx_value *key, size_t nkey);
 /* The primary key of o (struct s: the object or its snapshot) as values;
  * texts point into s; timestamps into tsbuf (40 bytes per key column). */
-size_t calx_obj_key(const calx_obj *o, const void *s, calx_value *out, char *tsbuf);
+size_t calx__obj_key(const calx_obj *o, const void *s, calx_value *out, char *tsbuf);
 /* The object of m with key in the map, or NULL. */
-calx_obj *calx_map_find(const calx_session *s, const calx_model *m, const calx_value *key,
-                        size_t nkey);
+calx_obj *calx__map_find(const calx_session *s, const calx_model *m, const calx_value *key,
+                         size_t nkey);
 /* The object of m whose single integer key field pk holds v, or NULL. */
-calx_obj *calx_map_find_int(const calx_session *s, const calx_model *m, size_t pk, int64_t v);
-/* calx_map_find with the key's hash already computed. */
-calx_obj *calx_map_find_h(const calx_session *s, const calx_model *m, const calx_value *key,
-                          size_t nkey, uint64_t h);
-/* calx_map_insert for a key whose hash is h. */
-int calx_map_insert_h(calx_session *s, calx_obj *o, uint64_t h);
+calx_obj *calx__map_find_int(const calx_session *s, const calx_model *m, size_t pk, int64_t v);
+/* calx__map_find with the key's hash already computed. */
+calx_obj *calx__map_find_h(const calx_session *s, const calx_model *m, const calx_value *key,
+                           size_t nkey, uint64_t h);
+/* calx__map_insert for a key whose hash is h. */
+int calx__map_insert_h(calx_session *s, calx_obj *o, uint64_t h);
 /* Puts o in the map under its current key. 0 or CALX_ERR_NOMEM. */
-int calx_map_insert(calx_session *s, calx_obj *o);
-void calx_map_remove(calx_session *s, calx_obj *o);
-void calx_map_free(calx_session *s);
+int calx__map_insert(calx_session *s, calx_obj *o);
+void calx__map_remove(calx_session *s, calx_obj *o);
+void calx__map_free(calx_session *s);
 
 /* ---- session.c ---- */
 
@@ -101,13 +101,13 @@ void calx_map_free(calx_session *s);
  * (transient if it was pending, else detached), still owned by s. The
  * one way out of a session for a single object, so that another session
  * can take it over without s touching it again. */
-void calx_session_detach(calx_session *s, calx_obj *o);
+void calx__session_detach(calx_session *s, calx_obj *o);
 /* Makes s o's owner (on s's owned list), taking o from the session that
  * owned it before, if any: an object has one owner (see session.h). */
-void calx_session_own(calx_session *s, calx_obj *o);
+void calx__session_own(calx_session *s, calx_obj *o);
 /* Takes the connection the session's transaction runs on, checking one
  * out (and beginning) when needed. Must run in a task. */
-int calx_session_conn(calx_session *s, calx_error *err);
+int calx__session_conn(calx_session *s, calx_error *err);
 /* Entering and leaving a public call (see session.c): the busy guard,
  * the task check, the failed-flush state, and autocommit. */
 int calx__session_enter(calx_session *s, bool db, calx_error *err);
@@ -116,21 +116,21 @@ int calx__session_leave(calx_session *s, int rc, calx_error *err);
 /* ---- flush.c ---- */
 
 /* The flush proper (the caller has the session entered). */
-int calx_flush(calx_session *s, calx_error *err);
-/* As calx_flush; with commit, a flush that sends anything ends its batch
+int calx__flush(calx_session *s, calx_error *err);
+/* As calx__flush; with commit, a flush that sends anything ends its batch
  * with COMMIT (*committed then true). */
-int calx_flush_ex(calx_session *s, bool commit, bool *committed, calx_error *err);
+int calx__flush_ex(calx_session *s, bool commit, bool *committed, calx_error *err);
 /* Whether anything is waiting to be flushed; with scan, persistent
  * objects are compared with their snapshots too. */
-bool calx_flush_needed(const calx_session *s, bool scan);
+bool calx__flush_needed(const calx_session *s, bool scan);
 
 /* ---- load.c ---- */
 
 /* Makes the object of a row (row values in the table's column order):
  * the one in the map (refreshed when expired or populate) or a new one. */
-int calx_load_row(calx_session *s, const calx_model *m, const calx_value *vals,
-                  bool populate, calx_obj **out, calx_error *err);
+int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
+                   bool populate, calx_obj **out, calx_error *err);
 /* Reloads the expired objects of m (every model when m is NULL). */
-int calx_load_expired(calx_session *s, const calx_model *m, calx_error *err);
+int calx__load_expired(calx_session *s, const calx_model *m, calx_error *err);
 
 #endif

@@ -35,7 +35,7 @@ typedef struct compiler {
 
 static void put(compiler *c, const char *s)
 {
-    calx_buf_puts(&c->b, s);
+    calx__buf_puts(&c->b, s);
 }
 
 static void bind(compiler *c, calx_value v)
@@ -77,7 +77,7 @@ static int prec(const compiler *c, const calx_expr *e)
     case CALX_X_OR: return PREC_OR;
     case CALX_X_NOT:
         /* Without native booleans NOT col is "col = 0", a comparison. */
-        if (calx_expr_is_bool_atom(e->u.a) && !native_bool(c))
+        if (calx__expr_is_bool_atom(e->u.a) && !native_bool(c))
             return PREC_CMP;
         return PREC_NOT;
     case CALX_X_ERROR: break;
@@ -100,9 +100,9 @@ static void operand(compiler *c, const calx_expr *e, int p, bool as_condition)
 
 static void column(compiler *c, const calx_table *t, size_t index)
 {
-    calx_sql_put_ident(&c->b, c->d, t->name, false);
+    calx__sql_put_ident(&c->b, c->d, t->name, false);
     put(c, ".");
-    calx_sql_put_ident(&c->b, c->d, t->columns[index].name, false);
+    calx__sql_put_ident(&c->b, c->d, t->columns[index].name, false);
 }
 
 static void in_list(compiler *c, const calx_expr *e)
@@ -179,7 +179,7 @@ static void render(compiler *c, const calx_expr *e, bool as_condition)
         return;
     }
     case CALX_X_NOT:
-        if (calx_expr_is_bool_atom(e->u.a)) {
+        if (calx__expr_is_bool_atom(e->u.a)) {
             if (native_bool(c)) {
                 put(c, "NOT ");
                 render(c, e->u.a, false);
@@ -238,13 +238,13 @@ static void limit_clause(compiler *c, const calx_select *q)
     }
 }
 
-int calx_select_compile(const calx_select *q, const calx_dialect *d, unsigned flags,
-                        calx_compiled *out, calx_error *err)
+int calx__select_compile(const calx_select *q, const calx_dialect *d, unsigned flags,
+                         calx_compiled *out, calx_error *err)
 {
     if (out)
         memset(out, 0, sizeof *out);
     if (!out || !d)
-        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_select_compile: %s is NULL",
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx__select_compile: %s is NULL",
                               out ? "the dialect" : "out");
     int rc = calx_select_error(q, err);
     if (rc)
@@ -260,17 +260,17 @@ int calx_select_compile(const calx_select *q, const calx_dialect *d, unsigned fl
             /* SQLAlchemy's label is "<table>_<column>", quoted by the same
              * rule as any name. */
             calx_buf label = { 0 };
-            calx_buf_printf(&label, "%s_%s", t->name, t->columns[i].name);
+            calx__buf_printf(&label, "%s_%s", t->name, t->columns[i].name);
             put(&c, " AS ");
             if (label.oom)
                 c.oom = true;
             else
-                calx_sql_put_ident(&c.b, d, label.p, false);
-            calx_buf_free(&label);
+                calx__sql_put_ident(&c.b, d, label.p, false);
+            calx__buf_free(&label);
         }
     }
     put(&c, " \nFROM ");
-    calx_sql_put_ident(&c.b, d, t->name, false);
+    calx__sql_put_ident(&c.b, d, t->name, false);
     if (q->where) {
         put(&c, " \nWHERE ");
         render(&c, q->where, true);
@@ -283,7 +283,7 @@ int calx_select_compile(const calx_select *q, const calx_dialect *d, unsigned fl
             put(&c, " DESC");
     }
     limit_clause(&c, q);
-    char *sql = calx_buf_take(&c.b);
+    char *sql = calx__buf_take(&c.b);
     if (!sql || c.oom) {
         free(sql);
         free(c.params);
@@ -295,7 +295,7 @@ int calx_select_compile(const calx_select *q, const calx_dialect *d, unsigned fl
     return CALX_OK;
 }
 
-void calx_compiled_free(calx_compiled *c)
+void calx__compiled_free(calx_compiled *c)
 {
     if (!c)
         return;

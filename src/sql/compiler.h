@@ -8,7 +8,7 @@
  *      LIMIT ? OFFSET ?
  *
  * The text marks parameters with '?' (calx's SQL text format): the engine
- * turns them into the dialect's paramstyle through calx_text_compile and
+ * turns them into the dialect's paramstyle through calx__text_compile and
  * caches the plan by the text, so equal shapes share a plan. */
 #ifndef CALX_SQL_COMPILER_H
 #define CALX_SQL_COMPILER_H
@@ -32,13 +32,13 @@ typedef struct calx_compiled {
  * LABEL_STYLE_TABLENAME_PLUS_COL). */
 enum { CALX_COMPILE_LABELS = 1 };
 
-/* Compiles q for d into *out (emptied first; free with calx_compiled_free,
+/* Compiles q for d into *out (emptied first; free with calx__compiled_free,
  * also safe after a failure). Errors: q's sticky error (calx_select_error),
  * CALX_ERR_NOMEM (also for q NULL), CALX_ERR_ARGUMENT for d NULL. */
-int calx_select_compile(const calx_select *q, const calx_dialect *d, unsigned flags,
-                        calx_compiled *out, calx_error *err);
+int calx__select_compile(const calx_select *q, const calx_dialect *d, unsigned flags,
+                         calx_compiled *out, calx_error *err);
 
 /* Frees what c holds and empties it. NULL is a no-op. */
-void calx_compiled_free(calx_compiled *c);
+void calx__compiled_free(calx_compiled *c);
 
 #endif

@@ -19,51 +19,51 @@
 
 /* Splits a foreign_key "table.column": returns the length of the table part
  * and points *column past the dot, or returns 0 when fk is not written so. */
-size_t calx_fk_split(const char *fk, const char **column);
+size_t calx__fk_split(const char *fk, const char **column);
 
 /* The column that autoincrements, by SQLAlchemy's rule (its
  * PrimaryKeyConstraint._autoincrement_column), or NULL. */
-const calx_column *calx_table_autoinc_column(const calx_table *t);
+const calx_column *calx__table_autoinc_column(const calx_table *t);
 
 /* The number of primary key columns. */
-size_t calx_table_npk(const calx_table *t);
+size_t calx__table_npk(const calx_table *t);
 
 /* ---- names ---- */
 
 /* SQLAlchemy's default index name, "ix_<table>_<column>". NULL on OOM. */
-char *calx_ddl_index_name(const calx_table *t, const calx_column *c);
+char *calx__ddl_index_name(const calx_table *t, const calx_column *c);
 
 /* ---- statements ---- */
 
 /* "\nCREATE TABLE ...\n)\n\n". Errors: CALX_ERR_NOT_SUPPORTED for what the
  * dialect cannot express (autoincrement ON in a composite key on SQLite),
  * CALX_ERR_NOMEM. */
-char *calx_ddl_create_table(const calx_dialect *d, const calx_table *t, calx_error *err);
+char *calx__ddl_create_table(const calx_dialect *d, const calx_table *t, calx_error *err);
 
 /* "CREATE [UNIQUE ]INDEX ix_t_c ON t (c)" for column c of t. */
-char *calx_ddl_create_index(const calx_dialect *d, const calx_table *t,
-                            const calx_column *c, calx_error *err);
+char *calx__ddl_create_index(const calx_dialect *d, const calx_table *t,
+                             const calx_column *c, calx_error *err);
 
 /* "\nDROP TABLE t" (its indexes go with it). */
-char *calx_ddl_drop_table(const calx_dialect *d, const calx_table *t, calx_error *err);
+char *calx__ddl_drop_table(const calx_dialect *d, const calx_table *t, calx_error *err);
 
 /* "\nDROP INDEX ix_t_c". drop_all does not need it; for migrations. */
-char *calx_ddl_drop_index(const calx_dialect *d, const calx_table *t,
-                          const calx_column *c, calx_error *err);
+char *calx__ddl_drop_index(const calx_dialect *d, const calx_table *t,
+                           const calx_column *c, calx_error *err);
 
 /* The statements that tell whether a table exists, run in order until one
  * returns a row: on SQLite PRAGMA main.table_info("t") then PRAGMA
  * temp.table_info("t"); on PostgreSQL one pg_catalog query with bound
  * parameters. Fills sql[0 .. n) and returns n (1 or 2), or 0 with err. */
 #define CALX_DDL_HAS_TABLE_MAX 2
-size_t calx_ddl_has_table(const calx_dialect *d, const char *table,
-                          char *sql[CALX_DDL_HAS_TABLE_MAX], calx_error *err);
+size_t calx__ddl_has_table(const calx_dialect *d, const char *table,
+                           char *sql[CALX_DDL_HAS_TABLE_MAX], calx_error *err);
 
 /* The parameters those statements take: fills items (room for
  * CALX_DDL_HAS_TABLE_PARAMS; the values point at table and static text)
  * and returns their number, 0 for SQLite. */
 #define CALX_DDL_HAS_TABLE_PARAMS 7
-size_t calx_ddl_has_table_params(const calx_dialect *d, const char *table,
-                                 calx_param *items);
+size_t calx__ddl_has_table_params(const calx_dialect *d, const char *table,
+                                  calx_param *items);
 
 #endif

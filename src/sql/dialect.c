@@ -5,7 +5,7 @@
 
 /* RETURNING needs SQLite 3.35 (2021); every SQLite calx builds against is
  * newer (Debian 12 ships 3.40). */
-const calx_dialect calx_dialect_sqlite = {
+const calx_dialect calx__dialect_sqlite = {
     .name = "sqlite",
     .id = CALX_DIALECT_SQLITE,
     .paramstyle = CALX_PARAMSTYLE_QMARK,
@@ -14,7 +14,7 @@ const calx_dialect calx_dialect_sqlite = {
     .supports_native_boolean = false,
 };
 
-const calx_dialect calx_dialect_postgresql = {
+const calx_dialect calx__dialect_postgresql = {
     .name = "postgresql",
     .id = CALX_DIALECT_POSTGRESQL,
     .paramstyle = CALX_PARAMSTYLE_DOLLAR,
@@ -23,13 +23,13 @@ const calx_dialect calx_dialect_postgresql = {
     .supports_native_boolean = true,
 };
 
-const calx_dialect *calx_dialect_for(const char *name)
+const calx_dialect *calx__dialect_for(const char *name)
 {
     if (!name)
         return NULL;
     if (strcmp(name, "sqlite") == 0)
-        return &calx_dialect_sqlite;
+        return &calx__dialect_sqlite;
     if (strcmp(name, "postgresql") == 0 || strcmp(name, "postgres") == 0)
-        return &calx_dialect_postgresql;
+        return &calx__dialect_postgresql;
     return NULL;
 }

@@ -31,11 +31,11 @@ typedef struct calx_dialect {
                                        negated), as SQLAlchemy does on SQLite */
 } calx_dialect;
 
-extern const calx_dialect calx_dialect_sqlite;
-extern const calx_dialect calx_dialect_postgresql;
+extern const calx_dialect calx__dialect_sqlite;
+extern const calx_dialect calx__dialect_postgresql;
 
 /* The dialect called name ("sqlite", "postgresql", or its alias
  * "postgres"), or NULL for any other name or NULL. Static; never freed. */
-const calx_dialect *calx_dialect_for(const char *name);
+const calx_dialect *calx__dialect_for(const char *name);
 
 #endif

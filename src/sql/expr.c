@@ -109,7 +109,7 @@ static calx_expr *take_error(calx_expr *const *kids, size_t n)
 
 /* ---- descriptions for messages ---- */
 
-const char *calx_xtype_name(calx_xtype t)
+const char *calx__xtype_name(calx_xtype t)
 {
     switch (t) {
     case CALX_XT_NULL: return "NULL";
@@ -128,16 +128,16 @@ static const char *article(calx_xtype t)
     return t == CALX_XT_INT ? "an" : "a";
 }
 
-void calx_expr_describe(const calx_expr *e, char *buf, size_t size)
+void calx__expr_describe(const calx_expr *e, char *buf, size_t size)
 {
     if (e->kind == CALX_X_COL) {
         const calx_table *t = e->u.col.t;
         snprintf(buf, size, "%s.%s (%s)", t->name, t->columns[e->u.col.index].name,
-                 calx_xtype_name(e->type));
+                 calx__xtype_name(e->type));
     } else if (e->kind == CALX_X_LIT && e->type == CALX_XT_NULL) {
         snprintf(buf, size, "NULL");
     } else {
-        snprintf(buf, size, "%s %s %s", article(e->type), calx_xtype_name(e->type),
+        snprintf(buf, size, "%s %s %s", article(e->type), calx__xtype_name(e->type),
                  e->kind == CALX_X_LIT ? "value" : "expression");
     }
 }
@@ -302,7 +302,7 @@ static calx_expr *coerce(calx_value *v, calx_xtype to, const calx_expr *other,
         }
         if (from == CALX_XT_INT) {
             char what[200];
-            calx_expr_describe(other, what, sizeof what);
+            calx__expr_describe(other, what, sizeof what);
             return error_node(CALX_ERR_TYPE,
                               "cannot compare %s with the INTEGER value %lld%s: only 0 "
                               "and 1 convert to BOOLEAN",
@@ -318,9 +318,9 @@ static calx_expr *coerce(calx_value *v, calx_xtype to, const calx_expr *other,
         break;
     }
     char what[200];
-    calx_expr_describe(other, what, sizeof what);
+    calx__expr_describe(other, what, sizeof what);
     return error_node(CALX_ERR_TYPE, "cannot compare %s with %s %s value%s", what,
-                      article(from), calx_xtype_name(from), where);
+                      article(from), calx__xtype_name(from), where);
 }
 
 /* Types two non-literal expressions may be compared across. */
@@ -370,14 +370,14 @@ calx_expr *calx_binop(calx_opcode op, calx_expr *a, calx_expr *b)
             calx_expr_free(other == a ? b : a);
             return is_null_node(other, op == CALX_OP_NE);
         }
-        calx_expr_describe(is_null_lit(a) ? b : a, wa, sizeof wa);
+        calx__expr_describe(is_null_lit(a) ? b : a, wa, sizeof wa);
         fail = error_node(CALX_ERR_TYPE,
                           "cannot compare %s with NULL using %s: only = and != take NULL "
                           "(they render IS NULL / IS NOT NULL)",
                           wa, op_sql[op]);
     } else if (op == CALX_OP_LIKE || op == CALX_OP_NOT_LIKE) {
         if (a->type != CALX_XT_TEXT || b->type != CALX_XT_TEXT) {
-            calx_expr_describe(a->type != CALX_XT_TEXT ? a : b, wa, sizeof wa);
+            calx__expr_describe(a->type != CALX_XT_TEXT ? a : b, wa, sizeof wa);
             fail = error_node(CALX_ERR_TYPE, "%s needs TEXT on both sides, not %s",
                               op_sql[op], wa);
         }
@@ -389,8 +389,8 @@ calx_expr *calx_binop(calx_opcode op, calx_expr *a, calx_expr *b)
         fail = coerce(&a->u.lit.v, b->type, b, "");
         a->type = value_xtype(a->u.lit.v.type);
     } else if (!comparable(a->type, b->type)) {
-        calx_expr_describe(a, wa, sizeof wa);
-        calx_expr_describe(b, wb, sizeof wb);
+        calx__expr_describe(a, wa, sizeof wa);
+        calx__expr_describe(b, wb, sizeof wb);
         fail = error_node(CALX_ERR_TYPE, "cannot compare %s with %s", wa, wb);
     }
     calx_expr *e = fail ? NULL : new_node(CALX_X_BINOP, CALX_XT_BOOL);
@@ -474,7 +474,7 @@ calx_expr *calx_in_values(calx_expr *a, const calx_value *vals, size_t n)
 static calx_expr *not_boolean(const char *op, calx_expr *bad)
 {
     char what[200];
-    calx_expr_describe(bad, what, sizeof what);
+    calx__expr_describe(bad, what, sizeof what);
     return error_node(CALX_ERR_TYPE, "%s takes BOOLEAN expressions, not %s", op, what);
 }
 
@@ -561,7 +561,7 @@ calx_expr *calx_not(calx_expr *a)
         return a;
     case CALX_X_NOT:
         /* NOT NOT col is col; NOT NOT (a AND b) stays, as in SQLAlchemy. */
-        if (calx_expr_is_bool_atom(a->u.a)) {
+        if (calx__expr_is_bool_atom(a->u.a)) {
             calx_expr *inner = a->u.a;
             free(a);
             return inner;

@@ -82,15 +82,15 @@ struct calx_select {
 
 /* The type's name in messages: "INTEGER", "REAL", "BOOLEAN", "TEXT",
  * "BLOB", "TIMESTAMP", "NULL". */
-const char *calx_xtype_name(calx_xtype t);
+const char *calx__xtype_name(calx_xtype t);
 
 /* Writes what e is, for an error message: "hero.name (TEXT)", "an
  * INTEGER value", "a BOOLEAN expression". */
-void calx_expr_describe(const calx_expr *e, char *buf, size_t size);
+void calx__expr_describe(const calx_expr *e, char *buf, size_t size);
 
 /* A BOOLEAN column or literal: standing alone as a condition it renders
  * "x = 1" on dialects without native booleans. */
-static inline bool calx_expr_is_bool_atom(const calx_expr *e)
+static inline bool calx__expr_is_bool_atom(const calx_expr *e)
 {
     return (e->kind == CALX_X_COL || e->kind == CALX_X_LIT) && e->type == CALX_XT_BOOL;
 }

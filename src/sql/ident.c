@@ -48,7 +48,7 @@ static bool is_pg(const calx_dialect *d)
     return d->id == CALX_DIALECT_POSTGRESQL;
 }
 
-bool calx_sql_requires_quotes(const calx_dialect *d, const char *name)
+bool calx__sql_requires_quotes(const calx_dialect *d, const char *name)
 {
     /* SQLAlchemy's illegal_initial_characters are the digits and '$'; a
      * leading '_' is legal and stays unquoted. */
@@ -69,14 +69,14 @@ bool calx_sql_requires_quotes(const calx_dialect *d, const char *name)
     return false;
 }
 
-void calx_sql_put_ident(calx_buf *b, const calx_dialect *d, const char *name, bool force)
+void calx__sql_put_ident(calx_buf *b, const calx_dialect *d, const char *name, bool force)
 {
-    if (!force && !calx_sql_requires_quotes(d, name)) {
-        calx_buf_puts(b, name);
+    if (!force && !calx__sql_requires_quotes(d, name)) {
+        calx__buf_puts(b, name);
         return;
     }
-    calx_buf_put(b, "\"", 1);
+    calx__buf_put(b, "\"", 1);
     for (const char *p = name; *p; p++)
-        calx_buf_put(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
-    calx_buf_put(b, "\"", 1);
+        calx__buf_put(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+    calx__buf_put(b, "\"", 1);
 }

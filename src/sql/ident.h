@@ -12,10 +12,10 @@
  * words, has a character outside [A-Za-z0-9_$] or an uppercase letter
  * (PostgreSQL folds unquoted names to lowercase), or starts with a digit
  * or '$'. */
-bool calx_sql_requires_quotes(const calx_dialect *d, const char *name);
+bool calx__sql_requires_quotes(const calx_dialect *d, const char *name);
 
 /* Appends name to b, double-quoted (inner quotes doubled) when required,
  * or always when force. */
-void calx_sql_put_ident(calx_buf *b, const calx_dialect *d, const char *name, bool force);
+void calx__sql_put_ident(calx_buf *b, const calx_dialect *d, const char *name, bool force);
 
 #endif

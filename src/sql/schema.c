@@ -18,7 +18,7 @@ static const char *const fk_actions[] = {
 
 /* ---- facts about declarations ---- */
 
-size_t calx_fk_split(const char *fk, const char **column)
+size_t calx__fk_split(const char *fk, const char **column)
 {
     const char *dot = fk ? strchr(fk, '.') : NULL;
     if (!dot || dot == fk || !dot[1] || strchr(dot + 1, '.'))
@@ -32,7 +32,7 @@ static bool is_integer(calx_coltype t)
     return t == CALX_COL_INT32 || t == CALX_COL_INT64;
 }
 
-size_t calx_table_npk(const calx_table *t)
+size_t calx__table_npk(const calx_table *t)
 {
     size_t n = 0;
     for (size_t i = 0; i < t->ncolumns; i++)
@@ -40,7 +40,7 @@ size_t calx_table_npk(const calx_table *t)
     return n;
 }
 
-const calx_column *calx_table_autoinc_column(const calx_table *t)
+const calx_column *calx__table_autoinc_column(const calx_table *t)
 {
     const calx_column *pk = NULL;
     size_t npk = 0;
@@ -117,7 +117,7 @@ static int check_column(const calx_table *t, size_t i, const calx_column **autoi
         *autoinc = c;
     }
     const char *col;
-    if (c->foreign_key && !calx_fk_split(c->foreign_key, &col))
+    if (c->foreign_key && !calx__fk_split(c->foreign_key, &col))
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "column %s.%s: foreign_key '%s' is not written \"table.column\"",
                               t->name, c->name, c->foreign_key);
@@ -221,7 +221,7 @@ static int resolve_fk(const calx_metadata *md, const calx_table *t, const calx_c
                       size_t *parent, calx_error *err)
 {
     const char *colname;
-    size_t tlen = calx_fk_split(c->foreign_key, &colname);
+    size_t tlen = calx__fk_split(c->foreign_key, &colname);
     for (size_t i = 0; i < md->n; i++) {
         const calx_table *p = md->tables[i];
         if (strlen(p->name) != tlen || strncmp(p->name, c->foreign_key, tlen) != 0)
@@ -264,7 +264,7 @@ static int check_all(const calx_metadata *md, calx_error *err)
         for (size_t k = 0; k < t->ncolumns; k++) {
             if (!t->columns[k].index)
                 continue;
-            char *name = calx_ddl_index_name(t, &t->columns[k]);
+            char *name = calx__ddl_index_name(t, &t->columns[k]);
             if (!name)
                 return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
             for (size_t j = 0; j <= i; j++) {
@@ -272,7 +272,7 @@ static int check_all(const calx_metadata *md, calx_error *err)
                 for (size_t m = 0; m < (j == i ? k : u->ncolumns); m++) {
                     if (!u->columns[m].index)
                         continue;
-                    char *other = calx_ddl_index_name(u, &u->columns[m]);
+                    char *other = calx__ddl_index_name(u, &u->columns[m]);
                     bool same = other && strcmp(name, other) == 0;
                     free(other);
                     if (same) {
@@ -324,13 +324,13 @@ static int report_cycle(const calx_metadata *md, const bool *dep, const bool *do
                 continue;
             calx_buf b = { 0 };
             for (size_t m = k; m < len; m++)
-                calx_buf_printf(&b, "%s -> ", md->tables[path[m]]->name);
-            calx_buf_puts(&b, md->tables[at]->name);
+                calx__buf_printf(&b, "%s -> ", md->tables[path[m]]->name);
+            calx__buf_puts(&b, md->tables[at]->name);
             calx_error_set(err, CALX_ERR_ARGUMENT,
                            "foreign keys form a cycle: %s (create_all cannot order these "
                            "tables)",
                            b.p ? b.p : "?");
-            calx_buf_free(&b);
+            calx__buf_free(&b);
             free(path);
             return CALX_ERR_ARGUMENT;
         }

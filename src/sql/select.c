@@ -133,7 +133,7 @@ calx_select *calx_select_where(calx_select *q, calx_expr *cond)
         return q;
     if (cond->type != CALX_XT_BOOL) {
         char what[200];
-        calx_expr_describe(cond, what, sizeof what);
+        calx__expr_describe(cond, what, sizeof what);
         fail(q, CALX_ERR_TYPE, "WHERE takes a BOOLEAN expression, not %s", what);
         calx_expr_free(cond);
         return q;

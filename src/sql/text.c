@@ -51,7 +51,7 @@ static bool is_word(int c)
 /* Copies the SQL up to (not including) sql[upto] to the output. */
 static void flush(compiler *c, size_t upto)
 {
-    calx_buf_put(&c->out, c->sql + c->lit, upto - c->lit);
+    calx__buf_put(&c->out, c->sql + c->lit, upto - c->lit);
     c->lit = upto;
 }
 
@@ -214,9 +214,9 @@ static int add_slot(compiler *c, size_t lo, size_t hi, const char *name,
     if (c->style == CALX_PARAMSTYLE_DOLLAR) {
         char num[24];
         int n = snprintf(num, sizeof num, "$%zu", plan->nslots);
-        calx_buf_put(&c->out, num, (size_t)n);
+        calx__buf_put(&c->out, num, (size_t)n);
     } else {
-        calx_buf_put(&c->out, "?", 1);
+        calx__buf_put(&c->out, "?", 1);
     }
     c->lit = hi;
     return 0;
@@ -374,9 +374,9 @@ done:
     return rc;
 }
 
-int calx_text_compile(const char *sql, const calx_params *params,
-                      calx_paramstyle style, calx_text_plan *out,
-                      calx_error *err)
+int calx__text_compile(const char *sql, const calx_params *params,
+                       calx_paramstyle style, calx_text_plan *out,
+                       calx_error *err)
 {
     compiler c;
     int pkind, rc;
@@ -393,7 +393,7 @@ int calx_text_compile(const char *sql, const calx_params *params,
     c.plan = out;
     c.err = err;
     rc = scan(&c);
-    out->sql = calx_buf_take(&c.out);
+    out->sql = calx__buf_take(&c.out);
     if (rc == 0 && !out->sql)
         rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     if (rc != 0)
@@ -428,12 +428,12 @@ int calx_text_compile(const char *sql, const calx_params *params,
     return 0;
 
 fail:
-    calx_text_plan_free(out);
+    calx__text_plan_free(out);
     return rc;
 }
 
-int calx_text_bind(const calx_text_plan *plan, const calx_params *set,
-                   calx_value *out, calx_error *err)
+int calx__text_bind(const calx_text_plan *plan, const calx_params *set,
+                    calx_value *out, calx_error *err)
 {
     int kind, rc;
 
@@ -468,7 +468,7 @@ int calx_text_bind(const calx_text_plan *plan, const calx_params *set,
     return 0;
 }
 
-void calx_text_plan_free(calx_text_plan *plan)
+void calx__text_plan_free(calx_text_plan *plan)
 {
     if (!plan)
         return;

@@ -40,28 +40,28 @@ typedef struct calx_text_plan {
 } calx_text_plan;
 
 /* Compiles sql for style against params (NULL or empty when the SQL has
- * no parameters), filling *out (free with calx_text_plan_free, also safe
+ * no parameters), filling *out (free with calx__text_plan_free, also safe
  * after a failure, when *out is left empty). Named values the SQL does not
  * use are allowed. Errors: CALX_ERR_ARGUMENT for a named parameter with no
  * value ("A value is required for bind parameter 'x'"), a positional count
  * mismatch, named and positional mixed in the SQL or in params, named
  * values for ? or positional values for :name, a name given twice, a
  * driver-style placeholder in the SQL, or sql NULL; CALX_ERR_NOMEM. */
-int calx_text_compile(const char *sql, const calx_params *params,
-                      calx_paramstyle style, calx_text_plan *out,
-                      calx_error *err);
+int calx__text_compile(const char *sql, const calx_params *params,
+                       calx_paramstyle style, calx_text_plan *out,
+                       calx_error *err);
 
 /* Fills out[0 .. plan->nslots) with the values of one parameter set (each
  * set of an execute-many goes through the same plan). The copies are
  * shallow: text and blob values still point at the caller's memory. Names
  * are matched wherever they sit in set; a name given twice in a set is not
  * detected here (compile checks the first set). Errors: CALX_ERR_ARGUMENT,
- * as calx_text_compile; out is then partly filled. */
-int calx_text_bind(const calx_text_plan *plan, const calx_params *set,
-                   calx_value *out, calx_error *err);
+ * as calx__text_compile; out is then partly filled. */
+int calx__text_bind(const calx_text_plan *plan, const calx_params *set,
+                    calx_value *out, calx_error *err);
 
 /* Frees what plan holds and empties it. NULL, or an empty plan, is a
  * no-op. */
-void calx_text_plan_free(calx_text_plan *plan);
+void calx__text_plan_free(calx_text_plan *plan);
 
 #endif
