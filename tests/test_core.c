@@ -453,8 +453,14 @@ TEST(spelling_distance_counts_typos_and_ignores_case)
     CHECK_INT(calx__spell_distance("jounral_mode", "journal_mode"), 1);  /* two swapped */
     CHECK_INT(calx__spell_distance("JOURNAL_MODE", "journal_mode"), 0);
     CHECK_INT(calx__spell_distance("", "abc"), 3);
-    CHECK(calx__spell_close("inline_read", "inline_reads"));
-    CHECK(!calx__spell_close("ab", "cd"));
+    size_t best = CALX_SPELL_FAR;
+    CHECK(calx__spell_better("jurnal_mode", "journal_mod", &best));   /* 2 edits */
+    CHECK_INT(best, 2);
+    CHECK(calx__spell_better("jurnal_mode", "journal_mode", &best));  /* 1: closer */
+    CHECK_INT(best, 1);
+    CHECK(!calx__spell_better("jurnal_mode", "journal_mod", &best));  /* not closer */
+    best = CALX_SPELL_FAR;
+    CHECK(!calx__spell_better("ab", "cd", &best));  /* half the name: no guess */
     char longname[CALX_SPELL_MAX_NAME + 2];
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';

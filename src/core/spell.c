@@ -36,8 +36,11 @@ size_t calx__spell_distance(const char *a, const char *b)
     return d[n][m];
 }
 
-int calx__spell_close(const char *a, const char *b)
+bool calx__spell_better(const char *name, const char *candidate, size_t *best)
 {
-    size_t dist = calx__spell_distance(a, b);
-    return dist != CALX_SPELL_FAR && dist <= 2 && dist * 2 < strlen(a);
+    size_t dist = calx__spell_distance(name, candidate);
+    if (dist == CALX_SPELL_FAR || dist > 2 || dist * 2 >= strlen(name) || dist >= *best)
+        return false;
+    *best = dist;
+    return true;
 }

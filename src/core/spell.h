@@ -3,6 +3,7 @@
 #ifndef CALX_CORE_SPELL_H
 #define CALX_CORE_SPELL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The number of single-character insertions, deletions, substitutions and
@@ -14,8 +15,10 @@
 #define CALX_SPELL_FAR ((size_t)-1)
 size_t calx__spell_distance(const char *a, const char *b);
 
-/* Whether b is close enough to a to suggest it: within 2 edits, and fewer
- * than half of a's length (so that "ab" does not suggest "cd"). */
-int calx__spell_close(const char *a, const char *b);
+/* Whether candidate is a likelier meaning of the unknown name than the
+ * best one so far, whose distance is *best (CALX_SPELL_FAR before any):
+ * within 2 edits, fewer than half of name's length (so that "ab" does not
+ * suggest "cd"), and closer than *best, which is then updated. */
+bool calx__spell_better(const char *name, const char *candidate, size_t *best);
 
 #endif

@@ -246,24 +246,18 @@ static void suggest_option(sqlite3 *db, const char *name, char *buf, size_t n)
     static const char *const own[] = { "mode", "cache", "begin", "inline_reads", "timeout" };
     const char *best = NULL;
     size_t best_distance = CALX_SPELL_FAR;
-    for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
-        size_t dist = calx__spell_distance(name, own[i]);
-        if (calx__spell_close(name, own[i]) && dist < best_distance) {
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (calx__spell_better(name, own[i], &best_distance))
             best = own[i];
-            best_distance = dist;
-        }
-    }
     char pragma[CALX_SPELL_MAX_NAME + 1] = "";
     sqlite3_stmt *all = NULL;
     if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_pragma_list", -1, &all, NULL) ==
         SQLITE_OK) {
         while (sqlite3_step(all) == SQLITE_ROW) {
             const char *known = (const char *)sqlite3_column_text(all, 0);
-            size_t dist = known ? calx__spell_distance(name, known) : CALX_SPELL_FAR;
-            if (known && calx__spell_close(name, known) && dist < best_distance) {
+            if (known && calx__spell_better(name, known, &best_distance)) {
                 snprintf(pragma, sizeof pragma, "%s", known);
                 best = pragma;
-                best_distance = dist;
             }
         }
     }

@@ -113,6 +113,12 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
                        "0 or more (0: no limit)");
         return NULL;
     }
+    if (opts->nconnect_args && !opts->connect_args) {
+        calx_error_set(err, CALX_ERR_ARGUMENT,
+                       "calx_create_engine: nconnect_args is %zu but connect_args is NULL",
+                       opts->nconnect_args);
+        return NULL;
+    }
     if (opts->pool_size < 0 || opts->max_overflow < CALX_OVERFLOW_NONE ||
         opts->pool_timeout < 0 || opts->pool_recycle < 0) {
         calx_error_set(err, CALX_ERR_ARGUMENT,
@@ -134,13 +140,8 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
     }
     /* A bad option fails here, not at the first checkout (SQLAlchemy's
      * ArgumentError at create_engine). */
-    if ((opts->nconnect_args && !opts->connect_args) ||
-        driver->check_options(u, opts->connect_args, opts->nconnect_args,
+    if (driver->check_options(u, opts->connect_args, opts->nconnect_args,
                               opts->isolation_level, err) != 0) {
-        if (opts->nconnect_args && !opts->connect_args)
-            calx_error_set(err, CALX_ERR_ARGUMENT,
-                           "calx_create_engine: nconnect_args is %zu but connect_args is NULL",
-                           opts->nconnect_args);
         calx_url_free(u);
         return NULL;
     }
