@@ -138,12 +138,20 @@ static int tx_lost_error(const calx_sqlite_conn *c, calx_error *err)
 }
 
 /* A lock another connection held for the whole busy timeout: say so, and
- * how long was waited, since "database is locked" alone does not. */
+ * how long was waited, since "database is locked" alone does not. The time
+ * is read back from the handle: what SQLite really waited. */
 static void note_lock_held(const calx_sqlite_conn *c, calx_error *err)
 {
-    if ((err->driver_code & 0xff) == SQLITE_BUSY)
-        calx__error_note(err, "another connection held the lock for longer than the "
-                         "timeout of %d ms", c->busy_ms);
+    if ((err->driver_code & 0xff) != SQLITE_BUSY)
+        return;
+    int ms = -1;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA busy_timeout", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        ms = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    calx__error_note(err, "another connection held the lock for longer than the timeout of "
+                     "%d ms", ms);
 }
 
 /* True for ROLLBACK [TRANSACTION] without TO: the statement that ends a
@@ -810,15 +818,10 @@ static bool open_db(calx_sqlite_conn *c, calx_error *err)
         (c->iso == CALX_SQLITE_READ_UNCOMMITTED &&
          run_once(c, "PRAGMA read_uncommitted = 1", err)) ||
         apply_pragmas(c, err) || use_wal_by_default(c, err)) {
+        note_lock_held(c, err);
         close_db(c);
         return false;
     }
-
-    sqlite3_stmt *bt = NULL;
-    if (sqlite3_prepare_v2(c->db, "PRAGMA busy_timeout", -1, &bt, NULL) == SQLITE_OK &&
-        sqlite3_step(bt) == SQLITE_ROW)
-        c->busy_ms = sqlite3_column_int(bt, 0);
-    sqlite3_finalize(bt);
 
     c->dbfile = sqlite3_db_filename(c->db, "main");
     struct stat st;
