@@ -1018,6 +1018,19 @@ static void on_tick(uv_timer_t *t)
     }
 }
 
+/* Runs the loop until the request is done while cb ticks every ms
+ * milliseconds (with data), then closes the timer. */
+static void run_loop_ticking(uv_timer_cb cb, void *data, uint64_t ms)
+{
+    uv_timer_t timer;
+    uv_timer_init(calx_loop_uv(loop), &timer);
+    timer.data = data;
+    uv_timer_start(&timer, cb, ms, ms);
+    run_loop();
+    uv_close((uv_handle_t *)&timer, NULL);
+    run_loop();
+}
+
 TEST(interrupt_and_loop_not_blocked)
 {
     calx_dconn *c = connect_memory();
@@ -1032,19 +1045,13 @@ TEST(interrupt_and_loop_not_blocked)
     /* The loop keeps turning while the worker counts: a timer ticks every
      * 20 ms, and the fifth tick interrupts. */
     ticker tk = { c, &w, 0, 0 };
-    uv_timer_t timer;
-    uv_timer_init(calx_loop_uv(loop), &timer);
-    timer.data = &tk;
-    uv_timer_start(&timer, on_tick, 20, 20);
-    run_loop();
+    run_loop_ticking(on_tick, &tk, 20);
     CHECK_INT(tk.ticks, 5);
     CHECK_INT(tk.ticks_while_running, 5);
     CHECK_INT(w.done, 1);
     CHECK(w.rs == NULL);
     CHECK_INT(w.err.code, CALX_ERR_CANCELED);
     CHECK_INT(w.err.driver_code, SQLITE_INTERRUPT);
-    uv_close((uv_handle_t *)&timer, NULL);
-    run_loop();
 
     /* Usable afterwards, and an old interrupt does not leak into it. */
     CHECK_INT(scalar(c, "SELECT 41 + 1"), 42);
@@ -1151,13 +1158,7 @@ TEST(an_interrupted_write_ends_the_transaction_and_every_later_statement_fails)
     req_wait w;
     CHECK_INT(submit(c, &req, &w), 0);
     grow_watch g = { c, &w, path, file_size(path, "") + file_size(path, "-wal") + 65536, false };
-    uv_timer_t timer;
-    uv_timer_init(calx_loop_uv(loop), &timer);
-    timer.data = &g;
-    uv_timer_start(&timer, on_grow_tick, 5, 5);
-    run_loop();
-    uv_close((uv_handle_t *)&timer, NULL);
-    run_loop();
+    run_loop_ticking(on_grow_tick, &g, 5);
     CHECK(g.fired);
     CHECK_INT(w.err.code, CALX_ERR_CANCELED);
     CHECK_CONTAINS(w.err.message, "the whole transaction was rolled back");
@@ -1304,13 +1305,7 @@ TEST(a_cancelled_read_inside_a_transaction_ends_it_as_on_postgresql)
     req_wait w;
     CHECK_INT(submit(c, &req, &w), 0);
     ticker tk = { c, &w, 0, 0 };
-    uv_timer_t timer;
-    uv_timer_init(calx_loop_uv(loop), &timer);
-    timer.data = &tk;
-    uv_timer_start(&timer, on_tick, 20, 20);
-    run_loop();
-    uv_close((uv_handle_t *)&timer, NULL);
-    run_loop();
+    run_loop_ticking(on_tick, &tk, 20);
     CHECK_INT(w.err.code, CALX_ERR_CANCELED);
     CHECK_CONTAINS(w.err.message, "the whole transaction was rolled back");
     check_lost_transaction(c, "interrupted");
