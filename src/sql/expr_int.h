@@ -1,5 +1,5 @@
-/* The insides of expressions and selects, shared by the builders (expr.c,
- * select.c) and the compiler (compiler.c). */
+/* The insides of expressions, shared by the builders (expr.c, select.c)
+ * and the compiler (compile_expr.c and the statement compilers). */
 #ifndef CALX_SQL_EXPR_INT_H
 #define CALX_SQL_EXPR_INT_H
 
@@ -62,22 +62,6 @@ struct calx_expr {
             size_t n;
         } list;                  /* AND, OR */
     } u;
-};
-
-typedef struct calx_order_term {
-    calx_expr *e;
-    calx_order dir;
-} calx_order_term;
-
-struct calx_select {
-    const calx_table *t;
-    calx_expr *where;            /* the where()s ANDed, or NULL */
-    calx_order_term *order;
-    size_t norder, order_cap;
-    bool has_limit, has_offset;
-    calx_value limit, offset;    /* bound from here: compiled params point at q */
-    bool failed;
-    calx_error err;              /* the first error, when failed */
 };
 
 /* The type's name in messages: "INTEGER", "REAL", "BOOLEAN", "TEXT",

@@ -1,6 +1,6 @@
 /* Identifiers in SQL text: quoted only where the dialect needs it, by
  * SQLAlchemy's IdentifierPreparer rule, so that DDL and queries name tables
- * and columns the same way (ddl.c and compiler.c both use these). */
+ * and columns the same way (ddl.c and the compilers use these). */
 #include <ctype.h>
 #include <string.h>
 

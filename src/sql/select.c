@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sql/expr_int.h"
+#include "sql/select_int.h"
 
 static void fail(calx_select *q, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,195 @@
+/* The expression compiler, following SQLAlchemy's SQLCompiler and its
+ * SQLite and PostgreSQL dialects (sqlalchemy/sql/compiler.py,
+ * dialects/.../base.py): the same parentheses (only where precedence needs
+ * them), the same negations and the same empty IN, so a calx log and a
+ * SQLAlchemy log of the same condition read the same. Statements
+ * (compile_select.c and the others) render their clauses around it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/compiler_int.h"
+#include "sql/ident.h"
+
+void calx__sqlc_bind(calx__sqlc *c, calx_value v)
+{
+    if (c->nparams == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 8;
+        calx_param *p = realloc(c->params, cap * sizeof *p);
+        if (!p) {
+            c->oom = true;
+            return;
+        }
+        c->params = p;
+        c->cap = cap;
+    }
+    c->params[c->nparams++] = (calx_param){ NULL, v };
+    calx__sqlc_put(c, "?");
+}
+
+static bool native_bool(const calx__sqlc *c)
+{
+    return c->d->supports_native_boolean;
+}
+
+/* How tightly e's rendering binds, to decide its parentheses. */
+static int prec(const calx__sqlc *c, const calx_expr *e)
+{
+    switch (e->kind) {
+    case CALX_X_COL:
+    case CALX_X_LIT: return CALX__PREC_ATOM;
+    case CALX_X_BINOP:
+    case CALX_X_ISNULL: return CALX__PREC_CMP;
+    case CALX_X_IN:
+        if (e->negated)
+            return CALX__PREC_ATOM;      /* NOT IN brings its own parentheses */
+        if (e->u.in.n == 0 && c->d->id == CALX_DIALECT_POSTGRESQL)
+            return CALX__PREC_AND;       /* "a IN (NULL) AND (1 != 1)" */
+        return CALX__PREC_CMP;
+    case CALX_X_AND: return CALX__PREC_AND;
+    case CALX_X_OR: return CALX__PREC_OR;
+    case CALX_X_NOT:
+        /* Without native booleans NOT col is "col = 0", a comparison. */
+        if (calx__expr_is_bool_atom(e->u.a) && !native_bool(c))
+            return CALX__PREC_CMP;
+        return CALX__PREC_NOT;
+    case CALX_X_ERROR: break;
+    }
+    return CALX__PREC_ATOM;
+}
+
+void calx__sqlc_operand(calx__sqlc *c, const calx_expr *e, int p, bool as_condition)
+{
+    bool group = prec(c, e) <= p;
+    if (group)
+        calx__sqlc_put(c, "(");
+    calx__sqlc_expr(c, e, as_condition);
+    if (group)
+        calx__sqlc_put(c, ")");
+}
+
+void calx__sqlc_column(calx__sqlc *c, const calx_table *t, size_t index)
+{
+    calx__sql_put_ident(&c->b, c->d, t->name, false);
+    calx__sqlc_put(c, ".");
+    calx__sql_put_ident(&c->b, c->d, t->columns[index].name, false);
+}
+
+static void in_list(calx__sqlc *c, const calx_expr *e)
+{
+    bool neg = e->negated;
+    if (neg)
+        calx__sqlc_put(c, "(");
+    calx__sqlc_operand(c, e->u.in.a, CALX__PREC_CMP, false);
+    calx__sqlc_put(c, neg ? " NOT IN (" : " IN (");
+    if (e->u.in.n == 0) {
+        /* SQLAlchemy's empty IN: a set that is empty on each dialect.
+         * PostgreSQL wants an alias on a FROM subquery, so it gets
+         * NULL and a false (or, negated, true) condition instead. */
+        if (c->d->id == CALX_DIALECT_POSTGRESQL)
+            calx__sqlc_put(c, neg ? "NULL) OR (1 = 1" : "NULL) AND (1 != 1");
+        else
+            calx__sqlc_put(c, "SELECT 1 FROM (SELECT 1) WHERE 1!=1");
+    } else {
+        for (size_t i = 0; i < e->u.in.n; i++) {
+            if (i)
+                calx__sqlc_put(c, ", ");
+            /* None in an IN list renders NULL in SQLAlchemy, unbound. */
+            if (e->u.in.vals[i].type == CALX_NULL)
+                calx__sqlc_put(c, "NULL");
+            else
+                calx__sqlc_bind(c, e->u.in.vals[i]);
+        }
+    }
+    calx__sqlc_put(c, ")");
+    if (neg)
+        calx__sqlc_put(c, ")");
+}
+
+void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition)
+{
+    switch (e->kind) {
+    case CALX_X_COL:
+        calx__sqlc_column(c, e->u.col.t, e->u.col.index);
+        break;
+    case CALX_X_LIT:
+        if (e->u.lit.v.type == CALX_NULL)
+            calx__sqlc_put(c, "NULL");
+        else
+            calx__sqlc_bind(c, e->u.lit.v);
+        break;
+    case CALX_X_BINOP: {
+        static const char *const ops[] = { " = ", " != ", " < ", " <= ",
+                                           " > ", " >= ", " LIKE ", " NOT LIKE " };
+        calx__sqlc_operand(c, e->u.bin.a, CALX__PREC_CMP, false);
+        calx__sqlc_put(c, ops[e->u.bin.op]);
+        calx__sqlc_operand(c, e->u.bin.b, CALX__PREC_CMP, false);
+        return;
+    }
+    case CALX_X_ISNULL:
+        calx__sqlc_operand(c, e->u.a, CALX__PREC_CMP, false);
+        calx__sqlc_put(c, e->negated ? " IS NOT NULL" : " IS NULL");
+        return;
+    case CALX_X_IN:
+        in_list(c, e);
+        return;
+    case CALX_X_AND:
+    case CALX_X_OR: {
+        int p = e->kind == CALX_X_AND ? CALX__PREC_AND : CALX__PREC_OR;
+        for (size_t i = 0; i < e->u.list.n; i++) {
+            if (i)
+                calx__sqlc_put(c, e->kind == CALX_X_AND ? " AND " : " OR ");
+            /* Same-precedence children need none: AND is flattened, and
+             * PostgreSQL's empty IN is an AND itself. */
+            calx__sqlc_operand(c, e->u.list.items[i], p - 1, true);
+        }
+        return;
+    }
+    case CALX_X_NOT:
+        if (calx__expr_is_bool_atom(e->u.a)) {
+            if (native_bool(c)) {
+                calx__sqlc_put(c, "NOT ");
+                calx__sqlc_expr(c, e->u.a, false);
+            } else {
+                calx__sqlc_expr(c, e->u.a, false);
+                calx__sqlc_put(c, " = 0");
+            }
+            return;
+        }
+        calx__sqlc_put(c, "NOT (");
+        calx__sqlc_expr(c, e->u.a, true);
+        calx__sqlc_put(c, ")");
+        return;
+    case CALX_X_ERROR:
+        return;
+    }
+    /* A column or literal. */
+    if (as_condition && e->type == CALX_XT_BOOL && !native_bool(c))
+        calx__sqlc_put(c, " = 1");
+}
+
+/* ---- the compiled form ---- */
+
+int calx__sqlc_finish(calx__sqlc *c, calx_compiled *out, const char *what, calx_error *err)
+{
+    char *sql = calx__buf_take(&c->b);
+    if (!sql || c->oom) {
+        free(sql);
+        free(c->params);
+        memset(c, 0, sizeof *c);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling %s", what);
+    }
+    out->sql = sql;
+    out->params = c->params;
+    out->nparams = c->nparams;
+    memset(c, 0, sizeof *c);
+    return CALX_OK;
+}
+
+void calx__compiled_free(calx_compiled *c)
+{
+    if (!c)
+        return;
+    free(c->sql);
+    free(c->params);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,62 @@
+/* The compiler's working state, shared by the files that render SQL:
+ * compile_expr.c (expressions), compile_select.c (SELECT) and the
+ * statement compilers built on them. One calx__sqlc collects the text and
+ * the bound parameters of one statement; every value is bound, never
+ * written into the text. */
+#ifndef CALX_SQL_COMPILER_INT_H
+#define CALX_SQL_COMPILER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "sql/compiler.h"
+#include "sql/expr_int.h"
+
+typedef struct calx__sqlc {
+    calx_buf b;
+    const calx_dialect *d;
+    calx_param *params;
+    size_t nparams, cap;
+    bool oom;
+} calx__sqlc;
+
+/* Operator precedence, SQLAlchemy's numbers (sql/operators.py _PRECEDENCE):
+ * a child is parenthesized when it binds no tighter than its parent. */
+enum {
+    CALX__PREC_TOP = 0,
+    CALX__PREC_OR = 2,
+    CALX__PREC_AND = 3,
+    CALX__PREC_DESC = 3,     /* ORDER BY x DESC */
+    CALX__PREC_NOT = 4,
+    CALX__PREC_CMP = 5,      /* = != < <= > >= LIKE IN IS */
+    CALX__PREC_ATOM = 100
+};
+
+static inline void calx__sqlc_put(calx__sqlc *c, const char *s)
+{
+    calx__buf_puts(&c->b, s);
+}
+
+/* Appends a '?' and binds v to it (shallow: text and blobs keep pointing
+ * at the node's bytes). Out of memory sets c->oom. */
+void calx__sqlc_bind(calx__sqlc *c, calx_value v);
+
+/* Renders e. as_condition: e stands alone as a condition (WHERE, an item
+ * of AND / OR, under NOT), where a boolean column without native booleans
+ * must be compared ("hero.active = 1"), as SQLAlchemy renders it. */
+void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition);
+
+/* e as an operand of an operator of precedence p: parenthesized when it
+ * binds no tighter. */
+void calx__sqlc_operand(calx__sqlc *c, const calx_expr *e, int p, bool as_condition);
+
+/* "table.column", each name quoted as the dialect needs. */
+void calx__sqlc_column(calx__sqlc *c, const calx_table *t, size_t index);
+
+/* Hands c's text and parameters to *out, or frees them and reports
+ * CALX_ERR_NOMEM ("out of memory compiling <what>") when any step ran out
+ * of memory. c is empty afterwards either way. */
+int calx__sqlc_finish(calx__sqlc *c, calx_compiled *out, const char *what, calx_error *err);
+
+#endif
