@@ -12,6 +12,10 @@ const calx_dialect calx__dialect_sqlite = {
     .supports_returning = true,
     .supports_savepoints = true,
     .supports_native_boolean = false,
+    .supports_ilike = false,
+    .supports_update_from = true,    /* since 3.33 (2020) */
+    .supports_delete_using = false,
+    .max_params = 32766,             /* SQLITE_MAX_VARIABLE_NUMBER since 3.32 */
 };
 
 const calx_dialect calx__dialect_postgresql = {
@@ -21,6 +25,10 @@ const calx_dialect calx__dialect_postgresql = {
     .supports_returning = true,
     .supports_savepoints = true,
     .supports_native_boolean = true,
+    .supports_ilike = true,
+    .supports_update_from = true,
+    .supports_delete_using = true,
+    .max_params = 65535,             /* the protocol's 16-bit parameter count */
 };
 
 const calx_dialect *calx__dialect_for(const char *name)

@@ -29,6 +29,10 @@ typedef struct calx_dialect {
     bool supports_native_boolean;   /* false: a boolean column standing alone as a
                                        condition renders "col = 1" ("col = 0"
                                        negated), as SQLAlchemy does on SQLite */
+    bool supports_ilike;         /* false: ILIKE renders lower(a) LIKE lower(b) */
+    bool supports_update_from;   /* UPDATE t SET ... FROM other */
+    bool supports_delete_using;  /* DELETE FROM t USING other */
+    unsigned max_params;         /* the most bound parameters one statement may carry */
 } calx_dialect;
 
 extern const calx_dialect calx__dialect_sqlite;
