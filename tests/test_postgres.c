@@ -317,15 +317,6 @@ static int dead_port(void)
     return port;
 }
 
-TEST(driver_for_postgresql)
-{
-    calx_error err;
-    calx_url *u = calx_url_parse("postgresql+asyncpg://u@h/db", &err);
-    CHECK(calx__driver_for(u, &err) == &calx__postgres_driver);
-    CHECK_STR(calx__driver_for(u, &err)->name, "postgresql");
-    calx_url_free(u);
-}
-
 TEST(connect_execute_and_types_round_trip)
 {
     calx_dconn *c = connect_default();
@@ -2067,7 +2058,6 @@ int main(void)
 
     calx_error err;
     loop = calx_loop_new(NULL, &err);
-    RUN(driver_for_postgresql);
     RUN(connect_execute_and_types_round_trip);
     RUN(errors_carry_sqlstate_and_class);
     RUN(a_deadlock_fails_one_side_with_a_serialization_error_to_retry);

@@ -41,21 +41,6 @@ static const char *compile_error(const char *sql, const calx_params *params,
     return msg;
 }
 
-TEST(dialects)
-{
-    CHECK(calx__dialect_for("sqlite") == &calx__dialect_sqlite);
-    CHECK(calx__dialect_for("postgresql") == &calx__dialect_postgresql);
-    CHECK(calx__dialect_for("postgres") == &calx__dialect_postgresql);
-    CHECK(calx__dialect_for("mysql") == NULL);
-    CHECK(calx__dialect_for(NULL) == NULL);
-    CHECK_STR(calx__dialect_sqlite.name, "sqlite");
-    CHECK_STR(calx__dialect_postgresql.name, "postgresql");
-    CHECK_INT(calx__dialect_sqlite.paramstyle, CALX_PARAMSTYLE_QMARK);
-    CHECK_INT(calx__dialect_postgresql.paramstyle, CALX_PARAMSTYLE_DOLLAR);
-    CHECK(calx__dialect_sqlite.supports_returning);
-    CHECK(calx__dialect_postgresql.supports_savepoints);
-}
-
 TEST(named_both_styles)
 {
     const calx_params *p = CALX_PARAMS(CALX_P("name", calx_text("Deadpond")),
@@ -369,7 +354,6 @@ TEST(bind_many_sets)
 
 int main(void)
 {
-    RUN(dialects);
     RUN(named_both_styles);
     RUN(positional_both_styles);
     RUN(repeated_names);

@@ -226,20 +226,6 @@ static const char *scalar_text(calx_dconn *c, const char *sql, char *buf, size_t
 
 /* ---- tests ---- */
 
-TEST(driver_for_dialects)
-{
-    calx_error err;
-    calx_url u = make_url(NULL, NULL, 0);
-    CHECK(calx__driver_for(&u, &err) == &calx__sqlite_driver);
-    CHECK_STR(calx__driver_for(&u, &err)->name, "sqlite");
-    u.dialect = "postgresql";
-    CHECK(calx__driver_for(&u, &err) == &calx__postgres_driver);
-    u.dialect = "mysql";
-    CHECK(calx__driver_for(&u, &err) == NULL);
-    CHECK_INT(err.code, CALX_ERR_NOT_SUPPORTED);
-    CHECK_CONTAINS(err.message, "'mysql'");
-}
-
 TEST(connect_file_and_memory)
 {
     char *path = path_in_tmp(0, "connect.db");
@@ -1465,7 +1451,6 @@ int main(void)
     }
     tmp = test_tmpdir("test_sqlite_driver");
 
-    RUN(driver_for_dialects);
     RUN(rowset_arena);
     RUN(connect_file_and_memory);
     RUN(values_round_trip);

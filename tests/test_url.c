@@ -589,7 +589,7 @@ TEST(error_scheme)
     CHECK_CONTAINS(m, "'+' in the driver name at character 13");
     m = bad("mysql://u:pwd@h/db", "pwd");
     CHECK_STR(m, "invalid database URL 'mysql://u:***@h/db': unsupported "
-                 "dialect 'mysql' (calx supports sqlite and postgresql) at character 1");
+                 "dialect 'mysql' (calx supports sqlite, postgresql, postgres) at character 1");
     m = bad("mysql+pymysql://h/db", NULL);
     CHECK_CONTAINS(m, "unsupported dialect 'mysql'");
     m = bad("my-sql://h/db", NULL);

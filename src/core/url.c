@@ -21,8 +21,12 @@
  * Unlike SQLAlchemy, query values are only %-decoded ('+' stays '+'), the
  * host is %-decoded too (libpq's %2Fvar%2Frun%2Fpostgresql socket
  * directories), a host list "h1:5432,h2:5433" is split as libpq does, and
- * the sqlite checks SQLAlchemy makes at connect time (no host, no user) are
- * made here.
+ * the checks SQLAlchemy makes at connect time for a file database's URL
+ * (no host, no user) are made here.
+ *
+ * Which schemes exist, and which of them are file URLs, is not this file's
+ * knowledge: the database registry passes the list in (url_scheme.h), and
+ * defines calx_url_parse.
  *
  * Error messages quote the URL with the password replaced by ***. Which
  * part is the password is only known once parsing has got that far, so the
@@ -46,6 +50,8 @@
 
 #include "calx/url.h"
 #include "core/buf.h"
+#include "core/spell.h"
+#include "core/url_scheme.h"
 
 #define NOPOS SIZE_MAX
 #define ECHO_MAX 200   /* longest part of a URL quoted in a message */
@@ -61,6 +67,8 @@ typedef struct span {
 typedef struct parser {
     const char *s;
     size_t len;
+    calx__url_scheme_at schemes;
+    const calx__url_scheme *scheme;   /* the URL's, once parse_scheme found it */
     span mask[MASK_MAX];   /* shown as ***, in order, not overlapping */
     int nmask;
     calx_error *err;
@@ -421,6 +429,74 @@ static int parse_query(parser *p, size_t lo, calx_url *u)
     return 0;
 }
 
+/* Whether the dlen characters at s spell name, ignoring ASCII case
+ * (schemes are case-insensitive, RFC 3986). */
+static bool same_name(const char *s, size_t dlen, const char *name)
+{
+    size_t i = 0;
+    for (; i < dlen && name[i]; i++) {
+        char c = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+        if (c != name[i])
+            return false;
+    }
+    return i == dlen && !name[i];
+}
+
+/* The registered scheme the dlen characters at s name, or NULL. */
+static const calx__url_scheme *find_scheme(const parser *p, const char *s, size_t dlen)
+{
+    const calx__url_scheme *sc;
+    for (size_t i = 0; (sc = p->schemes(i)) != NULL; i++) {
+        if (same_name(s, dlen, sc->name))
+            return sc;
+        for (const char *const *a = sc->aliases; a && *a; a++)
+            if (same_name(s, dlen, *a))
+                return sc;
+    }
+    return NULL;
+}
+
+void calx__url_schemes_list(calx__url_scheme_at at, char *buf, size_t n)
+{
+    calx_buf b = { 0 };
+    const calx__url_scheme *sc;
+    for (size_t i = 0; (sc = at(i)) != NULL; i++) {
+        calx__buf_printf(&b, "%s%s", i ? ", " : "", sc->name);
+        for (const char *const *a = sc->aliases; a && *a; a++)
+            calx__buf_printf(&b, ", %s", *a);
+    }
+    snprintf(buf, n, "%s", b.p && !b.oom ? b.p : "");
+    calx__buf_free(&b);
+}
+
+/* An unknown scheme: named, the known ones listed, and the likeliest of
+ * them offered ("postgre" -> "postgres"). */
+static int unknown_scheme(parser *p, const char *s, size_t dlen)
+{
+    char known[256], name[CALX_SPELL_MAX_NAME + 1];
+    const char *guess = NULL;
+    size_t best = CALX_SPELL_FAR;
+    const calx__url_scheme *sc;
+
+    calx__url_schemes_list(p->schemes, known, sizeof known);
+    if (dlen < sizeof name) {
+        memcpy(name, s, dlen);
+        name[dlen] = '\0';
+        for (size_t i = 0; (sc = p->schemes(i)) != NULL; i++) {
+            if (calx__spell_better(name, sc->name, &best))
+                guess = sc->name;
+            for (const char *const *a = sc->aliases; a && *a; a++)
+                if (calx__spell_better(name, *a, &best))
+                    guess = *a;
+        }
+    }
+    int shown = (int)(dlen > TOKEN_MAX ? TOKEN_MAX : dlen);
+    if (guess)
+        return fail(p, 0, "unsupported dialect '%.*s' (calx supports %s; did you mean "
+                    "'%s'?)", shown, s, known, guess);
+    return fail(p, 0, "unsupported dialect '%.*s' (calx supports %s)", shown, s, known);
+}
+
 /* dialect[+driver], ending at s[*pos] == "://"; advances *pos past it. */
 static int parse_scheme(parser *p, calx_url *u, size_t *pos)
 {
@@ -454,23 +530,11 @@ static int parse_scheme(parser *p, calx_url *u, size_t *pos)
             return fail(p, (size_t)(plus2 - s), "'+' in the driver name");
     }
 
-    char name[16];
-    if (dlen < sizeof name) {
-        /* Schemes are case-insensitive (RFC 3986). */
-        for (size_t i = 0; i < dlen; i++)
-            name[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
-        name[dlen] = '\0';
-    }
-    const char *dialect = NULL;
-    if (dlen < sizeof name) {
-        if (strcmp(name, "sqlite") == 0)
-            dialect = "sqlite";
-        else if (strcmp(name, "postgresql") == 0 || strcmp(name, "postgres") == 0)
-            dialect = "postgresql";
-    }
-    if (!dialect)
-        return fail(p, 0, "unsupported dialect '%.*s' (calx supports sqlite "
-                    "and postgresql)", (int)(dlen > TOKEN_MAX ? TOKEN_MAX : dlen), s);
+    const calx__url_scheme *sc = find_scheme(p, s, dlen);
+    if (!sc)
+        return unknown_scheme(p, s, dlen);
+    p->scheme = sc;
+    const char *dialect = sc->name;
     if (!(u->dialect = dup_str(dialect)))
         return nomem(p);
     if (plus && !(u->driver = dup_range(plus + 1, n - dlen - 1)))
@@ -488,11 +552,11 @@ static int parse(parser *p, calx_url *u)
     if ((rc = parse_scheme(p, u, &pos)) != 0)
         return rc;
 
-    if (strcmp(u->dialect, "sqlite") == 0) {
+    const calx__url_form *form = p->scheme->form;
+    if (form && form->path_only) {
         if (s[pos] != '\0' && s[pos] != '/' && s[pos] != '?')
-            return fail(p, pos, "sqlite URLs have no user name, password, "
-                        "host or port (write sqlite:///relative/path.db, "
-                        "sqlite:////absolute/path.db or sqlite://)");
+            return fail(p, pos, "%s URLs have no user name, password, host or port "
+                        "(write %s)", u->dialect, form->path_only);
         db_lo = pos;
     } else {
         size_t uend = pos + strcspn(s + pos, ":/?");
@@ -541,20 +605,16 @@ static int parse(parser *p, calx_url *u)
             u->database = NULL;
         }
     }
-    if (strcmp(u->dialect, "sqlite") == 0 &&
-        (!u->database || strcmp(u->database, ":memory:") == 0)) {
-        free(u->database);
-        u->database = NULL;
-        u->memory = true;
-    }
+    if (form && form->finish)
+        form->finish(u);
     if (s[q] == '?')
         return parse_query(p, q + 1, u);
     return 0;
 }
 
-calx_url *calx_url_parse(const char *url, calx_error *err)
+calx_url *calx__url_parse_among(const char *url, calx__url_scheme_at at, calx_error *err)
 {
-    parser p;
+    parser p = { .schemes = at };
     calx_url *u;
 
     if (!url) {

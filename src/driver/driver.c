@@ -1,30 +1,12 @@
-/* Choosing a driver for a URL's dialect, and what every driver checks of a request. */
+/* What every driver checks of a request, and the notes drivers add to an
+ * error. Which driver serves which URL is the registry's
+ * (src/engine/registry.c). */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "driver/driver.h"
-
-/* The driver for url's dialect: a static object, not to be freed. NULL
- * with CALX_ERR_NOT_SUPPORTED for a dialect calx has no driver for. */
-const calx_driver *calx__driver_for(const calx_url *url, calx_error *err)
-{
-    if (!url || !url->dialect || !*url->dialect) {
-        calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
-                       "the database URL names no dialect; calx supports sqlite and postgresql");
-        return NULL;
-    }
-    if (strcmp(url->dialect, "sqlite") == 0)
-        return &calx__sqlite_driver;
-    if (strcmp(url->dialect, "postgresql") == 0)
-        return &calx__postgres_driver;
-    calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
-                   "no driver for the database dialect '%s'; calx supports sqlite "
-                   "and postgresql",
-                   url->dialect);
-    return NULL;
-}
 
 int calx__dreq_check(const char *driver, const calx_dconn *c, const calx_dreq *req,
                      calx_dreq_cb cb, calx_error *err)

@@ -149,9 +149,6 @@ void calx__error_note(calx_error *err, const char *fmt, ...)
  * 3, parameter set 5 of 10"), saying only what is ambiguous. */
 void calx__error_note_where(calx_error *err, const calx_dreq *req, size_t stmt, size_t set);
 
-/* The driver for a URL's dialect, or NULL with CALX_ERR_NOT_SUPPORTED. */
-const calx_driver *calx__driver_for(const calx_url *url, calx_error *err);
-
 extern const calx_driver calx__sqlite_driver;
 extern const calx_driver calx__postgres_driver;
 

@@ -1,10 +1,18 @@
-/* The SQLite driver's extras beyond the driver vtable: counters a test or
- * a diagnostic can read off one connection. */
+/* The SQLite driver's extras beyond the driver vtable: how its URLs are
+ * written, for the URL parser, and counters a test or a diagnostic can
+ * read off one connection. */
 #ifndef CALX_DRIVER_SQLITE_H
 #define CALX_DRIVER_SQLITE_H
 
 #include <stdint.h>
+#include "core/url_scheme.h"
 #include "driver/driver.h"
+
+/* SQLite's URLs name a file, not a server: sqlite:///relative/path.db,
+ * sqlite:////absolute/path.db, and sqlite:// or sqlite:///:memory: for an
+ * in-memory database (calx_url's memory). The registry row's URL form
+ * (sqlite_options.c). */
+extern const calx__url_form calx__sqlite_url_form;
 
 typedef struct calx_sqlite_stats {
     uint64_t requests;     /* requests run, on the worker or inline */

@@ -1,4 +1,5 @@
-/* The SQLite driver's options: what the URL's query and connect_args may
+/* The SQLite driver's URLs and options: how a URL names the file (its
+ * form, for the URL parser), and what the URL's query and connect_args may
  * say (SQLite's URI options mode and cache, calx's begin, inline_reads and
  * timeout, Python's sqlite3.connect arguments, and any pragma SQLite
  * knows), checked strictly before anything is opened, since SQLite itself
@@ -15,6 +16,23 @@
 
 #include "core/spell.h"
 #include "driver/sqlite_int.h"
+
+/* ---- the URL's form ---- */
+
+/* No database, or ":memory:", is an in-memory database, as in SQLAlchemy. */
+static void finish_url(calx_url *u)
+{
+    if (!u->database || strcmp(u->database, ":memory:") == 0) {
+        free(u->database);
+        u->database = NULL;
+        u->memory = true;
+    }
+}
+
+const calx__url_form calx__sqlite_url_form = {
+    .path_only = "sqlite:///relative/path.db, sqlite:////absolute/path.db or sqlite://",
+    .finish = finish_url,
+};
 
 static bool is_identifier(const char *s)
 {

@@ -11,6 +11,7 @@
 #include "core/hash.h"
 #include "core/promise.h"
 #include "engine/engine_int.h"
+#include "engine/registry.h"
 
 static uint64_t mono_ns(void)
 {
@@ -130,14 +131,13 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
     calx_url *u = calx_url_parse(url, err);
     if (!u)
         return NULL;
-    const calx_driver *driver = calx__driver_for(u, err);
-    const calx_dialect *dialect = driver ? calx__dialect_for(u->dialect) : NULL;
-    if (!driver || !dialect) {
-        if (driver)
-            calx_error_set(err, CALX_ERR_NOT_SUPPORTED, "no SQL dialect for '%s'", u->dialect);
+    /* The parse accepted a registered scheme; the row gives its parts. */
+    const calx__database *db = calx__database_for(u->dialect, err);
+    if (!db) {
         calx_url_free(u);
         return NULL;
     }
+    const calx_driver *driver = db->driver;
     /* A bad option fails here, not at the first checkout (SQLAlchemy's
      * ArgumentError at create_engine). */
     if (driver->check_options(u, opts->connect_args, opts->nconnect_args,
@@ -152,8 +152,9 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
         return NULL;
     }
     e->url = u;
+    e->database = db;
     e->driver = driver;
-    e->dialect = dialect;
+    e->dialect = db->dialect;
     e->loop = opts->loop ? opts->loop : calx_loop_default();
     e->echo = opts->echo;
     e->log = opts->log;

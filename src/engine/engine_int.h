@@ -30,8 +30,9 @@ typedef struct calx_plan_entry {
 struct calx_engine {
     calx_loop *loop;
     calx_url *url;
-    const calx_driver *driver;
-    const calx_dialect *dialect;
+    const struct calx__database *database;   /* the registry's row (registry.h) */
+    const calx_driver *driver;               /* database->driver */
+    const calx_dialect *dialect;             /* database->dialect */
     calx_pool *pool;
     calx_kv *connect_args;     /* deep copy of opts->connect_args */
     size_t nconnect_args;

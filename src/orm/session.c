@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "calx/task.h"
+#include "engine/registry.h"
 #include "orm/session_int.h"
 
 struct calx_sessionmaker {
@@ -65,9 +66,6 @@ static int check_opts(const calx_session_opts *opts, calx_error *err)
     if (!opts || !opts->bind)
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "a session needs an engine to bind to (opts.bind)");
-    if (!calx__dialect_for(calx_engine_dialect(opts->bind)))
-        return calx_error_set(err, CALX_ERR_NOT_SUPPORTED, "the engine's dialect '%s' has no SQL compiler",
-                              calx_engine_dialect(opts->bind));
     return 0;
 }
 
@@ -102,7 +100,7 @@ calx_session *calx_session_new(const calx_session_opts *opts, calx_error *err)
     if (!s)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
     s->opts = *opts;
-    s->dialect = calx__dialect_for(calx_engine_dialect(opts->bind));
+    s->dialect = calx__engine_database(opts->bind)->dialect;
     return s;
 }
 

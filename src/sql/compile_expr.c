@@ -42,7 +42,7 @@ static int prec(const calx__sqlc *c, const calx_expr *e)
     case CALX_X_IN:
         if (e->negated)
             return CALX__PREC_ATOM;      /* NOT IN brings its own parentheses */
-        if (e->u.in.n == 0 && c->d->id == CALX_DIALECT_POSTGRESQL)
+        if (e->u.in.n == 0 && c->d->empty_in_is_and)
             return CALX__PREC_AND;       /* "a IN (NULL) AND (1 != 1)" */
         return CALX__PREC_CMP;
     case CALX_X_AND: return CALX__PREC_AND;
@@ -82,13 +82,9 @@ static void in_list(calx__sqlc *c, const calx_expr *e)
     calx__sqlc_operand(c, e->u.in.a, CALX__PREC_CMP, false);
     calx__sqlc_put(c, neg ? " NOT IN (" : " IN (");
     if (e->u.in.n == 0) {
-        /* SQLAlchemy's empty IN: a set that is empty on each dialect.
-         * PostgreSQL wants an alias on a FROM subquery, so it gets
-         * NULL and a false (or, negated, true) condition instead. */
-        if (c->d->id == CALX_DIALECT_POSTGRESQL)
-            calx__sqlc_put(c, neg ? "NULL) OR (1 = 1" : "NULL) AND (1 != 1");
-        else
-            calx__sqlc_put(c, "SELECT 1 FROM (SELECT 1) WHERE 1!=1");
+        /* SQLAlchemy's empty IN: a set that is empty on each dialect
+         * (the dialect's empty_in / empty_not_in). */
+        calx__sqlc_put(c, neg ? c->d->empty_not_in : c->d->empty_in);
     } else {
         for (size_t i = 0; i < e->u.in.n; i++) {
             if (i)

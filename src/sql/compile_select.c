@@ -10,41 +10,13 @@
 #include "sql/select_int.h"
 #include "sql/ident.h"
 
-/* LIMIT / OFFSET, each dialect's limit_clause, values bound. */
+/* LIMIT / OFFSET, each dialect's limit_clause (its limit_offset hook),
+ * values bound. */
 static void limit_clause(calx__sqlc *c, const calx_select *q)
 {
-    if (!q->has_limit && !q->has_offset)
-        return;
-    if (c->d->id == CALX_DIALECT_POSTGRESQL) {
-        if (q->has_limit) {
-            calx__sqlc_put(c, " \n LIMIT ");
-            calx__sqlc_bind(c, q->limit);
-        }
-        if (q->has_offset) {
-            if (!q->has_limit)
-                calx__sqlc_put(c, "\n LIMIT ALL");
-            calx__sqlc_put(c, " OFFSET ");
-            calx__sqlc_bind(c, q->offset);
-        }
-        return;
-    }
-    /* SQLite: OFFSET needs a LIMIT (-1 is none), and a LIMIT alone gets
-     * OFFSET 0, both bound as SQLAlchemy binds them. */
-    if (q->has_limit) {
-        calx__sqlc_put(c, "\n LIMIT ");
-        calx__sqlc_bind(c, q->limit);
-    }
-    if (q->has_offset) {
-        if (!q->has_limit) {
-            calx__sqlc_put(c, "\n LIMIT ");
-            calx__sqlc_bind(c, calx_int(-1));
-        }
-        calx__sqlc_put(c, " OFFSET ");
-        calx__sqlc_bind(c, q->offset);
-    } else {
-        calx__sqlc_put(c, " OFFSET ");
-        calx__sqlc_bind(c, calx_int(0));
-    }
+    if (q->has_limit || q->has_offset)
+        c->d->limit_offset(c, q->has_limit ? &q->limit : NULL,
+                           q->has_offset ? &q->offset : NULL);
 }
 
 int calx__select_compile(const calx_select *q, const calx_dialect *d, unsigned flags,

@@ -1,17 +1,14 @@
 /* DDL rendering, following SQLAlchemy's DDLCompiler and its SQLite and
  * PostgreSQL dialects (sqlalchemy/sql/compiler.py, dialects/.../base.py):
  * same spacing, same constraint order, same quoting, so a calx log and a
- * SQLAlchemy log of the same schema read the same. */
+ * SQLAlchemy log of the same schema read the same. What differs per
+ * database (type names, SERIAL, the has-table query) is the dialect's data
+ * and hooks (dialect_<db>.c); nothing here asks which database it is. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "sql/ddl.h"
 #include "sql/ident.h"
-
-static bool is_pg(const calx_dialect *d)
-{
-    return strcmp(d->name, "postgresql") == 0;
-}
 
 /* ---- names ---- */
 
@@ -34,22 +31,9 @@ static char *finish(calx_buf *b, calx_error *err)
 
 static void put_type(calx_buf *b, const calx_dialect *d, const calx_column *c)
 {
-    bool pg = is_pg(d);
-    switch (c->type) {
-    case CALX_COL_INT32: calx__buf_puts(b, "INTEGER"); break;
-    case CALX_COL_INT64: calx__buf_puts(b, pg ? "BIGINT" : "INTEGER"); break;
-    case CALX_COL_DOUBLE: calx__buf_puts(b, pg ? "DOUBLE PRECISION" : "FLOAT"); break;
-    case CALX_COL_BOOL: calx__buf_puts(b, "BOOLEAN"); break;
-    case CALX_COL_TEXT:
-        calx__buf_puts(b, "VARCHAR");
-        if (c->max_length > 0)
-            calx__buf_printf(b, "(%d)", c->max_length);
-        break;
-    case CALX_COL_BLOB: calx__buf_puts(b, pg ? "BYTEA" : "BLOB"); break;
-    case CALX_COL_TIMESTAMP:
-        calx__buf_puts(b, pg ? "TIMESTAMP WITH TIME ZONE" : "DATETIME");
-        break;
-    }
+    calx__buf_puts(b, d->type_names[c->type]);
+    if (c->type == CALX_COL_TEXT && c->max_length > 0)
+        calx__buf_printf(b, "(%d)", c->max_length);
 }
 
 static void put_column(calx_buf *b, const calx_dialect *d, const calx_column *c,
@@ -57,10 +41,12 @@ static void put_column(calx_buf *b, const calx_dialect *d, const calx_column *c,
 {
     calx__sql_put_ident(b, d, c->name, false);
     calx__buf_puts(b, " ");
-    if (is_pg(d) && c == autoinc) {
+    const char *serial = c != autoinc ? NULL
+                         : c->type == CALX_COL_INT64 ? d->serial_int64 : d->serial_int32;
+    if (serial) {
         /* SQLAlchemy's PGDDLCompiler: SERIAL in place of the type, no
          * DEFAULT (the sequence is the default). */
-        calx__buf_puts(b, c->type == CALX_COL_INT64 ? "BIGSERIAL" : "SERIAL");
+        calx__buf_puts(b, serial);
     } else {
         put_type(b, d, c);
         if (c->server_default)
@@ -128,12 +114,12 @@ static void put_constraints(calx_buf *b, const calx_dialect *d, const calx_table
 char *calx__ddl_create_table(const calx_dialect *d, const calx_table *t, calx_error *err)
 {
     const calx_column *autoinc = calx__table_autoinc_column(t);
-    if (!is_pg(d) && autoinc && autoinc->autoincrement == CALX_AUTOINC_ON &&
-        calx__table_npk(t) != 1) {
+    if (!d->supports_composite_autoincrement && autoinc &&
+        autoinc->autoincrement == CALX_AUTOINC_ON && calx__table_npk(t) != 1) {
         calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
-                       "table '%s': SQLite does not support autoincrement for composite "
+                       "table '%s': %s does not support autoincrement for composite "
                        "primary keys (column %s)",
-                       t->name, autoinc->name);
+                       t->name, d->display_name, autoinc->name);
         return NULL;
     }
     calx_buf b = { 0 };
@@ -192,53 +178,14 @@ char *calx__ddl_drop_index(const calx_dialect *d, const calx_table *t,
 
 /* ---- does a table exist ---- */
 
-/* SQLAlchemy 2.0's PGDialect.has_table query, parameters bound by name. */
-static const char pg_has_table[] =
-    "SELECT pg_catalog.pg_class.relname \n"
-    "FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON "
-    "pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n"
-    "WHERE pg_catalog.pg_class.relname = :table_name AND pg_catalog.pg_class.relkind = "
-    "ANY (ARRAY[:param_1, :param_2, :param_3, :param_4, :param_5]) AND "
-    "pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND "
-    "pg_catalog.pg_namespace.nspname != :nspname_1";
-
 size_t calx__ddl_has_table(const calx_dialect *d, const char *table,
                            char *sql[CALX_DDL_HAS_TABLE_MAX], calx_error *err)
 {
-    if (is_pg(d)) {
-        if (!(sql[0] = strdup(pg_has_table)))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), 0;
-        return 1;
-    }
-    /* PRAGMA without a schema searches every attached database; SQLAlchemy
-     * asks main, then temp (whose tables share main's namespace). */
-    static const char *const schemas[] = { "main", "temp" };
-    for (size_t i = 0; i < 2; i++) {
-        calx_buf b = { 0 };
-        calx__buf_printf(&b, "PRAGMA %s.table_info(", schemas[i]);
-        calx__sql_put_ident(&b, d, table, true);
-        calx__buf_puts(&b, ")");
-        if (!(sql[i] = finish(&b, err))) {
-            if (i)
-                free(sql[0]);
-            return 0;
-        }
-    }
-    return 2;
+    return d->has_table(d, table, sql, err);
 }
 
 size_t calx__ddl_has_table_params(const calx_dialect *d, const char *table,
                                   calx_param *items)
 {
-    if (!is_pg(d))
-        return 0;
-    /* Tables, partitioned tables, foreign tables, views, materialized views. */
-    static const char *const names[] = { "param_1", "param_2", "param_3", "param_4",
-                                         "param_5" };
-    static const char *const kinds[] = { "r", "p", "f", "v", "m" };
-    items[0] = (calx_param){ "table_name", calx_text(table) };
-    for (size_t i = 0; i < 5; i++)
-        items[1 + i] = (calx_param){ names[i], calx_text(kinds[i]) };
-    items[6] = (calx_param){ "nspname_1", calx_text("pg_catalog") };
-    return 7;
+    return d->has_table_params ? d->has_table_params(table, items) : 0;
 }

@@ -1,29 +1,69 @@
-/* SQL dialects: what the SQL layer needs to know about each database.
+/* SQL dialects: everything the SQL layer and the engine need to know about
+ * one database, as data plus a few hooks. Each database has its own file
+ * (dialect_sqlite.c, dialect_postgresql.c), the way SQLite keeps
+ * os_unix.c and os_win.c behind one sqlite3_vfs; the compilers read these
+ * fields and call these hooks, and never test a dialect's name or its
+ * paramstyle to decide what to render. dialect.c holds what the dialect
+ * files share. Which URL scheme names which dialect (and driver) is the
+ * database registry's business (src/engine/registry.c).
  *
- * The paramstyle and the capabilities the DDL and SELECT compilers need.
  * Dialects are static and never freed. */
 #ifndef CALX_SQL_DIALECT_H
 #define CALX_SQL_DIALECT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include "calx/error.h"
+#include "calx/schema.h"
+#include "calx/value.h"
 
-/* Which database a dialect is, for the forms a compiler renders per
- * database (LIMIT without OFFSET, the empty IN). */
-typedef enum calx_dialect_id {
-    CALX_DIALECT_SQLITE = 1,
-    CALX_DIALECT_POSTGRESQL
-} calx_dialect_id;
+struct calx__sqlc;   /* compiler_int.h: the text and parameters being compiled */
 
-/* How a dialect's SQL marks bound parameters. */
+/* How a dialect's SQL marks bound parameters. Only the text compiler
+ * (text.c) reads it, to write the placeholders; it says nothing else about
+ * the database. */
 typedef enum calx_paramstyle {
     CALX_PARAMSTYLE_QMARK,   /* ? ? ?      (SQLite) */
     CALX_PARAMSTYLE_DOLLAR   /* $1 $2 $3   (PostgreSQL) */
 } calx_paramstyle;
 
-typedef struct calx_dialect {
-    const char *name;            /* "sqlite", "postgresql": calx_url's dialect */
-    calx_dialect_id id;
+/* How the key the database makes for a new row (an autoincrement primary
+ * key left NULL) gets back to the program. The flush and calx_insert read
+ * this; none of them asks which database it is. */
+typedef enum calx_key_strategy {
+    /* The driver reads the key right after each parameter set runs
+     * (sqlite3_last_insert_rowid), when the statement asks for it
+     * (calx_stmt's want_key): one row per execution, nothing in the SQL. */
+    CALX_KEYS_LASTROWID = 1,
+    /* INSERT ... RETURNING the key. A statement that inserts several rows
+     * must match each returned key to its row by a sentinel returned beside
+     * it (SQLAlchemy 2.0's insertmanyvalues), never by the order the rows
+     * come back in, which the database does not promise. */
+    CALX_KEYS_RETURNING,
+    /* The keys are drawn first from the column's sequence
+     * (sequence_prefetch_sql) and sent in the INSERT like any other value,
+     * so the INSERT needs nothing back. */
+    CALX_KEYS_SEQUENCE_PREFETCH
+} calx_key_strategy;
+
+/* Which upsert the database understands (calx_insert_on_conflict_*). */
+typedef enum calx_upsert_style {
+    CALX_UPSERT_NONE = 0,
+    /* INSERT ... ON CONFLICT (cols) DO NOTHING / DO UPDATE SET c = excluded.c
+     * (PostgreSQL 9.5, SQLite 3.24). MySQL's ON DUPLICATE KEY UPDATE would be
+     * another value, added with the first database that needs it. */
+    CALX_UPSERT_ON_CONFLICT
+} calx_upsert_style;
+
+typedef struct calx_dialect calx_dialect;
+
+struct calx_dialect {
+    const char *name;            /* "sqlite", "postgresql": calx_engine_dialect,
+                                    the registry row's name */
+    const char *display_name;    /* "SQLite", "PostgreSQL": for messages */
     calx_paramstyle paramstyle;
+
+    /* ---- capabilities, read by the statement compilers and the engine ---- */
     bool supports_returning;     /* INSERT/UPDATE/DELETE ... RETURNING */
     bool supports_savepoints;    /* SAVEPOINT / RELEASE / ROLLBACK TO */
     bool supports_native_boolean;   /* false: a boolean column standing alone as a
@@ -33,13 +73,69 @@ typedef struct calx_dialect {
     bool supports_update_from;   /* UPDATE t SET ... FROM other */
     bool supports_delete_using;  /* DELETE FROM t USING other */
     unsigned max_params;         /* the most bound parameters one statement may carry */
-} calx_dialect;
+    calx_key_strategy key_strategy;
+    /* With the keys' sequence: "SELECT nextval(...) FROM generate_series(1, ?)",
+     * bound to the quoted table name, the column name and the number of
+     * keys wanted; one row per key, ascending. NULL: the database has no
+     * sequences. */
+    const char *sequence_prefetch_sql;
+    calx_upsert_style upsert;
+    const char *current_timestamp;  /* SQLAlchemy's func.now(): "CURRENT_TIMESTAMP"
+                                       on SQLite, "now()" on PostgreSQL */
+
+    /* ---- identifiers (ident.c) ---- */
+    const char *const *reserved_words;  /* lowercase, NULL-terminated: quoted as names */
+    char identifier_quote;       /* '"'; doubled inside a quoted name */
+
+    /* ---- DDL (ddl.c) ---- */
+    /* The type name of each calx_coltype; CALX_COL_TEXT gets "(max_length)"
+     * appended when the column has one. */
+    const char *type_names[CALX_COL_TIMESTAMP + 1];
+    /* Written in place of the type of an autoincrement key, with no DEFAULT
+     * (PostgreSQL's SERIAL / BIGSERIAL: the sequence is the default), for an
+     * INT32 and an INT64 key. NULL: the column's own type (SQLite: an
+     * INTEGER PRIMARY KEY is the rowid). */
+    const char *serial_int32, *serial_int64;
+    /* false: a table whose autoincrement column is one of several primary
+     * key columns is refused (SQLite's AUTOINCREMENT needs a lone key). */
+    bool supports_composite_autoincrement;
+
+    /* ---- forms the compilers render per database ---- */
+    /* The empty IN (SQLAlchemy's "empty set" expressions): what stands
+     * between the parentheses of "a IN (...)" for an empty list, and of
+     * "(a NOT IN (...))". A text may close and reopen the parentheses
+     * ("NULL) AND (1 != 1"); empty_in_is_and says the IN form is then an
+     * AND, and binds as one. */
+    const char *empty_in;
+    const char *empty_not_in;
+    bool empty_in_is_and;
+
+    /* Appends a select's LIMIT / OFFSET, values bound (calx__sqlc_bind).
+     * limit and offset are NULL when the select has none; the hook is only
+     * called when one of them is set. */
+    void (*limit_offset)(struct calx__sqlc *c, const calx_value *limit,
+                         const calx_value *offset);
+
+    /* The statements that tell whether a table exists, run in order until
+     * one returns a row: fills sql[0 .. n) (malloc'd, n at most
+     * CALX_DDL_HAS_TABLE_MAX) and returns n, or 0 with CALX_ERR_NOMEM in
+     * err. ddl.h's calx__ddl_has_table calls it. */
+    size_t (*has_table)(const calx_dialect *d, const char *table, char **sql,
+                        calx_error *err);
+    /* The named parameters those statements take: fills items (room for
+     * CALX_DDL_HAS_TABLE_PARAMS; values point at table and static text)
+     * and returns their number. NULL: they take none. */
+    size_t (*has_table_params)(const char *table, calx_param *items);
+};
 
 extern const calx_dialect calx__dialect_sqlite;
 extern const calx_dialect calx__dialect_postgresql;
 
-/* The dialect called name ("sqlite", "postgresql", or its alias
- * "postgres"), or NULL for any other name or NULL. Static; never freed. */
-const calx_dialect *calx__dialect_for(const char *name);
+/* ---- shared by every dialect (dialect.c) ---- */
+
+/* Whether name is one of d's reserved words (compared as written: the
+ * words are lowercase, and a name with an uppercase letter is quoted
+ * anyway). */
+bool calx__dialect_is_reserved(const calx_dialect *d, const char *name);
 
 #endif

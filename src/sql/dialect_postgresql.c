@@ -1,0 +1,115 @@
+/* The PostgreSQL dialect: SQLAlchemy's PGDialect's facts and forms, as data
+ * and hooks behind calx_dialect (dialect.h). Everything calx renders
+ * differently for PostgreSQL is decided here; the compilers only read it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/compiler_int.h"
+
+/* SQLAlchemy's postgresql RESERVED_WORDS. */
+static const char *const reserved[] = {
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
+    "both", "case", "cast", "check", "collate", "column", "constraint", "create",
+    "current_catalog", "current_date", "current_role", "current_time",
+    "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct",
+    "do", "else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant",
+    "group", "having", "in", "initially", "intersect", "into", "leading", "limit",
+    "localtime", "localtimestamp", "new", "not", "null", "of", "off", "offset", "old",
+    "on", "only", "or", "order", "placing", "primary", "references", "returning",
+    "select", "session_user", "some", "symmetric", "table", "then", "to", "trailing",
+    "true", "union", "unique", "user", "using", "variadic", "when", "where", "window",
+    "with", "authorization", "between", "binary", "cross", "current_schema", "freeze",
+    "full", "ilike", "inner", "is", "isnull", "join", "left", "like", "natural",
+    "notnull", "outer", "over", "overlaps", "right", "similar", "verbose", NULL
+};
+
+/* SQLAlchemy's PGCompiler.limit_clause: LIMIT ALL stands in when only an
+ * OFFSET is given. */
+static void limit_offset(calx__sqlc *c, const calx_value *limit, const calx_value *offset)
+{
+    if (limit) {
+        calx__sqlc_put(c, " \n LIMIT ");
+        calx__sqlc_bind(c, *limit);
+    }
+    if (offset) {
+        if (!limit)
+            calx__sqlc_put(c, "\n LIMIT ALL");
+        calx__sqlc_put(c, " OFFSET ");
+        calx__sqlc_bind(c, *offset);
+    }
+}
+
+/* SQLAlchemy 2.0's PGDialect.has_table query, parameters bound by name. */
+static const char has_table_sql[] =
+    "SELECT pg_catalog.pg_class.relname \n"
+    "FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON "
+    "pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n"
+    "WHERE pg_catalog.pg_class.relname = :table_name AND pg_catalog.pg_class.relkind = "
+    "ANY (ARRAY[:param_1, :param_2, :param_3, :param_4, :param_5]) AND "
+    "pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND "
+    "pg_catalog.pg_namespace.nspname != :nspname_1";
+
+static size_t has_table(const calx_dialect *d, const char *table, char **sql,
+                        calx_error *err)
+{
+    (void)d;
+    (void)table;   /* bound, see has_table_params */
+    if (!(sql[0] = strdup(has_table_sql)))
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory rendering DDL"), 0;
+    return 1;
+}
+
+static size_t has_table_params(const char *table, calx_param *items)
+{
+    /* Tables, partitioned tables, foreign tables, views, materialized views. */
+    static const char *const names[] = { "param_1", "param_2", "param_3", "param_4",
+                                         "param_5" };
+    static const char *const kinds[] = { "r", "p", "f", "v", "m" };
+    items[0] = (calx_param){ "table_name", calx_text(table) };
+    for (size_t i = 0; i < 5; i++)
+        items[1 + i] = (calx_param){ names[i], calx_text(kinds[i]) };
+    items[6] = (calx_param){ "nspname_1", calx_text("pg_catalog") };
+    return 7;
+}
+
+const calx_dialect calx__dialect_postgresql = {
+    .name = "postgresql",
+    .display_name = "PostgreSQL",
+    .paramstyle = CALX_PARAMSTYLE_DOLLAR,
+    .supports_returning = true,
+    .supports_savepoints = true,
+    .supports_native_boolean = true,
+    .supports_ilike = true,
+    .supports_update_from = true,
+    .supports_delete_using = true,
+    .max_params = 65535,             /* the protocol's 16-bit parameter count */
+    /* No lastrowid: the row's own key comes back, several rows' keys by a
+     * sentinel (SQLAlchemy 2.0), or drawn first from the sequence. */
+    .key_strategy = CALX_KEYS_RETURNING,
+    .sequence_prefetch_sql = "SELECT nextval(pg_get_serial_sequence(?, ?)) "
+                             "FROM generate_series(1, ?)",
+    .upsert = CALX_UPSERT_ON_CONFLICT,
+    .current_timestamp = "now()",
+    .reserved_words = reserved,
+    .identifier_quote = '"',
+    .type_names = {
+        [CALX_COL_INT32] = "INTEGER",
+        [CALX_COL_INT64] = "BIGINT",
+        [CALX_COL_DOUBLE] = "DOUBLE PRECISION",
+        [CALX_COL_BOOL] = "BOOLEAN",
+        [CALX_COL_TEXT] = "VARCHAR",
+        [CALX_COL_BLOB] = "BYTEA",
+        [CALX_COL_TIMESTAMP] = "TIMESTAMP WITH TIME ZONE",
+    },
+    .serial_int32 = "SERIAL",
+    .serial_int64 = "BIGSERIAL",
+    .supports_composite_autoincrement = true,
+    /* PostgreSQL wants an alias on a FROM subquery, so the empty set is
+     * NULL and a false (or, negated, true) condition instead. */
+    .empty_in = "NULL) AND (1 != 1",
+    .empty_not_in = "NULL) OR (1 = 1",
+    .empty_in_is_and = true,
+    .limit_offset = limit_offset,
+    .has_table = has_table,
+    .has_table_params = has_table_params,
+};

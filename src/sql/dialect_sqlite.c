@@ -1,0 +1,99 @@
+/* The SQLite dialect: SQLAlchemy's SQLiteDialect's facts and forms, as data
+ * and hooks behind calx_dialect (dialect.h). Everything calx renders
+ * differently for SQLite is decided here; the compilers only read it.
+ *
+ * RETURNING needs SQLite 3.35 (2021), ON CONFLICT 3.24, UPDATE ... FROM
+ * 3.33: every SQLite calx builds against is newer (Debian 12 ships 3.40). */
+#include <stdlib.h>
+
+#include "core/buf.h"
+#include "sql/compiler_int.h"
+#include "sql/ident.h"
+
+/* SQLAlchemy's SQLiteIdentifierPreparer.reserved_words. "user" is not one:
+ * SQLite does not reserve it, and SQLAlchemy leaves it unquoted there. */
+static const char *const reserved[] = {
+    "add", "after", "all", "alter", "analyze", "and", "as", "asc", "attach",
+    "autoincrement", "before", "begin", "between", "by", "cascade", "case", "cast",
+    "check", "collate", "column", "commit", "conflict", "constraint", "create",
+    "cross", "current_date", "current_time", "current_timestamp", "database",
+    "default", "deferrable", "deferred", "delete", "desc", "detach", "distinct",
+    "drop", "each", "else", "end", "escape", "except", "exclusive", "exists",
+    "explain", "false", "fail", "for", "foreign", "from", "full", "glob", "group",
+    "having", "if", "ignore", "immediate", "in", "index", "indexed", "initially",
+    "inner", "insert", "instead", "intersect", "into", "is", "isnull", "join", "key",
+    "left", "like", "limit", "match", "natural", "not", "notnull", "null", "of",
+    "offset", "on", "or", "order", "outer", "plan", "pragma", "primary", "query",
+    "raise", "references", "reindex", "rename", "replace", "restrict", "right",
+    "rollback", "row", "select", "set", "table", "temp", "temporary", "then", "to",
+    "transaction", "trigger", "true", "union", "unique", "update", "using", "vacuum",
+    "values", "view", "virtual", "when", "where", NULL
+};
+
+/* SQLAlchemy's SQLiteCompiler.limit_clause: OFFSET needs a LIMIT (-1 is
+ * none), and a LIMIT alone gets OFFSET 0, all bound. */
+static void limit_offset(calx__sqlc *c, const calx_value *limit, const calx_value *offset)
+{
+    calx__sqlc_put(c, "\n LIMIT ");
+    calx__sqlc_bind(c, limit ? *limit : calx_int(-1));
+    calx__sqlc_put(c, " OFFSET ");
+    calx__sqlc_bind(c, offset ? *offset : calx_int(0));
+}
+
+/* PRAGMA without a schema searches every attached database; SQLAlchemy
+ * asks main, then temp (whose tables share main's namespace). */
+static size_t has_table(const calx_dialect *d, const char *table, char **sql,
+                        calx_error *err)
+{
+    static const char *const schemas[] = { "main", "temp" };
+    for (size_t i = 0; i < 2; i++) {
+        calx_buf b = { 0 };
+        calx__buf_printf(&b, "PRAGMA %s.table_info(", schemas[i]);
+        calx__sql_put_ident(&b, d, table, true);
+        calx__buf_puts(&b, ")");
+        if (!(sql[i] = calx__buf_take(&b))) {
+            if (i)
+                free(sql[0]);
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory rendering DDL"), 0;
+        }
+    }
+    return 2;
+}
+
+const calx_dialect calx__dialect_sqlite = {
+    .name = "sqlite",
+    .display_name = "SQLite",
+    .paramstyle = CALX_PARAMSTYLE_QMARK,
+    .supports_returning = true,
+    .supports_savepoints = true,
+    .supports_native_boolean = false,
+    .supports_ilike = false,
+    .supports_update_from = true,
+    .supports_delete_using = false,
+    .max_params = 32766,             /* SQLITE_MAX_VARIABLE_NUMBER since 3.32 */
+    .key_strategy = CALX_KEYS_LASTROWID,
+    .sequence_prefetch_sql = NULL,
+    .upsert = CALX_UPSERT_ON_CONFLICT,
+    .current_timestamp = "CURRENT_TIMESTAMP",
+    .reserved_words = reserved,
+    .identifier_quote = '"',
+    .type_names = {
+        [CALX_COL_INT32] = "INTEGER",
+        [CALX_COL_INT64] = "INTEGER",
+        [CALX_COL_DOUBLE] = "FLOAT",
+        [CALX_COL_BOOL] = "BOOLEAN",
+        [CALX_COL_TEXT] = "VARCHAR",
+        [CALX_COL_BLOB] = "BLOB",
+        [CALX_COL_TIMESTAMP] = "DATETIME",
+    },
+    .serial_int32 = NULL,
+    .serial_int64 = NULL,
+    .supports_composite_autoincrement = false,
+    /* A subquery that is empty, which SQLite accepts without an alias. */
+    .empty_in = "SELECT 1 FROM (SELECT 1) WHERE 1!=1",
+    .empty_not_in = "SELECT 1 FROM (SELECT 1) WHERE 1!=1",
+    .empty_in_is_and = false,
+    .limit_offset = limit_offset,
+    .has_table = has_table,
+    .has_table_params = NULL,
+};
