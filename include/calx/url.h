@@ -48,7 +48,8 @@ typedef struct calx_kv {
 } calx_kv;
 
 typedef struct calx_url {
-    char *dialect;        /* "sqlite" or "postgresql" ("postgres" normalised) */
+    char *dialect;        /* the registered database the scheme names, "sqlite"
+                             or "postgresql" (an alias, "postgres", normalised) */
     char *driver;         /* the "+driver" suffix as written, or NULL */
     char *username;       /* NULL when absent */
     char *password;       /* NULL when absent; never printed by calx */
@@ -57,14 +58,15 @@ typedef struct calx_url {
     size_t nhosts;        /* number of hosts (postgresql multi-host URLs) */
     calx_url_host *hosts;
     char *database;       /* sqlite: the file path, or NULL for memory; pg: dbname or NULL */
-    bool memory;          /* sqlite in-memory database */
+    bool memory;          /* an in-memory database (sqlite:// or sqlite:///:memory:) */
     size_t nquery;        /* query options in the order written */
     calx_url_param *query;
 } calx_url;
 
 /* Parses a database URL. Returns a new calx_url, owned by the caller (free
  * with calx_url_free), or NULL with err filled: CALX_ERR_URL with a message
- * that says what is wrong and at which character, the password masked;
+ * that says what is wrong and at which character, the password masked (a
+ * scheme no registered database has is named, with the ones calx knows);
  * CALX_ERR_ARGUMENT when url is NULL; CALX_ERR_NOMEM. The message quotes the
  * URL with the password (and any ?password= value) as ***, and character
  * positions count from 1 in that quoted URL. err may be NULL. */

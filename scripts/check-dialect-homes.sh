@@ -1,0 +1,79 @@
+#!/bin/sh
+# One home per database: which database calx talks to is decided in its
+# dialect file (src/sql/dialect_<db>.c) and its driver (src/driver/), read
+# everywhere else through calx_dialect's fields and hooks and the registry
+# (src/engine/registry.c), never by testing a name, an id or the
+# paramstyle. And all SQL text is built in src/sql/. This checks both
+# over src/ and include/ (make test runs it as the CTest test
+# check_dialect_homes); it fails naming file:line. Comment lines are not
+# read; tests/ and examples/ are out of its scope.
+#   scripts/check-dialect-homes.sh [SOURCE_DIR]
+set -eu
+root=${1:-.}
+cd "$root"
+
+# Files that may name a database: its dialect, its driver (every file of
+# src/driver/ but the ones all drivers share), the paramstyle's one reader
+# (text.c writes $n or ?).
+allowed_db() {
+    case "$1" in
+        src/sql/dialect.h | src/sql/dialect.c | src/sql/dialect_*.c) return 0 ;;
+        src/driver/driver.[ch] | src/driver/rowset.[ch] | src/driver/sqlscan.[ch]) return 1 ;;
+        src/driver/*) return 0 ;;
+        src/sql/text.[ch]) return 0 ;;
+        # Until the flush moves onto the SQL layer's statements (dml helper,
+        # issue #9): it still picks RETURNING / lastrowid / nextval by the
+        # paramstyle.
+        src/orm/flush.c) return 0 ;;
+    esac
+    return 1
+}
+
+# Files outside src/sql/ that may still write INSERT / UPDATE / DELETE text.
+allowed_dml() {
+    case "$1" in
+        # Until the flush moves onto the SQL layer's statements (dml helper,
+        # issue #9).
+        src/orm/flush.c) return 0 ;;
+    esac
+    return 1
+}
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# Prints "file:line: what" for each code line of file matching the
+# extended regular expression re.
+scan() {
+    file=$1 re=$2 what=$3
+    grep -nE "$re" "$file" | grep -vE '^[0-9]+:[[:space:]]*(/\*|\*|//)' |
+        while IFS=: read -r n _; do
+            echo "$file:$n: $what" >>"$out"
+        done || true
+}
+
+for f in $(find src include -name '*.[ch]' | sort); do
+    if ! allowed_db "$f"; then
+        scan "$f" 'str(n)?(case)?cmp[[:space:]]*\(.*"(sqlite|postgres|postgresql)"' \
+            "tests a database's name (read a calx_dialect field or hook instead)"
+        scan "$f" 'CALX_DIALECT_[A-Z]' "tests a dialect id (read a calx_dialect field or hook instead)"
+        scan "$f" 'PARAMSTYLE_' "tests the paramstyle (it says how parameters are written, nothing else; read a capability)"
+        scan "$f" 'nextval' "PostgreSQL's sequence SQL (the dialect's sequence_prefetch_sql)"
+    fi
+    case "$f" in
+        src/sql/*) ;;
+        *)
+            if ! allowed_dml "$f"; then
+                scan "$f" '"[^"]*(INSERT INTO|UPDATE |DELETE FROM)' \
+                    "INSERT / UPDATE / DELETE text outside src/sql/ (build the statement there)"
+            fi
+            ;;
+    esac
+done
+
+if [ -s "$out" ]; then
+    echo "check-dialect-homes: database decisions or SQL text outside their homes:"
+    cat "$out"
+    exit 1
+fi
+echo "check-dialect-homes: every database decision is in its dialect or driver file, all INSERT / UPDATE / DELETE text in src/sql/"
