@@ -10,9 +10,27 @@
 
 enum { KIND_NONE, KIND_NAMED, KIND_POSITIONAL };
 
+/* What finding and writing parameters in a paramstyle's SQL needs to know:
+ * how its placeholders are written, and which quoting its database adds to
+ * the standard '...' and "..." (text.h). The paramstyle is read here and
+ * nowhere else. */
+typedef struct lexis {
+    bool numbered;          /* $1 $2 ... rather than ? */
+    bool estrings;          /* E'...' strings with backslash escapes */
+    bool dollar_quotes;     /* $tag$...$tag$ strings; $1 is a driver's placeholder */
+    bool nested_comments;   /* block comments nest */
+    bool bracket_names;     /* [...] and `...` identifiers */
+} lexis;
+
+static const lexis lexes[] = {
+    [CALX_PARAMSTYLE_QMARK] = { .bracket_names = true },
+    [CALX_PARAMSTYLE_DOLLAR] = { .numbered = true, .estrings = true, .dollar_quotes = true,
+                                 .nested_comments = true },
+};
+
 typedef struct compiler {
     const char *sql;
-    calx_paramstyle style;
+    const lexis *lx;
     calx_buf out;
     size_t lit;           /* sql[lit, i) is still to be copied to out */
     calx_text_plan *plan;
@@ -211,7 +229,7 @@ static int add_slot(compiler *c, size_t lo, size_t hi, const char *name,
     plan->nslots++;
 
     flush(c, lo);
-    if (c->style == CALX_PARAMSTYLE_DOLLAR) {
+    if (c->lx->numbered) {
         char num[24];
         int n = snprintf(num, sizeof num, "$%zu", plan->nslots);
         calx__buf_put(&c->out, num, (size_t)n);
@@ -236,7 +254,7 @@ static int err_driver_placeholder(compiler *c, size_t i)
 static int scan(compiler *c)
 {
     const char *s = c->sql;
-    bool pg = c->style == CALX_PARAMSTYLE_DOLLAR;
+    const lexis *lx = c->lx;
     size_t i = 0, j;
     int rc;
 
@@ -244,17 +262,17 @@ static int scan(compiler *c)
         unsigned char prev = i > 0 ? (unsigned char)s[i - 1] : 0;
         switch (s[i]) {
         case '\'':
-            i = skip_quoted(s, i, '\'', pg && is_estring(s, i));
+            i = skip_quoted(s, i, '\'', lx->estrings && is_estring(s, i));
             break;
         case '"':
             i = skip_quoted(s, i, '"', false);
             break;
         case '`':
-            i = pg ? i + 1 : skip_quoted(s, i, '`', false);
+            i = lx->bracket_names ? skip_quoted(s, i, '`', false) : i + 1;
             break;
         case '[':
             /* A quoted identifier in SQLite, a subscript in PostgreSQL. */
-            if (pg) {
+            if (!lx->bracket_names) {
                 i++;
             } else {
                 j = i + 1 + strcspn(s + i + 1, "]");
@@ -265,10 +283,10 @@ static int scan(compiler *c)
             i = s[i + 1] == '-' ? i + 2 + strcspn(s + i + 2, "\n") : i + 1;
             break;
         case '/':
-            i = s[i + 1] == '*' ? skip_comment(s, i, pg) : i + 1;
+            i = s[i + 1] == '*' ? skip_comment(s, i, lx->nested_comments) : i + 1;
             break;
         case '$':
-            if (!pg || is_word(prev)) {
+            if (!lx->dollar_quotes || is_word(prev)) {
                 i++;
             } else if (is_digit((unsigned char)s[i + 1])) {
                 return err_driver_placeholder(c, i);
@@ -389,7 +407,8 @@ int calx__text_compile(const char *sql, const calx_params *params,
 
     memset(&c, 0, sizeof c);
     c.sql = sql;
-    c.style = style;
+    c.lx = (unsigned)style < sizeof lexes / sizeof *lexes ? &lexes[style]
+                                                          : &lexes[CALX_PARAMSTYLE_QMARK];
     c.plan = out;
     c.err = err;
     rc = scan(&c);
