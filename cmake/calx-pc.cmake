@@ -5,7 +5,8 @@
 # (make install DESTDIR=/tmp/stage) is moved under the prefix before use.
 #
 # In: CALX_PC_IN, CALX_PC_OUT, CALX_PC_LIBDIR, CALX_PC_INCLUDEDIR (relative
-# to the prefix, or absolute), CALX_PC_VERSION.
+# to the prefix, or absolute), CALX_PC_VERSION, CALX_PC_REQUIRES (the
+# pkg-config modules of the backends built).
 set(calx_pc_prefix "${CMAKE_INSTALL_PREFIX}")
 foreach(dir LIBDIR INCLUDEDIR)
   if(IS_ABSOLUTE "${CALX_PC_${dir}}")

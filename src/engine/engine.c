@@ -132,7 +132,7 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
     if (!u)
         return NULL;
     /* The parse accepted a registered scheme; the row gives its parts. */
-    const calx__database *db = calx__database_for(u->dialect, err);
+    const calx__database *db = calx__database_built(u->dialect, err);
     if (!db) {
         calx_url_free(u);
         return NULL;

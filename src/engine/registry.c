@@ -11,11 +11,29 @@
 
 static const char *const postgresql_aliases[] = { "postgres", NULL };
 
+/* A backend left out of the build (CMake's CALX_WITH_SQLITE=OFF,
+ * CALX_WITH_POSTGRESQL=OFF) keeps its row without a driver, so that its
+ * URLs are still recognized and refused with the reason, not taken for an
+ * unknown database. Its dialect stays: it needs no client library, and
+ * compiling SQL for the database needs no connection. */
+#if CALX_WITH_SQLITE
+#define SQLITE_URL_FORM (&calx__sqlite_url_form)
+#define SQLITE_DRIVER (&calx__sqlite_driver)
+#else
+#define SQLITE_URL_FORM NULL
+#define SQLITE_DRIVER NULL
+#endif
+#if CALX_WITH_POSTGRESQL
+#define POSTGRESQL_DRIVER (&calx__postgres_driver)
+#else
+#define POSTGRESQL_DRIVER NULL
+#endif
+
 static const calx__database databases[] = {
-    { { "sqlite", NULL, &calx__sqlite_url_form }, &calx__dialect_sqlite,
-      &calx__sqlite_driver },
+    { { "sqlite", NULL, SQLITE_URL_FORM }, &calx__dialect_sqlite, SQLITE_DRIVER,
+      "CALX_WITH_SQLITE" },
     { { "postgresql", postgresql_aliases, NULL }, &calx__dialect_postgresql,
-      &calx__postgres_driver },
+      POSTGRESQL_DRIVER, "CALX_WITH_POSTGRESQL" },
 };
 
 const calx__database *calx__database_at(size_t i)
@@ -49,6 +67,20 @@ const calx__database *calx__database_for(const char *scheme, calx_error *err)
                        "no database '%.64s' is registered; calx supports %s", scheme,
                        known);
     return NULL;
+}
+
+const calx__database *calx__database_built(const char *scheme, calx_error *err)
+{
+    const calx__database *db = calx__database_for(scheme, err);
+    if (db && !db->driver) {
+        calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
+                       "this calx was built without %s support (CMake option %s=OFF), so "
+                       "it cannot open %s:// URLs; rebuild calx with -D%s=ON",
+                       db->dialect->display_name, db->build_option, db->scheme.name,
+                       db->build_option);
+        return NULL;
+    }
+    return db;
 }
 
 const calx__database *calx__engine_database(const calx_engine *e)

@@ -19,13 +19,19 @@
 typedef struct calx__database {
     calx__url_scheme scheme;     /* name (= dialect->name), aliases, URL form */
     const calx_dialect *dialect;
-    const calx_driver *driver;
+    const calx_driver *driver;   /* NULL: the backend was left out of the build */
+    const char *build_option;    /* the CMake option that builds it: "CALX_WITH_SQLITE" */
 } calx__database;
 
 /* The row whose name or alias is scheme (lowercase, as calx_url's dialect
  * holds it), or NULL with CALX_ERR_NOT_SUPPORTED naming it and listing the
  * known ones (also for scheme NULL or ""). Static; err may be NULL. */
 const calx__database *calx__database_for(const char *scheme, calx_error *err);
+
+/* As calx__database_for, and also NULL with CALX_ERR_NOT_SUPPORTED when
+ * the database's backend was left out of this build, naming the CMake
+ * option that builds it. What opening a connection asks. */
+const calx__database *calx__database_built(const char *scheme, calx_error *err);
 
 /* The i-th row (from 0), or NULL past the last. */
 const calx__database *calx__database_at(size_t i);

@@ -220,7 +220,7 @@ const calx_table *calx_metadata_find(const calx_metadata *md, const char *name)
 static int resolve_fk(const calx_metadata *md, const calx_table *t, const calx_column *c,
                       size_t *parent, calx_error *err)
 {
-    const char *colname;
+    const char *colname = NULL;   /* set by calx__fk_split; -O3 cannot tell */
     size_t tlen = calx__fk_split(c->foreign_key, &colname);
     for (size_t i = 0; i < md->n; i++) {
         const calx_table *p = md->tables[i];
