@@ -6,7 +6,7 @@ BUILD     ?= build
 ASAN_BUILD ?= build-asan
 BENCH_BUILD ?= build-bench
 FUZZ_BUILD ?= build-fuzz
-FUZZ_CC   ?= clang-14
+FUZZ_CC   ?= clang
 FUZZ_SECONDS ?= 60
 CC        ?= cc
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
@@ -18,12 +18,17 @@ CMAKE_FLAGS ?=
 PREFIX    ?=
 DESTDIR   ?=
 
-.PHONY: all deps build demo test asan valgrind install clean bench-deps bench fuzz
+.PHONY: all deps test-deps build demo test asan valgrind install clean bench-deps bench fuzz
 
 all: build
 
+# Building needs the compiler, cmake, pkg-config and the three libraries;
+# the tests also need the servers they start, valgrind and clang.
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh build
+
+test-deps:
+	@sh scripts/deps.sh test
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
@@ -37,20 +42,20 @@ demo: build
 
 # The suite runs against SQLite and against a throwaway PostgreSQL (and
 # PgBouncer) that scripts/with-test-servers.sh starts and always stops.
-test: build
+test: test-deps build
 	sh scripts/with-test-servers.sh sh -c 'cd $(BUILD) && ctest --output-on-failure -j $(JOBS)'
 
 $(ASAN_BUILD)/CMakeCache.txt:
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCALX_SANITIZE=ON $(CMAKE_FLAGS)
 
-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+asan: test-deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	sh scripts/with-test-servers.sh sh -c 'cd $(ASAN_BUILD) && \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    ctest --output-on-failure -j $(JOBS)'
 
-valgrind: build
+valgrind: test-deps build
 	sh scripts/with-test-servers.sh sh scripts/valgrind.sh $(BUILD)
 
 install: build
@@ -72,7 +77,7 @@ $(FUZZ_BUILD)/CMakeCache.txt:
 
 # libFuzzer targets (fuzz/README.md), each run FUZZ_SECONDS from the seeds
 # in fuzz/corpus/; what they find is kept in $(FUZZ_BUILD)/fuzz-artifacts.
-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
+fuzz: test-deps $(FUZZ_BUILD)/CMakeCache.txt
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_programs
 	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 

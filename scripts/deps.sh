@@ -1,26 +1,44 @@
 #!/bin/sh
-# Installs the Debian packages that calx's build, demo and tests need, when
-# they are missing. Run as root it installs them; run as another user it
-# prints the exact apt-get command and fails, instead of failing later in
-# the build with a missing header.
+# Installs the Debian packages that calx needs, when they are missing. Run
+# as root it installs them; run as another user it prints the exact
+# apt-get command and fails, instead of failing later in the build with a
+# missing header.
+#   scripts/deps.sh build   what building the library and the demo needs
+#   scripts/deps.sh test    that, and what the test suite runs: the
+#                           PostgreSQL server and PgBouncer it starts,
+#                           valgrind, clang and its sanitizer runtime
+#                           (the default)
 #
-# The list below is the project's one list of system dependencies.
+# The lists below are the project's one list of system dependencies
+# (bench/ keeps its own, scripts/bench-deps.sh). Unversioned names only,
+# so that the next Debian release needs no edit.
 set -eu
 
-PACKAGES="
+BUILD_PACKAGES="
 gcc
-clang
-libclang-rt-14-dev
 make
 cmake
 pkg-config
 libuv1-dev
 libsqlite3-dev
 libpq-dev
+"
+TEST_PACKAGES="
+clang
+libclang-rt-dev
 postgresql
 pgbouncer
 valgrind
 "
+
+case "${1:-test}" in
+build) PACKAGES=$BUILD_PACKAGES ;;
+test) PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES" ;;
+*)
+    echo "usage: scripts/deps.sh [build|test]" >&2
+    exit 2
+    ;;
+esac
 
 missing=""
 for p in $PACKAGES; do
