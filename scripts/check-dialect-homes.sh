@@ -42,34 +42,36 @@ allowed_dml() {
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-# Prints "file:line: what" for each code line of file matching the
-# extended regular expression re.
+# Prints "file:line: what" for each code line of the files matching the
+# extended regular expression re: one grep over all of them.
 scan() {
-    file=$1 re=$2 what=$3
-    grep -nE "$re" "$file" | grep -vE '^[0-9]+:[[:space:]]*(/\*|\*|//)' |
-        while IFS=: read -r n _; do
-            echo "$file:$n: $what" >>"$out"
-        done || true
+    re=$1 what=$2
+    shift 2
+    [ $# -gt 0 ] || return 0
+    grep -nHE "$re" "$@" | grep -vE '^[^:]*:[0-9]+:[[:space:]]*(/\*|\*|//)' |
+        cut -d: -f1,2 | sed "s|\$|: $what|" >>"$out" || true
 }
 
+db_files=""
+dml_files=""
 for f in $(find src include -name '*.[ch]' | sort); do
-    if ! allowed_db "$f"; then
-        scan "$f" 'str(n)?(case)?cmp[[:space:]]*\(.*"(sqlite|postgres|postgresql)"' \
-            "tests a database's name (read a calx_dialect field or hook instead)"
-        scan "$f" 'CALX_DIALECT_[A-Z]' "tests a dialect id (read a calx_dialect field or hook instead)"
-        scan "$f" 'PARAMSTYLE_' "tests the paramstyle (it says how parameters are written, nothing else; read a capability)"
-        scan "$f" 'nextval' "PostgreSQL's sequence SQL (the dialect's sequence_prefetch_sql)"
-    fi
+    allowed_db "$f" || db_files="$db_files $f"
     case "$f" in
         src/sql/*) ;;
-        *)
-            if ! allowed_dml "$f"; then
-                scan "$f" '"[^"]*(INSERT INTO|UPDATE |DELETE FROM)' \
-                    "INSERT / UPDATE / DELETE text outside src/sql/ (build the statement there)"
-            fi
-            ;;
+        *) allowed_dml "$f" || dml_files="$dml_files $f" ;;
     esac
 done
+
+# shellcheck disable=SC2086 # the lists are file names without blanks
+{
+    scan 'str(n)?(case)?cmp[[:space:]]*\(.*"(sqlite|postgres|postgresql)"' \
+        "tests a database's name (read a calx_dialect field or hook instead)" $db_files
+    scan 'CALX_DIALECT_[A-Z]' "tests a dialect id (read a calx_dialect field or hook instead)" $db_files
+    scan 'PARAMSTYLE_' "tests the paramstyle (it says how parameters are written, nothing else; read a capability)" $db_files
+    scan 'nextval' "PostgreSQL's sequence SQL (the dialect's sequence_prefetch_sql)" $db_files
+    scan '"[^"]*(INSERT INTO|UPDATE |DELETE FROM)' \
+        "INSERT / UPDATE / DELETE text outside src/sql/ (build the statement there)" $dml_files
+}
 
 if [ -s "$out" ]; then
     echo "check-dialect-homes: database decisions or SQL text outside their homes:"
