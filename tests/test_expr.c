@@ -10,51 +10,12 @@
 #include "sql/compiler.h"
 #include "sql/text.h"
 #include "test.h"
+#include "alloc_fail.h"
+#include "sql_expect.h"
 
 static calx_loop *loop;
 static const char *dir;
 static char db_url[1024];   /* the database the execution tests use */
-
-/* ---- failing allocations ----
- *
- * The binary is linked with --wrap for malloc, calloc and realloc (see
- * CMakeLists.txt): every allocation of calx's code and this file comes here
- * (libc's own, strdup's, and the shared libraries' do not). With fail_at
- * set, the allocation of that number fails (and with fail_rest, every one
- * after it too). */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-
-static long fail_at = -1;
-static bool fail_rest;
-static long nalloc;
-
-static bool fail_now(void)
-{
-    if (fail_at < 0)
-        return false;
-    long k = nalloc++;
-    return k == fail_at || (fail_rest && k > fail_at);
-}
-
-void *__wrap_malloc(size_t n);
-void *__wrap_malloc(size_t n)
-{
-    return fail_now() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_calloc(size_t n, size_t size)
-{
-    return fail_now() ? NULL : __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_realloc(void *p, size_t n)
-{
-    return fail_now() ? NULL : __real_realloc(p, n);
-}
 
 static const calx_dialect *const lite = &calx__dialect_sqlite;
 static const calx_dialect *const pg = &calx__dialect_postgresql;
@@ -110,65 +71,6 @@ static const calx_table order_t = { .name = "order", .columns = order_cols, .nco
 #define G(i) calx_col(&gadget, (i))
 
 /* ---- compiling ---- */
-
-/* The parameters as echo prints them: "(35, 'x', True, None, 2.5)". */
-static void fmt_params(const calx_compiled *c, char *out, size_t size)
-{
-    size_t n = 0;
-    n += (size_t)snprintf(out + n, size - n, "(");
-    for (size_t i = 0; i < c->nparams && n < size; i++) {
-        const calx_value *v = &c->params[i].value;
-        const char *sep = i ? ", " : "";
-        if (c->params[i].name)
-            n += (size_t)snprintf(out + n, size - n, "%sNAMED?", sep);
-        else if (v->type == CALX_INT)
-            n += (size_t)snprintf(out + n, size - n, "%s%lld", sep, (long long)v->u.i);
-        else if (v->type == CALX_REAL)
-            n += (size_t)snprintf(out + n, size - n, "%s%gr", sep, v->u.d);
-        else if (v->type == CALX_BOOL)
-            n += (size_t)snprintf(out + n, size - n, "%s%s", sep, v->u.b ? "True" : "False");
-        else if (v->type == CALX_TEXT)
-            n += (size_t)snprintf(out + n, size - n, "%s'%.*s'", sep, (int)v->u.s.len,
-                                  v->u.s.ptr);
-        else if (v->type == CALX_BLOB)
-            n += (size_t)snprintf(out + n, size - n, "%sb'%.*s'", sep, (int)v->u.s.len,
-                                  v->u.s.ptr);
-        else
-            n += (size_t)snprintf(out + n, size - n, "%sNone", sep);
-    }
-    if (n < size)
-        snprintf(out + n, size - n, "%s)", c->nparams == 1 ? "," : "");
-}
-
-/* Compiles q (and frees it), checking the SQL and the parameters. */
-static void expect_q(int line, calx_select *q, const calx_dialect *d, unsigned flags,
-                     const char *sql, const char *params)
-{
-    calx_compiled c;
-    calx_error err;
-    int rc = calx__select_compile(q, d, flags, &c, &err);
-    if (rc) {
-        fprintf(stderr, "  line %d: compile failed: %s\n", line, err.message);
-        test_failed_now = 1;
-    } else {
-        char p[1024];
-        fmt_params(&c, p, sizeof p);
-        if (strcmp(c.sql, sql) != 0 || strcmp(p, params) != 0) {
-            fprintf(stderr, "  line %d (%s):\n    got      \"%s\" %s\n    expected \"%s\" %s\n",
-                    line, d->name, c.sql, p, sql, params);
-            test_failed_now = 1;
-        }
-        /* Every ? has its parameter, and the engine's text compiler takes
-         * the text as it is. */
-        size_t marks = 0;
-        for (const char *s = c.sql; *s; s++)
-            marks += *s == '?';
-        CHECK_INT(marks, c.nparams);
-    }
-    calx__compiled_free(&c);
-    calx_select_free(q);
-}
-#define EXPECT(q, d, flags, sql, params) expect_q(__LINE__, (q), (d), (flags), (sql), (params))
 
 /* WHERE e over hero, on d: the text after "WHERE ". */
 #define EXPECT_WHERE(d, e, where, params)                                     \
@@ -582,18 +484,28 @@ TEST(select_sticky_errors)
     EXPECT_ERROR(calx_lit_text("x"), CALX_ERR_TYPE, "WHERE takes a BOOLEAN expression, not a TEXT value");
     EXPECT_ERROR(NULL, CALX_ERR_NOMEM,
                  "out of memory building an SQL expression (WHERE got NULL)");
-    EXPECT_ERROR(calx_eq(calx_col(&team, 0), 1), CALX_ERR_ARGUMENT,
-                 "WHERE refers to team.id, but the select is FROM hero alone (joins are not "
-                 "supported yet)");
+    /* A condition on another table puts it in FROM, as in SQLAlchemy
+     * (test_select has the joins). */
+    EXPECT(calx_select_where(calx_select_new(&hero), calx_eq(calx_col(&team, 0), 1)), lite, 0,
+           "SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id \nFROM hero, "
+           "team \nWHERE team.id = ?",
+           "(1,)");
 
+    /* ORDER BY adds nothing to FROM: a column of a table not there is an
+     * error when the select compiles. */
     q = calx_select_order_by(calx_select_new(&hero), calx_col(&team, 1), CALX_ASC);
-    CHECK_INT(calx_select_error(q, &err), CALX_ERR_ARGUMENT);
-    CHECK_STR(err.message, "ORDER BY refers to team.name, but the select is FROM hero alone "
-                           "(joins are not supported yet)");
+    CHECK_INT(calx_select_error(q, &err), CALX_OK);
+    calx_compiled c;
+    CHECK_INT(calx__select_compile(q, lite, 0, &c, &err), CALX_ERR_ARGUMENT);
+    CHECK_STR(err.message, "ORDER BY refers to team.name, but team is not in the FROM clause of "
+                           "its select (FROM hero); join it, add it with calx_select_from, or "
+                           "select a column of it");
+    CHECK(c.sql == NULL);
     calx_select_free(q);
     q = calx_select_order_by(calx_select_new(&hero), H(H_AGE), (calx_order)9);
     CHECK_INT(calx_select_error(q, &err), CALX_ERR_ARGUMENT);
-    CHECK_STR(err.message, "ORDER BY: unknown direction 9");
+    CHECK_STR(err.message, "ORDER BY: unknown direction 9 (CALX_ASC or CALX_DESC, with one of "
+                           "CALX_NULLS_FIRST and CALX_NULLS_LAST OR-ed in)");
     calx_select_free(q);
     q = calx_select_order_by(calx_select_new(&hero), calx_col_named(&hero, "x"), CALX_ASC);
     CHECK_INT(calx_select_error(q, &err), CALX_ERR_ARGUMENT);
@@ -630,7 +542,6 @@ TEST(select_sticky_errors)
     CHECK(calx_select_table(NULL) == NULL);
     CHECK_INT(calx_select_error(NULL, &err), CALX_ERR_NOMEM);
     CHECK_STR(err.message, "out of memory creating a select");
-    calx_compiled c;
     CHECK_INT(calx__select_compile(NULL, lite, 0, &c, &err), CALX_ERR_NOMEM);
     CHECK(c.sql == NULL);
     q = calx_select_new(&hero);
@@ -809,6 +720,28 @@ static int build_everything(const calx_dialect *d, bool bad, calx_error *err, ch
     return rc;
 }
 
+struct oom_case {
+    bool bad;
+    const char *want;
+};
+
+static void oom_attempt(void *arg, long k)
+{
+    struct oom_case *cs = arg;
+    calx_error err;
+    char *sql = NULL;
+    int rc = build_everything(lite, cs->bad, &err, &sql);
+    alloc_fail_stop();
+    bool ok = rc == CALX_ERR_NOMEM ||
+              (cs->bad ? rc == CALX_ERR_TYPE : rc == 0 && strcmp(sql, cs->want) == 0);
+    if (!ok) {
+        fprintf(stderr, "  failing allocation %ld%s: rc %d %s\n", k, fail_rest ? " and after" : "",
+                rc, rc ? err.message : sql);
+        test_failed_now = 1;
+    }
+    free(sql);
+}
+
 /* Fails each allocation in turn (then each with all after it) while
  * building and compiling: every failure must come out as an error (never a
  * crash, and under ASan or valgrind never a leak), and a success must be
@@ -827,27 +760,8 @@ TEST(out_of_memory_anywhere_is_reported_and_leaks_nothing)
     CHECK_INT(build_everything(lite, true, &err, &sql), CALX_ERR_TYPE);
     CHECK_STR(err.message, "cannot compare hero.secret_name (TEXT) with a BLOB value (IN value 2)");
     for (int mode = 0; mode < 4; mode++) {
-        bool bad = mode & 1, rest = mode & 2;
-        long k = 0;
-        for (;; k++) {
-            nalloc = 0;
-            fail_at = k;
-            fail_rest = rest;
-            int rc = build_everything(lite, bad, &err, &sql);
-            long used = nalloc;
-            fail_at = -1;
-            bool ok = rc == CALX_ERR_NOMEM || (bad ? rc == CALX_ERR_TYPE
-                                                   : rc == 0 && strcmp(sql, want) == 0);
-            if (!ok) {
-                fprintf(stderr, "  failing allocation %ld%s: rc %d %s\n", k,
-                        rest ? " and after" : "", rc, rc ? err.message : sql);
-                test_failed_now = 1;
-            }
-            free(sql);
-            if (k >= used)
-                break;     /* the failure point was past the last allocation */
-        }
-        CHECK(k > 20);     /* the sweep did reach the builders */
+        struct oom_case cs = { .bad = mode & 1, .want = want };
+        CHECK(alloc_fail_sweep(mode & 2, oom_attempt, &cs) > 20);  /* it reached the builders */
     }
     free(want);
 }

@@ -1,5 +1,6 @@
 /* calx — the SQL expression language and SELECT (SQLAlchemy Core's
- * select(), where(), order_by(), limit(), offset()).
+ * select() with its joins, grouping, subqueries, CTEs and set operations;
+ * the SELECT section below says how each renders).
  *
  *     calx_select *q = calx_select_new(&hero_table);
  *     calx_select_where(q, calx_ge(calx_col_named(&hero_table, "age"), 35));
@@ -55,8 +56,6 @@ extern "C" {
 
 typedef struct calx_expr calx_expr;
 typedef struct calx_select calx_select;
-
-typedef enum calx_order { CALX_ASC = 0, CALX_DESC } calx_order;
 
 /* ---- leaves ---- */
 
@@ -197,23 +196,194 @@ CALX_API calx_expr *calx_not(calx_expr *a);
  * parent took; NULL and error nodes are fine. */
 CALX_API void calx_expr_free(calx_expr *e);
 
-/* ---- SELECT ---- */
+/* ---- SELECT ----
+ *
+ * SQLAlchemy 2.0's select(), rendered as it renders it:
+ *
+ *     select(Hero, Team).join(Team).where(Team.name == "Preventers")
+ *
+ *     calx_select *q = calx_select_new(&hero);
+ *     calx_select_add_entity(q, &team);
+ *     calx_select_join(q, &team, NULL, CALX_JOIN_INNER);
+ *     calx_select_where(q, calx_eq(calx_col_named(&team, "name"), "Preventers"));
+ *
+ *     SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id,
+ *     team.id AS id_1, team.name AS name_1, team.headquarters
+ *     FROM hero JOIN team ON team.id = hero.team_id
+ *     WHERE team.name = ?
+ *
+ * The columns clause. A select lists entities (every column of a table,
+ * alias, subquery or CTE) and expressions, in the order added. A column
+ * whose name an earlier one already has is labelled as SQLAlchemy labels
+ * it ("team.id AS id_1"; the same column twice: "hero.id AS id__1"); an
+ * expression that is not a column is always labelled, anonymously
+ * ("count(hero.id) AS count_1", "hero.age > ? AS anon_1"); the numbers
+ * count per name through the whole statement. A result's columns have
+ * those names, so calx_row_col(row, "count_1") finds one.
+ *
+ * FROM. As in SQLAlchemy, what the columns and the WHERE conditions name
+ * is in FROM ("select(Hero, Team).where(Hero.team_id == Team.id)" is
+ * "FROM hero, team"), then what calx_select_from and the joins add; a
+ * table that is part of a join appears only inside it. ORDER BY, GROUP BY,
+ * HAVING and ON add nothing: a column there of something not in FROM is an
+ * error when the select compiles ("ORDER BY refers to team.name, but team
+ * is not in the FROM clause ..."). A select used as a subquery in an
+ * expression (calx_scalar_subquery, calx_exists, calx_in_select) leaves
+ * out of its FROM what the enclosing select has in its own, when it would
+ * have more than one FROM item otherwise (SQLAlchemy's auto-correlation):
+ * "EXISTS (SELECT hero.id FROM hero WHERE hero.team_id = team.id)".
+ *
+ * Tables, aliases, subqueries and CTEs are kept by pointer and must
+ * outlive the selects that use them.
+ */
 
-/* SELECT every column of t FROM t, owned by the caller (calx_select_free).
- * t is kept by pointer and must outlive the select. NULL only when out of
- * memory; every calx_select_* function accepts NULL (the builders below
- * free what they are given and return NULL; calx_select_error reports
- * CALX_ERR_NOMEM). t NULL gives a select holding an error. */
+/* ORDER BY direction, with NULLS FIRST / NULLS LAST OR-ed in:
+ * calx_select_order_by(q, col, CALX_DESC | CALX_NULLS_LAST) renders
+ * "hero.age DESC NULLS LAST". */
+typedef enum calx_order {
+    CALX_ASC = 0,
+    CALX_DESC = 1,
+    CALX_NULLS_FIRST = 2,
+    CALX_NULLS_LAST = 4
+} calx_order;
+
+/* calx_select_join: "JOIN", "LEFT OUTER JOIN", "FULL OUTER JOIN". */
+typedef enum calx_join_kind {
+    CALX_JOIN_INNER = 0,
+    CALX_JOIN_LEFT,
+    CALX_JOIN_FULL
+} calx_join_kind;
+
+/* A FROM item that is not a plain table: an alias of a table, a subquery
+ * (derived table) or a common table expression. Made by the calx_*_new
+ * functions below, owned by the caller (calx_from_free), kept by pointer by
+ * the selects and expressions that use it. NULL only when out of memory;
+ * every function taking one accepts NULL (a sticky CALX_ERR_NOMEM).
+ * Mistakes (a NULL table, a failed select) stick to the item: its columns
+ * are error nodes and a select given it keeps the error. */
+typedef struct calx_from calx_from;
+
+/* SQLAlchemy's table.alias(name) / aliased(): "team AS t". name NULL gives
+ * an anonymous alias, named per statement as SQLAlchemy names it
+ * ("team AS team_1"). The name is copied. A table can so appear twice in
+ * one FROM (a self-join, a table joined through two keys). */
+CALX_API calx_from *calx_alias_new(const calx_table *t, const char *name);
+
+/* A derived table: "(SELECT ...) AS name", owning q. name NULL gives an
+ * anonymous one ("AS anon_1"). Its columns are q's, under the names q's
+ * columns clause gives them ("count_1" for an unlabelled count()), so
+ * subquery columns are rendered "name AS name" inside it. */
+CALX_API calx_from *calx_subquery_new(calx_select *q, const char *name);
+
+/* A common table expression: "WITH name AS (SELECT ...) SELECT ... FROM
+ * name", owning q. The WITH clause goes in front of the statement that
+ * uses it, however deep the use (a subquery in WHERE too), each CTE once,
+ * after the CTEs it uses itself. name NULL: anonymous ("anon_1"). */
+CALX_API calx_from *calx_cte_new(calx_select *q, const char *name);
+
+/* A recursive CTE, owning anchor: "WITH RECURSIVE name(col, ...) AS
+ * (anchor UNION ALL recursive)". The recursive part, added with
+ * calx_cte_union_all, selects from the CTE itself through its columns
+ * (calx_from_col(cte, "n")), which are anchor's. Returns cte (NULL stays
+ * NULL); cte takes recursive. A second calx_cte_union_all, or one on a CTE
+ * not made recursive, is a sticky CALX_ERR_ARGUMENT, as is a recursive part
+ * with another number of columns. */
+CALX_API calx_from *calx_cte_recursive_new(calx_select *anchor, const char *name);
+CALX_API calx_from *calx_cte_union_all(calx_from *cte, calx_select *recursive);
+
+/* The column of f called name (an alias: the table's column; a subquery
+ * or CTE: the name its columns clause gives), or by position. Error node
+ * (CALX_ERR_ARGUMENT) when f has no such column ("subquery counts has no
+ * column 'x'"), carrying f's own error when f has one, and out of memory
+ * for f NULL. A subquery's anonymous names (count_1) are given per
+ * statement, so find such a column by position, or label it. */
+CALX_API calx_expr *calx_from_col(const calx_from *f, const char *name);
+CALX_API calx_expr *calx_from_col_at(const calx_from *f, size_t index);
+
+/* CALX_OK, or the error f holds, copied into err (err may be NULL). */
+CALX_API int calx_from_error(const calx_from *f, calx_error *err);
+
+/* Frees f and the select it owns. NULL is a no-op. Free it after every
+ * select that uses it. */
+CALX_API void calx_from_free(calx_from *f);
+
+/* SELECT every column of t, owned by the caller (calx_select_free): a
+ * select(Hero). t is kept by pointer and must outlive the select. NULL
+ * only when out of memory; every calx_select_* function accepts NULL (the
+ * builders below free what they are given and return NULL;
+ * calx_select_error reports CALX_ERR_NOMEM). t NULL gives a select holding
+ * an error. */
 CALX_API calx_select *calx_select_new(const calx_table *t);
+
+/* SELECT of the n expressions cols[0 .. n), owning them (not the array):
+ * select(Team.name, func.count(Hero.id)). n == 0 gives a select with no
+ * columns yet, for calx_select_add_*; compiling a select that still has
+ * none is an error. An error node among them is the select's sticky
+ * error; cols NULL with n > 0 counts as out of memory. */
+CALX_API calx_select *calx_select_columns_n(calx_expr *const *cols, size_t n);
+
+/* calx_select_columns(a, b, ...) over calx_expr *. */
+#define calx_select_columns(...)                                             \
+    calx_select_columns_n((calx_expr *const[]){ __VA_ARGS__ },               \
+                          sizeof((calx_expr *const[]){ __VA_ARGS__ }) / sizeof(calx_expr *))
+
+/* Adds every column of t (of f: an alias, subquery or CTE) to the columns
+ * clause, after those already there: select(Hero, Team). Returns q. */
+CALX_API calx_select *calx_select_add_entity(calx_select *q, const calx_table *t);
+CALX_API calx_select *calx_select_add_entity_from(calx_select *q, const calx_from *f);
+
+/* Adds the expression e to the columns clause; q takes e. Returns q. */
+CALX_API calx_select *calx_select_add_column(calx_select *q, calx_expr *e);
+
+/* SELECT DISTINCT. Returns q. */
+CALX_API calx_select *calx_select_distinct(calx_select *q);
+
+/* select_from(t): adds t (f) to FROM, after what the columns and WHERE
+ * name; the left side for the joins that follow. Already there: nothing
+ * changes. select(func.count()).select_from(Hero) is
+ * "SELECT count(*) AS count_1 FROM hero". Returns q. */
+CALX_API calx_select *calx_select_from(calx_select *q, const calx_table *t);
+CALX_API calx_select *calx_select_from_from(calx_select *q, const calx_from *f);
+
+/* Joins t (f) to what q selects from; q takes on. As SQLAlchemy's
+ * select.join(): the left side is the FROM item (or the join made so far)
+ * that can join to t: with on given, the one whose columns on names; else
+ * the one with a foreign key to or from t. The ON clause, when on is NULL,
+ * is the one foreign key between the two: "FROM hero JOIN team ON team.id
+ * = hero.team_id" (the referenced column first); joined to a join, the
+ * key to its last table is looked for first. Sticky errors
+ * (CALX_ERR_ARGUMENT) name the cause: no foreign key between the two, or
+ * several ("cannot join team to match: more than one foreign key links
+ * them (match.home_id -> team.id, match.away_id -> team.id); give the ON
+ * clause"), a left side that none or several FROM items could be, t
+ * already in the join (join an alias: calx_alias_new), an unknown kind, an
+ * on that is not BOOLEAN. The kind is CALX_JOIN_INNER, CALX_JOIN_LEFT
+ * (isouter=True) or CALX_JOIN_FULL (full=True). Returns q. */
+CALX_API calx_select *calx_select_join(calx_select *q, const calx_table *t, calx_expr *on,
+                                       calx_join_kind kind);
+CALX_API calx_select *calx_select_join_from(calx_select *q, const calx_from *f,
+                                            calx_expr *on, calx_join_kind kind);
 
 /* Adds a WHERE condition, ANDed with those of earlier calls; q takes cond.
  * Returns q, to chain. A sticky error (see above) when cond is an error
- * node or NULL, is not BOOLEAN, or names a column of another table (joins
- * are not supported yet). */
+ * node or NULL, or is not BOOLEAN. */
 CALX_API calx_select *calx_select_where(calx_select *q, calx_expr *cond);
 
-/* Adds an ORDER BY term, after those of earlier calls; q takes e. Returns
+/* Adds a GROUP BY term, after those of earlier calls; q takes e. Returns
  * q. Sticky errors as calx_select_where (any type is allowed). */
+CALX_API calx_select *calx_select_group_by(calx_select *q, calx_expr *e);
+
+/* Adds a HAVING condition, ANDed with those of earlier calls; q takes
+ * cond: "GROUP BY team.name HAVING count(hero.id) >= ?". Returns q. Sticky
+ * errors as calx_select_where. */
+CALX_API calx_select *calx_select_having(calx_select *q, calx_expr *cond);
+
+/* Adds an ORDER BY term, after those of earlier calls; q takes e. dir is
+ * CALX_ASC or CALX_DESC, with CALX_NULLS_FIRST or CALX_NULLS_LAST OR-ed in
+ * (both, or other bits, are a sticky CALX_ERR_ARGUMENT). On a compound
+ * select (calx_union ...) a column is written by its name alone, the
+ * result column of that name ("ORDER BY name"). Returns q. Sticky errors
+ * as calx_select_where (any type is allowed). */
 CALX_API calx_select *calx_select_order_by(calx_select *q, calx_expr *e, calx_order dir);
 
 /* LIMIT n / OFFSET n, bound as parameters; a later call replaces an
@@ -222,10 +392,48 @@ CALX_API calx_select *calx_select_order_by(calx_select *q, calx_expr *e, calx_or
 CALX_API calx_select *calx_select_limit(calx_select *q, long long n);
 CALX_API calx_select *calx_select_offset(calx_select *q, long long n);
 
-/* The table q selects from (NULL for q NULL). */
+/* Compound selects: "a UNION b", "UNION ALL", "INTERSECT", "EXCEPT",
+ * owning a and b; the result is a select too (run it, order it, limit it,
+ * use it as a subquery or a CTE). calx_select_order_by / _limit / _offset
+ * on it apply to the whole: "SELECT hero.name FROM hero UNION SELECT
+ * team.name FROM team ORDER BY name LIMIT ? OFFSET ?". Other clauses
+ * (where, joins, columns ...) are a sticky error on it: filter it as a
+ * subquery. calx_union(calx_union(a, b), c) is SQLAlchemy's union(a, b,
+ * c): "a UNION b UNION c"; a member that is a compound of another kind, or
+ * has its own ORDER BY / LIMIT, is parenthesized as SQLAlchemy does, which
+ * PostgreSQL takes and SQLite refuses. Sticky errors: the members' own (the
+ * first wins), members with different numbers of columns (CALX_ERR_ARGUMENT
+ * "UNION: select 1 has 2 columns, select 2 has 3"); NULL is out of memory. */
+CALX_API calx_select *calx_union(calx_select *a, calx_select *b);
+CALX_API calx_select *calx_union_all(calx_select *a, calx_select *b);
+CALX_API calx_select *calx_intersect(calx_select *a, calx_select *b);
+CALX_API calx_select *calx_except(calx_select *a, calx_select *b);
+
+/* ---- subqueries in expressions ---- */
+
+/* A scalar subquery, "(SELECT max(hero.age) AS max_1 FROM hero)", owning
+ * q, of the type of q's one column; correlated as described above. Error
+ * node (CALX_ERR_ARGUMENT) when q has not exactly one column; q's own
+ * error when it has one. */
+CALX_API calx_expr *calx_scalar_subquery(calx_select *q);
+
+/* EXISTS (SELECT ...), BOOLEAN, owning q; calx_not gives NOT (EXISTS ...). */
+CALX_API calx_expr *calx_exists(calx_select *q);
+
+/* a IN (SELECT ...), BOOLEAN, owning a and q; calx_not gives NOT IN. Error
+ * nodes: q with other than one column (CALX_ERR_ARGUMENT), a column of a
+ * type a does not compare with (CALX_ERR_TYPE). */
+CALX_API calx_expr *calx_in_select(calx_expr *a, calx_select *q);
+
+/* The table of q's first entity when q's columns clause starts with every
+ * column of a table (calx_select_new, or calx_select_add_entity first),
+ * else NULL (also for q NULL). The ORM loads that table's objects from
+ * the first columns. */
 CALX_API const calx_table *calx_select_table(const calx_select *q);
 
-/* CALX_OK, or the first error q met, copied into err (err may be NULL). */
+/* CALX_OK, or the first error q met, copied into err (err may be NULL).
+ * Errors found only when q compiles (a column of something not in FROM)
+ * are reported by compiling and executing. */
 CALX_API int calx_select_error(const calx_select *q, calx_error *err);
 
 /* Frees q and every expression it owns. NULL is a no-op. */

@@ -4,6 +4,8 @@
  * them), the same negations and the same empty IN, so a calx log and a
  * SQLAlchemy log of the same condition read the same. Statements
  * (compile_select.c and the others) render their clauses around it. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +54,12 @@ static int prec(const calx__sqlc *c, const calx_expr *e)
         if (calx__expr_is_bool_atom(e->u.a) && !native_bool(c))
             return CALX__PREC_CMP;
         return CALX__PREC_NOT;
+    /* select */
+    case CALX_X_SUBQUERY: return CALX__PREC_ATOM;   /* brings its parentheses */
+    case CALX_X_EXISTS:
+        /* SQLAlchemy groups EXISTS as any operand: "(EXISTS (...)) AND x". */
+        return CALX__PREC_TOP;
+    case CALX_X_IN_SELECT: return e->negated ? CALX__PREC_ATOM : CALX__PREC_CMP;
     case CALX_X_ERROR: break;
     }
     return CALX__PREC_ATOM;
@@ -105,7 +113,7 @@ void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition)
 {
     switch (e->kind) {
     case CALX_X_COL:
-        calx__sqlc_column(c, e->u.col.t, e->u.col.index);
+        calx__sqlc_colref(c, e);
         break;
     case CALX_X_LIT:
         if (e->u.lit.v.type == CALX_NULL)
@@ -155,6 +163,22 @@ void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition)
         calx__sqlc_expr(c, e->u.a, true);
         calx__sqlc_put(c, ")");
         return;
+    /* select */
+    case CALX_X_SUBQUERY:
+    case CALX_X_EXISTS:
+        calx__sqlc_put(c, e->kind == CALX_X_EXISTS ? "EXISTS (" : "(");
+        calx__sqlc_subselect(c, e->u.sub.q);
+        calx__sqlc_put(c, ")");
+        return;
+    case CALX_X_IN_SELECT:
+        /* NOT IN carries its own parentheses, as the list form does. */
+        if (e->negated)
+            calx__sqlc_put(c, "(");
+        calx__sqlc_operand(c, e->u.sub.a, CALX__PREC_CMP, false);
+        calx__sqlc_put(c, e->negated ? " NOT IN (" : " IN (");
+        calx__sqlc_subselect(c, e->u.sub.q);
+        calx__sqlc_put(c, e->negated ? "))" : ")");
+        return;
     case CALX_X_ERROR:
         return;
     }
@@ -165,13 +189,33 @@ void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition)
 
 /* ---- the compiled form ---- */
 
+void calx__sqlc_fail(calx__sqlc *c, int code, const char *fmt, ...)
+{
+    if (c->failed)
+        return;
+    c->failed = true;
+    c->err.code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err.message, sizeof c->err.message, fmt, ap);
+    va_end(ap);
+}
+
 int calx__sqlc_finish(calx__sqlc *c, calx_compiled *out, const char *what, calx_error *err)
 {
+    calx__sqlc_release(c);
     char *sql = calx__buf_take(&c->b);
-    if (!sql || c->oom) {
+    if (!sql || c->oom || c->failed) {
+        calx_error failure = c->err;
+        bool failed = c->failed && !c->oom && sql;
         free(sql);
         free(c->params);
         memset(c, 0, sizeof *c);
+        if (failed) {
+            if (err)
+                *err = failure;
+            return failure.code;
+        }
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling %s", what);
     }
     out->sql = sql;

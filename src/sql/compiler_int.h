@@ -13,12 +13,26 @@
 #include "sql/compiler.h"
 #include "sql/expr_int.h"
 
+struct calx__selstate;   /* compile_select.c: a statement's anonymous names and CTEs */
+struct calx__scope;      /* compile_select.c: the FROM items around a point */
+
 typedef struct calx__sqlc {
     calx_buf b;
     const calx_dialect *d;
     calx_param *params;
     size_t nparams, cap;
     bool oom;
+    /* select: the statement's anonymous names ("team_1", "count_1") and
+     * CTEs, made when first needed (owned when own_sel; finish frees it),
+     * and the FROM items of the selects being rendered around the current
+     * point, for correlation and for checking columns. */
+    struct calx__selstate *sel;
+    bool own_sel;
+    const struct calx__scope *scope;
+    /* A mistake only compiling finds (a column of something not in FROM):
+     * the first is kept and finish reports it. */
+    bool failed;
+    calx_error err;
 } calx__sqlc;
 
 /* Operator precedence, SQLAlchemy's numbers (sql/operators.py _PRECEDENCE):
@@ -53,6 +67,23 @@ void calx__sqlc_operand(calx__sqlc *c, const calx_expr *e, int p, bool as_condit
 
 /* "table.column", each name quoted as the dialect needs. */
 void calx__sqlc_column(calx__sqlc *c, const calx_table *t, size_t index);
+
+/* Records a compile error in c unless it has one (the first wins). */
+void calx__sqlc_fail(calx__sqlc *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- in compile_select.c ---- */
+
+/* The column node col: "hero.name", "mgr.name", "team_1.id", "anon_1.n". */
+void calx__sqlc_colref(calx__sqlc *c, const calx_expr *col);
+
+/* Renders q as a subquery in an expression (the parentheses are the
+ * caller's), correlated to the select around it; with no select around
+ * it, as a statement of its own (with its WITH clause). */
+void calx__sqlc_subselect(calx__sqlc *c, const calx_select *q);
+
+/* Frees what c's select state holds, when c owns it (finish calls it). */
+void calx__sqlc_release(calx__sqlc *c);
 
 /* Hands c's text and parameters to *out, or frees them and reports
  * CALX_ERR_NOMEM ("out of memory compiling <what>") when any step ran out

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sql/expr_int.h"
+#include "sql/select_int.h"
 
 /* ---- error nodes ---- */
 
@@ -87,8 +88,46 @@ void calx_expr_free(calx_expr *e)
             calx_expr_free(e->u.list.items[i]);
         free(e->u.list.items);
         break;
+    /* select */
+    case CALX_X_SUBQUERY:
+    case CALX_X_EXISTS:
+    case CALX_X_IN_SELECT:
+        calx_expr_free(e->u.sub.a);
+        calx_select_free(e->u.sub.q);
+        break;
     }
     free(e);
+}
+
+void calx__expr_each_child(const calx_expr *e, void (*fn)(const calx_expr *, void *), void *arg)
+{
+    switch (e->kind) {
+    case CALX_X_BINOP:
+        fn(e->u.bin.a, arg);
+        fn(e->u.bin.b, arg);
+        return;
+    case CALX_X_ISNULL:
+    case CALX_X_NOT: fn(e->u.a, arg); return;
+    case CALX_X_IN: fn(e->u.in.a, arg); return;
+    case CALX_X_AND:
+    case CALX_X_OR:
+        for (size_t i = 0; i < e->u.list.n; i++)
+            fn(e->u.list.items[i], arg);
+        return;
+    /* select: the left side of IN (SELECT ...); the select is not an
+     * expression of this one. */
+    case CALX_X_IN_SELECT: fn(e->u.sub.a, arg); return;
+    case CALX_X_ERROR:
+    case CALX_X_COL:
+    case CALX_X_LIT:
+    case CALX_X_SUBQUERY:
+    case CALX_X_EXISTS: return;
+    }
+}
+
+calx_expr *calx__expr_error(const calx_error *err)
+{
+    return error_node(err->code, "%s", err->message);
 }
 
 /* The first of kids[0..n) that is NULL or an error, as the node to return;
@@ -131,8 +170,14 @@ static const char *article(calx_xtype t)
 void calx__expr_describe(const calx_expr *e, char *buf, size_t size)
 {
     if (e->kind == CALX_X_COL) {
-        const calx_table *t = e->u.col.t;
-        snprintf(buf, size, "%s.%s (%s)", t->name, t->columns[e->u.col.index].name,
+        char from[160];
+        calx__fromref_describe(calx__col_fromref(e), from, sizeof from);
+        calx__colname n = { .base = NULL };
+        if (e->u.col.t)
+            n.base = e->u.col.t->columns[e->u.col.index].name;
+        else
+            calx__select_colname(e->u.col.f->q, e->u.col.index, true, &n);
+        snprintf(buf, size, "%s.%s (%s)", from, n.key ? "(unnamed)" : n.base,
                  calx__xtype_name(e->type));
     } else if (e->kind == CALX_X_LIT && e->type == CALX_XT_NULL) {
         snprintf(buf, size, "NULL");
@@ -144,7 +189,7 @@ void calx__expr_describe(const calx_expr *e, char *buf, size_t size)
 
 /* ---- leaves ---- */
 
-static bool coltype_to_xtype(calx_coltype ct, calx_xtype *out)
+bool calx__coltype_xtype(calx_coltype ct, calx_xtype *out)
 {
     switch (ct) {
     case CALX_COL_INT32:
@@ -168,14 +213,21 @@ calx_expr *calx_col(const calx_table *t, size_t index)
                           t->name ? t->name : "(unnamed)", index, t->ncolumns);
     const calx_column *c = &t->columns[index];
     calx_xtype type;
-    if (!t->name || !c->name || !coltype_to_xtype(c->type, &type))
+    if (!t->name || !c->name || !calx__coltype_xtype(c->type, &type))
         return error_node(CALX_ERR_ARGUMENT, "column %zu of table %s has no %s", index,
                           t->name ? t->name : "(unnamed)",
                           !t->name || !c->name ? "name" : "valid type");
+    return calx__col_node(t, NULL, index, type);
+}
+
+calx_expr *calx__col_node(const calx_table *t, const calx_from *f, size_t index,
+                          calx_xtype type)
+{
     calx_expr *e = new_node(CALX_X_COL, type);
     if (!e)
         return &oom_node;
     e->u.col.t = t;
+    e->u.col.f = f;
     e->u.col.index = index;
     return e;
 }
@@ -557,6 +609,7 @@ calx_expr *calx_not(calx_expr *a)
     }
     case CALX_X_ISNULL:
     case CALX_X_IN:
+    case CALX_X_IN_SELECT:
         a->negated = !a->negated;
         return a;
     case CALX_X_NOT:
@@ -577,4 +630,87 @@ calx_expr *calx_not(calx_expr *a)
     }
     e->u.a = a;
     return e;
+}
+
+/* ---- subqueries (select) ---- */
+
+/* NULL when q can stand in an expression with ncols columns (0: any);
+ * else the error node to return, q and a freed. */
+static calx_expr *subquery_unusable(calx_select *q, calx_expr *a, size_t ncols,
+                                    const char *what)
+{
+    calx_error err;
+    calx_expr *bad = NULL;
+    if (!q) {
+        bad = error_node(CALX_ERR_NOMEM, "out of memory building %s (the select is NULL)", what);
+    } else if (calx_select_error(q, &err)) {
+        bad = calx__expr_error(&err);
+    } else if (ncols && calx__select_ncols(q) != ncols) {
+        size_t n = calx__select_ncols(q);
+        bad = error_node(CALX_ERR_ARGUMENT, "%s needs a select of one column, not %zu", what, n);
+    }
+    if (bad) {
+        calx_expr_free(a);
+        calx_select_free(q);
+    }
+    return bad;
+}
+
+static calx_expr *sub_node(calx_xkind kind, calx_xtype type, calx_select *q, calx_expr *a)
+{
+    calx_expr *e = new_node(kind, type);
+    if (!e) {
+        calx_expr_free(a);
+        calx_select_free(q);
+        return &oom_node;
+    }
+    e->u.sub.q = q;
+    e->u.sub.a = a;
+    return e;
+}
+
+calx_expr *calx_scalar_subquery(calx_select *q)
+{
+    calx_expr *bad = subquery_unusable(q, NULL, 1, "a scalar subquery");
+    if (bad)
+        return bad;
+    return sub_node(CALX_X_SUBQUERY, calx__select_col(q, 0)->type, q, NULL);
+}
+
+calx_expr *calx_exists(calx_select *q)
+{
+    calx_expr *bad = subquery_unusable(q, NULL, 0, "EXISTS");
+    if (bad)
+        return bad;
+    return sub_node(CALX_X_EXISTS, CALX_XT_BOOL, q, NULL);
+}
+
+calx_expr *calx_in_select(calx_expr *a, calx_select *q)
+{
+    if (!a || a->kind == CALX_X_ERROR) {
+        calx_select_free(q);
+        return a ? a : &null_node;
+    }
+    calx_expr *bad = subquery_unusable(q, a, 1, "IN (SELECT ...)");
+    if (bad)
+        return bad;
+    const calx_expr *col = calx__select_col(q, 0);
+    calx_expr *fail = NULL;
+    char wa[200], wb[200];
+    if (a->kind == CALX_X_LIT) {
+        /* A value IN a column: converted as a comparison converts it. */
+        fail = coerce(&a->u.lit.v, col->type, col, " (IN (SELECT ...))");
+        a->type = value_xtype(a->u.lit.v.type);
+    } else if (col->type != CALX_XT_NULL && a->type != CALX_XT_NULL &&
+               !comparable(a->type, col->type)) {
+        calx__expr_describe(a, wa, sizeof wa);
+        calx__expr_describe(col, wb, sizeof wb);
+        fail = error_node(CALX_ERR_TYPE, "cannot compare %s with %s IN (SELECT ...)", wa, wb);
+    }
+    if (fail) {
+        calx_expr_free(a);
+        calx_select_free(q);
+        return fail;
+    }
+    return sub_node(CALX_X_IN_SELECT, CALX_XT_BOOL, q, a);
 }

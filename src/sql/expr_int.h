@@ -17,7 +17,11 @@ typedef enum calx_xkind {
     CALX_X_IN,       /* a [NOT] IN (...) */
     CALX_X_AND,
     CALX_X_OR,
-    CALX_X_NOT       /* NOT (a), or a negated boolean column / literal */
+    CALX_X_NOT,      /* NOT (a), or a negated boolean column / literal */
+    /* select (subqueries in expressions: expr.c's "subqueries" section) */
+    CALX_X_SUBQUERY, /* (SELECT ...): a scalar subquery (u.sub) */
+    CALX_X_EXISTS,   /* EXISTS (SELECT ...) (u.sub) */
+    CALX_X_IN_SELECT /* a [NOT] IN (SELECT ...) (u.sub, with a) */
 } calx_xkind;
 
 /* An expression's type. Column types map onto these (INT32 and INT64 are
@@ -38,8 +42,12 @@ struct calx_expr {
     bool negated;                /* ISNULL: IS NOT NULL; IN: NOT IN */
     union {
         calx_error *error;       /* ERROR */
+        /* A column of a FROM item: the table t's column index (f NULL: of
+         * t itself; f an alias of t: of the alias), or, t NULL, the
+         * index-th column of the subquery or CTE f. */
         struct {
             const calx_table *t;
+            const calx_from *f;
             size_t index;
         } col;
         struct {
@@ -61,6 +69,10 @@ struct calx_expr {
             calx_expr **items;   /* two or more */
             size_t n;
         } list;                  /* AND, OR */
+        struct {
+            calx_select *q;      /* owned */
+            calx_expr *a;        /* IN_SELECT: the left side, owned */
+        } sub;                   /* SUBQUERY, EXISTS, IN_SELECT */
     } u;
 };
 
@@ -71,6 +83,26 @@ const char *calx__xtype_name(calx_xtype t);
 /* Writes what e is, for an error message: "hero.name (TEXT)", "an
  * INTEGER value", "a BOOLEAN expression". */
 void calx__expr_describe(const calx_expr *e, char *buf, size_t size);
+
+/* A column node of table t's column index, seen through f (NULL: t
+ * itself), or of the subquery / CTE f's index-th column (t NULL), of type
+ * type. Never NULL (the static out-of-memory node instead). */
+calx_expr *calx__col_node(const calx_table *t, const calx_from *f, size_t index,
+                          calx_xtype type);
+
+/* The xtype of a column type; false for a value that is no column type. */
+bool calx__coltype_xtype(calx_coltype ct, calx_xtype *out);
+
+/* An error node carrying err's code and message (the static out-of-memory
+ * node when there is no memory for one). */
+calx_expr *calx__expr_error(const calx_error *err);
+
+/* Calls fn(child, arg) for each expression e owns directly, in the order
+ * they are rendered; the selects of subqueries are not expressions and
+ * are not visited (their FROM and correlation are their own). Used by the
+ * select to find the FROM items an expression names. */
+void calx__expr_each_child(const calx_expr *e, void (*fn)(const calx_expr *, void *),
+                           void *arg);
 
 /* A BOOLEAN column or literal: standing alone as a condition it renders
  * "x = 1" on dialects without native booleans. */
