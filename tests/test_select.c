@@ -85,7 +85,7 @@ static const calx_table match = { .name = "match", .columns = match_cols, .ncolu
 /* The FROM items the cases share, made in main (they outlive every select
  * that uses them, as calx_from requires). */
 static calx_from *mgr, *home, *away, *team_anon, *emp_e;
-static calx_from *older_sq, *anon_sq, *dup_sq, *names_sq;
+static calx_from *older_sq, *anon_sq, *dup_sq, *names_sq, *older_heroes;
 static calx_from *older_cte, *cte_a, *cte_b, *heist_cte, *chain;
 
 static void make_froms(void)
@@ -101,6 +101,8 @@ static void make_froms(void)
         calx_select_where(calx_select_columns(H(id), H(name)), calx_gt(H(age), 1)), NULL);
     dup_sq = calx_subquery_new(
         calx_select_join(calx_select_columns(H(id), T(id)), &team, NULL, CALX_JOIN_INNER), NULL);
+    older_heroes = calx_subquery_new(calx_select_where(calx_select_new(&hero), calx_gt(H(age), 30)),
+                                     NULL);
     names_sq = calx_subquery_new(
         calx_union(calx_select_columns(H(name)), calx_select_columns(T(name))), "names");
     older_cte = calx_cte_new(
@@ -123,7 +125,8 @@ static void make_froms(void)
 static void free_froms(void)
 {
     calx_from *all[] = { mgr,       home,    away,      team_anon, emp_e,  older_sq, anon_sq,
-                         dup_sq,    names_sq, older_cte, cte_a,    cte_b,  heist_cte, chain };
+                         dup_sq,    names_sq, older_cte, cte_a,    cte_b,  heist_cte, chain,
+                         older_heroes };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         calx_from_free(all[i]);
 }
@@ -268,6 +271,13 @@ static calx_select *q_derived_dup(void)
 {
     calx_select *q = calx_select_add_entity_from(calx_select_columns_n(NULL, 0), dup_sq);
     return calx_select_order_by(q, calx_from_col_at(dup_sq, 0), CALX_ASC);
+}
+
+static calx_select *q_derived_fk(void)
+{
+    calx_select *q = calx_select_columns(T(name), F(older_heroes, name));
+    calx_select_join_from(q, older_heroes, NULL, CALX_JOIN_INNER);
+    return calx_select_order_by(q, T(name), CALX_ASC);
 }
 
 static calx_select *q_scalar(void)
@@ -768,6 +778,15 @@ TEST(derived_tables_label_their_columns_and_take_anonymous_names)
          "hero JOIN team ON team.id = hero.team_id) AS anon_1 ORDER BY anon_1.id",
          "()");
     ROWS(q_derived_dup, NULL, "1|1;2|2;4|3");
+    /* A subquery's columns carry their table's foreign keys: a join to it
+     * finds its ON clause. */
+    SAME(q_derived_fk,
+         "SELECT team.name, anon_1.name AS name_1 \nFROM team JOIN (SELECT hero.id AS id, "
+         "hero.name AS name, hero.secret_name AS secret_name, hero.age AS age, hero.team_id AS "
+         "team_id \nFROM hero \nWHERE hero.age > ?) AS anon_1 ON team.id = anon_1.team_id ORDER "
+         "BY team.name",
+         "(30,)");
+    ROWS(q_derived_fk, NULL, "Preventers|Rusty-Man;Wakaland|Black Lion");
 }
 
 TEST(scalar_exists_and_in_subqueries_correlate_to_the_select_around_them)

@@ -125,7 +125,7 @@ void calx__expr_each_child(const calx_expr *e, void (*fn)(const calx_expr *, voi
     }
 }
 
-calx_expr *calx__expr_error(const calx_error *err)
+calx_expr *calx__expr_from_error(const calx_error *err)
 {
     return error_node(err->code, "%s", err->message);
 }
@@ -189,7 +189,7 @@ void calx__expr_describe(const calx_expr *e, char *buf, size_t size)
 
 /* ---- leaves ---- */
 
-bool calx__coltype_xtype(calx_coltype ct, calx_xtype *out)
+bool calx__xtype_of_col(calx_coltype ct, calx_xtype *out)
 {
     switch (ct) {
     case CALX_COL_INT32:
@@ -213,7 +213,7 @@ calx_expr *calx_col(const calx_table *t, size_t index)
                           t->name ? t->name : "(unnamed)", index, t->ncolumns);
     const calx_column *c = &t->columns[index];
     calx_xtype type;
-    if (!t->name || !c->name || !calx__coltype_xtype(c->type, &type))
+    if (!t->name || !c->name || !calx__xtype_of_col(c->type, &type))
         return error_node(CALX_ERR_ARGUMENT, "column %zu of table %s has no %s", index,
                           t->name ? t->name : "(unnamed)",
                           !t->name || !c->name ? "name" : "valid type");
@@ -644,7 +644,7 @@ static calx_expr *subquery_unusable(calx_select *q, calx_expr *a, size_t ncols,
     if (!q) {
         bad = error_node(CALX_ERR_NOMEM, "out of memory building %s (the select is NULL)", what);
     } else if (calx_select_error(q, &err)) {
-        bad = calx__expr_error(&err);
+        bad = calx__expr_from_error(&err);
     } else if (ncols && calx__select_ncols(q) != ncols) {
         size_t n = calx__select_ncols(q);
         bad = error_node(CALX_ERR_ARGUMENT, "%s needs a select of one column, not %zu", what, n);

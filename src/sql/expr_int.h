@@ -91,11 +91,11 @@ calx_expr *calx__col_node(const calx_table *t, const calx_from *f, size_t index,
                           calx_xtype type);
 
 /* The xtype of a column type; false for a value that is no column type. */
-bool calx__coltype_xtype(calx_coltype ct, calx_xtype *out);
+bool calx__xtype_of_col(calx_coltype ct, calx_xtype *out);
 
 /* An error node carrying err's code and message (the static out-of-memory
  * node when there is no memory for one). */
-calx_expr *calx__expr_error(const calx_error *err);
+calx_expr *calx__expr_from_error(const calx_error *err);
 
 /* Calls fn(child, arg) for each expression e owns directly, in the order
  * they are rendered; the selects of subqueries are not expressions and

@@ -158,11 +158,11 @@ calx_expr *calx__fromref_col(calx__fromref r, size_t index)
     if (!r.f || r.f->kind == CALX__FROM_ALIAS) {
         const calx_table *t = calx__fromref_table(r);
         calx_xtype type;
-        if (!calx__coltype_xtype(t->columns[index].type, &type)) {
+        if (!calx__xtype_of_col(t->columns[index].type, &type)) {
             calx_error err = { .code = CALX_ERR_ARGUMENT };
             snprintf(err.message, sizeof err.message, "column %zu of table %s has no valid type",
                      index, t->name);
-            return calx__expr_error(&err);
+            return calx__expr_from_error(&err);
         }
         return calx__col_node(t, r.f, index, type);
     }
@@ -192,9 +192,9 @@ static calx_expr *unusable(const calx_from *f)
         .message = "out of memory building an SQL expression (the FROM item is NULL)",
     };
     if (!f)
-        return calx__expr_error(&nomem);
+        return calx__expr_from_error(&nomem);
     if (f->failed)
-        return calx__expr_error(&f->err);
+        return calx__expr_from_error(&f->err);
     return NULL;
 }
 
@@ -211,7 +211,7 @@ calx_expr *calx_from_col_at(const calx_from *f, size_t index)
         calx_error err = { .code = CALX_ERR_ARGUMENT };
         snprintf(err.message, sizeof err.message, "%s has no column at index %zu (it has %zu)",
                  what, index, n);
-        return calx__expr_error(&err);
+        return calx__expr_from_error(&err);
     }
     return calx__fromref_col(r, index);
 }
@@ -245,7 +245,7 @@ calx_expr *calx_from_col(const calx_from *f, const char *name)
         snprintf(err.message, sizeof err.message, "%s has no column '%s'%s", what, name,
                  !anon ? "" : " (an unlabelled expression's name is given when the statement "
                             "compiles: take it by position, or label it)");
-    return calx__expr_error(&err);
+    return calx__expr_from_error(&err);
 }
 
 int calx_from_error(const calx_from *f, calx_error *err)

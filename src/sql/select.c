@@ -379,34 +379,66 @@ static void fk_add(fk_found *fk, calx__fromref referent, size_t rcol, calx__from
     fk->n++;
 }
 
-/* The column index of "table.column" (spec) in target when spec names
- * target's table and one of its columns; -1 otherwise. */
-static long fk_target(const char *spec, const calx_table *target)
+/* The table column that column k of r is: its own for a table or an alias,
+ * and through a subquery or CTE the one its select shows there, when that
+ * is a column (SQLAlchemy's column proxies carry their foreign keys). NULL
+ * for an expression; *table gets the column's table. */
+static const calx_column *base_column(calx__fromref r, size_t k, const calx_table **table)
+{
+    for (;;) {
+        const calx_table *t = calx__fromref_table(r);
+        if (t) {
+            *table = t;
+            return &t->columns[k];
+        }
+        const calx_expr *e = calx__select_col(r.f->q, k);
+        if (e->kind != CALX_X_COL)
+            return NULL;
+        r = calx__col_fromref(e);
+        k = e->u.col.index;
+    }
+}
+
+/* The column of to that is the column "table.column" (spec) names, or -1. */
+static long fk_target(const char *spec, calx__fromref to)
 {
     const char *dot = spec ? strrchr(spec, '.') : NULL;
-    if (!dot || !target || !target->name)
+    if (!dot)
         return -1;
     size_t tlen = (size_t)(dot - spec);
-    if (strlen(target->name) != tlen || strncmp(spec, target->name, tlen) != 0)
-        return -1;
-    for (size_t i = 0; i < target->ncolumns; i++)
-        if (target->columns[i].name && strcmp(target->columns[i].name, dot + 1) == 0)
-            return (long)i;
+    size_t n = calx__fromref_ncolumns(to);
+    for (size_t k = 0; k < n; k++) {
+        const calx_table *t;
+        const calx_column *c = base_column(to, k, &t);
+        if (c && c->name && t->name && strlen(t->name) == tlen &&
+            strncmp(spec, t->name, tlen) == 0 && strcmp(c->name, dot + 1) == 0)
+            return (long)k;
+    }
     return -1;
 }
 
-/* Each foreign key column of from (a table or alias) that references a
- * column of to. */
+/* Each foreign key column of from that references a column of to. */
 static void fks_from_to(fk_found *fk, calx__fromref from, calx__fromref to)
 {
-    const calx_table *ft = calx__fromref_table(from), *tt = calx__fromref_table(to);
-    if (!ft || !tt)
-        return;
-    for (size_t c = 0; c < ft->ncolumns; c++) {
-        long r = fk_target(ft->columns[c].foreign_key, tt);
+    size_t n = calx__fromref_ncolumns(from);
+    for (size_t k = 0; k < n; k++) {
+        const calx_table *t;
+        const calx_column *c = base_column(from, k, &t);
+        long r = c ? fk_target(c->foreign_key, to) : -1;
         if (r >= 0)
-            fk_add(fk, to, (size_t)r, from, c);
+            fk_add(fk, to, (size_t)r, from, k);
     }
+}
+
+/* Column k's name in r, for messages. */
+static const char *ref_colname(calx__fromref r, size_t k)
+{
+    const calx_table *t = calx__fromref_table(r);
+    if (t)
+        return t->columns[k].name;
+    calx__colname n;
+    calx__select_colname(r.f->q, k, true, &n);
+    return n.key ? "(unnamed)" : n.base;
 }
 
 /* The foreign keys between members [from, en->nsteps] of en and right:
@@ -453,8 +485,8 @@ static calx_expr *infer_on(calx_select *q, const calx__from_entry *en, calx__fro
         calx__fromref_describe(p->parent, pn, sizeof pn);
         calx__fromref_describe(p->referent, rn, sizeof rn);
         n += (size_t)snprintf(list + n, sizeof list - n, "%s%s.%s -> %s.%s", i ? ", " : "", pn,
-                              calx__fromref_table(p->parent)->columns[p->pcol].name, rn,
-                              calx__fromref_table(p->referent)->columns[p->rcol].name);
+                              ref_colname(p->parent, p->pcol), rn,
+                              ref_colname(p->referent, p->rcol));
     }
     fail(q, CALX_ERR_ARGUMENT,
          "cannot join %s to %s: more than one foreign key links them (%s%s); give the ON "
