@@ -273,7 +273,7 @@ TEST(not_negates_like_sqlalchemy)
                  "NOT (hero.age > ? OR hero.age < ?) AND hero.age > ?", "(1, 0, 1)");
     EXPECT_WHERE(lite, calx_eq(calx_not(calx_and(calx_gt(H(H_AGE), 1), calx_lt(H(H_AGE), 2))),
                                true),
-                 "(NOT (hero.age > ? AND hero.age < ?)) = ?", "(1, 2, True)");
+                 "(NOT (hero.age > ? AND hero.age < ?)) = 1", "(1, 2)");
 }
 
 TEST(boolean_columns_as_conditions)
@@ -292,24 +292,27 @@ TEST(boolean_columns_as_conditions)
                   "gadget.active OR NOT gadget.active", "()");
     EXPECT_GWHERE(pg, calx_not(calx_lit_bool(true)), "NOT ?", "(True,)");
     /* As an operand the column is a value; its negation is grouped (where
-     * SQLAlchemy renders "NOT gadget.active = ?", which PostgreSQL reads as
-     * NOT (gadget.active = ?)). */
-    EXPECT_GWHERE(lite, calx_eq(G(G_ACTIVE), true), "gadget.active = ?", "(True,)");
+     * SQLAlchemy renders "NOT gadget.active = true", which PostgreSQL reads
+     * as NOT (gadget.active = true)). A bool compared with it is inline, as
+     * SQLAlchemy renders True / False. */
+    EXPECT_GWHERE(lite, calx_eq(G(G_ACTIVE), true), "gadget.active = 1", "()");
     EXPECT_GWHERE(lite, calx_eq(calx_not(G(G_ACTIVE)), calx_lit_bool(true)),
-                  "(gadget.active = 0) = ?", "(True,)");
+                  "(gadget.active = 0) = 1", "()");
     EXPECT_GWHERE(pg, calx_eq(calx_not(G(G_ACTIVE)), calx_lit_bool(true)),
-                  "(NOT gadget.active) = ?", "(True,)");
+                  "(NOT gadget.active) = true", "()");
     EXPECT_GWHERE(lite, calx_is_null(G(G_ACTIVE)), "gadget.active IS NULL", "()");
 }
 
 TEST(literals_take_the_column_type)
 {
     bool yes = true;
-    /* int against BOOLEAN binds a bool; C's true is an int, 1 too. */
-    EXPECT_GWHERE(lite, calx_eq(G(G_ACTIVE), 1), "gadget.active = ?", "(True,)");
-    EXPECT_GWHERE(lite, calx_eq(G(G_ACTIVE), 0), "gadget.active = ?", "(False,)");
-    EXPECT_GWHERE(lite, calx_eq(G(G_ACTIVE), yes), "gadget.active = ?", "(True,)");
-    EXPECT_GWHERE(lite, calx_eq(0, G(G_ACTIVE)), "? = gadget.active", "(False,)");
+    /* int against BOOLEAN is a bool (C's true is an int, 1 too), compared
+     * inline as SQLAlchemy renders True / False. */
+    EXPECT_GWHERE(lite, calx_eq(G(G_ACTIVE), 1), "gadget.active = 1", "()");
+    EXPECT_GWHERE(lite, calx_eq(G(G_ACTIVE), 0), "gadget.active = 0", "()");
+    EXPECT_GWHERE(lite, calx_eq(G(G_ACTIVE), yes), "gadget.active = 1", "()");
+    EXPECT_GWHERE(lite, calx_eq(0, G(G_ACTIVE)), "0 = gadget.active", "()");
+    EXPECT_GWHERE(pg, calx_ne(G(G_ACTIVE), 0), "gadget.active != false", "()");
     /* int against REAL binds a real; real against INTEGER stays real. */
     EXPECT_GWHERE(lite, calx_gt(G(G_SCORE), 2), "gadget.score > ?", "(2r,)");
     EXPECT_GWHERE(lite, calx_gt(G(G_SMALL), 2.5), "gadget.small > ?", "(2.5r,)");

@@ -34,11 +34,14 @@
  *
  * Typing. Every expression has a type. A comparison between an expression
  * and a literal converts the literal to the expression's type (an integer
- * against a BOOLEAN column binds a bool, an integer against a REAL column
- * binds a real) or is an error (an integer against TEXT). = and != against
- * NULL become IS NULL and IS NOT NULL, as in SQLAlchemy. Comparisons, IS
- * NULL, IN, LIKE, AND, OR and NOT are BOOLEAN; where(), AND, OR and NOT
- * take only BOOLEAN expressions (a BOOLEAN column alone is a condition).
+ * 0 or 1 against a BOOLEAN column is a bool, rendered inline as
+ * SQLAlchemy renders True / False; an integer against a REAL column binds
+ * a real) or is an error (an integer against TEXT). = and != against NULL
+ * become IS NULL and IS NOT NULL, as in SQLAlchemy. Comparisons, IS NULL,
+ * IN, LIKE, BETWEEN, AND, OR and NOT are BOOLEAN; arithmetic, functions,
+ * CASE and CAST are typed by what they compute (see each); where(), AND,
+ * OR and NOT take only BOOLEAN expressions (a BOOLEAN column alone is a
+ * condition).
  */
 #ifndef CALX_SQL_H
 #define CALX_SQL_H
@@ -128,16 +131,51 @@ typedef enum calx_opcode {
     CALX_OP_GT,        /* >    */
     CALX_OP_GE,        /* >=   */
     CALX_OP_LIKE,      /* LIKE, TEXT only */
-    CALX_OP_NOT_LIKE   /* NOT LIKE */
+    CALX_OP_NOT_LIKE,  /* NOT LIKE */
+    CALX_OP_ADD,       /* +    INTEGER or REAL */
+    CALX_OP_SUB,       /* -    */
+    CALX_OP_MUL,       /* *    */
+    CALX_OP_DIV,       /* /    true division, REAL (see below) */
+    CALX_OP_MOD,       /* %    INTEGER only */
+    CALX_OP_CONCAT,    /* ||   TEXT only */
+    CALX_OP_ILIKE,     /* ILIKE; lower(a) LIKE lower(b) where the database has none */
+    CALX_OP_NOT_ILIKE, /* NOT ILIKE */
+    CALX_OP_IS_DISTINCT_FROM,     /* IS DISTINCT FROM (SQLite: IS NOT) */
+    CALX_OP_IS_NOT_DISTINCT_FROM  /* IS NOT DISTINCT FROM (SQLite: IS) */
 } calx_opcode;
 
-/* a op b, a BOOLEAN expression owning a and b. A literal on either side is
- * converted to the other side's type; = and != against NULL give IS NULL /
- * IS NOT NULL. Error nodes (CALX_ERR_TYPE) for types that do not compare
- * ("cannot compare hero.name (TEXT) with an INTEGER value"), LIKE on
- * anything but TEXT, and NULL with an operator other than = and !=;
+/* a op b, owning a and b. A literal on either side is converted to the
+ * other side's type.
+ *
+ * Comparisons (= != < <= > >=, LIKE, ILIKE, IS [NOT] DISTINCT FROM) are
+ * BOOLEAN. = and != against NULL give IS NULL / IS NOT NULL; IS [NOT]
+ * DISTINCT FROM takes NULL as it is. A bool compared (=, !=, IS [NOT]
+ * DISTINCT FROM) with a BOOLEAN expression renders inline, as SQLAlchemy
+ * renders Python's True and False: "heromissionlink.is_leader = 0" on
+ * SQLite, "= false" on PostgreSQL, no parameter. In C, true and false are
+ * the ints 1 and 0, so the integers 0 and 1 count as bools there.
+ *
+ * Arithmetic (+ - * / %) takes INTEGER and REAL: INTEGER op INTEGER is
+ * INTEGER, with a REAL it is REAL. / is true division, as in SQLAlchemy
+ * 2.0, and REAL: 7 / 2 is 3.5. Both databases divide integers to an
+ * integer, so the right side is made a non-integer as SQLAlchemy 2.0 does
+ * it per dialect: "hero.age / (? + 0.0)" on SQLite, "hero.age / CAST(? AS
+ * NUMERIC)" on PostgreSQL (CAST(? AS DOUBLE PRECISION) for a REAL right
+ * side). PostgreSQL's NUMERIC reaches calx as exact text, like any NUMERIC.
+ * % is INTEGER only. || joins TEXT. Parentheses follow SQLAlchemy: only
+ * where precedence needs them, none in a + b + c, (a - b) - c kept.
+ *
+ * Error nodes (CALX_ERR_TYPE) name the cause: "cannot compare hero.name
+ * (TEXT) with an INTEGER value", "cannot add hero.name (TEXT) to an
+ * INTEGER value", "LIKE needs TEXT on both sides, not hero.age (INTEGER)",
+ * NULL with an operator other than = != and IS [NOT] DISTINCT FROM;
  * CALX_ERR_ARGUMENT for an unknown op. */
 CALX_API calx_expr *calx_binop(calx_opcode op, calx_expr *a, calx_expr *b);
+
+/* a LIKE b ESCAPE 'c' (op one of LIKE, NOT LIKE, ILIKE, NOT ILIKE), as
+ * calx_binop; c is rendered inline and must be printable ASCII (an error
+ * node, CALX_ERR_ARGUMENT, otherwise or for another op). */
+CALX_API calx_expr *calx_binop_escape(calx_opcode op, calx_expr *a, calx_expr *b, char c);
 
 /* The operators over anything CALX_X takes: calx_eq(col, 35),
  * calx_eq(col, "Deadpond"), calx_lt(col_a, col_b). */
@@ -149,6 +187,48 @@ CALX_API calx_expr *calx_binop(calx_opcode op, calx_expr *a, calx_expr *b);
 #define calx_ge(a, b) calx_binop(CALX_OP_GE, CALX_X(a), CALX_X(b))
 #define calx_like(a, b) calx_binop(CALX_OP_LIKE, CALX_X(a), CALX_X(b))
 #define calx_not_like(a, b) calx_binop(CALX_OP_NOT_LIKE, CALX_X(a), CALX_X(b))
+/* calx_ilike(col, "d%"): "hero.name ILIKE ?"; "lower(hero.name) LIKE lower(?)" on SQLite. */
+#define calx_ilike(a, b) calx_binop(CALX_OP_ILIKE, CALX_X(a), CALX_X(b))
+#define calx_not_ilike(a, b) calx_binop(CALX_OP_NOT_ILIKE, CALX_X(a), CALX_X(b))
+/* calx_like_escape(col, "10/%", '/'): "hero.name LIKE ? ESCAPE '/'" (10% exactly). */
+#define calx_like_escape(a, b, c) calx_binop_escape(CALX_OP_LIKE, CALX_X(a), CALX_X(b), (c))
+#define calx_not_like_escape(a, b, c)                                        \
+    calx_binop_escape(CALX_OP_NOT_LIKE, CALX_X(a), CALX_X(b), (c))
+/* calx_add(age, 1): "hero.age + ?"; calx_sub, calx_mul, calx_div, calx_mod alike. */
+#define calx_add(a, b) calx_binop(CALX_OP_ADD, CALX_X(a), CALX_X(b))
+#define calx_sub(a, b) calx_binop(CALX_OP_SUB, CALX_X(a), CALX_X(b))
+#define calx_mul(a, b) calx_binop(CALX_OP_MUL, CALX_X(a), CALX_X(b))
+#define calx_div(a, b) calx_binop(CALX_OP_DIV, CALX_X(a), CALX_X(b))
+#define calx_mod(a, b) calx_binop(CALX_OP_MOD, CALX_X(a), CALX_X(b))
+/* calx_concat(name, "!"): "hero.name || ?". */
+#define calx_concat(a, b) calx_binop(CALX_OP_CONCAT, CALX_X(a), CALX_X(b))
+/* calx_is_distinct_from(age, 3): "hero.age IS DISTINCT FROM ?" ("IS NOT ?" on SQLite). */
+#define calx_is_distinct_from(a, b) calx_binop(CALX_OP_IS_DISTINCT_FROM, CALX_X(a), CALX_X(b))
+#define calx_is_not_distinct_from(a, b)                                      \
+    calx_binop(CALX_OP_IS_NOT_DISTINCT_FROM, CALX_X(a), CALX_X(b))
+
+/* a BETWEEN lo AND hi (BOOLEAN), owning all three; lo and hi are typed as
+ * comparisons with a are. calx_not gives NOT BETWEEN.
+ * calx_between(age, 30, 40): "hero.age BETWEEN ? AND ?". */
+CALX_API calx_expr *calx_between_expr(calx_expr *a, calx_expr *lo, calx_expr *hi);
+#define calx_between(a, lo, hi) calx_between_expr(CALX_X(a), CALX_X(lo), CALX_X(hi))
+
+/* SQLAlchemy's contains / startswith / endswith with autoescape=True: s
+ * must be a TEXT value (not NULL, not a column), whose '/', '%' and '_' are
+ * escaped with '/', so it matches as written:
+ * calx_contains(name, "50%"): "hero.name LIKE '%' || ? || '%' ESCAPE '/'"
+ * with '50/%'; calx_startswith: "LIKE ? || '%' ESCAPE '/'"; calx_endswith:
+ * "LIKE '%' || ? ESCAPE '/'". calx_not gives NOT LIKE. Error nodes
+ * (CALX_ERR_TYPE) when a is not TEXT or s is not a TEXT value. */
+typedef enum calx_matchkind {
+    CALX_MATCH_CONTAINS,
+    CALX_MATCH_STARTSWITH,
+    CALX_MATCH_ENDSWITH
+} calx_matchkind;
+CALX_API calx_expr *calx_text_match(calx_matchkind how, calx_expr *a, calx_expr *s);
+#define calx_contains(a, s) calx_text_match(CALX_MATCH_CONTAINS, CALX_X(a), CALX_X(s))
+#define calx_startswith(a, s) calx_text_match(CALX_MATCH_STARTSWITH, CALX_X(a), CALX_X(s))
+#define calx_endswith(a, s) calx_text_match(CALX_MATCH_ENDSWITH, CALX_X(a), CALX_X(s))
 
 /* a IS NULL, a IS NOT NULL (BOOLEAN), owning a. */
 CALX_API calx_expr *calx_is_null(calx_expr *a);
@@ -191,6 +271,88 @@ CALX_API calx_expr *calx_or_n(calx_expr *const *items, size_t n);
  * a >= b, LIKE / NOT LIKE, IS NULL / IS NOT NULL, IN / NOT IN), NOT NOT of
  * a boolean column is the column, and anything else renders NOT (...). */
 CALX_API calx_expr *calx_not(calx_expr *a);
+
+/* ---- functions, CASE, CAST, labels ---- */
+
+/* name(args[0], ..., args[n-1]): SQLAlchemy's func.<name>(...) for any SQL
+ * function, owning the n args (not the array; args may be NULL when n is
+ * 0). result is the column type of its value, or 0 for "any": a value of
+ * any type, which compares with everything (give CALX_COL_BOOL for a
+ * function used as a condition). name is copied and rendered as written:
+ * letters, digits, '_' and '.', not starting with a digit.
+ * calx_func("json_extract", 0, col, calx_lit_text("$.a")):
+ * "json_extract(t.doc, ?)". Error nodes: CALX_ERR_ARGUMENT for another
+ * name or an unknown result type. */
+CALX_API calx_expr *calx_func_n(const char *name, calx_coltype result,
+                                calx_expr *const *args, size_t n);
+#define calx_func(name, result, ...)                                         \
+    calx_func_n((name), (result), (calx_expr *const[]){ __VA_ARGS__ },        \
+                sizeof((calx_expr *const[]){ __VA_ARGS__ }) / sizeof(calx_expr *))
+
+/* The typed functions, each owning its argument(s). Error nodes
+ * (CALX_ERR_TYPE) name the function and the argument of the wrong type.
+ *   calx_count(col)      count(hero.id), INTEGER
+ *   calx_count_all()     count(*), INTEGER
+ *   calx_sum(col)        sum(hero.age), INTEGER or REAL, as its argument
+ *   calx_avg(col)        avg(hero.age), REAL
+ *   calx_min(col)        min(hero.age), calx_max: max(...), as the argument
+ *   calx_lower(col)      lower(hero.name), calx_upper: upper(...), TEXT
+ *   calx_length(col)     length(hero.name), INTEGER (TEXT or BLOB)
+ *   calx_abs(e)          abs(hero.age - ?), INTEGER or REAL, as the argument
+ *   calx_now()           the current time, TIMESTAMP: CURRENT_TIMESTAMP on
+ *                        SQLite, now() on PostgreSQL
+ * sum, avg and abs take INTEGER or REAL; lower and upper TEXT. */
+CALX_API calx_expr *calx_count(calx_expr *e);
+CALX_API calx_expr *calx_count_all(void);
+CALX_API calx_expr *calx_sum(calx_expr *e);
+CALX_API calx_expr *calx_avg(calx_expr *e);
+CALX_API calx_expr *calx_min(calx_expr *e);
+CALX_API calx_expr *calx_max(calx_expr *e);
+CALX_API calx_expr *calx_lower(calx_expr *e);
+CALX_API calx_expr *calx_upper(calx_expr *e);
+CALX_API calx_expr *calx_length(calx_expr *e);
+CALX_API calx_expr *calx_abs(calx_expr *e);
+CALX_API calx_expr *calx_now(void);
+
+/* coalesce(args...), owning the n args (n >= 1): typed as its first
+ * argument that is not a literal (literals are converted to it, INTEGER and
+ * REAL mix as REAL), or else its first non-NULL literal.
+ * calx_coalesce(age, calx_lit_int(0)): "coalesce(hero.age, ?)". Error
+ * nodes: CALX_ERR_TYPE for arguments that do not mix, naming the
+ * position; CALX_ERR_ARGUMENT for n == 0. */
+CALX_API calx_expr *calx_coalesce_n(calx_expr *const *args, size_t n);
+#define calx_coalesce(...)                                                   \
+    calx_coalesce_n((calx_expr *const[]){ __VA_ARGS__ },                     \
+                    sizeof((calx_expr *const[]){ __VA_ARGS__ }) / sizeof(calx_expr *))
+
+/* CASE WHEN conds[0] THEN results[0] ... [ELSE else_] END, owning the n
+ * conditions and results (not the arrays) and else_ (NULL: no ELSE, so
+ * NULL when nothing matches). Each condition is BOOLEAN; the CASE is typed
+ * by its results, as coalesce. calx_case(else_or_NULL, cond, result, ...)
+ * takes the pairs in order: calx_case(calx_lit_text("young"),
+ * calx_gt(age, 30), calx_lit_text("old")): "CASE WHEN (hero.age > ?) THEN ?
+ * ELSE ? END". Error nodes: CALX_ERR_TYPE (a condition not BOOLEAN, results
+ * that do not mix), CALX_ERR_ARGUMENT (n == 0, an odd number of
+ * calx_case arguments). */
+CALX_API calx_expr *calx_case_n(calx_expr *const *conds, calx_expr *const *results, size_t n,
+                                calx_expr *else_);
+/* Internal to calx_case: pairs[0..npairs_x2) alternate condition, result. */
+CALX_API calx_expr *calx_case_pairs_(calx_expr *const *pairs, size_t npairs_x2, calx_expr *else_);
+#define calx_case(else_, ...)                                                \
+    calx_case_pairs_((calx_expr *const[]){ __VA_ARGS__ },                    \
+                     sizeof((calx_expr *const[]){ __VA_ARGS__ }) / sizeof(calx_expr *), (else_))
+
+/* CAST(e AS <the dialect's name for type>), of type `type`, owning e:
+ * calx_cast(age, CALX_COL_TEXT): "CAST(hero.age AS VARCHAR)". The names are
+ * the dialect's DDL names (INTEGER / BIGINT, FLOAT / DOUBLE PRECISION, ...).
+ * Error node (CALX_ERR_ARGUMENT) for an unknown type. */
+CALX_API calx_expr *calx_cast(calx_expr *e, calx_coltype type);
+
+/* e AS name in a select's columns clause (e alone anywhere else), owning
+ * e; name is copied and quoted as the dialect needs.
+ * calx_label(calx_add(age, 1), "next_age"): "hero.age + ? AS next_age".
+ * Error node (CALX_ERR_ARGUMENT) for a NULL or empty name. */
+CALX_API calx_expr *calx_label(calx_expr *e, const char *name);
 
 /* Frees e and everything it owns. For an expression that no select or
  * parent took; NULL and error nodes are fine. */

@@ -33,13 +33,27 @@ static bool native_bool(const calx__sqlc *c)
     return c->d->supports_native_boolean;
 }
 
+/* How tightly a binary operator binds (SQLAlchemy's _PRECEDENCE). */
+static int op_prec(calx_opcode op)
+{
+    switch (op) {
+    case CALX_OP_MUL:
+    case CALX_OP_DIV:
+    case CALX_OP_MOD: return CALX__PREC_MUL;
+    case CALX_OP_ADD:
+    case CALX_OP_SUB: return CALX__PREC_ADD;
+    case CALX_OP_CONCAT: return CALX__PREC_CONCAT;
+    default: return CALX__PREC_CMP;
+    }
+}
+
 /* How tightly e's rendering binds, to decide its parentheses. */
 static int prec(const calx__sqlc *c, const calx_expr *e)
 {
     switch (e->kind) {
     case CALX_X_COL:
     case CALX_X_LIT: return CALX__PREC_ATOM;
-    case CALX_X_BINOP:
+    case CALX_X_BINOP: return op_prec(e->u.bin.op);
     case CALX_X_ISNULL: return CALX__PREC_CMP;
     case CALX_X_IN:
         if (e->negated)
@@ -60,6 +74,12 @@ static int prec(const calx__sqlc *c, const calx_expr *e)
         /* SQLAlchemy groups EXISTS as any operand: "(EXISTS (...)) AND x". */
         return CALX__PREC_TOP;
     case CALX_X_IN_SELECT: return e->negated ? CALX__PREC_ATOM : CALX__PREC_CMP;
+    case CALX_X_BETWEEN: return CALX__PREC_CMP;
+    case CALX_X_LABEL: return prec(c, e->u.label.a);
+    case CALX_X_TRUTH:
+    case CALX_X_FUNC:
+    case CALX_X_CASE:
+    case CALX_X_CAST:
     case CALX_X_ERROR: break;
     }
     return CALX__PREC_ATOM;
@@ -109,6 +129,197 @@ static void in_list(calx__sqlc *c, const calx_expr *e)
         calx__sqlc_put(c, ")");
 }
 
+/* ---- operators and functions ---- */
+
+/* A child of the binary operator parent: SQLAlchemy leaves a + b + c,
+ * a * b * c and a || b || c without parentheses (the operators it calls
+ * associative), and otherwise groups a child that binds no tighter. */
+static void bin_operand(calx__sqlc *c, const calx_expr *parent, const calx_expr *child)
+{
+    calx_opcode op = parent->u.bin.op;
+    if (child->kind == CALX_X_BINOP && child->u.bin.op == op &&
+        (op == CALX_OP_ADD || op == CALX_OP_MUL || op == CALX_OP_CONCAT))
+        calx__sqlc_expr(c, child, false);
+    else
+        calx__sqlc_operand(c, child, op_prec(op), false);
+}
+
+/* The right side of "/": true division, per the dialect (SQLAlchemy 2.0's
+ * visit_truediv_binary and SQLite's override of it). */
+static void truediv_right(calx__sqlc *c, const calx_expr *e)
+{
+    const calx_expr *b = e->u.bin.b;
+    switch (c->d->truediv) {
+    case CALX_TRUEDIV_NATIVE: bin_operand(c, e, b); return;
+    case CALX_TRUEDIV_PLUS_REAL:
+        calx__sqlc_put(c, "(");
+        bin_operand(c, e, b);
+        calx__sqlc_put(c, " + 0.0)");
+        return;
+    case CALX_TRUEDIV_CAST:
+        calx__sqlc_put(c, "CAST(");
+        bin_operand(c, e, b);
+        calx__sqlc_put(c, " AS ");
+        calx__sqlc_put(c, b->type == CALX_XT_REAL ? c->d->type_names[CALX_COL_DOUBLE]
+                                                  : "NUMERIC");
+        calx__sqlc_put(c, ")");
+        return;
+    }
+}
+
+/* a LIKE b [ESCAPE 'c'], with contains' '%' around b; ILIKE as
+ * lower(a) LIKE lower(b) where the dialect has none. */
+static void like(calx__sqlc *c, const calx_expr *e)
+{
+    calx_opcode op = e->u.bin.op;
+    bool ilike = op == CALX_OP_ILIKE || op == CALX_OP_NOT_ILIKE;
+    bool lower = ilike && !c->d->supports_ilike;
+    bool neg = op == CALX_OP_NOT_LIKE || op == CALX_OP_NOT_ILIKE;
+    calx__sqlc_put(c, lower ? "lower(" : "");
+    calx__sqlc_operand(c, e->u.bin.a, CALX__PREC_CMP, false);
+    calx__sqlc_put(c, lower ? ")" : "");
+    calx__sqlc_put(c, neg ? " NOT" : "");
+    calx__sqlc_put(c, ilike && !lower ? " ILIKE " : " LIKE ");
+    calx__sqlc_put(c, lower ? "lower(" : "");
+    if (e->u.bin.wrap & CALX_WRAP_BEFORE)
+        calx__sqlc_put(c, "'%' || ");
+    calx__sqlc_operand(c, e->u.bin.b, CALX__PREC_CMP, false);
+    if (e->u.bin.wrap & CALX_WRAP_AFTER)
+        calx__sqlc_put(c, " || '%'");
+    calx__sqlc_put(c, lower ? ")" : "");
+    if (e->u.bin.escape) {
+        calx__sqlc_put(c, " ESCAPE ");
+        char lit[5] = { '\'', e->u.bin.escape, '\'', 0, 0 };
+        if (e->u.bin.escape == '\'') {    /* a quote is doubled */
+            lit[2] = '\'';
+            lit[3] = '\'';
+        }
+        calx__sqlc_put(c, lit);
+    }
+}
+
+static void binop(calx__sqlc *c, const calx_expr *e)
+{
+    static const char *const ops[] = {
+        [CALX_OP_EQ] = " = ",   [CALX_OP_NE] = " != ", [CALX_OP_LT] = " < ",
+        [CALX_OP_LE] = " <= ",  [CALX_OP_GT] = " > ",  [CALX_OP_GE] = " >= ",
+        [CALX_OP_ADD] = " + ",  [CALX_OP_SUB] = " - ", [CALX_OP_MUL] = " * ",
+        [CALX_OP_DIV] = " / ",  [CALX_OP_MOD] = " % ", [CALX_OP_CONCAT] = " || ",
+    };
+    calx_opcode op = e->u.bin.op;
+    switch (op) {
+    case CALX_OP_LIKE:
+    case CALX_OP_NOT_LIKE:
+    case CALX_OP_ILIKE:
+    case CALX_OP_NOT_ILIKE:
+        like(c, e);
+        return;
+    case CALX_OP_IS_DISTINCT_FROM:
+    case CALX_OP_IS_NOT_DISTINCT_FROM:
+        calx__sqlc_operand(c, e->u.bin.a, CALX__PREC_CMP, false);
+        calx__sqlc_put(c, " ");
+        calx__sqlc_put(c, op == CALX_OP_IS_DISTINCT_FROM ? c->d->is_distinct_from
+                                                         : c->d->is_not_distinct_from);
+        calx__sqlc_put(c, " ");
+        calx__sqlc_operand(c, e->u.bin.b, CALX__PREC_CMP, false);
+        return;
+    default:
+        break;
+    }
+    bin_operand(c, e, e->u.bin.a);
+    calx__sqlc_put(c, ops[op]);
+    if (op == CALX_OP_DIV)
+        truediv_right(c, e);
+    else
+        bin_operand(c, e, e->u.bin.b);
+}
+
+/* A CASE condition: SQLAlchemy groups every one but a column, a function,
+ * and a boolean column's negation ("CASE WHEN (hero.age > ?) THEN"). */
+static void case_condition(calx__sqlc *c, const calx_expr *cond)
+{
+    bool bare = prec(c, cond) == CALX__PREC_ATOM ||
+                (cond->kind == CALX_X_NOT && calx__expr_is_bool_atom(cond->u.a));
+    calx__sqlc_put(c, bare ? "" : "(");
+    calx__sqlc_expr(c, cond, false);
+    calx__sqlc_put(c, bare ? "" : ")");
+}
+
+static void ops_expr(calx__sqlc *c, const calx_expr *e)
+{
+    switch (e->kind) {
+    case CALX_X_BETWEEN:
+        calx__sqlc_operand(c, e->u.between.a, CALX__PREC_CMP, false);
+        calx__sqlc_put(c, e->negated ? " NOT BETWEEN " : " BETWEEN ");
+        calx__sqlc_operand(c, e->u.between.lo, CALX__PREC_CMP, false);
+        calx__sqlc_put(c, " AND ");
+        calx__sqlc_operand(c, e->u.between.hi, CALX__PREC_CMP, false);
+        return;
+    case CALX_X_TRUTH: {
+        /* SQLAlchemy's visit_true / visit_false. */
+        bool v = e->u.lit.v.u.b;
+        if (c->d->supports_native_boolean)
+            calx__sqlc_put(c, v ? "true" : "false");
+        else
+            calx__sqlc_put(c, v ? "1" : "0");
+        return;
+    }
+    case CALX_X_FUNC:
+        if (e->u.func.form == CALX_FUNC_NOW) {
+            calx__sqlc_put(c, c->d->current_timestamp);
+            return;
+        }
+        calx__sqlc_put(c, e->u.func.name);
+        calx__sqlc_put(c, "(");
+        if (e->u.func.form == CALX_FUNC_STAR)
+            calx__sqlc_put(c, "*");
+        for (size_t i = 0; i < e->u.func.n; i++) {
+            calx__sqlc_put(c, i ? ", " : "");
+            calx__sqlc_expr(c, e->u.func.args[i], false);
+        }
+        calx__sqlc_put(c, ")");
+        return;
+    case CALX_X_CASE:
+        calx__sqlc_put(c, "CASE");
+        for (size_t i = 0; i < e->u.kase.n; i++) {
+            calx__sqlc_put(c, " WHEN ");
+            case_condition(c, e->u.kase.items[2 * i]);
+            calx__sqlc_put(c, " THEN ");
+            calx__sqlc_expr(c, e->u.kase.items[2 * i + 1], false);
+        }
+        if (e->u.kase.else_) {
+            calx__sqlc_put(c, " ELSE ");
+            calx__sqlc_expr(c, e->u.kase.else_, false);
+        }
+        calx__sqlc_put(c, " END");
+        return;
+    case CALX_X_CAST:
+        calx__sqlc_put(c, "CAST(");
+        calx__sqlc_expr(c, e->u.cast.a, false);
+        calx__sqlc_put(c, " AS ");
+        calx__sqlc_put(c, c->d->type_names[e->u.cast.to]);
+        calx__sqlc_put(c, ")");
+        return;
+    case CALX_X_LABEL:
+        /* Outside a columns clause a label is its expression. */
+        calx__sqlc_expr(c, e->u.label.a, false);
+        return;
+    default:
+        return;
+    }
+}
+
+void calx__sqlc_labeled(calx__sqlc *c, const calx_expr *e)
+{
+    if (e->kind != CALX_X_LABEL) {
+        calx__sqlc_expr(c, e, false);
+        return;
+    }
+    calx__sqlc_expr(c, e->u.label.a, false);
+    calx__sqlc_put(c, " AS ");
+    calx__sql_put_ident(&c->b, c->d, e->u.label.name, false);
+}
+
 void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition)
 {
     switch (e->kind) {
@@ -121,14 +332,9 @@ void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition)
         else
             calx__sqlc_bind(c, e->u.lit.v);
         break;
-    case CALX_X_BINOP: {
-        static const char *const ops[] = { " = ", " != ", " < ", " <= ",
-                                           " > ", " >= ", " LIKE ", " NOT LIKE " };
-        calx__sqlc_operand(c, e->u.bin.a, CALX__PREC_CMP, false);
-        calx__sqlc_put(c, ops[e->u.bin.op]);
-        calx__sqlc_operand(c, e->u.bin.b, CALX__PREC_CMP, false);
+    case CALX_X_BINOP:
+        binop(c, e);
         return;
-    }
     case CALX_X_ISNULL:
         calx__sqlc_operand(c, e->u.a, CALX__PREC_CMP, false);
         calx__sqlc_put(c, e->negated ? " IS NOT NULL" : " IS NULL");
@@ -178,6 +384,14 @@ void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition)
         calx__sqlc_put(c, e->negated ? " NOT IN (" : " IN (");
         calx__sqlc_subselect(c, e->u.sub.q);
         calx__sqlc_put(c, e->negated ? "))" : ")");
+        return;
+    case CALX_X_BETWEEN:
+    case CALX_X_TRUTH:
+    case CALX_X_FUNC:
+    case CALX_X_CASE:
+    case CALX_X_CAST:
+    case CALX_X_LABEL:
+        ops_expr(c, e);
         return;
     case CALX_X_ERROR:
         return;

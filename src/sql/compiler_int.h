@@ -43,7 +43,10 @@ enum {
     CALX__PREC_AND = 3,
     CALX__PREC_DESC = 3,     /* ORDER BY x DESC */
     CALX__PREC_NOT = 4,
-    CALX__PREC_CMP = 5,      /* = != < <= > >= LIKE IN IS */
+    CALX__PREC_CMP = 5,      /* = != < <= > >= LIKE IN IS BETWEEN */
+    CALX__PREC_CONCAT = 6,   /* || */
+    CALX__PREC_ADD = 7,      /* + - */
+    CALX__PREC_MUL = 8,      /* * / % */
     CALX__PREC_ATOM = 100
 };
 
@@ -64,6 +67,12 @@ void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition);
 /* e as an operand of an operator of precedence p: parenthesized when it
  * binds no tighter. */
 void calx__sqlc_operand(calx__sqlc *c, const calx_expr *e, int p, bool as_condition);
+
+/* e as an item of a columns clause: a label (calx_label) renders "e AS
+ * name", the name quoted as the dialect needs; anything else renders as
+ * calx__sqlc_expr(c, e, false). Anonymous labels (count_1) are the select
+ * compiler's: calx__expr_name gives the name to number. */
+void calx__sqlc_labeled(calx__sqlc *c, const calx_expr *e);
 
 /* "table.column", each name quoted as the dialect needs. */
 void calx__sqlc_column(calx__sqlc *c, const calx_table *t, size_t index);

@@ -19,6 +19,14 @@
 
 struct calx__sqlc;   /* compiler_int.h: the text and parameters being compiled */
 
+/* How "/" divides two integers truly (SQLAlchemy 2.0's truediv). */
+typedef enum calx_truediv {
+    CALX_TRUEDIV_NATIVE = 0, /* a / b already does */
+    CALX_TRUEDIV_PLUS_REAL,  /* a / (b + 0.0)                      (SQLite) */
+    CALX_TRUEDIV_CAST        /* a / CAST(b AS NUMERIC), b's own type name for
+                                a REAL b                           (PostgreSQL) */
+} calx_truediv;
+
 /* How a dialect's SQL marks bound parameters. Only the text compiler
  * (text.c) reads it, to write the placeholders; it says nothing else about
  * the database. */
@@ -82,6 +90,11 @@ struct calx_dialect {
     calx_upsert_style upsert;
     const char *current_timestamp;  /* SQLAlchemy's func.now(): "CURRENT_TIMESTAMP"
                                        on SQLite, "now()" on PostgreSQL */
+
+    /* ---- operators (compile_expr.c) ---- */
+    calx_truediv truediv;
+    const char *is_distinct_from;      /* "IS DISTINCT FROM"; SQLite: "IS NOT" */
+    const char *is_not_distinct_from;  /* "IS NOT DISTINCT FROM"; SQLite: "IS" */
 
     /* ---- identifiers (ident.c) ---- */
     const char *const *reserved_words;  /* lowercase, NULL-terminated: quoted as names */

@@ -90,6 +90,9 @@ const calx_dialect calx__dialect_postgresql = {
                              "FROM generate_series(1, ?)",
     .upsert = CALX_UPSERT_ON_CONFLICT,
     .current_timestamp = "now()",
+    .truediv = CALX_TRUEDIV_CAST,
+    .is_distinct_from = "IS DISTINCT FROM",
+    .is_not_distinct_from = "IS NOT DISTINCT FROM",
     .reserved_words = reserved,
     .identifier_quote = '"',
     .type_names = {

@@ -1,4 +1,5 @@
-/* The expression builders: typed nodes with sticky errors (see calx/sql.h).
+/* The expression builders for leaves and operators: typed nodes with sticky
+ * errors (see calx/sql.h); functions, CASE, CAST and labels are func.c's.
  * Type checks and literal conversions happen here, when a node is built,
  * so that the error names the column and value at fault and the compiler
  * never meets a tree it cannot render. */
@@ -31,10 +32,7 @@ static bool is_static(const calx_expr *e)
     return e == &oom_node || e == &null_node;
 }
 
-static calx_expr *error_node(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static calx_expr *error_node(int code, const char *fmt, ...)
+calx_expr *calx__expr_errorf(int code, const char *fmt, ...)
 {
     calx_expr *e = calloc(1, sizeof *e);
     calx_error *err = calloc(1, sizeof *err);
@@ -53,6 +51,14 @@ static calx_expr *error_node(int code, const char *fmt, ...)
     return e;
 }
 
+/* This file's short name for it. */
+#define error_node calx__expr_errorf
+
+calx_expr *calx__expr_oom(void)
+{
+    return &oom_node;
+}
+
 static calx_expr *new_node(calx_xkind kind, calx_xtype type)
 {
     calx_expr *e = calloc(1, sizeof *e);
@@ -61,6 +67,11 @@ static calx_expr *new_node(calx_xkind kind, calx_xtype type)
         e->type = type;
     }
     return e;
+}
+
+calx_expr *calx__expr_new(calx_xkind kind, calx_xtype type)
+{
+    return new_node(kind, type);
 }
 
 void calx_expr_free(calx_expr *e)
@@ -88,6 +99,16 @@ void calx_expr_free(calx_expr *e)
             calx_expr_free(e->u.list.items[i]);
         free(e->u.list.items);
         break;
+    case CALX_X_BETWEEN:
+        calx_expr_free(e->u.between.a);
+        calx_expr_free(e->u.between.lo);
+        calx_expr_free(e->u.between.hi);
+        break;
+    case CALX_X_TRUTH: break;
+    case CALX_X_FUNC:
+    case CALX_X_CASE:
+    case CALX_X_CAST:
+    case CALX_X_LABEL: calx__func_free_parts(e); break;
     /* select */
     case CALX_X_SUBQUERY:
     case CALX_X_EXISTS:
@@ -114,12 +135,31 @@ void calx__expr_each_child(const calx_expr *e, void (*fn)(const calx_expr *, voi
         for (size_t i = 0; i < e->u.list.n; i++)
             fn(e->u.list.items[i], arg);
         return;
+    /* operators and functions */
+    case CALX_X_BETWEEN:
+        fn(e->u.between.a, arg);
+        fn(e->u.between.lo, arg);
+        fn(e->u.between.hi, arg);
+        return;
+    case CALX_X_FUNC:
+        for (size_t i = 0; i < e->u.func.n; i++)
+            fn(e->u.func.args[i], arg);
+        return;
+    case CALX_X_CASE:
+        for (size_t i = 0; i < 2 * e->u.kase.n; i++)
+            fn(e->u.kase.items[i], arg);
+        if (e->u.kase.else_)
+            fn(e->u.kase.else_, arg);
+        return;
+    case CALX_X_CAST: fn(e->u.cast.a, arg); return;
+    case CALX_X_LABEL: fn(e->u.label.a, arg); return;
     /* select: the left side of IN (SELECT ...); the select is not an
      * expression of this one. */
     case CALX_X_IN_SELECT: fn(e->u.sub.a, arg); return;
     case CALX_X_ERROR:
     case CALX_X_COL:
     case CALX_X_LIT:
+    case CALX_X_TRUTH:
     case CALX_X_SUBQUERY:
     case CALX_X_EXISTS: return;
     }
@@ -128,6 +168,12 @@ void calx__expr_each_child(const calx_expr *e, void (*fn)(const calx_expr *, voi
 calx_expr *calx__expr_from_error(const calx_error *err)
 {
     return error_node(err->code, "%s", err->message);
+}
+
+void calx__expr_free_all(calx_expr *const *kids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        calx_expr_free(kids[i]);
 }
 
 /* The first of kids[0..n) that is NULL or an error, as the node to return;
@@ -146,6 +192,11 @@ static calx_expr *take_error(calx_expr *const *kids, size_t n)
     return kids[bad] ? kids[bad] : &null_node;
 }
 
+calx_expr *calx__expr_take_error(calx_expr *const *kids, size_t n)
+{
+    return take_error(kids, n);
+}
+
 /* ---- descriptions for messages ---- */
 
 const char *calx__xtype_name(calx_xtype t)
@@ -158,13 +209,24 @@ const char *calx__xtype_name(calx_xtype t)
     case CALX_XT_TEXT: return "TEXT";
     case CALX_XT_BLOB: return "BLOB";
     case CALX_XT_TIMESTAMP: return "TIMESTAMP";
+    case CALX_XT_ANY: return "ANY";
     }
     return "?";
 }
 
 static const char *article(calx_xtype t)
 {
-    return t == CALX_XT_INT ? "an" : "a";
+    return t == CALX_XT_INT || t == CALX_XT_ANY ? "an" : "a";
+}
+
+const char *calx__expr_name(const calx_expr *e)
+{
+    switch (e->kind) {
+    case CALX_X_LABEL: return e->u.label.name;
+    case CALX_X_FUNC: return e->u.func.name;
+    case CALX_X_COL: return e->u.col.t->columns[e->u.col.index].name;
+    default: return NULL;
+    }
 }
 
 void calx__expr_describe(const calx_expr *e, char *buf, size_t size)
@@ -181,6 +243,10 @@ void calx__expr_describe(const calx_expr *e, char *buf, size_t size)
                  calx__xtype_name(e->type));
     } else if (e->kind == CALX_X_LIT && e->type == CALX_XT_NULL) {
         snprintf(buf, size, "NULL");
+    } else if (e->kind == CALX_X_FUNC) {
+        snprintf(buf, size, "%s() (%s)", e->u.func.name, calx__xtype_name(e->type));
+    } else if (e->kind == CALX_X_LABEL) {
+        calx__expr_describe(e->u.label.a, buf, size);
     } else {
         snprintf(buf, size, "%s %s %s", article(e->type), calx__xtype_name(e->type),
                  e->kind == CALX_X_LIT ? "value" : "expression");
@@ -330,7 +396,7 @@ static calx_expr *coerce(calx_value *v, calx_xtype to, const calx_expr *other,
                          const char *where)
 {
     calx_xtype from = value_xtype(v->type);
-    if (from == to || from == CALX_XT_NULL || to == CALX_XT_NULL)
+    if (from == to || from == CALX_XT_NULL || to == CALX_XT_NULL || to == CALX_XT_ANY)
         return NULL;
     switch (to) {
     case CALX_XT_INT:
@@ -375,10 +441,17 @@ static calx_expr *coerce(calx_value *v, calx_xtype to, const calx_expr *other,
                       article(from), calx__xtype_name(from), where);
 }
 
-/* Types two non-literal expressions may be compared across. */
-static bool comparable(calx_xtype a, calx_xtype b)
+calx_expr *calx__expr_coerce(calx_expr *lit, calx_xtype to, const calx_expr *other,
+                             const char *where)
 {
-    if (a == b)
+    calx_expr *fail = coerce(&lit->u.lit.v, to, other, where);
+    lit->type = value_xtype(lit->u.lit.v.type);
+    return fail;
+}
+
+bool calx__xtype_comparable(calx_xtype a, calx_xtype b)
+{
+    if (a == b || a == CALX_XT_ANY || b == CALX_XT_ANY)
         return true;
     return (a == CALX_XT_INT || a == CALX_XT_REAL) && (b == CALX_XT_INT || b == CALX_XT_REAL);
 }
@@ -390,7 +463,32 @@ static bool is_null_lit(const calx_expr *e)
 
 /* ---- operators ---- */
 
-static const char *const op_sql[] = { "=", "!=", "<", "<=", ">", ">=", "LIKE", "NOT LIKE" };
+static const char *const op_sql[] = {
+    [CALX_OP_EQ] = "=",         [CALX_OP_NE] = "!=",         [CALX_OP_LT] = "<",
+    [CALX_OP_LE] = "<=",        [CALX_OP_GT] = ">",          [CALX_OP_GE] = ">=",
+    [CALX_OP_LIKE] = "LIKE",    [CALX_OP_NOT_LIKE] = "NOT LIKE",
+    [CALX_OP_ADD] = "+",        [CALX_OP_SUB] = "-",         [CALX_OP_MUL] = "*",
+    [CALX_OP_DIV] = "/",        [CALX_OP_MOD] = "%",         [CALX_OP_CONCAT] = "||",
+    [CALX_OP_ILIKE] = "ILIKE",  [CALX_OP_NOT_ILIKE] = "NOT ILIKE",
+    [CALX_OP_IS_DISTINCT_FROM] = "IS DISTINCT FROM",
+    [CALX_OP_IS_NOT_DISTINCT_FROM] = "IS NOT DISTINCT FROM",
+};
+
+static bool is_like_op(calx_opcode op)
+{
+    return op == CALX_OP_LIKE || op == CALX_OP_NOT_LIKE || op == CALX_OP_ILIKE ||
+           op == CALX_OP_NOT_ILIKE;
+}
+
+static bool is_arith_op(calx_opcode op)
+{
+    return op >= CALX_OP_ADD && op <= CALX_OP_MOD;
+}
+
+static bool is_distinct_op(calx_opcode op)
+{
+    return op == CALX_OP_IS_DISTINCT_FROM || op == CALX_OP_IS_NOT_DISTINCT_FROM;
+}
 
 static calx_expr *is_null_node(calx_expr *a, bool negated)
 {
@@ -404,17 +502,107 @@ static calx_expr *is_null_node(calx_expr *a, bool negated)
     return e;
 }
 
-calx_expr *calx_binop(calx_opcode op, calx_expr *a, calx_expr *b)
+/* The type check of a comparison a op b (op: = != < <= > >=, IS [NOT]
+ * DISTINCT FROM, BETWEEN's bounds): a literal converts to the other side's
+ * type, two other expressions must be comparable. NULL when fine, else an
+ * error node; a and b are never freed. */
+static calx_expr *check_compare(calx_expr *a, calx_expr *b)
+{
+    char wa[200], wb[200];
+    if (b->kind == CALX_X_LIT)      /* both literals too: the right one follows */
+        return calx__expr_coerce(b, a->type, a, "");
+    if (a->kind == CALX_X_LIT)
+        return calx__expr_coerce(a, b->type, b, "");
+    if (calx__xtype_comparable(a->type, b->type))
+        return NULL;
+    calx__expr_describe(a, wa, sizeof wa);
+    calx__expr_describe(b, wb, sizeof wb);
+    return error_node(CALX_ERR_TYPE, "cannot compare %s with %s", wa, wb);
+}
+
+static bool numeric(calx_xtype t)
+{
+    return t == CALX_XT_INT || t == CALX_XT_REAL || t == CALX_XT_ANY;
+}
+
+/* The type check of arithmetic, and its result type in *type: INTEGER op
+ * INTEGER is INTEGER, with a REAL it is REAL (an INTEGER literal against a
+ * REAL becomes a real, as in a comparison), / is always REAL (true
+ * division), % takes INTEGER only; ANY gives ANY. */
+static calx_expr *check_arith(calx_opcode op, calx_expr *a, calx_expr *b, calx_xtype *type)
+{
+    char wa[200], wb[200];
+    calx__expr_describe(a, wa, sizeof wa);
+    calx__expr_describe(b, wb, sizeof wb);
+    if (!numeric(a->type) || !numeric(b->type)) {
+        switch (op) {
+        case CALX_OP_ADD:
+            return error_node(CALX_ERR_TYPE, "cannot add %s to %s", wa, wb);
+        case CALX_OP_SUB:
+            return error_node(CALX_ERR_TYPE, "cannot subtract %s from %s", wb, wa);
+        case CALX_OP_MUL:
+            return error_node(CALX_ERR_TYPE, "cannot multiply %s by %s", wa, wb);
+        case CALX_OP_DIV:
+            return error_node(CALX_ERR_TYPE, "cannot divide %s by %s", wa, wb);
+        default:
+            return error_node(CALX_ERR_TYPE, "cannot take %s modulo %s", wa, wb);
+        }
+    }
+    if (op == CALX_OP_MOD && (a->type == CALX_XT_REAL || b->type == CALX_XT_REAL))
+        return error_node(CALX_ERR_TYPE, "%% takes INTEGER operands, not %s",
+                                a->type == CALX_XT_REAL ? wa : wb);
+    if (b->kind == CALX_X_LIT && a->type == CALX_XT_REAL)
+        calx__expr_coerce(b, CALX_XT_REAL, a, "");
+    else if (a->kind == CALX_X_LIT && b->type == CALX_XT_REAL)
+        calx__expr_coerce(a, CALX_XT_REAL, b, "");
+    if (a->type == CALX_XT_ANY || b->type == CALX_XT_ANY)
+        *type = CALX_XT_ANY;
+    else if (op == CALX_OP_DIV || a->type == CALX_XT_REAL || b->type == CALX_XT_REAL)
+        *type = CALX_XT_REAL;
+    else
+        *type = CALX_XT_INT;
+    return NULL;
+}
+
+static bool textual(calx_xtype t)
+{
+    return t == CALX_XT_TEXT || t == CALX_XT_ANY;
+}
+
+/* SQLAlchemy renders a comparison with Python's True / False inline
+ * (true / false, or 1 / 0 without native booleans), never bound: a bool
+ * literal compared with a BOOLEAN expression becomes a TRUTH node. */
+static void inline_truth(calx_expr *a, calx_expr *b)
+{
+    if (b->kind == CALX_X_LIT && b->u.lit.v.type == CALX_BOOL && a->type == CALX_XT_BOOL)
+        b->kind = CALX_X_TRUTH;
+    else if (a->kind == CALX_X_LIT && a->u.lit.v.type == CALX_BOOL && b->type == CALX_XT_BOOL &&
+             b->kind != CALX_X_LIT)
+        a->kind = CALX_X_TRUTH;
+}
+
+static calx_expr *binop(calx_opcode op, calx_expr *a, calx_expr *b, char escape, unsigned wrap)
 {
     calx_expr *kids[2] = { a, b };
     calx_expr *bad = take_error(kids, 2);
     if (bad)
         return bad;
     calx_expr *fail = NULL;
+    calx_xtype type = CALX_XT_BOOL;
     char wa[200], wb[200];
-    if ((unsigned)op > CALX_OP_NOT_LIKE) {
+    if ((unsigned)op > CALX_OP_IS_NOT_DISTINCT_FROM) {
         fail = error_node(CALX_ERR_ARGUMENT, "calx_binop: unknown operator %d", (int)op);
-    } else if (is_null_lit(a) || is_null_lit(b)) {
+    } else if (is_arith_op(op)) {
+        fail = check_arith(op, a, b, &type);
+    } else if (op == CALX_OP_CONCAT) {
+        type = CALX_XT_TEXT;
+        if (!textual(a->type) || !textual(b->type)) {
+            calx__expr_describe(a, wa, sizeof wa);
+            calx__expr_describe(b, wb, sizeof wb);
+            fail = error_node(CALX_ERR_TYPE, "cannot concatenate %s with %s: || takes TEXT",
+                                    wa, wb);
+        }
+    } else if ((is_null_lit(a) || is_null_lit(b)) && !is_distinct_op(op)) {
         if (op == CALX_OP_EQ || op == CALX_OP_NE) {
             /* SQLAlchemy's col == None: IS NULL, never "= NULL", which is
              * never true. */
@@ -424,36 +612,130 @@ calx_expr *calx_binop(calx_opcode op, calx_expr *a, calx_expr *b)
         }
         calx__expr_describe(is_null_lit(a) ? b : a, wa, sizeof wa);
         fail = error_node(CALX_ERR_TYPE,
-                          "cannot compare %s with NULL using %s: only = and != take NULL "
-                          "(they render IS NULL / IS NOT NULL)",
-                          wa, op_sql[op]);
-    } else if (op == CALX_OP_LIKE || op == CALX_OP_NOT_LIKE) {
-        if (a->type != CALX_XT_TEXT || b->type != CALX_XT_TEXT) {
-            calx__expr_describe(a->type != CALX_XT_TEXT ? a : b, wa, sizeof wa);
+                                "cannot compare %s with NULL using %s: only = and != take NULL "
+                                "(they render IS NULL / IS NOT NULL)",
+                                wa, op_sql[op]);
+    } else if (is_like_op(op)) {
+        if (!textual(a->type) || !textual(b->type)) {
+            calx__expr_describe(!textual(a->type) ? a : b, wa, sizeof wa);
             fail = error_node(CALX_ERR_TYPE, "%s needs TEXT on both sides, not %s",
-                              op_sql[op], wa);
+                                    op_sql[op], wa);
         }
-    } else if (b->kind == CALX_X_LIT) {
-        /* Both literals too: the right one follows the left. */
-        fail = coerce(&b->u.lit.v, a->type, a, "");
-        b->type = value_xtype(b->u.lit.v.type);
-    } else if (a->kind == CALX_X_LIT) {
-        fail = coerce(&a->u.lit.v, b->type, b, "");
-        a->type = value_xtype(a->u.lit.v.type);
-    } else if (!comparable(a->type, b->type)) {
-        calx__expr_describe(a, wa, sizeof wa);
-        calx__expr_describe(b, wb, sizeof wb);
-        fail = error_node(CALX_ERR_TYPE, "cannot compare %s with %s", wa, wb);
+    } else if (!is_null_lit(a) && !is_null_lit(b)) {
+        fail = check_compare(a, b);
     }
-    calx_expr *e = fail ? NULL : new_node(CALX_X_BINOP, CALX_XT_BOOL);
+    calx_expr *e = fail ? NULL : new_node(CALX_X_BINOP, type);
     if (!e) {
         calx_expr_free(a);
         calx_expr_free(b);
         return fail ? fail : &oom_node;
     }
+    if (op == CALX_OP_EQ || op == CALX_OP_NE || is_distinct_op(op))
+        inline_truth(a, b);
     e->u.bin.op = op;
     e->u.bin.a = a;
     e->u.bin.b = b;
+    e->u.bin.escape = escape;
+    e->u.bin.wrap = (unsigned char)wrap;
+    return e;
+}
+
+calx_expr *calx_binop(calx_opcode op, calx_expr *a, calx_expr *b)
+{
+    return binop(op, a, b, 0, 0);
+}
+
+calx_expr *calx_binop_escape(calx_opcode op, calx_expr *a, calx_expr *b, char c)
+{
+    /* Rendered inline between quotes: printable ASCII only, so that no
+     * quote or encoding question arises ('\'' is doubled). */
+    if (!is_like_op(op) || c < '!' || c > '~') {
+        calx_expr *kids[2] = { a, b };
+        calx_expr *bad = take_error(kids, 2);
+        if (bad)
+            return bad;
+        calx__expr_free_all(kids, 2);
+        if (!is_like_op(op))
+            return error_node(CALX_ERR_ARGUMENT,
+                                    "calx_binop_escape: ESCAPE goes with LIKE and ILIKE, not "
+                                    "operator %d",
+                                    (int)op);
+        return error_node(CALX_ERR_ARGUMENT,
+                                "calx_binop_escape: the ESCAPE character must be printable "
+                                "ASCII, not %d",
+                                (int)(unsigned char)c);
+    }
+    return binop(op, a, b, c, 0);
+}
+
+calx_expr *calx_text_match(calx_matchkind how, calx_expr *a, calx_expr *s)
+{
+    static const char *const names[] = { "contains", "startswith", "endswith" };
+    static const unsigned wraps[] = { CALX_WRAP_BEFORE | CALX_WRAP_AFTER, CALX_WRAP_AFTER,
+                                      CALX_WRAP_BEFORE };
+    calx_expr *kids[2] = { a, s };
+    calx_expr *bad = take_error(kids, 2);
+    if (bad)
+        return bad;
+    calx_expr *fail = NULL;
+    char what[200];
+    if ((unsigned)how > CALX_MATCH_ENDSWITH) {
+        fail = error_node(CALX_ERR_ARGUMENT, "calx_text_match: unknown kind %d", (int)how);
+    } else if (s->kind != CALX_X_LIT || s->type != CALX_XT_TEXT) {
+        /* As SQLAlchemy's autoescape: only a value can be escaped. */
+        calx__expr_describe(s, what, sizeof what);
+        fail = error_node(CALX_ERR_TYPE, "%s escapes a TEXT value, not %s", names[how],
+                                what);
+    } else if (!textual(a->type)) {
+        calx__expr_describe(a, what, sizeof what);
+        fail = error_node(CALX_ERR_TYPE, "%s needs TEXT, not %s", names[how], what);
+    }
+    if (fail) {
+        calx__expr_free_all(kids, 2);
+        return fail;
+    }
+    /* '/', '%' and '_' get a '/' before them: the value matches as written. */
+    size_t len = s->u.lit.v.u.s.len, n = 0;
+    char *esc = malloc(2 * len + 1);
+    if (!esc) {
+        calx__expr_free_all(kids, 2);
+        return &oom_node;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char ch = s->u.lit.bytes[i];
+        if (ch == '/' || ch == '%' || ch == '_')
+            esc[n++] = '/';
+        esc[n++] = ch;
+    }
+    esc[n] = '\0';
+    free(s->u.lit.bytes);
+    s->u.lit.bytes = esc;
+    s->u.lit.v = calx_textn(esc, n);
+    return binop(CALX_OP_LIKE, a, s, '/', wraps[how]);
+}
+
+calx_expr *calx_between_expr(calx_expr *a, calx_expr *lo, calx_expr *hi)
+{
+    calx_expr *kids[3] = { a, lo, hi };
+    calx_expr *bad = take_error(kids, 3);
+    if (bad)
+        return bad;
+    calx_expr *fail = NULL;
+    char what[200];
+    if (is_null_lit(a) || is_null_lit(lo) || is_null_lit(hi)) {
+        calx__expr_describe(is_null_lit(a) ? lo : a, what, sizeof what);
+        fail = error_node(CALX_ERR_TYPE, "cannot compare %s with NULL using BETWEEN", what);
+    } else if (!(fail = check_compare(a, lo))) {
+        fail = check_compare(a, hi);
+    }
+    calx_expr *e = fail ? NULL : new_node(CALX_X_BETWEEN, CALX_XT_BOOL);
+    if (!e) {
+        calx__expr_free_all(kids, 3);
+        return fail ? fail : &oom_node;
+    }
+    e->u.between.a = a;
+    e->u.between.lo = lo;
+    e->u.between.hi = hi;
     return e;
 }
 
@@ -603,12 +885,17 @@ calx_expr *calx_not(calx_expr *a)
             [CALX_OP_LT] = CALX_OP_GE,   [CALX_OP_LE] = CALX_OP_GT,
             [CALX_OP_GT] = CALX_OP_LE,   [CALX_OP_GE] = CALX_OP_LT,
             [CALX_OP_LIKE] = CALX_OP_NOT_LIKE, [CALX_OP_NOT_LIKE] = CALX_OP_LIKE,
+            [CALX_OP_ILIKE] = CALX_OP_NOT_ILIKE, [CALX_OP_NOT_ILIKE] = CALX_OP_ILIKE,
+            [CALX_OP_IS_DISTINCT_FROM] = CALX_OP_IS_NOT_DISTINCT_FROM,
+            [CALX_OP_IS_NOT_DISTINCT_FROM] = CALX_OP_IS_DISTINCT_FROM,
         };
+        /* Every BOOLEAN operator is a comparison with a negation. */
         a->u.bin.op = neg[a->u.bin.op];
         return a;
     }
     case CALX_X_ISNULL:
     case CALX_X_IN:
+    case CALX_X_BETWEEN:
     case CALX_X_IN_SELECT:
         a->negated = !a->negated;
         return a;
@@ -702,7 +989,7 @@ calx_expr *calx_in_select(calx_expr *a, calx_select *q)
         fail = coerce(&a->u.lit.v, col->type, col, " (IN (SELECT ...))");
         a->type = value_xtype(a->u.lit.v.type);
     } else if (col->type != CALX_XT_NULL && a->type != CALX_XT_NULL &&
-               !comparable(a->type, col->type)) {
+               !calx__xtype_comparable(a->type, col->type)) {
         calx__expr_describe(a, wa, sizeof wa);
         calx__expr_describe(col, wb, sizeof wb);
         fail = error_node(CALX_ERR_TYPE, "cannot compare %s with %s IN (SELECT ...)", wa, wb);

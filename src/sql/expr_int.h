@@ -1,5 +1,6 @@
-/* The insides of expressions, shared by the builders (expr.c, select.c)
- * and the compiler (compile_expr.c and the statement compilers). */
+/* The insides of expressions, shared by the builders (expr.c: leaves and
+ * operators; func.c: functions, CASE, CAST, labels; select.c) and the
+ * compiler (compile_expr.c and the statement compilers). */
 #ifndef CALX_SQL_EXPR_INT_H
 #define CALX_SQL_EXPR_INT_H
 
@@ -18,6 +19,13 @@ typedef enum calx_xkind {
     CALX_X_AND,
     CALX_X_OR,
     CALX_X_NOT,      /* NOT (a), or a negated boolean column / literal */
+    /* ---- operators and functions (expr.c, func.c) ---- */
+    CALX_X_BETWEEN,  /* a [NOT] BETWEEN lo AND hi */
+    CALX_X_TRUTH,    /* a bool compared with a BOOLEAN, inline: true / false, or 1 / 0 */
+    CALX_X_FUNC,     /* name(args), count(*), the dialect's current time */
+    CALX_X_CASE,     /* CASE WHEN c THEN r ... [ELSE e] END */
+    CALX_X_CAST,     /* CAST(a AS <the dialect's type name>) */
+    CALX_X_LABEL,    /* a AS name in a columns clause; a anywhere else */
     /* select (subqueries in expressions: expr.c's "subqueries" section) */
     CALX_X_SUBQUERY, /* (SELECT ...): a scalar subquery (u.sub) */
     CALX_X_EXISTS,   /* EXISTS (SELECT ...) (u.sub) */
@@ -33,13 +41,25 @@ typedef enum calx_xtype {
     CALX_XT_BOOL,
     CALX_XT_TEXT,
     CALX_XT_BLOB,
-    CALX_XT_TIMESTAMP
+    CALX_XT_TIMESTAMP,
+    CALX_XT_ANY      /* calx_func_n's result type 0: compares with everything */
 } calx_xtype;
+
+/* How a function node renders (CALX_X_FUNC). */
+typedef enum calx_funcform {
+    CALX_FUNC_CALL,  /* name(arg, ...) */
+    CALX_FUNC_STAR,  /* name(*): count(*) */
+    CALX_FUNC_NOW    /* the dialect's current_timestamp text */
+} calx_funcform;
+
+/* Where a LIKE's pattern gets SQLAlchemy's '%' (contains, startswith,
+ * endswith): '%' || pattern || '%'. */
+enum { CALX_WRAP_BEFORE = 1, CALX_WRAP_AFTER = 2 };
 
 struct calx_expr {
     calx_xkind kind;
     calx_xtype type;
-    bool negated;                /* ISNULL: IS NOT NULL; IN: NOT IN */
+    bool negated;                /* ISNULL: IS NOT NULL; IN: NOT IN; BETWEEN: NOT BETWEEN */
     union {
         calx_error *error;       /* ERROR */
         /* A column of a FROM item: the table t's column index (f NULL: of
@@ -57,7 +77,9 @@ struct calx_expr {
         struct {
             calx_opcode op;
             calx_expr *a, *b;
-        } bin;
+            char escape;         /* LIKE family: the ESCAPE character, or 0 */
+            unsigned char wrap;  /* LIKE family: CALX_WRAP_* bits */
+        } bin;                   /* BINOP (comparisons, LIKE, arithmetic, ||) */
         calx_expr *a;            /* ISNULL, NOT */
         struct {
             calx_expr *a;
@@ -73,6 +95,30 @@ struct calx_expr {
             calx_select *q;      /* owned */
             calx_expr *a;        /* IN_SELECT: the left side, owned */
         } sub;                   /* SUBQUERY, EXISTS, IN_SELECT */
+        struct {
+            calx_expr *a, *lo, *hi;
+        } between;
+        struct {
+            char *name;          /* owned; "count", "lower", ...: the select
+                                    compiler's anonymous label (count_1) */
+            calx_expr **args;    /* owned, n of them; NULL when n is 0 */
+            size_t n;
+            calx_funcform form;
+        } func;
+        struct {
+            calx_expr **items;   /* owned: when[0], then[0], when[1], then[1], ... */
+            size_t n;            /* WHEN ... THEN pairs, at least one */
+            calx_expr *else_;    /* or NULL */
+        } kase;
+        struct {
+            calx_expr *a;
+            calx_coltype to;
+        } cast;
+        struct {
+            calx_expr *a;
+            char *name;          /* owned; rendered "a AS name" in a columns
+                                    clause (calx__sqlc_labeled) */
+        } label;
     } u;
 };
 
@@ -103,6 +149,49 @@ calx_expr *calx__expr_from_error(const calx_error *err);
  * select to find the FROM items an expression names. */
 void calx__expr_each_child(const calx_expr *e, void (*fn)(const calx_expr *, void *),
                            void *arg);
+
+/* The name a columns clause labels e by: a label's name (calx_label), a
+ * function's name ("count" for count(hero.id), from which the select
+ * compiler makes SQLAlchemy's anonymous "count_1"), a column's name; NULL
+ * for anything else. */
+const char *calx__expr_name(const calx_expr *e);
+
+/* ---- === in expr.c: shared by the builders === ---- */
+
+/* A new node of kind and type, zeroed otherwise; NULL when out of memory. */
+calx_expr *calx__expr_new(calx_xkind kind, calx_xtype type);
+
+/* A new error node carrying code and the printf-formatted message; never
+ * NULL (the static out-of-memory node when even that fails). */
+calx_expr *calx__expr_errorf(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The static out-of-memory node; calx_expr_free leaves it alone. */
+calx_expr *calx__expr_oom(void);
+
+/* The first of kids[0..n) that is NULL or an error, as the node to return
+ * (the static node for a NULL); every other kid is freed. NULL when all
+ * are good (nothing freed). */
+calx_expr *calx__expr_take_error(calx_expr *const *kids, size_t n);
+
+/* Frees kids[0..n) (the array is the caller's). */
+void calx__expr_free_all(calx_expr *const *kids, size_t n);
+
+/* Converts the literal lit, compared with other, to to's type as a
+ * comparison converts it (an INTEGER 0 or 1 to BOOLEAN, an INTEGER to
+ * REAL). NULL when it converts or needs nothing, else an error node ("cannot
+ * compare <other> with a TEXT value<where>"); lit is never freed. */
+calx_expr *calx__expr_coerce(calx_expr *lit, calx_xtype to, const calx_expr *other,
+                             const char *where);
+
+/* Whether values of types a and b compare (equal types, INTEGER with
+ * REAL, ANY with anything). */
+bool calx__xtype_comparable(calx_xtype a, calx_xtype b);
+
+/* ---- === in func.c === ---- */
+
+/* Frees what a FUNC, CASE, CAST or LABEL node owns (not the node). */
+void calx__func_free_parts(calx_expr *e);
 
 /* A BOOLEAN column or literal: standing alone as a condition it renders
  * "x = 1" on dialects without native booleans. */
