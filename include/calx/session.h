@@ -253,6 +253,52 @@ CALX_API int calx_session_one(calx_session *s, const calx_select *q, void *out,
 CALX_API int calx_session_one_or_none(calx_session *s, const calx_select *q, void *out,
                                       calx_error *err);
 
+/* ---- rows of several entities and columns ---- */
+
+/* The rows of an ORM-enabled select of entities and columns, SQLAlchemy's
+ * session.execute(select(Hero, Team).join(Team)):
+ *
+ *     calx_select *q = calx_select_new(CALX_TABLE(Hero));
+ *     calx_select_add_entity(q, CALX_TABLE(Team));
+ *     calx_select_join(q, CALX_TABLE(Team), NULL, CALX_JOIN_LEFT);
+ *     calx_entity_rows *rows;
+ *     calx_session_rows(s, q, &rows, &err);
+ *     for (size_t i = 0; i < calx_entity_rows_count(rows); i++) {
+ *         Hero *h = calx_entity_rows_object(rows, i, 0);
+ *         Team *t = calx_entity_rows_object(rows, i, 1);   // NULL: no team
+ *     }
+ *     calx_entity_rows_free(rows);
+ *
+ * Each row has one item per entity of the columns clause (every column of
+ * a model's table or of an alias of it, added by calx_select_new,
+ * calx_select_add_entity or its _from form), an object through the
+ * identity map as calx_session_all makes them, and one item per other
+ * column (calx_select_add_column, calx_select_columns; a table no model
+ * declares counts column by column), a value. */
+typedef struct calx_entity_rows calx_entity_rows;
+
+/* Runs q after an autoflush and holds all its rows in *out (owned by the
+ * caller: calx_entity_rows_free; the objects in it stay the session's).
+ * An entity whose key columns are all NULL in a row (the missing side of
+ * an outer join) is a NULL object there. q stays the caller's. Errors:
+ * q's own, CALX_ERR_ARGUMENT for s, q or out NULL, the session's states
+ * (calx_session_all), the database's; *out is NULL after an error. */
+CALX_API int calx_session_rows(calx_session *s, const calx_select *q, calx_entity_rows **out,
+                               calx_error *err);
+/* The number of rows, and of items in each; 0 for a NULL r. */
+CALX_API size_t calx_entity_rows_count(const calx_entity_rows *r);
+CALX_API size_t calx_entity_rows_width(const calx_entity_rows *r);
+/* The object of entity item `item` in row `row` (a Hero *, ...): NULL for
+ * an outer join's missing entity, an item that is a value, indexes out of
+ * range or r NULL. */
+CALX_API void *calx_entity_rows_object(const calx_entity_rows *r, size_t row, size_t item);
+/* The value of column item `item` in row `row`, owned by r: NULL for an
+ * entity item, indexes out of range or r NULL. */
+CALX_API const calx_value *calx_entity_rows_value(const calx_entity_rows *r, size_t row,
+                                                  size_t item);
+/* Frees r (not the objects, which are the session's). NULL is a no-op. */
+CALX_API void calx_entity_rows_free(calx_entity_rows *r);
+
 /* ---- the unit of work and transactions ---- */
 
 /* Writes pending changes: INSERTs, UPDATEs of changed columns only, and

@@ -256,6 +256,11 @@ static int autoflush(calx_session *s, bool scan, calx_error *err)
     return calx__flush(s, err);
 }
 
+int calx__session_autoflush(calx_session *s, calx_error *err)
+{
+    return autoflush(s, true, err);
+}
+
 /* The SELECT a get runs for m, compiled once per session and model (a
  * get is the session's most frequent statement). Owned by s. */
 static const char *get_sql(calx_session *s, const calx_model *m, calx_error *err)

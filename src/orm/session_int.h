@@ -1,6 +1,6 @@
 /* The session's insides, shared by session.c (states, transactions),
- * identity.c (the identity map), flush.c (the unit of work) and load.c
- * (get, refresh, queries). */
+ * identity.c (the identity map), flush.c (the unit of work), load.c
+ * (get, refresh, queries) and rows.c (selects of several entities). */
 #ifndef CALX_ORM_SESSION_INT_H
 #define CALX_ORM_SESSION_INT_H
 
@@ -132,5 +132,8 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
                    bool populate, calx_obj **out, calx_error *err);
 /* Reloads the expired objects of m (every model when m is NULL). */
 int calx__load_expired(calx_session *s, const calx_model *m, calx_error *err);
+/* What a query does first: flushes pending changes unless the session's
+ * no_autoflush is set (the caller has the session entered). */
+int calx__session_autoflush(calx_session *s, calx_error *err);
 
 #endif

@@ -234,11 +234,27 @@ static void add_col(calx_select *q, calx_expr *e)
 /* Every column of r, after those already there. */
 static void add_entity(calx_select *q, calx__fromref r)
 {
-    size_t n = calx__fromref_ncolumns(r);
+    size_t n = calx__fromref_ncolumns(r), first = q->ncols;
     if (q->ncols == 0 && !r.f)
         q->entity = r.t;
     for (size_t i = 0; i < n && !q->failed; i++)
         add_col(q, calx__fromref_col(r, i));
+    /* A table's (or its alias's) columns are an entity; a subquery's are
+     * columns. */
+    if (q->failed || !r.t)
+        return;
+    if (!calx__grow(&q->spans, &q->spans_cap, q->nspans + 1, sizeof *q->spans)) {
+        fail(q, CALX_ERR_NOMEM, "out of memory adding an entity to a select");
+        return;
+    }
+    q->spans[q->nspans++] = (calx__entity_span){ r.t, first, n };
+}
+
+const calx__entity_span *calx__select_entity(const calx_select *q, size_t i, size_t *n)
+{
+    q = calx__select_first(q);
+    *n = q->nspans;
+    return i < q->nspans ? &q->spans[i] : NULL;
 }
 
 calx_select *calx_select_new(const calx_table *t)
@@ -882,6 +898,7 @@ void calx_select_free(calx_select *q)
     for (size_t i = 0; i < q->ncols; i++)
         calx_expr_free(q->cols[i]);
     free(q->cols);
+    free(q->spans);
     for (size_t i = 0; i < q->nfrom; i++) {
         for (size_t k = 0; k < q->from[i].nsteps; k++)
             calx_expr_free(q->from[i].steps[k].on);

@@ -37,6 +37,14 @@ typedef struct calx__from_entry {
     size_t nsteps, steps_cap;
 } calx__from_entry;
 
+/* An entity of the columns clause (select(Hero, Team)): every column of
+ * the table t (or of an alias of it), cols[first .. first + n) in the
+ * table's order. */
+typedef struct calx__entity_span {
+    const calx_table *t;
+    size_t first, n;
+} calx__entity_span;
+
 struct calx_select {
     calx__setop op;              /* NONE: a plain select; else parts */
     calx_select **parts;         /* a compound's members, owned (two or more) */
@@ -47,6 +55,9 @@ struct calx_select {
     size_t ncols, cols_cap;
     const calx_table *entity;    /* calx_select_table: the table whose every
                                     column starts the columns clause */
+    calx__entity_span *spans;    /* the entities among cols, in order (the ORM
+                                    makes an object of each) */
+    size_t nspans, spans_cap;
     calx__from_entry *from;      /* explicit FROM entries, in order */
     size_t nfrom, from_cap;
     calx_expr *where;            /* the where()s ANDed, or NULL */
@@ -111,6 +122,10 @@ typedef struct calx__colname {
     bool dedupe;                 /* anonymous: base "_" N (the same column again) */
     bool label;                  /* the columns clause writes "expr AS name" */
 } calx__colname;
+
+/* q's i-th entity (i < *n, the number of them, which is set whatever i):
+ * NULL past the last, and for a compound (the first select's). */
+const calx__entity_span *calx__select_entity(const calx_select *q, size_t i, size_t *n);
 
 /* The name of q's i-th column (i < calx__select_ncols(q)). asfrom: q is a
  * subquery or CTE body, where every column is labelled. */
