@@ -101,18 +101,23 @@ static void free_ctes(struct calx__selstate *st, size_t from)
     st->nctes = from;
 }
 
-void calx__sqlc_release(calx__sqlc *c)
+/* Frees what st holds (not st). */
+static void state_free(struct calx__selstate *st)
 {
-    struct calx__selstate *st = c->sel;
-    if (!st || !c->own_sel)
-        return;
     for (size_t i = 0; i < st->nnames; i++)
         free(st->names[i].name);
     free(st->names);
     free(st->counts);
     free_ctes(st, 0);
     free(st->ctes);
-    free(st);
+}
+
+void calx__sqlc_release(calx__sqlc *c)
+{
+    if (c->sel && c->own_sel) {
+        state_free(c->sel);
+        free(c->sel);
+    }
     c->sel = NULL;
     c->own_sel = false;
 }
@@ -194,28 +199,39 @@ void calx__sqlc_colref(calx__sqlc *c, const calx_expr *col)
     put_name(c, name);
 }
 
-/* Appends sub's text and parameters to c's, and its failures; sub is
- * emptied. */
-static void append(calx__sqlc *c, calx__sqlc *sub)
+/* Moves sub's text and parameters into c at text offset at and parameter
+ * index pat (in front of what c has from there on), and its failures; sub
+ * is emptied. */
+static void insert(calx__sqlc *c, size_t at, size_t pat, calx__sqlc *sub)
 {
-    if (sub->b.len)
-        calx__buf_put(&c->b, sub->b.p, sub->b.len);
+    size_t len = sub->b.len, tail = c->b.len - at, np = sub->nparams;
+    if (len) {
+        calx__buf_put(&c->b, sub->b.p, len);   /* room at the end, moved below */
+        if (!c->b.oom && tail) {
+            memmove(c->b.p + at + len, c->b.p + at, tail);
+            memcpy(c->b.p + at, sub->b.p, len);
+        }
+    }
     if (sub->b.oom || sub->oom)
         c->oom = true;
     if (sub->failed)
         calx__sqlc_fail(c, sub->err.code, "%s", sub->err.message);
-    if (sub->nparams) {
-        if (calx__grow(&c->params, &c->cap, c->nparams + sub->nparams, sizeof *c->params)) {
-            memcpy(c->params + c->nparams, sub->params, sub->nparams * sizeof *c->params);
-            c->nparams += sub->nparams;
-        } else {
-            c->oom = true;
-        }
+    if (np && calx__grow(&c->params, &c->cap, c->nparams + np, sizeof *c->params)) {
+        memmove(c->params + pat + np, c->params + pat, (c->nparams - pat) * sizeof *c->params);
+        memcpy(c->params + pat, sub->params, np * sizeof *c->params);
+        c->nparams += np;
+    } else if (np) {
+        c->oom = true;
     }
     calx__buf_free(&sub->b);
     free(sub->params);
     sub->params = NULL;
     sub->nparams = sub->cap = 0;
+}
+
+static void append(calx__sqlc *c, calx__sqlc *sub)
+{
+    insert(c, c->b.len, c->nparams, sub);
 }
 
 /* ---- CTEs ---- */
@@ -287,18 +303,19 @@ static void with_clause(calx__sqlc *c, struct calx__selstate *st, size_t from)
 }
 
 /* q as a statement of its own at c's end: its WITH clause (the CTEs used
- * anywhere in it) in front of it. */
+ * anywhere in it) in front of it, put there once the body has found them. */
 static void statement(calx__sqlc *c, const calx_select *q, enum ctx ctx, unsigned flags)
 {
     struct calx__selstate *st = state(c);
     if (!st)
         return;
-    size_t from = st->nctes;
-    calx__sqlc body = { .d = c->d, .sel = st, .scope = c->scope };
-    render_query(&body, q, ctx, flags);
-    if (st->nctes > from)
-        with_clause(c, st, from);
-    append(c, &body);
+    size_t from = st->nctes, at = c->b.len, pat = c->nparams;
+    render_query(c, q, ctx, flags);
+    if (st->nctes > from) {
+        calx__sqlc with = { .d = c->d, .sel = st };
+        with_clause(&with, st, from);
+        insert(c, at, pat, &with);
+    }
 }
 
 void calx__sqlc_subselect(calx__sqlc *c, const calx_select *q)
@@ -311,11 +328,75 @@ void calx__sqlc_subselect(calx__sqlc *c, const calx_select *q)
 
 /* ---- FROM ---- */
 
+/* A select's FROM clause (SQLAlchemy's _get_display_froms): the items its
+ * columns and WHERE name, then its entries; an item a join holds only
+ * there; when correlated, less the items of the select around it. The
+ * candidates are numbered: named items first, then entries. */
+typedef struct from_clause {
+    const calx_select *q;
+    calx__fromlist named, hidden;
+    const struct calx__scope *around;   /* correlate to it; NULL: not */
+} from_clause;
+
 /* One item of the FROM clause: a FROM item, or an entry with joins. */
 typedef struct from_item {
     const calx__from_entry *joins;   /* NULL: item alone */
     calx__fromref item;
 } from_item;
+
+static void from_clause_init(from_clause *fc, const calx_select *q)
+{
+    fc->q = q;
+    fc->around = NULL;
+    calx__fromlist_init(&fc->named);
+    calx__fromlist_init(&fc->hidden);
+    for (size_t i = 0; i < q->ncols; i++)
+        calx__expr_froms(q->cols[i], &fc->named);
+    if (q->where)
+        calx__expr_froms(q->where, &fc->named);
+    for (size_t i = 0; i < q->nfrom; i++)
+        for (size_t k = 0; q->from[i].nsteps && k <= q->from[i].nsteps; k++)
+            calx__fromlist_add(&fc->hidden, calx__entry_member(&q->from[i], k));
+}
+
+static void from_clause_free(from_clause *fc)
+{
+    calx__fromlist_free(&fc->named);
+    calx__fromlist_free(&fc->hidden);
+}
+
+static size_t ncandidates(const from_clause *fc)
+{
+    return fc->named.n + fc->q->nfrom;
+}
+
+/* Whether candidate i is in the FROM clause, as *it. */
+static bool shown(const from_clause *fc, size_t i, from_item *it)
+{
+    const calx__from_entry *en = i < fc->named.n ? NULL : &fc->q->from[i - fc->named.n];
+    if (en && en->nsteps) {
+        *it = (from_item){ en, en->base };
+        return true;
+    }
+    *it = (from_item){ NULL, en ? en->base : fc->named.items[i] };
+    if (calx__fromlist_has(&fc->hidden, it->item))
+        return false;
+    if (en && calx__fromlist_has(&fc->named, it->item))
+        return false;    /* named already, earlier */
+    for (size_t k = 0; fc->around && k < fc->around->n; k++)
+        if (calx__fromref_eq(it->item, fc->around->items[k]))
+            return false;
+    return true;
+}
+
+static size_t nshown(const from_clause *fc)
+{
+    size_t n = 0;
+    from_item it;
+    for (size_t i = 0; i < ncandidates(fc); i++)
+        n += shown(fc, i, &it);
+    return n;
+}
 
 static void describe_scope(const calx__fromref *items, size_t n, char *buf, size_t size)
 {
@@ -328,78 +409,43 @@ static void describe_scope(const calx__fromref *items, size_t n, char *buf, size
     }
 }
 
-/* q's FROM clause into *out (SQLAlchemy's _get_display_froms): the items
- * its columns and WHERE name, then its entries; an item a join holds only
- * there; with correlate, less the items of the enclosing select when that
- * leaves at least one. members gets every item, joins' members each.
- * False (c failed) when correlation left nothing. */
-static bool from_clause(calx__sqlc *c, const calx_select *q, bool correlate, from_item **out,
-                        size_t *nout, calx__fromlist *members)
+/* Works out q's FROM clause into fc, correlated to the select around it
+ * when correlate and that leaves at least one item (SQLAlchemy correlates
+ * only a select of two items or more). members gets every item shown,
+ * joins' members each: what the select's clauses may name. False when c
+ * failed: correlation left nothing, or memory ran out. */
+static bool from_clause_make(calx__sqlc *c, const calx_select *q, bool correlate,
+                             from_clause *fc, calx__fromlist *members)
 {
-    calx__fromlist named = { 0 }, hidden = { 0 }, alone = { 0 };
-    for (size_t i = 0; i < q->ncols; i++)
-        calx__expr_froms(q->cols[i], &named);
-    if (q->where)
-        calx__expr_froms(q->where, &named);
-    for (size_t i = 0; i < q->nfrom; i++)
-        for (size_t k = 0; q->from[i].nsteps && k <= q->from[i].nsteps; k++)
-            calx__fromlist_add(&hidden, calx__entry_member(&q->from[i], k));
-    from_item *items = NULL;
-    size_t n = 0, cap = 0;
-    bool oom = named.oom || hidden.oom;
-    for (size_t i = 0; i < named.n + q->nfrom && !oom; i++) {
-        const calx__from_entry *en = i < named.n ? NULL : &q->from[i - named.n];
-        from_item it = { en && en->nsteps ? en : NULL, en ? en->base : named.items[i] };
-        if (!it.joins) {
-            if (calx__fromlist_has(&hidden, it.item) || calx__fromlist_has(&alone, it.item))
-                continue;
-            calx__fromlist_add(&alone, it.item);
-        }
-        if (!calx__grow(&items, &cap, n + 1, sizeof *items))
-            oom = true;
-        else
-            items[n++] = it;
-    }
-    bool ok = true;
-    const struct calx__scope *around = c->scope;
-    if (!oom && correlate && around && n > 1) {
-        size_t kept = 0;
-        for (size_t i = 0; i < n; i++) {
-            bool outer = false;
-            for (size_t k = 0; !items[i].joins && k < around->n && !outer; k++)
-                outer = calx__fromref_eq(items[i].item, around->items[k]);
-            if (!outer)
-                items[kept++] = items[i];
-        }
-        if (!kept) {
+    from_clause_init(fc, q);
+    bool ok = !fc->named.oom && !fc->hidden.oom;
+    if (ok && correlate && c->scope && nshown(fc) > 1) {
+        fc->around = c->scope;
+        if (!nshown(fc)) {
             char names[400];
-            describe_scope(alone.items, alone.n, names, sizeof names);
+            describe_scope(fc->named.items, fc->named.n, names, sizeof names);
             calx__sqlc_fail(c, CALX_ERR_ARGUMENT,
                             "a subquery names only FROM items of the select around it (%s), "
                             "so auto-correlation leaves it no FROM clause; select from an "
                             "alias of one (calx_alias_new)",
                             names);
-            ok = false;
+            return false;
         }
-        n = kept;
     }
-    for (size_t i = 0; i < n && !oom; i++) {
-        const calx__from_entry *en = items[i].joins;
-        if (!en)
-            calx__fromlist_add(members, items[i].item);
-        for (size_t k = 0; en && k <= en->nsteps; k++)
-            calx__fromlist_add(members, calx__entry_member(en, k));
+    from_item it;
+    for (size_t i = 0; ok && i < ncandidates(fc); i++) {
+        if (!shown(fc, i, &it))
+            continue;
+        if (!it.joins)
+            calx__fromlist_add(members, it.item);
+        for (size_t k = 0; it.joins && k <= it.joins->nsteps; k++)
+            calx__fromlist_add(members, calx__entry_member(it.joins, k));
     }
-    free(named.items);
-    free(hidden.items);
-    free(alone.items);
-    if (oom || members->oom) {
+    if (!ok || members->oom) {
         c->oom = true;
-        ok = false;
+        return false;
     }
-    *out = items;
-    *nout = n;
-    return ok;
+    return true;
 }
 
 static void render_item(calx__sqlc *c, calx__fromref r)
@@ -515,12 +561,12 @@ static void render_plain(calx__sqlc *c, const calx_select *q, enum ctx ctx, unsi
                         "calx_select_add_entity)");
         return;
     }
-    from_item *items = NULL;
-    size_t nitems = 0;
-    calx__fromlist members = { 0 };
-    if (!from_clause(c, q, ctx == CTX_EXPR, &items, &nitems, &members)) {
-        free(items);
-        free(members.items);
+    from_clause fc;
+    calx__fromlist members;
+    calx__fromlist_init(&members);
+    if (!from_clause_make(c, q, ctx == CTX_EXPR, &fc, &members)) {
+        from_clause_free(&fc);
+        calx__fromlist_free(&members);
         return;
     }
     const struct calx__scope *around = c->scope;
@@ -544,12 +590,14 @@ static void render_plain(calx__sqlc *c, const calx_select *q, enum ctx ctx, unsi
             put_name(c, colname_str(c, &n));
         }
     }
-    for (size_t i = 0; i < nitems; i++) {
-        calx__sqlc_put(c, i ? ", " : " \nFROM ");
-        render_item(c, items[i].item);
-        const calx__from_entry *en = items[i].joins;
-        for (size_t k = 0; en && k < en->nsteps; k++) {
-            const calx__join_step *j = &en->steps[k];
+    from_item it;
+    for (size_t i = 0, n = 0; i < ncandidates(&fc); i++) {
+        if (!shown(&fc, i, &it))
+            continue;
+        calx__sqlc_put(c, n++ ? ", " : " \nFROM ");
+        render_item(c, it.item);
+        for (size_t k = 0; it.joins && k < it.joins->nsteps; k++) {
+            const calx__join_step *j = &it.joins->steps[k];
             calx__sqlc_put(c, join_sql[j->kind]);
             render_item(c, j->right);
             calx__sqlc_put(c, " ON ");
@@ -578,8 +626,8 @@ static void render_plain(calx__sqlc *c, const calx_select *q, enum ctx ctx, unsi
     }
     limit_clause(c, q);
     c->scope = around;
-    free(items);
-    free(members.items);
+    from_clause_free(&fc);
+    calx__fromlist_free(&members);
 }
 
 /* A compound's ORDER BY term. A column is the result column of its name
@@ -660,7 +708,12 @@ int calx__select_compile(const calx_select *q, const calx_dialect *d, unsigned f
     int rc = calx_select_error(q, err);
     if (rc)
         return rc;
-    calx__sqlc c = { .d = d };
+    /* The statement's state on the stack: nothing to allocate for a select
+     * without anonymous names or CTEs (the ORM compiles one per load). */
+    struct calx__selstate st = { 0 };
+    calx__sqlc c = { .d = d, .sel = &st };
     statement(&c, q, CTX_TOP, flags);
+    state_free(&st);
+    c.sel = NULL;
     return calx__sqlc_finish(&c, out, "a select", err);
 }

@@ -52,11 +52,27 @@ void calx__fromlist_add(calx__fromlist *l, calx__fromref r)
 {
     if (calx__fromlist_has(l, r))
         return;
-    if (!calx__grow(&l->items, &l->cap, l->n + 1, sizeof *l->items)) {
-        l->oom = true;
-        return;
+    if (l->n == l->cap) {
+        /* Out of the inline room: onto the heap, then grown there. */
+        calx__fromref *heap = l->items == l->inl ? NULL : l->items;
+        size_t cap = heap ? l->cap : 0;
+        if (!calx__grow(&heap, &cap, l->n + 1, sizeof *heap)) {
+            l->oom = true;
+            return;
+        }
+        if (l->items == l->inl)
+            memcpy(heap, l->inl, l->n * sizeof *heap);
+        l->items = heap;
+        l->cap = cap;
     }
     l->items[l->n++] = r;
+}
+
+void calx__fromlist_free(calx__fromlist *l)
+{
+    if (l->items != l->inl)
+        free(l->items);
+    calx__fromlist_init(l);
 }
 
 static void add_froms(const calx_expr *e, void *arg)
@@ -237,6 +253,11 @@ static void add_entity(calx_select *q, calx__fromref r)
     size_t n = calx__fromref_ncolumns(r), first = q->ncols;
     if (q->ncols == 0 && !r.f)
         q->entity = r.t;
+    /* Room for all of them at once: one allocation, not a doubling. */
+    if (!calx__grow(&q->cols, &q->cols_cap, q->ncols + n, sizeof *q->cols)) {
+        fail(q, CALX_ERR_NOMEM, "out of memory adding columns to a select");
+        return;
+    }
     for (size_t i = 0; i < n && !q->failed; i++)
         add_col(q, calx__fromref_col(r, i));
     /* A table's (or its alias's) columns are an entity; a subquery's are
@@ -517,13 +538,14 @@ static calx_expr *infer_on(calx_select *q, const calx__from_entry *en, calx__fro
 static bool on_fits(const calx_expr *on, const calx__from_entry *en, calx__fromref right,
                     bool *oom)
 {
-    calx__fromlist cols = { 0 };
+    calx__fromlist cols;
+    calx__fromlist_init(&cols);
     calx__expr_froms(on, &cols);
     *oom = cols.oom;
     bool fits = true;
     for (size_t i = 0; i < cols.n && fits; i++)
         fits = calx__fromref_eq(cols.items[i], right) || entry_has(en, cols.items[i]);
-    free(cols.items);
+    calx__fromlist_free(&cols);
     return fits;
 }
 
@@ -555,7 +577,8 @@ static void join(calx_select *q, calx__fromref right, calx_expr *on, calx_join_k
      * as an entry of its own. */
     calx__from_entry *cands = q->from;
     size_t ncands = q->nfrom;
-    calx__fromlist named = { 0 };
+    calx__fromlist named;
+    calx__fromlist_init(&named);
     calx__from_entry *tmp = NULL;
     if (!ncands) {
         for (size_t i = 0; i < q->ncols; i++)
@@ -635,7 +658,7 @@ static void join(calx_select *q, calx__fromref right, calx_expr *on, calx_join_k
     }
     if (q->failed) {
         free(tmp);
-        free(named.items);
+        calx__fromlist_free(&named);
         calx_expr_free(on);
         return;
     }
@@ -643,12 +666,12 @@ static void join(calx_select *q, calx__fromref right, calx_expr *on, calx_join_k
         on = infer_on(q, &cands[pick], right);    /* NULL: q holds why */
     if (!on || !accept(q, on, "ON")) {            /* accept frees what it refuses */
         free(tmp);
-        free(named.items);
+        calx__fromlist_free(&named);
         return;
     }
     calx__from_entry *en = tmp ? add_entry(q, tmp[pick].base) : &q->from[pick];
     free(tmp);
-    free(named.items);
+    calx__fromlist_free(&named);
     if (!en) {
         calx_expr_free(on);
         return;

@@ -77,12 +77,29 @@ struct calx_select {
 
 /* ---- in select.c ---- */
 
-/* A list of FROM items, each once (calx__fromref_eq). oom: an add failed. */
+enum { CALX__FROMLIST_INLINE = 8 };    /* most selects name fewer items */
+
+/* A list of FROM items, each once (calx__fromref_eq), in place until it
+ * outgrows its inline room (a select compiled for every ORM load should
+ * not call malloc for it). oom: an add failed. Start it with
+ * calx__fromlist_init, end it with calx__fromlist_free; it must not move
+ * in between. */
 typedef struct calx__fromlist {
     calx__fromref *items;
     size_t n, cap;
     bool oom;
+    calx__fromref inl[CALX__FROMLIST_INLINE];
 } calx__fromlist;
+
+static inline void calx__fromlist_init(calx__fromlist *l)
+{
+    l->items = l->inl;
+    l->n = 0;
+    l->cap = CALX__FROMLIST_INLINE;
+    l->oom = false;
+}
+
+void calx__fromlist_free(calx__fromlist *l);
 
 /* Adds r unless l has it. */
 void calx__fromlist_add(calx__fromlist *l, calx__fromref r);
