@@ -85,7 +85,7 @@ static const calx_table match = { .name = "match", .columns = match_cols, .ncolu
 /* The FROM items the cases share, made in main (they outlive every select
  * that uses them, as calx_from requires). */
 static calx_from *mgr, *home, *away, *team_anon, *emp_e;
-static calx_from *older_sq, *anon_sq, *dup_sq, *names_sq, *older_heroes;
+static calx_from *older_sq, *anon_sq, *dup_sq, *names_sq, *older_heroes, *counts_sq, *oldest_sq;
 static calx_from *older_cte, *cte_a, *cte_b, *heist_cte, *chain;
 
 static void make_froms(void)
@@ -103,6 +103,10 @@ static void make_froms(void)
         calx_select_join(calx_select_columns(H(id), T(id)), &team, NULL, CALX_JOIN_INNER), NULL);
     older_heroes = calx_subquery_new(calx_select_where(calx_select_new(&hero), calx_gt(H(age), 30)),
                                      NULL);
+    calx_select *counts = calx_select_columns(H(team_id), calx_label(calx_count(H(id)), "n"));
+    counts_sq = calx_subquery_new(calx_select_group_by(counts, H(team_id)), NULL);
+    calx_select *oldest = calx_select_columns(H(team_id), calx_max(H(age)));
+    oldest_sq = calx_subquery_new(calx_select_group_by(oldest, H(team_id)), NULL);
     names_sq = calx_subquery_new(
         calx_union(calx_select_columns(H(name)), calx_select_columns(T(name))), "names");
     older_cte = calx_cte_new(
@@ -126,7 +130,7 @@ static void free_froms(void)
 {
     calx_from *all[] = { mgr,       home,    away,      team_anon, emp_e,  older_sq, anon_sq,
                          dup_sq,    names_sq, older_cte, cte_a,    cte_b,  heist_cte, chain,
-                         older_heroes };
+                         older_heroes, counts_sq, oldest_sq };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         calx_from_free(all[i]);
 }
@@ -423,6 +427,70 @@ static calx_select *q_union_limited_member(void)
     return calx_union(calx_select_limit(first, 2), calx_select_columns(T(id)));
 }
 
+/* The reference's "aggregates" step. */
+static calx_select *q_agg(void)
+{
+    calx_select *q = calx_select_columns(T(name), calx_count(H(id)), calx_avg(H(age)));
+    calx_select_join(q, &hero, calx_eq(H(team_id), T(id)), CALX_JOIN_INNER);
+    calx_select_group_by(q, T(name));
+    calx_select_having(q, calx_ge(calx_count(H(id)), 1));
+    return calx_select_order_by(q, T(name), CALX_ASC);
+}
+
+static calx_select *q_count_all(void)
+{
+    return calx_select_from(calx_select_columns(calx_count_all()), &hero);
+}
+
+static calx_select *q_order_by_label(void)
+{
+    calx_select *q = calx_select_columns(L(hero_id), calx_label(calx_count(L(mission_id)), "n"));
+    calx_select_group_by(q, L(hero_id));
+    calx_select_having(q, calx_ge(calx_count(L(mission_id)), 1));
+    return calx_select_order_by(q, calx_label(calx_count(L(mission_id)), "n"), CALX_DESC);
+}
+
+static calx_select *q_group_by_label(void)
+{
+    calx_select *q = calx_select_columns(calx_label(calx_lower(H(name)), "ln"), calx_count_all());
+    calx_select_group_by(q, calx_label(calx_lower(H(name)), "ln"));
+    return calx_select_order_by(q, calx_label(calx_lower(H(name)), "ln"), CALX_DESC);
+}
+
+static calx_select *q_labelled_subquery(void)
+{
+    calx_select *q = calx_select_columns(T(name), F(counts_sq, n));
+    calx_select_join_from(q, counts_sq, calx_eq(F(counts_sq, team_id), T(id)), CALX_JOIN_INNER);
+    calx_select_order_by(q, F(counts_sq, n), CALX_DESC);
+    return calx_select_order_by(q, T(name), CALX_ASC);
+}
+
+static calx_select *q_unlabelled_function_in_subquery(void)
+{
+    return calx_select_add_entity_from(calx_select_columns_n(NULL, 0), oldest_sq);
+}
+
+static calx_select *q_scalar_count(void)
+{
+    calx_select *n = calx_select_columns(calx_count(H(id)));
+    calx_select_where(n, calx_eq(H(team_id), T(id)));
+    calx_select *q = calx_select_columns(T(name), calx_label(calx_scalar_subquery(n), "heroes"));
+    return calx_select_order_by(q, T(name), CALX_ASC);
+}
+
+static calx_select *q_label_takes_a_column_name(void)
+{
+    return calx_select_where(calx_select_columns(calx_label(H(name), "id"), H(id)),
+                             calx_eq(H(id), 1));
+}
+
+static calx_select *q_compound_by_label(void)
+{
+    calx_select *q = calx_union(calx_select_columns(calx_label(H(name), "nm")),
+                                calx_select_columns(T(name)));
+    return calx_select_order_by(q, calx_label(H(name), "nm"), CALX_ASC);
+}
+
 /* ---- checking the text ---- */
 
 /* b's select compiles to sql with params on both dialects; PER_DIALECT:
@@ -523,6 +591,17 @@ TEST(setup_database)
     CHECK_OK(calx_wait(calx_conn_commit(conn, &err), NULL, &err), &err);
 }
 
+/* PostgreSQL's NUMERIC (avg of an integer) reaches calx as its exact text,
+ * "48.0000000000000000": printed as the number it is. */
+static bool number_text(const calx_value *v)
+{
+    if (v->type != CALX_TEXT || !v->u.s.len)
+        return false;
+    char *end;
+    strtod(v->u.s.ptr, &end);
+    return *end == '\0' && strchr(v->u.s.ptr, '.');
+}
+
 /* Runs q (and frees it): its rows as "a|b;c|d", the columns listed in cols
  * ("1,6"; NULL: all), NULL as None, a boolean as 1 or 0 (SQLite has no
  * other); sorted when the order is the database's to choose. "ERR
@@ -567,6 +646,8 @@ static const char *rows_of(calx_select *q, const char *cols, bool sorted)
                 snprintf(one, sizeof one, "%g", v->u.d);
             else if (v->type == CALX_BOOL)
                 snprintf(one, sizeof one, "%d", v->u.b);
+            else if (number_text(v))
+                snprintf(one, sizeof one, "%g", strtod(v->u.s.ptr, NULL));
             else
                 snprintf(one, sizeof one, "%.*s", (int)v->u.s.len, v->u.s.ptr);
             len += (size_t)snprintf(rows[n] + len, sizeof rows[n] - len, "%s%s", k ? "|" : "", one);
@@ -932,6 +1013,73 @@ TEST(a_compound_member_that_needs_parentheses_gets_them)
     }
 }
 
+/* ---- aggregates and labels ---- */
+
+TEST(aggregates_group_by_and_having_match_the_reference)
+{
+    /* The reference's "aggregates" step, byte for byte. */
+    SAME(q_agg,
+         "SELECT team.name, count(hero.id) AS count_1, avg(hero.age) AS avg_1 \nFROM team JOIN "
+         "hero ON hero.team_id = team.id GROUP BY team.name \nHAVING count(hero.id) >= ? ORDER "
+         "BY team.name",
+         "(1,)");
+    ROWS(q_agg, NULL, "Preventers|1|48;Wakaland|1|35;Z-Force|1|None");
+    SAME(q_count_all, "SELECT count(*) AS count_1 \nFROM hero", "()");
+    ROWS(q_count_all, NULL, "4");
+    /* Rows read by the anonymous labels. */
+    calx_error err;
+    calx_result *r = NULL;
+    calx_select *q = q_agg();
+    CHECK_OK(calx_wait(calx_conn_execute_select(conn, q, &err), &r, &err), &err);
+    calx_select_free(q);
+    const calx_row *row = calx_result_row(r, 1);
+    CHECK_STR(calx_row_text(row, calx_row_col(row, "name")), "Wakaland");
+    CHECK_INT(calx_row_int(row, calx_row_col(row, "count_1")), 1);
+    CHECK_INT(calx_row_col(row, "avg_1"), 2);
+    calx_result_free(r);
+}
+
+TEST(labels_name_columns_and_order_by_writes_a_selected_label_by_its_name)
+{
+    SAME(q_order_by_label,
+         "SELECT heromissionlink.hero_id, count(heromissionlink.mission_id) AS n \nFROM "
+         "heromissionlink GROUP BY heromissionlink.hero_id \nHAVING "
+         "count(heromissionlink.mission_id) >= ? ORDER BY n DESC",
+         "(1,)");
+    ROWS(q_order_by_label, NULL, "1|2;2|1");
+    /* GROUP BY writes the expression, ORDER BY the label. */
+    SAME(q_group_by_label,
+         "SELECT lower(hero.name) AS ln, count(*) AS count_1 \nFROM hero GROUP BY "
+         "lower(hero.name) ORDER BY ln DESC",
+         "()");
+    ROWS(q_group_by_label, NULL, "spider-boy|1;rusty-man|1;deadpond|1;black lion|1");
+    SAME(q_labelled_subquery,
+         "SELECT team.name, anon_1.n \nFROM team JOIN (SELECT hero.team_id AS team_id, "
+         "count(hero.id) AS n \nFROM hero GROUP BY hero.team_id) AS anon_1 ON anon_1.team_id = "
+         "team.id ORDER BY anon_1.n DESC, team.name",
+         "()");
+    ROWS(q_labelled_subquery, NULL, "Preventers|1;Wakaland|1;Z-Force|1");
+    SAME(q_unlabelled_function_in_subquery,
+         "SELECT anon_1.team_id, anon_1.max_1 \nFROM (SELECT hero.team_id AS team_id, "
+         "max(hero.age) AS max_1 \nFROM hero GROUP BY hero.team_id) AS anon_1",
+         "()");
+    ROWS_SORTED(q_unlabelled_function_in_subquery, NULL, "1|None;2|48;3|35;None|None");
+    SAME(q_scalar_count,
+         "SELECT team.name, (SELECT count(hero.id) AS count_1 \nFROM hero \nWHERE hero.team_id "
+         "= team.id) AS heroes \nFROM team ORDER BY team.name",
+         "()");
+    ROWS(q_scalar_count, NULL, "Avengers|0;Preventers|1;Wakaland|1;Z-Force|1");
+    /* A label holds its name; a column of that name after it is id_1. */
+    SAME(q_label_takes_a_column_name,
+         "SELECT hero.name AS id, hero.id AS id_1 \nFROM hero \nWHERE hero.id = ?", "(1,)");
+    ROWS(q_label_takes_a_column_name, NULL, "Deadpond|1");
+    SAME(q_compound_by_label,
+         "SELECT hero.name AS nm \nFROM hero UNION SELECT team.name \nFROM team ORDER BY nm",
+         "()");
+    ROWS(q_compound_by_label, NULL,
+         "Avengers;Black Lion;Deadpond;Preventers;Rusty-Man;Spider-Boy;Wakaland;Z-Force");
+}
+
 /* ---- mistakes ---- */
 
 /* q must hold the error code / message (and compile to it). */
@@ -1223,6 +1371,7 @@ static int build_everything(calx_error *err, char **sql)
     calx_select_add_column(q, calx_from_col_at(sq, 1));
     calx_select_add_column(q, F(cte, name));
     calx_select_add_column(q, H(id));
+    calx_select_add_column(q, calx_count_all());
     calx_select_join_from(q, a, NULL, CALX_JOIN_LEFT);
     calx_select_join_from(q, sq, calx_eq(calx_from_col_at(sq, 0), F(a, id)), CALX_JOIN_INNER);
     calx_select_where(q, calx_exists(calx_select_where(calx_select_columns(L(hero_id)),
@@ -1290,7 +1439,8 @@ TEST(out_of_memory_anywhere_is_reported_and_leaks_nothing)
               "IS NULL UNION ALL SELECT m.id AS id \nFROM employee AS m JOIN r ON m.manager_id = "
               "r.id)\n SELECT DISTINCT hero.id, hero.name, hero.secret_name, hero.age, "
               "hero.team_id, team_1.id AS id_1, team_1.name AS name_1, team_1.headquarters, "
-              "anon_2.anon_1, anon_3.name AS name_2, hero.id AS id__1 \nFROM anon_3, hero LEFT "
+              "anon_2.anon_1, anon_3.name AS name_2, hero.id AS id__1, count(*) AS count_1 \nFROM "
+              "anon_3, hero LEFT "
               "OUTER JOIN team AS team_1 ON team_1.id = hero.team_id JOIN (SELECT hero.team_id AS "
               "team_id, hero.age > ? AS anon_1 \nFROM hero \nWHERE hero.id > ?) AS anon_2 ON "
               "anon_2.team_id = team_1.id \nWHERE (EXISTS (SELECT heromissionlink.hero_id \nFROM "
@@ -1334,6 +1484,8 @@ int main(void)
     RUN(a_recursive_cte_walks_a_hierarchy);
     RUN(union_intersect_and_except_with_order_by_and_limit_on_the_whole);
     RUN(a_compound_member_that_needs_parentheses_gets_them);
+    RUN(aggregates_group_by_and_having_match_the_reference);
+    RUN(labels_name_columns_and_order_by_writes_a_selected_label_by_its_name);
     RUN(a_join_with_no_or_several_foreign_keys_names_the_tables_and_the_keys);
     RUN(a_column_of_a_from_item_the_select_does_not_have_is_an_error);
     RUN(from_items_keep_their_first_error);

@@ -542,10 +542,12 @@ CALX_API calx_select *calx_select_having(calx_select *q, calx_expr *cond);
 
 /* Adds an ORDER BY term, after those of earlier calls; q takes e. dir is
  * CALX_ASC or CALX_DESC, with CALX_NULLS_FIRST or CALX_NULLS_LAST OR-ed in
- * (both, or other bits, are a sticky CALX_ERR_ARGUMENT). On a compound
- * select (calx_union ...) a column is written by its name alone, the
- * result column of that name ("ORDER BY name"). Returns q. Sticky errors
- * as calx_select_where (any type is allowed). */
+ * (both, or other bits, are a sticky CALX_ERR_ARGUMENT). A label of the
+ * columns clause (calx_label with the same name) is written by its name:
+ * "ORDER BY n DESC". On a compound select (calx_union ...) a column or
+ * label is written by its name alone, the result column of that name
+ * ("ORDER BY name"). Returns q. Sticky errors as calx_select_where (any
+ * type is allowed). */
 CALX_API calx_select *calx_select_order_by(calx_select *q, calx_expr *e, calx_order dir);
 
 /* LIMIT n / OFFSET n, bound as parameters; a later call replaces an

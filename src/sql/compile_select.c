@@ -523,19 +523,36 @@ static void limit_clause(calx__sqlc *c, const calx_select *q)
                            q->has_offset ? &q->offset : NULL);
 }
 
-/* An ORDER BY term: e, grouped when it binds no tighter than DESC, and
- * its direction. */
-static void order_term(calx__sqlc *c, const calx_order_term *o)
+/* An ORDER BY term: name (a result column's, written alone), or else e,
+ * grouped when it binds no tighter than DESC; then its direction. */
+static void order_term(calx__sqlc *c, const calx_order_term *o, const char *name)
 {
     bool desc = o->dir & CALX_DESC;
     bool nulls = o->dir & (CALX_NULLS_FIRST | CALX_NULLS_LAST);
-    calx__sqlc_operand(c, o->e, desc || nulls ? CALX__PREC_DESC : CALX__PREC_TOP - 1, false);
+    if (name)
+        put_name(c, name);
+    else
+        calx__sqlc_operand(c, o->e, desc || nulls ? CALX__PREC_DESC : CALX__PREC_TOP - 1, false);
     if (desc)
         calx__sqlc_put(c, " DESC");
     if (o->dir & CALX_NULLS_FIRST)
         calx__sqlc_put(c, " NULLS FIRST");
     if (o->dir & CALX_NULLS_LAST)
         calx__sqlc_put(c, " NULLS LAST");
+}
+
+/* The name of e when e is a label the columns clause of q has too (by
+ * name): ORDER BY writes it alone, as SQLAlchemy writes "ORDER BY n" for
+ * the label it selects. NULL otherwise. */
+static const char *selected_label(const calx_select *q, const calx_expr *e)
+{
+    if (e->kind != CALX_X_LABEL)
+        return NULL;
+    for (size_t i = 0; i < q->ncols; i++)
+        if (q->cols[i]->kind == CALX_X_LABEL &&
+            strcmp(q->cols[i]->u.label.name, e->u.label.name) == 0)
+            return e->u.label.name;
+    return NULL;
 }
 
 /* The label "hero_id" (LABEL_STYLE_TABLENAME_PLUS_COL) of a column node. */
@@ -621,8 +638,10 @@ static void render_plain(calx__sqlc *c, const calx_select *q, enum ctx ctx, unsi
     }
     for (size_t i = 0; i < q->norder; i++) {
         calx__sqlc_put(c, i ? ", " : " ORDER BY ");
-        visible(c, q->order[i].e, "ORDER BY");
-        order_term(c, &q->order[i]);
+        const char *label = selected_label(q, q->order[i].e);
+        if (!label)
+            visible(c, q->order[i].e, "ORDER BY");
+        order_term(c, &q->order[i], label);
     }
     limit_clause(c, q);
     c->scope = around;
@@ -630,16 +649,17 @@ static void render_plain(calx__sqlc *c, const calx_select *q, enum ctx ctx, unsi
     calx__fromlist_free(&members);
 }
 
-/* A compound's ORDER BY term. A column is the result column of its name
- * (written alone: "ORDER BY name"), which the compound must have. */
+/* A compound's ORDER BY term. A column or a label is the result column
+ * of its name (written alone: "ORDER BY name"), which the compound must
+ * have. */
 static void compound_order_term(calx__sqlc *c, const calx_select *q, const calx_order_term *o)
 {
     const calx_expr *e = o->e;
-    if (e->kind != CALX_X_COL) {
-        order_term(c, o);
+    if (e->kind != CALX_X_COL && e->kind != CALX_X_LABEL) {
+        order_term(c, o, NULL);
         return;
     }
-    const char *name = col_name(c, e);
+    const char *name = e->kind == CALX_X_LABEL ? e->u.label.name : col_name(c, e);
     bool found = false;
     for (size_t i = 0; i < calx__select_ncols(q) && !found; i++) {
         calx__colname n;
@@ -655,14 +675,7 @@ static void compound_order_term(calx__sqlc *c, const calx_select *q, const calx_
                         setop_names[q->op], what, name);
         return;
     }
-    calx_order_term named = *o;
-    put_name(c, name);
-    if (named.dir & CALX_DESC)
-        calx__sqlc_put(c, " DESC");
-    if (named.dir & CALX_NULLS_FIRST)
-        calx__sqlc_put(c, " NULLS FIRST");
-    if (named.dir & CALX_NULLS_LAST)
-        calx__sqlc_put(c, " NULLS LAST");
+    order_term(c, o, name);
 }
 
 static void render_query(calx__sqlc *c, const calx_select *q, enum ctx ctx, unsigned flags)

@@ -224,7 +224,16 @@ const char *calx__expr_name(const calx_expr *e)
     switch (e->kind) {
     case CALX_X_LABEL: return e->u.label.name;
     case CALX_X_FUNC: return e->u.func.name;
-    case CALX_X_COL: return e->u.col.t->columns[e->u.col.index].name;
+    case CALX_X_COL:
+        if (e->u.col.t)
+            return e->u.col.t->columns[e->u.col.index].name;
+        /* A subquery's column: the name the subquery gives it, unless that
+         * is an anonymous one, given only when a statement compiles. */
+        {
+            calx__colname n;
+            calx__select_colname(e->u.col.f->q, e->u.col.index, true, &n);
+            return n.key ? NULL : n.base;
+        }
     default: return NULL;
     }
 }

@@ -129,8 +129,18 @@ void calx__select_colname(const calx_select *q, size_t i, bool asfrom, calx__col
 {
     q = calx__select_first(q);
     const calx_expr *e = q->cols[i];
-    if (e->kind != CALX_X_COL) {
-        /* Anything but a column gets an anonymous label. */
+    switch (e->kind) {
+    case CALX_X_COL: break;
+    case CALX_X_LABEL:
+        /* Its own name, even when an earlier column has it. */
+        *out = (calx__colname){ .base = e->u.label.name, .label = true };
+        return;
+    case CALX_X_FUNC:
+        /* count(hero.id) AS count_1. */
+        *out = (calx__colname){ .base = e->u.func.name, .key = e, .label = true };
+        return;
+    default:
+        /* Any other expression: AS anon_1. */
         *out = (calx__colname){ .base = "anon", .key = e, .label = true };
         return;
     }
@@ -138,18 +148,21 @@ void calx__select_colname(const calx_select *q, size_t i, bool asfrom, calx__col
     out->label = asfrom;
     if (out->key)
         return;   /* a subquery's anonymous name is unique already */
-    /* A name an earlier column has: that column keeps it and this one
-     * gets an anonymous name, as SQLAlchemy's columns-plus-names does. */
+    /* A name an earlier column or label has: that one keeps it and this
+     * one gets an anonymous name, as SQLAlchemy's columns-plus-names does. */
     for (size_t j = 0; j < i; j++) {
         const calx_expr *p = q->cols[j];
-        if (p->kind != CALX_X_COL)
-            continue;
         calx__colname prev;
-        column_name(p, &prev);
+        if (p->kind == CALX_X_LABEL)
+            prev = (calx__colname){ .base = p->u.label.name };
+        else if (p->kind == CALX_X_COL)
+            column_name(p, &prev);
+        else
+            continue;
         if (prev.key || strcmp(prev.base, out->base) != 0)
             continue;
         out->key = e;
-        out->dedupe = same_column(p, e);
+        out->dedupe = p->kind == CALX_X_COL && same_column(p, e);
         out->label = true;
         return;
     }
