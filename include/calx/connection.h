@@ -67,6 +67,36 @@ CALX_API calx_future *calx_conn_execute(calx_connection *c, const char *sql,
 CALX_API calx_future *calx_conn_execute_select(calx_connection *c, const calx_select *q,
                                                calx_error *err);
 
+/* Run an INSERT, UPDATE or DELETE (calx/sql.h), compiled for the
+ * connection's dialect, as calx_conn_execute runs SQL text (plan cache,
+ * echo, autobegin). The future's value is a buffered calx_result *, owned
+ * by the caller: calx_result_rowcount is the number of rows inserted,
+ * updated or deleted, and a RETURNING clause's rows are its rows. s stays
+ * the caller's and may be freed as soon as the call returns.
+ *
+ * A many-row insert that needs more parameters than one statement of the
+ * dialect may carry runs as several statements in one request (one round
+ * trip on PostgreSQL), answered as one: the rowcount is their sum, and the
+ * RETURNING rows come statement by statement, in the order the rows were
+ * added, each statement's in the order the database gives them. When one
+ * of them fails, the error says which ("statement 2 of 2") and the ones
+ * before it have run inside the transaction, as with
+ * calx_conn_execute_batch.
+ *
+ * Errors: s's sticky error and the whole-statement checks
+ * (calx_insert_error ...) fail the call at once, nothing run; so do what
+ * the dialect lacks (UPDATE ... FROM, DELETE ... USING: CALX_ERR_NOT_SUPPORTED
+ * naming the dialect) and more parameters than a statement may carry
+ * (CALX_ERR_ARGUMENT); a NULL s is CALX_ERR_NOMEM, a NULL c
+ * CALX_ERR_CLOSED (as calx_conn_execute_select). The database's errors
+ * come as calx_conn_execute's. */
+CALX_API calx_future *calx_conn_execute_insert(calx_connection *c, const calx_insert *s,
+                                               calx_error *err);
+CALX_API calx_future *calx_conn_execute_update(calx_connection *c, const calx_update *s,
+                                               calx_error *err);
+CALX_API calx_future *calx_conn_execute_delete(calx_connection *c, const calx_delete *s,
+                                               calx_error *err);
+
 /* Runs one statement once per parameter set, as one handoff to the driver.
  * The result's rowcount is the sum; rows a RETURNING clause gives are
  * gathered in parameter-set order. Value: calx_result *, caller-owned. */

@@ -603,6 +603,197 @@ CALX_API int calx_select_error(const calx_select *q, calx_error *err);
 /* Frees q and every expression it owns. NULL is a no-op. */
 CALX_API void calx_select_free(calx_select *q);
 
+/* ---- INSERT, UPDATE, DELETE ----
+ *
+ * SQLAlchemy Core's insert(), update() and delete(), built and checked as
+ * a select is: every builder takes ownership of the expressions and the
+ * select given to it, returns the statement to chain, accepts a NULL
+ * statement (freeing what it was given), and keeps the first error
+ * (sticky), which calx_<kind>_error, compiling and executing report. A
+ * statement given a NULL statement pointer stays NULL; calx_<kind>_error
+ * says CALX_ERR_NOMEM for it. Tables are kept by pointer and must outlive
+ * the statement. Run them with calx_conn_execute_insert / _update /
+ * _delete (calx/connection.h); the result's calx_result_rowcount is the
+ * number of rows written, and a RETURNING clause's rows are its rows.
+ *
+ * Values are typed against their column as a comparison's literal is
+ * (calx_lit), with the rules of an assignment: an integer into a REAL
+ * column becomes a real, 0 / 1 into a BOOLEAN column a bool, a real with
+ * no fraction into an INTEGER column an integer, text into a TIMESTAMP
+ * column stays text (ISO 8601); anything else is a CALX_ERR_TYPE naming
+ * the column ("INSERT INTO hero: column age (INTEGER) cannot take a TEXT
+ * value"). NULL is always bound as a parameter, so a statement's text
+ * does not depend on which values are NULL. Columns are rendered in the
+ * table's column order, whatever the order of the calls, as SQLAlchemy
+ * renders them.
+ *
+ * Texts, byte for byte as SQLAlchemy renders them on SQLite:
+ *
+ *     INSERT INTO hero (name, secret_name, age, team_id) VALUES (?, ?, ?, ?)
+ *     UPDATE hero SET age=? WHERE hero.age IS NULL
+ *     DELETE FROM heromissionlink WHERE heromissionlink.is_leader = 0
+ */
+
+typedef struct calx_insert calx_insert;
+typedef struct calx_update calx_update;
+typedef struct calx_delete calx_delete;
+
+/* INSERT INTO t, owned by the caller (calx_insert_free). NULL only when
+ * out of memory. With no values at all it is "INSERT INTO t DEFAULT
+ * VALUES". t NULL, or a table without a name or columns, is a sticky
+ * CALX_ERR_ARGUMENT. */
+CALX_API calx_insert *calx_insert_new(const calx_table *t);
+
+/* One row, one value per call: the value of column `column` is e (any
+ * expression without columns: a literal, arithmetic over literals, a
+ * function), taken by s. A later value for the same column replaces the
+ * earlier one (SQLAlchemy's values() merge). Sticky errors: no such column
+ * ("table hero has no column 'nmae'"), a value of the wrong type, a column
+ * inside e, e an error node, and calling this on an insert that has rows
+ * (calx_insert_columns) or a select.
+ *
+ *     calx_insert_set(ins, "name", "Deadpond");
+ *     calx_insert_set(ins, "age", calx_lit_int(48));  */
+CALX_API calx_insert *calx_insert_value(calx_insert *s, const char *column, calx_expr *e);
+#define calx_insert_set(s, column, x) calx_insert_value((s), (column), CALX_X(x))
+
+/* Many rows: names the n columns every row gives, in the order
+ * calx_insert_row's values come. Once, before the rows; sticky errors for
+ * an unknown or repeated name, n == 0, a second call, and an insert with
+ * single values or a select. names is read, not kept. */
+CALX_API calx_insert *calx_insert_columns(calx_insert *s, const char *const *names, size_t n);
+
+/* Adds a row: vals holds one value per column named by
+ * calx_insert_columns, copied (text and blobs too: vals may be reused at
+ * once) and converted to the column's type. A value that does not convert
+ * is a sticky CALX_ERR_TYPE naming the column and the row ("INSERT INTO
+ * hero, row 3: column age (INTEGER) cannot take a TEXT value"). Rows that
+ * need more parameters than one statement of the dialect may carry
+ * (calx_dialect max_params: 32766 on SQLite, 65535 on PostgreSQL) are
+ * split into several statements, which calx_conn_execute_insert runs as
+ * one request: the rows affected are their sum, and RETURNING rows come
+ * statement by statement in row order of the split, each statement's in
+ * the order the database gives them (which neither database promises to
+ * be VALUES order: return a key to tell rows apart). A row that alone has
+ * more values than a statement may bind fails at compile ("more rows than
+ * one statement may bind").
+ *
+ *     calx_insert_columns(ins, (const char *[]){ "name", "age" }, 2);
+ *     calx_insert_row(ins, (calx_value[]){ calx_text("Rusty-Man"), calx_int(48) });  */
+CALX_API calx_insert *calx_insert_row(calx_insert *s, const calx_value *vals);
+
+/* INSERT INTO t (names...) SELECT ...: the rows of q (taken by s) go into
+ * the n columns named, in that order, which must match q's columns (the
+ * database checks the count). Sticky errors as calx_insert_columns.
+ *
+ *     calx_insert_from_select(ins, (const char *[]){ "name" }, 1, q);  */
+CALX_API calx_insert *calx_insert_from_select(calx_insert *s, const char *const *names,
+                                              size_t n, calx_select *q);
+
+/* Adds e (taken by s; columns of the inserted table) to the RETURNING
+ * clause, after those of earlier calls: "RETURNING hero.id".
+ *
+ *     calx_insert_returning(ins, calx_col_named(&hero, "id"));  */
+CALX_API calx_insert *calx_insert_returning(calx_insert *s, calx_expr *e);
+
+/* Upsert, on SQLite and PostgreSQL alike: ON CONFLICT (names...) DO
+ * NOTHING, where the n names are the columns of a unique index or the
+ * primary key (n == 0, names NULL: ON CONFLICT DO NOTHING, any
+ * conflict).
+ *
+ *     calx_insert_on_conflict_do_nothing(ins, (const char *[]){ "name" }, 1);  */
+CALX_API calx_insert *calx_insert_on_conflict_do_nothing(calx_insert *s,
+                                                         const char *const *names, size_t n);
+
+/* ON CONFLICT (names...) DO UPDATE SET ...: the SET values come from
+ * calx_insert_on_conflict_set, an optional condition from
+ * calx_insert_on_conflict_where. n must be at least 1. One ON CONFLICT
+ * per insert: a second is a sticky error. */
+CALX_API calx_insert *calx_insert_on_conflict_do_update(calx_insert *s,
+                                                        const char *const *names, size_t n);
+
+/* SET column = e in the DO UPDATE (after calx_insert_on_conflict_do_update;
+ * sticky error otherwise). e may name the inserted table's columns (the
+ * row already there) and calx_excluded (the row proposed), and is typed as
+ * calx_insert_value's values. Rendered "name = excluded.name".
+ *
+ *     calx_insert_on_conflict_set(ins, "age", calx_excluded(&hero, "age"));  */
+CALX_API calx_insert *calx_insert_on_conflict_set(calx_insert *s, const char *column,
+                                                  calx_expr *e);
+
+/* DO UPDATE ... WHERE cond (BOOLEAN; ANDed with earlier calls): rows
+ * whose condition is false are left as they are. */
+CALX_API calx_insert *calx_insert_on_conflict_where(calx_insert *s, calx_expr *cond);
+
+/* The column of the row an INSERT ... ON CONFLICT DO UPDATE proposed,
+ * "excluded.age" (SQLAlchemy's stmt.excluded.age). Only valid in
+ * calx_insert_on_conflict_set and _where of an insert into t. Error node
+ * as calx_col_named. */
+CALX_API calx_expr *calx_excluded(const calx_table *t, const char *column);
+
+/* CALX_OK, or the first error s met, copied into err (err may be NULL);
+ * CALX_ERR_NOMEM for a NULL s. */
+CALX_API int calx_insert_error(const calx_insert *s, calx_error *err);
+
+/* Frees s and what it owns. NULL is a no-op. */
+CALX_API void calx_insert_free(calx_insert *s);
+
+/* UPDATE t, owned by the caller (calx_update_free); NULL only when out of
+ * memory. Needs at least one SET value (compile fails otherwise). */
+CALX_API calx_update *calx_update_new(const calx_table *t);
+
+/* SET column = e, taken by s; a later value for the column replaces the
+ * earlier one. e may name columns of t and of the calx_update_from
+ * tables, and is typed as calx_insert_value's values. Rendered
+ * "age=?" (SQLAlchemy's SET has no spaces).
+ *
+ *     calx_update_set(upd, "age", 16);
+ *     calx_update_set(upd, "age", calx_col_named(&hero, "team_id"));  */
+CALX_API calx_update *calx_update_value(calx_update *s, const char *column, calx_expr *e);
+#define calx_update_set(s, column, x) calx_update_value((s), (column), CALX_X(x))
+
+/* Adds a WHERE condition (BOOLEAN), ANDed with earlier ones. Columns of a
+ * table that is neither t nor a calx_update_from table fail at compile
+ * (and calx_update_error), naming the column.
+ *
+ *     calx_update_where(upd, calx_is_null(calx_col_named(&hero, "age")));  */
+CALX_API calx_update *calx_update_where(calx_update *s, calx_expr *cond);
+
+/* Adds e to the RETURNING clause, as calx_insert_returning. */
+CALX_API calx_update *calx_update_returning(calx_update *s, calx_expr *e);
+
+/* UPDATE t SET ... FROM other WHERE ...: other's columns may then be used
+ * in SET, WHERE and RETURNING. other is kept by pointer; t itself is a
+ * sticky error. Compiling for a dialect without supports_update_from
+ * fails with CALX_ERR_NOT_SUPPORTED naming the dialect.
+ *
+ *     calx_update_from(upd, &team);  */
+CALX_API calx_update *calx_update_from(calx_update *s, const calx_table *other);
+
+/* As calx_insert_error and calx_insert_free. */
+CALX_API int calx_update_error(const calx_update *s, calx_error *err);
+CALX_API void calx_update_free(calx_update *s);
+
+/* DELETE FROM t, owned by the caller (calx_delete_free); NULL only when
+ * out of memory. Without a WHERE it deletes every row, as SQL does. */
+CALX_API calx_delete *calx_delete_new(const calx_table *t);
+
+/* As calx_update_where and calx_update_returning.
+ *
+ *     calx_delete_where(del, calx_eq(calx_col_named(&link, "is_leader"), false));  */
+CALX_API calx_delete *calx_delete_where(calx_delete *s, calx_expr *cond);
+CALX_API calx_delete *calx_delete_returning(calx_delete *s, calx_expr *e);
+
+/* DELETE FROM t USING other WHERE ... (PostgreSQL's form): other's
+ * columns may then be used in WHERE and RETURNING. Compiling for a
+ * dialect without supports_delete_using (SQLite) fails with
+ * CALX_ERR_NOT_SUPPORTED naming the dialect: use a subquery there. */
+CALX_API calx_delete *calx_delete_using(calx_delete *s, const calx_table *other);
+
+/* As calx_insert_error and calx_insert_free. */
+CALX_API int calx_delete_error(const calx_delete *s, calx_error *err);
+CALX_API void calx_delete_free(calx_delete *s);
+
 #ifdef __cplusplus
 }
 #endif

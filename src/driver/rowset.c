@@ -173,6 +173,55 @@ void calx__rowset_clear_rows(calx_rowset *rs)
     chunks_free(old);
 }
 
+int calx__rowset_merge(calx_rowset *rs)
+{
+    if (!rs || !rs->next)
+        return 0;
+    /* Room for every row first, so that running out of memory leaves the
+     * chain untouched. */
+    size_t width = rs->ncols ? rs->ncols : 1, total = rs->nrows;
+    for (calx_rowset *n = rs->next; n; n = n->next)
+        if (n->ncols == rs->ncols)
+            total += n->nrows;
+    if (total > rs->cap) {
+        if (total > SIZE_MAX / width / sizeof(calx_value))
+            return CALX_ERR_NOMEM;
+        calx_value *vals = realloc(rs->vals, total * width * sizeof(calx_value));
+        if (!vals)
+            return CALX_ERR_NOMEM;
+        rs->vals = vals;
+        rs->cap = total;
+    }
+    while (rs->next) {
+        calx_rowset *n = rs->next;
+        if (n->ncols == rs->ncols && n->nrows) {
+            memcpy(rs->vals + rs->nrows * width, n->vals, n->nrows * width * sizeof(calx_value));
+            rs->nrows += n->nrows;
+        }
+        if (n->rowcount >= 0)
+            rs->rowcount = (rs->rowcount < 0 ? 0 : rs->rowcount) + n->rowcount;
+        rs->lastrowid = n->lastrowid;
+        /* The moved values point into n's arena: it joins rs's, behind
+         * rs's head (the block being filled). */
+        if (n->arena) {
+            calx_chunk *tail = n->arena;
+            while (tail->next)
+                tail = tail->next;
+            if (rs->arena) {
+                tail->next = rs->arena->next;
+                rs->arena->next = n->arena;
+            } else {
+                rs->arena = n->arena;
+            }
+            n->arena = NULL;
+        }
+        rs->next = n->next;
+        n->next = NULL;
+        calx__rowset_free(n);
+    }
+    return 0;
+}
+
 /* Frees rs and the rest of its chain. NULL is a no-op. */
 void calx__rowset_free(calx_rowset *rs)
 {

@@ -38,6 +38,13 @@ const char *calx__rowset_copy(calx_rowset *rs, const void *p, size_t n);
 char *calx__rowset_alloc(calx_rowset *rs, size_t n);
 /* Drops every row (keeping the columns), for the next streamed chunk. */
 void calx__rowset_clear_rows(calx_rowset *rs);
+/* Makes rs's chain one rowset: the rows of the rowsets after it are
+ * appended to rs's (their text and blob bytes move with them, nothing is
+ * copied), the rowcounts summed (-1 only when every one is -1), lastrowid
+ * taken from the last. A rowset whose columns differ in number from rs's
+ * gives its rowcount and no rows. 0, or CALX_ERR_NOMEM with rs's chain as
+ * it was. */
+int calx__rowset_merge(calx_rowset *rs);
 /* Frees rs and the rowsets after it in the chain. NULL is a no-op. */
 void calx__rowset_free(calx_rowset *rs);
 

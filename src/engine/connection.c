@@ -29,6 +29,7 @@ typedef struct conn_op {
     calx_future *f;           /* NULL for background work (closing a cursor) */
     op_kind kind;
     bool cancelled;           /* its future was cancelled: the driver is stopping it */
+    bool merge;               /* a batch answered as one statement (see engine_int.h) */
     calx_dreq req;
     calx_dstmt stmt;
     char *sql;                /* owned when not from the plan cache */
@@ -329,6 +330,11 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
                 c->sp_depth = 0;
                 c->pc->dirty = false;
             }
+            if (op->merge && calx__rowset_merge(rs) != 0) {
+                calx__future_rejectf(op->f, CALX_ERR_NOMEM, "out of memory gathering the "
+                                     "rows of a statement run in parts");
+                break;
+            }
             calx__future_resolve(op->f, calx__result_new(rs, NULL));
             rs = NULL;
             break;
@@ -486,22 +492,28 @@ calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
 }
 
 static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
-                                  bool commit, calx_error *err);
+                                  bool commit, bool merge, calx_error *err);
 
 calx_future *calx_conn_execute_batch(calx_connection *c, const calx_stmt *stmts,
                                      size_t n, calx_error *err)
 {
-    return execute_batch(c, stmts, n, false, err);
+    return execute_batch(c, stmts, n, false, false, err);
 }
 
 calx_future *calx_conn_execute_batch_commit(calx_connection *c, const calx_stmt *stmts,
                                             size_t n, calx_error *err)
 {
-    return execute_batch(c, stmts, n, true, err);
+    return execute_batch(c, stmts, n, true, false, err);
+}
+
+calx_future *calx__conn_execute_parts(calx_connection *c, const calx_stmt *stmts, size_t n,
+                                      calx_error *err)
+{
+    return execute_batch(c, stmts, n, false, true, err);
 }
 
 static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
-                                  bool commit, calx_error *err)
+                                  bool commit, bool merge, calx_error *err)
 {
     if (check_ready(c, err))
         return NULL;
@@ -513,6 +525,7 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
     if (!op)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
     op->kind = OP_EXEC;
+    op->merge = merge;
     op->nbatch = n;
     op->bstmts = calloc(n, sizeof *op->bstmts);
     op->bplans = calloc(n, sizeof *op->bplans);

@@ -102,6 +102,13 @@ calx_future *calx__conn_execute_badge(calx_connection *c, const char *sql,
                                       const calx_params *params, calx_echo_badge badge,
                                       calx_error *err);
 
+/* connection.c: calx_conn_execute_batch for one statement compiled to
+ * several parts (a many-row INSERT split at the dialect's max_params):
+ * the result reads as one statement's, the parts' rows one after another
+ * and their rowcounts summed (calx__rowset_merge). */
+calx_future *calx__conn_execute_parts(calx_connection *c, const calx_stmt *stmts, size_t n,
+                                      calx_error *err);
+
 /* result.c: results over driver rowsets. */
 calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn);
 /* connection.c: a streaming result asks its connection for more. */

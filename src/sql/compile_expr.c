@@ -12,7 +12,7 @@
 #include "sql/compiler_int.h"
 #include "sql/ident.h"
 
-void calx__sqlc_bind(calx__sqlc *c, calx_value v)
+void calx__sqlc_param(calx__sqlc *c, calx_value v)
 {
     if (c->nparams == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 8;
@@ -25,6 +25,11 @@ void calx__sqlc_bind(calx__sqlc *c, calx_value v)
         c->cap = cap;
     }
     c->params[c->nparams++] = (calx_param){ NULL, v };
+}
+
+void calx__sqlc_bind(calx__sqlc *c, calx_value v)
+{
+    calx__sqlc_param(c, v);
     calx__sqlc_put(c, "?");
 }
 
@@ -52,7 +57,8 @@ static int prec(const calx__sqlc *c, const calx_expr *e)
 {
     switch (e->kind) {
     case CALX_X_COL:
-    case CALX_X_LIT: return CALX__PREC_ATOM;
+    case CALX_X_LIT:
+    case CALX_X_EXCLUDED: return CALX__PREC_ATOM;
     case CALX_X_BINOP: return op_prec(e->u.bin.op);
     case CALX_X_ISNULL: return CALX__PREC_CMP;
     case CALX_X_IN:
@@ -393,6 +399,11 @@ void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition)
     case CALX_X_LABEL:
         ops_expr(c, e);
         return;
+    /* dml */
+    case CALX_X_EXCLUDED:
+        calx__sqlc_put(c, "excluded.");
+        calx__sql_put_ident(&c->b, c->d, e->u.col.t->columns[e->u.col.index].name, false);
+        break;
     case CALX_X_ERROR:
         return;
     }

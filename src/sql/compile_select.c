@@ -54,16 +54,6 @@ struct calx__selstate {
     unsigned depth;          /* selects being rendered: > 0 inside one */
 };
 
-/* The FROM items of a select being rendered (a join's members each), and
- * those of the select around it: what its columns may name. */
-struct calx__scope {
-    const calx__fromref *items;
-    size_t n;
-    const struct calx__scope *up;   /* NULL at a statement's top and in a
-                                       derived table, which sees nothing
-                                       outside it */
-};
-
 /* Where a select stands, which decides its labels and correlation. */
 enum ctx {
     CTX_TOP,     /* a statement (or a member of a compound that is one) */

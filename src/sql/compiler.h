@@ -41,4 +41,45 @@ int calx__select_compile(const calx_select *q, const calx_dialect *d, unsigned f
 /* Frees what c holds and empties it. NULL is a no-op. */
 void calx__compiled_free(calx_compiled *c);
 
+/* ---- INSERT, UPDATE, DELETE (compile_dml.c) ---- */
+
+/* One text run nsets times: c.params holds every set's parameters, set
+ * after set (c.nparams / nsets each). */
+typedef struct calx_compiled_part {
+    calx_compiled c;
+    size_t nsets;
+} calx_compiled_part;
+
+/* What a statement compiles to when one text is not enough: a many-row
+ * INSERT split at the dialect's max_params is a text for full statements
+ * (run once per full chunk of rows) and one for the rows left over. The
+ * parts run in order, in one request. */
+typedef struct calx_compiled_list {
+    calx_compiled_part *parts;   /* malloc'd */
+    size_t n;
+} calx_compiled_list;
+
+/* Compiles s for d into *out (emptied first; free with
+ * calx__compiled_list_free, also safe after a failure). The parameters are
+ * shallow, pointing into s, valid while s lives. Errors: s's sticky error
+ * and the whole-statement checks (calx_insert_error), CALX_ERR_ARGUMENT
+ * when one row alone has more values than a statement may bind,
+ * CALX_ERR_NOT_SUPPORTED for RETURNING on a dialect without it,
+ * CALX_ERR_NOMEM (also for s NULL). */
+int calx__insert_compile(const calx_insert *s, const calx_dialect *d, calx_compiled_list *out,
+                         calx_error *err);
+
+/* Compiles s for d into *out, as calx__select_compile. Errors: the sticky
+ * and whole-statement ones (calx_update_error / calx_delete_error),
+ * CALX_ERR_NOT_SUPPORTED for FROM / USING / RETURNING the dialect lacks,
+ * CALX_ERR_ARGUMENT for more parameters than one statement may carry,
+ * CALX_ERR_NOMEM (also for s NULL). */
+int calx__update_compile(const calx_update *s, const calx_dialect *d, calx_compiled *out,
+                         calx_error *err);
+int calx__delete_compile(const calx_delete *s, const calx_dialect *d, calx_compiled *out,
+                         calx_error *err);
+
+/* Frees what l holds and empties it. NULL is a no-op. */
+void calx__compiled_list_free(calx_compiled_list *l);
+
 #endif

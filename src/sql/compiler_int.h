@@ -14,7 +14,17 @@
 #include "sql/expr_int.h"
 
 struct calx__selstate;   /* compile_select.c: a statement's anonymous names and CTEs */
-struct calx__scope;      /* compile_select.c: the FROM items around a point */
+/* The FROM items of a statement being rendered (a select's, a join's
+ * members each; an UPDATE's or DELETE's table and its FROM / USING
+ * tables), and those of the statement around it: what its columns may
+ * name, and what a subquery inside correlates to. */
+struct calx__scope {
+    const struct calx__fromref *items;
+    size_t n;
+    const struct calx__scope *up;   /* NULL at a statement's top and in a
+                                       derived table, which sees nothing
+                                       outside it */
+};
 
 typedef struct calx__sqlc {
     calx_buf b;
@@ -58,6 +68,10 @@ static inline void calx__sqlc_put(calx__sqlc *c, const char *s)
 /* Appends a '?' and binds v to it (shallow: text and blobs keep pointing
  * at the node's bytes). Out of memory sets c->oom. */
 void calx__sqlc_bind(calx__sqlc *c, calx_value v);
+
+/* Binds v without writing a '?': for text compiled apart (a select inside
+ * an INSERT) whose markers are already in place. */
+void calx__sqlc_param(calx__sqlc *c, calx_value v);
 
 /* Renders e. as_condition: e stands alone as a condition (WHERE, an item
  * of AND / OR, under NOT), where a boolean column without native booleans

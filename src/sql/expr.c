@@ -80,7 +80,8 @@ void calx_expr_free(calx_expr *e)
         return;
     switch (e->kind) {
     case CALX_X_ERROR: free(e->u.error); break;
-    case CALX_X_COL: break;
+    case CALX_X_COL:
+    case CALX_X_EXCLUDED: break;
     case CALX_X_LIT: free(e->u.lit.bytes); break;
     case CALX_X_BINOP:
         calx_expr_free(e->u.bin.a);
@@ -161,7 +162,8 @@ void calx__expr_each_child(const calx_expr *e, void (*fn)(const calx_expr *, voi
     case CALX_X_LIT:
     case CALX_X_TRUTH:
     case CALX_X_SUBQUERY:
-    case CALX_X_EXISTS: return;
+    case CALX_X_EXISTS:
+    case CALX_X_EXCLUDED: return;
     }
 }
 

@@ -29,7 +29,10 @@ typedef enum calx_xkind {
     /* select (subqueries in expressions: expr.c's "subqueries" section) */
     CALX_X_SUBQUERY, /* (SELECT ...): a scalar subquery (u.sub) */
     CALX_X_EXISTS,   /* EXISTS (SELECT ...) (u.sub) */
-    CALX_X_IN_SELECT /* a [NOT] IN (SELECT ...) (u.sub, with a) */
+    CALX_X_IN_SELECT, /* a [NOT] IN (SELECT ...) (u.sub, with a) */
+    /* dml (insert.c) */
+    CALX_X_EXCLUDED  /* excluded.column (u.col): the row an INSERT ... ON CONFLICT
+                        DO UPDATE proposed */
 } calx_xkind;
 
 /* An expression's type. Column types map onto these (INT32 and INT64 are
@@ -69,7 +72,7 @@ struct calx_expr {
             const calx_table *t;
             const calx_from *f;
             size_t index;
-        } col;
+        } col;                   /* COL, EXCLUDED */
         struct {
             calx_value v;        /* text and blob point into bytes */
             char *bytes;

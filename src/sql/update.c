@@ -1,0 +1,108 @@
+/* UPDATE statements (SQLAlchemy's update()): SET values from any
+ * expression of the table's columns (age = age + 1), WHERE, RETURNING,
+ * and UPDATE ... FROM other tables. The first error is kept (sticky);
+ * which tables the expressions may name is checked once the statement is
+ * whole (calx__update_check), so that calx_update_from may come after the
+ * WHERE that needs it. compile_dml.c renders the text. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sql/dml_int.h"
+
+calx_update *calx_update_new(const calx_table *t)
+{
+    calx_update *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    calx__dml_init(&s->base, t, "UPDATE");
+    if (s->base.failed)
+        return s;
+    s->set = calloc(t->ncolumns, sizeof *s->set);
+    if (!s->set)
+        calx__dml_fail(&s->base, CALX_ERR_NOMEM, "out of memory creating an update");
+    return s;
+}
+
+void calx_update_free(calx_update *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; s->set && i < s->base.t->ncolumns; i++)
+        calx_expr_free(s->set[i]);
+    free(s->set);
+    calx__dml_free(&s->base);
+    free(s);
+}
+
+calx_update *calx_update_value(calx_update *s, const char *column, calx_expr *e)
+{
+    if (!s) {
+        calx_expr_free(e);
+        return NULL;
+    }
+    long col = calx__dml_column(&s->base, column, "UPDATE SET");
+    if (col < 0) {
+        calx_expr_free(e);
+        return s;
+    }
+    char where[300];
+    snprintf(where, sizeof where, "UPDATE %s SET", s->base.t->name);
+    calx__dml_set_value(&s->base, s->set, (size_t)col, e, where);
+    return s;
+}
+
+calx_update *calx_update_where(calx_update *s, calx_expr *cond)
+{
+    if (!s) {
+        calx_expr_free(cond);
+        return NULL;
+    }
+    calx__dml_where(&s->base, &s->base.where, cond, "WHERE");
+    return s;
+}
+
+calx_update *calx_update_returning(calx_update *s, calx_expr *e)
+{
+    if (!s) {
+        calx_expr_free(e);
+        return NULL;
+    }
+    calx__dml_returning(&s->base, e);
+    return s;
+}
+
+calx_update *calx_update_from(calx_update *s, const calx_table *other)
+{
+    if (s)
+        calx__dml_from(&s->base, other, "FROM");
+    return s;
+}
+
+int calx__update_check(const calx_update *s, calx_error *err)
+{
+    const calx__dml *b = &s->base;
+    int rc = calx__dml_error(b, err);
+    if (rc)
+        return rc;
+    bool any = false;
+    for (size_t i = 0; i < b->t->ncolumns; i++) {
+        if (!s->set[i])
+            continue;
+        any = true;
+        char clause[300];
+        snprintf(clause, sizeof clause, "UPDATE %s SET %s", b->t->name, b->t->columns[i].name);
+        if ((rc = calx__dml_check_expr(b, s->set[i], clause, true, false, err)))
+            return rc;
+    }
+    if (!any)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "UPDATE %s has nothing to SET (calx_update_value)", b->t->name);
+    return calx__dml_check_clauses(b, err);
+}
+
+int calx_update_error(const calx_update *s, calx_error *err)
+{
+    if (!s)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating an update");
+    return calx__update_check(s, err);
+}
