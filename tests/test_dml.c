@@ -435,6 +435,14 @@ TEST(updates_render_as_sqlalchemy)
         calx_update_set(s, "name", "X");
         calx_update_where(s, calx_eq(H("id"), 7));
         EXPECT_UPD(s, d, "UPDATE hero SET name=?, team_id=? WHERE hero.id = ?", "('X', 2, 7)");
+        /* Values from expressions: SQLAlchemy groups them. */
+        s = calx_update_set(calx_update_new(&hero), "age", calx_add(H("age"), 1));
+        calx_update_set(s, "name", calx_concat(H("name"), "!"));
+        calx_update_where(s, calx_eq(H("id"), 7));
+        EXPECT_UPD(s, d, "UPDATE hero SET name=(hero.name || ?), age=(hero.age + ?) WHERE hero.id = ?",
+                   "('!', 1, 7)");
+        s = calx_update_set(calx_update_new(&hero), "age", calx_coalesce(H("age"), calx_lit_int(0)));
+        EXPECT_UPD(s, d, "UPDATE hero SET age=coalesce(hero.age, ?)", "(0,)");
         /* A value from another column; NULL bound; RETURNING. */
         s = calx_update_set(calx_update_new(&hero), "age", H("team_id"));
         calx_update_set(s, "secret_name", NULL);
@@ -1098,6 +1106,12 @@ TEST(updates_change_the_rows_they_match_and_count_them)
                                     calx_is_null(H("age")))),
               2);
     CHECK_STR(HEROES(0, 3), "1:16|2:48|3:16|4:32|5:35|6:36");
+    /* age = age + 1, the arithmetic in the database. */
+    CHECK_INT(upd(calx_update_where(calx_update_set(calx_update_new(&hero), "age",
+                                                    calx_add(H("age"), 1)),
+                                    calx_gt(H("age"), 30))),
+              4);
+    CHECK_STR(HEROES(0, 3), "1:16|2:49|3:16|4:33|5:36|6:37");
     /* Nothing matched: 0 rows, not an error. */
     CHECK_INT(upd(calx_update_where(calx_update_set(calx_update_new(&hero), "age", 1),
                                     calx_eq(H("id"), 99))),
@@ -1106,7 +1120,7 @@ TEST(updates_change_the_rows_they_match_and_count_them)
     CHECK_INT(upd(calx_update_where(calx_update_set(calx_update_new(&hero), "age", H("team_id")),
                                     calx_eq(H("name"), "Deadpond"))),
               1);
-    CHECK_STR(HEROES(0, 3), "1:2|2:48|3:16|4:32|5:35|6:36");
+    CHECK_STR(HEROES(0, 3), "1:2|2:49|3:16|4:33|5:36|6:37");
     /* NULL, and RETURNING the rows changed. */
     calx_update *s = calx_update_set(calx_update_new(&hero), "team_id", NULL);
     calx_update_where(s, calx_ge(H("age"), 35));
@@ -1204,11 +1218,12 @@ TEST(upserts_insert_skip_or_update_on_both_databases)
                            calx_text("Esteban Rogelios"), calx_int(93)));
     calx_insert_on_conflict_do_update(s, NAMES("id"));
     calx_insert_on_conflict_set(s, "secret_name", calx_excluded(&hero, "secret_name"));
-    calx_insert_on_conflict_set(s, "age", calx_excluded(&hero, "age"));
+    calx_insert_on_conflict_set(s, "age", calx_add(H("age"), calx_excluded(&hero, "age")));
     calx_insert_on_conflict_where(s, calx_lt(H("age"), calx_excluded(&hero, "age")));
-    /* Hero 2 updated (48 < 49), hero 4 left (32 > 20), hero 7 new. */
+    /* Hero 2 updated (48 < 49: 48 + 49), hero 4 left (32 > 20), hero 7
+     * new. */
     CHECK_INT(ins(s), 2);
-    CHECK_STR(HEROES(0, 2, 3), "1:Dive Wilson:-|2:T. Sharp:49|3:Pedro Parqueador:-|"
+    CHECK_STR(HEROES(0, 2, 3), "1:Dive Wilson:-|2:T. Sharp:97|3:Pedro Parqueador:-|"
                                "4:Natalia Roman-on:32|5:Trevor Challa:35|6:Steve Weird:36|"
                                "7:Esteban Rogelios:93");
     CHECK_OK(calx_wait(calx_conn_rollback(conn, &err), NULL, &err), &err);

@@ -27,13 +27,15 @@ static void put_ident(calx__sqlc *c, const char *name)
 }
 
 /* A SET or VALUES value: a literal is a parameter, even NULL (SQLAlchemy
- * binds None there), anything else is rendered. */
+ * binds None there); anything else is rendered, in parentheses unless it
+ * is an atom (a column, a function, a subquery), as SQLAlchemy groups a
+ * value (value.self_group()): "age=(hero.age + ?)". */
 static void put_value(calx__sqlc *c, const calx_expr *e)
 {
     if (e->kind == CALX_X_LIT)
         calx__sqlc_bind(c, e->u.lit.v);
     else
-        calx__sqlc_expr(c, e, false);
+        calx__sqlc_operand(c, e, CALX__PREC_ATOM - 1, false);
 }
 
 static void returning_clause(calx__sqlc *c, const calx__dml *s)
