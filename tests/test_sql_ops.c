@@ -908,6 +908,40 @@ TEST(execute_values)
     CHECK_STR(HV(calx_is_not_null(calx_now()), 1), "True");
 }
 
+/* In a columns clause a function's column is named after it, numbered as
+ * SQLAlchemy's anonymous labels are (count_1, count_2), and a label's by
+ * it (the reference's aggregate statements are test_select's). */
+TEST(functions_and_labels_name_their_columns)
+{
+    calx_error err;
+    calx_result *r = NULL;
+    calx_select *q;
+    /* select(func.count()).select_from(Hero) */
+    q = calx_select_from(calx_select_columns(calx_count_all()), &hero);
+    EXPECT(q, lite, 0, "SELECT count(*) AS count_1 \nFROM hero", "()");
+    q = calx_select_from(calx_select_columns(calx_count_all()), &hero);
+    CHECK_OK(calx_wait(calx_conn_execute_select(conn, q, &err), &r, &err), &err);
+    calx_select_free(q);
+    CHECK_INT(calx_row_int(calx_result_first(r), 0), 8);
+    calx_result_free(r);
+    /* Two of one function are numbered; a label names its column. */
+    q = calx_select_columns(calx_count(H(H_ID)), calx_count(H(H_AGE)), calx_max(H(H_AGE)),
+                            calx_label(calx_add(calx_max(H(H_AGE)), 1), "next"));
+    EXPECT(q, pg, 0,
+           "SELECT count(hero.id) AS count_1, count(hero.age) AS count_2, max(hero.age) AS max_1, "
+           "max(hero.age) + ? AS next \nFROM hero",
+           "(1,)");
+    q = calx_select_columns(calx_label(calx_add(H(H_AGE), 1), "next_age"));
+    calx_select_where(q, calx_eq(H(H_ID), 2));
+    CHECK_OK(calx_wait(calx_conn_execute_select(conn, q, &err), &r, &err), &err);
+    calx_select_free(q);
+    CHECK_STR(calx_result_colname(r, 0), "next_age");
+    CHECK_INT(calx_row_int(calx_result_first(r), 0), 49);
+    calx_result_free(r);
+    EXPECT(calx_select_columns(calx_now()), lite, 0, "SELECT CURRENT_TIMESTAMP AS now_1", "()");
+    EXPECT(calx_select_columns(calx_now()), pg, 0, "SELECT now() AS now_1", "()");
+}
+
 TEST(teardown_database)
 {
     calx_error err;
@@ -944,6 +978,7 @@ int main(void)
     RUN(setup_database);
     RUN(execute_operators);
     RUN(execute_values);
+    RUN(functions_and_labels_name_their_columns);
     RUN(teardown_database);
     calx_loop_free(loop);
     test_backend_cleanup();

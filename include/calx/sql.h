@@ -301,7 +301,9 @@ CALX_API calx_expr *calx_func_n(const char *name, calx_coltype result,
  *   calx_abs(e)          abs(hero.age - ?), INTEGER or REAL, as the argument
  *   calx_now()           the current time, TIMESTAMP: CURRENT_TIMESTAMP on
  *                        SQLite, now() on PostgreSQL
- * sum, avg and abs take INTEGER or REAL; lower and upper TEXT. */
+ * sum, avg and abs take INTEGER or REAL; lower and upper TEXT. In a
+ * select's columns clause a function is labelled after its name, as
+ * SQLAlchemy's anonymous labels are: "count(hero.id) AS count_1". */
 CALX_API calx_expr *calx_count(calx_expr *e);
 CALX_API calx_expr *calx_count_all(void);
 CALX_API calx_expr *calx_sum(calx_expr *e);
