@@ -4,8 +4,10 @@
  * Runs on the database CALX_TEST_URL names (a fresh SQLite file when it is
  * unset), so the same tests run on PostgreSQL. */
 #include "calx.h"
+#include "backend.h"
 #include "models.h"
 #include "orm_test.h"
+#include "orm/session_int.h"
 #include "test.h"
 
 CALX_MODEL_DEFINE(Team, "team")
@@ -110,6 +112,129 @@ TASK_TEST(rows_of_a_bad_select_report_its_error_and_hand_back_nothing)
     calx_session_free(s);
 }
 
+/* ---- bulk UPDATE and DELETE ---- */
+
+/* Seeds the tutorial's rows and loads every hero, so the session holds
+ * them loaded (a commit expires them). h gets them by id. */
+static calx_session *seeded_and_loaded(Team **t, Hero **h)
+{
+    calx_session *s = new_session();
+    seed(s, t, h);
+    calx_objlist l;
+    calx_select *q = calx_select_new(CALX_TABLE(Hero));
+    CHECK_OK(calx_session_all(s, q, &l, &err), &err);
+    calx_objlist_free(&l);
+    calx_select_free(q);
+    log_reset();
+    return s;
+}
+
+TASK_TEST(a_bulk_update_evaluated_in_memory_updates_the_loaded_objects)
+{
+    Team *t[2];
+    Hero *h[3];
+    calx_session *s = seeded_and_loaded(t, h);
+    calx_update *u = calx_update_where(calx_update_set(calx_update_new(CALX_TABLE(Hero)), "age", 0),
+                                       calx_is_null(HERO(age)));
+    int64_t n = -1;
+    CHECK_OK(calx_session_execute_update(s, u, CALX_SYNC_AUTO, &n, &err), &err);
+    CHECK_INT(n, 2);
+    /* SQLAlchemy's text, and no RETURNING: the objects were evaluated. */
+    CHECK(strstr(logbuf, test_backend_pg() ? "UPDATE hero SET age=$1 WHERE hero.age IS NULL"
+                                           : "UPDATE hero SET age=? WHERE hero.age IS NULL"));
+    CHECK(strstr(logbuf, "RETURNING") == NULL);
+    CHECK(h[0]->age.valid && h[0]->age.value == 0);
+    CHECK(h[2]->age.valid && h[2]->age.value == 0);
+    CHECK(h[1]->age.value == 48);
+    /* Loaded values, not changes: nothing to flush. */
+    CHECK(!calx__flush_needed(s, true));
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(count_rows("hero WHERE age = 0"), 2);
+    calx_update_free(u);
+    calx_session_free(s);
+}
+
+TASK_TEST(a_bulk_update_that_cannot_be_evaluated_fetches_the_rows_it_changed)
+{
+    Team *t[2];
+    Hero *h[3];
+    calx_session *s = seeded_and_loaded(t, h);
+    /* LIKE's case rules differ between databases: auto fetches. */
+    calx_update *u = calx_update_where(
+        calx_update_set(calx_update_new(CALX_TABLE(Hero)), "secret_name", "Wade Wilson"),
+        calx_like(HERO(name), "Dead%"));
+    int64_t n = -1;
+    CHECK_OK(calx_session_execute_update(s, u, CALX_SYNC_AUTO, &n, &err), &err);
+    CHECK_INT(n, 1);
+    CHECK(strstr(logbuf, "RETURNING hero.id") != NULL);
+    CHECK_STR(h[0]->secret_name, "Wade Wilson");
+    CHECK_STR(h[1]->secret_name, "Tommy Sharp");
+    CHECK(!calx__flush_needed(s, true));
+    calx_update_free(u);
+    calx_session_free(s);
+}
+
+TASK_TEST(evaluate_refuses_what_it_cannot_compute_and_runs_nothing)
+{
+    Team *t[2];
+    Hero *h[3];
+    calx_session *s = seeded_and_loaded(t, h);
+    calx_update *u = calx_update_where(
+        calx_update_set(calx_update_new(CALX_TABLE(Hero)), "secret_name", "x"),
+        calx_like(HERO(name), "Dead%"));
+    CHECK(calx_session_execute_update(s, u, CALX_SYNC_EVALUATE, NULL, &err) == CALX_ERR_ARGUMENT);
+    CHECK(strstr(err.message, "CALX_SYNC_FETCH") != NULL);
+    CHECK(strstr(logbuf, "UPDATE") == NULL);
+    CHECK_STR(h[0]->secret_name, "Dive Wilson");
+    /* The session is still usable. */
+    CHECK_OK(calx_session_rollback(s, &err), &err);
+    calx_update_free(u);
+    calx_session_free(s);
+}
+
+TASK_TEST(sync_none_leaves_the_objects_as_they_were)
+{
+    Team *t[2];
+    Hero *h[3];
+    calx_session *s = seeded_and_loaded(t, h);
+    calx_update *u = calx_update_set(calx_update_new(CALX_TABLE(Hero)), "age", 7);
+    int64_t n = -1;
+    CHECK_OK(calx_session_execute_update(s, u, CALX_SYNC_NONE, &n, &err), &err);
+    CHECK_INT(n, 3);
+    CHECK(h[1]->age.value == 48);
+    CHECK_OK(calx_session_refresh(s, h[1], &err), &err);
+    CHECK(h[1]->age.value == 7);
+    calx_update_free(u);
+    calx_session_free(s);
+}
+
+TASK_TEST(a_bulk_delete_marks_the_objects_it_deleted_by_evaluate_and_by_fetch)
+{
+    Team *t[2];
+    Hero *h[3];
+    calx_session *s = seeded_and_loaded(t, h);
+    calx_delete *d = calx_delete_where(calx_delete_new(CALX_TABLE(Hero)),
+                                       calx_eq(HERO(name), "Spider-Boy"));
+    int64_t n = -1;
+    CHECK_OK(calx_session_execute_delete(s, d, CALX_SYNC_AUTO, &n, &err), &err);
+    CHECK_INT(n, 1);
+    CHECK(strstr(logbuf, test_backend_pg() ? "DELETE FROM hero WHERE hero.name = $1"
+                                           : "DELETE FROM hero WHERE hero.name = ?"));
+    CHECK(calx_obj_state(h[2]) == CALX_STATE_DELETED);
+    CHECK(calx_obj_state(h[0]) == CALX_STATE_PERSISTENT);
+    calx_delete_free(d);
+    d = calx_delete_where(calx_delete_new(CALX_TABLE(Hero)), calx_like(HERO(name), "Dead%"));
+    CHECK_OK(calx_session_execute_delete(s, d, CALX_SYNC_FETCH, &n, &err), &err);
+    CHECK_INT(n, 1);
+    CHECK(strstr(logbuf, "RETURNING hero.id") != NULL);
+    CHECK(calx_obj_state(h[0]) == CALX_STATE_DELETED);
+    CHECK(calx_obj_state(h[1]) == CALX_STATE_PERSISTENT);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(count_rows("hero"), 1);
+    calx_delete_free(d);
+    calx_session_free(s);
+}
+
 int main(void)
 {
     dir = test_tmpdir("test_orm_statements");
@@ -123,6 +248,11 @@ int main(void)
     RUN(an_outer_join_gives_a_null_object_for_the_missing_side);
     RUN(an_entity_and_an_aggregate_make_an_object_and_a_value_per_row);
     RUN(rows_of_a_bad_select_report_its_error_and_hand_back_nothing);
+    RUN(a_bulk_update_evaluated_in_memory_updates_the_loaded_objects);
+    RUN(a_bulk_update_that_cannot_be_evaluated_fetches_the_rows_it_changed);
+    RUN(evaluate_refuses_what_it_cannot_compute_and_runs_nothing);
+    RUN(sync_none_leaves_the_objects_as_they_were);
+    RUN(a_bulk_delete_marks_the_objects_it_deleted_by_evaluate_and_by_fetch);
     calx_metadata_free(md);
     calx_loop_free(loop);
     return TEST_REPORT();

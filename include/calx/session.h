@@ -299,6 +299,47 @@ CALX_API const calx_value *calx_entity_rows_value(const calx_entity_rows *r, siz
 /* Frees r (not the objects, which are the session's). NULL is a no-op. */
 CALX_API void calx_entity_rows_free(calx_entity_rows *r);
 
+/* ---- bulk UPDATE and DELETE ---- */
+
+/* How a bulk UPDATE or DELETE run through the session keeps the objects
+ * it holds in step with their rows (SQLAlchemy 2.0's synchronize_session).
+ * Zero is the default. */
+typedef enum calx_sync {
+    /* Evaluate when the statement can be computed in memory exactly as the
+     * database would, else fetch. */
+    CALX_SYNC_AUTO = 0,
+    /* Compute the WHERE and the new values over each loaded object of the
+     * table in memory: columns of the table, literals, comparisons (text
+     * only = and !=), + - * on numbers, IS NULL, IN lists, AND, OR, NOT.
+     * Anything else is an error (CALX_ERR_ARGUMENT) before the statement
+     * runs. Costs no rows on the wire. */
+    CALX_SYNC_EVALUATE,
+    /* The statement returns what it changed (UPDATE ... RETURNING every
+     * column, DELETE ... RETURNING the key) in its own round trip, and the
+     * rows are applied to the objects with their keys. Always exact. */
+    CALX_SYNC_FETCH,
+    /* Leave the objects as they are (they may then disagree with their
+     * rows until refreshed or expired). */
+    CALX_SYNC_NONE
+} calx_sync;
+
+/* Runs u (update(Hero).where(...).values(...)) in the session's
+ * transaction after an autoflush, then brings the objects the session
+ * holds up to date by sync: an updated object holds the new values as
+ * loaded (not as changes to flush); a deleted one is DELETED, as after a
+ * flush. Objects the session does not hold are not loaded. *rowcount
+ * (rowcount may be NULL) is the number of rows the statement matched.
+ * u stays the caller's. Errors: u's sticky error (calx_update_error),
+ * CALX_ERR_ARGUMENT for u NULL, an unknown sync, a statement with its own
+ * RETURNING (run it with calx_conn_execute_update) and an evaluate that
+ * cannot be computed in memory; the session's states (calx_session_all);
+ * the database's. Nothing is applied to objects when the statement fails. */
+CALX_API int calx_session_execute_update(calx_session *s, const calx_update *u, calx_sync sync,
+                                         int64_t *rowcount, calx_error *err);
+/* The same for a DELETE (delete(Hero).where(...)). */
+CALX_API int calx_session_execute_delete(calx_session *s, const calx_delete *d, calx_sync sync,
+                                         int64_t *rowcount, calx_error *err);
+
 /* ---- the unit of work and transactions ---- */
 
 /* Writes pending changes: INSERTs, UPDATEs of changed columns only, and

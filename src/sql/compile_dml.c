@@ -46,6 +46,20 @@ static void returning_clause(calx__sqlc *c, const calx__dml *s)
     }
 }
 
+/* The ORM's fetch (calx__update_compile_ex): " RETURNING" every column of
+ * the table, or its primary key only. */
+static void returning_table(calx__sqlc *c, const calx_table *t, bool key_only)
+{
+    bool first = true;
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        if (key_only && !t->columns[i].primary_key)
+            continue;
+        calx__sqlc_put(c, first ? " RETURNING " : ", ");
+        first = false;
+        calx__sqlc_column(c, t, i);
+    }
+}
+
 static void where_clause(calx__sqlc *c, const calx_expr *where)
 {
     if (where) {
@@ -150,12 +164,29 @@ static int begin(void *out, size_t size, const calx_dialect *d, const void *s,
 
 /* ---- UPDATE, DELETE ---- */
 
+/* Refuses the ORM's fetch on a dialect without RETURNING. */
+static int check_fetch(const calx_dialect *d, bool fetch, calx_error *err)
+{
+    if (fetch && !d->supports_returning)
+        return calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
+                              "%s has no RETURNING, which synchronize_session 'fetch' needs",
+                              d->display_name);
+    return CALX_OK;
+}
+
 int calx__update_compile(const calx_update *s, const calx_dialect *d, calx_compiled *out,
                          calx_error *err)
 {
+    return calx__update_compile_ex(s, d, false, out, err);
+}
+
+int calx__update_compile_ex(const calx_update *s, const calx_dialect *d, bool fetch,
+                            calx_compiled *out, calx_error *err)
+{
     int rc = begin(out, sizeof *out, d, s, "an update", err);
     if (rc || (rc = calx__update_check(s, err)) ||
-        (rc = check_dialect(&s->base, d, d->supports_update_from, "UPDATE ... FROM", err)))
+        (rc = check_dialect(&s->base, d, d->supports_update_from, "UPDATE ... FROM", err)) ||
+        (rc = check_fetch(d, fetch, err)))
         return rc;
     const calx_table *t = s->base.t;
     calx__sqlc c = { .d = d };
@@ -178,6 +209,8 @@ int calx__update_compile(const calx_update *s, const calx_dialect *d, calx_compi
     extra_froms(&c, &s->base, " FROM ");
     where_clause(&c, s->base.where);
     returning_clause(&c, &s->base);
+    if (fetch)
+        returning_table(&c, t, false);
     leave_scope(&c, &scope);
     return finish(&c, &s->base, out, "an update", err);
 }
@@ -185,9 +218,16 @@ int calx__update_compile(const calx_update *s, const calx_dialect *d, calx_compi
 int calx__delete_compile(const calx_delete *s, const calx_dialect *d, calx_compiled *out,
                          calx_error *err)
 {
+    return calx__delete_compile_ex(s, d, false, out, err);
+}
+
+int calx__delete_compile_ex(const calx_delete *s, const calx_dialect *d, bool fetch,
+                            calx_compiled *out, calx_error *err)
+{
     int rc = begin(out, sizeof *out, d, s, "a delete", err);
     if (rc || (rc = calx__delete_check(s, err)) ||
-        (rc = check_dialect(&s->base, d, d->supports_delete_using, "DELETE ... USING", err)))
+        (rc = check_dialect(&s->base, d, d->supports_delete_using, "DELETE ... USING", err)) ||
+        (rc = check_fetch(d, fetch, err)))
         return rc;
     calx__sqlc c = { .d = d };
     dml_scope scope;
@@ -197,6 +237,8 @@ int calx__delete_compile(const calx_delete *s, const calx_dialect *d, calx_compi
     extra_froms(&c, &s->base, " USING ");
     where_clause(&c, s->base.where);
     returning_clause(&c, &s->base);
+    if (fetch)
+        returning_table(&c, s->base.t, true);
     leave_scope(&c, &scope);
     return finish(&c, &s->base, out, "a delete", err);
 }

@@ -79,6 +79,16 @@ int calx__update_compile(const calx_update *s, const calx_dialect *d, calx_compi
 int calx__delete_compile(const calx_delete *s, const calx_dialect *d, calx_compiled *out,
                          calx_error *err);
 
+/* As calx__update_compile / calx__delete_compile; with fetch, the
+ * statement also returns what the ORM's synchronize_session 'fetch' reads
+ * (an UPDATE every column of its table, a DELETE its primary key), after
+ * any RETURNING of its own. CALX_ERR_NOT_SUPPORTED for fetch on a dialect
+ * without RETURNING. */
+int calx__update_compile_ex(const calx_update *s, const calx_dialect *d, bool fetch,
+                            calx_compiled *out, calx_error *err);
+int calx__delete_compile_ex(const calx_delete *s, const calx_dialect *d, bool fetch,
+                            calx_compiled *out, calx_error *err);
+
 /* Frees what l holds and empties it. NULL is a no-op. */
 void calx__compiled_list_free(calx_compiled_list *l);
 
