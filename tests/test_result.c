@@ -178,6 +178,31 @@ TEST(row_real_and_row_bool_are_defined_for_every_number)
     calx_result_free(r);
 }
 
+TEST(numeric_text_reads_as_a_number_and_other_text_as_zero)
+{
+    /* PostgreSQL's NUMERIC (avg(), sum() of a BIGINT) arrives as text. */
+    const calx_value vals[] = { calx_text("48.0000000000000000"), calx_text("-12"),
+                                calx_text("9223372036854775807"), calx_text("1e3"),
+                                calx_text("abc"), calx_text("12abc"), calx_text("nan"),
+                                calx_text(" 5"), calx_text("") };
+    calx_result *r = column_of(vals, 9);
+    CHECK(calx_row_real(calx_result_row(r, 0), 0) == 48.0);
+    CHECK_INT(calx_row_int(calx_result_row(r, 0), 0), 48);
+    CHECK(calx_row_real(calx_result_row(r, 1), 0) == -12.0);
+    CHECK_INT(calx_row_int(calx_result_row(r, 1), 0), -12);
+    CHECK_INT(calx_row_int(calx_result_row(r, 2), 0), INT64_MAX);   /* exact, not via double */
+    CHECK(calx_row_real(calx_result_row(r, 3), 0) == 1000.0);
+    for (size_t i = 4; i < 9; i++) {
+        CHECK(calx_row_real(calx_result_row(r, i), 0) == 0.0);
+        CHECK_INT(calx_row_int(calx_result_row(r, i), 0), 0);
+    }
+    /* The strict getters still say it is text. */
+    double d = -1;
+    calx_error err;
+    CHECK(calx_row_get_real(calx_result_row(r, 0), 0, &d, &err) == CALX_ERR_TYPE && d == -1);
+    calx_result_free(r);
+}
+
 int main(void)
 {
     RUN(row_col_on_a_null_row_finds_no_column);
@@ -188,5 +213,6 @@ int main(void)
     RUN(calls_that_report_errors_refuse_a_null_result);
     RUN(row_int_saturates_reals_beyond_int64_and_reads_nan_as_zero);
     RUN(row_real_and_row_bool_are_defined_for_every_number);
+    RUN(numeric_text_reads_as_a_number_and_other_text_as_zero);
     return TEST_REPORT();
 }

@@ -108,8 +108,12 @@ CALX_API int calx_result_scalar_one(const calx_result *r, calx_value *out, calx_
  * NaN and saturates at INT64_MIN / INT64_MAX for reals beyond int64's
  * range (infinities included), so no value gives undefined behaviour;
  * calx_row_real gives the nearest double to an integer; calx_row_bool is
- * true for any non-zero number (NaN included, as in Python). Text and
- * blobs give 0 / 0.0 / false from the numeric getters.
+ * true for any non-zero number (NaN included, as in Python). A text that
+ * is a decimal number and nothing else gives that number to calx_row_int
+ * and calx_row_real (PostgreSQL's NUMERIC, which avg() and sum() of a
+ * BIGINT return, arrives as exact text; calx_row_real rounds it to the
+ * nearest double, calx_row_int truncates a fraction as for reals); other
+ * text, and blobs, give 0 / 0.0 / false from the numeric getters.
  *
  * The strict calx_row_get_* convert nothing but an integer to a real or a
  * bool: they return CALX_ERR_TYPE, naming the column, for NULL or a value

@@ -6,6 +6,8 @@
  * crash, because the natural code path after a failed or empty query hands
  * them NULL (calx_row_int(row, calx_row_col(row, "n")) on no row). Calls
  * that report errors say CALX_ERR_ARGUMENT instead. */
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,13 +302,48 @@ static int64_t real_to_int(double d)
     return (int64_t)d;
 }
 
+/* A text that is a decimal number and nothing else ("48.0000000000000000",
+ * "-12", "1e3"), as PostgreSQL's NUMERIC arrives (the driver keeps it exact
+ * as text: avg(), sum() of a BIGINT, numeric columns): true with its
+ * nearest double in *d, and with *i when it is an integer that fits. */
+static bool numeric_text(const calx_value *v, double *d, int64_t *i, bool *is_int)
+{
+    if (v->type != CALX_TEXT || !v->u.s.ptr || v->u.s.len == 0 || v->u.s.len > 400)
+        return false;
+    char buf[401];
+    memcpy(buf, v->u.s.ptr, v->u.s.len);
+    buf[v->u.s.len] = '\0';
+    if (buf[0] == ' ' || buf[0] == '\t' || buf[0] == '\n')
+        return false;
+    char *end;
+    errno = 0;
+    long long n = strtoll(buf, &end, 10);
+    *is_int = *end == '\0' && errno == 0;
+    if (*is_int) {
+        *i = n;
+        *d = (double)n;
+        return true;
+    }
+    *d = strtod(buf, &end);
+    /* "nan" and "inf" are text to SQL, not numbers that came back. */
+    return *end == '\0' && (isdigit((unsigned char)buf[0]) || buf[0] == '-' || buf[0] == '+' ||
+                             buf[0] == '.');
+}
+
 int64_t calx_row_int(const calx_row *row, int col)
 {
     const calx_value *v = calx_row_value(row, col);
+    double d;
+    int64_t i;
+    bool is_int;
     switch (v->type) {
     case CALX_INT: return v->u.i;
     case CALX_BOOL: return v->u.b;
     case CALX_REAL: return real_to_int(v->u.d);
+    case CALX_TEXT:
+        if (numeric_text(v, &d, &i, &is_int))
+            return is_int ? i : real_to_int(d);
+        return 0;
     default: return 0;
     }
 }
@@ -314,10 +351,14 @@ int64_t calx_row_int(const calx_row *row, int col)
 double calx_row_real(const calx_row *row, int col)
 {
     const calx_value *v = calx_row_value(row, col);
+    double d;
+    int64_t i;
+    bool is_int;
     switch (v->type) {
     case CALX_REAL: return v->u.d;
     case CALX_INT: return (double)v->u.i;
     case CALX_BOOL: return v->u.b;
+    case CALX_TEXT: return numeric_text(v, &d, &i, &is_int) ? d : 0.0;
     default: return 0.0;
     }
 }
