@@ -21,21 +21,12 @@ allowed_db() {
         src/driver/driver.[ch] | src/driver/rowset.[ch] | src/driver/sqlscan.[ch]) return 1 ;;
         src/driver/*) return 0 ;;
         src/sql/text.[ch]) return 0 ;;
-        # Until the flush moves onto the SQL layer's statements (dml helper,
-        # issue #9): it still picks RETURNING / lastrowid / nextval by the
-        # paramstyle.
-        src/orm/flush.c) return 0 ;;
     esac
     return 1
 }
 
 # Files outside src/sql/ that may still write INSERT / UPDATE / DELETE text.
 allowed_dml() {
-    case "$1" in
-        # Until the flush moves onto the SQL layer's statements (dml helper,
-        # issue #9).
-        src/orm/flush.c) return 0 ;;
-    esac
     return 1
 }
 

@@ -13,6 +13,7 @@
 #include "driver/postgres.h"
 #include "engine/engine_int.h"
 #include "sql/compiler.h"
+#include "sql/ddl.h"
 #include "test.h"
 #include "alloc_fail.h"
 #include "sql_expect.h"
@@ -784,6 +785,91 @@ TEST(errors_name_the_cause)
     calx_update_free(u);
 }
 
+/* ---- the flush's statements ---- */
+
+TEST(the_flush_gets_its_statements_from_the_sql_layer)
+{
+    calx_error err;
+    /* By primary key: SET columns in the table's order, then the key. */
+    char *sql = calx__update_by_key_sql(lite, &hero, 1u << 3 | 1u << 1, &err);
+    CHECK_STR(sql, "UPDATE hero SET name=?, age=? WHERE hero.id = ?");
+    free(sql);
+    sql = calx__update_by_key_sql(pg, &hmlink, 1u << 2, &err);
+    CHECK_STR(sql, "UPDATE heromissionlink SET is_leader=? WHERE heromissionlink.hero_id = ? "
+                   "AND heromissionlink.mission_id = ?");
+    free(sql);
+    sql = calx__delete_by_key_sql(lite, &hmlink, &err);
+    CHECK_STR(sql, "DELETE FROM heromissionlink WHERE heromissionlink.hero_id = ? AND "
+                   "heromissionlink.mission_id = ?");
+    free(sql);
+    /* A boolean key is bound, not written inline as a bool literal is. */
+    static const calx_column flag_cols[] = {
+        { .name = "on", .type = CALX_COL_BOOL, .primary_key = true },
+        { .name = "n", .type = CALX_COL_INT64 },
+    };
+    static const calx_table flag = { .name = "flag", .columns = flag_cols, .ncolumns = 2 };
+    sql = calx__delete_by_key_sql(pg, &flag, &err);
+    CHECK_STR(sql, "DELETE FROM flag WHERE flag.\"on\" = ?");
+    free(sql);
+    /* INSERT: one row, many rows, the sentinel form with its key. */
+    calx_insert *s = calx__insert_of_columns(&hero, 0x1e, -1);
+    CHECK_OK(calx__insert_shape_sql(s, lite, 1, CALX__ROWS_VALUES, &sql, &err), &err);
+    CHECK_STR(sql, "INSERT INTO hero (name, secret_name, age, team_id) VALUES (?, ?, ?, ?)");
+    free(sql);
+    CHECK_OK(calx__insert_shape_sql(s, pg, 2, CALX__ROWS_VALUES, &sql, &err), &err);
+    CHECK_STR(sql, "INSERT INTO hero (name, secret_name, age, team_id) VALUES (?, ?, ?, ?), "
+                   "(?, ?, ?, ?)");
+    free(sql);
+    calx_insert_free(s);
+    s = calx__insert_of_columns(&hero, 0x6, 0);
+    CHECK_OK(calx__insert_shape_sql(s, pg, 3, CALX__ROWS_SENTINEL, &sql, &err), &err);
+    CHECK_STR(sql, "INSERT INTO hero (name, secret_name) SELECT CAST(p0 AS VARCHAR), CAST(p1 AS "
+                   "VARCHAR) FROM (VALUES (?, ?, 0), (?, ?, 1), (?, ?, 2)) AS imp_sen(p0, p1, "
+                   "sen_counter) ORDER BY sen_counter RETURNING hero.id");
+    free(sql);
+    CHECK_OK(calx__insert_shape_sql(s, pg, 1, CALX__ROWS_VALUES, &sql, &err), &err);
+    CHECK_STR(sql, "INSERT INTO hero (name, secret_name) VALUES (?, ?) RETURNING hero.id");
+    free(sql);
+    CHECK_INT(calx__insert_shape_sql(s, pg, 0, CALX__ROWS_VALUES, &sql, &err), CALX_ERR_ARGUMENT);
+    calx_insert_free(s);
+    /* No columns: DEFAULT VALUES, one row only. */
+    s = calx__insert_of_columns(&hero, 0, 0);
+    CHECK_OK(calx__insert_shape_sql(s, pg, 1, CALX__ROWS_VALUES, &sql, &err), &err);
+    CHECK_STR(sql, "INSERT INTO hero DEFAULT VALUES RETURNING hero.id");
+    free(sql);
+    CHECK_INT(calx__insert_shape_sql(s, pg, 2, CALX__ROWS_VALUES, &sql, &err), CALX_ERR_ARGUMENT);
+    CHECK_STR(err.message, "INSERT INTO hero: no text for 2 rows of this insert");
+    calx_insert_free(s);
+}
+
+/* The flush writes tables in the order create_all makes them, by one sort
+ * with one rule for cycles. */
+TEST(the_flush_orders_tables_as_create_all_does)
+{
+    const calx_table *in[] = { &hmlink, &gadget, &hero, &team };
+    const calx_table *out[4];
+    calx_error err;
+    CHECK_OK(calx__tables_sorted(in, 4, out, "the flush", &err), &err);
+    CHECK(out[0] == &gadget && out[1] == &team && out[2] == &hero && out[3] == &hmlink);
+    /* A reference to a table not in the list is not followed. */
+    CHECK_OK(calx__tables_sorted(in, 1, out, "the flush", &err), &err);
+    CHECK(out[0] == &hmlink);
+    static const calx_column a_cols[] = {
+        { .name = "id", .type = CALX_COL_INT64, .primary_key = true },
+        { .name = "b_id", .type = CALX_COL_INT64, .nullable = true, .foreign_key = "b.id" },
+    };
+    static const calx_column b_cols[] = {
+        { .name = "id", .type = CALX_COL_INT64, .primary_key = true },
+        { .name = "a_id", .type = CALX_COL_INT64, .nullable = true, .foreign_key = "a.id" },
+    };
+    static const calx_table a = { .name = "a", .columns = a_cols, .ncolumns = 2 };
+    static const calx_table b = { .name = "b", .columns = b_cols, .ncolumns = 2 };
+    const calx_table *cyc[] = { &team, &a, &b };
+    CHECK_INT(calx__tables_sorted(cyc, 3, out, "the flush", &err), CALX_ERR_ARGUMENT);
+    CHECK_STR(err.message, "foreign keys form a cycle: a -> b -> a (the flush cannot order these "
+                           "tables)");
+}
+
 /* ---- out of memory ---- */
 
 /* Builds and compiles one statement of each kind through every builder
@@ -1385,6 +1471,8 @@ int main(void)
     RUN(deletes_render_as_sqlalchemy);
     RUN(subqueries_correlate_to_the_statement);
     RUN(errors_name_the_cause);
+    RUN(the_flush_gets_its_statements_from_the_sql_layer);
+    RUN(the_flush_orders_tables_as_create_all_does);
     RUN(out_of_memory_anywhere_is_reported_and_leaks_nothing);
     RUN(setup_database);
     RUN(inserts_write_their_rows_and_report_them);

@@ -1,18 +1,26 @@
-/* The unit of work: finds what changed, orders the statements (parents
- * before children; per table UPDATEs, then INSERTs in the order added;
- * DELETEs children first), sends them as one batch, and moves the objects
- * to their new states.
+/* The unit of work: finds what changed, orders the statements (tables in
+ * the metadata's foreign-key order, calx__tables_sorted; per table UPDATEs,
+ * then INSERTs in the order added; DELETEs children first), sends them as
+ * one batch, and moves the objects to their new states.
  *
- * Generated keys come back per statement (SQLite's lastrowid, or
- * PostgreSQL's RETURNING of that one INSERT), so a key always reaches the
- * object whose row made it, never by position in a multi-row result. */
+ * The SQL is the SQL layer's: each statement's text comes from its
+ * builders and compilers (src/sql/persist.c), compiled once per shape
+ * (table, kind, columns) and run with the objects' values as parameter
+ * sets. How new keys come back is the dialect's key_strategy: SQLite's
+ * driver reads each row's rowid right after it runs; PostgreSQL's keys
+ * come from RETURNING, several rows to a statement in SQLAlchemy 2.0's
+ * sentinel form, and are matched to their objects by the sentinel's
+ * order, never by the order the rows come back in. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "calx/connection.h"
 #include "core/buf.h"
+#include "core/grow.h"
 #include "orm/session_int.h"
+#include "sql/compiler.h"
+#include "sql/ddl.h"
 #include "sql/ident.h"
 #include "sql/text.h"
 
@@ -26,13 +34,24 @@ typedef struct flush_op {
     bool want_key;            /* the database generates the primary key */
 } flush_op;
 
+/* A many-row text of an INSERT shape, by its rows and form. */
+typedef struct rows_text {
+    size_t rows;
+    calx__rows_form form;
+    char *sql;
+} rows_text;
+
 /* SQL texts built in this flush, by (model, kind, column mask): repeated
- * statements share one text, which the batch then plans once. */
+ * statements share one text, which the batch then plans once. An INSERT
+ * keeps its statement, for the texts of many rows. */
 typedef struct sql_entry {
     const calx_model *m;
     op_kind kind;
     uint64_t mask;
     char *sql;
+    calx_insert *ins;
+    rows_text *texts;
+    size_t ntexts;
 } sql_entry;
 
 typedef struct flush_ctx {
@@ -48,23 +67,28 @@ typedef struct flush_ctx {
     size_t nparams, params_cap;
     char *ts;                 /* 40 bytes per timestamp parameter */
     size_t nts, ts_cap;
-    calx_objvec keyed;        /* given keys drawn from the sequence (PostgreSQL) */
+    calx_objvec keyed;        /* given keys drawn from the sequence (sequence prefetch) */
     bool commit;              /* the batch ends with COMMIT (session commit) */
-    char **texts;             /* multi-row INSERT texts made for this flush */
-    size_t ntexts;
 } flush_ctx;
 
-/* One statement of the batch: ops [first, first + count) of one SQL. A
- * multi-row statement inserts all its rows with one VALUES list. */
+/* How a statement of the batch writes its operations' rows. */
+typedef enum stmt_form {
+    FORM_EACH,                /* one execution per operation (an execute-many) */
+    FORM_ROWS,                /* `per` rows to an execution: INSERT ... VALUES (..), (..) */
+    FORM_SENTINEL             /* the same, in the sentinel form, RETURNING the keys */
+} stmt_form;
+
+/* One statement of the batch: ops [first, first + count) of one SQL, run
+ * count / per times with per operations' parameters each. */
 typedef struct flush_stmt {
-    size_t first, count;
+    size_t first, count, per;
     const char *sql;
-    bool multirow;
+    stmt_form form;
 } flush_stmt;
 
-/* Rows per multi-row INSERT: PostgreSQL takes at most 65535 parameters. */
+/* Rows per many-row INSERT, as SQLAlchemy's insertmanyvalues_page_size;
+ * fewer when the dialect's max_params is reached first. */
 #define MULTIROW_MAX_ROWS 1000
-#define MULTIROW_MAX_PARAMS 30000
 
 static bool is_dirty(const calx_obj *o)
 {
@@ -99,41 +123,32 @@ static int add_model(flush_ctx *x, const calx_model *m)
     return 0;
 }
 
-/* Whether a has a foreign key to b's table. */
-static bool references(const calx_model *a, const calx_model *b)
+/* The models' tables in the metadata's foreign-key order (each after the
+ * tables among them it references, otherwise in first-seen order), and
+ * the models with them. Tables in a cycle cannot be ordered: the flush
+ * fails naming them, as create_all does. */
+static int sort_models(flush_ctx *x, calx_error *err)
 {
-    size_t n = strlen(b->table.name);
-    for (size_t i = 0; i < a->table.ncolumns; i++) {
-        const char *fk = a->table.columns[i].foreign_key;
-        if (fk && a != b && strncmp(fk, b->table.name, n) == 0 && fk[n] == '.')
-            return true;
+    size_t n = x->nmodels;
+    const calx_table **tables = malloc(2 * n * sizeof *tables);
+    const calx_model **models = malloc(n * sizeof *models);
+    int rc = 0;
+    if (!tables || !models) {
+        rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    } else {
+        for (size_t i = 0; i < n; i++)
+            tables[i] = &x->models[i]->table;
+        rc = calx__tables_sorted(tables, n, tables + n, "the flush", err);
+        for (size_t i = 0; !rc && i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                if (&x->models[j]->table == tables[n + i])
+                    models[i] = x->models[j];
+        if (!rc)
+            memcpy(x->models, models, n * sizeof *models);
     }
-    return false;
-}
-
-/* Parents before children, otherwise in first-seen order. A cycle keeps
- * first-seen order for the models in it (the database's deferred checks,
- * or the program's order of flushes, must settle those). */
-static void sort_models(flush_ctx *x)
-{
-    size_t n = x->nmodels, done = 0;
-    const calx_model **out = x->models;
-    while (done < n) {
-        size_t pick = done;
-        for (size_t i = done; i < n; i++) {
-            bool ready = true;
-            for (size_t j = done; j < n && ready; j++)
-                if (j != i && references(out[i], out[j]))
-                    ready = false;
-            if (ready) {
-                pick = i;
-                break;
-            }
-        }
-        const calx_model *m = out[pick];
-        memmove(&out[done + 1], &out[done], (pick - done) * sizeof *out);
-        out[done++] = m;
-    }
+    free(tables);
+    free(models);
+    return rc;
 }
 
 /* ---- statements ---- */
@@ -218,22 +233,6 @@ static void fix_ts(flush_ctx *x)
     }
 }
 
-/* The columns in mask, comma-separated, each followed by suffix. */
-static size_t put_columns(calx_buf *b, const calx_dialect *d, const calx_table *t,
-                          uint64_t mask, const char *suffix)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < t->ncolumns; i++) {
-        if (!(mask >> i & 1))
-            continue;
-        if (n++)
-            calx__buf_puts(b, ", ");
-        calx__sql_put_ident(b, d, t->columns[i].name, false);
-        calx__buf_puts(b, suffix);
-    }
-    return n;
-}
-
 static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint64_t mask,
                            calx_error *err)
 {
@@ -242,66 +241,31 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
             return x->sqls[i].sql;
     const calx_dialect *d = x->s->dialect;
     const calx_table *t = &m->table;
-    calx_buf b = { 0 };
+    sql_entry e = { m, kind, mask, NULL, NULL, NULL, 0 };
     if (kind == OP_INSERT) {
-        calx__buf_puts(&b, "INSERT INTO ");
-        calx__sql_put_ident(&b, d, t->name, false);
-        calx__buf_puts(&b, " (");
-        size_t n = put_columns(&b, d, t, mask, "");
-        if (n == 0) {
-            calx__buf_puts(&b, ") DEFAULT VALUES");
-        } else {
-            calx__buf_puts(&b, ") VALUES (");
-            for (size_t i = 0; i < n; i++)
-                calx__buf_puts(&b, i ? ", ?" : "?");
-            calx__buf_puts(&b, ")");
-        }
+        /* With RETURNING the row's own key comes back; with lastrowid the
+         * driver reads it, and a prefetched key is sent as a value. */
         int ai = calx__model_autoinc(m);
-        if (ai >= 0 && !(mask >> ai & 1) && d->paramstyle == CALX_PARAMSTYLE_DOLLAR) {
-            /* PostgreSQL has no lastrowid: the row's own key comes back. */
-            calx__buf_puts(&b, " RETURNING ");
-            calx__sql_put_ident(&b, d, t->name, false);
-            calx__buf_puts(&b, ".");
-            calx__sql_put_ident(&b, d, t->columns[ai].name, false);
-        }
-    } else {
-        if (kind == OP_UPDATE) {
-            calx__buf_puts(&b, "UPDATE ");
-            calx__sql_put_ident(&b, d, t->name, false);
-            calx__buf_puts(&b, " SET ");
-            put_columns(&b, d, t, mask, "=?");
-        } else {
-            calx__buf_puts(&b, "DELETE FROM ");
-            calx__sql_put_ident(&b, d, t->name, false);
-        }
-        calx__buf_puts(&b, " WHERE ");
-        size_t n = 0;
-        for (size_t i = 0; i < t->ncolumns; i++) {
-            if (!t->columns[i].primary_key)
-                continue;
-            if (n++)
-                calx__buf_puts(&b, " AND ");
-            calx__sql_put_ident(&b, d, t->name, false);
-            calx__buf_puts(&b, ".");
-            calx__sql_put_ident(&b, d, t->columns[i].name, false);
-            calx__buf_puts(&b, " = ?");
-        }
-    }
-    char *sql = calx__buf_take(&b);
-    if (!sql)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
-    if (x->nsqls == x->sqls_cap) {
-        size_t cap = x->sqls_cap ? x->sqls_cap * 2 : 8;
-        sql_entry *v = realloc(x->sqls, cap * sizeof *v);
-        if (!v) {
-            free(sql);
+        long key = ai >= 0 && !(mask >> ai & 1) && d->key_strategy == CALX_KEYS_RETURNING ? ai : -1;
+        e.ins = calx__insert_of_columns(t, mask, key);
+        if (!e.ins)
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
-        }
-        x->sqls = v;
-        x->sqls_cap = cap;
+        calx__insert_shape_sql(e.ins, d, 1, CALX__ROWS_VALUES, &e.sql, err);
+    } else if (kind == OP_UPDATE) {
+        e.sql = calx__update_by_key_sql(d, t, mask, err);
+    } else {
+        e.sql = calx__delete_by_key_sql(d, t, err);
     }
-    x->sqls[x->nsqls++] = (sql_entry){ m, kind, mask, sql };
-    return sql;
+    if (!e.sql || (x->nsqls == x->sqls_cap &&
+                   !calx__grow(&x->sqls, &x->sqls_cap, x->nsqls + 1, sizeof *x->sqls))) {
+        if (e.sql)
+            calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        free(e.sql);
+        calx_insert_free(e.ins);
+        return NULL;
+    }
+    x->sqls[x->nsqls++] = e;
+    return e.sql;
 }
 
 static int plan_insert(flush_ctx *x, calx_obj *o, calx_error *err)
@@ -406,12 +370,12 @@ static int cmp_key(const void *a, const void *b)
     return 0;
 }
 
-/* PostgreSQL: the keys of new rows are drawn from the key column's
- * sequence first, in one statement per table, and given to the objects in
+/* A dialect whose keys are drawn first (CALX_KEYS_SEQUENCE_PREFETCH): the
+ * keys of a table's new rows come from the key column's sequence in one
+ * statement (the dialect's sequence_prefetch_sql), given to the objects in
  * the order they were added; the INSERTs then carry them, many rows to a
- * statement, and nothing has to be matched back from RETURNING (whose row
- * order PostgreSQL does not promise). One round trip, whatever the number
- * of rows. Tables with one new row keep INSERT ... RETURNING. */
+ * statement, and nothing has to come back. Tables with one new row keep
+ * INSERT ... RETURNING. */
 static int draw_keys(flush_ctx *x, const calx_model *m, calx_error *err)
 {
     calx_session *s = x->s;
@@ -434,9 +398,7 @@ static int draw_keys(flush_ctx *x, const calx_model *m, calx_error *err)
     if (!tname)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     calx_result *r = NULL;
-    rc = calx_await(calx_conn_execute(s->conn,
-                                      "SELECT nextval(pg_get_serial_sequence(?, ?)) "
-                                      "FROM generate_series(1, ?)",
+    rc = calx_await(calx_conn_execute(s->conn, s->dialect->sequence_prefetch_sql,
                                       CALX_PARAMS(CALX_V(calx_text(tname)),
                                                   CALX_V(calx_text(m->table.columns[ai].name)),
                                                   CALX_V(calx_int((int64_t)n))),
@@ -445,10 +407,11 @@ static int draw_keys(flush_ctx *x, const calx_model *m, calx_error *err)
     free(tname);
     if (rc)
         return rc;
-    if (calx_result_nrows(r) != n) {
+    size_t got = calx_result_nrows(r);
+    if (got != n) {
         calx_result_free(r);
         return calx_error_set(err, CALX_ERR_INTERNAL, "the sequence of %s.%s gave %zu keys for %zu rows",
-                              m->table.name, m->table.columns[ai].name, calx_result_nrows(r), n);
+                              m->table.name, m->table.columns[ai].name, got, n);
     }
     /* Ascending, so keys follow the order the objects were added. */
     int64_t *keys = malloc(n * sizeof *keys);
@@ -522,10 +485,11 @@ static int plan(flush_ctx *x, calx_error *err)
     for (size_t i = 0; i < s->deleting.n; i++)
         if (add_model(x, s->deleting.v[i]->model))
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
-    sort_models(x);
+    if (sort_models(x, err))
+        return err->code;
     if (x->dirty.n)
         qsort(x->dirty.v, x->dirty.n, sizeof *x->dirty.v, cmp_key);
-    if (s->dialect->paramstyle == CALX_PARAMSTYLE_DOLLAR)
+    if (s->dialect->key_strategy == CALX_KEYS_SEQUENCE_PREFETCH)
         for (size_t k = 0; k < x->nmodels; k++)
             if (draw_keys(x, x->models[k], err))
                 return err->code;
@@ -567,62 +531,82 @@ static size_t group_end(const flush_ctx *x, size_t i)
     return j;
 }
 
-/* "INSERT ... VALUES (?, ?)" for rows rows: the VALUES tuple repeated. */
-static const char *multirow_sql(flush_ctx *x, const char *sql, size_t rows)
+/* The text of rows rows of op's INSERT shape in form, made once per
+ * flush (full chunks share it, and the batch then plans it once). */
+static const char *rows_sql(flush_ctx *x, const flush_op *op, size_t rows, calx__rows_form form,
+                            calx_error *err)
 {
-    const char *tuple = strstr(sql, " VALUES (");
-    if (!tuple)
-        return NULL;
-    tuple += 8;
-    char **v = realloc(x->texts, (x->ntexts + 1) * sizeof *v);
+    sql_entry *e = NULL;
+    for (size_t i = 0; i < x->nsqls && !e; i++)
+        if (x->sqls[i].sql == op->sql)
+            e = &x->sqls[i];
+    for (size_t i = 0; i < e->ntexts; i++)
+        if (e->texts[i].rows == rows && e->texts[i].form == form)
+            return e->texts[i].sql;
+    rows_text *v = realloc(e->texts, (e->ntexts + 1) * sizeof *v);
     if (!v)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+    e->texts = v;
+    char *sql;
+    if (calx__insert_shape_sql(e->ins, x->s->dialect, rows, form, &sql, err))
         return NULL;
-    x->texts = v;
-    calx_buf b = { 0 };
-    calx__buf_puts(&b, sql);
-    for (size_t i = 1; i < rows; i++) {
-        calx__buf_puts(&b, ", ");
-        calx__buf_puts(&b, tuple);
-    }
-    char *text = calx__buf_take(&b);
-    if (text)
-        x->texts[x->ntexts++] = text;
-    return text;
+    e->texts[e->ntexts++] = (rows_text){ rows, form, sql };
+    return sql;
 }
 
-/* The batch's statements. PostgreSQL INSERTs whose keys are known go many
- * rows to a statement; everything else one statement per run of equal
- * SQL, an execute-many when the run is longer than one. */
+/* The batch's statements. INSERTs of several rows go many rows to a
+ * statement where the dialect's keys allow it: in the sentinel form when
+ * the database makes the keys and returns them (CALX_KEYS_RETURNING), as
+ * plain VALUES lists when the keys are known; with lastrowid (SQLite) the
+ * driver steps one prepared INSERT per row in-process, which costs no more,
+ * and reads each row's key as it goes. Everything else is one statement
+ * per run of equal SQL, an execute-many when the run is longer than one. */
 static flush_stmt *plan_stmts(flush_ctx *x, size_t *nout, calx_error *err)
 {
-    flush_stmt *st = malloc((x->nops ? x->nops : 1) * sizeof *st);
+    const calx_dialect *d = x->s->dialect;
+    /* At most two statements per run: the full chunks, and the rest. */
+    flush_stmt *st = malloc((x->nops ? 2 * x->nops : 1) * sizeof *st);
     if (!st)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
-    bool pg = x->s->dialect->paramstyle == CALX_PARAMSTYLE_DOLLAR;
     size_t n = 0;
     for (size_t i = 0; i < x->nops;) {
-        size_t end = group_end(x, i);
+        size_t end = group_end(x, i), count = end - i;
         flush_op *op = &x->ops[i];
-        if (pg && op->kind == OP_INSERT && !op->want_key && end - i > 1 && op->np) {
-            size_t per = MULTIROW_MAX_PARAMS / op->np;
-            per = per < 1 ? 1 : per > MULTIROW_MAX_ROWS ? MULTIROW_MAX_ROWS : per;
-            for (; i < end; n++) {
-                size_t rows = end - i < per ? end - i : per;
-                const char *sql = rows > 1 ? multirow_sql(x, op->sql, rows) : op->sql;
-                if (!sql) {
-                    free(st);
-                    return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
-                }
-                st[n] = (flush_stmt){ i, rows, sql, rows > 1 };
-                i += rows;
-            }
-        } else {
-            st[n++] = (flush_stmt){ i, end - i, op->sql, false };
+        bool rows = op->kind == OP_INSERT && count > 1 && op->np &&
+                    d->key_strategy != CALX_KEYS_LASTROWID;
+        bool sentinel = rows && op->want_key;
+        if (rows && op->want_key && d->key_strategy != CALX_KEYS_RETURNING)
+            rows = sentinel = false;   /* keys by lastrowid: one row at a time */
+        if (!rows) {
+            st[n++] = (flush_stmt){ i, count, 1, op->sql, FORM_EACH };
             i = end;
+            continue;
         }
+        size_t per = d->max_params / op->np;
+        per = per < 1 ? 1 : per > MULTIROW_MAX_ROWS ? MULTIROW_MAX_ROWS : per;
+        calx__rows_form form = sentinel ? CALX__ROWS_SENTINEL : CALX__ROWS_VALUES;
+        size_t full = count / per, rest = count % per;
+        if (full) {
+            const char *sql = rows_sql(x, op, per, form, err);
+            if (!sql)
+                goto fail;
+            st[n++] = (flush_stmt){ i, full * per, per, sql,
+                                    sentinel ? FORM_SENTINEL : FORM_ROWS };
+        }
+        if (rest) {
+            const char *sql = rest > 1 || sentinel ? rows_sql(x, op, rest, form, err) : op->sql;
+            if (!sql)
+                goto fail;
+            st[n++] = (flush_stmt){ i + full * per, rest, rest, sql,
+                                    sentinel ? FORM_SENTINEL : FORM_ROWS };
+        }
+        i = end;
     }
     *nout = n;
     return st;
+fail:
+    free(st);
+    return NULL;
 }
 
 static int send(flush_ctx *x, const flush_stmt *st, size_t nst, calx_result **out,
@@ -633,26 +617,26 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, calx_result **ou
     if (rc)
         return rc;
     fix_ts(x);
+    size_t nsets = 0;
+    for (size_t k = 0; k < nst; k++)
+        nsets += st[k].count / st[k].per;
     calx_stmt *stmts = malloc(nst * sizeof *stmts);
-    calx_params *ps = malloc(x->nops * sizeof *ps);
+    calx_params *ps = malloc((nsets ? nsets : 1) * sizeof *ps);
     if (!stmts || !ps) {
         free(stmts);
         free(ps);
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     }
-    bool lastrowid = s->dialect->paramstyle == CALX_PARAMSTYLE_QMARK;
-    for (size_t i = 0; i < x->nops; i++)
-        ps[i] = (calx_params){ x->params + x->ops[i].p0, x->ops[i].np };
+    bool lastrowid = s->dialect->key_strategy == CALX_KEYS_LASTROWID;
+    calx_params *set = ps;
     for (size_t k = 0; k < nst; k++) {
         const flush_op *op = &x->ops[st[k].first];
-        if (st[k].multirow) {
-            /* The rows' parameters lie one after another: one set. */
-            ps[st[k].first].n = op->np * st[k].count;
-            stmts[k] = (calx_stmt){ st[k].sql, &ps[st[k].first], 1, false };
-        } else {
-            stmts[k] = (calx_stmt){ st[k].sql, &ps[st[k].first], st[k].count,
-                                    op->want_key && lastrowid };
-        }
+        stmts[k] = (calx_stmt){ st[k].sql, set, st[k].count / st[k].per,
+                                st[k].form == FORM_EACH && op->want_key && lastrowid };
+        /* A set is per operations' parameters, which lie one after
+         * another in the flush's array. */
+        for (size_t j = 0; j < st[k].count; j += st[k].per)
+            *set++ = (calx_params){ x->params + op[j].p0, op[j].np * st[k].per };
     }
     /* The batch copies every value when it is made: the arrays can go
      * before it runs. */
@@ -684,7 +668,7 @@ static void name_statement(const flush_ctx *x, const flush_stmt *st, size_t nst,
         k = i - 1;
     }
     const flush_op *op = &x->ops[st[k].first];
-    calx_params ps = { x->params + op->p0, st[k].multirow ? op->np * st[k].count : op->np };
+    calx_params ps = { x->params + op->p0, op->np * st[k].per };
     calx_text_plan plan = { 0 };
     calx_error ignored;
     const char *sql = calx__text_compile(st[k].sql, &ps, x->s->dialect->paramstyle, &plan,
@@ -696,9 +680,50 @@ static void name_statement(const flush_ctx *x, const flush_stmt *st, size_t nst,
     calx__text_plan_free(&plan);
 }
 
+/* A returned key and the position of its row among those of its chunk. */
+typedef struct key_rank {
+    calx_value v;
+    size_t row;
+} key_rank;
+
+static int cmp_key_rank(const void *a, const void *b)
+{
+    const calx_value *x = &((const key_rank *)a)->v, *y = &((const key_rank *)b)->v;
+    return x->u.i < y->u.i ? -1 : x->u.i > y->u.i;
+}
+
+/* The keys of a sentinel chunk: the rows went in in counter order and the
+ * sequence handed out rising keys as they did, so the k-th smallest key
+ * returned is row k's, whatever order RETURNING gives them in (SQLAlchemy
+ * 2.0 correlates them so, sorting by the returned sentinel). */
+static int chunk_keys(flush_ctx *x, const calx_result *r, size_t from, size_t first, size_t n,
+                      int ai, calx_error *err)
+{
+    key_rank *k = malloc(n * sizeof *k);
+    if (!k)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    int rc = 0;
+    for (size_t j = 0; j < n && !rc; j++) {
+        const calx_value *v = calx_row_value(calx_result_row(r, from + j), 0);
+        if (!v || v->type != CALX_INT)
+            rc = calx_error_set(err, CALX_ERR_INTERNAL,
+                                "the insert into %s returned a key that is not an integer",
+                                x->ops[first].o->model->table.name);
+        else
+            k[j] = (key_rank){ *v, j };
+    }
+    if (!rc)
+        qsort(k, n, sizeof *k, cmp_key_rank);
+    for (size_t j = 0; j < n && !rc; j++)
+        rc = calx__obj_load_field(x->ops[first + j].o, (size_t)ai, &k[j].v, err);
+    free(k);
+    return rc;
+}
+
 /* Checks each statement's outcome and fills generated keys: row j of an
- * INSERT's result is set j's key (each set runs on its own, so the row
- * comes from that set's execution, never from a multi-row statement). */
+ * execute-many's result is set j's key (each set runs on its own, so the
+ * row comes from that set's execution), and a sentinel chunk's keys go to
+ * its rows by their order (chunk_keys). */
 static int read_results(flush_ctx *x, const flush_stmt *st, size_t nst, calx_result *r,
                         calx_error *err)
 {
@@ -710,21 +735,28 @@ static int read_results(flush_ctx *x, const flush_stmt *st, size_t nst, calx_res
                                   "the database answered fewer statements than the flush sent");
         const calx_table *t = &op->o->model->table;
         int64_t rc = calx_result_rowcount(r);
+        /* SQLAlchemy's StaleDataError texts. */
+        bool upd = op->kind == OP_UPDATE;
         if (op->kind != OP_INSERT && rc >= 0 && (size_t)rc != count)
             return calx_error_set(err, CALX_ERR_STALE_DATA,
-                                  op->kind == OP_UPDATE
-                                      ? "UPDATE statement on table '%s' expected to update %zu "
-                                        "row(s); %lld were matched."
-                                      : "DELETE statement on table '%s' expected to delete %zu "
-                                        "row(s); Only %lld were matched.",
-                                  t->name, count, (long long)rc);
+                                  "%s statement on table '%s' expected to %s %zu row(s); %s%lld "
+                                  "were matched.",
+                                  upd ? "UPDATE" : "DELETE", t->name, upd ? "update" : "delete",
+                                  count, upd ? "" : "Only ", (long long)rc);
         if (!op->want_key)
             continue;
         if (calx_result_nrows(r) != count)
             return calx_error_set(err, CALX_ERR_INTERNAL,
-                                  "INSERT INTO %s returned %zu keys for %zu rows", t->name,
+                                  "the insert into %s returned %zu keys for %zu rows", t->name,
                                   calx_result_nrows(r), count);
         int ai = calx__model_autoinc(op->o->model);
+        if (st[k].form == FORM_SENTINEL) {
+            /* An execute-many gathers its sets' rows set after set. */
+            for (size_t j = 0; j < count; j += st[k].per)
+                if (chunk_keys(x, r, j, i + j, st[k].per, ai, err))
+                    return err->code;
+            continue;
+        }
         for (size_t j = 0; j < count; j++)
             if (calx__obj_load_field(x->ops[i + j].o, (size_t)ai,
                                      calx_row_value(calx_result_row(r, j), 0), err))
@@ -782,13 +814,16 @@ static void ctx_free(flush_ctx *x)
 {
     calx__objvec_free(&x->dirty);
     calx__objvec_free(&x->keyed);
-    for (size_t i = 0; i < x->ntexts; i++)
-        free(x->texts[i]);
-    free(x->texts);
     free(x->models);
     free(x->ops);
-    for (size_t i = 0; i < x->nsqls; i++)
-        free(x->sqls[i].sql);
+    for (size_t i = 0; i < x->nsqls; i++) {
+        sql_entry *e = &x->sqls[i];
+        free(e->sql);
+        calx_insert_free(e->ins);
+        for (size_t j = 0; j < e->ntexts; j++)
+            free(e->texts[j].sql);
+        free(e->texts);
+    }
     free(x->sqls);
     free(x->params);
     free(x->ts);

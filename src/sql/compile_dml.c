@@ -319,25 +319,55 @@ static int add_part(calx_compiled_list *out, calx_compiled *c, size_t nsets, cal
     return CALX_OK;
 }
 
-/* The text of `rows` rows of ncols values: head + " VALUES (?, ?), ..." +
- * tail, with nsets sets of parameters from rows [first, first + nsets *
- * rows), each set followed by the tail's parameters. */
-static int rows_part(calx_compiled_list *out, const calx_insert *s, const char *head,
-                     const calx__sqlc *tail, size_t first, size_t rows, size_t nsets,
-                     calx_error *err)
+/* The text of `rows` rows of s's columns: head + the rows in form +
+ * tail. The rows' parameters are each row's values in s's column order,
+ * row after row; the tail's follow. */
+static char *rows_text(const calx_insert *s, const calx_dialect *d, const char *head,
+                       const char *tail, size_t rows, calx__rows_form form)
 {
-    size_t n = s->ncols, per = rows * n + tail->nparams;
+    size_t n = s->ncols;
     calx_buf b = { 0 };
     calx__buf_puts(&b, head);
-    calx__buf_puts(&b, " VALUES ");
+    if (form == CALX__ROWS_SENTINEL) {
+        /* SQLAlchemy 2.0's insertmanyvalues with a sentinel: the rows come
+         * out of the VALUES in the order of their counter, so keys the
+         * database makes as it inserts (a sequence) follow that order.
+         * Each value is cast to its column's type, as the VALUES list
+         * alone would type it from its first row. */
+        for (size_t k = 0; k < n; k++)
+            calx__buf_printf(&b, "%sCAST(p%zu AS %s)", k ? ", " : " SELECT ", k,
+                             d->type_names[s->base.t->columns[s->cols[k]].type]);
+        calx__buf_puts(&b, " FROM (VALUES ");
+    } else {
+        calx__buf_puts(&b, " VALUES ");
+    }
     for (size_t r = 0; r < rows; r++) {
         calx__buf_puts(&b, r ? ", (" : "(");
         for (size_t k = 0; k < n; k++)
             calx__buf_puts(&b, k ? ", ?" : "?");
+        if (form == CALX__ROWS_SENTINEL)
+            calx__buf_printf(&b, ", %zu", r);
         calx__buf_puts(&b, ")");
     }
-    calx__buf_puts(&b, tail->b.p ? tail->b.p : "");
-    calx_compiled c = { .sql = calx__buf_take(&b), .nparams = per * nsets };
+    if (form == CALX__ROWS_SENTINEL) {
+        calx__buf_puts(&b, ") AS imp_sen(");
+        for (size_t k = 0; k < n; k++)
+            calx__buf_printf(&b, "p%zu, ", k);
+        calx__buf_puts(&b, "sen_counter) ORDER BY sen_counter");
+    }
+    calx__buf_puts(&b, tail ? tail : "");
+    return calx__buf_take(&b);
+}
+
+/* A part of nsets chunks of `rows` rows from row first, each followed by
+ * the tail's parameters. */
+static int rows_part(calx_compiled_list *out, const calx_insert *s, const calx_dialect *d,
+                     const char *head, const calx__sqlc *tail, size_t first, size_t rows,
+                     size_t nsets, calx_error *err)
+{
+    size_t n = s->ncols, per = rows * n + tail->nparams;
+    calx_compiled c = { .sql = rows_text(s, d, head, tail->b.p, rows, CALX__ROWS_VALUES),
+                        .nparams = per * nsets };
     c.params = c.nparams ? malloc(c.nparams * sizeof *c.params) : NULL;
     if (!c.sql || (c.nparams && !c.params)) {
         calx__compiled_free(&c);
@@ -388,9 +418,9 @@ static int compile_rows(const calx_insert *s, const calx_dialect *d, calx_compil
     }
     size_t full = s->nrows / per, rest = s->nrows % per;
     if (full)
-        rc = rows_part(out, s, head.b.p, &tail, 0, per, full, err);
+        rc = rows_part(out, s, d, head.b.p, &tail, 0, per, full, err);
     if (!rc && rest)
-        rc = rows_part(out, s, head.b.p, &tail, full * per, rest, 1, err);
+        rc = rows_part(out, s, d, head.b.p, &tail, full * per, rest, 1, err);
 done:
     drop(&head);
     drop(&tail);
@@ -449,6 +479,45 @@ int calx__insert_compile(const calx_insert *s, const calx_dialect *d, calx_compi
     if ((rc = finish(&c, &s->base, &one, "an insert", err)))
         return rc;
     return add_part(out, &one, 1, err);
+}
+
+int calx__insert_shape_sql(const calx_insert *s, const calx_dialect *d, size_t rows,
+                           calx__rows_form form, char **sql, calx_error *err)
+{
+    *sql = NULL;
+    int rc;
+    if (!s)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating an insert");
+    if ((rc = calx__dml_error(&s->base, err)) || (rc = check_dialect(&s->base, d, true, "", err)))
+        return rc;
+    if (rows == 0 || ((!s->cols || s->select) && rows != 1))
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "INSERT INTO %s: no text for %zu rows of this insert",
+                              s->base.t->name, rows);
+    if (!s->cols || s->select) {
+        /* One row of single values (DEFAULT VALUES when there are none),
+         * or a select, compiled as a statement. */
+        calx_compiled_list l;
+        if ((rc = calx__insert_compile(s, d, &l, err)))
+            return rc;
+        *sql = l.parts[0].c.sql;
+        l.parts[0].c.sql = NULL;
+        calx__compiled_list_free(&l);
+        return CALX_OK;
+    }
+    calx__sqlc head = { .d = d }, tail = { .d = d };
+    insert_head(&head, s);
+    insert_tail(&tail, s);
+    if (!head.b.oom && !head.oom && !tail.b.oom && !tail.oom && !tail.failed)
+        *sql = rows_text(s, d, head.b.p, tail.b.p, rows, form);
+    rc = tail.failed ? tail.err.code : CALX_OK;
+    if (tail.failed && err)
+        *err = tail.err;
+    else if (!*sql)
+        rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling an insert");
+    drop(&head);
+    drop(&tail);
+    return rc;
 }
 
 void calx__compiled_list_free(calx_compiled_list *l)

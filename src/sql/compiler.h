@@ -92,4 +92,45 @@ int calx__delete_compile_ex(const calx_delete *s, const calx_dialect *d, bool fe
 /* Frees what l holds and empties it. NULL is a no-op. */
 void calx__compiled_list_free(calx_compiled_list *l);
 
+/* ---- statement shapes: a text run with parameters of one's own ---- */
+
+/* How the rows of a many-row INSERT are written. */
+typedef enum calx__rows_form {
+    CALX__ROWS_VALUES,       /* VALUES (?, ?), (?, ?) */
+    /* SELECT CAST(p0 AS T0), ... FROM (VALUES (?, ?, 0), (?, ?, 1)) AS
+     * imp_sen(p0, ..., sen_counter) ORDER BY sen_counter: SQLAlchemy 2.0's
+     * insertmanyvalues. The rows go in in counter order, so keys a
+     * sequence makes as they go in rise with the counter, and the keys
+     * RETURNING gives are matched to the rows by sorting them, never by
+     * the order the rows come back in (which the database does not
+     * promise). */
+    CALX__ROWS_SENTINEL
+} calx__rows_form;
+
+/* The text of s for `rows` rows in form, with s's ON CONFLICT and
+ * RETURNING, for running with one's own parameters (the flush's): each
+ * row's values in the table's column order, row after row, then the
+ * clauses' parameters. s's rows, if any, are not used. An insert without
+ * columns (calx_insert_columns) has a text for one row only: its single
+ * values, or DEFAULT VALUES. *sql is malloc'd (NULL on failure). Errors:
+ * s's sticky error, RETURNING the dialect lacks, CALX_ERR_ARGUMENT for a
+ * row count the insert has no text for, CALX_ERR_NOMEM. */
+int calx__insert_shape_sql(const calx_insert *s, const calx_dialect *d, size_t rows,
+                           calx__rows_form form, char **sql, calx_error *err);
+
+/* The flush's statements (persist.c), by primary key: "UPDATE t SET
+ * a=?, b=? WHERE t.k = ?" with the columns whose bits are set in mask
+ * (bit i: t's column i; at most 64 columns), then the key columns, each in
+ * t's column order; "DELETE FROM t WHERE t.k = ? AND ..." with the key
+ * columns. malloc'd texts, or NULL with err (the compilers' errors). */
+char *calx__update_by_key_sql(const calx_dialect *d, const calx_table *t, uint64_t mask,
+                              calx_error *err);
+char *calx__delete_by_key_sql(const calx_dialect *d, const calx_table *t, calx_error *err);
+
+/* An insert into t of the columns in mask (none: DEFAULT VALUES),
+ * RETURNING column key when key >= 0, for calx__insert_shape_sql. Owned
+ * by the caller (calx_insert_free); its errors are sticky as any
+ * insert's. */
+calx_insert *calx__insert_of_columns(const calx_table *t, uint64_t mask, long key);
+
 #endif

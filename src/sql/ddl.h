@@ -21,6 +21,16 @@
  * and points *column past the dot, or returns 0 when fk is not written so. */
 size_t calx__fk_split(const char *fk, const char **column);
 
+/* Puts the n tables into out in foreign-key order, each after the ones
+ * among them it references (references to other tables are not
+ * followed), otherwise in the order given: SQLAlchemy's sort_tables, the
+ * order calx_metadata_sorted gives (create_all) and the flush writes in.
+ * A cycle is CALX_ERR_ARGUMENT naming its tables and who cannot order
+ * them ("foreign keys form a cycle: a -> b -> a (the flush cannot order
+ * these tables)"); CALX_ERR_NOMEM. out has room for n. */
+int calx__tables_sorted(const calx_table *const *tables, size_t n, const calx_table **out,
+                        const char *who, calx_error *err);
+
 /* The column that autoincrements, by SQLAlchemy's rule (its
  * PrimaryKeyConstraint._autoincrement_column), or NULL. */
 const calx_column *calx__table_autoinc_column(const calx_table *t);

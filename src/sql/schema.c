@@ -291,28 +291,41 @@ static int check_all(const calx_metadata *md, calx_error *err)
     return 0;
 }
 
-/* dep[i * n + j]: table i references table j (itself does not count). */
-static bool *dependencies(const calx_metadata *md)
+/* The index among tables[0 .. n) of the table fk ("table.column")
+ * references, or n when it is none of them. */
+static size_t parent_of(const calx_table *const *tables, size_t n, const char *fk)
 {
-    bool *dep = calloc(md->n * md->n, sizeof *dep);
-    for (size_t i = 0; dep && i < md->n; i++) {
-        const calx_table *t = md->tables[i];
+    const char *colname;
+    size_t tlen = calx__fk_split(fk, &colname);
+    for (size_t i = 0; tlen && i < n; i++)
+        if (strlen(tables[i]->name) == tlen && strncmp(tables[i]->name, fk, tlen) == 0)
+            return i;
+    return n;
+}
+
+/* dep[i * n + j]: table i references table j (itself does not count). */
+static bool *dependencies(const calx_table *const *tables, size_t n)
+{
+    bool *dep = calloc(n * n, sizeof *dep);
+    for (size_t i = 0; dep && i < n; i++) {
+        const calx_table *t = tables[i];
         for (size_t k = 0; k < t->ncolumns; k++) {
-            size_t parent = 0;
-            if (t->columns[k].foreign_key &&
-                resolve_fk(md, t, &t->columns[k], &parent, NULL) == 0 && parent != i)
-                dep[i * md->n + parent] = true;
+            size_t parent = t->columns[k].foreign_key
+                                ? parent_of(tables, n, t->columns[k].foreign_key)
+                                : n;
+            if (parent < n && parent != i)
+                dep[i * n + parent] = true;
         }
     }
     return dep;
 }
 
-static int report_cycle(const calx_metadata *md, const bool *dep, const bool *done,
-                        calx_error *err)
+static int report_cycle(const calx_table *const *tables, size_t n, const bool *dep,
+                        const bool *done, const char *who, calx_error *err)
 {
     /* Every table left references another one left: walk those references
      * from the first until a table comes round again. */
-    size_t *path = malloc(md->n * sizeof *path);
+    size_t *path = malloc(n * sizeof *path);
     if (!path)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     size_t len = 0, at = 0;
@@ -324,22 +337,67 @@ static int report_cycle(const calx_metadata *md, const bool *dep, const bool *do
                 continue;
             calx_buf b = { 0 };
             for (size_t m = k; m < len; m++)
-                calx__buf_printf(&b, "%s -> ", md->tables[path[m]]->name);
-            calx__buf_puts(&b, md->tables[at]->name);
+                calx__buf_printf(&b, "%s -> ", tables[path[m]]->name);
+            calx__buf_puts(&b, tables[at]->name);
             calx_error_set(err, CALX_ERR_ARGUMENT,
-                           "foreign keys form a cycle: %s (create_all cannot order these "
-                           "tables)",
-                           b.p ? b.p : "?");
+                           "foreign keys form a cycle: %s (%s cannot order these tables)",
+                           b.p ? b.p : "?", who);
             calx__buf_free(&b);
             free(path);
             return CALX_ERR_ARGUMENT;
         }
         path[len++] = at;
         size_t next = 0;
-        while (done[next] || !dep[at * md->n + next])
+        while (done[next] || !dep[at * n + next])
             next++;
         at = next;
     }
+}
+
+int calx__tables_sorted(const calx_table *const *tables, size_t n, const calx_table **out,
+                        const char *who, calx_error *err)
+{
+    if (n == 0)
+        return 0;
+    bool *dep = dependencies(tables, n);
+    bool *done = calloc(n, 2 * sizeof *done);
+    if (!dep || !done) {
+        free(dep);
+        free(done);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory sorting tables");
+    }
+    /* Kahn's algorithm by layers, each layer in the order given, as
+     * SQLAlchemy's topological.sort_as_subsets: the output is the same. */
+    bool *ready = done + n;
+    size_t nout = 0;
+    int rc = 0;
+    while (nout < n) {
+        size_t layer = 0;
+        for (size_t i = 0; i < n; i++) {
+            ready[i] = false;
+            if (done[i])
+                continue;
+            bool ok = true;
+            for (size_t j = 0; j < n && ok; j++)
+                if (!done[j] && dep[i * n + j])
+                    ok = false;
+            ready[i] = ok;
+            layer += ok;
+        }
+        if (layer == 0) {
+            rc = report_cycle(tables, n, dep, done, who, err);
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (ready[i]) {
+                done[i] = true;
+                out[nout++] = tables[i];
+            }
+        }
+    }
+    free(dep);
+    free(done);
+    return rc;
 }
 
 int calx_metadata_sorted(const calx_metadata *md, const calx_table **out, calx_error *err)
@@ -347,44 +405,7 @@ int calx_metadata_sorted(const calx_metadata *md, const calx_table **out, calx_e
     if (!md)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "the metadata is NULL");
     int rc = check_all(md, err);
-    if (rc || md->n == 0)
+    if (rc)
         return rc;
-    bool *dep = dependencies(md);
-    bool *done = calloc(md->n, 2 * sizeof *done);
-    if (!dep || !done) {
-        free(dep);
-        free(done);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory sorting tables");
-    }
-    /* Kahn's algorithm by layers, each layer in the order added, as
-     * SQLAlchemy's topological.sort_as_subsets: the output is the same. */
-    bool *ready = done + md->n;
-    size_t nout = 0;
-    while (nout < md->n) {
-        size_t layer = 0;
-        for (size_t i = 0; i < md->n; i++) {
-            ready[i] = false;
-            if (done[i])
-                continue;
-            bool ok = true;
-            for (size_t j = 0; j < md->n && ok; j++)
-                if (!done[j] && dep[i * md->n + j])
-                    ok = false;
-            ready[i] = ok;
-            layer += ok;
-        }
-        if (layer == 0) {
-            rc = report_cycle(md, dep, done, err);
-            break;
-        }
-        for (size_t i = 0; i < md->n; i++) {
-            if (ready[i]) {
-                done[i] = true;
-                out[nout++] = md->tables[i];
-            }
-        }
-    }
-    free(dep);
-    free(done);
-    return rc;
+    return calx__tables_sorted(md->tables, md->n, out, "create_all", err);
 }

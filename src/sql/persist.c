@@ -1,0 +1,97 @@
+/* The statements a unit of work runs (the ORM's flush), made with the
+ * statement builders and compiled for their text alone: each text is run
+ * with many parameter sets of the flush's own, one per object (or one
+ * per chunk of rows), so it is compiled once per shape. The values given
+ * to the builders here only hold their places ("slots"): what matters is
+ * the order the parameters come in, which calx/sql.h fixes (columns in
+ * the table's order, SET before WHERE). */
+#include <stdlib.h>
+
+#include "sql/compiler.h"
+#include "sql/dml_int.h"
+
+/* A literal holding column col's place: a value of its type. */
+static calx_expr *slot(const calx_table *t, size_t col)
+{
+    calx_xtype type = CALX_XT_NULL;
+    calx__xtype_of_col(t->columns[col].type, &type);
+    switch (type) {
+    case CALX_XT_INT: return calx_lit(calx_int(0));
+    case CALX_XT_REAL: return calx_lit(calx_real(0));
+    case CALX_XT_BOOL: return calx_lit(calx_bool(false));
+    case CALX_XT_BLOB: return calx_lit(calx_blob("", 0));
+    default: return calx_lit(calx_text(""));
+    }
+}
+
+/* "t.k = ?" for key column k, the value always bound: SQLAlchemy's flush
+ * binds a boolean key too, where a comparison with a bool literal would
+ * write it inline. */
+static calx_expr *key_is(const calx_table *t, size_t k)
+{
+    calx_expr *e = calx_eq(calx_col(t, k), slot(t, k));
+    if (e->kind == CALX_X_BINOP && e->u.bin.b->kind == CALX_X_TRUTH)
+        e->u.bin.b->kind = CALX_X_LIT;
+    return e;
+}
+
+/* The WHERE of a statement by primary key: every key column. */
+static calx_expr *by_key(const calx_table *t)
+{
+    calx_expr *where = NULL;
+    for (size_t k = 0; k < t->ncolumns; k++) {
+        if (!t->columns[k].primary_key)
+            continue;
+        calx_expr *c = key_is(t, k);
+        where = where ? calx_and(where, c) : c;
+    }
+    return where;
+}
+
+char *calx__update_by_key_sql(const calx_dialect *d, const calx_table *t, uint64_t mask,
+                              calx_error *err)
+{
+    calx_update *s = calx_update_new(t);
+    for (size_t i = 0; s && i < t->ncolumns && i < 64; i++)
+        if (mask >> i & 1)
+            calx_update_value(s, t->columns[i].name, slot(t, i));
+    calx_update_where(s, by_key(t));
+    calx_compiled c;
+    char *sql = NULL;
+    if (calx__update_compile(s, d, &c, err) == 0) {
+        sql = c.sql;
+        c.sql = NULL;
+    }
+    calx__compiled_free(&c);
+    calx_update_free(s);
+    return sql;
+}
+
+char *calx__delete_by_key_sql(const calx_dialect *d, const calx_table *t, calx_error *err)
+{
+    calx_delete *s = calx_delete_where(calx_delete_new(t), by_key(t));
+    calx_compiled c;
+    char *sql = NULL;
+    if (calx__delete_compile(s, d, &c, err) == 0) {
+        sql = c.sql;
+        c.sql = NULL;
+    }
+    calx__compiled_free(&c);
+    calx_delete_free(s);
+    return sql;
+}
+
+calx_insert *calx__insert_of_columns(const calx_table *t, uint64_t mask, long key)
+{
+    const char *names[64];
+    size_t n = 0;
+    for (size_t i = 0; i < t->ncolumns && i < 64; i++)
+        if (mask >> i & 1)
+            names[n++] = t->columns[i].name;
+    calx_insert *s = calx_insert_new(t);
+    if (n)
+        calx_insert_columns(s, names, n);
+    if (key >= 0)
+        calx_insert_returning(s, calx_col(t, (size_t)key));
+    return s;
+}
