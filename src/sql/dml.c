@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "sql/dml_int.h"
 #include "sql/from_int.h"
 
@@ -278,16 +279,10 @@ void calx__dml_returning(calx__dml *s, calx_expr *e)
 {
     if (!calx__dml_take(s, e, "RETURNING"))
         return;
-    if (s->nreturning == s->returning_cap) {
-        size_t cap = s->returning_cap ? 2 * s->returning_cap : 4;
-        calx_expr **v = realloc(s->returning, cap * sizeof *v);
-        if (!v) {
-            calx__dml_fail(s, CALX_ERR_NOMEM, "out of memory adding a RETURNING column");
-            calx_expr_free(e);
-            return;
-        }
-        s->returning = v;
-        s->returning_cap = cap;
+    if (!calx__grow(&s->returning, &s->returning_cap, s->nreturning + 1, sizeof *s->returning)) {
+        calx__dml_fail(s, CALX_ERR_NOMEM, "out of memory adding a RETURNING column");
+        calx_expr_free(e);
+        return;
     }
     s->returning[s->nreturning++] = e;
 }
@@ -310,15 +305,9 @@ void calx__dml_from(calx__dml *s, const calx_table *other, const char *clause)
     for (size_t i = 0; i < s->nfroms; i++)
         if (s->froms[i] == other)
             return;
-    if (s->nfroms == s->froms_cap) {
-        size_t cap = s->froms_cap ? 2 * s->froms_cap : 2;
-        const calx_table **v = realloc(s->froms, cap * sizeof *v);
-        if (!v) {
-            calx__dml_fail(s, CALX_ERR_NOMEM, "out of memory adding a %s table", clause);
-            return;
-        }
-        s->froms = v;
-        s->froms_cap = cap;
+    if (!calx__grow(&s->froms, &s->froms_cap, s->nfroms + 1, sizeof *s->froms)) {
+        calx__dml_fail(s, CALX_ERR_NOMEM, "out of memory adding a %s table", clause);
+        return;
     }
     s->froms[s->nfroms++] = other;
 }

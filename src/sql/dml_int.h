@@ -45,7 +45,7 @@ struct calx_insert {
                                     value k is kept (values are kept in table order) */
     calx_xtype *types;           /* many rows: the expression type of each column */
     calx_value *rows;            /* nrows * ncols */
-    size_t nrows, rows_cap;
+    size_t nrows, rows_cap;      /* rows_cap counts values, not rows */
     calx__rows_chunk *bytes;     /* the rows' text and blobs */
     calx_select *select;         /* INSERT ... SELECT */
     calx__conflict conflict;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "sql/dml_int.h"
 #include "sql/select_int.h"
 
@@ -244,16 +245,11 @@ calx_insert *calx_insert_row(calx_insert *s, const calx_value *vals)
         return s;
     }
     size_t n = s->ncols;
-    if (s->nrows == s->rows_cap) {
-        size_t cap = s->rows_cap ? 2 * s->rows_cap : 16;
-        calx_value *v = cap > SIZE_MAX / n / sizeof *v ? NULL
-                                                       : realloc(s->rows, cap * n * sizeof *v);
-        if (!v) {
-            calx__dml_fail(&s->base, CALX_ERR_NOMEM, "out of memory adding a row to an insert");
-            return s;
-        }
-        s->rows = v;
-        s->rows_cap = cap;
+    /* The rows are one array of values, n to a row: its capacity counts
+     * values. */
+    if (!calx__grow(&s->rows, &s->rows_cap, (s->nrows + 1) * n, sizeof *s->rows)) {
+        calx__dml_fail(&s->base, CALX_ERR_NOMEM, "out of memory adding a row to an insert");
+        return s;
     }
     calx_value *row = s->rows + s->nrows * n;
     char where[300];
