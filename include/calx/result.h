@@ -46,8 +46,10 @@ CALX_API const char *calx_result_colname(const calx_result *r, size_t i);
 /* The index of the column named name, or -1 (also when r or name is NULL). */
 CALX_API int calx_result_colindex(const calx_result *r, const char *name);
 
-/* Rows inserted, updated or deleted (summed over an execute-many), or -1
- * for a statement that returns rows and changes none, and for a NULL r. */
+/* Rows inserted, updated or deleted (summed over an execute-many, and over
+ * the statements of an INSERT calx_conn_execute_insert split at the
+ * dialect's parameter limit), or -1 for a statement that returns rows and
+ * changes none, and for a NULL r. */
 CALX_API int64_t calx_result_rowcount(const calx_result *r);
 /* SQLite's last insert rowid after an INSERT, else 0 (also for a NULL r). */
 CALX_API int64_t calx_result_lastrowid(const calx_result *r);
