@@ -467,6 +467,40 @@ TEST(spelling_distance_counts_typos_and_ignores_case)
     CHECK(calx__spell_distance(longname, "a") == CALX_SPELL_FAR);
 }
 
+TEST(an_error_prints_as_one_line_with_its_class_and_the_database_codes)
+{
+    calx_error err;
+    calx_error_set(&err, CALX_ERR_INTEGRITY, "UNIQUE constraint failed: hero.name");
+    char line[200];
+    calx_error_str(&err, line, sizeof line);
+    CHECK_STR(line, "IntegrityError: UNIQUE constraint failed: hero.name");
+    err.driver_code = 2067;
+    strcpy(err.sqlstate, "23505");
+    size_t n = calx_error_str(&err, line, sizeof line);
+    CHECK_STR(line, "IntegrityError: UNIQUE constraint failed: hero.name (SQLSTATE 23505, code 2067)");
+    CHECK_INT(n, strlen(line));
+    /* Cut to the room given, the whole length still returned, as snprintf. */
+    char small[16];
+    CHECK_INT(calx_error_str(&err, small, sizeof small), n);
+    CHECK_STR(small, "IntegrityError:");
+    CHECK_INT(calx_error_str(&err, NULL, 0), n);
+    calx_error_clear(&err);
+    calx_error_str(&err, line, sizeof line);
+    CHECK_STR(line, "OK");
+    calx_error_str(NULL, line, sizeof line);
+    CHECK_STR(line, "(no error)");
+    /* print: the same line and a newline. */
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    calx_error_set(&err, CALX_ERR_TIMEOUT, "QueuePool limit of size 5 overflow 10 reached");
+    calx_error_print(&err, f);
+    rewind(f);
+    char got[200] = { 0 };
+    CHECK(fgets(got, sizeof got, f) != NULL);
+    CHECK_STR(got, "TimeoutError: QueuePool limit of size 5 overflow 10 reached\n");
+    fclose(f);
+}
+
 int main(void)
 {
     calx_error err;
@@ -490,6 +524,7 @@ int main(void)
     RUN(io_watch_reports_readable);
     RUN(post_from_another_thread_runs_on_the_loop);
     RUN(spelling_distance_counts_typos_and_ignores_case);
+    RUN(an_error_prints_as_one_line_with_its_class_and_the_database_codes);
     calx_loop_free(loop);
     return TEST_REPORT();
 }

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "export.h"
 
 #ifdef __cplusplus
@@ -73,6 +74,21 @@ CALX_API int calx_error_set(calx_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* Writes err in one line, as SQLAlchemy prints an exception: its class,
+ * then the message, then what the database said beyond it:
+ *
+ *     IntegrityError: UNIQUE constraint failed: hero.name (SQLSTATE 23505, code 2067)
+ *
+ * (the SQL the message names, "[SQL: ...]", stays in the message). Writes
+ * at most size bytes into buf, NUL included, and returns the length the
+ * whole line has, as snprintf: a larger return than size - 1 means it was
+ * cut. "OK" for an error with code CALX_OK, "(no error)" for err NULL. buf
+ * may be NULL when size is 0. */
+CALX_API size_t calx_error_str(const calx_error *err, char *buf, size_t size);
+
+/* Writes calx_error_str's line and a newline to f (stderr when f is NULL). */
+CALX_API void calx_error_print(const calx_error *err, FILE *f);
 
 #ifdef __cplusplus
 }

@@ -61,3 +61,32 @@ int calx_error_set(calx_error *err, int code, const char *fmt, ...)
     va_end(ap);
     return code;
 }
+
+size_t calx_error_str(const calx_error *err, char *buf, size_t size)
+{
+    int n;
+    if (!err)
+        n = snprintf(buf, size, "(no error)");
+    else if (err->code == CALX_OK)
+        n = snprintf(buf, size, "OK");
+    else if (err->sqlstate[0] && err->driver_code)
+        n = snprintf(buf, size, "%s: %s (SQLSTATE %s, code %d)", calx_errcode_name(err->code),
+                     err->message, err->sqlstate, err->driver_code);
+    else if (err->sqlstate[0])
+        n = snprintf(buf, size, "%s: %s (SQLSTATE %s)", calx_errcode_name(err->code),
+                     err->message, err->sqlstate);
+    else if (err->driver_code)
+        n = snprintf(buf, size, "%s: %s (code %d)", calx_errcode_name(err->code), err->message,
+                     err->driver_code);
+    else
+        n = snprintf(buf, size, "%s: %s", calx_errcode_name(err->code), err->message);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+void calx_error_print(const calx_error *err, FILE *f)
+{
+    /* message (511) + class + SQLSTATE and code fit in 640. */
+    char line[640];
+    calx_error_str(err, line, sizeof line);
+    fprintf(f ? f : stderr, "%s\n", line);
+}
