@@ -2,9 +2,10 @@
  * concurrent tasks sharing a pool of 5 (+2 overflow), one transaction
  * committed and one rolled back, and the pool's status at the end.
  *
- *     make demo                        (runs this on build/demo.db, WAL mode)
+ *     make build && cd build && ./demo    (demo.db in the current directory, WAL mode)
  *     DATABASE_URL=sqlite:///other.db ./demo
- *     DATABASE_URL=postgresql://user@host/db make demo
+ *     DATABASE_URL=postgresql://user@host/db ./demo
+ *     cc demo.c $(pkg-config --cflags --libs calx)   (against an installed calx)
  */
 #include <stdio.h>
 #include <stdbool.h>

@@ -82,6 +82,16 @@ readelf -d "$tmp/app/pc_shared" | grep -q 'NEEDED.*libcalx\.so' ||
     fail "pkg-config shared: the program does not load libcalx.so"
 check "pkg-config" "$tmp/app/pc_shared"
 
+# The examples are installed as sources that build against the install.
+for ex in heroes demo queries; do
+    src_ex=$(find "$prefix" -path "*/examples/$ex.c" | head -1)
+    [ -n "$src_ex" ] || fail "examples/$ex.c is not installed"
+    # shellcheck disable=SC2046
+    $cc -o "$tmp/app/ex_$ex" "$src_ex" $(pkg-config --cflags --libs calx) -lm \
+        -Wl,-rpath,"$libdir" || fail "the installed examples/$ex.c does not build"
+done
+echo "try-install: the installed examples build"
+
 # 2. pkg-config --static against libcalx.a: -lcalx becomes the archive
 # itself. The dependencies' own private libraries are dropped when this
 # machine has none to link (Debian's libpq.pc names -lpgcommon and
