@@ -50,6 +50,7 @@
 
 #include "calx/url.h"
 #include "core/buf.h"
+#include "core/grow.h"
 #include "core/spell.h"
 #include "core/url_scheme.h"
 
@@ -407,14 +408,8 @@ static int parse_query(parser *p, size_t lo, calx_url *u)
             size_t eq = i + strcspn(s + i, "=&");
             if (eq == i)
                 return fail(p, i, "empty query option name");
-            if (u->nquery == cap) {
-                size_t ncap = cap ? cap * 2 : 4;
-                calx_url_param *q = realloc(u->query, ncap * sizeof *q);
-                if (!q)
-                    return nomem(p);
-                u->query = q;
-                cap = ncap;
-            }
+            if (!calx__grow(&u->query, &cap, u->nquery + 1, sizeof *u->query))
+                return nomem(p);
             calx_url_param *q = &u->query[u->nquery];
             int rc = decode(p, i, eq, "query option name", &q->key);
             if (rc == 0 && (rc = decode(p, eq < end ? eq + 1 : end, end,

@@ -155,30 +155,16 @@ static int sort_models(flush_ctx *x, calx_error *err)
 
 static int push_op(flush_ctx *x, flush_op op)
 {
-    if (x->nops == x->ops_cap) {
-        size_t cap = x->ops_cap ? x->ops_cap * 2 : 64;
-        flush_op *v = realloc(x->ops, cap * sizeof *v);
-        if (!v)
-            return CALX_ERR_NOMEM;
-        x->ops = v;
-        x->ops_cap = cap;
-    }
+    if (!calx__grow(&x->ops, &x->ops_cap, x->nops + 1, sizeof *x->ops))
+        return CALX_ERR_NOMEM;
     x->ops[x->nops++] = op;
     return 0;
 }
 
 static calx_param *more_params(flush_ctx *x, size_t n)
 {
-    if (x->nparams + n > x->params_cap) {
-        size_t cap = x->params_cap ? x->params_cap * 2 : 256;
-        while (cap < x->nparams + n)
-            cap *= 2;
-        calx_param *v = realloc(x->params, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        x->params = v;
-        x->params_cap = cap;
-    }
+    if (!calx__grow(&x->params, &x->params_cap, x->nparams + n, sizeof *x->params))
+        return NULL;
     calx_param *p = &x->params[x->nparams];
     x->nparams += n;
     return p;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/hash.h"
 #include "orm/session_int.h"
 
@@ -11,14 +12,8 @@
 
 int calx__objvec_push(calx_objvec *ov, calx_obj *o)
 {
-    if (ov->n == ov->cap) {
-        size_t cap = ov->cap ? ov->cap * 2 : 16;
-        calx_obj **v = realloc(ov->v, cap * sizeof *v);
-        if (!v)
-            return CALX_ERR_NOMEM;
-        ov->v = v;
-        ov->cap = cap;
-    }
+    if (!calx__grow(&ov->v, &ov->cap, ov->n + 1, sizeof *ov->v))
+        return CALX_ERR_NOMEM;
     ov->v[ov->n++] = o;
     return 0;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
 
@@ -131,15 +132,9 @@ static int load_sql(calx_session *s, const calx_model *m, const char *sql,
         if (rc)
             break;
         if (list) {
-            if (list->n == list->cap) {
-                size_t cap = list->cap ? list->cap * 2 : 16;
-                void **items = realloc(list->items, cap * sizeof *items);
-                if (!items) {
-                    rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
-                    break;
-                }
-                list->items = items;
-                list->cap = cap;
+            if (!calx__grow(&list->items, &list->cap, list->n + 1, sizeof *list->items)) {
+                rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                break;
             }
             list->items[list->n++] = calx__obj_ptr(o);
         }

@@ -9,20 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "sql/compiler_int.h"
 #include "sql/ident.h"
 
 void calx__sqlc_param(calx__sqlc *c, calx_value v)
 {
-    if (c->nparams == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 8;
-        calx_param *p = realloc(c->params, cap * sizeof *p);
-        if (!p) {
-            c->oom = true;
-            return;
-        }
-        c->params = p;
-        c->cap = cap;
+    if (!calx__grow(&c->params, &c->cap, c->nparams + 1, sizeof *c->params)) {
+        c->oom = true;
+        return;
     }
     c->params[c->nparams++] = (calx_param){ NULL, v };
 }

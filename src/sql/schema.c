@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "calx/schema.h"
+#include "core/grow.h"
 #include "sql/ddl.h"
 
 struct calx_metadata {
@@ -184,15 +185,8 @@ int calx_metadata_add(calx_metadata *md, const calx_table *t, calx_error *err)
     if (calx_metadata_find(md, t->name))
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "table '%s' is already defined in this metadata", t->name);
-    if (md->n == md->cap) {
-        size_t cap = md->cap ? md->cap * 2 : 8;
-        const calx_table **p = realloc(md->tables, cap * sizeof *p);
-        if (!p)
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory adding table '%s'",
-                                  t->name);
-        md->tables = p;
-        md->cap = cap;
-    }
+    if (!calx__grow(&md->tables, &md->cap, md->n + 1, sizeof *md->tables))
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory adding table '%s'", t->name);
     md->tables[md->n++] = t;
     return 0;
 }
