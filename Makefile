@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # calx — a thin wrapper over CMake. `make demo` and `make test` install
 # what is missing (scripts/deps.sh) and then build. `make bench` also
 # installs the benchmark's own packages (scripts/bench-deps.sh) and builds

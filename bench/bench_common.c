@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_common.c — see bench_common.h. */
 #include "bench_common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_common.h — what the C benchmark programs share (raw_sqlite,
  * raw_libpq, and calx_bench once it exists): the heroes workload and its
  * sizes, timing, latency statistics, peak RSS, options, and the JSON line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx_bench.c — the heroes cases through calx's ORM: table models, a
  * session, its identity map and unit of work, exactly as a program would
  * write them (bench/README.md, "the contract of calx_bench.c").

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bench/chart.gp — ops/s per case and implementation, log scale, from the
 # data report.py writes (report.py table results.json --chart-data FILE).
 #

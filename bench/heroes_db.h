@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heroes_db.h — untimed setup shared by the C benchmark programs: a fresh
  * database holding the heroes schema, the ten teams and, for the cases that
  * read, heroes 1..n. Made with the raw drivers and closed again, so every

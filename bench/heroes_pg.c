@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heroes_pg.c — see heroes_db.h. */
 #include "heroes_db.h"
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A throwaway PostgreSQL server for the benchmark run.
 #
 #   bench/pg-server.sh start DIR   initdb in DIR/data, start on 127.0.0.1 (a free

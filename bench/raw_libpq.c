@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* raw_libpq.c — the heroes cases B1-B5 on raw libpq: the limit an ORM on
  * PostgreSQL can approach, in the ways libpq offers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* raw_sqlite.c — the heroes cases B1-B4 on raw sqlite3: the limit an ORM on
  * SQLite can approach. One prepared statement stepped in one transaction,
  * rows read into a C struct array (strings into an arena).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Benchmark results: collect them into results.json, print the table, check
 issue 5's targets, and write the data the chart is drawn from.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs every benchmark case for every implementation in one run, then writes
 # bench/results.json, bench/results.md and bench/results.png and prints the
 # table on stdout (progress goes to stderr).

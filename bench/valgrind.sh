@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs the C benchmark programs once under valgrind memcheck at BENCH_QUICK=1
 # size, every case, against a throwaway PostgreSQL server: any memory error
 # or leak (definite, indirect, possible) fails. Not part of `make bench`

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Writes calx.pc at install time (CMakeLists.txt runs it from install(CODE)),
 # for the prefix being installed into: CMAKE_INSTALL_PREFIX here is the one
 # `cmake --install --prefix P` or `make install PREFIX=P` gave, which the

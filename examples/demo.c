@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The calx demo: an engine on an embedded SQLite file with echo on, 50
  * concurrent tasks sharing a pool of 5 (+2 overflow), one transaction
  * committed and one rolled back, and the pool's status at the end.

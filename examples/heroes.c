@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SQLModel tutorial in C: the Team and Hero models declared once,
  * create_all, adding teams and heroes, select with where / first / one /
  * offset / limit, get through the identity map, update, delete, a flush

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Joins, aggregates and bulk statements, as the later chapters of the
  * SQLModel tutorial and the SQLAlchemy queries its users write next:
  * select(Hero, Team) with a WHERE, with a JOIN and with an outer JOIN,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the PostgreSQL driver's value decoding
  * (src/driver/pg_result.c): decode_value, which turns one text-format
  * value of a given column type into a calx value. It is static and needs

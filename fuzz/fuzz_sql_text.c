@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the text-SQL parameter compiler (src/sql/text.c):
  * :name and ? markers turned into the dialect's paramstyle.
  *

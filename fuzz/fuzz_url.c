@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the database URL parser (src/core/url.c).
  *
  * Whatever the input, parsing must not crash, leak or hit undefined

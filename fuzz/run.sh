@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs every fuzz target of a build for a while: scripts for make fuzz.
 # Usage: fuzz/run.sh BUILD_DIR [SECONDS]  (default 60 seconds per target)
 #

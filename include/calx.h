@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — the async ORM and SQL toolkit for C. The umbrella header. */
 #ifndef CALX_H
 #define CALX_H

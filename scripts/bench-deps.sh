@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages that `make bench` needs, when they are
 # missing. Kept apart from scripts/deps.sh so that `make test` never needs
 # PostgreSQL, libpq or the Python peers. Run as root it installs them; run

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # One home per database: which database calx talks to is decided in its
 # dialect file (src/sql/dialect_<db>.c) and its driver (src/driver/), read
 # everywhere else through calx_dialect's fields and hooks and the registry

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The shared library exports exactly the functions include/calx/ declares
 # with CALX_API: nothing internal leaks into its dynamic symbol table, and
 # no public function was left unmarked (a program linking the .so would

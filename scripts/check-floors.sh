@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The floors: core -> driver -> sql -> engine -> orm. A file includes
 # headers of its own floor and the floors below, never above: this checks
 # every #include "..." in src/ and include/ (make test runs it as the CTest

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages that calx needs, when they are missing. Run
 # as root it installs them; run as another user it prints the exact
 # apt-get command and fails, instead of failing later in the build with a

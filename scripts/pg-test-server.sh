@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A throwaway PostgreSQL server for calx's tests, from Debian's postgresql
 # package.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A throwaway PgBouncer in transaction pooling mode in front of the test
 # server (scripts/pg-test-server.sh), for the tests that need one.
 #

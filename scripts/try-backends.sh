@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds calx with one backend left out, each way round, installs it into a
 # temporary prefix and checks what a user of that build meets: the library
 # does not load the other backend's client library, calx.pc and the CMake

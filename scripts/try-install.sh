@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs calx from a finished build into a temporary prefix and builds a
 # small program against it the ways a user would: pkg-config (shared, and
 # --static against libcalx.a), find_package(calx) in a throwaway CMake

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs every test program of a build under valgrind's memcheck; fails on
 # any error or definite/indirect leak. A program that exits 77 skipped every
 # case (tests/test.h): counted as skipped, not failed (memcheck's own

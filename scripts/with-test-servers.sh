@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs a command with the test servers up: a throwaway PostgreSQL
 # (scripts/pg-test-server.sh) and, when pgbouncer is installed, a PgBouncer
 # in transaction mode in front of it (scripts/pgbouncer-test.sh). The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Failing chosen allocations, for out-of-memory sweeps: a test that
  * includes this is linked with --wrap for malloc, calloc and realloc (see
  * CMakeLists.txt), so every allocation of calx's code and the test's own

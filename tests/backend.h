@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The database a backend-agnostic test runs on.
  *
  * Without CALX_TEST_URL (or with a sqlite URL there) each fresh database is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs an example on a fresh SQLite file and compares the steps it names
 # with the same steps of a reference log that SQLModel + SQLAlchemy
 # printed (tests/reference/*.echo.txt, copies of ../shared/reference/): the SQL echoed, its

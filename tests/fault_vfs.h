@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A SQLite VFS for fault tests: it wraps the default VFS and, once armed,
  * fails writes with SQLITE_FULL after a budget of bytes, as a disk that
  * fills up mid-transaction does. Registered as the default VFS, so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SQLModel tutorial's models, and one with every field kind, shared
  * by the ORM tests. */
 #ifndef CALX_TESTS_MODELS_H

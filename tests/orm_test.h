@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The harness of the ORM tests (test_session, test_orm_statements): an
  * engine on the database CALX_TEST_URL names (a fresh SQLite file when it
  * is unset) with echo captured, the tutorial's tables made afresh for each

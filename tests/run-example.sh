@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs an example program as a test, in a scratch directory of its own
 # that starts without database files, and checks that it exits 0 and that
 # its output has a line matching PATTERN (a grep regular expression).

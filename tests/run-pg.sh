@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs a backend-agnostic test program on PostgreSQL: CALX_TEST_URL is set
 # from CALX_TEST_PG_URL (the server make test starts). Without
 # CALX_TEST_PG_URL there is no server to run on: it says so and exits 77,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checking compiled SQL: a select compiled for a dialect must give the
  * text and the parameters expected (the parameters written as echo writes
  * them). Shared by the tests of the SQL compilers. */

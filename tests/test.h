@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small test harness: each tests/test_*.c is one program (one CTest test)
  * made of TEST functions listed in main with RUN, run in that order in one
  * process (some programs carry state from case to case, so cases are never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The loop, futures and tasks: the three ways to consume a future,
  * cancellation, calx_wait misuse, and many tasks alive at once. */
 #include "calx.h"

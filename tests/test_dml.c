@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* INSERT, UPDATE, DELETE and upsert: the text and parameters each compiles
  * to on SQLite and PostgreSQL (the expected strings are what SQLAlchemy
  * renders for the same statements; the tutorial's are copied from its echo

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Engine, pool, connections, transactions and results on a real
  * database: SQLite files, or PostgreSQL schemas when CALX_TEST_URL names a
  * server (the test_engine_pg variant; see tests/backend.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SQL expression language and the SELECT compiler: the text and the
  * parameters each construct compiles to on SQLite and PostgreSQL (the
  * expected strings are what SQLAlchemy 1.4.46 renders for the same

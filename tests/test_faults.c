@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Transactions under faults, through the engine and the session: a
  * cancelled statement inside a transaction, a cancel followed at once by
  * the next operation, a batch whose COMMIT never ran. Every case must leave

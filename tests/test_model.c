@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Table models: the struct, schema, constructor defaults and validation,
  * texts the object owns, snapshots and SQLModel's repr. No database. */
 #include <math.h>

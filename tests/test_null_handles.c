@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* NULL where a handle goes: every public function whose comment accepts
  * NULL is called with it here, and must do what the comment says — a
  * no-op for frees and closes, the documented empty answer for accessors,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ORM-enabled statements on a real database: selects of several entities
  * and columns whose rows are objects through the identity map
  * (calx_session_rows), and bulk UPDATE / DELETE with synchronize_session.

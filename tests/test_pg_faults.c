@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Faults on a real PostgreSQL under load: the server restarted, backends
  * terminated, one backend frozen (SIGSTOP) and thawed, while tasks commit
  * small transactions. What a program relies on is checked at the end, in

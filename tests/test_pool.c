@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The connection pool: sizes, overflow, FIFO waiting, timeouts, recycle,
  * pre-ping, cancellation, dispose, and the pool kinds; on SQLite files, or
  * on PostgreSQL schemas as test_pool_pg (see tests/backend.h). */

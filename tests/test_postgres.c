@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PostgreSQL driver against a real server: the driver through its
  * vtable, then the engine on top of it (pool, disconnects, restarts,
  * PgBouncer, streaming, savepoints).

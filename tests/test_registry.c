@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The database registry: every registered scheme and alias reaches its
  * dialect and its driver, through the URL parser and through an engine;
  * an unknown scheme is refused naming itself and the known ones; and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Results and row getters at the edges, without a database: a NULL result
  * or row (what a failed or empty query leaves), columns that do not exist,
  * and values no getter may turn into undefined behaviour (reals beyond

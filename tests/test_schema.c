@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Table schema, DDL per dialect, and create_all / drop_all on real SQLite
  * files, checked against what SQLAlchemy + SQLModel emit for the SQLModel
  * tutorial (the strings below are copied from its echo log). */

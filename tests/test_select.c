@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SELECT beyond one table: several entities and expressions in the
  * columns clause with SQLAlchemy's labels, joins (the ON clause from the
  * foreign key, or given), aliases, DISTINCT, GROUP BY / HAVING, NULLS

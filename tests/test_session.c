@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* AsyncSession on a real database: the identity map, the unit of work,
  * object states, expire_on_commit, autoflush, autocommit, savepoints, one
  * task at a time, and queries. Runs on the database CALX_TEST_URL names

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shutdown: every order of freeing the engine, the sessionmaker and the
  * loop is safe, each order run many times (CALX_TEST_ROUNDS, 200 by
  * default) since what it guards against is a race with the SQLite worker

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Operators and functions in expressions (SQLAlchemy 2.0 Core's BETWEEN,
  * LIKE ... ESCAPE, ILIKE, contains / startswith / endswith, arithmetic,
  * ||, IS DISTINCT FROM, CASE, CAST, func.*, labels, inline True / False):

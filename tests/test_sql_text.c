@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SQL text compilation: :name and ? to both paramstyles, what is not a
  * parameter (strings, identifiers, comments, casts, escapes), repeated
  * names, binding several sets through one plan, and every error. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SQLite driver, driven through its vtable on a calx loop. */
 #include <sqlite3.h>
 #include <stdbool.h>

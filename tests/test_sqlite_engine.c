@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SQLite through the engine, where other connections and the file system
  * come in: readers and writers on one file, the lock timeout from the
  * first moment, a database file replaced under a pooled connection, and

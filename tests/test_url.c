@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Database URLs: the sqlite and postgresql forms, drivers, multi-host and
  * IPv6, percent-decoding, query options, copy and render round trips, and
  * every error, none of which may show the password. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The version: the run-time calls agree with the header's macros, with
  * each other, and with the version CMake gave the build (project(VERSION),
  * read from include/calx/version.h; calx.pc and calxConfigVersion.cmake

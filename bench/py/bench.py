@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The heroes cases B1-B5 run by the Python peers, one JSON line per
 measurement, in the same format as the C programs (bench/README.md).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — connections (SQLAlchemy's AsyncConnection).
  *
  * A connection comes from calx_engine_connect and goes back to the pool with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — engines and connection pools (SQLAlchemy's create_async_engine).
  *
  *     calx_engine *engine = calx_create_engine("sqlite+aiosqlite:///app.db",

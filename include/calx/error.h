@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — errors.
  *
  * Every fallible calx function returns a status (0 = success, else one of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — CALX_API marks the functions the shared library exports (as
  * libuv's UV_EXTERN). The library is built with hidden visibility, so
  * everything else in it, the internals of every floor, stays out of its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — futures.
  *
  * Every calx operation that touches a database returns at once with a

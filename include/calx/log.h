@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — logging.
  *
  * calx logs through one handler: stderr by default, or a function the

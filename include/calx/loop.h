@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — the event loop.
  *
  * calx runs on libuv. A calx_loop wraps a uv_loop_t: either one it makes

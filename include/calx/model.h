@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — table models (SQLModel's `class Hero(SQLModel, table=True)`).
  *
  * A model is declared once, as a list of fields, and that one list gives

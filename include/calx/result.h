@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — results.
  *
  * A calx_result holds what one statement returned: its columns, its rows,

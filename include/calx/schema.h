@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — table schema (SQLAlchemy's Table / Column / MetaData). Creating
  * and dropping the tables is the engine's (calx_engine_create_all in
  * engine.h, calx_metadata_create_all in connection.h).

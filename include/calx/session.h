@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — AsyncSession: the identity map and the unit of work.
  *
  *     calx_sessionmaker *maker = calx_sessionmaker_new(

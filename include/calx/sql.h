@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — the SQL expression language and SELECT (SQLAlchemy Core's
  * select() with its joins, grouping, subqueries, CTEs and set operations;
  * the SELECT section below says how each renders).

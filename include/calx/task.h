@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — tasks.
  *
  * A task is a stackful coroutine on the loop: code in a task calls

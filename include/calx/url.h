@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — database URLs.
  *
  *   sqlite:///relative/path.db      a file relative to the working directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — values and bound parameters.
  *
  * A calx_value is one SQL value: NULL, an integer, a real, text, a blob or a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calx — the library's version, at compile time and at run time.
  *
  *     if (calx_version() < CALX_VERSION_HEX)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The growable string. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A growable string: the one string builder every layer uses. A failed
  * allocation sets oom and turns later appends into no-ops, so builders
  * append freely and check once at the end. */

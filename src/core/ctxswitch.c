@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The x86-64 stack switch (see ctxswitch.h). */
 #include <stdint.h>
 #include <string.h>

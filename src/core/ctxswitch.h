@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Switching stacks between tasks and the loop. On x86-64 a hand-written
  * switch saves only the callee-saved registers: unlike swapcontext it makes
  * no sigprocmask system call, so an await costs nanoseconds, not a trip into

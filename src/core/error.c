@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Errors: codes, their names, and filling a calx_error. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The small event interface the rest of calx sees (in the way hiredis keeps
  * its adapters): deferred calls on the loop thread, wake-ups posted from
  * other threads, timers, and read/write interest on a file descriptor.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Futures: one producer, one consumer, completion delivered on the loop
  * thread, never synchronously. See calx/future.h and core/promise.h. */
 #include <stdarg.h>

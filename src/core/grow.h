@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Growing an array: the one helper for "make room for one more" (Lua's
  * luaM_growvector), so that every growable array in calx doubles the same
  * way and fails the same way. */

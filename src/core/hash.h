@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one hash function: FNV-1a, 64-bit. Every table keyed by text or
  * bytes (the identity map, the drivers' statement caches, the engine's
  * compiled-SQL cache) hashes with these, so there is one place to change

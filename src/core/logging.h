@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Emitting log records (the handler is set through calx/log.h). */
 #ifndef CALX_CORE_LOGGING_H
 #define CALX_CORE_LOGGING_H

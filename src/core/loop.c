@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The event loop: calx's libuv adapter. Everything else reaches libuv
  * through evloop.h, so another loop library would need only this file
  * replaced.

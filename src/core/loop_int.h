@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The calx_loop struct, shared by the core modules that run on it
  * (loop.c, future.c, task.c). Nothing outside src/core sees it. */
 #ifndef CALX_CORE_LOOP_INT_H

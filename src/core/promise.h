@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The producer's side of a future (the consumer's is calx/future.h).
  *
  * A future has two owners: the producer, until it resolves or rejects it,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The distance between two names, for "did you mean" in errors about
  * unknown options: the optimal string alignment distance (Levenshtein with
  * swaps of neighbours, the commonest typo), case-insensitive, on short

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* "Did you mean ...?": how far apart two names are, for errors that name
  * an unknown option and the known one the user probably meant. */
 #ifndef CALX_CORE_SPELL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tasks: stackful coroutines on the loop (core/ctxswitch.h), each on an mmap'd
  * stack with a guard page, annotated for AddressSanitizer (fiber switches)
  * and valgrind (stack registration) so both follow the switches.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What future.c needs from the task scheduler (task.c) to suspend a task in
  * calx_await and resume it when the future completes. */
 #ifndef CALX_CORE_TASKS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Database URLs: parsing, copying and rendering.
  *
  *   dialect[+driver]://[user[:password]@][host[:port][,host[:port]...]]

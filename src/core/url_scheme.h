@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The URL schemes the parser accepts, and how each one's URLs are written.
  * Core cannot see the dialects and drivers that make the list, so the
  * database registry (src/engine/registry.c) owns it and hands it down:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Values: what is not inline in calx/value.h. */
 #include "calx/value.h"
 

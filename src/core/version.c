@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The library's version at run time (include/calx/version.h). The values
  * come from the header as this library was compiled, so a program linked
  * against a newer shared libcalx than its headers learns the newer one. */

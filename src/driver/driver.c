@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What every driver checks of a request, and the notes drivers add to an
  * error. Which driver serves which URL is the registry's
  * (src/engine/registry.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The interface every database driver (sqlite.c, later postgres.c)
  * implements for the engine layer. A driver knows nothing of pools or
  * transactions-as-objects: it opens a connection, runs requests one at a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PostgreSQL driver: options, name resolution and the non-blocking
  * connect.
  *

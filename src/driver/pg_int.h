@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PostgreSQL driver's insides, shared by postgres.c (requests, results,
  * prepared statements, cancel, close) and pg_connect.c (options, name
  * resolution, the non-blocking connect). Everything here is touched on the

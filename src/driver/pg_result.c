@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PostgreSQL driver: what results mean -- SQLSTATEs classified into
  * calx's error codes, and text-format values decoded into calx values by
  * column type. */

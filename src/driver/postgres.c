@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PostgreSQL driver: libpq's non-blocking API on the loop thread.
  *
  * A connection lives in libpq's pipeline mode from the moment it is up.

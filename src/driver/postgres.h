@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PostgreSQL driver's extras beyond the driver vtable: counters a test
  * or a diagnostic can read off one connection. */
 #ifndef CALX_DRIVER_POSTGRES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Rowsets: a grid of values plus an arena for the bytes of their text and
  * blob values and of the column names. A driver fills one per statement
  * and the engine frees the whole chain at once, so nothing inside needs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The rows a driver hands back: columns, values, and the bytes of text and
  * blob values in an arena of their own, so a whole set is freed at once.
  * Text values are always NUL-terminated. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SQLite driver.
  *
  * SQLite calls block, so each connection owns a worker thread that opens,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SQLite driver's extras beyond the driver vtable: how its URLs are
  * written, for the URL parser, and counters a test or a diagnostic can
  * read off one connection. */

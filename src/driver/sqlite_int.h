@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SQLite driver's insides, shared by its two files: sqlite.c (the
  * worker thread, requests, transactions) and sqlite_options.c (URL options
  * and connect_args, checked and parsed before a connection opens). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SQLite driver's URLs and options: how a URL names the file (its
  * form, for the URL parser), and what the URL's query and connect_args may
  * say (SQLite's URI options mode and cache, calx's begin, inline_reads and

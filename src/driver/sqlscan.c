@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading the start of SQL text (see sqlscan.h). */
 #include <string.h>
 #include <strings.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading the start of SQL text, for drivers that must know what kind of
  * statement they were given (a transaction statement, a query that can
  * stream, COPY) without parsing it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connections (SQLAlchemy's AsyncConnection): one operation at a time over
  * a pooled driver connection, autobegin, savepoints, echo, and a close that
  * never blocks and never loses the connection, even mid-operation. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* echo: statements, parameters and transaction events logged the way
  * SQLAlchemy logs them, so a calx log reads like a SQLAlchemy one. */
 #include <stdarg.h>

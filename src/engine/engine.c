@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Engines: a URL, a dialect, a driver, a pool and a cache of compiled SQL
  * texts. Nothing is opened until the first checkout. */
 #include <stddef.h>

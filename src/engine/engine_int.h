@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The engine's insides, shared by the engine layer's modules (engine.c,
  * connection.c, result.c, echo.c). */
 #ifndef CALX_ENGINE_ENGINE_INT_H

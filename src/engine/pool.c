@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The connection pool. Checkouts that find nothing free wait in one FIFO
  * queue; a connection coming back goes to the first waiter before anything
  * else, so no waiter is overtaken and none waits while a connection idles.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The connection pool (SQLAlchemy's QueuePool, NullPool, StaticPool): keeps
  * driver connections, hands them out in FIFO order of asking, opens
  * overflow connections under load, recycles, pre-pings, resets on return

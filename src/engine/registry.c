@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The database registry: which URL schemes calx accepts, and for each the
  * dialect that renders its SQL and the driver that talks to it. One row
  * per database; nothing else in calx lists the databases. calx_url_parse

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The database registry: one row per database calx talks to, joining the
  * URL scheme that names it (and its aliases, and how its URLs are
  * written) to its SQL dialect and its driver. It lives on the engine floor

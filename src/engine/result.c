@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Results: a view over driver rowsets with SQLAlchemy's accessors, typed
  * getters, and chunked streaming.
  *

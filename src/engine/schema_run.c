@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* create_all / drop_all: SQLAlchemy's SchemaGenerator and SchemaDropper
  * over one connection. First every table of the metadata is checked, in
  * the order added (checkfirst: PRAGMA table_info on SQLite); then the DDL

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Core execution of a select: compile it for the connection's dialect and
  * run the text as calx_conn_execute runs any SQL (plan cache, echo,
  * autobegin). The compiled text and parameters are dropped as soon as the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Core execution of INSERT, UPDATE and DELETE: compile for the
  * connection's dialect and run the text as calx_conn_execute runs any SQL
  * (plan cache, echo, autobegin). A many-row INSERT that the compiler split

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ORM-enabled UPDATE and DELETE statements: session.execute(update(Hero)
  * .where(...).values(...)) with SQLAlchemy 2.0's synchronize_session, so
  * that the objects the session already holds show what the statement did

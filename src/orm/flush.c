@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The unit of work: finds what changed, orders the statements (tables in
  * the metadata's foreign-key order, calx__tables_sorted; per table UPDATEs,
  * then INSERTs in the order added; DELETEs children first), sends them as

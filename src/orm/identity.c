@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The identity map: one object per (model, primary key) per session, in
  * an open-addressed hash table with linear probing (a lookup that hits is
  * a hash, one or two probes and a compare: the session's hot path). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Loading: rows into objects through the identity map; get, refresh,
  * reloading expired objects one SELECT per table, merge, and queries. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Model objects: allocation, the constructor with its defaults and
  * validation, field conversions, snapshots, and SQLModel's repr. */
 #include <inttypes.h>

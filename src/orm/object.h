@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The hidden part of every model object, and the field-level operations
  * the session builds on (binding, loading, snapshots).
  *

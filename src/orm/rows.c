@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ORM-enabled selects of several entities and columns: the rows of
  * select(Hero, Team).join(Team) as SQLAlchemy's Session.execute gives
  * them, each entity an object through the identity map (one object per

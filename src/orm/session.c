@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* AsyncSession: object states, the session's transaction and connection,
  * rollback and commit bookkeeping, and the one-task-at-a-time guard. */
 #include <stdlib.h>

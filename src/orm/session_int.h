@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The session's insides, shared by session.c (states, transactions),
  * identity.c (the identity map), flush.c (the unit of work), load.c
  * (get, refresh, queries) and rows.c (selects of several entities). */

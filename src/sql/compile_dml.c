@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The INSERT, UPDATE and DELETE compiler, following SQLAlchemy's
  * SQLCompiler.visit_insert / visit_update / visit_delete and its SQLite
  * and PostgreSQL dialects (update_from_clause, delete_extra_from_clause,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The expression compiler, following SQLAlchemy's SQLCompiler and its
  * SQLite and PostgreSQL dialects (sqlalchemy/sql/compiler.py,
  * dialects/.../base.py): the same parentheses (only where precedence needs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SELECT compiler, following SQLAlchemy's SQLCompiler.visit_select
  * and its SQLite and PostgreSQL dialects: the same clause separators
  * (" \nFROM ", " \nWHERE ", " GROUP BY ", " \nHAVING ", " ORDER BY ",

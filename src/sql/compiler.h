@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SELECT compiler: a calx_select to SQL text and positional
  * parameters, rendered as SQLAlchemy's compiler renders the same statement
  * (byte for byte on SQLite, as its echo log shows it):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The compiler's working state, shared by the files that render SQL:
  * compile_expr.c (expressions), compile_select.c (SELECT) and the
  * statement compilers built on them. One calx__sqlc collects the text and

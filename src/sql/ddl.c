@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DDL rendering, following SQLAlchemy's DDLCompiler and its SQLite and
  * PostgreSQL dialects (sqlalchemy/sql/compiler.py, dialects/.../base.py):
  * same spacing, same constraint order, same quoting, so a calx log and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DDL: CREATE / DROP statements for calx_table declarations, rendered per
  * dialect as SQLAlchemy's DDLCompiler renders them (byte for byte on
  * SQLite: "\nCREATE TABLE hero (\n\tid INTEGER NOT NULL, \n...\n)\n\n"),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DELETE statements (SQLAlchemy's delete()): WHERE, RETURNING, and
  * PostgreSQL's DELETE ... USING other tables. The first error is kept
  * (sticky); which tables the expressions may name is checked once the

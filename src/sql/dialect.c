@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What every dialect shares. The facts of each database live in its own
  * file (dialect_sqlite.c, dialect_postgresql.c); this file only reads them
  * in ways that do not depend on which database it is. */

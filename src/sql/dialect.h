@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SQL dialects: everything the SQL layer and the engine need to know about
  * one database, as data plus a few hooks. Each database has its own file
  * (dialect_sqlite.c, dialect_postgresql.c), the way SQLite keeps

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PostgreSQL dialect: SQLAlchemy's PGDialect's facts and forms, as data
  * and hooks behind calx_dialect (dialect.h). Everything calx renders
  * differently for PostgreSQL is decided here; the compilers only read it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SQLite dialect: SQLAlchemy's SQLiteDialect's facts and forms, as data
  * and hooks behind calx_dialect (dialect.h). Everything calx renders
  * differently for SQLite is decided here; the compilers only read it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What INSERT, UPDATE and DELETE share while they are built: the sticky
  * first error, finding a column by name, typing a value against its column
  * by the rules of an assignment, WHERE, RETURNING and the extra FROM

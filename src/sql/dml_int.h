@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The insides of INSERT, UPDATE and DELETE, shared by their builders
  * (insert.c, update.c, delete.c, and dml.c for what the three have in
  * common) and their compiler (compile_dml.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Evaluating an expression in memory, over one row of one table's values:
  * what the ORM's synchronize_session "evaluate" needs to tell which of the
  * objects it holds an UPDATE or DELETE matched, and what the UPDATE set

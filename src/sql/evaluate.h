@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Evaluating an expression in memory over one row of a table's values
  * (evaluate.c): for the ORM's synchronize_session "evaluate". */
 #ifndef CALX_SQL_EVALUATE_H

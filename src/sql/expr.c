@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The expression builders for leaves and operators: typed nodes with sticky
  * errors (see calx/sql.h); functions, CASE, CAST and labels are func.c's.
  * Type checks and literal conversions happen here, when a node is built,

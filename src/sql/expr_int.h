@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The insides of expressions, shared by the builders (expr.c: leaves and
  * operators; func.c: functions, CASE, CAST, labels; select.c) and the
  * compiler (compile_expr.c and the statement compilers). */

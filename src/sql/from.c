@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROM items that are not plain tables: aliases ("team AS t"), subqueries
  * used as tables ("(SELECT ...) AS counts") and common table expressions
  * ("WITH counts AS (...)"), with their columns. An item keeps the first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROM items: tables, aliases, subqueries and CTEs, and the questions the
  * select asks about them. Shared by from.c (the calx_from builders),
  * select.c (FROM inference, joins and their foreign keys), expr.c (columns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The builders of functions, CASE, CAST and labels (SQLAlchemy's func.*,
  * case(), cast() and .label()), typed and with sticky errors as the
  * operators in expr.c, whose node helpers they share. A function node keeps

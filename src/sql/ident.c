@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Identifiers in SQL text: quoted only where the dialect needs it, by
  * SQLAlchemy's IdentifierPreparer rule, so that DDL and queries name tables
  * and columns the same way (ddl.c and the compilers use these). The rule is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Identifiers in SQL text, quoted as SQLAlchemy's IdentifierPreparer quotes
  * them: only where the dialect needs it. Shared by DDL and the SELECT
  * compiler so a name reads the same in both. */

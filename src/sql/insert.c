@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* INSERT statements (SQLAlchemy's insert()): one row of values (any
  * expression without columns), many rows of plain values copied in and
  * typed per column, or the rows of a select; RETURNING; and the upsert

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The statements a unit of work runs (the ORM's flush), made with the
  * statement builders and compiled for their text alone: each text is run
  * with many parameter sets of the flush's own, one per object (or one

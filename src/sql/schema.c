@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Table declarations and the metadata that gathers them: validation, and
  * the foreign-key order tables are created in (SQLAlchemy's sort_tables). */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SELECT statements, built as SQLAlchemy 2.0's select() builds them: a
  * columns clause of entities and expressions, explicit FROM entries with
  * their joins (the left side and the ON clause inferred from foreign keys

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The insides of a select, shared by its builder (select.c), the FROM
  * items built on selects (from.c), the subquery expressions (expr.c) and
  * the compiler (compile_select.c). */

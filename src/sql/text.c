@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SQL text with bound parameters (see text.h for the lexical rules). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SQL text with bound parameters: turning the :name and ? markers users
  * write into the dialect's paramstyle, and binding values in that order.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* UPDATE statements (SQLAlchemy's update()): SET values from any
  * expression of the table's columns (age = age + 1), WHERE, RETURNING,
  * and UPDATE ... FROM other tables. The first error is kept (sticky);
