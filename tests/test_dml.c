@@ -18,6 +18,7 @@
 #include "test.h"
 #include "alloc_fail.h"
 #include "sql_expect.h"
+#include "sql_db.h"
 
 static calx_loop *loop;
 static const char *dir;
@@ -982,9 +983,6 @@ TEST(out_of_memory_anywhere_is_reported_and_leaks_nothing)
 
 /* ---- execution ---- */
 
-static calx_metadata *md;
-static calx_engine *engine;
-static calx_connection *conn;
 static bool on_pg;
 
 static calx_result *run(calx_future *f)
@@ -1067,25 +1065,9 @@ static const char *rows_of(calx_select *q, const int *cols, size_t ncols)
 
 TEST(setup_database)
 {
-    calx_error err;
-    char url[1024];
     on_pg = test_backend_pg();
-    if (!test_fresh_url(url, sizeof url, dir, 1, NULL)) {
-        test_failed_now = 1;
-        return;
-    }
-    engine = calx_create_engine(url, &(calx_engine_opts){ .loop = loop }, &err);
-    if (!engine) {
-        fprintf(stderr, "  create_engine: %s\n", err.message);
-        test_failed_now = 1;
-        return;
-    }
-    md = calx_metadata_new(&err);
     const calx_table *all[] = { &team, &hero, &archive, &hmlink, &gadget, &tag };
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        CHECK_OK(calx_metadata_add(md, all[i], &err), &err);
-    CHECK_OK(calx_wait(calx_engine_create_all(engine, md, &err), NULL, &err), &err);
-    CHECK_OK(calx_wait(calx_engine_connect(engine, &err), &conn, &err), &err);
+    sql_db_open(loop, dir, NULL, all, sizeof all / sizeof *all, false, NULL);
 }
 
 TEST(inserts_write_their_rows_and_report_them)
@@ -1448,13 +1430,7 @@ TEST(statements_fail_before_running_when_they_cannot_be_compiled)
 
 TEST(teardown_database)
 {
-    calx_conn_close(conn);
-    conn = NULL;
-    if (engine) {
-        calx_engine_free(engine);
-        calx_loop_run(loop);
-    }
-    calx_metadata_free(md);
+    sql_db_close(loop, false);
     test_backend_cleanup();
 }
 

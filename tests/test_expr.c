@@ -13,6 +13,7 @@
 #include "test.h"
 #include "alloc_fail.h"
 #include "sql_expect.h"
+#include "sql_db.h"
 
 static calx_loop *loop;
 static const char *dir;
@@ -797,9 +798,6 @@ static void capture(void *udata, calx_log_level level, const char *logger, const
     }
 }
 
-static calx_metadata *md;
-static calx_engine *engine;
-static calx_connection *conn;
 static bool on_sqlite;
 
 /* The tutorial's heroes and a few more, ids 1..7. */
@@ -817,17 +815,6 @@ static const struct {
     { "Captain North America", "Esteban Rogelios", 93, 2 },
 };
 
-static int run_sql(const char *sql, const calx_params *p)
-{
-    calx_error err;
-    calx_result *r = NULL;
-    int rc = calx_wait(calx_conn_execute(conn, sql, p, &err), &r, &err);
-    if (rc)
-        fprintf(stderr, "  %s: %s\n", sql, err.message);
-    calx_result_free(r);
-    return rc;
-}
-
 TEST(setup_database)
 {
     calx_error err;
@@ -838,22 +825,10 @@ TEST(setup_database)
     else
         snprintf(url, sizeof url, "sqlite:///%s/expr.db", dir);
     snprintf(db_url, sizeof db_url, "%s", url);
-    engine = calx_create_engine(url, &(calx_engine_opts){ .loop = loop, .log = capture }, &err);
-    if (!engine) {
-        fprintf(stderr, "  create_engine(%s): %s\n", url, err.message);
-        test_failed_now = 1;
-        return;
-    }
     on_sqlite = strncmp(url, "sqlite", 6) == 0;
-    md = calx_metadata_new(&err);
-    CHECK_OK(calx_metadata_add(md, &team, &err), &err);
-    CHECK_OK(calx_metadata_add(md, &hero, &err), &err);
-    CHECK_OK(calx_metadata_add(md, &gadget, &err), &err);
     /* A database from an earlier run (CALX_TEST_URL) starts over. */
-    CHECK_OK(calx_wait(calx_engine_drop_all(engine, md, &err), NULL, &err), &err);
-    CHECK_OK(calx_wait(calx_engine_create_all(engine, md, &err), NULL, &err), &err);
-    CHECK_OK(calx_wait(calx_engine_connect(engine, &err), &conn, &err), &err);
-    if (!conn)
+    const calx_table *all[] = { &team, &hero, &gadget };
+    if (!sql_db_open(loop, dir, url, all, sizeof all / sizeof *all, true, capture))
         return;
     CHECK_OK(run_sql("INSERT INTO team (name, headquarters) VALUES (?, ?)",
                      CALX_PARAMS(CALX_V(calx_text("Preventers")), CALX_V(calx_text("Sharp Tower")))),
@@ -1114,15 +1089,7 @@ TEST(echo_matches_the_tutorial_log)
 
 TEST(teardown_database)
 {
-    calx_error err;
-    calx_conn_close(conn);
-    conn = NULL;
-    if (engine) {
-        CHECK_OK(calx_wait(calx_engine_drop_all(engine, md, &err), NULL, &err), &err);
-        calx_engine_free(engine);
-        calx_loop_run(loop);
-    }
-    calx_metadata_free(md);
+    sql_db_close(loop, true);
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 #include "test.h"
 #include "alloc_fail.h"
 #include "sql_expect.h"
+#include "sql_db.h"
 
 static calx_loop *loop;
 static const char *dir;
@@ -511,21 +512,7 @@ static calx_select *q_compound_by_label(void)
 
 /* ---- the database ---- */
 
-static calx_engine *engine;
-static calx_connection *conn;
-static calx_metadata *md;
 static bool on_pg;
-
-static int run_sql(const char *sql, const calx_params *p)
-{
-    calx_error err;
-    calx_result *r = NULL;
-    int rc = calx_wait(calx_conn_execute(conn, sql, p, &err), &r, &err);
-    if (rc)
-        fprintf(stderr, "  %s: %s\n", sql, err.message);
-    calx_result_free(r);
-    return rc;
-}
 
 #define V(x) CALX_V(x)
 #define TXT(s) V(calx_text(s))
@@ -535,23 +522,9 @@ static int run_sql(const char *sql, const calx_params *p)
 TEST(setup_database)
 {
     calx_error err;
-    char url[1024];
-    const char *u = test_fresh_url(url, sizeof url, dir, 1, NULL);
-    CHECK(u != NULL);
-    if (!u)
-        return;
     on_pg = test_backend_pg();
-    engine = calx_create_engine(u, &(calx_engine_opts){ .loop = loop }, &err);
-    CHECK(engine != NULL);
-    if (!engine)
-        return;
-    md = calx_metadata_new(&err);
     const calx_table *all[] = { &team, &hero, &mission, &hmlink, &employee, &match };
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        CHECK_OK(calx_metadata_add(md, all[i], &err), &err);
-    CHECK_OK(calx_wait(calx_engine_create_all(engine, md, &err), NULL, &err), &err);
-    CHECK_OK(calx_wait(calx_engine_connect(engine, &err), &conn, &err), &err);
-    if (!conn)
+    if (!sql_db_open(loop, dir, NULL, all, sizeof all / sizeof *all, false, NULL))
         return;
     static const char *const teams[][2] = {
         { "Z-Force", "Sister Margaret's Bar" }, { "Preventers", "Sharp Tower" },
@@ -1459,11 +1432,7 @@ TEST(out_of_memory_anywhere_is_reported_and_leaks_nothing)
  * test_backend_cleanup drops. */
 TEST(teardown_database)
 {
-    calx_conn_close(conn);
-    conn = NULL;
-    calx_engine_free(engine);
-    calx_loop_run(loop);
-    calx_metadata_free(md);
+    sql_db_close(loop, false);
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 #include "test.h"
 #include "alloc_fail.h"
 #include "sql_expect.h"
+#include "sql_db.h"
 
 static calx_loop *loop;
 static const char *dir;
@@ -645,21 +646,7 @@ TEST(out_of_memory_anywhere_is_reported_and_leaks_nothing)
 
 /* ---- on the database ---- */
 
-static calx_metadata *md;
-static calx_engine *engine;
-static calx_connection *conn;
 static const calx_dialect *db;   /* the connection's dialect */
-
-static int run_sql(const char *sql, const calx_params *p)
-{
-    calx_error err;
-    calx_result *r = NULL;
-    int rc = calx_wait(calx_conn_execute(conn, sql, p, &err), &r, &err);
-    if (rc)
-        fprintf(stderr, "  %s: %s\n", sql, err.message);
-    calx_result_free(r);
-    return rc;
-}
 
 /* The tutorial's heroes, and one whose name has LIKE's special characters. */
 static const struct {
@@ -680,25 +667,9 @@ static const struct {
 TEST(setup_database)
 {
     calx_error err;
-    char url[1200];
-    if (!test_fresh_url(url, sizeof url, dir, 1, NULL)) {
-        test_failed_now = 1;
-        return;
-    }
-    engine = calx_create_engine(url, &(calx_engine_opts){ .loop = loop }, &err);
-    if (!engine) {
-        fprintf(stderr, "  create_engine(%s): %s\n", url, err.message);
-        test_failed_now = 1;
-        return;
-    }
     db = test_backend_pg() ? pg : lite;
-    md = calx_metadata_new(&err);
-    CHECK_OK(calx_metadata_add(md, &hero, &err), &err);
-    CHECK_OK(calx_metadata_add(md, &gadget, &err), &err);
-    CHECK_OK(calx_metadata_add(md, &link_t, &err), &err);
-    CHECK_OK(calx_wait(calx_engine_create_all(engine, md, &err), NULL, &err), &err);
-    CHECK_OK(calx_wait(calx_engine_connect(engine, &err), &conn, &err), &err);
-    if (!conn)
+    const calx_table *all[] = { &hero, &gadget, &link_t };
+    if (!sql_db_open(loop, dir, NULL, all, sizeof all / sizeof *all, false, NULL))
         return;
     for (size_t i = 0; i < sizeof heroes / sizeof heroes[0]; i++)
         CHECK_OK(run_sql("INSERT INTO hero (name, secret_name, age, team_id) VALUES (?, ?, ?, ?)",
@@ -945,15 +916,7 @@ TEST(functions_and_labels_name_their_columns)
 
 TEST(teardown_database)
 {
-    calx_error err;
-    calx_conn_close(conn);
-    conn = NULL;
-    if (engine) {
-        CHECK_OK(calx_wait(calx_engine_drop_all(engine, md, &err), NULL, &err), &err);
-        calx_engine_free(engine);
-        calx_loop_run(loop);
-    }
-    calx_metadata_free(md);
+    sql_db_close(loop, true);
 }
 
 int main(void)
