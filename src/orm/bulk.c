@@ -92,7 +92,7 @@ static int evaluate(calx_session *s, const calx_model *m, const calx_expr *where
 {
     const calx_table *t = &m->table;
     calx_value row[MAX_FIELDS];
-    char ts[MAX_FIELDS][40];
+    char ts[MAX_FIELDS][CALX__TIMESTAMP_TEXT];
     if (m->nfields > MAX_FIELDS) {
         *why = "the table has too many columns to evaluate";
         return 1;

@@ -66,7 +66,7 @@ typedef struct flush_ctx {
     size_t nsqls, sqls_cap;
     calx_param *params;
     size_t nparams, params_cap;
-    char *ts;                 /* 40 bytes per timestamp parameter */
+    char *ts;                 /* CALX__TIMESTAMP_TEXT bytes per timestamp parameter */
     size_t nts, ts_cap;
     calx_objvec keyed;        /* given keys drawn from the sequence (sequence prefetch) */
     bool commit;              /* the batch ends with COMMIT (session commit) */
@@ -177,21 +177,21 @@ static char *ts_slot(flush_ctx *x, size_t *off)
 {
     if (x->nts == x->ts_cap) {
         size_t cap = x->ts_cap ? x->ts_cap * 2 : 64;
-        char *v = realloc(x->ts, cap * 40);
+        char *v = realloc(x->ts, cap * CALX__TIMESTAMP_TEXT);
         if (!v)
             return NULL;
         x->ts = v;
         x->ts_cap = cap;
     }
     *off = x->nts++;
-    return x->ts + *off * 40;
+    return x->ts + *off * CALX__TIMESTAMP_TEXT;
 }
 
 /* Binds field f of struct src to param p. A timestamp's text goes to the
  * arena; its pointer is fixed up before sending (see fix_ts). */
 static int bind_field(flush_ctx *x, calx_param *p, const calx_field *f, const void *src)
 {
-    char buf[40];
+    char buf[CALX__TIMESTAMP_TEXT];
     p->name = NULL;
     p->value = calx__field_value(f, src, buf);
     if (f->type == CALX_F_TIMESTAMP && p->value.type == CALX_TEXT) {
@@ -199,7 +199,7 @@ static int bind_field(flush_ctx *x, calx_param *p, const calx_field *f, const vo
         char *slot = ts_slot(x, &off);
         if (!slot)
             return CALX_ERR_NOMEM;
-        memcpy(slot, buf, 40);
+        memcpy(slot, buf, CALX__TIMESTAMP_TEXT);
         p->value.u.s.ptr = NULL;
         p->value.u.s.len = off; /* fixed up in fix_ts */
         p->name = (const char *)1; /* marks a timestamp awaiting its pointer */
@@ -212,7 +212,7 @@ static void fix_ts(flush_ctx *x)
     for (size_t i = 0; x->nts && i < x->nparams; i++) {
         calx_param *p = &x->params[i];
         if (p->name == (const char *)1) {
-            const char *t = x->ts + p->value.u.s.len * 40;
+            const char *t = x->ts + p->value.u.s.len * CALX__TIMESTAMP_TEXT;
             p->value.u.s.ptr = t;
             p->value.u.s.len = strlen(t);
             p->name = NULL;

@@ -98,7 +98,7 @@ size_t calx__obj_key(const calx_obj *o, const void *s, calx_value *out, char *ts
     for (size_t i = 0; i < m->nfields; i++) {
         if (!m->table.columns[i].primary_key)
             continue;
-        out[n] = calx__field_value(&m->fields[i], s, tsbuf + 40 * n);
+        out[n] = calx__field_value(&m->fields[i], s, tsbuf + CALX__TIMESTAMP_TEXT * n);
         /* A key reads the same whether loaded or set by the program. */
         if (out[n].type == CALX_BOOL)
             out[n] = calx_int(out[n].u.b);
@@ -117,7 +117,7 @@ static bool obj_has_key(const calx_obj *o, const calx_model *m, const calx_value
     if (o->model != m)
         return false;
     calx_value mine[MAX_KEY];
-    char ts[40 * MAX_KEY];
+    char ts[CALX__TIMESTAMP_TEXT * MAX_KEY];
     size_t n = calx__obj_key(o, calx__obj_ptr(o), mine, ts);
     if (n != nkey)
         return false;
@@ -175,7 +175,7 @@ static int grow(calx_session *s)
 int calx__map_insert(calx_session *s, calx_obj *o)
 {
     calx_value key[MAX_KEY];
-    char ts[40 * MAX_KEY];
+    char ts[CALX__TIMESTAMP_TEXT * MAX_KEY];
     size_t n = calx__obj_key(o, calx__obj_ptr(o), key, ts);
     return calx__map_insert_h(s, o, calx__key_hash(o->model, key, n));
 }

@@ -171,7 +171,7 @@ static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, s
                         calx_error *err)
 {
     calx_value *keys = malloc(n * MAX_KEY * sizeof *keys);
-    char *ts = malloc(n * MAX_KEY * 40);
+    char *ts = malloc(n * MAX_KEY * CALX__TIMESTAMP_TEXT);
     if (!keys || !ts) {
         free(keys);
         free(ts);
@@ -184,7 +184,8 @@ static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, s
         q = by_key(m, keys, nk);
     } else {
         for (size_t i = 0; i < n; i++)
-            calx__obj_key(objs[i], calx__obj_snap(objs[i]), &keys[i], ts + 40 * i);
+            calx__obj_key(objs[i], calx__obj_snap(objs[i]), &keys[i],
+                          ts + CALX__TIMESTAMP_TEXT * i);
         q = calx_select_new(&m->table);
         calx_expr *col = calx_col(&m->table, (size_t)calx__model_pk(m));
         calx_select_where(q, n == 1 ? calx_binop(CALX_OP_EQ, col, calx_lit(keys[0]))
@@ -390,7 +391,7 @@ int calx_session_refresh(calx_session *s, void *obj, calx_error *err)
                               o->model->name),
             err);
     calx_value key[MAX_KEY];
-    char ts[40 * MAX_KEY];
+    char ts[CALX__TIMESTAMP_TEXT * MAX_KEY];
     size_t n = calx__obj_key(o, calx__obj_snap(o), key, ts);
     calx_select *q = by_key(o->model, key, n);
     /* Overwrite: a refresh drops changes not flushed, as SQLAlchemy's. */
@@ -451,7 +452,7 @@ int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *
         return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_merge needs a model object and out");
     const calx_model *m = src->model;
     calx_value key[MAX_KEY];
-    char ts[40 * MAX_KEY];
+    char ts[CALX__TIMESTAMP_TEXT * MAX_KEY];
     size_t n = calx__obj_key(src, obj, key, ts);
     bool has_key = true;
     for (size_t i = 0; i < n; i++)

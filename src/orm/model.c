@@ -201,7 +201,7 @@ calx_value calx__field_value(const calx_field *f, const void *s, char *tsbuf)
         return calx_blob(b->data, b->len);
     }
     case CALX_F_TIMESTAMP:
-        format_ts(field_int(f, p), tsbuf, 40);
+        format_ts(field_int(f, p), tsbuf, CALX__TIMESTAMP_TEXT);
         return calx_text(tsbuf);
     }
     return calx_null();
@@ -881,7 +881,7 @@ static void repr_field(calx_buf *b, const calx_field *f, const void *s)
         break;
     }
     case CALX_F_TIMESTAMP: {
-        char ts[40];
+        char ts[CALX__TIMESTAMP_TEXT];
         format_ts(field_int(f, p), ts, sizeof ts);
         int y, mo, d, h, mi, sec, us;
         sscanf(ts, "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &sec, &us);

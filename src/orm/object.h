@@ -112,9 +112,13 @@ void calx__obj_destroy(calx_obj *o);
 /* True when field i of struct s (the object or its snapshot) is NULL. */
 bool calx__field_is_null(const calx_field *f, const void *s);
 
+/* Room for a timestamp field's text, NUL included (calx__field_value). */
+#define CALX__TIMESTAMP_TEXT 40
+
 /* Field i of the object as a value to bind. Text and blob values point at
- * the object's memory; a timestamp is written into tsbuf (40 bytes) in
- * SQLAlchemy's SQLite form, "2024-05-01 12:00:00.000000". */
+ * the object's memory; a timestamp is written into tsbuf
+ * (CALX__TIMESTAMP_TEXT bytes) in SQLAlchemy's SQLite form,
+ * "2024-05-01 12:00:00.000000". */
 calx_value calx__field_value(const calx_field *f, const void *s, char *tsbuf);
 
 /* Sets field i of o (object and snapshot both: the database's value) from
