@@ -236,6 +236,27 @@ TASK_TEST(a_bulk_delete_marks_the_objects_it_deleted_by_evaluate_and_by_fetch)
     calx_session_free(s);
 }
 
+TASK_TEST(a_rolled_back_bulk_delete_gives_the_objects_back)
+{
+    Team *t[2];
+    Hero *h[3];
+    calx_session *s = seeded_and_loaded(t, h);
+    calx_delete *d = calx_delete_where(calx_delete_new(CALX_TABLE(Hero)),
+                                       calx_eq(HERO(name), "Spider-Boy"));
+    CHECK_OK(calx_session_execute_delete(s, d, CALX_SYNC_EVALUATE, NULL, &err), &err);
+    CHECK(calx_obj_state(h[2]) == CALX_STATE_DELETED);
+    /* As for a flush's DELETE: the rollback restores the row and the
+     * object, persistent and in the identity map again. */
+    CHECK_OK(calx_session_rollback(s, &err), &err);
+    CHECK(calx_obj_state(h[2]) == CALX_STATE_PERSISTENT);
+    Hero *again = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(h[2]->id.value), &again, &err), &err);
+    CHECK(again == h[2]);
+    CHECK_INT(count_rows("hero"), 3);
+    calx_delete_free(d);
+    calx_session_free(s);
+}
+
 int main(void)
 {
     dir = test_tmpdir("test_orm_statements");
@@ -254,6 +275,7 @@ int main(void)
     RUN(evaluate_refuses_what_it_cannot_compute_and_runs_nothing);
     RUN(sync_none_leaves_the_objects_as_they_were);
     RUN(a_bulk_delete_marks_the_objects_it_deleted_by_evaluate_and_by_fetch);
+    RUN(a_rolled_back_bulk_delete_gives_the_objects_back);
     calx_metadata_free(md);
     calx_loop_free(loop);
     return TEST_REPORT();

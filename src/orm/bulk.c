@@ -144,16 +144,6 @@ static int apply_changes(const plan *p, calx_error *err)
     return 0;
 }
 
-/* What a flush does to an object it deleted. */
-static int mark_deleted(calx_session *s, calx_obj *o, calx_error *err)
-{
-    calx__map_remove(s, o);
-    o->state = CALX_OBJ_DELETED;
-    if (calx__objvec_push(&s->deleted, o))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
-    return 0;
-}
-
 /* Applies the rows a fetch returned: an UPDATE's full rows refresh the
  * objects with their keys; a DELETE's keys mark them deleted. Rows of
  * objects the session does not hold are skipped, as SQLAlchemy does. */
@@ -166,6 +156,8 @@ static int apply_fetched(calx_session *s, const calx_model *m, bool is_delete, c
         size_t nkey = 0;
         if (is_delete) {
             nkey = calx_result_ncols(r);
+            if (nkey > MAX_FIELDS)
+                nkey = MAX_FIELDS;
             memcpy(key, vals, nkey * sizeof *key);
         } else {
             for (size_t f = 0; f < m->nfields && nkey < MAX_FIELDS; f++)
@@ -178,7 +170,8 @@ static int apply_fetched(calx_session *s, const calx_model *m, bool is_delete, c
         calx_obj *o = calx__map_find(s, m, key, nkey);
         if (!o)
             continue;
-        int rc = is_delete ? mark_deleted(s, o, err) : calx__load_row(s, m, vals, true, &o, err);
+        int rc = is_delete ? calx__session_deleted(s, o, err)
+                           : calx__load_row(s, m, vals, true, &o, err);
         if (rc)
             return rc;
     }
@@ -243,7 +236,7 @@ static int run(calx_session *s, const bulk *b, calx_sync sync, int64_t *rowcount
     if (!rc && sync == CALX_SYNC_EVALUATE) {
         rc = apply_changes(&p, err);
         for (size_t i = 0; i < p.nmatched && !rc; i++)
-            rc = mark_deleted(s, p.matched[i], err);
+            rc = calx__session_deleted(s, p.matched[i], err);
     } else if (!rc && sync == CALX_SYNC_FETCH) {
         rc = apply_fetched(s, m, b->is_delete, r, err);
     }

@@ -784,11 +784,8 @@ static int apply(flush_ctx *x, calx_error *err)
             break;
         }
         case OP_DELETE:
-            calx__map_remove(s, o);
-            o->delete_marked = false;
-            o->state = CALX_OBJ_DELETED;
-            if (calx__objvec_push(&s->deleted, o))
-                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            if (calx__session_deleted(s, o, err))
+                return err->code;
             break;
         }
     }

@@ -309,6 +309,16 @@ int calx_session_delete(calx_session *s, void *obj, calx_error *err)
     return 0;
 }
 
+int calx__session_deleted(calx_session *s, calx_obj *o, calx_error *err)
+{
+    calx__map_remove(s, o);
+    o->delete_marked = false;
+    o->state = CALX_OBJ_DELETED;
+    if (calx__objvec_push(&s->deleted, o))
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    return 0;
+}
+
 void calx__session_detach(calx_session *s, calx_obj *o)
 {
     calx__map_remove(s, o);

@@ -103,6 +103,10 @@ void calx__map_free(calx_session *s);
  * one way out of a session for a single object, so that another session
  * can take it over without s touching it again. */
 void calx__session_detach(calx_session *s, calx_obj *o);
+/* Records that o's row was deleted in this transaction (by a flush or a
+ * bulk DELETE): out of the map, DELETED, and on the deleted list that
+ * commit detaches and rollback restores. 0 or CALX_ERR_NOMEM. */
+int calx__session_deleted(calx_session *s, calx_obj *o, calx_error *err);
 /* Makes s o's owner (on s's owned list), taking o from the session that
  * owned it before, if any: an object has one owner (see session.h). */
 void calx__session_own(calx_session *s, calx_obj *o);
