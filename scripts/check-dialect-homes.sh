@@ -61,7 +61,7 @@ done
     scan 'CALX_DIALECT_[A-Z]' "tests a dialect id (read a calx_dialect field or hook instead)" $db_files
     scan 'PARAMSTYLE_' "tests the paramstyle (it says how parameters are written, nothing else; read a capability)" $db_files
     scan 'nextval' "PostgreSQL's sequence SQL (the dialect's sequence_prefetch_sql)" $db_files
-    scan '"[^"]*(INSERT INTO|UPDATE |DELETE FROM)' \
+    scan '"[^",{}|]*(INSERT INTO|UPDATE |DELETE FROM)' \
         "INSERT / UPDATE / DELETE text outside src/sql/ (build the statement there)" $dml_files
 }
 

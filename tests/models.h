@@ -5,19 +5,9 @@
 #define CALX_TESTS_MODELS_H
 
 #include "calx.h"
+#include "tutorial_fields.h"
 
-#define Team_FIELDS(F, M)                                                     \
-    F(M, id,           OPT_INT64, NONE,     .primary_key = true)              \
-    F(M, name,         TEXT,      REQUIRED, .index = true)                    \
-    F(M, headquarters, TEXT,      REQUIRED)
 CALX_MODEL(Team, "team")
-
-#define Hero_FIELDS(F, M)                                                     \
-    F(M, id,          OPT_INT64, NONE,     .primary_key = true)               \
-    F(M, name,        TEXT,      REQUIRED, .index = true)                     \
-    F(M, secret_name, TEXT,      REQUIRED)                                    \
-    F(M, age,         OPT_INT64, NONE,     .index = true)                     \
-    F(M, team_id,     OPT_INT64, NONE,     .foreign_key = "team.id")
 CALX_MODEL(Hero, "hero")
 
 #define Gadget_FIELDS(F, M)                                                   \

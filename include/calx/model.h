@@ -124,9 +124,12 @@ typedef struct calx_field {
     calx_factory_fn factory;
 } calx_field;
 
+struct calx_relation;
+
 /* A model: its table (first, so a table of a model leads to it), its
  * fields in declaration order (the table's columns, in the same order),
- * and the sizes the runtime needs. Static data made by CALX_MODEL_DEFINE. */
+ * its relationships, and the sizes the runtime needs. Static data made by
+ * CALX_MODEL_DEFINE. */
 typedef struct calx_model {
     calx_table table;
     const char *name;         /* "Hero" */
@@ -134,7 +137,158 @@ typedef struct calx_model {
     size_t nfields;
     size_t size;              /* sizeof(Hero) */
     size_t args_size;         /* sizeof(Hero_args) */
+    const struct calx_relation *relations;   /* declaration order; NULL when none */
+    size_t nrelations;
+    size_t fields_size;       /* bytes of the struct the fields take (the
+                                 relationships follow them); 0: size */
+    void (*fill_defaults)(void *args);  /* writes the constructor's starting
+                                           arguments (CALX_NEW's) into args */
 } calx_model;
+
+/* ---- relationships (SQLModel's Relationship) ----
+ *
+ * Declared beside the fields, in a second list, <Model>_RELATIONS(R, M):
+ *
+ *     #define Team_RELATIONS(R, M)                                        \
+ *         R(M, heroes, Hero, ONE_TO_MANY, .back_populates = "team",        \
+ *           .cascade = "all, delete-orphan")
+ *     #define Hero_RELATIONS(R, M)                                        \
+ *         R(M, team, Team, MANY_TO_ONE, .back_populates = "heroes")        \
+ *         R(M, missions, Mission, MANY_TO_MANY, .back_populates = "heroes", \
+ *           .link = &HeroMissionLink_model)
+ *     CALX_MODEL_WITH_RELATIONS(Team, "team")            (in a header)
+ *     CALX_MODEL_WITH_RELATIONS(Hero, "hero")
+ *     CALX_MODEL_DEFINE_WITH_RELATIONS(Team, "team")     (in one .c file)
+ *     CALX_MODEL_DEFINE_WITH_RELATIONS(Hero, "hero")
+ *
+ * Each line is R(M, member, TargetModel, KIND, attributes...), and gives the
+ * struct a member:
+ *     MANY_TO_ONE   Team *team          the foreign key is this model's
+ *     ONE_TO_ONE    Hero *hero          the foreign key is the target's; one object
+ *     ONE_TO_MANY   CALX_LIST(Hero) heroes    { Hero **items; size_t n; }
+ *     MANY_TO_MANY  CALX_LIST(Mission) missions, through .link, a model
+ *                   with a foreign key to each side (its own fields, such
+ *                   as HeroMissionLink's is_leader, take their defaults)
+ * The attributes are calx_relation's below. The foreign key is found from
+ * the fields' .foreign_key declarations; when two or more could serve, name
+ * one with .foreign_key = "hero.team_id" (the column holding the key).
+ *
+ * Loaded or not. C cannot run a query when a field is read, so calx never
+ * loads on access (SQLAlchemy's lazy load, and its MissingGreenlet under
+ * asyncio, have no counterpart): a relationship is loaded by a query's
+ * loader options, by its model's default (.lazy), or on demand with
+ * calx_session_load. Until then it is unloaded, which calx_is_loaded
+ * tells apart from loaded-and-empty: the member is NULL / { NULL, 0 }, never
+ * a stale or dangling pointer. A new object's relationships are loaded and
+ * empty. Commit (expire_on_commit), rollback and expire unload them, as
+ * they expire the fields.
+ *
+ * Writing. A many-to-one may be assigned directly (hero->team = team); the
+ * flush sets hero.team_id from it, inserting a pending team first. Use
+ * calx_rel_set / calx_rel_append / calx_rel_remove to keep back_populates'
+ * other side in step at once, before any flush; collections change only
+ * through them (their memory is the object's). */
+
+/* The direction of a relationship, by where the foreign key is. */
+typedef enum calx_relkind {
+    CALX_MANY_TO_ONE = 1,     /* this model holds the key: one target */
+    CALX_ONE_TO_MANY,         /* the target holds the key: a collection */
+    CALX_ONE_TO_ONE,          /* the target holds the key: one target (uselist=False) */
+    CALX_MANY_TO_MANY         /* a link model holds both keys: a collection */
+} calx_relkind;
+
+/* How a relationship is loaded (SQLAlchemy's lazy= and loader options).
+ * The zero value, ON_DEMAND, loads nothing until the program asks. */
+typedef enum calx_loading {
+    CALX_LOAD_ON_DEMAND = 0,  /* unloaded until calx_session_load or an option */
+    CALX_LOAD_SELECT_IN,      /* selectinload: one SELECT ... IN (...) per query */
+    CALX_LOAD_JOINED,         /* joinedload: LEFT OUTER JOIN in the query itself */
+    CALX_LOAD_NOLOAD,         /* loaded as empty (NULL / no items), no SQL */
+    CALX_LOAD_RAISE           /* unloaded, and calx_rel_check names it as an error */
+} calx_loading;
+
+/* One relationship of a model: static data made by the R lines. */
+typedef struct calx_relation {
+    const char *name;                /* the member: "heroes" */
+    calx_relkind kind;
+    const calx_model *owner;         /* the model declaring it */
+    const calx_model *target;        /* the model it holds */
+    size_t offset;                   /* of the member in owner's struct */
+    /* ---- attributes (zero: the default) ---- */
+    const char *back_populates;      /* the target's relationship pointing back */
+    const char *foreign_key;         /* "table.column" holding the key, when
+                                        several could serve */
+    const calx_model *link;          /* MANY_TO_MANY: the link model */
+    const char *cascade;             /* SQLAlchemy's words, comma-separated:
+                                        save-update, merge, delete,
+                                        delete-orphan, all; NULL: save-update, merge */
+    bool passive_deletes;            /* the database deletes the children
+                                        (ON DELETE CASCADE): do not load them */
+    const char *order_by;            /* a collection's order: a target field,
+                                        "name" or "name DESC" */
+    calx_loading lazy;               /* the default strategy */
+    bool viewonly;                   /* read only: the flush ignores it */
+} calx_relation;
+
+/* A collection member's type: CALX_LIST(Hero) heroes gives heroes.items[i]
+ * (a Hero *) for i < heroes.n. */
+#define CALX_LIST(T) struct { T **items; size_t n; }
+
+/* The relationship of m at byte offset off of its struct (CALX_REL uses
+ * it), or NULL (also for a NULL m). */
+CALX_API const calx_relation *calx_model_relation_at(const calx_model *m, size_t off);
+
+/* The relationship of m called name, or NULL (also for NULL arguments). */
+CALX_API const calx_relation *calx_model_relation(const calx_model *m, const char *name);
+
+/* Checks m's relationships as calx does on their first use: the foreign
+ * key of each is found (exactly one candidate, or the one .foreign_key
+ * names), a MANY_TO_MANY has a link model with a key to each side, a
+ * back_populates names a relationship of the target that points back, and
+ * the cascade words are known. 0, or CALX_ERR_ARGUMENT naming the model,
+ * the relationship and the cause ("Team.heroes: Hero has 2 foreign keys
+ * to team (hero.team_id, hero.old_team_id); name one with .foreign_key");
+ * also for a NULL m. */
+CALX_API int calx_model_check(const calx_model *m, calx_error *err);
+
+/* Whether rel of obj is loaded: true for a new object's relationships,
+ * after a loader or calx_session_load, and after the program set it;
+ * false once commit, rollback or expire unloaded it, and for NULL
+ * arguments or a relationship of another model. */
+CALX_API bool calx_is_loaded(const void *obj, const calx_relation *rel);
+
+/* 0 when rel of obj is loaded; otherwise CALX_ERR_NOT_LOADED naming the
+ * model and the relationship ("Hero.team is not loaded: load it with a
+ * loader option or calx_session_load"; for a relationship whose lazy is
+ * RAISE, SQLAlchemy's "'Hero.team' is not available due to lazy='raise'").
+ * CALX_ERR_ARGUMENT for NULL arguments or a relationship of another model.
+ * The check to make before reading a relationship whose loading the
+ * program does not control. */
+CALX_API int calx_rel_check(const void *obj, const calx_relation *rel, calx_error *err);
+
+/* Sets a MANY_TO_ONE or ONE_TO_ONE relationship of obj to target (NULL:
+ * none), and keeps back_populates' side in step: obj leaves the old
+ * target's collection and joins target's, where those are loaded. The
+ * foreign key follows at the next flush. Errors (CALX_ERR_ARGUMENT): NULL
+ * obj or rel, rel not obj's, a collection relationship, a target of
+ * another model ("Hero.team holds Team objects, not Mission"); CALX_ERR_NOMEM. */
+CALX_API int calx_rel_set(void *obj, const calx_relation *rel, void *target, calx_error *err);
+
+/* Appends item to the collection rel of obj (a no-op when it is there
+ * already), and keeps back_populates' side in step (item's many-to-one
+ * set to obj, or obj added to item's loaded collection). The flush then
+ * sets item's foreign key, or inserts the link row. Errors:
+ * CALX_ERR_ARGUMENT as calx_rel_set (item NULL, or of the wrong model);
+ * CALX_ERR_NOT_LOADED when the collection of a persistent obj is not
+ * loaded (load it first: appending to what is not known would lose it);
+ * CALX_ERR_NOMEM. */
+CALX_API int calx_rel_append(void *obj, const calx_relation *rel, void *item, calx_error *err);
+
+/* Removes item from the collection rel of obj, and from back_populates'
+ * side. At the flush the item's foreign key becomes NULL, or its link row
+ * is deleted; with cascade delete-orphan the item is deleted. Removing
+ * what is not in the collection is a no-op. Errors as calx_rel_append. */
+CALX_API int calx_rel_remove(void *obj, const calx_relation *rel, void *item, calx_error *err);
 
 /* ---- the generic API (every model's objects) ---- */
 
@@ -367,10 +521,27 @@ CALX_API int calx_model_field_at(const calx_model *m, size_t off);
 #define CALX__MAYBE_UNUSED
 #endif
 
+/* A relationship line's struct member (CALX__REL_MEMBER) and its data
+ * (CALX__RELATION). */
+#define CALX__RELT_MANY_TO_ONE(T) struct T *
+#define CALX__RELT_ONE_TO_ONE(T) struct T *
+#define CALX__RELT_ONE_TO_MANY(T) CALX_LIST(struct T)
+#define CALX__RELT_MANY_TO_MANY(T) CALX_LIST(struct T)
+#define CALX__REL_MEMBER(M, rname_, Target, kind_, ...) CALX__RELT_##kind_(Target) rname_;
+#define CALX__RELATION(M, rname_, Target, kind_, ...)                           \
+    { .name = #rname_, .kind = CALX_##kind_, .owner = &M##_model,              \
+      .target = &Target##_model, .offset = offsetof(M, rname_), __VA_ARGS__ },
+#define CALX__REL_COUNT(M, rname_, Target, kind_, ...) +1
+#define CALX__NO_RELATIONS(R, M)
+
 /* The struct, the constructor's argument struct, and the typed API of a
- * model; in a header, or in the one .c file that also defines it. */
-#define CALX_MODEL(Model, tablename)                                          \
-    typedef struct Model { Model##_FIELDS(CALX__STRUCT_FIELD, Model) } Model; \
+ * model; in a header, or in the one .c file that also defines it.
+ * RELS is the relationship list, or CALX__NO_RELATIONS. The struct's
+ * fields come first, as in Model##__fields, whose size is theirs. */
+#define CALX__MODEL(Model, RELS)                                              \
+    typedef struct Model { Model##_FIELDS(CALX__STRUCT_FIELD, Model)          \
+                           RELS(CALX__REL_MEMBER, Model) } Model;             \
+    struct Model##__fields { Model##_FIELDS(CALX__STRUCT_FIELD, Model) };     \
     typedef struct Model##_args {                                             \
         Model##_FIELDS(CALX__ARGS_FIELD, Model)                               \
     } Model##_args;                                                           \
@@ -381,12 +552,21 @@ CALX_API int calx_model_field_at(const calx_model *m, size_t off);
         return (Model *)calx_model_new(&Model##_model, args, err);            \
     }
 
+#define CALX_MODEL(Model, tablename) CALX__MODEL(Model, CALX__NO_RELATIONS)
+/* A model with a <Model>_RELATIONS(R, M) list (see above). */
+#define CALX_MODEL_WITH_RELATIONS(Model, tablename) CALX__MODEL(Model, Model##_RELATIONS)
+
 /* The schema data of a model: in exactly one .c file, after CALX_MODEL. */
-#define CALX_MODEL_DEFINE(Model, tablename)                                   \
+#define CALX__MODEL_DEFINE(Model, tablename, RELS, relations_)                \
     CALX__OVERRIDE_BEGIN                                                      \
     static const calx_column Model##__columns[] = {                           \
         Model##_FIELDS(CALX__COLUMN, Model)                                   \
     };                                                                        \
+    static void Model##__fill_defaults(void *args)                            \
+    {                                                                         \
+        Model##_args a = { Model##_FIELDS(CALX__PREFILL, Model) };            \
+        *(Model##_args *)args = a;                                            \
+    }                                                                         \
     CALX__OVERRIDE_END                                                        \
     static const calx_field Model##__fields[] = {                             \
         Model##_FIELDS(CALX__FIELD, Model)                                    \
@@ -400,7 +580,24 @@ CALX_API int calx_model_field_at(const calx_model *m, size_t off);
         .nfields = 0 Model##_FIELDS(CALX__COUNT, Model),                      \
         .size = sizeof(Model),                                                \
         .args_size = sizeof(Model##_args),                                    \
+        .relations = relations_,                                              \
+        .nrelations = 0 RELS(CALX__REL_COUNT, Model),                         \
+        .fields_size = sizeof(struct Model##__fields),                        \
+        .fill_defaults = Model##__fill_defaults,                              \
     };
+
+#define CALX_MODEL_DEFINE(Model, tablename)                                   \
+    CALX__MODEL_DEFINE(Model, tablename, CALX__NO_RELATIONS, NULL)
+/* The schema data of a model declared with CALX_MODEL_WITH_RELATIONS.
+ * Every model a relationship names must be declared (CALX_MODEL...) before. */
+#define CALX_MODEL_DEFINE_WITH_RELATIONS(Model, tablename)                    \
+    extern const calx_relation Model##__relations[];                          \
+    CALX__MODEL_DEFINE(Model, tablename, Model##_RELATIONS, Model##__relations) \
+    CALX__OVERRIDE_BEGIN                                                      \
+    const calx_relation Model##__relations[] = {                              \
+        Model##_RELATIONS(CALX__RELATION, Model)                              \
+    };                                                                        \
+    CALX__OVERRIDE_END
 
 /* A new object of Model from fields given by name (designated
  * initializers); see calx_model_new for errors and ownership. */
@@ -416,6 +613,11 @@ CALX_API int calx_model_field_at(const calx_model *m, size_t off);
 
 /* The table of a model, for create_all, select and the SQL builder. */
 #define CALX_TABLE(Model) (&Model##_model.table)
+
+/* The relationship member of a model (a compile error for a misspelt
+ * name): calx_is_loaded(hero, CALX_REL(Hero, team)). */
+#define CALX_REL(Model, member)                                               \
+    calx_model_relation_at(&Model##_model, offsetof(Model, member))
 
 /* The index of a model's field (a compile error for a misspelt name), for
  * the SQL builder's column references: calx_col(CALX_TABLE(Hero),

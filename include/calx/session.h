@@ -226,8 +226,34 @@ typedef struct calx_objlist {
 } calx_objlist;
 CALX_API void calx_objlist_free(calx_objlist *l);
 
+/* The most relationships one loader's path may chain. */
+#define CALX_LOADER_DEPTH 4
+
+/* A loader option (SQLAlchemy's selectinload / joinedload / noload /
+ * raiseload): how a query loads a relationship of the objects it returns,
+ * or, with a path of several, of the objects a relationship before it
+ * loaded (Team.heroes, then Hero.missions). Each relationship of a path
+ * but the last is loaded as a loader naming that shorter path says, else
+ * with `how`. Make them with the macros:
+ *
+ *     calx_loader l[] = { CALX_SELECTINLOAD(CALX_REL(Team, heroes),
+ *                                           CALX_REL(Hero, missions)) };
+ *     calx_exec_opts o = { .loaders = l, .nloaders = 1 };
+ *     calx_session_execute(s, q, &o, &teams, &err);  */
+typedef struct calx_loader {
+    calx_loading how;
+    const calx_relation *path[CALX_LOADER_DEPTH];   /* NULL after the last */
+} calx_loader;
+#define CALX_SELECTINLOAD(...) { .how = CALX_LOAD_SELECT_IN, .path = { __VA_ARGS__ } }
+#define CALX_JOINEDLOAD(...) { .how = CALX_LOAD_JOINED, .path = { __VA_ARGS__ } }
+#define CALX_NOLOAD(...) { .how = CALX_LOAD_NOLOAD, .path = { __VA_ARGS__ } }
+#define CALX_RAISELOAD(...) { .how = CALX_LOAD_RAISE, .path = { __VA_ARGS__ } }
+
 typedef struct calx_exec_opts {
     bool populate_existing;     /* rows overwrite objects already in the map */
+    const calx_loader *loaders; /* relationships to load with the objects;
+                                   the models' .lazy for the others */
+    size_t nloaders;
 } calx_exec_opts;
 
 /* Runs q, a select over a model's table (CALX_TABLE(Hero)), after an

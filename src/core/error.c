@@ -30,6 +30,7 @@ static const char *const names[CALX_ERR__COUNT] = {
     [CALX_ERR_DATABASE] = "DatabaseError",
     [CALX_ERR_VALIDATION] = "ValidationError",
     [CALX_ERR_STALE_DATA] = "StaleDataError",
+    [CALX_ERR_NOT_LOADED] = "NotLoadedError",
 };
 
 const char *calx_errcode_name(int code)

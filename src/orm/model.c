@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "orm/object.h"
+#include "orm/relation.h"
 
 /* ---- allocation ---- */
 
@@ -55,6 +56,7 @@ void calx__obj_destroy(calx_obj *o)
     void **slots = calx_obj_slots(o);
     for (size_t i = 0; i < 2 * o->model->nfields; i++)
         free(slots[i]);
+    calx__rel_destroy(o);
     o->magic = 0;
     free(o);
 }
@@ -405,7 +407,7 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_e
         calx__obj_destroy(o);
         return NULL;
     }
-    memcpy(calx__obj_snap(o), obj, m->size);
+    memcpy(calx__obj_snap(o), obj, calx__model_fields_size(m));
     o->has_snap = true;
     return o;
 }
@@ -488,7 +490,7 @@ int calx__obj_take_snapshot(calx_obj *o, calx_error *err)
             slots[2 * i] = NULL;
         }
     }
-    memcpy(calx__obj_snap(o), calx__obj_ptr(o), m->size);
+    memcpy(calx__obj_snap(o), calx__obj_ptr(o), calx__model_fields_size(m));
     o->has_snap = true;
     return 0;
 }
@@ -497,7 +499,7 @@ void calx__obj_restore_snapshot(calx_obj *o)
 {
     const calx_model *m = o->model;
     void **slots = calx_obj_slots(o);
-    memcpy(calx__obj_ptr(o), calx__obj_snap(o), m->size);
+    memcpy(calx__obj_ptr(o), calx__obj_snap(o), calx__model_fields_size(m));
     for (size_t i = 0; i < m->nfields; i++) {
         if (!is_buffer(&m->fields[i]) || !slots[2 * i + 1])
             continue;
@@ -728,6 +730,8 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
         if (check_field(m, i, obj, err))
             goto fail;
     }
+    /* A new object's relationships are loaded, and empty. */
+    o->rel_loaded = calx__rel_all_loaded(m);
     return obj;
 fail:
     calx__obj_destroy(o);

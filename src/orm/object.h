@@ -50,6 +50,10 @@ typedef struct calx_obj {
     uint64_t sp_gen;         /* savepoint generation it was last changed in */
     size_t size;             /* bytes in the allocation (texts and blobs made
                                 with the object live at its end) */
+    uint32_t rel_loaded;     /* bit r: relationship r is loaded */
+    bool orphan;             /* removed from a delete-orphan collection */
+    struct calx__relstate *rels;    /* per relationship, what the database
+                                       has; NULL until needed (relation.c) */
 } calx_obj;
 
 #define CALX_OBJ_MAGIC 0xca1c0b1eu
@@ -75,6 +79,13 @@ static inline void *calx__obj_ptr(const calx_obj *o)
 static inline void *calx__obj_snap(const calx_obj *o)
 {
     return (char *)calx__obj_ptr(o) + calx__round(o->model->size);
+}
+
+/* The bytes of m's struct its fields take: the snapshot copies these,
+ * never the relationship members that follow them. */
+static inline size_t calx__model_fields_size(const calx_model *m)
+{
+    return m->fields_size ? m->fields_size : m->size;
 }
 
 /* Slot 2*i is field i's `cur`, 2*i+1 its `old`. */
