@@ -87,12 +87,9 @@ static void print_list(const char *label, const calx_objlist *l)
         }                                                                     \
     } while (0)
 
-/* Column references, checked by the compiler: C(Hero, name). */
-#define C(Model, field) calx_col(CALX_TABLE(Model), CALX_FIELD(Model, field))
-
 static calx_select *hero_named(const char *name)
 {
-    return calx_select_where(calx_select_new(CALX_TABLE(Hero)), calx_eq(C(Hero, name), name));
+    return calx_select_where(calx_select_new(CALX_TABLE(Hero)), calx_eq(CALX_C(Hero, name), name));
 }
 
 /* One of several concurrent tasks: its own session, from the same pool. */
@@ -172,8 +169,8 @@ static void *tutorial(void *unused)
     calx_select_free(q);
     print_obj("first: ", hero);
     q = calx_select_new(CALX_TABLE(Hero));
-    calx_select_where(q, calx_ge(C(Hero, age), 35));
-    calx_select_where(q, calx_lt(C(Hero, age), 60));
+    calx_select_where(q, calx_ge(CALX_C(Hero, age), 35));
+    calx_select_where(q, calx_lt(CALX_C(Hero, age), 60));
     TRY(calx_session_all(s, q, &heroes, &err));
     print_list("where age range: ", &heroes);
     calx_objlist_free(&heroes);
@@ -205,7 +202,7 @@ static void *tutorial(void *unused)
     TRY(calx_session_one(s, q, &hero, &err));
     Team *team = NULL;
     calx_select *tq = calx_select_new(CALX_TABLE(Team));
-    calx_select_where(tq, calx_eq(C(Team, name), "Preventers"));
+    calx_select_where(tq, calx_eq(CALX_C(Team, name), "Preventers"));
     TRY(calx_session_one(s, tq, &team, &err));
     calx_select_free(tq);
     hero->team_id = team->id;
@@ -213,7 +210,7 @@ static void *tutorial(void *unused)
     TRY(calx_session_refresh(s, hero, &err));
     print_obj("Spider-Boy: ", hero);
     tq = calx_select_new(CALX_TABLE(Hero));
-    calx_select_where(tq, calx_eq(C(Hero, team_id), team->id.value));
+    calx_select_where(tq, calx_eq(CALX_C(Hero, team_id), team->id.value));
     TRY(calx_session_all(s, tq, &heroes, &err));
     print_list("Preventers heroes: ", &heroes);
     calx_objlist_free(&heroes);
@@ -256,7 +253,7 @@ static void *tutorial(void *unused)
     }
     s = calx_sessionmaker_session(Session, &err);
     q = calx_select_new(CALX_TABLE(Hero));
-    calx_select_where(q, calx_like(C(Hero, name), "Sidekick-%"));
+    calx_select_where(q, calx_like(CALX_C(Hero, name), "Sidekick-%"));
     TRY(calx_session_all(s, q, &heroes, &err));
     printf("%d tasks committed %zu sidekicks (%d failed)\n", NWORKERS, heroes.n, failed);
     calx_objlist_free(&heroes);

@@ -52,7 +52,6 @@ CALX_MODEL_DEFINE(HeroMissionLink, "heromissionlink")
 
 static calx_engine *engine;
 
-#define C(Model, field) calx_col(CALX_TABLE(Model), CALX_FIELD(Model, field))
 
 #define TRY(call)                                                             \
     do {                                                                      \
@@ -190,7 +189,8 @@ static void *queries(void *unused)
 
     step("join: select(Hero, Team).where(Hero.team_id == Team.id)");
     s = calx_session_new(&opts, &err);
-    TRY(each_row(s, calx_select_where(hero_and_team_select(), calx_eq(C(Hero, team_id), C(Team, id))),
+    TRY(each_row(s, calx_select_where(hero_and_team_select(),
+                                      calx_eq(CALX_C(Hero, team_id), CALX_C(Team, id))),
                  hero_and_team, &err));
     TRY(calx_session_close(s, &err));
     calx_session_free(s);
@@ -198,24 +198,26 @@ static void *queries(void *unused)
     step("join: select(Hero, Team).join(Team)");
     s = calx_session_new(&opts, &err);
     calx_select *q = calx_select_join(hero_and_team_select(), CALX_TABLE(Team), NULL, CALX_JOIN_INNER);
-    TRY(each_row(s, calx_select_where(q, calx_eq(C(Team, name), "Preventers")), preventer, &err));
+    TRY(each_row(s, calx_select_where(q, calx_eq(CALX_C(Team, name), "Preventers")), preventer, &err));
     TRY(calx_session_close(s, &err));
     calx_session_free(s);
 
     step("left outer join: select(Hero, Team).join(Team, isouter=True)");
     s = calx_session_new(&opts, &err);
     q = calx_select_join(hero_and_team_select(), CALX_TABLE(Team), NULL, CALX_JOIN_LEFT);
-    TRY(each_row(s, calx_select_order_by(q, C(Hero, id), CALX_ASC), hero_and_team, &err));
+    TRY(each_row(s, calx_select_order_by(q, CALX_C(Hero, id), CALX_ASC), hero_and_team, &err));
     TRY(calx_session_close(s, &err));
     calx_session_free(s);
 
     step("aggregates: count heroes per team, average age, having");
     s = calx_session_new(&opts, &err);
-    q = calx_select_columns(C(Team, name), calx_count(C(Hero, id)), calx_avg(C(Hero, age)));
-    calx_select_join(q, CALX_TABLE(Hero), calx_eq(C(Hero, team_id), C(Team, id)), CALX_JOIN_INNER);
-    calx_select_group_by(q, C(Team, name));
-    calx_select_having(q, calx_ge(calx_count(C(Hero, id)), 1));
-    calx_select_order_by(q, C(Team, name), CALX_ASC);
+    q = calx_select_columns(CALX_C(Team, name), calx_count(CALX_C(Hero, id)),
+                            calx_avg(CALX_C(Hero, age)));
+    calx_select_join(q, CALX_TABLE(Hero), calx_eq(CALX_C(Hero, team_id), CALX_C(Team, id)),
+                     CALX_JOIN_INNER);
+    calx_select_group_by(q, CALX_C(Team, name));
+    calx_select_having(q, calx_ge(calx_count(CALX_C(Hero, id)), 1));
+    calx_select_order_by(q, CALX_C(Team, name), CALX_ASC);
     TRY(each_row(s, q, tuple, &err));
     q = calx_select_from(calx_select_columns(calx_count_all()), CALX_TABLE(Hero));
     TRY(each_row(s, q, count, &err));
@@ -226,12 +228,12 @@ static void *queries(void *unused)
     s = calx_session_new(&opts, &err);
     int64_t n = 0;
     calx_update *u = calx_update_set(calx_update_new(CALX_TABLE(Hero)), "age", 0);
-    calx_update_where(u, calx_eq(C(Hero, age), NULL));
+    calx_update_where(u, calx_eq(CALX_C(Hero, age), NULL));
     TRY(calx_session_execute_update(s, u, CALX_SYNC_AUTO, &n, &err));
     calx_update_free(u);
     printf("rows updated: %lld\n", (long long)n);
     calx_delete *d = calx_delete_new(CALX_TABLE(HeroMissionLink));
-    calx_delete_where(d, calx_eq(C(HeroMissionLink, is_leader), false));
+    calx_delete_where(d, calx_eq(CALX_C(HeroMissionLink, is_leader), false));
     TRY(calx_session_execute_delete(s, d, CALX_SYNC_AUTO, &n, &err));
     calx_delete_free(d);
     printf("links deleted: %lld\n", (long long)n);

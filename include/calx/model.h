@@ -73,6 +73,7 @@
 #include "error.h"
 #include "export.h"
 #include "schema.h"
+#include "sql.h"
 #include "value.h"
 
 #ifdef __cplusplus
@@ -613,6 +614,11 @@ CALX_API int calx_model_field_at(const calx_model *m, size_t off);
 
 /* The table of a model, for create_all, select and the SQL builder. */
 #define CALX_TABLE(Model) (&Model##_model.table)
+
+/* A model's column as an expression of the SQL builder (a compile error
+ * for a misspelt field): calx_eq(CALX_C(Hero, name), "Deadpond") for
+ * calx_col(CALX_TABLE(Hero), CALX_FIELD(Hero, name)). */
+#define CALX_C(Model, field) calx_col(CALX_TABLE(Model), CALX_FIELD(Model, field))
 
 /* The relationship member of a model (a compile error for a misspelt
  * name): calx_is_loaded(hero, CALX_REL(Hero, team)). */

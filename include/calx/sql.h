@@ -90,6 +90,8 @@ static inline calx_expr *calx_x_expr_(calx_expr *e)
 {
     return e;
 }
+/* Internal to CALX_X: p NULL is SQL NULL; any other pointer gives an
+ * error node (CALX_ERR_ARGUMENT) saying only NULL is taken. */
 CALX_API calx_expr *calx_x_ptr_(const void *p);
 
 /* CALX_X(x): x as an expression, by its C type: a calx_expr * is itself;
