@@ -250,6 +250,26 @@ TEST(load_converts_database_values)
     calx_obj_free(g);
 }
 
+TEST(every_defined_model_is_in_the_programs_metadata)
+{
+    calx_error err;
+    calx_metadata *md = calx_models_metadata(&err);
+    CHECK(md != NULL);
+    CHECK_INT(calx_metadata_ntables(md), 3);
+    /* In the order this file defines them. */
+    CHECK(calx_metadata_table(md, 0) == CALX_TABLE(Team));
+    CHECK(calx_metadata_table(md, 1) == CALX_TABLE(Hero));
+    CHECK(calx_metadata_table(md, 2) == CALX_TABLE(Gadget));
+    calx_metadata_free(md);
+    /* A second model of one table name is refused, by name. */
+    static calx_model_entry again = { &Hero_model, NULL };
+    calx_model_register(&again);
+    md = calx_models_metadata(&err);
+    CHECK(md == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, "hero");
+}
+
 int main(void)
 {
     RUN(struct_and_schema_come_from_one_declaration);
@@ -261,5 +281,6 @@ int main(void)
     RUN(println_prints_one_object_per_line);
     RUN(set_text_and_snapshots_track_changes);
     RUN(load_converts_database_values);
+    RUN(every_defined_model_is_in_the_programs_metadata);
     return TEST_REPORT();
 }

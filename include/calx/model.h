@@ -345,6 +345,29 @@ CALX_API void calx_obj_println(const void *obj, FILE *f);
  * gives), or -1 (also for a NULL m). CALX_FIELD(Hero, name) uses it. */
 CALX_API int calx_model_field_at(const calx_model *m, size_t off);
 
+/* ---- every model of the program (SQLModel.metadata) ---- */
+
+/* A model's place in the program's list of models: CALX_MODEL_DEFINE
+ * makes one per model and registers it before main runs. */
+typedef struct calx_model_entry {
+    const calx_model *model;
+    struct calx_model_entry *next;
+} calx_model_entry;
+
+/* Adds e to the program's models (CALX_MODEL_DEFINE calls it at load
+ * time; a program calls it for a calx_model it built by hand). e is kept
+ * by pointer and must stay valid; registering it twice is a no-op. NULL is
+ * a no-op. Not thread-safe: call it before other threads use calx. */
+CALX_API void calx_model_register(calx_model_entry *e);
+
+/* A new metadata holding the table of every model the program defined,
+ * in the order they were defined (create_all then creates them in
+ * foreign-key order): SQLModel.metadata, with no hand-built list. The
+ * caller owns it (calx_metadata_free). NULL with CALX_ERR_NOMEM, or with
+ * CALX_ERR_ARGUMENT from calx_metadata_add (two models of one table name).
+ * err may be NULL only if the caller does not want the cause. */
+CALX_API calx_metadata *calx_models_metadata(calx_error *err);
+
 /* ---- the declaration macros ---- */
 
 /* C types of each TYPE token, in the struct (CALX__CT_) and in the
@@ -513,6 +536,14 @@ CALX_API int calx_model_field_at(const calx_model *m, size_t off);
 #define CALX__OVERRIDE_END _Pragma("GCC diagnostic pop")
 #endif
 
+/* A function run when the program (or library) is loaded, before main:
+ * how each CALX_MODEL_DEFINE registers its model. */
+#if defined(__GNUC__)
+#define CALX__AT_LOAD(fn) __attribute__((constructor)) static void fn(void)
+#else
+#error "calx's models need __attribute__((constructor)) (GCC, clang)"
+#endif
+
 /* A model's typed functions are static inline, and a program declaring
  * its models in a .c file need not call them all: clang's -Wunused-function
  * would flag those it does not (gcc does not for inline ones). */
@@ -585,7 +616,12 @@ CALX_API int calx_model_field_at(const calx_model *m, size_t off);
         .nrelations = 0 RELS(CALX__REL_COUNT, Model),                         \
         .fields_size = sizeof(struct Model##__fields),                        \
         .fill_defaults = Model##__fill_defaults,                              \
-    };
+    };                                                                        \
+    static calx_model_entry Model##__entry = { &Model##_model, NULL };        \
+    CALX__AT_LOAD(Model##__register)                                          \
+    {                                                                         \
+        calx_model_register(&Model##__entry);                                 \
+    }
 
 #define CALX_MODEL_DEFINE(Model, tablename)                                   \
     CALX__MODEL_DEFINE(Model, tablename, CALX__NO_RELATIONS, NULL)
