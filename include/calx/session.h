@@ -208,6 +208,28 @@ CALX_API void calx_session_expire_all(calx_session *s);
  * table. Rows gone from the database turn their objects detached. */
 CALX_API int calx_session_reload_expired(calx_session *s, calx_error *err);
 
+/* Loads relationship rel of obj now, in a task: the async form of
+ * SQLAlchemy's lazy load (awaitable_attrs, session.refresh(obj,
+ * ["heroes"])). A many-to-one found in the identity map costs no SQL; else
+ * one SELECT (WHERE team.id = ?, WHERE ? = hero.team_id, or through the
+ * link table). What was loaded already is loaded again (the database's
+ * rows win over a change not flushed, as a refresh). The objects loaded are
+ * the identity map's, owned by s: one already there keeps its fields and
+ * unflushed changes. An expired obj is reloaded first. No autoflush.
+ * Errors: CALX_ERR_ARGUMENT for NULL arguments, a rel of another model, an
+ * obj not persistent in s; CALX_ERR_NOT_SUPPORTED for a timestamp key; the
+ * database's. */
+CALX_API int calx_session_load(calx_session *s, void *obj, const calx_relation *rel,
+                               calx_error *err);
+
+/* As calx_session_load for n objects of rel's model at once, with one
+ * SELECT ... IN (...) (several when n is past the dialect's parameter
+ * limit), as selectinload. objs may be NULL when n is 0 (then nothing is
+ * done, inside a task or not). On an error no object's rel is half
+ * loaded as loaded: those not done are left unloaded. */
+CALX_API int calx_session_load_many(calx_session *s, void *const *objs, size_t n,
+                                    const calx_relation *rel, calx_error *err);
+
 /* Copies the state of obj (any object of a model, e.g. one from another
  * session or a program's own) onto the object with the same primary key
  * in s, loading it when needed, or onto a new pending object when there is

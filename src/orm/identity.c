@@ -44,7 +44,7 @@ static uint64_t mix(uint64_t h, uint64_t x)
     return h;
 }
 
-static uint64_t hash_value(const calx_value *v)
+uint64_t calx__value_hash(const calx_value *v)
 {
     switch (v->type) {
     case CALX_INT:
@@ -67,7 +67,7 @@ static uint64_t hash_value(const calx_value *v)
     return 0;
 }
 
-static bool value_eq(const calx_value *a, const calx_value *b)
+bool calx__value_eq(const calx_value *a, const calx_value *b)
 {
     if (a->type != b->type)
         return false;
@@ -87,7 +87,7 @@ uint64_t calx__key_hash(const calx_model *m, const calx_value *key, size_t nkey)
 {
     uint64_t h = (uint64_t)(uintptr_t)m;
     for (size_t i = 0; i < nkey; i++)
-        h = mix(h, hash_value(&key[i]));
+        h = mix(h, calx__value_hash(&key[i]));
     return h ? h : 1;
 }
 
@@ -122,7 +122,7 @@ static bool obj_has_key(const calx_obj *o, const calx_model *m, const calx_value
     if (n != nkey)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!value_eq(&mine[i], &key[i]))
+        if (!calx__value_eq(&mine[i], &key[i]))
             return false;
     return true;
 }

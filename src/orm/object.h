@@ -51,6 +51,7 @@ typedef struct calx_obj {
     size_t size;             /* bytes in the allocation (texts and blobs made
                                 with the object live at its end) */
     uint32_t rel_loaded;     /* bit r: relationship r is loaded */
+    uint32_t rel_raise;      /* bit r: a raiseload left r unloaded */
     bool orphan;             /* removed from a delete-orphan collection */
     struct calx__relstate *rels;    /* per relationship, what the database
                                        has; NULL until needed (relation.c) */

@@ -6,6 +6,7 @@
 
 #include "calx/task.h"
 #include "engine/registry.h"
+#include "orm/relation.h"
 #include "orm/session_int.h"
 
 struct calx_sessionmaker {
@@ -348,6 +349,8 @@ int calx_session_expunge(calx_session *s, void *obj, calx_error *err)
                               o->model->name);
     if (o->session == s)
         calx__session_detach(s, o);
+    /* The program may free it now: nothing of s may point at it. */
+    calx__rel_forget(s, o);
     disown(o);
     return 0;
 }
@@ -356,9 +359,11 @@ static void expunge_all(calx_session *s)
 {
     /* The lists go first, so that detaching each object is no search. */
     s->pending.n = s->deleting.n = s->inserted.n = s->deleted.n = 0;
-    for (calx_obj *o = s->owned; o; o = o->next)
+    for (calx_obj *o = s->owned; o; o = o->next) {
         if (o->session == s)
             calx__session_detach(s, o);
+        calx__rel_unload_all(o);
+    }
     calx__map_free(s);
 }
 
@@ -375,6 +380,7 @@ int calx_session_expire(calx_session *s, void *obj, calx_error *err)
         return err->code;
     calx__obj_restore_snapshot(o);
     o->expired = true;
+    calx__rel_unload_all(o);
     return 0;
 }
 
@@ -387,6 +393,9 @@ static void expire_all(calx_session *s, bool restore)
         if (restore)
             calx__obj_restore_snapshot(o);
         o->expired = true;
+        /* Relationships expire with the fields: unloaded, loaded again
+         * when asked (their targets may have changed as well). */
+        calx__rel_unload_all(o);
     }
 }
 
@@ -657,6 +666,9 @@ int calx_session_rollback_nested(calx_session *s, calx_error *err)
             calx__obj_restore_snapshot(o);
             o->expired = true;
         }
+        /* A collection may hold an object that left above, and appends
+         * and removes change no field: every relationship is unloaded. */
+        calx__rel_unload_all(o);
     }
     s->need_rollback = false;
     s->busy = false;

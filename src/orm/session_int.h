@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The session's insides, shared by session.c (states, transactions),
  * identity.c (the identity map), flush.c (the unit of work), load.c
- * (get, refresh, queries) and rows.c (selects of several entities). */
+ * (get, refresh, queries), rows.c (selects of several entities) and
+ * relload.c / reljoin.c (loading relationships). */
 #ifndef CALX_ORM_SESSION_INT_H
 #define CALX_ORM_SESSION_INT_H
 
@@ -76,6 +77,10 @@ struct calx_session {
 
 /* ---- identity.c ---- */
 
+/* One key value's hash, and whether two key values are equal (the map's
+ * own; relload.c sorts rows to their owners with them). */
+uint64_t calx__value_hash(const calx_value *v);
+bool calx__value_eq(const calx_value *a, const calx_value *b);
 /* The hash of a model's primary key given as values. */
 uint64_t calx__key_hash(const calx_model *m, const calx_value *key, size_t nkey);
 /* The primary key of o (struct s: the object or its snapshot) as values;
@@ -140,5 +145,21 @@ int calx__load_expired(calx_session *s, const calx_model *m, calx_error *err);
 /* What a query does first: flushes pending changes unless the session's
  * no_autoflush is set (the caller has the session entered). */
 int calx__session_autoflush(calx_session *s, calx_error *err);
+
+/* ---- relload.c ---- */
+
+/* Loads relationship rel for those of objs[0..n) (objects of rel's owner,
+ * in s) where it is not loaded: one SELECT for the list (the lazy load's
+ * shape when n is 1), batched at the dialect's parameter limit; targets
+ * through the identity map. An unloaded scalar the program set is its
+ * change and is left as it is. No autoflush; the caller has s entered.
+ * Errors: rel's resolution (calx_model_check's), the database's,
+ * CALX_ERR_NOMEM. */
+int calx__rel_load(calx_session *s, calx_obj *const *objs, size_t n, const calx_relation *rel,
+                   calx_error *err);
+/* The object gone leaves s's relationships: every relationship of an
+ * object s owns that holds it (or whose database state does) is unloaded,
+ * and so are gone's own, so no pointer to it is left behind. */
+void calx__rel_forget(calx_session *s, calx_obj *gone);
 
 #endif

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: MIT */
+/* Loading relationships: one relationship of one object or of a list of
+ * objects, with the statements SQLAlchemy's loaders send. One object is a
+ * lazy load's shape (many-to-one from the identity map with no SQL when it
+ * is there, else "WHERE team.id = ?"; a collection "WHERE ? = hero.team_id";
+ * many-to-many "FROM mission, heromissionlink WHERE ? = heromissionlink.
+ * hero_id AND mission.id = heromissionlink.mission_id"). A list is
+ * selectinload's: one "WHERE hero.team_id IN (...)" whose first column is
+ * the key the rows are sorted to their parents by, batched at the
+ * dialect's parameter limit. Every object a load makes goes through the
+ * identity map (one per key; one already there keeps its unflushed
+ * changes), and a loaded relationship is remembered as the database's
+ * state, which the flush compares with.
+ *
+ * Also here: what a query does with the relationships of the objects it
+ * made (loader options, the models' .lazy), and unloading what points at
+ * an object that leaves the session. The joined form, which changes the
+ * query itself, is reljoin.c's. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/grow.h"
+#include "orm/relation.h"
+#include "orm/session_int.h"
+#include "sql/compiler.h"
+
+/* ---- a set of keys, each with the owners that have it ---- */
+
+typedef struct keyslot {
+    uint64_t h;
+    calx_value key;
+    size_t head;                 /* first owner + 1; 0: the slot is empty */
+} keyslot;
+
+typedef struct keyset {
+    keyslot *slots;
+    size_t cap;                  /* a power of two */
+    size_t *next;                /* per owner: the next owner with its key, + 1 */
+    calx_value *distinct;        /* the keys in the order first seen */
+    size_t ndistinct;
+} keyset;
+
+static void keyset_free(keyset *ks)
+{
+    free(ks->slots);
+    free(ks->next);
+    free(ks->distinct);
+    memset(ks, 0, sizeof *ks);
+}
+
+/* The key value as the identity map compares it (a bool key is an int). */
+static calx_value norm(calx_value v)
+{
+    return v.type == CALX_BOOL ? calx_int(v.u.b) : v;
+}
+
+static keyslot *keyset_slot(const keyset *ks, const calx_value *key, uint64_t h)
+{
+    size_t mask = ks->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        keyslot *sl = &ks->slots[i];
+        if (!sl->head || (sl->h == h && calx__value_eq(&sl->key, key)))
+            return sl;
+    }
+}
+
+/* The owners (o + 1 chained through ks->next) whose key is key; 0: none. */
+static size_t keyset_owners(const keyset *ks, calx_value key)
+{
+    if (!ks->cap || key.type == CALX_NULL)
+        return 0;
+    key = norm(key);
+    return keyset_slot(ks, &key, calx__value_hash(&key))->head;
+}
+
+/* Fills ks with the value of field f of each of objs[0..n) (texts point
+ * into the objects, which a load does not refill: see calx__rel_load).
+ * NULL keys are left out: such an owner has no target. */
+static int keyset_make(keyset *ks, calx_obj *const *objs, size_t n, const calx_field *f,
+                       calx_error *err)
+{
+    memset(ks, 0, sizeof *ks);
+    ks->cap = 16;
+    while (ks->cap < n * 2)
+        ks->cap *= 2;
+    ks->slots = calloc(ks->cap, sizeof *ks->slots);
+    ks->next = calloc(n ? n : 1, sizeof *ks->next);
+    ks->distinct = malloc((n ? n : 1) * sizeof *ks->distinct);
+    if (!ks->slots || !ks->next || !ks->distinct) {
+        keyset_free(ks);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a relationship");
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ts[CALX__TIMESTAMP_TEXT];
+        calx_value v = norm(calx__field_value(f, calx__obj_ptr(objs[i]), ts));
+        if (v.type == CALX_NULL)
+            continue;
+        if (f->type == CALX_F_TIMESTAMP)
+            return keyset_free(ks),
+                   calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
+                                  "loading a relationship whose key is a timestamp (%s) is "
+                                  "not supported", f->name);
+        uint64_t h = calx__value_hash(&v);
+        keyslot *sl = keyset_slot(ks, &v, h);
+        if (!sl->head) {
+            *sl = (keyslot){ h, v, 0 };
+            ks->distinct[ks->ndistinct++] = v;
+        }
+        ks->next[i] = sl->head;
+        sl->head = i + 1;
+    }
+    return 0;
+}
+
+/* ---- setting members ---- */
+
+/* The load of o's relationship r is done: loaded, and the database's. */
+static int finish(calx_obj *o, const calx_relation *r, calx_error *err)
+{
+    size_t i = calx__rel_index(r);
+    calx__rel_mark_loaded(o, i);
+    o->rel_raise &= ~(UINT32_C(1) << i);
+    return calx__rel_remember(o, i, err);
+}
+
+/* A loaded one-to-many or one-to-one child points back at its parent
+ * through back_populates' many-to-one: that side is known too, with no
+ * SQL, where the child has not loaded it. */
+static int set_back(calx_obj *child, const calx__relinfo *ri, calx_obj *parent, calx_error *err)
+{
+    const calx_relation *b = ri->back;
+    if (!b || b->kind != CALX_MANY_TO_ONE || calx__rel_loaded(child, calx__rel_index(b)) ||
+        calx__rel_one_get(child, b))
+        return 0;
+    calx__rel_one_put(child, b, calx__obj_ptr(parent));
+    return finish(child, b, err);
+}
+
+/* Puts target into the relationship of owner o (a collection gains it; a
+ * scalar is set once: a one-to-one with several rows keeps the first). */
+static int attach(calx_obj *o, const calx__relinfo *ri, calx_obj *target, calx_error *err)
+{
+    const calx_relation *r = ri->rel;
+    void *t = calx__obj_ptr(target);
+    if (calx__rel_is_list(r)) {
+        if (calx__rel_list_push(o, r, t, err))
+            return err->code;
+    } else if (!calx__rel_one_get(o, r)) {
+        calx__rel_one_put(o, r, t);
+    }
+    if (r->kind == CALX_ONE_TO_MANY || r->kind == CALX_ONE_TO_ONE)
+        return set_back(target, ri, o, err);
+    return 0;
+}
+
+/* ---- the statements ---- */
+
+static calx_expr *col(const calx_model *m, size_t field)
+{
+    return calx_col(&m->table, field);
+}
+
+/* The single form's WHERE: "team.id = ?" for a many-to-one (the key
+ * compared, as the get SQLAlchemy's lazy load uses), "? = hero.team_id"
+ * otherwise (its lazy clause, the parent's value bound on the left). */
+static calx_select *single_select(const calx__relinfo *ri, calx_value key)
+{
+    const calx_relation *r = ri->rel;
+    const calx_model *t = r->target;
+    calx_select *q = calx_select_new(&t->table);
+    switch (r->kind) {
+    case CALX_MANY_TO_ONE:
+        calx_select_where(q, calx_binop(CALX_OP_EQ, col(t, ri->remote), calx_lit(key)));
+        break;
+    case CALX_ONE_TO_MANY:
+    case CALX_ONE_TO_ONE:
+        calx_select_where(q, calx_binop(CALX_OP_EQ, calx_lit(key), col(t, ri->remote)));
+        break;
+    case CALX_MANY_TO_MANY:
+        calx_select_where(q, calx_binop(CALX_OP_EQ, calx_lit(key), col(r->link, ri->link_local)));
+        calx_select_where(q, calx_binop(CALX_OP_EQ, col(t, ri->remote),
+                                        col(r->link, ri->link_remote)));
+        break;
+    }
+    return q;
+}
+
+/* The list form: the column rows are sorted to their owners by first
+ * (the target's foreign key, or the link's key of the owner; not repeated
+ * after it), then the target's columns; "WHERE <that column> IN (...)". A
+ * many-to-one needs no extra column: its key is the target's own. */
+static calx_select *in_select(const calx__relinfo *ri, const calx_value *keys, size_t n)
+{
+    const calx_relation *r = ri->rel;
+    const calx_model *t = r->target;
+    if (r->kind == CALX_MANY_TO_ONE) {
+        calx_select *q = calx_select_new(&t->table);
+        return calx_select_where(q, calx_in_values(col(t, ri->remote), keys, n));
+    }
+    calx_select *q = calx_select_columns_n(NULL, 0);
+    calx_expr *keycol;
+    if (r->kind == CALX_MANY_TO_MANY) {
+        calx_select_add_column(q, col(r->link, ri->link_local));
+        for (size_t i = 0; i < t->nfields; i++)
+            calx_select_add_column(q, col(t, i));
+        calx_select_from(q, &t->table);
+        calx_select_join(q, &r->link->table,
+                         calx_binop(CALX_OP_EQ, col(t, ri->remote), col(r->link, ri->link_remote)),
+                         CALX_JOIN_INNER);
+        keycol = col(r->link, ri->link_local);
+    } else {
+        calx_select_add_column(q, col(t, ri->remote));
+        for (size_t i = 0; i < t->nfields; i++)
+            if (i != ri->remote)
+                calx_select_add_column(q, col(t, i));
+        keycol = col(t, ri->remote);
+    }
+    return calx_select_where(q, calx_in_values(keycol, keys, n));
+}
+
+static void order(calx_select *q, const calx__relinfo *ri)
+{
+    if (ri->order_field >= 0)
+        calx_select_order_by(q, col(ri->rel->target, (size_t)ri->order_field),
+                             ri->order_desc ? CALX_DESC : CALX_ASC);
+}
+
+/* Runs q (compiled with the table-name labels SQLAlchemy's loaders use)
+ * on the session's connection. *out is the caller's. */
+static int run(calx_session *s, const calx_select *q, calx_result **out, calx_error *err)
+{
+    calx_compiled c = { 0 };
+    int rc = calx__select_compile(q, s->dialect, CALX_COMPILE_LABELS, &c, err);
+    if (!rc)
+        rc = calx__session_conn(s, err);
+    if (!rc) {
+        calx_params p = { c.params, c.nparams };
+        rc = calx_await(calx_conn_execute(s->conn, c.sql, &p, err), out, err);
+    }
+    calx__compiled_free(&c);
+    return rc;
+}
+
+/* A row of the list form in the target's field order: vals gets the
+ * values (the key column moved back to its field's place), *key the
+ * value the row is sorted to its owners by. */
+static const calx_value *row_values(const calx__relinfo *ri, const calx_row *row, bool in_form,
+                                    calx_value *vals, calx_value *key)
+{
+    const calx_relation *r = ri->rel;
+    const calx_value *v = calx_row_value(row, 0);
+    if (!in_form || r->kind == CALX_MANY_TO_ONE) {
+        *key = r->kind == CALX_MANY_TO_ONE ? v[ri->remote] : calx_null();
+        return v;
+    }
+    *key = v[0];
+    if (r->kind == CALX_MANY_TO_MANY)
+        return v + 1;
+    const calx_model *t = r->target;
+    for (size_t i = 0, k = 1; i < t->nfields; i++)
+        vals[i] = i == ri->remote ? v[0] : v[k++];
+    return vals;
+}
+
+/* Loads the rows of q as targets and attaches each to the owners of its
+ * key (every one of objs in the single form, where there is one owner). */
+static int load_rows(calx_session *s, const calx__relinfo *ri, const calx_select *q,
+                     calx_obj *const *objs, const keyset *ks, bool in_form, calx_error *err)
+{
+    const calx_model *t = ri->rel->target;
+    calx_result *res = NULL;
+    int rc = run(s, q, &res, err);
+    if (rc)
+        return rc;
+    calx_value *vals = malloc((t->nfields ? t->nfields : 1) * sizeof *vals);
+    if (!vals)
+        rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
+                            ri->rel->owner->name, ri->rel->name);
+    size_t nrows = calx_result_nrows(res);
+    for (size_t i = 0; i < nrows && !rc; i++) {
+        calx_value key;
+        const calx_value *v = row_values(ri, calx_result_row(res, i), in_form, vals, &key);
+        calx_obj *o;
+        rc = calx__load_row(s, t, v, false, &o, err);
+        if (rc)
+            break;
+        if (!in_form) {
+            rc = attach(objs[0], ri, o, err);
+            continue;
+        }
+        for (size_t k = keyset_owners(ks, key); k && !rc; k = ks->next[k - 1])
+            rc = attach(objs[k - 1], ri, o, err);
+    }
+    free(vals);
+    calx_result_free(res);
+    return rc;
+}
+
+/* A many-to-one's targets found in the identity map (not expired) are
+ * attached with no SQL, and their keys dropped from ks->distinct. Only
+ * when the foreign key references the target's single-column key. */
+static int from_map(calx_session *s, const calx__relinfo *ri, calx_obj *const *objs, keyset *ks,
+                    calx_error *err)
+{
+    const calx_model *t = ri->rel->target;
+    if (ri->rel->kind != CALX_MANY_TO_ONE || calx__model_pk(t) != (int)ri->remote)
+        return 0;
+    size_t npk = 0;
+    for (size_t i = 0; i < t->nfields; i++)
+        npk += t->table.columns[i].primary_key;
+    if (npk != 1)
+        return 0;
+    size_t kept = 0;
+    for (size_t d = 0; d < ks->ndistinct; d++) {
+        calx_value key = ks->distinct[d];
+        calx_obj *o = calx__map_find(s, t, &key, 1);
+        if (!o || o->expired) {
+            ks->distinct[kept++] = key;
+            continue;
+        }
+        for (size_t k = keyset_owners(ks, key); k; k = ks->next[k - 1])
+            if (attach(objs[k - 1], ri, o, err))
+                return err->code;
+    }
+    ks->ndistinct = kept;
+    return 0;
+}
+
+/* The most keys one IN may bind: the dialect's limit (SQLAlchemy's
+ * selectinload sends 500 at a time; one statement per limit is fewer
+ * round trips). */
+static size_t chunk_size(const calx_session *s)
+{
+    return s->dialect->max_params ? s->dialect->max_params : 500;
+}
+
+/* Loads ri for objs[0..n), every one of which is to be (re)loaded. */
+static int load(calx_session *s, const calx__relinfo *ri, calx_obj *const *objs, size_t n,
+                bool in_form, calx_error *err)
+{
+    const calx_relation *r = ri->rel;
+    const calx_model *m = r->owner;
+    /* Emptied first: what was loaded is replaced by the rows. */
+    for (size_t i = 0; i < n; i++)
+        calx__rel_unload(objs[i], calx__rel_index(r));
+    keyset ks;
+    if (keyset_make(&ks, objs, n, &m->fields[ri->local], err))
+        return err->code;
+    int rc = from_map(s, ri, objs, &ks, err);
+    if (!rc && ks.ndistinct && !in_form && n == 1) {
+        calx_select *q = single_select(ri, ks.distinct[0]);
+        order(q, ri);
+        rc = load_rows(s, ri, q, objs, &ks, false, err);
+        calx_select_free(q);
+    }
+    size_t chunk = chunk_size(s);
+    for (size_t at = 0; !rc && (in_form || n != 1) && at < ks.ndistinct; at += chunk) {
+        size_t k = ks.ndistinct - at < chunk ? ks.ndistinct - at : chunk;
+        calx_select *q = in_select(ri, ks.distinct + at, k);
+        order(q, ri);
+        rc = load_rows(s, ri, q, objs, &ks, true, err);
+        calx_select_free(q);
+    }
+    keyset_free(&ks);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = finish(objs[i], r, err);
+    /* Half a load is not a load: unloaded, never partly filled. */
+    for (size_t i = 0; i < n && rc; i++)
+        calx__rel_unload(objs[i], calx__rel_index(r));
+    return rc;
+}
+
+/* Whether relationship r of o is to be loaded: not loaded yet (or every
+ * time, with reload). An unloaded scalar the program has set is its
+ * change, which the flush writes: a load leaves it. */
+static bool wanted(const calx_obj *o, const calx_relation *r, bool reload)
+{
+    if (reload)
+        return true;
+    if (calx__rel_loaded(o, calx__rel_index(r)))
+        return false;
+    return calx__rel_is_list(r) || !calx__rel_one_get(o, r);
+}
+
+/* Loads r for those of objs it is wanted for (see wanted). in_form: the
+ * list form even for one object (a query's selectinload). */
+static int load_wanted(calx_session *s, calx_obj *const *objs, size_t n, const calx_relation *r,
+                       bool reload, bool in_form, calx_error *err)
+{
+    calx__relinfo ri;
+    if (calx__rel_resolve(r, &ri, err))
+        return err->code;
+    calx_obj **want = malloc((n ? n : 1) * sizeof *want);
+    if (!want)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
+                              r->owner->name, r->name);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (wanted(objs[i], r, reload))
+            want[k++] = objs[i];
+    int rc = k ? load(s, &ri, want, k, in_form, err) : 0;
+    free(want);
+    return rc;
+}
+
+int calx__rel_load(calx_session *s, calx_obj *const *objs, size_t n, const calx_relation *rel,
+                   calx_error *err)
+{
+    return load_wanted(s, objs, n, rel, false, false, err);
+}
+
+/* ---- on demand ---- */
+
+static int load_public(calx_session *s, void *const *objs, size_t n, const calx_relation *rel,
+                       const char *fn, calx_error *err)
+{
+    if (!s || !rel || (n && !objs))
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "%s needs a session, %sa relationship", fn,
+                              n ? "objects and " : "");
+    calx_obj **hdrs = malloc((n ? n : 1) * sizeof *hdrs);
+    if (!hdrs)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
+                              rel->owner ? rel->owner->name : "?", rel->name);
+    bool expired = false;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        calx_obj *o = hdrs[i] = calx__obj_check(objs[i]);
+        if (!o)
+            rc = calx_error_set(err, CALX_ERR_ARGUMENT, "%s: item %zu is not a model object", fn,
+                                i);
+        else if (o->model != rel->owner)
+            rc = calx_error_set(err, CALX_ERR_ARGUMENT, "%s: %s.%s is a relationship of %s, not "
+                                "of the %s given", fn, rel->owner->name, rel->name,
+                                rel->owner->name, o->model->name);
+        else if (o->session != s || o->state != CALX_OBJ_PERSISTENT)
+            rc = calx_error_set(err, CALX_ERR_ARGUMENT, "%s: Instance '%s' is not persistent "
+                                "within this Session (add and flush it first)", fn,
+                                o->model->name);
+        else
+            expired |= o->expired;
+    }
+    if (!rc && n)
+        rc = calx__session_enter(s, true, err);
+    else if (!rc) {
+        free(hdrs);
+        return 0;        /* nothing to load: no task needed */
+    }
+    if (rc) {
+        free(hdrs);
+        return rc;
+    }
+    /* An expired owner's key may have changed in the database: its row
+     * first, as SQLAlchemy unexpires an object before its lazy load. */
+    if (expired)
+        rc = calx__load_expired(s, rel->owner, err);
+    size_t k = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (hdrs[i]->session == s)   /* a row gone detaches its object */
+            hdrs[k++] = hdrs[i];
+    if (!rc)
+        rc = load_wanted(s, hdrs, k, rel, true, false, err);
+    free(hdrs);
+    return calx__session_leave(s, rc, err);
+}
+
+int calx_session_load(calx_session *s, void *obj, const calx_relation *rel, calx_error *err)
+{
+    if (!obj)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_load needs an object");
+    return load_public(s, &obj, 1, rel, "calx_session_load", err);
+}
+
+int calx_session_load_many(calx_session *s, void *const *objs, size_t n, const calx_relation *rel,
+                           calx_error *err)
+{
+    return load_public(s, objs, n, rel, "calx_session_load_many", err);
+}
+
+/* ---- leaving the session ---- */
+
+void calx__rel_forget(calx_session *s, calx_obj *gone)
+{
+    void *p = calx__obj_ptr(gone);
+    for (calx_obj *o = s->owned; o; o = o->next) {
+        const calx_model *m = o->model;
+        for (size_t i = 0; i < m->nrelations; i++) {
+            const calx_relation *r = &m->relations[i];
+            if (r->target != gone->model)
+                continue;
+            bool points = calx__rel_is_list(r) ? calx__rel_list_has(o, r, p)
+                                               : calx__rel_one_get(o, r) == p;
+            if (!points && o->rels)
+                points = o->rels[i].one == p;
+            for (size_t k = 0; !points && o->rels && k < o->rels[i].n; k++)
+                points = o->rels[i].items[k] == p;
+            if (points)
+                calx__rel_unload(o, i);
+        }
+    }
+    calx__rel_unload_all(gone);
+}
