@@ -4,6 +4,19 @@
  * then INSERTs in the order added; DELETEs children first), sends them as
  * one batch, and moves the objects to their new states.
  *
+ * Relationships first (relwrite.c): their pass adds what save-update
+ * reaches and sets the foreign keys that follow from the members. A key
+ * the database makes (a pending parent's) is known only once its INSERT
+ * has run, so a flush with such a wait runs in rounds: each round sends,
+ * as one batch, what waits for nothing; the keys come back; the sync runs
+ * again; DELETEs and the commit ride on the last round. Rows that wait
+ * for each other (a cycle, in a self-referential table) are broken as
+ * SQLAlchemy's post_update does: one goes in with its key NULL and gets
+ * an UPDATE once the other's key is known. A flush without a wait, the
+ * common case, is one round: one batch, one round trip. Objects move to
+ * their new states only after the last round, so a failure in any round
+ * leaves the session as a failed single batch does.
+ *
  * The SQL is the SQL layer's: each statement's text comes from its
  * builders and compilers (src/sql/persist.c), compiled once per shape
  * (table, kind, columns) and run with the objects' values as parameter
@@ -19,6 +32,7 @@
 #include "calx/connection.h"
 #include "core/buf.h"
 #include "core/grow.h"
+#include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
 #include "sql/ddl.h"
@@ -70,7 +84,22 @@ typedef struct flush_ctx {
     size_t nts, ts_cap;
     calx_objvec keyed;        /* given keys drawn from the sequence (sequence prefetch) */
     bool commit;              /* the batch ends with COMMIT (session commit) */
+    bool committed;           /* the last round carried it */
+    calx_objvec inserts;      /* this round's INSERTs, in the order added */
+    calx__relwaits waits;     /* foreign keys waiting for a key (relwrite.c) */
+    struct post_update *post; /* fields inserted NULL to break a cycle */
+    size_t npost, post_cap;
+    size_t nread;             /* ops whose results came back (earlier rounds) */
+    bool sending;             /* a batch went to the database */
 } flush_ctx;
+
+/* A foreign key a cycle made go in NULL: an UPDATE sets it once the key
+ * it waits for is known (SQLAlchemy's post_update). */
+typedef struct post_update {
+    calx_obj *o;
+    size_t field;
+    bool planned;
+} post_update;
 
 /* How a statement of the batch writes its operations' rows. */
 typedef enum stmt_form {
@@ -106,7 +135,7 @@ bool calx__flush_needed(const calx_session *s, bool scan)
     for (size_t i = 0; scan && i < s->map_cap; i++)
         if (s->map[i] && is_dirty(s->map[i]))
             return true;
-    return false;
+    return scan && calx__relwrite_changed(s);
 }
 
 /* ---- ordering ---- */
@@ -288,27 +317,31 @@ static int plan_insert(flush_ctx *x, calx_obj *o, calx_error *err)
                : 0;
 }
 
-static int bind_key(flush_ctx *x, const calx_obj *o, calx_error *err)
+/* Binds o's primary key as src (its snapshot, or the object itself for
+ * a row this flush inserted) holds it. */
+static int bind_key(flush_ctx *x, const calx_obj *o, const void *src, calx_error *err)
 {
     const calx_model *m = o->model;
     for (size_t i = 0; i < m->nfields; i++) {
         if (!m->table.columns[i].primary_key)
             continue;
         size_t at = x->nparams;
-        if (!more_params(x, 1) ||
-            bind_field(x, &x->params[at], &m->fields[i], calx__obj_snap(o)))
+        if (!more_params(x, 1) || bind_field(x, &x->params[at], &m->fields[i], src))
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     }
     return 0;
 }
 
-static int plan_update(flush_ctx *x, calx_obj *o, calx_error *err)
+/* An UPDATE of o's changed fields, or with post (a row inserted in this
+ * flush, which has no snapshot yet), of field post_field alone. */
+static int plan_update_of(flush_ctx *x, calx_obj *o, bool post, size_t post_field,
+                          calx_error *err)
 {
     const calx_model *m = o->model;
     uint64_t mask = 0;
     size_t np = 0;
     for (size_t i = 0; i < m->nfields; i++) {
-        if (calx__obj_field_changed(o, i)) {
+        if (post ? i == post_field : calx__obj_field_changed(o, i)) {
             mask |= 1ull << i;
             np++;
         }
@@ -323,11 +356,16 @@ static int plan_update(flush_ctx *x, calx_obj *o, calx_error *err)
         if (mask >> i & 1)
             if (bind_field(x, &x->params[p0 + k++], &m->fields[i], calx__obj_ptr(o)))
                 return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
-    if (bind_key(x, o, err))
+    if (bind_key(x, o, post ? calx__obj_ptr(o) : calx__obj_snap(o), err))
         return CALX_ERR_NOMEM;
     return push_op(x, (flush_op){ OP_UPDATE, o, sql, p0, x->nparams - p0, false })
                ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory")
                : 0;
+}
+
+static int plan_update(flush_ctx *x, calx_obj *o, calx_error *err)
+{
+    return plan_update_of(x, o, false, 0, err);
 }
 
 static int plan_delete(flush_ctx *x, calx_obj *o, calx_error *err)
@@ -336,7 +374,7 @@ static int plan_delete(flush_ctx *x, calx_obj *o, calx_error *err)
     if (!sql)
         return CALX_ERR_NOMEM;
     size_t p0 = x->nparams;
-    if (bind_key(x, o, err))
+    if (bind_key(x, o, calx__obj_snap(o), err))
         return CALX_ERR_NOMEM;
     return push_op(x, (flush_op){ OP_DELETE, o, sql, p0, x->nparams - p0, false })
                ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory")
@@ -442,7 +480,9 @@ static void undraw_keys(flush_ctx *x)
     }
 }
 
-static int plan(flush_ctx *x, calx_error *err)
+/* Checks made once, before anything is sent: a bad object sends nothing.
+ * The dirty objects found are the first round's. */
+static int check_objects(flush_ctx *x, calx_error *err)
 {
     calx_session *s = x->s;
     /* Column sets are 64-bit masks. */
@@ -456,20 +496,224 @@ static int plan(flush_ctx *x, calx_error *err)
         if (o && !o->delete_marked && is_dirty(o) && calx__objvec_push(&x->dirty, o))
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     }
-    /* Validation first: a bad object sends nothing. */
     for (size_t i = 0; i < s->pending.n; i++)
         if (calx_obj_validate(calx__obj_ptr(s->pending.v[i]), err))
             return CALX_ERR_VALIDATION;
     for (size_t i = 0; i < x->dirty.n; i++)
         if (calx_obj_validate(calx__obj_ptr(x->dirty.v[i]), err))
             return CALX_ERR_VALIDATION;
-    for (size_t i = 0; i < s->pending.n; i++)
-        if (add_model(x, s->pending.v[i]->model))
+    return 0;
+}
+
+/* Whether one of m's relationships targets m (an employee's manager). */
+static bool self_referential(const calx_model *m)
+{
+    for (size_t i = 0; i < m->nrelations; i++)
+        if (m->relations[i].target == m)
+            return true;
+    return false;
+}
+
+static bool has_model(const calx_model *const *v, size_t n, const calx_model *m)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == m)
+            return true;
+    return false;
+}
+
+/* This round's work: the dirty objects and the pending ones that wait for
+ * no key, minus what an earlier round sent. A table's rows go in in the
+ * order added, so a row that waits holds back the later rows of its table
+ * (SQLAlchemy's order, and so its keys); not in a self-referential table,
+ * whose rows are ordered row by row (insert_rows). */
+static int choose(flush_ctx *x, bool first_round, calx_error *err)
+{
+    calx_session *s = x->s;
+    if (!first_round) {
+        x->dirty.n = 0;
+        for (size_t i = 0; i < s->map_cap; i++) {
+            calx_obj *o = s->map[i];
+            if (o && !o->delete_marked && !o->sent && is_dirty(o) &&
+                calx__objvec_push(&x->dirty, o))
+                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        }
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < x->dirty.n; i++)
+        if (!x->dirty.v[i]->waits)
+            x->dirty.v[k++] = x->dirty.v[i];
+    x->dirty.n = k;
+    x->inserts.n = 0;
+    const calx_model **held = NULL;
+    size_t nheld = 0;
+    int rc = 0;
+    for (size_t i = 0; i < s->pending.n && !rc; i++) {
+        calx_obj *o = s->pending.v[i];
+        if (o->sent)
+            continue;
+        if (o->waits || has_model(held, nheld, o->model)) {
+            if (!self_referential(o->model) && !has_model(held, nheld, o->model)) {
+                const calx_model **v = realloc(held, (nheld + 1) * sizeof *v);
+                if (!v)
+                    rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                else
+                    (held = v)[nheld++] = o->model;
+            }
+            continue;
+        }
+        if (calx__objvec_push(&x->inserts, o))
+            rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    }
+    free(held);
+    return rc;
+}
+
+/* A post-update goes once its row is in and its key is known. */
+static bool post_ready(const post_update *p)
+{
+    return !p->planned && p->o->sent && !p->o->waits;
+}
+
+/* Nothing can go: every row left waits for another's key. One whose
+ * waiting keys may all be NULL goes in with them NULL, and gets them by
+ * an UPDATE later; where none may, the cycle cannot be broken, and the
+ * error names it. */
+static int break_cycle(flush_ctx *x, calx_error *err)
+{
+    const calx__relwaits *w = &x->waits;
+    for (size_t i = 0; i < w->n; i++) {
+        calx_obj *o = w->v[i].o;
+        if (!o || o->sent || o->state != CALX_OBJ_PENDING)
+            continue;
+        bool nullable = true;
+        for (size_t j = 0; j < w->n && nullable; j++)
+            if (w->v[j].o == o && !o->model->table.columns[w->v[j].field].nullable)
+                nullable = false;
+        if (!nullable)
+            continue;
+        for (size_t j = 0; j < w->n; j++) {
+            if (w->v[j].o != o)
+                continue;
+            calx_value null = calx_null();
+            if (calx__obj_set_field(o, w->v[j].field, &null, err))
+                return err->code;
+            if (!calx__grow(&x->post, &x->post_cap, x->npost + 1, sizeof *x->post))
+                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            x->post[x->npost++] = (post_update){ o, w->v[j].field, false };
+        }
+        o->waits = false;
+        return 0;
+    }
+    /* The cycle, followed from the first row that waits. */
+    calx_buf b = { 0 };
+    const calx__relwait *at = NULL;
+    for (size_t i = 0; i < w->n && !at; i++)
+        if (w->v[i].o)
+            at = &w->v[i];
+    for (size_t steps = 0; at && steps <= w->n; steps++) {
+        const calx_model *m = at->o->model;
+        calx__buf_printf(&b, "%s%s.%s (%s.%s%s)", steps ? " -> " : "", m->name, at->rel->name,
+                         m->table.name, m->table.columns[at->field].name,
+                         m->table.columns[at->field].nullable ? "" : ", NOT NULL");
+        const calx__relwait *next = NULL;
+        for (size_t i = 0; i < w->n && !next; i++)
+            if (w->v[i].o == at->target)
+                next = &w->v[i];
+        at = next;
+    }
+    calx_error_set(err, CALX_ERR_INTEGRITY,
+                   "the flush cannot order these rows: each needs the key of the next, "
+                   "which the database has not made yet: %s; a NOT NULL foreign key cannot go "
+                   "in first as NULL (make one of them nullable: the flush then writes it in a "
+                   "second statement once the other row's key is known, as SQLAlchemy's "
+                   "post_update does)",
+                   b.p ? b.p : "?");
+    calx__buf_free(&b);
+    return CALX_ERR_INTEGRITY;
+}
+
+/* Whether p is a row o needs first: o's many-to-one to its own model
+ * holds p, or p's collection of its own model holds o. */
+static bool needs_first(const calx_obj *o, const calx_obj *p)
+{
+    const calx_model *m = o->model;
+    for (size_t i = 0; i < m->nrelations; i++) {
+        const calx_relation *r = &m->relations[i];
+        if (r->target != m || r->viewonly)
+            continue;
+        if (r->kind == CALX_MANY_TO_ONE && calx__rel_one_get(o, r) == calx__obj_ptr(p))
+            return true;
+        if ((r->kind == CALX_ONE_TO_MANY && calx__rel_list_has(p, r, calx__obj_ptr(o))) ||
+            (r->kind == CALX_ONE_TO_ONE && calx__rel_one_get(p, r) == calx__obj_ptr(o)))
+            return true;
+    }
+    return false;
+}
+
+/* The INSERTs of model m in this round. In a self-referential table a
+ * row's parent goes first, whatever the order added (a report added
+ * before its manager, with keys the program gave). */
+static int insert_rows(flush_ctx *x, const calx_model *m, calx_error *err)
+{
+    calx_objvec *v = &x->inserts;
+    if (!self_referential(m)) {
+        for (size_t i = 0; i < v->n; i++)
+            if (v->v[i]->model == m && plan_insert(x, v->v[i], err))
+                return err->code;
+        return 0;
+    }
+    calx_objvec left = { 0 };
+    int rc = 0;
+    for (size_t i = 0; i < v->n && !rc; i++)
+        if (v->v[i]->model == m && calx__objvec_push(&left, v->v[i]))
+            rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    while (!rc && left.n) {
+        /* The first row none of the others left must precede (or, in a
+         * cycle of given keys, the first: the database then judges). */
+        size_t pick = 0;
+        for (size_t i = 0; i < left.n; i++) {
+            bool free_row = true;
+            for (size_t j = 0; j < left.n && free_row; j++)
+                if (j != i && needs_first(left.v[i], left.v[j]))
+                    free_row = false;
+            if (free_row) {
+                pick = i;
+                break;
+            }
+        }
+        calx_obj *o = left.v[pick];
+        memmove(&left.v[pick], &left.v[pick + 1], (left.n - pick - 1) * sizeof *left.v);
+        left.n--;
+        rc = plan_insert(x, o, err);
+    }
+    calx__objvec_free(&left);
+    return rc;
+}
+
+static int plan_round(flush_ctx *x, bool first_round, bool last, calx_error *err)
+{
+    calx_session *s = x->s;
+    if (choose(x, first_round, err))
+        return err->code;
+    bool posts = false;
+    for (size_t i = 0; i < x->npost; i++)
+        posts = posts || post_ready(&x->post[i]);
+    if (!last && !x->inserts.n && !x->dirty.n && !posts) {
+        if (break_cycle(x, err) || choose(x, false, err))
+            return err->code;
+    }
+    x->nmodels = 0;
+    for (size_t i = 0; i < x->inserts.n; i++)
+        if (add_model(x, x->inserts.v[i]->model))
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < x->dirty.n; i++)
         if (add_model(x, x->dirty.v[i]->model))
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < s->deleting.n; i++)
+    for (size_t i = 0; i < x->npost; i++)
+        if (post_ready(&x->post[i]) && add_model(x, x->post[i].o->model))
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; last && i < s->deleting.n; i++)
         if (add_model(x, s->deleting.v[i]->model))
             return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     if (sort_models(x, err))
@@ -485,17 +729,24 @@ static int plan(flush_ctx *x, calx_error *err)
         for (size_t i = 0; i < x->dirty.n; i++)
             if (x->dirty.v[i]->model == m && plan_update(x, x->dirty.v[i], err))
                 return err->code;
-        for (size_t i = 0; i < s->pending.n; i++)
-            if (s->pending.v[i]->model == m && plan_insert(x, s->pending.v[i], err))
+        for (size_t i = 0; i < x->npost; i++) {
+            post_update *p = &x->post[i];
+            if (p->o->model != m || !post_ready(p))
+                continue;
+            p->planned = true;
+            if (plan_update_of(x, p->o, true, p->field, err))
                 return err->code;
+        }
+        if (insert_rows(x, m, err))
+            return err->code;
     }
-    calx_obj **del = malloc((s->deleting.n ? s->deleting.n : 1) * sizeof *del);
+    if (!last || !s->deleting.n)
+        return 0;
+    calx_obj **del = malloc(s->deleting.n * sizeof *del);
     if (!del)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
-    if (s->deleting.n) {
-        memcpy(del, s->deleting.v, s->deleting.n * sizeof *del);
-        qsort(del, s->deleting.n, sizeof *del, cmp_key);
-    }
+    memcpy(del, s->deleting.v, s->deleting.n * sizeof *del);
+    qsort(del, s->deleting.n, sizeof *del, cmp_key);
     int rc = 0;
     for (size_t k = x->nmodels; k-- > 0 && !rc;)
         for (size_t i = 0; i < s->deleting.n && !rc; i++)
@@ -548,15 +799,16 @@ static const char *rows_sql(flush_ctx *x, const flush_op *op, size_t rows, calx_
  * driver steps one prepared INSERT per row in-process, which costs no more,
  * and reads each row's key as it goes. Everything else is one statement
  * per run of equal SQL, an execute-many when the run is longer than one. */
-static flush_stmt *plan_stmts(flush_ctx *x, size_t *nout, calx_error *err)
+static flush_stmt *plan_stmts(flush_ctx *x, size_t first, size_t *nout, calx_error *err)
 {
     const calx_dialect *d = x->s->dialect;
     /* At most two statements per run: the full chunks, and the rest. */
-    flush_stmt *st = malloc((x->nops ? 2 * x->nops : 1) * sizeof *st);
+    size_t nops = x->nops - first;
+    flush_stmt *st = malloc((nops ? 2 * nops : 1) * sizeof *st);
     if (!st)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
     size_t n = 0;
-    for (size_t i = 0; i < x->nops;) {
+    for (size_t i = first; i < x->nops;) {
         size_t end = group_end(x, i), count = end - i;
         flush_op *op = &x->ops[i];
         bool rows = op->kind == OP_INSERT && count > 1 && op->np &&
@@ -596,7 +848,7 @@ fail:
     return NULL;
 }
 
-static int send(flush_ctx *x, const flush_stmt *st, size_t nst, calx_result **out,
+static int send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit, calx_result **out,
                 calx_error *err)
 {
     calx_session *s = x->s;
@@ -627,7 +879,7 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, calx_result **ou
     }
     /* The batch copies every value when it is made: the arrays can go
      * before it runs. */
-    calx_future *f = x->commit ? calx_conn_execute_batch_commit(s->conn, stmts, nst, err)
+    calx_future *f = commit ? calx_conn_execute_batch_commit(s->conn, stmts, nst, err)
                                : calx_conn_execute_batch(s->conn, stmts, nst, err);
     free(stmts);
     free(ps);
@@ -796,8 +1048,13 @@ static int apply(flush_ctx *x, calx_error *err)
 
 static void ctx_free(flush_ctx *x)
 {
+    for (size_t i = 0; i < x->nops; i++)
+        x->ops[i].o->sent = false;
     calx__objvec_free(&x->dirty);
     calx__objvec_free(&x->keyed);
+    calx__objvec_free(&x->inserts);
+    free(x->waits.v);
+    free(x->post);
     free(x->models);
     free(x->ops);
     for (size_t i = 0; i < x->nsqls; i++) {
@@ -813,6 +1070,85 @@ static void ctx_free(flush_ctx *x)
     free(x->ts);
 }
 
+/* A flush that failed gives back the keys its earlier rounds got: the
+ * objects are as a failed single batch leaves them, still pending with no
+ * key (the database rolls those rows back). */
+static void unkey(flush_ctx *x)
+{
+    undraw_keys(x);
+    for (size_t i = 0; i < x->nread; i++) {
+        flush_op *op = &x->ops[i];
+        if (op->kind != OP_INSERT || !op->want_key)
+            continue;
+        calx_value null = calx_null();
+        calx__obj_load_field(op->o, (size_t)calx__model_autoinc(op->o->model), &null, NULL);
+    }
+}
+
+/* Sends ops [first, nops) as one batch, with the commit when asked and
+ * when the batch has no UPDATE or DELETE: their counts must be checked
+ * (StaleDataError) before anything commits, and are known only from their
+ * results, so their COMMIT cannot ride in the same batch, where the
+ * database would commit the rest of the flush before the check could
+ * stop it. */
+static int send_round(flush_ctx *x, size_t first, bool commit, calx_error *err)
+{
+    for (size_t i = first; i < x->nops && commit; i++)
+        if (x->ops[i].kind != OP_INSERT)
+            commit = false;
+    calx_result *r = NULL;
+    size_t nst = 0;
+    flush_stmt *st = plan_stmts(x, first, &nst, err);
+    x->sending = true;
+    int rc = st ? send(x, st, nst, commit, &r, err) : err->code;
+    if (rc && st)
+        name_statement(x, st, nst, err);
+    if (!rc)
+        rc = read_results(x, st, nst, r, err);
+    if (!rc) {
+        x->nread = x->nops;
+        x->committed = commit;
+        for (size_t i = first; i < x->nops; i++)
+            x->ops[i].o->sent = true;
+    }
+    free(st);
+    calx_result_free(r);
+    return rc;
+}
+
+static void mark_waits(flush_ctx *x, bool on)
+{
+    for (size_t i = 0; i < x->waits.n; i++)
+        if (x->waits.v[i].o)
+            x->waits.v[i].o->waits = on;
+}
+
+/* The rounds: each sends what waits for no key; the sync after it fills
+ * in the keys that came back. The last round (nothing waits) carries the
+ * DELETEs and the commit. */
+static int run_rounds(flush_ctx *x, calx_error *err)
+{
+    calx_session *s = x->s;
+    int rc = calx__relwrite_prepare(s, err);
+    if (!rc)
+        rc = calx__relwrite_sync(s, &x->waits, err);
+    if (!rc)
+        rc = check_objects(x, err);
+    for (bool first_round = true; !rc; first_round = false) {
+        bool last = x->waits.n == 0;
+        size_t first = x->nops;
+        mark_waits(x, true);
+        rc = plan_round(x, first_round, last, err);
+        mark_waits(x, false);
+        if (!rc && x->nops > first)
+            rc = send_round(x, first, last && x->commit, err);
+        if (rc || last)
+            break;
+        rc = calx__relwrite_sync(s, &x->waits, err);
+    }
+    return rc;
+}
+
 int calx__flush(calx_session *s, calx_error *err)
 {
     return calx__flush_ex(s, false, NULL, err);
@@ -825,38 +1161,19 @@ int calx__flush_ex(calx_session *s, bool commit, bool *committed, calx_error *er
     if (!s->pending.n && !s->deleting.n && !calx__flush_needed(s, true))
         return 0;
     flush_ctx x = { .s = s, .commit = commit };
-    int rc = plan(&x, err);
-    if (rc || x.nops == 0) {
-        if (rc)
-            undraw_keys(&x);
-        ctx_free(&x);
-        return rc;
-    }
-    /* An UPDATE or DELETE must match the rows it expects (StaleDataError)
-     * before anything commits: its count is known only from its result, so
-     * its COMMIT cannot ride in the same batch, where the database would
-     * commit the rest of the flush before the check could stop it. */
-    for (size_t i = 0; i < x.nops && x.commit; i++)
-        if (x.ops[i].kind != OP_INSERT)
-            x.commit = false;
-    calx_result *r = NULL;
-    size_t nst = 0;
-    flush_stmt *st = plan_stmts(&x, &nst, err);
-    rc = st ? send(&x, st, nst, &r, err) : err->code;
-    if (rc && st)
-        name_statement(&x, st, nst, err);
-    if (!rc)
-        rc = read_results(&x, st, nst, r, err);
-    if (!rc && committed)
-        *committed = x.commit;
-    if (!rc)
+    int rc = run_rounds(&x, err);
+    if (!rc && x.nops)
         rc = apply(&x, err);
+    if (!rc)
+        rc = calx__relwrite_flushed(s, err);
+    if (!rc && committed)
+        *committed = x.committed;
     if (rc)
-        undraw_keys(&x);
-    free(st);
-    calx_result_free(r);
+        unkey(&x);
     ctx_free(&x);
-    if (rc) {
+    /* A failure before anything was sent (validation, an unordered cycle)
+     * leaves the transaction as it was; after, it needs the rollback. */
+    if (rc && x.sending) {
         s->need_rollback = true;
         s->failed = *err;
     }

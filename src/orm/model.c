@@ -373,6 +373,30 @@ int calx__obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error 
     return 0;
 }
 
+static int set_buffer(void *obj, void *field, calx_ftype want, const void *src, size_t n,
+                      const char *what);
+
+int calx__obj_set_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err)
+{
+    const calx_field *f = &o->model->fields[i];
+    void *p = calx__field_ptr(calx__obj_ptr(o), f);
+    if (is_buffer(f)) {
+        if (v->type != CALX_NULL && !buffer_fits(f, v))
+            return type_error(o->model, f, v, err);
+        /* set_buffer keeps a buffer the snapshot still points at. */
+        int rc = set_buffer(calx__obj_ptr(o), p, f->type, v->type == CALX_NULL ? NULL : v->u.s.ptr,
+                            v->type == CALX_NULL ? 0 : v->u.s.len, "key");
+        return rc ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory setting %s.%s",
+                                   o->model->name, f->name)
+                  : 0;
+    }
+    if (v->type == CALX_NULL) {
+        set_null(f, p);
+        return 0;
+    }
+    return store_scalar(f, p, v) ? 0 : type_error(o->model, f, v, err);
+}
+
 calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_error *err)
 {
     size_t extra = 0;

@@ -53,6 +53,10 @@ typedef struct calx_obj {
     uint32_t rel_loaded;     /* bit r: relationship r is loaded */
     uint32_t rel_raise;      /* bit r: a raiseload left r unloaded */
     bool orphan;             /* removed from a delete-orphan collection */
+    bool sent;               /* the flush under way has sent its statement
+                                (flush.c: rounds skip it; cleared after) */
+    bool waits;              /* during a flush round: a key it needs is not
+                                known yet (relwrite.c lists why) */
     struct calx__relstate *rels;    /* per relationship, what the database
                                        has; NULL until needed (relation.c) */
 } calx_obj;
@@ -137,6 +141,11 @@ calx_value calx__field_value(const calx_field *f, const void *s, char *tsbuf);
  * v, converting as the column's type needs. CALX_ERR_TYPE when v cannot
  * be held (text in an integer field), CALX_ERR_NOMEM. */
 int calx__obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err);
+
+/* Sets field i of the object only (not the snapshot: the flush then sees
+ * a change), from v, as calx__obj_load_field converts it. The foreign-key
+ * sync of relationships writes keys this way. CALX_ERR_TYPE, CALX_ERR_NOMEM. */
+int calx__obj_set_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err);
 
 /* True when field i differs from the snapshot. */
 bool calx__obj_field_changed(const calx_obj *o, size_t i);

@@ -393,6 +393,7 @@ void calx__rel_unload(calx_obj *o, size_t index)
     if (o->rels) {
         o->rels[index].one = NULL;
         o->rels[index].n = 0;
+        o->rels[index].unknown = false;
     }
     o->rel_loaded &= ~(UINT32_C(1) << index);
     o->rel_raise &= ~(UINT32_C(1) << index);
@@ -560,6 +561,14 @@ int calx_rel_set(void *obj, const calx_relation *rel, void *target, calx_error *
         calx_obj *oo = calx__obj_check(old);
         if (oo && back_side(o, rel, oo, false, err))
             return err->code;
+    }
+    if (!calx__rel_loaded(o, ri)) {
+        /* What the database has is not known: the flush writes the key
+         * (NULL too), as SQLAlchemy does for a many-to-one set unloaded. */
+        calx__relstate *st = calx__rel_states(o);
+        if (!st)
+            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        st[ri].unknown = true;
     }
     calx__rel_one_put(o, rel, target);
     calx__rel_mark_loaded(o, ri);

@@ -77,6 +77,9 @@ typedef struct calx__relstate {
     void **items;                /* a collection's items */
     size_t n, items_cap;
     size_t cap;                  /* room in the member's items array */
+    bool unknown;                /* set while unloaded (calx_rel_set): the
+                                    flush writes the key whatever the
+                                    database had */
 } calx__relstate;
 
 /* What calx__relstate.one holds when the database's target is not known

@@ -228,14 +228,8 @@ bool calx_session_contains(const calx_session *s, const void *obj)
             o->state == CALX_OBJ_DELETED);
 }
 
-int calx_session_add(calx_session *s, void *obj, calx_error *err)
+int calx__session_add_obj(calx_session *s, calx_obj *o, calx_error *err)
 {
-    calx_obj *o = obj_of(obj, err);
-    if (!o)
-        return CALX_ERR_ARGUMENT;
-    int rc = enter(s, false, false, err);
-    if (rc)
-        return rc;
     /* An object in no session (transient or detached) may come from
      * anywhere; ownership moves to s below. */
     if (o->session && o->session != s)
@@ -283,6 +277,19 @@ int calx_session_add(calx_session *s, void *obj, calx_error *err)
     return 0;
 }
 
+int calx_session_add(calx_session *s, void *obj, calx_error *err)
+{
+    calx_obj *o = obj_of(obj, err);
+    if (!o)
+        return CALX_ERR_ARGUMENT;
+    int rc = enter(s, false, false, err);
+    if (rc)
+        return rc;
+    rc = calx__session_add_obj(s, o, err);
+    /* save-update: what o's relationships reach comes in with it. */
+    return rc ? rc : calx__relwrite_cascade(s, o, err);
+}
+
 int calx_session_add_all(calx_session *s, void *const *objs, size_t n, calx_error *err)
 {
     /* Checked before the loop: n == 0 would otherwise hide a NULL s. */
@@ -297,17 +304,20 @@ int calx_session_add_all(calx_session *s, void *const *objs, size_t n, calx_erro
     return 0;
 }
 
-int calx_session_delete(calx_session *s, void *obj, calx_error *err)
+int calx__session_delete_obj(calx_session *s, calx_obj *o, calx_error *err)
 {
-    calx_obj *o = persistent_in(s, obj, false, "persisted", err);
-    if (!o)
-        return err->code;
     if (o->delete_marked)
         return 0;
     if (calx__objvec_push(&s->deleting, o))
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
     o->delete_marked = true;
     return 0;
+}
+
+int calx_session_delete(calx_session *s, void *obj, calx_error *err)
+{
+    calx_obj *o = persistent_in(s, obj, false, "persisted", err);
+    return o ? calx__session_delete_obj(s, o, err) : err->code;
 }
 
 int calx__session_deleted(calx_session *s, calx_obj *o, calx_error *err)

@@ -115,6 +115,12 @@ int calx__session_deleted(calx_session *s, calx_obj *o, calx_error *err);
 /* Makes s o's owner (on s's owned list), taking o from the session that
  * owned it before, if any: an object has one owner (see session.h). */
 void calx__session_own(calx_session *s, calx_obj *o);
+/* calx_session_add without the call's guard, and without the cascade:
+ * the save-update cascade (relwrite.c) adds what it reaches this way. */
+int calx__session_add_obj(calx_session *s, calx_obj *o, calx_error *err);
+/* calx_session_delete without the call's guard: marks persistent o for
+ * DELETE (the delete cascades and delete-orphan, relwrite.c, cascade.c). */
+int calx__session_delete_obj(calx_session *s, calx_obj *o, calx_error *err);
 /* Takes the connection the session's transaction runs on, checking one
  * out (and beginning) when needed. Must run in a task. */
 int calx__session_conn(calx_session *s, calx_error *err);
@@ -133,6 +139,41 @@ int calx__flush_ex(calx_session *s, bool commit, bool *committed, calx_error *er
 /* Whether anything is waiting to be flushed; with scan, persistent
  * objects are compared with their snapshots too. */
 bool calx__flush_needed(const calx_session *s, bool scan);
+
+/* ---- relwrite.c (writing through relationships) ---- */
+
+/* A foreign key the sync could not set: o's field waits for the key of
+ * target, a pending object whose key the database makes. o is NULL for a
+ * many-to-many pair whose link row waits for target's key. */
+typedef struct calx__relwait {
+    calx_obj *o;
+    size_t field;
+    calx_obj *target;
+    const struct calx_relation *rel;   /* the relationship that needs it */
+} calx__relwait;
+
+typedef struct calx__relwaits {
+    calx__relwait *v;
+    size_t n, cap;
+} calx__relwaits;
+
+/* save-update from o: every transient or detached object o's loaded
+ * relationships reach (where their cascade has save-update) is added to
+ * s, and so on from those. CALX_ERR_STATE for an object reached that is
+ * in another session (those before it stay added); CALX_ERR_NOMEM. */
+int calx__relwrite_cascade(calx_session *s, calx_obj *o, calx_error *err);
+/* The flush's first pass: save-update again from every object in s (its
+ * relationships may have changed since it was added). */
+int calx__relwrite_prepare(calx_session *s, calx_error *err);
+/* The foreign-key sync (see relwrite.c): sets the key fields that follow
+ * from the relationships, deletes orphans, makes and deletes link-model
+ * objects, and lists in w (emptied first) what waits for a key. */
+int calx__relwrite_sync(calx_session *s, calx__relwaits *w, calx_error *err);
+/* Whether a relationship of a persistent object differs from what the
+ * database has (a flush has work even when no field changed). */
+bool calx__relwrite_changed(const calx_session *s);
+/* After a flush: what the relationships hold is what the database has. */
+int calx__relwrite_flushed(calx_session *s, calx_error *err);
 
 /* ---- load.c ---- */
 
