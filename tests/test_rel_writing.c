@@ -19,7 +19,8 @@
     F(M, name,       TEXT,      REQUIRED)                                     \
     F(M, parent_id,  INT64,     DEFAULT(0), .foreign_key = "node.id")
 #define Node_RELATIONS(R, M)                                                  \
-    R(M, parent, Node, MANY_TO_ONE)
+    R(M, parent, Node, MANY_TO_ONE, .back_populates = "children")             \
+    R(M, children, Node, ONE_TO_MANY, .back_populates = "parent")
 CALX_MODEL_WITH_RELATIONS(Node, "node")
 
 #include "orm_test.h"
@@ -354,6 +355,85 @@ TASK_TEST(a_failure_in_a_later_round_needs_a_rollback_which_restores_the_objects
     calx_session_free(s);
 }
 
+TASK_TEST(deleting_a_team_deletes_its_heroes_and_their_link_rows_children_first)
+{
+    Team *t[2];
+    Hero *h[3];
+    calx_session *s = seeded(true, t, h);
+    Mission *rescue = CALX_NEW(Mission, &err, .title = "Rescue");
+    CHECK_OK(calx_rel_append(rescue, MISSION_HEROES, h[0], &err), &err);
+    CHECK_OK(calx_session_add(s, rescue, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    /* A session that has loaded nothing: the cascade loads what it needs. */
+    calx_session *s2 = new_session();
+    Team *z_force = NULL;
+    CHECK_OK(calx_session_get(s2, &Team_model, calx_int(2), &z_force, &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_delete(s2, z_force, &err), &err);
+    CHECK_OK(calx_session_commit(s2, &err), &err);
+    CHECK(log_pos("WHERE ? = hero.team_id") >= 0 || log_pos("WHERE $1 = hero.team_id") >= 0);
+    int link = log_pos("DELETE FROM heromissionlink"), hero_del = log_pos("DELETE FROM hero WHERE"),
+        team_del = log_pos("DELETE FROM team");
+    CHECK(link >= 0 && link < hero_del && hero_del < team_del);
+    CHECK_INT(count_rows("hero"), 2);
+    CHECK_INT(count_rows("team"), 1);
+    CHECK_INT(count_rows("heromissionlink"), 0);
+    calx_session_free(s2);
+    calx_session_free(s);
+}
+
+TASK_TEST(a_hero_removed_from_a_delete_orphan_collection_is_deleted)
+{
+    Team *t[2];
+    Hero *h[3];
+    calx_session *s = seeded(false, t, h);
+    Team *preventers = t[0];
+    CHECK_OK(calx_session_load(s, preventers, TEAM_HEROES, &err), &err);
+    CHECK_INT(preventers->heroes.n, 1);
+    Hero *rusty = preventers->heroes.items[0];
+    log_reset();
+    CHECK_OK(calx_rel_remove(preventers, TEAM_HEROES, rusty, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(log_count("DELETE FROM hero WHERE hero.id = "), 1);
+    CHECK_INT(log_count("UPDATE"), 0);
+    CHECK_INT(count_rows("hero"), 2);
+    calx_session_free(s);
+}
+
+TASK_TEST(deleting_a_manager_without_delete_cascade_sets_the_reports_key_null)
+{
+    calx_session *s = new_session();
+    Employee *boss = employee("Boss"), *ann = employee("Ann");
+    ann->manager = boss;
+    CHECK_OK(calx_session_add(s, ann, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_delete(s, boss, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(log_count("UPDATE employee SET manager_id="), 1);
+    CHECK(log_pos("UPDATE employee") < log_pos("DELETE FROM employee"));
+    CHECK_INT(count_rows("employee"), 1);
+    calx_session_free(s);
+}
+
+TASK_TEST(deleting_a_parent_whose_not_null_children_are_not_cascaded_names_them_and_sends_nothing)
+{
+    calx_session *s = new_session();
+    exec_sql("INSERT INTO node (id, name, parent_id) VALUES (1, 'root', 1)");
+    exec_sql("INSERT INTO node (id, name, parent_id) VALUES (2, 'leaf', 1)");
+    Node *root = NULL;
+    CHECK_OK(calx_session_get(s, &Node_model, calx_int(1), &root, &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_delete(s, root, &err), &err);
+    CHECK_INT(calx_session_commit(s, &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, "deleting a Node would set node.parent_id to NULL on a Node it "
+                                "holds through Node.children, but the column is NOT NULL");
+    CHECK_INT(log_count("DELETE"), 0);
+    CHECK_INT(log_count("UPDATE"), 0);
+    CHECK_INT(count_rows("node"), 2);
+    calx_session_free(s);
+}
+
 int main(void)
 {
     dir = test_tmpdir("test_rel_writing");
@@ -372,6 +452,10 @@ int main(void)
     RUN(a_many_to_many_pair_is_a_link_row_inserted_and_deleted_with_the_collection);
     RUN(an_object_of_the_wrong_model_in_a_relationship_fails_the_flush_naming_it);
     RUN(a_failure_in_a_later_round_needs_a_rollback_which_restores_the_objects);
+    RUN(deleting_a_team_deletes_its_heroes_and_their_link_rows_children_first);
+    RUN(a_hero_removed_from_a_delete_orphan_collection_is_deleted);
+    RUN(deleting_a_manager_without_delete_cascade_sets_the_reports_key_null);
+    RUN(deleting_a_parent_whose_not_null_children_are_not_cascaded_names_them_and_sends_nothing);
     /* On PostgreSQL the tables live on in the server's database, where
      * the other ORM tests drop and make hero and team: these tables
      * reference them, so they go. */

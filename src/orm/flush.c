@@ -1131,6 +1131,8 @@ static int run_rounds(flush_ctx *x, calx_error *err)
     calx_session *s = x->s;
     int rc = calx__relwrite_prepare(s, err);
     if (!rc)
+        rc = calx__cascade_deletes(s, err);
+    if (!rc)
         rc = calx__relwrite_sync(s, &x->waits, err);
     if (!rc)
         rc = check_objects(x, err);

@@ -365,11 +365,11 @@ static int link_pair(calx_session *s, const calx__relinfo *ri, calx_obj *o, calx
     return rc;
 }
 
-/* The pair (o, t) was removed from ri: its link row goes. The link object
- * is the identity map's, or a stub made from the key (its other fields
+/* The pair (o, t) was removed from ri (or o deleted, cascade.c): its
+ * link row goes. The link object is the identity map's, or a stub made from the key (its other fields
  * the defaults), attached as persistent so the flush DELETEs it by key. */
-static int unlink_pair(calx_session *s, const calx__relinfo *ri, calx_obj *o, calx_obj *t,
-                       calx_error *err)
+int calx__relwrite_unlink(calx_session *s, const calx__relinfo *ri, calx_obj *o, calx_obj *t,
+                          calx_error *err)
 {
     calx_value key[8];
     char ts[8 * CALX__TIMESTAMP_TEXT];
@@ -414,7 +414,7 @@ static int removals(calx_session *s, calx_obj *o, const calx__relinfo *ri, calx_
             continue;
         calx_obj *c = calx__obj_check(st->items[k]);
         int rc = r->kind == CALX_ONE_TO_MANY ? left(s, o, ri, c, err)
-                 : c                         ? unlink_pair(s, ri, o, c, err)
+                 : c                         ? calx__relwrite_unlink(s, ri, o, c, err)
                                              : 0;
         if (rc)
             return rc;

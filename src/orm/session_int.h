@@ -174,6 +174,20 @@ int calx__relwrite_sync(calx_session *s, calx__relwaits *w, calx_error *err);
 bool calx__relwrite_changed(const calx_session *s);
 /* After a flush: what the relationships hold is what the database has. */
 int calx__relwrite_flushed(calx_session *s, calx_error *err);
+/* The link row of the pair (o, t) of ri goes: its link object (the
+ * identity map's, or a stub made from the key) is marked for delete. */
+struct calx__relinfo;
+int calx__relwrite_unlink(calx_session *s, const struct calx__relinfo *ri, calx_obj *o,
+                          calx_obj *t, calx_error *err);
+
+/* ---- cascade.c (deleting through relationships) ---- */
+
+/* Before a flush sends anything: the delete cascades of every object
+ * marked for delete (children deleted, loaded first; link rows deleted;
+ * children's keys NULL without cascade). CALX_ERR_INTEGRITY naming the
+ * parent, the relationship and the child when that key is NOT NULL; the
+ * loads' errors. */
+int calx__cascade_deletes(calx_session *s, calx_error *err);
 
 /* ---- load.c ---- */
 
