@@ -10,6 +10,34 @@
  * relationships. Runs on the database CALX_TEST_URL names (a fresh SQLite
  * file when it is unset), so the same tests run on PostgreSQL. */
 #include "rel_models.h"
+
+/* Models whose relationships load by default (.lazy): a squad's members
+ * by selectin, a member's squad joined, a member's gear never on its own
+ * (raise). */
+#define Squad_FIELDS(F, M)                                                    \
+    F(M, id,    OPT_INT64, NONE,     .primary_key = true)                     \
+    F(M, name,  TEXT,      REQUIRED)
+#define Squad_RELATIONS(R, M)                                                 \
+    R(M, members, Member, ONE_TO_MANY, .back_populates = "squad",             \
+      .order_by = "id", .lazy = CALX_LOAD_SELECT_IN)
+#define Member_FIELDS(F, M)                                                   \
+    F(M, id,        OPT_INT64, NONE,     .primary_key = true)                 \
+    F(M, name,      TEXT,      REQUIRED)                                      \
+    F(M, squad_id,  OPT_INT64, NONE,     .foreign_key = "squad.id")
+#define Member_RELATIONS(R, M)                                                \
+    R(M, squad, Squad, MANY_TO_ONE, .back_populates = "members",              \
+      .lazy = CALX_LOAD_JOINED)                                               \
+    R(M, gear, Gear, ONE_TO_MANY, .lazy = CALX_LOAD_RAISE)
+#define Gear_FIELDS(F, M)                                                     \
+    F(M, id,         OPT_INT64, NONE,     .primary_key = true)                \
+    F(M, member_id,  OPT_INT64, NONE,     .foreign_key = "member.id")
+CALX_MODEL_WITH_RELATIONS(Squad, "squad")
+CALX_MODEL_WITH_RELATIONS(Member, "member")
+CALX_MODEL(Gear, "gear")
+CALX_MODEL_DEFINE_WITH_RELATIONS(Squad, "squad")
+CALX_MODEL_DEFINE_WITH_RELATIONS(Member, "member")
+CALX_MODEL_DEFINE(Gear, "gear")
+
 #include "backend.h"
 #include "orm_test.h"
 #include "orm/session_int.h"
@@ -126,6 +154,16 @@ static calx_session *seeded(void)
     calx_session_free(s);
     log_reset();
     return new_session();
+}
+
+/* A fifth hero, "Second", of team, committed. */
+static Hero *second_hero(calx_session *s, int64_t team)
+{
+    Hero *h = CALX_NEW(Hero, &err, .name = "Second", .secret_name = "s",
+                       .team_id = CALX_SOME(team));
+    CHECK_OK(calx_session_add(s, h, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    return h;
 }
 
 static void *get(calx_session *s, const calx_model *m, int64_t id)
@@ -326,10 +364,7 @@ TASK_TEST(a_list_of_many_to_ones_skips_keys_the_identity_map_has_and_shares_targ
 {
     calx_session *s = seeded();
     Team *preventers = get(s, &Team_model, W.preventers);
-    Hero *h = CALX_NEW(Hero, &err, .name = "Second", .secret_name = "s",
-                       .team_id = CALX_SOME(W.z_force));
-    CHECK_OK(calx_session_add(s, h, &err), &err);
-    CHECK_OK(calx_session_commit(s, &err), &err);
+    second_hero(s, W.z_force);
     calx_session_expunge_all(s);
     preventers = get(s, &Team_model, W.preventers);
     calx_objlist heroes = all_of(s, &Hero_model, NULL);
@@ -370,6 +405,332 @@ TASK_TEST(a_list_of_many_to_manys_is_one_select_through_the_link)
     CHECK(heist->heroes.items[0] == rescue->heroes.items[0]);
     calx_objlist_free(&missions);
     calx_session_free(s);
+}
+
+/* ---- loader options on queries ---- */
+
+static calx_objlist query(calx_session *s, const calx_model *m, const calx_loader *l, size_t n)
+{
+    calx_exec_opts o = { .loaders = l, .nloaders = n };
+    return all_of(s, m, &o);
+}
+
+TASK_TEST(selectinload_sends_one_select_in_for_the_querys_objects)
+{
+    calx_session *s = seeded();
+    calx_loader l[] = { CALX_SELECTINLOAD(CALX_REL(Team, heroes)) };
+    calx_objlist teams = query(s, &Team_model, l, 1);
+    CHECK_INT(selects(), 2);
+    CHECK(logged("SELECT team.id, team.name, team.headquarters \nFROM team ORDER BY team.id"));
+    CHECK(logged("SELECT hero.team_id AS hero_team_id, hero.id AS hero_id, hero.name AS "
+                 "hero_name, hero.secret_name AS hero_secret_name, hero.age AS hero_age \n"
+                 "FROM hero \nWHERE hero.team_id IN (?, ?, ?) ORDER BY hero.id"));
+    for (size_t i = 0; i < teams.n; i++)
+        CHECK(calx_is_loaded(teams.items[i], CALX_REL(Team, heroes)));
+    CHECK_STR(((Team *)teams.items[0])->heroes.items[0]->name, "Rusty-Man");
+    calx_objlist_free(&teams);
+    /* Loaded already: a second query loads nothing again. */
+    log_reset();
+    teams = query(s, &Team_model, l, 1);
+    CHECK_INT(selects(), 1);
+    calx_objlist_free(&teams);
+    calx_session_free(s);
+}
+
+TASK_TEST(joinedload_outer_joins_an_alias_of_the_target_as_the_reference_does)
+{
+    calx_session *s = seeded();
+    second_hero(s, W.z_force);
+    calx_session_expunge_all(s);
+    log_reset();
+    calx_loader l[] = { CALX_JOINEDLOAD(CALX_REL(Hero, team)) };
+    calx_objlist heroes = query(s, &Hero_model, l, 1);
+    CHECK_INT(selects(), 1);
+    CHECK(logged("SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id, "
+                 "team_1.id AS id_1, team_1.name AS name_1, team_1.headquarters \n"
+                 "FROM hero LEFT OUTER JOIN team AS team_1 ON team_1.id = hero.team_id "
+                 "ORDER BY hero.id"));
+    CHECK_INT(heroes.n, 5);
+    Hero *deadpond = heroes.items[0], *spider = heroes.items[2], *second = heroes.items[4];
+    CHECK_STR(deadpond->team->name, "Z-Force");
+    /* One object per key: the same Team for both heroes of Z-Force. */
+    CHECK(deadpond->team == second->team);
+    CHECK(calx_is_loaded(spider, CALX_REL(Hero, team)) && spider->team == NULL);
+    calx_objlist_free(&heroes);
+    calx_session_free(s);
+}
+
+TASK_TEST(a_joined_collection_takes_each_parent_once)
+{
+    calx_session *s = seeded();
+    Hero *h = second_hero(s, W.preventers);
+    log_reset();
+    calx_loader l[] = { CALX_JOINEDLOAD(CALX_REL(Team, heroes)) };
+    calx_objlist teams = query(s, &Team_model, l, 1);
+    CHECK(logged("SELECT team.id, team.name, team.headquarters, hero_1.id AS id_1, "
+                 "hero_1.name AS name_1, hero_1.secret_name, hero_1.age, hero_1.team_id \n"
+                 "FROM team LEFT OUTER JOIN hero AS hero_1 ON team.id = hero_1.team_id "
+                 "ORDER BY team.id, hero_1.id"));
+    CHECK_INT(teams.n, 3);
+    Team *preventers = teams.items[0];
+    CHECK_INT(preventers->heroes.n, 2);
+    CHECK_STR(preventers->heroes.items[0]->name, "Rusty-Man");
+    CHECK(preventers->heroes.items[1] == h);
+    CHECK(h->team == preventers);
+    calx_objlist_free(&teams);
+    calx_session_free(s);
+}
+
+TASK_TEST(a_joined_many_to_many_joins_the_link_then_the_target)
+{
+    calx_session *s = seeded();
+    calx_loader l[] = { CALX_JOINEDLOAD(CALX_REL(Hero, missions)) };
+    calx_objlist heroes = query(s, &Hero_model, l, 1);
+    CHECK(logged("SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id, "
+                 "mission_1.id AS id_1, mission_1.title \nFROM hero LEFT OUTER JOIN "
+                 "heromissionlink AS heromissionlink_1 ON hero.id = heromissionlink_1.hero_id "
+                 "LEFT OUTER JOIN mission AS mission_1 ON mission_1.id = "
+                 "heromissionlink_1.mission_id ORDER BY hero.id, mission_1.id"));
+    Hero *deadpond = heroes.items[0], *spider = heroes.items[2];
+    CHECK_INT(deadpond->missions.n, 2);
+    CHECK_STR(deadpond->missions.items[1]->title, "Heist");
+    CHECK(calx_is_loaded(spider, CALX_REL(Hero, missions)) && spider->missions.n == 0);
+    calx_objlist_free(&heroes);
+    calx_session_free(s);
+}
+
+TASK_TEST(a_self_referential_joinedload_aliases_the_same_table)
+{
+    calx_session *s = seeded();
+    calx_loader l[] = { CALX_JOINEDLOAD(CALX_REL(Employee, manager)) };
+    calx_objlist staff = query(s, &Employee_model, l, 1);
+    CHECK(logged("SELECT employee.id, employee.name, employee.manager_id, employee_1.id AS "
+                 "id_1, employee_1.name AS name_1, employee_1.manager_id AS manager_id_1 \n"
+                 "FROM employee LEFT OUTER JOIN employee AS employee_1 ON employee_1.id = "
+                 "employee.manager_id ORDER BY employee.id"));
+    CHECK_INT(staff.n, 4);
+    Employee *boss = staff.items[0], *cy = staff.items[3];
+    CHECK(boss->manager == NULL && calx_is_loaded(boss, CALX_REL(Employee, manager)));
+    CHECK(cy->manager == staff.items[2]);
+    calx_objlist_free(&staff);
+    calx_session_free(s);
+}
+
+TASK_TEST(chained_loaders_load_the_relationships_of_what_they_loaded)
+{
+    calx_session *s = seeded();
+    calx_loader l[] = { CALX_SELECTINLOAD(CALX_REL(Team, heroes), CALX_REL(Hero, missions)) };
+    calx_objlist teams = query(s, &Team_model, l, 1);
+    CHECK_INT(selects(), 3);
+    CHECK(logged("SELECT heromissionlink.hero_id AS heromissionlink_hero_id, mission.id AS "
+                 "mission_id, mission.title AS mission_title \nFROM mission JOIN "
+                 "heromissionlink ON mission.id = heromissionlink.mission_id \n"
+                 "WHERE heromissionlink.hero_id IN (?, ?, ?) ORDER BY mission.id"));
+    Hero *deadpond = ((Team *)teams.items[1])->heroes.items[0];
+    CHECK_INT(deadpond->missions.n, 2);
+    calx_objlist_free(&teams);
+    calx_session_free(s);
+    /* Joined all the way: one statement, alias to alias. */
+    s = new_session();
+    log_reset();
+    calx_loader j[] = { CALX_JOINEDLOAD(CALX_REL(Team, heroes), CALX_REL(Hero, missions)) };
+    teams = query(s, &Team_model, j, 1);
+    CHECK_INT(selects(), 1);
+    CHECK(strstr(logbuf, "FROM team LEFT OUTER JOIN hero AS hero_1 ON team.id = hero_1.team_id "
+                         "LEFT OUTER JOIN heromissionlink AS heromissionlink_1 ON hero_1.id = "
+                         "heromissionlink_1.hero_id LEFT OUTER JOIN mission AS mission_1 ON "
+                         "mission_1.id = heromissionlink_1.mission_id ORDER BY team.id, "
+                         "hero_1.id, mission_1.id") != NULL);
+    deadpond = ((Team *)teams.items[1])->heroes.items[0];
+    CHECK_INT(deadpond->missions.n, 2);
+    CHECK_STR(deadpond->missions.items[0]->title, "Rescue");
+    calx_objlist_free(&teams);
+    calx_session_free(s);
+    /* Joined, then selectin below it. */
+    s = new_session();
+    log_reset();
+    calx_loader m[] = { CALX_JOINEDLOAD(CALX_REL(Team, heroes)),
+                        CALX_SELECTINLOAD(CALX_REL(Team, heroes), CALX_REL(Hero, missions)) };
+    teams = query(s, &Team_model, m, 2);
+    CHECK_INT(selects(), 2);
+    deadpond = ((Team *)teams.items[1])->heroes.items[0];
+    CHECK_INT(deadpond->missions.n, 2);
+    calx_objlist_free(&teams);
+    calx_session_free(s);
+}
+
+TASK_TEST(noload_gives_loaded_and_empty_with_no_sql)
+{
+    calx_session *s = seeded();
+    calx_loader l[] = { CALX_NOLOAD(CALX_REL(Hero, team)), CALX_NOLOAD(CALX_REL(Hero, missions)) };
+    calx_objlist heroes = query(s, &Hero_model, l, 2);
+    CHECK_INT(selects(), 1);
+    Hero *rusty = heroes.items[1];
+    CHECK(calx_is_loaded(rusty, CALX_REL(Hero, team)) && rusty->team == NULL);
+    CHECK(calx_is_loaded(rusty, CALX_REL(Hero, missions)) && rusty->missions.n == 0);
+    CHECK_OK(calx_rel_check(rusty, CALX_REL(Hero, team), &err), &err);
+    calx_objlist_free(&heroes);
+    calx_session_free(s);
+}
+
+TASK_TEST(raiseload_leaves_unloaded_and_rel_check_names_the_relationship)
+{
+    calx_session *s = seeded();
+    calx_loader l[] = { CALX_RAISELOAD(CALX_REL(Hero, team)) };
+    calx_objlist heroes = query(s, &Hero_model, l, 1);
+    CHECK_INT(selects(), 1);
+    Hero *rusty = heroes.items[1];
+    CHECK(!calx_is_loaded(rusty, CALX_REL(Hero, team)) && rusty->team == NULL);
+    CHECK(calx_rel_check(rusty, CALX_REL(Hero, team), &err) == CALX_ERR_NOT_LOADED);
+    CHECK_STR(err.message, "'Hero.team' is not available due to lazy='raise'");
+    /* Loading it explicitly is always allowed, and ends the raise. */
+    CHECK_OK(calx_session_load(s, rusty, CALX_REL(Hero, team), &err), &err);
+    CHECK_OK(calx_rel_check(rusty, CALX_REL(Hero, team), &err), &err);
+    calx_objlist_free(&heroes);
+    calx_session_free(s);
+}
+
+/* ---- the models' .lazy ---- */
+
+static calx_session *squads(int64_t *alpha, int64_t *ann)
+{
+    calx_session *s = new_session();
+    Squad *a = CALX_NEW(Squad, &err, .name = "Alpha");
+    Squad *b = CALX_NEW(Squad, &err, .name = "Beta");
+    CHECK_OK(calx_session_add_all(s, (void *[]){ a, b }, 2, &err), &err);
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    Member *m1 = CALX_NEW(Member, &err, .name = "Ann", .squad_id = CALX_SOME(a->id.value));
+    Member *m2 = CALX_NEW(Member, &err, .name = "Ben", .squad_id = CALX_SOME(a->id.value));
+    Member *m3 = CALX_NEW(Member, &err, .name = "Cat", .squad_id = CALX_SOME(b->id.value));
+    CHECK_OK(calx_session_add_all(s, (void *[]){ m1, m2, m3 }, 3, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    *alpha = a->id.value;
+    *ann = m1->id.value;
+    calx_session_free(s);
+    log_reset();
+    return new_session();
+}
+
+TASK_TEST(a_models_lazy_applies_when_a_query_names_no_loader)
+{
+    int64_t alpha, ann;
+    calx_session *s = squads(&alpha, &ann);
+    calx_objlist l = all_of(s, &Squad_model, NULL);
+    CHECK_INT(selects(), 2);   /* the squads, their members IN (...) */
+    Squad *a = l.items[0];
+    CHECK_INT(a->members.n, 2);
+    /* The members' squad (JOINED, the way back) is not loaded again in a
+     * circle: the rows gave it. */
+    CHECK(a->members.items[0]->squad == a);
+    calx_objlist_free(&l);
+    /* A query of members joins their squads; gear is raise. */
+    calx_session_expunge_all(s);
+    log_reset();
+    l = all_of(s, &Member_model, NULL);
+    CHECK(strstr(logbuf, "FROM member LEFT OUTER JOIN squad AS squad_1 ON squad_1.id = "
+                         "member.squad_id ORDER BY member.id") != NULL);
+    Member *m = l.items[0];
+    CHECK(m->squad != NULL && calx_is_loaded(m, CALX_REL(Member, squad)));
+    CHECK(calx_rel_check(m, CALX_REL(Member, gear), &err) == CALX_ERR_NOT_LOADED);
+    CHECK(strstr(err.message, "lazy='raise'") != NULL);
+    /* An option overrides the default. */
+    calx_objlist_free(&l);
+    calx_session_expunge_all(s);
+    log_reset();
+    calx_loader lo[] = { CALX_NOLOAD(CALX_REL(Member, squad)) };
+    l = query(s, &Member_model, lo, 1);
+    CHECK_INT(selects(), 1);
+    CHECK(strstr(logbuf, "squad_1") == NULL);
+    calx_objlist_free(&l);
+    calx_session_free(s);
+}
+
+TASK_TEST(a_models_lazy_applies_to_get_rows_refresh_and_expired_reloads)
+{
+    int64_t alpha, ann;
+    calx_session *s = squads(&alpha, &ann);
+    Squad *a = get(s, &Squad_model, alpha);
+    CHECK(calx_is_loaded(a, CALX_REL(Squad, members)));
+    CHECK_INT(a->members.n, 2);
+    /* Expired by the commit, reloaded with its eager relationship. */
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK(!calx_is_loaded(a, CALX_REL(Squad, members)));
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    CHECK(calx_is_loaded(a, CALX_REL(Squad, members)));
+    /* A refresh reloads it too. */
+    CHECK_OK(calx_session_refresh(s, a, &err), &err);
+    CHECK(calx_is_loaded(a, CALX_REL(Squad, members)) && a->members.n == 2);
+    /* Entities of a select of rows. */
+    calx_session_expunge_all(s);
+    calx_select *q = calx_select_new(CALX_TABLE(Squad));
+    calx_entity_rows *rows = NULL;
+    CHECK_OK(calx_session_rows(s, q, &rows, &err), &err);
+    Squad *first = calx_entity_rows_object(rows, 0, 0);
+    CHECK(calx_is_loaded(first, CALX_REL(Squad, members)));
+    calx_entity_rows_free(rows);
+    calx_select_free(q);
+    calx_session_free(s);
+}
+
+/* ---- batching ---- */
+
+static int batch_selects;
+
+static void count_batches(void *udata, calx_log_level level, const char *logger, const char *msg)
+{
+    (void)udata;
+    (void)level;
+    (void)logger;
+    static const char head[] = "SELECT hero.team_id AS hero_team_id";
+    if (strncmp(msg, head, sizeof head - 1) == 0)
+        batch_selects++;
+}
+
+TASK_TEST(a_list_past_the_parameter_limit_is_loaded_in_batches)
+{
+    /* More teams than one statement may bind on either database
+     * (max_params: 32766 on SQLite, 65535 on PostgreSQL). */
+    enum { N = 70000 };
+    size_t max = test_backend_pg() ? 65535 : 32766;
+    calx_session *s = new_session();
+    Hero *first = CALX_NEW(Hero, &err, .name = "First", .secret_name = "f");
+    CHECK_OK(calx_session_add(s, first, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session_free(s);
+    calx_connection *c = NULL;
+    CHECK_OK(calx_await(calx_engine_connect(engine, &err), &c, &err), &err);
+    CHECK_OK(calx_await(calx_conn_execute(c,
+        "INSERT INTO team (id, name, headquarters) WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL "
+        "SELECT x + 1 FROM n WHERE x < 70000) SELECT x, 'T', 'H' FROM n", NULL, &err), NULL,
+        &err), &err);
+    CHECK_OK(calx_await(calx_conn_execute(c, "UPDATE hero SET team_id = 70000", NULL, &err),
+                        NULL, &err), &err);
+    CHECK_OK(calx_await(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    /* A session of its own engine, counting the batches as they go. */
+    char url[600];
+    const char *env = getenv("CALX_TEST_URL");
+    if (env && *env)
+        snprintf(url, sizeof url, "%s", env);
+    else
+        snprintf(url, sizeof url, "sqlite:///%s/s%d.db", dir, seq);
+    calx_engine *counted = calx_create_engine(
+        url, &(calx_engine_opts){ .loop = loop, .echo = true, .log = count_batches }, &err);
+    CHECK(counted != NULL);
+    s = calx_session_new(&(calx_session_opts){ .bind = counted }, &err);
+    calx_objlist teams = all_of(s, &Team_model, NULL);
+    CHECK_INT(teams.n, N);
+    batch_selects = 0;
+    CHECK_OK(calx_session_load_many(s, teams.items, teams.n, CALX_REL(Team, heroes), &err),
+             &err);
+    CHECK_INT(batch_selects, (N + max - 1) / max);
+    Team *last = teams.items[N - 1];
+    CHECK_INT(last->heroes.n, 1);
+    CHECK(calx_is_loaded(teams.items[0], CALX_REL(Team, heroes)));
+    CHECK_INT(((Team *)teams.items[0])->heroes.n, 0);
+    calx_objlist_free(&teams);
+    calx_session_free(s);
+    calx_engine_free(counted);
 }
 
 /* ---- unloading ---- */
@@ -460,6 +821,9 @@ int main(void)
     calx_error e;
     loop = calx_loop_new(NULL, &e);
     md = rel_models_metadata();
+    calx_metadata_add(md, CALX_TABLE(Squad), &e);
+    calx_metadata_add(md, CALX_TABLE(Member), &e);
+    calx_metadata_add(md, CALX_TABLE(Gear), &e);
     RUN(loading_a_many_to_one_sends_the_lazy_loads_select_by_key);
     RUN(a_many_to_one_in_the_identity_map_loads_with_no_sql);
     RUN(a_null_foreign_key_loads_as_no_target_with_no_sql);
@@ -472,6 +836,17 @@ int main(void)
     RUN(loading_a_list_of_parents_is_one_select_in_with_the_key_first);
     RUN(a_list_of_many_to_ones_skips_keys_the_identity_map_has_and_shares_targets);
     RUN(a_list_of_many_to_manys_is_one_select_through_the_link);
+    RUN(selectinload_sends_one_select_in_for_the_querys_objects);
+    RUN(joinedload_outer_joins_an_alias_of_the_target_as_the_reference_does);
+    RUN(a_joined_collection_takes_each_parent_once);
+    RUN(a_joined_many_to_many_joins_the_link_then_the_target);
+    RUN(a_self_referential_joinedload_aliases_the_same_table);
+    RUN(chained_loaders_load_the_relationships_of_what_they_loaded);
+    RUN(noload_gives_loaded_and_empty_with_no_sql);
+    RUN(raiseload_leaves_unloaded_and_rel_check_names_the_relationship);
+    RUN(a_models_lazy_applies_when_a_query_names_no_loader);
+    RUN(a_models_lazy_applies_to_get_rows_refresh_and_expired_reloads);
+    RUN(a_list_past_the_parameter_limit_is_loaded_in_batches);
     RUN(a_commit_unloads_a_loaded_collection_which_then_loads_again);
     RUN(a_rollback_unloads_a_loaded_collection_which_then_loads_again);
     RUN(expire_unloads_relationships_as_it_expires_fields);

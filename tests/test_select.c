@@ -16,6 +16,7 @@
 #include "backend.h"
 #include "calx.h"
 #include "sql/compiler.h"
+#include "sql/select_int.h"
 #include "test.h"
 #include "alloc_fail.h"
 #include "sql_expect.h"
@@ -1435,6 +1436,59 @@ TEST(teardown_database)
     sql_db_close(loop, false);
 }
 
+/* ---- extending a select (the ORM's joinedload) ---- */
+
+TEST(an_extended_select_adds_joins_and_columns_and_leaves_its_base_alone)
+{
+    /* The reference's "eager loading: joinedload": select(Hero) ordered
+     * by id, extended with an anonymous alias of team. */
+    calx_select *base = calx_select_order_by(calx_select_new(&hero), H(id), CALX_ASC);
+    calx_from *team_1 = calx_alias_new(&team, NULL);
+    calx_select *x = calx__select_extend(base);
+    calx_select_add_entity_from(x, team_1);
+    calx_select_join_from(x, team_1, calx_eq(calx_from_col(team_1, "id"), H(team_id)),
+                          CALX_JOIN_LEFT);
+    calx_select_order_by(x, calx_from_col(team_1, "id"), CALX_ASC);
+    calx_compiled c;
+    calx_error err;
+    CHECK_OK(calx__select_compile(x, lite, 0, &c, &err), &err);
+    CHECK_STR(c.sql, "SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id, "
+                     "team_1.id AS id_1, team_1.name AS name_1, team_1.headquarters \n"
+                     "FROM hero LEFT OUTER JOIN team AS team_1 ON team_1.id = hero.team_id "
+                     "ORDER BY hero.id, team_1.id");
+    calx__compiled_free(&c);
+    /* Its base is as it was, and an extension shares nothing it frees. */
+    CHECK_OK(calx__select_compile(base, lite, 0, &c, &err), &err);
+    CHECK_STR(c.sql, "SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id \n"
+                     "FROM hero ORDER BY hero.id");
+    calx__compiled_free(&c);
+    /* What it shares it may not change. */
+    calx_select_where(x, calx_eq(H(name), "x"));
+    CHECK(calx_select_error(x, &err) == CALX_ERR_ARGUMENT);
+    calx_select_free(x);
+    /* A base with joins of its own: the extension's join goes on the
+     * same entry, the base keeps its one. */
+    calx_select *j = calx_select_join(calx_select_new(&hero), &team, NULL, CALX_JOIN_INNER);
+    x = calx__select_extend(j);
+    calx_from *m = calx_alias_new(&employee, NULL);
+    calx_select_join_from(x, m, calx_eq(calx_from_col(m, "id"), T(id)), CALX_JOIN_LEFT);
+    EXPECT(x, lite, 0,
+           "SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id \nFROM hero "
+           "JOIN team ON team.id = hero.team_id LEFT OUTER JOIN employee AS employee_1 ON "
+           "employee_1.id = team.id", "()");
+    EXPECT(j, lite, 0,
+           "SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id \nFROM hero "
+           "JOIN team ON team.id = hero.team_id", "()");
+    /* A compound is refused. */
+    x = calx__select_extend(calx_union(calx_select_new(&hero), calx_select_new(&hero)));
+    CHECK(calx_select_error(x, &err) == CALX_ERR_ARGUMENT);
+    calx_select_free((calx_select *)x->base);
+    calx_select_free(x);
+    calx_select_free(base);
+    calx_from_free(team_1);
+    calx_from_free(m);
+}
+
 int main(void)
 {
     calx_error err;
@@ -1462,6 +1516,7 @@ int main(void)
     RUN(subquery_and_compound_mistakes_name_the_cause);
     RUN(the_entity_table_is_the_first_entitys);
     RUN(out_of_memory_anywhere_is_reported_and_leaks_nothing);
+    RUN(an_extended_select_adds_joins_and_columns_and_leaves_its_base_alone);
     RUN(teardown_database);
     free_froms();
     calx_loop_free(loop);

@@ -155,14 +155,17 @@ CALX_API int calx_session_add_all(calx_session *s, void *const *objs, size_t n,
 CALX_API int calx_session_delete(calx_session *s, void *obj, calx_error *err);
 
 /* Removes obj from s (pending: no INSERT; persistent: no longer tracked)
- * and hands it to the program, which frees it with calx_obj_free. An
+ * and hands it to the program, which frees it with calx_obj_free. Its
+ * relationships are unloaded, and so is every relationship of an object
+ * s owns that holds it: nothing of s points at it afterwards. An
  * object s owns but no longer holds (detached by close or commit) is
  * handed over too. CALX_ERR_STATE for any other object ("is not present
  * in this Session"), one another session owns included. */
 CALX_API int calx_session_expunge(calx_session *s, void *obj, calx_error *err);
 
-/* Removes every object from s; they stay owned by s (freed with it)
- * until added to a session or expunged. NULL is a no-op. */
+/* Removes every object from s, their relationships unloaded; they stay
+ * owned by s (freed with it) until added to a session or expunged. NULL
+ * is a no-op. */
 CALX_API void calx_session_expunge_all(calx_session *s);
 
 /* Whether obj is in s (pending, persistent, or deleted not committed);
@@ -195,12 +198,15 @@ CALX_API int calx_session_get_one(calx_session *s, const calx_model *m, calx_val
                                   calx_error *err);
 
 /* Reloads obj's fields from its row now (a persistent object). A change
- * not flushed is lost, as in SQLAlchemy. CALX_ERR_NO_RESULT when the row
- * is gone. */
+ * not flushed is lost, as in SQLAlchemy. Its relationships are unloaded,
+ * and those its model loads eagerly (.lazy SELECT_IN or JOINED) loaded
+ * again, as SQLAlchemy's refresh expires them all and reloads its eager
+ * ones. CALX_ERR_NO_RESULT when the row is gone. */
 CALX_API int calx_session_refresh(calx_session *s, void *obj, calx_error *err);
 
 /* Marks obj (or every object in s) expired: reloaded before it is handed
- * out again. No SQL. calx_session_expire_all(NULL) is a no-op. */
+ * out again; its relationships are unloaded (the reload loads its model's
+ * eager ones again). No SQL. calx_session_expire_all(NULL) is a no-op. */
 CALX_API int calx_session_expire(calx_session *s, void *obj, calx_error *err);
 CALX_API void calx_session_expire_all(calx_session *s);
 
@@ -272,7 +278,8 @@ typedef struct calx_loader {
 #define CALX_RAISELOAD(...) { .how = CALX_LOAD_RAISE, .path = { __VA_ARGS__ } }
 
 typedef struct calx_exec_opts {
-    bool populate_existing;     /* rows overwrite objects already in the map */
+    bool populate_existing;     /* rows overwrite objects already in the map,
+                                   and loaders load what is loaded again */
     const calx_loader *loaders; /* relationships to load with the objects;
                                    the models' .lazy for the others */
     size_t nloaders;
@@ -282,7 +289,14 @@ typedef struct calx_exec_opts {
  * autoflush. Each row becomes the object with its primary key in the
  * identity map: a new one, or the one already there, which a row does not
  * overwrite (its pending changes win) unless populate_existing, or it is
- * expired. q stays the caller's. Errors: q's own (calx_select_error),
+ * expired. q stays the caller's. Relationships load as opts->loaders say,
+ * else as each relationship's .lazy (for every query below, and get,
+ * refresh, expired reloads and calx_session_rows' entities too): selectin
+ * is one more SELECT ... IN per relationship, joined LEFT OUTER JOINs q
+ * (extended, never changed) to an alias of the target, each object listed
+ * once however many rows a joined collection gives it; only relationships
+ * not loaded yet are loaded (all with populate_existing). A LIMIT on q
+ * counts a joined collection's rows: use selectin with one. Errors: q's own (calx_select_error),
  * CALX_ERR_ARGUMENT for a table that is no model's, the database's. */
 CALX_API int calx_session_all(calx_session *s, const calx_select *q, calx_objlist *out,
                               calx_error *err);

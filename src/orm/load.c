@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
 
@@ -195,10 +196,17 @@ static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, s
     calx_select_free(q);
     free(keys);
     free(ts);
+    size_t kept = 0;
     for (size_t i = 0; !rc && i < n; i++) {
         if (objs[i]->expired)
             calx__session_detach(s, objs[i]);
+        else
+            objs[kept++] = objs[i];
     }
+    /* Their relationships were unloaded with the expire: the models'
+     * eager ones load again. */
+    if (!rc)
+        rc = calx__rel_after_load_objs(s, m, objs, kept, NULL, err);
     return rc;
 }
 
@@ -355,6 +363,8 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
         for (size_t i = 0; i < nkey; i++)
             params[i] = (calx_param){ NULL, k[i] };
         rc = sql ? load_sql(s, m, sql, params, nkey, true, false, &l, err) : err->code;
+        if (!rc)
+            rc = calx__rel_after_load(s, m, l.items, l.n, NULL, err);
         if (!rc && l.n)
             *(void **)out = l.items[0];
         calx_objlist_free(&l);
@@ -394,11 +404,17 @@ int calx_session_refresh(calx_session *s, void *obj, calx_error *err)
     char ts[CALX__TIMESTAMP_TEXT * MAX_KEY];
     size_t n = calx__obj_key(o, calx__obj_snap(o), key, ts);
     calx_select *q = by_key(o->model, key, n);
-    /* Overwrite: a refresh drops changes not flushed, as SQLAlchemy's. */
+    /* Overwrite: a refresh drops changes not flushed, as SQLAlchemy's.
+     * Its relationships too: unloaded, and those the model loads eagerly
+     * (.lazy SELECT_IN, JOINED) loaded again, as SQLAlchemy's refresh
+     * expires them all and reloads its eager ones. */
     o->expired = true;
+    calx__rel_unload_all(o);
     calx_objlist l = { 0 };
     rc = run_select(s, q, BY_KEY, true, &l, err);
     calx_select_free(q);
+    if (!rc)
+        rc = calx__rel_after_load(s, o->model, l.items, l.n, NULL, err);
     if (!rc && l.n == 0) {
         char r[200];
         calx_obj_repr(obj, r, sizeof r);
@@ -510,8 +526,15 @@ int calx_session_execute(calx_session *s, const calx_select *q, const calx_exec_
     if (rc)
         return rc;
     rc = autoflush(s, true, err);
+    bool joined = false;
     if (!rc)
+        rc = calx__rel_joined_query(s, q, opts, &joined, out, err);
+    if (!rc && !joined)
         rc = run_select(s, q, 0, opts && opts->populate_existing, out, err);
+    /* The relationships the options and the models' .lazy load. */
+    if (!rc)
+        rc = calx__rel_after_load(s, calx_select_table(q)->model, out->items, out->n, opts,
+                                  err);
     if (rc)
         calx_objlist_free(out);
     return calx__session_leave(s, rc, err);

@@ -115,7 +115,7 @@ static int keyset_make(keyset *ks, calx_obj *const *objs, size_t n, const calx_f
 /* ---- setting members ---- */
 
 /* The load of o's relationship r is done: loaded, and the database's. */
-static int finish(calx_obj *o, const calx_relation *r, calx_error *err)
+int calx__rel_finish(calx_obj *o, const calx_relation *r, calx_error *err)
 {
     size_t i = calx__rel_index(r);
     calx__rel_mark_loaded(o, i);
@@ -133,12 +133,12 @@ static int set_back(calx_obj *child, const calx__relinfo *ri, calx_obj *parent, 
         calx__rel_one_get(child, b))
         return 0;
     calx__rel_one_put(child, b, calx__obj_ptr(parent));
-    return finish(child, b, err);
+    return calx__rel_finish(child, b, err);
 }
 
 /* Puts target into the relationship of owner o (a collection gains it; a
  * scalar is set once: a one-to-one with several rows keeps the first). */
-static int attach(calx_obj *o, const calx__relinfo *ri, calx_obj *target, calx_error *err)
+int calx__rel_attach(calx_obj *o, const calx__relinfo *ri, calx_obj *target, calx_error *err)
 {
     const calx_relation *r = ri->rel;
     void *t = calx__obj_ptr(target);
@@ -285,11 +285,11 @@ static int load_rows(calx_session *s, const calx__relinfo *ri, const calx_select
         if (rc)
             break;
         if (!in_form) {
-            rc = attach(objs[0], ri, o, err);
+            rc = calx__rel_attach(objs[0], ri, o, err);
             continue;
         }
         for (size_t k = keyset_owners(ks, key); k && !rc; k = ks->next[k - 1])
-            rc = attach(objs[k - 1], ri, o, err);
+            rc = calx__rel_attach(objs[k - 1], ri, o, err);
     }
     free(vals);
     calx_result_free(res);
@@ -319,7 +319,7 @@ static int from_map(calx_session *s, const calx__relinfo *ri, calx_obj *const *o
             continue;
         }
         for (size_t k = keyset_owners(ks, key); k; k = ks->next[k - 1])
-            if (attach(objs[k - 1], ri, o, err))
+            if (calx__rel_attach(objs[k - 1], ri, o, err))
                 return err->code;
     }
     ks->ndistinct = kept;
@@ -363,7 +363,7 @@ static int load(calx_session *s, const calx__relinfo *ri, calx_obj *const *objs,
     }
     keyset_free(&ks);
     for (size_t i = 0; i < n && !rc; i++)
-        rc = finish(objs[i], r, err);
+        rc = calx__rel_finish(objs[i], r, err);
     /* Half a load is not a load: unloaded, never partly filled. */
     for (size_t i = 0; i < n && rc; i++)
         calx__rel_unload(objs[i], calx__rel_index(r));
@@ -373,7 +373,7 @@ static int load(calx_session *s, const calx__relinfo *ri, calx_obj *const *objs,
 /* Whether relationship r of o is to be loaded: not loaded yet (or every
  * time, with reload). An unloaded scalar the program has set is its
  * change, which the flush writes: a load leaves it. */
-static bool wanted(const calx_obj *o, const calx_relation *r, bool reload)
+bool calx__rel_wanted(const calx_obj *o, const calx_relation *r, bool reload)
 {
     if (reload)
         return true;
@@ -396,7 +396,7 @@ static int load_wanted(calx_session *s, calx_obj *const *objs, size_t n, const c
                               r->owner->name, r->name);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (wanted(objs[i], r, reload))
+        if (calx__rel_wanted(objs[i], r, reload))
             want[k++] = objs[i];
     int rc = k ? load(s, &ri, want, k, in_form, err) : 0;
     free(want);
@@ -474,6 +474,236 @@ int calx_session_load_many(calx_session *s, void *const *objs, size_t n, const c
                            calx_error *err)
 {
     return load_public(s, objs, n, rel, "calx_session_load_many", err);
+}
+
+/* ---- a set of pointers ---- */
+
+/* Objects are aligned, so a pointer's low bits are all zero: multiply,
+ * then fold the high bits down, where the multiply put the entropy. */
+static size_t ptr_hash(const void *p)
+{
+    uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h ^ h >> 29);
+}
+
+int calx__ptrset_add(calx__ptrset *ps, const void *p, bool *added)
+{
+    if ((ps->n + 1) * 2 > ps->cap) {
+        size_t cap = ps->cap ? ps->cap * 2 : 64;
+        const void **slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return CALX_ERR_NOMEM;
+        for (size_t i = 0; i < ps->cap; i++) {
+            if (!ps->slots[i])
+                continue;
+            size_t k = ptr_hash(ps->slots[i]);
+            while (slots[k & (cap - 1)])
+                k++;
+            slots[k & (cap - 1)] = ps->slots[i];
+        }
+        free(ps->slots);
+        ps->slots = slots;
+        ps->cap = cap;
+    }
+    size_t k = ptr_hash(p);
+    for (;; k++) {
+        const void **sl = &ps->slots[k & (ps->cap - 1)];
+        if (*sl == p) {
+            *added = false;
+            return 0;
+        }
+        if (!*sl) {
+            *sl = p;
+            ps->n++;
+            *added = true;
+            return 0;
+        }
+    }
+}
+
+bool calx__ptrset_has(const calx__ptrset *ps, const void *p)
+{
+    if (!ps->cap)
+        return false;
+    for (size_t k = ptr_hash(p);; k++) {
+        const void *sl = ps->slots[k & (ps->cap - 1)];
+        if (sl == p)
+            return true;
+        if (!sl)
+            return false;
+    }
+}
+
+void calx__ptrset_free(calx__ptrset *ps)
+{
+    free(ps->slots);
+    memset(ps, 0, sizeof *ps);
+}
+
+/* ---- after a query: loader options and the models' .lazy ---- */
+
+static size_t loader_len(const calx_loader *l)
+{
+    size_t n = 0;
+    while (n < CALX_LOADER_DEPTH && l->path[n])
+        n++;
+    return n;
+}
+
+calx_loading calx__rel_how(const calx_exec_opts *opts, const calx_relation *const *path,
+                           size_t n)
+{
+    const calx_loader *through = NULL;
+    for (size_t i = 0; opts && i < opts->nloaders; i++) {
+        const calx_loader *l = &opts->loaders[i];
+        size_t len = loader_len(l);
+        if (len < n || memcmp(l->path, path, n * sizeof *path) != 0)
+            continue;
+        if (len == n)
+            return l->how;
+        if (!through)
+            through = l;
+    }
+    if (through)
+        return through->how;
+    /* The model's default, but not for a relationship the path has come
+     * through already, or its way back (Team.heroes then Hero.team): a
+     * default never loads in a circle. */
+    const calx_relation *r = path[n - 1];
+    for (size_t i = 0; i + 1 < n; i++) {
+        const calx_relation *p = path[i];
+        if (p == r || (p->back_populates && p->target == r->owner &&
+                       strcmp(p->back_populates, r->name) == 0))
+            return CALX_LOAD_ON_DEMAND;
+    }
+    return r->lazy;
+}
+
+/* Whether anything below path (a relationship of m's, or deeper) is to be
+ * loaded: the work of going down at all. */
+static bool any_below(const calx_exec_opts *opts, const calx_model *m,
+                      const calx_relation **path, size_t n)
+{
+    if (n >= CALX_LOADER_DEPTH)
+        return false;
+    for (size_t i = 0; i < m->nrelations; i++) {
+        path[n] = &m->relations[i];
+        if (calx__rel_how(opts, path, n + 1) != CALX_LOAD_ON_DEMAND)
+            return true;
+    }
+    return false;
+}
+
+/* The distinct targets objs[0..n) hold in r (loaded ones only). */
+static int targets_of(calx_obj *const *objs, size_t n, const calx_relation *r, calx_objvec *out,
+                      calx_error *err)
+{
+    calx__ptrset seen = { 0 };
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (!calx__rel_loaded(objs[i], calx__rel_index(r)))
+            continue;
+        calx__list l = { NULL, 0 };
+        void *one;
+        if (calx__rel_is_list(r)) {
+            calx__rel_list_get(objs[i], r, &l);
+        } else if ((one = calx__rel_one_get(objs[i], r)) != NULL) {
+            l.items = &one;
+            l.n = 1;
+        }
+        for (size_t k = 0; k < l.n && !rc; k++) {
+            bool added;
+            rc = calx__ptrset_add(&seen, l.items[k], &added);
+            if (!rc && added)
+                rc = calx__objvec_push(out, calx__obj_hdr(l.items[k]));
+        }
+    }
+    calx__ptrset_free(&seen);
+    return rc ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
+                               r->owner->name, r->name) : 0;
+}
+
+/* Loads the relationships of objs[0..n) (of model m, reached by path)
+ * as the options and the models say, then those of what they loaded. */
+static int apply(calx_session *s, const calx_model *m, calx_obj *const *objs, size_t n,
+                 const calx_relation **path, size_t depth, const calx_exec_opts *opts,
+                 calx_error *err)
+{
+    bool reload = opts && opts->populate_existing;
+    for (size_t i = 0; i < m->nrelations && n && depth < CALX_LOADER_DEPTH; i++) {
+        const calx_relation *r = &m->relations[i];
+        path[depth] = r;
+        calx_loading how = calx__rel_how(opts, path, depth + 1);
+        int rc = 0;
+        switch (how) {
+        case CALX_LOAD_ON_DEMAND:
+            continue;
+        case CALX_LOAD_NOLOAD:
+            for (size_t k = 0; k < n && !rc; k++)
+                if (calx__rel_wanted(objs[k], r, reload)) {
+                    calx__rel_unload(objs[k], i);
+                    rc = calx__rel_finish(objs[k], r, err);
+                }
+            if (rc)
+                return rc;
+            continue;
+        case CALX_LOAD_RAISE:
+            for (size_t k = 0; k < n; k++)
+                if (!calx__rel_loaded(objs[k], i))
+                    objs[k]->rel_raise |= UINT32_C(1) << i;
+            continue;
+        case CALX_LOAD_JOINED:
+            /* Loaded by the query itself when the whole path was joined
+             * (reljoin.c); a joined step below a selectin one loads as
+             * selectin. */
+            if (calx__rel_joined_path(opts, path, depth + 1))
+                break;
+            /* fall through */
+        case CALX_LOAD_SELECT_IN:
+            if ((rc = load_wanted(s, objs, n, r, reload, true, err)))
+                return rc;
+            break;
+        }
+        if (!any_below(opts, r->target, path, depth + 1))
+            continue;
+        path[depth] = r;
+        calx_objvec t = { 0 };
+        rc = targets_of(objs, n, r, &t, err);
+        if (!rc)
+            rc = apply(s, r->target, t.v, t.n, path, depth + 1, opts, err);
+        calx__objvec_free(&t);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int calx__rel_after_load_objs(calx_session *s, const calx_model *m, calx_obj *const *objs,
+                              size_t n, const calx_exec_opts *opts, calx_error *err)
+{
+    const calx_relation *path[CALX_LOADER_DEPTH];
+    if (!n || !any_below(opts, m, path, 0))
+        return 0;
+    return apply(s, m, objs, n, path, 0, opts, err);
+}
+
+int calx__rel_after_load(calx_session *s, const calx_model *m, void *const *items, size_t n,
+                         const calx_exec_opts *opts, calx_error *err)
+{
+    const calx_relation *path[CALX_LOADER_DEPTH];
+    if (!n || !any_below(opts, m, path, 0))
+        return 0;
+    calx_obj **objs = malloc(n * sizeof *objs);
+    if (!objs)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s's relationships",
+                              m->name);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (items[i])
+            objs[k++] = calx__obj_hdr(items[i]);
+    int rc = calx__rel_after_load_objs(s, m, objs, k, opts, err);
+    free(objs);
+    return rc;
 }
 
 /* ---- leaving the session ---- */

@@ -69,6 +69,26 @@ static int entity_of(calx_session *s, const rows_item *it, const calx_row *row, 
     return rc;
 }
 
+/* The models' .lazy for the objects of entity item k (each once). */
+static int entity_defaults(calx_session *s, const calx_entity_rows *r, size_t k, calx_error *err)
+{
+    calx_objvec objs = { 0 };
+    calx__ptrset seen = { 0 };
+    int rc = 0;
+    for (size_t i = 0; i < r->nrows && !rc; i++) {
+        void *p = r->objects[i * r->width + k];
+        bool added = false;
+        if (p && (calx__ptrset_add(&seen, p, &added) ||
+                  (added && calx__objvec_push(&objs, calx__obj_hdr(p)))))
+            rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading relationships");
+    }
+    if (!rc)
+        rc = calx__rel_after_load_objs(s, r->items[k].m, objs.v, objs.n, NULL, err);
+    calx__ptrset_free(&seen);
+    calx__objvec_free(&objs);
+    return rc;
+}
+
 static int run(calx_session *s, const calx_select *q, calx_entity_rows *r, calx_error *err)
 {
     int rc = calx_select_error(q, err);
@@ -97,6 +117,11 @@ static int run(calx_session *s, const calx_select *q, calx_entity_rows *r, calx_
             if (r->items[k].m)
                 rc = entity_of(s, &r->items[k], row, &r->objects[i * r->width + k], err);
     }
+    /* Each entity's objects get the relationships their model loads
+     * eagerly (.lazy), as a query of that model alone would. */
+    for (size_t k = 0; k < r->width && !rc; k++)
+        if (r->items[k].m)
+            rc = entity_defaults(s, r, k, err);
     return rc;
 }
 

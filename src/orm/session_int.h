@@ -212,6 +212,66 @@ int calx__session_autoflush(calx_session *s, calx_error *err);
  * CALX_ERR_NOMEM. */
 int calx__rel_load(calx_session *s, calx_obj *const *objs, size_t n, const calx_relation *rel,
                    calx_error *err);
+/* A set of pointers (open addressing), for telling objects seen from
+ * new ones. Zero is empty; add returns CALX_ERR_NOMEM or 0, *added false
+ * when p was there. */
+typedef struct calx__ptrset {
+    const void **slots;
+    size_t cap, n;
+} calx__ptrset;
+int calx__ptrset_add(calx__ptrset *ps, const void *p, bool *added);
+bool calx__ptrset_has(const calx__ptrset *ps, const void *p);
+void calx__ptrset_free(calx__ptrset *ps);
+
+struct calx__relinfo;
+/* Whether relationship r of o is to be loaded: not loaded yet (or every
+ * time, with reload). An unloaded scalar the program has set is its
+ * change, which the flush writes: a load leaves it. */
+bool calx__rel_wanted(const calx_obj *o, const calx_relation *r, bool reload);
+/* Puts target into the relationship ri of owner o (a collection gains
+ * it; a scalar is set when it is NULL), and a one-to-many's target gets
+ * back_populates' many-to-one. CALX_ERR_NOMEM. */
+int calx__rel_attach(calx_obj *o, const struct calx__relinfo *ri, calx_obj *target,
+                     calx_error *err);
+/* The load of o's relationship r is done: loaded, and the database's
+ * state (calx__rel_remember). CALX_ERR_NOMEM. */
+int calx__rel_finish(calx_obj *o, const calx_relation *r, calx_error *err);
+
+/* How the last relationship of path[0..n) (a chain from a query's entity)
+ * is loaded: a loader option naming that path, else one naming a longer
+ * path through it, else the relationship's .lazy (ON_DEMAND for a
+ * relationship the path came through already, or its back_populates). */
+calx_loading calx__rel_how(const calx_exec_opts *opts, const calx_relation *const *path,
+                           size_t n);
+
+/* What every path that makes objects of m from rows does with them
+ * (items: the objects' pointers, NULLs skipped): each relationship loaded
+ * as calx__rel_how says (opts may be NULL: the models' defaults), then
+ * the relationships of what that loaded, up to CALX_LOADER_DEPTH. SELECT
+ * IN loads only what is not loaded (everything with populate_existing);
+ * NOLOAD makes it loaded and empty; RAISE leaves it unloaded with
+ * calx_rel_check's "lazy='raise'" error. */
+int calx__rel_after_load(calx_session *s, const calx_model *m, void *const *items, size_t n,
+                         const calx_exec_opts *opts, calx_error *err);
+/* The same for objects given by their headers (no NULLs). */
+int calx__rel_after_load_objs(calx_session *s, const calx_model *m, calx_obj *const *objs,
+                              size_t n, const calx_exec_opts *opts, calx_error *err);
+
+/* ---- reljoin.c ---- */
+
+/* Whether every relationship of path[0..n) loads joined (calx__rel_how):
+ * then the query loaded the last one in its own rows. */
+bool calx__rel_joined_path(const calx_exec_opts *opts, const calx_relation *const *path,
+                           size_t n);
+/* Runs q with the relationships that load joined (options, or the
+ * models' .lazy) in its rows: LEFT OUTER JOINs of aliases, q left as it
+ * was. *done false (and nothing run) when none does: the caller runs q
+ * as usual. The query's objects go to out (each once). The caller has s
+ * entered and autoflushed. Errors: the compiler's, the database's,
+ * CALX_ERR_NOT_SUPPORTED past 16 joined relationships. */
+int calx__rel_joined_query(calx_session *s, const calx_select *q, const calx_exec_opts *opts,
+                           bool *done, calx_objlist *out, calx_error *err);
+
 /* The object gone leaves s's relationships: every relationship of an
  * object s owns that holds it (or whose database state does) is unloaded,
  * and so are gone's own, so no pointer to it is left behind. */

@@ -750,9 +750,20 @@ static void and_into(calx_select *q, calx_expr **slot, calx_expr *cond, const ch
     *slot = both;
 }
 
+/* An extension shares q's WHERE, GROUP BY and HAVING: it may not change
+ * them. False (with the error) for an extension. */
+static bool own_clauses(calx_select *q, const char *what)
+{
+    if (!q->base)
+        return true;
+    fail(q, CALX_ERR_ARGUMENT, "%s on an extended select: it adds only columns, joins and "
+         "ORDER BY terms", what);
+    return false;
+}
+
 calx_select *calx_select_where(calx_select *q, calx_expr *cond)
 {
-    if (!q || !plain(q, "WHERE")) {
+    if (!q || !plain(q, "WHERE") || !own_clauses(q, "WHERE")) {
         calx_expr_free(cond);
         return q;
     }
@@ -762,7 +773,7 @@ calx_select *calx_select_where(calx_select *q, calx_expr *cond)
 
 calx_select *calx_select_having(calx_select *q, calx_expr *cond)
 {
-    if (!q || !plain(q, "HAVING")) {
+    if (!q || !plain(q, "HAVING") || !own_clauses(q, "HAVING")) {
         calx_expr_free(cond);
         return q;
     }
@@ -772,7 +783,7 @@ calx_select *calx_select_having(calx_select *q, calx_expr *cond)
 
 calx_select *calx_select_group_by(calx_select *q, calx_expr *e)
 {
-    if (!q || !plain(q, "GROUP BY")) {
+    if (!q || !plain(q, "GROUP BY") || !own_clauses(q, "GROUP BY")) {
         calx_expr_free(e);
         return q;
     }
@@ -925,10 +936,102 @@ int calx_select_error(const calx_select *q, calx_error *err)
     return CALX_OK;
 }
 
+/* ---- extending a select the caller may not change ---- */
+
+/* A copy of n items of size each, or NULL (also for n 0). *cap gets n. */
+static void *dup_array(const void *p, size_t n, size_t size, size_t *cap, bool *oom)
+{
+    *cap = 0;
+    if (!n)
+        return NULL;
+    void *d = malloc(n * size);
+    if (!d) {
+        *oom = true;
+        return NULL;
+    }
+    memcpy(d, p, n * size);
+    *cap = n;
+    return d;
+}
+
+calx_select *calx__select_extend(const calx_select *q)
+{
+    calx_select *x = new_select();
+    if (!x)
+        return NULL;
+    if (!q) {
+        fail(x, CALX_ERR_NOMEM, "out of memory extending a select (it is NULL)");
+        return x;
+    }
+    x->base = q;
+    if (q->op != CALX__SET_NONE) {
+        fail(x, CALX_ERR_ARGUMENT, "a compound select cannot be extended with joins: select "
+             "from it as a subquery (calx_subquery_new)");
+        return x;
+    }
+    if (q->failed) {
+        fail_with(x, &q->err);
+        return x;
+    }
+    bool oom = false;
+    x->entity = q->entity;
+    x->where = q->where;
+    x->group = q->group;
+    x->ngroup = q->ngroup;
+    x->having = q->having;
+    x->distinct = q->distinct;
+    x->has_limit = q->has_limit;
+    x->has_offset = q->has_offset;
+    x->limit = q->limit;
+    x->offset = q->offset;
+    x->cols = dup_array(q->cols, q->ncols, sizeof *q->cols, &x->cols_cap, &oom);
+    x->ncols = x->cols ? q->ncols : 0;
+    x->spans = dup_array(q->spans, q->nspans, sizeof *q->spans, &x->spans_cap, &oom);
+    x->nspans = x->spans ? q->nspans : 0;
+    x->order = dup_array(q->order, q->norder, sizeof *q->order, &x->order_cap, &oom);
+    x->norder = x->order ? q->norder : 0;
+    x->from = dup_array(q->from, q->nfrom, sizeof *q->from, &x->from_cap, &oom);
+    x->nfrom = x->from ? q->nfrom : 0;
+    for (size_t i = 0; i < x->nfrom; i++) {
+        calx__from_entry *en = &x->from[i];
+        en->steps = dup_array(q->from[i].steps, q->from[i].nsteps, sizeof *en->steps,
+                              &en->steps_cap, &oom);
+        en->nsteps = en->steps ? q->from[i].nsteps : 0;
+    }
+    if (oom)
+        fail(x, CALX_ERR_NOMEM, "out of memory extending a select");
+    return x;
+}
+
+/* Frees what extension x owns: what was added after q's own. */
+static void free_extension(calx_select *x)
+{
+    const calx_select *q = x->base;
+    for (size_t i = q->ncols; i < x->ncols; i++)
+        calx_expr_free(x->cols[i]);
+    for (size_t i = 0; i < x->nfrom; i++) {
+        size_t mine = i < q->nfrom ? q->from[i].nsteps : 0;
+        for (size_t k = mine; k < x->from[i].nsteps; k++)
+            calx_expr_free(x->from[i].steps[k].on);
+        free(x->from[i].steps);
+    }
+    for (size_t i = q->norder; i < x->norder; i++)
+        calx_expr_free(x->order[i].e);
+    free(x->cols);
+    free(x->spans);
+    free(x->from);
+    free(x->order);
+    free(x);
+}
+
 void calx_select_free(calx_select *q)
 {
     if (!q)
         return;
+    if (q->base) {
+        free_extension(q);
+        return;
+    }
     for (size_t i = 0; i < q->nparts; i++)
         calx_select_free(q->parts[i]);
     free(q->parts);

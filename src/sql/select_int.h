@@ -74,9 +74,22 @@ struct calx_select {
     calx_value limit, offset;    /* bound from here: compiled params point at q */
     bool failed;
     calx_error err;              /* the first error, when failed */
+    const calx_select *base;     /* calx__select_extend's: what it borrows from */
 };
 
 /* ---- in select.c ---- */
+
+/* A select that is q plus what is added to it, for a caller that may not
+ * change q (the ORM's joinedload: q's LEFT OUTER JOINs and columns of the
+ * aliases it loads). It borrows q's expressions, which q keeps owning, and
+ * has arrays of its own for its columns, entities, FROM entries and joins
+ * and ORDER BY; only those may be added to it (calx_select_add_entity*,
+ * _add_column, _join*, _order_by, _limit / _offset); where, group_by and
+ * having would change what it shares with q, and are a sticky
+ * CALX_ERR_ARGUMENT. q must outlive it; calx_select_free frees only what
+ * it owns. A compound q is a failed select (join the compound as a
+ * subquery). NULL only when out of memory. */
+calx_select *calx__select_extend(const calx_select *q);
 
 enum { CALX__FROMLIST_INLINE = 8 };    /* most selects name fewer items */
 
