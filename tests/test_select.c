@@ -1482,8 +1482,9 @@ TEST(an_extended_select_adds_joins_and_columns_and_leaves_its_base_alone)
     /* A compound is refused. */
     x = calx__select_extend(calx_union(calx_select_new(&hero), calx_select_new(&hero)));
     CHECK(calx_select_error(x, &err) == CALX_ERR_ARGUMENT);
-    calx_select_free((calx_select *)x->base);
+    calx_select *u = (calx_select *)x->base;   /* the extension goes first */
     calx_select_free(x);
+    calx_select_free(u);
     calx_select_free(base);
     calx_from_free(team_1);
     calx_from_free(m);
