@@ -23,11 +23,31 @@
     R(M, children, Node, ONE_TO_MANY, .back_populates = "parent")
 CALX_MODEL_WITH_RELATIONS(Node, "node")
 
+/* A gang whose members the database deletes with it (ON DELETE CASCADE),
+ * so the relationship need not load them: passive_deletes. */
+#define Gang_FIELDS(F, M)                                                     \
+    F(M, id,    OPT_INT64, NONE,     .primary_key = true)                     \
+    F(M, name,  TEXT,      REQUIRED)
+#define Gang_RELATIONS(R, M)                                                  \
+    R(M, members, Member, ONE_TO_MANY, .back_populates = "gang",              \
+      .cascade = "all", .passive_deletes = true)
+#define Member_FIELDS(F, M)                                                   \
+    F(M, id,       OPT_INT64, NONE,     .primary_key = true)                  \
+    F(M, name,     TEXT,      REQUIRED)                                       \
+    F(M, gang_id,  INT64,     REQUIRED, .foreign_key = "gang.id",             \
+                                        .on_delete = "CASCADE")
+#define Member_RELATIONS(R, M)                                                \
+    R(M, gang, Gang, MANY_TO_ONE, .back_populates = "members")
+CALX_MODEL_WITH_RELATIONS(Gang, "gang")
+CALX_MODEL_WITH_RELATIONS(Member, "member")
+
 #include "orm_test.h"
 #include "test.h"
 
 REL_MODELS_DEFINE
 CALX_MODEL_DEFINE_WITH_RELATIONS(Node, "node")
+CALX_MODEL_DEFINE_WITH_RELATIONS(Gang, "gang")
+CALX_MODEL_DEFINE_WITH_RELATIONS(Member, "member")
 
 
 #define TEAM_HEROES CALX_REL(Team, heroes)
@@ -434,6 +454,46 @@ TASK_TEST(deleting_a_parent_whose_not_null_children_are_not_cascaded_names_them_
     calx_session_free(s);
 }
 
+TASK_TEST(passive_deletes_leaves_the_unloaded_children_to_the_databases_on_delete_cascade)
+{
+    exec_sql("INSERT INTO gang (id, name) VALUES (1, 'Z')");
+    exec_sql("INSERT INTO member (id, name, gang_id) VALUES (1, 'a', 1)");
+    exec_sql("INSERT INTO member (id, name, gang_id) VALUES (2, 'b', 1)");
+    calx_session *s = new_session();
+    Gang *g = NULL;
+    CHECK_OK(calx_session_get(s, &Gang_model, calx_int(1), &g, &err), &err);
+    CHECK(!calx_is_loaded(g, CALX_REL(Gang, members)));
+    log_reset();
+    CHECK_OK(calx_session_delete(s, g, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    /* The members were never loaded, nor deleted one by one: the database
+     * deleted them with their gang. */
+    CHECK_INT(log_count("SELECT member"), 0);
+    CHECK_INT(log_count("DELETE FROM member"), 0);
+    CHECK_INT(log_count("DELETE FROM gang"), 1);
+    CHECK_INT(count_rows("member"), 0);
+    calx_session_free(s);
+}
+
+TASK_TEST(without_passive_deletes_loaded_children_are_deleted_by_the_flush_first)
+{
+    exec_sql("INSERT INTO gang (id, name) VALUES (1, 'Z')");
+    exec_sql("INSERT INTO member (id, name, gang_id) VALUES (1, 'a', 1)");
+    calx_session *s = new_session();
+    Gang *g = NULL;
+    CHECK_OK(calx_session_get(s, &Gang_model, calx_int(1), &g, &err), &err);
+    /* Loaded, the members are the session's to delete, children first. */
+    CHECK_OK(calx_session_load(s, g, CALX_REL(Gang, members), &err), &err);
+    CHECK_INT(g->members.n, 1);
+    log_reset();
+    CHECK_OK(calx_session_delete(s, g, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(log_count("DELETE FROM member"), 1);
+    CHECK(log_pos("DELETE FROM member") < log_pos("DELETE FROM gang"));
+    CHECK_INT(count_rows("member"), 0);
+    calx_session_free(s);
+}
+
 int main(void)
 {
     dir = test_tmpdir("test_rel_writing");
@@ -441,6 +501,8 @@ int main(void)
     loop = calx_loop_new(NULL, &e);
     md = rel_models_metadata();
     calx_metadata_add(md, CALX_TABLE(Node), &e);
+    calx_metadata_add(md, CALX_TABLE(Gang), &e);
+    calx_metadata_add(md, CALX_TABLE(Member), &e);
     RUN(pending_teams_and_heroes_go_in_one_commit_with_the_keys_filled_in);
     RUN(appending_to_a_collection_sets_the_other_side_and_the_childs_key);
     RUN(a_many_to_one_set_directly_through_rel_set_or_to_null_updates_the_key);
@@ -456,6 +518,8 @@ int main(void)
     RUN(a_hero_removed_from_a_delete_orphan_collection_is_deleted);
     RUN(deleting_a_manager_without_delete_cascade_sets_the_reports_key_null);
     RUN(deleting_a_parent_whose_not_null_children_are_not_cascaded_names_them_and_sends_nothing);
+    RUN(passive_deletes_leaves_the_unloaded_children_to_the_databases_on_delete_cascade);
+    RUN(without_passive_deletes_loaded_children_are_deleted_by_the_flush_first);
     /* On PostgreSQL the tables live on in the server's database, where
      * the other ORM tests drop and make hero and team: these tables
      * reference them, so they go. */
