@@ -279,10 +279,6 @@ int calx_model_check(const calx_model *m, calx_error *err)
 
 /* ---- state ---- */
 
-/* Zeros, so its header's magic is no object's (see relation.h). */
-static _Alignas(CALX_OBJ_ALIGN) unsigned char unknown_block[CALX_OBJ_HDR_SIZE + CALX_OBJ_ALIGN];
-void *const calx__rel_unknown = unknown_block + CALX_OBJ_HDR_SIZE;
-
 calx__relstate *calx__rel_states(calx_obj *o)
 {
     if (!o->rels && o->model->nrelations)
@@ -549,14 +545,6 @@ int calx_rel_set(void *obj, const calx_relation *rel, void *target, calx_error *
     void *old = calx__rel_loaded(o, ri) ? calx__rel_one_get(o, rel) : NULL;
     if (old == target && calx__rel_loaded(o, ri))
         return 0;
-    if (!calx__rel_loaded(o, ri) && o->state != CALX_OBJ_TRANSIENT) {
-        /* What the database has is not known: whatever is set now, NULL
-         * too, is written at the flush. */
-        calx__relstate *st = calx__rel_states(o);
-        if (!st)
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
-        st[ri].one = calx__rel_unknown;
-    }
     if (old) {
         calx_obj *oo = calx__obj_check(old);
         if (oo && back_side(o, rel, oo, false, err))

@@ -82,12 +82,6 @@ typedef struct calx__relstate {
                                     database had */
 } calx__relstate;
 
-/* What calx__relstate.one holds when the database's target is not known
- * (the relationship was set while unloaded): it differs from every target,
- * NULL included, so the flush writes the key. Not an object:
- * calx__obj_check gives NULL for it. */
-extern void *const calx__rel_unknown;
-
 /* The state array of o (allocated on first use), or NULL when out of memory. */
 calx__relstate *calx__rel_states(calx_obj *o);
 
