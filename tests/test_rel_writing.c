@@ -38,6 +38,17 @@ CALX_MODEL_WITH_RELATIONS(Node, "node")
                                         .on_delete = "CASCADE")
 #define Member_RELATIONS(R, M)                                                \
     R(M, gang, Gang, MANY_TO_ONE, .back_populates = "members")
+/* A tree of categories deleted with its root (cascade delete): the rows
+ * must go leaves first, whatever their keys. */
+#define Category_FIELDS(F, M)                                                 \
+    F(M, id,         OPT_INT64, NONE,     .primary_key = true)                \
+    F(M, name,       TEXT,      REQUIRED)                                     \
+    F(M, parent_id,  OPT_INT64, NONE,     .foreign_key = "category.id")
+#define Category_RELATIONS(R, M)                                              \
+    R(M, parent, Category, MANY_TO_ONE, .back_populates = "children")         \
+    R(M, children, Category, ONE_TO_MANY, .back_populates = "parent",         \
+      .cascade = "all, delete-orphan")
+CALX_MODEL_WITH_RELATIONS(Category, "category")
 CALX_MODEL_WITH_RELATIONS(Gang, "gang")
 CALX_MODEL_WITH_RELATIONS(Member, "member")
 
@@ -46,6 +57,7 @@ CALX_MODEL_WITH_RELATIONS(Member, "member")
 
 REL_MODELS_DEFINE
 CALX_MODEL_DEFINE_WITH_RELATIONS(Node, "node")
+CALX_MODEL_DEFINE_WITH_RELATIONS(Category, "category")
 CALX_MODEL_DEFINE_WITH_RELATIONS(Gang, "gang")
 CALX_MODEL_DEFINE_WITH_RELATIONS(Member, "member")
 
@@ -494,6 +506,26 @@ TASK_TEST(without_passive_deletes_loaded_children_are_deleted_by_the_flush_first
     calx_session_free(s);
 }
 
+TASK_TEST(deleting_a_self_referential_tree_deletes_the_leaves_before_their_parents)
+{
+    /* Keys in the order a tree is usually made: the root first. */
+    exec_sql("INSERT INTO category (id, name, parent_id) VALUES (1, 'root', NULL)");
+    exec_sql("INSERT INTO category (id, name, parent_id) VALUES (2, 'branch', 1)");
+    exec_sql("INSERT INTO category (id, name, parent_id) VALUES (3, 'leaf', 2)");
+    exec_sql("INSERT INTO category (id, name, parent_id) VALUES (4, 'other leaf', 1)");
+    calx_session *s = new_session();
+    Category *root = NULL;
+    CHECK_OK(calx_session_get(s, &Category_model, calx_int(1), &root, &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_delete(s, root, &err), &err);
+    /* The database checks each key as the rows go: a parent before its
+     * child would fail the commit. */
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(count_rows("category"), 0);
+    check_params("[(3,), (4,), (2,), (1,)]");
+    calx_session_free(s);
+}
+
 int main(void)
 {
     dir = test_tmpdir("test_rel_writing");
@@ -501,6 +533,7 @@ int main(void)
     loop = calx_loop_new(NULL, &e);
     md = rel_models_metadata();
     calx_metadata_add(md, CALX_TABLE(Node), &e);
+    calx_metadata_add(md, CALX_TABLE(Category), &e);
     calx_metadata_add(md, CALX_TABLE(Gang), &e);
     calx_metadata_add(md, CALX_TABLE(Member), &e);
     RUN(pending_teams_and_heroes_go_in_one_commit_with_the_keys_filled_in);
@@ -518,6 +551,7 @@ int main(void)
     RUN(a_hero_removed_from_a_delete_orphan_collection_is_deleted);
     RUN(deleting_a_manager_without_delete_cascade_sets_the_reports_key_null);
     RUN(deleting_a_parent_whose_not_null_children_are_not_cascaded_names_them_and_sends_nothing);
+    RUN(deleting_a_self_referential_tree_deletes_the_leaves_before_their_parents);
     RUN(passive_deletes_leaves_the_unloaded_children_to_the_databases_on_delete_cascade);
     RUN(without_passive_deletes_loaded_children_are_deleted_by_the_flush_first);
     /* On PostgreSQL the tables live on in the server's database, where

@@ -395,6 +395,76 @@ static int cmp_key(const void *a, const void *b)
     return 0;
 }
 
+/* The self-referential foreign key of m (a field referencing a field of
+ * m's own table: employee.manager_id), with the field it references; -1
+ * when m has none. */
+static int self_fk(const calx_model *m, int *ref)
+{
+    size_t tl = strlen(m->table.name);
+    for (size_t i = 0; i < m->nfields; i++) {
+        const char *fk = m->table.columns[i].foreign_key;
+        if (!fk || strncmp(fk, m->table.name, tl) != 0 || fk[tl] != '.')
+            continue;
+        for (size_t j = 0; j < m->nfields; j++) {
+            if (strcmp(m->fields[j].name, fk + tl + 1) == 0) {
+                *ref = (int)j;
+                return (int)i;
+            }
+        }
+    }
+    return -1;
+}
+
+/* Whether the row of a (as the database has it: the snapshot) points at
+ * b's through m's self-referential key fk -> ref. */
+static bool points_at(const calx_obj *a, const calx_obj *b, int fk, int ref)
+{
+    char ta[CALX__TIMESTAMP_TEXT], tb[CALX__TIMESTAMP_TEXT];
+    const calx_field *ff = &a->model->fields[fk], *rf = &b->model->fields[ref];
+    if (calx__field_is_null(ff, calx__obj_snap(a)))
+        return false;
+    calx_value va = calx__field_value(ff, calx__obj_snap(a), ta);
+    calx_value vb = calx__field_value(rf, calx__obj_snap(b), tb);
+    return calx__value_eq(&va, &vb);
+}
+
+/* Orders the rows of one self-referential model that a flush deletes,
+ * v[0..n) in key order, so that a row goes before the row it points at
+ * (the children of a tree before their parent: the database checks the
+ * key at each statement). A cycle keeps key order. */
+static int order_self_deletes(calx_obj **v, size_t n, int fk, int ref, calx_error *err)
+{
+    calx_obj **out = malloc(n * sizeof *out);
+    bool *done = calloc(n, sizeof *done);
+    if (!out || !done) {
+        free(out);
+        free(done);
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    }
+    size_t nout = 0;
+    while (nout < n) {
+        size_t before = nout;
+        for (size_t i = 0; i < n; i++) {
+            bool pointed = false;
+            for (size_t j = 0; j < n && !done[i] && !pointed; j++)
+                pointed = j != i && !done[j] && points_at(v[j], v[i], fk, ref);
+            if (!done[i] && !pointed) {
+                done[i] = true;
+                out[nout++] = v[i];
+            }
+        }
+        for (size_t i = 0; nout == before && i < n; i++)
+            if (!done[i]) {
+                done[i] = true;
+                out[nout++] = v[i];
+            }
+    }
+    memcpy(v, out, n * sizeof *v);
+    free(out);
+    free(done);
+    return 0;
+}
+
 /* A dialect whose keys are drawn first (CALX_KEYS_SEQUENCE_PREFETCH): the
  * keys of a table's new rows come from the key column's sequence in one
  * statement (the dialect's sequence_prefetch_sql), given to the objects in
@@ -742,16 +812,26 @@ static int plan_round(flush_ctx *x, bool first_round, bool last, calx_error *err
     }
     if (!last || !s->deleting.n)
         return 0;
-    calx_obj **del = malloc(s->deleting.n * sizeof *del);
+    /* del: every row to delete, in key order; mine: one model's of them. */
+    calx_obj **del = malloc(2 * s->deleting.n * sizeof *del);
     if (!del)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    calx_obj **mine = del + s->deleting.n;
     memcpy(del, s->deleting.v, s->deleting.n * sizeof *del);
     qsort(del, s->deleting.n, sizeof *del, cmp_key);
     int rc = 0;
-    for (size_t k = x->nmodels; k-- > 0 && !rc;)
-        for (size_t i = 0; i < s->deleting.n && !rc; i++)
+    for (size_t k = x->nmodels; k-- > 0 && !rc;) {
+        size_t n = 0;
+        for (size_t i = 0; i < s->deleting.n; i++)
             if (del[i]->model == x->models[k])
-                rc = plan_delete(x, del[i], err);
+                mine[n++] = del[i];
+        /* A table that points at itself: children first. */
+        int ref, fk = self_fk(x->models[k], &ref);
+        if (fk >= 0 && n > 1)
+            rc = order_self_deletes(mine, n, fk, ref, err);
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = plan_delete(x, mine[i], err);
+    }
     free(del);
     return rc;
 }
