@@ -716,7 +716,7 @@ static const char *value_of(const calx_table *t, calx_expr *e, int id)
     calx__sqlc_put(&c, t->name);
     if (id) {
         calx__sqlc_put(&c, " WHERE id = ");
-        calx__sqlc_bind(&c, calx_int(id));
+        calx__sqlc_bind_const(&c, calx_int(id));
     }
     calx_compiled comp;
     calx_error err;

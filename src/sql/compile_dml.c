@@ -34,7 +34,7 @@ static void put_ident(calx__sqlc *c, const char *name)
 static void put_value(calx__sqlc *c, const calx_expr *e)
 {
     if (e->kind == CALX_X_LIT)
-        calx__sqlc_bind(c, e->u.lit.v);
+        calx__sqlc_bind(c, &e->u.lit.v);
     else
         calx__sqlc_operand(c, e, CALX__PREC_ATOM - 1, false);
 }
@@ -112,6 +112,7 @@ static void drop(calx__sqlc *c)
     calx__sqlc_release(c);
     calx__buf_free(&c->b);
     free(c->params);
+    free(c->srcs);
     memset(c, 0, sizeof *c);
 }
 
@@ -175,14 +176,9 @@ static int check_fetch(const calx_dialect *d, bool fetch, calx_error *err)
     return CALX_OK;
 }
 
-int calx__update_compile(const calx_update *s, const calx_dialect *d, calx_compiled *out,
-                         calx_error *err)
-{
-    return calx__update_compile_ex(s, d, false, out, err);
-}
-
-int calx__update_compile_ex(const calx_update *s, const calx_dialect *d, bool fetch,
-                            calx_compiled *out, calx_error *err)
+/* keep_srcs: out->srcs too (the statement cache's calx__statement_compile). */
+static int update_compile(const calx_update *s, const calx_dialect *d, bool fetch,
+                          bool keep_srcs, calx_compiled *out, calx_error *err)
 {
     int rc = begin(out, sizeof *out, d, s, "an update", err);
     if (rc || (rc = calx__update_check(s, err)) ||
@@ -190,7 +186,7 @@ int calx__update_compile_ex(const calx_update *s, const calx_dialect *d, bool fe
         (rc = check_fetch(d, fetch, err)))
         return rc;
     const calx_table *t = s->base.t;
-    calx__sqlc c = { .d = d };
+    calx__sqlc c = { .d = d, .keep_srcs = keep_srcs };
     dml_scope scope;
     enter_scope(&c, &s->base, &scope);
     calx__sqlc_put(&c, "UPDATE ");
@@ -216,21 +212,27 @@ int calx__update_compile_ex(const calx_update *s, const calx_dialect *d, bool fe
     return finish(&c, &s->base, out, "an update", err);
 }
 
-int calx__delete_compile(const calx_delete *s, const calx_dialect *d, calx_compiled *out,
+int calx__update_compile(const calx_update *s, const calx_dialect *d, calx_compiled *out,
                          calx_error *err)
 {
-    return calx__delete_compile_ex(s, d, false, out, err);
+    return update_compile(s, d, false, false, out, err);
 }
 
-int calx__delete_compile_ex(const calx_delete *s, const calx_dialect *d, bool fetch,
+int calx__update_compile_ex(const calx_update *s, const calx_dialect *d, bool fetch,
                             calx_compiled *out, calx_error *err)
+{
+    return update_compile(s, d, fetch, false, out, err);
+}
+
+static int delete_compile(const calx_delete *s, const calx_dialect *d, bool fetch,
+                          bool keep_srcs, calx_compiled *out, calx_error *err)
 {
     int rc = begin(out, sizeof *out, d, s, "a delete", err);
     if (rc || (rc = calx__delete_check(s, err)) ||
         (rc = check_dialect(&s->base, d, d->supports_delete_using, "DELETE ... USING", err)) ||
         (rc = check_fetch(d, fetch, err)))
         return rc;
-    calx__sqlc c = { .d = d };
+    calx__sqlc c = { .d = d, .keep_srcs = keep_srcs };
     dml_scope scope;
     enter_scope(&c, &s->base, &scope);
     calx__sqlc_put(&c, "DELETE FROM ");
@@ -242,6 +244,18 @@ int calx__delete_compile_ex(const calx_delete *s, const calx_dialect *d, bool fe
         returning_table(&c, s->base.t, true);
     leave_scope(&c, &scope);
     return finish(&c, &s->base, out, "a delete", err);
+}
+
+int calx__delete_compile(const calx_delete *s, const calx_dialect *d, calx_compiled *out,
+                         calx_error *err)
+{
+    return delete_compile(s, d, false, false, out, err);
+}
+
+int calx__delete_compile_ex(const calx_delete *s, const calx_dialect *d, bool fetch,
+                            calx_compiled *out, calx_error *err)
+{
+    return delete_compile(s, d, fetch, false, out, err);
 }
 
 /* ---- INSERT ---- */
@@ -367,21 +381,31 @@ static int rows_part(calx_compiled_list *out, const calx_insert *s, const calx_d
                      size_t nsets, calx_error *err)
 {
     size_t n = s->ncols, per = rows * n + tail->nparams;
+    bool keep = tail->keep_srcs;
     calx_compiled c = { .sql = rows_text(s, d, head, tail->b.p, rows, CALX__ROWS_VALUES),
                         .nparams = per * nsets };
     c.params = c.nparams ? malloc(c.nparams * sizeof *c.params) : NULL;
-    if (!c.sql || (c.nparams && !c.params)) {
+    c.srcs = c.nparams && keep ? malloc(c.nparams * sizeof *c.srcs) : NULL;
+    if (!c.sql || (c.nparams && (!c.params || (keep && !c.srcs)))) {
         calx__compiled_free(&c);
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling an insert");
     }
     calx_param *p = c.params;
+    const calx_value **src = c.srcs;
     for (size_t set = 0; set < nsets; set++) {
         const calx_value *v = s->rows + (first + set * rows) * n;
-        for (size_t i = 0; i < rows * n; i++)
+        for (size_t i = 0; i < rows * n; i++) {
             *p++ = (calx_param){ NULL, v[i] };
+            if (keep)
+                *src++ = &v[i];
+        }
         if (tail->nparams)
             memcpy(p, tail->params, tail->nparams * sizeof *p);
         p += tail->nparams;
+        if (keep && tail->nparams) {
+            memcpy(src, tail->srcs, tail->nparams * sizeof *src);
+            src += tail->nparams;
+        }
     }
     return add_part(out, &c, nsets, err);
 }
@@ -389,10 +413,10 @@ static int rows_part(calx_compiled_list *out, const calx_insert *s, const calx_d
 /* Many rows: as many to a statement as the dialect's parameter limit
  * allows; the full statements share one text (one part run once per
  * chunk), the rows left over get their own. */
-static int compile_rows(const calx_insert *s, const calx_dialect *d, calx_compiled_list *out,
-                        calx_error *err)
+static int compile_rows(const calx_insert *s, const calx_dialect *d, bool keep_srcs,
+                        calx_compiled_list *out, calx_error *err)
 {
-    calx__sqlc head = { .d = d }, tail = { .d = d };
+    calx__sqlc head = { .d = d }, tail = { .d = d, .keep_srcs = keep_srcs };
     insert_head(&head, s);
     insert_tail(&tail, s);
     int rc = CALX_OK;
@@ -428,8 +452,8 @@ done:
     return rc;
 }
 
-int calx__insert_compile(const calx_insert *s, const calx_dialect *d, calx_compiled_list *out,
-                         calx_error *err)
+static int insert_compile(const calx_insert *s, const calx_dialect *d, bool keep_srcs,
+                          calx_compiled_list *out, calx_error *err)
 {
     int rc = begin(out, sizeof *out, d, s, "an insert", err);
     if (rc || (rc = calx__insert_check(s, err)) ||
@@ -440,25 +464,24 @@ int calx__insert_compile(const calx_insert *s, const calx_dialect *d, calx_compi
                               "INSERT INTO %s ... ON CONFLICT: %s has no ON CONFLICT upsert",
                               s->base.t->name, d->display_name);
     if (s->cols && !s->select) {
-        rc = compile_rows(s, d, out, err);
+        rc = compile_rows(s, d, keep_srcs, out, err);
         if (rc)
             calx__compiled_list_free(out);
         return rc;
     }
-    calx__sqlc c = { .d = d };
+    calx__sqlc c = { .d = d, .keep_srcs = keep_srcs };
     size_t n = insert_head(&c, s);
     if (s->select) {
         /* INSERT INTO t (a, b) SELECT ...: the select's text and
          * parameters go in as they are. */
         calx_compiled q;
-        if ((rc = calx__select_compile(s->select, d, 0, &q, err))) {
+        if ((rc = calx__select_compile(s->select, d, CALX_COMPILE_SOURCES, &q, err))) {
             drop(&c);
             return rc;
         }
         calx__sqlc_put(&c, " ");
         calx__sqlc_put(&c, q.sql);
-        for (size_t i = 0; i < q.nparams; i++)
-            calx__sqlc_param(&c, q.params[i].value);
+        calx__sqlc_params_insert(&c, c.nparams, q.params, q.srcs, q.nparams);
         calx__compiled_free(&q);
     } else if (n == 0) {
         calx__sqlc_put(&c, " DEFAULT VALUES");
@@ -480,6 +503,12 @@ int calx__insert_compile(const calx_insert *s, const calx_dialect *d, calx_compi
     if ((rc = finish(&c, &s->base, &one, "an insert", err)))
         return rc;
     return add_part(out, &one, 1, err);
+}
+
+int calx__insert_compile(const calx_insert *s, const calx_dialect *d, calx_compiled_list *out,
+                         calx_error *err)
+{
+    return insert_compile(s, d, false, out, err);
 }
 
 int calx__insert_shape_sql(const calx_insert *s, const calx_dialect *d, size_t rows,
@@ -529,4 +558,24 @@ void calx__compiled_list_free(calx_compiled_list *l)
         calx__compiled_free(&l->parts[i].c);
     free(l->parts);
     memset(l, 0, sizeof *l);
+}
+
+/* ---- any statement ---- */
+
+int calx__statement_compile(calx__stmt_ref st, const calx_dialect *d, calx_compiled_list *out,
+                            calx_error *err)
+{
+    if (st.kind == CALX__STMT_INSERT)
+        return insert_compile(st.u.insert, d, true, out, err);
+    memset(out, 0, sizeof *out);
+    calx_compiled one;
+    int rc;
+    switch (st.kind) {
+    case CALX__STMT_SELECT:
+        rc = calx__select_compile(st.u.select, d, CALX_COMPILE_SOURCES, &one, err);
+        break;
+    case CALX__STMT_UPDATE: rc = update_compile(st.u.update, d, false, true, &one, err); break;
+    default: rc = delete_compile(st.u.del, d, false, true, &one, err); break;
+    }
+    return rc ? rc : add_part(out, &one, 1, err);
 }

@@ -14,19 +14,39 @@
 #include "sql/compiler_int.h"
 #include "sql/ident.h"
 
-void calx__sqlc_param(calx__sqlc *c, calx_value v)
+void calx__sqlc_params_insert(calx__sqlc *c, size_t at, const calx_param *p,
+                              const calx_value *const *srcs, size_t n)
 {
-    if (!calx__grow(&c->params, &c->cap, c->nparams + 1, sizeof *c->params)) {
+    if (!n)
+        return;
+    if (!calx__grow(&c->params, &c->cap, c->nparams + n, sizeof *c->params) ||
+        !calx__grow(&c->srcs, &c->srcs_cap, c->nparams + n, sizeof *c->srcs)) {
         c->oom = true;
         return;
     }
-    c->params[c->nparams++] = (calx_param){ NULL, v };
+    size_t tail = c->nparams - at;
+    memmove(c->params + at + n, c->params + at, tail * sizeof *c->params);
+    memmove(c->srcs + at + n, c->srcs + at, tail * sizeof *c->srcs);
+    memcpy(c->params + at, p, n * sizeof *p);
+    memcpy(c->srcs + at, srcs, n * sizeof *srcs);
+    c->nparams += n;
 }
 
-void calx__sqlc_bind(calx__sqlc *c, calx_value v)
+static void bind_from(calx__sqlc *c, calx_value v, const calx_value *src)
 {
-    calx__sqlc_param(c, v);
+    calx_param p = { NULL, v };
+    calx__sqlc_params_insert(c, c->nparams, &p, &src, 1);
     calx__sqlc_put(c, "?");
+}
+
+void calx__sqlc_bind(calx__sqlc *c, const calx_value *v)
+{
+    bind_from(c, *v, v);
+}
+
+void calx__sqlc_bind_const(calx__sqlc *c, calx_value v)
+{
+    bind_from(c, v, NULL);
 }
 
 static bool native_bool(const calx__sqlc *c)
@@ -123,7 +143,7 @@ static void in_list(calx__sqlc *c, const calx_expr *e)
             if (e->u.in.vals[i].type == CALX_NULL)
                 calx__sqlc_put(c, "NULL");
             else
-                calx__sqlc_bind(c, e->u.in.vals[i]);
+                calx__sqlc_bind(c, &e->u.in.vals[i]);
         }
     }
     calx__sqlc_put(c, ")");
@@ -332,7 +352,7 @@ void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition)
         if (e->u.lit.v.type == CALX_NULL)
             calx__sqlc_put(c, "NULL");
         else
-            calx__sqlc_bind(c, e->u.lit.v);
+            calx__sqlc_bind(c, &e->u.lit.v);
         break;
     case CALX_X_BINOP:
         binop(c, e);
@@ -431,6 +451,7 @@ int calx__sqlc_finish(calx__sqlc *c, calx_compiled *out, const char *what, calx_
         bool failed = c->failed && !c->oom && sql;
         free(sql);
         free(c->params);
+        free(c->srcs);
         memset(c, 0, sizeof *c);
         if (failed) {
             if (err)
@@ -442,6 +463,9 @@ int calx__sqlc_finish(calx__sqlc *c, calx_compiled *out, const char *what, calx_
     out->sql = sql;
     out->params = c->params;
     out->nparams = c->nparams;
+    out->srcs = c->keep_srcs ? c->srcs : NULL;
+    if (!c->keep_srcs)
+        free(c->srcs);
     memset(c, 0, sizeof *c);
     return CALX_OK;
 }
@@ -452,5 +476,6 @@ void calx__compiled_free(calx_compiled *c)
         return;
     free(c->sql);
     free(c->params);
+    free(c->srcs);
     memset(c, 0, sizeof *c);
 }

@@ -42,6 +42,7 @@ typedef struct cte_out {
     const calx_from *f;
     char *sql;
     calx_param *params;
+    const calx_value **srcs;
     size_t nparams;
 } cte_out;
 
@@ -88,6 +89,7 @@ static void free_ctes(struct calx__selstate *st, size_t from)
     for (size_t i = from; i < st->nctes; i++) {
         free(st->ctes[i].sql);
         free(st->ctes[i].params);
+        free(st->ctes[i].srcs);
     }
     st->nctes = from;
 }
@@ -207,17 +209,13 @@ static void insert(calx__sqlc *c, size_t at, size_t pat, calx__sqlc *sub)
         c->oom = true;
     if (sub->failed)
         calx__sqlc_fail(c, sub->err.code, "%s", sub->err.message);
-    if (np && calx__grow(&c->params, &c->cap, c->nparams + np, sizeof *c->params)) {
-        memmove(c->params + pat + np, c->params + pat, (c->nparams - pat) * sizeof *c->params);
-        memcpy(c->params + pat, sub->params, np * sizeof *c->params);
-        c->nparams += np;
-    } else if (np) {
-        c->oom = true;
-    }
+    calx__sqlc_params_insert(c, pat, sub->params, sub->srcs, np);
     calx__buf_free(&sub->b);
     free(sub->params);
+    free(sub->srcs);
     sub->params = NULL;
-    sub->nparams = sub->cap = 0;
+    sub->srcs = NULL;
+    sub->nparams = sub->cap = sub->srcs_cap = 0;
 }
 
 static void append(calx__sqlc *c, calx__sqlc *sub)
@@ -250,7 +248,7 @@ static void use_cte(calx__sqlc *c, const calx_from *f)
     if (body.failed)
         calx__sqlc_fail(c, body.err.code, "%s", body.err.message);
     /* The CTEs its body used came after it: it moves behind them. */
-    cte_out done = { f, calx__buf_take(&body.b), body.params, body.nparams };
+    cte_out done = { f, calx__buf_take(&body.b), body.params, body.srcs, body.nparams };
     if (!done.sql)
         c->oom = true;
     memmove(&st->ctes[at], &st->ctes[at + 1], (st->nctes - at - 1) * sizeof *st->ctes);
@@ -283,10 +281,11 @@ static void with_clause(calx__sqlc *c, struct calx__selstate *st, size_t from)
         }
         calx__sqlc_put(c, " AS \n(");
         calx__sqlc sub = { .b = { .p = o->sql, .len = o->sql ? strlen(o->sql) : 0 },
-                           .params = o->params, .nparams = o->nparams };
+                           .params = o->params, .srcs = o->srcs, .nparams = o->nparams };
         append(c, &sub);
         o->sql = NULL;
         o->params = NULL;
+        o->srcs = NULL;
         calx__sqlc_put(c, ")");
     }
     calx__sqlc_put(c, "\n ");
@@ -715,7 +714,7 @@ int calx__select_compile(const calx_select *q, const calx_dialect *d, unsigned f
     /* The statement's state on the stack: nothing to allocate for a select
      * without anonymous names or CTEs (the ORM compiles one per load). */
     struct calx__selstate st = { 0 };
-    calx__sqlc c = { .d = d, .sel = &st };
+    calx__sqlc c = { .d = d, .sel = &st, .keep_srcs = flags & CALX_COMPILE_SOURCES };
     statement(&c, q, CTX_TOP, flags);
     state_free(&st);
     c.sel = NULL;

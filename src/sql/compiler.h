@@ -26,12 +26,17 @@ typedef struct calx_compiled {
                                 nparams is 0. The values are shallow: text and
                                 blobs point into q's nodes, valid while q lives */
     size_t nparams;
+    /* With CALX_COMPILE_SOURCES (or from calx__statement_compile): where
+     * each parameter's value comes from, nparams of them, malloc'd: a
+     * value in the statement (the address params[i].value was copied
+     * from), or NULL for a constant the compiler added. NULL otherwise. */
+    const calx_value **srcs;
 } calx_compiled;
 
 /* CALX_COMPILE_LABELS: "hero.id AS hero_id, ..." column labels, as
  * SQLAlchemy renders Session.get and lazy loads (its
- * LABEL_STYLE_TABLENAME_PLUS_COL). */
-enum { CALX_COMPILE_LABELS = 1 };
+ * LABEL_STYLE_TABLENAME_PLUS_COL). CALX_COMPILE_SOURCES: fill srcs. */
+enum { CALX_COMPILE_LABELS = 1, CALX_COMPILE_SOURCES = 2 };
 
 /* Compiles q for d into *out (emptied first; free with calx__compiled_free,
  * also safe after a failure). Errors: q's sticky error (calx_select_error),
@@ -92,6 +97,34 @@ int calx__delete_compile_ex(const calx_delete *s, const calx_dialect *d, bool fe
 
 /* Frees what l holds and empties it. NULL is a no-op. */
 void calx__compiled_list_free(calx_compiled_list *l);
+
+/* ---- any statement: what treats the four kinds alike (the engine's
+ * statement cache, cache_key.h) ---- */
+
+typedef enum calx__stmt_kind {
+    CALX__STMT_SELECT,
+    CALX__STMT_INSERT,
+    CALX__STMT_UPDATE,
+    CALX__STMT_DELETE
+} calx__stmt_kind;
+
+typedef struct calx__stmt_ref {
+    calx__stmt_kind kind;
+    union {
+        const calx_select *select;
+        const calx_insert *insert;
+        const calx_update *update;
+        const calx_delete *del;
+    } u;
+} calx__stmt_ref;
+
+/* Compiles st for d into *out (emptied first; free with
+ * calx__compiled_list_free, also safe after a failure), as the compiler
+ * of its kind does (a select, update or delete is one part run once), with
+ * each part's srcs filled: where every parameter's value comes from. The
+ * errors of its kind's compiler. */
+int calx__statement_compile(calx__stmt_ref st, const calx_dialect *d, calx_compiled_list *out,
+                            calx_error *err);
 
 /* ---- statement shapes: a text run with parameters of one's own ---- */
 

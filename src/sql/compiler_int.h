@@ -31,7 +31,13 @@ typedef struct calx__sqlc {
     calx_buf b;
     const calx_dialect *d;
     calx_param *params;
-    size_t nparams, cap;
+    /* Where each parameter's value comes from, beside params: a value of
+     * the statement's own tree, or NULL for a constant the compiler adds
+     * (SQLite's LIMIT -1). The statement cache (cache_key.h) binds a later
+     * statement of the same shape through them. */
+    const calx_value **srcs;
+    size_t nparams, cap, srcs_cap;
+    bool keep_srcs;          /* finish hands srcs to the compiled form */
     bool oom;
     /* select: the statement's anonymous names ("team_1", "count_1") and
      * CTEs, made when first needed (owned when own_sel; finish frees it),
@@ -66,13 +72,21 @@ static inline void calx__sqlc_put(calx__sqlc *c, const char *s)
     calx__buf_puts(&c->b, s);
 }
 
-/* Appends a '?' and binds v to it (shallow: text and blobs keep pointing
- * at the node's bytes). Out of memory sets c->oom. */
-void calx__sqlc_bind(calx__sqlc *c, calx_value v);
+/* Appends a '?' and binds *v to it, a value of the statement's tree
+ * (shallow: text and blobs keep pointing at the node's bytes; v is
+ * recorded as the parameter's source). Out of memory sets c->oom. */
+void calx__sqlc_bind(calx__sqlc *c, const calx_value *v);
 
-/* Binds v without writing a '?': for text compiled apart (a select inside
- * an INSERT) whose markers are already in place. */
-void calx__sqlc_param(calx__sqlc *c, calx_value v);
+/* Appends a '?' and binds v, a constant of the compiler's or the
+ * dialect's own that no statement holds (no source: the statement cache
+ * keeps the value itself). */
+void calx__sqlc_bind_const(calx__sqlc *c, calx_value v);
+
+/* Inserts n parameters (values p, sources srcs, either NULL for n 0) at
+ * parameter index at, without writing a '?': for text compiled apart (a
+ * select inside an INSERT, a CTE's body) whose markers are in place. */
+void calx__sqlc_params_insert(calx__sqlc *c, size_t at, const calx_param *p,
+                              const calx_value *const *srcs, size_t n);
 
 /* Renders e. as_condition: e stands alone as a condition (WHERE, an item
  * of AND / OR, under NOT), where a boolean column without native booleans

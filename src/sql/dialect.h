@@ -124,8 +124,11 @@ struct calx_dialect {
     const char *empty_not_in;
     bool empty_in_is_and;
 
-    /* Appends a select's LIMIT / OFFSET, values bound (calx__sqlc_bind).
-     * limit and offset are NULL when the select has none; the hook is only
+    /* Appends a select's LIMIT / OFFSET, values bound: the select's with
+     * calx__sqlc_bind (limit and offset point into it), a value of the
+     * dialect's own (SQLite's LIMIT -1) with calx__sqlc_bind_const, so the
+     * statement cache knows which to take from a later statement. limit
+     * and offset are NULL when the select has none; the hook is only
      * called when one of them is set. */
     void (*limit_offset)(struct calx__sqlc *c, const calx_value *limit,
                          const calx_value *offset);

@@ -30,13 +30,13 @@ static void limit_offset(calx__sqlc *c, const calx_value *limit, const calx_valu
 {
     if (limit) {
         calx__sqlc_put(c, " \n LIMIT ");
-        calx__sqlc_bind(c, *limit);
+        calx__sqlc_bind(c, limit);
     }
     if (offset) {
         if (!limit)
             calx__sqlc_put(c, "\n LIMIT ALL");
         calx__sqlc_put(c, " OFFSET ");
-        calx__sqlc_bind(c, *offset);
+        calx__sqlc_bind(c, offset);
     }
 }
 

@@ -36,9 +36,15 @@ static const char *const reserved[] = {
 static void limit_offset(calx__sqlc *c, const calx_value *limit, const calx_value *offset)
 {
     calx__sqlc_put(c, "\n LIMIT ");
-    calx__sqlc_bind(c, limit ? *limit : calx_int(-1));
+    if (limit)
+        calx__sqlc_bind(c, limit);
+    else
+        calx__sqlc_bind_const(c, calx_int(-1));
     calx__sqlc_put(c, " OFFSET ");
-    calx__sqlc_bind(c, offset ? *offset : calx_int(0));
+    if (offset)
+        calx__sqlc_bind(c, offset);
+    else
+        calx__sqlc_bind_const(c, calx_int(0));
 }
 
 /* PRAGMA without a schema searches every attached database; SQLAlchemy
