@@ -5,7 +5,6 @@
  * tables, and the walk that checks which tables an expression's columns
  * belong to. The statements themselves are insert.c, update.c and
  * delete.c; their text is compile_dml.c's. */
-#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -158,8 +157,12 @@ static const char *assign(calx_value *v, calx_xtype to, calx_coltype ct, char *b
             double d = v->u.d;
             /* Only a real that is an integer: 35.5 into an INTEGER column
              * would lose its fraction (PostgreSQL rounds, SQLite keeps a
-             * real in an INTEGER column). */
-            if (!(d == floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0)) {
+             * real in an INTEGER column). In range first, so the cast is
+             * defined (NaN fails it); no floor(), so that a static link
+             * needs no libm, which calx.pc and the CMake package do not
+             * name. */
+            if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
+                  (double)(int64_t)d == d)) {
                 snprintf(buf, n, "the REAL value %g: it is not a whole number", d);
                 return buf;
             }
