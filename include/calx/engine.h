@@ -45,6 +45,10 @@ typedef enum calx_reset_on_return {
 #define CALX_OVERFLOW_UNLIMITED (-1) /* as SQLAlchemy's max_overflow=-1 */
 #define CALX_OVERFLOW_NONE (-2)      /* max_overflow=0 (0 means "default") */
 
+/* query_cache_size: no statement cache, SQLAlchemy's query_cache_size=0
+ * (0 means "default" here, as for every option). */
+#define CALX_QUERY_CACHE_OFF (-1)
+
 typedef struct calx_engine_opts {
     calx_loop *loop;            /* NULL: calx_loop_default(); outlived by the engine's use */
     bool echo;                  /* log SQL, parameters, BEGIN/COMMIT/ROLLBACK */
@@ -70,13 +74,26 @@ typedef struct calx_engine_opts {
                                    without a statement timeout (SQLite) ignore it. */
     calx_log_fn log;            /* NULL: the process-wide handler (log.h) */
     void *log_udata;
+    /* SQLAlchemy's query_cache_size: how many statement shapes the engine
+     * keeps compiled (0: 500; CALX_QUERY_CACHE_OFF: none). A Core select,
+     * insert, update or delete (calx_conn_execute_select and the others)
+     * is compiled once per shape, its tables, columns, operators and
+     * clauses and the kind of each literal, never its values: running the
+     * same shape again with other values compiles nothing, only binds
+     * them, and echo says "[cached since 2.1s ago]" instead of "[generated
+     * in 0.00012s]". The least recently used shape goes first when the
+     * cache is full; with CALX_QUERY_CACHE_OFF echo says "[caching
+     * disabled 0.00012s]". (SQL text given as text keeps its own cache of
+     * translated placeholders, whatever this says.) */
+    int query_cache_size;
 } calx_engine_opts;
 
 /* Makes an engine for url (see url.h). opts may be NULL. Opens nothing yet.
  * Returns the engine, owned by the caller (free with calx_engine_free), or
  * NULL with err filled: CALX_ERR_URL for a malformed URL,
  * CALX_ERR_ARGUMENT for a NULL url or an option out of range (a negative
- * or non-finite command_timeout, a bad value in the URL or connect_args),
+ * or non-finite command_timeout, a query_cache_size below
+ * CALX_QUERY_CACHE_OFF, a bad value in the URL or connect_args),
  * CALX_ERR_NOT_SUPPORTED for a dialect calx has no driver for. */
 CALX_API calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
                                          calx_error *err);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "calx/connection.h"
 #include "core/promise.h"
@@ -389,13 +388,6 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
         finish_close(c);
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* A statement goes with the pending BEGIN when there is one (autobegin). */
 static void attach_begin(calx_connection *c, conn_op *op)
 {
@@ -413,14 +405,37 @@ static void attach_begin(calx_connection *c, conn_op *op)
     }
 }
 
+/* The badge of a statement the statement cache readied (note): its
+ * compile, and the text's own translation when that was done now too. */
+static void note_badge(char *badge, size_t size, const calx_plan_entry *pe, bool fresh,
+                       const calx__compile_note *note)
+{
+    char secs[32];
+    calx__echo_seconds(secs, sizeof secs, note->compile_s + (fresh ? pe->compile_s : 0));
+    switch (note->how) {
+    case CALX__COMPILED_NOW: snprintf(badge, size, "generated in %ss", secs); break;
+    case CALX__COMPILED_DISABLED: snprintf(badge, size, "caching disabled %ss", secs); break;
+    case CALX__COMPILED_NO_KEY: snprintf(badge, size, "no key %ss", secs); break;
+    case CALX__COMPILED_CACHED:
+        snprintf(badge, size, "cached since %.4gs ago",
+                 (double)(calx__mono_ns() - note->created_ns) / 1e9);
+        break;
+    }
+}
+
+/* note: how the statement cache readied the statement, or NULL for SQL
+ * text, whose badge is the text cache's. */
 static void echo_stmt(const calx_engine *e, const calx_plan_entry *pe, bool fresh,
-                      calx_echo_badge style, const calx_dstmt *st)
+                      calx_echo_badge style, const calx__compile_note *note,
+                      const calx_dstmt *st)
 {
     if (!e->echo)
         return;
     char badge[64], secs[32];
     calx__echo_seconds(secs, sizeof secs, pe->compile_s);
-    if (style == CALX_BADGE_RAW)
+    if (note)
+        note_badge(badge, sizeof badge, pe, fresh, note);
+    else if (style == CALX_BADGE_RAW)
         snprintf(badge, sizeof badge, "raw sql");
     else if (style == CALX_BADGE_NO_KEY)
         snprintf(badge, sizeof badge, "no key %ss", secs);
@@ -428,14 +443,15 @@ static void echo_stmt(const calx_engine *e, const calx_plan_entry *pe, bool fres
         snprintf(badge, sizeof badge, "generated in %ss", secs);
     else
         snprintf(badge, sizeof badge, "cached since %.4gs ago",
-                 (double)(mono_ns() - pe->created_ns) / 1e9);
+                 (double)(calx__mono_ns() - pe->created_ns) / 1e9);
     calx__echo(e, "%s", pe->plan.sql);
     calx__echo_params(e, badge, st->params, st->nparams, st->nsets);
 }
 
 static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
                             const calx_params *sets, size_t nsets, size_t stream_rows,
-                            calx_echo_badge style, calx_error *err)
+                            calx_echo_badge style, const calx__compile_note *note,
+                            calx_error *err)
 {
     if (check_ready(c, err))
         return NULL;
@@ -463,21 +479,28 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     op->req.stmts = &op->stmt;
     op->req.stream_rows = stream_rows;
     attach_begin(c, op);
-    echo_stmt(e, pe, fresh, style, &op->stmt);
+    echo_stmt(e, pe, fresh, style, note, &op->stmt);
     return start_op(c, op, err);
 }
 
 calx_future *calx_conn_execute(calx_connection *c, const char *sql,
                                const calx_params *params, calx_error *err)
 {
-    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, err);
+    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, NULL, err);
 }
 
 calx_future *calx__conn_execute_badge(calx_connection *c, const char *sql,
                                       const calx_params *params, calx_echo_badge badge,
                                       calx_error *err)
 {
-    return execute(c, OP_EXEC, sql, params, 1, 0, badge, err);
+    return execute(c, OP_EXEC, sql, params, 1, 0, badge, NULL, err);
+}
+
+calx_future *calx__conn_execute_noted(calx_connection *c, const char *sql,
+                                      const calx_params *params,
+                                      const calx__compile_note *note, calx_error *err)
+{
+    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, note, err);
 }
 
 calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
@@ -489,32 +512,34 @@ calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
                        "calx_conn_execute_many needs at least one parameter set");
         return NULL;
     }
-    return execute(c, OP_EXEC, sql, sets, nsets, 0, CALX_BADGE_CACHE, err);
+    return execute(c, OP_EXEC, sql, sets, nsets, 0, CALX_BADGE_CACHE, NULL, err);
 }
 
 static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
-                                  bool commit, bool merge, calx_error *err);
+                                  bool commit, bool merge, const calx__compile_note *note,
+                                  calx_error *err);
 
 calx_future *calx_conn_execute_batch(calx_connection *c, const calx_stmt *stmts,
                                      size_t n, calx_error *err)
 {
-    return execute_batch(c, stmts, n, false, false, err);
+    return execute_batch(c, stmts, n, false, false, NULL, err);
 }
 
 calx_future *calx_conn_execute_batch_commit(calx_connection *c, const calx_stmt *stmts,
                                             size_t n, calx_error *err)
 {
-    return execute_batch(c, stmts, n, true, false, err);
+    return execute_batch(c, stmts, n, true, false, NULL, err);
 }
 
 calx_future *calx__conn_execute_parts(calx_connection *c, const calx_stmt *stmts, size_t n,
-                                      calx_error *err)
+                                      const calx__compile_note *note, calx_error *err)
 {
-    return execute_batch(c, stmts, n, false, true, err);
+    return execute_batch(c, stmts, n, false, true, note, err);
 }
 
 static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
-                                  bool commit, bool merge, calx_error *err)
+                                  bool commit, bool merge, const calx__compile_note *note,
+                                  calx_error *err)
 {
     if (check_ready(c, err))
         return NULL;
@@ -571,7 +596,7 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
     attach_begin(c, op);
     for (size_t i = 0; i < n && e->echo; i++)
         echo_stmt(e, op->bplans[i], fresh[i] && (i == 0 || op->bplans[i] != op->bplans[i - 1]),
-                  CALX_BADGE_CACHE, &op->bstmts[i]);
+                  CALX_BADGE_CACHE, note, &op->bstmts[i]);
     /* With autocommit (isolation_level AUTOCOMMIT) there is nothing to
      * commit. */
     op->req.commit = commit && c->in_tx;
@@ -592,7 +617,7 @@ calx_future *calx_conn_stream(calx_connection *c, const char *sql,
                               calx_error *err)
 {
     return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000,
-                   CALX_BADGE_CACHE, err);
+                   CALX_BADGE_CACHE, NULL, err);
 }
 
 calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,

@@ -6,20 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "calx/engine.h"
 #include "core/hash.h"
 #include "core/promise.h"
 #include "engine/engine_int.h"
 #include "engine/registry.h"
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void free_engine(calx_engine *e)
 {
@@ -35,6 +27,7 @@ static void free_engine(calx_engine *e)
         }
     }
     free(e->plans);
+    calx__stmt_cache_free(e->stmts);
     for (size_t i = 0; i < e->nconnect_args; i++) {
         free((char *)e->connect_args[i].key);
         free((char *)e->connect_args[i].value);
@@ -119,6 +112,13 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
         calx_error_set(err, CALX_ERR_ARGUMENT,
                        "calx_create_engine: nconnect_args is %zu but connect_args is NULL",
                        opts->nconnect_args);
+        return NULL;
+    }
+    if (opts->query_cache_size < CALX_QUERY_CACHE_OFF) {
+        calx_error_set(err, CALX_ERR_ARGUMENT,
+                       "calx_create_engine: query_cache_size must be a count of statements, "
+                       "0 (the default, %d) or CALX_QUERY_CACHE_OFF",
+                       CALX_QUERY_CACHE_DEFAULT);
         return NULL;
     }
     if (opts->pool_size < 0 || opts->max_overflow < CALX_OVERFLOW_NONE ||
@@ -215,6 +215,11 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
          * own: share one so that all sessions see the same data. (The URL
          * parser sets memory for the databases that have it.) */
         pc.kind = u->memory ? CALX_POOL_STATIC : CALX_POOL_QUEUE;
+    if (opts->query_cache_size != CALX_QUERY_CACHE_OFF &&
+        !(e->stmts = calx__stmt_cache_new(opts->query_cache_size
+                                              ? (size_t)opts->query_cache_size
+                                              : CALX_QUERY_CACHE_DEFAULT)))
+        goto nomem;
     e->pool = calx__pool_new(&pc);
     if (!e->pool)
         goto nomem;
@@ -399,14 +404,14 @@ int calx__engine_plan(calx_engine *e, const char *sql, const calx_params *params
         free(pe);
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling SQL");
     }
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = calx__mono_ns();
     int rc = calx__text_compile(sql, params, e->dialect->paramstyle, &pe->plan, err);
     if (rc) {
         free(pe->source);
         free(pe);
         return rc;
     }
-    pe->created_ns = mono_ns();
+    pe->created_ns = calx__mono_ns();
     pe->compile_s = (double)(pe->created_ns - t0) / 1e9;
     *out = pe;
     *fresh = true;

@@ -6,14 +6,24 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "calx/connection.h"
 #include "calx/engine.h"
 #include "core/evloop.h"
 #include "driver/driver.h"
 #include "engine/pool.h"
+#include "engine/stmt_cache.h"
 #include "sql/dialect.h"
 #include "sql/text.h"
+
+/* The monotonic clock in nanoseconds: compile times and cache ages. */
+static inline uint64_t calx__mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* A compiled SQL text, cached per engine by its source text. */
 typedef struct calx_plan_entry {
@@ -49,6 +59,8 @@ struct calx_engine {
     calx_loop_user on_loop;    /* how the loop asks and shuts the engine down */
     calx_plan_entry **plans;   /* hash table of compiled texts */
     size_t nplans, plans_cap;
+    calx__stmt_cache *stmts;   /* Core statements compiled per shape; NULL:
+                                  query_cache_size CALX_QUERY_CACHE_OFF */
 };
 
 /* Looks up or compiles sql for params' style. The entry is owned by the
@@ -106,9 +118,17 @@ calx_future *calx__conn_execute_badge(calx_connection *c, const char *sql,
 /* connection.c: calx_conn_execute_batch for one statement compiled to
  * several parts (a many-row INSERT split at the dialect's max_params):
  * the result reads as one statement's, the parts' rows one after another
- * and their rowcounts summed (calx__rowset_merge). */
+ * and their rowcounts summed (calx__rowset_merge). note: as
+ * calx__conn_execute_noted's. */
 calx_future *calx__conn_execute_parts(calx_connection *c, const calx_stmt *stmts, size_t n,
-                                      calx_error *err);
+                                      const calx__compile_note *note, calx_error *err);
+
+/* connection.c: calx_conn_execute for a statement the statement cache
+ * readied: echo's badge tells how it was compiled (note), not whether the
+ * text was translated before. */
+calx_future *calx__conn_execute_noted(calx_connection *c, const char *sql,
+                                      const calx_params *params,
+                                      const calx__compile_note *note, calx_error *err);
 
 /* result.c: results over driver rowsets. */
 calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn);
