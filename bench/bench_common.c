@@ -49,6 +49,7 @@ bench_sizes bench_sizes_get(void)
         .gets = BENCH_GETS / div,
         .updates = BENCH_UPDATES / div,
         .txns = BENCH_TXNS / div,
+        .b6_teams = BENCH_B6_TEAMS / div,
         .quick = quick,
     };
 }
@@ -66,7 +67,8 @@ bool hero_age(long i, int32_t *age)
     return true;
 }
 
-long hero_team(long i) { return 1 + i % 10; }
+long hero_team_of(long i, long teams) { return 1 + i % teams; }
+long hero_team(long i) { return hero_team_of(i, BENCH_TEAMS); }
 
 int32_t hero_new_age(const hero *h) { return (h->age_null ? 0 : h->age) + 1; }
 
@@ -97,6 +99,56 @@ void bench_check_b5(long done, long grew, long txns, long heroes)
         bench_die("B5: %ld of %ld transactions, ages grew by %ld; expected %ld to %ld (the "
                   "heroes drawn, to the transactions)",
                   done, txns, grew, distinct, txns);
+}
+
+void b6_check_begin(b6_check *c, long teams)
+{
+    c->teams = teams;
+    c->nseen = 0;
+    c->seen = calloc((size_t)teams + 1, 1);
+    if (!c->seen)
+        bench_die("B6 check: out of memory");
+}
+
+void b6_check_team(b6_check *c, int64_t id, const char *name, const char *hq, size_t nheroes)
+{
+    char buf[32];
+    if (id < 1 || id > c->teams || c->seen[id])
+        bench_die("B6: team %lld is out of range or loaded twice", (long long)id);
+    c->seen[id] = 1;
+    c->nseen++;
+    snprintf(buf, sizeof buf, "team-%lld", (long long)id);
+    if (!name || strcmp(name, buf))
+        bench_die("B6: team %lld has name %s", (long long)id, name ? name : "NULL");
+    snprintf(buf, sizeof buf, "hq-%lld", (long long)id);
+    if (!hq || strcmp(hq, buf))
+        bench_die("B6: team %lld has headquarters %s", (long long)id, hq ? hq : "NULL");
+    if (nheroes != (size_t)BENCH_B6_PER_TEAM)
+        bench_die("B6: team %lld has %zu heroes, not %ld", (long long)id, nheroes, BENCH_B6_PER_TEAM);
+}
+
+void b6_check_hero(const b6_check *c, int64_t team_id, int64_t id, const char *name,
+                   const char *secret, bool age_null, int64_t age, int64_t hero_team_id)
+{
+    char nbuf[32], sbuf[32];
+    int32_t want_age = 0;
+    bool has_age = hero_age((long)id, &want_age);
+    hero_name((long)id, nbuf);
+    hero_secret((long)id, sbuf);
+    if (hero_team_id != team_id || hero_team_of((long)id, c->teams) != team_id)
+        bench_die("B6: hero %lld (team_id %lld) is in team %lld", (long long)id, (long long)hero_team_id,
+                  (long long)team_id);
+    if (!name || !secret || strcmp(name, nbuf) || strcmp(secret, sbuf) || age_null == has_age ||
+        (has_age && age != want_age))
+        bench_die("B6: hero %lld read back wrong", (long long)id);
+}
+
+void b6_check_end(b6_check *c, size_t nteams)
+{
+    if ((long)nteams != c->teams || c->nseen != c->teams)
+        bench_die("B6: loaded %zu teams (%ld distinct), not %ld", nteams, c->nseen, c->teams);
+    free(c->seen);
+    c->seen = NULL;
 }
 
 /* ---- arena and vectors --------------------------------------------------- */
@@ -158,6 +210,105 @@ void hero_vec_free(hero_vec *hv)
 {
     free(hv->v);
     *hv = (hero_vec){0};
+}
+
+/* Fibonacci hashing: ids in runs (1, 2, 3, ...) spread over the slots. */
+static size_t team_slot(const team_set *ts, int64_t id)
+{
+    return (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ULL) >> 32) & ts->mask;
+}
+
+static void team_map_put(team_set *ts, int64_t id, uint32_t index)
+{
+    size_t s = team_slot(ts, id);
+    while (ts->idx[s])
+        s = (s + 1) & ts->mask;
+    ts->keys[s] = id;
+    ts->idx[s] = index + 1;
+}
+
+team *team_set_add(team_set *ts, int64_t id)
+{
+    if (ts->n == ts->cap) {
+        ts->cap = ts->cap ? ts->cap * 2 : 256;
+        ts->v = bench_xrealloc(ts->v, ts->cap * sizeof *ts->v);
+    }
+    /* The map stays at most half full: rebuilt at twice the size. */
+    if (2 * (ts->n + 1) > ts->mask + 1 || !ts->idx) {
+        size_t slots = ts->idx ? 2 * (ts->mask + 1) : 1024;
+        free(ts->keys);
+        free(ts->idx);
+        ts->keys = bench_xmalloc(slots * sizeof *ts->keys);
+        ts->idx = calloc(slots, sizeof *ts->idx);
+        if (!ts->idx)
+            bench_die("out of memory");
+        ts->mask = slots - 1;
+        for (size_t k = 0; k < ts->n; k++)
+            team_map_put(ts, ts->v[k].id, (uint32_t)k);
+    }
+    team *t = &ts->v[ts->n];
+    memset(t, 0, sizeof *t);
+    t->id = id;
+    team_map_put(ts, id, (uint32_t)ts->n++);
+    return t;
+}
+
+team *team_set_find(const team_set *ts, int64_t id)
+{
+    if (!ts->idx)
+        return NULL;
+    for (size_t s = team_slot(ts, id); ts->idx[s]; s = (s + 1) & ts->mask)
+        if (ts->keys[s] == id)
+            return &ts->v[ts->idx[s] - 1];
+    return NULL;
+}
+
+void team_set_attach(team_set *ts, hero_vec *hv)
+{
+    /* Each hero's team is looked up once; the counts cut one array. */
+    team **of = bench_xmalloc((hv->n ? hv->n : 1) * sizeof *of);
+    for (size_t k = 0; k < hv->n; k++) {
+        team *t = hv->v[k].team_null ? NULL : team_set_find(ts, hv->v[k].team_id);
+        if (!t)
+            bench_die("hero %lld names no team that was loaded", (long long)hv->v[k].id);
+        t->nheroes++;
+        of[k] = t;
+    }
+    free(ts->ptrs);
+    ts->ptrs = bench_xmalloc((hv->n ? hv->n : 1) * sizeof *ts->ptrs);
+    size_t at = 0;
+    for (size_t j = 0; j < ts->n; j++) {
+        ts->v[j].heroes = ts->ptrs + at;
+        at += ts->v[j].nheroes;
+        ts->v[j].nheroes = 0;
+    }
+    for (size_t k = 0; k < hv->n; k++)
+        of[k]->heroes[of[k]->nheroes++] = &hv->v[k];
+    free(of);
+}
+
+void team_set_check_b6(const team_set *ts, long teams)
+{
+    b6_check c;
+    b6_check_begin(&c, teams);
+    for (size_t j = 0; j < ts->n; j++) {
+        const team *t = &ts->v[j];
+        b6_check_team(&c, t->id, t->name, t->headquarters, t->nheroes);
+        for (size_t k = 0; k < t->nheroes; k++) {
+            const hero *h = t->heroes[k];
+            b6_check_hero(&c, t->id, h->id, h->name, h->secret_name, h->age_null, h->age, h->team_id);
+        }
+    }
+    b6_check_end(&c, ts->n);
+}
+
+void team_set_free(team_set *ts)
+{
+    free(ts->v);
+    free(ts->keys);
+    free(ts->idx);
+    free(ts->ptrs);
+    *ts = (team_set){0};
 }
 
 /* ---- time, memory, latencies ----------------------------------------------- */
@@ -271,7 +422,7 @@ void bench_emit(const bench_rec *r)
 static noreturn void usage(void)
 {
     fprintf(stderr,
-            "usage: %s --case B1|B2|B3|B4|B5 [--variant V] [--backend sqlite|postgresql]\n"
+            "usage: %s --case B1|B2|B3|B4|B5|B6 [--variant V] [--backend sqlite|postgresql]\n"
             "          [--journal delete|wal] [--dir DIR] [--pg-url URL]\n"
             "  Prints one JSON line per measurement. BENCH_QUICK=1 shrinks every case\n"
             "  tenfold. --dir (default $BENCH_DIR, else .) holds the SQLite files;\n"

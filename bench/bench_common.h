@@ -20,10 +20,13 @@
 #define BENCH_CLIENTS 50     /* B5: concurrent logical clients */
 #define BENCH_POOL_SIZE 5    /* B5: pool_size ... */
 #define BENCH_MAX_OVERFLOW 10 /* ... and max_overflow: 15 connections at most */
-#define BENCH_TEAMS 10
+#define BENCH_TEAMS 10        /* B1-B5: the teams the heroes spread over */
+#define BENCH_B6_TEAMS 1000L  /* B6: teams loaded with their heroes ... */
+#define BENCH_B6_PER_TEAM 100L /* ... this many each (quick: a tenth of the teams) */
 
 typedef struct bench_sizes {
     long heroes, gets, updates, txns;
+    long b6_teams;            /* B6: teams; heroes are b6_teams * BENCH_B6_PER_TEAM */
     bool quick;
 } bench_sizes;
 
@@ -45,11 +48,13 @@ typedef struct hero {
 
 /* Hero i (1-based; hero i gets primary key i when inserted in order):
  * name 'hero-<i>', secret_name 'secret-<i>', age i % 100 or NULL when
- * i % 7 == 0, team_id 1 + i % 10. The string functions return the length
- * written (buf needs 32 bytes). */
+ * i % 7 == 0, team_id 1 + i % teams (hero_team: B1-B5's 10 teams). Team j
+ * is 'team-<j>', 'hq-<j>'. The string functions return the length written
+ * (buf needs 32 bytes). */
 int hero_name(long i, char *buf);
 int hero_secret(long i, char *buf);
 bool hero_age(long i, int32_t *age); /* false: NULL */
+long hero_team_of(long i, long teams);
 long hero_team(long i);
 /* B4 and B5 change an age to this: (age, or 0 when NULL) + 1. */
 int32_t hero_new_age(const hero *h);
@@ -68,6 +73,21 @@ long bench_rand_pk(uint64_t *state, long n);
  * txns draws of bench_rand_pk name: each of those keeps at least one
  * committed update. Less means commits were lost; dies saying so. */
 void bench_check_b5(long done, long grew, long txns, long heroes);
+
+/* B6's check, outside the clock, of teams loaded with their heroes: every
+ * team 1..teams once, its name and headquarters, BENCH_B6_PER_TEAM heroes
+ * each, and every hero's fields and team_id (each program calls these with
+ * its own structs' fields). Dies naming what is wrong. */
+typedef struct b6_check {
+    long teams;
+    unsigned char *seen;      /* team ids met */
+    long nseen;
+} b6_check;
+void b6_check_begin(b6_check *c, long teams);
+void b6_check_team(b6_check *c, int64_t id, const char *name, const char *hq, size_t nheroes);
+void b6_check_hero(const b6_check *c, int64_t team_id, int64_t id, const char *name,
+                   const char *secret, bool age_null, int64_t age, int64_t hero_team_id);
+void b6_check_end(b6_check *c, size_t nteams);
 
 /* ---- memory for loaded rows ------------------------------------------- */
 
@@ -89,6 +109,38 @@ void hero_vec_reserve(hero_vec *hv, size_t cap);
 hero *hero_vec_push(hero_vec *hv); /* a zeroed new slot */
 void hero_vec_free(hero_vec *hv);
 
+/* B6 in raw C: a team as a C program holds it, with its heroes attached. */
+typedef struct team {
+    int64_t id;
+    const char *name;
+    const char *headquarters;
+    hero **heroes;            /* heroes[0..nheroes), pointers into a hero_vec */
+    size_t nheroes;
+} team;
+
+/* The teams of a load and the in-memory join that attaches heroes to them:
+ * the teams in an array, found by id through an open-addressing map, as a
+ * C program would (the ids are not assumed dense). */
+typedef struct team_set {
+    team *v;
+    size_t n, cap;
+    int64_t *keys;            /* the map: keys[slot] an id, idx[slot] its team + 1 (0: free) */
+    uint32_t *idx;
+    size_t mask;
+    hero **ptrs;              /* every team's heroes, one array */
+} team_set;
+/* A new zeroed team with id, which must not be in ts yet. */
+team *team_set_add(team_set *ts, int64_t id);
+/* The team with id, or NULL. */
+team *team_set_find(const team_set *ts, int64_t id);
+/* Attaches every hero of hv to the team its team_id names (dies for one
+ * that names no team): a count per team, then one pointer array cut into
+ * each team's list, heroes in hv's order. hv must not grow afterwards. */
+void team_set_attach(team_set *ts, hero_vec *hv);
+/* B6's check (b6_check_*) of teams 1..teams loaded into ts. */
+void team_set_check_b6(const team_set *ts, long teams);
+void team_set_free(team_set *ts);
+
 /* ---- time, memory, latencies ------------------------------------------ */
 
 double bench_now(void);       /* seconds, CLOCK_MONOTONIC */
@@ -108,7 +160,7 @@ void lat_free(bench_lat *l);
 /* One measurement, printed as one JSON line on stdout. Fields left 0 / NULL
  * are omitted; ops_per_s is ops / seconds. */
 typedef struct bench_rec {
-    const char *case_name; /* "B1".."B5" */
+    const char *case_name; /* "B1".."B6" */
     const char *backend;   /* "sqlite" or "postgresql" */
     const char *impl;      /* "raw_c", "calx" */
     const char *variant;
@@ -124,7 +176,7 @@ void bench_emit(const bench_rec *r);
 
 /* ---- options ----------------------------------------------------------- */
 
-/* PROG --case B1|B2|B3|B4|B5 [--variant V] [--backend sqlite|postgresql]
+/* PROG --case B1|B2|B3|B4|B5|B6 [--variant V] [--backend sqlite|postgresql]
  *      [--journal delete|wal] [--dir DIR] [--pg-url URL]
  * --dir defaults to $BENCH_DIR, then "."; --pg-url to $CALX_TEST_PG_URL. */
 typedef struct bench_opts {

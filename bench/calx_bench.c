@@ -59,11 +59,11 @@ static void fresh(const char *journal, long n)
     calx_error err;
     char url[4200];
     if (pg) {
-        heroes_pg_create(opt.pg_url, n);
+        heroes_pg_create(opt.pg_url, BENCH_TEAMS, n);
         snprintf(url, sizeof url, "%s", opt.pg_url);
     } else {
         snprintf(path, sizeof path, "%s/calx_bench-%s-%s.db", opt.dir, opt.case_name, journal);
-        heroes_sqlite_create(path, journal, n);
+        heroes_sqlite_create(path, journal, BENCH_TEAMS, n);
         /* --variant inline_reads: short reads run on the loop thread
          * (the SQLite driver's opt-in; see README). */
         snprintf(url, sizeof url, "sqlite:///%s%s", path,

@@ -64,13 +64,17 @@ void heroes_pg_drop(const char *url)
     PQfinish(c);
 }
 
-void heroes_pg_create(const char *url, long n)
+void heroes_pg_create(const char *url, long teams, long n)
 {
     PGconn *c = connect_or_die(url);
     drop(c);
     for (const char *const *d = HEROES_PG_DDL; *d; d++)
         exec(c, *d);
-    exec(c, "INSERT INTO team (name, headquarters) SELECT 'team-' || j, 'hq-' || j FROM generate_series(1, 10) AS j");
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO team (name, headquarters) SELECT 'team-' || j, 'hq-' || j FROM generate_series(1, %ld) AS j",
+             teams);
+    exec(c, sql);
     PGresult *r = PQexec(c, "COPY hero (name, secret_name, age, team_id) FROM STDIN");
     if (PQresultStatus(r) != PGRES_COPY_IN)
         fail(c, r, "COPY hero");
@@ -83,7 +87,7 @@ void heroes_pg_create(const char *url, long n)
         if (hero_age(i, &age))
             snprintf(agebuf, sizeof agebuf, "%d", (int)age);
         used += (size_t)snprintf(buf + used, sizeof buf - used, "hero-%ld\tsecret-%ld\t%s\t%ld\n", i, i, agebuf,
-                                 hero_team(i));
+                                 hero_team_of(i, teams));
         if (used > sizeof buf - 128 || i == n) {
             if (PQputCopyData(c, buf, (int)used) != 1)
                 fail(c, NULL, "COPY hero");
@@ -98,6 +102,7 @@ void heroes_pg_create(const char *url, long n)
     PQclear(r);
     while ((r = PQgetResult(c)))
         PQclear(r);
+    exec(c, "ANALYZE team");
     exec(c, "ANALYZE hero");
     PQfinish(c);
 }

@@ -38,7 +38,7 @@ void heroes_sqlite_remove(const char *path)
     }
 }
 
-void heroes_sqlite_create(const char *path, const char *journal, long n)
+void heroes_sqlite_create(const char *path, const char *journal, long teams, long n)
 {
     heroes_sqlite_remove(path);
     sqlite3 *db;
@@ -59,10 +59,10 @@ void heroes_sqlite_create(const char *path, const char *journal, long n)
     exec(db, "BEGIN");
     check(db, sqlite3_prepare_v2(db, "INSERT INTO team (name, headquarters) VALUES (?, ?)", -1, &st, NULL),
           SQLITE_OK, "insert team");
-    for (int j = 1; j <= BENCH_TEAMS; j++) {
+    for (long j = 1; j <= teams; j++) {
         char name[32], hq[32];
-        int nl = snprintf(name, sizeof name, "team-%d", j);
-        int hl = snprintf(hq, sizeof hq, "hq-%d", j);
+        int nl = snprintf(name, sizeof name, "team-%ld", j);
+        int hl = snprintf(hq, sizeof hq, "hq-%ld", j);
         sqlite3_bind_text(st, 1, name, nl, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, hq, hl, SQLITE_STATIC);
         check(db, sqlite3_step(st), SQLITE_DONE, "insert team");
@@ -83,7 +83,7 @@ void heroes_sqlite_create(const char *path, const char *journal, long n)
             sqlite3_bind_int(st, 3, age);
         else
             sqlite3_bind_null(st, 3);
-        sqlite3_bind_int64(st, 4, hero_team(i));
+        sqlite3_bind_int64(st, 4, hero_team_of(i, teams));
         check(db, sqlite3_step(st), SQLITE_DONE, "insert hero");
         sqlite3_reset(st);
     }

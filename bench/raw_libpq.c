@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* raw_libpq.c — the heroes cases B1-B5 on raw libpq: the limit an ORM on
+/* raw_libpq.c — the heroes cases B1-B6 on raw libpq: the limit an ORM on
  * PostgreSQL can approach, in the ways libpq offers.
  *
- *   raw_libpq --case B1|B2|B3|B4|B5 [--variant V] [--pg-url URL]
+ *   raw_libpq --case B1|B2|B3|B4|B5|B6 [--variant V] [--pg-url URL]
  *
  * Variants (all by default; B2 should run one per process for its RSS):
  *   B1  exec_params  PQexecParams per row, INSERT ... RETURNING id
@@ -19,6 +19,9 @@
  *                    BEGIN + SELECT, then UPDATE + COMMIT (each a pipeline)
  *       async        the same with four round trips: BEGIN, SELECT, UPDATE,
  *                    COMMIT (what a session that sends each statement does)
+ *   B6  two_queries  the teams, then their heroes WHERE team_id IN ($1, ...),
+ *                    in one transaction, joined in memory (selectinload's way)
+ *       join         one SELECT ... FROM team LEFT OUTER JOIN hero (joinedload's)
  * Parameters go as text; every case runs in one transaction (B5: one per
  * logical transaction). Each case and variant starts from freshly made
  * tables (heroes_db.h) and its own new connection, so they are independent. */
@@ -42,6 +45,10 @@ static const char SELECT_FIRST_SQL[] =
     "SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id FROM hero ORDER BY hero.id LIMIT $1";
 static const char UPDATE_SQL[] = "UPDATE hero SET age=$1 WHERE hero.id = $2";
 static const char SUM_AGES_SQL[] = "SELECT coalesce(sum(coalesce(age, 0)), 0) FROM hero";
+static const char SELECT_TEAMS_SQL[] = "SELECT team.id, team.name, team.headquarters FROM team";
+static const char SELECT_JOIN_SQL[] =
+    "SELECT team.id, team.name, team.headquarters, hero.id, hero.name, hero.secret_name, hero.age, "
+    "hero.team_id FROM team LEFT OUTER JOIN hero ON team.id = hero.team_id";
 
 #define MULTIROW_CHUNK 1000
 #define INT4OID 23
@@ -132,16 +139,28 @@ static void insert_params(const hero *h, const char **vals, char agebuf[16], cha
 
 static int64_t text_int(const PGresult *r, int row, int col) { return strtoll(PQgetvalue(r, row, col), NULL, 10); }
 
+static const char *col_text(const PGresult *r, int row, int col, str_arena *ar)
+{
+    return arena_copy(ar, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
+}
+
+/* The hero columns of a text-format row, from column c (id, name,
+ * secret_name, age, team_id), into *h. */
+static void read_hero_text_at(const PGresult *r, int row, int c, hero *h, str_arena *ar)
+{
+    h->id = text_int(r, row, c);
+    h->name = col_text(r, row, c + 1, ar);
+    h->secret_name = col_text(r, row, c + 2, ar);
+    h->age_null = PQgetisnull(r, row, c + 3);
+    h->age = h->age_null ? 0 : (int32_t)text_int(r, row, c + 3);
+    h->team_null = PQgetisnull(r, row, c + 4);
+    h->team_id = h->team_null ? 0 : text_int(r, row, c + 4);
+}
+
 /* Row `row` of a text-format hero result into *h. */
 static void read_hero_text(const PGresult *r, int row, hero *h, str_arena *ar)
 {
-    h->id = text_int(r, row, 0);
-    h->name = arena_copy(ar, PQgetvalue(r, row, 1), (size_t)PQgetlength(r, row, 1));
-    h->secret_name = arena_copy(ar, PQgetvalue(r, row, 2), (size_t)PQgetlength(r, row, 2));
-    h->age_null = PQgetisnull(r, row, 3);
-    h->age = h->age_null ? 0 : (int32_t)text_int(r, row, 3);
-    h->team_null = PQgetisnull(r, row, 4);
-    h->team_id = h->team_null ? 0 : text_int(r, row, 4);
+    read_hero_text_at(r, row, 0, h, ar);
 }
 
 static int32_t be_int4(const char *p)
@@ -706,6 +725,89 @@ static void b5_variant(PGconn *c, const char *variant)
     free(s);
 }
 
+/* ---- B6 relationships ------------------------------------------------------------ */
+
+/* The team columns of a text-format row (id, name, headquarters) as a new team. */
+static void read_team_text(const PGresult *r, int row, team_set *ts, str_arena *ar)
+{
+    team *t = team_set_add(ts, text_int(r, row, 0));
+    t->name = col_text(r, row, 1, ar);
+    t->headquarters = col_text(r, row, 2, ar);
+}
+
+/* The protocol counts a statement's parameters in 16 bits. */
+#define PG_MAX_PARAMS 65535
+
+/* The heroes of the teams in ts: SELECT ... WHERE hero.team_id IN ($1, ...),
+ * parameters as text, one statement per PG_MAX_PARAMS teams. */
+static void load_heroes_in(PGconn *c, const team_set *ts, hero_vec *hv, str_arena *ar)
+{
+    const char head[] = "SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id FROM hero "
+                        "WHERE hero.team_id IN (";
+    for (size_t at = 0; at < ts->n;) {
+        size_t k = ts->n - at < PG_MAX_PARAMS ? ts->n - at : PG_MAX_PARAMS;
+        size_t cap = sizeof head + 9 * k + 2;
+        char *sql = bench_xmalloc(cap);
+        size_t len = (size_t)snprintf(sql, cap, "%s", head);
+        const char **vals = bench_xmalloc(k * sizeof *vals);
+        char(*ids)[24] = bench_xmalloc(k * sizeof *ids);
+        for (size_t j = 0; j < k; j++) {
+            len += (size_t)snprintf(sql + len, cap - len, "%s$%zu", j ? ", " : "", j + 1);
+            snprintf(ids[j], sizeof ids[j], "%lld", (long long)ts->v[at + j].id);
+            vals[j] = ids[j];
+        }
+        snprintf(sql + len, cap - len, ")");
+        PGresult *r = PQexecParams(c, sql, (int)k, NULL, vals, NULL, NULL, 0);
+        expect(c, r, PGRES_TUPLES_OK, "SELECT heroes IN");
+        hero_vec_reserve(hv, hv->n + (size_t)PQntuples(r));
+        for (int row = 0; row < PQntuples(r); row++)
+            read_hero_text(r, row, hero_vec_push(hv), ar);
+        PQclear(r);
+        free(sql);
+        free(vals);
+        free(ids);
+        at += k;
+    }
+}
+
+static void b6_variant(PGconn *c, const char *variant)
+{
+    team_set ts = {0};
+    hero_vec hv = {0};
+    str_arena ar = {0};
+    double t0 = bench_now();
+    if (!strcmp(variant, "two_queries")) {
+        /* One transaction: both queries see one snapshot, as in a session. */
+        exec_ok(c, "BEGIN");
+        PGresult *r = PQexecParams(c, SELECT_TEAMS_SQL, 0, NULL, NULL, NULL, NULL, 0);
+        expect(c, r, PGRES_TUPLES_OK, SELECT_TEAMS_SQL);
+        for (int row = 0; row < PQntuples(r); row++)
+            read_team_text(r, row, &ts, &ar);
+        PQclear(r);
+        load_heroes_in(c, &ts, &hv, &ar);
+        exec_ok(c, "COMMIT");
+    } else { /* join: a team's columns repeat on each of its rows; read them once */
+        PGresult *r = PQexecParams(c, SELECT_JOIN_SQL, 0, NULL, NULL, NULL, NULL, 0);
+        expect(c, r, PGRES_TUPLES_OK, SELECT_JOIN_SQL);
+        hero_vec_reserve(&hv, (size_t)PQntuples(r));
+        for (int row = 0; row < PQntuples(r); row++) {
+            if (!team_set_find(&ts, text_int(r, row, 0)))
+                read_team_text(r, row, &ts, &ar);
+            if (!PQgetisnull(r, row, 3))
+                read_hero_text_at(r, row, 3, hero_vec_push(&hv), &ar);
+        }
+        PQclear(r);
+    }
+    team_set_attach(&ts, &hv);
+    double t1 = bench_now();
+    team_set_check_b6(&ts, sz.b6_teams);
+    bench_emit(&(bench_rec){.case_name = "B6", .backend = "postgresql", .impl = "raw_c", .variant = variant,
+                            .ops = (long)hv.n, .seconds = t1 - t0});
+    team_set_free(&ts);
+    hero_vec_free(&hv);
+    arena_free(&ar);
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 static const char *const B1_VARIANTS[] = {"exec_params", "prepared", "pipelined", "multirow", NULL};
@@ -713,6 +815,7 @@ static const char *const B2_VARIANTS[] = {"text", "binary", NULL};
 static const char *const B3_VARIANTS[] = {"prepared", NULL};
 static const char *const B4_VARIANTS[] = {"per_row", "pipelined", NULL};
 static const char *const B5_VARIANTS[] = {"async_pipelined", "async", NULL};
+static const char *const B6_VARIANTS[] = {"two_queries", "join", NULL};
 
 int main(int argc, char **argv)
 {
@@ -732,6 +835,8 @@ int main(int argc, char **argv)
         variants = B4_VARIANTS, which = 4;
     else if (!strcmp(opt.case_name, "B5"))
         variants = B5_VARIANTS, which = 5;
+    else if (!strcmp(opt.case_name, "B6"))
+        variants = B6_VARIANTS, which = 6;
     else
         bench_die("unknown case %s", opt.case_name);
     bool known = !opt.variant;
@@ -743,14 +848,18 @@ int main(int argc, char **argv)
     for (const char *const *v = variants; *v; v++) {
         if (!bench_want(&opt, *v))
             continue;
-        heroes_pg_create(opt.pg_url, which == 1 ? 0 : sz.heroes);
+        if (which == 6)
+            heroes_pg_create(opt.pg_url, sz.b6_teams, sz.b6_teams * BENCH_B6_PER_TEAM);
+        else
+            heroes_pg_create(opt.pg_url, BENCH_TEAMS, which == 1 ? 0 : sz.heroes);
         PGconn *c = pg_connect();
         switch (which) {
         case 1: b1_variant(c, *v); break;
         case 2: b2_variant(c, *v); break;
         case 3: b3_variant(c); break;
         case 4: b4_variant(c, *v); break;
-        default: b5_variant(c, *v); break;
+        case 5: b5_variant(c, *v); break;
+        default: b6_variant(c, *v); break;
         }
         PQfinish(c);
     }

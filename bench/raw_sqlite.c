@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* raw_sqlite.c — the heroes cases B1-B4 on raw sqlite3: the limit an ORM on
- * SQLite can approach. One prepared statement stepped in one transaction,
- * rows read into a C struct array (strings into an arena).
+/* raw_sqlite.c — the heroes cases B1-B4 and B6 on raw sqlite3: the limit an
+ * ORM on SQLite can approach. One prepared statement stepped in one
+ * transaction, rows read into a C struct array (strings into an arena).
+ * B6 loads the teams with their heroes two ways: variant two_queries (the
+ * teams, then their heroes WHERE team_id IN (...), joined in memory: what
+ * selectinload does) and join (one SELECT ... LEFT OUTER JOIN: joinedload).
  *
- *   raw_sqlite --case B1|B2|B3|B4 [--journal delete|wal] [--dir DIR]
+ *   raw_sqlite --case B1|B2|B3|B4|B6 [--variant V] [--journal delete|wal] [--dir DIR]
  *
  * Each case makes its own fresh database file DIR/raw_sqlite-<case>.db (and
  * removes it afterwards). Every implementation keeps SQLite's defaults
@@ -25,6 +28,10 @@ static const char SELECT_PK_SQL[] =
 static const char SELECT_FIRST_SQL[] =
     "SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id FROM hero ORDER BY hero.id LIMIT ?";
 static const char UPDATE_SQL[] = "UPDATE hero SET age=? WHERE hero.id = ?";
+static const char SELECT_TEAMS_SQL[] = "SELECT team.id, team.name, team.headquarters FROM team";
+static const char SELECT_JOIN_SQL[] =
+    "SELECT team.id, team.name, team.headquarters, hero.id, hero.name, hero.secret_name, hero.age, "
+    "hero.team_id FROM team LEFT OUTER JOIN hero ON team.id = hero.team_id";
 
 static bench_sizes sz;
 static bench_opts opt;
@@ -54,10 +61,10 @@ static long scalar(sqlite3 *db, const char *sql)
 }
 
 /* A fresh database file for this case (heroes_db.h), opened. */
-static sqlite3 *fresh_db(char *path, size_t pathsz, const char *journal, long n)
+static sqlite3 *fresh_db(char *path, size_t pathsz, const char *journal, long teams, long n)
 {
     snprintf(path, pathsz, "%s/raw_sqlite-%s-%s.db", opt.dir, opt.case_name, journal);
-    heroes_sqlite_create(path, journal, n);
+    heroes_sqlite_create(path, journal, teams, n);
     sqlite3 *db;
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
     if (rc != SQLITE_OK)
@@ -103,17 +110,26 @@ static void insert_heroes(sqlite3 *db, long n, hero_vec *hv, str_arena *ar)
     exec(db, "COMMIT");
 }
 
-/* The current row of a hero SELECT into *h. */
-static void read_hero(sqlite3_stmt *st, hero *h, str_arena *ar)
+static const char *col_text(sqlite3_stmt *st, int col, str_arena *ar)
 {
-    h->id = sqlite3_column_int64(st, 0);
-    h->name = arena_copy(ar, (const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
-    h->secret_name = arena_copy(ar, (const char *)sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
-    h->age_null = sqlite3_column_type(st, 3) == SQLITE_NULL;
-    h->age = h->age_null ? 0 : sqlite3_column_int(st, 3);
-    h->team_null = sqlite3_column_type(st, 4) == SQLITE_NULL;
-    h->team_id = h->team_null ? 0 : sqlite3_column_int64(st, 4);
+    return arena_copy(ar, (const char *)sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col));
 }
+
+/* The hero columns of the current row, from column c (id, name,
+ * secret_name, age, team_id), into *h. */
+static void read_hero_at(sqlite3_stmt *st, int c, hero *h, str_arena *ar)
+{
+    h->id = sqlite3_column_int64(st, c);
+    h->name = col_text(st, c + 1, ar);
+    h->secret_name = col_text(st, c + 2, ar);
+    h->age_null = sqlite3_column_type(st, c + 3) == SQLITE_NULL;
+    h->age = h->age_null ? 0 : sqlite3_column_int(st, c + 3);
+    h->team_null = sqlite3_column_type(st, c + 4) == SQLITE_NULL;
+    h->team_id = h->team_null ? 0 : sqlite3_column_int64(st, c + 4);
+}
+
+/* The current row of a hero SELECT into *h. */
+static void read_hero(sqlite3_stmt *st, hero *h, str_arena *ar) { read_hero_at(st, 0, h, ar); }
 
 static void verify_hero(const hero *h)
 {
@@ -129,7 +145,7 @@ static void verify_hero(const hero *h)
 static void case_b1(const char *journal)
 {
     char path[4096];
-    sqlite3 *db = fresh_db(path, sizeof path, journal, 0);
+    sqlite3 *db = fresh_db(path, sizeof path, journal, BENCH_TEAMS, 0);
     hero_vec hv = {0};
     str_arena ar = {0};
     double t0 = bench_now();
@@ -147,7 +163,7 @@ static void case_b1(const char *journal)
 static void case_b2(void)
 {
     char path[4096];
-    sqlite3 *db = fresh_db(path, sizeof path, "delete", sz.heroes);
+    sqlite3 *db = fresh_db(path, sizeof path, "delete", BENCH_TEAMS, sz.heroes);
     long base = bench_maxrss_kb();
     hero_vec hv = {0};
     str_arena ar = {0};
@@ -191,7 +207,7 @@ static double b3_pass(sqlite3 *db, sqlite3_stmt *st, hero_vec *hv, str_arena *ar
 static void case_b3(void)
 {
     char path[4096];
-    sqlite3 *db = fresh_db(path, sizeof path, "delete", sz.heroes);
+    sqlite3 *db = fresh_db(path, sizeof path, "delete", BENCH_TEAMS, sz.heroes);
     hero_vec hv = {0};
     str_arena ar = {0};
     bench_lat cold = {0}, warm = {0};
@@ -224,7 +240,7 @@ static void case_b3(void)
 static void case_b4(void)
 {
     char path[4096];
-    sqlite3 *db = fresh_db(path, sizeof path, "delete", sz.heroes);
+    sqlite3 *db = fresh_db(path, sizeof path, "delete", BENCH_TEAMS, sz.heroes);
     long before = scalar(db, "SELECT coalesce(sum(coalesce(age, 0)), 0) FROM hero");
     hero_vec hv = {0};
     str_arena ar = {0};
@@ -260,14 +276,107 @@ static void case_b4(void)
     close_db(db, path);
 }
 
+/* ---- B6 relationships ---------------------------------------------------------- */
+
+/* The team columns of the current row (id, name, headquarters) as a new team. */
+static void read_team(sqlite3_stmt *st, team_set *ts, str_arena *ar)
+{
+    team *t = team_set_add(ts, sqlite3_column_int64(st, 0));
+    t->name = col_text(st, 1, ar);
+    t->headquarters = col_text(st, 2, ar);
+}
+
+/* The heroes of the teams in ts: SELECT ... WHERE hero.team_id IN (?, ...),
+ * as many statements as SQLite's limit on parameters needs. */
+static void load_heroes_in(sqlite3 *db, const team_set *ts, hero_vec *hv, str_arena *ar)
+{
+    size_t limit = (size_t)sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+    const char head[] = "SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id FROM hero "
+                        "WHERE hero.team_id IN (";
+    for (size_t at = 0; at < ts->n;) {
+        size_t k = ts->n - at < limit ? ts->n - at : limit;
+        char *sql = bench_xmalloc(sizeof head + 3 * k + 2);
+        size_t len = sizeof head - 1;
+        memcpy(sql, head, len);
+        for (size_t j = 0; j < k; j++) {
+            memcpy(sql + len, j ? ", ?" : "?", j ? 3 : 1);
+            len += j ? 3 : 1;
+        }
+        memcpy(sql + len, ")", 2);
+        sqlite3_stmt *st = prepare(db, sql);
+        free(sql);
+        for (size_t j = 0; j < k; j++)
+            sqlite3_bind_int64(st, (int)j + 1, ts->v[at + j].id);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            read_hero(st, hero_vec_push(hv), ar);
+        check(db, rc, SQLITE_DONE, "SELECT heroes IN");
+        sqlite3_finalize(st);
+        at += k;
+    }
+}
+
+static void b6_variant(sqlite3 *db, const char *variant)
+{
+    team_set ts = {0};
+    hero_vec hv = {0};
+    str_arena ar = {0};
+    int rc;
+    double t0 = bench_now();
+    if (!strcmp(variant, "two_queries")) {
+        /* One read transaction: both queries see one snapshot, as in a session. */
+        exec(db, "BEGIN");
+        sqlite3_stmt *st = prepare(db, SELECT_TEAMS_SQL);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            read_team(st, &ts, &ar);
+        check(db, rc, SQLITE_DONE, SELECT_TEAMS_SQL);
+        sqlite3_finalize(st);
+        load_heroes_in(db, &ts, &hv, &ar);
+        exec(db, "COMMIT");
+    } else { /* join: a team's columns repeat on each of its rows; read them once */
+        sqlite3_stmt *st = prepare(db, SELECT_JOIN_SQL);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (!team_set_find(&ts, sqlite3_column_int64(st, 0)))
+                read_team(st, &ts, &ar);
+            if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+                read_hero_at(st, 3, hero_vec_push(&hv), &ar);
+        }
+        check(db, rc, SQLITE_DONE, SELECT_JOIN_SQL);
+        sqlite3_finalize(st);
+    }
+    team_set_attach(&ts, &hv);
+    double t1 = bench_now();
+    team_set_check_b6(&ts, sz.b6_teams);
+    bench_emit(&(bench_rec){.case_name = "B6", .backend = "sqlite", .impl = "raw_c", .variant = variant,
+                            .journal = "delete", .ops = (long)hv.n, .seconds = t1 - t0});
+    team_set_free(&ts);
+    hero_vec_free(&hv);
+    arena_free(&ar);
+}
+
+static void case_b6(void)
+{
+    static const char *const variants[] = {"two_queries", "join", NULL};
+    for (const char *const *v = variants; *v; v++) {
+        if (!bench_want(&opt, *v))
+            continue;
+        char path[4096];
+        sqlite3 *db = fresh_db(path, sizeof path, "delete", sz.b6_teams, sz.b6_teams * BENCH_B6_PER_TEAM);
+        b6_variant(db, *v);
+        close_db(db, path);
+    }
+}
+
 int main(int argc, char **argv)
 {
     bench_parse_args(argc, argv, &opt);
     sz = bench_sizes_get();
     if (opt.backend && strcmp(opt.backend, "sqlite"))
         bench_die("raw_sqlite runs only --backend sqlite");
-    if (opt.variant && strcmp(opt.variant, "prepared"))
-        bench_die("raw_sqlite has one variant, prepared");
+    bool b6 = !strcmp(opt.case_name, "B6");
+    if (opt.variant && (b6 ? strcmp(opt.variant, "two_queries") && strcmp(opt.variant, "join")
+                           : strcmp(opt.variant, "prepared")))
+        bench_die("raw_sqlite's variants: prepared (B1-B4), two_queries and join (B6)");
     if (strcmp(opt.journal, "delete") && strcmp(opt.case_name, "B1"))
         bench_die("--journal wal applies to B1 only");
     if (!strcmp(opt.case_name, "B1"))
@@ -278,6 +387,8 @@ int main(int argc, char **argv)
         case_b3();
     else if (!strcmp(opt.case_name, "B4"))
         case_b4();
+    else if (b6)
+        case_b6();
     else if (!strcmp(opt.case_name, "B5"))
         bench_die("B5 runs on PostgreSQL only");
     else
