@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""The heroes cases B1-B5 run by the Python peers, one JSON line per
+"""The heroes cases B1-B6 run by the Python peers, one JSON line per
 measurement, in the same format as the C programs (bench/README.md).
 
     /usr/bin/python3 bench/py/bench.py --impl IMPL --backend sqlite|postgresql
-        --case B1|B2|B3|B4|B5 [--variant V] [--journal delete|wal]
+        --case B1|B2|B3|B4|B5|B6 [--variant V] [--journal delete|wal]
         [--dir DIR] [--pg-url URL]
 
 IMPL is one of
@@ -14,7 +14,8 @@ IMPL is one of
   sqlmodel_async    SQLModel table models (table=True) on the same
                     sqlalchemy.ext.asyncio.AsyncSession: SQLModel 0.0.8 has no
                     AsyncSession of its own
-  asyncpg           raw asyncpg (PostgreSQL only): executemany, fetch, pool
+  asyncpg           raw asyncpg (PostgreSQL only): executemany, fetch, pool;
+                    no B6 (it has no relationships)
 
 Runs on Debian's python3 and Debian's packages (scripts/bench-deps.sh). The
 sizes, the workload and the random primary keys are the ones in
@@ -41,7 +42,9 @@ TXNS = 10_000
 CLIENTS = 50
 POOL_SIZE = 5
 MAX_OVERFLOW = 10
-TEAMS = 10
+TEAMS = 10            # B1-B5
+B6_TEAMS = 1000       # B6: teams loaded with their heroes (quick: a tenth) ...
+B6_PER_TEAM = 100     # ... this many each
 SEED = 20240605
 MASK64 = (1 << 64) - 1
 
@@ -79,18 +82,25 @@ class Fail(Exception):
 
 # ---- workload ----------------------------------------------------------------
 
+def quick():
+    return os.environ.get("BENCH_QUICK", "") not in ("", "0")
+
+
 def sizes():
-    quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
-    div = 10 if quick else 1
+    div = 10 if quick() else 1
     return HEROES // div, GETS // div, UPDATES // div, TXNS // div
+
+
+def b6_teams():
+    return B6_TEAMS // (10 if quick() else 1)
 
 
 def hero_age(i):
     return None if i % 7 == 0 else i % 100
 
 
-def hero_row(i):
-    return (f"hero-{i}", f"secret-{i}", hero_age(i), 1 + i % 10)
+def hero_row(i, teams=TEAMS):
+    return (f"hero-{i}", f"secret-{i}", hero_age(i), 1 + i % teams)
 
 
 def new_age(age):
@@ -147,9 +157,25 @@ def emit(**rec):
     print(json.dumps(out), flush=True)
 
 
-def check_hero(name, secret, age, team_id, pk):
-    if (name, secret, age, team_id) != hero_row(pk):
+def check_hero(name, secret, age, team_id, pk, teams=TEAMS):
+    if (name, secret, age, team_id) != hero_row(pk, teams):
         raise Fail(f"hero {pk} read back wrong: {(name, secret, age, team_id)!r}")
+
+
+def check_b6(teams, n):
+    """B6's check, as b6_check_* in bench_common.c: teams 1..n once each,
+    names right, B6_PER_TEAM heroes each, every hero's fields and team."""
+    if len(teams) != n or sorted(t.id for t in teams) != list(range(1, n + 1)):
+        raise Fail(f"B6: loaded {len(teams)} teams, not teams 1..{n}")
+    for t in teams:
+        if (t.name, t.headquarters) != (f"team-{t.id}", f"hq-{t.id}"):
+            raise Fail(f"B6: team {t.id} read back wrong")
+        if len(t.heroes) != B6_PER_TEAM:
+            raise Fail(f"B6: team {t.id} has {len(t.heroes)} heroes, not {B6_PER_TEAM}")
+        for h in t.heroes:
+            if h.team_id != t.id:
+                raise Fail(f"B6: hero {h.id} (team_id {h.team_id}) is in team {t.id}")
+            check_hero(h.name, h.secret_name, h.age, h.team_id, h.id, n)
 
 
 # ---- untimed setup ------------------------------------------------------------
@@ -162,7 +188,7 @@ def sqlite_remove(path):
             pass
 
 
-def sqlite_create(path, journal, n):
+def sqlite_create(path, journal, teams, n):
     sqlite_remove(path)
     db = sqlite3.connect(path, isolation_level=None)
     if journal == "wal":
@@ -173,9 +199,9 @@ def sqlite_create(path, journal, n):
         db.execute(ddl)
     db.execute("BEGIN")
     db.executemany("INSERT INTO team (name, headquarters) VALUES (?, ?)",
-                   ((f"team-{j}", f"hq-{j}") for j in range(1, TEAMS + 1)))
+                   ((f"team-{j}", f"hq-{j}") for j in range(1, teams + 1)))
     db.executemany("INSERT INTO hero (name, secret_name, age, team_id) VALUES (?, ?, ?, ?)",
-                   (hero_row(i) for i in range(1, n + 1)))
+                   (hero_row(i, teams) for i in range(1, n + 1)))
     db.execute("COMMIT")
     db.close()
 
@@ -188,7 +214,7 @@ def sqlite_scalar(path, sql):
         db.close()
 
 
-async def pg_create(url, n):
+async def pg_create(url, teams, n):
     import asyncpg
     conn = await asyncpg.connect(url)
     try:
@@ -198,11 +224,12 @@ async def pg_create(url, n):
         for ddl in PG_DDL:
             await conn.execute(ddl)
         await conn.execute("INSERT INTO team (name, headquarters) "
-                           "SELECT 'team-' || j, 'hq-' || j FROM generate_series(1, 10) AS j")
+                           "SELECT 'team-' || j, 'hq-' || j FROM generate_series(1, $1::int) AS j", teams)
         if n:
             await conn.copy_records_to_table(
-                "hero", records=(hero_row(i) for i in range(1, n + 1)),
+                "hero", records=(hero_row(i, teams) for i in range(1, n + 1)),
                 columns=["name", "secret_name", "age", "team_id"])
+        await conn.execute("ANALYZE team")
         await conn.execute("ANALYZE hero")
     finally:
         await conn.close()
@@ -232,19 +259,20 @@ class Db:
     """The case's fresh database: made, counted and removed with the plain
     drivers, outside the timed part."""
 
-    def __init__(self, args, n):
+    def __init__(self, args, n, teams=TEAMS):
         self.args = args
         self.backend = args.backend
         self.n = n
+        self.teams = teams
         if self.backend == "sqlite":
             self.path = os.path.abspath(os.path.join(
                 args.dir, f"{args.impl}-{args.case}-{args.journal}.db"))
 
     async def create(self):
         if self.backend == "sqlite":
-            sqlite_create(self.path, self.args.journal, self.n)
+            sqlite_create(self.path, self.args.journal, self.teams, self.n)
         else:
-            await pg_create(self.args.pg_url, self.n)
+            await pg_create(self.args.pg_url, self.teams, self.n)
 
     async def scalar(self, sql):
         if self.backend == "sqlite":
@@ -268,9 +296,11 @@ class Db:
 
 # ---- the ORMs: SQLAlchemy asyncio and SQLModel ------------------------------------
 
+# Both declare Team.heroes / Hero.team with back_populates, as the tutorial
+# and calx_bench.c do: the same models serve every case.
 def sqlalchemy_models():
     from sqlalchemy import Column, ForeignKey, Integer, String
-    from sqlalchemy.orm import declarative_base
+    from sqlalchemy.orm import declarative_base, relationship
 
     Base = declarative_base()
 
@@ -279,6 +309,7 @@ def sqlalchemy_models():
         id = Column(Integer, primary_key=True)
         name = Column(String, nullable=False)
         headquarters = Column(String, nullable=False)
+        heroes = relationship("Hero", back_populates="team")
 
     class Hero(Base):
         __tablename__ = "hero"
@@ -287,19 +318,21 @@ def sqlalchemy_models():
         secret_name = Column(String, nullable=False)
         age = Column(Integer, index=True)
         team_id = Column(Integer, ForeignKey("team.id"))
+        team = relationship("Team", back_populates="heroes")
 
-    return Hero
+    return Team, Hero
 
 
 def sqlmodel_models():
-    from typing import Optional
+    from typing import List, Optional
 
-    from sqlmodel import Field, SQLModel
+    from sqlmodel import Field, Relationship, SQLModel
 
     class Team(SQLModel, table=True):
         id: Optional[int] = Field(default=None, primary_key=True)
         name: str
         headquarters: str
+        heroes: List["Hero"] = Relationship(back_populates="team")
 
     class Hero(SQLModel, table=True):
         id: Optional[int] = Field(default=None, primary_key=True)
@@ -307,8 +340,9 @@ def sqlmodel_models():
         secret_name: str
         age: Optional[int] = Field(default=None, index=True)
         team_id: Optional[int] = Field(default=None, foreign_key="team.id")
+        team: Optional[Team] = Relationship(back_populates="heroes")
 
-    return Hero
+    return Team, Hero
 
 
 class Orm:
@@ -319,9 +353,9 @@ class Orm:
 
         if args.impl == "sqlmodel_async":
             from sqlmodel import select  # noqa: F811 (SQLModel's own select)
-            self.Hero = sqlmodel_models()
+            self.Team, self.Hero = sqlmodel_models()
         else:
-            self.Hero = sqlalchemy_models()
+            self.Team, self.Hero = sqlalchemy_models()
         configure_mappers()
         self.select = select
         self.text = text
@@ -348,10 +382,13 @@ async def orm_case(args):
     n, gets, updates, txns = sizes()
     common = dict(backend=args.backend, impl=args.impl,
                   journal=args.journal if args.backend == "sqlite" else None)
-    db = Db(args, 0 if args.case == "B1" else n)
+    if args.case == "B6":
+        db = Db(args, b6_teams() * B6_PER_TEAM, b6_teams())
+    else:
+        db = Db(args, 0 if args.case == "B1" else n)
     await db.create()
     orm = Orm(args, db)
-    Hero, select = orm.Hero, orm.select
+    Team, Hero, select = orm.Team, orm.Hero, orm.select
     await orm.warm()
     try:
         if args.case == "B1":
@@ -442,6 +479,15 @@ async def orm_case(args):
             check_b5(state["done"], after - before, txns, n)
             emit(case="B5", **common, ops=txns, seconds=t1 - t0,
                  mean_us=sum(lat) / len(lat), p99_us=p99(lat))
+
+        elif args.case == "B6":
+            from sqlalchemy.orm import selectinload
+            async with orm.Session() as s:
+                t0 = time.perf_counter()
+                teams = (await s.execute(select(Team).options(selectinload(Team.heroes)))).scalars().all()
+                t1 = time.perf_counter()
+                check_b6(teams, db.teams)
+            emit(case="B6", **common, variant="selectinload", ops=db.n, seconds=t1 - t0)
     finally:
         await orm.close()
         await db.remove()
@@ -557,7 +603,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--impl", required=True, choices=["sqlalchemy_async", "sqlmodel_async", "asyncpg"])
     p.add_argument("--backend", required=True, choices=["sqlite", "postgresql"])
-    p.add_argument("--case", required=True, choices=["B1", "B2", "B3", "B4", "B5"])
+    p.add_argument("--case", required=True, choices=["B1", "B2", "B3", "B4", "B5", "B6"])
     p.add_argument("--variant", help="accepted for symmetry with the C programs; each impl has one per case")
     p.add_argument("--journal", default="delete", choices=["delete", "wal"])
     p.add_argument("--dir", default=os.environ.get("BENCH_DIR") or ".")
@@ -571,6 +617,8 @@ def main():
         sys.exit(f"{prog}: B5 runs on PostgreSQL only")
     if args.impl == "asyncpg" and args.backend != "postgresql":
         sys.exit(f"{prog}: asyncpg runs on PostgreSQL only")
+    if args.impl == "asyncpg" and args.case == "B6":
+        sys.exit(f"{prog}: asyncpg has no relationships: no B6")
     if args.backend == "postgresql" and not args.pg_url:
         sys.exit(f"{prog}: no PostgreSQL URL: pass --pg-url or set CALX_TEST_PG_URL")
 
