@@ -42,6 +42,7 @@ RAW_REFERENCE = {
     ("B3", "postgresql"): "prepared",
     ("B4", "postgresql"): "pipelined",
     ("B5", "postgresql"): "async_pipelined",
+    ("B6", "sqlite"): "two_queries", ("B6", "postgresql"): "two_queries",   # issue 10: selectinload's way
 }
 
 
@@ -202,20 +203,22 @@ def fmt_ratio(x):
 
 
 class Targets:
-    """Issue 5's targets, checked on the best calx figure of each group."""
+    """Issue 5's targets (and issue 10's for B6), checked on the best calx
+    figure of each group, or of one calx variant where a target names it."""
 
     def __init__(self, groups, calx_built):
         self.groups = groups
         self.calx_built = calx_built
-        self.results = []   # (group key or None, text, status)
+        self.results = []   # (group key or None, text, status, detail)
+        self.on_row = {}    # id() of the calx figure a target was checked on -> "status: text"
 
     def rows(self, key, impl):
         return [r for r in self.groups.get(key, []) if r["impl"] == impl]
 
-    def check(self, key, text, measure):
+    def check(self, key, text, measure, variant=None):
         """measure(calx, rows) -> (ok, detail) or None when it cannot be told."""
         rows = self.groups.get(key, [])
-        calx = best([r for r in rows if r["impl"] == "calx"])
+        calx = best([r for r in rows if r["impl"] == "calx" and (variant is None or r.get("variant") == variant)])
         if calx is None:
             status = "n/a (calx: not built yet)" if not self.calx_built else "n/a (no calx figure)"
             self.results.append((key, text, status, ""))
@@ -226,15 +229,16 @@ class Targets:
             return
         ok, detail = got
         self.results.append((key, text, "met" if ok else "MISSED", detail))
+        self.on_row.setdefault(id(calx), []).append(f"{'met' if ok else 'MISSED'}: {text}")
 
-    def ratio_to_raw(self, key, text, minimum):
+    def ratio_to_raw(self, key, text, minimum, variant=None):
         def m(calx, rows):
             ref = raw_reference(key, rows)
             if not ref:
                 return None
             ratio = calx["ops_per_s"] / ref["ops_per_s"]
             return ratio >= minimum, f"{ratio:.2f}x {impl_label(ref)}"
-        self.check(key, text, m)
+        self.check(key, text, m, variant)
 
     def time_vs_raw(self, key, text, maximum):
         def m(calx, rows):
@@ -245,7 +249,7 @@ class Targets:
             return ratio <= maximum, f"{calx['mean_us']:.2f} us vs {ref['mean_us']:.2f} us: {ratio:.2f}x the time"
         self.check(key, text, m)
 
-    def ahead_of(self, key, text, impl, factor=1.0):
+    def ahead_of(self, key, text, impl, factor=1.0, variant=None):
         def m(calx, rows):
             other = best([r for r in rows if r["impl"] == impl])
             if not other:
@@ -253,7 +257,7 @@ class Targets:
             ratio = calx["ops_per_s"] / other["ops_per_s"]
             ok = ratio > 1.0 if factor == 1.0 else ratio >= factor
             return ok, f"{ratio:.2f}x {impl_label(other)}"
-        self.check(key, text, m)
+        self.check(key, text, m, variant)
 
     def ahead_everywhere(self, keys, text, impl, factor):
         """calx against impl in every group where both have a figure; the
@@ -307,6 +311,14 @@ class Targets:
         self.ratio_to_raw(("B4", P, None, None), "PostgreSQL B4 >= 0.9x pipelined libpq", 0.9)
         self.ahead_of(("B4", P, None, None), "PostgreSQL B4 ahead of asyncpg executemany", "asyncpg")
         self.ratio_to_raw(("B5", P, None, None), "PostgreSQL B5 >= 0.9x raw libpq's async loop", 0.9)
+        # Issue 10: calx's selectinload against raw C's two queries and
+        # against SQLAlchemy asyncio's selectinload (its only B6 figure).
+        for backend, name in ((S, "SQLite"), (P, "PostgreSQL")):
+            key = ("B6", backend, "delete" if backend == S else None, None)
+            self.ratio_to_raw(key, f"{name} B6 selectinload >= 0.6x raw C's two queries", 0.6,
+                              variant="selectinload")
+            self.ahead_of(key, f"{name} B6 selectinload >= 20x SQLAlchemy asyncio's", "sqlalchemy_async",
+                          20.0, variant="selectinload")
         every = sorted(self.groups, key=group_sort)
         b1b2 = [k for k in every if k[0] in ("B1", "B2")]
         for impl in ("sqlalchemy_async", "sqlmodel_async"):
@@ -341,12 +353,8 @@ def table(args):
     for r in cases:
         groups.setdefault(group_key(r), []).append(r)
 
-    targets = Targets(groups, calx_built).run()
-    per_calx_group = {}
-    for key, text, status, detail in targets:
-        if key is not None:
-            per_calx_group.setdefault(key, []).append(status if status.startswith("n/a") else
-                                                      f"{status}: {text.split(': ', 1)[-1]}")
+    checker = Targets(groups, calx_built)
+    targets = checker.run()
 
     headers = ["case", "impl / variant", "ops/s", "us/op", "p99 us", "peak RSS kB", "vs raw C", "targets"]
     NUMERIC = (2, 3, 4, 5, 6)
@@ -361,9 +369,7 @@ def table(args):
                                          -(r.get("ops_per_s") or 0)))
         for r in grs:
             ratio = r["ops_per_s"] / ref["ops_per_s"] if ref and r.get("ops_per_s") else None
-            tgt = ""
-            if r["impl"] == "calx" and r is best([x for x in grs if x["impl"] == "calx"]):
-                tgt = "; ".join(s for s in per_calx_group.get(key, []) if not s.startswith("n/a"))
+            tgt = "; ".join(checker.on_row.get(id(r), []))  # on the figure each target checked
             name = impl_label(r) + (" *" if ref is r else "")
             rows.append([label, name, fmt_num(r.get("ops_per_s")), fmt_num(us_per_op(r)),
                          fmt_num(r.get("p99_us")), fmt_num(r.get("peak_rss_kb")), fmt_ratio(ratio), tgt])
@@ -396,13 +402,13 @@ def table(args):
         notes.append(f"FAILED: {fl.get('what')} (exit {fl.get('exit')}): {fl.get('stderr', '')[:300]}")
 
     text = "\n\n".join([head, render(headers, rows, right=NUMERIC), legend,
-                        "Targets (issue 5)\n" + render(["target", "status", "figure"], trows)] +
+                        "Targets (issues 5 and 10)\n" + render(["target", "status", "figure"], trows)] +
                        (["\n".join(notes)] if notes else []))
     print(text)
 
     if args.md:
         md = "\n\n".join([head.replace("\n", "  \n"), render(headers, rows, md=True, right=NUMERIC), legend.replace("\n", "  \n"),
-                          "**Targets (issue 5)**", render(["target", "status", "figure"], trows, md=True)] +
+                          "**Targets (issues 5 and 10)**", render(["target", "status", "figure"], trows, md=True)] +
                          (["  \n".join(notes)] if notes else []))
         with open(args.md, "w") as f:
             f.write(md + "\n")

@@ -133,6 +133,20 @@ for c in B1 B2 B3 B4 B5; do
     py asyncpg postgresql $c
 done
 
+# B6 (issue 10): teams loaded with their heroes, on both databases. calx
+# runs its two loaders (selectinload, joinedload), raw C its two ways (two
+# queries joined in memory, one JOIN), each on a fresh database.
+for b in sqlite postgresql; do
+    [ -n "$CALX" ] && run "calx $b B6" "$CALX" --backend $b --case B6
+    if [ $b = sqlite ]; then
+        run "raw_c sqlite B6" "$BIN/raw_sqlite" --case B6
+    else
+        run "raw_c postgresql B6" "$BIN/raw_libpq" --case B6
+    fi
+    py sqlalchemy_async $b B6
+    py sqlmodel_async $b B6
+done
+
 END=$(date +%s)
 quickflag=""
 [ $QUICK = 1 ] && quickflag=--quick
