@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* calx_bench.c — the heroes cases through calx's ORM: table models, a
  * session, its identity map and unit of work, exactly as a program would
- * write them (bench/README.md, "the contract of calx_bench.c").
+ * write them (bench/README.md, "the contract of calx_bench.c"). The models
+ * declare their relationships (Team.heroes, Hero.team), as a program using
+ * them would, for every case: B1-B5 must not pay for what they do not use,
+ * and B6 loads the teams with their heroes through them.
  *
- *   calx_bench --backend sqlite|postgresql --case B1..B5 [--journal delete|wal]
+ *   calx_bench --backend sqlite|postgresql --case B1..B6 [--journal delete|wal]
+ *              [--variant inline_reads (B3, SQLite) | selectinload | joinedload (B6)]
  *
  * Setup (heroes_db.h) is untimed; the engine and its first connection are
  * open before the clock starts. Every case checks its work afterwards. */
@@ -19,8 +23,8 @@
     F(M, id,           OPT_INT64, NONE,     .primary_key = true)              \
     F(M, name,         TEXT,      REQUIRED, .index = true)                    \
     F(M, headquarters, TEXT,      REQUIRED)
-CALX_MODEL(Team, "team")
-CALX_MODEL_DEFINE(Team, "team")
+#define Team_RELATIONS(R, M)                                                  \
+    R(M, heroes, Hero, ONE_TO_MANY, .back_populates = "team")
 
 #define Hero_FIELDS(F, M)                                                     \
     F(M, id,          OPT_INT64, NONE,     .primary_key = true)               \
@@ -28,8 +32,13 @@ CALX_MODEL_DEFINE(Team, "team")
     F(M, secret_name, TEXT,      REQUIRED)                                    \
     F(M, age,         OPT_INT64, NONE,     .index = true)                     \
     F(M, team_id,     OPT_INT64, NONE,     .foreign_key = "team.id")
-CALX_MODEL(Hero, "hero")
-CALX_MODEL_DEFINE(Hero, "hero")
+#define Hero_RELATIONS(R, M)                                                  \
+    R(M, team, Team, MANY_TO_ONE, .back_populates = "heroes")
+
+CALX_MODEL_WITH_RELATIONS(Team, "team")
+CALX_MODEL_WITH_RELATIONS(Hero, "hero")
+CALX_MODEL_DEFINE_WITH_RELATIONS(Team, "team")
+CALX_MODEL_DEFINE_WITH_RELATIONS(Hero, "hero")
 
 static bench_sizes sz;
 static bench_opts opt;
@@ -52,18 +61,19 @@ static const char *backend(void)
     return pg ? "postgresql" : "sqlite";
 }
 
-/* A fresh database holding n heroes, and an engine on it with one
- * connection already open (so the clock does not time the connect). */
-static void fresh(const char *journal, long n)
+/* A fresh database holding the teams and n heroes, and an engine on it
+ * with one connection already open (so the clock does not time the
+ * connect). */
+static void fresh(const char *journal, long teams, long n)
 {
     calx_error err;
     char url[4200];
     if (pg) {
-        heroes_pg_create(opt.pg_url, BENCH_TEAMS, n);
+        heroes_pg_create(opt.pg_url, teams, n);
         snprintf(url, sizeof url, "%s", opt.pg_url);
     } else {
         snprintf(path, sizeof path, "%s/calx_bench-%s-%s.db", opt.dir, opt.case_name, journal);
-        heroes_sqlite_create(path, journal, BENCH_TEAMS, n);
+        heroes_sqlite_create(path, journal, teams, n);
         /* --variant inline_reads: short reads run on the loop thread
          * (the SQLite driver's opt-in; see README). */
         snprintf(url, sizeof url, "sqlite:///%s%s", path,
@@ -313,6 +323,44 @@ static void *b5(void *unused)
     return NULL;
 }
 
+/* B6: every team with its heroes, through a loader option (--variant
+ * selectinload: one SELECT of the teams, one SELECT ... IN of their heroes;
+ * joinedload: one SELECT ... LEFT OUTER JOIN). */
+static void *b6(void *joined)
+{
+    calx_error err;
+    calx_session *s = calx_sessionmaker_session(maker, &err);
+    calx_select *q = calx_select_new(CALX_TABLE(Team));
+    calx_loader selectin[] = { CALX_SELECTINLOAD(CALX_REL(Team, heroes)) };
+    calx_loader join[] = { CALX_JOINEDLOAD(CALX_REL(Team, heroes)) };
+    calx_exec_opts o = { .loaders = joined ? join : selectin, .nloaders = 1 };
+    calx_objlist l;
+    double t0 = bench_now();
+    OK(calx_session_execute(s, q, &o, &l, &err));
+    double t1 = bench_now();
+    b6_check c;
+    b6_check_begin(&c, sz.b6_teams);
+    long heroes = 0;
+    for (size_t j = 0; j < l.n; j++) {
+        Team *t = l.items[j];
+        OK(calx_rel_check(t, CALX_REL(Team, heroes), &err));
+        b6_check_team(&c, t->id.value, t->name, t->headquarters, t->heroes.n);
+        for (size_t k = 0; k < t->heroes.n; k++) {
+            const Hero *h = t->heroes.items[k];
+            b6_check_hero(&c, t->id.value, h->id.value, h->name, h->secret_name, CALX_IS_NULL(h->age),
+                          h->age.value, h->team_id.value);
+        }
+        heroes += (long)t->heroes.n;
+    }
+    b6_check_end(&c, l.n);
+    bench_emit(&(bench_rec){ .case_name = "B6", .backend = backend(), .impl = "calx", .variant = variant,
+                             .journal = pg ? NULL : "delete", .ops = heroes, .seconds = t1 - t0 });
+    calx_objlist_free(&l);
+    calx_select_free(q);
+    calx_session_free(s);
+    return NULL;
+}
+
 static void run(void *(*fn)(void *), void *arg)
 {
     calx_error err;
@@ -325,6 +373,28 @@ int main(int argc, char **argv)
     bench_parse_args(argc, argv, &opt);
     sz = bench_sizes_get();
     pg = opt.backend && !strcmp(opt.backend, "postgresql");
+    if (pg && (!opt.pg_url || !*opt.pg_url))
+        bench_die("--backend postgresql needs --pg-url or CALX_TEST_PG_URL");
+    if (!strcmp(opt.case_name, "B6")) {
+        /* Each loader on a fresh database, as raw C's two ways. */
+        static const char *const loaders[] = { "selectinload", "joinedload", NULL };
+        bool known = !opt.variant;
+        for (const char *const *v = loaders; *v; v++) {
+            if (!bench_want(&opt, *v))
+                continue;
+            known = true;
+            variant = *v;
+            fresh("delete", sz.b6_teams, sz.b6_teams * BENCH_B6_PER_TEAM);
+            run(b6, (void *)(uintptr_t)!strcmp(*v, "joinedload"));
+            done();
+        }
+        calx_loop_free_default();
+        if (!known) {
+            fprintf(stderr, "calx_bench: B6 has no variant %s (selectinload, joinedload)\n", opt.variant);
+            return 77;
+        }
+        return 0;
+    }
     if (opt.variant && strcmp(opt.variant, "inline_reads")) {
         fprintf(stderr, "calx_bench: no variant %s (there is inline_reads, on SQLite)\n",
                 opt.variant);
@@ -336,15 +406,13 @@ int main(int argc, char **argv)
     }
     inline_reads = opt.variant != NULL;
     variant = opt.variant;
-    if (pg && (!opt.pg_url || !*opt.pg_url))
-        bench_die("--backend postgresql needs --pg-url or CALX_TEST_PG_URL");
     if (!strcmp(opt.case_name, "B5") && !pg) {
         fprintf(stderr, "calx_bench: B5 runs on PostgreSQL only\n");
         return 77;
     }
     const char *journal = opt.journal ? opt.journal : "delete";
     bool b1case = !strcmp(opt.case_name, "B1");
-    fresh(journal, b1case ? 0 : sz.heroes);
+    fresh(journal, BENCH_TEAMS, b1case ? 0 : sz.heroes);
     if (b1case)
         run(b1, (void *)journal);
     else if (!strcmp(opt.case_name, "B2"))

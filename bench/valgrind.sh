@@ -43,12 +43,12 @@ check() {
         fail=1
     fi
 }
-for c in B1 B2 B3 B4; do check "$BIN/raw_sqlite" --case $c; done
+for c in B1 B2 B3 B4 B6; do check "$BIN/raw_sqlite" --case $c; done
 check "$BIN/raw_sqlite" --case B1 --journal wal
-for c in B1 B2 B3 B4 B5; do check "$BIN/raw_libpq" --case $c; done
+for c in B1 B2 B3 B4 B5 B6; do check "$BIN/raw_libpq" --case $c; done
 if [ -x "$BIN/calx_bench" ]; then
-    for c in B1 B2 B3 B4; do check "$BIN/calx_bench" --backend sqlite --case $c; done
-    for c in B1 B2 B3 B4 B5; do check "$BIN/calx_bench" --backend postgresql --case $c; done
+    for c in B1 B2 B3 B4 B6; do check "$BIN/calx_bench" --backend sqlite --case $c; done
+    for c in B1 B2 B3 B4 B5 B6; do check "$BIN/calx_bench" --backend postgresql --case $c; done
 fi
 [ $fail -eq 0 ] && echo "valgrind: bench programs clean" >&2
 exit $fail
