@@ -7,7 +7,8 @@
 #   bench/run.sh [BUILD_DIR]          (BUILD_DIR defaults to build-bench)
 #
 # `make bench` installs what is needed, builds the programs and calls this.
-# BENCH_QUICK=1 shrinks every case tenfold.
+# BENCH_QUICK=1 shrinks every case tenfold. BENCH_CASES="B6" (a list) runs
+# only those cases, for working on one; the targets of the others read n/a.
 #
 # A throwaway PostgreSQL server runs for the length of the run (the shared
 # scripts/pg-test-server.sh when the tree has it, else bench/pg-server.sh);
@@ -29,6 +30,8 @@ die() { echo "bench: $*" >&2; exit 1; }
 QUICK=0
 case "${BENCH_QUICK:-0}" in 0|"") ;; *) QUICK=1 ;; esac
 export BENCH_QUICK=$QUICK
+CASES=${BENCH_CASES:-B1 B2 B3 B4 B5 B6}
+want() { case " $CASES " in *" $1 "*) return 0 ;; esac; return 1; }
 
 for p in raw_sqlite raw_libpq; do
     [ -x "$BIN/$p" ] || die "$BIN/$p is missing: build with 'make bench' (or cmake -DCALX_BENCH=ON)"
@@ -104,6 +107,7 @@ py() { run "$1 $2 $3${4:+ $4}" "$PY" bench/py/bench.py --impl "$1" --backend "$2
 # Case by case, every implementation in turn, so that drift in the machine's
 # load touches them alike.
 for c in B1 B2 B3 B4; do
+    want $c || continue
     journals="delete"
     [ $c = B1 ] && journals="delete wal"
     for j in $journals; do
@@ -120,6 +124,7 @@ for c in B1 B2 B3 B4; do
 done
 
 for c in B1 B2 B3 B4 B5; do
+    want $c || continue
     [ -n "$CALX" ] && run "calx postgresql $c" "$CALX" --backend postgresql --case $c
     if [ $c = B2 ]; then
         for v in text binary; do
@@ -137,6 +142,7 @@ done
 # runs its two loaders (selectinload, joinedload), raw C its two ways (two
 # queries joined in memory, one JOIN), each on a fresh database.
 for b in sqlite postgresql; do
+    want B6 || continue
     [ -n "$CALX" ] && run "calx $b B6" "$CALX" --backend $b --case B6
     if [ $b = sqlite ]; then
         run "raw_c sqlite B6" "$BIN/raw_sqlite" --case B6
@@ -156,6 +162,7 @@ quickflag=""
 
 sub="$(date -u +%Y-%m-%d)"
 [ $QUICK = 1 ] && sub="$sub, BENCH_QUICK=1 (every case a tenth of full size)"
+[ -n "${BENCH_CASES:-}" ] && sub="$sub, only $CASES"
 [ -z "$CALX" ] && sub="$sub; calx: not built yet"
 gnuplot -e "datafile='$WORK/chart.dat'; outfile='$OUT/results.png'; subtitle='$sub'" bench/chart.gp \
     || die "gnuplot failed to draw $OUT/results.png"
