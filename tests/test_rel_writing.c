@@ -318,7 +318,7 @@ TASK_TEST(a_many_to_many_pair_is_a_link_row_inserted_and_deleted_with_the_collec
     CHECK_INT(log_count("INSERT INTO mission"), 1);
     CHECK_INT(log_count("INSERT INTO heromissionlink (hero_id, mission_id, is_leader)"), 1);
     CHECK(log_pos("INSERT INTO mission") < log_pos("INSERT INTO heromissionlink"));
-    check_params("[(2, 1, False), (1, 1, False), (1, 2, False)]");
+    check_params("[(2, 1, 0), (1, 1, 0), (1, 2, 0)]");
     CHECK_INT(count_rows("heromissionlink"), 3);
 
     /* The link objects are the identity map's: a select sees them. */

@@ -61,13 +61,21 @@ static void put_text(calx_buf *b, const char *s, size_t n)
     calx__buf_put(b, &q, 1);
 }
 
-static void put_value(calx_buf *b, const calx_value *v)
+/* A value as SQLAlchemy logs it: after its bind processing, so a bool is
+ * 1 / 0 on a database without a native boolean (SQLite's INTEGER),
+ * True / False elsewhere. */
+static void put_value(calx_buf *b, const calx_value *v, bool native_bool)
 {
     switch (v->type) {
     case CALX_NULL: calx__buf_put(b, "None", 4); break;
     case CALX_INT: calx__buf_printf(b, "%lld", (long long)v->u.i); break;
     case CALX_REAL: calx__buf_printf(b, "%.17g", v->u.d); break;
-    case CALX_BOOL: calx__buf_put(b, v->u.b ? "True" : "False", v->u.b ? 4 : 5); break;
+    case CALX_BOOL:
+        if (!native_bool)
+            calx__buf_put(b, v->u.b ? "1" : "0", 1);
+        else
+            calx__buf_put(b, v->u.b ? "True" : "False", v->u.b ? 4 : 5);
+        break;
     case CALX_TEXT: put_text(b, v->u.s.ptr, v->u.s.len); break;
     case CALX_BLOB:
         calx__buf_put(b, "b'", 2);
@@ -84,7 +92,7 @@ static void put_value(calx_buf *b, const calx_value *v)
  * max_params: a multi-row INSERT has thousands. */
 #define MAX_PARAMS_SHOWN 100
 
-static void put_tuple(calx_buf *b, const calx_value *vals, size_t n)
+static void put_tuple(calx_buf *b, const calx_value *vals, size_t n, bool native_bool)
 {
     calx__buf_put(b, "(", 1);
     for (size_t i = 0; i < n; i++) {
@@ -94,7 +102,7 @@ static void put_tuple(calx_buf *b, const calx_value *vals, size_t n)
         } else if (i) {
             calx__buf_put(b, ", ", 2);
         }
-        put_value(b, &vals[i]);
+        put_value(b, &vals[i], native_bool);
     }
     if (n == 1)
         calx__buf_put(b, ",", 1);
@@ -108,8 +116,9 @@ void calx__echo_params(const calx_engine *e, const char *badge, const calx_value
         return;
     calx_buf b = { 0 };
     calx__buf_printf(&b, "[%s] ", badge);
+    bool native_bool = e->dialect->supports_native_boolean;
     if (nsets <= 1) {
-        put_tuple(&b, vals, nsets ? nparams : 0);
+        put_tuple(&b, vals, nsets ? nparams : 0, native_bool);
     } else {
         calx__buf_put(&b, "[", 1);
         size_t shown = nsets <= MAX_SETS_SHOWN ? nsets : MAX_SETS_SHOWN;
@@ -125,7 +134,7 @@ void calx__echo_params(const calx_engine *e, const char *badge, const calx_value
             }
             if (nsets > MAX_SETS_SHOWN && i > shown / 2)
                 calx__buf_put(&b, ", ", 2);
-            put_tuple(&b, vals + set * nparams, nparams);
+            put_tuple(&b, vals + set * nparams, nparams, native_bool);
         }
         calx__buf_put(&b, "]", 1);
     }
