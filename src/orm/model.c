@@ -24,7 +24,7 @@ calx_obj *calx__obj_check(const void *p)
 
 calx_obj *calx__obj_alloc(const calx_model *m, size_t extra)
 {
-    size_t sz = CALX_OBJ_HDR_SIZE + 2 * calx__round(m->size) +
+    size_t sz = CALX_OBJ_HDR_SIZE + calx__round(m->size) + calx__round(calx__model_fields_size(m)) +
                 2 * m->nfields * sizeof(void *) + extra;
     /* Zeroed but for the extra bytes, which the caller fills: loading a
      * large result, clearing them was a tenth of the time. */

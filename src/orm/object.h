@@ -4,6 +4,8 @@
  *
  * One allocation per object:
  *   [calx_obj header][the model's struct][its snapshot][owned slots]
+ * The snapshot holds the struct's fields only, not the relationship
+ * members after them (calx__model_fields_size).
  * The program's pointer is to the struct. The snapshot is a copy of the
  * struct as the database last had it (after a load or a flush): a flush
  * compares field by field and writes only what differs.
@@ -40,6 +42,12 @@ typedef struct calx_obj {
     bool has_snap;
     bool delete_marked;      /* session.delete() called, not flushed */
     bool in_map;
+    /* Relationship flags (here, in what would be padding). */
+    bool orphan;             /* removed from a delete-orphan collection */
+    bool sent;               /* the flush under way has sent its statement
+                                (flush.c: rounds skip it; cleared after) */
+    bool waits;              /* during a flush round: a key it needs is not
+                                known yet (relwrite.c lists why) */
     const calx_model *model;
     struct calx_session *session;   /* the session it is in, NULL when in none */
     struct calx_session *owner;     /* the session that frees it (NULL: the
@@ -52,11 +60,6 @@ typedef struct calx_obj {
                                 with the object live at its end) */
     uint32_t rel_loaded;     /* bit r: relationship r is loaded */
     uint32_t rel_raise;      /* bit r: a raiseload left r unloaded */
-    bool orphan;             /* removed from a delete-orphan collection */
-    bool sent;               /* the flush under way has sent its statement
-                                (flush.c: rounds skip it; cleared after) */
-    bool waits;              /* during a flush round: a key it needs is not
-                                known yet (relwrite.c lists why) */
     struct calx__relstate *rels;    /* per relationship, what the database
                                        has; NULL until needed (relation.c) */
 } calx_obj;
@@ -96,7 +99,7 @@ static inline size_t calx__model_fields_size(const calx_model *m)
 /* Slot 2*i is field i's `cur`, 2*i+1 its `old`. */
 static inline void **calx_obj_slots(const calx_obj *o)
 {
-    return (void **)((char *)calx__obj_snap(o) + calx__round(o->model->size));
+    return (void **)((char *)calx__obj_snap(o) + calx__round(calx__model_fields_size(o->model)));
 }
 
 static inline void *calx__field_ptr(const void *s, const calx_field *f)
