@@ -252,9 +252,11 @@ static void ready_text(calx__stmt_ready *r, size_t i, const char *sql, size_t ns
 {
     size_t per = nsets ? nparams / nsets : 0;
     r->stmts[i] = (calx_stmt){ sql, *set, nsets, false };
+    /* No values: *params may be NULL, where no offset may be taken. */
     for (size_t k = 0; k < nsets; k++)
-        *(*set)++ = (calx_params){ *params + k * per, per };
-    *params += nparams;
+        *(*set)++ = (calx_params){ per ? *params + k * per : NULL, per };
+    if (nparams)
+        *params += nparams;
 }
 
 /* r runs the compile kept in r->own as it is. */

@@ -375,7 +375,8 @@ int calx__cache_key_sources(const calx__cache_key *k, const calx_value *const *s
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory caching a statement");
     for (size_t i = 0; i < k->nvals; i++)
         pos[i] = (val_pos){ k->vals[i], i };
-    qsort(pos, k->nvals, sizeof *pos, by_address);
+    if (pos)   /* qsort's array must not be NULL, even for none */
+        qsort(pos, k->nvals, sizeof *pos, by_address);
     int rc = CALX_OK;
     for (size_t i = 0; i < n && !rc; i++) {
         if (!srcs[i]) {
