@@ -8,6 +8,8 @@
 #include "backend.h"
 #include "models.h"
 #include "orm_test.h"
+#include "engine/engine_int.h"
+#include "engine/stmt_cache.h"
 #include "orm/session_int.h"
 #include "test.h"
 
@@ -257,6 +259,31 @@ TASK_TEST(a_rolled_back_bulk_delete_gives_the_objects_back)
     calx_session_free(s);
 }
 
+TASK_TEST(an_orm_query_of_the_same_shape_is_compiled_once_and_echo_says_cached)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    calx__stmt_cache_stats before, after;
+    calx__stmt_cache_stats_read(engine->stmts, &before);
+    log_reset();
+    const char *names[] = { "Deadpond", "Rusty-Man", "Spider-Boy" };
+    for (int i = 0; i < 3; i++) {
+        calx_select *q = where_name(names[i]);
+        Hero *got = NULL;
+        CHECK_OK(calx_session_one(s, q, &got, &err), &err);
+        CHECK(got == h[i]);
+        calx_select_free(q);
+    }
+    calx__stmt_cache_stats_read(engine->stmts, &after);
+    CHECK_INT(after.misses - before.misses, 1);
+    CHECK_INT(after.hits - before.hits, 2);
+    CHECK_INT(log_count("[generated in "), 1);
+    CHECK_INT(log_count("[cached since "), 2);
+    calx_session_free(s);
+}
+
 int main(void)
 {
     dir = test_tmpdir("test_orm_statements");
@@ -267,6 +294,7 @@ int main(void)
     calx_metadata_add(md, CALX_TABLE(Hero), &e);
     calx_metadata_add(md, CALX_TABLE(Gadget), &e);
     RUN(rows_of_two_entities_are_objects_of_the_identity_map);
+    RUN(an_orm_query_of_the_same_shape_is_compiled_once_and_echo_says_cached);
     RUN(an_outer_join_gives_a_null_object_for_the_missing_side);
     RUN(an_entity_and_an_aggregate_make_an_object_and_a_value_per_row);
     RUN(rows_of_a_bad_select_report_its_error_and_hand_back_nothing);

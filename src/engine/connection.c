@@ -620,6 +620,14 @@ calx_future *calx_conn_stream(calx_connection *c, const char *sql,
                    CALX_BADGE_CACHE, NULL, err);
 }
 
+calx_future *calx__conn_stream_noted(calx_connection *c, const char *sql,
+                                     const calx_params *params, size_t chunk_rows,
+                                     const calx__compile_note *note, calx_error *err)
+{
+    return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000,
+                   CALX_BADGE_CACHE, note, err);
+}
+
 calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
                               calx_error *err)
 {

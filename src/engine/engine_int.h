@@ -130,6 +130,12 @@ calx_future *calx__conn_execute_noted(calx_connection *c, const char *sql,
                                       const calx_params *params,
                                       const calx__compile_note *note, calx_error *err);
 
+/* connection.c: calx_conn_stream for a statement the statement cache
+ * readied (the ORM's queries), echo's badge as calx__conn_execute_noted's. */
+calx_future *calx__conn_stream_noted(calx_connection *c, const char *sql,
+                                     const calx_params *params, size_t chunk_rows,
+                                     const calx__compile_note *note, calx_error *err);
+
 /* result.c: results over driver rowsets. */
 calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn);
 /* connection.c: a streaming result asks its connection for more. */
