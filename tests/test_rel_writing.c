@@ -506,6 +506,28 @@ TASK_TEST(without_passive_deletes_loaded_children_are_deleted_by_the_flush_first
     calx_session_free(s);
 }
 
+TASK_TEST(a_one_to_one_set_on_the_parent_writes_the_childs_key_and_moves_it)
+{
+    calx_session *s = keep_session();
+    Hero *a = hero("A", "a", -1), *b = hero("B", "b", -1);
+    Passport *p = CALX_NEW(Passport, &err, .number = "X-1");
+    CHECK(p != NULL);
+    /* The key is the passport's: setting it from the hero's side fills
+     * passport.hero_id once the hero has its key. */
+    CHECK_OK(calx_rel_set(a, CALX_REL(Hero, passport), p, &err), &err);
+    CHECK(p->hero == a);
+    CHECK_OK(calx_session_add_all(s, (void *[]){ a, b }, 2, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK(calx_session_contains(s, p));
+    CHECK(p->hero_id.valid && p->hero_id.value == a->id.value);
+    /* Moved to b: b's key, and a has none. */
+    CHECK_OK(calx_rel_set(b, CALX_REL(Hero, passport), p, &err), &err);
+    CHECK(a->passport == NULL && p->hero == b);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK(p->hero_id.value == b->id.value);
+    calx_session_free(s);
+}
+
 TASK_TEST(deleting_a_self_referential_tree_deletes_the_leaves_before_their_parents)
 {
     /* Keys in the order a tree is usually made: the root first. */
@@ -551,6 +573,7 @@ int main(void)
     RUN(a_hero_removed_from_a_delete_orphan_collection_is_deleted);
     RUN(deleting_a_manager_without_delete_cascade_sets_the_reports_key_null);
     RUN(deleting_a_parent_whose_not_null_children_are_not_cascaded_names_them_and_sends_nothing);
+    RUN(a_one_to_one_set_on_the_parent_writes_the_childs_key_and_moves_it);
     RUN(deleting_a_self_referential_tree_deletes_the_leaves_before_their_parents);
     RUN(passive_deletes_leaves_the_unloaded_children_to_the_databases_on_delete_cascade);
     RUN(without_passive_deletes_loaded_children_are_deleted_by_the_flush_first);

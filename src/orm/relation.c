@@ -569,10 +569,15 @@ static int back_side(calx_obj *o, const calx_relation *rel, calx_obj *it, bool a
         if (add) {
             void *old = calx__rel_one_get(it, b);
             if (old && old != obj) {
-                /* it moves: it leaves its old owner's loaded collection. */
+                /* it moves: its old owner loses it (from a loaded
+                 * collection, or as a one-to-one's target). */
                 calx_obj *oo = calx__obj_check(old);
-                if (oo && calx__rel_loaded(oo, calx__rel_index(rel)))
-                    calx__rel_list_drop(oo, rel, calx__obj_ptr(it));
+                if (oo && calx__rel_loaded(oo, calx__rel_index(rel))) {
+                    if (calx__rel_is_list(rel))
+                        calx__rel_list_drop(oo, rel, calx__obj_ptr(it));
+                    else if (calx__rel_one_get(oo, rel) == calx__obj_ptr(it))
+                        calx__rel_one_put(oo, rel, NULL);
+                }
             }
             calx__rel_one_put(it, b, obj);
             calx__rel_mark_loaded(it, bi);
@@ -614,16 +619,7 @@ int calx_rel_set(void *obj, const calx_relation *rel, void *target, calx_error *
     }
     calx__rel_one_put(o, rel, target);
     calx__rel_mark_loaded(o, ri);
-    /* A one-to-one's target had another owner: that owner loses it. */
-    if (t && rel->back_populates) {
-        const calx_relation *b = calx_model_relation(rel->target, rel->back_populates);
-        if (b && !calx__rel_is_list(b)) {
-            void *prev = calx__rel_one_get(t, b);
-            calx_obj *po = calx__obj_check(prev);
-            if (po && prev != obj && calx__rel_one_get(po, rel) == target)
-                calx__rel_one_put(po, rel, NULL);
-        }
-    }
+    /* back_side also takes a one-to-one's target from its old owner. */
     return t ? back_side(o, rel, t, true, err) : 0;
 }
 
