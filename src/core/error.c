@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "calx/error.h"
+#include "core/nomem.h"
 
 static const char *const names[CALX_ERR__COUNT] = {
     [CALX_OK] = "OK",
@@ -91,4 +92,11 @@ void calx_error_print(const calx_error *err, FILE *f)
     char line[640];
     calx_error_str(err, line, sizeof line);
     fprintf(f ? f : stderr, "%s\n", line);
+}
+
+int calx__nomem(calx_error *err, const char *doing)
+{
+    if (!doing)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    return calx_error_set(err, CALX_ERR_NOMEM, "out of memory %s", doing);
 }

@@ -16,6 +16,7 @@
 #include "calx/loop.h"
 #include "core/logging.h"
 #include "core/loop_int.h"
+#include "core/nomem.h"
 
 /* A loop as loop.c allocates it: the part the core modules share
  * (loop_int.h), then what only shutdown reads. */
@@ -80,7 +81,7 @@ calx_loop *calx_loop_new(uv_loop_t *uv, calx_error *err)
 {
     loop_full *lf = calloc(1, sizeof *lf);
     if (!lf) {
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a loop");
+        calx__nomem(err, "making a loop");
         return NULL;
     }
     calx_loop *loop = &lf->base;

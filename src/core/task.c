@@ -15,6 +15,7 @@
 #include "calx/task.h"
 #include "core/ctxswitch.h"
 #include "core/loop_int.h"
+#include "core/nomem.h"
 #include "core/promise.h"
 #include "core/tasks.h"
 
@@ -195,7 +196,7 @@ calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
 
     calx_task *t = calloc(1, sizeof *t);
     if (!t) {
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory starting a task");
+        calx__nomem(err, "starting a task");
         return NULL;
     }
     t->map_size = size + page;
@@ -214,7 +215,7 @@ calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
     if (!t->done) {
         munmap(t->map, t->map_size);
         free(t);
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory starting a task");
+        calx__nomem(err, "starting a task");
         return NULL;
     }
 #ifdef HAVE_VALGRIND
@@ -265,7 +266,7 @@ calx_future *calx_sleep(calx_loop *loop, uint64_t ms, calx_error *err)
     sleeper *s = malloc(sizeof *s);
     if (!s || !(s->f = calx__future_new(loop))) {
         free(s);
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory in calx_sleep");
+        calx__nomem(err, "in calx_sleep");
         return NULL;
     }
     s->timer = calx__timer_new(loop, sleep_fired, s);
@@ -273,7 +274,7 @@ calx_future *calx_sleep(calx_loop *loop, uint64_t ms, calx_error *err)
         calx_future_release(s->f);
         calx__future_resolve(s->f, NULL);
         free(s);
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory in calx_sleep");
+        calx__nomem(err, "in calx_sleep");
         return NULL;
     }
     calx__future_set_cancel(s->f, sleep_cancel, s);

@@ -31,6 +31,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/nomem.h"
 #include "driver/pg_int.h"
 
 /* ---- small helpers ---- */
@@ -60,7 +61,7 @@ static int kv_set(pg_conn *c, const char *key, const char *val, calx_error *err)
 {
     char *v = strdup(val ? val : "");
     if (!v)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
+        return calx__nomem(err, "copying options");
     for (size_t i = 0; i < c->nkv; i++) {
         if (strcmp(c->keys[i], key) == 0) {
             free(c->vals[i]);
@@ -78,14 +79,14 @@ static int kv_set(pg_conn *c, const char *key, const char *val, calx_error *err)
             c->vals = vv;
         if (!k || !vv) {
             free(v);
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
+            return calx__nomem(err, "copying options");
         }
         c->kvcap = cap;
     }
     char *k = strdup(key);
     if (!k) {
         free(v);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
+        return calx__nomem(err, "copying options");
     }
     c->keys[c->nkv] = k;
     c->vals[c->nkv] = v;
@@ -123,7 +124,7 @@ static int set_str(char **slot, const char *v, calx_error *err)
 {
     char *copy = strdup(v ? v : "");
     if (!copy)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
+        return calx__nomem(err, "copying options");
     free(*slot);
     *slot = copy;
     return 0;
@@ -268,7 +269,7 @@ static int split_list(const char *s, char ***out, size_t *n, calx_error *err)
         count += *p == ',';
     char **items = calloc(count, sizeof *items);
     if (!items)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
+        return calx__nomem(err, "copying options");
     const char *p = s;
     for (size_t i = 0; i < count; i++) {
         const char *end = strchr(p, ',');
@@ -278,7 +279,7 @@ static int split_list(const char *s, char ***out, size_t *n, calx_error *err)
             for (size_t k = 0; k < i; k++)
                 free(items[k]);
             free(items);
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
+            return calx__nomem(err, "copying options");
         }
         p = end ? end + 1 : p + len;
     }
@@ -333,7 +334,7 @@ static int build_hosts(pg_conn *c, const calx_url *url, pg_opts *o, calx_error *
         char *p = calx__buf_take(&pb);
         if (!o->host || !p) {
             free(p);
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying the URL");
+            return calx__nomem(err, "copying the URL");
         }
         bool any_port = false;
         for (size_t i = 0; i < url->nhosts; i++)
@@ -372,7 +373,7 @@ static int build_hosts(pg_conn *c, const calx_url *url, pg_opts *o, calx_error *
     }
     c->hosts = calloc(nnames, sizeof *c->hosts);
     if (!c->hosts) {
-        rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
+        rc = calx__nomem(err, "copying options");
         goto out;
     }
     for (size_t i = 0; i < nnames; i++) {
@@ -381,7 +382,7 @@ static int build_hosts(pg_conn *c, const calx_url *url, pg_opts *o, calx_error *
         names[i] = NULL;
         h->port = strdup(ports[nports == 1 ? 0 : i]);
         if (!h->port) {
-            rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
+            rc = calx__nomem(err, "copying options");
             goto out;
         }
         /* Names get looked up; addresses, socket directories ("/..." or
@@ -422,7 +423,7 @@ static int parse_options(pg_conn *c, const calx_url *url, const calx_kv *args, s
 
     PQconninfoOption *known = PQconndefaults();
     if (!known)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory reading libpq's options");
+        return calx__nomem(err, "reading libpq's options");
     pg_opts o = { 0 };
     for (size_t i = 0; i < url->nquery && !rc; i++)
         rc = take_option(c, &o, known, url->query[i].key, url->query[i].value, err);
@@ -592,7 +593,7 @@ static void start_libpq(pg_conn *c)
                                 "could not translate host name \"%s\" to address: %s",
                                 which ? which : "", why ? why : "no address");
         else if (!hs || !as || !ps)
-            rc = calx_error_set(&err, CALX_ERR_NOMEM, "out of memory building the host list");
+            rc = calx__nomem(&err, "building the host list");
         else if ((rc = kv_set(c, "host", hs, &err)) == 0 &&
                  (rc = kv_set(c, "hostaddr", as, &err)) == 0)
             rc = kv_set(c, "port", ps, &err);
@@ -665,7 +666,7 @@ int calx__pg_check_options(const calx_url *url, const calx_kv *args, size_t narg
 {
     pg_conn *c = calloc(1, sizeof *c);
     if (!c)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking options");
+        return calx__nomem(err, "checking options");
     int rc = parse_options(c, url, args, nargs, isolation_level, err);
     calx__pg_free(c);
     return rc;
@@ -680,7 +681,7 @@ int calx__pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, 
                               "postgresql connect: loop, url and callback are required");
     pg_conn *c = calloc(1, sizeof *c);
     if (!c)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a connection");
+        return calx__nomem(err, "making a connection");
     c->base.driver = &calx__postgres_driver;
     c->base.loop = loop;
     c->connect_cb = cb;
@@ -696,7 +697,7 @@ int calx__pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, 
         c->timer = calx__timer_new(loop, on_connect_timeout, c);
         if (!c->timer) {
             calx__pg_free(c);
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a timer");
+            return calx__nomem(err, "making a timer");
         }
         calx__timer_start(c->timer, (uint64_t)(c->connect_timeout_s * 1000.0));
     }

@@ -57,6 +57,7 @@
 
 #include "core/hash.h"
 #include "core/buf.h"
+#include "core/nomem.h"
 #include "driver/pg_int.h"
 #include "driver/sqlscan.h"
 #include "driver/rowset.h"
@@ -1256,7 +1257,7 @@ int calx__pg_ready(pg_conn *c, calx_error *err)
     c->notice[0] = '\0';
     c->req_timer = calx__timer_new(c->base.loop, on_req_timer, c);
     if (!c->req_timer)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a timer");
+        return calx__nomem(err, "making a timer");
     calx__pg_watch(c, CALX_IO_READ, false);
     if (!c->io)
         return calx_error_set(err, CALX_ERR_OPERATIONAL,

@@ -29,6 +29,7 @@
 
 #include "core/hash.h"
 #include "core/evloop.h"
+#include "core/nomem.h"
 #include "driver/driver.h"
 #include "driver/sqlite.h"
 #include "driver/sqlite_int.h"
@@ -206,7 +207,7 @@ static int prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_stmt **o
     char *copy = strdup(sql);
     if (!copy) {
         sqlite3_finalize(stmt);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory caching a statement");
+        return calx__nomem(err, "caching a statement");
     }
 
     calx_sqlite_cached *slot;
@@ -350,7 +351,7 @@ static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
 {
     calx_value *row = calx__rowset_add_row(rs);
     if (!row)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory reading a row");
+        return calx__nomem(err, "reading a row");
     for (size_t i = 0; i < rs->ncols; i++) {
         int col = (int)i;
         calx_value *v = &row[i];
@@ -370,10 +371,10 @@ static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
             /* SQLite returns NULL for an empty blob, and for text only when
              * converting it ran out of memory. */
             if (!p && (text || n))
-                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory reading a value");
+                return calx__nomem(err, "reading a value");
             const char *copy = calx__rowset_copy(rs, p, n);
             if (!copy)
-                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory reading a row");
+                return calx__nomem(err, "reading a row");
             v->type = text ? CALX_TEXT : CALX_BLOB;
             v->u.s.ptr = copy;
             v->u.s.len = n;
@@ -414,14 +415,14 @@ static calx_rowset *rowset_for(sqlite3_stmt *stmt, calx_error *err)
     size_t ncols = stmt ? (size_t)sqlite3_column_count(stmt) : 0;
     calx_rowset *rs = calx__rowset_new(ncols);
     if (!rs) {
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a rowset");
+        calx__nomem(err, "making a rowset");
         return NULL;
     }
     for (size_t i = 0; i < ncols; i++) {
         const char *name = sqlite3_column_name(stmt, (int)i);
         if (!name || calx__rowset_set_colname(rs, i, name) != 0) {
             calx__rowset_free(rs);
-            calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a rowset");
+            calx__nomem(err, "making a rowset");
             return NULL;
         }
     }
@@ -475,7 +476,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
         c->tx_lost = false;
         c->tx_wanted = false;
         *out = calx__rowset_new(0);
-        return *out ? 0 : calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a rowset");
+        return *out ? 0 : calx__nomem(err, "making a rowset");
     }
 
     sqlite3_stmt *stmt;
@@ -499,7 +500,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
     calx_rowset *rs = rowids ? calx__rowset_new(1) : rowset_for(stmt, err);
     if (rowids && (!rs || calx__rowset_set_colname(rs, 0, "rowid") != 0)) {
         calx__rowset_free(rs);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a rowset");
+        return calx__nomem(err, "making a rowset");
     }
     if (!rs)
         return err->code;
@@ -546,7 +547,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
             /* Each set's own rowid, read right after its execution. */
             calx_value *row = calx__rowset_add_row(rs);
             if (!row) {
-                rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory collecting rowids");
+                rc = calx__nomem(err, "collecting rowids");
                 break;
             }
             row[0] = calx_int(sqlite3_last_insert_rowid(c->db));
@@ -754,7 +755,7 @@ static int apply_pragmas(calx_sqlite_conn *c, calx_error *err)
          * against a strict character set in connect. */
         char *sql = sqlite3_mprintf("PRAGMA %s = %s", p->key, p->value);
         if (!sql) {
-            rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory setting pragmas");
+            rc = calx__nomem(err, "setting pragmas");
             break;
         }
         rc = run_once(c, sql, err);
@@ -967,7 +968,7 @@ static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *a
                               "sqlite connect: loop, url and callback are required");
     calx_sqlite_conn *c = calloc(1, sizeof *c);
     if (!c)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory making a connection");
+        return calx__nomem(err, "making a connection");
     c->base.driver = &calx__sqlite_driver;
     c->base.loop = loop;
     c->connect_cb = cb;

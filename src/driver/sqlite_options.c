@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/nomem.h"
 #include "core/spell.h"
 #include "driver/sqlite_int.h"
 
@@ -66,7 +67,7 @@ static int set_pragma(calx_sqlite_conn *c, const char *key, const char *value,
 {
     char *v = strdup(value);
     if (!v)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
+        return calx__nomem(err, "copying options");
     for (size_t i = 0; i < c->npragmas; i++) {
         if (strcasecmp(c->pragmas[i].key, key) == 0) {
             free(c->pragmas[i].value);
@@ -81,7 +82,7 @@ static int set_pragma(calx_sqlite_conn *c, const char *key, const char *value,
     if (!grown || !k) {
         free(k);
         free(v);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying options");
+        return calx__nomem(err, "copying options");
     }
     c->pragmas[c->npragmas].key = k;
     c->pragmas[c->npragmas].value = v;
@@ -242,7 +243,7 @@ int calx__sqlite_parse_options(calx_sqlite_conn *c, const calx_url *url, const c
     }
     c->filename = strdup(memory ? ":memory:" : url->database);
     if (!c->filename)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying the URL");
+        return calx__nomem(err, "copying the URL");
     return 0;
 }
 
@@ -322,7 +323,7 @@ int calx__sqlite_check_options(const calx_url *url, const calx_kv *args, size_t 
 {
     calx_sqlite_conn *c = calloc(1, sizeof *c);
     if (!c)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking options");
+        return calx__nomem(err, "checking options");
     int rc = calx__sqlite_parse_options(c, url, args, nargs, isolation_level, err);
     sqlite3 *db = NULL;
     if (!rc && c->npragmas) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "calx/connection.h"
+#include "core/nomem.h"
 #include "core/promise.h"
 #include "engine/engine_int.h"
 
@@ -149,7 +150,7 @@ static int bind_stmt(calx_dstmt *st, calx_value **valsp, char **bytesp,
     }
     *valsp = malloc(n * nsets * sizeof **valsp);
     if (!*valsp)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory binding parameters");
+        return calx__nomem(err, "binding parameters");
     size_t nbytes = 0;
     for (size_t s = 0; s < nsets; s++) {
         static const calx_params none;
@@ -171,7 +172,7 @@ static int bind_stmt(calx_dstmt *st, calx_value **valsp, char **bytesp,
     if (nbytes) {
         *bytesp = malloc(nbytes);
         if (!*bytesp)
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory binding parameters");
+            return calx__nomem(err, "binding parameters");
         char *p = *bytesp;
         for (size_t i = 0; i < n * nsets; i++) {
             calx_value *v = &(*valsp)[i];
@@ -261,7 +262,7 @@ static calx_future *start_op(calx_connection *c, conn_op *op, calx_error *err)
     calx_future *f = calx__future_new(c->engine->loop);
     if (!f) {
         free_op(op);
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory starting an operation");
+        calx__nomem(err, "starting an operation");
         return NULL;
     }
     op->c = c;
@@ -465,7 +466,7 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     conn_op *op = calloc(1, sizeof *op);
     if (!op) {
         calx__plan_entry_release(pe);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     }
     op->kind = kind;
     op->plan = pe;
@@ -549,7 +550,7 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
     calx_engine *e = c->engine;
     conn_op *op = calloc(1, sizeof *op);
     if (!op)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     op->kind = OP_EXEC;
     op->merge = merge;
     op->nbatch = n;
@@ -561,7 +562,7 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
     if (!op->bstmts || !op->bplans || !op->bvals || !op->bbytes || !fresh) {
         free(fresh);
         free_op(op);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     }
     for (size_t i = 0; i < n; i++) {
         if (!stmts[i].sql) {
@@ -635,7 +636,7 @@ calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
         return calx_error_set(err, CALX_ERR_BUSY, "a fetch is already in progress"), NULL;
     conn_op *op = calloc(1, sizeof *op);
     if (!op)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     op->kind = OP_FETCH;
     op->stream = r;
     op->req.op = CALX_DOP_FETCH;
@@ -679,7 +680,7 @@ static calx_future *resolved(calx_connection *c, calx_error *err)
 {
     calx_future *f = calx__future_new(c->engine->loop);
     if (!f)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     calx__future_resolve(f, NULL);
     return f;
 }
@@ -691,7 +692,7 @@ static calx_future *tx_op(calx_connection *c, op_kind kind, calx_dop dop, const 
 {
     conn_op *op = calloc(1, sizeof *op);
     if (!op)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     op->kind = kind;
     op->req.op = dop;
     if (dop == CALX_DOP_EXEC) {

@@ -9,6 +9,7 @@
 
 #include "calx/engine.h"
 #include "core/hash.h"
+#include "core/nomem.h"
 #include "core/promise.h"
 #include "engine/engine_int.h"
 #include "engine/registry.h"
@@ -149,7 +150,7 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
     calx_engine *e = calloc(1, sizeof *e);
     if (!e) {
         calx_url_free(u);
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory making an engine");
+        calx__nomem(err, "making an engine");
         return NULL;
     }
     e->url = u;
@@ -230,7 +231,7 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
 
 nomem:
     free_engine(e);
-    calx_error_set(err, CALX_ERR_NOMEM, "out of memory making an engine");
+    calx__nomem(err, "making an engine");
     return NULL;
 }
 
@@ -291,7 +292,7 @@ calx_future *calx_engine_connect(calx_engine *e, calx_error *err)
     if (!f) {
         free(cg);
         calx_future_release(pf);
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking out a connection");
+        calx__nomem(err, "checking out a connection");
         return NULL;
     }
     cg->e = e;
@@ -398,11 +399,11 @@ int calx__engine_plan(calx_engine *e, const char *sql, const calx_params *params
      * cache without end: past the cap, texts are compiled for one use. */
     bool cache = e->nplans < CALX_PLAN_CACHE_MAX;
     if (cache && e->nplans >= e->plans_cap * 3 / 4 && grow_plans(e) != 0)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling SQL");
+        return calx__nomem(err, "compiling SQL");
     calx_plan_entry *pe = calloc(1, sizeof *pe);
     if (!pe || !(pe->source = strdup(sql))) {
         free(pe);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling SQL");
+        return calx__nomem(err, "compiling SQL");
     }
     uint64_t t0 = calx__mono_ns();
     int rc = calx__text_compile(sql, params, e->dialect->paramstyle, &pe->plan, err);

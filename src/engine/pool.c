@@ -11,6 +11,7 @@
 
 #include "core/evloop.h"
 #include "core/logging.h"
+#include "core/nomem.h"
 #include "core/promise.h"
 #include "engine/pool.h"
 
@@ -414,7 +415,7 @@ calx_future *calx__pool_checkout(calx_pool *p, calx_error *err)
     }
     calx_future *f = calx__future_new(p->cfg.loop);
     if (!f) {
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking out a connection");
+        calx__nomem(err, "checking out a connection");
         return NULL;
     }
     calx__future_set_dtor(f, give_back);
@@ -428,7 +429,7 @@ calx_future *calx__pool_checkout(calx_pool *p, calx_error *err)
         free(w);
         calx_future_release(f);
         calx__future_reject(f, NULL);
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory checking out a connection");
+        calx__nomem(err, "checking out a connection");
         return NULL;
     }
     w->pool = p;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "calx/schema.h"
+#include "core/nomem.h"
 #include "core/promise.h"
 #include "engine/engine_int.h"
 #include "sql/ddl.h"
@@ -63,7 +64,7 @@ static int prepare_table(schema_job *j, job_table *jt, calx_error *err)
     for (size_t i = 0; !j->drop && i < t->ncolumns; i++)
         max += t->columns[i].index;
     if (!(jt->ddl = calloc(max, sizeof *jt->ddl)))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     if (j->drop) {
         if (!(jt->ddl[jt->nddl++] = calx__ddl_drop_table(j->dialect, t, err)))
             return err->code;
@@ -92,7 +93,7 @@ static schema_job *job_new(const calx_dialect *d, const calx_metadata *md, bool 
     const calx_table **sorted = calloc(n ? n : 1, sizeof *sorted);
     if (!j || !sorted || !(j->tables = calloc(n ? n : 1, sizeof *j->tables)) ||
         !(j->order = calloc(n ? n : 1, sizeof *j->order))) {
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        calx__nomem(err, NULL);
         goto fail;
     }
     j->dialect = d;
@@ -253,7 +254,7 @@ static calx_future *conn_all(calx_connection *conn, const calx_metadata *md, boo
     j->conn = conn;
     if (!(j->f = calx__future_new(engine->loop))) {
         job_free(j);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     }
     /* A cancel completes the future once the statement running has
      * landed, so the connection is free again when the caller hears. */
@@ -305,7 +306,7 @@ static calx_future *engine_all(calx_engine *e, const calx_metadata *md, bool dro
     j->engine = e;
     if (!(j->f = calx__future_new(e->loop))) {
         job_free(j);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     }
     calx__future_cancel_waits(j->f);
     calx_future *f = j->f;

@@ -18,6 +18,7 @@
 
 #include "core/grow.h"
 #include "core/hash.h"
+#include "core/nomem.h"
 #include "engine/engine_int.h"
 #include "engine/stmt_cache.h"
 #include "sql/cache_key.h"
@@ -174,7 +175,7 @@ static shape_entry *entry_new(calx__stmt_cache *sc, uint64_t hash, const calx_co
         if (e)
             free(e->key);
         free(e);
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory caching a statement");
+        calx__nomem(err, "caching a statement");
         return NULL;
     }
     memcpy(e->key, k->bytes.p, k->bytes.len);
@@ -190,7 +191,7 @@ static shape_entry *entry_new(calx__stmt_cache *sc, uint64_t hash, const calx_co
         p->sql = strdup(c->sql);
         p->src = c->nparams ? malloc(c->nparams * sizeof *p->src) : NULL;
         if (!p->sql || (c->nparams && !p->src)) {
-            calx_error_set(err, CALX_ERR_NOMEM, "out of memory caching a statement");
+            calx__nomem(err, "caching a statement");
             goto fail;
         }
         if (calx__cache_key_sources(k, c->srcs, c->nparams, p->src, err))
@@ -207,7 +208,7 @@ static shape_entry *entry_new(calx__stmt_cache *sc, uint64_t hash, const calx_co
                 goto fail;
             }
             if (!p->konst && !(p->konst = calloc(c->nparams, sizeof *p->konst))) {
-                calx_error_set(err, CALX_ERR_NOMEM, "out of memory caching a statement");
+                calx__nomem(err, "caching a statement");
                 goto fail;
             }
             p->konst[j] = c->params[j].value;
@@ -241,7 +242,7 @@ static int ready_alloc(calx__stmt_ready *r, size_t n, size_t nsets, size_t npara
     r->sets = calloc(nsets ? nsets : 1, sizeof *r->sets);
     r->params = nparams ? malloc(nparams * sizeof *r->params) : NULL;
     if (!r->stmts || !r->sets || (nparams && !r->params))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory running a statement");
+        return calx__nomem(err, "running a statement");
     return CALX_OK;
 }
 
@@ -313,7 +314,7 @@ int calx__stmt_cache_ready(calx__stmt_cache *sc, const calx_dialect *d, calx__st
     uint64_t hash = 0;
     if (sc) {
         if (!calx__cache_key_make(&sc->key, st))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory running a statement");
+            return calx__nomem(err, "running a statement");
         hash = calx__hash_bytes(CALX_HASH_INIT, sc->key.bytes.p, sc->key.bytes.len);
         shape_entry *e = lookup(sc, hash);
         if (e && e->nvals == sc->key.nvals) {

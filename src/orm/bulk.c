@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
 #include "sql/dml_int.h"
@@ -114,7 +115,7 @@ static int evaluate(calx_session *s, const calx_model *m, const calx_expr *where
             continue;
         if (!set) {
             if (!push_matched(p, o))
-                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory evaluating a DELETE");
+                return calx__nomem(err, "evaluating a DELETE");
             continue;
         }
         for (size_t i = 0; i < m->nfields; i++) {
@@ -126,7 +127,7 @@ static int evaluate(calx_session *s, const calx_model *m, const calx_expr *where
                 return 1;
             }
             if (!push_change(p, (change){ o, i, v }))
-                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory evaluating an UPDATE");
+                return calx__nomem(err, "evaluating an UPDATE");
         }
     }
     return 0;

@@ -32,6 +32,7 @@
 #include "calx/connection.h"
 #include "core/buf.h"
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
@@ -164,7 +165,7 @@ static int sort_models(flush_ctx *x, calx_error *err)
     const calx_model **models = malloc(n * sizeof *models);
     int rc = 0;
     if (!tables || !models) {
-        rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        rc = calx__nomem(err, NULL);
     } else {
         for (size_t i = 0; i < n; i++)
             tables[i] = &x->models[i]->table;
@@ -265,7 +266,7 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
         long key = ai >= 0 && !(mask >> ai & 1) && d->key_strategy == CALX_KEYS_RETURNING ? ai : -1;
         e.ins = calx__insert_of_columns(t, mask, key);
         if (!e.ins)
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+            return calx__nomem(err, NULL), NULL;
         calx__insert_shape_sql(e.ins, d, 1, CALX__ROWS_VALUES, &e.sql, err);
     } else if (kind == OP_UPDATE) {
         e.sql = calx__update_by_key_sql(d, t, mask, err);
@@ -275,7 +276,7 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
     if (!e.sql || (x->nsqls == x->sqls_cap &&
                    !calx__grow(&x->sqls, &x->sqls_cap, x->nsqls + 1, sizeof *x->sqls))) {
         if (e.sql)
-            calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            calx__nomem(err, NULL);
         free(e.sql);
         calx_insert_free(e.ins);
         return NULL;
@@ -306,14 +307,14 @@ static int plan_insert(flush_ctx *x, calx_obj *o, calx_error *err)
     size_t p0 = x->nparams;
     calx_param *p = more_params(x, np);
     if (!p)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     for (size_t i = 0, k = 0; i < m->nfields; i++)
         if (mask >> i & 1)
             if (bind_field(x, &x->params[p0 + k++], &m->fields[i], obj))
-                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                return calx__nomem(err, NULL);
     return push_op(x, (flush_op){ OP_INSERT, o, sql, p0, np,
                                   ai >= 0 && !(mask >> ai & 1) })
-               ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory")
+               ? calx__nomem(err, NULL)
                : 0;
 }
 
@@ -327,7 +328,7 @@ static int bind_key(flush_ctx *x, const calx_obj *o, const void *src, calx_error
             continue;
         size_t at = x->nparams;
         if (!more_params(x, 1) || bind_field(x, &x->params[at], &m->fields[i], src))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
     }
     return 0;
 }
@@ -351,15 +352,15 @@ static int plan_update_of(flush_ctx *x, calx_obj *o, bool post, size_t post_fiel
         return CALX_ERR_NOMEM;
     size_t p0 = x->nparams;
     if (!more_params(x, np))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     for (size_t i = 0, k = 0; i < m->nfields; i++)
         if (mask >> i & 1)
             if (bind_field(x, &x->params[p0 + k++], &m->fields[i], calx__obj_ptr(o)))
-                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                return calx__nomem(err, NULL);
     if (bind_key(x, o, post ? calx__obj_ptr(o) : calx__obj_snap(o), err))
         return CALX_ERR_NOMEM;
     return push_op(x, (flush_op){ OP_UPDATE, o, sql, p0, x->nparams - p0, false })
-               ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory")
+               ? calx__nomem(err, NULL)
                : 0;
 }
 
@@ -377,7 +378,7 @@ static int plan_delete(flush_ctx *x, calx_obj *o, calx_error *err)
     if (bind_key(x, o, calx__obj_snap(o), err))
         return CALX_ERR_NOMEM;
     return push_op(x, (flush_op){ OP_DELETE, o, sql, p0, x->nparams - p0, false })
-               ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory")
+               ? calx__nomem(err, NULL)
                : 0;
 }
 
@@ -439,7 +440,7 @@ static int order_self_deletes(calx_obj **v, size_t n, int fk, int ref, calx_erro
     if (!out || !done) {
         free(out);
         free(done);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     }
     size_t nout = 0;
     while (nout < n) {
@@ -491,7 +492,7 @@ static int draw_keys(flush_ctx *x, const calx_model *m, calx_error *err)
     calx__sql_put_ident(&tb, s->dialect, m->table.name, false);
     char *tname = calx__buf_take(&tb);
     if (!tname)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     calx_result *r = NULL;
     rc = calx_await(calx_conn_execute(s->conn, s->dialect->sequence_prefetch_sql,
                                       CALX_PARAMS(CALX_V(calx_text(tname)),
@@ -512,7 +513,7 @@ static int draw_keys(flush_ctx *x, const calx_model *m, calx_error *err)
     int64_t *keys = malloc(n * sizeof *keys);
     if (!keys) {
         calx_result_free(r);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     }
     for (size_t i = 0; i < n; i++)
         keys[i] = calx_row_int(calx_result_row(r, i), 0);
@@ -530,7 +531,7 @@ static int draw_keys(flush_ctx *x, const calx_model *m, calx_error *err)
             continue;
         calx_value v = calx_int(keys[k++]);
         if (calx__objvec_push(&x->keyed, o))
-            rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            rc = calx__nomem(err, NULL);
         else
             rc = calx__obj_load_field(o, (size_t)ai, &v, err);
     }
@@ -564,7 +565,7 @@ static int check_objects(flush_ctx *x, calx_error *err)
     for (size_t i = 0; i < s->map_cap; i++) {
         calx_obj *o = s->map[i];
         if (o && !o->delete_marked && is_dirty(o) && calx__objvec_push(&x->dirty, o))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
     }
     for (size_t i = 0; i < s->pending.n; i++)
         if (calx_obj_validate(calx__obj_ptr(s->pending.v[i]), err))
@@ -606,7 +607,7 @@ static int choose(flush_ctx *x, bool first_round, calx_error *err)
             calx_obj *o = s->map[i];
             if (o && !o->delete_marked && !o->sent && is_dirty(o) &&
                 calx__objvec_push(&x->dirty, o))
-                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                return calx__nomem(err, NULL);
         }
     }
     size_t k = 0;
@@ -626,14 +627,14 @@ static int choose(flush_ctx *x, bool first_round, calx_error *err)
             if (!self_referential(o->model) && !has_model(held, nheld, o->model)) {
                 const calx_model **v = realloc(held, (nheld + 1) * sizeof *v);
                 if (!v)
-                    rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                    rc = calx__nomem(err, NULL);
                 else
                     (held = v)[nheld++] = o->model;
             }
             continue;
         }
         if (calx__objvec_push(&x->inserts, o))
-            rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            rc = calx__nomem(err, NULL);
     }
     free(held);
     return rc;
@@ -669,7 +670,7 @@ static int break_cycle(flush_ctx *x, calx_error *err)
             if (calx__obj_set_field(o, w->v[j].field, &null, err))
                 return err->code;
             if (!calx__grow(&x->post, &x->post_cap, x->npost + 1, sizeof *x->post))
-                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                return calx__nomem(err, NULL);
             x->post[x->npost++] = (post_update){ o, w->v[j].field, false };
         }
         o->waits = false;
@@ -737,7 +738,7 @@ static int insert_rows(flush_ctx *x, const calx_model *m, calx_error *err)
     int rc = 0;
     for (size_t i = 0; i < v->n && !rc; i++)
         if (v->v[i]->model == m && calx__objvec_push(&left, v->v[i]))
-            rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            rc = calx__nomem(err, NULL);
     while (!rc && left.n) {
         /* The first row none of the others left must precede (or, in a
          * cycle of given keys, the first: the database then judges). */
@@ -776,16 +777,16 @@ static int plan_round(flush_ctx *x, bool first_round, bool last, calx_error *err
     x->nmodels = 0;
     for (size_t i = 0; i < x->inserts.n; i++)
         if (add_model(x, x->inserts.v[i]->model))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
     for (size_t i = 0; i < x->dirty.n; i++)
         if (add_model(x, x->dirty.v[i]->model))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
     for (size_t i = 0; i < x->npost; i++)
         if (post_ready(&x->post[i]) && add_model(x, x->post[i].o->model))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
     for (size_t i = 0; last && i < s->deleting.n; i++)
         if (add_model(x, s->deleting.v[i]->model))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
     if (sort_models(x, err))
         return err->code;
     if (x->dirty.n)
@@ -815,7 +816,7 @@ static int plan_round(flush_ctx *x, bool first_round, bool last, calx_error *err
     /* del: every row to delete, in key order; mine: one model's of them. */
     calx_obj **del = malloc(2 * s->deleting.n * sizeof *del);
     if (!del)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     calx_obj **mine = del + s->deleting.n;
     memcpy(del, s->deleting.v, s->deleting.n * sizeof *del);
     qsort(del, s->deleting.n, sizeof *del, cmp_key);
@@ -863,7 +864,7 @@ static const char *rows_sql(flush_ctx *x, const flush_op *op, size_t rows, calx_
             return e->texts[i].sql;
     rows_text *v = realloc(e->texts, (e->ntexts + 1) * sizeof *v);
     if (!v)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     e->texts = v;
     char *sql;
     if (calx__insert_shape_sql(e->ins, x->s->dialect, rows, form, &sql, err))
@@ -886,7 +887,7 @@ static flush_stmt *plan_stmts(flush_ctx *x, size_t first, size_t *nout, calx_err
     size_t nops = x->nops - first;
     flush_stmt *st = malloc((nops ? 2 * nops : 1) * sizeof *st);
     if (!st)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     size_t n = 0;
     for (size_t i = first; i < x->nops;) {
         size_t end = group_end(x, i), count = end - i;
@@ -944,7 +945,7 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit, cal
     if (!stmts || !ps) {
         free(stmts);
         free(ps);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     }
     bool lastrowid = s->dialect->key_strategy == CALX_KEYS_LASTROWID;
     calx_params *set = ps;
@@ -1020,7 +1021,7 @@ static int chunk_keys(flush_ctx *x, const calx_result *r, size_t from, size_t fi
 {
     key_rank *k = malloc(n * sizeof *k);
     if (!k)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     int rc = 0;
     for (size_t j = 0; j < n && !rc; j++) {
         const calx_value *v = calx_row_value(calx_result_row(r, from + j), 0);
@@ -1096,7 +1097,7 @@ static int apply(flush_ctx *x, calx_error *err)
         case OP_INSERT:
             if (calx__obj_take_snapshot(o, err) || calx__map_insert(s, o) ||
                 calx__objvec_push(&s->inserted, o))
-                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                return calx__nomem(err, NULL);
             o->state = CALX_OBJ_PERSISTENT;
             o->expired = false;
             break;
@@ -1111,7 +1112,7 @@ static int apply(flush_ctx *x, calx_error *err)
             if (rekey) {
                 calx__map_remove(s, o);
                 if (calx__map_insert(s, o))
-                    return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                    return calx__nomem(err, NULL);
             }
             break;
         }

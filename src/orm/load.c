@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "engine/engine_int.h"
 #include "engine/stmt_cache.h"
 #include "orm/relation.h"
@@ -163,7 +164,7 @@ static int load_sql(calx_session *s, const calx_model *m, const char *sql,
             break;
         if (list) {
             if (!calx__grow(&list->items, &list->cap, list->n + 1, sizeof *list->items)) {
-                rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                rc = calx__nomem(err, NULL);
                 break;
             }
             list->items[list->n++] = calx__obj_ptr(o);
@@ -204,7 +205,7 @@ static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, s
     if (!keys || !ts) {
         free(keys);
         free(ts);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     }
     calx_select *q;
     if (npk(m) != 1) {
@@ -245,13 +246,13 @@ int calx__load_expired(calx_session *s, const calx_model *only, calx_error *err)
         calx_obj *o = s->map[i];
         if (o && o->expired && (!only || o->model == only) && calx__objvec_push(&exp, o)) {
             calx__objvec_free(&exp);
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
         }
     }
     /* Group by model, keeping the order seen: one SELECT per model (per
      * chunk of IN_CHUNK keys). */
     calx_obj **group = malloc((exp.n ? exp.n : 1) * sizeof *group);
-    int rc = group ? 0 : calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+    int rc = group ? 0 : calx__nomem(err, NULL);
     for (size_t i = 0; i < exp.n && !rc; i++) {
         const calx_model *m = exp.v[i] ? exp.v[i]->model : NULL;
         if (!m)
@@ -327,7 +328,7 @@ static const char *get_sql(calx_session *s, const calx_model *m, calx_error *err
     void *v = realloc(s->getsql, (s->ngetsql + 1) * sizeof *s->getsql);
     if (!v) {
         free(c.sql);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     }
     s->getsql = v;
     s->getsql[s->ngetsql++] = (calx_getsql){ m, c.sql };

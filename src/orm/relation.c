@@ -16,6 +16,7 @@
 
 #include "core/grow.h"
 #include "core/hash.h"
+#include "core/nomem.h"
 #include "orm/relation.h"
 
 /* ---- finding ---- */
@@ -376,12 +377,12 @@ int calx__rel_list_push(calx_obj *o, const calx_relation *r, void *item, calx_er
 {
     calx__relstate *st = calx__rel_states(o);
     if (!st)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     st += calx__rel_index(r);
     calx__list l;
     calx__rel_list_get(o, r, &l);
     if (!calx__grow(&l.items, &st->cap, l.n + 1, sizeof *l.items))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     l.items[l.n++] = item;
     calx__rel_list_put(o, r, &l);
     return 0;
@@ -411,7 +412,7 @@ int calx__rel_remember(calx_obj *o, size_t index, calx_error *err)
 {
     calx__relstate *st = calx__rel_states(o);
     if (!st)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     st += index;
     const calx_relation *r = &o->model->relations[index];
     if (!calx__rel_is_list(r)) {
@@ -421,7 +422,7 @@ int calx__rel_remember(calx_obj *o, size_t index, calx_error *err)
     calx__list l;
     calx__rel_list_get(o, r, &l);
     if (!calx__grow(&st->items, &st->items_cap, l.n ? l.n : 1, sizeof *st->items))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     if (l.n)
         memcpy(st->items, l.items, l.n * sizeof *l.items);
     st->n = l.n;
@@ -614,7 +615,7 @@ int calx_rel_set(void *obj, const calx_relation *rel, void *target, calx_error *
          * (NULL too), as SQLAlchemy does for a many-to-one set unloaded. */
         calx__relstate *st = calx__rel_states(o);
         if (!st)
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
         st[ri].unknown = true;
     }
     calx__rel_one_put(o, rel, target);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
@@ -200,10 +201,10 @@ static int run(calx_session *s, const calx_model *m, const calx_select *x, jplan
         bool added;
         rc = calx__load_row(s, m, calx_row_value(row, 0), reload, &root, err);
         if (!rc && calx__ptrset_add(&roots, root, &added))
-            rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory running a joined query");
+            rc = calx__nomem(err, "running a joined query");
         if (!rc && added) {
             if (!calx__grow(&out->items, &out->cap, out->n + 1, sizeof *out->items))
-                rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory running a query");
+                rc = calx__nomem(err, "running a query");
             else
                 out->items[out->n++] = calx__obj_ptr(root);
         }
@@ -246,7 +247,7 @@ int calx__rel_joined_query(calx_session *s, const calx_select *q, const calx_exe
     for (size_t k = 0; x && k < p.n; k++)
         extend(&p, (int)k, x);
     rc = x ? calx_select_error(x, err)
-           : calx_error_set(err, CALX_ERR_NOMEM, "out of memory extending a select");
+           : calx__nomem(err, "extending a select");
     if (!rc)
         rc = run(s, m, x, &p, opts && opts->populate_existing, out, err);
     calx_select_free(x);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
@@ -88,7 +89,7 @@ static int keyset_make(keyset *ks, calx_obj *const *objs, size_t n, const calx_f
     ks->distinct = malloc((n ? n : 1) * sizeof *ks->distinct);
     if (!ks->slots || !ks->next || !ks->distinct) {
         keyset_free(ks);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a relationship");
+        return calx__nomem(err, "loading a relationship");
     }
     for (size_t i = 0; i < n; i++) {
         char ts[CALX__TIMESTAMP_TEXT];

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/nomem.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
 
@@ -79,7 +80,7 @@ int calx__relwrite_cascade(calx_session *s, calx_obj *o, calx_error *err)
      * objects added here go on it; one already in s stops the walk (the
      * flush's own pass starts from every object in s). */
     calx_objvec work = { 0 };
-    int rc = calx__objvec_push(&work, o) ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory")
+    int rc = calx__objvec_push(&work, o) ? calx__nomem(err, NULL)
                                          : 0;
     while (!rc && work.n) {
         calx_obj *x = work.v[--work.n];
@@ -107,7 +108,7 @@ int calx__relwrite_cascade(calx_session *s, calx_obj *o, calx_error *err)
                                         t->model->name, x->model->name, r->name);
                 else if ((rc = calx__session_add_obj(s, t, err)) == 0 &&
                          calx__objvec_push(&work, t))
-                    rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                    rc = calx__nomem(err, NULL);
             }
         }
     }
@@ -121,10 +122,10 @@ static int gather(calx_session *s, calx_objvec *out, calx_error *err)
 {
     for (size_t i = 0; i < s->pending.n; i++)
         if (s->pending.v[i]->model->nrelations && calx__objvec_push(out, s->pending.v[i]))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
     for (size_t i = 0; i < s->map_cap; i++)
         if (s->map[i] && s->map[i]->model->nrelations && calx__objvec_push(out, s->map[i]))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
     return 0;
 }
 
@@ -187,7 +188,7 @@ static int wait_for(calx__relwaits *w, calx_obj *o, size_t f, calx_obj *t,
         size_t cap = w->cap ? 2 * w->cap : 8;
         calx__relwait *v = realloc(w->v, cap * sizeof *v);
         if (!v)
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
         w->v = v;
         w->cap = cap;
     }
@@ -293,7 +294,7 @@ static calx_obj *make_link(const calx__relinfo *ri, const calx_obj *o, const cal
     const calx_model *lm = ri->rel->link;
     void *args = calloc(1, lm->args_size ? lm->args_size : 1);
     if (!args)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     lm->fill_defaults(args);
     void *obj = calx_model_new(lm, args, err);
     free(args);

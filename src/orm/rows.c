@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
 #include "sql/select_int.h"
@@ -42,7 +43,7 @@ static int plan_items(const calx_select *q, calx_entity_rows *r, calx_error *err
             e = calx__select_entity(q, ++span, &nspans);
         }
         if (!calx__grow(&r->items, &cap, r->width + 1, sizeof *r->items))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory planning the rows of a select");
+            return calx__nomem(err, "planning the rows of a select");
         r->items[r->width++] = it;
         col += width;
     }
@@ -80,7 +81,7 @@ static int entity_defaults(calx_session *s, const calx_entity_rows *r, size_t k,
         bool added = false;
         if (p && (calx__ptrset_add(&seen, p, &added) ||
                   (added && calx__objvec_push(&objs, calx__obj_hdr(p)))))
-            rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading relationships");
+            rc = calx__nomem(err, "loading relationships");
     }
     if (!rc)
         rc = calx__rel_after_load_objs(s, r->items[k].m, objs.v, objs.n, NULL, err);
@@ -135,7 +136,7 @@ int calx_session_rows(calx_session *s, const calx_select *q, calx_entity_rows **
         return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_rows: the select is NULL");
     calx_entity_rows *r = calloc(1, sizeof *r);
     if (!r)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory running a select");
+        return calx__nomem(err, "running a select");
     int rc = calx__session_enter(s, true, err);
     if (rc) {
         free(r);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "calx/task.h"
+#include "core/nomem.h"
 #include "engine/registry.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
@@ -77,7 +78,7 @@ calx_sessionmaker *calx_sessionmaker_new(const calx_session_opts *opts, calx_err
         return NULL;
     calx_sessionmaker *mk = calloc(1, sizeof *mk);
     if (!mk)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     mk->opts = *opts;
     return mk;
 }
@@ -100,7 +101,7 @@ calx_session *calx_session_new(const calx_session_opts *opts, calx_error *err)
         return NULL;
     calx_session *s = calloc(1, sizeof *s);
     if (!s)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory"), NULL;
+        return calx__nomem(err, NULL), NULL;
     s->opts = *opts;
     s->dialect = calx__engine_database(opts->bind)->dialect;
     return s;
@@ -259,7 +260,7 @@ int calx__session_add_obj(calx_session *s, calx_obj *o, calx_error *err)
                                   "same key is already present in this session",
                                   o->model->name);
         if (calx__map_insert(s, o))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
         o->state = CALX_OBJ_PERSISTENT;
         o->session = s;
         calx__session_own(s, o);
@@ -269,7 +270,7 @@ int calx__session_add_obj(calx_session *s, calx_obj *o, calx_error *err)
         break;
     }
     if (calx__objvec_push(&s->pending, o))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     o->state = CALX_OBJ_PENDING;
     o->session = s;
     o->seq = ++s->seq;
@@ -309,7 +310,7 @@ int calx__session_delete_obj(calx_session *s, calx_obj *o, calx_error *err)
     if (o->delete_marked)
         return 0;
     if (calx__objvec_push(&s->deleting, o))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     o->delete_marked = true;
     return 0;
 }
@@ -326,7 +327,7 @@ int calx__session_deleted(calx_session *s, calx_obj *o, calx_error *err)
     o->delete_marked = false;
     o->state = CALX_OBJ_DELETED;
     if (calx__objvec_push(&s->deleted, o))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "sql/cache_key.h"
 #include "sql/dml_int.h"
 #include "sql/from_int.h"
@@ -372,7 +373,7 @@ int calx__cache_key_sources(const calx__cache_key *k, const calx_value *const *s
      * thousands of values are found by bisection. */
     val_pos *pos = k->nvals ? malloc(k->nvals * sizeof *pos) : NULL;
     if (k->nvals && !pos)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory caching a statement");
+        return calx__nomem(err, "caching a statement");
     for (size_t i = 0; i < k->nvals; i++)
         pos[i] = (val_pos){ k->vals[i], i };
     if (pos)   /* qsort's array must not be NULL, even for none */

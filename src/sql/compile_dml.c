@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/nomem.h"
 #include "sql/compiler_int.h"
 #include "sql/dml_int.h"
 #include "sql/from_int.h"
@@ -327,7 +328,7 @@ static int add_part(calx_compiled_list *out, calx_compiled *c, size_t nsets, cal
     calx_compiled_part *p = realloc(out->parts, (out->n + 1) * sizeof *p);
     if (!p) {
         calx__compiled_free(c);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling an insert");
+        return calx__nomem(err, "compiling an insert");
     }
     out->parts = p;
     out->parts[out->n++] = (calx_compiled_part){ *c, nsets };
@@ -388,7 +389,7 @@ static int rows_part(calx_compiled_list *out, const calx_insert *s, const calx_d
     c.srcs = c.nparams && keep ? malloc(c.nparams * sizeof *c.srcs) : NULL;
     if (!c.sql || (c.nparams && (!c.params || (keep && !c.srcs)))) {
         calx__compiled_free(&c);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling an insert");
+        return calx__nomem(err, "compiling an insert");
     }
     calx_param *p = c.params;
     const calx_value **src = c.srcs;
@@ -421,7 +422,7 @@ static int compile_rows(const calx_insert *s, const calx_dialect *d, bool keep_s
     insert_tail(&tail, s);
     int rc = CALX_OK;
     if (head.b.oom || head.oom || tail.b.oom || tail.oom) {
-        rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling an insert");
+        rc = calx__nomem(err, "compiling an insert");
         goto done;
     }
     if (tail.failed) {
@@ -517,7 +518,7 @@ int calx__insert_shape_sql(const calx_insert *s, const calx_dialect *d, size_t r
     *sql = NULL;
     int rc;
     if (!s)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating an insert");
+        return calx__nomem(err, "creating an insert");
     if ((rc = calx__dml_error(&s->base, err)) || (rc = check_dialect(&s->base, d, true, "", err)))
         return rc;
     if (rows == 0 || ((!s->cols || s->select) && rows != 1))
@@ -544,7 +545,7 @@ int calx__insert_shape_sql(const calx_insert *s, const calx_dialect *d, size_t r
     if (tail.failed && err)
         *err = tail.err;
     else if (!*sql)
-        rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling an insert");
+        rc = calx__nomem(err, "compiling an insert");
     drop(&head);
     drop(&tail);
     return rc;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/nomem.h"
 #include "sql/ddl.h"
 #include "sql/ident.h"
 
@@ -24,7 +25,7 @@ static char *finish(calx_buf *b, calx_error *err)
 {
     char *s = calx__buf_take(b);
     if (!s)
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory rendering DDL");
+        calx__nomem(err, "rendering DDL");
     return s;
 }
 
@@ -143,7 +144,7 @@ char *calx__ddl_create_index(const calx_dialect *d, const calx_table *t,
 {
     char *name = calx__ddl_index_name(t, c);
     if (!name)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory rendering DDL"), NULL;
+        return calx__nomem(err, "rendering DDL"), NULL;
     calx_buf b = { 0 };
     calx__buf_puts(&b, c->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
     calx__sql_put_ident(&b, d, name, false);
@@ -169,7 +170,7 @@ char *calx__ddl_drop_index(const calx_dialect *d, const calx_table *t,
 {
     char *name = calx__ddl_index_name(t, c);
     if (!name)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory rendering DDL"), NULL;
+        return calx__nomem(err, "rendering DDL"), NULL;
     calx_buf b = { 0 };
     calx__buf_puts(&b, "\nDROP INDEX ");
     calx__sql_put_ident(&b, d, name, false);

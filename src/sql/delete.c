@@ -6,6 +6,7 @@
  * text. */
 #include <stdlib.h>
 
+#include "core/nomem.h"
 #include "sql/dml_int.h"
 
 calx_delete *calx_delete_new(const calx_table *t)
@@ -60,6 +61,6 @@ int calx__delete_check(const calx_delete *s, calx_error *err)
 int calx_delete_error(const calx_delete *s, calx_error *err)
 {
     if (!s)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating a delete");
+        return calx__nomem(err, "creating a delete");
     return calx__delete_check(s, err);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/nomem.h"
 #include "sql/compiler_int.h"
 
 /* SQLAlchemy's postgresql RESERVED_WORDS. */
@@ -56,7 +57,7 @@ static size_t has_table(const calx_dialect *d, const char *table, char **sql,
     (void)d;
     (void)table;   /* bound, see has_table_params */
     if (!(sql[0] = strdup(has_table_sql)))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory rendering DDL"), 0;
+        return calx__nomem(err, "rendering DDL"), 0;
     return 1;
 }
 

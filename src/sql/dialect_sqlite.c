@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "core/buf.h"
+#include "core/nomem.h"
 #include "sql/compiler_int.h"
 #include "sql/ident.h"
 
@@ -61,7 +62,7 @@ static size_t has_table(const calx_dialect *d, const char *table, char **sql,
         if (!(sql[i] = calx__buf_take(&b))) {
             if (i)
                 free(sql[0]);
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory rendering DDL"), 0;
+            return calx__nomem(err, "rendering DDL"), 0;
         }
     }
     return 2;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/nomem.h"
 #include "sql/select_int.h"
 
 static void fail(calx_from *f, int code, const char *fmt, ...)
@@ -252,7 +253,7 @@ calx_expr *calx_from_col(const calx_from *f, const char *name)
 int calx_from_error(const calx_from *f, calx_error *err)
 {
     if (!f)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating a FROM item");
+        return calx__nomem(err, "creating a FROM item");
     if (f->failed) {
         if (err)
             *err = f->err;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "sql/dml_int.h"
 #include "sql/select_int.h"
 
@@ -90,7 +91,7 @@ void calx_insert_free(calx_insert *s)
 int calx_insert_error(const calx_insert *s, calx_error *err)
 {
     if (!s)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating an insert");
+        return calx__nomem(err, "creating an insert");
     return calx__insert_check(s, err);
 }
 

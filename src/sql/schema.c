@@ -7,6 +7,7 @@
 
 #include "calx/schema.h"
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "sql/ddl.h"
 
 struct calx_metadata {
@@ -164,7 +165,7 @@ calx_metadata *calx_metadata_new(calx_error *err)
 {
     calx_metadata *md = calloc(1, sizeof *md);
     if (!md)
-        calx_error_set(err, CALX_ERR_NOMEM, "out of memory for a metadata");
+        calx__nomem(err, "for a metadata");
     return md;
 }
 
@@ -261,7 +262,7 @@ static int check_all(const calx_metadata *md, calx_error *err)
                 continue;
             char *name = calx__ddl_index_name(t, &t->columns[k]);
             if (!name)
-                return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+                return calx__nomem(err, NULL);
             for (size_t j = 0; j <= i; j++) {
                 const calx_table *u = md->tables[j];
                 for (size_t m = 0; m < (j == i ? k : u->ncolumns); m++) {
@@ -322,7 +323,7 @@ static int report_cycle(const calx_table *const *tables, size_t n, const bool *d
      * from the first until a table comes round again. */
     size_t *path = malloc(n * sizeof *path);
     if (!path)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        return calx__nomem(err, NULL);
     size_t len = 0, at = 0;
     while (done[at])
         at++;
@@ -359,7 +360,7 @@ int calx__tables_sorted(const calx_table *const *tables, size_t n, const calx_ta
     if (!dep || !done) {
         free(dep);
         free(done);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory sorting tables");
+        return calx__nomem(err, "sorting tables");
     }
     /* Kahn's algorithm by layers, each layer in the order given, as
      * SQLAlchemy's topological.sort_as_subsets: the output is the same. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "sql/select_int.h"
 
 static void fail(calx_select *q, int code, const char *fmt, ...)
@@ -926,7 +927,7 @@ const calx_table *calx_select_table(const calx_select *q)
 int calx_select_error(const calx_select *q, calx_error *err)
 {
     if (!q)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating a select");
+        return calx__nomem(err, "creating a select");
     if (q->failed) {
         if (err)
             *err = q->err;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/nomem.h"
 #include "sql/text.h"
 
 #define NAME_SHOWN 100  /* longest parameter name quoted in a message */
@@ -210,18 +211,18 @@ static int add_slot(compiler *c, size_t lo, size_t hi, const char *name,
         size_t cap = c->cap ? c->cap * 2 : 8;
         char **names = realloc(plan->names, cap * sizeof *names);
         if (!names)
-            return calx_error_set(c->err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(c->err, NULL);
         plan->names = names;
         size_t *slot_param = realloc(plan->slot_param, cap * sizeof *slot_param);
         if (!slot_param)
-            return calx_error_set(c->err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(c->err, NULL);
         plan->slot_param = slot_param;
         c->cap = cap;
     }
     char *copy = NULL;
     if (name) {
         if (!(copy = malloc(namelen + 1)))
-            return calx_error_set(c->err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(c->err, NULL);
         memcpy(copy, name, namelen);
         copy[namelen] = '\0';
     }
@@ -356,7 +357,7 @@ static int resolve_named(calx_text_plan *plan, const calx_params *ps,
 
     if (n) {
         if (!(idx = malloc(n * sizeof *idx)))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+            return calx__nomem(err, NULL);
         for (size_t i = 0; i < n; i++)
             idx[i] = &ps->items[i];
         qsort(idx, n, sizeof *idx, cmp_by_name);
@@ -415,7 +416,7 @@ int calx__text_compile(const char *sql, const calx_params *params,
     rc = scan(&c);
     out->sql = calx__buf_take(&c.out);
     if (rc == 0 && !out->sql)
-        rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
+        rc = calx__nomem(err, NULL);
     if (rc != 0)
         goto fail;
 

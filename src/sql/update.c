@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/nomem.h"
 #include "sql/dml_int.h"
 
 calx_update *calx_update_new(const calx_table *t)
@@ -104,6 +105,6 @@ int calx__update_check(const calx_update *s, calx_error *err)
 int calx_update_error(const calx_update *s, calx_error *err)
 {
     if (!s)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating an update");
+        return calx__nomem(err, "creating an update");
     return calx__update_check(s, err);
 }
