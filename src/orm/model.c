@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Model objects: allocation, the constructor with its defaults and
- * validation, field conversions, snapshots, and SQLModel's repr. */
+/* Model objects: allocation, field conversions (to and from values, the
+ * timestamp text), snapshots, and setting texts and blobs. The
+ * constructor and validation are construct.c's; SQLModel's repr is
+ * repr.c's. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -44,11 +46,6 @@ static bool in_object(const calx_obj *o, const void *p)
     return (const char *)p >= (const char *)o && (const char *)p < (const char *)o + o->size;
 }
 
-static bool is_buffer(const calx_field *f)
-{
-    return f->type == CALX_F_TEXT || f->type == CALX_F_BLOB;
-}
-
 void calx__obj_destroy(calx_obj *o)
 {
     if (!o)
@@ -80,7 +77,7 @@ int calx_obj_free(void *obj)
 
 /* ---- fields ---- */
 
-static const void *buf_ptr(const calx_field *f, const void *s)
+const void *calx__field_buffer(const calx_field *f, const void *s)
 {
     const void *p = calx__field_ptr(s, f);
     return f->type == CALX_F_TEXT ? (const void *)*(const char *const *)p
@@ -90,8 +87,8 @@ static const void *buf_ptr(const calx_field *f, const void *s)
 bool calx__field_is_null(const calx_field *f, const void *s)
 {
     const void *p = calx__field_ptr(s, f);
-    if (is_buffer(f))
-        return buf_ptr(f, s) == NULL;
+    if (calx__field_is_buffer(f))
+        return calx__field_buffer(f, s) == NULL;
     if (!f->nullable)
         return false;
     switch (f->type) {
@@ -104,7 +101,7 @@ bool calx__field_is_null(const calx_field *f, const void *s)
     }
 }
 
-static int64_t field_int(const calx_field *f, const void *p)
+int64_t calx__field_int(const calx_field *f, const void *p)
 {
     if (f->nullable) {
         if (f->type == CALX_F_INT32)
@@ -118,18 +115,18 @@ static int64_t field_int(const calx_field *f, const void *p)
     return *(const int64_t *)p;
 }
 
-static double field_double(const calx_field *f, const void *p)
+double calx__field_double(const calx_field *f, const void *p)
 {
     return f->nullable ? ((const calx_opt_double *)p)->value : *(const double *)p;
 }
 
-static bool field_bool(const calx_field *f, const void *p)
+bool calx__field_bool(const calx_field *f, const void *p)
 {
     return f->nullable ? ((const calx_opt_bool *)p)->value : *(const bool *)p;
 }
 
 /* SQLAlchemy's SQLite DATETIME storage format. */
-static void format_ts(calx_timestamp us, char *out, size_t n)
+void calx__format_timestamp(calx_timestamp us, char *out, size_t n)
 {
     int64_t secs = us / 1000000, frac = us % 1000000;
     if (frac < 0) {
@@ -191,11 +188,11 @@ calx_value calx__field_value(const calx_field *f, const void *s, char *tsbuf)
     switch (f->type) {
     case CALX_F_INT32:
     case CALX_F_INT64:
-        return calx_int(field_int(f, p));
+        return calx_int(calx__field_int(f, p));
     case CALX_F_DOUBLE:
-        return calx_real(field_double(f, p));
+        return calx_real(calx__field_double(f, p));
     case CALX_F_BOOL:
-        return calx_bool(field_bool(f, p));
+        return calx_bool(calx__field_bool(f, p));
     case CALX_F_TEXT:
         return calx_text(*(const char *const *)p);
     case CALX_F_BLOB: {
@@ -203,7 +200,7 @@ calx_value calx__field_value(const calx_field *f, const void *s, char *tsbuf)
         return calx_blob(b->data, b->len);
     }
     case CALX_F_TIMESTAMP:
-        format_ts(field_int(f, p), tsbuf, CALX__TIMESTAMP_TEXT);
+        calx__format_timestamp(calx__field_int(f, p), tsbuf, CALX__TIMESTAMP_TEXT);
         return calx_text(tsbuf);
     }
     return calx_null();
@@ -331,7 +328,7 @@ static int type_error(const calx_model *m, const calx_field *f, const calx_value
 }
 
 /* Points the buffer field at p (object or snapshot) to b. */
-static void set_buffer_field(const calx_field *f, void *p, const char *b, size_t len)
+void calx__field_set_buffer(const calx_field *f, void *p, const char *b, size_t len)
 {
     if (f->type == CALX_F_TEXT)
         *(const char **)p = b;
@@ -345,13 +342,13 @@ int calx__obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error 
     void *p = calx__field_ptr(calx__obj_ptr(o), f);
     void *sp = calx__field_ptr(calx__obj_snap(o), f);
     if (v->type == CALX_NULL) {
-        if (is_buffer(f))
+        if (calx__field_is_buffer(f))
             drop_buffers(o, i);
         set_null(f, p);
         set_null(f, sp);
         return 0;
     }
-    if (!is_buffer(f)) {
+    if (!calx__field_is_buffer(f)) {
         if (!store_scalar(f, p, v))
             return type_error(o->model, f, v, err);
         store_scalar(f, sp, v);
@@ -368,8 +365,8 @@ int calx__obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error 
     b[v->u.s.len] = '\0';
     drop_buffers(o, i);
     calx_obj_slots(o)[2 * i] = b;
-    set_buffer_field(f, p, b, v->u.s.len);
-    set_buffer_field(f, sp, b, v->u.s.len);
+    calx__field_set_buffer(f, p, b, v->u.s.len);
+    calx__field_set_buffer(f, sp, b, v->u.s.len);
     return 0;
 }
 
@@ -380,7 +377,7 @@ int calx__obj_set_field(calx_obj *o, size_t i, const calx_value *v, calx_error *
 {
     const calx_field *f = &o->model->fields[i];
     void *p = calx__field_ptr(calx__obj_ptr(o), f);
-    if (is_buffer(f)) {
+    if (calx__field_is_buffer(f)) {
         if (v->type != CALX_NULL && !buffer_fits(f, v))
             return type_error(o->model, f, v, err);
         /* set_buffer keeps a buffer the snapshot still points at. */
@@ -401,7 +398,7 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_e
 {
     size_t extra = 0;
     for (size_t i = 0; i < m->nfields; i++)
-        if (is_buffer(&m->fields[i]) && (vals[i].type == CALX_TEXT || vals[i].type == CALX_BLOB))
+        if (calx__field_is_buffer(&m->fields[i]) && (vals[i].type == CALX_TEXT || vals[i].type == CALX_BLOB))
             extra += vals[i].u.s.len + 1;
     calx_obj *o = calx__obj_alloc(m, extra);
     if (!o)
@@ -414,13 +411,13 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_e
         void *p = calx__field_ptr(obj, f);
         if (v->type == CALX_NULL)
             continue; /* zeroed memory is NULL for every nullable kind */
-        if (is_buffer(f)) {
+        if (calx__field_is_buffer(f)) {
             if (!buffer_fits(f, v))
                 goto bad;
             if (v->u.s.len)
                 memcpy(tail, v->u.s.ptr, v->u.s.len);
             tail[v->u.s.len] = '\0';
-            set_buffer_field(f, p, tail, v->u.s.len);
+            calx__field_set_buffer(f, p, tail, v->u.s.len);
             tail += v->u.s.len + 1;
         } else if (!store_scalar(f, p, v)) {
             goto bad;
@@ -454,13 +451,13 @@ bool calx__obj_field_changed(const calx_obj *o, size_t i)
         return a->len != b->len || (a->data != b->data && memcmp(a->data, b->data, a->len) != 0);
     }
     case CALX_F_DOUBLE: {
-        double a = field_double(f, p), b = field_double(f, sp);
+        double a = calx__field_double(f, p), b = calx__field_double(f, sp);
         return !(a == b || (isnan(a) && isnan(b)));
     }
     case CALX_F_BOOL:
-        return field_bool(f, p) != field_bool(f, sp);
+        return calx__field_bool(f, p) != calx__field_bool(f, sp);
     default:
-        return field_int(f, p) != field_int(f, sp);
+        return calx__field_int(f, p) != calx__field_int(f, sp);
     }
 }
 
@@ -470,7 +467,7 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
 {
     const calx_field *f = &o->model->fields[i];
     void **slots = calx_obj_slots(o);
-    const void *cur = buf_ptr(f, calx__obj_ptr(o));
+    const void *cur = calx__field_buffer(f, calx__obj_ptr(o));
     if (!cur || cur == slots[2 * i] || in_object(o, cur))
         return 0;
     size_t len = f->type == CALX_F_TEXT ? strlen(cur)
@@ -481,7 +478,7 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
                               o->model->name, f->name);
     memcpy(b, cur, len);
     b[len] = '\0';
-    const void *snapbuf = buf_ptr(f, calx__obj_snap(o));
+    const void *snapbuf = calx__field_buffer(f, calx__obj_snap(o));
     if (slots[2 * i] && slots[2 * i] == snapbuf) {
         free(slots[2 * i + 1]);
         slots[2 * i + 1] = slots[2 * i];
@@ -502,14 +499,14 @@ int calx__obj_take_snapshot(calx_obj *o, calx_error *err)
     const calx_model *m = o->model;
     void **slots = calx_obj_slots(o);
     for (size_t i = 0; i < m->nfields; i++) {
-        if (!is_buffer(&m->fields[i]))
+        if (!calx__field_is_buffer(&m->fields[i]))
             continue;
         if (adopt_buffer(o, i, err))
             return -1;
         /* The snapshot now points where the field does: `old` is unused. */
         free(slots[2 * i + 1]);
         slots[2 * i + 1] = NULL;
-        if (!buf_ptr(&m->fields[i], calx__obj_ptr(o))) {
+        if (!calx__field_buffer(&m->fields[i], calx__obj_ptr(o))) {
             free(slots[2 * i]);
             slots[2 * i] = NULL;
         }
@@ -525,7 +522,7 @@ void calx__obj_restore_snapshot(calx_obj *o)
     void **slots = calx_obj_slots(o);
     memcpy(calx__obj_ptr(o), calx__obj_snap(o), calx__model_fields_size(m));
     for (size_t i = 0; i < m->nfields; i++) {
-        if (!is_buffer(&m->fields[i]) || !slots[2 * i + 1])
+        if (!calx__field_is_buffer(&m->fields[i]) || !slots[2 * i + 1])
             continue;
         /* The field is back on the snapshot's buffer: `cur` is garbage. */
         free(slots[2 * i]);
@@ -567,209 +564,6 @@ int calx_model_field_at(const calx_model *m, size_t off)
     return -1;
 }
 
-/* ---- the constructor and validation ---- */
-
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-static int check_field(const calx_model *m, size_t i, const void *s, calx_error *err)
-{
-    const calx_field *f = &m->fields[i];
-    const calx_column *c = &m->table.columns[i];
-    if (calx__field_is_null(f, s)) {
-        if (!f->nullable)
-            return calx_error_set(err, CALX_ERR_VALIDATION,
-                                  "%s.%s: none is not an allowed value (the column is NOT NULL)",
-                                  m->name, f->name);
-        return 0;
-    }
-    const void *p = calx__field_ptr(s, f);
-    if (f->type == CALX_F_TEXT && c->max_length > 0) {
-        size_t n = utf8_chars(*(const char *const *)p);
-        if (n > (size_t)c->max_length)
-            return calx_error_set(err, CALX_ERR_VALIDATION,
-                                  "%s.%s: ensure this value has at most %d characters (it has %zu)",
-                                  m->name, f->name, c->max_length, n);
-    }
-    if (c->ge.valid || c->le.valid) {
-        double x;
-        if (f->type == CALX_F_DOUBLE)
-            x = field_double(f, p);
-        else if (f->type == CALX_F_INT32 || f->type == CALX_F_INT64)
-            x = (double)field_int(f, p);
-        else
-            return 0;
-        if (c->ge.valid && !(x >= c->ge.value))
-            return calx_error_set(err, CALX_ERR_VALIDATION,
-                                  "%s.%s: ensure this value is greater than or equal to %g (it is %g)",
-                                  m->name, f->name, c->ge.value, x);
-        if (c->le.valid && !(x <= c->le.value))
-            return calx_error_set(err, CALX_ERR_VALIDATION,
-                                  "%s.%s: ensure this value is less than or equal to %g (it is %g)",
-                                  m->name, f->name, c->le.value, x);
-    }
-    return 0;
-}
-
-int calx_obj_validate(const void *obj, calx_error *err)
-{
-    calx_obj *o = calx__obj_check(obj);
-    if (!o)
-        return calx_error_set(err, CALX_ERR_ARGUMENT, "not a model object");
-    for (size_t i = 0; i < o->model->nfields; i++) {
-        /* A generated key is NULL until the INSERT fills it. */
-        if ((int)i == calx__model_autoinc(o->model) && calx__field_is_null(&o->model->fields[i], obj))
-            continue;
-        if (check_field(o->model, i, obj, err))
-            return CALX_ERR_VALIDATION;
-    }
-    return 0;
-}
-
-static bool arg_unset(const calx_field *f, const void *a)
-{
-    switch (f->type) {
-    case CALX_F_INT32:
-    case CALX_F_INT64:
-    case CALX_F_TIMESTAMP:
-        return !f->nullable && *(const int64_t *)a == INT64_MIN;
-    case CALX_F_BOOL:
-        return !f->nullable && *(const int *)a == INT32_MIN;
-    case CALX_F_DOUBLE: {
-        if (f->nullable)
-            return false;
-        double u = __builtin_nan("0xca1"), d = *(const double *)a;
-        return memcmp(&u, &d, sizeof d) == 0;
-    }
-    case CALX_F_TEXT:
-        return *(const char *const *)a == NULL;
-    case CALX_F_BLOB:
-        return ((const calx_bytes *)a)->data == NULL;
-    }
-    return false;
-}
-
-/* Copies one argument into the object (texts and blobs into its own
- * memory). */
-static int take_arg(calx_obj *o, size_t i, const void *a, char **tail, calx_error *err)
-{
-    const calx_model *m = o->model;
-    const calx_field *f = &m->fields[i];
-    void *p = calx__field_ptr(calx__obj_ptr(o), f);
-    switch (f->type) {
-    case CALX_F_INT32:
-        if (f->nullable) {
-            *(calx_opt_int32 *)p = *(const calx_opt_int32 *)a;
-        } else {
-            int64_t x = *(const int64_t *)a;
-            if (x < INT32_MIN || x > INT32_MAX)
-                return calx_error_set(err, CALX_ERR_VALIDATION,
-                                      "%s.%s: %" PRId64 " does not fit a 32-bit integer",
-                                      m->name, f->name, x);
-            *(int32_t *)p = (int32_t)x;
-        }
-        return 0;
-    case CALX_F_BOOL:
-        if (f->nullable)
-            *(calx_opt_bool *)p = *(const calx_opt_bool *)a;
-        else
-            *(bool *)p = *(const int *)a != 0;
-        return 0;
-    case CALX_F_TEXT:
-    case CALX_F_BLOB: {
-        const void *src = f->type == CALX_F_TEXT ? (const void *)*(const char *const *)a
-                                                 : ((const calx_bytes *)a)->data;
-        if (!src)
-            return 0;
-        size_t len = f->type == CALX_F_TEXT ? strlen(src) : ((const calx_bytes *)a)->len;
-        if (len)
-            memcpy(*tail, src, len);
-        (*tail)[len] = '\0';
-        set_buffer_field(f, p, *tail, len);
-        *tail += len + 1;
-        return 0;
-    }
-    case CALX_F_INT64:
-    case CALX_F_TIMESTAMP:
-        memcpy(p, a, f->nullable ? sizeof(calx_opt_int64) : sizeof(int64_t));
-        return 0;
-    case CALX_F_DOUBLE:
-        memcpy(p, a, f->nullable ? sizeof(calx_opt_double) : sizeof(double));
-        return 0;
-    }
-    return 0;
-}
-
-void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
-{
-    if (!m || !args)
-        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_model_new needs a model and arguments"),
-               NULL;
-    /* Texts and blobs given live in the object's own allocation. */
-    size_t extra = 0;
-    for (size_t i = 0; i < m->nfields; i++) {
-        const calx_field *f = &m->fields[i];
-        const void *a = (const char *)args + f->arg_offset;
-        if (f->type == CALX_F_TEXT && *(const char *const *)a)
-            extra += strlen(*(const char *const *)a) + 1;
-        else if (f->type == CALX_F_BLOB && ((const calx_bytes *)a)->data)
-            extra += ((const calx_bytes *)a)->len + 1;
-    }
-    calx_obj *o = calx__obj_alloc(m, extra);
-    if (!o)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating a %s", m->name), NULL;
-    void *obj = calx__obj_ptr(o);
-    char *tail = calx__obj_tail(o);
-    int autoinc = calx__model_autoinc(m);
-    for (size_t i = 0; i < m->nfields; i++) {
-        const calx_field *f = &m->fields[i];
-        const void *a = (const char *)args + f->arg_offset;
-        if (arg_unset(f, a)) {
-            if (f->dflt == CALX_DEFAULT_FACTORY && f->factory) {
-                if (f->factory(calx__field_ptr(obj, f), err) != 0)
-                    goto fail;
-                /* A text or blob from a factory is the object's to free. */
-                if (is_buffer(f))
-                    calx_obj_slots(o)[2 * i] = (void *)buf_ptr(f, obj);
-                continue;
-            }
-            if (f->dflt == CALX_DEFAULT_REQUIRED || !f->nullable) {
-                calx_error_set(err, CALX_ERR_VALIDATION, "%s.%s: field required", m->name,
-                               f->name);
-                goto fail;
-            }
-            continue;
-        }
-        if (take_arg(o, i, a, &tail, err))
-            goto fail;
-    }
-    for (size_t i = 0; i < m->nfields; i++) {
-        if ((int)i == autoinc && calx__field_is_null(&m->fields[i], obj))
-            continue;
-        if (check_field(m, i, obj, err))
-            goto fail;
-    }
-    /* A new object's relationships are loaded, and empty. */
-    o->rel_loaded = calx__rel_all_loaded(m);
-    return obj;
-fail:
-    calx__obj_destroy(o);
-    return NULL;
-}
-
-int calx_now_utc(void *p, calx_error *err)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    *(calx_timestamp *)p = (calx_timestamp)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    return 0;
-}
-
 /* ---- setting texts and blobs ---- */
 
 static int field_of(calx_obj *o, const void *field, calx_ftype want, size_t *idx)
@@ -799,7 +593,7 @@ static int set_buffer(void *obj, void *field, calx_ftype want, const void *src, 
     }
     const calx_field *f = &o->model->fields[i];
     void **slots = calx_obj_slots(o);
-    const void *snapbuf = o->has_snap ? buf_ptr(f, calx__obj_snap(o)) : NULL;
+    const void *snapbuf = o->has_snap ? calx__field_buffer(f, calx__obj_snap(o)) : NULL;
     if (slots[2 * i] && slots[2 * i] == snapbuf) {
         free(slots[2 * i + 1]);
         slots[2 * i + 1] = slots[2 * i];
@@ -823,154 +617,4 @@ int calx_obj_set_text(void *obj, const char **field, const char *s)
 int calx_obj_set_blob(void *obj, calx_bytes *field, const void *p, size_t n)
 {
     return set_buffer(obj, field, CALX_F_BLOB, p, n, "blob");
-}
-
-/* ---- repr ---- */
-
-static void putch(calx_buf *b, char c)
-{
-    calx__buf_put(b, &c, 1);
-}
-
-/* Python's repr of a str: single quotes unless the text has a ' and no ". */
-static void repr_str(calx_buf *b, const char *s, size_t n, bool bytes)
-{
-    bool dq = memchr(s, '\'', n) && !memchr(s, '"', n);
-    char q = dq ? '"' : '\'';
-    if (bytes)
-        putch(b, 'b');
-    putch(b, q);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\\' || c == (unsigned char)q)
-            calx__buf_printf(b, "\\%c", c);
-        else if (c == '\n')
-            calx__buf_puts(b, "\\n");
-        else if (c == '\r')
-            calx__buf_puts(b, "\\r");
-        else if (c == '\t')
-            calx__buf_puts(b, "\\t");
-        else if (c < 0x20 || c == 0x7f || (bytes && c >= 0x80))
-            calx__buf_printf(b, "\\x%02x", c);
-        else
-            putch(b, (char)c);
-    }
-    putch(b, q);
-}
-
-/* Python's repr of a float: the shortest text that reads back the same. */
-static void repr_double(calx_buf *b, double d)
-{
-    if (isnan(d)) {
-        calx__buf_puts(b, "nan");
-        return;
-    }
-    if (isinf(d)) {
-        calx__buf_puts(b, d < 0 ? "-inf" : "inf");
-        return;
-    }
-    char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
-    calx__buf_puts(b, tmp);
-    if (!strpbrk(tmp, ".en"))
-        calx__buf_puts(b, ".0");
-}
-
-static void repr_field(calx_buf *b, const calx_field *f, const void *s)
-{
-    if (calx__field_is_null(f, s)) {
-        calx__buf_puts(b, "None");
-        return;
-    }
-    const void *p = calx__field_ptr(s, f);
-    switch (f->type) {
-    case CALX_F_INT32:
-    case CALX_F_INT64:
-        calx__buf_printf(b, "%" PRId64, field_int(f, p));
-        break;
-    case CALX_F_DOUBLE:
-        repr_double(b, field_double(f, p));
-        break;
-    case CALX_F_BOOL:
-        calx__buf_puts(b, field_bool(f, p) ? "True" : "False");
-        break;
-    case CALX_F_TEXT: {
-        const char *t = *(const char *const *)p;
-        repr_str(b, t, strlen(t), false);
-        break;
-    }
-    case CALX_F_BLOB: {
-        const calx_bytes *bb = p;
-        repr_str(b, bb->data, bb->len, true);
-        break;
-    }
-    case CALX_F_TIMESTAMP: {
-        char ts[CALX__TIMESTAMP_TEXT];
-        format_ts(field_int(f, p), ts, sizeof ts);
-        int y, mo, d, h, mi, sec, us;
-        sscanf(ts, "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &sec, &us);
-        calx__buf_printf(b, "datetime.datetime(%d, %d, %d, %d, %d", y, mo, d, h, mi);
-        if (sec || us)
-            calx__buf_printf(b, ", %d", sec);
-        if (us)
-            calx__buf_printf(b, ", %d", us);
-        calx__buf_puts(b, ", tzinfo=datetime.timezone.utc)");
-        break;
-    }
-    }
-}
-
-size_t calx_obj_repr(const void *obj, char *out, size_t size)
-{
-    calx_obj *o = calx__obj_check(obj);
-    calx_buf b = { 0 };
-    
-    if (!o) {
-        calx__buf_puts(&b, "<not a calx object>");
-    } else {
-        const calx_model *m = o->model;
-        calx__buf_printf(&b, "%s(", m->name);
-        for (size_t i = 0; i < m->nfields; i++) {
-            calx__buf_printf(&b, "%s%s=", i ? ", " : "", m->fields[i].name);
-            repr_field(&b, &m->fields[i], obj);
-        }
-        putch(&b, ')');
-    }
-    size_t len = b.len;
-    if (size) {
-        size_t n = len < size - 1 ? len : size - 1;
-        if (n)
-            memcpy(out, b.p, n);
-        out[n] = '\0';
-    }
-    calx__buf_free(&b);
-    return len;
-}
-
-void calx_obj_print(const void *obj, FILE *f)
-{
-    char small[256];
-    size_t n = calx_obj_repr(obj, small, sizeof small);
-    if (n < sizeof small) {
-        fputs(small, f);
-        return;
-    }
-    char *big = malloc(n + 1);
-    if (!big) {
-        fputs(small, f);
-        return;
-    }
-    calx_obj_repr(obj, big, n + 1);
-    fputs(big, f);
-    free(big);
-}
-
-void calx_obj_println(const void *obj, FILE *f)
-{
-    calx_obj_print(obj, f);
-    fputc('\n', f);
 }

@@ -128,6 +128,24 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_e
 /* Frees o and every buffer it owns. */
 void calx__obj_destroy(calx_obj *o);
 
+/* Field accessors shared by the object code (model.c), the constructor
+ * (construct.c) and the repr (repr.c). p is the field's address (in the
+ * object or its snapshot); s is the struct. */
+static inline bool calx__field_is_buffer(const calx_field *f)
+{
+    return f->type == CALX_F_TEXT || f->type == CALX_F_BLOB;
+}
+/* A text or blob field's bytes (NULL: SQL NULL). */
+const void *calx__field_buffer(const calx_field *f, const void *s);
+/* Points the text or blob field at p to b (len bytes, for a blob). */
+void calx__field_set_buffer(const calx_field *f, void *p, const char *b, size_t len);
+int64_t calx__field_int(const calx_field *f, const void *p);
+double calx__field_double(const calx_field *f, const void *p);
+bool calx__field_bool(const calx_field *f, const void *p);
+/* us as SQLAlchemy's SQLite DATETIME text, "2024-05-01 12:00:00.000000",
+ * into out (n bytes). */
+void calx__format_timestamp(calx_timestamp us, char *out, size_t n);
+
 /* True when field i of struct s (the object or its snapshot) is NULL. */
 bool calx__field_is_null(const calx_field *f, const void *s);
 

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/* The constructor of model objects (calx_model_new, behind CALX_NEW):
+ * defaults, factories, texts copied into the object, and validation —
+ * required fields, max_length, ge / le — which the flush repeats before
+ * every write (calx_obj_validate). SQLModel's table models skip
+ * validation; calx's never do. */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "orm/object.h"
+#include "orm/relation.h"
+
+/* ---- the constructor and validation ---- */
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static int check_field(const calx_model *m, size_t i, const void *s, calx_error *err)
+{
+    const calx_field *f = &m->fields[i];
+    const calx_column *c = &m->table.columns[i];
+    if (calx__field_is_null(f, s)) {
+        if (!f->nullable)
+            return calx_error_set(err, CALX_ERR_VALIDATION,
+                                  "%s.%s: none is not an allowed value (the column is NOT NULL)",
+                                  m->name, f->name);
+        return 0;
+    }
+    const void *p = calx__field_ptr(s, f);
+    if (f->type == CALX_F_TEXT && c->max_length > 0) {
+        size_t n = utf8_chars(*(const char *const *)p);
+        if (n > (size_t)c->max_length)
+            return calx_error_set(err, CALX_ERR_VALIDATION,
+                                  "%s.%s: ensure this value has at most %d characters (it has %zu)",
+                                  m->name, f->name, c->max_length, n);
+    }
+    if (c->ge.valid || c->le.valid) {
+        double x;
+        if (f->type == CALX_F_DOUBLE)
+            x = calx__field_double(f, p);
+        else if (f->type == CALX_F_INT32 || f->type == CALX_F_INT64)
+            x = (double)calx__field_int(f, p);
+        else
+            return 0;
+        if (c->ge.valid && !(x >= c->ge.value))
+            return calx_error_set(err, CALX_ERR_VALIDATION,
+                                  "%s.%s: ensure this value is greater than or equal to %g (it is %g)",
+                                  m->name, f->name, c->ge.value, x);
+        if (c->le.valid && !(x <= c->le.value))
+            return calx_error_set(err, CALX_ERR_VALIDATION,
+                                  "%s.%s: ensure this value is less than or equal to %g (it is %g)",
+                                  m->name, f->name, c->le.value, x);
+    }
+    return 0;
+}
+
+int calx_obj_validate(const void *obj, calx_error *err)
+{
+    calx_obj *o = calx__obj_check(obj);
+    if (!o)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "not a model object");
+    for (size_t i = 0; i < o->model->nfields; i++) {
+        /* A generated key is NULL until the INSERT fills it. */
+        if ((int)i == calx__model_autoinc(o->model) && calx__field_is_null(&o->model->fields[i], obj))
+            continue;
+        if (check_field(o->model, i, obj, err))
+            return CALX_ERR_VALIDATION;
+    }
+    return 0;
+}
+
+static bool arg_unset(const calx_field *f, const void *a)
+{
+    switch (f->type) {
+    case CALX_F_INT32:
+    case CALX_F_INT64:
+    case CALX_F_TIMESTAMP:
+        return !f->nullable && *(const int64_t *)a == INT64_MIN;
+    case CALX_F_BOOL:
+        return !f->nullable && *(const int *)a == INT32_MIN;
+    case CALX_F_DOUBLE: {
+        if (f->nullable)
+            return false;
+        double u = __builtin_nan("0xca1"), d = *(const double *)a;
+        return memcmp(&u, &d, sizeof d) == 0;
+    }
+    case CALX_F_TEXT:
+        return *(const char *const *)a == NULL;
+    case CALX_F_BLOB:
+        return ((const calx_bytes *)a)->data == NULL;
+    }
+    return false;
+}
+
+/* Copies one argument into the object (texts and blobs into its own
+ * memory). */
+static int take_arg(calx_obj *o, size_t i, const void *a, char **tail, calx_error *err)
+{
+    const calx_model *m = o->model;
+    const calx_field *f = &m->fields[i];
+    void *p = calx__field_ptr(calx__obj_ptr(o), f);
+    switch (f->type) {
+    case CALX_F_INT32:
+        if (f->nullable) {
+            *(calx_opt_int32 *)p = *(const calx_opt_int32 *)a;
+        } else {
+            int64_t x = *(const int64_t *)a;
+            if (x < INT32_MIN || x > INT32_MAX)
+                return calx_error_set(err, CALX_ERR_VALIDATION,
+                                      "%s.%s: %" PRId64 " does not fit a 32-bit integer",
+                                      m->name, f->name, x);
+            *(int32_t *)p = (int32_t)x;
+        }
+        return 0;
+    case CALX_F_BOOL:
+        if (f->nullable)
+            *(calx_opt_bool *)p = *(const calx_opt_bool *)a;
+        else
+            *(bool *)p = *(const int *)a != 0;
+        return 0;
+    case CALX_F_TEXT:
+    case CALX_F_BLOB: {
+        const void *src = f->type == CALX_F_TEXT ? (const void *)*(const char *const *)a
+                                                 : ((const calx_bytes *)a)->data;
+        if (!src)
+            return 0;
+        size_t len = f->type == CALX_F_TEXT ? strlen(src) : ((const calx_bytes *)a)->len;
+        if (len)
+            memcpy(*tail, src, len);
+        (*tail)[len] = '\0';
+        calx__field_set_buffer(f, p, *tail, len);
+        *tail += len + 1;
+        return 0;
+    }
+    case CALX_F_INT64:
+    case CALX_F_TIMESTAMP:
+        memcpy(p, a, f->nullable ? sizeof(calx_opt_int64) : sizeof(int64_t));
+        return 0;
+    case CALX_F_DOUBLE:
+        memcpy(p, a, f->nullable ? sizeof(calx_opt_double) : sizeof(double));
+        return 0;
+    }
+    return 0;
+}
+
+void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
+{
+    if (!m || !args)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_model_new needs a model and arguments"),
+               NULL;
+    /* Texts and blobs given live in the object's own allocation. */
+    size_t extra = 0;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const calx_field *f = &m->fields[i];
+        const void *a = (const char *)args + f->arg_offset;
+        if (f->type == CALX_F_TEXT && *(const char *const *)a)
+            extra += strlen(*(const char *const *)a) + 1;
+        else if (f->type == CALX_F_BLOB && ((const calx_bytes *)a)->data)
+            extra += ((const calx_bytes *)a)->len + 1;
+    }
+    calx_obj *o = calx__obj_alloc(m, extra);
+    if (!o)
+        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating a %s", m->name), NULL;
+    void *obj = calx__obj_ptr(o);
+    char *tail = calx__obj_tail(o);
+    int autoinc = calx__model_autoinc(m);
+    for (size_t i = 0; i < m->nfields; i++) {
+        const calx_field *f = &m->fields[i];
+        const void *a = (const char *)args + f->arg_offset;
+        if (arg_unset(f, a)) {
+            if (f->dflt == CALX_DEFAULT_FACTORY && f->factory) {
+                if (f->factory(calx__field_ptr(obj, f), err) != 0)
+                    goto fail;
+                /* A text or blob from a factory is the object's to free. */
+                if (calx__field_is_buffer(f))
+                    calx_obj_slots(o)[2 * i] = (void *)calx__field_buffer(f, obj);
+                continue;
+            }
+            if (f->dflt == CALX_DEFAULT_REQUIRED || !f->nullable) {
+                calx_error_set(err, CALX_ERR_VALIDATION, "%s.%s: field required", m->name,
+                               f->name);
+                goto fail;
+            }
+            continue;
+        }
+        if (take_arg(o, i, a, &tail, err))
+            goto fail;
+    }
+    for (size_t i = 0; i < m->nfields; i++) {
+        if ((int)i == autoinc && calx__field_is_null(&m->fields[i], obj))
+            continue;
+        if (check_field(m, i, obj, err))
+            goto fail;
+    }
+    /* A new object's relationships are loaded, and empty. */
+    o->rel_loaded = calx__rel_all_loaded(m);
+    return obj;
+fail:
+    calx__obj_destroy(o);
+    return NULL;
+}
+
+int calx_now_utc(void *p, calx_error *err)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *(calx_timestamp *)p = (calx_timestamp)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return 0;
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/* SQLModel's repr of a model object, Hero(id=1, name='Deadpond', ...),
+ * with Python's quoting of texts and bytes and its spelling of floats,
+ * None, True and False. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "orm/object.h"
+
+/* ---- repr ---- */
+
+static void putch(calx_buf *b, char c)
+{
+    calx__buf_put(b, &c, 1);
+}
+
+/* Python's repr of a str: single quotes unless the text has a ' and no ". */
+static void repr_str(calx_buf *b, const char *s, size_t n, bool bytes)
+{
+    bool dq = memchr(s, '\'', n) && !memchr(s, '"', n);
+    char q = dq ? '"' : '\'';
+    if (bytes)
+        putch(b, 'b');
+    putch(b, q);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\\' || c == (unsigned char)q)
+            calx__buf_printf(b, "\\%c", c);
+        else if (c == '\n')
+            calx__buf_puts(b, "\\n");
+        else if (c == '\r')
+            calx__buf_puts(b, "\\r");
+        else if (c == '\t')
+            calx__buf_puts(b, "\\t");
+        else if (c < 0x20 || c == 0x7f || (bytes && c >= 0x80))
+            calx__buf_printf(b, "\\x%02x", c);
+        else
+            putch(b, (char)c);
+    }
+    putch(b, q);
+}
+
+/* Python's repr of a float: the shortest text that reads back the same. */
+static void repr_double(calx_buf *b, double d)
+{
+    if (isnan(d)) {
+        calx__buf_puts(b, "nan");
+        return;
+    }
+    if (isinf(d)) {
+        calx__buf_puts(b, d < 0 ? "-inf" : "inf");
+        return;
+    }
+    char tmp[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    calx__buf_puts(b, tmp);
+    if (!strpbrk(tmp, ".en"))
+        calx__buf_puts(b, ".0");
+}
+
+static void repr_field(calx_buf *b, const calx_field *f, const void *s)
+{
+    if (calx__field_is_null(f, s)) {
+        calx__buf_puts(b, "None");
+        return;
+    }
+    const void *p = calx__field_ptr(s, f);
+    switch (f->type) {
+    case CALX_F_INT32:
+    case CALX_F_INT64:
+        calx__buf_printf(b, "%" PRId64, calx__field_int(f, p));
+        break;
+    case CALX_F_DOUBLE:
+        repr_double(b, calx__field_double(f, p));
+        break;
+    case CALX_F_BOOL:
+        calx__buf_puts(b, calx__field_bool(f, p) ? "True" : "False");
+        break;
+    case CALX_F_TEXT: {
+        const char *t = *(const char *const *)p;
+        repr_str(b, t, strlen(t), false);
+        break;
+    }
+    case CALX_F_BLOB: {
+        const calx_bytes *bb = p;
+        repr_str(b, bb->data, bb->len, true);
+        break;
+    }
+    case CALX_F_TIMESTAMP: {
+        char ts[CALX__TIMESTAMP_TEXT];
+        calx__format_timestamp(calx__field_int(f, p), ts, sizeof ts);
+        int y, mo, d, h, mi, sec, us;
+        sscanf(ts, "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &sec, &us);
+        calx__buf_printf(b, "datetime.datetime(%d, %d, %d, %d, %d", y, mo, d, h, mi);
+        if (sec || us)
+            calx__buf_printf(b, ", %d", sec);
+        if (us)
+            calx__buf_printf(b, ", %d", us);
+        calx__buf_puts(b, ", tzinfo=datetime.timezone.utc)");
+        break;
+    }
+    }
+}
+
+size_t calx_obj_repr(const void *obj, char *out, size_t size)
+{
+    calx_obj *o = calx__obj_check(obj);
+    calx_buf b = { 0 };
+    
+    if (!o) {
+        calx__buf_puts(&b, "<not a calx object>");
+    } else {
+        const calx_model *m = o->model;
+        calx__buf_printf(&b, "%s(", m->name);
+        for (size_t i = 0; i < m->nfields; i++) {
+            calx__buf_printf(&b, "%s%s=", i ? ", " : "", m->fields[i].name);
+            repr_field(&b, &m->fields[i], obj);
+        }
+        putch(&b, ')');
+    }
+    size_t len = b.len;
+    if (size) {
+        size_t n = len < size - 1 ? len : size - 1;
+        if (n)
+            memcpy(out, b.p, n);
+        out[n] = '\0';
+    }
+    calx__buf_free(&b);
+    return len;
+}
+
+void calx_obj_print(const void *obj, FILE *f)
+{
+    char small[256];
+    size_t n = calx_obj_repr(obj, small, sizeof small);
+    if (n < sizeof small) {
+        fputs(small, f);
+        return;
+    }
+    char *big = malloc(n + 1);
+    if (!big) {
+        fputs(small, f);
+        return;
+    }
+    calx_obj_repr(obj, big, n + 1);
+    fputs(big, f);
+    free(big);
+}
+
+void calx_obj_println(const void *obj, FILE *f)
+{
+    calx_obj_print(obj, f);
+    fputc('\n', f);
+}
