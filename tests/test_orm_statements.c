@@ -259,7 +259,7 @@ TASK_TEST(a_rolled_back_bulk_delete_gives_the_objects_back)
     calx_session_free(s);
 }
 
-TASK_TEST(an_orm_query_of_the_same_shape_is_compiled_once_and_echo_says_cached)
+TASK_TEST(orm_queries_of_the_same_shape_are_compiled_once_and_echo_says_cached)
 {
     calx_session *s = new_session();
     Team *t[2];
@@ -281,6 +281,21 @@ TASK_TEST(an_orm_query_of_the_same_shape_is_compiled_once_and_echo_says_cached)
     CHECK_INT(after.hits - before.hits, 2);
     CHECK_INT(log_count("[generated in "), 1);
     CHECK_INT(log_count("[cached since "), 2);
+    /* Rows of entities too: select(Hero, Team) twice, compiled once. */
+    calx__stmt_cache_stats_read(engine->stmts, &before);
+    for (int i = 0; i < 2; i++) {
+        calx_select *q = calx_select_add_entity(calx_select_new(CALX_TABLE(Hero)),
+                                                CALX_TABLE(Team));
+        calx_select_where(q, calx_eq(CALX_C(Hero, team_id), CALX_C(Team, id)));
+        calx_entity_rows *rows = NULL;
+        CHECK_OK(calx_session_rows(s, q, &rows, &err), &err);
+        CHECK_INT(calx_entity_rows_count(rows), 2);
+        calx_entity_rows_free(rows);
+        calx_select_free(q);
+    }
+    calx__stmt_cache_stats_read(engine->stmts, &after);
+    CHECK_INT(after.misses - before.misses, 1);
+    CHECK_INT(after.hits - before.hits, 1);
     calx_session_free(s);
 }
 
@@ -294,7 +309,7 @@ int main(void)
     calx_metadata_add(md, CALX_TABLE(Hero), &e);
     calx_metadata_add(md, CALX_TABLE(Gadget), &e);
     RUN(rows_of_two_entities_are_objects_of_the_identity_map);
-    RUN(an_orm_query_of_the_same_shape_is_compiled_once_and_echo_says_cached);
+    RUN(orm_queries_of_the_same_shape_are_compiled_once_and_echo_says_cached);
     RUN(an_outer_join_gives_a_null_object_for_the_missing_side);
     RUN(an_entity_and_an_aggregate_make_an_object_and_a_value_per_row);
     RUN(rows_of_a_bad_select_report_its_error_and_hand_back_nothing);

@@ -10,6 +10,8 @@
 
 #include "core/grow.h"
 #include "core/nomem.h"
+#include "engine/engine_int.h"
+#include "engine/stmt_cache.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
 #include "sql/select_int.h"
@@ -101,12 +103,18 @@ static int run(calx_session *s, const calx_select *q, calx_entity_rows *r, calx_
         rc = calx__session_conn(s, err);
     if (rc)
         return rc;
-    calx_compiled c = { 0 };
-    if (calx__select_compile(q, s->dialect, 0, &c, err))
-        return err->code;
-    calx_params p = { c.params, c.nparams };
-    rc = calx_await(calx_conn_execute(s->conn, c.sql, &p, err), &r->result, err);
-    calx__compiled_free(&c);
+    /* Through the engine's statement cache: compiled once per shape. What
+     * it readied goes once the statement has started (the connection
+     * copies it; the cache may drop the entry while this task waits). */
+    calx__stmt_ready ready;
+    calx_future *f = NULL;
+    if (calx__stmt_cache_ready(s->opts.bind->stmts, s->dialect,
+                               (calx__stmt_ref){ CALX__STMT_SELECT, { .select = q } }, &ready,
+                               err) == 0)
+        f = calx__conn_execute_noted(s->conn, ready.stmts[0].sql,
+                                     ready.sets[0].n ? &ready.sets[0] : NULL, &ready.note, err);
+    calx__stmt_ready_free(&ready);
+    rc = calx_await(f, &r->result, err);
     if (rc)
         return rc;
     r->nrows = calx_result_nrows(r->result);
