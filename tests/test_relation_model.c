@@ -4,6 +4,7 @@
  * helpers keeping back_populates' side in step before any flush. No
  * database (test_relationships has the loading and the flush). */
 #include "rel_models.h"
+#include "alloc_fail.h"
 #include "orm/object.h"
 #include "orm/relation.h"
 #include "test.h"
@@ -234,6 +235,78 @@ TEST(the_helpers_refuse_the_wrong_model_and_the_wrong_kind)
     calx_obj_free(m);
 }
 
+/* Builds a team of three heroes through the helpers, moves one to another
+ * team, removes one; frees everything. Returns the first error. */
+static int build_teams(calx_error *e)
+{
+    Team *t = CALX_NEW(Team, e, .name = "T", .headquarters = "HQ");
+    Team *u = CALX_NEW(Team, e, .name = "U", .headquarters = "HQ");
+    Hero *h[3] = { CALX_NEW(Hero, e, .name = "a", .secret_name = "?"),
+                   CALX_NEW(Hero, e, .name = "b", .secret_name = "?"),
+                   CALX_NEW(Hero, e, .name = "c", .secret_name = "?") };
+    Mission *m = CALX_NEW(Mission, e, .title = "M");
+    int rc = t && u && h[0] && h[1] && h[2] && m ? 0 : e->code;
+    for (int i = 0; i < 3 && !rc; i++)
+        rc = calx_rel_append(t, CALX_REL(Team, heroes), h[i], e);
+    if (!rc)
+        rc = calx_rel_set(h[1], CALX_REL(Hero, team), u, e);
+    if (!rc)
+        rc = calx_rel_remove(t, CALX_REL(Team, heroes), h[2], e);
+    for (int i = 0; i < 3 && !rc; i++)
+        rc = calx_rel_append(m, CALX_REL(Mission, heroes), h[i], e);
+    if (!rc && (t->heroes.n != 1 || u->heroes.n != 1 || h[2]->team || m->heroes.n != 3 ||
+                h[0]->missions.n != 1))
+        rc = calx_error_set(e, CALX_ERR_INTERNAL, "the collections are not as built");
+    /* Whatever failed, the two sides of every relationship agree: a
+     * helper that fails changes nothing. */
+    for (int i = 0; i < 3 && t && u && m; i++) {
+        if (!h[i])
+            continue;
+        bool in_t = false, in_u = false, in_m = false, has_m = false;
+        for (size_t k = 0; k < t->heroes.n; k++)
+            in_t |= t->heroes.items[k] == h[i];
+        for (size_t k = 0; k < u->heroes.n; k++)
+            in_u |= u->heroes.items[k] == h[i];
+        for (size_t k = 0; k < m->heroes.n; k++)
+            in_m |= m->heroes.items[k] == h[i];
+        for (size_t k = 0; k < h[i]->missions.n; k++)
+            has_m |= h[i]->missions.items[k] == m;
+        if (in_t != (h[i]->team == t) || in_u != (h[i]->team == u) || in_m != has_m) {
+            rc = calx_error_set(e, CALX_ERR_INTERNAL, "hero %d's sides are out of step", i);
+            break;
+        }
+    }
+    calx_obj_free(t);
+    calx_obj_free(u);
+    for (int i = 0; i < 3; i++)
+        calx_obj_free(h[i]);
+    calx_obj_free(m);
+    return rc;
+}
+
+static void oom_attempt(void *arg, long k)
+{
+    (void)arg;
+    calx_error e;
+    int rc = build_teams(&e);
+    alloc_fail_stop();
+    if (rc != 0 && rc != CALX_ERR_NOMEM) {
+        fprintf(stderr, "  failing allocation %ld%s: rc %d %s\n", k, fail_rest ? " and after" : "",
+                rc, e.message);
+        test_failed_now = 1;
+    }
+}
+
+/* Fails each allocation in turn (then each with all after it): every
+ * failure comes out as CALX_ERR_NOMEM, never a crash, and under ASan or
+ * valgrind never a leak. */
+TEST(out_of_memory_in_the_helpers_is_reported_and_leaks_nothing)
+{
+    CHECK_OK(build_teams(&err), &err);
+    for (int rest = 0; rest < 2; rest++)
+        CHECK(alloc_fail_sweep(rest, oom_attempt, NULL) > 10);
+}
+
 int main(void)
 {
     RUN(relationships_are_members_of_the_struct_and_data_of_the_model);
@@ -244,5 +317,6 @@ int main(void)
     RUN(many_to_many_appends_keep_both_collections_in_step);
     RUN(one_to_one_moves_the_target_from_its_old_owner);
     RUN(the_helpers_refuse_the_wrong_model_and_the_wrong_kind);
+    RUN(out_of_memory_in_the_helpers_is_reported_and_leaks_nothing);
     return TEST_REPORT();
 }

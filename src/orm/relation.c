@@ -373,7 +373,8 @@ bool calx__rel_list_has(const calx_obj *o, const calx_relation *r, const void *i
     return false;
 }
 
-int calx__rel_list_push(calx_obj *o, const calx_relation *r, void *item, calx_error *err)
+/* Room for one more item in the collection r of o. */
+static int list_reserve(calx_obj *o, const calx_relation *r, calx_error *err)
 {
     calx__relstate *st = calx__rel_states(o);
     if (!st)
@@ -383,6 +384,16 @@ int calx__rel_list_push(calx_obj *o, const calx_relation *r, void *item, calx_er
     calx__rel_list_get(o, r, &l);
     if (!calx__grow(&l.items, &st->cap, l.n + 1, sizeof *l.items))
         return calx__nomem(err, NULL);
+    calx__rel_list_put(o, r, &l);
+    return 0;
+}
+
+int calx__rel_list_push(calx_obj *o, const calx_relation *r, void *item, calx_error *err)
+{
+    if (list_reserve(o, r, err))
+        return err->code;
+    calx__list l;
+    calx__rel_list_get(o, r, &l);
     l.items[l.n++] = item;
     calx__rel_list_put(o, r, &l);
     return 0;
@@ -595,29 +606,42 @@ static int back_side(calx_obj *o, const calx_relation *rel, calx_obj *it, bool a
     return 0;
 }
 
+/* Makes room, before anything changes, for the one item back_side may
+ * add to it's loaded back_populates collection: a helper that fails on
+ * memory then leaves both sides as they were. */
+static int reserve_back(const calx_relation *rel, calx_obj *it, calx_error *err)
+{
+    const calx_relation *b = rel->back_populates
+                                 ? calx_model_relation(rel->target, rel->back_populates)
+                                 : NULL;
+    if (!b || !it || !calx__rel_is_list(b) || !calx__rel_loaded(it, calx__rel_index(b)))
+        return 0;
+    return list_reserve(it, b, err);
+}
+
 int calx_rel_set(void *obj, const calx_relation *rel, void *target, calx_error *err)
 {
     calx_obj *t;
     calx_obj *o = writable(obj, rel, false, target, false, &t, "calx_rel_set", err);
-    if (!o)
+    if (!o || reserve_back(rel, t, err))
         return err->code;
     size_t ri = calx__rel_index(rel);
     void *old = calx__rel_loaded(o, ri) ? calx__rel_one_get(o, rel) : NULL;
     if (old == target && calx__rel_loaded(o, ri))
         return 0;
+    /* Set while unloaded, what the database has is not known: the flush
+     * writes the key (NULL too), as SQLAlchemy does. The state is made
+     * before anything changes. */
+    calx__relstate *st = NULL;
+    if (!calx__rel_loaded(o, ri) && !(st = calx__rel_states(o)))
+        return calx__nomem(err, NULL);
     if (old) {
         calx_obj *oo = calx__obj_check(old);
         if (oo && back_side(o, rel, oo, false, err))
             return err->code;
     }
-    if (!calx__rel_loaded(o, ri)) {
-        /* What the database has is not known: the flush writes the key
-         * (NULL too), as SQLAlchemy does for a many-to-one set unloaded. */
-        calx__relstate *st = calx__rel_states(o);
-        if (!st)
-            return calx__nomem(err, NULL);
+    if (st)
         st[ri].unknown = true;
-    }
     calx__rel_one_put(o, rel, target);
     calx__rel_mark_loaded(o, ri);
     /* back_side also takes a one-to-one's target from its old owner. */
@@ -632,7 +656,7 @@ int calx_rel_append(void *obj, const calx_relation *rel, void *item, calx_error 
         return err->code;
     if (calx__rel_list_has(o, rel, item))
         return 0;
-    if (calx__rel_list_push(o, rel, item, err))
+    if (reserve_back(rel, it, err) || calx__rel_list_push(o, rel, item, err))
         return err->code;
     it->orphan = false;
     return back_side(o, rel, it, true, err);
