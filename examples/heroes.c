@@ -165,7 +165,7 @@ static void *tutorial(void *unused)
     s = calx_sessionmaker_session(Session, &err);
     Hero *hero = NULL;
     q = hero_named("Deadpond");
-    TRY(calx_session_first(s, q, &hero, &err));
+    TRY(CALX_FIRST(s, Hero, q, &hero, &err));
     calx_select_free(q);
     print_obj("first: ", hero);
     q = calx_select_new(CALX_TABLE(Hero));
@@ -175,9 +175,9 @@ static void *tutorial(void *unused)
     print_list("where age range: ", &heroes);
     calx_objlist_free(&heroes);
     calx_select_free(q);
-    TRY(calx_session_get(s, &Hero_model, calx_int(1), &hero, &err));
+    TRY(CALX_GET(s, Hero, calx_int(1), &hero, &err));
     print_obj("get 1 (from identity map? no SQL expected if loaded): ", hero);
-    TRY(calx_session_get(s, &Hero_model, calx_int(9001), &hero, &err));
+    TRY(CALX_GET(s, Hero, calx_int(9001), &hero, &err));
     print_obj("get 9001: ", hero);
     q = calx_select_offset(calx_select_limit(calx_select_new(CALX_TABLE(Hero)), 2), 1);
     TRY(calx_session_all(s, q, &heroes, &err));
@@ -189,7 +189,7 @@ static void *tutorial(void *unused)
     step("update");
     s = calx_sessionmaker_session(Session, &err);
     q = hero_named("Spider-Boy");
-    TRY(calx_session_one(s, q, &hero, &err));
+    TRY(CALX_ONE(s, Hero, q, &hero, &err));
     CALX_SET(hero->age, 16);
     TRY(calx_session_add(s, hero, &err));
     TRY(calx_session_commit(s, &err));
@@ -199,11 +199,11 @@ static void *tutorial(void *unused)
 
     step("assign a team by key");
     s = calx_sessionmaker_session(Session, &err);
-    TRY(calx_session_one(s, q, &hero, &err));
+    TRY(CALX_ONE(s, Hero, q, &hero, &err));
     Team *team = NULL;
     calx_select *tq = calx_select_new(CALX_TABLE(Team));
     calx_select_where(tq, calx_eq(CALX_C(Team, name), "Preventers"));
-    TRY(calx_session_one(s, tq, &team, &err));
+    TRY(CALX_ONE(s, Team, tq, &team, &err));
     calx_select_free(tq);
     hero->team_id = team->id;
     TRY(calx_session_commit(s, &err));
@@ -219,10 +219,10 @@ static void *tutorial(void *unused)
 
     step("delete");
     s = calx_sessionmaker_session(Session, &err);
-    TRY(calx_session_one(s, q, &hero, &err));
+    TRY(CALX_ONE(s, Hero, q, &hero, &err));
     TRY(calx_session_delete(s, hero, &err));
     TRY(calx_session_commit(s, &err));
-    TRY(calx_session_first(s, q, &hero, &err));
+    TRY(CALX_FIRST(s, Hero, q, &hero, &err));
     print_obj("after delete: ", hero);
     calx_select_free(q);
     done(s);
