@@ -94,9 +94,14 @@ void calx_error_print(const calx_error *err, FILE *f)
     fprintf(f ? f : stderr, "%s\n", line);
 }
 
-int calx__nomem(calx_error *err, const char *doing)
+int calx__nomem(calx_error *err, const char *doing, ...)
 {
     if (!doing)
         return calx_error_set(err, CALX_ERR_NOMEM, "out of memory");
-    return calx_error_set(err, CALX_ERR_NOMEM, "out of memory %s", doing);
+    char what[sizeof ((calx_error *)0)->message];
+    va_list ap;
+    va_start(ap, doing);
+    vsnprintf(what, sizeof what, doing, ap);
+    va_end(ap);
+    return calx_error_set(err, CALX_ERR_NOMEM, "out of memory %s", what);
 }

@@ -52,6 +52,7 @@
 #include "calx/url.h"
 #include "core/buf.h"
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "core/spell.h"
 #include "core/url_scheme.h"
 
@@ -203,8 +204,7 @@ static int fail(parser *p, size_t pos, const char *fmt, ...)
 
 static int nomem(parser *p)
 {
-    return calx_error_set(p->err, CALX_ERR_NOMEM,
-                          "out of memory parsing a database URL");
+    return calx__nomem(p->err, "parsing a database URL");
 }
 
 /* ---- components ---- */

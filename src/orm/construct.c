@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/nomem.h"
 #include "orm/object.h"
 #include "orm/relation.h"
 
@@ -168,7 +169,7 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
     }
     calx_obj *o = calx__obj_alloc(m, extra);
     if (!o)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating a %s", m->name), NULL;
+        return calx__nomem(err, "creating a %s", m->name), NULL;
     void *obj = calx__obj_ptr(o);
     char *tail = calx__obj_tail(o);
     int autoinc = calx__model_autoinc(m);

@@ -67,7 +67,7 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
         return err->code;
     if (calx__map_insert_h(s, o, h)) {
         calx__obj_destroy(o);
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a %s", m->name);
+        return calx__nomem(err, "loading a %s", m->name);
     }
     o->state = CALX_OBJ_PERSISTENT;
     o->session = s;
@@ -482,7 +482,7 @@ static int copy_fields(calx_obj *dst, const void *src, calx_error *err)
         else
             memcpy(dp, sp, field_size(f));
         if (rc)
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory merging a %s",
+            return calx__nomem(err, "merging a %s",
                                   dst->model->name);
     }
     return 0;
@@ -516,7 +516,7 @@ int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *
     }
     bool fresh = !dst;
     if (fresh && !(dst = calx__obj_alloc(m, 0)))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory merging a %s", m->name);
+        return calx__nomem(err, "merging a %s", m->name);
     if (copy_fields(dst, obj, err)) {
         if (fresh)
             calx__obj_destroy(dst);

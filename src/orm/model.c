@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/nomem.h"
 #include "orm/object.h"
 #include "orm/relation.h"
 
@@ -358,7 +359,7 @@ int calx__obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error 
         return type_error(o->model, f, v, err);
     char *b = malloc(v->u.s.len + 1);
     if (!b)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
+        return calx__nomem(err, "loading %s.%s",
                               o->model->name, f->name);
     if (v->u.s.len)
         memcpy(b, v->u.s.ptr, v->u.s.len);
@@ -383,7 +384,7 @@ int calx__obj_set_field(calx_obj *o, size_t i, const calx_value *v, calx_error *
         /* set_buffer keeps a buffer the snapshot still points at. */
         int rc = set_buffer(calx__obj_ptr(o), p, f->type, v->type == CALX_NULL ? NULL : v->u.s.ptr,
                             v->type == CALX_NULL ? 0 : v->u.s.len, "key");
-        return rc ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory setting %s.%s",
+        return rc ? calx__nomem(err, "setting %s.%s",
                                    o->model->name, f->name)
                   : 0;
     }
@@ -402,7 +403,7 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_e
             extra += vals[i].u.s.len + 1;
     calx_obj *o = calx__obj_alloc(m, extra);
     if (!o)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading a %s", m->name), NULL;
+        return calx__nomem(err, "loading a %s", m->name), NULL;
     void *obj = calx__obj_ptr(o);
     char *tail = calx__obj_tail(o);
     for (size_t i = 0; i < m->nfields; i++) {
@@ -474,7 +475,7 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
                                         : ((calx_bytes *)calx__field_ptr(calx__obj_ptr(o), f))->len;
     char *b = malloc(len + 1);
     if (!b)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory copying %s.%s",
+        return calx__nomem(err, "copying %s.%s",
                               o->model->name, f->name);
     memcpy(b, cur, len);
     b[len] = '\0';

@@ -162,13 +162,13 @@ static int take(jnode *nd, calx_obj *parent, bool reload, calx_error *err)
     const calx_relation *r = nd->ri.rel;
     bool added, filling;
     if (calx__ptrset_add(&nd->seen, parent, &added))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory joining %s.%s",
+        return calx__nomem(err, "joining %s.%s",
                               r->owner->name, r->name);
     if (added && calx__rel_wanted(parent, r, reload)) {
         calx__rel_unload(parent, nd->ri.index);
         if (calx__ptrset_add(&nd->filling, parent, &filling) ||
             calx__objvec_push(&nd->fill, parent))
-            return calx_error_set(err, CALX_ERR_NOMEM, "out of memory joining %s.%s",
+            return calx__nomem(err, "joining %s.%s",
                                   r->owner->name, r->name);
     }
     if (!nd->row || !calx__ptrset_has(&nd->filling, parent))

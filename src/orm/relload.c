@@ -275,7 +275,7 @@ static int load_rows(calx_session *s, const calx__relinfo *ri, const calx_select
         return rc;
     calx_value *vals = malloc((t->nfields ? t->nfields : 1) * sizeof *vals);
     if (!vals)
-        rc = calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
+        rc = calx__nomem(err, "loading %s.%s",
                             ri->rel->owner->name, ri->rel->name);
     size_t nrows = calx_result_nrows(res);
     for (size_t i = 0; i < nrows && !rc; i++) {
@@ -393,7 +393,7 @@ static int load_wanted(calx_session *s, calx_obj *const *objs, size_t n, const c
         return err->code;
     calx_obj **want = malloc((n ? n : 1) * sizeof *want);
     if (!want)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
+        return calx__nomem(err, "loading %s.%s",
                               r->owner->name, r->name);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
@@ -420,7 +420,7 @@ static int load_public(calx_session *s, void *const *objs, size_t n, const calx_
                               n ? "objects and " : "");
     calx_obj **hdrs = malloc((n ? n : 1) * sizeof *hdrs);
     if (!hdrs)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
+        return calx__nomem(err, "loading %s.%s",
                               rel->owner ? rel->owner->name : "?", rel->name);
     bool expired = false;
     int rc = 0;
@@ -620,7 +620,7 @@ static int targets_of(calx_obj *const *objs, size_t n, const calx_relation *r, c
         }
     }
     calx__ptrset_free(&seen);
-    return rc ? calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s.%s",
+    return rc ? calx__nomem(err, "loading %s.%s",
                                r->owner->name, r->name) : 0;
 }
 
@@ -696,7 +696,7 @@ int calx__rel_after_load(calx_session *s, const calx_model *m, void *const *item
         return 0;
     calx_obj **objs = malloc(n * sizeof *objs);
     if (!objs)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory loading %s's relationships",
+        return calx__nomem(err, "loading %s's relationships",
                               m->name);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)

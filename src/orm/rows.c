@@ -119,7 +119,7 @@ static int run(calx_session *s, const calx_select *q, calx_entity_rows *r, calx_
         return rc;
     r->nrows = calx_result_nrows(r->result);
     if (r->nrows && !(r->objects = calloc(r->nrows * r->width, sizeof *r->objects)))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory holding %zu rows", r->nrows);
+        return calx__nomem(err, "holding %zu rows", r->nrows);
     for (size_t i = 0; i < r->nrows && !rc; i++) {
         const calx_row *row = calx_result_row(r->result, i);
         for (size_t k = 0; k < r->width && !rc; k++)

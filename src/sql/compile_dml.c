@@ -161,7 +161,7 @@ static int begin(void *out, size_t size, const calx_dialect *d, const void *s,
         return calx_error_set(err, CALX_ERR_ARGUMENT, "compiling %s: %s is NULL", what,
                               out ? "the dialect" : "out");
     if (!s)
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory creating %s", what);
+        return calx__nomem(err, "creating %s", what);
     return CALX_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "sql/compiler_int.h"
 #include "sql/ident.h"
 
@@ -458,7 +459,7 @@ int calx__sqlc_finish(calx__sqlc *c, calx_compiled *out, const char *what, calx_
                 *err = failure;
             return failure.code;
         }
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory compiling %s", what);
+        return calx__nomem(err, "compiling %s", what);
     }
     out->sql = sql;
     out->params = c->params;

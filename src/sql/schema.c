@@ -188,7 +188,7 @@ int calx_metadata_add(calx_metadata *md, const calx_table *t, calx_error *err)
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "table '%s' is already defined in this metadata", t->name);
     if (!calx__grow(&md->tables, &md->cap, md->n + 1, sizeof *md->tables))
-        return calx_error_set(err, CALX_ERR_NOMEM, "out of memory adding table '%s'", t->name);
+        return calx__nomem(err, "adding table '%s'", t->name);
     md->tables[md->n++] = t;
     return 0;
 }
