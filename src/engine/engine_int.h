@@ -130,8 +130,14 @@ calx_future *calx__conn_execute_noted(calx_connection *c, const char *sql,
                                       const calx_params *params,
                                       const calx__compile_note *note, calx_error *err);
 
+/* statement_run.c: calx_conn_execute_select streaming its rows in chunks
+ * of chunk_rows (0: 1,000), as calx_conn_stream does: the ORM's queries,
+ * compiled through the statement cache. */
+calx_future *calx__conn_stream_select(calx_connection *c, const calx_select *q,
+                                      size_t chunk_rows, calx_error *err);
+
 /* connection.c: calx_conn_stream for a statement the statement cache
- * readied (the ORM's queries), echo's badge as calx__conn_execute_noted's. */
+ * readied, echo's badge as calx__conn_execute_noted's. */
 calx_future *calx__conn_stream_noted(calx_connection *c, const char *sql,
                                      const calx_params *params, size_t chunk_rows,
                                      const calx__compile_note *note, calx_error *err);

@@ -13,7 +13,10 @@
 #include "engine/engine_int.h"
 #include "engine/stmt_cache.h"
 
-static calx_future *run(calx_connection *c, calx__stmt_ref st, calx_error *err)
+/* Runs st on c; a select streams in chunks of stream_rows when that is not
+ * zero (the ORM's queries). */
+static calx_future *run_ex(calx_connection *c, calx__stmt_ref st, size_t stream_rows,
+                           calx_error *err)
 {
     if (!c) {
         calx_error_set(err, CALX_ERR_CLOSED, "this connection is closed");
@@ -23,7 +26,10 @@ static calx_future *run(calx_connection *c, calx__stmt_ref st, calx_error *err)
     calx__stmt_ready r;
     calx_future *f = NULL;
     if (calx__stmt_cache_ready(e->stmts, e->dialect, st, &r, err) == CALX_OK) {
-        if (r.n == 1 && r.stmts[0].nsets == 1)
+        if (r.n == 1 && r.stmts[0].nsets == 1 && stream_rows)
+            f = calx__conn_stream_noted(c, r.stmts[0].sql, r.sets[0].n ? &r.sets[0] : NULL,
+                                        stream_rows, &r.note, err);
+        else if (r.n == 1 && r.stmts[0].nsets == 1)
             f = calx__conn_execute_noted(c, r.stmts[0].sql, r.sets[0].n ? &r.sets[0] : NULL,
                                          &r.note, err);
         else
@@ -31,6 +37,18 @@ static calx_future *run(calx_connection *c, calx__stmt_ref st, calx_error *err)
     }
     calx__stmt_ready_free(&r);
     return f;
+}
+
+static calx_future *run(calx_connection *c, calx__stmt_ref st, calx_error *err)
+{
+    return run_ex(c, st, 0, err);
+}
+
+calx_future *calx__conn_stream_select(calx_connection *c, const calx_select *q,
+                                      size_t chunk_rows, calx_error *err)
+{
+    return run_ex(c, (calx__stmt_ref){ CALX__STMT_SELECT, { .select = q } },
+                  chunk_rows ? chunk_rows : 1000, err);
 }
 
 calx_future *calx_conn_execute_select(calx_connection *c, const calx_select *q,

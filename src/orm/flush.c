@@ -401,13 +401,12 @@ static int cmp_key(const void *a, const void *b)
  * when m has none. */
 static int self_fk(const calx_model *m, int *ref)
 {
-    size_t tl = strlen(m->table.name);
     for (size_t i = 0; i < m->nfields; i++) {
-        const char *fk = m->table.columns[i].foreign_key;
-        if (!fk || strncmp(fk, m->table.name, tl) != 0 || fk[tl] != '.')
+        const char *col;
+        if (!calx__fk_to(&m->table.columns[i], m->table.name, &col))
             continue;
         for (size_t j = 0; j < m->nfields; j++) {
-            if (strcmp(m->fields[j].name, fk + tl + 1) == 0) {
+            if (strcmp(m->fields[j].name, col) == 0) {
                 *ref = (int)j;
                 return (int)i;
             }

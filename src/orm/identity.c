@@ -182,6 +182,8 @@ int calx__map_insert(calx_session *s, calx_obj *o)
 
 int calx__map_insert_h(calx_session *s, calx_obj *o, uint64_t h)
 {
+    if (o->model->nrelations)
+        s->has_relations = true;
     if ((s->map_n + 1) * 4 > s->map_cap * 3 && grow(s))
         return CALX_ERR_NOMEM;
     o->hash = h;

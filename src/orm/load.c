@@ -7,7 +7,6 @@
 #include "core/grow.h"
 #include "core/nomem.h"
 #include "engine/engine_int.h"
-#include "engine/stmt_cache.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
@@ -78,80 +77,21 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
 
 /* ---- running selects ---- */
 
-static int load_sql(calx_session *s, const calx_model *m, const char *sql,
-                    const calx_param *params, size_t nparams, bool by_key, bool populate,
-                    calx_objlist *list, calx__stmt_ready *ready, calx_error *err);
-
-/* Runs q (compiled with flags) and calls each row into an object. The
- * objects are appended to list when it is not NULL. */
-static int run_select(calx_session *s, const calx_select *q, unsigned flags, bool populate,
-                      calx_objlist *list, calx_error *err)
+/* Reads the rows of the query f runs (a SELECT of m's columns in field
+ * order) into objects, appended to list when it is not NULL. */
+static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool populate,
+                     calx_objlist *list, calx_error *err)
 {
-    const calx_table *t = calx_select_table(q);
-    const calx_model *m = t ? t->model : NULL;
-    if (calx_select_error(q, err))
-        return err->code;
-    if (!m)
-        return calx_error_set(err, CALX_ERR_ARGUMENT,
-                              "the select is over table '%s', which no model declares; run "
-                              "it with calx_conn_execute_select", t ? t->name : "?");
-    if (!(flags & ~BY_KEY)) {
-        /* A query as the program wrote it: through the engine's statement
-         * cache, compiled once per shape (its echo says which). */
-        calx__stmt_ready r;
-        if (calx__stmt_cache_ready(s->opts.bind->stmts, s->dialect,
-                                   (calx__stmt_ref){ CALX__STMT_SELECT, { .select = q } }, &r,
-                                   err)) {
-            calx__stmt_ready_free(&r);
-            return err->code;
-        }
-        return load_sql(s, m, r.stmts[0].sql, r.sets[0].items, r.sets[0].n, flags & BY_KEY,
-                        populate, list, &r, err);
-    }
-    calx_compiled c = { 0 };
-    if (calx__select_compile(q, s->dialect, flags & ~BY_KEY, &c, err))
-        return err->code;
-    int rc = load_sql(s, m, c.sql, c.params, c.nparams, flags & BY_KEY, populate, list, NULL,
-                      err);
-    calx__compiled_free(&c);
-    return rc;
-}
-
-/* Runs sql (a SELECT of m's columns in field order) and calls each row
- * into an object, appended to list when it is not NULL. ready, when not
- * NULL, is the statement cache's (sql and params point into it): freed
- * once the statement has started, since the connection copies what it
- * keeps and the cache may drop the entry while this task waits. */
-static int load_sql(calx_session *s, const calx_model *m, const char *sql,
-                    const calx_param *params, size_t nparams, bool by_key, bool populate,
-                    calx_objlist *list, calx__stmt_ready *ready, calx_error *err)
-{
-    /* A query's rows stream in chunks: a large result never sits in memory
-     * twice (as rows and as objects). Loads by key are small and run as
-     * one plain statement: no cursor. */
-    int rc = calx__session_conn(s, err);
     calx_result *r = NULL;
-    calx_future *f = NULL;
-    if (!rc) {
-        calx_params p = { params, nparams };
-        if (ready)
-            f = by_key ? calx__conn_execute_noted(s->conn, sql, &p, &ready->note, err)
-                       : calx__conn_stream_noted(s->conn, sql, &p, LOAD_CHUNK, &ready->note,
-                                                 err);
-        else
-            f = by_key ? calx_conn_execute(s->conn, sql, &p, err)
-                       : calx_conn_stream(s->conn, sql, &p, LOAD_CHUNK, err);
-    }
-    if (ready)
-        calx__stmt_ready_free(ready);
-    if (!rc)
-        rc = calx_await(f, &r, err);
+    int rc = calx_await(f, &r, err);
     if (rc)
         return rc;
-    if (calx_result_ncols(r) < m->nfields) {
+    size_t ncols = calx_result_ncols(r);
+    if (ncols < m->nfields) {
         calx_result_free(r);
-        return calx_error_set(err, CALX_ERR_INTERNAL, "the SELECT returned %zu columns for %zu fields",
-                              calx_result_ncols(r), m->nfields);
+        return calx_error_set(err, CALX_ERR_INTERNAL,
+                              "the SELECT returned %zu columns for %zu fields", ncols,
+                              m->nfields);
     }
     for (;;) {
         const calx_row *row;
@@ -171,6 +111,52 @@ static int load_sql(calx_session *s, const calx_model *m, const char *sql,
         }
     }
     calx_result_free(r);
+    return rc;
+}
+
+/* Runs sql and reads its rows into objects (load_rows). A query's rows
+ * stream in chunks: a large result never sits in memory twice (as rows and
+ * as objects). Loads by key are small and run as one plain statement: no
+ * cursor. */
+static int load_sql(calx_session *s, const calx_model *m, const char *sql,
+                    const calx_param *params, size_t nparams, bool by_key, bool populate,
+                    calx_objlist *list, calx_error *err)
+{
+    if (calx__session_conn(s, err))
+        return err->code;
+    calx_params p = { params, nparams };
+    calx_future *f = by_key ? calx_conn_execute(s->conn, sql, &p, err)
+                            : calx_conn_stream(s->conn, sql, &p, LOAD_CHUNK, err);
+    return load_rows(s, m, f, populate, list, err);
+}
+
+/* Runs q (compiled with flags) and reads its rows into objects. A query as
+ * the program wrote it (no flags) goes through the engine's statement
+ * cache: compiled once per shape, its echo saying which. */
+static int run_select(calx_session *s, const calx_select *q, unsigned flags, bool populate,
+                      calx_objlist *list, calx_error *err)
+{
+    const calx_table *t = calx_select_table(q);
+    const calx_model *m = t ? t->model : NULL;
+    if (calx_select_error(q, err))
+        return err->code;
+    if (!m)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "the select is over table '%s', which no model declares; run "
+                              "it with calx_conn_execute_select", t ? t->name : "?");
+    bool by_key = flags & BY_KEY;
+    if (!(flags & ~BY_KEY)) {
+        if (calx__session_conn(s, err))
+            return err->code;
+        calx_future *f = by_key ? calx_conn_execute_select(s->conn, q, err)
+                                : calx__conn_stream_select(s->conn, q, LOAD_CHUNK, err);
+        return load_rows(s, m, f, populate, list, err);
+    }
+    calx_compiled c = { 0 };
+    if (calx__select_compile(q, s->dialect, flags & ~BY_KEY, &c, err))
+        return err->code;
+    int rc = load_sql(s, m, c.sql, c.params, c.nparams, by_key, populate, list, err);
+    calx__compiled_free(&c);
     return rc;
 }
 
@@ -391,7 +377,7 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
         calx_param params[MAX_KEY];
         for (size_t i = 0; i < nkey; i++)
             params[i] = (calx_param){ NULL, k[i] };
-        rc = sql ? load_sql(s, m, sql, params, nkey, true, false, &l, NULL, err) : err->code;
+        rc = sql ? load_sql(s, m, sql, params, nkey, true, false, &l, err) : err->code;
         if (!rc)
             rc = calx__rel_after_load(s, m, l.items, l.n, NULL, err);
         if (!rc && l.n)

@@ -18,6 +18,7 @@
 #include "core/hash.h"
 #include "core/nomem.h"
 #include "orm/relation.h"
+#include "sql/ddl.h"
 
 /* ---- finding ---- */
 
@@ -38,22 +39,6 @@ const calx_relation *calx_model_relation(const calx_model *m, const char *name)
 }
 
 /* ---- resolving ---- */
-
-/* Whether column c's foreign key points at table `table` (and, when out is
- * given, which of its columns, as a pointer into c->foreign_key). */
-static bool fk_to(const calx_column *c, const char *table, const char **col)
-{
-    const char *fk = c->foreign_key;
-    if (!fk)
-        return false;
-    const char *dot = strrchr(fk, '.');
-    size_t n = strlen(table);
-    if (!dot || (size_t)(dot - fk) != n || strncmp(fk, table, n) != 0)
-        return false;
-    if (col)
-        *col = dot + 1;
-    return true;
-}
 
 static int field_named(const calx_model *m, const char *name, size_t len)
 {
@@ -76,7 +61,7 @@ static int find_fk(const calx_relation *r, const calx_model *holder, const calx_
     size_t used = 0;
     for (size_t i = 0; i < holder->nfields; i++) {
         const calx_column *c = &holder->table.columns[i];
-        if (!fk_to(c, to, NULL))
+        if (!calx__fk_to(c, to, NULL))
             continue;
         if (r->foreign_key) {
             size_t hl = strlen(hname);
@@ -107,7 +92,7 @@ static int find_fk(const calx_relation *r, const calx_model *holder, const calx_
                               ".foreign_key",
                               r->owner->name, r->name, holder->name, count, to, names);
     const char *col = NULL;
-    fk_to(&holder->table.columns[found], to, &col);
+    calx__fk_to(&holder->table.columns[found], to, &col);
     int rf = field_named(tom, col, strlen(col));
     if (rf < 0)
         return calx_error_set(err, CALX_ERR_ARGUMENT,

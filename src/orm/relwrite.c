@@ -120,6 +120,8 @@ int calx__relwrite_cascade(calx_session *s, calx_obj *o, calx_error *err)
  * map's. */
 static int gather(calx_session *s, calx_objvec *out, calx_error *err)
 {
+    if (!s->has_relations)
+        return 0;
     for (size_t i = 0; i < s->pending.n; i++)
         if (s->pending.v[i]->model->nrelations && calx__objvec_push(out, s->pending.v[i]))
             return calx__nomem(err, NULL);
@@ -150,29 +152,13 @@ static bool key_known(const calx_obj *t, size_t f)
            !calx__field_is_null(&t->model->fields[f], calx__obj_ptr(t));
 }
 
-static bool same_value(const calx_value *a, const calx_value *b)
-{
-    if (a->type != b->type)
-        return false;
-    switch (a->type) {
-    case CALX_NULL: return true;
-    case CALX_INT: return a->u.i == b->u.i;
-    case CALX_REAL: return a->u.d == b->u.d;
-    case CALX_BOOL: return a->u.b == b->u.b;
-    case CALX_TEXT:
-    case CALX_BLOB:
-        return a->u.s.len == b->u.s.len && memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0;
-    default: return false;
-    }
-}
-
 /* o.fields[f] := v, only when it differs (an equal write would make a
  * needless UPDATE no more than it changes the field). */
 static int put_key(calx_obj *o, size_t f, const calx_value *v, calx_error *err)
 {
     char ts[CALX__TIMESTAMP_TEXT];
     calx_value cur = calx__field_value(&o->model->fields[f], calx__obj_ptr(o), ts);
-    return same_value(&cur, v) ? 0 : calx__obj_set_field(o, f, v, err);
+    return calx__value_eq(&cur, v) ? 0 : calx__obj_set_field(o, f, v, err);
 }
 
 static int put_null(calx_obj *o, size_t f, calx_error *err)
@@ -318,7 +304,7 @@ static bool key_is(const calx_obj *l, const calx_value *key, size_t n)
     if (calx__obj_key(l, calx__obj_ptr(l), k, ts) != n)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!same_value(&k[i], &key[i]))
+        if (!calx__value_eq(&k[i], &key[i]))
             return false;
     return true;
 }
@@ -554,7 +540,7 @@ static bool differs(const calx_obj *o, size_t i)
 
 bool calx__relwrite_changed(const calx_session *s)
 {
-    for (size_t i = 0; i < s->map_cap; i++) {
+    for (size_t i = 0; s->has_relations && i < s->map_cap; i++) {
         const calx_obj *o = s->map[i];
         if (!o || !o->model->nrelations)
             continue;
@@ -569,7 +555,7 @@ bool calx__relwrite_changed(const calx_session *s)
 
 int calx__relwrite_flushed(calx_session *s, calx_error *err)
 {
-    for (size_t i = 0; i < s->map_cap; i++) {
+    for (size_t i = 0; s->has_relations && i < s->map_cap; i++) {
         calx_obj *o = s->map[i];
         if (!o || !o->model->nrelations)
             continue;

@@ -10,8 +10,6 @@
 
 #include "core/grow.h"
 #include "core/nomem.h"
-#include "engine/engine_int.h"
-#include "engine/stmt_cache.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
 #include "sql/select_int.h"
@@ -103,18 +101,8 @@ static int run(calx_session *s, const calx_select *q, calx_entity_rows *r, calx_
         rc = calx__session_conn(s, err);
     if (rc)
         return rc;
-    /* Through the engine's statement cache: compiled once per shape. What
-     * it readied goes once the statement has started (the connection
-     * copies it; the cache may drop the entry while this task waits). */
-    calx__stmt_ready ready;
-    calx_future *f = NULL;
-    if (calx__stmt_cache_ready(s->opts.bind->stmts, s->dialect,
-                               (calx__stmt_ref){ CALX__STMT_SELECT, { .select = q } }, &ready,
-                               err) == 0)
-        f = calx__conn_execute_noted(s->conn, ready.stmts[0].sql,
-                                     ready.sets[0].n ? &ready.sets[0] : NULL, &ready.note, err);
-    calx__stmt_ready_free(&ready);
-    rc = calx_await(f, &r->result, err);
+    /* Through the engine's statement cache: compiled once per shape. */
+    rc = calx_await(calx_conn_execute_select(s->conn, q, err), &r->result, err);
     if (rc)
         return rc;
     r->nrows = calx_result_nrows(r->result);

@@ -111,6 +111,8 @@ static void disown(calx_obj *o);
 
 void calx__session_own(calx_session *s, calx_obj *o)
 {
+    if (o->model->nrelations)
+        s->has_relations = true;
     if (o->owner == s)
         return;
     /* Moving is safe whatever the old owner is doing: o is in none of its

@@ -51,6 +51,9 @@ struct calx_session {
     calx_error failed;        /* the flush error that made need_rollback */
 
     calx_obj *owned;          /* every object the session owns (prev/next) */
+    bool has_relations;       /* an object of a model with relationships has
+                                 entered it (owned or mapped): until then the
+                                 flush's relationship passes have nothing to do */
 
     calx_obj **map;           /* identity map: open hashing on o->hash */
     size_t map_cap, map_n;

@@ -22,6 +22,10 @@
  * and points *column past the dot, or returns 0 when fk is not written so. */
 size_t calx__fk_split(const char *fk, const char **column);
 
+/* Whether column c's foreign key references table `table`; *column (when
+ * column is not NULL) is then the referenced column's name. */
+bool calx__fk_to(const calx_column *c, const char *table, const char **column);
+
 /* Puts the n tables into out in foreign-key order, each after the ones
  * among them it references (references to other tables are not
  * followed), otherwise in the order given: SQLAlchemy's sort_tables, the

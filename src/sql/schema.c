@@ -30,6 +30,17 @@ size_t calx__fk_split(const char *fk, const char **column)
     return (size_t)(dot - fk);
 }
 
+bool calx__fk_to(const calx_column *c, const char *table, const char **column)
+{
+    const char *col;
+    size_t n = calx__fk_split(c->foreign_key, &col);
+    if (!n || strlen(table) != n || strncmp(c->foreign_key, table, n) != 0)
+        return false;
+    if (column)
+        *column = col;
+    return true;
+}
+
 static bool is_integer(calx_coltype t)
 {
     return t == CALX_COL_INT32 || t == CALX_COL_INT64;
