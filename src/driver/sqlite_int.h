@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The SQLite driver's insides, shared by its two files: sqlite.c (the
- * worker thread, requests, transactions) and sqlite_options.c (URL options
- * and connect_args, checked and parsed before a connection opens). */
+/* The SQLite driver's insides, shared by its files, a section each below:
+ * sqlite.c (the loop thread's side: the driver interface, jobs handed to
+ * the worker, its completions), sqlite_worker.c (the worker thread:
+ * opening, the run loop, closing), sqlite_stmt.c (statements: the cache,
+ * binding, rows, streaming), sqlite_error.c (error codes, transactions
+ * SQLite ended by itself) and sqlite_options.c (URL options and
+ * connect_args, checked and parsed before a connection opens). */
 #ifndef CALX_DRIVER_SQLITE_INT_H
 #define CALX_DRIVER_SQLITE_INT_H
 
@@ -82,9 +86,10 @@ typedef struct calx_sqlite_conn {
     calx_rowset *pre_rs;
     calx_error pre_err;
     bool tx_wanted;          /* BEGIN seen; the next EXEC really begins */
-    /* SQLite ended an open transaction by itself (see lose_tx_if_ended): every
-     * statement and the COMMIT fail until a ROLLBACK. tx_lost_why is the
-     * message of the failure that ended it, tx_lost_code its result code. */
+    /* SQLite ended an open transaction by itself (see
+     * calx__sqlite_lose_tx_if_ended): every statement and the COMMIT fail
+     * until a ROLLBACK. tx_lost_why is the message of the failure that
+     * ended it, tx_lost_code its result code. */
     bool tx_lost;
     int tx_lost_code;
     char tx_lost_why[256];
@@ -109,6 +114,68 @@ typedef struct calx_sqlite_conn {
     bool closing;
     calx_sqlite_stats stats;
 } calx_sqlite_conn;
+
+/* sqlite.c: the worker's completions (c->done.fn), run on the loop
+ * thread after calx__loop_post: the connect's, a request's (also deferred
+ * after a read run inline), the close's. */
+void calx__sqlite_on_connected(calx_work *w);
+void calx__sqlite_on_request_done(calx_work *w);
+void calx__sqlite_on_closed(calx_work *w);
+
+/* sqlite_worker.c */
+
+/* The worker thread (pthread_create's start, arg the connection): opens
+ * the database, posts on_connected, runs jobs until quit, closes the
+ * database, posts on_closed. */
+void *calx__sqlite_worker_main(void *arg);
+
+/* Runs req, leaving the outcome in res_ok, res_rs and res_err. On the
+ * worker, or on the loop thread while the worker is idle (inline_reads). */
+void calx__sqlite_run_request(calx_sqlite_conn *c, const calx_dreq *req);
+
+/* sqlite_stmt.c: statements, on the worker (or inline) */
+
+/* The prepared statement for sql, from the cache or newly prepared into
+ * it; owned by the cache. *out is NULL for SQL with no statement in it. 0
+ * or an error (CALX_ERR_PROGRAMMING for more than one statement). */
+int calx__sqlite_prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_stmt **out,
+                                calx_error *err);
+/* Finalizes every cached statement. */
+void calx__sqlite_cache_clear(calx_sqlite_conn *c);
+/* Runs a parameterless statement through the cache, dropping any rows. */
+int calx__sqlite_run_simple(calx_sqlite_conn *c, const char *sql, calx_error *err);
+/* Runs a statement once, outside the cache (connect-time setup). */
+int calx__sqlite_run_once(calx_sqlite_conn *c, const char *sql, calx_error *err);
+/* Ends the streamed statement, if one is open (it stays cached). */
+void calx__sqlite_close_cursor(calx_sqlite_conn *c);
+/* Runs an EXEC's statements in order into a chain of rowsets (*out, the
+ * caller's), the last one streamed when req->stream_rows says so. 0, or
+ * the error with the failing statement and parameter set noted. */
+int calx__sqlite_exec_batch(calx_sqlite_conn *c, const calx_dreq *req, calx_rowset **out,
+                            calx_error *err);
+/* The streamed statement's next rows, at most limit, into *out; the stream
+ * closes at its end or on failure (CALX_ERR_STATE when none is open). */
+int calx__sqlite_fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, calx_error *err);
+
+/* sqlite_error.c */
+
+/* Fills err from the handle's last error (rc: what the failing call
+ * returned) and returns its code. */
+int calx__sqlite_db_error(calx_sqlite_conn *c, int rc, calx_error *err);
+/* Sets err to CALX_ERR_CANCELED (an interrupted statement) and returns it. */
+int calx__sqlite_canceled(calx_error *err);
+/* On SQLITE_BUSY, notes in err how long the lock was waited for. */
+void calx__sqlite_note_lock_held(const calx_sqlite_conn *c, calx_error *err);
+/* After a failure: when a transaction was open before the statement and
+ * SQLite ended it, records why (tx_lost) and notes it in err. */
+void calx__sqlite_lose_tx_if_ended(calx_sqlite_conn *c, bool was_in_tx, calx_error *err);
+/* The error every statement and COMMIT get while tx_lost (25P02). */
+int calx__sqlite_tx_lost_error(const calx_sqlite_conn *c, calx_error *err);
+/* True for ROLLBACK [TRANSACTION] without TO. */
+bool calx__sqlite_is_whole_rollback(const char *sql);
+/* After a failed request: a cancel that stopped it part-way inside a
+ * transaction rolls the transaction back, as PostgreSQL does. */
+void calx__sqlite_cancel_ends_tx(calx_sqlite_conn *c, calx_error *err);
 
 /* sqlite_options.c */
 
