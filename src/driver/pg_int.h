@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The PostgreSQL driver's insides, shared by postgres.c (requests, results,
- * prepared statements, cancel, close) and pg_connect.c (options, name
- * resolution, the non-blocking connect). Everything here is touched on the
- * loop thread only; the one exception is a cancel job, which owns its own
- * PGcancel and touches nothing else. */
+/* The PostgreSQL driver's insides, shared by its files, a section each
+ * below: postgres.c (the driver interface, cancel and timeouts, the socket
+ * watch, freeing), pg_connect.c (options, name resolution, the
+ * non-blocking connect), pg_pipeline.c (a request as one pipeline: queued,
+ * sent, its results read), pg_params.c (parameters as libpq takes them),
+ * pg_prepare.c (the prepared-statement cache), pg_result.c (SQLSTATE
+ * classes, values decoded by column type) and pg_error.c (the request's
+ * error). Everything here is touched on the loop thread only; the one
+ * exception is a cancel job, which owns its own PGcancel and touches
+ * nothing else. */
 #ifndef CALX_DRIVER_PG_INT_H
 #define CALX_DRIVER_PG_INT_H
 
@@ -196,18 +201,79 @@ int calx__pg_connect(calx_loop *loop, const calx_url *url, const calx_kv *args, 
 int calx__pg_check_options(const calx_url *url, const calx_kv *args, size_t nargs,
                            const char *isolation_level, calx_error *err);
 
-/* postgres.c: called by pg_connect.c. */
+/* postgres.c */
 /* The connection is up: pipeline mode on, the idle watch set. 0 or an error. */
 int calx__pg_ready(pg_conn *c, calx_error *err);
 /* Sets the socket watch to events (0 stops it), re-creating it when libpq's
  * socket changed or closed; ref says whether it keeps the loop alive. */
 void calx__pg_watch(pg_conn *c, int events, bool ref);
+/* Drops the socket watch (before the socket goes, or for good). */
+void calx__pg_unwatch(pg_conn *c);
 /* Frees everything c holds, and c (no callback runs). */
 void calx__pg_free(pg_conn *c);
 /* The socket is ready (or failed: events < 0). */
 void calx__pg_on_io(void *arg, int events);
 /* Queues c's deferred completion (connect or request). */
 void calx__pg_defer(pg_conn *c, bool is_connect);
+
+/* pg_pipeline.c */
+/* Sends c->req's pipeline, or completes it deferred when it needs nothing
+ * sent or failed before sending. */
+void calx__pg_start_request(pg_conn *c);
+/* Socket events while a pipeline is out: read, flush, collect results;
+ * completes the request at its Sync. */
+void calx__pg_pump(pg_conn *c, int events);
+/* Ends the request and calls back; nothing may touch c afterwards (the
+ * callback may close it). */
+void calx__pg_complete(pg_conn *c);
+/* Frees the running request's rowsets. */
+void calx__pg_free_rsets(pg_conn *c);
+/* Queues DEALLOCATE of prepared statement calx_<id>; false when the
+ * request failed (recorded). */
+bool calx__pg_send_dealloc(pg_conn *c, unsigned id);
+
+/* pg_params.c */
+/* Checks every parameter of req before anything is queued; false when
+ * one is bad (the failure is recorded). */
+bool calx__pg_check_params(pg_conn *c, const calx_dreq *req);
+/* Lays one parameter set out in c->pvals, plens, pfmts and ptypes, as
+ * libpq takes it; false when memory runs out (recorded). */
+bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n);
+
+/* pg_prepare.c */
+/* The cache key's hash: SQL text and parameter types. */
+uint64_t calx__pg_hash_stmt(const char *sql, const Oid *types, int n);
+/* The entry for sql with these parameter types, or NULL. */
+pg_cached *calx__pg_cache_find(pg_conn *c, uint64_t h, const char *sql, const Oid *types,
+                               int n);
+/* A new entry for sql (its Parse still to queue), evicting the least
+ * recently used one this request does not use; NULL when every entry is in
+ * use or memory runs out: the statement then runs unprepared. */
+pg_cached *calx__pg_cache_add(pg_conn *c, uint64_t h, const char *sql, const Oid *types,
+                              int n);
+/* After a request: forgets what the server does not hold. */
+void calx__pg_cache_settle(pg_conn *c);
+/* Remembers a statement to DEALLOCATE at the front of the next EXEC. */
+void calx__pg_queue_dealloc(pg_conn *c, unsigned id);
+/* Frees a cache entry (NULL is accepted). */
+void calx__pg_cached_free(pg_cached *e);
+
+/* pg_error.c: the request's failure, recorded in c->err; the first wins. */
+void calx__pg_fail(pg_conn *c, const calx_error *err);
+void calx__pg_failf(pg_conn *c, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* The error a failed result carries, with the server's DETAIL and HINT,
+ * its SQLSTATE and class, and where in the request cmd was. */
+void calx__pg_result_error(pg_conn *c, const pg_cmd *cmd, const PGresult *res);
+/* The connection is gone: c is dead and the request fails with
+ * CALX_ERR_DISCONNECT (this error wins over an earlier one). */
+void calx__pg_lost(pg_conn *c);
+/* What a command is called in an error ("DECLARE CURSOR", ...). */
+const char *calx__pg_cmd_name(pg_cmd_kind k);
+
 /* pg_connect.c: a connect step from the socket watch; the deferred
  * connect completion. */
 void calx__pg_connect_io(pg_conn *c, int events);

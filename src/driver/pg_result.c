@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The PostgreSQL driver: what results mean -- SQLSTATEs classified into
  * calx's error codes, and text-format values decoded into calx values by
- * column type. */
+ * column type.
+ *
+ * Results come in text format and are decoded by column type:
+ * int2/int4/int8/oid -> INTEGER, float4/float8 -> REAL, bool -> BOOLEAN,
+ * bytea -> BLOB, NULL -> NULL, and everything else TEXT in PostgreSQL's
+ * own spelling -- numeric included, so that no digit of a decimal is lost.
+ * (Binary result format would save the parsing; text keeps every type
+ * readable.) */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

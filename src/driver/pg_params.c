@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/* The PostgreSQL driver: parameters, how calx values become what libpq
+ * sends.
+ *
+ * Parameters go in text format with the type calx knows (int8, float8,
+ * bool; bytea in binary format; text and NULL as "unknown", typed by the
+ * server from context). Every parameter of a request is checked before
+ * anything is queued, so that a bad value fails the request with nothing
+ * sent. It is a file of its own so that how a value is sent is decided in
+ * one place: another format or type changes this file, not the pipeline
+ * that queues what it lays out. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/pg_int.h"
+#include "driver/sqlscan.h"
+
+#define PG_MAX_PARAMS 65535   /* the protocol's limit per statement */
+
+/* Room for n parameters in the per-set arrays libpq takes. */
+static bool ensure_param_arrays(pg_conn *c, size_t n)
+{
+    if (n <= c->pcap)
+        return true;
+    const char **v = realloc(c->pvals, n * sizeof *v);
+    if (v)
+        c->pvals = v;
+    int *l = v ? realloc(c->plens, n * sizeof *l) : NULL;
+    if (l)
+        c->plens = l;
+    int *f = l ? realloc(c->pfmts, n * sizeof *f) : NULL;
+    if (f)
+        c->pfmts = f;
+    Oid *t = f ? realloc(c->ptypes, n * sizeof *t) : NULL;
+    if (t)
+        c->ptypes = t;
+    if (!t)
+        return false;
+    c->pcap = n;
+    return true;
+}
+
+/* Checks every parameter of the request before anything is queued, so
+ * that a bad value fails the request with nothing sent. */
+bool calx__pg_check_params(pg_conn *c, const calx_dreq *req)
+{
+    for (size_t i = 0; i < req->nstmts; i++) {
+        const calx_dstmt *st = &req->stmts[i];
+        if (st->nparams > PG_MAX_PARAMS) {
+            calx__pg_failf(c, CALX_ERR_PROGRAMMING,
+                           "a PostgreSQL statement takes at most %d parameters; this one has %zu",
+                           PG_MAX_PARAMS, st->nparams);
+            return false;
+        }
+        if (calx__sql_starts_with_word(calx__sql_skip_space(st->sql, false), "COPY")) {
+            calx__pg_failf(c, CALX_ERR_NOT_SUPPORTED,
+                           "COPY is not supported by the calx PostgreSQL driver (it runs every "
+                           "statement in pipeline mode); insert with execute-many instead");
+            return false;
+        }
+        for (size_t k = 0; k < st->nparams * st->nsets; k++) {
+            const calx_value *v = &st->params[k];
+            if (v->type == CALX_TEXT && v->u.s.len && memchr(v->u.s.ptr, 0, v->u.s.len)) {
+                calx__pg_failf(c, CALX_ERR_DATA,
+                               "PostgreSQL text cannot contain a NUL byte (parameter %zu%s); "
+                               "send bytes as a blob",
+                               k % st->nparams + 1, st->nsets > 1 ? " of a parameter set" : "");
+                return false;
+            }
+            if ((unsigned)v->type > CALX_BOOL) {
+                calx__pg_failf(c, CALX_ERR_ARGUMENT, "parameter %zu has an unknown value type %d",
+                               k % st->nparams + 1, (int)v->type);
+                return false;
+            }
+            if ((v->type == CALX_TEXT || v->type == CALX_BLOB) && v->u.s.len > INT32_MAX) {
+                calx__pg_failf(c, CALX_ERR_DATA,
+                               "parameter %zu is larger than PostgreSQL takes (1 GB)",
+                               k % st->nparams + 1);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Lays one parameter set out as libpq takes it: text format, NUL-ended,
+ * except bytea, sent in binary. */
+bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
+{
+    if (!ensure_param_arrays(c, n ? n : 1)) {
+        calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory binding parameters");
+        return false;
+    }
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++) {
+        switch (vals[i].type) {
+        case CALX_INT:
+        case CALX_REAL:
+            need += 32;
+            break;
+        case CALX_TEXT:
+            need += vals[i].u.s.len + 1;
+            break;
+        default:
+            break;
+        }
+    }
+    if (need > c->scratch_cap) {
+        char *s = realloc(c->scratch, need);
+        if (!s) {
+            calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory binding parameters");
+            return false;
+        }
+        c->scratch = s;
+        c->scratch_cap = need;
+    }
+    char *p = c->scratch;
+    for (size_t i = 0; i < n; i++) {
+        const calx_value *v = &vals[i];
+        c->plens[i] = 0;
+        c->pfmts[i] = 0;
+        c->ptypes[i] = 0;
+        switch (v->type) {
+        case CALX_INT:
+            c->ptypes[i] = OID_INT8;
+            c->pvals[i] = p;
+            p += snprintf(p, 32, "%" PRId64, v->u.i) + 1;
+            break;
+        case CALX_REAL:
+            c->ptypes[i] = OID_FLOAT8;
+            c->pvals[i] = p;
+            if (isnan(v->u.d))
+                p += snprintf(p, 32, "NaN") + 1;
+            else if (isinf(v->u.d))
+                p += snprintf(p, 32, "%sInfinity", v->u.d < 0 ? "-" : "") + 1;
+            else
+                p += snprintf(p, 32, "%.17g", v->u.d) + 1;
+            break;
+        case CALX_BOOL:
+            c->ptypes[i] = OID_BOOL;
+            c->pvals[i] = v->u.b ? "t" : "f";
+            break;
+        case CALX_TEXT:
+            c->pvals[i] = p;
+            if (v->u.s.len)
+                memcpy(p, v->u.s.ptr, v->u.s.len);
+            p[v->u.s.len] = '\0';
+            p += v->u.s.len + 1;
+            break;
+        case CALX_BLOB:
+            c->ptypes[i] = OID_BYTEA;
+            c->pfmts[i] = 1;
+            c->pvals[i] = v->u.s.ptr ? v->u.s.ptr : "";
+            c->plens[i] = (int)v->u.s.len;
+            break;
+        default:
+            c->pvals[i] = NULL;
+            break;
+        }
+    }
+    return true;
+}

@@ -1,0 +1,641 @@
+/* SPDX-License-Identifier: MIT */
+/* The PostgreSQL driver: a request as one pipeline.
+ *
+ * A connection lives in libpq's pipeline mode from the moment it is up.
+ * Every request becomes one pipeline: its commands (a BEGIN riding along
+ * with the first statement, a Parse for a statement not yet prepared, one
+ * Bind/Execute per parameter set, ...) are queued in libpq's output buffer
+ * and ended with one Sync, then flushed as the socket takes them while
+ * results are read as they come (libpq's flush rules for non-blocking
+ * connections, so a huge batch cannot deadlock against the server's
+ * replies). A batch of any size is one pipeline, about one network round
+ * trip; calx__pg_conn_stats counts them. Each queued command has a
+ * descriptor (pg_cmd) saying where its result goes, and the results are
+ * put to use in that order until the Sync completes the request.
+ *
+ * Streaming (stream_rows > 0) uses a server-side cursor: DECLARE ... NO
+ * SCROLL CURSOR FOR <the query> and FETCH FORWARD n, in the transaction
+ * when there is one, else WITH HOLD. Only SELECT, WITH, VALUES and TABLE
+ * queries stream; any other statement's rows are read whole.
+ *
+ * It is a file of its own because it is the one place that talks to the
+ * server during a request: what is queued, in which order, and what each
+ * answer does. The parameters' encoding (pg_params.c), the prepared
+ * statements (pg_prepare.c), the rows' decoding (pg_result.c) and the
+ * error's wording (pg_error.c) are asked for, not done here. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "driver/pg_int.h"
+#include "driver/rowset.h"
+#include "driver/sqlscan.h"
+
+/* ---- the pipeline under construction ---- */
+
+/* Records what the next queued command is; NULL on no memory. */
+static pg_cmd *add_cmd(pg_conn *c, pg_cmd_kind kind, size_t stmt, size_t set,
+                       pg_cached *entry)
+{
+    if (c->ncmds == c->cmdcap) {
+        size_t cap = c->cmdcap ? c->cmdcap * 2 : 16;
+        pg_cmd *cmds = realloc(c->cmds, cap * sizeof *cmds);
+        if (!cmds)
+            return NULL;
+        c->cmds = cmds;
+        c->cmdcap = cap;
+    }
+    pg_cmd *cmd = &c->cmds[c->ncmds++];
+    cmd->kind = kind;
+    cmd->stmt = stmt;
+    cmd->set = set;
+    cmd->entry = entry;
+    c->stats.commands++;
+    return cmd;
+}
+
+/* A libpq send call failed: nothing of the pipeline may run (without its
+ * Sync the server commits nothing), so the connection is given up. */
+static bool send_failed(pg_conn *c, const char *what)
+{
+    char msg[300];
+    calx__pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
+    if (PQstatus(c->pg) == CONNECTION_BAD) {
+        calx__pg_lost(c);
+    } else {
+        calx__pg_failf(c, CALX_ERR_OPERATIONAL, "cannot send %s to the PostgreSQL server: %s", what,
+                       msg[0] ? msg : "libpq refused it");
+        c->dead = true;  /* part of a pipeline may be queued: never Sync it */
+    }
+    return false;
+}
+
+/* Queues a parameterless command. */
+static bool send_simple(pg_conn *c, pg_cmd_kind kind, const char *sql, size_t stmt)
+{
+    if (!add_cmd(c, kind, stmt, 0, NULL)) {
+        calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory queuing a command");
+        c->dead = true;
+        return false;
+    }
+    if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0))
+        return send_failed(c, calx__pg_cmd_name(kind));
+    return true;
+}
+
+/* Queues DEALLOCATE of prepared statement calx_<id>. */
+bool calx__pg_send_dealloc(pg_conn *c, unsigned id)
+{
+    char sql[48];
+    snprintf(sql, sizeof sql, "DEALLOCATE calx_%u", id);
+    return send_simple(c, PGC_DEALLOC, sql, 0);
+}
+
+/* A query DECLARE CURSOR takes. */
+static bool is_query(const char *sql)
+{
+    const char *p = calx__sql_skip_space(sql, false);
+    return *p == '(' || calx__sql_starts_with_word(p, "SELECT") || calx__sql_starts_with_word(p, "WITH") ||
+           calx__sql_starts_with_word(p, "VALUES") || calx__sql_starts_with_word(p, "TABLE");
+}
+
+/* Queues one statement with one parameter set: from the prepared cache
+ * (preparing it first in the same pipeline when new), or unnamed. */
+static bool send_stmt(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t set)
+{
+    int n = (int)st->nparams;
+    if (!calx__pg_bind_set(c, st->nparams ? st->params + set * st->nparams : NULL, st->nparams))
+        return false;
+    pg_cached *e = NULL;
+    if (c->cache_cap) {
+        uint64_t h = calx__pg_hash_stmt(st->sql, c->ptypes, n);
+        e = calx__pg_cache_find(c, h, st->sql, c->ptypes, n);
+        if (e) {
+            e->used = c->tick;
+        } else {
+            if (c->failed)
+                return false;  /* an eviction's DEALLOCATE could not be sent */
+            e = calx__pg_cache_add(c, h, st->sql, c->ptypes, n);
+            if (c->failed)
+                return false;
+            if (e) {
+                char name[32];
+                snprintf(name, sizeof name, "calx_%u", e->id);
+                if (!add_cmd(c, PGC_PREPARE, stmt, set, e)) {
+                    calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory queuing a command");
+                    c->dead = true;
+                    return false;
+                }
+                if (!PQsendPrepare(c->pg, name, st->sql, n, c->ptypes))
+                    return send_failed(c, "a statement to prepare");
+            }
+        }
+    }
+    if (!add_cmd(c, PGC_STMT, stmt, set, e)) {
+        calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory queuing a command");
+        c->dead = true;
+        return false;
+    }
+    int ok;
+    if (e) {
+        char name[32];
+        snprintf(name, sizeof name, "calx_%u", e->id);
+        ok = PQsendQueryPrepared(c->pg, name, n, c->pvals, c->plens, c->pfmts, 0);
+    } else {
+        ok = PQsendQueryParams(c->pg, st->sql, n, c->ptypes, c->pvals, c->plens, c->pfmts, 0);
+    }
+    if (!ok)
+        return send_failed(c, "a statement");
+    return true;
+}
+
+/* Queues DECLARE <cursor> ... FOR <query> and its first FETCH. */
+static bool send_stream(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t nrows,
+                        bool in_tx)
+{
+    if (!calx__pg_bind_set(c, st->params, st->nparams))
+        return false;
+    snprintf(c->cursor, sizeof c->cursor, "calx_cur_%u", ++c->next_cursor_id);
+    c->cursor_hold = !in_tx;
+    c->cursor_done = false;
+    c->cursor_new = true;
+    c->cursor_ok = false;
+    c->stream_rows = nrows;
+    calx_buf b = { 0 };
+    calx__buf_printf(&b, "DECLARE %s NO SCROLL CURSOR %sFOR ", c->cursor,
+                     in_tx ? "" : "WITH HOLD ");
+    calx__buf_puts(&b, st->sql);
+    char *sql = calx__buf_take(&b);
+    if (!sql || !add_cmd(c, PGC_DECLARE, stmt, 0, NULL)) {
+        free(sql);
+        calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory queuing a command");
+        c->dead = true;
+        return false;
+    }
+    int ok = PQsendQueryParams(c->pg, sql, (int)st->nparams, c->ptypes, c->pvals, c->plens,
+                               c->pfmts, 0);
+    free(sql);
+    if (!ok)
+        return send_failed(c, "DECLARE CURSOR");
+    char fetch[80];
+    snprintf(fetch, sizeof fetch, "FETCH FORWARD %zu FROM %s", nrows, c->cursor);
+    return send_simple(c, PGC_FETCH, fetch, stmt);
+}
+
+/* The streamed statement's cursor, if one is open, is closed in this
+ * pipeline when the transaction it lives in is still usable, else just
+ * forgotten (it ends with its transaction). */
+static bool close_cursor(pg_conn *c)
+{
+    if (!c->cursor[0])
+        return true;
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    char sql[64];
+    snprintf(sql, sizeof sql, "CLOSE %s", c->cursor);
+    bool usable = c->cursor_hold ? ts == PQTRANS_IDLE || ts == PQTRANS_INTRANS
+                                 : ts == PQTRANS_INTRANS;
+    c->cursor[0] = '\0';
+    return !usable || send_simple(c, PGC_CLOSE, sql, 0);
+}
+
+static const char *begin_sql(pg_iso iso)
+{
+    switch (iso) {
+    case PG_ISO_SERIALIZABLE: return "BEGIN ISOLATION LEVEL SERIALIZABLE";
+    case PG_ISO_REPEATABLE_READ: return "BEGIN ISOLATION LEVEL REPEATABLE READ";
+    case PG_ISO_READ_COMMITTED: return "BEGIN ISOLATION LEVEL READ COMMITTED";
+    case PG_ISO_READ_UNCOMMITTED: return "BEGIN ISOLATION LEVEL READ UNCOMMITTED";
+    default: return "BEGIN";
+    }
+}
+
+/* Queues the commands of an EXEC. */
+static bool build_exec(pg_conn *c, const calx_dreq *req)
+{
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    bool autocommit = c->iso == PG_ISO_AUTOCOMMIT;
+    if (req->begin && !autocommit)
+        c->tx_open = true;
+    /* The engine's transaction is open but the server's is not (a COMMIT
+     * that failed, or COMMIT in the SQL): begin again, as SQLite does. */
+    bool begin = !autocommit && c->tx_open && ts == PQTRANS_IDLE;
+    if (!calx__pg_check_params(c, req))
+        return false;
+    c->rsets = calloc(req->nstmts ? req->nstmts : 1, sizeof *c->rsets);
+    if (!c->rsets) {
+        calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory starting a request");
+        return false;
+    }
+    c->nrsets = req->nstmts;
+    for (size_t i = 0; i < c->ndealloc; i++)
+        if (!calx__pg_send_dealloc(c, c->dealloc[i]))
+            return false;
+    c->ndealloc = 0;
+    if (!close_cursor(c))
+        return false;
+    if (begin && !send_simple(c, PGC_BEGIN, begin_sql(c->iso), 0))
+        return false;
+    for (size_t i = 0; i < req->nstmts; i++) {
+        const calx_dstmt *st = &req->stmts[i];
+        bool last = i + 1 == req->nstmts;
+        if (last && req->stream_rows && st->nsets == 1 && is_query(st->sql))
+            return send_stream(c, st, i, req->stream_rows,
+                               begin || ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR);
+        for (size_t set = 0; set < st->nsets; set++)
+            if (!send_stmt(c, st, i, set))
+                return false;
+    }
+    /* A flush's COMMIT rides in its pipeline; after a failed statement the
+     * server skips it (the pipeline is aborted up to the Sync). */
+    if (req->commit && !autocommit && (begin || ts != PQTRANS_IDLE) &&
+        !send_simple(c, PGC_COMMIT, "COMMIT", 0))
+        return false;
+    return true;
+}
+
+/* Queues the request's commands; false when it failed before anything
+ * needs sending (the failure is recorded). */
+static bool build(pg_conn *c)
+{
+    const calx_dreq *req = c->req;
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    switch (req->op) {
+    case CALX_DOP_EXEC:
+        return build_exec(c, req);
+    case CALX_DOP_BEGIN:
+        if (c->iso != PG_ISO_AUTOCOMMIT)
+            c->tx_open = true;
+        return true;
+    case CALX_DOP_COMMIT:
+    case CALX_DOP_ROLLBACK: {
+        bool commit = req->op == CALX_DOP_COMMIT;
+        if (!commit)
+            c->tx_open = false;
+        if (c->cursor[0] && c->cursor_hold && !close_cursor(c))
+            return false;
+        if (ts == PQTRANS_IDLE) {
+            /* Nothing to end: BEGIN never went out, or the server ended it. */
+            if (commit)
+                c->tx_open = false;
+            return true;
+        }
+        return send_simple(c, commit ? PGC_COMMIT : PGC_ROLLBACK, commit ? "COMMIT" : "ROLLBACK",
+                           0);
+    }
+    case CALX_DOP_PING:
+        return send_simple(c, PGC_PING, "", 0);
+    case CALX_DOP_FETCH:
+        if (!c->cursor[0]) {
+            calx__pg_failf(c, CALX_ERR_STATE, "no streamed result is open to fetch from");
+            return false;
+        }
+        c->rsets = calloc(1, sizeof *c->rsets);
+        if (!c->rsets) {
+            calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory starting a request");
+            return false;
+        }
+        c->nrsets = 1;
+        if (c->cursor_done)
+            return true;  /* read to the end already: an empty last chunk */
+        {
+            char sql[80];
+            c->stream_rows = req->stream_rows ? req->stream_rows : c->stream_rows;
+            snprintf(sql, sizeof sql, "FETCH FORWARD %zu FROM %s", c->stream_rows, c->cursor);
+            return send_simple(c, PGC_FETCH, sql, 0);
+        }
+    case CALX_DOP_CLOSE_CURSOR:
+        return close_cursor(c);
+    }
+    calx__pg_failf(c, CALX_ERR_ARGUMENT, "unknown driver operation %d", (int)req->op);
+    return false;
+}
+
+/* ---- sending ---- */
+
+/* Sends the request's pipeline, or completes it deferred when it needs
+ * nothing sent or failed before sending. */
+void calx__pg_start_request(pg_conn *c)
+{
+    c->tick++;
+    c->ncmds = 0;
+    c->cur = 0;
+    c->cur_seen = false;
+    c->nulls_in_a_row = 0;
+    c->failed = false;
+    c->sent = false;
+    c->flushing = false;
+    if (c->cancel_requested) {
+        calx__pg_failf(c, CALX_ERR_CANCELED,
+                       "the PostgreSQL request was cancelled before it started");
+        calx__pg_defer(c, false);
+        return;
+    }
+    bool ok = build(c) && !c->failed;
+    if (!ok && c->ncmds > 0)
+        c->dead = true;  /* queued commands without their Sync: never send more */
+    if (!ok || c->ncmds == 0) {
+        calx__pg_defer(c, false);
+        return;
+    }
+    if (!PQpipelineSync(c->pg)) {
+        send_failed(c, "the end of the pipeline (Sync)");
+        calx__pg_defer(c, false);
+        return;
+    }
+    c->stats.round_trips++;
+    c->sent = true;
+    int r = PQflush(c->pg);
+    if (r < 0 && PQstatus(c->pg) != CONNECTION_BAD) {
+        char msg[300];
+        calx__pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
+        calx__pg_failf(c, CALX_ERR_DISCONNECT, "writing to the PostgreSQL server failed: %s", msg);
+        c->dead = true;
+        c->sent = false;
+        calx__pg_defer(c, false);
+        return;
+    }
+    c->flushing = r == 1;
+    calx__pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), true);
+    if (!c->io) {
+        /* A dead socket: the results never come. */
+        if (PQstatus(c->pg) == CONNECTION_BAD)
+            calx__pg_lost(c);
+        else
+            calx__pg_failf(c, CALX_ERR_DISCONNECT,
+                           "the PostgreSQL connection's socket cannot be watched");
+        c->dead = true;
+        c->sent = false;
+        calx__pg_defer(c, false);
+    }
+}
+
+/* ---- results ---- */
+
+/* Adds a result's rows and counts to statement stmt's rowset. */
+static bool add_result(pg_conn *c, size_t stmt, const PGresult *res)
+{
+    if (calx__pg_add_rows(&c->rsets[stmt], res))
+        return true;
+    calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory reading a row");
+    return false;
+}
+
+/* Puts one result to use. Returns true when the request must end now,
+ * without waiting for its Sync. */
+static bool handle_result(pg_conn *c, pg_cmd *cmd, const PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    switch (st) {
+    case PGRES_PIPELINE_ABORTED:
+        return false;  /* skipped after an earlier error */
+    case PGRES_FATAL_ERROR:
+    case PGRES_NONFATAL_ERROR:
+    case PGRES_BAD_RESPONSE: {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (cmd->entry && state &&
+            (strcmp(state, "26000") == 0 || strcmp(state, "0A000") == 0)) {
+            /* The statement is gone from the server (DISCARD ALL in a
+             * function, a PgBouncer in transaction mode), or its plan no
+             * longer fits the table: prepare it afresh next time. */
+            if (cmd->entry->ready && strcmp(state, "0A000") == 0)
+                calx__pg_queue_dealloc(c, cmd->entry->id);
+            cmd->entry->ready = false;
+        }
+        calx__pg_result_error(c, cmd, res);
+        return false;
+    }
+    case PGRES_COPY_IN:
+    case PGRES_COPY_OUT:
+    case PGRES_COPY_BOTH:
+        /* Only a statement starting with COPY gets here, and those are
+         * refused before sending: should one slip through, the protocol
+         * is now in COPY mode and the session is given up. */
+        calx__pg_failf(c, CALX_ERR_NOT_SUPPORTED,
+                       "COPY is not supported by the calx PostgreSQL driver");
+        c->dead = true;
+        return true;
+    default:
+        break;
+    }
+    if (c->failed)
+        return false;
+    const char *tag = PQcmdStatus((PGresult *)res);
+    if (tag && (strcmp(tag, "DISCARD ALL") == 0 || strcmp(tag, "DEALLOCATE ALL") == 0))
+        c->cache_reset = true;
+    switch (cmd->kind) {
+    case PGC_PREPARE:
+        cmd->entry->ready = true;
+        c->stats.prepares++;
+        break;
+    case PGC_STMT:
+        add_result(c, cmd->stmt, res);
+        break;
+    case PGC_DECLARE:
+        c->cursor_ok = true;
+        break;
+    case PGC_FETCH:
+        if (add_result(c, cmd->stmt, res)) {
+            calx_rowset *rs = c->rsets[cmd->stmt];
+            rs->rowcount = -1;
+            rs->more = rs->nrows == c->stream_rows && c->stream_rows > 0;
+            if (!rs->more)
+                c->cursor_done = true;
+        }
+        break;
+    case PGC_COMMIT:
+        if (tag && strcmp(tag, "ROLLBACK") == 0) {
+            calx_error err;
+            calx_error_set(&err, CALX_ERR_INTERNAL,
+                           "COMMIT failed: the transaction was rolled back, because a "
+                           "statement in it had failed (PostgreSQL answers COMMIT with "
+                           "ROLLBACK then)");
+            snprintf(err.sqlstate, sizeof err.sqlstate, "25P02");
+            calx__pg_fail(c, &err);
+        }
+        break;
+    default:
+        break;
+    }
+    return false;
+}
+
+/* The request's rowsets, one per statement, chained. */
+static calx_rowset *take_rowsets(pg_conn *c)
+{
+    calx_rowset *head = NULL, **tail = &head;
+    for (size_t i = 0; i < c->nrsets; i++) {
+        calx_rowset *rs = c->rsets[i];
+        if (!rs) {
+            rs = calx__rowset_new(0);
+            if (!rs) {
+                calx__rowset_free(head);
+                calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory making a rowset");
+                return NULL;
+            }
+        }
+        c->rsets[i] = NULL;
+        *tail = rs;
+        tail = &rs->next;
+    }
+    return head;
+}
+
+/* Frees the running request's rowsets. */
+void calx__pg_free_rsets(pg_conn *c)
+{
+    for (size_t i = 0; i < c->nrsets; i++)
+        calx__rowset_free(c->rsets[i]);
+    free(c->rsets);
+    c->rsets = NULL;
+    c->nrsets = 0;
+}
+
+/* Ends the request and calls back; nothing may touch c afterwards (the
+ * callback may close it). */
+void calx__pg_complete(pg_conn *c)
+{
+    const calx_dreq *req = c->req;
+    calx_rowset *rs = NULL;
+    if (!c->failed && (req->op == CALX_DOP_EXEC || req->op == CALX_DOP_FETCH)) {
+        rs = take_rowsets(c);
+        if (req->op == CALX_DOP_FETCH && rs && !c->sent) {
+            rs->more = false;  /* the cursor was read to its end already */
+        }
+    }
+    calx__pg_free_rsets(c);
+    if (c->pg && !c->dead) {
+        calx__pg_cache_settle(c);
+        PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+        /* A cursor declared by a request that failed is gone with the
+         * (implicit or explicit) transaction it was declared in, and a
+         * cursor of a transaction ends with it. */
+        if (c->cursor[0] && c->cursor_new && (!c->cursor_ok || c->failed))
+            c->cursor[0] = '\0';
+        if (c->cursor[0] && !c->cursor_hold && ts != PQTRANS_INTRANS)
+            c->cursor[0] = '\0';
+        if (!c->failed && (req->op == CALX_DOP_COMMIT || (req->op == CALX_DOP_EXEC && req->commit)))
+            c->tx_open = false;
+    }
+    c->cursor_new = false;
+    bool failed = c->failed;
+    calx_error err = c->err;
+    if (c->dead) {
+        calx__pg_unwatch(c);
+    } else if (c->pg) {
+        calx__pg_watch(c, CALX_IO_READ, false);
+    }
+    calx_dreq_cb cb = c->cb;
+    void *udata = c->udata;
+    c->busy = false;
+    c->sent = false;
+    c->flushing = false;
+    c->req = NULL;
+    c->ncmds = 0;
+    c->cur = 0;
+    c->failed = false;
+    c->cancel_requested = false;
+    c->cancelling = false;
+    c->timed_out = false;
+    if (c->req_timer)
+        calx__timer_stop(c->req_timer);
+    if (failed)
+        calx__rowset_free(rs);
+    cb(udata, failed ? NULL : rs, failed ? &err : NULL);
+}
+
+/* Reads what results libpq has; completes the request at its Sync. Returns
+ * true when the request completed (c may be gone). */
+static bool read_results(pg_conn *c)
+{
+    for (;;) {
+        bool bad = PQstatus(c->pg) == CONNECTION_BAD;
+        if (!bad && PQisBusy(c->pg))
+            return false;
+        /* With the connection gone PQgetResult returns at once: take the
+         * server's last error if it sent one (57P01 ...), then give up. */
+        PGresult *res = PQgetResult(c->pg);
+        if (bad) {
+            if (res && PQresultStatus(res) == PGRES_FATAL_ERROR && c->cur < c->ncmds)
+                calx__pg_result_error(c, &c->cmds[c->cur], res);
+            PQclear(res);
+            calx__pg_lost(c);
+            calx__pg_complete(c);
+            return true;
+        }
+        if (!res) {
+            if (c->cur_seen && c->cur < c->ncmds) {
+                c->cur++;
+                c->cur_seen = false;
+                c->nulls_in_a_row = 0;
+                continue;
+            }
+            if (++c->nulls_in_a_row > 2) {
+                calx__pg_failf(c, CALX_ERR_INTERNAL,
+                               "libpq ended the results before the pipeline's end (command %zu of "
+                               "%zu)", c->cur + 1, c->ncmds);
+                c->dead = true;
+                calx__pg_complete(c);
+                return true;
+            }
+            continue;
+        }
+        c->nulls_in_a_row = 0;
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            calx__pg_complete(c);
+            return true;
+        }
+        bool stop = false;
+        if (c->cur < c->ncmds) {
+            c->cur_seen = true;
+            stop = handle_result(c, &c->cmds[c->cur], res);
+        }
+        PQclear(res);
+        if (stop) {
+            calx__pg_complete(c);
+            return true;
+        }
+    }
+}
+
+/* Socket events while a pipeline is out: read, flush, collect. */
+void calx__pg_pump(pg_conn *c, int events)
+{
+    if ((events < 0 || (events & CALX_IO_READ)) && !PQconsumeInput(c->pg)) {
+        /* Read failure: PQstatus now says whether the connection is gone. */
+        if (PQstatus(c->pg) != CONNECTION_BAD) {
+            char msg[300];
+            calx__pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
+            calx__pg_failf(c, CALX_ERR_DISCONNECT, "reading from the PostgreSQL server failed: %s",
+                           msg);
+            c->dead = true;
+            calx__pg_complete(c);
+            return;
+        }
+    }
+    if (c->flushing && PQstatus(c->pg) != CONNECTION_BAD) {
+        int r = PQflush(c->pg);
+        if (r < 0 && PQstatus(c->pg) != CONNECTION_BAD) {
+            char msg[300];
+            calx__pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
+            calx__pg_failf(c, CALX_ERR_DISCONNECT,
+                           "writing to the PostgreSQL server failed: %s", msg);
+            c->dead = true;
+            calx__pg_complete(c);
+            return;
+        }
+        c->flushing = r == 1;
+    }
+    if (read_results(c))
+        return;
+    calx__pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), true);
+    if (!c->io) {
+        calx__pg_failf(c, CALX_ERR_DISCONNECT,
+                       "the PostgreSQL connection's socket cannot be watched");
+        c->dead = true;
+        calx__pg_complete(c);
+    }
+}
