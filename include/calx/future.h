@@ -83,6 +83,46 @@ CALX_API int calx_await(calx_future *f, void *out, calx_error *err);
  * hanging. Consumes f. */
 CALX_API int calx_wait(calx_future *f, void *out, calx_error *err);
 
+/* ---- typed forms ----
+ *
+ * calx_future_take, calx_await and calx_wait take their out-parameter as
+ * void *, so a calx_connection * passed where a calx_connection ** is
+ * needed, or the address of a calx_result * for a future whose value is a
+ * calx_connection *, compiles and writes a pointer of the wrong kind.
+ * These forms name the value's type T, as the producing call documents it,
+ * and refuse at compile time an out that is not exactly a T * (a static
+ * assertion: an error with every compiler and every warning level):
+ *
+ *     calx_connection *conn;
+ *     CALX_AWAIT(calx_engine_connect(engine, &err), calx_connection *, &conn, &err);
+ *     void *rc;
+ *     CALX_WAIT(calx_spawn(loop, fn, NULL, NULL, &err), void *, &rc, &err);
+ *
+ * Each is the call it names, with the same errors, ownership and NULL
+ * handling of f and err; out itself must not be NULL (to drop the value,
+ * call the untyped form with out NULL). f, out and err are evaluated once.
+ * C11 _Generic: not for C++. */
+
+/* Internal to the typed forms (calx/session.h's too): out as a void *,
+ * once it is known at compile time to be a T *. */
+#define CALX__TYPED_OUT(T, out)                                               \
+    ((void)sizeof(struct {                                                    \
+         _Static_assert(_Generic((out), T *: 1, default: 0),                  \
+                        "the out-parameter is not a pointer to " #T);         \
+         char calx__unused;                                                   \
+     }),                                                                      \
+     (void *)(out))
+
+/* calx_future_take with out checked to be a T * (see above). */
+#define CALX_FUTURE_TAKE(f, T, out, err)                                      \
+    calx_future_take((f), CALX__TYPED_OUT(T, out), (err))
+
+/* calx_await with out checked to be a T * (see above). */
+#define CALX_AWAIT(f, T, out, err) calx_await((f), CALX__TYPED_OUT(T, out), (err))
+
+/* calx_wait with out checked to be a T * (see above). */
+#define CALX_WAIT(f, T, out, err) calx_wait((f), CALX__TYPED_OUT(T, out), (err))
+
 #ifdef __cplusplus
 }
 #endif

@@ -321,15 +321,16 @@ CALX_API int calx_session_one_or_none(calx_session *s, const calx_select *q, voi
  * The calls above take their out-parameter as void *, so passing a Hero *
  * where a Hero ** is needed compiles and writes a pointer into the
  * struct. These forms name the model and check the pointer's type at
- * compile time (a Hero * is an error; a Team ** a warning, an error with
- * -Werror), and take the model by the same name a select does:
+ * compile time (a Hero * or a Team ** where a Hero ** belongs is an
+ * error, as for calx/future.h's CALX_AWAIT), and take the model by the
+ * same name a select does:
  *
  *     Hero *h;
  *     CALX_GET(s, Hero, calx_int(1), &h, &err);
  *     CALX_ONE(s, Hero, q, &h, &err);
  *
  * Each is the call it names, with the same errors and ownership. */
-#define CALX__OUT(Model, out) ((void)sizeof(*(out) = (Model *)0), (void *)(out))
+#define CALX__OUT(Model, out) CALX__TYPED_OUT(Model *, out)
 #define CALX_GET(s, Model, key, out, err)                                     \
     calx_session_get((s), &Model##_model, (key), CALX__OUT(Model, out), (err))
 #define CALX_GET_ONE(s, Model, key, out, err)                                 \
