@@ -20,7 +20,7 @@ static void on_result(calx_future *f, void *udata)
     (void)udata;
     calx_error err;
     calx_result *r = NULL;
-    if (calx_future_take(f, &r, &err)) {
+    if (CALX_FUTURE_TAKE(f, calx_result *, &r, &err)) {
         fprintf(stderr, "libuv_loop: %s\n", err.message);
         return;
     }
