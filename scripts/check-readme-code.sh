@@ -16,80 +16,91 @@ set -eu
 src=$1
 shift
 [ "$#" -gt 0 ] || set -- README.md
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+cd "$src"
 
-# norm: code lines without comments (/* */, over several lines too, and
-# //), without a macro's line-ending backslash and without the CALX_API
-# that starts a public declaration (the docs leave it out), blanks
-# squeezed, empty lines dropped.
-norm() {
-    awk '{
-        line = $0; out = ""
+# One awk for every page: each source is read and normalised once.
+# Normalised lines are code without comments (/* */, over several lines
+# too, and //), without a macro's line-ending backslash and without the
+# CALX_API that starts a public declaration (the docs leave it out),
+# blanks squeezed; empty lines are dropped.
+awk '
+    function norm(line,    out, i) {
+        out = ""
         while (line != "") {
             if (incomment) {
                 i = index(line, "*/")
-                if (!i) { line = ""; break }
+                if (!i)
+                    break
                 line = substr(line, i + 2); incomment = 0
             } else {
                 i = index(line, "/*")
-                if (!i) { out = out line; line = ""; break }
+                if (!i) {
+                    out = out line
+                    break
+                }
                 out = out substr(line, 1, i - 1); line = substr(line, i + 2); incomment = 1
             }
         }
         sub(/\/\/.*/, "", out)
         sub(/\\$/, "", out)
-        sub(/^CALX_API /, "", out)
         gsub(/[ \t]+/, " ", out); sub(/^ /, "", out); sub(/ $/, "", out)
-        if (out != "") print out
-    }' "$1"
-}
-
-status=0
-for page in "$@"; do
-    rm -f "$tmp"/*.c "$tmp"/*.src "$tmp"/*.line
-    # Cut the blocks out: block N's text to $tmp/N.c, its source to
-    # $tmp/N.src, the line its fence opens on to $tmp/N.line.
-    awk -v dir="$tmp" '
-        /^## / { section = $0 }
-        /^<!-- excerpt of .* -->$/ { from = $4; next }
-        /^```c$/ { n++; inblock = 1; taste = (section == "## A taste")
-                   if (!taste) {
-                       print (from == "" ? "-" : from) > (dir "/" n ".src")
-                       print FNR > (dir "/" n ".line")
-                   }
-                   from = ""; next }
-        /^```$/ && inblock { inblock = 0; next }
-        inblock && !taste { print > (dir "/" n ".c") }
-        !/^[[:space:]]*$/ && !inblock { from = (/^<!-- excerpt/ ? from : "") }
-    ' "$src/$page"
-
-    for s in "$tmp"/*.src; do
-        [ -e "$s" ] || continue
-        n=$(basename "$s" .src)
-        file=$(cat "$s")
-        at="$page:$(cat "$tmp/$n.line")"
-        if [ "$file" = "-" ]; then
-            echo "$at: C block $n names no source: put '<!-- excerpt of examples/NAME.c -->' (or of include/calx/NAME.h) before it"
-            status=1
-            continue
-        fi
-        if [ ! -f "$src/$file" ]; then
-            echo "$at: C block $n is an excerpt of $file, which does not exist"
-            status=1
-            continue
-        fi
-        norm "$tmp/$n.c" >"$tmp/want"
-        norm "$src/$file" >"$tmp/have"
+        sub(/^CALX_API /, "", out)
+        return out
+    }
+    # Reads file (once) into have[file, 1 .. nhave[file]]; false when it
+    # does not exist.
+    function load(file,    line, n, s, rc) {
+        if (file in nhave)
+            return nhave[file] >= 0
+        n = 0; incomment = 0
+        while ((rc = (getline line < file)) > 0)
+            if ((s = norm(line)) != "")
+                have[file, ++n] = s
+        close(file)
+        nhave[file] = (rc < 0 && n == 0) ? -1 : n
+        return nhave[file] >= 0
+    }
+    function check(    at, j, where) {
+        where = FILENAME ":" fence ": C block " nblock
+        if (from == "") {
+            printf "%s names no source: put <!-- excerpt of examples/NAME.c --> (or of include/calx/NAME.h) before it\n", where
+            bad = 1
+            return
+        }
+        if (!load(from)) {
+            printf "%s is an excerpt of %s, which does not exist\n", where, from
+            bad = 1
+            return
+        }
         # Each wanted line in order, somewhere after the one before.
-        missing=$(awk 'NR == FNR { have[++nh] = $0; next }
-                       { while (++at <= nh && have[at] != $0) ; if (at > nh) { print; exit } }' \
-                  "$tmp/have" "$tmp/want")
-        if [ -n "$missing" ]; then
-            echo "$at: C block $n is not in $file (in that order) from this line on: $missing"
-            status=1
-        fi
-    done
-done
-[ "$status" -eq 0 ] && echo "check-readme-code: every C block of $* is an excerpt of a file make test builds"
-exit $status
+        at = 0
+        for (j = 1; j <= nwant; j++) {
+            while (++at <= nhave[from] && have[from, at] != want[j])
+                ;
+            if (at > nhave[from]) {
+                printf "%s is not in %s (in that order) from this line on: %s\n", where, from, want[j]
+                bad = 1
+                return
+            }
+        }
+    }
+    FNR == 1 { section = ""; from = ""; inblock = 0; nblock = 0 }
+    /^## / { section = $0 }
+    /^<!-- excerpt of .* -->$/ { from = $4; next }
+    /^```c$/ {
+        nblock++; inblock = 1; taste = (section == "## A taste")
+        fence = FNR; nwant = 0; incomment = 0
+        next
+    }
+    /^```$/ && inblock {
+        inblock = 0
+        if (!taste)
+            check()
+        from = ""
+        next
+    }
+    inblock && !taste { if ((s = norm($0)) != "") want[++nwant] = s; next }
+    !/^[[:space:]]*$/ && !inblock { from = "" }
+    END { exit bad }
+' "$@" || exit 1
+echo "check-readme-code: every C block of $* is an excerpt of a file make test builds"
