@@ -19,7 +19,7 @@ CMAKE_FLAGS ?=
 PREFIX    ?=
 DESTDIR   ?=
 
-.PHONY: all deps test-deps build demo test asan valgrind install clean bench-deps bench fuzz
+.PHONY: all deps test-deps build demo test asan valgrind install clean bench-deps bench fuzz docs
 
 all: build
 
@@ -58,6 +58,13 @@ asan: test-deps $(ASAN_BUILD)/CMakeCache.txt
 
 valgrind: test-deps build
 	sh scripts/with-test-servers.sh sh scripts/valgrind.sh $(BUILD)
+
+# The reference is Markdown in docs/, one page per concept; this checks it
+# against include/calx/ (as make test does, CTest's check_docs): no build
+# and no Doxygen needed.
+docs:
+	@sh scripts/check-docs.sh .
+	@echo "the reference: docs/README.md, one page per concept in docs/ (read them on GitHub or in any Markdown viewer)"
 
 install: build
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) $(if $(PREFIX),--prefix "$(PREFIX)")
