@@ -10,6 +10,7 @@
 #include "calx/future.h"
 #include "calx/task.h"
 #include "calx/url.h"
+#include "calx/types.h"
 #include "calx/value.h"
 #include "calx/result.h"
 #include "calx/engine.h"

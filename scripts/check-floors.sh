@@ -15,7 +15,7 @@ root=${1:-.}
 # costs a subshell.
 header_floor() {
     case "$1" in
-        error.h | export.h | log.h | value.h | loop.h | future.h | task.h | url.h | version.h) floor=0 ;;
+        error.h | export.h | log.h | types.h | value.h | loop.h | future.h | task.h | url.h | version.h) floor=0 ;;
         schema.h | sql.h) floor=2 ;;
         engine.h | connection.h | result.h) floor=3 ;;
         model.h | session.h) floor=4 ;;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "export.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -145,10 +146,6 @@ typedef struct calx_opt_int32 { int32_t value; bool valid; } calx_opt_int32;
 typedef struct calx_opt_int64 { int64_t value; bool valid; } calx_opt_int64;
 typedef struct calx_opt_double { double value; bool valid; } calx_opt_double;
 typedef struct calx_opt_bool { bool value; bool valid; } calx_opt_bool;
-
-/* A point in time: microseconds since 1970-01-01 00:00:00 UTC. */
-typedef int64_t calx_timestamp;
-typedef struct calx_opt_timestamp { calx_timestamp value; bool valid; } calx_opt_timestamp;
 
 #define CALX_SOME(v) { .value = (v), .valid = true }
 #define CALX_NONE { .valid = false }
