@@ -18,10 +18,12 @@ for h in "$src"/include/calx/*.h; do
         /^CALX_API / { indecl = 1; first[NR] = 1 }
         { decl[NR] = indecl }
         indecl && /;/ { indecl = 0 }
-        # A typedef, to its ";" at depth 0.
+        # A typedef, to its ";" at depth 0: its closing "} name;" line, or
+        # its own line when it has no braces or closes them there
+        # ("typedef struct calx_opt_uuid { ... } calx_opt_uuid;").
         /^typedef / { intype = 1 }
         { skip[NR] = decl[NR] || intype || $0 ~ /^[ \t]*$/ }
-        intype && (/^}.*;/ || /^typedef [^{]*;/) { intype = 0 }
+        intype && (/^}.*;/ || /^typedef [^{]*;/ || /^typedef [^{]*\{.*\}[^}]*;/) { intype = 0 }
         END {
             for (i = 1; i <= NR; i++) {
                 if (!first[i])
