@@ -59,9 +59,9 @@ CALX_API calx_decimal calx_decimal_of(int64_t coefficient, int scale);
  * The scale is the digits written after the point less the exponent,
  * never below 0 ("1.5e3" is 1500, scale 0). Errors: CALX_ERR_DATA for
  * anything else (empty text, spaces, NaN, Infinity), naming the text, and
- * for more than CALX_DECIMAL_MAX_DIGITS digits or a scale above
- * CALX_DECIMAL_MAX_SCALE. s must not be NULL; out is written only on
- * success; err may be NULL. */
+ * for more than CALX_DECIMAL_MAX_DIGITS digits (leading zeros do not
+ * count) or a scale above CALX_DECIMAL_MAX_SCALE. s must not be NULL; out
+ * is written only on success; err may be NULL. */
 CALX_API int calx_decimal_parse(const char *s, size_t n, calx_decimal *out, calx_error *err);
 
 /* Writes d as plain digits with exactly d.scale digits after the point
@@ -76,7 +76,8 @@ CALX_API int calx_decimal_cmp(calx_decimal a, calx_decimal b);
 
 /* Digits of the coefficient (precision as NUMERIC counts it, at least 1)
  * and whether d fits NUMERIC(precision, scale) without rounding: at most
- * scale digits after the point and precision - scale before it. */
+ * scale digits after the point (trailing zeros past it lose nothing: 1.10
+ * fits NUMERIC(3, 1)) and precision - scale before it. */
 CALX_API int calx_decimal_digits(calx_decimal d);
 CALX_API bool calx_decimal_fits(calx_decimal d, int precision, int scale);
 
@@ -164,8 +165,9 @@ typedef struct calx_opt_time { calx_time value; bool valid; } calx_opt_time;
 typedef struct calx_opt_datetime { calx_datetime value; bool valid; } calx_opt_datetime;
 typedef struct calx_opt_interval { calx_interval value; bool valid; } calx_opt_interval;
 
-/* Room for the longest text form of any of them, NUL included. */
-#define CALX_DATETIME_TEXT_SIZE 48
+/* Room for the longest text form of any of them, NUL included (the
+ * longest is an interval's, every part at its limit: 56 characters). */
+#define CALX_DATETIME_TEXT_SIZE 64
 
 /* A date from its parts, checked (month 1-12, the day in that month, leap
  * years, year 1-9999). Errors: CALX_ERR_DATA naming the parts. */
@@ -178,7 +180,9 @@ CALX_API void calx_date_parts(calx_date d, int *year, int *month, int *day);
 CALX_API int calx_time_make(int hour, int minute, int second, int microsecond,
                             calx_time *out, calx_error *err);
 
-/* A naive date-time from a date and a time of day. Never fails. */
+/* A naive date-time from a date and a time of day. Never fails: a date
+ * too far out for 64 bits of microseconds (far outside years 1-9999)
+ * gives the nearest int64, itself out of range. */
 CALX_API calx_datetime calx_datetime_of(calx_date d, calx_time t);
 /* Its date and time of day (floored: 1969-12-31 23:00 has the date
  * 1969-12-31). Either pointer may be NULL. */
@@ -187,9 +191,11 @@ CALX_API void calx_datetime_split(calx_datetime dt, calx_date *d, calx_time *t);
 /* Parsers of n bytes of s. They accept what they format and what
  * PostgreSQL and SQLite print: "YYYY-MM-DD"; "HH:MM[:SS[.f...]]" (up to 6
  * fraction digits); a date and a time joined by ' ' or 'T'. A timestamp
- * needs its offset ("Z", "+HH", "+HH:MM", "+HHMM", "-..."), which it
- * subtracts to reach UTC; calx_datetime_parse refuses one (a naive value
- * is never shifted). Errors: CALX_ERR_DATA naming the text and what is
+ * needs its offset ("Z", "+HH", "+HH:MM", "+HHMM", "-...", and the
+ * "+HH:MM:SS" PostgreSQL prints for the local mean time of old dates),
+ * which it subtracts to reach UTC, and the instant must fall in years
+ * 1-9999 in UTC; calx_datetime_parse refuses an offset (a naive value is
+ * never shifted). Errors: CALX_ERR_DATA naming the text and what is
  * wrong with it (the day 30 in February, an hour of 24, a missing offset).
  * s must not be NULL; err may be. */
 CALX_API int calx_date_parse(const char *s, size_t n, calx_date *out, calx_error *err);
@@ -206,7 +212,9 @@ CALX_API int calx_timestamp_parse(const char *s, size_t n, calx_timestamp *out,
  *   timestamp  the instant on the clock offset_minutes east of UTC, with
  *              that offset: "2024-02-29 08:15:00+00:00" at 0,
  *              "2024-02-29 13:45:00+05:30" at 330
- * A value outside years 1-9999 formats as "out of range". */
+ * A value outside years 1-9999, a time of day below 0 or of 24 hours or
+ * more, and an offset of a day or more (|offset_minutes| >= 1440) format
+ * as "out of range". */
 CALX_API size_t calx_date_format(calx_date d, char *buf, size_t size);
 CALX_API size_t calx_time_format(calx_time t, char *buf, size_t size);
 CALX_API size_t calx_datetime_format(calx_datetime dt, char *buf, size_t size);
@@ -216,8 +224,11 @@ CALX_API size_t calx_timestamp_format(calx_timestamp ts, int offset_minutes, cha
 /* Intervals. calx_interval_parse reads ISO 8601 durations ("P1Y2M3DT4H5M6.5S",
  * "-P3D", "PT-1.5S") and PostgreSQL's own output ("1 year 2 mons 3 days
  * 04:05:06.5", "-3 days", "-00:00:01.5"); years count 12 months, weeks 7
- * days, hours, minutes and seconds go to micros. calx_interval_format
- * writes ISO 8601 ("P1Y2M3DT4H5M6.5S", "PT0S" for zero). Errors:
+ * days, hours, minutes and seconds go to micros; only seconds take a
+ * fraction, of up to 6 digits. calx_interval_format writes ISO 8601
+ * ("P1Y2M3DT4H5M6.5S", "PT0S" for zero), each part with its own sign
+ * when they differ ("P1DT-2H", as PostgreSQL's iso_8601 style), which
+ * calx_interval_parse reads back to the same parts. Errors:
  * CALX_ERR_DATA naming the text; overflow of a part is one. */
 CALX_API int calx_interval_parse(const char *s, size_t n, calx_interval *out, calx_error *err);
 CALX_API size_t calx_interval_format(calx_interval iv, char *buf, size_t size);
