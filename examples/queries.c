@@ -83,6 +83,7 @@ static void print_value(const calx_value *v)
         break;
     case CALX_TEXT: printf("'%.*s'", (int)v->u.s.len, v->u.s.ptr); break;
     case CALX_BLOB: printf("b'...'"); break;
+    default: printf("<%s>", calx_type_name(v->type)); break;
     }
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "calx.h"
+#include "core/value_repr.h"
 #include "sql/compiler.h"
 #include "test.h"
 
@@ -34,7 +35,13 @@ static inline void fmt_params(const calx_compiled *c, char *out, size_t size)
         else if (v->type == CALX_BLOB)
             n += (size_t)snprintf(out + n, size - n, "%sb'%.*s'", sep, (int)v->u.s.len,
                                   v->u.s.ptr);
-        else
+        else if (v->type != CALX_NULL) {
+            calx_buf b = { 0 };
+            if (!calx__value_rich_repr(&b, v))
+                calx__buf_printf(&b, "%s", calx_type_name(v->type));
+            n += (size_t)snprintf(out + n, size - n, "%s%s", sep, b.p ? b.p : "?");
+            calx__buf_free(&b);
+        } else
             n += (size_t)snprintf(out + n, size - n, "%sNone", sep);
     }
     if (n < size)

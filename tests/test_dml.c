@@ -245,11 +245,12 @@ TEST(an_insert_of_one_row_renders_as_sqlalchemy)
     calx_insert_set(s, "active", 1);
     calx_insert_set(s, "score", 2);
     calx_insert_set(s, "small", 7.0);
-    calx_insert_set(s, "made", "2024-01-02 03:04:05");
+    calx_insert_set(s, "made", "2024-01-02 03:04:05Z");
     calx_insert_set(s, "data", calx_blob("\x01z", 2));
     EXPECT_INS(s, lite,
                "INSERT INTO gadget (active, score, data, made, small) VALUES (?, ?, ?, ?, ?)",
-               "(True, 2r, b'\x01z', '2024-01-02 03:04:05', 7)");
+               "(True, 2r, b'\x01z', datetime.datetime(2024, 1, 2, 3, 4, 5, "
+               "tzinfo=datetime.timezone.utc), 7)");
     /* RETURNING, table-qualified as Core renders it. */
     s = calx_insert_set(calx_insert_new(&hero), "name", "X");
     calx_insert_set(s, "secret_name", "Y");

@@ -330,9 +330,14 @@ TEST(literals_take_the_column_type)
     /* A calx_value goes through calx_lit. */
     EXPECT_GWHERE(lite, calx_eq(G(G_DATA), calx_blob("\x01z", 2)), "gadget.data = ?",
                   "(b'\x01z',)");
-    /* Timestamps travel as text. */
-    EXPECT_GWHERE(lite, calx_ge(G(G_MADE), "2024-01-01 00:00:00"), "gadget.made >= ?",
-                  "('2024-01-01 00:00:00',)");
+    /* Text compared with an instant is read as one; it must say its
+     * offset (a naive text is refused: nothing is shifted silently). */
+    EXPECT_GWHERE(lite, calx_ge(G(G_MADE), "2024-01-01 05:30:00+05:30"), "gadget.made >= ?",
+                  "(datetime.datetime(2024, 1, 1, 0, 0, tzinfo=datetime.timezone.utc),)");
+    EXPECT_ERROR(calx_ge(G(G_MADE), "2024-01-01 00:00:00"), CALX_ERR_TYPE,
+                 "cannot compare gadget.made (TIMESTAMP) with invalid timestamp "
+                 "'2024-01-01 00:00:00': it has no UTC offset (\"Z\", \"+HH:MM\"): an "
+                 "instant needs one (read a naive value as a datetime)");
     /* INTEGER and REAL columns compare. */
     EXPECT_GWHERE(lite, calx_lt(G(G_SMALL), G(G_SCORE)), "gadget.small < gadget.score", "()");
     /* IN converts each value. */
@@ -953,7 +958,7 @@ TEST(execute_booleans_and_conversions)
     CHECK_STR(GW(calx_eq(G(G_SCORE), 2)), "2");
     CHECK_STR(GW(calx_le(G(G_SMALL), G(G_SCORE))), "2");  /* 2 <= 2.0; 3 > 1.5 */
     CHECK_STR(GW(calx_eq(G(G_DATA), calx_blob("\x03", 1))), "2");
-    CHECK_STR(GW(calx_ge(G(G_MADE), "2024-01-01 00:00:00")), "1");
+    CHECK_STR(GW(calx_ge(G(G_MADE), "2024-01-01 00:00:00Z")), "1");
 }
 
 TEST(execute_order_limit_offset)

@@ -621,8 +621,8 @@ static const char *rows_of(calx_select *q, const char *cols, bool sorted)
                 snprintf(one, sizeof one, "%g", v->u.d);
             else if (v->type == CALX_BOOL)
                 snprintf(one, sizeof one, "%d", v->u.b);
-            else if (number_text(v))
-                snprintf(one, sizeof one, "%g", strtod(v->u.s.ptr, NULL));
+            else if (number_text(v) || v->type == CALX_DECIMAL)
+                snprintf(one, sizeof one, "%g", calx_row_real(row, pick[k]));
             else
                 snprintf(one, sizeof one, "%.*s", (int)v->u.s.len, v->u.s.ptr);
             len += (size_t)snprintf(rows[n] + len, sizeof rows[n] - len, "%s%s", k ? "|" : "", one);

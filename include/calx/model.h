@@ -26,6 +26,13 @@
  *     OPT_DOUBLE calx_opt_double OPT_BOOL calx_opt_bool
  *     OPT_TEXT const char * (NULL is NULL)   OPT_BLOB calx_bytes (.data NULL is NULL)
  *     OPT_TIMESTAMP calx_opt_timestamp
+ * the richer types of calx/types.h, each with its OPT_ kind (calx_opt_decimal,
+ * calx_opt_uuid, ...; OPT_ENUM is a calx_opt_int32, OPT_JSON a const char *):
+ *     DECIMAL calx_decimal   NUMERIC(.precision, .scale), both required
+ *     UUID calx_uuid         DATE calx_date   TIME calx_time
+ *     DATETIME calx_datetime (naive)          INTERVAL calx_interval
+ *     JSON const char *      JSON text, checked when the object is validated
+ *     ENUM int               the C enum's value; .enum_type names them
  * NULL is never the same as 0, "" or false.
  *
  * DEFAULT is what the constructor puts in a field the caller leaves out:
@@ -33,7 +40,8 @@
  *     NONE          NULL (nullable kinds only)
  *     DEFAULT(v)    the value v
  *     FACTORY(fn)   fn fills it (a calx_factory_fn; calx_now_utc for a
- *                   TIMESTAMP), called for each new object
+ *                   TIMESTAMP, calx_uuid4_factory for a UUID), called for
+ *                   each new object
  *
  * Column attributes are calx_column's (calx/schema.h): primary_key,
  * autoincrement, unique, index, max_length, foreign_key, on_delete,
@@ -95,7 +103,15 @@ typedef enum calx_ftype {
     CALX_F_BOOL,
     CALX_F_TEXT,
     CALX_F_BLOB,
-    CALX_F_TIMESTAMP
+    CALX_F_TIMESTAMP,
+    CALX_F_DECIMAL,
+    CALX_F_UUID,
+    CALX_F_DATE,
+    CALX_F_TIME,
+    CALX_F_DATETIME,
+    CALX_F_INTERVAL,
+    CALX_F_JSON,
+    CALX_F_ENUM
 } calx_ftype;
 
 typedef enum calx_default_kind {
@@ -113,6 +129,11 @@ typedef int (*calx_factory_fn)(void *p, calx_error *err);
 /* A factory for TIMESTAMP fields: the current time, UTC. p must not be
  * NULL; err may be (it is never filled). */
 CALX_API int calx_now_utc(void *p, calx_error *err);
+
+/* A factory for UUID fields (SQLModel's default_factory=uuid.uuid4): a
+ * random version 4 UUID (calx_uuid4). p must not be NULL. Errors:
+ * calx_uuid4's. */
+CALX_API int calx_uuid4_factory(void *p, calx_error *err);
 
 /* One field of a model. */
 typedef struct calx_field {
@@ -387,6 +408,22 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__CT_OPT_TEXT const char *
 #define CALX__CT_OPT_BLOB calx_bytes
 #define CALX__CT_OPT_TIMESTAMP calx_opt_timestamp
+#define CALX__CT_DECIMAL calx_decimal
+#define CALX__CT_UUID calx_uuid
+#define CALX__CT_DATE calx_date
+#define CALX__CT_TIME calx_time
+#define CALX__CT_DATETIME calx_datetime
+#define CALX__CT_INTERVAL calx_interval
+#define CALX__CT_JSON const char *
+#define CALX__CT_ENUM int
+#define CALX__CT_OPT_DECIMAL calx_opt_decimal
+#define CALX__CT_OPT_UUID calx_opt_uuid
+#define CALX__CT_OPT_DATE calx_opt_date
+#define CALX__CT_OPT_TIME calx_opt_time
+#define CALX__CT_OPT_DATETIME calx_opt_datetime
+#define CALX__CT_OPT_INTERVAL calx_opt_interval
+#define CALX__CT_OPT_JSON const char *
+#define CALX__CT_OPT_ENUM calx_opt_int32
 
 #define CALX__AT_INT32 int64_t
 #define CALX__AT_INT64 int64_t
@@ -402,6 +439,22 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__AT_OPT_TEXT const char *
 #define CALX__AT_OPT_BLOB calx_bytes
 #define CALX__AT_OPT_TIMESTAMP calx_opt_timestamp
+#define CALX__AT_DECIMAL calx_decimal
+#define CALX__AT_UUID calx_uuid
+#define CALX__AT_DATE calx_date
+#define CALX__AT_TIME calx_time
+#define CALX__AT_DATETIME calx_datetime
+#define CALX__AT_INTERVAL calx_interval
+#define CALX__AT_JSON const char *
+#define CALX__AT_ENUM int64_t
+#define CALX__AT_OPT_DECIMAL calx_opt_decimal
+#define CALX__AT_OPT_UUID calx_opt_uuid
+#define CALX__AT_OPT_DATE calx_opt_date
+#define CALX__AT_OPT_TIME calx_opt_time
+#define CALX__AT_OPT_DATETIME calx_opt_datetime
+#define CALX__AT_OPT_INTERVAL calx_opt_interval
+#define CALX__AT_OPT_JSON const char *
+#define CALX__AT_OPT_ENUM calx_opt_int32
 
 /* Field kind, nullability and column type of each TYPE token. */
 #define CALX__FT_INT32 CALX_F_INT32, false
@@ -418,6 +471,22 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__FT_OPT_TEXT CALX_F_TEXT, true
 #define CALX__FT_OPT_BLOB CALX_F_BLOB, true
 #define CALX__FT_OPT_TIMESTAMP CALX_F_TIMESTAMP, true
+#define CALX__FT_DECIMAL CALX_F_DECIMAL, false
+#define CALX__FT_UUID CALX_F_UUID, false
+#define CALX__FT_DATE CALX_F_DATE, false
+#define CALX__FT_TIME CALX_F_TIME, false
+#define CALX__FT_DATETIME CALX_F_DATETIME, false
+#define CALX__FT_INTERVAL CALX_F_INTERVAL, false
+#define CALX__FT_JSON CALX_F_JSON, false
+#define CALX__FT_ENUM CALX_F_ENUM, false
+#define CALX__FT_OPT_DECIMAL CALX_F_DECIMAL, true
+#define CALX__FT_OPT_UUID CALX_F_UUID, true
+#define CALX__FT_OPT_DATE CALX_F_DATE, true
+#define CALX__FT_OPT_TIME CALX_F_TIME, true
+#define CALX__FT_OPT_DATETIME CALX_F_DATETIME, true
+#define CALX__FT_OPT_INTERVAL CALX_F_INTERVAL, true
+#define CALX__FT_OPT_JSON CALX_F_JSON, true
+#define CALX__FT_OPT_ENUM CALX_F_ENUM, true
 
 #define CALX__COLT_INT32 CALX_COL_INT32
 #define CALX__COLT_INT64 CALX_COL_INT64
@@ -433,6 +502,22 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__COLT_OPT_TEXT CALX_COL_TEXT
 #define CALX__COLT_OPT_BLOB CALX_COL_BLOB
 #define CALX__COLT_OPT_TIMESTAMP CALX_COL_TIMESTAMP
+#define CALX__COLT_DECIMAL CALX_COL_DECIMAL
+#define CALX__COLT_UUID CALX_COL_UUID
+#define CALX__COLT_DATE CALX_COL_DATE
+#define CALX__COLT_TIME CALX_COL_TIME
+#define CALX__COLT_DATETIME CALX_COL_DATETIME
+#define CALX__COLT_INTERVAL CALX_COL_INTERVAL
+#define CALX__COLT_JSON CALX_COL_JSON
+#define CALX__COLT_ENUM CALX_COL_ENUM
+#define CALX__COLT_OPT_DECIMAL CALX_COL_DECIMAL
+#define CALX__COLT_OPT_UUID CALX_COL_UUID
+#define CALX__COLT_OPT_DATE CALX_COL_DATE
+#define CALX__COLT_OPT_TIME CALX_COL_TIME
+#define CALX__COLT_OPT_DATETIME CALX_COL_DATETIME
+#define CALX__COLT_OPT_INTERVAL CALX_COL_INTERVAL
+#define CALX__COLT_OPT_JSON CALX_COL_JSON
+#define CALX__COLT_OPT_ENUM CALX_COL_ENUM
 
 #define CALX__NULLABLE_INT32 false
 #define CALX__NULLABLE_INT64 false
@@ -448,11 +533,28 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__NULLABLE_OPT_TEXT true
 #define CALX__NULLABLE_OPT_BLOB true
 #define CALX__NULLABLE_OPT_TIMESTAMP true
+#define CALX__NULLABLE_DECIMAL false
+#define CALX__NULLABLE_UUID false
+#define CALX__NULLABLE_DATE false
+#define CALX__NULLABLE_TIME false
+#define CALX__NULLABLE_DATETIME false
+#define CALX__NULLABLE_INTERVAL false
+#define CALX__NULLABLE_JSON false
+#define CALX__NULLABLE_ENUM false
+#define CALX__NULLABLE_OPT_DECIMAL true
+#define CALX__NULLABLE_OPT_UUID true
+#define CALX__NULLABLE_OPT_DATE true
+#define CALX__NULLABLE_OPT_TIME true
+#define CALX__NULLABLE_OPT_DATETIME true
+#define CALX__NULLABLE_OPT_INTERVAL true
+#define CALX__NULLABLE_OPT_JSON true
+#define CALX__NULLABLE_OPT_ENUM true
 
 /* "Left out" markers the constructor recognises in the arguments (so
- * INT64_MIN, INT_MIN and this one NaN cannot be passed to CALX_NEW for a
- * required field; set them on the object afterwards). Nullable kinds have
- * none: left out is NULL. */
+ * INT64_MIN, INT_MIN, this one NaN, a decimal of scale -1, the nil UUID
+ * (all zeros) and an interval of INT32_MIN months cannot be passed to
+ * CALX_NEW for a required field; set them on the object afterwards).
+ * Nullable kinds have none: left out is NULL. */
 #define CALX__UNSET_INT32 INT64_MIN
 #define CALX__UNSET_INT64 INT64_MIN
 #define CALX__UNSET_DOUBLE __builtin_nan("0xca1")
@@ -467,6 +569,22 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__UNSET_OPT_DOUBLE { 0 }
 #define CALX__UNSET_OPT_BOOL { 0 }
 #define CALX__UNSET_OPT_TIMESTAMP { 0 }
+#define CALX__UNSET_DECIMAL { .scale = -1 }
+#define CALX__UNSET_UUID { { 0 } }
+#define CALX__UNSET_DATE INT32_MIN
+#define CALX__UNSET_TIME INT64_MIN
+#define CALX__UNSET_DATETIME INT64_MIN
+#define CALX__UNSET_INTERVAL { .months = INT32_MIN }
+#define CALX__UNSET_JSON NULL
+#define CALX__UNSET_ENUM INT64_MIN
+#define CALX__UNSET_OPT_DECIMAL { 0 }
+#define CALX__UNSET_OPT_UUID { 0 }
+#define CALX__UNSET_OPT_DATE { 0 }
+#define CALX__UNSET_OPT_TIME { 0 }
+#define CALX__UNSET_OPT_DATETIME { 0 }
+#define CALX__UNSET_OPT_INTERVAL { 0 }
+#define CALX__UNSET_OPT_JSON NULL
+#define CALX__UNSET_OPT_ENUM { 0 }
 
 /* NONE is allowed on nullable kinds only: on another kind the name below
  * does not exist and the compiler stops there. */
@@ -477,6 +595,14 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__NONE_OPT_TIMESTAMP { 0 }
 #define CALX__NONE_OPT_TEXT NULL
 #define CALX__NONE_OPT_BLOB { 0 }
+#define CALX__NONE_OPT_DECIMAL { 0 }
+#define CALX__NONE_OPT_UUID { 0 }
+#define CALX__NONE_OPT_DATE { 0 }
+#define CALX__NONE_OPT_TIME { 0 }
+#define CALX__NONE_OPT_DATETIME { 0 }
+#define CALX__NONE_OPT_INTERVAL { 0 }
+#define CALX__NONE_OPT_JSON NULL
+#define CALX__NONE_OPT_ENUM { 0 }
 
 #define CALX__WRAP_INT32(v) (v)
 #define CALX__WRAP_INT64(v) (v)
@@ -492,6 +618,22 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__WRAP_OPT_TIMESTAMP(v) { .value = (v), .valid = true }
 #define CALX__WRAP_OPT_TEXT(v) (v)
 #define CALX__WRAP_OPT_BLOB(v) v
+#define CALX__WRAP_DECIMAL(v) v
+#define CALX__WRAP_UUID(v) v
+#define CALX__WRAP_DATE(v) (v)
+#define CALX__WRAP_TIME(v) (v)
+#define CALX__WRAP_DATETIME(v) (v)
+#define CALX__WRAP_INTERVAL(v) v
+#define CALX__WRAP_JSON(v) (v)
+#define CALX__WRAP_ENUM(v) (v)
+#define CALX__WRAP_OPT_DECIMAL(v) { .value = v, .valid = true }
+#define CALX__WRAP_OPT_UUID(v) { .value = v, .valid = true }
+#define CALX__WRAP_OPT_DATE(v) { .value = (v), .valid = true }
+#define CALX__WRAP_OPT_TIME(v) { .value = (v), .valid = true }
+#define CALX__WRAP_OPT_DATETIME(v) { .value = (v), .valid = true }
+#define CALX__WRAP_OPT_INTERVAL(v) { .value = v, .valid = true }
+#define CALX__WRAP_OPT_JSON(v) (v)
+#define CALX__WRAP_OPT_ENUM(v) { .value = (v), .valid = true }
 
 /* DEFAULT tokens split into (kind, value). */
 #define CALX__DK_REQUIRED REQUIRED, ~

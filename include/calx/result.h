@@ -113,10 +113,11 @@ CALX_API int calx_result_scalar_one(const calx_result *r, calx_value *out, calx_
  * calx_row_real gives the nearest double to an integer; calx_row_bool is
  * true for any non-zero number (NaN included, as in Python). A text that
  * is a decimal number and nothing else gives that number to calx_row_int
- * and calx_row_real (PostgreSQL's NUMERIC, which avg() and sum() of a
- * BIGINT return, arrives as exact text; calx_row_real rounds it to the
- * nearest double, calx_row_int truncates a fraction as for reals); other
- * text, and blobs, give 0 / 0.0 / false from the numeric getters.
+ * and calx_row_real, as a DECIMAL does (PostgreSQL's NUMERIC, which avg()
+ * and sum() of a BIGINT return; calx_row_real rounds it to the nearest
+ * double, calx_row_int truncates a fraction as for reals); other text,
+ * and blobs, give 0 / 0.0 / false from the numeric getters. calx_row_text
+ * gives JSON's text too.
  *
  * The strict calx_row_get_* convert nothing but an integer to a real or a
  * bool: they return CALX_ERR_TYPE, naming the column, for NULL or a value
@@ -141,6 +142,27 @@ CALX_API int calx_row_get_bool(const calx_row *row, int col, bool *out, calx_err
 CALX_API int calx_row_get_text(const calx_row *row, int col, const char **out, calx_error *err);
 CALX_API int calx_row_get_blob(const calx_row *row, int col, const void **out, size_t *len,
                                calx_error *err);
+
+/* Strict getters of the richer types (calx/types.h), as the ones above:
+ * CALX_ERR_TYPE for NULL or a value of another type, CALX_ERR_ARGUMENT for
+ * no row or column. Each also reads text, as a database returns these
+ * types to plain SQL where it has none (SQLite: '2024-02-29', 32 hex
+ * digits), parsed as calx_date_parse etc. do, CALX_ERR_DATA naming the
+ * column when it does not parse. calx_row_get_decimal also takes an
+ * integer (scale 0). On SQLite, a NUMERIC(p, s) column read through plain
+ * SQL holds its scaled integer (19.99 is 1999): read it through a Core
+ * select, which knows the column and gives the decimal. */
+CALX_API int calx_row_get_decimal(const calx_row *row, int col, calx_decimal *out,
+                                  calx_error *err);
+CALX_API int calx_row_get_uuid(const calx_row *row, int col, calx_uuid *out, calx_error *err);
+CALX_API int calx_row_get_date(const calx_row *row, int col, calx_date *out, calx_error *err);
+CALX_API int calx_row_get_time(const calx_row *row, int col, calx_time *out, calx_error *err);
+CALX_API int calx_row_get_datetime(const calx_row *row, int col, calx_datetime *out,
+                                   calx_error *err);
+CALX_API int calx_row_get_timestamp(const calx_row *row, int col, calx_timestamp *out,
+                                    calx_error *err);
+CALX_API int calx_row_get_interval(const calx_row *row, int col, calx_interval *out,
+                                   calx_error *err);
 
 #ifdef __cplusplus
 }

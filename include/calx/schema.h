@@ -45,8 +45,39 @@ typedef enum calx_coltype {
     CALX_COL_BOOL,         /* BOOLEAN */
     CALX_COL_TEXT,         /* VARCHAR, or VARCHAR(max_length) */
     CALX_COL_BLOB,         /* SQLite BLOB, PostgreSQL BYTEA */
-    CALX_COL_TIMESTAMP     /* UTC: SQLite DATETIME, PostgreSQL TIMESTAMP WITH TIME ZONE */
+    CALX_COL_TIMESTAMP,    /* an instant (UTC): SQLite DATETIME, PostgreSQL TIMESTAMP WITH
+                              TIME ZONE */
+    CALX_COL_DECIMAL,      /* NUMERIC(precision, scale), exact: PostgreSQL NUMERIC; SQLite
+                              stores the value times 10^scale as a 64-bit integer, so
+                              precision is at most 18 there (see docs/types.md) */
+    CALX_COL_UUID,         /* PostgreSQL UUID; SQLite CHAR(32), 32 hex digits (SQLAlchemy's Uuid) */
+    CALX_COL_DATE,         /* DATE; SQLite text "2024-02-29" */
+    CALX_COL_TIME,         /* PostgreSQL TIME WITHOUT TIME ZONE; SQLite TIME text */
+    CALX_COL_DATETIME,     /* naive, never shifted: PostgreSQL TIMESTAMP WITHOUT TIME ZONE;
+                              SQLite DATETIME text */
+    CALX_COL_INTERVAL,     /* PostgreSQL INTERVAL; SQLite DATETIME, 1970-01-01 plus the
+                              interval, as SQLAlchemy's Interval (months must be 0 there) */
+    CALX_COL_JSON,         /* JSON text: PostgreSQL JSON; SQLite JSON (checked by json_valid) */
+    CALX_COL_ENUM          /* one of .enum_type's names: PostgreSQL a native enum type, made
+                              and dropped with the table; SQLite VARCHAR(longest name) */
 } calx_coltype;
+#define CALX__COL_LAST CALX_COL_ENUM
+
+/* An enumerated type (SQLAlchemy's Enum): a C enum's names, the i-th
+ * naming the C value i. Static data, kept by pointer:
+ *
+ *     enum mood { MOOD_SAD, MOOD_OK, MOOD_HAPPY };
+ *     static const char *const mood_names[] = { "sad", "ok", "happy" };
+ *     const calx_enum mood_enum = { .name = "mood", .names = mood_names, .n = 3 };
+ */
+typedef struct calx_enum {
+    const char *name;          /* the SQL type's name (PostgreSQL CREATE TYPE name) */
+    const char *const *names;  /* n names, none repeated */
+    size_t n;
+    bool check;                /* databases without native enums: also a CHECK
+                                  constraint listing the names (SQLAlchemy's
+                                  create_constraint=True) */
+} calx_enum;
 
 /* SQLAlchemy's Column(autoincrement=...). */
 typedef enum calx_autoincrement {
@@ -65,6 +96,9 @@ typedef struct calx_column {
     bool unique;           /* with index: CREATE UNIQUE INDEX; alone: UNIQUE (col) */
     bool index;            /* CREATE INDEX ix_<table>_<column> */
     int max_length;        /* TEXT only: VARCHAR(n); 0: none */
+    int precision, scale;  /* DECIMAL only: NUMERIC(precision, scale), precision 1 to
+                              CALX_DECIMAL_MAX_DIGITS, scale 0 to precision */
+    const calx_enum *enum_type; /* ENUM only, and required there */
     const char *foreign_key;    /* "table.column", or NULL */
     const char *on_delete;      /* CASCADE, SET NULL, SET DEFAULT, RESTRICT, NO ACTION */
     const char *on_update;      /* the same choices */
@@ -97,7 +131,9 @@ CALX_API void calx_metadata_free(calx_metadata *md);
  * twice, max_length only on TEXT, foreign_key written "table.column",
  * on_delete / on_update one of the five actions, autoincrement ON on at
  * most one integer primary key column. Foreign keys may name tables not
- * added yet; calx_metadata_sorted checks them. Errors: CALX_ERR_ARGUMENT
+ * added yet; calx_metadata_sorted checks them. A DECIMAL column needs a
+ * precision and a scale in range, an ENUM column an enum_type with a name
+ * and at least one name, none empty or repeated. Errors: CALX_ERR_ARGUMENT
  * naming the table and column, also for a table name already in md, and
  * for a NULL md or t; CALX_ERR_NOMEM. md is unchanged on error. */
 CALX_API int calx_metadata_add(calx_metadata *md, const calx_table *t, calx_error *err);

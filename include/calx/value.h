@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* calx — values and bound parameters.
  *
- * A calx_value is one SQL value: NULL, an integer, a real, text, a blob or a
- * bool. NULL is its own type, distinct from 0, "" and false.
+ * A calx_value is one SQL value: NULL, an integer, a real, text, a blob, a
+ * bool, or one of the richer types of calx/types.h (an exact decimal, a
+ * UUID, a date, a time of day, a naive date-time, an instant, an interval)
+ * or JSON text. NULL is its own type, distinct from 0, "" and false. Each
+ * database stores the richer types its own way (SQLite as text or scaled
+ * integers, PostgreSQL natively); a value says what it is, and the driver
+ * and dialect take it from there.
  *
  * Parameters are always bound, never pasted into SQL. SQL text names them
  * :name or marks them positionally with ?, and a call passes them as
@@ -36,11 +41,20 @@ typedef enum calx_type {
     CALX_REAL,   /* double */
     CALX_TEXT,   /* UTF-8, not necessarily NUL-terminated inside parameters */
     CALX_BLOB,   /* bytes */
-    CALX_BOOL    /* bool; SQLite stores it as 0/1 */
+    CALX_BOOL,   /* bool; SQLite stores it as 0/1 */
+    CALX_DECIMAL,   /* u.dec and scale: an exact calx_decimal */
+    CALX_UUID,      /* u.uuid */
+    CALX_DATE,      /* u.i: a calx_date */
+    CALX_TIME,      /* u.i: a calx_time */
+    CALX_DATETIME,  /* u.i: a naive calx_datetime */
+    CALX_TIMESTAMP, /* u.i: a calx_timestamp, an instant */
+    CALX_INTERVAL,  /* u.interval */
+    CALX_JSON       /* u.s: JSON text, UTF-8 */
 } calx_type;
 
 typedef struct calx_value {
     calx_type type;
+    int32_t scale;   /* DECIMAL: digits after the point; otherwise 0 */
     union {
         int64_t i;
         double d;
@@ -48,7 +62,13 @@ typedef struct calx_value {
         struct {
             const char *ptr;
             size_t len;
-        } s;     /* TEXT and BLOB */
+        } s;     /* TEXT, BLOB and JSON */
+        struct {
+            uint64_t lo;
+            int64_t hi;
+        } dec;   /* DECIMAL: the coefficient (calx_decimal's lo, hi) */
+        calx_uuid uuid;
+        calx_interval interval;
     } u;
 } calx_value;
 
@@ -111,6 +131,74 @@ static inline calx_value calx_blob(const void *p, size_t n)
     return v;
 }
 
+static inline calx_value calx_value_decimal(calx_decimal d)
+{
+    calx_value v = calx_null();
+    v.type = CALX_DECIMAL;
+    v.scale = d.scale;
+    v.u.dec.lo = d.lo;
+    v.u.dec.hi = d.hi;
+    return v;
+}
+
+/* The calx_decimal a DECIMAL value holds (zero for any other type). */
+static inline calx_decimal calx_value_get_decimal(const calx_value *v)
+{
+    calx_decimal d;
+    memset(&d, 0, sizeof d);
+    if (v->type == CALX_DECIMAL) {
+        d.lo = v->u.dec.lo;
+        d.hi = v->u.dec.hi;
+        d.scale = v->scale;
+    }
+    return d;
+}
+
+static inline calx_value calx_value_uuid(calx_uuid u)
+{
+    calx_value v = calx_null();
+    v.type = CALX_UUID;
+    v.u.uuid = u;
+    return v;
+}
+
+static inline calx_value calx__value_i(calx_type t, int64_t i)
+{
+    calx_value v = calx_null();
+    v.type = t;
+    v.u.i = i;
+    return v;
+}
+
+static inline calx_value calx_value_date(calx_date d) { return calx__value_i(CALX_DATE, d); }
+static inline calx_value calx_value_time(calx_time t) { return calx__value_i(CALX_TIME, t); }
+static inline calx_value calx_value_datetime(calx_datetime dt)
+{
+    return calx__value_i(CALX_DATETIME, dt);
+}
+static inline calx_value calx_value_timestamp(calx_timestamp ts)
+{
+    return calx__value_i(CALX_TIMESTAMP, ts);
+}
+
+static inline calx_value calx_value_interval(calx_interval iv)
+{
+    calx_value v = calx_null();
+    v.type = CALX_INTERVAL;
+    v.u.interval = iv;
+    return v;
+}
+
+/* JSON text (not checked here: the database checks it, and a model's JSON
+ * field is validated before it is written). NULL gives SQL NULL. */
+static inline calx_value calx_value_json(const char *json)
+{
+    calx_value v = calx_text(json);
+    if (json)
+        v.type = CALX_JSON;
+    return v;
+}
+
 /* One parameter: named (:name in the SQL) or positional (name NULL, ? in
  * the SQL). One call's parameters are all named or all positional. */
 typedef struct calx_param {
@@ -146,6 +234,7 @@ typedef struct calx_opt_int32 { int32_t value; bool valid; } calx_opt_int32;
 typedef struct calx_opt_int64 { int64_t value; bool valid; } calx_opt_int64;
 typedef struct calx_opt_double { double value; bool valid; } calx_opt_double;
 typedef struct calx_opt_bool { bool value; bool valid; } calx_opt_bool;
+/* and calx_opt_decimal, calx_opt_uuid, calx_opt_date, ... in calx/types.h */
 
 #define CALX_SOME(v) { .value = (v), .valid = true }
 #define CALX_NONE { .valid = false }
@@ -153,8 +242,9 @@ typedef struct calx_opt_bool { bool value; bool valid; } calx_opt_bool;
 #define CALX_SET_NULL(field) ((field).valid = false)
 #define CALX_IS_NULL(field) (!(field).valid)
 
-/* The name of a type: "NULL", "INTEGER", "REAL", "TEXT", "BLOB", "BOOLEAN";
- * "UNKNOWN" for any other value. Static, never NULL. */
+/* The name of a type: "NULL", "INTEGER", "REAL", "TEXT", "BLOB", "BOOLEAN",
+ * "DECIMAL", "UUID", "DATE", "TIME", "DATETIME", "TIMESTAMP", "INTERVAL",
+ * "JSON"; "UNKNOWN" for any other value. Static, never NULL. */
 CALX_API const char *calx_type_name(calx_type t);
 
 #ifdef __cplusplus

@@ -51,6 +51,7 @@
 
 #include "calx/url.h"
 #include "core/buf.h"
+#include "core/chars.h"
 #include "core/grow.h"
 #include "core/nomem.h"
 #include "core/spell.h"
@@ -84,16 +85,6 @@ static bool is_digit(int c)
     return c >= '0' && c <= '9';
 }
 
-static int hexval(int c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static char *dup_range(const char *s, size_t n)
 {
@@ -222,8 +213,8 @@ static int decode(parser *p, size_t lo, size_t hi, const char *what, char **out)
     for (size_t i = lo; i < hi; i++) {
         char c = s[i];
         if (c == '%') {
-            int h = i + 1 < hi ? hexval((unsigned char)s[i + 1]) : -1;
-            int l = h >= 0 && i + 2 < hi ? hexval((unsigned char)s[i + 2]) : -1;
+            int h = i + 1 < hi ? calx__hex_digit((unsigned char)s[i + 1]) : -1;
+            int l = h >= 0 && i + 2 < hi ? calx__hex_digit((unsigned char)s[i + 2]) : -1;
             if (h < 0 || l < 0) {
                 size_t end = i + 3 < hi ? i + 3 : hi;
                 free(d);

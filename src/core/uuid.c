@@ -9,18 +9,9 @@
 #include <sys/random.h>
 
 #include "calx/types.h"
+#include "core/chars.h"
 #include "core/types_int.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int calx_uuid_parse(const char *s, size_t n, calx_uuid *out, calx_error *err)
 {
@@ -46,7 +37,7 @@ int calx_uuid_parse(const char *s, size_t n, calx_uuid *out, calx_error *err)
                 goto bad;
             continue;
         }
-        int hi = hexval(p[i]), lo = i + 1 < len ? hexval(p[i + 1]) : -1;
+        int hi = calx__hex_digit(p[i]), lo = i + 1 < len ? calx__hex_digit(p[i + 1]) : -1;
         if (hi < 0 || lo < 0)
             goto bad;
         u.bytes[k++] = (uint8_t)(hi << 4 | lo);

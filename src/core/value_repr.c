@@ -160,3 +160,17 @@ void calx__interval_repr(calx_buf *b, calx_interval iv)
         calx__buf_puts(b, "0");
     calx__buf_puts(b, ")");
 }
+
+bool calx__value_rich_repr(calx_buf *b, const calx_value *v)
+{
+    switch (v->type) {
+    case CALX_DECIMAL: calx__decimal_repr(b, calx_value_get_decimal(v)); return true;
+    case CALX_UUID: calx__uuid_repr(b, v->u.uuid); return true;
+    case CALX_DATE: calx__date_repr(b, (calx_date)v->u.i); return true;
+    case CALX_TIME: calx__time_repr(b, v->u.i); return true;
+    case CALX_DATETIME: calx__datetime_repr(b, v->u.i); return true;
+    case CALX_TIMESTAMP: calx__timestamp_repr(b, v->u.i); return true;
+    case CALX_INTERVAL: calx__interval_repr(b, v->u.interval); return true;
+    default: return false;
+    }
+}

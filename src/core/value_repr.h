@@ -10,7 +10,10 @@
 #ifndef CALX_CORE_VALUE_REPR_H
 #define CALX_CORE_VALUE_REPR_H
 
+#include <stdbool.h>
+
 #include "calx/types.h"
+#include "calx/value.h"
 #include "core/buf.h"
 
 /* Decimal('1.10'), in Python's own notation: Decimal('1E-7') for
@@ -35,5 +38,9 @@ void calx__timestamp_repr(calx_buf *b, calx_timestamp ts);
  * months, which a timedelta cannot hold, the ISO 8601 text quoted as a
  * Python string: 'P1M3D'. */
 void calx__interval_repr(calx_buf *b, calx_interval iv);
+
+/* The repr of a value of the richer types (DECIMAL ... INTERVAL), by the
+ * functions above; false, appending nothing, for any other type. */
+bool calx__value_rich_repr(calx_buf *b, const calx_value *v);
 
 #endif

@@ -31,7 +31,16 @@ enum {
     OID_INT4 = 23,
     OID_OID = 26,
     OID_FLOAT4 = 700,
-    OID_FLOAT8 = 701
+    OID_FLOAT8 = 701,
+    OID_JSON = 114,
+    OID_JSONB = 3802,
+    OID_NUMERIC = 1700,
+    OID_UUID = 2950,
+    OID_DATE = 1082,
+    OID_TIME = 1083,
+    OID_TIMESTAMP = 1114,
+    OID_TIMESTAMPTZ = 1184,
+    OID_INTERVAL = 1186
 };
 
 #define CALX_PG_CACHE_DEFAULT 100      /* prepared statements per connection (asyncpg's) */

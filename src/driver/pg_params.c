@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/value_int.h"
 #include "driver/pg_int.h"
 #include "driver/sqlscan.h"
 
@@ -64,19 +65,21 @@ bool calx__pg_check_params(pg_conn *c, const calx_dreq *req)
         }
         for (size_t k = 0; k < st->nparams * st->nsets; k++) {
             const calx_value *v = &st->params[k];
-            if (v->type == CALX_TEXT && v->u.s.len && memchr(v->u.s.ptr, 0, v->u.s.len)) {
+            if ((v->type == CALX_TEXT || v->type == CALX_JSON) && v->u.s.len &&
+                memchr(v->u.s.ptr, 0, v->u.s.len)) {
                 calx__pg_failf(c, CALX_ERR_DATA,
                                "PostgreSQL text cannot contain a NUL byte (parameter %zu%s); "
                                "send bytes as a blob",
                                k % st->nparams + 1, st->nsets > 1 ? " of a parameter set" : "");
                 return false;
             }
-            if ((unsigned)v->type > CALX_BOOL) {
+            if ((unsigned)v->type > CALX_JSON) {
                 calx__pg_failf(c, CALX_ERR_ARGUMENT, "parameter %zu has an unknown value type %d",
                                k % st->nparams + 1, (int)v->type);
                 return false;
             }
-            if ((v->type == CALX_TEXT || v->type == CALX_BLOB) && v->u.s.len > INT32_MAX) {
+            if ((v->type == CALX_TEXT || v->type == CALX_BLOB || v->type == CALX_JSON) &&
+                v->u.s.len > INT32_MAX) {
                 calx__pg_failf(c, CALX_ERR_DATA,
                                "parameter %zu is larger than PostgreSQL takes (1 GB)",
                                k % st->nparams + 1);
@@ -85,6 +88,44 @@ bool calx__pg_check_params(pg_conn *c, const calx_dreq *req)
         }
     }
     return true;
+}
+
+/* Room for the text of any value of the richer types. */
+#define RICH_TEXT_SIZE 64
+_Static_assert(RICH_TEXT_SIZE >= CALX_DECIMAL_TEXT_SIZE && RICH_TEXT_SIZE >= CALX_UUID_TEXT_SIZE &&
+               RICH_TEXT_SIZE >= CALX_DATETIME_TEXT_SIZE, "room for every text form");
+
+/* A value of the richer types as PostgreSQL's input text, into out
+ * (RICH_TEXT_SIZE bytes); returns its type's OID. An instant goes with
+ * its offset (+00:00), so the session's TimeZone never shifts it. */
+static Oid rich_text(const calx_value *v, char *out)
+{
+    switch (v->type) {
+    case CALX_DECIMAL:
+        calx_decimal_format(calx_value_get_decimal(v), out, RICH_TEXT_SIZE);
+        return OID_NUMERIC;
+    case CALX_UUID:
+        calx_uuid_format(v->u.uuid, out);
+        return OID_UUID;
+    case CALX_DATE:
+        calx_date_format((calx_date)v->u.i, out, RICH_TEXT_SIZE);
+        return OID_DATE;
+    case CALX_TIME:
+        calx_time_format(v->u.i, out, RICH_TEXT_SIZE);
+        return OID_TIME;
+    case CALX_DATETIME:
+        calx_datetime_format(v->u.i, out, RICH_TEXT_SIZE);
+        return OID_TIMESTAMP;
+    case CALX_TIMESTAMP:
+        calx_timestamp_format(v->u.i, 0, out, RICH_TEXT_SIZE);
+        return OID_TIMESTAMPTZ;
+    case CALX_INTERVAL:
+        calx_interval_format(v->u.interval, out, RICH_TEXT_SIZE);
+        return OID_INTERVAL;
+    default:
+        out[0] = '\0';
+        return 0;
+    }
 }
 
 /* Lays one parameter set out as libpq takes it: text format, NUL-ended,
@@ -103,9 +144,12 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
             need += 32;
             break;
         case CALX_TEXT:
+        case CALX_JSON:
             need += vals[i].u.s.len + 1;
             break;
         default:
+            if (calx__value_is_rich(&vals[i]))
+                need += RICH_TEXT_SIZE;
             break;
         }
     }
@@ -145,20 +189,27 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
             c->pvals[i] = v->u.b ? "t" : "f";
             break;
         case CALX_TEXT:
+        case CALX_JSON: /* type unknown: the column says json or jsonb */
             c->pvals[i] = p;
             if (v->u.s.len)
                 memcpy(p, v->u.s.ptr, v->u.s.len);
             p[v->u.s.len] = '\0';
             p += v->u.s.len + 1;
             break;
+        default:
+            if (!calx__value_is_rich(v)) {
+                c->pvals[i] = NULL;
+                break;
+            }
+            c->ptypes[i] = rich_text(v, p);
+            c->pvals[i] = p;
+            p += strlen(p) + 1;
+            break;
         case CALX_BLOB:
             c->ptypes[i] = OID_BYTEA;
             c->pfmts[i] = 1;
             c->pvals[i] = v->u.s.ptr ? v->u.s.ptr : "";
             c->plens[i] = (int)v->u.s.len;
-            break;
-        default:
-            c->pvals[i] = NULL;
             break;
         }
     }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/value_int.h"
 #include "driver/pg_int.h"
 #include "driver/sqlscan.h"
 #include "driver/rowset.h"
@@ -57,6 +58,31 @@ int calx__pg_errcode(const char *st)
         if (st[0] == classes[i].cls[0] && st[1] == classes[i].cls[1])
             return classes[i].code;
     return CALX_ERR_DATABASE;
+}
+
+/* The value type PostgreSQL's type `type` reads into, for the richer
+ * types; CALX_NULL for the others. */
+static calx_type rich_type(Oid type)
+{
+    switch (type) {
+    case OID_NUMERIC: return CALX_DECIMAL;
+    case OID_UUID: return CALX_UUID;
+    case OID_DATE: return CALX_DATE;
+    case OID_TIME: return CALX_TIME;
+    case OID_TIMESTAMP: return CALX_DATETIME;
+    case OID_TIMESTAMPTZ: return CALX_TIMESTAMP;
+    case OID_INTERVAL: return CALX_INTERVAL;
+    default: return CALX_NULL;
+    }
+}
+
+/* A value of the richer types from PostgreSQL's text output (DateStyle
+ * ISO, IntervalStyle postgres: the defaults). False when type is not one
+ * of them or the text does not parse. */
+static bool decode_rich(calx_value *v, Oid type, const char *s, size_t len)
+{
+    calx_type t = rich_type(type);
+    return t != CALX_NULL && calx__value_parse(t, s, len, v, NULL) == 0;
 }
 
 /* Decodes one text-format value of column type `type` into v. */
@@ -107,15 +133,20 @@ static bool decode_value(calx_rowset *rs, calx_value *v, Oid type, const char *s
             v->u.s.len = n;
             return true;
         }
-    default: {
-        const char *copy = calx__rowset_copy(rs, s, len);
-        if (!copy)
-            return false;
-        v->type = CALX_TEXT;
-        v->u.s.ptr = copy;
-        v->u.s.len = len;
-        return true;
-    }
+    default:
+        /* The richer types parse into their values; what does not parse
+         * (NUMERIC beyond 38 digits or NaN, 'infinity') stays text. */
+        if (decode_rich(v, type, s, len))
+            return true;
+        {
+            const char *copy = calx__rowset_copy(rs, s, len);
+            if (!copy)
+                return false;
+            v->type = type == OID_JSON || type == OID_JSONB ? CALX_JSON : CALX_TEXT;
+            v->u.s.ptr = copy;
+            v->u.s.len = len;
+            return true;
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 #include "calx/connection.h"
 #include "core/nomem.h"
 #include "core/promise.h"
+#include "core/value_int.h"
 #include "engine/engine_int.h"
 
 #define MAX_SAVEPOINTS 64
@@ -38,6 +39,11 @@ typedef struct conn_op {
     char *bytes;              /* the copied text and blob parameters */
     calx_plan_entry *plan;    /* released when the op ends (see engine_int.h) */
     calx_result *stream;      /* OP_FETCH: the result to refill */
+    /* A select's result columns stored in another form (calx__compile_note's
+     * result_types, copied): converted as rows arrive; a stream's result
+     * takes them over. */
+    const calx_column **types;
+    size_t ntypes;
     /* A batch (calx_conn_execute_batch): nbatch statements, each with its
      * plan and its copied values; stmt/vals/bytes/plan above are unused. */
     size_t nbatch;
@@ -90,6 +96,7 @@ static void free_op(conn_op *op)
     free(op->sql);
     free(op->vals);
     free(op->bytes);
+    free(op->types);
     free(op);
 }
 
@@ -129,11 +136,31 @@ static int check_ready(calx_connection *c, calx_error *err)
 
 /* ---- parameters ---- */
 
+/* A value of the richer types as the dialect stores it (d's bind_value):
+ * in place when it needs no bytes (a scaled integer); else *text is set
+ * and *out holds it, its text in scratch. 0 or the hook's error. */
+static int stored_form(const calx_dialect *d, calx_value *v, calx_value *out, char *scratch,
+                       bool *text, calx_error *err)
+{
+    *text = false;
+    if (!d->bind_value || !calx__value_is_rich(v))
+        return 0;
+    int rc = d->bind_value(v, out, scratch, err);
+    if (rc)
+        return rc;
+    if (calx__value_is_bytes(out))
+        *text = true;
+    else
+        *v = *out;
+    return 0;
+}
+
 /* Binds every set through the plan and copies the values, so the caller's
- * memory may be reused at once. */
-static int bind_stmt(calx_dstmt *st, calx_value **valsp, char **bytesp,
-                     const calx_text_plan *plan, const calx_params *sets, size_t nsets,
-                     calx_error *err)
+ * memory may be reused at once; the richer types become what the dialect
+ * stores them as (d's bind_value). */
+static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
+                     char **bytesp, const calx_text_plan *plan, const calx_params *sets,
+                     size_t nsets, calx_error *err)
 {
     size_t n = plan->nslots;
     if (nsets == 0)
@@ -152,6 +179,9 @@ static int bind_stmt(calx_dstmt *st, calx_value **valsp, char **bytesp,
     if (!*valsp)
         return calx__nomem(err, "binding parameters");
     size_t nbytes = 0;
+    char scratch[CALX_BIND_SCRATCH_SIZE];
+    calx_value stored;
+    bool text;
     for (size_t s = 0; s < nsets; s++) {
         static const calx_params none;
         const calx_params *set = sets ? &sets[s] : &none;
@@ -165,7 +195,11 @@ static int bind_stmt(calx_dstmt *st, calx_value **valsp, char **bytesp,
             return rc;
         for (size_t i = 0; i < n; i++) {
             calx_value *v = &(*valsp)[s * n + i];
-            if (v->type == CALX_TEXT || v->type == CALX_BLOB)
+            if ((rc = stored_form(d, v, &stored, scratch, &text, err)))
+                return rc;
+            if (text)
+                nbytes += stored.u.s.len + 1;
+            else if (calx__value_is_bytes(v))
                 nbytes += v->u.s.len + 1;
         }
     }
@@ -176,7 +210,11 @@ static int bind_stmt(calx_dstmt *st, calx_value **valsp, char **bytesp,
         char *p = *bytesp;
         for (size_t i = 0; i < n * nsets; i++) {
             calx_value *v = &(*valsp)[i];
-            if (v->type == CALX_TEXT || v->type == CALX_BLOB) {
+            /* The richer values left are the ones stored as text: made
+             * again, now into the copy (the first pass only measured). */
+            if (stored_form(d, v, &stored, scratch, &text, err) == 0 && text)
+                *v = stored;
+            if (calx__value_is_bytes(v)) {
                 if (v->u.s.len)
                     memcpy(p, v->u.s.ptr, v->u.s.len);
                 p[v->u.s.len] = '\0';
@@ -191,10 +229,10 @@ static int bind_stmt(calx_dstmt *st, calx_value **valsp, char **bytesp,
     return 0;
 }
 
-static int bind_params(conn_op *op, const calx_text_plan *plan, const calx_params *sets,
-                       size_t nsets, calx_error *err)
+static int bind_params(conn_op *op, const calx_dialect *d, const calx_text_plan *plan,
+                       const calx_params *sets, size_t nsets, calx_error *err)
 {
-    return bind_stmt(&op->stmt, &op->vals, &op->bytes, plan, sets, nsets, err);
+    return bind_stmt(d, &op->stmt, &op->vals, &op->bytes, plan, sets, nsets, err);
 }
 
 /* ---- running an operation ---- */
@@ -336,19 +374,41 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
                                      "rows of a statement run in parts");
                 break;
             }
+            if (calx__rowset_convert(c->engine->dialect, op->types, op->ntypes, rs, &err)) {
+                calx__future_reject(op->f, &err);
+                break;
+            }
             calx__future_resolve(op->f, calx__result_new(rs, NULL));
             rs = NULL;
             break;
         case OP_STREAM: {
+            if (calx__rowset_convert(c->engine->dialect, op->types, op->ntypes, rs, &err)) {
+                close_cursor_after = rs && rs->more;
+                calx__future_reject(op->f, &err);
+                break;
+            }
             calx_result *r = calx__result_new(rs, rs && rs->more ? c : NULL);
-            if (r && rs && rs->more)
+            if (r && rs && rs->more) {
                 c->stream = r;
+                calx__result_keep_types(r, op->types, op->ntypes);
+                op->types = NULL;
+            }
             rs = NULL;
             calx__future_resolve(op->f, r);
             break;
         }
         case OP_FETCH: {
             bool more = rs && rs->more;
+            size_t ntypes;
+            const calx_column *const *types =
+                op->stream ? calx__result_types(op->stream, &ntypes) : NULL;
+            if (types && calx__rowset_convert(c->engine->dialect, types, ntypes, rs, &err)) {
+                c->stream = NULL;
+                calx__result_detach(op->stream);
+                close_cursor_after = more;
+                calx__future_reject(op->f, &err);
+                break;
+            }
             if (op->stream) {
                 calx__result_set_chunk(op->stream, rs);
                 rs = NULL;
@@ -470,9 +530,18 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     }
     op->kind = kind;
     op->plan = pe;
-    if (bind_params(op, &pe->plan, sets, nsets, err)) {
+    if (bind_params(op, e->dialect, &pe->plan, sets, nsets, err)) {
         free_op(op);
         return NULL;
+    }
+    if (note && note->result_types) {
+        size_t bytes = note->nresult_types * sizeof *op->types;
+        if (!(op->types = malloc(bytes))) {
+            free_op(op);
+            return calx__nomem(err, NULL), NULL;
+        }
+        memcpy(op->types, note->result_types, bytes);
+        op->ntypes = note->nresult_types;
     }
     op->stmt.sql = pe->plan.sql;
     op->req.op = CALX_DOP_EXEC;
@@ -582,7 +651,8 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
             goto fail;
         }
         op->bstmts[i].rowids = stmts[i].rowids;
-        if (bind_stmt(&op->bstmts[i], &op->bvals[i], &op->bbytes[i], &op->bplans[i]->plan,
+        if (bind_stmt(e->dialect, &op->bstmts[i], &op->bvals[i], &op->bbytes[i],
+                      &op->bplans[i]->plan,
                       stmts[i].params, stmts[i].nsets ? stmts[i].nsets : 1, err)) {
             size_t len = strlen(err->message);
             snprintf(err->message + len, sizeof err->message - len,

@@ -8,6 +8,7 @@
 
 #include "core/buf.h"
 #include "core/logging.h"
+#include "core/value_repr.h"
 #include "engine/engine_int.h"
 
 #define LOGGER "calx.engine.Engine"
@@ -76,7 +77,11 @@ static void put_value(calx_buf *b, const calx_value *v, bool native_bool)
         else
             calx__buf_put(b, v->u.b ? "True" : "False", v->u.b ? 4 : 5);
         break;
-    case CALX_TEXT: put_text(b, v->u.s.ptr, v->u.s.len); break;
+    case CALX_TEXT:
+    case CALX_JSON: /* SQLAlchemy's JSON type binds the serialized text */
+        put_text(b, v->u.s.ptr, v->u.s.len);
+        break;
+    default: calx__value_rich_repr(b, v); break;
     case CALX_BLOB:
         calx__buf_put(b, "b'", 2);
         for (size_t i = 0; i < v->u.s.len && i < MAX_CHARS / 4; i++)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "calx/result.h"
+#include "core/value_int.h"
 #include "engine/engine_int.h"
 
 struct calx_row {
@@ -30,7 +31,39 @@ struct calx_result {
     calx_connection *conn;    /* streaming: set while more rows may come */
     int64_t rowcount;
     int64_t lastrowid;
+    const calx_column **types; /* streaming: the columns' stored forms (owned) */
+    size_t ntypes;
 };
+
+int calx__rowset_convert(const calx_dialect *d, const calx_column *const *types,
+                         size_t ntypes, calx_rowset *rs, calx_error *err)
+{
+    if (!types || !rs)
+        return 0;
+    size_t n = ntypes < rs->ncols ? ntypes : rs->ncols;
+    for (size_t i = 0; i < rs->nrows; i++) {
+        calx_value *row = rs->vals + i * rs->ncols;
+        for (size_t k = 0; k < n; k++) {
+            int rc;
+            if (types[k] && (rc = d->stored_value(types[k], &row[k], err)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+void calx__result_keep_types(calx_result *r, const calx_column **types, size_t n)
+{
+    free(r->types);
+    r->types = types;
+    r->ntypes = n;
+}
+
+const calx_column *const *calx__result_types(const calx_result *r, size_t *n)
+{
+    *n = r->ntypes;
+    return r->types;
+}
 
 static int index_rows(calx_result *r)
 {
@@ -119,6 +152,7 @@ void calx_result_free(calx_result *r)
     calx__rowset_free(r->rs);
     calx__rowset_free(r->rest);
     free(r->rows);
+    free(r->types);
     free(r);
 }
 
@@ -309,11 +343,16 @@ static int64_t real_to_int(double d)
  * nearest double in *d, and with *i when it is an integer that fits. */
 static bool numeric_text(const calx_value *v, double *d, int64_t *i, bool *is_int)
 {
-    if (v->type != CALX_TEXT || !v->u.s.ptr || v->u.s.len == 0 || v->u.s.len > 400)
-        return false;
     char buf[401];
-    memcpy(buf, v->u.s.ptr, v->u.s.len);
-    buf[v->u.s.len] = '\0';
+    if (v->type == CALX_DECIMAL) {
+        /* A decimal's text: its nearest double, or its integer. */
+        calx_decimal_format(calx_value_get_decimal(v), buf, sizeof buf);
+    } else {
+        if (v->type != CALX_TEXT || !v->u.s.ptr || v->u.s.len == 0 || v->u.s.len > 400)
+            return false;
+        memcpy(buf, v->u.s.ptr, v->u.s.len);
+        buf[v->u.s.len] = '\0';
+    }
     if (buf[0] == ' ' || buf[0] == '\t' || buf[0] == '\n')
         return false;
     char *end;
@@ -342,6 +381,7 @@ int64_t calx_row_int(const calx_row *row, int col)
     case CALX_BOOL: return v->u.b;
     case CALX_REAL: return real_to_int(v->u.d);
     case CALX_TEXT:
+    case CALX_DECIMAL:
         if (numeric_text(v, &d, &i, &is_int))
             return is_int ? i : real_to_int(d);
         return 0;
@@ -359,7 +399,8 @@ double calx_row_real(const calx_row *row, int col)
     case CALX_REAL: return v->u.d;
     case CALX_INT: return (double)v->u.i;
     case CALX_BOOL: return v->u.b;
-    case CALX_TEXT: return numeric_text(v, &d, &i, &is_int) ? d : 0.0;
+    case CALX_TEXT:
+    case CALX_DECIMAL: return numeric_text(v, &d, &i, &is_int) ? d : 0.0;
     default: return 0.0;
     }
 }
@@ -378,13 +419,13 @@ bool calx_row_bool(const calx_row *row, int col)
 const char *calx_row_text(const calx_row *row, int col)
 {
     const calx_value *v = calx_row_value(row, col);
-    return v->type == CALX_TEXT || v->type == CALX_BLOB ? v->u.s.ptr : NULL;
+    return calx__value_is_bytes(v) ? v->u.s.ptr : NULL;
 }
 
 const void *calx_row_blob(const calx_row *row, int col, size_t *len)
 {
     const calx_value *v = calx_row_value(row, col);
-    bool bytes = v->type == CALX_TEXT || v->type == CALX_BLOB;
+    bool bytes = calx__value_is_bytes(v);
     if (len)
         *len = bytes ? v->u.s.len : 0;
     return bytes ? v->u.s.ptr : NULL;
@@ -455,5 +496,82 @@ int calx_row_get_blob(const calx_row *row, int col, const void **out, size_t *le
         *out = v->u.s.ptr;
         *len = v->u.s.len;
     }
+    return rc;
+}
+
+/* ---- the richer types ---- */
+
+/* The value of column col for a getter of type t: of that type, or text
+ * (what a database without the type returned to plain SQL) that parse
+ * reads. */
+typedef int (*parse_fn)(const char *s, size_t n, void *out, calx_error *err);
+
+static int want_rich(const calx_row *row, int col, calx_type t, parse_fn parse,
+                     const calx_value **out, const char **text, calx_error *err)
+{
+    *text = NULL;
+    const calx_value *v = calx_row_value(row, col);
+    if (row && v->type == CALX_TEXT && parse) {
+        if (calx_result_colname(row->r, col < 0 ? (size_t)-1 : (size_t)col) == NULL)
+            return calx_error_set(err, CALX_ERR_ARGUMENT, "no column %d in this row", col);
+        *text = v->u.s.ptr;
+        *out = v;
+        return 0;
+    }
+    return want(row, col, t, out, err);
+}
+
+/* Reads text for a getter, naming the column in the error. */
+static int parse_column(const calx_row *row, int col, const calx_value *v, parse_fn parse,
+                        void *out, calx_error *err)
+{
+    int rc = parse(v->u.s.ptr, v->u.s.len, out, err);
+    if (rc)
+        calx__error_note(err, "column '%s'", calx_result_colname(row->r, (size_t)col));
+    return rc;
+}
+
+#define RICH_GETTER(name, ctype, t, parse, member)                                 \
+    static int parse_##name(const char *s, size_t n, void *out, calx_error *err)  \
+    {                                                                             \
+        return parse(s, n, (ctype *)out, err);                                    \
+    }                                                                             \
+    int calx_row_get_##name(const calx_row *row, int col, ctype *out, calx_error *err) \
+    {                                                                             \
+        const calx_value *v = NULL;                                               \
+        const char *text;                                                         \
+        int rc = want_rich(row, col, t, parse_##name, &v, &text, err);            \
+        if (rc == 0 && text)                                                      \
+            return parse_column(row, col, v, parse_##name, out, err);             \
+        if (rc == 0)                                                              \
+            *out = v->u.member;                                                   \
+        return rc;                                                                \
+    }
+
+RICH_GETTER(uuid, calx_uuid, CALX_UUID, calx_uuid_parse, uuid)
+RICH_GETTER(date, calx_date, CALX_DATE, calx_date_parse, i)
+RICH_GETTER(time, calx_time, CALX_TIME, calx_time_parse, i)
+RICH_GETTER(datetime, calx_datetime, CALX_DATETIME, calx_datetime_parse, i)
+RICH_GETTER(timestamp, calx_timestamp, CALX_TIMESTAMP, calx_timestamp_parse, i)
+RICH_GETTER(interval, calx_interval, CALX_INTERVAL, calx_interval_parse, interval)
+
+static int parse_decimal(const char *s, size_t n, void *out, calx_error *err)
+{
+    return calx_decimal_parse(s, n, out, err);
+}
+
+int calx_row_get_decimal(const calx_row *row, int col, calx_decimal *out, calx_error *err)
+{
+    const calx_value *v = calx_row_value(row, col);
+    if (row && v->type == CALX_INT && calx_result_colname(row->r, (size_t)col)) {
+        *out = calx_decimal_of(v->u.i, 0);
+        return 0;
+    }
+    const char *text;
+    int rc = want_rich(row, col, CALX_DECIMAL, parse_decimal, &v, &text, err);
+    if (rc == 0 && text)
+        return parse_column(row, col, v, parse_decimal, out, err);
+    if (rc == 0)
+        *out = calx_value_get_decimal(v);
     return rc;
 }

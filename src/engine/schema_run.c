@@ -31,7 +31,8 @@ typedef struct schema_job {
     const calx_dialect *dialect;
     bool drop;
     job_table *tables;        /* in the order added: checked in this order */
-    size_t n;
+    size_t n;                 /* prepared (freed by job_free) */
+    size_t total;
     size_t *order;            /* indexes into tables, in foreign-key order */
     size_t at, sub;           /* checks: tables[at].check[sub]; DDL: order[at], ddl[sub] */
     bool checked, committing;
@@ -52,6 +53,23 @@ static void job_free(schema_job *j)
     free(j);
 }
 
+/* Whether table t is where enum type e is made (create: the first table
+ * using it in the order tables are created) or dropped (drop: the last
+ * one dropped). Types are told apart by name: two declarations of one
+ * name are one SQL type. */
+static bool enum_owner(const schema_job *j, const calx_table *t, const calx_enum *e)
+{
+    for (size_t k = 0; k < j->total; k++) {
+        /* create: first in order[]; drop: last dropped, also first in order[] */
+        const calx_table *u = j->tables[j->order[k]].t;
+        for (size_t i = 0; i < u->ncolumns; i++)
+            if (u->columns[i].type == CALX_COL_ENUM &&
+                strcmp(u->columns[i].enum_type->name, e->name) == 0)
+                return u == t;
+    }
+    return false;
+}
+
 /* Renders everything up front, so a table the dialect cannot express fails
  * the call before any SQL runs. */
 static int prepare_table(schema_job *j, job_table *jt, calx_error *err)
@@ -61,14 +79,27 @@ static int prepare_table(schema_job *j, job_table *jt, calx_error *err)
     if (!jt->ncheck)
         return err->code;
     size_t max = 1;
-    for (size_t i = 0; !j->drop && i < t->ncolumns; i++)
-        max += t->columns[i].index;
+    for (size_t i = 0; i < t->ncolumns; i++)
+        max += (!j->drop && t->columns[i].index) + (t->columns[i].type == CALX_COL_ENUM);
     if (!(jt->ddl = calloc(max, sizeof *jt->ddl)))
         return calx__nomem(err, NULL);
+    bool enums = j->dialect->native_enum;
     if (j->drop) {
         if (!(jt->ddl[jt->nddl++] = calx__ddl_drop_table(j->dialect, t, err)))
             return err->code;
+        for (size_t i = 0; enums && i < t->ncolumns; i++) {
+            const calx_enum *e = t->columns[i].enum_type;
+            if (t->columns[i].type == CALX_COL_ENUM && enum_owner(j, t, e) &&
+                !(jt->ddl[jt->nddl++] = calx__ddl_drop_enum(j->dialect, e, err)))
+                return err->code;
+        }
         return 0;
+    }
+    for (size_t i = 0; enums && i < t->ncolumns; i++) {
+        const calx_enum *e = t->columns[i].enum_type;
+        if (t->columns[i].type == CALX_COL_ENUM && enum_owner(j, t, e) &&
+            !(jt->ddl[jt->nddl++] = calx__ddl_create_enum(j->dialect, e, err)))
+            return err->code;
     }
     if (!(jt->ddl[jt->nddl++] = calx__ddl_create_table(j->dialect, t, err)))
         return err->code;
@@ -102,12 +133,16 @@ static schema_job *job_new(const calx_dialect *d, const calx_metadata *md, bool 
         goto fail;
     for (size_t i = 0; i < n; i++) {
         j->tables[i].t = calx_metadata_table(md, i);
-        j->n++;
-        if (prepare_table(j, &j->tables[i], err))
-            goto fail;
         for (size_t k = 0; k < n; k++)
             if (sorted[k] == j->tables[i].t)
                 j->order[k] = i;
+    }
+    /* The order first: enum types go with the first table created. */
+    j->total = n;
+    for (size_t i = 0; i < n; i++) {
+        j->n++;
+        if (prepare_table(j, &j->tables[i], err))
+            goto fail;
     }
     free(sorted);
     return j;

@@ -8,10 +8,19 @@
  * request, one round trip where the driver pipelines) whose result reads
  * as one statement's. What was readied is dropped as soon as the
  * statement has started: the connection copies what it keeps. */
+#include <stdlib.h>
+
 #include "calx/connection.h"
 #include "calx/sql.h"
+#include "core/nomem.h"
 #include "engine/engine_int.h"
 #include "engine/stmt_cache.h"
+#include "sql/convert.h"
+#include "sql/select_int.h"
+
+/* Up to this many result columns, a select's column types are looked at
+ * on the stack. */
+#define TYPES_ON_STACK 32
 
 /* Runs st on c; a select streams in chunks of stream_rows when that is not
  * zero (the ORM's queries). */
@@ -25,7 +34,17 @@ static calx_future *run_ex(calx_connection *c, calx__stmt_ref st, size_t stream_
     const calx_engine *e = calx_conn_engine(c);
     calx__stmt_ready r;
     calx_future *f = NULL;
+    const calx_column *stack[TYPES_ON_STACK], **types = stack;
+    size_t ntypes = 0;
+    if (st.kind == CALX__STMT_SELECT && st.u.select && e->dialect->stored_value) {
+        size_t ncols = calx__select_ncols(st.u.select);
+        if (ncols > TYPES_ON_STACK && !(types = malloc(ncols * sizeof *types)))
+            return calx__nomem(err, "running a select"), NULL;
+        ntypes = calx__select_stored_columns(st.u.select, types, ncols);
+    }
     if (calx__stmt_cache_ready(e->stmts, e->dialect, st, &r, err) == CALX_OK) {
+        r.note.result_types = ntypes ? types : NULL;
+        r.note.nresult_types = ntypes;
         if (r.n == 1 && r.stmts[0].nsets == 1 && stream_rows)
             f = calx__conn_stream_noted(c, r.stmts[0].sql, r.sets[0].n ? &r.sets[0] : NULL,
                                         stream_rows, &r.note, err);
@@ -36,6 +55,8 @@ static calx_future *run_ex(calx_connection *c, calx__stmt_ref st, size_t stream_
             f = calx__conn_execute_parts(c, r.stmts, r.n, &r.note, err);
     }
     calx__stmt_ready_free(&r);
+    if (types != stack)
+        free(types);
     return f;
 }
 

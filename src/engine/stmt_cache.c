@@ -19,6 +19,7 @@
 #include "core/grow.h"
 #include "core/hash.h"
 #include "core/nomem.h"
+#include "core/value_int.h"
 #include "engine/engine_int.h"
 #include "engine/stmt_cache.h"
 #include "sql/cache_key.h"
@@ -201,8 +202,7 @@ static shape_entry *entry_new(calx__stmt_cache *sc, uint64_t hash, const calx_co
                 continue;
             /* A constant of the compiler's is a number; a text would
              * point into memory the entry does not own. */
-            calx_type t = c->params[j].value.type;
-            if (t == CALX_TEXT || t == CALX_BLOB) {
+            if (calx__value_is_bytes(&c->params[j].value)) {
                 calx_error_set(err, CALX_ERR_INTERNAL, "a constant text parameter; the "
                                "statement is compiled each time");
                 goto fail;
@@ -321,7 +321,8 @@ int calx__stmt_cache_ready(calx__stmt_cache *sc, const calx_dialect *d, calx__st
             unlink_lru(sc, e);
             push_newest(sc, e);
             sc->stats.hits++;
-            out->note = (calx__compile_note){ CALX__COMPILED_CACHED, 0, e->created_ns };
+            out->note = (calx__compile_note){ .how = CALX__COMPILED_CACHED,
+                                              .created_ns = e->created_ns };
             return ready_from_entry(out, e, &sc->key, err);
         }
     }
@@ -329,8 +330,9 @@ int calx__stmt_cache_ready(calx__stmt_cache *sc, const calx_dialect *d, calx__st
     if ((rc = calx__statement_compile(st, d, &out->own, err)))
         return rc;
     uint64_t t1 = calx__mono_ns();
-    out->note = (calx__compile_note){ sc ? CALX__COMPILED_NOW : CALX__COMPILED_DISABLED,
-                                      (double)(t1 - t0) / 1e9, t1 };
+    out->note = (calx__compile_note){ .how = sc ? CALX__COMPILED_NOW : CALX__COMPILED_DISABLED,
+                                      .compile_s = (double)(t1 - t0) / 1e9,
+                                      .created_ns = t1 };
     if (sc) {
         calx_error why;
         shape_entry *e = entry_new(sc, hash, &out->own, &why);

@@ -48,6 +48,11 @@ typedef struct calx__compile_note {
     calx__compile_how how;
     double compile_s;        /* the compile's seconds (not CACHED) */
     uint64_t created_ns;     /* CACHED: when the entry was compiled */
+    /* A select's result columns the dialect returns in a stored form
+     * (calx__select_stored_columns): nresult_types entries, NULL where a
+     * column is taken as it comes; NULL when none is. Valid for the call. */
+    const calx_column *const *result_types;
+    size_t nresult_types;
 } calx__compile_note;
 
 /* A statement ready to run: n texts, each with its parameter sets (a

@@ -23,6 +23,7 @@
 
 #include "core/grow.h"
 #include "core/nomem.h"
+#include "core/value_int.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
 #include "sql/dml_int.h"
@@ -49,7 +50,7 @@ typedef struct plan {
 
 static bool copied(const calx_value *v)
 {
-    return (v->type == CALX_TEXT || v->type == CALX_BLOB) && v->u.s.ptr;
+    return calx__value_is_bytes(v) && v->u.s.ptr;
 }
 
 static void plan_free(plan *p)
@@ -93,7 +94,6 @@ static int evaluate(calx_session *s, const calx_model *m, const calx_expr *where
 {
     const calx_table *t = &m->table;
     calx_value row[MAX_FIELDS];
-    char ts[MAX_FIELDS][CALX__TIMESTAMP_TEXT];
     if (m->nfields > MAX_FIELDS) {
         *why = "the table has too many columns to evaluate";
         return 1;
@@ -105,7 +105,7 @@ static int evaluate(calx_session *s, const calx_model *m, const calx_expr *where
             continue;
         const void *obj = calx__obj_ptr(o);
         for (size_t i = 0; i < m->nfields; i++)
-            row[i] = calx__field_value(&m->fields[i], obj, ts[i]);
+            row[i] = calx__field_value(m, &m->fields[i], obj);
         bool matched = true;
         if (where && calx__expr_matches(where, t, row, &matched)) {
             *why = "the WHERE clause";

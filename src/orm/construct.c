@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/json_check.h"
 #include "core/nomem.h"
 #include "orm/object.h"
 #include "orm/relation.h"
@@ -36,6 +37,17 @@ static int check_field(const calx_model *m, size_t i, const void *s, calx_error 
         return 0;
     }
     const void *p = calx__field_ptr(s, f);
+    if (calx__ftype_is_rich(f->type))
+        return calx__rich_check(m, f, p, err);
+    if (f->type == CALX_F_JSON) {
+        const char *j = *(const char *const *)p;
+        size_t at;
+        if (!calx__json_valid(j, strlen(j), &at))
+            return calx_error_set(err, CALX_ERR_VALIDATION,
+                                  "%s.%s: invalid JSON at byte %zu of '%.*s%s'", m->name,
+                                  f->name, at, 60, j, strlen(j) > 60 ? "..." : "");
+        return 0;
+    }
     if (f->type == CALX_F_TEXT && c->max_length > 0) {
         size_t n = utf8_chars(*(const char *const *)p);
         if (n > (size_t)c->max_length)
@@ -94,11 +106,13 @@ static bool arg_unset(const calx_field *f, const void *a)
         return memcmp(&u, &d, sizeof d) == 0;
     }
     case CALX_F_TEXT:
+    case CALX_F_JSON:
         return *(const char *const *)a == NULL;
     case CALX_F_BLOB:
         return ((const calx_bytes *)a)->data == NULL;
+    default:
+        return calx__rich_arg_unset(f, a);
     }
-    return false;
 }
 
 /* Copies one argument into the object (texts and blobs into its own
@@ -128,12 +142,14 @@ static int take_arg(calx_obj *o, size_t i, const void *a, char **tail, calx_erro
             *(bool *)p = *(const int *)a != 0;
         return 0;
     case CALX_F_TEXT:
+    case CALX_F_JSON:
     case CALX_F_BLOB: {
-        const void *src = f->type == CALX_F_TEXT ? (const void *)*(const char *const *)a
-                                                 : ((const calx_bytes *)a)->data;
+        bool text = calx__field_is_text(f);
+        const void *src = text ? (const void *)*(const char *const *)a
+                               : ((const calx_bytes *)a)->data;
         if (!src)
             return 0;
-        size_t len = f->type == CALX_F_TEXT ? strlen(src) : ((const calx_bytes *)a)->len;
+        size_t len = text ? strlen(src) : ((const calx_bytes *)a)->len;
         if (len)
             memcpy(*tail, src, len);
         (*tail)[len] = '\0';
@@ -148,8 +164,9 @@ static int take_arg(calx_obj *o, size_t i, const void *a, char **tail, calx_erro
     case CALX_F_DOUBLE:
         memcpy(p, a, f->nullable ? sizeof(calx_opt_double) : sizeof(double));
         return 0;
+    default:
+        return calx__rich_take_arg(m, f, p, a, err);
     }
-    return 0;
 }
 
 void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
@@ -162,7 +179,7 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
     for (size_t i = 0; i < m->nfields; i++) {
         const calx_field *f = &m->fields[i];
         const void *a = (const char *)args + f->arg_offset;
-        if (f->type == CALX_F_TEXT && *(const char *const *)a)
+        if (calx__field_is_text(f) && *(const char *const *)a)
             extra += strlen(*(const char *const *)a) + 1;
         else if (f->type == CALX_F_BLOB && ((const calx_bytes *)a)->data)
             extra += ((const calx_bytes *)a)->len + 1;
@@ -207,6 +224,11 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
 fail:
     calx__obj_destroy(o);
     return NULL;
+}
+
+int calx_uuid4_factory(void *p, calx_error *err)
+{
+    return calx_uuid4(p, err);
 }
 
 int calx_now_utc(void *p, calx_error *err)

@@ -81,8 +81,6 @@ typedef struct flush_ctx {
     size_t nsqls, sqls_cap;
     calx_param *params;
     size_t nparams, params_cap;
-    char *ts;                 /* CALX__TIMESTAMP_TEXT bytes per timestamp parameter */
-    size_t nts, ts_cap;
     calx_objvec keyed;        /* given keys drawn from the sequence (sequence prefetch) */
     bool commit;              /* the batch ends with COMMIT (session commit) */
     bool committed;           /* the last round carried it */
@@ -201,53 +199,12 @@ static calx_param *more_params(flush_ctx *x, size_t n)
     return p;
 }
 
-/* Where a timestamp parameter is written. Parameters keep offsets, not
- * pointers, into this arena, until the batch is sent. */
-static char *ts_slot(flush_ctx *x, size_t *off)
+/* Binds field f of struct src (of model m) to param p. */
+static void bind_field(calx_param *p, const calx_model *m, const calx_field *f,
+                       const void *src)
 {
-    if (x->nts == x->ts_cap) {
-        size_t cap = x->ts_cap ? x->ts_cap * 2 : 64;
-        char *v = realloc(x->ts, cap * CALX__TIMESTAMP_TEXT);
-        if (!v)
-            return NULL;
-        x->ts = v;
-        x->ts_cap = cap;
-    }
-    *off = x->nts++;
-    return x->ts + *off * CALX__TIMESTAMP_TEXT;
-}
-
-/* Binds field f of struct src to param p. A timestamp's text goes to the
- * arena; its pointer is fixed up before sending (see fix_ts). */
-static int bind_field(flush_ctx *x, calx_param *p, const calx_field *f, const void *src)
-{
-    char buf[CALX__TIMESTAMP_TEXT];
     p->name = NULL;
-    p->value = calx__field_value(f, src, buf);
-    if (f->type == CALX_F_TIMESTAMP && p->value.type == CALX_TEXT) {
-        size_t off;
-        char *slot = ts_slot(x, &off);
-        if (!slot)
-            return CALX_ERR_NOMEM;
-        memcpy(slot, buf, CALX__TIMESTAMP_TEXT);
-        p->value.u.s.ptr = NULL;
-        p->value.u.s.len = off; /* fixed up in fix_ts */
-        p->name = (const char *)1; /* marks a timestamp awaiting its pointer */
-    }
-    return 0;
-}
-
-static void fix_ts(flush_ctx *x)
-{
-    for (size_t i = 0; x->nts && i < x->nparams; i++) {
-        calx_param *p = &x->params[i];
-        if (p->name == (const char *)1) {
-            const char *t = x->ts + p->value.u.s.len * CALX__TIMESTAMP_TEXT;
-            p->value.u.s.ptr = t;
-            p->value.u.s.len = strlen(t);
-            p->name = NULL;
-        }
-    }
+    p->value = calx__field_value(m, f, src);
 }
 
 static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint64_t mask,
@@ -310,8 +267,7 @@ static int plan_insert(flush_ctx *x, calx_obj *o, calx_error *err)
         return calx__nomem(err, NULL);
     for (size_t i = 0, k = 0; i < m->nfields; i++)
         if (mask >> i & 1)
-            if (bind_field(x, &x->params[p0 + k++], &m->fields[i], obj))
-                return calx__nomem(err, NULL);
+            bind_field(&x->params[p0 + k++], m, &m->fields[i], obj);
     return push_op(x, (flush_op){ OP_INSERT, o, sql, p0, np,
                                   ai >= 0 && !(mask >> ai & 1) })
                ? calx__nomem(err, NULL)
@@ -327,8 +283,9 @@ static int bind_key(flush_ctx *x, const calx_obj *o, const void *src, calx_error
         if (!m->table.columns[i].primary_key)
             continue;
         size_t at = x->nparams;
-        if (!more_params(x, 1) || bind_field(x, &x->params[at], &m->fields[i], src))
+        if (!more_params(x, 1))
             return calx__nomem(err, NULL);
+        bind_field(&x->params[at], m, &m->fields[i], src);
     }
     return 0;
 }
@@ -355,8 +312,7 @@ static int plan_update_of(flush_ctx *x, calx_obj *o, bool post, size_t post_fiel
         return calx__nomem(err, NULL);
     for (size_t i = 0, k = 0; i < m->nfields; i++)
         if (mask >> i & 1)
-            if (bind_field(x, &x->params[p0 + k++], &m->fields[i], calx__obj_ptr(o)))
-                return calx__nomem(err, NULL);
+            bind_field(&x->params[p0 + k++], m, &m->fields[i], calx__obj_ptr(o));
     if (bind_key(x, o, post ? calx__obj_ptr(o) : calx__obj_snap(o), err))
         return CALX_ERR_NOMEM;
     return push_op(x, (flush_op){ OP_UPDATE, o, sql, p0, x->nparams - p0, false })
@@ -386,9 +342,8 @@ static int cmp_key(const void *a, const void *b)
 {
     calx_obj *x = *(calx_obj *const *)a, *y = *(calx_obj *const *)b;
     calx_value kx[8], ky[8];
-    char tx[320], ty[320];
-    calx__obj_key(x, calx__obj_snap(x), kx, tx);
-    calx__obj_key(y, calx__obj_snap(y), ky, ty);
+    calx__obj_key(x, calx__obj_snap(x), kx);
+    calx__obj_key(y, calx__obj_snap(y), ky);
     if (kx[0].type == CALX_INT && ky[0].type == CALX_INT)
         return kx[0].u.i < ky[0].u.i ? -1 : kx[0].u.i > ky[0].u.i;
     if (kx[0].type == CALX_TEXT && ky[0].type == CALX_TEXT)
@@ -419,12 +374,11 @@ static int self_fk(const calx_model *m, int *ref)
  * b's through m's self-referential key fk -> ref. */
 static bool points_at(const calx_obj *a, const calx_obj *b, int fk, int ref)
 {
-    char ta[CALX__TIMESTAMP_TEXT], tb[CALX__TIMESTAMP_TEXT];
     const calx_field *ff = &a->model->fields[fk], *rf = &b->model->fields[ref];
     if (calx__field_is_null(ff, calx__obj_snap(a)))
         return false;
-    calx_value va = calx__field_value(ff, calx__obj_snap(a), ta);
-    calx_value vb = calx__field_value(rf, calx__obj_snap(b), tb);
+    calx_value va = calx__field_value(a->model, ff, calx__obj_snap(a));
+    calx_value vb = calx__field_value(b->model, rf, calx__obj_snap(b));
     return calx__value_eq(&va, &vb);
 }
 
@@ -935,7 +889,6 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit, cal
     int rc = calx__session_conn(s, err);
     if (rc)
         return rc;
-    fix_ts(x);
     size_t nsets = 0;
     for (size_t k = 0; k < nst; k++)
         nsets += st[k].count / st[k].per;
@@ -1102,9 +1055,8 @@ static int apply(flush_ctx *x, calx_error *err)
             break;
         case OP_UPDATE: {
             calx_value k1[8], k2[8];
-            char t1[320], t2[320];
-            size_t n = calx__obj_key(o, calx__obj_ptr(o), k1, t1);
-            calx__obj_key(o, calx__obj_snap(o), k2, t2);
+            size_t n = calx__obj_key(o, calx__obj_ptr(o), k1);
+            calx__obj_key(o, calx__obj_snap(o), k2);
             bool rekey = calx__key_hash(o->model, k1, n) != calx__key_hash(o->model, k2, n);
             if (calx__obj_take_snapshot(o, err))
                 return err->code;
@@ -1147,7 +1099,6 @@ static void ctx_free(flush_ctx *x)
     }
     free(x->sqls);
     free(x->params);
-    free(x->ts);
 }
 
 /* A flush that failed gives back the keys its earlier rounds got: the

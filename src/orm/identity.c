@@ -7,6 +7,7 @@
 
 #include "core/grow.h"
 #include "core/hash.h"
+#include "core/types_int.h"
 #include "orm/session_int.h"
 
 /* ---- object vectors ---- */
@@ -58,9 +59,25 @@ uint64_t calx__value_hash(const calx_value *v)
         return x;
     }
     case CALX_TEXT:
-    case CALX_BLOB: {
+    case CALX_BLOB:
+    case CALX_JSON:
         return calx__hash_bytes(CALX_HASH_INIT, v->u.s.ptr, v->u.s.len);
+    case CALX_DATE:
+    case CALX_TIME:
+    case CALX_DATETIME:
+    case CALX_TIMESTAMP:
+        return (uint64_t)v->u.i * 0xc4ceb9fe1a85ec53ull;
+    case CALX_UUID:
+        return calx__hash_bytes(CALX_HASH_INIT, v->u.uuid.bytes, sizeof v->u.uuid.bytes);
+    case CALX_DECIMAL: {
+        /* Equal values hash alike whatever their scale: 1.10 and 1.1. */
+        calx_decimal d = calx_value_get_decimal(v);
+        calx__decimal_normalize(&d);
+        return mix(mix(d.lo, (uint64_t)d.hi), (uint64_t)d.scale);
     }
+    case CALX_INTERVAL:
+        return mix(mix((uint64_t)v->u.interval.months, (uint64_t)v->u.interval.days),
+                   (uint64_t)v->u.interval.micros);
     case CALX_NULL:
         break;
     }
@@ -77,7 +94,22 @@ bool calx__value_eq(const calx_value *a, const calx_value *b)
     case CALX_REAL: return a->u.d == b->u.d;
     case CALX_TEXT:
     case CALX_BLOB:
+    case CALX_JSON:
         return a->u.s.len == b->u.s.len && memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0;
+    case CALX_DATE:
+    case CALX_TIME:
+    case CALX_DATETIME:
+    case CALX_TIMESTAMP:
+        return a->u.i == b->u.i;
+    case CALX_UUID:
+        return calx_uuid_cmp(a->u.uuid, b->u.uuid) == 0;
+    case CALX_DECIMAL:
+        return calx_decimal_cmp(calx_value_get_decimal(a), calx_value_get_decimal(b)) == 0;
+    case CALX_INTERVAL:
+        /* The same parts: an identity, not PostgreSQL's "1 mon" = "30 days". */
+        return a->u.interval.months == b->u.interval.months &&
+               a->u.interval.days == b->u.interval.days &&
+               a->u.interval.micros == b->u.interval.micros;
     case CALX_NULL: return true;
     }
     return false;
@@ -91,14 +123,14 @@ uint64_t calx__key_hash(const calx_model *m, const calx_value *key, size_t nkey)
     return h ? h : 1;
 }
 
-size_t calx__obj_key(const calx_obj *o, const void *s, calx_value *out, char *tsbuf)
+size_t calx__obj_key(const calx_obj *o, const void *s, calx_value *out)
 {
     const calx_model *m = o->model;
     size_t n = 0;
     for (size_t i = 0; i < m->nfields; i++) {
         if (!m->table.columns[i].primary_key)
             continue;
-        out[n] = calx__field_value(&m->fields[i], s, tsbuf + CALX__TIMESTAMP_TEXT * n);
+        out[n] = calx__field_value(m, &m->fields[i], s);
         /* A key reads the same whether loaded or set by the program. */
         if (out[n].type == CALX_BOOL)
             out[n] = calx_int(out[n].u.b);
@@ -117,8 +149,7 @@ static bool obj_has_key(const calx_obj *o, const calx_model *m, const calx_value
     if (o->model != m)
         return false;
     calx_value mine[MAX_KEY];
-    char ts[CALX__TIMESTAMP_TEXT * MAX_KEY];
-    size_t n = calx__obj_key(o, calx__obj_ptr(o), mine, ts);
+    size_t n = calx__obj_key(o, calx__obj_ptr(o), mine);
     if (n != nkey)
         return false;
     for (size_t i = 0; i < n; i++)
@@ -175,8 +206,7 @@ static int grow(calx_session *s)
 int calx__map_insert(calx_session *s, calx_obj *o)
 {
     calx_value key[MAX_KEY];
-    char ts[CALX__TIMESTAMP_TEXT * MAX_KEY];
-    size_t n = calx__obj_key(o, calx__obj_ptr(o), key, ts);
+    size_t n = calx__obj_key(o, calx__obj_ptr(o), key);
     return calx__map_insert_h(s, o, calx__key_hash(o->model, key, n));
 }
 

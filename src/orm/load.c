@@ -10,6 +10,7 @@
 #include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
+#include "sql/convert.h"
 
 #define MAX_KEY 8
 #define IN_CHUNK 500
@@ -48,8 +49,46 @@ static int fill(calx_obj *o, const calx_value *vals, bool keep_changes, calx_err
     return 0;
 }
 
+/* Whether field f's column comes back in a form its dialect turns into the
+ * column's type (SQLite's texts and scaled integers; PostgreSQL's texts). */
+static bool has_stored_form(const calx_field *f)
+{
+    return f->type == CALX_F_TIMESTAMP || calx__ftype_is_rich(f->type);
+}
+
+/* Up to this many fields, a row being converted is copied on the stack. */
+#define ROW_ON_STACK 32
+
+static int load_converted(calx_session *s, const calx_model *m, const calx_value *vals,
+                          bool populate, calx_obj **out, calx_error *err);
+
 int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
                    bool populate, calx_obj **out, calx_error *err)
+{
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (!has_stored_form(&m->fields[i]) || !s->dialect->stored_value)
+            continue;
+        /* A copy of the row, its stored forms made the fields' types. */
+        calx_value stack[ROW_ON_STACK], *row = stack;
+        if (m->nfields > ROW_ON_STACK && !(row = malloc(m->nfields * sizeof *row)))
+            return calx__nomem(err, "loading a %s", m->name);
+        memcpy(row, vals, m->nfields * sizeof *row);
+        int rc = 0;
+        for (size_t k = i; !rc && k < m->nfields; k++)
+            if (has_stored_form(&m->fields[k]))
+                rc = s->dialect->stored_value(&m->table.columns[k], &row[k], err);
+        if (!rc)
+            rc = load_converted(s, m, row, populate, out, err);
+        if (row != stack)
+            free(row);
+        return rc;
+    }
+    return load_converted(s, m, vals, populate, out, err);
+}
+
+/* calx__load_row once the row holds the fields' own types. */
+static int load_converted(calx_session *s, const calx_model *m, const calx_value *vals,
+                          bool populate, calx_obj **out, calx_error *err)
 {
     calx_value key[MAX_KEY];
     size_t nkey = row_key(m, vals, key);
@@ -187,21 +226,16 @@ static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, s
                         calx_error *err)
 {
     calx_value *keys = malloc(n * MAX_KEY * sizeof *keys);
-    char *ts = malloc(n * MAX_KEY * CALX__TIMESTAMP_TEXT);
-    if (!keys || !ts) {
-        free(keys);
-        free(ts);
+    if (!keys)
         return calx__nomem(err, NULL);
-    }
     calx_select *q;
     if (npk(m) != 1) {
         /* Composite keys: one object per SELECT (n is 1 here). */
-        size_t nk = calx__obj_key(objs[0], calx__obj_snap(objs[0]), keys, ts);
+        size_t nk = calx__obj_key(objs[0], calx__obj_snap(objs[0]), keys);
         q = by_key(m, keys, nk);
     } else {
         for (size_t i = 0; i < n; i++)
-            calx__obj_key(objs[i], calx__obj_snap(objs[i]), &keys[i],
-                          ts + CALX__TIMESTAMP_TEXT * i);
+            calx__obj_key(objs[i], calx__obj_snap(objs[i]), &keys[i]);
         q = calx_select_new(&m->table);
         calx_expr *col = calx_col(&m->table, (size_t)calx__model_pk(m));
         calx_select_where(q, n == 1 ? calx_binop(CALX_OP_EQ, col, calx_lit(keys[0]))
@@ -210,7 +244,6 @@ static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, s
     int rc = run_select(s, q, CALX_COMPILE_LABELS | BY_KEY, false, NULL, err);
     calx_select_free(q);
     free(keys);
-    free(ts);
     size_t kept = 0;
     for (size_t i = 0; !rc && i < n; i++) {
         if (objs[i]->expired)
@@ -297,10 +330,18 @@ static const char *get_sql(calx_session *s, const calx_model *m, calx_error *err
             continue;
         switch (m->fields[i].type) {
         case CALX_F_TEXT:
-        case CALX_F_TIMESTAMP: key[n++] = calx_text(""); break;
+        case CALX_F_JSON:
+        case CALX_F_ENUM: key[n++] = calx_text(""); break;
         case CALX_F_BLOB: key[n++] = calx_blob("", 0); break;
         case CALX_F_DOUBLE: key[n++] = calx_real(0); break;
         case CALX_F_BOOL: key[n++] = calx_bool(false); break;
+        case CALX_F_TIMESTAMP: key[n++] = calx_value_timestamp(0); break;
+        case CALX_F_DECIMAL: key[n++] = calx_value_decimal(calx_decimal_of(0, 0)); break;
+        case CALX_F_UUID: key[n++] = calx_value_uuid((calx_uuid){ { 0 } }); break;
+        case CALX_F_DATE: key[n++] = calx_value_date(0); break;
+        case CALX_F_TIME: key[n++] = calx_value_time(0); break;
+        case CALX_F_DATETIME: key[n++] = calx_value_datetime(0); break;
+        case CALX_F_INTERVAL: key[n++] = calx_value_interval((calx_interval){ 0, 0, 0 }); break;
         default: key[n++] = calx_int(0); break;
         }
     }
@@ -349,8 +390,20 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
                               "%s's primary key has %zu column(s); %zu value(s) given", m->name,
                               npk(m), nkey);
     calx_value k[MAX_KEY];
-    for (size_t i = 0; i < nkey; i++)
+    for (size_t i = 0, col = 0; i < nkey; i++, col++) {
         k[i] = key[i].type == CALX_BOOL ? calx_int(key[i].u.b) : key[i];
+        /* A key of the richer types as its column holds it: '1b4e...' for
+         * a UUID, 1.1 at the column's scale. */
+        while (!m->table.columns[col].primary_key)
+            col++;
+        const calx_column *c = &m->table.columns[col];
+        calx_xtype xt;
+        char why[200];
+        if (calx__xtype_of_col(c->type, &xt) && calx__xtype_is_rich(xt) &&
+            calx__value_into_column(&k[i], xt, c, why, sizeof why))
+            return calx_error_set(err, CALX_ERR_TYPE, "%s's key %s cannot be %s", m->name,
+                                  c->name, why);
+    }
     calx_obj *o = s && !s->busy && !s->need_rollback ? calx__map_find(s, m, k, nkey) : NULL;
     /* The identity map answers: no SQL, no task needed. An object marked
      * for delete is answered too: it stays persistent (in the map) until
@@ -416,8 +469,7 @@ int calx_session_refresh(calx_session *s, void *obj, calx_error *err)
                               o->model->name),
             err);
     calx_value key[MAX_KEY];
-    char ts[CALX__TIMESTAMP_TEXT * MAX_KEY];
-    size_t n = calx__obj_key(o, calx__obj_snap(o), key, ts);
+    size_t n = calx__obj_key(o, calx__obj_snap(o), key);
     calx_select *q = by_key(o->model, key, n);
     /* Overwrite: a refresh drops changes not flushed, as SQLAlchemy's.
      * Its relationships too: unloaded, and those the model loads eagerly
@@ -483,8 +535,7 @@ int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *
         return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_merge needs a model object and out");
     const calx_model *m = src->model;
     calx_value key[MAX_KEY];
-    char ts[CALX__TIMESTAMP_TEXT * MAX_KEY];
-    size_t n = calx__obj_key(src, obj, key, ts);
+    size_t n = calx__obj_key(src, obj, key);
     bool has_key = true;
     for (size_t i = 0; i < n; i++)
         has_key = has_key && key[i].type != CALX_NULL;

@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "core/nomem.h"
+#include "core/value_int.h"
 #include "orm/object.h"
 #include "orm/relation.h"
 
@@ -81,7 +82,7 @@ int calx_obj_free(void *obj)
 const void *calx__field_buffer(const calx_field *f, const void *s)
 {
     const void *p = calx__field_ptr(s, f);
-    return f->type == CALX_F_TEXT ? (const void *)*(const char *const *)p
+    return calx__field_is_text(f) ? (const void *)*(const char *const *)p
                                   : ((const calx_bytes *)p)->data;
 }
 
@@ -98,7 +99,7 @@ bool calx__field_is_null(const calx_field *f, const void *s)
     case CALX_F_DOUBLE: return !((const calx_opt_double *)p)->valid;
     case CALX_F_BOOL: return !((const calx_opt_bool *)p)->valid;
     case CALX_F_TIMESTAMP: return !((const calx_opt_timestamp *)p)->valid;
-    default: return false;
+    default: return calx__rich_is_null(f, p);
     }
 }
 
@@ -126,62 +127,7 @@ bool calx__field_bool(const calx_field *f, const void *p)
     return f->nullable ? ((const calx_opt_bool *)p)->value : *(const bool *)p;
 }
 
-/* SQLAlchemy's SQLite DATETIME storage format. */
-void calx__format_timestamp(calx_timestamp us, char *out, size_t n)
-{
-    int64_t secs = us / 1000000, frac = us % 1000000;
-    if (frac < 0) {
-        frac += 1000000;
-        secs -= 1;
-    }
-    time_t t = (time_t)secs;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char tmp[96];
-    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d %02d:%02d:%02d.%06d", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
-    size_t len = strlen(tmp) < n ? strlen(tmp) : n - 1;
-    memcpy(out, tmp, len);
-    out[len] = '\0';
-}
-
-/* Reads "YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]][Z|+HH[:MM]|-HH[:MM]]". */
-static int parse_ts(const char *s, calx_timestamp *out)
-{
-    int y, mo, d, h = 0, mi = 0, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
-        return -1;
-    const char *p = s + n;
-    double sec = 0;
-    if (*p == ' ' || *p == 'T') {
-        int m = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &m) != 2)
-            return -1;
-        p += 1 + m;
-        if (*p == ':') {
-            char *end;
-            sec = strtod(p + 1, &end);
-            p = end;
-        }
-    }
-    long off = 0;
-    if (*p == '+' || *p == '-') {
-        int oh = 0, om = 0;
-        int sign = *p == '-' ? -1 : 1;
-        if (sscanf(p + 1, "%2d:%2d", &oh, &om) < 1 && sscanf(p + 1, "%2d%2d", &oh, &om) < 1)
-            return -1;
-        off = sign * (oh * 3600L + om * 60L);
-    }
-    struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                     .tm_hour = h, .tm_min = mi };
-    time_t t = timegm(&tm);
-    /* sec is >= 0: truncation is floor, and + 0.5 rounds. */
-    int64_t whole = (int64_t)sec;
-    *out = ((int64_t)t + whole - off) * 1000000 + (int64_t)((sec - (double)whole) * 1e6 + 0.5);
-    return 0;
-}
-
-calx_value calx__field_value(const calx_field *f, const void *s, char *tsbuf)
+calx_value calx__field_value(const calx_model *m, const calx_field *f, const void *s)
 {
     if (calx__field_is_null(f, s))
         return calx_null();
@@ -196,20 +142,22 @@ calx_value calx__field_value(const calx_field *f, const void *s, char *tsbuf)
         return calx_bool(calx__field_bool(f, p));
     case CALX_F_TEXT:
         return calx_text(*(const char *const *)p);
+    case CALX_F_JSON:
+        return calx_value_json(*(const char *const *)p);
     case CALX_F_BLOB: {
         const calx_bytes *b = p;
         return calx_blob(b->data, b->len);
     }
     case CALX_F_TIMESTAMP:
-        calx__format_timestamp(calx__field_int(f, p), tsbuf, CALX__TIMESTAMP_TEXT);
-        return calx_text(tsbuf);
+        return calx_value_timestamp(calx__field_int(f, p));
+    default:
+        return calx__rich_value(m, f, p);
     }
-    return calx_null();
 }
 
 static void set_null(const calx_field *f, void *p)
 {
-    if (f->type == CALX_F_TEXT)
+    if (calx__field_is_text(f))
         *(const char **)p = NULL;
     else if (f->type == CALX_F_BLOB)
         memset(p, 0, sizeof(calx_bytes));
@@ -220,7 +168,7 @@ static void set_null(const calx_field *f, void *p)
         case CALX_F_DOUBLE: ((calx_opt_double *)p)->valid = false; break;
         case CALX_F_BOOL: ((calx_opt_bool *)p)->valid = false; break;
         case CALX_F_TIMESTAMP: ((calx_opt_timestamp *)p)->valid = false; break;
-        default: break;
+        default: calx__rich_set_null(f, p); break;
         }
     }
 }
@@ -266,9 +214,10 @@ static void set_scalar(const calx_field *f, void *p, int64_t i, double d, bool b
 
 static const char *ftype_name(calx_ftype t)
 {
-    static const char *names[] = { "?", "INT32", "INT64", "DOUBLE", "BOOL",
-                                   "TEXT", "BLOB", "TIMESTAMP" };
-    return names[t];
+    static const char *names[] = { "?", "INT32", "INT64", "DOUBLE", "BOOL", "TEXT", "BLOB",
+                                   "TIMESTAMP", "DECIMAL", "UUID", "DATE", "TIME",
+                                   "DATETIME", "INTERVAL", "JSON", "ENUM" };
+    return (size_t)t < sizeof names / sizeof *names ? names[t] : "?";
 }
 
 /* Drops the buffers of field i the object holds, before a load replaces
@@ -281,9 +230,10 @@ static void drop_buffers(calx_obj *o, size_t i)
     slots[2 * i] = slots[2 * i + 1] = NULL;
 }
 
-/* Stores a non-NULL scalar v in the field at p (object or snapshot),
- * converting as the column's type needs. False when v cannot be held. */
-static bool store_scalar(const calx_field *f, void *p, const calx_value *v)
+/* Stores a non-NULL scalar v of a basic kind in the field at p (object or
+ * snapshot), converting as the column's type needs. False when v cannot be
+ * held. */
+static bool store_basic(const calx_field *f, void *p, const calx_value *v)
 {
     switch (f->type) {
     case CALX_F_INT32:
@@ -302,13 +252,11 @@ static bool store_scalar(const calx_field *f, void *p, const calx_value *v)
             return false;
         set_scalar(f, p, 0, 0, v->type == CALX_BOOL ? v->u.b : v->u.i != 0);
         return true;
-    case CALX_F_TIMESTAMP: {
-        calx_timestamp ts;
-        if (v->type != CALX_TEXT || parse_ts(v->u.s.ptr, &ts) != 0)
+    case CALX_F_TIMESTAMP:
+        if (v->type != CALX_TIMESTAMP)
             return false;
-        set_scalar(f, p, ts, 0, false);
+        set_scalar(f, p, v->u.i, 0, false);
         return true;
-    }
     default:
         return false;
     }
@@ -317,6 +265,7 @@ static bool store_scalar(const calx_field *f, void *p, const calx_value *v)
 static bool buffer_fits(const calx_field *f, const calx_value *v)
 {
     return (f->type == CALX_F_TEXT && v->type == CALX_TEXT) ||
+           (f->type == CALX_F_JSON && (v->type == CALX_JSON || v->type == CALX_TEXT)) ||
            (f->type == CALX_F_BLOB && (v->type == CALX_BLOB || v->type == CALX_TEXT));
 }
 
@@ -328,10 +277,21 @@ static int type_error(const calx_model *m, const calx_field *f, const calx_value
                           f->name, ftype_name(f->type), calx_type_name(v->type));
 }
 
+/* Stores a non-NULL scalar v in the field at p (object or snapshot).
+ * Errors: CALX_ERR_TYPE (and CALX_ERR_DATA for an unknown enum name),
+ * naming the model and field. */
+static int store_scalar(const calx_model *m, const calx_field *f, void *p,
+                        const calx_value *v, calx_error *err)
+{
+    if (calx__ftype_is_rich(f->type))
+        return calx__rich_store(m, f, p, v, err);
+    return store_basic(f, p, v) ? 0 : type_error(m, f, v, err);
+}
+
 /* Points the buffer field at p (object or snapshot) to b. */
 void calx__field_set_buffer(const calx_field *f, void *p, const char *b, size_t len)
 {
-    if (f->type == CALX_F_TEXT)
+    if (calx__field_is_text(f))
         *(const char **)p = b;
     else
         *(calx_bytes *)p = (calx_bytes){ b, len };
@@ -350,10 +310,9 @@ int calx__obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error 
         return 0;
     }
     if (!calx__field_is_buffer(f)) {
-        if (!store_scalar(f, p, v))
-            return type_error(o->model, f, v, err);
-        store_scalar(f, sp, v);
-        return 0;
+        if (store_scalar(o->model, f, p, v, err))
+            return err->code;
+        return store_scalar(o->model, f, sp, v, err);
     }
     if (!buffer_fits(f, v))
         return type_error(o->model, f, v, err);
@@ -392,14 +351,14 @@ int calx__obj_set_field(calx_obj *o, size_t i, const calx_value *v, calx_error *
         set_null(f, p);
         return 0;
     }
-    return store_scalar(f, p, v) ? 0 : type_error(o->model, f, v, err);
+    return store_scalar(o->model, f, p, v, err);
 }
 
 calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_error *err)
 {
     size_t extra = 0;
     for (size_t i = 0; i < m->nfields; i++)
-        if (calx__field_is_buffer(&m->fields[i]) && (vals[i].type == CALX_TEXT || vals[i].type == CALX_BLOB))
+        if (calx__field_is_buffer(&m->fields[i]) && calx__value_is_bytes(&vals[i]))
             extra += vals[i].u.s.len + 1;
     calx_obj *o = calx__obj_alloc(m, extra);
     if (!o)
@@ -420,8 +379,9 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_e
             tail[v->u.s.len] = '\0';
             calx__field_set_buffer(f, p, tail, v->u.s.len);
             tail += v->u.s.len + 1;
-        } else if (!store_scalar(f, p, v)) {
-            goto bad;
+        } else if (store_scalar(m, f, p, v, err)) {
+            calx__obj_destroy(o);
+            return NULL;
         }
         continue;
     bad:
@@ -442,8 +402,11 @@ bool calx__obj_field_changed(const calx_obj *o, size_t i)
     if (n1 || n2)
         return n1 != n2;
     const void *p = calx__field_ptr(s, f), *sp = calx__field_ptr(snap, f);
+    if (calx__ftype_is_rich(f->type))
+        return calx__rich_changed(f, p, sp);
     switch (f->type) {
-    case CALX_F_TEXT: {
+    case CALX_F_TEXT:
+    case CALX_F_JSON: {
         const char *a = *(const char *const *)p, *b = *(const char *const *)sp;
         return a != b && strcmp(a, b) != 0;
     }
@@ -471,7 +434,7 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
     const void *cur = calx__field_buffer(f, calx__obj_ptr(o));
     if (!cur || cur == slots[2 * i] || in_object(o, cur))
         return 0;
-    size_t len = f->type == CALX_F_TEXT ? strlen(cur)
+    size_t len = calx__field_is_text(f) ? strlen(cur)
                                         : ((calx_bytes *)calx__field_ptr(calx__obj_ptr(o), f))->len;
     char *b = malloc(len + 1);
     if (!b)
@@ -488,7 +451,7 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
     }
     slots[2 * i] = b;
     void *p = calx__field_ptr(calx__obj_ptr(o), f);
-    if (f->type == CALX_F_TEXT)
+    if (calx__field_is_text(f))
         *(const char **)p = b;
     else
         ((calx_bytes *)p)->data = b;
@@ -571,7 +534,9 @@ static int field_of(calx_obj *o, const void *field, calx_ftype want, size_t *idx
 {
     size_t off = (size_t)((const char *)field - (const char *)calx__obj_ptr(o));
     int i = calx_model_field_at(o->model, off);
-    if (i < 0 || o->model->fields[i].type != want)
+    /* calx_obj_set_text serves JSON fields too: both are texts. */
+    calx_ftype t = i < 0 ? 0 : o->model->fields[i].type;
+    if (i < 0 || (t != want && !(want == CALX_F_TEXT && t == CALX_F_JSON)))
         return -1;
     *idx = (size_t)i;
     return 0;
@@ -603,7 +568,7 @@ static int set_buffer(void *obj, void *field, calx_ftype want, const void *src, 
     }
     slots[2 * i] = b;
     (void)what;
-    if (want == CALX_F_TEXT)
+    if (want != CALX_F_BLOB)
         *(const char **)field = b;
     else
         *(calx_bytes *)field = (calx_bytes){ b, src ? n : 0 };

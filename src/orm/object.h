@@ -24,6 +24,7 @@
 
 #include "calx/model.h"
 #include "calx/value.h"
+#include "core/buf.h"
 
 struct calx_session;
 
@@ -133,8 +134,40 @@ void calx__obj_destroy(calx_obj *o);
  * object or its snapshot); s is the struct. */
 static inline bool calx__field_is_buffer(const calx_field *f)
 {
-    return f->type == CALX_F_TEXT || f->type == CALX_F_BLOB;
+    return f->type == CALX_F_TEXT || f->type == CALX_F_BLOB || f->type == CALX_F_JSON;
 }
+/* A buffer field held as a NUL-terminated const char * (TEXT, JSON); the
+ * other is BLOB's calx_bytes. */
+static inline bool calx__field_is_text(const calx_field *f)
+{
+    return f->type == CALX_F_TEXT || f->type == CALX_F_JSON;
+}
+
+/* field_types.c: the richer kinds (DECIMAL, UUID, DATE, TIME, DATETIME,
+ * INTERVAL, ENUM), p the field's address. */
+bool calx__ftype_is_rich(calx_ftype t);
+/* The field's size in the struct (its nullable form's when nullable). */
+size_t calx__rich_size(const calx_field *f);
+bool calx__rich_is_null(const calx_field *f, const void *p);
+void calx__rich_set_null(const calx_field *f, void *p);
+/* The field as a value to bind: a decimal at its column's scale, an enum
+ * as its name. */
+calx_value calx__rich_value(const calx_model *m, const calx_field *f, const void *p);
+/* Stores v (not NULL, already the column's type: the dialect's
+ * stored_value ran) in the field at p. Errors: CALX_ERR_TYPE for a value of
+ * another type; CALX_ERR_DATA for an enum name the type does not have. */
+int calx__rich_store(const calx_model *m, const calx_field *f, void *p, const calx_value *v,
+                     calx_error *err);
+bool calx__rich_changed(const calx_field *f, const void *a, const void *b);
+/* Validation: a decimal within its column's precision and scale, an enum
+ * value that has a name. CALX_ERR_VALIDATION naming model, field, value. */
+int calx__rich_check(const calx_model *m, const calx_field *f, const void *p, calx_error *err);
+/* The constructor's "left out" markers (model.h's CALX__UNSET_), and
+ * taking an argument into the field. */
+bool calx__rich_arg_unset(const calx_field *f, const void *a);
+int calx__rich_take_arg(const calx_model *m, const calx_field *f, void *p, const void *a,
+                        calx_error *err);
+void calx__rich_repr(calx_buf *b, const calx_model *m, const calx_field *f, const void *p);
 /* A text or blob field's bytes (NULL: SQL NULL). */
 const void *calx__field_buffer(const calx_field *f, const void *s);
 /* Points the text or blob field at p to b (len bytes, for a blob). */
@@ -142,21 +175,13 @@ void calx__field_set_buffer(const calx_field *f, void *p, const char *b, size_t 
 int64_t calx__field_int(const calx_field *f, const void *p);
 double calx__field_double(const calx_field *f, const void *p);
 bool calx__field_bool(const calx_field *f, const void *p);
-/* us as SQLAlchemy's SQLite DATETIME text, "2024-05-01 12:00:00.000000",
- * into out (n bytes). */
-void calx__format_timestamp(calx_timestamp us, char *out, size_t n);
 
 /* True when field i of struct s (the object or its snapshot) is NULL. */
 bool calx__field_is_null(const calx_field *f, const void *s);
 
-/* Room for a timestamp field's text, NUL included (calx__field_value). */
-#define CALX__TIMESTAMP_TEXT 40
-
-/* Field i of the object as a value to bind. Text and blob values point at
- * the object's memory; a timestamp is written into tsbuf
- * (CALX__TIMESTAMP_TEXT bytes) in SQLAlchemy's SQLite form,
- * "2024-05-01 12:00:00.000000". */
-calx_value calx__field_value(const calx_field *f, const void *s, char *tsbuf);
+/* Field f of m's struct s as a value to bind. Text, JSON and blob values
+ * point at the struct's memory; the others hold their value. */
+calx_value calx__field_value(const calx_model *m, const calx_field *f, const void *s);
 
 /* Sets field i of o (object and snapshot both: the database's value) from
  * v, converting as the column's type needs. CALX_ERR_TYPE when v cannot

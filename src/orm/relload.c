@@ -92,15 +92,9 @@ static int keyset_make(keyset *ks, calx_obj *const *objs, size_t n, const calx_f
         return calx__nomem(err, "loading a relationship");
     }
     for (size_t i = 0; i < n; i++) {
-        char ts[CALX__TIMESTAMP_TEXT];
-        calx_value v = norm(calx__field_value(f, calx__obj_ptr(objs[i]), ts));
+        calx_value v = norm(calx__field_value(objs[i]->model, f, calx__obj_ptr(objs[i])));
         if (v.type == CALX_NULL)
             continue;
-        if (f->type == CALX_F_TIMESTAMP)
-            return keyset_free(ks),
-                   calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
-                                  "loading a relationship whose key is a timestamp (%s) is "
-                                  "not supported", f->name);
         uint64_t h = calx__value_hash(&v);
         keyslot *sl = keyset_slot(ks, &v, h);
         if (!sl->head) {

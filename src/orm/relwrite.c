@@ -156,8 +156,7 @@ static bool key_known(const calx_obj *t, size_t f)
  * needless UPDATE no more than it changes the field). */
 static int put_key(calx_obj *o, size_t f, const calx_value *v, calx_error *err)
 {
-    char ts[CALX__TIMESTAMP_TEXT];
-    calx_value cur = calx__field_value(&o->model->fields[f], calx__obj_ptr(o), ts);
+    calx_value cur = calx__field_value(o->model, &o->model->fields[f], calx__obj_ptr(o));
     return calx__value_eq(&cur, v) ? 0 : calx__obj_set_field(o, f, v, err);
 }
 
@@ -188,8 +187,7 @@ static int copy_key(calx__relwaits *w, const calx_relation *r, calx_obj *o, size
 {
     if (!key_known(t, tf))
         return wait_for(w, o, of, t, r, err);
-    char ts[CALX__TIMESTAMP_TEXT];
-    calx_value v = calx__field_value(&t->model->fields[tf], calx__obj_ptr(t), ts);
+    calx_value v = calx__field_value(t->model, &t->model->fields[tf], calx__obj_ptr(t));
     return put_key(o, of, &v, err);
 }
 
@@ -251,7 +249,7 @@ static int left(calx_session *s, calx_obj *p, const calx__relinfo *ri, calx_obj 
  * order; 0 when a side has no key yet or the link's key is not the two
  * foreign keys. Texts point into the objects. */
 static size_t link_key(const calx__relinfo *ri, const calx_obj *o, const calx_obj *t,
-                       calx_value *key, char *ts)
+                       calx_value *key)
 {
     const calx_model *lm = ri->rel->link;
     size_t n = 0;
@@ -262,8 +260,7 @@ static size_t link_key(const calx__relinfo *ri, const calx_obj *o, const calx_ob
         size_t f = j == ri->link_local ? ri->local : ri->remote;
         if (!side || n == 8)
             return 0;
-        key[n] = calx__field_value(&side->model->fields[f], calx__obj_ptr(side),
-                                   ts + n * CALX__TIMESTAMP_TEXT);
+        key[n] = calx__field_value(side->model, &side->model->fields[f], calx__obj_ptr(side));
         if (key[n].type == CALX_NULL)
             return 0;
         n++;
@@ -285,10 +282,8 @@ static calx_obj *make_link(const calx__relinfo *ri, const calx_obj *o, const cal
     void *obj = calx_model_new(lm, args, err);
     free(args);
     calx_obj *l = obj ? calx__obj_check(obj) : NULL;
-    char ts[CALX__TIMESTAMP_TEXT];
-    calx_value a = calx__field_value(&o->model->fields[ri->local], calx__obj_ptr(o), ts);
-    char ts2[CALX__TIMESTAMP_TEXT];
-    calx_value b = calx__field_value(&t->model->fields[ri->remote], calx__obj_ptr(t), ts2);
+    calx_value a = calx__field_value(o->model, &o->model->fields[ri->local], calx__obj_ptr(o));
+    calx_value b = calx__field_value(t->model, &t->model->fields[ri->remote], calx__obj_ptr(t));
     if (l && (calx__obj_set_field(l, ri->link_local, &a, err) ||
               calx__obj_set_field(l, ri->link_remote, &b, err))) {
         calx__obj_destroy(l);
@@ -300,8 +295,7 @@ static calx_obj *make_link(const calx__relinfo *ri, const calx_obj *o, const cal
 static bool key_is(const calx_obj *l, const calx_value *key, size_t n)
 {
     calx_value k[8];
-    char ts[8 * CALX__TIMESTAMP_TEXT];
-    if (calx__obj_key(l, calx__obj_ptr(l), k, ts) != n)
+    if (calx__obj_key(l, calx__obj_ptr(l), k) != n)
         return false;
     for (size_t i = 0; i < n; i++)
         if (!calx__value_eq(&k[i], &key[i]))
@@ -312,9 +306,9 @@ static bool key_is(const calx_obj *l, const calx_value *key, size_t n)
 /* The link object of the pair (o, t) of ri in the identity map, or NULL;
  * key and *n are the pair's key (*n 0: a side has no key yet). */
 static calx_obj *mapped_link(calx_session *s, const calx__relinfo *ri, const calx_obj *o,
-                             const calx_obj *t, calx_value *key, char *ts, size_t *n)
+                             const calx_obj *t, calx_value *key, size_t *n)
 {
-    *n = link_key(ri, o, t, key, ts);
+    *n = link_key(ri, o, t, key);
     return *n ? calx__map_find(s, ri->rel->link, key, *n) : NULL;
 }
 
@@ -325,9 +319,8 @@ static int link_pair(calx_session *s, const calx__relinfo *ri, calx_obj *o, calx
                      calx_error *err)
 {
     calx_value key[8];
-    char ts[8 * CALX__TIMESTAMP_TEXT];
     size_t n;
-    calx_obj *l = mapped_link(s, ri, o, t, key, ts, &n);
+    calx_obj *l = mapped_link(s, ri, o, t, key, &n);
     if (!n)
         return calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
                               "%s.%s: the link model %s's primary key must be its two foreign "
@@ -359,9 +352,8 @@ int calx__relwrite_unlink(calx_session *s, const calx__relinfo *ri, calx_obj *o,
                           calx_error *err)
 {
     calx_value key[8];
-    char ts[8 * CALX__TIMESTAMP_TEXT];
     size_t n;
-    calx_obj *l = mapped_link(s, ri, o, t, key, ts, &n);
+    calx_obj *l = mapped_link(s, ri, o, t, key, &n);
     if (!n)
         return 0; /* a side never had a row: no link row either */
     if (!l) {

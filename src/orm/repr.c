@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/value_repr.h"
 #include "orm/object.h"
 
 /* ---- repr ---- */
@@ -66,7 +67,7 @@ static void repr_double(calx_buf *b, double d)
         calx__buf_puts(b, ".0");
 }
 
-static void repr_field(calx_buf *b, const calx_field *f, const void *s)
+static void repr_field(calx_buf *b, const calx_model *m, const calx_field *f, const void *s)
 {
     if (calx__field_is_null(f, s)) {
         calx__buf_puts(b, "None");
@@ -94,19 +95,18 @@ static void repr_field(calx_buf *b, const calx_field *f, const void *s)
         repr_str(b, bb->data, bb->len, true);
         break;
     }
-    case CALX_F_TIMESTAMP: {
-        char ts[CALX__TIMESTAMP_TEXT];
-        calx__format_timestamp(calx__field_int(f, p), ts, sizeof ts);
-        int y, mo, d, h, mi, sec, us;
-        sscanf(ts, "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &sec, &us);
-        calx__buf_printf(b, "datetime.datetime(%d, %d, %d, %d, %d", y, mo, d, h, mi);
-        if (sec || us)
-            calx__buf_printf(b, ", %d", sec);
-        if (us)
-            calx__buf_printf(b, ", %d", us);
-        calx__buf_puts(b, ", tzinfo=datetime.timezone.utc)");
+    case CALX_F_JSON: {
+        /* SQLModel shows the parsed value; calx keeps the text. */
+        const char *t = *(const char *const *)p;
+        repr_str(b, t, strlen(t), false);
         break;
     }
+    case CALX_F_TIMESTAMP:
+        calx__timestamp_repr(b, calx__field_int(f, p));
+        break;
+    default:
+        calx__rich_repr(b, m, f, p);
+        break;
     }
 }
 
@@ -122,7 +122,7 @@ size_t calx_obj_repr(const void *obj, char *out, size_t size)
         calx__buf_printf(&b, "%s(", m->name);
         for (size_t i = 0; i < m->nfields; i++) {
             calx__buf_printf(&b, "%s%s=", i ? ", " : "", m->fields[i].name);
-            repr_field(&b, &m->fields[i], obj);
+            repr_field(&b, m, &m->fields[i], obj);
         }
         putch(&b, ')');
     }

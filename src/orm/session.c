@@ -253,8 +253,7 @@ int calx__session_add_obj(calx_session *s, calx_obj *o, calx_error *err)
                               o->model->name);
     case CALX_OBJ_DETACHED: {
         calx_value key[8];
-        char ts[320];
-        size_t n = calx__obj_key(o, calx__obj_ptr(o), key, ts);
+        size_t n = calx__obj_key(o, calx__obj_ptr(o), key);
         calx_obj *there = calx__map_find(s, o->model, key, n);
         if (there && there != o)
             return calx_error_set(err, CALX_ERR_STATE,
@@ -702,9 +701,8 @@ static int cmp_objs(const void *a, const void *b)
     if (c)
         return c;
     calx_value kx[8], ky[8];
-    char tx[320], ty[320];
-    size_t nx = calx__obj_key(x, calx__obj_ptr(x), kx, tx);
-    calx__obj_key(y, calx__obj_ptr(y), ky, ty);
+    size_t nx = calx__obj_key(x, calx__obj_ptr(x), kx);
+    calx__obj_key(y, calx__obj_ptr(y), ky);
     for (size_t i = 0; i < nx; i++) {
         if (kx[i].type == CALX_INT && ky[i].type == CALX_INT) {
             if (kx[i].u.i != ky[i].u.i)
@@ -747,8 +745,7 @@ void calx_session_print_identity_map(const calx_session *s, FILE *f)
     for (size_t i = 0; i < n; i++) {
         calx_obj *o = calx__obj_hdr(objs[i]);
         calx_value key[8];
-        char ts[320];
-        size_t nk = calx__obj_key(o, objs[i], key, ts);
+        size_t nk = calx__obj_key(o, objs[i], key);
         fprintf(f, "%s('%s', (", i ? ", " : "", o->model->name);
         for (size_t k = 0; k < nk; k++) {
             if (key[k].type == CALX_INT)

@@ -87,8 +87,8 @@ bool calx__value_eq(const calx_value *a, const calx_value *b);
 /* The hash of a model's primary key given as values. */
 uint64_t calx__key_hash(const calx_model *m, const calx_value *key, size_t nkey);
 /* The primary key of o (struct s: the object or its snapshot) as values;
- * texts point into s; timestamps into tsbuf (CALX__TIMESTAMP_TEXT bytes per key column). */
-size_t calx__obj_key(const calx_obj *o, const void *s, calx_value *out, char *tsbuf);
+ * texts point into s. */
+size_t calx__obj_key(const calx_obj *o, const void *s, calx_value *out);
 /* The object of m with key in the map, or NULL. */
 calx_obj *calx__map_find(const calx_session *s, const calx_model *m, const calx_value *key,
                          size_t nkey);

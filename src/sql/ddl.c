@@ -31,11 +31,41 @@ static char *finish(calx_buf *b, calx_error *err)
 
 /* ---- CREATE TABLE ---- */
 
+/* A SQL string literal: names of enum values are declarations, written
+ * into DDL as SQLAlchemy does (a ' doubled). */
+static void put_string(calx_buf *b, const char *s)
+{
+    calx__buf_puts(b, "'");
+    for (const char *q; (q = strchr(s, '\'')); s = q + 1) {
+        calx__buf_put(b, s, (size_t)(q - s));
+        calx__buf_puts(b, "''");
+    }
+    calx__buf_puts(b, s);
+    calx__buf_puts(b, "'");
+}
+
+static size_t longest_name(const calx_enum *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->n; i++)
+        if (strlen(e->names[i]) > n)
+            n = strlen(e->names[i]);
+    return n;
+}
+
 static void put_type(calx_buf *b, const calx_dialect *d, const calx_column *c)
 {
+    if (c->type == CALX_COL_ENUM && d->native_enum) {
+        calx__sql_put_ident(b, d, c->enum_type->name, false);
+        return;
+    }
     calx__buf_puts(b, d->type_names[c->type]);
     if (c->type == CALX_COL_TEXT && c->max_length > 0)
         calx__buf_printf(b, "(%d)", c->max_length);
+    else if (c->type == CALX_COL_DECIMAL)
+        calx__buf_printf(b, "(%d, %d)", c->precision, c->scale);
+    else if (c->type == CALX_COL_ENUM)
+        calx__buf_printf(b, "(%zu)", longest_name(c->enum_type));
 }
 
 static void put_column(calx_buf *b, const calx_dialect *d, const calx_column *c,
@@ -111,10 +141,39 @@ static void put_constraints(calx_buf *b, const calx_dialect *d, const calx_table
         if (c->on_update)
             calx__buf_printf(b, " ON UPDATE %s", c->on_update);
     }
+    /* SQLAlchemy's Enum(create_constraint=True) where enums are not native:
+     * a CHECK named after the type. */
+    for (size_t i = 0; !d->native_enum && i < t->ncolumns; i++) {
+        const calx_column *c = &t->columns[i];
+        if (c->type != CALX_COL_ENUM || !c->enum_type->check)
+            continue;
+        calx__buf_puts(b, ", \n\tCONSTRAINT ");
+        calx__sql_put_ident(b, d, c->enum_type->name, false);
+        calx__buf_puts(b, " CHECK (");
+        calx__sql_put_ident(b, d, c->name, false);
+        calx__buf_puts(b, " IN (");
+        for (size_t k = 0; k < c->enum_type->n; k++) {
+            calx__buf_puts(b, k ? ", " : "");
+            put_string(b, c->enum_type->names[k]);
+        }
+        calx__buf_puts(b, "))");
+    }
 }
 
 char *calx__ddl_create_table(const calx_dialect *d, const calx_table *t, calx_error *err)
 {
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const calx_column *c = &t->columns[i];
+        if (c->type == CALX_COL_DECIMAL && c->precision > d->decimal_max_precision) {
+            calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
+                           "column %s.%s: %s keeps NUMERIC values exactly up to %d digits "
+                           "(calx stores them there as scaled 64-bit integers); "
+                           "NUMERIC(%d, %d) has more",
+                           t->name, c->name, d->display_name, d->decimal_max_precision,
+                           c->precision, c->scale);
+            return NULL;
+        }
+    }
     const calx_column *autoinc = calx__table_autoinc_column(t);
     if (!d->supports_composite_autoincrement && autoinc &&
         autoinc->autoincrement == CALX_AUTOINC_ON && calx__table_npk(t) != 1) {
@@ -134,6 +193,30 @@ char *calx__ddl_create_table(const calx_dialect *d, const calx_table *t, calx_er
     }
     put_constraints(&b, d, t, autoinc);
     calx__buf_puts(&b, "\n)\n\n");
+    return finish(&b, err);
+}
+
+/* ---- enumerated types (dialects with native enums) ---- */
+
+char *calx__ddl_create_enum(const calx_dialect *d, const calx_enum *e, calx_error *err)
+{
+    calx_buf b = { 0 };
+    calx__buf_puts(&b, "CREATE TYPE ");
+    calx__sql_put_ident(&b, d, e->name, false);
+    calx__buf_puts(&b, " AS ENUM (");
+    for (size_t i = 0; i < e->n; i++) {
+        calx__buf_puts(&b, i ? ", " : "");
+        put_string(&b, e->names[i]);
+    }
+    calx__buf_puts(&b, ")");
+    return finish(&b, err);
+}
+
+char *calx__ddl_drop_enum(const calx_dialect *d, const calx_enum *e, calx_error *err)
+{
+    calx_buf b = { 0 };
+    calx__buf_puts(&b, "DROP TYPE ");
+    calx__sql_put_ident(&b, d, e->name, false);
     return finish(&b, err);
 }
 

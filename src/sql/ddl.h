@@ -51,9 +51,16 @@ char *calx__ddl_index_name(const calx_table *t, const calx_column *c);
 /* ---- statements ---- */
 
 /* "\nCREATE TABLE ...\n)\n\n". Errors: CALX_ERR_NOT_SUPPORTED for what the
- * dialect cannot express (autoincrement ON in a composite key on SQLite),
+ * dialect cannot express (autoincrement ON in a composite key on SQLite, a
+ * NUMERIC precision above its decimal_max_precision),
  * CALX_ERR_NOMEM. */
 char *calx__ddl_create_table(const calx_dialect *d, const calx_table *t, calx_error *err);
+
+/* "CREATE TYPE mood AS ENUM ('sad', 'ok')" and "DROP TYPE mood", for a
+ * dialect with native_enum; create_all makes each type before the first
+ * table using it, drop_all drops it after the last. */
+char *calx__ddl_create_enum(const calx_dialect *d, const calx_enum *e, calx_error *err);
+char *calx__ddl_drop_enum(const calx_dialect *d, const calx_enum *e, calx_error *err);
 
 /* "CREATE [UNIQUE ]INDEX ix_t_c ON t (c)" for column c of t. */
 char *calx__ddl_create_index(const calx_dialect *d, const calx_table *t,

@@ -103,8 +103,29 @@ struct calx_dialect {
 
     /* ---- DDL (ddl.c) ---- */
     /* The type name of each calx_coltype; CALX_COL_TEXT gets "(max_length)"
-     * appended when the column has one. */
-    const char *type_names[CALX_COL_TIMESTAMP + 1];
+     * appended when the column has one, CALX_COL_DECIMAL "(precision,
+     * scale)". CALX_COL_ENUM's is used only without native enums, with the
+     * longest name's length appended. */
+    const char *type_names[CALX__COL_LAST + 1];
+    /* true: an ENUM column's type is a named type made before its table
+     * and dropped after it (PostgreSQL's CREATE TYPE ... AS ENUM). */
+    bool native_enum;
+    /* The largest NUMERIC precision the database keeps exactly: SQLite
+     * stores a decimal as a 64-bit integer of units of 10^-scale (18
+     * digits always fit); PostgreSQL as NUMERIC (calx's own 38). */
+    int decimal_max_precision;
+    /* What the driver returned for column c (*v) made the column's own
+     * type, in place: SQLite's texts and scaled integers become dates,
+     * UUIDs and decimals; a value already of the right type is left. NULL
+     * stays NULL. Errors (CALX_ERR_DATA) name the column and the value. */
+    int (*stored_value)(const calx_column *c, calx_value *v, calx_error *err);
+    /* What a value of the richer types (DECIMAL ... JSON) is handed to the
+     * driver as, written to *out: SQLite has no decimal, UUID, date or
+     * interval type, so they become scaled integers and text (in scratch,
+     * CALX_BIND_SCRATCH_SIZE bytes). NULL: the driver takes them as
+     * they are (PostgreSQL's). Errors: CALX_ERR_DATA for a value the
+     * storage cannot hold, saying why. */
+    int (*bind_value)(const calx_value *v, calx_value *out, char *scratch, calx_error *err);
     /* Written in place of the type of an autoincrement key, with no DEFAULT
      * (PostgreSQL's SERIAL / BIGSERIAL: the sequence is the default), for an
      * INT32 and an INT64 key. NULL: the column's own type (SQLite: an
@@ -144,6 +165,14 @@ struct calx_dialect {
      * and returns their number. NULL: they take none. */
     size_t (*has_table_params)(const char *table, calx_param *items);
 };
+
+/* Room for any text a bind_value hook writes. */
+#define CALX_BIND_SCRATCH_SIZE 48
+
+/* SQLite's storage of the richer types (dialect_sqlite_storage.c). */
+int calx__sqlite_bind_value(const calx_value *v, calx_value *out, char *scratch,
+                            calx_error *err);
+int calx__sqlite_stored_value(const calx_column *c, calx_value *v, calx_error *err);
 
 extern const calx_dialect calx__dialect_sqlite;
 extern const calx_dialect calx__dialect_postgresql;

@@ -7,6 +7,7 @@
 
 #include "core/nomem.h"
 #include "sql/compiler_int.h"
+#include "sql/convert.h"
 
 /* SQLAlchemy's postgresql RESERVED_WORDS. */
 static const char *const reserved[] = {
@@ -105,7 +106,21 @@ const calx_dialect calx__dialect_postgresql = {
         [CALX_COL_TEXT] = "VARCHAR",
         [CALX_COL_BLOB] = "BYTEA",
         [CALX_COL_TIMESTAMP] = "TIMESTAMP WITH TIME ZONE",
+        [CALX_COL_DECIMAL] = "NUMERIC",
+        [CALX_COL_UUID] = "UUID",
+        [CALX_COL_DATE] = "DATE",
+        [CALX_COL_TIME] = "TIME WITHOUT TIME ZONE",
+        [CALX_COL_DATETIME] = "TIMESTAMP WITHOUT TIME ZONE",
+        [CALX_COL_INTERVAL] = "INTERVAL",
+        [CALX_COL_JSON] = "JSON",
+        [CALX_COL_ENUM] = NULL,          /* native: the type's own name */
     },
+    .native_enum = true,
+    .decimal_max_precision = CALX_DECIMAL_MAX_DIGITS,
+    /* The driver hands the richer types over as they are, and decodes what
+     * it knows by type; text left over parses as PostgreSQL prints it. */
+    .stored_value = calx__value_from_text,
+    .bind_value = NULL,
     .serial_int32 = "SERIAL",
     .serial_int64 = "BIGSERIAL",
     .supports_composite_autoincrement = true,

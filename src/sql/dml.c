@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "sql/convert.h"
 #include "sql/dml_int.h"
 #include "sql/from_int.h"
 
@@ -129,24 +130,14 @@ static const char *article(calx_xtype t)
     return t == CALX_XT_INT ? "an" : "a";
 }
 
-static calx_xtype value_xtype(calx_type t)
-{
-    switch (t) {
-    case CALX_INT: return CALX_XT_INT;
-    case CALX_REAL: return CALX_XT_REAL;
-    case CALX_TEXT: return CALX_XT_TEXT;
-    case CALX_BLOB: return CALX_XT_BLOB;
-    case CALX_BOOL: return CALX_XT_BOOL;
-    default: return CALX_XT_NULL;
-    }
-}
-
 /* The assignment rules: what a column of type `to` takes (calx/sql.h).
  * Returns NULL, having converted *v, or why not (a static phrase, or one
  * written into buf). */
-static const char *assign(calx_value *v, calx_xtype to, calx_coltype ct, char *buf, size_t n)
+static const char *assign(calx_value *v, calx_xtype to, const calx_column *c, char *buf,
+                          size_t n)
 {
-    calx_xtype from = value_xtype(v->type);
+    calx_coltype ct = c->type;
+    calx_xtype from = calx__xtype_of_value(v->type);
     if (from == CALX_XT_NULL)
         return NULL;
     switch (to) {
@@ -195,12 +186,18 @@ static const char *assign(calx_value *v, calx_xtype to, calx_coltype ct, char *b
         if (from != CALX_XT_BOOL)
             break;
         return NULL;
-    case CALX_XT_TIMESTAMP:
-        /* calx has no timestamp value yet: timestamps travel as ISO text. */
-        if (from == CALX_XT_TEXT)
-            return NULL;
-        break;
+    case CALX_XT_TEXT:
+        if (from != CALX_XT_TEXT)
+            break;
+        if (ct == CALX_COL_ENUM && calx__enum_index(c->enum_type, v->u.s.ptr, v->u.s.len) < 0) {
+            snprintf(buf, n, "'%.*s': not a name of enum type %s", (int)(v->u.s.len > 60 ? 60 : v->u.s.len),
+                     v->u.s.ptr, c->enum_type->name);
+            return buf;
+        }
+        return NULL;
     default:
+        if (calx__xtype_is_rich(to))
+            return calx__value_into_column(v, to, c, buf, n);
         if (from == to)
             return NULL;
         break;
@@ -212,9 +209,9 @@ static const char *assign(calx_value *v, calx_xtype to, calx_coltype ct, char *b
 bool calx__dml_convert(calx__dml *s, size_t col, calx_xtype to, calx_value *v,
                        const char *where)
 {
-    char why[160];
+    char why[240];
     const calx_column *c = &s->t->columns[col];
-    const char *bad = assign(v, to, c->type, why, sizeof why);
+    const char *bad = assign(v, to, c, why, sizeof why);
     if (!bad)
         return true;
     calx__dml_fail(s, CALX_ERR_TYPE, "%s: column %s (%s) cannot take %s", where, c->name,
@@ -237,7 +234,7 @@ void calx__dml_set_value(calx__dml *s, calx_expr **slots, size_t col, calx_expr 
             calx_expr_free(e);
             return;
         }
-        e->type = value_xtype(e->u.lit.v.type);
+        e->type = calx__xtype_of_value(e->u.lit.v.type);
     } else if (e->type != to && !((e->type == CALX_XT_INT || e->type == CALX_XT_REAL) &&
                                   (to == CALX_XT_INT || to == CALX_XT_REAL))) {
         char what[200];

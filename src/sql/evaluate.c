@@ -60,7 +60,26 @@ static int compare(const calx_value *a, const calx_value *b, bool equality_only,
         *cmp = same_bytes(a, b) ? 0 : 1;
         return 0;
     }
-    return CANNOT;
+    /* The richer types order the same everywhere: by time, by value, and
+     * a UUID by its bytes (PostgreSQL's order, and SQLite's hex text's). */
+    if (a->type != b->type)
+        return CANNOT;
+    switch (a->type) {
+    case CALX_DATE:
+    case CALX_TIME:
+    case CALX_DATETIME:
+    case CALX_TIMESTAMP:
+        *cmp = a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+        return 0;
+    case CALX_DECIMAL:
+        *cmp = calx_decimal_cmp(calx_value_get_decimal(a), calx_value_get_decimal(b));
+        return 0;
+    case CALX_UUID:
+        *cmp = calx_uuid_cmp(a->u.uuid, b->u.uuid);
+        return 0;
+    default:
+        return CANNOT;
+    }
 }
 
 static int arithmetic(calx_opcode op, const calx_value *a, const calx_value *b, calx_value *out)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/value_int.h"
+#include "sql/convert.h"
 #include "sql/expr_int.h"
 #include "sql/select_int.h"
 
@@ -212,6 +214,13 @@ const char *calx__xtype_name(calx_xtype t)
     case CALX_XT_TEXT: return "TEXT";
     case CALX_XT_BLOB: return "BLOB";
     case CALX_XT_TIMESTAMP: return "TIMESTAMP";
+    case CALX_XT_DECIMAL: return "DECIMAL";
+    case CALX_XT_UUID: return "UUID";
+    case CALX_XT_DATE: return "DATE";
+    case CALX_XT_TIME: return "TIME";
+    case CALX_XT_DATETIME: return "DATETIME";
+    case CALX_XT_INTERVAL: return "INTERVAL";
+    case CALX_XT_JSON: return "JSON";
     case CALX_XT_ANY: return "ANY";
     }
     return "?";
@@ -277,8 +286,23 @@ bool calx__xtype_of_col(calx_coltype ct, calx_xtype *out)
     case CALX_COL_TEXT: *out = CALX_XT_TEXT; return true;
     case CALX_COL_BLOB: *out = CALX_XT_BLOB; return true;
     case CALX_COL_TIMESTAMP: *out = CALX_XT_TIMESTAMP; return true;
+    case CALX_COL_DECIMAL: *out = CALX_XT_DECIMAL; return true;
+    case CALX_COL_UUID: *out = CALX_XT_UUID; return true;
+    case CALX_COL_DATE: *out = CALX_XT_DATE; return true;
+    case CALX_COL_TIME: *out = CALX_XT_TIME; return true;
+    case CALX_COL_DATETIME: *out = CALX_XT_DATETIME; return true;
+    case CALX_COL_INTERVAL: *out = CALX_XT_INTERVAL; return true;
+    case CALX_COL_JSON: *out = CALX_XT_JSON; return true;
+    case CALX_COL_ENUM: *out = CALX_XT_TEXT; return true;
     }
     return false;
+}
+
+const calx_column *calx__expr_column(const calx_expr *e)
+{
+    if ((e->kind != CALX_X_COL && e->kind != CALX_X_EXCLUDED) || !e->u.col.t)
+        return NULL;
+    return &e->u.col.t->columns[e->u.col.index];
 }
 
 calx_expr *calx_col(const calx_table *t, size_t index)
@@ -322,7 +346,7 @@ calx_expr *calx_col_named(const calx_table *t, const char *name)
                       t->name ? t->name : "(unnamed)", name);
 }
 
-static calx_xtype value_xtype(calx_type t)
+calx_xtype calx__xtype_of_value(calx_type t)
 {
     switch (t) {
     case CALX_NULL: return CALX_XT_NULL;
@@ -331,6 +355,14 @@ static calx_xtype value_xtype(calx_type t)
     case CALX_TEXT: return CALX_XT_TEXT;
     case CALX_BLOB: return CALX_XT_BLOB;
     case CALX_BOOL: return CALX_XT_BOOL;
+    case CALX_DECIMAL: return CALX_XT_DECIMAL;
+    case CALX_UUID: return CALX_XT_UUID;
+    case CALX_DATE: return CALX_XT_DATE;
+    case CALX_TIME: return CALX_XT_TIME;
+    case CALX_DATETIME: return CALX_XT_DATETIME;
+    case CALX_TIMESTAMP: return CALX_XT_TIMESTAMP;
+    case CALX_INTERVAL: return CALX_XT_INTERVAL;
+    case CALX_JSON: return CALX_XT_JSON;
     }
     return CALX_XT_NULL;
 }
@@ -339,9 +371,9 @@ static calx_xtype value_xtype(calx_type t)
  * behind any length. */
 static bool value_ok(const calx_value *v)
 {
-    if ((unsigned)v->type > CALX_BOOL)
+    if ((unsigned)v->type > CALX_JSON)
         return false;
-    if ((v->type == CALX_TEXT || v->type == CALX_BLOB) && v->u.s.len && !v->u.s.ptr)
+    if (calx__value_is_bytes(v) && v->u.s.len && !v->u.s.ptr)
         return false;
     return true;
 }
@@ -352,10 +384,10 @@ calx_expr *calx_lit(calx_value v)
         return error_node(CALX_ERR_ARGUMENT,
                           "calx_lit: not a valid value (type %d, or text/blob bytes NULL)",
                           (int)v.type);
-    calx_expr *e = new_node(CALX_X_LIT, value_xtype(v.type));
+    calx_expr *e = new_node(CALX_X_LIT, calx__xtype_of_value(v.type));
     if (!e)
         return &oom_node;
-    if (v.type == CALX_TEXT || v.type == CALX_BLOB) {
+    if (calx__value_is_bytes(&v)) {
         /* NUL-terminated as well, for drivers and echo that read it so. */
         if (!(e->u.lit.bytes = malloc(v.u.s.len + 1))) {
             free(e);
@@ -407,7 +439,7 @@ calx_expr *calx_x_ptr_(const void *p)
 static calx_expr *coerce(calx_value *v, calx_xtype to, const calx_expr *other,
                          const char *where)
 {
-    calx_xtype from = value_xtype(v->type);
+    calx_xtype from = calx__xtype_of_value(v->type);
     if (from == to || from == CALX_XT_NULL || to == CALX_XT_NULL || to == CALX_XT_ANY)
         return NULL;
     switch (to) {
@@ -439,12 +471,16 @@ static calx_expr *coerce(calx_value *v, calx_xtype to, const calx_expr *other,
                               what, (long long)v->u.i, where);
         }
         break;
-    case CALX_XT_TIMESTAMP:
-        /* calx has no timestamp value yet: timestamps travel as ISO text. */
-        if (from == CALX_XT_TEXT)
-            return NULL;
-        break;
     default:
+        if (calx__xtype_is_rich(to)) {
+            char why[200];
+            if (!calx__value_into_column(v, to, calx__expr_column(other), why, sizeof why))
+                return NULL;
+            char what[200];
+            calx__expr_describe(other, what, sizeof what);
+            return error_node(CALX_ERR_TYPE, "cannot compare %s with %s%s", what, why,
+                              where);
+        }
         break;
     }
     char what[200];
@@ -457,7 +493,7 @@ calx_expr *calx__expr_coerce(calx_expr *lit, calx_xtype to, const calx_expr *oth
                              const char *where)
 {
     calx_expr *fail = coerce(&lit->u.lit.v, to, other, where);
-    lit->type = value_xtype(lit->u.lit.v.type);
+    lit->type = calx__xtype_of_value(lit->u.lit.v.type);
     return fail;
 }
 
@@ -779,7 +815,7 @@ calx_expr *calx_in_values(calx_expr *a, const calx_value *vals, size_t n)
             calx_expr_free(a);
             return error_node(CALX_ERR_ARGUMENT, "IN value %zu is not a valid value", i + 1);
         }
-        if (vals[i].type == CALX_TEXT || vals[i].type == CALX_BLOB)
+        if (calx__value_is_bytes(&vals[i]))
             nbytes += vals[i].u.s.len + 1;
     }
     calx_expr *e = new_node(CALX_X_IN, CALX_XT_BOOL);
@@ -796,7 +832,7 @@ calx_expr *calx_in_values(calx_expr *a, const calx_value *vals, size_t n)
     char *p = e->u.in.bytes;
     for (size_t i = 0; i < n; i++) {
         calx_value v = vals[i];
-        if (v.type == CALX_TEXT || v.type == CALX_BLOB) {
+        if (calx__value_is_bytes(&v)) {
             if (v.u.s.len)
                 memcpy(p, v.u.s.ptr, v.u.s.len);
             p[v.u.s.len] = '\0';
@@ -999,7 +1035,7 @@ calx_expr *calx_in_select(calx_expr *a, calx_select *q)
     if (a->kind == CALX_X_LIT) {
         /* A value IN a column: converted as a comparison converts it. */
         fail = coerce(&a->u.lit.v, col->type, col, " (IN (SELECT ...))");
-        a->type = value_xtype(a->u.lit.v.type);
+        a->type = calx__xtype_of_value(a->u.lit.v.type);
     } else if (col->type != CALX_XT_NULL && a->type != CALX_XT_NULL &&
                !calx__xtype_comparable(a->type, col->type)) {
         calx__expr_describe(a, wa, sizeof wa);

@@ -46,6 +46,13 @@ typedef enum calx_xtype {
     CALX_XT_TEXT,
     CALX_XT_BLOB,
     CALX_XT_TIMESTAMP,
+    CALX_XT_DECIMAL,
+    CALX_XT_UUID,
+    CALX_XT_DATE,
+    CALX_XT_TIME,
+    CALX_XT_DATETIME,
+    CALX_XT_INTERVAL,
+    CALX_XT_JSON,
     CALX_XT_ANY      /* calx_func_n's result type 0: compares with everything */
 } calx_xtype;
 
@@ -127,7 +134,7 @@ struct calx_expr {
 };
 
 /* The type's name in messages: "INTEGER", "REAL", "BOOLEAN", "TEXT",
- * "BLOB", "TIMESTAMP", "NULL". */
+ * "BLOB", "TIMESTAMP", "DECIMAL", ..., "NULL". */
 const char *calx__xtype_name(calx_xtype t);
 
 /* Writes what e is, for an error message: "hero.name (TEXT)", "an
@@ -140,8 +147,16 @@ void calx__expr_describe(const calx_expr *e, char *buf, size_t size);
 calx_expr *calx__col_node(const calx_table *t, const calx_from *f, size_t index,
                           calx_xtype type);
 
-/* The xtype of a column type; false for a value that is no column type. */
+/* The xtype of a column type; false for a value that is no column type.
+ * An ENUM column is TEXT: its values are the names. */
 bool calx__xtype_of_col(calx_coltype ct, calx_xtype *out);
+
+/* The xtype of a value's type (CALX_XT_NULL for NULL). */
+calx_xtype calx__xtype_of_value(calx_type t);
+
+/* The column a column node stands for, NULL for any other node (and for
+ * a subquery's column). */
+const calx_column *calx__expr_column(const calx_expr *e);
 
 /* An error node carrying err's code and message (the static out-of-memory
  * node when there is no memory for one). */

@@ -13,6 +13,7 @@
 
 #include "core/grow.h"
 #include "core/nomem.h"
+#include "core/value_int.h"
 #include "sql/dml_int.h"
 #include "sql/select_int.h"
 
@@ -227,7 +228,7 @@ static bool value_ok(const calx_value *v)
 {
     if ((unsigned)v->type > CALX_BOOL)
         return false;
-    return !((v->type == CALX_TEXT || v->type == CALX_BLOB) && v->u.s.len && !v->u.s.ptr);
+    return !(calx__value_is_bytes(v) && v->u.s.len && !v->u.s.ptr);
 }
 
 calx_insert *calx_insert_row(calx_insert *s, const calx_value *vals)
@@ -268,7 +269,7 @@ calx_insert *calx_insert_row(calx_insert *s, const calx_value *vals)
         }
         if (!calx__dml_convert(&s->base, s->cols[at], s->types[at], &v, where))
             return s;
-        if (v.type == CALX_TEXT || v.type == CALX_BLOB) {
+        if (calx__value_is_bytes(&v)) {
             /* NUL-terminated as well, for drivers and echo that read it so. */
             char *p = bytes_alloc(s, v.u.s.len + 1);
             if (!p) {

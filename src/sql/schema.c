@@ -94,6 +94,49 @@ static bool valid_action(const char *a)
     return false;
 }
 
+/* A DECIMAL's precision and scale, an ENUM's names; nothing for the other
+ * types, which take neither. */
+static int check_type_arguments(const calx_table *t, const calx_column *c, calx_error *err)
+{
+    if (c->type == CALX_COL_DECIMAL) {
+        if (c->precision < 1 || c->precision > CALX_DECIMAL_MAX_DIGITS || c->scale < 0 ||
+            c->scale > c->precision)
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "column %s.%s: NUMERIC(%d, %d) needs a precision of 1 to %d "
+                                  "and a scale of 0 to the precision",
+                                  t->name, c->name, c->precision, c->scale,
+                                  CALX_DECIMAL_MAX_DIGITS);
+    } else if (c->precision || c->scale) {
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "column %s.%s: precision and scale are for DECIMAL columns",
+                              t->name, c->name);
+    }
+    const calx_enum *e = c->enum_type;
+    if (c->type != CALX_COL_ENUM)
+        return e ? calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "column %s.%s: enum_type is for ENUM columns", t->name,
+                                  c->name)
+                 : 0;
+    if (!e || !e->name || !*e->name || !e->names || e->n == 0)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "column %s.%s: an ENUM column needs an enum_type with a name "
+                              "and at least one value name",
+                              t->name, c->name);
+    for (size_t i = 0; i < e->n; i++) {
+        if (!e->names[i] || !*e->names[i])
+            return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "enum type %s (column %s.%s): value %zu has no name",
+                                  e->name, t->name, c->name, i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(e->names[i], e->names[j]) == 0)
+                return calx_error_set(err, CALX_ERR_ARGUMENT,
+                                      "enum type %s (column %s.%s): the name '%s' is given "
+                                      "twice",
+                                      e->name, t->name, c->name, e->names[i]);
+    }
+    return 0;
+}
+
 static int check_column(const calx_table *t, size_t i, const calx_column **autoinc,
                         calx_error *err)
 {
@@ -106,9 +149,11 @@ static int check_column(const calx_table *t, size_t i, const calx_column **autoi
             return calx_error_set(err, CALX_ERR_ARGUMENT,
                                   "column '%s' is declared twice in table '%s'", c->name,
                                   t->name);
-    if (c->type < CALX_COL_INT32 || c->type > CALX_COL_TIMESTAMP)
+    if (c->type < CALX_COL_INT32 || c->type > CALX__COL_LAST)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "column %s.%s has %s type (%d)",
                               t->name, c->name, c->type ? "an unknown" : "no", (int)c->type);
+    if (check_type_arguments(t, c, err))
+        return err ? err->code : CALX_ERR_ARGUMENT;
     if (c->max_length < 0 || (c->max_length && c->type != CALX_COL_TEXT))
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "column %s.%s: max_length %d (it is for TEXT columns, > 0)",

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* Values meeting the richer column types (decimal, UUID, dates and times,
+ * intervals, JSON), both ways:
+ *
+ *   into a column  a literal compared with a column, or written into one,
+ *                  takes the column's type as SQLAlchemy coerces it: text
+ *                  is parsed ('2024-02-29' for a DATE), an integer becomes
+ *                  a decimal, a decimal is brought to the column's scale
+ *                  (1.1 becomes 1.10 for NUMERIC(10, 2)) and checked
+ *                  against its precision. A decimal at its column's scale
+ *                  is what lets SQLite keep it as a scaled integer.
+ *   out of one     what a driver returned as text becomes the column's
+ *                  type (the dialects' stored_value hooks start here and
+ *                  add their own storage forms).
+ *
+ * The basic types' rules stay with their callers (expr.c's comparisons,
+ * dml.c's assignments): this file is only for the types that parse. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/types_int.h"
+#include "core/value_int.h"
+#include "sql/convert.h"
+#include "sql/select_int.h"
+
+bool calx__xtype_is_rich(calx_xtype t)
+{
+    switch (t) {
+    case CALX_XT_DECIMAL:
+    case CALX_XT_UUID:
+    case CALX_XT_DATE:
+    case CALX_XT_TIME:
+    case CALX_XT_DATETIME:
+    case CALX_XT_TIMESTAMP:
+    case CALX_XT_INTERVAL:
+    case CALX_XT_JSON:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* A decimal brought to column c's scale and checked against its precision
+ * (c NULL: left as it is). */
+static const char *decimal_into(calx_decimal d, const calx_column *c, calx_value *v,
+                                char *why, size_t n)
+{
+    char text[CALX_DECIMAL_TEXT_SIZE];
+    if (c) {
+        calx_decimal at;
+        calx_decimal_format(d, text, sizeof text);
+        if (calx_decimal_round(d, c->scale, CALX_ROUND_DOWN, &at, NULL) != 0 ||
+            calx_decimal_cmp(at, d) != 0) {
+            snprintf(why, n, "the value %s: more than %d digits after the point", text,
+                     c->scale);
+            return why;
+        }
+        if (!calx_decimal_fits(at, c->precision, c->scale)) {
+            snprintf(why, n, "the value %s: more than %d digits before the point", text,
+                     c->precision - c->scale);
+            return why;
+        }
+        d = at;
+    }
+    *v = calx_value_decimal(d);
+    return NULL;
+}
+
+/* The value type of a rich xtype. */
+static calx_type value_type_of(calx_xtype t)
+{
+    switch (t) {
+    case CALX_XT_DECIMAL: return CALX_DECIMAL;
+    case CALX_XT_UUID: return CALX_UUID;
+    case CALX_XT_DATE: return CALX_DATE;
+    case CALX_XT_TIME: return CALX_TIME;
+    case CALX_XT_DATETIME: return CALX_DATETIME;
+    case CALX_XT_TIMESTAMP: return CALX_TIMESTAMP;
+    case CALX_XT_INTERVAL: return CALX_INTERVAL;
+    case CALX_XT_JSON: return CALX_JSON;
+    default: return CALX_NULL;
+    }
+}
+
+const char *calx__value_into_column(calx_value *v, calx_xtype to, const calx_column *c,
+                                    char *why, size_t n)
+{
+    calx_type want = value_type_of(to);
+    if (v->type == CALX_NULL)
+        return NULL;
+    if (want == CALX_DECIMAL && v->type == CALX_INT)
+        return decimal_into(calx_decimal_of(v->u.i, 0), c, v, why, n);
+    if (want == CALX_DECIMAL && v->type == CALX_REAL) {
+        /* A double is not exact: 0.1 has no such value. */
+        snprintf(why, n, "the REAL value %.17g: a decimal takes an exact value "
+                 "(calx_decimal_parse, calx_decimal_of)", v->u.d);
+        return why;
+    }
+    if (v->type == CALX_TEXT && want != CALX_NULL) {
+        calx_error err;
+        if (calx__value_parse(want, v->u.s.ptr, v->u.s.len, v, &err) != 0) {
+            snprintf(why, n, "%s", err.message);
+            return why;
+        }
+    }
+    if (v->type == want)
+        return want == CALX_DECIMAL ? decimal_into(calx_value_get_decimal(v), c, v, why, n)
+                                    : NULL;
+    const char *name = calx_type_name(v->type);
+    snprintf(why, n, "%s %s value", strchr("AEIOU", name[0]) ? "an" : "a", name);
+    return why;
+}
+
+int calx__value_from_text(const calx_column *c, calx_value *v, calx_error *err)
+{
+    if (v->type != CALX_TEXT)
+        return 0;
+    calx_xtype to;
+    if (c->type == CALX_COL_DECIMAL) {
+        calx_decimal d;
+        if (calx_decimal_parse(v->u.s.ptr, v->u.s.len, &d, err) != 0)
+            return err->code;
+        *v = calx_value_decimal(d);
+        return 0;
+    }
+    if (!calx__xtype_of_col(c->type, &to) || !calx__xtype_is_rich(to))
+        return 0;
+    char why[200];
+    if (calx__value_into_column(v, to, NULL, why, sizeof why))
+        return calx_error_set(err, CALX_ERR_DATA, "column %s: %s", c->name, why);
+    return 0;
+}
+
+int calx__enum_index(const calx_enum *e, const char *name, size_t len)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (strlen(e->names[i]) == len && memcmp(e->names[i], name, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The column an expression of a columns clause shows, seen through labels
+ * and the aggregates that keep their argument's type. */
+static const calx_column *shown_column(const calx_expr *e)
+{
+    for (;;) {
+        if (e->kind == CALX_X_LABEL) {
+            e = e->u.label.a;
+        } else if (e->kind == CALX_X_FUNC && e->u.func.n == 1 &&
+                   (strcmp(e->u.func.name, "sum") == 0 || strcmp(e->u.func.name, "min") == 0 ||
+                    strcmp(e->u.func.name, "max") == 0)) {
+            e = e->u.func.args[0];
+        } else {
+            return calx__expr_column(e);
+        }
+    }
+}
+
+size_t calx__select_stored_columns(const calx_select *q, const calx_column **out, size_t max)
+{
+    size_t n = calx__select_ncols(q), found = 0;
+    if (n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const calx_column *c = shown_column(calx__select_col(q, i));
+        calx_xtype t;
+        out[i] = c && calx__xtype_of_col(c->type, &t) && calx__xtype_is_rich(t) ? c : NULL;
+        found += out[i] != NULL;
+    }
+    return found ? n : 0;
+}

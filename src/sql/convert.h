@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* Values meeting the richer column types: convert.c. */
+#ifndef CALX_SQL_CONVERT_H
+#define CALX_SQL_CONVERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "calx/error.h"
+#include "calx/schema.h"
+#include "calx/value.h"
+#include "sql/expr_int.h"
+
+/* Whether t is one of the types whose values parse from text (DECIMAL,
+ * UUID, DATE, TIME, DATETIME, TIMESTAMP, INTERVAL, JSON). */
+bool calx__xtype_is_rich(calx_xtype t);
+
+/* Converts *v to the rich type `to`, for column c (NULL when the other
+ * side of a comparison is no column): text is parsed, an integer becomes
+ * a decimal, a decimal is brought to c's scale and checked against its
+ * precision. Returns NULL, *v converted, or why not (written into why, n
+ * bytes): "the value 1.234: more than 2 digits after the point". NULL
+ * passes. */
+const char *calx__value_into_column(calx_value *v, calx_xtype to, const calx_column *c,
+                                    char *why, size_t n);
+
+/* A TEXT value the database returned for column c made c's rich type in
+ * place (the dialects' stored_value hooks start here). Other values and
+ * other column types are left. Errors: CALX_ERR_DATA naming the column and
+ * the text. */
+int calx__value_from_text(const calx_column *c, calx_value *v, calx_error *err);
+
+/* For each of q's result columns, the table column behind it when that
+ * column's values come back in a stored form its dialect must turn into
+ * the column's type (the richer types), seen through labels and sum / min
+ * / max: out[i] is that column or NULL. Returns q's number of columns, or
+ * 0 when no column needs it or there are more than max (out untouched
+ * then). */
+size_t calx__select_stored_columns(const calx_select *q, const calx_column **out, size_t max);
+
+/* The index of the name (len bytes) among e's names, or -1. */
+int calx__enum_index(const calx_enum *e, const char *name, size_t len);
+
+#endif
