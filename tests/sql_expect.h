@@ -29,7 +29,7 @@ static inline void fmt_params(const calx_compiled *c, char *out, size_t size)
             n += (size_t)snprintf(out + n, size - n, "%s%gr", sep, v->u.d);
         else if (v->type == CALX_BOOL)
             n += (size_t)snprintf(out + n, size - n, "%s%s", sep, v->u.b ? "True" : "False");
-        else if (v->type == CALX_TEXT)
+        else if (v->type == CALX_TEXT || v->type == CALX_JSON)
             n += (size_t)snprintf(out + n, size - n, "%s'%.*s'", sep, (int)v->u.s.len,
                                   v->u.s.ptr);
         else if (v->type == CALX_BLOB)

@@ -353,6 +353,34 @@ CALX_API calx_expr *calx_case_pairs_(calx_expr *const *pairs, size_t npairs_x2, 
  * Error node (CALX_ERR_ARGUMENT) for an unknown type. */
 CALX_API calx_expr *calx_cast(calx_expr *e, calx_coltype type);
 
+/* ---- JSON (SQLAlchemy's JSON comparator) ----
+ *
+ * A path into a JSON column, each key and index bound:
+ *
+ *     calx_json_as_text(calx_json_get(calx_json_get(CALX_C(Item, data), "a"), "b"))
+ *         SQLAlchemy's item.data["a"]["b"].as_string():
+ *         PostgreSQL  ((item.data -> ?) ->> ?)
+ *         SQLite      JSON_EXTRACT(item.data, '$' || '.' || JSON_QUOTE(?) || ...)
+ *
+ * calx_json_get steps into an object's member, calx_json_at into an array's
+ * element (0 first); both take and give JSON. The calx_json_as_* read a
+ * path's last step as text (a string's characters, unquoted), an integer, a
+ * real or a bool, to compare or select. calx_json_contains(json, "{...}")
+ * is PostgreSQL's @> (as jsonb; the JSON text is bound); SQLite has no such
+ * operator, and compiling it there is CALX_ERR_NOT_SUPPORTED.
+ *
+ * Each takes ownership of its expression arguments. Errors (as a node that
+ * fails the statement): json not of JSON type, or already read as text
+ * (CALX_ERR_TYPE); a NULL key or JSON text, an as_* of something that is
+ * no path, a path of more than 32 steps (CALX_ERR_ARGUMENT). */
+CALX_API calx_expr *calx_json_get(calx_expr *json, const char *key);
+CALX_API calx_expr *calx_json_at(calx_expr *json, int64_t index);
+CALX_API calx_expr *calx_json_as_text(calx_expr *path);
+CALX_API calx_expr *calx_json_as_int(calx_expr *path);
+CALX_API calx_expr *calx_json_as_real(calx_expr *path);
+CALX_API calx_expr *calx_json_as_bool(calx_expr *path);
+CALX_API calx_expr *calx_json_contains(calx_expr *json, const char *json_text);
+
 /* e AS name in a select's columns clause (e alone anywhere else), owning
  * e; name is copied and quoted as the dialect needs.
  * calx_label(calx_add(age, 1), "next_age"): "hero.age + ? AS next_age".

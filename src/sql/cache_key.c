@@ -198,6 +198,11 @@ static void key_expr(calx__cache_key *k, const calx_expr *e)
         key_expr(k, e->u.cast.a);
         put_u(k, (uint64_t)e->u.cast.to);
         return;
+    case CALX_X_JSON:
+        put_u(k, (uint64_t)e->u.json.as);
+        key_expr(k, e->u.json.a);
+        key_expr(k, e->u.json.step);
+        return;
     case CALX_X_LABEL:
         key_expr(k, e->u.label.a);
         put_str(k, e->u.label.name);

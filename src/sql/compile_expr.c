@@ -103,6 +103,7 @@ static int prec(const calx__sqlc *c, const calx_expr *e)
     case CALX_X_FUNC:
     case CALX_X_CASE:
     case CALX_X_CAST:
+    case CALX_X_JSON:    /* the dialect brings its parentheses */
     case CALX_X_ERROR: break;
     }
     return CALX__PREC_ATOM;
@@ -327,6 +328,15 @@ static void ops_expr(calx__sqlc *c, const calx_expr *e)
         /* Outside a columns clause a label is its expression. */
         calx__sqlc_expr(c, e->u.label.a, false);
         return;
+    case CALX_X_JSON:
+        if (e->u.json.as == CALX_JSON_CONTAINS && !c->d->json_contains)
+            calx__sqlc_fail(c, CALX_ERR_NOT_SUPPORTED,
+                            "%s has no JSON containment (PostgreSQL's @>)", c->d->display_name);
+        else if (e->u.json.as == CALX_JSON_CONTAINS)
+            c->d->json_contains(c, e);
+        else
+            c->d->json_path(c, e);
+        return;
     default:
         return;
     }
@@ -414,6 +424,7 @@ void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition)
     case CALX_X_CASE:
     case CALX_X_CAST:
     case CALX_X_LABEL:
+    case CALX_X_JSON:
         ops_expr(c, e);
         return;
     /* dml */

@@ -19,6 +19,7 @@
 #include "calx/value.h"
 
 struct calx__sqlc;   /* compiler_int.h: the text and parameters being compiled */
+struct calx_expr;    /* expr_int.h: an expression node */
 
 /* How "/" divides two integers truly (SQLAlchemy 2.0's truediv). */
 typedef enum calx_truediv {
@@ -144,6 +145,14 @@ struct calx_dialect {
     const char *empty_in;
     const char *empty_not_in;
     bool empty_in_is_and;
+
+    /* Renders a JSON node (CALX_X_JSON) that is a path: a column's
+     * json[key][index]..., read as JSON or as text / integer / real / bool
+     * (SQLAlchemy's JSON index and as_string() ...); every key and index
+     * bound, in order. And JSON containment (a @> b), NULL where the
+     * database has none. */
+    void (*json_path)(struct calx__sqlc *c, const struct calx_expr *e);
+    void (*json_contains)(struct calx__sqlc *c, const struct calx_expr *e);
 
     /* Appends a select's LIMIT / OFFSET, values bound: the select's with
      * calx__sqlc_bind (limit and offset point into it), a value of the

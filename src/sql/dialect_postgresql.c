@@ -75,6 +75,46 @@ static size_t has_table_params(const char *table, calx_param *items)
     return 7;
 }
 
+/* SQLAlchemy's PostgreSQL JSON operators: (data -> ?) for a step, ->> for
+ * the last when it is read as text, CAST of that text for a number or a
+ * bool. An index is cast to INTEGER: json -> has a text and an integer
+ * form, and a bound integer would otherwise be a BIGINT that neither
+ * takes. */
+static void json_path(calx__sqlc *c, const calx_expr *e)
+{
+    const char *cast = e->u.json.as == CALX_JSON_INT    ? "INTEGER"
+                       : e->u.json.as == CALX_JSON_REAL ? "DOUBLE PRECISION"
+                       : e->u.json.as == CALX_JSON_BOOL ? "BOOLEAN"
+                                                        : NULL;
+    if (cast)
+        calx__sqlc_put(c, "CAST(");
+    calx__sqlc_put(c, "(");
+    calx__sqlc_expr(c, e->u.json.a, false);
+    calx__sqlc_put(c, e->u.json.as == CALX_JSON_VALUE ? " -> " : " ->> ");
+    bool index = e->u.json.step->type == CALX_XT_INT;
+    if (index)
+        calx__sqlc_put(c, "CAST(");
+    calx__sqlc_expr(c, e->u.json.step, false);
+    if (index)
+        calx__sqlc_put(c, " AS INTEGER)");
+    calx__sqlc_put(c, ")");
+    if (cast) {
+        calx__sqlc_put(c, " AS ");
+        calx__sqlc_put(c, cast);
+        calx__sqlc_put(c, ")");
+    }
+}
+
+/* JSONB's @>, on json and jsonb columns alike. */
+static void json_contains(calx__sqlc *c, const calx_expr *e)
+{
+    calx__sqlc_put(c, "(CAST(");
+    calx__sqlc_expr(c, e->u.json.a, false);
+    calx__sqlc_put(c, " AS JSONB) @> CAST(");
+    calx__sqlc_expr(c, e->u.json.step, false);
+    calx__sqlc_put(c, " AS JSONB))");
+}
+
 const calx_dialect calx__dialect_postgresql = {
     .name = "postgresql",
     .display_name = "PostgreSQL",
@@ -129,6 +169,8 @@ const calx_dialect calx__dialect_postgresql = {
     .empty_in = "NULL) AND (1 != 1",
     .empty_not_in = "NULL) OR (1 = 1",
     .empty_in_is_and = true,
+    .json_path = json_path,
+    .json_contains = json_contains,
     .limit_offset = limit_offset,
     .has_table = has_table,
     .has_table_params = has_table_params,

@@ -68,6 +68,28 @@ static size_t has_table(const calx_dialect *d, const char *table, char **sql,
     return 2;
 }
 
+/* SQLAlchemy's SQLite JSON: JSON_EXTRACT(data, path), the path built in
+ * SQL from the bound keys ('$' || '.' || JSON_QUOTE(?) || '[' || ? || ']'),
+ * so no key is ever written into the text. Read as JSON, the result is
+ * quoted back into JSON (JSON_QUOTE), as SQLAlchemy does; read as text or
+ * a number, JSON_EXTRACT's own SQL value is it. */
+static void json_path(calx__sqlc *c, const calx_expr *e)
+{
+    const calx_expr *steps[CALX__JSON_PATH_MAX];
+    size_t n = calx__json_path_steps(e, steps);
+    bool quote = e->u.json.as == CALX_JSON_VALUE;
+    calx__sqlc_put(c, quote ? "JSON_QUOTE(JSON_EXTRACT(" : "JSON_EXTRACT(");
+    calx__sqlc_expr(c, calx__json_path_base(e), false);
+    calx__sqlc_put(c, ", '$'");
+    for (size_t i = 0; i < n; i++) {
+        bool index = steps[i]->type == CALX_XT_INT;
+        calx__sqlc_put(c, index ? " || '[' || " : " || '.' || JSON_QUOTE(");
+        calx__sqlc_expr(c, steps[i], false);
+        calx__sqlc_put(c, index ? " || ']'" : ")");
+    }
+    calx__sqlc_put(c, quote ? "))" : ")");
+}
+
 const calx_dialect calx__dialect_sqlite = {
     .name = "sqlite",
     .display_name = "SQLite",
@@ -116,6 +138,8 @@ const calx_dialect calx__dialect_sqlite = {
     .empty_in = "SELECT 1 FROM (SELECT 1) WHERE 1!=1",
     .empty_not_in = "SELECT 1 FROM (SELECT 1) WHERE 1!=1",
     .empty_in_is_and = false,
+    .json_path = json_path,
+    .json_contains = NULL,               /* no containment operator */
     .limit_offset = limit_offset,
     .has_table = has_table,
     .has_table_params = NULL,

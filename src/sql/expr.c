@@ -113,6 +113,10 @@ void calx_expr_free(calx_expr *e)
     case CALX_X_CASE:
     case CALX_X_CAST:
     case CALX_X_LABEL: calx__func_free_parts(e); break;
+    case CALX_X_JSON:
+        calx_expr_free(e->u.json.a);
+        calx_expr_free(e->u.json.step);
+        break;
     /* select */
     case CALX_X_SUBQUERY:
     case CALX_X_EXISTS:
@@ -157,6 +161,10 @@ void calx__expr_each_child(const calx_expr *e, void (*fn)(const calx_expr *, voi
         return;
     case CALX_X_CAST: fn(e->u.cast.a, arg); return;
     case CALX_X_LABEL: fn(e->u.label.a, arg); return;
+    case CALX_X_JSON:
+        fn(e->u.json.a, arg);
+        fn(e->u.json.step, arg);
+        return;
     /* select: the left side of IN (SELECT ...); the select is not an
      * expression of this one. */
     case CALX_X_IN_SELECT: fn(e->u.sub.a, arg); return;

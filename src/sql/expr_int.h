@@ -27,6 +27,8 @@ typedef enum calx_xkind {
     CALX_X_CASE,     /* CASE WHEN c THEN r ... [ELSE e] END */
     CALX_X_CAST,     /* CAST(a AS <the dialect's type name>) */
     CALX_X_LABEL,    /* a AS name in a columns clause; a anywhere else */
+    CALX_X_JSON,     /* a JSON path step a[step] (json.c), read as u.json.as says, or
+                        a @> step (CALX_JSON_CONTAINS): the dialect renders it */
     /* select (subqueries in expressions: expr.c's "subqueries" section) */
     CALX_X_SUBQUERY, /* (SELECT ...): a scalar subquery (u.sub) */
     CALX_X_EXISTS,   /* EXISTS (SELECT ...) (u.sub) */
@@ -55,6 +57,25 @@ typedef enum calx_xtype {
     CALX_XT_JSON,
     CALX_XT_ANY      /* calx_func_n's result type 0: compares with everything */
 } calx_xtype;
+
+/* What a JSON node gives (CALX_X_JSON). */
+typedef enum calx_json_as {
+    CALX_JSON_VALUE,    /* the JSON found, as JSON */
+    CALX_JSON_TEXT,     /* a string's text (SQLAlchemy's as_string()) */
+    CALX_JSON_INT,      /* as_integer() */
+    CALX_JSON_REAL,     /* as_float() */
+    CALX_JSON_BOOL,     /* as_boolean() */
+    CALX_JSON_CONTAINS  /* a @> step: step's JSON is contained in a */
+} calx_json_as;
+
+/* The most steps a JSON path takes. */
+#define CALX__JSON_PATH_MAX 32
+
+/* json.c: the steps of the path ending at e, first step first, into steps
+ * (room for CALX__JSON_PATH_MAX), and their number; and the JSON the path
+ * starts from. For the dialects' json_path. */
+size_t calx__json_path_steps(const struct calx_expr *e, const struct calx_expr **steps);
+const struct calx_expr *calx__json_path_base(const struct calx_expr *e);
 
 /* How a function node renders (CALX_X_FUNC). */
 typedef enum calx_funcform {
@@ -130,6 +151,11 @@ struct calx_expr {
             char *name;          /* owned; rendered "a AS name" in a columns
                                     clause (calx__sqlc_labeled) */
         } label;
+        struct {
+            calx_expr *a;        /* the JSON (a column, or a path's earlier step) */
+            calx_expr *step;     /* a TEXT key, an INT index, or CONTAINS' JSON */
+            calx_json_as as;
+        } json;
     } u;
 };
 

@@ -355,10 +355,14 @@ calx_expr *calx_cast(calx_expr *e, calx_coltype type)
     if (!e || e->kind == CALX_X_ERROR)
         return calx__expr_take_error(&e, 1);
     calx_xtype t;
-    if (!calx__xtype_of_col(type, &t)) {
+    if (!calx__xtype_of_col(type, &t) || type == CALX_COL_ENUM) {
         calx_expr_free(e);
-        return calx__expr_errorf(CALX_ERR_ARGUMENT, "calx_cast: unknown column type %d",
-                                (int)type);
+        return type == CALX_COL_ENUM
+                   ? calx__expr_errorf(CALX_ERR_ARGUMENT,
+                                       "calx_cast: an ENUM is a type of its own on each "
+                                       "database; compare its names as text instead")
+                   : calx__expr_errorf(CALX_ERR_ARGUMENT, "calx_cast: unknown column type %d",
+                                       (int)type);
     }
     calx_expr *c = calx__expr_new(CALX_X_CAST, t);
     if (!c) {
