@@ -36,20 +36,29 @@ static calx_select *where(calx_expr *cond)
     return calx_select_order_by(calx_select_where(q, cond), ID, CALX_ASC);
 }
 
-/* The ids a condition selects, "1,3", or "ERR message". */
-static const char *ids(calx_expr *cond)
+/* Runs q (and frees it): its result, or NULL with "ERR message" in out
+ * (out_size bytes) and the transaction rolled back. */
+static calx_result *run(calx_select *q, char *out, size_t out_size)
 {
-    static char out[600];
-    calx_select *q = where(cond);
     calx_error err;
     calx_result *r = NULL;
     int rc = calx_wait(calx_conn_execute_select(conn, q, &err), &r, &err);
     calx_select_free(q);
     if (rc) {
-        snprintf(out, sizeof out, "ERR %s", err.message);
+        snprintf(out, out_size, "ERR %s", err.message);
         calx_wait(calx_conn_rollback(conn, &err), NULL, &err);
-        return out;
+        return NULL;
     }
+    return r;
+}
+
+/* The ids a condition selects, "1,3", or "ERR message". */
+static const char *ids(calx_expr *cond)
+{
+    static char out[600];
+    calx_result *r = run(where(cond), out, sizeof out);
+    if (!r)
+        return out;
     size_t n = 0;
     out[0] = '\0';
     for (const calx_row *row; (row = calx_result_next(r));)
@@ -66,15 +75,9 @@ static const char *value_of(calx_expr *e, int id)
     calx_select *q = calx_select_columns(e);
     calx_select_from(q, &doc);
     calx_select_where(q, calx_eq(ID, id));
-    calx_error err;
-    calx_result *r = NULL;
-    int rc = calx_wait(calx_conn_execute_select(conn, q, &err), &r, &err);
-    calx_select_free(q);
-    if (rc) {
-        snprintf(out, sizeof out, "ERR %s", err.message);
-        calx_wait(calx_conn_rollback(conn, &err), NULL, &err);
+    calx_result *r = run(q, out, sizeof out);
+    if (!r)
         return out;
-    }
     const calx_row *row = calx_result_first(r);
     const calx_value *v = calx_row_value(row, 0);
     if (v->type == CALX_NULL)
