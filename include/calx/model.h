@@ -577,12 +577,12 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__UNSET_INTERVAL { .months = INT32_MIN }
 #define CALX__UNSET_JSON NULL
 #define CALX__UNSET_ENUM INT64_MIN
-#define CALX__UNSET_OPT_DECIMAL { 0 }
-#define CALX__UNSET_OPT_UUID { 0 }
+#define CALX__UNSET_OPT_DECIMAL { .valid = false }
+#define CALX__UNSET_OPT_UUID { .valid = false }
 #define CALX__UNSET_OPT_DATE { 0 }
 #define CALX__UNSET_OPT_TIME { 0 }
 #define CALX__UNSET_OPT_DATETIME { 0 }
-#define CALX__UNSET_OPT_INTERVAL { 0 }
+#define CALX__UNSET_OPT_INTERVAL { .valid = false }
 #define CALX__UNSET_OPT_JSON NULL
 #define CALX__UNSET_OPT_ENUM { 0 }
 
@@ -595,12 +595,12 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__NONE_OPT_TIMESTAMP { 0 }
 #define CALX__NONE_OPT_TEXT NULL
 #define CALX__NONE_OPT_BLOB { 0 }
-#define CALX__NONE_OPT_DECIMAL { 0 }
-#define CALX__NONE_OPT_UUID { 0 }
+#define CALX__NONE_OPT_DECIMAL { .valid = false }
+#define CALX__NONE_OPT_UUID { .valid = false }
 #define CALX__NONE_OPT_DATE { 0 }
 #define CALX__NONE_OPT_TIME { 0 }
 #define CALX__NONE_OPT_DATETIME { 0 }
-#define CALX__NONE_OPT_INTERVAL { 0 }
+#define CALX__NONE_OPT_INTERVAL { .valid = false }
 #define CALX__NONE_OPT_JSON NULL
 #define CALX__NONE_OPT_ENUM { 0 }
 
