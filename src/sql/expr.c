@@ -448,7 +448,10 @@ static calx_expr *coerce(calx_value *v, calx_xtype to, const calx_expr *other,
                          const char *where)
 {
     calx_xtype from = calx__xtype_of_value(v->type);
-    if (from == to || from == CALX_XT_NULL || to == CALX_XT_NULL || to == CALX_XT_ANY)
+    /* A decimal still goes to its column's scale below: SQLite compares
+     * NUMERIC(10, 2) as integers of hundredths, so 10.5 must bind as 10.50. */
+    if ((from == to && to != CALX_XT_DECIMAL) || from == CALX_XT_NULL || to == CALX_XT_NULL ||
+        to == CALX_XT_ANY)
         return NULL;
     switch (to) {
     case CALX_XT_INT:
