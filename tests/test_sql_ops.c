@@ -468,7 +468,7 @@ TEST(type_errors_name_the_cause)
     EXPECT_ERROR(calx_is_distinct_from(H(H_AGE), "x"), CALX_ERR_TYPE,
                  "cannot compare hero.age (INTEGER) with a TEXT value");
     EXPECT_ERROR(calx_gt(calx_sum(H(H_NAME)), 1), CALX_ERR_TYPE,
-                 "sum() takes INTEGER or REAL, not hero.name (TEXT)");
+                 "sum() takes INTEGER, REAL or DECIMAL, not hero.name (TEXT)");
     EXPECT_ERROR(calx_gt(calx_avg(G(G_ACTIVE)), 1), CALX_ERR_TYPE,
                  "avg() takes INTEGER or REAL, not gadget.active (BOOLEAN)");
     EXPECT_ERROR(calx_eq(calx_lower(H(H_AGE)), "a"), CALX_ERR_TYPE,

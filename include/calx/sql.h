@@ -296,7 +296,7 @@ CALX_API calx_expr *calx_func_n(const char *name, calx_coltype result,
  * (CALX_ERR_TYPE) name the function and the argument of the wrong type.
  *   calx_count(col)      count(hero.id), INTEGER
  *   calx_count_all()     count(*), INTEGER
- *   calx_sum(col)        sum(hero.age), INTEGER or REAL, as its argument
+ *   calx_sum(col)        sum(hero.age), INTEGER, REAL or DECIMAL, as its argument
  *   calx_avg(col)        avg(hero.age), REAL
  *   calx_min(col)        min(hero.age), calx_max: max(...), as the argument
  *   calx_lower(col)      lower(hero.name), calx_upper: upper(...), TEXT
@@ -304,7 +304,7 @@ CALX_API calx_expr *calx_func_n(const char *name, calx_coltype result,
  *   calx_abs(e)          abs(hero.age - ?), INTEGER or REAL, as the argument
  *   calx_now()           the current time, TIMESTAMP: CURRENT_TIMESTAMP on
  *                        SQLite, now() on PostgreSQL
- * sum, avg and abs take INTEGER or REAL; lower and upper TEXT. In a
+ * avg and abs take INTEGER or REAL, sum a DECIMAL too; lower and upper TEXT. In a
  * select's columns clause a function is labelled after its name, as
  * SQLAlchemy's anonymous labels are: "count(hero.id) AS count_1". */
 CALX_API calx_expr *calx_count(calx_expr *e);

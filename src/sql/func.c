@@ -103,7 +103,9 @@ enum {
     TAKES_ANY = 0,
     TAKES_NUMBER,      /* INTEGER, REAL */
     TAKES_TEXT,
-    TAKES_TEXT_BLOB
+    TAKES_TEXT_BLOB,
+    TAKES_SUMMABLE     /* INTEGER, REAL, DECIMAL: sum() (SQLite sums the scaled
+                          integers of one column's decimals exactly) */
 };
 
 /* name(e), typed: result is the argument's type when as_arg. */
@@ -115,10 +117,12 @@ static calx_expr *func1(const char *name, calx_expr *e, int takes, bool as_arg, 
     bool ok = t == CALX_XT_ANY || (takes == TAKES_ANY && t != CALX_XT_NULL) ||
               (takes == TAKES_NUMBER && (t == CALX_XT_INT || t == CALX_XT_REAL)) ||
               (takes == TAKES_TEXT && t == CALX_XT_TEXT) ||
-              (takes == TAKES_TEXT_BLOB && (t == CALX_XT_TEXT || t == CALX_XT_BLOB));
+              (takes == TAKES_TEXT_BLOB && (t == CALX_XT_TEXT || t == CALX_XT_BLOB)) ||
+              (takes == TAKES_SUMMABLE &&
+               (t == CALX_XT_INT || t == CALX_XT_REAL || t == CALX_XT_DECIMAL));
     if (!ok) {
         static const char *const wants[] = { "a typed value", "INTEGER or REAL", "TEXT",
-                                             "TEXT or BLOB" };
+                                             "TEXT or BLOB", "INTEGER, REAL or DECIMAL" };
         char what[200];
         calx__expr_describe(e, what, sizeof what);
         calx_expr_free(e);
@@ -142,7 +146,7 @@ calx_expr *calx_count_all(void)
 
 calx_expr *calx_sum(calx_expr *e)
 {
-    return func1("sum", e, TAKES_NUMBER, true, 0);
+    return func1("sum", e, TAKES_SUMMABLE, true, 0);
 }
 
 calx_expr *calx_avg(calx_expr *e)
