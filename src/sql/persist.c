@@ -11,17 +11,31 @@
 #include "sql/compiler.h"
 #include "sql/dml_int.h"
 
-/* A literal holding column col's place: a value of its type. */
+/* A literal holding column col's place: a value of its type that the
+ * column takes (the builders check it as any value: an empty text is no
+ * date, UUID or decimal, nor a name of every enum). */
 static calx_expr *slot(const calx_table *t, size_t col)
 {
+    const calx_column *c = &t->columns[col];
     calx_xtype type = CALX_XT_NULL;
-    calx__xtype_of_col(t->columns[col].type, &type);
+    calx__xtype_of_col(c->type, &type);
     switch (type) {
     case CALX_XT_INT: return calx_lit(calx_int(0));
     case CALX_XT_REAL: return calx_lit(calx_real(0));
     case CALX_XT_BOOL: return calx_lit(calx_bool(false));
     case CALX_XT_BLOB: return calx_lit(calx_blob("", 0));
-    default: return calx_lit(calx_text(""));
+    case CALX_XT_TIMESTAMP: return calx_lit(calx_value_timestamp(0));
+    case CALX_XT_DECIMAL: return calx_lit(calx_value_decimal(calx_decimal_of(0, c->scale)));
+    case CALX_XT_UUID: return calx_lit(calx_value_uuid((calx_uuid){ { 0 } }));
+    case CALX_XT_DATE: return calx_lit(calx_value_date(0));
+    case CALX_XT_TIME: return calx_lit(calx_value_time(0));
+    case CALX_XT_DATETIME: return calx_lit(calx_value_datetime(0));
+    case CALX_XT_INTERVAL: return calx_lit(calx_value_interval((calx_interval){ 0, 0, 0 }));
+    case CALX_XT_JSON: return calx_lit(calx_value_json("null"));
+    default:
+        if (c->type == CALX_COL_ENUM && c->enum_type && c->enum_type->n)
+            return calx_lit(calx_text(c->enum_type->names[0]));
+        return calx_lit(calx_text(""));
     }
 }
 
