@@ -70,6 +70,17 @@ static bool enum_owner(const schema_job *j, const calx_table *t, const calx_enum
     return false;
 }
 
+/* Whether column i of t is the first of t of its enum type (a table with
+ * two columns of one type makes and drops it once). */
+static bool enum_first_in_table(const calx_table *t, size_t i)
+{
+    for (size_t k = 0; k < i; k++)
+        if (t->columns[k].type == CALX_COL_ENUM &&
+            strcmp(t->columns[k].enum_type->name, t->columns[i].enum_type->name) == 0)
+            return false;
+    return true;
+}
+
 /* Renders everything up front, so a table the dialect cannot express fails
  * the call before any SQL runs. */
 static int prepare_table(schema_job *j, job_table *jt, calx_error *err)
@@ -89,7 +100,8 @@ static int prepare_table(schema_job *j, job_table *jt, calx_error *err)
             return err->code;
         for (size_t i = 0; enums && i < t->ncolumns; i++) {
             const calx_enum *e = t->columns[i].enum_type;
-            if (t->columns[i].type == CALX_COL_ENUM && enum_owner(j, t, e) &&
+            if (t->columns[i].type == CALX_COL_ENUM && enum_first_in_table(t, i) &&
+                enum_owner(j, t, e) &&
                 !(jt->ddl[jt->nddl++] = calx__ddl_drop_enum(j->dialect, e, err)))
                 return err->code;
         }
@@ -97,7 +109,8 @@ static int prepare_table(schema_job *j, job_table *jt, calx_error *err)
     }
     for (size_t i = 0; enums && i < t->ncolumns; i++) {
         const calx_enum *e = t->columns[i].enum_type;
-        if (t->columns[i].type == CALX_COL_ENUM && enum_owner(j, t, e) &&
+        if (t->columns[i].type == CALX_COL_ENUM && enum_first_in_table(t, i) &&
+            enum_owner(j, t, e) &&
             !(jt->ddl[jt->nddl++] = calx__ddl_create_enum(j->dialect, e, err)))
             return err->code;
     }
