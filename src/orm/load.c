@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Loading: rows into objects through the identity map; get, refresh,
  * reloading expired objects one SELECT per table, merge, and queries. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,35 @@ static bool has_stored_form(const calx_field *f)
 
 /* Up to this many fields, a row being converted is copied on the stack. */
 #define ROW_ON_STACK 32
+/* Room for a number's shortest JSON text: "-1.2345678901234567e-308". */
+#define JSON_NUMBER_SIZE 32
+
+/* Whether v, in JSON field f, is a number the database made of the text:
+ * SQLite gives a column declared JSON numeric affinity, so the JSON texts
+ * 0 and 1.5 are stored and returned as an INTEGER and a REAL. */
+static bool json_number(const calx_field *f, const calx_value *v)
+{
+    return f->type == CALX_F_JSON && (v->type == CALX_INT || v->type == CALX_REAL);
+}
+
+/* *v, a JSON number, as JSON text in buf (JSON_NUMBER_SIZE bytes): the
+ * integer, or the shortest text that reads back as the same double (the
+ * value is kept, not its spelling: 1.50 comes back 1.5). */
+static void json_number_text(calx_value *v, char *buf)
+{
+    int n = 0;
+    if (v->type == CALX_INT) {
+        n = snprintf(buf, JSON_NUMBER_SIZE, "%lld", (long long)v->u.i);
+    } else {
+        for (int prec = 1; prec <= 17; prec++) {
+            n = snprintf(buf, JSON_NUMBER_SIZE, "%.*g", prec, v->u.d);
+            if (strtod(buf, NULL) == v->u.d)
+                break;
+        }
+    }
+    *v = calx_value_json(buf);
+    v->u.s.len = (size_t)n;
+}
 
 static int load_converted(calx_session *s, const calx_model *m, const calx_value *vals,
                           bool populate, calx_obj **out, calx_error *err);
@@ -74,11 +104,22 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
             return calx__nomem(err, "loading a %s", m->name);
         memcpy(row, vals, m->nfields * sizeof *row);
         int rc = 0;
-        for (size_t k = i; !rc && k < m->nfields; k++)
+        size_t nnum = 0;
+        for (size_t k = i; !rc && k < m->nfields; k++) {
             if (has_stored_form(&m->fields[k]))
                 rc = s->dialect->stored_value(&m->table.columns[k], &row[k], err);
+            nnum += json_number(&m->fields[k], &row[k]);
+        }
+        /* The JSON numbers' texts, alive until the object has copied them. */
+        char *nums = NULL;
+        if (!rc && nnum && !(nums = malloc(nnum * JSON_NUMBER_SIZE)))
+            rc = calx__nomem(err, "loading a %s", m->name);
+        for (size_t k = i, j = 0; nums && k < m->nfields; k++)
+            if (json_number(&m->fields[k], &row[k]))
+                json_number_text(&row[k], nums + JSON_NUMBER_SIZE * j++);
         if (!rc)
             rc = load_converted(s, m, row, populate, out, err);
+        free(nums);
         if (row != stack)
             free(row);
         return rc;
