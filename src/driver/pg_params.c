@@ -2,17 +2,17 @@
 /* The PostgreSQL driver: parameters, how calx values become what libpq
  * sends.
  *
- * Parameters go in text format with the type calx knows (int8, float8,
- * bool; bytea in binary format; text and NULL as "unknown", typed by the
- * server from context). Every parameter of a request is checked before
+ * Parameters go with the type calx knows: int8, float8, bool and bytea in
+ * binary format (no formatting here, no parsing on the server), text and
+ * NULL as "unknown" in text format, typed by the server from context (a
+ * binary "unknown" would be read by whatever type the server infers, and
+ * text bytes are the same in either format). Every parameter of a request is checked before
  * anything is queued, so that a bad value fails the request with nothing
  * sent. It is a file of its own so that how a value is sent is decided in
  * one place: another format or type changes this file, not the pipeline
  * that queues what it lays out. */
-#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,8 +128,16 @@ static Oid rich_text(const calx_value *v, char *out)
     }
 }
 
-/* Lays one parameter set out as libpq takes it: text format, NUL-ended,
- * except bytea, sent in binary. */
+/* Writes v into p in network byte order. */
+static void put_be64(char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (char)(v & 0xff);
+}
+
+/* Lays one parameter set out as libpq takes it: int8, float8, bool and
+ * bytea in binary, text NUL-ended in text format, the richer types as
+ * their input text with their OIDs. */
 bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
 {
     if (!ensure_param_arrays(c, n ? n : 1)) {
@@ -141,7 +149,7 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
         switch (vals[i].type) {
         case CALX_INT:
         case CALX_REAL:
-            need += 32;
+            need += 8;
             break;
         case CALX_TEXT:
         case CALX_JSON:
@@ -171,22 +179,31 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
         switch (v->type) {
         case CALX_INT:
             c->ptypes[i] = OID_INT8;
+            c->pfmts[i] = 1;
+            c->plens[i] = 8;
             c->pvals[i] = p;
-            p += snprintf(p, 32, "%" PRId64, v->u.i) + 1;
+            put_be64(p, (uint64_t)v->u.i);
+            p += 8;
             break;
-        case CALX_REAL:
+        case CALX_REAL: {
+            /* float8send's bits; a NaN as the text path's "NaN" reads
+             * (PostgreSQL's one NaN, positive). */
+            double d = isnan(v->u.d) ? (double)NAN : v->u.d;
+            uint64_t bits;
+            memcpy(&bits, &d, sizeof bits);
             c->ptypes[i] = OID_FLOAT8;
+            c->pfmts[i] = 1;
+            c->plens[i] = 8;
             c->pvals[i] = p;
-            if (isnan(v->u.d))
-                p += snprintf(p, 32, "NaN") + 1;
-            else if (isinf(v->u.d))
-                p += snprintf(p, 32, "%sInfinity", v->u.d < 0 ? "-" : "") + 1;
-            else
-                p += snprintf(p, 32, "%.17g", v->u.d) + 1;
+            put_be64(p, bits);
+            p += 8;
             break;
+        }
         case CALX_BOOL:
             c->ptypes[i] = OID_BOOL;
-            c->pvals[i] = v->u.b ? "t" : "f";
+            c->pfmts[i] = 1;
+            c->plens[i] = 1;
+            c->pvals[i] = v->u.b ? "\1" : "\0";
             break;
         case CALX_TEXT:
         case CALX_JSON: /* type unknown: the column says json or jsonb */
