@@ -26,22 +26,36 @@
 enum {
     OID_BOOL = 16,
     OID_BYTEA = 17,
+    OID_NAME = 19,
     OID_INT8 = 20,
     OID_INT2 = 21,
     OID_INT4 = 23,
+    OID_TEXT = 25,
     OID_OID = 26,
+    OID_JSON = 114,
     OID_FLOAT4 = 700,
     OID_FLOAT8 = 701,
-    OID_JSON = 114,
-    OID_JSONB = 3802,
-    OID_NUMERIC = 1700,
-    OID_UUID = 2950,
+    OID_UNKNOWN = 705,
+    OID_BPCHAR = 1042,
+    OID_VARCHAR = 1043,
     OID_DATE = 1082,
     OID_TIME = 1083,
     OID_TIMESTAMP = 1114,
     OID_TIMESTAMPTZ = 1184,
-    OID_INTERVAL = 1186
+    OID_INTERVAL = 1186,
+    OID_NUMERIC = 1700,
+    OID_UUID = 2950,
+    OID_JSONB = 3802
 };
+
+/* The format a statement's rows are asked for in (pg_result.c decides):
+ * not known until its first result is seen, then binary when every column
+ * has a binary decoder, else text. */
+typedef enum pg_fmt {
+    PG_FMT_UNKNOWN,
+    PG_FMT_TEXT,
+    PG_FMT_BINARY
+} pg_fmt;
 
 #define CALX_PG_CACHE_DEFAULT 100      /* prepared statements per connection (asyncpg's) */
 #define CALX_PG_CONNECT_TIMEOUT_S 60.0 /* when neither connect_args, the URL nor
@@ -61,6 +75,10 @@ typedef struct pg_cached {
     unsigned id;              /* its server-side name is calx_<id> */
     uint64_t used;            /* request tick of the last use; the smallest goes */
     bool ready;               /* the server confirmed the Parse */
+    pg_fmt rows;              /* the format its rows are asked for in, learnt
+                                 from its first result (a prepared statement's
+                                 result types cannot change: the server fails
+                                 it with 0A000 instead) */
 } pg_cached;
 
 /* What a command in the pipeline is, so that its result is put to use. */
@@ -163,6 +181,7 @@ struct pg_conn {
     bool cursor_done;         /* read to the end: close it with the next request */
     bool cursor_new;          /* declared by the request running */
     bool cursor_ok;           /* ... and the server confirmed the DECLARE */
+    pg_fmt cursor_fmt;        /* its FETCHes' format, learnt from the first */
     size_t stream_rows;
 
     /* Prepared statements. */
@@ -291,10 +310,16 @@ void calx__pg_connect_deferred(pg_conn *c);
 /* pg_result.c: the calx error code for an SQLSTATE (as psycopg2 classes
  * them, with lost connections and serialization failures singled out). */
 int calx__pg_errcode(const char *sqlstate);
-/* Adds a result's rows (decoded by column type) and its count of changed
- * rows to *slot, making the rowset on the first result. false when memory
- * runs out (*slot stays valid, to be freed by the caller). */
-bool calx__pg_add_rows(calx_rowset **slot, const PGresult *res);
+/* Adds a result's rows (decoded by column type, in text or binary format)
+ * and its count of changed rows to *slot, making the rowset on the first
+ * result. 0, or CALX_ERR_NOMEM, or CALX_ERR_INTERNAL for a malformed
+ * binary value, with err set (*slot stays valid, to be freed by the
+ * caller). */
+int calx__pg_add_rows(calx_rowset **slot, const PGresult *res, calx_error *err);
+/* The format to ask for the rows of a statement whose results look like
+ * res (its column types): PG_FMT_BINARY when every column has a binary
+ * decoder, else PG_FMT_TEXT. */
+pg_fmt calx__pg_rows_format(const PGresult *res);
 
 /* Copies at most n-1 bytes of s into buf with trailing blanks removed. */
 void calx__pg_trim_copy(char *buf, size_t n, const char *s);

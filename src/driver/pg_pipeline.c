@@ -72,17 +72,25 @@ static bool send_failed(pg_conn *c, const char *what)
     return false;
 }
 
-/* Queues a parameterless command. */
-static bool send_simple(pg_conn *c, pg_cmd_kind kind, const char *sql, size_t stmt)
+/* Queues a parameterless command whose rows, if any, come in format fmt
+ * (binary or text). */
+static bool send_simple_fmt(pg_conn *c, pg_cmd_kind kind, const char *sql, size_t stmt,
+                            pg_fmt fmt)
 {
     if (!add_cmd(c, kind, stmt, 0, NULL)) {
         calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory queuing a command");
         c->dead = true;
         return false;
     }
-    if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0))
+    if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, fmt == PG_FMT_BINARY))
         return send_failed(c, calx__pg_cmd_name(kind));
     return true;
+}
+
+/* Queues a parameterless command. */
+static bool send_simple(pg_conn *c, pg_cmd_kind kind, const char *sql, size_t stmt)
+{
+    return send_simple_fmt(c, kind, sql, stmt, PG_FMT_TEXT);
 }
 
 /* Queues DEALLOCATE of prepared statement calx_<id>. */
@@ -142,7 +150,10 @@ static bool send_stmt(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t set)
     if (e) {
         char name[32];
         snprintf(name, sizeof name, "calx_%u", e->id);
-        ok = PQsendQueryPrepared(c->pg, name, n, c->pvals, c->plens, c->pfmts, 0);
+        /* Rows in binary once the statement's first result showed every
+         * column has a binary decoder (pg_result.c). */
+        ok = PQsendQueryPrepared(c->pg, name, n, c->pvals, c->plens, c->pfmts,
+                                 e->rows == PG_FMT_BINARY);
     } else {
         ok = PQsendQueryParams(c->pg, st->sql, n, c->ptypes, c->pvals, c->plens, c->pfmts, 0);
     }
@@ -162,6 +173,7 @@ static bool send_stream(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t nr
     c->cursor_done = false;
     c->cursor_new = true;
     c->cursor_ok = false;
+    c->cursor_fmt = PG_FMT_UNKNOWN;  /* the first FETCH, in text, shows the columns */
     c->stream_rows = nrows;
     calx_buf b = { 0 };
     calx__buf_printf(&b, "DECLARE %s NO SCROLL CURSOR %sFOR ", c->cursor,
@@ -181,7 +193,7 @@ static bool send_stream(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t nr
         return send_failed(c, "DECLARE CURSOR");
     char fetch[80];
     snprintf(fetch, sizeof fetch, "FETCH FORWARD %zu FROM %s", nrows, c->cursor);
-    return send_simple(c, PGC_FETCH, fetch, stmt);
+    return send_simple_fmt(c, PGC_FETCH, fetch, stmt, c->cursor_fmt);
 }
 
 /* The streamed statement's cursor, if one is open, is closed in this
@@ -303,7 +315,7 @@ static bool build(pg_conn *c)
             char sql[80];
             c->stream_rows = req->stream_rows ? req->stream_rows : c->stream_rows;
             snprintf(sql, sizeof sql, "FETCH FORWARD %zu FROM %s", c->stream_rows, c->cursor);
-            return send_simple(c, PGC_FETCH, sql, 0);
+            return send_simple_fmt(c, PGC_FETCH, sql, 0, c->cursor_fmt);
         }
     case CALX_DOP_CLOSE_CURSOR:
         return close_cursor(c);
@@ -376,9 +388,10 @@ void calx__pg_start_request(pg_conn *c)
 /* Adds a result's rows and counts to statement stmt's rowset. */
 static bool add_result(pg_conn *c, size_t stmt, const PGresult *res)
 {
-    if (calx__pg_add_rows(&c->rsets[stmt], res))
+    calx_error err;
+    if (calx__pg_add_rows(&c->rsets[stmt], res, &err) == 0)
         return true;
-    calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory reading a row");
+    calx__pg_fail(c, &err);
     return false;
 }
 
@@ -430,12 +443,16 @@ static bool handle_result(pg_conn *c, pg_cmd *cmd, const PGresult *res)
         c->stats.prepares++;
         break;
     case PGC_STMT:
+        if (cmd->entry && cmd->entry->rows == PG_FMT_UNKNOWN)
+            cmd->entry->rows = calx__pg_rows_format(res);
         add_result(c, cmd->stmt, res);
         break;
     case PGC_DECLARE:
         c->cursor_ok = true;
         break;
     case PGC_FETCH:
+        if (c->cursor_fmt == PG_FMT_UNKNOWN)
+            c->cursor_fmt = calx__pg_rows_format(res);
         if (add_result(c, cmd->stmt, res)) {
             calx_rowset *rs = c->rsets[cmd->stmt];
             rs->rowcount = -1;

@@ -1,14 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /* The PostgreSQL driver: what results mean -- SQLSTATEs classified into
- * calx's error codes, and text-format values decoded into calx values by
- * column type.
+ * calx's error codes, and values decoded into calx values by column type.
  *
- * Results come in text format and are decoded by column type:
- * int2/int4/int8/oid -> INTEGER, float4/float8 -> REAL, bool -> BOOLEAN,
- * bytea -> BLOB, NULL -> NULL, and everything else TEXT in PostgreSQL's
- * own spelling -- numeric included, so that no digit of a decimal is lost.
- * (Binary result format would save the parsing; text keeps every type
- * readable.) */
+ * Values become int2/int4/int8/oid -> INTEGER, float4/float8 -> REAL,
+ * bool -> BOOLEAN, bytea -> BLOB, NULL -> NULL, and everything else TEXT
+ * in PostgreSQL's own spelling (its output function's) -- numeric
+ * included, so that no digit of a decimal is lost.
+ *
+ * Text or binary. libpq asks for one result format for all the columns
+ * of a statement, and must ask before it has seen them; the server's
+ * binary form of a date or timestamp cannot be spelt as its text form
+ * without the session's DateStyle and TimeZone (and a user type's binary
+ * form not at all). So a statement's rows come in binary only when every
+ * column's type has a binary decoder below, known from an earlier result
+ * of the same statement: a prepared statement learns it from its first
+ * execution (its result types cannot change afterwards: the server fails
+ * it with 0A000 instead), a streamed query's cursor from its first FETCH.
+ * Everything else -- the first execution, unnamed statements (PgBouncer,
+ * statement_cache_size=0), any statement with a column of another type --
+ * comes in text, as before. Each binary decoder gives exactly the value
+ * the text path gives for the same datum: float4 through its shortest
+ * decimal (what float4out prints), numeric and uuid spelt as numeric_out
+ * and uuid_out do, jsonb without its version byte. A binary value that is
+ * malformed fails the request (CALX_ERR_INTERNAL), never decodes to
+ * something else.
+ *
+ * The codecs are one table by OID (codec_for): a type gains a binary
+ * decoder, or a calx value type of its own, by changing its row there.
+ * The date and time types are listed with text-only rows for that reason. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -60,94 +82,440 @@ int calx__pg_errcode(const char *st)
     return CALX_ERR_DATABASE;
 }
 
-/* The value type PostgreSQL's type `type` reads into, for the richer
- * types; CALX_NULL for the others. */
-static calx_type rich_type(Oid type)
+typedef enum pg_dec { DEC_OK, DEC_NOMEM, DEC_BAD } pg_dec;
+
+/* Decodes one value of a column's type, given its bytes as libpq hands
+ * them over (text: NUL-terminated at s[len]). */
+typedef pg_dec (*pg_decode_fn)(calx_rowset *rs, calx_value *v, const char *s, size_t len);
+
+/* ---- text format ---- */
+
+static pg_dec text_as_is(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
+    const char *copy = calx__rowset_copy(rs, s, len);
+    if (!copy)
+        return DEC_NOMEM;
+    v->type = CALX_TEXT;
+    v->u.s.ptr = copy;
+    v->u.s.len = len;
+    return DEC_OK;
+}
+
+static pg_dec text_bool(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs, (void)len;
+    *v = calx_bool(s[0] == 't');
+    return DEC_OK;
+}
+
+static pg_dec text_int(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs, (void)len;
+    *v = calx_int((int64_t)strtoll(s, NULL, 10));
+    return DEC_OK;
+}
+
+static pg_dec text_float(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs, (void)len;
+    *v = calx_real(strtod(s, NULL));
+    return DEC_OK;
+}
+
+static pg_dec text_bytea(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    if (len >= 2 && s[0] == '\\' && s[1] == 'x') {
+        size_t n = (len - 2) / 2;
+        char *dst = calx__rowset_alloc(rs, n);
+        if (!dst)
+            return DEC_NOMEM;
+        for (size_t i = 0; i < n; i++) {
+            unsigned hi = (unsigned char)s[2 + 2 * i], lo = (unsigned char)s[3 + 2 * i];
+            hi = hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10;
+            lo = lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10;
+            dst[i] = (char)((hi << 4) | lo);
+        }
+        v->type = CALX_BLOB;
+        v->u.s.ptr = dst;
+        v->u.s.len = n;
+        return DEC_OK;
+    }
+    /* bytea_output = escape */
+    size_t n = 0;
+    unsigned char *raw = PQunescapeBytea((const unsigned char *)s, &n);
+    if (!raw)
+        return DEC_NOMEM;
+    const char *copy = calx__rowset_copy(rs, raw, n);
+    PQfreemem(raw);
+    if (!copy)
+        return DEC_NOMEM;
+    v->type = CALX_BLOB;
+    v->u.s.ptr = copy;
+    v->u.s.len = n;
+    return DEC_OK;
+}
+
+/* ---- binary format (network byte order) ---- */
+
+static uint16_t be16(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    return (uint16_t)(u[0] << 8 | u[1]);
+}
+
+static uint32_t be32(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+}
+
+static uint64_t be64(const char *s)
+{
+    return (uint64_t)be32(s) << 32 | be32(s + 4);
+}
+
+static pg_dec bin_bool(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    if (len != 1)
+        return DEC_BAD;
+    *v = calx_bool(s[0] != 0);
+    return DEC_OK;
+}
+
+static pg_dec bin_int2(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    if (len != 2)
+        return DEC_BAD;
+    *v = calx_int((int16_t)be16(s));
+    return DEC_OK;
+}
+
+static pg_dec bin_int4(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    if (len != 4)
+        return DEC_BAD;
+    *v = calx_int((int32_t)be32(s));
+    return DEC_OK;
+}
+
+static pg_dec bin_oid(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    if (len != 4)
+        return DEC_BAD;
+    *v = calx_int((int64_t)be32(s));
+    return DEC_OK;
+}
+
+static pg_dec bin_int8(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    if (len != 8)
+        return DEC_BAD;
+    *v = calx_int((int64_t)be64(s));
+    return DEC_OK;
+}
+
+/* float4 as the text path reads it: float4out prints the shortest decimal
+ * that reads back as the same float, and strtod reads that decimal as the
+ * double nearest to it (0.1f comes back as 0.1, not 0.100000001490116). */
+static pg_dec bin_float4(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    if (len != 4)
+        return DEC_BAD;
+    uint32_t bits = be32(s);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    if (isnan(f) || isinf(f)) {
+        *v = calx_real(isnan(f) ? (double)NAN : (double)f);
+        return DEC_OK;
+    }
+    char buf[32];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
+        if (strtof(buf, NULL) == f)
+            break;
+    }
+    *v = calx_real(strtod(buf, NULL));
+    return DEC_OK;
+}
+
+static pg_dec bin_float8(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    if (len != 8)
+        return DEC_BAD;
+    uint64_t bits = be64(s);
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    *v = calx_real(isnan(d) ? (double)NAN : d);
+    return DEC_OK;
+}
+
+static pg_dec bin_bytea(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    const char *copy = calx__rowset_copy(rs, s, len);
+    if (!copy)
+        return DEC_NOMEM;
+    v->type = CALX_BLOB;
+    v->u.s.ptr = copy;
+    v->u.s.len = len;
+    return DEC_OK;
+}
+
+/* text, varchar, bpchar, name, unknown, json: the same bytes as their
+ * text form (both in the client encoding). */
+static pg_dec bin_text(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    if (len && memchr(s, 0, len))
+        return DEC_BAD;
+    return text_as_is(rs, v, s, len);
+}
+
+/* jsonb: a version byte (1), then the text jsonb_out prints. */
+static pg_dec bin_jsonb(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    if (len < 1 || s[0] != 1)
+        return DEC_BAD;
+    return bin_text(rs, v, s + 1, len - 1);
+}
+
+/* uuid: its 16 bytes. */
+static pg_dec bin_uuid(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    if (len != 16)
+        return DEC_BAD;
+    calx_uuid u;
+    memcpy(u.bytes, s, 16);
+    *v = calx_value_uuid(u);
+    return DEC_OK;
+}
+
+/* numeric: ndigits, weight, sign, dscale (16 bits each), then ndigits
+ * base-10000 digits, the first of weight 10000^weight. Spelt as
+ * numeric_out does (get_str_from_var): the integer part without leading
+ * zeros ("0" when there is none), then exactly dscale decimals. */
+#define NUMERIC_POS 0x0000
+#define NUMERIC_NEG 0x4000
+#define NUMERIC_NAN 0xC000
+#define NUMERIC_PINF 0xD000
+#define NUMERIC_NINF 0xF000
+#define NUMERIC_DSCALE_MAX 0x3FFF
+
+static pg_dec bin_numeric_text(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    if (len < 8)
+        return DEC_BAD;
+    int ndigits = (int16_t)be16(s);
+    int weight = (int16_t)be16(s + 2);
+    unsigned sign = be16(s + 4);
+    unsigned dscale = be16(s + 6);
+    if (ndigits < 0 || len != 8 + 2 * (size_t)ndigits)
+        return DEC_BAD;
+    const char *special = sign == NUMERIC_NAN    ? "NaN"
+                          : sign == NUMERIC_PINF ? "Infinity"
+                          : sign == NUMERIC_NINF ? "-Infinity"
+                                                 : NULL;
+    if (special)
+        return text_as_is(rs, v, special, strlen(special));
+    if ((sign != NUMERIC_POS && sign != NUMERIC_NEG) || dscale > NUMERIC_DSCALE_MAX)
+        return DEC_BAD;
+    for (int i = 0; i < ndigits; i++)
+        if (be16(s + 8 + 2 * i) > 9999)
+            return DEC_BAD;
+    size_t room = 1 + (weight >= 0 ? 4 * ((size_t)weight + 1) : 1) + 1 + dscale + 4;
+    char *out = calx__rowset_alloc(rs, room);
+    if (!out)
+        return DEC_NOMEM;
+    char *p = out;
+    if (sign == NUMERIC_NEG)
+        *p++ = '-';
+    int d;
+    if (weight < 0) {
+        d = weight + 1;
+        *p++ = '0';
+    } else {
+        for (d = 0; d <= weight; d++) {
+            unsigned dig = d < ndigits ? be16(s + 8 + 2 * d) : 0;
+            char four[4] = { (char)('0' + dig / 1000), (char)('0' + dig / 100 % 10),
+                             (char)('0' + dig / 10 % 10), (char)('0' + dig % 10) };
+            int from = 0;
+            if (d == 0)  /* the first group without its leading zeros */
+                while (from < 3 && four[from] == '0')
+                    from++;
+            memcpy(p, four + from, (size_t)(4 - from));
+            p += 4 - from;
+        }
+    }
+    if (dscale > 0) {
+        *p++ = '.';
+        char *end = p + dscale;
+        for (unsigned i = 0; i < dscale; d++, i += 4) {
+            unsigned dig = d >= 0 && d < ndigits ? be16(s + 8 + 2 * d) : 0;
+            p[0] = (char)('0' + dig / 1000);
+            p[1] = (char)('0' + dig / 100 % 10);
+            p[2] = (char)('0' + dig / 10 % 10);
+            p[3] = (char)('0' + dig % 10);
+            p += 4;
+        }
+        p = end;
+    }
+    *p = '\0';
+    v->type = CALX_TEXT;
+    v->u.s.ptr = out;
+    v->u.s.len = (size_t)(p - out);
+    return DEC_OK;
+}
+
+/* A numeric as a decimal, from its text (text_decimal below); NaN, the
+ * infinities and numbers beyond 38 digits stay text. */
+static pg_dec text_decimal(calx_rowset *rs, calx_value *v, const char *s, size_t len);
+
+static pg_dec bin_numeric(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    pg_dec rc = bin_numeric_text(rs, v, s, len);
+    if (rc == DEC_OK)
+        rc = text_decimal(rs, v, v->u.s.ptr, v->u.s.len);
+    return rc;
+}
+
+/* ---- the richer types from their text ---- */
+
+/* A value of type t parsed from PostgreSQL's text output (DateStyle ISO,
+ * IntervalStyle postgres: the defaults); what does not parse ('infinity',
+ * a NaN, more than 38 digits, another DateStyle) stays text. */
+static pg_dec text_parsed(calx_rowset *rs, calx_value *v, const char *s, size_t len,
+                          calx_type t)
+{
+    if (calx__value_parse(t, s, len, v, NULL) == 0)
+        return DEC_OK;
+    return text_as_is(rs, v, s, len);
+}
+
+static pg_dec text_decimal(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    return text_parsed(rs, v, s, len, CALX_DECIMAL);
+}
+
+static pg_dec text_uuid(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    return text_parsed(rs, v, s, len, CALX_UUID);
+}
+
+static pg_dec text_date(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    return text_parsed(rs, v, s, len, CALX_DATE);
+}
+
+static pg_dec text_time(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    return text_parsed(rs, v, s, len, CALX_TIME);
+}
+
+static pg_dec text_datetime(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    return text_parsed(rs, v, s, len, CALX_DATETIME);
+}
+
+static pg_dec text_timestamp(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    return text_parsed(rs, v, s, len, CALX_TIMESTAMP);
+}
+
+static pg_dec text_interval(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    return text_parsed(rs, v, s, len, CALX_INTERVAL);
+}
+
+/* json and jsonb: their text, as JSON. */
+static pg_dec as_json(pg_dec rc, calx_value *v)
+{
+    if (rc == DEC_OK)
+        v->type = CALX_JSON;
+    return rc;
+}
+
+static pg_dec text_json(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    return as_json(text_as_is(rs, v, s, len), v);
+}
+
+static pg_dec bin_json(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    return as_json(bin_text(rs, v, s, len), v);
+}
+
+static pg_dec bin_jsonb_value(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    return as_json(bin_jsonb(rs, v, s, len), v);
+}
+
+/* ---- the codecs, by type OID ---- */
+
+typedef struct pg_codec {
+    pg_decode_fn text;        /* the text form */
+    pg_decode_fn binary;      /* the binary form; NULL: rows with this type
+                                 are asked for in text */
+} pg_codec;
+
+static const pg_codec codec_text_only = { text_as_is, NULL };
+
+/* The codec of a column type. Types not listed come as TEXT, in text. */
+static const pg_codec *codec_for(Oid type)
+{
+    static const pg_codec boolean = { text_bool, bin_bool }, bytea = { text_bytea, bin_bytea },
+                          int2 = { text_int, bin_int2 }, int4 = { text_int, bin_int4 },
+                          int8 = { text_int, bin_int8 }, oid = { text_int, bin_oid },
+                          float4 = { text_float, bin_float4 },
+                          float8 = { text_float, bin_float8 }, text = { text_as_is, bin_text },
+                          json = { text_json, bin_json }, jsonb = { text_json, bin_jsonb_value },
+                          numeric = { text_decimal, bin_numeric }, uuid = { text_uuid, bin_uuid },
+                          date = { text_date, NULL }, time = { text_time, NULL },
+                          datetime = { text_datetime, NULL },
+                          timestamp = { text_timestamp, NULL },
+                          interval = { text_interval, NULL };
     switch (type) {
-    case OID_NUMERIC: return CALX_DECIMAL;
-    case OID_UUID: return CALX_UUID;
-    case OID_DATE: return CALX_DATE;
-    case OID_TIME: return CALX_TIME;
-    case OID_TIMESTAMP: return CALX_DATETIME;
-    case OID_TIMESTAMPTZ: return CALX_TIMESTAMP;
-    case OID_INTERVAL: return CALX_INTERVAL;
-    default: return CALX_NULL;
+    case OID_BOOL: return &boolean;
+    case OID_BYTEA: return &bytea;
+    case OID_INT2: return &int2;
+    case OID_INT4: return &int4;
+    case OID_INT8: return &int8;
+    case OID_OID: return &oid;
+    case OID_FLOAT4: return &float4;
+    case OID_FLOAT8: return &float8;
+    case OID_TEXT:
+    case OID_VARCHAR:
+    case OID_BPCHAR:
+    case OID_NAME:
+    case OID_UNKNOWN: return &text;
+    case OID_JSON: return &json;
+    case OID_JSONB: return &jsonb;
+    case OID_NUMERIC: return &numeric;
+    case OID_UUID: return &uuid;
+    /* Dates and times come as text (their binary form is next: the text
+     * follows DateStyle and IntervalStyle, which calx reads in their
+     * defaults), parsed into calx's values. */
+    case OID_DATE: return &date;
+    case OID_TIME: return &time;
+    case OID_TIMESTAMP: return &datetime;
+    case OID_TIMESTAMPTZ: return &timestamp;
+    case OID_INTERVAL: return &interval;
+    default: return &codec_text_only;
     }
 }
 
-/* A value of the richer types from PostgreSQL's text output (DateStyle
- * ISO, IntervalStyle postgres: the defaults). False when type is not one
- * of them or the text does not parse. */
-static bool decode_rich(calx_value *v, Oid type, const char *s, size_t len)
+pg_fmt calx__pg_rows_format(const PGresult *res)
 {
-    calx_type t = rich_type(type);
-    return t != CALX_NULL && calx__value_parse(t, s, len, v, NULL) == 0;
-}
-
-/* Decodes one text-format value of column type `type` into v. */
-static bool decode_value(calx_rowset *rs, calx_value *v, Oid type, const char *s, size_t len)
-{
-    switch (type) {
-    case OID_BOOL:
-        *v = calx_bool(s[0] == 't');
-        return true;
-    case OID_INT2:
-    case OID_INT4:
-    case OID_INT8:
-    case OID_OID:
-        *v = calx_int((int64_t)strtoll(s, NULL, 10));
-        return true;
-    case OID_FLOAT4:
-    case OID_FLOAT8:
-        *v = calx_real(strtod(s, NULL));
-        return true;
-    case OID_BYTEA:
-        if (len >= 2 && s[0] == '\\' && s[1] == 'x') {
-            size_t n = (len - 2) / 2;
-            char *dst = calx__rowset_alloc(rs, n);
-            if (!dst)
-                return false;
-            for (size_t i = 0; i < n; i++) {
-                unsigned hi = (unsigned char)s[2 + 2 * i], lo = (unsigned char)s[3 + 2 * i];
-                hi = hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10;
-                lo = lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10;
-                dst[i] = (char)((hi << 4) | lo);
-            }
-            v->type = CALX_BLOB;
-            v->u.s.ptr = dst;
-            v->u.s.len = n;
-            return true;
-        } else {
-            /* bytea_output = escape */
-            size_t n = 0;
-            unsigned char *raw = PQunescapeBytea((const unsigned char *)s, &n);
-            if (!raw)
-                return false;
-            const char *copy = calx__rowset_copy(rs, raw, n);
-            PQfreemem(raw);
-            if (!copy)
-                return false;
-            v->type = CALX_BLOB;
-            v->u.s.ptr = copy;
-            v->u.s.len = n;
-            return true;
-        }
-    default:
-        /* The richer types parse into their values; what does not parse
-         * (NUMERIC beyond 38 digits or NaN, 'infinity') stays text. */
-        if (decode_rich(v, type, s, len))
-            return true;
-        {
-            const char *copy = calx__rowset_copy(rs, s, len);
-            if (!copy)
-                return false;
-            v->type = type == OID_JSON || type == OID_JSONB ? CALX_JSON : CALX_TEXT;
-            v->u.s.ptr = copy;
-            v->u.s.len = len;
-            return true;
-        }
-    }
+    int nf = PQnfields(res);
+    for (int i = 0; i < nf; i++)
+        if (!codec_for(PQftype(res, i))->binary)
+            return PG_FMT_TEXT;
+    return PG_FMT_BINARY;
 }
 
 /* Rows changed by a command, from its tag ("INSERT 0 5", "UPDATE 3"), or
@@ -161,7 +529,15 @@ static int64_t changed_rows(const PGresult *res)
     return strtoll(PQcmdTuples((PGresult *)res), NULL, 10);
 }
 
-bool calx__pg_add_rows(calx_rowset **slot, const PGresult *res)
+/* The decoder of column col of res, in the format its values came in;
+ * NULL for a binary column of a type without a binary decoder. */
+static pg_decode_fn column_decoder(const PGresult *res, int col)
+{
+    const pg_codec *codec = codec_for(PQftype(res, col));
+    return PQfformat(res, col) == 1 ? codec->binary : codec->text;
+}
+
+int calx__pg_add_rows(calx_rowset **slot, const PGresult *res, calx_error *err)
 {
     calx_rowset *rs = *slot;
     int nf = PQnfields(res);
@@ -188,11 +564,12 @@ bool calx__pg_add_rows(calx_rowset **slot, const PGresult *res)
     else if (PQresultStatus(res) == PGRES_COMMAND_OK && rs->rowcount < 0)
         rs->rowcount = 0;
     if ((size_t)nf != rs->ncols)
-        return true;  /* a parameter set whose result has other columns: none to add */
+        return 0;  /* a parameter set whose result has other columns: none to add */
     int nt = PQntuples(res);
-    Oid types[64];
-    for (int i = 0; i < nf && i < 64; i++)
-        types[i] = PQftype(res, i);
+    enum { NDEC = 64 };
+    pg_decode_fn decs[NDEC];
+    for (int i = 0; i < nf && i < NDEC; i++)
+        decs[i] = column_decoder(res, i);
     for (int r = 0; r < nt; r++) {
         calx_value *row = calx__rowset_add_row(rs);
         if (!row)
@@ -200,13 +577,20 @@ bool calx__pg_add_rows(calx_rowset **slot, const PGresult *res)
         for (int col = 0; col < nf; col++) {
             if (PQgetisnull(res, r, col))
                 continue;  /* the row starts all NULL */
-            if (!decode_value(rs, &row[col], col < 64 ? types[col] : PQftype(res, col),
-                              PQgetvalue(res, r, col), (size_t)PQgetlength(res, r, col)))
+            pg_decode_fn fn = col < NDEC ? decs[col] : column_decoder(res, col);
+            pg_dec d = fn ? fn(rs, &row[col], PQgetvalue(res, r, col),
+                               (size_t)PQgetlength(res, r, col))
+                          : DEC_BAD;
+            if (d == DEC_NOMEM)
                 goto nomem;
+            if (d == DEC_BAD)
+                return calx_error_set(err, CALX_ERR_INTERNAL,
+                                      "PostgreSQL sent a malformed binary value of type %u in "
+                                      "column \"%s\"", (unsigned)PQftype(res, col),
+                                      PQfname(res, col));
         }
     }
-    return true;
+    return 0;
 nomem:
-    return false;
+    return calx_error_set(err, CALX_ERR_NOMEM, "out of memory reading a row");
 }
-
