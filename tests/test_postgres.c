@@ -404,6 +404,233 @@ TEST(connect_execute_and_types_round_trip)
     close_conn(c);
 }
 
+/* ---- binary format (#11 §2) ---- */
+
+/* The format the prepared statement of sql asks its rows in. */
+static pg_fmt rows_format_of(calx_dconn *dc, const char *sql)
+{
+    pg_conn *c = (pg_conn *)dc;
+    for (size_t i = 0; i < c->ncached; i++)
+        if (strcmp(c->cache[i]->sql, sql) == 0)
+            return c->cache[i]->rows;
+    return PG_FMT_UNKNOWN;
+}
+
+/* a and b are the same calx value: type, and bits for a REAL (-0.0 is not
+ * 0.0; any NaN is a NaN). */
+static bool same_value(const calx_value *a, const calx_value *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case CALX_NULL: return true;
+    case CALX_INT: return a->u.i == b->u.i;
+    case CALX_BOOL: return a->u.b == b->u.b;
+    case CALX_REAL:
+        if (isnan(a->u.d) || isnan(b->u.d))
+            return isnan(a->u.d) && isnan(b->u.d);
+        return memcmp(&a->u.d, &b->u.d, sizeof a->u.d) == 0;
+    case CALX_TEXT:
+        if (a->u.s.ptr[a->u.s.len] != '\0' || b->u.s.ptr[b->u.s.len] != '\0')
+            return false;
+        /* fall through */
+    case CALX_BLOB:
+        return a->u.s.len == b->u.s.len &&
+               (a->u.s.len == 0 || memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0);
+    default: return false;
+    }
+}
+
+/* Every value of two results of one query is the same; says where not. */
+static void check_same_rows(const calx_rowset *text, const calx_rowset *bin)
+{
+    CHECK(text && bin);
+    if (!text || !bin)
+        return;
+    CHECK_INT(bin->ncols, text->ncols);
+    CHECK_INT(bin->nrows, text->nrows);
+    if (bin->ncols != text->ncols || bin->nrows != text->nrows)
+        return;
+    for (size_t i = 0; i < text->nrows * text->ncols; i++)
+        if (!same_value(&text->vals[i], &bin->vals[i])) {
+            const calx_value *t = &text->vals[i];
+            fprintf(stderr, "  row %zu column %s: text and binary differ (text type %d '%s')\n",
+                    i / text->ncols, text->colnames[i % text->ncols], (int)t->type,
+                    t->type == CALX_TEXT ? t->u.s.ptr : "");
+            CHECK(!"the binary value differs from the text one");
+        }
+}
+
+TEST(binary_results_decode_to_what_text_gave)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    must(c, "CREATE TABLE bin_types (k integer, i2 smallint, i4 integer, i8 bigint, f4 real, "
+            "f8 double precision, n numeric, n3 numeric(20,3), b boolean, by bytea, t text, "
+            "v varchar(20), ch char(5), nm name, u uuid, j json, jb jsonb, o oid)");
+    must(c, "INSERT INTO bin_types VALUES "
+            "(1, -32768, -2147483648, -9223372036854775808, 0.1, 0.1, 0, 0, true, '\\x', '', "
+            "'', '', '', '00000000-0000-0000-0000-000000000000', '{}', '{}', 0), "
+            "(2, 32767, 2147483647, 9223372036854775807, 3.4028235e38, 1.7976931348623157e308, "
+            "'12345678901234567890.123456789', 1.5, false, '\\x00ff0a', 'h\xc3\xa9llo', 'x y', "
+            "'ab', 'pg_class', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '[1, \"a\"]', "
+            "'{\"b\": [1, 2], \"a\": null}', 4294967295), "
+            "(3, 0, 0, 0, '-0', '-0', '-0.001', -0.001, true, '\\x5c', 'a\\b', '', 'abcde', "
+            "'', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'null', '\"\\u00e9\"', 26), "
+            "(4, 1, 1, 1, 'NaN', 'NaN', 'NaN', 100000, true, NULL, NULL, NULL, NULL, NULL, "
+            "NULL, NULL, NULL, NULL), "
+            "(5, -1, -1, -1, 'Infinity', '-Infinity', 'Infinity', 10000.000, false, '', '', "
+            "'', '', '', NULL, NULL, NULL, NULL), "
+            "(6, 2, 2, 2, '-Infinity', 5e-324, '-Infinity', 0.1, true, '', '', '', '', '', "
+            "NULL, NULL, NULL, NULL), "
+            "(7, 3, 3, 3, 1.17549435e-38, 2.2250738585072014e-308, 1e-20, 123456789.5, true, "
+            "'', '', '', '', '', NULL, NULL, NULL, NULL), "
+            "(8, 4, 4, 4, 16777217, -0.30000000000000004, 1.5e30, -99999999999999999.999, "
+            "true, '', '', '', '', '', NULL, NULL, NULL, NULL), "
+            "(9, 5, 5, 5, 1, 1, 0.00000, 0, true, '', '', '', '', '', NULL, NULL, NULL, NULL), "
+            "(10, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+            "NULL, NULL, NULL, NULL)");
+    const char *sql = "SELECT * FROM bin_types ORDER BY k";
+    calx_rowset *text = NULL, *bin = NULL;
+    calx_error err;
+    CHECK_OK(exec_p(c, sql, NULL, 0, &text, &err), &err);
+    /* The first execution came in text and showed every column decodes in
+     * binary: the next asks for binary. */
+    CHECK_INT(rows_format_of(c, sql), PG_FMT_BINARY);
+    CHECK_OK(exec_p(c, sql, NULL, 0, &bin, &err), &err);
+    check_same_rows(text, bin);
+    if (text && text->nrows == 10) {
+        CHECK_STR(text->vals[1 * 18 + 6].u.s.ptr, "12345678901234567890.123456789");
+        CHECK_STR(text->vals[2 * 18 + 6].u.s.ptr, "-0.001");
+        CHECK_STR(text->vals[3 * 18 + 7].u.s.ptr, "100000.000");
+        CHECK_STR(text->vals[7 * 18 + 6].u.s.ptr, "1500000000000000000000000000000");
+        CHECK_STR(text->vals[1 * 18 + 14].u.s.ptr, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+        CHECK(text->vals[0 * 18 + 4].u.d == 0.1);  /* float4 0.1 reads as 0.1 */
+        CHECK(signbit(text->vals[2 * 18 + 5].u.d));
+    }
+    calx__rowset_free(text);
+    calx__rowset_free(bin);
+
+    /* A column without a binary decoder (timestamptz: its text follows
+     * TimeZone and DateStyle) keeps the statement in text. */
+    const char *ts_sql = "SELECT k, now() AS at FROM bin_types WHERE k = 1";
+    CHECK_OK(exec_p(c, ts_sql, NULL, 0, NULL, &err), &err);
+    CHECK_INT(rows_format_of(c, ts_sql), PG_FMT_TEXT);
+    CHECK_OK(exec_p(c, ts_sql, NULL, 0, &text, &err), &err);
+    CHECK(text && text->nrows == 1 && text->vals[1].type == CALX_TEXT);
+    calx__rowset_free(text);
+
+    /* A statement whose result type changes under it fails once (0A000)
+     * and is prepared afresh, learning its new columns. */
+    const char *alt_sql = "SELECT i4 FROM bin_types WHERE k = 2";
+    CHECK_OK(exec_p(c, alt_sql, NULL, 0, NULL, &err), &err);
+    CHECK_INT(rows_format_of(c, alt_sql), PG_FMT_BINARY);
+    must(c, "ALTER TABLE bin_types ALTER COLUMN i4 TYPE timestamptz USING "
+            "'2024-01-02 03:04:05+00'::timestamptz");
+    int rc = exec_p(c, alt_sql, NULL, 0, NULL, &err);
+    if (rc)
+        CHECK_INT(err.code, CALX_ERR_NOT_SUPPORTED);
+    CHECK_OK(exec_p(c, alt_sql, NULL, 0, &text, &err), &err);
+    CHECK(text && text->nrows == 1 && text->vals[0].type == CALX_TEXT);
+    CHECK_INT(rows_format_of(c, alt_sql), PG_FMT_TEXT);
+    calx__rowset_free(text);
+    close_conn(c);
+}
+
+TEST(a_streamed_query_fetches_in_binary_after_its_first_chunk)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    const char *sql =
+        "SELECT x, x::smallint AS i2, x * 10000000000 AS i8, x / 3.0::real AS f4, "
+        "x / 7.0::float8 AS f8, (x / 7.0)::numeric(12,4) AS n, x % 2 = 0 AS b, "
+        "decode(md5(x::text), 'hex') AS by, 'row ' || x AS t, md5(x::text)::uuid AS u, "
+        "CASE WHEN x % 5 = 0 THEN NULL ELSE x END AS maybe "
+        "FROM generate_series(1, 50) AS x";
+    calx_error err;
+    calx_rowset *whole = NULL;
+    CHECK_OK(exec_p(c, sql, NULL, 0, &whole, &err), &err);  /* first: text */
+    calx_dstmt st = { .sql = sql, .nsets = 1 };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .stream_rows = 7,
+                      .begin = true };
+    calx_rowset *rs = NULL;
+    size_t row = 0;
+    CHECK_OK(request(c, &req, &rs, &err), &err);
+    pg_conn *pc = (pg_conn *)c;
+    CHECK_INT(pc->cursor_fmt, PG_FMT_BINARY);
+    for (int chunk = 0; rs && whole && chunk < 20; chunk++) {
+        for (size_t r = 0; r < rs->nrows && row < whole->nrows; r++, row++)
+            for (size_t k = 0; k < rs->ncols; k++)
+                if (!same_value(&whole->vals[row * whole->ncols + k], &rs->vals[r * rs->ncols + k])) {
+                    fprintf(stderr, "  chunk %d row %zu column %s differs\n", chunk, row,
+                            rs->colnames[k]);
+                    CHECK(!"a streamed value differs");
+                }
+        bool more = rs->more;
+        calx__rowset_free(rs);
+        rs = NULL;
+        if (!more)
+            break;
+        calx_dreq fetch = { .op = CALX_DOP_FETCH };
+        CHECK_OK(request(c, &fetch, &rs, &err), &err);
+    }
+    calx__rowset_free(rs);
+    CHECK_INT(row, 50);
+    calx__rowset_free(whole);
+    CHECK_OK(op(c, CALX_DOP_CLOSE_CURSOR, &err), &err);
+    CHECK_OK(op(c, CALX_DOP_ROLLBACK, &err), &err);
+    close_conn(c);
+}
+
+TEST(binary_parameters_keep_their_extremes)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    calx_value p[] = { calx_int(INT64_MIN), calx_int(INT64_MAX), calx_real(-0.0),
+                       calx_real(NAN),      calx_real(-INFINITY), calx_real(5e-324),
+                       calx_bool(true),     calx_bool(false),    calx_null(),
+                       calx_blob("", 0),    calx_text("") };
+    enum { N = sizeof p / sizeof *p };
+    const char *sql = "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+                      "$1 = -9223372036854775808, $3 = 0, pg_typeof($1)::text, "
+                      "pg_typeof($3)::text, pg_typeof($7)::text";
+    calx_error err;
+    for (int pass = 0; pass < 2; pass++) {  /* the rows in text, then in binary */
+        calx_rowset *rs = NULL;
+        CHECK_OK(exec_p(c, sql, p, N, &rs, &err), &err);
+        CHECK(rs && rs->nrows == 1);
+        if (!rs || rs->nrows != 1)
+            continue;
+        for (int i = 0; i < N; i++)
+            if (p[i].type != CALX_NULL && p[i].type != CALX_TEXT && p[i].type != CALX_BLOB)
+                CHECK(same_value(&p[i], &rs->vals[i]));
+        CHECK_INT(rs->vals[8].type, CALX_NULL);
+        CHECK(rs->vals[9].type == CALX_BLOB && rs->vals[9].u.s.len == 0);
+        CHECK(rs->vals[10].type == CALX_TEXT && rs->vals[10].u.s.len == 0);
+        CHECK(rs->vals[11].type == CALX_BOOL && rs->vals[11].u.b);
+        CHECK(rs->vals[12].type == CALX_BOOL && rs->vals[12].u.b);
+        CHECK_STR(rs->vals[13].u.s.ptr, "bigint");
+        CHECK_STR(rs->vals[14].u.s.ptr, "double precision");
+        CHECK_STR(rs->vals[15].u.s.ptr, "boolean");
+        calx__rowset_free(rs);
+    }
+    CHECK_INT(rows_format_of(c, sql), PG_FMT_BINARY);
+    /* An int8 parameter still meets an int4 column (and finds nothing
+     * beyond its range rather than failing). */
+    must(c, "CREATE TABLE bin_keys (k integer)");
+    must(c, "INSERT INTO bin_keys VALUES (1), (2)");
+    calx_value keys[] = { calx_int(2), calx_int(5000000000) };
+    calx_rowset *rs = NULL;
+    CHECK_OK(exec_p(c, "SELECT k FROM bin_keys WHERE k IN ($1, $2)", keys, 2, &rs, &err),
+             &err);
+    CHECK(rs && rs->nrows == 1 && rs->vals[0].u.i == 2);
+    calx__rowset_free(rs);
+    close_conn(c);
+}
+
 TEST(errors_carry_sqlstate_and_class)
 {
     calx_dconn *c = connect_default();
@@ -2065,6 +2292,9 @@ int main(void)
     calx_error err;
     loop = calx_loop_new(NULL, &err);
     RUN(connect_execute_and_types_round_trip);
+    RUN(binary_results_decode_to_what_text_gave);
+    RUN(a_streamed_query_fetches_in_binary_after_its_first_chunk);
+    RUN(binary_parameters_keep_their_extremes);
     RUN(errors_carry_sqlstate_and_class);
     RUN(a_deadlock_fails_one_side_with_a_serialization_error_to_retry);
     RUN(batches_are_one_pipeline);
