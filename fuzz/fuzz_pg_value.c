@@ -1,23 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the PostgreSQL driver's value decoding
- * (src/driver/pg_result.c): decode_value, which turns one text-format
- * value of a given column type into a calx value. It is static and needs
- * no PGresult, so this file includes pg_result.c itself and calls it
- * straight, with the bytes libpq would hand over (PQgetvalue: a C string)
- * and a type OID. The same bytes go to calx__pg_errcode as an SQLSTATE.
+ * (src/driver/pg_result.c): the codecs by column type (codec_for), which
+ * turn one value, text or binary format, into a calx value. They are
+ * static and need no PGresult, so this file includes pg_result.c itself
+ * and calls them straight, with the bytes libpq would hand over
+ * (PQgetvalue: a C string in text format, any bytes and a length in
+ * binary) and a type OID. The same bytes go to calx__pg_errcode as an
+ * SQLSTATE.
  *
- * The first input byte picks the type OID (the ones decoded specially,
- * text, or the byte itself as an unknown OID); the rest is the value, up
- * to a NUL as PQgetvalue's would be. Properties: no crash, leak or
- * undefined behaviour; the value has the calx type the column type maps
- * to; text comes back byte for byte; a well-formed hex bytea decodes to
- * its bytes. A broken property is an abort, so libFuzzer keeps the input. */
+ * The first input byte picks the format (its top bit: binary) and the type
+ * OID (the ones decoded specially, text, or the byte itself as an unknown
+ * OID); the rest is the value, in text format up to a NUL as PQgetvalue's
+ * would be. Properties: no crash, leak or undefined behaviour; a value has
+ * the calx type the column type maps to; text comes back byte for byte; a
+ * well-formed hex bytea decodes to its bytes; a binary value is decoded or
+ * refused (DEC_BAD), and a decoded binary numeric or uuid reads as the
+ * server's text would (digits, one point, one leading minus). A broken
+ * property is an abort, so libFuzzer keeps the input. */
 #include "driver/pg_result.c"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#define OID_TEXT 25
+/* What pg_result.c's codecs do for one text-format value. */
+static bool decode_value(calx_rowset *rs, calx_value *v, Oid type, const char *s, size_t len)
+{
+    return codec_for(type)->text(rs, v, s, len) == DEC_OK;
+}
 
 static void broken(const char *what, Oid type, const char *s)
 {
@@ -51,15 +61,69 @@ static void check_hex(const calx_value *v, Oid type, const char *s, size_t len)
     }
 }
 
+/* The calx type a column type's values become. */
+static calx_type want_type(Oid type)
+{
+    switch (type) {
+    case OID_BOOL: return CALX_BOOL;
+    case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID: return CALX_INT;
+    case OID_FLOAT4: case OID_FLOAT8: return CALX_REAL;
+    case OID_BYTEA: return CALX_BLOB;
+    default: return CALX_TEXT;
+    }
+}
+
+static const Oid types[] = { OID_BOOL,  OID_BYTEA,   OID_INT8,   OID_INT2,    OID_INT4,
+                             OID_OID,   OID_FLOAT4,  OID_FLOAT8, OID_TEXT,    OID_NUMERIC,
+                             OID_UUID,  OID_JSONB,   OID_VARCHAR, OID_TIMESTAMPTZ };
+#define NTYPES (sizeof types / sizeof *types)
+
+/* One binary-format value: decoded or refused, never anything else. */
+static void binary_case(Oid type, const char *s, size_t len)
+{
+    calx_rowset *rs = calx__rowset_new(1);
+    calx_value *v = rs ? calx__rowset_add_row(rs) : NULL;
+    pg_decode_fn fn = codec_for(type)->binary;
+    pg_dec d = v && fn ? fn(rs, v, s, len) : DEC_BAD;
+    if (d == DEC_OK) {
+        if (v->type != want_type(type))
+            broken("a binary value's calx type does not match the column type", type, "(binary)");
+        if (v->type == CALX_TEXT && v->u.s.ptr[v->u.s.len] != '\0')
+            broken("binary text is not NUL-terminated", type, "(binary)");
+        if (v->type == CALX_TEXT && memchr(v->u.s.ptr, 0, v->u.s.len))
+            broken("binary text holds a NUL", type, "(binary)");
+        if (type == OID_NUMERIC && !isalpha((unsigned char)v->u.s.ptr[v->u.s.len ? v->u.s.len - 1 : 0])) {
+            const char *p = v->u.s.ptr;
+            size_t points = 0;
+            if (*p == '-')
+                p++;
+            if (!isdigit((unsigned char)*p))
+                broken("a binary numeric does not start with a digit", type, v->u.s.ptr);
+            for (; *p; p++)
+                if (*p == '.')
+                    points++;
+                else if (!isdigit((unsigned char)*p))
+                    broken("a binary numeric holds other than digits", type, v->u.s.ptr);
+            if (points > 1)
+                broken("a binary numeric has two points", type, v->u.s.ptr);
+        }
+        if (type == OID_UUID && v->u.s.len != 36)
+            broken("a binary uuid is not 36 characters", type, v->u.s.ptr);
+        if (type == OID_BYTEA && (v->u.s.len != len || memcmp(v->u.s.ptr, s, len) != 0))
+            broken("a binary bytea does not come back byte for byte", type, "(binary)");
+    }
+    calx__rowset_free(rs);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const Oid types[] = { OID_BOOL, OID_BYTEA, OID_INT8, OID_INT2, OID_INT4,
-                                 OID_OID, OID_FLOAT4, OID_FLOAT8, OID_TEXT };
-    const size_t ntypes = sizeof types / sizeof *types;
-
     if (size == 0)
         return 0;
-    Oid type = data[0] < ntypes ? types[data[0]] : (Oid)data[0] + 1000;
+    Oid type = (data[0] & 0x7f) < NTYPES ? types[data[0] & 0x7f] : (Oid)(data[0] & 0x7f) + 1000;
+    if (data[0] & 0x80) {
+        binary_case(type, (const char *)data + 1, size - 1);
+        return 0;
+    }
     char *s = malloc(size);
     if (!s)
         return 0;
@@ -74,14 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     calx_rowset *rs = calx__rowset_new(1);
     calx_value *v = rs ? calx__rowset_add_row(rs) : NULL;
     if (v && decode_value(rs, v, type, s, len)) {
-        calx_type want = CALX_TEXT;
-        switch (type) {
-        case OID_BOOL: want = CALX_BOOL; break;
-        case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID: want = CALX_INT; break;
-        case OID_FLOAT4: case OID_FLOAT8: want = CALX_REAL; break;
-        case OID_BYTEA: want = CALX_BLOB; break;
-        default: break;
-        }
+        calx_type want = want_type(type);
         if (v->type != want)
             broken("the value's calx type does not match the column type", type, s);
         if (want == CALX_TEXT && (v->u.s.len != len || memcmp(v->u.s.ptr, s, len) != 0))
