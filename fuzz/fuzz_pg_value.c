@@ -61,16 +61,32 @@ static void check_hex(const calx_value *v, Oid type, const char *s, size_t len)
     }
 }
 
-/* The calx type a column type's values become. */
-static calx_type want_type(Oid type)
+/* Whether calx type t is what a column type's values may become: its own
+ * calx value, or text where a value has none (NaN, 'infinity', a number
+ * past 38 digits, a date in another DateStyle). */
+static bool type_ok(Oid type, calx_type t)
 {
     switch (type) {
-    case OID_BOOL: return CALX_BOOL;
-    case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID: return CALX_INT;
-    case OID_FLOAT4: case OID_FLOAT8: return CALX_REAL;
-    case OID_BYTEA: return CALX_BLOB;
-    default: return CALX_TEXT;
+    case OID_BOOL: return t == CALX_BOOL;
+    case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID: return t == CALX_INT;
+    case OID_FLOAT4: case OID_FLOAT8: return t == CALX_REAL;
+    case OID_BYTEA: return t == CALX_BLOB;
+    case OID_JSON: case OID_JSONB: return t == CALX_JSON;
+    case OID_NUMERIC: return t == CALX_DECIMAL || t == CALX_TEXT;
+    case OID_UUID: return t == CALX_UUID || t == CALX_TEXT;
+    case OID_TIMESTAMPTZ: return t == CALX_TIMESTAMP || t == CALX_TEXT;
+    case OID_TIMESTAMP: return t == CALX_DATETIME || t == CALX_TEXT;
+    case OID_DATE: return t == CALX_DATE || t == CALX_TEXT;
+    case OID_TIME: return t == CALX_TIME || t == CALX_TEXT;
+    case OID_INTERVAL: return t == CALX_INTERVAL || t == CALX_TEXT;
+    default: return t == CALX_TEXT;
     }
+}
+
+/* Whether a value keeps its text's bytes (text, and JSON). */
+static bool is_text(const calx_value *v)
+{
+    return v->type == CALX_TEXT || v->type == CALX_JSON;
 }
 
 static const Oid types[] = { OID_BOOL,  OID_BYTEA,   OID_INT8,   OID_INT2,    OID_INT4,
@@ -86,13 +102,15 @@ static void binary_case(Oid type, const char *s, size_t len)
     pg_decode_fn fn = codec_for(type)->binary;
     pg_dec d = v && fn ? fn(rs, v, s, len) : DEC_BAD;
     if (d == DEC_OK) {
-        if (v->type != want_type(type))
+        if (!type_ok(type, v->type))
             broken("a binary value's calx type does not match the column type", type, "(binary)");
-        if (v->type == CALX_TEXT && v->u.s.ptr[v->u.s.len] != '\0')
+        if (is_text(v) && v->u.s.ptr[v->u.s.len] != '\0')
             broken("binary text is not NUL-terminated", type, "(binary)");
-        if (v->type == CALX_TEXT && memchr(v->u.s.ptr, 0, v->u.s.len))
+        if (is_text(v) && memchr(v->u.s.ptr, 0, v->u.s.len))
             broken("binary text holds a NUL", type, "(binary)");
-        if (type == OID_NUMERIC && !isalpha((unsigned char)v->u.s.ptr[v->u.s.len ? v->u.s.len - 1 : 0])) {
+        /* A numeric left as text is a NaN, an infinity, or digits past 38. */
+        if (type == OID_NUMERIC && v->type == CALX_TEXT &&
+            !isalpha((unsigned char)v->u.s.ptr[v->u.s.len ? v->u.s.len - 1 : 0])) {
             const char *p = v->u.s.ptr;
             size_t points = 0;
             if (*p == '-')
@@ -107,8 +125,8 @@ static void binary_case(Oid type, const char *s, size_t len)
             if (points > 1)
                 broken("a binary numeric has two points", type, v->u.s.ptr);
         }
-        if (type == OID_UUID && v->u.s.len != 36)
-            broken("a binary uuid is not 36 characters", type, v->u.s.ptr);
+        if (type == OID_UUID && v->type != CALX_UUID)
+            broken("a binary uuid is not a UUID", type, "(binary)");
         if (type == OID_BYTEA && (v->u.s.len != len || memcmp(v->u.s.ptr, s, len) != 0))
             broken("a binary bytea does not come back byte for byte", type, "(binary)");
     }
@@ -138,12 +156,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     calx_rowset *rs = calx__rowset_new(1);
     calx_value *v = rs ? calx__rowset_add_row(rs) : NULL;
     if (v && decode_value(rs, v, type, s, len)) {
-        calx_type want = want_type(type);
-        if (v->type != want)
+        if (!type_ok(type, v->type))
             broken("the value's calx type does not match the column type", type, s);
-        if (want == CALX_TEXT && (v->u.s.len != len || memcmp(v->u.s.ptr, s, len) != 0))
+        if (is_text(v) && (v->u.s.len != len || memcmp(v->u.s.ptr, s, len) != 0))
             broken("text does not come back byte for byte", type, s);
-        if (want == CALX_TEXT && v->u.s.ptr[len] != '\0')
+        if (is_text(v) && v->u.s.ptr[len] != '\0')
             broken("text is not NUL-terminated", type, s);
         if (type == OID_BYTEA && len >= 2 && s[0] == '\\' && s[1] == 'x')
             check_hex(v, type, s, len);

@@ -233,17 +233,17 @@ TEST(load_converts_database_values)
     /* SQLite keeps an instant as UTC text with no offset; an offset, when
      * text has one, is honoured. */
     const calx_column *made = &Gadget_model.table.columns[CALX_FIELD(Gadget, made_at)];
+    char scratch[CALX_BIND_SCRATCH_SIZE];
     calx_value v = calx_text("2024-05-01 12:30:15.250000");
-    CHECK_OK(calx__sqlite_stored_value(made, &v, &err), &err);
+    CHECK_OK(calx__sqlite_stored_value(made, &v, scratch, &err), &err);
     CHECK_OK(calx__obj_load_field(o, CALX_FIELD(Gadget, made_at), &v, &err), &err);
     CHECK_INT(g->made_at, 1714566615250000LL);
     v = calx_text("2024-05-01 14:30:15.25+02:00");
-    CHECK_OK(calx__sqlite_stored_value(made, &v, &err), &err);
+    CHECK_OK(calx__sqlite_stored_value(made, &v, scratch, &err), &err);
     CHECK_OK(calx__obj_load_field(o, CALX_FIELD(Gadget, seen_at), &v, &err), &err);
     CHECK_INT(g->seen_at.value, 1714566615250000LL);
     calx_value back = calx__field_value(&Gadget_model, &Gadget_model.fields[CALX_FIELD(Gadget, made_at)], g);
     CHECK_INT(back.type, CALX_TIMESTAMP);
-    char scratch[CALX_BIND_SCRATCH_SIZE];
     calx_value stored;
     CHECK_OK(calx__sqlite_bind_value(&back, &stored, scratch, &err), &err);
     CHECK_INT(stored.type, CALX_TEXT);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "calx/result.h"
+#include "core/nomem.h"
 #include "core/value_int.h"
 #include "engine/engine_int.h"
 
@@ -41,12 +42,22 @@ int calx__rowset_convert(const calx_dialect *d, const calx_column *const *types,
     if (!types || !rs)
         return 0;
     size_t n = ntypes < rs->ncols ? ntypes : rs->ncols;
+    char scratch[CALX_BIND_SCRATCH_SIZE];
     for (size_t i = 0; i < rs->nrows; i++) {
         calx_value *row = rs->vals + i * rs->ncols;
         for (size_t k = 0; k < n; k++) {
             int rc;
-            if (types[k] && (rc = d->stored_value(types[k], &row[k], err)))
+            if (!types[k])
+                continue;
+            if ((rc = d->stored_value(types[k], &row[k], scratch, err)))
                 return rc;
+            /* A text the hook made goes into the rows' own memory. */
+            if (calx__value_is_bytes(&row[k]) && row[k].u.s.ptr == scratch) {
+                const char *copy = calx__rowset_copy(rs, scratch, row[k].u.s.len);
+                if (!copy)
+                    return calx__nomem(err, "reading a result");
+                row[k].u.s.ptr = copy;
+            }
         }
     }
     return 0;

@@ -54,41 +54,12 @@ static int fill(calx_obj *o, const calx_value *vals, bool keep_changes, calx_err
  * column's type (SQLite's texts and scaled integers; PostgreSQL's texts). */
 static bool has_stored_form(const calx_field *f)
 {
-    return f->type == CALX_F_TIMESTAMP || calx__ftype_is_rich(f->type);
+    return f->type == CALX_F_TIMESTAMP || f->type == CALX_F_JSON ||
+           calx__ftype_is_rich(f->type);
 }
 
 /* Up to this many fields, a row being converted is copied on the stack. */
 #define ROW_ON_STACK 32
-/* Room for a number's shortest JSON text: "-1.2345678901234567e-308". */
-#define JSON_NUMBER_SIZE 32
-
-/* Whether v, in JSON field f, is a number the database made of the text:
- * SQLite gives a column declared JSON numeric affinity, so the JSON texts
- * 0 and 1.5 are stored and returned as an INTEGER and a REAL. */
-static bool json_number(const calx_field *f, const calx_value *v)
-{
-    return f->type == CALX_F_JSON && (v->type == CALX_INT || v->type == CALX_REAL);
-}
-
-/* *v, a JSON number, as JSON text in buf (JSON_NUMBER_SIZE bytes): the
- * integer, or the shortest text that reads back as the same double (the
- * value is kept, not its spelling: 1.50 comes back 1.5). */
-static void json_number_text(calx_value *v, char *buf)
-{
-    int n = 0;
-    if (v->type == CALX_INT) {
-        n = snprintf(buf, JSON_NUMBER_SIZE, "%lld", (long long)v->u.i);
-    } else {
-        for (int prec = 1; prec <= 17; prec++) {
-            n = snprintf(buf, JSON_NUMBER_SIZE, "%.*g", prec, v->u.d);
-            if (strtod(buf, NULL) == v->u.d)
-                break;
-        }
-    }
-    *v = calx_value_json(buf);
-    v->u.s.len = (size_t)n;
-}
-
 static int load_converted(calx_session *s, const calx_model *m, const calx_value *vals,
                           bool populate, calx_obj **out, calx_error *err);
 
@@ -98,30 +69,32 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
     for (size_t i = 0; i < m->nfields; i++) {
         if (!has_stored_form(&m->fields[i]) || !s->dialect->stored_value)
             continue;
-        /* A copy of the row, its stored forms made the fields' types. */
+        /* A copy of the row, its stored forms made the fields' types; a
+         * text a field's conversion makes lives in that field's scratch
+         * until the object has copied it. */
         calx_value stack[ROW_ON_STACK], *row = stack;
-        if (m->nfields > ROW_ON_STACK && !(row = malloc(m->nfields * sizeof *row)))
-            return calx__nomem(err, "loading a %s", m->name);
+        char stack_scratch[ROW_ON_STACK][CALX_BIND_SCRATCH_SIZE];
+        char (*scratch)[CALX_BIND_SCRATCH_SIZE] = stack_scratch;
+        if (m->nfields > ROW_ON_STACK) {
+            row = malloc(m->nfields * sizeof *row);
+            scratch = malloc(m->nfields * sizeof *scratch);
+            if (!row || !scratch) {
+                free(row);
+                free(scratch);
+                return calx__nomem(err, "loading a %s", m->name);
+            }
+        }
         memcpy(row, vals, m->nfields * sizeof *row);
         int rc = 0;
-        size_t nnum = 0;
-        for (size_t k = i; !rc && k < m->nfields; k++) {
+        for (size_t k = i; !rc && k < m->nfields; k++)
             if (has_stored_form(&m->fields[k]))
-                rc = s->dialect->stored_value(&m->table.columns[k], &row[k], err);
-            nnum += json_number(&m->fields[k], &row[k]);
-        }
-        /* The JSON numbers' texts, alive until the object has copied them. */
-        char *nums = NULL;
-        if (!rc && nnum && !(nums = malloc(nnum * JSON_NUMBER_SIZE)))
-            rc = calx__nomem(err, "loading a %s", m->name);
-        for (size_t k = i, j = 0; nums && k < m->nfields; k++)
-            if (json_number(&m->fields[k], &row[k]))
-                json_number_text(&row[k], nums + JSON_NUMBER_SIZE * j++);
+                rc = s->dialect->stored_value(&m->table.columns[k], &row[k], scratch[k], err);
         if (!rc)
             rc = load_converted(s, m, row, populate, out, err);
-        free(nums);
-        if (row != stack)
+        if (row != stack) {
             free(row);
+            free(scratch);
+        }
         return rc;
     }
     return load_converted(s, m, vals, populate, out, err);

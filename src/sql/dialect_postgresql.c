@@ -75,6 +75,12 @@ static size_t has_table_params(const char *table, calx_param *items)
     return 7;
 }
 
+int calx__pg_stored_value(const calx_column *c, calx_value *v, char *scratch, calx_error *err)
+{
+    (void)scratch;
+    return calx__value_from_text(c, v, err);
+}
+
 /* SQLAlchemy's PostgreSQL JSON operators: (data -> ?) for a step, ->> for
  * the last when it is read as text, CAST of that text for a number or a
  * bool. An index is cast to INTEGER: json -> has a text and an integer
@@ -159,7 +165,7 @@ const calx_dialect calx__dialect_postgresql = {
     .decimal_max_precision = CALX_DECIMAL_MAX_DIGITS,
     /* The driver hands the richer types over as they are, and decodes what
      * it knows by type; text left over parses as PostgreSQL prints it. */
-    .stored_value = calx__value_from_text,
+    .stored_value = calx__pg_stored_value,
     .bind_value = NULL,
     .serial_int32 = "SERIAL",
     .serial_int64 = "BIGSERIAL",

@@ -21,8 +21,12 @@
  *              interval. A month has no fixed length, so an interval with
  *              months cannot be stored; read back, days and microseconds
  *              come normalised as Python's timedelta (0 <= micros < 1 day).
- *   JSON       its text. */
+ *   JSON       its text. A column declared JSON has numeric affinity, so a
+ *              document that is a bare number (0, 1.5) comes back as an
+ *              INTEGER or a REAL: it is turned back into JSON text (the
+ *              value kept, not its spelling: 1.50 reads back 1.5). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/types_int.h"
@@ -129,12 +133,38 @@ static int stored_datetime(const calx_column *c, const calx_value *v, calx_datet
     return 0;
 }
 
-int calx__sqlite_stored_value(const calx_column *c, calx_value *v, calx_error *err)
+/* A JSON number SQLite's affinity made of the text, as JSON text in
+ * scratch: the integer, or the shortest text that reads back as the same
+ * double. */
+static void json_number_text(calx_value *v, char *scratch)
+{
+    int n = 0;
+    if (v->type == CALX_INT) {
+        n = snprintf(scratch, CALX_BIND_SCRATCH_SIZE, "%lld", (long long)v->u.i);
+    } else {
+        for (int prec = 1; prec <= 17; prec++) {
+            n = snprintf(scratch, CALX_BIND_SCRATCH_SIZE, "%.*g", prec, v->u.d);
+            if (strtod(scratch, NULL) == v->u.d)
+                break;
+        }
+    }
+    *v = calx_value_json(scratch);
+    v->u.s.len = (size_t)n;
+}
+
+int calx__sqlite_stored_value(const calx_column *c, calx_value *v, char *scratch,
+                              calx_error *err)
 {
     if (v->type == CALX_NULL)
         return 0;
     calx_datetime dt;
     switch (c->type) {
+    case CALX_COL_JSON:
+        if (v->type == CALX_INT || v->type == CALX_REAL) {
+            json_number_text(v, scratch);
+            return 0;
+        }
+        break;
     case CALX_COL_DECIMAL:
         if (v->type == CALX_INT) {
             *v = calx_value_decimal(calx__decimal_from_scaled_int64(v->u.i, c->scale));
