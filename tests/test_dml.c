@@ -815,7 +815,7 @@ TEST(the_flush_gets_its_statements_from_the_sql_layer)
     CHECK_STR(sql, "DELETE FROM flag WHERE flag.\"on\" = ?");
     free(sql);
     /* INSERT: one row, many rows, the sentinel form with its key. */
-    calx_insert *s = calx__insert_of_columns(&hero, 0x1e, -1);
+    calx_insert *s = calx__insert_of_columns(&hero, 0x1e, -1, 0);
     CHECK_OK(calx__insert_shape_sql(s, lite, 1, CALX__ROWS_VALUES, &sql, &err), &err);
     CHECK_STR(sql, "INSERT INTO hero (name, secret_name, age, team_id) VALUES (?, ?, ?, ?)");
     free(sql);
@@ -824,7 +824,7 @@ TEST(the_flush_gets_its_statements_from_the_sql_layer)
                    "(?, ?, ?, ?)");
     free(sql);
     calx_insert_free(s);
-    s = calx__insert_of_columns(&hero, 0x6, 0);
+    s = calx__insert_of_columns(&hero, 0x6, 0, 0);
     CHECK_OK(calx__insert_shape_sql(s, pg, 3, CALX__ROWS_SENTINEL, &sql, &err), &err);
     CHECK_STR(sql, "INSERT INTO hero (name, secret_name) SELECT CAST(p0 AS VARCHAR), CAST(p1 AS "
                    "VARCHAR) FROM (VALUES (?, ?, 0), (?, ?, 1), (?, ?, 2)) AS imp_sen(p0, p1, "
@@ -836,7 +836,7 @@ TEST(the_flush_gets_its_statements_from_the_sql_layer)
     CHECK_INT(calx__insert_shape_sql(s, pg, 0, CALX__ROWS_VALUES, &sql, &err), CALX_ERR_ARGUMENT);
     calx_insert_free(s);
     /* No columns: DEFAULT VALUES, one row only. */
-    s = calx__insert_of_columns(&hero, 0, 0);
+    s = calx__insert_of_columns(&hero, 0, 0, 0);
     CHECK_OK(calx__insert_shape_sql(s, pg, 1, CALX__ROWS_VALUES, &sql, &err), &err);
     CHECK_STR(sql, "INSERT INTO hero DEFAULT VALUES RETURNING hero.id");
     free(sql);

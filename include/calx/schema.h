@@ -37,6 +37,14 @@
 extern "C" {
 #endif
 
+/* Fills the value at p with a value made now: a field's default (calx/model.h's
+ * FACTORY) or a column's onupdate. p points at the plain C type of the column's
+ * type (calx_timestamp for TIMESTAMP, int64_t for INT64, const char * for TEXT
+ * and JSON, ...; for a field, the struct field, whose kind's value comes first).
+ * A TEXT / JSON / BLOB factory stores memory from malloc, which its caller
+ * takes. Returns 0 or an error code with err filled. */
+typedef int (*calx_factory_fn)(void *p, calx_error *err);
+
 /* Column types. Zero is no type, so a column left without one is caught. */
 typedef enum calx_coltype {
     CALX_COL_INT32 = 1,    /* SQLite INTEGER, PostgreSQL INTEGER (SERIAL) */
@@ -105,6 +113,13 @@ typedef struct calx_column {
     const char *server_default; /* SQL text for DEFAULT, used as written */
     calx_opt_double ge, le;     /* numeric bounds the ORM checks before
                                    writing (Pydantic's ge / le) */
+
+    /* SQLAlchemy's Column(onupdate=...): a factory called for every UPDATE
+     * that does not set the column itself, its value bound: the ORM's flush
+     * of a changed object (the object's field then holds the value) and
+     * Core's calx_update (called when the statement is made, calx_update_new).
+     * calx_now_utc for a TIMESTAMP "updated_at". Not for BLOB columns. */
+    calx_factory_fn onupdate;
 } calx_column;
 
 typedef struct calx_table {

@@ -37,6 +37,8 @@
 #include "orm/session_int.h"
 #include "sql/compiler.h"
 #include "sql/ddl.h"
+#include "sql/dialect.h"
+#include "sql/onupdate.h"
 #include "sql/ident.h"
 #include "sql/text.h"
 
@@ -48,6 +50,7 @@ typedef struct flush_op {
     const char *sql;
     size_t p0, np;            /* its parameters in the flush's array */
     bool want_key;            /* the database generates the primary key */
+    uint64_t fetch;           /* INSERT: server defaults it reads back (RETURNING) */
 } flush_op;
 
 /* A many-row text of an INSERT shape, by its rows and form. */
@@ -207,6 +210,19 @@ static void bind_field(calx_param *p, const calx_model *m, const calx_field *f,
     p->value = calx__field_value(m, f, src);
 }
 
+/* The columns an INSERT of the columns in mask reads back: those with a
+ * server_default it leaves to the database (SQLAlchemy 2.0's eager_defaults
+ * on a RETURNING backend), the generated key apart. */
+static uint64_t server_fetch(const calx_model *m, uint64_t mask)
+{
+    int ai = calx__model_autoinc(m);
+    uint64_t fetch = 0;
+    for (size_t i = 0; i < m->nfields && i < 64; i++)
+        if (!(mask >> i & 1) && (int)i != ai && m->table.columns[i].server_default)
+            fetch |= 1ull << i;
+    return fetch;
+}
+
 static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint64_t mask,
                            calx_error *err)
 {
@@ -218,10 +234,18 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
     sql_entry e = { m, kind, mask, NULL, NULL, NULL, 0 };
     if (kind == OP_INSERT) {
         /* With RETURNING the row's own key comes back; with lastrowid the
-         * driver reads it, and a prefetched key is sent as a value. */
+         * driver reads it, and a prefetched key is sent as a value. Server
+         * defaults come back by RETURNING on every dialect, the key first
+         * among them when the database makes it (SQLite too: its rowid is
+         * then not read apart). */
         int ai = calx__model_autoinc(m);
-        long key = ai >= 0 && !(mask >> ai & 1) && d->key_strategy == CALX_KEYS_RETURNING ? ai : -1;
-        e.ins = calx__insert_of_columns(t, mask, key);
+        uint64_t fetch = server_fetch(m, mask);
+        long key = ai >= 0 && !(mask >> ai & 1) &&
+                           (d->key_strategy == CALX_KEYS_RETURNING ||
+                            (fetch && d->key_strategy == CALX_KEYS_LASTROWID))
+                       ? ai
+                       : -1;
+        e.ins = calx__insert_of_columns(t, mask, key, fetch);
         if (!e.ins)
             return calx__nomem(err, NULL), NULL;
         calx__insert_shape_sql(e.ins, d, 1, CALX__ROWS_VALUES, &e.sql, err);
@@ -268,8 +292,8 @@ static int plan_insert(flush_ctx *x, calx_obj *o, calx_error *err)
     for (size_t i = 0, k = 0; i < m->nfields; i++)
         if (mask >> i & 1)
             bind_field(&x->params[p0 + k++], m, &m->fields[i], obj);
-    return push_op(x, (flush_op){ OP_INSERT, o, sql, p0, np,
-                                  ai >= 0 && !(mask >> ai & 1) })
+    return push_op(x, (flush_op){ OP_INSERT, o, sql, p0, np, ai >= 0 && !(mask >> ai & 1),
+                                  server_fetch(m, mask) })
                ? calx__nomem(err, NULL)
                : 0;
 }
@@ -290,20 +314,46 @@ static int bind_key(flush_ctx *x, const calx_obj *o, const void *src, calx_error
     return 0;
 }
 
+/* Fills the fields of o whose columns have an onupdate factory and that
+ * this UPDATE does not set otherwise (SQLAlchemy's Column.onupdate), and
+ * adds them to *mask. The object holds the value; the snapshot taken once
+ * the flush has run does too, so it is no change after. */
+static int set_onupdate(calx_obj *o, uint64_t *mask, calx_error *err)
+{
+    const calx_model *m = o->model;
+    for (size_t i = 0; i < m->nfields && i < 64; i++) {
+        const calx_column *c = &m->table.columns[i];
+        if (!c->onupdate || *mask >> i & 1)
+            continue;
+        calx_value v;
+        void *owned;
+        int rc = calx__onupdate_value(c, &v, &owned, err);
+        if (!rc)
+            rc = calx__obj_set_field(o, i, &v, err);
+        free(owned);
+        if (rc)
+            return rc;
+        *mask |= 1ull << i;
+    }
+    return 0;
+}
+
 /* An UPDATE of o's changed fields, or with post (a row inserted in this
- * flush, which has no snapshot yet), of field post_field alone. */
+ * flush, which has no snapshot yet), of field post_field alone; either
+ * with the columns onupdate fills. */
 static int plan_update_of(flush_ctx *x, calx_obj *o, bool post, size_t post_field,
                           calx_error *err)
 {
     const calx_model *m = o->model;
     uint64_t mask = 0;
-    size_t np = 0;
-    for (size_t i = 0; i < m->nfields; i++) {
-        if (post ? i == post_field : calx__obj_field_changed(o, i)) {
+    for (size_t i = 0; i < m->nfields; i++)
+        if (post ? i == post_field : calx__obj_field_changed(o, i))
             mask |= 1ull << i;
-            np++;
-        }
-    }
+    if (set_onupdate(o, &mask, err))
+        return err->code;
+    size_t np = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        np += mask >> i & 1;
     const char *sql = sql_for(x, m, OP_UPDATE, mask, err);
     if (!sql)
         return CALX_ERR_NOMEM;
@@ -315,7 +365,7 @@ static int plan_update_of(flush_ctx *x, calx_obj *o, bool post, size_t post_fiel
             bind_field(&x->params[p0 + k++], m, &m->fields[i], calx__obj_ptr(o));
     if (bind_key(x, o, post ? calx__obj_ptr(o) : calx__obj_snap(o), err))
         return CALX_ERR_NOMEM;
-    return push_op(x, (flush_op){ OP_UPDATE, o, sql, p0, x->nparams - p0, false })
+    return push_op(x, (flush_op){ OP_UPDATE, o, sql, p0, x->nparams - p0, false, 0 })
                ? calx__nomem(err, NULL)
                : 0;
 }
@@ -333,7 +383,7 @@ static int plan_delete(flush_ctx *x, calx_obj *o, calx_error *err)
     size_t p0 = x->nparams;
     if (bind_key(x, o, calx__obj_snap(o), err))
         return CALX_ERR_NOMEM;
-    return push_op(x, (flush_op){ OP_DELETE, o, sql, p0, x->nparams - p0, false })
+    return push_op(x, (flush_op){ OP_DELETE, o, sql, p0, x->nparams - p0, false, 0 })
                ? calx__nomem(err, NULL)
                : 0;
 }
@@ -850,6 +900,8 @@ static flush_stmt *plan_stmts(flush_ctx *x, size_t first, size_t *nout, calx_err
         bool sentinel = rows && op->want_key;
         if (rows && op->want_key && d->key_strategy != CALX_KEYS_RETURNING)
             rows = sentinel = false;   /* keys by lastrowid: one row at a time */
+        if (rows && op->fetch && !sentinel)
+            rows = false;   /* rows read back need the sentinel to be told apart */
         if (!rows) {
             st[n++] = (flush_stmt){ i, count, 1, op->sql, FORM_EACH };
             i = end;
@@ -904,7 +956,8 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit, cal
     for (size_t k = 0; k < nst; k++) {
         const flush_op *op = &x->ops[st[k].first];
         stmts[k] = (calx_stmt){ st[k].sql, set, st[k].count / st[k].per,
-                                st[k].form == FORM_EACH && op->want_key && lastrowid };
+                                st[k].form == FORM_EACH && op->want_key && lastrowid &&
+                                    !op->fetch };
         /* A set is per operations' parameters, which lie one after
          * another in the flush's array. */
         for (size_t j = 0; j < st[k].count; j += st[k].per)
@@ -964,12 +1017,41 @@ static int cmp_key_rank(const void *a, const void *b)
     return x->u.i < y->u.i ? -1 : x->u.i > y->u.i;
 }
 
+/* Fills o from the row its INSERT gave back: the generated key first when
+ * key, then the columns of fetch in the table's order, each read as the
+ * dialect stores it (SQLite's CURRENT_TIMESTAMP is text). */
+static int load_returned(flush_ctx *x, calx_obj *o, const calx_row *row, bool key, uint64_t fetch,
+                         calx_error *err)
+{
+    const calx_model *m = o->model;
+    size_t col = 0;
+    if (key && calx__obj_load_field(o, (size_t)calx__model_autoinc(m), calx_row_value(row, col++),
+                                    err))
+        return err->code;
+    for (size_t i = 0; i < m->nfields && i < 64; i++) {
+        if (!(fetch >> i & 1))
+            continue;
+        const calx_value *got = calx_row_value(row, col++);
+        if (!got)
+            return calx_error_set(err, CALX_ERR_INTERNAL,
+                                  "the insert into %s returned no value for %s", m->table.name,
+                                  m->fields[i].name);
+        calx_value v = *got;
+        char scratch[CALX_BIND_SCRATCH_SIZE];
+        const calx_dialect *d = x->s->dialect;
+        if ((d->stored_value && d->stored_value(&m->table.columns[i], &v, scratch, err)) ||
+            calx__obj_load_field(o, i, &v, err))
+            return err->code;
+    }
+    return 0;
+}
+
 /* The keys of a sentinel chunk: the rows went in in counter order and the
  * sequence handed out rising keys as they did, so the k-th smallest key
  * returned is row k's, whatever order RETURNING gives them in (SQLAlchemy
  * 2.0 correlates them so, sorting by the returned sentinel). */
 static int chunk_keys(flush_ctx *x, const calx_result *r, size_t from, size_t first, size_t n,
-                      int ai, calx_error *err)
+                      calx_error *err)
 {
     key_rank *k = malloc(n * sizeof *k);
     if (!k)
@@ -987,7 +1069,8 @@ static int chunk_keys(flush_ctx *x, const calx_result *r, size_t from, size_t fi
     if (!rc)
         qsort(k, n, sizeof *k, cmp_key_rank);
     for (size_t j = 0; j < n && !rc; j++)
-        rc = calx__obj_load_field(x->ops[first + j].o, (size_t)ai, &k[j].v, err);
+        rc = load_returned(x, x->ops[first + j].o, calx_result_row(r, from + k[j].row), true,
+                           x->ops[first + j].fetch, err);
     free(k);
     return rc;
 }
@@ -1015,23 +1098,22 @@ static int read_results(flush_ctx *x, const flush_stmt *st, size_t nst, calx_res
                                   "were matched.",
                                   upd ? "UPDATE" : "DELETE", t->name, upd ? "update" : "delete",
                                   count, upd ? "" : "Only ", (long long)rc);
-        if (!op->want_key)
+        if (!op->want_key && !op->fetch)
             continue;
         if (calx_result_nrows(r) != count)
             return calx_error_set(err, CALX_ERR_INTERNAL,
-                                  "the insert into %s returned %zu keys for %zu rows", t->name,
+                                  "the insert into %s returned %zu rows for %zu rows", t->name,
                                   calx_result_nrows(r), count);
-        int ai = calx__model_autoinc(op->o->model);
         if (st[k].form == FORM_SENTINEL) {
             /* An execute-many gathers its sets' rows set after set. */
             for (size_t j = 0; j < count; j += st[k].per)
-                if (chunk_keys(x, r, j, i + j, st[k].per, ai, err))
+                if (chunk_keys(x, r, j, i + j, st[k].per, err))
                     return err->code;
             continue;
         }
         for (size_t j = 0; j < count; j++)
-            if (calx__obj_load_field(x->ops[i + j].o, (size_t)ai,
-                                     calx_row_value(calx_result_row(r, j), 0), err))
+            if (load_returned(x, x->ops[i + j].o, calx_result_row(r, j), op->want_key,
+                              x->ops[i + j].fetch, err))
                 return err->code;
     }
     return 0;

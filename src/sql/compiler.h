@@ -162,9 +162,11 @@ char *calx__update_by_key_sql(const calx_dialect *d, const calx_table *t, uint64
 char *calx__delete_by_key_sql(const calx_dialect *d, const calx_table *t, calx_error *err);
 
 /* An insert into t of the columns in mask (none: DEFAULT VALUES),
- * RETURNING column key when key >= 0, for calx__insert_shape_sql. Owned
- * by the caller (calx_insert_free); its errors are sticky as any
- * insert's. */
-calx_insert *calx__insert_of_columns(const calx_table *t, uint64_t mask, long key);
+ * RETURNING column key when key >= 0, then the columns in fetch (the
+ * server defaults the flush reads back) in t's order, for
+ * calx__insert_shape_sql. Owned by the caller (calx_insert_free); its
+ * errors are sticky as any insert's. */
+calx_insert *calx__insert_of_columns(const calx_table *t, uint64_t mask, long key,
+                                     uint64_t fetch);
 
 #endif

@@ -137,4 +137,8 @@ int calx__insert_check(const calx_insert *s, calx_error *err);
 int calx__update_check(const calx_update *s, calx_error *err);
 int calx__delete_check(const calx_delete *s, calx_error *err);
 
+/* calx_update_new, with onupdate false leaving columns with an onupdate
+ * factory unset (the flush binds those itself). */
+calx_update *calx__update_new_ex(const calx_table *t, bool onupdate);
+
 #endif

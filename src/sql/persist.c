@@ -66,7 +66,8 @@ static calx_expr *by_key(const calx_table *t)
 char *calx__update_by_key_sql(const calx_dialect *d, const calx_table *t, uint64_t mask,
                               calx_error *err)
 {
-    calx_update *s = calx_update_new(t);
+    /* The flush binds onupdate columns itself: they are in mask. */
+    calx_update *s = calx__update_new_ex(t, false);
     for (size_t i = 0; s && i < t->ncolumns && i < 64; i++)
         if (mask >> i & 1)
             calx_update_value(s, t->columns[i].name, slot(t, i));
@@ -96,7 +97,8 @@ char *calx__delete_by_key_sql(const calx_dialect *d, const calx_table *t, calx_e
     return sql;
 }
 
-calx_insert *calx__insert_of_columns(const calx_table *t, uint64_t mask, long key)
+calx_insert *calx__insert_of_columns(const calx_table *t, uint64_t mask, long key,
+                                     uint64_t fetch)
 {
     const char *names[64];
     size_t n = 0;
@@ -108,5 +110,8 @@ calx_insert *calx__insert_of_columns(const calx_table *t, uint64_t mask, long ke
         calx_insert_columns(s, names, n);
     if (key >= 0)
         calx_insert_returning(s, calx_col(t, (size_t)key));
+    for (size_t i = 0; i < t->ncolumns && i < 64; i++)
+        if (fetch >> i & 1 && (long)i != key)
+            calx_insert_returning(s, calx_col(t, i));
     return s;
 }

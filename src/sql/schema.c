@@ -180,6 +180,10 @@ static int check_column(const calx_table *t, size_t i, const calx_column **autoi
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "column %s.%s: foreign_key '%s' is not written \"table.column\"",
                               t->name, c->name, c->foreign_key);
+    if (c->onupdate && c->type == CALX_COL_BLOB)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "column %s.%s: onupdate is not supported on a BLOB column", t->name,
+                              c->name);
     const char *actions[2] = { c->on_delete, c->on_update };
     for (int k = 0; k < 2; k++) {
         const char *what = k ? "on_update" : "on_delete";

@@ -4,14 +4,44 @@
  * and UPDATE ... FROM other tables. The first error is kept (sticky);
  * which tables the expressions may name is checked once the statement is
  * whole (calx__update_check), so that calx_update_from may come after the
- * WHERE that needs it. compile_dml.c renders the text. */
+ * WHERE that needs it. A column with an onupdate factory is SET to its
+ * value unless the statement sets it (set_onupdate). compile_dml.c renders
+ * the text. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core/nomem.h"
 #include "sql/dml_int.h"
+#include "sql/onupdate.h"
 
-calx_update *calx_update_new(const calx_table *t)
+/* SET column = the onupdate factory's value, for every column that has
+ * one: a literal, so the extra SET is the statement's shape and the value
+ * is bound (and listed by its cache key). A calx_update_value of the
+ * column replaces it, as SQLAlchemy applies onupdate only to a column the
+ * statement does not otherwise set. */
+static void set_onupdate(calx_update *s)
+{
+    const calx_table *t = s->base.t;
+    for (size_t i = 0; i < t->ncolumns && !s->base.failed; i++) {
+        const calx_column *c = &t->columns[i];
+        if (!c->onupdate)
+            continue;
+        calx_value v;
+        void *owned;
+        calx_error err;
+        if (calx__onupdate_value(c, &v, &owned, &err)) {
+            calx__dml_fail(&s->base, err.code, "UPDATE %s SET %s: %s", t->name, c->name,
+                           err.message);
+            return;
+        }
+        char where[300];
+        snprintf(where, sizeof where, "UPDATE %s SET", t->name);
+        calx__dml_set_value(&s->base, s->set, i, calx_lit(v), where);
+        free(owned);
+    }
+}
+
+calx_update *calx__update_new_ex(const calx_table *t, bool onupdate)
 {
     calx_update *s = calloc(1, sizeof *s);
     if (!s)
@@ -22,7 +52,14 @@ calx_update *calx_update_new(const calx_table *t)
     s->set = calloc(t->ncolumns, sizeof *s->set);
     if (!s->set)
         calx__dml_fail(&s->base, CALX_ERR_NOMEM, "out of memory creating an update");
+    else if (onupdate)
+        set_onupdate(s);
     return s;
+}
+
+calx_update *calx_update_new(const calx_table *t)
+{
+    return calx__update_new_ex(t, true);
 }
 
 void calx_update_free(calx_update *s)
