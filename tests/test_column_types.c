@@ -94,6 +94,23 @@ CALX_MODEL_DEFINE(KeyDate, "key_date")
 CALX_MODEL(Feeling, "feeling")
 CALX_MODEL_DEFINE(Feeling, "feeling")
 
+/* A server default read back at insert, and an onupdate (SQLAlchemy's
+ * server_default=func.now(), onupdate=...). A text key: rows whose keys
+ * are given read their defaults back too. */
+#define Note_FIELDS(F, M)                                                     \
+    F(M, id,         OPT_INT64,     NONE, .primary_key = true)                \
+    F(M, body,       TEXT,          REQUIRED)                                 \
+    F(M, created_at, OPT_TIMESTAMP, NONE, .server_default = "CURRENT_TIMESTAMP") \
+    F(M, updated_at, OPT_TIMESTAMP, NONE, .onupdate = calx_now_utc)
+CALX_MODEL(Note, "note")
+CALX_MODEL_DEFINE(Note, "note")
+
+#define Tag_FIELDS(F, M)                                                      \
+    F(M, code,       TEXT,          REQUIRED, .primary_key = true)            \
+    F(M, made_at,    OPT_TIMESTAMP, NONE, .server_default = "CURRENT_TIMESTAMP")
+CALX_MODEL(Tag, "tag")
+CALX_MODEL_DEFINE(Tag, "tag")
+
 #define ITEM(f) CALX_C(Item, f)
 
 /* ---- the harness: orm_test.h's engine, echo capture and task (after
@@ -1184,6 +1201,143 @@ DB_TEST(repr_prints_the_values_as_sqlmodel_does, CALX_TABLE(Item))
     calx_session_free(s);
 }
 
+
+/* ---- server defaults and onupdate ---- */
+
+/* The test's clock, UTC. */
+static calx_timestamp now_utc(void)
+{
+    calx_timestamp t = 0;
+    calx_now_utc(&t, NULL);
+    return t;
+}
+
+/* Within a few seconds of the test's clock (SQLite's CURRENT_TIMESTAMP
+ * has whole seconds). */
+static bool recent(calx_opt_timestamp t)
+{
+    calx_timestamp now = now_utc();
+    return t.valid && t.value > now - 5000000 && t.value <= now + 1000000;
+}
+
+DB_TEST(a_server_default_is_in_the_object_after_the_flush_without_a_refresh, CALX_TABLE(Note),
+        CALX_TABLE(Tag))
+{
+    calx_session *s = new_session();
+    calx_timestamp past = instant("2001-02-03 04:05:06Z");
+    Note *n[3] = { CALX_NEW(Note, &err, .body = "a"), CALX_NEW(Note, &err, .body = "b"),
+                   CALX_NEW(Note, &err, .body = "c", .created_at = CALX_SOME(past)) };
+    Tag *t[2] = { CALX_NEW(Tag, &err, .code = "x"), CALX_NEW(Tag, &err, .code = "y") };
+    CHECK(n[0] && n[1] && n[2] && t[0] && t[1]);
+    if (!(n[0] && n[1] && n[2] && t[0] && t[1]))
+        return;
+    CHECK_OK(calx_session_add_all(s, (void *[]){ n[0], n[1], n[2], t[0], t[1] }, 5, &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    /* The rows that left it to the database read it back in the INSERT. */
+    const char *ins = log_line("INSERT INTO note (body, updated_at)");
+    CHECK(ins && strstr(ins, "RETURNING note.id, note.created_at"));
+    ins = log_line("INSERT INTO tag (code)");
+    CHECK(ins && strstr(ins, "RETURNING tag.made_at"));
+    CHECK(n[0]->id.valid && n[1]->id.valid && n[2]->id.valid && n[0]->id.value != n[1]->id.value);
+    CHECK(recent(n[0]->created_at) && recent(n[1]->created_at));
+    CHECK(n[2]->created_at.valid && n[2]->created_at.value == past);
+    CHECK(recent(t[0]->made_at) && recent(t[1]->made_at));
+    /* The snapshot holds it too: nothing changed, nothing to write. */
+    log_reset();
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK(strstr(logbuf, "UPDATE") == NULL);
+    /* The database holds what the object does. */
+    calx_timestamp got = n[0]->created_at.value;
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    CHECK(n[0]->created_at.valid && n[0]->created_at.value == got);
+    calx_session_free(s);
+}
+
+DB_TEST(onupdate_sets_the_field_on_an_update_flush_only, CALX_TABLE(Note))
+{
+    calx_session *s = new_session();
+    Note *n = CALX_NEW(Note, &err, .body = "first");
+    CHECK(n != NULL);
+    if (!n)
+        return;
+    CHECK_OK(calx_session_add(s, n, &err), &err);
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK(!n->updated_at.valid);   /* not on INSERT */
+    log_reset();
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK(strstr(logbuf, "UPDATE") == NULL);   /* not when nothing changed */
+    n->body = "second";
+    log_reset();
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK(log_line("UPDATE note SET body=") && strstr(log_line("UPDATE note SET body="),
+                                                      "updated_at="));
+    CHECK(recent(n->updated_at));
+    /* Seen as written: flushed again, no UPDATE. */
+    log_reset();
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK(strstr(logbuf, "UPDATE") == NULL);
+    /* A value the program sets in that UPDATE is kept. */
+    calx_timestamp mine = instant("2020-01-01 00:00:00Z");
+    n->body = "third";
+    CALX_SET(n->updated_at, mine);
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    CHECK(n->updated_at.valid && n->updated_at.value == mine);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    CHECK(n->updated_at.valid && n->updated_at.value == mine);
+    CHECK_STR(n->body, "third");
+    calx_session_free(s);
+}
+
+/* Runs upd (freed) on a connection of its own and commits. */
+static void run_update(calx_update *upd)
+{
+    calx_connection *c = NULL;
+    calx_result *r = NULL;
+    CHECK_OK(calx_await(calx_engine_connect(engine, &err), &c, &err), &err);
+    CHECK_OK(calx_await(calx_conn_execute_update(c, upd, &err), &r, &err), &err);
+    CHECK_OK(calx_await(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_result_free(r);
+    calx_conn_close(c);
+    calx_update_free(upd);
+}
+
+/* updated_at of row id (NULL: not valid). */
+static calx_opt_timestamp updated_at_of(int64_t id)
+{
+    calx_result *r = run_select(calx_select_where(
+        calx_select_columns(CALX_C(Note, updated_at)), calx_eq(CALX_C(Note, id), CALX_X(id))));
+    const calx_value *v = r ? calx_row_value(calx_result_first(r), 0) : NULL;
+    calx_opt_timestamp t = { 0, false };
+    if (v && v->type == CALX_TIMESTAMP)
+        t = (calx_opt_timestamp){ v->u.i, true };
+    calx_result_free(r);
+    return t;
+}
+
+DB_TEST(a_core_update_sets_an_onupdate_column_it_does_not_set, CALX_TABLE(Note))
+{
+    CHECK_OK(run_sql("INSERT INTO note (id, body) VALUES (1, 'a'), (2, 'b')", &err), &err);
+    calx_update *upd = calx_update_set(calx_update_new(&Note_model.table), "body", "changed");
+    calx_update_where(upd, calx_eq(CALX_C(Note, id), CALX_X(1)));
+    log_reset();
+    run_update(upd);
+    CHECK(log_line("UPDATE note SET body=") &&
+          strstr(log_line("UPDATE note SET body="), "updated_at="));
+    CHECK(recent(updated_at_of(1)));
+    CHECK(!updated_at_of(2).valid);
+    /* Set by the statement, the column keeps the statement's value. */
+    calx_timestamp mine = instant("2020-01-01 00:00:00Z");
+    upd = calx_update_set(calx_update_new(&Note_model.table), "updated_at",
+                          calx_value_timestamp(mine));
+    calx_update_where(upd, calx_eq(CALX_C(Note, id), CALX_X(2)));
+    run_update(upd);
+    calx_opt_timestamp t = updated_at_of(2);
+    CHECK(t.valid && t.value == mine);
+}
+
 int main(void)
 {
     dir = test_tmpdir("test_column_types");
@@ -1201,6 +1355,9 @@ int main(void)
     RUN(bad_values_give_errors_naming_model_field_and_value);
     RUN(echo_prints_the_parameters_as_sqlalchemy_does);
     RUN(repr_prints_the_values_as_sqlmodel_does);
+    RUN(a_server_default_is_in_the_object_after_the_flush_without_a_refresh);
+    RUN(onupdate_sets_the_field_on_an_update_flush_only);
+    RUN(a_core_update_sets_an_onupdate_column_it_does_not_set);
     calx_loop_free(loop);
     test_backend_cleanup();
     return TEST_REPORT();
