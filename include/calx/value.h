@@ -49,12 +49,17 @@ typedef enum calx_type {
     CALX_DATETIME,  /* u.i: a naive calx_datetime */
     CALX_TIMESTAMP, /* u.i: a calx_timestamp, an instant */
     CALX_INTERVAL,  /* u.interval */
-    CALX_JSON       /* u.s: JSON text, UTF-8 */
+    CALX_JSON,      /* u.s: JSON text, UTF-8 */
+    CALX_ARRAY      /* u.array: a one-dimensional array (PostgreSQL's ARRAY),
+                       its elements' type in elem */
 } calx_type;
 
 typedef struct calx_value {
     calx_type type;
-    int32_t scale;   /* DECIMAL: digits after the point; otherwise 0 */
+    union {
+        int32_t scale;   /* DECIMAL: digits after the point; otherwise 0 */
+        calx_type elem;  /* ARRAY: the type of every element that is not NULL */
+    };
     union {
         int64_t i;
         double d;
@@ -69,6 +74,10 @@ typedef struct calx_value {
         } dec;   /* DECIMAL: the coefficient (calx_decimal's lo, hi) */
         calx_uuid uuid;
         calx_interval interval;
+        struct {
+            const struct calx_value *items;
+            size_t n;
+        } array; /* ARRAY: n elements, none of them an ARRAY */
     } u;
 } calx_value;
 
@@ -199,6 +208,27 @@ static inline calx_value calx_value_json(const char *json)
     return v;
 }
 
+/* A one-dimensional array of n values (SQLAlchemy's ARRAY, PostgreSQL's
+ * INTEGER[], TEXT[], ...): every element is of type elem (CALX_INT,
+ * CALX_REAL, CALX_BOOL, CALX_TEXT, CALX_DECIMAL, CALX_UUID, CALX_DATE,
+ * CALX_TIME, CALX_DATETIME, CALX_TIMESTAMP, CALX_INTERVAL) or NULL. The
+ * value points at items, which are not copied here: calx copies an array
+ * (its items and their text) wherever it copies values, so items may be
+ * reused once the call that took the value returns. An array of no
+ * elements is the empty array, not NULL; items NULL with n 0 is it too.
+ * Arrays nest not: an element that is an ARRAY, or of another type than
+ * elem, is refused (CALX_ERR_ARGUMENT) where the value is used. Only
+ * PostgreSQL stores arrays. */
+static inline calx_value calx_value_array(calx_type elem, const calx_value *items, size_t n)
+{
+    calx_value v = calx_null();
+    v.type = CALX_ARRAY;
+    v.elem = elem;
+    v.u.array.items = items;
+    v.u.array.n = n;
+    return v;
+}
+
 /* One parameter: named (:name in the SQL) or positional (name NULL, ? in
  * the SQL). One call's parameters are all named or all positional. */
 typedef struct calx_param {
@@ -244,7 +274,7 @@ typedef struct calx_opt_bool { bool value; bool valid; } calx_opt_bool;
 
 /* The name of a type: "NULL", "INTEGER", "REAL", "TEXT", "BLOB", "BOOLEAN",
  * "DECIMAL", "UUID", "DATE", "TIME", "DATETIME", "TIMESTAMP", "INTERVAL",
- * "JSON"; "UNKNOWN" for any other value. Static, never NULL. */
+ * "JSON", "ARRAY"; "UNKNOWN" for any other value. Static, never NULL. */
 CALX_API const char *calx_type_name(calx_type t);
 
 #ifdef __cplusplus

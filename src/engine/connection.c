@@ -199,8 +199,8 @@ static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
                 return rc;
             if (text)
                 nbytes += stored.u.s.len + 1;
-            else if (calx__value_is_bytes(v))
-                nbytes += v->u.s.len + 1;
+            else
+                nbytes += calx__value_keep_size(v);
         }
     }
     if (nbytes) {
@@ -214,13 +214,7 @@ static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
              * again, now into the copy (the first pass only measured). */
             if (stored_form(d, v, &stored, scratch, &text, err) == 0 && text)
                 *v = stored;
-            if (calx__value_is_bytes(v)) {
-                if (v->u.s.len)
-                    memcpy(p, v->u.s.ptr, v->u.s.len);
-                p[v->u.s.len] = '\0';
-                v->u.s.ptr = p;
-                p += v->u.s.len + 1;
-            }
+            calx__value_keep(v, &p);
         }
     }
     st->nparams = n;

@@ -81,6 +81,15 @@ static void put_value(calx_buf *b, const calx_value *v, bool native_bool)
     case CALX_JSON: /* SQLAlchemy's JSON type binds the serialized text */
         put_text(b, v->u.s.ptr, v->u.s.len);
         break;
+    case CALX_ARRAY:   /* as Python prints a list */
+        calx__buf_put(b, "[", 1);
+        for (size_t i = 0; i < v->u.array.n; i++) {
+            if (i)
+                calx__buf_put(b, ", ", 2);
+            put_value(b, &v->u.array.items[i], native_bool);
+        }
+        calx__buf_put(b, "]", 1);
+        break;
     default: calx__value_rich_repr(b, v); break;
     case CALX_BLOB:
         calx__buf_put(b, "b'", 2);

@@ -78,6 +78,12 @@ uint64_t calx__value_hash(const calx_value *v)
     case CALX_INTERVAL:
         return mix(mix((uint64_t)v->u.interval.months, (uint64_t)v->u.interval.days),
                    (uint64_t)v->u.interval.micros);
+    case CALX_ARRAY: {
+        uint64_t h = v->u.array.n;
+        for (size_t i = 0; i < v->u.array.n; i++)
+            h = mix(h, calx__value_hash(&v->u.array.items[i]));
+        return h;
+    }
     case CALX_NULL:
         break;
     }
@@ -110,6 +116,13 @@ bool calx__value_eq(const calx_value *a, const calx_value *b)
         return a->u.interval.months == b->u.interval.months &&
                a->u.interval.days == b->u.interval.days &&
                a->u.interval.micros == b->u.interval.micros;
+    case CALX_ARRAY:
+        if (a->u.array.n != b->u.array.n)
+            return false;
+        for (size_t i = 0; i < a->u.array.n; i++)
+            if (!calx__value_eq(&a->u.array.items[i], &b->u.array.items[i]))
+                return false;
+        return true;
     case CALX_NULL: return true;
     }
     return false;

@@ -226,9 +226,9 @@ calx_insert *calx_insert_columns(calx_insert *s, const char *const *names, size_
  * length. */
 static bool value_ok(const calx_value *v)
 {
-    if ((unsigned)v->type > CALX_BOOL)
+    if ((unsigned)v->type > CALX_BOOL && v->type != CALX_ARRAY)
         return false;
-    return !(calx__value_is_bytes(v) && v->u.s.len && !v->u.s.ptr);
+    return calx__value_ok(v);
 }
 
 calx_insert *calx_insert_row(calx_insert *s, const calx_value *vals)
@@ -267,20 +267,18 @@ calx_insert *calx_insert_row(calx_insert *s, const calx_value *vals)
                            where, s->base.t->columns[s->cols[at]].name, (int)v.type);
             return s;
         }
-        if (!calx__dml_convert(&s->base, s->cols[at], s->types[at], &v, where))
-            return s;
-        if (calx__value_is_bytes(&v)) {
-            /* NUL-terminated as well, for drivers and echo that read it so. */
-            char *p = bytes_alloc(s, v.u.s.len + 1);
+        /* Copied first: an array's elements are converted in place. */
+        size_t keep = calx__value_keep_size(&v);
+        if (keep) {
+            char *p = bytes_alloc(s, keep);
             if (!p) {
                 calx__dml_fail(&s->base, CALX_ERR_NOMEM, "out of memory adding a row to an insert");
                 return s;
             }
-            if (v.u.s.len)
-                memcpy(p, v.u.s.ptr, v.u.s.len);
-            p[v.u.s.len] = '\0';
-            v.u.s.ptr = p;
+            calx__value_keep(&v, &p);
         }
+        if (!calx__dml_convert(&s->base, s->cols[at], s->types[at], &v, where))
+            return s;
         row[at] = v;
     }
     s->nrows++;
