@@ -66,10 +66,13 @@ typedef enum calx_coltype {
     CALX_COL_INTERVAL,     /* PostgreSQL INTERVAL; SQLite DATETIME, 1970-01-01 plus the
                               interval, as SQLAlchemy's Interval (months must be 0 there) */
     CALX_COL_JSON,         /* JSON text: PostgreSQL JSON; SQLite JSON (checked by json_valid) */
-    CALX_COL_ENUM          /* one of .enum_type's names: PostgreSQL a native enum type, made
+    CALX_COL_ENUM,         /* one of .enum_type's names: PostgreSQL a native enum type, made
                               and dropped with the table; SQLite VARCHAR(longest name) */
+    CALX_COL_ARRAY         /* a one-dimensional array of .array_of (PostgreSQL only:
+                              INTEGER[], VARCHAR[], NUMERIC(p, s)[], ...); values are
+                              CALX_ARRAY */
 } calx_coltype;
-#define CALX__COL_LAST CALX_COL_ENUM
+#define CALX__COL_LAST CALX_COL_ARRAY
 
 /* An enumerated type (SQLAlchemy's Enum): a C enum's names, the i-th
  * naming the C value i. Static data, kept by pointer:
@@ -113,6 +116,10 @@ typedef struct calx_column {
     const char *server_default; /* SQL text for DEFAULT, used as written */
     calx_opt_double ge, le;     /* numeric bounds the ORM checks before
                                    writing (Pydantic's ge / le) */
+    calx_coltype array_of;      /* ARRAY only, and required there: the elements'
+                                   type, any but BLOB, JSON, ENUM and ARRAY;
+                                   max_length, precision and scale apply to the
+                                   elements (VARCHAR(n)[], NUMERIC(p, s)[]) */
 
     /* SQLAlchemy's Column(onupdate=...): a factory called for every UPDATE
      * that does not set the column itself, its value bound: the ORM's flush

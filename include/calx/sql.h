@@ -381,6 +381,33 @@ CALX_API calx_expr *calx_json_as_real(calx_expr *path);
 CALX_API calx_expr *calx_json_as_bool(calx_expr *path);
 CALX_API calx_expr *calx_json_contains(calx_expr *json, const char *json_text);
 
+/* ---- arrays (SQLAlchemy's ARRAY comparator; PostgreSQL only) ----
+ *
+ *     calx_any(calx_lit_int(7), CALX_C(Post, scores))
+ *         PostgreSQL  ? = ANY (post.scores)
+ *     calx_array_contains(CALX_C(Post, tags),
+ *                         calx_value_array(CALX_TEXT, (calx_value[]){ calx_text("c") }, 1))
+ *         PostgreSQL  (post.tags @> ?)          the array bound as one value
+ *
+ * calx_any(value, array) is value = ANY (array) (SQLAlchemy's
+ * value == any_(array)); calx_array_contains(array, items) is array @>
+ * items (every element of items is in array), calx_array_overlaps
+ * array && items (an element in common), calx_array_length(array)
+ * array_length(array, 1), NULL for an empty array. A literal value, and
+ * items, take the array column's element type as a comparison does
+ * ('2024-02-29' for DATE[], 1.5 at NUMERIC(10, 2)[]'s scale); items are
+ * copied. SQLite has no arrays: compiling any of these there is
+ * CALX_ERR_NOT_SUPPORTED.
+ *
+ * Each takes ownership of its expression arguments. Errors (as a node that
+ * fails the statement): array not of ARRAY type, a value or an element
+ * that does not convert (CALX_ERR_TYPE); items not an ARRAY, or not a
+ * valid one, a NULL value (CALX_ERR_ARGUMENT). */
+CALX_API calx_expr *calx_any(calx_expr *value, calx_expr *array);
+CALX_API calx_expr *calx_array_contains(calx_expr *array, calx_value items);
+CALX_API calx_expr *calx_array_overlaps(calx_expr *array, calx_value items);
+CALX_API calx_expr *calx_array_length(calx_expr *array);
+
 /* e AS name in a select's columns clause (e alone anywhere else), owning
  * e; name is copied and quoted as the dialect needs.
  * calx_label(calx_add(age, 1), "next_age"): "hero.age + ? AS next_age".

@@ -45,7 +45,26 @@ enum {
     OID_INTERVAL = 1186,
     OID_NUMERIC = 1700,
     OID_UUID = 2950,
-    OID_JSONB = 3802
+    OID_JSONB = 3802,
+    /* arrays of the types above (pg_type's typarray) */
+    OID_BOOL_ARRAY = 1000,
+    OID_NAME_ARRAY = 1003,
+    OID_INT2_ARRAY = 1005,
+    OID_INT4_ARRAY = 1007,
+    OID_TEXT_ARRAY = 1009,
+    OID_BPCHAR_ARRAY = 1014,
+    OID_VARCHAR_ARRAY = 1015,
+    OID_INT8_ARRAY = 1016,
+    OID_FLOAT4_ARRAY = 1021,
+    OID_FLOAT8_ARRAY = 1022,
+    OID_OID_ARRAY = 1028,
+    OID_TIMESTAMP_ARRAY = 1115,
+    OID_DATE_ARRAY = 1182,
+    OID_TIME_ARRAY = 1183,
+    OID_TIMESTAMPTZ_ARRAY = 1185,
+    OID_INTERVAL_ARRAY = 1187,
+    OID_NUMERIC_ARRAY = 1231,
+    OID_UUID_ARRAY = 2951
 };
 
 /* The format a statement's rows are asked for in (pg_result.c decides):

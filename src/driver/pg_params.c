@@ -6,13 +6,15 @@
  * binary format (no formatting here, no parsing on the server), text and
  * NULL as "unknown" in text format, typed by the server from context (a
  * binary "unknown" would be read by whatever type the server infers, and
- * text bytes are the same in either format). Every parameter of a request is checked before
+ * text bytes are the same in either format), an ARRAY as its array input
+ * text, typed by the server as well. Every parameter of a request is checked before
  * anything is queued, so that a bad value fails the request with nothing
  * sent. It is a file of its own so that how a value is sent is decided in
  * one place: another format or type changes this file, not the pipeline
  * that queues what it lays out. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +47,36 @@ static bool ensure_param_arrays(pg_conn *c, size_t n)
     return true;
 }
 
+static size_t array_text_size(const calx_value *v);
+
+/* An ARRAY parameter calx can send: elements of its type or NULL, texts
+ * without NUL bytes, and its text form within PostgreSQL's 1 GB. */
+static bool array_ok(pg_conn *c, const calx_value *v, size_t at)
+{
+    if (!calx__value_ok(v)) {
+        calx__pg_failf(c, CALX_ERR_ARGUMENT,
+                       "parameter %zu is an ARRAY whose elements are not all of its element "
+                       "type %s or NULL (or of a type no array holds)",
+                       at, calx_type_name(v->elem));
+        return false;
+    }
+    for (size_t i = 0; i < v->u.array.n; i++) {
+        const calx_value *e = &v->u.array.items[i];
+        if (e->type == CALX_TEXT && e->u.s.len && memchr(e->u.s.ptr, 0, e->u.s.len)) {
+            calx__pg_failf(c, CALX_ERR_DATA,
+                           "PostgreSQL text cannot contain a NUL byte (parameter %zu, array "
+                           "element %zu)", at, i + 1);
+            return false;
+        }
+    }
+    if (array_text_size(v) > INT32_MAX) {
+        calx__pg_failf(c, CALX_ERR_DATA, "parameter %zu is larger than PostgreSQL takes (1 GB)",
+                       at);
+        return false;
+    }
+    return true;
+}
+
 /* Checks every parameter of the request before anything is queued, so
  * that a bad value fails the request with nothing sent. */
 bool calx__pg_check_params(pg_conn *c, const calx_dreq *req)
@@ -73,11 +105,13 @@ bool calx__pg_check_params(pg_conn *c, const calx_dreq *req)
                                k % st->nparams + 1, st->nsets > 1 ? " of a parameter set" : "");
                 return false;
             }
-            if ((unsigned)v->type > CALX_JSON) {
+            if ((unsigned)v->type > CALX_ARRAY) {
                 calx__pg_failf(c, CALX_ERR_ARGUMENT, "parameter %zu has an unknown value type %d",
                                k % st->nparams + 1, (int)v->type);
                 return false;
             }
+            if (v->type == CALX_ARRAY && !array_ok(c, v, k % st->nparams + 1))
+                return false;
             if ((v->type == CALX_TEXT || v->type == CALX_BLOB || v->type == CALX_JSON) &&
                 v->u.s.len > INT32_MAX) {
                 calx__pg_failf(c, CALX_ERR_DATA,
@@ -128,6 +162,94 @@ static Oid rich_text(const calx_value *v, char *out)
     }
 }
 
+/* ---- arrays ----
+ *
+ * An ARRAY goes as PostgreSQL's array input text, {"1","2",NULL}: every
+ * element that is not NULL double-quoted, its " and \ escaped with a
+ * backslash (array_in accepts a quoted number, date or decimal as well as
+ * a bare one, and no text is then mistaken for NULL or cut at a comma or
+ * brace). Its type is left to the server (OID 0), as a text's is: an
+ * int8[] would meet an INTEGER[] column's @> and && with no operator
+ * (PostgreSQL coerces no array to a narrower one), so the column's own
+ * array type is taken from context; a statement without one needs a CAST. */
+
+/* Room for an element's text, unquoted: a text's bytes, each possibly
+ * escaped; any other value's form. */
+#define SCALAR_TEXT_SIZE (RICH_TEXT_SIZE > 32 ? RICH_TEXT_SIZE : 32)
+
+/* Room for v's array text and its NUL. */
+static size_t array_text_size(const calx_value *v)
+{
+    size_t n = 3;
+    for (size_t i = 0; i < v->u.array.n; i++) {
+        const calx_value *e = &v->u.array.items[i];
+        n += 3 + (e->type == CALX_TEXT ? 2 * e->u.s.len : SCALAR_TEXT_SIZE);
+    }
+    return n;
+}
+
+/* An element's text (not a text's, not NULL's) into out (SCALAR_TEXT_SIZE). */
+static void scalar_text(const calx_value *e, char *out)
+{
+    switch (e->type) {
+    case CALX_INT:
+        snprintf(out, SCALAR_TEXT_SIZE, "%lld", (long long)e->u.i);
+        break;
+    case CALX_REAL:
+        if (isnan(e->u.d))
+            strcpy(out, "NaN");
+        else if (isinf(e->u.d))
+            strcpy(out, e->u.d > 0 ? "Infinity" : "-Infinity");
+        else
+            snprintf(out, SCALAR_TEXT_SIZE, "%.17g", e->u.d);
+        break;
+    case CALX_BOOL:
+        strcpy(out, e->u.b ? "t" : "f");
+        break;
+    default:
+        rich_text(e, out);
+        break;
+    }
+}
+
+/* v's array text into p (array_text_size bytes), NUL-terminated; returns
+ * its length. */
+static size_t array_text(const calx_value *v, char *p)
+{
+    char *start = p;
+    *p++ = '{';
+    for (size_t i = 0; i < v->u.array.n; i++) {
+        const calx_value *e = &v->u.array.items[i];
+        if (i)
+            *p++ = ',';
+        if (e->type == CALX_NULL) {
+            memcpy(p, "NULL", 4);
+            p += 4;
+            continue;
+        }
+        char buf[SCALAR_TEXT_SIZE];
+        const char *s = buf;
+        size_t len;
+        if (e->type == CALX_TEXT) {
+            s = e->u.s.ptr;
+            len = e->u.s.len;
+        } else {
+            scalar_text(e, buf);
+            len = strlen(buf);
+        }
+        *p++ = '"';
+        for (size_t k = 0; k < len; k++) {
+            if (s[k] == '"' || s[k] == '\\')
+                *p++ = '\\';
+            *p++ = s[k];
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+    return (size_t)(p - start);
+}
+
 /* Writes v into p in network byte order. */
 static void put_be64(char *p, uint64_t v)
 {
@@ -154,6 +276,9 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
         case CALX_TEXT:
         case CALX_JSON:
             need += vals[i].u.s.len + 1;
+            break;
+        case CALX_ARRAY:
+            need += array_text_size(&vals[i]);
             break;
         default:
             if (calx__value_is_rich(&vals[i]))
@@ -221,6 +346,10 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
             c->ptypes[i] = rich_text(v, p);
             c->pvals[i] = p;
             p += strlen(p) + 1;
+            break;
+        case CALX_ARRAY:
+            c->pvals[i] = p;   /* type unknown: the context's array type */
+            p += array_text(v, p) + 1;
             break;
         case CALX_BLOB:
             c->ptypes[i] = OID_BYTEA;

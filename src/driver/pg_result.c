@@ -3,7 +3,8 @@
  * calx's error codes, and values decoded into calx values by column type.
  *
  * Values become int2/int4/int8/oid -> INTEGER, float4/float8 -> REAL,
- * bool -> BOOLEAN, bytea -> BLOB, NULL -> NULL, and everything else TEXT
+ * bool -> BOOLEAN, bytea -> BLOB, NULL -> NULL, the richer types and
+ * arrays of them as below, and everything else TEXT
  * in PostgreSQL's own spelling (its output function's) -- numeric
  * included, so that no digit of a decimal is lost.
  *
@@ -455,6 +456,184 @@ static pg_dec bin_jsonb_value(calx_rowset *rs, calx_value *v, const char *s, siz
     return as_json(bin_jsonb(rs, v, s, len), v);
 }
 
+/* ---- arrays, from their text ----
+ *
+ * array_out's form: {1,2,NULL}, an element quoted ("a b", "NULL", "")
+ * when it is empty, is the word NULL, or holds a space, a brace, a comma,
+ * a quote or a backslash, which are then escaped with a backslash; a lower
+ * bound other than 1 comes first as "[0:2]=". Each element is decoded by
+ * its type's own text decoder, into a CALX_ARRAY whose items live in the
+ * rows' arena. A multi-dimensional array (which calx's values cannot
+ * hold) stays text. */
+
+static pg_decode_fn text_decoder(Oid type);   /* the codecs' below */
+
+/* The element type of an array type, and the calx type its elements
+ * decode to; 0 for a type that is no array calx decodes. */
+static Oid array_elem(Oid type, calx_type *elem)
+{
+    static const struct {
+        Oid array, elem;
+        calx_type t;
+    } arrays[] = {
+        { OID_BOOL_ARRAY, OID_BOOL, CALX_BOOL },
+        { OID_NAME_ARRAY, OID_NAME, CALX_TEXT },
+        { OID_INT2_ARRAY, OID_INT2, CALX_INT },
+        { OID_INT4_ARRAY, OID_INT4, CALX_INT },
+        { OID_TEXT_ARRAY, OID_TEXT, CALX_TEXT },
+        { OID_BPCHAR_ARRAY, OID_BPCHAR, CALX_TEXT },
+        { OID_VARCHAR_ARRAY, OID_VARCHAR, CALX_TEXT },
+        { OID_INT8_ARRAY, OID_INT8, CALX_INT },
+        { OID_FLOAT4_ARRAY, OID_FLOAT4, CALX_REAL },
+        { OID_FLOAT8_ARRAY, OID_FLOAT8, CALX_REAL },
+        { OID_OID_ARRAY, OID_OID, CALX_INT },
+        { OID_TIMESTAMP_ARRAY, OID_TIMESTAMP, CALX_DATETIME },
+        { OID_DATE_ARRAY, OID_DATE, CALX_DATE },
+        { OID_TIME_ARRAY, OID_TIME, CALX_TIME },
+        { OID_TIMESTAMPTZ_ARRAY, OID_TIMESTAMPTZ, CALX_TIMESTAMP },
+        { OID_INTERVAL_ARRAY, OID_INTERVAL, CALX_INTERVAL },
+        { OID_NUMERIC_ARRAY, OID_NUMERIC, CALX_DECIMAL },
+        { OID_UUID_ARRAY, OID_UUID, CALX_UUID },
+    };
+    for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
+        if (arrays[i].array == type) {
+            *elem = arrays[i].t;
+            return arrays[i].elem;
+        }
+    return 0;
+}
+
+/* One element at s (after any "{" or ","), unescaped into out
+ * (NUL-terminated): its length, *null set for an unquoted NULL, and *end
+ * past it. false for text that is no element. */
+static bool array_element(const char *s, const char **end, char *out, size_t *len, bool *null)
+{
+    size_t n = 0;
+    *null = false;
+    if (*s == '"') {
+        for (s++; *s != '"'; s++) {
+            if (*s == '\\')
+                s++;
+            if (!*s)
+                return false;
+            out[n++] = *s;
+        }
+        s++;
+    } else {
+        for (; *s && *s != ',' && *s != '}'; s++) {
+            if (*s == '{' || *s == '"')
+                return false;
+            if (*s == '\\' && !*++s)
+                return false;
+            out[n++] = *s;
+        }
+        *null = n == 4 && strncasecmp(out, "NULL", 4) == 0;
+        if (n == 0)
+            return false;
+    }
+    out[n] = '\0';
+    *len = n;
+    *end = s;
+    return *s == ',' || *s == '}';
+}
+
+static pg_dec text_array(calx_rowset *rs, calx_value *v, const char *s, size_t len, Oid type)
+{
+    calx_type elem = CALX_TEXT;
+    Oid et = array_elem(type, &elem);
+    pg_decode_fn decode = text_decoder(et);
+    const char *p = s;
+    if (*p == '[') {   /* bounds: [lo:hi]= */
+        p = strchr(p, '=');
+        if (!p)
+            return text_as_is(rs, v, s, len);
+        p++;
+    }
+    if (*p != '{')
+        return text_as_is(rs, v, s, len);
+    /* Elements: at most one per comma, and one more. */
+    size_t most = 1;
+    for (const char *q = p; *q; q++)
+        most += *q == ',';
+    char *buf = malloc(len + 1);
+    calx_value *items = malloc(most * sizeof *items);
+    if (!buf || !items) {
+        free(buf);
+        free(items);
+        return DEC_NOMEM;
+    }
+    pg_dec rc = DEC_OK;
+    size_t n = 0;
+    p++;
+    if (*p == '}') {
+        p++;
+    } else {
+        for (;;) {
+            const char *end;
+            size_t elen;
+            bool null;
+            if (n == most || !array_element(p, &end, buf, &elen, &null)) {
+                rc = DEC_BAD;
+                break;
+            }
+            items[n] = calx_null();
+            if (!null && (rc = decode(rs, &items[n], buf, elen)) != DEC_OK)
+                break;
+            n++;
+            p = end + 1;
+            if (*end == '}')
+                break;
+        }
+    }
+    if (rc == DEC_OK && *p != '\0')
+        rc = DEC_BAD;
+    if (rc == DEC_BAD) {   /* more dimensions, or text calx does not know: left as text */
+        rc = text_as_is(rs, v, s, len);
+    } else if (rc == DEC_OK) {
+        /* Aligned room in the arena for the items. */
+        size_t size = n * sizeof *items + _Alignof(calx_value) - 1;
+        char *room = calx__rowset_alloc(rs, size);
+        if (!room) {
+            rc = DEC_NOMEM;
+        } else {
+            uintptr_t at = ((uintptr_t)room + _Alignof(calx_value) - 1) &
+                           ~(uintptr_t)(_Alignof(calx_value) - 1);
+            if (n)
+                memcpy((void *)at, items, n * sizeof *items);
+            *v = calx_value_array(elem, (const calx_value *)at, n);
+        }
+    }
+    free(buf);
+    free(items);
+    return rc;
+}
+
+/* One text decoder per array type, each knowing its OID. */
+#define ARRAY_DECODER(name, oid)                                                        \
+    static pg_dec text_array_##name(calx_rowset *rs, calx_value *v, const char *s,      \
+                                    size_t len)                                         \
+    {                                                                                   \
+        return text_array(rs, v, s, len, oid);                                          \
+    }
+ARRAY_DECODER(bool, OID_BOOL_ARRAY)
+ARRAY_DECODER(name, OID_NAME_ARRAY)
+ARRAY_DECODER(int2, OID_INT2_ARRAY)
+ARRAY_DECODER(int4, OID_INT4_ARRAY)
+ARRAY_DECODER(text, OID_TEXT_ARRAY)
+ARRAY_DECODER(bpchar, OID_BPCHAR_ARRAY)
+ARRAY_DECODER(varchar, OID_VARCHAR_ARRAY)
+ARRAY_DECODER(int8, OID_INT8_ARRAY)
+ARRAY_DECODER(float4, OID_FLOAT4_ARRAY)
+ARRAY_DECODER(float8, OID_FLOAT8_ARRAY)
+ARRAY_DECODER(oid, OID_OID_ARRAY)
+ARRAY_DECODER(timestamp, OID_TIMESTAMP_ARRAY)
+ARRAY_DECODER(date, OID_DATE_ARRAY)
+ARRAY_DECODER(time, OID_TIME_ARRAY)
+ARRAY_DECODER(timestamptz, OID_TIMESTAMPTZ_ARRAY)
+ARRAY_DECODER(interval, OID_INTERVAL_ARRAY)
+ARRAY_DECODER(numeric, OID_NUMERIC_ARRAY)
+ARRAY_DECODER(uuid, OID_UUID_ARRAY)
+
 /* ---- the codecs, by type OID ---- */
 
 typedef struct pg_codec {
@@ -505,8 +684,39 @@ static const pg_codec *codec_for(Oid type)
     case OID_TIMESTAMP: return &datetime;
     case OID_TIMESTAMPTZ: return &timestamp;
     case OID_INTERVAL: return &interval;
+    /* Arrays come as text (no binary decoder yet: a statement with an
+     * array column stays in text), each element decoded as above. */
+#define ARRAY_CASE(name, oid)                                                           \
+    case oid: {                                                                         \
+        static const pg_codec codec = { text_array_##name, NULL };                      \
+        return &codec;                                                                  \
+    }
+    ARRAY_CASE(bool, OID_BOOL_ARRAY)
+    ARRAY_CASE(name, OID_NAME_ARRAY)
+    ARRAY_CASE(int2, OID_INT2_ARRAY)
+    ARRAY_CASE(int4, OID_INT4_ARRAY)
+    ARRAY_CASE(text, OID_TEXT_ARRAY)
+    ARRAY_CASE(bpchar, OID_BPCHAR_ARRAY)
+    ARRAY_CASE(varchar, OID_VARCHAR_ARRAY)
+    ARRAY_CASE(int8, OID_INT8_ARRAY)
+    ARRAY_CASE(float4, OID_FLOAT4_ARRAY)
+    ARRAY_CASE(float8, OID_FLOAT8_ARRAY)
+    ARRAY_CASE(oid, OID_OID_ARRAY)
+    ARRAY_CASE(timestamp, OID_TIMESTAMP_ARRAY)
+    ARRAY_CASE(date, OID_DATE_ARRAY)
+    ARRAY_CASE(time, OID_TIME_ARRAY)
+    ARRAY_CASE(timestamptz, OID_TIMESTAMPTZ_ARRAY)
+    ARRAY_CASE(interval, OID_INTERVAL_ARRAY)
+    ARRAY_CASE(numeric, OID_NUMERIC_ARRAY)
+    ARRAY_CASE(uuid, OID_UUID_ARRAY)
+#undef ARRAY_CASE
     default: return &codec_text_only;
     }
+}
+
+static pg_decode_fn text_decoder(Oid type)
+{
+    return codec_for(type)->text;
 }
 
 pg_fmt calx__pg_rows_format(const PGresult *res)

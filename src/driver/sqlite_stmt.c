@@ -173,6 +173,10 @@ static int bind_params(calx_sqlite_conn *c, sqlite3_stmt *stmt, const calx_value
         case CALX_NULL:
             rc = sqlite3_bind_null(stmt, col);
             break;
+        case CALX_ARRAY:
+            return calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
+                                  "parameter %zu is an ARRAY: SQLite has no arrays "
+                                  "(they are PostgreSQL's); bind JSON text instead", i + 1);
         default:
             return calx_error_set(err, CALX_ERR_ARGUMENT,
                                   "parameter %zu has an unknown value type %d", i + 1,

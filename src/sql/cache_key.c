@@ -203,6 +203,11 @@ static void key_expr(calx__cache_key *k, const calx_expr *e)
         key_expr(k, e->u.json.a);
         key_expr(k, e->u.json.step);
         return;
+    case CALX_X_ARRAY:
+        put_u(k, (uint64_t)e->u.arr.op);
+        key_expr(k, e->u.arr.a);
+        key_opt_expr(k, e->u.arr.b);
+        return;
     case CALX_X_LABEL:
         key_expr(k, e->u.label.a);
         put_str(k, e->u.label.name);

@@ -104,6 +104,7 @@ static int prec(const calx__sqlc *c, const calx_expr *e)
     case CALX_X_CASE:
     case CALX_X_CAST:
     case CALX_X_JSON:    /* the dialect brings its parentheses */
+    case CALX_X_ARRAY:
     case CALX_X_ERROR: break;
     }
     return CALX__PREC_ATOM;
@@ -337,6 +338,14 @@ static void ops_expr(calx__sqlc *c, const calx_expr *e)
         else
             c->d->json_path(c, e);
         return;
+    case CALX_X_ARRAY:
+        if (!c->d->array_op)
+            calx__sqlc_fail(c, CALX_ERR_NOT_SUPPORTED,
+                            "%s has no arrays (ANY, @>, && and array_length are PostgreSQL's)",
+                            c->d->display_name);
+        else
+            c->d->array_op(c, e);
+        return;
     default:
         return;
     }
@@ -425,6 +434,7 @@ void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition)
     case CALX_X_CAST:
     case CALX_X_LABEL:
     case CALX_X_JSON:
+    case CALX_X_ARRAY:
         ops_expr(c, e);
         return;
     /* dml */

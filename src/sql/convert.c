@@ -111,6 +111,47 @@ const char *calx__value_into_column(calx_value *v, calx_xtype to, const calx_col
     return why;
 }
 
+/* The value type of an array column's elements. */
+static calx_type elem_type_of(calx_xtype t)
+{
+    switch (t) {
+    case CALX_XT_INT: return CALX_INT;
+    case CALX_XT_REAL: return CALX_REAL;
+    case CALX_XT_BOOL: return CALX_BOOL;
+    case CALX_XT_TEXT: return CALX_TEXT;
+    default: return value_type_of(t);
+    }
+}
+
+const char *calx__array_into_column(calx_value *v, const calx_column *c, char *why, size_t n)
+{
+    calx_xtype to;
+    if (v->type != CALX_ARRAY || !calx__xtype_of_col(c->array_of, &to))
+        return NULL;
+    calx_type want = elem_type_of(to);
+    calx_value *items = (calx_value *)v->u.array.items;   /* calx's own copy */
+    for (size_t i = 0; i < v->u.array.n; i++) {
+        calx_value *e = &items[i];
+        if (e->type == CALX_NULL)
+            continue;
+        if (want == CALX_REAL && e->type == CALX_INT)
+            *e = calx_real((double)e->u.i);
+        const char *bad = NULL;
+        char inner[160];
+        if (calx__xtype_is_rich(to))
+            bad = calx__value_into_column(e, to, c, inner, sizeof inner);
+        else if (e->type != want)
+            bad = calx_type_name(e->type);
+        if (bad) {
+            snprintf(why, n, "an ARRAY whose element %zu is %s%s (the column's elements are %s)",
+                     i + 1, bad == inner ? "" : "a ", bad, calx__xtype_name(to));
+            return why;
+        }
+    }
+    v->elem = want;
+    return NULL;
+}
+
 int calx__value_from_text(const calx_column *c, calx_value *v, calx_error *err)
 {
     if (v->type != CALX_TEXT)

@@ -23,6 +23,13 @@ bool calx__xtype_is_rich(calx_xtype t);
 const char *calx__value_into_column(calx_value *v, calx_xtype to, const calx_column *c,
                                     char *why, size_t n);
 
+/* An ARRAY value's elements made the element type of c (an ARRAY
+ * column), each as calx__value_into_column makes a value (c's precision
+ * and scale are the elements'), an INTEGER element into a REAL array
+ * too. The items are changed in place: v must point at calx's own copy
+ * of them (calx__value_keep). NULL, or why not, as above. */
+const char *calx__array_into_column(calx_value *v, const calx_column *c, char *why, size_t n);
+
 /* A TEXT value the database returned for column c made c's rich type in
  * place (the dialects' stored_value hooks start here). Other values and
  * other column types are left. Errors: CALX_ERR_DATA naming the column and

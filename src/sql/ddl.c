@@ -53,19 +53,24 @@ static size_t longest_name(const calx_enum *e)
     return n;
 }
 
+/* The column's type; an ARRAY's is its elements' followed by [] (SQLAlchemy's
+ * ARRAY(Integer) is INTEGER[]). */
 static void put_type(calx_buf *b, const calx_dialect *d, const calx_column *c)
 {
-    if (c->type == CALX_COL_ENUM && d->native_enum) {
+    calx_coltype type = c->type == CALX_COL_ARRAY ? c->array_of : c->type;
+    if (type == CALX_COL_ENUM && d->native_enum) {
         calx__sql_put_ident(b, d, c->enum_type->name, false);
         return;
     }
-    calx__buf_puts(b, d->type_names[c->type]);
-    if (c->type == CALX_COL_TEXT && c->max_length > 0)
+    calx__buf_puts(b, d->type_names[type]);
+    if (type == CALX_COL_TEXT && c->max_length > 0)
         calx__buf_printf(b, "(%d)", c->max_length);
-    else if (c->type == CALX_COL_DECIMAL)
+    else if (type == CALX_COL_DECIMAL)
         calx__buf_printf(b, "(%d, %d)", c->precision, c->scale);
-    else if (c->type == CALX_COL_ENUM)
+    else if (type == CALX_COL_ENUM)
         calx__buf_printf(b, "(%zu)", longest_name(c->enum_type));
+    if (c->type == CALX_COL_ARRAY)
+        calx__buf_puts(b, "[]");
 }
 
 static void put_column(calx_buf *b, const calx_dialect *d, const calx_column *c,
@@ -164,7 +169,17 @@ char *calx__ddl_create_table(const calx_dialect *d, const calx_table *t, calx_er
 {
     for (size_t i = 0; i < t->ncolumns; i++) {
         const calx_column *c = &t->columns[i];
-        if (c->type == CALX_COL_DECIMAL && c->precision > d->decimal_max_precision) {
+        if (c->type == CALX_COL_ARRAY && !d->supports_arrays) {
+            /* SQLAlchemy's ARRAY is PostgreSQL's. */
+            calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
+                           "column %s.%s: %s has no ARRAY type (arrays are PostgreSQL's); "
+                           "store a JSON column instead",
+                           t->name, c->name, d->display_name);
+            return NULL;
+        }
+        if ((c->type == CALX_COL_DECIMAL ||
+             (c->type == CALX_COL_ARRAY && c->array_of == CALX_COL_DECIMAL)) &&
+            c->precision > d->decimal_max_precision) {
             calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
                            "column %s.%s: %s keeps NUMERIC values exactly up to %d digits "
                            "(calx stores them there as scaled 64-bit integers); "

@@ -111,6 +111,11 @@ struct calx_dialect {
     /* true: an ENUM column's type is a named type made before its table
      * and dropped after it (PostgreSQL's CREATE TYPE ... AS ENUM). */
     bool native_enum;
+    /* true: ARRAY columns (CALX_COL_ARRAY), rendered as their element
+     * type's name and [] (PostgreSQL's INTEGER[]); false: CREATE TABLE
+     * refuses them (CALX_ERR_NOT_SUPPORTED), as SQLAlchemy's ARRAY is
+     * PostgreSQL-only. */
+    bool supports_arrays;
     /* The largest NUMERIC precision the database keeps exactly: SQLite
      * stores a decimal as a 64-bit integer of units of 10^-scale (18
      * digits always fit); PostgreSQL as NUMERIC (calx's own 38). */
@@ -155,6 +160,11 @@ struct calx_dialect {
      * database has none. */
     void (*json_path)(struct calx__sqlc *c, const struct calx_expr *e);
     void (*json_contains)(struct calx__sqlc *c, const struct calx_expr *e);
+
+    /* Renders an array operation (CALX_X_ARRAY, array.c): b = ANY (a),
+     * a @> b, a && b, array_length(a, 1). NULL: the database has no
+     * arrays, and the statement fails to compile (CALX_ERR_NOT_SUPPORTED). */
+    void (*array_op)(struct calx__sqlc *c, const struct calx_expr *e);
 
     /* Appends a select's LIMIT / OFFSET, values bound: the select's with
      * calx__sqlc_bind (limit and offset point into it), a value of the

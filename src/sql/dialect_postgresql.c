@@ -121,6 +121,33 @@ static void json_contains(calx__sqlc *c, const calx_expr *e)
     calx__sqlc_put(c, " AS JSONB))");
 }
 
+/* SQLAlchemy's PostgreSQL ARRAY operators: value = ANY (array), a @> b,
+ * a && b, array_length(a, 1). */
+static void array_op(calx__sqlc *c, const calx_expr *e)
+{
+    switch (e->u.arr.op) {
+    case CALX_ARRAY_ANY:
+        calx__sqlc_expr(c, e->u.arr.b, false);
+        calx__sqlc_put(c, " = ANY (");
+        calx__sqlc_expr(c, e->u.arr.a, false);
+        calx__sqlc_put(c, ")");
+        return;
+    case CALX_ARRAY_CONTAINS:
+    case CALX_ARRAY_OVERLAPS:
+        calx__sqlc_put(c, "(");
+        calx__sqlc_expr(c, e->u.arr.a, false);
+        calx__sqlc_put(c, e->u.arr.op == CALX_ARRAY_CONTAINS ? " @> " : " && ");
+        calx__sqlc_expr(c, e->u.arr.b, false);
+        calx__sqlc_put(c, ")");
+        return;
+    case CALX_ARRAY_LENGTH:
+        calx__sqlc_put(c, "array_length(");
+        calx__sqlc_expr(c, e->u.arr.a, false);
+        calx__sqlc_put(c, ", 1)");
+        return;
+    }
+}
+
 const calx_dialect calx__dialect_postgresql = {
     .name = "postgresql",
     .display_name = "PostgreSQL",
@@ -162,6 +189,7 @@ const calx_dialect calx__dialect_postgresql = {
         [CALX_COL_ENUM] = NULL,          /* native: the type's own name */
     },
     .native_enum = true,
+    .supports_arrays = true,
     .decimal_max_precision = CALX_DECIMAL_MAX_DIGITS,
     /* The driver hands the richer types over as they are, and decodes what
      * it knows by type; text left over parses as PostgreSQL prints it. */
@@ -177,6 +205,7 @@ const calx_dialect calx__dialect_postgresql = {
     .empty_in_is_and = true,
     .json_path = json_path,
     .json_contains = json_contains,
+    .array_op = array_op,
     .limit_offset = limit_offset,
     .has_table = has_table,
     .has_table_params = has_table_params,

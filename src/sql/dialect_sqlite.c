@@ -128,6 +128,7 @@ const calx_dialect calx__dialect_sqlite = {
         [CALX_COL_ENUM] = "VARCHAR",
     },
     .native_enum = false,
+    .supports_arrays = false,            /* SQLAlchemy's ARRAY is PostgreSQL's */
     .decimal_max_precision = 18,
     .stored_value = calx__sqlite_stored_value,
     .bind_value = calx__sqlite_bind_value,
@@ -140,6 +141,7 @@ const calx_dialect calx__dialect_sqlite = {
     .empty_in_is_and = false,
     .json_path = json_path,
     .json_contains = NULL,               /* no containment operator */
+    .array_op = NULL,                    /* no arrays */
     .limit_offset = limit_offset,
     .has_table = has_table,
     .has_table_params = NULL,

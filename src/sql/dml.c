@@ -198,6 +198,8 @@ static const char *assign(calx_value *v, calx_xtype to, const calx_column *c, ch
     default:
         if (calx__xtype_is_rich(to))
             return calx__value_into_column(v, to, c, buf, n);
+        if (to == CALX_XT_ARRAY && from == CALX_XT_ARRAY && ct == CALX_COL_ARRAY)
+            return calx__array_into_column(v, c, buf, n);
         if (from == to)
             return NULL;
         break;

@@ -117,6 +117,10 @@ void calx_expr_free(calx_expr *e)
         calx_expr_free(e->u.json.a);
         calx_expr_free(e->u.json.step);
         break;
+    case CALX_X_ARRAY:
+        calx_expr_free(e->u.arr.a);
+        calx_expr_free(e->u.arr.b);
+        break;
     /* select */
     case CALX_X_SUBQUERY:
     case CALX_X_EXISTS:
@@ -164,6 +168,11 @@ void calx__expr_each_child(const calx_expr *e, void (*fn)(const calx_expr *, voi
     case CALX_X_JSON:
         fn(e->u.json.a, arg);
         fn(e->u.json.step, arg);
+        return;
+    case CALX_X_ARRAY:
+        fn(e->u.arr.a, arg);
+        if (e->u.arr.b)
+            fn(e->u.arr.b, arg);
         return;
     /* select: the left side of IN (SELECT ...); the select is not an
      * expression of this one. */
@@ -229,6 +238,7 @@ const char *calx__xtype_name(calx_xtype t)
     case CALX_XT_DATETIME: return "DATETIME";
     case CALX_XT_INTERVAL: return "INTERVAL";
     case CALX_XT_JSON: return "JSON";
+    case CALX_XT_ARRAY: return "ARRAY";
     case CALX_XT_ANY: return "ANY";
     }
     return "?";
@@ -302,6 +312,7 @@ bool calx__xtype_of_col(calx_coltype ct, calx_xtype *out)
     case CALX_COL_INTERVAL: *out = CALX_XT_INTERVAL; return true;
     case CALX_COL_JSON: *out = CALX_XT_JSON; return true;
     case CALX_COL_ENUM: *out = CALX_XT_TEXT; return true;
+    case CALX_COL_ARRAY: *out = CALX_XT_ARRAY; return true;
     }
     return false;
 }
@@ -371,6 +382,7 @@ calx_xtype calx__xtype_of_value(calx_type t)
     case CALX_TIMESTAMP: return CALX_XT_TIMESTAMP;
     case CALX_INTERVAL: return CALX_XT_INTERVAL;
     case CALX_JSON: return CALX_XT_JSON;
+    case CALX_ARRAY: return CALX_XT_ARRAY;
     }
     return CALX_XT_NULL;
 }
@@ -379,11 +391,7 @@ calx_xtype calx__xtype_of_value(calx_type t)
  * behind any length. */
 static bool value_ok(const calx_value *v)
 {
-    if ((unsigned)v->type > CALX_JSON)
-        return false;
-    if (calx__value_is_bytes(v) && v->u.s.len && !v->u.s.ptr)
-        return false;
-    return true;
+    return calx__value_ok(v);
 }
 
 calx_expr *calx_lit(calx_value v)
@@ -395,16 +403,14 @@ calx_expr *calx_lit(calx_value v)
     calx_expr *e = new_node(CALX_X_LIT, calx__xtype_of_value(v.type));
     if (!e)
         return &oom_node;
-    if (calx__value_is_bytes(&v)) {
-        /* NUL-terminated as well, for drivers and echo that read it so. */
-        if (!(e->u.lit.bytes = malloc(v.u.s.len + 1))) {
+    size_t keep = calx__value_keep_size(&v);
+    if (keep) {
+        if (!(e->u.lit.bytes = malloc(keep))) {
             free(e);
             return &oom_node;
         }
-        if (v.u.s.len)
-            memcpy(e->u.lit.bytes, v.u.s.ptr, v.u.s.len);
-        e->u.lit.bytes[v.u.s.len] = '\0';
-        v.u.s.ptr = e->u.lit.bytes;
+        char *p = e->u.lit.bytes;
+        calx__value_keep(&v, &p);
     }
     e->u.lit.v = v;
     return e;
@@ -448,6 +454,15 @@ static calx_expr *coerce(calx_value *v, calx_xtype to, const calx_expr *other,
                          const char *where)
 {
     calx_xtype from = calx__xtype_of_value(v->type);
+    const calx_column *col = calx__expr_column(other);
+    if (from == CALX_XT_ARRAY && to == CALX_XT_ARRAY && col && col->type == CALX_COL_ARRAY) {
+        char why[200];
+        if (!calx__array_into_column(v, col, why, sizeof why))
+            return NULL;
+        char what[200];
+        calx__expr_describe(other, what, sizeof what);
+        return error_node(CALX_ERR_TYPE, "cannot compare %s with %s%s", what, why, where);
+    }
     /* A decimal still goes to its column's scale below: SQLite compares
      * NUMERIC(10, 2) as integers of hundredths, so 10.5 must bind as 10.50. */
     if ((from == to && to != CALX_XT_DECIMAL) || from == CALX_XT_NULL || to == CALX_XT_NULL ||
@@ -826,8 +841,7 @@ calx_expr *calx_in_values(calx_expr *a, const calx_value *vals, size_t n)
             calx_expr_free(a);
             return error_node(CALX_ERR_ARGUMENT, "IN value %zu is not a valid value", i + 1);
         }
-        if (calx__value_is_bytes(&vals[i]))
-            nbytes += vals[i].u.s.len + 1;
+        nbytes += calx__value_keep_size(&vals[i]);
     }
     calx_expr *e = new_node(CALX_X_IN, CALX_XT_BOOL);
     if (!e || (n && !(e->u.in.vals = malloc(n * sizeof *vals))) ||
@@ -843,13 +857,7 @@ calx_expr *calx_in_values(calx_expr *a, const calx_value *vals, size_t n)
     char *p = e->u.in.bytes;
     for (size_t i = 0; i < n; i++) {
         calx_value v = vals[i];
-        if (calx__value_is_bytes(&v)) {
-            if (v.u.s.len)
-                memcpy(p, v.u.s.ptr, v.u.s.len);
-            p[v.u.s.len] = '\0';
-            v.u.s.ptr = p;
-            p += v.u.s.len + 1;
-        }
+        calx__value_keep(&v, &p);
         char where[48];
         snprintf(where, sizeof where, " (IN value %zu)", i + 1);
         calx_expr *fail = coerce(&v, a->type, a, where);

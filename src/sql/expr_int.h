@@ -29,6 +29,7 @@ typedef enum calx_xkind {
     CALX_X_LABEL,    /* a AS name in a columns clause; a anywhere else */
     CALX_X_JSON,     /* a JSON path step a[step] (json.c), read as u.json.as says, or
                         a @> step (CALX_JSON_CONTAINS): the dialect renders it */
+    CALX_X_ARRAY,    /* an array operation (array.c), u.arr.op: the dialect renders it */
     /* select (subqueries in expressions: expr.c's "subqueries" section) */
     CALX_X_SUBQUERY, /* (SELECT ...): a scalar subquery (u.sub) */
     CALX_X_EXISTS,   /* EXISTS (SELECT ...) (u.sub) */
@@ -55,6 +56,7 @@ typedef enum calx_xtype {
     CALX_XT_DATETIME,
     CALX_XT_INTERVAL,
     CALX_XT_JSON,
+    CALX_XT_ARRAY,   /* a one-dimensional array; its column's array_of says of what */
     CALX_XT_ANY      /* calx_func_n's result type 0: compares with everything */
 } calx_xtype;
 
@@ -67,6 +69,14 @@ typedef enum calx_json_as {
     CALX_JSON_BOOL,     /* as_boolean() */
     CALX_JSON_CONTAINS  /* a @> step: step's JSON is contained in a */
 } calx_json_as;
+
+/* What an array node does (CALX_X_ARRAY): a is the array. */
+typedef enum calx_array_op {
+    CALX_ARRAY_ANY,       /* b = ANY (a) */
+    CALX_ARRAY_CONTAINS,  /* a @> b, b an array */
+    CALX_ARRAY_OVERLAPS,  /* a && b, b an array */
+    CALX_ARRAY_LENGTH     /* array_length(a, 1); b NULL */
+} calx_array_op;
 
 /* The most steps a JSON path takes. */
 #define CALX__JSON_PATH_MAX 32
@@ -156,6 +166,11 @@ struct calx_expr {
             calx_expr *step;     /* a TEXT key, an INT index, or CONTAINS' JSON */
             calx_json_as as;
         } json;
+        struct {
+            calx_expr *a;        /* the array */
+            calx_expr *b;        /* ANY's value, CONTAINS' and OVERLAPS' array, or NULL */
+            calx_array_op op;
+        } arr;
     } u;
 };
 

@@ -94,11 +94,33 @@ static bool valid_action(const char *a)
     return false;
 }
 
+/* An ARRAY's element type: a scalar type other than BLOB, JSON and ENUM
+ * (arrays of those are left for later); none on other columns. */
+static int check_array_of(const calx_table *t, const calx_column *c, calx_error *err)
+{
+    calx_coltype e = c->array_of;
+    if (c->type != CALX_COL_ARRAY)
+        return e ? calx_error_set(err, CALX_ERR_ARGUMENT,
+                                  "column %s.%s: array_of is for ARRAY columns", t->name,
+                                  c->name)
+                 : 0;
+    if (e < CALX_COL_INT32 || e > CALX__COL_LAST || e == CALX_COL_BLOB || e == CALX_COL_JSON ||
+        e == CALX_COL_ENUM || e == CALX_COL_ARRAY)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "column %s.%s: an ARRAY column needs array_of, the elements' "
+                              "type: any column type but BLOB, JSON, ENUM and ARRAY (it is %d)",
+                              t->name, c->name, (int)e);
+    return 0;
+}
+
 /* A DECIMAL's precision and scale, an ENUM's names; nothing for the other
- * types, which take neither. */
+ * types, which take neither. An ARRAY's are its elements'. */
 static int check_type_arguments(const calx_table *t, const calx_column *c, calx_error *err)
 {
-    if (c->type == CALX_COL_DECIMAL) {
+    if (check_array_of(t, c, err))
+        return err ? err->code : CALX_ERR_ARGUMENT;
+    calx_coltype type = c->type == CALX_COL_ARRAY ? c->array_of : c->type;
+    if (type == CALX_COL_DECIMAL) {
         if (c->precision < 1 || c->precision > CALX_DECIMAL_MAX_DIGITS || c->scale < 0 ||
             c->scale > c->precision)
             return calx_error_set(err, CALX_ERR_ARGUMENT,
@@ -112,7 +134,7 @@ static int check_type_arguments(const calx_table *t, const calx_column *c, calx_
                               t->name, c->name);
     }
     const calx_enum *e = c->enum_type;
-    if (c->type != CALX_COL_ENUM)
+    if (type != CALX_COL_ENUM)
         return e ? calx_error_set(err, CALX_ERR_ARGUMENT,
                                   "column %s.%s: enum_type is for ENUM columns", t->name,
                                   c->name)
@@ -154,7 +176,9 @@ static int check_column(const calx_table *t, size_t i, const calx_column **autoi
                               t->name, c->name, c->type ? "an unknown" : "no", (int)c->type);
     if (check_type_arguments(t, c, err))
         return err ? err->code : CALX_ERR_ARGUMENT;
-    if (c->max_length < 0 || (c->max_length && c->type != CALX_COL_TEXT))
+    if (c->max_length < 0 ||
+        (c->max_length && c->type != CALX_COL_TEXT &&
+         !(c->type == CALX_COL_ARRAY && c->array_of == CALX_COL_TEXT)))
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "column %s.%s: max_length %d (it is for TEXT columns, > 0)",
                               t->name, c->name, c->max_length);
