@@ -79,7 +79,14 @@ static bool type_ok(Oid type, calx_type t)
     case OID_DATE: return t == CALX_DATE || t == CALX_TEXT;
     case OID_TIME: return t == CALX_TIME || t == CALX_TEXT;
     case OID_INTERVAL: return t == CALX_INTERVAL || t == CALX_TEXT;
-    default: return t == CALX_TEXT;
+    default: {
+        /* An array calx decodes, or its text when it cannot (a second
+         * dimension, an element that does not parse). */
+        calx_type elem;
+        if (array_elem(type, &elem))
+            return t == CALX_ARRAY || t == CALX_TEXT;
+        return t == CALX_TEXT;
+    }
     }
 }
 
