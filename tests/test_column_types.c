@@ -1087,6 +1087,21 @@ DB_TEST(bad_values_give_errors_naming_model_field_and_value, CALX_TABLE(Item),
     CHECK_INT(calx_select_error(q, &err), CALX_ERR_TYPE);
     CHECK_CONTAINS(err.message, "2023-02-29");
     calx_select_free(q);
+    /* A name the enum does not have, in a comparison or an IN list; its
+     * own names compare. */
+    q = calx_select_where(calx_select_new(CALX_TABLE(Item)), calx_eq(ITEM(mood), "grumpy"));
+    CHECK_INT(calx_select_error(q, &err), CALX_ERR_TYPE);
+    CHECK_STR(err.message, "cannot compare item.mood (TEXT) with 'grumpy': not a name of enum "
+                           "type mood");
+    calx_select_free(q);
+    q = calx_select_where(calx_select_new(CALX_TABLE(Item)),
+                          calx_in(ITEM(mood), calx_text("sad"), calx_text("angry")));
+    CHECK_INT(calx_select_error(q, &err), CALX_ERR_TYPE);
+    CHECK_CONTAINS(err.message, "'angry'");
+    calx_select_free(q);
+    q = calx_select_where(calx_select_new(CALX_TABLE(Item)), calx_in(ITEM(mood), calx_text("sad"), calx_text("ok")));
+    CHECK_OK(calx_select_error(q, &err), &err);
+    calx_select_free(q);
     /* And through the session's get. */
     Item *none = NULL;
     CHECK(calx_session_get(s, &Item_model, calx_text("zzzz"), &none, &err) != 0);

@@ -463,6 +463,17 @@ static calx_expr *coerce(calx_value *v, calx_xtype to, const calx_expr *other,
         calx__expr_describe(other, what, sizeof what);
         return error_node(CALX_ERR_TYPE, "cannot compare %s with %s%s", what, why, where);
     }
+    /* An enum column holds its names: a text that is none of them is a
+     * mistake (SQLAlchemy's LookupError), not a comparison that matches
+     * nothing. */
+    if (from == CALX_XT_TEXT && col && col->type == CALX_COL_ENUM &&
+        calx__enum_index(col->enum_type, v->u.s.ptr, v->u.s.len) < 0) {
+        char what[200];
+        calx__expr_describe(other, what, sizeof what);
+        return error_node(CALX_ERR_TYPE, "cannot compare %s with '%.*s'%s: not a name of enum "
+                          "type %s", what, (int)(v->u.s.len > 60 ? 60 : v->u.s.len),
+                          v->u.s.ptr, where, col->enum_type->name);
+    }
     /* A decimal still goes to its column's scale below: SQLite compares
      * NUMERIC(10, 2) as integers of hundredths, so 10.5 must bind as 10.50. */
     if ((from == to && to != CALX_XT_DECIMAL) || from == CALX_XT_NULL || to == CALX_XT_NULL ||
