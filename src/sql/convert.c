@@ -23,23 +23,6 @@
 #include "sql/convert.h"
 #include "sql/select_int.h"
 
-bool calx__xtype_is_rich(calx_xtype t)
-{
-    switch (t) {
-    case CALX_XT_DECIMAL:
-    case CALX_XT_UUID:
-    case CALX_XT_DATE:
-    case CALX_XT_TIME:
-    case CALX_XT_DATETIME:
-    case CALX_XT_TIMESTAMP:
-    case CALX_XT_INTERVAL:
-    case CALX_XT_JSON:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* A decimal brought to column c's scale and checked against its precision
  * (c NULL: left as it is). */
 static const char *decimal_into(calx_decimal d, const calx_column *c, calx_value *v,
@@ -80,6 +63,11 @@ static calx_type value_type_of(calx_xtype t)
     case CALX_XT_JSON: return CALX_JSON;
     default: return CALX_NULL;
     }
+}
+
+bool calx__xtype_is_rich(calx_xtype t)
+{
+    return value_type_of(t) != CALX_NULL;
 }
 
 const char *calx__value_into_column(calx_value *v, calx_xtype to, const calx_column *c,
@@ -157,13 +145,6 @@ int calx__value_from_text(const calx_column *c, calx_value *v, calx_error *err)
     if (v->type != CALX_TEXT)
         return 0;
     calx_xtype to;
-    if (c->type == CALX_COL_DECIMAL) {
-        calx_decimal d;
-        if (calx_decimal_parse(v->u.s.ptr, v->u.s.len, &d, err) != 0)
-            return err->code;
-        *v = calx_value_decimal(d);
-        return 0;
-    }
     if (!calx__xtype_of_col(c->type, &to) || !calx__xtype_is_rich(to))
         return 0;
     char why[200];
