@@ -23,6 +23,7 @@ pkg-config
 libuv1-dev
 libsqlite3-dev
 libpq-dev
+libjansson-dev
 "
 TEST_PACKAGES="
 clang
