@@ -118,6 +118,7 @@ CALX_MODEL_DEFINE(Tag, "tag")
  * per case ---- */
 
 #include "orm_test.h"
+#include "orm_db.h"
 
 /* The first log line containing what (static copy), or NULL. */
 static const char *log_line(const char *what)
@@ -144,61 +145,6 @@ static bool pg(void)
     return test_backend_pg();
 }
 
-/* Opens engine on a fresh database with tables made (create_all, the log
- * captured from there on). False when that failed. */
-static bool db_open(const calx_table *const *tables, size_t n)
-{
-    char url[1200];
-    if (!test_fresh_url(url, sizeof url, dir, ++seq, NULL))
-        return false;
-    engine = calx_create_engine(
-        url, &(calx_engine_opts){ .loop = loop, .echo = true, .log = capture }, &err);
-    if (!engine) {
-        fprintf(stderr, "  create_engine: %s\n", err.message);
-        return false;
-    }
-    md = calx_metadata_new(&err);
-    for (size_t i = 0; i < n; i++)
-        CHECK_OK(calx_metadata_add(md, tables[i], &err), &err);
-    log_reset();
-    int rc = calx_wait(calx_engine_create_all(engine, md, &err), NULL, &err);
-    CHECK_OK(rc, &err);
-    return rc == 0;
-}
-
-static void db_close(void)
-{
-    if (engine) {
-        CHECK_OK(calx_wait(calx_engine_drop_all(engine, md, &err), NULL, &err), &err);
-        calx_engine_free(engine);
-        calx_loop_run(loop);
-    }
-    engine = NULL;
-    calx_metadata_free(md);
-    md = NULL;
-}
-
-static void in_db(const calx_table *const *tables, size_t n, void (*body)(void))
-{
-    if (db_open(tables, n)) {
-        calx_error e;
-        CHECK_OK(calx_wait(calx_spawn(loop, task_main, (void *)body, NULL, &e), NULL, &e), &e);
-    } else {
-        test_failed_now = 1;
-    }
-    db_close();
-}
-
-/* TEST(name) on a fresh database holding the tables listed, its body run
- * inside a task (as session calls need). */
-#define DB_TEST(name, ...)                                                    \
-    static void name##_body(void);                                            \
-    TEST(name)                                                                \
-    {                                                                         \
-        static const calx_table *const tables_[] = { __VA_ARGS__ };           \
-        in_db(tables_, sizeof tables_ / sizeof *tables_, name##_body);        \
-    }                                                                         \
-    static void name##_body(void)
 
 /* Runs sql (text, no rows wanted) on a connection of its own. */
 static int run_sql(const char *sql, calx_error *e)
@@ -830,6 +776,10 @@ DB_TEST(the_database_compares_orders_and_sums_the_new_types, CALX_TABLE(Item))
     calx_timestamp ts = 0;
     CHECK_OK(calx_row_get_timestamp(row, 5, &ts, &err), &err);
     CHECK_INT(ts, instant("2024-02-29 18:30:00Z"));
+    /* The lenient getters read the same values. */
+    CHECK_DEC(calx_row_decimal(row, 0), dec("125.75"));
+    CHECK_INT(calx_row_date(row, 4), date("9999-12-31"));
+    CHECK_INT(calx_row_timestamp(row, 5), instant("2024-02-29 18:30:00Z"));
     calx_result_free(r);
 
     /* A whole row through a Core select: every column its type. */
@@ -842,6 +792,16 @@ DB_TEST(the_database_compares_orders_and_sums_the_new_types, CALX_TABLE(Item))
     CHECK_DEC(d, dec("9.99"));
     CHECK_STR(calx_row_text(row, 9), "ok");
     CHECK(calx_row_isnull(row, 10));
+    CHECK_UUID(calx_row_uuid(row, 0), uuid(order_uuids[4]));
+    CHECK_DEC(calx_row_decimal(row, 2), dec("9.99"));
+    /* ... and give the zero for NULL, another type, no column or no row. */
+    CHECK_DEC(calx_row_decimal(row, 10), calx_decimal_of(0, 0));
+    CHECK_UUID(calx_row_uuid(row, 1), (calx_uuid){ { 0 } });
+    CHECK_INT(calx_row_date(row, 99), 0);
+    calx_interval none = calx_row_interval(NULL, 0);
+    CHECK(none.months == 0 && none.days == 0 && none.micros == 0);
+    CHECK_INT(calx_row_time(NULL, 0), 0);
+    CHECK_INT(calx_row_datetime(row, 1), 0);
     calx_result_free(r);
 }
 

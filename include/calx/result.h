@@ -164,6 +164,21 @@ CALX_API int calx_row_get_timestamp(const calx_row *row, int col, calx_timestamp
 CALX_API int calx_row_get_interval(const calx_row *row, int col, calx_interval *out,
                                    calx_error *err);
 
+/* Lenient getters of the richer types: what the strict getter above
+ * reads, or the type's zero where it would fail (SQL NULL, another type,
+ * text that does not parse, no row or column): the decimal 0, the nil
+ * UUID, 1970-01-01 for a date, midnight, 1970-01-01 00:00 for a datetime
+ * and an instant, the empty interval; calx_row_isnull tells NULL apart. A
+ * real is not a decimal here either: a double is not exact (read it with
+ * calx_row_real). row may be NULL. */
+CALX_API calx_decimal calx_row_decimal(const calx_row *row, int col);
+CALX_API calx_uuid calx_row_uuid(const calx_row *row, int col);
+CALX_API calx_date calx_row_date(const calx_row *row, int col);
+CALX_API calx_time calx_row_time(const calx_row *row, int col);
+CALX_API calx_datetime calx_row_datetime(const calx_row *row, int col);
+CALX_API calx_timestamp calx_row_timestamp(const calx_row *row, int col);
+CALX_API calx_interval calx_row_interval(const calx_row *row, int col);
+
 #ifdef __cplusplus
 }
 #endif

@@ -90,6 +90,65 @@ typedef struct calx_enum {
                                   create_constraint=True) */
 } calx_enum;
 
+/* ---- user-defined types (SQLAlchemy's TypeDecorator) ----
+ *
+ * A column type made of a stored type (the column's .type, its DDL and
+ * storage) and two functions the program gives: bind turns the program's
+ * value into the stored one, result turns what the database holds back
+ * into the program's. An IPv4 address kept as an integer:
+ *
+ *     static int ip_bind(const calx_value *in, calx_value *out,
+ *                        calx_type_scratch *scratch, void *context,
+ *                        calx_error *err);    text "10.0.0.1" -> 167772161
+ *     static int ip_result(...);               167772161 -> "10.0.0.1"
+ *     static const calx_user_type ipv4 = { .name = "IPv4",
+ *         .value_type = CALX_TEXT, .bind = ip_bind, .result = ip_result };
+ *     { .name = "address", .type = CALX_COL_INT64, .user_type = &ipv4 }
+ *
+ * calx runs bind wherever a program value meets the column: a literal
+ * compared with it (calx_eq(address, "10.0.0.1"), IN lists), values a Core
+ * INSERT or UPDATE writes into it, the ORM's flush of a field, a get by
+ * key; and result wherever the column's values come back: a Core select
+ * of the column (also through labels, min, max and sum), the ORM's loads
+ * and the values an INSERT reads back. The ORM's constructor and
+ * calx_obj_validate also run bind on the field's value, so a value bind
+ * refuses is a validation error when the object is made, not a failure at
+ * flush (where SQLAlchemy would find it). NULL is never passed to either
+ * function: it stays NULL. Text SQL (calx_text) is not typed, so its
+ * values and rows are the stored ones. */
+
+/* Where a user type's function puts the bytes of a TEXT, BLOB or JSON value
+ * it makes (an opaque handle calx passes in). */
+typedef struct calx_type_scratch calx_type_scratch;
+
+/* n bytes (aligned for any type) that stay valid until calx has copied
+ * the value the function returns, which it does as soon as the function
+ * returns; calx frees them, also when the function fails. NULL when out
+ * of memory (the function then returns calx_error_set(err,
+ * CALX_ERR_NOMEM, ...)). s must be the scratch calx passed in. */
+CALX_API void *calx_type_scratch_alloc(calx_type_scratch *s, size_t n);
+
+/* A user type's conversion: *in (never NULL, never a NULL value) to *out.
+ * out's text or blob bytes may point into in's bytes, static memory, or
+ * memory from calx_type_scratch_alloc. context is the type's. Returns 0, or
+ * an error code with err filled; calx adds the column's name and the
+ * type's to the message ("column address (IPv4): '10.0.0.300' is not an
+ * IPv4 address"). Called on the thread that runs the statement or builds
+ * it: keep the function free of shared state, or guard it. */
+typedef int (*calx_type_fn)(const calx_value *in, calx_value *out, calx_type_scratch *scratch,
+                            void *context, calx_error *err);
+
+/* A user-defined type. Static data, kept by pointer (calx_column.user_type). */
+typedef struct calx_user_type {
+    const char *name;       /* for messages: "IPv4" */
+    calx_type value_type;   /* the program's values: bind takes them, result
+                               must give them (or NULL) */
+    calx_type_fn bind;      /* program value -> stored value: of the type the
+                               column's .type holds (CALX_INT for INT64, ...) */
+    calx_type_fn result;    /* stored value -> program value */
+    void *context;          /* passed to both */
+} calx_user_type;
+
 /* SQLAlchemy's Column(autoincrement=...). */
 typedef enum calx_autoincrement {
     CALX_AUTOINC_AUTO = 0, /* "auto": on for a lone integer primary key with
@@ -127,6 +186,11 @@ typedef struct calx_column {
      * Core's calx_update (called when the statement is made, calx_update_new).
      * calx_now_utc for a TIMESTAMP "updated_at". Not for BLOB columns. */
     calx_factory_fn onupdate;
+
+    /* A user-defined type (see above), or NULL: .type is then the stored
+     * type. A model's field holds the program's values, so its TYPE is
+     * the one for user_type->value_type (TEXT for CALX_TEXT). */
+    const calx_user_type *user_type;
 } calx_column;
 
 typedef struct calx_table {

@@ -31,6 +31,8 @@ int calx__dreq_check(const char *driver, const calx_dconn *c, const calx_dreq *r
 
 void calx__error_note(calx_error *err, const char *fmt, ...)
 {
+    if (!err)
+        return;
     size_t len = strlen(err->message);
     if (len + 3 >= sizeof err->message)
         return;

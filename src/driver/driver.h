@@ -139,7 +139,8 @@ int calx__dreq_check(const char *driver, const calx_dconn *c, const calx_dreq *r
                      calx_dreq_cb cb, calx_error *err);
 
 /* Adds " (context)" to err's message (where in a batch an error came
- * from, what to do about it), keeping its code. Cut to the message's room. */
+ * from, what to do about it), keeping its code. Cut to the message's room;
+ * a NULL err is a no-op. */
 void calx__error_note(calx_error *err, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

@@ -17,6 +17,7 @@
 #include "core/nomem.h"
 #include "core/value_int.h"
 #include "engine/engine_int.h"
+#include "sql/user_type.h"
 
 struct calx_row {
     const calx_result *r;
@@ -36,6 +37,24 @@ struct calx_result {
     size_t ntypes;
 };
 
+/* *v, a stored value of column c (a user type's), made the program's by
+ * its result function, the bytes it made copied into rs. */
+static int user_result(const calx_column *c, calx_rowset *rs, calx_value *v, calx_error *err)
+{
+    calx_type_scratch scratch;
+    calx__type_scratch_init(&scratch);
+    int rc = calx__user_type_result(c, v, &scratch, err);
+    if (!rc && calx__value_is_bytes(v)) {
+        const char *copy = calx__rowset_copy(rs, v->u.s.ptr, v->u.s.len);
+        if (!copy)
+            rc = calx__nomem(err, "reading a result");
+        else
+            v->u.s.ptr = copy;
+    }
+    calx__type_scratch_done(&scratch);
+    return rc;
+}
+
 int calx__rowset_convert(const calx_dialect *d, const calx_column *const *types,
                          size_t ntypes, calx_rowset *rs, calx_error *err)
 {
@@ -49,8 +68,13 @@ int calx__rowset_convert(const calx_dialect *d, const calx_column *const *types,
             int rc;
             if (!types[k])
                 continue;
-            if ((rc = d->stored_value(types[k], &row[k], scratch, err)))
+            if (d->stored_value && (rc = d->stored_value(types[k], &row[k], scratch, err)))
                 return rc;
+            if (types[k]->user_type) {
+                if ((rc = user_result(types[k], rs, &row[k], err)))
+                    return rc;
+                continue;
+            }
             /* A text the hook made goes into the rows' own memory. */
             if (calx__value_is_bytes(&row[k]) && row[k].u.s.ptr == scratch) {
                 const char *copy = calx__rowset_copy(rs, scratch, row[k].u.s.len);
@@ -586,3 +610,20 @@ int calx_row_get_decimal(const calx_row *row, int col, calx_decimal *out, calx_e
         *out = calx_value_get_decimal(v);
     return rc;
 }
+
+/* The lenient getters: the strict one's value, or the zero it started with. */
+#define LENIENT(type, name)                                                   \
+    type calx_row_##name(const calx_row *row, int col)                        \
+    {                                                                         \
+        type out;                                                             \
+        memset(&out, 0, sizeof out);                                          \
+        calx_row_get_##name(row, col, &out, NULL);                            \
+        return out;                                                           \
+    }
+LENIENT(calx_decimal, decimal)
+LENIENT(calx_uuid, uuid)
+LENIENT(calx_date, date)
+LENIENT(calx_time, time)
+LENIENT(calx_datetime, datetime)
+LENIENT(calx_timestamp, timestamp)
+LENIENT(calx_interval, interval)

@@ -36,7 +36,7 @@ static calx_future *run_ex(calx_connection *c, calx__stmt_ref st, size_t stream_
     calx_future *f = NULL;
     const calx_column *stack[TYPES_ON_STACK], **types = stack;
     size_t ntypes = 0;
-    if (st.kind == CALX__STMT_SELECT && st.u.select && e->dialect->stored_value) {
+    if (st.kind == CALX__STMT_SELECT && st.u.select) {
         size_t ncols = calx__select_ncols(st.u.select);
         if (ncols > TYPES_ON_STACK && !(types = malloc(ncols * sizeof *types)))
             return calx__nomem(err, "running a select"), NULL;

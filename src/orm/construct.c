@@ -14,6 +14,7 @@
 #include "core/nomem.h"
 #include "orm/object.h"
 #include "orm/relation.h"
+#include "sql/user_type.h"
 
 /* ---- the constructor and validation ---- */
 
@@ -23,6 +24,23 @@ static size_t utf8_chars(const char *s)
     for (; *s; s++)
         n += ((unsigned char)*s & 0xC0) != 0x80;
     return n;
+}
+
+/* Whether the user type of field i's column takes the field's value: its
+ * bind function runs, as it will at flush, and what it makes is dropped. */
+static int check_user_value(const calx_model *m, size_t i, const void *s, calx_error *err)
+{
+    const calx_column *c = &m->table.columns[i];
+    calx_value v = calx__field_value(m, &m->fields[i], s);
+    calx_type_scratch scratch;
+    calx_error why;
+    calx__type_scratch_init(&scratch);
+    int rc = calx__user_type_bind(c, &v, &scratch, &why);
+    calx__type_scratch_done(&scratch);
+    if (rc)
+        return calx_error_set(err, CALX_ERR_VALIDATION, "%s.%s: %s", m->name, m->fields[i].name,
+                              why.message);
+    return 0;
 }
 
 static int check_field(const calx_model *m, size_t i, const void *s, calx_error *err)
@@ -37,6 +55,8 @@ static int check_field(const calx_model *m, size_t i, const void *s, calx_error 
         return 0;
     }
     const void *p = calx__field_ptr(s, f);
+    if (c->user_type && check_user_value(m, i, s, err))
+        return err->code;
     if (calx__ftype_is_rich(f->type))
         return calx__rich_check(m, f, p, err);
     if (f->type == CALX_F_JSON) {

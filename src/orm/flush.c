@@ -41,6 +41,7 @@
 #include "sql/onupdate.h"
 #include "sql/ident.h"
 #include "sql/text.h"
+#include "sql/user_type.h"
 
 typedef enum op_kind { OP_UPDATE, OP_INSERT, OP_DELETE } op_kind;
 
@@ -84,6 +85,8 @@ typedef struct flush_ctx {
     size_t nsqls, sqls_cap;
     calx_param *params;
     size_t nparams, params_cap;
+    char **kept;              /* bytes of the values user types made */
+    size_t nkept, kept_cap;
     calx_objvec keyed;        /* given keys drawn from the sequence (sequence prefetch) */
     bool commit;              /* the batch ends with COMMIT (session commit) */
     bool committed;           /* the last round carried it */
@@ -202,12 +205,32 @@ static calx_param *more_params(flush_ctx *x, size_t n)
     return p;
 }
 
-/* Binds field f of struct src (of model m) to param p. */
-static void bind_field(calx_param *p, const calx_model *m, const calx_field *f,
-                       const void *src)
+/* Binds field i of struct src (of model m) to param p: its value, or
+ * the stored value its column's user type makes (kept by x). */
+static int bind_field(flush_ctx *x, calx_param *p, const calx_model *m, size_t i,
+                      const void *src, calx_error *err)
 {
     p->name = NULL;
-    p->value = calx__field_value(m, f, src);
+    p->value = calx__field_value(m, &m->fields[i], src);
+    const calx_column *c = &m->table.columns[i];
+    if (!c->user_type)
+        return 0;
+    calx_type_scratch scratch;
+    char *owned = NULL;
+    calx__type_scratch_init(&scratch);
+    int rc = calx__user_type_bind(c, &p->value, &scratch, err);
+    if (!rc)
+        rc = calx__user_type_keep(&p->value, &owned, err);
+    calx__type_scratch_done(&scratch);
+    if (!rc && owned && !calx__grow(&x->kept, &x->kept_cap, x->nkept + 1, sizeof *x->kept))
+        rc = calx__nomem(err, NULL);
+    if (rc) {
+        free(owned);
+        return rc;
+    }
+    if (owned)
+        x->kept[x->nkept++] = owned;
+    return 0;
 }
 
 /* The columns an INSERT of the columns in mask reads back: those with a
@@ -290,8 +313,8 @@ static int plan_insert(flush_ctx *x, calx_obj *o, calx_error *err)
     if (!p)
         return calx__nomem(err, NULL);
     for (size_t i = 0, k = 0; i < m->nfields; i++)
-        if (mask >> i & 1)
-            bind_field(&x->params[p0 + k++], m, &m->fields[i], obj);
+        if (mask >> i & 1 && bind_field(x, &x->params[p0 + k++], m, i, obj, err))
+            return err->code;
     return push_op(x, (flush_op){ OP_INSERT, o, sql, p0, np, ai >= 0 && !(mask >> ai & 1),
                                   server_fetch(m, mask) })
                ? calx__nomem(err, NULL)
@@ -309,7 +332,8 @@ static int bind_key(flush_ctx *x, const calx_obj *o, const void *src, calx_error
         size_t at = x->nparams;
         if (!more_params(x, 1))
             return calx__nomem(err, NULL);
-        bind_field(&x->params[at], m, &m->fields[i], src);
+        if (bind_field(x, &x->params[at], m, i, src, err))
+            return err->code;
     }
     return 0;
 }
@@ -361,10 +385,10 @@ static int plan_update_of(flush_ctx *x, calx_obj *o, bool post, size_t post_fiel
     if (!more_params(x, np))
         return calx__nomem(err, NULL);
     for (size_t i = 0, k = 0; i < m->nfields; i++)
-        if (mask >> i & 1)
-            bind_field(&x->params[p0 + k++], m, &m->fields[i], calx__obj_ptr(o));
+        if (mask >> i & 1 && bind_field(x, &x->params[p0 + k++], m, i, calx__obj_ptr(o), err))
+            return err->code;
     if (bind_key(x, o, post ? calx__obj_ptr(o) : calx__obj_snap(o), err))
-        return CALX_ERR_NOMEM;
+        return err->code;
     return push_op(x, (flush_op){ OP_UPDATE, o, sql, p0, x->nparams - p0, false, 0 })
                ? calx__nomem(err, NULL)
                : 0;
@@ -382,7 +406,7 @@ static int plan_delete(flush_ctx *x, calx_obj *o, calx_error *err)
         return CALX_ERR_NOMEM;
     size_t p0 = x->nparams;
     if (bind_key(x, o, calx__obj_snap(o), err))
-        return CALX_ERR_NOMEM;
+        return err->code;
     return push_op(x, (flush_op){ OP_DELETE, o, sql, p0, x->nparams - p0, false, 0 })
                ? calx__nomem(err, NULL)
                : 0;
@@ -1038,10 +1062,15 @@ static int load_returned(flush_ctx *x, calx_obj *o, const calx_row *row, bool ke
                                   m->fields[i].name);
         calx_value v = *got;
         char scratch[CALX_BIND_SCRATCH_SIZE];
-        const calx_dialect *d = x->s->dialect;
-        if ((d->stored_value && d->stored_value(&m->table.columns[i], &v, scratch, err)) ||
-            calx__obj_load_field(o, i, &v, err))
-            return err->code;
+        calx_type_scratch user;
+        calx__type_scratch_init(&user);
+        int rc = calx__field_from_stored(x->s->dialect, &m->table.columns[i], &v, scratch,
+                                         &user, err);
+        if (!rc)
+            rc = calx__obj_load_field(o, i, &v, err);
+        calx__type_scratch_done(&user);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -1181,6 +1210,9 @@ static void ctx_free(flush_ctx *x)
     }
     free(x->sqls);
     free(x->params);
+    for (size_t i = 0; i < x->nkept; i++)
+        free(x->kept[i]);
+    free(x->kept);
 }
 
 /* A flush that failed gives back the keys its earlier rounds got: the

@@ -12,6 +12,7 @@
 #include "orm/session_int.h"
 #include "sql/compiler.h"
 #include "sql/convert.h"
+#include "sql/user_type.h"
 
 #define MAX_KEY 8
 #define IN_CHUNK 500
@@ -50,12 +51,22 @@ static int fill(calx_obj *o, const calx_value *vals, bool keep_changes, calx_err
     return 0;
 }
 
-/* Whether field f's column comes back in a form its dialect turns into the
- * column's type (SQLite's texts and scaled integers; PostgreSQL's texts). */
-static bool has_stored_form(const calx_field *f)
+/* Whether field i of m comes back in a form its dialect turns into the
+ * column's type (SQLite's texts and scaled integers; PostgreSQL's texts),
+ * or that its column's user type turns into the program's. */
+static bool has_stored_form(const calx_model *m, size_t i)
 {
+    const calx_field *f = &m->fields[i];
     return f->type == CALX_F_TIMESTAMP || f->type == CALX_F_JSON ||
-           calx__ftype_is_rich(f->type);
+           calx__ftype_is_rich(f->type) || m->table.columns[i].user_type;
+}
+
+int calx__field_from_stored(const calx_dialect *d, const calx_column *c, calx_value *v,
+                            char *scratch, calx_type_scratch *user, calx_error *err)
+{
+    if (d->stored_value && d->stored_value(c, v, scratch, err))
+        return err->code;
+    return c->user_type ? calx__user_type_result(c, v, user, err) : 0;
 }
 
 /* Up to this many fields, a row being converted is copied on the stack. */
@@ -67,7 +78,7 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
                    bool populate, calx_obj **out, calx_error *err)
 {
     for (size_t i = 0; i < m->nfields; i++) {
-        if (!has_stored_form(&m->fields[i]) || !s->dialect->stored_value)
+        if (!has_stored_form(m, i))
             continue;
         /* A copy of the row, its stored forms made the fields' types; a
          * text a field's conversion makes lives in that field's scratch
@@ -85,12 +96,16 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
             }
         }
         memcpy(row, vals, m->nfields * sizeof *row);
+        calx_type_scratch user;
+        calx__type_scratch_init(&user);
         int rc = 0;
         for (size_t k = i; !rc && k < m->nfields; k++)
-            if (has_stored_form(&m->fields[k]))
-                rc = s->dialect->stored_value(&m->table.columns[k], &row[k], scratch[k], err);
+            if (has_stored_form(m, k))
+                rc = calx__field_from_stored(s->dialect, &m->table.columns[k], &row[k],
+                                             scratch[k], &user, err);
         if (!rc)
             rc = load_converted(s, m, row, populate, out, err);
+        calx__type_scratch_done(&user);
         if (row != stack) {
             free(row);
             free(scratch);
@@ -336,30 +351,12 @@ static const char *get_sql(calx_session *s, const calx_model *m, calx_error *err
         if (s->getsql[i].m == m)
             return s->getsql[i].sql;
     /* The text does not depend on the values: placeholders of the key
-     * columns' types. */
-    calx_value key[MAX_KEY];
-    size_t n = 0;
-    for (size_t i = 0; i < m->nfields && n < MAX_KEY; i++) {
-        if (!m->table.columns[i].primary_key)
-            continue;
-        switch (m->fields[i].type) {
-        case CALX_F_TEXT:
-        case CALX_F_JSON:
-        case CALX_F_ENUM: key[n++] = calx_text(""); break;
-        case CALX_F_BLOB: key[n++] = calx_blob("", 0); break;
-        case CALX_F_DOUBLE: key[n++] = calx_real(0); break;
-        case CALX_F_BOOL: key[n++] = calx_bool(false); break;
-        case CALX_F_TIMESTAMP: key[n++] = calx_value_timestamp(0); break;
-        case CALX_F_DECIMAL: key[n++] = calx_value_decimal(calx_decimal_of(0, 0)); break;
-        case CALX_F_UUID: key[n++] = calx_value_uuid((calx_uuid){ { 0 } }); break;
-        case CALX_F_DATE: key[n++] = calx_value_date(0); break;
-        case CALX_F_TIME: key[n++] = calx_value_time(0); break;
-        case CALX_F_DATETIME: key[n++] = calx_value_datetime(0); break;
-        case CALX_F_INTERVAL: key[n++] = calx_value_interval((calx_interval){ 0, 0, 0 }); break;
-        default: key[n++] = calx_int(0); break;
-        }
-    }
-    calx_select *q = by_key(m, key, n);
+     * columns' stored types. */
+    calx_select *q = calx_select_new(&m->table);
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->table.columns[i].primary_key)
+            calx_select_where(q, calx_binop(CALX_OP_EQ, calx_col(&m->table, i),
+                                            calx__column_slot(&m->table.columns[i])));
     calx_compiled c = { 0 };
     int rc = calx__select_compile(q, s->dialect, CALX_COMPILE_LABELS, &c, err);
     calx_select_free(q);
@@ -374,6 +371,21 @@ static const char *get_sql(calx_session *s, const calx_model *m, calx_error *err
     s->getsql = v;
     s->getsql[s->ngetsql++] = (calx_getsql){ m, c.sql };
     return c.sql;
+}
+
+/* The n key values in params made what their columns store, where a
+ * user type's column holds them. */
+static int user_keys(const calx_model *m, calx_param *params, size_t n, calx_type_scratch *user,
+                     calx_error *err)
+{
+    for (size_t i = 0, col = 0; i < n; i++, col++) {
+        while (!m->table.columns[col].primary_key)
+            col++;
+        const calx_column *c = &m->table.columns[col];
+        if (c->user_type && calx__user_type_bind(c, &params[i].value, user, err))
+            return err->code;
+    }
+    return 0;
 }
 
 int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value *key,
@@ -413,7 +425,7 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
         const calx_column *c = &m->table.columns[col];
         calx_xtype xt;
         char why[200];
-        if (calx__xtype_of_col(c->type, &xt) && calx__xtype_is_rich(xt) &&
+        if (!c->user_type && calx__xtype_of_col(c->type, &xt) && calx__xtype_is_rich(xt) &&
             calx__value_into_column(&k[i], xt, c, why, sizeof why))
             return calx_error_set(err, CALX_ERR_TYPE, "%s's key %s cannot be %s", m->name,
                                   c->name, why);
@@ -442,9 +454,14 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
         calx_objlist l = { 0 };
         const char *sql = get_sql(s, m, err);
         calx_param params[MAX_KEY];
+        calx_type_scratch user;
+        calx__type_scratch_init(&user);
         for (size_t i = 0; i < nkey; i++)
             params[i] = (calx_param){ NULL, k[i] };
-        rc = sql ? load_sql(s, m, sql, params, nkey, true, false, &l, err) : err->code;
+        rc = sql ? user_keys(m, params, nkey, &user, err) : err->code;
+        if (!rc)
+            rc = load_sql(s, m, sql, params, nkey, true, false, &l, err);
+        calx__type_scratch_done(&user);
         if (!rc)
             rc = calx__rel_after_load(s, m, l.items, l.n, NULL, err);
         if (!rc && l.n)

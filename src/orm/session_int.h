@@ -198,6 +198,12 @@ int calx__cascade_deletes(calx_session *s, calx_error *err);
  * the one in the map (refreshed when expired or populate) or a new one. */
 int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
                    bool populate, calx_obj **out, calx_error *err);
+/* *v, a value of column c as the database returned it, made the field's:
+ * by d's stored_value (scratch: CALX_BIND_SCRATCH_SIZE bytes), then by
+ * c's user type (its bytes in user). The callers copy what they keep
+ * before either scratch goes. Errors: the hook's and the user type's. */
+int calx__field_from_stored(const calx_dialect *d, const calx_column *c, calx_value *v,
+                            char *scratch, calx_type_scratch *user, calx_error *err);
 /* Reloads the expired objects of m (every model when m is NULL). */
 int calx__load_expired(calx_session *s, const calx_model *m, calx_error *err);
 /* What a query does first: flushes pending changes unless the session's

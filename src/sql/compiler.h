@@ -152,6 +152,12 @@ typedef enum calx__rows_form {
 int calx__insert_shape_sql(const calx_insert *s, const calx_dialect *d, size_t rows,
                            calx__rows_form form, char **sql, calx_error *err);
 
+/* A literal holding column c's place in a statement whose text is run
+ * with parameters of its own (the flush's, a get by key): a value of c's
+ * stored type, which c's user type, if any, leaves alone. Owned by the
+ * caller (an expression node; the out-of-memory node on failure). */
+calx_expr *calx__column_slot(const calx_column *c);
+
 /* The flush's statements (persist.c), by primary key: "UPDATE t SET
  * a=?, b=? WHERE t.k = ?" with the columns whose bits are set in mask
  * (bit i: t's column i; at most 64 columns), then the key columns, each in

@@ -186,7 +186,8 @@ size_t calx__select_stored_columns(const calx_select *q, const calx_column **out
     for (size_t i = 0; i < n; i++) {
         const calx_column *c = shown_column(calx__select_col(q, i));
         calx_xtype t;
-        out[i] = c && calx__xtype_of_col(c->type, &t) && calx__xtype_is_rich(t) ? c : NULL;
+        out[i] = c && (c->user_type || (calx__xtype_of_col(c->type, &t) &&
+                                        calx__xtype_is_rich(t))) ? c : NULL;
         found += out[i] != NULL;
     }
     return found ? n : 0;

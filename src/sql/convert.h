@@ -38,8 +38,9 @@ int calx__value_from_text(const calx_column *c, calx_value *v, calx_error *err);
 
 /* For each of q's result columns, the table column behind it when that
  * column's values come back in a stored form its dialect must turn into
- * the column's type (the richer types), seen through labels and sum / min
- * / max: out[i] is that column or NULL. Returns q's number of columns, or
+ * the column's type (the richer types), or a user type must turn into the
+ * program's, seen through labels and sum / min / max: out[i] is that
+ * column or NULL. Returns q's number of columns, or
  * 0 when no column needs it or there are more than max (out untouched
  * then). */
 size_t calx__select_stored_columns(const calx_select *q, const calx_column **out, size_t max);

@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "core/nomem.h"
 #include "sql/convert.h"
 #include "sql/dml_int.h"
 #include "sql/from_int.h"
+#include "sql/user_type.h"
 
 void calx__dml_fail(calx__dml *s, int code, const char *fmt, ...)
 {
@@ -65,6 +67,9 @@ void calx__dml_free(calx__dml *s)
         calx_expr_free(s->returning[i]);
     free(s->returning);
     free(s->froms);
+    for (size_t i = 0; i < s->nkept; i++)
+        free(s->kept[i]);
+    free(s->kept);
 }
 
 int calx__dml_error(const calx__dml *s, calx_error *err)
@@ -208,11 +213,36 @@ static const char *assign(calx_value *v, calx_xtype to, const calx_column *c, ch
     return buf;
 }
 
-bool calx__dml_convert(calx__dml *s, size_t col, calx_xtype to, calx_value *v,
+/* *v made column c's stored value by its user type, its bytes kept by s. */
+static bool user_bind(calx__dml *s, const calx_column *c, calx_value *v, const char *where)
+{
+    calx_type_scratch scratch;
+    calx_error err;
+    char *owned = NULL;
+    calx__type_scratch_init(&scratch);
+    int rc = calx__user_type_bind(c, v, &scratch, &err);
+    if (!rc)
+        rc = calx__user_type_keep(v, &owned, &err);
+    calx__type_scratch_done(&scratch);
+    if (!rc && owned && !calx__grow(&s->kept, &s->kept_cap, s->nkept + 1, sizeof *s->kept))
+        rc = calx__nomem(&err, "keeping a converted value");
+    if (rc) {
+        free(owned);
+        calx__dml_fail(s, rc, "%s: %s", where, err.message);
+        return false;
+    }
+    if (owned)
+        s->kept[s->nkept++] = owned;
+    return true;
+}
+
+bool calx__dml_convert(calx__dml *s, size_t col, calx_xtype to, calx_value *v, bool stored,
                        const char *where)
 {
     char why[240];
     const calx_column *c = &s->t->columns[col];
+    if (c->user_type && !stored && !user_bind(s, c, v, where))
+        return false;
     const char *bad = assign(v, to, c, why, sizeof why);
     if (!bad)
         return true;
@@ -232,7 +262,7 @@ void calx__dml_set_value(calx__dml *s, calx_expr **slots, size_t col, calx_expr 
         return;
     }
     if (e->kind == CALX_X_LIT) {
-        if (!calx__dml_convert(s, col, to, &e->u.lit.v, clause)) {
+        if (!calx__dml_convert(s, col, to, &e->u.lit.v, e->u.lit.stored, clause)) {
             calx_expr_free(e);
             return;
         }

@@ -22,6 +22,8 @@ typedef struct calx__dml {
     size_t nreturning, returning_cap;
     const calx_table **froms;    /* FROM (UPDATE) / USING (DELETE) */
     size_t nfroms, froms_cap;
+    char **kept;                 /* the bytes of values user types made */
+    size_t nkept, kept_cap;
     bool failed;
     calx_error err;              /* the first error, when failed */
 } calx__dml;
@@ -92,9 +94,12 @@ bool calx__dml_take(calx__dml *s, calx_expr *e, const char *clause);
 bool calx__dml_column_type(calx__dml *s, size_t col, calx_xtype *out);
 
 /* Converts *v, a value for column col (of expression type to), by the
- * assignment rules (calx/sql.h). false with a sticky CALX_ERR_TYPE naming
- * the column; where says where the value is ("INSERT INTO hero, row 3"). */
-bool calx__dml_convert(calx__dml *s, size_t col, calx_xtype to, calx_value *v,
+ * assignment rules (calx/sql.h), after the column's user type, if any,
+ * has made it the stored value (its bytes then kept by s) unless stored
+ * says it is one already. false with a sticky error naming the column:
+ * CALX_ERR_TYPE, or the user type's; where says where the value is
+ * ("INSERT INTO hero, row 3"). */
+bool calx__dml_convert(calx__dml *s, size_t col, calx_xtype to, calx_value *v, bool stored,
                        const char *where);
 
 /* Stores e (taken) as the value of column col in slots[col] (an earlier

@@ -13,6 +13,7 @@
 #include "sql/convert.h"
 #include "sql/expr_int.h"
 #include "sql/select_int.h"
+#include "sql/user_type.h"
 
 /* ---- error nodes ---- */
 
@@ -526,9 +527,37 @@ static calx_expr *coerce(calx_value *v, calx_xtype to, const calx_expr *other,
                       article(from), calx__xtype_name(from), where);
 }
 
+/* lit, compared with column c of a user type, made c's stored value; NULL
+ * or an error node. */
+static calx_expr *user_bind(calx_expr *lit, const calx_column *c, const char *where)
+{
+    calx_type_scratch scratch;
+    calx_error err;
+    calx_value v = lit->u.lit.v;
+    char *owned = NULL;
+    calx__type_scratch_init(&scratch);
+    int rc = calx__user_type_bind(c, &v, &scratch, &err);
+    if (!rc)
+        rc = calx__user_type_keep(&v, &owned, &err);
+    calx__type_scratch_done(&scratch);
+    if (rc)
+        return error_node(rc, "%s%s", err.message, where);
+    free(lit->u.lit.bytes);   /* after the copy: v may have pointed into it */
+    lit->u.lit.bytes = owned;
+    lit->u.lit.v = v;
+    lit->type = calx__xtype_of_value(v.type);
+    return NULL;
+}
+
 calx_expr *calx__expr_coerce(calx_expr *lit, calx_xtype to, const calx_expr *other,
                              const char *where)
 {
+    const calx_column *c = calx__expr_column(other);
+    if (c && c->user_type && !lit->u.lit.stored) {
+        calx_expr *fail = user_bind(lit, c, where);
+        if (fail)
+            return fail;
+    }
     calx_expr *fail = coerce(&lit->u.lit.v, to, other, where);
     lit->type = calx__xtype_of_value(lit->u.lit.v.type);
     return fail;
@@ -838,6 +867,36 @@ calx_expr *calx_is_not_null(calx_expr *a)
     return is_null_node(a, true);
 }
 
+static calx_expr *in_values(calx_expr *a, const calx_value *vals, size_t n);
+
+/* a IN vals, a a column of a user type: the values made the stored ones
+ * first. */
+static calx_expr *in_user_values(calx_expr *a, const calx_column *c, const calx_value *vals,
+                                 size_t n)
+{
+    calx_value *stored = malloc(n * sizeof *stored);
+    if (!stored) {
+        calx_expr_free(a);
+        return &oom_node;
+    }
+    calx_type_scratch scratch;
+    calx__type_scratch_init(&scratch);
+    calx_expr *e = NULL;
+    for (size_t i = 0; i < n && !e; i++) {
+        calx_error err;
+        stored[i] = vals[i];
+        if (value_ok(&stored[i]) && calx__user_type_bind(c, &stored[i], &scratch, &err)) {
+            calx_expr_free(a);
+            e = error_node(err.code, "%s (IN value %zu)", err.message, i + 1);
+        }
+    }
+    if (!e)
+        e = in_values(a, stored, n);   /* copies the values */
+    calx__type_scratch_done(&scratch);
+    free(stored);
+    return e;
+}
+
 calx_expr *calx_in_values(calx_expr *a, const calx_value *vals, size_t n)
 {
     if (!a || a->kind == CALX_X_ERROR)
@@ -846,6 +905,14 @@ calx_expr *calx_in_values(calx_expr *a, const calx_value *vals, size_t n)
         calx_expr_free(a);
         return error_node(CALX_ERR_ARGUMENT, "calx_in_values: %zu values but vals is NULL", n);
     }
+    const calx_column *c = calx__expr_column(a);
+    if (c && c->user_type && n)
+        return in_user_values(a, c, vals, n);
+    return in_values(a, vals, n);
+}
+
+static calx_expr *in_values(calx_expr *a, const calx_value *vals, size_t n)
+{
     size_t nbytes = 0;
     for (size_t i = 0; i < n; i++) {
         if (!value_ok(&vals[i])) {

@@ -115,6 +115,8 @@ struct calx_expr {
         struct {
             calx_value v;        /* text and blob point into bytes */
             char *bytes;
+            bool stored;         /* v is a column's stored value already:
+                                    its user type leaves it (calx__column_slot) */
         } lit;
         struct {
             calx_opcode op;

@@ -277,7 +277,7 @@ calx_insert *calx_insert_row(calx_insert *s, const calx_value *vals)
             }
             calx__value_keep(&v, &p);
         }
-        if (!calx__dml_convert(&s->base, s->cols[at], s->types[at], &v, where))
+        if (!calx__dml_convert(&s->base, s->cols[at], s->types[at], &v, false, where))
             return s;
         row[at] = v;
     }

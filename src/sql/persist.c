@@ -11,12 +11,11 @@
 #include "sql/compiler.h"
 #include "sql/dml_int.h"
 
-/* A literal holding column col's place: a value of its type that the
- * column takes (the builders check it as any value: an empty text is no
- * date, UUID or decimal, nor a name of every enum). */
-static calx_expr *slot(const calx_table *t, size_t col)
+/* A literal of column c's stored type that the column takes (the
+ * builders check it as any value: an empty text is no date, UUID or
+ * decimal, nor a name of every enum). */
+static calx_expr *slot_value(const calx_column *c)
 {
-    const calx_column *c = &t->columns[col];
     calx_xtype type = CALX_XT_NULL;
     calx__xtype_of_col(c->type, &type);
     switch (type) {
@@ -37,6 +36,19 @@ static calx_expr *slot(const calx_table *t, size_t col)
             return calx_lit(calx_text(c->enum_type->names[0]));
         return calx_lit(calx_text(""));
     }
+}
+
+calx_expr *calx__column_slot(const calx_column *c)
+{
+    calx_expr *e = slot_value(c);
+    if (e->kind == CALX_X_LIT)
+        e->u.lit.stored = true;
+    return e;
+}
+
+static calx_expr *slot(const calx_table *t, size_t col)
+{
+    return calx__column_slot(&t->columns[col]);
 }
 
 /* "t.k = ?" for key column k, the value always bound: SQLAlchemy's flush

@@ -113,6 +113,24 @@ static int check_array_of(const calx_table *t, const calx_column *c, calx_error 
     return 0;
 }
 
+/* A user type's parts: a name, both functions, a value type calx has. */
+static int check_user_type(const calx_table *t, const calx_column *c, calx_error *err)
+{
+    const calx_user_type *u = c->user_type;
+    if (!u)
+        return 0;
+    if (!u->name || !*u->name || !u->bind || !u->result)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "column %s.%s: a user type needs a name, a bind and a result "
+                              "function", t->name, c->name);
+    if (u->value_type <= CALX_NULL || u->value_type > CALX_JSON)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "column %s.%s: user type %s has no value_type (one of CALX_INT "
+                              "... CALX_JSON; not CALX_NULL nor CALX_ARRAY)",
+                              t->name, c->name, u->name);
+    return 0;
+}
+
 /* A DECIMAL's precision and scale, an ENUM's names; nothing for the other
  * types, which take neither. An ARRAY's are its elements'. */
 static int check_type_arguments(const calx_table *t, const calx_column *c, calx_error *err)
@@ -174,7 +192,7 @@ static int check_column(const calx_table *t, size_t i, const calx_column **autoi
     if (c->type < CALX_COL_INT32 || c->type > CALX__COL_LAST)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "column %s.%s has %s type (%d)",
                               t->name, c->name, c->type ? "an unknown" : "no", (int)c->type);
-    if (check_type_arguments(t, c, err))
+    if (check_type_arguments(t, c, err) || check_user_type(t, c, err))
         return err ? err->code : CALX_ERR_ARGUMENT;
     if (c->max_length < 0 ||
         (c->max_length && c->type != CALX_COL_TEXT &&
