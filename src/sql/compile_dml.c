@@ -19,6 +19,7 @@
 
 #include "core/nomem.h"
 #include "sql/compiler_int.h"
+#include "sql/ddl.h"
 #include "sql/dml_int.h"
 #include "sql/from_int.h"
 #include "sql/ident.h"
@@ -350,9 +351,17 @@ static char *rows_text(const calx_insert *s, const calx_dialect *d, const char *
          * database makes as it inserts (a sequence) follow that order.
          * Each value is cast to its column's type, as the VALUES list
          * alone would type it from its first row. */
-        for (size_t k = 0; k < n; k++)
-            calx__buf_printf(&b, "%sCAST(p%zu AS %s)", k ? ", " : " SELECT ", k,
-                             d->type_names[s->base.t->columns[s->cols[k]].type]);
+        for (size_t k = 0; k < n; k++) {
+            const calx_column *c = &s->base.t->columns[s->cols[k]];
+            calx__buf_printf(&b, "%sCAST(p%zu AS ", k ? ", " : " SELECT ", k);
+            /* The type's bare name, as SQLAlchemy casts (VARCHAR, NUMERIC);
+             * an enum and an array need their whole type. */
+            if (c->type == CALX_COL_ENUM || c->type == CALX_COL_ARRAY)
+                calx__ddl_put_type(&b, d, c);
+            else
+                calx__buf_puts(&b, d->type_names[c->type]);
+            calx__buf_puts(&b, ")");
+        }
         calx__buf_puts(&b, " FROM (VALUES ");
     } else {
         calx__buf_puts(&b, " VALUES ");

@@ -53,9 +53,7 @@ static size_t longest_name(const calx_enum *e)
     return n;
 }
 
-/* The column's type; an ARRAY's is its elements' followed by [] (SQLAlchemy's
- * ARRAY(Integer) is INTEGER[]). */
-static void put_type(calx_buf *b, const calx_dialect *d, const calx_column *c)
+void calx__ddl_put_type(calx_buf *b, const calx_dialect *d, const calx_column *c)
 {
     calx_coltype type = c->type == CALX_COL_ARRAY ? c->array_of : c->type;
     if (type == CALX_COL_ENUM && d->native_enum) {
@@ -85,7 +83,7 @@ static void put_column(calx_buf *b, const calx_dialect *d, const calx_column *c,
          * DEFAULT (the sequence is the default). */
         calx__buf_puts(b, serial);
     } else {
-        put_type(b, d, c);
+        calx__ddl_put_type(b, d, c);
         if (c->server_default)
             calx__buf_printf(b, " DEFAULT %s", c->server_default);
     }

@@ -48,6 +48,11 @@ size_t calx__table_npk(const calx_table *t);
 /* SQLAlchemy's default index name, "ix_<table>_<column>". NULL on OOM. */
 char *calx__ddl_index_name(const calx_table *t, const calx_column *c);
 
+/* Column c's type as d's DDL writes it: VARCHAR(50), NUMERIC(10, 2), an
+ * enum's own type where d has native enums, an ARRAY's elements' type
+ * followed by [] (SQLAlchemy's ARRAY(Integer) is INTEGER[]). */
+void calx__ddl_put_type(calx_buf *b, const calx_dialect *d, const calx_column *c);
+
 /* ---- statements ---- */
 
 /* "\nCREATE TABLE ...\n)\n\n". Errors: CALX_ERR_NOT_SUPPORTED for what the
