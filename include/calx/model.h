@@ -33,6 +33,10 @@
  *     DATETIME calx_datetime (naive)          INTERVAL calx_interval
  *     JSON const char *      JSON text, checked when the object is validated
  *     ENUM int               the C enum's value; .enum_type names them
+ *     ARRAY calx_value       a one-dimensional array (calx_value_array) of
+ *                            .array_of's values (PostgreSQL only); OPT_ARRAY's
+ *                            NULL is a calx_value of type CALX_NULL, never
+ *                            the empty array
  * NULL is never the same as 0, "" or false.
  *
  * DEFAULT is what the constructor puts in a field the caller leaves out:
@@ -68,8 +72,9 @@
  * Memory. An object is one allocation with one owner, the program or a
  * session (the rule is in calx/session.h), freed with calx_obj_free while
  * the program owns it (before it is added to a session, or after
- * calx_session_expunge). Text and blob fields point at memory the object
- * owns: set them with calx_obj_set_text / calx_obj_set_blob, which copy.
+ * calx_session_expunge). Text, blob and array fields point at memory the
+ * object owns: set them with calx_obj_set_text / calx_obj_set_blob /
+ * calx_obj_set_array, which copy.
  * A field may also be pointed at the program's own memory, which must then
  * stay valid until the object is next flushed (the session copies it then)
  * or freed.
@@ -114,7 +119,8 @@ typedef enum calx_ftype {
     CALX_F_DATETIME,
     CALX_F_INTERVAL,
     CALX_F_JSON,
-    CALX_F_ENUM
+    CALX_F_ENUM,
+    CALX_F_ARRAY
 } calx_ftype;
 
 typedef enum calx_default_kind {
@@ -349,6 +355,15 @@ CALX_API int calx_obj_set_text(void *obj, const char **field, const char *s);
  * SQL NULL). */
 CALX_API int calx_obj_set_blob(void *obj, calx_bytes *field, const void *p, size_t n);
 
+/* Sets an ARRAY field (&tagged->tags) to a copy of v: its items and their
+ * texts, so v's memory may be reused at once. v is an ARRAY value
+ * (calx_value_array), or calx_null() for SQL NULL; its elements are
+ * checked against the column when the object is validated. 0,
+ * CALX_ERR_NOMEM, or CALX_ERR_ARGUMENT when field is not an ARRAY field of
+ * obj (also when obj or field is NULL) or v is neither an ARRAY nor NULL
+ * or not a valid value. */
+CALX_API int calx_obj_set_array(void *obj, calx_value *field, calx_value v);
+
 /* Writes SQLModel's repr of obj to buf (at most size bytes, always
  * NUL-terminated): Hero(id=1, name='Deadpond', secret_name='Dive Wilson',
  * age=None, team_id=2), fields in declaration order; a primary key the
@@ -426,6 +441,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__CT_OPT_INTERVAL calx_opt_interval
 #define CALX__CT_OPT_JSON const char *
 #define CALX__CT_OPT_ENUM calx_opt_int32
+#define CALX__CT_ARRAY calx_value
+#define CALX__CT_OPT_ARRAY calx_value
 
 #define CALX__AT_INT32 int64_t
 #define CALX__AT_INT64 int64_t
@@ -457,6 +474,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__AT_OPT_INTERVAL calx_opt_interval
 #define CALX__AT_OPT_JSON const char *
 #define CALX__AT_OPT_ENUM calx_opt_int32
+#define CALX__AT_ARRAY calx_value
+#define CALX__AT_OPT_ARRAY calx_value
 
 /* Field kind, nullability and column type of each TYPE token. */
 #define CALX__FT_INT32 CALX_F_INT32, false
@@ -489,6 +508,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__FT_OPT_INTERVAL CALX_F_INTERVAL, true
 #define CALX__FT_OPT_JSON CALX_F_JSON, true
 #define CALX__FT_OPT_ENUM CALX_F_ENUM, true
+#define CALX__FT_ARRAY CALX_F_ARRAY, false
+#define CALX__FT_OPT_ARRAY CALX_F_ARRAY, true
 
 #define CALX__COLT_INT32 CALX_COL_INT32
 #define CALX__COLT_INT64 CALX_COL_INT64
@@ -520,6 +541,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__COLT_OPT_INTERVAL CALX_COL_INTERVAL
 #define CALX__COLT_OPT_JSON CALX_COL_JSON
 #define CALX__COLT_OPT_ENUM CALX_COL_ENUM
+#define CALX__COLT_ARRAY CALX_COL_ARRAY
+#define CALX__COLT_OPT_ARRAY CALX_COL_ARRAY
 
 #define CALX__NULLABLE_INT32 false
 #define CALX__NULLABLE_INT64 false
@@ -551,6 +574,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__NULLABLE_OPT_INTERVAL true
 #define CALX__NULLABLE_OPT_JSON true
 #define CALX__NULLABLE_OPT_ENUM true
+#define CALX__NULLABLE_ARRAY false
+#define CALX__NULLABLE_OPT_ARRAY true
 
 /* "Left out" markers the constructor recognises in the arguments (so
  * INT64_MIN, INT_MIN, this one NaN, a decimal of scale -1, the nil UUID
@@ -587,6 +612,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__UNSET_OPT_INTERVAL { .valid = false }
 #define CALX__UNSET_OPT_JSON NULL
 #define CALX__UNSET_OPT_ENUM { 0 }
+#define CALX__UNSET_ARRAY { .type = CALX_NULL }
+#define CALX__UNSET_OPT_ARRAY { .type = CALX_NULL }
 
 /* NONE is allowed on nullable kinds only: on another kind the name below
  * does not exist and the compiler stops there. */
@@ -605,6 +632,7 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__NONE_OPT_INTERVAL { .valid = false }
 #define CALX__NONE_OPT_JSON NULL
 #define CALX__NONE_OPT_ENUM { 0 }
+#define CALX__NONE_OPT_ARRAY { .type = CALX_NULL }
 
 #define CALX__WRAP_INT32(v) (v)
 #define CALX__WRAP_INT64(v) (v)
@@ -636,6 +664,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__WRAP_OPT_INTERVAL(v) { .value = v, .valid = true }
 #define CALX__WRAP_OPT_JSON(v) (v)
 #define CALX__WRAP_OPT_ENUM(v) { .value = (v), .valid = true }
+#define CALX__WRAP_ARRAY(v) v
+#define CALX__WRAP_OPT_ARRAY(v) v
 
 /* DEFAULT tokens split into (kind, value). */
 #define CALX__DK_REQUIRED REQUIRED, ~

@@ -12,8 +12,10 @@
 
 #include "core/json_check.h"
 #include "core/nomem.h"
+#include "core/value_int.h"
 #include "orm/object.h"
 #include "orm/relation.h"
+#include "sql/convert.h"
 #include "sql/user_type.h"
 
 /* ---- the constructor and validation ---- */
@@ -43,6 +45,28 @@ static int check_user_value(const calx_model *m, size_t i, const void *s, calx_e
     return 0;
 }
 
+/* The elements of the ARRAY field i (at p) against its column's element
+ * type, as a statement would convert them (on a copy: the field keeps
+ * what the program gave). */
+static int check_array(const calx_model *m, size_t i, const void *p, calx_error *err)
+{
+    const calx_column *c = &m->table.columns[i];
+    calx_value v = *(const calx_value *)p;
+    size_t n = calx__value_keep_size(&v);
+    char *copy = n ? malloc(n) : NULL, *at = copy;
+    if (n && !copy)
+        return calx__nomem(err, "checking %s.%s", m->name, m->fields[i].name);
+    if (n)
+        calx__value_keep(&v, &at);
+    char why[240];
+    const char *bad = calx__array_into_column(&v, c, why, sizeof why);
+    int rc = bad ? calx_error_set(err, CALX_ERR_VALIDATION, "%s.%s: %s", m->name,
+                                  m->fields[i].name, bad)
+                 : 0;
+    free(copy);
+    return rc;
+}
+
 static int check_field(const calx_model *m, size_t i, const void *s, calx_error *err)
 {
     const calx_field *f = &m->fields[i];
@@ -59,6 +83,8 @@ static int check_field(const calx_model *m, size_t i, const void *s, calx_error 
         return err->code;
     if (calx__ftype_is_rich(f->type))
         return calx__rich_check(m, f, p, err);
+    if (f->type == CALX_F_ARRAY)
+        return check_array(m, i, p, err);
     if (f->type == CALX_F_JSON) {
         const char *j = *(const char *const *)p;
         size_t at;
@@ -130,6 +156,8 @@ static bool arg_unset(const calx_field *f, const void *a)
         return *(const char *const *)a == NULL;
     case CALX_F_BLOB:
         return ((const calx_bytes *)a)->data == NULL;
+    case CALX_F_ARRAY:
+        return ((const calx_value *)a)->type == CALX_NULL;
     default:
         return calx__rich_arg_unset(f, a);
     }
@@ -184,6 +212,19 @@ static int take_arg(calx_obj *o, size_t i, const void *a, char **tail, calx_erro
     case CALX_F_DOUBLE:
         memcpy(p, a, f->nullable ? sizeof(calx_opt_double) : sizeof(double));
         return 0;
+    case CALX_F_ARRAY: {
+        const calx_value *v = a;
+        if (v->type == CALX_NULL)
+            return 0;
+        if (v->type != CALX_ARRAY || !calx__value_ok(v))
+            return calx_error_set(err, CALX_ERR_VALIDATION,
+                                  "%s.%s: an ARRAY field takes an ARRAY value (calx_value_array), "
+                                  "not %s%s", m->name, f->name, calx_type_name(v->type),
+                                  v->type == CALX_ARRAY ? " with invalid elements" : "");
+        calx__field_put_bytes(f, p, v, *tail);
+        *tail += calx__field_bytes_size(f, v);
+        return 0;
+    }
     default:
         return calx__rich_take_arg(m, f, p, a, err);
     }
@@ -203,6 +244,9 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
             extra += strlen(*(const char *const *)a) + 1;
         else if (f->type == CALX_F_BLOB && ((const calx_bytes *)a)->data)
             extra += ((const calx_bytes *)a)->len + 1;
+        else if (f->type == CALX_F_ARRAY && ((const calx_value *)a)->type == CALX_ARRAY &&
+                 calx__value_ok(a))
+            extra += calx__field_bytes_size(f, a);
     }
     calx_obj *o = calx__obj_alloc(m, extra);
     if (!o)

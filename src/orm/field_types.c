@@ -13,7 +13,7 @@
 
 bool calx__ftype_is_rich(calx_ftype t)
 {
-    return t >= CALX_F_DECIMAL && t != CALX_F_JSON;
+    return t >= CALX_F_DECIMAL && t <= CALX_F_ENUM && t != CALX_F_JSON;
 }
 
 /* The C value's size; its nullable form is { value; bool valid; } with the

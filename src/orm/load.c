@@ -530,7 +530,7 @@ static size_t field_size(const calx_field *f)
     case CALX_F_DOUBLE: return f->nullable ? sizeof(calx_opt_double) : sizeof(double);
     case CALX_F_BOOL: return f->nullable ? sizeof(calx_opt_bool) : sizeof(bool);
     case CALX_F_TIMESTAMP: return f->nullable ? sizeof(calx_opt_timestamp) : sizeof(calx_timestamp);
-    default: return 0;
+    default: return calx__rich_size(f);
     }
 }
 
@@ -543,8 +543,10 @@ static int copy_fields(calx_obj *dst, const void *src, calx_error *err)
         void *dp = calx__field_ptr(d, f);
         const void *sp = calx__field_ptr(src, f);
         int rc = 0;
-        if (f->type == CALX_F_TEXT)
+        if (f->type == CALX_F_TEXT || f->type == CALX_F_JSON)
             rc = calx_obj_set_text(d, dp, *(const char *const *)sp);
+        else if (f->type == CALX_F_ARRAY)
+            rc = calx_obj_set_array(d, dp, *(const calx_value *)sp);
         else if (f->type == CALX_F_BLOB)
             rc = calx_obj_set_blob(d, dp, ((const calx_bytes *)sp)->data,
                                    ((const calx_bytes *)sp)->len);

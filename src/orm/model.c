@@ -15,6 +15,7 @@
 #include "core/value_int.h"
 #include "orm/object.h"
 #include "orm/relation.h"
+#include "orm/session_int.h"
 
 /* ---- allocation ---- */
 
@@ -82,13 +83,49 @@ int calx_obj_free(void *obj)
 const void *calx__field_buffer(const calx_field *f, const void *s)
 {
     const void *p = calx__field_ptr(s, f);
+    if (f->type == CALX_F_ARRAY) {
+        const calx_value *v = p;
+        return v->type == CALX_ARRAY ? (const void *)v->u.array.items : NULL;
+    }
     return calx__field_is_text(f) ? (const void *)*(const char *const *)p
                                   : ((const calx_bytes *)p)->data;
+}
+
+size_t calx__field_bytes_size(const calx_field *f, const calx_value *v)
+{
+    return f->type == CALX_F_ARRAY ? calx__value_keep_size(v) : v->u.s.len + 1;
+}
+
+void calx__field_put_bytes(const calx_field *f, void *p, const calx_value *v, char *dst)
+{
+    if (f->type == CALX_F_ARRAY) {
+        calx_value copy = *v;
+        if (copy.u.array.n == 0)
+            copy.u.array.items = NULL;   /* nothing of the caller's kept */
+        else
+            calx__value_keep(&copy, &dst);
+        *(calx_value *)p = copy;
+        return;
+    }
+    if (v->u.s.len)
+        memcpy(dst, v->u.s.ptr, v->u.s.len);
+    dst[v->u.s.len] = '\0';
+    calx__field_set_buffer(f, p, dst, v->u.s.len);
+}
+
+/* The bytes a buffer field takes in the struct. */
+static size_t buffer_field_size(const calx_field *f)
+{
+    return f->type == CALX_F_ARRAY ? sizeof(calx_value)
+           : calx__field_is_text(f) ? sizeof(const char *)
+                                    : sizeof(calx_bytes);
 }
 
 bool calx__field_is_null(const calx_field *f, const void *s)
 {
     const void *p = calx__field_ptr(s, f);
+    if (f->type == CALX_F_ARRAY)
+        return ((const calx_value *)p)->type == CALX_NULL;
     if (calx__field_is_buffer(f))
         return calx__field_buffer(f, s) == NULL;
     if (!f->nullable)
@@ -150,6 +187,8 @@ calx_value calx__field_value(const calx_model *m, const calx_field *f, const voi
     }
     case CALX_F_TIMESTAMP:
         return calx_value_timestamp(calx__field_int(f, p));
+    case CALX_F_ARRAY:
+        return *(const calx_value *)p;
     default:
         return calx__rich_value(m, f, p);
     }
@@ -157,7 +196,9 @@ calx_value calx__field_value(const calx_model *m, const calx_field *f, const voi
 
 static void set_null(const calx_field *f, void *p)
 {
-    if (calx__field_is_text(f))
+    if (f->type == CALX_F_ARRAY)
+        *(calx_value *)p = calx_null();
+    else if (calx__field_is_text(f))
         *(const char **)p = NULL;
     else if (f->type == CALX_F_BLOB)
         memset(p, 0, sizeof(calx_bytes));
@@ -216,7 +257,7 @@ static const char *ftype_name(calx_ftype t)
 {
     static const char *names[] = { "?", "INT32", "INT64", "DOUBLE", "BOOL", "TEXT", "BLOB",
                                    "TIMESTAMP", "DECIMAL", "UUID", "DATE", "TIME",
-                                   "DATETIME", "INTERVAL", "JSON", "ENUM" };
+                                   "DATETIME", "INTERVAL", "JSON", "ENUM", "ARRAY" };
     return (size_t)t < sizeof names / sizeof *names ? names[t] : "?";
 }
 
@@ -266,7 +307,8 @@ static bool buffer_fits(const calx_field *f, const calx_value *v)
 {
     return (f->type == CALX_F_TEXT && v->type == CALX_TEXT) ||
            (f->type == CALX_F_JSON && (v->type == CALX_JSON || v->type == CALX_TEXT)) ||
-           (f->type == CALX_F_BLOB && (v->type == CALX_BLOB || v->type == CALX_TEXT));
+           (f->type == CALX_F_BLOB && (v->type == CALX_BLOB || v->type == CALX_TEXT)) ||
+           (f->type == CALX_F_ARRAY && v->type == CALX_ARRAY);
 }
 
 static int type_error(const calx_model *m, const calx_field *f, const calx_value *v,
@@ -316,22 +358,19 @@ int calx__obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error 
     }
     if (!buffer_fits(f, v))
         return type_error(o->model, f, v, err);
-    char *b = malloc(v->u.s.len + 1);
-    if (!b)
+    size_t n = calx__field_bytes_size(f, v);
+    char *b = n ? malloc(n) : NULL;
+    if (n && !b)
         return calx__nomem(err, "loading %s.%s",
                               o->model->name, f->name);
-    if (v->u.s.len)
-        memcpy(b, v->u.s.ptr, v->u.s.len);
-    b[v->u.s.len] = '\0';
     drop_buffers(o, i);
     calx_obj_slots(o)[2 * i] = b;
-    calx__field_set_buffer(f, p, b, v->u.s.len);
-    calx__field_set_buffer(f, sp, b, v->u.s.len);
+    calx__field_put_bytes(f, p, v, b);
+    memcpy(sp, p, buffer_field_size(f));
     return 0;
 }
 
-static int set_buffer(void *obj, void *field, calx_ftype want, const void *src, size_t n,
-                      const char *what);
+static int set_buffer(void *obj, void *field, calx_ftype want, const calx_value *v);
 
 int calx__obj_set_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err)
 {
@@ -341,8 +380,7 @@ int calx__obj_set_field(calx_obj *o, size_t i, const calx_value *v, calx_error *
         if (v->type != CALX_NULL && !buffer_fits(f, v))
             return type_error(o->model, f, v, err);
         /* set_buffer keeps a buffer the snapshot still points at. */
-        int rc = set_buffer(calx__obj_ptr(o), p, f->type, v->type == CALX_NULL ? NULL : v->u.s.ptr,
-                            v->type == CALX_NULL ? 0 : v->u.s.len, "key");
+        int rc = set_buffer(calx__obj_ptr(o), p, f->type, v);
         return rc ? calx__nomem(err, "setting %s.%s",
                                    o->model->name, f->name)
                   : 0;
@@ -358,8 +396,8 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_e
 {
     size_t extra = 0;
     for (size_t i = 0; i < m->nfields; i++)
-        if (calx__field_is_buffer(&m->fields[i]) && calx__value_is_bytes(&vals[i]))
-            extra += vals[i].u.s.len + 1;
+        if (calx__field_is_buffer(&m->fields[i]) && buffer_fits(&m->fields[i], &vals[i]))
+            extra += calx__field_bytes_size(&m->fields[i], &vals[i]);
     calx_obj *o = calx__obj_alloc(m, extra);
     if (!o)
         return calx__nomem(err, "loading a %s", m->name), NULL;
@@ -374,11 +412,8 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_e
         if (calx__field_is_buffer(f)) {
             if (!buffer_fits(f, v))
                 goto bad;
-            if (v->u.s.len)
-                memcpy(tail, v->u.s.ptr, v->u.s.len);
-            tail[v->u.s.len] = '\0';
-            calx__field_set_buffer(f, p, tail, v->u.s.len);
-            tail += v->u.s.len + 1;
+            calx__field_put_bytes(f, p, v, tail);
+            tail += calx__field_bytes_size(f, v);
         } else if (store_scalar(m, f, p, v, err)) {
             calx__obj_destroy(o);
             return NULL;
@@ -414,6 +449,8 @@ bool calx__obj_field_changed(const calx_obj *o, size_t i)
         const calx_bytes *a = p, *b = sp;
         return a->len != b->len || (a->data != b->data && memcmp(a->data, b->data, a->len) != 0);
     }
+    case CALX_F_ARRAY:
+        return !calx__value_eq(p, sp);
     case CALX_F_DOUBLE: {
         double a = calx__field_double(f, p), b = calx__field_double(f, sp);
         return !(a == b || (isnan(a) && isnan(b)));
@@ -434,14 +471,13 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
     const void *cur = calx__field_buffer(f, calx__obj_ptr(o));
     if (!cur || cur == slots[2 * i] || in_object(o, cur))
         return 0;
-    size_t len = calx__field_is_text(f) ? strlen(cur)
-                                        : ((calx_bytes *)calx__field_ptr(calx__obj_ptr(o), f))->len;
-    char *b = malloc(len + 1);
-    if (!b)
+    void *p = calx__field_ptr(calx__obj_ptr(o), f);
+    calx_value v = calx__field_value(o->model, f, calx__obj_ptr(o));
+    size_t n = calx__field_bytes_size(f, &v);
+    char *b = n ? malloc(n) : NULL;
+    if (n && !b)
         return calx__nomem(err, "copying %s.%s",
                               o->model->name, f->name);
-    memcpy(b, cur, len);
-    b[len] = '\0';
     const void *snapbuf = calx__field_buffer(f, calx__obj_snap(o));
     if (slots[2 * i] && slots[2 * i] == snapbuf) {
         free(slots[2 * i + 1]);
@@ -450,11 +486,7 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
         free(slots[2 * i]);
     }
     slots[2 * i] = b;
-    void *p = calx__field_ptr(calx__obj_ptr(o), f);
-    if (calx__field_is_text(f))
-        *(const char **)p = b;
-    else
-        ((calx_bytes *)p)->data = b;
+    calx__field_put_bytes(f, p, &v, b);
     return 0;
 }
 
@@ -542,22 +574,19 @@ static int field_of(calx_obj *o, const void *field, calx_ftype want, size_t *idx
     return 0;
 }
 
-static int set_buffer(void *obj, void *field, calx_ftype want, const void *src, size_t n,
-                      const char *what)
+/* Points field (of obj, of kind want) at a copy of v (NULL for SQL NULL)
+ * that the object owns. */
+static int set_buffer(void *obj, void *field, calx_ftype want, const calx_value *v)
 {
     calx_obj *o = calx__obj_check(obj);
     size_t i;
     if (!o || !field || field_of(o, field, want, &i))
         return CALX_ERR_ARGUMENT;
-    char *b = NULL;
-    if (src) {
-        b = malloc(n + 1);
-        if (!b)
-            return CALX_ERR_NOMEM;
-        memcpy(b, src, n);
-        b[n] = '\0';
-    }
     const calx_field *f = &o->model->fields[i];
+    size_t n = v->type == CALX_NULL ? 0 : calx__field_bytes_size(f, v);
+    char *b = n ? malloc(n) : NULL;
+    if (n && !b)
+        return CALX_ERR_NOMEM;
     void **slots = calx_obj_slots(o);
     const void *snapbuf = o->has_snap ? calx__field_buffer(f, calx__obj_snap(o)) : NULL;
     if (slots[2 * i] && slots[2 * i] == snapbuf) {
@@ -567,20 +596,28 @@ static int set_buffer(void *obj, void *field, calx_ftype want, const void *src, 
         free(slots[2 * i]);
     }
     slots[2 * i] = b;
-    (void)what;
-    if (want != CALX_F_BLOB)
-        *(const char **)field = b;
+    if (v->type == CALX_NULL)
+        set_null(f, field);
     else
-        *(calx_bytes *)field = (calx_bytes){ b, src ? n : 0 };
+        calx__field_put_bytes(f, field, v, b);
     return 0;
 }
 
 int calx_obj_set_text(void *obj, const char **field, const char *s)
 {
-    return set_buffer(obj, field, CALX_F_TEXT, s, s ? strlen(s) : 0, "text");
+    calx_value v = calx_text(s);
+    return set_buffer(obj, field, CALX_F_TEXT, &v);
 }
 
 int calx_obj_set_blob(void *obj, calx_bytes *field, const void *p, size_t n)
 {
-    return set_buffer(obj, field, CALX_F_BLOB, p, n, "blob");
+    calx_value v = calx_blob(p, n);
+    return set_buffer(obj, field, CALX_F_BLOB, &v);
+}
+
+int calx_obj_set_array(void *obj, calx_value *field, calx_value v)
+{
+    if ((v.type != CALX_ARRAY && v.type != CALX_NULL) || !calx__value_ok(&v))
+        return CALX_ERR_ARGUMENT;
+    return set_buffer(obj, field, CALX_F_ARRAY, &v);
 }

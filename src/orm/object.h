@@ -134,7 +134,8 @@ void calx__obj_destroy(calx_obj *o);
  * object or its snapshot); s is the struct. */
 static inline bool calx__field_is_buffer(const calx_field *f)
 {
-    return f->type == CALX_F_TEXT || f->type == CALX_F_BLOB || f->type == CALX_F_JSON;
+    return f->type == CALX_F_TEXT || f->type == CALX_F_BLOB || f->type == CALX_F_JSON ||
+           f->type == CALX_F_ARRAY;
 }
 /* A buffer field held as a NUL-terminated const char * (TEXT, JSON); the
  * other is BLOB's calx_bytes. */
@@ -142,6 +143,14 @@ static inline bool calx__field_is_text(const calx_field *f)
 {
     return f->type == CALX_F_TEXT || f->type == CALX_F_JSON;
 }
+
+/* A buffer field's value v (not NULL, of a type the field takes) in
+ * memory of the object's: calx__field_bytes_size bytes at dst, which
+ * calx__field_put_bytes fills, pointing the field at p to them. A text or
+ * blob is its bytes and a NUL; an ARRAY its items and their texts
+ * (calx__value_keep), none for an empty one. */
+size_t calx__field_bytes_size(const calx_field *f, const calx_value *v);
+void calx__field_put_bytes(const calx_field *f, void *p, const calx_value *v, char *dst);
 
 /* field_types.c: the richer kinds (DECIMAL, UUID, DATE, TIME, DATETIME,
  * INTERVAL, ENUM), p the field's address. */

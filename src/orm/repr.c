@@ -67,6 +67,26 @@ static void repr_double(calx_buf *b, double d)
         calx__buf_puts(b, ".0");
 }
 
+/* An ARRAY as Python prints a list: [1, 2], ['a', None], [Decimal('1.10')]. */
+static void repr_array(calx_buf *b, const calx_value *v)
+{
+    putch(b, '[');
+    for (size_t i = 0; i < v->u.array.n; i++) {
+        const calx_value *e = &v->u.array.items[i];
+        if (i)
+            calx__buf_puts(b, ", ");
+        switch (e->type) {
+        case CALX_NULL: calx__buf_puts(b, "None"); break;
+        case CALX_INT: calx__buf_printf(b, "%" PRId64, e->u.i); break;
+        case CALX_REAL: repr_double(b, e->u.d); break;
+        case CALX_BOOL: calx__buf_puts(b, e->u.b ? "True" : "False"); break;
+        case CALX_TEXT: repr_str(b, e->u.s.ptr, e->u.s.len, false); break;
+        default: calx__value_rich_repr(b, e); break;
+        }
+    }
+    putch(b, ']');
+}
+
 static void repr_field(calx_buf *b, const calx_model *m, const calx_field *f, const void *s)
 {
     if (calx__field_is_null(f, s)) {
@@ -103,6 +123,9 @@ static void repr_field(calx_buf *b, const calx_model *m, const calx_field *f, co
     }
     case CALX_F_TIMESTAMP:
         calx__timestamp_repr(b, calx__field_int(f, p));
+        break;
+    case CALX_F_ARRAY:
+        repr_array(b, p);
         break;
     default:
         calx__rich_repr(b, m, f, p);

@@ -111,6 +111,12 @@ static calx_type elem_type_of(calx_xtype t)
     }
 }
 
+calx_type calx__array_elem_type(const calx_column *c)
+{
+    calx_xtype to;
+    return calx__xtype_of_col(c->array_of, &to) ? elem_type_of(to) : CALX_NULL;
+}
+
 const char *calx__array_into_column(calx_value *v, const calx_column *c, char *why, size_t n)
 {
     calx_xtype to;

@@ -30,6 +30,10 @@ const char *calx__value_into_column(calx_value *v, calx_xtype to, const calx_col
  * of them (calx__value_keep). NULL, or why not, as above. */
 const char *calx__array_into_column(calx_value *v, const calx_column *c, char *why, size_t n);
 
+/* The value type of the elements of c, an ARRAY column (CALX_INT for
+ * INTEGER[], ...); CALX_NULL for a column without a valid array_of. */
+calx_type calx__array_elem_type(const calx_column *c);
+
 /* A TEXT value the database returned for column c made c's rich type in
  * place (the dialects' stored_value hooks start here). Other values and
  * other column types are left. Errors: CALX_ERR_DATA naming the column and

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "sql/compiler.h"
+#include "sql/convert.h"
 #include "sql/dml_int.h"
 
 /* A literal of column c's stored type that the column takes (the
@@ -31,6 +32,7 @@ static calx_expr *slot_value(const calx_column *c)
     case CALX_XT_DATETIME: return calx_lit(calx_value_datetime(0));
     case CALX_XT_INTERVAL: return calx_lit(calx_value_interval((calx_interval){ 0, 0, 0 }));
     case CALX_XT_JSON: return calx_lit(calx_value_json("null"));
+    case CALX_XT_ARRAY: return calx_lit(calx_value_array(calx__array_elem_type(c), NULL, 0));
     default:
         if (c->type == CALX_COL_ENUM && c->enum_type && c->enum_type->n)
             return calx_lit(calx_text(c->enum_type->names[0]));

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/* ARRAY fields of models (issue #11): a model's field holding a
+ * PostgreSQL array of texts, decimals or dates, nullable and not. The
+ * constructor copies the array and checks its elements against the
+ * column; the session writes it, reads it back after commit expired it,
+ * sees a change made with calx_obj_set_array and flushes it; Core's array
+ * operators find the rows; merge copies it; repr prints it as SQLModel
+ * prints a list. SQLite has no arrays: there the constructor and
+ * validation are checked, and create_all's refusal.
+ *
+ * Each case runs on a fresh database (tests/backend.h), so the same file
+ * runs as test_array_fields and test_array_fields_pg. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "calx.h"
+#include "test.h"
+
+#define Tagged_FIELDS(F, M)                                                   \
+    F(M, id,     OPT_INT64, NONE,     .primary_key = true)                    \
+    F(M, name,   TEXT,      REQUIRED)                                         \
+    F(M, tags,   ARRAY,     REQUIRED, .array_of = CALX_COL_TEXT)              \
+    F(M, scores, OPT_ARRAY, NONE,     .array_of = CALX_COL_DECIMAL,           \
+                                      .precision = 6, .scale = 2)             \
+    F(M, days,   OPT_ARRAY, NONE,     .array_of = CALX_COL_DATE)
+CALX_MODEL(Tagged, "tagged")
+CALX_MODEL_DEFINE(Tagged, "tagged")
+
+#include "orm_test.h"
+#include "orm_db.h"
+
+#define TAGGED(f) CALX_C(Tagged, f)
+
+static calx_decimal dec(const char *s)
+{
+    calx_decimal d = { 0 };
+    CHECK_OK(calx_decimal_parse(s, strlen(s), &d, &err), &err);
+    return d;
+}
+
+static calx_date date(const char *s)
+{
+    calx_date d = 0;
+    CHECK_OK(calx_date_parse(s, strlen(s), &d, &err), &err);
+    return d;
+}
+
+/* The repr of obj (a static buffer). */
+static const char *repr(const void *obj)
+{
+    static char buf[512];
+    calx_obj_repr(obj, buf, sizeof buf);
+    return buf;
+}
+
+/* A Tagged with tags ("red", NULL, "blue"), scores (1.5, 20) and no days;
+ * the caller's arrays are reused at once, to show the object copied them. */
+static Tagged *new_tagged(const char *name)
+{
+    calx_value tags[] = { calx_text("red"), calx_null(), calx_text("blue") };
+    calx_value scores[] = { calx_value_decimal(dec("1.5")), calx_value_decimal(dec("20")) };
+    Tagged *t = CALX_NEW(Tagged, &err, .name = name,
+                         .tags = calx_value_array(CALX_TEXT, tags, 3),
+                         .scores = calx_value_array(CALX_DECIMAL, scores, 2));
+    tags[0] = calx_text("overwritten");
+    return t;
+}
+
+TEST(the_constructor_copies_an_array_and_validation_checks_its_elements)
+{
+    Tagged *t = new_tagged("a");
+    CHECK_OK(t ? 0 : err.code, &err);
+    if (!t)
+        return;
+    CHECK_INT(t->tags.type, CALX_ARRAY);
+    CHECK_INT(t->tags.u.array.n, 3);
+    CHECK(t->tags.u.array.items[0].u.s.len == 3 &&
+          memcmp(t->tags.u.array.items[0].u.s.ptr, "red", 3) == 0);
+    CHECK_INT(t->tags.u.array.items[1].type, CALX_NULL);
+    CHECK_INT(t->days.type, CALX_NULL);
+    CHECK_STR(repr(t), "Tagged(id=None, name='a', tags=['red', None, 'blue'], "
+                       "scores=[Decimal('1.5'), Decimal('20')], days=None)");
+    /* The empty array is not NULL. */
+    CHECK_INT(calx_obj_set_array(t, &t->days, calx_value_array(CALX_DATE, NULL, 0)), 0);
+    CHECK_INT(t->days.type, CALX_ARRAY);
+    CHECK_INT(t->days.u.array.n, 0);
+    CHECK_STR(repr(t), "Tagged(id=None, name='a', tags=['red', None, 'blue'], "
+                       "scores=[Decimal('1.5'), Decimal('20')], days=[])");
+    CHECK_OK(calx_obj_validate(t, &err), &err);
+    /* An element the column cannot take; a decimal past its scale. */
+    calx_value bad_days[] = { calx_text("2024-02-29"), calx_text("2024-02-30") };
+    CHECK_INT(calx_obj_set_array(t, &t->days, calx_value_array(CALX_TEXT, bad_days, 2)), 0);
+    CHECK_INT(calx_obj_validate(t, &err), CALX_ERR_VALIDATION);
+    CHECK_CONTAINS(err.message, "Tagged.days: ");
+    CHECK_CONTAINS(err.message, "element 2");
+    CHECK_CONTAINS(err.message, "2024-02-30");
+    calx_value flags[] = { calx_bool(true) };
+    CHECK_INT(calx_obj_set_array(t, &t->days, calx_value_array(CALX_BOOL, flags, 1)), 0);
+    CHECK_INT(calx_obj_validate(t, &err), CALX_ERR_VALIDATION);
+    CHECK_CONTAINS(err.message, "element 1 is a BOOLEAN");
+    /* Mixed element types are no array value at all. */
+    calx_value mixed[] = { calx_value_date(date("2024-02-29")), calx_int(3) };
+    CHECK_INT(calx_obj_set_array(t, &t->days, calx_value_array(CALX_DATE, mixed, 2)),
+              CALX_ERR_ARGUMENT);
+    calx_value fine[] = { calx_value_date(date("2024-02-29")) };
+    CHECK_INT(calx_obj_set_array(t, &t->days, calx_value_array(CALX_DATE, fine, 1)), 0);
+    calx_value sharp[] = { calx_value_decimal(dec("1.234")) };
+    CHECK_INT(calx_obj_set_array(t, &t->scores, calx_value_array(CALX_DECIMAL, sharp, 1)),
+              0);
+    CHECK_INT(calx_obj_validate(t, &err), CALX_ERR_VALIDATION);
+    CHECK_CONTAINS(err.message, "Tagged.scores: ");
+    CHECK_CONTAINS(err.message, "more than 2 digits after the point");
+    /* Not an array at all. */
+    CHECK_INT(calx_obj_set_array(t, &t->days, calx_text("2024-02-29")), CALX_ERR_ARGUMENT);
+    CHECK_INT(calx_obj_set_array(t, (calx_value *)&t->name, calx_null()), CALX_ERR_ARGUMENT);
+    calx_obj_free(t);
+
+    /* A required array left out, and a value that is not an array. */
+    Tagged *none = CALX_NEW(Tagged, &err, .name = "b");
+    CHECK(none == NULL);
+    CHECK_STR(err.message, "Tagged.tags: field required");
+    none = CALX_NEW(Tagged, &err, .name = "b", .tags = calx_text("red"));
+    CHECK(none == NULL);
+    CHECK_CONTAINS(err.message, "Tagged.tags: an ARRAY field takes an ARRAY value");
+}
+
+/* The names of the rows cond selects through the session, joined. */
+static void names_where(calx_session *s, calx_expr *cond, char *out)
+{
+    calx_select *q = calx_select_where(calx_select_new(CALX_TABLE(Tagged)), cond);
+    calx_select_order_by(q, TAGGED(name), CALX_ASC);
+    calx_objlist l = { 0 };
+    out[0] = '\0';
+    CHECK_OK(calx_session_all(s, q, &l, &err), &err);
+    for (size_t i = 0; i < l.n; i++)
+        strcat(out, ((Tagged *)l.items[i])->name);
+    calx_objlist_free(&l);
+    calx_select_free(q);
+}
+
+static void round_trip(void);
+
+TEST(arrays_round_trip_through_the_session_on_postgresql)
+{
+    static const calx_table *const tables[] = { CALX_TABLE(Tagged) };
+    if (test_backend_pg())
+        in_db(tables, 1, round_trip);
+}
+
+static void round_trip(void)
+{
+    calx_session *s = new_session();
+    Tagged *a = new_tagged("a");
+    calx_value only[] = { calx_text("green") };
+    Tagged *b = CALX_NEW(Tagged, &err, .name = "b",
+                         .tags = calx_value_array(CALX_TEXT, only, 1),
+                         .days = calx_value_array(CALX_DATE, NULL, 0));
+    CHECK(a && b);
+    if (!a || !b)
+        return;
+    CHECK_OK(calx_session_add(s, a, &err), &err);
+    CHECK_OK(calx_session_add(s, b, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+
+    /* Expired by the commit, read back from the database. */
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    CHECK_STR(repr(a), "Tagged(id=1, name='a', tags=['red', None, 'blue'], "
+                       "scores=[Decimal('1.50'), Decimal('20.00')], days=None)");
+    CHECK_STR(repr(b), "Tagged(id=2, name='b', tags=['green'], scores=None, days=[])");
+
+    /* The database's array operators find them. */
+    char names[16];
+    names_where(s, calx_array_contains(TAGGED(tags), calx_value_array(CALX_TEXT, only, 1)),
+                names);
+    CHECK_STR(names, "b");
+    names_where(s, calx_any(calx_lit_text("blue"), TAGGED(tags)), names);
+    CHECK_STR(names, "a");
+
+    /* A change is seen and flushed; an unchanged array is not written. */
+    log_reset();
+    calx_value more[] = { calx_text("green"), calx_text("gold") };
+    CHECK_INT(calx_obj_set_array(b, &b->tags, calx_value_array(CALX_TEXT, more, 2)), 0);
+    CHECK_INT(calx_obj_set_text(a, &a->name, "a2"), 0);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK(strstr(logbuf, "UPDATE tagged SET tags=") != NULL);
+    CHECK(strstr(logbuf, "['green', 'gold']") != NULL);
+    CHECK(strstr(logbuf, "SET name=") != NULL);
+    CHECK(strstr(logbuf, "SET name=$1, tags") == NULL);
+    calx_session_free(s);
+
+    /* A new session reads the change; merge copies arrays into it. */
+    s = new_session();
+    Tagged *got = NULL;
+    CHECK_OK(calx_session_get(s, &Tagged_model, calx_int(2), &got, &err), &err);
+    CHECK(got != NULL);
+    if (got)
+        CHECK_STR(repr(got), "Tagged(id=2, name='b', tags=['green', 'gold'], scores=None, "
+                             "days=[])");
+    CHECK_OK(calx_session_expunge(s, got, &err), &err);
+    calx_session *s2 = new_session();
+    Tagged *merged = NULL;
+    CHECK_OK(calx_session_merge(s2, got, &merged, &err), &err);
+    calx_obj_free(got);
+    CHECK(merged != NULL);
+    if (merged)
+        CHECK_STR(repr(merged), "Tagged(id=2, name='b', tags=['green', 'gold'], scores=None, "
+                                "days=[])");
+    calx_session_free(s2);
+    calx_session_free(s);
+}
+
+TEST(sqlite_refuses_an_array_column_at_create_all)
+{
+    if (test_backend_pg())
+        return;
+    char url[1200];
+    CHECK(test_fresh_url(url, sizeof url, dir, ++seq, NULL) != NULL);
+    engine = calx_create_engine(url, &(calx_engine_opts){ .loop = loop }, &err);
+    md = calx_metadata_new(&err);
+    CHECK_OK(calx_metadata_add(md, CALX_TABLE(Tagged), &err), &err);
+    int rc = calx_wait(calx_engine_create_all(engine, md, &err), NULL, &err);
+    CHECK_INT(rc, CALX_ERR_NOT_SUPPORTED);
+    CHECK_CONTAINS(err.message, "tagged.tags");
+    calx_engine_free(engine);
+    calx_loop_run(loop);
+    engine = NULL;
+    calx_metadata_free(md);
+    md = NULL;
+}
+
+int main(void)
+{
+    dir = test_tmpdir("test_array_fields");
+    calx_error e;
+    loop = calx_loop_new(NULL, &e);
+    RUN(the_constructor_copies_an_array_and_validation_checks_its_elements);
+    RUN(arrays_round_trip_through_the_session_on_postgresql);
+    RUN(sqlite_refuses_an_array_column_at_create_all);
+    calx_loop_free(loop);
+    test_backend_cleanup();
+    return TEST_REPORT();
+}
