@@ -33,6 +33,10 @@
  *     DATETIME calx_datetime (naive)          INTERVAL calx_interval
  *     JSON const char *      JSON text, checked when the object is validated
  *     ENUM int               the C enum's value; .enum_type names them
+ *     JSON_VALUE json_t *    a parsed JSON value (jansson's json_t); the
+ *                            object holds a reference (see calx_obj_set_json_new);
+ *                            OPT_JSON_VALUE's NULL is SQL NULL, json_null() JSON's
+ *                            null. DEFAULT is refused: use FACTORY
  *     ARRAY calx_value       a one-dimensional array (calx_value_array) of
  *                            .array_of's values (PostgreSQL only); OPT_ARRAY's
  *                            NULL is a calx_value of type CALX_NULL, never
@@ -120,7 +124,8 @@ typedef enum calx_ftype {
     CALX_F_INTERVAL,
     CALX_F_JSON,
     CALX_F_ENUM,
-    CALX_F_ARRAY
+    CALX_F_ARRAY,
+    CALX_F_JSON_VALUE
 } calx_ftype;
 
 typedef enum calx_default_kind {
@@ -355,6 +360,19 @@ CALX_API int calx_obj_set_text(void *obj, const char **field, const char *s);
  * SQL NULL). */
 CALX_API int calx_obj_set_blob(void *obj, calx_bytes *field, const void *p, size_t n);
 
+/* jansson's JSON value (<jansson.h>), which JSON_VALUE fields hold. */
+struct json_t;
+
+/* Sets a JSON_VALUE field (&doc->body) to value, taking the caller's
+ * reference to it, as jansson's json_object_set_new does (also when it
+ * fails); the object drops its reference to the old value. value NULL is
+ * SQL NULL, json_null() JSON's null. The session sees changes made inside
+ * the value too (json_object_set on it): a flush writes the field when its
+ * text differs from what the database had. 0, or CALX_ERR_ARGUMENT when
+ * field is not a JSON_VALUE field of obj (also when obj or field is NULL;
+ * value is released then too). */
+CALX_API int calx_obj_set_json_new(void *obj, struct json_t **field, struct json_t *value);
+
 /* Sets an ARRAY field (&tagged->tags) to a copy of v: its items and their
  * texts, so v's memory may be reused at once. v is an ARRAY value
  * (calx_value_array), or calx_null() for SQL NULL; its elements are
@@ -443,6 +461,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__CT_OPT_ENUM calx_opt_int32
 #define CALX__CT_ARRAY calx_value
 #define CALX__CT_OPT_ARRAY calx_value
+#define CALX__CT_JSON_VALUE struct json_t *
+#define CALX__CT_OPT_JSON_VALUE struct json_t *
 
 #define CALX__AT_INT32 int64_t
 #define CALX__AT_INT64 int64_t
@@ -476,6 +496,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__AT_OPT_ENUM calx_opt_int32
 #define CALX__AT_ARRAY calx_value
 #define CALX__AT_OPT_ARRAY calx_value
+#define CALX__AT_JSON_VALUE struct json_t *
+#define CALX__AT_OPT_JSON_VALUE struct json_t *
 
 /* Field kind, nullability and column type of each TYPE token. */
 #define CALX__FT_INT32 CALX_F_INT32, false
@@ -510,6 +532,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__FT_OPT_ENUM CALX_F_ENUM, true
 #define CALX__FT_ARRAY CALX_F_ARRAY, false
 #define CALX__FT_OPT_ARRAY CALX_F_ARRAY, true
+#define CALX__FT_JSON_VALUE CALX_F_JSON_VALUE, false
+#define CALX__FT_OPT_JSON_VALUE CALX_F_JSON_VALUE, true
 
 #define CALX__COLT_INT32 CALX_COL_INT32
 #define CALX__COLT_INT64 CALX_COL_INT64
@@ -543,6 +567,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__COLT_OPT_ENUM CALX_COL_ENUM
 #define CALX__COLT_ARRAY CALX_COL_ARRAY
 #define CALX__COLT_OPT_ARRAY CALX_COL_ARRAY
+#define CALX__COLT_JSON_VALUE CALX_COL_JSON
+#define CALX__COLT_OPT_JSON_VALUE CALX_COL_JSON
 
 #define CALX__NULLABLE_INT32 false
 #define CALX__NULLABLE_INT64 false
@@ -576,6 +602,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__NULLABLE_OPT_ENUM true
 #define CALX__NULLABLE_ARRAY false
 #define CALX__NULLABLE_OPT_ARRAY true
+#define CALX__NULLABLE_JSON_VALUE false
+#define CALX__NULLABLE_OPT_JSON_VALUE true
 
 /* "Left out" markers the constructor recognises in the arguments (so
  * INT64_MIN, INT_MIN, this one NaN, a decimal of scale -1, the nil UUID
@@ -614,6 +642,8 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__UNSET_OPT_ENUM { 0 }
 #define CALX__UNSET_ARRAY { .type = CALX_NULL }
 #define CALX__UNSET_OPT_ARRAY { .type = CALX_NULL }
+#define CALX__UNSET_JSON_VALUE NULL
+#define CALX__UNSET_OPT_JSON_VALUE NULL
 
 /* NONE is allowed on nullable kinds only: on another kind the name below
  * does not exist and the compiler stops there. */
@@ -633,6 +663,7 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__NONE_OPT_JSON NULL
 #define CALX__NONE_OPT_ENUM { 0 }
 #define CALX__NONE_OPT_ARRAY { .type = CALX_NULL }
+#define CALX__NONE_OPT_JSON_VALUE NULL
 
 #define CALX__WRAP_INT32(v) (v)
 #define CALX__WRAP_INT64(v) (v)
@@ -666,6 +697,10 @@ CALX_API calx_metadata *calx_models_metadata(calx_error *err);
 #define CALX__WRAP_OPT_ENUM(v) { .value = (v), .valid = true }
 #define CALX__WRAP_ARRAY(v) v
 #define CALX__WRAP_OPT_ARRAY(v) v
+/* A JSON_VALUE's default would be one json_t shared by every object: use
+ * FACTORY (a function returning a new value for each). */
+#define CALX__WRAP_JSON_VALUE(v) calx__JSON_VALUE_takes_FACTORY_not_DEFAULT
+#define CALX__WRAP_OPT_JSON_VALUE(v) calx__JSON_VALUE_takes_FACTORY_not_DEFAULT
 
 /* DEFAULT tokens split into (kind, value). */
 #define CALX__DK_REQUIRED REQUIRED, ~

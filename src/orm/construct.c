@@ -158,6 +158,8 @@ static bool arg_unset(const calx_field *f, const void *a)
         return ((const calx_bytes *)a)->data == NULL;
     case CALX_F_ARRAY:
         return ((const calx_value *)a)->type == CALX_NULL;
+    case CALX_F_JSON_VALUE:
+        return *(struct json_t *const *)a == NULL;
     default:
         return calx__rich_arg_unset(f, a);
     }
@@ -212,6 +214,8 @@ static int take_arg(calx_obj *o, size_t i, const void *a, char **tail, calx_erro
     case CALX_F_DOUBLE:
         memcpy(p, a, f->nullable ? sizeof(calx_opt_double) : sizeof(double));
         return 0;
+    case CALX_F_JSON_VALUE:
+        return 0;   /* taken before the other fields (calx_model_new) */
     case CALX_F_ARRAY: {
         const calx_value *v = a;
         if (v->type == CALX_NULL)
@@ -249,6 +253,18 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
             extra += calx__field_bytes_size(f, a);
     }
     calx_obj *o = calx__obj_alloc(m, extra);
+    /* JSON values given are taken first, so that the object releases
+     * them whatever fails after. */
+    for (size_t i = 0; i < m->nfields; i++) {
+        const calx_field *f = &m->fields[i];
+        struct json_t *const *a = (const void *)((const char *)args + f->arg_offset);
+        if (f->type != CALX_F_JSON_VALUE)
+            continue;
+        if (o)
+            *(struct json_t **)calx__field_ptr(calx__obj_ptr(o), f) = *a;
+        else
+            calx__json_value_release(*a);
+    }
     if (!o)
         return calx__nomem(err, "creating a %s", m->name), NULL;
     void *obj = calx__obj_ptr(o);

@@ -211,6 +211,10 @@ static int bind_field(flush_ctx *x, calx_param *p, const calx_model *m, size_t i
                       const void *src, calx_error *err)
 {
     p->name = NULL;
+    /* A JSON value's text is made now, as the program left the value. */
+    if (m->fields[i].type == CALX_F_JSON_VALUE &&
+        calx__json_field_sync(calx__obj_hdr(src), i, err))
+        return err->code;
     p->value = calx__field_value(m, &m->fields[i], src);
     const calx_column *c = &m->table.columns[i];
     if (!c->user_type)

@@ -58,7 +58,8 @@ static bool has_stored_form(const calx_model *m, size_t i)
 {
     const calx_field *f = &m->fields[i];
     return f->type == CALX_F_TIMESTAMP || f->type == CALX_F_JSON ||
-           calx__ftype_is_rich(f->type) || m->table.columns[i].user_type;
+           f->type == CALX_F_JSON_VALUE || calx__ftype_is_rich(f->type) ||
+           m->table.columns[i].user_type;
 }
 
 int calx__field_from_stored(const calx_dialect *d, const calx_column *c, calx_value *v,
@@ -547,6 +548,8 @@ static int copy_fields(calx_obj *dst, const void *src, calx_error *err)
             rc = calx_obj_set_text(d, dp, *(const char *const *)sp);
         else if (f->type == CALX_F_ARRAY)
             rc = calx_obj_set_array(d, dp, *(const calx_value *)sp);
+        else if (f->type == CALX_F_JSON_VALUE)
+            rc = calx_obj_set_json_new(d, dp, calx__json_field_copy(*(struct json_t *const *)sp));
         else if (f->type == CALX_F_BLOB)
             rc = calx_obj_set_blob(d, dp, ((const calx_bytes *)sp)->data,
                                    ((const calx_bytes *)sp)->len);

@@ -56,6 +56,7 @@ void calx__obj_destroy(calx_obj *o)
     void **slots = calx_obj_slots(o);
     for (size_t i = 0; i < 2 * o->model->nfields; i++)
         free(slots[i]);
+    calx__json_field_release(o);
     calx__rel_destroy(o);
     o->magic = 0;
     free(o);
@@ -126,6 +127,8 @@ bool calx__field_is_null(const calx_field *f, const void *s)
     const void *p = calx__field_ptr(s, f);
     if (f->type == CALX_F_ARRAY)
         return ((const calx_value *)p)->type == CALX_NULL;
+    if (f->type == CALX_F_JSON_VALUE)
+        return *(struct json_t *const *)p == NULL;
     if (calx__field_is_buffer(f))
         return calx__field_buffer(f, s) == NULL;
     if (!f->nullable)
@@ -189,6 +192,11 @@ calx_value calx__field_value(const calx_model *m, const calx_field *f, const voi
         return calx_value_timestamp(calx__field_int(f, p));
     case CALX_F_ARRAY:
         return *(const calx_value *)p;
+    case CALX_F_JSON_VALUE: {
+        /* Its text is the object's (never a snapshot's or arguments'). */
+        const calx_obj *o = calx__obj_check(s);
+        return o ? calx__json_field_value(o, (size_t)(f - m->fields)) : calx_null();
+    }
     default:
         return calx__rich_value(m, f, p);
     }
@@ -257,7 +265,7 @@ static const char *ftype_name(calx_ftype t)
 {
     static const char *names[] = { "?", "INT32", "INT64", "DOUBLE", "BOOL", "TEXT", "BLOB",
                                    "TIMESTAMP", "DECIMAL", "UUID", "DATE", "TIME",
-                                   "DATETIME", "INTERVAL", "JSON", "ENUM", "ARRAY" };
+                                   "DATETIME", "INTERVAL", "JSON", "ENUM", "ARRAY", "JSON_VALUE" };
     return (size_t)t < sizeof names / sizeof *names ? names[t] : "?";
 }
 
@@ -342,6 +350,8 @@ void calx__field_set_buffer(const calx_field *f, void *p, const char *b, size_t 
 int calx__obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err)
 {
     const calx_field *f = &o->model->fields[i];
+    if (f->type == CALX_F_JSON_VALUE)
+        return calx__json_field_load(o, i, v, err);
     void *p = calx__field_ptr(calx__obj_ptr(o), f);
     void *sp = calx__field_ptr(calx__obj_snap(o), f);
     if (v->type == CALX_NULL) {
@@ -375,6 +385,8 @@ static int set_buffer(void *obj, void *field, calx_ftype want, const calx_value 
 int calx__obj_set_field(calx_obj *o, size_t i, const calx_value *v, calx_error *err)
 {
     const calx_field *f = &o->model->fields[i];
+    if (f->type == CALX_F_JSON_VALUE)
+        return calx__json_field_set(o, i, v, err);
     void *p = calx__field_ptr(calx__obj_ptr(o), f);
     if (calx__field_is_buffer(f)) {
         if (v->type != CALX_NULL && !buffer_fits(f, v))
@@ -407,7 +419,7 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_e
         const calx_field *f = &m->fields[i];
         const calx_value *v = &vals[i];
         void *p = calx__field_ptr(obj, f);
-        if (v->type == CALX_NULL)
+        if (v->type == CALX_NULL || f->type == CALX_F_JSON_VALUE)
             continue; /* zeroed memory is NULL for every nullable kind */
         if (calx__field_is_buffer(f)) {
             if (!buffer_fits(f, v))
@@ -424,6 +436,11 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_e
         calx__obj_destroy(o);
         return NULL;
     }
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->fields[i].type == CALX_F_JSON_VALUE && calx__json_field_load(o, i, &vals[i], err)) {
+            calx__obj_destroy(o);
+            return NULL;
+        }
     memcpy(calx__obj_snap(o), obj, calx__model_fields_size(m));
     o->has_snap = true;
     return o;
@@ -432,6 +449,8 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_e
 bool calx__obj_field_changed(const calx_obj *o, size_t i)
 {
     const calx_field *f = &o->model->fields[i];
+    if (f->type == CALX_F_JSON_VALUE)
+        return calx__json_field_changed(o, i);
     const void *s = calx__obj_ptr(o), *snap = calx__obj_snap(o);
     bool n1 = calx__field_is_null(f, s), n2 = calx__field_is_null(f, snap);
     if (n1 || n2)
@@ -495,6 +514,8 @@ int calx__obj_take_snapshot(calx_obj *o, calx_error *err)
     const calx_model *m = o->model;
     void **slots = calx_obj_slots(o);
     for (size_t i = 0; i < m->nfields; i++) {
+        if (m->fields[i].type == CALX_F_JSON_VALUE && calx__json_field_snapshot(o, i, err))
+            return -1;
         if (!calx__field_is_buffer(&m->fields[i]))
             continue;
         if (adopt_buffer(o, i, err))
@@ -516,6 +537,16 @@ void calx__obj_restore_snapshot(calx_obj *o)
 {
     const calx_model *m = o->model;
     void **slots = calx_obj_slots(o);
+    /* A JSON value goes back to the database's by its text; the snapshot's
+     * pointer is taken from the object, never the other way. */
+    for (size_t i = 0; i < m->nfields; i++) {
+        const calx_field *f = &m->fields[i];
+        if (f->type != CALX_F_JSON_VALUE)
+            continue;
+        calx__json_field_revert(o, i);
+        memcpy(calx__field_ptr(calx__obj_snap(o), f), calx__field_ptr(calx__obj_ptr(o), f),
+               sizeof(struct json_t *));
+    }
     memcpy(calx__obj_ptr(o), calx__obj_snap(o), calx__model_fields_size(m));
     for (size_t i = 0; i < m->nfields; i++) {
         if (!calx__field_is_buffer(&m->fields[i]) || !slots[2 * i + 1])

@@ -152,6 +152,35 @@ static inline bool calx__field_is_text(const calx_field *f)
 size_t calx__field_bytes_size(const calx_field *f, const calx_value *v);
 void calx__field_put_bytes(const calx_field *f, void *p, const calx_value *v, char *dst);
 
+/* field_json.c: JSON_VALUE fields (jansson's json_t), field i of o.
+ *   release   drops the object's reference to each such field's value
+ *   set       the field's value parsed from v (JSON or TEXT; NULL is SQL
+ *             NULL), as a change: the slots are left (CALX_ERR_DATA naming
+ *             the field for text jansson cannot hold, CALX_ERR_TYPE)
+ *   load      set, and the value is what the database has (slot `old`)
+ *   changed   whether the value's text differs from the database's
+ *   sync      the value's text made, for the flush to bind (slot `cur`)
+ *   value     the text the flush binds (after sync), else the database's
+ *   snapshot  the value's text becomes what the database has
+ *   revert    back to what the database has (a rollback) */
+void calx__json_field_release(calx_obj *o);
+int calx__json_field_set(calx_obj *o, size_t i, const calx_value *v, calx_error *err);
+int calx__json_field_load(calx_obj *o, size_t i, const calx_value *v, calx_error *err);
+bool calx__json_field_changed(const calx_obj *o, size_t i);
+int calx__json_field_sync(calx_obj *o, size_t i, calx_error *err);
+calx_value calx__json_field_value(const calx_obj *o, size_t i);
+int calx__json_field_snapshot(calx_obj *o, size_t i, calx_error *err);
+void calx__json_field_revert(calx_obj *o, size_t i);
+/* A deep copy of v (merge), and a reference dropped; NULL passes. */
+struct json_t *calx__json_field_copy(const struct json_t *v);
+void calx__json_value_release(struct json_t *v);
+/* v as Python prints the dict, list, str, ... SQLModel holds (repr). */
+void calx__json_repr(calx_buf *b, const struct json_t *v);
+
+/* repr.c: a text (or bytes) and a double as Python's repr writes them. */
+void calx__repr_str(calx_buf *b, const char *s, size_t n);
+void calx__repr_real(calx_buf *b, double d);
+
 /* field_types.c: the richer kinds (DECIMAL, UUID, DATE, TIME, DATETIME,
  * INTERVAL, ENUM), p the field's address. */
 bool calx__ftype_is_rich(calx_ftype t);

@@ -67,6 +67,16 @@ static void repr_double(calx_buf *b, double d)
         calx__buf_puts(b, ".0");
 }
 
+void calx__repr_str(calx_buf *b, const char *s, size_t n)
+{
+    repr_str(b, s, n, false);
+}
+
+void calx__repr_real(calx_buf *b, double d)
+{
+    repr_double(b, d);
+}
+
 /* An ARRAY as Python prints a list: [1, 2], ['a', None], [Decimal('1.10')]. */
 static void repr_array(calx_buf *b, const calx_value *v)
 {
@@ -126,6 +136,10 @@ static void repr_field(calx_buf *b, const calx_model *m, const calx_field *f, co
         break;
     case CALX_F_ARRAY:
         repr_array(b, p);
+        break;
+    case CALX_F_JSON_VALUE:
+        /* SQLModel shows the parsed value: {'a': [1, True]}. */
+        calx__json_repr(b, *(struct json_t *const *)p);
         break;
     default:
         calx__rich_repr(b, m, f, p);
