@@ -111,6 +111,16 @@ CALX_MODEL_DEFINE(Note, "note")
 CALX_MODEL(Tag, "tag")
 CALX_MODEL_DEFINE(Tag, "tag")
 
+/* An enum with SQLAlchemy's create_constraint=True: a CHECK where enums
+ * are not native. */
+static const calx_enum checked_mood = { .name = "checked_mood", .names = mood_names, .n = 3,
+                                        .check = true };
+#define Checked_FIELDS(F, M)                                                  \
+    F(M, id,   OPT_INT64, NONE, .primary_key = true)                          \
+    F(M, mood, ENUM,      REQUIRED, .enum_type = &checked_mood)
+CALX_MODEL(Checked, "checked")
+CALX_MODEL_DEFINE(Checked, "checked")
+
 #define ITEM(f) CALX_C(Item, f)
 
 /* ---- the harness: orm_test.h's engine, echo capture and task (after
@@ -831,6 +841,18 @@ DB_TEST(many_rows_with_an_enum_go_in_one_statement_and_keep_their_keys, CALX_TAB
     calx_session_free(s);
 }
 
+/* The database itself refuses a name that is not the enum's: PostgreSQL's
+ * enum type, SQLite's CHECK (create_constraint=True). */
+DB_TEST(the_database_refuses_a_name_the_enum_does_not_have, CALX_TABLE(Checked))
+{
+    if (!pg())
+        CHECK(log_line("CONSTRAINT checked_mood CHECK (mood IN ('sad', 'ok', 'happy'))") != NULL);
+    CHECK_OK(run_sql("INSERT INTO checked (id, mood) VALUES (1, 'happy')", &err), &err);
+    int rc = run_sql("INSERT INTO checked (id, mood) VALUES (2, 'grumpy')", &err);
+    CHECK(rc == CALX_ERR_INTEGRITY || rc == CALX_ERR_DATA);
+    CHECK_CONTAINS(err.message, pg() ? "checked_mood" : "CHECK constraint failed");
+}
+
 /* ---- keys ---- */
 
 DB_TEST(a_key_of_each_type_finds_its_object_through_the_identity_map, CALX_TABLE(Item),
@@ -1339,6 +1361,33 @@ DB_TEST(a_core_update_sets_an_onupdate_column_it_does_not_set, CALX_TABLE(Note))
     CHECK(t.valid && t.value == mine);
 }
 
+/* The ORM's bulk UPDATE (update(Note).values(...) through the session)
+ * sets an onupdate column too, and the objects it holds get the value. */
+DB_TEST(a_bulk_update_through_the_session_sets_an_onupdate_column, CALX_TABLE(Note))
+{
+    calx_session *s = new_session();
+    Note *a = CALX_NEW(Note, &err, .body = "a"), *b = CALX_NEW(Note, &err, .body = "b");
+    CHECK(a && b);
+    if (!a || !b)
+        return;
+    CHECK_OK(calx_session_add(s, a, &err), &err);
+    CHECK_OK(calx_session_add(s, b, &err), &err);
+    CHECK_OK(calx_session_flush(s, &err), &err);
+    calx_update *upd = calx_update_set(calx_update_new(&Note_model.table), "body", "bulk");
+    calx_update_where(upd, calx_eq(CALX_C(Note, body), "a"));
+    int64_t n = 0;
+    CHECK_OK(calx_session_execute_update(s, upd, CALX_SYNC_FETCH, &n, &err), &err);
+    calx_update_free(upd);
+    CHECK_INT(n, 1);
+    CHECK_STR(a->body, "bulk");
+    CHECK(recent(a->updated_at));
+    CHECK(!b->updated_at.valid);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session_free(s);
+    CHECK(recent(updated_at_of(1)));
+    CHECK(!updated_at_of(2).valid);
+}
+
 int main(void)
 {
     dir = test_tmpdir("test_column_types");
@@ -1352,6 +1401,7 @@ int main(void)
     RUN(sqlite_refuses_a_decimal_of_more_than_18_digits_at_create_all);
     RUN(the_database_compares_orders_and_sums_the_new_types);
     RUN(many_rows_with_an_enum_go_in_one_statement_and_keep_their_keys);
+    RUN(the_database_refuses_a_name_the_enum_does_not_have);
     RUN(a_key_of_each_type_finds_its_object_through_the_identity_map);
     RUN(changed_fields_are_updated_and_rows_deleted_by_keys_of_every_type);
     RUN(bad_values_give_errors_naming_model_field_and_value);
@@ -1360,6 +1410,7 @@ int main(void)
     RUN(a_server_default_is_in_the_object_after_the_flush_without_a_refresh);
     RUN(onupdate_sets_the_field_on_an_update_flush_only);
     RUN(a_core_update_sets_an_onupdate_column_it_does_not_set);
+    RUN(a_bulk_update_through_the_session_sets_an_onupdate_column);
     calx_loop_free(loop);
     test_backend_cleanup();
     return TEST_REPORT();
