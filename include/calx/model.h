@@ -137,7 +137,9 @@ typedef enum calx_default_kind {
 
 /* calx_factory_fn (calx/schema.h) fills the field at p (the struct
  * field's address) with a default value; a TEXT / BLOB factory's memory is
- * the object's. */
+ * the object's, an ARRAY factory's items and their texts must be one
+ * malloc'd block at items (the object's), and a JSON_VALUE factory's new
+ * reference is the object's. */
 
 /* A factory for TIMESTAMP fields: the current time, UTC. p must not be
  * NULL; err may be (it is never filled). */
