@@ -1359,6 +1359,24 @@ DB_TEST(a_core_update_sets_an_onupdate_column_it_does_not_set, CALX_TABLE(Note))
     run_update(upd);
     calx_opt_timestamp t = updated_at_of(2);
     CHECK(t.valid && t.value == mine);
+
+    /* One statement run twice binds the factory's value of each run. */
+    upd = calx_update_set(calx_update_new(&Note_model.table), "body", "again");
+    calx_update_where(upd, calx_eq(CALX_C(Note, id), CALX_X(1)));
+    calx_connection *c = NULL;
+    calx_result *r = NULL;
+    CHECK_OK(calx_await(calx_engine_connect(engine, &err), &c, &err), &err);
+    calx_opt_timestamp runs[2];
+    for (int k = 0; k < 2; k++) {
+        CHECK_OK(calx_await(calx_sleep(loop, 2, &err), NULL, &err), &err);
+        CHECK_OK(calx_await(calx_conn_execute_update(c, upd, &err), &r, &err), &err);
+        calx_result_free(r);
+        CHECK_OK(calx_await(calx_conn_commit(c, &err), NULL, &err), &err);
+        runs[k] = updated_at_of(1);
+    }
+    CHECK(recent(runs[0]) && recent(runs[1]) && runs[1].value > runs[0].value);
+    calx_conn_close(c);
+    calx_update_free(upd);
 }
 
 /* The ORM's bulk UPDATE (update(Note).values(...) through the session)

@@ -183,7 +183,9 @@ typedef struct calx_column {
     /* SQLAlchemy's Column(onupdate=...): a factory called for every UPDATE
      * that does not set the column itself, its value bound: the ORM's flush
      * of a changed object (the object's field then holds the value) and
-     * Core's calx_update (called when the statement is made, calx_update_new).
+     * Core's calx_update (calx_update_new adds the SET; the factory is
+     * called each time the statement runs, as SQLAlchemy calls it at
+     * execution, so a statement run twice binds two values).
      * calx_now_utc for a TIMESTAMP "updated_at". Not for BLOB columns. */
     calx_factory_fn onupdate;
 

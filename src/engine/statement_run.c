@@ -16,6 +16,7 @@
 #include "engine/engine_int.h"
 #include "engine/stmt_cache.h"
 #include "sql/convert.h"
+#include "sql/dml_int.h"
 #include "sql/select_int.h"
 
 /* Up to this many result columns, a select's column types are looked at
@@ -32,6 +33,12 @@ static calx_future *run_ex(calx_connection *c, calx__stmt_ref st, size_t stream_
         return NULL;
     }
     const calx_engine *e = calx_conn_engine(c);
+    /* onupdate values are the execution's, not the build's. The statement
+     * is the caller's and stays logically unchanged: only those literals
+     * are made anew. */
+    if (st.kind == CALX__STMT_UPDATE &&
+        calx__update_refresh((calx_update *)st.u.update, err) != CALX_OK)
+        return NULL;
     calx__stmt_ready r;
     calx_future *f = NULL;
     const calx_column *stack[TYPES_ON_STACK], **types = stack;

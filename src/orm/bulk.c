@@ -277,6 +277,9 @@ int calx_session_execute_update(calx_session *s, const calx_update *u, calx_sync
 {
     bulk b = { u ? &u->base : NULL, u ? u->set : NULL, u, false,
                "calx_session_execute_update" };
+    /* onupdate values are the execution's (calx__update_refresh). */
+    if (u && calx__update_refresh((calx_update *)u, err))
+        return err->code;
     return execute(s, &b, sync, rowcount, err);
 }
 

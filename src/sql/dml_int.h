@@ -146,4 +146,11 @@ int calx__delete_check(const calx_delete *s, calx_error *err);
  * factory unset (the flush binds those itself). */
 calx_update *calx__update_new_ex(const calx_table *t, bool onupdate);
 
+/* The values of s's onupdate columns made anew (their factories called),
+ * as SQLAlchemy calls Column.onupdate at each execution: the engine and
+ * the session call it before they run s, so a statement built once and
+ * run again binds a fresh updated_at. 0, the factory's error, or a
+ * conversion's (also left sticky on s); CALX_ERR_NOMEM. */
+int calx__update_refresh(calx_update *s, calx_error *err);
+
 #endif

@@ -117,6 +117,8 @@ struct calx_expr {
             char *bytes;
             bool stored;         /* v is a column's stored value already:
                                     its user type leaves it (calx__column_slot) */
+            bool onupdate;       /* v is made anew by its column's onupdate
+                                    at each execution (calx__update_refresh) */
         } lit;
         struct {
             calx_opcode op;

@@ -5,12 +5,14 @@
  * which tables the expressions may name is checked once the statement is
  * whole (calx__update_check), so that calx_update_from may come after the
  * WHERE that needs it. A column with an onupdate factory is SET to its
- * value unless the statement sets it (set_onupdate). compile_dml.c renders
+ * value unless the statement sets it (set_onupdate), made anew each time
+ * the statement runs (calx__update_refresh). compile_dml.c renders
  * the text. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core/nomem.h"
+#include "core/value_int.h"
 #include "sql/dml_int.h"
 #include "sql/onupdate.h"
 
@@ -36,9 +38,53 @@ static void set_onupdate(calx_update *s)
         }
         char where[300];
         snprintf(where, sizeof where, "UPDATE %s SET", t->name);
-        calx__dml_set_value(&s->base, s->set, i, calx_lit(v), where);
+        calx_expr *e = calx_lit(v);
         free(owned);
+        if (e->kind == CALX_X_LIT) {
+            e->u.lit.stored = true;     /* the factory writes the stored type */
+            e->u.lit.onupdate = true;
+        }
+        calx__dml_set_value(&s->base, s->set, i, e, where);
     }
+}
+
+int calx__update_refresh(calx_update *s, calx_error *err)
+{
+    if (!s || s->base.failed || !s->set)
+        return 0;
+    const calx_table *t = s->base.t;
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        calx_expr *e = s->set[i];
+        if (!e || e->kind != CALX_X_LIT || !e->u.lit.onupdate)
+            continue;
+        const calx_column *c = &t->columns[i];
+        calx_value v;
+        void *owned;
+        calx_xtype to;
+        int rc = calx__onupdate_value(c, &v, &owned, err);
+        if (rc)
+            return rc;
+        /* As the statement's builder took it: brought to the column. */
+        char *bytes = NULL;
+        size_t n = calx__value_keep_size(&v);
+        if (n && !(bytes = malloc(n))) {
+            free(owned);
+            return calx__nomem(err, "running an UPDATE");
+        }
+        char *p = bytes;
+        if (n)
+            calx__value_keep(&v, &p);
+        free(owned);
+        if (!calx__xtype_of_col(c->type, &to) ||
+            !calx__dml_convert(&s->base, i, to, &v, true, "UPDATE SET")) {
+            free(bytes);
+            return calx__dml_error(&s->base, err);
+        }
+        free(e->u.lit.bytes);
+        e->u.lit.bytes = bytes;
+        e->u.lit.v = v;
+    }
+    return 0;
 }
 
 calx_update *calx__update_new_ex(const calx_table *t, bool onupdate)
