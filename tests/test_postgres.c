@@ -407,6 +407,13 @@ TEST(connect_execute_and_types_round_trip)
 /* ---- binary format (#11 §2) ---- */
 
 /* The format the prepared statement of sql asks its rows in. */
+/* A connection without prepared statements (PgBouncer's setting), whose
+ * rows always come in text: what the binary ones are compared with. */
+static calx_dconn *connect_text(void)
+{
+    return connect_args((calx_kv[]){ { "prepared_statement_cache_size", "0" } }, 1);
+}
+
 static pg_fmt rows_format_of(calx_dconn *dc, const char *sql)
 {
     pg_conn *c = (pg_conn *)dc;
@@ -443,6 +450,21 @@ static bool same_value(const calx_value *a, const calx_value *b)
         return a->scale == b->scale && a->u.dec.lo == b->u.dec.lo &&
                a->u.dec.hi == b->u.dec.hi;
     case CALX_UUID: return calx_uuid_cmp(a->u.uuid, b->u.uuid) == 0;
+    case CALX_DATE:
+    case CALX_TIME:
+    case CALX_DATETIME:
+    case CALX_TIMESTAMP: return a->u.i == b->u.i;
+    case CALX_INTERVAL:
+        return a->u.interval.months == b->u.interval.months &&
+               a->u.interval.days == b->u.interval.days &&
+               a->u.interval.micros == b->u.interval.micros;
+    case CALX_ARRAY:
+        if (a->elem != b->elem || a->u.array.n != b->u.array.n)
+            return false;
+        for (size_t i = 0; i < a->u.array.n; i++)
+            if (!same_value(&a->u.array.items[i], &b->u.array.items[i]))
+                return false;
+        return true;
     default: return false;
     }
 }
@@ -510,11 +532,14 @@ TEST(binary_results_decode_to_what_text_gave)
     const char *sql = "SELECT * FROM bin_types ORDER BY k";
     calx_rowset *text = NULL, *bin = NULL;
     calx_error err;
-    CHECK_OK(exec_p(c, sql, NULL, 0, &text, &err), &err);
-    /* The first execution came in text and showed every column decodes in
-     * binary: the next asks for binary. */
-    CHECK_INT(rows_format_of(c, sql), PG_FMT_BINARY);
+    calx_dconn *tc = connect_text();
+    if (tc)
+        CHECK_OK(exec_p(tc, sql, NULL, 0, &text, &err), &err);
+    /* The query was prepared and described before its first execution,
+     * which showed every column decodes in binary: its rows come so from
+     * the start. */
     CHECK_OK(exec_p(c, sql, NULL, 0, &bin, &err), &err);
+    CHECK_INT(rows_format_of(c, sql), PG_FMT_BINARY);
     check_same_rows(text, bin);
     if (text && text->nrows == 10) {
         /* numeric is an exact decimal (text where it cannot be: NaN). */
@@ -535,13 +560,13 @@ TEST(binary_results_decode_to_what_text_gave)
     calx__rowset_free(text);
     calx__rowset_free(bin);
 
-    /* A column without a binary decoder (timestamptz, read from its text)
+    /* A column without a binary decoder (inet: calx reads its text)
      * keeps the statement in text. */
-    const char *ts_sql = "SELECT k, now() AS at FROM bin_types WHERE k = 1";
+    const char *ts_sql = "SELECT k, '10.0.0.1'::inet AS at FROM bin_types WHERE k = 1";
     CHECK_OK(exec_p(c, ts_sql, NULL, 0, NULL, &err), &err);
     CHECK_INT(rows_format_of(c, ts_sql), PG_FMT_TEXT);
     CHECK_OK(exec_p(c, ts_sql, NULL, 0, &text, &err), &err);
-    CHECK(text && text->nrows == 1 && text->vals[1].type == CALX_TIMESTAMP);
+    CHECK(text && text->nrows == 1 && text->vals[1].type == CALX_TEXT);
     calx__rowset_free(text);
 
     /* A statement whose result type changes under it fails once (0A000)
@@ -549,16 +574,17 @@ TEST(binary_results_decode_to_what_text_gave)
     const char *alt_sql = "SELECT i4 FROM bin_types WHERE k = 2";
     CHECK_OK(exec_p(c, alt_sql, NULL, 0, NULL, &err), &err);
     CHECK_INT(rows_format_of(c, alt_sql), PG_FMT_BINARY);
-    must(c, "ALTER TABLE bin_types ALTER COLUMN i4 TYPE timestamptz USING "
-            "'2024-01-02 03:04:05+00'::timestamptz");
+    must(c, "ALTER TABLE bin_types ALTER COLUMN i4 TYPE inet USING '10.0.0.2'::inet");
     int rc = exec_p(c, alt_sql, NULL, 0, NULL, &err);
     if (rc)
         CHECK_INT(err.code, CALX_ERR_NOT_SUPPORTED);
     CHECK_OK(exec_p(c, alt_sql, NULL, 0, &text, &err), &err);
-    CHECK(text && text->nrows == 1 && text->vals[0].type == CALX_TIMESTAMP);
+    CHECK(text && text->nrows == 1 && text->vals[0].type == CALX_TEXT);
     CHECK_INT(rows_format_of(c, alt_sql), PG_FMT_TEXT);
     calx__rowset_free(text);
     close_conn(c);
+    if (tc)
+        close_conn(tc);
 }
 
 TEST(a_streamed_query_fetches_in_binary_after_its_first_chunk)
@@ -621,9 +647,12 @@ TEST(binary_parameters_keep_their_extremes)
                       "$1 = -9223372036854775808, $3 = 0, pg_typeof($1)::text, "
                       "pg_typeof($3)::text, pg_typeof($7)::text";
     calx_error err;
+    calx_dconn *tc = connect_text();
     for (int pass = 0; pass < 2; pass++) {  /* the rows in text, then in binary */
         calx_rowset *rs = NULL;
-        CHECK_OK(exec_p(c, sql, p, N, &rs, &err), &err);
+        if (pass == 0 && !tc)
+            continue;
+        CHECK_OK(exec_p(pass == 0 ? tc : c, sql, p, N, &rs, &err), &err);
         CHECK(rs && rs->nrows == 1);
         if (!rs || rs->nrows != 1)
             continue;
@@ -651,6 +680,149 @@ TEST(binary_parameters_keep_their_extremes)
              &err);
     CHECK(rs && rs->nrows == 1 && rs->vals[0].u.i == 2);
     calx__rowset_free(rs);
+    close_conn(c);
+    if (tc)
+        close_conn(tc);
+}
+
+/* A connection of each kind (default, and connect_text's); false, none
+ * open, when either fails. */
+static bool connect_binary_and_text(calx_dconn **c, calx_dconn **tc)
+{
+    *c = connect_default();
+    *tc = connect_text();
+    if (*c && *tc)
+        return true;
+    if (*c)
+        close_conn(*c);
+    if (*tc)
+        close_conn(*tc);
+    return false;
+}
+
+/* Runs sql on c and returns its one row's first value's error code, err
+ * set. */
+static int first_value_fails(calx_dconn *c, const char *sql, calx_error *err)
+{
+    calx_rowset *rs = NULL;
+    int rc = exec_p(c, sql, NULL, 0, &rs, err);
+    calx__rowset_free(rs);
+    return rc;
+}
+
+TEST(dates_and_times_decode_in_binary_as_in_text_from_year_1_to_9999)
+{
+    calx_dconn *c, *tc;
+    if (!connect_binary_and_text(&c, &tc))
+        return;
+    must(c, "SET TimeZone = 'Asia/Kolkata'");   /* +05:30: an instant is not shifted */
+    must(c, "CREATE TABLE dts (k integer, d date, t time, ts timestamp, tz timestamptz, "
+            "iv interval)");
+    must(c, "INSERT INTO dts VALUES "
+            "(1, '0001-01-01', '00:00:00', '0001-01-01 00:00:00', '0001-01-01 00:00:00+00', "
+            "'0'), "
+            "(2, '9999-12-31', '23:59:59.999999', '9999-12-31 23:59:59.999999', "
+            "'9999-12-31 23:59:59.999999+00', '-1 years -2 mons +3 days -04:05:06.000001'), "
+            "(3, '2024-02-29', '12:00:00.000001', '2024-02-29 23:59:59.5', "
+            "'2024-02-29 23:30:00-05:30', '1 day -00:00:00.000001'), "
+            "(4, '1969-12-31', '13:45:00.25', '1969-12-31 23:59:59.999999', "
+            "'1999-12-31 23:59:59.999999+00', '-178000000 years'), "
+            "(5, '2000-01-01', '00:00:00.000001', '2000-01-01 00:00:00', "
+            "'2000-01-01 00:00:00+00', '2147483647 days 2562047788 hours'), "
+            "(6, NULL, NULL, NULL, NULL, NULL)");
+    const char *sql = "SELECT * FROM dts ORDER BY k";
+    calx_rowset *text = NULL, *bin = NULL;
+    calx_error err;
+    CHECK_OK(exec_p(tc, sql, NULL, 0, &text, &err), &err);
+    CHECK_OK(exec_p(c, sql, NULL, 0, &bin, &err), &err);
+    CHECK_INT(rows_format_of(c, sql), PG_FMT_BINARY);
+    check_same_rows(text, bin);
+    if (bin && bin->nrows == 6) {
+        calx_date d;
+        calx_date_make(1, 1, 1, &d, NULL);
+        CHECK(bin->vals[1].type == CALX_DATE && bin->vals[1].u.i == d);
+        CHECK(bin->vals[3].type == CALX_DATETIME && bin->vals[3].u.i == calx_datetime_of(d, 0));
+        CHECK(bin->vals[4].type == CALX_TIMESTAMP && bin->vals[4].u.i == calx_datetime_of(d, 0));
+        calx_date_make(9999, 12, 31, &d, NULL);
+        CHECK_INT(bin->vals[6 + 2].u.i, INT64_C(86399999999));
+        CHECK(bin->vals[6 + 3].u.i == calx_datetime_of(d, INT64_C(86399999999)));
+        calx_interval iv = bin->vals[6 + 5].u.interval;
+        CHECK(bin->vals[6 + 5].type == CALX_INTERVAL && iv.months == -14 && iv.days == 3 &&
+              iv.micros == -INT64_C(14706000001));
+        char buf[CALX_DATETIME_TEXT_SIZE];
+        calx_timestamp_format(bin->vals[12 + 4].u.i, 0, buf, sizeof buf);
+        CHECK_STR(buf, "2024-03-01 05:00:00+00:00");
+        calx_datetime_format(bin->vals[18 + 3].u.i, buf, sizeof buf);
+        CHECK_STR(buf, "1969-12-31 23:59:59.999999");
+        CHECK_INT(bin->vals[30 + 1].type, CALX_NULL);
+    }
+    calx__rowset_free(text);
+    calx__rowset_free(bin);
+
+    /* What calx's types cannot hold is an error naming the column and the
+     * value, in binary and in text alike, and the connection goes on. */
+    static const struct {
+        const char *sql, *shown;
+    } beyond[] = {
+        { "SELECT 'infinity'::date AS d", "date 'infinity'" },
+        { "SELECT '-infinity'::timestamp AS d", "timestamp '-infinity'" },
+        { "SELECT 'infinity'::timestamptz AS d", "timestamptz 'infinity'" },
+        { "SELECT '10000-01-01'::date AS d", "date '10000-01-01" },
+        { "SELECT '0001-12-31 BC'::date AS d", "date '0001-12-31 BC'" },
+        { "SELECT '24:00:00'::time AS d", "time '24:00:00" },
+        { "SELECT '0001-01-01 00:00:00+05'::timestamptz AS d", "timestamptz '0001-12-31 " },
+    };
+    for (size_t i = 0; i < sizeof beyond / sizeof *beyond; i++) {
+        for (int text_too = 0; text_too < 2; text_too++) {
+            calx_dconn *on = text_too ? tc : c;
+            CHECK_INT(first_value_fails(on, beyond[i].sql, &err), CALX_ERR_DATA);
+            CHECK_CONTAINS(err.message, "column \"d\" holds the ");
+            CHECK_CONTAINS(err.message, beyond[i].shown);
+            if (!text_too)
+                CHECK_INT(rows_format_of(c, beyond[i].sql), PG_FMT_BINARY);
+            CHECK_INT(scalar(on, "SELECT 5"), 5);
+        }
+    }
+    close_conn(tc);
+    close_conn(c);
+}
+
+TEST(another_datestyle_or_intervalstyle_changes_nothing_a_query_reads)
+{
+    calx_dconn *c, *tc;
+    if (!connect_binary_and_text(&c, &tc))
+        return;
+    const char *sql = "SELECT '2024-02-29'::date AS d, '13:45:00.25'::time AS t, "
+                      "'0001-01-01 00:00:00.000001'::timestamp AS ts, "
+                      "'2024-02-29 23:30:00-05:30'::timestamptz AS tz, "
+                      "'-1 years -2 mons +3 days -04:05:06.000001'::interval AS iv";
+    calx_rowset *iso = NULL, *other = NULL;
+    calx_error err;
+    CHECK_OK(exec_p(tc, sql, NULL, 0, &iso, &err), &err);   /* text, the defaults */
+    must(c, "SET DateStyle = 'SQL, DMY'");
+    must(c, "SET IntervalStyle = 'sql_standard'");
+    /* A query's rows come in binary from its first execution (it is
+     * prepared and described first), which no setting changes. */
+    CHECK_OK(exec_p(c, sql, NULL, 0, &other, &err), &err);
+    CHECK_INT(rows_format_of(c, sql), PG_FMT_BINARY);
+    check_same_rows(iso, other);
+    calx__rowset_free(other);
+    other = NULL;
+    /* Rows that come in text (here a connection without prepared
+     * statements, as behind PgBouncer) cannot be read in another style:
+     * an error naming the column and the text, not a value of another
+     * type. */
+    must(tc, "SET DateStyle = 'SQL, DMY'");
+    CHECK_INT(first_value_fails(tc, sql, &err), CALX_ERR_DATA);
+    CHECK_CONTAINS(err.message, "column \"d\" holds the date '29/02/2024'");
+    CHECK_CONTAINS(err.message, "DateStyle ISO");
+    must(tc, "SET DateStyle = 'ISO, DMY'");   /* ISO output whatever the order */
+    must(tc, "SET IntervalStyle = 'iso_8601'");   /* calx reads ISO 8601 durations too */
+    CHECK_OK(exec_p(tc, sql, NULL, 0, &other, &err), &err);
+    check_same_rows(iso, other);
+    calx__rowset_free(other);
+    calx__rowset_free(iso);
+    close_conn(tc);
     close_conn(c);
 }
 
@@ -2318,6 +2490,8 @@ int main(void)
     RUN(binary_results_decode_to_what_text_gave);
     RUN(a_streamed_query_fetches_in_binary_after_its_first_chunk);
     RUN(binary_parameters_keep_their_extremes);
+    RUN(dates_and_times_decode_in_binary_as_in_text_from_year_1_to_9999);
+    RUN(another_datestyle_or_intervalstyle_changes_nothing_a_query_reads);
     RUN(errors_carry_sqlstate_and_class);
     RUN(a_deadlock_fails_one_side_with_a_serialization_error_to_retry);
     RUN(batches_are_one_pipeline);

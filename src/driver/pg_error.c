@@ -45,6 +45,7 @@ const char *calx__pg_cmd_name(pg_cmd_kind k)
     switch (k) {
     case PGC_BEGIN: return "BEGIN";
     case PGC_PREPARE: return "preparing the statement";
+    case PGC_DESCRIBE: return "describing the statement";
     case PGC_DEALLOC: return "DEALLOCATE";
     case PGC_DECLARE: return "DECLARE CURSOR";
     case PGC_FETCH: return "FETCH";
@@ -104,7 +105,7 @@ void calx__pg_result_error(pg_conn *c, const pg_cmd *cmd, const PGresult *res)
     free(msg);
 
     const calx_dreq *req = c->req;
-    if (cmd && (cmd->kind == PGC_STMT || cmd->kind == PGC_PREPARE) && req &&
+    if (cmd && (cmd->kind == PGC_STMT || cmd->kind == PGC_PREPARE || cmd->kind == PGC_DESCRIBE) && req &&
         req->op == CALX_DOP_EXEC) {
         calx__error_note_where(&err, req, cmd->stmt, cmd->set);
     } else if (cmd && cmd->kind != PGC_STMT && cmd->kind != PGC_FETCH &&

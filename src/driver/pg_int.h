@@ -104,6 +104,7 @@ typedef struct pg_cached {
 typedef enum pg_cmd_kind {
     PGC_BEGIN,
     PGC_PREPARE,              /* confirms entry */
+    PGC_DESCRIBE,             /* tells entry's result types: its rows' format */
     PGC_STMT,                 /* rows and counts go to statement stmt */
     PGC_DEALLOC,
     PGC_DECLARE,              /* opens the cursor of statement stmt */
@@ -189,6 +190,10 @@ struct pg_conn {
     Oid *ptypes;
     size_t pcap;
     int nulls_in_a_row;       /* PQgetResult NULLs with no result between */
+    bool describing;          /* the pipeline out prepares and describes the
+                                 request's query; the query itself follows
+                                 at its Sync (pg_pipeline.c) */
+    bool described;           /* ... and that pipeline is done */
 
     /* Transactions, as the engine sees them: begun and not yet ended by a
      * COMMIT or ROLLBACK op (the server may have ended it meanwhile). */

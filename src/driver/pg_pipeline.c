@@ -267,6 +267,54 @@ static bool build_exec(pg_conn *c, const calx_dreq *req)
     return true;
 }
 
+/* A query's first execution on a connection: prepared and described in a
+ * pipeline of its own, so that its rows come in binary from the start when
+ * every column has a binary decoder (pg_result.c); else they would come in
+ * text, which depends on the session's DateStyle and IntervalStyle, and
+ * only later executions in binary. It costs one round trip on a
+ * statement's first use (as asyncpg's prepare does), so it is done for a
+ * request of one query with one parameter set, a load's shape, and not for
+ * a batch or several statements, whose one pipeline is one round trip. */
+/* libpq (15) refuses a ParameterDescription longer than 30,000 bytes as
+ * lost synchronization, 4 bytes a parameter: a query with more parameters
+ * is not described (its first rows come in text). */
+#define PG_DESCRIBE_MAX_PARAMS 7000
+
+static bool describe_first(pg_conn *c, const calx_dreq *req)
+{
+    return !c->described && c->cache_cap && req->nstmts == 1 && req->stmts[0].nsets == 1 &&
+           req->stmts[0].nparams <= PG_DESCRIBE_MAX_PARAMS && !req->stream_rows &&
+           is_query(req->stmts[0].sql);
+}
+
+/* Queues the Parse and Describe of the request's query when it is new to
+ * the cache; nothing when it is known (its rows' format with it). */
+static bool build_describe(pg_conn *c, const calx_dreq *req)
+{
+    const calx_dstmt *st = &req->stmts[0];
+    int n = (int)st->nparams;
+    if (!calx__pg_check_params(c, req) || !calx__pg_bind_set(c, st->params, st->nparams))
+        return false;
+    uint64_t h = calx__pg_hash_stmt(st->sql, c->ptypes, n);
+    if (calx__pg_cache_find(c, h, st->sql, c->ptypes, n))
+        return true;
+    pg_cached *e = calx__pg_cache_add(c, h, st->sql, c->ptypes, n);
+    if (c->failed || !e)
+        return !c->failed;  /* a full cache in use: the query runs unprepared */
+    char name[32];
+    snprintf(name, sizeof name, "calx_%u", e->id);
+    if (!add_cmd(c, PGC_PREPARE, 0, 0, e) || !add_cmd(c, PGC_DESCRIBE, 0, 0, e)) {
+        calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory queuing a command");
+        c->dead = true;
+        return false;
+    }
+    if (!PQsendPrepare(c->pg, name, st->sql, n, c->ptypes) ||
+        !PQsendDescribePrepared(c->pg, name))
+        return send_failed(c, "a statement to prepare");
+    c->describing = true;
+    return true;
+}
+
 /* Queues the request's commands; false when it failed before anything
  * needs sending (the failure is recorded). */
 static bool build(pg_conn *c)
@@ -275,6 +323,13 @@ static bool build(pg_conn *c)
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     switch (req->op) {
     case CALX_DOP_EXEC:
+        if (describe_first(c, req)) {
+            if (!build_describe(c, req))
+                return false;
+            if (c->ncmds > 0 && c->describing)
+                return true;
+            c->described = true;   /* nothing to describe: the query itself now */
+        }
         return build_exec(c, req);
     case CALX_DOP_BEGIN:
         if (c->iso != PG_ISO_AUTOCOMMIT)
@@ -326,11 +381,15 @@ static bool build(pg_conn *c)
 
 /* ---- sending ---- */
 
+static bool send_pipeline(pg_conn *c);
+
 /* Sends the request's pipeline, or completes it deferred when it needs
  * nothing sent or failed before sending. */
 void calx__pg_start_request(pg_conn *c)
 {
     c->tick++;
+    c->describing = false;
+    c->described = false;
     c->ncmds = 0;
     c->cur = 0;
     c->cur_seen = false;
@@ -351,10 +410,17 @@ void calx__pg_start_request(pg_conn *c)
         calx__pg_defer(c, false);
         return;
     }
+    if (!send_pipeline(c))
+        calx__pg_defer(c, false);
+}
+
+/* Ends the pipeline queued with its Sync and starts sending it; false when
+ * that failed (recorded): the request is to complete. */
+static bool send_pipeline(pg_conn *c)
+{
     if (!PQpipelineSync(c->pg)) {
         send_failed(c, "the end of the pipeline (Sync)");
-        calx__pg_defer(c, false);
-        return;
+        return false;
     }
     c->stats.round_trips++;
     c->sent = true;
@@ -365,8 +431,7 @@ void calx__pg_start_request(pg_conn *c)
         calx__pg_failf(c, CALX_ERR_DISCONNECT, "writing to the PostgreSQL server failed: %s", msg);
         c->dead = true;
         c->sent = false;
-        calx__pg_defer(c, false);
-        return;
+        return false;
     }
     c->flushing = r == 1;
     calx__pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), true);
@@ -379,8 +444,9 @@ void calx__pg_start_request(pg_conn *c)
                            "the PostgreSQL connection's socket cannot be watched");
         c->dead = true;
         c->sent = false;
-        calx__pg_defer(c, false);
+        return false;
     }
+    return true;
 }
 
 /* ---- results ---- */
@@ -441,6 +507,9 @@ static bool handle_result(pg_conn *c, pg_cmd *cmd, const PGresult *res)
     case PGC_PREPARE:
         cmd->entry->ready = true;
         c->stats.prepares++;
+        break;
+    case PGC_DESCRIBE:
+        cmd->entry->rows = calx__pg_rows_format(res);
         break;
     case PGC_STMT:
         if (cmd->entry && cmd->entry->rows == PG_FMT_UNKNOWN)
@@ -562,6 +631,30 @@ void calx__pg_complete(pg_conn *c)
     cb(udata, failed ? NULL : rs, failed ? &err : NULL);
 }
 
+/* The describing pipeline is done: queues and sends the request's own.
+ * False when the request is to complete now (failed, or nothing to send). */
+static bool next_pipeline(pg_conn *c)
+{
+    c->describing = false;
+    c->described = true;
+    if (c->failed || c->dead)
+        return false;
+    if (c->cancel_requested) {
+        calx__pg_failf(c, CALX_ERR_CANCELED, "the PostgreSQL request was cancelled");
+        return false;
+    }
+    c->ncmds = 0;
+    c->cur = 0;
+    c->cur_seen = false;
+    c->nulls_in_a_row = 0;
+    bool ok = build(c) && !c->failed;
+    if (!ok && c->ncmds > 0)
+        c->dead = true;
+    if (!ok || c->ncmds == 0)
+        return false;
+    return send_pipeline(c);
+}
+
 /* Reads what results libpq has; completes the request at its Sync. Returns
  * true when the request completed (c may be gone). */
 static bool read_results(pg_conn *c)
@@ -602,6 +695,8 @@ static bool read_results(pg_conn *c)
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(res);
+            if (c->describing && next_pipeline(c))
+                continue;
             calx__pg_complete(c);
             return true;
         }

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/types_int.h"
 #include "core/value_int.h"
 #include "driver/pg_int.h"
 #include "driver/sqlscan.h"
@@ -83,7 +84,11 @@ int calx__pg_errcode(const char *st)
     return CALX_ERR_DATABASE;
 }
 
-typedef enum pg_dec { DEC_OK, DEC_NOMEM, DEC_BAD } pg_dec;
+/* A decoder's answer: the value, no memory, bytes that are no value of
+ * the type (a malformed binary value), or a value of the type that calx's
+ * C types cannot hold (a date's infinity, a year outside 1-9999, a time of
+ * 24:00), which fails the request naming the column and the value. */
+typedef enum pg_dec { DEC_OK, DEC_NOMEM, DEC_BAD, DEC_RANGE } pg_dec;
 
 /* Decodes one value of a column's type, given its bytes as libpq hands
  * them over (text: NUL-terminated at s[len]). */
@@ -385,11 +390,166 @@ static pg_dec bin_numeric(calx_rowset *rs, calx_value *v, const char *s, size_t 
     return rc;
 }
 
+/* ---- dates and times, binary (integer_datetimes) ----
+ *
+ * date: int32 days since 2000-01-01; time: int64 microseconds since
+ * midnight; timestamp and timestamptz: int64 microseconds since
+ * 2000-01-01 00:00 (UTC for timestamptz); interval: int64 microseconds,
+ * int32 days, int32 months. Their infinities are the extreme integers. No
+ * session setting changes these bytes, unlike the text (DateStyle,
+ * IntervalStyle, TimeZone). */
+
+/* PostgreSQL's epoch, 2000-01-01, in calx's days and microseconds since
+ * 1970-01-01. */
+#define PG_EPOCH_DAYS INT64_C(10957)
+#define PG_EPOCH_USEC (PG_EPOCH_DAYS * CALX__USEC_PER_DAY)
+/* The microseconds since PostgreSQL's epoch calx holds: years 1-9999. */
+#define PG_USEC_MIN ((CALX__DATE_MIN - PG_EPOCH_DAYS) * CALX__USEC_PER_DAY)
+#define PG_USEC_MAX ((CALX__DATE_MAX + 1 - PG_EPOCH_DAYS) * CALX__USEC_PER_DAY - 1)
+
+static pg_dec bin_date(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    if (len != 4)
+        return DEC_BAD;
+    int64_t day = (int32_t)be32(s) + PG_EPOCH_DAYS;
+    if (day < CALX__DATE_MIN || day > CALX__DATE_MAX)
+        return DEC_RANGE;   /* infinity (INT32_MAX, INT32_MIN) included */
+    *v = calx_value_date((calx_date)day);
+    return DEC_OK;
+}
+
+static pg_dec bin_time(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    if (len != 8)
+        return DEC_BAD;
+    int64_t us = (int64_t)be64(s);
+    if (us < 0 || us >= CALX__USEC_PER_DAY)
+        return DEC_RANGE;   /* 24:00:00, which PostgreSQL takes */
+    *v = calx_value_time(us);
+    return DEC_OK;
+}
+
+/* timestamp (naive) and timestamptz (an instant) alike: microseconds. */
+static pg_dec bin_micros(calx_value *v, const char *s, size_t len, calx_type t)
+{
+    if (len != 8)
+        return DEC_BAD;
+    int64_t us = (int64_t)be64(s);
+    if (us < PG_USEC_MIN || us > PG_USEC_MAX)
+        return DEC_RANGE;   /* infinity (INT64_MAX, INT64_MIN) included */
+    *v = calx__value_i(t, us + PG_EPOCH_USEC);
+    return DEC_OK;
+}
+
+static pg_dec bin_datetime(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    return bin_micros(v, s, len, CALX_DATETIME);
+}
+
+static pg_dec bin_timestamp(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    return bin_micros(v, s, len, CALX_TIMESTAMP);
+}
+
+/* PostgreSQL 17's infinite intervals: every part at its maximum, or at
+ * its minimum. */
+static bool interval_infinite(int64_t us, int32_t days, int32_t months)
+{
+    return (us == INT64_MAX && days == INT32_MAX && months == INT32_MAX) ||
+           (us == INT64_MIN && days == INT32_MIN && months == INT32_MIN);
+}
+
+static pg_dec bin_interval(calx_rowset *rs, calx_value *v, const char *s, size_t len)
+{
+    (void)rs;
+    if (len != 16)
+        return DEC_BAD;
+    calx_interval iv = { .micros = (int64_t)be64(s),
+                         .days = (int32_t)be32(s + 8),
+                         .months = (int32_t)be32(s + 12) };
+    if (interval_infinite(iv.micros, iv.days, iv.months))
+        return DEC_RANGE;
+    *v = calx_value_interval(iv);
+    return DEC_OK;
+}
+
+/* A binary date or time calx does not hold, spelt for an error message
+ * into buf (n bytes): "infinity", "10000-01-01", "4714-11-24 BC",
+ * "24:00:00". */
+static void describe_binary(Oid type, const char *s, size_t len, char *buf, size_t n)
+{
+    int64_t us = 0, day = 0;
+    bool has_day = false, has_time = false;
+    switch (type) {
+    case OID_DATE:
+        if (len == 4) {
+            int32_t d = (int32_t)be32(s);
+            if (d == INT32_MAX || d == INT32_MIN) {
+                snprintf(buf, n, "%sinfinity", d < 0 ? "-" : "");
+                return;
+            }
+            day = d + PG_EPOCH_DAYS;
+            has_day = true;
+        }
+        break;
+    case OID_TIME:
+        if (len == 8) {
+            us = (int64_t)be64(s);
+            has_time = us >= 0;
+        }
+        break;
+    case OID_TIMESTAMP:
+    case OID_TIMESTAMPTZ:
+        if (len == 8) {
+            int64_t t = (int64_t)be64(s);
+            if (t == INT64_MAX || t == INT64_MIN) {
+                snprintf(buf, n, "%sinfinity", t < 0 ? "-" : "");
+                return;
+            }
+            /* Floored, so that a time before 2000 has its own date. */
+            day = t / CALX__USEC_PER_DAY - (t % CALX__USEC_PER_DAY < 0);
+            us = t - day * CALX__USEC_PER_DAY;
+            day += PG_EPOCH_DAYS;
+            has_day = has_time = true;
+        }
+        break;
+    case OID_INTERVAL:
+        if (len == 16) {
+            snprintf(buf, n, "%sinfinity", (int64_t)be64(s) < 0 ? "-" : "");
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    if (!has_day && !has_time) {
+        snprintf(buf, n, "(%zu bytes)", len);
+        return;
+    }
+    int64_t y = 0;
+    unsigned m = 0, d = 0;
+    if (has_day)
+        calx__civil_from_days(day, &y, &m, &d);
+    char date[48] = "", clock[32] = "";
+    if (has_day)   /* year 0 is 1 BC, as PostgreSQL counts */
+        snprintf(date, sizeof date, "%04lld-%02u-%02u%s", (long long)(y > 0 ? y : 1 - y), m, d,
+                 has_time ? " " : "");
+    if (has_time)
+        snprintf(clock, sizeof clock, "%02lld:%02lld:%02lld.%06lld",
+                 (long long)(us / 3600000000), (long long)(us / 60000000 % 60),
+                 (long long)(us / 1000000 % 60), (long long)(us % 1000000));
+    snprintf(buf, n, "%s%s%s%s", date, clock, has_day && y <= 0 ? " BC" : "",
+             type == OID_TIMESTAMPTZ ? " UTC" : "");
+}
+
 /* ---- the richer types from their text ---- */
 
-/* A value of type t parsed from PostgreSQL's text output (DateStyle ISO,
- * IntervalStyle postgres: the defaults); what does not parse ('infinity',
- * a NaN, more than 38 digits, another DateStyle) stays text. */
+/* A value of type t parsed from PostgreSQL's text output; what does not
+ * parse (a NaN, more than 38 digits) stays text. */
 static pg_dec text_parsed(calx_rowset *rs, calx_value *v, const char *s, size_t len,
                           calx_type t)
 {
@@ -408,29 +568,43 @@ static pg_dec text_uuid(calx_rowset *rs, calx_value *v, const char *s, size_t le
     return text_parsed(rs, v, s, len, CALX_UUID);
 }
 
+/* A date or time from its text, as the binary decoders above decide: what
+ * does not parse ('infinity', a year outside 1-9999, 24:00:00, text in
+ * another DateStyle or IntervalStyle) is DEC_RANGE, an error naming the
+ * column and the text, never a value of another type. */
+static pg_dec text_datetime_parsed(calx_value *v, const char *s, size_t len, calx_type t)
+{
+    return calx__value_parse(t, s, len, v, NULL) == 0 ? DEC_OK : DEC_RANGE;
+}
+
 static pg_dec text_date(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
-    return text_parsed(rs, v, s, len, CALX_DATE);
+    (void)rs;
+    return text_datetime_parsed(v, s, len, CALX_DATE);
 }
 
 static pg_dec text_time(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
-    return text_parsed(rs, v, s, len, CALX_TIME);
+    (void)rs;
+    return text_datetime_parsed(v, s, len, CALX_TIME);
 }
 
 static pg_dec text_datetime(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
-    return text_parsed(rs, v, s, len, CALX_DATETIME);
+    (void)rs;
+    return text_datetime_parsed(v, s, len, CALX_DATETIME);
 }
 
 static pg_dec text_timestamp(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
-    return text_parsed(rs, v, s, len, CALX_TIMESTAMP);
+    (void)rs;
+    return text_datetime_parsed(v, s, len, CALX_TIMESTAMP);
 }
 
 static pg_dec text_interval(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
-    return text_parsed(rs, v, s, len, CALX_INTERVAL);
+    (void)rs;
+    return text_datetime_parsed(v, s, len, CALX_INTERVAL);
 }
 
 /* json and jsonb: their text, as JSON. */
@@ -654,10 +828,10 @@ static const pg_codec *codec_for(Oid type)
                           float8 = { text_float, bin_float8 }, text = { text_as_is, bin_text },
                           json = { text_json, bin_json }, jsonb = { text_json, bin_jsonb_value },
                           numeric = { text_decimal, bin_numeric }, uuid = { text_uuid, bin_uuid },
-                          date = { text_date, NULL }, time = { text_time, NULL },
-                          datetime = { text_datetime, NULL },
-                          timestamp = { text_timestamp, NULL },
-                          interval = { text_interval, NULL };
+                          date = { text_date, bin_date }, time = { text_time, bin_time },
+                          datetime = { text_datetime, bin_datetime },
+                          timestamp = { text_timestamp, bin_timestamp },
+                          interval = { text_interval, bin_interval };
     switch (type) {
     case OID_BOOL: return &boolean;
     case OID_BYTEA: return &bytea;
@@ -676,9 +850,9 @@ static const pg_codec *codec_for(Oid type)
     case OID_JSONB: return &jsonb;
     case OID_NUMERIC: return &numeric;
     case OID_UUID: return &uuid;
-    /* Dates and times come as text (their binary form is next: the text
-     * follows DateStyle and IntervalStyle, which calx reads in their
-     * defaults), parsed into calx's values. */
+    /* Dates and times: binary where the statement allows, for their text
+     * follows DateStyle and IntervalStyle (calx reads only the defaults,
+     * ISO and postgres) and their binary form follows nothing. */
     case OID_DATE: return &date;
     case OID_TIME: return &time;
     case OID_TIMESTAMP: return &datetime;
@@ -747,6 +921,43 @@ static pg_decode_fn column_decoder(const PGresult *res, int col)
     return PQfformat(res, col) == 1 ? codec->binary : codec->text;
 }
 
+/* A column type's name in an error message. */
+static const char *pg_type_name(Oid type)
+{
+    switch (type) {
+    case OID_DATE: return "date";
+    case OID_TIME: return "time";
+    case OID_TIMESTAMP: return "timestamp";
+    case OID_TIMESTAMPTZ: return "timestamptz";
+    case OID_INTERVAL: return "interval";
+    default: {
+        calx_type elem;
+        return array_elem(type, &elem) ? "array" : "value";
+    }
+    }
+}
+
+/* The error for a value the decoder found outside calx's types: the
+ * column, the type and the value (its text, or its binary form spelt). */
+static int out_of_range(const PGresult *res, int row, int col, calx_error *err)
+{
+    Oid type = PQftype(res, col);
+    const char *s = PQgetvalue(res, row, col);
+    size_t len = (size_t)PQgetlength(res, row, col);
+    char shown[96];
+    if (PQfformat(res, col) == 1)
+        describe_binary(type, s, len, shown, sizeof shown);
+    else
+        snprintf(shown, sizeof shown, "%.*s%s", (int)(len < 80 ? len : 80), s,
+                 len > 80 ? "..." : "");
+    return calx_error_set(err, CALX_ERR_DATA,
+                          "column \"%s\" holds the %s '%s', which calx cannot hold (its dates "
+                          "are of years 1-9999, with no infinity, and its times of day below "
+                          "24:00; a date or time read as text must be in DateStyle ISO and "
+                          "IntervalStyle postgres)",
+                          PQfname(res, col), pg_type_name(type), shown);
+}
+
 int calx__pg_add_rows(calx_rowset **slot, const PGresult *res, calx_error *err)
 {
     calx_rowset *rs = *slot;
@@ -793,6 +1004,8 @@ int calx__pg_add_rows(calx_rowset **slot, const PGresult *res, calx_error *err)
                           : DEC_BAD;
             if (d == DEC_NOMEM)
                 goto nomem;
+            if (d == DEC_RANGE)
+                return out_of_range(res, r, col, err);
             if (d == DEC_BAD)
                 return calx_error_set(err, CALX_ERR_INTERNAL,
                                       "PostgreSQL sent a malformed binary value of type %u in "
