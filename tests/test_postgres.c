@@ -685,6 +685,135 @@ TEST(binary_parameters_keep_their_extremes)
         close_conn(tc);
 }
 
+/* A decimal from its text (the test's own literals parse). */
+static calx_value dec(const char *s)
+{
+    calx_decimal d;
+    calx_error err;
+    CHECK_OK(calx_decimal_parse(s, strlen(s), &d, &err), &err);
+    return calx_value_decimal(d);
+}
+
+TEST(richer_parameters_go_in_binary_and_reach_the_server_as_their_text_would)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    must(c, "SET TimeZone = 'America/St_Johns'");   /* -03:30: nothing shifts */
+    must(c, "SET DateStyle = 'German, DMY'");        /* nor does the style matter */
+    calx_date y1, y9999, leap, eve;
+    calx_date_make(1, 1, 1, &y1, NULL);
+    calx_date_make(9999, 12, 31, &y9999, NULL);
+    calx_date_make(2024, 2, 29, &leap, NULL);
+    calx_date_make(1969, 12, 31, &eve, NULL);
+    const int64_t last_us = INT64_C(86399999999);
+    calx_uuid u0, uf, u4;
+    memset(u0.bytes, 0, 16);
+    memset(uf.bytes, 0xff, 16);
+    calx_uuid_parse("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", 36, &u4, NULL);
+    static const char *const decimals[] = {
+        "0", "0.00", "1.10", "-0.001", "12345.6789", "0.5", "10000", "9999.9999",
+        "99999999999999999999999999999999999999", "-99999999999999999999999999999999999999",
+        "-9999999999999999999.9999999999999999999", "0.00000000000000000000000000000000000001",
+        "1.5e30", "1e37", "123456789012345678901234567890.12345678", "-0.10000",
+    };
+    typedef struct {
+        calx_value v;
+        const char *type;
+    } param_case;
+    param_case cases[64];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof decimals / sizeof *decimals; i++)
+        cases[n++] = (param_case){ dec(decimals[i]), "numeric" };
+    calx_uuid us[] = { u0, uf, u4 };
+    for (size_t i = 0; i < 3; i++)
+        cases[n++] = (param_case){ calx_value_uuid(us[i]), "uuid" };
+    calx_date ds[] = { y1, y9999, leap, eve, 0, 10957 };
+    for (size_t i = 0; i < 6; i++) {
+        cases[n++] = (param_case){ calx_value_date(ds[i]), "date" };
+        cases[n++] = (param_case){
+            calx_value_datetime(calx_datetime_of(ds[i], i % 2 ? last_us : 1)), "timestamp" };
+        cases[n++] = (param_case){
+            calx_value_timestamp(calx_datetime_of(ds[i], i % 2 ? 0 : last_us)), "timestamptz" };
+    }
+    calx_time ts[] = { 0, 1, last_us, INT64_C(49500250000) };
+    for (size_t i = 0; i < 4; i++)
+        cases[n++] = (param_case){ calx_value_time(ts[i]), "time" };
+    calx_interval ivs[] = { { 0, 0, 0 }, { -14, 3, -INT64_C(14706000001) }, { 0, 1, -1 },
+                            { INT32_MAX, INT32_MIN, INT64_C(9223372036800000000) },
+                            { -2136000000, 0, 0 } };
+    for (size_t i = 0; i < 5; i++)
+        cases[n++] = (param_case){ calx_value_interval(ivs[i]), "interval" };
+    calx_dconn *tc = connect_text();
+    for (size_t i = 0; i < n; i++) {
+        /* The text the driver sent before, typed by the server: what the
+         * binary value must equal, to the digit (::text keeps a numeric's
+         * scale). */
+        char text[64], sql[256];
+        calx_value bound = cases[i].v;
+        switch (bound.type) {
+        case CALX_DECIMAL: calx_decimal_format(calx_value_get_decimal(&bound), text, sizeof text); break;
+        case CALX_UUID: calx_uuid_format(bound.u.uuid, text); break;
+        case CALX_DATE: calx_date_format((calx_date)bound.u.i, text, sizeof text); break;
+        case CALX_TIME: calx_time_format(bound.u.i, text, sizeof text); break;
+        case CALX_DATETIME: calx_datetime_format(bound.u.i, text, sizeof text); break;
+        case CALX_TIMESTAMP: calx_timestamp_format(bound.u.i, 0, text, sizeof text); break;
+        default: calx_interval_format(bound.u.interval, text, sizeof text); break;
+        }
+        snprintf(sql, sizeof sql, "SELECT $1, $1::text = ($2::%s)::text, pg_typeof($1)::text, "
+                                  "$1::text", cases[i].type);
+        calx_value p[2] = { bound, calx_text(text) };
+        calx_rowset *rs = NULL;
+        calx_error err;
+        CHECK_OK(exec_p(c, sql, p, 2, &rs, &err), &err);
+        CHECK_INT(((pg_conn *)c)->pfmts[0], 1);
+        if (!rs || rs->nrows != 1) {
+            CHECK(!"one row");
+            calx__rowset_free(rs);
+            continue;
+        }
+        if (!same_value(&bound, &rs->vals[0]) || rs->vals[1].type != CALX_BOOL ||
+            !rs->vals[1].u.b) {
+            fprintf(stderr, "  %s %s came back as '%s'\n", cases[i].type, text,
+                    rs->vals[3].u.s.ptr);
+            CHECK(!"a binary parameter reached the server as its text would");
+        }
+        CHECK_STR(rs->vals[2].u.s.ptr, strcmp(cases[i].type, "timestamptz") == 0
+                                           ? "timestamp with time zone"
+                                       : strcmp(cases[i].type, "timestamp") == 0
+                                           ? "timestamp without time zone"
+                                       : strcmp(cases[i].type, "time") == 0
+                                           ? "time without time zone"
+                                           : cases[i].type);
+        calx__rowset_free(rs);
+        /* And the same value read back in text, where the session's
+         * defaults hold. */
+        if (tc) {
+            CHECK_OK(exec_p(tc, "SELECT $1", p, 1, &rs, &err), &err);
+            CHECK(rs && rs->nrows == 1 && same_value(&bound, &rs->vals[0]));
+            calx__rowset_free(rs);
+        }
+    }
+    if (tc)
+        close_conn(tc);
+
+    /* A value no calx function makes (a date past 9999, a time of 24:00,
+     * a 39-digit coefficient) is refused naming the parameter, nothing
+     * sent. */
+    calx_error err;
+    calx_decimal huge = { .lo = UINT64_MAX, .hi = INT64_MAX, .scale = 0 };
+    calx_value bad[] = { calx_value_date(y9999 + 1), calx_value_time(INT64_C(86400000000)),
+                         calx_value_timestamp(calx_datetime_of(y1, 0) - 1),
+                         calx_value_decimal(huge) };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        calx_value two[2] = { calx_int(1), bad[i] };
+        CHECK_INT(exec_p(c, "SELECT $1, $2", two, 2, NULL, &err), CALX_ERR_DATA);
+        CHECK_CONTAINS(err.message, "parameter 2 is a ");
+        CHECK_INT(scalar(c, "SELECT 6"), 6);
+    }
+    close_conn(c);
+}
+
 /* A connection of each kind (default, and connect_text's); false, none
  * open, when either fails. */
 static bool connect_binary_and_text(calx_dconn **c, calx_dconn **tc)
@@ -2491,6 +2620,7 @@ int main(void)
     RUN(a_streamed_query_fetches_in_binary_after_its_first_chunk);
     RUN(binary_parameters_keep_their_extremes);
     RUN(dates_and_times_decode_in_binary_as_in_text_from_year_1_to_9999);
+    RUN(richer_parameters_go_in_binary_and_reach_the_server_as_their_text_would);
     RUN(another_datestyle_or_intervalstyle_changes_nothing_a_query_reads);
     RUN(errors_carry_sqlstate_and_class);
     RUN(a_deadlock_fails_one_side_with_a_serialization_error_to_retry);

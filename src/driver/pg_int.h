@@ -67,6 +67,10 @@ enum {
     OID_UUID_ARRAY = 2951
 };
 
+/* PostgreSQL's epoch for dates and times in binary, 2000-01-01, in calx's
+ * days since 1970-01-01. */
+#define PG_EPOCH_DAYS INT64_C(10957)
+
 /* The format a statement's rows are asked for in (pg_result.c decides):
  * not known until its first result is seen, then binary when every column
  * has a binary decoder, else text. */

@@ -2,8 +2,10 @@
 /* The PostgreSQL driver: parameters, how calx values become what libpq
  * sends.
  *
- * Parameters go with the type calx knows: int8, float8, bool and bytea in
- * binary format (no formatting here, no parsing on the server), text and
+ * Parameters go with the type calx knows: int8, float8, bool, bytea and
+ * the richer types (numeric, uuid, the dates and times, interval; JSON
+ * aside) in binary format with their OIDs (no formatting here, no parsing
+ * on the server, and no DateStyle or TimeZone reading them), text, JSON and
  * NULL as "unknown" in text format, typed by the server from context (a
  * binary "unknown" would be read by whatever type the server infers, and
  * text bytes are the same in either format), an ARRAY as its array input
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/types_int.h"
 #include "core/value_int.h"
 #include "driver/pg_int.h"
 #include "driver/sqlscan.h"
@@ -77,6 +80,28 @@ static bool array_ok(pg_conn *c, const calx_value *v, size_t at)
     return true;
 }
 
+/* Whether a decimal, date, time or date-time v is one calx holds (at most
+ * 38 digits and a scale of 0-38; years 1-9999, a time of day below 24:00),
+ * as a value made by calx's own functions always is; any other value is. */
+static bool in_range(const calx_value *v)
+{
+    switch (v->type) {
+    case CALX_DECIMAL:
+        return v->scale >= 0 && v->scale <= CALX_DECIMAL_MAX_SCALE &&
+               calx_decimal_digits(calx_value_get_decimal(v)) <= CALX_DECIMAL_MAX_DIGITS;
+    case CALX_DATE:
+        return v->u.i >= CALX__DATE_MIN && v->u.i <= CALX__DATE_MAX;
+    case CALX_TIME:
+        return v->u.i >= 0 && v->u.i < CALX__USEC_PER_DAY;
+    case CALX_DATETIME:
+    case CALX_TIMESTAMP:
+        return v->u.i >= CALX__DATE_MIN * CALX__USEC_PER_DAY &&
+               v->u.i < (CALX__DATE_MAX + 1) * CALX__USEC_PER_DAY;
+    default:
+        return true;
+    }
+}
+
 /* Checks every parameter of the request before anything is queued, so
  * that a bad value fails the request with nothing sent. */
 bool calx__pg_check_params(pg_conn *c, const calx_dreq *req)
@@ -112,6 +137,14 @@ bool calx__pg_check_params(pg_conn *c, const calx_dreq *req)
             }
             if (v->type == CALX_ARRAY && !array_ok(c, v, k % st->nparams + 1))
                 return false;
+            if (!in_range(v)) {
+                calx__pg_failf(c, CALX_ERR_DATA,
+                               "parameter %zu is a %s outside calx's range (a decimal of at "
+                               "most 38 digits, years 1-9999, a time of day from 00:00 to "
+                               "below 24:00)",
+                               k % st->nparams + 1, calx_type_name(v->type));
+                return false;
+            }
             if ((v->type == CALX_TEXT || v->type == CALX_BLOB || v->type == CALX_JSON) &&
                 v->u.s.len > INT32_MAX) {
                 calx__pg_failf(c, CALX_ERR_DATA,
@@ -130,8 +163,9 @@ _Static_assert(RICH_TEXT_SIZE >= CALX_DECIMAL_TEXT_SIZE && RICH_TEXT_SIZE >= CAL
                RICH_TEXT_SIZE >= CALX_DATETIME_TEXT_SIZE, "room for every text form");
 
 /* A value of the richer types as PostgreSQL's input text, into out
- * (RICH_TEXT_SIZE bytes); returns its type's OID. An instant goes with
- * its offset (+00:00), so the session's TimeZone never shifts it. */
+ * (RICH_TEXT_SIZE bytes), for an array's elements; returns its type's OID.
+ * An instant goes with its offset (+00:00), so the session's TimeZone
+ * never shifts it. */
 static Oid rich_text(const calx_value *v, char *out)
 {
     switch (v->type) {
@@ -158,6 +192,125 @@ static Oid rich_text(const calx_value *v, char *out)
         return OID_INTERVAL;
     default:
         out[0] = '\0';
+        return 0;
+    }
+}
+
+/* ---- the richer types in binary ----
+ *
+ * Each as its type's receive function reads it (integer_datetimes, every
+ * server since 10): numeric as base-10000 digits; uuid as its 16 bytes;
+ * date as int32 days and time, timestamp and timestamptz as int64
+ * microseconds, since 2000-01-01 for the dates; interval as int64
+ * microseconds, int32 days, int32 months. No session setting (DateStyle,
+ * TimeZone, IntervalStyle) reads them, and the server parses nothing. */
+
+/* Room for any of them: a numeric of 38 digits is 8 bytes of header and
+ * at most 11 digits of 4 (10 for 38 digits, one more for the point's
+ * alignment), 2 bytes each. */
+#define RICH_BINARY_SIZE 32
+_Static_assert(8 + 2 * ((CALX_DECIMAL_MAX_DIGITS + 6) / 4 + 1) <= RICH_BINARY_SIZE &&
+               RICH_BINARY_SIZE >= 16, "room for every binary form");
+
+static void put_be16(char *p, uint16_t v)
+{
+    p[0] = (char)(v >> 8);
+    p[1] = (char)(v & 0xff);
+}
+
+static void put_be32(char *p, uint32_t v)
+{
+    put_be16(p, (uint16_t)(v >> 16));
+    put_be16(p + 2, (uint16_t)(v & 0xffff));
+}
+
+static void put_be64(char *p, uint64_t v)
+{
+    put_be32(p, (uint32_t)(v >> 32));
+    put_be32(p + 4, (uint32_t)(v & 0xffffffff));
+}
+
+/* floor(e / 4) for the decimal exponents of a decimal's digits (-38..37). */
+static int group_of(int e)
+{
+    return e >= 0 ? e / 4 : -((-e + 3) / 4);
+}
+
+/* A decimal as numeric_recv reads it: ndigits, weight, sign, dscale, then
+ * the base-10000 digits from the most significant, each group of 4
+ * decimal digits aligned on the point (group g weighs 10000^g), without
+ * leading or trailing zero groups (numeric's own stripped form); dscale is
+ * the decimal's scale, so 1.10 stays 1.10. Returns the length. */
+static int numeric_binary(calx_decimal d, char *out)
+{
+    unsigned __int128 mag = (unsigned __int128)(uint64_t)d.hi << 64 | d.lo;
+    bool neg = d.hi < 0;
+    if (neg)
+        mag = -mag;
+    /* Decimal digits, the least significant first: digit i has exponent
+     * i - scale. */
+    uint8_t dec[CALX_DECIMAL_MAX_DIGITS + 1];
+    int n = 0;
+    for (; mag && n < (int)sizeof dec; mag /= 10)
+        dec[n++] = (uint8_t)(mag % 10);
+    uint16_t groups[RICH_BINARY_SIZE / 2] = { 0 };
+    int low = group_of(-d.scale);
+    int top = low, bottom = INT32_MAX;
+    static const uint16_t pow10[4] = { 1, 10, 100, 1000 };
+    for (int i = 0; i < n; i++) {
+        int e = i - d.scale, g = group_of(e);
+        groups[g - low] = (uint16_t)(groups[g - low] + dec[i] * pow10[e - 4 * g]);
+    }
+    for (int g = low; n && g <= group_of(n - 1 - d.scale); g++)
+        if (groups[g - low]) {
+            top = g;
+            if (bottom == INT32_MAX)
+                bottom = g;
+        }
+    int ndigits = n ? top - bottom + 1 : 0;
+    put_be16(out, (uint16_t)ndigits);
+    put_be16(out + 2, (uint16_t)(int16_t)(ndigits ? top : 0));
+    put_be16(out + 4, neg ? 0x4000 : 0x0000);
+    put_be16(out + 6, (uint16_t)d.scale);
+    for (int k = 0; k < ndigits; k++)
+        put_be16(out + 8 + 2 * k, groups[top - k - low]);
+    return 8 + 2 * ndigits;
+}
+
+/* A value of the richer types other than JSON in its binary form, into out
+ * (RICH_BINARY_SIZE bytes); returns its length and sets *oid to its
+ * type's. The value is in range (calx__pg_check_params). */
+static int rich_binary(const calx_value *v, char *out, Oid *oid)
+{
+    switch (v->type) {
+    case CALX_DECIMAL:
+        *oid = OID_NUMERIC;
+        return numeric_binary(calx_value_get_decimal(v), out);
+    case CALX_UUID:
+        *oid = OID_UUID;
+        memcpy(out, v->u.uuid.bytes, 16);
+        return 16;
+    case CALX_DATE:
+        *oid = OID_DATE;
+        put_be32(out, (uint32_t)(int32_t)(v->u.i - PG_EPOCH_DAYS));
+        return 4;
+    case CALX_TIME:
+        *oid = OID_TIME;
+        put_be64(out, (uint64_t)v->u.i);
+        return 8;
+    case CALX_DATETIME:
+    case CALX_TIMESTAMP:
+        *oid = v->type == CALX_DATETIME ? OID_TIMESTAMP : OID_TIMESTAMPTZ;
+        put_be64(out, (uint64_t)(v->u.i - PG_EPOCH_DAYS * CALX__USEC_PER_DAY));
+        return 8;
+    case CALX_INTERVAL:
+        *oid = OID_INTERVAL;
+        put_be64(out, (uint64_t)v->u.interval.micros);
+        put_be32(out + 8, (uint32_t)v->u.interval.days);
+        put_be32(out + 12, (uint32_t)v->u.interval.months);
+        return 16;
+    default:
+        *oid = 0;
         return 0;
     }
 }
@@ -250,16 +403,9 @@ static size_t array_text(const calx_value *v, char *p)
     return (size_t)(p - start);
 }
 
-/* Writes v into p in network byte order. */
-static void put_be64(char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (char)(v & 0xff);
-}
-
-/* Lays one parameter set out as libpq takes it: int8, float8, bool and
- * bytea in binary, text NUL-ended in text format, the richer types as
- * their input text with their OIDs. */
+/* Lays one parameter set out as libpq takes it: int8, float8, bool,
+ * bytea and the richer types (JSON aside) in binary with their OIDs, text
+ * and JSON NUL-ended in text format, an array as its input text. */
 bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
 {
     if (!ensure_param_arrays(c, n ? n : 1)) {
@@ -282,7 +428,7 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
             break;
         default:
             if (calx__value_is_rich(&vals[i]))
-                need += RICH_TEXT_SIZE;
+                need += RICH_BINARY_SIZE;
             break;
         }
     }
@@ -343,9 +489,10 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
                 c->pvals[i] = NULL;
                 break;
             }
-            c->ptypes[i] = rich_text(v, p);
+            c->pfmts[i] = 1;
+            c->plens[i] = rich_binary(v, p, &c->ptypes[i]);
             c->pvals[i] = p;
-            p += strlen(p) + 1;
+            p += c->plens[i];
             break;
         case CALX_ARRAY:
             c->pvals[i] = p;   /* type unknown: the context's array type */

@@ -399,9 +399,7 @@ static pg_dec bin_numeric(calx_rowset *rs, calx_value *v, const char *s, size_t 
  * session setting changes these bytes, unlike the text (DateStyle,
  * IntervalStyle, TimeZone). */
 
-/* PostgreSQL's epoch, 2000-01-01, in calx's days and microseconds since
- * 1970-01-01. */
-#define PG_EPOCH_DAYS INT64_C(10957)
+/* PostgreSQL's epoch in calx's microseconds since 1970-01-01. */
 #define PG_EPOCH_USEC (PG_EPOCH_DAYS * CALX__USEC_PER_DAY)
 /* The microseconds since PostgreSQL's epoch calx holds: years 1-9999. */
 #define PG_USEC_MIN ((CALX__DATE_MIN - PG_EPOCH_DAYS) * CALX__USEC_PER_DAY)
