@@ -12,10 +12,12 @@
  * OID (the ones decoded specially, text, or the byte itself as an unknown
  * OID); the rest is the value, in text format up to a NUL as PQgetvalue's
  * would be. Properties: no crash, leak or undefined behaviour; a value has
- * the calx type the column type maps to; text comes back byte for byte; a
- * well-formed hex bytea decodes to its bytes; a binary value is decoded or
- * refused (DEC_BAD), and a decoded binary numeric or uuid reads as the
- * server's text would (digits, one point, one leading minus). A broken
+ * the calx type the column type maps to (a date or time never text, an
+ * array's elements all of its element type); text comes back byte for
+ * byte; a well-formed hex bytea decodes to its bytes; a binary value is
+ * decoded or refused (DEC_BAD, or DEC_RANGE for a date calx cannot hold),
+ * and a decoded binary numeric or uuid reads as the server's text would
+ * (digits, one point, one leading minus). A broken
  * property is an abort, so libFuzzer keeps the input. */
 #include "driver/pg_result.c"
 
@@ -63,8 +65,9 @@ static void check_hex(const calx_value *v, Oid type, const char *s, size_t len)
 
 /* Whether calx type t is what a column type's values may become: its own
  * calx value, or text where a value has none (NaN, 'infinity', a number
- * past 38 digits, a date in another DateStyle). */
-static bool type_ok(Oid type, calx_type t)
+ * past 38 digits). A date or time calx cannot hold is an error
+ * (DEC_RANGE), never text; binary is never text where text has a value. */
+static bool type_ok(Oid type, calx_type t, bool binary)
 {
     switch (type) {
     case OID_BOOL: return t == CALX_BOOL;
@@ -73,21 +76,34 @@ static bool type_ok(Oid type, calx_type t)
     case OID_BYTEA: return t == CALX_BLOB;
     case OID_JSON: case OID_JSONB: return t == CALX_JSON;
     case OID_NUMERIC: return t == CALX_DECIMAL || t == CALX_TEXT;
-    case OID_UUID: return t == CALX_UUID || t == CALX_TEXT;
-    case OID_TIMESTAMPTZ: return t == CALX_TIMESTAMP || t == CALX_TEXT;
-    case OID_TIMESTAMP: return t == CALX_DATETIME || t == CALX_TEXT;
-    case OID_DATE: return t == CALX_DATE || t == CALX_TEXT;
-    case OID_TIME: return t == CALX_TIME || t == CALX_TEXT;
-    case OID_INTERVAL: return t == CALX_INTERVAL || t == CALX_TEXT;
+    case OID_UUID: return t == CALX_UUID || (t == CALX_TEXT && !binary);
+    case OID_TIMESTAMPTZ: return t == CALX_TIMESTAMP;
+    case OID_TIMESTAMP: return t == CALX_DATETIME;
+    case OID_DATE: return t == CALX_DATE;
+    case OID_TIME: return t == CALX_TIME;
+    case OID_INTERVAL: return t == CALX_INTERVAL;
     default: {
-        /* An array calx decodes, or its text when it cannot (a second
-         * dimension, an element that does not parse). */
+        /* An array calx decodes, or in text format its text when the text
+         * is no array calx knows. */
         calx_type elem;
         if (array_elem(type, &elem))
-            return t == CALX_ARRAY || t == CALX_TEXT;
+            return t == CALX_ARRAY || (t == CALX_TEXT && !binary);
         return t == CALX_TEXT;
     }
     }
+}
+
+/* An array is one calx takes (calx__value_ok: every element NULL or of its
+ * element type), of the element type its column type maps to. */
+static void check_array(const calx_value *v, Oid type, const char *s)
+{
+    calx_type elem;
+    if (v->type != CALX_ARRAY)
+        return;
+    if (!array_elem(type, &elem) || v->elem != elem)
+        broken("an array's element type is not its column type's", type, s);
+    if (!calx__value_ok(v))
+        broken("an array holds an element of another type", type, s);
 }
 
 /* Whether a value keeps its text's bytes (text, and JSON). */
@@ -98,7 +114,10 @@ static bool is_text(const calx_value *v)
 
 static const Oid types[] = { OID_BOOL,  OID_BYTEA,   OID_INT8,   OID_INT2,    OID_INT4,
                              OID_OID,   OID_FLOAT4,  OID_FLOAT8, OID_TEXT,    OID_NUMERIC,
-                             OID_UUID,  OID_JSONB,   OID_VARCHAR, OID_TIMESTAMPTZ };
+                             OID_UUID,  OID_JSONB,   OID_VARCHAR, OID_TIMESTAMPTZ,
+                             OID_DATE,  OID_TIME,    OID_TIMESTAMP, OID_INTERVAL,
+                             OID_INT4_ARRAY, OID_TEXT_ARRAY, OID_NUMERIC_ARRAY,
+                             OID_DATE_ARRAY, OID_FLOAT8_ARRAY, OID_UUID_ARRAY };
 #define NTYPES (sizeof types / sizeof *types)
 
 /* One binary-format value: decoded or refused, never anything else. */
@@ -109,8 +128,9 @@ static void binary_case(Oid type, const char *s, size_t len)
     pg_decode_fn fn = codec_for(type)->binary;
     pg_dec d = v && fn ? fn(rs, v, s, len) : DEC_BAD;
     if (d == DEC_OK) {
-        if (!type_ok(type, v->type))
+        if (!type_ok(type, v->type, true))
             broken("a binary value's calx type does not match the column type", type, "(binary)");
+        check_array(v, type, "(binary)");
         if (is_text(v) && v->u.s.ptr[v->u.s.len] != '\0')
             broken("binary text is not NUL-terminated", type, "(binary)");
         if (is_text(v) && memchr(v->u.s.ptr, 0, v->u.s.len))
@@ -163,8 +183,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     calx_rowset *rs = calx__rowset_new(1);
     calx_value *v = rs ? calx__rowset_add_row(rs) : NULL;
     if (v && decode_value(rs, v, type, s, len)) {
-        if (!type_ok(type, v->type))
+        if (!type_ok(type, v->type, false))
             broken("the value's calx type does not match the column type", type, s);
+        check_array(v, type, s);
         if (is_text(v) && (v->u.s.len != len || memcmp(v->u.s.ptr, s, len) != 0))
             broken("text does not come back byte for byte", type, s);
         if (is_text(v) && v->u.s.ptr[len] != '\0')

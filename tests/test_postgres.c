@@ -839,6 +839,23 @@ static int first_value_fails(calx_dconn *c, const char *sql, calx_error *err)
     return rc;
 }
 
+/* sql fails with CALX_ERR_DATA whose message holds both texts, its rows
+ * in binary on c and in text on tc, and each connection goes on. */
+static void check_fails_in_both_formats(calx_dconn *c, calx_dconn *tc, const char *sql,
+                                        const char *holds, const char *shown)
+{
+    calx_error err;
+    for (int text_too = 0; text_too < 2; text_too++) {
+        calx_dconn *on = text_too ? tc : c;
+        CHECK_INT(first_value_fails(on, sql, &err), CALX_ERR_DATA);
+        CHECK_CONTAINS(err.message, holds);
+        CHECK_CONTAINS(err.message, shown);
+        if (!text_too)
+            CHECK_INT(rows_format_of(c, sql), PG_FMT_BINARY);
+        CHECK_INT(scalar(on, "SELECT 5"), 5);
+    }
+}
+
 TEST(dates_and_times_decode_in_binary_as_in_text_from_year_1_to_9999)
 {
     calx_dconn *c, *tc;
@@ -901,17 +918,9 @@ TEST(dates_and_times_decode_in_binary_as_in_text_from_year_1_to_9999)
         { "SELECT '24:00:00'::time AS d", "time '24:00:00" },
         { "SELECT '0001-01-01 00:00:00+05'::timestamptz AS d", "timestamptz '0001-12-31 " },
     };
-    for (size_t i = 0; i < sizeof beyond / sizeof *beyond; i++) {
-        for (int text_too = 0; text_too < 2; text_too++) {
-            calx_dconn *on = text_too ? tc : c;
-            CHECK_INT(first_value_fails(on, beyond[i].sql, &err), CALX_ERR_DATA);
-            CHECK_CONTAINS(err.message, "column \"d\" holds the ");
-            CHECK_CONTAINS(err.message, beyond[i].shown);
-            if (!text_too)
-                CHECK_INT(rows_format_of(c, beyond[i].sql), PG_FMT_BINARY);
-            CHECK_INT(scalar(on, "SELECT 5"), 5);
-        }
-    }
+    for (size_t i = 0; i < sizeof beyond / sizeof *beyond; i++)
+        check_fails_in_both_formats(c, tc, beyond[i].sql, "column \"d\" holds the ",
+                                    beyond[i].shown);
     close_conn(tc);
     close_conn(c);
 }
@@ -951,6 +960,65 @@ TEST(another_datestyle_or_intervalstyle_changes_nothing_a_query_reads)
     check_same_rows(iso, other);
     calx__rowset_free(other);
     calx__rowset_free(iso);
+    close_conn(tc);
+    close_conn(c);
+}
+
+TEST(arrays_decode_in_binary_as_in_text)
+{
+    calx_dconn *c, *tc;
+    if (!connect_binary_and_text(&c, &tc))
+        return;
+    const char *sql =
+        "SELECT ARRAY[1, NULL, -32768]::int2[] AS i2, ARRAY[2147483647, NULL]::int4[] AS i4, "
+        "ARRAY[-9223372036854775808]::int8[] AS i8, ARRAY[0.1, 'NaN', '-Infinity']::real[] "
+        "AS f4, ARRAY[5e-324, -0.0]::float8[] AS f8, ARRAY[true, NULL, false] AS b, "
+        "ARRAY['', 'a \"b\\c', NULL, 'NULL', 'h\u00e9', '{}']::text[] AS t, "
+        "ARRAY['x y']::varchar[] AS v, ARRAY['ab']::char(3)[] AS ch, "
+        "ARRAY['pg_class']::name[] AS nm, ARRAY[26]::oid[] AS o, "
+        "ARRAY[1.10, -0.001, 99999999999999999999999999999999999999, NULL]::numeric[] AS n, "
+        "ARRAY['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', NULL]::uuid[] AS u, "
+        "ARRAY['0001-01-01', '9999-12-31', '2024-02-29']::date[] AS d, "
+        "ARRAY['00:00', '23:59:59.999999']::time[] AS tm, "
+        "ARRAY['0001-01-01 00:00:00.000001']::timestamp[] AS ts, "
+        "ARRAY['2024-02-29 23:30:00-05:30']::timestamptz[] AS tz, "
+        "ARRAY['-1 years -2 mons +3 days -04:05:06.000001']::interval[] AS iv, "
+        "'{}'::int4[] AS empty_i4, '{}'::text[] AS empty_t, '[0:1]={7,8}'::int4[] AS lower0, "
+        "NULL::int4[] AS none";
+    calx_rowset *text = NULL, *bin = NULL;
+    calx_error err;
+    CHECK_OK(exec_p(tc, sql, NULL, 0, &text, &err), &err);
+    CHECK_OK(exec_p(c, sql, NULL, 0, &bin, &err), &err);
+    CHECK_INT(rows_format_of(c, sql), PG_FMT_BINARY);
+    check_same_rows(text, bin);
+    if (bin && bin->nrows == 1) {
+        const calx_value *i2 = &bin->vals[0], *t = &bin->vals[6], *e = &bin->vals[18];
+        CHECK(i2->type == CALX_ARRAY && i2->elem == CALX_INT && i2->u.array.n == 3 &&
+              i2->u.array.items[1].type == CALX_NULL && i2->u.array.items[2].u.i == -32768);
+        CHECK(t->type == CALX_ARRAY && t->u.array.n == 6);
+        if (t->u.array.n == 6) {
+            CHECK_STR(t->u.array.items[1].u.s.ptr, "a \"b\\c");
+            CHECK_INT(t->u.array.items[2].type, CALX_NULL);
+            CHECK_STR(t->u.array.items[3].u.s.ptr, "NULL");
+        }
+        CHECK(e->type == CALX_ARRAY && e->elem == CALX_INT && e->u.array.n == 0);
+        CHECK(bin->vals[20].type == CALX_ARRAY && bin->vals[20].u.array.n == 2);
+        CHECK_INT(bin->vals[21].type, CALX_NULL);
+    }
+    calx__rowset_free(text);
+    calx__rowset_free(bin);
+    /* What a calx array cannot hold is an error naming the column, in
+     * either format: a second dimension, a numeric NaN among decimals. */
+    static const struct {
+        const char *sql, *shown;
+    } beyond[] = {
+        { "SELECT ARRAY[[1, 2], [3, 4]] AS a", "one dimension" },
+        { "SELECT ARRAY[1, 'NaN']::numeric[] AS a", "no numeric NaN" },
+        { "SELECT ARRAY['infinity']::date[] AS a", "dates of years 1-9999" },
+    };
+    for (size_t i = 0; i < sizeof beyond / sizeof *beyond; i++)
+        check_fails_in_both_formats(c, tc, beyond[i].sql, "column \"a\" holds the array",
+                                    beyond[i].shown);
     close_conn(tc);
     close_conn(c);
 }
@@ -2621,6 +2689,7 @@ int main(void)
     RUN(binary_parameters_keep_their_extremes);
     RUN(dates_and_times_decode_in_binary_as_in_text_from_year_1_to_9999);
     RUN(richer_parameters_go_in_binary_and_reach_the_server_as_their_text_would);
+    RUN(arrays_decode_in_binary_as_in_text);
     RUN(another_datestyle_or_intervalstyle_changes_nothing_a_query_reads);
     RUN(errors_carry_sqlstate_and_class);
     RUN(a_deadlock_fails_one_side_with_a_serialization_error_to_retry);

@@ -475,75 +475,6 @@ static pg_dec bin_interval(calx_rowset *rs, calx_value *v, const char *s, size_t
     return DEC_OK;
 }
 
-/* A binary date or time calx does not hold, spelt for an error message
- * into buf (n bytes): "infinity", "10000-01-01", "4714-11-24 BC",
- * "24:00:00". */
-static void describe_binary(Oid type, const char *s, size_t len, char *buf, size_t n)
-{
-    int64_t us = 0, day = 0;
-    bool has_day = false, has_time = false;
-    switch (type) {
-    case OID_DATE:
-        if (len == 4) {
-            int32_t d = (int32_t)be32(s);
-            if (d == INT32_MAX || d == INT32_MIN) {
-                snprintf(buf, n, "%sinfinity", d < 0 ? "-" : "");
-                return;
-            }
-            day = d + PG_EPOCH_DAYS;
-            has_day = true;
-        }
-        break;
-    case OID_TIME:
-        if (len == 8) {
-            us = (int64_t)be64(s);
-            has_time = us >= 0;
-        }
-        break;
-    case OID_TIMESTAMP:
-    case OID_TIMESTAMPTZ:
-        if (len == 8) {
-            int64_t t = (int64_t)be64(s);
-            if (t == INT64_MAX || t == INT64_MIN) {
-                snprintf(buf, n, "%sinfinity", t < 0 ? "-" : "");
-                return;
-            }
-            /* Floored, so that a time before 2000 has its own date. */
-            day = t / CALX__USEC_PER_DAY - (t % CALX__USEC_PER_DAY < 0);
-            us = t - day * CALX__USEC_PER_DAY;
-            day += PG_EPOCH_DAYS;
-            has_day = has_time = true;
-        }
-        break;
-    case OID_INTERVAL:
-        if (len == 16) {
-            snprintf(buf, n, "%sinfinity", (int64_t)be64(s) < 0 ? "-" : "");
-            return;
-        }
-        break;
-    default:
-        break;
-    }
-    if (!has_day && !has_time) {
-        snprintf(buf, n, "(%zu bytes)", len);
-        return;
-    }
-    int64_t y = 0;
-    unsigned m = 0, d = 0;
-    if (has_day)
-        calx__civil_from_days(day, &y, &m, &d);
-    char date[48] = "", clock[32] = "";
-    if (has_day)   /* year 0 is 1 BC, as PostgreSQL counts */
-        snprintf(date, sizeof date, "%04lld-%02u-%02u%s", (long long)(y > 0 ? y : 1 - y), m, d,
-                 has_time ? " " : "");
-    if (has_time)
-        snprintf(clock, sizeof clock, "%02lld:%02lld:%02lld.%06lld",
-                 (long long)(us / 3600000000), (long long)(us / 60000000 % 60),
-                 (long long)(us / 1000000 % 60), (long long)(us % 1000000));
-    snprintf(buf, n, "%s%s%s%s", date, clock, has_day && y <= 0 ? " BC" : "",
-             type == OID_TIMESTAMPTZ ? " UTC" : "");
-}
-
 /* ---- the richer types from their text ---- */
 
 /* A value of type t parsed from PostgreSQL's text output; what does not
@@ -638,41 +569,46 @@ static pg_dec bin_jsonb_value(calx_rowset *rs, calx_value *v, const char *s, siz
  * rows' arena. A multi-dimensional array (which calx's values cannot
  * hold) stays text. */
 
-static pg_decode_fn text_decoder(Oid type);   /* the codecs' below */
+/* The codecs' decoders of a type (below). */
+static pg_decode_fn text_decoder(Oid type);
+static pg_decode_fn binary_decoder(Oid type);
+
+/* The array types calx decodes: name, OID, element OID, element calx
+ * type. One list for the table, the decoders and the codecs below. */
+#define PG_ARRAYS(X)                                                                    \
+    X(bool, OID_BOOL_ARRAY, OID_BOOL, CALX_BOOL)                                        \
+    X(name, OID_NAME_ARRAY, OID_NAME, CALX_TEXT)                                        \
+    X(int2, OID_INT2_ARRAY, OID_INT2, CALX_INT)                                         \
+    X(int4, OID_INT4_ARRAY, OID_INT4, CALX_INT)                                         \
+    X(text, OID_TEXT_ARRAY, OID_TEXT, CALX_TEXT)                                        \
+    X(bpchar, OID_BPCHAR_ARRAY, OID_BPCHAR, CALX_TEXT)                                  \
+    X(varchar, OID_VARCHAR_ARRAY, OID_VARCHAR, CALX_TEXT)                               \
+    X(int8, OID_INT8_ARRAY, OID_INT8, CALX_INT)                                         \
+    X(float4, OID_FLOAT4_ARRAY, OID_FLOAT4, CALX_REAL)                                  \
+    X(float8, OID_FLOAT8_ARRAY, OID_FLOAT8, CALX_REAL)                                  \
+    X(oid, OID_OID_ARRAY, OID_OID, CALX_INT)                                            \
+    X(timestamp, OID_TIMESTAMP_ARRAY, OID_TIMESTAMP, CALX_DATETIME)                     \
+    X(date, OID_DATE_ARRAY, OID_DATE, CALX_DATE)                                        \
+    X(time, OID_TIME_ARRAY, OID_TIME, CALX_TIME)                                        \
+    X(timestamptz, OID_TIMESTAMPTZ_ARRAY, OID_TIMESTAMPTZ, CALX_TIMESTAMP)              \
+    X(interval, OID_INTERVAL_ARRAY, OID_INTERVAL, CALX_INTERVAL)                        \
+    X(numeric, OID_NUMERIC_ARRAY, OID_NUMERIC, CALX_DECIMAL)                            \
+    X(uuid, OID_UUID_ARRAY, OID_UUID, CALX_UUID)
 
 /* The element type of an array type, and the calx type its elements
  * decode to; 0 for a type that is no array calx decodes. */
 static Oid array_elem(Oid type, calx_type *elem)
 {
-    static const struct {
-        Oid array, elem;
-        calx_type t;
-    } arrays[] = {
-        { OID_BOOL_ARRAY, OID_BOOL, CALX_BOOL },
-        { OID_NAME_ARRAY, OID_NAME, CALX_TEXT },
-        { OID_INT2_ARRAY, OID_INT2, CALX_INT },
-        { OID_INT4_ARRAY, OID_INT4, CALX_INT },
-        { OID_TEXT_ARRAY, OID_TEXT, CALX_TEXT },
-        { OID_BPCHAR_ARRAY, OID_BPCHAR, CALX_TEXT },
-        { OID_VARCHAR_ARRAY, OID_VARCHAR, CALX_TEXT },
-        { OID_INT8_ARRAY, OID_INT8, CALX_INT },
-        { OID_FLOAT4_ARRAY, OID_FLOAT4, CALX_REAL },
-        { OID_FLOAT8_ARRAY, OID_FLOAT8, CALX_REAL },
-        { OID_OID_ARRAY, OID_OID, CALX_INT },
-        { OID_TIMESTAMP_ARRAY, OID_TIMESTAMP, CALX_DATETIME },
-        { OID_DATE_ARRAY, OID_DATE, CALX_DATE },
-        { OID_TIME_ARRAY, OID_TIME, CALX_TIME },
-        { OID_TIMESTAMPTZ_ARRAY, OID_TIMESTAMPTZ, CALX_TIMESTAMP },
-        { OID_INTERVAL_ARRAY, OID_INTERVAL, CALX_INTERVAL },
-        { OID_NUMERIC_ARRAY, OID_NUMERIC, CALX_DECIMAL },
-        { OID_UUID_ARRAY, OID_UUID, CALX_UUID },
-    };
-    for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
-        if (arrays[i].array == type) {
-            *elem = arrays[i].t;
-            return arrays[i].elem;
-        }
-    return 0;
+    switch (type) {
+#define ARRAY_ELEM(name, oid, elem_oid, calx_t)                                         \
+    case oid:                                                                           \
+        *elem = calx_t;                                                                 \
+        return elem_oid;
+        PG_ARRAYS(ARRAY_ELEM)
+#undef ARRAY_ELEM
+    default:
+        return 0;
+    }
 }
 
 /* One element at s (after any "{" or ","), unescaped into out
@@ -709,13 +645,35 @@ static bool array_element(const char *s, const char **end, char *out, size_t *le
     return *s == ',' || *s == '}';
 }
 
+/* items[0..n) as v, a CALX_ARRAY of elem whose items live in the rows'
+ * arena; DEC_RANGE when an element is not of elem (a numeric NaN, which
+ * decodes to text: an array holds one type). */
+static pg_dec array_value(calx_rowset *rs, calx_value *v, calx_type elem,
+                          const calx_value *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (items[i].type != CALX_NULL && items[i].type != elem)
+            return DEC_RANGE;
+    /* Aligned room in the arena for the items. */
+    size_t size = n * sizeof *items + _Alignof(calx_value) - 1;
+    char *room = calx__rowset_alloc(rs, size);
+    if (!room)
+        return DEC_NOMEM;
+    uintptr_t at = ((uintptr_t)room + _Alignof(calx_value) - 1) &
+                   ~(uintptr_t)(_Alignof(calx_value) - 1);
+    if (n)
+        memcpy((void *)at, items, n * sizeof *items);
+    *v = calx_value_array(elem, (const calx_value *)at, n);
+    return DEC_OK;
+}
+
 static pg_dec text_array(calx_rowset *rs, calx_value *v, const char *s, size_t len, Oid type)
 {
     calx_type elem = CALX_TEXT;
     Oid et = array_elem(type, &elem);
     pg_decode_fn decode = text_decoder(et);
     const char *p = s;
-    if (*p == '[') {   /* bounds: [lo:hi]= */
+    if (*p == '[') {   /* bounds: [lo:hi]=, or [lo:hi][lo:hi]= for more dimensions */
         p = strchr(p, '=');
         if (!p)
             return text_as_is(rs, v, s, len);
@@ -723,6 +681,8 @@ static pg_dec text_array(calx_rowset *rs, calx_value *v, const char *s, size_t l
     }
     if (*p != '{')
         return text_as_is(rs, v, s, len);
+    if (p[1] == '{')
+        return DEC_RANGE;   /* more dimensions than calx's arrays have */
     /* Elements: at most one per comma, and one more. */
     size_t most = 1;
     for (const char *q = p; *q; q++)
@@ -759,52 +719,82 @@ static pg_dec text_array(calx_rowset *rs, calx_value *v, const char *s, size_t l
     }
     if (rc == DEC_OK && *p != '\0')
         rc = DEC_BAD;
-    if (rc == DEC_BAD) {   /* more dimensions, or text calx does not know: left as text */
+    if (rc == DEC_BAD)   /* text calx does not know: left as text */
         rc = text_as_is(rs, v, s, len);
-    } else if (rc == DEC_OK) {
-        /* Aligned room in the arena for the items. */
-        size_t size = n * sizeof *items + _Alignof(calx_value) - 1;
-        char *room = calx__rowset_alloc(rs, size);
-        if (!room) {
-            rc = DEC_NOMEM;
-        } else {
-            uintptr_t at = ((uintptr_t)room + _Alignof(calx_value) - 1) &
-                           ~(uintptr_t)(_Alignof(calx_value) - 1);
-            if (n)
-                memcpy((void *)at, items, n * sizeof *items);
-            *v = calx_value_array(elem, (const calx_value *)at, n);
-        }
-    }
+    else if (rc == DEC_OK)
+        rc = array_value(rs, v, elem, items, n);
     free(buf);
     free(items);
     return rc;
 }
 
-/* One text decoder per array type, each knowing its OID. */
-#define ARRAY_DECODER(name, oid)                                                        \
+/* An array in binary (array_send): int32 dimensions, int32 flags, the
+ * element type's OID, per dimension its int32 length and lower bound,
+ * then each element as an int32 length (-1 for NULL) and its bytes in the
+ * element type's binary form, decoded by that type's binary decoder. No
+ * dimension is the empty array; more than one is DEC_RANGE, as in text. */
+static pg_dec bin_array(calx_rowset *rs, calx_value *v, const char *s, size_t len, Oid type)
+{
+    calx_type elem = CALX_TEXT;
+    Oid et = array_elem(type, &elem);
+    pg_decode_fn decode = binary_decoder(et);
+    if (len < 12 || be32(s + 8) != et || be32(s + 4) > 1)
+        return DEC_BAD;
+    int32_t ndim = (int32_t)be32(s);
+    if (ndim == 0)
+        return len == 12 ? array_value(rs, v, elem, NULL, 0) : DEC_BAD;
+    if (ndim < 0 || (size_t)ndim > (len - 12) / 8)
+        return DEC_BAD;
+    if (ndim > 1)
+        return DEC_RANGE;
+    int32_t n = (int32_t)be32(s + 12);
+    const char *p = s + 20, *end = s + len;
+    /* Each element takes 4 bytes at least. */
+    if (n < 0 || (size_t)n > (size_t)(end - p) / 4)
+        return DEC_BAD;
+    calx_value *items = malloc((n ? (size_t)n : 1) * sizeof *items);
+    if (!items)
+        return DEC_NOMEM;
+    pg_dec rc = DEC_OK;
+    for (int32_t i = 0; i < n && rc == DEC_OK; i++) {
+        items[i] = calx_null();
+        if (end - p < 4) {
+            rc = DEC_BAD;
+            break;
+        }
+        int32_t elen = (int32_t)be32(p);
+        p += 4;
+        if (elen == -1)
+            continue;
+        if (elen < 0 || elen > end - p) {
+            rc = DEC_BAD;
+            break;
+        }
+        rc = decode(rs, &items[i], p, (size_t)elen);
+        p += elen;
+    }
+    if (rc == DEC_OK && p != end)
+        rc = DEC_BAD;
+    if (rc == DEC_OK)
+        rc = array_value(rs, v, elem, items, (size_t)n);
+    free(items);
+    return rc;
+}
+
+/* A text and a binary decoder per array type, each knowing its OID. */
+#define ARRAY_DECODERS(name, oid, elem_oid, calx_t)                                     \
     static pg_dec text_array_##name(calx_rowset *rs, calx_value *v, const char *s,      \
                                     size_t len)                                         \
     {                                                                                   \
         return text_array(rs, v, s, len, oid);                                          \
+    }                                                                                   \
+    static pg_dec bin_array_##name(calx_rowset *rs, calx_value *v, const char *s,       \
+                                   size_t len)                                          \
+    {                                                                                   \
+        return bin_array(rs, v, s, len, oid);                                           \
     }
-ARRAY_DECODER(bool, OID_BOOL_ARRAY)
-ARRAY_DECODER(name, OID_NAME_ARRAY)
-ARRAY_DECODER(int2, OID_INT2_ARRAY)
-ARRAY_DECODER(int4, OID_INT4_ARRAY)
-ARRAY_DECODER(text, OID_TEXT_ARRAY)
-ARRAY_DECODER(bpchar, OID_BPCHAR_ARRAY)
-ARRAY_DECODER(varchar, OID_VARCHAR_ARRAY)
-ARRAY_DECODER(int8, OID_INT8_ARRAY)
-ARRAY_DECODER(float4, OID_FLOAT4_ARRAY)
-ARRAY_DECODER(float8, OID_FLOAT8_ARRAY)
-ARRAY_DECODER(oid, OID_OID_ARRAY)
-ARRAY_DECODER(timestamp, OID_TIMESTAMP_ARRAY)
-ARRAY_DECODER(date, OID_DATE_ARRAY)
-ARRAY_DECODER(time, OID_TIME_ARRAY)
-ARRAY_DECODER(timestamptz, OID_TIMESTAMPTZ_ARRAY)
-ARRAY_DECODER(interval, OID_INTERVAL_ARRAY)
-ARRAY_DECODER(numeric, OID_NUMERIC_ARRAY)
-ARRAY_DECODER(uuid, OID_UUID_ARRAY)
+PG_ARRAYS(ARRAY_DECODERS)
+#undef ARRAY_DECODERS
 
 /* ---- the codecs, by type OID ---- */
 
@@ -856,31 +846,13 @@ static const pg_codec *codec_for(Oid type)
     case OID_TIMESTAMP: return &datetime;
     case OID_TIMESTAMPTZ: return &timestamp;
     case OID_INTERVAL: return &interval;
-    /* Arrays come as text (no binary decoder yet: a statement with an
-     * array column stays in text), each element decoded as above. */
-#define ARRAY_CASE(name, oid)                                                           \
+    /* Arrays of the types above, in either format, one dimension. */
+#define ARRAY_CASE(name, oid, elem_oid, calx_t)                                         \
     case oid: {                                                                         \
-        static const pg_codec codec = { text_array_##name, NULL };                      \
+        static const pg_codec codec = { text_array_##name, bin_array_##name };          \
         return &codec;                                                                  \
     }
-    ARRAY_CASE(bool, OID_BOOL_ARRAY)
-    ARRAY_CASE(name, OID_NAME_ARRAY)
-    ARRAY_CASE(int2, OID_INT2_ARRAY)
-    ARRAY_CASE(int4, OID_INT4_ARRAY)
-    ARRAY_CASE(text, OID_TEXT_ARRAY)
-    ARRAY_CASE(bpchar, OID_BPCHAR_ARRAY)
-    ARRAY_CASE(varchar, OID_VARCHAR_ARRAY)
-    ARRAY_CASE(int8, OID_INT8_ARRAY)
-    ARRAY_CASE(float4, OID_FLOAT4_ARRAY)
-    ARRAY_CASE(float8, OID_FLOAT8_ARRAY)
-    ARRAY_CASE(oid, OID_OID_ARRAY)
-    ARRAY_CASE(timestamp, OID_TIMESTAMP_ARRAY)
-    ARRAY_CASE(date, OID_DATE_ARRAY)
-    ARRAY_CASE(time, OID_TIME_ARRAY)
-    ARRAY_CASE(timestamptz, OID_TIMESTAMPTZ_ARRAY)
-    ARRAY_CASE(interval, OID_INTERVAL_ARRAY)
-    ARRAY_CASE(numeric, OID_NUMERIC_ARRAY)
-    ARRAY_CASE(uuid, OID_UUID_ARRAY)
+    PG_ARRAYS(ARRAY_CASE)
 #undef ARRAY_CASE
     default: return &codec_text_only;
     }
@@ -889,6 +861,11 @@ static const pg_codec *codec_for(Oid type)
 static pg_decode_fn text_decoder(Oid type)
 {
     return codec_for(type)->text;
+}
+
+static pg_decode_fn binary_decoder(Oid type)
+{
+    return codec_for(type)->binary;
 }
 
 pg_fmt calx__pg_rows_format(const PGresult *res)
@@ -917,6 +894,85 @@ static pg_decode_fn column_decoder(const PGresult *res, int col)
 {
     const pg_codec *codec = codec_for(PQftype(res, col));
     return PQfformat(res, col) == 1 ? codec->binary : codec->text;
+}
+
+/* A binary date, time or array calx does not hold, spelt for an error message
+ * into buf (n bytes): "infinity", "10000-01-01", "4714-11-24 BC",
+ * "24:00:00". */
+static void describe_binary(Oid type, const char *s, size_t len, char *buf, size_t n)
+{
+    int64_t us = 0, day = 0;
+    bool has_day = false, has_time = false;
+    switch (type) {
+    case OID_DATE:
+        if (len == 4) {
+            int32_t d = (int32_t)be32(s);
+            if (d == INT32_MAX || d == INT32_MIN) {
+                snprintf(buf, n, "%sinfinity", d < 0 ? "-" : "");
+                return;
+            }
+            day = d + PG_EPOCH_DAYS;
+            has_day = true;
+        }
+        break;
+    case OID_TIME:
+        if (len == 8) {
+            us = (int64_t)be64(s);
+            has_time = us >= 0;
+        }
+        break;
+    case OID_TIMESTAMP:
+    case OID_TIMESTAMPTZ:
+        if (len == 8) {
+            int64_t t = (int64_t)be64(s);
+            if (t == INT64_MAX || t == INT64_MIN) {
+                snprintf(buf, n, "%sinfinity", t < 0 ? "-" : "");
+                return;
+            }
+            /* Floored, so that a time before 2000 has its own date. */
+            day = t / CALX__USEC_PER_DAY - (t % CALX__USEC_PER_DAY < 0);
+            us = t - day * CALX__USEC_PER_DAY;
+            day += PG_EPOCH_DAYS;
+            has_day = has_time = true;
+        }
+        break;
+    case OID_INTERVAL:
+        if (len == 16) {
+            snprintf(buf, n, "%sinfinity", (int64_t)be64(s) < 0 ? "-" : "");
+            return;
+        }
+        break;
+    default: {
+        calx_type elem;
+        if (array_elem(type, &elem) && len >= 4) {
+            int32_t ndim = (int32_t)be32(s);
+            if (ndim > 1)
+                snprintf(buf, n, "(an array of %d dimensions)", (int)ndim);
+            else
+                snprintf(buf, n, "(an array with an element calx cannot hold)");
+            return;
+        }
+        break;
+    }
+    }
+    if (!has_day && !has_time) {
+        snprintf(buf, n, "(%zu bytes)", len);
+        return;
+    }
+    int64_t y = 0;
+    unsigned m = 0, d = 0;
+    if (has_day)
+        calx__civil_from_days(day, &y, &m, &d);
+    char date[48] = "", clock[32] = "";
+    if (has_day)   /* year 0 is 1 BC, as PostgreSQL counts */
+        snprintf(date, sizeof date, "%04lld-%02u-%02u%s", (long long)(y > 0 ? y : 1 - y), m, d,
+                 has_time ? " " : "");
+    if (has_time)
+        snprintf(clock, sizeof clock, "%02lld:%02lld:%02lld.%06lld",
+                 (long long)(us / 3600000000), (long long)(us / 60000000 % 60),
+                 (long long)(us / 1000000 % 60), (long long)(us % 1000000));
+    snprintf(buf, n, "%s%s%s%s", date, clock, has_day && y <= 0 ? " BC" : "",
+             type == OID_TIMESTAMPTZ ? " UTC" : "");
 }
 
 /* A column type's name in an error message. */
@@ -948,12 +1004,16 @@ static int out_of_range(const PGresult *res, int row, int col, calx_error *err)
     else
         snprintf(shown, sizeof shown, "%.*s%s", (int)(len < 80 ? len : 80), s,
                  len > 80 ? "..." : "");
+    calx_type elem;
+    bool array = array_elem(type, &elem) != 0;
     return calx_error_set(err, CALX_ERR_DATA,
-                          "column \"%s\" holds the %s '%s', which calx cannot hold (its dates "
-                          "are of years 1-9999, with no infinity, and its times of day below "
-                          "24:00; a date or time read as text must be in DateStyle ISO and "
-                          "IntervalStyle postgres)",
-                          PQfname(res, col), pg_type_name(type), shown);
+                          "column \"%s\" holds the %s '%s', which calx cannot hold (%s)",
+                          PQfname(res, col), pg_type_name(type), shown,
+                          array ? "its arrays have one dimension and elements of one type: "
+                                  "no numeric NaN or infinity, dates of years 1-9999"
+                                : "its dates are of years 1-9999, with no infinity, and its "
+                                  "times of day below 24:00; a date or time read as text must "
+                                  "be in DateStyle ISO and IntervalStyle postgres");
 }
 
 int calx__pg_add_rows(calx_rowset **slot, const PGresult *res, calx_error *err)
