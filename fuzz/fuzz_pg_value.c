@@ -152,6 +152,19 @@ static void binary_case(Oid type, const char *s, size_t len)
             if (points > 1)
                 broken("a binary numeric has two points", type, v->u.s.ptr);
         }
+        /* A binary numeric decodes as its text (numeric_out's) parses. */
+        if (type == OID_NUMERIC) {
+            calx_value via_text = calx_null();
+            if (bin_numeric_text(rs, &via_text, s, len) != DEC_OK ||
+                (via_text.type == CALX_TEXT &&
+                 text_decimal(rs, &via_text, via_text.u.s.ptr, via_text.u.s.len) != DEC_OK))
+                broken("a binary numeric decodes but its text does not", type, "(binary)");
+            if (via_text.type != v->type ||
+                (v->type == CALX_DECIMAL &&
+                 (via_text.scale != v->scale || via_text.u.dec.lo != v->u.dec.lo ||
+                  via_text.u.dec.hi != v->u.dec.hi)))
+                broken("a binary numeric differs from its text's decimal", type, "(binary)");
+        }
         if (type == OID_UUID && v->type != CALX_UUID)
             broken("a binary uuid is not a UUID", type, "(binary)");
         if (type == OID_BYTEA && (v->u.s.len != len || memcmp(v->u.s.ptr, s, len) != 0))

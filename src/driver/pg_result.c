@@ -382,8 +382,55 @@ static pg_dec bin_numeric_text(calx_rowset *rs, calx_value *v, const char *s, si
  * infinities and numbers beyond 38 digits stay text. */
 static pg_dec text_decimal(calx_rowset *rs, calx_value *v, const char *s, size_t len);
 
+/* A numeric's base-10000 digits straight into a decimal of scale dscale,
+ * the value numeric_out's text would parse to (digits past dscale cut, as
+ * it cuts them); false, nothing written, when that text would not parse
+ * to a decimal (a special, more than 38 digits, a scale above 38) or the
+ * bytes are malformed: bin_numeric_text then decides. */
+static bool bin_numeric_direct(calx_value *v, const char *s, size_t len)
+{
+    if (len < 8)
+        return false;
+    int ndigits = (int16_t)be16(s);
+    int weight = (int16_t)be16(s + 2);
+    unsigned sign = be16(s + 4), dscale = be16(s + 6);
+    if (ndigits < 0 || len != 8 + 2 * (size_t)ndigits ||
+        (sign != NUMERIC_POS && sign != NUMERIC_NEG) || dscale > CALX_DECIMAL_MAX_SCALE)
+        return false;
+    for (int k = 0; k < ndigits; k++)   /* those past dscale too */
+        if (be16(s + 8 + 2 * k) > 9999)
+            return false;
+    /* 10^38 - 1, the largest coefficient. */
+    const unsigned __int128 most = (unsigned __int128)UINT64_C(10000000000000000000) *
+                                       UINT64_C(10000000000000000000) - 1;
+    static const unsigned pow10[5] = { 1, 10, 100, 1000, 10000 };
+    unsigned __int128 coef = 0;
+    int lowest = -(int)((dscale + 3) / 4);   /* the last group dscale reaches */
+    for (int g = weight >= 0 ? weight : -1; g >= lowest; g--) {
+        int k = weight - g;
+        unsigned dig = k >= 0 && k < ndigits ? be16(s + 8 + 2 * k) : 0;
+        unsigned keep = 4;   /* decimal digits of this group kept */
+        if (g == lowest && g < 0 && dscale % 4)
+            keep = dscale % 4;
+        if (coef > most / 10000)
+            return false;
+        coef = coef * pow10[keep] + dig / pow10[4 - keep];
+        if (coef > most)
+            return false;
+    }
+    if (sign == NUMERIC_NEG)
+        coef = -coef;
+    v->type = CALX_DECIMAL;
+    v->scale = (int32_t)dscale;
+    v->u.dec.lo = (uint64_t)coef;
+    v->u.dec.hi = (int64_t)(uint64_t)(coef >> 64);
+    return true;
+}
+
 static pg_dec bin_numeric(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
+    if (bin_numeric_direct(v, s, len))
+        return DEC_OK;
     pg_dec rc = bin_numeric_text(rs, v, s, len);
     if (rc == DEC_OK)
         rc = text_decimal(rs, v, v->u.s.ptr, v->u.s.len);
