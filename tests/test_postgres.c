@@ -752,7 +752,9 @@ TEST(richer_parameters_go_in_binary_and_reach_the_server_as_their_text_would)
         char text[64], sql[256];
         calx_value bound = cases[i].v;
         switch (bound.type) {
-        case CALX_DECIMAL: calx_decimal_format(calx_value_get_decimal(&bound), text, sizeof text); break;
+        case CALX_DECIMAL:
+            calx_decimal_format(calx_value_get_decimal(&bound), text, sizeof text);
+            break;
         case CALX_UUID: calx_uuid_format(bound.u.uuid, text); break;
         case CALX_DATE: calx_date_format((calx_date)bound.u.i, text, sizeof text); break;
         case CALX_TIME: calx_time_format(bound.u.i, text, sizeof text); break;

@@ -105,7 +105,8 @@ void calx__pg_result_error(pg_conn *c, const pg_cmd *cmd, const PGresult *res)
     free(msg);
 
     const calx_dreq *req = c->req;
-    if (cmd && (cmd->kind == PGC_STMT || cmd->kind == PGC_PREPARE || cmd->kind == PGC_DESCRIBE) && req &&
+    if (cmd &&
+        (cmd->kind == PGC_STMT || cmd->kind == PGC_PREPARE || cmd->kind == PGC_DESCRIBE) && req &&
         req->op == CALX_DOP_EXEC) {
         calx__error_note_where(&err, req, cmd->stmt, cmd->set);
     } else if (cmd && cmd->kind != PGC_STMT && cmd->kind != PGC_FETCH &&

@@ -620,6 +620,8 @@ void calx__pg_complete(pg_conn *c)
     c->req = NULL;
     c->ncmds = 0;
     c->cur = 0;
+    c->describing = false;
+    c->described = false;
     c->failed = false;
     c->cancel_requested = false;
     c->cancelling = false;
@@ -639,8 +641,15 @@ static bool next_pipeline(pg_conn *c)
     c->described = true;
     if (c->failed || c->dead)
         return false;
-    if (c->cancel_requested) {
-        calx__pg_failf(c, CALX_ERR_CANCELED, "the PostgreSQL request was cancelled");
+    if (c->cancel_requested || c->cancelling) {
+        /* Cancelled, or out of command_timeout, between the two: the
+         * query is not sent. */
+        if (c->timed_out)
+            calx__pg_failf(c, CALX_ERR_TIMEOUT,
+                           "the statement ran longer than command_timeout (%g s) and was "
+                           "cancelled", c->command_timeout_s);
+        else
+            calx__pg_failf(c, CALX_ERR_CANCELED, "the PostgreSQL request was cancelled");
         return false;
     }
     c->ncmds = 0;
