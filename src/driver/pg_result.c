@@ -3,32 +3,34 @@
  * calx's error codes, and values decoded into calx values by column type.
  *
  * Values become int2/int4/int8/oid -> INTEGER, float4/float8 -> REAL,
- * bool -> BOOLEAN, bytea -> BLOB, NULL -> NULL, the richer types and
- * arrays of them as below, and everything else TEXT
- * in PostgreSQL's own spelling (its output function's) -- numeric
- * included, so that no digit of a decimal is lost.
+ * bool -> BOOLEAN, bytea -> BLOB, NULL -> NULL, numeric -> DECIMAL, uuid
+ * -> UUID, the date and time types -> calx's, json/jsonb -> JSON, their
+ * one-dimensional arrays -> ARRAY, and everything else TEXT in
+ * PostgreSQL's own spelling (its output function's); a numeric NaN,
+ * infinity or number past 38 digits stays text, so that no digit is lost.
  *
  * Text or binary. libpq asks for one result format for all the columns
- * of a statement, and must ask before it has seen them; the server's
- * binary form of a date or timestamp cannot be spelt as its text form
- * without the session's DateStyle and TimeZone (and a user type's binary
- * form not at all). So a statement's rows come in binary only when every
- * column's type has a binary decoder below, known from an earlier result
- * of the same statement: a prepared statement learns it from its first
- * execution (its result types cannot change afterwards: the server fails
- * it with 0A000 instead), a streamed query's cursor from its first FETCH.
- * Everything else -- the first execution, unnamed statements (PgBouncer,
+ * of a statement, and must ask before it has seen them; a user type's
+ * binary form cannot be read at all. So a statement's rows come in binary
+ * only when every column's type has a binary decoder below, known before
+ * it runs: a query run alone learns it from its Describe (pg_pipeline.c),
+ * any other prepared statement from its first execution (its result types
+ * cannot change afterwards: the server fails it with 0A000 instead), a
+ * streamed query's cursor from its first FETCH. Everything else -- those
+ * first executions, unnamed statements (PgBouncer,
  * statement_cache_size=0), any statement with a column of another type --
- * comes in text, as before. Each binary decoder gives exactly the value
- * the text path gives for the same datum: float4 through its shortest
- * decimal (what float4out prints), numeric and uuid spelt as numeric_out
- * and uuid_out do, jsonb without its version byte. A binary value that is
- * malformed fails the request (CALX_ERR_INTERNAL), never decodes to
- * something else.
+ * comes in text. Each binary decoder gives exactly the value the text
+ * path gives for the same datum: float4 through its shortest decimal
+ * (what float4out prints), numeric as the decimal numeric_out's text
+ * parses to, jsonb without its version byte; the text of the dates and
+ * times is read in the default DateStyle and IntervalStyle only, their
+ * binary form in any. A binary value that is malformed fails the request
+ * (CALX_ERR_INTERNAL), never decodes to something else; a value calx
+ * cannot hold (a date's infinity, year 10000, 24:00, an array of two
+ * dimensions) fails it with CALX_ERR_DATA naming the column and the value.
  *
  * The codecs are one table by OID (codec_for): a type gains a binary
- * decoder, or a calx value type of its own, by changing its row there.
- * The date and time types are listed with text-only rows for that reason. */
+ * decoder, or a calx value type of its own, by changing its row there. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
