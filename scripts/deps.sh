@@ -7,8 +7,9 @@
 #   scripts/deps.sh build   what building the library and the demo needs
 #   scripts/deps.sh test    that, and what the test suite runs: the
 #                           PostgreSQL server and PgBouncer it starts,
-#                           valgrind, clang and its sanitizer runtime
-#                           (the default)
+#                           valgrind, clang and its sanitizer runtime,
+#                           and the HTTP example's libh2o and the python3
+#                           its test client runs on (the default)
 #
 # The lists below are the project's one list of system dependencies
 # (bench/ keeps its own, scripts/bench-deps.sh). Unversioned names only,
@@ -31,6 +32,8 @@ libclang-rt-dev
 postgresql
 pgbouncer
 valgrind
+libh2o-dev
+python3
 "
 
 case "${1:-test}" in
