@@ -44,5 +44,22 @@ if [ -n "${CALX_TEST_PG_URL:-}" ] && [ -f "$build/backend_tests.txt" ]; then
         run "${name}_pg" "$build/$name"
     done <"$build/backend_tests.txt"
 fi
+# The HTTP example (examples/hero_api), when it was built: memcheck on the
+# service for a short run of its tests (tests/hero_api_test.py --quick
+# starts it under HERO_API_WRAPPER and fails on any exit but 0).
+if [ -x "$build/hero_api" ]; then
+    rc=0
+    HERO_API_WRAPPER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9" \
+        /usr/bin/python3 "$(dirname "$0")/../tests/hero_api_test.py" "$build/hero_api" --quick \
+        >"$build/hero_api.valgrind.log" 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        passed=$((passed + 1))
+        echo "valgrind: hero_api clean"
+    else
+        failed=$((failed + 1))
+        echo "valgrind: hero_api FAILED (exit $rc)"
+        tail -40 "$build/hero_api.valgrind.log"
+    fi
+fi
 echo "valgrind: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
