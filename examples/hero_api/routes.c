@@ -15,10 +15,9 @@
  * A transaction that lost a race is run again, from a new session, at most
  * ROUTE_ATTEMPTS times: PostgreSQL's serialization failure, and SQLite's
  * "database is locked" in a transaction that began by reading (PATCH and
- * DELETE read the row first; SQLite cannot let such a transaction wait
- * for the write lock, and says "roll back and retry"). Connecting SQLite
- * with begin=immediate would avoid it too, at the price of every GET
- * taking the write lock.
+ * DELETE read the row first, and SQLite says "roll back and retry"; the
+ * service's one writer connection keeps that from happening between its
+ * own requests, so this is for another program writing the same file).
  */
 #include <stdio.h>
 #include <stdlib.h>
