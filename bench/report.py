@@ -5,7 +5,7 @@ issue 5's targets, and write the data the chart is drawn from.
 
     report.py collect --lines LINES.jsonl --out results.json [--quick]
                       [--skipped SKIPPED.tsv] [--failures FAILURES.tsv]
-                      [--seconds S] [--pg-url URL]
+                      [--seconds S] [--pg-url URL] [--merge-from OLD.json]
     report.py table results.json [--md results.md] [--chart-data chart.dat]
 
 Standard library only: runs on Debian's /usr/bin/python3 as it comes.
@@ -23,14 +23,16 @@ import sys
 PACKAGES = [
     "libsqlite3-0", "libpq5", "postgresql-15", "libuv1", "gcc-12", "python3", "python3-sqlalchemy",
     "python3-greenlet", "python3-sqlmodel", "python3-pydantic", "python3-aiosqlite", "python3-asyncpg",
-    "gnuplot-nox",
+    "gnuplot-nox", "libh2o0.13", "libjansson4", "wrk", "python3-fastapi", "python3-uvicorn",
+    "python3-psycopg2",
 ]
 
-IMPL_ORDER = ["calx", "raw_c", "sqlalchemy_async", "sqlmodel_async", "asyncpg"]
+IMPL_ORDER = ["calx", "raw_c", "sqlalchemy_async", "sqlmodel_async", "asyncpg", "fastapi_sqlmodel"]
 CHART_IMPLS = [("calx", "calx"), ("raw_c", "raw C (best variant)"), ("sqlalchemy_async", "SQLAlchemy asyncio ORM"),
-               ("sqlmodel_async", "SQLModel (AsyncSession)"), ("asyncpg", "asyncpg")]
+               ("sqlmodel_async", "SQLModel (AsyncSession)"), ("asyncpg", "asyncpg"),
+               ("fastapi_sqlmodel", "FastAPI + SQLModel (B7)")]
 CHART_COLORS = {"calx": "#d62728", "raw_c": "#1f77b4", "sqlalchemy_async": "#2ca02c",
-                "sqlmodel_async": "#9467bd", "asyncpg": "#ff7f0e"}
+                "sqlmodel_async": "#9467bd", "asyncpg": "#ff7f0e", "fastapi_sqlmodel": "#8c564b"}
 
 # The raw C figure each case is measured against (issue 5's targets): the
 # variant named, or the best raw C variant when None.
@@ -125,6 +127,18 @@ def collect(args):
         if not isinstance(rec, dict) or "case" not in rec or "impl" not in rec:
             sys.exit(f"report.py: {args.lines}:{n}: not a measurement: {line[:200]}")
         cases.append(rec)
+    kept = None
+    if args.merge_from and os.path.exists(args.merge_from):
+        # A run of some cases only (BENCH_CASES with BENCH_MERGE=1): the
+        # other cases of the earlier results stay, and the file says so.
+        with open(args.merge_from) as f:
+            old = json.load(f)
+        ran = {r["case"] for r in cases}
+        old_cases = [r for r in old.get("cases", []) if r["case"] not in ran]
+        if old_cases:
+            kept = {"date": old.get("date"), "quick": old.get("quick"),
+                    "cases": sorted({r["case"] for r in old_cases})}
+            cases = old_cases + cases
     doc = {
         "machine": machine_info(args.pg_url),
         "quick": bool(args.quick),
@@ -133,6 +147,7 @@ def collect(args):
         "cases": cases,
         "skipped": read_tsv(args.skipped, ["impl", "what", "reason"]),
         "failures": read_tsv(args.failures, ["what", "exit", "stderr"]),
+        "kept_from_earlier_run": kept,
     }
     doc = {k: v for k, v in doc.items() if v is not None}
     tmp = args.out + ".tmp"
@@ -296,8 +311,34 @@ class Targets:
             return ratio <= factor, f"{int(min(mine)):,} kB vs {int(min(raw)):,} kB: {ratio:.2f}x"
         self.check(key, text, m)
 
+    def p99_under(self, key, text, maximum_us):
+        def m(calx, rows):
+            if not calx.get("p99_us"):
+                return None
+            return calx["p99_us"] <= maximum_us, f"{calx['p99_us'] / 1000:.2f} ms"
+        self.check(key, text, m)
+
+    def ratio_to_calx(self, key, other, text, minimum):
+        """calx's figure in key over calx's own in the group other."""
+        def m(calx, rows):
+            ref = best(self.rows(other, "calx"))
+            if not ref:
+                return None
+            ratio = calx["ops_per_s"] / ref["ops_per_s"]
+            return ratio >= minimum, f"{ratio:.2f}x {group_label(other)}"
+        self.check(key, text, m)
+
     def run(self):
         S, P = "sqlite", "postgresql"
+        # Issue 14: the hero web API end to end against FastAPI + SQLModel.
+        for backend, name, journal in ((S, "SQLite", "wal"), (P, "PostgreSQL", None)):
+            get = ("B7", backend, journal, "GET /heroes/{id}")
+            post = ("B7", backend, journal, "POST /heroes/")
+            fixed = ("B7", backend, journal, "fixed JSON body")
+            self.ahead_of(get, f"{name} B7 GET >= 50x FastAPI + SQLModel", "fastapi_sqlmodel", 50.0)
+            self.ahead_of(post, f"{name} B7 POST >= 50x FastAPI + SQLModel", "fastapi_sqlmodel", 50.0)
+            self.ratio_to_calx(get, fixed, f"{name} B7 GET >= 0.7x the fixed-body ceiling", 0.7)
+        self.p99_under(("B7", S, "wal", "GET /heroes/{id}"), "SQLite B7 GET p99 < 2 ms", 2000.0)
         self.ratio_to_raw(("B1", S, "delete", None), "SQLite B1 >= 0.8x raw C", 0.8)
         self.ratio_to_raw(("B1", S, "wal", None), "SQLite B1 (WAL) >= 0.8x raw C", 0.8)
         self.ratio_to_raw(("B4", S, "delete", None), "SQLite B4 >= 0.8x raw C", 0.8)
@@ -389,6 +430,10 @@ def table(args):
             f"PostgreSQL {m.get('postgresql_server', '?')}, Python {m.get('python', '?')}, "
             f"SQLAlchemy {pk.get('python3-sqlalchemy', '?')}, SQLModel {pk.get('python3-sqlmodel', '?')}, "
             f"aiosqlite {pk.get('python3-aiosqlite', '?')}, asyncpg {pk.get('python3-asyncpg', '?')}")
+    kept = doc.get("kept_from_earlier_run")
+    if kept:
+        head += (f"\n{', '.join(kept['cases'])}: kept from the run of {kept.get('date')}"
+                 f"{' (BENCH_QUICK=1)' if kept.get('quick') else ''}; the rest measured in this one")
     legend = ("us/op: mean microseconds per operation (per get in B3, per transaction in B5, else wall time / rows).\n"
               "vs raw C: ops/s over the raw C figure marked * (issue 5's reference for that case).")
     trows = [[text, status, detail] for _, text, status, detail in targets]
@@ -402,13 +447,13 @@ def table(args):
         notes.append(f"FAILED: {fl.get('what')} (exit {fl.get('exit')}): {fl.get('stderr', '')[:300]}")
 
     text = "\n\n".join([head, render(headers, rows, right=NUMERIC), legend,
-                        "Targets (issues 5 and 10)\n" + render(["target", "status", "figure"], trows)] +
+                        "Targets (issues 5, 10 and 14)\n" + render(["target", "status", "figure"], trows)] +
                        (["\n".join(notes)] if notes else []))
     print(text)
 
     if args.md:
         md = "\n\n".join([head.replace("\n", "  \n"), render(headers, rows, md=True, right=NUMERIC), legend.replace("\n", "  \n"),
-                          "**Targets (issues 5 and 10)**", render(["target", "status", "figure"], trows, md=True)] +
+                          "**Targets (issues 5, 10 and 14)**", render(["target", "status", "figure"], trows, md=True)] +
                          (["  \n".join(notes)] if notes else []))
         with open(args.md, "w") as f:
             f.write(md + "\n")
@@ -437,6 +482,7 @@ def main():
     c.add_argument("--failures")
     c.add_argument("--seconds", type=float)
     c.add_argument("--pg-url")
+    c.add_argument("--merge-from", help="an earlier results.json whose other cases are kept")
     t = sub.add_parser("table")
     t.add_argument("results")
     t.add_argument("--md")

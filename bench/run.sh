@@ -8,7 +8,9 @@
 #
 # `make bench` installs what is needed, builds the programs and calls this.
 # BENCH_QUICK=1 shrinks every case tenfold. BENCH_CASES="B6" (a list) runs
-# only those cases, for working on one; the targets of the others read n/a.
+# only those cases, for working on one; the targets of the others read n/a,
+# unless BENCH_MERGE=1 keeps the other cases of the results.json there (the
+# table names the run they come from).
 #
 # A throwaway PostgreSQL server runs for the length of the run (the shared
 # scripts/pg-test-server.sh when the tree has it, else bench/pg-server.sh);
@@ -30,7 +32,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 QUICK=0
 case "${BENCH_QUICK:-0}" in 0|"") ;; *) QUICK=1 ;; esac
 export BENCH_QUICK=$QUICK
-CASES=${BENCH_CASES:-B1 B2 B3 B4 B5 B6}
+CASES=${BENCH_CASES:-B1 B2 B3 B4 B5 B6 B7}
 want() { case " $CASES " in *" $1 "*) return 0 ;; esac; return 1; }
 
 for p in raw_sqlite raw_libpq; do
@@ -153,16 +155,27 @@ for b in sqlite postgresql; do
     py sqlmodel_async $b B6
 done
 
+# B7 (issue 14): the hero web API end to end, the calx service against
+# FastAPI + SQLModel under uvicorn, on both databases (bench/b7.sh).
+want B7 && run "B7 web API" env PY="$PY" sh bench/b7.sh "$BUILD" "$WORK"
+
 END=$(date +%s)
+mergeflag=""
+[ "${BENCH_MERGE:-0}" = 1 ] && [ -f "$OUT/results.json" ] && mergeflag="--merge-from $OUT/results.json"
 quickflag=""
 [ $QUICK = 1 ] && quickflag=--quick
 "$PY" bench/report.py collect --lines "$LINES" --out "$OUT/results.json" $quickflag \
-    --skipped "$SKIPPED" --failures "$FAILURES" --seconds $((END - START)) --pg-url "$CALX_TEST_PG_URL"
+    --skipped "$SKIPPED" --failures "$FAILURES" --seconds $((END - START)) --pg-url "$CALX_TEST_PG_URL" \
+    $mergeflag
 "$PY" bench/report.py table "$OUT/results.json" --md "$OUT/results.md" --chart-data "$WORK/chart.dat"
 
 sub="$(date -u +%Y-%m-%d)"
 [ $QUICK = 1 ] && sub="$sub, BENCH_QUICK=1 (every case a tenth of full size)"
-[ -n "${BENCH_CASES:-}" ] && sub="$sub, only $CASES"
+if [ -n "$mergeflag" ]; then
+    sub="$sub: $CASES; the other cases kept from the earlier run (results.md says which)"
+elif [ -n "${BENCH_CASES:-}" ]; then
+    sub="$sub, only $CASES"
+fi
 [ -z "$CALX" ] && sub="$sub; calx: not built yet"
 gnuplot -e "datafile='$WORK/chart.dat'; outfile='$OUT/results.png'; subtitle='$sub'" bench/chart.gp \
     || die "gnuplot failed to draw $OUT/results.png"

@@ -25,6 +25,12 @@ python3-sqlmodel
 python3-aiosqlite
 python3-asyncpg
 gnuplot-nox
+wrk
+libh2o-dev
+libjansson-dev
+python3-fastapi
+python3-uvicorn
+python3-psycopg2
 "
 
 missing=""
