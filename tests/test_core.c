@@ -219,6 +219,32 @@ TEST(task_awaits_in_sequence)
     CHECK(!calx_in_task());
 }
 
+/* Where the task's frame is: a local's address. */
+static void *note_frame(void *arg)
+{
+    volatile char here = 0;
+    *(uintptr_t *)arg = (uintptr_t)&here;
+    return NULL;
+}
+
+TEST(a_finished_tasks_stack_serves_the_next_task)
+{
+    calx_error err;
+    uintptr_t first = 0, second = 0, other = 0;
+    CHECK_OK(calx_wait(calx_spawn(loop, note_frame, &first, NULL, &err), NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_spawn(loop, note_frame, &second, NULL, &err), NULL, &err), &err);
+    /* A task of another size maps its own: the kept stack is not it. */
+    CHECK_OK(calx_wait(calx_spawn(loop, note_frame, &other,
+                                  &(calx_task_opts){ .stack_size = 64 * 1024 }, &err),
+                       NULL, &err), &err);
+    CHECK(first != 0 && other != 0);
+    CHECK(other != first);
+#ifndef CALX_ASAN
+    /* (ASan may put the local in a fake stack of its own.) */
+    CHECK(second == first);
+#endif
+}
+
 static int alive_peak;
 
 static void *sleepy(void *arg)
@@ -516,6 +542,7 @@ int main(void)
     RUN(await_outside_task_is_an_error);
     RUN(await_of_a_call_that_failed_to_start_passes_its_error_on);
     RUN(task_awaits_in_sequence);
+    RUN(a_finished_tasks_stack_serves_the_next_task);
     RUN(ten_thousand_tasks_alive_at_once);
     RUN(cancel_pending_future_gives_value_back);
     RUN(release_gives_value_back);

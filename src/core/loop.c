@@ -17,6 +17,7 @@
 #include "core/logging.h"
 #include "core/loop_int.h"
 #include "core/nomem.h"
+#include "core/tasks.h"
 
 /* A loop as loop.c allocates it: the part the core modules share
  * (loop_int.h), then what only shutdown reads. */
@@ -292,6 +293,7 @@ int calx_loop_close(calx_loop *loop, calx_error *err)
     if (loop->owns_uv)
         uv_loop_close(loop->uv);  /* nothing is left open: checked above */
     uv_mutex_destroy(&loop->posted_mu);
+    calx__task_free_spares(loop);
     free(lf);
     return 0;
 }

@@ -10,6 +10,11 @@
 
 #include "core/evloop.h"
 
+/* At most this many stacks of finished tasks wait on a loop for reuse
+ * (task.c): 64 x 260 KiB of address space, of which only the pages the
+ * tasks touched are memory. */
+#define CALX__SPARE_STACKS 64
+
 struct calx_loop {
     uv_loop_t *uv;
     uv_loop_t own_uv;          /* used when the loop owns its libuv loop */
@@ -23,6 +28,10 @@ struct calx_loop {
     int inside;                /* depth of calx dispatch on this loop */
     int closing_handles;
     size_t ntasks;             /* tasks alive (task.c) */
+    /* Stacks of finished default-size tasks, kept for the next spawn
+     * (task.c); unmapped when the loop is freed. */
+    void *spare_stacks[CALX__SPARE_STACKS];
+    size_t nspare_stacks;
 };
 
 #endif

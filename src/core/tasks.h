@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* What future.c needs from the task scheduler (task.c) to suspend a task in
- * calx_await and resume it when the future completes. */
+ * calx_await and resume it when the future completes, and what loop.c needs
+ * to free the stacks a loop keeps. */
 #ifndef CALX_CORE_TASKS_H
 #define CALX_CORE_TASKS_H
 
 #include "calx/future.h"
+#include "calx/loop.h"
 
 typedef struct calx_task calx_task;
 
@@ -21,5 +23,11 @@ bool calx__task_take_cancel(calx_task *t);
 
 /* Schedules a suspended task to resume on the loop's next dispatch. */
 void calx__task_wake(calx_task *t);
+
+/* === for loop.c === */
+
+/* Unmaps the stacks the loop kept for reuse (calx_loop_close, as the loop
+ * is freed). */
+void calx__task_free_spares(calx_loop *loop);
 
 #endif
