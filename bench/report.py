@@ -138,6 +138,10 @@ def collect(args):
         if old_cases:
             kept = {"date": old.get("date"), "quick": old.get("quick"),
                     "cases": sorted({r["case"] for r in old_cases})}
+            earlier = old.get("kept_from_earlier_run")
+            if earlier and set(kept["cases"]) <= set(earlier.get("cases", [])):
+                # Those cases were kept already: they are from that run.
+                kept["date"], kept["quick"] = earlier.get("date"), earlier.get("quick")
             cases = old_cases + cases
     doc = {
         "machine": machine_info(args.pg_url),
