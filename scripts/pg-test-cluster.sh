@@ -5,6 +5,8 @@
 #
 #   scripts/pg-test-cluster.sh start DIR   primary + standby1 + standby2
 #   scripts/pg-test-cluster.sh stop DIR    stop all three and remove DIR
+#   scripts/pg-test-cluster.sh stop-standby DIR N    stop standby N (a replica down)
+#   scripts/pg-test-cluster.sh start-standby DIR N   start it again, same port
 #
 # start prints, and writes to DIR/env,
 #
@@ -39,12 +41,13 @@ die() {
 }
 
 usage() {
-    die "usage: $0 start|stop DIR"
+    die "usage: $0 start|stop DIR | stop-standby|start-standby DIR N"
 }
 
-[ $# -eq 2 ] || usage
+[ $# -ge 2 ] || usage
 cmd=$1
 dir=$2
+n=${3:-}
 case "$dir" in
     /*) ;;
     *) dir="$(pwd)/$dir" ;;
@@ -155,8 +158,24 @@ do_stop() {
     rm -rf "$dir"
 }
 
+standby_dir() {
+    case "$n" in
+        [1-9]) ;;
+        *) usage ;;
+    esac
+    [ -f "$dir/standby$n/data/PG_VERSION" ] || die "no standby$n in $dir"
+    echo "$dir/standby$n"
+}
+
 case "$cmd" in
     start) do_start ;;
     stop) do_stop ;;
+    stop-standby)
+        sd=$(standby_dir)
+        as_server "$BIN/pg_ctl" -D "$sd/data" -m fast -w -t 30 stop >/dev/null ;;
+    start-standby)
+        sd=$(standby_dir)
+        as_server "$BIN/pg_ctl" -D "$sd/data" -l "$sd/log" -w -t 60 \
+            -o "-p $(cat "$sd/port")" start >/dev/null ;;
     *) usage ;;
 esac

@@ -156,6 +156,14 @@ CALX_API bool calx_conn_in_transaction(const calx_connection *c);
 CALX_API size_t calx_conn_savepoint_depth(const calx_connection *c);
 CALX_API calx_engine *calx_conn_engine(const calx_connection *c);
 
+/* Where c runs its statements: the server's name as echo and errors give
+ * it, "primary (127.0.0.1:5432)" or "replica 2 (127.0.0.1:5434)" (its
+ * URL's hosts and ports). Owned by the engine, valid while c is; NULL for
+ * a NULL c. calx_conn_is_replica: whether that is one of the engine's
+ * replicas (calx_engine_connect_replica); false for a NULL c. */
+CALX_API const char *calx_conn_server(const calx_connection *c);
+CALX_API bool calx_conn_is_replica(const calx_connection *c);
+
 /* Marks the connection dead: it is closed, not pooled, when it comes back.
  * NULL is a no-op. */
 CALX_API void calx_conn_invalidate(calx_connection *c);

@@ -86,6 +86,18 @@ typedef struct calx_engine_opts {
      * disabled 0.00012s]". (SQL text given as text keeps its own cache of
      * translated placeholders, whatever this says.) */
     int query_cache_size;
+    /* Read replicas (docs/replicas.md): the URLs of standbys that stream
+     * from the primary (url), each with a pool of its own made with the
+     * options above. calx_engine_connect always goes to the primary;
+     * calx_engine_connect_replica and sessions' reads go to a replica.
+     * Copied by calx_create_engine; nreplicas of them (NULL with 0: none).
+     * Each must name the same database as url; a database without
+     * streaming replicas (SQLite) refuses them. */
+    const char *const *replicas;
+    size_t nreplicas;
+    /* Seconds a replica whose connect or pre-ping failed is skipped
+     * before it is tried again; 0: 5. */
+    double replica_retry_interval;
 } calx_engine_opts;
 
 /* Makes an engine for url (see url.h). opts may be NULL. Opens nothing yet.
@@ -109,6 +121,17 @@ CALX_API calx_engine *calx_create_engine(const char *url, const calx_engine_opts
  * connect error, CALX_ERR_CLOSED after calx_engine_free or once the
  * engine's loop has been freed, and for a NULL e. */
 CALX_API calx_future *calx_engine_connect(calx_engine *e, calx_error *err);
+
+/* As calx_engine_connect, from a replica's pool (opts.replicas): the next
+ * healthy replica in turn (round-robin). A replica whose checkout fails
+ * (its connect, or its pre-ping and the reconnect after it) is skipped for
+ * replica_retry_interval and the next one is tried; with none healthy, or
+ * an engine without replicas, the connection is the primary's
+ * (calx_conn_is_replica tells). The future's value is a calx_connection
+ * *, owned by the caller until calx_conn_close. Errors: those of
+ * calx_engine_connect, the primary's only (a replica's are logged with
+ * echo_pool and end in the fallback). */
+CALX_API calx_future *calx_engine_connect_replica(calx_engine *e, calx_error *err);
 
 /* Closes the idle connections and starts a fresh pool; connections checked
  * out now are closed when they come back. The engine stays usable. NULL
@@ -143,7 +166,10 @@ CALX_API char *calx_engine_repr(const calx_engine *e);
 
 /* The pool's state as SQLAlchemy's QueuePool.status() gives it: "Pool size:
  * 5  Connections in pool: 1 Current Overflow: -4 Current Checked out
- * connections: 0". malloc'd; the caller frees it with free(). */
+ * connections: 0". With replicas, one line per pool, each after its
+ * server's name: "primary (127.0.0.1:5432): Pool size: ...", then
+ * "replica 1 (127.0.0.1:5433): Pool size: ..." and so on, a replica being
+ * skipped saying so. malloc'd; the caller frees it with free(). */
 CALX_API char *calx_engine_status(const calx_engine *e);
 
 typedef struct calx_pool_stats {
@@ -161,7 +187,8 @@ typedef struct calx_pool_stats {
     uint64_t invalidated;   /* connections thrown away as dead or recycled */
 } calx_pool_stats;
 
-/* Reads the pool's counters into *out. e and out must not be NULL. */
+/* Reads the primary's pool's counters into *out. e and out must not be
+ * NULL. */
 CALX_API void calx_engine_stats(const calx_engine *e, calx_pool_stats *out);
 
 /* ---- the tables of a metadata (calx/schema.h) ---- */

@@ -55,6 +55,8 @@ typedef struct conn_op {
 
 struct calx_connection {
     calx_engine *engine;
+    const calx__server *server; /* the engine's primary or one of its replicas */
+    const char *tag;          /* echo's prefix naming the server, or "" */
     calx_pconn *pc;
     conn_op *op;              /* the operation running, if any */
     conn_op *queued;          /* the next one, waiting for a cancelled op to end */
@@ -67,12 +69,18 @@ struct calx_connection {
     unsigned sp_counter;
 };
 
-calx_connection *calx__connection_new(calx_engine *e, calx_pconn *pc)
+/* Echo with the server's name first when the engine has several. */
+#define conn_echo(c, ...) calx__echo_tagged((c)->engine, (c)->tag, __VA_ARGS__)
+
+calx_connection *calx__connection_new(calx_engine *e, const calx__server *srv,
+                                      calx_pconn *pc)
 {
     calx_connection *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->engine = e;
+    c->server = srv;
+    c->tag = e->nreplicas ? srv->tag : "";
     c->pc = pc;
     e->nconns++;
     return c;
@@ -106,7 +114,7 @@ static void finish_close(calx_connection *c)
     if (c->in_tx) {
         /* The pool's reset-on-return rolls it back; log it as SQLAlchemy
          * does when a connection with a transaction is closed. */
-        calx__echo(e, "ROLLBACK");
+        conn_echo(c, "ROLLBACK");
         c->pc->dirty = true;
     }
     calx__pool_checkin(c->pc);
@@ -316,13 +324,19 @@ static calx_future *start_op(calx_connection *c, conn_op *op, calx_error *err)
     return f;
 }
 
-/* Adds "[SQL: ...]" to a database error, as SQLAlchemy does. */
+/* Adds "[SQL: ...]" to a database error, as SQLAlchemy does, and with
+ * replicas the server it came from: "[server: replica 1 (h:p)]". */
 static void describe_error(calx_error *e, const conn_op *op)
 {
-    if (!op->stmt.sql || e->code < CALX_ERR_INTEGRITY || e->code > CALX_ERR_DATABASE)
-        return;
+    const calx_connection *c = op->c;
     size_t len = strlen(e->message);
-    snprintf(e->message + len, sizeof e->message - len, "\n[SQL: %s]", op->stmt.sql);
+    if (op->stmt.sql && e->code >= CALX_ERR_INTEGRITY && e->code <= CALX_ERR_DATABASE) {
+        snprintf(e->message + len, sizeof e->message - len, "\n[SQL: %s]", op->stmt.sql);
+        len = strlen(e->message);
+    }
+    if (c->engine->nreplicas)
+        snprintf(e->message + len, sizeof e->message - len, "\n[server: %s]",
+                 c->server->name);
 }
 
 static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
@@ -358,7 +372,7 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
         case OP_EXEC:
             if (op->req.commit) {
                 /* Logged once it ran: a flush that fails never sends it. */
-                calx__echo(c->engine, "COMMIT");
+                conn_echo(c, "COMMIT");
                 c->in_tx = false;
                 c->sp_depth = 0;
                 c->pc->dirty = false;
@@ -451,7 +465,7 @@ static void attach_begin(calx_connection *c, conn_op *op)
     if (!c->in_tx) {
         c->in_tx = true;
         c->begin_pending = true;
-        calx__echo(c->engine, "BEGIN (implicit)");
+        conn_echo(c, "BEGIN (implicit)");
     }
     if (c->begin_pending) {
         op->req.begin = true;
@@ -480,10 +494,11 @@ static void note_badge(char *badge, size_t size, const calx_plan_entry *pe, bool
 
 /* note: how the statement cache readied the statement, or NULL for SQL
  * text, whose badge is the text cache's. */
-static void echo_stmt(const calx_engine *e, const calx_plan_entry *pe, bool fresh,
+static void echo_stmt(const calx_connection *c, const calx_plan_entry *pe, bool fresh,
                       calx_echo_badge style, const calx__compile_note *note,
                       const calx_dstmt *st)
 {
+    const calx_engine *e = c->engine;
     if (!e->echo)
         return;
     char badge[64], secs[32];
@@ -499,7 +514,7 @@ static void echo_stmt(const calx_engine *e, const calx_plan_entry *pe, bool fres
     else
         snprintf(badge, sizeof badge, "cached since %.4gs ago",
                  (double)(calx__mono_ns() - pe->created_ns) / 1e9);
-    calx__echo(e, "%s", pe->plan.sql);
+    conn_echo(c, "%s", pe->plan.sql);
     calx__echo_params(e, badge, st->params, st->nparams, st->nsets);
 }
 
@@ -543,7 +558,7 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     op->req.stmts = &op->stmt;
     op->req.stream_rows = stream_rows;
     attach_begin(c, op);
-    echo_stmt(e, pe, fresh, style, note, &op->stmt);
+    echo_stmt(c, pe, fresh, style, note, &op->stmt);
     return start_op(c, op, err);
 }
 
@@ -660,7 +675,7 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
     op->req.stmts = op->bstmts;
     attach_begin(c, op);
     for (size_t i = 0; i < n && e->echo; i++)
-        echo_stmt(e, op->bplans[i], fresh[i] && (i == 0 || op->bplans[i] != op->bplans[i - 1]),
+        echo_stmt(c, op->bplans[i], fresh[i] && (i == 0 || op->bplans[i] != op->bplans[i - 1]),
                   CALX_BADGE_CACHE, note, &op->bstmts[i]);
     /* With autocommit (isolation_level AUTOCOMMIT) there is nothing to
      * commit. */
@@ -766,10 +781,10 @@ static calx_future *tx_op(calx_connection *c, op_kind kind, calx_dop dop, const 
         op->req.nstmts = 1;
         op->req.stmts = &op->stmt;
         attach_begin(c, op);
-        calx__echo(c->engine, "%s", sql);
-        calx__echo(c->engine, "[no key 0.00000s] ()");
+        conn_echo(c, "%s", sql);
+        conn_echo(c, "[no key 0.00000s] ()");
     } else {
-        calx__echo(c->engine, "%s", sql);
+        conn_echo(c, "%s", sql);
     }
     return start_op(c, op, err);
 }
@@ -785,7 +800,7 @@ calx_future *calx_conn_begin(calx_connection *c, calx_error *err)
     if (!c->engine->autocommit) {
         c->in_tx = true;
         c->begin_pending = true;
-        calx__echo(c->engine, "BEGIN (implicit)");
+        conn_echo(c, "BEGIN (implicit)");
     }
     return resolved(c, err);
 }
@@ -798,7 +813,7 @@ static calx_future *end_tx(calx_connection *c, bool commit, calx_error *err)
         return resolved(c, err);
     if (c->begin_pending) {
         /* Nothing ran since BEGIN: nothing to send. */
-        calx__echo(c->engine, commit ? "COMMIT" : "ROLLBACK");
+        conn_echo(c, commit ? "COMMIT" : "ROLLBACK");
         c->in_tx = c->begin_pending = false;
         c->sp_depth = 0;
         return resolved(c, err);
@@ -881,6 +896,16 @@ size_t calx_conn_savepoint_depth(const calx_connection *c)
 calx_engine *calx_conn_engine(const calx_connection *c)
 {
     return c ? c->engine : NULL;
+}
+
+const char *calx_conn_server(const calx_connection *c)
+{
+    return c ? c->server->name : NULL;
+}
+
+bool calx_conn_is_replica(const calx_connection *c)
+{
+    return c && c->server->replica;
 }
 
 calx_dconn *calx__conn_dconn(const calx_connection *c)

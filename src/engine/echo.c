@@ -15,20 +15,42 @@
 #define MAX_SETS_SHOWN 10   /* as SQLAlchemy: at most 10 parameter sets */
 #define MAX_CHARS 300       /* longer values are cut in the middle */
 
+static void echo_v(const calx_engine *e, const char *tag, const char *fmt, va_list ap)
+{
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    if (msg && *tag) {
+        char *tagged = NULL;
+        if (asprintf(&tagged, "%s%s", tag, msg) < 0)
+            tagged = NULL;
+        free(msg);
+        msg = tagged;
+    }
+    if (msg) {
+        calx__log_emit(e->log, e->log_udata, CALX_LOG_INFO, LOGGER, msg);
+        free(msg);
+    }
+}
+
 void calx__echo(const calx_engine *e, const char *fmt, ...)
 {
     if (!e->echo)
         return;
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    echo_v(e, "", fmt, ap);
     va_end(ap);
-    if (msg) {
-        calx__log_emit(e->log, e->log_udata, CALX_LOG_INFO, LOGGER, msg);
-        free(msg);
-    }
+}
+
+void calx__echo_tagged(const calx_engine *e, const char *tag, const char *fmt, ...)
+{
+    if (!e->echo)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    echo_v(e, tag, fmt, ap);
+    va_end(ap);
 }
 
 /* Python's repr of a str: single quotes unless the text has a ' and no ". */

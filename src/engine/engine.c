@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Engines: a URL, a dialect, a driver, a pool and a cache of compiled SQL
- * texts. Nothing is opened until the first checkout. */
+/* Engines: a URL, a dialect, a driver, a pool per server (the primary's,
+ * and each replica's: replicas.c) and a cache of compiled SQL texts.
+ * Nothing is opened until the first checkout. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,22 +36,38 @@ static void free_engine(calx_engine *e)
     }
     free(e->connect_args);
     free(e->isolation_level);
+    calx__replicas_free(e);
+    free(e->primary.name);
+    free(e->primary.tag);
     calx_url_free(e->url);
     free(e);
 }
 
 static void maybe_free_engine(calx_engine *e)
 {
-    if (e->freed && e->pool_gone && e->nconns == 0)
+    if (e->freed && e->pools_live == 0 && e->nconns == 0)
         free_engine(e);
 }
 
 static void on_pool_empty(void *ctx)
 {
-    calx_engine *e = ctx;
-    e->pool_gone = true;
-    e->pool = NULL;
+    calx__server *srv = ctx;
+    calx_engine *e = srv->engine;
+    srv->pool = NULL;
+    e->pools_live--;
     maybe_free_engine(e);
+}
+
+/* Frees every server's pool (each calls on_pool_empty, now or once its
+ * connections are back); the engine is held meanwhile, since the last
+ * pool's on_empty may free it. */
+static void free_pools(calx_engine *e)
+{
+    e->nconns++;
+    calx__pool_free(e->primary.pool);
+    for (size_t i = 0; i < e->nreplicas; i++)
+        calx__pool_free(e->replicas[i].pool);
+    calx__engine_conn_closed(e);
 }
 
 void calx__engine_conn_closed(calx_engine *e)
@@ -85,7 +102,7 @@ static void engine_release(calx_loop_user *u)
     calx_engine *e = (calx_engine *)((char *)u - offsetof(calx_engine, on_loop));
     e->loop_gone = true;
     if (!e->freed)
-        calx__pool_free(e->pool); /* calls on_pool_empty, now or during the drain */
+        free_pools(e); /* on_pool_empty, now or during the drain */
 }
 
 static char *dupstr(const char *s)
@@ -188,10 +205,51 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
             goto nomem;
     }
 
+    e->pool_opts = *opts;
+    e->pool_opts.connect_args = NULL; /* the engine's copies are used */
+    e->pool_opts.replicas = NULL;
+    e->primary.engine = e;
+    e->primary.url = u;
+    if (calx__server_name(&e->primary, "primary", 0))
+        goto nomem;
+    if (opts->query_cache_size != CALX_QUERY_CACHE_OFF &&
+        !(e->stmts = calx__stmt_cache_new(opts->query_cache_size
+                                              ? (size_t)opts->query_cache_size
+                                              : CALX_QUERY_CACHE_DEFAULT)))
+        goto nomem;
+    if (!calx__engine_pool_new(e, &e->primary, u))
+        goto nomem;
+    int rc = calx__replicas_new(e, opts, err);
+    if (rc) {
+        free_pools(e);
+        e->freed = true;
+        maybe_free_engine(e);
+        return NULL;
+    }
+    e->on_loop.busy = engine_busy;
+    e->on_loop.release = engine_release;
+    calx__loop_attach(e->loop, &e->on_loop);
+    return e;
+
+nomem:
+    if (e->primary.pool) {
+        free_pools(e);
+        e->freed = true;
+        maybe_free_engine(e);
+    } else {
+        free_engine(e);
+    }
+    calx__nomem(err, "making an engine");
+    return NULL;
+}
+
+calx_pool *calx__engine_pool_new(calx_engine *e, calx__server *srv, const calx_url *url)
+{
+    const calx_engine_opts *opts = &e->pool_opts;
     calx_pool_config pc = {
         .loop = e->loop,
-        .driver = driver,
-        .url = u,
+        .driver = e->driver,
+        .url = url,
         .connect_args = e->connect_args,
         .nconnect_args = e->nconnect_args,
         .isolation_level = e->isolation_level,
@@ -209,48 +267,53 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
         .log = opts->log,
         .log_udata = opts->log_udata,
         .on_empty = on_pool_empty,
-        .on_empty_ctx = e,
+        .on_empty_ctx = srv,
     };
     if (pc.kind == CALX_POOL_DEFAULT)
         /* Every connection to an in-memory database is a database of its
          * own: share one so that all sessions see the same data. (The URL
          * parser sets memory for the databases that have it.) */
-        pc.kind = u->memory ? CALX_POOL_STATIC : CALX_POOL_QUEUE;
-    if (opts->query_cache_size != CALX_QUERY_CACHE_OFF &&
-        !(e->stmts = calx__stmt_cache_new(opts->query_cache_size
-                                              ? (size_t)opts->query_cache_size
-                                              : CALX_QUERY_CACHE_DEFAULT)))
-        goto nomem;
-    e->pool = calx__pool_new(&pc);
-    if (!e->pool)
-        goto nomem;
-    e->on_loop.busy = engine_busy;
-    e->on_loop.release = engine_release;
-    calx__loop_attach(e->loop, &e->on_loop);
-    return e;
-
-nomem:
-    free_engine(e);
-    calx__nomem(err, "making an engine");
-    return NULL;
+        pc.kind = url->memory ? CALX_POOL_STATIC : CALX_POOL_QUEUE;
+    srv->pool = calx__pool_new(&pc);
+    if (srv->pool)
+        e->pools_live++;
+    return srv->pool;
 }
 
 /* ---- checkout ---- */
 
+/* A checkout under way: from the primary's pool, or from a replica's and,
+ * when that fails, from the next healthy one, and at last the primary's. */
 typedef struct connecting {
     calx_engine *e;
     calx_future *f;       /* ours, to the caller */
+    calx_future *pf;      /* the pool's, now */
+    calx__server *srv;
+    bool *tried;          /* replicas tried (nreplicas), or NULL */
 } connecting;
+
+static int start_checkout(connecting *cg, calx__server *srv, calx_error *err);
 
 static void on_checked_out(calx_future *pf, void *udata)
 {
     connecting *cg = udata;
+    calx_engine *e = cg->e;
     calx_pconn *pc = NULL;
     calx_error err;
+    cg->pf = NULL;
     if (calx_future_take(pf, &pc, &err)) {
+        if (cg->srv->replica && !calx__future_cancelled(cg->f) && err.code != CALX_ERR_CLOSED &&
+            err.code != CALX_ERR_CANCELED && !e->freed && !e->loop_gone) {
+            /* The replica is down or unreachable: the next one, else the
+             * primary. */
+            calx__replica_down(cg->srv, &err);
+            calx__server *next = calx__replica_pick(e, cg->tried);
+            if (start_checkout(cg, next ? next : &e->primary, &err) == 0)
+                return;
+        }
         calx__future_reject(cg->f, &err);
     } else {
-        calx_connection *c = calx__connection_new(cg->e, pc);
+        calx_connection *c = calx__connection_new(e, cg->srv, pc);
         if (c) {
             calx__future_resolve(cg->f, c);
         } else {
@@ -258,13 +321,29 @@ static void on_checked_out(calx_future *pf, void *udata)
             calx__future_rejectf(cg->f, CALX_ERR_NOMEM, "out of memory making a connection");
         }
     }
-    calx__engine_conn_closed(cg->e); /* the hold taken in calx_engine_connect */
+    free(cg->tried);
     free(cg);
+    calx__engine_conn_closed(e); /* the hold taken in connect() */
+}
+
+static int start_checkout(connecting *cg, calx__server *srv, calx_error *err)
+{
+    if (srv->replica)
+        cg->tried[srv - cg->e->replicas] = true;
+    cg->srv = srv;
+    calx_future *pf = calx__pool_checkout(srv->pool, err);
+    if (!pf)
+        return err->code;
+    cg->pf = pf;
+    calx_future_then(pf, on_checked_out, cg);
+    return 0;
 }
 
 static void cancel_checkout(void *ctx)
 {
-    calx_future_cancel(ctx);
+    connecting *cg = ctx;
+    if (cg->pf)
+        calx_future_cancel(cg->pf);
 }
 
 static void close_unclaimed(void *value)
@@ -272,42 +351,65 @@ static void close_unclaimed(void *value)
     calx_conn_close(value);
 }
 
-calx_future *calx_engine_connect(calx_engine *e, calx_error *err)
+static calx_future *connect(calx_engine *e, bool replica, const char *fn, calx_error *err)
 {
     if (!e || e->freed) {
-        calx_error_set(err, CALX_ERR_CLOSED, "calx_engine_connect: the engine has been freed");
+        calx_error_set(err, CALX_ERR_CLOSED, "%s: the engine has been freed", fn);
         return NULL;
     }
     if (e->loop_gone) {
         calx_error_set(err, CALX_ERR_CLOSED,
-                       "calx_engine_connect: the engine's loop has been freed "
-                       "(calx_loop_free); make the engine on a live loop");
+                       "%s: the engine's loop has been freed "
+                       "(calx_loop_free); make the engine on a live loop", fn);
         return NULL;
     }
-    calx_future *pf = calx__pool_checkout(e->pool, err);
-    if (!pf)
-        return NULL;
-    connecting *cg = malloc(sizeof *cg);
+    connecting *cg = calloc(1, sizeof *cg);
     calx_future *f = cg ? calx__future_new(e->loop) : NULL;
+    if (f && replica && e->nreplicas && !(cg->tried = calloc(e->nreplicas, sizeof *cg->tried))) {
+        calx_future_release(f);
+        calx__future_reject(f, NULL);
+        f = NULL;
+    }
     if (!f) {
         free(cg);
-        calx_future_release(pf);
         calx__nomem(err, "checking out a connection");
         return NULL;
     }
     cg->e = e;
     cg->f = f;
+    calx__server *srv = cg->tried ? calx__replica_pick(e, cg->tried) : NULL;
+    if (start_checkout(cg, srv ? srv : &e->primary, err) != 0) {
+        calx_future_release(f);
+        calx__future_reject(f, NULL);
+        free(cg->tried);
+        free(cg);
+        return NULL;
+    }
     e->nconns++; /* keeps the engine alive until the checkout settles */
     calx__future_set_dtor(f, close_unclaimed);
-    calx__future_set_cancel(f, cancel_checkout, pf);
-    calx_future_then(pf, on_checked_out, cg);
+    calx__future_set_cancel(f, cancel_checkout, cg);
     return f;
+}
+
+calx_future *calx_engine_connect(calx_engine *e, calx_error *err)
+{
+    return connect(e, false, "calx_engine_connect", err);
+}
+
+calx_future *calx_engine_connect_replica(calx_engine *e, calx_error *err)
+{
+    return connect(e, true, "calx_engine_connect_replica", err);
 }
 
 void calx_engine_dispose(calx_engine *e)
 {
-    if (e && e->pool)
-        calx__pool_dispose(e->pool);
+    if (!e)
+        return;
+    if (e->primary.pool)
+        calx__pool_dispose(e->primary.pool);
+    for (size_t i = 0; i < e->nreplicas; i++)
+        if (e->replicas[i].pool)
+            calx__pool_dispose(e->replicas[i].pool);
 }
 
 void calx_engine_free(calx_engine *e)
@@ -315,10 +417,10 @@ void calx_engine_free(calx_engine *e)
     if (!e || e->freed)
         return;
     e->freed = true;
-    if (e->pool_gone)
-        maybe_free_engine(e); /* the loop shut the pool down already */
+    if (e->pools_live == 0)
+        maybe_free_engine(e); /* the loop shut the pools down already */
     else
-        calx__pool_free(e->pool); /* calls on_pool_empty, now or later */
+        free_pools(e); /* on_pool_empty, now or later */
 }
 
 const calx_url *calx_engine_url(const calx_engine *e)
@@ -345,15 +447,17 @@ char *calx_engine_repr(const calx_engine *e)
 
 char *calx_engine_status(const calx_engine *e)
 {
-    if (!e->pool)
+    if (!e->primary.pool)
         return strdup("disposed");
-    return calx__pool_status(e->pool);
+    if (!e->nreplicas)
+        return calx__pool_status(e->primary.pool);
+    return calx__replicas_status(e);
 }
 
 void calx_engine_stats(const calx_engine *e, calx_pool_stats *out)
 {
-    if (e->pool)
-        calx__pool_read_stats(e->pool, out);
+    if (e->primary.pool)
+        calx__pool_read_stats(e->primary.pool, out);
     else
         memset(out, 0, sizeof *out);
 }

@@ -38,13 +38,35 @@ typedef struct calx_plan_entry {
 /* Compiled texts kept per engine; more are compiled for one use each. */
 #define CALX_PLAN_CACHE_MAX 2048
 
+/* One server an engine reaches: the primary (its url, its pool) or a
+ * replica (replicas.c). */
+typedef struct calx__server {
+    calx_engine *engine;
+    calx_url *url;             /* a replica's own; the primary's is the engine's */
+    calx_pool *pool;           /* NULL once freed */
+    char *name;                /* "primary (h:p)", "replica 1 (h:p)": errors */
+    char *tag;                 /* "[replica 1 (h:p)] " before each echo line
+                                  when the engine has replicas, else "" */
+    bool replica;
+    uint64_t down_until_ms;    /* loop clock: a replica skipped until then */
+} calx__server;
+
+/* Seconds a replica that failed is skipped by default (replica_retry_interval). */
+#define CALX_REPLICA_RETRY_DEFAULT_S 5.0
+
 struct calx_engine {
     calx_loop *loop;
     calx_url *url;
     const struct calx__database *database;   /* the registry's row (registry.h) */
     const calx_driver *driver;               /* database->driver */
     const calx_dialect *dialect;             /* database->dialect */
-    calx_pool *pool;
+    calx__server primary;      /* url and pool */
+    calx__server *replicas;    /* nreplicas of them (replicas.c) */
+    size_t nreplicas;
+    size_t next_replica;       /* round-robin: where the next pick starts */
+    uint64_t replica_retry_ms;
+    size_t pools_live;         /* pools not yet emptied after a free */
+    calx_engine_opts pool_opts; /* what every server's pool is made with */
     calx_kv *connect_args;     /* deep copy of opts->connect_args */
     size_t nconnect_args;
     char *isolation_level;
@@ -54,7 +76,6 @@ struct calx_engine {
     void *log_udata;
     size_t nconns;             /* connection handles alive, and checkouts under way */
     bool freed;                /* calx_engine_free was called */
-    bool pool_gone;
     bool loop_gone;            /* the loop shut the engine down (calx_loop_close) */
     calx_loop_user on_loop;    /* how the loop asks and shuts the engine down */
     calx_plan_entry **plans;   /* hash table of compiled texts */
@@ -75,8 +96,31 @@ void calx__plan_entry_release(calx_plan_entry *pe);
 /* A connection handle closed: the engine may now be freed. */
 void calx__engine_conn_closed(calx_engine *e);
 
-/* A new connection handle over a checked-out pooled connection. */
-calx_connection *calx__connection_new(calx_engine *e, calx_pconn *pc);
+/* A new connection handle over a checked-out pooled connection of
+ * server srv. */
+calx_connection *calx__connection_new(calx_engine *e, const calx__server *srv,
+                                      calx_pconn *pc);
+
+/* engine.c: the pool configuration every server of e shares, for url. */
+calx_pool *calx__engine_pool_new(calx_engine *e, calx__server *srv, const calx_url *url);
+
+/* replicas.c: the replica set. Parses and checks opts' replica URLs
+ * (same database as the primary, one that has replicas) and makes their
+ * pools: 0, or CALX_ERR_ARGUMENT / _NOT_SUPPORTED / _URL naming the
+ * replica, or CALX_ERR_NOMEM (what was made is freed by
+ * calx__replicas_free). */
+int calx__replicas_new(calx_engine *e, const calx_engine_opts *opts, calx_error *err);
+/* Frees what calx__replicas_new made (the pools must be gone). */
+void calx__replicas_free(calx_engine *e);
+/* Names a server ("primary (h:p)") into srv->name; 0 or -1 (no memory). */
+int calx__server_name(calx__server *srv, const char *what, size_t n);
+/* The next replica to try after the ones in tried[0..nreplicas), in
+ * round-robin order, skipping those down; NULL when none is left. */
+calx__server *calx__replica_pick(calx_engine *e, const bool *tried);
+/* calx_engine_status with replicas: a line per server. malloc'd. */
+char *calx__replicas_status(const calx_engine *e);
+/* A replica's checkout failed: skipped until the retry interval passes. */
+void calx__replica_down(calx__server *r, const calx_error *why);
 
 /* The driver connection under c (owned by the pool), for driver-level
  * counters in tests and diagnostics. */
@@ -86,6 +130,12 @@ calx_dconn *calx__conn_dconn(const calx_connection *c);
 void calx__echo(const calx_engine *e, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* calx__echo with tag ("" or "[replica 1 (h:p)] ") before the line. */
+void calx__echo_tagged(const calx_engine *e, const char *tag, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
 #endif
     ;
 /* Writes s seconds as echo's badges show a time: SQLAlchemy's five

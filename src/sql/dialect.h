@@ -185,6 +185,17 @@ struct calx_dialect {
      * CALX_DDL_HAS_TABLE_PARAMS; values point at table and static text)
      * and returns their number. NULL: they take none. */
     size_t (*has_table_params)(const char *table, calx_param *items);
+
+    /* ---- read replicas (engine/replicas.c, the ORM's read-your-writes) ---- */
+    /* One row, one text: where the write-ahead log stands on the primary,
+     * run on the connection that just committed (its commit is before
+     * it). NULL: the database has no streaming replicas. */
+    const char *replica_position_sql;
+    /* One row, one boolean: whether the replica it runs on has replayed
+     * the log up to the position bound to its one ?. NULL: the database
+     * has no streaming replicas, and an engine for it refuses replica
+     * URLs. */
+    const char *replica_caught_up_sql;
 };
 
 /* Room for any text a bind_value hook writes. */

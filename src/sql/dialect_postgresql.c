@@ -209,4 +209,11 @@ const calx_dialect calx__dialect_postgresql = {
     .limit_offset = limit_offset,
     .has_table = has_table,
     .has_table_params = has_table_params,
+    /* The insert position, not the write one: the commit record is in it
+     * as soon as COMMIT returns, whether or not it was flushed yet. */
+    .replica_position_sql = "SELECT CAST(pg_current_wal_insert_lsn() AS TEXT)",
+    /* NULL (not a standby: a primary reached by mistake) reads as caught
+     * up, since a primary has every commit. */
+    .replica_caught_up_sql = "SELECT coalesce(pg_last_wal_replay_lsn() >= CAST(? AS pg_lsn), "
+                             "true)",
 };

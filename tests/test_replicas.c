@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: MIT */
+/* Read replicas on a real PostgreSQL primary with two streaming standbys
+ * (scripts/pg-test-cluster.sh, started once for the suite by
+ * scripts/with-test-servers.sh): where connections and sessions go, a
+ * replica down and back, no replica healthy, echo and errors naming the
+ * server, sessions reading on a replica until they write.
+ *
+ * Needs CALX_TEST_PG_PRIMARY_URL, CALX_TEST_PG_STANDBY1_URL,
+ * CALX_TEST_PG_STANDBY2_URL and CALX_TEST_PG_CLUSTER_DIR; without them only
+ * the cases that need no server run and the rest are skipped. The table
+ * (sighting) is made on the primary and dropped at the end: the cluster
+ * serves this program only (CTest's RESOURCE_LOCK calx_pg_cluster). A
+ * standby whose replay a case pauses is resumed before the case ends. */
+#include <stdint.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "calx.h"
+#include "test.h"
+
+#ifndef CALX_SOURCE_DIR
+#define CALX_SOURCE_DIR "."
+#endif
+
+#define Sighting_FIELDS(F, M)                                                 \
+    F(M, id,   OPT_INT64, NONE,     .primary_key = true)                      \
+    F(M, name, TEXT,      REQUIRED)
+CALX_MODEL(Sighting, "sighting")
+CALX_MODEL_DEFINE(Sighting, "sighting")
+
+static const char *primary_url, *standby_url[2], *cluster_dir;
+static PGconn *admin;                /* blocking libpq on the primary, for setup */
+static const char *table = "sighting";
+/* Nothing listens on port 1: a replica that refuses every connection. */
+#define DEAD_URL "postgresql://calx@127.0.0.1:1/calx_test?connect_timeout=2"
+
+static bool have_cluster(void)
+{
+    return primary_url && standby_url[0] && standby_url[1] && cluster_dir;
+}
+
+#define NEED_CLUSTER()                                                       \
+    do {                                                                     \
+        if (!have_cluster())                                                 \
+            SKIP("CALX_TEST_PG_PRIMARY_URL and the standbys' URLs not set "  \
+                 "(scripts/with-test-servers.sh starts the cluster)");       \
+    } while (0)
+
+static bool admin_exec(PGconn *pg, const char *sql)
+{
+    PGresult *r = PQexec(pg, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        fprintf(stderr, "  admin: %s: %s", sql, PQerrorMessage(pg));
+    PQclear(r);
+    return ok;
+}
+
+/* NOTICEs of DROP ... IF EXISTS: noise in the test's output. */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* Runs the cluster script (stop-standby / start-standby N). */
+static bool cluster_cmd(const char *cmd, int n)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "sh %s/scripts/pg-test-cluster.sh %s %s %d", CALX_SOURCE_DIR,
+             cmd, cluster_dir, n);
+    int rc = system(line);
+    if (rc != 0)
+        fprintf(stderr, "  %s: exit %d\n", line, rc);
+    return rc == 0;
+}
+
+/* Runs sql on standby n (1, 2) over a plain libpq connection. */
+static bool standby_exec(int n, const char *sql)
+{
+    PGconn *sb = PQconnectdb(standby_url[n - 1]);
+    bool ok = PQstatus(sb) == CONNECTION_OK && admin_exec(sb, sql);
+    PQfinish(sb);
+    return ok;
+}
+
+/* Waits until standby n (1, 2) has replayed everything the primary has
+ * now: the tests' setup is then visible on both. */
+static bool wait_replayed(int n)
+{
+    PGresult *r = PQexec(admin, "SELECT pg_current_wal_insert_lsn()");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        PQclear(r);
+        return false;
+    }
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT pg_last_wal_replay_lsn() >= '%s'", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PGconn *sb = PQconnectdb(standby_url[n - 1]);
+    bool ok = false;
+    for (int i = 0; i < 500 && PQstatus(sb) == CONNECTION_OK && !ok; i++) {
+        PGresult *q = PQexec(sb, sql);
+        ok = PQresultStatus(q) == PGRES_TUPLES_OK && PQgetvalue(q, 0, 0)[0] == 't';
+        PQclear(q);
+        if (!ok)
+            nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+    }
+    PQfinish(sb);
+    if (!ok)
+        fprintf(stderr, "  standby%d did not replay the primary's log\n", n);
+    return ok;
+}
+
+static calx_engine *make_engine(calx_engine_opts o, const char *const *replicas, size_t n)
+{
+    calx_error err;
+    o.replicas = replicas;
+    o.nreplicas = n;
+    calx_engine *e = calx_create_engine(primary_url, &o, &err);
+    if (!e)
+        fprintf(stderr, "  create_engine: %s\n", err.message);
+    CHECK(e != NULL);
+    return e;
+}
+
+static void free_engine(calx_engine *e)
+{
+    calx_engine_free(e);
+    calx_loop_run(calx_loop_default());
+}
+
+static calx_connection *connect_to(calx_engine *e, bool replica)
+{
+    calx_error err;
+    calx_connection *c = NULL;
+    if (calx_wait(replica ? calx_engine_connect_replica(e, &err) : calx_engine_connect(e, &err),
+                  &c, &err)) {
+        fprintf(stderr, "  connect: %s\n", err.message);
+        return NULL;
+    }
+    return c;
+}
+
+static int64_t query_int(calx_connection *c, const char *sql)
+{
+    calx_error err;
+    calx_result *r = NULL;
+    int64_t v = -999;
+    if (calx_wait(calx_conn_execute(c, sql, NULL, &err), &r, &err) == 0)
+        v = calx_row_int(calx_result_first(r), 0);
+    else
+        fprintf(stderr, "  %s: %s\n", sql, err.message);
+    calx_result_free(r);
+    return v;
+}
+
+/* The port of the server c is on: which of the three it reached. */
+static int64_t server_port(calx_connection *c)
+{
+    return query_int(c, "SELECT inet_server_port()");
+}
+
+static int url_port(const char *url)
+{
+    const char *p = strrchr(url, ':');
+    return p ? atoi(p + 1) : -1;
+}
+
+/* ---- no server needed ---- */
+
+TEST(a_sqlite_engine_takes_no_replica_urls)
+{
+    calx_error err;
+    const char *replicas[] = { "sqlite:///other.db" };
+    calx_engine *e = calx_create_engine(
+        "sqlite:///app.db", &(calx_engine_opts){ .replicas = replicas, .nreplicas = 1 }, &err);
+    CHECK(e == NULL);
+    CHECK_INT(err.code, CALX_ERR_NOT_SUPPORTED);
+    CHECK_CONTAINS(err.message, "SQLite has no streaming replicas");
+}
+
+TEST(a_replica_url_must_name_the_primarys_database)
+{
+    calx_error err;
+    const char *other[] = { "sqlite:///x.db" };
+    calx_engine *e = calx_create_engine(
+        "postgresql://u@127.0.0.1/db", &(calx_engine_opts){ .replicas = other, .nreplicas = 1 },
+        &err);
+    CHECK(e == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, "replica 1's URL names sqlite, the primary's postgresql");
+
+    const char *bad[] = { "postgresql://u@127.0.0.1/db", "postgresql://u@[::1/db" };
+    e = calx_create_engine("postgresql://u@127.0.0.1/db",
+                           &(calx_engine_opts){ .replicas = bad, .nreplicas = 2 }, &err);
+    CHECK(e == NULL);
+    CHECK_INT(err.code, CALX_ERR_URL);
+    CHECK_CONTAINS(err.message, "replica 2");
+
+    e = calx_create_engine("postgresql://u@127.0.0.1/db",
+                           &(calx_engine_opts){ .replicas = NULL, .nreplicas = 1 }, &err);
+    CHECK(e == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+
+    e = calx_create_engine("postgresql://u@127.0.0.1/db",
+                           &(calx_engine_opts){ .replicas = bad, .nreplicas = 1,
+                                                .replica_retry_interval = -1 }, &err);
+    CHECK(e == NULL);
+    CHECK_CONTAINS(err.message, "replica_retry_interval");
+}
+
+/* ---- on the cluster ---- */
+
+TEST(connect_goes_to_the_primary_and_connect_replica_to_each_replica_in_turn)
+{
+    NEED_CLUSTER();
+    calx_engine *e = make_engine((calx_engine_opts){ 0 }, standby_url, 2);
+    if (!e)
+        return;
+    calx_connection *c = connect_to(e, false);
+    CHECK(c && !calx_conn_is_replica(c));
+    CHECK_INT(query_int(c, "SELECT CAST(pg_is_in_recovery() AS INTEGER)"), 0);
+    CHECK_INT(server_port(c), url_port(primary_url));
+    CHECK(strncmp(calx_conn_server(c), "primary (127.0.0.1:", 19) == 0);
+    calx_conn_close(c);
+
+    int seen[2] = { 0, 0 };
+    for (int i = 0; i < 4; i++) {
+        c = connect_to(e, true);
+        CHECK(c && calx_conn_is_replica(c));
+        if (!c)
+            break;
+        CHECK_INT(query_int(c, "SELECT CAST(pg_is_in_recovery() AS INTEGER)"), 1);
+        int64_t port = server_port(c);
+        int which = port == url_port(standby_url[0]) ? 0 : 1;
+        CHECK_INT(port, url_port(standby_url[which]));
+        char name[32];
+        snprintf(name, sizeof name, "replica %d (127.0.0.1:", which + 1);
+        CHECK(strncmp(calx_conn_server(c), name, strlen(name)) == 0);
+        /* Round-robin: replica 1, 2, 1, 2. */
+        CHECK_INT(which, i % 2);
+        seen[which]++;
+        calx_conn_close(c);
+    }
+    CHECK_INT(seen[0], 2);
+    CHECK_INT(seen[1], 2);
+
+    char *st = calx_engine_status(e);
+    CHECK_CONTAINS(st, "primary (127.0.0.1:");
+    CHECK_CONTAINS(st, "replica 1 (127.0.0.1:");
+    CHECK_CONTAINS(st, "replica 2 (127.0.0.1:");
+    CHECK_CONTAINS(st, "Connections in pool: 1");
+    free(st);
+    free_engine(e);
+}
+
+TEST(with_no_healthy_replica_connect_replica_falls_back_to_the_primary)
+{
+    NEED_CLUSTER();
+    const char *dead[] = { DEAD_URL, DEAD_URL };
+    calx_engine *e = make_engine((calx_engine_opts){ 0 }, dead, 2);
+    if (!e)
+        return;
+    calx_connection *c = connect_to(e, true);
+    CHECK(c && !calx_conn_is_replica(c));
+    CHECK_INT(server_port(c), url_port(primary_url));
+    calx_conn_close(c);
+    char *st = calx_engine_status(e);
+    CHECK_CONTAINS(st, "replica 1 (127.0.0.1:1): Pool size: 5");
+    CHECK_CONTAINS(st, "skipped for");
+    free(st);
+    free_engine(e);
+}
+
+TEST(a_replica_that_is_down_is_skipped_and_used_again_once_it_is_back)
+{
+    NEED_CLUSTER();
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_pre_ping = true,
+                                                     .replica_retry_interval = 0.2 },
+                                 standby_url, 2);
+    if (!e)
+        return;
+    /* One idle connection in each replica's pool. */
+    calx_connection *c1 = connect_to(e, true), *c2 = connect_to(e, true);
+    CHECK(c1 && c2);
+    calx_conn_close(c1);
+    calx_conn_close(c2);
+    if (!cluster_cmd("stop-standby", 2)) {
+        free_engine(e);
+        return;
+    }
+    /* standby2's idle connection is dead and no new one opens: every
+     * replica read goes to standby1. */
+    for (int i = 0; i < 3; i++) {
+        calx_connection *c = connect_to(e, true);
+        CHECK(c && calx_conn_is_replica(c));
+        if (c)
+            CHECK_INT(server_port(c), url_port(standby_url[0]));
+        calx_conn_close(c);
+    }
+    char *st = calx_engine_status(e);
+    CHECK_CONTAINS(st, "skipped for");
+    free(st);
+    CHECK(cluster_cmd("start-standby", 2));
+    calx_error err;
+    CHECK_OK(calx_wait(calx_sleep(calx_loop_default(), 300, &err), NULL, &err), &err);
+    /* Past the retry interval, standby2 takes its turn again. */
+    bool back = false;
+    for (int i = 0; i < 2 && !back; i++) {
+        calx_connection *c = connect_to(e, true);
+        back = c && server_port(c) == url_port(standby_url[1]);
+        calx_conn_close(c);
+    }
+    CHECK(back);
+    free_engine(e);
+}
+
+/* What echo wrote, for the case that reads it. */
+static char logbuf[8192];
+
+static void capture(void *udata, calx_log_level level, const char *logger, const char *msg)
+{
+    (void)udata;
+    (void)level;
+    (void)logger;
+    size_t len = strlen(logbuf);
+    snprintf(logbuf + len, sizeof logbuf - len, "%s\n", msg);
+}
+
+TEST(echo_and_errors_name_the_server_a_statement_went_to)
+{
+    NEED_CLUSTER();
+    logbuf[0] = 0;
+    calx_engine *e = make_engine((calx_engine_opts){ .echo = true, .log = capture },
+                                 standby_url, 1);
+    if (!e)
+        return;
+    calx_connection *c = connect_to(e, true);
+    CHECK_INT(query_int(c, "SELECT 1"), 1);
+    char want[128];
+    snprintf(want, sizeof want, "[replica 1 (127.0.0.1:%d)] SELECT 1",
+             url_port(standby_url[0]));
+    CHECK_CONTAINS(logbuf, want);
+    snprintf(want, sizeof want, "[replica 1 (127.0.0.1:%d)] BEGIN (implicit)",
+             url_port(standby_url[0]));
+    CHECK_CONTAINS(logbuf, want);
+    /* A write on a standby: the server says it cannot, the error says where. */
+    calx_error err;
+    calx_result *r = NULL;
+    char sql[128];
+    snprintf(sql, sizeof sql, "INSERT INTO %s (name) VALUES ('x')", table);
+    CHECK_INT(calx_wait(calx_conn_execute(c, sql, NULL, &err), &r, &err), CALX_ERR_INTERNAL);
+    CHECK_STR(err.sqlstate, "25006");   /* read_only_sql_transaction */
+    snprintf(want, sizeof want, "[server: replica 1 (127.0.0.1:%d)]", url_port(standby_url[0]));
+    CHECK_CONTAINS(err.message, want);
+    calx_conn_close(c);
+
+    c = connect_to(e, false);
+    CHECK_INT(query_int(c, "SELECT 2"), 2);
+    snprintf(want, sizeof want, "[primary (127.0.0.1:%d)] SELECT 2", url_port(primary_url));
+    CHECK_CONTAINS(logbuf, want);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+int main(void)
+{
+    RUN(a_sqlite_engine_takes_no_replica_urls);
+    RUN(a_replica_url_must_name_the_primarys_database);
+    primary_url = getenv("CALX_TEST_PG_PRIMARY_URL");
+    standby_url[0] = getenv("CALX_TEST_PG_STANDBY1_URL");
+    standby_url[1] = getenv("CALX_TEST_PG_STANDBY2_URL");
+    cluster_dir = getenv("CALX_TEST_PG_CLUSTER_DIR");
+    if (have_cluster()) {
+        admin = PQconnectdb(primary_url);
+        if (PQstatus(admin) != CONNECTION_OK) {
+            fprintf(stderr, "cannot connect to CALX_TEST_PG_PRIMARY_URL (%s): %s", primary_url,
+                    PQerrorMessage(admin));
+            PQfinish(admin);
+            return 1;
+        }
+        PQsetNoticeProcessor(admin, quiet, NULL);
+        /* A run killed midway may have left standby1 paused. */
+        standby_exec(1, "SELECT pg_wal_replay_resume()");
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s; CREATE TABLE %s (id bigserial "
+                 "PRIMARY KEY, name text NOT NULL)", table, table);
+        if (!admin_exec(admin, sql) || !wait_replayed(1) || !wait_replayed(2))
+            return 1;
+    }
+    RUN(connect_goes_to_the_primary_and_connect_replica_to_each_replica_in_turn);
+    RUN(with_no_healthy_replica_connect_replica_falls_back_to_the_primary);
+    RUN(a_replica_that_is_down_is_skipped_and_used_again_once_it_is_back);
+    RUN(echo_and_errors_name_the_server_a_statement_went_to);
+    if (admin) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", table);
+        admin_exec(admin, sql);
+        PQfinish(admin);
+    }
+    calx_loop_free_default();
+    return TEST_REPORT();
+}
