@@ -364,6 +364,133 @@ TEST(echo_and_errors_name_the_server_a_statement_went_to)
     free_engine(e);
 }
 
+/* ---- sessions ---- */
+
+/* The table empty on every server, then standby1's replay paused and a row
+ * the session did not write ("by-admin") on the primary only: a read
+ * that finds 0 rows went to standby1, 1 row to the primary. */
+static bool lagging_standby1(void)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "DELETE FROM %s", table);
+    if (!admin_exec(admin, sql) || !wait_replayed(1) ||
+        !standby_exec(1, "SELECT pg_wal_replay_pause()"))
+        return false;
+    snprintf(sql, sizeof sql, "INSERT INTO %s (name) VALUES ('by-admin')", table);
+    return admin_exec(admin, sql);
+}
+
+static void resume_standby1(void)
+{
+    CHECK(standby_exec(1, "SELECT pg_wal_replay_resume()"));
+}
+
+static int64_t count_rows(calx_session *s, const calx_exec_opts *opts)
+{
+    calx_error err;
+    calx_objlist l = { 0 };
+    calx_select *q = calx_select_new(CALX_TABLE(Sighting));
+    int rc = calx_session_execute(s, q, opts, &l, &err);
+    calx_select_free(q);
+    if (rc) {
+        fprintf(stderr, "  query: %s\n", err.message);
+        return -1;
+    }
+    int64_t n = (int64_t)l.n;
+    calx_objlist_free(&l);
+    return n;
+}
+
+typedef struct routing {
+    calx_engine *e;
+    int64_t counts[8];
+    const char *where[8];
+} routing;
+
+static void *reads_then_write_task(void *arg)
+{
+    routing *x = arg;
+    calx_error err;
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = x->e }, &err);
+    if (!s)
+        return NULL;
+    x->counts[0] = count_rows(s, NULL);          /* the replica: 0 */
+    Sighting *o = CALX_NEW(Sighting, &err, .name = "by-session");
+    if (o && calx_session_add(s, o, &err) == 0 && calx_session_flush(s, &err) == 0)
+        x->counts[1] = count_rows(s, NULL);      /* the primary, in the transaction: 2 */
+    else
+        fprintf(stderr, "  add/flush: %s\n", err.message);
+    calx_session_rollback(s, &err);
+    x->counts[2] = count_rows(s, NULL);          /* a new transaction, replica: 0 */
+    calx_session_commit(s, &err);
+    calx_session_close(s, &err);
+    calx_session_free(s);
+    return NULL;
+}
+
+static void run_task(calx_task_fn fn, void *arg)
+{
+    calx_error err;
+    CHECK_OK(calx_wait(calx_spawn(calx_loop_default(), fn, arg, NULL, &err), NULL, &err), &err);
+}
+
+TEST(a_session_reads_on_a_replica_until_it_writes_and_then_on_the_primary)
+{
+    NEED_CLUSTER();
+    calx_engine *e = make_engine((calx_engine_opts){ 0 }, standby_url, 1);
+    if (!e)
+        return;
+    if (lagging_standby1()) {
+        routing x = { .e = e };
+        run_task(reads_then_write_task, &x);
+        CHECK_INT(x.counts[0], 0);
+        CHECK_INT(x.counts[1], 2);
+        CHECK_INT(x.counts[2], 0);
+    }
+    resume_standby1();
+    free_engine(e);
+}
+
+static void *pinned_task(void *arg)
+{
+    routing *x = arg;
+    calx_error err;
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = x->e, .use_primary = true },
+                                       &err);
+    x->counts[0] = count_rows(s, NULL);          /* pinned session: primary, 1 */
+    calx_session_close(s, &err);
+    calx_session_free(s);
+
+    s = calx_session_new(&(calx_session_opts){ .bind = x->e }, &err);
+    x->counts[1] = count_rows(s, NULL);          /* replica: 0 */
+    x->counts[2] = count_rows(s, &(calx_exec_opts){ .use_primary = true });   /* 1 */
+    x->counts[3] = count_rows(s, NULL);          /* the transaction moved: 1 */
+    calx_session_commit(s, &err);
+    x->counts[4] = count_rows(s, NULL);          /* a new one, on the replica: 0 */
+    calx_session_close(s, &err);
+    calx_session_free(s);
+    return NULL;
+}
+
+TEST(a_session_or_one_query_pinned_to_the_primary_reads_there)
+{
+    NEED_CLUSTER();
+    calx_engine *e = make_engine((calx_engine_opts){ 0 }, standby_url, 1);
+    if (!e)
+        return;
+    if (lagging_standby1()) {
+        routing x = { .e = e };
+        run_task(pinned_task, &x);
+        CHECK_INT(x.counts[0], 1);
+        CHECK_INT(x.counts[1], 0);
+        CHECK_INT(x.counts[2], 1);
+        CHECK_INT(x.counts[3], 1);
+        CHECK_INT(x.counts[4], 0);
+    }
+    resume_standby1();
+    free_engine(e);
+}
+
 int main(void)
 {
     RUN(a_sqlite_engine_takes_no_replica_urls);
@@ -393,6 +520,8 @@ int main(void)
     RUN(with_no_healthy_replica_connect_replica_falls_back_to_the_primary);
     RUN(a_replica_that_is_down_is_skipped_and_used_again_once_it_is_back);
     RUN(echo_and_errors_name_the_server_a_statement_went_to);
+    RUN(a_session_reads_on_a_replica_until_it_writes_and_then_on_the_primary);
+    RUN(a_session_or_one_query_pinned_to_the_primary_reads_there);
     if (admin) {
         char sql[128];
         snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", table);

@@ -102,6 +102,10 @@ typedef struct calx_session_opts {
                                    recommended: a failure midway leaves
                                    earlier flushes committed, and there is
                                    no rollback to a consistent state. */
+    /* With an engine that has replicas (docs/replicas.md), a transaction's
+     * reads go to a replica until it writes; then it moves to the primary.
+     * use_primary: every statement goes to the primary. */
+    bool use_primary;
 } calx_session_opts;
 
 /* An object's state, as SQLAlchemy names them (see the top of this file). */
@@ -283,6 +287,8 @@ typedef struct calx_exec_opts {
     const calx_loader *loaders; /* relationships to load with the objects;
                                    the models' .lazy for the others */
     size_t nloaders;
+    bool use_primary;           /* this query reads on the primary, whatever
+                                   the session's routing (docs/replicas.md) */
 } calx_exec_opts;
 
 /* Runs q, a select over a model's table (CALX_TABLE(Hero)), after an

@@ -191,11 +191,12 @@ static int load_sql(calx_session *s, const calx_model *m, const char *sql,
                     const calx_param *params, size_t nparams, bool by_key, bool populate,
                     calx_objlist *list, calx_error *err)
 {
-    if (calx__session_conn(s, err))
+    calx_connection *c;
+    if (calx__session_read_conn(s, &c, err))
         return err->code;
     calx_params p = { params, nparams };
-    calx_future *f = by_key ? calx_conn_execute(s->conn, sql, &p, err)
-                            : calx_conn_stream(s->conn, sql, &p, LOAD_CHUNK, err);
+    calx_future *f = by_key ? calx_conn_execute(c, sql, &p, err)
+                            : calx_conn_stream(c, sql, &p, LOAD_CHUNK, err);
     return load_rows(s, m, f, populate, list, err);
 }
 
@@ -215,10 +216,11 @@ static int run_select(calx_session *s, const calx_select *q, unsigned flags, boo
                               "it with calx_conn_execute_select", t ? t->name : "?");
     bool by_key = flags & BY_KEY;
     if (!(flags & ~BY_KEY)) {
-        if (calx__session_conn(s, err))
+        calx_connection *c;
+        if (calx__session_read_conn(s, &c, err))
             return err->code;
-        calx_future *f = by_key ? calx_conn_execute_select(s->conn, q, err)
-                                : calx__conn_stream_select(s->conn, q, LOAD_CHUNK, err);
+        calx_future *f = by_key ? calx_conn_execute_select(c, q, err)
+                                : calx__conn_stream_select(c, q, LOAD_CHUNK, err);
         return load_rows(s, m, f, populate, list, err);
     }
     calx_compiled c = { 0 };
@@ -627,6 +629,7 @@ int calx_session_execute(calx_session *s, const calx_select *q, const calx_exec_
     int rc = calx__session_enter(s, true, err);
     if (rc)
         return rc;
+    s->call_primary = opts && opts->use_primary;
     rc = autoflush(s, true, err);
     bool joined = false;
     if (!rc)

@@ -186,11 +186,12 @@ static int run(calx_session *s, const calx_model *m, const calx_select *x, jplan
     calx_compiled c = { 0 };
     calx_result *res = NULL;
     int rc = calx__select_compile(x, s->dialect, 0, &c, err);
+    calx_connection *conn = NULL;
     if (!rc)
-        rc = calx__session_conn(s, err);
+        rc = calx__session_read_conn(s, &conn, err);
     if (!rc) {
         calx_params prm = { c.params, c.nparams };
-        rc = calx_await(calx_conn_execute(s->conn, c.sql, &prm, err), &res, err);
+        rc = calx_await(calx_conn_execute(conn, c.sql, &prm, err), &res, err);
     }
     calx__compiled_free(&c);
     calx__ptrset roots = { 0 };

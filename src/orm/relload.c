@@ -226,11 +226,12 @@ static int run(calx_session *s, const calx_select *q, calx_result **out, calx_er
 {
     calx_compiled c = { 0 };
     int rc = calx__select_compile(q, s->dialect, CALX_COMPILE_LABELS, &c, err);
+    calx_connection *conn = NULL;
     if (!rc)
-        rc = calx__session_conn(s, err);
+        rc = calx__session_read_conn(s, &conn, err);
     if (!rc) {
         calx_params p = { c.params, c.nparams };
-        rc = calx_await(calx_conn_execute(s->conn, c.sql, &p, err), out, err);
+        rc = calx_await(calx_conn_execute(conn, c.sql, &p, err), out, err);
     }
     calx__compiled_free(&c);
     return rc;

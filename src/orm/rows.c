@@ -92,17 +92,18 @@ static int entity_defaults(calx_session *s, const calx_entity_rows *r, size_t k,
 
 static int run(calx_session *s, const calx_select *q, calx_entity_rows *r, calx_error *err)
 {
+    calx_connection *c = NULL;
     int rc = calx_select_error(q, err);
     if (!rc)
         rc = plan_items(q, r, err);
     if (!rc)
         rc = calx__session_autoflush(s, err);
     if (!rc)
-        rc = calx__session_conn(s, err);
+        rc = calx__session_read_conn(s, &c, err);
     if (rc)
         return rc;
     /* Through the engine's statement cache: compiled once per shape. */
-    rc = calx_await(calx_conn_execute_select(s->conn, q, err), &r->result, err);
+    rc = calx_await(calx_conn_execute_select(c, q, err), &r->result, err);
     if (rc)
         return rc;
     r->nrows = calx_result_nrows(r->result);

@@ -48,6 +48,11 @@ static void release_conn(calx_session *s)
         calx_conn_close(s->conn);
         s->conn = NULL;
     }
+    /* A replica's transaction only read: the pool's reset rolls it back. */
+    if (s->read_conn) {
+        calx_conn_close(s->read_conn);
+        s->read_conn = NULL;
+    }
 }
 
 static int commit_now(calx_session *s, calx_error *err);
@@ -59,6 +64,7 @@ static int leave(calx_session *s, int rc, calx_error *err)
     if (rc == 0 && s->opts.autocommit && !s->explicit_begin && s->began && !s->sp_depth)
         rc = commit_now(s, err);
     s->busy = false;
+    s->call_primary = false;
     return rc;
 }
 
@@ -166,20 +172,59 @@ void calx_session_free(calx_session *s)
 
 /* ---- the connection ---- */
 
-int calx__session_conn(calx_session *s, calx_error *err)
+static int check_autobegin(const calx_session *s, calx_error *err)
 {
-    if (s->conn)
-        return 0;
     if (!s->began && s->opts.no_autobegin)
         return calx_error_set(err, CALX_ERR_STATE,
                               "Autobegin is disabled on this Session; please call "
                               "calx_session_begin() to start a new transaction");
+    return 0;
+}
+
+int calx__session_conn(calx_session *s, calx_error *err)
+{
+    if (s->conn)
+        return 0;
+    int rc = check_autobegin(s, err);
+    if (rc)
+        return rc;
+    /* The transaction moves to the primary: what it read on a replica is
+     * read, and from here on everything goes where the writes go. */
+    if (s->read_conn) {
+        calx_conn_close(s->read_conn);
+        s->read_conn = NULL;
+    }
     calx_connection *c = NULL;
-    int rc = calx_await(calx_engine_connect(s->opts.bind, err), &c, err);
+    rc = calx_await(calx_engine_connect(s->opts.bind, err), &c, err);
     if (rc)
         return rc;
     s->conn = c;
     s->began = true;
+    return 0;
+}
+
+int calx__session_read_conn(calx_session *s, calx_connection **out, calx_error *err)
+{
+    int rc = 0;
+    /* Pinned: the transaction moves to the primary (or starts there). */
+    if (!s->conn && (s->opts.use_primary || s->call_primary))
+        rc = calx__session_conn(s, err);
+    if (rc || (*out = s->conn ? s->conn : s->read_conn))
+        return rc;
+    if ((rc = check_autobegin(s, err)))
+        return rc;
+    calx_connection *c = NULL;
+    rc = calx_await(calx_engine_connect_replica(s->opts.bind, err), &c, err);
+    if (rc)
+        return rc;
+    /* No replica (none configured, none healthy): the primary's connection
+     * is the transaction's, as if a write had taken it. */
+    if (calx_conn_is_replica(c))
+        s->read_conn = c;
+    else
+        s->conn = c;
+    s->began = true;
+    *out = c;
     return 0;
 }
 

@@ -43,7 +43,12 @@ typedef struct calx_getsql {
 struct calx_session {
     calx_session_opts opts;
     const calx_dialect *dialect;
-    calx_connection *conn;    /* checked out while a transaction is open */
+    calx_connection *conn;    /* the primary's, checked out while a transaction
+                                 that wrote (or is pinned there) is open */
+    calx_connection *read_conn; /* a replica's, while the transaction has only
+                                 read (the engine's replicas; docs/replicas.md) */
+    bool call_primary;        /* this call's reads go to the primary
+                                 (calx_exec_opts.use_primary); leave clears it */
     bool began;               /* a transaction is open (maybe with no connection yet) */
     bool explicit_begin;      /* calx_session_begin was called */
     bool busy;                /* a call is suspended in a task */
@@ -125,8 +130,15 @@ int calx__session_add_obj(calx_session *s, calx_obj *o, calx_error *err);
  * DELETE (the delete cascades and delete-orphan, relwrite.c, cascade.c). */
 int calx__session_delete_obj(calx_session *s, calx_obj *o, calx_error *err);
 /* Takes the connection the session's transaction runs on, checking one
- * out (and beginning) when needed. Must run in a task. */
+ * out (and beginning) when needed: the primary's, for writes (a replica's
+ * connection held for reads is given back first). Must run in a task. */
 int calx__session_conn(calx_session *s, calx_error *err);
+/* The connection a read runs on (*out, the session's): the primary's when
+ * the transaction has one (it wrote, or the session or call is pinned
+ * there), else a replica's (calx_engine_connect_replica, which gives the
+ * primary's when the engine has no replica or none is healthy: that one
+ * then becomes the transaction's own). Must run in a task. */
+int calx__session_read_conn(calx_session *s, calx_connection **out, calx_error *err);
 /* Entering and leaving a public call (see session.c): the busy guard,
  * the task check, the failed-flush state, and autocommit. */
 int calx__session_enter(calx_session *s, bool db, calx_error *err);
