@@ -317,7 +317,7 @@ TEST(a_replica_that_is_down_is_skipped_and_used_again_once_it_is_back)
 }
 
 /* What echo wrote, for the case that reads it. */
-static char logbuf[8192];
+static char logbuf[1 << 16];
 
 static void capture(void *udata, calx_log_level level, const char *logger, const char *msg)
 {
@@ -491,10 +491,210 @@ TEST(a_session_or_one_query_pinned_to_the_primary_reads_there)
     free_engine(e);
 }
 
+/* ---- read-your-writes ---- */
+
+typedef struct ryw {
+    calx_engine *e;
+    calx_session_opts opts;        /* the writer's */
+    calx_session_opts reader;      /* the reader's, carrying the token */
+    int64_t plain, own, carried;   /* rows each read saw */
+    char token[CALX_CAUSAL_TOKEN_SIZE];
+    int resume_after_ms;           /* >0: standby1 resumes while the reads wait */
+    int sleep_ms;                  /* >0: a pause before the writer reads */
+} ryw;
+
+static int64_t count_in_new_session(const calx_session_opts *o, const char *token)
+{
+    calx_error err;
+    calx_session *s = calx_session_new(o, &err);
+    if (!s)
+        return -1;
+    if (token && calx_session_set_causal_token(s, token, &err))
+        fprintf(stderr, "  set token: %s\n", err.message);
+    int64_t n = count_rows(s, NULL);
+    calx_session_close(s, &err);
+    calx_session_free(s);
+    return n;
+}
+
+static void *resume_later_task(void *arg)
+{
+    int ms = *(int *)arg;
+    calx_error err;
+    calx_await(calx_sleep(calx_loop_default(), (uint64_t)ms, &err), NULL, &err);
+    /* Blocking libpq inside the loop: a few milliseconds, test only. */
+    standby_exec(1, "SELECT pg_wal_replay_resume()");
+    return NULL;
+}
+
+static void *ryw_task(void *arg)
+{
+    ryw *x = arg;
+    calx_error err;
+    calx_session *s = calx_session_new(&x->opts, &err);
+    Sighting *o = CALX_NEW(Sighting, &err, .name = "written");
+    if (!s || !o || calx_session_add(s, o, &err) || calx_session_commit(s, &err)) {
+        fprintf(stderr, "  write: %s\n", err.message);
+        calx_session_free(s);
+        return NULL;
+    }
+    if (calx_session_causal_token(s))
+        snprintf(x->token, sizeof x->token, "%s", calx_session_causal_token(s));
+    /* Another session, no read-your-writes: the paused replica. */
+    x->plain = count_in_new_session(&(calx_session_opts){ .bind = x->e }, NULL);
+    calx_future *resumer = NULL;
+    if (x->resume_after_ms)
+        resumer = calx_spawn(calx_loop_default(), resume_later_task, &x->resume_after_ms,
+                             NULL, &err);
+    if (x->sleep_ms)
+        calx_await(calx_sleep(calx_loop_default(), (uint64_t)x->sleep_ms, &err), NULL, &err);
+    x->own = count_rows(s, NULL);
+    x->carried = count_in_new_session(&x->reader, x->token[0] ? x->token : NULL);
+    if (resumer)
+        calx_await(resumer, NULL, &err);
+    calx_session_close(s, &err);
+    calx_session_free(s);
+    return NULL;
+}
+
+/* The table empty everywhere, standby1 paused: the write that follows is
+ * on the primary only until replay resumes. */
+static bool paused_standby1(void)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "DELETE FROM %s", table);
+    return admin_exec(admin, sql) && wait_replayed(1) &&
+           standby_exec(1, "SELECT pg_wal_replay_pause()");
+}
+
+TEST(read_your_writes_by_time_reads_on_the_primary_for_a_while_after_a_write)
+{
+    NEED_CLUSTER();
+    calx_engine *e = make_engine((calx_engine_opts){ 0 }, standby_url, 1);
+    if (!e)
+        return;
+    if (paused_standby1()) {
+        ryw x = { .e = e };
+        x.opts = (calx_session_opts){ .bind = e, .primary_after_write = 60 };
+        x.reader = (calx_session_opts){ .bind = e, .primary_after_write = 60 };
+        run_task(ryw_task, &x);
+        CHECK_INT(x.plain, 0);      /* the replica has not replayed the write */
+        CHECK_INT(x.own, 1);        /* the writer reads on the primary */
+        CHECK_INT(x.carried, 0);    /* another session never wrote: the replica */
+        CHECK(x.token[0] == 0);     /* no causal_reads: no position asked for */
+
+        /* Once primary_after_write has passed, reads are the replica's again. */
+        x = (ryw){ .e = e, .sleep_ms = 150 };
+        x.opts = (calx_session_opts){ .bind = e, .primary_after_write = 0.1 };
+        x.reader = x.opts;
+        run_task(ryw_task, &x);
+        CHECK_INT(x.own, 0);
+    }
+    resume_standby1();
+    free_engine(e);
+}
+
+/* A write with causal_reads and the reads after it (ryw_task) on an
+ * engine that echoes into logbuf, standby1 paused (resumed after
+ * resume_ms when not 0). The engine, or NULL (the case then fails). The
+ * caller resumes standby1 and frees the engine. */
+static calx_engine *causal_run(double timeout, int resume_ms, ryw *x)
+{
+    logbuf[0] = 0;
+    calx_engine *e = make_engine((calx_engine_opts){ .echo = true, .log = capture },
+                                 standby_url, 1);
+    if (!e || !paused_standby1()) {
+        CHECK(!"the cluster could not be set up");
+        resume_standby1();
+        if (e)
+            free_engine(e);
+        return NULL;
+    }
+    *x = (ryw){ .e = e, .resume_after_ms = resume_ms };
+    x->opts = (calx_session_opts){ .bind = e, .causal_reads = true, .causal_timeout = timeout };
+    x->reader = x->opts;
+    run_task(ryw_task, x);
+    return e;
+}
+
+TEST(read_your_writes_by_log_position_falls_back_to_the_primary_after_the_timeout)
+{
+    NEED_CLUSTER();
+    ryw x;
+    calx_engine *e = causal_run(0.2, 0, &x);
+    if (e) {
+        CHECK(x.token[0] != 0);
+        CHECK_INT(x.plain, 0);      /* a plain read on the paused replica misses it */
+        CHECK_INT(x.own, 1);        /* waited 0.2 s, then read on the primary */
+        CHECK_INT(x.carried, 1);    /* the token carried to another session: the same */
+        /* The waits asked the replica, then gave up on it. */
+        char want[128];
+        snprintf(want, sizeof want, "[replica 1 (127.0.0.1:%d)] SELECT coalesce("
+                 "pg_last_wal_replay_lsn()", url_port(standby_url[0]));
+        CHECK_CONTAINS(logbuf, want);
+        resume_standby1();
+        free_engine(e);
+    }
+}
+
+TEST(read_your_writes_by_log_position_reads_on_the_replica_once_it_has_replayed)
+{
+    NEED_CLUSTER();
+    ryw x;
+    calx_engine *e = causal_run(10, 100, &x);
+    if (e) {
+        CHECK_INT(x.plain, 0);
+        CHECK_INT(x.own, 1);        /* waited for the replay, then read there */
+        CHECK_INT(x.carried, 1);
+        /* Both reads ran on the replica: no SELECT of the table on the primary. */
+        char want[128];
+        snprintf(want, sizeof want, "[replica 1 (127.0.0.1:%d)] SELECT sighting.id",
+                 url_port(standby_url[0]));
+        CHECK_CONTAINS(logbuf, want);
+        snprintf(want, sizeof want, "[primary (127.0.0.1:%d)] SELECT sighting.id",
+                 url_port(primary_url));
+        CHECK(strstr(logbuf, want) == NULL);
+        resume_standby1();
+        free_engine(e);
+    }
+}
+
+TEST(a_causal_token_is_checked_before_it_is_kept)
+{
+    calx_error err;
+    calx_engine *e = calx_create_engine("sqlite:///:memory:", NULL, &err);
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = e }, &err);
+    CHECK_INT(calx_session_set_causal_token(s, "0/1", &err), CALX_ERR_NOT_SUPPORTED);
+    CHECK(calx_session_causal_token(s) == NULL);
+    calx_session_free(s);
+    calx_engine_free(e);
+    CHECK_INT(calx_session_set_causal_token(NULL, "0/1", &err), CALX_ERR_ARGUMENT);
+    CHECK(calx_session_new(&(calx_session_opts){ .bind = e, .causal_timeout = -1 }, &err) ==
+          NULL);
+    CHECK_CONTAINS(err.message, "causal_timeout");
+
+    e = calx_create_engine("postgresql://u@127.0.0.1/db", NULL, &err);
+    s = calx_session_new(&(calx_session_opts){ .bind = e }, &err);
+    CHECK_OK(calx_session_set_causal_token(s, "0/3000148", &err), &err);
+    CHECK_STR(calx_session_causal_token(s), "0/3000148");
+    CHECK_INT(calx_session_set_causal_token(s, "0/1; DROP", &err), CALX_ERR_ARGUMENT);
+    CHECK_CONTAINS(err.message, "character 5");
+    char longer[CALX_CAUSAL_TOKEN_SIZE + 1];
+    memset(longer, '1', sizeof longer - 1);
+    longer[sizeof longer - 1] = 0;
+    CHECK_INT(calx_session_set_causal_token(s, longer, &err), CALX_ERR_ARGUMENT);
+    CHECK_STR(calx_session_causal_token(s), "0/3000148");   /* kept as it was */
+    CHECK_OK(calx_session_set_causal_token(s, NULL, &err), &err);
+    CHECK(calx_session_causal_token(s) == NULL);
+    calx_session_free(s);
+    free_engine(e);
+}
+
 int main(void)
 {
     RUN(a_sqlite_engine_takes_no_replica_urls);
     RUN(a_replica_url_must_name_the_primarys_database);
+    RUN(a_causal_token_is_checked_before_it_is_kept);
     primary_url = getenv("CALX_TEST_PG_PRIMARY_URL");
     standby_url[0] = getenv("CALX_TEST_PG_STANDBY1_URL");
     standby_url[1] = getenv("CALX_TEST_PG_STANDBY2_URL");
@@ -522,6 +722,9 @@ int main(void)
     RUN(echo_and_errors_name_the_server_a_statement_went_to);
     RUN(a_session_reads_on_a_replica_until_it_writes_and_then_on_the_primary);
     RUN(a_session_or_one_query_pinned_to_the_primary_reads_there);
+    RUN(read_your_writes_by_time_reads_on_the_primary_for_a_while_after_a_write);
+    RUN(read_your_writes_by_log_position_falls_back_to_the_primary_after_the_timeout);
+    RUN(read_your_writes_by_log_position_reads_on_the_replica_once_it_has_replayed);
     if (admin) {
         char sql[128];
         snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", table);

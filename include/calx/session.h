@@ -106,6 +106,19 @@ typedef struct calx_session_opts {
      * reads go to a replica until it writes; then it moves to the primary.
      * use_primary: every statement goes to the primary. */
     bool use_primary;
+    /* Read-your-writes on a lagging replica: after this session commits a
+     * transaction that wrote, its reads go to the primary for this many
+     * seconds (0: not at all). Cheap, and blind to how far the replicas
+     * really are behind. */
+    double primary_after_write;
+    /* Read-your-writes by causal consistency: a commit that wrote is
+     * followed, on the same connection, by a query for where the primary's
+     * log stands (one more round trip); the session's next read on a
+     * replica first waits until the replica has replayed that far, at most
+     * causal_timeout seconds (0: 1), then reads on the primary instead.
+     * calx_session_causal_token carries the position to other sessions. */
+    bool causal_reads;
+    double causal_timeout;
 } calx_session_opts;
 
 /* An object's state, as SQLAlchemy names them (see the top of this file). */
@@ -474,6 +487,30 @@ CALX_API int calx_session_close(calx_session *s, calx_error *err);
  * failed flush; false for a NULL s. */
 CALX_API bool calx_session_in_transaction(const calx_session *s);
 CALX_API bool calx_session_needs_rollback(const calx_session *s);
+
+/* ---- read-your-writes across sessions (docs/replicas.md) ---- */
+
+/* Room for a causal token with its terminating NUL. */
+#define CALX_CAUSAL_TOKEN_SIZE 64
+
+/* The position in the primary's log that s's replica reads wait for: its
+ * last commit's (with causal_reads), or the one given to
+ * calx_session_set_causal_token. Opaque text (PostgreSQL's "0/3000148"),
+ * shorter than CALX_CAUSAL_TOKEN_SIZE, for the program to copy into
+ * another session, a cookie or a redirect. Owned by s, valid until its
+ * next commit or set; NULL when there is none, and for a NULL s. */
+CALX_API const char *calx_session_causal_token(const calx_session *s);
+
+/* Makes s's reads on a replica wait until the replica has replayed up to
+ * token (another session's calx_session_causal_token), as its own commits
+ * do with causal_reads, bounded by causal_timeout; NULL forgets it. The
+ * token is copied. Errors: CALX_ERR_ARGUMENT for a NULL s or a token of
+ * CALX_CAUSAL_TOKEN_SIZE bytes or more, or with characters no token has
+ * (a control character, a space); CALX_ERR_NOT_SUPPORTED when s's
+ * database has no replicas. A token the database cannot read fails the
+ * read that waits for it (the database's error). */
+CALX_API int calx_session_set_causal_token(calx_session *s, const char *token,
+                                           calx_error *err);
 
 /* ---- the identity map ---- */
 

@@ -75,6 +75,13 @@ static int check_opts(const calx_session_opts *opts, calx_error *err)
     if (!opts || !opts->bind)
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "a session needs an engine to bind to (opts.bind)");
+    if (!(opts->primary_after_write >= 0 && opts->primary_after_write <= 1e9) ||
+        !(opts->causal_timeout >= 0 && opts->causal_timeout <= 1e9))
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "primary_after_write and causal_timeout are seconds, 0 or "
+                              "more (0: %s)", !(opts->causal_timeout >= 0 &&
+                                                 opts->causal_timeout <= 1e9)
+                                                  ? "1 s" : "off");
     return 0;
 }
 
@@ -172,7 +179,7 @@ void calx_session_free(calx_session *s)
 
 /* ---- the connection ---- */
 
-static int check_autobegin(const calx_session *s, calx_error *err)
+int calx__session_check_autobegin(const calx_session *s, calx_error *err)
 {
     if (!s->began && s->opts.no_autobegin)
         return calx_error_set(err, CALX_ERR_STATE,
@@ -181,11 +188,11 @@ static int check_autobegin(const calx_session *s, calx_error *err)
     return 0;
 }
 
-int calx__session_conn(calx_session *s, calx_error *err)
+int calx__session_primary(calx_session *s, calx_error *err)
 {
     if (s->conn)
         return 0;
-    int rc = check_autobegin(s, err);
+    int rc = calx__session_check_autobegin(s, err);
     if (rc)
         return rc;
     /* The transaction moves to the primary: what it read on a replica is
@@ -203,29 +210,12 @@ int calx__session_conn(calx_session *s, calx_error *err)
     return 0;
 }
 
-int calx__session_read_conn(calx_session *s, calx_connection **out, calx_error *err)
+int calx__session_conn(calx_session *s, calx_error *err)
 {
-    int rc = 0;
-    /* Pinned: the transaction moves to the primary (or starts there). */
-    if (!s->conn && (s->opts.use_primary || s->call_primary))
-        rc = calx__session_conn(s, err);
-    if (rc || (*out = s->conn ? s->conn : s->read_conn))
-        return rc;
-    if ((rc = check_autobegin(s, err)))
-        return rc;
-    calx_connection *c = NULL;
-    rc = calx_await(calx_engine_connect_replica(s->opts.bind, err), &c, err);
-    if (rc)
-        return rc;
-    /* No replica (none configured, none healthy): the primary's connection
-     * is the transaction's, as if a write had taken it. */
-    if (calx_conn_is_replica(c))
-        s->read_conn = c;
-    else
-        s->conn = c;
-    s->began = true;
-    *out = c;
-    return 0;
+    int rc = calx__session_primary(s, err);
+    if (!rc)
+        s->wrote = true;
+    return rc;
 }
 
 /* ---- states ---- */
@@ -477,7 +467,7 @@ static void after_commit(calx_session *s)
     if (!s->opts.no_expire_on_commit)
         expire_all(s, false);
     release_conn(s);
-    s->began = s->explicit_begin = false;
+    s->began = s->explicit_begin = s->wrote = false;
     s->sp_depth = 0;
 }
 
@@ -496,6 +486,8 @@ static int commit_now(calx_session *s, calx_error *err)
             return rc;
         }
     }
+    if (s->wrote)
+        calx__route_committed(s);
     after_commit(s);
     return 0;
 }
@@ -541,7 +533,7 @@ static void after_rollback(calx_session *s)
     s->pending.n = s->deleting.n = s->inserted.n = s->deleted.n = 0;
     expire_all(s, true);
     release_conn(s);
-    s->began = s->explicit_begin = false;
+    s->began = s->explicit_begin = s->wrote = false;
     s->need_rollback = false;
     s->sp_depth = 0;
 }

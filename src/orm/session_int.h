@@ -47,8 +47,15 @@ struct calx_session {
                                  that wrote (or is pinned there) is open */
     calx_connection *read_conn; /* a replica's, while the transaction has only
                                  read (the engine's replicas; docs/replicas.md) */
+    bool wrote;               /* the transaction has written (calx__session_conn) */
     bool call_primary;        /* this call's reads go to the primary
                                  (calx_exec_opts.use_primary); leave clears it */
+    /* Read-your-writes (docs/replicas.md). */
+    uint64_t wrote_ns;        /* monotonic time of the last commit that wrote */
+    char token[CALX_CAUSAL_TOKEN_SIZE]; /* the log position replica reads wait
+                                           for; "" for none */
+    bool token_lost;          /* the position after a commit could not be read:
+                                 the next transaction reads on the primary */
     bool began;               /* a transaction is open (maybe with no connection yet) */
     bool explicit_begin;      /* calx_session_begin was called */
     bool busy;                /* a call is suspended in a task */
@@ -129,16 +136,32 @@ int calx__session_add_obj(calx_session *s, calx_obj *o, calx_error *err);
 /* calx_session_delete without the call's guard: marks persistent o for
  * DELETE (the delete cascades and delete-orphan, relwrite.c, cascade.c). */
 int calx__session_delete_obj(calx_session *s, calx_obj *o, calx_error *err);
-/* Takes the connection the session's transaction runs on, checking one
- * out (and beginning) when needed: the primary's, for writes (a replica's
- * connection held for reads is given back first). Must run in a task. */
+/* Takes the connection the session's transaction runs on for a write,
+ * checking one out (and beginning) when needed: the primary's (a
+ * replica's connection held for reads is given back first); the
+ * transaction has written from then on. Must run in a task. */
 int calx__session_conn(calx_session *s, calx_error *err);
+/* As calx__session_conn for a read pinned to the primary: the transaction
+ * has not written for it. */
+int calx__session_primary(calx_session *s, calx_error *err);
+/* CALX_ERR_STATE when s may not begin by itself (no_autobegin). */
+int calx__session_check_autobegin(const calx_session *s, calx_error *err);
+
+/* ---- route.c ---- */
+
 /* The connection a read runs on (*out, the session's): the primary's when
  * the transaction has one (it wrote, or the session or call is pinned
- * there), else a replica's (calx_engine_connect_replica, which gives the
- * primary's when the engine has no replica or none is healthy: that one
- * then becomes the transaction's own). Must run in a task. */
+ * there, or read-your-writes sends it there), else a replica's
+ * (calx_engine_connect_replica, which gives the primary's when the engine
+ * has no replica or none is healthy: that one then becomes the
+ * transaction's own), which has replayed the session's causal token when
+ * it has one. Must run in a task. */
 int calx__session_read_conn(calx_session *s, calx_connection **out, calx_error *err);
+/* The transaction on s->conn has committed having written: read-your-writes
+ * takes note (the time; with causal_reads the log position, one query on
+ * s->conn). Never fails: a position it cannot read sends the next
+ * transaction to the primary. */
+void calx__route_committed(calx_session *s);
 /* Entering and leaving a public call (see session.c): the busy guard,
  * the task check, the failed-flush state, and autocommit. */
 int calx__session_enter(calx_session *s, bool db, calx_error *err);
