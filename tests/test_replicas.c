@@ -29,6 +29,13 @@
 CALX_MODEL(Sighting, "sighting")
 CALX_MODEL_DEFINE(Sighting, "sighting")
 
+#define Doctor_FIELDS(F, M)                                                   \
+    F(M, id,      OPT_INT64, NONE,     .primary_key = true)                   \
+    F(M, name,    TEXT,      REQUIRED)                                        \
+    F(M, on_call, BOOL,      DEFAULT(true))
+CALX_MODEL(Doctor, "doctor")
+CALX_MODEL_DEFINE(Doctor, "doctor")
+
 static const char *primary_url, *standby_url[2], *cluster_dir;
 static PGconn *admin;                /* blocking libpq on the primary, for setup */
 static const char *table = "sighting";
@@ -690,6 +697,271 @@ TEST(a_causal_token_is_checked_before_it_is_kept)
     free_engine(e);
 }
 
+/* ---- retrying a transaction ---- */
+
+static int64_t admin_int(const char *sql)
+{
+    PGresult *r = PQexec(admin, sql);
+    int64_t v = -999;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    else
+        fprintf(stderr, "  admin: %s: %s", sql, PQerrorMessage(admin));
+    PQclear(r);
+    return v;
+}
+
+/* Two doctors on call, alice (id 1) and bob (id 2). */
+static bool two_doctors(void)
+{
+    return admin_exec(admin, "DROP TABLE IF EXISTS doctor; CREATE TABLE doctor (id bigserial "
+                             "PRIMARY KEY, name text NOT NULL, on_call boolean NOT NULL); "
+                             "INSERT INTO doctor (name, on_call) VALUES ('alice', true), "
+                             "('bob', true)");
+}
+
+/* An engine on url (the primary's, no replicas) over two_doctors(); NULL
+ * (the case fails) when either cannot be had. */
+static calx_engine *doctors_engine(const char *url, calx_engine_opts o)
+{
+    calx_error err;
+    calx_engine *e = calx_create_engine(url, &o, &err);
+    if (!e)
+        fprintf(stderr, "  create_engine: %s\n", err.message);
+    if (e && !two_doctors()) {
+        free_engine(e);
+        e = NULL;
+    }
+    CHECK(e != NULL);
+    return e;
+}
+
+typedef struct txn {
+    calx_engine *e;
+    int me;                   /* 1: alice, 2: bob */
+    int runs;                 /* times fn ran */
+    int *met;                 /* the first runs' meeting point */
+    int rc, attempts;
+    calx_error err;
+} txn;
+
+/* Waits (bounded) until *met reaches 2: both transactions are there. */
+static int meet(int *met, calx_error *err)
+{
+    (*met)++;
+    for (int i = 0; i < 1000 && *met < 2; i++) {
+        int rc = calx_await(calx_sleep(calx_loop_default(), 5, err), NULL, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Write skew: a doctor goes off call when two are on call. Two such
+ * transactions, each reading before the other writes, would leave nobody
+ * on call; SERIALIZABLE fails one of them (40001). */
+static int go_off_call(calx_session *s, void *arg, calx_error *err)
+{
+    txn *t = arg;
+    t->runs++;
+    calx_objlist l = { 0 };
+    calx_select *q = calx_select_where(calx_select_new(CALX_TABLE(Doctor)),
+                                       calx_eq(CALX_C(Doctor, on_call), calx_bool(true)));
+    int rc = calx_session_all(s, q, &l, err);
+    calx_select_free(q);
+    if (!rc && t->runs == 1)
+        rc = meet(t->met, err);
+    if (!rc && l.n >= 2)
+        for (size_t i = 0; i < l.n; i++) {
+            Doctor *d = l.items[i];
+            if (d->id.value == t->me)
+                d->on_call = false;
+        }
+    calx_objlist_free(&l);
+    return rc;
+}
+
+/* A deadlock: alice's transaction renames alice then bob, bob's bob then
+ * alice, each flushing its first UPDATE before either sends its second. */
+static int rename_both(calx_session *s, void *arg, calx_error *err)
+{
+    txn *t = arg;
+    t->runs++;
+    for (int k = 0; k < 2; k++) {
+        int id = k == 0 ? t->me : 3 - t->me;
+        Doctor *d = NULL;
+        int rc = CALX_GET_ONE(s, Doctor, calx_int(id), &d, err);
+        if (rc)
+            return rc;
+        d->name = t->me == 1 ? "by-alice" : "by-bob";
+        if ((rc = calx_session_flush(s, err)))
+            return rc;
+        if (k == 0 && t->runs == 1 && (rc = meet(t->met, err)))
+            return rc;
+    }
+    return 0;
+}
+
+typedef struct txn_run {
+    txn *t;
+    calx_transaction_fn fn;
+} txn_run;
+
+static void *txn_task(void *arg)
+{
+    txn_run *r = arg;
+    txn *t = r->t;
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = t->e }, &t->err);
+    t->rc = calx_session_run_transaction(s, r->fn, t,
+                                         &(calx_retry_opts){ .attempts = &t->attempts },
+                                         &t->err);
+    calx_error e2;
+    calx_session_close(s, &e2);
+    calx_session_free(s);
+    return NULL;
+}
+
+/* Runs fn for alice and bob at once, in two tasks. */
+static void run_pair(calx_engine *e, calx_transaction_fn fn, txn t[2])
+{
+    static int met;
+    met = 0;
+    txn_run r[2];
+    calx_future *f[2];
+    calx_error err;
+    for (int i = 0; i < 2; i++) {
+        t[i] = (txn){ .e = e, .me = i + 1, .met = &met };
+        r[i] = (txn_run){ &t[i], fn };
+        f[i] = calx_spawn(calx_loop_default(), txn_task, &r[i], NULL, &err);
+    }
+    for (int i = 0; i < 2; i++)
+        CHECK_OK(calx_wait(f[i], NULL, &err), &err);
+    for (int i = 0; i < 2; i++)
+        if (t[i].rc)
+            fprintf(stderr, "  transaction %d: %s\n", i + 1, t[i].err.message);
+}
+
+TEST(the_retry_helper_runs_a_transaction_again_after_a_real_serialization_failure)
+{
+    NEED_CLUSTER();
+    calx_engine *e = doctors_engine(primary_url,
+                                    (calx_engine_opts){ .isolation_level = "SERIALIZABLE" });
+    if (!e)
+        return;
+    txn t[2];
+    run_pair(e, go_off_call, t);
+    CHECK_INT(t[0].rc, 0);
+    CHECK_INT(t[1].rc, 0);
+    /* One of them failed with 40001 and ran again, seeing one on call. */
+    CHECK(t[0].attempts + t[1].attempts >= 3);
+    CHECK_INT(admin_int("SELECT count(*) FROM doctor WHERE on_call"), 1);
+    free_engine(e);
+}
+
+TEST(the_retry_helper_runs_a_transaction_again_after_a_real_deadlock)
+{
+    NEED_CLUSTER();
+    /* The server looks for deadlocks after 50 ms, not its default 1 s. */
+    char url[512];
+    snprintf(url, sizeof url, "%s?options=-cdeadlock_timeout%%3D50", primary_url);
+    calx_engine *e = doctors_engine(url, (calx_engine_opts){ 0 });
+    if (!e)
+        return;
+    txn t[2];
+    run_pair(e, rename_both, t);
+    CHECK_INT(t[0].rc, 0);
+    CHECK_INT(t[1].rc, 0);
+    /* One was chosen as the deadlock's victim (40P01) and ran again after
+     * the other committed: both rows are that one's. */
+    CHECK_INT(t[0].attempts + t[1].attempts, 3);
+    int victim = t[0].attempts == 2 ? 1 : 2;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM doctor WHERE name = 'by-%s'",
+             victim == 1 ? "alice" : "bob");
+    CHECK_INT(admin_int(sql), 2);
+    free_engine(e);
+}
+
+static int add_doctor(calx_session *s, void *arg, calx_error *err)
+{
+    txn *t = arg;
+    t->runs++;
+    Doctor *d = CALX_NEW(Doctor, err, .name = "carol");
+    if (!d)
+        return err->code;
+    int rc = calx_session_add(s, d, err);
+    if (rc || t->me != 3 || t->runs > 1)
+        return rc;
+    /* Lose the connection mid-transaction, before the COMMIT: flush, have
+     * the server end the backend, flush again. */
+    if ((rc = calx_session_flush(s, err)))
+        return rc;
+    admin_exec(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                      "state = 'idle in transaction' AND datname = current_database() "
+                      "AND pid <> pg_backend_pid()");
+    d = CALX_NEW(Doctor, err, .name = "carol");
+    if (!d || (rc = calx_session_add(s, d, err)))
+        return err->code;
+    return calx_session_flush(s, err);
+}
+
+TEST(the_retry_helper_runs_again_after_a_disconnect_before_the_commit)
+{
+    NEED_CLUSTER();
+    calx_engine *e = doctors_engine(primary_url, (calx_engine_opts){ 0 });
+    if (!e)
+        return;
+    txn t = { .e = e, .me = 3 };
+    txn_run r = { &t, add_doctor };
+    run_task(txn_task, &r);
+    CHECK_INT(t.rc, 0);
+    CHECK_INT(t.attempts, 2);
+    /* The first attempt's rows went with its connection; the second's
+     * one row is there. */
+    CHECK_INT(admin_int("SELECT count(*) FROM doctor WHERE name = 'carol'"), 1);
+    free_engine(e);
+}
+
+static void *terminate_sync_waiters_task(void *arg)
+{
+    (void)arg;
+    calx_error err;
+    /* The COMMIT waits for the stopped synchronous standby; end it. */
+    for (int i = 0; i < 200; i++) {
+        calx_await(calx_sleep(calx_loop_default(), 20, &err), NULL, &err);
+        if (admin_int("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                      "WHERE wait_event = 'SyncRep'") > 0)
+            break;
+    }
+    return NULL;
+}
+
+TEST(the_retry_helper_never_runs_again_once_the_commit_may_have_succeeded)
+{
+    NEED_CLUSTER();
+    calx_engine *e = doctors_engine(primary_url, (calx_engine_opts){ 0 });
+    if (!e)
+        return;
+    /* With the synchronous standby down, the primary commits locally and
+     * waits for it before answering: the answer is then cut off. */
+    if (cluster_cmd("stop-standby", 1)) {
+        calx_error err;
+        calx_future *killer = calx_spawn(calx_loop_default(), terminate_sync_waiters_task,
+                                         NULL, NULL, &err);
+        txn t = { .e = e, .me = 4 };
+        txn_run r = { &t, add_doctor };
+        run_task(txn_task, &r);
+        CHECK_OK(calx_wait(killer, NULL, &err), &err);
+        CHECK_INT(t.rc, CALX_ERR_AMBIGUOUS_COMMIT);
+        CHECK_CONTAINS(t.err.message, "may have committed");
+        CHECK_INT(t.attempts, 1);
+        /* It had committed: running it again would have added carol twice. */
+        CHECK_INT(admin_int("SELECT count(*) FROM doctor WHERE name = 'carol'"), 1);
+        CHECK(cluster_cmd("start-standby", 1));
+    }
+    free_engine(e);
+}
+
 int main(void)
 {
     RUN(a_sqlite_engine_takes_no_replica_urls);
@@ -713,6 +985,9 @@ int main(void)
         char sql[256];
         snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s; CREATE TABLE %s (id bigserial "
                  "PRIMARY KEY, name text NOT NULL)", table, table);
+        /* A run killed midway may have left standby1 stopped. */
+        if (!standby_exec(1, "SELECT 1"))
+            cluster_cmd("start-standby", 1);
         if (!admin_exec(admin, sql) || !wait_replayed(1) || !wait_replayed(2))
             return 1;
     }
@@ -725,9 +1000,13 @@ int main(void)
     RUN(read_your_writes_by_time_reads_on_the_primary_for_a_while_after_a_write);
     RUN(read_your_writes_by_log_position_falls_back_to_the_primary_after_the_timeout);
     RUN(read_your_writes_by_log_position_reads_on_the_replica_once_it_has_replayed);
+    RUN(the_retry_helper_runs_a_transaction_again_after_a_real_serialization_failure);
+    RUN(the_retry_helper_runs_a_transaction_again_after_a_real_deadlock);
+    RUN(the_retry_helper_runs_again_after_a_disconnect_before_the_commit);
+    RUN(the_retry_helper_never_runs_again_once_the_commit_may_have_succeeded);
     if (admin) {
         char sql[128];
-        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", table);
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS doctor", table);
         admin_exec(admin, sql);
         PQfinish(admin);
     }

@@ -51,6 +51,8 @@ typedef enum calx_errcode {
     CALX_ERR_VALIDATION,     /* a model field failed validation */
     CALX_ERR_STALE_DATA,     /* StaleDataError: a flushed UPDATE or DELETE matched no row */
     CALX_ERR_NOT_LOADED,     /* a relationship read before it was loaded (lazy='raise') */
+    CALX_ERR_AMBIGUOUS_COMMIT, /* the connection was lost after COMMIT was sent: the
+                                  transaction may or may not have committed */
     CALX_ERR__COUNT
 } calx_errcode;
 

@@ -488,6 +488,41 @@ CALX_API int calx_session_close(calx_session *s, calx_error *err);
 CALX_API bool calx_session_in_transaction(const calx_session *s);
 CALX_API bool calx_session_needs_rollback(const calx_session *s);
 
+/* ---- retrying a transaction (docs/replicas.md) ---- */
+
+/* The work of one transaction: runs in s (adds, changes, queries), and
+ * returns 0 or an error code with err filled. It may run more than once:
+ * each attempt starts from a rolled-back session, so it must not keep
+ * objects or results of an earlier attempt. */
+typedef int (*calx_transaction_fn)(calx_session *s, void *arg, calx_error *err);
+
+typedef struct calx_retry_opts {
+    int max_attempts;           /* 0: 5 (the first run counts) */
+    double backoff;             /* seconds before the second attempt, doubled
+                                   for each next one, with a random part;
+                                   0: 0.01 */
+    double max_backoff;         /* the longest pause, seconds; 0: 1 */
+    int *attempts;              /* NULL, or where the number of attempts run
+                                   is written */
+} calx_retry_opts;
+
+/* Runs fn(s, arg, err) and commits, in a task, as one transaction of s,
+ * which must have none open. When fn or the commit fails with what the
+ * database says was not committed and may succeed if run again — a
+ * serialization failure or a deadlock (CALX_ERR_SERIALIZATION, SQLSTATE
+ * 40001 / 40P01), or a lost connection (CALX_ERR_DISCONNECT) before the
+ * COMMIT was sent — s is rolled back and fn runs again after a pause, up
+ * to max_attempts. It never runs again once the COMMIT was sent and its
+ * answer lost (a disconnect, a timeout or a cancel then): that is
+ * CALX_ERR_AMBIGUOUS_COMMIT, the original error in its message, since
+ * the transaction may have committed. Returns 0 once committed; else
+ * fn's or the commit's error (the last attempt's, its message saying how
+ * many ran), with s rolled back. opts may be NULL. Errors also:
+ * CALX_ERR_ARGUMENT (NULL s or fn, negative options), CALX_ERR_STATE (a
+ * transaction already open, not in a task). */
+CALX_API int calx_session_run_transaction(calx_session *s, calx_transaction_fn fn, void *arg,
+                                          const calx_retry_opts *opts, calx_error *err);
+
 /* ---- read-your-writes across sessions (docs/replicas.md) ---- */
 
 /* Room for a causal token with its terminating NUL. */

@@ -32,6 +32,7 @@ static const char *const names[CALX_ERR__COUNT] = {
     [CALX_ERR_VALIDATION] = "ValidationError",
     [CALX_ERR_STALE_DATA] = "StaleDataError",
     [CALX_ERR_NOT_LOADED] = "NotLoadedError",
+    [CALX_ERR_AMBIGUOUS_COMMIT] = "AmbiguousCommitError",
 };
 
 const char *calx_errcode_name(int code)

@@ -995,6 +995,9 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit, cal
      * before it runs. */
     calx_future *f = commit ? calx_conn_execute_batch_commit(s->conn, stmts, nst, err)
                                : calx_conn_execute_batch(s->conn, stmts, nst, err);
+    /* From here a lost connection leaves the COMMIT's fate unknown. */
+    if (f && commit)
+        s->commit_sent = true;
     free(stmts);
     free(ps);
     return calx_await(f, out, err);

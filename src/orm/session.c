@@ -475,10 +475,12 @@ static int commit_now(calx_session *s, calx_error *err)
 {
     /* The flush carries the COMMIT in its own batch: one round trip. */
     bool committed = false;
+    s->commit_sent = false;
     int rc = calx__flush_ex(s, !s->sp_depth, &committed, err);
     if (rc)
         return rc;
     if (s->conn && !committed) {
+        s->commit_sent = true;
         rc = calx_await(calx_conn_commit(s->conn, err), NULL, err);
         if (rc) {
             s->need_rollback = true;

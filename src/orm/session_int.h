@@ -48,6 +48,8 @@ struct calx_session {
     calx_connection *read_conn; /* a replica's, while the transaction has only
                                  read (the engine's replicas; docs/replicas.md) */
     bool wrote;               /* the transaction has written (calx__session_conn) */
+    bool commit_sent;         /* the last commit's COMMIT went to the database
+                                 (a failure after it may have committed) */
     bool call_primary;        /* this call's reads go to the primary
                                  (calx_exec_opts.use_primary); leave clears it */
     /* Read-your-writes (docs/replicas.md). */
