@@ -7,6 +7,8 @@
 #   scripts/pg-test-cluster.sh stop DIR    stop all three and remove DIR
 #   scripts/pg-test-cluster.sh stop-standby DIR N    stop standby N (a replica down)
 #   scripts/pg-test-cluster.sh start-standby DIR N   start it again, same port
+#   scripts/pg-test-cluster.sh kill-primary DIR      stop the primary at once (a crash)
+#   scripts/pg-test-cluster.sh promote DIR N         make standby N a primary
 #
 # start prints, and writes to DIR/env,
 #
@@ -41,7 +43,7 @@ die() {
 }
 
 usage() {
-    die "usage: $0 start|stop DIR | stop-standby|start-standby DIR N"
+    die "usage: $0 start|stop|kill-primary DIR | stop-standby|start-standby|promote DIR N"
 }
 
 [ $# -ge 2 ] || usage
@@ -173,6 +175,11 @@ case "$cmd" in
     stop-standby)
         sd=$(standby_dir)
         as_server "$BIN/pg_ctl" -D "$sd/data" -m fast -w -t 30 stop >/dev/null ;;
+    kill-primary)
+        as_server "$BIN/pg_ctl" -D "$dir/primary/data" -m immediate -w -t 30 stop >/dev/null ;;
+    promote)
+        sd=$(standby_dir)
+        as_server "$BIN/pg_ctl" -D "$sd/data" -w -t 30 promote >/dev/null ;;
     start-standby)
         sd=$(standby_dir)
         as_server "$BIN/pg_ctl" -D "$sd/data" -l "$sd/log" -w -t 60 \
