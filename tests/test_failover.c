@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Failover on a real cluster: a writer commits rows one transaction at a
- * time through an engine whose URL lists the primary and standby1 with
- * target_session_attrs=read-write; the primary is killed mid-stream and
- * standby1 (the synchronous one) promoted. The statement in flight fails
- * with CALX_ERR_DISCONNECT, the pool replaces its connections, new
- * transactions commit on the new primary with no restart, and every
- * commit acknowledged before the failure is there.
+/* Failover on a real cluster, under load: WRITERS tasks commit rows, one
+ * transaction each at a time, through an engine whose URL lists the
+ * primary and standby1 with target_session_attrs=read-write; the primary
+ * is killed mid-stream and standby1 (the synchronous one) promoted. The
+ * statements in flight fail with CALX_ERR_DISCONNECT, the pool replaces
+ * its connections, new transactions commit on the new primary with no
+ * restart, and every commit acknowledged before the failure is there.
  *
  * The failover destroys the cluster's topology, so this program starts a
  * small cluster of its own (scripts/pg-test-cluster.sh in a temporary
@@ -24,8 +24,9 @@
 #define CALX_SOURCE_DIR "."
 #endif
 
-#define MAX_ROWS 100000
-#define AFTER_FAILOVER 20         /* commits wanted on the new primary */
+#define WRITERS 8                 /* tasks writing at once, more than the pool's 5 */
+#define MAX_ROWS 20000            /* per writer */
+#define AFTER_FAILOVER 20         /* commits wanted on the new primary, in all */
 
 static char dir[128];
 static char primary[256], standby1[256];
@@ -60,15 +61,36 @@ static bool read_env(const char *var, char *out, size_t n)
 }
 
 typedef struct writer {
-    calx_engine *e;
-    bool stop;
+    int64_t first;                /* this writer's values are first, first + 1, ... */
     int64_t acked[MAX_ROWS];      /* values whose COMMIT was acknowledged */
     int nacked;
     int after;                    /* commits acknowledged after the kill */
-    bool killed;
     int disconnects, other_errors;
     calx_error last;
 } writer;
+
+static struct {
+    calx_engine *e;
+    bool stop, killed;
+    writer w[WRITERS];
+} run;
+
+/* Sums of every writer's counts. */
+static int total_acked(void)
+{
+    int n = 0;
+    for (int k = 0; k < WRITERS; k++)
+        n += run.w[k].nacked;
+    return n;
+}
+
+static int total_after(void)
+{
+    int n = 0;
+    for (int k = 0; k < WRITERS; k++)
+        n += run.w[k].after;
+    return n;
+}
 
 /* One row per transaction, as fast as they go, until stop. */
 static void *writer_task(void *arg)
@@ -76,10 +98,10 @@ static void *writer_task(void *arg)
     writer *w = arg;
     calx_error err;
     calx_connection *c = NULL;
-    for (int64_t n = 1; !w->stop && w->nacked < MAX_ROWS; n++) {
+    for (int64_t n = w->first; !run.stop && w->nacked < MAX_ROWS; n++) {
         int rc = 0;
         if (!c)
-            rc = calx_await(calx_engine_connect(w->e, &err), &c, &err);
+            rc = calx_await(calx_engine_connect(run.e, &err), &c, &err);
         calx_result *r = NULL;
         if (!rc)
             rc = calx_await(calx_conn_execute(c, "INSERT INTO failover (n) VALUES (:n)",
@@ -90,7 +112,7 @@ static void *writer_task(void *arg)
             rc = calx_await(calx_conn_commit(c, &err), NULL, &err);
         if (!rc) {
             w->acked[w->nacked++] = n;
-            w->after += w->killed;
+            w->after += run.killed;
             continue;
         }
         /* The connection is gone (the pool invalidated it) or was never
@@ -113,19 +135,25 @@ static void *writer_task(void *arg)
  * primary (or 15 s passed). */
 static void *failover_task(void *arg)
 {
-    writer *w = arg;
+    (void)arg;
     calx_error err;
-    for (int i = 0; i < 200 && w->nacked < 50; i++)
+    for (int i = 0; i < 200 && total_acked() < 50 * WRITERS; i++)
         calx_await(calx_sleep(calx_loop_default(), 10, &err), NULL, &err);
-    /* Blocking the loop here is the point: the writer's statement is in
+    /* Blocking the loop here is the point: the writers' statements are in
      * flight when the server goes. */
-    w->killed = true;
+    run.killed = true;
     CHECK(cluster("kill-primary", NULL));
     CHECK(cluster("promote", "1"));
-    for (int i = 0; i < 1500 && w->after < AFTER_FAILOVER; i++)
+    for (int i = 0; i < 1500 && total_after() < AFTER_FAILOVER; i++)
         calx_await(calx_sleep(calx_loop_default(), 10, &err), NULL, &err);
-    w->stop = true;
+    run.stop = true;
     return NULL;
+}
+
+static int cmp_int64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 TEST(after_the_primary_dies_and_a_standby_is_promoted_new_transactions_commit_and_none_acknowledged_is_lost)
@@ -163,38 +191,47 @@ TEST(after_the_primary_dies_and_a_standby_is_promoted_new_transactions_commit_an
     calx_engine *e = calx_create_engine(url, &(calx_engine_opts){ .pool_pre_ping = true,
                                                                    .pool_timeout = 5 }, &err);
     CHECK(e != NULL);
-    static writer w;
-    memset(&w, 0, sizeof w);
-    w.e = e;
-    calx_future *wf = e ? calx_spawn(calx_loop_default(), writer_task, &w, NULL, &err) : NULL;
-    calx_future *ff = e ? calx_spawn(calx_loop_default(), failover_task, &w, NULL, &err) : NULL;
-    if (wf && ff) {
-        CHECK_OK(calx_wait(ff, NULL, &err), &err);
-        CHECK_OK(calx_wait(wf, NULL, &err), &err);
+    memset(&run, 0, sizeof run);
+    run.e = e;
+    calx_future *wf[WRITERS] = { 0 };
+    for (int k = 0; e && k < WRITERS; k++) {
+        run.w[k].first = (int64_t)k * 1000000 + 1;
+        wf[k] = calx_spawn(calx_loop_default(), writer_task, &run.w[k], NULL, &err);
+        CHECK(wf[k] != NULL);
     }
-    /* The write in flight when the primary died failed as a disconnect;
+    calx_future *ff = e ? calx_spawn(calx_loop_default(), failover_task, NULL, NULL, &err) : NULL;
+    if (ff)
+        CHECK_OK(calx_wait(ff, NULL, &err), &err);
+    for (int k = 0; k < WRITERS; k++)
+        if (wf[k])
+            CHECK_OK(calx_wait(wf[k], NULL, &err), &err);
+    /* The writes in flight when the primary died failed as disconnects;
      * then writes went on, on the promoted standby. */
-    CHECK(w.disconnects >= 1);
-    CHECK(w.after >= AFTER_FAILOVER);
-    if (w.after < AFTER_FAILOVER)
-        fprintf(stderr, "  last error: %s\n", w.last.message);
+    int disconnects = 0, nacked = total_acked(), after = total_after();
+    for (int k = 0; k < WRITERS; k++)
+        disconnects += run.w[k].disconnects;
+    CHECK(disconnects >= 1);
+    CHECK(after >= AFTER_FAILOVER);
+    if (after < AFTER_FAILOVER)
+        fprintf(stderr, "  last error: %s\n", run.w[0].last.message);
 
     /* Every acknowledged commit is on the new primary (standby1 was
      * synchronous), and nothing else but at most the in-flight ones. */
     pg = PQconnectdb(standby1);
     res = PQexec(pg, "SELECT n FROM failover ORDER BY n");
     CHECK(PQresultStatus(res) == PGRES_TUPLES_OK);
-    int rows = PQntuples(res), j = 0, missing = 0;
-    for (int i = 0; i < w.nacked; i++) {
-        while (j < rows && strtoll(PQgetvalue(res, j, 0), NULL, 10) < w.acked[i])
-            j++;
-        if (j >= rows || strtoll(PQgetvalue(res, j, 0), NULL, 10) != w.acked[i])
-            missing++;
-    }
+    int rows = PQntuples(res), missing = 0;
+    int64_t *have = malloc((rows ? rows : 1) * sizeof *have);
+    for (int j = 0; have && j < rows; j++)
+        have[j] = strtoll(PQgetvalue(res, j, 0), NULL, 10);
+    for (int k = 0; have && k < WRITERS; k++)
+        for (int i = 0; i < run.w[k].nacked; i++)
+            missing += !bsearch(&run.w[k].acked[i], have, (size_t)rows, sizeof *have, cmp_int64);
+    free(have);
     CHECK_INT(missing, 0);
-    CHECK(rows >= w.nacked);
-    printf("  %d commits acknowledged (%d after the failover), %d on the new primary, "
-           "%d disconnects\n", w.nacked, w.after, rows, w.disconnects);
+    CHECK(rows >= nacked);
+    printf("  %d writers: %d commits acknowledged (%d after the failover), %d on the new "
+           "primary, %d disconnects\n", WRITERS, nacked, after, rows, disconnects);
     PQclear(res);
     PQfinish(pg);
     calx_engine_free(e);
