@@ -853,6 +853,45 @@ DB_TEST(the_database_refuses_a_name_the_enum_does_not_have, CALX_TABLE(Checked))
     CHECK_CONTAINS(err.message, pg() ? "checked_mood" : "CHECK constraint failed");
 }
 
+/* Core's RETURNING gives each column its type, as a select does (on
+ * SQLite a NUMERIC comes back as its scaled integer, a timestamp as text,
+ * unless the statement's columns say what they are). */
+DB_TEST(returning_gives_a_core_statements_columns_their_types, CALX_TABLE(KeyDec),
+        CALX_TABLE(Note))
+{
+    calx_connection *c = NULL;
+    calx_result *r = NULL;
+    CHECK_OK(calx_await(calx_engine_connect(engine, &err), &c, &err), &err);
+    calx_insert *ins = calx_insert_new(CALX_TABLE(KeyDec));
+    calx_insert_value(ins, "code", CALX_X(calx_value_decimal(dec("1.1"))));
+    calx_insert_value(ins, "note", CALX_X("one"));
+    calx_insert_returning(ins, CALX_C(KeyDec, code));
+    CHECK_OK(calx_await(calx_conn_execute_insert(c, ins, &err), &r, &err), &err);
+    calx_decimal d = { 0 };
+    CHECK_OK(calx_row_get_decimal(calx_result_first(r), 0, &d, &err), &err);
+    CHECK_DEC(d, dec("1.10"));
+    calx_result_free(r);
+    calx_insert_free(ins);
+
+    ins = calx_insert_new(CALX_TABLE(Note));
+    calx_insert_value(ins, "body", CALX_X("b"));
+    calx_insert_returning(ins, CALX_C(Note, created_at));
+    CHECK_OK(calx_await(calx_conn_execute_insert(c, ins, &err), &r, &err), &err);
+    const calx_value *v = calx_row_value(calx_result_first(r), 0);
+    CHECK(v && v->type == CALX_TIMESTAMP);
+    calx_result_free(r);
+    calx_insert_free(ins);
+
+    calx_update *upd = calx_update_set(calx_update_new(CALX_TABLE(KeyDec)), "note", "two");
+    calx_update_returning(upd, CALX_C(KeyDec, code));
+    CHECK_OK(calx_await(calx_conn_execute_update(c, upd, &err), &r, &err), &err);
+    CHECK_DEC(calx_row_decimal(calx_result_first(r), 0), dec("1.10"));
+    calx_result_free(r);
+    calx_update_free(upd);
+    CHECK_OK(calx_await(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+}
+
 /* ---- keys ---- */
 
 DB_TEST(a_key_of_each_type_finds_its_object_through_the_identity_map, CALX_TABLE(Item),
@@ -1420,6 +1459,7 @@ int main(void)
     RUN(the_database_compares_orders_and_sums_the_new_types);
     RUN(many_rows_with_an_enum_go_in_one_statement_and_keep_their_keys);
     RUN(the_database_refuses_a_name_the_enum_does_not_have);
+    RUN(returning_gives_a_core_statements_columns_their_types);
     RUN(a_key_of_each_type_finds_its_object_through_the_identity_map);
     RUN(changed_fields_are_updated_and_rows_deleted_by_keys_of_every_type);
     RUN(bad_values_give_errors_naming_model_field_and_value);

@@ -307,9 +307,12 @@ DB_TEST(core_insert_and_update_values_go_through_bind, CALX_TABLE(Host))
     calx_result_free(r);
     calx_update *upd = calx_update_set(calx_update_new(CALX_TABLE(Host)), "gateway", "1.2.3.1");
     calx_update_where(upd, calx_eq(HOST(address), "1.2.3.4"));
+    calx_update_returning(upd, HOST(gateway));
     CHECK_OK(calx_await(calx_conn_execute_update(c, upd, &err), &r, &err), &err);
     calx_update_free(upd);
     CHECK_INT(calx_result_rowcount(r), 1);
+    /* RETURNING gives the program's value too. */
+    CHECK_STR(calx_row_text(calx_result_first(r), 0), "1.2.3.1");
     calx_result_free(r);
     CHECK_OK(calx_await(calx_conn_commit(c, &err), NULL, &err), &err);
     calx_conn_close(c);

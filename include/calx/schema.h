@@ -109,8 +109,8 @@ typedef struct calx_enum {
  * compared with it (calx_eq(address, "10.0.0.1"), IN lists), values a Core
  * INSERT or UPDATE writes into it, the ORM's flush of a field, a get by
  * key; and result wherever the column's values come back: a Core select
- * of the column (also through labels, min, max and sum), the ORM's loads
- * and the values an INSERT reads back. The ORM's constructor and
+ * of the column (also through labels, min, max and sum) and Core's
+ * RETURNING, the ORM's loads and the values an INSERT reads back. The ORM's constructor and
  * calx_obj_validate also run bind on the field's value, so a value bind
  * refuses is a validation error when the object is made, not a failure at
  * flush (where SQLAlchemy would find it). NULL is never passed to either

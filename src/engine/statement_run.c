@@ -43,12 +43,20 @@ static calx_future *run_ex(calx_connection *c, calx__stmt_ref st, size_t stream_
     calx_future *f = NULL;
     const calx_column *stack[TYPES_ON_STACK], **types = stack;
     size_t ntypes = 0;
-    if (st.kind == CALX__STMT_SELECT && st.u.select) {
-        size_t ncols = calx__select_ncols(st.u.select);
-        if (ncols > TYPES_ON_STACK && !(types = malloc(ncols * sizeof *types)))
-            return calx__nomem(err, "running a select"), NULL;
-        ntypes = calx__select_stored_columns(st.u.select, types, ncols);
-    }
+    /* The result's columns that come back in a stored form: a select's,
+     * or the RETURNING list of a statement that writes. */
+    const calx__dml *dml = st.kind == CALX__STMT_INSERT && st.u.insert   ? &st.u.insert->base
+                           : st.kind == CALX__STMT_UPDATE && st.u.update ? &st.u.update->base
+                           : st.kind == CALX__STMT_DELETE && st.u.del    ? &st.u.del->base
+                                                                         : NULL;
+    size_t ncols = st.kind == CALX__STMT_SELECT && st.u.select ? calx__select_ncols(st.u.select)
+                   : dml                                       ? dml->nreturning
+                                                               : 0;
+    if (ncols > TYPES_ON_STACK && !(types = malloc(ncols * sizeof *types)))
+        return calx__nomem(err, "running a statement"), NULL;
+    if (ncols)
+        ntypes = dml ? calx__returning_stored_columns(dml, types, ncols)
+                     : calx__select_stored_columns(st.u.select, types, ncols);
     if (calx__stmt_cache_ready(e->stmts, e->dialect, st, &r, err) == CALX_OK) {
         r.note.result_types = ntypes ? types : NULL;
         r.note.nresult_types = ntypes;

@@ -21,6 +21,7 @@
 #include "core/types_int.h"
 #include "core/value_int.h"
 #include "sql/convert.h"
+#include "sql/dml_int.h"
 #include "sql/select_int.h"
 
 /* A decimal brought to column c's scale and checked against its precision
@@ -184,17 +185,33 @@ static const calx_column *shown_column(const calx_expr *e)
     }
 }
 
+/* The column behind e when its values come back in a stored form (the
+ * richer types, a user type's), else NULL. */
+static const calx_column *stored_column(const calx_expr *e)
+{
+    const calx_column *c = shown_column(e);
+    calx_xtype t;
+    return c && (c->user_type || (calx__xtype_of_col(c->type, &t) && calx__xtype_is_rich(t)))
+               ? c
+               : NULL;
+}
+
 size_t calx__select_stored_columns(const calx_select *q, const calx_column **out, size_t max)
 {
     size_t n = calx__select_ncols(q), found = 0;
     if (n > max)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        const calx_column *c = shown_column(calx__select_col(q, i));
-        calx_xtype t;
-        out[i] = c && (c->user_type || (calx__xtype_of_col(c->type, &t) &&
-                                        calx__xtype_is_rich(t))) ? c : NULL;
-        found += out[i] != NULL;
-    }
+    for (size_t i = 0; i < n; i++)
+        found += (out[i] = stored_column(calx__select_col(q, i))) != NULL;
+    return found ? n : 0;
+}
+
+size_t calx__returning_stored_columns(const calx__dml *s, const calx_column **out, size_t max)
+{
+    size_t n = s->nreturning, found = 0;
+    if (n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        found += (out[i] = stored_column(s->returning[i])) != NULL;
     return found ? n : 0;
 }

@@ -8,6 +8,7 @@
 #include "calx/error.h"
 #include "calx/schema.h"
 #include "calx/value.h"
+#include "sql/dml_int.h"
 #include "sql/expr_int.h"
 
 /* Whether t is one of the types whose values parse from text (DECIMAL,
@@ -48,6 +49,9 @@ int calx__value_from_text(const calx_column *c, calx_value *v, calx_error *err);
  * 0 when no column needs it or there are more than max (out untouched
  * then). */
 size_t calx__select_stored_columns(const calx_select *q, const calx_column **out, size_t max);
+
+/* The same for the RETURNING list of an INSERT, UPDATE or DELETE. */
+size_t calx__returning_stored_columns(const calx__dml *s, const calx_column **out, size_t max);
 
 /* The index of the name (len bytes) among e's names, or -1. */
 int calx__enum_index(const calx_enum *e, const char *name, size_t len);
