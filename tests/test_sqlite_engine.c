@@ -155,6 +155,39 @@ static void on_commit_timer(uv_timer_t *t)
     calx_future_then(calx_conn_commit(cl->conn, &err), on_commit_committed, cl);
 }
 
+/* A transaction that read, then wants to write after another connection
+ * committed, cannot go on (WAL's SQLITE_BUSY_SNAPSHOT): a serialization
+ * failure, as PostgreSQL's 40001, which calx_session_run_transaction runs
+ * again, and at once, not after the busy timeout. Run again, it writes. */
+TEST(a_write_after_another_connections_commit_is_a_serialization_failure)
+{
+    calx_error err;
+    calx_engine *e = engine_for(fresh_path(), NULL);
+    calx_connection *a = connect_now(e), *b = connect_now(e);
+    if (!a || !b)
+        goto out;
+    CHECK_OK(run_sql(b, "CREATE TABLE t (x INTEGER)", &err), &err);
+    CHECK_OK(run_sql(b, "INSERT INTO t VALUES (1)", &err), &err);
+    CHECK_OK(commit(b, &err), &err);
+
+    CHECK_OK(run_sql(a, "SELECT x FROM t", &err), &err);   /* a's snapshot */
+    CHECK_OK(run_sql(b, "UPDATE t SET x = x + 10", &err), &err);
+    CHECK_OK(commit(b, &err), &err);
+    CHECK_INT(run_sql(a, "UPDATE t SET x = x + 1", &err), CALX_ERR_SERIALIZATION);
+    CHECK_INT(err.driver_code, SQLITE_BUSY_SNAPSHOT);
+    CHECK(strstr(err.message, "held the lock") == NULL);
+    CHECK_OK(calx_wait(calx_conn_rollback(a, &err), NULL, &err), &err);
+
+    /* The transaction run again sees the commit and writes. */
+    CHECK_OK(run_sql(a, "SELECT x FROM t", &err), &err);
+    CHECK_OK(run_sql(a, "UPDATE t SET x = x + 1", &err), &err);
+    CHECK_OK(commit(a, &err), &err);
+out:
+    calx_conn_close(a);
+    calx_conn_close(b);
+    free_engine(e);
+}
+
 TEST(a_writer_waits_its_turn_behind_another_writer_up_to_the_timeout)
 {
     calx_error err;
@@ -388,6 +421,7 @@ int main(void)
     loop = calx_loop_new(NULL, &err);
     dir = test_tmpdir("test_sqlite_engine");
     RUN(a_session_that_has_only_read_does_not_block_another_connections_commit);
+    RUN(a_write_after_another_connections_commit_is_a_serialization_failure);
     RUN(a_writer_waits_its_turn_behind_another_writer_up_to_the_timeout);
     RUN(the_url_timeout_holds_from_the_first_moment_of_a_connection);
     RUN(a_database_file_replaced_under_the_engine_is_reopened_at_checkout);

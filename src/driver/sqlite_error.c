@@ -24,9 +24,15 @@
 /* ---- errors ---- */
 
 /* The class CPython's sqlite3 module gives a result code (what SQLAlchemy
- * users see), mapped onto calx codes. */
+ * users see), mapped onto calx codes. One is calx's own: SQLITE_BUSY_SNAPSHOT,
+ * a transaction that read and then tried to write after another
+ * connection committed (WAL), can never go on and may succeed when run
+ * again: PostgreSQL's serialization failure (40001), which
+ * calx_session_run_transaction retries. */
 static int errcode_for(int rc)
 {
+    if (rc == SQLITE_BUSY_SNAPSHOT)
+        return CALX_ERR_SERIALIZATION;
     switch (rc & 0xff) {
     case SQLITE_INTERNAL:
     case SQLITE_NOTFOUND:
@@ -87,7 +93,8 @@ int calx__sqlite_canceled(calx_error *err)
  * is read back from the handle: what SQLite really waited. */
 void calx__sqlite_note_lock_held(const calx_sqlite_conn *c, calx_error *err)
 {
-    if ((err->driver_code & 0xff) != SQLITE_BUSY)
+    /* A stale snapshot waits for nothing: it failed at once. */
+    if ((err->driver_code & 0xff) != SQLITE_BUSY || err->driver_code == SQLITE_BUSY_SNAPSHOT)
         return;
     int ms = -1;
     sqlite3_stmt *st = NULL;
