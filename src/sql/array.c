@@ -10,12 +10,9 @@
 
 static calx_expr *array_node(calx_array_op op, calx_expr *a, calx_expr *b, calx_xtype type)
 {
-    calx_expr *e = calx__expr_new(CALX_X_ARRAY, type);
-    if (!e) {
-        calx_expr_free(a);
-        calx_expr_free(b);
+    calx_expr *e = calx__expr_new2(CALX_X_ARRAY, type, a, b);
+    if (!e)
         return calx__expr_oom();
-    }
     e->u.arr.a = a;
     e->u.arr.b = b;
     e->u.arr.op = op;

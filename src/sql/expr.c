@@ -78,6 +78,16 @@ calx_expr *calx__expr_new(calx_xkind kind, calx_xtype type)
     return new_node(kind, type);
 }
 
+calx_expr *calx__expr_new2(calx_xkind kind, calx_xtype type, calx_expr *a, calx_expr *b)
+{
+    calx_expr *e = new_node(kind, type);
+    if (!e) {
+        calx_expr_free(a);
+        calx_expr_free(b);
+    }
+    return e;
+}
+
 void calx_expr_free(calx_expr *e)
 {
     if (!e || is_static(e))

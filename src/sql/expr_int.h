@@ -225,6 +225,11 @@ const char *calx__expr_name(const calx_expr *e);
 /* A new node of kind and type, zeroed otherwise; NULL when out of memory. */
 calx_expr *calx__expr_new(calx_xkind kind, calx_xtype type);
 
+/* A new node of kind and type for a builder that takes two operands a and
+ * b (either may be NULL): NULL when out of memory, a and b freed then, so
+ * the builder returns calx__expr_oom(). */
+calx_expr *calx__expr_new2(calx_xkind kind, calx_xtype type, calx_expr *a, calx_expr *b);
+
 /* A new error node carrying code and the printf-formatted message; never
  * NULL (the static out-of-memory node when even that fails). */
 calx_expr *calx__expr_errorf(int code, const char *fmt, ...)

@@ -16,12 +16,9 @@ static calx_expr *json_node(calx_expr *a, calx_expr *step, calx_json_as as, calx
     calx_expr *kids[2] = { a, step };
     if (!a || a->kind == CALX_X_ERROR || !step || step->kind == CALX_X_ERROR)
         return calx__expr_take_error(kids, 2);
-    calx_expr *e = calx__expr_new(CALX_X_JSON, type);
-    if (!e) {
-        calx_expr_free(a);
-        calx_expr_free(step);
+    calx_expr *e = calx__expr_new2(CALX_X_JSON, type, a, step);
+    if (!e)
         return calx__expr_oom();
-    }
     e->u.json.a = a;
     e->u.json.step = step;
     e->u.json.as = as;
