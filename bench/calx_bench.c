@@ -207,6 +207,10 @@ static void *b2(void *unused)
     return NULL;
 }
 
+/* One pass of gets. With lat, each get is timed alone; without, only the
+ * pass is: an identity-map hit costs tens of nanoseconds, about what the
+ * two clock reads around it cost on a VM, so the warm mean comes from a
+ * pass timed whole and its p99 from a second pass timed get by get. */
 static double b3_pass(calx_session *s, bench_lat *lat)
 {
     calx_error err;
@@ -214,9 +218,10 @@ static double b3_pass(calx_session *s, bench_lat *lat)
     for (long i = 0; i < sz.gets; i++) {
         long pk = bench_get_pk(i, sz.heroes);
         Hero *h = NULL;
-        double t = bench_now();
+        double t = lat ? bench_now() : 0;
         OK(calx_session_get(s, &Hero_model, calx_int(pk), &h, &err));
-        lat_add(lat, (bench_now() - t) * 1e6);
+        if (lat)
+            lat_add(lat, (bench_now() - t) * 1e6);
         if (!h || h->id.value != pk)
             bench_die("B3: got the wrong hero for %ld", pk);
     }
@@ -229,7 +234,8 @@ static void *b3(void *unused)
     calx_session *s = calx_sessionmaker_session(maker, &err);
     bench_lat cold = { 0 }, warm = { 0 };
     double tc = b3_pass(s, &cold);
-    double tw = b3_pass(s, &warm);
+    double tw = b3_pass(s, NULL);
+    b3_pass(s, &warm);
     for (long i = 0; i < sz.gets; i += 101) {
         Hero *h = NULL;
         OK(calx_session_get(s, &Hero_model, calx_int(bench_get_pk(i, sz.heroes)), &h, &err));
@@ -240,8 +246,10 @@ static void *b3(void *unused)
                              .seconds = tc, .mean_us = lat_mean(&cold), .p99_us = lat_p99(&cold) });
     bench_emit(&(bench_rec){ .case_name = "B3", .backend = backend(), .impl = "calx", .variant = variant,
                              .journal = pg ? NULL : "delete", .phase = "warm", .ops = sz.gets,
-                             .seconds = tw, .mean_us = lat_mean(&warm), .p99_us = lat_p99(&warm),
-                             .note = "identity map hits: no SQL" });
+                             .seconds = tw, .mean_us = tw / (double)sz.gets * 1e6,
+                             .p99_us = lat_p99(&warm),
+                             .note = "identity map hits: no SQL; mean from the pass timed whole, "
+                                     "p99 from a pass timing each get" });
     lat_free(&cold);
     lat_free(&warm);
     calx_session_free(s);

@@ -38,18 +38,26 @@ static loop_full *full(const calx_loop *loop)
 
 static _Thread_local calx_loop *default_loop;
 
-/* Runs the deferred work present when called; work deferred meanwhile runs
- * on the next turn, so a task that keeps re-deferring cannot starve I/O. */
+/* How many times one turn of the loop runs the deferred work before it
+ * polls for I/O again. Each round runs the work present when it starts, so
+ * a task that keeps re-deferring gets at most this many steps before
+ * sockets, timers and the workers' completions are looked at; a task whose
+ * I/O finished at once (an SQLite read run inline, an identity-map
+ * answer) goes on without paying a poll system call per step. */
+#define CALX_LOOP_DRAIN_ROUNDS 16
+
 static void drain_ready(calx_loop *loop)
 {
-    calx_work *w = loop->ready_head;
-    loop->ready_head = loop->ready_tail = NULL;
     loop->inside++;
-    while (w) {
-        calx_work *next = w->next;
-        w->next = NULL;
-        w->fn(w);
-        w = next;
+    for (int round = 0; round < CALX_LOOP_DRAIN_ROUNDS && loop->ready_head; round++) {
+        calx_work *w = loop->ready_head;
+        loop->ready_head = loop->ready_tail = NULL;
+        while (w) {
+            calx_work *next = w->next;
+            w->next = NULL;
+            w->fn(w);
+            w = next;
+        }
     }
     loop->inside--;
     if (!loop->ready_head)

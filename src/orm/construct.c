@@ -126,9 +126,10 @@ int calx_obj_validate(const void *obj, calx_error *err)
     calx_obj *o = calx__obj_check(obj);
     if (!o)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "not a model object");
+    int autoinc = calx__model_autoinc(o->model);
     for (size_t i = 0; i < o->model->nfields; i++) {
         /* A generated key is NULL until the INSERT fills it. */
-        if ((int)i == calx__model_autoinc(o->model) && calx__field_is_null(&o->model->fields[i], obj))
+        if ((int)i == autoinc && calx__field_is_null(&o->model->fields[i], obj))
             continue;
         if (check_field(o->model, i, obj, err))
             return CALX_ERR_VALIDATION;

@@ -51,17 +51,6 @@ static int fill(calx_obj *o, const calx_value *vals, bool keep_changes, calx_err
     return 0;
 }
 
-/* Whether field i of m comes back in a form its dialect turns into the
- * column's type (SQLite's texts and scaled integers; PostgreSQL's texts),
- * or that its column's user type turns into the program's. */
-static bool has_stored_form(const calx_model *m, size_t i)
-{
-    const calx_field *f = &m->fields[i];
-    return f->type == CALX_F_TIMESTAMP || f->type == CALX_F_JSON ||
-           f->type == CALX_F_JSON_VALUE || calx__ftype_is_rich(f->type) ||
-           m->table.columns[i].user_type;
-}
-
 int calx__field_from_stored(const calx_dialect *d, const calx_column *c, calx_value *v,
                             char *scratch, calx_type_scratch *user, calx_error *err)
 {
@@ -78,8 +67,10 @@ static int load_converted(calx_session *s, const calx_model *m, const calx_value
 int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
                    bool populate, calx_obj **out, calx_error *err)
 {
-    for (size_t i = 0; i < m->nfields; i++) {
-        if (!has_stored_form(m, i))
+    calx__model_facts facts;
+    calx__model_facts_get(m, &facts);
+    for (size_t i = 0; facts.stored_forms && i < m->nfields; i++) {
+        if (!calx__field_has_stored_form(m, i))
             continue;
         /* A copy of the row, its stored forms made the fields' types; a
          * text a field's conversion makes lives in that field's scratch
@@ -101,7 +92,7 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
         calx__type_scratch_init(&user);
         int rc = 0;
         for (size_t k = i; !rc && k < m->nfields; k++)
-            if (has_stored_form(m, k))
+            if (calx__field_has_stored_form(m, k))
                 rc = calx__field_from_stored(s->dialect, &m->table.columns[k], &row[k],
                                              scratch[k], &user, err);
         if (!rc)

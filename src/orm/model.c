@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "core/nomem.h"
+#include "core/once_table.h"
 #include "core/value_int.h"
 #include "orm/object.h"
 #include "orm/relation.h"
@@ -558,29 +559,69 @@ void calx__obj_restore_snapshot(calx_obj *o)
     }
 }
 
+bool calx__field_has_stored_form(const calx_model *m, size_t i)
+{
+    const calx_field *f = &m->fields[i];
+    return f->type == CALX_F_TIMESTAMP || f->type == CALX_F_JSON ||
+           f->type == CALX_F_JSON_VALUE || calx__ftype_is_rich(f->type) ||
+           m->table.columns[i].user_type;
+}
+
+static void make_facts(const calx_model *m, calx__model_facts *out)
+{
+    int pk = -1, autoinc = -1, npk = 0;
+    bool on = false;
+    out->stored_forms = false;
+    for (size_t i = 0; i < m->table.ncolumns; i++) {
+        const calx_column *c = &m->table.columns[i];
+        if (i < m->nfields && calx__field_has_stored_form(m, i))
+            out->stored_forms = true;
+        if (!c->primary_key)
+            continue;
+        if (pk < 0)
+            pk = (int)i;
+        npk++;
+        if (on)
+            continue;
+        if (c->autoincrement == CALX_AUTOINC_ON) {
+            autoinc = (int)i;
+            on = true;
+        } else if (c->autoincrement == CALX_AUTOINC_AUTO && !c->foreign_key &&
+                   !c->server_default && (c->type == CALX_COL_INT32 || c->type == CALX_COL_INT64)) {
+            autoinc = (int)i;
+        }
+    }
+    out->pk = pk;
+    out->autoinc = on || npk == 1 ? autoinc : -1;
+}
+
+/* A model is static data (CALX_MODEL_DEFINE), so what is derived from it
+ * never changes; the constructor, the flush and the loaders ask per object. */
+CALX_ONCE_TABLE(model_facts, calx__model_facts, 1024);
+
+void calx__model_facts_get(const calx_model *m, calx__model_facts *out)
+{
+    const calx__model_facts *kept = calx__once_find(&model_facts, m);
+    if (kept) {
+        *out = *kept;
+        return;
+    }
+    make_facts(m, out);
+    calx__once_keep(&model_facts, m, out);
+}
+
 int calx__model_pk(const calx_model *m)
 {
-    for (size_t i = 0; i < m->table.ncolumns; i++)
-        if (m->table.columns[i].primary_key)
-            return (int)i;
-    return -1;
+    calx__model_facts f;
+    calx__model_facts_get(m, &f);
+    return f.pk;
 }
 
 int calx__model_autoinc(const calx_model *m)
 {
-    int pk = -1, npk = 0;
-    for (size_t i = 0; i < m->table.ncolumns; i++) {
-        const calx_column *c = &m->table.columns[i];
-        if (!c->primary_key)
-            continue;
-        npk++;
-        if (c->autoincrement == CALX_AUTOINC_ON)
-            return (int)i;
-        if (c->autoincrement == CALX_AUTOINC_AUTO && !c->foreign_key && !c->server_default &&
-            (c->type == CALX_COL_INT32 || c->type == CALX_COL_INT64))
-            pk = (int)i;
-    }
-    return npk == 1 ? pk : -1;
+    calx__model_facts f;
+    calx__model_facts_get(m, &f);
+    return f.autoinc;
 }
 
 int calx_model_field_at(const calx_model *m, size_t off)

@@ -37,6 +37,23 @@ typedef enum calx_objstate {
 } calx_objstate;
 
 typedef struct calx_obj {
+    struct calx_session *session;   /* the session it is in, NULL when in none */
+    struct calx_session *owner;     /* the session that frees it (NULL: the
+                                       program); the session it is in, if any */
+    struct calx_obj *prev, *next;   /* the owner's list of what it owns */
+    uint64_t seq;            /* order added (flush inserts in this order) */
+    uint64_t sp_gen;         /* savepoint generation it was last changed in */
+    size_t size;             /* bytes in the allocation (texts and blobs made
+                                with the object live at its end) */
+    uint32_t rel_loaded;     /* bit r: relationship r is loaded */
+    uint32_t rel_raise;      /* bit r: a raiseload left r unloaded */
+    struct calx__relstate *rels;    /* per relationship, what the database
+                                       has; NULL until needed (relation.c) */
+    /* Last, next to the struct: what an identity-map hit reads (model,
+     * hash, expired) shares a cache line with the struct's first field,
+     * where a key usually is. */
+    const calx_model *model;
+    uint64_t hash;           /* identity map */
     uint32_t magic;
     uint8_t state;           /* calx_objstate */
     bool expired;            /* fields may be stale; reload before use */
@@ -49,20 +66,6 @@ typedef struct calx_obj {
                                 (flush.c: rounds skip it; cleared after) */
     bool waits;              /* during a flush round: a key it needs is not
                                 known yet (relwrite.c lists why) */
-    const calx_model *model;
-    struct calx_session *session;   /* the session it is in, NULL when in none */
-    struct calx_session *owner;     /* the session that frees it (NULL: the
-                                       program); the session it is in, if any */
-    uint64_t hash;           /* identity map */
-    struct calx_obj *prev, *next;   /* the owner's list of what it owns */
-    uint64_t seq;            /* order added (flush inserts in this order) */
-    uint64_t sp_gen;         /* savepoint generation it was last changed in */
-    size_t size;             /* bytes in the allocation (texts and blobs made
-                                with the object live at its end) */
-    uint32_t rel_loaded;     /* bit r: relationship r is loaded */
-    uint32_t rel_raise;      /* bit r: a raiseload left r unloaded */
-    struct calx__relstate *rels;    /* per relationship, what the database
-                                       has; NULL until needed (relation.c) */
 } calx_obj;
 
 #define CALX_OBJ_MAGIC 0xca1c0b1eu
@@ -241,6 +244,22 @@ int calx__obj_take_snapshot(calx_obj *o, calx_error *err);
 /* Puts the snapshot's values back into the object (rollback of a change
  * that was never flushed is not this: used when a reload keeps nothing). */
 void calx__obj_restore_snapshot(calx_obj *o);
+
+/* What never changes about a model, computed on first use and kept for
+ * the process (core/once_table.h): the model must be static, as
+ * CALX_MODEL_DEFINE makes it. */
+typedef struct calx__model_facts {
+    int pk;             /* calx__model_pk */
+    int autoinc;        /* calx__model_autoinc */
+    bool stored_forms;  /* a field is read back in a stored form
+                           (calx__field_has_stored_form) */
+} calx__model_facts;
+void calx__model_facts_get(const calx_model *m, calx__model_facts *out);
+
+/* Whether field i of m comes back in a form its dialect turns into the
+ * column's type (SQLite's texts and scaled integers; PostgreSQL's texts),
+ * or that its column's user type turns into the program's. */
+bool calx__field_has_stored_form(const calx_model *m, size_t i);
 
 /* Index of the first primary-key column (single-column keys are the
  * common case); -1 when the model has none. */

@@ -8,14 +8,12 @@
  * Collection members are CALX_LIST(Target): an items array the object owns
  * and a count. They are read and written here as bytes (calx__list), so no
  * code reads one struct type through another. */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/grow.h"
-#include "core/hash.h"
+#include "core/once_table.h"
 #include "core/nomem.h"
 #include "orm/relation.h"
 #include "sql/ddl.h"
@@ -258,50 +256,19 @@ static int resolve(const calx_relation *r, calx__relinfo *out, calx_error *err)
 /* Resolved relationships, by relation: a relationship is static data, so
  * its resolution never changes, and the flush and the loaders ask for it
  * per object (resolving each time cost the bench's B1 a third more
- * instructions). Open addressing on the relation's address; a slot's key
- * is published after its value (release / acquire), so a lookup takes no
- * lock; filling one takes the mutex. A full table resolves anew each time. */
-#define RESOLVED_SLOTS 1024
-
-static struct {
-    _Atomic(const calx_relation *) key;
-    calx__relinfo info;
-} resolved[RESOLVED_SLOTS];
-static pthread_mutex_t resolved_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static size_t slot_of(const calx_relation *r)
-{
-    uintptr_t p = (uintptr_t)r;
-    return (size_t)(calx__hash_word(CALX_HASH_INIT, p) & (RESOLVED_SLOTS - 1));
-}
+ * instructions). */
+CALX_ONCE_TABLE(resolved, calx__relinfo, 1024);
 
 int calx__rel_resolve(const calx_relation *r, calx__relinfo *out, calx_error *err)
 {
-    size_t i = slot_of(r);
-    for (size_t n = 0; n < RESOLVED_SLOTS; n++, i = (i + 1) & (RESOLVED_SLOTS - 1)) {
-        const calx_relation *k = atomic_load_explicit(&resolved[i].key, memory_order_acquire);
-        if (k == r) {
-            *out = resolved[i].info;
-            return 0;
-        }
-        if (!k)
-            break;
+    const calx__relinfo *kept = calx__once_find(&resolved, r);
+    if (kept) {
+        *out = *kept;
+        return 0;
     }
     if (resolve(r, out, err))
         return err->code;
-    pthread_mutex_lock(&resolved_mu);
-    i = slot_of(r);
-    for (size_t n = 0; n < RESOLVED_SLOTS; n++, i = (i + 1) & (RESOLVED_SLOTS - 1)) {
-        const calx_relation *k = atomic_load_explicit(&resolved[i].key, memory_order_relaxed);
-        if (k == r)
-            break;
-        if (!k) {
-            resolved[i].info = *out;
-            atomic_store_explicit(&resolved[i].key, r, memory_order_release);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&resolved_mu);
+    calx__once_keep(&resolved, r, out);
     return 0;
 }
 
