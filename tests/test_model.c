@@ -6,6 +6,7 @@
 #include "calx.h"
 #include "models.h"
 #include "orm/object.h"
+#include "orm/session_int.h"
 #include "sql/ddl.h"
 #include "sql/dialect.h"
 #include "test.h"
@@ -13,6 +14,20 @@
 CALX_MODEL_DEFINE(Team, "team")
 CALX_MODEL_DEFINE(Hero, "hero")
 CALX_MODEL_DEFINE(Gadget, "gadget")
+
+/* A key of nine columns, one more than calx keeps objects by. */
+#define Grid_FIELDS(F, M)                                                     \
+    F(M, a, INT64, REQUIRED, .primary_key = true)                             \
+    F(M, b, INT64, REQUIRED, .primary_key = true)                             \
+    F(M, c, INT64, REQUIRED, .primary_key = true)                             \
+    F(M, d, INT64, REQUIRED, .primary_key = true)                             \
+    F(M, e, INT64, REQUIRED, .primary_key = true)                             \
+    F(M, f, INT64, REQUIRED, .primary_key = true)                             \
+    F(M, g, INT64, REQUIRED, .primary_key = true)                             \
+    F(M, h, INT64, REQUIRED, .primary_key = true)                             \
+    F(M, i, INT64, REQUIRED, .primary_key = true)
+CALX_MODEL(Grid, "grid")
+CALX_MODEL_DEFINE(Grid, "grid")
 
 static char *repr(const void *obj)
 {
@@ -263,16 +278,43 @@ TEST(load_converts_database_values)
     calx_obj_free(g);
 }
 
+TEST(a_model_whose_key_has_more_than_eight_columns_is_refused_by_name)
+{
+    calx_error err;
+    Grid *g = CALX_NEW(Grid, &err, .a = 1, .b = 2, .c = 3, .d = 4, .e = 5, .f = 6, .g = 7,
+                       .h = 8, .i = 9);
+    CHECK(g == NULL);
+    CHECK_INT(err.code, CALX_ERR_ARGUMENT);
+    CHECK_STR(err.message, "Grid's primary key has 9 columns; calx keeps objects with at most 8");
+    /* Nor is one loaded from a row. */
+    calx_value row[9];
+    for (int k = 0; k < 9; k++)
+        row[k] = calx_int(k + 1);
+    /* (The engine opens no database until a connection is asked for.) */
+    calx_engine *e = calx_create_engine("sqlite://", NULL, &err);
+    CHECK(e != NULL);
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = e }, &err);
+    CHECK(s != NULL);
+    calx_obj *o = NULL;
+    CHECK_INT(calx__load_row(s, &Grid_model, row, false, &o, &err), CALX_ERR_ARGUMENT);
+    CHECK(o == NULL);
+    CHECK_CONTAINS(err.message, "Grid's primary key has 9 columns");
+    calx_session_free(s);
+    calx_engine_free(e);
+    CHECK_INT(calx_loop_free_default(), 0);
+}
+
 TEST(every_defined_model_is_in_the_programs_metadata)
 {
     calx_error err;
     calx_metadata *md = calx_models_metadata(&err);
     CHECK(md != NULL);
-    CHECK_INT(calx_metadata_ntables(md), 3);
+    CHECK_INT(calx_metadata_ntables(md), 4);
     /* In the order this file defines them. */
     CHECK(calx_metadata_table(md, 0) == CALX_TABLE(Team));
     CHECK(calx_metadata_table(md, 1) == CALX_TABLE(Hero));
     CHECK(calx_metadata_table(md, 2) == CALX_TABLE(Gadget));
+    CHECK(calx_metadata_table(md, 3) == CALX_TABLE(Grid));
     calx_metadata_free(md);
     /* A second model of one table name is refused, by name. */
     static calx_model_entry again = { &Hero_model, NULL };
@@ -294,6 +336,7 @@ int main(void)
     RUN(println_prints_one_object_per_line);
     RUN(set_text_and_snapshots_track_changes);
     RUN(load_converts_database_values);
+    RUN(a_model_whose_key_has_more_than_eight_columns_is_refused_by_name);
     RUN(every_defined_model_is_in_the_programs_metadata);
     return TEST_REPORT();
 }

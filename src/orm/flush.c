@@ -416,16 +416,45 @@ static int plan_delete(flush_ctx *x, calx_obj *o, calx_error *err)
                : 0;
 }
 
-static int cmp_key(const void *a, const void *b)
+/* An object and the first value of its key as the database has it (the
+ * snapshot's), taken once before sorting: the comparisons of a sort by
+ * key making each key anew were half of a 10,000-row UPDATE flush. */
+typedef struct keyed_obj {
+    calx_obj *o;
+    calx_value first;
+} keyed_obj;
+
+static int cmp_keyed(const void *a, const void *b)
 {
-    calx_obj *x = *(calx_obj *const *)a, *y = *(calx_obj *const *)b;
-    calx_value kx[8], ky[8];
-    calx__obj_key(x, calx__obj_snap(x), kx);
-    calx__obj_key(y, calx__obj_snap(y), ky);
-    if (kx[0].type == CALX_INT && ky[0].type == CALX_INT)
-        return kx[0].u.i < ky[0].u.i ? -1 : kx[0].u.i > ky[0].u.i;
-    if (kx[0].type == CALX_TEXT && ky[0].type == CALX_TEXT)
-        return strcmp(kx[0].u.s.ptr, ky[0].u.s.ptr);
+    const keyed_obj *x = a, *y = b;
+    int c = calx__key_cmp(&x->first, &y->first, 1);
+    if (c || x->o->model != y->o->model)
+        return c;
+    /* The rest of a composite key, rarely needed. */
+    calx_value kx[CALX__MAX_KEY], ky[CALX__MAX_KEY];
+    size_t n = calx__obj_key(x->o, calx__obj_snap(x->o), kx);
+    calx__obj_key(y->o, calx__obj_snap(y->o), ky);
+    return n > 1 ? calx__key_cmp(kx + 1, ky + 1, n - 1) : 0;
+}
+
+/* Sorts v by the objects' keys (SQLAlchemy's order for UPDATEs and
+ * DELETEs: two flushes touch shared rows in the same order, so they cannot
+ * deadlock on each other). */
+static int sort_by_key(calx_obj **v, size_t n, calx_error *err)
+{
+    keyed_obj *t = malloc(n * sizeof *t);
+    if (!t)
+        return calx__nomem(err, NULL);
+    for (size_t i = 0; i < n; i++) {
+        calx_value k[CALX__MAX_KEY];
+        if (!calx__obj_key(v[i], calx__obj_snap(v[i]), k))
+            k[0] = calx_null();
+        t[i] = (keyed_obj){ v[i], k[0] };
+    }
+    qsort(t, n, sizeof *t, cmp_keyed);
+    for (size_t i = 0; i < n; i++)
+        v[i] = t[i].o;
+    free(t);
     return 0;
 }
 
@@ -820,8 +849,8 @@ static int plan_round(flush_ctx *x, bool first_round, bool last, calx_error *err
             return calx__nomem(err, NULL);
     if (sort_models(x, err))
         return err->code;
-    if (x->dirty.n)
-        qsort(x->dirty.v, x->dirty.n, sizeof *x->dirty.v, cmp_key);
+    if (x->dirty.n && sort_by_key(x->dirty.v, x->dirty.n, err))
+        return err->code;
     if (s->dialect->key_strategy == CALX_KEYS_SEQUENCE_PREFETCH)
         for (size_t k = 0; k < x->nmodels; k++)
             if (draw_keys(x, x->models[k], err))
@@ -850,8 +879,7 @@ static int plan_round(flush_ctx *x, bool first_round, bool last, calx_error *err
         return calx__nomem(err, NULL);
     calx_obj **mine = del + s->deleting.n;
     memcpy(del, s->deleting.v, s->deleting.n * sizeof *del);
-    qsort(del, s->deleting.n, sizeof *del, cmp_key);
-    int rc = 0;
+    int rc = sort_by_key(del, s->deleting.n, err);
     for (size_t k = x->nmodels; k-- > 0 && !rc;) {
         size_t n = 0;
         for (size_t i = 0; i < s->deleting.n; i++)
@@ -1172,7 +1200,7 @@ static int apply(flush_ctx *x, calx_error *err)
             o->expired = false;
             break;
         case OP_UPDATE: {
-            calx_value k1[8], k2[8];
+            calx_value k1[CALX__MAX_KEY], k2[CALX__MAX_KEY];
             size_t n = calx__obj_key(o, calx__obj_ptr(o), k1);
             calx__obj_key(o, calx__obj_snap(o), k2);
             bool rekey = calx__key_hash(o->model, k1, n) != calx__key_hash(o->model, k2, n);

@@ -140,7 +140,7 @@ size_t calx__obj_key(const calx_obj *o, const void *s, calx_value *out)
 {
     const calx_model *m = o->model;
     size_t n = 0;
-    for (size_t i = 0; i < m->nfields; i++) {
+    for (size_t i = 0; i < m->nfields && n < CALX__MAX_KEY; i++) {
         if (!m->table.columns[i].primary_key)
             continue;
         out[n] = calx__field_value(m, &m->fields[i], s);
@@ -152,16 +152,29 @@ size_t calx__obj_key(const calx_obj *o, const void *s, calx_value *out)
     return n;
 }
 
-/* ---- the table ---- */
+int calx__key_cmp(const calx_value *a, const calx_value *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].type == CALX_INT && b[i].type == CALX_INT) {
+            if (a[i].u.i != b[i].u.i)
+                return a[i].u.i < b[i].u.i ? -1 : 1;
+        } else if (a[i].type == CALX_TEXT && b[i].type == CALX_TEXT) {
+            int c = strcmp(a[i].u.s.ptr, b[i].u.s.ptr);
+            if (c)
+                return c;
+        }
+    }
+    return 0;
+}
 
-#define MAX_KEY 8
+/* ---- the table ---- */
 
 static bool obj_has_key(const calx_obj *o, const calx_model *m, const calx_value *key,
                         size_t nkey)
 {
     if (o->model != m)
         return false;
-    calx_value mine[MAX_KEY];
+    calx_value mine[CALX__MAX_KEY];
     size_t n = calx__obj_key(o, calx__obj_ptr(o), mine);
     if (n != nkey)
         return false;
@@ -218,7 +231,7 @@ static int grow(calx_session *s)
 
 int calx__map_insert(calx_session *s, calx_obj *o)
 {
-    calx_value key[MAX_KEY];
+    calx_value key[CALX__MAX_KEY];
     size_t n = calx__obj_key(o, calx__obj_ptr(o), key);
     return calx__map_insert_h(s, o, calx__key_hash(o->model, key, n));
 }

@@ -14,7 +14,6 @@
 #include "sql/convert.h"
 #include "sql/user_type.h"
 
-#define MAX_KEY 8
 #define IN_CHUNK 500
 #define LOAD_CHUNK 5000
 /* run_select: a load by key (get, refresh, reload), one plain statement. */
@@ -25,7 +24,7 @@
 static size_t row_key(const calx_model *m, const calx_value *vals, calx_value *key)
 {
     size_t n = 0;
-    for (size_t i = 0; i < m->nfields && n < MAX_KEY; i++) {
+    for (size_t i = 0; i < m->nfields && n < CALX__MAX_KEY; i++) {
         if (!m->table.columns[i].primary_key)
             continue;
         key[n] = vals[i];
@@ -69,6 +68,8 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
 {
     calx__model_facts facts;
     calx__model_facts_get(m, &facts);
+    if (calx__model_check_key(m, &facts, err))
+        return err->code;
     for (size_t i = 0; facts.stored_forms && i < m->nfields; i++) {
         if (!calx__field_has_stored_form(m, i))
             continue;
@@ -111,7 +112,7 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
 static int load_converted(calx_session *s, const calx_model *m, const calx_value *vals,
                           bool populate, calx_obj **out, calx_error *err)
 {
-    calx_value key[MAX_KEY];
+    calx_value key[CALX__MAX_KEY];
     size_t nkey = row_key(m, vals, key);
     uint64_t h = calx__key_hash(m, key, nkey);
     calx_obj *o = calx__map_find_h(s, m, key, nkey, h);
@@ -248,7 +249,7 @@ static size_t npk(const calx_model *m)
 static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, size_t n,
                         calx_error *err)
 {
-    calx_value *keys = malloc(n * MAX_KEY * sizeof *keys);
+    calx_value *keys = malloc(n * CALX__MAX_KEY * sizeof *keys);
     if (!keys)
         return calx__nomem(err, NULL);
     calx_select *q;
@@ -405,11 +406,11 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
             return 0;
         }
     }
-    if (nkey != (s ? s->get_npk : npk(m)) || nkey > MAX_KEY)
+    if (nkey != (s ? s->get_npk : npk(m)) || nkey > CALX__MAX_KEY)
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "%s's primary key has %zu column(s); %zu value(s) given", m->name,
                               npk(m), nkey);
-    calx_value k[MAX_KEY];
+    calx_value k[CALX__MAX_KEY];
     for (size_t i = 0, col = 0; i < nkey; i++, col++) {
         k[i] = key[i].type == CALX_BOOL ? calx_int(key[i].u.b) : key[i];
         /* A key of the richer types as its column holds it: '1b4e...' for
@@ -447,7 +448,7 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
     if (!rc) {
         calx_objlist l = { 0 };
         const char *sql = get_sql(s, m, err);
-        calx_param params[MAX_KEY];
+        calx_param params[CALX__MAX_KEY];
         calx_type_scratch user;
         calx__type_scratch_init(&user);
         for (size_t i = 0; i < nkey; i++)
@@ -493,7 +494,7 @@ int calx_session_refresh(calx_session *s, void *obj, calx_error *err)
             s, calx_error_set(err, CALX_ERR_STATE, "Instance '%s' is not persistent within this Session",
                               o->model->name),
             err);
-    calx_value key[MAX_KEY];
+    calx_value key[CALX__MAX_KEY];
     size_t n = calx__obj_key(o, calx__obj_snap(o), key);
     calx_select *q = by_key(o->model, key, n);
     /* Overwrite: a refresh drops changes not flushed, as SQLAlchemy's.
@@ -563,7 +564,7 @@ int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *
     if (!src || !out)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_merge needs a model object and out");
     const calx_model *m = src->model;
-    calx_value key[MAX_KEY];
+    calx_value key[CALX__MAX_KEY];
     size_t n = calx__obj_key(src, obj, key);
     bool has_key = true;
     for (size_t i = 0; i < n; i++)

@@ -592,6 +592,7 @@ static void make_facts(const calx_model *m, calx__model_facts *out)
         }
     }
     out->pk = pk;
+    out->npk = (size_t)npk;
     out->autoinc = on || npk == 1 ? autoinc : -1;
 }
 
@@ -608,6 +609,16 @@ void calx__model_facts_get(const calx_model *m, calx__model_facts *out)
     }
     make_facts(m, out);
     calx__once_keep(&model_facts, m, out);
+}
+
+int calx__model_check_key(const calx_model *m, const calx__model_facts *facts, calx_error *err)
+{
+    if (facts->npk > CALX__MAX_KEY)
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "%s's primary key has %zu columns; calx keeps objects with at "
+                              "most %d",
+                              m->name, facts->npk, CALX__MAX_KEY);
+    return 0;
 }
 
 int calx__model_pk(const calx_model *m)

@@ -251,10 +251,15 @@ void calx__obj_restore_snapshot(calx_obj *o);
 typedef struct calx__model_facts {
     int pk;             /* calx__model_pk */
     int autoinc;        /* calx__model_autoinc */
+    size_t npk;         /* primary-key columns */
     bool stored_forms;  /* a field is read back in a stored form
                            (calx__field_has_stored_form) */
 } calx__model_facts;
 void calx__model_facts_get(const calx_model *m, calx__model_facts *out);
+
+/* 0, or CALX_ERR_ARGUMENT when m has more primary-key columns than calx
+ * keeps (CALX__MAX_KEY, session_int.h). */
+int calx__model_check_key(const calx_model *m, const calx__model_facts *facts, calx_error *err);
 
 /* Whether field i of m comes back in a form its dialect turns into the
  * column's type (SQLite's texts and scaled integers; PostgreSQL's texts),

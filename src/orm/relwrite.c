@@ -294,7 +294,7 @@ static calx_obj *make_link(const calx__relinfo *ri, const calx_obj *o, const cal
 
 static bool key_is(const calx_obj *l, const calx_value *key, size_t n)
 {
-    calx_value k[8];
+    calx_value k[CALX__MAX_KEY];
     if (calx__obj_key(l, calx__obj_ptr(l), k) != n)
         return false;
     for (size_t i = 0; i < n; i++)
@@ -318,7 +318,7 @@ static calx_obj *mapped_link(calx_session *s, const calx__relinfo *ri, const cal
 static int link_pair(calx_session *s, const calx__relinfo *ri, calx_obj *o, calx_obj *t,
                      calx_error *err)
 {
-    calx_value key[8];
+    calx_value key[CALX__MAX_KEY];
     size_t n;
     calx_obj *l = mapped_link(s, ri, o, t, key, &n);
     if (!n)
@@ -351,7 +351,7 @@ static int link_pair(calx_session *s, const calx__relinfo *ri, calx_obj *o, calx
 int calx__relwrite_unlink(calx_session *s, const calx__relinfo *ri, calx_obj *o, calx_obj *t,
                           calx_error *err)
 {
-    calx_value key[8];
+    calx_value key[CALX__MAX_KEY];
     size_t n;
     calx_obj *l = mapped_link(s, ri, o, t, key, &n);
     if (!n)

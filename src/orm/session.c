@@ -287,7 +287,7 @@ int calx__session_add_obj(calx_session *s, calx_obj *o, calx_error *err)
                               "Instance '%s' has been deleted; use make_transient() first",
                               o->model->name);
     case CALX_OBJ_DETACHED: {
-        calx_value key[8];
+        calx_value key[CALX__MAX_KEY];
         size_t n = calx__obj_key(o, calx__obj_ptr(o), key);
         calx_obj *there = calx__map_find(s, o->model, key, n);
         if (there && there != o)
@@ -739,20 +739,10 @@ static int cmp_objs(const void *a, const void *b)
     int c = strcmp(x->model->name, y->model->name);
     if (c)
         return c;
-    calx_value kx[8], ky[8];
+    calx_value kx[CALX__MAX_KEY], ky[CALX__MAX_KEY];
     size_t nx = calx__obj_key(x, calx__obj_ptr(x), kx);
     calx__obj_key(y, calx__obj_ptr(y), ky);
-    for (size_t i = 0; i < nx; i++) {
-        if (kx[i].type == CALX_INT && ky[i].type == CALX_INT) {
-            if (kx[i].u.i != ky[i].u.i)
-                return kx[i].u.i < ky[i].u.i ? -1 : 1;
-        } else if (kx[i].type == CALX_TEXT && ky[i].type == CALX_TEXT) {
-            c = strcmp(kx[i].u.s.ptr, ky[i].u.s.ptr);
-            if (c)
-                return c;
-        }
-    }
-    return 0;
+    return calx__key_cmp(kx, ky, nx);
 }
 
 size_t calx_session_identity_map(const calx_session *s, void **out, size_t cap)
@@ -783,7 +773,7 @@ void calx_session_print_identity_map(const calx_session *s, FILE *f)
     fputc('{', f);
     for (size_t i = 0; i < n; i++) {
         calx_obj *o = calx__obj_hdr(objs[i]);
-        calx_value key[8];
+        calx_value key[CALX__MAX_KEY];
         size_t nk = calx__obj_key(o, objs[i], key);
         fprintf(f, "%s('%s', (", i ? ", " : "", o->model->name);
         for (size_t k = 0; k < nk; k++) {

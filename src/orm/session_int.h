@@ -100,9 +100,17 @@ uint64_t calx__value_hash(const calx_value *v);
 bool calx__value_eq(const calx_value *a, const calx_value *b);
 /* The hash of a model's primary key given as values. */
 uint64_t calx__key_hash(const calx_model *m, const calx_value *key, size_t nkey);
-/* The primary key of o (struct s: the object or its snapshot) as values;
- * texts point into s. */
+/* The most primary-key columns a model may have: keys are built on the
+ * stack. The constructor and the loaders refuse a model with more
+ * (calx__model_check_key). */
+#define CALX__MAX_KEY 8
+/* The primary key of o (struct s: the object or its snapshot) as values,
+ * at most CALX__MAX_KEY of them; texts point into s. */
 size_t calx__obj_key(const calx_obj *o, const void *s, calx_value *out);
+/* Orders two keys of n values, integers by value and texts by strcmp,
+ * column by column (what the flush's key order and the identity map's
+ * listing sort by); values of other types compare equal. */
+int calx__key_cmp(const calx_value *a, const calx_value *b, size_t n);
 /* The object of m with key in the map, or NULL. */
 calx_obj *calx__map_find(const calx_session *s, const calx_model *m, const calx_value *key,
                          size_t nkey);
