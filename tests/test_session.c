@@ -8,6 +8,7 @@
 #include "core/evloop.h"
 #include "driver/postgres.h"
 #include "engine/engine_int.h"
+#include "engine/sql_memo.h"
 #include "models.h"
 #include "orm_test.h"
 #include "orm/session_int.h"
@@ -313,6 +314,44 @@ TEST(identity_map_hit_needs_no_task_and_no_sql)
     CHECK_INT(loglen, 0);
     calx_session_free(hit_session);
     teardown();
+}
+
+/* A session per request (a web handler's) must not compile the same
+ * statements again: a get's SELECT and a flush's UPDATE by key are made
+ * once per engine and serve every session bound to it. */
+TASK_TEST(sessions_of_one_engine_share_their_statements_by_key)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    int64_t id = h[0]->id.value;
+    calx_session_free(s);
+    const char *texts[2][2];
+    for (int round = 0; round < 2; round++) {
+        s = new_session();
+        Hero *x = NULL;
+        log_reset();
+        CHECK_OK(calx_session_get(s, &Hero_model, calx_int(id), &x, &err), &err);
+        CHECK(x != NULL);
+        CHECK_INT(log_count("SELECT hero.id"), 1);
+        CALX_SET(x->age, 40 + round);
+        CHECK_OK(calx_session_commit(s, &err), &err);
+        CHECK_INT(log_count("UPDATE hero SET age="), 1);
+        texts[round][0] = calx__engine_memo_find(engine, &Hero_model, CALX__MEMO_GET, 0);
+        texts[round][1] = calx__engine_memo_find(engine, &Hero_model, CALX__MEMO_UPDATE,
+                                                 1u << 3);
+        CHECK(texts[round][0] != NULL && texts[round][1] != NULL);
+        calx_session_free(s);
+    }
+    /* The second session used the first one's texts. */
+    CHECK(texts[0][0] == texts[1][0]);
+    CHECK(texts[0][1] == texts[1][1]);
+    s = new_session();
+    Hero *x = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(id), &x, &err), &err);
+    CHECK(x != NULL && x->age.value == 41);
+    calx_session_free(s);
 }
 
 TASK_TEST(flush_updates_only_changed_columns)
@@ -1287,6 +1326,7 @@ int main(void)
     RUN(a_commit_rides_with_its_flush);
     RUN(identity_map_gives_one_object_per_key);
     RUN(identity_map_hit_needs_no_task_and_no_sql);
+    RUN(sessions_of_one_engine_share_their_statements_by_key);
     RUN(flush_updates_only_changed_columns);
     RUN(delete_and_states);
     RUN(flush_orders_parents_first_and_deletes_children_first);

@@ -14,6 +14,7 @@
 #include "core/promise.h"
 #include "engine/engine_int.h"
 #include "engine/registry.h"
+#include "engine/sql_memo.h"
 
 static void free_engine(calx_engine *e)
 {
@@ -30,6 +31,7 @@ static void free_engine(calx_engine *e)
     }
     free(e->plans);
     calx__stmt_cache_free(e->stmts);
+    calx__engine_memo_free(e);
     for (size_t i = 0; i < e->nconnect_args; i++) {
         free((char *)e->connect_args[i].key);
         free((char *)e->connect_args[i].value);

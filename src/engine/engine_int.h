@@ -35,7 +35,10 @@ typedef struct calx_plan_entry {
     struct calx_plan_entry *next;
 } calx_plan_entry;
 
-/* Compiled texts kept per engine; more are compiled for one use each. */
+typedef struct calx__memo_entry calx__memo_entry;
+
+/* Compiled texts kept per engine (the text cache here, and sql_memo.c's);
+ * more are compiled for one use each. */
 #define CALX_PLAN_CACHE_MAX 2048
 
 /* One server an engine reaches: the primary (its url, its pool) or a
@@ -82,6 +85,8 @@ struct calx_engine {
     size_t nplans, plans_cap;
     calx__stmt_cache *stmts;   /* Core statements compiled per shape; NULL:
                                   query_cache_size CALX_QUERY_CACHE_OFF */
+    struct calx__memo_entry *memo;  /* texts made once per engine (sql_memo.c) */
+    size_t memo_n, memo_cap;
 };
 
 /* Looks up or compiles sql for params' style. The entry is owned by the

@@ -33,6 +33,7 @@
 #include "core/buf.h"
 #include "core/grow.h"
 #include "core/nomem.h"
+#include "engine/sql_memo.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
@@ -258,6 +259,13 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
             return x->sqls[i].sql;
     const calx_dialect *d = x->s->dialect;
     const calx_table *t = &m->table;
+    /* A statement by key is the engine's once made (engine/sql_memo.c). */
+    unsigned memo = kind == OP_UPDATE ? CALX__MEMO_UPDATE : CALX__MEMO_DELETE;
+    if (kind != OP_INSERT) {
+        const char *kept = calx__engine_memo_find(x->s->opts.bind, m, memo, mask);
+        if (kept)
+            return kept;
+    }
     sql_entry e = { m, kind, mask, NULL, NULL, NULL, 0 };
     if (kind == OP_INSERT) {
         /* With RETURNING the row's own key comes back; with lastrowid the
@@ -281,6 +289,8 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
     } else {
         e.sql = calx__delete_by_key_sql(d, t, err);
     }
+    if (kind != OP_INSERT && e.sql && calx__engine_memo_keep(x->s->opts.bind, m, memo, mask, e.sql))
+        return e.sql;
     if (!e.sql || (x->nsqls == x->sqls_cap &&
                    !calx__grow(&x->sqls, &x->sqls_cap, x->nsqls + 1, sizeof *x->sqls))) {
         if (e.sql)

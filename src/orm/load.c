@@ -8,6 +8,7 @@
 #include "core/grow.h"
 #include "core/nomem.h"
 #include "engine/engine_int.h"
+#include "engine/sql_memo.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
@@ -342,6 +343,9 @@ int calx__session_autoflush(calx_session *s, calx_error *err)
  * get is the session's most frequent statement). Owned by s. */
 static const char *get_sql(calx_session *s, const calx_model *m, calx_error *err)
 {
+    const char *kept = calx__engine_memo_find(s->opts.bind, m, CALX__MEMO_GET, 0);
+    if (kept)
+        return kept;
     for (size_t i = 0; i < s->ngetsql; i++)
         if (s->getsql[i].m == m)
             return s->getsql[i].sql;
@@ -358,6 +362,9 @@ static const char *get_sql(calx_session *s, const calx_model *m, calx_error *err
     free(c.params);
     if (rc)
         return NULL;
+    if (calx__engine_memo_keep(s->opts.bind, m, CALX__MEMO_GET, 0, c.sql))
+        return c.sql;
+    /* The engine keeps no more: the session does. */
     void *v = realloc(s->getsql, (s->ngetsql + 1) * sizeof *s->getsql);
     if (!v) {
         free(c.sql);

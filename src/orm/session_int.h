@@ -35,6 +35,11 @@ typedef struct calx_spframe {
 
 #define CALX_SESSION_MAX_SAVEPOINTS 32
 
+/* What the ORM's texts kept by the engine are (calx__engine_memo_*, with
+ * the model as owner): a get's SELECT by key, a flush's UPDATE of a set of
+ * columns and its DELETE by key. */
+enum { CALX__MEMO_GET = 1, CALX__MEMO_UPDATE, CALX__MEMO_DELETE };
+
 typedef struct calx_getsql {
     const calx_model *m;
     char *sql;
