@@ -21,6 +21,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "core/hash.h"
 
 typedef struct calx__once_table {
     _Atomic(const void *) *keys;
@@ -38,9 +41,26 @@ typedef struct calx__once_table {
     static calx__once_table name = { name##_keys, (unsigned char *)name##_values,    \
                               sizeof(T), nslots, PTHREAD_MUTEX_INITIALIZER }
 
+static inline size_t calx__once_slot(const calx__once_table *t, const void *key)
+{
+    return (size_t)calx__hash_word(CALX_HASH_INIT, (uintptr_t)key) & (t->nslots - 1);
+}
+
 /* key's facts in t, or NULL when t has none. They stay where they are,
- * unchanged, for the life of the process. */
-const void *calx__once_find(calx__once_table *t, const void *key);
+ * unchanged, for the life of the process. Inline: the constructor, the
+ * flush and the loaders ask for a model's facts per object. */
+static inline const void *calx__once_find(calx__once_table *t, const void *key)
+{
+    size_t i = calx__once_slot(t, key);
+    for (size_t n = 0; n < t->nslots; n++, i = (i + 1) & (t->nslots - 1)) {
+        const void *k = atomic_load_explicit(&t->keys[i], memory_order_acquire);
+        if (k == key)
+            return t->values + i * t->value_size;
+        if (!k)
+            return NULL;
+    }
+    return NULL;
+}
 
 /* Keeps a copy of key's facts in t (nothing when t is full or already
  * has them). */

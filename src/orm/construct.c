@@ -270,11 +270,10 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
         return calx__nomem(err, "creating a %s", m->name), NULL;
     void *obj = calx__obj_ptr(o);
     char *tail = calx__obj_tail(o);
-    calx__model_facts facts;
-    calx__model_facts_get(m, &facts);
-    if (calx__model_check_key(m, &facts, err))
+    const calx__model_facts *facts = calx__model_facts_of(m);
+    if (calx__model_check_key(m, facts, err))
         goto fail;
-    int autoinc = facts.autoinc;
+    int autoinc = facts->autoinc;
     for (size_t i = 0; i < m->nfields; i++) {
         const calx_field *f = &m->fields[i];
         const void *a = (const char *)args + f->arg_offset;

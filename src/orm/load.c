@@ -67,11 +67,10 @@ static int load_converted(calx_session *s, const calx_model *m, const calx_value
 int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
                    bool populate, calx_obj **out, calx_error *err)
 {
-    calx__model_facts facts;
-    calx__model_facts_get(m, &facts);
-    if (calx__model_check_key(m, &facts, err))
+    const calx__model_facts *facts = calx__model_facts_of(m);
+    if (calx__model_check_key(m, facts, err))
         return err->code;
-    for (size_t i = 0; facts.stored_forms && i < m->nfields; i++) {
+    for (size_t i = 0; facts->stored_forms && i < m->nfields; i++) {
         if (!calx__field_has_stored_form(m, i))
             continue;
         /* A copy of the row, its stored forms made the fields' types; a

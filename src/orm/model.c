@@ -600,15 +600,18 @@ static void make_facts(const calx_model *m, calx__model_facts *out)
  * never changes; the constructor, the flush and the loaders ask per object. */
 CALX_ONCE_TABLE(model_facts, calx__model_facts, 1024);
 
-void calx__model_facts_get(const calx_model *m, calx__model_facts *out)
+const calx__model_facts *calx__model_facts_of(const calx_model *m)
 {
     const calx__model_facts *kept = calx__once_find(&model_facts, m);
-    if (kept) {
-        *out = *kept;
-        return;
-    }
-    make_facts(m, out);
-    calx__once_keep(&model_facts, m, out);
+    if (kept)
+        return kept;
+    /* First use: made, and kept unless the table is full (then made
+     * again each time, into this thread's own copy). */
+    static _Thread_local calx__model_facts made;
+    make_facts(m, &made);
+    calx__once_keep(&model_facts, m, &made);
+    kept = calx__once_find(&model_facts, m);
+    return kept ? kept : &made;
 }
 
 int calx__model_check_key(const calx_model *m, const calx__model_facts *facts, calx_error *err)
@@ -623,16 +626,12 @@ int calx__model_check_key(const calx_model *m, const calx__model_facts *facts, c
 
 int calx__model_pk(const calx_model *m)
 {
-    calx__model_facts f;
-    calx__model_facts_get(m, &f);
-    return f.pk;
+    return calx__model_facts_of(m)->pk;
 }
 
 int calx__model_autoinc(const calx_model *m)
 {
-    calx__model_facts f;
-    calx__model_facts_get(m, &f);
-    return f.autoinc;
+    return calx__model_facts_of(m)->autoinc;
 }
 
 int calx_model_field_at(const calx_model *m, size_t off)

@@ -255,7 +255,9 @@ typedef struct calx__model_facts {
     bool stored_forms;  /* a field is read back in a stored form
                            (calx__field_has_stored_form) */
 } calx__model_facts;
-void calx__model_facts_get(const calx_model *m, calx__model_facts *out);
+/* m's facts: calx's, unchanged for the life of the process (in the rare
+ * case of a full table, until this thread's next call). */
+const calx__model_facts *calx__model_facts_of(const calx_model *m);
 
 /* 0, or CALX_ERR_ARGUMENT when m has more primary-key columns than calx
  * keeps (CALX__MAX_KEY, session_int.h). */
