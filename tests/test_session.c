@@ -338,10 +338,13 @@ TASK_TEST(sessions_of_one_engine_share_their_statements_by_key)
         CALX_SET(x->age, 40 + round);
         CHECK_OK(calx_session_commit(s, &err), &err);
         CHECK_INT(log_count("UPDATE hero SET age="), 1);
-        texts[round][0] = calx__engine_memo_find(engine, &Hero_model, CALX__MEMO_GET, 0);
-        texts[round][1] = calx__engine_memo_find(engine, &Hero_model, CALX__MEMO_UPDATE,
-                                                 1u << 3);
-        CHECK(texts[round][0] != NULL && texts[round][1] != NULL);
+        const calx__memo_text *get = calx__engine_memo_find(engine, &Hero_model,
+                                                            CALX__MEMO_GET, 0);
+        const calx__memo_text *update = calx__engine_memo_find(engine, &Hero_model,
+                                                               CALX__MEMO_UPDATE, 1u << 3);
+        CHECK(get != NULL && update != NULL);
+        texts[round][0] = get ? get->sql : NULL;
+        texts[round][1] = update ? update->sql : NULL;
         calx_session_free(s);
     }
     /* The second session used the first one's texts. */

@@ -168,7 +168,7 @@ static int request(calx_dconn *c, const calx_dreq *req, calx_rowset **rs, calx_e
 static int exec_p(calx_dconn *c, const char *sql, const calx_value *params, size_t nparams,
                   calx_rowset **rs, calx_error *err)
 {
-    calx_dstmt st = { sql, nparams, 1, params, false };
+    calx_dstmt st = { sql, nparams, 1, params, false, NULL };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
     return request(c, &req, rs, err);
 }
@@ -331,7 +331,7 @@ TEST(executemany_returning_in_order)
         params[2 * i + 1] = i == 1 ? calx_null() : calx_int(30 + i);
     }
     calx_dstmt st = { "INSERT INTO hero (name, age) VALUES (?, ?) RETURNING id, name", 2, 4,
-                      params, false };
+                      params, false, NULL };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
     calx_rowset *rs = NULL;
     calx_error err;
@@ -392,7 +392,7 @@ TEST(rowids_and_commit_in_one_request)
     must(c, "CREATE TABLE hero (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
     must(c, "INSERT INTO hero (id, name) VALUES (10, 'ten')");
     calx_value names[] = { calx_text("a"), calx_text("b"), calx_text("c") };
-    calx_dstmt st = { "INSERT INTO hero (name) VALUES (?)", 1, 3, names, true };
+    calx_dstmt st = { "INSERT INTO hero (name) VALUES (?)", 1, 3, names, true, NULL };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = true,
                       .commit = true };
     calx_rowset *rs = NULL;
@@ -430,9 +430,9 @@ TEST(batch_and_error_index)
     calx_value one = calx_text("a");
     calx_value many[] = { calx_text("b"), calx_text("c"), calx_text("d") };
     calx_dstmt stmts[] = {
-        { "INSERT INTO hero (name) VALUES (?)", 1, 1, &one, false },
-        { "INSERT INTO hero (name) VALUES (?)", 1, 3, many, false },
-        { "SELECT name FROM hero ORDER BY id", 0, 1, NULL, false },
+        { "INSERT INTO hero (name) VALUES (?)", 1, 1, &one, false, NULL },
+        { "INSERT INTO hero (name) VALUES (?)", 1, 3, many, false, NULL },
+        { "SELECT name FROM hero ORDER BY id", 0, 1, NULL, false, NULL },
     };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 3, .stmts = stmts };
     calx_rowset *rs = NULL;
@@ -576,7 +576,7 @@ TEST(transactions_lazy_begin_commit_rollback)
     CHECK_INT(scalar(a, "SELECT count(*) FROM t"), 2);
 
     /* begin carried by the EXEC itself: the same lazy BEGIN, one handoff. */
-    calx_dstmt st7 = { "INSERT INTO t VALUES (7)", 0, 1, NULL, false };
+    calx_dstmt st7 = { "INSERT INTO t VALUES (7)", 0, 1, NULL, false, NULL };
     calx_dreq breq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st7, .begin = true };
     CHECK_OK(request(a, &breq, NULL, &err), &err);
     CHECK_INT(exec(q, "INSERT INTO t VALUES (8)", &err), CALX_ERR_OPERATIONAL);
@@ -636,7 +636,7 @@ TEST(two_writers_in_wal_both_succeed)
 
     /* b's write waits on a's lock (busy_timeout) rather than failing; a
      * commits 100 ms later from a timer, and b goes through. */
-    calx_dstmt ins = { "INSERT INTO t VALUES (2)", 0, 1, NULL, false };
+    calx_dstmt ins = { "INSERT INTO t VALUES (2)", 0, 1, NULL, false, NULL };
     calx_dreq breq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &ins };
     calx_dreq commit = { .op = CALX_DOP_COMMIT };
     req_wait bw, aw;
@@ -741,7 +741,7 @@ TEST(streaming)
     calx_value *vals = malloc(N * sizeof *vals);
     for (int i = 0; i < N; i++)
         vals[i] = calx_int(i + 1);
-    calx_dstmt ins = { "INSERT INTO n VALUES (?)", 1, N, vals, false };
+    calx_dstmt ins = { "INSERT INTO n VALUES (?)", 1, N, vals, false, NULL };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &ins };
     calx_error err;
     CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
@@ -757,7 +757,7 @@ TEST(streaming)
      * depend on it. */
     char *tag = strdup("x");
     calx_value params[] = { calx_int(0), calx_text(tag) };
-    calx_dstmt sel = { "SELECT i FROM n WHERE i > ? AND ? = 'x' ORDER BY i", 2, 1, params, false };
+    calx_dstmt sel = { "SELECT i FROM n WHERE i > ? AND ? = 'x' ORDER BY i", 2, 1, params, false, NULL };
     calx_dreq sreq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &sel, .stream_rows = 1000 };
     CHECK_OK(request(c, &sreq, &rs, &err), &err);
     memset(tag, 'y', 1);
@@ -772,7 +772,7 @@ TEST(streaming)
 
     /* A stream whose length is a multiple of the chunk: the last full
      * chunk already says there is no more. */
-    calx_dstmt sel2 = { "SELECT i FROM n ORDER BY i LIMIT 2000", 0, 1, NULL, false };
+    calx_dstmt sel2 = { "SELECT i FROM n ORDER BY i LIMIT 2000", 0, 1, NULL, false, NULL };
     calx_dreq sreq2 = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &sel2, .stream_rows = 1000 };
     CHECK_OK(request(c, &sreq2, &rs, &err), &err);
     expect = 1;
@@ -799,7 +799,7 @@ TEST(streaming)
     CHECK_INT(request(c, &fetch, &rs, &err), CALX_ERR_STATE);
 
     /* Writes are never left half-run: stream_rows does not apply. */
-    calx_dstmt upd = { "UPDATE n SET i = i RETURNING i", 0, 1, NULL, false };
+    calx_dstmt upd = { "UPDATE n SET i = i RETURNING i", 0, 1, NULL, false, NULL };
     calx_dreq ureq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &upd, .stream_rows = 100 };
     CHECK_OK(request(c, &ureq, &rs, &err), &err);
     CHECK(rs && rs->nrows == N && !rs->more && rs->rowcount == N);
@@ -1025,7 +1025,7 @@ TEST(interrupt_and_loop_not_blocked)
         return;
     calx_dstmt st = { "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
                       "WHERE x < 1000000000) SELECT count(*) FROM c",
-                      0, 1, NULL, false };
+                      0, 1, NULL, false, NULL };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
     req_wait w;
     CHECK_INT(submit(c, &req, &w), 0);
@@ -1073,7 +1073,7 @@ static void check_lost_transaction(calx_dconn *c, const char *why)
     CHECK_CONTAINS(err.message, why);
     CHECK_STR(err.sqlstate, "25P02");
 
-    calx_dstmt st = { "INSERT INTO t VALUES ('C')", 0, 1, NULL, false };
+    calx_dstmt st = { "INSERT INTO t VALUES ('C')", 0, 1, NULL, false, NULL };
     calx_dreq flush = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .commit = true };
     CHECK_INT(request(c, &flush, NULL, &err), CALX_ERR_INTERNAL);
     CHECK_INT(op(c, CALX_DOP_COMMIT, &err), CALX_ERR_INTERNAL);
@@ -1140,7 +1140,7 @@ TEST(an_interrupted_write_ends_the_transaction_and_every_later_statement_fails)
     calx_dstmt long_write = { "INSERT INTO big SELECT randomblob(1000) FROM (WITH RECURSIVE "
                               "c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < "
                               "1000000000) SELECT x FROM c)",
-                              0, 1, NULL, false };
+                              0, 1, NULL, false, NULL };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &long_write };
     req_wait w;
     CHECK_INT(submit(c, &req, &w), 0);
@@ -1287,7 +1287,7 @@ TEST(a_cancelled_read_inside_a_transaction_ends_it_as_on_postgresql)
     must(c, "INSERT INTO t VALUES ('A')");
     calx_dstmt st = { "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
                       "WHERE x < 1000000000) SELECT count(*) FROM c",
-                      0, 1, NULL, false };
+                      0, 1, NULL, false, NULL };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
     req_wait w;
     CHECK_INT(submit(c, &req, &w), 0);

@@ -38,6 +38,31 @@ typedef struct calx_dconn {
     calx_loop *loop;
 } calx_dconn;
 
+/* What a parameter meets in its statement, when the statement knows: the
+ * type of the column it is compared with or written into (an INTEGER
+ * column's values go to PostgreSQL as int4, where a bare integer would go
+ * as int8 and meet the column with no common hash function). 0 is none:
+ * the parameter is typed from its value. An array is CALX_DTYPE_ARRAY or'ed
+ * with its element's type. A driver that types its parameters uses it where
+ * the value is of the column's kind (an integer for INT32, an array for an
+ * array) and types the value as without it otherwise; others ignore it. */
+typedef enum calx_dtype {
+    CALX_DTYPE_VALUE = 0,
+    CALX_DTYPE_INT32,
+    CALX_DTYPE_INT64,
+    CALX_DTYPE_DOUBLE,
+    CALX_DTYPE_BOOL,
+    CALX_DTYPE_TEXT,
+    CALX_DTYPE_TIMESTAMP,      /* an instant: timestamp with time zone */
+    CALX_DTYPE_DECIMAL,
+    CALX_DTYPE_UUID,
+    CALX_DTYPE_DATE,
+    CALX_DTYPE_TIME,
+    CALX_DTYPE_DATETIME,       /* naive: timestamp without time zone */
+    CALX_DTYPE_INTERVAL,
+    CALX_DTYPE_ARRAY = 0x40    /* | the element's type */
+} calx_dtype;
+
 /* One statement: SQL text and nsets parameter sets of nparams values each
  * (nsets 1 for a plain execute; more for execute-many). */
 typedef struct calx_dstmt {
@@ -48,6 +73,9 @@ typedef struct calx_dstmt {
     bool rowids;               /* an INSERT run per set: return one row per
                                   set holding the rowid it made (drivers with
                                   a lastrowid; others use RETURNING) */
+    const calx_dtype *types;   /* nparams: what each parameter meets (the same
+                                  in every set), or NULL: all typed from
+                                  their values (SQL text) */
 } calx_dstmt;
 
 typedef enum calx_dop {

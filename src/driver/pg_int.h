@@ -293,8 +293,9 @@ bool calx__pg_send_dealloc(pg_conn *c, unsigned id);
  * one is bad (the failure is recorded). */
 bool calx__pg_check_params(pg_conn *c, const calx_dreq *req);
 /* Lays one parameter set out in c->pvals, plens, pfmts and ptypes, as
- * libpq takes it; false when memory runs out (recorded). */
-bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n);
+ * libpq takes it, each value typed as types says (the statement's: NULL,
+ * or n entries) where it fits; false when memory runs out (recorded). */
+bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, const calx_dtype *types, size_t n);
 
 /* pg_prepare.c */
 /* The cache key's hash: SQL text and parameter types. */

@@ -9,7 +9,12 @@
  * NULL as "unknown" in text format, typed by the server from context (a
  * binary "unknown" would be read by whatever type the server infers, and
  * text bytes are the same in either format), an ARRAY as its array input
- * text, typed by the server as well. Every parameter of a request is checked before
+ * text, typed by the server as well. Where the statement says what a
+ * parameter meets (calx_dstmt's types: the column it is compared with or
+ * written into), an integer meeting an INTEGER column goes as int4 (an
+ * int8 would meet the column with no common hash function: an IN list
+ * could not be hashed) and an array as its column's array type in the
+ * binary array format. Every parameter of a request is checked before
  * anything is queued, so that a bad value fails the request with nothing
  * sent. It is a file of its own so that how a value is sent is decided in
  * one place: another format or type changes this file, not the pipeline
@@ -50,11 +55,105 @@ static bool ensure_param_arrays(pg_conn *c, size_t n)
     return true;
 }
 
+/* ---- types from the statement ----
+ *
+ * What each column type's values go as when the statement says a
+ * parameter meets such a column (calx_dstmt's types): the OID of a value
+ * alone (0: left to the value, and a text to the server, which types it
+ * from the column), of an array's elements and of the array, and the calx
+ * value type the column's values are. A value of another type (35.5
+ * compared with an INTEGER column) goes as it would without the hint. */
+typedef struct dtype_info {
+    Oid scalar, element, array;
+    calx_type holds;
+} dtype_info;
+
+static const dtype_info dtypes[] = {
+    [CALX_DTYPE_INT32] = { OID_INT4, OID_INT4, OID_INT4_ARRAY, CALX_INT },
+    [CALX_DTYPE_INT64] = { OID_INT8, OID_INT8, OID_INT8_ARRAY, CALX_INT },
+    [CALX_DTYPE_DOUBLE] = { OID_FLOAT8, OID_FLOAT8, OID_FLOAT8_ARRAY, CALX_REAL },
+    [CALX_DTYPE_BOOL] = { OID_BOOL, OID_BOOL, OID_BOOL_ARRAY, CALX_BOOL },
+    /* calx's TEXT columns are VARCHAR on PostgreSQL */
+    [CALX_DTYPE_TEXT] = { 0, OID_VARCHAR, OID_VARCHAR_ARRAY, CALX_TEXT },
+    [CALX_DTYPE_TIMESTAMP] = { OID_TIMESTAMPTZ, OID_TIMESTAMPTZ, OID_TIMESTAMPTZ_ARRAY,
+                               CALX_TIMESTAMP },
+    [CALX_DTYPE_DECIMAL] = { OID_NUMERIC, OID_NUMERIC, OID_NUMERIC_ARRAY, CALX_DECIMAL },
+    [CALX_DTYPE_UUID] = { OID_UUID, OID_UUID, OID_UUID_ARRAY, CALX_UUID },
+    [CALX_DTYPE_DATE] = { OID_DATE, OID_DATE, OID_DATE_ARRAY, CALX_DATE },
+    [CALX_DTYPE_TIME] = { OID_TIME, OID_TIME, OID_TIME_ARRAY, CALX_TIME },
+    [CALX_DTYPE_DATETIME] = { OID_TIMESTAMP, OID_TIMESTAMP, OID_TIMESTAMP_ARRAY,
+                              CALX_DATETIME },
+    [CALX_DTYPE_INTERVAL] = { OID_INTERVAL, OID_INTERVAL, OID_INTERVAL_ARRAY, CALX_INTERVAL },
+};
+
+/* The entry of t's scalar or element type; NULL for none. */
+static const dtype_info *dtype_of(calx_dtype t)
+{
+    unsigned k = (unsigned)t & ~(unsigned)CALX_DTYPE_ARRAY;
+    if (k == 0 || k >= sizeof dtypes / sizeof *dtypes)
+        return NULL;
+    return &dtypes[k];
+}
+
+/* What parameter k of st meets (CALX_DTYPE_VALUE when st says nothing). */
+static calx_dtype hint_at(const calx_dstmt *st, size_t k)
+{
+    return st->types ? st->types[k % st->nparams] : CALX_DTYPE_VALUE;
+}
+
+/* The entry an ARRAY v goes in binary by: hint is an array type whose
+ * elements are of v's element type. NULL: v goes as its text. */
+static const dtype_info *binary_array(const calx_value *v, calx_dtype hint)
+{
+    if (!(hint & CALX_DTYPE_ARRAY))
+        return NULL;
+    const dtype_info *d = dtype_of(hint);
+    return d && d->holds == v->elem ? d : NULL;
+}
+
+/* An integer that meets an INTEGER column (or is an element of an
+ * INTEGER[] one's) and goes as int4. */
+static bool fits_int4(int64_t i)
+{
+    return i >= INT32_MIN && i <= INT32_MAX;
+}
+
 static size_t array_text_size(const calx_value *v);
+static size_t array_binary_size(const calx_value *v, const dtype_info *d);
+static bool in_range(const calx_value *v);
+
+/* The elements of an ARRAY v that goes in binary as d says: each in
+ * calx's range (they are laid out here, not parsed by the server), an
+ * INTEGER[] column's within int4. at names the parameter. */
+static bool array_elements_ok(pg_conn *c, const calx_value *v, const dtype_info *d,
+                              size_t at)
+{
+    for (size_t i = 0; i < v->u.array.n; i++) {
+        const calx_value *e = &v->u.array.items[i];
+        if (!in_range(e)) {
+            calx__pg_failf(c, CALX_ERR_DATA,
+                           "parameter %zu, array element %zu, is a %s outside calx's range (a "
+                           "decimal of at most 38 digits, years 1-9999, a time of day from "
+                           "00:00 to below 24:00)",
+                           at, i + 1, calx_type_name(e->type));
+            return false;
+        }
+        if (e->type == CALX_INT && d->element == OID_INT4 && !fits_int4(e->u.i)) {
+            calx__pg_failf(c, CALX_ERR_DATA,
+                           "parameter %zu, array element %zu, is %lld, outside the range of "
+                           "the INTEGER[] column's elements it meets (-2147483648 to "
+                           "2147483647)",
+                           at, i + 1, (long long)e->u.i);
+            return false;
+        }
+    }
+    return true;
+}
 
 /* An ARRAY parameter calx can send: elements of its type or NULL, texts
- * without NUL bytes, and its text form within PostgreSQL's 1 GB. */
-static bool array_ok(pg_conn *c, const calx_value *v, size_t at)
+ * without NUL bytes, and its form (binary as hint says, else its text)
+ * within PostgreSQL's 1 GB. */
+static bool array_ok(pg_conn *c, const calx_value *v, calx_dtype hint, size_t at)
 {
     if (!calx__value_ok(v)) {
         calx__pg_failf(c, CALX_ERR_ARGUMENT,
@@ -72,7 +171,10 @@ static bool array_ok(pg_conn *c, const calx_value *v, size_t at)
             return false;
         }
     }
-    if (array_text_size(v) > INT32_MAX) {
+    const dtype_info *d = binary_array(v, hint);
+    if (d && !array_elements_ok(c, v, d, at))
+        return false;
+    if ((d ? array_binary_size(v, d) : array_text_size(v)) > INT32_MAX) {
         calx__pg_failf(c, CALX_ERR_DATA, "parameter %zu is larger than PostgreSQL takes (1 GB)",
                        at);
         return false;
@@ -135,8 +237,17 @@ bool calx__pg_check_params(pg_conn *c, const calx_dreq *req)
                                k % st->nparams + 1, (int)v->type);
                 return false;
             }
-            if (v->type == CALX_ARRAY && !array_ok(c, v, k % st->nparams + 1))
+            calx_dtype hint = hint_at(st, k);
+            if (v->type == CALX_ARRAY && !array_ok(c, v, hint, k % st->nparams + 1))
                 return false;
+            if (v->type == CALX_INT && hint == CALX_DTYPE_INT32 && !fits_int4(v->u.i)) {
+                calx__pg_failf(c, CALX_ERR_DATA,
+                               "parameter %zu%s is %lld, outside the range of the INTEGER "
+                               "column it meets (-2147483648 to 2147483647)",
+                               k % st->nparams + 1, st->nsets > 1 ? " of a parameter set" : "",
+                               (long long)v->u.i);
+                return false;
+            }
             if (!in_range(v)) {
                 calx__pg_failf(c, CALX_ERR_DATA,
                                "parameter %zu is a %s outside calx's range (a decimal of at "
@@ -317,7 +428,12 @@ static int rich_binary(const calx_value *v, char *out, Oid *oid)
 
 /* ---- arrays ----
  *
- * An ARRAY goes as PostgreSQL's array input text, {"1","2",NULL}: every
+ * An ARRAY that meets an array column (calx_dstmt's types) goes in the
+ * binary array format as array_recv reads it, typed as the column's array
+ * type: the number of dimensions (1, or 0 for the empty array), whether
+ * there are NULLs, the element type's OID, the length and lower bound (1)
+ * of the dimension, then each element as its length (-1 for NULL) and its
+ * binary form. Any other goes as PostgreSQL's array input text, {"1","2",NULL}: every
  * element that is not NULL double-quoted, its " and \ escaped with a
  * backslash (array_in accepts a quoted number, date or decimal as well as
  * a bare one, and no text is then mistaken for NULL or cut at a comma or
@@ -403,10 +519,92 @@ static size_t array_text(const calx_value *v, char *p)
     return (size_t)(p - start);
 }
 
-/* Lays one parameter set out as libpq takes it: int8, float8, bool,
- * bytea and the richer types (JSON aside) in binary with their OIDs, text
- * and JSON NUL-ended in text format, an array as its input text. */
-bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
+/* The binary form of a scalar e that is not NULL, as an element of type
+ * d->element, into out (room for its text's length, or RICH_BINARY_SIZE);
+ * returns its length. */
+static size_t element_binary(const calx_value *e, const dtype_info *d, char *out)
+{
+    Oid ignored;
+    switch (e->type) {
+    case CALX_INT:
+        if (d->element == OID_INT4) {
+            put_be32(out, (uint32_t)(int32_t)e->u.i);
+            return 4;
+        }
+        put_be64(out, (uint64_t)e->u.i);
+        return 8;
+    case CALX_REAL: {
+        double x = isnan(e->u.d) ? (double)NAN : e->u.d;
+        uint64_t bits;
+        memcpy(&bits, &x, sizeof bits);
+        put_be64(out, bits);
+        return 8;
+    }
+    case CALX_BOOL:
+        out[0] = e->u.b ? 1 : 0;
+        return 1;
+    case CALX_TEXT:
+        if (e->u.s.len)
+            memcpy(out, e->u.s.ptr, e->u.s.len);
+        return e->u.s.len;
+    default:
+        return (size_t)rich_binary(e, out, &ignored);
+    }
+}
+
+/* Room for v's binary array form as d types it. */
+static size_t array_binary_size(const calx_value *v, const dtype_info *d)
+{
+    size_t n = 20;
+    for (size_t i = 0; i < v->u.array.n; i++) {
+        const calx_value *e = &v->u.array.items[i];
+        n += 4;
+        if (e->type == CALX_TEXT)
+            n += e->u.s.len;
+        else if (e->type != CALX_NULL)
+            n += d->element == OID_INT4 ? 4 : e->type == CALX_BOOL ? 1 : RICH_BINARY_SIZE;
+    }
+    return n;
+}
+
+/* v's binary array form into p (array_binary_size bytes); returns its
+ * length. */
+static size_t array_binary(const calx_value *v, const dtype_info *d, char *p)
+{
+    size_t n = v->u.array.n;
+    bool nulls = false;
+    for (size_t i = 0; i < n; i++)
+        nulls |= v->u.array.items[i].type == CALX_NULL;
+    put_be32(p, n ? 1 : 0);
+    put_be32(p + 4, nulls);
+    put_be32(p + 8, d->element);
+    size_t at = 12;
+    if (n) {
+        put_be32(p + 12, (uint32_t)n);
+        put_be32(p + 16, 1);
+        at = 20;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const calx_value *e = &v->u.array.items[i];
+        if (e->type == CALX_NULL) {
+            put_be32(p + at, UINT32_MAX);   /* -1: NULL */
+            at += 4;
+            continue;
+        }
+        size_t len = element_binary(e, d, p + at + 4);
+        put_be32(p + at, (uint32_t)len);
+        at += 4 + len;
+    }
+    return at;
+}
+
+/* Lays one parameter set out as libpq takes it: int8 (int4 where it meets
+ * an INTEGER column), float8, bool, bytea and the richer types (JSON
+ * aside) in binary with their OIDs, text and JSON NUL-ended in text
+ * format, an array in binary as the array column it meets, else as its
+ * input text; a NULL typed as its column, when there is one. */
+bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, const calx_dtype *types,
+                       size_t n)
 {
     if (!ensure_param_arrays(c, n ? n : 1)) {
         calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory binding parameters");
@@ -423,9 +621,11 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
         case CALX_JSON:
             need += vals[i].u.s.len + 1;
             break;
-        case CALX_ARRAY:
-            need += array_text_size(&vals[i]);
+        case CALX_ARRAY: {
+            const dtype_info *d = binary_array(&vals[i], types ? types[i] : CALX_DTYPE_VALUE);
+            need += d ? array_binary_size(&vals[i], d) : array_text_size(&vals[i]);
             break;
+        }
         default:
             if (calx__value_is_rich(&vals[i]))
                 need += RICH_BINARY_SIZE;
@@ -444,11 +644,30 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
     char *p = c->scratch;
     for (size_t i = 0; i < n; i++) {
         const calx_value *v = &vals[i];
+        calx_dtype hint = types ? types[i] : CALX_DTYPE_VALUE;
         c->plens[i] = 0;
         c->pfmts[i] = 0;
         c->ptypes[i] = 0;
         switch (v->type) {
+        case CALX_NULL: {
+            /* Typed as its column, so that the statement's types do not
+             * depend on which values are NULL (one prepared statement). */
+            const dtype_info *d = dtype_of(hint);
+            if (d)
+                c->ptypes[i] = hint & CALX_DTYPE_ARRAY ? d->array : d->scalar;
+            c->pvals[i] = NULL;
+            break;
+        }
         case CALX_INT:
+            if (hint == CALX_DTYPE_INT32) {   /* in range (calx__pg_check_params) */
+                c->ptypes[i] = OID_INT4;
+                c->pfmts[i] = 1;
+                c->plens[i] = 4;
+                c->pvals[i] = p;
+                put_be32(p, (uint32_t)(int32_t)v->u.i);
+                p += 4;
+                break;
+            }
             c->ptypes[i] = OID_INT8;
             c->pfmts[i] = 1;
             c->plens[i] = 8;
@@ -494,10 +713,19 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, size_t n)
             c->pvals[i] = p;
             p += c->plens[i];
             break;
-        case CALX_ARRAY:
-            c->pvals[i] = p;   /* type unknown: the context's array type */
-            p += array_text(v, p) + 1;
+        case CALX_ARRAY: {
+            const dtype_info *d = binary_array(v, hint);
+            c->pvals[i] = p;
+            if (d) {           /* the column's array type, in binary */
+                c->ptypes[i] = d->array;
+                c->pfmts[i] = 1;
+                c->plens[i] = (int)array_binary(v, d, p);
+                p += c->plens[i];
+            } else {           /* type unknown: the context's array type */
+                p += array_text(v, p) + 1;
+            }
             break;
+        }
         case CALX_BLOB:
             c->ptypes[i] = OID_BYTEA;
             c->pfmts[i] = 1;

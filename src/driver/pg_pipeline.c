@@ -114,7 +114,8 @@ static bool is_query(const char *sql)
 static bool send_stmt(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t set)
 {
     int n = (int)st->nparams;
-    if (!calx__pg_bind_set(c, st->nparams ? st->params + set * st->nparams : NULL, st->nparams))
+    if (!calx__pg_bind_set(c, st->nparams ? st->params + set * st->nparams : NULL, st->types,
+                           st->nparams))
         return false;
     pg_cached *e = NULL;
     if (c->cache_cap) {
@@ -166,7 +167,7 @@ static bool send_stmt(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t set)
 static bool send_stream(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t nrows,
                         bool in_tx)
 {
-    if (!calx__pg_bind_set(c, st->params, st->nparams))
+    if (!calx__pg_bind_set(c, st->params, st->types, st->nparams))
         return false;
     snprintf(c->cursor, sizeof c->cursor, "calx_cur_%u", ++c->next_cursor_id);
     c->cursor_hold = !in_tx;
@@ -293,7 +294,8 @@ static bool build_describe(pg_conn *c, const calx_dreq *req)
 {
     const calx_dstmt *st = &req->stmts[0];
     int n = (int)st->nparams;
-    if (!calx__pg_check_params(c, req) || !calx__pg_bind_set(c, st->params, st->nparams))
+    if (!calx__pg_check_params(c, req) ||
+        !calx__pg_bind_set(c, st->params, st->types, st->nparams))
         return false;
     uint64_t h = calx__pg_hash_stmt(st->sql, c->ptypes, n);
     if (calx__pg_cache_find(c, h, st->sql, c->ptypes, n))

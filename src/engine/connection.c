@@ -37,6 +37,7 @@ typedef struct conn_op {
     char *sql;                /* owned when not from the plan cache */
     calx_value *vals;
     char *bytes;              /* the copied text and blob parameters */
+    calx_dtype *ptypes;       /* what the parameters meet (copied), or NULL */
     calx_plan_entry *plan;    /* released when the op ends (see engine_int.h) */
     calx_result *stream;      /* OP_FETCH: the result to refill */
     /* A select's result columns stored in another form (calx__compile_note's
@@ -51,6 +52,7 @@ typedef struct conn_op {
     calx_plan_entry **bplans;
     calx_value **bvals;
     char **bbytes;
+    calx_dtype **bptypes;
 } conn_op;
 
 struct calx_connection {
@@ -95,15 +97,19 @@ static void free_op(conn_op *op)
             free(op->bvals[i]);
         if (op->bbytes)
             free(op->bbytes[i]);
+        if (op->bptypes)
+            free(op->bptypes[i]);
     }
     free(op->bstmts);
     free(op->bplans);
     free(op->bvals);
     free(op->bbytes);
+    free(op->bptypes);
     calx__plan_entry_release(op->plan);
     free(op->sql);
     free(op->vals);
     free(op->bytes);
+    free(op->ptypes);
     free(op->types);
     free(op);
 }
@@ -165,14 +171,23 @@ static int stored_form(const calx_dialect *d, calx_value *v, calx_value *out, ch
 
 /* Binds every set through the plan and copies the values, so the caller's
  * memory may be reused at once; the richer types become what the dialect
- * stores them as (d's bind_value). */
+ * stores them as (d's bind_value). types (NULL, or one per parameter of a
+ * set: what it meets, from the SQL layer's compile) are copied into
+ * *typesp for the driver. */
 static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
-                     char **bytesp, const calx_text_plan *plan, const calx_params *sets,
-                     size_t nsets, calx_error *err)
+                     char **bytesp, calx_dtype **typesp, const calx_dtype *types,
+                     const calx_text_plan *plan, const calx_params *sets, size_t nsets,
+                     calx_error *err)
 {
     size_t n = plan->nslots;
     if (nsets == 0)
         nsets = 1;
+    if (types && n) {
+        if (!(*typesp = malloc(n * sizeof **typesp)))
+            return calx__nomem(err, "binding parameters");
+        memcpy(*typesp, types, n * sizeof **typesp);
+        st->types = *typesp;
+    }
     if (n == 0) {
         for (size_t s = 0; sets && s < nsets; s++)
             if (sets[s].n && !sets[s].items[0].name)
@@ -232,9 +247,11 @@ static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
 }
 
 static int bind_params(conn_op *op, const calx_dialect *d, const calx_text_plan *plan,
-                       const calx_params *sets, size_t nsets, calx_error *err)
+                       const calx_params *sets, size_t nsets, const calx_dtype *types,
+                       calx_error *err)
 {
-    return bind_stmt(d, &op->stmt, &op->vals, &op->bytes, plan, sets, nsets, err);
+    return bind_stmt(d, &op->stmt, &op->vals, &op->bytes, &op->ptypes, types, plan, sets, nsets,
+                     err);
 }
 
 /* ---- running an operation ---- */
@@ -518,11 +535,15 @@ static void echo_stmt(const calx_connection *c, const calx_plan_entry *pe, bool 
     calx__echo_params(e, badge, st->params, st->nparams, st->nsets);
 }
 
+/* types: what the parameters meet (NULL: nothing known, as for SQL
+ * text); a note's param_types are used when it has them. */
 static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
                             const calx_params *sets, size_t nsets, size_t stream_rows,
                             calx_echo_badge style, const calx__compile_note *note,
-                            calx_error *err)
+                            const calx_dtype *types, calx_error *err)
 {
+    if (note && note->param_types)
+        types = note->param_types[0];
     if (check_ready(c, err))
         return NULL;
     if (!sql)
@@ -539,7 +560,7 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     }
     op->kind = kind;
     op->plan = pe;
-    if (bind_params(op, e->dialect, &pe->plan, sets, nsets, err)) {
+    if (bind_params(op, e->dialect, &pe->plan, sets, nsets, types, err)) {
         free_op(op);
         return NULL;
     }
@@ -565,21 +586,28 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
 calx_future *calx_conn_execute(calx_connection *c, const char *sql,
                                const calx_params *params, calx_error *err)
 {
-    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, NULL, err);
+    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, NULL, NULL, err);
 }
 
 calx_future *calx__conn_execute_badge(calx_connection *c, const char *sql,
                                       const calx_params *params, calx_echo_badge badge,
                                       calx_error *err)
 {
-    return execute(c, OP_EXEC, sql, params, 1, 0, badge, NULL, err);
+    return execute(c, OP_EXEC, sql, params, 1, 0, badge, NULL, NULL, err);
 }
 
 calx_future *calx__conn_execute_noted(calx_connection *c, const char *sql,
                                       const calx_params *params,
                                       const calx__compile_note *note, calx_error *err)
 {
-    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, note, err);
+    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, note, NULL, err);
+}
+
+calx_future *calx__conn_execute_typed(calx_connection *c, const char *sql,
+                                      const calx_params *params, const calx_dtype *types,
+                                      calx_error *err)
+{
+    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, NULL, types, err);
 }
 
 calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
@@ -591,35 +619,46 @@ calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
                        "calx_conn_execute_many needs at least one parameter set");
         return NULL;
     }
-    return execute(c, OP_EXEC, sql, sets, nsets, 0, CALX_BADGE_CACHE, NULL, err);
+    return execute(c, OP_EXEC, sql, sets, nsets, 0, CALX_BADGE_CACHE, NULL, NULL, err);
 }
 
 static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
                                   bool commit, bool merge, const calx__compile_note *note,
-                                  calx_error *err);
+                                  const calx_dtype *const *types, calx_error *err);
 
 calx_future *calx_conn_execute_batch(calx_connection *c, const calx_stmt *stmts,
                                      size_t n, calx_error *err)
 {
-    return execute_batch(c, stmts, n, false, false, NULL, err);
+    return execute_batch(c, stmts, n, false, false, NULL, NULL, err);
 }
 
 calx_future *calx_conn_execute_batch_commit(calx_connection *c, const calx_stmt *stmts,
                                             size_t n, calx_error *err)
 {
-    return execute_batch(c, stmts, n, true, false, NULL, err);
+    return execute_batch(c, stmts, n, true, false, NULL, NULL, err);
+}
+
+calx_future *calx__conn_execute_batch_typed(calx_connection *c, const calx_stmt *stmts,
+                                            const calx_dtype *const *types, size_t n,
+                                            bool commit, calx_error *err)
+{
+    return execute_batch(c, stmts, n, commit, false, NULL, types, err);
 }
 
 calx_future *calx__conn_execute_parts(calx_connection *c, const calx_stmt *stmts, size_t n,
                                       const calx__compile_note *note, calx_error *err)
 {
-    return execute_batch(c, stmts, n, false, true, note, err);
+    return execute_batch(c, stmts, n, false, true, note, NULL, err);
 }
 
+/* types: per statement, what its parameters meet (NULL, or entries that
+ * may be NULL); a note's param_types are used when it has them. */
 static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
                                   bool commit, bool merge, const calx__compile_note *note,
-                                  calx_error *err)
+                                  const calx_dtype *const *types, calx_error *err)
 {
+    if (note && note->param_types)
+        types = note->param_types;
     if (check_ready(c, err))
         return NULL;
     if (n == 0 || !stmts)
@@ -636,8 +675,9 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
     op->bplans = calloc(n, sizeof *op->bplans);
     op->bvals = calloc(n, sizeof *op->bvals);
     op->bbytes = calloc(n, sizeof *op->bbytes);
+    op->bptypes = calloc(n, sizeof *op->bptypes);
     bool *fresh = calloc(n, sizeof *fresh);
-    if (!op->bstmts || !op->bplans || !op->bvals || !op->bbytes || !fresh) {
+    if (!op->bstmts || !op->bplans || !op->bvals || !op->bbytes || !op->bptypes || !fresh) {
         free(fresh);
         free_op(op);
         return calx__nomem(err, NULL), NULL;
@@ -661,7 +701,7 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
         }
         op->bstmts[i].rowids = stmts[i].rowids;
         if (bind_stmt(e->dialect, &op->bstmts[i], &op->bvals[i], &op->bbytes[i],
-                      &op->bplans[i]->plan,
+                      &op->bptypes[i], types ? types[i] : NULL, &op->bplans[i]->plan,
                       stmts[i].params, stmts[i].nsets ? stmts[i].nsets : 1, err)) {
             size_t len = strlen(err->message);
             snprintf(err->message + len, sizeof err->message - len,
@@ -697,7 +737,7 @@ calx_future *calx_conn_stream(calx_connection *c, const char *sql,
                               calx_error *err)
 {
     return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000,
-                   CALX_BADGE_CACHE, NULL, err);
+                   CALX_BADGE_CACHE, NULL, NULL, err);
 }
 
 calx_future *calx__conn_stream_noted(calx_connection *c, const char *sql,
@@ -705,7 +745,15 @@ calx_future *calx__conn_stream_noted(calx_connection *c, const char *sql,
                                      const calx__compile_note *note, calx_error *err)
 {
     return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000,
-                   CALX_BADGE_CACHE, note, err);
+                   CALX_BADGE_CACHE, note, NULL, err);
+}
+
+calx_future *calx__conn_stream_typed(calx_connection *c, const char *sql,
+                                     const calx_params *params, const calx_dtype *types,
+                                     size_t chunk_rows, calx_error *err)
+{
+    return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000,
+                   CALX_BADGE_CACHE, NULL, types, err);
 }
 
 calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,

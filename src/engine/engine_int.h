@@ -185,6 +185,22 @@ calx_future *calx__conn_execute_noted(calx_connection *c, const char *sql,
                                       const calx_params *params,
                                       const calx__compile_note *note, calx_error *err);
 
+/* connection.c: calx_conn_execute, calx_conn_stream (chunk_rows 0: 1,000)
+ * and calx_conn_execute_batch[_commit] for SQL the SQL layer compiled
+ * (the ORM's loads and flush), with what each parameter meets: types is
+ * NULL or one entry per parameter (calx_compiled's types), for a batch one
+ * such array (or NULL) per statement; they are copied. The driver may
+ * type the parameters so (PostgreSQL: an INTEGER column's as int4). */
+calx_future *calx__conn_execute_typed(calx_connection *c, const char *sql,
+                                      const calx_params *params, const calx_dtype *types,
+                                      calx_error *err);
+calx_future *calx__conn_stream_typed(calx_connection *c, const char *sql,
+                                     const calx_params *params, const calx_dtype *types,
+                                     size_t chunk_rows, calx_error *err);
+calx_future *calx__conn_execute_batch_typed(calx_connection *c, const calx_stmt *stmts,
+                                            const calx_dtype *const *types, size_t n,
+                                            bool commit, calx_error *err);
+
 /* statement_run.c: calx_conn_execute_select streaming its rows in chunks
  * of chunk_rows (0: 1,000), as calx_conn_stream does: the ORM's queries,
  * compiled through the statement cache. */

@@ -22,7 +22,7 @@ struct calx__memo_entry {
     const void *owner;      /* NULL: the slot is free */
     unsigned kind;
     uint64_t mask;
-    char *sql;
+    calx__memo_text text;
 };
 
 static size_t slot_of(const calx_engine *e, const void *owner, unsigned kind, uint64_t mask)
@@ -32,8 +32,8 @@ static size_t slot_of(const calx_engine *e, const void *owner, unsigned kind, ui
     return (size_t)h & (e->memo_cap - 1);
 }
 
-const char *calx__engine_memo_find(calx_engine *e, const void *owner, unsigned kind,
-                                   uint64_t mask)
+const calx__memo_text *calx__engine_memo_find(calx_engine *e, const void *owner, unsigned kind,
+                                              uint64_t mask)
 {
     if (!e->memo_n)
         return NULL;
@@ -42,7 +42,7 @@ const char *calx__engine_memo_find(calx_engine *e, const void *owner, unsigned k
         if (!m->owner)
             return NULL;
         if (m->owner == owner && m->kind == kind && m->mask == mask)
-            return m->sql;
+            return &m->text;
     }
 }
 
@@ -72,20 +72,22 @@ static bool grow(calx_engine *e)
 }
 
 bool calx__engine_memo_keep(calx_engine *e, const void *owner, unsigned kind, uint64_t mask,
-                            char *sql)
+                            calx__memo_text text)
 {
     if (!owner || e->memo_n >= CALX_PLAN_CACHE_MAX ||
         ((e->memo_n + 1) * 2 > e->memo_cap && !grow(e)))
         return false;
-    put(e, (calx__memo_entry){ owner, kind, mask, sql });
+    put(e, (calx__memo_entry){ owner, kind, mask, text });
     e->memo_n++;
     return true;
 }
 
 void calx__engine_memo_free(calx_engine *e)
 {
-    for (size_t i = 0; i < e->memo_cap; i++)
-        free(e->memo[i].sql);
+    for (size_t i = 0; i < e->memo_cap; i++) {
+        free(e->memo[i].text.sql);
+        free(e->memo[i].text.types);
+    }
     free(e->memo);
     e->memo = NULL;
     e->memo_cap = e->memo_n = 0;

@@ -7,18 +7,27 @@
 #include <stdint.h>
 
 #include "calx/engine.h"
+#include "driver/driver.h"
+
+/* A text kept, and what each of its parameters meets (calx_dstmt's types;
+ * NULL: every one typed from its value). */
+typedef struct calx__memo_text {
+    char *sql;
+    calx_dtype *types;
+} calx__memo_text;
 
 /* The text kept for (owner, kind, mask) on e, or NULL. It lives as long
  * as the engine. owner is an address that names what the text is of (a
  * model); kind and mask tell its statements apart. */
-const char *calx__engine_memo_find(calx_engine *e, const void *owner, unsigned kind,
-                                   uint64_t mask);
+const calx__memo_text *calx__engine_memo_find(calx_engine *e, const void *owner, unsigned kind,
+                                              uint64_t mask);
 
-/* Keeps sql (malloc'd) for (owner, kind, mask): true when e took it, to
- * free with itself; false when e keeps no more texts (CALX_PLAN_CACHE_MAX)
- * or memory ran out, and sql stays the caller's. */
+/* Keeps text (its sql and types malloc'd; types may be NULL) for (owner,
+ * kind, mask): true when e took both, to free with itself; false when e
+ * keeps no more texts (CALX_PLAN_CACHE_MAX) or memory ran out, and they
+ * stay the caller's. */
 bool calx__engine_memo_keep(calx_engine *e, const void *owner, unsigned kind, uint64_t mask,
-                            char *sql);
+                            calx__memo_text text);
 
 /* Frees every text e kept (the engine's own free). */
 void calx__engine_memo_free(calx_engine *e);

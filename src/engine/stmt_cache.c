@@ -31,6 +31,7 @@ typedef struct shape_part {
     char *sql;
     size_t nsets, nparams;
     size_t *src;
+    calx_dtype *types;       /* what each parameter meets (the compile's) */
     calx_value *konst;       /* NULL when the compile added no constant */
 } shape_part;
 
@@ -77,6 +78,7 @@ static void entry_free(shape_entry *e)
     for (size_t i = 0; i < e->nparts; i++) {
         free(e->parts[i].sql);
         free(e->parts[i].src);
+        free(e->parts[i].types);
         free(e->parts[i].konst);
     }
     free(e->parts);
@@ -191,10 +193,13 @@ static shape_entry *entry_new(calx__stmt_cache *sc, uint64_t hash, const calx_co
         p->nparams = c->nparams;
         p->sql = strdup(c->sql);
         p->src = c->nparams ? malloc(c->nparams * sizeof *p->src) : NULL;
-        if (!p->sql || (c->nparams && !p->src)) {
+        p->types = c->nparams ? malloc(c->nparams * sizeof *p->types) : NULL;
+        if (!p->sql || (c->nparams && (!p->src || !p->types))) {
             calx__nomem(err, "caching a statement");
             goto fail;
         }
+        if (c->nparams)
+            memcpy(p->types, c->types, c->nparams * sizeof *p->types);
         if (calx__cache_key_sources(k, c->srcs, c->nparams, p->src, err))
             goto fail;
         for (size_t j = 0; j < c->nparams; j++) {
@@ -239,10 +244,12 @@ static int ready_alloc(calx__stmt_ready *r, size_t n, size_t nsets, size_t npara
 {
     r->n = n;
     r->stmts = calloc(n, sizeof *r->stmts);
+    r->types = calloc(n, sizeof *r->types);
     r->sets = calloc(nsets ? nsets : 1, sizeof *r->sets);
     r->params = nparams ? malloc(nparams * sizeof *r->params) : NULL;
-    if (!r->stmts || !r->sets || (nparams && !r->params))
+    if (!r->stmts || !r->types || !r->sets || (nparams && !r->params))
         return calx__nomem(err, "running a statement");
+    r->note.param_types = r->types;
     return CALX_OK;
 }
 
@@ -276,6 +283,7 @@ static int ready_from_compile(calx__stmt_ready *r, calx_error *err)
         const calx_compiled *c = &l->parts[i].c;
         if (c->nparams)
             memcpy(p, c->params, c->nparams * sizeof *p);
+        r->types[i] = c->types;
         ready_text(r, i, c->sql, l->parts[i].nsets, c->nparams, &p, &set);
     }
     return rc;
@@ -299,6 +307,7 @@ static int ready_from_entry(calx__stmt_ready *r, const shape_entry *e,
             size_t s = sp->src[j];
             p[j] = (calx_param){ NULL, s == CALX__SRC_CONST ? sp->konst[j] : *k->vals[s] };
         }
+        r->types[i] = sp->types;
         ready_text(r, i, sp->sql, sp->nsets, sp->nparams, &p, &set);
     }
     return rc;
@@ -356,6 +365,7 @@ void calx__stmt_ready_free(calx__stmt_ready *r)
     if (!r)
         return;
     free(r->stmts);
+    free(r->types);
     free(r->sets);
     free(r->params);
     calx__compiled_list_free(&r->own);

@@ -53,6 +53,11 @@ typedef struct calx__compile_note {
      * column is taken as it comes; NULL when none is. Valid for the call. */
     const calx_column *const *result_types;
     size_t nresult_types;
+    /* What the parameters meet, per text of the statement (as
+     * calx_compiled's types: NULL or the text's parameters, first set
+     * first), handed to the driver (calx_dstmt's types). NULL: none.
+     * Valid for the call. */
+    const calx_dtype *const *param_types;
 } calx__compile_note;
 
 /* A statement ready to run: n texts, each with its parameter sets (a
@@ -62,6 +67,7 @@ typedef struct calx__compile_note {
  * until the next call on the cache, or the statement changes. */
 typedef struct calx__stmt_ready {
     calx_stmt *stmts;
+    const calx_dtype **types;  /* per text: what its parameters meet */
     size_t n;
     calx_params *sets;
     calx_param *params;

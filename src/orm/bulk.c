@@ -23,6 +23,7 @@
 
 #include "core/grow.h"
 #include "core/nomem.h"
+#include "engine/engine_int.h"
 #include "core/value_int.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
@@ -229,7 +230,8 @@ static int run(calx_session *s, const bulk *b, calx_sync sync, int64_t *rowcount
     rc = compile(b, s->dialect, sync == CALX_SYNC_FETCH, &c, err);
     if (!rc) {
         calx_params params = { c.params, c.nparams };
-        rc = calx_await(calx_conn_execute(s->conn, c.sql, &params, err), &r, err);
+        rc = calx_await(calx__conn_execute_typed(s->conn, c.sql, &params, c.types, err), &r,
+                        err);
     }
     calx__compiled_free(&c);
     if (!rc && rowcount)

@@ -262,9 +262,9 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
     /* A statement by key is the engine's once made (engine/sql_memo.c). */
     unsigned memo = kind == OP_UPDATE ? CALX__MEMO_UPDATE : CALX__MEMO_DELETE;
     if (kind != OP_INSERT) {
-        const char *kept = calx__engine_memo_find(x->s->opts.bind, m, memo, mask);
+        const calx__memo_text *kept = calx__engine_memo_find(x->s->opts.bind, m, memo, mask);
         if (kept)
-            return kept;
+            return kept->sql;
     }
     sql_entry e = { m, kind, mask, NULL, NULL, NULL, 0 };
     if (kind == OP_INSERT) {
@@ -289,7 +289,9 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
     } else {
         e.sql = calx__delete_by_key_sql(d, t, err);
     }
-    if (kind != OP_INSERT && e.sql && calx__engine_memo_keep(x->s->opts.bind, m, memo, mask, e.sql))
+    /* (The flush types its parameters as it binds them: no types kept.) */
+    if (kind != OP_INSERT && e.sql &&
+        calx__engine_memo_keep(x->s->opts.bind, m, memo, mask, (calx__memo_text){ e.sql, NULL }))
         return e.sql;
     if (!e.sql || (x->nsqls == x->sqls_cap &&
                    !calx__grow(&x->sqls, &x->sqls_cap, x->nsqls + 1, sizeof *x->sqls))) {

@@ -180,15 +180,15 @@ static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool 
  * as objects). Loads by key are small and run as one plain statement: no
  * cursor. */
 static int load_sql(calx_session *s, const calx_model *m, const char *sql,
-                    const calx_param *params, size_t nparams, bool by_key, bool populate,
-                    calx_objlist *list, calx_error *err)
+                    const calx_param *params, const calx_dtype *types, size_t nparams,
+                    bool by_key, bool populate, calx_objlist *list, calx_error *err)
 {
     calx_connection *c;
     if (calx__session_read_conn(s, &c, err))
         return err->code;
     calx_params p = { params, nparams };
-    calx_future *f = by_key ? calx_conn_execute(c, sql, &p, err)
-                            : calx_conn_stream(c, sql, &p, LOAD_CHUNK, err);
+    calx_future *f = by_key ? calx__conn_execute_typed(c, sql, &p, types, err)
+                            : calx__conn_stream_typed(c, sql, &p, types, LOAD_CHUNK, err);
     return load_rows(s, m, f, populate, list, err);
 }
 
@@ -218,7 +218,7 @@ static int run_select(calx_session *s, const calx_select *q, unsigned flags, boo
     calx_compiled c = { 0 };
     if (calx__select_compile(q, s->dialect, flags & ~BY_KEY, &c, err))
         return err->code;
-    int rc = load_sql(s, m, c.sql, c.params, c.nparams, by_key, populate, list, err);
+    int rc = load_sql(s, m, c.sql, c.params, c.types, c.nparams, by_key, populate, list, err);
     calx__compiled_free(&c);
     return rc;
 }
@@ -338,16 +338,22 @@ int calx__session_autoflush(calx_session *s, calx_error *err)
     return autoflush(s, true, err);
 }
 
-/* The SELECT a get runs for m, compiled once per session and model (a
- * get is the session's most frequent statement). Owned by s. */
-static const char *get_sql(calx_session *s, const calx_model *m, calx_error *err)
+/* The SELECT a get runs for m and what its key parameters meet, compiled
+ * once per engine (engine/sql_memo.c; a get is the session's most
+ * frequent statement, and a program may open a session per request), or
+ * per session when the engine keeps no more. Owned by the engine or s. */
+static int get_sql(calx_session *s, const calx_model *m, calx__memo_text *out, calx_error *err)
 {
-    const char *kept = calx__engine_memo_find(s->opts.bind, m, CALX__MEMO_GET, 0);
-    if (kept)
-        return kept;
+    const calx__memo_text *kept = calx__engine_memo_find(s->opts.bind, m, CALX__MEMO_GET, 0);
+    if (kept) {
+        *out = *kept;
+        return 0;
+    }
     for (size_t i = 0; i < s->ngetsql; i++)
-        if (s->getsql[i].m == m)
-            return s->getsql[i].sql;
+        if (s->getsql[i].m == m) {
+            *out = (calx__memo_text){ s->getsql[i].sql, s->getsql[i].types };
+            return 0;
+        }
     /* The text does not depend on the values: placeholders of the key
      * columns' stored types. */
     calx_select *q = calx_select_new(&m->table);
@@ -358,20 +364,27 @@ static const char *get_sql(calx_session *s, const calx_model *m, calx_error *err
     calx_compiled c = { 0 };
     int rc = calx__select_compile(q, s->dialect, CALX_COMPILE_LABELS, &c, err);
     calx_select_free(q);
-    free(c.params);
     if (rc)
-        return NULL;
-    if (calx__engine_memo_keep(s->opts.bind, m, CALX__MEMO_GET, 0, c.sql))
-        return c.sql;
+        return rc;
+    *out = (calx__memo_text){ c.sql, c.types };
+    if (calx__engine_memo_keep(s->opts.bind, m, CALX__MEMO_GET, 0, *out)) {
+        c.sql = NULL;
+        c.types = NULL;
+        calx__compiled_free(&c);
+        return 0;
+    }
     /* The engine keeps no more: the session does. */
     void *v = realloc(s->getsql, (s->ngetsql + 1) * sizeof *s->getsql);
     if (!v) {
-        free(c.sql);
-        return calx__nomem(err, NULL), NULL;
+        calx__compiled_free(&c);
+        return calx__nomem(err, NULL);
     }
     s->getsql = v;
-    s->getsql[s->ngetsql++] = (calx_getsql){ m, c.sql };
-    return c.sql;
+    s->getsql[s->ngetsql++] = (calx_getsql){ m, c.sql, c.types };
+    c.sql = NULL;
+    c.types = NULL;
+    calx__compiled_free(&c);
+    return 0;
 }
 
 /* The n key values in params made what their columns store, where a
@@ -453,15 +466,17 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
     rc = autoflush(s, false, err);
     if (!rc) {
         calx_objlist l = { 0 };
-        const char *sql = get_sql(s, m, err);
+        calx__memo_text get;
         calx_param params[CALX__MAX_KEY];
         calx_type_scratch user;
         calx__type_scratch_init(&user);
         for (size_t i = 0; i < nkey; i++)
             params[i] = (calx_param){ NULL, k[i] };
-        rc = sql ? user_keys(m, params, nkey, &user, err) : err->code;
+        rc = get_sql(s, m, &get, err);
         if (!rc)
-            rc = load_sql(s, m, sql, params, nkey, true, false, &l, err);
+            rc = user_keys(m, params, nkey, &user, err);
+        if (!rc)
+            rc = load_sql(s, m, get.sql, params, get.types, nkey, true, false, &l, err);
         calx__type_scratch_done(&user);
         if (!rc)
             rc = calx__rel_after_load(s, m, l.items, l.n, NULL, err);

@@ -21,6 +21,7 @@
 
 #include "core/grow.h"
 #include "core/nomem.h"
+#include "engine/engine_int.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
@@ -191,7 +192,7 @@ static int run(calx_session *s, const calx_model *m, const calx_select *x, jplan
         rc = calx__session_read_conn(s, &conn, err);
     if (!rc) {
         calx_params prm = { c.params, c.nparams };
-        rc = calx_await(calx_conn_execute(conn, c.sql, &prm, err), &res, err);
+        rc = calx_await(calx__conn_execute_typed(conn, c.sql, &prm, c.types, err), &res, err);
     }
     calx__compiled_free(&c);
     calx__ptrset roots = { 0 };

@@ -21,6 +21,7 @@
 
 #include "core/grow.h"
 #include "core/nomem.h"
+#include "engine/engine_int.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
@@ -231,7 +232,7 @@ static int run(calx_session *s, const calx_select *q, calx_result **out, calx_er
         rc = calx__session_read_conn(s, &conn, err);
     if (!rc) {
         calx_params p = { c.params, c.nparams };
-        rc = calx_await(calx_conn_execute(conn, c.sql, &p, err), out, err);
+        rc = calx_await(calx__conn_execute_typed(conn, c.sql, &p, c.types, err), out, err);
     }
     calx__compiled_free(&c);
     return rc;

@@ -167,8 +167,10 @@ void calx_session_free(calx_session *s)
         calx__obj_destroy(o);
     }
     calx__map_free(s);
-    for (size_t i = 0; i < s->ngetsql; i++)
+    for (size_t i = 0; i < s->ngetsql; i++) {
         free(s->getsql[i].sql);
+        free(s->getsql[i].types);
+    }
     free(s->getsql);
     calx__objvec_free(&s->pending);
     calx__objvec_free(&s->deleting);

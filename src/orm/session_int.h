@@ -12,6 +12,7 @@
 
 #include "calx/connection.h"
 #include "calx/session.h"
+#include "driver/driver.h"
 #include "orm/object.h"
 #include "sql/dialect.h"
 
@@ -43,6 +44,7 @@ enum { CALX__MEMO_GET = 1, CALX__MEMO_UPDATE, CALX__MEMO_DELETE };
 typedef struct calx_getsql {
     const calx_model *m;
     char *sql;
+    calx_dtype *types;        /* what its key parameters meet (the compile's) */
 } calx_getsql;
 
 struct calx_session {

@@ -16,6 +16,7 @@
 #include "core/grow.h"
 #include "core/nomem.h"
 #include "sql/cache_key.h"
+#include "sql/convert.h"
 #include "sql/dml_int.h"
 #include "sql/from_int.h"
 #include "sql/select_int.h"
@@ -136,13 +137,19 @@ static void key_expr(calx__cache_key *k, const calx_expr *e)
         key_fromref(k, calx__col_fromref(e));
         put_u(k, e->u.col.index);
         put_str(k, e->u.col.t ? e->u.col.t->columns[e->u.col.index].name : NULL);
+        /* What an IN list's values meet: two tables of one name may
+         * differ in it. */
+        put_u(k, (uint64_t)calx__column_dtype(calx__expr_column(e), false));
         return;
     case CALX_X_LIT:
-        /* NULL is written inline ("NULL"), anything else bound. */
-        if (e->u.lit.v.type == CALX_NULL)
+        /* NULL is written inline ("NULL"), anything else bound, as the
+         * type of the column it meets. */
+        if (e->u.lit.v.type == CALX_NULL) {
             put_u(k, CALX_NULL);
-        else
+        } else {
+            put_u(k, (uint64_t)e->u.lit.dtype);
             put_value(k, &e->u.lit.v);
+        }
         return;
     case CALX_X_TRUTH:
         put_u(k, e->u.lit.v.u.b);      /* written inline: true / false, 1 / 0 */
@@ -278,6 +285,7 @@ static void key_slots(calx__cache_key *k, const calx_table *t, calx_expr *const 
             continue;
         put_u(k, i + 1);
         put_str(k, t->columns[i].name);
+        put_u(k, (uint64_t)calx__column_dtype(&t->columns[i], false));
         key_assigned(k, slots[i]);
     }
     put_u(k, 0);
@@ -290,6 +298,7 @@ static void key_column_list(calx__cache_key *k, const calx_table *t, const size_
     for (size_t i = 0; i < n; i++) {
         put_u(k, cols[i]);
         put_str(k, t->columns[cols[i]].name);
+        put_u(k, (uint64_t)calx__column_dtype(&t->columns[cols[i]], false));
     }
 }
 

@@ -19,6 +19,7 @@
 
 #include "core/nomem.h"
 #include "sql/compiler_int.h"
+#include "sql/convert.h"
 #include "sql/ddl.h"
 #include "sql/dml_int.h"
 #include "sql/from_int.h"
@@ -33,10 +34,10 @@ static void put_ident(calx__sqlc *c, const char *name)
  * binds None there); anything else is rendered, in parentheses unless it
  * is an atom (a column, a function, a subquery), as SQLAlchemy groups a
  * value (value.self_group()): "age=(hero.age + ?)". */
-static void put_value(calx__sqlc *c, const calx_expr *e)
+static void put_value(calx__sqlc *c, const calx_column *col, const calx_expr *e)
 {
     if (e->kind == CALX_X_LIT)
-        calx__sqlc_bind(c, &e->u.lit.v);
+        calx__sqlc_bind_typed(c, &e->u.lit.v, calx__column_dtype(col, false));
     else
         calx__sqlc_operand(c, e, CALX__PREC_ATOM - 1, false);
 }
@@ -115,6 +116,7 @@ static void drop(calx__sqlc *c)
     calx__buf_free(&c->b);
     free(c->params);
     free(c->srcs);
+    free(c->types);
     memset(c, 0, sizeof *c);
 }
 
@@ -203,7 +205,7 @@ static int update_compile(const calx_update *s, const calx_dialect *d, bool fetc
         first = false;
         put_ident(&c, t->columns[i].name);
         calx__sqlc_put(&c, "=");
-        put_value(&c, s->set[i]);
+        put_value(&c, &t->columns[i], s->set[i]);
     }
     extra_froms(&c, &s->base, " FROM ");
     where_clause(&c, s->base.where);
@@ -315,7 +317,7 @@ static void insert_tail(calx__sqlc *c, const calx_insert *s)
                 first = false;
                 put_ident(c, t->columns[i].name);
                 calx__sqlc_put(c, " = ");
-                put_value(c, s->conflict_set[i]);
+                put_value(c, &t->columns[i], s->conflict_set[i]);
             }
             where_clause(c, s->conflict_where);
         }
@@ -396,22 +398,28 @@ static int rows_part(calx_compiled_list *out, const calx_insert *s, const calx_d
                         .nparams = per * nsets };
     c.params = c.nparams ? malloc(c.nparams * sizeof *c.params) : NULL;
     c.srcs = c.nparams && keep ? malloc(c.nparams * sizeof *c.srcs) : NULL;
-    if (!c.sql || (c.nparams && (!c.params || (keep && !c.srcs)))) {
+    c.types = c.nparams ? malloc(c.nparams * sizeof *c.types) : NULL;
+    if (!c.sql || (c.nparams && (!c.params || !c.types || (keep && !c.srcs)))) {
         calx__compiled_free(&c);
         return calx__nomem(err, "compiling an insert");
     }
     calx_param *p = c.params;
     const calx_value **src = c.srcs;
+    calx_dtype *type = c.types;
     for (size_t set = 0; set < nsets; set++) {
         const calx_value *v = s->rows + (first + set * rows) * n;
         for (size_t i = 0; i < rows * n; i++) {
             *p++ = (calx_param){ NULL, v[i] };
+            *type++ = calx__column_dtype(&s->base.t->columns[s->cols[i % n]], false);
             if (keep)
                 *src++ = &v[i];
         }
-        if (tail->nparams)
+        if (tail->nparams) {
             memcpy(p, tail->params, tail->nparams * sizeof *p);
+            memcpy(type, tail->types, tail->nparams * sizeof *type);
+        }
         p += tail->nparams;
+        type += tail->nparams;
         if (keep && tail->nparams) {
             memcpy(src, tail->srcs, tail->nparams * sizeof *src);
             src += tail->nparams;
@@ -491,7 +499,7 @@ static int insert_compile(const calx_insert *s, const calx_dialect *d, bool keep
         }
         calx__sqlc_put(&c, " ");
         calx__sqlc_put(&c, q.sql);
-        calx__sqlc_params_insert(&c, c.nparams, q.params, q.srcs, q.nparams);
+        calx__sqlc_params_insert(&c, c.nparams, q.params, q.srcs, q.types, q.nparams);
         calx__compiled_free(&q);
     } else if (n == 0) {
         calx__sqlc_put(&c, " DEFAULT VALUES");
@@ -504,7 +512,7 @@ static int insert_compile(const calx_insert *s, const calx_dialect *d, bool keep
             if (!first)
                 calx__sqlc_put(&c, ", ");
             first = false;
-            put_value(&c, s->values[i]);
+            put_value(&c, &s->base.t->columns[i], s->values[i]);
         }
         calx__sqlc_put(&c, ")");
     }

@@ -13,41 +13,54 @@
 #include "core/grow.h"
 #include "core/nomem.h"
 #include "sql/compiler_int.h"
+#include "sql/convert.h"
 #include "sql/ident.h"
 
 void calx__sqlc_params_insert(calx__sqlc *c, size_t at, const calx_param *p,
-                              const calx_value *const *srcs, size_t n)
+                              const calx_value *const *srcs, const calx_dtype *types,
+                              size_t n)
 {
     if (!n)
         return;
     if (!calx__grow(&c->params, &c->cap, c->nparams + n, sizeof *c->params) ||
-        !calx__grow(&c->srcs, &c->srcs_cap, c->nparams + n, sizeof *c->srcs)) {
+        !calx__grow(&c->srcs, &c->srcs_cap, c->nparams + n, sizeof *c->srcs) ||
+        !calx__grow(&c->types, &c->types_cap, c->nparams + n, sizeof *c->types)) {
         c->oom = true;
         return;
     }
     size_t tail = c->nparams - at;
     memmove(c->params + at + n, c->params + at, tail * sizeof *c->params);
     memmove(c->srcs + at + n, c->srcs + at, tail * sizeof *c->srcs);
+    memmove(c->types + at + n, c->types + at, tail * sizeof *c->types);
     memcpy(c->params + at, p, n * sizeof *p);
     memcpy(c->srcs + at, srcs, n * sizeof *srcs);
+    if (types)
+        memcpy(c->types + at, types, n * sizeof *types);
+    else
+        memset(c->types + at, 0, n * sizeof *c->types);
     c->nparams += n;
 }
 
-static void bind_from(calx__sqlc *c, calx_value v, const calx_value *src)
+static void bind_from(calx__sqlc *c, calx_value v, const calx_value *src, calx_dtype type)
 {
     calx_param p = { NULL, v };
-    calx__sqlc_params_insert(c, c->nparams, &p, &src, 1);
+    calx__sqlc_params_insert(c, c->nparams, &p, &src, &type, 1);
     calx__sqlc_put(c, "?");
 }
 
 void calx__sqlc_bind(calx__sqlc *c, const calx_value *v)
 {
-    bind_from(c, *v, v);
+    bind_from(c, *v, v, CALX_DTYPE_VALUE);
+}
+
+void calx__sqlc_bind_typed(calx__sqlc *c, const calx_value *v, calx_dtype type)
+{
+    bind_from(c, *v, v, type);
 }
 
 void calx__sqlc_bind_const(calx__sqlc *c, calx_value v)
 {
-    bind_from(c, v, NULL);
+    bind_from(c, v, NULL, CALX_DTYPE_VALUE);
 }
 
 static bool native_bool(const calx__sqlc *c)
@@ -130,6 +143,9 @@ void calx__sqlc_column(calx__sqlc *c, const calx_table *t, size_t index)
 static void in_list(calx__sqlc *c, const calx_expr *e)
 {
     bool neg = e->negated;
+    /* The values were made the column's (in_values): each is sent as its
+     * type, so that PostgreSQL can hash the list. */
+    calx_dtype type = calx__column_dtype(calx__expr_column(e->u.in.a), false);
     if (neg)
         calx__sqlc_put(c, "(");
     calx__sqlc_operand(c, e->u.in.a, CALX__PREC_CMP, false);
@@ -146,7 +162,7 @@ static void in_list(calx__sqlc *c, const calx_expr *e)
             if (e->u.in.vals[i].type == CALX_NULL)
                 calx__sqlc_put(c, "NULL");
             else
-                calx__sqlc_bind(c, &e->u.in.vals[i]);
+                calx__sqlc_bind_typed(c, &e->u.in.vals[i], type);
         }
     }
     calx__sqlc_put(c, ")");
@@ -372,7 +388,7 @@ void calx__sqlc_expr(calx__sqlc *c, const calx_expr *e, bool as_condition)
         if (e->u.lit.v.type == CALX_NULL)
             calx__sqlc_put(c, "NULL");
         else
-            calx__sqlc_bind(c, &e->u.lit.v);
+            calx__sqlc_bind_typed(c, &e->u.lit.v, e->u.lit.dtype);
         break;
     case CALX_X_BINOP:
         binop(c, e);
@@ -474,6 +490,7 @@ int calx__sqlc_finish(calx__sqlc *c, calx_compiled *out, const char *what, calx_
         free(sql);
         free(c->params);
         free(c->srcs);
+        free(c->types);
         memset(c, 0, sizeof *c);
         if (failed) {
             if (err)
@@ -488,6 +505,7 @@ int calx__sqlc_finish(calx__sqlc *c, calx_compiled *out, const char *what, calx_
     out->srcs = c->keep_srcs ? c->srcs : NULL;
     if (!c->keep_srcs)
         free(c->srcs);
+    out->types = c->types;
     memset(c, 0, sizeof *c);
     return CALX_OK;
 }
@@ -499,5 +517,6 @@ void calx__compiled_free(calx_compiled *c)
     free(c->sql);
     free(c->params);
     free(c->srcs);
+    free(c->types);
     memset(c, 0, sizeof *c);
 }

@@ -43,6 +43,7 @@ typedef struct cte_out {
     char *sql;
     calx_param *params;
     const calx_value **srcs;
+    calx_dtype *types;
     size_t nparams;
 } cte_out;
 
@@ -90,6 +91,7 @@ static void free_ctes(struct calx__selstate *st, size_t from)
         free(st->ctes[i].sql);
         free(st->ctes[i].params);
         free(st->ctes[i].srcs);
+        free(st->ctes[i].types);
     }
     st->nctes = from;
 }
@@ -209,13 +211,15 @@ static void insert(calx__sqlc *c, size_t at, size_t pat, calx__sqlc *sub)
         c->oom = true;
     if (sub->failed)
         calx__sqlc_fail(c, sub->err.code, "%s", sub->err.message);
-    calx__sqlc_params_insert(c, pat, sub->params, sub->srcs, np);
+    calx__sqlc_params_insert(c, pat, sub->params, sub->srcs, sub->types, np);
     calx__buf_free(&sub->b);
     free(sub->params);
     free(sub->srcs);
+    free(sub->types);
     sub->params = NULL;
     sub->srcs = NULL;
-    sub->nparams = sub->cap = sub->srcs_cap = 0;
+    sub->types = NULL;
+    sub->nparams = sub->cap = sub->srcs_cap = sub->types_cap = 0;
 }
 
 static void append(calx__sqlc *c, calx__sqlc *sub)
@@ -248,7 +252,8 @@ static void use_cte(calx__sqlc *c, const calx_from *f)
     if (body.failed)
         calx__sqlc_fail(c, body.err.code, "%s", body.err.message);
     /* The CTEs its body used came after it: it moves behind them. */
-    cte_out done = { f, calx__buf_take(&body.b), body.params, body.srcs, body.nparams };
+    cte_out done = { f, calx__buf_take(&body.b), body.params, body.srcs, body.types,
+                     body.nparams };
     if (!done.sql)
         c->oom = true;
     memmove(&st->ctes[at], &st->ctes[at + 1], (st->nctes - at - 1) * sizeof *st->ctes);
@@ -281,11 +286,13 @@ static void with_clause(calx__sqlc *c, struct calx__selstate *st, size_t from)
         }
         calx__sqlc_put(c, " AS \n(");
         calx__sqlc sub = { .b = { .p = o->sql, .len = o->sql ? strlen(o->sql) : 0 },
-                           .params = o->params, .srcs = o->srcs, .nparams = o->nparams };
+                           .params = o->params, .srcs = o->srcs, .types = o->types,
+                           .nparams = o->nparams };
         append(c, &sub);
         o->sql = NULL;
         o->params = NULL;
         o->srcs = NULL;
+        o->types = NULL;
         calx__sqlc_put(c, ")");
     }
     calx__sqlc_put(c, "\n ");

@@ -18,6 +18,7 @@
 #include "calx/error.h"
 #include "calx/sql.h"
 #include "calx/value.h"
+#include "driver/driver.h"
 #include "sql/dialect.h"
 
 typedef struct calx_compiled {
@@ -31,6 +32,11 @@ typedef struct calx_compiled {
      * value in the statement (the address params[i].value was copied
      * from), or NULL for a constant the compiler added. NULL otherwise. */
     const calx_value **srcs;
+    /* What each parameter meets, nparams of them beside params, malloc'd
+     * (NULL when nparams is 0): the type of the column it is compared with
+     * or written into (calx__column_dtype), CALX_DTYPE_VALUE for none. The
+     * engine hands them to the driver with the values (calx_dstmt). */
+    calx_dtype *types;
 } calx_compiled;
 
 /* CALX_COMPILE_LABELS: "hero.id AS hero_id, ..." column labels, as

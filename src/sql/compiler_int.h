@@ -36,7 +36,10 @@ typedef struct calx__sqlc {
      * (SQLite's LIMIT -1). The statement cache (cache_key.h) binds a later
      * statement of the same shape through them. */
     const calx_value **srcs;
-    size_t nparams, cap, srcs_cap;
+    /* What each parameter meets (calx__column_dtype), beside params: the
+     * driver may type it so (an INTEGER column's int4). */
+    calx_dtype *types;
+    size_t nparams, cap, srcs_cap, types_cap;
     bool keep_srcs;          /* finish hands srcs to the compiled form */
     bool oom;
     /* select: the statement's anonymous names ("team_1", "count_1") and
@@ -74,19 +77,26 @@ static inline void calx__sqlc_put(calx__sqlc *c, const char *s)
 
 /* Appends a '?' and binds *v to it, a value of the statement's tree
  * (shallow: text and blobs keep pointing at the node's bytes; v is
- * recorded as the parameter's source). Out of memory sets c->oom. */
+ * recorded as the parameter's source), meeting no column. Out of memory
+ * sets c->oom. */
 void calx__sqlc_bind(calx__sqlc *c, const calx_value *v);
+
+/* As calx__sqlc_bind, for a value that meets a column of type `type`
+ * (calx__column_dtype; the literal's own dtype). */
+void calx__sqlc_bind_typed(calx__sqlc *c, const calx_value *v, calx_dtype type);
 
 /* Appends a '?' and binds v, a constant of the compiler's or the
  * dialect's own that no statement holds (no source: the statement cache
  * keeps the value itself). */
 void calx__sqlc_bind_const(calx__sqlc *c, calx_value v);
 
-/* Inserts n parameters (values p, sources srcs, either NULL for n 0) at
- * parameter index at, without writing a '?': for text compiled apart (a
- * select inside an INSERT, a CTE's body) whose markers are in place. */
+/* Inserts n parameters (values p, sources srcs, either NULL for n 0;
+ * types, NULL for none) at parameter index at, without writing a '?': for
+ * text compiled apart (a select inside an INSERT, a CTE's body) whose
+ * markers are in place. */
 void calx__sqlc_params_insert(calx__sqlc *c, size_t at, const calx_param *p,
-                              const calx_value *const *srcs, size_t n);
+                              const calx_value *const *srcs, const calx_dtype *types,
+                              size_t n);
 
 /* Renders e. as_condition: e stands alone as a condition (WHERE, an item
  * of AND / OR, under NOT), where a boolean column without native booleans

@@ -160,6 +160,35 @@ int calx__value_from_text(const calx_column *c, calx_value *v, calx_error *err)
     return 0;
 }
 
+static calx_dtype scalar_dtype(calx_coltype t)
+{
+    switch (t) {
+    case CALX_COL_INT32: return CALX_DTYPE_INT32;
+    case CALX_COL_INT64: return CALX_DTYPE_INT64;
+    case CALX_COL_DOUBLE: return CALX_DTYPE_DOUBLE;
+    case CALX_COL_BOOL: return CALX_DTYPE_BOOL;
+    case CALX_COL_TEXT: return CALX_DTYPE_TEXT;
+    case CALX_COL_TIMESTAMP: return CALX_DTYPE_TIMESTAMP;
+    case CALX_COL_DECIMAL: return CALX_DTYPE_DECIMAL;
+    case CALX_COL_UUID: return CALX_DTYPE_UUID;
+    case CALX_COL_DATE: return CALX_DTYPE_DATE;
+    case CALX_COL_TIME: return CALX_DTYPE_TIME;
+    case CALX_COL_DATETIME: return CALX_DTYPE_DATETIME;
+    case CALX_COL_INTERVAL: return CALX_DTYPE_INTERVAL;
+    default: return CALX_DTYPE_VALUE;
+    }
+}
+
+calx_dtype calx__column_dtype(const calx_column *c, bool element)
+{
+    if (!c)
+        return CALX_DTYPE_VALUE;
+    if (c->type != CALX_COL_ARRAY)
+        return element ? CALX_DTYPE_VALUE : scalar_dtype(c->type);
+    calx_dtype e = scalar_dtype(c->array_of);
+    return element || e == CALX_DTYPE_VALUE ? e : (calx_dtype)(CALX_DTYPE_ARRAY | e);
+}
+
 int calx__enum_index(const calx_enum *e, const char *name, size_t len)
 {
     for (size_t i = 0; i < e->n; i++)

@@ -53,6 +53,13 @@ size_t calx__select_stored_columns(const calx_select *q, const calx_column **out
 /* The same for the RETURNING list of an INSERT, UPDATE or DELETE. */
 size_t calx__returning_stored_columns(const calx__dml *s, const calx_column **out, size_t max);
 
+/* What a parameter meeting column c goes as (driver.h's calx_dtype): c's
+ * stored type, or with element its elements' type (a value compared with
+ * an ARRAY column's elements, as ANY does). CALX_DTYPE_VALUE, typed from
+ * the value, for a NULL c and for BLOB, JSON and ENUM columns, whose
+ * values say it all or whose type only the database knows. */
+calx_dtype calx__column_dtype(const calx_column *c, bool element);
+
 /* The index of the name (len bytes) among e's names, or -1. */
 int calx__enum_index(const calx_enum *e, const char *name, size_t len);
 

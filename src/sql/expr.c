@@ -570,6 +570,10 @@ calx_expr *calx__expr_coerce(calx_expr *lit, calx_xtype to, const calx_expr *oth
     }
     calx_expr *fail = coerce(&lit->u.lit.v, to, other, where);
     lit->type = calx__xtype_of_value(lit->u.lit.v.type);
+    /* Sent as the column's type where the driver types parameters: an
+     * array column's elements' when the literal meets them (ANY). */
+    lit->u.lit.dtype =
+        calx__column_dtype(c, c && c->type == CALX_COL_ARRAY && to != CALX_XT_ARRAY);
     return fail;
 }
 

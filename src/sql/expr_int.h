@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "calx/sql.h"
+#include "driver/driver.h"
 
 typedef enum calx_xkind {
     CALX_X_ERROR,    /* carries an error; never rendered */
@@ -119,6 +120,9 @@ struct calx_expr {
                                     its user type leaves it (calx__column_slot) */
             bool onupdate;       /* v is made anew by its column's onupdate
                                     at each execution (calx__update_refresh) */
+            calx_dtype dtype;    /* the column v meets (calx__expr_coerce,
+                                    calx__column_slot), which the driver may
+                                    type it as; 0: none */
         } lit;
         struct {
             calx_opcode op;

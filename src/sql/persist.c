@@ -43,8 +43,10 @@ static calx_expr *slot_value(const calx_column *c)
 calx_expr *calx__column_slot(const calx_column *c)
 {
     calx_expr *e = slot_value(c);
-    if (e->kind == CALX_X_LIT)
+    if (e->kind == CALX_X_LIT) {
         e->u.lit.stored = true;
+        e->u.lit.dtype = calx__column_dtype(c, false);
+    }
     return e;
 }
 
