@@ -19,19 +19,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* INT32 where the tables (heroes_pg.c, heroes_sqlite.c) have INTEGER, as
+ * SQLModel's int is: calx sends a parameter as the column it meets. */
 #define Team_FIELDS(F, M)                                                     \
-    F(M, id,           OPT_INT64, NONE,     .primary_key = true)              \
+    F(M, id,           OPT_INT32, NONE,     .primary_key = true)              \
     F(M, name,         TEXT,      REQUIRED, .index = true)                    \
     F(M, headquarters, TEXT,      REQUIRED)
 #define Team_RELATIONS(R, M)                                                  \
     R(M, heroes, Hero, ONE_TO_MANY, .back_populates = "team")
 
 #define Hero_FIELDS(F, M)                                                     \
-    F(M, id,          OPT_INT64, NONE,     .primary_key = true)               \
+    F(M, id,          OPT_INT32, NONE,     .primary_key = true)               \
     F(M, name,        TEXT,      REQUIRED, .index = true)                     \
     F(M, secret_name, TEXT,      REQUIRED)                                    \
-    F(M, age,         OPT_INT64, NONE,     .index = true)                     \
-    F(M, team_id,     OPT_INT64, NONE,     .foreign_key = "team.id")
+    F(M, age,         OPT_INT32, NONE,     .index = true)                     \
+    F(M, team_id,     OPT_INT32, NONE,     .foreign_key = "team.id")
 #define Hero_RELATIONS(R, M)                                                  \
     R(M, team, Team, MANY_TO_ONE, .back_populates = "heroes")
 
