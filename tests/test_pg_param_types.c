@@ -209,6 +209,19 @@ TEST(a_selectinload_sends_the_keys_of_its_in_list_as_int4_to_an_integer_column)
     CHECK_STR(types, "{integer,integer,integer}");
 }
 
+/* After the first case's flush: its INSERTs took their INTEGER columns'
+ * values as int4 (the names as text, typed by the server: unknown). */
+TEST(a_flush_sends_the_values_of_integer_columns_as_int4)
+{
+    char types[1024];
+    prepared_types("INSERT INTO pt_hero %", types, sizeof types);
+    CHECK_CONTAINS(types, "integer");
+    CHECK(!strstr(types, "bigint"));
+    prepared_types("INSERT INTO pt_team %", types, sizeof types);
+    CHECK_CONTAINS(types, "integer");
+    CHECK(!strstr(types, "bigint"));
+}
+
 TEST(a_get_by_key_sends_an_integer_key_as_int4)
 {
     in_task(get_hero);
@@ -398,6 +411,7 @@ int main(void)
     }
 
     RUN(a_selectinload_sends_the_keys_of_its_in_list_as_int4_to_an_integer_column);
+    RUN(a_flush_sends_the_values_of_integer_columns_as_int4);
     RUN(a_get_by_key_sends_an_integer_key_as_int4);
     RUN(core_comparisons_bind_as_their_columns_int4_for_integer_and_int8_for_bigint);
     RUN(one_text_run_with_an_integer_and_then_a_real_is_prepared_once_for_each_type);

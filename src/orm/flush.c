@@ -33,10 +33,12 @@
 #include "core/buf.h"
 #include "core/grow.h"
 #include "core/nomem.h"
+#include "engine/engine_int.h"
 #include "engine/sql_memo.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
+#include "sql/convert.h"
 #include "sql/ddl.h"
 #include "sql/dialect.h"
 #include "sql/onupdate.h"
@@ -86,6 +88,9 @@ typedef struct flush_ctx {
     size_t nsqls, sqls_cap;
     calx_param *params;
     size_t nparams, params_cap;
+    calx_dtype *types;        /* beside params: the column each meets (the driver's
+                                 type for it: an INTEGER column's int4) */
+    size_t types_cap;
     char **kept;              /* bytes of the values user types made */
     size_t nkept, kept_cap;
     calx_objvec keyed;        /* given keys drawn from the sequence (sequence prefetch) */
@@ -199,9 +204,11 @@ static int push_op(flush_ctx *x, flush_op op)
 
 static calx_param *more_params(flush_ctx *x, size_t n)
 {
-    if (!calx__grow(&x->params, &x->params_cap, x->nparams + n, sizeof *x->params))
+    if (!calx__grow(&x->params, &x->params_cap, x->nparams + n, sizeof *x->params) ||
+        !calx__grow(&x->types, &x->types_cap, x->nparams + n, sizeof *x->types))
         return NULL;
     calx_param *p = &x->params[x->nparams];
+    memset(&x->types[x->nparams], 0, n * sizeof *x->types);
     x->nparams += n;
     return p;
 }
@@ -218,6 +225,7 @@ static int bind_field(flush_ctx *x, calx_param *p, const calx_model *m, size_t i
         return err->code;
     p->value = calx__field_value(m, &m->fields[i], src);
     const calx_column *c = &m->table.columns[i];
+    x->types[p - x->params] = calx__column_dtype(c, false);
     if (!c->user_type)
         return 0;
     calx_type_scratch scratch;
@@ -1013,9 +1021,11 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit, cal
     for (size_t k = 0; k < nst; k++)
         nsets += st[k].count / st[k].per;
     calx_stmt *stmts = malloc(nst * sizeof *stmts);
+    const calx_dtype **types = malloc(nst * sizeof *types);
     calx_params *ps = malloc((nsets ? nsets : 1) * sizeof *ps);
-    if (!stmts || !ps) {
+    if (!stmts || !types || !ps) {
         free(stmts);
+        free(types);
         free(ps);
         return calx__nomem(err, NULL);
     }
@@ -1026,6 +1036,7 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit, cal
         stmts[k] = (calx_stmt){ st[k].sql, set, st[k].count / st[k].per,
                                 st[k].form == FORM_EACH && op->want_key && lastrowid &&
                                     !op->fetch };
+        types[k] = x->types + op->p0;   /* every set is laid out as the first */
         /* A set is per operations' parameters, which lie one after
          * another in the flush's array. */
         for (size_t j = 0; j < st[k].count; j += st[k].per)
@@ -1033,12 +1044,12 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit, cal
     }
     /* The batch copies every value when it is made: the arrays can go
      * before it runs. */
-    calx_future *f = commit ? calx_conn_execute_batch_commit(s->conn, stmts, nst, err)
-                               : calx_conn_execute_batch(s->conn, stmts, nst, err);
+    calx_future *f = calx__conn_execute_batch_typed(s->conn, stmts, types, nst, commit, err);
     /* From here a lost connection leaves the COMMIT's fate unknown. */
     if (f && commit)
         s->commit_sent = true;
     free(stmts);
+    free(types);
     free(ps);
     return calx_await(f, out, err);
 }
@@ -1257,6 +1268,7 @@ static void ctx_free(flush_ctx *x)
     }
     free(x->sqls);
     free(x->params);
+    free(x->types);
     for (size_t i = 0; i < x->nkept; i++)
         free(x->kept[i]);
     free(x->kept);
