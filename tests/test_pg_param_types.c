@@ -136,8 +136,7 @@ static void insert_tag(int id, calx_value big, calx_value nums, calx_value words
 static void *add_teams(void *arg)
 {
     (void)arg;
-    calx_sessionmaker *mk = calx_sessionmaker_new(&(calx_session_opts){ .bind = engine }, &err);
-    calx_session *s = calx_sessionmaker_session(mk, &err);
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = engine }, &err);
     for (int t = 1; t <= 3; t++) {
         char name[16];
         snprintf(name, sizeof name, "team %d", t);
@@ -152,15 +151,13 @@ static void *add_teams(void *arg)
     }
     CHECK_OK(calx_session_commit(s, &err), &err);
     calx_session_free(s);
-    calx_sessionmaker_free(mk);
     return NULL;
 }
 
 static void *load_teams_with_heroes(void *arg)
 {
     (void)arg;
-    calx_sessionmaker *mk = calx_sessionmaker_new(&(calx_session_opts){ .bind = engine }, &err);
-    calx_session *s = calx_sessionmaker_session(mk, &err);
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = engine }, &err);
     calx_select *q = calx_select_new(CALX_TABLE(PtTeam));
     calx_loader selectin[] = { CALX_SELECTINLOAD(CALX_REL(PtTeam, heroes)) };
     calx_exec_opts o = { .loaders = selectin, .nloaders = 1 };
@@ -176,20 +173,17 @@ static void *load_teams_with_heroes(void *arg)
     calx_objlist_free(&l);
     calx_select_free(q);
     calx_session_free(s);
-    calx_sessionmaker_free(mk);
     return NULL;
 }
 
 static void *get_hero(void *arg)
 {
     (void)arg;
-    calx_sessionmaker *mk = calx_sessionmaker_new(&(calx_session_opts){ .bind = engine }, &err);
-    calx_session *s = calx_sessionmaker_session(mk, &err);
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = engine }, &err);
     PtHero *h = NULL;
     CHECK_OK(CALX_GET(s, PtHero, calx_int(3), &h, &err), &err);
     CHECK(h && !strcmp(h->name, "hero 3"));
     calx_session_free(s);
-    calx_sessionmaker_free(mk);
     return NULL;
 }
 
