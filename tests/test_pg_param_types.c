@@ -103,11 +103,10 @@ static long select_ids(calx_select *q, long *ids, size_t max)
     return n;
 }
 
-/* SELECT pt_tags.id FROM pt_tags WHERE cond ORDER BY pt_tags.id. */
+/* SELECT pt_tags.id, ... FROM pt_tags WHERE cond ORDER BY pt_tags.id. */
 static calx_select *tags_where(calx_expr *cond)
 {
     calx_select *q = calx_select_new(&tags);
-    calx_select_add_column(q, calx_col(&tags, TAG_ID));
     calx_select_where(q, cond);
     return calx_select_order_by(q, calx_col(&tags, TAG_ID), CALX_ASC);
 }
