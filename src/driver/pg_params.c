@@ -341,6 +341,16 @@ static void put_be64(char *p, uint64_t v)
     put_be32(p + 4, (uint32_t)(v & 0xffffffff));
 }
 
+/* float8send's bits; a NaN as the text path's "NaN" reads (PostgreSQL's
+ * one NaN, positive). */
+static void put_float8(char *p, double d)
+{
+    double x = isnan(d) ? (double)NAN : d;
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    put_be64(p, bits);
+}
+
 /* floor(e / 4) for the decimal exponents of a decimal's digits (-38..37). */
 static int group_of(int e)
 {
@@ -433,14 +443,15 @@ static int rich_binary(const calx_value *v, char *out, Oid *oid)
  * type: the number of dimensions (1, or 0 for the empty array), whether
  * there are NULLs, the element type's OID, the length and lower bound (1)
  * of the dimension, then each element as its length (-1 for NULL) and its
- * binary form. Any other goes as PostgreSQL's array input text, {"1","2",NULL}: every
- * element that is not NULL double-quoted, its " and \ escaped with a
- * backslash (array_in accepts a quoted number, date or decimal as well as
- * a bare one, and no text is then mistaken for NULL or cut at a comma or
- * brace). Its type is left to the server (OID 0), as a text's is: an
- * int8[] would meet an INTEGER[] column's @> and && with no operator
- * (PostgreSQL coerces no array to a narrower one), so the column's own
- * array type is taken from context; a statement without one needs a CAST. */
+ * binary form. Any other (SQL text's) goes as PostgreSQL's array input
+ * text, {"1","2",NULL}: every element that is not NULL double-quoted, its
+ * " and \ escaped with a backslash (array_in accepts a quoted number, date
+ * or decimal as well as a bare one, and no text is then mistaken for NULL
+ * or cut at a comma or brace). Its type is left to the server (OID 0), as
+ * a text's is: an int8[] would meet an INTEGER[] column's @> and && with
+ * no operator (PostgreSQL coerces no array to a narrower one), so the
+ * column's own array type is taken from context; a statement without one
+ * needs a CAST. */
 
 /* Room for an element's text, unquoted: a text's bytes, each possibly
  * escaped; any other value's form. */
@@ -533,13 +544,9 @@ static size_t element_binary(const calx_value *e, const dtype_info *d, char *out
         }
         put_be64(out, (uint64_t)e->u.i);
         return 8;
-    case CALX_REAL: {
-        double x = isnan(e->u.d) ? (double)NAN : e->u.d;
-        uint64_t bits;
-        memcpy(&bits, &x, sizeof bits);
-        put_be64(out, bits);
+    case CALX_REAL:
+        put_float8(out, e->u.d);
         return 8;
-    }
     case CALX_BOOL:
         out[0] = e->u.b ? 1 : 0;
         return 1;
@@ -675,20 +682,14 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, const calx_dtype *typ
             put_be64(p, (uint64_t)v->u.i);
             p += 8;
             break;
-        case CALX_REAL: {
-            /* float8send's bits; a NaN as the text path's "NaN" reads
-             * (PostgreSQL's one NaN, positive). */
-            double d = isnan(v->u.d) ? (double)NAN : v->u.d;
-            uint64_t bits;
-            memcpy(&bits, &d, sizeof bits);
+        case CALX_REAL:
             c->ptypes[i] = OID_FLOAT8;
             c->pfmts[i] = 1;
             c->plens[i] = 8;
             c->pvals[i] = p;
-            put_be64(p, bits);
+            put_float8(p, v->u.d);
             p += 8;
             break;
-        }
         case CALX_BOOL:
             c->ptypes[i] = OID_BOOL;
             c->pfmts[i] = 1;
