@@ -96,6 +96,7 @@ typedef struct pg_cached {
     Oid *types;
     int ntypes;
     unsigned id;              /* its server-side name is calx_<id> */
+    char name[16];            /* that name, made once (not at every run) */
     uint64_t used;            /* request tick of the last use; the smallest goes */
     bool ready;               /* the server confirmed the Parse */
     pg_fmt rows;              /* the format its rows are asked for in, learnt

@@ -130,8 +130,7 @@ static bool send_stmt(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t set)
             if (c->failed)
                 return false;
             if (e) {
-                char name[32];
-                snprintf(name, sizeof name, "calx_%u", e->id);
+                const char *name = e->name;
                 if (!add_cmd(c, PGC_PREPARE, stmt, set, e)) {
                     calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory queuing a command");
                     c->dead = true;
@@ -149,8 +148,7 @@ static bool send_stmt(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t set)
     }
     int ok;
     if (e) {
-        char name[32];
-        snprintf(name, sizeof name, "calx_%u", e->id);
+        const char *name = e->name;
         /* Rows in binary once the statement's first result showed every
          * column has a binary decoder (pg_result.c). */
         ok = PQsendQueryPrepared(c->pg, name, n, c->pvals, c->plens, c->pfmts,
@@ -303,8 +301,7 @@ static bool build_describe(pg_conn *c, const calx_dreq *req)
     pg_cached *e = calx__pg_cache_add(c, h, st->sql, c->ptypes, n);
     if (c->failed || !e)
         return !c->failed;  /* a full cache in use: the query runs unprepared */
-    char name[32];
-    snprintf(name, sizeof name, "calx_%u", e->id);
+    const char *name = e->name;
     if (!add_cmd(c, PGC_PREPARE, 0, 0, e) || !add_cmd(c, PGC_DESCRIBE, 0, 0, e)) {
         calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory queuing a command");
         c->dead = true;

@@ -11,6 +11,7 @@
  * file of its own because the cache's bookkeeping is independent of how a
  * request is sent: the pipeline asks it for a name, or for none. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,7 @@ pg_cached *calx__pg_cache_add(pg_conn *c, uint64_t h, const char *sql, const Oid
     e->ntypes = n;
     e->hash = h;
     e->id = ++c->next_stmt_id;
+    snprintf(e->name, sizeof e->name, "calx_%u", e->id);
     e->used = c->tick;
     c->cache[c->ncached++] = e;
     return c->last_hit = e;
