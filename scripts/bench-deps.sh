@@ -6,11 +6,19 @@
 # as another user it prints the exact apt-get command and fails.
 #
 # The benchmark's Python peers run on Debian's own interpreter
-# (/usr/bin/python3) and Debian's packages of them, never on pip.
+# (/usr/bin/python3) and Debian's packages of them, never on pip. The
+# MikroORM peer (bench/mikroorm) runs on Node.js: Debian's nodejs and npm
+# when the machine has no node of its own, and MikroORM itself from the npm
+# registry, pinned by bench/mikroorm/package-lock.json and installed with
+# `npm ci` into bench/mikroorm/node_modules (never globally); that step runs
+# as whoever calls this script, root or not.
 set -eu
+
+cd "$(dirname "$0")/.."
 
 PACKAGES="
 gcc
+g++
 make
 cmake
 pkg-config
@@ -39,20 +47,53 @@ for p in $PACKAGES; do
         missing="$missing $p"
     fi
 done
+# Node.js and npm by command, not by package: a machine may have its own
+# node (NodeSource's nodejs package brings npm inside it, and Debian's npm
+# package would conflict with it).
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
-[ -z "$missing" ] && exit 0
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "calx bench: missing Debian packages:$missing" >&2
+        echo "calx bench: install them as root with:" >&2
+        echo "    apt-get update && apt-get install -y$missing" >&2
+        exit 1
+    fi
+    echo "calx bench: installing$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    # A fresh machine has no package lists yet; refresh them once when needed.
+    if ! apt-get install -y -qq $missing >/dev/null 2>&1; then
+        apt-get update -qq
+        apt-get install -y -qq $missing
+    fi
+fi
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "calx bench: missing Debian packages:$missing" >&2
-    echo "calx bench: install them as root with:" >&2
-    echo "    apt-get update && apt-get install -y$missing" >&2
+# MikroORM 6 wants Node.js 18.12 or later (Debian 12's is 18.19).
+NODE_MAJOR_MINOR=$(node -p 'process.versions.node.split(".").slice(0, 2).join(" ")')
+set -- $NODE_MAJOR_MINOR
+if [ "$1" -lt 18 ] || { [ "$1" -eq 18 ] && [ "$2" -lt 12 ]; }; then
+    echo "calx bench: node $(node --version) is too old for MikroORM 6 (18.12 or later)" >&2
     exit 1
 fi
 
-echo "calx bench: installing$missing" >&2
-export DEBIAN_FRONTEND=noninteractive
-# A fresh machine has no package lists yet; refresh them once when needed.
-if ! apt-get install -y -qq $missing >/dev/null 2>&1; then
-    apt-get update -qq
-    apt-get install -y -qq $missing
+# The MikroORM peer's packages, exactly as the lock file pins them. `npm ci`
+# starts from an empty node_modules (and compiles better-sqlite3 when no
+# prebuilt binary fits: a minute or two), so it runs only when the lock file
+# changed since the last install or the install is not whole.
+MIKRO=bench/mikroorm
+STAMP=$MIKRO/node_modules/.calx-installed-lock
+if ! cmp -s "$MIKRO/package-lock.json" "$STAMP" 2>/dev/null ||
+   ! (cd "$MIKRO" && node -e 'require("@mikro-orm/postgresql"); require("@mikro-orm/better-sqlite"); new (require("better-sqlite3"))(":memory:").close()') >/dev/null 2>&1; then
+    echo "calx bench: installing MikroORM into $MIKRO/node_modules (npm ci)" >&2
+    if ! (cd "$MIKRO" && npm ci --no-audit --no-fund --loglevel=error >&2); then
+        echo "calx bench: npm ci failed in $MIKRO (above); the npm registry must be reachable," >&2
+        echo "calx bench: and g++, make and python3 there to build better-sqlite3; then run: sh scripts/bench-deps.sh" >&2
+        exit 1
+    fi
+    if ! (cd "$MIKRO" && node -e 'new (require("better-sqlite3"))(":memory:").close()'); then
+        echo "calx bench: better-sqlite3 was installed but does not load (above); remove $MIKRO/node_modules and run sh scripts/bench-deps.sh" >&2
+        exit 1
+    fi
+    cp "$MIKRO/package-lock.json" "$STAMP"
 fi
