@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
 # bench/chart.gp — ops/s per case and implementation, log scale, from the
-# data report.py writes (report.py table results.json --chart-data FILE).
+# data report.py writes (report.py table results.json --chart-data FILE):
+# each bar is the median of the implementation's rounds.
 #
 #   gnuplot -e "datafile='chart.dat'; outfile='bench/results.png'; subtitle='...'" bench/chart.gp
 #
-# One cluster per case and backend; one bar per implementation (raw C: its
-# best variant). An implementation with no figure anywhere (calx before it
+# One cluster per case and backend; one bar per implementation (raw C and
+# MikroORM: the variant with the best median). An implementation with no figure anywhere (calx before it
 # is built) has no column; a gap in a cluster is one with no figure there
 # (asyncpg on SQLite).
 if (!exists("datafile")) datafile = "chart.dat"
@@ -31,7 +32,7 @@ set boxwidth 0.9
 set logscale y 10
 set yrange [10:*]
 set format y "%.0s%c"
-set ylabel "operations per second (log scale; higher is better)"
+set ylabel "operations per second, median of the rounds (log scale; higher is better)"
 set grid ytics mytics lc rgb "#d0d0d0"
 set xtics rotate by -25 scale 0 nomirror
 set key outside top center horizontal

@@ -1,12 +1,20 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Benchmark results: collect them into results.json, print the table, check
-issue 5's targets, and write the data the chart is drawn from.
+the targets of issues 5, 10, 14 and 16, and write the data the chart is
+drawn from.
 
     report.py collect --lines LINES.jsonl --out results.json [--quick]
-                      [--skipped SKIPPED.tsv] [--failures FAILURES.tsv]
-                      [--seconds S] [--pg-url URL] [--merge-from OLD.json]
+                      [--rounds N] [--skipped SKIPPED.tsv]
+                      [--failures FAILURES.tsv] [--seconds S] [--pg-url URL]
+                      [--merge-from OLD.json]
     report.py table results.json [--md results.md] [--chart-data chart.dat]
+
+A run measures every case in rounds (bench/run.sh); each figure carries its
+"round". The table shows, for every implementation and variant, the median
+of its rounds, and every ratio (calx over raw C, calx over a peer) is taken
+round by round, the two figures of one round together, then summarised by
+its median and its spread (min-max). Targets are judged on the median ratio.
 
 Standard library only: runs on Debian's /usr/bin/python3 as it comes.
 """
@@ -16,6 +24,7 @@ import datetime
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 
@@ -27,12 +36,21 @@ PACKAGES = [
     "python3-psycopg2",
 ]
 
-IMPL_ORDER = ["calx", "raw_c", "sqlalchemy_async", "sqlmodel_async", "asyncpg", "fastapi_sqlmodel"]
+# The MikroORM peer's npm packages whose versions go into results.json
+# (bench/mikroorm/node_modules, installed by scripts/bench-deps.sh).
+NPM_PACKAGES = ["@mikro-orm/core", "@mikro-orm/knex", "@mikro-orm/postgresql", "@mikro-orm/better-sqlite",
+                "better-sqlite3", "knex", "pg"]
+MIKRO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mikroorm")
+
+IMPL_ORDER = ["calx", "raw_c", "sqlalchemy_async", "sqlmodel_async", "asyncpg", "mikroorm", "fastapi_sqlmodel"]
 CHART_IMPLS = [("calx", "calx"), ("raw_c", "raw C (best variant)"), ("sqlalchemy_async", "SQLAlchemy asyncio ORM"),
                ("sqlmodel_async", "SQLModel (AsyncSession)"), ("asyncpg", "asyncpg"),
-               ("fastapi_sqlmodel", "FastAPI + SQLModel (B7)")]
+               ("mikroorm", "MikroORM (best variant)"), ("fastapi_sqlmodel", "FastAPI + SQLModel (B7)")]
 CHART_COLORS = {"calx": "#d62728", "raw_c": "#1f77b4", "sqlalchemy_async": "#2ca02c",
-                "sqlmodel_async": "#9467bd", "asyncpg": "#ff7f0e", "fastapi_sqlmodel": "#8c564b"}
+                "sqlmodel_async": "#9467bd", "asyncpg": "#ff7f0e", "mikroorm": "#17becf",
+                "fastapi_sqlmodel": "#8c564b"}
+# The peers calx is compared with, round by round, in the second table.
+PEERS = ["sqlalchemy_async", "sqlmodel_async", "asyncpg", "mikroorm", "fastapi_sqlmodel"]
 
 # The raw C figure each case is measured against (issue 5's targets): the
 # variant named, or the best raw C variant when None.
@@ -82,6 +100,34 @@ def pg_server_version(url):
     return r.stdout.strip() or None
 
 
+def node_info():
+    """Node.js's version, the MikroORM peer's packages, and the SQLite that
+    better-sqlite3 brings (its own, not Debian's)."""
+    info = {}
+    try:
+        r = subprocess.run(["node", "-p", "process.versions.node + ' ' + (() => { try { return new "
+                            "(require('better-sqlite3'))(':memory:').prepare('SELECT sqlite_version()')"
+                            ".pluck().get(); } catch (e) { return ''; } })()"],
+                           cwd=MIKRO_DIR, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return info
+    words = r.stdout.split()
+    if r.returncode == 0 and words:
+        info["node"] = words[0]
+        if len(words) > 1:
+            info["better_sqlite3_sqlite"] = words[1]
+    npm = {}
+    for name in NPM_PACKAGES:
+        try:
+            with open(os.path.join(MIKRO_DIR, "node_modules", name, "package.json")) as f:
+                npm[name] = json.load(f).get("version")
+        except (OSError, ValueError):
+            pass
+    if npm:
+        info["npm_packages"] = npm
+    return info
+
+
 def machine_info(pg_url):
     cpu = None
     for line in read("/proc/cpuinfo").splitlines():
@@ -102,6 +148,7 @@ def machine_info(pg_url):
         "python": platform.python_version(),
         "postgresql_server": pg_server_version(pg_url),
         "packages": dpkg_versions(),
+        **node_info(),
     }
     return {k: v for k, v in info.items() if v is not None}
 
@@ -136,16 +183,18 @@ def collect(args):
         ran = {r["case"] for r in cases}
         old_cases = [r for r in old.get("cases", []) if r["case"] not in ran]
         if old_cases:
-            kept = {"date": old.get("date"), "quick": old.get("quick"),
+            kept = {"date": old.get("date"), "quick": old.get("quick"), "rounds": old.get("rounds", 1),
                     "cases": sorted({r["case"] for r in old_cases})}
             earlier = old.get("kept_from_earlier_run")
             if earlier and set(kept["cases"]) <= set(earlier.get("cases", [])):
                 # Those cases were kept already: they are from that run.
                 kept["date"], kept["quick"] = earlier.get("date"), earlier.get("quick")
+                kept["rounds"] = earlier.get("rounds", 1)
             cases = old_cases + cases
     doc = {
         "machine": machine_info(args.pg_url),
         "quick": bool(args.quick),
+        "rounds": args.rounds,
         "date": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
         "run_seconds": round(args.seconds, 1) if args.seconds is not None else None,
         "cases": cases,
@@ -183,30 +232,81 @@ def group_sort(key):
     return (case, 0 if backend == "sqlite" else 1, journal or "", {"cold": 0, "warm": 1}.get(phase, 2))
 
 
-def impl_label(r):
-    v = r.get("variant")
-    return f"{r['impl']} {v}" if v else r["impl"]
+class Series:
+    """One implementation and variant in one group: its figure in each round
+    (results.json before rounds existed has one, round 1)."""
+
+    def __init__(self, impl, variant):
+        self.impl = impl
+        self.variant = variant
+        self.by_round = {}
+
+    def label(self):
+        return f"{self.impl} {self.variant}" if self.variant else self.impl
+
+    def values(self, field):
+        return [r[field] for r in self.by_round.values() if r.get(field)]
+
+    def median(self, field):
+        v = self.values(field)
+        return statistics.median(v) if v else None
+
+    def us_per_op(self):
+        """The median of the mean latencies where the program measured them,
+        else the wall time per operation of the median ops/s (so that the
+        two columns agree whatever the number of rounds)."""
+        if self.values("mean_us"):
+            return self.median("mean_us")
+        ops = self.median("ops_per_s")
+        return 1e6 / ops if ops else None
 
 
-def us_per_op(r):
-    if r.get("mean_us"):
-        return r["mean_us"]
-    if r.get("ops_per_s"):
-        return 1e6 / r["ops_per_s"]
-    return None
+def group_series(rows):
+    out = {}
+    for r in rows:
+        s = out.setdefault((r["impl"], r.get("variant")), Series(r["impl"], r.get("variant")))
+        s.by_round[r.get("round", 1)] = r
+    return list(out.values())
 
 
-def best(rows):
-    rows = [r for r in rows if r.get("ops_per_s")]
-    return max(rows, key=lambda r: r["ops_per_s"]) if rows else None
+def best(series):
+    """The series with the highest median ops/s, or None."""
+    series = [s for s in series if s.median("ops_per_s")]
+    return max(series, key=lambda s: s.median("ops_per_s")) if series else None
 
 
-def raw_reference(key, rows):
-    raws = [r for r in rows if r["impl"] == "raw_c"]
+def raw_reference(key, series):
+    raws = [s for s in series if s.impl == "raw_c"]
     want = RAW_REFERENCE.get((key[0], key[1]))
     if want:
-        raws = [r for r in raws if r.get("variant") == want]
+        raws = [s for s in raws if s.variant == want]
     return best(raws)
+
+
+class Ratio:
+    """a over b round by round (b over a with invert, for times), over the
+    rounds where both have the field: the median and the spread."""
+
+    def __init__(self, a, b, field="ops_per_s"):
+        self.values = []
+        for rnd, ra in a.by_round.items():
+            rb = b.by_round.get(rnd)
+            if rb and ra.get(field) and rb.get(field):
+                self.values.append(ra[field] / rb[field])
+        self.median = statistics.median(self.values) if self.values else None
+
+    def __bool__(self):
+        return self.median is not None
+
+    def spread(self):
+        return fmt_spread(min(self.values), max(self.values)) if self.values else "-"
+
+    def text(self):
+        if not self:
+            return "-"
+        if len(self.values) == 1:
+            return fmt_ratio(self.median)
+        return f"{fmt_ratio(self.median)} ({self.spread()})"
 
 
 def fmt_num(x, digits=3):
@@ -217,119 +317,145 @@ def fmt_num(x, digits=3):
     return f"{x:.{digits}g}"
 
 
+def fmt_plain(x):
+    return f"{x:.0f}" if x >= 100 else f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+
+
 def fmt_ratio(x):
-    return "-" if x is None else f"{x:.2f}x"
+    return "-" if x is None else f"{fmt_plain(x)}x"
+
+
+def fmt_spread(lo, hi):
+    return f"{fmt_plain(lo)}-{fmt_plain(hi)}x"
 
 
 class Targets:
-    """Issue 5's targets (and issue 10's for B6), checked on the best calx
-    figure of each group, or of one calx variant where a target names it."""
+    """The targets of issues 5, 10, 14 and 16, each checked on the median
+    over the rounds of the per-round ratio (or figure) of the calx series
+    with the best median, or of one calx variant where a target names it."""
 
     def __init__(self, groups, calx_built):
-        self.groups = groups
+        self.groups = groups            # key -> [Series]
         self.calx_built = calx_built
         self.results = []   # (group key or None, text, status, detail)
-        self.on_row = {}    # id() of the calx figure a target was checked on -> "status: text"
+        self.on_row = {}    # id() of the calx series a target was checked on -> ["status: text"]
 
-    def rows(self, key, impl):
-        return [r for r in self.groups.get(key, []) if r["impl"] == impl]
+    def series(self, key, impl):
+        return [s for s in self.groups.get(key, []) if s.impl == impl]
+
+    def record(self, key, text, ok, detail, calx=None):
+        status = "met" if ok else "MISSED"
+        self.results.append((key, text, status, detail))
+        if calx is not None:
+            self.on_row.setdefault(id(calx), []).append(f"{status}: {text}")
 
     def check(self, key, text, measure, variant=None):
-        """measure(calx, rows) -> (ok, detail) or None when it cannot be told."""
-        rows = self.groups.get(key, [])
-        calx = best([r for r in rows if r["impl"] == "calx" and (variant is None or r.get("variant") == variant)])
+        """measure(calx, series) -> (ok, detail) or None when it cannot be told."""
+        calx = best([s for s in self.series(key, "calx") if variant is None or s.variant == variant])
         if calx is None:
             status = "n/a (calx: not built yet)" if not self.calx_built else "n/a (no calx figure)"
             self.results.append((key, text, status, ""))
             return
-        got = measure(calx, rows)
+        got = measure(calx, self.groups.get(key, []))
         if got is None:
             self.results.append((key, text, "n/a (no figure to compare with)", ""))
             return
         ok, detail = got
-        self.results.append((key, text, "met" if ok else "MISSED", detail))
-        self.on_row.setdefault(id(calx), []).append(f"{'met' if ok else 'MISSED'}: {text}")
+        self.record(key, text, ok, detail, calx)
 
     def ratio_to_raw(self, key, text, minimum, variant=None):
-        def m(calx, rows):
-            ref = raw_reference(key, rows)
-            if not ref:
+        def m(calx, series):
+            ref = raw_reference(key, series)
+            ratio = Ratio(calx, ref) if ref else None
+            if not ratio:
                 return None
-            ratio = calx["ops_per_s"] / ref["ops_per_s"]
-            return ratio >= minimum, f"{ratio:.2f}x {impl_label(ref)}"
+            return ratio.median >= minimum, f"{ratio.text()} {ref.label()}"
         self.check(key, text, m, variant)
 
     def time_vs_raw(self, key, text, maximum):
-        def m(calx, rows):
-            ref = raw_reference(key, rows)
-            if not ref or not calx.get("mean_us") or not ref.get("mean_us"):
+        def m(calx, series):
+            ref = raw_reference(key, series)
+            ratio = Ratio(calx, ref, "mean_us") if ref else None
+            if not ratio:
                 return None
-            ratio = calx["mean_us"] / ref["mean_us"]
-            return ratio <= maximum, f"{calx['mean_us']:.2f} us vs {ref['mean_us']:.2f} us: {ratio:.2f}x the time"
+            return ratio.median <= maximum, (f"{calx.median('mean_us'):.2f} us vs {ref.median('mean_us'):.2f} us: "
+                                             f"{ratio.text()} the time")
         self.check(key, text, m)
 
     def ahead_of(self, key, text, impl, factor=1.0, variant=None):
-        def m(calx, rows):
-            other = best([r for r in rows if r["impl"] == impl])
-            if not other:
+        def m(calx, series):
+            other = best([s for s in series if s.impl == impl])
+            ratio = Ratio(calx, other) if other else None
+            if not ratio:
                 return None
-            ratio = calx["ops_per_s"] / other["ops_per_s"]
-            ok = ratio > 1.0 if factor == 1.0 else ratio >= factor
-            return ok, f"{ratio:.2f}x {impl_label(other)}"
+            ok = ratio.median > 1.0 if factor == 1.0 else ratio.median >= factor
+            return ok, f"{ratio.text()} {other.label()}"
         self.check(key, text, m, variant)
 
     def ahead_everywhere(self, keys, text, impl, factor):
-        """calx against impl in every group where both have a figure; the
-        detail names the closest one."""
+        """calx against impl in every group where both have a figure (the
+        best median of each); the detail names the closest one and the
+        spread of its ratio."""
         pairs = []
         for key in keys:
-            calx = best(self.rows(key, "calx"))
-            other = best(self.rows(key, impl))
-            if calx and other:
-                pairs.append((calx["ops_per_s"] / other["ops_per_s"], key))
+            calx = best(self.series(key, "calx"))
+            other = best(self.series(key, impl))
+            ratio = Ratio(calx, other) if calx and other else None
+            if ratio:
+                pairs.append((ratio.median, group_sort(key), key, ratio))
         if not pairs:
-            has_calx = any(self.rows(k, "calx") for k in keys)
+            has_calx = any(self.series(k, "calx") for k in keys)
             status = ("n/a (calx: not built yet)" if not self.calx_built else
                       "n/a (no figure to compare with)" if has_calx else "n/a (no calx figure)")
             self.results.append((None, text, status, ""))
             return
-        lowest, where = min(pairs)
-        ok = all((r > 1.0 if factor == 1.0 else r >= factor) for r, _ in pairs)
-        self.results.append((None, text, "met" if ok else "MISSED",
-                             f"lowest {lowest:.2f}x ({group_label(where)}), {len(pairs)} cases"))
+        _, _, where, ratio = min(pairs, key=lambda p: p[:2])
+        ok = all((r > 1.0 if factor == 1.0 else r >= factor) for r, *_ in pairs)
+        self.record(None, text, ok, f"lowest {ratio.text()} ({group_label(where)}), {len(pairs)} cases")
 
     def absolute_us(self, key, text, maximum):
-        def m(calx, rows):
-            if not calx.get("mean_us"):
+        def m(calx, series):
+            us = calx.values("mean_us")
+            if not us:
                 return None
-            return calx["mean_us"] <= maximum, f"{calx['mean_us']:.3f} us"
+            spread = f" ({min(us):.3f}-{max(us):.3f})" if len(us) > 1 else ""
+            return calx.median("mean_us") <= maximum, f"{calx.median('mean_us'):.3f} us{spread}"
         self.check(key, text, m)
 
     def rss(self, key, text, factor):
-        def m(calx, rows):
-            mine = [r["peak_rss_kb"] for r in rows if r["impl"] == "calx" and r.get("peak_rss_kb")]
-            raw = [r["peak_rss_kb"] for r in rows if r["impl"] == "raw_c" and r.get("peak_rss_kb")]
-            if not mine or not raw:
+        """Per round: the smallest calx peak over the smallest raw C peak."""
+        def m(calx, series):
+            mine, raw = Series("calx", None), Series("raw_c", None)
+            for s in series:
+                for rnd, r in s.by_round.items():
+                    into = mine if s.impl == "calx" else raw if s.impl == "raw_c" else None
+                    if into is None or not r.get("peak_rss_kb"):
+                        continue
+                    old = into.by_round.get(rnd)
+                    if old is None or r["peak_rss_kb"] < old["peak_rss_kb"]:
+                        into.by_round[rnd] = r
+            ratio = Ratio(mine, raw, "peak_rss_kb")
+            if not ratio:
                 return None
-            ratio = min(mine) / min(raw)
-            return ratio <= factor, f"{int(min(mine)):,} kB vs {int(min(raw)):,} kB: {ratio:.2f}x"
+            return ratio.median <= factor, (f"{int(mine.median('peak_rss_kb')):,} kB vs "
+                                            f"{int(raw.median('peak_rss_kb')):,} kB: {ratio.text()}")
         self.check(key, text, m)
 
     def p99_under(self, key, text, maximum_us):
-        def m(calx, rows):
-            if not calx.get("p99_us"):
+        def m(calx, series):
+            if not calx.median("p99_us"):
                 return None
-            return calx["p99_us"] <= maximum_us, f"{calx['p99_us'] / 1000:.2f} ms"
+            return calx.median("p99_us") <= maximum_us, f"{calx.median('p99_us') / 1000:.2f} ms"
         self.check(key, text, m)
 
     def ratio_to_calx(self, key, other, text, minimum):
-        """calx's figure in key over calx's own in the group other."""
-        def m(calx, rows):
-            ref = best(self.rows(other, "calx"))
-            if not ref:
+        """calx's figure in key over calx's own in the group other, round by round."""
+        def m(calx, series):
+            ref = best(self.series(other, "calx"))
+            ratio = Ratio(calx, ref) if ref else None
+            if not ratio:
                 return None
-            ratio = calx["ops_per_s"] / ref["ops_per_s"]
-            return ratio >= minimum, f"{ratio:.2f}x {group_label(other)}"
+            return ratio.median >= minimum, f"{ratio.text()} {group_label(other)}"
         self.check(key, text, m)
 
     def run(self):
@@ -369,6 +495,8 @@ class Targets:
         for impl in ("sqlalchemy_async", "sqlmodel_async"):
             self.ahead_everywhere(every, f"ahead of {impl} on every case", impl, 1.0)
             self.ahead_everywhere(b1b2, f">= 30x {impl} on B1 and B2", impl, 30.0)
+        # Issue 16: the unit-of-work peer.
+        self.ahead_everywhere(every, "ahead of mikroorm on every case (issue 16)", "mikroorm", 1.0)
         self.rss(("B2", S, "delete", None), "SQLite B2 peak RSS <= 2x raw C's", 2.0)
         self.rss(("B2", P, None, None), "PostgreSQL B2 peak RSS <= 2x raw C's", 2.0)
         return self.results
@@ -388,59 +516,95 @@ def render(headers, rows, md=False, right=()):
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
+def impl_sort(s):
+    return (IMPL_ORDER.index(s.impl) if s.impl in IMPL_ORDER else 99, -(s.median("ops_per_s") or 0))
+
+
 def table(args):
     with open(args.results) as f:
         doc = json.load(f)
     cases = doc.get("cases", [])
-    skipped = doc.get("skipped", [])
+    # A case skipped in every round is skipped once.
+    skipped, seen = [], set()
+    for s in doc.get("skipped", []):
+        k = (s.get("impl"), s.get("what"))
+        if k not in seen:
+            seen.add(k)
+            skipped.append(s)
     calx_built = not any(s.get("impl") == "calx" and "not built" in s.get("reason", "") for s in skipped)
-    groups = {}
+    rows_by_group = {}
     for r in cases:
-        groups.setdefault(group_key(r), []).append(r)
+        rows_by_group.setdefault(group_key(r), []).append(r)
+    groups = {k: group_series(v) for k, v in rows_by_group.items()}
+    rounds_seen = sorted({r.get("round", 1) for r in cases})
 
     checker = Targets(groups, calx_built)
     targets = checker.run()
 
-    headers = ["case", "impl / variant", "ops/s", "us/op", "p99 us", "peak RSS kB", "vs raw C", "targets"]
-    NUMERIC = (2, 3, 4, 5, 6)
-    rows, chart = [], []
+    # The table: every implementation and variant, the median of its rounds.
+    headers = ["case", "impl / variant", "ops/s", "us/op", "p99 us", "peak RSS kB", "vs raw C", "spread",
+               "rounds", "targets"]
+    NUMERIC = (2, 3, 4, 5, 6, 7, 8)
+    rows, chart, versus = [], [], []
     for key in sorted(groups, key=group_sort):
-        grs = groups[key]
-        ref = raw_reference(key, grs)
+        series = sorted(groups[key], key=impl_sort)
+        ref = raw_reference(key, series)
         label = group_label(key)
-        if not any(r["impl"] == "calx" for r in grs):
-            rows.append([label, "calx", "not built yet" if not calx_built else "no figure", "", "", "", "", ""])
-        grs = sorted(grs, key=lambda r: (IMPL_ORDER.index(r["impl"]) if r["impl"] in IMPL_ORDER else 99,
-                                         -(r.get("ops_per_s") or 0)))
-        for r in grs:
-            ratio = r["ops_per_s"] / ref["ops_per_s"] if ref and r.get("ops_per_s") else None
-            tgt = "; ".join(checker.on_row.get(id(r), []))  # on the figure each target checked
-            name = impl_label(r) + (" *" if ref is r else "")
-            rows.append([label, name, fmt_num(r.get("ops_per_s")), fmt_num(us_per_op(r)),
-                         fmt_num(r.get("p99_us")), fmt_num(r.get("peak_rss_kb")), fmt_ratio(ratio), tgt])
+        if not any(s.impl == "calx" for s in series):
+            rows.append([label, "calx", "not built yet" if not calx_built else "no figure"] + [""] * 7)
+        for s in series:
+            ratio = Ratio(s, ref) if ref else None
+            tgt = "; ".join(checker.on_row.get(id(s), []))  # on the series each target checked
+            name = s.label() + (" *" if ref is s else "")
+            rows.append([label, name, fmt_num(s.median("ops_per_s")), fmt_num(s.us_per_op()),
+                         fmt_num(s.median("p99_us")), fmt_num(s.median("peak_rss_kb")),
+                         fmt_ratio(ratio.median) if ratio else "-",
+                         ratio.spread() if ratio and len(ratio.values) > 1 and s is not ref else "-",
+                         len(s.by_round), tgt])
         chart_row = [label]
         for impl, _ in CHART_IMPLS:
-            b = best([r for r in grs if r["impl"] == impl])
-            chart_row.append(f"{b['ops_per_s']:.1f}" if b else "NaN")
+            b = best([s for s in series if s.impl == impl])
+            chart_row.append(f"{b.median('ops_per_s'):.1f}" if b else "NaN")
         chart.append(chart_row)
+        # calx against raw C and each peer, round by round.
+        calx = best([s for s in series if s.impl == "calx"])
+        if calx and (ref or any(s.impl in PEERS for s in series)):
+            cells = [label, calx.label()]
+            for other in [ref] + [best([s for s in series if s.impl == p]) for p in PEERS]:
+                ratio = Ratio(calx, other) if other else None
+                cells.append(f"{ratio.text()} {other.variant}" if ratio and other.variant and other.impl != "calx"
+                             else ratio.text() if ratio else "")
+            versus.append(cells)
 
     m = doc.get("machine", {})
     pk = m.get("packages", {})
+    npm = m.get("npm_packages", {})
+    nrounds = doc.get("rounds") or len(rounds_seen) or 1
     head = (f"calx benchmarks ({'BENCH_QUICK=1: every case a tenth of full size' if doc.get('quick') else 'full size'})"
-            f", {doc.get('date', '')}, run took {doc.get('run_seconds', '?')} s\n"
+            f", {doc.get('date', '')}, {nrounds} round(s), run took {doc.get('run_seconds', '?')} s\n"
             f"machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('memory_mb', '?')} MB, "
             f"Linux {m.get('kernel', '?')}, Debian {m.get('debian', '?')}, load {m.get('loadavg_at_end', '?')}\n"
             f"versions: SQLite {pk.get('libsqlite3-0', '?')}, libpq {pk.get('libpq5', '?')}, "
             f"PostgreSQL {m.get('postgresql_server', '?')}, Python {m.get('python', '?')}, "
             f"SQLAlchemy {pk.get('python3-sqlalchemy', '?')}, SQLModel {pk.get('python3-sqlmodel', '?')}, "
             f"aiosqlite {pk.get('python3-aiosqlite', '?')}, asyncpg {pk.get('python3-asyncpg', '?')}")
+    if m.get("node") or npm:
+        head += (f", Node.js {m.get('node', '?')}, MikroORM {npm.get('@mikro-orm/core', '?')} "
+                 f"(better-sqlite3 {npm.get('better-sqlite3', '?')} with its own SQLite "
+                 f"{m.get('better_sqlite3_sqlite', '?')}, knex {npm.get('knex', '?')}, pg {npm.get('pg', '?')})")
     kept = doc.get("kept_from_earlier_run")
     if kept:
         head += (f"\n{', '.join(kept['cases'])}: kept from the run of {kept.get('date')}"
-                 f"{' (BENCH_QUICK=1)' if kept.get('quick') else ''}; the rest measured in this one")
-    legend = ("us/op: mean microseconds per operation (per get in B3, per transaction in B5, else wall time / rows).\n"
-              "vs raw C: ops/s over the raw C figure marked * (issue 5's reference for that case).")
+                 f" ({kept.get('rounds', 1)} round(s){', BENCH_QUICK=1' if kept.get('quick') else ''});"
+                 " the rest measured in this one")
+    legend = ("Every figure is the median of the rounds the implementation ran in (rounds).\n"
+              "us/op: mean microseconds per operation (per get in B3, per transaction in B5, else wall time / rows).\n"
+              "vs raw C: ops/s over the raw C figure marked * (issue 5's reference for that case), taken in each "
+              "round and the median shown; spread: the lowest and highest of those per-round ratios.")
     trows = [[text, status, detail] for _, text, status, detail in targets]
+    vheaders = ["case", "calx series", "raw C *"] + PEERS
+    vlegend = ("calx / each implementation: calx's best series (by median) over the other's best, round by round: "
+               "the median ratio (lowest-highest); above 1x calx is ahead.")
     notes = []
     if not calx_built:
         notes.append("calx: not built yet (bench/calx_bench.c does not exist): no calx figures, no target checked.")
@@ -451,13 +615,18 @@ def table(args):
         notes.append(f"FAILED: {fl.get('what')} (exit {fl.get('exit')}): {fl.get('stderr', '')[:300]}")
 
     text = "\n\n".join([head, render(headers, rows, right=NUMERIC), legend,
-                        "Targets (issues 5, 10 and 14)\n" + render(["target", "status", "figure"], trows)] +
+                        "calx against each implementation\n" + render(vheaders, versus), vlegend,
+                        "Targets (issues 5, 10, 14 and 16; judged on the median ratio)\n" +
+                        render(["target", "status", "figure: median (spread)"], trows)] +
                        (["\n".join(notes)] if notes else []))
     print(text)
 
     if args.md:
-        md = "\n\n".join([head.replace("\n", "  \n"), render(headers, rows, md=True, right=NUMERIC), legend.replace("\n", "  \n"),
-                          "**Targets (issues 5, 10 and 14)**", render(["target", "status", "figure"], trows, md=True)] +
+        md = "\n\n".join([head.replace("\n", "  \n"), render(headers, rows, md=True, right=NUMERIC),
+                          legend.replace("\n", "  \n"),
+                          "**calx against each implementation**", render(vheaders, versus, md=True), vlegend,
+                          "**Targets (issues 5, 10, 14 and 16; judged on the median ratio)**",
+                          render(["target", "status", "figure: median (spread)"], trows, md=True)] +
                          (["  \n".join(notes)] if notes else []))
         with open(args.md, "w") as f:
             f.write(md + "\n")
@@ -482,6 +651,7 @@ def main():
     c.add_argument("--lines", required=True)
     c.add_argument("--out", required=True)
     c.add_argument("--quick", action="store_true")
+    c.add_argument("--rounds", type=int, help="how many rounds the run made")
     c.add_argument("--skipped")
     c.add_argument("--failures")
     c.add_argument("--seconds", type=float)
