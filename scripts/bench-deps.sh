@@ -69,7 +69,7 @@ if [ -n "$missing" ]; then
     fi
 fi
 
-# MikroORM 6 wants Node.js 18.12 or later (Debian 12's is 18.19).
+# MikroORM 6 wants Node.js 18.12 or later (Debian 12's is 18.20).
 NODE_MAJOR_MINOR=$(node -p 'process.versions.node.split(".").slice(0, 2).join(" ")')
 set -- $NODE_MAJOR_MINOR
 if [ "$1" -lt 18 ] || { [ "$1" -eq 18 ] && [ "$2" -lt 12 ]; }; then
