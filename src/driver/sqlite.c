@@ -9,7 +9,8 @@
  * interface (driver.h) as the loop thread runs it -- connect starts the
  * worker, request hands it a job (or runs a short read inline), interrupt,
  * alive, close -- and the completions the worker posts back. Nothing here
- * blocks but the inline read, which the inline_reads option asks for.
+ * blocks: the inline read runs on calx's VFS, which refuses whatever would
+ * wait (sqlite_vfs.c), and the worker then runs it instead.
  *
  * Threads and data: the connection's fields (sqlite_int.h) are grouped by
  * who may touch them; its options are parsed in sqlite_options.c. The
@@ -24,6 +25,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -130,14 +132,21 @@ static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *a
     return 0;
 }
 
-/* inline_reads: a single read-only statement runs on the loop thread
- * itself when the worker is idle, saving the two thread wake-ups a
- * request costs (most of a primary-key get's time). It never waits: the
- * busy timeout is 0 for it, and a read that finds the database locked goes
- * to the worker after all. It does block the loop for the read itself:
- * microseconds for a page-cache hit, a disk read on a miss, which is why
- * it is an option (for local files read much more than written). True
- * when the request ran here; its callback is then deferred as usual. */
+/* inline_reads (on unless the options say false): a single read-only
+ * statement runs on the loop thread itself when the worker is idle, saving
+ * the two thread wake-ups a request costs (most of a primary-key get's
+ * time). It never waits: calx's VFS (sqlite_vfs.c) refuses whatever could
+ * block -- a page not in the OS page cache, a lock above SHARED, a sleep
+ * (the busy handler's: a lock someone holds), a write, a temporary file. Nor
+ * does it run long: past CALX_SQLITE_INLINE_STEPS virtual-machine steps
+ * the progress handler stops it. A refused, locked or stopped read is
+ * thrown away and goes to the worker, which runs it as if the loop had
+ * never tried: nothing the try changed is visible (a lazy BEGIN it ran is
+ * the one the worker would run; the statement is reset; a read-only
+ * statement's BUSY or INTERRUPT leaves an open transaction and its
+ * snapshot as they were, which is checked). True when the request ran here
+ * (or ended in an error to report); its callback is then deferred as
+ * usual. */
 static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
 {
     if (!c->inline_reads || req->op != CALX_DOP_EXEC || req->nstmts != 1 ||
@@ -146,21 +155,44 @@ static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
     pthread_mutex_lock(&c->mu);
     bool idle = !c->executing && !c->job && !c->quit;
     pthread_mutex_unlock(&c->mu);
-    if (!idle || c->cursor || c->pre_ready || !c->db)
+    if (!idle || c->cursor || c->pre_ready || !c->db || c->tx_lost)
         return false;
+    bool was_in_tx = !sqlite3_get_autocommit(c->db);
+    c->inline_steps_left = CALX_SQLITE_INLINE_STEPS / CALX_SQLITE_PROGRESS_STEPS;
+    c->inline_too_long = false;
+    calx__sqlite_vfs_inline_begin();
+    /* Preparing may read the schema: inside the VFS's watch too. */
     sqlite3_stmt *stmt = NULL;
     calx_error err;
-    if (calx__sqlite_prepare_cached(c, req->stmts[0].sql, &stmt, &err) != 0 || !stmt ||
-        !sqlite3_stmt_readonly(stmt))
-        return false;
-    sqlite3_busy_timeout(c->db, 0);
-    calx__sqlite_run_request(c, req);
-    sqlite3_busy_timeout(c->db, c->busy_ms);
-    if (!c->res_ok && (c->res_err.driver_code & 0xff) == SQLITE_BUSY) {
-        /* Locked: the worker waits for the lock instead. */
+    bool ran = calx__sqlite_prepare_cached(c, req->stmts[0].sql, &stmt, &err) == 0 && stmt &&
+               sqlite3_stmt_readonly(stmt);
+    if (ran)
+        calx__sqlite_run_request(c, req);
+    calx_sqlite_refusal refused = calx__sqlite_vfs_inline_end();
+    c->inline_steps_left = 0;
+    if (!ran)
+        return false;  /* a write, or an error the worker reports */
+    bool locked = !c->res_ok && (c->res_err.driver_code & 0xff) == SQLITE_BUSY;
+    if (refused || locked || c->inline_too_long) {
         calx__rowset_free(c->res_rs);
         c->res_rs = NULL;
-        return false;
+        c->stats.inline_refusals++;
+        if (refused == CALX_SQLITE_REFUSED_FOR_GOOD)
+            c->inline_reads = false;
+        if (!was_in_tx || !sqlite3_get_autocommit(c->db) || c->tx_lost)
+            return false;  /* the worker runs it */
+        /* SQLite ended the transaction after all (it must not, for a
+         * read-only statement's BUSY or INTERRUPT): its snapshot is gone,
+         * and rerunning the read would silently read another. Say so
+         * instead. */
+        c->tx_lost = true;
+        c->tx_lost_code = c->res_ok ? SQLITE_BUSY : c->res_err.driver_code;
+        snprintf(c->tx_lost_why, sizeof c->tx_lost_why,
+                 "SQLite ended it when a read on the loop thread was stopped");
+        calx__rowset_free(c->res_rs);
+        c->res_rs = NULL;
+        c->res_ok = false;
+        calx__sqlite_tx_lost_error(c, &c->res_err);
     }
     c->done.fn = calx__sqlite_on_request_done;
     calx__loop_defer(c->base.loop, &c->done);

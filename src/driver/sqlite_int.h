@@ -4,8 +4,9 @@
  * the worker, its completions), sqlite_worker.c (the worker thread:
  * opening, the run loop, closing), sqlite_stmt.c (statements: the cache,
  * binding, rows, streaming), sqlite_error.c (error codes, transactions
- * SQLite ended by itself) and sqlite_options.c (URL options and
- * connect_args, checked and parsed before a connection opens). */
+ * SQLite ended by itself), sqlite_options.c (URL options and
+ * connect_args, checked and parsed before a connection opens) and
+ * sqlite_vfs.c (the VFS that keeps inline reads from blocking). */
 #ifndef CALX_DRIVER_SQLITE_INT_H
 #define CALX_DRIVER_SQLITE_INT_H
 
@@ -24,6 +25,11 @@
 
 #define CALX_SQLITE_CACHE_SIZE 64      /* prepared statements kept per connection */
 #define CALX_SQLITE_BUSY_MS 5000       /* default busy_timeout */
+#define CALX_SQLITE_PROGRESS_STEPS 1000   /* VM steps between progress-handler calls
+                                             (interrupt checks, the inline budget) */
+#define CALX_SQLITE_INLINE_STEPS 50000    /* VM steps a read may take on the loop
+                                             thread before the worker takes it over
+                                             (well under a millisecond) */
 
 typedef struct calx_sqlite_cached {
     uint64_t hash;
@@ -48,6 +54,7 @@ typedef struct calx_sqlite_conn {
 
     /* Set by connect before the worker starts; read-only afterwards. */
     char *filename;          /* what sqlite3_open_v2 gets */
+    char *vfs;               /* the vfs option: the user's VFS, or NULL */
     int open_flags;
     calx_sqlite_iso iso;
     size_t npragmas;
@@ -73,8 +80,13 @@ typedef struct calx_sqlite_conn {
     bool cursor_row;         /* ... and it is positioned on an unread row */
     /* inline_reads: the loop thread runs a short read itself when the
      * worker is idle (the mutex hand-off orders the two threads' use of
-     * db and the statement cache). busy_ms is restored after each. */
+     * db and the statement cache). Set from the options, then cleared by
+     * the worker at open when the connection is not on calx's VFS
+     * (sqlite_vfs.c), and by the loop thread when that VFS finds it
+     * cannot read without waiting. */
     bool inline_reads;
+    int inline_steps_left;   /* progress calls left to an inline read; 0: none runs */
+    bool inline_too_long;    /* ... and it used them up: the progress handler stopped it */
     int busy_ms;             /* busy timeout: set from the options before open */
     bool journal_set;        /* the options name a journal_mode (else WAL) */
     const char *begin_sql;   /* begin=immediate|exclusive: every BEGIN; NULL:
@@ -176,6 +188,29 @@ bool calx__sqlite_is_whole_rollback(const char *sql);
 /* After a failed request: a cancel that stopped it part-way inside a
  * transaction rolls the transaction back, as PostgreSQL does. */
 void calx__sqlite_cancel_ends_tx(calx_sqlite_conn *c, calx_error *err);
+
+/* sqlite_vfs.c: the VFS under inline reads */
+
+/* What an inline read ran into, worst last. */
+typedef enum calx_sqlite_refusal {
+    CALX_SQLITE_NOT_REFUSED,
+    CALX_SQLITE_REFUSED,          /* it would have waited: the worker runs it */
+    CALX_SQLITE_REFUSED_FOR_GOOD  /* ... and always would (no RWF_NOWAIT here) */
+} calx_sqlite_refusal;
+
+/* The VFS name for sqlite3_open_v2: calx's own, registered on the first
+ * call (not as the default), or NULL when the default VFS is not SQLite's
+ * plain "unix" one (then that default is used, and no read runs inline).
+ * Any thread. */
+const char *calx__sqlite_vfs_for_open(void);
+/* True when db's reads can run inline without blocking: it is on calx's
+ * VFS, and in memory or with its file's descriptor known. */
+bool calx__sqlite_vfs_inline_ok(sqlite3 *db);
+/* Brackets an inline read on this thread: between the two, calx's VFS
+ * refuses (SQLITE_BUSY) whatever could block. _end says whether, and how,
+ * anything was refused; then the result must be discarded. */
+void calx__sqlite_vfs_inline_begin(void);
+calx_sqlite_refusal calx__sqlite_vfs_inline_end(void);
 
 /* sqlite_options.c */
 

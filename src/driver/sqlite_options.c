@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The SQLite driver's URLs and options: how a URL names the file (its
  * form, for the URL parser), and what the URL's query and connect_args may
- * say (SQLite's URI options mode and cache, calx's begin, inline_reads and
- * timeout, Python's sqlite3.connect arguments, and any pragma SQLite
- * knows), checked strictly before anything is opened, since SQLite itself
+ * say (SQLite's URI options mode, cache and vfs, calx's begin,
+ * inline_reads and timeout, Python's sqlite3.connect arguments, and any
+ * pragma SQLite knows), checked strictly before anything is opened, since SQLite itself
  * ignores an unknown pragma and takes a bad value as 0 without a word.
  * Parsed into the connection by connect, and checked once more, alone, by
  * calx_create_engine (check_options). */
@@ -100,6 +100,17 @@ static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
         value = "";
     if (strcmp(key, "mode") == 0) {
         *mode = value;
+        return 0;
+    }
+    if (strcmp(key, "vfs") == 0) {
+        /* SQLite's URI option: the VFS to open the file with, by its
+         * registered name. Reads then never run inline: only calx's own
+         * VFS can keep them from blocking the loop (sqlite_vfs.c). */
+        char *name = strdup(value);
+        if (!name)
+            return calx__nomem(err, "copying options");
+        free(c->vfs);
+        c->vfs = name;
         return 0;
     }
     if (strcmp(key, "cache") == 0) {
@@ -202,6 +213,7 @@ int calx__sqlite_parse_options(calx_sqlite_conn *c, const calx_url *url, const c
                                size_t nargs, const char *iso, calx_error *err)
 {
     c->busy_ms = CALX_SQLITE_BUSY_MS;
+    c->inline_reads = true;
     if (!iso || strcasecmp(iso, "SERIALIZABLE") == 0) {
         c->iso = CALX_SQLITE_SERIALIZABLE;
     } else if (strcasecmp(iso, "READ UNCOMMITTED") == 0 ||
@@ -256,6 +268,7 @@ void calx__sqlite_options_free(calx_sqlite_conn *c)
     }
     free(c->pragmas);
     free(c->filename);
+    free(c->vfs);
 }
 
 /* Writes "; did you mean 'journal_mode'?" into buf when a pragma SQLite
@@ -263,7 +276,8 @@ void calx__sqlite_options_free(calx_sqlite_conn *c)
  * name; "" otherwise. */
 static void suggest_option(sqlite3 *db, const char *name, char *buf, size_t n)
 {
-    static const char *const own[] = { "mode", "cache", "begin", "inline_reads", "timeout" };
+    static const char *const own[] = { "mode", "cache", "vfs", "begin", "inline_reads",
+                                       "timeout" };
     const char *best = NULL;
     size_t best_distance = CALX_SPELL_FAR;
     for (size_t i = 0; i < sizeof own / sizeof *own; i++)

@@ -25,13 +25,17 @@
 #include "driver/rowset.h"
 #include "driver/sqlite_int.h"
 
-#define CALX_SQLITE_PROGRESS_OPS 1000  /* VM steps between interrupt checks */
-
 /* ---- opening and closing ---- */
 
+/* Stops a statement the program interrupted, and an inline read that has
+ * run its budget (on the loop thread: try_inline hands it to the worker). */
 static int on_progress(void *arg)
 {
     calx_sqlite_conn *c = arg;
+    if (c->inline_steps_left > 0 && --c->inline_steps_left == 0) {
+        c->inline_too_long = true;
+        return 1;
+    }
     return atomic_load_explicit(&c->interrupted, memory_order_relaxed) ? 1 : 0;
 }
 
@@ -91,7 +95,10 @@ static int use_wal_by_default(calx_sqlite_conn *c, calx_error *err)
 static bool open_db(calx_sqlite_conn *c, calx_error *err)
 {
     calx_error_clear(err);
-    int rc = sqlite3_open_v2(c->filename, &c->db, c->open_flags | SQLITE_OPEN_NOMUTEX, NULL);
+    /* calx's VFS (sqlite_vfs.c) unless the options name one: reads run
+     * inline only where it can keep them from blocking. */
+    const char *vfs = c->vfs ? c->vfs : calx__sqlite_vfs_for_open();
+    int rc = sqlite3_open_v2(c->filename, &c->db, c->open_flags | SQLITE_OPEN_NOMUTEX, vfs);
     if (rc != SQLITE_OK) {
         calx_error_set(err, CALX_ERR_OPERATIONAL, "cannot open the SQLite database '%s': %s",
                        c->filename, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
@@ -104,7 +111,7 @@ static bool open_db(calx_sqlite_conn *c, calx_error *err)
     /* The timeout the options asked for holds from the first statement:
      * setting the pragmas below may already wait for a lock. */
     sqlite3_busy_timeout(c->db, c->busy_ms);
-    sqlite3_progress_handler(c->db, CALX_SQLITE_PROGRESS_OPS, on_progress, c);
+    sqlite3_progress_handler(c->db, CALX_SQLITE_PROGRESS_STEPS, on_progress, c);
     if (calx__sqlite_run_once(c, "PRAGMA foreign_keys = ON", err) ||
         (c->iso == CALX_SQLITE_READ_UNCOMMITTED &&
          calx__sqlite_run_once(c, "PRAGMA read_uncommitted = 1", err)) ||
@@ -114,6 +121,8 @@ static bool open_db(calx_sqlite_conn *c, calx_error *err)
         return false;
     }
 
+    if (c->inline_reads && !calx__sqlite_vfs_inline_ok(c->db))
+        c->inline_reads = false;
     c->dbfile = sqlite3_db_filename(c->db, "main");
     struct stat st;
     if (c->dbfile && *c->dbfile && stat(c->dbfile, &st) == 0) {
