@@ -1,0 +1,619 @@
+/* SPDX-License-Identifier: MIT */
+/* SQLite reads on the loop thread (inline_reads, the default): a read that
+ * would wait -- for another process's lock, for the disk -- never stalls
+ * the event loop; it goes to the connection's worker instead, and its
+ * result and any open transaction are as if it had run there. Real files,
+ * another real process holding the lock, pages really evicted from the OS
+ * cache. The loop's health is a timer ticking every few milliseconds while
+ * a read waits: a loop blocked by the read would not tick at all. */
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <uv.h>
+
+#include "driver/driver.h"
+#include "driver/sqlite.h"
+#include "test.h"
+
+#define TICK_MS 5
+#define HOLD_MS 1000         /* how long the other process holds its lock */
+#define COLD_ROWS 24000      /* about 26 MB: far more than SQLite's page cache */
+#define ROW_PAD 1000
+
+static calx_loop *loop;
+static const char *tmp;
+static const calx_driver *drv = &calx__sqlite_driver;
+
+static char *path_in_tmp(const char *name)
+{
+    static char buf[600];
+    snprintf(buf, sizeof buf, "%s/%s", tmp, name);
+    return buf;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ---- the driver on the loop ---- */
+
+typedef struct waiter {
+    int done;
+    calx_dconn *conn;
+    calx_rowset *rs;
+    calx_error err;
+} waiter;
+
+static void on_connect(void *udata, calx_dconn *conn, const calx_error *err)
+{
+    waiter *w = udata;
+    w->done++;
+    w->conn = conn;
+    if (err)
+        w->err = *err;
+}
+
+static void on_done(void *udata, calx_rowset *rs, const calx_error *err)
+{
+    waiter *w = udata;
+    w->done++;
+    w->rs = rs;
+    if (err)
+        w->err = *err;
+}
+
+/* A timer ticking every TICK_MS on the loop while requests run, counting
+ * its ticks: a loop blocked by a read would not tick. */
+typedef struct ticker {
+    uv_timer_t timer;
+    long ticks;
+    double started_ms;
+} ticker;
+
+static void on_tick(uv_timer_t *t)
+{
+    ((ticker *)t->data)->ticks++;
+}
+
+static void ticker_start(ticker *tk)
+{
+    tk->ticks = 0;
+    uv_timer_init(calx_loop_uv(loop), &tk->timer);
+    tk->timer.data = tk;
+    uv_timer_start(&tk->timer, on_tick, TICK_MS, TICK_MS);
+    tk->started_ms = now_ms();
+}
+
+/* Stops the timer; the milliseconds it ran. */
+static double ticker_stop(ticker *tk)
+{
+    double ran = now_ms() - tk->started_ms;
+    uv_close((uv_handle_t *)&tk->timer, NULL);
+    uv_run(calx_loop_uv(loop), UV_RUN_DEFAULT);
+    return ran;
+}
+
+/* At least a fifth of the ticks a free loop would have had in ran ms. */
+static bool ticked_enough(const ticker *tk, double ran, const char *what)
+{
+    long expected = (long)(ran / TICK_MS);
+    if (tk->ticks >= expected / 5)
+        return true;
+    fprintf(stderr, "  %s: %ld ticks in %.0f ms\n", what, tk->ticks, ran);
+    return false;
+}
+
+/* Connects with the URL options in query (n of them), or NULL. */
+static calx_dconn *connect_with(const char *path, calx_url_param *query, size_t n)
+{
+    calx_url u;
+    memset(&u, 0, sizeof u);
+    u.dialect = "sqlite";
+    u.database = (char *)path;
+    u.query = query;
+    u.nquery = n;
+    waiter w = { 0 };
+    calx_error err;
+    if (drv->connect(loop, &u, NULL, 0, NULL, on_connect, &w, &err) != 0) {
+        fprintf(stderr, "  connect: %s\n", err.message);
+        return NULL;
+    }
+    uv_run(calx_loop_uv(loop), UV_RUN_DEFAULT);
+    if (!w.conn)
+        fprintf(stderr, "  connect: %s\n", w.err.message);
+    CHECK(w.conn != NULL);
+    return w.conn;
+}
+
+static void close_conn(calx_dconn *c)
+{
+    if (!c)
+        return;
+    drv->close(c);
+    uv_run(calx_loop_uv(loop), UV_RUN_DEFAULT);
+}
+
+/* Runs a request to its callback, turning the loop (and any timer on it)
+ * meanwhile; the error code. *rs gets the rows (else they are freed). */
+static int run_req(calx_dconn *c, const calx_dreq *req, calx_rowset **rs, calx_error *err)
+{
+    waiter w = { 0 };
+    int rc = drv->request(c, req, on_done, &w, err);
+    if (rc == 0) {
+        CHECK_INT(w.done, 0);  /* never from inside the call */
+        while (!w.done)
+            uv_run(calx_loop_uv(loop), UV_RUN_ONCE);
+        rc = w.err.code;
+        if (rc)
+            *err = w.err;
+    }
+    if (rs)
+        *rs = w.rs;
+    else
+        calx__rowset_free(w.rs);
+    return rc;
+}
+
+static int exec_p(calx_dconn *c, const char *sql, const calx_value *params, size_t n,
+                  calx_rowset **rs, calx_error *err)
+{
+    calx_dstmt st = { sql, n, 1, params, false };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
+    return run_req(c, &req, rs, err);
+}
+
+static void must(calx_dconn *c, const char *sql)
+{
+    calx_error err;
+    int rc = exec_p(c, sql, NULL, 0, NULL, &err);
+    if (rc)
+        fprintf(stderr, "  %s: %s\n", sql, err.message);
+    CHECK_INT(rc, 0);
+}
+
+static void must_op(calx_dconn *c, calx_dop op)
+{
+    calx_dreq req = { .op = op };
+    calx_error err;
+    CHECK_OK(run_req(c, &req, NULL, &err), &err);
+}
+
+/* The integer a one-row, one-column read gives (with key bound when
+ * key >= 0), or -1 on failure. */
+static long long read_int(calx_dconn *c, const char *sql, long long key)
+{
+    calx_value k = calx_int(key);
+    calx_rowset *rs = NULL;
+    calx_error err;
+    int rc = exec_p(c, sql, key >= 0 ? &k : NULL, key >= 0 ? 1 : 0, &rs, &err);
+    if (rc) {
+        fprintf(stderr, "  %s: %s\n", sql, err.message);
+        CHECK_INT(rc, 0);
+        return -1;
+    }
+    long long v = -1;
+    if (rs && rs->nrows == 1 && rs->ncols == 1 && rs->vals[0].type == CALX_INT)
+        v = rs->vals[0].u.i;
+    calx__rowset_free(rs);
+    return v;
+}
+
+static calx_sqlite_stats stats_of(calx_dconn *c)
+{
+    calx_sqlite_stats s;
+    calx__sqlite_conn_stats(c, &s);
+    return s;
+}
+
+/* ---- files ---- */
+
+/* A fresh database at path (journal: "delete" or "wal") whose table t has
+ * rows 1..n, each with x = id * 7 and a pad of ROW_PAD bytes, written
+ * through SQLite directly. */
+static bool make_db(const char *path, const char *journal, int n)
+{
+    char name[700];
+    unlink(path);
+    snprintf(name, sizeof name, "%s-wal", path);
+    unlink(name);
+    snprintf(name, sizeof name, "%s-shm", path);
+    unlink(name);
+    sqlite3 *db = NULL;
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "PRAGMA journal_mode = %s; CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER, pad BLOB);"
+             "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %d) "
+             "INSERT INTO t SELECT i, i * 7, zeroblob(%d) FROM k;",
+             journal, n, ROW_PAD);
+    bool ok = sqlite3_open(path, &db) == SQLITE_OK &&
+              sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK &&
+              sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) == SQLITE_OK;
+    if (!ok)
+        fprintf(stderr, "  making %s: %s\n", path, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    CHECK(ok);
+    return ok;
+}
+
+/* Writes the file out and drops its pages from the OS page cache; the
+ * share of its pages still cached afterwards (0 to 1), as mincore sees. */
+static double evict(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 1;
+    struct stat st;
+    double left = 1;
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        fdatasync(fd);
+        posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        long page = sysconf(_SC_PAGESIZE);
+        size_t npages = ((size_t)st.st_size + (size_t)page - 1) / (size_t)page;
+        unsigned char *vec = malloc(npages);
+        if (map != MAP_FAILED && vec && mincore(map, (size_t)st.st_size, vec) == 0) {
+            size_t cached = 0;
+            for (size_t i = 0; i < npages; i++)
+                cached += vec[i] & 1;
+            left = (double)cached / (double)npages;
+        }
+        free(vec);
+        if (map != MAP_FAILED)
+            munmap(map, (size_t)st.st_size);
+    }
+    close(fd);
+    return left;
+}
+
+/* ---- another process holding the lock ---- */
+
+typedef struct holder {
+    pid_t pid;
+    int go;     /* parent -> child: take the lock */
+    int held;   /* child -> parent: a byte once it holds it */
+} holder;
+
+/* Forks a process that, when told, opens path, holds BEGIN EXCLUSIVE for
+ * HOLD_MS, rolls back and exits. Forked before this test connects, so no
+ * thread of the library is running in the parent at the fork. */
+static bool holder_start(holder *h, const char *path)
+{
+    int go[2], held[2];
+    if (pipe(go) != 0 || pipe(held) != 0)
+        return false;
+    h->pid = fork();
+    if (h->pid < 0)
+        return false;
+    if (h->pid == 0) {
+        close(go[1]);
+        close(held[0]);
+        char b;
+        if (read(go[0], &b, 1) != 1)
+            _exit(2);
+        sqlite3 *db = NULL;
+        if (sqlite3_open(path, &db) != SQLITE_OK ||
+            sqlite3_exec(db, "PRAGMA busy_timeout = 5000; BEGIN EXCLUSIVE", NULL, NULL, NULL) !=
+                SQLITE_OK)
+            _exit(3);
+        if (write(held[1], "h", 1) != 1)
+            _exit(4);
+        usleep(HOLD_MS * 1000);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(db);
+        _exit(0);
+    }
+    close(go[0]);
+    close(held[1]);
+    h->go = go[1];
+    h->held = held[0];
+    return true;
+}
+
+/* Tells the holder to lock and returns once it holds the lock. */
+static bool holder_lock(holder *h)
+{
+    char b;
+    return write(h->go, "g", 1) == 1 && read(h->held, &b, 1) == 1;
+}
+
+static void holder_end(holder *h)
+{
+    int status = -1;
+    close(h->go);
+    close(h->held);
+    waitpid(h->pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* ---- the cases ---- */
+
+/* In the rollback-journal mode another process's EXCLUSIVE lock keeps
+ * readers out: the read tried on the loop finds the lock, goes to the
+ * worker, which waits out the busy timeout's retries, and the loop turns
+ * meanwhile. */
+TEST(a_read_that_waits_for_another_process_lock_leaves_the_loop_turning)
+{
+    char *path = path_in_tmp("locked.db");
+    if (!make_db(path, "delete", 100))
+        return;
+    holder h;
+    CHECK(holder_start(&h, path));
+    calx_url_param q[] = { { "journal_mode", "delete" } };
+    calx_dconn *c = connect_with(path, q, 1);
+    if (!c) {
+        holder_end(&h);
+        return;
+    }
+    CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 5), 35);
+    calx_sqlite_stats before = stats_of(c);
+    CHECK(holder_lock(&h));
+    ticker tk;
+    ticker_start(&tk);
+    CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 6), 42);
+    double waited = ticker_stop(&tk);
+    holder_end(&h);
+    calx_sqlite_stats after = stats_of(c);
+    CHECK_INT(after.inline_refusals - before.inline_refusals, 1);
+    CHECK_INT(after.inline_runs - before.inline_runs, 0);
+    /* It did wait for the lock (most of HOLD_MS), and the loop kept
+     * ticking meanwhile. */
+    CHECK(waited > HOLD_MS / 4);
+    CHECK(ticked_enough(&tk, waited, "waiting for the lock"));
+    /* Back on the loop thread once the lock is gone. */
+    CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 7), 49);
+    CHECK_INT(stats_of(c).inline_runs - after.inline_runs, 1);
+    close_conn(c);
+}
+
+/* In WAL mode a writer does not keep readers out: the same read runs on
+ * the loop thread while the other process still holds its lock. */
+TEST(in_wal_mode_a_read_runs_on_the_loop_while_another_process_writes)
+{
+    char *path = path_in_tmp("locked_wal.db");
+    if (!make_db(path, "wal", 100))
+        return;
+    holder h;
+    CHECK(holder_start(&h, path));
+    calx_dconn *c = connect_with(path, NULL, 0);
+    if (!c) {
+        holder_end(&h);
+        return;
+    }
+    CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 5), 35);
+    calx_sqlite_stats before = stats_of(c);
+    CHECK(holder_lock(&h));
+    double start = now_ms();
+    CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 6), 42);
+    double took = now_ms() - start;
+    calx_sqlite_stats after = stats_of(c);
+    CHECK_INT(after.inline_runs - before.inline_runs, 1);
+    CHECK(took < HOLD_MS);  /* the holder is still sleeping on its lock */
+    holder_end(&h);
+    close_conn(c);
+}
+
+/* A database far bigger than SQLite's page cache, its pages dropped from
+ * the OS cache: gets by random keys find pages that only the disk has. The
+ * loop never reads the disk itself (the VFS refuses, the worker reads),
+ * every get is right, and the loop keeps turning. Both journal modes. */
+TEST(a_get_on_a_cold_cache_goes_to_the_worker_and_the_loop_keeps_turning)
+{
+    const char *journals[] = { "delete", "wal" };
+    for (int j = 0; j < 2; j++) {
+        char path[700];
+        snprintf(path, sizeof path, "%s", path_in_tmp(j ? "cold_wal.db" : "cold.db"));
+        if (!make_db(path, journals[j], COLD_ROWS))
+            return;
+        calx_url_param q[] = { { "journal_mode", (char *)journals[j] } };
+        calx_dconn *c = connect_with(path, q, 1);
+        if (!c)
+            return;
+        CHECK_INT(read_int(c, "SELECT count(*) FROM t WHERE id < 10", -1), 9);
+        double left = evict(path);
+        if (left > 0.5) {
+            close_conn(c);
+            SKIP("the OS keeps this file's pages cached (posix_fadvise cannot evict here)");
+        }
+        calx_sqlite_stats before = stats_of(c);
+        ticker tk;
+        ticker_start(&tk);
+        uint32_t seed = 12345;
+        bool all_right = true;
+        for (int i = 0; i < 300; i++) {
+            seed = seed * 1103515245u + 12345u;
+            long long id = 1 + (seed >> 8) % COLD_ROWS;
+            all_right &= read_int(c, "SELECT x FROM t WHERE id = ?", id) == id * 7;
+        }
+        double ran = ticker_stop(&tk);
+        CHECK(all_right);
+        calx_sqlite_stats after = stats_of(c);
+        CHECK_INT(after.requests - before.requests, 300);
+        /* Pages only the disk had: refused on the loop, read by the worker. */
+        CHECK(after.inline_refusals - before.inline_refusals > 0);
+        CHECK(ticked_enough(&tk, ran, journals[j]));
+        /* Warm again: the same keys run on the loop thread. */
+        calx_sqlite_stats warm = stats_of(c);
+        seed = 12345;
+        for (int i = 0; i < 50; i++) {
+            seed = seed * 1103515245u + 12345u;
+            long long id = 1 + (seed >> 8) % COLD_ROWS;
+            CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", id), id * 7);
+        }
+        CHECK_INT(stats_of(c).inline_runs - warm.inline_runs, 50);
+        close_conn(c);
+        unlink(path);
+    }
+}
+
+/* Inside a read transaction (WAL) a read the loop has to give up leaves
+ * the transaction, and the snapshot it reads, as they were: a change
+ * another connection committed meanwhile stays invisible until the end. */
+TEST(a_refused_read_inside_a_transaction_keeps_its_snapshot)
+{
+    char *path = path_in_tmp("snapshot.db");
+    if (!make_db(path, "wal", 2000))
+        return;
+    calx_dconn *c = connect_with(path, NULL, 0);
+    if (!c)
+        return;
+    must_op(c, CALX_DOP_BEGIN);
+    CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 1), 7);  /* the snapshot */
+
+    sqlite3 *other = NULL;
+    CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+    CHECK(sqlite3_exec(other, "UPDATE t SET x = -1 WHERE id = 1900", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    sqlite3_close(other);
+    /* Row 1900's page was never read by c: after this only the disk has
+     * it (the committed change is in the WAL, out of c's snapshot). */
+    double left = evict(path);
+    if (left > 0.5) {
+        must_op(c, CALX_DOP_ROLLBACK);
+        close_conn(c);
+        SKIP("the OS keeps this file's pages cached (posix_fadvise cannot evict here)");
+    }
+    calx_sqlite_stats before = stats_of(c);
+    CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 1900), 1900 * 7);
+    calx_sqlite_stats after = stats_of(c);
+    CHECK(after.inline_refusals - before.inline_refusals >= 1);
+    /* Still the same transaction: the next reads see the old value too. */
+    CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 1900), 1900 * 7);
+    must_op(c, CALX_DOP_COMMIT);
+    CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 1900), -1);
+    close_conn(c);
+}
+
+/* Writes, and reads that would take a write lock, never run on the loop. */
+TEST(writes_never_run_on_the_loop_thread)
+{
+    char *path = path_in_tmp("writes.db");
+    if (!make_db(path, "wal", 10))
+        return;
+    calx_dconn *c = connect_with(path, NULL, 0);
+    if (!c)
+        return;
+    calx_sqlite_stats before = stats_of(c);
+    must(c, "INSERT INTO t (id, x) VALUES (100, 700)");
+    must(c, "UPDATE t SET x = 8 WHERE id = 1");
+    must(c, "DELETE FROM t WHERE id = 2");
+    calx_sqlite_stats after = stats_of(c);
+    CHECK_INT(after.requests - before.requests, 3);
+    CHECK_INT(after.inline_runs - before.inline_runs, 0);
+    CHECK_INT(after.inline_refusals - before.inline_refusals, 0);  /* not even tried */
+    CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 100), 700);
+    close_conn(c);
+
+    /* begin=immediate: a transaction's first read takes the write lock
+     * (BEGIN IMMEDIATE). In the rollback-journal mode that is a file lock
+     * above SHARED: refused on the loop, taken by the worker. In WAL mode
+     * it is a non-blocking try on the WAL index, which the loop may make
+     * itself. Either way the transaction holds the write lock. */
+    const char *journals[] = { "delete", "wal" };
+    for (int j = 0; j < 2; j++) {
+        calx_url_param q[] = { { "begin", "immediate" }, { "journal_mode", (char *)journals[j] } };
+        c = connect_with(path, q, 2);
+        if (!c)
+            return;
+        must_op(c, CALX_DOP_BEGIN);
+        before = stats_of(c);
+        CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 1), 8);
+        after = stats_of(c);
+        if (j == 0) {
+            CHECK_INT(after.inline_runs - before.inline_runs, 0);
+            CHECK_INT(after.inline_refusals - before.inline_refusals, 1);
+        }
+        sqlite3 *other = NULL;
+        CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+        CHECK_INT(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_BUSY);
+        sqlite3_close(other);
+        must_op(c, CALX_DOP_COMMIT);
+        close_conn(c);
+    }
+}
+
+/* inline_reads=false, or a VFS of the program's choosing: every read goes
+ * to the worker. */
+TEST(inline_reads_false_or_another_vfs_runs_every_read_on_the_worker)
+{
+    char *path = path_in_tmp("off.db");
+    if (!make_db(path, "wal", 10))
+        return;
+    calx_url_param off[] = { { "inline_reads", "false" } };
+    calx_url_param unix_vfs[] = { { "vfs", "unix" } };
+    calx_url_param *qs[] = { off, unix_vfs, NULL };
+    for (int i = 0; i < 3; i++) {
+        calx_dconn *c = connect_with(path, qs[i], qs[i] ? 1 : 0);
+        if (!c)
+            return;
+        calx_sqlite_stats before = stats_of(c);
+        for (int k = 1; k <= 5; k++)
+            CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", k), k * 7);
+        calx_sqlite_stats after = stats_of(c);
+        /* The last round, the default, for contrast. */
+        CHECK_INT(after.inline_runs - before.inline_runs, qs[i] ? 0 : 5);
+        close_conn(c);
+    }
+    /* A VFS that does not exist is an error naming it. */
+    calx_url_param bad[] = { { "vfs", "no_such_vfs" } };
+    calx_url u;
+    memset(&u, 0, sizeof u);
+    u.dialect = "sqlite";
+    u.database = path;
+    u.query = bad;
+    u.nquery = 1;
+    waiter w = { 0 };
+    calx_error err;
+    CHECK_INT(drv->connect(loop, &u, NULL, 0, NULL, on_connect, &w, &err), 0);
+    uv_run(calx_loop_uv(loop), UV_RUN_DEFAULT);
+    CHECK(w.conn == NULL);
+    CHECK_CONTAINS(w.err.message, "no_such_vfs");
+}
+
+/* A long read starts on the loop but does not stay there: past its step
+ * budget it is stopped and the worker runs it, the loop turning. */
+TEST(a_long_read_moves_to_the_worker_and_the_loop_keeps_turning)
+{
+    calx_dconn *c = connect_with(NULL, NULL, 0);
+    if (!c)
+        return;
+    calx_sqlite_stats before = stats_of(c);
+    ticker tk;
+    ticker_start(&tk);
+    CHECK_INT(read_int(c, "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k "
+                          "WHERE i < 3000000) SELECT count(*) FROM k",
+                       -1),
+              3000000);
+    double ran = ticker_stop(&tk);
+    calx_sqlite_stats after = stats_of(c);
+    CHECK_INT(after.inline_refusals - before.inline_refusals, 1);
+    CHECK_INT(after.inline_runs - before.inline_runs, 0);
+    CHECK(ticked_enough(&tk, ran, "a long read"));
+    close_conn(c);
+}
+
+int main(void)
+{
+    calx_error err;
+    loop = calx_loop_new(NULL, &err);
+    if (!loop) {
+        fprintf(stderr, "calx_loop_new: %s\n", err.message);
+        return 1;
+    }
+    tmp = test_tmpdir("test_sqlite_loop_reads");
+    RUN(a_read_that_waits_for_another_process_lock_leaves_the_loop_turning);
+    RUN(in_wal_mode_a_read_runs_on_the_loop_while_another_process_writes);
+    RUN(a_get_on_a_cold_cache_goes_to_the_worker_and_the_loop_keeps_turning);
+    RUN(a_refused_read_inside_a_transaction_keeps_its_snapshot);
+    RUN(writes_never_run_on_the_loop_thread);
+    RUN(inline_reads_false_or_another_vfs_runs_every_read_on_the_worker);
+    RUN(a_long_read_moves_to_the_worker_and_the_loop_keeps_turning);
+    calx_loop_free(loop);
+    TEST_REPORT();
+}
