@@ -14,6 +14,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <uv.h>
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 #include "driver/driver.h"
 #include "driver/sqlite.h"
@@ -584,17 +589,23 @@ TEST(a_long_read_moves_to_the_worker_and_the_loop_keeps_turning)
     if (!c)
         return;
     calx_sqlite_stats before = stats_of(c);
+    long long n = RUNNING_ON_VALGRIND ? 300000 : 3000000;
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %lld) "
+             "SELECT count(*) FROM k",
+             n);
     ticker tk;
     ticker_start(&tk);
-    CHECK_INT(read_int(c, "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k "
-                          "WHERE i < 3000000) SELECT count(*) FROM k",
-                       -1),
-              3000000);
+    CHECK_INT(read_int(c, sql, -1), n);
     double ran = ticker_stop(&tk);
     calx_sqlite_stats after = stats_of(c);
     CHECK_INT(after.inline_refusals - before.inline_refusals, 1);
     CHECK_INT(after.inline_runs - before.inline_runs, 0);
-    CHECK(ticked_enough(&tk, ran, "a long read"));
+    /* (Valgrind runs one thread at a time: there the worker's counting
+     * starves the loop, which says nothing about calx.) */
+    if (!RUNNING_ON_VALGRIND)
+        CHECK(ticked_enough(&tk, ran, "a long read"));
     close_conn(c);
 }
 
