@@ -513,6 +513,15 @@ TEST(writes_never_run_on_the_loop_thread)
     CHECK_INT(after.inline_runs - before.inline_runs, 0);
     CHECK_INT(after.inline_refusals - before.inline_refusals, 0);  /* not even tried */
     CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 100), 700);
+    /* Nor transaction control sent as SQL, which SQLite calls read-only:
+     * a COMMIT writes. */
+    before = stats_of(c);
+    must(c, "BEGIN");
+    must(c, "INSERT INTO t (id, x) VALUES (101, 707)");
+    must(c, "COMMIT");
+    after = stats_of(c);
+    CHECK_INT(after.inline_runs - before.inline_runs, 0);
+    CHECK_INT(after.inline_refusals - before.inline_refusals, 0);
     close_conn(c);
 
     /* begin=immediate: a transaction's first read takes the write lock

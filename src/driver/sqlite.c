@@ -132,8 +132,8 @@ static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *a
     return 0;
 }
 
-/* inline_reads (on unless the options say false): a single read-only
- * statement runs on the loop thread itself when the worker is idle, saving
+/* inline_reads (on unless the options say false): a single query (a
+ * read-only statement giving rows) runs on the loop thread itself when the worker is idle, saving
  * the two thread wake-ups a request costs (most of a primary-key get's
  * time). It never waits: calx's VFS (sqlite_vfs.c) refuses whatever could
  * block -- a page not in the OS page cache, a lock above SHARED, a sleep
@@ -164,8 +164,10 @@ static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
     /* Preparing may read the schema: inside the VFS's watch too. */
     sqlite3_stmt *stmt = NULL;
     calx_error err;
+    /* A query: read-only and giving rows. SQLite calls BEGIN, COMMIT,
+     * ATTACH and the like read-only too; none of them belongs here. */
     bool ran = calx__sqlite_prepare_cached(c, req->stmts[0].sql, &stmt, &err) == 0 && stmt &&
-               sqlite3_stmt_readonly(stmt);
+               sqlite3_stmt_readonly(stmt) && sqlite3_column_count(stmt) > 0;
     if (ran)
         calx__sqlite_run_request(c, req);
     calx_sqlite_refusal refused = calx__sqlite_vfs_inline_end();

@@ -66,7 +66,8 @@
 typedef struct loop_file {
     sqlite3_file base;
     sqlite3_file *real;    /* the unix VFS's file, allocated right after this */
-    int fd;                /* the unix file's descriptor; -1: none (temp files) */
+    int fd;                /* the unix file's descriptor; -1: none */
+    bool is_db;            /* a database or WAL file, which should have one */
     bool nowait_broken;    /* preadv2(RWF_NOWAIT) is not supported here */
 } loop_file;
 
@@ -113,7 +114,9 @@ static int unix_fd(sqlite3_file *real, const char *path)
 /* An inline read: from the OS page cache or not at all. */
 static int read_nowait(loop_file *f, char *buf, int n, sqlite3_int64 off)
 {
-    if (refused || f->fd < 0)
+    if (f->fd < 0)  /* temp files: always; a database without one: for good */
+        return refuse(f->is_db ? CALX_SQLITE_REFUSED_FOR_GOOD : CALX_SQLITE_REFUSED);
+    if (refused)
         return refuse(CALX_SQLITE_REFUSED);
     if (f->nowait_broken)
         return refuse(CALX_SQLITE_REFUSED_FOR_GOOD);
@@ -282,6 +285,7 @@ static int loop_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file
     loop_file *f = (loop_file *)file;
     f->base.pMethods = NULL;  /* SQLite calls xClose only when this is set */
     f->fd = -1;
+    f->is_db = false;
     f->nowait_broken = false;
     f->real = (sqlite3_file *)(f + 1);
     if (inline_now)
@@ -290,7 +294,8 @@ static int loop_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file
     if (!f->real->pMethods)
         return rc;
     f->base.pMethods = &loop_methods;
-    if (rc == SQLITE_OK && name && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)))
+    f->is_db = (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) != 0;
+    if (rc == SQLITE_OK && name && f->is_db)
         f->fd = unix_fd(f->real, name);
     return rc;
 }
@@ -324,7 +329,6 @@ static void register_vfs(void)
     loop_vfs.pNext = NULL;
     loop_vfs.zName = CALX_SQLITE_VFS_NAME;
     loop_vfs.szOsFile = (int)sizeof(loop_file) + unix_vfs->szOsFile;
-    loop_vfs.pAppData = NULL;
     loop_vfs.xOpen = loop_open;
     loop_vfs.xDelete = loop_delete;
     loop_vfs.xSleep = loop_sleep;
