@@ -590,6 +590,31 @@ TEST(inline_reads_false_or_another_vfs_runs_every_read_on_the_worker)
     CHECK_CONTAINS(w.err.message, "no_such_vfs");
 }
 
+/* The rollback journal's other modes keep a journal file between
+ * transactions, which SQLite opens and reads at the start of each to see
+ * whether it is hot: that check runs on the loop too. */
+TEST(in_truncate_and_persist_journal_modes_reads_still_run_on_the_loop)
+{
+    const char *modes[] = { "truncate", "persist" };
+    for (int m = 0; m < 2; m++) {
+        char *path = path_in_tmp("kept_journal.db");
+        if (!make_db(path, "delete", 10))
+            return;
+        calx_url_param q[] = { { "journal_mode", (char *)modes[m] } };
+        calx_dconn *c = connect_with(path, q, 1);
+        if (!c)
+            return;
+        must(c, "UPDATE t SET x = 0 WHERE id = 10");  /* the journal file stays */
+        calx_sqlite_stats before = stats_of(c);
+        for (int k = 1; k <= 5; k++)
+            CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", k), k * 7);
+        calx_sqlite_stats after = stats_of(c);
+        CHECK_INT(after.inline_runs - before.inline_runs, 5);
+        CHECK_INT(after.inline_refusals - before.inline_refusals, 0);
+        close_conn(c);
+    }
+}
+
 /* A long read starts on the loop but does not stay there: past its step
  * budget it is stopped and the worker runs it, the loop turning. */
 TEST(a_long_read_moves_to_the_worker_and_the_loop_keeps_turning)
@@ -633,6 +658,7 @@ int main(void)
     RUN(a_refused_read_inside_a_transaction_keeps_its_snapshot);
     RUN(writes_never_run_on_the_loop_thread);
     RUN(inline_reads_false_or_another_vfs_runs_every_read_on_the_worker);
+    RUN(in_truncate_and_persist_journal_modes_reads_still_run_on_the_loop);
     RUN(a_long_read_moves_to_the_worker_and_the_loop_keeps_turning);
     calx_loop_free(loop);
     TEST_REPORT();

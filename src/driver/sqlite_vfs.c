@@ -11,11 +11,11 @@
  * running an inline read (calx__sqlite_vfs_inline_begin, a thread-local
  * mark) it never blocks:
  *
- * - xRead of the database or its WAL reads the bytes with
+ * - xRead of the database, its WAL or journal reads the bytes with
  *   preadv2(RWF_NOWAIT): served from the OS page cache, or refused
  *   (EAGAIN) when the kernel would have to go to the disk;
- * - xWrite, xTruncate, xSync, xDelete and xOpen (temporary files, a hot
- *   journal) are refused, and so is xLock above SHARED (a read never needs
+ * - xWrite, xTruncate, xSync, xDelete and xOpen (temporary files, a
+ *   journal to write) are refused, and so is xLock above SHARED (a read never needs
  *   one; a hot-journal rollback would), xFetch maps nothing (the read then
  *   goes through xRead), and xSleep returns at once;
  * - once anything was refused, every further lock and read is refused at
@@ -67,7 +67,7 @@ typedef struct loop_file {
     sqlite3_file base;
     sqlite3_file *real;    /* the unix VFS's file, allocated right after this */
     int fd;                /* the unix file's descriptor; -1: none */
-    bool is_db;            /* a database or WAL file, which should have one */
+    bool is_db;            /* a database, WAL or journal file: should have one */
     bool nowait_broken;    /* preadv2(RWF_NOWAIT) is not supported here */
 } loop_file;
 
@@ -288,13 +288,18 @@ static int loop_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file
     f->is_db = false;
     f->nowait_broken = false;
     f->real = (sqlite3_file *)(f + 1);
-    if (inline_now)
-        return refuse(CALX_SQLITE_REFUSED);  /* temp files, journals: the worker's */
+    /* On the loop only the look into an existing journal that every
+     * transaction of the truncate and persist journal modes takes (is it
+     * hot?): an open(2) of the path xAccess just found, then a read.
+     * Temporary files and anything to write are the worker's. */
+    bool journal_look = (flags & SQLITE_OPEN_MAIN_JOURNAL) && (flags & SQLITE_OPEN_READONLY);
+    if (inline_now && (!journal_look || refused))
+        return refuse(CALX_SQLITE_REFUSED);
     int rc = unix_vfs->xOpen(unix_vfs, name, f->real, flags, out_flags);
     if (!f->real->pMethods)
         return rc;
     f->base.pMethods = &loop_methods;
-    f->is_db = (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) != 0;
+    f->is_db = (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) || journal_look;
     if (rc == SQLITE_OK && name && f->is_db)
         f->fd = unix_fd(f->real, name);
     return rc;
