@@ -133,9 +133,9 @@ static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *a
 }
 
 /* inline_reads (on unless the options say false): a single query (a
- * read-only statement giving rows) runs on the loop thread itself when the worker is idle, saving
- * the two thread wake-ups a request costs (most of a primary-key get's
- * time). It never waits: calx's VFS (sqlite_vfs.c) refuses whatever could
+ * read-only statement giving rows) runs on the loop thread itself when
+ * the worker is idle, saving the two thread wake-ups a request costs (most
+ * of a primary-key get's time). It never waits: calx's VFS (sqlite_vfs.c) refuses whatever could
  * block -- a page not in the OS page cache, a lock above SHARED, a sleep
  * (the busy handler's: a lock someone holds), a write, a temporary file. Nor
  * does it run long: past CALX_SQLITE_INLINE_STEPS virtual-machine steps
@@ -172,6 +172,8 @@ static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
         calx__sqlite_run_request(c, req);
     calx_sqlite_refusal refused = calx__sqlite_vfs_inline_end();
     c->inline_steps_left = 0;
+    if (refused == CALX_SQLITE_REFUSED_FOR_GOOD)
+        c->inline_reads = false;  /* no RWF_NOWAIT here: stop trying */
     if (!ran)
         return false;  /* a write, or an error the worker reports */
     bool locked = !c->res_ok && (c->res_err.driver_code & 0xff) == SQLITE_BUSY;
@@ -179,8 +181,6 @@ static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
         calx__rowset_free(c->res_rs);
         c->res_rs = NULL;
         c->stats.inline_refusals++;
-        if (refused == CALX_SQLITE_REFUSED_FOR_GOOD)
-            c->inline_reads = false;
         if (!was_in_tx || !sqlite3_get_autocommit(c->db) || c->tx_lost)
             return false;  /* the worker runs it */
         /* SQLite ended the transaction after all (it must not, for a
@@ -191,8 +191,6 @@ static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
         c->tx_lost_code = c->res_ok ? SQLITE_BUSY : c->res_err.driver_code;
         snprintf(c->tx_lost_why, sizeof c->tx_lost_why,
                  "SQLite ended it when a read on the loop thread was stopped");
-        calx__rowset_free(c->res_rs);
-        c->res_rs = NULL;
         c->res_ok = false;
         calx__sqlite_tx_lost_error(c, &c->res_err);
     }
