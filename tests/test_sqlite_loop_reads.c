@@ -7,10 +7,12 @@
  * cache. The loop's health is a timer ticking every few milliseconds while
  * a read waits: a loop blocked by the read would not tick at all. */
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <uv.h>
@@ -615,6 +617,36 @@ TEST(in_truncate_and_persist_journal_modes_reads_still_run_on_the_loop)
     }
 }
 
+/* tmpfs (/dev/shm, and /tmp on many systems) does not take RWF_NOWAIT,
+ * and keeps every page in memory: reads there run on the loop all the
+ * same, rather than giving up on the first. */
+TEST(on_tmpfs_reads_run_on_the_loop)
+{
+    struct statfs fs;
+    if (statfs("/dev/shm", &fs) != 0 || fs.f_type != TMPFS_MAGIC || access("/dev/shm", W_OK) != 0)
+        SKIP("no writable tmpfs at /dev/shm");
+    char path[100];
+    snprintf(path, sizeof path, "/dev/shm/calx_loop_reads.%d.db", (int)getpid());
+    if (!make_db(path, "wal", 10))
+        return;
+    calx_dconn *c = connect_with(path, NULL, 0);
+    if (c) {
+        calx_sqlite_stats before = stats_of(c);
+        for (int k = 1; k <= 5; k++)
+            CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", k), k * 7);
+        calx_sqlite_stats after = stats_of(c);
+        CHECK_INT(after.inline_runs - before.inline_runs, 5);
+        CHECK_INT(after.inline_refusals - before.inline_refusals, 0);
+        close_conn(c);
+    }
+    char side[120];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
 /* A long read starts on the loop but does not stay there: past its step
  * budget it is stopped and the worker runs it, the loop turning. */
 TEST(a_long_read_moves_to_the_worker_and_the_loop_keeps_turning)
@@ -659,6 +691,7 @@ int main(void)
     RUN(writes_never_run_on_the_loop_thread);
     RUN(inline_reads_false_or_another_vfs_runs_every_read_on_the_worker);
     RUN(in_truncate_and_persist_journal_modes_reads_still_run_on_the_loop);
+    RUN(on_tmpfs_reads_run_on_the_loop);
     RUN(a_long_read_moves_to_the_worker_and_the_loop_keeps_turning);
     calx_loop_free(loop);
     TEST_REPORT();

@@ -13,7 +13,8 @@
  *
  * - xRead of the database, its WAL or journal reads the bytes with
  *   preadv2(RWF_NOWAIT): served from the OS page cache, or refused
- *   (EAGAIN) when the kernel would have to go to the disk;
+ *   (EAGAIN) when the kernel would have to go to the disk (on tmpfs, which
+ *   has no disk and does not take the flag, a plain read);
  * - xWrite, xTruncate, xSync, xDelete and xOpen (temporary files, a
  *   journal to write) are refused, and so is xLock above SHARED (a read never needs
  *   one; a hot-journal rollback would), xFetch maps nothing (the read then
@@ -53,7 +54,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -68,6 +71,7 @@ typedef struct loop_file {
     sqlite3_file *real;    /* the unix VFS's file, allocated right after this */
     int fd;                /* the unix file's descriptor; -1: none */
     bool is_db;            /* a database, WAL or journal file: should have one */
+    bool in_memory;        /* on tmpfs or ramfs: no disk to wait for */
     bool nowait_broken;    /* preadv2(RWF_NOWAIT) is not supported here */
 } loop_file;
 
@@ -123,7 +127,9 @@ static int read_nowait(loop_file *f, char *buf, int n, sqlite3_int64 off)
     int got = 0;
     while (got < n) {
         struct iovec v = { buf + got, (size_t)(n - got) };
-        ssize_t r = preadv2(f->fd, &v, 1, (off_t)(off + got), RWF_NOWAIT);
+        /* tmpfs refuses RWF_NOWAIT (EOPNOTSUPP), and has no disk behind
+         * its pages: a plain read there. */
+        ssize_t r = preadv2(f->fd, &v, 1, (off_t)(off + got), f->in_memory ? 0 : RWF_NOWAIT);
         if (r > 0) {
             got += (int)r;  /* a part was cached: ask for the rest */
         } else if (r == 0) {
@@ -302,6 +308,9 @@ static int loop_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file
     f->is_db = (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) || journal_look;
     if (rc == SQLITE_OK && name && f->is_db)
         f->fd = unix_fd(f->real, name);
+    struct statfs fs;
+    f->in_memory = f->fd >= 0 && fstatfs(f->fd, &fs) == 0 &&
+                   (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
     return rc;
 }
 
