@@ -171,7 +171,7 @@ static int run_req(calx_dconn *c, const calx_dreq *req, calx_rowset **rs, calx_e
 static int exec_p(calx_dconn *c, const char *sql, const calx_value *params, size_t n,
                   calx_rowset **rs, calx_error *err)
 {
-    calx_dstmt st = { sql, n, 1, params, false };
+    calx_dstmt st = { .sql = sql, .nparams = n, .nsets = 1, .params = params };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
     return run_req(c, &req, rs, err);
 }

@@ -495,10 +495,10 @@ int main(int argc, char **argv)
     char sqlite_url[4096];
     const char *url = getenv("DATABASE_URL");
     if (!url || !*url) {
-        /* inline_reads: a GET's lone SELECTs run on the loop thread when
-         * the connection's worker is idle (docs/sqlite.md): a web API reads
-         * far more than it writes. */
-        snprintf(sqlite_url, sizeof sqlite_url, "sqlite:///%s?inline_reads=true", db);
+        /* A GET's lone SELECTs run on the loop thread when they cannot
+         * wait, SQLite's default (docs/sqlite.md): a web API reads far
+         * more than it writes. */
+        snprintf(sqlite_url, sizeof sqlite_url, "sqlite:///%s", db);
         url = sqlite_url;
     }
     signal(SIGPIPE, SIG_IGN);   /* a client gone mid-write is an error, not a death */
