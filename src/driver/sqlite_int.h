@@ -75,6 +75,10 @@ typedef struct calx_sqlite_conn {
     sqlite3 *db;
     calx_sqlite_cached cache[CALX_SQLITE_CACHE_SIZE];
     size_t ncached;
+    size_t last_found;       /* the entry the last lookup gave: tried first,
+                                by text alone (a read run inline looks its
+                                statement up twice; a loop of gets, always
+                                the same one) */
     uint64_t tick;
     sqlite3_stmt *cursor;    /* streaming: the statement with rows left */
     bool cursor_row;         /* ... and it is positioned on an unread row */

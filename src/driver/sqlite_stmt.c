@@ -32,11 +32,18 @@
 int calx__sqlite_prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_stmt **out,
                                 calx_error *err)
 {
+    if (c->last_found < c->ncached && strcmp(c->cache[c->last_found].sql, sql) == 0) {
+        calx_sqlite_cached *e = &c->cache[c->last_found];
+        e->used = ++c->tick;
+        *out = e->stmt;
+        return 0;
+    }
     uint64_t h = calx__hash_str(CALX_HASH_INIT, sql);
     for (size_t i = 0; i < c->ncached; i++) {
         calx_sqlite_cached *e = &c->cache[i];
         if (e->hash == h && strcmp(e->sql, sql) == 0) {
             e->used = ++c->tick;
+            c->last_found = i;
             *out = e->stmt;
             return 0;
         }
@@ -83,6 +90,7 @@ int calx__sqlite_prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_st
     slot->used = ++c->tick;
     slot->sql = copy;
     slot->stmt = stmt;
+    c->last_found = (size_t)(slot - c->cache);
     return 0;
 }
 

@@ -16,9 +16,11 @@ typedef struct calx__memo_text {
     calx_dtype *types;
 } calx__memo_text;
 
-/* The text kept for (owner, kind, mask) on e, or NULL. It lives as long
- * as the engine. owner is an address that names what the text is of (a
- * model); kind and mask tell its statements apart. */
+/* The text kept for (owner, kind, mask) on e, or NULL. Its sql and types
+ * live as long as the engine; the struct pointed at only until the next
+ * calx__engine_memo_keep (the table may move). owner is an address that
+ * names what the text is of (a model); kind and mask tell its statements
+ * apart. */
 const calx__memo_text *calx__engine_memo_find(calx_engine *e, const void *owner, unsigned kind,
                                               uint64_t mask);
 
