@@ -53,21 +53,8 @@ done
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
-if [ -n "$missing" ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "calx bench: missing Debian packages:$missing" >&2
-        echo "calx bench: install them as root with:" >&2
-        echo "    apt-get update && apt-get install -y$missing" >&2
-        exit 1
-    fi
-    echo "calx bench: installing$missing" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    # A fresh machine has no package lists yet; refresh them once when needed.
-    if ! apt-get install -y -qq $missing >/dev/null 2>&1; then
-        apt-get update -qq
-        apt-get install -y -qq $missing
-    fi
-fi
+# shellcheck disable=SC2086  # one word per package
+sh scripts/apt-install.sh "calx bench" $missing
 
 # MikroORM 6 wants Node.js 18.12 or later (Debian 12's is 18.20).
 NODE_MAJOR_MINOR=$(node -p 'process.versions.node.split(".").slice(0, 2).join(" ")')

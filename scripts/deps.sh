@@ -53,18 +53,5 @@ for p in $PACKAGES; do
 done
 
 [ -z "$missing" ] && exit 0
-
-if [ "$(id -u)" -ne 0 ]; then
-    echo "calx: missing Debian packages:$missing" >&2
-    echo "calx: install them as root with:" >&2
-    echo "    apt-get update && apt-get install -y$missing" >&2
-    exit 1
-fi
-
-echo "calx: installing$missing" >&2
-export DEBIAN_FRONTEND=noninteractive
-# A fresh machine has no package lists yet; refresh them once when needed.
-if ! apt-get install -y -qq $missing >/dev/null 2>&1; then
-    apt-get update -qq
-    apt-get install -y -qq $missing
-fi
+# shellcheck disable=SC2086  # one word per package
+exec sh "$(dirname "$0")/apt-install.sh" calx $missing
