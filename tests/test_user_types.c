@@ -141,6 +141,28 @@ CALX_MODEL_DEFINE(Lease, "lease")
 CALX_MODEL(Odd, "odd")
 CALX_MODEL_DEFINE(Odd, "odd")
 
+/* A relationship joining on a column of a user type: each subnet (its
+ * key an address) with its devices. */
+#define Subnet_FIELDS(F, M)                                                   \
+    F(M, address, TEXT, REQUIRED, .primary_key = true, .type = CALX_COL_INT64, \
+      .user_type = &ipv4)                                                     \
+    F(M, name,    TEXT, REQUIRED)
+#define Subnet_RELATIONS(R, M)                                                \
+    R(M, devices, Device, ONE_TO_MANY, .back_populates = "subnet", .order_by = "id")
+
+#define Device_FIELDS(F, M)                                                   \
+    F(M, id,      OPT_INT64, NONE, .primary_key = true)                       \
+    F(M, name,    TEXT,      REQUIRED)                                        \
+    F(M, subnet_address, OPT_TEXT, NONE, .type = CALX_COL_INT64, .user_type = &ipv4, \
+      .foreign_key = "subnet.address")
+#define Device_RELATIONS(R, M)                                                \
+    R(M, subnet, Subnet, MANY_TO_ONE, .back_populates = "devices")
+
+CALX_MODEL_WITH_RELATIONS(Subnet, "subnet")
+CALX_MODEL_WITH_RELATIONS(Device, "device")
+CALX_MODEL_DEFINE_WITH_RELATIONS(Subnet, "subnet")
+CALX_MODEL_DEFINE_WITH_RELATIONS(Device, "device")
+
 #define HOST(f) CALX_C(Host, f)
 
 #include "orm_test.h"
@@ -234,6 +256,14 @@ DB_TEST(a_user_type_field_is_stored_in_its_column_type_and_read_back_as_the_prog
         CHECK_STR(h->gateway, "10.0.0.254");
         CHECK_STR(h->secret, "alpha");
     }
+    /* A query loads them the same (its rows converted once, not twice). */
+    calx_objlist all = { 0 };
+    calx_select *q = calx_select_new(CALX_TABLE(Host));
+    calx_select_where(q, calx_eq(HOST(gateway), "10.0.0.254"));
+    CHECK_OK(calx_session_all(s, q, &all, &err), &err);
+    calx_select_free(q);
+    CHECK(all.n == 1 && all.items[0] == h);
+    calx_objlist_free(&all);
     Host *b = NULL;
     CHECK_OK(calx_session_get(s, &Host_model, calx_int(2), &b, &err), &err);
     CHECK(b && b->gateway == NULL && b->secret == NULL);
@@ -405,6 +435,124 @@ DB_TEST(bad_values_give_errors_naming_the_column_and_the_type, CALX_TABLE(Host),
     CHECK_STR(names_where(calx_eq(HOST(address), "10.0.0.1")), "a");
 }
 
+/* Adds two subnets, three devices in one and none in the other, through
+ * the relationship (the flush copies each subnet's address into its
+ * devices' foreign key), and commits. */
+static void add_subnets(void)
+{
+    calx_session *s = new_session();
+    Subnet *lan = CALX_NEW(Subnet, &err, .address = "10.0.0.0", .name = "lan");
+    Subnet *dmz = CALX_NEW(Subnet, &err, .address = "9.255.0.0", .name = "dmz");
+    CHECK(lan && dmz);
+    const char *names[] = { "router", "printer", "nas" };
+    for (size_t i = 0; i < 3; i++) {
+        Device *d = CALX_NEW(Device, &err, .name = names[i]);
+        CHECK(d != NULL);
+        d->subnet = lan;
+        calx_session_add(s, d, &err);
+    }
+    calx_session_add(s, dmz, &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session_free(s);
+}
+
+static calx_objlist all_with(calx_session *s, const calx_model *m, const calx_loader *l)
+{
+    calx_objlist out = { 0 };
+    calx_exec_opts o = { .loaders = l, .nloaders = l ? 1 : 0 };
+    calx_select *q = calx_select_new(&m->table);
+    calx_select_order_by(q, calx_col(&m->table, 0), CALX_ASC);
+    CHECK_OK(calx_session_execute(s, q, &o, &out, &err), &err);
+    calx_select_free(q);
+    return out;
+}
+
+/* Subnets in address order (the stored integers: dmz, then lan), each
+ * with its devices: "dmz:;lan:router,printer,nas". */
+static const char *subnets_text(const calx_objlist *l)
+{
+    static char out[200];
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < l->n; i++) {
+        const Subnet *sn = l->items[i];
+        n += (size_t)snprintf(out + n, sizeof out - n, "%s%s:", i ? ";" : "", sn->name);
+        for (size_t k = 0; k < sn->devices.n; k++)
+            n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", k ? "," : "",
+                                  sn->devices.items[k]->name);
+    }
+    return out;
+}
+
+DB_TEST(relationships_join_on_a_column_of_a_user_type, CALX_TABLE(Subnet), CALX_TABLE(Device))
+{
+    add_subnets();
+    calx_result *r = run_text("SELECT subnet_address FROM device ORDER BY id");
+    CHECK_INT(calx_row_int(calx_result_first(r), 0), 167772160);
+    calx_result_free(r);
+
+    /* selectinload, both ways. */
+    calx_session *s = new_session();
+    calx_loader devices[] = { CALX_SELECTINLOAD(CALX_REL(Subnet, devices)) };
+    calx_objlist l = all_with(s, &Subnet_model, devices);
+    CHECK_STR(subnets_text(&l), "dmz:;lan:router,printer,nas");
+    calx_objlist_free(&l);
+    calx_session_free(s);
+    s = new_session();
+    calx_loader subnet[] = { CALX_SELECTINLOAD(CALX_REL(Device, subnet)) };
+    l = all_with(s, &Device_model, subnet);
+    CHECK_INT(l.n, 3);
+    for (size_t i = 0; i < l.n; i++) {
+        Device *d = l.items[i];
+        CHECK(d->subnet != NULL && strcmp(d->subnet->name, "lan") == 0);
+        CHECK(d->subnet == ((Device *)l.items[0])->subnet);
+    }
+    calx_objlist_free(&l);
+    calx_session_free(s);
+
+    /* joinedload, both ways. */
+    s = new_session();
+    calx_loader joined[] = { CALX_JOINEDLOAD(CALX_REL(Subnet, devices)) };
+    l = all_with(s, &Subnet_model, joined);
+    CHECK_STR(subnets_text(&l), "dmz:;lan:router,printer,nas");
+    calx_objlist_free(&l);
+    calx_session_free(s);
+    s = new_session();
+    calx_loader joined_subnet[] = { CALX_JOINEDLOAD(CALX_REL(Device, subnet)) };
+    l = all_with(s, &Device_model, joined_subnet);
+    CHECK(l.n == 3 && ((Device *)l.items[2])->subnet &&
+          strcmp(((Device *)l.items[2])->subnet->address, "10.0.0.0") == 0);
+    calx_objlist_free(&l);
+    calx_session_free(s);
+
+    /* One object's load, both ways, and the many-to-one from the identity map. */
+    s = new_session();
+    Subnet *lan = NULL;
+    CHECK_OK(calx_session_get(s, &Subnet_model, calx_text("10.0.0.0"), &lan, &err), &err);
+    CHECK(lan != NULL);
+    Device *nas = NULL;
+    CHECK_OK(calx_session_get(s, &Device_model, calx_int(3), &nas, &err), &err);
+    CHECK(nas && strcmp(nas->subnet_address, "10.0.0.0") == 0);
+    log_reset();
+    CHECK_OK(calx_session_load(s, nas, CALX_REL(Device, subnet), &err), &err);
+    CHECK(nas && nas->subnet == lan);
+    CHECK(loglen == 0);
+    CHECK_OK(calx_session_load(s, lan, CALX_REL(Subnet, devices), &err), &err);
+    CHECK(lan && lan->devices.n == 3 && lan->devices.items[2] == nas);
+    /* Moving a device: the flush binds the new subnet's address. */
+    Subnet *dmz = NULL;
+    CHECK_OK(calx_session_get(s, &Subnet_model, calx_text("9.255.0.0"), &dmz, &err), &err);
+    CHECK_OK(calx_session_load(s, dmz, CALX_REL(Subnet, devices), &err), &err);
+    if (nas && dmz) {
+        nas->subnet = dmz;
+        CHECK_OK(calx_session_commit(s, &err), &err);
+    }
+    calx_session_free(s);
+    r = run_text("SELECT subnet_address FROM device WHERE id = 3");
+    CHECK_INT(calx_row_int(calx_result_first(r), 0), 167706624);
+    calx_result_free(r);
+}
+
 static const calx_user_type no_result = { .name = "Half", .value_type = CALX_TEXT,
                                           .bind = ip_bind };
 static const calx_user_type no_value_type = { .name = "Vague", .bind = ip_bind,
@@ -440,6 +588,7 @@ int main(void)
     RUN(core_insert_and_update_values_go_through_bind);
     RUN(a_key_of_a_user_type_finds_its_object_through_the_identity_map);
     RUN(bad_values_give_errors_naming_the_column_and_the_type);
+    RUN(relationships_join_on_a_column_of_a_user_type);
     RUN(metadata_refuses_a_user_type_without_its_parts);
     calx_loop_free(loop);
     test_backend_cleanup();

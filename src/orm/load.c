@@ -108,6 +108,15 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
     return load_converted(s, m, vals, populate, out, err);
 }
 
+/* calx__load_row for a row that holds the fields' own types already. */
+static int load_key_checked(calx_session *s, const calx_model *m, const calx_value *vals,
+                            bool populate, calx_obj **out, calx_error *err)
+{
+    if (calx__model_check_key(m, calx__model_facts_of(m), err))
+        return err->code;
+    return load_converted(s, m, vals, populate, out, err);
+}
+
 /* calx__load_row once the row holds the fields' own types. */
 static int load_converted(calx_session *s, const calx_model *m, const calx_value *vals,
                           bool populate, calx_obj **out, calx_error *err)
@@ -139,9 +148,13 @@ static int load_converted(calx_session *s, const calx_model *m, const calx_value
 /* ---- running selects ---- */
 
 /* Reads the rows of the query f runs (a SELECT of m's columns in field
- * order) into objects, appended to list when it is not NULL. */
-static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool populate,
-                     calx_objlist *list, calx_error *err)
+ * order) into objects, appended to list when it is not NULL. converted:
+ * the rows hold the fields' own types already (a Core select converts its
+ * columns' stored forms and user types as rows arrive), so they are not
+ * converted again: a user type's result function is not run on its own
+ * output. */
+static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool converted,
+                     bool populate, calx_objlist *list, calx_error *err)
 {
     calx_result *r = NULL;
     int rc = calx_await(f, &r, err);
@@ -160,7 +173,9 @@ static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool 
         if (rc || !row)
             break;
         calx_obj *o;
-        rc = calx__load_row(s, m, calx_row_value(row, 0), populate, &o, err);
+        const calx_value *vals = calx_row_value(row, 0);
+        rc = converted ? load_key_checked(s, m, vals, populate, &o, err)
+                       : calx__load_row(s, m, vals, populate, &o, err);
         if (rc)
             break;
         if (list) {
@@ -189,7 +204,7 @@ static int load_sql(calx_session *s, const calx_model *m, const char *sql,
     calx_params p = { params, nparams };
     calx_future *f = by_key ? calx__conn_execute_typed(c, sql, &p, types, err)
                             : calx__conn_stream_typed(c, sql, &p, types, LOAD_CHUNK, err);
-    return load_rows(s, m, f, populate, list, err);
+    return load_rows(s, m, f, false, populate, list, err);
 }
 
 /* Runs q (compiled with flags) and reads its rows into objects. A query as
@@ -213,7 +228,7 @@ static int run_select(calx_session *s, const calx_select *q, unsigned flags, boo
             return err->code;
         calx_future *f = by_key ? calx_conn_execute_select(c, q, err)
                                 : calx__conn_stream_select(c, q, LOAD_CHUNK, err);
-        return load_rows(s, m, f, populate, list, err);
+        return load_rows(s, m, f, true, populate, list, err);
     }
     calx_compiled c = { 0 };
     if (calx__select_compile(q, s->dialect, flags & ~BY_KEY, &c, err))

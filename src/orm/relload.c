@@ -25,6 +25,7 @@
 #include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
+#include "sql/user_type.h"
 
 /* ---- a set of keys, each with the owners that have it ---- */
 
@@ -259,6 +260,32 @@ static const calx_value *row_values(const calx__relinfo *ri, const calx_row *row
     return vals;
 }
 
+/* The column the list form's key comes from: the target's (or the
+ * link's) side of the join. */
+static const calx_column *key_column(const calx__relinfo *ri)
+{
+    const calx_relation *r = ri->rel;
+    if (r->kind == CALX_MANY_TO_MANY)
+        return &r->link->table.columns[ri->link_local];
+    return &r->target->table.columns[ri->remote];
+}
+
+/* keyset_owners of a row's key, a stored value of column c: the key is
+ * made the field's type first, as the owners' keys are (a user type's
+ * text where the column stores an integer). *rc: the conversion's error. */
+static size_t owners_of_stored(calx_session *s, const keyset *ks, const calx_column *c,
+                               calx_value key, calx_error *err, int *rc)
+{
+    char scratch[CALX_BIND_SCRATCH_SIZE];
+    calx_type_scratch user;
+    calx__type_scratch_init(&user);
+    *rc = key.type == CALX_NULL ? 0
+                                : calx__field_from_stored(s->dialect, c, &key, scratch, &user, err);
+    size_t head = *rc ? 0 : keyset_owners(ks, key);
+    calx__type_scratch_done(&user);
+    return head;
+}
+
 /* Loads the rows of q as targets and attaches each to the owners of its
  * key (every one of objs in the single form, where there is one owner). */
 static int load_rows(calx_session *s, const calx__relinfo *ri, const calx_select *q,
@@ -285,7 +312,8 @@ static int load_rows(calx_session *s, const calx__relinfo *ri, const calx_select
             rc = calx__rel_attach(objs[0], ri, o, err);
             continue;
         }
-        for (size_t k = keyset_owners(ks, key); k && !rc; k = ks->next[k - 1])
+        for (size_t k = owners_of_stored(s, ks, key_column(ri), key, err, &rc); k && !rc;
+             k = ks->next[k - 1])
             rc = calx__rel_attach(objs[k - 1], ri, o, err);
     }
     free(vals);
