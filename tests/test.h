@@ -249,8 +249,13 @@ static inline const char *test_tmpdir(const char *prog)
     if (!base || !*base)
         base = "/tmp/calx-test";
     mkdir(base, 0777);
-    snprintf(dir, sizeof dir, "%s/%s.%d", base, prog, (int)getpid());
-    mkdir(dir, 0777);
+    /* A new directory each run: a directory named by the pid alone is
+     * met again when pids wrap (32,768 here), its old databases in it. */
+    snprintf(dir, sizeof dir, "%s/%s.%d.XXXXXX", base, prog, (int)getpid());
+    if (!mkdtemp(dir)) {
+        perror(dir);
+        exit(1);
+    }
     return dir;
 }
 

@@ -6,6 +6,8 @@
 
 #include "calx.h"
 #include "core/evloop.h"
+#include "driver/postgres.h"
+#include "engine/engine_int.h"
 #include "test.h"
 #include "backend.h"
 
@@ -460,6 +462,150 @@ TEST(streaming_holds_one_chunk_at_a_time)
     free_engine(e);
 }
 
+/* PostgreSQL pipelines sent on c so far. */
+static uint64_t round_trips(calx_connection *c)
+{
+    calx_pg_stats st;
+    calx__pg_conn_stats(calx__conn_dconn(c), &st);
+    return st.round_trips;
+}
+
+/* The rows of r read to the end (or to an error, in err): how many, and
+ * their first column's sum. */
+static int read_all(calx_result *r, int64_t *rows, int64_t *sum, calx_error *err)
+{
+    const calx_row *row;
+    *rows = *sum = 0;
+    while (calx_result_more(r)) {
+        int rc = calx_wait(calx_result_fetch(r, err), NULL, err);
+        if (rc)
+            return rc;
+        while ((row = calx_result_next(r))) {
+            (*rows)++;
+            *sum += calx_row_int(row, 0);
+        }
+    }
+    return 0;
+}
+
+TEST(a_streams_next_chunk_is_fetched_before_the_program_asks_for_it)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = connect_now(e, &err);
+    calx_result *r = NULL;
+    const char *sql = "SELECT x FROM generate_series(1, 1000) AS g(x)";
+    if (!pg)
+        sql = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000) "
+              "SELECT x FROM n";
+    uint64_t before = pg ? round_trips(c) : 0;
+    CHECK_OK(calx_wait(calx_conn_stream(c, sql, NULL, 100, &err), &r, &err), &err);
+    /* The DECLARE with the first FETCH, and the second FETCH already
+     * (SQLite's worker reads ahead by itself, unseen here). */
+    if (pg)
+        CHECK_INT(round_trips(c) - before, 2);
+    CHECK_INT(calx_result_nrows(r), 100);
+    /* The rows come in order, one chunk held at a time, none lost. */
+    int64_t rows = 0, sum = 0;
+    const calx_row *row;
+    while ((row = calx_result_next(r))) {
+        rows++;
+        sum += calx_row_int(row, 0);
+    }
+    int64_t more_rows, more_sum;
+    CHECK_OK(read_all(r, &more_rows, &more_sum, &err), &err);
+    CHECK_INT(rows + more_rows, 1000);
+    CHECK_INT(sum + more_sum, 500500);
+    CHECK(!calx_result_more(r));
+    calx_result_free(r);
+    CHECK_OK(run_sql(c, "SELECT 1", NULL, &err), &err);
+
+    /* Freed with a chunk fetched ahead: the cursor is closed, the
+     * connection free. */
+    for (int wait_ms = 0; wait_ms <= 50; wait_ms += 50) {
+        CHECK_OK(calx_wait(calx_conn_stream(c, sql, NULL, 100, &err), &r, &err), &err);
+        if (wait_ms)   /* ... and landed */
+            CHECK_OK(calx_wait(calx_sleep(loop, (uint64_t)wait_ms, &err), NULL, &err), &err);
+        calx_result_free(r);
+        calx_loop_run(loop);
+        if (pg) {
+            calx_result *open = NULL;
+            /* (the unnamed portal is this query's own) */
+            CHECK_OK(calx_wait(calx_conn_execute(c, "SELECT count(*) FROM pg_cursors "
+                                                    "WHERE name <> ''", NULL, &err),
+                               &open, &err), &err);
+            CHECK_INT(calx_row_int(calx_result_first(open), 0), 0);
+            calx_result_free(open);
+        }
+        CHECK_OK(run_sql(c, "SELECT 1", NULL, &err), &err);
+    }
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+TEST(an_error_in_a_later_chunk_reaches_the_fetch_of_that_chunk)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = connect_now(e, &err);
+    calx_result *r = NULL;
+    /* Row 1,450 divides by zero: the chunk of rows 1,401-1,500 fails. */
+    const char *sql = pg ? "SELECT 1 / (1450 - x) FROM generate_series(1, 2000) AS g(x)"
+                         : "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+                           "WHERE x < 2000) SELECT CASE WHEN x = 1450 THEN abs(-9223372036854775807 - 1) "
+                           "ELSE 1 END FROM n";
+    CHECK_OK(calx_wait(calx_conn_stream(c, sql, NULL, 100, &err), &r, &err), &err);
+    int64_t rows, sum;
+    int64_t first = (int64_t)calx_result_nrows(r);
+    while (calx_result_next(r))
+        ;
+    int rc = read_all(r, &rows, &sum, &err);
+    CHECK(rc != 0);
+    CHECK_INT(first + rows, 1400);
+    CHECK(strstr(err.message, pg ? "division by zero" : "integer overflow") != NULL);
+    CHECK(!calx_result_more(r));
+    calx_result_free(r);
+    /* The library stays usable: the transaction is rolled back. */
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+    CHECK_OK(run_sql(c, "SELECT 1", NULL, &err), &err);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
+static void cancel_after(void *f)
+{
+    calx_future_cancel(f);
+}
+
+TEST(a_fetch_waiting_for_a_slow_chunk_can_be_cancelled)
+{
+    if (!pg)
+        return;   /* pg_sleep: SQLite's fetch interrupts are test_sqlite_driver's */
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = connect_now(e, &err);
+    calx_result *r = NULL;
+    /* The second chunk takes 30 s: row 150 sleeps. */
+    CHECK_OK(calx_wait(calx_conn_stream(c, "SELECT x, pg_sleep(CASE WHEN x = 150 THEN 30 "
+                                           "ELSE 0 END) FROM generate_series(1, 300) AS g(x)",
+                                        NULL, 100, &err), &r, &err), &err);
+    CHECK_INT(calx_result_nrows(r), 100);
+    calx_future *f = calx_result_fetch(r, &err);
+    CHECK(f != NULL);
+    calx_timer *t = calx__timer_new(loop, cancel_after, f);
+    calx__timer_start(t, 100);
+    CHECK_INT(calx_wait(f, NULL, &err), CALX_ERR_CANCELED);
+    calx__timer_free(t);
+    CHECK(!calx_result_more(r));
+    calx_result_free(r);
+    calx_loop_run(loop);
+    CHECK_OK(calx_wait(calx_conn_rollback(c, &err), NULL, &err), &err);
+    CHECK_OK(run_sql(c, "SELECT 1", NULL, &err), &err);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
 /* ---- echo ---- */
 
 TEST(echo_logs_like_sqlalchemy)
@@ -668,6 +814,9 @@ int main(void)
     RUN(savepoints_nest);
     RUN(one_operation_at_a_time);
     RUN(streaming_holds_one_chunk_at_a_time);
+    RUN(a_streams_next_chunk_is_fetched_before_the_program_asks_for_it);
+    RUN(an_error_in_a_later_chunk_reaches_the_fetch_of_that_chunk);
+    RUN(a_fetch_waiting_for_a_slow_chunk_can_be_cancelled);
     RUN(echo_logs_like_sqlalchemy);
     RUN(echo_batch_shows_ten_sets);
     RUN(echo_cuts_long_values);

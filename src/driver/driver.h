@@ -158,6 +158,12 @@ struct calx_driver {
      * CALX_ERR_TIMEOUT): the engine passes its command_timeout option down
      * as one to such drivers only. */
     bool command_timeout;
+
+    /* True when the driver reads a stream's next chunk by itself while the
+     * program works through the last (SQLite's worker does): the engine
+     * then does not ask for it early. Others (PostgreSQL) get the next
+     * FETCH from the engine as soon as a chunk has landed. */
+    bool reads_ahead;
 };
 
 /* The checks every driver's request() makes first: a connection, a
