@@ -22,25 +22,12 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-#include "driver/driver.h"
-#include "driver/sqlite.h"
-#include "test.h"
+#include "sqlite_driver_test.h"
 
 #define TICK_MS 5
 #define HOLD_MS 1000         /* how long the other process holds its lock */
 #define COLD_ROWS 24000      /* about 26 MB: far more than SQLite's page cache */
 #define ROW_PAD 1000
-
-static calx_loop *loop;
-static const char *tmp;
-static const calx_driver *drv = &calx__sqlite_driver;
-
-static char *path_in_tmp(const char *name)
-{
-    static char buf[600];
-    snprintf(buf, sizeof buf, "%s/%s", tmp, name);
-    return buf;
-}
 
 static double now_ms(void)
 {
@@ -49,32 +36,7 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* ---- the driver on the loop ---- */
-
-typedef struct waiter {
-    int done;
-    calx_dconn *conn;
-    calx_rowset *rs;
-    calx_error err;
-} waiter;
-
-static void on_connect(void *udata, calx_dconn *conn, const calx_error *err)
-{
-    waiter *w = udata;
-    w->done++;
-    w->conn = conn;
-    if (err)
-        w->err = *err;
-}
-
-static void on_done(void *udata, calx_rowset *rs, const calx_error *err)
-{
-    waiter *w = udata;
-    w->done++;
-    w->rs = rs;
-    if (err)
-        w->err = *err;
-}
+/* ---- the loop's health, and one-value reads ---- */
 
 /* A timer ticking every TICK_MS on the loop while requests run, counting
  * its ticks: a loop blocked by a read would not tick. */
@@ -103,7 +65,7 @@ static double ticker_stop(ticker *tk)
 {
     double ran = now_ms() - tk->started_ms;
     uv_close((uv_handle_t *)&tk->timer, NULL);
-    uv_run(calx_loop_uv(loop), UV_RUN_DEFAULT);
+    run_loop();
     return ran;
 }
 
@@ -117,79 +79,18 @@ static bool ticked_enough(const ticker *tk, double ran, const char *what)
     return false;
 }
 
-/* Connects with the URL options in query (n of them), or NULL. */
-static calx_dconn *connect_with(const char *path, calx_url_param *query, size_t n)
+/* Connects to path (NULL: memory) with the URL options in query (n of
+ * them), or NULL (the case failed). */
+static calx_dconn *connect_with(char *path, calx_url_param *query, size_t n)
 {
-    calx_url u;
-    memset(&u, 0, sizeof u);
-    u.dialect = "sqlite";
-    u.database = (char *)path;
-    u.query = query;
-    u.nquery = n;
-    waiter w = { 0 };
-    calx_error err;
-    if (drv->connect(loop, &u, NULL, 0, NULL, on_connect, &w, &err) != 0) {
-        fprintf(stderr, "  connect: %s\n", err.message);
-        return NULL;
-    }
-    uv_run(calx_loop_uv(loop), UV_RUN_DEFAULT);
-    if (!w.conn)
-        fprintf(stderr, "  connect: %s\n", w.err.message);
-    CHECK(w.conn != NULL);
-    return w.conn;
+    calx_url u = make_url(path, query, n);
+    return connect_url(&u);
 }
 
-static void close_conn(calx_dconn *c)
-{
-    if (!c)
-        return;
-    drv->close(c);
-    uv_run(calx_loop_uv(loop), UV_RUN_DEFAULT);
-}
-
-/* Runs a request to its callback, turning the loop (and any timer on it)
- * meanwhile; the error code. *rs gets the rows (else they are freed). */
-static int run_req(calx_dconn *c, const calx_dreq *req, calx_rowset **rs, calx_error *err)
-{
-    waiter w = { 0 };
-    int rc = drv->request(c, req, on_done, &w, err);
-    if (rc == 0) {
-        CHECK_INT(w.done, 0);  /* never from inside the call */
-        while (!w.done)
-            uv_run(calx_loop_uv(loop), UV_RUN_ONCE);
-        rc = w.err.code;
-        if (rc)
-            *err = w.err;
-    }
-    if (rs)
-        *rs = w.rs;
-    else
-        calx__rowset_free(w.rs);
-    return rc;
-}
-
-static int exec_p(calx_dconn *c, const char *sql, const calx_value *params, size_t n,
-                  calx_rowset **rs, calx_error *err)
-{
-    calx_dstmt st = { .sql = sql, .nparams = n, .nsets = 1, .params = params };
-    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
-    return run_req(c, &req, rs, err);
-}
-
-static void must(calx_dconn *c, const char *sql)
+static void must_op(calx_dconn *c, calx_dop o)
 {
     calx_error err;
-    int rc = exec_p(c, sql, NULL, 0, NULL, &err);
-    if (rc)
-        fprintf(stderr, "  %s: %s\n", sql, err.message);
-    CHECK_INT(rc, 0);
-}
-
-static void must_op(calx_dconn *c, calx_dop op)
-{
-    calx_dreq req = { .op = op };
-    calx_error err;
-    CHECK_OK(run_req(c, &req, NULL, &err), &err);
+    CHECK_OK(op(c, o, &err), &err);
 }
 
 /* The integer a one-row, one-column read gives (with key bound when
@@ -279,6 +180,35 @@ static double evict(const char *path)
     return left;
 }
 
+/* Drops path's pages from the OS cache: false when the OS keeps more than
+ * half of them, and the case, which needs them gone, skips (NOT_EVICTED). */
+#define NOT_EVICTED "the OS keeps this file's pages cached (posix_fadvise cannot evict here)"
+static bool evicted(const char *path)
+{
+    return evict(path) <= 0.5;
+}
+
+/* Reads x of each of the n keys through c, one request each: true when
+ * every one is key * 7, as make_db wrote it. *refused gets how many of the
+ * reads the loop gave to the worker, *requests how many requests c ran. */
+static bool read_each(calx_dconn *c, const long long *keys, int n, long long *refused,
+                      long long *requests)
+{
+    calx_sqlite_stats before = stats_of(c);
+    bool all_right = true;
+    for (int i = 0; i < n; i++) {
+        long long got = read_int(c, "SELECT x FROM t WHERE id = ?", keys[i]);
+        if (got != keys[i] * 7) {
+            fprintf(stderr, "  key %lld: x = %lld\n", keys[i], got);
+            all_right = false;
+        }
+    }
+    calx_sqlite_stats after = stats_of(c);
+    *refused = (long long)(after.inline_refusals - before.inline_refusals);
+    *requests = (long long)(after.requests - before.requests);
+    return all_right;
+}
+
 /* ---- another process holding the lock ---- */
 
 typedef struct holder {
@@ -347,7 +277,7 @@ static void holder_end(holder *h)
  * meanwhile. */
 TEST(a_read_that_waits_for_another_process_lock_leaves_the_loop_turning)
 {
-    char *path = path_in_tmp("locked.db");
+    char *path = path_in_tmp(0, "locked.db");
     if (!make_db(path, "delete", 100))
         return;
     holder h;
@@ -383,7 +313,7 @@ TEST(a_read_that_waits_for_another_process_lock_leaves_the_loop_turning)
  * the loop thread while the other process still holds its lock. */
 TEST(in_wal_mode_a_read_runs_on_the_loop_while_another_process_writes)
 {
-    char *path = path_in_tmp("locked_wal.db");
+    char *path = path_in_tmp(0, "locked_wal.db");
     if (!make_db(path, "wal", 100))
         return;
     holder h;
@@ -412,10 +342,17 @@ TEST(in_wal_mode_a_read_runs_on_the_loop_while_another_process_writes)
  * every get is right, and the loop keeps turning. Both journal modes. */
 TEST(a_get_on_a_cold_cache_goes_to_the_worker_and_the_loop_keeps_turning)
 {
+    enum { COLD_GETS = 300, WARM_GETS = 50 };
+    long long keys[COLD_GETS];
+    uint32_t seed = 12345;
+    for (int i = 0; i < COLD_GETS; i++) {
+        seed = seed * 1103515245u + 12345u;
+        keys[i] = 1 + (seed >> 8) % COLD_ROWS;
+    }
     const char *journals[] = { "delete", "wal" };
     for (int j = 0; j < 2; j++) {
         char path[700];
-        snprintf(path, sizeof path, "%s", path_in_tmp(j ? "cold_wal.db" : "cold.db"));
+        snprintf(path, sizeof path, "%s", path_in_tmp(0, j ? "cold_wal.db" : "cold.db"));
         if (!make_db(path, journals[j], COLD_ROWS))
             return;
         calx_url_param q[] = { { "journal_mode", (char *)journals[j] } };
@@ -423,37 +360,23 @@ TEST(a_get_on_a_cold_cache_goes_to_the_worker_and_the_loop_keeps_turning)
         if (!c)
             return;
         CHECK_INT(read_int(c, "SELECT count(*) FROM t WHERE id < 10", -1), 9);
-        double left = evict(path);
-        if (left > 0.5) {
+        if (!evicted(path)) {
             close_conn(c);
-            SKIP("the OS keeps this file's pages cached (posix_fadvise cannot evict here)");
+            SKIP(NOT_EVICTED);
         }
-        calx_sqlite_stats before = stats_of(c);
+        long long refused, requests;
         ticker tk;
         ticker_start(&tk);
-        uint32_t seed = 12345;
-        bool all_right = true;
-        for (int i = 0; i < 300; i++) {
-            seed = seed * 1103515245u + 12345u;
-            long long id = 1 + (seed >> 8) % COLD_ROWS;
-            all_right &= read_int(c, "SELECT x FROM t WHERE id = ?", id) == id * 7;
-        }
+        CHECK(read_each(c, keys, COLD_GETS, &refused, &requests));
         double ran = ticker_stop(&tk);
-        CHECK(all_right);
-        calx_sqlite_stats after = stats_of(c);
-        CHECK_INT(after.requests - before.requests, 300);
+        CHECK_INT(requests, COLD_GETS);
         /* Pages only the disk had: refused on the loop, read by the worker. */
-        CHECK(after.inline_refusals - before.inline_refusals > 0);
+        CHECK(refused > 0);
         CHECK(ticked_enough(&tk, ran, journals[j]));
         /* Warm again: the same keys run on the loop thread. */
         calx_sqlite_stats warm = stats_of(c);
-        seed = 12345;
-        for (int i = 0; i < 50; i++) {
-            seed = seed * 1103515245u + 12345u;
-            long long id = 1 + (seed >> 8) % COLD_ROWS;
-            CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", id), id * 7);
-        }
-        CHECK_INT(stats_of(c).inline_runs - warm.inline_runs, 50);
+        CHECK(read_each(c, keys, WARM_GETS, &refused, &requests));
+        CHECK_INT(stats_of(c).inline_runs - warm.inline_runs, WARM_GETS);
         close_conn(c);
         unlink(path);
     }
@@ -464,7 +387,7 @@ TEST(a_get_on_a_cold_cache_goes_to_the_worker_and_the_loop_keeps_turning)
  * another connection committed meanwhile stays invisible until the end. */
 TEST(a_refused_read_inside_a_transaction_keeps_its_snapshot)
 {
-    char *path = path_in_tmp("snapshot.db");
+    char *path = path_in_tmp(0, "snapshot.db");
     if (!make_db(path, "wal", 2000))
         return;
     calx_dconn *c = connect_with(path, NULL, 0);
@@ -480,16 +403,14 @@ TEST(a_refused_read_inside_a_transaction_keeps_its_snapshot)
     sqlite3_close(other);
     /* Row 1900's page was never read by c: after this only the disk has
      * it (the committed change is in the WAL, out of c's snapshot). */
-    double left = evict(path);
-    if (left > 0.5) {
+    if (!evicted(path)) {
         must_op(c, CALX_DOP_ROLLBACK);
         close_conn(c);
-        SKIP("the OS keeps this file's pages cached (posix_fadvise cannot evict here)");
+        SKIP(NOT_EVICTED);
     }
-    calx_sqlite_stats before = stats_of(c);
-    CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 1900), 1900 * 7);
-    calx_sqlite_stats after = stats_of(c);
-    CHECK(after.inline_refusals - before.inline_refusals >= 1);
+    long long key = 1900, refused, requests;
+    CHECK(read_each(c, &key, 1, &refused, &requests));
+    CHECK(refused >= 1);
     /* Still the same transaction: the next reads see the old value too. */
     CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 1900), 1900 * 7);
     must_op(c, CALX_DOP_COMMIT);
@@ -500,7 +421,7 @@ TEST(a_refused_read_inside_a_transaction_keeps_its_snapshot)
 /* Writes, and reads that would take a write lock, never run on the loop. */
 TEST(writes_never_run_on_the_loop_thread)
 {
-    char *path = path_in_tmp("writes.db");
+    char *path = path_in_tmp(0, "writes.db");
     if (!make_db(path, "wal", 10))
         return;
     calx_dconn *c = connect_with(path, NULL, 0);
@@ -558,7 +479,7 @@ TEST(writes_never_run_on_the_loop_thread)
  * to the worker. */
 TEST(inline_reads_false_or_another_vfs_runs_every_read_on_the_worker)
 {
-    char *path = path_in_tmp("off.db");
+    char *path = path_in_tmp(0, "off.db");
     if (!make_db(path, "wal", 10))
         return;
     calx_url_param off[] = { { "inline_reads", "false" } };
@@ -578,18 +499,12 @@ TEST(inline_reads_false_or_another_vfs_runs_every_read_on_the_worker)
     }
     /* A VFS that does not exist is an error naming it. */
     calx_url_param bad[] = { { "vfs", "no_such_vfs" } };
-    calx_url u;
-    memset(&u, 0, sizeof u);
-    u.dialect = "sqlite";
-    u.database = path;
-    u.query = bad;
-    u.nquery = 1;
-    waiter w = { 0 };
+    calx_url u = make_url(path, bad, 1);
     calx_error err;
-    CHECK_INT(drv->connect(loop, &u, NULL, 0, NULL, on_connect, &w, &err), 0);
-    uv_run(calx_loop_uv(loop), UV_RUN_DEFAULT);
-    CHECK(w.conn == NULL);
-    CHECK_CONTAINS(w.err.message, "no_such_vfs");
+    bool sync;
+    CHECK(connect_ex(&u, NULL, 0, NULL, &err, &sync) == NULL);
+    CHECK(!sync);
+    CHECK_CONTAINS(err.message, "no_such_vfs");
 }
 
 /* The rollback journal's other modes keep a journal file between
@@ -599,7 +514,7 @@ TEST(in_truncate_and_persist_journal_modes_reads_still_run_on_the_loop)
 {
     const char *modes[] = { "truncate", "persist" };
     for (int m = 0; m < 2; m++) {
-        char *path = path_in_tmp("kept_journal.db");
+        char *path = path_in_tmp(0, "kept_journal.db");
         if (!make_db(path, "delete", 10))
             return;
         calx_url_param q[] = { { "journal_mode", (char *)modes[m] } };
@@ -694,5 +609,5 @@ int main(void)
     RUN(on_tmpfs_reads_run_on_the_loop);
     RUN(a_long_read_moves_to_the_worker_and_the_loop_keeps_turning);
     calx_loop_free(loop);
-    TEST_REPORT();
+    return TEST_REPORT();
 }
