@@ -435,6 +435,70 @@ TEST(io_watch_reports_readable)
     close(fds[1]);
 }
 
+/* A task whose every await finishes at once (its future resolved by
+ * deferred work, as an SQLite read run on the loop thread resolves) keeps
+ * the loop's deferred queue full; a pipe made readable before it starts
+ * must still be reported within CALX_LOOP_DRAIN_ROUNDS of its steps (each
+ * step takes at least one round). The task gives up after 100 times that
+ * many steps, so a loop that drained without a bound fails this case
+ * rather than hanging it. */
+typedef struct busy_task {
+    calx_work resolver;
+    calx_future *pending;
+    int steps;
+    int steps_before_io;   /* -1 until the pipe was reported */
+    io_state io;
+} busy_task;
+
+static void resolve_pending(calx_work *w)
+{
+    busy_task *b = (busy_task *)((char *)w - offsetof(busy_task, resolver));
+    calx__future_resolve(b->pending, NULL);
+}
+
+static void *await_ready_futures(void *arg)
+{
+    busy_task *b = arg;
+    calx_error err;
+    while (b->steps_before_io < 0 && b->steps < 100 * CALX_LOOP_DRAIN_ROUNDS) {
+        b->pending = calx__future_new(loop);
+        b->resolver.fn = resolve_pending;
+        calx__loop_defer(loop, &b->resolver);
+        if (calx_await(b->pending, NULL, &err))
+            return NULL;
+        b->steps++;
+    }
+    return b;
+}
+
+static void on_busy_readable(void *arg, int events)
+{
+    busy_task *b = arg;
+    b->steps_before_io = b->steps;
+    on_readable(&b->io, events);
+}
+
+TEST(a_task_whose_awaits_finish_at_once_still_lets_io_in_within_the_drain_rounds)
+{
+    int fds[2];
+    CHECK_INT(pipe(fds), 0);
+    busy_task b = { .steps_before_io = -1, .io.fd = fds[0] };
+    b.io.io = calx__io_new(loop, fds[0], on_busy_readable, &b);
+    CHECK_INT(calx__io_set(b.io.io, CALX_IO_READ), 0);
+    CHECK_INT(write(fds[1], "x", 1), 1);
+    calx_error err;
+    void *done = NULL;
+    CHECK_OK(calx_wait(calx_spawn(loop, await_ready_futures, &b, NULL, &err), &done, &err),
+             &err);
+    CHECK(done == &b);
+    CHECK_INT(b.io.got, 'x');
+    if (b.steps_before_io < 0 || b.steps_before_io > CALX_LOOP_DRAIN_ROUNDS)
+        fprintf(stderr, "  the pipe was reported after %d steps\n", b.steps_before_io);
+    CHECK(b.steps_before_io >= 0 && b.steps_before_io <= CALX_LOOP_DRAIN_ROUNDS);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 #include <pthread.h>
 
 typedef struct posted {
@@ -550,6 +614,7 @@ int main(void)
     RUN(cancel_before_task_runs_hits_first_await);
     RUN(task_result_freed_when_unclaimed);
     RUN(io_watch_reports_readable);
+    RUN(a_task_whose_awaits_finish_at_once_still_lets_io_in_within_the_drain_rounds);
     RUN(post_from_another_thread_runs_on_the_loop);
     RUN(spelling_distance_counts_typos_and_ignores_case);
     RUN(an_error_prints_as_one_line_with_its_class_and_the_database_codes);

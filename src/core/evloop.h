@@ -23,6 +23,15 @@ struct calx_work {
  * current callback returns, never from inside this call. */
 void calx__loop_defer(calx_loop *loop, calx_work *w);
 
+/* How many times one turn of the loop runs the deferred work before it
+ * polls for I/O again. Each round runs the work present when it starts, so
+ * a task that keeps re-deferring gets at most this many steps before
+ * sockets, timers and the workers' completions are looked at; a task whose
+ * I/O finished at once (an SQLite read run inline, an identity-map
+ * answer) goes on without paying a poll system call per step. Here, not in
+ * loop.c, so that the test of that bound names the same number. */
+#define CALX_LOOP_DRAIN_ROUNDS 16
+
 /* Any thread: runs w->fn(w) on the loop thread soon. Thread-safe. */
 void calx__loop_post(calx_loop *loop, calx_work *w);
 

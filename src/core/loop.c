@@ -38,14 +38,8 @@ static loop_full *full(const calx_loop *loop)
 
 static _Thread_local calx_loop *default_loop;
 
-/* How many times one turn of the loop runs the deferred work before it
- * polls for I/O again. Each round runs the work present when it starts, so
- * a task that keeps re-deferring gets at most this many steps before
- * sockets, timers and the workers' completions are looked at; a task whose
- * I/O finished at once (an SQLite read run inline, an identity-map
- * answer) goes on without paying a poll system call per step. */
-#define CALX_LOOP_DRAIN_ROUNDS 16
-
+/* Runs the deferred work in up to CALX_LOOP_DRAIN_ROUNDS rounds (evloop.h
+ * says why), then lets libuv poll. */
 static void drain_ready(calx_loop *loop)
 {
     loop->inside++;
