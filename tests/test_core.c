@@ -3,6 +3,7 @@
  * cancellation, calx_wait misuse, and many tasks alive at once. */
 #include "calx.h"
 #include "core/evloop.h"
+#include "core/once_table.h"
 #include "core/promise.h"
 #include "core/spell.h"
 #include "test.h"
@@ -499,6 +500,42 @@ TEST(a_task_whose_awaits_finish_at_once_still_lets_io_in_within_the_drain_rounds
     close(fds[1]);
 }
 
+/* ---- the once-table ---- */
+
+/* A once-table of eight slots, filled with eight keys (the addresses of
+ * keys[0..7], each valued its index times ten), then asked to keep more:
+ * a full table keeps nothing new and says so (find gives NULL, the caller
+ * computes the facts itself), while every key it kept still finds its own
+ * value, unchanged by a second keep. */
+CALX_ONCE_TABLE(small_once, long, 8);
+
+TEST(a_full_once_table_keeps_nothing_new_and_still_finds_what_it_kept)
+{
+    static const char keys[12];
+    for (long i = 0; i < 8; i++) {
+        CHECK(calx__once_find(&small_once, &keys[i]) == NULL);
+        long v = i * 10;
+        calx__once_keep(&small_once, &keys[i], &v);
+        const long *kept = calx__once_find(&small_once, &keys[i]);
+        CHECK(kept != NULL && *kept == v);
+    }
+    /* Full: the ninth to twelfth keys are not kept, and a lookup of each,
+     * which probes every slot, ends with NULL. */
+    for (long i = 8; i < 12; i++) {
+        long v = i * 10;
+        calx__once_keep(&small_once, &keys[i], &v);
+        CHECK(calx__once_find(&small_once, &keys[i]) == NULL);
+    }
+    /* What it kept is still there, each key its own value; keeping a kept
+     * key again changes nothing. */
+    long other = -1;
+    calx__once_keep(&small_once, &keys[3], &other);
+    for (long i = 0; i < 8; i++) {
+        const long *kept = calx__once_find(&small_once, &keys[i]);
+        CHECK(kept != NULL && *kept == i * 10);
+    }
+}
+
 #include <pthread.h>
 
 typedef struct posted {
@@ -616,6 +653,7 @@ int main(void)
     RUN(io_watch_reports_readable);
     RUN(a_task_whose_awaits_finish_at_once_still_lets_io_in_within_the_drain_rounds);
     RUN(post_from_another_thread_runs_on_the_loop);
+    RUN(a_full_once_table_keeps_nothing_new_and_still_finds_what_it_kept);
     RUN(spelling_distance_counts_typos_and_ignores_case);
     RUN(an_error_prints_as_one_line_with_its_class_and_the_database_codes);
     calx_loop_free(loop);

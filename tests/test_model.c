@@ -278,6 +278,37 @@ TEST(load_converts_database_values)
     calx_obj_free(g);
 }
 
+/* The facts calx derives from a model (its key, its generated column) are
+ * kept for CALX__MODEL_FACTS_KEPT models; a program with more still gets
+ * each model's own: copies of Hero and Gadget taking turns, more than the
+ * table holds, asked twice over (the second time the kept ones come from
+ * the table, the others are made again). */
+static bool same_facts(const calx__model_facts *a, const calx__model_facts *b)
+{
+    return a->pk == b->pk && a->autoinc == b->autoinc && a->npk == b->npk &&
+           a->stored_forms == b->stored_forms;
+}
+
+TEST(models_past_what_the_facts_table_holds_still_get_their_own_facts)
+{
+    enum { N = CALX__MODEL_FACTS_KEPT + 100 };
+    static calx_model copies[N];
+    const calx_model *originals[2] = { &Hero_model, &Gadget_model };
+    calx__model_facts want[2] = { *calx__model_facts_of(originals[0]),
+                                  *calx__model_facts_of(originals[1]) };
+    CHECK(!same_facts(&want[0], &want[1]));  /* else this case tells nothing */
+    for (size_t i = 0; i < N; i++)
+        copies[i] = *originals[i % 2];
+    for (int pass = 0; pass < 2; pass++) {
+        size_t wrong = 0;
+        for (size_t i = 0; i < N; i++)
+            wrong += !same_facts(calx__model_facts_of(&copies[i]), &want[i % 2]);
+        CHECK_INT(wrong, 0);
+        CHECK_INT(calx__model_pk(&copies[N - 1]), want[(N - 1) % 2].pk);
+        CHECK_INT(calx__model_autoinc(&copies[N - 2]), want[(N - 2) % 2].autoinc);
+    }
+}
+
 TEST(a_model_whose_key_has_more_than_eight_columns_is_refused_by_name)
 {
     calx_error err;
@@ -337,6 +368,7 @@ int main(void)
     RUN(set_text_and_snapshots_track_changes);
     RUN(load_converts_database_values);
     RUN(a_model_whose_key_has_more_than_eight_columns_is_refused_by_name);
+    RUN(models_past_what_the_facts_table_holds_still_get_their_own_facts);
     RUN(every_defined_model_is_in_the_programs_metadata);
     return TEST_REPORT();
 }

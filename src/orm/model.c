@@ -598,7 +598,7 @@ static void make_facts(const calx_model *m, calx__model_facts *out)
 
 /* A model is static data (CALX_MODEL_DEFINE), so what is derived from it
  * never changes; the constructor, the flush and the loaders ask per object. */
-CALX_ONCE_TABLE(model_facts, calx__model_facts, 1024);
+CALX_ONCE_TABLE(model_facts, calx__model_facts, CALX__MODEL_FACTS_KEPT);
 
 const calx__model_facts *calx__model_facts_of(const calx_model *m)
 {

@@ -255,6 +255,10 @@ typedef struct calx__model_facts {
     bool stored_forms;  /* a field is read back in a stored form
                            (calx__field_has_stored_form) */
 } calx__model_facts;
+/* How many models' facts are kept (model.c's once-table); past that,
+ * calx__model_facts_of makes them again on each call. */
+#define CALX__MODEL_FACTS_KEPT 1024
+
 /* m's facts: calx's, unchanged for the life of the process (in the rare
  * case of a full table, until this thread's next call). */
 const calx__model_facts *calx__model_facts_of(const calx_model *m);
