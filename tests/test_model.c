@@ -312,12 +312,18 @@ TEST(models_past_what_the_facts_table_holds_still_get_their_own_facts)
 TEST(a_model_whose_key_has_more_than_eight_columns_is_refused_by_name)
 {
     calx_error err;
+    /* By the model check a program runs at start-up... */
+    CHECK_INT(calx_model_check(&Grid_model, &err), CALX_ERR_ARGUMENT);
+    CHECK_STR(err.message, "Grid's primary key has 9 columns; calx keeps objects with at most 8");
+    CHECK_OK(calx_model_check(&Hero_model, &err), &err);
+    /* ...and, for a program that did not run it, where its objects would
+     * enter: the constructor... */
     Grid *g = CALX_NEW(Grid, &err, .a = 1, .b = 2, .c = 3, .d = 4, .e = 5, .f = 6, .g = 7,
                        .h = 8, .i = 9);
     CHECK(g == NULL);
     CHECK_INT(err.code, CALX_ERR_ARGUMENT);
     CHECK_STR(err.message, "Grid's primary key has 9 columns; calx keeps objects with at most 8");
-    /* Nor is one loaded from a row. */
+    /* ...and the loaders. */
     calx_value row[9];
     for (int k = 0; k < 9; k++)
         row[k] = calx_int(k + 1);

@@ -278,14 +278,17 @@ CALX_API const calx_relation *calx_model_relation_at(const calx_model *m, size_t
 /* The relationship of m called name, or NULL (also for NULL arguments). */
 CALX_API const calx_relation *calx_model_relation(const calx_model *m, const char *name);
 
-/* Checks m's relationships as calx does on their first use: the foreign
- * key of each is found (exactly one candidate, or the one .foreign_key
- * names), a MANY_TO_MANY has a link model with a key to each side, a
- * back_populates names a relationship of the target that points back, and
- * the cascade words are known. 0, or CALX_ERR_ARGUMENT naming the model,
- * the relationship and the cause ("Team.heroes: Hero has 2 foreign keys
- * to team (hero.team_id, hero.old_team_id); name one with .foreign_key");
- * also for a NULL m. */
+/* Checks m as calx does when it first makes, loads or relates its
+ * objects: its primary key has at most 8 columns (calx keeps objects by
+ * it), and each relationship resolves: the foreign key of each is found
+ * (exactly one candidate, or the one .foreign_key names), a MANY_TO_MANY
+ * has a link model with a key to each side, a back_populates names a
+ * relationship of the target that points back, and the cascade words are
+ * known. Run it at start-up to hear of a bad declaration there. 0, or
+ * CALX_ERR_ARGUMENT naming the model and the cause ("Grid's primary key
+ * has 9 columns; calx keeps objects with at most 8"; "Team.heroes: Hero
+ * has 2 foreign keys to team (hero.team_id, hero.old_team_id); name one
+ * with .foreign_key"); also for a NULL m. */
 CALX_API int calx_model_check(const calx_model *m, calx_error *err);
 
 /* Whether rel of obj is loaded: true for a new object's relationships,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Model objects: allocation, field conversions (to and from values, the
- * timestamp text), snapshots, and setting texts and blobs. The
+ * timestamp text), snapshots, and setting texts and blobs; a model's
+ * derived facts and its check (calx_model_check). The
  * constructor and validation are construct.c's; SQLModel's repr is
  * repr.c's. */
 #include <inttypes.h>
@@ -621,6 +622,25 @@ int calx__model_check_key(const calx_model *m, const calx__model_facts *facts, c
                               "%s's primary key has %zu columns; calx keeps objects with at "
                               "most %d",
                               m->name, facts->npk, CALX__MAX_KEY);
+    return 0;
+}
+
+/* What calx needs of a model before it keeps objects of it: a key it can
+ * build on the stack, and relationships that resolve. A program that runs
+ * this at start-up hears of a bad declaration there, by name; one that
+ * does not hears of the key from the constructor or the loader, and of a
+ * relationship from its first use. */
+int calx_model_check(const calx_model *m, calx_error *err)
+{
+    if (!m)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_model_check needs a model");
+    if (calx__model_check_key(m, calx__model_facts_of(m), err))
+        return err->code;
+    for (size_t i = 0; i < m->nrelations; i++) {
+        calx__relinfo ri;
+        if (calx__rel_resolve(&m->relations[i], &ri, err))
+            return err->code;
+    }
     return 0;
 }
 

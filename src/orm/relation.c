@@ -272,18 +272,6 @@ int calx__rel_resolve(const calx_relation *r, calx__relinfo *out, calx_error *er
     return 0;
 }
 
-int calx_model_check(const calx_model *m, calx_error *err)
-{
-    if (!m)
-        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_model_check needs a model");
-    for (size_t i = 0; i < m->nrelations; i++) {
-        calx__relinfo ri;
-        if (calx__rel_resolve(&m->relations[i], &ri, err))
-            return err->code;
-    }
-    return 0;
-}
-
 /* ---- state ---- */
 
 calx__relstate *calx__rel_states(calx_obj *o)

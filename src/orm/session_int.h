@@ -108,8 +108,9 @@ bool calx__value_eq(const calx_value *a, const calx_value *b);
 /* The hash of a model's primary key given as values. */
 uint64_t calx__key_hash(const calx_model *m, const calx_value *key, size_t nkey);
 /* The most primary-key columns a model may have: keys are built on the
- * stack. The constructor and the loaders refuse a model with more
- * (calx__model_check_key). */
+ * stack. calx_model_check refuses a model with more, by name; so do the
+ * constructor and the loaders (calx__model_check_key), which a model
+ * reaches whether or not the program ran that check. */
 #define CALX__MAX_KEY 8
 /* The primary key of o (struct s: the object or its snapshot) as values,
  * at most CALX__MAX_KEY of them; texts point into s. */
