@@ -5,8 +5,10 @@
  * column; the session writes it, reads it back after commit expired it,
  * sees a change made with calx_obj_set_array and flushes it; Core's array
  * operators find the rows; merge copies it; repr prints it as SQLModel
- * prints a list. SQLite has no arrays: there the constructor and
- * validation are checked, and create_all's refusal.
+ * prints a list. Arrays of a native enum hold the enum's C values (bound
+ * as its names, shown as its members) and arrays of JSON their texts.
+ * SQLite has no arrays: there the constructor and validation are checked,
+ * and create_all's refusal.
  *
  * Each case runs on a fresh database (tests/backend.h), so the same file
  * runs as test_array_fields and test_array_fields_pg. */
@@ -27,10 +29,23 @@
 CALX_MODEL(Tagged, "tagged")
 CALX_MODEL_DEFINE(Tagged, "tagged")
 
+enum mood { MOOD_SAD, MOOD_OK, MOOD_HAPPY };
+static const char *const mood_names[] = { "sad", "ok", "happy" };
+static const calx_enum mood_enum = { .name = "mood", .names = mood_names, .n = 3 };
+
+#define Ticket_FIELDS(F, M)                                                   \
+    F(M, id,     OPT_INT64, NONE,     .primary_key = true)                    \
+    F(M, moods,  ARRAY,     REQUIRED, .array_of = CALX_COL_ENUM,              \
+                                      .enum_type = &mood_enum)                \
+    F(M, docs,   OPT_ARRAY, NONE,     .array_of = CALX_COL_JSON)
+CALX_MODEL(Ticket, "ticket")
+CALX_MODEL_DEFINE(Ticket, "ticket")
+
 #include "orm_test.h"
 #include "orm_db.h"
 
 #define TAGGED(f) CALX_C(Tagged, f)
+#define TICKET(f) CALX_C(Ticket, f)
 
 static calx_decimal dec(const char *s)
 {
@@ -139,6 +154,91 @@ static void names_where(calx_session *s, calx_expr *cond, char *out)
     calx_select_free(q);
 }
 
+TEST(an_enum_array_holds_c_values_checked_against_the_enum_and_shown_as_members)
+{
+    calx_value moods[] = { calx_int(MOOD_HAPPY), calx_null(), calx_int(MOOD_SAD) };
+    calx_value docs[] = { calx_value_json("{\"a\": 1}"), calx_null() };
+    Ticket *t = CALX_NEW(Ticket, &err, .moods = calx_value_array(CALX_INT, moods, 3),
+                         .docs = calx_value_array(CALX_JSON, docs, 2));
+    CHECK_OK(t ? 0 : err.code, &err);
+    if (!t)
+        return;
+    CHECK_STR(repr(t), "Ticket(id=None, moods=[<mood.happy: 'happy'>, None, <mood.sad: "
+                       "'sad'>], docs=['{\"a\": 1}', None])");
+    calx_value past[] = { calx_int(3) };
+    CHECK_INT(calx_obj_set_array(t, &t->moods, calx_value_array(CALX_INT, past, 1)), 0);
+    CHECK_INT(calx_obj_validate(t, &err), CALX_ERR_VALIDATION);
+    CHECK_STR(err.message, "Ticket.moods: an ARRAY whose element 1 is 3, not a value of enum "
+                           "type mood (it has 3)");
+    calx_value named[] = { calx_text("ok"), calx_text("glad") };
+    CHECK_INT(calx_obj_set_array(t, &t->moods, calx_value_array(CALX_TEXT, named, 2)), 0);
+    CHECK_INT(calx_obj_validate(t, &err), CALX_ERR_VALIDATION);
+    CHECK_STR(err.message, "Ticket.moods: an ARRAY whose element 2 is 'glad', not a name of "
+                           "enum type mood");
+    calx_value not_json[] = { calx_text("{oops") };
+    CHECK_INT(calx_obj_set_array(t, &t->moods, calx_value_array(CALX_TEXT, named, 1)), 0);
+    CHECK_INT(calx_obj_set_array(t, &t->docs, calx_value_array(CALX_TEXT, not_json, 1)), 0);
+    CHECK_INT(calx_obj_validate(t, &err), CALX_ERR_VALIDATION);
+    CHECK_STR(err.message, "Ticket.docs: an ARRAY whose element 1 is invalid JSON at byte 1 of "
+                           "'{oops' (the column's elements are JSON)");
+    calx_obj_free(t);
+}
+
+static void enum_round_trip(void);
+
+TEST(enum_and_json_arrays_round_trip_through_the_session_on_postgresql)
+{
+    static const calx_table *const tables[] = { CALX_TABLE(Ticket) };
+    if (test_backend_pg())
+        in_db(tables, 1, enum_round_trip);
+}
+
+static void enum_round_trip(void)
+{
+    calx_session *s = new_session();
+    calx_value moods[] = { calx_int(MOOD_HAPPY), calx_null(), calx_int(MOOD_SAD) };
+    calx_value docs[] = { calx_value_json("[1, {\"b\": null}]"), calx_null() };
+    Ticket *a = CALX_NEW(Ticket, &err, .moods = calx_value_array(CALX_INT, moods, 3),
+                         .docs = calx_value_array(CALX_JSON, docs, 2));
+    Ticket *b = CALX_NEW(Ticket, &err, .moods = calx_value_array(CALX_INT, NULL, 0));
+    CHECK(a && b);
+    if (!a || !b)
+        return;
+    CHECK_OK(calx_session_add(s, a, &err), &err);
+    CHECK_OK(calx_session_add(s, b, &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    /* Bound as the names PostgreSQL's enum takes. */
+    CHECK(strstr(logbuf, "['happy', None, 'sad']") != NULL);
+
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    CHECK_STR(repr(a), "Ticket(id=1, moods=[<mood.happy: 'happy'>, None, <mood.sad: 'sad'>], "
+                       "docs=['[1, {\"b\": null}]', None])");
+    CHECK_STR(repr(b), "Ticket(id=2, moods=[], docs=None)");
+    CHECK_INT(a->moods.elem, CALX_INT);
+    CHECK_INT(a->moods.u.array.items[0].u.i, MOOD_HAPPY);
+
+    /* Found by the database's operators; a change is flushed. */
+    calx_select *q = calx_select_where(calx_select_new(CALX_TABLE(Ticket)),
+                                       calx_any(calx_lit_text("sad"), TICKET(moods)));
+    calx_objlist l = { 0 };
+    CHECK_OK(calx_session_all(s, q, &l, &err), &err);
+    CHECK(l.n == 1 && l.items[0] == a);
+    calx_objlist_free(&l);
+    calx_select_free(q);
+    calx_value more[] = { calx_int(MOOD_OK) };
+    CHECK_INT(calx_obj_set_array(b, &b->moods, calx_value_array(CALX_INT, more, 1)), 0);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session_free(s);
+
+    s = new_session();
+    Ticket *got = NULL;
+    CHECK_OK(calx_session_get(s, &Ticket_model, calx_int(2), &got, &err), &err);
+    if (got)
+        CHECK_STR(repr(got), "Ticket(id=2, moods=[<mood.ok: 'ok'>], docs=None)");
+    calx_session_free(s);
+}
+
 static void round_trip(void);
 
 TEST(arrays_round_trip_through_the_session_on_postgresql)
@@ -236,6 +336,8 @@ int main(void)
     loop = calx_loop_new(NULL, &e);
     RUN(the_constructor_copies_an_array_and_validation_checks_its_elements);
     RUN(arrays_round_trip_through_the_session_on_postgresql);
+    RUN(an_enum_array_holds_c_values_checked_against_the_enum_and_shown_as_members);
+    RUN(enum_and_json_arrays_round_trip_through_the_session_on_postgresql);
     RUN(sqlite_refuses_an_array_column_at_create_all);
     calx_loop_free(loop);
     test_backend_cleanup();

@@ -2,8 +2,10 @@
 /* PostgreSQL arrays (issue #11): ARRAY columns' DDL, array values written
  * and read back exactly (empty, with NULLs, texts with quotes, commas,
  * braces, backslashes and non-ASCII), through Core and through plain SQL,
- * and ANY / @> / && / array_length in queries, with their SQL. On SQLite,
- * which has no arrays, the refusals. */
+ * and ANY / @> / && / array_length in queries, with their SQL. Arrays of
+ * a native enum (their names bound, their C values read back, an unknown
+ * name an error) and of JSON. On SQLite, which has no arrays, the
+ * refusals. */
 #include "backend.h"
 #include "calx.h"
 #include "sql/compiler.h"
@@ -27,6 +29,22 @@ static const calx_column post_cols[] = {
       .scale = 2, .nullable = true },
 };
 static const calx_table post = { .name = "post", .columns = post_cols, .ncolumns = 4 };
+
+enum mood { MOOD_SAD, MOOD_OK, MOOD_HAPPY };
+static const char *const mood_names[] = { "sad", "ok", "happy" };
+static const calx_enum mood_enum = { .name = "mood", .names = mood_names, .n = 3 };
+
+static const calx_column ticket_cols[] = {
+    { .name = "id", .type = CALX_COL_INT64, .primary_key = true },
+    { .name = "moods", .type = CALX_COL_ARRAY, .array_of = CALX_COL_ENUM,
+      .enum_type = &mood_enum, .nullable = true },
+    { .name = "docs", .type = CALX_COL_ARRAY, .array_of = CALX_COL_JSON, .nullable = true },
+};
+static const calx_table ticket = { .name = "ticket", .columns = ticket_cols, .ncolumns = 3 };
+
+#define TID calx_col(&ticket, 0)
+#define MOODS calx_col(&ticket, 1)
+#define DOCS calx_col(&ticket, 2)
 
 #define ID calx_col(&post, 0)
 #define SCORES calx_col(&post, 1)
@@ -56,7 +74,7 @@ static void show(const calx_value *v, char *out, size_t size)
             n += (size_t)snprintf(out + n, size - n, "%sNone", sep);
         else if (e->type == CALX_INT)
             n += (size_t)snprintf(out + n, size - n, "%s%lld", sep, (long long)e->u.i);
-        else if (e->type == CALX_TEXT)
+        else if (e->type == CALX_TEXT || e->type == CALX_JSON)
             n += (size_t)snprintf(out + n, size - n, "%s'%.*s'", sep, (int)e->u.s.len,
                                   e->u.s.ptr);
         else if (e->type == CALX_DECIMAL) {
@@ -77,13 +95,12 @@ static calx_select *where(calx_expr *cond)
     return calx_select_order_by(calx_select_where(q, cond), ID, CALX_ASC);
 }
 
-/* The ids a condition selects, "1,3", or "ERR message". */
-static const char *ids(calx_expr *cond)
+/* The ids q (freed here) selects, "1,3", or "ERR message". */
+static const char *ids_of(calx_select *q)
 {
     static char out[600];
     calx_error err;
     calx_result *r = NULL;
-    calx_select *q = where(cond);
     int rc = calx_wait(calx_conn_execute_select(conn, q, &err), &r, &err);
     calx_select_free(q);
     if (rc) {
@@ -100,6 +117,12 @@ static const char *ids(calx_expr *cond)
     return out;
 }
 
+/* The ids of posts a condition selects. */
+static const char *ids(calx_expr *cond)
+{
+    return ids_of(where(cond));
+}
+
 TEST(ddl_is_postgresqls_and_sqlite_refuses_it_naming_the_column)
 {
     calx_error err;
@@ -107,6 +130,13 @@ TEST(ddl_is_postgresqls_and_sqlite_refuses_it_naming_the_column)
     CHECK_STR(sql, "\nCREATE TABLE post (\n\tid BIGSERIAL NOT NULL, \n\tscores INTEGER[], "
                    "\n\ttags VARCHAR[], \n\tprices NUMERIC(10, 2)[], \n\tPRIMARY KEY (id)\n)\n\n");
     free(sql);
+    /* An enum's array is of its native type, made by create_all. */
+    sql = calx__ddl_create_table(pg, &ticket, &err);
+    CHECK_STR(sql, "\nCREATE TABLE ticket (\n\tid BIGSERIAL NOT NULL, \n\tmoods mood[], "
+                   "\n\tdocs JSON[], \n\tPRIMARY KEY (id)\n)\n\n");
+    free(sql);
+    CHECK(calx__ddl_create_table(lite, &ticket, &err) == NULL);
+    CHECK_INT(err.code, CALX_ERR_NOT_SUPPORTED);
     CHECK(calx__ddl_create_table(lite, &post, &err) == NULL);
     CHECK_INT(err.code, CALX_ERR_NOT_SUPPORTED);
     CHECK_STR(err.message, "column post.scores: SQLite has no ARRAY type (arrays are "
@@ -120,7 +150,7 @@ TEST(ddl_is_postgresqls_and_sqlite_refuses_it_naming_the_column)
     calx_metadata *m = calx_metadata_new(&err);
     CHECK_INT(calx_metadata_add(m, &bad, &err), CALX_ERR_ARGUMENT);
     CHECK_STR(err.message, "column bad.x: an ARRAY column needs array_of, the elements' type: "
-                           "any column type but BLOB, JSON, ENUM and ARRAY (it is 0)");
+                           "any column type but BLOB and ARRAY (it is 0)");
     static const calx_column stray_cols[] = {
         { .name = "id", .type = CALX_COL_INT64, .primary_key = true,
           .array_of = CALX_COL_INT64 },
@@ -134,8 +164,8 @@ TEST(ddl_is_postgresqls_and_sqlite_refuses_it_naming_the_column)
 TEST(setup_database)
 {
     on_pg = test_backend_pg();
-    const calx_table *all[] = { &post };
-    if (!sql_db_open(loop, dir, NULL, all, on_pg ? 1 : 0, false, NULL))
+    const calx_table *all[] = { &post, &ticket };
+    if (!sql_db_open(loop, dir, NULL, all, on_pg ? 2 : 0, false, NULL))
         return;
     if (!on_pg)
         return;
@@ -161,7 +191,151 @@ TEST(setup_database)
     CHECK_OK(calx_wait(calx_conn_execute_insert(conn, s, &err), &r, &err), &err);
     calx_result_free(r);
     calx_insert_free(s);
+    /* Enum arrays by C value or by name; JSON arrays of JSON or of text
+     * that is JSON. */
+    calx_value tickets[][3] = {
+        { calx_int(1), ARR(CALX_INT, calx_int(MOOD_HAPPY), calx_null(), calx_int(MOOD_SAD)),
+          ARR(CALX_JSON, calx_value_json("{\"a\": [1, \"x,y\"]}"), calx_null(),
+              calx_value_json("\"q\\\"\"")) },
+        { calx_int(2), EMPTY(CALX_INT), EMPTY(CALX_JSON) },
+        { calx_int(3), ARR(CALX_TEXT, calx_text("ok")), calx_null() },
+        { calx_int(4), calx_null(), ARR(CALX_TEXT, calx_text("[1, 2]")) },
+    };
+    s = calx_insert_new(&ticket);
+    calx_insert_columns(s, (const char *const[]){ "id", "moods", "docs" }, 3);
+    for (int i = 0; i < 4; i++)
+        calx_insert_row(s, tickets[i]);
+    CHECK_OK(calx_wait(calx_conn_execute_insert(conn, s, &err), &r, &err), &err);
+    calx_result_free(r);
+    calx_insert_free(s);
     CHECK_OK(calx_wait(calx_conn_commit(conn, &err), NULL, &err), &err);
+}
+
+/* The ids of tickets cond (or NULL) selects, ordered by order_by. */
+static const char *ticket_ids(calx_expr *cond, calx_expr *order_by)
+{
+    calx_select *q = calx_select_columns(TID);
+    calx_select_from(q, &ticket);
+    if (cond)
+        calx_select_where(q, cond);
+    return ids_of(calx_select_order_by(q, order_by, CALX_ASC));
+}
+
+TEST(enum_and_json_arrays_read_back_as_c_values_and_json)
+{
+    if (!on_pg)
+        return;
+    calx_error err;
+    /* Twice: a prepared statement's rows come in binary from its second
+     * run where every column's type has a binary decoder (json[]; an
+     * enum array's type is the database's own, so it stays text). */
+    for (int run = 0; run < 2; run++) {
+        calx_select *q = calx_select_columns(TID, MOODS, DOCS);
+        calx_select_from(q, &ticket);
+        calx_select_order_by(q, TID, CALX_ASC);
+        calx_result *r = NULL;
+        int rc = calx_wait(calx_conn_execute_select(conn, q, &err), &r, &err);
+        calx_select_free(q);
+        CHECK_OK(rc, &err);
+        if (rc)
+            return;
+        char got[4][2][200];
+        int k = 0;
+        for (const calx_row *row; (row = calx_result_next(r)) && k < 4; k++)
+            for (int c = 0; c < 2; c++)
+                show(calx_row_value(row, (size_t)c + 1), got[k][c], sizeof got[k][c]);
+        CHECK_INT(k, 4);
+        CHECK_STR(got[0][0], "[2, None, 0] of INTEGER");
+        CHECK_STR(got[0][1], "['{\"a\": [1, \"x,y\"]}', None, '\"q\\\"\"'] of JSON");
+        CHECK_STR(got[1][0], "[] of INTEGER");
+        CHECK_STR(got[1][1], "[] of JSON");
+        CHECK_STR(got[2][0], "[1] of INTEGER");
+        CHECK_STR(got[2][1], "None");
+        CHECK_STR(got[3][0], "None");
+        CHECK_STR(got[3][1], "['[1, 2]'] of JSON");
+        calx_result_free(r);
+    }
+    /* JSON[] alone, so its rows come in binary the second time. */
+    for (int run = 0; run < 2; run++) {
+        calx_result *r = NULL;
+        CHECK_OK(calx_wait(calx_conn_execute(conn, "SELECT docs FROM ticket WHERE id = 1", NULL,
+                                             &err),
+                           &r, &err),
+                 &err);
+        const calx_row *row = r ? calx_result_first(r) : NULL;
+        char got[200] = "";
+        if (row)
+            show(calx_row_value(row, 0), got, sizeof got);
+        CHECK_STR(got, "['{\"a\": [1, \"x,y\"]}', None, '\"q\\\"\"'] of JSON");
+        calx_result_free(r);
+    }
+    /* Plain SQL knows no column: an enum array is PostgreSQL's text. */
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx_conn_execute(conn, "SELECT moods FROM ticket WHERE id = 1", NULL,
+                                         &err),
+                       &r, &err),
+             &err);
+    const calx_row *row = r ? calx_result_first(r) : NULL;
+    if (row)
+        CHECK_STR(calx_row_text(row, 0), "{happy,NULL,sad}");
+    calx_result_free(r);
+}
+
+TEST(enum_arrays_compare_and_sort_in_the_database_by_the_enums_order)
+{
+    if (!on_pg)
+        return;
+    /* The enum's order (sad < ok < happy), not the names': [ok] before
+     * [happy, ...]. */
+    CHECK_STR(ticket_ids(NULL, MOODS), "2,3,1,4");
+    CHECK_STR(ticket_ids(calx_any(calx_lit_text("sad"), MOODS), TID), "1");
+    CHECK_STR(ticket_ids(calx_array_contains(MOODS, ARR(CALX_INT, calx_int(MOOD_OK))), TID),
+              "3");
+    CHECK_STR(ticket_ids(calx_array_contains(MOODS, EMPTY(CALX_INT)), TID), "1,2,3");
+    CHECK_STR(ticket_ids(calx_array_overlaps(MOODS, ARR(CALX_TEXT, calx_text("happy"),
+                                                        calx_text("ok"))),
+                         TID),
+              "1,3");
+    CHECK_STR(ticket_ids(calx_eq(calx_array_length(DOCS), 3), TID), "1");
+    /* A value that is no member is refused before anything is sent. */
+    calx_error err;
+    calx_select *q = calx_select_where(calx_select_columns(TID),
+                                       calx_array_contains(MOODS, ARR(CALX_INT, calx_int(3))));
+    CHECK_INT(calx_select_error(q, &err), CALX_ERR_TYPE);
+    CHECK_CONTAINS(err.message, "element 1 is 3, not a value of enum type mood (it has 3)");
+    calx_select_free(q);
+    q = calx_select_where(calx_select_columns(TID),
+                          calx_array_overlaps(MOODS, ARR(CALX_TEXT, calx_text("glad"))));
+    CHECK_INT(calx_select_error(q, &err), CALX_ERR_TYPE);
+    CHECK_CONTAINS(err.message, "element 1 is 'glad', not a name of enum type mood");
+    calx_select_free(q);
+}
+
+TEST(an_enum_name_unknown_to_the_program_read_back_is_an_error_naming_column_and_value)
+{
+    if (!on_pg)
+        return;
+    calx_error err;
+    /* The database's type gains a name the C enum lacks. */
+    CHECK_OK(calx_wait(calx_conn_execute(conn, "ALTER TYPE mood ADD VALUE 'angry'", NULL, &err),
+                       NULL, &err),
+             &err);
+    CHECK_OK(calx_wait(calx_conn_commit(conn, &err), NULL, &err), &err);
+    CHECK_OK(calx_wait(calx_conn_execute(conn, "INSERT INTO ticket (id, moods) VALUES "
+                                               "(5, '{ok,angry}')", NULL, &err),
+                       NULL, &err),
+             &err);
+    CHECK_OK(calx_wait(calx_conn_commit(conn, &err), NULL, &err), &err);
+    calx_select *q = calx_select_where(calx_select_columns(TID, MOODS), calx_eq(TID, 5));
+    calx_result *r = NULL;
+    CHECK_INT(calx_wait(calx_conn_execute_select(conn, q, &err), &r, &err), CALX_ERR_DATA);
+    CHECK_STR(err.message, "column moods: the database holds 'angry' (array element 2), which "
+                           "is not a name of enum type mood");
+    calx_result_free(r);
+    calx_select_free(q);
+    calx_wait(calx_conn_rollback(conn, &err), NULL, &err);
+    /* The connection goes on. */
+    CHECK_STR(ticket_ids(calx_eq(TID, 5), TID), "5");
 }
 
 TEST(arrays_read_back_exactly_through_core_and_plain_sql)
@@ -310,6 +484,9 @@ int main(void)
     RUN(arrays_read_back_exactly_through_core_and_plain_sql);
     RUN(any_and_containment_render_and_select);
     RUN(mistakes_name_their_cause);
+    RUN(enum_and_json_arrays_read_back_as_c_values_and_json);
+    RUN(enum_arrays_compare_and_sort_in_the_database_by_the_enums_order);
+    RUN(an_enum_name_unknown_to_the_program_read_back_is_an_error_naming_column_and_value);
     RUN(teardown_database);
     calx_loop_free(loop);
     test_backend_cleanup();

@@ -250,11 +250,11 @@ TEST(load_converts_database_values)
     const calx_column *made = &Gadget_model.table.columns[CALX_FIELD(Gadget, made_at)];
     char scratch[CALX_BIND_SCRATCH_SIZE];
     calx_value v = calx_text("2024-05-01 12:30:15.250000");
-    CHECK_OK(calx__sqlite_stored_value(made, &v, scratch, &err), &err);
+    CHECK_OK(calx__sqlite_stored_value(made, &v, scratch, NULL, &err), &err);
     CHECK_OK(calx__obj_load_field(o, CALX_FIELD(Gadget, made_at), &v, &err), &err);
     CHECK_INT(g->made_at, 1714566615250000LL);
     v = calx_text("2024-05-01 14:30:15.25+02:00");
-    CHECK_OK(calx__sqlite_stored_value(made, &v, scratch, &err), &err);
+    CHECK_OK(calx__sqlite_stored_value(made, &v, scratch, NULL, &err), &err);
     CHECK_OK(calx__obj_load_field(o, CALX_FIELD(Gadget, seen_at), &v, &err), &err);
     CHECK_INT(g->seen_at.value, 1714566615250000LL);
     calx_value back = calx__field_value(&Gadget_model, &Gadget_model.fields[CALX_FIELD(Gadget, made_at)], g);

@@ -69,8 +69,8 @@ typedef enum calx_coltype {
     CALX_COL_ENUM,         /* one of .enum_type's names: PostgreSQL a native enum type, made
                               and dropped with the table; SQLite VARCHAR(longest name) */
     CALX_COL_ARRAY         /* a one-dimensional array of .array_of (PostgreSQL only:
-                              INTEGER[], VARCHAR[], NUMERIC(p, s)[], ...); values are
-                              CALX_ARRAY */
+                              INTEGER[], VARCHAR[], NUMERIC(p, s)[], JSON[], an
+                              enum's mood[], ...); values are CALX_ARRAY */
 } calx_coltype;
 #define CALX__COL_LAST CALX_COL_ARRAY
 
@@ -168,7 +168,7 @@ typedef struct calx_column {
     int max_length;        /* TEXT only: VARCHAR(n); 0: none */
     int precision, scale;  /* DECIMAL only: NUMERIC(precision, scale), precision 1 to
                               CALX_DECIMAL_MAX_DIGITS, scale 0 to precision */
-    const calx_enum *enum_type; /* ENUM only, and required there */
+    const calx_enum *enum_type; /* ENUM (or ARRAY of ENUM) only, and required there */
     const char *foreign_key;    /* "table.column", or NULL */
     const char *on_delete;      /* CASCADE, SET NULL, SET DEFAULT, RESTRICT, NO ACTION */
     const char *on_update;      /* the same choices */
@@ -176,9 +176,11 @@ typedef struct calx_column {
     calx_opt_double ge, le;     /* numeric bounds the ORM checks before
                                    writing (Pydantic's ge / le) */
     calx_coltype array_of;      /* ARRAY only, and required there: the elements'
-                                   type, any but BLOB, JSON, ENUM and ARRAY;
-                                   max_length, precision and scale apply to the
-                                   elements (VARCHAR(n)[], NUMERIC(p, s)[]) */
+                                   type, any but BLOB and ARRAY; max_length,
+                                   precision, scale and enum_type apply to the
+                                   elements (VARCHAR(n)[], NUMERIC(p, s)[],
+                                   mood[], JSON[]); an enum array's values are
+                                   its C values (CALX_INT) or names */
 
     /* SQLAlchemy's Column(onupdate=...): a factory called for every UPDATE
      * that does not set the column itself, its value bound: the ORM's flush

@@ -211,7 +211,9 @@ static inline calx_value calx_value_json(const char *json)
 /* A one-dimensional array of n values (SQLAlchemy's ARRAY, PostgreSQL's
  * INTEGER[], TEXT[], ...): every element is of type elem (CALX_INT,
  * CALX_REAL, CALX_BOOL, CALX_TEXT, CALX_DECIMAL, CALX_UUID, CALX_DATE,
- * CALX_TIME, CALX_DATETIME, CALX_TIMESTAMP, CALX_INTERVAL) or NULL. The
+ * CALX_TIME, CALX_DATETIME, CALX_TIMESTAMP, CALX_INTERVAL, CALX_JSON) or
+ * NULL; an array of enum values is of CALX_INT (the C values, as read
+ * back) or of CALX_TEXT (the names). The
  * value points at items, which are not copied here: calx copies an array
  * (its items and their text) wherever it copies values, so items may be
  * reused once the call that took the value returns. An array of no

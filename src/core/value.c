@@ -84,7 +84,7 @@ int calx__value_parse(calx_type t, const char *s, size_t n, calx_value *out, cal
 
 bool calx__array_elem_ok(calx_type t)
 {
-    return t != CALX_NULL && t != CALX_BLOB && t != CALX_JSON && t != CALX_ARRAY &&
+    return t != CALX_NULL && t != CALX_BLOB && t != CALX_ARRAY &&
            (unsigned)t <= CALX_ARRAY;
 }
 

@@ -60,6 +60,7 @@ typedef enum calx_dtype {
     CALX_DTYPE_TIME,
     CALX_DTYPE_DATETIME,       /* naive: timestamp without time zone */
     CALX_DTYPE_INTERVAL,
+    CALX_DTYPE_JSON,           /* json: alone untyped (the column says json or jsonb) */
     CALX_DTYPE_ARRAY = 0x40    /* | the element's type */
 } calx_dtype;
 

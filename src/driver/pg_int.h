@@ -64,7 +64,9 @@ enum {
     OID_TIMESTAMPTZ_ARRAY = 1185,
     OID_INTERVAL_ARRAY = 1187,
     OID_NUMERIC_ARRAY = 1231,
-    OID_UUID_ARRAY = 2951
+    OID_UUID_ARRAY = 2951,
+    OID_JSON_ARRAY = 199,
+    OID_JSONB_ARRAY = 3807
 };
 
 /* PostgreSQL's epoch for dates and times in binary, 2000-01-01, in calx's

@@ -84,6 +84,9 @@ static const dtype_info dtypes[] = {
     [CALX_DTYPE_DATETIME] = { OID_TIMESTAMP, OID_TIMESTAMP, OID_TIMESTAMP_ARRAY,
                               CALX_DATETIME },
     [CALX_DTYPE_INTERVAL] = { OID_INTERVAL, OID_INTERVAL, OID_INTERVAL_ARRAY, CALX_INTERVAL },
+    /* json's binary form is its text, so a JSON[] column's arrays go in
+     * binary as json[] (its OID fixed, 199); a value alone stays untyped */
+    [CALX_DTYPE_JSON] = { 0, OID_JSON, OID_JSON_ARRAY, CALX_JSON },
 };
 
 /* The entry of t's scalar or element type; NULL for none. */
@@ -164,7 +167,7 @@ static bool array_ok(pg_conn *c, const calx_value *v, calx_dtype hint, size_t at
     }
     for (size_t i = 0; i < v->u.array.n; i++) {
         const calx_value *e = &v->u.array.items[i];
-        if (e->type == CALX_TEXT && e->u.s.len && memchr(e->u.s.ptr, 0, e->u.s.len)) {
+        if (calx__value_is_bytes(e) && e->u.s.len && memchr(e->u.s.ptr, 0, e->u.s.len)) {
             calx__pg_failf(c, CALX_ERR_DATA,
                            "PostgreSQL text cannot contain a NUL byte (parameter %zu, array "
                            "element %zu)", at, i + 1);
@@ -463,7 +466,7 @@ static size_t array_text_size(const calx_value *v)
     size_t n = 3;
     for (size_t i = 0; i < v->u.array.n; i++) {
         const calx_value *e = &v->u.array.items[i];
-        n += 3 + (e->type == CALX_TEXT ? 2 * e->u.s.len : SCALAR_TEXT_SIZE);
+        n += 3 + (calx__value_is_bytes(e) ? 2 * e->u.s.len : SCALAR_TEXT_SIZE);
     }
     return n;
 }
@@ -510,7 +513,7 @@ static size_t array_text(const calx_value *v, char *p)
         char buf[SCALAR_TEXT_SIZE];
         const char *s = buf;
         size_t len;
-        if (e->type == CALX_TEXT) {
+        if (e->type == CALX_TEXT || e->type == CALX_JSON) {
             s = e->u.s.ptr;
             len = e->u.s.len;
         } else {
@@ -551,6 +554,7 @@ static size_t element_binary(const calx_value *e, const dtype_info *d, char *out
         out[0] = e->u.b ? 1 : 0;
         return 1;
     case CALX_TEXT:
+    case CALX_JSON:   /* json_recv reads the text */
         if (e->u.s.len)
             memcpy(out, e->u.s.ptr, e->u.s.len);
         return e->u.s.len;
@@ -566,7 +570,7 @@ static size_t array_binary_size(const calx_value *v, const dtype_info *d)
     for (size_t i = 0; i < v->u.array.n; i++) {
         const calx_value *e = &v->u.array.items[i];
         n += 4;
-        if (e->type == CALX_TEXT)
+        if (calx__value_is_bytes(e))
             n += e->u.s.len;
         else if (e->type != CALX_NULL)
             n += d->element == OID_INT4 ? 4 : e->type == CALX_BOOL ? 1 : RICH_BINARY_SIZE;

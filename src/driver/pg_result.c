@@ -38,6 +38,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/array_text.h"
 #include "core/types_int.h"
 #include "core/value_int.h"
 #include "driver/pg_int.h"
@@ -610,10 +611,7 @@ static pg_dec bin_jsonb_value(calx_rowset *rs, calx_value *v, const char *s, siz
 
 /* ---- arrays, from their text ----
  *
- * array_out's form: {1,2,NULL}, an element quoted ("a b", "NULL", "")
- * when it is empty, is the word NULL, or holds a space, a brace, a comma,
- * a quote or a backslash, which are then escaped with a backslash; a lower
- * bound other than 1 comes first as "[0:2]=". Each element is decoded by
+ * array_out's form, read by core/array_text.c. Each element is decoded by
  * its type's own text decoder, into a CALX_ARRAY whose items live in the
  * rows' arena. A multi-dimensional array (which calx's values cannot
  * hold) stays text. */
@@ -642,7 +640,9 @@ static pg_decode_fn binary_decoder(Oid type);
     X(timestamptz, OID_TIMESTAMPTZ_ARRAY, OID_TIMESTAMPTZ, CALX_TIMESTAMP)              \
     X(interval, OID_INTERVAL_ARRAY, OID_INTERVAL, CALX_INTERVAL)                        \
     X(numeric, OID_NUMERIC_ARRAY, OID_NUMERIC, CALX_DECIMAL)                            \
-    X(uuid, OID_UUID_ARRAY, OID_UUID, CALX_UUID)
+    X(uuid, OID_UUID_ARRAY, OID_UUID, CALX_UUID)                                        \
+    X(json, OID_JSON_ARRAY, OID_JSON, CALX_JSON)                                        \
+    X(jsonb, OID_JSONB_ARRAY, OID_JSONB, CALX_JSON)
 
 /* The element type of an array type, and the calx type its elements
  * decode to; 0 for a type that is no array calx decodes. */
@@ -660,40 +660,6 @@ static Oid array_elem(Oid type, calx_type *elem)
     }
 }
 
-/* One element at s (after any "{" or ","), unescaped into out
- * (NUL-terminated): its length, *null set for an unquoted NULL, and *end
- * past it. false for text that is no element. */
-static bool array_element(const char *s, const char **end, char *out, size_t *len, bool *null)
-{
-    size_t n = 0;
-    *null = false;
-    if (*s == '"') {
-        for (s++; *s != '"'; s++) {
-            if (*s == '\\')
-                s++;
-            if (!*s)
-                return false;
-            out[n++] = *s;
-        }
-        s++;
-    } else {
-        for (; *s && *s != ',' && *s != '}'; s++) {
-            if (*s == '{' || *s == '"')
-                return false;
-            if (*s == '\\' && !*++s)
-                return false;
-            out[n++] = *s;
-        }
-        *null = n == 4 && strncasecmp(out, "NULL", 4) == 0;
-        if (n == 0)
-            return false;
-    }
-    out[n] = '\0';
-    *len = n;
-    *end = s;
-    return *s == ',' || *s == '}';
-}
-
 /* items[0..n) as v, a CALX_ARRAY of elem whose items live in the rows'
  * arena; DEC_RANGE when an element is not of elem (a numeric NaN, which
  * decodes to text: an array holds one type). */
@@ -703,16 +669,12 @@ static pg_dec array_value(calx_rowset *rs, calx_value *v, calx_type elem,
     for (size_t i = 0; i < n; i++)
         if (items[i].type != CALX_NULL && items[i].type != elem)
             return DEC_RANGE;
-    /* Aligned room in the arena for the items. */
-    size_t size = n * sizeof *items + _Alignof(calx_value) - 1;
-    char *room = calx__rowset_alloc(rs, size);
-    if (!room)
+    calx_value *at = calx__rowset_alloc_values(rs, n);
+    if (!at)
         return DEC_NOMEM;
-    uintptr_t at = ((uintptr_t)room + _Alignof(calx_value) - 1) &
-                   ~(uintptr_t)(_Alignof(calx_value) - 1);
     if (n)
-        memcpy((void *)at, items, n * sizeof *items);
-    *v = calx_value_array(elem, (const calx_value *)at, n);
+        memcpy(at, items, n * sizeof *items);
+    *v = calx_value_array(elem, at, n);
     return DEC_OK;
 }
 
@@ -721,21 +683,11 @@ static pg_dec text_array(calx_rowset *rs, calx_value *v, const char *s, size_t l
     calx_type elem = CALX_TEXT;
     Oid et = array_elem(type, &elem);
     pg_decode_fn decode = text_decoder(et);
-    const char *p = s;
-    if (*p == '[') {   /* bounds: [lo:hi]=, or [lo:hi][lo:hi]= for more dimensions */
-        p = strchr(p, '=');
-        if (!p)
-            return text_as_is(rs, v, s, len);
-        p++;
-    }
-    if (*p != '{')
-        return text_as_is(rs, v, s, len);
-    if (p[1] == '{')
-        return DEC_RANGE;   /* more dimensions than calx's arrays have */
-    /* Elements: at most one per comma, and one more. */
-    size_t most = 1;
-    for (const char *q = p; *q; q++)
-        most += *q == ',';
+    bool nested;
+    const char *p = calx__array_text_start(s, &nested);
+    if (!p)   /* more dimensions than calx's arrays have, or text calx does not know */
+        return nested ? DEC_RANGE : text_as_is(rs, v, s, len);
+    size_t most = calx__array_text_most(p);
     char *buf = malloc(len + 1);
     calx_value *items = malloc(most * sizeof *items);
     if (!buf || !items) {
@@ -745,7 +697,6 @@ static pg_dec text_array(calx_rowset *rs, calx_value *v, const char *s, size_t l
     }
     pg_dec rc = DEC_OK;
     size_t n = 0;
-    p++;
     if (*p == '}') {
         p++;
     } else {
@@ -753,7 +704,7 @@ static pg_dec text_array(calx_rowset *rs, calx_value *v, const char *s, size_t l
             const char *end;
             size_t elen;
             bool null;
-            if (n == most || !array_element(p, &end, buf, &elen, &null)) {
+            if (n == most || !calx__array_text_element(p, &end, buf, &elen, &null)) {
                 rc = DEC_BAD;
                 break;
             }

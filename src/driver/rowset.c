@@ -109,6 +109,17 @@ char *calx__rowset_alloc(calx_rowset *rs, size_t n)
     return dst;
 }
 
+calx_value *calx__rowset_alloc_values(calx_rowset *rs, size_t n)
+{
+    const size_t align = _Alignof(calx_value);
+    if (n > (SIZE_MAX - 2 * align) / sizeof(calx_value))
+        return NULL;
+    char *room = calx__rowset_alloc(rs, n * sizeof(calx_value) + align - 1);
+    if (!room)
+        return NULL;
+    return (calx_value *)(((uintptr_t)room + align - 1) & ~(uintptr_t)(align - 1));
+}
+
 /* Copies name into the arena as column i's; 0 or CALX_ERR_NOMEM. */
 int calx__rowset_set_colname(calx_rowset *rs, size_t i, const char *name)
 {

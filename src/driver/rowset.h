@@ -37,6 +37,9 @@ const char *calx__rowset_copy(calx_rowset *rs, const void *p, size_t n);
 /* Room for n bytes in the arena, plus a NUL already written at [n], for a
  * driver to decode a value into (a bytea's hex); NULL on no memory. */
 char *calx__rowset_alloc(calx_rowset *rs, size_t n);
+/* Aligned room in the arena for n values (an array's items; n may be 0);
+ * NULL on no memory. */
+calx_value *calx__rowset_alloc_values(calx_rowset *rs, size_t n);
 /* Drops every row (keeping the columns), for the next streamed chunk. */
 void calx__rowset_clear_rows(calx_rowset *rs);
 /* Makes rs's chain one rowset: the rows of the rowsets after it are

@@ -37,21 +37,44 @@ struct calx_result {
     size_t ntypes;
 };
 
-/* *v, a stored value of column c (a user type's), made the program's by
- * its result function, the bytes it made copied into rs. */
-static int user_result(const calx_column *c, calx_rowset *rs, calx_value *v, calx_error *err)
+/* *v, made by a conversion, copied into rs where it lives elsewhere:
+ * bytes when copy_bytes or when they are in scratch (the dialect's text),
+ * an array's items when they moved from old_items (the dialect's array,
+ * in its room; its elements are C values, never bytes). */
+static int keep_in_rows(calx_rowset *rs, calx_value *v, bool copy_bytes, const char *scratch,
+                        const calx_value *old_items, calx_error *err)
 {
-    calx_type_scratch scratch;
-    calx__type_scratch_init(&scratch);
-    int rc = calx__user_type_result(c, v, &scratch, err);
-    if (!rc && calx__value_is_bytes(v)) {
+    if (calx__value_is_bytes(v) && (copy_bytes || v->u.s.ptr == scratch)) {
         const char *copy = calx__rowset_copy(rs, v->u.s.ptr, v->u.s.len);
         if (!copy)
-            rc = calx__nomem(err, "reading a result");
-        else
-            v->u.s.ptr = copy;
+            return calx__nomem(err, "reading a result");
+        v->u.s.ptr = copy;
+    } else if (v->type == CALX_ARRAY && v->u.array.items != old_items) {
+        calx_value *items = calx__rowset_alloc_values(rs, v->u.array.n);
+        if (!items)
+            return calx__nomem(err, "reading a result");
+        if (v->u.array.n)
+            memcpy(items, v->u.array.items, v->u.array.n * sizeof *items);
+        v->u.array.items = items;
     }
-    calx__type_scratch_done(&scratch);
+    return 0;
+}
+
+/* Column k of a row made the column's type: the dialect's stored_value,
+ * then a user type's result; what they made copied into rs. */
+static int convert_value(const calx_dialect *d, const calx_column *c, calx_rowset *rs,
+                         calx_value *v, calx_error *err)
+{
+    char scratch[CALX_BIND_SCRATCH_SIZE];
+    calx_type_scratch room;
+    calx__type_scratch_init(&room);
+    const calx_value *old_items = v->type == CALX_ARRAY ? v->u.array.items : NULL;
+    int rc = d->stored_value ? d->stored_value(c, v, scratch, &room, err) : 0;
+    if (!rc && c->user_type)
+        rc = calx__user_type_result(c, v, &room, err);
+    if (!rc)
+        rc = keep_in_rows(rs, v, c->user_type != NULL, scratch, old_items, err);
+    calx__type_scratch_done(&room);
     return rc;
 }
 
@@ -61,27 +84,12 @@ int calx__rowset_convert(const calx_dialect *d, const calx_column *const *types,
     if (!types || !rs)
         return 0;
     size_t n = ntypes < rs->ncols ? ntypes : rs->ncols;
-    char scratch[CALX_BIND_SCRATCH_SIZE];
     for (size_t i = 0; i < rs->nrows; i++) {
         calx_value *row = rs->vals + i * rs->ncols;
         for (size_t k = 0; k < n; k++) {
             int rc;
-            if (!types[k])
-                continue;
-            if (d->stored_value && (rc = d->stored_value(types[k], &row[k], scratch, err)))
+            if (types[k] && (rc = convert_value(d, types[k], rs, &row[k], err)))
                 return rc;
-            if (types[k]->user_type) {
-                if ((rc = user_result(types[k], rs, &row[k], err)))
-                    return rc;
-                continue;
-            }
-            /* A text the hook made goes into the rows' own memory. */
-            if (calx__value_is_bytes(&row[k]) && row[k].u.s.ptr == scratch) {
-                const char *copy = calx__rowset_copy(rs, scratch, row[k].u.s.len);
-                if (!copy)
-                    return calx__nomem(err, "reading a result");
-                row[k].u.s.ptr = copy;
-            }
         }
     }
     return 0;

@@ -63,7 +63,7 @@ static bool enum_owner(const schema_job *j, const calx_table *t, const calx_enum
         /* create: first in order[]; drop: last dropped, also first in order[] */
         const calx_table *u = j->tables[j->order[k]].t;
         for (size_t i = 0; i < u->ncolumns; i++)
-            if (u->columns[i].type == CALX_COL_ENUM &&
+            if (calx__column_enum(&u->columns[i]) &&
                 strcmp(u->columns[i].enum_type->name, e->name) == 0)
                 return u == t;
     }
@@ -75,7 +75,7 @@ static bool enum_owner(const schema_job *j, const calx_table *t, const calx_enum
 static bool enum_first_in_table(const calx_table *t, size_t i)
 {
     for (size_t k = 0; k < i; k++)
-        if (t->columns[k].type == CALX_COL_ENUM &&
+        if (calx__column_enum(&t->columns[k]) &&
             strcmp(t->columns[k].enum_type->name, t->columns[i].enum_type->name) == 0)
             return false;
     return true;
@@ -91,7 +91,7 @@ static int prepare_table(schema_job *j, job_table *jt, calx_error *err)
         return err->code;
     size_t max = 1;
     for (size_t i = 0; i < t->ncolumns; i++)
-        max += (!j->drop && t->columns[i].index) + (t->columns[i].type == CALX_COL_ENUM);
+        max += (!j->drop && t->columns[i].index) + (calx__column_enum(&t->columns[i]) != NULL);
     if (!(jt->ddl = calloc(max, sizeof *jt->ddl)))
         return calx__nomem(err, NULL);
     bool enums = j->dialect->native_enum;
@@ -100,7 +100,7 @@ static int prepare_table(schema_job *j, job_table *jt, calx_error *err)
             return err->code;
         for (size_t i = 0; enums && i < t->ncolumns; i++) {
             const calx_enum *e = t->columns[i].enum_type;
-            if (t->columns[i].type == CALX_COL_ENUM && enum_first_in_table(t, i) &&
+            if (calx__column_enum(&t->columns[i]) && enum_first_in_table(t, i) &&
                 enum_owner(j, t, e) &&
                 !(jt->ddl[jt->nddl++] = calx__ddl_drop_enum(j->dialect, e, err)))
                 return err->code;
@@ -109,7 +109,7 @@ static int prepare_table(schema_job *j, job_table *jt, calx_error *err)
     }
     for (size_t i = 0; enums && i < t->ncolumns; i++) {
         const calx_enum *e = t->columns[i].enum_type;
-        if (t->columns[i].type == CALX_COL_ENUM && enum_first_in_table(t, i) &&
+        if (calx__column_enum(&t->columns[i]) && enum_first_in_table(t, i) &&
             enum_owner(j, t, e) &&
             !(jt->ddl[jt->nddl++] = calx__ddl_create_enum(j->dialect, e, err)))
             return err->code;

@@ -229,6 +229,15 @@ int calx__rich_take_arg(const calx_model *m, const calx_field *f, void *p, const
     return 0;
 }
 
+void calx__enum_repr(calx_buf *b, const calx_enum *e, int64_t i)
+{
+    /* SQLModel shows an Enum member: <Mood.happy: 'happy'>. */
+    if (i >= 0 && (uint64_t)i < e->n)
+        calx__buf_printf(b, "<%s.%s: '%s'>", e->name, e->names[i], e->names[i]);
+    else
+        calx__buf_printf(b, "%lld", (long long)i);
+}
+
 void calx__rich_repr(calx_buf *b, const calx_model *m, const calx_field *f, const void *p)
 {
     switch (f->type) {
@@ -238,16 +247,7 @@ void calx__rich_repr(calx_buf *b, const calx_model *m, const calx_field *f, cons
     case CALX_F_TIME: calx__time_repr(b, *(const calx_time *)p); break;
     case CALX_F_DATETIME: calx__datetime_repr(b, *(const calx_datetime *)p); break;
     case CALX_F_INTERVAL: calx__interval_repr(b, *(const calx_interval *)p); break;
-    case CALX_F_ENUM: {
-        /* SQLModel shows an Enum member: <Mood.happy: 'happy'>. */
-        const calx_enum *e = column_of(m, f)->enum_type;
-        int i = *(const int *)p;
-        if (i >= 0 && (size_t)i < e->n)
-            calx__buf_printf(b, "<%s.%s: '%s'>", e->name, e->names[i], e->names[i]);
-        else
-            calx__buf_printf(b, "%d", i);
-        break;
-    }
+    case CALX_F_ENUM: calx__enum_repr(b, column_of(m, f)->enum_type, *(const int *)p); break;
     default: break;
     }
 }

@@ -91,7 +91,8 @@ typedef struct flush_ctx {
     calx_dtype *types;        /* beside params: the column each meets (the driver's
                                  type for it: an INTEGER column's int4) */
     size_t types_cap;
-    char **kept;              /* bytes of the values user types made */
+    char **kept;              /* bytes of the values user types made, the
+                                 items of enum arrays bound as names */
     size_t nkept, kept_cap;
     calx_objvec keyed;        /* given keys drawn from the sequence (sequence prefetch) */
     bool commit;              /* the batch ends with COMMIT (session commit) */
@@ -215,6 +216,29 @@ static calx_param *more_params(flush_ctx *x, size_t n)
 
 /* Binds field i of struct src (of model m) to param p: its value, or
  * the stored value its column's user type makes (kept by x). */
+/* An enum array field's C values bound as the names the database takes
+ * (the statement's own conversion, on a copy of the items the flush
+ * keeps; the names are the enum's static strings). Validation has checked
+ * them. */
+static int bind_enum_array(flush_ctx *x, calx_param *p, const calx_column *c, calx_error *err)
+{
+    size_t n = p->value.u.array.n;
+    if (n == 0)
+        return 0;
+    calx_value *items = malloc(n * sizeof *items);
+    if (!items || !calx__grow(&x->kept, &x->kept_cap, x->nkept + 1, sizeof *x->kept)) {
+        free(items);
+        return calx__nomem(err, NULL);
+    }
+    memcpy(items, p->value.u.array.items, n * sizeof *items);
+    x->kept[x->nkept++] = (char *)items;
+    p->value.u.array.items = items;
+    char why[200];
+    if (calx__array_into_column(&p->value, c, why, sizeof why))
+        return calx_error_set(err, CALX_ERR_VALIDATION, "column %s: %s", c->name, why);
+    return 0;
+}
+
 static int bind_field(flush_ctx *x, calx_param *p, const calx_model *m, size_t i,
                       const void *src, calx_error *err)
 {
@@ -226,6 +250,8 @@ static int bind_field(flush_ctx *x, calx_param *p, const calx_model *m, size_t i
     p->value = calx__field_value(m, &m->fields[i], src);
     const calx_column *c = &m->table.columns[i];
     x->types[p - x->params] = calx__column_dtype(c, false);
+    if (p->value.type == CALX_ARRAY && calx__column_enum(c))
+        return bind_enum_array(x, p, c, err);
     if (!c->user_type)
         return 0;
     calx_type_scratch scratch;

@@ -54,7 +54,7 @@ static int fill(calx_obj *o, const calx_value *vals, bool keep_changes, calx_err
 int calx__field_from_stored(const calx_dialect *d, const calx_column *c, calx_value *v,
                             char *scratch, calx_type_scratch *user, calx_error *err)
 {
-    if (d->stored_value && d->stored_value(c, v, scratch, err))
+    if (d->stored_value && d->stored_value(c, v, scratch, user, err))
         return err->code;
     return c->user_type ? calx__user_type_result(c, v, user, err) : 0;
 }

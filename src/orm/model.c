@@ -565,7 +565,8 @@ bool calx__field_has_stored_form(const calx_model *m, size_t i)
     const calx_field *f = &m->fields[i];
     return f->type == CALX_F_TIMESTAMP || f->type == CALX_F_JSON ||
            f->type == CALX_F_JSON_VALUE || calx__ftype_is_rich(f->type) ||
-           m->table.columns[i].user_type;
+           m->table.columns[i].user_type ||
+           (f->type == CALX_F_ARRAY && m->table.columns[i].array_of == CALX_COL_ENUM);
 }
 
 static void make_facts(const calx_model *m, calx__model_facts *out)

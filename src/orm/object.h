@@ -209,6 +209,9 @@ bool calx__rich_arg_unset(const calx_field *f, const void *a);
 int calx__rich_take_arg(const calx_model *m, const calx_field *f, void *p, const void *a,
                         calx_error *err);
 void calx__rich_repr(calx_buf *b, const calx_model *m, const calx_field *f, const void *p);
+/* Value i of enum type e as SQLModel shows an Enum member, <mood.happy:
+ * 'happy'>; a value out of range as its number. */
+void calx__enum_repr(calx_buf *b, const calx_enum *e, int64_t i);
 /* A text or blob field's bytes (NULL: SQL NULL). */
 const void *calx__field_buffer(const calx_field *f, const void *s);
 /* Points the text or blob field at p to b (len bytes, for a blob). */

@@ -77,8 +77,10 @@ void calx__repr_real(calx_buf *b, double d)
     repr_double(b, d);
 }
 
-/* An ARRAY as Python prints a list: [1, 2], ['a', None], [Decimal('1.10')]. */
-static void repr_array(calx_buf *b, const calx_value *v)
+/* An ARRAY as Python prints a list: [1, 2], ['a', None], [Decimal('1.10')];
+ * an enum array's C values as its members (e: the column's enum type, or
+ * NULL), a JSON array's texts as strings (as a JSON field shows). */
+static void repr_array(calx_buf *b, const calx_value *v, const calx_enum *e_type)
 {
     putch(b, '[');
     for (size_t i = 0; i < v->u.array.n; i++) {
@@ -87,10 +89,16 @@ static void repr_array(calx_buf *b, const calx_value *v)
             calx__buf_puts(b, ", ");
         switch (e->type) {
         case CALX_NULL: calx__buf_puts(b, "None"); break;
-        case CALX_INT: calx__buf_printf(b, "%" PRId64, e->u.i); break;
+        case CALX_INT:
+            if (e_type)
+                calx__enum_repr(b, e_type, e->u.i);
+            else
+                calx__buf_printf(b, "%" PRId64, e->u.i);
+            break;
         case CALX_REAL: repr_double(b, e->u.d); break;
         case CALX_BOOL: calx__buf_puts(b, e->u.b ? "True" : "False"); break;
-        case CALX_TEXT: repr_str(b, e->u.s.ptr, e->u.s.len, false); break;
+        case CALX_TEXT:
+        case CALX_JSON: repr_str(b, e->u.s.ptr, e->u.s.len, false); break;
         default: calx__value_rich_repr(b, e); break;
         }
     }
@@ -134,9 +142,11 @@ static void repr_field(calx_buf *b, const calx_model *m, const calx_field *f, co
     case CALX_F_TIMESTAMP:
         calx__timestamp_repr(b, calx__field_int(f, p));
         break;
-    case CALX_F_ARRAY:
-        repr_array(b, p);
+    case CALX_F_ARRAY: {
+        const calx_column *c = &m->table.columns[f - m->fields];
+        repr_array(b, p, c->array_of == CALX_COL_ENUM ? c->enum_type : NULL);
         break;
+    }
     case CALX_F_JSON_VALUE:
         /* SQLModel shows the parsed value: {'a': [1, True]}. */
         calx__json_repr(b, *(struct json_t *const *)p);

@@ -15,9 +15,11 @@
  *
  * The basic types' rules stay with their callers (expr.c's comparisons,
  * dml.c's assignments): this file is only for the types that parse. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/json_check.h"
 #include "core/types_int.h"
 #include "core/value_int.h"
 #include "sql/convert.h"
@@ -118,11 +120,67 @@ calx_type calx__array_elem_type(const calx_column *c)
     return calx__xtype_of_col(c->array_of, &to) ? elem_type_of(to) : CALX_NULL;
 }
 
+/* An array of enum values made the names the database takes: a C value
+ * (an INTEGER element, as read back) becomes its name, a name is checked.
+ * The names are the enum's static strings. Bound as text, untyped: see
+ * calx__column_dtype. */
+static const char *enum_items_into(calx_value *v, const calx_enum *e, char *why, size_t n)
+{
+    calx_value *items = (calx_value *)v->u.array.items;   /* calx's own copy */
+    for (size_t i = 0; i < v->u.array.n; i++) {
+        calx_value *x = &items[i];
+        if (x->type == CALX_INT && x->u.i >= 0 && (uint64_t)x->u.i < e->n) {
+            *x = calx_text(e->names[x->u.i]);
+        } else if (x->type == CALX_INT) {
+            snprintf(why, n, "an ARRAY whose element %zu is %lld, not a value of enum type %s "
+                     "(it has %zu)", i + 1, (long long)x->u.i, e->name, e->n);
+            return why;
+        } else if (x->type == CALX_TEXT) {
+            if (calx__enum_index(e, x->u.s.ptr, x->u.s.len) < 0) {
+                snprintf(why, n, "an ARRAY whose element %zu is '%.*s', not a name of enum "
+                         "type %s", i + 1, (int)(x->u.s.len > 64 ? 64 : x->u.s.len),
+                         x->u.s.ptr, e->name);
+                return why;
+            }
+        } else if (x->type != CALX_NULL) {
+            snprintf(why, n, "an ARRAY whose element %zu is a %s (the column's elements are "
+                     "enum type %s: names or C values)", i + 1, calx_type_name(x->type),
+                     e->name);
+            return why;
+        }
+    }
+    v->elem = CALX_TEXT;
+    return NULL;
+}
+
+int calx__enum_array_from_names(const calx_column *c, calx_value *v, calx_error *err)
+{
+    const calx_enum *e = c->enum_type;
+    calx_value *items = (calx_value *)v->u.array.items;   /* the caller's room */
+    for (size_t i = 0; i < v->u.array.n; i++) {
+        calx_value *x = &items[i];
+        if (x->type != CALX_TEXT)
+            continue;
+        int k = calx__enum_index(e, x->u.s.ptr, x->u.s.len);
+        if (k < 0)
+            return calx_error_set(err, CALX_ERR_DATA,
+                                  "column %s: the database holds '%.*s' (array element %zu), "
+                                  "which is not a name of enum type %s",
+                                  c->name, (int)(x->u.s.len > 64 ? 64 : x->u.s.len),
+                                  x->u.s.ptr, i + 1, e->name);
+        *x = calx_int(k);
+    }
+    v->elem = CALX_INT;
+    return 0;
+}
+
 const char *calx__array_into_column(calx_value *v, const calx_column *c, char *why, size_t n)
 {
     calx_xtype to;
     if (v->type != CALX_ARRAY || !calx__xtype_of_col(c->array_of, &to))
         return NULL;
+    if (c->array_of == CALX_COL_ENUM)
+        return enum_items_into(v, c->enum_type, why, n);
     calx_type want = elem_type_of(to);
     calx_value *items = (calx_value *)v->u.array.items;   /* calx's own copy */
     for (size_t i = 0; i < v->u.array.n; i++) {
@@ -133,10 +191,19 @@ const char *calx__array_into_column(calx_value *v, const calx_column *c, char *w
             *e = calx_real((double)e->u.i);
         const char *bad = NULL;
         char inner[160];
+        size_t at;
         if (calx__xtype_is_rich(to))
             bad = calx__value_into_column(e, to, c, inner, sizeof inner);
         else if (e->type != want)
             bad = calx_type_name(e->type);
+        /* The database would refuse the whole array for one bad element:
+         * say which (a JSON field is checked so too). */
+        if (!bad && e->type == CALX_JSON && !calx__json_valid(e->u.s.ptr, e->u.s.len, &at)) {
+            snprintf(inner, sizeof inner, "invalid JSON at byte %zu of '%.*s%s'", at,
+                     (int)(e->u.s.len > 60 ? 60 : e->u.s.len), e->u.s.ptr,
+                     e->u.s.len > 60 ? "..." : "");
+            bad = inner;
+        }
         if (bad) {
             snprintf(why, n, "an ARRAY whose element %zu is %s%s (the column's elements are %s)",
                      i + 1, bad == inner ? "" : "a ", bad, calx__xtype_name(to));
@@ -175,6 +242,7 @@ static calx_dtype scalar_dtype(calx_coltype t)
     case CALX_COL_TIME: return CALX_DTYPE_TIME;
     case CALX_COL_DATETIME: return CALX_DTYPE_DATETIME;
     case CALX_COL_INTERVAL: return CALX_DTYPE_INTERVAL;
+    case CALX_COL_JSON: return CALX_DTYPE_JSON;
     default: return CALX_DTYPE_VALUE;
     }
 }
@@ -215,12 +283,14 @@ static const calx_column *shown_column(const calx_expr *e)
 }
 
 /* The column behind e when its values come back in a stored form (the
- * richer types, a user type's), else NULL. */
+ * richer types, a user type's, an array of enum names), else NULL. */
 static const calx_column *stored_column(const calx_expr *e)
 {
     const calx_column *c = shown_column(e);
     calx_xtype t;
-    return c && (c->user_type || (calx__xtype_of_col(c->type, &t) && calx__xtype_is_rich(t)))
+    bool enum_array = c && c->type == CALX_COL_ARRAY && c->array_of == CALX_COL_ENUM;
+    return c && (c->user_type || enum_array ||
+                 (calx__xtype_of_col(c->type, &t) && calx__xtype_is_rich(t)))
                ? c
                : NULL;
 }

@@ -27,9 +27,15 @@ const char *calx__value_into_column(calx_value *v, calx_xtype to, const calx_col
 /* An ARRAY value's elements made the element type of c (an ARRAY
  * column), each as calx__value_into_column makes a value (c's precision
  * and scale are the elements'), an INTEGER element into a REAL array
- * too. The items are changed in place: v must point at calx's own copy
+ * too; an enum's elements become its names (from names or C values). The items are changed in place: v must point at calx's own copy
  * of them (calx__value_keep). NULL, or why not, as above. */
 const char *calx__array_into_column(calx_value *v, const calx_column *c, char *why, size_t n);
+
+/* An array read back for c, an ARRAY of ENUM column, whose TEXT elements
+ * are made the enum's C values (CALX_INT) in place: v's items must be
+ * memory the caller may change. Errors: CALX_ERR_DATA naming the column
+ * and the name that is not the enum's. */
+int calx__enum_array_from_names(const calx_column *c, calx_value *v, calx_error *err);
 
 /* The value type of the elements of c, an ARRAY column (CALX_INT for
  * INTEGER[], ...); CALX_NULL for a column without a valid array_of. */
@@ -56,8 +62,9 @@ size_t calx__returning_stored_columns(const calx__dml *s, const calx_column **ou
 /* What a parameter meeting column c goes as (driver.h's calx_dtype): c's
  * stored type, or with element its elements' type (a value compared with
  * an ARRAY column's elements, as ANY does). CALX_DTYPE_VALUE, typed from
- * the value, for a NULL c and for BLOB, JSON and ENUM columns, whose
- * values say it all or whose type only the database knows. */
+ * the value, for a NULL c and for BLOB and ENUM columns (and arrays of
+ * ENUM), whose values say it all or whose type only the database knows
+ * (an enum's OID is each database's own). */
 calx_dtype calx__column_dtype(const calx_column *c, bool element);
 
 /* The index of the name (len bytes) among e's names, or -1. */

@@ -58,15 +58,15 @@ void calx__ddl_put_type(calx_buf *b, const calx_dialect *d, const calx_column *c
     calx_coltype type = c->type == CALX_COL_ARRAY ? c->array_of : c->type;
     if (type == CALX_COL_ENUM && d->native_enum) {
         calx__sql_put_ident(b, d, c->enum_type->name, false);
-        return;
+    } else {
+        calx__buf_puts(b, d->type_names[type]);
+        if (type == CALX_COL_TEXT && c->max_length > 0)
+            calx__buf_printf(b, "(%d)", c->max_length);
+        else if (type == CALX_COL_DECIMAL)
+            calx__buf_printf(b, "(%d, %d)", c->precision, c->scale);
+        else if (type == CALX_COL_ENUM)
+            calx__buf_printf(b, "(%zu)", longest_name(c->enum_type));
     }
-    calx__buf_puts(b, d->type_names[type]);
-    if (type == CALX_COL_TEXT && c->max_length > 0)
-        calx__buf_printf(b, "(%d)", c->max_length);
-    else if (type == CALX_COL_DECIMAL)
-        calx__buf_printf(b, "(%d, %d)", c->precision, c->scale);
-    else if (type == CALX_COL_ENUM)
-        calx__buf_printf(b, "(%zu)", longest_name(c->enum_type));
     if (c->type == CALX_COL_ARRAY)
         calx__buf_puts(b, "[]");
 }

@@ -40,6 +40,11 @@ int calx__tables_sorted(const calx_table *const *tables, size_t n, const calx_ta
  * PrimaryKeyConstraint._autoincrement_column), or NULL. */
 const calx_column *calx__table_autoinc_column(const calx_table *t);
 
+/* The enum type column c's values are of: an ENUM column's, an ARRAY of
+ * ENUM's elements'; NULL for other columns. create_all makes it, the
+ * results name it. */
+const calx_enum *calx__column_enum(const calx_column *c);
+
 /* The number of primary key columns. */
 size_t calx__table_npk(const calx_table *t);
 

@@ -125,8 +125,12 @@ struct calx_dialect {
      * UUIDs and decimals; a value already of the right type is left. NULL
      * stays NULL. A text the hook makes is written in scratch
      * (CALX_BIND_SCRATCH_SIZE bytes), which the caller copies before it is
-     * used again. Errors (CALX_ERR_DATA) name the column and the value. */
-    int (*stored_value)(const calx_column *c, calx_value *v, char *scratch, calx_error *err);
+     * used again; an array it makes (PostgreSQL's enum arrays, which come
+     * as text) has its items in room (calx_type_scratch_alloc), which the
+     * caller keeps until it has copied them. Errors (CALX_ERR_DATA) name
+     * the column and the value. */
+    int (*stored_value)(const calx_column *c, calx_value *v, char *scratch,
+                        calx_type_scratch *room, calx_error *err);
     /* What a value of the richer types (DECIMAL ... JSON) is handed to the
      * driver as, written to *out: SQLite has no decimal, UUID, date or
      * interval type, so they become scaled integers and text (in scratch,
@@ -205,10 +209,11 @@ struct calx_dialect {
 int calx__sqlite_bind_value(const calx_value *v, calx_value *out, char *scratch,
                             calx_error *err);
 int calx__sqlite_stored_value(const calx_column *c, calx_value *v, char *scratch,
-                              calx_error *err);
+                              calx_type_scratch *room, calx_error *err);
 /* PostgreSQL's: its driver decodes by type, so only text is left to parse
- * (convert.c's calx__value_from_text). */
-int calx__pg_stored_value(const calx_column *c, calx_value *v, char *scratch, calx_error *err);
+ * (convert.c's calx__value_from_text), and an enum array's text. */
+int calx__pg_stored_value(const calx_column *c, calx_value *v, char *scratch,
+                          calx_type_scratch *room, calx_error *err);
 
 extern const calx_dialect calx__dialect_sqlite;
 extern const calx_dialect calx__dialect_postgresql;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array_text.h"
 #include "core/nomem.h"
 #include "sql/compiler_int.h"
 #include "sql/convert.h"
@@ -75,9 +76,73 @@ static size_t has_table_params(const char *table, calx_param *items)
     return 7;
 }
 
-int calx__pg_stored_value(const calx_column *c, calx_value *v, char *scratch, calx_error *err)
+/* An enum array read back: the driver hands it up as its text, {sad,NULL},
+ * since its type's OID is the database's own (made by CREATE TYPE) and no
+ * table of the driver's names it. The column says what it is, so it is
+ * read here into the enum's C values, its items in room. That, rather
+ * than the driver learning the OIDs from pg_type (asyncpg's way), keeps
+ * the driver free of a catalog query and a per-connection cache that a
+ * DROP TYPE would make stale; the cost is text, for arrays that are
+ * short names. An array the driver did decode (a query that cast the
+ * column to text[]) has its names read the same way. */
+static int enum_array(const calx_column *c, calx_value *v, calx_type_scratch *room,
+                      calx_error *err)
+{
+    if (v->type == CALX_ARRAY && v->elem == CALX_INT)
+        return 0;   /* read already */
+    if (v->type == CALX_ARRAY && v->elem == CALX_TEXT) {
+        calx_value *items = calx_type_scratch_alloc(room, v->u.array.n * sizeof *items + 1);
+        if (!items)
+            return calx__nomem(err, "reading column %s", c->name);
+        if (v->u.array.n)
+            memcpy(items, v->u.array.items, v->u.array.n * sizeof *items);
+        *v = calx_value_array(CALX_TEXT, items, v->u.array.n);
+        return calx__enum_array_from_names(c, v, err);
+    }
+    if (v->type != CALX_TEXT)
+        return 0;
+    const char *p = calx__array_text_start(v->u.s.ptr, NULL);
+    if (!p)
+        return calx_error_set(err, CALX_ERR_DATA,
+                              "column %s: '%.*s' is not an array of enum type %s (calx's "
+                              "arrays have one dimension)",
+                              c->name, (int)(v->u.s.len > 64 ? 64 : v->u.s.len), v->u.s.ptr,
+                              c->enum_type->name);
+    /* The names unescaped one after another, each NUL-ended, then read as
+     * an array of names. */
+    size_t most = calx__array_text_most(p), n = 0;
+    calx_value *items = calx_type_scratch_alloc(room, most * sizeof *items);
+    char *names = calx_type_scratch_alloc(room, v->u.s.len + most + 1);
+    if (!items || !names)
+        return calx__nomem(err, "reading column %s", c->name);
+    if (*p == '}')
+        p++;
+    else
+        for (;;) {
+            const char *end;
+            size_t len;
+            bool null;
+            if (n == most || !calx__array_text_element(p, &end, names, &len, &null))
+                return calx_error_set(err, CALX_ERR_DATA, "column %s: '%.*s' is not an array "
+                                      "of enum type %s", c->name,
+                                      (int)(v->u.s.len > 64 ? 64 : v->u.s.len), v->u.s.ptr,
+                                      c->enum_type->name);
+            items[n++] = null ? calx_null() : calx_textn(names, len);
+            names += len + 1;
+            p = end + 1;
+            if (*end == '}')
+                break;
+        }
+    *v = calx_value_array(CALX_TEXT, items, n);
+    return calx__enum_array_from_names(c, v, err);
+}
+
+int calx__pg_stored_value(const calx_column *c, calx_value *v, char *scratch,
+                          calx_type_scratch *room, calx_error *err)
 {
     (void)scratch;
+    if (c->type == CALX_COL_ARRAY && c->array_of == CALX_COL_ENUM)
+        return enum_array(c, v, room, err);
     return calx__value_from_text(c, v, err);
 }
 

@@ -153,8 +153,9 @@ static void json_number_text(calx_value *v, char *scratch)
 }
 
 int calx__sqlite_stored_value(const calx_column *c, calx_value *v, char *scratch,
-                              calx_error *err)
+                              calx_type_scratch *room, calx_error *err)
 {
+    (void)room;   /* SQLite has no arrays */
     if (v->type == CALX_NULL)
         return 0;
     calx_datetime dt;

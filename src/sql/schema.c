@@ -94,8 +94,8 @@ static bool valid_action(const char *a)
     return false;
 }
 
-/* An ARRAY's element type: a scalar type other than BLOB, JSON and ENUM
- * (arrays of those are left for later); none on other columns. */
+/* An ARRAY's element type: a scalar type other than BLOB (PostgreSQL's
+ * bytea[] is left for later); none on other columns. */
 static int check_array_of(const calx_table *t, const calx_column *c, calx_error *err)
 {
     calx_coltype e = c->array_of;
@@ -104,13 +104,19 @@ static int check_array_of(const calx_table *t, const calx_column *c, calx_error 
                                   "column %s.%s: array_of is for ARRAY columns", t->name,
                                   c->name)
                  : 0;
-    if (e < CALX_COL_INT32 || e > CALX__COL_LAST || e == CALX_COL_BLOB || e == CALX_COL_JSON ||
-        e == CALX_COL_ENUM || e == CALX_COL_ARRAY)
+    if (e < CALX_COL_INT32 || e > CALX__COL_LAST || e == CALX_COL_BLOB || e == CALX_COL_ARRAY)
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "column %s.%s: an ARRAY column needs array_of, the elements' "
-                              "type: any column type but BLOB, JSON, ENUM and ARRAY (it is %d)",
+                              "type: any column type but BLOB and ARRAY (it is %d)",
                               t->name, c->name, (int)e);
     return 0;
+}
+
+const calx_enum *calx__column_enum(const calx_column *c)
+{
+    bool of_enum = c->type == CALX_COL_ENUM ||
+                   (c->type == CALX_COL_ARRAY && c->array_of == CALX_COL_ENUM);
+    return of_enum ? c->enum_type : NULL;
 }
 
 /* A user type's parts: a name, both functions, a value type calx has. */
