@@ -309,6 +309,11 @@ TEST(enum_arrays_compare_and_sort_in_the_database_by_the_enums_order)
     CHECK_INT(calx_select_error(q, &err), CALX_ERR_TYPE);
     CHECK_CONTAINS(err.message, "element 1 is 'glad', not a name of enum type mood");
     calx_select_free(q);
+    q = calx_select_where(calx_select_columns(TID), calx_any(calx_lit_text("glad"), MOODS));
+    CHECK_INT(calx_select_error(q, &err), CALX_ERR_TYPE);
+    CHECK_STR(err.message, "cannot compare ticket.moods (ARRAY) with 'glad' (ANY): not a name "
+                           "of enum type mood");
+    calx_select_free(q);
 }
 
 TEST(an_enum_name_unknown_to_the_program_read_back_is_an_error_naming_column_and_value)

@@ -11,6 +11,7 @@
 
 #include "core/value_int.h"
 #include "sql/convert.h"
+#include "sql/ddl.h"
 #include "sql/expr_int.h"
 #include "sql/select_int.h"
 #include "sql/user_type.h"
@@ -476,8 +477,8 @@ static calx_expr *coerce(calx_value *v, calx_xtype to, const calx_expr *other,
     }
     /* An enum column holds its names: a text that is none of them is a
      * mistake (SQLAlchemy's LookupError), not a comparison that matches
-     * nothing. */
-    if (from == CALX_XT_TEXT && col && col->type == CALX_COL_ENUM &&
+     * nothing. So is one compared with an enum array's elements (ANY). */
+    if (from == CALX_XT_TEXT && col && calx__column_enum(col) &&
         calx__enum_index(col->enum_type, v->u.s.ptr, v->u.s.len) < 0) {
         char what[200];
         calx__expr_describe(other, what, sizeof what);
