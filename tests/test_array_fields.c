@@ -237,6 +237,28 @@ static void enum_round_trip(void)
     if (got)
         CHECK_STR(repr(got), "Ticket(id=2, moods=[<mood.ok: 'ok'>], docs=None)");
     calx_session_free(s);
+
+    /* A name the program's enum lacks, loaded: an error naming it. */
+    calx_connection *c = NULL;
+    CHECK_OK(calx_await(calx_engine_connect(engine, &err), &c, &err), &err);
+    if (!c)
+        return;
+    CHECK_OK(calx_await(calx_conn_execute(c, "ALTER TYPE mood ADD VALUE 'angry'", NULL, &err),
+                        NULL, &err),
+             &err);
+    CHECK_OK(calx_await(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_OK(calx_await(calx_conn_execute(c, "UPDATE ticket SET moods = '{angry}' WHERE id = 2",
+                                          NULL, &err),
+                        NULL, &err),
+             &err);
+    CHECK_OK(calx_await(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    s = new_session();
+    got = NULL;
+    CHECK_INT(calx_session_get(s, &Ticket_model, calx_int(2), &got, &err), CALX_ERR_DATA);
+    CHECK_CONTAINS(err.message, "column moods: the database holds 'angry' (array element 1), "
+                                "which is not a name of enum type mood");
+    calx_session_free(s);
 }
 
 static void round_trip(void);

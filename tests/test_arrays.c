@@ -337,6 +337,19 @@ TEST(an_enum_name_unknown_to_the_program_read_back_is_an_error_naming_column_and
     CHECK_STR(err.message, "column moods: the database holds 'angry' (array element 2), which "
                            "is not a name of enum type mood");
     calx_result_free(r);
+    calx_wait(calx_conn_rollback(conn, &err), NULL, &err);
+    /* Nor can calx hold an array of two dimensions, which the column
+     * takes. */
+    CHECK_OK(calx_wait(calx_conn_execute(conn, "UPDATE ticket SET moods = '{{sad},{ok}}' "
+                                               "WHERE id = 5", NULL, &err),
+                       NULL, &err),
+             &err);
+    CHECK_OK(calx_wait(calx_conn_commit(conn, &err), NULL, &err), &err);
+    r = NULL;
+    CHECK_INT(calx_wait(calx_conn_execute_select(conn, q, &err), &r, &err), CALX_ERR_DATA);
+    CHECK_STR(err.message, "column moods: '{{sad},{ok}}' is not a one-dimensional array (calx's "
+                           "arrays have one) of enum type mood");
+    calx_result_free(r);
     calx_select_free(q);
     calx_wait(calx_conn_rollback(conn, &err), NULL, &err);
     /* The connection goes on. */

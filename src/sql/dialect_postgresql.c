@@ -101,12 +101,13 @@ static int enum_array(const calx_column *c, calx_value *v, calx_type_scratch *ro
     }
     if (v->type != CALX_TEXT)
         return 0;
-    const char *p = calx__array_text_start(v->u.s.ptr, NULL);
+    bool nested;
+    const char *p = calx__array_text_start(v->u.s.ptr, &nested);
     if (!p)
-        return calx_error_set(err, CALX_ERR_DATA,
-                              "column %s: '%.*s' is not an array of enum type %s (calx's "
-                              "arrays have one dimension)",
+        return calx_error_set(err, CALX_ERR_DATA, "column %s: '%.*s' is not %s of enum type %s",
                               c->name, (int)(v->u.s.len > 64 ? 64 : v->u.s.len), v->u.s.ptr,
+                              nested ? "a one-dimensional array (calx's arrays have one)"
+                                     : "an array",
                               c->enum_type->name);
     /* The names unescaped one after another, each NUL-ended, then read as
      * an array of names. */
