@@ -1224,6 +1224,48 @@ TEST(a_full_statement_cache_evicts_the_least_recently_used_not_the_oldest)
     close_conn(c);
 }
 
+TEST(column_names_follow_a_schema_change_and_outlive_the_statement_leaving_the_cache)
+{
+    calx_dconn *c = connect_memory();
+    if (!c)
+        return;
+    must(c, "CREATE TABLE t (a INTEGER, b TEXT)");
+    must(c, "INSERT INTO t VALUES (1, 'x')");
+    calx_error err;
+    calx_rowset *first = NULL, *second = NULL, *renamed = NULL;
+    CHECK_OK(exec_p(c, "SELECT * FROM t", NULL, 0, &first, &err), &err);
+    CHECK_OK(exec_p(c, "SELECT * FROM t", NULL, 0, &second, &err), &err);
+    /* The same cached statement again after a schema change: SQLite
+     * prepares it anew, with the new names and one more column. */
+    must(c, "ALTER TABLE t RENAME COLUMN b TO bee");
+    must(c, "ALTER TABLE t ADD COLUMN c");
+    CHECK_OK(exec_p(c, "SELECT * FROM t", NULL, 0, &renamed, &err), &err);
+    /* Push every statement out of the cache, then close the connection:
+     * the rowsets keep their names. */
+    char sql[64];
+    for (int i = 0; i < CALX_SQLITE_CACHE_SIZE + 1; i++) {
+        snprintf(sql, sizeof sql, "SELECT %d", i);
+        CHECK_INT(scalar(c, sql), i);
+    }
+    close_conn(c);
+    if (first && second && renamed) {
+        CHECK_INT(first->ncols, 2);
+        CHECK_STR(first->colnames[1], "b");
+        CHECK_INT(second->ncols, 2);
+        CHECK_STR(second->colnames[0], "a");
+        CHECK_STR(second->colnames[1], "b");
+        CHECK_INT(renamed->ncols, 3);
+        CHECK_STR(renamed->colnames[0], "a");
+        CHECK_STR(renamed->colnames[1], "bee");
+        CHECK_STR(renamed->colnames[2], "c");
+        CHECK_INT(renamed->nrows, 1);
+        CHECK_STR(renamed->vals[1].u.s.ptr, "x");
+    }
+    calx__rowset_free(first);
+    calx__rowset_free(second);
+    calx__rowset_free(renamed);
+}
+
 TEST(rowset_arena)
 {
     calx_rowset *rs = calx__rowset_new(2);
@@ -1301,6 +1343,7 @@ int main(void)
     RUN(a_cancelled_read_inside_a_transaction_ends_it_as_on_postgresql);
     RUN(statement_cache_many_statements);
     RUN(a_full_statement_cache_evicts_the_least_recently_used_not_the_oldest);
+    RUN(column_names_follow_a_schema_change_and_outlive_the_statement_leaving_the_cache);
 
     calx_loop_free(loop);
     return TEST_REPORT();

@@ -2,7 +2,10 @@
 /* Rowsets: a grid of values plus an arena for the bytes of their text and
  * blob values and of the column names. A driver fills one per statement
  * and the engine frees the whole chain at once, so nothing inside needs
- * freeing on its own. */
+ * freeing on its own. The column names may instead be a shared,
+ * reference-counted set (calx_colnames): a statement run again and again
+ * (a get by primary key) then copies no names per run. */
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,12 @@ struct calx_chunk {
     size_t used;
     size_t cap;
     char data[];
+};
+
+struct calx_colnames {
+    atomic_size_t refs;
+    size_t ncols;
+    char *names[]; /* ncols pointers, then the texts, in the same block */
 };
 
 #define CHUNK_FIRST 4096
@@ -39,6 +48,80 @@ calx_rowset *calx__rowset_new(size_t ncols)
     rs->colnames = (char **)(rs + 1);
     rs->rowcount = -1;
     return rs;
+}
+
+/* A new empty rowset sharing names (one more reference to them), owned
+ * by the caller (calx__rowset_free); NULL on no memory. */
+calx_rowset *calx__rowset_new_named(calx_colnames *names)
+{
+    calx_rowset *rs = calloc(1, sizeof *rs);
+    if (!rs)
+        return NULL;
+    atomic_fetch_add_explicit(&names->refs, 1, memory_order_relaxed);
+    rs->ncols = names->ncols;
+    rs->colnames = names->names;
+    rs->names = names;
+    rs->rowcount = -1;
+    return rs;
+}
+
+/* rs (no rows yet) takes names's columns; a reference taken, the old
+ * names' dropped. */
+void calx__rowset_set_names(calx_rowset *rs, calx_colnames *names)
+{
+    atomic_fetch_add_explicit(&names->refs, 1, memory_order_relaxed);
+    calx__colnames_release(rs->names);
+    /* Room for rows of the old width is no room for the new. */
+    free(rs->vals);
+    rs->vals = NULL;
+    rs->cap = 0;
+    rs->ncols = names->ncols;
+    rs->colnames = names->names;
+    rs->names = names;
+}
+
+/* Names in one block, its one reference the caller's; NULL on no memory
+ * or a NULL name. */
+calx_colnames *calx__colnames_new(size_t ncols, const char *(*name)(void *ctx, size_t i),
+                                  void *ctx)
+{
+    if (ncols > (SIZE_MAX - sizeof(calx_colnames)) / sizeof(char *))
+        return NULL;
+    size_t bytes = sizeof(calx_colnames) + ncols * sizeof(char *);
+    for (size_t i = 0; i < ncols; i++) {
+        const char *n = name(ctx, i);
+        if (!n)
+            return NULL;
+        size_t len = strlen(n) + 1;
+        if (len > SIZE_MAX - bytes)
+            return NULL;
+        bytes += len;
+    }
+    calx_colnames *cn = malloc(bytes);
+    if (!cn)
+        return NULL;
+    atomic_init(&cn->refs, 1);
+    cn->ncols = ncols;
+    char *at = (char *)(cn->names + ncols), *end = (char *)cn + bytes;
+    for (size_t i = 0; i < ncols; i++) {
+        const char *n = name(ctx, i);
+        size_t len = n ? strlen(n) + 1 : 0;
+        if (!n || len > (size_t)(end - at)) {
+            free(cn);  /* the text changed between the two calls */
+            return NULL;
+        }
+        memcpy(at, n, len);
+        cn->names[i] = at;
+        at += len;
+    }
+    return cn;
+}
+
+/* Drops one reference; the last one frees. NULL is a no-op. */
+void calx__colnames_release(calx_colnames *names)
+{
+    if (names && atomic_fetch_sub_explicit(&names->refs, 1, memory_order_acq_rel) == 1)
+        free(names);
 }
 
 static void chunks_free(calx_chunk *ch)
@@ -163,6 +246,10 @@ void calx__rowset_clear_rows(calx_rowset *rs)
     if (!old)
         return;
     rs->arena = NULL;
+    if (rs->names) {
+        chunks_free(old);  /* the names live elsewhere */
+        return;
+    }
     char **names = rs->colnames;
     size_t i;
     for (i = 0; i < rs->ncols; i++) {
@@ -240,6 +327,7 @@ void calx__rowset_free(calx_rowset *rs)
     while (rs) {
         calx_rowset *next = rs->next;
         chunks_free(rs->arena);
+        calx__colnames_release(rs->names);
         free(rs->vals);
         free(rs);
         rs = next;

@@ -12,9 +12,16 @@
 
 typedef struct calx_chunk calx_chunk;
 
+/* A set of column names in one block, shared by reference: a driver keeps
+ * one per cached statement and every rowset of that statement points at
+ * it instead of copying the names. The count is atomic because a rowset
+ * made on a worker thread may be freed on the loop thread. */
+typedef struct calx_colnames calx_colnames;
+
 typedef struct calx_rowset {
     size_t ncols;
-    char **colnames;          /* ncols names, in the arena */
+    char **colnames;          /* ncols names, in the arena or in names */
+    calx_colnames *names;     /* the shared names (a reference held), or NULL */
     size_t nrows;
     size_t cap;               /* rows allocated in vals */
     calx_value *vals;         /* nrows * ncols, row-major */
@@ -27,7 +34,22 @@ typedef struct calx_rowset {
 
 /* A new empty rowset with ncols columns (names unset). NULL on no memory. */
 calx_rowset *calx__rowset_new(size_t ncols);
-/* Sets column i's name (copied). 0 or CALX_ERR_NOMEM. */
+/* A new empty rowset with names's columns, holding a reference to them
+ * (calx__rowset_free drops it). NULL on no memory. */
+calx_rowset *calx__rowset_new_named(calx_colnames *names);
+/* Gives rs, which has no rows yet, names's columns in place of its own
+ * (a reference to names taken, the old names' dropped). */
+void calx__rowset_set_names(calx_rowset *rs, calx_colnames *names);
+/* Names for ncols columns, name(ctx, i) giving column i's (called twice
+ * per column, first to measure, then to copy; it must give the same text
+ * both times). One reference, the caller's; NULL on no memory or when
+ * name gives NULL. */
+calx_colnames *calx__colnames_new(size_t ncols, const char *(*name)(void *ctx, size_t i),
+                                  void *ctx);
+/* Drops one reference; the last frees the names. NULL is a no-op. */
+void calx__colnames_release(calx_colnames *names);
+/* Sets column i's name (copied); not for a rowset made with names.
+ * 0 or CALX_ERR_NOMEM. */
 int calx__rowset_set_colname(calx_rowset *rs, size_t i, const char *name);
 /* Appends a row and returns its ncols values, all NULL, to be filled; NULL
  * on no memory. The pointer is valid until the next append. */

@@ -36,6 +36,10 @@ typedef struct calx_sqlite_cached {
     uint64_t used;          /* tick of the last use; the smallest is evicted */
     char *sql;
     sqlite3_stmt *stmt;
+    calx_colnames *names;   /* its column names, shared by its rowsets; NULL
+                               until it first runs */
+    int names_reprepares;   /* SQLITE_STMTSTATUS_REPREPARE when names were read:
+                               a schema change re-prepares and may rename */
 } calx_sqlite_cached;
 
 typedef struct calx_sqlite_pragma {

@@ -85,11 +85,13 @@ int calx__sqlite_prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_st
         assert(slot->stmt != c->cursor);
         sqlite3_finalize(slot->stmt);
         free(slot->sql);
+        calx__colnames_release(slot->names);
     }
     slot->hash = h;
     slot->used = ++c->tick;
     slot->sql = copy;
     slot->stmt = stmt;
+    slot->names = NULL;
     c->last_found = (size_t)(slot - c->cache);
     return 0;
 }
@@ -99,6 +101,7 @@ void calx__sqlite_cache_clear(calx_sqlite_conn *c)
     for (size_t i = 0; i < c->ncached; i++) {
         sqlite3_finalize(c->cache[i].stmt);
         free(c->cache[i].sql);
+        calx__colnames_release(c->cache[i].names);
     }
     c->ncached = 0;
 }
@@ -241,14 +244,25 @@ static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
     return 0;
 }
 
+static int share_names(calx_sqlite_cached *entry, sqlite3_stmt *stmt, size_t ncols,
+                       calx_error *err);
+
 /* Steps stmt into rs (starting with the current row when pending). With
  * a limit, stops with *more set when a row beyond it is waiting: stmt is
- * left on that row for the next fetch. */
-static int collect(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_rowset *rs, size_t limit,
-                   bool pending, bool *more, calx_error *err)
+ * left on that row for the next fetch. With entry (rs's names are its),
+ * a first step that made SQLite prepare the statement anew for a schema
+ * change gives rs the new statement's columns before any row is read. */
+static int collect(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_sqlite_cached *entry,
+                   calx_rowset *rs, size_t limit, bool pending, bool *more, calx_error *err)
 {
     *more = false;
     int rc = pending ? SQLITE_ROW : sqlite3_step(stmt);
+    if (entry && rs->nrows == 0 &&
+        sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0) != entry->names_reprepares) {
+        if (share_names(entry, stmt, (size_t)sqlite3_column_count(stmt), err))
+            return err->code;
+        calx__rowset_set_names(rs, entry->names);
+    }
     while (rc == SQLITE_ROW) {
         if (limit && rs->nrows == limit) {
             *more = true;
@@ -263,9 +277,43 @@ static int collect(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_rowset *rs, siz
     return 0;
 }
 
-static calx_rowset *rowset_for(sqlite3_stmt *stmt, calx_error *err)
+static const char *column_name(void *stmt, size_t i)
+{
+    return sqlite3_column_name(stmt, (int)i);
+}
+
+/* Makes entry's names stmt's current ones (read again only after SQLite
+ * re-prepared the statement for a schema change). 0 or CALX_ERR_NOMEM. */
+static int share_names(calx_sqlite_cached *entry, sqlite3_stmt *stmt, size_t ncols,
+                       calx_error *err)
+{
+    int reprepares = sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0);
+    if (entry->names && entry->names_reprepares == reprepares)
+        return 0;
+    calx_colnames *names = calx__colnames_new(ncols, column_name, stmt);
+    if (!names)
+        return calx__nomem(err, "reading column names");
+    calx__colnames_release(entry->names);
+    entry->names = names;
+    entry->names_reprepares = reprepares;
+    return 0;
+}
+
+/* A new rowset for stmt's columns. With the cache entry stmt came from,
+ * the names are the entry's, read once and shared by every run (a get by
+ * primary key runs the same statement over and over); else they are
+ * copied into the rowset. */
+static calx_rowset *rowset_for(sqlite3_stmt *stmt, calx_sqlite_cached *entry, calx_error *err)
 {
     size_t ncols = stmt ? (size_t)sqlite3_column_count(stmt) : 0;
+    if (entry) {
+        if (share_names(entry, stmt, ncols, err))
+            return NULL;
+        calx_rowset *rs = calx__rowset_new_named(entry->names);
+        if (!rs)
+            calx__nomem(err, "making a rowset");
+        return rs;
+    }
     calx_rowset *rs = calx__rowset_new(ncols);
     if (!rs) {
         calx__nomem(err, "making a rowset");
@@ -336,6 +384,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
     int rc = calx__sqlite_prepare_cached(c, st->sql, &stmt, err);
     if (rc)
         return rc;
+    calx_sqlite_cached *entry = stmt ? &c->cache[c->last_found] : NULL;
     size_t want = stmt ? (size_t)sqlite3_bind_parameter_count(stmt) : 0;
     if (want != st->nparams)
         return calx_error_set(err, CALX_ERR_PROGRAMMING,
@@ -350,7 +399,9 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
     bool was_in_tx = !sqlite3_get_autocommit(c->db);
 
     bool rowids = st->rowids && stmt && sqlite3_column_count(stmt) == 0;
-    calx_rowset *rs = rowids ? calx__rowset_new(1) : rowset_for(stmt, err);
+    if (rowids || !stmt || entry->stmt != stmt)
+        entry = NULL;  /* (BEGIN cannot evict the newest entry; this is a guard) */
+    calx_rowset *rs = rowids ? calx__rowset_new(1) : rowset_for(stmt, entry, err);
     if (rowids && (!rs || calx__rowset_set_colname(rs, 0, "rowid") != 0)) {
         calx__rowset_free(rs);
         return calx__nomem(err, "making a rowset");
@@ -380,7 +431,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
             break;
         sqlite3_int64 before = sqlite3_total_changes64(c->db);
         bool more;
-        rc = collect(c, stmt, rs, streaming ? stream : 0, false, &more, err);
+        rc = collect(c, stmt, entry, rs, streaming ? stream : 0, false, &more, err);
         if (rc)
             break;
         if (more) {
@@ -451,7 +502,7 @@ int calx__sqlite_fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, cal
     if (!c->cursor)
         return calx_error_set(err, CALX_ERR_STATE,
                               "no streamed result is open to fetch from");
-    calx_rowset *rs = rowset_for(c->cursor, err);
+    calx_rowset *rs = rowset_for(c->cursor, NULL, err);
     if (!rs) {
         calx__sqlite_close_cursor(c);
         return err->code;
@@ -459,7 +510,7 @@ int calx__sqlite_fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, cal
     bool more;
     bool was_in_tx = !sqlite3_get_autocommit(c->db);
     c->request_ran = true;
-    int rc = collect(c, c->cursor, rs, limit, c->cursor_row, &more, err);
+    int rc = collect(c, c->cursor, NULL, rs, limit, c->cursor_row, &more, err);
     if (rc || !more)
         calx__sqlite_close_cursor(c);
     if (rc) {
