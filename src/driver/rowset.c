@@ -29,9 +29,14 @@ struct calx_colnames {
     char *names[]; /* ncols pointers, then the texts, in the same block */
 };
 
-#define CHUNK_FIRST 4096
+/* The first blocks of a rowset (its first rows, its first arena block)
+ * are at most SMALL_BLOCK bytes: glibc serves blocks that small from a
+ * per-thread cache, several times cheaper to take and give back than
+ * bigger ones, and a one-row result (a get by primary key) is the
+ * commonest there is. Bigger results double from there. */
+#define SMALL_BLOCK 1024
+#define CHUNK_FIRST (SMALL_BLOCK - sizeof(calx_chunk))
 #define CHUNK_MAX (1024 * 1024)
-#define ROWS_FIRST 16
 
 /* A new empty rowset, owned by the caller (calx__rowset_free); NULL on no
  * memory. */
@@ -220,7 +225,8 @@ calx_value *calx__rowset_add_row(calx_rowset *rs)
     /* A zero-column row still needs an address to hand back. */
     size_t width = rs->ncols ? rs->ncols : 1;
     if (rs->nrows == rs->cap) {
-        size_t cap = rs->cap ? rs->cap * 2 : ROWS_FIRST;
+        size_t first = SMALL_BLOCK / (width * sizeof(calx_value));
+        size_t cap = rs->cap ? rs->cap * 2 : first ? first : 1;
         if (cap < rs->cap || cap > SIZE_MAX / width / sizeof(calx_value))
             return NULL;
         calx_value *vals = realloc(rs->vals, cap * width * sizeof(calx_value));
