@@ -10,6 +10,7 @@
 #include "core/loop_int.h"
 #include "core/promise.h"
 #include "core/tasks.h"
+#include "core/zeroed.h"
 
 typedef enum { C_NONE, C_CALLBACK, C_TASK, C_WAIT, C_RELEASED } consumer_kind;
 
@@ -80,7 +81,7 @@ static void notify(calx_future *f)
 
 calx_future *calx__future_new(calx_loop *loop)
 {
-    calx_future *f = calloc(1, sizeof *f);
+    calx_future *f = calx__alloc_zeroed(sizeof *f);
     if (!f)
         return NULL;
     f->loop = loop;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "calx/error.h"
+#include "core/zeroed.h"
 #include "driver/rowset.h"
 
 /* A block of the arena. The head of the list is the one being filled;
@@ -46,7 +47,7 @@ calx_rowset *calx__rowset_new(size_t ncols)
      * allocation, and nothing to free separately. */
     if (ncols > (SIZE_MAX - sizeof(calx_rowset)) / sizeof(char *))
         return NULL;
-    calx_rowset *rs = calloc(1, sizeof *rs + ncols * sizeof(char *));
+    calx_rowset *rs = calx__alloc_zeroed(sizeof *rs + ncols * sizeof(char *));
     if (!rs)
         return NULL;
     rs->ncols = ncols;
@@ -59,7 +60,7 @@ calx_rowset *calx__rowset_new(size_t ncols)
  * by the caller (calx__rowset_free); NULL on no memory. */
 calx_rowset *calx__rowset_new_named(calx_colnames *names)
 {
-    calx_rowset *rs = calloc(1, sizeof *rs);
+    calx_rowset *rs = calx__alloc_zeroed(sizeof *rs);
     if (!rs)
         return NULL;
     atomic_fetch_add_explicit(&names->refs, 1, memory_order_relaxed);

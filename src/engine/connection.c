@@ -10,6 +10,7 @@
 #include "core/nomem.h"
 #include "core/promise.h"
 #include "core/value_int.h"
+#include "core/zeroed.h"
 #include "engine/engine_int.h"
 
 #define MAX_SAVEPOINTS 64
@@ -691,7 +692,7 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     bool fresh;
     if (calx__engine_plan(e, sql, sets, &pe, &fresh, err))
         return NULL;
-    conn_op *op = calloc(1, sizeof *op);
+    conn_op *op = calx__alloc_zeroed(sizeof *op);
     if (!op) {
         calx__plan_entry_release(pe);
         return calx__nomem(err, NULL), NULL;

@@ -16,6 +16,7 @@
 #include "calx/result.h"
 #include "core/nomem.h"
 #include "core/value_int.h"
+#include "core/zeroed.h"
 #include "engine/engine_int.h"
 #include "sql/user_type.h"
 
@@ -128,7 +129,7 @@ static int index_rows(calx_result *r)
 
 calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn)
 {
-    calx_result *r = calloc(1, sizeof *r);
+    calx_result *r = calx__alloc_zeroed(sizeof *r);
     if (!r) {
         calx__rowset_free(rs);
         return NULL;
