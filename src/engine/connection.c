@@ -27,6 +27,9 @@ typedef enum op_kind {
     OP_ROLLBACK_TO
 } op_kind;
 
+/* Parameters (sets times values) an operation holds in its own struct. */
+#define OP_FEW_PARAMS 4
+
 typedef struct conn_op {
     calx_connection *c;
     calx_future *f;           /* NULL for background work (closing a cursor) */
@@ -40,6 +43,10 @@ typedef struct conn_op {
     calx_value *vals;
     char *bytes;              /* the copied text and blob parameters */
     calx_dtype *ptypes;       /* what the parameters meet (copied), or NULL */
+    /* Room for a statement's parameters when there are few (vals and
+     * ptypes stay NULL then): a get by key allocates none. */
+    calx_value few_vals[OP_FEW_PARAMS];
+    calx_dtype few_types[OP_FEW_PARAMS];
     calx_plan_entry *plan;    /* released when the op ends (see engine_int.h) */
     calx_result *stream;      /* OP_FETCH: the result to refill */
     /* A select's result columns stored in another form (calx__compile_note's
@@ -184,20 +191,24 @@ static int stored_form(const calx_dialect *d, calx_value *v, calx_value *out, ch
  * memory may be reused at once; the richer types become what the dialect
  * stores them as (d's bind_value). types (NULL, or one per parameter of a
  * set: what it meets, from the SQL layer's compile) are copied into
- * *typesp for the driver. */
+ * *typesp for the driver. Up to nfew values and types go into few_vals
+ * and few_types instead (the op's own room), leaving *valsp and *typesp
+ * NULL: nothing to allocate or free for a get by key. */
 static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
                      char **bytesp, calx_dtype **typesp, const calx_dtype *types,
                      const calx_text_plan *plan, const calx_params *sets, size_t nsets,
+                     calx_value *few_vals, calx_dtype *few_types, size_t nfew,
                      calx_error *err)
 {
     size_t n = plan->nslots;
     if (nsets == 0)
         nsets = 1;
     if (types && n) {
-        if (!(*typesp = malloc(n * sizeof **typesp)))
+        calx_dtype *copy = few_types;
+        if (n > nfew && !(copy = *typesp = malloc(n * sizeof *copy)))
             return calx__nomem(err, "binding parameters");
-        memcpy(*typesp, types, n * sizeof **typesp);
-        st->types = *typesp;
+        memcpy(copy, types, n * sizeof *copy);
+        st->types = copy;
     }
     if (n == 0) {
         for (size_t s = 0; sets && s < nsets; s++)
@@ -209,9 +220,11 @@ static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
         st->nsets = nsets;
         return 0;
     }
-    *valsp = malloc(n * nsets * sizeof **valsp);
-    if (!*valsp)
-        return calx__nomem(err, "binding parameters");
+    calx_value *vals = few_vals;
+    if (n > nfew || nsets > nfew / n) {
+        if (!(vals = *valsp = malloc(n * nsets * sizeof *vals)))
+            return calx__nomem(err, "binding parameters");
+    }
     size_t nbytes = 0;
     char scratch[CALX_BIND_SCRATCH_SIZE];
     calx_value stored;
@@ -224,11 +237,11 @@ static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
                                   "the statement has %zu positional parameters (?) but "
                                   "%zu values were given%s",
                                   n, set->n, nsets > 1 ? " in a parameter set" : "");
-        int rc = calx__text_bind(plan, set, *valsp + s * n, err);
+        int rc = calx__text_bind(plan, set, vals + s * n, err);
         if (rc)
             return rc;
         for (size_t i = 0; i < n; i++) {
-            calx_value *v = &(*valsp)[s * n + i];
+            calx_value *v = &vals[s * n + i];
             if ((rc = stored_form(d, v, &stored, scratch, &text, err)))
                 return rc;
             if (text)
@@ -243,7 +256,7 @@ static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
             return calx__nomem(err, "binding parameters");
         char *p = *bytesp;
         for (size_t i = 0; i < n * nsets; i++) {
-            calx_value *v = &(*valsp)[i];
+            calx_value *v = &vals[i];
             /* The richer values left are the ones stored as text: made
              * again, now into the copy (the first pass only measured). */
             if (stored_form(d, v, &stored, scratch, &text, err) == 0 && text)
@@ -253,7 +266,7 @@ static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
     }
     st->nparams = n;
     st->nsets = nsets;
-    st->params = *valsp;
+    st->params = vals;
     return 0;
 }
 
@@ -262,7 +275,7 @@ static int bind_params(conn_op *op, const calx_dialect *d, const calx_text_plan 
                        calx_error *err)
 {
     return bind_stmt(d, &op->stmt, &op->vals, &op->bytes, &op->ptypes, types, plan, sets, nsets,
-                     err);
+                     op->few_vals, op->few_types, OP_FEW_PARAMS, err);
 }
 
 /* ---- running an operation ---- */
@@ -841,7 +854,7 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
         op->bstmts[i].rowids = stmts[i].rowids;
         if (bind_stmt(e->dialect, &op->bstmts[i], &op->bvals[i], &op->bbytes[i],
                       &op->bptypes[i], types ? types[i] : NULL, &op->bplans[i]->plan,
-                      stmts[i].params, stmts[i].nsets ? stmts[i].nsets : 1, err)) {
+                      stmts[i].params, stmts[i].nsets ? stmts[i].nsets : 1, NULL, NULL, 0, err)) {
             size_t len = strlen(err->message);
             snprintf(err->message + len, sizeof err->message - len,
                      " (statement %zu of the batch)", i + 1);
