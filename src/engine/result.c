@@ -28,7 +28,8 @@ struct calx_row {
 struct calx_result {
     calx_rowset *rs;          /* the rows held; NULL when there are none */
     calx_rowset *rest;        /* a batch's later statements' rows */
-    calx_row *rows;           /* one view per row held */
+    calx_row *rows;           /* one view per row held: &one_row, or allocated */
+    calx_row one_row;         /* the view of a one-row result (a get by key) */
     size_t pos;               /* the iteration */
     size_t chunk;             /* streaming: rows per fetch */
     calx_connection *conn;    /* streaming: set while more rows may come */
@@ -109,15 +110,21 @@ const calx_column *const *calx__result_types(const calx_result *r, size_t *n)
     return r->types;
 }
 
+static void drop_rows(calx_result *r)
+{
+    if (r->rows != &r->one_row)
+        free(r->rows);
+    r->rows = NULL;
+}
+
 static int index_rows(calx_result *r)
 {
-    free(r->rows);
-    r->rows = NULL;
+    drop_rows(r);
     r->pos = 0;
     size_t n = r->rs ? r->rs->nrows : 0;
     if (n == 0)
         return 0;
-    r->rows = malloc(n * sizeof *r->rows);
+    r->rows = n == 1 ? &r->one_row : malloc(n * sizeof *r->rows);
     if (!r->rows)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -195,7 +202,7 @@ void calx_result_free(calx_result *r)
         calx__conn_stream_done(r->conn, true);
     calx__rowset_free(r->rs);
     calx__rowset_free(r->rest);
-    free(r->rows);
+    drop_rows(r);
     free(r->types);
     free(r);
 }
