@@ -491,11 +491,18 @@ static int grow_plans(calx_engine *e)
 int calx__engine_plan(calx_engine *e, const char *sql, const calx_params *params,
                       calx_plan_entry **out, bool *fresh, calx_error *err)
 {
+    /* A loop of gets asks for the same text each time: one comparison
+     * then, and no hash of the whole text. */
+    if (e->last_plan && strcmp(e->last_plan->source, sql) == 0) {
+        *out = e->last_plan;
+        *fresh = false;
+        return 0;
+    }
     if (e->plans_cap) {
         size_t bucket = (size_t)calx__hash_str(CALX_HASH_INIT, sql) & (e->plans_cap - 1);
         for (calx_plan_entry *pe = e->plans[bucket]; pe; pe = pe->next) {
             if (strcmp(pe->source, sql) == 0) {
-                *out = pe;
+                *out = e->last_plan = pe;
                 *fresh = false;
                 return 0;
             }
@@ -530,6 +537,7 @@ int calx__engine_plan(calx_engine *e, const char *sql, const calx_params *params
     pe->next = e->plans[h];
     e->plans[h] = pe;
     e->nplans++;
+    e->last_plan = pe;
     return 0;
 }
 

@@ -83,6 +83,9 @@ struct calx_engine {
     calx_loop_user on_loop;    /* how the loop asks and shuts the engine down */
     calx_plan_entry **plans;   /* hash table of compiled texts */
     size_t nplans, plans_cap;
+    calx_plan_entry *last_plan; /* the entry the last lookup gave, tried first
+                                  by text alone (entries stay until the
+                                  engine goes); NULL at first */
     calx__stmt_cache *stmts;   /* Core statements compiled per shape; NULL:
                                   query_cache_size CALX_QUERY_CACHE_OFF */
     struct calx__memo_entry *memo;  /* texts made once per engine (sql_memo.c) */
