@@ -168,8 +168,11 @@ static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
      * ATTACH and the like read-only too; none of them belongs here. */
     bool ran = calx__sqlite_prepare_cached(c, req->stmts[0].sql, &stmt, &err) == 0 && stmt &&
                sqlite3_stmt_readonly(stmt) && sqlite3_column_count(stmt) > 0;
-    if (ran)
+    if (ran) {
+        c->inline_stmt = stmt;
         calx__sqlite_run_request(c, req);
+        c->inline_stmt = NULL;
+    }
     calx_sqlite_refusal refused = calx__sqlite_vfs_inline_end();
     c->inline_steps_left = 0;
     if (refused == CALX_SQLITE_REFUSED_FOR_GOOD)

@@ -80,9 +80,11 @@ typedef struct calx_sqlite_conn {
     calx_sqlite_cached cache[CALX_SQLITE_CACHE_SIZE];
     size_t ncached;
     size_t last_found;       /* the entry the last lookup gave: tried first,
-                                by text alone (a read run inline looks its
-                                statement up twice; a loop of gets, always
-                                the same one) */
+                                by text alone (a loop of gets asks for the
+                                same one each time) */
+    sqlite3_stmt *inline_stmt; /* set only while a read runs inline: the
+                                statement try_inline found for it, which the
+                                run takes without looking it up again */
     uint64_t tick;
     sqlite3_stmt *cursor;    /* streaming: the statement with rows left */
     bool cursor_row;         /* ... and it is positioned on an unread row */

@@ -380,8 +380,10 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
         return *out ? 0 : calx__nomem(err, "making a rowset");
     }
 
-    sqlite3_stmt *stmt;
-    int rc = calx__sqlite_prepare_cached(c, st->sql, &stmt, err);
+    /* A read run inline: try_inline found the statement a moment ago, and
+     * it is still the cache's last found (its only statement). */
+    sqlite3_stmt *stmt = c->inline_stmt;
+    int rc = stmt ? 0 : calx__sqlite_prepare_cached(c, st->sql, &stmt, err);
     if (rc)
         return rc;
     calx_sqlite_cached *entry = stmt ? &c->cache[c->last_found] : NULL;
