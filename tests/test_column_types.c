@@ -166,6 +166,14 @@ static int run_sql(const char *sql, calx_error *e)
         rc = calx_await(calx_conn_execute(c, sql, NULL, e), &r, e);
     if (rc == 0)
         rc = calx_await(calx_conn_commit(c, e), NULL, e);
+    /* A statement that failed is rolled back before the connection goes:
+     * closed with the transaction open, it would go back to the pool and be
+     * rolled back there, in the background, and on SQLite the next case's
+     * drop_all (it reads, then writes) could meet its write lock. */
+    if (rc && c) {
+        calx_error ignored;
+        calx_await(calx_conn_rollback(c, &ignored), NULL, &ignored);
+    }
     calx_result_free(r);
     calx_conn_close(c);
     return rc;
