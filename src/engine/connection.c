@@ -453,7 +453,11 @@ static void cancel_ahead_waiter(void *ctx)
 {
     calx_connection *c = ctx;
     conn_op *op = c->ahead;
+    calx_future *w = c->ahead_waiter;
     c->ahead_waiter = NULL;
+    /* The future is still ours to complete (it reads as cancelled). */
+    if (w)
+        calx__future_rejectf(w, CALX_ERR_CANCELED, "the fetch was cancelled");
     if (!op)
         return;
     /* The stream ends now; the connection takes the next operation once
