@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "calx.h"
+#include "core/evloop.h"
 #include "sql/ddl.h"
 #include "sql/ident.h"
 #include "sql/text.h"
@@ -790,6 +791,44 @@ TEST(not_null_is_enforced_and_committed_data_survives)
     calx_metadata_free(md);
 }
 
+static void commit_and_close(void *conn)
+{
+    calx_error err;
+    calx_future_release(calx_conn_commit(conn, &err));
+    calx_conn_close(conn);
+}
+
+/* create_all reads (the checks) before it writes: begun as a reader, its
+ * transaction could not wait for another connection's write lock and
+ * failed at once with "database is locked"; it takes the lock at BEGIN
+ * now, and waits the busy timeout there. drop_all the same. */
+TEST(create_all_and_drop_all_wait_for_another_writer)
+{
+    calx_error err;
+    calx_engine *e = make_engine(false);
+    calx_metadata *md = tutorial_metadata(false);
+    for (int drop = 0; drop <= 1; drop++) {
+        calx_connection *w = NULL;
+        CHECK_OK(calx_wait(calx_engine_connect(e, &err), &w, &err), &err);
+        calx_result *r = NULL;
+        CHECK_OK(calx_wait(calx_conn_execute(w, drop ? "DROP TABLE other" :
+                                                "CREATE TABLE other (x INTEGER)", NULL, &err),
+                           &r, &err), &err);
+        calx_result_free(r);
+        /* w holds the write lock for 200 ms more. */
+        calx_timer *t = calx__timer_new(loop, commit_and_close, w);
+        calx__timer_start(t, 200);
+        CHECK_OK(calx_wait(drop ? calx_engine_drop_all(e, md, &err)
+                                : calx_engine_create_all(e, md, &err), NULL, &err), &err);
+        calx_loop_run(loop);
+        calx__timer_free(t);
+        CHECK_INT(count(e, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"),
+                  drop ? 0 : 3);
+    }
+    free_engine(e);
+    calx_metadata_free(md);
+}
+
 TEST(a_failed_create_all_creates_nothing)
 {
     calx_error err;
@@ -918,6 +957,7 @@ int main(void)
     RUN(create_all_builds_what_was_declared);
     RUN(drop_all_drops_children_first);
     RUN(not_null_is_enforced_and_committed_data_survives);
+    RUN(create_all_and_drop_all_wait_for_another_writer);
     RUN(a_failed_create_all_creates_nothing);
     RUN(create_all_on_a_connection_in_a_task);
     RUN(cancelled_create_all_gives_the_connection_back);

@@ -102,6 +102,12 @@ typedef struct calx_dreq {
     bool commit;         /* EXEC: commit after the last statement, in the same
                             handoff (a flush and its COMMIT: one round trip);
                             nothing is committed when a statement fails */
+    bool writes;         /* EXEC with begin: the transaction will write, whatever
+                            its first statement (create_all reads the catalog
+                            first): a driver that locks takes the write lock
+                            when it begins (SQLite: BEGIN IMMEDIATE, which waits
+                            its busy timeout, where a reader asking for the
+                            lock later fails at once) */
 } calx_dreq;
 
 /* Completion of a connect: conn on success (owned by the engine, closed

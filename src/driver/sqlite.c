@@ -150,7 +150,7 @@ static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *a
 static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
 {
     if (!c->inline_reads || req->op != CALX_DOP_EXEC || req->nstmts != 1 ||
-        req->stream_rows || req->commit || req->stmts[0].nsets != 1)
+        req->stream_rows || req->commit || req->writes || req->stmts[0].nsets != 1)
         return false;
     pthread_mutex_lock(&c->mu);
     bool idle = !c->executing && !c->job && !c->quit;

@@ -108,6 +108,7 @@ typedef struct calx_sqlite_conn {
     calx_rowset *pre_rs;
     calx_error pre_err;
     bool tx_wanted;          /* BEGIN seen; the next EXEC really begins */
+    bool tx_writes;          /* ... and the request said it will write */
     /* SQLite ended an open transaction by itself (see
      * calx__sqlite_lose_tx_if_ended): every statement and the COMMIT fail
      * until a ROLLBACK. tx_lost_why is the message of the failure that

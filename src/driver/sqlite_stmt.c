@@ -348,7 +348,7 @@ static int begin_if_wanted(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_error *
                calx__sql_starts_with_word(sql, "RELEASE")) {
         return 0;  /* the SQL steers the transaction itself */
     } else {
-        begin = sqlite3_stmt_readonly(stmt) ? "BEGIN" : "BEGIN IMMEDIATE";
+        begin = sqlite3_stmt_readonly(stmt) && !c->tx_writes ? "BEGIN" : "BEGIN IMMEDIATE";
     }
     if (c->begin_sql)
         begin = c->begin_sql;
@@ -376,6 +376,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
          * none left to roll back, so there is nothing to run. */
         c->tx_lost = false;
         c->tx_wanted = false;
+        c->tx_writes = false;
         *out = calx__rowset_new(0);
         return *out ? 0 : calx__nomem(err, "making a rowset");
     }

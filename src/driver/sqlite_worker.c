@@ -141,6 +141,7 @@ static bool open_db(calx_sqlite_conn *c, calx_error *err)
 static int end_tx(calx_sqlite_conn *c, bool commit, calx_error *err)
 {
     c->tx_wanted = false;
+    c->tx_writes = false;
     if (c->tx_lost) {
         if (commit)
             return calx__sqlite_tx_lost_error(c, err);
@@ -191,8 +192,10 @@ void calx__sqlite_run_request(calx_sqlite_conn *c, const calx_dreq *req)
         calx__sqlite_close_cursor(c);
     switch (req->op) {
     case CALX_DOP_EXEC:
-        if (req->begin && c->iso != CALX_SQLITE_AUTOCOMMIT)
+        if (req->begin && c->iso != CALX_SQLITE_AUTOCOMMIT) {
             c->tx_wanted = true;
+            c->tx_writes = req->writes;
+        }
         rc = calx__sqlite_exec_batch(c, req, &rs, err);
         if (!rc && req->commit) {
             rc = end_tx(c, true, err);

@@ -84,6 +84,8 @@ struct calx_connection {
     bool closing;             /* closed while busy: finish when the op ends */
     bool in_tx;
     bool begin_pending;       /* BEGIN not yet sent: goes with the next statement */
+    bool tx_writes;           /* ... and that transaction will write
+                                 (calx__conn_tx_will_write) */
     size_t sp_depth;
     unsigned sp_ids[MAX_SAVEPOINTS];
     unsigned sp_counter;
@@ -642,9 +644,17 @@ static void attach_begin(calx_connection *c, conn_op *op)
     }
     if (c->begin_pending) {
         op->req.begin = true;
+        op->req.writes = c->tx_writes;
         c->begin_pending = false;
+        c->tx_writes = false;
         c->pc->dirty = true;
     }
+}
+
+void calx__conn_tx_will_write(calx_connection *c)
+{
+    if (!c->in_tx || c->begin_pending)
+        c->tx_writes = true;
 }
 
 /* The badge of a statement the statement cache readied (note): its

@@ -222,6 +222,12 @@ calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn);
 calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
                               calx_error *err);
 void calx__conn_stream_done(calx_connection *c, bool close_cursor);
+/* connection.c: the transaction c begins next (or has begun but not yet
+ * sent) will write whatever its first statement: the driver takes the
+ * write lock when it begins (calx_dreq.writes). For work that reads before
+ * it writes (create_all, drop_all). No effect on a transaction already
+ * under way. */
+void calx__conn_tx_will_write(calx_connection *c);
 /* result.c: the rows of rs (its first statement's) in their columns'
  * types: column i by d's stored_value for types[i] (ntypes of them; NULL
  * entries, and all columns when types is NULL, are left as they came).

@@ -189,6 +189,11 @@ static int advance(schema_job *j, calx_error *err)
 {
     calx_future *f;
     if (!j->checked && j->at < j->n) {
+        /* The checks read before the DDL writes: on SQLite a transaction
+         * begun by a read cannot wait for the write lock later, so it is
+         * taken at the start (and waits the busy timeout there). */
+        if (j->at == 0 && j->sub == 0)
+            calx__conn_tx_will_write(j->conn);
         job_table *jt = &j->tables[j->at];
         calx_param items[CALX_DDL_HAS_TABLE_PARAMS];
         size_t np = calx__ddl_has_table_params(j->dialect, jt->t->name, items);
