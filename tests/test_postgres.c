@@ -41,10 +41,7 @@ static char schema[64];            /* this process's schema */
 static char url_buf[1024];         /* base_url with search_path = schema */
 static PGconn *admin;              /* a plain blocking libpq connection for setup */
 
-static void run_loop(void)
-{
-    uv_run(calx_loop_uv(loop), UV_RUN_DEFAULT);
-}
+#include "driver_test.h"
 
 static double now_s(void)
 {
@@ -141,22 +138,6 @@ TEST(sqlstates_map_to_the_error_a_program_retries_or_reconnects_on)
 
 /* ---- the driver through its vtable ---- */
 
-typedef struct connect_wait {
-    int done;
-    calx_dconn *conn;
-    calx_error err;
-} connect_wait;
-
-static void on_connect(void *udata, calx_dconn *conn, const calx_error *err)
-{
-    connect_wait *w = udata;
-    w->done++;
-    w->conn = conn;
-    if (err)
-        w->err = *err;
-    CHECK((conn == NULL) != (err == NULL));
-}
-
 static calx_dconn *connect_ex(const char *url, const calx_kv *args, size_t nargs,
                               const char *iso, calx_error *err)
 {
@@ -193,107 +174,6 @@ static calx_dconn *connect_args(const calx_kv *args, size_t nargs)
 static calx_dconn *connect_default(void)
 {
     return connect_args(NULL, 0);
-}
-
-static void close_conn(calx_dconn *c)
-{
-    if (!c)
-        return;
-    drv->close(c);
-    run_loop();
-}
-
-typedef struct req_wait {
-    int done;
-    calx_rowset *rs;
-    calx_error err;
-} req_wait;
-
-static void on_req(void *udata, calx_rowset *rs, const calx_error *err)
-{
-    req_wait *w = udata;
-    w->done++;
-    w->rs = rs;
-    if (err)
-        w->err = *err;
-    else
-        calx_error_clear(&w->err);
-}
-
-static int submit(calx_dconn *c, const calx_dreq *req, req_wait *w)
-{
-    memset(w, 0, sizeof *w);
-    calx_error err;
-    int rc = drv->request(c, req, on_req, w, &err);
-    if (rc) {
-        w->err = err;
-        return rc;
-    }
-    CHECK_INT(w->done, 0);
-    return 0;
-}
-
-static int request(calx_dconn *c, const calx_dreq *req, calx_rowset **rs, calx_error *err)
-{
-    req_wait w;
-    int rc = submit(c, req, &w);
-    if (!rc) {
-        run_loop();
-        CHECK_INT(w.done, 1);
-        rc = w.err.code;
-    }
-    if (err)
-        *err = w.err;
-    if (rs)
-        *rs = w.rs;
-    else
-        calx__rowset_free(w.rs);
-    return rc;
-}
-
-static int exec_p(calx_dconn *c, const char *sql, const calx_value *params, size_t nparams,
-                  calx_rowset **rs, calx_error *err)
-{
-    calx_dstmt st = { .sql = sql, .nparams = nparams, .nsets = 1, .params = params };
-    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
-    return request(c, &req, rs, err);
-}
-
-static int exec(calx_dconn *c, const char *sql, calx_error *err)
-{
-    return exec_p(c, sql, NULL, 0, NULL, err);
-}
-
-static void must(calx_dconn *c, const char *sql)
-{
-    calx_error err;
-    int rc = exec(c, sql, &err);
-    if (rc)
-        fprintf(stderr, "  %s: %s\n", sql, err.message);
-    CHECK_INT(rc, 0);
-}
-
-static int op(calx_dconn *c, calx_dop o, calx_error *err)
-{
-    calx_dreq req = { .op = o };
-    calx_rowset *rs = NULL;
-    int rc = request(c, &req, &rs, err);
-    CHECK(rs == NULL);
-    calx__rowset_free(rs);
-    return rc;
-}
-
-static int64_t scalar(calx_dconn *c, const char *sql)
-{
-    calx_rowset *rs = NULL;
-    calx_error err;
-    int64_t v = -999;
-    if (exec_p(c, sql, NULL, 0, &rs, &err) != 0)
-        fprintf(stderr, "  %s: %s\n", sql, err.message);
-    else if (rs && rs->nrows >= 1 && rs->ncols >= 1 && rs->vals[0].type == CALX_INT)
-        v = rs->vals[0].u.i;
-    calx__rowset_free(rs);
-    return v;
 }
 
 static calx_pg_stats pg_stats(const calx_dconn *c)

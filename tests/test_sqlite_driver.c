@@ -23,20 +23,6 @@ static calx_dconn *connect_file(char *path)
     return connect_url(&u);
 }
 
-/* The first column of the first row as an integer; -999 on failure. */
-static int64_t scalar(calx_dconn *c, const char *sql)
-{
-    calx_rowset *rs = NULL;
-    calx_error err;
-    int64_t v = -999;
-    if (exec_p(c, sql, NULL, 0, &rs, &err) != 0)
-        fprintf(stderr, "  %s: %s\n", sql, err.message);
-    else if (rs && rs->nrows >= 1 && rs->ncols >= 1 && rs->vals[0].type == CALX_INT)
-        v = rs->vals[0].u.i;
-    calx__rowset_free(rs);
-    return v;
-}
-
 /* The first column of the first row as text, in buf. */
 static const char *scalar_text(calx_dconn *c, const char *sql, char *buf, size_t n)
 {
