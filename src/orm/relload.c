@@ -270,6 +270,16 @@ static const calx_column *key_column(const calx__relinfo *ri)
     return &r->target->table.columns[ri->remote];
 }
 
+/* Whether that column's values come back in another form than its
+ * field's (most keys do not: then a row's key is matched as it is). */
+static bool key_needs_converting(const calx__relinfo *ri)
+{
+    const calx_relation *r = ri->rel;
+    if (r->kind == CALX_MANY_TO_MANY)
+        return calx__field_has_stored_form(r->link, ri->link_local);
+    return calx__field_has_stored_form(r->target, ri->remote);
+}
+
 /* keyset_owners of a row's key, a stored value of column c: the key is
  * made the field's type first, as the owners' keys are (a user type's
  * text where the column stores an integer). *rc: the conversion's error. */
@@ -292,6 +302,7 @@ static int load_rows(calx_session *s, const calx__relinfo *ri, const calx_select
                      calx_obj *const *objs, const keyset *ks, bool in_form, calx_error *err)
 {
     const calx_model *t = ri->rel->target;
+    bool convert_key = in_form && key_needs_converting(ri);
     calx_result *res = NULL;
     int rc = run(s, q, &res, err);
     if (rc)
@@ -312,8 +323,9 @@ static int load_rows(calx_session *s, const calx__relinfo *ri, const calx_select
             rc = calx__rel_attach(objs[0], ri, o, err);
             continue;
         }
-        for (size_t k = owners_of_stored(s, ks, key_column(ri), key, err, &rc); k && !rc;
-             k = ks->next[k - 1])
+        size_t first = convert_key ? owners_of_stored(s, ks, key_column(ri), key, err, &rc)
+                                   : keyset_owners(ks, key);
+        for (size_t k = first; k && !rc; k = ks->next[k - 1])
             rc = calx__rel_attach(objs[k - 1], ri, o, err);
     }
     free(vals);
