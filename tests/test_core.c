@@ -2,6 +2,7 @@
 /* The loop, futures and tasks: the three ways to consume a future,
  * cancellation, calx_wait misuse, and many tasks alive at once. */
 #include "calx.h"
+#include "core/blocks.h"
 #include "core/evloop.h"
 #include "core/once_table.h"
 #include "core/promise.h"
@@ -536,7 +537,99 @@ TEST(a_full_once_table_keeps_nothing_new_and_still_finds_what_it_kept)
     }
 }
 
+/* Blocks (core/blocks.h): what a session's loaded objects live in. */
+TEST(block_allocations_are_aligned_apart_and_live_until_their_last_is_freed)
+{
+    size_t before = calx__blocks_mapped();
+    calx__blocks a = {0};
+    /* Enough 200-byte allocations to fill more than one block. */
+    enum { N = 12000 };
+    static unsigned char *p[N];
+    for (size_t i = 0; i < N; i++) {
+        p[i] = calx__blocks_alloc(&a, 200);
+        CHECK(p[i] != NULL);
+        CHECK(((uintptr_t)p[i] & 15) == 0);
+        memset(p[i], (int)(i & 0xff), 200);
+    }
+    CHECK(calx__blocks_mapped() == before + 2);
+    /* Nothing overlaps: each still holds its own bytes. */
+    for (size_t i = 0; i < N; i++)
+        CHECK(p[i][0] == (i & 0xff) && p[i][199] == (i & 0xff));
+    CHECK(calx__blocks_alloc(&a, CALX_BLOCK_MAX_ALLOC + 1) == NULL);
+    CHECK(calx__blocks_alloc(&a, 0) == NULL);
+    /* The first block, full, goes once all of its allocations are freed;
+     * the current one stays while the allocator is open. */
+    for (size_t i = 0; i < N / 2; i++)
+        calx__blocks_free(p[i]);
+    for (size_t i = N / 2; i < N; i++)
+        if ((uintptr_t)p[i] / CALX_BLOCK_SIZE == (uintptr_t)p[0] / CALX_BLOCK_SIZE)
+            calx__blocks_free(p[i]), p[i] = NULL;
+    CHECK(calx__blocks_mapped() == before + 1);
+    /* Closed, the current block lives while one allocation does. */
+    calx__blocks_close(&a);
+    size_t last = 0;
+    for (size_t i = N / 2; i < N; i++)
+        if (p[i])
+            last = i;
+    for (size_t i = N / 2; i < last; i++)
+        calx__blocks_free(p[i]);
+    CHECK(calx__blocks_mapped() == before + 1);
+    CHECK(p[last][0] == (last & 0xff));
+    calx__blocks_free(p[last]);
+    CHECK(calx__blocks_mapped() == before);
+    calx__blocks_free(NULL);
+    calx__blocks_close(NULL);
+}
+
+typedef struct freer {
+    unsigned char **p;
+    size_t n;
+} freer;
+
+static void *free_them(void *arg)
+{
+    freer *f = arg;
+    for (size_t i = 0; i < f->n; i++)
+        calx__blocks_free(f->p[i]);
+    return NULL;
+}
+
 #include <pthread.h>
+
+TEST(block_allocations_may_be_freed_on_other_threads_at_once)
+{
+    size_t before = calx__blocks_mapped();
+    calx__blocks a = {0};
+    enum { PER = 5000, THREADS = 4 };
+    static unsigned char *p[THREADS][PER];
+    for (size_t t = 0; t < THREADS; t++)
+        for (size_t i = 0; i < PER; i++)
+            CHECK((p[t][i] = calx__blocks_alloc(&a, 100 + 16 * (i % 7))) != NULL);
+    calx__blocks_close(&a);
+    pthread_t th[THREADS];
+    freer f[THREADS];
+    for (size_t t = 0; t < THREADS; t++) {
+        f[t] = (freer){ p[t], PER };
+        CHECK(pthread_create(&th[t], NULL, free_them, &f[t]) == 0);
+    }
+    for (size_t t = 0; t < THREADS; t++)
+        pthread_join(th[t], NULL);
+    CHECK(calx__blocks_mapped() == before);
+}
+
+TEST(large_page_arrays_are_zeroed_and_freed_by_size)
+{
+    size_t sizes[] = { 64, CALX_BLOCK_SIZE, CALX_BLOCK_SIZE + 8 };
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        unsigned char *p = calx__pages_alloc(sizes[k]);
+        CHECK(p != NULL);
+        CHECK(p[0] == 0 && p[sizes[k] - 1] == 0);
+        p[sizes[k] - 1] = 1;
+        calx__pages_free(p, sizes[k]);
+    }
+    CHECK(calx__pages_alloc(0) == NULL);
+    calx__pages_free(NULL, 0);
+}
 
 typedef struct posted {
     calx_work work;
@@ -654,6 +747,9 @@ int main(void)
     RUN(a_task_whose_awaits_finish_at_once_still_lets_io_in_within_the_drain_rounds);
     RUN(post_from_another_thread_runs_on_the_loop);
     RUN(a_full_once_table_keeps_nothing_new_and_still_finds_what_it_kept);
+    RUN(block_allocations_are_aligned_apart_and_live_until_their_last_is_freed);
+    RUN(block_allocations_may_be_freed_on_other_threads_at_once);
+    RUN(large_page_arrays_are_zeroed_and_freed_by_size);
     RUN(spelling_distance_counts_typos_and_ignores_case);
     RUN(an_error_prints_as_one_line_with_its_class_and_the_database_codes);
     calx_loop_free(loop);

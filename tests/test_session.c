@@ -5,6 +5,7 @@
  * (a fresh SQLite file when it is unset), so the same tests run on
  * PostgreSQL. Echoed SQL is checked by its dialect-neutral prefix. */
 #include "calx.h"
+#include "core/blocks.h"
 #include "core/evloop.h"
 #include "driver/postgres.h"
 #include "engine/engine_int.h"
@@ -87,6 +88,61 @@ TASK_TEST(a_large_flush_is_one_statement_and_keys_reach_their_objects)
     CHECK_INT(log_count("UPDATE hero SET age="), 1);
     CHECK_CONTAINS(logbuf, "displaying 10 of 1000 total bound parameter sets");
     calx_session_free(s);
+}
+
+/* A session that has loaded a block's worth of objects takes the rest
+ * from blocks (core/blocks.h), which live while any object in them does. */
+TASK_TEST(a_large_load_takes_blocks_and_an_object_the_program_keeps_outlives_its_session)
+{
+    enum { N = 3000, LONG = 1000 };
+    static char secret[LONG + 16];
+    calx_session *s = new_session();
+    for (int i = 0; i < N; i++) {
+        snprintf(secret, sizeof secret, "%0*d", LONG, i);
+        Hero *h = CALX_NEW(Hero, &err, .name = "many", .secret_name = secret, .age = CALX_SOME(i));
+        CHECK_OK(calx_session_add(s, h, &err), &err);
+    }
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session_free(s);
+
+    size_t mapped = calx__blocks_mapped();
+    s = new_session();
+    calx_select *q = calx_select_new(CALX_TABLE(Hero));
+    calx_select_order_by(q, CALX_C(Hero, age), CALX_ASC);
+    calx_objlist l;
+    CHECK_OK(calx_session_all(s, q, &l, &err), &err);
+    calx_select_free(q);
+    CHECK_INT(l.n, N);
+    /* The first objects are malloc's, the last a block's. */
+    CHECK(!calx__obj_hdr(l.items[0])->in_block);
+    CHECK(calx__obj_hdr(l.items[N - 1])->in_block);
+    CHECK(calx__blocks_mapped() > mapped);
+    int right = 0;
+    for (int i = 0; i < N; i++) {
+        Hero *h = l.items[i];
+        snprintf(secret, sizeof secret, "%0*d", LONG, i);
+        right += h->age.value == i && strcmp(h->secret_name, secret) == 0;
+    }
+    CHECK_INT(right, N);
+    /* An object in a block changes, flushes and expires as any other. */
+    Hero *last = l.items[N - 1];
+    CALX_SET(last->age, -1);
+    log_reset();
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(log_count("UPDATE hero SET age="), 1);
+    CHECK_OK(calx_session_refresh(s, last, &err), &err);
+    CHECK_INT(last->age.value, -1);
+    /* The program takes it; the session goes; it stays whole until freed,
+     * and then its block goes too. */
+    CHECK_OK(calx_session_expunge(s, last, &err), &err);
+    calx_objlist_free(&l);
+    calx_session_free(s);
+    CHECK(calx__blocks_mapped() > mapped);
+    snprintf(secret, sizeof secret, "%0*d", LONG, N - 1);
+    CHECK_STR(last->secret_name, secret);
+    CHECK_INT(last->age.value, -1);
+    CHECK_INT(calx_obj_free(last), 0);
+    CHECK(calx__blocks_mapped() == mapped);
 }
 
 TASK_TEST(a_flush_of_1000_objects_is_one_round_trip)
@@ -1324,6 +1380,7 @@ int main(void)
     calx_metadata_add(md, CALX_TABLE(Gadget), &e);
     RUN(commit_inserts_and_fills_generated_keys);
     RUN(a_large_flush_is_one_statement_and_keys_reach_their_objects);
+    RUN(a_large_load_takes_blocks_and_an_object_the_program_keeps_outlives_its_session);
     RUN(a_flush_of_1000_objects_is_one_round_trip);
     RUN(a_flush_of_2500_new_objects_on_postgresql_splits_into_several_multirow_inserts);
     RUN(a_commit_rides_with_its_flush);

@@ -23,28 +23,8 @@
 #include "core/loop_int.h"
 #include "core/nomem.h"
 #include "core/promise.h"
+#include "core/sanitizers.h"
 #include "core/tasks.h"
-
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>) && __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#include <valgrind/valgrind.h>
-#define HAVE_VALGRIND 1
-#endif
-#endif
-
-#if defined(__SANITIZE_ADDRESS__)
-#define CALX_FIBER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CALX_FIBER_ASAN 1
-#endif
-#endif
-
-#ifdef CALX_FIBER_ASAN
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
-#endif
 
 #define DEFAULT_STACK (256 * 1024)
 #define MIN_STACK (32 * 1024)
@@ -63,10 +43,10 @@ struct calx_task {
     bool cancel_pending;      /* cancelled while not suspended on a future */
     bool finished;
     calx_work work;
-#ifdef HAVE_VALGRIND
+#ifdef CALX_HAVE_VALGRIND
     unsigned vg_stack;
 #endif
-#ifdef CALX_FIBER_ASAN
+#ifdef CALX_ASAN
     void *fake_stack;
 #endif
 };
@@ -74,7 +54,7 @@ struct calx_task {
 /* Per thread: the task running now and the scheduler context to return to. */
 static _Thread_local calx_task *current;
 static _Thread_local calx_ctx sched_ctx;
-#ifdef CALX_FIBER_ASAN
+#ifdef CALX_ASAN
 static _Thread_local const void *sched_bottom;
 static _Thread_local size_t sched_size;
 #endif
@@ -113,10 +93,10 @@ void calx__task_free_spares(calx_loop *loop)
 
 static void free_task(calx_task *t)
 {
-#ifdef HAVE_VALGRIND
+#ifdef CALX_HAVE_VALGRIND
     VALGRIND_STACK_DEREGISTER(t->vg_stack);
 #endif
-#ifdef CALX_FIBER_ASAN
+#ifdef CALX_ASAN
     /* ASan's poison of the task's frames would outlive the mapping and
      * hit whatever is mapped there next (swapcontext's interceptor did
      * this clearing before the switch became our own). */
@@ -130,13 +110,13 @@ static void free_task(calx_task *t)
 static void trampoline(void)
 {
     calx_task *t = current;
-#ifdef CALX_FIBER_ASAN
+#ifdef CALX_ASAN
     __sanitizer_finish_switch_fiber(NULL, &sched_bottom, &sched_size);
 #endif
     void *result = t->fn(t->arg);
     t->finished = true;
     calx__future_resolve(t->done, result);
-#ifdef CALX_FIBER_ASAN
+#ifdef CALX_ASAN
     /* NULL: this fiber's fake stack dies with it. */
     __sanitizer_start_switch_fiber(NULL, sched_bottom, sched_size);
 #endif
@@ -153,12 +133,12 @@ static void resume(calx_work *w)
     calx_task *prev = current;
     current = t;
     loop->inside++;
-#ifdef CALX_FIBER_ASAN
+#ifdef CALX_ASAN
     void *fake = NULL;
     __sanitizer_start_switch_fiber(&fake, t->stack, t->stack_size);
 #endif
     calx__ctx_switch(&sched_ctx, &t->ctx);
-#ifdef CALX_FIBER_ASAN
+#ifdef CALX_ASAN
     __sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
     loop->inside--;
@@ -172,11 +152,11 @@ static void resume(calx_work *w)
 void calx__task_suspend(calx_task *t, calx_future *f)
 {
     t->awaiting = f;
-#ifdef CALX_FIBER_ASAN
+#ifdef CALX_ASAN
     __sanitizer_start_switch_fiber(&t->fake_stack, sched_bottom, sched_size);
 #endif
     calx__ctx_switch(&t->ctx, &sched_ctx);
-#ifdef CALX_FIBER_ASAN
+#ifdef CALX_ASAN
     __sanitizer_finish_switch_fiber(t->fake_stack, &sched_bottom, &sched_size);
 #endif
     t->awaiting = NULL;
@@ -227,7 +207,7 @@ calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
     if (size == DEFAULT_STACK && loop->nspare_stacks > 0) {
         /* A finished task's: its guard page is still protected. */
         t->map = loop->spare_stacks[--loop->nspare_stacks];
-#ifdef HAVE_VALGRIND
+#ifdef CALX_HAVE_VALGRIND
         /* What the last task left there is garbage to this one. */
         VALGRIND_MAKE_MEM_UNDEFINED(t->map + page, size);
 #endif
@@ -251,7 +231,7 @@ calx_future *calx_spawn(calx_loop *loop, calx_task_fn fn, void *arg,
         calx__nomem(err, "starting a task");
         return NULL;
     }
-#ifdef HAVE_VALGRIND
+#ifdef CALX_HAVE_VALGRIND
     t->vg_stack = VALGRIND_STACK_REGISTER(t->stack, t->stack + size);
 #endif
     t->loop = loop;

@@ -253,7 +253,7 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
                  calx__value_ok(a))
             extra += calx__field_bytes_size(f, a);
     }
-    calx_obj *o = calx__obj_alloc(m, extra);
+    calx_obj *o = calx__obj_alloc(m, extra, NULL);
     /* JSON values given are taken first, so that the object releases
      * them whatever fails after. */
     for (size_t i = 0; i < m->nfields; i++) {

@@ -217,13 +217,15 @@ static void place(calx_obj **map, size_t cap, calx_obj *o)
 static int grow(calx_session *s)
 {
     size_t cap = s->map_cap ? s->map_cap * 2 : 64;
-    calx_obj **map = calloc(cap, sizeof *map);
+    /* A large table in huge pages (core/blocks.h): a load of 100,000
+     * objects otherwise faults its tables in 4 KiB at a time. */
+    calx_obj **map = calx__pages_alloc(cap * sizeof *map);
     if (!map)
         return CALX_ERR_NOMEM;
     for (size_t i = 0; i < s->map_cap; i++)
         if (s->map[i])
             place(map, cap, s->map[i]);
-    free(s->map);
+    calx__pages_free(s->map, s->map_cap * sizeof *s->map);
     s->map = map;
     s->map_cap = cap;
     return 0;
@@ -270,7 +272,7 @@ void calx__map_remove(calx_session *s, calx_obj *o)
 
 void calx__map_free(calx_session *s)
 {
-    free(s->map);
+    calx__pages_free(s->map, s->map_cap * sizeof *s->map);
     s->map = NULL;
     s->map_cap = s->map_n = 0;
 }

@@ -131,9 +131,11 @@ static int load_converted(calx_session *s, const calx_model *m, const calx_value
             return fill(o, vals, o->expired && !populate, err);
         return 0;
     }
-    o = calx__obj_from_row(m, vals, err);
+    o = calx__obj_from_row(m, vals, calx__session_blocks(s), err);
     if (!o)
         return err->code;
+    if (!o->in_block)
+        s->loaded_bytes += o->size;
     if (calx__map_insert_h(s, o, h)) {
         calx__obj_destroy(o);
         return calx__nomem(err, "loading a %s", m->name);
@@ -618,7 +620,7 @@ int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *
         return 0;
     }
     bool fresh = !dst;
-    if (fresh && !(dst = calx__obj_alloc(m, 0)))
+    if (fresh && !(dst = calx__obj_alloc(m, 0, NULL)))
         return calx__nomem(err, "merging a %s", m->name);
     if (copy_fields(dst, obj, err)) {
         if (fresh)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/blocks.h"
 #include "core/buf.h"
 #include "core/nomem.h"
 #include "core/once_table.h"
@@ -29,16 +30,18 @@ calx_obj *calx__obj_check(const void *p)
     return o->magic == CALX_OBJ_MAGIC ? o : NULL;
 }
 
-calx_obj *calx__obj_alloc(const calx_model *m, size_t extra)
+calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, calx__blocks *blocks)
 {
     size_t sz = CALX_OBJ_HDR_SIZE + calx__round(m->size) + calx__round(calx__model_fields_size(m)) +
                 2 * m->nfields * sizeof(void *) + extra;
+    calx_obj *o = blocks ? calx__blocks_alloc(blocks, sz) : NULL;
+    bool in_block = o != NULL;
+    if (!o && !(o = malloc(sz)))
+        return NULL;
     /* Zeroed but for the extra bytes, which the caller fills: loading a
      * large result, clearing them was a tenth of the time. */
-    calx_obj *o = malloc(sz);
-    if (!o)
-        return NULL;
     memset(o, 0, sz - extra);
+    o->in_block = in_block;
     o->magic = CALX_OBJ_MAGIC;
     o->model = m;
     o->size = sz;
@@ -61,7 +64,10 @@ void calx__obj_destroy(calx_obj *o)
     calx__json_field_release(o);
     calx__rel_destroy(o);
     o->magic = 0;
-    free(o);
+    if (o->in_block)
+        calx__blocks_free(o);
+    else
+        free(o);
 }
 
 const calx_model *calx_obj_model(const void *obj)
@@ -406,13 +412,14 @@ int calx__obj_set_field(calx_obj *o, size_t i, const calx_value *v, calx_error *
     return store_scalar(o->model, f, p, v, err);
 }
 
-calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_error *err)
+calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx__blocks *blocks,
+                             calx_error *err)
 {
     size_t extra = 0;
     for (size_t i = 0; i < m->nfields; i++)
         if (calx__field_is_buffer(&m->fields[i]) && buffer_fits(&m->fields[i], &vals[i]))
             extra += calx__field_bytes_size(&m->fields[i], &vals[i]);
-    calx_obj *o = calx__obj_alloc(m, extra);
+    calx_obj *o = calx__obj_alloc(m, extra, blocks);
     if (!o)
         return calx__nomem(err, "loading a %s", m->name), NULL;
     void *obj = calx__obj_ptr(o);

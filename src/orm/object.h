@@ -66,6 +66,7 @@ typedef struct calx_obj {
                                 (flush.c: rounds skip it; cleared after) */
     bool waits;              /* during a flush round: a key it needs is not
                                 known yet (relwrite.c lists why) */
+    bool in_block;           /* its memory is core/blocks.h's, not malloc's */
 } calx_obj;
 
 #define CALX_OBJ_MAGIC 0xca1c0b1eu
@@ -114,9 +115,13 @@ static inline void *calx__field_ptr(const void *s, const calx_field *f)
 /* The header of p, or NULL when p is not a model object. */
 calx_obj *calx__obj_check(const void *p);
 
+struct calx__blocks;
+
 /* A new zeroed object of m (transient) with extra bytes at its end for
- * the texts and blobs it is made with (calx__obj_tail), or NULL. */
-calx_obj *calx__obj_alloc(const calx_model *m, size_t extra);
+ * the texts and blobs it is made with (calx__obj_tail), or NULL. Its
+ * memory comes from blocks when not NULL (and the object fits in one),
+ * else from malloc; calx__obj_destroy knows which. */
+calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, struct calx__blocks *blocks);
 
 /* The extra bytes of calx__obj_alloc. */
 static inline char *calx__obj_tail(const calx_obj *o)
@@ -126,8 +131,10 @@ static inline char *calx__obj_tail(const calx_obj *o)
 
 /* A persistent-to-be object made from a row (values in the model's field
  * order), texts and blobs in the same allocation; its snapshot equals it.
- * NULL with CALX_ERR_TYPE or CALX_ERR_NOMEM. */
-calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx_error *err);
+ * Memory as calx__obj_alloc's (blocks may be NULL). NULL with
+ * CALX_ERR_TYPE or CALX_ERR_NOMEM. */
+calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals,
+                             struct calx__blocks *blocks, calx_error *err);
 
 /* Frees o and every buffer it owns. */
 void calx__obj_destroy(calx_obj *o);

@@ -166,6 +166,8 @@ void calx_session_free(calx_session *s)
         next = o->next;
         calx__obj_destroy(o);
     }
+    /* Objects the program took keep their blocks mapped. */
+    calx__blocks_close(&s->blocks);
     calx__map_free(s);
     for (size_t i = 0; i < s->ngetsql; i++) {
         free(s->getsql[i].sql);

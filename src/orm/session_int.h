@@ -12,6 +12,7 @@
 
 #include "calx/connection.h"
 #include "calx/session.h"
+#include "core/blocks.h"
 #include "driver/driver.h"
 #include "orm/object.h"
 #include "sql/dialect.h"
@@ -75,6 +76,13 @@ struct calx_session {
     bool has_relations;       /* an object of a model with relationships has
                                  entered it (owned or mapped): until then the
                                  flush's relationship passes have nothing to do */
+
+    /* Where loaded objects' memory comes from: malloc until the session
+     * has loaded a block's worth, then blocks (core/blocks.h), which a
+     * large load faults in a huge page at a time. A get or a small query
+     * never maps a block. */
+    size_t loaded_bytes;      /* object bytes loaded through malloc */
+    calx__blocks blocks;
 
     calx_obj **map;           /* identity map: open hashing on o->hash */
     size_t map_cap, map_n;
@@ -148,6 +156,13 @@ int calx__session_deleted(calx_session *s, calx_obj *o, calx_error *err);
 /* Makes s o's owner (on s's owned list), taking o from the session that
  * owned it before, if any: an object has one owner (see session.h). */
 void calx__session_own(calx_session *s, calx_obj *o);
+
+/* Where the next object s loads gets its memory: NULL (malloc) until s
+ * has loaded CALX_BLOCK_SIZE bytes of objects, then s's blocks. */
+static inline calx__blocks *calx__session_blocks(calx_session *s)
+{
+    return s->loaded_bytes >= CALX_BLOCK_SIZE ? &s->blocks : NULL;
+}
 /* calx_session_add without the call's guard, and without the cascade:
  * the save-update cascade (relwrite.c) adds what it reaches this way. */
 int calx__session_add_obj(calx_session *s, calx_obj *o, calx_error *err);

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* Blocks (core/blocks.h): 2 MiB mappings, aligned to their size, carved by
+ * bumping an offset. A block's first bytes count what in it is still
+ * allocated, plus one while an allocator takes from it; the count reaching
+ * zero unmaps it. Counting is atomic because an allocation may be freed on
+ * another thread than the one that made it (an object the program took
+ * from its session). */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "core/blocks.h"
+#include "core/sanitizers.h"
+
+struct calx__block {
+    atomic_size_t live;       /* allocations not freed, +1 while current */
+};
+
+/* Where allocations start: the counter on a cache line of its own. */
+#define FIRST 64
+#define ALIGN 16
+/* AddressSanitizer builds: a poisoned zone before each allocation (it
+ * holds the allocation's size, for poisoning it when freed). */
+#ifdef CALX_ASAN
+#define RED ALIGN
+#else
+#define RED 0
+#endif
+
+static atomic_size_t mapped;
+
+size_t calx__blocks_mapped(void)
+{
+    return atomic_load_explicit(&mapped, memory_order_relaxed);
+}
+
+static struct calx__block *block_of(const void *p)
+{
+    return (struct calx__block *)((uintptr_t)p & ~(uintptr_t)(CALX_BLOCK_SIZE - 1));
+}
+
+/* size bytes (a multiple of CALX_BLOCK_SIZE) of zeroed memory aligned to
+ * CALX_BLOCK_SIZE: more mapped and the ends trimmed (mmap promises only
+ * page alignment), advised as huge pages. NULL on no memory. */
+static char *map_aligned(size_t size)
+{
+    size_t span = size + CALX_BLOCK_SIZE;
+    char *map = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED)
+        return NULL;
+    char *start = (char *)(((uintptr_t)map + CALX_BLOCK_SIZE - 1) & ~(uintptr_t)(CALX_BLOCK_SIZE - 1));
+    if (start > map)
+        munmap(map, (size_t)(start - map));
+    if (start + size < map + span)
+        munmap(start + size, (size_t)(map + span - (start + size)));
+#ifdef MADV_HUGEPAGE
+    /* Advice only: where THP is off, this is ordinary pages. */
+    (void)madvise(start, size, MADV_HUGEPAGE);
+#endif
+    return start;
+}
+
+#ifndef CALX_ASAN
+static size_t round_to_blocks(size_t size)
+{
+    return (size + CALX_BLOCK_SIZE - 1) / CALX_BLOCK_SIZE * CALX_BLOCK_SIZE;
+}
+#endif
+
+void *calx__pages_alloc(size_t size)
+{
+#ifndef CALX_ASAN   /* AddressSanitizer sees calloc's arrays only */
+    if (size >= CALX_BLOCK_SIZE && size <= SIZE_MAX - 2 * CALX_BLOCK_SIZE) {
+        char *p = map_aligned(round_to_blocks(size));
+#ifdef CALX_HAVE_VALGRIND
+        if (p)
+            VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, 1);
+#endif
+        return p;
+    }
+#endif
+    return size ? calloc(1, size) : NULL;
+}
+
+void calx__pages_free(void *p, size_t size)
+{
+    if (!p)
+        return;
+#ifndef CALX_ASAN
+    if (size >= CALX_BLOCK_SIZE) {
+#ifdef CALX_HAVE_VALGRIND
+        VALGRIND_FREELIKE_BLOCK(p, 0);
+#endif
+        munmap(p, round_to_blocks(size));
+        return;
+    }
+#endif
+    free(p);
+}
+
+/* A new block. */
+static struct calx__block *block_new(void)
+{
+    size_t size = CALX_BLOCK_SIZE;
+    char *start = map_aligned(size);
+    if (!start)
+        return NULL;
+    struct calx__block *b = (struct calx__block *)start;
+    atomic_init(&b->live, 1);
+    atomic_fetch_add_explicit(&mapped, 1, memory_order_relaxed);
+#ifdef CALX_ASAN
+    ASAN_POISON_MEMORY_REGION(start + FIRST, size - FIRST);
+#endif
+#ifdef CALX_HAVE_VALGRIND
+    VALGRIND_MAKE_MEM_NOACCESS(start + FIRST, size - FIRST);
+#endif
+    return b;
+}
+
+/* Drops one reference to b: an allocation freed, or its allocator moving
+ * on. The last one unmaps it. */
+static void block_release(struct calx__block *b)
+{
+    if (atomic_fetch_sub_explicit(&b->live, 1, memory_order_acq_rel) != 1)
+        return;
+    atomic_fetch_sub_explicit(&mapped, 1, memory_order_relaxed);
+#ifdef CALX_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(b, CALX_BLOCK_SIZE);
+#endif
+    munmap(b, CALX_BLOCK_SIZE);
+}
+
+void *calx__blocks_alloc(calx__blocks *a, size_t n)
+{
+    if (n == 0 || n > CALX_BLOCK_MAX_ALLOC)
+        return NULL;
+    size_t take = RED + (n + ALIGN - 1) / ALIGN * ALIGN;
+    if (!a->cur || a->used + take > CALX_BLOCK_SIZE) {
+        struct calx__block *b = block_new();
+        if (!b)
+            return NULL;
+        if (a->cur)
+            block_release(a->cur);
+        a->cur = b;
+        a->used = FIRST;
+    }
+    char *p = (char *)a->cur + a->used + RED;
+    a->used += take;
+    atomic_fetch_add_explicit(&a->cur->live, 1, memory_order_relaxed);
+#ifdef CALX_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(p - RED, sizeof(size_t));
+    *(size_t *)(p - RED) = n;
+    ASAN_POISON_MEMORY_REGION(p - RED, sizeof(size_t));
+    ASAN_UNPOISON_MEMORY_REGION(p, n);
+#endif
+#ifdef CALX_HAVE_VALGRIND
+    VALGRIND_MALLOCLIKE_BLOCK(p, n, 0, 0);
+#endif
+    return p;
+}
+
+void calx__blocks_free(void *p)
+{
+    if (!p)
+        return;
+#ifdef CALX_ASAN
+    char *c = p;
+    ASAN_UNPOISON_MEMORY_REGION(c - RED, sizeof(size_t));
+    size_t n = *(size_t *)(c - RED);
+    ASAN_POISON_MEMORY_REGION(c - RED, RED + n);
+#endif
+#ifdef CALX_HAVE_VALGRIND
+    VALGRIND_FREELIKE_BLOCK(p, 0);
+#endif
+    block_release(block_of(p));
+}
+
+void calx__blocks_close(calx__blocks *a)
+{
+    if (!a)
+        return;
+    if (a->cur)
+        block_release(a->cur);
+    a->cur = NULL;
+    a->used = 0;
+}
