@@ -253,7 +253,8 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
                  calx__value_ok(a))
             extra += calx__field_bytes_size(f, a);
     }
-    calx_obj *o = calx__obj_alloc(m, extra, NULL);
+    int too_big = calx__obj_check_size(m, calx__model_facts_of(m), extra, err);
+    calx_obj *o = too_big ? NULL : calx__obj_alloc(m, extra, NULL);
     /* JSON values given are taken first, so that the object releases
      * them whatever fails after. */
     for (size_t i = 0; i < m->nfields; i++) {
@@ -267,10 +268,10 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
             calx__json_value_release(*a);
     }
     if (!o)
-        return calx__nomem(err, "creating a %s", m->name), NULL;
+        return too_big ? NULL : (calx__nomem(err, "creating a %s", m->name), NULL);
     void *obj = calx__obj_ptr(o);
-    char *tail = calx__obj_tail(o);
     const calx__model_facts *facts = calx__model_facts_of(m);
+    char *tail = calx__obj_tail(o, facts);
     if (calx__model_check_key(m, facts, err))
         goto fail;
     int autoinc = facts->autoinc;
@@ -283,7 +284,7 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
                     goto fail;
                 /* A text or blob from a factory is the object's to free. */
                 if (calx__field_is_buffer(f))
-                    calx_obj_slots(o)[2 * i] = (void *)calx__field_buffer(f, obj);
+                    calx__field_slots(o, facts, i)[0] = (void *)calx__field_buffer(f, obj);
                 continue;
             }
             if (f->dflt == CALX_DEFAULT_REQUIRED || !f->nullable) {

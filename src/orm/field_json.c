@@ -33,6 +33,12 @@ static json_t **value_at(const calx_obj *o, size_t i)
     return (json_t **)calx__field_ptr(calx__obj_ptr(o), &o->model->fields[i]);
 }
 
+/* Field i's two slots: [0] `cur`, [1] `old`. */
+static void **field_slots(const calx_obj *o, size_t i)
+{
+    return calx__field_slots(o, calx__model_facts_of(o->model), i);
+}
+
 /* The value written out (malloc'd), or NULL when out of memory. */
 static char *dump(const json_t *v)
 {
@@ -87,21 +93,21 @@ int calx__json_field_load(calx_obj *o, size_t i, const calx_value *v, calx_error
 {
     if (calx__json_field_set(o, i, v, err))
         return err->code;
-    void **slots = calx_obj_slots(o);
+    void **slot = field_slots(o, i);
     json_t *now = *value_at(o, i);
     char *text = now ? dump(now) : NULL;
     if (now && !text)
         return calx__nomem(err, "loading %s.%s", o->model->name, o->model->fields[i].name);
-    free(slots[2 * i]);
-    free(slots[2 * i + 1]);
-    slots[2 * i] = NULL;
-    slots[2 * i + 1] = text;
+    free(slot[0]);
+    free(slot[1]);
+    slot[0] = NULL;
+    slot[1] = text;
     return 0;
 }
 
 bool calx__json_field_changed(const calx_obj *o, size_t i)
 {
-    const char *had = calx_obj_slots(o)[2 * i + 1];
+    const char *had = field_slots(o, i)[1];
     const json_t *now = *value_at(o, i);
     if (!now || !had)
         return (now == NULL) != (had == NULL);
@@ -113,13 +119,13 @@ bool calx__json_field_changed(const calx_obj *o, size_t i)
 
 int calx__json_field_sync(calx_obj *o, size_t i, calx_error *err)
 {
-    void **slots = calx_obj_slots(o);
+    void **slot = field_slots(o, i);
     const json_t *now = *value_at(o, i);
     char *text = now ? dump(now) : NULL;
     if (now && !text)
         return calx__nomem(err, "writing out %s.%s", o->model->name, o->model->fields[i].name);
-    free(slots[2 * i]);
-    slots[2 * i] = text;
+    free(slot[0]);
+    slot[0] = text;
     return 0;
 }
 
@@ -127,8 +133,8 @@ calx_value calx__json_field_value(const calx_obj *o, size_t i)
 {
     /* The text bound is the one the flush made; before any, the text the
      * database has (the value is not written out here: no allocation). */
-    void **slots = calx_obj_slots(o);
-    const char *text = slots[2 * i] ? slots[2 * i] : slots[2 * i + 1];
+    void **slot = field_slots(o, i);
+    const char *text = slot[0] ? slot[0] : slot[1];
     return *value_at(o, i) && text ? calx_value_json(text) : calx_null();
 }
 
@@ -136,19 +142,19 @@ int calx__json_field_snapshot(calx_obj *o, size_t i, calx_error *err)
 {
     if (calx__json_field_sync(o, i, err))
         return err->code;
-    void **slots = calx_obj_slots(o);
-    free(slots[2 * i + 1]);
-    slots[2 * i + 1] = slots[2 * i];
-    slots[2 * i] = NULL;
+    void **slot = field_slots(o, i);
+    free(slot[1]);
+    slot[1] = slot[0];
+    slot[0] = NULL;
     return 0;
 }
 
 void calx__json_field_revert(calx_obj *o, size_t i)
 {
-    void **slots = calx_obj_slots(o);
-    const char *had = slots[2 * i + 1];
-    free(slots[2 * i]);
-    slots[2 * i] = NULL;
+    void **slot = field_slots(o, i);
+    const char *had = slot[1];
+    free(slot[0]);
+    slot[0] = NULL;
     if (!calx__json_field_changed(o, i))
         return;
     json_t *back = NULL;

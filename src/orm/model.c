@@ -22,6 +22,10 @@
 
 /* ---- allocation ---- */
 
+/* Every byte of the header is faulted in once per object a load makes. */
+_Static_assert(sizeof(void *) != 8 || CALX_OBJ_HDR_SIZE == 96,
+               "calx_obj grew past 96 bytes");
+
 calx_obj *calx__obj_check(const void *p)
 {
     if (!p)
@@ -30,10 +34,35 @@ calx_obj *calx__obj_check(const void *p)
     return o->magic == CALX_OBJ_MAGIC ? o : NULL;
 }
 
+/* The bytes of an object of m before its tail. */
+static size_t fixed_size(const calx_model *m, const calx__model_facts *fx)
+{
+    return CALX_OBJ_HDR_SIZE + calx__slots_offset(m) + 2 * fx->nslots * sizeof(void *);
+}
+
+/* Whether fixed + extra bytes pass what calx_obj.size holds. */
+static bool too_large(size_t fixed, size_t extra)
+{
+    return fixed > CALX_OBJ_MAX_SIZE || extra > CALX_OBJ_MAX_SIZE - fixed;
+}
+
+int calx__obj_check_size(const calx_model *m, const calx__model_facts *fx, size_t extra,
+                         calx_error *err)
+{
+    if (too_large(fixed_size(m, fx), extra))
+        return calx_error_set(err, CALX_ERR_DATA,
+                              "a %s with %zu bytes of texts and blobs is larger than the "
+                              "%u bytes calx keeps in one object",
+                              m->name, extra, (unsigned)CALX_OBJ_MAX_SIZE);
+    return 0;
+}
+
 calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, calx__blocks *blocks)
 {
-    size_t sz = CALX_OBJ_HDR_SIZE + calx__round(m->size) + calx__round(calx__model_fields_size(m)) +
-                2 * m->nfields * sizeof(void *) + extra;
+    size_t fixed = fixed_size(m, calx__model_facts_of(m));
+    if (too_large(fixed, extra))
+        return NULL;   /* o->size would not hold it */
+    size_t sz = fixed + extra;
     calx_obj *o = blocks ? calx__blocks_alloc(blocks, sz) : NULL;
     bool in_block = o != NULL;
     if (!o && !(o = malloc(sz)))
@@ -44,7 +73,7 @@ calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, calx__blocks *block
     o->in_block = in_block;
     o->magic = CALX_OBJ_MAGIC;
     o->model = m;
-    o->size = sz;
+    o->size = (uint32_t)sz;
     return o;
 }
 
@@ -58,11 +87,15 @@ void calx__obj_destroy(calx_obj *o)
 {
     if (!o)
         return;
-    void **slots = calx_obj_slots(o);
-    for (size_t i = 0; i < 2 * o->model->nfields; i++)
+    const calx__model_facts *fx = calx__model_facts_of(o->model);
+    void **slots = calx__obj_slots(o);
+    for (size_t i = 0; i < 2 * fx->nslots; i++)
         free(slots[i]);
-    calx__json_field_release(o);
-    calx__rel_destroy(o);
+    if (fx->json_values)
+        calx__json_field_release(o);
+    /* Without relationships there is nothing to free (o->rels stays NULL). */
+    if (o->model->nrelations)
+        calx__rel_destroy(o);
     o->magic = 0;
     if (o->in_block)
         calx__blocks_free(o);
@@ -281,10 +314,10 @@ static const char *ftype_name(calx_ftype t)
  * both the field and its snapshot. */
 static void drop_buffers(calx_obj *o, size_t i)
 {
-    void **slots = calx_obj_slots(o);
-    free(slots[2 * i]);
-    free(slots[2 * i + 1]);
-    slots[2 * i] = slots[2 * i + 1] = NULL;
+    void **slot = calx__field_slots(o, calx__model_facts_of(o->model), i);
+    free(slot[0]);
+    free(slot[1]);
+    slot[0] = slot[1] = NULL;
 }
 
 /* Stores a non-NULL scalar v of a basic kind in the field at p (object or
@@ -382,7 +415,7 @@ int calx__obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error 
         return calx__nomem(err, "loading %s.%s",
                               o->model->name, f->name);
     drop_buffers(o, i);
-    calx_obj_slots(o)[2 * i] = b;
+    calx__field_slots(o, calx__model_facts_of(o->model), i)[0] = b;
     calx__field_put_bytes(f, p, v, b);
     memcpy(sp, p, buffer_field_size(f));
     return 0;
@@ -415,15 +448,21 @@ int calx__obj_set_field(calx_obj *o, size_t i, const calx_value *v, calx_error *
 calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx__blocks *blocks,
                              calx_error *err)
 {
+    /* Only the fields with slots can have bytes in the tail. */
+    const calx__model_facts *fx = calx__model_facts_of(m);
     size_t extra = 0;
-    for (size_t i = 0; i < m->nfields; i++)
+    for (size_t k = 0; k < fx->nslots; k++) {
+        size_t i = calx__slotted_field(fx, k);
         if (calx__field_is_buffer(&m->fields[i]) && buffer_fits(&m->fields[i], &vals[i]))
             extra += calx__field_bytes_size(&m->fields[i], &vals[i]);
+    }
+    if (calx__obj_check_size(m, fx, extra, err))
+        return NULL;
     calx_obj *o = calx__obj_alloc(m, extra, blocks);
     if (!o)
         return calx__nomem(err, "loading a %s", m->name), NULL;
     void *obj = calx__obj_ptr(o);
-    char *tail = calx__obj_tail(o);
+    char *tail = calx__obj_tail(o, fx);
     for (size_t i = 0; i < m->nfields; i++) {
         const calx_field *f = &m->fields[i];
         const calx_value *v = &vals[i];
@@ -445,11 +484,13 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx__
         calx__obj_destroy(o);
         return NULL;
     }
-    for (size_t i = 0; i < m->nfields; i++)
+    for (size_t k = 0; fx->json_values && k < fx->nslots; k++) {
+        size_t i = calx__slotted_field(fx, k);
         if (m->fields[i].type == CALX_F_JSON_VALUE && calx__json_field_load(o, i, &vals[i], err)) {
             calx__obj_destroy(o);
             return NULL;
         }
+    }
     memcpy(calx__obj_snap(o), obj, calx__model_fields_size(m));
     o->has_snap = true;
     return o;
@@ -490,14 +531,26 @@ bool calx__obj_field_changed(const calx_obj *o, size_t i)
     }
 }
 
+/* Makes b field i's `cur` (slot: its pair), freeing the one before, but
+ * for the buffer the snapshot still points at (snapbuf), kept in `old`. */
+static void replace_cur(void **slot, const void *snapbuf, void *b)
+{
+    if (slot[0] && slot[0] == snapbuf) {
+        free(slot[1]);
+        slot[1] = slot[0];
+    } else {
+        free(slot[0]);
+    }
+    slot[0] = b;
+}
+
 /* Makes the object own the buffer its field i points at (copying the
  * program's memory in), keeping the snapshot's buffer alive in `old`. */
-static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
+static int adopt_buffer(calx_obj *o, void **slot, size_t i, calx_error *err)
 {
     const calx_field *f = &o->model->fields[i];
-    void **slots = calx_obj_slots(o);
     const void *cur = calx__field_buffer(f, calx__obj_ptr(o));
-    if (!cur || cur == slots[2 * i] || in_object(o, cur))
+    if (!cur || cur == slot[0] || in_object(o, cur))
         return 0;
     void *p = calx__field_ptr(calx__obj_ptr(o), f);
     calx_value v = calx__field_value(o->model, f, calx__obj_ptr(o));
@@ -506,14 +559,7 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
     if (n && !b)
         return calx__nomem(err, "copying %s.%s",
                               o->model->name, f->name);
-    const void *snapbuf = calx__field_buffer(f, calx__obj_snap(o));
-    if (slots[2 * i] && slots[2 * i] == snapbuf) {
-        free(slots[2 * i + 1]);
-        slots[2 * i + 1] = slots[2 * i];
-    } else {
-        free(slots[2 * i]);
-    }
-    slots[2 * i] = b;
+    replace_cur(slot, calx__field_buffer(f, calx__obj_snap(o)), b);
     calx__field_put_bytes(f, p, &v, b);
     return 0;
 }
@@ -521,20 +567,22 @@ static int adopt_buffer(calx_obj *o, size_t i, calx_error *err)
 int calx__obj_take_snapshot(calx_obj *o, calx_error *err)
 {
     const calx_model *m = o->model;
-    void **slots = calx_obj_slots(o);
-    for (size_t i = 0; i < m->nfields; i++) {
+    const calx__model_facts *fx = calx__model_facts_of(m);
+    for (size_t k = 0; k < fx->nslots; k++) {
+        size_t i = calx__slotted_field(fx, k);
+        void **slot = calx__field_slots(o, fx, i);
         if (m->fields[i].type == CALX_F_JSON_VALUE && calx__json_field_snapshot(o, i, err))
             return -1;
         if (!calx__field_is_buffer(&m->fields[i]))
             continue;
-        if (adopt_buffer(o, i, err))
+        if (adopt_buffer(o, slot, i, err))
             return -1;
         /* The snapshot now points where the field does: `old` is unused. */
-        free(slots[2 * i + 1]);
-        slots[2 * i + 1] = NULL;
+        free(slot[1]);
+        slot[1] = NULL;
         if (!calx__field_buffer(&m->fields[i], calx__obj_ptr(o))) {
-            free(slots[2 * i]);
-            slots[2 * i] = NULL;
+            free(slot[0]);
+            slot[0] = NULL;
         }
     }
     memcpy(calx__obj_snap(o), calx__obj_ptr(o), calx__model_fields_size(m));
@@ -545,10 +593,11 @@ int calx__obj_take_snapshot(calx_obj *o, calx_error *err)
 void calx__obj_restore_snapshot(calx_obj *o)
 {
     const calx_model *m = o->model;
-    void **slots = calx_obj_slots(o);
+    const calx__model_facts *fx = calx__model_facts_of(m);
     /* A JSON value goes back to the database's by its text; the snapshot's
      * pointer is taken from the object, never the other way. */
-    for (size_t i = 0; i < m->nfields; i++) {
+    for (size_t k = 0; fx->json_values && k < fx->nslots; k++) {
+        size_t i = calx__slotted_field(fx, k);
         const calx_field *f = &m->fields[i];
         if (f->type != CALX_F_JSON_VALUE)
             continue;
@@ -557,13 +606,15 @@ void calx__obj_restore_snapshot(calx_obj *o)
                sizeof(struct json_t *));
     }
     memcpy(calx__obj_ptr(o), calx__obj_snap(o), calx__model_fields_size(m));
-    for (size_t i = 0; i < m->nfields; i++) {
-        if (!calx__field_is_buffer(&m->fields[i]) || !slots[2 * i + 1])
+    for (size_t k = 0; k < fx->nslots; k++) {
+        size_t i = calx__slotted_field(fx, k);
+        void **slot = calx__field_slots(o, fx, i);
+        if (!calx__field_is_buffer(&m->fields[i]) || !slot[1])
             continue;
         /* The field is back on the snapshot's buffer: `cur` is garbage. */
-        free(slots[2 * i]);
-        slots[2 * i] = slots[2 * i + 1];
-        slots[2 * i + 1] = NULL;
+        free(slot[0]);
+        slot[0] = slot[1];
+        slot[1] = NULL;
     }
 }
 
@@ -603,6 +654,34 @@ static void make_facts(const calx_model *m, calx__model_facts *out)
     out->pk = pk;
     out->npk = (size_t)npk;
     out->autoinc = on || npk == 1 ? autoinc : -1;
+    out->json_values = false;
+    for (size_t i = 0; i < m->nfields; i++)
+        out->json_values = out->json_values || m->fields[i].type == CALX_F_JSON_VALUE;
+    /* Until the slot arrays are kept (slot_arrays): a pair per field. */
+    out->nslots = m->nfields;
+    out->slot_of = out->slotted = NULL;
+}
+
+/* m's slot arrays (calx__model_facts.slot_of, then .slotted, in one
+ * allocation the process keeps), their pair count in *nslots; NULL when
+ * out of memory. */
+static uint32_t *slot_arrays(const calx_model *m, size_t *nslots)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        n += calx__field_has_slots(&m->fields[i]);
+    uint32_t *a = malloc((m->nfields + n + 1) * sizeof *a);
+    if (!a)
+        return NULL;
+    uint32_t *slotted = a + m->nfields;
+    size_t k = 0;
+    for (size_t i = 0; i < m->nfields; i++) {
+        a[i] = calx__field_has_slots(&m->fields[i]) ? (uint32_t)k : UINT32_MAX;
+        if (a[i] != UINT32_MAX)
+            slotted[k++] = (uint32_t)i;
+    }
+    *nslots = n;
+    return a;
 }
 
 /* A model is static data (CALX_MODEL_DEFINE), so what is derived from it
@@ -618,8 +697,22 @@ const calx__model_facts *calx__model_facts_of(const calx_model *m)
      * again each time, into this thread's own copy). */
     static _Thread_local calx__model_facts made;
     make_facts(m, &made);
-    calx__once_keep(&model_facts, m, &made);
+    /* The slot arrays only where they will stay as long as the table
+     * does; without them (no memory, or a full table) every field has a
+     * pair, and whichever an object of m was made with, it is the one
+     * the table gives for the life of the process. */
+    calx__model_facts with = made;
+    uint32_t *arrays = slot_arrays(m, &with.nslots);
+    if (arrays) {
+        with.slot_of = arrays;
+        with.slotted = arrays + m->nfields;
+        calx__once_keep(&model_facts, m, &with);
+    } else {
+        calx__once_keep(&model_facts, m, &made);
+    }
     kept = calx__once_find(&model_facts, m);
+    if (!kept || kept->slot_of != arrays)
+        free(arrays);   /* not kept: a full table, or another thread's are */
     return kept ? kept : &made;
 }
 
@@ -697,15 +790,8 @@ static int set_buffer(void *obj, void *field, calx_ftype want, const calx_value 
     char *b = n ? malloc(n) : NULL;
     if (n && !b)
         return CALX_ERR_NOMEM;
-    void **slots = calx_obj_slots(o);
-    const void *snapbuf = o->has_snap ? calx__field_buffer(f, calx__obj_snap(o)) : NULL;
-    if (slots[2 * i] && slots[2 * i] == snapbuf) {
-        free(slots[2 * i + 1]);
-        slots[2 * i + 1] = slots[2 * i];
-    } else {
-        free(slots[2 * i]);
-    }
-    slots[2 * i] = b;
+    replace_cur(calx__field_slots(o, calx__model_facts_of(o->model), i),
+                o->has_snap ? calx__field_buffer(f, calx__obj_snap(o)) : NULL, b);
     if (v->type == CALX_NULL)
         set_null(f, field);
     else

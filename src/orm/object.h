@@ -3,18 +3,28 @@
  * the session builds on (binding, loading, snapshots).
  *
  * One allocation per object:
- *   [calx_obj header][the model's struct][its snapshot][owned slots]
- * The snapshot holds the struct's fields only, not the relationship
- * members after them (calx__model_fields_size).
+ *   [calx_obj header][the model's struct][its snapshot][slots][tail]
+ * The header is CALX_OBJ_HDR_SIZE bytes, a multiple of CALX_OBJ_ALIGN, so
+ * the struct is as aligned as malloc's memory. The snapshot follows the
+ * struct at sizeof the struct (a multiple of its alignment, so the
+ * snapshot is as aligned as the struct) and holds the struct's fields
+ * only, not the relationship members after them
+ * (calx__model_fields_size); the slots follow it at a pointer's
+ * alignment; the tail holds the texts and blobs the object was made with.
+ * Nothing else is rounded: every byte is memory a large load faults in.
  * The program's pointer is to the struct. The snapshot is a copy of the
  * struct as the database last had it (after a load or a flush): a flush
  * compares field by field and writes only what differs.
  *
- * Text and blob buffers: each such field has two slots, `cur` (the buffer
- * the field points at, when the object allocated it) and `old` (a buffer
- * only the snapshot still points at). The snapshot never points at the
- * program's memory, so a field the program pointed elsewhere is seen as
- * changed and copied in at the next flush. */
+ * Slots: only the fields that need them have them, text, blob, JSON and
+ * ARRAY fields (calx__field_is_buffer) and JSON_VALUE fields, two each,
+ * in field order: the model's facts give each such field its pair
+ * (calx__slot_index), computed once per model, not per object. A buffer
+ * field's pair is `cur` (the buffer the field points at, when the object
+ * allocated it) and `old` (a buffer only the snapshot still points at).
+ * The snapshot never points at the program's memory, so a field the
+ * program pointed elsewhere is seen as changed and copied in at the next
+ * flush. A JSON_VALUE field's pair holds texts (field_json.c). */
 #ifndef CALX_ORM_OBJECT_H
 #define CALX_ORM_OBJECT_H
 
@@ -36,15 +46,19 @@ typedef enum calx_objstate {
     CALX_OBJ_DETACHED        /* had a row; no session tracks it now */
 } calx_objstate;
 
+/* 96 bytes on a 64-bit machine, 3 of them padding. */
 typedef struct calx_obj {
     struct calx_session *session;   /* the session it is in, NULL when in none */
     struct calx_session *owner;     /* the session that frees it (NULL: the
                                        program); the session it is in, if any */
     struct calx_obj *prev, *next;   /* the owner's list of what it owns */
-    uint64_t seq;            /* order added (flush inserts in this order) */
-    uint64_t sp_gen;         /* savepoint generation it was last changed in */
-    size_t size;             /* bytes in the allocation (texts and blobs made
-                                with the object live at its end) */
+    uint64_t seq;            /* order added (flush inserts in this order);
+                                64 bits, so it never wraps */
+    uint32_t sp_gen;         /* savepoint generation it was last changed in
+                                (a session stops at UINT32_MAX of them) */
+    uint32_t size;           /* bytes in the allocation (texts and blobs made
+                                with the object live at its end); at most
+                                CALX_OBJ_MAX_SIZE */
     uint32_t rel_loaded;     /* bit r: relationship r is loaded */
     uint32_t rel_raise;      /* bit r: a raiseload left r unloaded */
     struct calx__relstate *rels;    /* per relationship, what the database
@@ -73,11 +87,8 @@ typedef struct calx_obj {
 #define CALX_OBJ_ALIGN 16
 #define CALX_OBJ_HDR_SIZE                                                     \
     ((sizeof(calx_obj) + CALX_OBJ_ALIGN - 1) / CALX_OBJ_ALIGN * CALX_OBJ_ALIGN)
-
-static inline size_t calx__round(size_t n)
-{
-    return (n + CALX_OBJ_ALIGN - 1) / CALX_OBJ_ALIGN * CALX_OBJ_ALIGN;
-}
+/* The largest object (calx_obj.size is 32 bits): 4 GiB less one byte. */
+#define CALX_OBJ_MAX_SIZE UINT32_MAX
 
 static inline calx_obj *calx__obj_hdr(const void *p)
 {
@@ -91,7 +102,7 @@ static inline void *calx__obj_ptr(const calx_obj *o)
 
 static inline void *calx__obj_snap(const calx_obj *o)
 {
-    return (char *)calx__obj_ptr(o) + calx__round(o->model->size);
+    return (char *)calx__obj_ptr(o) + o->model->size;
 }
 
 /* The bytes of m's struct its fields take: the snapshot copies these,
@@ -101,10 +112,19 @@ static inline size_t calx__model_fields_size(const calx_model *m)
     return m->fields_size ? m->fields_size : m->size;
 }
 
-/* Slot 2*i is field i's `cur`, 2*i+1 its `old`. */
-static inline void **calx_obj_slots(const calx_obj *o)
+/* Where the slots start, from the struct's start: past the struct and the
+ * snapshot, at a pointer's alignment (a snapshot of int32 fields may end
+ * between two). */
+static inline size_t calx__slots_offset(const calx_model *m)
 {
-    return (void **)((char *)calx__obj_snap(o) + calx__round(calx__model_fields_size(o->model)));
+    size_t n = m->size + calx__model_fields_size(m);
+    return (n + alignof(void *) - 1) / alignof(void *) * alignof(void *);
+}
+
+/* The object's slots: pair k is slots 2k (`cur`) and 2k+1 (`old`). */
+static inline void **calx__obj_slots(const calx_obj *o)
+{
+    return (void **)((char *)calx__obj_ptr(o) + calx__slots_offset(o->model));
 }
 
 static inline void *calx__field_ptr(const void *s, const calx_field *f)
@@ -118,16 +138,11 @@ calx_obj *calx__obj_check(const void *p);
 struct calx__blocks;
 
 /* A new zeroed object of m (transient) with extra bytes at its end for
- * the texts and blobs it is made with (calx__obj_tail), or NULL. Its
- * memory comes from blocks when not NULL (and the object fits in one),
- * else from malloc; calx__obj_destroy knows which. */
+ * the texts and blobs it is made with (calx__obj_tail), or NULL (out of
+ * memory, or larger than CALX_OBJ_MAX_SIZE: calx__obj_check_size says
+ * which first). Its memory comes from blocks when not NULL (and the
+ * object fits in one), else from malloc; calx__obj_destroy knows which. */
 calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, struct calx__blocks *blocks);
-
-/* The extra bytes of calx__obj_alloc. */
-static inline char *calx__obj_tail(const calx_obj *o)
-{
-    return (char *)(calx_obj_slots(o) + 2 * o->model->nfields);
-}
 
 /* A persistent-to-be object made from a row (values in the model's field
  * order), texts and blobs in the same allocation; its snapshot equals it.
@@ -264,6 +279,13 @@ typedef struct calx__model_facts {
     size_t npk;         /* primary-key columns */
     bool stored_forms;  /* a field is read back in a stored form
                            (calx__field_has_stored_form) */
+    bool json_values;   /* a JSON_VALUE field (its reference to drop) */
+    size_t nslots;      /* slot pairs: the fields with slots */
+    /* Per field, its pair (fields without slots: UINT32_MAX); per pair,
+     * its field. Both NULL when the arrays could not be kept (no memory,
+     * or a full table): then field i has pair i, nslots is nfields. */
+    const uint32_t *slot_of;
+    const uint32_t *slotted;
 } calx__model_facts;
 /* How many models' facts are kept (model.c's once-table); past that,
  * calx__model_facts_of makes them again on each call. */
@@ -272,6 +294,40 @@ typedef struct calx__model_facts {
 /* m's facts: calx's, unchanged for the life of the process (in the rare
  * case of a full table, until this thread's next call). */
 const calx__model_facts *calx__model_facts_of(const calx_model *m);
+
+/* Whether field f has slots: a buffer or a JSON_VALUE field. */
+static inline bool calx__field_has_slots(const calx_field *f)
+{
+    return calx__field_is_buffer(f) || f->type == CALX_F_JSON_VALUE;
+}
+
+/* Field i's slot pair (field i has slots), and pair k's field. */
+static inline size_t calx__slot_index(const calx__model_facts *fx, size_t i)
+{
+    return fx->slot_of ? fx->slot_of[i] : i;
+}
+static inline size_t calx__slotted_field(const calx__model_facts *fx, size_t k)
+{
+    return fx->slotted ? fx->slotted[k] : k;
+}
+
+/* Field i's two slots, [0] `cur` and [1] `old` (field i has slots). */
+static inline void **calx__field_slots(const calx_obj *o, const calx__model_facts *fx, size_t i)
+{
+    return calx__obj_slots(o) + 2 * calx__slot_index(fx, i);
+}
+
+/* 0 when an object of m (fx: its facts) with extra bytes of texts and
+ * blobs fits in CALX_OBJ_MAX_SIZE, else CALX_ERR_DATA naming the model
+ * and the size. */
+int calx__obj_check_size(const calx_model *m, const calx__model_facts *fx, size_t extra,
+                         calx_error *err);
+
+/* The extra bytes of calx__obj_alloc (fx: the model's facts). */
+static inline char *calx__obj_tail(const calx_obj *o, const calx__model_facts *fx)
+{
+    return (char *)(calx__obj_slots(o) + 2 * fx->nslots);
+}
 
 /* 0, or CALX_ERR_ARGUMENT when m has more primary-key columns than calx
  * keeps (CALX__MAX_KEY, session_int.h). */

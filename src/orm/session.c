@@ -626,6 +626,15 @@ int calx_session_begin_nested(calx_session *s, calx_error *err)
         return calx_error_set(err, CALX_ERR_STATE, "too many nested savepoints (%d)",
                               CALX_SESSION_MAX_SAVEPOINTS);
     }
+    /* A generation that wrapped would make a rollback miss what changed
+     * since its savepoint (calx_obj.sp_gen is 32 bits). */
+    if (s->gen == UINT32_MAX) {
+        s->busy = false;
+        return calx_error_set(err, CALX_ERR_STATE,
+                              "this session has begun %u savepoints, all calx counts in one "
+                              "session; use a new session",
+                              (unsigned)UINT32_MAX);
+    }
     rc = calx__flush(s, err);
     if (!rc)
         rc = calx__session_conn(s, err);

@@ -32,7 +32,7 @@ void calx__objvec_free(calx_objvec *ov);
 typedef struct calx_spframe {
     size_t ninserted, ndeleted;
     uint64_t seq;             /* objects added after it have a larger seq */
-    uint64_t gen;             /* objects flushed after it have sp_gen >= gen */
+    uint32_t gen;             /* objects flushed after it have sp_gen >= gen */
 } calx_spframe;
 
 #define CALX_SESSION_MAX_SAVEPOINTS 32
@@ -92,7 +92,7 @@ struct calx_session {
     calx_objvec inserted;     /* INSERTed in this transaction */
     calx_objvec deleted;      /* DELETEd in this transaction */
     uint64_t seq;
-    uint64_t gen;
+    uint32_t gen;             /* savepoints begun (calx_obj.sp_gen's width) */
     size_t sp_depth;
     calx_spframe sp[CALX_SESSION_MAX_SAVEPOINTS];
 
