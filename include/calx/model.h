@@ -336,7 +336,8 @@ CALX_API int calx_rel_remove(void *obj, const calx_relation *rel, void *item, ca
  * where fields left out hold the defaults CALX_NEW puts there): applies
  * factories, copies texts and blobs, and validates. The object is owned by
  * the caller (calx_obj_free) until it is added to a session. NULL with
- * CALX_ERR_VALIDATION or CALX_ERR_NOMEM, or CALX_ERR_ARGUMENT when m or
+ * CALX_ERR_VALIDATION or CALX_ERR_NOMEM, CALX_ERR_DATA when its texts and
+ * blobs pass the 4 GiB an object holds, or CALX_ERR_ARGUMENT when m or
  * args is NULL. */
 CALX_API void *calx_model_new(const calx_model *m, const void *args, calx_error *err);
 

@@ -474,7 +474,9 @@ CALX_API int calx_session_begin(calx_session *s, calx_error *err);
 
 /* SAVEPOINT: begin_nested flushes and opens one; rollback_nested rolls
  * back to it, expunging objects inserted since and expiring only the
- * objects changed since; commit_nested releases it. */
+ * objects changed since; commit_nested releases it. begin_nested gives
+ * CALX_ERR_STATE past 32 nested, and for a session's 2^32-th savepoint
+ * (a session counts them in 32 bits). */
 CALX_API int calx_session_begin_nested(calx_session *s, calx_error *err);
 CALX_API int calx_session_commit_nested(calx_session *s, calx_error *err);
 CALX_API int calx_session_rollback_nested(calx_session *s, calx_error *err);

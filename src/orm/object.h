@@ -12,6 +12,9 @@
  * (calx__model_fields_size); the slots follow it at a pointer's
  * alignment; the tail holds the texts and blobs the object was made with.
  * Nothing else is rounded: every byte is memory a large load faults in.
+ * CALX_OBJ_ALIGN stays 16 (malloc's) though no struct needs more than 8
+ * (calx's field types, calx_decimal's two 64-bit words included, and
+ * relationship members): at 96 bytes the header is a multiple of both.
  * The program's pointer is to the struct. The snapshot is a copy of the
  * struct as the database last had it (after a load or a flush): a flush
  * compares field by field and writes only what differs.
@@ -147,7 +150,8 @@ calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, struct calx__blocks
 /* A persistent-to-be object made from a row (values in the model's field
  * order), texts and blobs in the same allocation; its snapshot equals it.
  * Memory as calx__obj_alloc's (blocks may be NULL). NULL with
- * CALX_ERR_TYPE or CALX_ERR_NOMEM. */
+ * CALX_ERR_TYPE, CALX_ERR_DATA (texts and blobs past CALX_OBJ_MAX_SIZE;
+ * JSON jansson cannot hold) or CALX_ERR_NOMEM. */
 calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals,
                              struct calx__blocks *blocks, calx_error *err);
 
