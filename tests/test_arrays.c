@@ -297,8 +297,27 @@ TEST(enum_arrays_compare_and_sort_in_the_database_by_the_enums_order)
                          TID),
               "1,3");
     CHECK_STR(ticket_ids(calx_eq(calx_array_length(DOCS), 3), TID), "1");
-    /* A value that is no member is refused before anything is sent. */
+    /* json has no equality in PostgreSQL: comparing a JSON[] column's
+     * elements is refused when the statement is compiled, naming the
+     * column, not by the server. */
     calx_error err;
+    calx_expr *json_conds[] = {
+        calx_any(calx_lit(calx_value_json("{}")), DOCS),
+        calx_array_contains(DOCS, ARR(CALX_JSON, calx_value_json("1"))),
+        calx_array_overlaps(DOCS, ARR(CALX_JSON, calx_value_json("1"))),
+    };
+    for (size_t k = 0; k < sizeof json_conds / sizeof json_conds[0]; k++) {
+        calx_result *r = NULL;
+        calx_select *jq = calx_select_where(calx_select_columns(TID), json_conds[k]);
+        CHECK_INT(calx_wait(calx_conn_execute_select(conn, jq, &err), &r, &err),
+                  CALX_ERR_NOT_SUPPORTED);
+        CHECK_STR(err.message, "ticket.docs (ARRAY) is JSON[]: PostgreSQL's json has no "
+                               "equality, so ANY, @> and && cannot compare its elements "
+                               "(array_length can)");
+        calx_result_free(r);
+        calx_select_free(jq);
+    }
+    /* A value that is no member is refused before anything is sent. */
     calx_select *q = calx_select_where(calx_select_columns(TID),
                                        calx_array_contains(MOODS, ARR(CALX_INT, calx_int(3))));
     CHECK_INT(calx_select_error(q, &err), CALX_ERR_TYPE);

@@ -191,6 +191,19 @@ static void json_contains(calx__sqlc *c, const calx_expr *e)
  * a && b, array_length(a, 1). */
 static void array_op(calx__sqlc *c, const calx_expr *e)
 {
+    /* json has no equality operator: the server would refuse these with
+     * "could not identify an equality operator for type json". */
+    const calx_column *col = calx__expr_column(e->u.arr.a);
+    if (e->u.arr.op != CALX_ARRAY_LENGTH && col && col->type == CALX_COL_ARRAY &&
+        col->array_of == CALX_COL_JSON) {
+        char what[200];
+        calx__expr_describe(e->u.arr.a, what, sizeof what);
+        calx__sqlc_fail(c, CALX_ERR_NOT_SUPPORTED,
+                        "%s is JSON[]: PostgreSQL's json has no equality, so ANY, @> and && "
+                        "cannot compare its elements (array_length can)",
+                        what);
+        return;
+    }
     switch (e->u.arr.op) {
     case CALX_ARRAY_ANY:
         calx__sqlc_expr(c, e->u.arr.b, false);
