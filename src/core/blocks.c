@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "core/blocks.h"
@@ -59,6 +60,30 @@ static char *map_aligned(size_t size)
     (void)madvise(start, size, MADV_HUGEPAGE);
 #endif
     return start;
+}
+
+void *calx__malloc_large(size_t size)
+{
+    char *p = malloc(size);
+#ifdef MADV_HUGEPAGE
+    if (p && size >= CALX_HUGE_ARRAY) {
+        uintptr_t start = ((uintptr_t)p + CALX_BLOCK_SIZE - 1) & ~(uintptr_t)(CALX_BLOCK_SIZE - 1);
+        uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)(CALX_BLOCK_SIZE - 1);
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+    }
+#endif
+    return p;
+}
+
+void *calx__grow_huge(void *old, size_t old_size, size_t size)
+{
+    char *p = calx__malloc_large(size);
+    if (!p)
+        return NULL;
+    if (old_size)
+        memcpy(p, old, old_size < size ? old_size : size);
+    free(old);
+    return p;
 }
 
 #ifndef CALX_ASAN

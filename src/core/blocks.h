@@ -68,6 +68,24 @@ void *calx__pages_alloc(size_t size);
 /* Frees p (calx__pages_alloc's, of size bytes). NULL is a no-op. */
 void calx__pages_free(void *p, size_t size);
 
+/* Arrays of this many bytes or more are advised as huge pages
+ * (calx__malloc_large, calx__grow_huge). */
+#define CALX_HUGE_ARRAY (2 * CALX_BLOCK_SIZE)
+
+/* malloc(size), and when size is CALX_HUGE_ARRAY or more its whole 2
+ * MiB-aligned stretches advised as huge pages: for arrays of one
+ * allocation that large loads and flushes fill (a batch's bound values).
+ * Owned by the caller, freed with free(). NULL on no memory. */
+void *calx__malloc_large(size_t size);
+
+/* realloc(old, size) for a large array (core/grow.h): a new block from
+ * calx__malloc_large, old's first old_size bytes copied in, old freed. Why not realloc: glibc
+ * grows a large block by mremap, and the pages a grown array then touches
+ * fault in 4 KiB at a time (a flush of 100,000 rows binds into arrays of
+ * tens of MiB); advice given after an mremap did not take (measured).
+ * NULL on no memory, old untouched. */
+void *calx__grow_huge(void *old, size_t old_size, size_t size);
+
 /* Blocks mapped now by the whole process (tests: freeing the last
  * allocation of a closed allocator's block unmaps it). */
 size_t calx__blocks_mapped(void);

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/blocks.h"
+
 /* Makes room for at least need elements of size elem in *items (capacity
  * *cap, doubled from 4). True when there is room; false when memory ran
  * out, with *items and *cap unchanged. items is a pointer to the array
@@ -23,7 +25,8 @@ static inline bool calx__grow(void *items, size_t *cap, size_t need, size_t elem
     if (n > SIZE_MAX / elem)
         return false;
     void **p = items;
-    void *grown = realloc(*p, n * elem);
+    void *grown = n * elem >= CALX_HUGE_ARRAY ? calx__grow_huge(*p, *cap * elem, n * elem)
+                                              : realloc(*p, n * elem);
     if (!grown)
         return false;
     *p = grown;
