@@ -211,7 +211,8 @@ static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
     for (size_t i = 0; i < rs->ncols; i++) {
         int col = (int)i;
         calx_value *v = &row[i];
-        switch (sqlite3_column_type(stmt, col)) {
+        int type = sqlite3_column_type(stmt, col);
+        switch (type) {
         case SQLITE_INTEGER:
             *v = calx_int(sqlite3_column_int64(stmt, col));
             break;
@@ -220,7 +221,7 @@ static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
             break;
         case SQLITE_TEXT:
         case SQLITE_BLOB: {
-            bool text = sqlite3_column_type(stmt, col) == SQLITE_TEXT;
+            bool text = type == SQLITE_TEXT;
             const void *p = text ? (const void *)sqlite3_column_text(stmt, col)
                                  : sqlite3_column_blob(stmt, col);
             size_t n = (size_t)sqlite3_column_bytes(stmt, col);
