@@ -309,6 +309,41 @@ TEST(models_past_what_the_facts_table_holds_still_get_their_own_facts)
     }
 }
 
+/* Past a full facts table a model has no slot arrays: its objects give
+ * every field a pair of slots (the layout before slots were per buffer
+ * field). Texts, changes, snapshots and rollbacks work the same on it. */
+TEST(objects_of_a_model_past_the_facts_table_keep_their_texts_and_changes)
+{
+    static calx_model late;
+    late = Hero_model;
+    CHECK(calx__model_facts_of(&late)->slot_of == NULL);  /* the table is full */
+    CHECK_INT(calx__model_facts_of(&late)->nslots, late.nfields);
+    calx_error err;
+    Hero_args a = { .name = "Deadpond", .secret_name = "Dive Wilson", .age = CALX_SOME(30) };
+    Hero *h = calx_model_new(&late, &a, &err);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    calx_obj *o = calx__obj_hdr(h);
+    CHECK_OK(calx__obj_take_snapshot(o, &err), &err);
+    CHECK_INT(calx_obj_set_text(h, &h->name, "Spider-Boy"), 0);
+    CALX_SET(h->age, 31);
+    CHECK(calx__obj_field_changed(o, 1));
+    CHECK(!calx__obj_field_changed(o, 2));
+    CHECK(calx__obj_field_changed(o, 3));
+    calx__obj_restore_snapshot(o);
+    CHECK_STR(h->name, "Deadpond");
+    CHECK_INT(h->age.value, 30);
+    CHECK(!calx__obj_field_changed(o, 1));
+    CHECK_INT(calx_obj_set_text(h, &h->secret_name, "Pedro Parqueador"), 0);
+    CHECK_OK(calx__obj_take_snapshot(o, &err), &err);
+    CHECK(!calx__obj_field_changed(o, 2));
+    char buf[200];
+    calx_obj_repr(h, buf, sizeof buf);
+    CHECK_CONTAINS(buf, "secret_name='Pedro Parqueador'");
+    CHECK_INT(calx_obj_free(h), 0);
+}
+
 TEST(a_model_whose_key_has_more_than_eight_columns_is_refused_by_name)
 {
     calx_error err;
@@ -375,6 +410,7 @@ int main(void)
     RUN(load_converts_database_values);
     RUN(a_model_whose_key_has_more_than_eight_columns_is_refused_by_name);
     RUN(models_past_what_the_facts_table_holds_still_get_their_own_facts);
+    RUN(objects_of_a_model_past_the_facts_table_keep_their_texts_and_changes);
     RUN(every_defined_model_is_in_the_programs_metadata);
     return TEST_REPORT();
 }
