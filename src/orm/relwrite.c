@@ -72,61 +72,94 @@ static int check_members(const calx_obj *o, const calx_relation *r, calx_error *
 
 /* ---- save-update ---- */
 
+/* Cascades save-update from x's relationships: each member not in s is
+ * added to it and pushed on work, whose members are walked in turn. */
+static int cascade_from(calx_session *s, calx_obj *x, calx_objvec *work, calx_error *err)
+{
+    for (size_t i = 0; i < x->model->nrelations; i++) {
+        const calx_relation *r = &x->model->relations[i];
+        calx__relinfo ri;
+        if (!usable(x, i))
+            continue;
+        if (calx__rel_resolve(r, &ri, err) || check_members(x, r, err))
+            return err->code;
+        if (!(ri.cascade & CALX__CASCADE_SAVE_UPDATE))
+            continue;
+        void **items, *one;
+        size_t n;
+        members(x, r, &items, &n, &one);
+        for (size_t k = 0; k < n; k++) {
+            calx_obj *t = calx__obj_check(items[k]);
+            if (!t || t->session == s)
+                continue;
+            if (t->session)
+                return calx_error_set(err, CALX_ERR_STATE,
+                                      "Object '%s' reached through %s.%s is already attached "
+                                      "to another session",
+                                      t->model->name, x->model->name, r->name);
+            int rc = calx__session_add_obj(s, t, err);
+            if (rc)
+                return rc;
+            if (calx__objvec_push(work, t))
+                return calx__nomem(err, NULL);
+        }
+    }
+    return 0;
+}
+
 int calx__relwrite_cascade(calx_session *s, calx_obj *o, calx_error *err)
 {
     if (!o->model->nrelations)
         return 0;
     /* A work list, not recursion: a chain of objects may be long. Only
      * objects added here go on it; one already in s stops the walk (the
-     * flush's own pass starts from every object in s). */
+     * flush's own pass starts from every object in s). The list is made
+     * only when o reaches an object outside s: add and every flush run
+     * this for each object, and most reach none. */
     calx_objvec work = { 0 };
-    int rc = calx__objvec_push(&work, o) ? calx__nomem(err, NULL)
-                                         : 0;
-    while (!rc && work.n) {
-        calx_obj *x = work.v[--work.n];
-        for (size_t i = 0; !rc && i < x->model->nrelations; i++) {
-            const calx_relation *r = &x->model->relations[i];
-            calx__relinfo ri;
-            if (!usable(x, i))
-                continue;
-            if ((rc = calx__rel_resolve(r, &ri, err)) != 0 ||
-                (rc = check_members(x, r, err)) != 0)
-                break;
-            if (!(ri.cascade & CALX__CASCADE_SAVE_UPDATE))
-                continue;
-            void **items, *one;
-            size_t n;
-            members(x, r, &items, &n, &one);
-            for (size_t k = 0; !rc && k < n; k++) {
-                calx_obj *t = calx__obj_check(items[k]);
-                if (!t || t->session == s)
-                    continue;
-                if (t->session)
-                    rc = calx_error_set(err, CALX_ERR_STATE,
-                                        "Object '%s' reached through %s.%s is already attached "
-                                        "to another session",
-                                        t->model->name, x->model->name, r->name);
-                else if ((rc = calx__session_add_obj(s, t, err)) == 0 &&
-                         calx__objvec_push(&work, t))
-                    rc = calx__nomem(err, NULL);
-            }
-        }
-    }
+    int rc = cascade_from(s, o, &work, err);
+    while (!rc && work.n)
+        rc = cascade_from(s, work.v[--work.n], &work, err);
     calx__objvec_free(&work);
     return rc;
 }
 
-/* The objects of s with relationships: pending ones, then the identity
- * map's. */
+static bool differs(const calx_obj *o, size_t i);
+
+/* Whether the flush's relationship passes have anything to do with o: a
+ * relationship it writes through (usable) that holds something now or
+ * held something in the database (differs), or a delete-orphan removal
+ * (orphan). Most objects of a bulk insert or update have none: their
+ * relationships are unloaded, or (new objects) loaded and empty. */
+static bool writes_through_relations(const calx_obj *o)
+{
+    if (o->orphan)
+        return true;
+    for (size_t k = 0; k < o->model->nrelations; k++) {
+        if (!usable(o, k))
+            continue;
+        void **items, *one;
+        size_t n;
+        members(o, &o->model->relations[k], &items, &n, &one);
+        if (n || differs(o, k))
+            return true;
+    }
+    return false;
+}
+
+/* The objects of s the relationship passes work on (pending ones, then
+ * the identity map's): those with relationships that they write through. */
 static int gather(calx_session *s, calx_objvec *out, calx_error *err)
 {
     if (!s->has_relations)
         return 0;
     for (size_t i = 0; i < s->pending.n; i++)
-        if (s->pending.v[i]->model->nrelations && calx__objvec_push(out, s->pending.v[i]))
+        if (s->pending.v[i]->model->nrelations && writes_through_relations(s->pending.v[i]) &&
+            calx__objvec_push(out, s->pending.v[i]))
             return calx__nomem(err, NULL);
     for (size_t i = 0; i < s->map_cap; i++)
-        if (s->map[i] && s->map[i]->model->nrelations && calx__objvec_push(out, s->map[i]))
+        if (s->map[i] && s->map[i]->model->nrelations && writes_through_relations(s->map[i]) &&
+            calx__objvec_push(out, s->map[i]))
             return calx__nomem(err, NULL);
     return 0;
 }
