@@ -19,9 +19,10 @@
  * use blocks only for allocations that come in bulk (the session switches
  * to them once it has loaded a block's worth).
  *
- * Under AddressSanitizer each allocation is followed by a poisoned red
- * zone and a freed one is poisoned; under valgrind each is reported as a
- * heap block of its own (leaks, use after free). */
+ * Under AddressSanitizer each allocation has a poisoned red zone before
+ * it (so one overflowing its end meets the next one's) and a freed one is
+ * poisoned; under valgrind each is reported as a heap block of its own
+ * (leaks, use after free). */
 #ifndef CALX_CORE_BLOCKS_H
 #define CALX_CORE_BLOCKS_H
 
@@ -79,11 +80,11 @@ void calx__pages_free(void *p, size_t size);
 void *calx__malloc_large(size_t size);
 
 /* realloc(old, size) for a large array (core/grow.h): a new block from
- * calx__malloc_large, old's first old_size bytes copied in, old freed. Why not realloc: glibc
- * grows a large block by mremap, and the pages a grown array then touches
- * fault in 4 KiB at a time (a flush of 100,000 rows binds into arrays of
- * tens of MiB); advice given after an mremap did not take (measured).
- * NULL on no memory, old untouched. */
+ * calx__malloc_large, old's first old_size bytes copied in, old freed.
+ * Why not realloc: glibc grows a large block by mremap, and the pages a
+ * grown array then touches fault in 4 KiB at a time (a flush of 100,000
+ * rows binds into arrays of tens of MiB); advice given after an mremap did
+ * not take (measured). NULL on no memory, old untouched. */
 void *calx__grow_huge(void *old, size_t old_size, size_t size);
 
 /* Blocks mapped now by the whole process (tests: freeing the last
