@@ -450,6 +450,17 @@ TEST(any_and_containment_render_and_select)
     /* On SQLite each is a compile error naming the dialect. */
     calx_compiled c;
     calx_error err;
+    /* Compiled for PostgreSQL, ANY on a JSON[] column is refused (json has
+     * no equality); array_length still compiles. No server needed. */
+    q = calx_select_where(calx_select_columns(TID), calx_any(calx_lit(calx_value_json("1")), DOCS));
+    CHECK_INT(calx__select_compile(q, pg, 0, &c, &err), CALX_ERR_NOT_SUPPORTED);
+    CHECK_CONTAINS(err.message, "ticket.docs (ARRAY) is JSON[]");
+    calx__compiled_free(&c);
+    calx_select_free(q);
+    q = calx_select_where(calx_select_columns(TID), calx_eq(calx_array_length(DOCS), 1));
+    CHECK_INT(calx__select_compile(q, pg, 0, &c, &err), 0);
+    calx__compiled_free(&c);
+    calx_select_free(q);
     q = where(calx_any(calx_lit_int(2), SCORES));
     CHECK_INT(calx__select_compile(q, lite, 0, &c, &err), CALX_ERR_NOT_SUPPORTED);
     CHECK_STR(err.message, "SQLite has no arrays (ANY, @>, && and array_length are "

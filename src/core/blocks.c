@@ -36,9 +36,20 @@ size_t calx__blocks_mapped(void)
     return atomic_load_explicit(&mapped, memory_order_relaxed);
 }
 
+/* n rounded down and up to a multiple of CALX_BLOCK_SIZE. */
+static uintptr_t block_floor(uintptr_t n)
+{
+    return n & ~(uintptr_t)(CALX_BLOCK_SIZE - 1);
+}
+
+static uintptr_t block_ceil(uintptr_t n)
+{
+    return block_floor(n + CALX_BLOCK_SIZE - 1);
+}
+
 static struct calx__block *block_of(const void *p)
 {
-    return (struct calx__block *)((uintptr_t)p & ~(uintptr_t)(CALX_BLOCK_SIZE - 1));
+    return (struct calx__block *)block_floor((uintptr_t)p);
 }
 
 /* size bytes (a multiple of CALX_BLOCK_SIZE) of zeroed memory aligned to
@@ -50,7 +61,7 @@ static char *map_aligned(size_t size)
     char *map = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (map == MAP_FAILED)
         return NULL;
-    char *start = (char *)(((uintptr_t)map + CALX_BLOCK_SIZE - 1) & ~(uintptr_t)(CALX_BLOCK_SIZE - 1));
+    char *start = (char *)block_ceil((uintptr_t)map);
     if (start > map)
         munmap(map, (size_t)(start - map));
     if (start + size < map + span)
@@ -67,8 +78,7 @@ void *calx__malloc_large(size_t size)
     char *p = malloc(size);
 #ifdef MADV_HUGEPAGE
     if (p && size >= CALX_HUGE_ARRAY) {
-        uintptr_t start = ((uintptr_t)p + CALX_BLOCK_SIZE - 1) & ~(uintptr_t)(CALX_BLOCK_SIZE - 1);
-        uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)(CALX_BLOCK_SIZE - 1);
+        uintptr_t start = block_ceil((uintptr_t)p), end = block_floor((uintptr_t)p + size);
         (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
     }
 #endif
@@ -86,18 +96,11 @@ void *calx__grow_huge(void *old, size_t old_size, size_t size)
     return p;
 }
 
-#ifndef CALX_ASAN
-static size_t round_to_blocks(size_t size)
-{
-    return (size + CALX_BLOCK_SIZE - 1) / CALX_BLOCK_SIZE * CALX_BLOCK_SIZE;
-}
-#endif
-
 void *calx__pages_alloc(size_t size)
 {
 #ifndef CALX_ASAN   /* AddressSanitizer sees calloc's arrays only */
     if (size >= CALX_BLOCK_SIZE && size <= SIZE_MAX - 2 * CALX_BLOCK_SIZE) {
-        char *p = map_aligned(round_to_blocks(size));
+        char *p = map_aligned(block_ceil(size));
 #ifdef CALX_HAVE_VALGRIND
         if (p)
             VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, 1);
@@ -112,12 +115,14 @@ void calx__pages_free(void *p, size_t size)
 {
     if (!p)
         return;
-#ifndef CALX_ASAN
+#ifdef CALX_ASAN
+    (void)size;   /* calloc's: free needs no size */
+#else
     if (size >= CALX_BLOCK_SIZE) {
 #ifdef CALX_HAVE_VALGRIND
         VALGRIND_FREELIKE_BLOCK(p, 0);
 #endif
-        munmap(p, round_to_blocks(size));
+        munmap(p, block_ceil(size));
         return;
     }
 #endif
