@@ -2,8 +2,10 @@
 /* Table models: the struct, schema, constructor defaults and validation,
  * texts the object owns, snapshots and SQLModel's repr. No database. */
 #include <math.h>
+#include <pthread.h>
 
 #include "calx.h"
+#include "core/blocks.h"
 #include "models.h"
 #include "orm/object.h"
 #include "orm/session_int.h"
@@ -397,6 +399,60 @@ TEST(every_defined_model_is_in_the_programs_metadata)
     CHECK_CONTAINS(err.message, "hero");
 }
 
+/* Objects the program constructs come from malloc until the process holds
+ * a block's worth of them; then from the constructing thread's blocks
+ * (core/blocks.h), whose last goes when the thread has exited and its
+ * objects are freed, on whichever thread. */
+enum { BULK = 4000, BULK_TEXT = 1000 };
+
+static void *construct_bulk(void *out)
+{
+    Hero **hs = out;
+    calx_error err;
+    static char secret[BULK_TEXT + 16];
+    for (int i = 0; i < BULK; i++) {
+        snprintf(secret, sizeof secret, "%0*d", BULK_TEXT, i);
+        hs[i] = CALX_NEW(Hero, &err, .name = "bulk", .secret_name = secret, .age = CALX_SOME(i));
+    }
+    return NULL;
+}
+
+TEST(constructing_in_bulk_takes_blocks_that_go_once_the_thread_and_its_objects_do)
+{
+    size_t before = calx__blocks_mapped();
+    Hero **hs = calloc(BULK, sizeof *hs);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, construct_bulk, hs) == 0);
+    CHECK(pthread_join(th, NULL) == 0);
+    int made = 0;
+    for (int i = 0; i < BULK; i++)
+        made += hs[i] != NULL;
+    CHECK_INT(made, BULK);
+    if (made != BULK)
+        return;
+    /* The first ~2 MiB from malloc, the rest from blocks. */
+    CHECK(!calx__obj_hdr(hs[0])->in_block);
+    CHECK(calx__obj_hdr(hs[BULK - 1])->in_block);
+    CHECK(calx__blocks_mapped() > before);
+    char secret[BULK_TEXT + 16];
+    int right = 0;
+    for (int i = 0; i < BULK; i++) {
+        snprintf(secret, sizeof secret, "%0*d", BULK_TEXT, i);
+        right += hs[i]->age.value == i && strcmp(hs[i]->secret_name, secret) == 0;
+    }
+    CHECK_INT(right, BULK);
+    /* Freed here, not on the thread that made them. */
+    for (int i = 0; i < BULK; i++)
+        CHECK_INT(calx_obj_free(hs[i]), 0);
+    CHECK(calx__blocks_mapped() == before);
+    /* Nothing constructed is held now: the next object is malloc's. */
+    calx_error err;
+    Hero *one = CALX_NEW(Hero, &err, .name = "one", .secret_name = "s");
+    CHECK(one && !calx__obj_hdr(one)->in_block);
+    calx_obj_free(one);
+    free(hs);
+}
+
 int main(void)
 {
     RUN(struct_and_schema_come_from_one_declaration);
@@ -412,5 +468,6 @@ int main(void)
     RUN(models_past_what_the_facts_table_holds_still_get_their_own_facts);
     RUN(objects_of_a_model_past_the_facts_table_keep_their_texts_and_changes);
     RUN(every_defined_model_is_in_the_programs_metadata);
+    RUN(constructing_in_bulk_takes_blocks_that_go_once_the_thread_and_its_objects_do);
     return TEST_REPORT();
 }

@@ -237,6 +237,81 @@ TASK_TEST(a_flush_of_2500_new_objects_on_postgresql_splits_into_several_multirow
     free(hs);
 }
 
+/* A flush of more operations than a segment (4,000: flush.c) sends them a
+ * segment at a time, each while the next is planned: still one
+ * transaction, every row in the order added, every key on its object. */
+TASK_TEST(a_flush_of_10000_objects_goes_in_segments_and_every_key_finds_its_row)
+{
+    enum { N = 10000 };
+    calx_session *s = new_session();
+    Hero **hs = malloc(N * sizeof *hs);
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "seg %d", i);
+        hs[i] = hero(name, "s", i % 100);
+        CHECK_OK(calx_session_add(s, hs[i], &err), &err);
+    }
+    log_reset();
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    /* Three segments, one INSERT (an execute-many) each at least. */
+    CHECK(log_count("INSERT INTO hero") >= 3);
+    CHECK_INT(log_count("COMMIT"), 1);
+    CHECK_INT(count_rows("hero"), N);
+    int rising = 0;
+    for (int i = 1; i < N; i++)
+        rising += hs[i]->id.value > hs[i - 1]->id.value;
+    CHECK_INT(rising, N - 1);
+    calx_session *s2 = new_session();
+    int right = 0;
+    for (int i = 0; i < N; i += 97) {
+        Hero *back = NULL;
+        char name[32];
+        snprintf(name, sizeof name, "seg %d", i);
+        right += calx_session_get(s2, &Hero_model, calx_int(hs[i]->id.value), &back, &err) == 0 &&
+                 back && strcmp(back->name, name) == 0;
+    }
+    CHECK_INT(right, (N + 96) / 97);
+    calx_session_free(s2);
+    calx_session_free(s);
+    free(hs);
+}
+
+/* The segments before a failing one ran in the transaction, and went with
+ * it: nothing of the flush is committed, its objects get no key, and the
+ * session works again after the rollback. */
+TASK_TEST(a_flush_whose_last_segment_fails_commits_none_of_its_earlier_segments)
+{
+    enum { N = 9000 };
+    calx_session *s = new_session();
+    Gadget *g0 = CALX_NEW(Gadget, &err, .code = "same", .serial = 0);
+    CHECK_OK(calx_session_add(s, g0, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    Gadget **gs = malloc(N * sizeof *gs);
+    for (int i = 0; i < N; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "c%d", i);
+        gs[i] = CALX_NEW(Gadget, &err, .code = i == N - 1 ? "same" : code, .serial = i + 1);
+        CHECK(gs[i] != NULL);
+        CHECK_OK(calx_session_add(s, gs[i], &err), &err);
+    }
+    log_reset();
+    CHECK_INT(calx_session_commit(s, &err), CALX_ERR_INTEGRITY);
+    CHECK_CONTAINS(err.message, "[SQL: INSERT INTO gadget (");
+    CHECK(log_count("INSERT INTO gadget") >= 3);
+    CHECK_INT(log_count("COMMIT"), 0);
+    CHECK(calx_session_needs_rollback(s));
+    CHECK(CALX_IS_NULL(gs[0]->id));
+    CHECK_OK(calx_session_rollback(s, &err), &err);
+    CHECK_INT(count_rows("gadget"), 1);
+    CHECK_INT(calx_obj_state(gs[0]), CALX_STATE_TRANSIENT);
+    Gadget *after = CALX_NEW(Gadget, &err, .code = "after", .serial = -1);
+    CHECK_OK(calx_session_add(s, after, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(count_rows("gadget"), 2);
+    calx_session_free(s);   /* frees the rolled-back gadgets: s owns them */
+    free(gs);
+}
+
 TASK_TEST(a_commit_rides_with_its_flush)
 {
     calx_session *s = new_session();
@@ -1383,6 +1458,8 @@ int main(void)
     RUN(a_large_load_takes_blocks_and_an_object_the_program_keeps_outlives_its_session);
     RUN(a_flush_of_1000_objects_is_one_round_trip);
     RUN(a_flush_of_2500_new_objects_on_postgresql_splits_into_several_multirow_inserts);
+    RUN(a_flush_of_10000_objects_goes_in_segments_and_every_key_finds_its_row);
+    RUN(a_flush_whose_last_segment_fails_commits_none_of_its_earlier_segments);
     RUN(a_commit_rides_with_its_flush);
     RUN(identity_map_gives_one_object_per_key);
     RUN(identity_map_hit_needs_no_task_and_no_sql);

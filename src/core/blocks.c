@@ -5,7 +5,9 @@
  * zero unmaps it. Counting is atomic because an allocation may be freed on
  * another thread than the one that made it (an object the program took
  * from its session). */
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,14 +77,20 @@ static char *map_aligned(size_t size)
 
 void *calx__malloc_large(size_t size)
 {
-    char *p = malloc(size);
 #ifdef MADV_HUGEPAGE
-    if (p && size >= CALX_HUGE_ARRAY) {
-        uintptr_t start = block_ceil((uintptr_t)p), end = block_floor((uintptr_t)p + size);
-        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+    /* Aligned and whole: advice on the aligned middle of a plain malloc
+     * left up to 2 MiB at each end to fault in 4 KiB at a time (a
+     * 100,000-row flush's arrays faulted 1,500 times more). */
+    if (size >= CALX_HUGE_ARRAY && size <= SIZE_MAX - CALX_BLOCK_SIZE) {
+        void *p;
+        size_t whole = block_ceil(size);
+        if (posix_memalign(&p, CALX_BLOCK_SIZE, whole))
+            return NULL;
+        (void)madvise(p, whole, MADV_HUGEPAGE);
+        return p;
     }
 #endif
-    return p;
+    return malloc(size);
 }
 
 void *calx__grow_huge(void *old, size_t old_size, size_t size)
@@ -214,4 +222,38 @@ void calx__blocks_close(calx__blocks *a)
         block_release(a->cur);
     a->cur = NULL;
     a->used = 0;
+}
+
+/* ---- each thread's allocator ---- */
+
+static _Thread_local calx__blocks thread_blocks;
+static _Thread_local bool thread_registered;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+static pthread_key_t thread_key;
+static bool thread_key_made;
+
+/* Runs as a thread exits (the key's destructor): its current block goes
+ * once the allocations in it do. An allocation made after this (by a
+ * later destructor) registers the thread again. */
+static void close_thread_blocks(void *a)
+{
+    calx__blocks_close(a);
+    thread_registered = false;
+}
+
+static void make_thread_key(void)
+{
+    thread_key_made = pthread_key_create(&thread_key, close_thread_blocks) == 0;
+}
+
+calx__blocks *calx__blocks_of_thread(void)
+{
+    if (!thread_registered) {
+        (void)pthread_once(&thread_once, make_thread_key);
+        /* Without the key, nothing would close the thread's last block. */
+        if (!thread_key_made || pthread_setspecific(thread_key, &thread_blocks))
+            return NULL;
+        thread_registered = true;
+    }
+    return &thread_blocks;
 }

@@ -60,6 +60,12 @@ void calx__blocks_free(void *p);
  * is a no-op. */
 void calx__blocks_close(calx__blocks *a);
 
+/* The calling thread's own allocator, closed when the thread exits (its
+ * last block then goes with its last allocation): for allocations that
+ * belong to no session (objects the program constructs). Never close it
+ * by hand. NULL when the thread cannot be registered for its exit (the
+ * caller uses malloc). */
+calx__blocks *calx__blocks_of_thread(void);
 /* size bytes of zeroed memory for one large array (an identity map's
  * table): calloc's below CALX_BLOCK_SIZE, else a mapping aligned and
  * advised as huge pages, as a block is. Owned by the caller, freed with
@@ -71,10 +77,11 @@ void calx__pages_free(void *p, size_t size);
 
 /* Arrays of this many bytes or more are advised as huge pages
  * (calx__malloc_large, calx__grow_huge). */
-#define CALX_HUGE_ARRAY (2 * CALX_BLOCK_SIZE)
+#define CALX_HUGE_ARRAY CALX_BLOCK_SIZE
 
-/* malloc(size), and when size is CALX_HUGE_ARRAY or more its whole 2
- * MiB-aligned stretches advised as huge pages: for arrays of one
+/* malloc(size), and when size is CALX_HUGE_ARRAY or more, aligned to
+ * CALX_BLOCK_SIZE and advised as huge pages up to the next multiple of it
+ * (so no stretch at either end faults in 4 KiB pages): for arrays of one
  * allocation that large loads and flushes fill (a batch's bound values).
  * Owned by the caller, freed with free(). NULL on no memory. */
 void *calx__malloc_large(size_t size);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "calx/error.h"
+#include "core/grow.h"
 #include "core/zeroed.h"
 #include "driver/rowset.h"
 
@@ -230,7 +231,10 @@ calx_value *calx__rowset_add_row(calx_rowset *rs)
         size_t cap = rs->cap ? rs->cap * 2 : first ? first : 1;
         if (cap < rs->cap || cap > SIZE_MAX / width / sizeof(calx_value))
             return NULL;
-        calx_value *vals = realloc(rs->vals, cap * width * sizeof(calx_value));
+        /* A large result's rows (an execute-many's 100,000 keys) grow
+         * into huge pages, not 4 KiB faults (core/grow.h). */
+        calx_value *vals = calx__regrow(rs->vals, rs->nrows * width * sizeof(calx_value),
+                                        cap * width * sizeof(calx_value));
         if (!vals)
             return NULL;
         rs->vals = vals;

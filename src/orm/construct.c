@@ -254,7 +254,7 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
             extra += calx__field_bytes_size(f, a);
     }
     int too_big = calx__obj_check_size(m, calx__model_facts_of(m), extra, err);
-    calx_obj *o = too_big ? NULL : calx__obj_alloc(m, extra, NULL);
+    calx_obj *o = too_big ? NULL : calx__obj_alloc_new(m, extra);
     /* JSON values given are taken first, so that the object releases
      * them whatever fails after. */
     for (size_t i = 0; i < m->nfields; i++) {

@@ -13,9 +13,11 @@
  * for each other (a cycle, in a self-referential table) are broken as
  * SQLAlchemy's post_update does: one goes in with its key NULL and gets
  * an UPDATE once the other's key is known. A flush without a wait, the
- * common case, is one round: one batch, one round trip. Objects move to
+ * common case, is one round: one batch, one round trip, unless the round
+ * has more operations than a segment (SEGMENT_OPS): then it goes a
+ * segment at a time, each sent as soon as it is planned. Objects move to
  * their new states only after the last round, so a failure in any round
- * leaves the session as a failed single batch does.
+ * or segment leaves the session as a failed single batch does.
  *
  * The SQL is the SQL layer's: each statement's text comes from its
  * builders and compilers (src/sql/persist.c), compiled once per shape
@@ -101,8 +103,12 @@ typedef struct flush_ctx {
     calx__relwaits waits;     /* foreign keys waiting for a key (relwrite.c) */
     struct post_update *post; /* fields inserted NULL to break a cycle */
     size_t npost, post_cap;
-    size_t nread;             /* ops whose results came back (earlier rounds) */
+    size_t nread;             /* ops whose results came back */
     bool sending;             /* a batch went to the database */
+    /* A round of many operations goes in segments of SEGMENT_OPS: one is
+     * in flight while the next is planned. */
+    size_t seg_first;         /* the first operation not yet sent */
+    struct segment *inflight; /* the segment sent and not yet read, or NULL */
 } flush_ctx;
 
 /* A foreign key a cycle made go in NULL: an UPDATE sets it once the key
@@ -131,6 +137,26 @@ typedef struct flush_stmt {
 /* Rows per many-row INSERT, as SQLAlchemy's insertmanyvalues_page_size;
  * fewer when the dialect's max_params is reached first. */
 #define MULTIROW_MAX_ROWS 1000
+
+/* Operations per segment of a round: a round of more is sent a segment at
+ * a time, each as soon as it is planned, so that the database (SQLite's
+ * worker thread, the PostgreSQL server) runs one while the loop thread
+ * plans the next; planning 100,000 INSERTs before sending any made the
+ * flush take their planning time plus their running time. Whole chunks of
+ * many-row INSERTs, and more than the flushes most programs make (which go
+ * in one round trip, as before). */
+#define SEGMENT_OPS (4 * MULTIROW_MAX_ROWS)
+
+/* A segment sent: its operations and statements, read when it is back. */
+typedef struct segment {
+    calx_future *f;
+    size_t first, end;        /* its operations */
+    flush_stmt *st;           /* its statements (plan_stmts) */
+    size_t nst;
+    bool commit;              /* it carries the COMMIT */
+} segment;
+
+static int send_segment(flush_ctx *x, calx_error *err);
 
 static bool is_dirty(const calx_obj *o)
 {
@@ -195,12 +221,34 @@ static int sort_models(flush_ctx *x, calx_error *err)
 
 /* ---- statements ---- */
 
-static int push_op(flush_ctx *x, flush_op op)
+static int push_op(flush_ctx *x, flush_op op, calx_error *err)
 {
+    if (x->nops - x->seg_first >= SEGMENT_OPS && send_segment(x, err))
+        return err->code;
     if (!calx__grow(&x->ops, &x->ops_cap, x->nops + 1, sizeof *x->ops))
-        return CALX_ERR_NOMEM;
+        return calx__nomem(err, NULL);
     x->ops[x->nops++] = op;
     return 0;
+}
+
+/* Room for nops more operations and nparams more parameters, taken at
+ * once: a flush of 100,000 rows otherwise doubles its arrays a dozen
+ * times, copying them and faulting their fresh pages in each time. */
+static int reserve(flush_ctx *x, size_t nops, size_t nparams)
+{
+    return calx__grow(&x->ops, &x->ops_cap, x->nops + nops, sizeof *x->ops) &&
+                   calx__grow(&x->params, &x->params_cap, x->nparams + nparams,
+                              sizeof *x->params) &&
+                   calx__grow(&x->types, &x->types_cap, x->nparams + nparams, sizeof *x->types)
+               ? 0
+               : CALX_ERR_NOMEM;
+}
+
+/* At most the parameters an operation on o binds: each field once, and
+ * but for an INSERT its key once more (the WHERE). */
+static size_t params_at_most(const calx_obj *o, op_kind kind)
+{
+    return (kind == OP_INSERT ? 1 : 2) * o->model->nfields;
 }
 
 static calx_param *more_params(flush_ctx *x, size_t n)
@@ -366,9 +414,8 @@ static int plan_insert(flush_ctx *x, calx_obj *o, calx_error *err)
         if (mask >> i & 1 && bind_field(x, &x->params[p0 + k++], m, i, obj, err))
             return err->code;
     return push_op(x, (flush_op){ OP_INSERT, o, sql, p0, np, ai >= 0 && !(mask >> ai & 1),
-                                  server_fetch(m, mask) })
-               ? calx__nomem(err, NULL)
-               : 0;
+                                  server_fetch(m, mask) },
+                   err);
 }
 
 /* Binds o's primary key as src (its snapshot, or the object itself for
@@ -439,9 +486,7 @@ static int plan_update_of(flush_ctx *x, calx_obj *o, bool post, size_t post_fiel
             return err->code;
     if (bind_key(x, o, post ? calx__obj_ptr(o) : calx__obj_snap(o), err))
         return err->code;
-    return push_op(x, (flush_op){ OP_UPDATE, o, sql, p0, x->nparams - p0, false, 0 })
-               ? calx__nomem(err, NULL)
-               : 0;
+    return push_op(x, (flush_op){ OP_UPDATE, o, sql, p0, x->nparams - p0, false, 0 }, err);
 }
 
 static int plan_update(flush_ctx *x, calx_obj *o, calx_error *err)
@@ -457,9 +502,7 @@ static int plan_delete(flush_ctx *x, calx_obj *o, calx_error *err)
     size_t p0 = x->nparams;
     if (bind_key(x, o, calx__obj_snap(o), err))
         return err->code;
-    return push_op(x, (flush_op){ OP_DELETE, o, sql, p0, x->nparams - p0, false, 0 })
-               ? calx__nomem(err, NULL)
-               : 0;
+    return push_op(x, (flush_op){ OP_DELETE, o, sql, p0, x->nparams - p0, false, 0 }, err);
 }
 
 /* An object and the first value of its key as the database has it (the
@@ -897,6 +940,17 @@ static int plan_round(flush_ctx *x, bool first_round, bool last, calx_error *err
         return err->code;
     if (x->dirty.n && sort_by_key(x->dirty.v, x->dirty.n, err))
         return err->code;
+    size_t nops = x->inserts.n + x->dirty.n + x->npost, nparams = 0;
+    for (size_t i = 0; i < x->inserts.n; i++)
+        nparams += params_at_most(x->inserts.v[i], OP_INSERT);
+    for (size_t i = 0; i < x->dirty.n; i++)
+        nparams += params_at_most(x->dirty.v[i], OP_UPDATE);
+    for (size_t i = 0; i < x->npost; i++)
+        nparams += params_at_most(x->post[i].o, OP_UPDATE);
+    for (size_t i = 0; last && i < s->deleting.n; i++, nops++)
+        nparams += params_at_most(s->deleting.v[i], OP_DELETE);
+    if (reserve(x, nops, nparams))
+        return calx__nomem(err, NULL);
     if (s->dialect->key_strategy == CALX_KEYS_SEQUENCE_PREFETCH)
         for (size_t k = 0; k < x->nmodels; k++)
             if (draw_keys(x, x->models[k], err))
@@ -947,10 +1001,10 @@ static int plan_round(flush_ctx *x, bool first_round, bool last, calx_error *err
 /* Consecutive operations with the same SQL (same table, kind and
  * columns) go as one execute-many: on PostgreSQL one pipeline, on SQLite
  * one prepared statement stepped per row. */
-static size_t group_end(const flush_ctx *x, size_t i)
+static size_t group_end(const flush_ctx *x, size_t i, size_t end)
 {
     size_t j = i + 1;
-    while (j < x->nops && x->ops[j].sql == x->ops[i].sql)
+    while (j < end && x->ops[j].sql == x->ops[i].sql)
         j++;
     return j;
 }
@@ -985,17 +1039,18 @@ static const char *rows_sql(flush_ctx *x, const flush_op *op, size_t rows, calx_
  * driver steps one prepared INSERT per row in-process, which costs no more,
  * and reads each row's key as it goes. Everything else is one statement
  * per run of equal SQL, an execute-many when the run is longer than one. */
-static flush_stmt *plan_stmts(flush_ctx *x, size_t first, size_t *nout, calx_error *err)
+static flush_stmt *plan_stmts(flush_ctx *x, size_t first, size_t last, size_t *nout,
+                              calx_error *err)
 {
     const calx_dialect *d = x->s->dialect;
     /* At most two statements per run: the full chunks, and the rest. */
-    size_t nops = x->nops - first;
+    size_t nops = last - first;
     flush_stmt *st = malloc((nops ? 2 * nops : 1) * sizeof *st);
     if (!st)
         return calx__nomem(err, NULL), NULL;
     size_t n = 0;
-    for (size_t i = first; i < x->nops;) {
-        size_t end = group_end(x, i), count = end - i;
+    for (size_t i = first; i < last;) {
+        size_t end = group_end(x, i, last), count = end - i;
         flush_op *op = &x->ops[i];
         bool rows = op->kind == OP_INSERT && count > 1 && op->np &&
                     d->key_strategy != CALX_KEYS_LASTROWID;
@@ -1036,13 +1091,14 @@ fail:
     return NULL;
 }
 
-static int send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit, calx_result **out,
-                calx_error *err)
+/* Sends statements st as one batch, with the COMMIT when commit: the
+ * batch's future, or NULL with err set. */
+static calx_future *send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit,
+                         calx_error *err)
 {
     calx_session *s = x->s;
-    int rc = calx__session_conn(s, err);
-    if (rc)
-        return rc;
+    if (calx__session_conn(s, err))
+        return NULL;
     size_t nsets = 0;
     for (size_t k = 0; k < nst; k++)
         nsets += st[k].count / st[k].per;
@@ -1053,7 +1109,7 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit, cal
         free(stmts);
         free(types);
         free(ps);
-        return calx__nomem(err, NULL);
+        return calx__nomem(err, NULL), NULL;
     }
     bool lastrowid = s->dialect->key_strategy == CALX_KEYS_LASTROWID;
     calx_params *set = ps;
@@ -1077,7 +1133,7 @@ static int send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit, cal
     free(stmts);
     free(types);
     free(ps);
-    return calx_await(f, out, err);
+    return f;
 }
 
 /* A database error names the statement that failed, as Core's errors do
@@ -1315,35 +1371,85 @@ static void unkey(flush_ctx *x)
     }
 }
 
-/* Sends ops [first, nops) as one batch, with the commit when asked and
- * when the batch has no UPDATE or DELETE: their counts must be checked
- * (StaleDataError) before anything commits, and are known only from their
- * results, so their COMMIT cannot ride in the same batch, where the
- * database would commit the rest of the flush before the check could
- * stop it. */
+/* Sends ops [x->seg_first, x->nops) as one batch, with the COMMIT when
+ * commit; it is in flight until finish_segment reads it. */
+static int start_segment(flush_ctx *x, bool commit, calx_error *err)
+{
+    segment *g = malloc(sizeof *g);
+    if (!g)
+        return calx__nomem(err, NULL);
+    *g = (segment){ .first = x->seg_first, .end = x->nops, .commit = commit };
+    g->st = plan_stmts(x, g->first, g->end, &g->nst, err);
+    x->sending = true;
+    if (g->st && !(g->f = send(x, g->st, g->nst, commit, err)))
+        name_statement(x, g->st, g->nst, err);
+    if (!g->f) {
+        free(g->st);
+        free(g);
+        return err->code;
+    }
+    x->inflight = g;
+    x->seg_first = g->end;
+    return 0;
+}
+
+/* Waits for the segment in flight, if any, and reads its results. */
+static int finish_segment(flush_ctx *x, calx_error *err)
+{
+    segment *g = x->inflight;
+    if (!g)
+        return 0;
+    x->inflight = NULL;
+    calx_result *r = NULL;
+    int rc = calx_await(g->f, &r, err);
+    if (rc)
+        name_statement(x, g->st, g->nst, err);
+    else
+        rc = read_results(x, g->st, g->nst, r, err);
+    if (!rc) {
+        x->nread = g->end;
+        x->committed = g->commit;
+        for (size_t i = g->first; i < g->end; i++)
+            x->ops[i].o->sent = true;
+    }
+    free(g->st);
+    free(g);
+    calx_result_free(r);
+    return rc;
+}
+
+/* A full segment goes (push_op): the one before it is read first, so one
+ * batch at a time is on the connection. */
+static int send_segment(flush_ctx *x, calx_error *err)
+{
+    return finish_segment(x, err) || start_segment(x, false, err) ? err->code : 0;
+}
+
+/* A failed flush waits for the segment in flight: the connection is the
+ * session's, and the rollback that follows must not meet it busy. */
+static void drop_segment(flush_ctx *x)
+{
+    calx_error ignored;
+    if (x->inflight)
+        (void)finish_segment(x, &ignored);
+}
+
+/* Sends what is left of the round from op first on (the segments before
+ * went as it was planned), with the commit when asked and when the round
+ * has no UPDATE or DELETE: their counts must be checked (StaleDataError)
+ * before anything commits, and are known only from their results, so
+ * their COMMIT cannot ride in the same batch, where the database would
+ * commit the rest of the flush before the check could stop it. */
 static int send_round(flush_ctx *x, size_t first, bool commit, calx_error *err)
 {
     for (size_t i = first; i < x->nops && commit; i++)
         if (x->ops[i].kind != OP_INSERT)
             commit = false;
-    calx_result *r = NULL;
-    size_t nst = 0;
-    flush_stmt *st = plan_stmts(x, first, &nst, err);
-    x->sending = true;
-    int rc = st ? send(x, st, nst, commit, &r, err) : err->code;
-    if (rc && st)
-        name_statement(x, st, nst, err);
-    if (!rc)
-        rc = read_results(x, st, nst, r, err);
-    if (!rc) {
-        x->nread = x->nops;
-        x->committed = commit;
-        for (size_t i = first; i < x->nops; i++)
-            x->ops[i].o->sent = true;
-    }
-    free(st);
-    calx_result_free(r);
-    return rc;
+    if (finish_segment(x, err))
+        return err->code;
+    if (x->nops > x->seg_first && start_segment(x, commit, err))
+        return err->code;
+    return finish_segment(x, err);
 }
 
 static void mark_waits(flush_ctx *x, bool on)
@@ -1378,6 +1484,8 @@ static int run_rounds(flush_ctx *x, calx_error *err)
             break;
         rc = calx__relwrite_sync(s, &x->waits, err);
     }
+    if (rc)
+        drop_segment(x);
     return rc;
 }
 

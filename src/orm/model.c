@@ -6,6 +6,8 @@
  * repr.c's. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +79,22 @@ calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, calx__blocks *block
     return o;
 }
 
+/* Bytes of constructed objects alive in malloc's memory, in the whole
+ * process (objects are freed on any thread). */
+static atomic_size_t constructed_bytes;
+
+calx_obj *calx__obj_alloc_new(const calx_model *m, size_t extra)
+{
+    bool bulk = atomic_load_explicit(&constructed_bytes, memory_order_relaxed) >=
+                CALX_BLOCK_SIZE;
+    calx_obj *o = calx__obj_alloc(m, extra, bulk ? calx__blocks_of_thread() : NULL);
+    if (o && !o->in_block) {
+        o->counted = true;
+        atomic_fetch_add_explicit(&constructed_bytes, o->size, memory_order_relaxed);
+    }
+    return o;
+}
+
 /* Whether p points into o's own allocation (a text made with it). */
 static bool in_object(const calx_obj *o, const void *p)
 {
@@ -97,6 +115,8 @@ void calx__obj_destroy(calx_obj *o)
     if (o->model->nrelations)
         calx__rel_destroy(o);
     o->magic = 0;
+    if (o->counted)
+        atomic_fetch_sub_explicit(&constructed_bytes, o->size, memory_order_relaxed);
     if (o->in_block)
         calx__blocks_free(o);
     else

@@ -84,6 +84,9 @@ typedef struct calx_obj {
     bool waits;              /* during a flush round: a key it needs is not
                                 known yet (relwrite.c lists why) */
     bool in_block;           /* its memory is core/blocks.h's, not malloc's */
+    bool counted;            /* constructed into malloc's memory: counted in
+                                the bytes that decide when constructing
+                                turns to blocks (calx__obj_alloc_new) */
 } calx_obj;
 
 #define CALX_OBJ_MAGIC 0xca1c0b1eu
@@ -146,6 +149,14 @@ struct calx__blocks;
  * which first). Its memory comes from blocks when not NULL (and the
  * object fits in one), else from malloc; calx__obj_destroy knows which. */
 calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, struct calx__blocks *blocks);
+
+/* calx__obj_alloc for an object the program constructs: from the
+ * thread's blocks (core/blocks.h) while the process holds a block's worth
+ * of constructed objects from malloc, from malloc otherwise. A program
+ * building a bulk insert touches a fresh page every dozen objects, and
+ * blocks make those pages one huge page; a program that builds an object
+ * now and then never holds that many, so a kept one never pins a block. */
+calx_obj *calx__obj_alloc_new(const calx_model *m, size_t extra);
 
 /* A persistent-to-be object made from a row (values in the model's field
  * order), texts and blobs in the same allocation; its snapshot equals it.
