@@ -1292,6 +1292,11 @@ static int read_results(flush_ctx *x, const flush_stmt *st, size_t nst, calx_res
 static int apply(flush_ctx *x, calx_error *err)
 {
     calx_session *s = x->s;
+    size_t inserts = 0;
+    for (size_t i = 0; i < x->nops; i++)
+        inserts += x->ops[i].kind == OP_INSERT;
+    if (calx__map_reserve(s, inserts))
+        return calx__nomem(err, NULL);
     for (size_t i = 0; i < x->nops; i++) {
         flush_op *op = &x->ops[i];
         calx_obj *o = op->o;

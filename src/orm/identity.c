@@ -214,9 +214,14 @@ static void place(calx_obj **map, size_t cap, calx_obj *o)
     map[i] = o;
 }
 
-static int grow(calx_session *s)
+/* Whether a table of cap slots takes n objects (kept at most 3/4 full). */
+static bool roomy(size_t cap, size_t n)
 {
-    size_t cap = s->map_cap ? s->map_cap * 2 : 64;
+    return n <= cap / 4 * 3;
+}
+
+static int grow_to(calx_session *s, size_t cap)
+{
     /* A large table in huge pages (core/blocks.h): a load of 100,000
      * objects otherwise faults its tables in 4 KiB at a time. */
     calx_obj **map = calx__pages_alloc(cap * sizeof *map);
@@ -231,6 +236,22 @@ static int grow(calx_session *s)
     return 0;
 }
 
+static int grow(calx_session *s)
+{
+    return grow_to(s, s->map_cap ? s->map_cap * 2 : 64);
+}
+
+int calx__map_reserve(calx_session *s, size_t n)
+{
+    if (roomy(s->map_cap, s->map_n + n))
+        return 0;
+    size_t cap = s->map_cap ? s->map_cap : 64;
+    while (!roomy(cap, s->map_n + n))
+        if ((cap *= 2) > SIZE_MAX / 2 / sizeof *s->map)
+            return CALX_ERR_NOMEM;
+    return grow_to(s, cap);
+}
+
 int calx__map_insert(calx_session *s, calx_obj *o)
 {
     calx_value key[CALX__MAX_KEY];
@@ -242,7 +263,7 @@ int calx__map_insert_h(calx_session *s, calx_obj *o, uint64_t h)
 {
     if (o->model->nrelations)
         s->has_relations = true;
-    if ((s->map_n + 1) * 4 > s->map_cap * 3 && grow(s))
+    if (!roomy(s->map_cap, s->map_n + 1) && grow(s))
         return CALX_ERR_NOMEM;
     o->hash = h;
     place(s->map, s->map_cap, o);

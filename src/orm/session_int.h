@@ -139,6 +139,10 @@ calx_obj *calx__map_find_h(const calx_session *s, const calx_model *m, const cal
 int calx__map_insert_h(calx_session *s, calx_obj *o, uint64_t h);
 /* Puts o in the map under its current key. 0 or CALX_ERR_NOMEM. */
 int calx__map_insert(calx_session *s, calx_obj *o);
+/* Room in the map for n more objects, made at once (a flush about to
+ * insert 100,000 would otherwise grow it a dozen times, each time
+ * visiting every object again). 0 or CALX_ERR_NOMEM. */
+int calx__map_reserve(calx_session *s, size_t n);
 void calx__map_remove(calx_session *s, calx_obj *o);
 void calx__map_free(calx_session *s);
 
