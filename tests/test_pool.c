@@ -7,6 +7,8 @@
 
 #include "calx.h"
 #include "core/evloop.h"
+#include "driver/postgres.h"
+#include "engine/engine_int.h"
 #include "test.h"
 #include "backend.h"
 
@@ -163,6 +165,66 @@ TEST(waiters_are_served_first_come_first_served)
     CHECK_INT(rec.n, 8);
     for (int i = 0; i < rec.n; i++)
         CHECK_INT(rec.order[i], i);
+    CHECK_INT(stats(e).opened, 1);
+    free_engine(e);
+}
+
+/* The probes of a PostgreSQL connection so far (0 on SQLite). */
+static uint64_t probes(calx_connection *c)
+{
+    calx_pg_stats st;
+    calx__pg_conn_stats(calx__conn_dconn(c), &st);
+    return st.probes;
+}
+
+typedef struct handed_arg {
+    calx_engine *e;
+    uint64_t probes;          /* the connection's probes once it got it */
+} handed_arg;
+
+static void *handed_task(void *arg)
+{
+    handed_arg *h = arg;
+    calx_error err;
+    calx_connection *c;
+    if (calx_await(calx_engine_connect(h->e, &err), &c, &err) == 0) {
+        h->probes = probes(c);
+        calx_conn_close(c);
+    }
+    return NULL;
+}
+
+/* A connection handed from one task's checkin straight to a waiting
+ * checkout is checked for life once, at the checkin, not again at the
+ * checkout: on PostgreSQL the check reads the socket, a syscall, and
+ * fifty tasks sharing a pool pass connections so all the time. */
+TEST(a_connection_handed_from_its_checkin_to_a_waiter_is_checked_once)
+{
+    if (!pg)
+        SKIP("the liveness check reads a socket on PostgreSQL only");
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1,
+                                                     .max_overflow = CALX_OVERFLOW_NONE },
+                                 NULL, 0);
+    calx_connection *hold = connect_now(e, &err);
+    CHECK(hold != NULL);
+    if (!hold)
+        return;
+    handed_arg h = { e, 0 };
+    calx_future *f = calx_spawn(loop, handed_task, &h, NULL, &err);
+    calx_wait(calx_sleep(loop, 10, &err), NULL, &err);
+    CHECK_INT(stats(e).waiting, 1);
+    uint64_t before = probes(hold);
+    calx_conn_close(hold);
+    calx_wait(f, NULL, &err);
+    CHECK_INT(h.probes - before, 1);
+    /* Idle in the pool, it is checked again at the next checkout. */
+    calx_connection *again = connect_now(e, &err);
+    CHECK(again != NULL);
+    if (again) {
+        CHECK_INT(probes(again) - before, 3);
+        calx_conn_close(again);
+    }
     CHECK_INT(stats(e).opened, 1);
     free_engine(e);
 }
@@ -773,6 +835,7 @@ int main(void)
     RUN(reuses_connections);
     RUN(timeout_error_in_sqlalchemy_words);
     RUN(waiters_are_served_first_come_first_served);
+    RUN(a_connection_handed_from_its_checkin_to_a_waiter_is_checked_once);
     RUN(overflow_opens_then_closes_on_return);
     RUN(recycle_replaces_old_connections);
     RUN(pre_ping_replaces_a_dead_connection);

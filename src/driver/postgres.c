@@ -168,6 +168,7 @@ static void probe(pg_conn *c)
      * nothing, costs a single syscall. */
     int fd = PQsocket(c->pg);
     char byte;
+    c->stats.probes++;
     if (fd >= 0 && recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
         (errno == EAGAIN || errno == EWOULDBLOCK))
         return;

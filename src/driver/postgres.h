@@ -14,6 +14,8 @@ typedef struct calx_pg_stats {
     uint64_t commands;     /* commands sent in them (BEGIN, each parameter set, ...) */
     uint64_t prepares;     /* named prepared statements created */
     uint64_t cancels;      /* cancel requests sent (interrupt) */
+    uint64_t probes;       /* reads of the socket between requests, each a
+                              syscall: is the server still there? (alive) */
     size_t cached;         /* prepared statements held now */
     int backend_pid;       /* the server process serving the connection */
 } calx_pg_stats;

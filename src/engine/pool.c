@@ -252,11 +252,13 @@ static void on_pinged(void *udata, calx_rowset *rs, const calx_error *err)
     maybe_free(p);
 }
 
-/* Serves f, a checkout that began at since, with an idle connection,
- * after the liveness, recycle and pre-ping checks. */
-static void serve_idle(calx_pool *p, calx_future *f, calx_pconn *pc, uint64_t since)
+/* Serves f, a checkout that began at since, with a connection that sat
+ * idle, or when handed is true one handed over from its checkin, after the
+ * liveness (for an idle one: the checkin just checked a handed one, and
+ * PostgreSQL's check is a syscall), recycle and pre-ping checks. */
+static void serve(calx_pool *p, calx_future *f, calx_pconn *pc, uint64_t since, bool handed)
 {
-    if (!pc->dconn->driver->alive(pc->dconn)) {
+    if (!handed && !pc->dconn->driver->alive(pc->dconn)) {
         /* The driver saw it die while idle (a server restart): replace it
          * instead of handing out a connection that can only fail. */
         plog(p, "Connection <conn %u> was lost while idle; replacing it", pc->id);
@@ -335,7 +337,7 @@ static void push_idle(calx_pool *p, calx_pconn *pc)
 static bool try_serve(calx_pool *p, calx_future *f, uint64_t since)
 {
     if (p->nidle > 0) {
-        serve_idle(p, f, pop_idle(p), since);
+        serve(p, f, pop_idle(p), since, false);
         return true;
     }
     if (can_open(p)) {
@@ -449,7 +451,8 @@ calx_future *calx__pool_checkout(calx_pool *p, calx_error *err)
     return f;
 }
 
-/* pc is reset and ready: give it to a waiter, keep it, or close it. */
+/* pc is back from its checkin (checked alive there) and reset: give it to
+ * a waiter, keep it, or close it. */
 static void return_ready(calx_pconn *pc)
 {
     calx_pool *p = pc->pool;
@@ -462,7 +465,7 @@ static void return_ready(calx_pconn *pc)
         uint64_t since = w->since;
         unlink_waiter(p, w);
         free(w);
-        serve_idle(p, f, pc, since);
+        serve(p, f, pc, since, true);
     } else if (p->cfg.kind == CALX_POOL_QUEUE && p->nidle >= p->cfg.size) {
         close_pc(pc, "overflow");
     } else {
