@@ -150,13 +150,15 @@ static int load_converted(calx_session *s, const calx_model *m, const calx_value
 /* ---- running selects ---- */
 
 /* Reads the rows of the query f runs (a SELECT of m's columns in field
- * order) into objects, appended to list when it is not NULL. converted:
+ * order) into objects, appended to list when it is not NULL; *one (when
+ * one is not NULL) is the last row's object, or stays NULL without rows:
+ * a get, whose key admits one row at most, needs no list. converted:
  * the rows hold the fields' own types already (a Core select converts its
  * columns' stored forms and user types as rows arrive), so they are not
  * converted again: a user type's result function is not run on its own
  * output. */
 static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool converted,
-                     bool populate, calx_objlist *list, calx_error *err)
+                     bool populate, calx_objlist *list, calx_obj **one, calx_error *err)
 {
     calx_result *r = NULL;
     int rc = calx_await(f, &r, err);
@@ -180,6 +182,8 @@ static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool 
                        : calx__load_row(s, m, vals, populate, &o, err);
         if (rc)
             break;
+        if (one)
+            *one = o;
         if (list) {
             if (!calx__grow(&list->items, &list->cap, list->n + 1, sizeof *list->items)) {
                 rc = calx__nomem(err, NULL);
@@ -192,13 +196,14 @@ static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool 
     return rc;
 }
 
-/* Runs sql and reads its rows into objects (load_rows). A query's rows
- * stream in chunks: a large result never sits in memory twice (as rows and
- * as objects). Loads by key are small and run as one plain statement: no
- * cursor. */
+/* Runs sql and reads its rows into objects (load_rows, which says what
+ * list and one get). A query's rows stream in chunks: a large result never
+ * sits in memory twice (as rows and as objects). Loads by key are small
+ * and run as one plain statement: no cursor. */
 static int load_sql(calx_session *s, const calx_model *m, const char *sql,
                     const calx_param *params, const calx_dtype *types, size_t nparams,
-                    bool by_key, bool populate, calx_objlist *list, calx_error *err)
+                    bool by_key, bool populate, calx_objlist *list, calx_obj **one,
+                    calx_error *err)
 {
     calx_connection *c;
     if (calx__session_read_conn(s, &c, err))
@@ -206,7 +211,7 @@ static int load_sql(calx_session *s, const calx_model *m, const char *sql,
     calx_params p = { params, nparams };
     calx_future *f = by_key ? calx__conn_execute_typed(c, sql, &p, types, err)
                             : calx__conn_stream_typed(c, sql, &p, types, LOAD_CHUNK, err);
-    return load_rows(s, m, f, false, populate, list, err);
+    return load_rows(s, m, f, false, populate, list, one, err);
 }
 
 /* Runs q (compiled with flags) and reads its rows into objects. A query as
@@ -230,12 +235,13 @@ static int run_select(calx_session *s, const calx_select *q, unsigned flags, boo
             return err->code;
         calx_future *f = by_key ? calx_conn_execute_select(c, q, err)
                                 : calx__conn_stream_select(c, q, LOAD_CHUNK, err);
-        return load_rows(s, m, f, true, populate, list, err);
+        return load_rows(s, m, f, true, populate, list, NULL, err);
     }
     calx_compiled c = { 0 };
     if (calx__select_compile(q, s->dialect, flags & ~BY_KEY, &c, err))
         return err->code;
-    int rc = load_sql(s, m, c.sql, c.params, c.types, c.nparams, by_key, populate, list, err);
+    int rc = load_sql(s, m, c.sql, c.params, c.types, c.nparams, by_key, populate, list, NULL,
+                      err);
     calx__compiled_free(&c);
     return rc;
 }
@@ -433,14 +439,19 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
         calx_ftype t = pk >= 0 ? m->fields[pk].type : CALX_F_TEXT;
         s->get_intpk = s->get_npk == 1 && (t == CALX_F_INT32 || t == CALX_F_INT64) ? pk : -1;
     }
-    /* The hot path: one integer key, found in the map. */
+    /* The hot path: one integer key, found in the map. What it finds (or
+     * that it finds nothing) is the map's answer for the key below too: a
+     * cold get looks once. */
+    bool looked = false;
+    calx_obj *o = NULL;
     if (s && s->get_intpk >= 0 && nkey == 1 && key[0].type == CALX_INT && !s->busy &&
         !s->need_rollback) {
-        calx_obj *o = calx__map_find_int(s, m, (size_t)s->get_intpk, key[0].u.i);
+        o = calx__map_find_int(s, m, (size_t)s->get_intpk, key[0].u.i);
         if (o && !o->expired) {
             *(void **)out = calx__obj_ptr(o);
             return 0;
         }
+        looked = true;
     }
     if (nkey != (s ? s->get_npk : npk(m)) || nkey > CALX__MAX_KEY)
         return calx_error_set(err, CALX_ERR_ARGUMENT,
@@ -461,7 +472,8 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
             return calx_error_set(err, CALX_ERR_TYPE, "%s's key %s cannot be %s", m->name,
                                   c->name, why);
     }
-    calx_obj *o = s && !s->busy && !s->need_rollback ? calx__map_find(s, m, k, nkey) : NULL;
+    if (!looked && s && !s->busy && !s->need_rollback)
+        o = calx__map_find(s, m, k, nkey);
     /* The identity map answers: no SQL, no task needed. An object marked
      * for delete is answered too: it stays persistent (in the map) until
      * its DELETE is flushed, as in SQLAlchemy. */
@@ -482,7 +494,7 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
      * flush only what is added or deleted. */
     rc = autoflush(s, false, err);
     if (!rc) {
-        calx_objlist l = { 0 };
+        calx_obj *got = NULL;
         calx__memo_text get;
         calx_param params[CALX__MAX_KEY];
         calx_type_scratch user;
@@ -493,13 +505,12 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
         if (!rc)
             rc = user_keys(m, params, nkey, &user, err);
         if (!rc)
-            rc = load_sql(s, m, get.sql, params, get.types, nkey, true, false, &l, err);
+            rc = load_sql(s, m, get.sql, params, get.types, nkey, true, false, NULL, &got, err);
         calx__type_scratch_done(&user);
-        if (!rc)
-            rc = calx__rel_after_load(s, m, l.items, l.n, NULL, err);
-        if (!rc && l.n)
-            *(void **)out = l.items[0];
-        calx_objlist_free(&l);
+        if (!rc && got)
+            rc = calx__rel_after_load_objs(s, m, &got, 1, NULL, err);
+        if (!rc && got)
+            *(void **)out = calx__obj_ptr(got);
     }
     return calx__session_leave(s, rc, err);
 }
