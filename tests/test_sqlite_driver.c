@@ -1295,6 +1295,48 @@ TEST(rowset_arena)
     free(big);
 }
 
+/* A merge moves the later rowsets' rows into the first; their text stays
+ * in the arenas it was copied into (part of those rowsets' own blocks),
+ * which must live as long as the merged rowset. */
+TEST(merged_rows_keep_their_text_until_the_merged_rowset_is_freed)
+{
+    calx_rowset *rs = calx__rowset_new(1);
+    CHECK(rs != NULL);
+    if (!rs)
+        return;
+    calx_rowset **tail = &rs->next;
+    for (int k = 0; k < 3; k++) {
+        /* The last one is wider: it gives its rowcount and no rows. */
+        calx_rowset *n = calx__rowset_new(k == 2 ? 2 : 1);
+        CHECK(n != NULL);
+        if (!n)
+            break;
+        n->rowcount = 1;
+        *tail = n;
+        tail = &n->next;
+    }
+    int i = 0;
+    for (calx_rowset *r = rs; r; r = r->next)
+        for (int k = 0; k < (r == rs ? 1 : 20); k++) {
+            char text[32];
+            snprintf(text, sizeof text, "row %d", i++);
+            calx_value *row = calx__rowset_add_row(r);
+            CHECK(row != NULL);
+            if (row)
+                row[0] = calx_text(calx__rowset_copy(r, text, strlen(text)));
+        }
+    CHECK_INT(calx__rowset_merge(rs), 0);
+    CHECK(rs->next == NULL);
+    CHECK_INT(rs->nrows, 41);
+    CHECK_INT(rs->rowcount, 3);
+    for (size_t k = 0; k < rs->nrows; k++) {
+        char text[32];
+        snprintf(text, sizeof text, "row %zu", k);
+        CHECK_STR(rs->vals[k].u.s.ptr, text);
+    }
+    calx__rowset_free(rs);
+}
+
 int main(void)
 {
     calx_error err;
@@ -1306,6 +1348,7 @@ int main(void)
     tmp = test_tmpdir("test_sqlite_driver");
 
     RUN(rowset_arena);
+    RUN(merged_rows_keep_their_text_until_the_merged_rowset_is_freed);
     RUN(connect_file_and_memory);
     RUN(values_round_trip);
     RUN(executemany_returning_in_order);

@@ -31,27 +31,69 @@ struct calx_colnames {
     char *names[]; /* ncols pointers, then the texts, in the same block */
 };
 
-/* The first blocks of a rowset (its first rows, its first arena block)
- * are at most SMALL_BLOCK bytes: glibc serves blocks that small from a
- * per-thread cache, several times cheaper to take and give back than
- * bigger ones, and a one-row result (a get by primary key) is the
- * commonest there is. Bigger results double from there. */
+/* A rowset is one allocation of SMALL_BLOCK bytes: the struct (with an
+ * unnamed rowset's name pointers), then room for its first rows (at most
+ * half of what is left), then its first arena block (the rest). glibc
+ * serves blocks that small from a per-thread cache, several times cheaper
+ * to take and give back than bigger ones, and a one-row result (a get by
+ * primary key, the commonest there is) then costs one allocation, not
+ * three. Bigger results move their rows out and add arena blocks,
+ * doubling from there. The own rows and block are never freed on their
+ * own (own_rows, own_chunk); a merge therefore keeps a merged rowset whose
+ * arena its values point into (spent) instead of moving the blocks. */
 #define SMALL_BLOCK 1024
 #define CHUNK_FIRST (SMALL_BLOCK - sizeof(calx_chunk))
 #define CHUNK_MAX (1024 * 1024)
+/* Less room than this left for the own arena block (a very wide rowset's
+ * name pointers): the struct is allocated alone. */
+#define OWN_CHUNK_MIN 64
+
+/* A zeroed rowset of ncols columns with names bytes after the struct
+ * (its name pointers), and the own rows and block where they fit; NULL on
+ * no memory. */
+static calx_rowset *rowset_alloc(size_t ncols, size_t names)
+{
+    if (names > SIZE_MAX - sizeof(calx_rowset))
+        return NULL;
+    size_t head = sizeof(calx_rowset) + names;
+    if (head > SMALL_BLOCK - sizeof(calx_chunk) - OWN_CHUNK_MIN) {
+        calx_rowset *rs = calx__alloc_zeroed(head);
+        if (rs)
+            rs->ncols = ncols;
+        return rs;
+    }
+    char *block = malloc(SMALL_BLOCK);
+    if (!block)
+        return NULL;
+    memset(block, 0, head);  /* the room is written before it is read */
+    calx_rowset *rs = (calx_rowset *)block;
+    rs->ncols = ncols;
+    size_t room = SMALL_BLOCK - head - sizeof(calx_chunk);
+    size_t row = (ncols ? ncols : 1) * sizeof(calx_value);
+    size_t nrows = room / 2 / row;
+    if (nrows) {
+        rs->own_rows = rs->vals = (calx_value *)(block + head);
+        rs->cap = nrows;
+    }
+    calx_chunk *ch = (calx_chunk *)(block + head + nrows * row);
+    ch->next = NULL;
+    ch->used = 0;
+    ch->cap = room - nrows * row;
+    rs->own_chunk = rs->arena = ch;
+    return rs;
+}
 
 /* A new empty rowset, owned by the caller (calx__rowset_free); NULL on no
  * memory. */
 calx_rowset *calx__rowset_new(size_t ncols)
 {
-    /* The name pointers live in the same block as the struct: one
-     * allocation, and nothing to free separately. */
+    /* The name pointers live in the same block as the struct: nothing to
+     * free separately. */
     if (ncols > (SIZE_MAX - sizeof(calx_rowset)) / sizeof(char *))
         return NULL;
-    calx_rowset *rs = calx__alloc_zeroed(sizeof *rs + ncols * sizeof(char *));
+    calx_rowset *rs = rowset_alloc(ncols, ncols * sizeof(char *));
     if (!rs)
         return NULL;
-    rs->ncols = ncols;
     rs->colnames = (char **)(rs + 1);
     rs->rowcount = -1;
     return rs;
@@ -61,7 +103,7 @@ calx_rowset *calx__rowset_new(size_t ncols)
  * by the caller (calx__rowset_free); NULL on no memory. */
 calx_rowset *calx__rowset_new_named(calx_colnames *names)
 {
-    calx_rowset *rs = calx__alloc_zeroed(sizeof *rs);
+    calx_rowset *rs = rowset_alloc(names->ncols, 0);
     if (!rs)
         return NULL;
     atomic_fetch_add_explicit(&names->refs, 1, memory_order_relaxed);
@@ -78,10 +120,14 @@ void calx__rowset_set_names(calx_rowset *rs, calx_colnames *names)
 {
     atomic_fetch_add_explicit(&names->refs, 1, memory_order_relaxed);
     calx__colnames_release(rs->names);
-    /* Room for rows of the old width is no room for the new. */
-    free(rs->vals);
-    rs->vals = NULL;
-    rs->cap = 0;
+    /* Room for rows of the old width is no room for the new: the own
+     * rows' room (it ends where the own block begins) is measured again. */
+    if (rs->vals != rs->own_rows)
+        free(rs->vals);
+    rs->vals = rs->own_rows;
+    rs->cap = rs->own_rows ? (size_t)((char *)rs->own_chunk - (char *)rs->own_rows) /
+                                 ((names->ncols ? names->ncols : 1) * sizeof(calx_value))
+                           : 0;
     rs->ncols = names->ncols;
     rs->colnames = names->names;
     rs->names = names;
@@ -131,13 +177,40 @@ void calx__colnames_release(calx_colnames *names)
         free(names);
 }
 
-static void chunks_free(calx_chunk *ch)
+/* Frees the arena blocks from ch on, all but rs's own. */
+static void chunks_free(const calx_rowset *rs, calx_chunk *ch)
 {
     while (ch) {
         calx_chunk *next = ch->next;
-        free(ch);
+        if (ch != rs->own_chunk)
+            free(ch);
         ch = next;
     }
+}
+
+/* Moves rs's rows to a heap block of cap rows (from the own rows by a
+ * copy); 0, or CALX_ERR_NOMEM with rs as it was. */
+static int rows_resize(calx_rowset *rs, size_t cap)
+{
+    size_t width = rs->ncols ? rs->ncols : 1;
+    if (cap > SIZE_MAX / width / sizeof(calx_value))
+        return CALX_ERR_NOMEM;
+    calx_value *vals;
+    if (rs->own_rows && rs->vals == rs->own_rows) {
+        vals = malloc(cap * width * sizeof(calx_value));
+        if (vals && rs->nrows)
+            memcpy(vals, rs->vals, rs->nrows * width * sizeof(calx_value));
+    } else {
+        /* A large result's rows (an execute-many's 100,000 keys) grow
+         * into huge pages, not 4 KiB faults (core/grow.h). */
+        vals = calx__regrow(rs->vals, rs->nrows * width * sizeof(calx_value),
+                            cap * width * sizeof(calx_value));
+    }
+    if (!vals)
+        return CALX_ERR_NOMEM;
+    rs->vals = vals;
+    rs->cap = cap;
+    return 0;
 }
 
 /* Room for n bytes in the arena; NULL on no memory. */
@@ -229,16 +302,8 @@ calx_value *calx__rowset_add_row(calx_rowset *rs)
     if (rs->nrows == rs->cap) {
         size_t first = SMALL_BLOCK / (width * sizeof(calx_value));
         size_t cap = rs->cap ? rs->cap * 2 : first ? first : 1;
-        if (cap < rs->cap || cap > SIZE_MAX / width / sizeof(calx_value))
+        if (cap < rs->cap || rows_resize(rs, cap) != 0)
             return NULL;
-        /* A large result's rows (an execute-many's 100,000 keys) grow
-         * into huge pages, not 4 KiB faults (core/grow.h). */
-        calx_value *vals = calx__regrow(rs->vals, rs->nrows * width * sizeof(calx_value),
-                                        cap * width * sizeof(calx_value));
-        if (!vals)
-            return NULL;
-        rs->vals = vals;
-        rs->cap = cap;
     }
     calx_value *row = rs->vals + rs->nrows * width;
     memset(row, 0, width * sizeof *row);
@@ -258,7 +323,12 @@ void calx__rowset_clear_rows(calx_rowset *rs)
         return;
     rs->arena = NULL;
     if (rs->names) {
-        chunks_free(old);  /* the names live elsewhere */
+        chunks_free(rs, old);  /* the names live elsewhere */
+        if (rs->own_chunk) {
+            rs->own_chunk->next = NULL;
+            rs->own_chunk->used = 0;
+            rs->arena = rs->own_chunk;
+        }
         return;
     }
     char **names = rs->colnames;
@@ -280,7 +350,7 @@ void calx__rowset_clear_rows(calx_rowset *rs)
         rs->arena = old;
         return;
     }
-    chunks_free(old);
+    chunks_free(rs, old);  /* the own block stays unused from now on */
 }
 
 int calx__rowset_merge(calx_rowset *rs)
@@ -293,41 +363,35 @@ int calx__rowset_merge(calx_rowset *rs)
     for (calx_rowset *n = rs->next; n; n = n->next)
         if (n->ncols == rs->ncols)
             total += n->nrows;
-    if (total > rs->cap) {
-        if (total > SIZE_MAX / width / sizeof(calx_value))
-            return CALX_ERR_NOMEM;
-        calx_value *vals = realloc(rs->vals, total * width * sizeof(calx_value));
-        if (!vals)
-            return CALX_ERR_NOMEM;
-        rs->vals = vals;
-        rs->cap = total;
-    }
+    if (total > rs->cap && rows_resize(rs, total) != 0)
+        return CALX_ERR_NOMEM;
     while (rs->next) {
         calx_rowset *n = rs->next;
-        if (n->ncols == rs->ncols && n->nrows) {
+        rs->next = n->next;
+        n->next = NULL;
+        bool moved = n->ncols == rs->ncols && n->nrows;
+        if (moved) {
             memcpy(rs->vals + rs->nrows * width, n->vals, n->nrows * width * sizeof(calx_value));
             rs->nrows += n->nrows;
         }
         if (n->rowcount >= 0)
             rs->rowcount = (rs->rowcount < 0 ? 0 : rs->rowcount) + n->rowcount;
         rs->lastrowid = n->lastrowid;
-        /* The moved values point into n's arena: it joins rs's, behind
-         * rs's head (the block being filled). */
-        if (n->arena) {
-            calx_chunk *tail = n->arena;
-            while (tail->next)
-                tail = tail->next;
-            if (rs->arena) {
-                tail->next = rs->arena->next;
-                rs->arena->next = n->arena;
-            } else {
-                rs->arena = n->arena;
-            }
-            n->arena = NULL;
+        if (!moved) {
+            calx__rowset_free(n);
+            continue;
         }
-        rs->next = n->next;
-        n->next = NULL;
-        calx__rowset_free(n);
+        /* The moved values point into n's arena, and its own block is part
+         * of n's allocation: n stays, its rows and names dropped, until rs
+         * is freed. */
+        if (n->vals != n->own_rows)
+            free(n->vals);
+        n->vals = NULL;
+        n->nrows = n->cap = 0;
+        calx__colnames_release(n->names);
+        n->names = NULL;
+        n->next = rs->spent;
+        rs->spent = n;
     }
     return 0;
 }
@@ -337,9 +401,11 @@ void calx__rowset_free(calx_rowset *rs)
 {
     while (rs) {
         calx_rowset *next = rs->next;
-        chunks_free(rs->arena);
+        calx__rowset_free(rs->spent);
+        chunks_free(rs, rs->arena);
         calx__colnames_release(rs->names);
-        free(rs->vals);
+        if (rs->vals != rs->own_rows)
+            free(rs->vals);
         free(rs);
         rs = next;
     }

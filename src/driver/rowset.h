@@ -30,6 +30,13 @@ typedef struct calx_rowset {
     bool more;                /* streaming: more rows wait in the driver */
     calx_chunk *arena;
     struct calx_rowset *next; /* the next statement's rows in a batch */
+    /* The first rows' room and the first arena block, in the rowset's own
+     * allocation (rowset.c says why); NULL where there was no room. */
+    calx_value *own_rows;
+    calx_chunk *own_chunk;
+    /* Rowsets merged into this one (calx__rowset_merge) whose arenas hold
+     * bytes its values point at, linked by next; freed with it. */
+    struct calx_rowset *spent;
 } calx_rowset;
 
 /* A new empty rowset with ncols columns (names unset). NULL on no memory. */
