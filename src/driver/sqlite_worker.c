@@ -237,10 +237,18 @@ void calx__sqlite_run_request(calx_sqlite_conn *c, const calx_dreq *req)
         break;
     }
 
-    pthread_mutex_lock(&c->mu);
-    c->executing = false;
-    bool interrupted = atomic_load(&c->interrupted);
-    pthread_mutex_unlock(&c->mu);
+    /* A read run inline (on the loop thread, inline_stmt set) never set
+     * executing, and sqlite_interrupt, which reads it under mu, runs on
+     * this same thread: no lock to take. */
+    bool interrupted;
+    if (c->inline_stmt) {
+        interrupted = atomic_load(&c->interrupted);
+    } else {
+        pthread_mutex_lock(&c->mu);
+        c->executing = false;
+        interrupted = atomic_load(&c->interrupted);
+        pthread_mutex_unlock(&c->mu);
+    }
     /* An interrupt that came as the request finished may have latched in
      * SQLite while a streamed statement stays open, failing the next fetch
      * for no visible reason: end the stream now instead. */
