@@ -10,6 +10,7 @@
 #include "core/blocks.h"
 #include "core/nomem.h"
 #include "core/promise.h"
+#include "core/sanitizers.h"
 #include "core/value_int.h"
 #include "core/zeroed.h"
 #include "engine/engine_int.h"
@@ -109,6 +110,42 @@ calx_connection *calx__connection_new(calx_engine *e, const calx__server *srv,
     return c;
 }
 
+/* A zeroed operation on c (op->c set), from c's engine's spares when it
+ * keeps one; NULL on no memory. */
+static conn_op *new_op(calx_connection *c)
+{
+    calx_engine *e = c->engine;
+    conn_op *op;
+    if (e->nspare_ops) {
+        op = e->spare_ops[--e->nspare_ops];
+#ifdef CALX_ASAN
+        __asan_unpoison_memory_region(op, sizeof *op);
+#endif
+        memset(op, 0, sizeof *op);
+    } else if (!(op = calx__alloc_zeroed(sizeof *op))) {
+        return NULL;
+    }
+    op->c = c;
+    return op;
+}
+
+void calx__conn_spare_ops_free(calx_engine *e)
+{
+    while (e->nspare_ops) {
+        void *op = e->spare_ops[--e->nspare_ops];
+#ifdef CALX_ASAN
+        __asan_unpoison_memory_region(op, sizeof(conn_op));
+#endif
+        free(op);
+    }
+}
+
+/* Frees op and what it owns. The struct goes to its connection's
+ * engine's spares when there is room: nothing reaches an op once it is
+ * freed (its future has completed, so its cancel hook is never called;
+ * the driver is done with its request), and the connection, alive until
+ * its last op has ended, keeps the engine alive. Under ASan a spare is
+ * poisoned until it is taken again, so a use after the end still shows. */
 static void free_op(conn_op *op)
 {
     for (size_t i = 0; i < op->nbatch; i++) {
@@ -132,6 +169,14 @@ static void free_op(conn_op *op)
     free(op->bytes);
     free(op->ptypes);
     free(op->types);
+    calx_engine *e = op->c ? op->c->engine : NULL;
+    if (e && e->nspare_ops < CALX__SPARE_OPS) {
+#ifdef CALX_ASAN
+        __asan_poison_memory_region(op, sizeof *op);
+#endif
+        e->spare_ops[e->nspare_ops++] = op;
+        return;
+    }
     free(op);
 }
 
@@ -409,10 +454,9 @@ static void start_read_ahead(calx_connection *c)
     if (!c->stream || c->op || c->closing || c->ahead_landed ||
         c->pc->dconn->driver->reads_ahead)
         return;
-    conn_op *op = calloc(1, sizeof *op);
+    conn_op *op = new_op(c);
     if (!op)
         return;   /* the program's own fetch will ask */
-    op->c = c;
     op->kind = OP_FETCH;
     op->ahead = true;
     op->stream = c->stream;
@@ -720,7 +764,7 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     bool fresh;
     if (calx__engine_plan(e, sql, sets, &pe, &fresh, err))
         return NULL;
-    conn_op *op = calx__alloc_zeroed(sizeof *op);
+    conn_op *op = new_op(c);
     if (!op) {
         calx__plan_entry_release(pe);
         return calx__nomem(err, NULL), NULL;
@@ -832,7 +876,7 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "calx_conn_execute_batch needs at least one statement"), NULL;
     calx_engine *e = c->engine;
-    conn_op *op = calloc(1, sizeof *op);
+    conn_op *op = new_op(c);
     if (!op)
         return calx__nomem(err, NULL), NULL;
     op->kind = OP_EXEC;
@@ -946,7 +990,7 @@ calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
     if (c->op)
         return calx_error_set(err, CALX_ERR_BUSY, "a fetch is already in progress"), NULL;
     c->stream_rows = nrows;
-    conn_op *op = calloc(1, sizeof *op);
+    conn_op *op = new_op(c);
     if (!op)
         return calx__nomem(err, NULL), NULL;
     op->kind = OP_FETCH;
@@ -982,12 +1026,11 @@ void calx__conn_stream_done(calx_connection *c, bool close_cursor)
     }
     if (!close_cursor || c->op)
         return;
-    conn_op *op = calloc(1, sizeof *op);
+    conn_op *op = new_op(c);
     if (!op) {
         calx__pool_invalidate(c->pc, "out of memory closing a cursor");
         return;
     }
-    op->c = c;
     op->kind = OP_CLOSE_CURSOR;
     op->req.op = CALX_DOP_CLOSE_CURSOR;
     calx_error err;
@@ -1016,7 +1059,7 @@ static calx_future *resolved(calx_connection *c, calx_error *err)
 static calx_future *tx_op(calx_connection *c, op_kind kind, calx_dop dop, const char *sql,
                           calx_error *err)
 {
-    conn_op *op = calloc(1, sizeof *op);
+    conn_op *op = new_op(c);
     if (!op)
         return calx__nomem(err, NULL), NULL;
     op->kind = kind;

@@ -32,6 +32,7 @@ static void free_engine(calx_engine *e)
     free(e->plans);
     calx__stmt_cache_free(e->stmts);
     calx__engine_memo_free(e);
+    calx__conn_spare_ops_free(e);
     for (size_t i = 0; i < e->nconnect_args; i++) {
         free((char *)e->connect_args[i].key);
         free((char *)e->connect_args[i].value);

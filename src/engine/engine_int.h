@@ -57,6 +57,9 @@ typedef struct calx__server {
 /* Seconds a replica that failed is skipped by default (replica_retry_interval). */
 #define CALX_REPLICA_RETRY_DEFAULT_S 5.0
 
+/* Ended operations an engine keeps for the next ones (connection.c). */
+#define CALX__SPARE_OPS 4
+
 struct calx_engine {
     calx_loop *loop;
     calx_url *url;
@@ -90,6 +93,12 @@ struct calx_engine {
                                   query_cache_size CALX_QUERY_CACHE_OFF */
     struct calx__memo_entry *memo;  /* texts made once per engine (sql_memo.c) */
     size_t memo_n, memo_cap;
+    /* Operation structs of ended statements, kept for the next (a malloc
+     * and a free less per statement; connection.c): an op ends only when
+     * nothing reaches it any more, and a connection, which keeps the
+     * engine alive, outlives its ops. Freed with the engine. */
+    void *spare_ops[CALX__SPARE_OPS];
+    size_t nspare_ops;
 };
 
 /* Looks up or compiles sql for params' style. The entry is owned by the
@@ -103,6 +112,9 @@ void calx__plan_entry_release(calx_plan_entry *pe);
 
 /* A connection handle closed: the engine may now be freed. */
 void calx__engine_conn_closed(calx_engine *e);
+
+/* connection.c: frees the operation structs e keeps (spare_ops). */
+void calx__conn_spare_ops_free(calx_engine *e);
 
 /* A new connection handle over a checked-out pooled connection of
  * server srv. */
