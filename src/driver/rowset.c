@@ -6,6 +6,7 @@
  * reference-counted set (calx_colnames): a statement run again and again
  * (a get by primary key) then copies no names per run. */
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,20 @@ calx_value *calx__rowset_alloc_values(calx_rowset *rs, size_t n)
     if (!room)
         return NULL;
     return (calx_value *)(((uintptr_t)room + align - 1) & ~(uintptr_t)(align - 1));
+}
+
+void *calx__rowset_room(calx_rowset *rs, size_t size)
+{
+    calx_chunk *head = rs->arena;
+    if (!head)
+        return NULL;
+    const size_t align = _Alignof(max_align_t);
+    uintptr_t at = (uintptr_t)(head->data + head->used);
+    size_t pad = (align - at % align) % align, left = head->cap - head->used;
+    if (left < pad || left - pad < size)
+        return NULL;
+    head->used += pad + size;
+    return (void *)(at + pad);
 }
 
 /* Copies name into the arena as column i's; 0 or CALX_ERR_NOMEM. */

@@ -69,6 +69,11 @@ char *calx__rowset_alloc(calx_rowset *rs, size_t n);
 /* Aligned room in the arena for n values (an array's items; n may be 0);
  * NULL on no memory. */
 calx_value *calx__rowset_alloc_values(calx_rowset *rs, size_t n);
+/* Room for size bytes, aligned for any object, in the arena's current
+ * block, for something that lives and dies with rs (a result's struct);
+ * NULL when that block has too little left: the caller allocates the
+ * thing elsewhere. Not zeroed. */
+void *calx__rowset_room(calx_rowset *rs, size_t size);
 /* Drops every row (keeping the columns), for the next streamed chunk. */
 void calx__rowset_clear_rows(calx_rowset *rs);
 /* Makes rs's chain one rowset: the rows of the rowsets after it are

@@ -37,6 +37,9 @@ struct calx_result {
     int64_t lastrowid;
     const calx_column **types; /* streaming: the columns' stored forms (owned) */
     size_t ntypes;
+    /* The rowset whose arena holds this struct (calx__result_new), freed
+     * last; NULL when the struct is malloc's. */
+    calx_rowset *home;
 };
 
 /* *v, made by a conversion, copied into rs where it lives elsewhere:
@@ -134,10 +137,24 @@ static int index_rows(calx_result *r)
     return 0;
 }
 
+/* Frees rs unless r lives in it (home, freed last by calx_result_free). */
+static void free_rows(calx_result *r, calx_rowset *rs)
+{
+    if (rs != r->home)
+        calx__rowset_free(rs);
+}
+
 calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn)
 {
-    calx_result *r = calx__alloc_zeroed(sizeof *r);
-    if (!r) {
+    /* A result whose rows are all here lives in its rowset's arena when
+     * the block being filled has room (a get by key's has): one malloc and
+     * one free less per statement. A stream's first rowset is freed when
+     * the next chunk comes, so its result is malloc's. */
+    calx_result *r = rs && !stream_conn ? calx__rowset_room(rs, sizeof *r) : NULL;
+    if (r) {
+        memset(r, 0, sizeof *r);
+        r->home = rs;
+    } else if (!(r = calx__alloc_zeroed(sizeof *r))) {
         calx__rowset_free(rs);
         return NULL;
     }
@@ -152,9 +169,10 @@ calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn)
     r->conn = stream_conn;
     r->chunk = rs && rs->nrows ? rs->nrows : 1000;
     if (index_rows(r) != 0) {
-        calx__rowset_free(rs);
         calx__rowset_free(r->rest);
-        free(r);
+        if (!r->home)
+            free(r);
+        calx__rowset_free(rs);
         return NULL;
     }
     return r;
@@ -167,7 +185,7 @@ bool calx_result_nextset(calx_result *r)
     calx_rowset *next = r->rest;
     r->rest = next->next;
     next->next = NULL;
-    calx__rowset_free(r->rs);
+    free_rows(r, r->rs);  /* the home stays, rows and all, until the result goes */
     r->rs = next;
     r->rowcount = next->rowcount;
     r->lastrowid = next->lastrowid;
@@ -180,7 +198,7 @@ bool calx_result_nextset(calx_result *r)
 void calx__result_set_chunk(calx_result *r, calx_rowset *rs)
 {
     if (rs && r->rs && rs != r->rs) {
-        calx__rowset_free(r->rs);
+        free_rows(r, r->rs);
         r->rs = rs;
     } else if (rs) {
         r->rs = rs;
@@ -200,11 +218,14 @@ void calx_result_free(calx_result *r)
         return;
     if (r->conn)
         calx__conn_stream_done(r->conn, true);
-    calx__rowset_free(r->rs);
+    free_rows(r, r->rs);
     calx__rowset_free(r->rest);
     drop_rows(r);
     free(r->types);
-    free(r);
+    if (r->home)
+        calx__rowset_free(r->home);  /* r with it */
+    else
+        free(r);
 }
 
 size_t calx_result_ncols(const calx_result *r)
