@@ -690,6 +690,32 @@ TEST(post_from_another_thread_runs_on_the_loop)
     CHECK(p.ran_on_loop_thread);
 }
 
+/* A thread with a loop of its own: futures freed there are kept for its
+ * next ones (future.c), and freed when it exits (LeakSanitizer checks it
+ * in the ASan build). */
+static void *sleeps_on_its_own_loop(void *ok)
+{
+    calx_error err;
+    calx_loop *own = calx_loop_new(NULL, &err);
+    bool all = own != NULL;
+    for (int i = 0; all && i < 20; i++)
+        all = calx_wait(calx_sleep(own, 0, &err), NULL, &err) == 0;
+    if (own)
+        calx_loop_free(own);
+    *(bool *)ok = all;
+    return NULL;
+}
+
+TEST(futures_kept_by_a_thread_are_freed_when_it_exits)
+{
+    for (int k = 0; k < 3; k++) {
+        bool ok = false;
+        pthread_t t;
+        CHECK_INT(pthread_create(&t, NULL, sleeps_on_its_own_loop, &ok), 0);
+        pthread_join(t, NULL);
+        CHECK(ok);
+    }
+}
 
 TEST(spelling_distance_counts_typos_and_ignores_case)
 {
@@ -770,6 +796,7 @@ int main(void)
     RUN(io_watch_reports_readable);
     RUN(a_task_whose_awaits_finish_at_once_still_lets_io_in_within_the_drain_rounds);
     RUN(post_from_another_thread_runs_on_the_loop);
+    RUN(futures_kept_by_a_thread_are_freed_when_it_exits);
     RUN(a_full_once_table_keeps_nothing_new_and_still_finds_what_it_kept);
     RUN(block_allocations_are_aligned_apart_and_live_until_their_last_is_freed);
     RUN(block_allocations_may_be_freed_on_other_threads_at_once);
