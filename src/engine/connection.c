@@ -747,11 +747,12 @@ static void echo_stmt(const calx_connection *c, const calx_plan_entry *pe, bool 
 }
 
 /* types: what the parameters meet (NULL: nothing known, as for SQL
- * text); a note's param_types are used when it has them. */
+ * text); a note's param_types are used when it has them. kept: sql is a
+ * text the engine keeps (calx__engine_plan_kept). */
 static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
                             const calx_params *sets, size_t nsets, size_t stream_rows,
                             calx_echo_badge style, const calx__compile_note *note,
-                            const calx_dtype *types, calx_error *err)
+                            const calx_dtype *types, bool kept, calx_error *err)
 {
     if (note && note->param_types)
         types = note->param_types[0];
@@ -762,7 +763,7 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     calx_engine *e = c->engine;
     calx_plan_entry *pe;
     bool fresh;
-    if (calx__engine_plan(e, sql, sets, &pe, &fresh, err))
+    if ((kept ? calx__engine_plan_kept : calx__engine_plan)(e, sql, sets, &pe, &fresh, err))
         return NULL;
     conn_op *op = new_op(c);
     if (!op) {
@@ -797,28 +798,35 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
 calx_future *calx_conn_execute(calx_connection *c, const char *sql,
                                const calx_params *params, calx_error *err)
 {
-    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, NULL, NULL, err);
+    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, NULL, NULL, false, err);
 }
 
 calx_future *calx__conn_execute_badge(calx_connection *c, const char *sql,
                                       const calx_params *params, calx_echo_badge badge,
                                       calx_error *err)
 {
-    return execute(c, OP_EXEC, sql, params, 1, 0, badge, NULL, NULL, err);
+    return execute(c, OP_EXEC, sql, params, 1, 0, badge, NULL, NULL, false, err);
 }
 
 calx_future *calx__conn_execute_noted(calx_connection *c, const char *sql,
                                       const calx_params *params,
                                       const calx__compile_note *note, calx_error *err)
 {
-    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, note, NULL, err);
+    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, note, NULL, false, err);
 }
 
 calx_future *calx__conn_execute_typed(calx_connection *c, const char *sql,
                                       const calx_params *params, const calx_dtype *types,
                                       calx_error *err)
 {
-    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, NULL, types, err);
+    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, NULL, types, false, err);
+}
+
+calx_future *calx__conn_execute_kept(calx_connection *c, const char *sql,
+                                     const calx_params *params, const calx_dtype *types,
+                                     calx_error *err)
+{
+    return execute(c, OP_EXEC, sql, params, 1, 0, CALX_BADGE_CACHE, NULL, types, true, err);
 }
 
 calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
@@ -830,7 +838,7 @@ calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
                        "calx_conn_execute_many needs at least one parameter set");
         return NULL;
     }
-    return execute(c, OP_EXEC, sql, sets, nsets, 0, CALX_BADGE_CACHE, NULL, NULL, err);
+    return execute(c, OP_EXEC, sql, sets, nsets, 0, CALX_BADGE_CACHE, NULL, NULL, false, err);
 }
 
 static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
@@ -948,7 +956,7 @@ calx_future *calx_conn_stream(calx_connection *c, const char *sql,
                               calx_error *err)
 {
     return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000,
-                   CALX_BADGE_CACHE, NULL, NULL, err);
+                   CALX_BADGE_CACHE, NULL, NULL, false, err);
 }
 
 calx_future *calx__conn_stream_noted(calx_connection *c, const char *sql,
@@ -956,7 +964,7 @@ calx_future *calx__conn_stream_noted(calx_connection *c, const char *sql,
                                      const calx__compile_note *note, calx_error *err)
 {
     return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000,
-                   CALX_BADGE_CACHE, note, NULL, err);
+                   CALX_BADGE_CACHE, note, NULL, false, err);
 }
 
 calx_future *calx__conn_stream_typed(calx_connection *c, const char *sql,
@@ -964,7 +972,7 @@ calx_future *calx__conn_stream_typed(calx_connection *c, const char *sql,
                                      size_t chunk_rows, calx_error *err)
 {
     return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000,
-                   CALX_BADGE_CACHE, NULL, types, err);
+                   CALX_BADGE_CACHE, NULL, types, false, err);
 }
 
 calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,

@@ -542,6 +542,23 @@ int calx__engine_plan(calx_engine *e, const char *sql, const calx_params *params
     return 0;
 }
 
+int calx__engine_plan_kept(calx_engine *e, const char *sql, const calx_params *params,
+                           calx_plan_entry **out, bool *fresh, calx_error *err)
+{
+    if (e->kept_sql == sql) {
+        *out = e->kept_plan;
+        *fresh = false;
+        return 0;
+    }
+    int rc = calx__engine_plan(e, sql, params, out, fresh, err);
+    /* An entry compiled for one use is freed after it: never remembered. */
+    if (rc == 0 && !(*out)->uncached) {
+        e->kept_sql = sql;
+        e->kept_plan = *out;
+    }
+    return rc;
+}
+
 void calx__plan_entry_release(calx_plan_entry *pe)
 {
     if (pe && pe->uncached) {

@@ -89,6 +89,11 @@ struct calx_engine {
     calx_plan_entry *last_plan; /* the entry the last lookup gave, tried first
                                   by text alone (entries stay until the
                                   engine goes); NULL at first */
+    /* The last text the engine keeps itself (sql_memo.c) that was looked
+     * up, and its cached entry: found again by the text's address (both
+     * live, unchanged, until the engine goes). NULL at first. */
+    const char *kept_sql;
+    calx_plan_entry *kept_plan;
     calx__stmt_cache *stmts;   /* Core statements compiled per shape; NULL:
                                   query_cache_size CALX_QUERY_CACHE_OFF */
     struct calx__memo_entry *memo;  /* texts made once per engine (sql_memo.c) */
@@ -108,6 +113,11 @@ struct calx_engine {
  * now. */
 int calx__engine_plan(calx_engine *e, const char *sql, const calx_params *params,
                       calx_plan_entry **out, bool *fresh, calx_error *err);
+/* calx__engine_plan for a text e keeps itself (sql_memo.c: at the same
+ * address, unchanged, until e is freed): the last such text is found by
+ * its address, without reading it. */
+int calx__engine_plan_kept(calx_engine *e, const char *sql, const calx_params *params,
+                           calx_plan_entry **out, bool *fresh, calx_error *err);
 void calx__plan_entry_release(calx_plan_entry *pe);
 
 /* A connection handle closed: the engine may now be freed. */
@@ -209,6 +219,11 @@ calx_future *calx__conn_execute_noted(calx_connection *c, const char *sql,
 calx_future *calx__conn_execute_typed(calx_connection *c, const char *sql,
                                       const calx_params *params, const calx_dtype *types,
                                       calx_error *err);
+/* calx__conn_execute_typed for a text the engine keeps (sql_memo.c; see
+ * calx__engine_plan_kept): a get by key's. */
+calx_future *calx__conn_execute_kept(calx_connection *c, const char *sql,
+                                     const calx_params *params, const calx_dtype *types,
+                                     calx_error *err);
 calx_future *calx__conn_stream_typed(calx_connection *c, const char *sql,
                                      const calx_params *params, const calx_dtype *types,
                                      size_t chunk_rows, calx_error *err);

@@ -199,18 +199,20 @@ static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool 
 /* Runs sql and reads its rows into objects (load_rows, which says what
  * list and one get). A query's rows stream in chunks: a large result never
  * sits in memory twice (as rows and as objects). Loads by key are small
- * and run as one plain statement: no cursor. */
+ * and run as one plain statement: no cursor. kept: sql is a text the
+ * engine keeps (a get's, get_sql), whose plan it finds by address. */
 static int load_sql(calx_session *s, const calx_model *m, const char *sql,
                     const calx_param *params, const calx_dtype *types, size_t nparams,
-                    bool by_key, bool populate, calx_objlist *list, calx_obj **one,
+                    bool by_key, bool kept, bool populate, calx_objlist *list, calx_obj **one,
                     calx_error *err)
 {
     calx_connection *c;
     if (calx__session_read_conn(s, &c, err))
         return err->code;
     calx_params p = { params, nparams };
-    calx_future *f = by_key ? calx__conn_execute_typed(c, sql, &p, types, err)
-                            : calx__conn_stream_typed(c, sql, &p, types, LOAD_CHUNK, err);
+    calx_future *f = !by_key ? calx__conn_stream_typed(c, sql, &p, types, LOAD_CHUNK, err)
+                     : kept  ? calx__conn_execute_kept(c, sql, &p, types, err)
+                             : calx__conn_execute_typed(c, sql, &p, types, err);
     return load_rows(s, m, f, false, populate, list, one, err);
 }
 
@@ -240,8 +242,8 @@ static int run_select(calx_session *s, const calx_select *q, unsigned flags, boo
     calx_compiled c = { 0 };
     if (calx__select_compile(q, s->dialect, flags & ~BY_KEY, &c, err))
         return err->code;
-    int rc = load_sql(s, m, c.sql, c.params, c.types, c.nparams, by_key, populate, list, NULL,
-                      err);
+    int rc = load_sql(s, m, c.sql, c.params, c.types, c.nparams, by_key, false, populate, list,
+                      NULL, err);
     calx__compiled_free(&c);
     return rc;
 }
@@ -364,10 +366,14 @@ int calx__session_autoflush(calx_session *s, calx_error *err)
 /* The SELECT a get runs for m and what its key parameters meet, compiled
  * once per engine (engine/sql_memo.c; a get is the session's most
  * frequent statement, and a program may open a session per request), or
- * per session when the engine keeps no more. Owned by the engine or s. */
-static int get_sql(calx_session *s, const calx_model *m, calx__memo_text *out, calx_error *err)
+ * per session when the engine keeps no more. Owned by the engine or s:
+ * *by_engine says which (the engine's text lives, unchanged, as long as
+ * the engine, so its plan is found by address: calx__engine_plan_kept). */
+static int get_sql(calx_session *s, const calx_model *m, calx__memo_text *out, bool *by_engine,
+                   calx_error *err)
 {
     const calx__memo_text *kept = calx__engine_memo_find(s->opts.bind, m, CALX__MEMO_GET, 0);
+    *by_engine = kept != NULL;
     if (kept) {
         *out = *kept;
         return 0;
@@ -391,6 +397,7 @@ static int get_sql(calx_session *s, const calx_model *m, calx__memo_text *out, c
         return rc;
     *out = (calx__memo_text){ c.sql, c.types };
     if (calx__engine_memo_keep(s->opts.bind, m, CALX__MEMO_GET, 0, *out)) {
+        *by_engine = true;
         c.sql = NULL;
         c.types = NULL;
         calx__compiled_free(&c);
@@ -496,16 +503,18 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
     if (!rc) {
         calx_obj *got = NULL;
         calx__memo_text get;
+        bool by_engine;
         calx_param params[CALX__MAX_KEY];
         calx_type_scratch user;
         calx__type_scratch_init(&user);
         for (size_t i = 0; i < nkey; i++)
             params[i] = (calx_param){ NULL, k[i] };
-        rc = get_sql(s, m, &get, err);
+        rc = get_sql(s, m, &get, &by_engine, err);
         if (!rc)
             rc = user_keys(m, params, nkey, &user, err);
         if (!rc)
-            rc = load_sql(s, m, get.sql, params, get.types, nkey, true, false, NULL, &got, err);
+            rc = load_sql(s, m, get.sql, params, get.types, nkey, true, by_engine, false, NULL,
+                          &got, err);
         calx__type_scratch_done(&user);
         if (!rc && got)
             rc = calx__rel_after_load_objs(s, m, &got, 1, NULL, err);
