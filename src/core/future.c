@@ -21,7 +21,6 @@
 #include "calx/future.h"
 #include "core/loop_int.h"
 #include "core/promise.h"
-#include "core/sanitizers.h"
 #include "core/tasks.h"
 #include "core/zeroed.h"
 
@@ -50,7 +49,7 @@ struct calx_future {
 
 #define SPARE_FUTURES 8
 
-static _Thread_local calx_future *spares[SPARE_FUTURES];
+static _Thread_local void *spares[SPARE_FUTURES];
 static _Thread_local size_t nspares;
 /* This thread has registered spare_key's value (its spares need freeing
  * at its exit); false also where the key could not be made. */
@@ -62,13 +61,7 @@ static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
 static void free_spares(void *unused)
 {
     (void)unused;
-    while (nspares) {
-        calx_future *f = spares[--nspares];
-#ifdef CALX_ASAN
-        __asan_unpoison_memory_region(f, sizeof *f);
-#endif
-        free(f);
-    }
+    calx__spares_free(spares, &nspares, sizeof(calx_future));
 }
 
 static void make_spare_key(void)
@@ -85,14 +78,8 @@ static void give_back(calx_future *f)
         pthread_once(&spare_once, make_spare_key);
         spares_keyed = spare_key_made && pthread_setspecific(spare_key, &nspares) == 0;
     }
-    if (!spares_keyed || nspares == SPARE_FUTURES) {
+    if (!spares_keyed || !calx__spare_give(spares, &nspares, SPARE_FUTURES, f, sizeof *f))
         free(f);
-        return;
-    }
-#ifdef CALX_ASAN
-    __asan_poison_memory_region(f, sizeof *f);
-#endif
-    spares[nspares++] = f;
 }
 
 static void unref(calx_future *f)
@@ -141,16 +128,9 @@ static void notify(calx_future *f)
 
 calx_future *calx__future_new(calx_loop *loop)
 {
-    calx_future *f;
-    if (nspares) {
-        f = spares[--nspares];
-#ifdef CALX_ASAN
-        __asan_unpoison_memory_region(f, sizeof *f);
-#endif
-        memset(f, 0, sizeof *f);
-    } else if (!(f = calx__alloc_zeroed(sizeof *f))) {
+    calx_future *f = calx__spare_take(spares, &nspares, sizeof *f);
+    if (!f)
         return NULL;
-    }
     f->loop = loop;
     f->refs = 2;
     return f;

@@ -10,7 +10,6 @@
 #include "core/blocks.h"
 #include "core/nomem.h"
 #include "core/promise.h"
-#include "core/sanitizers.h"
 #include "core/value_int.h"
 #include "core/zeroed.h"
 #include "engine/engine_int.h"
@@ -115,37 +114,23 @@ calx_connection *calx__connection_new(calx_engine *e, const calx__server *srv,
 static conn_op *new_op(calx_connection *c)
 {
     calx_engine *e = c->engine;
-    conn_op *op;
-    if (e->nspare_ops) {
-        op = e->spare_ops[--e->nspare_ops];
-#ifdef CALX_ASAN
-        __asan_unpoison_memory_region(op, sizeof *op);
-#endif
-        memset(op, 0, sizeof *op);
-    } else if (!(op = calx__alloc_zeroed(sizeof *op))) {
-        return NULL;
-    }
-    op->c = c;
+    conn_op *op = calx__spare_take(e->spare_ops, &e->nspare_ops, sizeof *op);
+    if (op)
+        op->c = c;
     return op;
 }
 
 void calx__conn_spare_ops_free(calx_engine *e)
 {
-    while (e->nspare_ops) {
-        void *op = e->spare_ops[--e->nspare_ops];
-#ifdef CALX_ASAN
-        __asan_unpoison_memory_region(op, sizeof(conn_op));
-#endif
-        free(op);
-    }
+    calx__spares_free(e->spare_ops, &e->nspare_ops, sizeof(conn_op));
 }
 
 /* Frees op and what it owns. The struct goes to its connection's
  * engine's spares when there is room: nothing reaches an op once it is
  * freed (its future has completed, so its cancel hook is never called;
  * the driver is done with its request), and the connection, alive until
- * its last op has ended, keeps the engine alive. Under ASan a spare is
- * poisoned until it is taken again, so a use after the end still shows. */
+ * its last op has ended, keeps the engine alive (core/zeroed.h keeps
+ * the spares). */
 static void free_op(conn_op *op)
 {
     for (size_t i = 0; i < op->nbatch; i++) {
@@ -170,14 +155,8 @@ static void free_op(conn_op *op)
     free(op->ptypes);
     free(op->types);
     calx_engine *e = op->c ? op->c->engine : NULL;
-    if (e && e->nspare_ops < CALX__SPARE_OPS) {
-#ifdef CALX_ASAN
-        __asan_poison_memory_region(op, sizeof *op);
-#endif
-        e->spare_ops[e->nspare_ops++] = op;
-        return;
-    }
-    free(op);
+    if (!e || !calx__spare_give(e->spare_ops, &e->nspare_ops, CALX__SPARE_OPS, op, sizeof *op))
+        free(op);
 }
 
 static void finish_close(calx_connection *c)
