@@ -82,7 +82,9 @@ void calx__sqlite_on_request_done(calx_work *w)
         err = c->res_err;
     c->res_rs = NULL;
     c->busy = false;
-    calx__loop_unhold(c->base.loop);
+    if (c->held)
+        calx__loop_unhold(c->base.loop);
+    c->held = false;
     if (!ok && err.code == CALX_ERR_DISCONNECT)
         c->dead = true;
     if (c->closing) {
@@ -220,13 +222,16 @@ static int sqlite_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb c
     c->busy = true;
     c->cb = cb;
     c->udata = udata;
-    calx__loop_hold(c->base.loop);
     atomic_store(&c->interrupted, false);
     c->stats.requests++;
     if (try_inline(c, req)) {
         c->stats.inline_runs++;
         return 0;
     }
+    /* The worker's completion comes through calx__loop_post: the loop
+     * must wait for it. */
+    c->held = true;
+    calx__loop_hold(c->base.loop);
     pthread_mutex_lock(&c->mu);
     c->job = req;
     atomic_store(&c->interrupted, false);

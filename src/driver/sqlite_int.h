@@ -133,6 +133,9 @@ typedef struct calx_sqlite_conn {
     calx_dreq_cb cb;
     void *udata;
     bool busy;               /* a request is out, its callback not yet run */
+    bool held;               /* ... and it holds the loop (it went to the worker;
+                                a read run inline is a deferred callback, which
+                                keeps the loop running by itself) */
     bool dead;               /* a disconnect was seen: alive() says false */
     bool closing;
     calx_sqlite_stats stats;
