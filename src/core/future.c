@@ -2,17 +2,12 @@
 /* Futures: one producer, one consumer, completion delivered on the loop
  * thread, never synchronously. See calx/future.h and core/promise.h.
  *
- * A freed future's struct is kept for the next one on the thread that
- * freed it (at most SPARE_FUTURES): every statement makes a future, and
- * glibc's malloc and free of it cost some 130 instructions where taking a
- * spare back costs a few. Per thread, not per loop: the last reference
- * may go after the loop is freed (a program releasing a future late). A
- * future is freed only when its producer and its consumer have both let
- * go, so nothing reaches a spare; under ASan a spare is poisoned until it
- * is taken again, so a use after the end still shows. A thread's spares
- * are freed when it exits (spare_key's destructor); the main thread's
- * stay reachable until the process ends. */
-#include <pthread.h>
+ * A freed future's struct is kept for the next one by the thread that
+ * freed it (core/spares.h): every statement makes a future. Per thread,
+ * not per loop: the last reference may go after the loop is freed (a
+ * program releasing a future late). A future is freed only when its
+ * producer and its consumer have both let go, so nothing reaches a
+ * spare. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +16,8 @@
 #include "calx/future.h"
 #include "core/loop_int.h"
 #include "core/promise.h"
+#include "core/spares.h"
 #include "core/tasks.h"
-#include "core/zeroed.h"
 
 typedef enum { C_NONE, C_CALLBACK, C_TASK, C_WAIT, C_RELEASED } consumer_kind;
 
@@ -47,46 +42,11 @@ struct calx_future {
     calx_work work;
 };
 
-#define SPARE_FUTURES 8
-
-static _Thread_local void *spares[SPARE_FUTURES];
-static _Thread_local size_t nspares;
-/* This thread has registered spare_key's value (its spares need freeing
- * at its exit); false also where the key could not be made. */
-static _Thread_local bool spares_keyed;
-static pthread_key_t spare_key;
-static bool spare_key_made;
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
-
-static void free_spares(void *unused)
-{
-    (void)unused;
-    calx__spares_free(spares, &nspares, sizeof(calx_future));
-}
-
-static void make_spare_key(void)
-{
-    spare_key_made = pthread_key_create(&spare_key, free_spares) == 0;
-}
-
-/* Keeps f's struct for this thread's next future, or frees it. */
-static void give_back(calx_future *f)
-{
-    if (!spares_keyed) {
-        /* First on this thread: a non-NULL value, so that the key's
-         * destructor runs at the thread's exit. */
-        pthread_once(&spare_once, make_spare_key);
-        spares_keyed = spare_key_made && pthread_setspecific(spare_key, &nspares) == 0;
-    }
-    if (!spares_keyed || !calx__spare_give(spares, &nspares, SPARE_FUTURES, f, sizeof *f))
-        free(f);
-}
-
 static void unref(calx_future *f)
 {
     if (--f->refs == 0) {
         free(f->err);
-        give_back(f);
+        calx__thread_spare_give(CALX__SPARE_FUTURE, f, sizeof *f);
     }
 }
 
@@ -128,7 +88,7 @@ static void notify(calx_future *f)
 
 calx_future *calx__future_new(calx_loop *loop)
 {
-    calx_future *f = calx__spare_take(spares, &nspares, sizeof *f);
+    calx_future *f = calx__thread_spare_take(CALX__SPARE_FUTURE, sizeof *f);
     if (!f)
         return NULL;
     f->loop = loop;

@@ -13,6 +13,7 @@
 
 #include "calx/error.h"
 #include "core/grow.h"
+#include "core/spares.h"
 #include "core/zeroed.h"
 #include "driver/rowset.h"
 
@@ -41,7 +42,10 @@ struct calx_colnames {
  * three. Bigger results move their rows out and add arena blocks,
  * doubling from there. The own rows and block are never freed on their
  * own (own_rows, own_chunk); a merge therefore keeps a merged rowset whose
- * arena its values point into (spent) instead of moving the blocks. */
+ * arena its values point into (spent) instead of moving the blocks. A
+ * freed block is kept for the next rowset by the thread that frees it
+ * (core/spares.h): a loop of gets run on the loop thread then allocates
+ * none. */
 #define SMALL_BLOCK 1024
 #define CHUNK_FIRST (SMALL_BLOCK - sizeof(calx_chunk))
 #define CHUNK_MAX (1024 * 1024)
@@ -63,7 +67,7 @@ static calx_rowset *rowset_alloc(size_t ncols, size_t names)
             rs->ncols = ncols;
         return rs;
     }
-    char *block = malloc(SMALL_BLOCK);
+    char *block = calx__thread_spare_take_raw(CALX__SPARE_ROWSET, SMALL_BLOCK);
     if (!block)
         return NULL;
     memset(block, 0, head);  /* the room is written before it is read */
@@ -421,7 +425,10 @@ void calx__rowset_free(calx_rowset *rs)
         calx__colnames_release(rs->names);
         if (rs->vals != rs->own_rows)
             free(rs->vals);
-        free(rs);
+        if (rs->own_chunk)
+            calx__thread_spare_give(CALX__SPARE_ROWSET, rs, SMALL_BLOCK);
+        else
+            free(rs);  /* allocated alone (rowset_alloc) */
         rs = next;
     }
 }

@@ -10,6 +10,7 @@
 #include "core/blocks.h"
 #include "core/nomem.h"
 #include "core/promise.h"
+#include "core/spares.h"
 #include "core/value_int.h"
 #include "core/zeroed.h"
 #include "engine/engine_int.h"
@@ -129,7 +130,7 @@ void calx__conn_spare_ops_free(calx_engine *e)
  * engine's spares when there is room: nothing reaches an op once it is
  * freed (its future has completed, so its cancel hook is never called;
  * the driver is done with its request), and the connection, alive until
- * its last op has ended, keeps the engine alive (core/zeroed.h keeps
+ * its last op has ended, keeps the engine alive (core/spares.h keeps
  * the spares). */
 static void free_op(conn_op *op)
 {
