@@ -79,6 +79,16 @@ typedef struct sql_entry {
     size_t ntexts;
 } sql_entry;
 
+/* A segment sent: its operations and statements, read when it is back
+ * (one at a time: flush_ctx.inflight). */
+typedef struct segment {
+    calx_future *f;           /* NULL: none in flight */
+    size_t first, end;        /* its operations */
+    struct flush_stmt *st;    /* its statements (plan_stmts) */
+    size_t nst;
+    bool commit;              /* it carries the COMMIT */
+} segment;
+
 typedef struct flush_ctx {
     calx_session *s;
     calx_objvec dirty;
@@ -108,7 +118,7 @@ typedef struct flush_ctx {
     /* A round of many operations goes in segments of SEGMENT_OPS: one is
      * in flight while the next is planned. */
     size_t seg_first;         /* the first operation not yet sent */
-    struct segment *inflight; /* the segment sent and not yet read, or NULL */
+    segment inflight;         /* the segment sent and not yet read (f set) */
 } flush_ctx;
 
 /* A foreign key a cycle made go in NULL: an UPDATE sets it once the key
@@ -146,15 +156,6 @@ typedef struct flush_stmt {
  * many-row INSERTs, and more than the flushes most programs make (which go
  * in one round trip, as before). */
 #define SEGMENT_OPS (4 * MULTIROW_MAX_ROWS)
-
-/* A segment sent: its operations and statements, read when it is back. */
-typedef struct segment {
-    calx_future *f;
-    size_t first, end;        /* its operations */
-    flush_stmt *st;           /* its statements (plan_stmts) */
-    size_t nst;
-    bool commit;              /* it carries the COMMIT */
-} segment;
 
 static int send_segment(flush_ctx *x, calx_error *err);
 
@@ -1380,45 +1381,40 @@ static void unkey(flush_ctx *x)
  * commit; it is in flight until finish_segment reads it. */
 static int start_segment(flush_ctx *x, bool commit, calx_error *err)
 {
-    segment *g = malloc(sizeof *g);
-    if (!g)
-        return calx__nomem(err, NULL);
-    *g = (segment){ .first = x->seg_first, .end = x->nops, .commit = commit };
-    g->st = plan_stmts(x, g->first, g->end, &g->nst, err);
+    segment g = { .first = x->seg_first, .end = x->nops, .commit = commit };
+    g.st = plan_stmts(x, g.first, g.end, &g.nst, err);
     x->sending = true;
-    if (g->st && !(g->f = send(x, g->st, g->nst, commit, err)))
-        name_statement(x, g->st, g->nst, err);
-    if (!g->f) {
-        free(g->st);
-        free(g);
+    if (g.st && !(g.f = send(x, g.st, g.nst, commit, err)))
+        name_statement(x, g.st, g.nst, err);
+    if (!g.f) {
+        free(g.st);
         return err->code;
     }
     x->inflight = g;
-    x->seg_first = g->end;
+    x->seg_first = g.end;
     return 0;
 }
 
 /* Waits for the segment in flight, if any, and reads its results. */
 static int finish_segment(flush_ctx *x, calx_error *err)
 {
-    segment *g = x->inflight;
-    if (!g)
+    segment g = x->inflight;
+    if (!g.f)
         return 0;
-    x->inflight = NULL;
+    x->inflight.f = NULL;
     calx_result *r = NULL;
-    int rc = calx_await(g->f, &r, err);
+    int rc = calx_await(g.f, &r, err);
     if (rc)
-        name_statement(x, g->st, g->nst, err);
+        name_statement(x, g.st, g.nst, err);
     else
-        rc = read_results(x, g->st, g->nst, r, err);
+        rc = read_results(x, g.st, g.nst, r, err);
     if (!rc) {
-        x->nread = g->end;
-        x->committed = g->commit;
-        for (size_t i = g->first; i < g->end; i++)
+        x->nread = g.end;
+        x->committed = g.commit;
+        for (size_t i = g.first; i < g.end; i++)
             x->ops[i].o->sent = true;
     }
-    free(g->st);
-    free(g);
+    free(g.st);
     calx_result_free(r);
     return rc;
 }
@@ -1435,8 +1431,7 @@ static int send_segment(flush_ctx *x, calx_error *err)
 static void drop_segment(flush_ctx *x)
 {
     calx_error ignored;
-    if (x->inflight)
-        (void)finish_segment(x, &ignored);
+    (void)finish_segment(x, &ignored);
 }
 
 /* Sends what is left of the round from op first on (the segments before
