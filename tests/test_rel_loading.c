@@ -40,6 +40,8 @@ CALX_MODEL_DEFINE(Gear, "gear")
 
 #include "backend.h"
 #include "orm_test.h"
+#include "driver/postgres.h"
+#include "engine/engine_int.h"
 #include "orm/session_int.h"
 
 REL_MODELS_DEFINE
@@ -733,6 +735,57 @@ TASK_TEST(a_list_past_the_parameter_limit_is_loaded_in_batches)
     calx_engine_free(counted);
 }
 
+TASK_TEST(a_selectinload_of_more_rows_than_a_chunk_streams_them_and_attaches_every_one)
+{
+    /* 12,001 heroes of two teams: the IN's rows arrive in three chunks of
+     * CALX__LOAD_CHUNK_ROWS, each attached to its team as it comes. */
+    enum { N = 12001 };
+    calx_connection *c = NULL;
+    CHECK_OK(calx_await(calx_engine_connect(engine, &err), &c, &err), &err);
+    CHECK_OK(calx_await(calx_conn_execute(c,
+        "INSERT INTO team (id, name, headquarters) VALUES (1, 'Odd', 'o'), (2, 'Even', 'e')",
+        NULL, &err), NULL, &err), &err);
+    CHECK_OK(calx_await(calx_conn_execute(c,
+        "INSERT INTO hero (id, name, secret_name, team_id) WITH RECURSIVE n(x) AS (SELECT 1 "
+        "UNION ALL SELECT x + 1 FROM n WHERE x < 12001) SELECT x, 'H', 's', 2 - x % 2 FROM n",
+        NULL, &err), NULL, &err), &err);
+    CHECK_OK(calx_await(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    calx_session *s = new_session();
+    calx_objlist teams = all_of(s, &Team_model, NULL);
+    CHECK_INT(teams.n, 2);
+    calx_connection *conn = NULL;
+    CHECK_OK(calx__session_read_conn(s, &conn, &err), &err);
+    calx_pg_stats before = { 0 }, after = { 0 };
+    if (test_backend_pg())
+        calx__pg_conn_stats(calx__conn_dconn(conn), &before);
+    CHECK_OK(calx_session_load_many(s, teams.items, teams.n, CALX_REL(Team, heroes), &err),
+             &err);
+    if (test_backend_pg()) {
+        /* DECLARE with the first FETCH, then a FETCH a chunk: the rows
+         * never sat in the client whole. */
+        calx__pg_conn_stats(calx__conn_dconn(conn), &after);
+        CHECK(after.round_trips - before.round_trips >= 3);
+    }
+    size_t seen = 0;
+    for (size_t t = 0; t < teams.n; t++) {
+        Team *team = teams.items[t];
+        CHECK_INT(team->heroes.n, t == 0 ? N / 2 + 1 : N / 2);
+        int64_t last = 0;
+        for (size_t k = 0; k < team->heroes.n; k++) {
+            const Hero *h = team->heroes.items[k];
+            CHECK(h->team == team);
+            CHECK(h->id.value > last && h->id.value % 2 == (t == 0 ? 1 : 0));
+            CHECK(get(s, &Hero_model, h->id.value) == h);
+            last = h->id.value;
+            seen++;
+        }
+    }
+    CHECK_INT(seen, N);
+    calx_objlist_free(&teams);
+    calx_session_free(s);
+}
+
 /* ---- unloading ---- */
 
 TASK_TEST(a_commit_unloads_a_loaded_collection_which_then_loads_again)
@@ -847,6 +900,7 @@ int main(void)
     RUN(a_models_lazy_applies_when_a_query_names_no_loader);
     RUN(a_models_lazy_applies_to_get_rows_refresh_and_expired_reloads);
     RUN(a_list_past_the_parameter_limit_is_loaded_in_batches);
+    RUN(a_selectinload_of_more_rows_than_a_chunk_streams_them_and_attaches_every_one);
     RUN(a_commit_unloads_a_loaded_collection_which_then_loads_again);
     RUN(a_rollback_unloads_a_loaded_collection_which_then_loads_again);
     RUN(expire_unloads_relationships_as_it_expires_fields);

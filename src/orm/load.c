@@ -16,7 +16,6 @@
 #include "sql/user_type.h"
 
 #define IN_CHUNK 500
-#define LOAD_CHUNK 5000
 /* run_select: a load by key (get, refresh, reload), one plain statement. */
 #define BY_KEY 0x100u
 
@@ -210,7 +209,8 @@ static int load_sql(calx_session *s, const calx_model *m, const char *sql,
     if (calx__session_read_conn(s, &c, err))
         return err->code;
     calx_params p = { params, nparams };
-    calx_future *f = !by_key ? calx__conn_stream_typed(c, sql, &p, types, LOAD_CHUNK, err)
+    calx_future *f = !by_key ? calx__conn_stream_typed(c, sql, &p, types, CALX__LOAD_CHUNK_ROWS,
+                                                       err)
                      : kept  ? calx__conn_execute_kept(c, sql, &p, types, err)
                              : calx__conn_execute_typed(c, sql, &p, types, err);
     return load_rows(s, m, f, false, populate, list, one, err);
@@ -236,7 +236,7 @@ static int run_select(calx_session *s, const calx_select *q, unsigned flags, boo
         if (calx__session_read_conn(s, &c, err))
             return err->code;
         calx_future *f = by_key ? calx_conn_execute_select(c, q, err)
-                                : calx__conn_stream_select(c, q, LOAD_CHUNK, err);
+                                : calx__conn_stream_select(c, q, CALX__LOAD_CHUNK_ROWS, err);
         return load_rows(s, m, f, true, populate, list, NULL, err);
     }
     calx_compiled c = { 0 };

@@ -223,7 +223,9 @@ static void order(calx_select *q, const calx__relinfo *ri)
 }
 
 /* Runs q (compiled with the table-name labels SQLAlchemy's loaders use)
- * on the session's connection. *out is the caller's. */
+ * on the session's connection, its rows streaming in chunks (a
+ * selectinload of 100,000 rows reads them as a query's load does). *out is
+ * the caller's. */
 static int run(calx_session *s, const calx_select *q, calx_result **out, calx_error *err)
 {
     calx_compiled c = { 0 };
@@ -233,7 +235,9 @@ static int run(calx_session *s, const calx_select *q, calx_result **out, calx_er
         rc = calx__session_read_conn(s, &conn, err);
     if (!rc) {
         calx_params p = { c.params, c.nparams };
-        rc = calx_await(calx__conn_execute_typed(conn, c.sql, &p, c.types, err), out, err);
+        rc = calx_await(calx__conn_stream_typed(conn, c.sql, &p, c.types,
+                                                CALX__LOAD_CHUNK_ROWS, err),
+                        out, err);
     }
     calx__compiled_free(&c);
     return rc;
@@ -311,10 +315,13 @@ static int load_rows(calx_session *s, const calx__relinfo *ri, const calx_select
     if (!vals)
         rc = calx__nomem(err, "loading %s.%s",
                             ri->rel->owner->name, ri->rel->name);
-    size_t nrows = calx_result_nrows(res);
-    for (size_t i = 0; i < nrows && !rc; i++) {
+    while (!rc) {
+        const calx_row *row;
+        rc = calx_result_anext(res, &row, err);
+        if (rc || !row)
+            break;
         calx_value key;
-        const calx_value *v = row_values(ri, calx_result_row(res, i), in_form, vals, &key);
+        const calx_value *v = row_values(ri, row, in_form, vals, &key);
         calx_obj *o;
         rc = calx__load_row(s, t, v, false, &o, err);
         if (rc)

@@ -266,6 +266,12 @@ int calx__cascade_deletes(calx_session *s, calx_error *err);
 
 /* ---- load.c ---- */
 
+/* Rows a query's load reads at a time (load.c's queries, relload.c's
+ * relationship loads): a large result streams, so it never sits in memory
+ * whole as rows beside its objects, and the driver reads the next chunk
+ * while the loop builds the objects of this one. */
+#define CALX__LOAD_CHUNK_ROWS 5000
+
 /* Makes the object of a row (row values in the table's column order):
  * the one in the map (refreshed when expired or populate) or a new one. */
 int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
