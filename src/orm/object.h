@@ -49,7 +49,7 @@ typedef enum calx_objstate {
     CALX_OBJ_DETACHED        /* had a row; no session tracks it now */
 } calx_objstate;
 
-/* 96 bytes on a 64-bit machine, 3 of them padding. */
+/* 96 bytes on a 64-bit machine, 1 of them padding. */
 typedef struct calx_obj {
     struct calx_session *session;   /* the session it is in, NULL when in none */
     struct calx_session *owner;     /* the session that frees it (NULL: the
@@ -87,6 +87,7 @@ typedef struct calx_obj {
     bool counted;            /* constructed into malloc's memory: counted in
                                 the bytes that decide when constructing
                                 turns to blocks (calx__obj_alloc_new) */
+    bool rels_in_block;      /* rels is core/blocks.h's memory (relation.c) */
 } calx_obj;
 
 #define CALX_OBJ_MAGIC 0xca1c0b1eu
