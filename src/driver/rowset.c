@@ -312,8 +312,14 @@ int calx__rowset_set_colname(calx_rowset *rs, size_t i, const char *name)
     return 0;
 }
 
+int calx__rowset_reserve(calx_rowset *rs, size_t nrows)
+{
+    return nrows > rs->cap ? rows_resize(rs, nrows) : 0;
+}
+
 /* A new row of NULLs at the end, to be filled; valid until the next
  * append. NULL on no memory (rs unchanged). */
+
 calx_value *calx__rowset_add_row(calx_rowset *rs)
 {
     /* A zero-column row still needs an address to hand back. */

@@ -58,6 +58,10 @@ void calx__colnames_release(calx_colnames *names);
 /* Sets column i's name (copied); not for a rowset made with names.
  * 0 or CALX_ERR_NOMEM. */
 int calx__rowset_set_colname(calx_rowset *rs, size_t i, const char *name);
+/* Room for nrows rows in all, made at once: a stream's next chunk, whose
+ * size the fetch knows, then neither grows nor copies its rows. 0 or
+ * CALX_ERR_NOMEM (rs unchanged). */
+int calx__rowset_reserve(calx_rowset *rs, size_t nrows);
 /* Appends a row and returns its ncols values, all NULL, to be filled; NULL
  * on no memory. The pointer is valid until the next append. */
 calx_value *calx__rowset_add_row(calx_rowset *rs);

@@ -88,6 +88,8 @@ typedef struct calx_sqlite_conn {
     uint64_t tick;
     sqlite3_stmt *cursor;    /* streaming: the statement with rows left */
     bool cursor_row;         /* ... and it is positioned on an unread row */
+    size_t cursor_chunk;     /* ... and its last chunk had this many rows
+                                (full: else it would have ended) */
     /* inline_reads: the loop thread runs a short read itself when the
      * worker is idle (the mutex hand-off orders the two threads' use of
      * db and the statement cache). Set from the options, then cleared by

@@ -441,6 +441,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
         if (more) {
             c->cursor = stmt;
             c->cursor_row = true;
+            c->cursor_chunk = stream;
             rs->more = true;
             rs->lastrowid = sqlite3_last_insert_rowid(c->db);
             *out = rs;
@@ -514,7 +515,16 @@ int calx__sqlite_fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, cal
     bool more;
     bool was_in_tx = !sqlite3_get_autocommit(c->db);
     c->request_ran = true;
-    int rc = collect(c, c->cursor, NULL, rs, limit, c->cursor_row, &more, err);
+    /* The chunk before was full, so this one likely is: its rows made at
+     * once, not grown by doubling (each doubling a copy of the rows so
+     * far). No more than the chunk before had: a fetch may ask for more
+     * rows than are left. */
+    size_t expect = limit && limit < c->cursor_chunk ? limit : c->cursor_chunk;
+    int rc = calx__rowset_reserve(rs, expect) ? calx__nomem(err, "reading rows") : 0;
+    if (!rc)
+        rc = collect(c, c->cursor, NULL, rs, limit, c->cursor_row, &more, err);
+    if (!rc && more)
+        c->cursor_chunk = limit;
     if (rc || !more)
         calx__sqlite_close_cursor(c);
     if (rc) {
