@@ -671,6 +671,7 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, const calx_dtype *typ
         }
         case CALX_INT:
             if (hint == CALX_DTYPE_INT32) {   /* in range (calx__pg_check_params) */
+                c->stats.int4_params++;
                 c->ptypes[i] = OID_INT4;
                 c->pfmts[i] = 1;
                 c->plens[i] = 4;
@@ -679,6 +680,7 @@ bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, const calx_dtype *typ
                 p += 4;
                 break;
             }
+            c->stats.int8_params++;
             c->ptypes[i] = OID_INT8;
             c->pfmts[i] = 1;
             c->plens[i] = 8;

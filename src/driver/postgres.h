@@ -16,6 +16,10 @@ typedef struct calx_pg_stats {
     uint64_t cancels;      /* cancel requests sent (interrupt) */
     uint64_t probes;       /* reads of the socket between requests, each a
                               syscall: is the server still there? (alive) */
+    uint64_t int4_params;  /* integer parameters sent as int4 (meeting an
+                              INTEGER column) ... */
+    uint64_t int8_params;  /* ... and as int8: what the server was told, in
+                              prepared statements and cursors alike */
     size_t cached;         /* prepared statements held now */
     int backend_pid;       /* the server process serving the connection */
 } calx_pg_stats;
