@@ -5,7 +5,6 @@
  * zero unmaps it. Counting is atomic because an allocation may be freed on
  * another thread than the one that made it (an object the program took
  * from its session). */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +14,7 @@
 
 #include "core/blocks.h"
 #include "core/sanitizers.h"
+#include "core/thread_exit.h"
 
 struct calx__block {
     atomic_size_t live;       /* allocations not freed, +1 while current */
@@ -227,33 +227,17 @@ void calx__blocks_close(calx__blocks *a)
 /* ---- each thread's allocator ---- */
 
 static _Thread_local calx__blocks thread_blocks;
-static _Thread_local bool thread_registered;
-static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
-static pthread_key_t thread_key;
-static bool thread_key_made;
 
-/* Runs as a thread exits (the key's destructor): its current block goes
- * once the allocations in it do. An allocation made after this (by a
- * later destructor) registers the thread again. */
-static void close_thread_blocks(void *a)
+/* At the thread's exit (core/thread_exit.h): its current block goes once
+ * the allocations in it do. An allocation made after this (by a later
+ * destructor) watches the thread again. */
+void calx__blocks_thread_exit(void)
 {
-    calx__blocks_close(a);
-    thread_registered = false;
-}
-
-static void make_thread_key(void)
-{
-    thread_key_made = pthread_key_create(&thread_key, close_thread_blocks) == 0;
+    calx__blocks_close(&thread_blocks);
 }
 
 calx__blocks *calx__blocks_of_thread(void)
 {
-    if (!thread_registered) {
-        (void)pthread_once(&thread_once, make_thread_key);
-        /* Without the key, nothing would close the thread's last block. */
-        if (!thread_key_made || pthread_setspecific(thread_key, &thread_blocks))
-            return NULL;
-        thread_registered = true;
-    }
-    return &thread_blocks;
+    /* Unwatched, nothing would close the thread's last block. */
+    return calx__thread_exit_watch() ? &thread_blocks : NULL;
 }
