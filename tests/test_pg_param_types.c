@@ -244,6 +244,29 @@ TEST(a_get_by_key_sends_an_integer_key_as_int4)
     CHECK_STR(types, "{integer}");
 }
 
+static void *load_team_of_hero(void *arg)
+{
+    (void)arg;
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = engine }, &err);
+    PtHero *h = NULL;
+    CHECK_OK(CALX_GET(s, PtHero, calx_int(5), &h, &err), &err);
+    CHECK_OK(calx_session_load(s, h, CALX_REL(PtHero, team), &err), &err);
+    CHECK(h->team && h->team->id.value == 2);
+    calx_session_free(s);
+    return NULL;
+}
+
+TEST(a_lazy_load_of_one_object_is_a_prepared_statement_not_a_cursor)
+{
+    /* One owner's load, as a web handler's per request: prepared once and
+     * run again (a cursor would be parsed and planned every time). */
+    in_task(load_team_of_hero);
+    in_task(load_team_of_hero);
+    char types[256];
+    prepared_types("%FROM pt_team %WHERE pt_team.id = $1", types, sizeof types);
+    CHECK_STR(types, "{integer}");
+}
+
 /* ---- Core ---- */
 
 TEST(core_comparisons_bind_as_their_columns_int4_for_integer_and_int8_for_bigint)
@@ -427,6 +450,7 @@ int main(void)
     RUN(a_selectinload_sends_the_keys_of_its_in_list_as_int4_to_an_integer_column);
     RUN(a_flush_sends_the_values_of_integer_columns_as_int4);
     RUN(a_get_by_key_sends_an_integer_key_as_int4);
+    RUN(a_lazy_load_of_one_object_is_a_prepared_statement_not_a_cursor);
     RUN(core_comparisons_bind_as_their_columns_int4_for_integer_and_int8_for_bigint);
     RUN(one_text_run_with_an_integer_and_then_a_real_is_prepared_once_for_each_type);
     RUN(an_integer_beyond_int4_meeting_an_integer_column_is_a_data_error_naming_the_parameter);

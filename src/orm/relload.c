@@ -223,10 +223,11 @@ static void order(calx_select *q, const calx__relinfo *ri)
 }
 
 /* Runs q (compiled with the table-name labels SQLAlchemy's loaders use)
- * on the session's connection, its rows streaming in chunks (a
- * selectinload of 100,000 rows reads them as a query's load does). *out is
- * the caller's. */
-static int run(calx_session *s, const calx_select *q, calx_result **out, calx_error *err)
+ * on the session's connection. stream: its rows come in chunks (a
+ * selectinload of 100,000 rows reads them as a query's load does), else
+ * as one plain statement (prepared, on PostgreSQL). *out is the caller's. */
+static int run(calx_session *s, const calx_select *q, bool stream, calx_result **out,
+               calx_error *err)
 {
     calx_compiled c = { 0 };
     int rc = calx__select_compile(q, s->dialect, CALX_COMPILE_LABELS, &c, err);
@@ -235,8 +236,9 @@ static int run(calx_session *s, const calx_select *q, calx_result **out, calx_er
         rc = calx__session_read_conn(s, &conn, err);
     if (!rc) {
         calx_params p = { c.params, c.nparams };
-        rc = calx_await(calx__conn_stream_typed(conn, c.sql, &p, c.types,
-                                                CALX__LOAD_CHUNK_ROWS, err),
+        rc = calx_await(stream ? calx__conn_stream_typed(conn, c.sql, &p, c.types,
+                                                         CALX__LOAD_CHUNK_ROWS, err)
+                               : calx__conn_execute_typed(conn, c.sql, &p, c.types, err),
                         out, err);
     }
     calx__compiled_free(&c);
@@ -300,15 +302,27 @@ static size_t owners_of_stored(calx_session *s, const keyset *ks, const calx_col
     return head;
 }
 
+/* Whether the list form's load of nkeys keys may bring more rows than a
+ * chunk, and so streams: a collection's may; a many-to-one's brings a row
+ * a key at most. One owner's load (a lazy load, a web handler's per
+ * request) is one plain statement, which PostgreSQL keeps prepared: a
+ * cursor there would cost a parse and a plan each time. */
+static bool streams(const calx__relinfo *ri, size_t nkeys)
+{
+    return ri->rel->kind != CALX_MANY_TO_ONE || nkeys > CALX__LOAD_CHUNK_ROWS;
+}
+
 /* Loads the rows of q as targets and attaches each to the owners of its
- * key (every one of objs in the single form, where there is one owner). */
+ * key (every one of objs in the single form, where there is one owner);
+ * stream: as run's. */
 static int load_rows(calx_session *s, const calx__relinfo *ri, const calx_select *q,
-                     calx_obj *const *objs, const keyset *ks, bool in_form, calx_error *err)
+                     calx_obj *const *objs, const keyset *ks, bool in_form, bool stream,
+                     calx_error *err)
 {
     const calx_model *t = ri->rel->target;
     bool convert_key = in_form && key_needs_converting(ri);
     calx_result *res = NULL;
-    int rc = run(s, q, &res, err);
+    int rc = run(s, q, stream, &res, err);
     if (rc)
         return rc;
     calx_value *vals = malloc((t->nfields ? t->nfields : 1) * sizeof *vals);
@@ -394,7 +408,7 @@ static int load(calx_session *s, const calx__relinfo *ri, calx_obj *const *objs,
     if (!rc && ks.ndistinct && !in_form && n == 1) {
         calx_select *q = single_select(ri, ks.distinct[0]);
         order(q, ri);
-        rc = load_rows(s, ri, q, objs, &ks, false, err);
+        rc = load_rows(s, ri, q, objs, &ks, false, false, err);
         calx_select_free(q);
     }
     size_t chunk = chunk_size(s);
@@ -402,7 +416,7 @@ static int load(calx_session *s, const calx__relinfo *ri, calx_obj *const *objs,
         size_t k = ks.ndistinct - at < chunk ? ks.ndistinct - at : chunk;
         calx_select *q = in_select(ri, ks.distinct + at, k);
         order(q, ri);
-        rc = load_rows(s, ri, q, objs, &ks, true, err);
+        rc = load_rows(s, ri, q, objs, &ks, true, streams(ri, k), err);
         calx_select_free(q);
     }
     keyset_free(&ks);
