@@ -319,7 +319,6 @@ int calx__rowset_reserve(calx_rowset *rs, size_t nrows)
 
 /* A new row of NULLs at the end, to be filled; valid until the next
  * append. NULL on no memory (rs unchanged). */
-
 calx_value *calx__rowset_add_row(calx_rowset *rs)
 {
     /* A zero-column row still needs an address to hand back. */
