@@ -267,6 +267,36 @@ TEST(a_lazy_load_of_one_object_is_a_prepared_statement_not_a_cursor)
     CHECK_STR(types, "{integer}");
 }
 
+static void *load_teams_of_heroes(void *arg)
+{
+    (void)arg;
+    calx_session *s = calx_session_new(&(calx_session_opts){ .bind = engine }, &err);
+    calx_select *q = calx_select_new(CALX_TABLE(PtHero));
+    calx_objlist l = { 0 };
+    CHECK_OK(calx_session_execute(s, q, NULL, &l, &err), &err);
+    CHECK_INT(l.n, 6);
+    CHECK_OK(calx_session_load_many(s, l.items, l.n, CALX_REL(PtHero, team), &err), &err);
+    for (size_t i = 0; i < l.n; i++) {
+        PtHero *h = l.items[i];
+        CHECK(h->team && h->team->id.value == h->team_id.value);
+    }
+    calx_objlist_free(&l);
+    calx_select_free(q);
+    calx_session_free(s);
+    return NULL;
+}
+
+TEST(a_list_of_many_to_ones_is_a_prepared_statement_not_a_cursor)
+{
+    /* A row a key at most: nothing to stream, so one statement the server
+     * keeps prepared, as one object's load. */
+    in_task(load_teams_of_heroes);
+    in_task(load_teams_of_heroes);
+    char types[256];
+    prepared_types("%FROM pt_team %WHERE pt_team.id IN (%", types, sizeof types);
+    CHECK_STR(types, "{integer,integer,integer}");
+}
+
 /* ---- Core ---- */
 
 TEST(core_comparisons_bind_as_their_columns_int4_for_integer_and_int8_for_bigint)
@@ -451,6 +481,7 @@ int main(void)
     RUN(a_flush_sends_the_values_of_integer_columns_as_int4);
     RUN(a_get_by_key_sends_an_integer_key_as_int4);
     RUN(a_lazy_load_of_one_object_is_a_prepared_statement_not_a_cursor);
+    RUN(a_list_of_many_to_ones_is_a_prepared_statement_not_a_cursor);
     RUN(core_comparisons_bind_as_their_columns_int4_for_integer_and_int8_for_bigint);
     RUN(one_text_run_with_an_integer_and_then_a_real_is_prepared_once_for_each_type);
     RUN(an_integer_beyond_int4_meeting_an_integer_column_is_a_data_error_naming_the_parameter);
