@@ -256,15 +256,22 @@ static void *load_team_of_hero(void *arg)
     return NULL;
 }
 
+/* Runs fn twice, then checks that the statement LIKE pattern was
+ * prepared with the parameter types want: a load the server keeps
+ * prepared, not a cursor (parsed and planned every time). */
+static void check_prepared_after(void *(*fn)(void *), const char *pattern, const char *want)
+{
+    in_task(fn);
+    in_task(fn);
+    char types[256];
+    prepared_types(pattern, types, sizeof types);
+    CHECK_STR(types, want);
+}
+
 TEST(a_lazy_load_of_one_object_is_a_prepared_statement_not_a_cursor)
 {
-    /* One owner's load, as a web handler's per request: prepared once and
-     * run again (a cursor would be parsed and planned every time). */
-    in_task(load_team_of_hero);
-    in_task(load_team_of_hero);
-    char types[256];
-    prepared_types("%FROM pt_team %WHERE pt_team.id = $1", types, sizeof types);
-    CHECK_STR(types, "{integer}");
+    /* One owner's load, as a web handler's per request. */
+    check_prepared_after(load_team_of_hero, "%FROM pt_team %WHERE pt_team.id = $1", "{integer}");
 }
 
 static void *load_teams_of_heroes(void *arg)
@@ -288,13 +295,9 @@ static void *load_teams_of_heroes(void *arg)
 
 TEST(a_list_of_many_to_ones_is_a_prepared_statement_not_a_cursor)
 {
-    /* A row a key at most: nothing to stream, so one statement the server
-     * keeps prepared, as one object's load. */
-    in_task(load_teams_of_heroes);
-    in_task(load_teams_of_heroes);
-    char types[256];
-    prepared_types("%FROM pt_team %WHERE pt_team.id IN (%", types, sizeof types);
-    CHECK_STR(types, "{integer,integer,integer}");
+    /* A row a key at most: nothing to stream, as one object's load. */
+    check_prepared_after(load_teams_of_heroes, "%FROM pt_team %WHERE pt_team.id IN (%",
+                         "{integer,integer,integer}");
 }
 
 /* ---- Core ---- */
