@@ -64,6 +64,7 @@ typedef struct conn_op {
     calx_value **bvals;
     char **bbytes;
     calx_dtype **bptypes;
+    bool *bfresh;             /* statement i's plan was compiled for it (echo) */
 } conn_op;
 
 struct calx_connection {
@@ -149,6 +150,7 @@ static void free_op(conn_op *op)
     free(op->bvals);
     free(op->bbytes);
     free(op->bptypes);
+    free(op->bfresh);
     calx__plan_entry_release(op->plan);
     free(op->sql);
     free(op->vals);
@@ -174,7 +176,8 @@ static void finish_close(calx_connection *c)
     calx__engine_conn_closed(e);
 }
 
-static int check_ready(calx_connection *c, calx_error *err)
+/* Whether c can take an operation at all: not NULL, not closed. */
+static int check_open(const calx_connection *c, calx_error *err)
 {
     /* NULL is what a failed calx_engine_connect leaves: a mistake in the
      * caller, not a connection that closed. */
@@ -182,6 +185,13 @@ static int check_ready(calx_connection *c, calx_error *err)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "the connection is NULL");
     if (c->closing)
         return calx_error_set(err, CALX_ERR_CLOSED, "this connection is closed");
+    return 0;
+}
+
+static int check_ready(calx_connection *c, calx_error *err)
+{
+    if (check_open(c, err))
+        return err->code;
     /* A cancelled operation keeps the driver busy until the database has
      * stopped it (milliseconds); the next one waits behind it rather than
      * fail with BUSY (start_op queues it). */
@@ -821,9 +831,23 @@ calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
     return execute(c, OP_EXEC, sql, sets, nsets, 0, CALX_BADGE_CACHE, NULL, NULL, false, err);
 }
 
+static conn_op *make_batch(calx_connection *c, const calx_stmt *stmts, size_t n, bool merge,
+                           const calx__compile_note *note, const calx_dtype *const *types,
+                           calx_error *err);
+static calx_future *send_batch(calx_connection *c, conn_op *op, bool commit,
+                               const calx__compile_note *note, calx_error *err);
+
+/* A batch at once: made and sent. A busy connection is refused before
+ * anything is copied. */
 static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
                                   bool commit, bool merge, const calx__compile_note *note,
-                                  const calx_dtype *const *types, calx_error *err);
+                                  const calx_dtype *const *types, calx_error *err)
+{
+    if (check_ready(c, err))
+        return NULL;
+    conn_op *op = make_batch(c, stmts, n, merge, note, types, err);
+    return op ? send_batch(c, op, commit, note, err) : NULL;
+}
 
 calx_future *calx_conn_execute_batch(calx_connection *c, const calx_stmt *stmts,
                                      size_t n, calx_error *err)
@@ -837,11 +861,22 @@ calx_future *calx_conn_execute_batch_commit(calx_connection *c, const calx_stmt 
     return execute_batch(c, stmts, n, true, false, NULL, NULL, err);
 }
 
-calx_future *calx__conn_execute_batch_typed(calx_connection *c, const calx_stmt *stmts,
-                                            const calx_dtype *const *types, size_t n,
-                                            bool commit, calx_error *err)
+calx__batch *calx__conn_batch_make(calx_connection *c, const calx_stmt *stmts,
+                                   const calx_dtype *const *types, size_t n, calx_error *err)
 {
-    return execute_batch(c, stmts, n, commit, false, NULL, types, err);
+    return make_batch(c, stmts, n, false, NULL, types, err);
+}
+
+calx_future *calx__conn_batch_send(calx_connection *c, calx__batch *b, bool commit,
+                                   calx_error *err)
+{
+    return send_batch(c, b, commit, NULL, err);
+}
+
+void calx__batch_free(calx__batch *b)
+{
+    if (b)
+        free_op(b);
 }
 
 calx_future *calx__conn_execute_parts(calx_connection *c, const calx_stmt *stmts, size_t n,
@@ -850,15 +885,17 @@ calx_future *calx__conn_execute_parts(calx_connection *c, const calx_stmt *stmts
     return execute_batch(c, stmts, n, false, true, note, NULL, err);
 }
 
-/* types: per statement, what its parameters meet (NULL, or entries that
- * may be NULL); a note's param_types are used when it has them. */
-static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
-                                  bool commit, bool merge, const calx__compile_note *note,
-                                  const calx_dtype *const *types, calx_error *err)
+/* A batch's operation, every statement planned and its values bound and
+ * copied, not sent: it needs an open connection, not an idle one. types:
+ * per statement, what its parameters meet (NULL, or entries that may be
+ * NULL); a note's param_types are used when it has them. */
+static conn_op *make_batch(calx_connection *c, const calx_stmt *stmts, size_t n, bool merge,
+                           const calx__compile_note *note, const calx_dtype *const *types,
+                           calx_error *err)
 {
     if (note && note->param_types)
         types = note->param_types;
-    if (check_ready(c, err))
+    if (check_open(c, err))
         return NULL;
     if (n == 0 || !stmts)
         return calx_error_set(err, CALX_ERR_ARGUMENT,
@@ -875,9 +912,8 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
     op->bvals = calloc(n, sizeof *op->bvals);
     op->bbytes = calloc(n, sizeof *op->bbytes);
     op->bptypes = calloc(n, sizeof *op->bptypes);
-    bool *fresh = calloc(n, sizeof *fresh);
+    bool *fresh = op->bfresh = calloc(n, sizeof *fresh);
     if (!op->bstmts || !op->bplans || !op->bvals || !op->bbytes || !op->bptypes || !fresh) {
-        free(fresh);
         free_op(op);
         return calx__nomem(err, NULL), NULL;
     }
@@ -912,23 +948,39 @@ static calx_future *execute_batch(calx_connection *c, const calx_stmt *stmts, si
     op->req.op = CALX_DOP_EXEC;
     op->req.nstmts = n;
     op->req.stmts = op->bstmts;
-    attach_begin(c, op);
-    for (size_t i = 0; i < n && e->echo; i++)
-        echo_stmt(c, op->bplans[i], fresh[i] && (i == 0 || op->bplans[i] != op->bplans[i - 1]),
-                  CALX_BADGE_CACHE, note, &op->bstmts[i]);
-    /* With autocommit (isolation_level AUTOCOMMIT) there is nothing to
-     * commit. */
-    op->req.commit = commit && c->in_tx;
-    free(fresh);
-    return start_op(c, op, err);
+    return op;
 fail:
     /* Plans shared with the statement before are released once. */
     for (size_t i = n; i-- > 1;)
         if (op->bplans[i] == op->bplans[i - 1])
             op->bplans[i] = NULL;
-    free(fresh);
     free_op(op);
     return NULL;
+}
+
+/* Starts the batch made on c (make_batch), which it takes: c must be
+ * ready now. Its BEGIN and its echo go now, not when it was made. */
+static calx_future *send_batch(calx_connection *c, conn_op *op, bool commit,
+                               const calx__compile_note *note, calx_error *err)
+{
+    if (op->c != c) {
+        free_op(op);
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "the batch was made for another connection"), NULL;
+    }
+    if (check_ready(c, err)) {
+        free_op(op);
+        return NULL;
+    }
+    attach_begin(c, op);
+    for (size_t i = 0; i < op->nbatch && c->engine->echo; i++)
+        echo_stmt(c, op->bplans[i],
+                  op->bfresh[i] && (i == 0 || op->bplans[i] != op->bplans[i - 1]),
+                  CALX_BADGE_CACHE, note, &op->bstmts[i]);
+    /* With autocommit (isolation_level AUTOCOMMIT) there is nothing to
+     * commit. */
+    op->req.commit = commit && c->in_tx;
+    return start_op(c, op, err);
 }
 
 calx_future *calx_conn_stream(calx_connection *c, const char *sql,

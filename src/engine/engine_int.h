@@ -227,9 +227,24 @@ calx_future *calx__conn_execute_kept(calx_connection *c, const char *sql,
 calx_future *calx__conn_stream_typed(calx_connection *c, const char *sql,
                                      const calx_params *params, const calx_dtype *types,
                                      size_t chunk_rows, calx_error *err);
-calx_future *calx__conn_execute_batch_typed(calx_connection *c, const calx_stmt *stmts,
-                                            const calx_dtype *const *types, size_t n,
-                                            bool commit, calx_error *err);
+
+/* connection.c: calx_conn_execute_batch[_commit] in two steps, for SQL the
+ * SQL layer compiled (the flush's segments), with types as above, one
+ * array (or NULL) per statement. calx__conn_batch_make plans the n
+ * statements and copies every value they bind (stmts, types and what
+ * they point at can go after it) without sending anything, so it works
+ * while c still runs the batch before: the flush copies segment k+1 while
+ * the database runs segment k. NULL with err set on a bad statement or no
+ * memory. calx__conn_batch_send starts a made batch on c, which must be
+ * ready by then (its BEGIN and echo go now), and takes b whether it
+ * succeeds or not: the batch's future, or NULL with err set.
+ * calx__batch_free frees a batch never sent (NULL is accepted). */
+typedef struct conn_op calx__batch;
+calx__batch *calx__conn_batch_make(calx_connection *c, const calx_stmt *stmts,
+                                   const calx_dtype *const *types, size_t n, calx_error *err);
+calx_future *calx__conn_batch_send(calx_connection *c, calx__batch *b, bool commit,
+                                   calx_error *err);
+void calx__batch_free(calx__batch *b);
 
 /* statement_run.c: calx_conn_execute_select streaming its rows in chunks
  * of chunk_rows (0: 1,000), as calx_conn_stream does: the ORM's queries,

@@ -15,7 +15,8 @@
  * an UPDATE once the other's key is known. A flush without a wait, the
  * common case, is one round: one batch, one round trip, unless the round
  * has more operations than a segment (SEGMENT_OPS): then it goes a
- * segment at a time, each sent as soon as it is planned. Objects move to
+ * segment at a time, each made into a batch (its values copied) as soon
+ * as it is planned and sent when the one before is back. Objects move to
  * their new states only after the last round, so a failure in any round
  * or segment leaves the session as a failed single batch does.
  *
@@ -79,10 +80,12 @@ typedef struct sql_entry {
     size_t ntexts;
 } sql_entry;
 
-/* A segment sent: its operations and statements, read when it is back
- * (one at a time: flush_ctx.inflight). */
+/* A segment: its operations and statements, made into a batch (its
+ * values copied) while the one before runs, then sent, and read when it
+ * is back (one at a time in flight: flush_ctx.inflight). */
 typedef struct segment {
-    calx_future *f;           /* NULL: none in flight */
+    calx__batch *made;        /* made, not sent yet */
+    calx_future *f;           /* sent: NULL when none is in flight */
     size_t first, end;        /* its operations */
     struct flush_stmt *st;    /* its statements (plan_stmts) */
     size_t nst;
@@ -151,8 +154,10 @@ typedef struct flush_stmt {
 /* Operations per segment of a round: a round of more is sent a segment at
  * a time, each as soon as it is planned, so that the database (SQLite's
  * worker thread, the PostgreSQL server) runs one while the loop thread
- * plans the next; planning 100,000 INSERTs before sending any made the
- * flush take their planning time plus their running time. Whole chunks of
+ * plans the next and copies its values; planning 100,000 INSERTs before
+ * sending any made the flush take their planning time plus their running
+ * time, and copying a segment's values only once the one before was back
+ * left SQLite's worker idle for that long (~3 ms a segment). Whole chunks of
  * many-row INSERTs, and more than the flushes most programs make (which go
  * in one round trip, as before). */
 #define SEGMENT_OPS (4 * MULTIROW_MAX_ROWS)
@@ -1092,10 +1097,9 @@ fail:
     return NULL;
 }
 
-/* Sends statements st as one batch, with the COMMIT when commit: the
- * batch's future, or NULL with err set. */
-static calx_future *send(flush_ctx *x, const flush_stmt *st, size_t nst, bool commit,
-                         calx_error *err)
+/* Statements st made into one batch, every value copied (the flush's
+ * arrays can change after), not yet sent: NULL with err set. */
+static calx__batch *make_batch(flush_ctx *x, const flush_stmt *st, size_t nst, calx_error *err)
 {
     calx_session *s = x->s;
     if (calx__session_conn(s, err))
@@ -1125,16 +1129,11 @@ static calx_future *send(flush_ctx *x, const flush_stmt *st, size_t nst, bool co
         for (size_t j = 0; j < st[k].count; j += st[k].per)
             *set++ = (calx_params){ x->params + op[j].p0, op[j].np * st[k].per };
     }
-    /* The batch copies every value when it is made: the arrays can go
-     * before it runs. */
-    calx_future *f = calx__conn_execute_batch_typed(s->conn, stmts, types, nst, commit, err);
-    /* From here a lost connection leaves the COMMIT's fate unknown. */
-    if (f && commit)
-        s->commit_sent = true;
+    calx__batch *b = calx__conn_batch_make(s->conn, stmts, types, nst, err);
     free(stmts);
     free(types);
     free(ps);
-    return f;
+    return b;
 }
 
 /* A database error names the statement that failed, as Core's errors do
@@ -1377,21 +1376,47 @@ static void unkey(flush_ctx *x)
     }
 }
 
-/* Sends ops [x->seg_first, x->nops) as one batch, with the COMMIT when
- * commit; it is in flight until finish_segment reads it. */
-static int start_segment(flush_ctx *x, bool commit, calx_error *err)
+/* Makes ops [x->seg_first, x->nops) into one batch (make_batch), not
+ * sent: made while the segment before still runs, so that the database
+ * does not wait for the copy. */
+static int make_segment(flush_ctx *x, segment *g, calx_error *err)
 {
-    segment g = { .first = x->seg_first, .end = x->nops, .commit = commit };
-    g.st = plan_stmts(x, g.first, g.end, &g.nst, err);
+    *g = (segment){ .first = x->seg_first, .end = x->nops };
+    g->st = plan_stmts(x, g->first, g->end, &g->nst, err);
     x->sending = true;
-    if (g.st && !(g.f = send(x, g.st, g.nst, commit, err)))
-        name_statement(x, g.st, g.nst, err);
-    if (!g.f) {
-        free(g.st);
+    if (g->st && !(g->made = make_batch(x, g->st, g->nst, err)))
+        name_statement(x, g->st, g->nst, err);
+    if (!g->made) {
+        free(g->st);
         return err->code;
     }
-    x->inflight = g;
-    x->seg_first = g.end;
+    return 0;
+}
+
+static void drop_made(segment *g)
+{
+    calx__batch_free(g->made);
+    free(g->st);
+}
+
+/* Sends the segment made, with the COMMIT when commit; it is in flight
+ * until finish_segment reads it. */
+static int launch_segment(flush_ctx *x, segment *g, bool commit, calx_error *err)
+{
+    calx_session *s = x->s;
+    g->commit = commit;
+    g->f = calx__conn_batch_send(s->conn, g->made, commit, err);
+    g->made = NULL;
+    if (!g->f) {
+        name_statement(x, g->st, g->nst, err);
+        free(g->st);
+        return err->code;
+    }
+    /* From here a lost connection leaves the COMMIT's fate unknown. */
+    if (commit)
+        s->commit_sent = true;
+    x->inflight = *g;
+    x->seg_first = g->end;
     return 0;
 }
 
@@ -1419,11 +1444,25 @@ static int finish_segment(flush_ctx *x, calx_error *err)
     return rc;
 }
 
-/* A full segment goes (push_op): the one before it is read first, so one
- * batch at a time is on the connection. */
+/* Ops [x->seg_first, x->nops) go as one segment, with the COMMIT when
+ * commit: made first, then the one in flight is read (one batch at a time
+ * is on the connection), then sent. */
+static int send_next(flush_ctx *x, bool commit, calx_error *err)
+{
+    segment g;
+    if (make_segment(x, &g, err))
+        return err->code;
+    if (finish_segment(x, err)) {
+        drop_made(&g);
+        return err->code;
+    }
+    return launch_segment(x, &g, commit, err);
+}
+
+/* A full segment goes (push_op). */
 static int send_segment(flush_ctx *x, calx_error *err)
 {
-    return finish_segment(x, err) || start_segment(x, false, err) ? err->code : 0;
+    return send_next(x, false, err);
 }
 
 /* A failed flush waits for the segment in flight: the connection is the
@@ -1445,9 +1484,7 @@ static int send_round(flush_ctx *x, size_t first, bool commit, calx_error *err)
     for (size_t i = first; i < x->nops && commit; i++)
         if (x->ops[i].kind != OP_INSERT)
             commit = false;
-    if (finish_segment(x, err))
-        return err->code;
-    if (x->nops > x->seg_first && start_segment(x, commit, err))
+    if (x->nops > x->seg_first && send_next(x, commit, err))
         return err->code;
     return finish_segment(x, err);
 }
