@@ -237,9 +237,24 @@ TASK_TEST(a_flush_of_2500_new_objects_on_postgresql_splits_into_several_multirow
     free(hs);
 }
 
-/* A flush of more operations than a segment (4,000: flush.c) sends them a
- * segment at a time, each while the next is planned: still one
- * transaction, every row in the order added, every key on its object. */
+/* A flush that a segment holds (4,000 operations: flush.c) goes as one
+ * batch with its COMMIT: one INSERT echoed, one round trip. */
+TASK_TEST(a_flush_of_4000_objects_is_one_batch)
+{
+    enum { N = 4000 };
+    calx_session *s = new_session();
+    for (int i = 0; i < N; i++)
+        CHECK_OK(calx_session_add(s, hero("one batch", "s", i % 100), &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(log_count("INSERT INTO hero"), 1);
+    CHECK_INT(count_rows("hero"), N);
+    calx_session_free(s);
+}
+
+/* A flush of more operations than a segment sends them a segment at a
+ * time, each while the next is planned: still one transaction, every row
+ * in the order added, every key on its object. */
 TASK_TEST(a_flush_of_10000_objects_goes_in_segments_and_every_key_finds_its_row)
 {
     enum { N = 10000 };
@@ -322,8 +337,9 @@ TASK_TEST(a_flush_whose_last_segment_fails_commits_none_of_its_earlier_segments)
 
 /* A segment is made (its values copied) while the one before runs; when
  * that one fails, the segment made behind it is dropped unsent: of 13,000
- * rows, segments 1 and 2 went (echo shows each segment's INSERT once),
- * the third, made while the second failed, never did. */
+ * rows, segments 1 to 3 went (1,000, 2,000 and 4,000 rows; echo shows
+ * each segment's INSERT once), the fourth, made while the third failed,
+ * never did. */
 TASK_TEST(a_flush_whose_middle_segment_fails_drops_the_segment_made_behind_it)
 {
     enum { N = 13000 };
@@ -332,7 +348,7 @@ TASK_TEST(a_flush_whose_middle_segment_fails_drops_the_segment_made_behind_it)
     log_reset();
     CHECK_INT(calx_session_commit(s, &err), CALX_ERR_INTEGRITY);
     CHECK_CONTAINS(err.message, "[SQL: INSERT INTO gadget (");
-    CHECK_INT(log_count("INSERT INTO gadget"), 2);
+    CHECK_INT(log_count("INSERT INTO gadget"), 3);
     CHECK_INT(log_count("COMMIT"), 0);
     CHECK(CALX_IS_NULL(gs[0]->id));
     CHECK(CALX_IS_NULL(gs[N - 1]->id));
@@ -1492,6 +1508,7 @@ int main(void)
     RUN(a_large_load_takes_blocks_and_an_object_the_program_keeps_outlives_its_session);
     RUN(a_flush_of_1000_objects_is_one_round_trip);
     RUN(a_flush_of_2500_new_objects_on_postgresql_splits_into_several_multirow_inserts);
+    RUN(a_flush_of_4000_objects_is_one_batch);
     RUN(a_flush_of_10000_objects_goes_in_segments_and_every_key_finds_its_row);
     RUN(a_flush_whose_last_segment_fails_commits_none_of_its_earlier_segments);
     RUN(a_flush_whose_middle_segment_fails_drops_the_segment_made_behind_it);

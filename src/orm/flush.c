@@ -15,8 +15,9 @@
  * an UPDATE once the other's key is known. A flush without a wait, the
  * common case, is one round: one batch, one round trip, unless the round
  * has more operations than a segment (SEGMENT_OPS): then it goes a
- * segment at a time, each made into a batch (its values copied) as soon
- * as it is planned and sent when the one before is back. Objects move to
+ * segment at a time (the first small, so the database starts soon), each
+ * made into a batch (its values copied) as soon as it is planned and sent
+ * when the one before is back. Objects move to
  * their new states only after the last round, so a failure in any round
  * or segment leaves the session as a failed single batch does.
  *
@@ -118,9 +119,11 @@ typedef struct flush_ctx {
     size_t npost, post_cap;
     size_t nread;             /* ops whose results came back */
     bool sending;             /* a batch went to the database */
-    /* A round of many operations goes in segments of SEGMENT_OPS: one is
-     * in flight while the next is planned. */
+    /* A round of many operations goes in segments (at most SEGMENT_OPS):
+     * one is in flight while the next is planned. */
     size_t seg_first;         /* the first operation not yet sent */
+    size_t seg_ops;           /* the size of the segment being planned
+                                 (FIRST_SEGMENT_OPS growing to SEGMENT_OPS) */
     segment inflight;         /* the segment sent and not yet read (f set) */
 } flush_ctx;
 
@@ -161,6 +164,12 @@ typedef struct flush_stmt {
  * many-row INSERTs, and more than the flushes most programs make (which go
  * in one round trip, as before). */
 #define SEGMENT_OPS (4 * MULTIROW_MAX_ROWS)
+
+/* The first segment of a round of more than SEGMENT_OPS, each one after
+ * twice the one before up to SEGMENT_OPS: nothing runs until the first is
+ * planned, and planning 4,000 UPDATEs took about as long as running them
+ * (B4), so the database sat idle that long. One full many-row INSERT. */
+#define FIRST_SEGMENT_OPS MULTIROW_MAX_ROWS
 
 static int send_segment(flush_ctx *x, calx_error *err);
 
@@ -229,7 +238,7 @@ static int sort_models(flush_ctx *x, calx_error *err)
 
 static int push_op(flush_ctx *x, flush_op op, calx_error *err)
 {
-    if (x->nops - x->seg_first >= SEGMENT_OPS && send_segment(x, err))
+    if (x->nops - x->seg_first >= x->seg_ops && send_segment(x, err))
         return err->code;
     if (!calx__grow(&x->ops, &x->ops_cap, x->nops + 1, sizeof *x->ops))
         return calx__nomem(err, NULL);
@@ -957,6 +966,8 @@ static int plan_round(flush_ctx *x, bool first_round, bool last, calx_error *err
         nparams += params_at_most(s->deleting.v[i], OP_DELETE);
     if (reserve(x, nops, nparams))
         return calx__nomem(err, NULL);
+    /* A round a segment holds stays one batch, one round trip. */
+    x->seg_ops = nops > SEGMENT_OPS ? FIRST_SEGMENT_OPS : SEGMENT_OPS;
     if (s->dialect->key_strategy == CALX_KEYS_SEQUENCE_PREFETCH)
         for (size_t k = 0; k < x->nmodels; k++)
             if (draw_keys(x, x->models[k], err))
@@ -1417,6 +1428,8 @@ static int launch_segment(flush_ctx *x, segment *g, bool commit, calx_error *err
         s->commit_sent = true;
     x->inflight = *g;
     x->seg_first = g->end;
+    if (x->seg_ops < SEGMENT_OPS)
+        x->seg_ops = 2 * x->seg_ops < SEGMENT_OPS ? 2 * x->seg_ops : SEGMENT_OPS;
     return 0;
 }
 
