@@ -164,10 +164,11 @@ static int gather(calx_session *s, calx_objvec *out, calx_error *err)
     return 0;
 }
 
-int calx__relwrite_prepare(calx_session *s, calx_error *err)
+int calx__relwrite_prepare(calx_session *s, bool *found, calx_error *err)
 {
     calx_objvec all = { 0 };
     int rc = gather(s, &all, err);
+    *found = all.n > 0;
     for (size_t i = 0; !rc && i < all.n; i++)
         if (!all.v[i]->delete_marked)
             rc = calx__relwrite_cascade(s, all.v[i], err);

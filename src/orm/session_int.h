@@ -238,8 +238,10 @@ typedef struct calx__relwaits {
  * in another session (those before it stay added); CALX_ERR_NOMEM. */
 int calx__relwrite_cascade(calx_session *s, calx_obj *o, calx_error *err);
 /* The flush's first pass: save-update again from every object in s (its
- * relationships may have changed since it was added). */
-int calx__relwrite_prepare(calx_session *s, calx_error *err);
+ * relationships may have changed since it was added). *found: whether any
+ * object writes through a relationship; when none does, the flush changes
+ * no relationship either, and calx__relwrite_flushed has nothing to do. */
+int calx__relwrite_prepare(calx_session *s, bool *found, calx_error *err);
 /* The foreign-key sync (see relwrite.c): sets the key fields that follow
  * from the relationships, deletes orphans, makes and deletes link-model
  * objects, and lists in w (emptied first) what waits for a key. */
