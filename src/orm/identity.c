@@ -45,11 +45,16 @@ static uint64_t mix(uint64_t h, uint64_t x)
     return h;
 }
 
+static uint64_t int_hash(int64_t i)
+{
+    return (uint64_t)i * 0xff51afd7ed558ccdull;
+}
+
 uint64_t calx__value_hash(const calx_value *v)
 {
     switch (v->type) {
     case CALX_INT:
-        return (uint64_t)v->u.i * 0xff51afd7ed558ccdull;
+        return int_hash(v->u.i);
     case CALX_BOOL:
         return v->u.b;
     case CALX_REAL: {
@@ -128,12 +133,17 @@ bool calx__value_eq(const calx_value *a, const calx_value *b)
     return false;
 }
 
+static uint64_t key_hash_end(uint64_t h)
+{
+    return h ? h : 1;
+}
+
 uint64_t calx__key_hash(const calx_model *m, const calx_value *key, size_t nkey)
 {
     uint64_t h = (uint64_t)(uintptr_t)m;
     for (size_t i = 0; i < nkey; i++)
         h = mix(h, calx__value_hash(&key[i]));
-    return h ? h : 1;
+    return key_hash_end(h);
 }
 
 size_t calx__obj_key(const calx_obj *o, const void *s, calx_value *out)
@@ -304,8 +314,8 @@ calx_obj *calx__map_find_int(const calx_session *s, const calx_model *m, size_t 
 {
     if (!s->map_n)
         return NULL;
-    calx_value key = calx_int(v);
-    uint64_t h = calx__key_hash(m, &key, 1);
+    /* calx__key_hash of the one key calx_int(v), without the switch. */
+    uint64_t h = key_hash_end(mix((uint64_t)(uintptr_t)m, int_hash(v)));
     const calx_field *f = &m->fields[pk];
     size_t mask = s->map_cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/compiler.h"
 #include "core/grow.h"
 #include "core/nomem.h"
 #include "engine/engine_int.h"
@@ -432,6 +433,20 @@ static int user_keys(const calx_model *m, calx_param *params, size_t n, calx_typ
     return 0;
 }
 
+/* What a get of model m needs to know of its key, kept until a get of
+ * another model. */
+static void get_model_facts(calx_session *s, const calx_model *m)
+{
+    s->get_model = m;
+    s->get_npk = npk(m);
+    int pk = calx__model_pk(m);
+    calx_ftype t = pk >= 0 ? m->fields[pk].type : CALX_F_TEXT;
+    s->get_intpk = s->get_npk == 1 && (t == CALX_F_INT32 || t == CALX_F_INT64) ? pk : -1;
+}
+
+static CALX__NOINLINE int get_key_cold(calx_session *s, const calx_model *m, const calx_value *key,
+                        size_t nkey, void *out, calx_obj *o, bool looked, calx_error *err);
+
 int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value *key,
                          size_t nkey, void *out, calx_error *err)
 {
@@ -439,17 +454,12 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
         *(void **)out = NULL;
     if (!m || !out || !key)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_get needs a model, a key and out");
-    if (s && s->get_model != m) {
-        s->get_model = m;
-        s->get_npk = npk(m);
-        int pk = calx__model_pk(m);
-        calx_ftype t = pk >= 0 ? m->fields[pk].type : CALX_F_TEXT;
-        s->get_intpk = s->get_npk == 1 && (t == CALX_F_INT32 || t == CALX_F_INT64) ? pk : -1;
-    }
+    if (s && s->get_model != m)
+        get_model_facts(s, m);
     /* The hot path: one integer key, found in the map. What it finds (or
      * that it finds nothing) is the map's answer for the key below too: a
-     * cold get looks once. */
-    bool looked = false;
+     * cold get looks once. The rest is a function apart, so that a hit
+     * pays for none of its frame. */
     calx_obj *o = NULL;
     if (s && s->get_intpk >= 0 && nkey == 1 && key[0].type == CALX_INT && !s->busy &&
         !s->need_rollback) {
@@ -458,8 +468,17 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
             *(void **)out = calx__obj_ptr(o);
             return 0;
         }
-        looked = true;
+        return get_key_cold(s, m, key, nkey, out, o, true, err);
     }
+    return get_key_cold(s, m, key, nkey, out, NULL, false, err);
+}
+
+/* calx_session_get_key past the identity map's hot path: o is what the
+ * map gave for the key when looked. */
+static CALX__NOINLINE int get_key_cold(calx_session *s, const calx_model *m,
+                                       const calx_value *key, size_t nkey, void *out,
+                                       calx_obj *o, bool looked, calx_error *err)
+{
     if (nkey != (s ? s->get_npk : npk(m)) || nkey > CALX__MAX_KEY)
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "%s's primary key has %zu column(s); %zu value(s) given", m->name,
