@@ -387,6 +387,51 @@ TEST(cancel_before_task_runs_hits_first_await)
     calx_loop_run(loop);
 }
 
+/* Resolves the future a task awaits and cancels the task in one go: the
+ * task's await has completed, the task has not resumed yet. */
+typedef struct resolve_and_cancel {
+    calx_future *awaited, *task;
+    calx_timer *timer;
+} resolve_and_cancel;
+
+static void resolve_then_cancel(void *arg)
+{
+    resolve_and_cancel *r = arg;
+    calx__future_resolve(r->awaited, NULL);
+    calx_future_cancel(r->task);
+}
+
+typedef struct two_awaits {
+    calx_future *first;
+    int first_rc, second_rc;
+} two_awaits;
+
+static void *awaits_twice(void *arg)
+{
+    two_awaits *j = arg;
+    calx_error err;
+    j->first_rc = calx_await(j->first, NULL, &err);
+    j->second_rc = calx_await(calx_sleep(loop, 10000, &err), NULL, &err);
+    return NULL;
+}
+
+TEST(a_cancel_after_the_awaited_future_completed_hits_the_tasks_next_await)
+{
+    calx_error err;
+    two_awaits j = { calx__future_new(loop), -1, -1 };
+    calx_future *task = calx_spawn(loop, awaits_twice, &j, NULL, &err);
+    resolve_and_cancel r = { j.first, task, NULL };
+    r.timer = calx__timer_new(loop, resolve_then_cancel, &r);
+    calx__timer_start(r.timer, 5);
+    uint64_t t0 = calx_loop_now(loop);
+    CHECK_INT(calx_wait(task, NULL, &err), CALX_ERR_CANCELED);
+    calx__timer_free(r.timer);
+    CHECK_INT(j.first_rc, 0);
+    CHECK_INT(j.second_rc, CALX_ERR_CANCELED);
+    CHECK(calx_loop_now(loop) - t0 < 5000);
+    calx_loop_run(loop);
+}
+
 static void *returns_malloc(void *arg)
 {
     return malloc(16);
@@ -792,6 +837,7 @@ int main(void)
     RUN(release_gives_value_back);
     RUN(cancel_task_interrupts_its_await);
     RUN(cancel_before_task_runs_hits_first_await);
+    RUN(a_cancel_after_the_awaited_future_completed_hits_the_tasks_next_await);
     RUN(task_result_freed_when_unclaimed);
     RUN(io_watch_reports_readable);
     RUN(a_task_whose_awaits_finish_at_once_still_lets_io_in_within_the_drain_rounds);

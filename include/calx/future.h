@@ -61,7 +61,9 @@ CALX_API bool calx_future_done(const calx_future *f);
  * its result is given back when it arrives (a pooled connection returns to
  * the pool, a queued job is dropped), and f completes with
  * CALX_ERR_CANCELED. Cancelling a task's future (calx_spawn) interrupts
- * the await the task is suspended in; the task then runs on to its end.
+ * the await the task is suspended in (or its next one, when that await
+ * has completed and the task not yet resumed, or it awaits nothing); the
+ * task then runs on to its end.
  * Returns true if f was pending; false for a NULL f. Does not consume f. */
 CALX_API bool calx_future_cancel(calx_future *f);
 

@@ -180,9 +180,10 @@ static void cancel_task(void *ctx)
     calx_task *t = ctx;
     if (t->finished)
         return;
-    if (t->awaiting)
-        calx_future_cancel(t->awaiting);
-    else
+    /* The future it awaits may have completed already, the task not yet
+     * resumed: then the cancel waits for its next await, as when it
+     * awaits nothing (it was lost there, and a flush ran to its end). */
+    if (!t->awaiting || !calx_future_cancel(t->awaiting))
         t->cancel_pending = true;
 }
 

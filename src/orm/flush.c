@@ -1308,15 +1308,29 @@ static int apply(flush_ctx *x, calx_error *err)
     size_t inserts = 0;
     for (size_t i = 0; i < x->nops; i++)
         inserts += x->ops[i].kind == OP_INSERT;
-    if (calx__map_reserve(s, inserts))
+    /* Room for every new row in the map and on the inserted list at
+     * once: 100,000 pushes otherwise double the list 15 times (B1). */
+    if (calx__map_reserve(s, inserts) ||
+        !calx__grow(&s->inserted.v, &s->inserted.cap, s->inserted.n + inserts,
+                    sizeof *s->inserted.v))
         return calx__nomem(err, NULL);
+    /* The new rows' slots are asked for AHEAD rows before they are
+     * placed (calx__map_prepare): ahead[i % AHEAD] is row i's hash. */
+    enum { AHEAD = 16 };
+    uint64_t ahead[AHEAD];
+    for (size_t i = 0; i < x->nops && i < AHEAD; i++)
+        if (x->ops[i].kind == OP_INSERT)
+            ahead[i] = calx__map_prepare(s, x->ops[i].o);
     for (size_t i = 0; i < x->nops; i++) {
         flush_op *op = &x->ops[i];
         calx_obj *o = op->o;
         o->sp_gen = s->gen;
+        size_t next = i + AHEAD;
+        if (next < x->nops && x->ops[next].kind == OP_INSERT)
+            ahead[next % AHEAD] = calx__map_prepare(s, x->ops[next].o);
         switch (op->kind) {
         case OP_INSERT:
-            if (calx__obj_take_snapshot(o, err) || calx__map_insert(s, o) ||
+            if (calx__obj_take_snapshot(o, err) || calx__map_insert_h(s, o, ahead[i % AHEAD]) ||
                 calx__objvec_push(&s->inserted, o))
                 return calx__nomem(err, NULL);
             o->state = CALX_OBJ_PERSISTENT;

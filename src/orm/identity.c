@@ -269,6 +269,16 @@ int calx__map_insert(calx_session *s, calx_obj *o)
     return calx__map_insert_h(s, o, calx__key_hash(o->model, key, n));
 }
 
+uint64_t calx__map_prepare(const calx_session *s, const calx_obj *o)
+{
+    calx_value key[CALX__MAX_KEY];
+    size_t n = calx__obj_key(o, calx__obj_ptr(o), key);
+    uint64_t h = calx__key_hash(o->model, key, n);
+    if (s->map_cap)
+        __builtin_prefetch(&s->map[h & (s->map_cap - 1)], 1);
+    return h;
+}
+
 int calx__map_insert_h(calx_session *s, calx_obj *o, uint64_t h)
 {
     if (o->model->nrelations)

@@ -135,6 +135,11 @@ calx_obj *calx__map_find_int(const calx_session *s, const calx_model *m, size_t 
 /* calx__map_find with the key's hash already computed. */
 calx_obj *calx__map_find_h(const calx_session *s, const calx_model *m, const calx_value *key,
                            size_t nkey, uint64_t h);
+/* The hash of o's current key for calx__map_insert_h, with a prefetch
+ * of the slot where that insert starts looking: a flush placing 100,000
+ * new rows asks some rows ahead, so that their slots' cache misses
+ * overlap instead of coming one after another. */
+uint64_t calx__map_prepare(const calx_session *s, const calx_obj *o);
 /* calx__map_insert for a key whose hash is h. */
 int calx__map_insert_h(calx_session *s, calx_obj *o, uint64_t h);
 /* Puts o in the map under its current key. 0 or CALX_ERR_NOMEM. */
