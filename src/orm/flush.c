@@ -1317,7 +1317,7 @@ static int apply(flush_ctx *x, calx_error *err)
     /* The new rows' slots are asked for AHEAD rows before they are
      * placed (calx__map_prepare): ahead[i % AHEAD] is row i's hash. */
     enum { AHEAD = 16 };
-    uint64_t ahead[AHEAD];
+    uint64_t ahead[AHEAD] = { 0 };
     for (size_t i = 0; i < x->nops && i < AHEAD; i++)
         if (x->ops[i].kind == OP_INSERT)
             ahead[i] = calx__map_prepare(s, x->ops[i].o);
@@ -1325,12 +1325,14 @@ static int apply(flush_ctx *x, calx_error *err)
         flush_op *op = &x->ops[i];
         calx_obj *o = op->o;
         o->sp_gen = s->gen;
+        /* Row i's hash, before row i + AHEAD's takes its place. */
+        uint64_t hash = ahead[i % AHEAD];
         size_t next = i + AHEAD;
         if (next < x->nops && x->ops[next].kind == OP_INSERT)
             ahead[next % AHEAD] = calx__map_prepare(s, x->ops[next].o);
         switch (op->kind) {
         case OP_INSERT:
-            if (calx__obj_take_snapshot(o, err) || calx__map_insert_h(s, o, ahead[i % AHEAD]) ||
+            if (calx__obj_take_snapshot(o, err) || calx__map_insert_h(s, o, hash) ||
                 calx__objvec_push(&s->inserted, o))
                 return calx__nomem(err, NULL);
             o->state = CALX_OBJ_PERSISTENT;
