@@ -229,10 +229,14 @@ TEST(a_connection_handed_from_its_checkin_to_a_waiter_is_checked_once)
     free_engine(e);
 }
 
+/* SQLAlchemy's QueuePool: a connection above pool_size closes the moment
+ * it comes back to a full pool. */
 TEST(overflow_opens_then_closes_on_return)
 {
     calx_error err;
-    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 2, .max_overflow = 2 }, NULL, 0);
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 2, .max_overflow = 2,
+                                                     .pool_overflow_idle = CALX_OVERFLOW_IDLE_NONE },
+                                 NULL, 0);
     calx_connection *c[4];
     for (int i = 0; i < 4; i++)
         c[i] = connect_now(e, &err);
@@ -249,6 +253,48 @@ TEST(overflow_opens_then_closes_on_return)
     CHECK_INT(stats(e).checked_in, 2); /* pool_size kept */
     CHECK_INT(stats(e).overflow, 0);
     free_engine(e);
+}
+
+/* calx's default: a connection above pool_size stays idle a while
+ * (pool_overflow_idle), so the next burst takes it instead of opening
+ * another; it closes once idle that long, without keeping the loop
+ * running meanwhile. */
+TEST(overflow_stays_idle_a_while_serves_the_next_burst_then_closes)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 2, .max_overflow = 2,
+                                                     .pool_overflow_idle = 0.2 },
+                                 NULL, 0);
+    calx_connection *c[4];
+    for (int burst = 0; burst < 3; burst++) {
+        for (int i = 0; i < 4; i++)
+            c[i] = connect_now(e, &err);
+        for (int i = 0; i < 4; i++)
+            calx_conn_close(c[i]);
+        calx_loop_run(loop);
+        CHECK_INT(stats(e).checked_in, 4);
+    }
+    CHECK_INT(stats(e).opened, 4);   /* the bursts after the first opened none */
+    CHECK_INT(stats(e).closed, 0);
+    uint64_t t0 = calx_loop_now(loop);
+    calx_loop_run(loop);   /* the trim does not hold the loop */
+    CHECK(calx_loop_now(loop) - t0 < 150);
+    calx_wait(calx_sleep(loop, 400, &err), NULL, &err);
+    CHECK_INT(stats(e).closed, 2);   /* the spare two */
+    CHECK_INT(stats(e).checked_in, 2);
+    CHECK_INT(stats(e).overflow, 0);
+    free_engine(e);
+}
+
+/* A negative pool_overflow_idle other than CALX_OVERFLOW_IDLE_NONE is a
+ * mistake, named. */
+TEST(a_negative_overflow_idle_is_refused)
+{
+    calx_error err;
+    calx_engine *e = calx_create_engine(
+        "sqlite://", &(calx_engine_opts){ .loop = loop, .pool_overflow_idle = -2 }, &err);
+    CHECK(e == NULL);
+    CHECK_CONTAINS(err.message, "pool_overflow_idle");
 }
 
 TEST(recycle_replaces_old_connections)
@@ -837,6 +883,8 @@ int main(void)
     RUN(waiters_are_served_first_come_first_served);
     RUN(a_connection_handed_from_its_checkin_to_a_waiter_is_checked_once);
     RUN(overflow_opens_then_closes_on_return);
+    RUN(overflow_stays_idle_a_while_serves_the_next_burst_then_closes);
+    RUN(a_negative_overflow_idle_is_refused);
     RUN(recycle_replaces_old_connections);
     RUN(pre_ping_replaces_a_dead_connection);
     RUN(cancelled_checkout_leaves_pool_whole);

@@ -45,6 +45,10 @@ typedef enum calx_reset_on_return {
 #define CALX_OVERFLOW_UNLIMITED (-1) /* as SQLAlchemy's max_overflow=-1 */
 #define CALX_OVERFLOW_NONE (-2)      /* max_overflow=0 (0 means "default") */
 
+/* pool_overflow_idle: a connection above pool_size closes as soon as it
+ * is returned, as SQLAlchemy's QueuePool does. */
+#define CALX_OVERFLOW_IDLE_NONE (-1.0)
+
 /* query_cache_size: no statement cache, SQLAlchemy's query_cache_size=0
  * (0 means "default" here, as for every option). */
 #define CALX_QUERY_CACHE_OFF (-1)
@@ -60,6 +64,16 @@ typedef struct calx_engine_opts {
     bool pool_pre_ping;         /* test a connection at checkout */
     calx_reset_on_return pool_reset_on_return;
     bool pool_use_lifo;         /* reuse the most recently returned first */
+    /* Seconds a connection above pool_size may stay idle before it is
+     * closed (0: 1.0; CALX_OVERFLOW_IDLE_NONE: closed on return, as
+     * SQLAlchemy's QueuePool). SQLAlchemy closes an overflow connection the
+     * moment it comes back to a full pool, so a load that keeps more than
+     * pool_size connections busy opens and closes one every few requests
+     * (a SQLite connection is a thread and a file; PostgreSQL's, a server
+     * process). calx keeps it a while and hands out the most recently
+     * returned while there are more than pool_size idle, so the spare
+     * ones age out once the load drops. */
+    double pool_overflow_idle;
     calx_poolclass poolclass;
     const calx_kv *connect_args;   /* copied by calx_create_engine */
     size_t nconnect_args;

@@ -74,6 +74,9 @@ calx_timer *calx__timer_new(calx_loop *loop, void (*cb)(void *arg), void *arg);
 void calx__timer_start(calx_timer *t, uint64_t ms);
 void calx__timer_stop(calx_timer *t);
 void calx__timer_free(calx_timer *t);
+/* t, started or not, no longer keeps the loop running (uv_unref): upkeep
+ * that must not make calx_loop_run wait for it (the pool's trim). */
+void calx__timer_unref(calx_timer *t);
 
 /* Interest in a file descriptor. events: CALX_IO_READ | CALX_IO_WRITE, 0 to
  * pause. The callback gets the ready events, or a negative libuv-style

@@ -402,6 +402,11 @@ void calx__timer_stop(calx_timer *t)
     uv_timer_stop(&t->h);
 }
 
+void calx__timer_unref(calx_timer *t)
+{
+    uv_unref((uv_handle_t *)&t->h);
+}
+
 static void timer_closed(uv_handle_t *h)
 {
     calx_timer *t = h->data;

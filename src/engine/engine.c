@@ -143,11 +143,13 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
         return NULL;
     }
     if (opts->pool_size < 0 || opts->max_overflow < CALX_OVERFLOW_NONE ||
-        opts->pool_timeout < 0 || opts->pool_recycle < 0) {
+        opts->pool_timeout < 0 || opts->pool_recycle < 0 ||
+        (opts->pool_overflow_idle < 0 && opts->pool_overflow_idle != CALX_OVERFLOW_IDLE_NONE)) {
         calx_error_set(err, CALX_ERR_ARGUMENT,
                        "calx_create_engine: pool_size, pool_timeout and pool_recycle "
-                       "must not be negative, and max_overflow must be a count, "
-                       "CALX_OVERFLOW_UNLIMITED or CALX_OVERFLOW_NONE");
+                       "must not be negative, max_overflow must be a count, "
+                       "CALX_OVERFLOW_UNLIMITED or CALX_OVERFLOW_NONE, and "
+                       "pool_overflow_idle seconds or CALX_OVERFLOW_IDLE_NONE");
         return NULL;
     }
     calx_url *u = calx_url_parse(url, err);
@@ -263,6 +265,10 @@ calx_pool *calx__engine_pool_new(calx_engine *e, calx__server *srv, const calx_u
                       : opts->max_overflow,
         .timeout_ms = (uint64_t)((opts->pool_timeout ? opts->pool_timeout : 30.0) * 1000.0),
         .recycle_ms = (uint64_t)(opts->pool_recycle * 1000.0),
+        .overflow_idle_ms = opts->pool_overflow_idle < 0 ? 0
+                          : (uint64_t)((opts->pool_overflow_idle ? opts->pool_overflow_idle
+                                                                 : CALX_POOL_OVERFLOW_IDLE_S) *
+                                       1000.0),
         .pre_ping = opts->pool_pre_ping,
         .reset_rollback = opts->pool_reset_on_return != CALX_RESET_NONE,
         .use_lifo = opts->pool_use_lifo,

@@ -35,6 +35,8 @@ struct calx_pool {
     unsigned generation;
     unsigned next_id;
     bool freed;
+    calx_timer *trim;          /* closes idle connections above size (trim_idle) */
+    bool trim_armed;
     calx_pool_stats stats;
 };
 
@@ -81,6 +83,7 @@ static void maybe_free(calx_pool *p)
     if (p->freed && p->nout == 0 && p->inflight == 0 && p->nidle == 0) {
         if (p->cfg.on_empty)
             p->cfg.on_empty(p->cfg.on_empty_ctx);
+        calx__timer_free(p->trim);
         free(p);
     }
 }
@@ -302,11 +305,22 @@ static void serve(calx_pool *p, calx_future *f, calx_pconn *pc, uint64_t since, 
     hand(p, f, pc);
 }
 
+static void unlink_idle(calx_pool *p, calx_pconn *pc);
+
 /* The idle list runs from the longest idle (head) to the most recently
- * returned (tail): FIFO takes the head, LIFO the tail. */
+ * returned (tail): FIFO takes the head, LIFO the tail, and so does any
+ * pool holding more than its size idle, so that the spare connections
+ * at the head age out (trim_idle). */
 static calx_pconn *pop_idle(calx_pool *p)
 {
-    calx_pconn *pc = p->cfg.use_lifo ? p->idle_tail : p->idle_head;
+    bool lifo = p->cfg.use_lifo || p->nidle > p->cfg.size;
+    calx_pconn *pc = lifo ? p->idle_tail : p->idle_head;
+    unlink_idle(p, pc);
+    return pc;
+}
+
+static void unlink_idle(calx_pool *p, calx_pconn *pc)
+{
     if (pc->prev)
         pc->prev->next = pc->next;
     else
@@ -317,11 +331,11 @@ static calx_pconn *pop_idle(calx_pool *p)
         p->idle_tail = pc->prev;
     pc->next = pc->prev = NULL;
     p->nidle--;
-    return pc;
 }
 
 static void push_idle(calx_pool *p, calx_pconn *pc)
 {
+    pc->idle_since_ms = now(p);
     pc->next = NULL;
     pc->prev = p->idle_tail;
     if (p->idle_tail)
@@ -451,6 +465,45 @@ calx_future *calx__pool_checkout(calx_pool *p, calx_error *err)
     return f;
 }
 
+/* Closes the idle connections above the pool's size that have been idle
+ * overflow_idle_ms, longest idle first, and waits for the next one. */
+static void trim_idle(void *arg)
+{
+    calx_pool *p = arg;
+    p->trim_armed = false;
+    uint64_t t = now(p);
+    while (p->nidle > p->cfg.size) {
+        calx_pconn *pc = p->idle_head;
+        uint64_t idle = t - pc->idle_since_ms;
+        if (idle < p->cfg.overflow_idle_ms) {
+            calx__timer_start(p->trim, p->cfg.overflow_idle_ms - idle);
+            p->trim_armed = true;
+            return;
+        }
+        unlink_idle(p, pc);
+        close_pc(pc, "overflow");
+    }
+}
+
+/* Keeps pc, an idle connection above the pool's size, for a while: false
+ * when the pool closes such connections at once (or has no timer). */
+static bool keep_spare(calx_pool *p, calx_pconn *pc)
+{
+    if (!p->cfg.overflow_idle_ms)
+        return false;
+    if (!p->trim) {
+        if (!(p->trim = calx__timer_new(p->cfg.loop, trim_idle, p)))
+            return false;
+        calx__timer_unref(p->trim);   /* upkeep: no reason to keep the loop running */
+    }
+    push_idle(p, pc);
+    if (!p->trim_armed) {
+        calx__timer_start(p->trim, p->cfg.overflow_idle_ms);
+        p->trim_armed = true;
+    }
+    return true;
+}
+
 /* pc is back from its checkin (checked alive there) and reset: give it to
  * a waiter, keep it, or close it. */
 static void return_ready(calx_pconn *pc)
@@ -467,7 +520,8 @@ static void return_ready(calx_pconn *pc)
         free(w);
         serve(p, f, pc, since, true);
     } else if (p->cfg.kind == CALX_POOL_QUEUE && p->nidle >= p->cfg.size) {
-        close_pc(pc, "overflow");
+        if (!keep_spare(p, pc))
+            close_pc(pc, "overflow");
     } else {
         push_idle(p, pc);
     }
@@ -538,6 +592,10 @@ void calx__pool_invalidate(calx_pconn *pc, const char *reason)
 
 void calx__pool_dispose(calx_pool *p)
 {
+    if (p->trim_armed) {
+        calx__timer_stop(p->trim);
+        p->trim_armed = false;
+    }
     p->generation++;
     while (p->nidle > 0)
         close_pc(pop_idle(p), "pool disposed");

@@ -22,6 +22,7 @@ typedef struct calx_pconn {
     uint64_t created_ms;       /* loop clock at open, for pool_recycle */
     unsigned generation;       /* the pool generation it was opened in */
     bool invalidated;          /* close instead of pooling on return */
+    uint64_t idle_since_ms;    /* loop clock when it last came back idle */
     unsigned id;               /* for echo_pool */
     bool dirty;                /* a transaction may be open: reset on return */
     struct calx_pconn *next, *prev; /* idle list */
@@ -39,6 +40,8 @@ typedef struct calx_pool_config {
     int max_overflow;                  /* -1 unlimited */
     uint64_t timeout_ms;
     uint64_t recycle_ms;               /* 0: never */
+    uint64_t overflow_idle_ms;         /* how long a connection above size stays
+                                          idle; 0: closed on return */
     bool pre_ping;
     bool reset_rollback;
     bool use_lifo;
@@ -56,8 +59,12 @@ calx_pool *calx__pool_new(const calx_pool_config *cfg);
  * back with calx__pool_checkin; a value nobody takes goes back by itself). */
 calx_future *calx__pool_checkout(calx_pool *p, calx_error *err);
 
+/* The default of calx_engine_opts.pool_overflow_idle, in seconds. */
+#define CALX_POOL_OVERFLOW_IDLE_S 1.0
+
 /* Returns pc: reset (rollback), then to the first waiter, the idle list, or
- * closed (overflow, invalidated, older generation, pool freed). */
+ * closed (invalidated, older generation, pool freed; above size, once it
+ * has been idle overflow_idle_ms, or at once when that is 0). */
 void calx__pool_checkin(calx_pconn *pc);
 
 /* Marks pc dead: closed rather than pooled when it comes back. */
