@@ -480,6 +480,46 @@ TEST(writes_never_run_on_the_loop_thread)
     }
 }
 
+/* The COMMIT or ROLLBACK of a transaction that only read runs on the
+ * loop thread, and does end it (a write committed meanwhile is seen
+ * after); that of a transaction that wrote goes to the worker. */
+TEST(a_transaction_that_only_read_ends_on_the_loop_and_one_that_wrote_on_the_worker)
+{
+    char *path = path_in_tmp(0, "ends.db");
+    if (!make_db(path, "wal", 10))
+        return;
+    calx_dconn *c = connect_with(path, NULL, 0);
+    if (!c)
+        return;
+    calx_dop ends[] = { CALX_DOP_ROLLBACK, CALX_DOP_COMMIT };
+    for (int i = 0; i < 2; i++) {
+        must_op(c, CALX_DOP_BEGIN);
+        long long was = read_int(c, "SELECT x FROM t WHERE id = ?", 1);
+        sqlite3 *other = NULL;
+        CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+        CHECK(sqlite3_exec(other, "UPDATE t SET x = x + 1 WHERE id = 1", NULL, NULL, NULL) ==
+              SQLITE_OK);
+        sqlite3_close(other);
+        CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 1), was);  /* the snapshot */
+        calx_sqlite_stats before = stats_of(c);
+        must_op(c, ends[i]);
+        calx_sqlite_stats after = stats_of(c);
+        CHECK_INT(after.inline_ends - before.inline_ends, 1);
+        CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 1), was + 1);
+    }
+    for (int i = 0; i < 2; i++) {
+        must_op(c, CALX_DOP_BEGIN);
+        must(c, "UPDATE t SET x = 100 + x WHERE id = 2");
+        calx_sqlite_stats before = stats_of(c);
+        must_op(c, ends[i]);
+        calx_sqlite_stats after = stats_of(c);
+        CHECK_INT(after.inline_ends - before.inline_ends, 0);
+        CHECK_INT(after.inline_refusals - before.inline_refusals, 0);  /* not even tried */
+    }
+    CHECK_INT(read_int(c, "SELECT x FROM t WHERE id = ?", 2), 114);   /* the COMMIT's */
+    close_conn(c);
+}
+
 /* inline_reads=false, or a VFS of the program's choosing: every read goes
  * to the worker. */
 TEST(inline_reads_false_or_another_vfs_runs_every_read_on_the_worker)
@@ -609,6 +649,7 @@ int main(void)
     RUN(a_get_on_a_cold_cache_goes_to_the_worker_and_the_loop_keeps_turning);
     RUN(a_refused_read_inside_a_transaction_keeps_its_snapshot);
     RUN(writes_never_run_on_the_loop_thread);
+    RUN(a_transaction_that_only_read_ends_on_the_loop_and_one_that_wrote_on_the_worker);
     RUN(inline_reads_false_or_another_vfs_runs_every_read_on_the_worker);
     RUN(in_truncate_and_persist_journal_modes_reads_still_run_on_the_loop);
     RUN(on_tmpfs_reads_run_on_the_loop);

@@ -20,6 +20,8 @@ typedef struct calx_sqlite_stats {
     uint64_t inline_runs;  /* of those, run on the loop thread (inline_reads) */
     uint64_t inline_refusals; /* reads tried on the loop thread that would have
                                  waited (a lock, the disk) and went to the worker */
+    uint64_t inline_ends;  /* COMMITs and ROLLBACKs of transactions that had not
+                              written, run on the loop thread (not in inline_runs) */
     uint64_t prepares;     /* statements prepared: misses of the statement cache
                               (CALX_SQLITE_CACHE_SIZE, least recently used out) */
 } calx_sqlite_stats;
