@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* What calx asks of the compiler beyond C11, in one place. calx builds
- * with GCC and clang only (include/calx/model.h says why). */
+/* The function attributes calx asks of the compiler beyond C11, in one
+ * place (builtins such as __builtin_mul_overflow are used where they are
+ * needed). calx builds with GCC and clang only (include/calx/model.h says
+ * why). */
 #ifndef CALX_CORE_COMPILER_H
 #define CALX_CORE_COMPILER_H
 
