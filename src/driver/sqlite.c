@@ -209,6 +209,7 @@ static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
         c->res_ok = false;
         calx__sqlite_tx_lost_error(c, &c->res_err);
     }
+    c->stats.inline_runs++;
     c->done.fn = calx__sqlite_on_request_done;
     calx__loop_defer(c->base.loop, &c->done);
     return true;
@@ -261,11 +262,8 @@ static int sqlite_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb c
     c->udata = udata;
     atomic_store(&c->interrupted, false);
     c->stats.requests++;
-    if (try_inline(c, req)) {
-        if (req->op == CALX_DOP_EXEC)
-            c->stats.inline_runs++;
-        return 0;
-    }
+    if (try_inline(c, req))
+        return 0;   /* counted there: inline_runs or inline_ends */
     /* The worker's completion comes through calx__loop_post: the loop
      * must wait for it. */
     c->held = true;

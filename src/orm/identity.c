@@ -262,18 +262,22 @@ int calx__map_reserve(calx_session *s, size_t n)
     return grow_to(s, cap);
 }
 
-int calx__map_insert(calx_session *s, calx_obj *o)
+/* The hash of o's current key. */
+static uint64_t obj_hash(const calx_obj *o)
 {
     calx_value key[CALX__MAX_KEY];
     size_t n = calx__obj_key(o, calx__obj_ptr(o), key);
-    return calx__map_insert_h(s, o, calx__key_hash(o->model, key, n));
+    return calx__key_hash(o->model, key, n);
+}
+
+int calx__map_insert(calx_session *s, calx_obj *o)
+{
+    return calx__map_insert_h(s, o, obj_hash(o));
 }
 
 uint64_t calx__map_prepare(const calx_session *s, const calx_obj *o)
 {
-    calx_value key[CALX__MAX_KEY];
-    size_t n = calx__obj_key(o, calx__obj_ptr(o), key);
-    uint64_t h = calx__key_hash(o->model, key, n);
+    uint64_t h = obj_hash(o);
     if (s->map_cap)
         __builtin_prefetch(&s->map[h & (s->map_cap - 1)], 1);
     return h;
