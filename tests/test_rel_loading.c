@@ -262,6 +262,40 @@ TASK_TEST(loading_a_many_to_many_goes_through_the_link_table)
     calx_session_free(s);
 }
 
+/* One owner's load compiles its SELECT once per engine and binds the
+ * owner's key each time: session after session (a web handler's), each
+ * owner gets its own targets, never the first owner's. */
+TASK_TEST(one_owners_load_in_session_after_session_binds_that_owners_key)
+{
+    calx_session *s = seeded();
+    calx_session_free(s);
+    const struct {
+        int64_t hero;
+        const char *team;
+        size_t missions;
+    } want[] = { { W.rusty, "Preventers", 1 }, { W.deadpond, "Z-Force", 2 },
+                 { W.black_lion, "Wakaland", 0 }, { W.rusty, "Preventers", 1 } };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        s = new_session();
+        Hero *h = get(s, &Hero_model, want[i].hero);
+        CHECK_OK(calx_session_load(s, h, CALX_REL(Hero, team), &err), &err);
+        CHECK(h->team != NULL);
+        if (h->team)
+            CHECK_STR(h->team->name, want[i].team);
+        CHECK_OK(calx_session_load(s, h, CALX_REL(Hero, missions), &err), &err);
+        CHECK_INT(h->missions.n, want[i].missions);
+        calx_session_free(s);
+        /* And the other way: the team's heroes are that team's. */
+        s = new_session();
+        Team *t = get(s, &Team_model, i % 2 ? W.z_force : W.preventers);
+        CHECK_OK(calx_session_load(s, t, CALX_REL(Team, heroes), &err), &err);
+        CHECK_INT(t->heroes.n, 1);
+        if (t->heroes.n)
+            CHECK_STR(t->heroes.items[0]->name, i % 2 ? "Deadpond" : "Rusty-Man");
+        calx_session_free(s);
+    }
+}
+
 TASK_TEST(loading_a_one_to_one_gives_one_object_or_none)
 {
     calx_session *s = seeded();
@@ -882,6 +916,7 @@ int main(void)
     RUN(a_null_foreign_key_loads_as_no_target_with_no_sql);
     RUN(loading_a_one_to_many_binds_the_parents_key_on_the_left);
     RUN(loading_a_many_to_many_goes_through_the_link_table);
+    RUN(one_owners_load_in_session_after_session_binds_that_owners_key);
     RUN(loading_a_one_to_one_gives_one_object_or_none);
     RUN(a_self_referential_relationship_loads_managers_and_reports);
     RUN(loading_again_gives_the_databases_rows_and_keeps_unflushed_changes);

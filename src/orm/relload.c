@@ -22,6 +22,7 @@
 #include "core/grow.h"
 #include "core/nomem.h"
 #include "engine/engine_int.h"
+#include "engine/sql_memo.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
 #include "sql/compiler.h"
@@ -159,22 +160,23 @@ static calx_expr *col(const calx_model *m, size_t field)
 
 /* The single form's WHERE: "team.id = ?" for a many-to-one (the key
  * compared, as the get SQLAlchemy's lazy load uses), "? = hero.team_id"
- * otherwise (its lazy clause, the parent's value bound on the left). */
-static calx_select *single_select(const calx__relinfo *ri, calx_value key)
+ * otherwise (its lazy clause, the parent's value bound on the left). key:
+ * the key's literal, or a placeholder (calx__column_slot). */
+static calx_select *single_select(const calx__relinfo *ri, calx_expr *key)
 {
     const calx_relation *r = ri->rel;
     const calx_model *t = r->target;
     calx_select *q = calx_select_new(&t->table);
     switch (r->kind) {
     case CALX_MANY_TO_ONE:
-        calx_select_where(q, calx_binop(CALX_OP_EQ, col(t, ri->remote), calx_lit(key)));
+        calx_select_where(q, calx_binop(CALX_OP_EQ, col(t, ri->remote), key));
         break;
     case CALX_ONE_TO_MANY:
     case CALX_ONE_TO_ONE:
-        calx_select_where(q, calx_binop(CALX_OP_EQ, calx_lit(key), col(t, ri->remote)));
+        calx_select_where(q, calx_binop(CALX_OP_EQ, key, col(t, ri->remote)));
         break;
     case CALX_MANY_TO_MANY:
-        calx_select_where(q, calx_binop(CALX_OP_EQ, calx_lit(key), col(r->link, ri->link_local)));
+        calx_select_where(q, calx_binop(CALX_OP_EQ, key, col(r->link, ri->link_local)));
         calx_select_where(q, calx_binop(CALX_OP_EQ, col(t, ri->remote),
                                         col(r->link, ri->link_remote)));
         break;
@@ -312,19 +314,75 @@ static bool streams(const calx__relinfo *ri, size_t nkeys)
     return ri->rel->kind != CALX_MANY_TO_ONE || nkeys > CALX__LOAD_CHUNK_ROWS;
 }
 
-/* Loads the rows of q as targets and attaches each to the owners of its
- * key (every one of objs in the single form, where there is one owner);
- * stream: as run's. */
-static int load_rows(calx_session *s, const calx__relinfo *ri, const calx_select *q,
-                     calx_obj *const *objs, const keyset *ks, bool in_form, bool stream,
-                     calx_error *err)
+/* Whether the single form's key is an integer compared with an integer
+ * field: then its SELECT is the same text for every key, with the key
+ * bound as it is. */
+static bool single_plain(const calx__relinfo *ri, calx_value key)
+{
+    const calx_relation *r = ri->rel;
+    const calx_model *m = r->kind == CALX_MANY_TO_MANY ? r->link : r->target;
+    size_t i = r->kind == CALX_MANY_TO_MANY ? ri->link_local : ri->remote;
+    calx_ftype t = m->fields[i].type;
+    return key.type == CALX_INT && (t == CALX_F_INT32 || t == CALX_F_INT64) &&
+           !calx__field_has_stored_form(m, i);
+}
+
+/* Runs the single form's SELECT for one owner's key. For a plain key
+ * (single_plain: the usual integer key) the text is compiled once per
+ * engine, kept as a get's is (sql_memo.c), and run with the key bound: a
+ * web handler loads one owner's relationship per request, and compiling
+ * the SELECT each time (quoting every identifier) was a twentieth of the
+ * hero service's GET. Any other key is compiled into the statement as a
+ * literal, converted there to the column's form. *out is the caller's. */
+static int run_single(calx_session *s, const calx__relinfo *ri, calx_value key,
+                      calx_result **out, calx_error *err)
+{
+    if (!single_plain(ri, key)) {
+        calx_select *q = single_select(ri, calx_lit(key));
+        order(q, ri);
+        int rc = run(s, q, false, out, err);
+        calx_select_free(q);
+        return rc;
+    }
+    calx_engine *e = s->opts.bind;
+    const calx__memo_text *found = calx__engine_memo_find(e, ri->rel, CALX__MEMO_REL_ONE, 0);
+    calx__memo_text text = found ? *found : (calx__memo_text){ 0 };
+    bool kept = found != NULL;
+    calx_compiled c = { 0 };
+    if (!kept) {
+        calx_select *q = single_select(ri, calx__column_slot(key_column(ri)));
+        order(q, ri);
+        int rc = calx__select_compile(q, s->dialect, CALX_COMPILE_LABELS, &c, err);
+        calx_select_free(q);
+        if (rc)
+            return rc;
+        text = (calx__memo_text){ c.sql, c.types };
+        kept = calx__engine_memo_keep(e, ri->rel, CALX__MEMO_REL_ONE, 0, text);
+        if (kept)
+            c.sql = NULL, c.types = NULL;   /* the engine's now */
+    }
+    calx_connection *conn = NULL;
+    int rc = calx__session_read_conn(s, &conn, err);
+    if (!rc) {
+        calx_param param = { NULL, key };
+        calx_params p = { &param, 1 };
+        rc = calx_await(kept ? calx__conn_execute_kept(conn, text.sql, &p, text.types, err)
+                             : calx__conn_execute_typed(conn, text.sql, &p, text.types, err),
+                        out, err);
+    }
+    calx__compiled_free(&c);
+    return rc;
+}
+
+/* Loads the rows of res as targets and attaches each to the owners of its
+ * key (every one of objs in the single form, where there is one owner).
+ * Frees res. */
+static int load_rows(calx_session *s, const calx__relinfo *ri, calx_result *res,
+                     calx_obj *const *objs, const keyset *ks, bool in_form, calx_error *err)
 {
     const calx_model *t = ri->rel->target;
     bool convert_key = in_form && key_needs_converting(ri);
-    calx_result *res = NULL;
-    int rc = run(s, q, stream, &res, err);
-    if (rc)
-        return rc;
+    int rc = 0;
     calx_value *vals = malloc((t->nfields ? t->nfields : 1) * sizeof *vals);
     if (!vals)
         rc = calx__nomem(err, "loading %s.%s",
@@ -406,18 +464,21 @@ static int load(calx_session *s, const calx__relinfo *ri, calx_obj *const *objs,
         return err->code;
     int rc = from_map(s, ri, objs, &ks, err);
     if (!rc && ks.ndistinct && !in_form && n == 1) {
-        calx_select *q = single_select(ri, ks.distinct[0]);
-        order(q, ri);
-        rc = load_rows(s, ri, q, objs, &ks, false, false, err);
-        calx_select_free(q);
+        calx_result *res = NULL;
+        rc = run_single(s, ri, ks.distinct[0], &res, err);
+        if (!rc)
+            rc = load_rows(s, ri, res, objs, &ks, false, err);
     }
     size_t chunk = chunk_size(s);
     for (size_t at = 0; !rc && (in_form || n != 1) && at < ks.ndistinct; at += chunk) {
         size_t k = ks.ndistinct - at < chunk ? ks.ndistinct - at : chunk;
         calx_select *q = in_select(ri, ks.distinct + at, k);
         order(q, ri);
-        rc = load_rows(s, ri, q, objs, &ks, true, streams(ri, k), err);
+        calx_result *res = NULL;
+        rc = run(s, q, streams(ri, k), &res, err);
         calx_select_free(q);
+        if (!rc)
+            rc = load_rows(s, ri, res, objs, &ks, true, err);
     }
     keyset_free(&ks);
     for (size_t i = 0; i < n && !rc; i++)

@@ -39,8 +39,9 @@ typedef struct calx_spframe {
 
 /* What the ORM's texts kept by the engine are (calx__engine_memo_*, with
  * the model as owner): a get's SELECT by key, a flush's UPDATE of a set of
- * columns and its DELETE by key. */
-enum { CALX__MEMO_GET = 1, CALX__MEMO_UPDATE, CALX__MEMO_DELETE };
+ * columns and its DELETE by key; and, with the relationship as owner, the
+ * SELECT that loads it for one owner (relload.c). */
+enum { CALX__MEMO_GET = 1, CALX__MEMO_UPDATE, CALX__MEMO_DELETE, CALX__MEMO_REL_ONE };
 
 typedef struct calx_getsql {
     const calx_model *m;
