@@ -2081,6 +2081,10 @@ TEST(a_connection_killed_while_idle_is_replaced_at_checkout_before_the_loop_runs
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld, 10000)", (long long)pid);
     admin_scalar(sql);  /* blocking libpq: the loop does not run meanwhile */
+    /* And past the time a reply vouches for a connection without a probe
+     * (CALX_PG_FRESH_REPLY_NS: a hang-up that recent could as well have
+     * come just after the check). */
+    nanosleep(&(struct timespec){ 0, 2 * CALX_PG_FRESH_REPLY_NS }, NULL);
     calx_connection *c = connect_now(e, &err);
     CHECK(c != NULL);
     if (c) {

@@ -18,6 +18,7 @@
 
 #include <libpq-fe.h>
 
+#include "core/clock.h"
 #include "core/evloop.h"
 #include "driver/driver.h"
 #include "driver/postgres.h"
@@ -247,6 +248,8 @@ struct pg_conn {
 
     bool dead;                /* the connection is lost */
     bool closing;
+    uint64_t heard_ns;        /* when a request last completed, its reply read
+                                 off the socket (calx__mono_ns); 0: never */
     calx_pg_stats stats;
 };
 

@@ -613,6 +613,7 @@ void calx__pg_complete(pg_conn *c)
     }
     calx_dreq_cb cb = c->cb;
     void *udata = c->udata;
+    c->heard_ns = calx__mono_ns();
     c->busy = false;
     c->sent = false;
     c->flushing = false;

@@ -406,7 +406,12 @@ static bool pg_alive(const calx_dconn *base)
     pg_conn *c = (pg_conn *)base;
     if (!c || c->closing)
         return false;
-    if (!c->busy && !c->connecting)
+    /* A connection that read a reply under CALX_PG_FRESH_REPLY_NS ago is
+     * not probed: a hang-up inside that window is one that could as well
+     * have come just after the probe. Fifty tasks sharing a pool hand a
+     * connection from one transaction's end to the next one's start
+     * within microseconds, every time, and the probe is a syscall. */
+    if (!c->busy && !c->connecting && calx__mono_ns() - c->heard_ns >= CALX_PG_FRESH_REPLY_NS)
         probe(c);
     return !c->dead && c->pg && PQstatus(c->pg) == CONNECTION_OK;
 }

@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include "driver/driver.h"
 
+/* How recently a connection must have read a reply for alive() to trust
+ * it without reading its socket (postgres.c's pg_alive): 0.5 ms. */
+#define CALX_PG_FRESH_REPLY_NS 500000u
+
 typedef struct calx_pg_stats {
     uint64_t round_trips;  /* pipelines sent, one Sync each: a batch of any size
                               is one, and costs about one network round trip */
@@ -15,7 +19,9 @@ typedef struct calx_pg_stats {
     uint64_t prepares;     /* named prepared statements created */
     uint64_t cancels;      /* cancel requests sent (interrupt) */
     uint64_t probes;       /* reads of the socket between requests, each a
-                              syscall: is the server still there? (alive) */
+                              syscall: is the server still there? (alive;
+                              not within CALX_PG_FRESH_REPLY_NS of a
+                              reply) */
     uint64_t int4_params;  /* integer parameters sent as int4 (meeting an
                               INTEGER column) ... */
     uint64_t int8_params;  /* ... and as int8: what the server was told, in

@@ -12,18 +12,11 @@
 #include "calx/engine.h"
 #include "core/evloop.h"
 #include "driver/driver.h"
+#include "core/clock.h"
 #include "engine/pool.h"
 #include "engine/stmt_cache.h"
 #include "sql/dialect.h"
 #include "sql/text.h"
-
-/* The monotonic clock in nanoseconds: compile times and cache ages. */
-static inline uint64_t calx__mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* A compiled SQL text, cached per engine by its source text. */
 typedef struct calx_plan_entry {
