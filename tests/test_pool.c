@@ -178,6 +178,13 @@ static uint64_t probes(calx_connection *c)
     return st.probes;
 }
 
+/* An engine whose pool holds one connection and never more. */
+static calx_engine *one_connection_engine(void)
+{
+    return make_engine((calx_engine_opts){ .pool_size = 1, .max_overflow = CALX_OVERFLOW_NONE },
+                       NULL, 0);
+}
+
 typedef struct handed_arg {
     calx_engine *e;
     uint64_t probes;          /* the connection's probes once it got it */
@@ -204,9 +211,7 @@ TEST(a_connection_is_checked_for_life_once_a_checkout_handed_or_idle)
     if (!pg)
         SKIP("the liveness check reads a socket on PostgreSQL only");
     calx_error err;
-    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1,
-                                                     .max_overflow = CALX_OVERFLOW_NONE },
-                                 NULL, 0);
+    calx_engine *e = one_connection_engine();
     calx_connection *hold = connect_now(e, &err);
     CHECK(hold != NULL);
     if (!hold)
@@ -274,9 +279,7 @@ TEST(a_connection_that_just_read_a_reply_is_not_probed_at_its_next_checkout)
     if (!pg)
         SKIP("the liveness check reads a socket on PostgreSQL only");
     calx_error err;
-    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1,
-                                                     .max_overflow = CALX_OVERFLOW_NONE },
-                                 NULL, 0);
+    calx_engine *e = one_connection_engine();
     fresh_arg a = { .e = e };
     calx_wait(calx_spawn(loop, reply_then_checkouts_task, &a, NULL, &err), NULL, &err);
     CHECK(a.same_connection);
