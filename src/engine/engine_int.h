@@ -6,13 +6,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "calx/connection.h"
 #include "calx/engine.h"
+#include "core/clock.h"
 #include "core/evloop.h"
 #include "driver/driver.h"
-#include "core/clock.h"
 #include "engine/pool.h"
 #include "engine/stmt_cache.h"
 #include "sql/dialect.h"
