@@ -257,6 +257,22 @@ TEST(the_url_timeout_holds_from_the_first_moment_of_a_connection)
 
 /* ---- the file under the engine ---- */
 
+/* What the program's operator does: the database at path replaced with a
+ * fresh one holding an empty t. */
+static void replace_database(const char *path)
+{
+    char side[700];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    unlink(path);
+    sqlite3 *db = NULL;
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "CREATE TABLE t (x INTEGER)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
 TEST(a_database_file_replaced_under_the_engine_is_reopened_at_checkout)
 {
     calx_error err;
@@ -271,18 +287,7 @@ TEST(a_database_file_replaced_under_the_engine_is_reopened_at_checkout)
     CHECK_OK(run_sql(c, "INSERT INTO t VALUES (1)", &err), &err);
     CHECK_OK(commit(c, &err), &err);
     calx_conn_close(c);  /* pooled, the old file open */
-
-    /* The program's operator replaces the database with a fresh one. */
-    char side[700];
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-    unlink(path);
-    sqlite3 *db = NULL;
-    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_INT(sqlite3_exec(db, "CREATE TABLE t (x INTEGER)", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    replace_database(path);
 
     /* Without pool_pre_ping: the checkout's own check notices. */
     c = connect_now(e);
@@ -293,6 +298,42 @@ TEST(a_database_file_replaced_under_the_engine_is_reopened_at_checkout)
         calx_conn_close(c);
     }
     CHECK_INT(count_in_file(path), 1);  /* the write is in the file on disk */
+    free_engine(e);
+}
+
+/* The file replaced while its one connection is checked out, and a
+ * checkout waiting for it: the connection handed over at its checkin is
+ * checked at that checkout like an idle one, and the waiter writes to the
+ * new file, not the unlinked old one. */
+TEST(a_database_file_replaced_while_its_connection_is_out_is_reopened_for_the_waiter)
+{
+    calx_error err;
+    const char *path = fresh_path();
+    char url[800];
+    snprintf(url, sizeof url, "sqlite:///%s", path);
+    calx_engine *e = calx_create_engine(
+        url, &(calx_engine_opts){ .loop = loop, .pool_size = 1, .max_overflow = CALX_OVERFLOW_NONE },
+        &err);
+    CHECK(e != NULL);
+    calx_connection *c = e ? connect_now(e) : NULL;
+    if (!c) {
+        free_engine(e);
+        return;
+    }
+    CHECK_OK(run_sql(c, "CREATE TABLE t (x INTEGER)", &err), &err);
+    CHECK_OK(commit(c, &err), &err);
+    calx_future *waiting = calx_engine_connect(e, &err);
+    CHECK(waiting != NULL);
+    replace_database(path);
+    calx_conn_close(c);  /* handed to the waiting checkout */
+    calx_connection *next = NULL;
+    CHECK_OK(calx_wait(waiting, &next, &err), &err);
+    if (next) {
+        CHECK_OK(run_sql(next, "INSERT INTO t VALUES (2)", &err), &err);
+        CHECK_OK(commit(next, &err), &err);
+        calx_conn_close(next);
+    }
+    CHECK_INT(count_in_file(path), 1);
     free_engine(e);
 }
 
@@ -425,6 +466,7 @@ int main(void)
     RUN(a_writer_waits_its_turn_behind_another_writer_up_to_the_timeout);
     RUN(the_url_timeout_holds_from_the_first_moment_of_a_connection);
     RUN(a_database_file_replaced_under_the_engine_is_reopened_at_checkout);
+    RUN(a_database_file_replaced_while_its_connection_is_out_is_reopened_for_the_waiter);
     RUN(bad_sqlite_options_fail_when_the_engine_is_made);
     RUN(every_commit_reported_done_under_a_filling_disk_is_whole_and_no_other_is_there);
     calx_loop_free(loop);

@@ -391,28 +391,33 @@ static int get_sql(calx_session *s, const calx_model *m, calx__memo_text *out, b
         if (m->table.columns[i].primary_key)
             calx_select_where(q, calx_binop(CALX_OP_EQ, calx_col(&m->table, i),
                                             calx__column_slot(&m->table.columns[i])));
+    if (calx__memo_select(s, m, CALX__MEMO_GET, q, out, by_engine, err))
+        return err->code;
+    if (*by_engine)
+        return 0;
+    /* The engine keeps no more: the session does. */
+    void *v = realloc(s->getsql, (s->ngetsql + 1) * sizeof *s->getsql);
+    if (!v) {
+        free(out->sql);
+        free(out->types);
+        return calx__nomem(err, NULL);
+    }
+    s->getsql = v;
+    s->getsql[s->ngetsql++] = (calx_getsql){ m, out->sql, out->types };
+    return 0;
+}
+
+int calx__memo_select(calx_session *s, const void *owner, unsigned kind, calx_select *q,
+                      calx__memo_text *out, bool *kept, calx_error *err)
+{
     calx_compiled c = { 0 };
     int rc = calx__select_compile(q, s->dialect, CALX_COMPILE_LABELS, &c, err);
     calx_select_free(q);
     if (rc)
         return rc;
     *out = (calx__memo_text){ c.sql, c.types };
-    if (calx__engine_memo_keep(s->opts.bind, m, CALX__MEMO_GET, 0, *out)) {
-        *by_engine = true;
-        c.sql = NULL;
-        c.types = NULL;
-        calx__compiled_free(&c);
-        return 0;
-    }
-    /* The engine keeps no more: the session does. */
-    void *v = realloc(s->getsql, (s->ngetsql + 1) * sizeof *s->getsql);
-    if (!v) {
-        calx__compiled_free(&c);
-        return calx__nomem(err, NULL);
-    }
-    s->getsql = v;
-    s->getsql[s->ngetsql++] = (calx_getsql){ m, c.sql, c.types };
-    c.sql = NULL;
+    *kept = calx__engine_memo_keep(s->opts.bind, owner, kind, 0, *out);
+    c.sql = NULL;   /* *out's now: the engine's, or the caller's */
     c.types = NULL;
     calx__compiled_free(&c);
     return 0;

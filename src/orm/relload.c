@@ -344,22 +344,15 @@ static int run_single(calx_session *s, const calx__relinfo *ri, calx_value key,
         calx_select_free(q);
         return rc;
     }
-    calx_engine *e = s->opts.bind;
-    const calx__memo_text *found = calx__engine_memo_find(e, ri->rel, CALX__MEMO_REL_ONE, 0);
+    const calx__memo_text *found =
+        calx__engine_memo_find(s->opts.bind, ri->rel, CALX__MEMO_REL_ONE, 0);
     calx__memo_text text = found ? *found : (calx__memo_text){ 0 };
     bool kept = found != NULL;
-    calx_compiled c = { 0 };
     if (!kept) {
         calx_select *q = single_select(ri, calx__column_slot(key_column(ri)));
         order(q, ri);
-        int rc = calx__select_compile(q, s->dialect, CALX_COMPILE_LABELS, &c, err);
-        calx_select_free(q);
-        if (rc)
-            return rc;
-        text = (calx__memo_text){ c.sql, c.types };
-        kept = calx__engine_memo_keep(e, ri->rel, CALX__MEMO_REL_ONE, 0, text);
-        if (kept)
-            c.sql = NULL, c.types = NULL;   /* the engine's now */
+        if (calx__memo_select(s, ri->rel, CALX__MEMO_REL_ONE, q, &text, &kept, err))
+            return err->code;
     }
     calx_connection *conn = NULL;
     int rc = calx__session_read_conn(s, &conn, err);
@@ -370,7 +363,10 @@ static int run_single(calx_session *s, const calx__relinfo *ri, calx_value key,
                              : calx__conn_execute_typed(conn, text.sql, &p, text.types, err),
                         out, err);
     }
-    calx__compiled_free(&c);
+    if (!kept) {
+        free(text.sql);
+        free(text.types);
+    }
     return rc;
 }
 

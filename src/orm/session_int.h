@@ -14,6 +14,7 @@
 #include "calx/session.h"
 #include "core/blocks.h"
 #include "driver/driver.h"
+#include "engine/sql_memo.h"
 #include "orm/object.h"
 #include "sql/dialect.h"
 
@@ -42,6 +43,14 @@ typedef struct calx_spframe {
  * columns and its DELETE by key; and, with the relationship as owner, the
  * SELECT that loads it for one owner (relload.c). */
 enum { CALX__MEMO_GET = 1, CALX__MEMO_UPDATE, CALX__MEMO_DELETE, CALX__MEMO_REL_ONE };
+
+/* Compiles q (freed here) as the ORM's loads are (column labels) for a
+ * text kept per engine under (owner, kind) (sql_memo.c; load.c): 0 and
+ * *kept true when the engine took it (*out then lives as long as the
+ * engine), 0 and *kept false when the engine keeps no more (out->sql and
+ * out->types then the caller's to free), or the compile's error. */
+int calx__memo_select(calx_session *s, const void *owner, unsigned kind, calx_select *q,
+                      calx__memo_text *out, bool *kept, calx_error *err);
 
 typedef struct calx_getsql {
     const calx_model *m;
