@@ -121,6 +121,24 @@ static const calx_enum checked_mood = { .name = "checked_mood", .names = mood_na
 CALX_MODEL(Checked, "checked")
 CALX_MODEL_DEFINE(Checked, "checked")
 
+/* Every scalar type whose values a many-row INSERT sends as one array a
+ * column on PostgreSQL (the sentinel form over arrays). */
+#define Reading_FIELDS(F, M)                                                  \
+    F(M, id,      OPT_INT64,     NONE, .primary_key = true)                   \
+    F(M, label,   TEXT,          REQUIRED)                                    \
+    F(M, price,   OPT_DECIMAL,   NONE, .precision = 10, .scale = 2)           \
+    F(M, ref,     OPT_UUID,      NONE)                                        \
+    F(M, day,     OPT_DATE,      NONE)                                        \
+    F(M, at_time, OPT_TIME,      NONE)                                        \
+    F(M, local,   OPT_DATETIME,  NONE)                                        \
+    F(M, instant, OPT_TIMESTAMP, NONE)                                        \
+    F(M, span,    OPT_INTERVAL,  NONE)                                        \
+    F(M, score,   OPT_DOUBLE,    NONE)                                        \
+    F(M, flag,    OPT_BOOL,      NONE)                                        \
+    F(M, small,   OPT_INT32,     NONE)
+CALX_MODEL(Reading, "reading")
+CALX_MODEL_DEFINE(Reading, "reading")
+
 #define ITEM(f) CALX_C(Item, f)
 
 /* ---- the harness: orm_test.h's engine, echo capture and task (after
@@ -849,6 +867,79 @@ DB_TEST(many_rows_with_an_enum_go_in_one_statement_and_keep_their_keys, CALX_TAB
     calx_session_free(s);
 }
 
+/* Rows of every scalar type, texts an array literal would have to quote
+ * and NULLs among the values: in one statement (on PostgreSQL one array a
+ * column), each key to its own object, each value back as it went in. */
+DB_TEST(many_rows_of_every_scalar_type_go_in_one_statement_and_come_back_as_they_went,
+        CALX_TABLE(Reading))
+{
+    static const char *const labels[] = { "plain", "it's \"quoted\"", "back\\slash, {braces}",
+                                          "NULL", "", "\xc3\xbcnicode \xe2\x9c\x93" };
+    enum { N = 6 };
+    calx_session *s = new_session();
+    Reading *r[N];
+    for (int i = 0; i < N; i++) {
+        /* The odd rows leave every optional field NULL; the even ones set
+         * each to a value of its own. */
+        r[i] = i % 2 ? CALX_NEW(Reading, &err, .label = labels[i])
+                     : CALX_NEW(Reading, &err, .label = labels[i],
+                                .price = CALX_SOME(dec(i ? "-0.05" : "12345678.90")),
+                                .ref = CALX_SOME(uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")),
+                                .day = CALX_SOME(date(i ? "1999-12-31" : "2024-02-29")),
+                                .at_time = CALX_SOME(tod("23:59:59.999999")),
+                                .local = CALX_SOME(naive("2001-02-03 04:05:06.7")),
+                                .instant = CALX_SOME(instant("2020-06-30 12:00:00Z")),
+                                .span = CALX_SOME(interval("P2DT3H")),
+                                .score = CALX_SOME(i * 0.5 - 1e300),
+                                .flag = CALX_SOME(i == 4), .small = CALX_SOME(-2147483647 + i));
+        CHECK(r[i] != NULL);
+        if (!r[i])
+            return;
+        CHECK_OK(calx_session_add(s, r[i], &err), &err);
+    }
+    log_reset();
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    if (pg()) {
+        CHECK_INT(log_count("INSERT INTO reading"), 1);
+        CHECK(log_line("FROM unnest(CAST($1 AS VARCHAR[]), CAST($2 AS NUMERIC[]), ") != NULL);
+    }
+    calx_session *s2 = new_session();
+    for (int i = 0; i < N; i++) {
+        CHECK(r[i]->id.valid);
+        Reading *b = NULL;
+        CHECK_OK(calx_session_get(s2, &Reading_model, calx_int(r[i]->id.value), &b, &err), &err);
+        CHECK(b != NULL);
+        if (!b)
+            continue;
+        CHECK_STR(b->label, labels[i]);
+        bool set = i % 2 == 0;
+        CHECK_INT(b->price.valid, set);
+        CHECK_INT(b->ref.valid, set);
+        CHECK_INT(b->day.valid, set);
+        CHECK_INT(b->at_time.valid, set);
+        CHECK_INT(b->local.valid, set);
+        CHECK_INT(b->instant.valid, set);
+        CHECK_INT(b->span.valid, set);
+        CHECK_INT(b->score.valid, set);
+        CHECK_INT(b->flag.valid, set);
+        CHECK_INT(b->small.valid, set);
+        if (!set)
+            continue;
+        CHECK_DEC(b->price.value, dec(i ? "-0.05" : "12345678.90"));
+        CHECK_UUID(b->ref.value, uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
+        CHECK_INT(b->day.value, date(i ? "1999-12-31" : "2024-02-29"));
+        CHECK_INT(b->at_time.value, tod("23:59:59.999999"));
+        CHECK_INT(b->local.value, naive("2001-02-03 04:05:06.7"));
+        CHECK_INT(b->instant.value, instant("2020-06-30 12:00:00Z"));
+        CHECK_IV(b->span.value, stored_iv(interval("P2DT3H")));
+        CHECK(b->score.value == i * 0.5 - 1e300);
+        CHECK_INT(b->flag.value, i == 4);
+        CHECK_INT(b->small.value, -2147483647 + i);
+    }
+    calx_session_free(s2);
+    calx_session_free(s);
+}
+
 /* The database itself refuses a name that is not the enum's: PostgreSQL's
  * enum type, SQLite's CHECK (create_constraint=True). */
 DB_TEST(the_database_refuses_a_name_the_enum_does_not_have, CALX_TABLE(Checked))
@@ -1466,6 +1557,7 @@ int main(void)
     RUN(sqlite_refuses_a_decimal_of_more_than_18_digits_at_create_all);
     RUN(the_database_compares_orders_and_sums_the_new_types);
     RUN(many_rows_with_an_enum_go_in_one_statement_and_keep_their_keys);
+    RUN(many_rows_of_every_scalar_type_go_in_one_statement_and_come_back_as_they_went);
     RUN(the_database_refuses_a_name_the_enum_does_not_have);
     RUN(returning_gives_a_core_statements_columns_their_types);
     RUN(a_key_of_each_type_finds_its_object_through_the_identity_map);

@@ -833,6 +833,36 @@ TEST(the_flush_gets_its_statements_from_the_sql_layer)
     CHECK_OK(calx__insert_shape_sql(s, pg, 1, CALX__ROWS_VALUES, &sql, &err), &err);
     CHECK_STR(sql, "INSERT INTO hero (name, secret_name) VALUES (?, ?) RETURNING hero.id");
     free(sql);
+    /* The sentinel form over arrays: one typed array a column, one text
+     * for any number of rows. */
+    CHECK(calx__insert_arrays_ok(s, pg));
+    CHECK_OK(calx__insert_shape_sql(s, pg, 3, CALX__ROWS_ARRAYS, &sql, &err), &err);
+    CHECK_STR(sql, "INSERT INTO hero (name, secret_name) SELECT p0, p1 FROM unnest(CAST(? AS "
+                   "VARCHAR[]), CAST(? AS VARCHAR[])) WITH ORDINALITY AS imp_sen(p0, p1, "
+                   "sen_counter) ORDER BY sen_counter RETURNING hero.id");
+    free(sql);
+    /* SQLite has no arrays, nor unnest. */
+    CHECK(!calx__insert_arrays_ok(s, lite));
+    CHECK_INT(calx__insert_shape_sql(s, lite, 3, CALX__ROWS_ARRAYS, &sql, &err),
+              CALX_ERR_ARGUMENT);
+    CHECK_STR(err.message, "INSERT INTO hero: its rows cannot go as arrays on SQLite");
+    calx_insert_free(s);
+    /* A column whose values are no array of their own (bytes) keeps the
+     * VALUES form; every scalar type of the others is typed in its array. */
+    s = calx__insert_of_columns(&gadget, 0x7e, -1, 0);
+    CHECK(!calx__insert_arrays_ok(s, pg));
+    calx_insert_free(s);
+    s = calx__insert_of_columns(&gadget, 0x6e, -1, 0);
+    CHECK(calx__insert_arrays_ok(s, pg));
+    CHECK_OK(calx__insert_shape_sql(s, pg, 1, CALX__ROWS_ARRAYS, &sql, &err), &err);
+    CHECK_STR(sql, "INSERT INTO gadget (label, active, score, made, small) SELECT p0, p1, p2, p3, "
+                   "p4 FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS BOOLEAN[]), CAST(? AS DOUBLE "
+                   "PRECISION[]), CAST(? AS TIMESTAMP WITH TIME ZONE[]), CAST(? AS INTEGER[])) "
+                   "WITH ORDINALITY AS imp_sen(p0, p1, p2, p3, p4, sen_counter) ORDER BY "
+                   "sen_counter");
+    free(sql);
+    calx_insert_free(s);
+    s = calx__insert_of_columns(&hero, 0x6, 0, 0);
     CHECK_INT(calx__insert_shape_sql(s, pg, 0, CALX__ROWS_VALUES, &sql, &err), CALX_ERR_ARGUMENT);
     calx_insert_free(s);
     /* No columns: DEFAULT VALUES, one row only. */

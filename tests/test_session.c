@@ -34,8 +34,15 @@ TASK_TEST(commit_inserts_and_fills_generated_keys)
     /* One execute-many per table: the rows of a table go together. */
     CHECK_INT(log_count("INSERT INTO team ("), 1);
     CHECK_INT(log_count("INSERT INTO hero ("), 1);
-    CHECK_CONTAINS(logbuf, "'Preventers', 'Sharp Tower'");
-    CHECK_CONTAINS(logbuf, "'Z-Force', \"Sister Margaret's Bar\"");
+    if (strcmp(calx_engine_dialect(engine), "postgresql") == 0) {
+        /* The rows go as one array a column (the sentinel form over
+         * arrays), each echoed as a list. */
+        CHECK_CONTAINS(logbuf, "(['Preventers', 'Z-Force'], ['Sharp Tower', "
+                               "\"Sister Margaret's Bar\"])");
+    } else {
+        CHECK_CONTAINS(logbuf, "'Preventers', 'Sharp Tower'");
+        CHECK_CONTAINS(logbuf, "'Z-Force', \"Sister Margaret's Bar\"");
+    }
     CHECK_INT(log_count("COMMIT"), 2);
     CHECK_INT(count_rows("hero"), 3);
     /* Keys reached the objects whose rows made them. */
@@ -166,17 +173,21 @@ TASK_TEST(a_flush_of_1000_objects_is_one_round_trip)
     if (!pg)
         CHECK_CONTAINS(logbuf, "displaying 10 of 1000 total bound parameter sets");
     if (pg) {
-        /* One multi-row INSERT in SQLAlchemy 2.0's sentinel form, its keys
-         * coming back with it: no round trip to draw them first. */
+        /* One multi-row INSERT in SQLAlchemy 2.0's sentinel form over one
+         * array a column, its keys coming back with it: no round trip to
+         * draw them first. */
         calx__pg_conn_stats(calx__conn_dconn(s->conn), &after);
         CHECK_INT(after.round_trips - before.round_trips, 1);
-        CHECK_CONTAINS(logbuf, "INSERT INTO hero (name, secret_name, age, team_id) SELECT "
-                               "CAST(p0 AS VARCHAR), CAST(p1 AS VARCHAR), CAST(p2 AS BIGINT), "
-                               "CAST(p3 AS BIGINT) FROM (VALUES ($1, $2, $3, $4, 0), ($5, $6, "
-                               "$7, $8, 1), ");
-        CHECK_CONTAINS(logbuf, ", 999)) AS imp_sen(p0, p1, p2, p3, sen_counter) ORDER BY "
+        CHECK_CONTAINS(logbuf, "INSERT INTO hero (name, secret_name, age, team_id) SELECT p0, "
+                               "p1, p2, p3 FROM unnest(CAST($1 AS VARCHAR[]), CAST($2 AS "
+                               "VARCHAR[]), CAST($3 AS BIGINT[]), CAST($4 AS BIGINT[])) WITH "
+                               "ORDINALITY AS imp_sen(p0, p1, p2, p3, sen_counter) ORDER BY "
                                "sen_counter RETURNING hero.id\n");
-        CHECK_CONTAINS(logbuf, "parameters truncated");
+        /* Each array's list is cut in the middle, as SQLAlchemy cuts a
+         * long value. */
+        CHECK_CONTAINS(logbuf, "[0, 1, 2, 3, ");
+        CHECK_CONTAINS(logbuf, " characters truncated) ... ");
+        CHECK_CONTAINS(logbuf, "997, 998, 999], [None, ");
         /* The same seen from the loop rather than the driver's counter:
          * the replies came in a few reads of the socket, where waiting
          * for each row's result would have woken the loop 1,000 times. */

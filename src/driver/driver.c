@@ -55,3 +55,23 @@ void calx__error_note_where(calx_error *err, const calx_dreq *req, size_t stmt, 
     else if (nsets > 1)
         calx__error_note(err, "parameter set %zu of %zu", set + 1, nsets);
 }
+
+calx_type calx__dtype_value_type(calx_dtype t)
+{
+    switch ((calx_dtype)((unsigned)t & ~(unsigned)CALX_DTYPE_ARRAY)) {
+    case CALX_DTYPE_INT32:
+    case CALX_DTYPE_INT64: return CALX_INT;
+    case CALX_DTYPE_DOUBLE: return CALX_REAL;
+    case CALX_DTYPE_BOOL: return CALX_BOOL;
+    case CALX_DTYPE_TEXT: return CALX_TEXT;
+    case CALX_DTYPE_TIMESTAMP: return CALX_TIMESTAMP;
+    case CALX_DTYPE_DECIMAL: return CALX_DECIMAL;
+    case CALX_DTYPE_UUID: return CALX_UUID;
+    case CALX_DTYPE_DATE: return CALX_DATE;
+    case CALX_DTYPE_TIME: return CALX_TIME;
+    case CALX_DTYPE_DATETIME: return CALX_DATETIME;
+    case CALX_DTYPE_INTERVAL: return CALX_INTERVAL;
+    case CALX_DTYPE_JSON: return CALX_JSON;
+    default: return CALX_NULL;
+    }
+}

@@ -64,6 +64,11 @@ typedef enum calx_dtype {
     CALX_DTYPE_ARRAY = 0x40    /* | the element's type */
 } calx_dtype;
 
+/* The type of calx value a column of type t (its element type, for an
+ * array) holds: CALX_INT for INT32 and INT64, CALX_TEXT for TEXT, ...;
+ * CALX_NULL for CALX_DTYPE_VALUE and anything unknown. */
+calx_type calx__dtype_value_type(calx_dtype t);
+
 /* One statement: SQL text and nsets parameter sets of nparams values each
  * (nsets 1 for a plain execute; more for execute-many). */
 typedef struct calx_dstmt {

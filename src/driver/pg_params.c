@@ -60,33 +60,31 @@ static bool ensure_param_arrays(pg_conn *c, size_t n)
  * What each column type's values go as when the statement says a
  * parameter meets such a column (calx_dstmt's types): the OID of a value
  * alone (0: left to the value, and a text to the server, which types it
- * from the column), of an array's elements and of the array, and the calx
- * value type the column's values are. A value of another type (35.5
- * compared with an INTEGER column) goes as it would without the hint. */
+ * from the column), of an array's elements and of the array; the calx
+ * value type a column's values are is calx__dtype_value_type's. A value of
+ * another type (35.5 compared with an INTEGER column) goes as it would
+ * without the hint. */
 typedef struct dtype_info {
     Oid scalar, element, array;
-    calx_type holds;
 } dtype_info;
 
 static const dtype_info dtypes[] = {
-    [CALX_DTYPE_INT32] = { OID_INT4, OID_INT4, OID_INT4_ARRAY, CALX_INT },
-    [CALX_DTYPE_INT64] = { OID_INT8, OID_INT8, OID_INT8_ARRAY, CALX_INT },
-    [CALX_DTYPE_DOUBLE] = { OID_FLOAT8, OID_FLOAT8, OID_FLOAT8_ARRAY, CALX_REAL },
-    [CALX_DTYPE_BOOL] = { OID_BOOL, OID_BOOL, OID_BOOL_ARRAY, CALX_BOOL },
+    [CALX_DTYPE_INT32] = { OID_INT4, OID_INT4, OID_INT4_ARRAY },
+    [CALX_DTYPE_INT64] = { OID_INT8, OID_INT8, OID_INT8_ARRAY },
+    [CALX_DTYPE_DOUBLE] = { OID_FLOAT8, OID_FLOAT8, OID_FLOAT8_ARRAY },
+    [CALX_DTYPE_BOOL] = { OID_BOOL, OID_BOOL, OID_BOOL_ARRAY },
     /* calx's TEXT columns are VARCHAR on PostgreSQL */
-    [CALX_DTYPE_TEXT] = { 0, OID_VARCHAR, OID_VARCHAR_ARRAY, CALX_TEXT },
-    [CALX_DTYPE_TIMESTAMP] = { OID_TIMESTAMPTZ, OID_TIMESTAMPTZ, OID_TIMESTAMPTZ_ARRAY,
-                               CALX_TIMESTAMP },
-    [CALX_DTYPE_DECIMAL] = { OID_NUMERIC, OID_NUMERIC, OID_NUMERIC_ARRAY, CALX_DECIMAL },
-    [CALX_DTYPE_UUID] = { OID_UUID, OID_UUID, OID_UUID_ARRAY, CALX_UUID },
-    [CALX_DTYPE_DATE] = { OID_DATE, OID_DATE, OID_DATE_ARRAY, CALX_DATE },
-    [CALX_DTYPE_TIME] = { OID_TIME, OID_TIME, OID_TIME_ARRAY, CALX_TIME },
-    [CALX_DTYPE_DATETIME] = { OID_TIMESTAMP, OID_TIMESTAMP, OID_TIMESTAMP_ARRAY,
-                              CALX_DATETIME },
-    [CALX_DTYPE_INTERVAL] = { OID_INTERVAL, OID_INTERVAL, OID_INTERVAL_ARRAY, CALX_INTERVAL },
+    [CALX_DTYPE_TEXT] = { 0, OID_VARCHAR, OID_VARCHAR_ARRAY },
+    [CALX_DTYPE_TIMESTAMP] = { OID_TIMESTAMPTZ, OID_TIMESTAMPTZ, OID_TIMESTAMPTZ_ARRAY },
+    [CALX_DTYPE_DECIMAL] = { OID_NUMERIC, OID_NUMERIC, OID_NUMERIC_ARRAY },
+    [CALX_DTYPE_UUID] = { OID_UUID, OID_UUID, OID_UUID_ARRAY },
+    [CALX_DTYPE_DATE] = { OID_DATE, OID_DATE, OID_DATE_ARRAY },
+    [CALX_DTYPE_TIME] = { OID_TIME, OID_TIME, OID_TIME_ARRAY },
+    [CALX_DTYPE_DATETIME] = { OID_TIMESTAMP, OID_TIMESTAMP, OID_TIMESTAMP_ARRAY },
+    [CALX_DTYPE_INTERVAL] = { OID_INTERVAL, OID_INTERVAL, OID_INTERVAL_ARRAY },
     /* json's binary form is its text, so a JSON[] column's arrays go in
      * binary as json[] (its OID fixed, 199); a value alone stays untyped */
-    [CALX_DTYPE_JSON] = { 0, OID_JSON, OID_JSON_ARRAY, CALX_JSON },
+    [CALX_DTYPE_JSON] = { 0, OID_JSON, OID_JSON_ARRAY },
 };
 
 /* The entry of t's scalar or element type; NULL for none. */
@@ -111,7 +109,7 @@ static const dtype_info *binary_array(const calx_value *v, calx_dtype hint)
     if (!(hint & CALX_DTYPE_ARRAY))
         return NULL;
     const dtype_info *d = dtype_of(hint);
-    return d && d->holds == v->elem ? d : NULL;
+    return d && calx__dtype_value_type(hint) == v->elem ? d : NULL;
 }
 
 /* An integer that meets an INTEGER column (or is an element of an

@@ -84,6 +84,38 @@ static void put_text(calx_buf *b, const char *s, size_t n)
     calx__buf_put(b, &q, 1);
 }
 
+/* At most this many values of one tuple are shown, as SQLAlchemy's
+ * max_params: a multi-row INSERT has thousands. */
+#define MAX_PARAMS_SHOWN 100
+
+static void put_value(calx_buf *b, const calx_value *v, bool native_bool);
+
+/* An array as Python prints a list, cut in the middle past MAX_CHARS as
+ * SQLAlchemy cuts any value's repr (the arrays of a many-row INSERT's
+ * columns have a thousand elements). */
+static void put_list(calx_buf *b, const calx_value *v, bool native_bool)
+{
+    calx_buf whole = { 0 };
+    calx__buf_put(&whole, "[", 1);
+    for (size_t i = 0; i < v->u.array.n; i++) {
+        if (i)
+            calx__buf_put(&whole, ", ", 2);
+        put_value(&whole, &v->u.array.items[i], native_bool);
+    }
+    calx__buf_put(&whole, "]", 1);
+    size_t n = whole.len, half = MAX_CHARS / 2;
+    if (whole.oom || !whole.p) {
+        calx__buf_puts(b, "[...]");   /* out of memory: the echo says less */
+    } else if (n <= MAX_CHARS) {
+        calx__buf_put(b, whole.p, n);
+    } else {
+        calx__buf_put(b, whole.p, half);
+        calx__buf_printf(b, " ... (%zu characters truncated) ... ", n - 2 * half);
+        calx__buf_put(b, whole.p + n - half, half);
+    }
+    calx__buf_free(&whole);
+}
+
 /* A value as SQLAlchemy logs it: after its bind processing, so a bool is
  * 1 / 0 on a database without a native boolean (SQLite's INTEGER),
  * True / False elsewhere. */
@@ -103,14 +135,8 @@ static void put_value(calx_buf *b, const calx_value *v, bool native_bool)
     case CALX_JSON: /* SQLAlchemy's JSON type binds the serialized text */
         put_text(b, v->u.s.ptr, v->u.s.len);
         break;
-    case CALX_ARRAY:   /* as Python prints a list */
-        calx__buf_put(b, "[", 1);
-        for (size_t i = 0; i < v->u.array.n; i++) {
-            if (i)
-                calx__buf_put(b, ", ", 2);
-            put_value(b, &v->u.array.items[i], native_bool);
-        }
-        calx__buf_put(b, "]", 1);
+    case CALX_ARRAY:
+        put_list(b, v, native_bool);
         break;
     default: calx__value_rich_repr(b, v); break;
     case CALX_BLOB:
@@ -124,9 +150,6 @@ static void put_value(calx_buf *b, const calx_value *v, bool native_bool)
     }
 }
 
-/* At most this many values of one tuple are shown, as SQLAlchemy's
- * max_params: a multi-row INSERT has thousands. */
-#define MAX_PARAMS_SHOWN 100
 
 static void put_tuple(calx_buf *b, const calx_value *vals, size_t n, bool native_bool)
 {

@@ -141,7 +141,9 @@ typedef struct post_update {
 typedef enum stmt_form {
     FORM_EACH,                /* one execution per operation (an execute-many) */
     FORM_ROWS,                /* `per` rows to an execution: INSERT ... VALUES (..), (..) */
-    FORM_SENTINEL             /* the same, in the sentinel form, RETURNING the keys */
+    FORM_SENTINEL,            /* the same, in the sentinel form, RETURNING the keys */
+    FORM_ARRAYS               /* the sentinel form over one array a column
+                                 (CALX__ROWS_ARRAYS): `per` rows to an execution */
 } stmt_form;
 
 /* One statement of the batch: ops [first, first + count) of one SQL, run
@@ -1028,15 +1030,23 @@ static size_t group_end(const flush_ctx *x, size_t i, size_t end)
     return j;
 }
 
+/* The shape op's SQL was made for. */
+static sql_entry *shape_of(flush_ctx *x, const flush_op *op)
+{
+    for (size_t i = 0; i < x->nsqls; i++)
+        if (x->sqls[i].sql == op->sql)
+            return &x->sqls[i];
+    return NULL;
+}
+
 /* The text of rows rows of op's INSERT shape in form, made once per
  * flush (full chunks share it, and the batch then plans it once). */
 static const char *rows_sql(flush_ctx *x, const flush_op *op, size_t rows, calx__rows_form form,
                             calx_error *err)
 {
-    sql_entry *e = NULL;
-    for (size_t i = 0; i < x->nsqls && !e; i++)
-        if (x->sqls[i].sql == op->sql)
-            e = &x->sqls[i];
+    sql_entry *e = shape_of(x, op);
+    if (form == CALX__ROWS_ARRAYS)
+        rows = 1;   /* one text for any number of rows */
     for (size_t i = 0; i < e->ntexts; i++)
         if (e->texts[i].rows == rows && e->texts[i].form == form)
             return e->texts[i].sql;
@@ -1053,8 +1063,10 @@ static const char *rows_sql(flush_ctx *x, const flush_op *op, size_t rows, calx_
 
 /* The batch's statements. INSERTs of several rows go many rows to a
  * statement where the dialect's keys allow it: in the sentinel form when
- * the database makes the keys and returns them (CALX_KEYS_RETURNING), as
- * plain VALUES lists when the keys are known; with lastrowid (SQLite) the
+ * the database makes the keys and returns them (CALX_KEYS_RETURNING), over
+ * one array a column where the dialect and the columns allow
+ * (calx__insert_arrays_ok), as plain VALUES lists when the keys are
+ * known; with lastrowid (SQLite) the
  * driver steps one prepared INSERT per row in-process, which costs no more,
  * and reads each row's key as it goes. Everything else is one statement
  * per run of equal SQL, an execute-many when the run is longer than one. */
@@ -1083,23 +1095,25 @@ static flush_stmt *plan_stmts(flush_ctx *x, size_t first, size_t last, size_t *n
             i = end;
             continue;
         }
-        size_t per = d->max_params / op->np;
+        bool arrays = sentinel && calx__insert_arrays_ok(shape_of(x, op)->ins, d);
+        size_t per = arrays ? MULTIROW_MAX_ROWS : d->max_params / op->np;
         per = per < 1 ? 1 : per > MULTIROW_MAX_ROWS ? MULTIROW_MAX_ROWS : per;
-        calx__rows_form form = sentinel ? CALX__ROWS_SENTINEL : CALX__ROWS_VALUES;
+        calx__rows_form form = arrays     ? CALX__ROWS_ARRAYS
+                               : sentinel ? CALX__ROWS_SENTINEL
+                                          : CALX__ROWS_VALUES;
+        stmt_form sform = arrays ? FORM_ARRAYS : sentinel ? FORM_SENTINEL : FORM_ROWS;
         size_t full = count / per, rest = count % per;
         if (full) {
             const char *sql = rows_sql(x, op, per, form, err);
             if (!sql)
                 goto fail;
-            st[n++] = (flush_stmt){ i, full * per, per, sql,
-                                    sentinel ? FORM_SENTINEL : FORM_ROWS };
+            st[n++] = (flush_stmt){ i, full * per, per, sql, sform };
         }
         if (rest) {
             const char *sql = rest > 1 || sentinel ? rows_sql(x, op, rest, form, err) : op->sql;
             if (!sql)
                 goto fail;
-            st[n++] = (flush_stmt){ i + full * per, rest, rest, sql,
-                                    sentinel ? FORM_SENTINEL : FORM_ROWS };
+            st[n++] = (flush_stmt){ i + full * per, rest, rest, sql, sform };
         }
         i = end;
     }
@@ -1110,6 +1124,66 @@ fail:
     return NULL;
 }
 
+/* Room for the parameters of statements in the sentinel form over arrays
+ * (FORM_ARRAYS) while a batch is made of them: the arrays (one a column
+ * a set, and a row of their types a statement) and their elements. */
+typedef struct array_room {
+    calx_param *arrays;
+    calx_dtype *types;
+    calx_value *items;
+    size_t narrays, nitems;   /* used so far */
+} array_room;
+
+static int arrays_alloc(array_room *r, size_t narrays, size_t nitems)
+{
+    if (!narrays)
+        return 0;
+    r->arrays = malloc(narrays * sizeof *r->arrays);
+    r->types = malloc(narrays * sizeof *r->types);
+    r->items = malloc(nitems * sizeof *r->items);
+    return r->arrays && r->types && r->items ? 0 : -1;
+}
+
+static void arrays_free(array_room *r)
+{
+    free(r->arrays);
+    free(r->types);
+    free(r->items);
+}
+
+/* What the arrays of op's columns meet: each column's array type. */
+static const calx_dtype *array_types(const flush_ctx *x, const flush_op *op, array_room *r)
+{
+    calx_dtype *t = r->types + r->narrays;
+    for (size_t c = 0; c < op->np; c++)
+        t[c] = (calx_dtype)(CALX_DTYPE_ARRAY | x->types[op->p0 + c]);
+    r->narrays += op->np;
+    return t;
+}
+
+/* The parameters of ops [op, op + rows) as one array a column: element r
+ * of array c is row r's value of column c (the flush lays them out row
+ * after row). */
+static calx_params columns_as_arrays(const flush_ctx *x, const flush_op *op, size_t rows,
+                                     array_room *r)
+{
+    size_t np = op->np;
+    calx_param *arrays = r->arrays + r->narrays;
+    calx_value *items = r->items + r->nitems;
+    for (size_t row = 0; row < rows; row++) {
+        const calx_param *p = x->params + op[row].p0;
+        for (size_t c = 0; c < np; c++)
+            items[c * rows + row] = p[c].value;
+    }
+    for (size_t c = 0; c < np; c++) {
+        calx_type elem = calx__dtype_value_type(x->types[op->p0 + c]);
+        arrays[c] = (calx_param){ NULL, calx_value_array(elem, items + c * rows, rows) };
+    }
+    r->narrays += np;
+    r->nitems += np * rows;
+    return (calx_params){ arrays, np };
+}
+
 /* Statements st made into one batch, every value copied (the flush's
  * arrays can change after), not yet sent: NULL with err set. */
 static calx__batch *make_batch(flush_ctx *x, const flush_stmt *st, size_t nst, calx_error *err)
@@ -1117,16 +1191,24 @@ static calx__batch *make_batch(flush_ctx *x, const flush_stmt *st, size_t nst, c
     calx_session *s = x->s;
     if (calx__session_conn(s, err))
         return NULL;
-    size_t nsets = 0;
-    for (size_t k = 0; k < nst; k++)
+    size_t nsets = 0, narrays = 0, nitems = 0;
+    for (size_t k = 0; k < nst; k++) {
         nsets += st[k].count / st[k].per;
+        if (st[k].form == FORM_ARRAYS) {
+            size_t np = x->ops[st[k].first].np;
+            narrays += (st[k].count / st[k].per + 1) * np;   /* the sets' and a type row */
+            nitems += st[k].count * np;
+        }
+    }
     calx_stmt *stmts = malloc(nst * sizeof *stmts);
     const calx_dtype **types = malloc(nst * sizeof *types);
     calx_params *ps = malloc((nsets ? nsets : 1) * sizeof *ps);
-    if (!stmts || !types || !ps) {
+    array_room room = { 0 };
+    if (!stmts || !types || !ps || arrays_alloc(&room, narrays, nitems)) {
         free(stmts);
         free(types);
         free(ps);
+        arrays_free(&room);
         return calx__nomem(err, NULL), NULL;
     }
     bool lastrowid = s->dialect->key_strategy == CALX_KEYS_LASTROWID;
@@ -1136,16 +1218,24 @@ static calx__batch *make_batch(flush_ctx *x, const flush_stmt *st, size_t nst, c
         stmts[k] = (calx_stmt){ st[k].sql, set, st[k].count / st[k].per,
                                 st[k].form == FORM_EACH && op->want_key && lastrowid &&
                                     !op->fetch };
+        if (st[k].form == FORM_ARRAYS) {
+            types[k] = array_types(x, op, &room);
+            for (size_t j = 0; j < st[k].count; j += st[k].per)
+                *set++ = columns_as_arrays(x, op + j, st[k].per, &room);
+            continue;
+        }
         types[k] = x->types + op->p0;   /* every set is laid out as the first */
         /* A set is per operations' parameters, which lie one after
          * another in the flush's array. */
         for (size_t j = 0; j < st[k].count; j += st[k].per)
             *set++ = (calx_params){ x->params + op[j].p0, op[j].np * st[k].per };
     }
+    /* The batch copies what it is given, arrays and all. */
     calx__batch *b = calx__conn_batch_make(s->conn, stmts, types, nst, err);
     free(stmts);
     free(types);
     free(ps);
+    arrays_free(&room);
     return b;
 }
 
@@ -1170,7 +1260,10 @@ static void name_statement(const flush_ctx *x, const flush_stmt *st, size_t nst,
         k = i - 1;
     }
     const flush_op *op = &x->ops[st[k].first];
-    calx_params ps = { x->params + op->p0, op->np * st[k].per };
+    /* As many values as the text has placeholders: one array a column in
+     * the sentinel form over arrays. */
+    calx_params ps = { x->params + op->p0,
+                       st[k].form == FORM_ARRAYS ? op->np : op->np * st[k].per };
     calx_text_plan plan = { 0 };
     calx_error ignored;
     const char *sql = calx__text_compile(st[k].sql, &ps, x->s->dialect->paramstyle, &plan,
@@ -1286,7 +1379,7 @@ static int read_results(flush_ctx *x, const flush_stmt *st, size_t nst, calx_res
             return calx_error_set(err, CALX_ERR_INTERNAL,
                                   "the insert into %s returned %zu rows for %zu rows", t->name,
                                   calx_result_nrows(r), count);
-        if (st[k].form == FORM_SENTINEL) {
+        if (st[k].form == FORM_SENTINEL || st[k].form == FORM_ARRAYS) {
             /* An execute-many gathers its sets' rows set after set. */
             for (size_t j = 0; j < count; j += st[k].per)
                 if (chunk_keys(x, r, j, i + j, st[k].per, err))

@@ -338,15 +338,50 @@ static int add_part(calx_compiled_list *out, calx_compiled *c, size_t nsets, cal
     return CALX_OK;
 }
 
+/* " AS imp_sen(p0, ..., sen_counter) ORDER BY sen_counter": the sentinel
+ * forms' names for their n values and counter, and the order the rows go
+ * in by. */
+static void put_sentinel_order(calx_buf *b, size_t n)
+{
+    calx__buf_puts(b, " AS imp_sen(");
+    for (size_t k = 0; k < n; k++)
+        calx__buf_printf(b, "p%zu, ", k);
+    calx__buf_puts(b, "sen_counter) ORDER BY sen_counter");
+}
+
+/* The sentinel form over arrays: unnest gives the k-th elements of all
+ * the arrays as row k, and WITH ORDINALITY numbers it k. The arrays are
+ * typed, so the values need no cast of their own. */
+static void put_arrays(calx_buf *b, const calx_insert *s, const calx_dialect *d)
+{
+    size_t n = s->ncols;
+    for (size_t k = 0; k < n; k++)
+        calx__buf_printf(b, "%sp%zu", k ? ", " : " SELECT ", k);
+    calx__buf_puts(b, " FROM unnest(");
+    for (size_t k = 0; k < n; k++) {
+        calx__buf_puts(b, k ? ", CAST(? AS " : "CAST(? AS ");
+        calx__buf_puts(b, d->type_names[s->base.t->columns[s->cols[k]].type]);
+        calx__buf_puts(b, "[])");
+    }
+    calx__buf_puts(b, ") WITH ORDINALITY");
+    put_sentinel_order(b, n);
+}
+
 /* The text of `rows` rows of s's columns: head + the rows in form +
  * tail. The rows' parameters are each row's values in s's column order,
- * row after row; the tail's follow. */
+ * row after row (in CALX__ROWS_ARRAYS one array a column); the tail's
+ * follow. */
 static char *rows_text(const calx_insert *s, const calx_dialect *d, const char *head,
                        const char *tail, size_t rows, calx__rows_form form)
 {
     size_t n = s->ncols;
     calx_buf b = { 0 };
     calx__buf_puts(&b, head);
+    if (form == CALX__ROWS_ARRAYS) {
+        put_arrays(&b, s, d);
+        calx__buf_puts(&b, tail ? tail : "");
+        return calx__buf_take(&b);
+    }
     if (form == CALX__ROWS_SENTINEL) {
         /* SQLAlchemy 2.0's insertmanyvalues with a sentinel: the rows come
          * out of the VALUES in the order of their counter, so keys the
@@ -377,10 +412,8 @@ static char *rows_text(const calx_insert *s, const calx_dialect *d, const char *
         calx__buf_puts(&b, ")");
     }
     if (form == CALX__ROWS_SENTINEL) {
-        calx__buf_puts(&b, ") AS imp_sen(");
-        for (size_t k = 0; k < n; k++)
-            calx__buf_printf(&b, "p%zu, ", k);
-        calx__buf_puts(&b, "sen_counter) ORDER BY sen_counter");
+        calx__buf_puts(&b, ")");
+        put_sentinel_order(&b, n);
     }
     calx__buf_puts(&b, tail ? tail : "");
     return calx__buf_take(&b);
@@ -529,6 +562,20 @@ int calx__insert_compile(const calx_insert *s, const calx_dialect *d, calx_compi
     return insert_compile(s, d, false, out, err);
 }
 
+bool calx__insert_arrays_ok(const calx_insert *s, const calx_dialect *d)
+{
+    if (!d->supports_unnest_rows || !s->cols || s->select || s->conflict)
+        return false;
+    for (size_t k = 0; k < s->ncols; k++) {
+        const calx_column *c = &s->base.t->columns[s->cols[k]];
+        calx_type holds = calx__dtype_value_type(calx__column_dtype(c, false));
+        if (c->user_type || c->type == CALX_COL_ARRAY || holds == CALX_NULL ||
+            holds == CALX_JSON)
+            return false;
+    }
+    return true;
+}
+
 int calx__insert_shape_sql(const calx_insert *s, const calx_dialect *d, size_t rows,
                            calx__rows_form form, char **sql, calx_error *err)
 {
@@ -538,6 +585,10 @@ int calx__insert_shape_sql(const calx_insert *s, const calx_dialect *d, size_t r
         return calx__nomem(err, "creating an insert");
     if ((rc = calx__dml_error(&s->base, err)) || (rc = check_dialect(&s->base, d, true, "", err)))
         return rc;
+    if (form == CALX__ROWS_ARRAYS && !calx__insert_arrays_ok(s, d))
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "INSERT INTO %s: its rows cannot go as arrays on %s",
+                              s->base.t->name, d->display_name);
     if (rows == 0 || ((!s->cols || s->select) && rows != 1))
         return calx_error_set(err, CALX_ERR_ARGUMENT,
                               "INSERT INTO %s: no text for %zu rows of this insert",

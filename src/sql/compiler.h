@@ -144,17 +144,35 @@ typedef enum calx__rows_form {
      * RETURNING gives are matched to the rows by sorting them, never by
      * the order the rows come back in (which the database does not
      * promise). */
-    CALX__ROWS_SENTINEL
+    CALX__ROWS_SENTINEL,
+    /* SELECT p0, ... FROM unnest(CAST(? AS T0[]), ...) WITH ORDINALITY AS
+     * imp_sen(p0, ..., sen_counter) ORDER BY sen_counter: the sentinel
+     * form with one array parameter per column, its elements the rows'
+     * values in row order (the counter is the element's position), so one
+     * text serves any number of rows. Where the dialect has
+     * supports_unnest_rows and calx__insert_arrays_ok says the columns
+     * allow it. */
+    CALX__ROWS_ARRAYS
 } calx__rows_form;
+
+/* Whether s's rows can go in CALX__ROWS_ARRAYS for d: d has
+ * supports_unnest_rows, s names its columns, has no select and no ON
+ * CONFLICT, and every column is of a scalar type whose values go as an
+ * array of their own (integers, reals, booleans, texts, the date and time
+ * types, decimals, UUIDs), none of a user type, an enum, an array, JSON
+ * or bytes. */
+bool calx__insert_arrays_ok(const calx_insert *s, const calx_dialect *d);
 
 /* The text of s for `rows` rows in form, with s's ON CONFLICT and
  * RETURNING, for running with one's own parameters (the flush's): each
  * row's values in the table's column order, row after row, then the
- * clauses' parameters. s's rows, if any, are not used. An insert without
- * columns (calx_insert_columns) has a text for one row only: its single
- * values, or DEFAULT VALUES. *sql is malloc'd (NULL on failure). Errors:
+ * clauses' parameters; in CALX__ROWS_ARRAYS, one array per column (rows
+ * does not change the text). s's rows, if any, are not used. An insert
+ * without columns (calx_insert_columns) has a text for one row only: its
+ * single values, or DEFAULT VALUES. *sql is malloc'd (NULL on failure). Errors:
  * s's sticky error, RETURNING the dialect lacks, CALX_ERR_ARGUMENT for a
- * row count the insert has no text for, CALX_ERR_NOMEM. */
+ * row count the insert has no text for (or CALX__ROWS_ARRAYS where
+ * calx__insert_arrays_ok says no), CALX_ERR_NOMEM. */
 int calx__insert_shape_sql(const calx_insert *s, const calx_dialect *d, size_t rows,
                            calx__rows_form form, char **sql, calx_error *err);
 

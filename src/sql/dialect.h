@@ -84,6 +84,13 @@ struct calx_dialect {
     bool supports_delete_using;  /* DELETE FROM t USING other */
     unsigned max_params;         /* the most bound parameters one statement may carry */
     calx_key_strategy key_strategy;
+    /* true: the rows of a many-row INSERT whose keys the database makes may
+     * go as one array per column (CALX__ROWS_ARRAYS: INSERT ... SELECT ...
+     * FROM unnest(CAST(? AS T0[]), ...) WITH ORDINALITY AS imp_sen(p0, ...,
+     * sen_counter) ORDER BY sen_counter; PostgreSQL). One short text and one
+     * parameter a column for any number of rows, which the server binds and
+     * plans in less time than a VALUES list of thousands of parameters. */
+    bool supports_unnest_rows;
     /* With the keys' sequence: "SELECT nextval(...) FROM generate_series(1, ?)",
      * bound to the quoted table name, the column name and the number of
      * keys wanted; one row per key, ascending. NULL: the database has no

@@ -241,6 +241,7 @@ const calx_dialect calx__dialect_postgresql = {
     /* No lastrowid: the row's own key comes back, several rows' keys by a
      * sentinel (SQLAlchemy 2.0), or drawn first from the sequence. */
     .key_strategy = CALX_KEYS_RETURNING,
+    .supports_unnest_rows = true,
     .sequence_prefetch_sql = "SELECT nextval(pg_get_serial_sequence(?, ?)) "
                              "FROM generate_series(1, ?)",
     .upsert = CALX_UPSERT_ON_CONFLICT,
