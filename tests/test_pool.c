@@ -828,6 +828,30 @@ TEST(a_connection_returned_in_a_transaction_is_rolled_back)
     free_engine(e);
 }
 
+/* A checkout that comes while a connection is on its way back (its
+ * rollback-on-return under way) waits for it rather than opening a
+ * second: a program that closes a connection and at once opens another
+ * (a session per request) keeps one, rolled back. */
+TEST(a_checkout_while_a_connection_is_being_reset_waits_for_it)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ 0 }, NULL, 0);
+    calx_connection *c = connect_now(e, &err);
+    CHECK_OK(exec_sql(c, "CREATE TABLE t (x INTEGER PRIMARY KEY)", &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_OK(exec_sql(c, "INSERT INTO t VALUES (1)", &err), &err);
+    calx_conn_close(c);   /* its ROLLBACK is under way: the loop has not run */
+    calx_connection *next = connect_now(e, &err);
+    CHECK(next != NULL);
+    CHECK_INT(stats(e).opened, 1);
+    CHECK_INT(stats(e).waits, 1);
+    if (next) {
+        CHECK_INT(scalar(next, "SELECT count(*) FROM t"), 0);
+        calx_conn_close(next);
+    }
+    free_engine(e);
+}
+
 /* With pool_reset_on_return off, a connection keeps the transaction it
  * was given back with: its next user sees the uncommitted row. */
 TEST(with_reset_on_return_off_a_returned_transaction_stays_open)
@@ -962,6 +986,7 @@ int main(void)
     RUN(fifo_by_default_lifo_on_request);
     RUN(autocommit_isolation_commits_each_statement);
     RUN(a_connection_returned_in_a_transaction_is_rolled_back);
+    RUN(a_checkout_while_a_connection_is_being_reset_waits_for_it);
     RUN(with_reset_on_return_off_a_returned_transaction_stays_open);
     RUN(by_default_five_plus_ten_connections_open_and_the_next_checkout_waits_30_seconds);
     RUN(unknown_isolation_level_is_named);

@@ -30,6 +30,7 @@ struct calx_pool {
     int nopen;
     int nout;
     int inflight;              /* connects, pings and resets under way */
+    int nresetting;            /* of those, resets: connections on their way back */
     waiter *wait_head, *wait_tail;
     int nwait;
     unsigned generation;
@@ -351,6 +352,19 @@ static void push_idle(calx_pool *p, calx_pconn *pc)
     p->nidle++;
 }
 
+/* Whether a checkout finding no idle connection may open one: the pool
+ * has room, and no connection on its way back (its rollback-on-return
+ * under way) is left over once each checkout already waiting has one.
+ * Such a connection is back within a round trip, where opening another
+ * costs a connect (a server process forked on PostgreSQL's side, a file
+ * and a worker thread on SQLite's) and leaves one more connection open:
+ * a program that closes a connection and at once opens a session (a
+ * request handler, a loop of transactions) would otherwise pay it. */
+static bool may_open(const calx_pool *p)
+{
+    return can_open(p) && p->nresetting <= p->nwait;
+}
+
 /* Serves f, a checkout that began at since, now if a connection is idle
  * or may be opened. */
 static bool try_serve(calx_pool *p, calx_future *f, uint64_t since)
@@ -359,7 +373,7 @@ static bool try_serve(calx_pool *p, calx_future *f, uint64_t since)
         serve(p, f, pop_idle(p), since);
         return true;
     }
-    if (can_open(p)) {
+    if (may_open(p)) {
         open_new(p, f);
         return true;
     }
@@ -411,7 +425,10 @@ static void on_wait_cancel(void *arg)
 
 static void process_waiters(calx_pool *p)
 {
-    while (p->wait_head && (p->nidle > 0 || can_open(p))) {
+    /* The head waiter is unlinked before try_serve, which then sees one
+     * waiter fewer: open for it only while the connections on their way
+     * back are fewer than the waiters (each of those serves one). */
+    while (p->wait_head && (p->nidle > 0 || (can_open(p) && p->nresetting < p->nwait))) {
         waiter *w = p->wait_head;
         calx_future *f = w->f;
         uint64_t since = w->since;
@@ -546,6 +563,7 @@ static void on_reset(void *udata, calx_rowset *rs, const calx_error *err)
     free(r);
     calx__rowset_free(rs);
     p->inflight--;
+    p->nresetting--;
     if (err)
         calx__pool_invalidate(pc, err->message);
     else
@@ -573,10 +591,12 @@ void calx__pool_checkin(calx_pconn *pc)
             r->pc = pc;
             r->req.op = CALX_DOP_ROLLBACK;
             p->inflight++;
+            p->nresetting++;
             plog(p, "Connection <conn %u> rollback-on-return", pc->id);
             if (pc->dconn->driver->request(pc->dconn, &r->req, on_reset, r, &err) == 0)
                 return;
             p->inflight--;
+            p->nresetting--;
             free(r);
         }
         calx__pool_invalidate(pc, "could not reset on return");
