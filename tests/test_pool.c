@@ -852,6 +852,30 @@ TEST(a_checkout_while_a_connection_is_being_reset_waits_for_it)
     free_engine(e);
 }
 
+/* Checkouts beyond the connections on their way back are not held back by
+ * them: the first waiter gets a new connection, the second the one that
+ * comes back, and neither waits for the other's. */
+TEST(checkouts_beyond_the_connections_being_reset_open_new_ones)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_timeout = 2 }, NULL, 0);
+    calx_connection *c = connect_now(e, &err);
+    CHECK_OK(exec_sql(c, "CREATE TABLE t (x INTEGER PRIMARY KEY)", &err), &err);
+    CHECK_OK(calx_wait(calx_conn_commit(c, &err), NULL, &err), &err);
+    CHECK_OK(exec_sql(c, "SELECT count(*) FROM t", &err), &err);
+    calx_conn_close(c);   /* its ROLLBACK is under way */
+    calx_future *first = calx_engine_connect(e, &err);
+    calx_future *second = calx_engine_connect(e, &err);
+    calx_connection *a = NULL, *b = NULL;
+    CHECK_OK(calx_wait(second, &b, &err), &err);
+    CHECK_OK(calx_wait(first, &a, &err), &err);
+    CHECK(a && b && a != b);
+    CHECK_INT(stats(e).opened, 2);
+    calx_conn_close(a);
+    calx_conn_close(b);
+    free_engine(e);
+}
+
 /* With pool_reset_on_return off, a connection keeps the transaction it
  * was given back with: its next user sees the uncommitted row. */
 TEST(with_reset_on_return_off_a_returned_transaction_stays_open)
@@ -987,6 +1011,7 @@ int main(void)
     RUN(autocommit_isolation_commits_each_statement);
     RUN(a_connection_returned_in_a_transaction_is_rolled_back);
     RUN(a_checkout_while_a_connection_is_being_reset_waits_for_it);
+    RUN(checkouts_beyond_the_connections_being_reset_open_new_ones);
     RUN(with_reset_on_return_off_a_returned_transaction_stays_open);
     RUN(by_default_five_plus_ten_connections_open_and_the_next_checkout_waits_30_seconds);
     RUN(unknown_isolation_level_is_named);

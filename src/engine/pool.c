@@ -484,6 +484,9 @@ calx_future *calx__pool_checkout(calx_pool *p, calx_error *err)
     p->stats.waits++;
     calx__future_set_cancel(f, on_wait_cancel, w);
     calx__timer_start(t, p->cfg.timeout_ms);
+    /* Waiters queued for connections on their way back may be more than
+     * those connections now: the first of the others gets a new one. */
+    process_waiters(p);
     return f;
 }
 
