@@ -224,6 +224,13 @@ static void place(calx_obj **map, size_t cap, calx_obj *o)
     map[i] = o;
 }
 
+/* The slots of a session's first table. Few: the session-wide passes
+ * (a flush's search for changed objects, the relationship passes,
+ * expire-on-commit) walk every slot, and the commonest session, one
+ * request's or one transaction's, holds an object or two (64 slots cost
+ * each such walk ~300 instructions, some 4,000 a transaction). */
+#define MAP_FIRST_SLOTS 8
+
 /* Whether a table of cap slots takes n objects (kept at most 3/4 full). */
 static bool roomy(size_t cap, size_t n)
 {
@@ -248,14 +255,14 @@ static int grow_to(calx_session *s, size_t cap)
 
 static int grow(calx_session *s)
 {
-    return grow_to(s, s->map_cap ? s->map_cap * 2 : 64);
+    return grow_to(s, s->map_cap ? s->map_cap * 2 : MAP_FIRST_SLOTS);
 }
 
 int calx__map_reserve(calx_session *s, size_t n)
 {
     if (roomy(s->map_cap, s->map_n + n))
         return 0;
-    size_t cap = s->map_cap ? s->map_cap : 64;
+    size_t cap = s->map_cap ? s->map_cap : MAP_FIRST_SLOTS;
     while (!roomy(cap, s->map_n + n))
         if ((cap *= 2) > SIZE_MAX / 2 / sizeof *s->map)
             return CALX_ERR_NOMEM;
