@@ -150,7 +150,6 @@ static void put_value(calx_buf *b, const calx_value *v, bool native_bool)
     }
 }
 
-
 static void put_tuple(calx_buf *b, const calx_value *vals, size_t n, bool native_bool)
 {
     calx__buf_put(b, "(", 1);
