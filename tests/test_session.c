@@ -4,6 +4,7 @@
  * task at a time, and queries. Runs on the database CALX_TEST_URL names
  * (a fresh SQLite file when it is unset), so the same tests run on
  * PostgreSQL. Echoed SQL is checked by its dialect-neutral prefix. */
+#include "alloc_fail.h"
 #include "calx.h"
 #include "core/blocks.h"
 #include "core/evloop.h"
@@ -1505,6 +1506,73 @@ TEST(database_calls_outside_a_task_are_refused)
     teardown();
 }
 
+/* A flush of new rows (on PostgreSQL one INSERT over arrays, on SQLite an
+ * execute-many), or a commit carrying one, with allocation k failing:
+ * either every row is written or the call says out of memory, and then
+ * none is, or the message says the transaction is committed (the COMMIT
+ * ran before the failure) and all are; the session and the engine stay
+ * usable, and nothing leaks (the sanitizer runs say so). */
+static long long oom_rows_before;
+
+static void delete_oom_rows(void)
+{
+    calx_connection *c = NULL;
+    calx_result *r = NULL;
+    CHECK_OK(calx_await(calx_engine_connect(engine, &err), &c, &err), &err);
+    CHECK_OK(calx_await(calx_conn_execute(c, "DELETE FROM hero WHERE name = 'Oom'", NULL, &err),
+                        &r, &err), &err);
+    CHECK_OK(calx_await(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_result_free(r);
+    calx_conn_close(c);
+}
+
+static void flush_attempt(void *commit, long k)
+{
+    long at = fail_at;
+    fail_at = -1;   /* the set-up allocates freely */
+    calx_session *s = new_session();
+    if (!s)
+        return;
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(calx_session_add(s, hero("Oom", "o", i), &err), &err);
+    nalloc = 0;
+    fail_at = at;
+    calx_error e;
+    int rc = commit ? calx_session_commit(s, &e) : calx_session_flush(s, &e);
+    alloc_fail_stop();
+    if (!rc && !commit)
+        CHECK_OK(calx_session_commit(s, &err), &err);
+    if (rc) {
+        if (rc != CALX_ERR_NOMEM)
+            fprintf(stderr, "  allocation %ld: %s\n", k, e.message);
+        CHECK_INT(rc, CALX_ERR_NOMEM);
+        CHECK_OK(calx_session_rollback(s, &err), &err);
+        bool committed = strstr(e.message, "the transaction is committed") != NULL;
+        long long n = count_rows("hero");
+        if (n != oom_rows_before + (committed ? 3 : 0))
+            fprintf(stderr, "  allocation %ld%s: %s\n", k, fail_rest ? " on" : "", e.message);
+        CHECK_INT(n, oom_rows_before + (committed ? 3 : 0));
+    } else {
+        CHECK_INT(count_rows("hero"), oom_rows_before + 3);
+    }
+    delete_oom_rows();
+    calx_session_free(s);
+}
+
+TASK_TEST(a_flush_that_runs_out_of_memory_anywhere_writes_all_or_nothing_and_says_which)
+{
+    oom_rows_before = count_rows("hero");
+    for (int commit = 0; commit < 2; commit++)
+        for (int rest = 0; rest < 2; rest++)   /* it reached the flush: */
+            CHECK(alloc_fail_sweep(rest, flush_attempt, commit ? &commit : NULL) > 20);
+    /* And after it all, a flush as any other. */
+    calx_session *s = new_session();
+    CHECK_OK(calx_session_add(s, hero("After", "a", 1), &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session_free(s);
+    CHECK_INT(count_rows("hero"), oom_rows_before + 1);
+}
+
 int main(void)
 {
     dir = test_tmpdir("test_session");
@@ -1515,6 +1583,7 @@ int main(void)
     calx_metadata_add(md, CALX_TABLE(Hero), &e);
     calx_metadata_add(md, CALX_TABLE(Gadget), &e);
     RUN(commit_inserts_and_fills_generated_keys);
+    RUN(a_flush_that_runs_out_of_memory_anywhere_writes_all_or_nothing_and_says_which);
     RUN(a_large_flush_is_one_statement_and_keys_reach_their_objects);
     RUN(a_large_load_takes_blocks_and_an_object_the_program_keeps_outlives_its_session);
     RUN(a_flush_of_1000_objects_is_one_round_trip);

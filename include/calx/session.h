@@ -461,7 +461,11 @@ CALX_API int calx_session_execute_delete(calx_session *s, const calx_delete *d, 
 CALX_API int calx_session_flush(calx_session *s, calx_error *err);
 
 /* Flushes, commits, and gives the connection back to the pool. With
- * expire_on_commit, every object is expired. */
+ * expire_on_commit, every object is expired. Errors: the flush's; the
+ * COMMIT's (one that times out or loses its connection may or may not have
+ * committed); an error after the COMMIT ran (out of memory reading the new
+ * keys) says "(the transaction is committed)" in its message: the rows
+ * are in, though the session needs its rollback as after any failure. */
 CALX_API int calx_session_commit(calx_session *s, calx_error *err);
 
 /* Rolls back and gives the connection back. Pending objects are expunged

@@ -29,6 +29,7 @@ struct calx_future {
     bool cancel_waits;
     bool taken;
     bool producer_done;
+    bool err_static;             /* err is calx__future_reject_static's: not ours */
     int code;                    /* CALX_OK or the error */
     calx_error *err;             /* the error's details, when there are any */
     void *value;
@@ -45,7 +46,8 @@ struct calx_future {
 static void unref(calx_future *f)
 {
     if (--f->refs == 0) {
-        free(f->err);
+        if (!f->err_static)
+            free(f->err);
         calx__thread_spare_give(CALX__SPARE_FUTURE, f, sizeof *f);
     }
 }
@@ -125,6 +127,10 @@ calx_loop *calx__future_loop(const calx_future *f)
 static void set_error(calx_future *f, const calx_error *err)
 {
     f->code = err && err->code ? err->code : CALX_ERR_INTERNAL;
+    if (f->err_static) {
+        f->err = NULL;
+        f->err_static = false;
+    }
     if (!f->err)
         f->err = malloc(sizeof *f->err);
     if (f->err) {
@@ -172,6 +178,24 @@ void calx__future_reject(calx_future *f, const calx_error *err)
             set_cancelled(f);
         else
             set_error(f, err);
+        f->done = true;
+        notify(f);
+    }
+    unref(f);
+}
+
+void calx__future_reject_static(calx_future *f, const calx_error *err)
+{
+    f->producer_done = true;
+    if (!f->done) {
+        if (f->cancelled) {
+            set_cancelled(f);
+        } else {
+            free(f->err);
+            f->err = (calx_error *)err;   /* never written through: see err_static */
+            f->err_static = true;
+            f->code = err->code;
+        }
         f->done = true;
         notify(f);
     }

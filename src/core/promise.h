@@ -33,6 +33,10 @@ void calx__future_cancel_waits(calx_future *f);
  * After a cancel the value goes to the destructor instead. Loop thread only. */
 void calx__future_resolve(calx_future *f, void *value);
 void calx__future_reject(calx_future *f, const calx_error *err);
+/* As calx__future_reject, with err kept by pointer, not copied: for an
+ * error that must reach the consumer whole when no memory is left to copy
+ * it into (err lives as long as the program: a static const). */
+void calx__future_reject_static(calx_future *f, const calx_error *err);
 void calx__future_rejectf(calx_future *f, int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

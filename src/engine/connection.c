@@ -594,8 +594,26 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
                 calx__future_reject(op->f, &err);
                 break;
             }
-            calx__future_resolve(op->f, calx__result_new(rs, NULL));
+            calx_result *done = calx__result_new(rs, NULL);
             rs = NULL;
+            if (!done) {
+                /* The statements ran: a result that cannot be made must not
+                 * read as one with no rows, and a COMMIT that ran with them
+                 * stays run, which the error says even when no memory is
+                 * left to copy it into. */
+                static const calx_error ran = {
+                    .code = CALX_ERR_NOMEM,
+                    .message = "out of memory making the result of statements that ran"
+                };
+                static const calx_error committed = {
+                    .code = CALX_ERR_NOMEM,
+                    .message = "out of memory making the result of statements that ran "
+                               "(the transaction is committed)"
+                };
+                calx__future_reject_static(op->f, op->req.commit ? &committed : &ran);
+                break;
+            }
+            calx__future_resolve(op->f, done);
             break;
         case OP_STREAM: {
             if (calx__rowset_convert(c->engine->dialect, op->types, op->ntypes, rs, &err)) {
@@ -603,8 +621,16 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
                 calx__future_reject(op->f, &err);
                 break;
             }
-            calx_result *r = calx__result_new(rs, rs && rs->more ? c : NULL);
-            if (r && rs && rs->more) {
+            bool more = rs && rs->more;
+            calx_result *r = calx__result_new(rs, more ? c : NULL);
+            if (!r) {
+                rs = NULL;   /* freed by calx__result_new */
+                close_cursor_after = more;
+                calx__future_rejectf(op->f, CALX_ERR_NOMEM,
+                                     "out of memory making the result of a query");
+                break;
+            }
+            if (rs && rs->more) {
                 c->stream = r;
                 c->stream_rows = op->req.stream_rows;
                 calx__result_keep_types(r, op->types, op->ntypes);

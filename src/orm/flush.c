@@ -1553,13 +1553,16 @@ static int finish_segment(flush_ctx *x, calx_error *err)
     x->inflight.f = NULL;
     calx_result *r = NULL;
     int rc = calx_await(g.f, &r, err);
-    if (rc)
+    if (rc) {
         name_statement(x, g.st, g.nst, err);
-    else
+    } else {
+        /* Its COMMIT ran: whatever fails from here on (memory for the
+         * keys), the rows are in, and the error must say so. */
+        x->committed = g.commit;
         rc = read_results(x, g.st, g.nst, r, err);
+    }
     if (!rc) {
         x->nread = g.end;
-        x->committed = g.commit;
         for (size_t i = g.first; i < g.end; i++)
             x->ops[i].o->sent = true;
     }
@@ -1671,6 +1674,8 @@ int calx__flush_ex(calx_session *s, bool commit, bool *committed, calx_error *er
         rc = calx__relwrite_flushed(s, err);
     if (!rc && committed)
         *committed = x.committed;
+    if (rc && x.committed)
+        calx__error_note(err, "the transaction is committed");
     if (rc)
         unkey(&x);
     ctx_free(&x);
