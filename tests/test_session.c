@@ -1573,6 +1573,65 @@ TASK_TEST(a_flush_that_runs_out_of_memory_anywhere_writes_all_or_nothing_and_say
     CHECK_INT(count_rows("hero"), oom_rows_before + 1);
 }
 
+/* A get by key and a query with allocation k failing: each either gives
+ * what the database holds or says out of memory, and the session goes on
+ * to read the same rows right after (nothing leaks: the sanitizer runs). */
+static long long read_oom_id;
+
+static void read_attempt(void *arg, long k)
+{
+    (void)arg;
+    (void)k;
+    long at = fail_at;
+    fail_at = -1;
+    calx_session *s = new_session();
+    if (!s)
+        return;
+    nalloc = 0;
+    fail_at = at;
+    calx_error e;
+    Hero *h = NULL;
+    int rc = calx_session_get(s, &Hero_model, calx_int(read_oom_id), &h, &e);
+    calx_objlist l = { 0 };
+    calx_select *q = NULL;
+    int rq = 0;
+    if (!rc) {
+        q = calx_select_new(CALX_TABLE(Hero));
+        rq = q ? calx_session_all(s, q, &l, &e) : CALX_ERR_NOMEM;
+    }
+    alloc_fail_stop();
+    if (rc || rq) {
+        CHECK_INT(rc ? rc : rq, CALX_ERR_NOMEM);
+    } else {
+        CHECK(h && strcmp(h->name, "Read") == 0);
+        CHECK_INT(l.n, 3);
+    }
+    calx_objlist_free(&l);
+    calx_select_free(q);
+    /* The same session reads them after. */
+    calx_session_rollback(s, &e);
+    h = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(read_oom_id), &h, &err), &err);
+    CHECK(h && strcmp(h->name, "Read") == 0);
+    calx_session_free(s);
+}
+
+TASK_TEST(a_get_or_query_that_runs_out_of_memory_anywhere_says_so_and_the_session_reads_on)
+{
+    calx_session *s = new_session();
+    Hero *hs[3] = { hero("Read", "r", 1), hero("Read2", "r", 2), hero("Read3", "r", 3) };
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(calx_session_add(s, hs[i], &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    read_oom_id = hs[0]->id.value;
+    calx_session_free(s);
+    long long before = count_rows("hero");
+    CHECK_INT(before, 3);
+    for (int rest = 0; rest < 2; rest++)
+        CHECK(alloc_fail_sweep(rest, read_attempt, NULL) > 10);
+}
+
 int main(void)
 {
     dir = test_tmpdir("test_session");
@@ -1584,6 +1643,7 @@ int main(void)
     calx_metadata_add(md, CALX_TABLE(Gadget), &e);
     RUN(commit_inserts_and_fills_generated_keys);
     RUN(a_flush_that_runs_out_of_memory_anywhere_writes_all_or_nothing_and_says_which);
+    RUN(a_get_or_query_that_runs_out_of_memory_anywhere_says_so_and_the_session_reads_on);
     RUN(a_large_flush_is_one_statement_and_keys_reach_their_objects);
     RUN(a_large_load_takes_blocks_and_an_object_the_program_keeps_outlives_its_session);
     RUN(a_flush_of_1000_objects_is_one_round_trip);
