@@ -19,7 +19,8 @@
  * made into a batch (its values copied) as soon as it is planned and sent
  * when the one before is back. Objects move to
  * their new states only after the last round, so a failure in any round
- * or segment leaves the session as a failed single batch does.
+ * or segment leaves the session as a failed single batch does; one after
+ * the COMMIT ran says so in its message.
  *
  * The SQL is the SQL layer's: each statement's text comes from its
  * builders and compilers (src/sql/persist.c), compiled once per shape

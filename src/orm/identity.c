@@ -227,8 +227,9 @@ static void place(calx_obj **map, size_t cap, calx_obj *o)
 /* The slots of a session's first table. Few: the session-wide passes
  * (a flush's search for changed objects, the relationship passes,
  * expire-on-commit) walk every slot, and the commonest session, one
- * request's or one transaction's, holds an object or two (64 slots cost
- * each such walk ~300 instructions, some 4,000 a transaction). */
+ * request's or one transaction's, holds an object or two (a first table
+ * of 64 slots cost B5's one-object transaction ~2,000 instructions more
+ * in those walks, by callgrind). */
 #define MAP_FIRST_SLOTS 8
 
 /* Whether a table of cap slots takes n objects (kept at most 3/4 full). */
