@@ -1465,6 +1465,42 @@ TEST(teardown_database)
     test_backend_cleanup();
 }
 
+/* A batch's later statements' rows under out of memory: with allocation
+ * k failing, the batch either fails with CALX_ERR_NOMEM or every
+ * statement's rows are there, never a set that reads as empty. */
+static void batch_attempt(void *arg, long k)
+{
+    (void)arg;
+    (void)k;
+    calx_error err;
+    const calx_stmt st[2] = { { .sql = "SELECT 1 UNION ALL SELECT 2" },
+                              { .sql = "SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3" } };
+    calx_result *r = NULL;
+    int rc = calx_wait(calx_conn_execute_batch(conn, st, 2, &err), &r, &err);
+    size_t first = rc ? 0 : calx_result_nrows(r);
+    bool next = !rc && calx_result_nextset(r);
+    size_t second = next ? calx_result_nrows(r) : 0;
+    alloc_fail_stop();
+    if (rc) {
+        CHECK_INT(rc, CALX_ERR_NOMEM);
+    } else {
+        CHECK_INT(first, 2);
+        CHECK(next);
+        CHECK_INT(second, 3);
+    }
+    calx_result_free(r);
+    calx_error ignored;
+    calx_wait(calx_conn_rollback(conn, &ignored), NULL, &ignored);
+}
+
+TEST(a_batch_that_runs_out_of_memory_fails_or_gives_every_statement_its_rows)
+{
+    if (!conn)
+        SKIP("no connection: setup_database failed");
+    for (int rest = 0; rest < 2; rest++)
+        CHECK(alloc_fail_sweep(rest, batch_attempt, NULL) > 5);
+}
+
 int main(void)
 {
     calx_error err;
@@ -1490,6 +1526,7 @@ int main(void)
     RUN(correlated_subqueries_update_and_delete_on_both_databases);
     RUN(insert_from_select_copies_the_rows_the_query_reads);
     RUN(a_split_insert_runs_in_one_request_and_sums_what_it_did);
+    RUN(a_batch_that_runs_out_of_memory_fails_or_gives_every_statement_its_rows);
     RUN(statements_fail_before_running_when_they_cannot_be_compiled);
     RUN(teardown_database);
     calx_loop_free(loop);

@@ -29,6 +29,7 @@ struct calx_result {
     calx_rowset *rs;          /* the rows held; NULL when there are none */
     calx_rowset *rest;        /* a batch's later statements' rows */
     calx_row *rows;           /* one view per row held: &one_row, or allocated */
+    size_t rows_cap;          /* views rows has room for */
     calx_row one_row;         /* the view of a one-row result (a get by key) */
     size_t pos;               /* the iteration */
     size_t chunk;             /* streaming: rows per fetch */
@@ -118,17 +119,32 @@ static void drop_rows(calx_result *r)
     if (r->rows != &r->one_row)
         free(r->rows);
     r->rows = NULL;
+    r->rows_cap = 0;
+}
+
+/* Room for n row views: a result made for a batch or a stream takes room
+ * for its largest set or chunk at once (calx__result_new), so that moving
+ * to the next one never needs memory it could fail to get. */
+static int reserve_rows(calx_result *r, size_t n)
+{
+    if (n <= r->rows_cap)
+        return 0;
+    calx_row *rows = n == 1 ? &r->one_row : malloc(n * sizeof *rows);
+    if (!rows)
+        return -1;
+    drop_rows(r);
+    r->rows = rows;
+    r->rows_cap = n;
+    return 0;
 }
 
 static int index_rows(calx_result *r)
 {
-    drop_rows(r);
     r->pos = 0;
     size_t n = r->rs ? r->rs->nrows : 0;
     if (n == 0)
         return 0;
-    r->rows = n == 1 ? &r->one_row : malloc(n * sizeof *r->rows);
-    if (!r->rows)
+    if (reserve_rows(r, n) != 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         r->rows[i].r = r;
@@ -168,7 +184,11 @@ calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn)
     r->lastrowid = rs ? rs->lastrowid : 0;
     r->conn = stream_conn;
     r->chunk = rs && rs->nrows ? rs->nrows : 1000;
-    if (index_rows(r) != 0) {
+    size_t most = stream_conn ? r->chunk : 0;
+    for (const calx_rowset *s = rs; s; s = s == rs ? r->rest : s->next)
+        most = s->nrows > most ? s->nrows : most;
+    if (reserve_rows(r, most) != 0 || index_rows(r) != 0) {
+        drop_rows(r);
         calx__rowset_free(r->rest);
         if (!r->home)
             free(r);
