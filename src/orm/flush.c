@@ -1126,21 +1126,22 @@ fail:
 }
 
 /* Room for the parameters of statements in the sentinel form over arrays
- * (FORM_ARRAYS) while a batch is made of them: the arrays (one a column
- * a set, and a row of their types a statement) and their elements. */
+ * (FORM_ARRAYS) while a batch is made of them: the arrays (one a column a
+ * set), their types (one a column a statement) and their elements, each
+ * with how much of it is used. */
 typedef struct array_room {
     calx_param *arrays;
     calx_dtype *types;
     calx_value *items;
-    size_t narrays, nitems;   /* used so far */
+    size_t narrays, ntypes, nitems;
 } array_room;
 
-static int arrays_alloc(array_room *r, size_t narrays, size_t nitems)
+static int arrays_alloc(array_room *r, size_t narrays, size_t ntypes, size_t nitems)
 {
     if (!narrays)
         return 0;
     r->arrays = malloc(narrays * sizeof *r->arrays);
-    r->types = malloc(narrays * sizeof *r->types);
+    r->types = malloc(ntypes * sizeof *r->types);
     r->items = malloc(nitems * sizeof *r->items);
     return r->arrays && r->types && r->items ? 0 : -1;
 }
@@ -1155,10 +1156,10 @@ static void arrays_free(array_room *r)
 /* What the arrays of op's columns meet: each column's array type. */
 static const calx_dtype *array_types(const flush_ctx *x, const flush_op *op, array_room *r)
 {
-    calx_dtype *t = r->types + r->narrays;
+    calx_dtype *t = r->types + r->ntypes;
     for (size_t c = 0; c < op->np; c++)
         t[c] = (calx_dtype)(CALX_DTYPE_ARRAY | x->types[op->p0 + c]);
-    r->narrays += op->np;
+    r->ntypes += op->np;
     return t;
 }
 
@@ -1192,12 +1193,13 @@ static calx__batch *make_batch(flush_ctx *x, const flush_stmt *st, size_t nst, c
     calx_session *s = x->s;
     if (calx__session_conn(s, err))
         return NULL;
-    size_t nsets = 0, narrays = 0, nitems = 0;
+    size_t nsets = 0, narrays = 0, ntypes = 0, nitems = 0;
     for (size_t k = 0; k < nst; k++) {
         nsets += st[k].count / st[k].per;
         if (st[k].form == FORM_ARRAYS) {
             size_t np = x->ops[st[k].first].np;
-            narrays += (st[k].count / st[k].per + 1) * np;   /* the sets' and a type row */
+            narrays += st[k].count / st[k].per * np;
+            ntypes += np;
             nitems += st[k].count * np;
         }
     }
@@ -1205,7 +1207,7 @@ static calx__batch *make_batch(flush_ctx *x, const flush_stmt *st, size_t nst, c
     const calx_dtype **types = malloc(nst * sizeof *types);
     calx_params *ps = malloc((nsets ? nsets : 1) * sizeof *ps);
     array_room room = { 0 };
-    if (!stmts || !types || !ps || arrays_alloc(&room, narrays, nitems)) {
+    if (!stmts || !types || !ps || arrays_alloc(&room, narrays, ntypes, nitems)) {
         free(stmts);
         free(types);
         free(ps);
