@@ -513,6 +513,48 @@ TEST(a_streamed_query_fetches_in_binary_after_its_first_chunk)
     close_conn(c);
 }
 
+/* A stream left after its first chunk has FETCHes out ahead of it; the
+ * next request reads and drops their replies first, an error in them
+ * included, and runs as it would have. */
+TEST(a_request_after_a_stream_left_early_runs_after_the_fetches_sent_ahead)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    calx_error err;
+    /* Rows 1-100 come back; row 150 divides by zero in a FETCH sent ahead. */
+    calx_dstmt q = { .sql = "SELECT 1 / (150 - g) FROM generate_series(1, 300) g",
+                     .nsets = 1 };
+    calx_dreq sreq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &q, .stream_rows = 100,
+                       .begin = true };
+    calx_rowset *rs = NULL;
+    uint64_t before = pg_stats(c).round_trips;
+    CHECK_OK(request(c, &sreq, &rs, &err), &err);
+    CHECK(rs && rs->nrows == 100 && rs->more);
+    calx__rowset_free(rs);
+    CHECK_INT(pg_stats(c).round_trips - before, 1 + CALX_PG_FETCHES_AHEAD);
+    /* The transaction was aborted by the FETCH ahead: the server says so
+     * at the next statement, which is not lost in the replies dropped. */
+    rs = NULL;
+    CHECK_INT(exec_p(c, "SELECT 2", NULL, 0, &rs, &err), CALX_ERR_INTERNAL);
+    CHECK_CONTAINS(err.message, "current transaction is aborted");
+    CHECK_OK(op(c, CALX_DOP_ROLLBACK, &err), &err);
+    CHECK_INT(scalar(c, "SELECT 3"), 3);
+
+    /* Without an error: a statement after the first chunk, in the stream's
+     * transaction, sees its own rows and none of the stream's. */
+    calx_dstmt ok = { .sql = "SELECT g FROM generate_series(1, 1000) g", .nsets = 1 };
+    sreq.stmts = &ok;
+    CHECK_OK(request(c, &sreq, &rs, &err), &err);
+    CHECK(rs && rs->nrows == 100 && rs->more && rs->vals[99].u.i == 100);
+    calx__rowset_free(rs);
+    CHECK_INT(scalar(c, "SELECT 4"), 4);
+    CHECK_INT(scalar(c, "SELECT count(*) FROM pg_cursors WHERE name LIKE 'calx%'"), 0);
+    CHECK_OK(op(c, CALX_DOP_COMMIT, &err), &err);
+    CHECK_INT(scalar(c, "SELECT 5"), 5);
+    close_conn(c);
+}
+
 TEST(binary_parameters_keep_their_extremes)
 {
     calx_dconn *c = connect_default();
@@ -2572,6 +2614,7 @@ int main(void)
     RUN(connect_execute_and_types_round_trip);
     RUN(binary_results_decode_to_what_text_gave);
     RUN(a_streamed_query_fetches_in_binary_after_its_first_chunk);
+    RUN(a_request_after_a_stream_left_early_runs_after_the_fetches_sent_ahead);
     RUN(binary_parameters_keep_their_extremes);
     RUN(dates_and_times_decode_in_binary_as_in_text_from_year_1_to_9999);
     RUN(richer_parameters_go_in_binary_and_reach_the_server_as_their_text_would);

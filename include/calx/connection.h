@@ -133,9 +133,10 @@ CALX_API calx_future *calx_conn_execute_batch_commit(calx_connection *c, const c
 /* Runs a statement whose rows are read chunk_rows at a time (0: 1000)
  * without holding them all. Value: a streaming calx_result *, caller-owned;
  * the connection is busy until it is read to the end or freed. The next
- * chunk is read ahead while the program works through the last (at most
- * two are held), so a large SELECT costs about the slower of the database
- * and the program, not their sum. */
+ * chunks are read ahead while the program works through the last (besides
+ * the program's chunk, at most two more are on their way or held by the
+ * driver), so a large SELECT costs about the slower of the database and
+ * the program, not their sum. */
 CALX_API calx_future *calx_conn_stream(calx_connection *c, const char *sql,
                                        const calx_params *params, size_t chunk_rows,
                                        calx_error *err);

@@ -90,7 +90,11 @@ typedef enum calx_dop {
     CALX_DOP_COMMIT,    /* commit; nothing if no transaction is open */
     CALX_DOP_ROLLBACK,  /* roll back; nothing if no transaction is open */
     CALX_DOP_PING,      /* check the connection is alive */
-    CALX_DOP_FETCH,     /* streaming: the next chunk of the open statement */
+    CALX_DOP_FETCH,     /* streaming: the next chunk of the open statement.
+                           The engine asks when the program does; a driver
+                           reads the next chunks ahead by itself, so that
+                           the database works while the program does
+                           (SQLite's worker, PostgreSQL's FETCHes ahead) */
     CALX_DOP_CLOSE_CURSOR /* streaming: drop the open statement's remaining rows */
 } calx_dop;
 
@@ -170,12 +174,6 @@ struct calx_driver {
      * CALX_ERR_TIMEOUT): the engine passes its command_timeout option down
      * as one to such drivers only. */
     bool command_timeout;
-
-    /* True when the driver reads a stream's next chunk by itself while the
-     * program works through the last (SQLite's worker does): the engine
-     * then does not ask for it early. Others (PostgreSQL) get the next
-     * FETCH from the engine as soon as a chunk has landed. */
-    bool reads_ahead;
 };
 
 /* The checks every driver's request() makes first: a connection, a

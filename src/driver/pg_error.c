@@ -49,6 +49,7 @@ const char *calx__pg_cmd_name(pg_cmd_kind k)
     case PGC_DEALLOC: return "DEALLOCATE";
     case PGC_DECLARE: return "DECLARE CURSOR";
     case PGC_FETCH: return "FETCH";
+    case PGC_AHEAD: return "a FETCH sent ahead";
     case PGC_CLOSE: return "CLOSE";
     case PGC_COMMIT: return "COMMIT";
     case PGC_ROLLBACK: return "ROLLBACK";

@@ -86,6 +86,8 @@ typedef enum pg_fmt {
 #define CALX_PG_CACHE_DEFAULT 100      /* prepared statements per connection (asyncpg's) */
 #define CALX_PG_CONNECT_TIMEOUT_S 60.0 /* when neither connect_args, the URL nor
                                           PGCONNECT_TIMEOUT say (asyncpg's) */
+#define CALX_PG_FETCHES_AHEAD 2       /* a stream's FETCHes out beyond the chunk
+                                          being read (pg_pipeline.c) */
 #define CALX_PG_CANCEL_GRACE_S 10.0    /* how long an interrupted request waits for
                                           the server to answer the cancel when no
                                           command_timeout is set; then the
@@ -120,7 +122,9 @@ typedef enum pg_cmd_kind {
     PGC_CLOSE,                /* closes the cursor */
     PGC_COMMIT,
     PGC_ROLLBACK,
-    PGC_PING
+    PGC_PING,
+    PGC_AHEAD                 /* the reply to a FETCH sent ahead that no fetch
+                                 took: read and dropped */
 } pg_cmd_kind;
 
 typedef struct pg_cmd {
@@ -202,6 +206,9 @@ struct pg_conn {
                                  request's query; the query itself follows
                                  at its Sync (pg_pipeline.c) */
     bool described;           /* ... and that pipeline is done */
+    unsigned draining;        /* the pipelines out are FETCHes sent ahead that
+                                 this request does not take: their replies
+                                 are dropped, then the request's own is sent */
 
     /* Transactions, as the engine sees them: begun and not yet ended by a
      * COMMIT or ROLLBACK op (the server may have ended it meanwhile). */
@@ -215,6 +222,13 @@ struct pg_conn {
     bool cursor_ok;           /* ... and the server confirmed the DECLARE */
     pg_fmt cursor_fmt;        /* its FETCHes' format, learnt from the first */
     size_t stream_rows;
+    /* The next FETCH, sent ahead (pg_pipeline.c): when a chunk comes back
+     * full, the next FETCH and its Sync go out before the chunk is decoded,
+     * so that the server makes the next chunk while this one becomes rows.
+     * Its reply waits in libpq for the next CALX_DOP_FETCH; any other
+     * request reads it and drops it first. */
+    unsigned nahead;          /* such FETCHes out, their replies unread */
+    size_t ahead_rows;        /* the rows each asked for */
 
     /* Prepared statements. */
     pg_cached **cache;
@@ -241,6 +255,8 @@ struct pg_conn {
     calx_work deferred;
     bool deferred_queued;
     bool deferred_is_connect;
+    bool deferred_read;       /* the request's reply may be in libpq already
+                                 (a FETCH sent ahead): read it, not complete */
 
     char notice[256];         /* the last error the server sent outside any
                                  query (FATAL before hanging up) */
@@ -285,6 +301,10 @@ void calx__pg_start_request(pg_conn *c);
 /* Socket events while a pipeline is out: read, flush, collect results;
  * completes the request at its Sync. */
 void calx__pg_pump(pg_conn *c, int events);
+/* Between requests, with a FETCH sent ahead: takes in what the server
+ * sent of its reply (libpq keeps it for the next request) and writes what
+ * libpq still holds of the FETCH. Marks the connection dead when it is gone. */
+void calx__pg_read_ahead(pg_conn *c);
 /* Ends the request and calls back; nothing may touch c afterwards (the
  * callback may close it). */
 void calx__pg_complete(pg_conn *c);

@@ -16,7 +16,9 @@
  * Streaming (stream_rows > 0) uses a server-side cursor: DECLARE ... NO
  * SCROLL CURSOR FOR <the query> and FETCH FORWARD n, in the transaction
  * when there is one, else WITH HOLD. Only SELECT, WITH, VALUES and TABLE
- * queries stream; any other statement's rows are read whole.
+ * queries stream; any other statement's rows are read whole. When a FETCH
+ * comes back full, the next ones go out at once, each in a pipeline of its
+ * own (send_ahead), and wait in libpq for the next fetch (use_ahead).
  *
  * It is a file of its own because it is the one place that talks to the
  * server during a request: what is queued, in which order, and what each
@@ -35,9 +37,9 @@
 
 /* ---- the pipeline under construction ---- */
 
-/* Records what the next queued command is; NULL on no memory. */
-static pg_cmd *add_cmd(pg_conn *c, pg_cmd_kind kind, size_t stmt, size_t set,
-                       pg_cached *entry)
+/* Records what the next result awaited is for; NULL on no memory. */
+static pg_cmd *expect_cmd(pg_conn *c, pg_cmd_kind kind, size_t stmt, size_t set,
+                          pg_cached *entry)
 {
     if (c->ncmds == c->cmdcap) {
         size_t cap = c->cmdcap ? c->cmdcap * 2 : 16;
@@ -52,7 +54,16 @@ static pg_cmd *add_cmd(pg_conn *c, pg_cmd_kind kind, size_t stmt, size_t set,
     cmd->stmt = stmt;
     cmd->set = set;
     cmd->entry = entry;
-    c->stats.commands++;
+    return cmd;
+}
+
+/* Records what the next queued command is; NULL on no memory. */
+static pg_cmd *add_cmd(pg_conn *c, pg_cmd_kind kind, size_t stmt, size_t set,
+                       pg_cached *entry)
+{
+    pg_cmd *cmd = expect_cmd(c, kind, stmt, set, entry);
+    if (cmd)
+        c->stats.commands++;
     return cmd;
 }
 
@@ -193,6 +204,35 @@ static bool send_stream(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t nr
     char fetch[80];
     snprintf(fetch, sizeof fetch, "FETCH FORWARD %zu FROM %s", nrows, c->cursor);
     return send_simple_fmt(c, PGC_FETCH, fetch, stmt, c->cursor_fmt);
+}
+
+/* A full chunk came back, so the cursor may have more: one more FETCH
+ * goes out now, in a pipeline of its own after the running one, before
+ * the chunk is decoded (the caller sends them until CALX_PG_FETCHES_AHEAD
+ * are out); the server makes the next chunks meanwhile. The replies wait
+ * in libpq for the next CALX_DOP_FETCHes (use_ahead). False when it could
+ * not be sent (recorded; the connection is given up). */
+static bool send_ahead(pg_conn *c)
+{
+    char sql[80];
+    snprintf(sql, sizeof sql, "FETCH FORWARD %zu FROM %s", c->stream_rows, c->cursor);
+    if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL,
+                           c->cursor_fmt == PG_FMT_BINARY) ||
+        !PQpipelineSync(c->pg))
+        return send_failed(c, "the next FETCH");
+    c->nahead++;
+    c->ahead_rows = c->stream_rows;
+    c->stats.commands++;
+    c->stats.round_trips++;
+    int r = PQflush(c->pg);
+    if (r < 0 && PQstatus(c->pg) != CONNECTION_BAD) {
+        calx__pg_failf(c, CALX_ERR_DISCONNECT, "writing the next FETCH to the PostgreSQL "
+                       "server failed");
+        c->dead = true;
+        return false;
+    }
+    c->flushing = c->flushing || r == 1;
+    return true;
 }
 
 /* The streamed statement's cursor, if one is open, is closed in this
@@ -381,6 +421,7 @@ static bool build(pg_conn *c)
 /* ---- sending ---- */
 
 static bool send_pipeline(pg_conn *c);
+static void use_ahead(pg_conn *c);
 
 /* Sends the request's pipeline, or completes it deferred when it needs
  * nothing sent or failed before sending. */
@@ -395,11 +436,17 @@ void calx__pg_start_request(pg_conn *c)
     c->nulls_in_a_row = 0;
     c->failed = false;
     c->sent = false;
-    c->flushing = false;
+    c->draining = 0;
+    if (!c->nahead)
+        c->flushing = false;
     if (c->cancel_requested) {
         calx__pg_failf(c, CALX_ERR_CANCELED,
                        "the PostgreSQL request was cancelled before it started");
         calx__pg_defer(c, false);
+        return;
+    }
+    if (c->nahead) {
+        use_ahead(c);
         return;
     }
     bool ok = build(c) && !c->failed;
@@ -411,6 +458,46 @@ void calx__pg_start_request(pg_conn *c)
     }
     if (!send_pipeline(c))
         calx__pg_defer(c, false);
+}
+
+/* FETCHes sent ahead are out (send_ahead): a fetch takes the first reply
+ * as its own; any other request first reads them all and drops them, then
+ * sends its own pipeline (next_pipeline, as after a describe). A reply may
+ * be in libpq already, where no socket event would announce it: it is
+ * read on the loop's next turn. */
+static void use_ahead(pg_conn *c)
+{
+    bool fetch = c->req->op == CALX_DOP_FETCH && c->cursor[0];
+    if (fetch) {
+        c->rsets = calloc(1, sizeof *c->rsets);
+        if (!c->rsets) {
+            calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory starting a request");
+            calx__pg_defer(c, false);
+            return;
+        }
+        c->nrsets = 1;
+        c->stream_rows = c->ahead_rows;
+    }
+    for (unsigned i = 0; i < (fetch ? 1 : c->nahead); i++)
+        if (!expect_cmd(c, fetch ? PGC_FETCH : PGC_AHEAD, 0, 0, NULL)) {
+            calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory starting a request");
+            calx__pg_defer(c, false);
+            return;
+        }
+    c->draining = fetch ? 0 : c->nahead;
+    c->nahead = fetch ? c->nahead - 1 : 0;
+    c->sent = true;
+    calx__pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), true);
+    if (!c->io) {
+        calx__pg_failf(c, CALX_ERR_DISCONNECT,
+                       "the PostgreSQL connection's socket cannot be watched");
+        c->dead = true;
+        c->sent = false;
+        calx__pg_defer(c, false);
+        return;
+    }
+    calx__pg_defer(c, false);
+    c->deferred_read = true;
 }
 
 /* Ends the pipeline queued with its Sync and starts sending it; false when
@@ -464,6 +551,8 @@ static bool add_result(pg_conn *c, size_t stmt, const PGresult *res)
  * without waiting for its Sync. */
 static bool handle_result(pg_conn *c, pg_cmd *cmd, const PGresult *res)
 {
+    if (cmd->kind == PGC_AHEAD)
+        return false;  /* rows, or an error, of a stream that was left */
     ExecStatusType st = PQresultStatus(res);
     switch (st) {
     case PGRES_PIPELINE_ABORTED:
@@ -521,6 +610,14 @@ static bool handle_result(pg_conn *c, pg_cmd *cmd, const PGresult *res)
     case PGC_FETCH:
         if (c->cursor_fmt == PG_FMT_UNKNOWN)
             c->cursor_fmt = calx__pg_rows_format(res);
+        if (c->stream_rows > 0 && (size_t)PQntuples(res) == c->stream_rows) {
+            bool sent = true;
+            while (sent && c->nahead < CALX_PG_FETCHES_AHEAD && !c->cancel_requested &&
+                   !c->cancelling)
+                sent = send_ahead(c);
+            if (!sent)
+                break;
+        }
         if (add_result(c, cmd->stmt, res)) {
             calx_rowset *rs = c->rsets[cmd->stmt];
             rs->rowcount = -1;
@@ -598,25 +695,27 @@ void calx__pg_complete(pg_conn *c)
          * cursor of a transaction ends with it. */
         if (c->cursor[0] && c->cursor_new && (!c->cursor_ok || c->failed))
             c->cursor[0] = '\0';
-        if (c->cursor[0] && !c->cursor_hold && ts != PQTRANS_INTRANS)
-            c->cursor[0] = '\0';
+        if (c->cursor[0] && !c->cursor_hold && !c->nahead && ts != PQTRANS_INTRANS)
+            c->cursor[0] = '\0';  /* (with a FETCH out ahead, ts reads "active") */
         if (!c->failed && (req->op == CALX_DOP_COMMIT || (req->op == CALX_DOP_EXEC && req->commit)))
             c->tx_open = false;
     }
     c->cursor_new = false;
     bool failed = c->failed;
     calx_error err = c->err;
+    /* What libpq holds of a FETCH sent ahead is written between requests. */
+    c->flushing = c->flushing && c->nahead && !c->dead;
     if (c->dead) {
         calx__pg_unwatch(c);
     } else if (c->pg) {
-        calx__pg_watch(c, CALX_IO_READ, false);
+        calx__pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), false);
     }
     calx_dreq_cb cb = c->cb;
     void *udata = c->udata;
     c->heard_ns = calx__mono_ns();
     c->busy = false;
     c->sent = false;
-    c->flushing = false;
+    c->draining = 0;
     c->req = NULL;
     c->ncmds = 0;
     c->cur = 0;
@@ -633,12 +732,15 @@ void calx__pg_complete(pg_conn *c)
     cb(udata, failed ? NULL : rs, failed ? &err : NULL);
 }
 
-/* The describing pipeline is done: queues and sends the request's own.
- * False when the request is to complete now (failed, or nothing to send). */
+/* The pipeline before the request's own is done (a describe, or a FETCH
+ * sent ahead that the request drops): queues and sends the next. False
+ * when the request is to complete now (failed, or nothing to send). */
 static bool next_pipeline(pg_conn *c)
 {
-    c->describing = false;
-    c->described = true;
+    if (c->describing) {
+        c->describing = false;
+        c->described = true;
+    }
     if (c->failed || c->dead)
         return false;
     if (c->cancel_requested || c->cancelling) {
@@ -704,7 +806,10 @@ static bool read_results(pg_conn *c)
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(res);
-            if (c->describing && next_pipeline(c))
+            if (c->draining && --c->draining > 0)
+                continue;  /* the next FETCH sent ahead is dropped too */
+            if ((c->describing || (c->ncmds && c->cmds[0].kind == PGC_AHEAD)) &&
+                next_pipeline(c))
                 continue;
             calx__pg_complete(c);
             return true;
@@ -759,4 +864,17 @@ void calx__pg_pump(pg_conn *c, int events)
         c->dead = true;
         calx__pg_complete(c);
     }
+}
+
+void calx__pg_read_ahead(pg_conn *c)
+{
+    int r = 0;
+    if (!PQconsumeInput(c->pg) || (c->flushing && (r = PQflush(c->pg)) < 0) ||
+        PQstatus(c->pg) == CONNECTION_BAD) {
+        c->dead = true;  /* the next request says so */
+        calx__pg_unwatch(c);
+        return;
+    }
+    c->flushing = r == 1;
+    calx__pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), false);
 }

@@ -100,15 +100,20 @@ static void on_deferred(calx_work *w)
             calx__pg_free(c);
         return;
     }
-    if (c->deferred_is_connect)
+    if (c->deferred_is_connect) {
         calx__pg_connect_deferred(c);
-    else
+    } else if (c->deferred_read) {
+        c->deferred_read = false;
+        calx__pg_pump(c, CALX_IO_READ);
+    } else {
         calx__pg_complete(c);
+    }
 }
 
 void calx__pg_defer(pg_conn *c, bool is_connect)
 {
     c->deferred_is_connect = is_connect;
+    c->deferred_read = false;
     c->deferred_queued = true;
     c->deferred.fn = on_deferred;
     calx__loop_defer(c->base.loop, &c->deferred);
@@ -195,6 +200,10 @@ void calx__pg_on_io(void *arg, int events)
     }
     if (c->busy && c->sent) {
         calx__pg_pump(c, events);
+        return;
+    }
+    if (c->nahead && !c->busy) {
+        calx__pg_read_ahead(c);
         return;
     }
     probe(c);
@@ -371,6 +380,12 @@ static void give_up(pg_conn *c)
 static void on_req_timer(void *arg)
 {
     pg_conn *c = arg;
+    if (c->busy && c->deferred_queued && c->deferred_read) {
+        /* The reply of a FETCH sent ahead is read on this loop turn:
+         * bound the request once that has run. */
+        calx__timer_start(c->req_timer, 1);
+        return;
+    }
     if (!c->busy || c->closing || c->deferred_queued)
         return;  /* a completion is already on its way */
     if (!c->cancelling && c->sent) {

@@ -344,5 +344,4 @@ const calx_driver calx__sqlite_driver = {
     .interrupt = sqlite_interrupt,
     .alive = sqlite_alive,
     .close = sqlite_close,
-    .reads_ahead = true,
 };

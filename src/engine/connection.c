@@ -37,7 +37,6 @@ typedef struct conn_op {
     calx_future *f;           /* NULL for background work (closing a cursor) */
     op_kind kind;
     bool cancelled;           /* its future was cancelled: the driver is stopping it */
-    bool ahead;               /* OP_FETCH: a read-ahead (see start_read_ahead) */
     bool merge;               /* a batch answered as one statement (see engine_int.h) */
     calx_dreq req;
     calx_dstmt stmt;
@@ -75,14 +74,6 @@ struct calx_connection {
     conn_op *op;              /* the operation running, if any */
     conn_op *queued;          /* the next one, waiting for a cancelled op to end */
     calx_result *stream;      /* an open streaming result */
-    /* The stream's next chunk, fetched before the program asks for it
-     * (start_read_ahead): the fetch running, or what it brought. */
-    conn_op *ahead;
-    bool ahead_landed;        /* ahead_rs / ahead_err wait to be taken */
-    bool ahead_failed;
-    calx_rowset *ahead_rs;
-    calx_error ahead_err;
-    calx_future *ahead_waiter; /* the program's fetch, waiting for it */
     size_t stream_rows;       /* rows per fetch */
     bool closing;             /* closed while busy: finish when the op ends */
     bool in_tx;
@@ -336,6 +327,14 @@ static void cancel_op(void *ctx)
     /* The driver stops the statement; the connection stays busy until it
      * reports back, and only then goes back to the pool. */
     op->cancelled = true;
+    if (op->kind == OP_FETCH && op->stream) {
+        /* A cancelled fetch ends its stream now, as the program sees it;
+         * rows that still land are dropped and the cursor closed. */
+        calx__result_detach(op->stream);
+        op->stream = NULL;
+        if (c)
+            c->stream = NULL;
+    }
     if (c && c->pc)
         c->pc->dconn->driver->interrupt(c->pc->dconn);
 }
@@ -427,128 +426,6 @@ static void lost_connection(calx_connection *c, const calx_error *err)
     c->sp_depth = 0;
 }
 
-/* ---- stream read-ahead ----
- *
- * A streamed query's next chunk is fetched as soon as the last has landed,
- * so that the server produces it while the program turns the last into
- * objects: a large SELECT costs about the slower of the two sides, not
- * their sum. The chunk waits on the connection until the program asks for
- * it (calx_result_fetch replaces the rows it holds, so it cannot come
- * sooner); at most two chunks are held. The connection stays the stream's
- * until the program has taken the last chunk or freed the result, as
- * without read-ahead. Drivers that read ahead themselves (SQLite's worker)
- * are left to it. */
-
-static void start_read_ahead(calx_connection *c)
-{
-    if (!c->stream || c->op || c->closing || c->ahead_landed ||
-        c->pc->dconn->driver->reads_ahead)
-        return;
-    conn_op *op = new_op(c);
-    if (!op)
-        return;   /* the program's own fetch will ask */
-    op->kind = OP_FETCH;
-    op->ahead = true;
-    op->stream = c->stream;
-    op->req.op = CALX_DOP_FETCH;
-    op->req.stream_rows = c->stream_rows;
-    calx_error err;
-    if (send_op(c, op, &err) != 0) {
-        free_op(op);
-        return;
-    }
-    c->ahead = op;
-}
-
-/* The landed chunk becomes r's rows (or its error is r's): 0 or the error. */
-static int take_ahead(calx_connection *c, calx_result *r, calx_error *err)
-{
-    c->ahead_landed = false;
-    if (c->ahead_failed) {
-        c->ahead_failed = false;
-        c->stream = NULL;
-        calx__result_detach(r);
-        *err = c->ahead_err;
-        return err->code;
-    }
-    calx_rowset *rs = c->ahead_rs;
-    bool more = rs && rs->more;
-    c->ahead_rs = NULL;
-    calx__result_set_chunk(r, rs);
-    if (more) {
-        start_read_ahead(c);
-    } else {
-        c->stream = NULL;
-        calx__result_detach(r);
-    }
-    return 0;
-}
-
-/* The program's fetch was cancelled while it waited for the read-ahead:
- * that fetch is stopped as the program's own would be. */
-static void cancel_ahead_waiter(void *ctx)
-{
-    calx_connection *c = ctx;
-    conn_op *op = c->ahead;
-    calx_future *w = c->ahead_waiter;
-    c->ahead_waiter = NULL;
-    /* The future is still ours to complete (it reads as cancelled). */
-    if (w)
-        calx__future_rejectf(w, CALX_ERR_CANCELED, "the fetch was cancelled");
-    if (!op)
-        return;
-    /* The stream ends now; the connection takes the next operation once
-     * the driver has stopped the fetch (check_ready queues it). */
-    op->cancelled = true;
-    if (op->stream)
-        calx__result_detach(op->stream);
-    op->stream = NULL;
-    c->stream = NULL;
-    c->pc->dconn->driver->interrupt(c->pc->dconn);
-}
-
-/* A read-ahead fetch ended. Returns whether the cursor is to be closed
- * (the result was freed meanwhile and rows were left). Takes rs. */
-static bool ahead_done(calx_connection *c, conn_op *op, calx_rowset *rs,
-                       const calx_error *derr)
-{
-    c->ahead = NULL;
-    calx_error err;
-    if (derr) {
-        err = *derr;
-        if (err.code == CALX_ERR_DISCONNECT)
-            lost_connection(c, &err);
-        describe_error(&err, op);
-    }
-    size_t ntypes;
-    const calx_column *const *types = op->stream ? calx__result_types(op->stream, &ntypes) : NULL;
-    if (!derr && types && calx__rowset_convert(c->engine->dialect, types, ntypes, rs, &err))
-        derr = &err;
-    bool more = !derr && rs && rs->more;
-    if (!op->stream) {
-        /* The result was freed, or the fetch waiting for this cancelled. */
-        calx__rowset_free(rs);
-        return more;
-    }
-    c->ahead_landed = true;
-    c->ahead_failed = derr != NULL;
-    if (derr) {
-        c->ahead_err = err;
-        calx__rowset_free(rs);
-    } else {
-        c->ahead_rs = rs;
-    }
-    calx_future *w = c->ahead_waiter;
-    if (w) {
-        c->ahead_waiter = NULL;
-        if (take_ahead(c, op->stream, &err))
-            calx__future_reject(w, &err);
-        else
-            calx__future_resolve(w, NULL);
-    }
-    return false;
-}
-
 static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
 {
     conn_op *op = udata;
@@ -556,10 +433,7 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
     c->op = NULL;
     calx_error err;
     bool close_cursor_after = false;
-    if (op->ahead) {
-        close_cursor_after = ahead_done(c, op, rs, derr);
-        rs = NULL;
-    } else if (derr) {
+    if (derr) {
         err = *derr;
         if (err.code == CALX_ERR_DISCONNECT)
             lost_connection(c, &err);
@@ -688,7 +562,6 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
         calx__conn_stream_done(c, true);
     if (!c->op)
         start_queued(c);
-    start_read_ahead(c);   /* a stream with more to come: its next chunk */
     if (c->closing && !c->op)
         finish_close(c);
 }
@@ -1036,23 +909,6 @@ calx_future *calx__conn_stream_typed(calx_connection *c, const char *sql,
 calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
                               calx_error *err)
 {
-    if (c->ahead_landed || (c->ahead && !c->ahead_waiter)) {
-        /* The read-ahead's chunk: taken now, or when it lands. */
-        calx_future *f = calx__future_new(c->engine->loop);
-        if (!f)
-            return calx__nomem(err, "fetching rows"), NULL;
-        if (c->ahead) {
-            calx__future_set_cancel(f, cancel_ahead_waiter, c);
-            c->ahead_waiter = f;
-        } else {
-            calx_error why;
-            if (take_ahead(c, r, &why))
-                calx__future_reject(f, &why);
-            else
-                calx__future_resolve(f, NULL);
-        }
-        return f;
-    }
     if (c->op)
         return calx_error_set(err, CALX_ERR_BUSY, "a fetch is already in progress"), NULL;
     c->stream_rows = nrows;
@@ -1071,20 +927,6 @@ calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
 void calx__conn_stream_done(calx_connection *c, bool close_cursor)
 {
     c->stream = NULL;
-    if (c->ahead_waiter) {
-        calx_future *w = c->ahead_waiter;
-        c->ahead_waiter = NULL;
-        calx__future_rejectf(w, CALX_ERR_STATE, "the streaming result was closed");
-    }
-    if (c->ahead_landed) {
-        /* Rows fetched ahead that nobody will read; the cursor is closed
-         * if it has more (not if the fetch failed: it went with it). */
-        close_cursor = close_cursor && !c->ahead_failed && c->ahead_rs && c->ahead_rs->more;
-        calx__rowset_free(c->ahead_rs);
-        c->ahead_rs = NULL;
-        c->ahead_landed = false;
-        c->ahead_failed = false;
-    }
     if (c->op && c->op->kind == OP_FETCH) {
         /* A fetch is under way: it drops the rest when it lands. */
         c->op->stream = NULL;
