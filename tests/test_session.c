@@ -587,6 +587,70 @@ TASK_TEST(flush_updates_only_changed_columns)
     calx_session_free(s);
 }
 
+/* The ids in the order the last execute-many of prefix in the log bound
+ * them (the key is each set's last value); their count. */
+static size_t logged_ids(const char *prefix, long long *ids, size_t cap)
+{
+    int at = log_pos(prefix);
+    CHECK(at >= 0);
+    if (at < 0)
+        return 0;
+    const char *p = strstr(logbuf + at, "] [(");
+    size_t n = 0;
+    while (p && n < cap && (p = strchr(p, '(')) != NULL) {
+        const char *end = strchr(p, ')');
+        const char *last = end;
+        while (last > p && last[-1] != ' ' && last[-1] != '(')
+            last--;
+        ids[n++] = atoll(last);
+        p = end;
+        if (end[1] != ',')
+            break;
+    }
+    return n;
+}
+
+/* SQLAlchemy's order, so that two flushes touching the same rows take
+ * their locks in the same order and cannot deadlock on each other. */
+TASK_TEST(updates_and_deletes_go_in_key_order_whatever_order_the_objects_changed_in)
+{
+    calx_session *s = new_session();
+    enum { N = 8 };
+    Hero *h[N];
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "hero-%d", i);
+        h[i] = hero(name, "secret", i);
+        CHECK_OK(calx_session_add(s, h[i], &err), &err);
+    }
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_session *s2 = new_session();
+    Hero *mine[N];
+    for (int k = 0; k < N; k++) {
+        int i = (k * 5 + 3) % N;   /* every hero once, in no order */
+        CHECK_OK(calx_session_get(s2, &Hero_model, calx_int(h[i]->id.value), &mine[k], &err),
+                 &err);
+        CALX_SET(mine[k]->age, 100 + k);
+    }
+    log_reset();
+    CHECK_OK(calx_session_flush(s2, &err), &err);
+    long long ids[N];
+    size_t n = logged_ids("UPDATE hero SET age=", ids, N);
+    CHECK_INT(n, N);
+    for (size_t i = 1; i < n; i++)
+        CHECK(ids[i - 1] < ids[i]);
+    for (int k = 0; k < N; k++)
+        CHECK_OK(calx_session_delete(s2, mine[(k * 3 + 1) % N], &err), &err);
+    log_reset();
+    CHECK_OK(calx_session_commit(s2, &err), &err);
+    n = logged_ids("DELETE FROM hero", ids, N);
+    CHECK_INT(n, N);
+    for (size_t i = 1; i < n; i++)
+        CHECK(ids[i - 1] < ids[i]);
+    calx_session_free(s2);
+    calx_session_free(s);
+}
+
 TASK_TEST(delete_and_states)
 {
     calx_session *s = new_session();
@@ -1657,6 +1721,7 @@ int main(void)
     RUN(identity_map_hit_needs_no_task_and_no_sql);
     RUN(sessions_of_one_engine_share_their_statements_by_key);
     RUN(flush_updates_only_changed_columns);
+    RUN(updates_and_deletes_go_in_key_order_whatever_order_the_objects_changed_in);
     RUN(delete_and_states);
     RUN(flush_orders_parents_first_and_deletes_children_first);
     RUN(rollback_expunges_pending_restores_deleted_and_expires);

@@ -599,18 +599,6 @@ int calx_session_refresh(calx_session *s, void *obj, calx_error *err)
     return calx__session_leave(s, rc, err);
 }
 
-static size_t field_size(const calx_field *f)
-{
-    switch (f->type) {
-    case CALX_F_INT32: return f->nullable ? sizeof(calx_opt_int32) : sizeof(int32_t);
-    case CALX_F_INT64: return f->nullable ? sizeof(calx_opt_int64) : sizeof(int64_t);
-    case CALX_F_DOUBLE: return f->nullable ? sizeof(calx_opt_double) : sizeof(double);
-    case CALX_F_BOOL: return f->nullable ? sizeof(calx_opt_bool) : sizeof(bool);
-    case CALX_F_TIMESTAMP: return f->nullable ? sizeof(calx_opt_timestamp) : sizeof(calx_timestamp);
-    default: return calx__rich_size(f);
-    }
-}
-
 /* Copies every field of src (a struct of dst's model) onto dst. */
 static int copy_fields(calx_obj *dst, const void *src, calx_error *err)
 {
@@ -630,7 +618,7 @@ static int copy_fields(calx_obj *dst, const void *src, calx_error *err)
             rc = calx_obj_set_blob(d, dp, ((const calx_bytes *)sp)->data,
                                    ((const calx_bytes *)sp)->len);
         else
-            memcpy(dp, sp, field_size(f));
+            memcpy(dp, sp, calx__field_size(f));
         if (rc)
             return calx__nomem(err, "merging a %s",
                                   dst->model->name);

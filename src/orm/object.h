@@ -227,6 +227,9 @@ void calx__repr_real(calx_buf *b, double d);
 bool calx__ftype_is_rich(calx_ftype t);
 /* The field's size in the struct (its nullable form's when nullable). */
 size_t calx__rich_size(const calx_field *f);
+/* The bytes field f takes in the struct (its nullable form's when
+ * nullable), of any type. */
+size_t calx__field_size(const calx_field *f);
 bool calx__rich_is_null(const calx_field *f, const void *p);
 void calx__rich_set_null(const calx_field *f, void *p);
 /* The field as a value to bind: a decimal at its column's scale, an enum
