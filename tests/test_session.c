@@ -400,26 +400,36 @@ TASK_TEST(a_commit_rides_with_its_flush)
         before = after;
     }
     /* An UPDATE's row count must be checked (StaleDataError) before
-     * anything commits: its COMMIT follows in a second round trip. */
-    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(h[0]->id.value), &x, &err), &err);
-    if (pg) {
-        dc = calx__conn_dconn(s->conn);
-        calx__pg_conn_stats(dc, &before);
-    }
-    CALX_SET(x->age, 77);
-    log_reset();
-    CHECK_OK(calx_session_commit(s, &err), &err);
-    CHECK(log_pos("UPDATE hero SET age=") >= 0 && log_pos("COMMIT") > log_pos("UPDATE hero"));
-    CHECK_INT(log_count("COMMIT"), 1);
-    if (pg) {
-        calx__pg_conn_stats(dc, &after);
-        CHECK_INT(after.round_trips - before.round_trips, 2);
+     * anything commits. On SQLite the count is read, then the COMMIT
+     * sent; on PostgreSQL the statement checks it itself (a data-modifying
+     * WITH that fails when it matched no row) and the COMMIT rides in its
+     * round trip, once the connection knows the statement (its first use
+     * is described first, one round trip more). */
+    for (int round = 0; round < 2; round++) {
+        CHECK_OK(calx_session_get(s, &Hero_model, calx_int(h[0]->id.value), &x, &err), &err);
+        if (pg) {
+            dc = calx__conn_dconn(s->conn);
+            calx__pg_conn_stats(dc, &before);
+        }
+        CALX_SET(x->age, 77 + round);
+        log_reset();
+        CHECK_OK(calx_session_commit(s, &err), &err);
+        CHECK(log_pos("UPDATE hero SET age=") >= 0 && log_pos("COMMIT") > log_pos("UPDATE hero"));
+        CHECK_INT(log_count("COMMIT"), 1);
+        if (pg) {
+            const char *sent = "WITH row_check AS (UPDATE hero SET age=$1 WHERE hero.id = $2 "
+                               "RETURNING 1) SELECT 1 / count(*) FROM row_check\n";
+            CHECK_INT(strncmp(logbuf, sent, strlen(sent)), 0);
+            calx__pg_conn_stats(dc, &after);
+            if (round == 1)
+                CHECK_INT(after.round_trips - before.round_trips, 1);
+        }
     }
     CHECK(!calx_session_in_transaction(s));
     calx_session *s2 = new_session();
     Hero *y = NULL;
     CHECK_OK(calx_session_get(s2, &Hero_model, calx_int(h[0]->id.value), &y, &err), &err);
-    CHECK(y && y->age.value == 77);
+    CHECK(y && y->age.value == 78);
     calx_session_free(s2);
     calx_session_free(s);
 }
@@ -533,8 +543,12 @@ TASK_TEST(sessions_of_one_engine_share_their_statements_by_key)
         CHECK_INT(log_count("UPDATE hero SET age="), 1);
         const calx__memo_text *get = calx__engine_memo_find(engine, &Hero_model,
                                                             CALX__MEMO_GET, 0);
-        const calx__memo_text *update = calx__engine_memo_find(engine, &Hero_model,
-                                                               CALX__MEMO_UPDATE, 1u << 3);
+        /* (In the form that checks its row where the dialect has one: a
+         * commit's.) */
+        bool checked = engine->dialect->row_check_open != NULL;
+        const calx__memo_text *update = calx__engine_memo_find(
+            engine, &Hero_model, checked ? CALX__MEMO_UPDATE_CHECKED : CALX__MEMO_UPDATE,
+            1u << 3);
         CHECK(get != NULL && update != NULL);
         texts[round][0] = get ? get->sql : NULL;
         texts[round][1] = update ? update->sql : NULL;
@@ -648,6 +662,48 @@ TASK_TEST(updates_and_deletes_go_in_key_order_whatever_order_the_objects_changed
     for (size_t i = 1; i < n; i++)
         CHECK(ids[i - 1] < ids[i]);
     calx_session_free(s2);
+    calx_session_free(s);
+}
+
+/* A DELETE whose row another program deleted first is SQLAlchemy's
+ * StaleDataError, and the commit it was part of commits nothing: on
+ * SQLite from the count read back before the COMMIT, on PostgreSQL from
+ * the statement's own check with the COMMIT behind it. */
+TASK_TEST(a_commit_whose_delete_finds_no_row_fails_and_commits_nothing)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    int64_t gone = h[0]->id.value, kept = h[1]->id.value;
+    calx_session_free(s);
+    /* Loaded, then the read transaction ended (SQLite's would keep the
+     * other connection's DELETE from committing), the objects kept. */
+    s = calx_session_new(&(calx_session_opts){ .bind = engine, .no_expire_on_commit = true },
+                         &err);
+    Hero *a = NULL, *b = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(gone), &a, &err), &err);
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(kept), &b, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    calx_connection *c = NULL;
+    CHECK_OK(calx_await(calx_engine_connect(engine, &err), &c, &err), &err);
+    CHECK_OK(calx_await(calx_conn_execute(c, "DELETE FROM hero WHERE id = :id",
+                                          CALX_PARAMS(CALX_P("id", calx_int(gone))), &err),
+                        NULL, &err), &err);
+    CHECK_OK(calx_await(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    CHECK_OK(calx_session_delete(s, a, &err), &err);
+    CALX_SET(b->age, 99);
+    CHECK_INT(calx_session_commit(s, &err), CALX_ERR_STALE_DATA);
+    CHECK_STR(err.message, "DELETE statement on table 'hero' expected to delete 1 row(s); "
+                           "Only 0 were matched.");
+    CHECK(calx_session_needs_rollback(s));
+    CHECK_OK(calx_session_rollback(s, &err), &err);
+    calx_session_free(s);
+    s = new_session();
+    Hero *again = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(kept), &again, &err), &err);
+    CHECK(again && again->age.value == 48);   /* the UPDATE beside it was not committed */
     calx_session_free(s);
 }
 
@@ -1722,6 +1778,7 @@ int main(void)
     RUN(sessions_of_one_engine_share_their_statements_by_key);
     RUN(flush_updates_only_changed_columns);
     RUN(updates_and_deletes_go_in_key_order_whatever_order_the_objects_changed_in);
+    RUN(a_commit_whose_delete_finds_no_row_fails_and_commits_nothing);
     RUN(delete_and_states);
     RUN(flush_orders_parents_first_and_deletes_children_first);
     RUN(rollback_expunges_pending_restores_deleted_and_expires);

@@ -42,7 +42,14 @@ typedef struct calx_spframe {
  * the model as owner): a get's SELECT by key, a flush's UPDATE of a set of
  * columns and its DELETE by key; and, with the relationship as owner, the
  * SELECT that loads it for one owner (relload.c). */
-enum { CALX__MEMO_GET = 1, CALX__MEMO_UPDATE, CALX__MEMO_DELETE, CALX__MEMO_REL_ONE };
+enum {
+    CALX__MEMO_GET = 1,
+    CALX__MEMO_UPDATE,
+    CALX__MEMO_DELETE,
+    CALX__MEMO_UPDATE_CHECKED,  /* in the dialect's row-checking form (flush.c) */
+    CALX__MEMO_DELETE_CHECKED,
+    CALX__MEMO_REL_ONE
+};
 
 /* Compiles q (freed here) as the ORM's loads are (column labels) for a
  * text kept per engine under (owner, kind) (sql_memo.c; load.c): 0 and

@@ -190,6 +190,11 @@ calx_expr *calx__column_slot(const calx_column *c);
 char *calx__update_by_key_sql(const calx_dialect *d, const calx_table *t, uint64_t mask,
                               calx_error *err);
 char *calx__delete_by_key_sql(const calx_dialect *d, const calx_table *t, calx_error *err);
+/* sql (an UPDATE or DELETE by key) in the dialect's form that fails when
+ * it matches no row (calx_dialect's row_check_open): a malloc'd text, or
+ * NULL with err (CALX_ERR_NOT_SUPPORTED when d has no such form,
+ * CALX_ERR_NOMEM). */
+char *calx__checked_by_key_sql(const calx_dialect *d, const char *sql, calx_error *err);
 
 /* An insert into t of the columns in mask (none: DEFAULT VALUES),
  * RETURNING column key when key >= 0, then the columns in fetch (the

@@ -91,6 +91,16 @@ struct calx_dialect {
      * parameter a column for any number of rows, which the server binds and
      * plans in less time than a VALUES list of thousands of parameters. */
     bool supports_unnest_rows;
+    /* An UPDATE or DELETE by key that fails when it matches no row, so that
+     * the COMMIT may go in the same batch behind it: the database checks
+     * the row count SQLAlchemy's flush reads before it commits. The
+     * statement goes between row_check_open and row_check_close; it then
+     * fails with SQLSTATE row_check_state when it matched no row, and gives
+     * one row otherwise. NULL: no such form (SQLite, whose hand-over to its
+     * worker costs little); the flush reads the counts, then commits. */
+    const char *row_check_open;
+    const char *row_check_close;
+    const char *row_check_state;
     /* With the keys' sequence: "SELECT nextval(...) FROM generate_series(1, ?)",
      * bound to the quoted table name, the column name and the number of
      * keys wanted; one row per key, ascending. NULL: the database has no

@@ -242,6 +242,11 @@ const calx_dialect calx__dialect_postgresql = {
      * sentinel (SQLAlchemy 2.0), or drawn first from the sequence. */
     .key_strategy = CALX_KEYS_RETURNING,
     .supports_unnest_rows = true,
+    /* A data-modifying WITH runs to its end whatever reads it; 1 / 0 is
+     * 22012. A key matches one row at most, so none is the only miss. */
+    .row_check_open = "WITH row_check AS (",
+    .row_check_close = " RETURNING 1) SELECT 1 / count(*) FROM row_check",
+    .row_check_state = "22012",
     .sequence_prefetch_sql = "SELECT nextval(pg_get_serial_sequence(?, ?)) "
                              "FROM generate_series(1, ?)",
     .upsert = CALX_UPSERT_ON_CONFLICT,

@@ -8,6 +8,8 @@
  * the table's order, SET before WHERE). */
 #include <stdlib.h>
 
+#include "core/buf.h"
+#include "core/nomem.h"
 #include "sql/compiler.h"
 #include "sql/convert.h"
 #include "sql/dml_int.h"
@@ -130,4 +132,20 @@ calx_insert *calx__insert_of_columns(const calx_table *t, uint64_t mask, long ke
         if (fetch >> i & 1 && (long)i != key)
             calx_insert_returning(s, calx_col(t, i));
     return s;
+}
+
+char *calx__checked_by_key_sql(const calx_dialect *d, const char *sql, calx_error *err)
+{
+    if (!d->row_check_open)
+        return calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
+                              "the %s dialect has no UPDATE or DELETE that checks its row count",
+                              d->name), NULL;
+    calx_buf b = { 0 };
+    calx__buf_puts(&b, d->row_check_open);
+    calx__buf_puts(&b, sql);
+    calx__buf_puts(&b, d->row_check_close);
+    char *out = calx__buf_take(&b);
+    if (!out)
+        calx__nomem(err, "making a statement");
+    return out;
 }
