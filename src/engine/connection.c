@@ -2,6 +2,7 @@
 /* Connections (SQLAlchemy's AsyncConnection): one operation at a time over
  * a pooled driver connection, autobegin, savepoints, echo, and a close that
  * never blocks and never loses the connection, even mid-operation. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,12 +137,7 @@ static void free_op(conn_op *op)
         if (op->bptypes)
             free(op->bptypes[i]);
     }
-    free(op->bstmts);
-    free(op->bplans);
-    free(op->bvals);
-    free(op->bbytes);
-    free(op->bptypes);
-    free(op->bfresh);
+    free(op->bstmts);   /* bplans ... bfresh are in its block (make_batch) */
     calx__plan_entry_release(op->plan);
     free(op->sql);
     free(op->vals);
@@ -806,16 +802,21 @@ static conn_op *make_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
     op->kind = OP_EXEC;
     op->merge = merge;
     op->nbatch = n;
-    op->bstmts = calloc(n, sizeof *op->bstmts);
-    op->bplans = calloc(n, sizeof *op->bplans);
-    op->bvals = calloc(n, sizeof *op->bvals);
-    op->bbytes = calloc(n, sizeof *op->bbytes);
-    op->bptypes = calloc(n, sizeof *op->bptypes);
-    bool *fresh = op->bfresh = calloc(n, sizeof *fresh);
-    if (!op->bstmts || !op->bplans || !op->bvals || !op->bbytes || !op->bptypes || !fresh) {
+    /* The per-statement arrays in one block, pointer-aligned ones first
+     * (six callocs were a sixth of a one-row flush's allocator time). */
+    size_t each = sizeof *op->bstmts + sizeof *op->bplans + sizeof *op->bvals +
+                  sizeof *op->bbytes + sizeof *op->bptypes + sizeof *op->bfresh;
+    void *block = n <= SIZE_MAX / each ? calloc(n, each) : NULL;
+    if (!block) {
         free_op(op);
         return calx__nomem(err, NULL), NULL;
     }
+    op->bstmts = block;
+    op->bplans = (calx_plan_entry **)(op->bstmts + n);
+    op->bvals = (calx_value **)(op->bplans + n);
+    op->bbytes = (char **)(op->bvals + n);
+    op->bptypes = (calx_dtype **)(op->bbytes + n);
+    bool *fresh = op->bfresh = (bool *)(op->bptypes + n);
     for (size_t i = 0; i < n; i++) {
         if (!stmts[i].sql) {
             calx_error_set(err, CALX_ERR_ARGUMENT, "statement %zu of the batch has no SQL", i + 1);
