@@ -1497,8 +1497,10 @@ TEST(a_batch_that_runs_out_of_memory_fails_or_gives_every_statement_its_rows)
 {
     if (!conn)
         SKIP("no connection: setup_database failed");
+    /* The sweep reached allocations of the batch (three on both
+     * databases since its operation's arrays are one block). */
     for (int rest = 0; rest < 2; rest++)
-        CHECK(alloc_fail_sweep(rest, batch_attempt, NULL) > 5);
+        CHECK(alloc_fail_sweep(rest, batch_attempt, NULL) >= 3);
 }
 
 int main(void)
