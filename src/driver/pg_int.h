@@ -206,6 +206,10 @@ struct pg_conn {
                                  request's query; the query itself follows
                                  at its Sync (pg_pipeline.c) */
     bool described;           /* ... and that pipeline is done */
+    bool looked_up;           /* build_describe found the lone query's cache
+                                 entry (NULL: none) and hash, for send_stmt */
+    pg_cached *looked_up_entry;
+    uint64_t looked_up_hash;
     unsigned draining;        /* the pipelines out are FETCHes sent ahead that
                                  this request does not take: their replies
                                  are dropped, then the request's own is sent */

@@ -125,13 +125,17 @@ static bool is_query(const char *sql)
 static bool send_stmt(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t set)
 {
     int n = (int)st->nparams;
-    if (!calx__pg_bind_set(c, st->nparams ? st->params + set * st->nparams : NULL, st->types,
+    /* A lone statement was bound and looked up by build_describe already
+     * (nothing between there and here binds another). */
+    bool looked_up = c->looked_up && stmt == 0 && set == 0;
+    if (!looked_up &&
+        !calx__pg_bind_set(c, st->nparams ? st->params + set * st->nparams : NULL, st->types,
                            st->nparams))
         return false;
     pg_cached *e = NULL;
     if (c->cache_cap) {
-        uint64_t h = calx__pg_hash_stmt(st->sql, c->ptypes, n);
-        e = calx__pg_cache_find(c, h, st->sql, c->ptypes, n);
+        uint64_t h = looked_up ? c->looked_up_hash : calx__pg_hash_stmt(st->sql, c->ptypes, n);
+        e = looked_up ? c->looked_up_entry : calx__pg_cache_find(c, h, st->sql, c->ptypes, n);
         if (e) {
             e->used = c->tick;
         } else {
@@ -272,8 +276,8 @@ static bool build_exec(pg_conn *c, const calx_dreq *req)
     /* The engine's transaction is open but the server's is not (a COMMIT
      * that failed, or COMMIT in the SQL): begin again, as SQLite does. */
     bool begin = !autocommit && c->tx_open && ts == PQTRANS_IDLE;
-    if (!calx__pg_check_params(c, req))
-        return false;
+    if (!c->looked_up && !calx__pg_check_params(c, req))
+        return false;   /* (build_describe checked a lone statement's) */
     c->rsets = calloc(req->nstmts ? req->nstmts : 1, sizeof *c->rsets);
     if (!c->rsets) {
         calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory starting a request");
@@ -322,12 +326,13 @@ static bool build_exec(pg_conn *c, const calx_dreq *req)
 static bool describe_first(pg_conn *c, const calx_dreq *req)
 {
     return !c->described && c->cache_cap && req->nstmts == 1 && req->stmts[0].nsets == 1 &&
-           req->stmts[0].nparams <= PG_DESCRIBE_MAX_PARAMS && !req->stream_rows &&
-           is_query(req->stmts[0].sql);
+           req->stmts[0].nparams <= PG_DESCRIBE_MAX_PARAMS && !req->stream_rows;
 }
 
 /* Queues the Parse and Describe of the request's query when it is new to
- * the cache; nothing when it is known (its rows' format with it). */
+ * the cache; nothing when it is known (its rows' format with it) or not a
+ * query, and then what it checked, bound and looked up is send_stmt's
+ * (looked_up). */
 static bool build_describe(pg_conn *c, const calx_dreq *req)
 {
     const calx_dstmt *st = &req->stmts[0];
@@ -336,8 +341,15 @@ static bool build_describe(pg_conn *c, const calx_dreq *req)
         !calx__pg_bind_set(c, st->params, st->types, st->nparams))
         return false;
     uint64_t h = calx__pg_hash_stmt(st->sql, c->ptypes, n);
-    if (calx__pg_cache_find(c, h, st->sql, c->ptypes, n))
+    pg_cached *known = calx__pg_cache_find(c, h, st->sql, c->ptypes, n);
+    /* Known (its rows' format with it), or not a query: nothing to
+     * describe, and send_stmt takes what was looked up here. */
+    if (known || !is_query(st->sql)) {
+        c->looked_up = true;
+        c->looked_up_entry = known;
+        c->looked_up_hash = h;
         return true;
+    }
     pg_cached *e = calx__pg_cache_add(c, h, st->sql, c->ptypes, n);
     if (c->failed || !e)
         return !c->failed;  /* a full cache in use: the query runs unprepared */
@@ -430,6 +442,7 @@ void calx__pg_start_request(pg_conn *c)
     c->tick++;
     c->describing = false;
     c->described = false;
+    c->looked_up = false;
     c->ncmds = 0;
     c->cur = 0;
     c->cur_seen = false;
