@@ -66,11 +66,11 @@ static void close_conn(calx_dconn *c)
 
 typedef struct req_wait {
     int done;
-    row_checket *rs;
+    calx_rowset *rs;
     calx_error err;
 } req_wait;
 
-static void on_req(void *udata, row_checket *rs, const calx_error *err)
+static void on_req(void *udata, calx_rowset *rs, const calx_error *err)
 {
     req_wait *w = udata;
     w->done++;
@@ -97,7 +97,7 @@ static int submit(calx_dconn *c, const calx_dreq *req, req_wait *w)
 
 /* Runs req to its callback: the error code (0 on success), *err (when not
  * NULL) why; *rs gets the rowsets when rs is not NULL, else they are freed. */
-static int request(calx_dconn *c, const calx_dreq *req, row_checket **rs, calx_error *err)
+static int request(calx_dconn *c, const calx_dreq *req, calx_rowset **rs, calx_error *err)
 {
     req_wait w;
     int rc = submit(c, req, &w);
@@ -116,7 +116,7 @@ static int request(calx_dconn *c, const calx_dreq *req, row_checket **rs, calx_e
 }
 
 static int exec_p(calx_dconn *c, const char *sql, const calx_value *params, size_t nparams,
-                  row_checket **rs, calx_error *err)
+                  calx_rowset **rs, calx_error *err)
 {
     calx_dstmt st = { .sql = sql, .nparams = nparams, .nsets = 1, .params = params };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
@@ -142,7 +142,7 @@ static void must(calx_dconn *c, const char *sql)
 static int op(calx_dconn *c, calx_dop o, calx_error *err)
 {
     calx_dreq req = { .op = o };
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     int rc = request(c, &req, &rs, err);
     CHECK(rs == NULL);
     calx__rowset_free(rs);
@@ -152,7 +152,7 @@ static int op(calx_dconn *c, calx_dop o, calx_error *err)
 /* The first column of the first row as an integer; -999 on failure. */
 static inline int64_t scalar(calx_dconn *c, const char *sql)
 {
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     calx_error err;
     int64_t v = -999;
     if (exec_p(c, sql, NULL, 0, &rs, &err) != 0)

@@ -223,7 +223,7 @@ TEST(connect_execute_and_types_round_trip)
         nulls[i] = calx_null();
     CHECK_OK(exec_p(c, "INSERT INTO types VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
                        "$11)", nulls, 11, NULL, &err), &err);
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     CHECK_OK(exec_p(c, "SELECT i2, i4, i8, f4, f8, n, b, by, t, v, "
                        "ts AT TIME ZONE 'UTC' AS ts FROM types ORDER BY i2 NULLS LAST",
                     NULL, 0, &rs, &err), &err);
@@ -360,7 +360,7 @@ static const char *decimal_text(const calx_value *v)
 }
 
 /* Every value of two results of one query is the same; says where not. */
-static void check_same_rows(const row_checket *text, const row_checket *bin)
+static void check_same_rows(const calx_rowset *text, const calx_rowset *bin)
 {
     CHECK(text && bin);
     if (!text || !bin)
@@ -410,7 +410,7 @@ TEST(binary_results_decode_to_what_text_gave)
             "(10, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
             "NULL, NULL, NULL, NULL)");
     const char *sql = "SELECT * FROM bin_types ORDER BY k";
-    row_checket *text = NULL, *bin = NULL;
+    calx_rowset *text = NULL, *bin = NULL;
     calx_error err;
     calx_dconn *tc = connect_text();
     if (tc)
@@ -479,12 +479,12 @@ TEST(a_streamed_query_fetches_in_binary_after_its_first_chunk)
         "CASE WHEN x % 5 = 0 THEN NULL ELSE x END AS maybe "
         "FROM generate_series(1, 50) AS x";
     calx_error err;
-    row_checket *whole = NULL;
+    calx_rowset *whole = NULL;
     CHECK_OK(exec_p(c, sql, NULL, 0, &whole, &err), &err);  /* first: text */
     calx_dstmt st = { .sql = sql, .nsets = 1 };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .stream_rows = 7,
                       .begin = true };
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     size_t row = 0;
     CHECK_OK(request(c, &req, &rs, &err), &err);
     pg_conn *pc = (pg_conn *)c;
@@ -527,7 +527,7 @@ TEST(a_request_after_a_stream_left_early_runs_after_the_fetches_sent_ahead)
                      .nsets = 1 };
     calx_dreq sreq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &q, .stream_rows = 100,
                        .begin = true };
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     uint64_t before = pg_stats(c).round_trips;
     CHECK_OK(request(c, &sreq, &rs, &err), &err);
     CHECK(rs && rs->nrows == 100 && rs->more);
@@ -571,7 +571,7 @@ TEST(binary_parameters_keep_their_extremes)
     calx_error err;
     calx_dconn *tc = connect_text();
     for (int pass = 0; pass < 2; pass++) {  /* the rows in text, then in binary */
-        row_checket *rs = NULL;
+        calx_rowset *rs = NULL;
         if (pass == 0 && !tc)
             continue;
         CHECK_OK(exec_p(pass == 0 ? tc : c, sql, p, N, &rs, &err), &err);
@@ -597,7 +597,7 @@ TEST(binary_parameters_keep_their_extremes)
     must(c, "CREATE TABLE bin_keys (k integer)");
     must(c, "INSERT INTO bin_keys VALUES (1), (2)");
     calx_value keys[] = { calx_int(2), calx_int(5000000000) };
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     CHECK_OK(exec_p(c, "SELECT k FROM bin_keys WHERE k IN ($1, $2)", keys, 2, &rs, &err),
              &err);
     CHECK(rs && rs->nrows == 1 && rs->vals[0].u.i == 2);
@@ -687,7 +687,7 @@ TEST(richer_parameters_go_in_binary_and_reach_the_server_as_their_text_would)
         snprintf(sql, sizeof sql, "SELECT $1, $1::text = ($2::%s)::text, pg_typeof($1)::text, "
                                   "$1::text", cases[i].type);
         calx_value p[2] = { bound, calx_text(text) };
-        row_checket *rs = NULL;
+        calx_rowset *rs = NULL;
         calx_error err;
         CHECK_OK(exec_p(c, sql, p, 2, &rs, &err), &err);
         CHECK_INT(((pg_conn *)c)->pfmts[0], 1);
@@ -757,7 +757,7 @@ static bool connect_binary_and_text(calx_dconn **c, calx_dconn **tc)
  * set. */
 static int first_value_fails(calx_dconn *c, const char *sql, calx_error *err)
 {
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     int rc = exec_p(c, sql, NULL, 0, &rs, err);
     calx__rowset_free(rs);
     return rc;
@@ -801,7 +801,7 @@ TEST(dates_and_times_decode_in_binary_as_in_text_from_year_1_to_9999)
             "'2000-01-01 00:00:00+00', '2147483647 days 2562047788 hours'), "
             "(6, NULL, NULL, NULL, NULL, NULL)");
     const char *sql = "SELECT * FROM dts ORDER BY k";
-    row_checket *text = NULL, *bin = NULL;
+    calx_rowset *text = NULL, *bin = NULL;
     calx_error err;
     CHECK_OK(exec_p(tc, sql, NULL, 0, &text, &err), &err);
     CHECK_OK(exec_p(c, sql, NULL, 0, &bin, &err), &err);
@@ -858,7 +858,7 @@ TEST(another_datestyle_or_intervalstyle_changes_nothing_a_query_reads)
                       "'0001-01-01 00:00:00.000001'::timestamp AS ts, "
                       "'2024-02-29 23:30:00-05:30'::timestamptz AS tz, "
                       "'-1 years -2 mons +3 days -04:05:06.000001'::interval AS iv";
-    row_checket *iso = NULL, *other = NULL;
+    calx_rowset *iso = NULL, *other = NULL;
     calx_error err;
     CHECK_OK(exec_p(tc, sql, NULL, 0, &iso, &err), &err);   /* text, the defaults */
     must(c, "SET DateStyle = 'SQL, DMY'");
@@ -909,7 +909,7 @@ TEST(arrays_decode_in_binary_as_in_text)
         "ARRAY['-1 years -2 mons +3 days -04:05:06.000001']::interval[] AS iv, "
         "'{}'::int4[] AS empty_i4, '{}'::text[] AS empty_t, '[0:1]={7,8}'::int4[] AS lower0, "
         "NULL::int4[] AS none";
-    row_checket *text = NULL, *bin = NULL;
+    calx_rowset *text = NULL, *bin = NULL;
     calx_error err;
     CHECK_OK(exec_p(tc, sql, NULL, 0, &text, &err), &err);
     CHECK_OK(exec_p(c, sql, NULL, 0, &bin, &err), &err);
@@ -1058,7 +1058,7 @@ TEST(batches_are_one_pipeline)
     calx_dstmt st = { .sql = "INSERT INTO n (x, s) VALUES ($1, $2) RETURNING id, x",
                       .nparams = 2, .nsets = N, .params = vals };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = true };
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     CHECK_OK(request(c, &req, &rs, &err), &err);
     calx_pg_stats after = pg_stats(c);
     /* BEGIN, one Parse, 1000 Bind/Execute: one pipeline. */
@@ -1139,7 +1139,7 @@ TEST(prepared_statement_cache)
     /* The same text with other parameter types is another statement. */
     calx_error err;
     calx_value i = calx_int(5), t = calx_text("5");
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     CHECK_OK(exec_p(c, "SELECT $1::text", &i, 1, &rs, &err), &err);
     calx__rowset_free(rs);
     CHECK_OK(exec_p(c, "SELECT $1::text", &t, 1, &rs, &err), &err);
@@ -1179,7 +1179,7 @@ TEST(prepared_statement_cache)
  * '|' in name order (buf). The query is itself prepared and cached. */
 static const char *server_statements(calx_dconn *c, char *buf, size_t n)
 {
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     calx_error err;
     buf[0] = '\0';
     CHECK_OK(exec_p(c, "SELECT string_agg(statement, '|' ORDER BY name) "
@@ -1250,7 +1250,7 @@ TEST(pipeline_edge_cases)
                        .params = vals };
     calx_dreq mreq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &mix };
     calx_pg_stats before = pg_stats(c);
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     CHECK_OK(request(c, &mreq, &rs, &err), &err);
     CHECK_INT(pg_stats(c).round_trips - before.round_trips, 1);
     /* (int8, unknown) and (unknown, unknown): text and NULL both go untyped */
@@ -1481,7 +1481,7 @@ TEST(options_are_checked_and_passed_to_libpq)
     calx_dconn *c = connect_args((calx_kv[]){ { "application_name", "calx-test" } }, 1);
     if (!c)
         return;
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     CHECK_OK(exec_p(c, "SELECT current_setting('application_name'), current_schema()", NULL,
                     0, &rs, &err), &err);
     if (rs) {

@@ -14,7 +14,7 @@
 /* A buffered result with one column "n" and one row per value given. */
 static calx_result *column_of(const calx_value *vals, size_t n)
 {
-    row_checket *rs = calx__rowset_new(1);
+    calx_rowset *rs = calx__rowset_new(1);
     if (!rs || calx__rowset_set_colname(rs, 0, "n") != 0)
         return NULL;
     for (size_t i = 0; i < n; i++) {

@@ -26,7 +26,7 @@ static calx_dconn *connect_file(char *path)
 /* The first column of the first row as text, in buf. */
 static const char *scalar_text(calx_dconn *c, const char *sql, char *buf, size_t n)
 {
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     calx_error err;
     snprintf(buf, n, "(failed)");
     if (exec_p(c, sql, NULL, 0, &rs, &err) == 0 && rs && rs->nrows >= 1 &&
@@ -78,7 +78,7 @@ TEST(values_round_trip)
     CHECK_OK(exec_p(c, ins, row2, 5, NULL, &err), &err);
     CHECK_OK(exec_p(c, ins, row3, 5, NULL, &err), &err);
 
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     CHECK_OK(exec_p(c, "SELECT i, r, s, b, n FROM v ORDER BY rowid", NULL, 0, &rs, &err), &err);
     if (!rs)
         goto out;
@@ -144,7 +144,7 @@ TEST(executemany_returning_in_order)
     calx_dstmt st = { "INSERT INTO hero (name, age) VALUES (?, ?) RETURNING id, name", 2, 4,
                       params, false, NULL };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     calx_error err;
     CHECK_OK(request(c, &req, &rs, &err), &err);
     if (rs) {
@@ -206,7 +206,7 @@ TEST(rowids_and_commit_in_one_request)
     calx_dstmt st = { "INSERT INTO hero (name) VALUES (?)", 1, 3, names, true, NULL };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = true,
                       .commit = true };
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     calx_error err;
     CHECK_OK(request(c, &req, &rs, &err), &err);
     CHECK(rs && rs->ncols == 1 && rs->nrows == 3 && rs->rowcount == 3);
@@ -246,10 +246,10 @@ TEST(batch_and_error_index)
         { "SELECT name FROM hero ORDER BY id", 0, 1, NULL, false, NULL },
     };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 3, .stmts = stmts };
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     calx_error err;
     CHECK_OK(request(c, &req, &rs, &err), &err);
-    row_checket *r = rs;
+    calx_rowset *r = rs;
     CHECK(r && r->rowcount == 1 && r->lastrowid == 1);
     r = r ? r->next : NULL;
     CHECK(r && r->rowcount == 3 && r->lastrowid == 4);
@@ -514,11 +514,11 @@ TEST(isolation_levels)
     CHECK_CONTAINS(err.message, "SERIALIZABLE, READ UNCOMMITTED or AUTOCOMMIT");
 }
 
-static int stream_count(calx_dconn *c, row_checket *first, size_t chunk, int64_t *expect,
+static int stream_count(calx_dconn *c, calx_rowset *first, size_t chunk, int64_t *expect,
                         int *nchunks)
 {
     int total = 0;
-    row_checket *rs = first;
+    calx_rowset *rs = first;
     calx_dreq fetch = { .op = CALX_DOP_FETCH, .stream_rows = chunk };
     calx_error err;
     *nchunks = 0;
@@ -556,7 +556,7 @@ TEST(streaming)
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &ins };
     calx_error err;
     CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     CHECK_OK(request(c, &req, &rs, &err), &err);
     CHECK_INT(rs ? rs->rowcount : -5, N);
     calx__rowset_free(rs);
@@ -1218,7 +1218,7 @@ TEST(column_names_follow_a_schema_change_and_outlive_the_statement_leaving_the_c
     must(c, "CREATE TABLE t (a INTEGER, b TEXT)");
     must(c, "INSERT INTO t VALUES (1, 'x')");
     calx_error err;
-    row_checket *first = NULL, *second = NULL, *renamed = NULL;
+    calx_rowset *first = NULL, *second = NULL, *renamed = NULL;
     CHECK_OK(exec_p(c, "SELECT * FROM t", NULL, 0, &first, &err), &err);
     CHECK_OK(exec_p(c, "SELECT * FROM t", NULL, 0, &second, &err), &err);
     /* The same cached statement again after a schema change: SQLite
@@ -1254,7 +1254,7 @@ TEST(column_names_follow_a_schema_change_and_outlive_the_statement_leaving_the_c
 
 TEST(rowset_arena)
 {
-    row_checket *rs = calx__rowset_new(2);
+    calx_rowset *rs = calx__rowset_new(2);
     CHECK(rs != NULL);
     if (!rs)
         return;
@@ -1300,14 +1300,14 @@ TEST(rowset_arena)
  * which must live as long as the merged rowset. */
 TEST(merged_rows_keep_their_text_until_the_merged_rowset_is_freed)
 {
-    row_checket *rs = calx__rowset_new(1);
+    calx_rowset *rs = calx__rowset_new(1);
     CHECK(rs != NULL);
     if (!rs)
         return;
-    row_checket **tail = &rs->next;
+    calx_rowset **tail = &rs->next;
     for (int k = 0; k < 3; k++) {
         /* The last one is wider: it gives its rowcount and no rows. */
-        row_checket *n = calx__rowset_new(k == 2 ? 2 : 1);
+        calx_rowset *n = calx__rowset_new(k == 2 ? 2 : 1);
         CHECK(n != NULL);
         if (!n)
             break;
@@ -1316,7 +1316,7 @@ TEST(merged_rows_keep_their_text_until_the_merged_rowset_is_freed)
         tail = &n->next;
     }
     int i = 0;
-    for (row_checket *r = rs; r; r = r->next)
+    for (calx_rowset *r = rs; r; r = r->next)
         for (int k = 0; k < (r == rs ? 1 : 20); k++) {
             char text[32];
             snprintf(text, sizeof text, "row %d", i++);

@@ -98,7 +98,7 @@ static void must_op(calx_dconn *c, calx_dop o)
 static long long read_int(calx_dconn *c, const char *sql, long long key)
 {
     calx_value k = calx_int(key);
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     calx_error err;
     int rc = exec_p(c, sql, key >= 0 ? &k : NULL, key >= 0 ? 1 : 0, &rs, &err);
     if (rc) {

@@ -126,7 +126,7 @@ typedef void (*calx_dconnect_cb)(void *udata, calx_dconn *conn, const calx_error
 /* Completion of a request: on success rs is the chain of rowsets, one per
  * statement (NULL for ops that return none), owned by the callee from here
  * on; on failure rs is NULL and err says why. */
-typedef void (*calx_dreq_cb)(void *udata, row_checket *rs, const calx_error *err);
+typedef void (*calx_dreq_cb)(void *udata, calx_rowset *rs, const calx_error *err);
 
 struct calx_driver {
     const char *name;      /* "sqlite", "postgresql" */

@@ -191,7 +191,7 @@ struct pg_conn {
     pg_cmd *cmds;
     size_t ncmds, cmdcap, cur;
     bool cur_seen;            /* a result of cmds[cur] came */
-    row_checket **rsets;      /* one per statement of the request */
+    calx_rowset **rsets;      /* one per statement of the request */
     size_t nrsets;
     bool failed;
     calx_error err;           /* the first failure */
@@ -374,7 +374,7 @@ int calx__pg_errcode(const char *sqlstate);
  * result. 0, or CALX_ERR_NOMEM, or CALX_ERR_INTERNAL for a malformed
  * binary value, with err set (*slot stays valid, to be freed by the
  * caller). */
-int calx__pg_add_rows(row_checket **slot, const PGresult *res, calx_error *err);
+int calx__pg_add_rows(calx_rowset **slot, const PGresult *res, calx_error *err);
 /* The format to ask for the rows of a statement whose results look like
  * res (its column types): PG_FMT_BINARY when every column has a binary
  * decoder, else PG_FMT_TEXT. */

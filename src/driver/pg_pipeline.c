@@ -632,7 +632,7 @@ static bool handle_result(pg_conn *c, pg_cmd *cmd, const PGresult *res)
                 break;
         }
         if (add_result(c, cmd->stmt, res)) {
-            row_checket *rs = c->rsets[cmd->stmt];
+            calx_rowset *rs = c->rsets[cmd->stmt];
             rs->rowcount = -1;
             rs->more = rs->nrows == c->stream_rows && c->stream_rows > 0;
             if (!rs->more)
@@ -657,11 +657,11 @@ static bool handle_result(pg_conn *c, pg_cmd *cmd, const PGresult *res)
 }
 
 /* The request's rowsets, one per statement, chained. */
-static row_checket *take_rowsets(pg_conn *c)
+static calx_rowset *take_rowsets(pg_conn *c)
 {
-    row_checket *head = NULL, **tail = &head;
+    calx_rowset *head = NULL, **tail = &head;
     for (size_t i = 0; i < c->nrsets; i++) {
-        row_checket *rs = c->rsets[i];
+        calx_rowset *rs = c->rsets[i];
         if (!rs) {
             rs = calx__rowset_new(0);
             if (!rs) {
@@ -692,7 +692,7 @@ void calx__pg_free_rsets(pg_conn *c)
 void calx__pg_complete(pg_conn *c)
 {
     const calx_dreq *req = c->req;
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     if (!c->failed && (req->op == CALX_DOP_EXEC || req->op == CALX_DOP_FETCH)) {
         rs = take_rowsets(c);
         if (req->op == CALX_DOP_FETCH && rs && !c->sent) {

@@ -95,11 +95,11 @@ typedef enum pg_dec { DEC_OK, DEC_NOMEM, DEC_BAD, DEC_RANGE } pg_dec;
 
 /* Decodes one value of a column's type, given its bytes as libpq hands
  * them over (text: NUL-terminated at s[len]). */
-typedef pg_dec (*pg_decode_fn)(row_checket *rs, calx_value *v, const char *s, size_t len);
+typedef pg_dec (*pg_decode_fn)(calx_rowset *rs, calx_value *v, const char *s, size_t len);
 
 /* ---- text format ---- */
 
-static pg_dec text_as_is(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_as_is(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     const char *copy = calx__rowset_copy(rs, s, len);
     if (!copy)
@@ -110,28 +110,28 @@ static pg_dec text_as_is(row_checket *rs, calx_value *v, const char *s, size_t l
     return DEC_OK;
 }
 
-static pg_dec text_bool(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_bool(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs, (void)len;
     *v = calx_bool(s[0] == 't');
     return DEC_OK;
 }
 
-static pg_dec text_int(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_int(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs, (void)len;
     *v = calx_int((int64_t)strtoll(s, NULL, 10));
     return DEC_OK;
 }
 
-static pg_dec text_float(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_float(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs, (void)len;
     *v = calx_real(strtod(s, NULL));
     return DEC_OK;
 }
 
-static pg_dec text_bytea(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_bytea(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     if (len >= 2 && s[0] == '\\' && s[1] == 'x') {
         size_t n = (len - 2) / 2;
@@ -183,7 +183,7 @@ static uint64_t be64(const char *s)
     return (uint64_t)be32(s) << 32 | be32(s + 4);
 }
 
-static pg_dec bin_bool(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_bool(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     if (len != 1)
@@ -192,7 +192,7 @@ static pg_dec bin_bool(row_checket *rs, calx_value *v, const char *s, size_t len
     return DEC_OK;
 }
 
-static pg_dec bin_int2(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_int2(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     if (len != 2)
@@ -201,7 +201,7 @@ static pg_dec bin_int2(row_checket *rs, calx_value *v, const char *s, size_t len
     return DEC_OK;
 }
 
-static pg_dec bin_int4(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_int4(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     if (len != 4)
@@ -210,7 +210,7 @@ static pg_dec bin_int4(row_checket *rs, calx_value *v, const char *s, size_t len
     return DEC_OK;
 }
 
-static pg_dec bin_oid(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_oid(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     if (len != 4)
@@ -219,7 +219,7 @@ static pg_dec bin_oid(row_checket *rs, calx_value *v, const char *s, size_t len)
     return DEC_OK;
 }
 
-static pg_dec bin_int8(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_int8(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     if (len != 8)
@@ -231,7 +231,7 @@ static pg_dec bin_int8(row_checket *rs, calx_value *v, const char *s, size_t len
 /* float4 as the text path reads it: float4out prints the shortest decimal
  * that reads back as the same float, and strtod reads that decimal as the
  * double nearest to it (0.1f comes back as 0.1, not 0.100000001490116). */
-static pg_dec bin_float4(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_float4(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     if (len != 4)
@@ -253,7 +253,7 @@ static pg_dec bin_float4(row_checket *rs, calx_value *v, const char *s, size_t l
     return DEC_OK;
 }
 
-static pg_dec bin_float8(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_float8(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     if (len != 8)
@@ -265,7 +265,7 @@ static pg_dec bin_float8(row_checket *rs, calx_value *v, const char *s, size_t l
     return DEC_OK;
 }
 
-static pg_dec bin_bytea(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_bytea(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     const char *copy = calx__rowset_copy(rs, s, len);
     if (!copy)
@@ -278,7 +278,7 @@ static pg_dec bin_bytea(row_checket *rs, calx_value *v, const char *s, size_t le
 
 /* text, varchar, bpchar, name, unknown, json: the same bytes as their
  * text form (both in the client encoding). */
-static pg_dec bin_text(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_text(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     if (len && memchr(s, 0, len))
         return DEC_BAD;
@@ -286,7 +286,7 @@ static pg_dec bin_text(row_checket *rs, calx_value *v, const char *s, size_t len
 }
 
 /* jsonb: a version byte (1), then the text jsonb_out prints. */
-static pg_dec bin_jsonb(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_jsonb(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     if (len < 1 || s[0] != 1)
         return DEC_BAD;
@@ -294,7 +294,7 @@ static pg_dec bin_jsonb(row_checket *rs, calx_value *v, const char *s, size_t le
 }
 
 /* uuid: its 16 bytes. */
-static pg_dec bin_uuid(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_uuid(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     if (len != 16)
@@ -316,7 +316,7 @@ static pg_dec bin_uuid(row_checket *rs, calx_value *v, const char *s, size_t len
 #define NUMERIC_NINF 0xF000
 #define NUMERIC_DSCALE_MAX 0x3FFF
 
-static pg_dec bin_numeric_text(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_numeric_text(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     if (len < 8)
         return DEC_BAD;
@@ -383,7 +383,7 @@ static pg_dec bin_numeric_text(row_checket *rs, calx_value *v, const char *s, si
 
 /* A numeric as a decimal, from its text (text_decimal below); NaN, the
  * infinities and numbers beyond 38 digits stay text. */
-static pg_dec text_decimal(row_checket *rs, calx_value *v, const char *s, size_t len);
+static pg_dec text_decimal(calx_rowset *rs, calx_value *v, const char *s, size_t len);
 
 /* A numeric's base-10000 digits straight into a decimal of scale dscale,
  * the value numeric_out's text would parse to (digits past dscale cut, as
@@ -430,7 +430,7 @@ static bool bin_numeric_direct(calx_value *v, const char *s, size_t len)
     return true;
 }
 
-static pg_dec bin_numeric(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_numeric(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     if (bin_numeric_direct(v, s, len))
         return DEC_OK;
@@ -455,7 +455,7 @@ static pg_dec bin_numeric(row_checket *rs, calx_value *v, const char *s, size_t 
 #define PG_USEC_MIN ((CALX__DATE_MIN - PG_EPOCH_DAYS) * CALX__USEC_PER_DAY)
 #define PG_USEC_MAX ((CALX__DATE_MAX + 1 - PG_EPOCH_DAYS) * CALX__USEC_PER_DAY - 1)
 
-static pg_dec bin_date(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_date(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     if (len != 4)
@@ -467,7 +467,7 @@ static pg_dec bin_date(row_checket *rs, calx_value *v, const char *s, size_t len
     return DEC_OK;
 }
 
-static pg_dec bin_time(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_time(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     if (len != 8)
@@ -491,13 +491,13 @@ static pg_dec bin_micros(calx_value *v, const char *s, size_t len, calx_type t)
     return DEC_OK;
 }
 
-static pg_dec bin_datetime(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_datetime(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     return bin_micros(v, s, len, CALX_DATETIME);
 }
 
-static pg_dec bin_timestamp(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_timestamp(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     return bin_micros(v, s, len, CALX_TIMESTAMP);
@@ -511,7 +511,7 @@ static bool interval_infinite(int64_t us, int32_t days, int32_t months)
            (us == INT64_MIN && days == INT32_MIN && months == INT32_MIN);
 }
 
-static pg_dec bin_interval(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_interval(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     if (len != 16)
@@ -529,7 +529,7 @@ static pg_dec bin_interval(row_checket *rs, calx_value *v, const char *s, size_t
 
 /* A value of type t parsed from PostgreSQL's text output; what does not
  * parse (a NaN, more than 38 digits) stays text. */
-static pg_dec text_parsed(row_checket *rs, calx_value *v, const char *s, size_t len,
+static pg_dec text_parsed(calx_rowset *rs, calx_value *v, const char *s, size_t len,
                           calx_type t)
 {
     if (calx__value_parse(t, s, len, v, NULL) == 0)
@@ -537,12 +537,12 @@ static pg_dec text_parsed(row_checket *rs, calx_value *v, const char *s, size_t 
     return text_as_is(rs, v, s, len);
 }
 
-static pg_dec text_decimal(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_decimal(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     return text_parsed(rs, v, s, len, CALX_DECIMAL);
 }
 
-static pg_dec text_uuid(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_uuid(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     return text_parsed(rs, v, s, len, CALX_UUID);
 }
@@ -556,31 +556,31 @@ static pg_dec text_datetime_parsed(calx_value *v, const char *s, size_t len, cal
     return calx__value_parse(t, s, len, v, NULL) == 0 ? DEC_OK : DEC_RANGE;
 }
 
-static pg_dec text_date(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_date(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     return text_datetime_parsed(v, s, len, CALX_DATE);
 }
 
-static pg_dec text_time(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_time(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     return text_datetime_parsed(v, s, len, CALX_TIME);
 }
 
-static pg_dec text_datetime(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_datetime(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     return text_datetime_parsed(v, s, len, CALX_DATETIME);
 }
 
-static pg_dec text_timestamp(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_timestamp(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     return text_datetime_parsed(v, s, len, CALX_TIMESTAMP);
 }
 
-static pg_dec text_interval(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_interval(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs;
     return text_datetime_parsed(v, s, len, CALX_INTERVAL);
@@ -594,17 +594,17 @@ static pg_dec as_json(pg_dec rc, calx_value *v)
     return rc;
 }
 
-static pg_dec text_json(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec text_json(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     return as_json(text_as_is(rs, v, s, len), v);
 }
 
-static pg_dec bin_json(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_json(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     return as_json(bin_text(rs, v, s, len), v);
 }
 
-static pg_dec bin_jsonb_value(row_checket *rs, calx_value *v, const char *s, size_t len)
+static pg_dec bin_jsonb_value(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     return as_json(bin_jsonb(rs, v, s, len), v);
 }
@@ -663,7 +663,7 @@ static Oid array_elem(Oid type, calx_type *elem)
 /* items[0..n) as v, a CALX_ARRAY of elem whose items live in the rows'
  * arena; DEC_RANGE when an element is not of elem (a numeric NaN, which
  * decodes to text: an array holds one type). */
-static pg_dec array_value(row_checket *rs, calx_value *v, calx_type elem,
+static pg_dec array_value(calx_rowset *rs, calx_value *v, calx_type elem,
                           const calx_value *items, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -678,7 +678,7 @@ static pg_dec array_value(row_checket *rs, calx_value *v, calx_type elem,
     return DEC_OK;
 }
 
-static pg_dec text_array(row_checket *rs, calx_value *v, const char *s, size_t len, Oid type)
+static pg_dec text_array(calx_rowset *rs, calx_value *v, const char *s, size_t len, Oid type)
 {
     calx_type elem = CALX_TEXT;
     Oid et = array_elem(type, &elem);
@@ -733,7 +733,7 @@ static pg_dec text_array(row_checket *rs, calx_value *v, const char *s, size_t l
  * then each element as an int32 length (-1 for NULL) and its bytes in the
  * element type's binary form, decoded by that type's binary decoder. No
  * dimension is the empty array; more than one is DEC_RANGE, as in text. */
-static pg_dec bin_array(row_checket *rs, calx_value *v, const char *s, size_t len, Oid type)
+static pg_dec bin_array(calx_rowset *rs, calx_value *v, const char *s, size_t len, Oid type)
 {
     calx_type elem = CALX_TEXT;
     Oid et = array_elem(type, &elem);
@@ -783,12 +783,12 @@ static pg_dec bin_array(row_checket *rs, calx_value *v, const char *s, size_t le
 
 /* A text and a binary decoder per array type, each knowing its OID. */
 #define ARRAY_DECODERS(name, oid, elem_oid, calx_t)                                     \
-    static pg_dec text_array_##name(row_checket *rs, calx_value *v, const char *s,      \
+    static pg_dec text_array_##name(calx_rowset *rs, calx_value *v, const char *s,      \
                                     size_t len)                                         \
     {                                                                                   \
         return text_array(rs, v, s, len, oid);                                          \
     }                                                                                   \
-    static pg_dec bin_array_##name(row_checket *rs, calx_value *v, const char *s,       \
+    static pg_dec bin_array_##name(calx_rowset *rs, calx_value *v, const char *s,       \
                                    size_t len)                                          \
     {                                                                                   \
         return bin_array(rs, v, s, len, oid);                                           \
@@ -1016,12 +1016,12 @@ static int out_of_range(const PGresult *res, int row, int col, calx_error *err)
                                   "be in DateStyle ISO and IntervalStyle postgres");
 }
 
-int calx__pg_add_rows(row_checket **slot, const PGresult *res, calx_error *err)
+int calx__pg_add_rows(calx_rowset **slot, const PGresult *res, calx_error *err)
 {
-    row_checket *rs = *slot;
+    calx_rowset *rs = *slot;
     int nf = PQnfields(res);
     if (!rs || (rs->ncols == 0 && rs->nrows == 0 && nf > 0)) {
-        row_checket *fresh = calx__rowset_new((size_t)nf);
+        calx_rowset *fresh = calx__rowset_new((size_t)nf);
         if (!fresh)
             goto nomem;
         for (int i = 0; i < nf; i++)

@@ -56,13 +56,13 @@ struct calx_colnames {
 /* A zeroed rowset of ncols columns with names bytes after the struct
  * (its name pointers), and the own rows and block where they fit; NULL on
  * no memory. */
-static row_checket *rowset_alloc(size_t ncols, size_t names)
+static calx_rowset *rowset_alloc(size_t ncols, size_t names)
 {
-    if (names > SIZE_MAX - sizeof(row_checket))
+    if (names > SIZE_MAX - sizeof(calx_rowset))
         return NULL;
-    size_t head = sizeof(row_checket) + names;
+    size_t head = sizeof(calx_rowset) + names;
     if (head > SMALL_BLOCK - sizeof(calx_chunk) - OWN_CHUNK_MIN) {
-        row_checket *rs = calx__alloc_zeroed(head);
+        calx_rowset *rs = calx__alloc_zeroed(head);
         if (rs)
             rs->ncols = ncols;
         return rs;
@@ -71,7 +71,7 @@ static row_checket *rowset_alloc(size_t ncols, size_t names)
     if (!block)
         return NULL;
     memset(block, 0, head);  /* the room is written before it is read */
-    row_checket *rs = (row_checket *)block;
+    calx_rowset *rs = (calx_rowset *)block;
     rs->ncols = ncols;
     size_t room = SMALL_BLOCK - head - sizeof(calx_chunk);
     size_t row = (ncols ? ncols : 1) * sizeof(calx_value);
@@ -90,13 +90,13 @@ static row_checket *rowset_alloc(size_t ncols, size_t names)
 
 /* A new empty rowset, owned by the caller (calx__rowset_free); NULL on no
  * memory. */
-row_checket *calx__rowset_new(size_t ncols)
+calx_rowset *calx__rowset_new(size_t ncols)
 {
     /* The name pointers live in the same block as the struct: nothing to
      * free separately. */
-    if (ncols > (SIZE_MAX - sizeof(row_checket)) / sizeof(char *))
+    if (ncols > (SIZE_MAX - sizeof(calx_rowset)) / sizeof(char *))
         return NULL;
-    row_checket *rs = rowset_alloc(ncols, ncols * sizeof(char *));
+    calx_rowset *rs = rowset_alloc(ncols, ncols * sizeof(char *));
     if (!rs)
         return NULL;
     rs->colnames = (char **)(rs + 1);
@@ -106,9 +106,9 @@ row_checket *calx__rowset_new(size_t ncols)
 
 /* A new empty rowset sharing names (one more reference to them), owned
  * by the caller (calx__rowset_free); NULL on no memory. */
-row_checket *calx__rowset_new_named(calx_colnames *names)
+calx_rowset *calx__rowset_new_named(calx_colnames *names)
 {
-    row_checket *rs = rowset_alloc(names->ncols, 0);
+    calx_rowset *rs = rowset_alloc(names->ncols, 0);
     if (!rs)
         return NULL;
     atomic_fetch_add_explicit(&names->refs, 1, memory_order_relaxed);
@@ -121,7 +121,7 @@ row_checket *calx__rowset_new_named(calx_colnames *names)
 
 /* rs (no rows yet) takes names's columns; a reference taken, the old
  * names' dropped. */
-void calx__rowset_set_names(row_checket *rs, calx_colnames *names)
+void calx__rowset_set_names(calx_rowset *rs, calx_colnames *names)
 {
     atomic_fetch_add_explicit(&names->refs, 1, memory_order_relaxed);
     calx__colnames_release(rs->names);
@@ -183,7 +183,7 @@ void calx__colnames_release(calx_colnames *names)
 }
 
 /* Frees the arena blocks from ch on, all but rs's own. */
-static void chunks_free(const row_checket *rs, calx_chunk *ch)
+static void chunks_free(const calx_rowset *rs, calx_chunk *ch)
 {
     while (ch) {
         calx_chunk *next = ch->next;
@@ -195,7 +195,7 @@ static void chunks_free(const row_checket *rs, calx_chunk *ch)
 
 /* Moves rs's rows to a heap block of cap rows (from the own rows by a
  * copy); 0, or CALX_ERR_NOMEM with rs as it was. */
-static int rows_resize(row_checket *rs, size_t cap)
+static int rows_resize(calx_rowset *rs, size_t cap)
 {
     size_t width = rs->ncols ? rs->ncols : 1;
     if (cap > SIZE_MAX / width / sizeof(calx_value))
@@ -219,7 +219,7 @@ static int rows_resize(row_checket *rs, size_t cap)
 }
 
 /* Room for n bytes in the arena; NULL on no memory. */
-static char *arena_alloc(row_checket *rs, size_t n)
+static char *arena_alloc(calx_rowset *rs, size_t n)
 {
     calx_chunk *head = rs->arena;
     if (head && head->cap - head->used >= n) {
@@ -252,7 +252,7 @@ static char *arena_alloc(row_checket *rs, size_t n)
 
 /* n bytes of p, NUL-terminated, in rs's arena (owned by rs); NULL on no
  * memory. p may be NULL when n is 0. */
-const char *calx__rowset_copy(row_checket *rs, const void *p, size_t n)
+const char *calx__rowset_copy(calx_rowset *rs, const void *p, size_t n)
 {
     if (n == SIZE_MAX)
         return NULL;
@@ -267,7 +267,7 @@ const char *calx__rowset_copy(row_checket *rs, const void *p, size_t n)
 
 /* n writable bytes in rs's arena (owned by rs), followed by a NUL; NULL
  * on no memory. */
-char *calx__rowset_alloc(row_checket *rs, size_t n)
+char *calx__rowset_alloc(calx_rowset *rs, size_t n)
 {
     if (n == SIZE_MAX)
         return NULL;
@@ -277,7 +277,7 @@ char *calx__rowset_alloc(row_checket *rs, size_t n)
     return dst;
 }
 
-calx_value *calx__rowset_alloc_values(row_checket *rs, size_t n)
+calx_value *calx__rowset_alloc_values(calx_rowset *rs, size_t n)
 {
     const size_t align = _Alignof(calx_value);
     if (n > (SIZE_MAX - 2 * align) / sizeof(calx_value))
@@ -288,7 +288,7 @@ calx_value *calx__rowset_alloc_values(row_checket *rs, size_t n)
     return (calx_value *)(((uintptr_t)room + align - 1) & ~(uintptr_t)(align - 1));
 }
 
-void *calx__rowset_room(row_checket *rs, size_t size)
+void *calx__rowset_room(calx_rowset *rs, size_t size)
 {
     calx_chunk *head = rs->arena;
     if (!head)
@@ -303,7 +303,7 @@ void *calx__rowset_room(row_checket *rs, size_t size)
 }
 
 /* Copies name into the arena as column i's; 0 or CALX_ERR_NOMEM. */
-int calx__rowset_set_colname(row_checket *rs, size_t i, const char *name)
+int calx__rowset_set_colname(calx_rowset *rs, size_t i, const char *name)
 {
     const char *copy = calx__rowset_copy(rs, name, strlen(name));
     if (!copy)
@@ -312,14 +312,14 @@ int calx__rowset_set_colname(row_checket *rs, size_t i, const char *name)
     return 0;
 }
 
-int calx__rowset_reserve(row_checket *rs, size_t nrows)
+int calx__rowset_reserve(calx_rowset *rs, size_t nrows)
 {
     return nrows > rs->cap ? rows_resize(rs, nrows) : 0;
 }
 
 /* A new row of NULLs at the end, to be filled; valid until the next
  * append. NULL on no memory (rs unchanged). */
-calx_value *calx__rowset_add_row(row_checket *rs)
+calx_value *calx__rowset_add_row(calx_rowset *rs)
 {
     /* A zero-column row still needs an address to hand back. */
     size_t width = rs->ncols ? rs->ncols : 1;
@@ -336,7 +336,7 @@ calx_value *calx__rowset_add_row(row_checket *rs)
 }
 
 /* Drops the rows and the bytes they used, keeping the columns. */
-void calx__rowset_clear_rows(row_checket *rs)
+void calx__rowset_clear_rows(calx_rowset *rs)
 {
     rs->nrows = 0;
     /* The old rows' bytes share the arena with the column names: move the
@@ -377,20 +377,20 @@ void calx__rowset_clear_rows(row_checket *rs)
     chunks_free(rs, old);  /* the own block stays unused from now on */
 }
 
-int calx__rowset_merge(row_checket *rs)
+int calx__rowset_merge(calx_rowset *rs)
 {
     if (!rs || !rs->next)
         return 0;
     /* Room for every row first, so that running out of memory leaves the
      * chain untouched. */
     size_t width = rs->ncols ? rs->ncols : 1, total = rs->nrows;
-    for (row_checket *n = rs->next; n; n = n->next)
+    for (calx_rowset *n = rs->next; n; n = n->next)
         if (n->ncols == rs->ncols)
             total += n->nrows;
     if (total > rs->cap && rows_resize(rs, total) != 0)
         return CALX_ERR_NOMEM;
     while (rs->next) {
-        row_checket *n = rs->next;
+        calx_rowset *n = rs->next;
         rs->next = n->next;
         n->next = NULL;
         bool moved = n->ncols == rs->ncols && n->nrows;
@@ -421,10 +421,10 @@ int calx__rowset_merge(row_checket *rs)
 }
 
 /* Frees rs and the rest of its chain. NULL is a no-op. */
-void calx__rowset_free(row_checket *rs)
+void calx__rowset_free(calx_rowset *rs)
 {
     while (rs) {
-        row_checket *next = rs->next;
+        calx_rowset *next = rs->next;
         calx__rowset_free(rs->spent);
         chunks_free(rs, rs->arena);
         calx__colnames_release(rs->names);

@@ -72,7 +72,7 @@ void calx__sqlite_on_connected(calx_work *w)
 void calx__sqlite_on_request_done(calx_work *w)
 {
     calx_sqlite_conn *c = conn_of_work(w);
-    row_checket *rs = c->res_rs;
+    calx_rowset *rs = c->res_rs;
     bool ok = c->res_ok;
     /* A copy: the callback may queue the next request, whose result the
      * worker would write over this one. Only an error's: the struct is

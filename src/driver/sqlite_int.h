@@ -107,7 +107,7 @@ typedef struct calx_sqlite_conn {
      * works through the last one. */
     bool pre_ready;
     int pre_rc;
-    row_checket *pre_rs;
+    calx_rowset *pre_rs;
     calx_error pre_err;
     bool tx_wanted;          /* BEGIN seen; the next EXEC really begins */
     bool tx_writes;          /* ... and the request said it will write */
@@ -127,7 +127,7 @@ typedef struct calx_sqlite_conn {
     /* Filled by the worker, read on the loop thread after the post. */
     calx_work done;
     bool res_ok;
-    row_checket *res_rs;
+    calx_rowset *res_rs;
     calx_error res_err;
 
     /* Loop thread only. */
@@ -179,11 +179,11 @@ void calx__sqlite_close_cursor(calx_sqlite_conn *c);
 /* Runs an EXEC's statements in order into a chain of rowsets (*out, the
  * caller's), the last one streamed when req->stream_rows says so. 0, or
  * the error with the failing statement and parameter set noted. */
-int calx__sqlite_exec_batch(calx_sqlite_conn *c, const calx_dreq *req, row_checket **out,
+int calx__sqlite_exec_batch(calx_sqlite_conn *c, const calx_dreq *req, calx_rowset **out,
                             calx_error *err);
 /* The streamed statement's next rows, at most limit, into *out; the stream
  * closes at its end or on failure (CALX_ERR_STATE when none is open). */
-int calx__sqlite_fetch(calx_sqlite_conn *c, size_t limit, row_checket **out, calx_error *err);
+int calx__sqlite_fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, calx_error *err);
 
 /* sqlite_error.c */
 

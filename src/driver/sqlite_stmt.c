@@ -203,7 +203,7 @@ static int bind_params(calx_sqlite_conn *c, sqlite3_stmt *stmt, const calx_value
 }
 
 /* Appends the row stmt is on to rs. */
-static int add_row(row_checket *rs, sqlite3_stmt *stmt, calx_error *err)
+static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
 {
     calx_value *row = calx__rowset_add_row(rs);
     if (!row)
@@ -254,7 +254,7 @@ static int share_names(calx_sqlite_cached *entry, sqlite3_stmt *stmt, size_t nco
  * a first step that made SQLite prepare the statement anew for a schema
  * change gives rs the new statement's columns before any row is read. */
 static int collect(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_sqlite_cached *entry,
-                   row_checket *rs, size_t limit, bool pending, bool *more, calx_error *err)
+                   calx_rowset *rs, size_t limit, bool pending, bool *more, calx_error *err)
 {
     *more = false;
     int rc = pending ? SQLITE_ROW : sqlite3_step(stmt);
@@ -304,18 +304,18 @@ static int share_names(calx_sqlite_cached *entry, sqlite3_stmt *stmt, size_t nco
  * the names are the entry's, read once and shared by every run (a get by
  * primary key runs the same statement over and over); else they are
  * copied into the rowset. */
-static row_checket *rowset_for(sqlite3_stmt *stmt, calx_sqlite_cached *entry, calx_error *err)
+static calx_rowset *rowset_for(sqlite3_stmt *stmt, calx_sqlite_cached *entry, calx_error *err)
 {
     size_t ncols = stmt ? (size_t)sqlite3_column_count(stmt) : 0;
     if (entry) {
         if (share_names(entry, stmt, ncols, err))
             return NULL;
-        row_checket *rs = calx__rowset_new_named(entry->names);
+        calx_rowset *rs = calx__rowset_new_named(entry->names);
         if (!rs)
             calx__nomem(err, "making a rowset");
         return rs;
     }
-    row_checket *rs = calx__rowset_new(ncols);
+    calx_rowset *rs = calx__rowset_new(ncols);
     if (!rs) {
         calx__nomem(err, "making a rowset");
         return NULL;
@@ -363,7 +363,7 @@ static int begin_if_wanted(calx_sqlite_conn *c, sqlite3_stmt *stmt, calx_error *
  * the chunk size when this statement may be streamed, else 0. On failure
  * *failed_set is the set that failed. */
 static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
-                     row_checket **out, size_t *failed_set, calx_error *err)
+                     calx_rowset **out, size_t *failed_set, calx_error *err)
 {
     *failed_set = 0;
     if (atomic_load(&c->interrupted))
@@ -405,7 +405,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
     bool rowids = st->rowids && stmt && sqlite3_column_count(stmt) == 0;
     if (rowids || !stmt || entry->stmt != stmt)
         entry = NULL;  /* (BEGIN cannot evict the newest entry; this is a guard) */
-    row_checket *rs = rowids ? calx__rowset_new(1) : rowset_for(stmt, entry, err);
+    calx_rowset *rs = rowids ? calx__rowset_new(1) : rowset_for(stmt, entry, err);
     if (rowids && (!rs || calx__rowset_set_colname(rs, 0, "rowid") != 0)) {
         calx__rowset_free(rs);
         return calx__nomem(err, "making a rowset");
@@ -480,14 +480,14 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
     return 0;
 }
 
-int calx__sqlite_exec_batch(calx_sqlite_conn *c, const calx_dreq *req, row_checket **out,
+int calx__sqlite_exec_batch(calx_sqlite_conn *c, const calx_dreq *req, calx_rowset **out,
                             calx_error *err)
 {
-    row_checket *head = NULL, **tail = &head;
+    calx_rowset *head = NULL, **tail = &head;
     for (size_t i = 0; i < req->nstmts; i++) {
         const calx_dstmt *st = &req->stmts[i];
         bool last = i + 1 == req->nstmts;
-        row_checket *rs = NULL;
+        calx_rowset *rs = NULL;
         size_t set;
         int rc = exec_stmt(c, st, last ? req->stream_rows : 0, &rs, &set, err);
         if (rc) {
@@ -502,12 +502,12 @@ int calx__sqlite_exec_batch(calx_sqlite_conn *c, const calx_dreq *req, row_check
     return 0;
 }
 
-int calx__sqlite_fetch(calx_sqlite_conn *c, size_t limit, row_checket **out, calx_error *err)
+int calx__sqlite_fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, calx_error *err)
 {
     if (!c->cursor)
         return calx_error_set(err, CALX_ERR_STATE,
                               "no streamed result is open to fetch from");
-    row_checket *rs = rowset_for(c->cursor, NULL, err);
+    calx_rowset *rs = rowset_for(c->cursor, NULL, err);
     if (!rs) {
         calx__sqlite_close_cursor(c);
         return err->code;

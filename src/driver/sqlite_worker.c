@@ -179,7 +179,7 @@ static int ping(calx_sqlite_conn *c, calx_error *err)
 void calx__sqlite_run_request(calx_sqlite_conn *c, const calx_dreq *req)
 {
     calx_error *err = &c->res_err;
-    row_checket *rs = NULL;
+    calx_rowset *rs = NULL;
     int rc = 0;
     calx_error_clear(err);
     c->request_ran = false;

@@ -305,7 +305,7 @@ static int bind_params(conn_op *op, const calx_dialect *d, const calx_text_plan 
 
 /* ---- running an operation ---- */
 
-static void on_op_done(void *udata, row_checket *rs, const calx_error *derr);
+static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr);
 
 static void cancel_op(void *ctx)
 {
@@ -422,7 +422,7 @@ static void lost_connection(calx_connection *c, const calx_error *err)
     c->sp_depth = 0;
 }
 
-static void on_op_done(void *udata, row_checket *rs, const calx_error *derr)
+static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
 {
     conn_op *op = udata;
     calx_connection *c = op->c;

@@ -251,7 +251,7 @@ calx_future *calx__conn_stream_noted(calx_connection *c, const char *sql,
                                      const calx__compile_note *note, calx_error *err);
 
 /* result.c: results over driver rowsets. */
-calx_result *calx__result_new(row_checket *rs, calx_connection *stream_conn);
+calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn);
 /* connection.c: a streaming result asks its connection for more. */
 calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
                               calx_error *err);
@@ -267,14 +267,14 @@ void calx__conn_tx_will_write(calx_connection *c);
  * entries, and all columns when types is NULL, are left as they came).
  * Errors: CALX_ERR_DATA from the hook, naming the column and value. */
 int calx__rowset_convert(const calx_dialect *d, const calx_column *const *types,
-                         size_t ntypes, row_checket *rs, calx_error *err);
+                         size_t ntypes, calx_rowset *rs, calx_error *err);
 /* result.c: a streaming result keeps its columns' types (taking the
  * array, freed with it) to convert the chunks still to come; and gives
  * them back (NULL when it has none). */
 void calx__result_keep_types(calx_result *r, const calx_column **types, size_t n);
 const calx_column *const *calx__result_types(const calx_result *r, size_t *n);
 /* result.c: a fetched chunk replaces the rows held (r takes rs). */
-void calx__result_set_chunk(calx_result *r, row_checket *rs);
+void calx__result_set_chunk(calx_result *r, calx_rowset *rs);
 /* result.c: the stream is over (read to the end, failed, or its connection
  * closed): r keeps the rows it holds and forgets the connection. */
 void calx__result_detach(calx_result *r);

@@ -229,7 +229,7 @@ static void on_ping_timeout(void *arg)
     pc->dconn->driver->interrupt(pc->dconn);
 }
 
-static void on_pinged(void *udata, row_checket *rs, const calx_error *err)
+static void on_pinged(void *udata, calx_rowset *rs, const calx_error *err)
 {
     pinging *pg = udata;
     calx_pconn *pc = pg->pc;
@@ -558,7 +558,7 @@ typedef struct resetting {
     calx_dreq req;
 } resetting;
 
-static void on_reset(void *udata, row_checket *rs, const calx_error *err)
+static void on_reset(void *udata, calx_rowset *rs, const calx_error *err)
 {
     resetting *r = udata;
     calx_pconn *pc = r->pc;

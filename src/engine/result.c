@@ -26,8 +26,8 @@ struct calx_row {
 };
 
 struct calx_result {
-    row_checket *rs;          /* the rows held; NULL when there are none */
-    row_checket *rest;        /* a batch's later statements' rows */
+    calx_rowset *rs;          /* the rows held; NULL when there are none */
+    calx_rowset *rest;        /* a batch's later statements' rows */
     calx_row *rows;           /* one view per row held: &one_row, or allocated */
     size_t rows_cap;          /* views rows has room for */
     calx_row one_row;         /* the view of a one-row result (a get by key) */
@@ -40,14 +40,14 @@ struct calx_result {
     size_t ntypes;
     /* The rowset whose arena holds this struct (calx__result_new), freed
      * last; NULL when the struct is malloc's. */
-    row_checket *home;
+    calx_rowset *home;
 };
 
 /* *v, made by a conversion, copied into rs where it lives elsewhere:
  * bytes when copy_bytes or when they are in scratch (the dialect's text),
  * an array's items when they moved from old_items (the dialect's array,
  * in its room; its elements are C values, never bytes). */
-static int keep_in_rows(row_checket *rs, calx_value *v, bool copy_bytes, const char *scratch,
+static int keep_in_rows(calx_rowset *rs, calx_value *v, bool copy_bytes, const char *scratch,
                         const calx_value *old_items, calx_error *err)
 {
     if (calx__value_is_bytes(v) && (copy_bytes || v->u.s.ptr == scratch)) {
@@ -68,7 +68,7 @@ static int keep_in_rows(row_checket *rs, calx_value *v, bool copy_bytes, const c
 
 /* Column k of a row made the column's type: the dialect's stored_value,
  * then a user type's result; what they made copied into rs. */
-static int convert_value(const calx_dialect *d, const calx_column *c, row_checket *rs,
+static int convert_value(const calx_dialect *d, const calx_column *c, calx_rowset *rs,
                          calx_value *v, calx_error *err)
 {
     char scratch[CALX_BIND_SCRATCH_SIZE];
@@ -85,7 +85,7 @@ static int convert_value(const calx_dialect *d, const calx_column *c, row_checke
 }
 
 int calx__rowset_convert(const calx_dialect *d, const calx_column *const *types,
-                         size_t ntypes, row_checket *rs, calx_error *err)
+                         size_t ntypes, calx_rowset *rs, calx_error *err)
 {
     if (!types || !rs)
         return 0;
@@ -154,13 +154,13 @@ static int index_rows(calx_result *r)
 }
 
 /* Frees rs unless r lives in it (home, freed last by calx_result_free). */
-static void free_rows(calx_result *r, row_checket *rs)
+static void free_rows(calx_result *r, calx_rowset *rs)
 {
     if (rs != r->home)
         calx__rowset_free(rs);
 }
 
-calx_result *calx__result_new(row_checket *rs, calx_connection *stream_conn)
+calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn)
 {
     /* A result whose rows are all here lives in its rowset's arena when
      * the block being filled has room (a get by key's has): one malloc and
@@ -185,7 +185,7 @@ calx_result *calx__result_new(row_checket *rs, calx_connection *stream_conn)
     r->conn = stream_conn;
     r->chunk = rs && rs->nrows ? rs->nrows : 1000;
     size_t most = stream_conn ? r->chunk : 0;
-    for (const row_checket *s = rs; s; s = s == rs ? r->rest : s->next)
+    for (const calx_rowset *s = rs; s; s = s == rs ? r->rest : s->next)
         most = s->nrows > most ? s->nrows : most;
     if (reserve_rows(r, most) != 0 || index_rows(r) != 0) {
         drop_rows(r);
@@ -202,7 +202,7 @@ bool calx_result_nextset(calx_result *r)
 {
     if (!r || !r->rest)
         return false;
-    row_checket *next = r->rest;
+    calx_rowset *next = r->rest;
     r->rest = next->next;
     next->next = NULL;
     free_rows(r, r->rs);  /* the home stays, rows and all, until the result goes */
@@ -215,7 +215,7 @@ bool calx_result_nextset(calx_result *r)
     return true;
 }
 
-void calx__result_set_chunk(calx_result *r, row_checket *rs)
+void calx__result_set_chunk(calx_result *r, calx_rowset *rs)
 {
     if (rs && r->rs && rs != r->rs) {
         free_rows(r, r->rs);
