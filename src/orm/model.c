@@ -6,6 +6,7 @@
  * repr.c's. */
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -525,24 +526,60 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx__
     return o;
 }
 
-/* memcmp(a, b, n) == 0 for a field's few bytes, inline for the sizes of
- * the common fields (a call to memcmp was a third of the check). */
-static bool same_bytes(const void *a, const void *b, size_t n)
+/* The bytes of field f, from its start, that every value of it writes:
+ * a nullable field's value and then its valid flag, never the padding
+ * after them, which an assignment of the struct need not write (valgrind
+ * sees it uninitialised); 0 for the kinds whose bytes alone say nothing
+ * (decimals, UUIDs, dates and times, enums, arrays, JSON values), which
+ * calx__obj_field_changed compares by value. */
+static size_t settled_bytes(const calx_field *f)
 {
-    uint64_t x[2], y[2];
-    switch (n) {
-    case 8:
-        memcpy(x, a, 8);
-        memcpy(y, b, 8);
-        return x[0] == y[0];
-    case 16:
-        memcpy(x, a, 16);
-        memcpy(y, b, 16);
-        return x[0] == y[0] && x[1] == y[1];
+    switch (f->type) {
+    case CALX_F_INT32:
+        return f->nullable ? offsetof(calx_opt_int32, valid) + 1 : sizeof(int32_t);
+    case CALX_F_INT64:
+        return f->nullable ? offsetof(calx_opt_int64, valid) + 1 : sizeof(int64_t);
+    case CALX_F_DOUBLE:
+        return f->nullable ? offsetof(calx_opt_double, valid) + 1 : sizeof(double);
+    case CALX_F_BOOL:
+        return f->nullable ? offsetof(calx_opt_bool, valid) + 1 : sizeof(bool);
+    case CALX_F_TIMESTAMP:
+        return f->nullable ? offsetof(calx_opt_timestamp, valid) + 1 : sizeof(calx_timestamp);
+    case CALX_F_TEXT:
+    case CALX_F_JSON:
+        return sizeof(const char *);
+    case CALX_F_BLOB:
+        return sizeof(calx_bytes);
     default:
-        return memcmp(a, b, n) == 0;
+        return 0;
     }
 }
+
+/* memcmp(a, b, n) == 0 for a field's few bytes, inline for the sizes
+ * settled_bytes gives (a call to memcmp was a third of the check). */
+#define SAME_BYTES(k)                                                        \
+    do {                                                                     \
+        memcpy(x, a, k);                                                     \
+        memcpy(y, b, k);                                                     \
+        return x[0] == y[0] && x[1] == y[1];                                 \
+    } while (0)
+
+static bool same_bytes(const void *a, const void *b, size_t n)
+{
+    uint64_t x[2] = { 0, 0 }, y[2] = { 0, 0 };
+    switch (n) {
+    case 1: SAME_BYTES(1);
+    case 2: SAME_BYTES(2);
+    case 4: SAME_BYTES(4);
+    case 5: SAME_BYTES(5);      /* a nullable 32-bit field: the value and its flag */
+    case 8: SAME_BYTES(8);
+    case 9: SAME_BYTES(9);
+    case 16: SAME_BYTES(16);
+    default: return memcmp(a, b, n) == 0;
+    }
+}
+
+#undef SAME_BYTES
 
 bool calx__obj_field_changed(const calx_obj *o, size_t i)
 {
@@ -552,11 +589,11 @@ bool calx__obj_field_changed(const calx_obj *o, size_t i)
     const void *s = calx__obj_ptr(o), *snap = calx__obj_snap(o);
     const void *p = calx__field_ptr(s, f), *sp = calx__field_ptr(snap, f);
     /* Most fields of most objects are as the database has them: the same
-     * bytes in the object and its snapshot (a text or blob: the same
-     * buffer, which the comparisons below also read as unchanged). An
-     * ARRAY's items are compared, never its pointer. Bytes that differ
-     * (padding of a nullable field, -0.0) are looked at below. */
-    if (f->type != CALX_F_ARRAY && same_bytes(p, sp, calx__field_size(f)))
+     * settled bytes in the object and its snapshot (a text or blob: the
+     * same buffer, which the comparisons below also read as unchanged).
+     * Bytes that differ (a NULL's stale value, -0.0) are looked at below. */
+    size_t n = settled_bytes(f);
+    if (n && same_bytes(p, sp, n))
         return false;
     bool n1 = calx__field_is_null(f, s), n2 = calx__field_is_null(f, snap);
     if (n1 || n2)
