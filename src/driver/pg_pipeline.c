@@ -317,7 +317,9 @@ static bool build_exec(pg_conn *c, const calx_dreq *req)
  * only later executions in binary. It costs one round trip on a
  * statement's first use (as asyncpg's prepare does), so it is done for a
  * request of one query with one parameter set, a load's shape, and not for
- * a batch or several statements, whose one pipeline is one round trip. */
+ * a batch or several statements, whose one pipeline is one round trip, nor
+ * for a request that commits (a flush's checked UPDATE is a query, a WITH,
+ * whose one row nobody reads). */
 /* libpq (15) refuses a ParameterDescription longer than 30,000 bytes as
  * lost synchronization, 4 bytes a parameter: a query with more parameters
  * is not described (its first rows come in text). */
@@ -326,7 +328,8 @@ static bool build_exec(pg_conn *c, const calx_dreq *req)
 static bool describe_first(pg_conn *c, const calx_dreq *req)
 {
     return !c->described && c->cache_cap && req->nstmts == 1 && req->stmts[0].nsets == 1 &&
-           req->stmts[0].nparams <= PG_DESCRIBE_MAX_PARAMS && !req->stream_rows;
+           req->stmts[0].nparams <= PG_DESCRIBE_MAX_PARAMS && !req->stream_rows &&
+           !req->commit;
 }
 
 /* Queues the Parse and Describe of the request's query when it is new to
