@@ -83,6 +83,45 @@ static bool send_failed(pg_conn *c, const char *what)
     return false;
 }
 
+/* Flushes what libpq holds: 0, 1 (more to write when the socket takes
+ * it), or -1 when writing failed (recorded, the connection given up). A
+ * connection that is gone flushes nothing more: 0, its loss the read
+ * side's to report. */
+static int flush_out(pg_conn *c)
+{
+    int r = PQflush(c->pg);
+    if (r >= 0 || PQstatus(c->pg) == CONNECTION_BAD)
+        return r < 0 ? 0 : r;
+    char msg[300];
+    calx__pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
+    calx__pg_failf(c, CALX_ERR_DISCONNECT, "writing to the PostgreSQL server failed: %s", msg);
+    c->dead = true;
+    return -1;
+}
+
+/* Watches the socket for the replies (and for writing while flushing),
+ * keeping the loop alive; false when it cannot be watched (recorded). */
+static bool watch_replies(pg_conn *c)
+{
+    calx__pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), true);
+    if (c->io)
+        return true;
+    /* A dead socket: the results never come. */
+    if (PQstatus(c->pg) == CONNECTION_BAD)
+        calx__pg_lost(c);
+    else
+        calx__pg_failf(c, CALX_ERR_DISCONNECT,
+                       "the PostgreSQL connection's socket cannot be watched");
+    c->dead = true;
+    return false;
+}
+
+/* "FETCH FORWARD rows FROM <the cursor>" into buf. */
+static void fetch_sql(const pg_conn *c, size_t rows, char *buf, size_t n)
+{
+    snprintf(buf, n, "FETCH FORWARD %zu FROM %s", rows, c->cursor);
+}
+
 /* Queues a parameterless command whose rows, if any, come in format fmt
  * (binary or text). */
 static bool send_simple_fmt(pg_conn *c, pg_cmd_kind kind, const char *sql, size_t stmt,
@@ -206,7 +245,7 @@ static bool send_stream(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t nr
     if (!ok)
         return send_failed(c, "DECLARE CURSOR");
     char fetch[80];
-    snprintf(fetch, sizeof fetch, "FETCH FORWARD %zu FROM %s", nrows, c->cursor);
+    fetch_sql(c, nrows, fetch, sizeof fetch);
     return send_simple_fmt(c, PGC_FETCH, fetch, stmt, c->cursor_fmt);
 }
 
@@ -219,7 +258,7 @@ static bool send_stream(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t nr
 static bool send_ahead(pg_conn *c)
 {
     char sql[80];
-    snprintf(sql, sizeof sql, "FETCH FORWARD %zu FROM %s", c->stream_rows, c->cursor);
+    fetch_sql(c, c->stream_rows, sql, sizeof sql);
     if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL,
                            c->cursor_fmt == PG_FMT_BINARY) ||
         !PQpipelineSync(c->pg))
@@ -228,13 +267,9 @@ static bool send_ahead(pg_conn *c)
     c->ahead_rows = c->stream_rows;
     c->stats.commands++;
     c->stats.round_trips++;
-    int r = PQflush(c->pg);
-    if (r < 0 && PQstatus(c->pg) != CONNECTION_BAD) {
-        calx__pg_failf(c, CALX_ERR_DISCONNECT, "writing the next FETCH to the PostgreSQL "
-                       "server failed");
-        c->dead = true;
+    int r = flush_out(c);
+    if (r < 0)
         return false;
-    }
     c->flushing = c->flushing || r == 1;
     return true;
 }
@@ -423,7 +458,7 @@ static bool build(pg_conn *c)
         {
             char sql[80];
             c->stream_rows = req->stream_rows ? req->stream_rows : c->stream_rows;
-            snprintf(sql, sizeof sql, "FETCH FORWARD %zu FROM %s", c->stream_rows, c->cursor);
+            fetch_sql(c, c->stream_rows, sql, sizeof sql);
             return send_simple_fmt(c, PGC_FETCH, sql, 0, c->cursor_fmt);
         }
     case CALX_DOP_CLOSE_CURSOR:
@@ -502,18 +537,9 @@ static void use_ahead(pg_conn *c)
         }
     c->draining = fetch ? 0 : c->nahead;
     c->nahead = fetch ? c->nahead - 1 : 0;
-    c->sent = true;
-    calx__pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), true);
-    if (!c->io) {
-        calx__pg_failf(c, CALX_ERR_DISCONNECT,
-                       "the PostgreSQL connection's socket cannot be watched");
-        c->dead = true;
-        c->sent = false;
-        calx__pg_defer(c, false);
-        return;
-    }
+    c->sent = watch_replies(c);
     calx__pg_defer(c, false);
-    c->deferred_read = true;
+    c->deferred_read = c->sent;
 }
 
 /* Ends the pipeline queued with its Sync and starts sending it; false when
@@ -525,30 +551,10 @@ static bool send_pipeline(pg_conn *c)
         return false;
     }
     c->stats.round_trips++;
-    c->sent = true;
-    int r = PQflush(c->pg);
-    if (r < 0 && PQstatus(c->pg) != CONNECTION_BAD) {
-        char msg[300];
-        calx__pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
-        calx__pg_failf(c, CALX_ERR_DISCONNECT, "writing to the PostgreSQL server failed: %s", msg);
-        c->dead = true;
-        c->sent = false;
-        return false;
-    }
+    int r = flush_out(c);
     c->flushing = r == 1;
-    calx__pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), true);
-    if (!c->io) {
-        /* A dead socket: the results never come. */
-        if (PQstatus(c->pg) == CONNECTION_BAD)
-            calx__pg_lost(c);
-        else
-            calx__pg_failf(c, CALX_ERR_DISCONNECT,
-                           "the PostgreSQL connection's socket cannot be watched");
-        c->dead = true;
-        c->sent = false;
-        return false;
-    }
-    return true;
+    c->sent = r >= 0 && watch_replies(c);
+    return c->sent;
 }
 
 /* ---- results ---- */
@@ -859,13 +865,8 @@ void calx__pg_pump(pg_conn *c, int events)
         }
     }
     if (c->flushing && PQstatus(c->pg) != CONNECTION_BAD) {
-        int r = PQflush(c->pg);
-        if (r < 0 && PQstatus(c->pg) != CONNECTION_BAD) {
-            char msg[300];
-            calx__pg_trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
-            calx__pg_failf(c, CALX_ERR_DISCONNECT,
-                           "writing to the PostgreSQL server failed: %s", msg);
-            c->dead = true;
+        int r = flush_out(c);
+        if (r < 0) {
             calx__pg_complete(c);
             return;
         }
@@ -873,13 +874,8 @@ void calx__pg_pump(pg_conn *c, int events)
     }
     if (read_results(c))
         return;
-    calx__pg_watch(c, CALX_IO_READ | (c->flushing ? CALX_IO_WRITE : 0), true);
-    if (!c->io) {
-        calx__pg_failf(c, CALX_ERR_DISCONNECT,
-                       "the PostgreSQL connection's socket cannot be watched");
-        c->dead = true;
+    if (!watch_replies(c))
         calx__pg_complete(c);
-    }
 }
 
 void calx__pg_read_ahead(pg_conn *c)
