@@ -394,18 +394,17 @@ done:
     return rc;
 }
 
-int calx__text_compile(const char *sql, const calx_params *params,
-                       calx_paramstyle style, calx_text_plan *out,
-                       calx_error *err)
+/* calx__text_compile with the parameters' kind pkind told: params are
+ * read for their names (KIND_NAMED), n counts positional ones. */
+static int compile_as(const char *sql, int pkind, size_t n, const calx_params *params,
+                      calx_paramstyle style, calx_text_plan *out, calx_error *err)
 {
     compiler c;
-    int pkind, rc;
+    int rc;
 
     memset(out, 0, sizeof *out);
     if (!sql)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "the SQL text is NULL");
-    if ((rc = params_kind(params, &pkind, err)) != 0)
-        return rc;
 
     memset(&c, 0, sizeof c);
     c.sql = sql;
@@ -428,7 +427,6 @@ int calx__text_compile(const char *sql, const calx_params *params,
         if ((rc = resolve_named(out, params, err)) != 0)
             goto fail;
     } else {
-        size_t n = pkind == KIND_NONE ? 0 : params->n;
         if (pkind == KIND_NAMED) {
             if (c.kind == KIND_NONE) {
                 /* Unused named values are fine; still refuse duplicates. */
@@ -451,6 +449,24 @@ int calx__text_compile(const char *sql, const calx_params *params,
 fail:
     calx__text_plan_free(out);
     return rc;
+}
+
+int calx__text_compile(const char *sql, const calx_params *params,
+                       calx_paramstyle style, calx_text_plan *out,
+                       calx_error *err)
+{
+    int pkind = KIND_NONE, rc;
+
+    memset(out, 0, sizeof *out);
+    if (sql && (rc = params_kind(params, &pkind, err)) != 0)
+        return rc;
+    return compile_as(sql, pkind, pkind == KIND_NONE ? 0 : params->n, params, style, out, err);
+}
+
+int calx__text_compile_positional(const char *sql, size_t n, calx_paramstyle style,
+                                  calx_text_plan *out, calx_error *err)
+{
+    return compile_as(sql, n ? KIND_POSITIONAL : KIND_NONE, n, NULL, style, out, err);
 }
 
 int calx__text_bind(const calx_text_plan *plan, const calx_params *set,

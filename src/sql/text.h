@@ -52,6 +52,12 @@ int calx__text_compile(const char *sql, const calx_params *params,
                        calx_paramstyle style, calx_text_plan *out,
                        calx_error *err);
 
+/* calx__text_compile for n positional values (? markers) whose values
+ * are not at hand: the plan of a statement as it was sent, to name it in
+ * an error. The same errors. */
+int calx__text_compile_positional(const char *sql, size_t n, calx_paramstyle style,
+                                  calx_text_plan *out, calx_error *err);
+
 /* Fills out[0 .. plan->nslots) with the values of one parameter set (each
  * set of an execute-many goes through the same plan). The copies are
  * shallow: text and blob values still point at the caller's memory. Names
