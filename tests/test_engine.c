@@ -545,6 +545,62 @@ TEST(a_streams_next_chunk_is_fetched_before_the_program_asks_for_it)
     free_engine(e);
 }
 
+/* The ORM's loads stream through calx__conn_stream_typed: the first
+ * chunk is 1,000 rows whatever the chunk asked for, so the program starts
+ * on them soon. On SQLite each chunk after has twice the rows of the one
+ * before, up to the chunk asked for (fewer hand-overs between threads a
+ * row); PostgreSQL's FETCHes ahead keep the first's size, which measured
+ * fastest there. A program's own calx_conn_stream reads its chunk_rows from
+ * the first. */
+TEST(an_orm_streams_first_chunk_is_small_and_the_chunks_after_grow_to_the_one_asked_for)
+{
+    calx_error err;
+    calx_engine *e = make_engine(NULL);
+    calx_connection *c = connect_now(e, &err);
+    const char *sql = pg ? "SELECT x FROM generate_series(1, 20000) AS g(x)"
+                         : "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+                           "WHERE x < 20000) SELECT x FROM n";
+    calx_result *r = NULL;
+    CHECK_OK(calx_wait(calx__conn_stream_typed(c, sql, NULL, NULL, 5000, &err), &r, &err), &err);
+    size_t sizes[32], n = 0;
+    int64_t rows = 0, sum = 0;
+    for (;;) {
+        if (n < 32)
+            sizes[n++] = calx_result_nrows(r);
+        const calx_row *row;
+        while ((row = calx_result_next(r))) {
+            rows++;
+            sum += calx_row_int(row, 0);
+        }
+        if (!calx_result_more(r))
+            break;
+        CHECK_OK(calx_wait(calx_result_fetch(r, &err), NULL, &err), &err);
+    }
+    calx_result_free(r);
+    CHECK_INT(rows, 20000);
+    CHECK_INT(sum, 200010000);
+    CHECK_INT(sizes[0], 1000);
+    if (pg) {
+        /* (A cursor read to a chunk's end learns it is done from one more,
+         * empty, FETCH.) */
+        CHECK_INT(n, 21);
+        for (size_t i = 0; i < n; i++)
+            CHECK_INT(sizes[i], i < 20 ? 1000 : 0);
+    } else {
+        static const size_t grown[] = { 1000, 2000, 4000, 5000, 5000, 3000 };
+        CHECK_INT(n, 6);
+        for (size_t i = 0; i < n && i < 6; i++)
+            CHECK_INT(sizes[i], grown[i]);
+    }
+    CHECK_OK(calx_wait(calx_conn_stream(c, sql, NULL, 5000, &err), &r, &err), &err);
+    CHECK_INT(calx_result_nrows(r), 5000);
+    calx_result_free(r);
+    calx_loop_run(loop);
+    CHECK_OK(run_sql(c, "SELECT 1", NULL, &err), &err);
+    calx_conn_close(c);
+    free_engine(e);
+}
+
 TEST(an_error_in_a_later_chunk_reaches_the_fetch_of_that_chunk)
 {
     calx_error err;
@@ -816,6 +872,7 @@ int main(void)
     RUN(one_operation_at_a_time);
     RUN(streaming_holds_one_chunk_at_a_time);
     RUN(a_streams_next_chunk_is_fetched_before_the_program_asks_for_it);
+    RUN(an_orm_streams_first_chunk_is_small_and_the_chunks_after_grow_to_the_one_asked_for);
     RUN(an_error_in_a_later_chunk_reaches_the_fetch_of_that_chunk);
     RUN(a_fetch_waiting_for_a_slow_chunk_can_be_cancelled);
     RUN(echo_logs_like_sqlalchemy);

@@ -23,7 +23,7 @@ static calx_result *column_of(const calx_value *vals, size_t n)
             return NULL;
         row[0] = vals[i];
     }
-    return calx__result_new(rs, NULL);
+    return calx__result_new(rs, NULL, 0, 0);
 }
 
 /* ---- a NULL row: what calx_result_first gives on an empty result ---- */

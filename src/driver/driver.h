@@ -106,6 +106,12 @@ typedef struct calx_dreq {
     const calx_dstmt *stmts;
     size_t stream_rows;  /* EXEC/FETCH: 0 buffers every row; N streams the
                             last statement N rows at a time (rowset->more) */
+    size_t stream_next_rows; /* EXEC/FETCH streaming: the rows the next FETCH
+                            will ask for (0: stream_rows), which a driver
+                            reading ahead may read then (SQLite's worker
+                            does; PostgreSQL's FETCHes ahead ask as many as
+                            the FETCH before). The ORM's streams start small
+                            and grow (engine/connection.c) */
     bool begin;          /* EXEC: begin a transaction first (as CALX_DOP_BEGIN,
                             in the same handoff: autobegin costs no round trip) */
     bool commit;         /* EXEC: commit after the last statement, in the same

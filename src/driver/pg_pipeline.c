@@ -253,8 +253,12 @@ static bool send_stream(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t nr
  * goes out now, in a pipeline of its own after the running one, before
  * the chunk is decoded (the caller sends them until CALX_PG_FETCHES_AHEAD
  * are out); the server makes the next chunks meanwhile. The replies wait
- * in libpq for the next CALX_DOP_FETCHes (use_ahead). False when it could
- * not be sent (recorded; the connection is given up). */
+ * in libpq for the next CALX_DOP_FETCHes (use_ahead). It asks for as many
+ * rows as the FETCH that came back, not the larger chunks the engine's
+ * next FETCHes may ask for (calx_dreq's stream_next_rows): the ORM's loads,
+ * which start at 1,000 rows, measured fastest at 1,000 a FETCH throughout
+ * (100,000 heroes: 1.18-1.57 M a second, against 0.95-1.04 M at 5,000).
+ * False when it could not be sent (recorded; the connection is given up). */
 static bool send_ahead(pg_conn *c)
 {
     char sql[80];

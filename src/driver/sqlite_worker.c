@@ -310,8 +310,8 @@ void *calx__sqlite_worker_main(void *arg)
             break;
         calx__sqlite_run_request(c, req);
         /* Decided before the post: from then on req and res_* are the
-         * loop thread's. */
-        size_t chunk = req->stream_rows;
+         * loop thread's. The chunk read ahead is the next FETCH's. */
+        size_t chunk = req->stream_next_rows ? req->stream_next_rows : req->stream_rows;
         bool ahead = c->res_ok && c->res_rs && c->res_rs->more && c->cursor;
         c->done.fn = calx__sqlite_on_request_done;
         calx__loop_post(loop, &c->done);

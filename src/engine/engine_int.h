@@ -250,11 +250,14 @@ calx_future *calx__conn_stream_noted(calx_connection *c, const char *sql,
                                      const calx_params *params, size_t chunk_rows,
                                      const calx__compile_note *note, calx_error *err);
 
-/* result.c: results over driver rowsets. */
-calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn);
+/* result.c: results over driver rowsets. A stream's (stream_conn set)
+ * first fetch asks for fetch_rows rows (0: as many as rs has), each after
+ * for twice the one before up to fetch_max. */
+calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn, size_t fetch_rows,
+                              size_t fetch_max);
 /* connection.c: a streaming result asks its connection for more. */
 calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,
-                              calx_error *err);
+                              size_t next_rows, calx_error *err);
 void calx__conn_stream_done(calx_connection *c, bool close_cursor);
 /* connection.c: the transaction c begins next (or has begun but not yet
  * sent) will write whatever its first statement: the driver takes the

@@ -32,7 +32,8 @@ struct calx_result {
     size_t rows_cap;          /* views rows has room for */
     calx_row one_row;         /* the view of a one-row result (a get by key) */
     size_t pos;               /* the iteration */
-    size_t chunk;             /* streaming: rows per fetch */
+    size_t chunk;             /* streaming: rows the next fetch asks for */
+    size_t chunk_max;         /* ... growing to this many (connection.c) */
     calx_connection *conn;    /* streaming: set while more rows may come */
     int64_t rowcount;
     int64_t lastrowid;
@@ -160,7 +161,8 @@ static void free_rows(calx_result *r, calx_rowset *rs)
         calx__rowset_free(rs);
 }
 
-calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn)
+calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn, size_t fetch_rows,
+                              size_t fetch_max)
 {
     /* A result whose rows are all here lives in its rowset's arena when
      * the block being filled has room (a get by key's has): one malloc and
@@ -183,8 +185,9 @@ calx_result *calx__result_new(calx_rowset *rs, calx_connection *stream_conn)
     r->rowcount = rs ? rs->rowcount : -1;
     r->lastrowid = rs ? rs->lastrowid : 0;
     r->conn = stream_conn;
-    r->chunk = rs && rs->nrows ? rs->nrows : 1000;
-    size_t most = stream_conn ? r->chunk : 0;
+    r->chunk = fetch_rows ? fetch_rows : rs && rs->nrows ? rs->nrows : 1000;
+    r->chunk_max = fetch_max > r->chunk ? fetch_max : r->chunk;
+    size_t most = stream_conn ? r->chunk_max : 0;
     for (const calx_rowset *s = rs; s; s = s == rs ? r->rest : s->next)
         most = s->nrows > most ? s->nrows : most;
     if (reserve_rows(r, most) != 0 || index_rows(r) != 0) {
@@ -316,7 +319,14 @@ calx_future *calx_result_fetch(calx_result *r, calx_error *err)
         calx_error_set(err, CALX_ERR_STATE, "the result has no more rows to fetch");
         return NULL;
     }
-    return calx__conn_fetch(r->conn, r, r->chunk, err);
+    /* Each fetch asks for twice the rows of the one before, up to
+     * chunk_max; the driver reads ahead what the next will ask for. */
+    size_t rows = r->chunk;
+    size_t next = rows < r->chunk_max / 2 ? 2 * rows : r->chunk_max;
+    calx_future *f = calx__conn_fetch(r->conn, r, rows, next, err);
+    if (f)
+        r->chunk = next;
+    return f;
 }
 
 int calx_result_anext(calx_result *r, const calx_row **row, calx_error *err)

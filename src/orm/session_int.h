@@ -293,7 +293,9 @@ int calx__cascade_deletes(calx_session *s, calx_error *err);
 /* Rows a query's load reads at a time (load.c's queries, relload.c's
  * relationship loads): a large result streams, so it never sits in memory
  * whole as rows beside its objects, and the driver reads the next chunk
- * while the loop builds the objects of this one. */
+ * while the loop builds the objects of this one. The engine starts such a
+ * stream at 1,000 rows and grows its chunks to this (connection.c's
+ * ORM_FIRST_CHUNK_ROWS). */
 #define CALX__LOAD_CHUNK_ROWS 5000
 
 /* Makes the object of a row (row values in the table's column order):
