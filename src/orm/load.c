@@ -171,6 +171,13 @@ static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool 
                               "the SELECT returned %zu columns for %zu fields", ncols,
                               m->nfields);
     }
+    /* A result that streams (its first chunk was full) is a bulk load: its
+     * objects come from the session's blocks from the first row, not after
+     * 2 MiB of them came from malloc (10,000 heroes loaded, B4 on SQLite:
+     * 14.4-14.7 ms -> 9.9-10.4 ms, interleaved: malloc's objects touched
+     * their 4 KiB pages one fault at a time). */
+    bool bulk = s->bulk_load;
+    s->bulk_load = bulk || calx_result_more(r);
     for (;;) {
         const calx_row *row;
         rc = calx_result_anext(r, &row, err);
@@ -192,6 +199,7 @@ static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool 
             list->items[list->n++] = calx__obj_ptr(o);
         }
     }
+    s->bulk_load = bulk;
     calx_result_free(r);
     return rc;
 }

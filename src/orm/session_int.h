@@ -99,6 +99,7 @@ struct calx_session {
      * large load faults in a huge page at a time. A get or a small query
      * never maps a block. */
     size_t loaded_bytes;      /* object bytes loaded through malloc */
+    bool bulk_load;           /* a load of more rows than its first chunk runs */
     calx__blocks blocks;
 
     calx_obj **map;           /* identity map: open hashing on o->hash */
@@ -184,10 +185,11 @@ int calx__session_deleted(calx_session *s, calx_obj *o, calx_error *err);
 void calx__session_own(calx_session *s, calx_obj *o);
 
 /* Where the next object s loads gets its memory: NULL (malloc) until s
- * has loaded CALX_BLOCK_SIZE bytes of objects, then s's blocks. */
+ * has loaded CALX_BLOCK_SIZE bytes of objects or runs a load of more rows
+ * than its first chunk, then s's blocks. */
 static inline calx__blocks *calx__session_blocks(calx_session *s)
 {
-    return s->loaded_bytes >= CALX_BLOCK_SIZE ? &s->blocks : NULL;
+    return s->loaded_bytes >= CALX_BLOCK_SIZE || s->bulk_load ? &s->blocks : NULL;
 }
 /* calx_session_add without the call's guard, and without the cascade:
  * the save-update cascade (relwrite.c) adds what it reaches this way. */
