@@ -545,14 +545,14 @@ TEST(a_streams_next_chunk_is_fetched_before_the_program_asks_for_it)
     free_engine(e);
 }
 
-/* The ORM's loads stream through calx__conn_stream_typed: the first
- * chunk is 1,000 rows whatever the chunk asked for, so the program starts
- * on them soon. On SQLite each chunk after has twice the rows of the one
+/* The ORM's loads stream through calx__conn_stream_typed with a first
+ * chunk of 1,000 rows (CALX__LOAD_FIRST_ROWS), so the program starts on
+ * them soon. On SQLite each chunk after has twice the rows of the one
  * before, up to the chunk asked for (fewer hand-overs between threads a
  * row); PostgreSQL's FETCHes ahead keep the first's size, which measured
  * fastest there. A program's own calx_conn_stream reads its chunk_rows from
  * the first. */
-TEST(an_orm_streams_first_chunk_is_small_and_the_chunks_after_grow_to_the_one_asked_for)
+TEST(a_streams_small_first_chunk_grows_to_the_chunk_asked_for)
 {
     calx_error err;
     calx_engine *e = make_engine(NULL);
@@ -561,7 +561,7 @@ TEST(an_orm_streams_first_chunk_is_small_and_the_chunks_after_grow_to_the_one_as
                          : "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
                            "WHERE x < 20000) SELECT x FROM n";
     calx_result *r = NULL;
-    CHECK_OK(calx_wait(calx__conn_stream_typed(c, sql, NULL, NULL, 5000, &err), &r, &err), &err);
+    CHECK_OK(calx_wait(calx__conn_stream_typed(c, sql, NULL, NULL, 1000, 5000, &err), &r, &err), &err);
     size_t sizes[32], n = 0;
     int64_t rows = 0, sum = 0;
     for (;;) {
@@ -872,7 +872,7 @@ int main(void)
     RUN(one_operation_at_a_time);
     RUN(streaming_holds_one_chunk_at_a_time);
     RUN(a_streams_next_chunk_is_fetched_before_the_program_asks_for_it);
-    RUN(an_orm_streams_first_chunk_is_small_and_the_chunks_after_grow_to_the_one_asked_for);
+    RUN(a_streams_small_first_chunk_grows_to_the_chunk_asked_for);
     RUN(an_error_in_a_later_chunk_reaches_the_fetch_of_that_chunk);
     RUN(a_fetch_waiting_for_a_slow_chunk_can_be_cancelled);
     RUN(echo_logs_like_sqlalchemy);

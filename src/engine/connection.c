@@ -896,35 +896,21 @@ calx_future *calx_conn_stream(calx_connection *c, const char *sql,
                    CALX_BADGE_CACHE, NULL, NULL, false, err);
 }
 
-/* The first chunk of the ORM's streams (calx__conn_stream_noted and
- * calx__conn_stream_typed: its loads) at most; each after has twice the
- * rows of the one before, up to the chunk asked for. The program builds
- * the objects of a small first chunk while the driver reads the next,
- * where a full first chunk kept both waiting for the database's first
- * 5,000 rows; the large chunks after cost SQLite's worker fewer
- * hand-overs a row (1,000 throughout: B6's 100,000 heroes 10% slower).
- * Interleaved: 10,000 heroes loaded on SQLite (B4) 14.7-15.1 ms ->
- * 13.6-14.5 ms; on PostgreSQL, whose FETCHes ahead keep the first's size
- * (pg_pipeline.c), 21.5-23.6 ms -> 16.8-21.7 ms, and B2's 100,000 heroes
- * 0.95-1.04 M -> 1.18-1.57 M a second. SQLAlchemy's buffered rows grow
- * from a few likewise. A program's calx_conn_stream reads chunk_rows from
- * its first, as its contract says. */
-#define ORM_FIRST_CHUNK_ROWS 1000
-
 calx_future *calx__conn_stream_noted(calx_connection *c, const char *sql,
-                                     const calx_params *params, size_t chunk_rows,
-                                     const calx__compile_note *note, calx_error *err)
+                                     const calx_params *params, size_t first_rows,
+                                     size_t chunk_rows, const calx__compile_note *note,
+                                     calx_error *err)
 {
-    return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000,
-                   ORM_FIRST_CHUNK_ROWS, CALX_BADGE_CACHE, note, NULL, false, err);
+    return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000, first_rows,
+                   CALX_BADGE_CACHE, note, NULL, false, err);
 }
 
 calx_future *calx__conn_stream_typed(calx_connection *c, const char *sql,
                                      const calx_params *params, const calx_dtype *types,
-                                     size_t chunk_rows, calx_error *err)
+                                     size_t first_rows, size_t chunk_rows, calx_error *err)
 {
-    return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000,
-                   ORM_FIRST_CHUNK_ROWS, CALX_BADGE_CACHE, NULL, types, false, err);
+    return execute(c, OP_STREAM, sql, params, 1, chunk_rows ? chunk_rows : 1000, first_rows,
+                   CALX_BADGE_CACHE, NULL, types, false, err);
 }
 
 calx_future *calx__conn_fetch(calx_connection *c, calx_result *r, size_t nrows,

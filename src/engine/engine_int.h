@@ -216,9 +216,14 @@ calx_future *calx__conn_execute_typed(calx_connection *c, const char *sql,
 calx_future *calx__conn_execute_kept(calx_connection *c, const char *sql,
                                      const calx_params *params, const calx_dtype *types,
                                      calx_error *err);
+/* calx__conn_stream_typed (and calx__conn_stream_select,
+ * calx__conn_stream_noted below): a stream's first chunk has first_rows
+ * rows when that is fewer than chunk_rows (not 0), each chunk after twice
+ * the rows of the one before, up to chunk_rows (the ORM's loads:
+ * session_int.h's CALX__LOAD_FIRST_ROWS). */
 calx_future *calx__conn_stream_typed(calx_connection *c, const char *sql,
                                      const calx_params *params, const calx_dtype *types,
-                                     size_t chunk_rows, calx_error *err);
+                                     size_t first_rows, size_t chunk_rows, calx_error *err);
 
 /* connection.c: calx_conn_execute_batch[_commit] in two steps, for SQL the
  * SQL layer compiled (the flush's segments), with types as above, one
@@ -242,13 +247,14 @@ void calx__batch_free(calx__batch *b);
  * of chunk_rows (0: 1,000), as calx_conn_stream does: the ORM's queries,
  * compiled through the statement cache. */
 calx_future *calx__conn_stream_select(calx_connection *c, const calx_select *q,
-                                      size_t chunk_rows, calx_error *err);
+                                      size_t first_rows, size_t chunk_rows, calx_error *err);
 
 /* connection.c: calx_conn_stream for a statement the statement cache
  * readied, echo's badge as calx__conn_execute_noted's. */
 calx_future *calx__conn_stream_noted(calx_connection *c, const char *sql,
-                                     const calx_params *params, size_t chunk_rows,
-                                     const calx__compile_note *note, calx_error *err);
+                                     const calx_params *params, size_t first_rows,
+                                     size_t chunk_rows, const calx__compile_note *note,
+                                     calx_error *err);
 
 /* result.c: results over driver rowsets. A stream's (stream_conn set)
  * first fetch asks for fetch_rows rows (0: as many as rs has), each after

@@ -24,9 +24,9 @@
 #define TYPES_ON_STACK 32
 
 /* Runs st on c; a select streams in chunks of stream_rows when that is not
- * zero (the ORM's queries). */
-static calx_future *run_ex(calx_connection *c, calx__stmt_ref st, size_t stream_rows,
-                           calx_error *err)
+ * zero (the ORM's queries), its first of first_rows (calx__conn_stream_typed). */
+static calx_future *run_ex(calx_connection *c, calx__stmt_ref st, size_t first_rows,
+                           size_t stream_rows, calx_error *err)
 {
     if (!c) {
         calx_error_set(err, CALX_ERR_CLOSED, "this connection is closed");
@@ -62,7 +62,7 @@ static calx_future *run_ex(calx_connection *c, calx__stmt_ref st, size_t stream_
         r.note.nresult_types = ntypes;
         if (r.n == 1 && r.stmts[0].nsets == 1 && stream_rows)
             f = calx__conn_stream_noted(c, r.stmts[0].sql, r.sets[0].n ? &r.sets[0] : NULL,
-                                        stream_rows, &r.note, err);
+                                        first_rows, stream_rows, &r.note, err);
         else if (r.n == 1 && r.stmts[0].nsets == 1)
             f = calx__conn_execute_noted(c, r.stmts[0].sql, r.sets[0].n ? &r.sets[0] : NULL,
                                          &r.note, err);
@@ -77,13 +77,13 @@ static calx_future *run_ex(calx_connection *c, calx__stmt_ref st, size_t stream_
 
 static calx_future *run(calx_connection *c, calx__stmt_ref st, calx_error *err)
 {
-    return run_ex(c, st, 0, err);
+    return run_ex(c, st, 0, 0, err);
 }
 
 calx_future *calx__conn_stream_select(calx_connection *c, const calx_select *q,
-                                      size_t chunk_rows, calx_error *err)
+                                      size_t first_rows, size_t chunk_rows, calx_error *err)
 {
-    return run_ex(c, (calx__stmt_ref){ CALX__STMT_SELECT, { .select = q } },
+    return run_ex(c, (calx__stmt_ref){ CALX__STMT_SELECT, { .select = q } }, first_rows,
                   chunk_rows ? chunk_rows : 1000, err);
 }
 

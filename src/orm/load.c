@@ -171,13 +171,7 @@ static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool 
                               "the SELECT returned %zu columns for %zu fields", ncols,
                               m->nfields);
     }
-    /* A result that streams (its first chunk was full) is a bulk load: its
-     * objects come from the session's blocks from the first row, not after
-     * 2 MiB of them came from malloc (10,000 heroes loaded, B4 on SQLite:
-     * 14.4-14.7 ms -> 9.9-10.4 ms, interleaved: malloc's objects touched
-     * their 4 KiB pages one fault at a time). */
-    bool bulk = s->bulk_load;
-    s->bulk_load = bulk || calx_result_more(r);
+    bool bulk = calx__load_begin(s, r);
     for (;;) {
         const calx_row *row;
         rc = calx_result_anext(r, &row, err);
@@ -199,7 +193,7 @@ static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool 
             list->items[list->n++] = calx__obj_ptr(o);
         }
     }
-    s->bulk_load = bulk;
+    calx__load_end(s, bulk);
     calx_result_free(r);
     return rc;
 }
@@ -218,8 +212,8 @@ static int load_sql(calx_session *s, const calx_model *m, const char *sql,
     if (calx__session_read_conn(s, &c, err))
         return err->code;
     calx_params p = { params, nparams };
-    calx_future *f = !by_key ? calx__conn_stream_typed(c, sql, &p, types, CALX__LOAD_CHUNK_ROWS,
-                                                       err)
+    calx_future *f = !by_key ? calx__conn_stream_typed(c, sql, &p, types, CALX__LOAD_FIRST_ROWS,
+                                                       CALX__LOAD_CHUNK_ROWS, err)
                      : kept  ? calx__conn_execute_kept(c, sql, &p, types, err)
                              : calx__conn_execute_typed(c, sql, &p, types, err);
     return load_rows(s, m, f, false, populate, list, one, err);
@@ -245,7 +239,8 @@ static int run_select(calx_session *s, const calx_select *q, unsigned flags, boo
         if (calx__session_read_conn(s, &c, err))
             return err->code;
         calx_future *f = by_key ? calx_conn_execute_select(c, q, err)
-                                : calx__conn_stream_select(c, q, CALX__LOAD_CHUNK_ROWS, err);
+                                : calx__conn_stream_select(c, q, CALX__LOAD_FIRST_ROWS,
+                                                           CALX__LOAD_CHUNK_ROWS, err);
         return load_rows(s, m, f, true, populate, list, NULL, err);
     }
     calx_compiled c = { 0 };

@@ -197,6 +197,7 @@ static int run(calx_session *s, const calx_model *m, const calx_select *x, jplan
     calx__compiled_free(&c);
     calx__ptrset roots = { 0 };
     size_t nrows = rc ? 0 : calx_result_nrows(res);
+    bool bulk = rc ? s->bulk_load : calx__load_begin(s, res);
     for (size_t i = 0; i < nrows && !rc; i++) {
         const calx_row *row = calx_result_row(res, i);
         calx_obj *root;
@@ -224,6 +225,7 @@ static int run(calx_session *s, const calx_model *m, const calx_select *x, jplan
     for (size_t k = 0; k < p->n && rc; k++)   /* half a load is not a load */
         for (size_t j = 0; j < p->nodes[k].fill.n; j++)
             calx__rel_unload(p->nodes[k].fill.v[j], p->nodes[k].ri.index);
+    calx__load_end(s, bulk);
     calx__ptrset_free(&roots);
     calx_result_free(res);
     return rc;

@@ -239,6 +239,7 @@ static int run(calx_session *s, const calx_select *q, bool stream, calx_result *
     if (!rc) {
         calx_params p = { c.params, c.nparams };
         rc = calx_await(stream ? calx__conn_stream_typed(conn, c.sql, &p, c.types,
+                                                         CALX__LOAD_FIRST_ROWS,
                                                          CALX__LOAD_CHUNK_ROWS, err)
                                : calx__conn_execute_typed(conn, c.sql, &p, c.types, err),
                         out, err);
@@ -383,6 +384,7 @@ static int load_rows(calx_session *s, const calx__relinfo *ri, calx_result *res,
     if (!vals)
         rc = calx__nomem(err, "loading %s.%s",
                             ri->rel->owner->name, ri->rel->name);
+    bool bulk = calx__load_begin(s, res);
     while (!rc) {
         const calx_row *row;
         rc = calx_result_anext(res, &row, err);
@@ -403,6 +405,7 @@ static int load_rows(calx_session *s, const calx__relinfo *ri, calx_result *res,
         for (size_t k = first; k && !rc; k = ks->next[k - 1])
             rc = calx__rel_attach(objs[k - 1], ri, o, err);
     }
+    calx__load_end(s, bulk);
     free(vals);
     calx_result_free(res);
     return rc;
