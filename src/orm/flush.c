@@ -219,6 +219,8 @@ bool calx__flush_needed(const calx_session *s, bool scan)
 
 static int add_model(flush_ctx *x, const calx_model *m)
 {
+    if (x->nmodels && x->models[x->nmodels - 1] == m)
+        return 0;   /* the run of one table's rows */
     for (size_t i = 0; i < x->nmodels; i++)
         if (x->models[i] == m)
             return 0;
@@ -871,6 +873,10 @@ static int choose(flush_ctx *x, bool first_round, calx_error *err)
             x->dirty.v[k++] = x->dirty.v[i];
     x->dirty.n = k;
     x->inserts.n = 0;
+    /* Room for every pending row at once (100,000 pushes otherwise double
+     * the list 17 times). */
+    if (!calx__grow(&x->inserts.v, &x->inserts.cap, s->pending.n, sizeof *x->inserts.v))
+        return calx__nomem(err, NULL);
     const calx_model **held = NULL;
     size_t nheld = 0;
     int rc = 0;
@@ -1029,32 +1035,34 @@ static int plan_round(flush_ctx *x, bool first_round, bool last, calx_error *err
         if (break_cycle(x, err) || choose(x, false, err))
             return err->code;
     }
+    /* The models and the parameters in one pass over the objects (each
+     * pass over 100,000 new rows reads 100,000 objects' headers). */
     x->nmodels = 0;
-    for (size_t i = 0; i < x->inserts.n; i++)
+    size_t nops = x->inserts.n + x->dirty.n + x->npost, nparams = 0;
+    for (size_t i = 0; i < x->inserts.n; i++) {
+        nparams += params_at_most(x->inserts.v[i], OP_INSERT);
         if (add_model(x, x->inserts.v[i]->model))
             return calx__nomem(err, NULL);
-    for (size_t i = 0; i < x->dirty.n; i++)
+    }
+    for (size_t i = 0; i < x->dirty.n; i++) {
+        nparams += params_at_most(x->dirty.v[i], OP_UPDATE);
         if (add_model(x, x->dirty.v[i]->model))
             return calx__nomem(err, NULL);
-    for (size_t i = 0; i < x->npost; i++)
+    }
+    for (size_t i = 0; i < x->npost; i++) {
+        nparams += params_at_most(x->post[i].o, OP_UPDATE);
         if (post_ready(&x->post[i]) && add_model(x, x->post[i].o->model))
             return calx__nomem(err, NULL);
-    for (size_t i = 0; last && i < s->deleting.n; i++)
+    }
+    for (size_t i = 0; last && i < s->deleting.n; i++, nops++) {
+        nparams += params_at_most(s->deleting.v[i], OP_DELETE);
         if (add_model(x, s->deleting.v[i]->model))
             return calx__nomem(err, NULL);
+    }
     if (sort_models(x, err))
         return err->code;
     if (x->dirty.n && sort_by_key(x->dirty.v, x->dirty.n, err))
         return err->code;
-    size_t nops = x->inserts.n + x->dirty.n + x->npost, nparams = 0;
-    for (size_t i = 0; i < x->inserts.n; i++)
-        nparams += params_at_most(x->inserts.v[i], OP_INSERT);
-    for (size_t i = 0; i < x->dirty.n; i++)
-        nparams += params_at_most(x->dirty.v[i], OP_UPDATE);
-    for (size_t i = 0; i < x->npost; i++)
-        nparams += params_at_most(x->post[i].o, OP_UPDATE);
-    for (size_t i = 0; last && i < s->deleting.n; i++, nops++)
-        nparams += params_at_most(s->deleting.v[i], OP_DELETE);
     if (nops > SEGMENT_OPS)
         nparams = (nparams / nops + 1) * SEGMENT_OPS;
     if (reserve(x, nops, nparams))
