@@ -5,6 +5,7 @@
  * options checked when the engine is made. */
 #include <sqlite3.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <uv.h>
 
 #include "calx.h"
@@ -396,6 +397,51 @@ static long long count_key_in_file(const char *path, int k)
     return n;
 }
 
+/* Bytes of the WAL file beside the database at path; 0 when there is none. */
+static long long wal_bytes(const char *path)
+{
+    char wal[700];
+    struct stat st;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return stat(wal, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+/* Three commits of about 5 MB each (some 1,250 WAL frames, past SQLite's
+ * 1,000): the worker checkpoints after answering each, as SQLite would
+ * have inside it, so the next transaction starts the log over and it
+ * never holds more than one commit's frames; every row is in the file.
+ * wal_autocheckpoint=0 in the URL turns checkpoints off, as in SQLite:
+ * the log then holds all three. */
+TEST(a_commit_that_fills_the_wal_is_checkpointed_after_it_and_the_log_stays_one_commit_long)
+{
+    for (int off = 0; off < 2; off++) {
+        const char *path = fresh_path();
+        calx_engine *e = engine_for(path, off ? "wal_autocheckpoint=0" : NULL);
+        calx_connection *c = connect_now(e);
+        calx_error err;
+        CHECK_OK(run_sql(c, "CREATE TABLE t (x INTEGER, pad TEXT)", &err), &err);
+        CHECK_OK(commit(c, &err), &err);
+        long long most = 0;
+        for (int k = 0; k < 3; k++) {
+            CHECK_OK(run_sql(c, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                                "WHERE i < 5000) INSERT INTO t SELECT i, printf('%1000d', i) "
+                                "FROM n", &err), &err);
+            CHECK_OK(commit(c, &err), &err);
+            /* A request after the commit runs once the checkpoint is done. */
+            CHECK_OK(run_sql(c, "SELECT 1", &err), &err);
+            if (wal_bytes(path) > most)
+                most = wal_bytes(path);
+        }
+        CHECK_INT(count_in_file(path), 15000);
+        if (off)
+            CHECK(most > 12LL * 1024 * 1024);   /* three commits' frames */
+        else
+            CHECK(most < 8LL * 1024 * 1024);    /* one commit's */
+        calx_conn_close(c);
+        free_engine(e);
+    }
+}
+
 TEST(every_commit_reported_done_under_a_filling_disk_is_whole_and_no_other_is_there)
 {
     enum { TXNS = 150, ROWS = 3 };
@@ -469,6 +515,7 @@ int main(void)
     RUN(a_database_file_replaced_while_its_connection_is_out_is_reopened_for_the_waiter);
     RUN(bad_sqlite_options_fail_when_the_engine_is_made);
     RUN(every_commit_reported_done_under_a_filling_disk_is_whole_and_no_other_is_there);
+    RUN(a_commit_that_fills_the_wal_is_checkpointed_after_it_and_the_log_stays_one_commit_long);
     calx_loop_free(loop);
     return TEST_REPORT();
 }

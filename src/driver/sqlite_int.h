@@ -119,6 +119,13 @@ typedef struct calx_sqlite_conn {
     int tx_lost_code;
     char tx_lost_why[256];
     bool request_ran;        /* the running request has stepped a statement */
+    /* WAL checkpoints, run by the worker after the request that committed
+     * has been answered (sqlite_worker.c): the log's frames at the last
+     * commit, the count at which to checkpoint (0: never), and how many
+     * ran (atomic: the loop thread reads it for stats). */
+    int wal_frames;
+    int checkpoint_frames;
+    atomic_uint_fast64_t checkpoints;
     const char *dbfile;      /* absolute path from SQLite; "" for memory */
     bool have_id;            /* dev/ino recorded at open, for ping */
     dev_t dev;

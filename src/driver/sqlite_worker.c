@@ -6,7 +6,8 @@
  * journal mode was chosen), then waits for jobs: a request, run by its op
  * (statements, BEGIN, COMMIT, ROLLBACK, ping, fetch, closing the cursor),
  * its completion posted back, and the next chunk of a stream read ahead
- * meanwhile; at quit it closes the handle and posts that too. It is a file
+ * meanwhile, or the WAL checkpointed after a commit that asked for one;
+ * at quit it closes the handle and posts that too. It is a file
  * of its own because everything here runs on the worker and may block,
  * while sqlite.c runs on the loop thread and must not; the one exception
  * is a short read that sqlite.c runs inline through
@@ -92,6 +93,67 @@ static int use_wal_by_default(calx_sqlite_conn *c, calx_error *err)
     return rc;
 }
 
+/* ---- checkpoints ---- */
+
+/* In WAL mode SQLite checkpoints inside the COMMIT that takes its log
+ * past wal_autocheckpoint frames (1,000 by default): that COMMIT copies
+ * the log into the database before it returns (100,000 heroes inserted:
+ * COMMIT 49 ms, of which the checkpoint 25 ms). calx takes that threshold
+ * over: SQLite's own checkpoint is replaced by a hook that records the
+ * log's length at each commit, and the worker runs the same PASSIVE
+ * checkpoint once it has answered the request that committed, while the
+ * program goes on (run_checkpoint). The log grows no longer than before,
+ * and a crash before the checkpoint loses nothing (SQLite replays the log
+ * at the next open). A wal_autocheckpoint the options set is the
+ * threshold; 0 turns checkpoints off, as in SQLite. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    calx_sqlite_conn *c = arg;
+    if (frames > c->wal_frames)
+        c->wal_frames = frames;
+    return SQLITE_OK;
+}
+
+static void take_over_checkpoints(calx_sqlite_conn *c)
+{
+    sqlite3_stmt *st = NULL;
+    int frames = 1000;   /* SQLite's default, should the pragma not answer */
+    if (sqlite3_prepare_v2(c->db, "PRAGMA wal_autocheckpoint", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        frames = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    c->checkpoint_frames = frames > 0 ? frames : 0;
+    sqlite3_wal_hook(c->db, on_wal_commit, c);
+}
+
+/* Whether the request just run left a checkpoint to do: then the worker
+ * is marked executing before its completion is posted, so that the loop
+ * thread runs nothing inline on the handle while it checkpoints. */
+static bool checkpoint_due(calx_sqlite_conn *c)
+{
+    if (!c->checkpoint_frames || c->wal_frames < c->checkpoint_frames)
+        return false;
+    c->wal_frames = 0;
+    pthread_mutex_lock(&c->mu);
+    bool run = !c->quit;
+    c->executing = run;
+    pthread_mutex_unlock(&c->mu);
+    return run;
+}
+
+static void run_checkpoint(calx_sqlite_conn *c)
+{
+    /* PASSIVE, as SQLite's own: it waits for no reader or writer, and
+     * what it cannot copy now the next one does. */
+    (void)sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    atomic_fetch_add(&c->checkpoints, 1);
+    pthread_mutex_lock(&c->mu);
+    c->executing = false;
+    pthread_mutex_unlock(&c->mu);
+}
+
 static bool open_db(calx_sqlite_conn *c, calx_error *err)
 {
     calx_error_clear(err);
@@ -121,6 +183,7 @@ static bool open_db(calx_sqlite_conn *c, calx_error *err)
         return false;
     }
 
+    take_over_checkpoints(c);
     if (c->inline_reads && !calx__sqlite_vfs_inline_ok(c->db))
         c->inline_reads = false;
     c->dbfile = sqlite3_db_filename(c->db, "main");
@@ -313,10 +376,13 @@ void *calx__sqlite_worker_main(void *arg)
          * loop thread's. The chunk read ahead is the next FETCH's. */
         size_t chunk = req->stream_next_rows ? req->stream_next_rows : req->stream_rows;
         bool ahead = c->res_ok && c->res_rs && c->res_rs->more && c->cursor;
+        bool checkpoint = !ahead && checkpoint_due(c);
         c->done.fn = calx__sqlite_on_request_done;
         calx__loop_post(loop, &c->done);
         if (ahead)
             read_ahead(c, chunk);
+        else if (checkpoint)
+            run_checkpoint(c);
     }
 
     close_db(c);
