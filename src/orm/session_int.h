@@ -310,7 +310,7 @@ int calx__cascade_deletes(calx_session *s, calx_error *err);
  * (pg_pipeline.c), 21.5-23.6 ms -> 16.8-21.7 ms, and B2's 100,000 heroes
  * 0.95-1.04 M -> 1.18-1.57 M a second. SQLAlchemy's buffered rows grow
  * from a few likewise. A load that streams, having more rows than this
- * first chunk, is a bulk load (load.c: its objects from blocks). */
+ * first chunk, is a bulk load (calx__load_begin: its objects from blocks). */
 #define CALX__LOAD_FIRST_ROWS 1000
 
 /* A load of r's rows begins: a bulk one, whose objects come from s's
