@@ -805,6 +805,10 @@ TASK_TEST(a_selectinload_of_more_rows_than_a_chunk_streams_them_and_attaches_eve
     for (size_t t = 0; t < teams.n; t++) {
         Team *team = teams.items[t];
         CHECK_INT(team->heroes.n, t == 0 ? N / 2 + 1 : N / 2);
+        /* A load of more rows than its first chunk takes the session's
+         * blocks from its first row (session_int.h's calx__load_begin),
+         * not malloc's until the session holds 2 MiB of objects. */
+        CHECK(team->heroes.n && calx__obj_hdr(team->heroes.items[0])->in_block);
         int64_t last = 0;
         for (size_t k = 0; k < team->heroes.n; k++) {
             const Hero *h = team->heroes.items[k];

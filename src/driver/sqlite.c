@@ -329,10 +329,9 @@ static void sqlite_close(calx_dconn *base)
 void calx__sqlite_conn_stats(const calx_dconn *base, calx_sqlite_stats *out)
 {
     const calx_sqlite_conn *c = (const calx_sqlite_conn *)base;
-    if (c && c->base.driver == &calx__sqlite_driver) {
+    if (c && c->base.driver == &calx__sqlite_driver)
         *out = c->stats;
-        out->checkpoints = atomic_load(&c->checkpoints);
-    } else
+    else
         memset(out, 0, sizeof *out);
 }
 

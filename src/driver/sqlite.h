@@ -24,9 +24,6 @@ typedef struct calx_sqlite_stats {
                               written, run on the loop thread (not in inline_runs) */
     uint64_t prepares;     /* statements prepared: misses of the statement cache
                               (CALX_SQLITE_CACHE_SIZE, least recently used out) */
-    uint64_t checkpoints;  /* WAL checkpoints the worker ran after answering
-                              the request whose commit asked for one
-                              (sqlite_worker.c) */
 } calx_sqlite_stats;
 
 /* Fills *out with c's counters. c must be a connection of

@@ -96,12 +96,7 @@ void calx__sqlite_note_lock_held(const calx_sqlite_conn *c, calx_error *err)
     /* A stale snapshot waits for nothing: it failed at once. */
     if ((err->driver_code & 0xff) != SQLITE_BUSY || err->driver_code == SQLITE_BUSY_SNAPSHOT)
         return;
-    int ms = -1;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, "PRAGMA busy_timeout", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        ms = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    int ms = calx__sqlite_pragma_int(c->db, "PRAGMA busy_timeout", -1);
     calx__error_note(err, "another connection held the lock for longer than the timeout of "
                      "%d ms", ms);
 }

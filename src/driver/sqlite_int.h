@@ -121,11 +121,9 @@ typedef struct calx_sqlite_conn {
     bool request_ran;        /* the running request has stepped a statement */
     /* WAL checkpoints, run by the worker after the request that committed
      * has been answered (sqlite_worker.c): the log's frames at the last
-     * commit, the count at which to checkpoint (0: never), and how many
-     * ran (atomic: the loop thread reads it for stats). */
+     * commit, and the count at which to checkpoint (0: never). */
     int wal_frames;
     int checkpoint_frames;
-    atomic_uint_fast64_t checkpoints;
     const char *dbfile;      /* absolute path from SQLite; "" for memory */
     bool have_id;            /* dev/ino recorded at open, for ping */
     dev_t dev;
@@ -181,6 +179,9 @@ void calx__sqlite_cache_clear(calx_sqlite_conn *c);
 int calx__sqlite_run_simple(calx_sqlite_conn *c, const char *sql, calx_error *err);
 /* Runs a statement once, outside the cache (connect-time setup). */
 int calx__sqlite_run_once(calx_sqlite_conn *c, const char *sql, calx_error *err);
+/* The integer a pragma reads as ("PRAGMA busy_timeout"), or otherwise when
+ * it answers nothing. */
+int calx__sqlite_pragma_int(sqlite3 *db, const char *sql, int otherwise);
 /* Ends the streamed statement, if one is open (it stays cached). */
 void calx__sqlite_close_cursor(calx_sqlite_conn *c);
 /* Runs an EXEC's statements in order into a chain of rowsets (*out, the

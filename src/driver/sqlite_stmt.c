@@ -141,6 +141,16 @@ int calx__sqlite_run_once(calx_sqlite_conn *c, const char *sql, calx_error *err)
     return rc == SQLITE_DONE ? 0 : err->code;
 }
 
+int calx__sqlite_pragma_int(sqlite3 *db, const char *sql, int otherwise)
+{
+    sqlite3_stmt *st = NULL;
+    int v = otherwise;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
 /* ---- running statements ---- */
 
 void calx__sqlite_close_cursor(calx_sqlite_conn *c)

@@ -118,12 +118,8 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 
 static void take_over_checkpoints(calx_sqlite_conn *c)
 {
-    sqlite3_stmt *st = NULL;
-    int frames = 1000;   /* SQLite's default, should the pragma not answer */
-    if (sqlite3_prepare_v2(c->db, "PRAGMA wal_autocheckpoint", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        frames = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    /* 1,000: SQLite's default, should the pragma not answer. */
+    int frames = calx__sqlite_pragma_int(c->db, "PRAGMA wal_autocheckpoint", 1000);
     c->checkpoint_frames = frames > 0 ? frames : 0;
     sqlite3_wal_hook(c->db, on_wal_commit, c);
 }
@@ -148,7 +144,6 @@ static void run_checkpoint(calx_sqlite_conn *c)
     /* PASSIVE, as SQLite's own: it waits for no reader or writer, and
      * what it cannot copy now the next one does. */
     (void)sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    atomic_fetch_add(&c->checkpoints, 1);
     pthread_mutex_lock(&c->mu);
     c->executing = false;
     pthread_mutex_unlock(&c->mu);

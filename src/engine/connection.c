@@ -676,8 +676,7 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     op->req.nstmts = 1;
     op->req.stmts = &op->stmt;
     op->req.stream_rows = first_rows && first_rows < stream_rows ? first_rows : stream_rows;
-    op->req.stream_next_rows = op->req.stream_rows < stream_rows / 2 ? 2 * op->req.stream_rows
-                                                                     : stream_rows;
+    op->req.stream_next_rows = calx__next_chunk(op->req.stream_rows, stream_rows);
     op->stream_max = stream_rows;
     attach_begin(c, op);
     echo_stmt(c, pe, fresh, style, note, &op->stmt);

@@ -256,6 +256,13 @@ calx_future *calx__conn_stream_noted(calx_connection *c, const char *sql,
                                      size_t chunk_rows, const calx__compile_note *note,
                                      calx_error *err);
 
+/* The rows of a stream's chunk after one of rows, its chunks growing to
+ * most: twice as many, up to most. */
+static inline size_t calx__next_chunk(size_t rows, size_t most)
+{
+    return rows < most / 2 ? 2 * rows : most;
+}
+
 /* result.c: results over driver rowsets. A stream's (stream_conn set)
  * first fetch asks for fetch_rows rows (0: as many as rs has), each after
  * for twice the one before up to fetch_max. */

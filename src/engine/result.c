@@ -319,10 +319,8 @@ calx_future *calx_result_fetch(calx_result *r, calx_error *err)
         calx_error_set(err, CALX_ERR_STATE, "the result has no more rows to fetch");
         return NULL;
     }
-    /* Each fetch asks for twice the rows of the one before, up to
-     * chunk_max; the driver reads ahead what the next will ask for. */
-    size_t rows = r->chunk;
-    size_t next = rows < r->chunk_max / 2 ? 2 * rows : r->chunk_max;
+    /* The driver reads ahead what the next fetch will ask for. */
+    size_t rows = r->chunk, next = calx__next_chunk(rows, r->chunk_max);
     calx_future *f = calx__conn_fetch(r->conn, r, rows, next, err);
     if (f)
         r->chunk = next;
