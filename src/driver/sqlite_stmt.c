@@ -219,22 +219,26 @@ static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
     if (!row)
         return calx__nomem(err, "reading a row");
     for (size_t i = 0; i < rs->ncols; i++) {
-        int col = (int)i;
+        /* One call into the statement a column, its value read through
+         * the sqlite3_value: the column functions each check the
+         * statement and its error state again, three calls for a text. The
+         * value is unprotected, which is safe here: a connection runs on
+         * one thread at a time (SQLITE_OPEN_NOMUTEX). */
+        sqlite3_value *sv = sqlite3_column_value(stmt, (int)i);
         calx_value *v = &row[i];
-        int type = sqlite3_column_type(stmt, col);
+        int type = sqlite3_value_type(sv);
         switch (type) {
         case SQLITE_INTEGER:
-            *v = calx_int(sqlite3_column_int64(stmt, col));
+            *v = calx_int(sqlite3_value_int64(sv));
             break;
         case SQLITE_FLOAT:
-            *v = calx_real(sqlite3_column_double(stmt, col));
+            *v = calx_real(sqlite3_value_double(sv));
             break;
         case SQLITE_TEXT:
         case SQLITE_BLOB: {
             bool text = type == SQLITE_TEXT;
-            const void *p = text ? (const void *)sqlite3_column_text(stmt, col)
-                                 : sqlite3_column_blob(stmt, col);
-            size_t n = (size_t)sqlite3_column_bytes(stmt, col);
+            const void *p = text ? (const void *)sqlite3_value_text(sv) : sqlite3_value_blob(sv);
+            size_t n = (size_t)sqlite3_value_bytes(sv);
             /* SQLite returns NULL for an empty blob, and for text only when
              * converting it ran out of memory. */
             if (!p && (text || n))
