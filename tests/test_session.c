@@ -1282,6 +1282,59 @@ TASK_TEST(expunge_and_close)
     calx_session_free(s);
 }
 
+/* The identity map keeps its objects in the order they entered it and
+ * gives the places of those that left back once they are half of it:
+ * after 280 of 300 heroes are expunged and brought back, every hero is
+ * found in the map (the same object, no SQL), and the map lists each once,
+ * in key order. */
+TASK_TEST(an_identity_map_that_lost_most_of_its_objects_finds_each_one_it_holds)
+{
+    enum { N = 300, KEEP_EVERY = 15 };
+    calx_session *s = new_session();
+    Hero **h = calloc(N, sizeof *h);
+    long long *ids = calloc(N, sizeof *ids);
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "Hero %d", i);
+        h[i] = hero(name, "Secret", i);
+        CHECK_OK(calx_session_add(s, h[i], &err), &err);
+    }
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    for (int i = 0; i < N; i++)
+        ids[i] = h[i]->id.value;
+    for (int i = 0; i < N; i++) {
+        if (i % KEEP_EVERY == 0)
+            continue;
+        CHECK_OK(calx_session_expunge(s, h[i], &err), &err);
+        CHECK_OK(calx_obj_free(h[i]), &err);
+        h[i] = NULL;
+    }
+    CHECK_INT(calx_session_identity_count(s), N / KEEP_EVERY);
+    /* The kept heroes, expired by the commit, are read again in place. */
+    for (int i = 0; i < N; i++) {
+        Hero *x = NULL;
+        CHECK_OK(calx_session_get(s, &Hero_model, calx_int(ids[i]), &x, &err), &err);
+        CHECK(x != NULL && (!h[i] || x == h[i]));
+        h[i] = x;
+    }
+    CHECK_INT(calx_session_identity_count(s), N);
+    log_reset();
+    for (int i = 0; i < N; i++) {
+        Hero *x = NULL;
+        CHECK_OK(calx_session_get(s, &Hero_model, calx_int(ids[i]), &x, &err), &err);
+        CHECK(x != NULL && x == h[i]);
+    }
+    CHECK_INT(loglen, 0);
+    void **all = calloc(N + 1, sizeof *all);
+    CHECK_INT(calx_session_identity_map(s, all, N + 1), N);
+    for (int i = 0; i < N; i++)
+        CHECK(all[i] == h[i]);
+    free(all);
+    calx_session_free(s);
+    free(h);
+    free(ids);
+}
+
 TASK_TEST(every_field_kind_round_trips)
 {
     calx_session *s = new_session();
@@ -1823,6 +1876,7 @@ int main(void)
     RUN(rows_do_not_overwrite_objects_unless_populate_existing);
     RUN(merge_copies_onto_the_session_object);
     RUN(expunge_and_close);
+    RUN(an_identity_map_that_lost_most_of_its_objects_finds_each_one_it_holds);
     RUN(every_field_kind_round_trips);
     RUN(sqlite_lock_upgrade_is_explained_and_begin_immediate_waits);
     RUN(an_object_added_to_a_second_session_is_freed_by_that_session_only);

@@ -294,5 +294,9 @@ void calx__result_set_chunk(calx_result *r, calx_rowset *rs);
 /* result.c: the stream is over (read to the end, failed, or its connection
  * closed): r keeps the rows it holds and forgets the connection. */
 void calx__result_detach(calx_result *r);
+/* result.c: the row k rows past the one calx_result_next gave last, in
+ * the chunk at hand, or NULL past its end (a reader prefetching what the
+ * coming rows will touch). r may be NULL. */
+const calx_row *calx__result_ahead(const calx_result *r, size_t k);
 
 #endif

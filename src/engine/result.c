@@ -296,6 +296,11 @@ const calx_row *calx_result_next(calx_result *r)
     return &r->rows[r->pos++];
 }
 
+const calx_row *calx__result_ahead(const calx_result *r, size_t k)
+{
+    return r && r->pos ? calx_result_row(r, r->pos - 1 + k) : NULL;
+}
+
 bool calx_result_more(const calx_result *r)
 {
     return r && r->conn != NULL;

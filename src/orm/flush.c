@@ -209,8 +209,8 @@ bool calx__flush_needed(const calx_session *s, bool scan)
 {
     if (s->pending.n || s->deleting.n)
         return true;
-    for (size_t i = 0; scan && i < s->map_cap; i++)
-        if (s->map[i] && is_dirty(s->map[i]))
+    for (size_t i = 0; scan && i < s->map_used; i++)
+        if (s->map_objs[i] && is_dirty(s->map_objs[i]))
             return true;
     return scan && calx__relwrite_changed(s);
 }
@@ -819,8 +819,8 @@ static int check_objects(flush_ctx *x, calx_error *err)
             return calx_error_set(err, CALX_ERR_NOT_SUPPORTED,
                                   "%s has more than 64 fields, which the flush does not support yet",
                                   s->pending.v[i]->model->name);
-    for (size_t i = 0; i < s->map_cap; i++) {
-        calx_obj *o = s->map[i];
+    for (size_t i = 0; i < s->map_used; i++) {
+        calx_obj *o = s->map_objs[i];
         if (o && !o->delete_marked && is_dirty(o) && calx__objvec_push(&x->dirty, o))
             return calx__nomem(err, NULL);
     }
@@ -860,8 +860,8 @@ static int choose(flush_ctx *x, bool first_round, calx_error *err)
     calx_session *s = x->s;
     if (!first_round) {
         x->dirty.n = 0;
-        for (size_t i = 0; i < s->map_cap; i++) {
-            calx_obj *o = s->map[i];
+        for (size_t i = 0; i < s->map_used; i++) {
+            calx_obj *o = s->map_objs[i];
             if (o && !o->delete_marked && !o->sent && is_dirty(o) &&
                 calx__objvec_push(&x->dirty, o))
                 return calx__nomem(err, NULL);

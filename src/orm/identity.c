@@ -200,6 +200,17 @@ calx_obj *calx__map_find(const calx_session *s, const calx_model *m, const calx_
     return calx__map_find_h(s, m, key, nkey, calx__key_hash(m, key, nkey));
 }
 
+/* The most objects a map holds: its index table then has at most 2^32
+ * slots, so the 32 hash bits a slot keeps are enough to place its entry
+ * in any table (a grow moves slots without reading their objects). */
+#define MAP_MAX_OBJECTS ((size_t)1 << 31)
+
+/* The object of the non-empty slot. */
+static calx_obj *slot_obj(const calx_session *s, calx__map_slot slot)
+{
+    return s->map_objs[slot.entry - 1];
+}
+
 calx_obj *calx__map_find_h(const calx_session *s, const calx_model *m, const calx_value *key,
                            size_t nkey, uint64_t h)
 {
@@ -207,29 +218,28 @@ calx_obj *calx__map_find_h(const calx_session *s, const calx_model *m, const cal
         return NULL;
     size_t mask = s->map_cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        calx_obj *o = s->map[i];
-        if (!o)
+        calx__map_slot slot = s->map[i];
+        if (!slot.entry)
             return NULL;
+        if (slot.hash != (uint32_t)h)
+            continue;
+        calx_obj *o = slot_obj(s, slot);
         if (o->hash == h && obj_has_key(o, m, key, nkey))
             return o;
     }
 }
 
-static void place(calx_obj **map, size_t cap, calx_obj *o)
+static void place(calx__map_slot *map, size_t cap, uint32_t hash, uint32_t entry)
 {
     size_t mask = cap - 1;
-    size_t i = o->hash & mask;
-    while (map[i])
+    size_t i = hash & mask;
+    while (map[i].entry)
         i = (i + 1) & mask;
-    map[i] = o;
+    map[i] = (calx__map_slot){ .hash = hash, .entry = entry };
 }
 
-/* The slots of a session's first table. Few: the session-wide passes
- * (a flush's search for changed objects, the relationship passes,
- * expire-on-commit) walk every slot, and the commonest session, one
- * request's or one transaction's, holds an object or two (a first table
- * of 64 slots cost B5's one-object transaction ~2,000 instructions more
- * in those walks, by callgrind). */
+/* The slots of a session's first table. Few: the commonest session, one
+ * request's or one transaction's, holds an object or two. */
 #define MAP_FIRST_SLOTS 8
 
 /* Whether a table of cap slots takes n objects (kept at most 3/4 full). */
@@ -242,12 +252,12 @@ static int grow_to(calx_session *s, size_t cap)
 {
     /* A large table in huge pages (core/blocks.h): a load of 100,000
      * objects otherwise faults its tables in 4 KiB at a time. */
-    calx_obj **map = calx__pages_alloc(cap * sizeof *map);
+    calx__map_slot *map = calx__pages_alloc(cap * sizeof *map);
     if (!map)
         return CALX_ERR_NOMEM;
     for (size_t i = 0; i < s->map_cap; i++)
-        if (s->map[i])
-            place(map, cap, s->map[i]);
+        if (s->map[i].entry)
+            place(map, cap, s->map[i].hash, s->map[i].entry);
     calx__pages_free(s->map, s->map_cap * sizeof *s->map);
     s->map = map;
     s->map_cap = cap;
@@ -261,13 +271,40 @@ static int grow(calx_session *s)
 
 int calx__map_reserve(calx_session *s, size_t n)
 {
+    if (n > MAP_MAX_OBJECTS - s->map_n)
+        return CALX_ERR_NOMEM;
+    if (!calx__grow(&s->map_objs, &s->map_objs_cap, s->map_used + n, sizeof *s->map_objs))
+        return CALX_ERR_NOMEM;
     if (roomy(s->map_cap, s->map_n + n))
         return 0;
     size_t cap = s->map_cap ? s->map_cap : MAP_FIRST_SLOTS;
     while (!roomy(cap, s->map_n + n))
-        if ((cap *= 2) > SIZE_MAX / 2 / sizeof *s->map)
-            return CALX_ERR_NOMEM;
+        cap *= 2;
     return grow_to(s, cap);
+}
+
+/* Room in map_objs for one more object: the objects that left give their
+ * places back when they are half of it (the table is made again, the
+ * places having moved), else it grows. */
+static int entry_room(calx_session *s)
+{
+    if (s->map_used < s->map_objs_cap)
+        return 0;
+    if (s->map_n < s->map_used && s->map_n <= s->map_used / 2) {
+        size_t n = 0;
+        for (size_t i = 0; i < s->map_used; i++)
+            if (s->map_objs[i])
+                s->map_objs[n++] = s->map_objs[i];
+        s->map_used = n;
+        memset(s->map, 0, s->map_cap * sizeof *s->map);
+        for (size_t i = 0; i < n; i++)
+            place(s->map, s->map_cap, (uint32_t)s->map_objs[i]->hash, (uint32_t)(i + 1));
+        return 0;
+    }
+    if (s->map_n >= MAP_MAX_OBJECTS ||
+        !calx__grow(&s->map_objs, &s->map_objs_cap, s->map_used + 1, sizeof *s->map_objs))
+        return CALX_ERR_NOMEM;
+    return 0;
 }
 
 /* The hash of o's current key. */
@@ -286,8 +323,7 @@ int calx__map_insert(calx_session *s, calx_obj *o)
 uint64_t calx__map_prepare(const calx_session *s, const calx_obj *o)
 {
     uint64_t h = obj_hash(o);
-    if (s->map_cap)
-        __builtin_prefetch(&s->map[h & (s->map_cap - 1)], 1);
+    calx__map_prefetch(s, h);
     return h;
 }
 
@@ -297,8 +333,11 @@ int calx__map_insert_h(calx_session *s, calx_obj *o, uint64_t h)
         s->has_relations = true;
     if (!roomy(s->map_cap, s->map_n + 1) && grow(s))
         return CALX_ERR_NOMEM;
+    if (entry_room(s))
+        return CALX_ERR_NOMEM;
     o->hash = h;
-    place(s->map, s->map_cap, o);
+    s->map_objs[s->map_used++] = o;
+    place(s->map, s->map_cap, (uint32_t)h, (uint32_t)s->map_used);
     s->map_n++;
     o->in_map = true;
     return 0;
@@ -310,24 +349,31 @@ void calx__map_remove(calx_session *s, calx_obj *o)
         return;
     size_t mask = s->map_cap - 1;
     size_t i = o->hash & mask;
-    while (s->map[i] != o)
+    while (s->map[i].hash != (uint32_t)o->hash || slot_obj(s, s->map[i]) != o)
         i = (i + 1) & mask;
-    s->map[i] = NULL;
+    size_t entry = s->map[i].entry;
+    s->map[i] = (calx__map_slot){ 0 };
     /* Re-place the rest of the probe run (deletion with linear probing). */
-    for (size_t j = (i + 1) & mask; s->map[j]; j = (j + 1) & mask) {
-        calx_obj *x = s->map[j];
-        s->map[j] = NULL;
-        place(s->map, s->map_cap, x);
+    for (size_t j = (i + 1) & mask; s->map[j].entry; j = (j + 1) & mask) {
+        calx__map_slot x = s->map[j];
+        s->map[j] = (calx__map_slot){ 0 };
+        place(s->map, s->map_cap, x.hash, x.entry);
     }
-    s->map_n--;
+    s->map_objs[entry - 1] = NULL;
+    if (entry == s->map_used)
+        s->map_used--;
+    if (--s->map_n == 0)
+        s->map_used = 0;
     o->in_map = false;
 }
 
 void calx__map_free(calx_session *s)
 {
     calx__pages_free(s->map, s->map_cap * sizeof *s->map);
+    free(s->map_objs);
     s->map = NULL;
-    s->map_cap = s->map_n = 0;
+    s->map_objs = NULL;
+    s->map_cap = s->map_n = s->map_used = s->map_objs_cap = 0;
 }
 
 /* The common case, a single integer key, without building values: the
@@ -341,9 +387,12 @@ calx_obj *calx__map_find_int(const calx_session *s, const calx_model *m, size_t 
     const calx_field *f = &m->fields[pk];
     size_t mask = s->map_cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        calx_obj *o = s->map[i];
-        if (!o)
+        calx__map_slot slot = s->map[i];
+        if (!slot.entry)
             return NULL;
+        if (slot.hash != (uint32_t)h)
+            continue;
+        calx_obj *o = slot_obj(s, slot);
         if (o->hash != h || o->model != m)
             continue;
         const void *p = calx__field_ptr(calx__obj_ptr(o), f);

@@ -157,10 +157,11 @@ static int gather(calx_session *s, calx_objvec *out, calx_error *err)
         if (s->pending.v[i]->model->nrelations && writes_through_relations(s->pending.v[i]) &&
             calx__objvec_push(out, s->pending.v[i]))
             return calx__nomem(err, NULL);
-    for (size_t i = 0; i < s->map_cap; i++)
-        if (s->map[i] && s->map[i]->model->nrelations && writes_through_relations(s->map[i]) &&
-            calx__objvec_push(out, s->map[i]))
+    for (size_t i = 0; i < s->map_used; i++) {
+        calx_obj *o = s->map_objs[i];
+        if (o && o->model->nrelations && writes_through_relations(o) && calx__objvec_push(out, o))
             return calx__nomem(err, NULL);
+    }
     return 0;
 }
 
@@ -566,8 +567,8 @@ static bool differs(const calx_obj *o, size_t i)
 
 bool calx__relwrite_changed(const calx_session *s)
 {
-    for (size_t i = 0; s->has_relations && i < s->map_cap; i++) {
-        const calx_obj *o = s->map[i];
+    for (size_t i = 0; s->has_relations && i < s->map_used; i++) {
+        const calx_obj *o = s->map_objs[i];
         if (!o || !o->model->nrelations)
             continue;
         if (o->orphan)
@@ -581,8 +582,8 @@ bool calx__relwrite_changed(const calx_session *s)
 
 int calx__relwrite_flushed(calx_session *s, calx_error *err)
 {
-    for (size_t i = 0; s->has_relations && i < s->map_cap; i++) {
-        calx_obj *o = s->map[i];
+    for (size_t i = 0; s->has_relations && i < s->map_used; i++) {
+        calx_obj *o = s->map_objs[i];
         if (!o || !o->model->nrelations)
             continue;
         o->orphan = false;

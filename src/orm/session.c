@@ -437,8 +437,8 @@ int calx_session_expire(calx_session *s, void *obj, calx_error *err)
 
 static void expire_all(calx_session *s, bool restore)
 {
-    for (size_t i = 0; i < s->map_cap; i++) {
-        calx_obj *o = s->map[i];
+    for (size_t i = 0; i < s->map_used; i++) {
+        calx_obj *o = s->map_objs[i];
         if (!o)
             continue;
         if (restore)
@@ -719,8 +719,8 @@ int calx_session_rollback_nested(calx_session *s, calx_error *err)
     s->deleted.n = f.ndeleted;
     /* Changed since (flushed after the savepoint, or changed and not yet
      * flushed): expired, and only those. */
-    for (size_t i = 0; i < s->map_cap; i++) {
-        calx_obj *o = s->map[i];
+    for (size_t i = 0; i < s->map_used; i++) {
+        calx_obj *o = s->map_objs[i];
         if (!o)
             continue;
         bool changed = o->sp_gen >= f.gen;
@@ -766,9 +766,9 @@ size_t calx_session_identity_map(const calx_session *s, void **out, size_t cap)
     void **all = malloc((s->map_n ? s->map_n : 1) * sizeof *all);
     if (!all)
         return 0;
-    for (size_t i = 0; i < s->map_cap; i++)
-        if (s->map[i])
-            all[n++] = calx__obj_ptr(s->map[i]);
+    for (size_t i = 0; i < s->map_used; i++)
+        if (s->map_objs[i])
+            all[n++] = calx__obj_ptr(s->map_objs[i]);
     qsort(all, n, sizeof *all, cmp_objs);
     if (out && cap)
         memcpy(out, all, (n < cap ? n : cap) * sizeof *out);

@@ -30,6 +30,16 @@ void calx__objvec_remove(calx_objvec *ov, calx_obj *o);
 void calx__objvec_free(calx_objvec *ov);
 
 /* A savepoint's mark: what the lists held when it began. */
+/* A slot of the identity map's index table (identity.c): the low 32 bits
+ * of an object's key hash and its place in the session's map_objs, plus
+ * one (0: the slot is empty). A probe compares the hash bits in the table
+ * and reads an object only when they match: a lookup that missed in a
+ * map of 100,000 objects used to read several, a cache miss each. */
+typedef struct calx__map_slot {
+    uint32_t hash;
+    uint32_t entry;
+} calx__map_slot;
+
 typedef struct calx_spframe {
     size_t ninserted, ndeleted;
     uint64_t seq;             /* objects added after it have a larger seq */
@@ -102,8 +112,13 @@ struct calx_session {
     bool bulk_load;           /* a load of more rows than its first chunk runs */
     calx__blocks blocks;
 
-    calx_obj **map;           /* identity map: open hashing on o->hash */
-    size_t map_cap, map_n;
+    /* The identity map (identity.c): its objects in the order they entered
+     * it, NULL where one has left since (the session-wide passes walk
+     * these, map_used of them), and an index table of map_cap slots. */
+    calx_obj **map_objs;
+    size_t map_used, map_objs_cap;
+    calx__map_slot *map;
+    size_t map_cap, map_n;    /* slots; objects in the map */
 
     calx_objvec pending;      /* added, not flushed, in the order added */
     calx_objvec deleting;     /* delete() called, not flushed */
@@ -158,6 +173,12 @@ calx_obj *calx__map_find_h(const calx_session *s, const calx_model *m, const cal
  * new rows asks some rows ahead, so that their slots' cache misses
  * overlap instead of coming one after another. */
 uint64_t calx__map_prepare(const calx_session *s, const calx_obj *o);
+/* A prefetch of the slot where a lookup or insert of hash h starts. */
+static inline void calx__map_prefetch(const calx_session *s, uint64_t h)
+{
+    if (s->map_cap)
+        __builtin_prefetch(&s->map[h & (s->map_cap - 1)], 1);
+}
 /* calx__map_insert for a key whose hash is h. */
 int calx__map_insert_h(calx_session *s, calx_obj *o, uint64_t h);
 /* Puts o in the map under its current key. 0 or CALX_ERR_NOMEM. */
