@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Spares kept by the thread that frees them (spares.h): futures and
- * rowsets, whose last owner may let go after the engine or the loop that
- * made them is gone, and on another thread than the one that made them
- * (a rowset a worker filled). Per thread, so no lock; at most
+/* Spares kept by the thread that frees them (spares.h): futures, rowsets
+ * and sessions, whose last owner may let go after the engine or the loop
+ * that made them is gone, and on another thread than the one that made
+ * them (a rowset a worker filled). Per thread, so no lock; at most
  * CALX__THREAD_SPARES of a kind. A thread's spares are freed at its exit
  * (core/thread_exit.h, watched from its first spare); where that cannot be
  * arranged, nothing is kept. */

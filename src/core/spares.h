@@ -68,6 +68,7 @@ static inline void calx__spares_free(void **spares, size_t *n, size_t size)
 typedef enum calx__spare_kind {
     CALX__SPARE_FUTURE,
     CALX__SPARE_ROWSET,
+    CALX__SPARE_SESSION,
     CALX__SPARE_KINDS
 } calx__spare_kind;
 #define CALX__THREAD_SPARES 8

@@ -238,10 +238,6 @@ static void place(calx__map_slot *map, size_t cap, uint32_t hash, uint32_t entry
     map[i] = (calx__map_slot){ .hash = hash, .entry = entry };
 }
 
-/* The slots of a session's first table. Few: the commonest session, one
- * request's or one transaction's, holds an object or two. */
-#define MAP_FIRST_SLOTS 8
-
 /* Whether a table of cap slots takes n objects (kept at most 3/4 full). */
 static bool roomy(size_t cap, size_t n)
 {
@@ -250,34 +246,66 @@ static bool roomy(size_t cap, size_t n)
 
 static int grow_to(calx_session *s, size_t cap)
 {
-    /* A large table in huge pages (core/blocks.h): a load of 100,000
-     * objects otherwise faults its tables in 4 KiB at a time. */
-    calx__map_slot *map = calx__pages_alloc(cap * sizeof *map);
-    if (!map)
-        return CALX_ERR_NOMEM;
+    calx__map_slot *map;
+    if (!s->map_cap && cap == CALX__MAP_FIRST_SLOTS) {
+        map = s->map_first;
+        memset(map, 0, sizeof s->map_first);
+    } else {
+        /* A large table in huge pages (core/blocks.h): a load of 100,000
+         * objects otherwise faults its tables in 4 KiB at a time. */
+        map = calx__pages_alloc(cap * sizeof *map);
+        if (!map)
+            return CALX_ERR_NOMEM;
+    }
     for (size_t i = 0; i < s->map_cap; i++)
         if (s->map[i].entry)
             place(map, cap, s->map[i].hash, s->map[i].entry);
-    calx__pages_free(s->map, s->map_cap * sizeof *s->map);
+    if (s->map != s->map_first)
+        calx__pages_free(s->map, s->map_cap * sizeof *s->map);
     s->map = map;
     s->map_cap = cap;
     return 0;
 }
 
+/* Room in map_objs for need objects, false on no memory. The first few
+ * are the session's own (map_objs_first). */
+static bool order_room(calx_session *s, size_t need)
+{
+    const size_t first = sizeof s->map_objs_first / sizeof *s->map_objs_first;
+    if (need <= s->map_objs_cap)
+        return true;
+    if (!s->map_objs_cap && need <= first) {
+        s->map_objs = s->map_objs_first;
+        s->map_objs_cap = first;
+        return true;
+    }
+    if (s->map_objs == s->map_objs_first) {
+        calx_obj **own = NULL;
+        size_t cap = 0;
+        if (!calx__grow(&own, &cap, need, sizeof *own))
+            return false;
+        memcpy(own, s->map_objs_first, s->map_used * sizeof *own);
+        s->map_objs = own;
+        s->map_objs_cap = cap;
+        return true;
+    }
+    return calx__grow(&s->map_objs, &s->map_objs_cap, need, sizeof *s->map_objs);
+}
+
 static int grow(calx_session *s)
 {
-    return grow_to(s, s->map_cap ? s->map_cap * 2 : MAP_FIRST_SLOTS);
+    return grow_to(s, s->map_cap ? s->map_cap * 2 : CALX__MAP_FIRST_SLOTS);
 }
 
 int calx__map_reserve(calx_session *s, size_t n)
 {
     if (n > MAP_MAX_OBJECTS - s->map_n)
         return CALX_ERR_NOMEM;
-    if (!calx__grow(&s->map_objs, &s->map_objs_cap, s->map_used + n, sizeof *s->map_objs))
+    if (!order_room(s, s->map_used + n))
         return CALX_ERR_NOMEM;
     if (roomy(s->map_cap, s->map_n + n))
         return 0;
-    size_t cap = s->map_cap ? s->map_cap : MAP_FIRST_SLOTS;
+    size_t cap = s->map_cap ? s->map_cap : CALX__MAP_FIRST_SLOTS;
     while (!roomy(cap, s->map_n + n))
         cap *= 2;
     return grow_to(s, cap);
@@ -301,8 +329,7 @@ static int entry_room(calx_session *s)
             place(s->map, s->map_cap, (uint32_t)s->map_objs[i]->hash, (uint32_t)(i + 1));
         return 0;
     }
-    if (s->map_n >= MAP_MAX_OBJECTS ||
-        !calx__grow(&s->map_objs, &s->map_objs_cap, s->map_used + 1, sizeof *s->map_objs))
+    if (s->map_n >= MAP_MAX_OBJECTS || !order_room(s, s->map_used + 1))
         return CALX_ERR_NOMEM;
     return 0;
 }
@@ -369,8 +396,10 @@ void calx__map_remove(calx_session *s, calx_obj *o)
 
 void calx__map_free(calx_session *s)
 {
-    calx__pages_free(s->map, s->map_cap * sizeof *s->map);
-    free(s->map_objs);
+    if (s->map != s->map_first)
+        calx__pages_free(s->map, s->map_cap * sizeof *s->map);
+    if (s->map_objs != s->map_objs_first)
+        free(s->map_objs);
     s->map = NULL;
     s->map_objs = NULL;
     s->map_cap = s->map_n = s->map_used = s->map_objs_cap = 0;

@@ -6,6 +6,7 @@
 
 #include "calx/task.h"
 #include "core/nomem.h"
+#include "core/spares.h"
 #include "engine/registry.h"
 #include "orm/relation.h"
 #include "orm/session_int.h"
@@ -112,7 +113,10 @@ calx_session *calx_session_new(const calx_session_opts *opts, calx_error *err)
 {
     if (check_opts(opts, err))
         return NULL;
-    calx_session *s = calloc(1, sizeof *s);
+    /* A spare: a session per request or transaction would otherwise be a
+     * calloc and a free of ~2 KB each time, past glibc's per-thread cache
+     * (B5: ~1,000 instructions a transaction). */
+    calx_session *s = calx__thread_spare_take(CALX__SPARE_SESSION, sizeof *s);
     if (!s)
         return calx__nomem(err, NULL), NULL;
     s->opts = *opts;
@@ -178,7 +182,7 @@ void calx_session_free(calx_session *s)
     calx__objvec_free(&s->deleting);
     calx__objvec_free(&s->inserted);
     calx__objvec_free(&s->deleted);
-    free(s);
+    calx__thread_spare_give(CALX__SPARE_SESSION, s, sizeof *s);
 }
 
 /* ---- the connection ---- */

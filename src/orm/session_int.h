@@ -40,6 +40,9 @@ typedef struct calx__map_slot {
     uint32_t entry;
 } calx__map_slot;
 
+/* The slots of a session's first table (a power of two). */
+#define CALX__MAP_FIRST_SLOTS 8
+
 typedef struct calx_spframe {
     size_t ninserted, ndeleted;
     uint64_t seq;             /* objects added after it have a larger seq */
@@ -119,6 +122,11 @@ struct calx_session {
     size_t map_used, map_objs_cap;
     calx__map_slot *map;
     size_t map_cap, map_n;    /* slots; objects in the map */
+    /* Where both start: the commonest session, one request's or one
+     * transaction's, holds an object or two, and its map then costs no
+     * allocation. */
+    calx__map_slot map_first[CALX__MAP_FIRST_SLOTS];
+    calx_obj *map_objs_first[CALX__MAP_FIRST_SLOTS / 4 * 3];
 
     calx_objvec pending;      /* added, not flushed, in the order added */
     calx_objvec deleting;     /* delete() called, not flushed */
