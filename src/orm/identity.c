@@ -307,7 +307,8 @@ int calx__map_reserve(calx_session *s, size_t n)
         return 0;
     size_t cap = s->map_cap ? s->map_cap : CALX__MAP_FIRST_SLOTS;
     while (!roomy(cap, s->map_n + n))
-        cap *= 2;
+        if ((cap *= 2) > SIZE_MAX / 2 / sizeof *s->map)
+            return CALX_ERR_NOMEM;
     return grow_to(s, cap);
 }
 
