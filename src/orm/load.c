@@ -154,6 +154,9 @@ static int load_converted(calx_session *s, const calx_model *m, const calx_value
  * of the map's share of a 100,000-row load), and a few rows' work hides
  * it. */
 #define LOAD_PREFETCH_ROWS 8
+/* Below this many slots (8 KiB) the table is in the cache already and the
+ * hint would cost a hash a row for nothing. */
+#define LOAD_PREFETCH_MIN_SLOTS 1024
 
 /* Prefetches the map slot of the row LOAD_PREFETCH_ROWS past the one r
  * gave last (its key as the row holds it: a key whose stored form differs
@@ -161,7 +164,7 @@ static int load_converted(calx_session *s, const calx_model *m, const calx_value
 static void prefetch_ahead(const calx_session *s, const calx_model *m, const calx_result *r)
 {
     const calx_row *ahead = calx__result_ahead(r, LOAD_PREFETCH_ROWS);
-    if (!ahead || s->map_cap < 1024)
+    if (!ahead || s->map_cap < LOAD_PREFETCH_MIN_SLOTS)
         return;
     calx_value key[CALX__MAX_KEY];
     size_t nkey = row_key(m, calx_row_value(ahead, 0), key);

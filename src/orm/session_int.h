@@ -29,7 +29,6 @@ int calx__objvec_push(calx_objvec *ov, calx_obj *o);
 void calx__objvec_remove(calx_objvec *ov, calx_obj *o);
 void calx__objvec_free(calx_objvec *ov);
 
-/* A savepoint's mark: what the lists held when it began. */
 /* A slot of the identity map's index table (identity.c): the low 32 bits
  * of an object's key hash and its place in the session's map_objs, plus
  * one (0: the slot is empty). A probe compares the hash bits in the table
@@ -43,6 +42,7 @@ typedef struct calx__map_slot {
 /* The slots of a session's first table (a power of two). */
 #define CALX__MAP_FIRST_SLOTS 8
 
+/* A savepoint's mark: what the lists held when it began. */
 typedef struct calx_spframe {
     size_t ninserted, ndeleted;
     uint64_t seq;             /* objects added after it have a larger seq */
