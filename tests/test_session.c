@@ -22,6 +22,17 @@ CALX_MODEL_DEFINE(Gadget, "gadget")
 
 /* ---- tests ---- */
 
+/* n heroes "<prefix> i" (age i) in hs, each added to s. */
+static void add_heroes(calx_session *s, Hero **hs, int n, const char *prefix)
+{
+    for (int i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s %d", prefix, i);
+        hs[i] = hero(name, "s", i);
+        CHECK_OK(calx_session_add(s, hs[i], &err), &err);
+    }
+}
+
 TASK_TEST(commit_inserts_and_fills_generated_keys)
 {
     calx_session *s = new_session();
@@ -241,12 +252,7 @@ TASK_TEST(a_flush_of_2500_new_objects_on_postgresql_splits_into_several_multirow
     calx_pg_stats before = { 0 }, after = { 0 };
     calx__pg_conn_stats(calx__conn_dconn(s->conn), &before);
     Hero **hs = malloc(N * sizeof *hs);
-    for (int i = 0; i < N; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "split %d", i);
-        hs[i] = hero(name, "s", i);
-        CHECK_OK(calx_session_add(s, hs[i], &err), &err);
-    }
+    add_heroes(s, hs, N, "split");
     log_reset();
     CHECK_OK(calx_session_flush(s, &err), &err);
     /* More rows than one statement takes (1,000, SQLAlchemy's page size):
@@ -657,12 +663,7 @@ TASK_TEST(updates_and_deletes_go_in_key_order_whatever_order_the_objects_changed
     calx_session *s = new_session();
     enum { N = 8 };
     Hero *h[N];
-    for (int i = 0; i < N; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "hero-%d", i);
-        h[i] = hero(name, "secret", i);
-        CHECK_OK(calx_session_add(s, h[i], &err), &err);
-    }
+    add_heroes(s, h, N, "hero");
     CHECK_OK(calx_session_commit(s, &err), &err);
     calx_session *s2 = new_session();
     Hero *mine[N];
@@ -1293,12 +1294,7 @@ TASK_TEST(an_identity_map_that_lost_most_of_its_objects_finds_each_one_it_holds)
     calx_session *s = new_session();
     Hero **h = calloc(N, sizeof *h);
     long long *ids = calloc(N, sizeof *ids);
-    for (int i = 0; i < N; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "Hero %d", i);
-        h[i] = hero(name, "Secret", i);
-        CHECK_OK(calx_session_add(s, h[i], &err), &err);
-    }
+    add_heroes(s, h, N, "Hero");
     CHECK_OK(calx_session_commit(s, &err), &err);
     for (int i = 0; i < N; i++)
         ids[i] = h[i]->id.value;

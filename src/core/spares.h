@@ -8,8 +8,8 @@
  *
  * Two keepers: an owner's own stack (the helpers below, for an engine's
  * operations, which its connections keep alive), and the thread that frees
- * the struct (spares.c: futures and rowsets, whose last owner may let go
- * after any engine or loop is gone, on any thread). */
+ * the struct (spares.c: futures, rowsets and sessions, whose last owner
+ * may let go after any engine or loop is gone, on any thread). */
 #ifndef CALX_CORE_SPARES_H
 #define CALX_CORE_SPARES_H
 
