@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "driver/sqlite_int.h"
+#include "driver/sqlscan.h"
 #include "fault_vfs.h"
 #include "sqlite_driver_test.h"
 
@@ -1337,6 +1338,23 @@ TEST(merged_rows_keep_their_text_until_the_merged_rowset_is_freed)
     calx__rowset_free(rs);
 }
 
+/* The drivers tell statements and command tags apart by their first
+ * keyword: matched in any case, whole, and never past the text's end. */
+TEST(a_keyword_matches_in_any_case_and_only_as_a_whole_word)
+{
+    CHECK(calx__sql_starts_with_word("rollback to savepoint a", "ROLLBACK"));
+    CHECK(calx__sql_starts_with_word("RollBack", "ROLLBACK"));
+    CHECK(calx__sql_starts_with_word("SELECT(1)", "select"));
+    CHECK(calx__sql_starts_with_word("INSERT 0 1", "INSERT"));
+    CHECK(!calx__sql_starts_with_word("ROLLBACKS", "ROLLBACK"));
+    CHECK(!calx__sql_starts_with_word("select_all", "SELECT"));
+    CHECK(!calx__sql_starts_with_word("select1", "SELECT"));
+    CHECK(!calx__sql_starts_with_word("ROLLBAC", "ROLLBACK"));
+    CHECK(!calx__sql_starts_with_word("", "END"));
+    CHECK(!calx__sql_starts_with_word(" BEGIN", "BEGIN"));  /* space is the caller's to skip */
+    CHECK(!calx__sql_starts_with_word("UPDATE", "DELETE"));
+}
+
 int main(void)
 {
     calx_error err;
@@ -1373,6 +1391,7 @@ int main(void)
     RUN(statement_cache_many_statements);
     RUN(a_full_statement_cache_evicts_the_least_recently_used_not_the_oldest);
     RUN(column_names_follow_a_schema_change_and_outlive_the_statement_leaving_the_cache);
+    RUN(a_keyword_matches_in_any_case_and_only_as_a_whole_word);
 
     calx_loop_free(loop);
     return TEST_REPORT();
