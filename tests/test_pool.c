@@ -119,6 +119,61 @@ TEST(timeout_error_in_sqlalchemy_words)
     free_engine(e);
 }
 
+/* A checkout that queues, with when it joined and ended (loop ms). */
+typedef struct timed_waiter {
+    calx_engine *e;
+    uint64_t joined, ended;
+    int rc;
+} timed_waiter;
+
+static void *timed_waiter_task(void *arg)
+{
+    timed_waiter *w = arg;
+    calx_error err;
+    calx_connection *c = NULL;
+    w->joined = calx_loop_now(loop);
+    w->rc = calx_await(calx_engine_connect(w->e, &err), &c, &err);
+    w->ended = calx_loop_now(loop);
+    if (c) {
+        calx_await(calx_sleep(loop, 300, &err), NULL, &err);  /* past the others' deadlines */
+        calx_conn_close(c);
+    }
+    return NULL;
+}
+
+/* Each queued checkout waits pool_timeout from when it joined the queue:
+ * one that joined later is not failed with the first, and one behind a
+ * waiter that was served still fails on time. */
+TEST(queued_checkouts_time_out_each_at_its_own_deadline)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1,
+                                                     .max_overflow = CALX_OVERFLOW_NONE,
+                                                     .pool_timeout = 0.2 }, NULL, 0);
+    calx_connection *hold = connect_now(e, &err);
+    CHECK(hold != NULL);
+    timed_waiter w[3] = { { .e = e }, { .e = e }, { .e = e } };
+    calx_future *fs[3];
+    fs[0] = calx_spawn(loop, timed_waiter_task, &w[0], NULL, &err);   /* t = 0 */
+    calx_wait(calx_sleep(loop, 100, &err), NULL, &err);
+    fs[1] = calx_spawn(loop, timed_waiter_task, &w[1], NULL, &err);   /* t = 100 */
+    calx_wait(calx_sleep(loop, 20, &err), NULL, &err);
+    calx_conn_close(hold);                                            /* the first is served */
+    calx_wait(calx_sleep(loop, 30, &err), NULL, &err);
+    fs[2] = calx_spawn(loop, timed_waiter_task, &w[2], NULL, &err);   /* t = 150 */
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(calx_wait(fs[i], NULL, &err), 0);
+    CHECK_INT(w[0].rc, 0);
+    for (int i = 1; i < 3; i++) {
+        CHECK_INT(w[i].rc, CALX_ERR_TIMEOUT);
+        CHECK(w[i].ended - w[i].joined >= 200);
+    }
+    CHECK(w[2].ended >= w[1].ended);
+    CHECK_INT(stats(e).timeouts, 2);
+    CHECK_INT(stats(e).waiting, 0);
+    free_engine(e);
+}
+
 typedef struct order_rec {
     int order[16];
     int n;
@@ -990,6 +1045,7 @@ int main(void)
     fprintf(stderr, "backend: %s\n", test_backend_name());
     RUN(reuses_connections);
     RUN(timeout_error_in_sqlalchemy_words);
+    RUN(queued_checkouts_time_out_each_at_its_own_deadline);
     RUN(waiters_are_served_first_come_first_served);
     RUN(a_connection_is_checked_for_life_once_a_checkout_handed_or_idle);
     RUN(a_connection_that_just_read_a_reply_is_not_probed_at_its_next_checkout);

@@ -7,7 +7,7 @@
  * again, so a use after the end still shows.
  *
  * Two keepers: an owner's own stack (the helpers below, for an engine's
- * operations, which its connections keep alive), and the thread that frees
+ * operations and connection handles, which keep it alive), and the thread that frees
  * the struct (spares.c: futures, rowsets and sessions, whose last owner
  * may let go after any engine or loop is gone, on any thread). */
 #ifndef CALX_CORE_SPARES_H
@@ -20,7 +20,8 @@
 #include "core/zeroed.h"
 
 /* A keeper's own stack of spares (spares, *n of them, at most max), of
- * structs of one size: an engine's operations (connection.c). */
+ * structs of one size: an engine's operations and connection handles
+ * (connection.c). */
 
 /* A zeroed struct, a spare when there is one; NULL on no memory. */
 static inline void *calx__spare_take(void **spares, size_t *n, size_t size)

@@ -91,7 +91,7 @@ struct calx_connection {
 calx_connection *calx__connection_new(calx_engine *e, const calx__server *srv,
                                       calx_pconn *pc)
 {
-    calx_connection *c = calloc(1, sizeof *c);
+    calx_connection *c = calx__spare_take(e->spare_conns, &e->nspare_conns, sizeof *c);
     if (!c)
         return NULL;
     c->engine = e;
@@ -113,9 +113,10 @@ static conn_op *new_op(calx_connection *c)
     return op;
 }
 
-void calx__conn_spare_ops_free(calx_engine *e)
+void calx__conn_spares_free(calx_engine *e)
 {
     calx__spares_free(e->spare_ops, &e->nspare_ops, sizeof(conn_op));
+    calx__spares_free(e->spare_conns, &e->nspare_conns, sizeof(calx_connection));
 }
 
 /* Frees op and what it owns. The struct goes to its connection's
@@ -158,7 +159,9 @@ static void finish_close(calx_connection *c)
         c->pc->dirty = true;
     }
     calx__pool_checkin(c->pc);
-    free(c);
+    /* Kept before the engine is let go: freeing it frees its spares. */
+    if (!calx__spare_give(e->spare_conns, &e->nspare_conns, CALX__SPARE_CONNS, c, sizeof *c))
+        free(c);
     calx__engine_conn_closed(e);
 }
 

@@ -12,6 +12,7 @@
 #include "core/hash.h"
 #include "core/nomem.h"
 #include "core/promise.h"
+#include "core/zeroed.h"
 #include "engine/engine_int.h"
 #include "engine/registry.h"
 #include "engine/sql_memo.h"
@@ -32,7 +33,7 @@ static void free_engine(calx_engine *e)
     free(e->plans);
     calx__stmt_cache_free(e->stmts);
     calx__engine_memo_free(e);
-    calx__conn_spare_ops_free(e);
+    calx__conn_spares_free(e);
     for (size_t i = 0; i < e->nconnect_args; i++) {
         free((char *)e->connect_args[i].key);
         free((char *)e->connect_args[i].value);
@@ -372,7 +373,7 @@ static calx_future *connect(calx_engine *e, bool replica, const char *fn, calx_e
                        "(calx_loop_free); make the engine on a live loop", fn);
         return NULL;
     }
-    connecting *cg = calloc(1, sizeof *cg);
+    connecting *cg = calx__alloc_zeroed(sizeof *cg);  /* one a checkout */
     calx_future *f = cg ? calx__future_new(e->loop) : NULL;
     if (f && replica && e->nreplicas && !(cg->tried = calloc(e->nreplicas, sizeof *cg->tried))) {
         calx_future_release(f);

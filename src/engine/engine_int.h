@@ -51,6 +51,8 @@ typedef struct calx__server {
 
 /* Ended operations an engine keeps for the next ones (connection.c). */
 #define CALX__SPARE_OPS 4
+/* Closed connection handles an engine keeps for the next checkouts. */
+#define CALX__SPARE_CONNS 4
 
 struct calx_engine {
     calx_loop *loop;
@@ -96,6 +98,11 @@ struct calx_engine {
      * engine alive, outlives its ops. Freed with the engine. */
     void *spare_ops[CALX__SPARE_OPS];
     size_t nspare_ops;
+    /* Handles of closed connections, kept for the next checkouts (a
+     * session's transaction takes one: a calloc and a free less); a
+     * closed handle is the program's no more. Freed with the engine. */
+    void *spare_conns[CALX__SPARE_CONNS];
+    size_t nspare_conns;
 };
 
 /* Looks up or compiles sql for params' style. The entry is owned by the
@@ -115,8 +122,9 @@ void calx__plan_entry_release(calx_plan_entry *pe);
 /* A connection handle closed: the engine may now be freed. */
 void calx__engine_conn_closed(calx_engine *e);
 
-/* connection.c: frees the operation structs e keeps (spare_ops). */
-void calx__conn_spare_ops_free(calx_engine *e);
+/* connection.c: frees the operation structs and connection handles e
+ * keeps (spare_ops, spare_conns). */
+void calx__conn_spares_free(calx_engine *e);
 
 /* A new connection handle over a checked-out pooled connection of
  * server srv. */

@@ -13,12 +13,12 @@
 #include "core/logging.h"
 #include "core/nomem.h"
 #include "core/promise.h"
+#include "core/zeroed.h"
 #include "engine/pool.h"
 
 typedef struct waiter {
     calx_pool *pool;
     calx_future *f;
-    calx_timer *timer;
     uint64_t since;
     struct waiter *next, *prev;
 } waiter;
@@ -33,6 +33,12 @@ struct calx_pool {
     int nresetting;            /* of those, resets: connections on their way back */
     waiter *wait_head, *wait_tail;
     int nwait;
+    /* One timer for the queue, armed for the first waiter's deadline:
+     * every waiter waits timeout_ms from when it joined at the tail, so
+     * the queue's order is its deadlines' (a timer per waiter cost a
+     * malloc, a libuv handle and its close each time a checkout waited). */
+    calx_timer *wait_timer;
+    bool wait_armed;
     unsigned generation;
     unsigned next_id;
     bool freed;
@@ -85,6 +91,7 @@ static void maybe_free(calx_pool *p)
         if (p->cfg.on_empty)
             p->cfg.on_empty(p->cfg.on_empty_ctx);
         calx__timer_free(p->trim);
+        calx__timer_free(p->wait_timer);
         free(p);
     }
 }
@@ -394,13 +401,27 @@ static void unlink_waiter(calx_pool *p, waiter *w)
         p->wait_tail = w->prev;
     p->nwait--;
     p->stats.wait_seconds += ms_to_s(now(p) - w->since);
-    calx__timer_free(w->timer);
+    if (!p->wait_head && p->wait_armed) {
+        /* Nobody waits: an armed timer would keep the loop running. */
+        calx__timer_stop(p->wait_timer);
+        p->wait_armed = false;
+    }
 }
 
-static void on_wait_timeout(void *arg)
+/* Arms the queue's timer for the first waiter's deadline, unless armed
+ * already (for the same or an earlier one: a timer that fires early finds
+ * nobody due and arms again). */
+static void arm_wait_timer(calx_pool *p)
 {
-    waiter *w = arg;
-    calx_pool *p = w->pool;
+    if (p->wait_armed || !p->wait_head)
+        return;
+    uint64_t due = p->wait_head->since + p->cfg.timeout_ms, t = now(p);
+    calx__timer_start(p->wait_timer, due > t ? due - t : 0);
+    p->wait_armed = true;
+}
+
+static void time_out(calx_pool *p, waiter *w)
+{
     unlink_waiter(p, w);
     p->stats.timeouts++;
     if (p->cfg.kind == CALX_POOL_STATIC)
@@ -413,6 +434,18 @@ static void on_wait_timeout(void *arg)
                              "timed out, timeout %.2f",
                              p->cfg.size, p->cfg.max_overflow, ms_to_s(p->cfg.timeout_ms));
     free(w);
+}
+
+/* The queue's timer: every waiter whose timeout_ms has passed fails, in
+ * the order they came. */
+static void on_wait_timer(void *arg)
+{
+    calx_pool *p = arg;
+    p->wait_armed = false;
+    uint64_t t = now(p);
+    while (p->wait_head && p->wait_head->since + p->cfg.timeout_ms <= t)
+        time_out(p, p->wait_head);
+    arm_wait_timer(p);
 }
 
 static void on_wait_cancel(void *arg)
@@ -461,10 +494,10 @@ calx_future *calx__pool_checkout(calx_pool *p, calx_error *err)
     if (!p->wait_head && try_serve(p, f, now(p)))
         return f;
 
-    waiter *w = calloc(1, sizeof *w);
-    calx_timer *t = w ? calx__timer_new(p->cfg.loop, on_wait_timeout, w) : NULL;
-    if (!t) {
-        free(w);
+    if (!p->wait_timer)
+        p->wait_timer = calx__timer_new(p->cfg.loop, on_wait_timer, p);
+    waiter *w = p->wait_timer ? calx__alloc_zeroed(sizeof *w) : NULL;
+    if (!w) {
         calx_future_release(f);
         calx__future_reject(f, NULL);
         calx__nomem(err, "checking out a connection");
@@ -472,7 +505,6 @@ calx_future *calx__pool_checkout(calx_pool *p, calx_error *err)
     }
     w->pool = p;
     w->f = f;
-    w->timer = t;
     w->since = now(p);
     w->prev = p->wait_tail;
     if (p->wait_tail)
@@ -483,7 +515,7 @@ calx_future *calx__pool_checkout(calx_pool *p, calx_error *err)
     p->nwait++;
     p->stats.waits++;
     calx__future_set_cancel(f, on_wait_cancel, w);
-    calx__timer_start(t, p->cfg.timeout_ms);
+    arm_wait_timer(p);
     /* Waiters queued for connections on their way back may be more than
      * those connections now: the first of the others gets a new one. */
     process_waiters(p);
