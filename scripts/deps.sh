@@ -8,8 +8,10 @@
 #   scripts/deps.sh test    that, and what the test suite runs: the
 #                           PostgreSQL server and PgBouncer it starts,
 #                           valgrind, clang and its sanitizer runtime,
-#                           and the HTTP example's libh2o and the python3
-#                           its test client runs on (the default)
+#                           the HTTP example's libh2o and the python3
+#                           its test client runs on, and the locale
+#                           sources a test builds a Turkish locale from
+#                           (the default)
 #
 # The lists below are the project's one list of system dependencies
 # (bench/ keeps its own, scripts/bench-deps.sh). Unversioned names only,
@@ -34,6 +36,7 @@ pgbouncer
 valgrind
 libh2o-dev
 python3
+locales
 "
 
 case "${1:-test}" in

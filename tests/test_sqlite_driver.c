@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The SQLite driver, driven through its vtable on a calx loop. */
+#include <errno.h>
+#include <locale.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <uv.h>
 
 #include "driver/sqlite_int.h"
@@ -1355,6 +1360,44 @@ TEST(a_keyword_matches_in_any_case_and_only_as_a_whole_word)
     CHECK(!calx__sql_starts_with_word("UPDATE", "DELETE"));
 }
 
+/* A program may set a locale whose case folding is not ASCII's: in a
+ * Turkish one tolower('I') is not 'i', and strcasecmp("immediate",
+ * "IMMEDIATE") is not 0. Keywords and option values read the same there.
+ * The locale is built from Debian's sources (locales) into the test's own
+ * directory; the case skips where that cannot be done. */
+TEST(in_a_turkish_locale_options_and_keywords_read_as_in_any_other)
+{
+    char dir[600], cmd[1400];
+    snprintf(dir, sizeof dir, "%s", path_in_tmp(0, "locale"));
+    snprintf(cmd, sizeof cmd, "localedef -i tr_TR -f UTF-8 '%s/tr_TR.UTF-8' >/dev/null 2>&1",
+             dir);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        SKIP("cannot make a directory for the locale");
+    if (system(cmd) != 0)
+        SKIP("localedef cannot build tr_TR.UTF-8 here (the locales package)");
+    setenv("LOCPATH", dir, 1);
+    if (!setlocale(LC_ALL, "tr_TR.UTF-8")) {
+        unsetenv("LOCPATH");
+        SKIP("tr_TR.UTF-8 does not load");
+    }
+    bool bites = strcasecmp("immediate", "IMMEDIATE") != 0;  /* what calx must not use */
+    calx_url_param q[] = { { "begin", "IMMEDIATE" } };
+    calx_url u = make_url(path_in_tmp(0, "turkish.db"), q, 1);
+    calx_error err;
+    calx_dconn *c = connect_ex(&u, NULL, 0, "serializable", &err, NULL);
+    bool insert = calx__sql_starts_with_word("insert into t values (1)", "INSERT");
+    setlocale(LC_ALL, "C");
+    unsetenv("LOCPATH");
+    if (!c)
+        fprintf(stderr, "  connect failed: %s\n", err.message);
+    CHECK(c != NULL);
+    CHECK(insert);
+    if (c)
+        close_conn(c);
+    if (!bites)
+        SKIP("this C library folds 'I' as 'i' in tr_TR.UTF-8: nothing to tell apart");
+}
+
 int main(void)
 {
     calx_error err;
@@ -1392,6 +1435,7 @@ int main(void)
     RUN(a_full_statement_cache_evicts_the_least_recently_used_not_the_oldest);
     RUN(column_names_follow_a_schema_change_and_outlive_the_statement_leaving_the_cache);
     RUN(a_keyword_matches_in_any_case_and_only_as_a_whole_word);
+    RUN(in_a_turkish_locale_options_and_keywords_read_as_in_any_other);
 
     calx_loop_free(loop);
     return TEST_REPORT();

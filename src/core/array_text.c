@@ -9,8 +9,8 @@
  * driver hands up as text (an enum array's type OID is the database's
  * own, so the driver cannot know it is an array). */
 #include <string.h>
-#include <strings.h>
 
+#include "core/chars.h"
 #include "core/array_text.h"
 
 const char *calx__array_text_start(const char *s, bool *nested)
@@ -63,7 +63,7 @@ bool calx__array_text_element(const char *s, const char **end, char *out, size_t
                 return false;
             out[n++] = *s;
         }
-        *null = n == 4 && strncasecmp(out, "NULL", 4) == 0;
+        *null = n == 4 && calx__ascii_ncasecmp(out, "NULL", 4) == 0;
         if (n == 0)
             return false;
     }

@@ -3,9 +3,9 @@
  * unknown options: the optimal string alignment distance (Levenshtein with
  * swaps of neighbours, the commonest typo), case-insensitive, on short
  * names only, in a fixed table on the stack. */
-#include <ctype.h>
 #include <string.h>
 
+#include "core/chars.h"
 #include "core/spell.h"
 
 static size_t min3(size_t a, size_t b, size_t c)
@@ -26,11 +26,11 @@ size_t calx__spell_distance(const char *a, const char *b)
         d[0][j] = j;
     for (size_t i = 1; i <= n; i++) {
         for (size_t j = 1; j <= m; j++) {
-            int ai = tolower((unsigned char)a[i - 1]), bj = tolower((unsigned char)b[j - 1]);
+            int ai = calx__ascii_lower(a[i - 1]), bj = calx__ascii_lower(b[j - 1]);
             size_t cost = ai != bj;
             d[i][j] = min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) &&
-                tolower((unsigned char)a[i - 2]) == bj && d[i - 2][j - 2] + 1 < d[i][j])
+            if (i > 1 && j > 1 && ai == calx__ascii_lower(b[j - 2]) &&
+                calx__ascii_lower(a[i - 2]) == bj && d[i - 2][j - 2] + 1 < d[i][j])
                 d[i][j] = d[i - 2][j - 2] + 1;
         }
     }

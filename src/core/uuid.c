@@ -5,7 +5,6 @@
  * blocks only until the pool is first seeded at boot. */
 #include <errno.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
 
 #include "calx/types.h"
@@ -18,7 +17,7 @@ int calx_uuid_parse(const char *s, size_t n, calx_uuid *out, calx_error *err)
     const char *p = s;
     size_t len = n;
     static const char urn[] = "urn:uuid:";
-    if (len >= sizeof urn - 1 && strncasecmp(p, urn, sizeof urn - 1) == 0) {
+    if (len >= sizeof urn - 1 && calx__ascii_ncasecmp(p, urn, sizeof urn - 1) == 0) {
         p += sizeof urn - 1;
         len -= sizeof urn - 1;
     } else if (len >= 2 && p[0] == '{' && p[len - 1] == '}') {

@@ -28,9 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/buf.h"
+#include "core/chars.h"
 #include "core/nomem.h"
 #include "driver/pg_int.h"
 
@@ -203,9 +203,9 @@ static int take_option(pg_conn *c, pg_opts *o, const PQconninfoOption *known,
     if (strcmp(key, "ssl") == 0) {
         /* asyncpg's ssl= (SQLAlchemy passes it through from the URL). */
         const char *mode = value;
-        if (strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0)
+        if (calx__ascii_casecmp(value, "true") == 0 || strcmp(value, "1") == 0)
             mode = "require";
-        else if (strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0)
+        else if (calx__ascii_casecmp(value, "false") == 0 || strcmp(value, "0") == 0)
             mode = "disable";
         return kv_set(c, "sslmode", mode, err);
     }
@@ -248,7 +248,7 @@ static int parse_isolation(pg_conn *c, const char *iso, calx_error *err)
         for (size_t i = 0; i <= n; i++)
             norm[i] = iso[i] == '_' ? ' ' : iso[i];
         for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
-            if (strcasecmp(norm, levels[i].name) == 0) {
+            if (calx__ascii_casecmp(norm, levels[i].name) == 0) {
                 c->iso = levels[i].iso;
                 return 0;
             }

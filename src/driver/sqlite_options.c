@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "core/chars.h"
 #include "core/nomem.h"
 #include "core/spell.h"
 #include "driver/sqlite_int.h"
@@ -69,7 +69,7 @@ static int set_pragma(calx_sqlite_conn *c, const char *key, const char *value,
     if (!v)
         return calx__nomem(err, "copying options");
     for (size_t i = 0; i < c->npragmas; i++) {
-        if (strcasecmp(c->pragmas[i].key, key) == 0) {
+        if (calx__ascii_casecmp(c->pragmas[i].key, key) == 0) {
             free(c->pragmas[i].value);
             c->pragmas[i].value = v;
             return 0;
@@ -139,11 +139,11 @@ static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
             return 0;
     if (strcmp(key, "begin") == 0) {
         /* Python 3.12's sqlite3 autocommit=False takes "DEFERRED" too. */
-        if (!strcasecmp(value, "deferred"))
+        if (!calx__ascii_casecmp(value, "deferred"))
             c->begin_sql = NULL;
-        else if (!strcasecmp(value, "immediate"))
+        else if (!calx__ascii_casecmp(value, "immediate"))
             c->begin_sql = "BEGIN IMMEDIATE";
-        else if (!strcasecmp(value, "exclusive"))
+        else if (!calx__ascii_casecmp(value, "exclusive"))
             c->begin_sql = "BEGIN EXCLUSIVE";
         else
             return calx_error_set(err, CALX_ERR_ARGUMENT,
@@ -154,11 +154,11 @@ static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
     }
     if (strcmp(key, "inline_reads") == 0) {
         /* calx's own option: see try_inline. */
-        if (!strcmp(value, "1") || !strcasecmp(value, "true") || !strcasecmp(value, "on") ||
-            !strcasecmp(value, "yes"))
+        if (!strcmp(value, "1") || !calx__ascii_casecmp(value, "true") ||
+            !calx__ascii_casecmp(value, "on") || !calx__ascii_casecmp(value, "yes"))
             c->inline_reads = true;
-        else if (!strcmp(value, "0") || !strcasecmp(value, "false") ||
-                 !strcasecmp(value, "off") || !strcasecmp(value, "no"))
+        else if (!strcmp(value, "0") || !calx__ascii_casecmp(value, "false") ||
+                 !calx__ascii_casecmp(value, "off") || !calx__ascii_casecmp(value, "no"))
             c->inline_reads = false;
         else
             return calx_error_set(err, CALX_ERR_ARGUMENT,
@@ -181,7 +181,7 @@ static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
         snprintf(ms, sizeof ms, "%d", c->busy_ms);
         return set_pragma(c, "busy_timeout", ms, err);
     }
-    if (strcasecmp(key, "busy_timeout") == 0) {
+    if (calx__ascii_casecmp(key, "busy_timeout") == 0) {
         /* Milliseconds, as SQLite's pragma takes them; SQLite itself would
          * take "abc" as 0 without a word. */
         char *end;
@@ -195,7 +195,7 @@ static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
         c->busy_ms = (int)ms;
         return set_pragma(c, "busy_timeout", value, err);
     }
-    if (strcasecmp(key, "journal_mode") == 0)
+    if (calx__ascii_casecmp(key, "journal_mode") == 0)
         c->journal_set = true;
     if (!is_identifier(key))
         return calx_error_set(err, CALX_ERR_ARGUMENT,
@@ -214,12 +214,12 @@ int calx__sqlite_parse_options(calx_sqlite_conn *c, const calx_url *url, const c
 {
     c->busy_ms = CALX_SQLITE_BUSY_MS;
     c->inline_reads = true;
-    if (!iso || strcasecmp(iso, "SERIALIZABLE") == 0) {
+    if (!iso || calx__ascii_casecmp(iso, "SERIALIZABLE") == 0) {
         c->iso = CALX_SQLITE_SERIALIZABLE;
-    } else if (strcasecmp(iso, "READ UNCOMMITTED") == 0 ||
-               strcasecmp(iso, "READ_UNCOMMITTED") == 0) {
+    } else if (calx__ascii_casecmp(iso, "READ UNCOMMITTED") == 0 ||
+               calx__ascii_casecmp(iso, "READ_UNCOMMITTED") == 0) {
         c->iso = CALX_SQLITE_READ_UNCOMMITTED;
-    } else if (strcasecmp(iso, "AUTOCOMMIT") == 0) {
+    } else if (calx__ascii_casecmp(iso, "AUTOCOMMIT") == 0) {
         c->iso = CALX_SQLITE_AUTOCOMMIT;
     } else {
         return calx_error_set(err, CALX_ERR_ARGUMENT,
@@ -356,10 +356,10 @@ static const char *option_value(const calx_url *url, const calx_kv *args, size_t
 {
     const char *v = NULL;
     for (size_t i = 0; i < url->nquery; i++)
-        if (url->query[i].key && strcasecmp(url->query[i].key, key) == 0)
+        if (url->query[i].key && calx__ascii_casecmp(url->query[i].key, key) == 0)
             v = url->query[i].value;
     for (size_t i = 0; args && i < nargs; i++)
-        if (args[i].key && strcasecmp(args[i].key, key) == 0)
+        if (args[i].key && calx__ascii_casecmp(args[i].key, key) == 0)
             v = args[i].value;
     return v;
 }

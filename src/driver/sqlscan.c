@@ -2,6 +2,7 @@
 /* Reading the start of SQL text (see sqlscan.h). */
 #include <string.h>
 
+#include "core/chars.h"
 #include "driver/sqlscan.h"
 
 const char *calx__sql_skip_space(const char *p, bool semicolons)
@@ -22,22 +23,15 @@ const char *calx__sql_skip_space(const char *p, bool semicolons)
     }
 }
 
-/* c in lower case, ASCII only: SQL's keywords are ASCII, and the C
- * library's case folding follows the locale (in a Turkish one 'I' is not
- * 'i'). */
-static char ascii_lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 bool calx__sql_starts_with_word(const char *sql, const char *kw)
 {
-    /* Letter by letter: most calls are a keyword tried against a statement
-     * or command tag that starts with another, decided at the first letter
-     * (strlen and strncasecmp cost some 80 instructions each time). */
+    /* Letter by letter, folding ASCII only (core/chars.h): most calls are
+     * a keyword tried against a statement or command tag that starts with
+     * another, decided at the first letter (strlen and strncasecmp cost
+     * some 80 instructions each time). */
     size_t n = 0;
     for (; kw[n]; n++)
-        if (ascii_lower(sql[n]) != ascii_lower(kw[n]))
+        if (calx__ascii_lower(sql[n]) != calx__ascii_lower(kw[n]))
             return false;
     char next = sql[n];
     return !((next >= 'A' && next <= 'Z') || (next >= 'a' && next <= 'z') ||

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "calx/engine.h"
+#include "core/chars.h"
 #include "core/hash.h"
 #include "core/nomem.h"
 #include "core/promise.h"
@@ -185,7 +185,8 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
     e->log = opts->log;
     e->log_udata = opts->log_udata;
     e->isolation_level = dupstr(opts->isolation_level);
-    e->autocommit = opts->isolation_level && strcasecmp(opts->isolation_level, "AUTOCOMMIT") == 0;
+    e->autocommit =
+        opts->isolation_level && calx__ascii_casecmp(opts->isolation_level, "AUTOCOMMIT") == 0;
     /* command_timeout reaches the driver as a connect arg, put last so that
      * it wins over the URL's and connect_args'. */
     bool pass_timeout = opts->command_timeout > 0 && driver->command_timeout;

@@ -3,9 +3,9 @@
  * the foreign-key order tables are created in (SQLAlchemy's sort_tables). */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "calx/schema.h"
+#include "core/chars.h"
 #include "core/grow.h"
 #include "core/nomem.h"
 #include "sql/ddl.h"
@@ -89,7 +89,7 @@ static const calx_column *find_column(const calx_table *t, const char *name)
 static bool valid_action(const char *a)
 {
     for (size_t i = 0; i < sizeof fk_actions / sizeof *fk_actions; i++)
-        if (strcasecmp(a, fk_actions[i]) == 0)
+        if (calx__ascii_casecmp(a, fk_actions[i]) == 0)
             return true;
     return false;
 }
@@ -353,7 +353,7 @@ static int check_all(const calx_metadata *md, calx_error *err)
             int rc = c->foreign_key ? resolve_fk(md, t, c, &parent, err) : 0;
             if (rc)
                 return rc;
-            if (c->on_delete && strcasecmp(c->on_delete, "SET NULL") == 0 &&
+            if (c->on_delete && calx__ascii_casecmp(c->on_delete, "SET NULL") == 0 &&
                 (!c->nullable || c->primary_key))
                 return calx_error_set(err, CALX_ERR_ARGUMENT,
                                       "foreign key %s.%s has on_delete SET NULL but the "
