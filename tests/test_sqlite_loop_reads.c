@@ -152,6 +152,24 @@ static bool make_db(const char *path, const char *journal, int n)
     return ok;
 }
 
+/* Which pages of fd's file (size bytes, *npages of them) the OS page
+ * cache holds, as mincore sees: bit 0 of each byte; NULL when it cannot
+ * tell. The caller frees it. */
+static unsigned char *cached_pages(int fd, size_t size, size_t *npages)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    *npages = (size + (size_t)page - 1) / (size_t)page;
+    unsigned char *vec = malloc(*npages);
+    void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED || !vec || mincore(map, size, vec) != 0) {
+        free(vec);
+        vec = NULL;
+    }
+    if (map != MAP_FAILED)
+        munmap(map, size);
+    return vec;
+}
+
 /* Writes the file out and drops its pages from the OS page cache; the
  * share of its pages still cached afterwards (0 to 1), as mincore sees. */
 static double evict(const char *path)
@@ -164,19 +182,15 @@ static double evict(const char *path)
     if (fstat(fd, &st) == 0 && st.st_size > 0) {
         fdatasync(fd);
         posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-        long page = sysconf(_SC_PAGESIZE);
-        size_t npages = ((size_t)st.st_size + (size_t)page - 1) / (size_t)page;
-        unsigned char *vec = malloc(npages);
-        if (map != MAP_FAILED && vec && mincore(map, (size_t)st.st_size, vec) == 0) {
+        size_t npages;
+        unsigned char *vec = cached_pages(fd, (size_t)st.st_size, &npages);
+        if (vec) {
             size_t cached = 0;
             for (size_t i = 0; i < npages; i++)
                 cached += vec[i] & 1;
             left = (double)cached / (double)npages;
         }
         free(vec);
-        if (map != MAP_FAILED)
-            munmap(map, (size_t)st.st_size);
     }
     close(fd);
     return left;
@@ -210,24 +224,18 @@ static bool kernel_refuses_cold_reads(const char *path)
             close(fd);
         return false;
     }
-    long page = sysconf(_SC_PAGESIZE);
-    size_t npages = ((size_t)st.st_size + (size_t)page - 1) / (size_t)page;
-    unsigned char *vec = malloc(npages);
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    size_t npages, page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char *vec = cached_pages(fd, (size_t)st.st_size, &npages);
     int refusals = 0;
-    if (vec && map != MAP_FAILED && mincore(map, (size_t)st.st_size, vec) == 0) {
-        char buf[4096];
-        size_t step = npages / PROBES ? npages / PROBES : 1;
-        for (size_t i = 0; i < npages; i += step) {
-            if (vec[i] & 1)
-                continue;
-            struct iovec v = { buf, sizeof buf };
-            if (preadv2(fd, &v, 1, (off_t)(i * (size_t)page), RWF_NOWAIT) < 0 && errno == EAGAIN)
-                refusals++;
-        }
+    char buf[4096];
+    size_t step = npages / PROBES ? npages / PROBES : 1;
+    for (size_t i = 0; vec && i < npages; i += step) {
+        if (vec[i] & 1)
+            continue;
+        struct iovec v = { buf, sizeof buf };
+        if (preadv2(fd, &v, 1, (off_t)(i * page), RWF_NOWAIT) < 0 && errno == EAGAIN)
+            refusals++;
     }
-    if (map != MAP_FAILED)
-        munmap(map, (size_t)st.st_size);
     free(vec);
     close(fd);
     evict(path);
