@@ -135,7 +135,7 @@ static void *timed_waiter_task(void *arg)
     w->rc = calx_await(calx_engine_connect(w->e, &err), &c, &err);
     w->ended = calx_loop_now(loop);
     if (c) {
-        calx_await(calx_sleep(loop, 300, &err), NULL, &err);  /* past the others' deadlines */
+        calx_await(calx_sleep(loop, 700, &err), NULL, &err);  /* past the others' deadlines */
         calx_conn_close(c);
     }
     return NULL;
@@ -149,9 +149,11 @@ TEST(queued_checkouts_time_out_each_at_its_own_deadline)
     calx_error err;
     calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1,
                                                      .max_overflow = CALX_OVERFLOW_NONE,
-                                                     .pool_timeout = 0.2 }, NULL, 0);
+                                                     .pool_timeout = 0.5 }, NULL, 0);
     calx_connection *hold = connect_now(e, &err);
     CHECK(hold != NULL);
+    /* A wide timeout: the first waiter must be served before its own
+     * deadline even on a slow machine (under valgrind). */
     timed_waiter w[3] = { { .e = e }, { .e = e }, { .e = e } };
     calx_future *fs[3];
     fs[0] = calx_spawn(loop, timed_waiter_task, &w[0], NULL, &err);   /* t = 0 */
@@ -166,7 +168,7 @@ TEST(queued_checkouts_time_out_each_at_its_own_deadline)
     CHECK_INT(w[0].rc, 0);
     for (int i = 1; i < 3; i++) {
         CHECK_INT(w[i].rc, CALX_ERR_TIMEOUT);
-        CHECK(w[i].ended - w[i].joined >= 200);
+        CHECK(w[i].ended - w[i].joined >= 500);
     }
     CHECK(w[2].ended >= w[1].ended);
     CHECK_INT(stats(e).timeouts, 2);

@@ -7,9 +7,10 @@
  * again, so a use after the end still shows.
  *
  * Two keepers: an owner's own stack (the helpers below, for an engine's
- * operations and connection handles, which keep it alive), and the thread that frees
- * the struct (spares.c: futures, rowsets and sessions, whose last owner
- * may let go after any engine or loop is gone, on any thread). */
+ * operations and connection handles: a handle keeps its engine alive and
+ * outlives its operations), and the thread that frees the struct
+ * (spares.c: futures, rowsets and sessions, whose last owner may let go
+ * after any engine or loop is gone, on any thread). */
 #ifndef CALX_CORE_SPARES_H
 #define CALX_CORE_SPARES_H
 
