@@ -176,6 +176,34 @@ TEST(queued_checkouts_time_out_each_at_its_own_deadline)
     free_engine(e);
 }
 
+/* Once nobody waits (the waiter served, or cancelled) the queue's timer
+ * is stopped: it does not hold the loop until pool_timeout. */
+TEST(an_empty_queue_leaves_no_timer_holding_the_loop)
+{
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1,
+                                                     .max_overflow = CALX_OVERFLOW_NONE,
+                                                     .pool_timeout = 5 }, NULL, 0);
+    calx_connection *hold = connect_now(e, &err);
+    CHECK(hold != NULL);
+    calx_future *f = calx_engine_connect(e, &err);   /* waits: the timer armed */
+    CHECK(calx_future_cancel(f));
+    CHECK_INT(calx_wait(f, NULL, &err), CALX_ERR_CANCELED);
+    uint64_t t0 = calx_loop_now(loop);
+    calx_loop_run(loop);
+    CHECK(calx_loop_now(loop) - t0 < 1000);
+    f = calx_engine_connect(e, &err);                 /* waits again */
+    calx_conn_close(hold);                            /* and is served */
+    calx_connection *c = NULL;
+    CHECK_INT(calx_wait(f, &c, &err), 0);
+    calx_conn_close(c);
+    t0 = calx_loop_now(loop);
+    calx_loop_run(loop);
+    CHECK(calx_loop_now(loop) - t0 < 1000);
+    CHECK_INT(stats(e).timeouts, 0);
+    free_engine(e);
+}
+
 typedef struct order_rec {
     int order[16];
     int n;
@@ -1048,6 +1076,7 @@ int main(void)
     RUN(reuses_connections);
     RUN(timeout_error_in_sqlalchemy_words);
     RUN(queued_checkouts_time_out_each_at_its_own_deadline);
+    RUN(an_empty_queue_leaves_no_timer_holding_the_loop);
     RUN(waiters_are_served_first_come_first_served);
     RUN(a_connection_is_checked_for_life_once_a_checkout_handed_or_idle);
     RUN(a_connection_that_just_read_a_reply_is_not_probed_at_its_next_checkout);
