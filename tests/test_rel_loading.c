@@ -708,6 +708,126 @@ TASK_TEST(a_models_lazy_applies_to_get_rows_refresh_and_expired_reloads)
     calx_session_free(s);
 }
 
+/* A model's .lazy = JOINED outside a query: a get joins it in its own
+ * SELECT; objects no joined query made (expired ones reloaded, a
+ * refresh, a select of rows) load it with a SELECT of their own. It was
+ * left unloaded on these paths. */
+TASK_TEST(a_models_joined_lazy_loads_with_get_refresh_rows_and_expired_reloads)
+{
+    int64_t alpha, ann;
+    calx_session *s = squads(&alpha, &ann);
+    Member *m = NULL;
+    CHECK_OK(CALX_GET(s, Member, calx_int(ann), &m, &err), &err);
+    CHECK(m != NULL && calx_is_loaded(m, CALX_REL(Member, squad)));
+    CHECK(m->squad != NULL && m->squad->id.value == alpha);
+    CHECK_INT(selects(), 1);   /* the member joined to its squad (not back to members) */
+    CHECK(strstr(logbuf, "FROM member LEFT OUTER JOIN squad AS squad_1 ON squad_1.id = "
+                         "member.squad_id \nWHERE member.id = ") != NULL);
+    /* Expired by the commit, then reloaded. */
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK(!calx_is_loaded(m, CALX_REL(Member, squad)));
+    CHECK_OK(calx_session_reload_expired(s, &err), &err);
+    CHECK(calx_is_loaded(m, CALX_REL(Member, squad)) && m->squad != NULL);
+    CHECK_OK(calx_session_refresh(s, m, &err), &err);
+    CHECK(calx_is_loaded(m, CALX_REL(Member, squad)) && m->squad != NULL);
+    calx_session_expunge_all(s);
+    calx_select *q = calx_select_new(CALX_TABLE(Member));
+    calx_entity_rows *rows = NULL;
+    CHECK_OK(calx_session_rows(s, q, &rows, &err), &err);
+    Member *first = calx_entity_rows_object(rows, 0, 0);
+    CHECK(calx_is_loaded(first, CALX_REL(Member, squad)) && first->squad != NULL);
+    calx_entity_rows_free(rows);
+    calx_select_free(q);
+    calx_session_free(s);
+}
+
+/* ---- a get with loader options ---- */
+
+TASK_TEST(a_get_with_joinedload_brings_the_target_in_its_own_select)
+{
+    calx_session *s = seeded();
+    calx_loader l[] = { CALX_JOINEDLOAD(CALX_REL(Hero, team)) };
+    calx_exec_opts o = { .loaders = l, .nloaders = 1 };
+    Hero *rusty = NULL;
+    CHECK_OK(CALX_GET_OPTS(s, Hero, calx_int(W.rusty), &o, &rusty, &err), &err);
+    CHECK_INT(selects(), 1);
+    CHECK(logged("SELECT hero.id, hero.name, hero.secret_name, hero.age, hero.team_id, "
+                 "team_1.id AS id_1, team_1.name AS name_1, team_1.headquarters \n"
+                 "FROM hero LEFT OUTER JOIN team AS team_1 ON team_1.id = hero.team_id \n"
+                 "WHERE hero.id = ?"));
+    CHECK(rusty != NULL && calx_is_loaded(rusty, CALX_REL(Hero, team)));
+    CHECK_STR(rusty->team->name, "Preventers");
+    /* No row: NULL, no error. A hero with no team: loaded, NULL. */
+    Hero *none = rusty;
+    CHECK_OK(CALX_GET_OPTS(s, Hero, calx_int(999999), &o, &none, &err), &err);
+    CHECK(none == NULL);
+    Hero *spider = NULL;
+    CHECK_OK(CALX_GET_OPTS(s, Hero, calx_int(W.spider), &o, &spider, &err), &err);
+    CHECK(calx_is_loaded(spider, CALX_REL(Hero, team)) && spider->team == NULL);
+    /* Again, the text made once per engine: the same columns read. */
+    Hero *deadpond = NULL;
+    CHECK_OK(CALX_GET_OPTS(s, Hero, calx_int(W.deadpond), &o, &deadpond, &err), &err);
+    CHECK_STR(deadpond->team->name, "Z-Force");
+    CHECK_STR(deadpond->team->headquarters, "Sister Margaret's Bar");
+    /* selectinload: the hero, then its missions through the link. */
+    calx_session_expunge_all(s);
+    log_reset();
+    calx_loader sl[] = { CALX_SELECTINLOAD(CALX_REL(Hero, missions)) };
+    o = (calx_exec_opts){ .loaders = sl, .nloaders = 1 };
+    CHECK_OK(CALX_GET_OPTS(s, Hero, calx_int(W.deadpond), &o, &deadpond, &err), &err);
+    CHECK_INT(selects(), 2);
+    CHECK(calx_is_loaded(deadpond, CALX_REL(Hero, missions)) && deadpond->missions.n == 2);
+    calx_session_free(s);
+}
+
+/* SQLAlchemy's get returns an object its identity map holds without
+ * applying the options, so the relationship stays unloaded and reading
+ * it under asyncio fails; here the options load what is not loaded. */
+TASK_TEST(a_get_with_loaders_answered_by_the_identity_map_loads_what_they_name)
+{
+    calx_session *s = seeded();
+    Hero *rusty = get(s, &Hero_model, W.rusty);
+    CHECK(!calx_is_loaded(rusty, CALX_REL(Hero, team)));
+    log_reset();
+    calx_loader l[] = { CALX_JOINEDLOAD(CALX_REL(Hero, team)) };
+    calx_exec_opts o = { .loaders = l, .nloaders = 1 };
+    Hero *again = NULL;
+    CHECK_OK(CALX_GET_OPTS(s, Hero, calx_int(W.rusty), &o, &again, &err), &err);
+    CHECK(again == rusty);
+    /* No SELECT of the hero: one of its team, by key. */
+    CHECK_INT(selects(), 1);
+    CHECK(strstr(logbuf, "FROM team \nWHERE team.id IN (") != NULL);
+    CHECK(calx_is_loaded(rusty, CALX_REL(Hero, team)));
+    CHECK_STR(rusty->team->name, "Preventers");
+    /* Loaded now: no SQL at all. */
+    log_reset();
+    CHECK_OK(CALX_GET_OPTS(s, Hero, calx_int(W.rusty), &o, &again, &err), &err);
+    CHECK(again == rusty);
+    CHECK_INT(selects(), 0);
+    calx_session_free(s);
+}
+
+TASK_TEST(a_get_with_populate_existing_reloads_the_object_the_map_holds)
+{
+    calx_session *s = seeded();
+    Hero *rusty = get(s, &Hero_model, W.rusty);
+    CHECK_OK(calx_obj_set_text(rusty, &rusty->name, "Not flushed"), &err);
+    log_reset();
+    calx_exec_opts o = { .populate_existing = true };
+    Hero *again = NULL;
+    CHECK_OK(CALX_GET_OPTS(s, Hero, calx_int(W.rusty), &o, &again, &err), &err);
+    CHECK(again == rusty);
+    CHECK_INT(selects(), 1);
+    CHECK_STR(rusty->name, "Rusty-Man");
+    /* Without it the map answers, the change kept, no SQL. */
+    CHECK_OK(calx_obj_set_text(rusty, &rusty->name, "Kept"), &err);
+    log_reset();
+    CHECK_OK(CALX_GET(s, Hero, calx_int(W.rusty), &again, &err), &err);
+    CHECK_INT(selects(), 0);
+    CHECK_STR(rusty->name, "Kept");
+    calx_session_free(s);
+}
+
 /* ---- batching ---- */
 
 static int batch_selects;
@@ -938,6 +1058,10 @@ int main(void)
     RUN(raiseload_leaves_unloaded_and_rel_check_names_the_relationship);
     RUN(a_models_lazy_applies_when_a_query_names_no_loader);
     RUN(a_models_lazy_applies_to_get_rows_refresh_and_expired_reloads);
+    RUN(a_models_joined_lazy_loads_with_get_refresh_rows_and_expired_reloads);
+    RUN(a_get_with_joinedload_brings_the_target_in_its_own_select);
+    RUN(a_get_with_loaders_answered_by_the_identity_map_loads_what_they_name);
+    RUN(a_get_with_populate_existing_reloads_the_object_the_map_holds);
     RUN(a_list_past_the_parameter_limit_is_loaded_in_batches);
     RUN(a_selectinload_of_more_rows_than_a_chunk_streams_them_and_attaches_every_one);
     RUN(a_commit_unloads_a_loaded_collection_which_then_loads_again);

@@ -203,13 +203,15 @@ static void list(api_call *c, calx_session *s)
     answer(c, 200, out);
 }
 
-/* session.get(Model, id); NULL (and the 404 written) when there is none. */
-static void *get(api_call *c, calx_session *s)
+/* session.get(Model, id, options=...); NULL (and the 404 written) when
+ * there is none. opts NULL: a plain get. */
+static void *get(api_call *c, calx_session *s, const calx_exec_opts *opts)
 {
     calx_error err;
     void *obj = NULL;
     const calx_model *m = c->resource == API_HEROES ? &Hero_model : &Team_model;
-    if (calx_session_get(s, m, calx_int(c->id), &obj, &err)) {
+    calx_value id = calx_int(c->id);
+    if (calx_session_get_opts(s, m, &id, 1, opts, &obj, &err)) {
         failed(c, "get", &err);
         return NULL;
     }
@@ -220,34 +222,27 @@ static void *get(api_call *c, calx_session *s)
     return obj;
 }
 
-/* HeroPublicWithTeam / TeamPublicWithHeroes: the relationship loaded
- * (calx loads when told to, where Python loads when the attribute is read). */
+/* HeroPublicWithTeam / TeamPublicWithHeroes: the relationship loaded with
+ * the object, in the get's own SELECT (calx loads when told to, where
+ * Python loads when the attribute is read: one more statement). */
 static void read(api_call *c, calx_session *s)
 {
-    calx_error err;
-    void *obj = get(c, s);
+    calx_loader load[] = { CALX_JOINEDLOAD(c->resource == API_HEROES ? CALX_REL(Hero, team)
+                                                                       : CALX_REL(Team, heroes)) };
+    calx_exec_opts opts = { .loaders = load, .nloaders = 1 };
+    void *obj = get(c, s, &opts);
     if (!obj)
         return;
     json_t *out = public_shape(c, obj);
     if (c->resource == API_HEROES) {
         Hero *h = obj;
-        if (h->team_id.valid && calx_session_load(s, h, CALX_REL(Hero, team), &err)) {
-            json_decref(out);
-            failed(c, "load team", &err);
-            return;
-        }
         json_object_set_new(out, "team", h->team ? shape_team(h->team) : json_null());
     } else {
         Team *t = obj;
-        if (calx_session_load(s, t, CALX_REL(Team, heroes), &err)) {
-            json_decref(out);
-            failed(c, "load heroes", &err);
-            return;
-        }
-        json_t *heroes = json_array();
+        json_t *list = json_array();
         for (size_t i = 0; i < t->heroes.n; i++)
-            json_array_append_new(heroes, shape_hero(t->heroes.items[i]));
-        json_object_set_new(out, "heroes", heroes);
+            json_array_append_new(list, shape_hero(t->heroes.items[i]));
+        json_object_set_new(out, "heroes", list);
     }
     answer(c, 200, out);
 }
@@ -255,7 +250,7 @@ static void read(api_call *c, calx_session *s)
 static void update(api_call *c, calx_session *s)
 {
     calx_error err;
-    void *obj = get(c, s);
+    void *obj = get(c, s, NULL);
     if (!obj)
         return;
     if (apply(c, obj)) {
@@ -274,7 +269,7 @@ static void update(api_call *c, calx_session *s)
 static void delete(api_call *c, calx_session *s)
 {
     calx_error err;
-    void *obj = get(c, s);
+    void *obj = get(c, s, NULL);
     if (!obj)
         return;
     if (calx_session_delete(s, obj, &err) || calx_session_commit(s, &err)) {

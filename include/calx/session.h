@@ -314,7 +314,10 @@ typedef struct calx_exec_opts {
  * is one more SELECT ... IN per relationship, joined LEFT OUTER JOINs q
  * (extended, never changed) to an alias of the target, each object listed
  * once however many rows a joined collection gives it; only relationships
- * not loaded yet are loaded (all with populate_existing). A LIMIT on q
+ * not loaded yet are loaded (all with populate_existing). A get joins in
+ * its own SELECT too; objects no joined query made (a refresh, expired
+ * reloads, calx_session_rows' entities, a map hit of calx_session_get_opts)
+ * load a joined relationship with a SELECT of its own. A LIMIT on q
  * counts a joined collection's rows: use selectin with one. Errors: q's own (calx_select_error),
  * CALX_ERR_ARGUMENT for a table that is no model's, the database's. */
 CALX_API int calx_session_all(calx_session *s, const calx_select *q, calx_objlist *out,
@@ -322,6 +325,23 @@ CALX_API int calx_session_all(calx_session *s, const calx_select *q, calx_objlis
 CALX_API int calx_session_execute(calx_session *s, const calx_select *q,
                                   const calx_exec_opts *opts,
                                   calx_objlist *out, calx_error *err);
+/* A get with a query's options: SQLAlchemy's session.get(Hero, 5,
+ * options=[joinedload(Hero.team)], populate_existing=True). key holds
+ * nkey values, as calx_session_get_key's. opts->loaders load
+ * relationships with the object (a joined one in the get's own SELECT:
+ * a hero and its team in one statement), populate_existing reloads an
+ * object the identity map holds (its changes not flushed are lost, as in a
+ * refresh), use_primary reads on the primary. An object the identity map
+ * answers has the relationships the loaders name loaded when they are
+ * not loaded yet (SQLAlchemy's get ignores its options then, and the
+ * relationship left unloaded fails when read under asyncio). *out as
+ * calx_session_get's: owned by s, or NULL when no row has the key. Runs
+ * in a task (it may reach the database even when the map answers);
+ * opts NULL is calx_session_get_key, which does not need one for a hit.
+ * Errors: calx_session_get_key's, a loader's (calx_session_execute's). */
+CALX_API int calx_session_get_opts(calx_session *s, const calx_model *m, const calx_value *key,
+                                   size_t nkey, const calx_exec_opts *opts, void *out,
+                                   calx_error *err);
 /* The first object or NULL (limit not added: q is run as given). */
 CALX_API int calx_session_first(calx_session *s, const calx_select *q, void *out,
                                 calx_error *err);
@@ -346,12 +366,16 @@ CALX_API int calx_session_one_or_none(calx_session *s, const calx_select *q, voi
  *
  *     Hero *h;
  *     CALX_GET(s, Hero, calx_int(1), &h, &err);
+ *     CALX_GET_OPTS(s, Hero, calx_int(1), &opts, &h, &err);
  *     CALX_ONE(s, Hero, q, &h, &err);
  *
  * Each is the call it names, with the same errors and ownership. */
 #define CALX__OUT(Model, out) CALX__TYPED_OUT(Model *, out)
 #define CALX_GET(s, Model, key, out, err)                                     \
     calx_session_get((s), &Model##_model, (key), CALX__OUT(Model, out), (err))
+#define CALX_GET_OPTS(s, Model, key, opts, out, err)                          \
+    calx_session_get_opts((s), &Model##_model, (const calx_value[]){ key }, 1, (opts), \
+                          CALX__OUT(Model, out), (err))
 #define CALX_GET_ONE(s, Model, key, out, err)                                 \
     calx_session_get_one((s), &Model##_model, (key), CALX__OUT(Model, out), (err))
 #define CALX_FIRST(s, Model, q, out, err)                                     \

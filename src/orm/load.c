@@ -330,7 +330,7 @@ static int reload_chunk(calx_session *s, const calx_model *m, calx_obj **objs, s
     /* Their relationships were unloaded with the expire: the models'
      * eager ones load again. */
     if (!rc)
-        rc = calx__rel_after_load_objs(s, m, objs, kept, NULL, err);
+        rc = calx__rel_after_load_objs(s, m, objs, kept, NULL, false, err);
     return rc;
 }
 
@@ -410,14 +410,8 @@ static int get_sql(calx_session *s, const calx_model *m, calx__memo_text *out, b
             *out = (calx__memo_text){ s->getsql[i].sql, s->getsql[i].types };
             return 0;
         }
-    /* The text does not depend on the values: placeholders of the key
-     * columns' stored types. */
-    calx_select *q = calx_select_new(&m->table);
-    for (size_t i = 0; i < m->nfields; i++)
-        if (m->table.columns[i].primary_key)
-            calx_select_where(q, calx_binop(CALX_OP_EQ, calx_col(&m->table, i),
-                                            calx__column_slot(&m->table.columns[i])));
-    if (calx__memo_select(s, m, CALX__MEMO_GET, q, out, by_engine, err))
+    if (calx__memo_select(s, m, CALX__MEMO_GET, 0, CALX_COMPILE_LABELS, calx__get_select(m), out,
+                          by_engine, err))
         return err->code;
     if (*by_engine)
         return 0;
@@ -433,16 +427,29 @@ static int get_sql(calx_session *s, const calx_model *m, calx__memo_text *out, b
     return 0;
 }
 
-int calx__memo_select(calx_session *s, const void *owner, unsigned kind, calx_select *q,
-                      calx__memo_text *out, bool *kept, calx_error *err)
+/* The text does not depend on the values: placeholders of the key
+ * columns' stored types. */
+calx_select *calx__get_select(const calx_model *m)
+{
+    calx_select *q = calx_select_new(&m->table);
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->table.columns[i].primary_key)
+            calx_select_where(q, calx_binop(CALX_OP_EQ, calx_col(&m->table, i),
+                                            calx__column_slot(&m->table.columns[i])));
+    return q;
+}
+
+int calx__memo_select(calx_session *s, const void *owner, unsigned kind, uint64_t mask,
+                      unsigned flags, calx_select *q, calx__memo_text *out, bool *kept,
+                      calx_error *err)
 {
     calx_compiled c = { 0 };
-    int rc = calx__select_compile(q, s->dialect, CALX_COMPILE_LABELS, &c, err);
+    int rc = calx__select_compile(q, s->dialect, flags, &c, err);
     calx_select_free(q);
     if (rc)
         return rc;
     *out = (calx__memo_text){ c.sql, c.types };
-    *kept = calx__engine_memo_keep(s->opts.bind, owner, kind, 0, *out);
+    *kept = calx__engine_memo_keep(s->opts.bind, owner, kind, mask, *out);
     c.sql = NULL;   /* *out's now: the engine's, or the caller's */
     c.types = NULL;
     calx__compiled_free(&c);
@@ -473,10 +480,12 @@ static void get_model_facts(calx_session *s, const calx_model *m)
     int pk = calx__model_pk(m);
     calx_ftype t = pk >= 0 ? m->fields[pk].type : CALX_F_TEXT;
     s->get_intpk = s->get_npk == 1 && (t == CALX_F_INT32 || t == CALX_F_INT64) ? pk : -1;
+    s->get_joins = calx__rel_joins(NULL, m);
 }
 
 static CALX__NOINLINE int get_key_cold(calx_session *s, const calx_model *m, const calx_value *key,
-                        size_t nkey, void *out, calx_obj *o, bool looked, calx_error *err);
+                                       size_t nkey, const calx_exec_opts *opts, void *out,
+                                       calx_obj *o, bool looked, calx_error *err);
 
 int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value *key,
                          size_t nkey, void *out, calx_error *err)
@@ -499,16 +508,58 @@ int calx_session_get_key(calx_session *s, const calx_model *m, const calx_value 
             *(void **)out = calx__obj_ptr(o);
             return 0;
         }
-        return get_key_cold(s, m, key, nkey, out, o, true, err);
+        return get_key_cold(s, m, key, nkey, NULL, out, o, true, err);
     }
-    return get_key_cold(s, m, key, nkey, out, NULL, false, err);
+    return get_key_cold(s, m, key, nkey, NULL, out, NULL, false, err);
 }
 
-/* calx_session_get_key past the identity map's hot path: o is what the
- * map gave for the key when looked. */
+int calx_session_get_opts(calx_session *s, const calx_model *m, const calx_value *key,
+                          size_t nkey, const calx_exec_opts *opts, void *out, calx_error *err)
+{
+    if (!opts)
+        return calx_session_get_key(s, m, key, nkey, out, err);
+    if (out)
+        *(void **)out = NULL;
+    if (!m || !out || !key)
+        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_get needs a model, a key and out");
+    if (s && s->get_model != m)
+        get_model_facts(s, m);
+    return get_key_cold(s, m, key, nkey, opts, out, NULL, false, err);
+}
+
+/* The get's SELECT, with what loads joined in its rows: *got the object
+ * or NULL, *joined whether the rows carried joined relationships. */
+static int get_select(calx_session *s, const calx_model *m, const calx_value *k, size_t nkey,
+                      const calx_exec_opts *opts, calx_obj **got, bool *joined,
+                      calx_error *err)
+{
+    *joined = false;
+    calx_param params[CALX__MAX_KEY];
+    calx_type_scratch user;
+    calx__type_scratch_init(&user);
+    for (size_t i = 0; i < nkey; i++)
+        params[i] = (calx_param){ NULL, k[i] };
+    int rc = user_keys(m, params, nkey, &user, err);
+    if (!rc && (opts ? calx__rel_joins(opts, m) : s->get_joins))
+        rc = calx__rel_joined_get(s, m, params, nkey, opts, joined, got, err);
+    if (!rc && !*joined) {
+        calx__memo_text get;
+        bool by_engine;
+        rc = get_sql(s, m, &get, &by_engine, err);
+        if (!rc)
+            rc = load_sql(s, m, get.sql, params, get.types, nkey, true, by_engine,
+                          opts && opts->populate_existing, NULL, got, err);
+    }
+    calx__type_scratch_done(&user);
+    return rc;
+}
+
+/* calx_session_get_key and calx_session_get_opts past the identity map's
+ * hot path: o is what the map gave for the key when looked. */
 static CALX__NOINLINE int get_key_cold(calx_session *s, const calx_model *m,
-                                       const calx_value *key, size_t nkey, void *out,
-                                       calx_obj *o, bool looked, calx_error *err)
+                                       const calx_value *key, size_t nkey,
+                                       const calx_exec_opts *opts, void *out, calx_obj *o,
+                                       bool looked, calx_error *err)
 {
     if (nkey != (s ? s->get_npk : npk(m)) || nkey > CALX__MAX_KEY)
         return calx_error_set(err, CALX_ERR_ARGUMENT,
@@ -534,43 +585,37 @@ static CALX__NOINLINE int get_key_cold(calx_session *s, const calx_model *m,
     /* The identity map answers: no SQL, no task needed. An object marked
      * for delete is answered too: it stays persistent (in the map) until
      * its DELETE is flushed, as in SQLAlchemy. */
-    if (o && !o->expired) {
+    if (o && !o->expired && !opts) {
         *(void **)out = calx__obj_ptr(o);
         return 0;
     }
     int rc = calx__session_enter(s, true, err);
     if (rc)
         return rc;
-    if (o) {
-        rc = calx__load_expired(s, m, err);
+    s->call_primary = opts && opts->use_primary;
+    calx_obj *got = NULL;
+    bool joined = false;
+    if (o && !(opts && opts->populate_existing)) {
+        /* In the map: an expired object is reloaded, with every expired
+         * object of m (their models' eager relationships with them). */
+        rc = o->expired ? calx__load_expired(s, m, err) : 0;
         if (!rc && o->in_map)
-            *(void **)out = calx__obj_ptr(o);
-        return calx__session_leave(s, rc, err);
-    }
-    /* A get by key is not changed by other objects' pending UPDATEs:
-     * flush only what is added or deleted. */
-    rc = autoflush(s, false, err);
-    if (!rc) {
-        calx_obj *got = NULL;
-        calx__memo_text get;
-        bool by_engine;
-        calx_param params[CALX__MAX_KEY];
-        calx_type_scratch user;
-        calx__type_scratch_init(&user);
-        for (size_t i = 0; i < nkey; i++)
-            params[i] = (calx_param){ NULL, k[i] };
-        rc = get_sql(s, m, &get, &by_engine, err);
+            got = o;
+    } else {
+        /* A get by key is not changed by other objects' pending UPDATEs:
+         * flush only what is added or deleted. */
+        rc = autoflush(s, false, err);
         if (!rc)
-            rc = user_keys(m, params, nkey, &user, err);
-        if (!rc)
-            rc = load_sql(s, m, get.sql, params, get.types, nkey, true, by_engine, false, NULL,
-                          &got, err);
-        calx__type_scratch_done(&user);
-        if (!rc && got)
-            rc = calx__rel_after_load_objs(s, m, &got, 1, NULL, err);
-        if (!rc && got)
-            *(void **)out = calx__obj_ptr(got);
+            rc = get_select(s, m, k, nkey, opts, &got, &joined, err);
     }
+    /* The loaders' relationships, and the model's eager ones, that the
+     * object has not loaded yet: whichever way it came. SQLAlchemy's get
+     * skips its options when the identity map answers, leaving a
+     * relationship that fails to load under asyncio when read. */
+    if (!rc && got && (!o || opts))
+        rc = calx__rel_after_load_objs(s, m, &got, 1, opts, joined, err);
+    if (!rc && got)
+        *(void **)out = calx__obj_ptr(got);
     return calx__session_leave(s, rc, err);
 }
 
@@ -615,7 +660,7 @@ int calx_session_refresh(calx_session *s, void *obj, calx_error *err)
     rc = run_select(s, q, BY_KEY, true, &l, err);
     calx_select_free(q);
     if (!rc)
-        rc = calx__rel_after_load(s, o->model, l.items, l.n, NULL, err);
+        rc = calx__rel_after_load(s, o->model, l.items, l.n, NULL, false, err);
     if (!rc && l.n == 0) {
         char r[200];
         calx_obj_repr(obj, r, sizeof r);
@@ -727,7 +772,7 @@ int calx_session_execute(calx_session *s, const calx_select *q, const calx_exec_
     /* The relationships the options and the models' .lazy load. */
     if (!rc)
         rc = calx__rel_after_load(s, calx_select_table(q)->model, out->items, out->n, opts,
-                                  err);
+                                  joined, err);
     if (rc)
         calx_objlist_free(out);
     return calx__session_leave(s, rc, err);

@@ -54,6 +54,16 @@ bool calx__rel_joined_path(const calx_exec_opts *opts, const calx_relation *cons
     return true;
 }
 
+bool calx__rel_joins(const calx_exec_opts *opts, const calx_model *m)
+{
+    for (size_t i = 0; i < m->nrelations; i++) {
+        const calx_relation *path[1] = { &m->relations[i] };
+        if (calx__rel_how(opts, path, 1) == CALX_LOAD_JOINED)
+            return true;
+    }
+    return false;
+}
+
 /* The nodes of the relationships of m (reached through node parent) that
  * load joined, depth first: a node comes after the one it joins from. */
 static int plan(jplan *p, const calx_exec_opts *opts, const calx_model *m, int parent,
@@ -90,6 +100,17 @@ static void plan_free(jplan *p)
         calx__objvec_free(&p->nodes[i].fill);
     }
     p->n = 0;
+}
+
+/* The plan of a query of m's objects: p->n is 0 when nothing loads
+ * joined; on an error p is freed. */
+static int plan_query(jplan *p, const calx_exec_opts *opts, const calx_model *m, calx_error *err)
+{
+    const calx_relation *path[CALX_LOADER_DEPTH];
+    int rc = plan(p, opts, m, -1, path, 0, err);
+    if (rc)
+        plan_free(p);
+    return rc;
 }
 
 /* Column field of model m on node k's side: the query's table (k < 0) or
@@ -179,22 +200,21 @@ static int take(jnode *nd, calx_obj *parent, bool reload, calx_error *err)
     return calx__rel_attach(parent, &nd->ri, nd->row, err);
 }
 
-/* Runs x and makes its rows' objects: the query's entity into out (each
- * once), each node's target into its parent's relationship. */
-static int run(calx_session *s, const calx_model *m, const calx_select *x, jplan *p, bool reload,
-               calx_objlist *out, calx_error *err)
+/* Runs text (sql with its parameters and what they meet; kept: a text
+ * the engine keeps, its plan found by address) and makes its rows'
+ * objects: the query's entity into out (each once), each node's target
+ * into its parent's relationship. */
+static int run(calx_session *s, const calx_model *m, const calx__memo_text *text, bool kept,
+               const calx_params *prm, jplan *p, bool reload, calx_objlist *out,
+               calx_error *err)
 {
-    calx_compiled c = { 0 };
     calx_result *res = NULL;
-    int rc = calx__select_compile(x, s->dialect, 0, &c, err);
     calx_connection *conn = NULL;
+    int rc = calx__session_read_conn(s, &conn, err);
     if (!rc)
-        rc = calx__session_read_conn(s, &conn, err);
-    if (!rc) {
-        calx_params prm = { c.params, c.nparams };
-        rc = calx_await(calx__conn_execute_typed(conn, c.sql, &prm, c.types, err), &res, err);
-    }
-    calx__compiled_free(&c);
+        rc = calx_await(kept ? calx__conn_execute_kept(conn, text->sql, prm, text->types, err)
+                             : calx__conn_execute_typed(conn, text->sql, prm, text->types, err),
+                        &res, err);
     calx__ptrset roots = { 0 };
     size_t nrows = rc ? 0 : calx_result_nrows(res);
     bool bulk = rc ? s->bulk_load : calx__load_begin(s, res);
@@ -240,21 +260,106 @@ int calx__rel_joined_query(calx_session *s, const calx_select *q, const calx_exe
     if (!m || calx_select_error(q, NULL))
         return 0;     /* the plain path reports it */
     jplan p = { .n = 0 };
-    const calx_relation *path[CALX_LOADER_DEPTH];
-    int rc = plan(&p, opts, m, -1, path, 0, err);
-    if (rc || !p.n) {
-        plan_free(&p);
+    int rc = plan_query(&p, opts, m, err);
+    if (rc || !p.n)
         return rc;
-    }
     *done = true;
     calx_select *x = calx__select_extend(q);
     for (size_t k = 0; x && k < p.n; k++)
         extend(&p, (int)k, x);
     rc = x ? calx_select_error(x, err)
            : calx__nomem(err, "extending a select");
+    calx_compiled c = { 0 };
     if (!rc)
-        rc = run(s, m, x, &p, opts && opts->populate_existing, out, err);
+        rc = calx__select_compile(x, s->dialect, 0, &c, err);
+    if (!rc) {
+        calx_params prm = { c.params, c.nparams };
+        rc = run(s, m, &(calx__memo_text){ c.sql, c.types }, false, &prm, &p,
+                 opts && opts->populate_existing, out, err);
+    }
+    calx__compiled_free(&c);
     calx_select_free(x);
+    plan_free(&p);
+    return rc;
+}
+
+/* The set of m's relationships p joins (bit i: m->relations[i]) when
+ * each joins from m itself, else 0: a deeper plan's text is not kept. */
+static uint64_t flat_mask(const jplan *p, const calx_model *m)
+{
+    uint64_t mask = 0;
+    for (size_t k = 0; k < p->n; k++) {
+        size_t i = p->nodes[k].ri.index;
+        if (p->nodes[k].parent >= 0 || i >= 64 || p->nodes[k].ri.rel != &m->relations[i])
+            return 0;
+        mask |= UINT64_C(1) << i;
+    }
+    return mask;
+}
+
+/* Where each node's columns start in the rows of a get's text kept by the
+ * engine, as extend placed them: after m's, each target's in turn. */
+static void layout(jplan *p, const calx_model *m)
+{
+    size_t at = m->table.ncolumns;
+    for (size_t k = 0; k < p->n; k++) {
+        p->nodes[k].first = at;
+        at += p->nodes[k].ri.rel->target->table.ncolumns;
+    }
+}
+
+int calx__rel_joined_get(calx_session *s, const calx_model *m, const calx_param *key,
+                         size_t nkey, const calx_exec_opts *opts, bool *done, calx_obj **got,
+                         calx_error *err)
+{
+    *done = false;
+    *got = NULL;
+    jplan p = { .n = 0 };
+    int rc = plan_query(&p, opts, m, err);
+    if (rc || !p.n)
+        return rc;
+    *done = true;
+    /* A web handler's "a hero with its team": its text is made once per
+     * engine, as a plain get's (compiling it was a fifth of the hero
+     * service's CPU a GET). */
+    uint64_t mask = flat_mask(&p, m);
+    const calx__memo_text *found =
+        mask ? calx__engine_memo_find(s->opts.bind, m, CALX__MEMO_GET_JOINED, mask) : NULL;
+    calx__memo_text text = found ? *found : (calx__memo_text){ 0 };
+    bool kept = found != NULL;
+    if (kept) {
+        layout(&p, m);
+    } else {
+        calx_select *x = calx__get_select(m);
+        for (size_t k = 0; x && k < p.n; k++)
+            extend(&p, (int)k, x);
+        rc = x ? calx_select_error(x, err) : calx__nomem(err, "extending a select");
+        if (rc) {
+            calx_select_free(x);
+        } else if (mask) {
+            rc = calx__memo_select(s, m, CALX__MEMO_GET_JOINED, mask, 0, x, &text, &kept, err);
+        } else {
+            calx_compiled c = { 0 };
+            rc = calx__select_compile(x, s->dialect, 0, &c, err);
+            calx_select_free(x);
+            text = (calx__memo_text){ c.sql, c.types };
+            c.sql = NULL;
+            c.types = NULL;
+            calx__compiled_free(&c);
+        }
+    }
+    calx_objlist l = { 0 };
+    if (!rc) {
+        calx_params prm = { key, nkey };
+        rc = run(s, m, &text, kept, &prm, &p, opts && opts->populate_existing, &l, err);
+    }
+    if (!rc && l.n)
+        *got = calx__obj_hdr(l.items[0]);
+    calx_objlist_free(&l);
+    if (!kept) {
+        free(text.sql);
+        free(text.types);
+    }
     plan_free(&p);
     return rc;
 }

@@ -352,7 +352,8 @@ static int run_single(calx_session *s, const calx__relinfo *ri, calx_value key,
     if (!kept) {
         calx_select *q = single_select(ri, calx__column_slot(key_column(ri)));
         order(q, ri);
-        if (calx__memo_select(s, ri->rel, CALX__MEMO_REL_ONE, q, &text, &kept, err))
+        if (calx__memo_select(s, ri->rel, CALX__MEMO_REL_ONE, 0, CALX_COMPILE_LABELS, q, &text,
+                              &kept, err))
             return err->code;
     }
     calx_connection *conn = NULL;
@@ -742,10 +743,11 @@ static int targets_of(calx_obj *const *objs, size_t n, const calx_relation *r, c
 }
 
 /* Loads the relationships of objs[0..n) (of model m, reached by path)
- * as the options and the models say, then those of what they loaded. */
+ * as the options and the models say, then those of what they loaded.
+ * joined: the query that made objs joined what loads joined. */
 static int apply(calx_session *s, const calx_model *m, calx_obj *const *objs, size_t n,
                  const calx_relation **path, size_t depth, const calx_exec_opts *opts,
-                 calx_error *err)
+                 bool joined, calx_error *err)
 {
     bool reload = opts && opts->populate_existing;
     for (size_t i = 0; i < m->nrelations && n && depth < CALX_LOADER_DEPTH; i++) {
@@ -772,9 +774,10 @@ static int apply(calx_session *s, const calx_model *m, calx_obj *const *objs, si
             continue;
         case CALX_LOAD_JOINED:
             /* Loaded by the query itself when the whole path was joined
-             * (reljoin.c); a joined step below a selectin one loads as
-             * selectin. */
-            if (calx__rel_joined_path(opts, path, depth + 1))
+             * (reljoin.c); a joined step below a selectin one, or of
+             * objects no joined query made (a get answered by the identity
+             * map, an expired reload, a refresh), loads as selectin. */
+            if (joined && calx__rel_joined_path(opts, path, depth + 1))
                 break;
             /* fall through */
         case CALX_LOAD_SELECT_IN:
@@ -788,7 +791,7 @@ static int apply(calx_session *s, const calx_model *m, calx_obj *const *objs, si
         calx_objvec t = { 0 };
         rc = targets_of(objs, n, r, &t, err);
         if (!rc)
-            rc = apply(s, r->target, t.v, t.n, path, depth + 1, opts, err);
+            rc = apply(s, r->target, t.v, t.n, path, depth + 1, opts, joined, err);
         calx__objvec_free(&t);
         if (rc)
             return rc;
@@ -797,16 +800,17 @@ static int apply(calx_session *s, const calx_model *m, calx_obj *const *objs, si
 }
 
 int calx__rel_after_load_objs(calx_session *s, const calx_model *m, calx_obj *const *objs,
-                              size_t n, const calx_exec_opts *opts, calx_error *err)
+                              size_t n, const calx_exec_opts *opts, bool joined,
+                              calx_error *err)
 {
     const calx_relation *path[CALX_LOADER_DEPTH];
     if (!n || !any_below(opts, m, path, 0))
         return 0;
-    return apply(s, m, objs, n, path, 0, opts, err);
+    return apply(s, m, objs, n, path, 0, opts, joined, err);
 }
 
 int calx__rel_after_load(calx_session *s, const calx_model *m, void *const *items, size_t n,
-                         const calx_exec_opts *opts, calx_error *err)
+                         const calx_exec_opts *opts, bool joined, calx_error *err)
 {
     const calx_relation *path[CALX_LOADER_DEPTH];
     if (!n || !any_below(opts, m, path, 0))
@@ -819,7 +823,7 @@ int calx__rel_after_load(calx_session *s, const calx_model *m, void *const *item
     for (size_t i = 0; i < n; i++)
         if (items[i])
             objs[k++] = calx__obj_hdr(items[i]);
-    int rc = calx__rel_after_load_objs(s, m, objs, k, opts, err);
+    int rc = calx__rel_after_load_objs(s, m, objs, k, opts, joined, err);
     free(objs);
     return rc;
 }

@@ -84,7 +84,7 @@ static int entity_defaults(calx_session *s, const calx_entity_rows *r, size_t k,
             rc = calx__nomem(err, "loading relationships");
     }
     if (!rc)
-        rc = calx__rel_after_load_objs(s, r->items[k].m, objs.v, objs.n, NULL, err);
+        rc = calx__rel_after_load_objs(s, r->items[k].m, objs.v, objs.n, NULL, false, err);
     calx__ptrset_free(&seen);
     calx__objvec_free(&objs);
     return rc;

@@ -52,11 +52,14 @@ typedef struct calx_spframe {
 #define CALX_SESSION_MAX_SAVEPOINTS 32
 
 /* What the ORM's texts kept by the engine are (calx__engine_memo_*, with
- * the model as owner): a get's SELECT by key, a flush's UPDATE of a set of
- * columns and its DELETE by key; and, with the relationship as owner, the
- * SELECT that loads it for one owner (relload.c). */
+ * the model as owner): a get's SELECT by key, the same joining a set of
+ * the model's relationships (the mask: bit i for relations[i]; reljoin.c),
+ * a flush's UPDATE of a set of columns and its DELETE by key; and, with
+ * the relationship as owner, the SELECT that loads it for one owner
+ * (relload.c). */
 enum {
     CALX__MEMO_GET = 1,
+    CALX__MEMO_GET_JOINED,
     CALX__MEMO_UPDATE,
     CALX__MEMO_DELETE,
     CALX__MEMO_UPDATE_CHECKED,  /* in the dialect's row-checking form (flush.c) */
@@ -64,13 +67,18 @@ enum {
     CALX__MEMO_REL_ONE
 };
 
-/* Compiles q (freed here) as the ORM's loads are (column labels) for a
- * text kept per engine under (owner, kind) (sql_memo.c; load.c): 0 and
- * *kept true when the engine took it (*out then lives as long as the
- * engine), 0 and *kept false when the engine keeps no more (out->sql and
- * out->types then the caller's to free), or the compile's error. */
-int calx__memo_select(calx_session *s, const void *owner, unsigned kind, calx_select *q,
-                      calx__memo_text *out, bool *kept, calx_error *err);
+/* Compiles q (freed here) with flags (calx__select_compile's; the ORM's
+ * loads by key: CALX_COMPILE_LABELS) for a text kept per engine under
+ * (owner, kind, mask) (sql_memo.c; load.c): 0 and *kept true when the
+ * engine took it (*out then lives as long as the engine), 0 and *kept
+ * false when the engine keeps no more (out->sql and out->types then the
+ * caller's to free), or the compile's error. */
+int calx__memo_select(calx_session *s, const void *owner, unsigned kind, uint64_t mask,
+                      unsigned flags, calx_select *q, calx__memo_text *out, bool *kept,
+                      calx_error *err);
+/* A get's select: m's row whose key columns equal parameters (slots of
+ * the columns' stored types, bound in key-column order). */
+calx_select *calx__get_select(const calx_model *m);
 
 typedef struct calx_getsql {
     const calx_model *m;
@@ -146,6 +154,7 @@ struct calx_session {
     const calx_model *get_model;
     int get_intpk;
     size_t get_npk;
+    bool get_joins;           /* get_model's .lazy joins a relationship */
 };
 
 /* ---- identity.c ---- */
@@ -425,12 +434,15 @@ calx_loading calx__rel_how(const calx_exec_opts *opts, const calx_relation *cons
  * the relationships of what that loaded, up to CALX_LOADER_DEPTH. SELECT
  * IN loads only what is not loaded (everything with populate_existing);
  * NOLOAD makes it loaded and empty; RAISE leaves it unloaded with
- * calx_rel_check's "lazy='raise'" error. */
+ * calx_rel_check's "lazy='raise'" error. joined: the objects came from
+ * calx__rel_joined_query, whose rows loaded the joined paths; else those
+ * load as SELECT IN. */
 int calx__rel_after_load(calx_session *s, const calx_model *m, void *const *items, size_t n,
-                         const calx_exec_opts *opts, calx_error *err);
+                         const calx_exec_opts *opts, bool joined, calx_error *err);
 /* The same for objects given by their headers (no NULLs). */
 int calx__rel_after_load_objs(calx_session *s, const calx_model *m, calx_obj *const *objs,
-                              size_t n, const calx_exec_opts *opts, calx_error *err);
+                              size_t n, const calx_exec_opts *opts, bool joined,
+                              calx_error *err);
 
 /* ---- reljoin.c ---- */
 
@@ -438,6 +450,18 @@ int calx__rel_after_load_objs(calx_session *s, const calx_model *m, calx_obj *co
  * then the query loaded the last one in its own rows. */
 bool calx__rel_joined_path(const calx_exec_opts *opts, const calx_relation *const *path,
                            size_t n);
+/* Whether a query of m's objects joins anything (a relationship of m's
+ * loads joined): else calx__rel_joined_query would run none. */
+bool calx__rel_joins(const calx_exec_opts *opts, const calx_model *m);
+/* A get of m's row by key (key[0..nkey): calx__get_select's parameters)
+ * with what loads joined in its rows, as calx__rel_joined_query runs a
+ * query: *got the object or NULL; *done false (nothing run) when nothing
+ * loads joined. Its text is kept by the engine when every joined
+ * relationship is m's own (CALX__MEMO_GET_JOINED), else compiled each
+ * time. */
+int calx__rel_joined_get(calx_session *s, const calx_model *m, const calx_param *key,
+                         size_t nkey, const calx_exec_opts *opts, bool *done, calx_obj **got,
+                         calx_error *err);
 /* Runs q with the relationships that load joined (options, or the
  * models' .lazy) in its rows: LEFT OUTER JOINs of aliases, q left as it
  * was. *done false (and nothing run) when none does: the caller runs q
