@@ -22,8 +22,16 @@
 
 /* ---- rows into objects ---- */
 
-static size_t row_key(const calx_model *m, const calx_value *vals, calx_value *key)
+/* The key of a row of m (fx: its facts) into key: how many values. */
+static size_t row_key(const calx_model *m, const calx__model_facts *fx, const calx_value *vals,
+                      calx_value *key)
 {
+    if (fx->npk == 1 && fx->pk >= 0) {
+        key[0] = vals[fx->pk];
+        if (key[0].type == CALX_BOOL)
+            key[0] = calx_int(key[0].u.b);
+        return 1;
+    }
     size_t n = 0;
     for (size_t i = 0; i < m->nfields && n < CALX__MAX_KEY; i++) {
         if (!m->table.columns[i].primary_key)
@@ -61,15 +69,15 @@ int calx__field_from_stored(const calx_dialect *d, const calx_column *c, calx_va
 
 /* Up to this many fields, a row being converted is copied on the stack. */
 #define ROW_ON_STACK 32
-static int load_converted(calx_session *s, const calx_model *m, const calx_value *vals,
-                          bool populate, calx_obj **out, calx_error *err);
+static int load_converted(calx_session *s, const calx_model *m,
+                          const calx__model_facts *facts, const calx_value *vals, bool populate,
+                          calx_obj **out, calx_error *err);
 
-int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
-                   bool populate, calx_obj **out, calx_error *err)
+/* calx__load_row with m's facts, its key checked (load_rows asks once). */
+static int load_row_checked(calx_session *s, const calx_model *m,
+                            const calx__model_facts *facts, const calx_value *vals,
+                            bool populate, calx_obj **out, calx_error *err)
 {
-    const calx__model_facts *facts = calx__model_facts_of(m);
-    if (calx__model_check_key(m, facts, err))
-        return err->code;
     for (size_t i = 0; facts->stored_forms && i < m->nfields; i++) {
         if (!calx__field_has_stored_form(m, i))
             continue;
@@ -97,7 +105,7 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
                 rc = calx__field_from_stored(s->dialect, &m->table.columns[k], &row[k],
                                              scratch[k], &user, err);
         if (!rc)
-            rc = load_converted(s, m, row, populate, out, err);
+            rc = load_converted(s, m, facts, row, populate, out, err);
         calx__type_scratch_done(&user);
         if (row != stack) {
             free(row);
@@ -105,24 +113,25 @@ int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
         }
         return rc;
     }
-    return load_converted(s, m, vals, populate, out, err);
+    return load_converted(s, m, facts, vals, populate, out, err);
 }
 
-/* calx__load_row for a row that holds the fields' own types already. */
-static int load_key_checked(calx_session *s, const calx_model *m, const calx_value *vals,
-                            bool populate, calx_obj **out, calx_error *err)
+int calx__load_row(calx_session *s, const calx_model *m, const calx_value *vals,
+                   bool populate, calx_obj **out, calx_error *err)
 {
-    if (calx__model_check_key(m, calx__model_facts_of(m), err))
+    const calx__model_facts *facts = calx__model_facts_of(m);
+    if (calx__model_check_key(m, facts, err))
         return err->code;
-    return load_converted(s, m, vals, populate, out, err);
+    return load_row_checked(s, m, facts, vals, populate, out, err);
 }
 
 /* calx__load_row once the row holds the fields' own types. */
-static int load_converted(calx_session *s, const calx_model *m, const calx_value *vals,
-                          bool populate, calx_obj **out, calx_error *err)
+static int load_converted(calx_session *s, const calx_model *m,
+                          const calx__model_facts *facts, const calx_value *vals, bool populate,
+                          calx_obj **out, calx_error *err)
 {
     calx_value key[CALX__MAX_KEY];
-    size_t nkey = row_key(m, vals, key);
+    size_t nkey = row_key(m, facts, vals, key);
     uint64_t h = calx__key_hash(m, key, nkey);
     calx_obj *o = calx__map_find_h(s, m, key, nkey, h);
     if (o) {
@@ -131,7 +140,7 @@ static int load_converted(calx_session *s, const calx_model *m, const calx_value
             return fill(o, vals, o->expired && !populate, err);
         return 0;
     }
-    o = calx__obj_from_row(m, vals, calx__session_blocks(s), err);
+    o = calx__obj_from_row(m, facts, vals, calx__session_blocks(s), err);
     if (!o)
         return err->code;
     if (!o->in_block)
@@ -161,13 +170,14 @@ static int load_converted(calx_session *s, const calx_model *m, const calx_value
 /* Prefetches the map slot of the row LOAD_PREFETCH_ROWS past the one r
  * gave last (its key as the row holds it: a key whose stored form differs
  * prefetches a slot of no use, which costs nothing but the hint). */
-static void prefetch_ahead(const calx_session *s, const calx_model *m, const calx_result *r)
+static void prefetch_ahead(const calx_session *s, const calx_model *m,
+                           const calx__model_facts *facts, const calx_result *r)
 {
     const calx_row *ahead = calx__result_ahead(r, LOAD_PREFETCH_ROWS);
     if (!ahead || s->map_cap < LOAD_PREFETCH_MIN_SLOTS)
         return;
     calx_value key[CALX__MAX_KEY];
-    size_t nkey = row_key(m, calx_row_value(ahead, 0), key);
+    size_t nkey = row_key(m, facts, calx_row_value(ahead, 0), key);
     calx__map_prefetch(s, calx__key_hash(m, key, nkey));
 }
 
@@ -193,6 +203,12 @@ static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool 
                               "the SELECT returned %zu columns for %zu fields", ncols,
                               m->nfields);
     }
+    /* m's facts and its key's check once, not a row at a time. */
+    const calx__model_facts *facts = calx__model_facts_of(m);
+    if (calx__model_check_key(m, facts, err)) {
+        calx_result_free(r);
+        return err->code;
+    }
     bool bulk = calx__load_begin(s, r);
     for (;;) {
         const calx_row *row;
@@ -201,9 +217,9 @@ static int load_rows(calx_session *s, const calx_model *m, calx_future *f, bool 
             break;
         calx_obj *o;
         const calx_value *vals = calx_row_value(row, 0);
-        prefetch_ahead(s, m, r);
-        rc = converted ? load_key_checked(s, m, vals, populate, &o, err)
-                       : calx__load_row(s, m, vals, populate, &o, err);
+        prefetch_ahead(s, m, facts, r);
+        rc = converted ? load_converted(s, m, facts, vals, populate, &o, err)
+                       : load_row_checked(s, m, facts, vals, populate, &o, err);
         if (rc)
             break;
         if (one)
@@ -723,7 +739,7 @@ int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *
         return 0;
     }
     bool fresh = !dst;
-    if (fresh && !(dst = calx__obj_alloc(m, 0, NULL)))
+    if (fresh && !(dst = calx__obj_alloc(m, calx__model_facts_of(m), 0, NULL)))
         return calx__nomem(err, "merging a %s", m->name);
     if (copy_fields(dst, obj, err)) {
         if (fresh)

@@ -60,9 +60,10 @@ int calx__obj_check_size(const calx_model *m, const calx__model_facts *fx, size_
     return 0;
 }
 
-calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, calx__blocks *blocks)
+calx_obj *calx__obj_alloc(const calx_model *m, const calx__model_facts *fx, size_t extra,
+                          calx__blocks *blocks)
 {
-    size_t fixed = fixed_size(m, calx__model_facts_of(m));
+    size_t fixed = fixed_size(m, fx);
     if (too_large(fixed, extra))
         return NULL;   /* o->size would not hold it */
     size_t sz = fixed + extra;
@@ -88,7 +89,8 @@ calx_obj *calx__obj_alloc_new(const calx_model *m, size_t extra)
 {
     bool bulk = atomic_load_explicit(&constructed_bytes, memory_order_relaxed) >=
                 CALX_BLOCK_SIZE;
-    calx_obj *o = calx__obj_alloc(m, extra, bulk ? calx__blocks_of_thread() : NULL);
+    calx_obj *o = calx__obj_alloc(m, calx__model_facts_of(m), extra,
+                                  bulk ? calx__blocks_of_thread() : NULL);
     if (o && !o->in_block) {
         o->counted = true;
         atomic_fetch_add_explicit(&constructed_bytes, o->size, memory_order_relaxed);
@@ -475,11 +477,10 @@ int calx__obj_set_field(calx_obj *o, size_t i, const calx_value *v, calx_error *
     return store_scalar(o->model, f, p, v, err);
 }
 
-calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx__blocks *blocks,
-                             calx_error *err)
+calx_obj *calx__obj_from_row(const calx_model *m, const calx__model_facts *fx,
+                             const calx_value *vals, calx__blocks *blocks, calx_error *err)
 {
     /* Only the fields with slots can have bytes in the tail. */
-    const calx__model_facts *fx = calx__model_facts_of(m);
     size_t extra = 0;
     for (size_t k = 0; k < fx->nslots; k++) {
         size_t i = calx__slotted_field(fx, k);
@@ -488,7 +489,7 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals, calx__
     }
     if (calx__obj_check_size(m, fx, extra, err))
         return NULL;
-    calx_obj *o = calx__obj_alloc(m, extra, blocks);
+    calx_obj *o = calx__obj_alloc(m, fx, extra, blocks);
     if (!o)
         return calx__nomem(err, "loading a %s", m->name), NULL;
     void *obj = calx__obj_ptr(o);

@@ -143,13 +143,16 @@ static inline void *calx__field_ptr(const void *s, const calx_field *f)
 calx_obj *calx__obj_check(const void *p);
 
 struct calx__blocks;
+struct calx__model_facts;
 
-/* A new zeroed object of m (transient) with extra bytes at its end for
- * the texts and blobs it is made with (calx__obj_tail), or NULL (out of
- * memory, or larger than CALX_OBJ_MAX_SIZE: calx__obj_check_size says
- * which first). Its memory comes from blocks when not NULL (and the
- * object fits in one), else from malloc; calx__obj_destroy knows which. */
-calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, struct calx__blocks *blocks);
+/* A new zeroed object of m (fx: its facts) (transient) with extra bytes
+ * at its end for the texts and blobs it is made with (calx__obj_tail), or
+ * NULL (out of memory, or larger than CALX_OBJ_MAX_SIZE:
+ * calx__obj_check_size says which first). Its memory comes from blocks
+ * when not NULL (and the object fits in one), else from malloc;
+ * calx__obj_destroy knows which. */
+calx_obj *calx__obj_alloc(const calx_model *m, const struct calx__model_facts *fx, size_t extra,
+                          struct calx__blocks *blocks);
 
 /* calx__obj_alloc for an object the program constructs: from the
  * thread's blocks (core/blocks.h) while the process holds a block's worth
@@ -160,12 +163,14 @@ calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, struct calx__blocks
 calx_obj *calx__obj_alloc_new(const calx_model *m, size_t extra);
 
 /* A persistent-to-be object made from a row (values in the model's field
- * order), texts and blobs in the same allocation; its snapshot equals it.
+ * order; fx: m's facts), texts and blobs in the same allocation; its
+ * snapshot equals it.
  * Memory as calx__obj_alloc's (blocks may be NULL). NULL with
  * CALX_ERR_TYPE, CALX_ERR_DATA (texts and blobs past CALX_OBJ_MAX_SIZE;
  * JSON jansson cannot hold) or CALX_ERR_NOMEM. */
-calx_obj *calx__obj_from_row(const calx_model *m, const calx_value *vals,
-                             struct calx__blocks *blocks, calx_error *err);
+calx_obj *calx__obj_from_row(const calx_model *m, const struct calx__model_facts *fx,
+                             const calx_value *vals, struct calx__blocks *blocks,
+                             calx_error *err);
 
 /* Frees o and every buffer it owns. */
 void calx__obj_destroy(calx_obj *o);
