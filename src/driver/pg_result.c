@@ -1044,6 +1044,13 @@ int calx__pg_add_rows(calx_rowset **slot, const PGresult *res, calx_error *err)
     if ((size_t)nf != rs->ncols)
         return 0;  /* a parameter set whose result has other columns: none to add */
     int nt = PQntuples(res);
+    /* Room for the result's rows at once (a FETCH's 1,000 rows grew by
+     * doubling: 80 reallocs of a B2 load, each a copy of the rows so far),
+     * twice the room at least, since an execute-many adds a result of a
+     * row or two per parameter set. */
+    size_t need = rs->nrows + (size_t)nt;
+    if (need > rs->cap && calx__rowset_reserve(rs, need > 2 * rs->cap ? need : 2 * rs->cap))
+        goto nomem;
     enum { NDEC = 64 };
     pg_decode_fn decs[NDEC];
     for (int i = 0; i < nf && i < NDEC; i++)
