@@ -19,7 +19,9 @@
 #ifndef CALX_TEST_H
 #define CALX_TEST_H
 
+#include <errno.h>
 #include <inttypes.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -257,6 +259,39 @@ static inline const char *test_tmpdir(const char *prog)
         exit(1);
     }
     return dir;
+}
+
+/* Sets the process's locale to name (e.g. "de_DE.UTF-8"), built from
+ * Debian's sources (the locales package) for input (e.g. "de_DE") with
+ * localedef into a directory of dir (the test's scratch directory): NULL
+ * when set, else why not, for SKIP. test_locale_leave goes back to "C".
+ * A program may set any locale; calx must read and write the same in
+ * each. */
+static inline const char *test_locale_enter(const char *dir, const char *input,
+                                            const char *name)
+{
+    static char where[600], cmd[1400], why[200];
+    snprintf(where, sizeof where, "%s/locale", dir);
+    if (mkdir(where, 0700) != 0 && errno != EEXIST)
+        return "cannot make a directory for the locale";
+    snprintf(cmd, sizeof cmd, "localedef -i %s -f UTF-8 '%s/%s' >/dev/null 2>&1", input, where,
+             name);
+    snprintf(why, sizeof why, "localedef cannot build %s here (the locales package)", name);
+    if (system(cmd) != 0)
+        return why;
+    setenv("LOCPATH", where, 1);
+    if (!setlocale(LC_ALL, name)) {
+        unsetenv("LOCPATH");
+        snprintf(why, sizeof why, "%s does not load", name);
+        return why;
+    }
+    return NULL;
+}
+
+static inline void test_locale_leave(void)
+{
+    setlocale(LC_ALL, "C");
+    unsetenv("LOCPATH");
 }
 
 #endif

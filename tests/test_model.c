@@ -453,9 +453,35 @@ TEST(constructing_in_bulk_takes_blocks_that_go_once_the_thread_and_its_objects_d
     free(hs);
 }
 
+/* In a German locale the C library writes 1.5 as "1,5"; a repr is
+ * Python's wherever it runs (SQLModel prints weight=1.5). */
+TEST(a_repr_writes_reals_with_a_point_in_a_german_locale)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s", test_tmpdir("test_model"));
+    const char *why = test_locale_enter(dir, "de_DE", "de_DE.UTF-8");
+    if (why)
+        SKIP(why);
+    calx_error err;
+    Gadget *g = CALX_NEW(Gadget, &err, .code = "g", .serial = 1, .weight = 2.5,
+                         .ratio = CALX_SOME(0.1));
+    CHECK(g != NULL);
+    if (g) {
+        CHECK_CONTAINS(repr(g), "weight=2.5");
+        CHECK_CONTAINS(repr(g), "ratio=0.1");
+    }
+    char printed[32];
+    snprintf(printed, sizeof printed, "%g", 2.5);
+    test_locale_leave();
+    calx_obj_free(g);
+    if (strcmp(printed, "2.5") == 0)
+        SKIP("this C library writes '.' as the decimal point in de_DE.UTF-8: nothing to tell apart");
+}
+
 int main(void)
 {
     RUN(struct_and_schema_come_from_one_declaration);
+    RUN(a_repr_writes_reals_with_a_point_in_a_german_locale);
     RUN(ddl_matches_sqlmodel);
     RUN(constructor_takes_fields_by_name_and_applies_defaults);
     RUN(constructor_copies_texts);

@@ -434,6 +434,53 @@ TEST(sql_text_parameters_are_still_typed_from_their_values)
     CHECK_STR(types, "{bigint}");
 }
 
+/* A program may run in a German locale, where the C library writes 1.5
+ * as "1,5" and reads "1.5" as 1. What calx sends (an array of reals whose
+ * type the text leaves open goes as text: '{1.5,2.25}') and what it reads
+ * in text (all of a result whose columns calx cannot all read in binary:
+ * the point here) keep their fractions there. */
+TEST(in_a_german_locale_reals_go_and_come_back_with_their_fractions)
+{
+    const char *why = test_locale_enter(test_tmpdir("test_pg_param_types"), "de_DE",
+                                        "de_DE.UTF-8");
+    if (why)
+        SKIP(why);
+    char printed[32];
+    snprintf(printed, sizeof printed, "%g", 1.5);
+    bool bites = strcmp(printed, "1.5") != 0;   /* what calx must not use */
+    calx_connection *c = NULL;
+    CHECK_OK(calx_wait(calx_engine_connect(engine, &err), &c, &err), &err);
+    calx_value xs[] = { calx_real(1.5), calx_real(2.25) };
+    /* Twice: as it runs first, and prepared. */
+    for (int run = 0; run < 2 && c; run++) {
+        calx_result *r = NULL;
+        CHECK_OK(calx_wait(calx_conn_execute(c,
+                                             "SELECT cardinality(CAST(? AS FLOAT8[])) AS n, "
+                                             "(CAST(? AS FLOAT8[]))[2] AS second, "
+                                             "CAST(1.5 AS FLOAT8) AS d, CAST(0.25 AS REAL) AS f, "
+                                             "CAST('(1,2)' AS POINT) AS p",
+                                             CALX_PARAMS(CALX_V(calx_value_array(CALX_REAL, xs, 2)),
+                                                         CALX_V(calx_value_array(CALX_REAL, xs, 2))),
+                                             &err),
+                           &r, &err),
+                 &err);
+        const calx_row *row = r ? calx_result_first(r) : NULL;
+        CHECK(row != NULL);
+        if (row) {
+            CHECK_INT(calx_row_int(row, 0), 2);
+            CHECK(calx_row_real(row, 1) == 2.25);
+            CHECK(calx_row_real(row, 2) == 1.5);
+            CHECK(calx_row_real(row, 3) == 0.25);
+        }
+        calx_result_free(r);
+    }
+    calx_conn_close(c);
+    calx_loop_run(loop);
+    test_locale_leave();
+    if (!bites)
+        SKIP("this C library writes '.' as the decimal point in de_DE.UTF-8: nothing to tell apart");
+}
+
 /* url with "options=-csearch_path=<schema>" added. */
 static void url_in_schema(const char *base, const char *schema)
 {
@@ -491,6 +538,7 @@ int main(void)
     RUN(an_array_meeting_an_array_column_goes_in_binary_as_the_columns_array_type);
     RUN(an_array_element_beyond_int4_is_a_data_error_naming_the_parameter_and_the_element);
     RUN(sql_text_parameters_are_still_typed_from_their_values);
+    RUN(in_a_german_locale_reals_go_and_come_back_with_their_fractions);
 
     calx_engine_free(engine);
     calx_metadata_free(md);

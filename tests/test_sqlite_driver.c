@@ -1367,27 +1367,16 @@ TEST(a_keyword_matches_in_any_case_and_only_as_a_whole_word)
  * directory; the case skips where that cannot be done. */
 TEST(in_a_turkish_locale_options_and_keywords_read_as_in_any_other)
 {
-    char dir[600], cmd[1400];
-    snprintf(dir, sizeof dir, "%s", path_in_tmp(0, "locale"));
-    snprintf(cmd, sizeof cmd, "localedef -i tr_TR -f UTF-8 '%s/tr_TR.UTF-8' >/dev/null 2>&1",
-             dir);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        SKIP("cannot make a directory for the locale");
-    if (system(cmd) != 0)
-        SKIP("localedef cannot build tr_TR.UTF-8 here (the locales package)");
-    setenv("LOCPATH", dir, 1);
-    if (!setlocale(LC_ALL, "tr_TR.UTF-8")) {
-        unsetenv("LOCPATH");
-        SKIP("tr_TR.UTF-8 does not load");
-    }
+    const char *why = test_locale_enter(tmp, "tr_TR", "tr_TR.UTF-8");
+    if (why)
+        SKIP(why);
     bool bites = strcasecmp("immediate", "IMMEDIATE") != 0;  /* what calx must not use */
     calx_url_param q[] = { { "begin", "IMMEDIATE" } };
     calx_url u = make_url(path_in_tmp(0, "turkish.db"), q, 1);
     calx_error err;
     calx_dconn *c = connect_ex(&u, NULL, 0, "serializable", &err, NULL);
     bool insert = calx__sql_starts_with_word("insert into t values (1)", "INSERT");
-    setlocale(LC_ALL, "C");
-    unsetenv("LOCPATH");
+    test_locale_leave();
     if (!c)
         fprintf(stderr, "  connect failed: %s\n", err.message);
     CHECK(c != NULL);
@@ -1396,6 +1385,31 @@ TEST(in_a_turkish_locale_options_and_keywords_read_as_in_any_other)
         close_conn(c);
     if (!bites)
         SKIP("this C library folds 'I' as 'i' in tr_TR.UTF-8: nothing to tell apart");
+}
+
+/* In a German locale the C library writes 2.5 as "2,5" and reads "2.5"
+ * as 2 (stopping at the '.'): an option in seconds is read as written
+ * anywhere. */
+TEST(in_a_german_locale_seconds_keep_their_fraction)
+{
+    const char *why = test_locale_enter(tmp, "de_DE", "de_DE.UTF-8");
+    if (why)
+        SKIP(why);
+    bool bites = strtod("2.5", NULL) != 2.5;   /* what calx must not use */
+    calx_url_param q[] = { { "timeout", "2.5" } };
+    calx_url u = make_url(path_in_tmp(0, "german.db"), q, 1);
+    calx_error err;
+    calx_dconn *c = connect_ex(&u, NULL, 0, NULL, &err, NULL);
+    test_locale_leave();
+    if (!c)
+        fprintf(stderr, "  connect failed: %s\n", err.message);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(scalar(c, "PRAGMA busy_timeout"), 2500);
+        close_conn(c);
+    }
+    if (!bites)
+        SKIP("this C library reads '.' as the decimal point in de_DE.UTF-8: nothing to tell apart");
 }
 
 int main(void)
@@ -1436,6 +1450,7 @@ int main(void)
     RUN(column_names_follow_a_schema_change_and_outlive_the_statement_leaving_the_cache);
     RUN(a_keyword_matches_in_any_case_and_only_as_a_whole_word);
     RUN(in_a_turkish_locale_options_and_keywords_read_as_in_any_other);
+    RUN(in_a_german_locale_seconds_keep_their_fraction);
 
     calx_loop_free(loop);
     return TEST_REPORT();

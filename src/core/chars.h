@@ -7,6 +7,7 @@
 #ifndef CALX_CORE_CHARS_H
 #define CALX_CORE_CHARS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The value of the hex digit c (either case), or -1. */
@@ -19,6 +20,18 @@ static inline int calx__hex_digit(int c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+/* Whether c is an ASCII digit, an ASCII small letter (isdigit and islower
+ * as the "C" locale answers, in every locale). */
+static inline bool calx__ascii_is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static inline bool calx__ascii_is_lower(int c)
+{
+    return c >= 'a' && c <= 'z';
 }
 
 /* c with an ASCII capital made small; any other byte as it is. */

@@ -32,6 +32,7 @@
 #include "core/buf.h"
 #include "core/chars.h"
 #include "core/nomem.h"
+#include "core/number_text.h"
 #include "driver/pg_int.h"
 
 /* ---- small helpers ---- */
@@ -135,7 +136,7 @@ static bool read_seconds(const char *value, double *out)
 {
     char *end;
     errno = 0;
-    *out = strtod(value, &end);
+    *out = calx__text_double(value, &end);
     return *value && !*end && !errno && isfinite(*out);
 }
 

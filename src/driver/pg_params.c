@@ -27,6 +27,7 @@
 
 #include "core/types_int.h"
 #include "core/value_int.h"
+#include "core/number_text.h"
 #include "driver/pg_int.h"
 #include "driver/sqlscan.h"
 
@@ -482,7 +483,7 @@ static void scalar_text(const calx_value *e, char *out)
         else if (isinf(e->u.d))
             strcpy(out, e->u.d > 0 ? "Infinity" : "-Infinity");
         else
-            snprintf(out, SCALAR_TEXT_SIZE, "%.17g", e->u.d);
+            calx__double_text(out, SCALAR_TEXT_SIZE, 17, e->u.d);
         break;
     case CALX_BOOL:
         strcpy(out, e->u.b ? "t" : "f");

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "core/array_text.h"
+#include "core/number_text.h"
 #include "core/types_int.h"
 #include "core/value_int.h"
 #include "driver/pg_int.h"
@@ -126,7 +127,7 @@ static pg_dec text_int(calx_rowset *rs, calx_value *v, const char *s, size_t len
 static pg_dec text_float(calx_rowset *rs, calx_value *v, const char *s, size_t len)
 {
     (void)rs, (void)len;
-    *v = calx_real(strtod(s, NULL));
+    *v = calx_real(calx__text_double(s, NULL));
     return DEC_OK;
 }
 
@@ -244,11 +245,11 @@ static pg_dec bin_float4(calx_rowset *rs, calx_value *v, const char *s, size_t l
     }
     char buf[32];
     for (int prec = 1; prec <= 9; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
-        if (strtof(buf, NULL) == f)
+        calx__double_text(buf, sizeof buf, prec, (double)f);
+        if (calx__text_float(buf, NULL) == f)
             break;
     }
-    *v = calx_real(strtod(buf, NULL));
+    *v = calx_real(calx__text_double(buf, NULL));
     return DEC_OK;
 }
 

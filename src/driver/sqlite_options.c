@@ -16,6 +16,7 @@
 
 #include "core/chars.h"
 #include "core/nomem.h"
+#include "core/number_text.h"
 #include "core/spell.h"
 #include "driver/sqlite_int.h"
 
@@ -170,7 +171,7 @@ static int take_option(calx_sqlite_conn *c, const char *key, const char *value,
         /* Seconds, as sqlite3.connect(timeout=...) takes them. */
         char *end;
         errno = 0;
-        double secs = strtod(value, &end);
+        double secs = calx__text_double(value, &end);
         if (!*value || *end || errno || !isfinite(secs) || secs < 0 ||
             secs > INT_MAX / 1000.0)
             return calx_error_set(err, CALX_ERR_ARGUMENT,

@@ -8,6 +8,7 @@
 
 #include "core/buf.h"
 #include "core/logging.h"
+#include "core/number_text.h"
 #include "core/value_repr.h"
 #include "engine/engine_int.h"
 
@@ -124,7 +125,12 @@ static void put_value(calx_buf *b, const calx_value *v, bool native_bool)
     switch (v->type) {
     case CALX_NULL: calx__buf_put(b, "None", 4); break;
     case CALX_INT: calx__buf_printf(b, "%lld", (long long)v->u.i); break;
-    case CALX_REAL: calx__buf_printf(b, "%.17g", v->u.d); break;
+    case CALX_REAL: {
+        char text[40];
+        calx__double_text(text, sizeof text, 17, v->u.d);
+        calx__buf_puts(b, text);
+        break;
+    }
     case CALX_BOOL:
         if (!native_bool)
             calx__buf_put(b, v->u.b ? "1" : "0", 1);

@@ -11,6 +11,7 @@
 #include "core/chars.h"
 #include "core/hash.h"
 #include "core/nomem.h"
+#include "core/number_text.h"
 #include "core/promise.h"
 #include "core/zeroed.h"
 #include "engine/engine_int.h"
@@ -205,7 +206,7 @@ calx_engine *calx_create_engine(const char *url, const calx_engine_opts *opts,
     }
     if (pass_timeout) {
         char secs[32];
-        snprintf(secs, sizeof secs, "%.17g", opts->command_timeout);
+        calx__double_text(secs, sizeof secs, 17, opts->command_timeout);
         e->connect_args[nargs - 1].key = dupstr("command_timeout");
         e->connect_args[nargs - 1].value = dupstr(secs);
         if (!e->connect_args[nargs - 1].key || !e->connect_args[nargs - 1].value)

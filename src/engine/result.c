@@ -7,14 +7,15 @@
  * crash, because the natural code path after a failed or empty query hands
  * them NULL (calx_row_int(row, calx_row_col(row, "n")) on no row). Calls
  * that report errors say CALX_ERR_ARGUMENT instead. */
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "calx/result.h"
+#include "core/chars.h"
 #include "core/nomem.h"
+#include "core/number_text.h"
 #include "core/value_int.h"
 #include "core/zeroed.h"
 #include "engine/engine_int.h"
@@ -469,9 +470,9 @@ static bool numeric_text(const calx_value *v, double *d, int64_t *i, bool *is_in
         *d = (double)n;
         return true;
     }
-    *d = strtod(buf, &end);
+    *d = calx__text_double(buf, &end);
     /* "nan" and "inf" are text to SQL, not numbers that came back. */
-    return *end == '\0' && (isdigit((unsigned char)buf[0]) || buf[0] == '-' || buf[0] == '+' ||
+    return *end == '\0' && (calx__ascii_is_digit(buf[0]) || buf[0] == '-' || buf[0] == '+' ||
                              buf[0] == '.');
 }
 

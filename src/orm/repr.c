@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/number_text.h"
 #include "core/value_repr.h"
 #include "orm/object.h"
 
@@ -57,11 +58,7 @@ static void repr_double(calx_buf *b, double d)
         return;
     }
     char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
+    calx__double_shortest(tmp, sizeof tmp, d);
     calx__buf_puts(b, tmp);
     if (!strpbrk(tmp, ".en"))
         calx__buf_puts(b, ".0");

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/number_text.h"
 #include "core/types_int.h"
 #include "sql/convert.h"
 #include "sql/dialect.h"
@@ -142,11 +143,7 @@ static void json_number_text(calx_value *v, char *scratch)
     if (v->type == CALX_INT) {
         n = snprintf(scratch, CALX_BIND_SCRATCH_SIZE, "%lld", (long long)v->u.i);
     } else {
-        for (int prec = 1; prec <= 17; prec++) {
-            n = snprintf(scratch, CALX_BIND_SCRATCH_SIZE, "%.*g", prec, v->u.d);
-            if (strtod(scratch, NULL) == v->u.d)
-                break;
-        }
+        n = calx__double_shortest(scratch, CALX_BIND_SCRATCH_SIZE, v->u.d);
     }
     *v = calx_value_json(scratch);
     v->u.s.len = (size_t)n;

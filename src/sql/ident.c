@@ -4,21 +4,20 @@
  * and columns the same way (ddl.c and the compilers use these). The rule is
  * shared; the reserved words and the quote character are each dialect's
  * (dialect_<db>.c). */
-#include <ctype.h>
-
+#include "core/chars.h"
 #include "sql/ident.h"
 
 bool calx__sql_requires_quotes(const calx_dialect *d, const char *name)
 {
     /* SQLAlchemy's illegal_initial_characters are the digits and '$'; a
      * leading '_' is legal and stays unquoted. */
-    if (!*name || isdigit((unsigned char)name[0]) || name[0] == '$')
+    if (!*name || calx__ascii_is_digit(name[0]) || name[0] == '$')
         return true;
     for (const char *p = name; *p; p++) {
-        unsigned char ch = (unsigned char)*p;
+        char ch = *p;
         /* Uppercase needs quotes to keep its case: unquoted, PostgreSQL
-         * folds it to lowercase. */
-        if (!(islower(ch) || isdigit(ch) || ch == '_' || ch == '$') || ch > 0x7f)
+         * folds it to lowercase. Anything past ASCII is quoted too. */
+        if (!(calx__ascii_is_lower(ch) || calx__ascii_is_digit(ch) || ch == '_' || ch == '$'))
             return true;
     }
     return calx__dialect_is_reserved(d, name);
