@@ -270,7 +270,7 @@ static inline const char *test_tmpdir(const char *prog)
 static inline const char *test_locale_enter(const char *dir, const char *input,
                                             const char *name)
 {
-    static char where[600], cmd[1400], why[200];
+    static char where[1024], cmd[2048], why[200];
     snprintf(where, sizeof where, "%s/locale", dir);
     if (mkdir(where, 0700) != 0 && errno != EEXIST)
         return "cannot make a directory for the locale";

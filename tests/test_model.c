@@ -457,9 +457,7 @@ TEST(constructing_in_bulk_takes_blocks_that_go_once_the_thread_and_its_objects_d
  * Python's wherever it runs (SQLModel prints weight=1.5). */
 TEST(a_repr_writes_reals_with_a_point_in_a_german_locale)
 {
-    char dir[600];
-    snprintf(dir, sizeof dir, "%s", test_tmpdir("test_model"));
-    const char *why = test_locale_enter(dir, "de_DE", "de_DE.UTF-8");
+    const char *why = test_locale_enter(test_tmpdir("test_model"), "de_DE", "de_DE.UTF-8");
     if (why)
         SKIP(why);
     calx_error err;
