@@ -202,6 +202,7 @@ struct pg_conn {
     Oid *ptypes;
     size_t pcap;
     int nulls_in_a_row;       /* PQgetResult NULLs with no result between */
+    bool res_kept;            /* the result being handled went to a rowset */
     bool describing;          /* the pipeline out prepares and describes the
                                  request's query; the query itself follows
                                  at its Sync (pg_pipeline.c) */
@@ -371,10 +372,11 @@ void calx__pg_connect_deferred(pg_conn *c);
 int calx__pg_errcode(const char *sqlstate);
 /* Adds a result's rows (decoded by column type, in text or binary format)
  * and its count of changed rows to *slot, making the rowset on the first
- * result. 0, or CALX_ERR_NOMEM, or CALX_ERR_INTERNAL for a malformed
- * binary value, with err set (*slot stays valid, to be freed by the
- * caller). */
-int calx__pg_add_rows(calx_rowset **slot, const PGresult *res, calx_error *err);
+ * result. Texts are read in place: *kept true when the rowset took res
+ * (it PQclears it when the rows go), else res stays the caller's. 0, or
+ * CALX_ERR_NOMEM, or CALX_ERR_INTERNAL for a malformed binary value, with
+ * err set (*slot stays valid, to be freed by the caller). */
+int calx__pg_add_rows(calx_rowset **slot, PGresult *res, bool *kept, calx_error *err);
 /* The format to ask for the rows of a statement whose results look like
  * res (its column types): PG_FMT_BINARY when every column has a binary
  * decoder, else PG_FMT_TEXT. */

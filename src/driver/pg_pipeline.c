@@ -563,11 +563,13 @@ static bool send_pipeline(pg_conn *c)
 
 /* ---- results ---- */
 
-/* Adds a result's rows and counts to statement stmt's rowset. */
-static bool add_result(pg_conn *c, size_t stmt, const PGresult *res)
+/* Adds a result's rows and counts to statement stmt's rowset, which may
+ * keep res (c->res_kept: read_results then leaves it). */
+static bool add_result(pg_conn *c, size_t stmt, PGresult *res)
 {
     calx_error err;
-    if (calx__pg_add_rows(&c->rsets[stmt], res, &err) == 0)
+    int rc = calx__pg_add_rows(&c->rsets[stmt], res, &c->res_kept, &err);
+    if (rc == 0)
         return true;
     calx__pg_fail(c, &err);
     return false;
@@ -575,7 +577,7 @@ static bool add_result(pg_conn *c, size_t stmt, const PGresult *res)
 
 /* Puts one result to use. Returns true when the request must end now,
  * without waiting for its Sync. */
-static bool handle_result(pg_conn *c, pg_cmd *cmd, const PGresult *res)
+static bool handle_result(pg_conn *c, pg_cmd *cmd, PGresult *res)
 {
     if (cmd->kind == PGC_AHEAD)
         return false;  /* rows, or an error, of a stream that was left */
@@ -845,7 +847,9 @@ static bool read_results(pg_conn *c)
             c->cur_seen = true;
             stop = handle_result(c, &c->cmds[c->cur], res);
         }
-        PQclear(res);
+        if (!c->res_kept)
+            PQclear(res);
+        c->res_kept = false;
         if (stop) {
             calx__pg_complete(c);
             return true;

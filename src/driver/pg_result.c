@@ -1016,8 +1016,15 @@ static int out_of_range(const PGresult *res, int row, int col, calx_error *err)
                                   "be in DateStyle ISO and IntervalStyle postgres");
 }
 
-int calx__pg_add_rows(calx_rowset **slot, const PGresult *res, calx_error *err)
+/* The rowset's hold on a result (calx__rowset_hold). */
+static void clear_result(void *res)
 {
+    PQclear(res);
+}
+
+int calx__pg_add_rows(calx_rowset **slot, PGresult *res, bool *kept, calx_error *err)
+{
+    *kept = false;
     calx_rowset *rs = *slot;
     int nf = PQnfields(res);
     if (!rs || (rs->ncols == 0 && rs->nrows == 0 && nf > 0)) {
@@ -1054,8 +1061,20 @@ int calx__pg_add_rows(calx_rowset **slot, const PGresult *res, calx_error *err)
         goto nomem;
     enum { NDEC = 64 };
     pg_decode_fn decs[NDEC];
-    for (int i = 0; i < nf && i < NDEC; i++)
+    bool in_place = false;
+    for (int i = 0; i < nf && i < NDEC; i++) {
         decs[i] = column_decoder(res, i);
+        in_place |= decs[i] == text_as_is || decs[i] == bin_text;
+    }
+    /* A text column's values are read where libpq put them (NUL-ended in
+     * either format), not copied: the rowset holds res until its rows go.
+     * Only here, where the bytes are res's: the decoders are also given
+     * bytes of their own (an array's elements). */
+    if (in_place && nt > 0) {
+        if (calx__rowset_hold(rs, res, clear_result))
+            goto nomem;
+        *kept = true;
+    }
     for (int r = 0; r < nt; r++) {
         calx_value *row = calx__rowset_add_row(rs);
         if (!row)
@@ -1064,6 +1083,17 @@ int calx__pg_add_rows(calx_rowset **slot, const PGresult *res, calx_error *err)
             if (PQgetisnull(res, r, col))
                 continue;  /* the row starts all NULL */
             pg_decode_fn fn = col < NDEC ? decs[col] : column_decoder(res, col);
+            if (*kept && col < NDEC && (fn == text_as_is || fn == bin_text)) {
+                const char *s = PQgetvalue(res, r, col);
+                size_t len = (size_t)PQgetlength(res, r, col);
+                if (fn == bin_text && len && memchr(s, 0, len))
+                    return calx_error_set(err, CALX_ERR_INTERNAL,
+                                          "PostgreSQL sent a malformed binary value of type %u "
+                                          "in column \"%s\"", (unsigned)PQftype(res, col),
+                                          PQfname(res, col));
+                row[col] = (calx_value){ .type = CALX_TEXT, .u.s = { s, len } };
+                continue;
+            }
             pg_dec d = fn ? fn(rs, &row[col], PQgetvalue(res, r, col),
                                (size_t)PQgetlength(res, r, col))
                           : DEC_BAD;

@@ -27,6 +27,12 @@ struct calx_chunk {
     char data[];
 };
 
+struct calx_held {
+    calx_held *next;
+    void *p;
+    void (*release)(void *);
+};
+
 struct calx_colnames {
     atomic_size_t refs;
     size_t ncols;
@@ -335,10 +341,31 @@ calx_value *calx__rowset_add_row(calx_rowset *rs)
     return row;
 }
 
+int calx__rowset_hold(calx_rowset *rs, void *p, void (*release)(void *))
+{
+    calx_held *h = malloc(sizeof *h);
+    if (!h)
+        return CALX_ERR_NOMEM;
+    *h = (calx_held){ rs->held, p, release };
+    rs->held = h;
+    return 0;
+}
+
+static void release_held(calx_rowset *rs)
+{
+    while (rs->held) {
+        calx_held *h = rs->held;
+        rs->held = h->next;
+        h->release(h->p);
+        free(h);
+    }
+}
+
 /* Drops the rows and the bytes they used, keeping the columns. */
 void calx__rowset_clear_rows(calx_rowset *rs)
 {
     rs->nrows = 0;
+    release_held(rs);
     /* The old rows' bytes share the arena with the column names: move the
      * names to a fresh arena and drop the old one whole. Short of memory,
      * keep the old arena; the rows are gone either way. */
@@ -405,7 +432,8 @@ int calx__rowset_merge(calx_rowset *rs)
             calx__rowset_free(n);
             continue;
         }
-        /* The moved values point into n's arena, and its own block is part
+        /* The moved values point into n's arena (or results it holds),
+         * and its own block is part
          * of n's allocation: n stays, its rows and names dropped, until rs
          * is freed. */
         if (n->vals != n->own_rows)
@@ -426,6 +454,7 @@ void calx__rowset_free(calx_rowset *rs)
     while (rs) {
         calx_rowset *next = rs->next;
         calx__rowset_free(rs->spent);
+        release_held(rs);
         chunks_free(rs, rs->arena);
         calx__colnames_release(rs->names);
         if (rs->vals != rs->own_rows)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The rows a driver hands back: columns, values, and the bytes of text and
- * blob values in an arena of their own, so a whole set is freed at once.
+ * blob values in an arena of their own, so a whole set is freed at once,
+ * or in a result of the driver's the rowset holds (calx__rowset_hold).
  * Text values are always NUL-terminated. */
 #ifndef CALX_DRIVER_ROWSET_H
 #define CALX_DRIVER_ROWSET_H
@@ -11,6 +12,7 @@
 #include "calx/value.h"
 
 typedef struct calx_chunk calx_chunk;
+typedef struct calx_held calx_held;
 
 /* A set of column names in one block, shared by reference: a driver keeps
  * one per cached statement and every rowset of that statement points at
@@ -37,6 +39,7 @@ typedef struct calx_rowset {
     /* Rowsets merged into this one (calx__rowset_merge) whose arenas hold
      * bytes its values point at, linked by next; freed with it. */
     struct calx_rowset *spent;
+    calx_held *held;          /* driver results values point into */
 } calx_rowset;
 
 /* A new empty rowset with ncols columns (names unset). NULL on no memory. */
@@ -65,6 +68,11 @@ int calx__rowset_reserve(calx_rowset *rs, size_t nrows);
 /* Appends a row and returns its ncols values, all NULL, to be filled; NULL
  * on no memory. The pointer is valid until the next append. */
 calx_value *calx__rowset_add_row(calx_rowset *rs);
+/* Keeps p, a driver's result whose bytes values point into (PostgreSQL's
+ * texts, read in place), until the rows go: release(p) when they are
+ * cleared or rs is freed. 0, or CALX_ERR_NOMEM with nothing kept (p
+ * stays the caller's). */
+int calx__rowset_hold(calx_rowset *rs, void *p, void (*release)(void *));
 /* Copies n bytes into the arena (plus a NUL) and returns the copy. */
 const char *calx__rowset_copy(calx_rowset *rs, const void *p, size_t n);
 /* Room for n bytes in the arena, plus a NUL already written at [n], for a
