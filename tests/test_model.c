@@ -277,6 +277,16 @@ TEST(load_converts_database_values)
     v = calx_text("seven");
     CHECK_INT(calx__obj_load_field(o, CALX_FIELD(Gadget, serial), &v, &err), CALX_ERR_TYPE);
     CHECK_CONTAINS(err.message, "Gadget.serial (INT64) cannot hold the TEXT value");
+    /* An INT32 field is refused what it cannot hold (SQLite's INTEGER
+     * column holds 64 bits), not given the low 32 bits of it. */
+    v = calx_int(3000000000);
+    CHECK_INT(calx__obj_load_field(o, CALX_FIELD(Gadget, power), &v, &err), CALX_ERR_DATA);
+    CHECK_STR(err.message,
+              "Gadget.power (INT32) cannot hold 3000000000, the value the database returned");
+    CHECK_INT(g->power, 10);
+    v = calx_int(INT32_MIN);
+    CHECK_OK(calx__obj_load_field(o, CALX_FIELD(Gadget, power), &v, &err), &err);
+    CHECK_INT(g->power, INT32_MIN);
     calx_obj_free(g);
 }
 

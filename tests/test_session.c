@@ -33,6 +33,37 @@ static void add_heroes(calx_session *s, Hero **hs, int n, const char *prefix)
     }
 }
 
+/* A row whose INTEGER holds more than the model's INT32 field (SQLite's
+ * columns hold 64 bits whatever was declared) fails the load, naming
+ * the field and the value; it is not cut to its low 32 bits. */
+TASK_TEST(a_load_refuses_a_value_past_an_int32_field_naming_it)
+{
+    if (strcmp(calx_engine_dialect(engine), "postgresql") == 0)
+        SKIP("PostgreSQL's INTEGER column cannot hold it in the first place");
+    calx_session *s = new_session();
+    calx_connection *c = NULL;
+    CHECK_OK(calx_await(calx_engine_connect(engine, &err), &c, &err), &err);
+    CHECK_OK(calx_await(calx_conn_execute(c,
+                                          "INSERT INTO gadget (code, power, weight, active, "
+                                          "serial, made_at) VALUES ('big', 3000000000, 1.5, 1, "
+                                          "7, '2024-01-01 00:00:00.000000')",
+                                          NULL, &err),
+                        NULL, &err),
+             &err);
+    CHECK_OK(calx_await(calx_conn_commit(c, &err), NULL, &err), &err);
+    calx_conn_close(c);
+    calx_select *q = calx_select_new(CALX_TABLE(Gadget));
+    calx_select_where(q, calx_binop(CALX_OP_EQ, calx_col(CALX_TABLE(Gadget),
+                                                         CALX_FIELD(Gadget, code)),
+                                    calx_lit(calx_text("big"))));
+    calx_objlist l;
+    CHECK_INT(calx_session_all(s, q, &l, &err), CALX_ERR_DATA);
+    CHECK_STR(err.message,
+              "Gadget.power (INT32) cannot hold 3000000000, the value the database returned");
+    calx_select_free(q);
+    calx_session_free(s);
+}
+
 TASK_TEST(commit_inserts_and_fills_generated_keys)
 {
     calx_session *s = new_session();
@@ -1837,6 +1868,7 @@ int main(void)
     calx_metadata_add(md, CALX_TABLE(Hero), &e);
     calx_metadata_add(md, CALX_TABLE(Gadget), &e);
     RUN(commit_inserts_and_fills_generated_keys);
+    RUN(a_load_refuses_a_value_past_an_int32_field_naming_it);
     RUN(a_flush_that_runs_out_of_memory_anywhere_writes_all_or_nothing_and_says_which);
     RUN(a_get_or_query_that_runs_out_of_memory_anywhere_says_so_and_the_session_reads_on);
     RUN(a_large_flush_is_one_statement_and_keys_reach_their_objects);

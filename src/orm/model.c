@@ -408,7 +408,36 @@ static int store_scalar(const calx_model *m, const calx_field *f, void *p,
 {
     if (calx__ftype_is_rich(f->type))
         return calx__rich_store(m, f, p, v, err);
+    /* A 32-bit field of a column that holds more (SQLite's INTEGER holds
+     * 64 bits whatever the model says): refused, not cut to 32 bits. */
+    if (f->type == CALX_F_INT32 && v->type == CALX_INT && (v->u.i < INT32_MIN || v->u.i > INT32_MAX))
+        return calx_error_set(err, CALX_ERR_DATA,
+                              "%s.%s (INT32) cannot hold %lld, the value the database returned",
+                              m->name, f->name, (long long)v->u.i);
     return store_basic(f, p, v) ? 0 : type_error(m, f, v, err);
+}
+
+/* A row's commonest value, an integer into an integer field that holds
+ * it, stored without store_scalar's dispatch; false for anything else
+ * (store_scalar then converts, or says why not). */
+static inline bool store_int_fast(const calx_field *f, void *p, const calx_value *v)
+{
+    if (v->type != CALX_INT)
+        return false;
+    if (f->type == CALX_F_INT64) {
+        if (f->nullable)
+            *(calx_opt_int64 *)p = (calx_opt_int64){ v->u.i, true };
+        else
+            *(int64_t *)p = v->u.i;
+        return true;
+    }
+    if (f->type != CALX_F_INT32 || v->u.i < INT32_MIN || v->u.i > INT32_MAX)
+        return false;
+    if (f->nullable)
+        *(calx_opt_int32 *)p = (calx_opt_int32){ (int32_t)v->u.i, true };
+    else
+        *(int32_t *)p = (int32_t)v->u.i;
+    return true;
 }
 
 /* Points the buffer field at p (object or snapshot) to b. */
@@ -505,7 +534,7 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx__model_facts *fx,
                 goto bad;
             calx__field_put_bytes(f, p, v, tail);
             tail += calx__field_bytes_size(f, v);
-        } else if (store_scalar(m, f, p, v, err)) {
+        } else if (!store_int_fast(f, p, v) && store_scalar(m, f, p, v, err)) {
             calx__obj_destroy(o);
             return NULL;
         }
