@@ -39,22 +39,11 @@ void calx__objvec_free(calx_objvec *ov)
 
 /* ---- keys ---- */
 
-static uint64_t mix(uint64_t h, uint64_t x)
-{
-    h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    return h;
-}
-
-static uint64_t int_hash(int64_t i)
-{
-    return (uint64_t)i * 0xff51afd7ed558ccdull;
-}
-
 uint64_t calx__value_hash(const calx_value *v)
 {
     switch (v->type) {
     case CALX_INT:
-        return int_hash(v->u.i);
+        return calx__int_hash(v->u.i);
     case CALX_BOOL:
         return v->u.b;
     case CALX_REAL: {
@@ -78,15 +67,16 @@ uint64_t calx__value_hash(const calx_value *v)
         /* Equal values hash alike whatever their scale: 1.10 and 1.1. */
         calx_decimal d = calx_value_get_decimal(v);
         calx__decimal_normalize(&d);
-        return mix(mix(d.lo, (uint64_t)d.hi), (uint64_t)d.scale);
+        return calx__key_mix(calx__key_mix(d.lo, (uint64_t)d.hi), (uint64_t)d.scale);
     }
     case CALX_INTERVAL:
-        return mix(mix((uint64_t)v->u.interval.months, (uint64_t)v->u.interval.days),
-                   (uint64_t)v->u.interval.micros);
+        return calx__key_mix(calx__key_mix((uint64_t)v->u.interval.months,
+                                           (uint64_t)v->u.interval.days),
+                             (uint64_t)v->u.interval.micros);
     case CALX_ARRAY: {
         uint64_t h = v->u.array.n;
         for (size_t i = 0; i < v->u.array.n; i++)
-            h = mix(h, calx__value_hash(&v->u.array.items[i]));
+            h = calx__key_mix(h, calx__value_hash(&v->u.array.items[i]));
         return h;
     }
     case CALX_NULL:
@@ -133,17 +123,12 @@ bool calx__value_eq(const calx_value *a, const calx_value *b)
     return false;
 }
 
-static uint64_t key_hash_end(uint64_t h)
-{
-    return h ? h : 1;
-}
-
 uint64_t calx__key_hash(const calx_model *m, const calx_value *key, size_t nkey)
 {
     uint64_t h = (uint64_t)(uintptr_t)m;
     for (size_t i = 0; i < nkey; i++)
-        h = mix(h, calx__value_hash(&key[i]));
-    return key_hash_end(h);
+        h = calx__key_mix(h, calx__value_hash(&key[i]));
+    return calx__key_hash_end(h);
 }
 
 size_t calx__obj_key(const calx_obj *o, const void *s, calx_value *out)
@@ -412,8 +397,7 @@ calx_obj *calx__map_find_int(const calx_session *s, const calx_model *m, size_t 
 {
     if (!s->map_n)
         return NULL;
-    /* calx__key_hash of the one key calx_int(v), without the switch. */
-    uint64_t h = key_hash_end(mix((uint64_t)(uintptr_t)m, int_hash(v)));
+    uint64_t h = calx__key_hash_int(m, v);
     const calx_field *f = &m->fields[pk];
     size_t mask = s->map_cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {

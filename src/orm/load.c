@@ -132,7 +132,7 @@ static int load_converted(calx_session *s, const calx_model *m,
 {
     calx_value key[CALX__MAX_KEY];
     size_t nkey = row_key(m, facts, vals, key);
-    uint64_t h = calx__key_hash(m, key, nkey);
+    uint64_t h = calx__key_hash_fast(m, key, nkey);
     calx_obj *o = calx__map_find_h(s, m, key, nkey, h);
     if (o) {
         *out = o;
@@ -178,7 +178,7 @@ static void prefetch_ahead(const calx_session *s, const calx_model *m,
         return;
     calx_value key[CALX__MAX_KEY];
     size_t nkey = row_key(m, facts, calx_row_value(ahead, 0), key);
-    calx__map_prefetch(s, calx__key_hash(m, key, nkey));
+    calx__map_prefetch(s, calx__key_hash_fast(m, key, nkey));
 }
 
 /* Reads the rows of the query f runs (a SELECT of m's columns in field

@@ -165,6 +165,38 @@ uint64_t calx__value_hash(const calx_value *v);
 bool calx__value_eq(const calx_value *a, const calx_value *b);
 /* The hash of a model's primary key given as values. */
 uint64_t calx__key_hash(const calx_model *m, const calx_value *key, size_t nkey);
+
+/* Its parts, inline for the commonest key, one integer, which a load
+ * hashes for every row and a get for every call: calx__key_hash_int(m, v)
+ * is calx__key_hash(m, &calx_int(v), 1). */
+static inline uint64_t calx__key_mix(uint64_t h, uint64_t x)
+{
+    return h ^ (x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+}
+
+static inline uint64_t calx__int_hash(int64_t i)
+{
+    return (uint64_t)i * 0xff51afd7ed558ccdull;
+}
+
+static inline uint64_t calx__key_hash_end(uint64_t h)
+{
+    return h ? h : 1;   /* 0 is no object's hash */
+}
+
+static inline uint64_t calx__key_hash_int(const calx_model *m, int64_t v)
+{
+    return calx__key_hash_end(calx__key_mix((uint64_t)(uintptr_t)m, calx__int_hash(v)));
+}
+
+/* calx__key_hash, one integer's without the call. */
+static inline uint64_t calx__key_hash_fast(const calx_model *m, const calx_value *key,
+                                           size_t nkey)
+{
+    if (nkey == 1 && key[0].type == CALX_INT)
+        return calx__key_hash_int(m, key[0].u.i);
+    return calx__key_hash(m, key, nkey);
+}
 /* The most primary-key columns a model may have: keys are built on the
  * stack. calx_model_check refuses a model with more, by name; so do the
  * constructor and the loaders (calx__model_check_key), which a model
