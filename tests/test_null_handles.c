@@ -430,6 +430,9 @@ TEST(a_null_session_is_an_argument_error)
     REFUSED(calx_session_get(NULL, &Hero_model, key, &out, &err));
     REFUSED(calx_session_get_key(NULL, &Hero_model, &key, 1, &out, &err));
     REFUSED(calx_session_get_one(NULL, &Hero_model, key, &out, &err));
+    calx_exec_opts reload = { .populate_existing = true };
+    REFUSED(calx_session_get_opts(NULL, &Hero_model, &key, 1, &reload, &out, &err));
+    CHECK_CONTAINS(err.message, "the session is NULL");
     REFUSED(calx_session_reload_expired(NULL, &err));
     REFUSED(calx_session_all(NULL, q, &l, &err));
     REFUSED(calx_session_execute(NULL, q, NULL, &l, &err));
@@ -501,6 +504,13 @@ static void *null_arguments_to_a_session(void *arg)
     CHECK(out == NULL);
     REFUSED(calx_session_get(s, &Hero_model, key, NULL, &err));
     REFUSED(calx_session_get_key(s, &Hero_model, NULL, 1, &out, &err));
+    calx_exec_opts reload = { .populate_existing = true };
+    out = h;
+    REFUSED(calx_session_get_opts(s, NULL, &key, 1, &reload, &out, &err));
+    CHECK(out == NULL);
+    REFUSED(calx_session_get_opts(s, &Hero_model, NULL, 1, &reload, &out, &err));
+    REFUSED(calx_session_get_opts(s, &Hero_model, &key, 1, &reload, NULL, &err));
+    CHECK_CONTAINS(err.message, "calx_session_get_opts needs a model, a key and out");
     REFUSED(calx_session_execute(s, q, NULL, NULL, &err));
     REFUSED(calx_session_all(s, q, NULL, &err));
     REFUSED(calx_session_first(s, q, NULL, &err));

@@ -433,9 +433,8 @@ int calx__rowset_merge(calx_rowset *rs)
             continue;
         }
         /* The moved values point into n's arena (or results it holds),
-         * and its own block is part
-         * of n's allocation: n stays, its rows and names dropped, until rs
-         * is freed. */
+         * and its own block is part of n's allocation: n stays, its rows
+         * and names dropped, until rs is freed. */
         if (n->vals != n->own_rows)
             free(n->vals);
         n->vals = NULL;

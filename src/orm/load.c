@@ -537,7 +537,8 @@ int calx_session_get_opts(calx_session *s, const calx_model *m, const calx_value
     if (out)
         *(void **)out = NULL;
     if (!m || !out || !key)
-        return calx_error_set(err, CALX_ERR_ARGUMENT, "calx_session_get needs a model, a key and out");
+        return calx_error_set(err, CALX_ERR_ARGUMENT,
+                              "calx_session_get_opts needs a model, a key and out");
     if (s && s->get_model != m)
         get_model_facts(s, m);
     return get_key_cold(s, m, key, nkey, opts, out, NULL, false, err);

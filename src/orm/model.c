@@ -410,7 +410,8 @@ static int store_scalar(const calx_model *m, const calx_field *f, void *p,
         return calx__rich_store(m, f, p, v, err);
     /* A 32-bit field of a column that holds more (SQLite's INTEGER holds
      * 64 bits whatever the model says): refused, not cut to 32 bits. */
-    if (f->type == CALX_F_INT32 && v->type == CALX_INT && (v->u.i < INT32_MIN || v->u.i > INT32_MAX))
+    if (f->type == CALX_F_INT32 && v->type == CALX_INT &&
+        (v->u.i < INT32_MIN || v->u.i > INT32_MAX))
         return calx_error_set(err, CALX_ERR_DATA,
                               "%s.%s (INT32) cannot hold %lld, the value the database returned",
                               m->name, f->name, (long long)v->u.i);
