@@ -95,6 +95,32 @@ TEST(reuses_connections)
     free_engine(e);
 }
 
+/* SQLAlchemy's words whatever the locale: programs match on them, and a
+ * German LC_NUMERIC would have written "timeout 0,05". */
+TEST(the_timeout_error_keeps_sqlalchemys_words_in_a_german_locale)
+{
+    const char *why = test_locale_enter(dir, "de_DE", "de_DE.UTF-8");
+    if (why)
+        SKIP(why);
+    calx_error err;
+    calx_engine *e = make_engine((calx_engine_opts){ .pool_size = 1,
+                                                     .max_overflow = CALX_OVERFLOW_NONE,
+                                                     .pool_timeout = 0.05 }, NULL, 0);
+    calx_connection *a = connect_now(e, &err);
+    CHECK(a != NULL);
+    calx_connection *c = NULL;
+    CHECK_INT(calx_wait(calx_engine_connect(e, &err), &c, &err), CALX_ERR_TIMEOUT);
+    char printed[32];
+    snprintf(printed, sizeof printed, "%.2f", 0.05);
+    test_locale_leave();
+    CHECK_STR(err.message, "QueuePool limit of size 1 overflow 0 reached, connection timed "
+                           "out, timeout 0.05");
+    calx_conn_close(a);
+    free_engine(e);
+    if (strcmp(printed, "0.05") == 0)
+        SKIP("this C library writes '.' as the decimal point in de_DE.UTF-8: nothing to tell apart");
+}
+
 TEST(timeout_error_in_sqlalchemy_words)
 {
     calx_error err;
@@ -1075,6 +1101,7 @@ int main(void)
     fprintf(stderr, "backend: %s\n", test_backend_name());
     RUN(reuses_connections);
     RUN(timeout_error_in_sqlalchemy_words);
+    RUN(the_timeout_error_keeps_sqlalchemys_words_in_a_german_locale);
     RUN(queued_checkouts_time_out_each_at_its_own_deadline);
     RUN(an_empty_queue_leaves_no_timer_holding_the_loop);
     RUN(waiters_are_served_first_come_first_served);

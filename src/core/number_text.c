@@ -46,6 +46,14 @@ int calx__double_text(char *buf, size_t n, int precision, double d)
     return len;
 }
 
+int calx__double_fixed(char *buf, size_t n, int decimals, double d)
+{
+    locale_t before = enter();
+    int len = snprintf(buf, n, "%.*f", decimals, d);
+    leave(before);
+    return len;
+}
+
 int calx__double_shortest(char *buf, size_t n, double d)
 {
     locale_t before = enter();

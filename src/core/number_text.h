@@ -15,6 +15,10 @@
  * length it wrote (or would have), as snprintf's. */
 int calx__double_text(char *buf, size_t n, int precision, double d);
 
+/* snprintf(buf, n, "%.*f", decimals, d), likewise: SQLAlchemy's words
+ * ("timeout 30.00", "generated in 0.00012s") read the same everywhere. */
+int calx__double_fixed(char *buf, size_t n, int decimals, double d);
+
 /* The shortest "%.*g" text of d (up to 17 digits) that reads back as d,
  * into buf (n: 32 bytes hold any); its length. */
 int calx__double_shortest(char *buf, size_t n, double d);

@@ -9,6 +9,7 @@
 #include "calx/connection.h"
 #include "core/blocks.h"
 #include "core/nomem.h"
+#include "core/number_text.h"
 #include "core/promise.h"
 #include "core/spares.h"
 #include "core/value_int.h"
@@ -601,8 +602,9 @@ static void note_badge(char *badge, size_t size, const calx_plan_entry *pe, bool
     case CALX__COMPILED_DISABLED: snprintf(badge, size, "caching disabled %ss", secs); break;
     case CALX__COMPILED_NO_KEY: snprintf(badge, size, "no key %ss", secs); break;
     case CALX__COMPILED_CACHED:
-        snprintf(badge, size, "cached since %.4gs ago",
-                 (double)(calx__mono_ns() - note->created_ns) / 1e9);
+        calx__double_text(secs, sizeof secs, 4,
+                          (double)(calx__mono_ns() - note->created_ns) / 1e9);
+        snprintf(badge, size, "cached since %ss ago", secs);
         break;
     }
 }
@@ -626,9 +628,11 @@ static void echo_stmt(const calx_connection *c, const calx_plan_entry *pe, bool 
         snprintf(badge, sizeof badge, "no key %ss", secs);
     else if (fresh)
         snprintf(badge, sizeof badge, "generated in %ss", secs);
-    else
-        snprintf(badge, sizeof badge, "cached since %.4gs ago",
-                 (double)(calx__mono_ns() - pe->created_ns) / 1e9);
+    else {
+        calx__double_text(secs, sizeof secs, 4,
+                          (double)(calx__mono_ns() - pe->created_ns) / 1e9);
+        snprintf(badge, sizeof badge, "cached since %ss ago", secs);
+    }
     conn_echo(c, "%s", pe->plan.sql);
     calx__echo_params(e, badge, st->params, st->nparams, st->nsets);
 }

@@ -213,5 +213,5 @@ void calx__echo_seconds(char *buf, size_t n, double s)
     int digits = 5;
     for (double shown = 1e-5; s > 0 && s < shown && digits < 9; shown /= 10)
         digits++;
-    snprintf(buf, n, "%.*f", digits, s);
+    calx__double_fixed(buf, n, digits, s);
 }

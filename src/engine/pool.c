@@ -11,6 +11,7 @@
 
 #include "core/evloop.h"
 #include "core/logging.h"
+#include "core/number_text.h"
 #include "core/nomem.h"
 #include "core/promise.h"
 #include "core/zeroed.h"
@@ -424,15 +425,17 @@ static void time_out(calx_pool *p, waiter *w)
 {
     unlink_waiter(p, w);
     p->stats.timeouts++;
+    char secs[32];
+    calx__double_fixed(secs, sizeof secs, 2, ms_to_s(p->cfg.timeout_ms));
     if (p->cfg.kind == CALX_POOL_STATIC)
         calx__future_rejectf(w->f, CALX_ERR_TIMEOUT,
                              "StaticPool connection is in use, connection timed out, "
-                             "timeout %.2f", ms_to_s(p->cfg.timeout_ms));
+                             "timeout %s", secs);
     else
         calx__future_rejectf(w->f, CALX_ERR_TIMEOUT,
                              "QueuePool limit of size %d overflow %d reached, connection "
-                             "timed out, timeout %.2f",
-                             p->cfg.size, p->cfg.max_overflow, ms_to_s(p->cfg.timeout_ms));
+                             "timed out, timeout %s",
+                             p->cfg.size, p->cfg.max_overflow, secs);
     free(w);
 }
 
