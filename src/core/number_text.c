@@ -67,18 +67,24 @@ int calx__double_shortest(char *buf, size_t n, double d)
     return len;
 }
 
+double calx__float_as_decimal(float f)
+{
+    locale_t before = enter();
+    char buf[32];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
+        if (strtof(buf, NULL) == f)
+            break;
+    }
+    double d = strtod(buf, NULL);
+    leave(before);
+    return d;
+}
+
 double calx__text_double(const char *s, char **end)
 {
     locale_t before = enter();
     double d = strtod(s, end);
     leave(before);
     return d;
-}
-
-float calx__text_float(const char *s, char **end)
-{
-    locale_t before = enter();
-    float f = strtof(s, end);
-    leave(before);
-    return f;
 }

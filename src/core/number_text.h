@@ -23,9 +23,13 @@ int calx__double_fixed(char *buf, size_t n, int decimals, double d);
  * into buf (n: 32 bytes hold any); its length. */
 int calx__double_shortest(char *buf, size_t n, double d);
 
-/* strtod and strtof as the "C" locale reads: end (may be NULL) past the
- * number read. */
+/* The double a float reads as through the shortest decimal that gives the
+ * float back (0.1f as 0.1, not 0.100000001490116): PostgreSQL's float4out
+ * prints that decimal, and the text path reads it so. */
+double calx__float_as_decimal(float f);
+
+/* strtod as the "C" locale reads: end (may be NULL) past the number
+ * read. */
 double calx__text_double(const char *s, char **end);
-float calx__text_float(const char *s, char **end);
 
 #endif

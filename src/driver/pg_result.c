@@ -243,13 +243,7 @@ static pg_dec bin_float4(calx_rowset *rs, calx_value *v, const char *s, size_t l
         *v = calx_real(isnan(f) ? (double)NAN : (double)f);
         return DEC_OK;
     }
-    char buf[32];
-    for (int prec = 1; prec <= 9; prec++) {
-        calx__double_text(buf, sizeof buf, prec, (double)f);
-        if (calx__text_float(buf, NULL) == f)
-            break;
-    }
-    *v = calx_real(calx__text_double(buf, NULL));
+    *v = calx_real(calx__float_as_decimal(f));
     return DEC_OK;
 }
 
