@@ -270,6 +270,10 @@ static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
             return rc;
         for (size_t i = 0; i < n; i++) {
             calx_value *v = &vals[s * n + i];
+            if (!calx__value_is_rich(v)) {
+                nbytes += calx__value_keep_size(v);
+                continue;
+            }
             if ((rc = stored_form(d, v, &stored, scratch, &text, err)))
                 return rc;
             if (text)
@@ -287,7 +291,8 @@ static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
             calx_value *v = &vals[i];
             /* The richer values left are the ones stored as text: made
              * again, now into the copy (the first pass only measured). */
-            if (stored_form(d, v, &stored, scratch, &text, err) == 0 && text)
+            if (calx__value_is_rich(v) && stored_form(d, v, &stored, scratch, &text, err) == 0 &&
+                text)
                 *v = stored;
             calx__value_keep(v, &p);
         }

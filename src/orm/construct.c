@@ -253,8 +253,9 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
                  calx__value_ok(a))
             extra += calx__field_bytes_size(f, a);
     }
-    int too_big = calx__obj_check_size(m, calx__model_facts_of(m), extra, err);
-    calx_obj *o = too_big ? NULL : calx__obj_alloc_new(m, extra);
+    const calx__model_facts *facts = calx__model_facts_of(m);
+    int too_big = calx__obj_check_size(m, facts, extra, err);
+    calx_obj *o = too_big ? NULL : calx__obj_alloc_new(m, facts, extra);
     /* JSON values given are taken first, so that the object releases
      * them whatever fails after. */
     for (size_t i = 0; i < m->nfields; i++) {
@@ -270,7 +271,6 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
     if (!o)
         return too_big ? NULL : (calx__nomem(err, "creating a %s", m->name), NULL);
     void *obj = calx__obj_ptr(o);
-    const calx__model_facts *facts = calx__model_facts_of(m);
     char *tail = calx__obj_tail(o, facts);
     if (calx__model_check_key(m, facts, err))
         goto fail;

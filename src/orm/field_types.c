@@ -11,11 +11,6 @@
 #include "core/value_repr.h"
 #include "orm/object.h"
 
-bool calx__ftype_is_rich(calx_ftype t)
-{
-    return t >= CALX_F_DECIMAL && t <= CALX_F_ENUM && t != CALX_F_JSON;
-}
-
 /* The C value's size; its nullable form is { value; bool valid; } with the
  * flag right after the value (every value's size is a multiple of its
  * alignment). */

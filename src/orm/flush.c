@@ -82,6 +82,7 @@ typedef struct sql_entry {
     op_kind kind;
     bool checked;             /* in the dialect's row-checking form */
     uint64_t mask;
+    uint64_t fetch;           /* an INSERT's server_fetch columns */
     char *sql;
     calx_insert *ins;
     rows_text *texts;
@@ -389,14 +390,21 @@ static uint64_t server_fetch(const calx_model *m, uint64_t mask)
     return fetch;
 }
 
+/* The text of m's statement of kind for the columns in mask, made once a
+ * flush (UPDATE and DELETE: once an engine); *fetch is what an INSERT
+ * reads back (server_fetch, kept with the text: asked per row it was a
+ * walk of the model's columns per object), 0 for the others. */
 static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint64_t mask,
-                           calx_error *err)
+                           uint64_t *fetch, calx_error *err)
 {
     bool checked = x->checked && kind != OP_INSERT;
     for (size_t i = x->nsqls; i-- > 0;)
         if (x->sqls[i].m == m && x->sqls[i].kind == kind && x->sqls[i].mask == mask &&
-            x->sqls[i].checked == checked)
+            x->sqls[i].checked == checked) {
+            *fetch = x->sqls[i].fetch;
             return x->sqls[i].sql;
+        }
+    *fetch = 0;
     const calx_dialect *d = x->s->dialect;
     const calx_table *t = &m->table;
     /* A statement by key is the engine's once made (engine/sql_memo.c). */
@@ -407,7 +415,7 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
         if (kept)
             return kept->sql;
     }
-    sql_entry e = { m, kind, checked, mask, NULL, NULL, NULL, 0 };
+    sql_entry e = { m, kind, checked, mask, 0, NULL, NULL, NULL, 0 };
     if (kind == OP_INSERT) {
         /* With RETURNING the row's own key comes back; with lastrowid the
          * driver reads it, and a prefetched key is sent as a value. Server
@@ -415,13 +423,13 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
          * among them when the database makes it (SQLite too: its rowid is
          * then not read apart). */
         int ai = calx__model_autoinc(m);
-        uint64_t fetch = server_fetch(m, mask);
+        e.fetch = server_fetch(m, mask);
         long key = ai >= 0 && !(mask >> ai & 1) &&
                            (d->key_strategy == CALX_KEYS_RETURNING ||
-                            (fetch && d->key_strategy == CALX_KEYS_LASTROWID))
+                            (e.fetch && d->key_strategy == CALX_KEYS_LASTROWID))
                        ? ai
                        : -1;
-        e.ins = calx__insert_of_columns(t, mask, key, fetch);
+        e.ins = calx__insert_of_columns(t, mask, key, e.fetch);
         if (!e.ins)
             return calx__nomem(err, NULL), NULL;
         calx__insert_shape_sql(e.ins, d, 1, CALX__ROWS_VALUES, &e.sql, err);
@@ -448,6 +456,7 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
         return NULL;
     }
     x->sqls[x->nsqls++] = e;
+    *fetch = e.fetch;
     return e.sql;
 }
 
@@ -469,7 +478,8 @@ static int plan_insert(flush_ctx *x, calx_obj *o, calx_error *err)
         mask |= 1ull << i;
         np++;
     }
-    const char *sql = sql_for(x, m, OP_INSERT, mask, err);
+    uint64_t fetch;
+    const char *sql = sql_for(x, m, OP_INSERT, mask, &fetch, err);
     if (!sql)
         return CALX_ERR_NOMEM;
     size_t p0 = x->nparams;
@@ -479,8 +489,7 @@ static int plan_insert(flush_ctx *x, calx_obj *o, calx_error *err)
     for (size_t i = 0, k = 0; i < m->nfields; i++)
         if (mask >> i & 1 && bind_field(x, &x->params[p0 + k++], m, i, obj, err))
             return err->code;
-    return push_op(x, (flush_op){ OP_INSERT, o, sql, p0, np, ai >= 0 && !(mask >> ai & 1),
-                                  server_fetch(m, mask) },
+    return push_op(x, (flush_op){ OP_INSERT, o, sql, p0, np, ai >= 0 && !(mask >> ai & 1), fetch },
                    err);
 }
 
@@ -543,7 +552,8 @@ static int plan_update_of(flush_ctx *x, calx_obj *o, bool post, size_t post_fiel
     size_t np = 0;
     for (size_t i = 0; i < m->nfields; i++)
         np += mask >> i & 1;
-    const char *sql = sql_for(x, m, OP_UPDATE, mask, err);
+    uint64_t fetch;
+    const char *sql = sql_for(x, m, OP_UPDATE, mask, &fetch, err);
     if (!sql)
         return CALX_ERR_NOMEM;
     size_t p0 = x->nparams;
@@ -566,7 +576,8 @@ static int plan_delete(flush_ctx *x, calx_obj *o, calx_error *err)
 {
     if (room_for_op(x, err))
         return err->code;
-    const char *sql = sql_for(x, o->model, OP_DELETE, 0, err);
+    uint64_t fetch;
+    const char *sql = sql_for(x, o->model, OP_DELETE, 0, &fetch, err);
     if (!sql)
         return CALX_ERR_NOMEM;
     size_t p0 = x->nparams;

@@ -85,12 +85,11 @@ calx_obj *calx__obj_alloc(const calx_model *m, const calx__model_facts *fx, size
  * process (objects are freed on any thread). */
 static atomic_size_t constructed_bytes;
 
-calx_obj *calx__obj_alloc_new(const calx_model *m, size_t extra)
+calx_obj *calx__obj_alloc_new(const calx_model *m, const calx__model_facts *fx, size_t extra)
 {
     bool bulk = atomic_load_explicit(&constructed_bytes, memory_order_relaxed) >=
                 CALX_BLOCK_SIZE;
-    calx_obj *o = calx__obj_alloc(m, calx__model_facts_of(m), extra,
-                                  bulk ? calx__blocks_of_thread() : NULL);
+    calx_obj *o = calx__obj_alloc(m, fx, extra, bulk ? calx__blocks_of_thread() : NULL);
     if (o && !o->in_block) {
         o->counted = true;
         atomic_fetch_add_explicit(&constructed_bytes, o->size, memory_order_relaxed);
@@ -192,27 +191,6 @@ size_t calx__field_size(const calx_field *f)
     case CALX_F_ARRAY: return sizeof(calx_value);
     case CALX_F_JSON_VALUE: return sizeof(struct json_t *);
     default: return calx__rich_size(f);
-    }
-}
-
-bool calx__field_is_null(const calx_field *f, const void *s)
-{
-    const void *p = calx__field_ptr(s, f);
-    if (f->type == CALX_F_ARRAY)
-        return ((const calx_value *)p)->type == CALX_NULL;
-    if (f->type == CALX_F_JSON_VALUE)
-        return *(struct json_t *const *)p == NULL;
-    if (calx__field_is_buffer(f))
-        return calx__field_buffer(f, s) == NULL;
-    if (!f->nullable)
-        return false;
-    switch (f->type) {
-    case CALX_F_INT32: return !((const calx_opt_int32 *)p)->valid;
-    case CALX_F_INT64: return !((const calx_opt_int64 *)p)->valid;
-    case CALX_F_DOUBLE: return !((const calx_opt_double *)p)->valid;
-    case CALX_F_BOOL: return !((const calx_opt_bool *)p)->valid;
-    case CALX_F_TIMESTAMP: return !((const calx_opt_timestamp *)p)->valid;
-    default: return calx__rich_is_null(f, p);
     }
 }
 

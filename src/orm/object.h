@@ -154,13 +154,14 @@ struct calx__model_facts;
 calx_obj *calx__obj_alloc(const calx_model *m, const struct calx__model_facts *fx, size_t extra,
                           struct calx__blocks *blocks);
 
-/* calx__obj_alloc for an object the program constructs: from the
+/* calx__obj_alloc for an object the program constructs (fx: m's facts): from the
  * thread's blocks (core/blocks.h) while the process holds a block's worth
  * of constructed objects from malloc, from malloc otherwise. A program
  * building a bulk insert touches a fresh page every dozen objects, and
  * blocks make those pages one huge page; a program that builds an object
  * now and then never holds that many, so a kept one never pins a block. */
-calx_obj *calx__obj_alloc_new(const calx_model *m, size_t extra);
+calx_obj *calx__obj_alloc_new(const calx_model *m, const struct calx__model_facts *fx,
+                               size_t extra);
 
 /* A persistent-to-be object made from a row (values in the model's field
  * order; fx: m's facts), texts and blobs in the same allocation; its
@@ -229,7 +230,6 @@ void calx__repr_real(calx_buf *b, double d);
 
 /* field_types.c: the richer kinds (DECIMAL, UUID, DATE, TIME, DATETIME,
  * INTERVAL, ENUM), p the field's address. */
-bool calx__ftype_is_rich(calx_ftype t);
 /* The field's size in the struct (its nullable form's when nullable). */
 size_t calx__rich_size(const calx_field *f);
 /* The bytes field f takes in the struct (its nullable form's when
@@ -266,8 +266,37 @@ int64_t calx__field_int(const calx_field *f, const void *p);
 double calx__field_double(const calx_field *f, const void *p);
 bool calx__field_bool(const calx_field *f, const void *p);
 
-/* True when field i of struct s (the object or its snapshot) is NULL. */
-bool calx__field_is_null(const calx_field *f, const void *s);
+/* Whether t is one of the richer kinds field_types.c serves. Inline, as
+ * calx__field_is_null: the constructor, the flush and the loaders ask it
+ * for every field of every object. */
+static inline bool calx__ftype_is_rich(calx_ftype t)
+{
+    return t >= CALX_F_DECIMAL && t <= CALX_F_ENUM && t != CALX_F_JSON;
+}
+
+/* True when field f of struct s (the object or its snapshot) is NULL. */
+static inline bool calx__field_is_null(const calx_field *f, const void *s)
+{
+    const void *p = calx__field_ptr(s, f);
+    switch (f->type) {
+    case CALX_F_TEXT:
+    case CALX_F_JSON: return *(const char *const *)p == NULL;
+    case CALX_F_BLOB: return ((const calx_bytes *)p)->data == NULL;
+    case CALX_F_ARRAY: return ((const calx_value *)p)->type == CALX_NULL;
+    case CALX_F_JSON_VALUE: return *(struct json_t *const *)p == NULL;
+    default: break;
+    }
+    if (!f->nullable)
+        return false;
+    switch (f->type) {
+    case CALX_F_INT32: return !((const calx_opt_int32 *)p)->valid;
+    case CALX_F_INT64: return !((const calx_opt_int64 *)p)->valid;
+    case CALX_F_DOUBLE: return !((const calx_opt_double *)p)->valid;
+    case CALX_F_BOOL: return !((const calx_opt_bool *)p)->valid;
+    case CALX_F_TIMESTAMP: return !((const calx_opt_timestamp *)p)->valid;
+    default: return calx__rich_is_null(f, p);
+    }
+}
 
 /* Field f of m's struct s as a value to bind. Text, JSON and blob values
  * point at the struct's memory; the others hold their value. */
