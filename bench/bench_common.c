@@ -9,6 +9,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <valgrind/callgrind.h>
+
 const char *bench_progname = "bench";
 
 noreturn void bench_die(const char *fmt, ...)
@@ -318,6 +320,19 @@ double bench_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double bench_timed_begin(void)
+{
+    CALLGRIND_ZERO_STATS;
+    return bench_now();
+}
+
+double bench_timed_end(void)
+{
+    double t = bench_now();
+    CALLGRIND_DUMP_STATS;
+    return t;
 }
 
 long bench_maxrss_kb(void)

@@ -144,6 +144,13 @@ void team_set_free(team_set *ts);
 /* ---- time, memory, latencies ------------------------------------------ */
 
 double bench_now(void);       /* seconds, CLOCK_MONOTONIC */
+/* bench_now at the start and at the end of a case's timed part. Under
+ * `valgrind --tool=callgrind` (bench/profile.sh) they also zero the
+ * instruction counts of every thread at the start and dump them at the end,
+ * so a profile holds the timed part alone, the SQLite worker's share with
+ * it; outside valgrind the markers are a few instructions. */
+double bench_timed_begin(void);
+double bench_timed_end(void);
 long bench_maxrss_kb(void);   /* getrusage(RUSAGE_SELF).ru_maxrss */
 
 typedef struct bench_lat {

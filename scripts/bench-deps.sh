@@ -39,7 +39,10 @@ libjansson-dev
 python3-fastapi
 python3-uvicorn
 python3-psycopg2
+valgrind
 "
+# valgrind: its callgrind.h marks each case's timed part (bench_common.c),
+# and bench/profile.sh counts the part's instructions under it.
 
 missing=""
 for p in $PACKAGES; do
