@@ -13,6 +13,7 @@ cost, so its listing can show `main` above everything.
 """
 import collections
 import re
+import signal
 import sys
 
 NAME = re.compile(r"\((\d+)\)(?: (.*))?")
@@ -52,6 +53,7 @@ def own_costs(path):
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped to head
     if len(sys.argv) not in (2, 3):
         sys.exit(__doc__.strip().splitlines()[2])
     own = own_costs(sys.argv[1])

@@ -1074,12 +1074,14 @@ int calx__pg_add_rows(calx_rowset **slot, PGresult *res, bool *kept, calx_error 
         if (!row)
             goto nomem;
         for (int col = 0; col < nf; col++) {
-            if (PQgetisnull(res, r, col))
+            /* A NULL's length is 0: only an empty value asks further (a
+             * getter less a value; libpq's check their arguments). */
+            size_t len = (size_t)PQgetlength(res, r, col);
+            if (len == 0 && PQgetisnull(res, r, col))
                 continue;  /* the row starts all NULL */
+            const char *s = PQgetvalue(res, r, col);
             pg_decode_fn fn = col < NDEC ? decs[col] : column_decoder(res, col);
             if (*kept && col < NDEC && (fn == text_as_is || fn == bin_text)) {
-                const char *s = PQgetvalue(res, r, col);
-                size_t len = (size_t)PQgetlength(res, r, col);
                 if (fn == bin_text && len && memchr(s, 0, len))
                     return calx_error_set(err, CALX_ERR_INTERNAL,
                                           "PostgreSQL sent a malformed binary value of type %u "
@@ -1088,9 +1090,7 @@ int calx__pg_add_rows(calx_rowset **slot, PGresult *res, bool *kept, calx_error 
                 row[col] = (calx_value){ .type = CALX_TEXT, .u.s = { s, len } };
                 continue;
             }
-            pg_dec d = fn ? fn(rs, &row[col], PQgetvalue(res, r, col),
-                               (size_t)PQgetlength(res, r, col))
-                          : DEC_BAD;
+            pg_dec d = fn ? fn(rs, &row[col], s, len) : DEC_BAD;
             if (d == DEC_NOMEM)
                 goto nomem;
             if (d == DEC_RANGE)

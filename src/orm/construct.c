@@ -67,17 +67,22 @@ static int check_array(const calx_model *m, size_t i, const void *p, calx_error 
     return rc;
 }
 
-static int check_field(const calx_model *m, size_t i, const void *s, calx_error *err)
+bool calx__field_has_checks(const calx_model *m, size_t i)
 {
     const calx_field *f = &m->fields[i];
     const calx_column *c = &m->table.columns[i];
-    if (calx__field_is_null(f, s)) {
-        if (!f->nullable)
-            return calx_error_set(err, CALX_ERR_VALIDATION,
-                                  "%s.%s: none is not an allowed value (the column is NOT NULL)",
-                                  m->name, f->name);
-        return 0;
-    }
+    bool number = f->type == CALX_F_DOUBLE || f->type == CALX_F_INT32 || f->type == CALX_F_INT64;
+    return c->user_type || calx__ftype_is_rich(f->type) || f->type == CALX_F_ARRAY ||
+           f->type == CALX_F_JSON || (f->type == CALX_F_TEXT && c->max_length > 0) ||
+           (number && (c->ge.valid || c->le.valid));
+}
+
+/* What check_fields asks of a field whose value is not NULL; what it
+ * looks at is what calx__field_has_checks names. */
+static int check_value(const calx_model *m, size_t i, const void *s, calx_error *err)
+{
+    const calx_field *f = &m->fields[i];
+    const calx_column *c = &m->table.columns[i];
     const void *p = calx__field_ptr(s, f);
     if (c->user_type && check_user_value(m, i, s, err))
         return err->code;
@@ -121,20 +126,34 @@ static int check_field(const calx_model *m, size_t i, const void *s, calx_error 
     return 0;
 }
 
+/* Every field of m's struct s: NULL only where the field is nullable (or
+ * the generated key, NULL until the INSERT fills it), and each value that
+ * has checks (the model's facts say which) within them. */
+static int check_fields(const calx_model *m, const calx__model_facts *fx, const void *s,
+                        calx_error *err)
+{
+    for (size_t i = 0; i < m->nfields; i++) {
+        const calx_field *f = &m->fields[i];
+        if (calx__field_is_null(f, s)) {
+            if (!f->nullable && (int)i != fx->autoinc)
+                return calx_error_set(err, CALX_ERR_VALIDATION,
+                                      "%s.%s: none is not an allowed value (the column is NOT "
+                                      "NULL)", m->name, f->name);
+            continue;
+        }
+        if (calx__facts_field_checked(fx, i) && check_value(m, i, s, err))
+            return err->code;
+    }
+    return 0;
+}
+
 int calx_obj_validate(const void *obj, calx_error *err)
 {
     calx_obj *o = calx__obj_check(obj);
     if (!o)
         return calx_error_set(err, CALX_ERR_ARGUMENT, "not a model object");
-    int autoinc = calx__model_autoinc(o->model);
-    for (size_t i = 0; i < o->model->nfields; i++) {
-        /* A generated key is NULL until the INSERT fills it. */
-        if ((int)i == autoinc && calx__field_is_null(&o->model->fields[i], obj))
-            continue;
-        if (check_field(o->model, i, obj, err))
-            return CALX_ERR_VALIDATION;
-    }
-    return 0;
+    return check_fields(o->model, calx__model_facts_of(o->model), obj, err) ? CALX_ERR_VALIDATION
+                                                                              : 0;
 }
 
 static bool arg_unset(const calx_field *f, const void *a)
@@ -274,7 +293,6 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
     char *tail = calx__obj_tail(o, facts);
     if (calx__model_check_key(m, facts, err))
         goto fail;
-    int autoinc = facts->autoinc;
     for (size_t i = 0; i < m->nfields; i++) {
         const calx_field *f = &m->fields[i];
         const void *a = (const char *)args + f->arg_offset;
@@ -297,12 +315,8 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
         if (take_arg(o, i, a, &tail, err))
             goto fail;
     }
-    for (size_t i = 0; i < m->nfields; i++) {
-        if ((int)i == autoinc && calx__field_is_null(&m->fields[i], obj))
-            continue;
-        if (check_field(m, i, obj, err))
-            goto fail;
-    }
+    if (check_fields(m, facts, obj, err))
+        goto fail;
     /* A new object's relationships are loaded, and empty. */
     o->rel_loaded = calx__rel_all_loaded(m);
     return obj;

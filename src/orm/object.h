@@ -333,6 +333,9 @@ typedef struct calx__model_facts {
     bool stored_forms;  /* a field is read back in a stored form
                            (calx__field_has_stored_form) */
     bool json_values;   /* a JSON_VALUE field (its reference to drop) */
+    uint64_t checked;   /* bit i: field i's values have checks beyond NULL
+                           (calx__field_has_checks; fields past the 64th:
+                           calx__facts_field_checked says yes) */
     size_t nslots;      /* slot pairs: the fields with slots */
     /* Per field, its pair (fields without slots: UINT32_MAX); per pair,
      * its field. Both NULL when the arrays could not be kept (no memory,
@@ -347,6 +350,18 @@ typedef struct calx__model_facts {
 /* m's facts: calx's, unchanged for the life of the process (in the rare
  * case of a full table, until this thread's next call). */
 const calx__model_facts *calx__model_facts_of(const calx_model *m);
+
+/* construct.c: whether a value of m's field i (not NULL) has anything to
+ * be checked against -- a user type, a richer kind, an ARRAY, JSON, a
+ * max_length, ge / le -- beyond the NULL check every field has. */
+bool calx__field_has_checks(const calx_model *m, size_t i);
+
+/* Whether field i of the model fx describes has checks (the validation's
+ * per-field test, made once per model). */
+static inline bool calx__facts_field_checked(const calx__model_facts *fx, size_t i)
+{
+    return i >= 64 || (fx->checked >> i & 1);
+}
 
 /* Whether field f has slots: a buffer or a JSON_VALUE field. */
 static inline bool calx__field_has_slots(const calx_field *f)
