@@ -467,6 +467,53 @@ TEST(binary_results_decode_to_what_text_gave)
         close_conn(tc);
 }
 
+/* The column names a prepared statement's cache entry keeps, or NULL. */
+static calx_colnames *names_of(calx_dconn *dc, const char *sql)
+{
+    pg_conn *c = (pg_conn *)dc;
+    for (size_t i = 0; i < c->ncached; i++)
+        if (strcmp(c->cache[i]->sql, sql) == 0)
+            return c->cache[i]->names;
+    return NULL;
+}
+
+TEST(a_prepared_statements_rows_share_its_column_names_and_see_a_rename)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    must(c, "DROP TABLE IF EXISTS named_cols");
+    must(c, "CREATE TABLE named_cols (k integer PRIMARY KEY, v text)");
+    must(c, "INSERT INTO named_cols VALUES (1, 'one')");
+    const char *sql = "SELECT * FROM named_cols WHERE k = 1";
+    calx_error err;
+    calx_rowset *a = NULL, *b = NULL;
+    CHECK_OK(exec_p(c, sql, NULL, 0, &a, &err), &err);
+    CHECK_OK(exec_p(c, sql, NULL, 0, &b, &err), &err);
+    /* Both runs' rowsets name their columns by the entry's one copy. */
+    CHECK(names_of(c, sql) != NULL);
+    CHECK(a && b && a->names == names_of(c, sql) && b->names == a->names);
+    CHECK(b && b->ncols == 2 && strcmp(b->colnames[0], "k") == 0 &&
+          strcmp(b->colnames[1], "v") == 0);
+    calx__rowset_free(a);
+    calx__rowset_free(b);
+
+    /* A renamed column: the server may fail the statement once (its
+     * result changed: 0A000) or run it; either way the rows name the
+     * column as the table now does, never by the name kept before. */
+    must(c, "ALTER TABLE named_cols RENAME COLUMN v TO label");
+    calx_rowset *r = NULL;
+    int rc = exec_p(c, sql, NULL, 0, &r, &err);
+    if (rc) {
+        CHECK_INT(err.code, CALX_ERR_NOT_SUPPORTED);
+        CHECK_OK(exec_p(c, sql, NULL, 0, &r, &err), &err);
+    }
+    CHECK(r && r->ncols == 2 && r->nrows == 1 && strcmp(r->colnames[1], "label") == 0);
+    calx__rowset_free(r);
+    must(c, "DROP TABLE named_cols");
+    close_conn(c);
+}
+
 TEST(a_streamed_query_fetches_in_binary_after_its_first_chunk)
 {
     calx_dconn *c = connect_default();
@@ -2613,6 +2660,7 @@ int main(void)
     loop = calx_loop_new(NULL, &err);
     RUN(connect_execute_and_types_round_trip);
     RUN(binary_results_decode_to_what_text_gave);
+    RUN(a_prepared_statements_rows_share_its_column_names_and_see_a_rename);
     RUN(a_streamed_query_fetches_in_binary_after_its_first_chunk);
     RUN(a_request_after_a_stream_left_early_runs_after_the_fetches_sent_ahead);
     RUN(binary_parameters_keep_their_extremes);

@@ -108,6 +108,10 @@ typedef struct pg_cached {
                                  from its first result (a prepared statement's
                                  result types cannot change: the server fails
                                  it with 0A000 instead) */
+    calx_colnames *names;     /* its result's column names, from its first
+                                 result with columns, shared by the rowsets
+                                 of every run (a reference held); dropped
+                                 when it is prepared afresh */
 } pg_cached;
 
 /* What a command in the pipeline is, so that its result is put to use. */
@@ -372,11 +376,15 @@ void calx__pg_connect_deferred(pg_conn *c);
 int calx__pg_errcode(const char *sqlstate);
 /* Adds a result's rows (decoded by column type, in text or binary format)
  * and its count of changed rows to *slot, making the rowset on the first
- * result. Texts are read in place: *kept true when the rowset took res
- * (it PQclears it when the rows go), else res stays the caller's. 0, or
- * CALX_ERR_NOMEM, or CALX_ERR_INTERNAL for a malformed binary value, with
- * err set (*slot stays valid, to be freed by the caller). */
-int calx__pg_add_rows(calx_rowset **slot, PGresult *res, bool *kept, calx_error *err);
+ * result. names (NULL: none) is the prepared statement's slot for its
+ * column names: the rowset shares them, made from res when the slot is
+ * empty, instead of copying each name every run. Texts are read in place:
+ * *kept true when the rowset took res (it PQclears it when the rows go),
+ * else res stays the caller's. 0, or CALX_ERR_NOMEM, or CALX_ERR_INTERNAL
+ * for a malformed binary value, with err set (*slot stays valid, to be
+ * freed by the caller). */
+int calx__pg_add_rows(calx_rowset **slot, PGresult *res, calx_colnames **names, bool *kept,
+                      calx_error *err);
 /* The format to ask for the rows of a statement whose results look like
  * res (its column types): PG_FMT_BINARY when every column has a binary
  * decoder, else PG_FMT_TEXT. */

@@ -564,11 +564,14 @@ static bool send_pipeline(pg_conn *c)
 /* ---- results ---- */
 
 /* Adds a result's rows and counts to statement stmt's rowset, which may
- * keep res (c->res_kept: read_results then leaves it). */
-static bool add_result(pg_conn *c, size_t stmt, PGresult *res)
+ * keep res (c->res_kept: read_results then leaves it); entry (NULL: none)
+ * is the prepared statement it came from, whose column names the rowset
+ * shares. */
+static bool add_result(pg_conn *c, size_t stmt, pg_cached *entry, PGresult *res)
 {
     calx_error err;
-    int rc = calx__pg_add_rows(&c->rsets[stmt], res, &c->res_kept, &err);
+    int rc = calx__pg_add_rows(&c->rsets[stmt], res, entry ? &entry->names : NULL, &c->res_kept,
+                               &err);
     if (rc == 0)
         return true;
     calx__pg_fail(c, &err);
@@ -597,6 +600,9 @@ static bool handle_result(pg_conn *c, pg_cmd *cmd, PGresult *res)
             if (cmd->entry->ready && strcmp(state, "0A000") == 0)
                 calx__pg_queue_dealloc(c, cmd->entry->id);
             cmd->entry->ready = false;
+            /* Its columns may be others once prepared again. */
+            calx__colnames_release(cmd->entry->names);
+            cmd->entry->names = NULL;
         }
         calx__pg_result_error(c, cmd, res);
         return false;
@@ -630,7 +636,7 @@ static bool handle_result(pg_conn *c, pg_cmd *cmd, PGresult *res)
     case PGC_STMT:
         if (cmd->entry && cmd->entry->rows == PG_FMT_UNKNOWN)
             cmd->entry->rows = calx__pg_rows_format(res);
-        add_result(c, cmd->stmt, res);
+        add_result(c, cmd->stmt, cmd->entry, res);
         break;
     case PGC_DECLARE:
         c->cursor_ok = true;
@@ -646,7 +652,7 @@ static bool handle_result(pg_conn *c, pg_cmd *cmd, PGresult *res)
             if (!sent)
                 break;
         }
-        if (add_result(c, cmd->stmt, res)) {
+        if (add_result(c, cmd->stmt, NULL, res)) {
             calx_rowset *rs = c->rsets[cmd->stmt];
             rs->rowcount = -1;
             rs->more = rs->nrows == c->stream_rows && c->stream_rows > 0;

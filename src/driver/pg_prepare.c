@@ -32,6 +32,7 @@ void calx__pg_cached_free(pg_cached *e)
 {
     if (!e)
         return;
+    calx__colnames_release(e->names);
     free(e->sql);
     free(e->types);
     free(e);

@@ -1016,20 +1016,59 @@ static void clear_result(void *res)
     PQclear(res);
 }
 
-int calx__pg_add_rows(calx_rowset **slot, PGresult *res, bool *kept, calx_error *err)
+static const char *column_name(void *res, size_t i)
+{
+    return PQfname(res, (int)i);
+}
+
+/* Whether rs's column names are res's. */
+static bool same_names(const calx_rowset *rs, const PGresult *res, int nf)
+{
+    if (rs->ncols != (size_t)nf)
+        return false;
+    for (int i = 0; i < nf; i++)
+        if (strcmp(rs->colnames[i], PQfname(res, i)) != 0)
+            return false;
+    return true;
+}
+
+/* A new rowset for res's nf columns, named by the statement's shared names
+ * (made from res when *names is NULL), or by copies of res's names when
+ * there is no statement to keep them (names NULL). The kept names are
+ * compared with res's each time, a strcmp a column (a prepared statement's
+ * result types cannot change under it, but a server may let a renamed
+ * column through); names that differ are made again. NULL on no memory. */
+static calx_rowset *rowset_for(PGresult *res, int nf, calx_colnames **names)
+{
+    for (int tries = 0; names && nf > 0 && tries < 2; tries++) {
+        if (!*names)
+            *names = calx__colnames_new((size_t)nf, column_name, res);
+        calx_rowset *rs = *names ? calx__rowset_new_named(*names) : NULL;
+        if (rs && same_names(rs, res, nf))
+            return rs;
+        calx__rowset_free(rs);
+        calx__colnames_release(*names);
+        *names = NULL;
+    }
+    calx_rowset *rs = calx__rowset_new((size_t)nf);
+    for (int i = 0; rs && i < nf; i++)
+        if (calx__rowset_set_colname(rs, (size_t)i, PQfname(res, i)) != 0) {
+            calx__rowset_free(rs);
+            rs = NULL;
+        }
+    return rs;
+}
+
+int calx__pg_add_rows(calx_rowset **slot, PGresult *res, calx_colnames **names, bool *kept,
+                      calx_error *err)
 {
     *kept = false;
     calx_rowset *rs = *slot;
     int nf = PQnfields(res);
     if (!rs || (rs->ncols == 0 && rs->nrows == 0 && nf > 0)) {
-        calx_rowset *fresh = calx__rowset_new((size_t)nf);
+        calx_rowset *fresh = rowset_for(res, nf, names);
         if (!fresh)
             goto nomem;
-        for (int i = 0; i < nf; i++)
-            if (calx__rowset_set_colname(fresh, (size_t)i, PQfname(res, i)) != 0) {
-                calx__rowset_free(fresh);
-                goto nomem;
-            }
         if (rs) {
             fresh->rowcount = rs->rowcount;
             calx__rowset_free(rs);
