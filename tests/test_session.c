@@ -546,6 +546,36 @@ TASK_TEST(identity_map_gives_one_object_per_key)
     calx_session_free(s);
 }
 
+TASK_TEST(a_flushed_change_of_primary_key_moves_the_object_in_the_identity_map)
+{
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    calx_session *s2 = new_session();
+    Hero *a = NULL, *b = NULL;
+    int64_t old_id = h[0]->id.value, new_id = old_id + 1000;
+    CHECK_OK(calx_session_get(s2, &Hero_model, calx_int(old_id), &a, &err), &err);
+    CHECK(a != NULL);
+    CALX_SET(a->id, new_id);
+    CALX_SET(a->age, 31);   /* a field besides the key, in the same UPDATE */
+    CHECK_OK(calx_session_flush(s2, &err), &err);
+    /* The map answers the new key with the same object, without SQL. */
+    log_reset();
+    CHECK_OK(calx_session_get(s2, &Hero_model, calx_int(new_id), &b, &err), &err);
+    CHECK(b == a);
+    CHECK_INT(log_count("SELECT"), 0);
+    /* The old key is no longer the object's: the get asks the database,
+     * which has no such row now. */
+    b = (Hero *)1;
+    CHECK_OK(calx_session_get(s2, &Hero_model, calx_int(old_id), &b, &err), &err);
+    CHECK(b == NULL);
+    CHECK_INT(log_count("SELECT"), 1);
+    CHECK_INT(calx_session_identity_count(s2), 1);
+    calx_session_free(s2);
+    calx_session_free(s);
+}
+
 /* A get the identity map answers is memory only: it works from plain
  * code, outside any task, and sends no SQL. The session is filled in a
  * task first; the get comes after that task has ended. */
@@ -1881,6 +1911,7 @@ int main(void)
     RUN(a_flush_whose_middle_segment_fails_drops_the_segment_made_behind_it);
     RUN(a_commit_rides_with_its_flush);
     RUN(identity_map_gives_one_object_per_key);
+    RUN(a_flushed_change_of_primary_key_moves_the_object_in_the_identity_map);
     RUN(identity_map_hit_needs_no_task_and_no_sql);
     RUN(sessions_of_one_engine_share_their_statements_by_key);
     RUN(flush_updates_only_changed_columns);

@@ -65,6 +65,8 @@ typedef struct flush_op {
                                  its segment is planned: make_segment) */
     bool want_key;            /* the database generates the primary key */
     uint64_t fetch;           /* INSERT: server defaults it reads back (RETURNING) */
+    bool key_changed;         /* UPDATE: it may set a primary-key field (the
+                                 identity map then re-keys the object) */
 } flush_op;
 
 /* A many-row text of an INSERT shape, by its rows and form. */
@@ -489,7 +491,8 @@ static int plan_insert(flush_ctx *x, calx_obj *o, calx_error *err)
     for (size_t i = 0, k = 0; i < m->nfields; i++)
         if (mask >> i & 1 && bind_field(x, &x->params[p0 + k++], m, i, obj, err))
             return err->code;
-    return push_op(x, (flush_op){ OP_INSERT, o, sql, p0, np, ai >= 0 && !(mask >> ai & 1), fetch },
+    return push_op(x, (flush_op){ .kind = OP_INSERT, .o = o, .sql = sql, .p0 = p0, .np = np,
+                                  .want_key = ai >= 0 && !(mask >> ai & 1), .fetch = fetch },
                    err);
 }
 
@@ -564,7 +567,14 @@ static int plan_update_of(flush_ctx *x, calx_obj *o, bool post, size_t post_fiel
             return err->code;
     if (bind_key(x, o, post ? calx__obj_ptr(o) : calx__obj_snap(o), err))
         return err->code;
-    return push_op(x, (flush_op){ OP_UPDATE, o, sql, p0, x->nparams - p0, false, 0 }, err);
+    /* A post-update sets one field, but the object's key is compared
+     * whole after it, as before. */
+    bool key_changed = post;
+    for (size_t i = 0; i < m->nfields && !key_changed; i++)
+        key_changed = (mask >> i & 1) && m->table.columns[i].primary_key;
+    return push_op(x, (flush_op){ .kind = OP_UPDATE, .o = o, .sql = sql, .p0 = p0,
+                                  .np = x->nparams - p0, .key_changed = key_changed },
+                   err);
 }
 
 static int plan_update(flush_ctx *x, calx_obj *o, calx_error *err)
@@ -583,7 +593,9 @@ static int plan_delete(flush_ctx *x, calx_obj *o, calx_error *err)
     size_t p0 = x->nparams;
     if (bind_key(x, o, calx__obj_snap(o), err))
         return err->code;
-    return push_op(x, (flush_op){ OP_DELETE, o, sql, p0, x->nparams - p0, false, 0 }, err);
+    return push_op(x, (flush_op){ .kind = OP_DELETE, .o = o, .sql = sql, .p0 = p0,
+                                  .np = x->nparams - p0 },
+                   err);
 }
 
 /* An object and the first value of its key as the database has it (the
@@ -1586,10 +1598,15 @@ static int apply(flush_ctx *x, calx_error *err)
             o->expired = false;
             break;
         case OP_UPDATE: {
-            calx_value k1[CALX__MAX_KEY], k2[CALX__MAX_KEY];
-            size_t n = calx__obj_key(o, calx__obj_ptr(o), k1);
-            calx__obj_key(o, calx__obj_snap(o), k2);
-            bool rekey = calx__key_hash(o->model, k1, n) != calx__key_hash(o->model, k2, n);
+            /* Only an UPDATE that set a key field can have moved the
+             * object in the identity map. */
+            bool rekey = false;
+            if (op->key_changed) {
+                calx_value k1[CALX__MAX_KEY], k2[CALX__MAX_KEY];
+                size_t n = calx__obj_key(o, calx__obj_ptr(o), k1);
+                calx__obj_key(o, calx__obj_snap(o), k2);
+                rekey = calx__key_hash(o->model, k1, n) != calx__key_hash(o->model, k2, n);
+            }
             if (calx__obj_take_snapshot(o, err))
                 return err->code;
             if (rekey) {
