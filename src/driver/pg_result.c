@@ -1113,8 +1113,9 @@ int calx__pg_add_rows(calx_rowset **slot, PGresult *res, calx_colnames **names, 
         if (!row)
             goto nomem;
         for (int col = 0; col < nf; col++) {
-            /* A NULL's length is 0: only an empty value asks further (a
-             * getter less a value; libpq's check their arguments). */
+            /* A NULL's length is 0, so only an empty value needs
+             * PQgetisnull: one libpq call less a value (each checks its
+             * row and column numbers). */
             size_t len = (size_t)PQgetlength(res, r, col);
             if (len == 0 && PQgetisnull(res, r, col))
                 continue;  /* the row starts all NULL */

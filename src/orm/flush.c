@@ -567,8 +567,9 @@ static int plan_update_of(flush_ctx *x, calx_obj *o, bool post, size_t post_fiel
             return err->code;
     if (bind_key(x, o, post ? calx__obj_ptr(o) : calx__obj_snap(o), err))
         return err->code;
-    /* A post-update sets one field, but the object's key is compared
-     * whole after it, as before. */
+    /* A post-update's mask names only the field it sets, not whatever
+     * else changed: its object's keys are compared after it, as every
+     * UPDATE's were. */
     bool key_changed = post;
     for (size_t i = 0; i < m->nfields && !key_changed; i++)
         key_changed = (mask >> i & 1) && m->table.columns[i].primary_key;
