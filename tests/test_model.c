@@ -31,6 +31,79 @@ CALX_MODEL_DEFINE(Gadget, "gadget")
 CALX_MODEL(Grid, "grid")
 CALX_MODEL_DEFINE(Grid, "grid")
 
+/* Past the 64th field: validation's per-model mask covers 64 fields, and
+ * the ones after it are checked every time. */
+#define Broad_FIELDS(F, M)                                                    \
+    F(M, id, OPT_INT64, NONE, .primary_key = true)                            \
+    F(M, f01, OPT_INT64, NONE)                                          \
+    F(M, f02, OPT_INT64, NONE)                                          \
+    F(M, f03, OPT_INT64, NONE)                                          \
+    F(M, f04, OPT_INT64, NONE)                                          \
+    F(M, f05, OPT_INT64, NONE)                                          \
+    F(M, f06, OPT_INT64, NONE)                                          \
+    F(M, f07, OPT_INT64, NONE)                                          \
+    F(M, f08, OPT_INT64, NONE)                                          \
+    F(M, f09, OPT_INT64, NONE)                                          \
+    F(M, f10, OPT_INT64, NONE)                                          \
+    F(M, f11, OPT_INT64, NONE)                                          \
+    F(M, f12, OPT_INT64, NONE)                                          \
+    F(M, f13, OPT_INT64, NONE)                                          \
+    F(M, f14, OPT_INT64, NONE)                                          \
+    F(M, f15, OPT_INT64, NONE)                                          \
+    F(M, f16, OPT_INT64, NONE)                                          \
+    F(M, f17, OPT_INT64, NONE)                                          \
+    F(M, f18, OPT_INT64, NONE)                                          \
+    F(M, f19, OPT_INT64, NONE)                                          \
+    F(M, f20, OPT_INT64, NONE)                                          \
+    F(M, f21, OPT_INT64, NONE)                                          \
+    F(M, f22, OPT_INT64, NONE)                                          \
+    F(M, f23, OPT_INT64, NONE)                                          \
+    F(M, f24, OPT_INT64, NONE)                                          \
+    F(M, f25, OPT_INT64, NONE)                                          \
+    F(M, f26, OPT_INT64, NONE)                                          \
+    F(M, f27, OPT_INT64, NONE)                                          \
+    F(M, f28, OPT_INT64, NONE)                                          \
+    F(M, f29, OPT_INT64, NONE)                                          \
+    F(M, f30, OPT_INT64, NONE)                                          \
+    F(M, f31, OPT_INT64, NONE)                                          \
+    F(M, f32, OPT_INT64, NONE)                                          \
+    F(M, f33, OPT_INT64, NONE)                                          \
+    F(M, f34, OPT_INT64, NONE)                                          \
+    F(M, f35, OPT_INT64, NONE)                                          \
+    F(M, f36, OPT_INT64, NONE)                                          \
+    F(M, f37, OPT_INT64, NONE)                                          \
+    F(M, f38, OPT_INT64, NONE)                                          \
+    F(M, f39, OPT_INT64, NONE)                                          \
+    F(M, f40, OPT_INT64, NONE)                                          \
+    F(M, f41, OPT_INT64, NONE)                                          \
+    F(M, f42, OPT_INT64, NONE)                                          \
+    F(M, f43, OPT_INT64, NONE)                                          \
+    F(M, f44, OPT_INT64, NONE)                                          \
+    F(M, f45, OPT_INT64, NONE)                                          \
+    F(M, f46, OPT_INT64, NONE)                                          \
+    F(M, f47, OPT_INT64, NONE)                                          \
+    F(M, f48, OPT_INT64, NONE)                                          \
+    F(M, f49, OPT_INT64, NONE)                                          \
+    F(M, f50, OPT_INT64, NONE)                                          \
+    F(M, f51, OPT_INT64, NONE)                                          \
+    F(M, f52, OPT_INT64, NONE)                                          \
+    F(M, f53, OPT_INT64, NONE)                                          \
+    F(M, f54, OPT_INT64, NONE)                                          \
+    F(M, f55, OPT_INT64, NONE)                                          \
+    F(M, f56, OPT_INT64, NONE)                                          \
+    F(M, f57, OPT_INT64, NONE)                                          \
+    F(M, f58, OPT_INT64, NONE)                                          \
+    F(M, f59, OPT_INT64, NONE)                                          \
+    F(M, f60, OPT_INT64, NONE)                                          \
+    F(M, f61, OPT_INT64, NONE)                                          \
+    F(M, f62, OPT_INT64, NONE)                                          \
+    F(M, f63, OPT_INT64, NONE)                                          \
+    F(M, f64, OPT_INT64, NONE)                                          \
+    F(M, label, TEXT, REQUIRED, .max_length = 3)                              \
+    F(M, level, OPT_INT32, NONE, .ge = CALX_SOME(0))
+CALX_MODEL(Broad, "broad")
+CALX_MODEL_DEFINE(Broad, "broad")
+
 static char *repr(const void *obj)
 {
     static char buf[1024];
@@ -130,6 +203,28 @@ TEST(constructor_copies_texts)
     CHECK_STR(h->name, "Spider-Boy");
     CHECK(h->name != name);
     calx_obj_free(h);
+}
+
+TEST(fields_past_the_64th_are_validated)
+{
+    calx_error err;
+    CHECK_INT(Broad_model.nfields, 67);
+    Broad *b = CALX_NEW(Broad, &err, .label = "long");
+    CHECK(b == NULL);
+    CHECK_STR(err.message, "Broad.label: ensure this value has at most 3 characters (it has 4)");
+    b = CALX_NEW(Broad, &err, .label = "ok", .level = CALX_SOME(-1));
+    CHECK(b == NULL);
+    CHECK_CONTAINS(err.message, "Broad.level: ensure this value is greater than or equal to 0");
+    b = CALX_NEW(Broad, &err, .label = "ok", .f64 = CALX_SOME(64));
+    CHECK(b != NULL);
+    if (!b)
+        return;
+    b->label = "four";
+    CHECK_INT(calx_obj_validate(b, &err), CALX_ERR_VALIDATION);
+    CHECK_CONTAINS(err.message, "Broad.label: ensure this value has at most 3 characters");
+    b->label = "abc";
+    CHECK_OK(calx_obj_validate(b, &err), &err);
+    calx_obj_free(b);
 }
 
 TEST(validation_names_model_field_and_rule)
@@ -393,12 +488,13 @@ TEST(every_defined_model_is_in_the_programs_metadata)
     calx_error err;
     calx_metadata *md = calx_models_metadata(&err);
     CHECK(md != NULL);
-    CHECK_INT(calx_metadata_ntables(md), 4);
+    CHECK_INT(calx_metadata_ntables(md), 5);
     /* In the order this file defines them. */
     CHECK(calx_metadata_table(md, 0) == CALX_TABLE(Team));
     CHECK(calx_metadata_table(md, 1) == CALX_TABLE(Hero));
     CHECK(calx_metadata_table(md, 2) == CALX_TABLE(Gadget));
     CHECK(calx_metadata_table(md, 3) == CALX_TABLE(Grid));
+    CHECK(calx_metadata_table(md, 4) == CALX_TABLE(Broad));
     calx_metadata_free(md);
     /* A second model of one table name is refused, by name. */
     static calx_model_entry again = { &Hero_model, NULL };
@@ -494,6 +590,7 @@ int main(void)
     RUN(constructor_takes_fields_by_name_and_applies_defaults);
     RUN(constructor_copies_texts);
     RUN(validation_names_model_field_and_rule);
+    RUN(fields_past_the_64th_are_validated);
     RUN(repr_quotes_like_python);
     RUN(println_prints_one_object_per_line);
     RUN(set_text_and_snapshots_track_changes);
