@@ -1040,17 +1040,18 @@ static bool same_names(const calx_rowset *rs, const PGresult *res, int nf)
  * column through); names that differ are made again. NULL on no memory. */
 static calx_rowset *rowset_for(PGresult *res, int nf, calx_colnames **names)
 {
-    for (int tries = 0; names && nf > 0 && tries < 2; tries++) {
-        if (!*names)
-            *names = calx__colnames_new((size_t)nf, column_name, res);
-        calx_rowset *rs = *names ? calx__rowset_new_named(*names) : NULL;
+    calx_rowset *rs;
+    if (names && nf > 0) {
+        rs = *names ? calx__rowset_new_named(*names) : NULL;
         if (rs && same_names(rs, res, nf))
             return rs;
         calx__rowset_free(rs);
         calx__colnames_release(*names);
-        *names = NULL;
+        *names = calx__colnames_new((size_t)nf, column_name, res);
+        if (*names && (rs = calx__rowset_new_named(*names)))
+            return rs;
     }
-    calx_rowset *rs = calx__rowset_new((size_t)nf);
+    rs = calx__rowset_new((size_t)nf);
     for (int i = 0; rs && i < nf; i++)
         if (calx__rowset_set_colname(rs, (size_t)i, PQfname(res, i)) != 0) {
             calx__rowset_free(rs);

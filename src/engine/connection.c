@@ -196,14 +196,16 @@ static int check_ready(calx_connection *c, calx_error *err)
 
 /* ---- parameters ---- */
 
-/* A value of the richer types as the dialect stores it (d's bind_value):
- * in place when it needs no bytes (a scaled integer); else *text is set
- * and *out holds it, its text in scratch. 0 or the hook's error. */
+/* A value of the richer types (calx__value_is_rich: the callers test it,
+ * the plain values skip the call) as the dialect stores it (d's
+ * bind_value): in place when it needs no bytes (a scaled integer); else
+ * *text is set and *out holds it, its text in scratch. 0 or the hook's
+ * error. */
 static int stored_form(const calx_dialect *d, calx_value *v, calx_value *out, char *scratch,
                        bool *text, calx_error *err)
 {
     *text = false;
-    if (!d->bind_value || !calx__value_is_rich(v))
+    if (!d->bind_value)
         return 0;
     int rc = d->bind_value(v, out, scratch, err);
     if (rc)

@@ -395,7 +395,8 @@ static uint64_t server_fetch(const calx_model *m, uint64_t mask)
 /* The text of m's statement of kind for the columns in mask, made once a
  * flush (UPDATE and DELETE: once an engine); *fetch is what an INSERT
  * reads back (server_fetch, kept with the text: asked per row it was a
- * walk of the model's columns per object), 0 for the others. */
+ * walk of the model's columns per object), 0 for the others; fetch may be
+ * NULL. */
 static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint64_t mask,
                            uint64_t *fetch, calx_error *err)
 {
@@ -403,10 +404,12 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
     for (size_t i = x->nsqls; i-- > 0;)
         if (x->sqls[i].m == m && x->sqls[i].kind == kind && x->sqls[i].mask == mask &&
             x->sqls[i].checked == checked) {
-            *fetch = x->sqls[i].fetch;
+            if (fetch)
+                *fetch = x->sqls[i].fetch;
             return x->sqls[i].sql;
         }
-    *fetch = 0;
+    if (fetch)
+        *fetch = 0;
     const calx_dialect *d = x->s->dialect;
     const calx_table *t = &m->table;
     /* A statement by key is the engine's once made (engine/sql_memo.c). */
@@ -458,7 +461,8 @@ static const char *sql_for(flush_ctx *x, const calx_model *m, op_kind kind, uint
         return NULL;
     }
     x->sqls[x->nsqls++] = e;
-    *fetch = e.fetch;
+    if (fetch)
+        *fetch = e.fetch;
     return e.sql;
 }
 
@@ -552,11 +556,17 @@ static int plan_update_of(flush_ctx *x, calx_obj *o, bool post, size_t post_fiel
             mask |= 1ull << i;
     if (set_onupdate(o, &mask, err))
         return err->code;
+    /* Whether it sets a key field. A post-update's mask names only the
+     * field it sets, not whatever else changed: its object's keys are
+     * compared after it, as every UPDATE's were. */
+    bool key_changed = post;
     size_t np = 0;
     for (size_t i = 0; i < m->nfields; i++)
-        np += mask >> i & 1;
-    uint64_t fetch;
-    const char *sql = sql_for(x, m, OP_UPDATE, mask, &fetch, err);
+        if (mask >> i & 1) {
+            np++;
+            key_changed = key_changed || m->table.columns[i].primary_key;
+        }
+    const char *sql = sql_for(x, m, OP_UPDATE, mask, NULL, err);
     if (!sql)
         return CALX_ERR_NOMEM;
     size_t p0 = x->nparams;
@@ -567,12 +577,6 @@ static int plan_update_of(flush_ctx *x, calx_obj *o, bool post, size_t post_fiel
             return err->code;
     if (bind_key(x, o, post ? calx__obj_ptr(o) : calx__obj_snap(o), err))
         return err->code;
-    /* A post-update's mask names only the field it sets, not whatever
-     * else changed: its object's keys are compared after it, as every
-     * UPDATE's were. */
-    bool key_changed = post;
-    for (size_t i = 0; i < m->nfields && !key_changed; i++)
-        key_changed = (mask >> i & 1) && m->table.columns[i].primary_key;
     return push_op(x, (flush_op){ .kind = OP_UPDATE, .o = o, .sql = sql, .p0 = p0,
                                   .np = x->nparams - p0, .key_changed = key_changed },
                    err);
@@ -587,8 +591,7 @@ static int plan_delete(flush_ctx *x, calx_obj *o, calx_error *err)
 {
     if (room_for_op(x, err))
         return err->code;
-    uint64_t fetch;
-    const char *sql = sql_for(x, o->model, OP_DELETE, 0, &fetch, err);
+    const char *sql = sql_for(x, o->model, OP_DELETE, 0, NULL, err);
     if (!sql)
         return CALX_ERR_NOMEM;
     size_t p0 = x->nparams;
