@@ -290,7 +290,7 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
     if (!o)
         return too_big ? NULL : (calx__nomem(err, "creating a %s", m->name), NULL);
     void *obj = calx__obj_ptr(o);
-    char *tail = calx__obj_tail(o, facts);
+    char *tail = calx__obj_tail(o);
     if (calx__model_check_key(m, facts, err))
         goto fail;
     for (size_t i = 0; i < m->nfields; i++) {
@@ -301,8 +301,16 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
                 if (f->factory(calx__field_ptr(obj, f), err) != 0)
                     goto fail;
                 /* A text or blob from a factory is the object's to free. */
-                if (calx__field_is_buffer(f))
-                    calx__field_slots(o, facts, i)[0] = (void *)calx__field_buffer(f, obj);
+                const void *made = calx__field_is_buffer(f) ? calx__field_buffer(f, obj) : NULL;
+                if (made) {
+                    void **slot = calx__field_slots(o, facts, i);
+                    if (!slot) {
+                        free((void *)made);
+                        calx__nomem(err, "creating a %s", m->name);
+                        goto fail;
+                    }
+                    slot[0] = (void *)made;
+                }
                 continue;
             }
             if (f->dflt == CALX_DEFAULT_REQUIRED || !f->nullable) {

@@ -33,8 +33,14 @@ static json_t **value_at(const calx_obj *o, size_t i)
     return (json_t **)calx__field_ptr(calx__obj_ptr(o), &o->model->fields[i]);
 }
 
-/* Field i's two slots: [0] `cur`, [1] `old`. */
-static void **field_slots(const calx_obj *o, size_t i)
+/* Field i's two slots, [0] `cur` and [1] `old`: to read (NULL when the
+ * object has none: both NULL), and to write (NULL: out of memory). */
+static void **slots_if(const calx_obj *o, size_t i)
+{
+    return calx__field_slots_if(o, calx__model_facts_of(o->model), i);
+}
+
+static void **slots_made(calx_obj *o, size_t i)
 {
     return calx__field_slots(o, calx__model_facts_of(o->model), i);
 }
@@ -93,11 +99,15 @@ int calx__json_field_load(calx_obj *o, size_t i, const calx_value *v, calx_error
 {
     if (calx__json_field_set(o, i, v, err))
         return err->code;
-    void **slot = field_slots(o, i);
     json_t *now = *value_at(o, i);
     char *text = now ? dump(now) : NULL;
-    if (now && !text)
+    void **slot = text ? slots_made(o, i) : slots_if(o, i);
+    if (now && (!text || !slot)) {
+        free(text);
         return calx__nomem(err, "loading %s.%s", o->model->name, o->model->fields[i].name);
+    }
+    if (!slot)
+        return 0;   /* NULL, and no texts to drop */
     free(slot[0]);
     free(slot[1]);
     slot[0] = NULL;
@@ -107,7 +117,8 @@ int calx__json_field_load(calx_obj *o, size_t i, const calx_value *v, calx_error
 
 bool calx__json_field_changed(const calx_obj *o, size_t i)
 {
-    const char *had = field_slots(o, i)[1];
+    void **slot = slots_if(o, i);
+    const char *had = slot ? slot[1] : NULL;
     const json_t *now = *value_at(o, i);
     if (!now || !had)
         return (now == NULL) != (had == NULL);
@@ -119,11 +130,15 @@ bool calx__json_field_changed(const calx_obj *o, size_t i)
 
 int calx__json_field_sync(calx_obj *o, size_t i, calx_error *err)
 {
-    void **slot = field_slots(o, i);
     const json_t *now = *value_at(o, i);
     char *text = now ? dump(now) : NULL;
-    if (now && !text)
+    void **slot = text ? slots_made(o, i) : slots_if(o, i);
+    if (now && (!text || !slot)) {
+        free(text);
         return calx__nomem(err, "writing out %s.%s", o->model->name, o->model->fields[i].name);
+    }
+    if (!slot)
+        return 0;
     free(slot[0]);
     slot[0] = text;
     return 0;
@@ -133,8 +148,8 @@ calx_value calx__json_field_value(const calx_obj *o, size_t i)
 {
     /* The text bound is the one the flush made; before any, the text the
      * database has (the value is not written out here: no allocation). */
-    void **slot = field_slots(o, i);
-    const char *text = slot[0] ? slot[0] : slot[1];
+    void **slot = slots_if(o, i);
+    const char *text = !slot ? NULL : slot[0] ? slot[0] : slot[1];
     return *value_at(o, i) && text ? calx_value_json(text) : calx_null();
 }
 
@@ -142,7 +157,9 @@ int calx__json_field_snapshot(calx_obj *o, size_t i, calx_error *err)
 {
     if (calx__json_field_sync(o, i, err))
         return err->code;
-    void **slot = field_slots(o, i);
+    void **slot = slots_if(o, i);
+    if (!slot)
+        return 0;   /* NULL, as the database has it */
     free(slot[1]);
     slot[1] = slot[0];
     slot[0] = NULL;
@@ -151,10 +168,12 @@ int calx__json_field_snapshot(calx_obj *o, size_t i, calx_error *err)
 
 void calx__json_field_revert(calx_obj *o, size_t i)
 {
-    void **slot = field_slots(o, i);
-    const char *had = slot[1];
-    free(slot[0]);
-    slot[0] = NULL;
+    void **slot = slots_if(o, i);
+    const char *had = slot ? slot[1] : NULL;
+    if (slot) {
+        free(slot[0]);
+        slot[0] = NULL;
+    }
     if (!calx__json_field_changed(o, i))
         return;
     json_t *back = NULL;

@@ -209,7 +209,7 @@ calx_obj *calx__map_find_h(const calx_session *s, const calx_model *m, const cal
         if (slot.hash != (uint32_t)h)
             continue;
         calx_obj *o = slot_obj(s, slot);
-        if (o->hash == h && obj_has_key(o, m, key, nkey))
+        if (obj_has_key(o, m, key, nkey))
             return o;
     }
 }
@@ -312,7 +312,7 @@ static int entry_room(calx_session *s)
         s->map_used = n;
         memset(s->map, 0, s->map_cap * sizeof *s->map);
         for (size_t i = 0; i < n; i++)
-            place(s->map, s->map_cap, (uint32_t)s->map_objs[i]->hash, (uint32_t)(i + 1));
+            place(s->map, s->map_cap, s->map_objs[i]->hash, (uint32_t)(i + 1));
         return 0;
     }
     if (s->map_n >= MAP_MAX_OBJECTS || !order_room(s, s->map_used + 1))
@@ -348,7 +348,7 @@ int calx__map_insert_h(calx_session *s, calx_obj *o, uint64_t h)
         return CALX_ERR_NOMEM;
     if (entry_room(s))
         return CALX_ERR_NOMEM;
-    o->hash = h;
+    o->hash = (uint32_t)h;
     s->map_objs[s->map_used++] = o;
     place(s->map, s->map_cap, (uint32_t)h, (uint32_t)s->map_used);
     s->map_n++;
@@ -407,7 +407,7 @@ calx_obj *calx__map_find_int(const calx_session *s, const calx_model *m, size_t 
         if (slot.hash != (uint32_t)h)
             continue;
         calx_obj *o = slot_obj(s, slot);
-        if (o->hash != h || o->model != m)
+        if (o->model != m)
             continue;
         const void *p = calx__field_ptr(calx__obj_ptr(o), f);
         int64_t x;

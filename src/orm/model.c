@@ -38,9 +38,9 @@ calx_obj *calx__obj_check(const void *p)
 }
 
 /* The bytes of an object of m before its tail. */
-static size_t fixed_size(const calx_model *m, const calx__model_facts *fx)
+static size_t fixed_size(const calx_model *m)
 {
-    return CALX_OBJ_HDR_SIZE + calx__slots_offset(m) + 2 * fx->nslots * sizeof(void *);
+    return CALX_OBJ_HDR_SIZE + calx__tail_offset(m);
 }
 
 /* Whether fixed + extra bytes pass what calx_obj.size holds. */
@@ -52,7 +52,7 @@ static bool too_large(size_t fixed, size_t extra)
 int calx__obj_check_size(const calx_model *m, const calx__model_facts *fx, size_t extra,
                          calx_error *err)
 {
-    if (too_large(fixed_size(m, fx), extra))
+    if (too_large(fixed_size(m), extra))
         return calx_error_set(err, CALX_ERR_DATA,
                               "a %s with %zu bytes of texts and blobs is larger than the "
                               "%u bytes calx keeps in one object",
@@ -63,7 +63,7 @@ int calx__obj_check_size(const calx_model *m, const calx__model_facts *fx, size_
 calx_obj *calx__obj_alloc(const calx_model *m, const calx__model_facts *fx, size_t extra,
                           calx__blocks *blocks)
 {
-    size_t fixed = fixed_size(m, fx);
+    size_t fixed = fixed_size(m);
     if (too_large(fixed, extra))
         return NULL;   /* o->size would not hold it */
     size_t sz = fixed + extra;
@@ -97,6 +97,13 @@ calx_obj *calx__obj_alloc_new(const calx_model *m, const calx__model_facts *fx, 
     return o;
 }
 
+void **calx__field_slots(calx_obj *o, const calx__model_facts *fx, size_t i)
+{
+    if (!o->slots && !(o->slots = calloc(2 * fx->nslots, sizeof *o->slots)))
+        return NULL;
+    return o->slots + 2 * calx__slot_index(fx, i);
+}
+
 /* Whether p points into o's own allocation (a text made with it). */
 static bool in_object(const calx_obj *o, const void *p)
 {
@@ -108,9 +115,11 @@ void calx__obj_destroy(calx_obj *o)
     if (!o)
         return;
     const calx__model_facts *fx = calx__model_facts_of(o->model);
-    void **slots = calx__obj_slots(o);
-    for (size_t i = 0; i < 2 * fx->nslots; i++)
-        free(slots[i]);
+    if (o->slots) {
+        for (size_t i = 0; i < 2 * fx->nslots; i++)
+            free(o->slots[i]);
+        free(o->slots);
+    }
     if (fx->json_values)
         calx__json_field_release(o);
     /* Without relationships there is nothing to free (o->rels stays NULL). */
@@ -324,7 +333,9 @@ static const char *ftype_name(calx_ftype t)
  * both the field and its snapshot. */
 static void drop_buffers(calx_obj *o, size_t i)
 {
-    void **slot = calx__field_slots(o, calx__model_facts_of(o->model), i);
+    void **slot = calx__field_slots_if(o, calx__model_facts_of(o->model), i);
+    if (!slot)
+        return;
     free(slot[0]);
     free(slot[1]);
     slot[0] = slot[1] = NULL;
@@ -451,11 +462,15 @@ int calx__obj_load_field(calx_obj *o, size_t i, const calx_value *v, calx_error 
         return type_error(o->model, f, v, err);
     size_t n = calx__field_bytes_size(f, v);
     char *b = n ? malloc(n) : NULL;
-    if (n && !b)
+    void **slot = b ? calx__field_slots(o, calx__model_facts_of(o->model), i) : NULL;
+    if (n && !slot) {
+        free(b);
         return calx__nomem(err, "loading %s.%s",
                               o->model->name, f->name);
+    }
     drop_buffers(o, i);
-    calx__field_slots(o, calx__model_facts_of(o->model), i)[0] = b;
+    if (slot)
+        slot[0] = b;
     calx__field_put_bytes(f, p, v, b);
     memcpy(sp, p, calx__field_size(f));
     return 0;
@@ -506,7 +521,7 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx__model_facts *fx,
     if (!o)
         return calx__nomem(err, "loading a %s", m->name), NULL;
     void *obj = calx__obj_ptr(o);
-    char *tail = calx__obj_tail(o, fx);
+    char *tail = calx__obj_tail(o);
     for (size_t i = 0; i < m->nfields; i++) {
         const calx_field *f = &m->fields[i];
         const calx_value *v = &vals[i];
@@ -661,19 +676,22 @@ static void replace_cur(void **slot, const void *snapbuf, void *b)
 
 /* Makes the object own the buffer its field i points at (copying the
  * program's memory in), keeping the snapshot's buffer alive in `old`. */
-static int adopt_buffer(calx_obj *o, void **slot, size_t i, calx_error *err)
+static int adopt_buffer(calx_obj *o, const calx__model_facts *fx, size_t i, calx_error *err)
 {
     const calx_field *f = &o->model->fields[i];
     const void *cur = calx__field_buffer(f, calx__obj_ptr(o));
-    if (!cur || cur == slot[0] || in_object(o, cur))
+    void **slot = calx__field_slots_if(o, fx, i);
+    if (!cur || (slot && cur == slot[0]) || in_object(o, cur))
         return 0;
     void *p = calx__field_ptr(calx__obj_ptr(o), f);
     calx_value v = calx__field_value(o->model, f, calx__obj_ptr(o));
     size_t n = calx__field_bytes_size(f, &v);
     char *b = n ? malloc(n) : NULL;
-    if (n && !b)
+    if ((n && !b) || !(slot = calx__field_slots(o, fx, i))) {
+        free(b);
         return calx__nomem(err, "copying %s.%s",
                               o->model->name, f->name);
+    }
     replace_cur(slot, calx__field_buffer(f, calx__obj_snap(o)), b);
     calx__field_put_bytes(f, p, &v, b);
     return 0;
@@ -685,13 +703,15 @@ int calx__obj_take_snapshot(calx_obj *o, calx_error *err)
     const calx__model_facts *fx = calx__model_facts_of(m);
     for (size_t k = 0; k < fx->nslots; k++) {
         size_t i = calx__slotted_field(fx, k);
-        void **slot = calx__field_slots(o, fx, i);
         if (m->fields[i].type == CALX_F_JSON_VALUE && calx__json_field_snapshot(o, i, err))
             return -1;
         if (!calx__field_is_buffer(&m->fields[i]))
             continue;
-        if (adopt_buffer(o, slot, i, err))
+        if (adopt_buffer(o, fx, i, err))
             return -1;
+        void **slot = calx__field_slots_if(o, fx, i);
+        if (!slot)
+            continue;   /* the field points at its tail, or is NULL */
         /* The snapshot now points where the field does: `old` is unused. */
         free(slot[1]);
         slot[1] = NULL;
@@ -723,8 +743,8 @@ void calx__obj_restore_snapshot(calx_obj *o)
     memcpy(calx__obj_ptr(o), calx__obj_snap(o), calx__model_fields_size(m));
     for (size_t k = 0; k < fx->nslots; k++) {
         size_t i = calx__slotted_field(fx, k);
-        void **slot = calx__field_slots(o, fx, i);
-        if (!calx__field_is_buffer(&m->fields[i]) || !slot[1])
+        void **slot = calx__field_slots_if(o, fx, i);
+        if (!calx__field_is_buffer(&m->fields[i]) || !slot || !slot[1])
             continue;
         /* The field is back on the snapshot's buffer: `cur` is garbage. */
         free(slot[0]);
@@ -907,10 +927,12 @@ static int set_buffer(void *obj, void *field, calx_ftype want, const calx_value 
     const calx_field *f = &o->model->fields[i];
     size_t n = v->type == CALX_NULL ? 0 : calx__field_bytes_size(f, v);
     char *b = n ? malloc(n) : NULL;
-    if (n && !b)
+    void **slot = calx__field_slots(o, calx__model_facts_of(o->model), i);
+    if ((n && !b) || !slot) {
+        free(b);
         return CALX_ERR_NOMEM;
-    replace_cur(calx__field_slots(o, calx__model_facts_of(o->model), i),
-                o->has_snap ? calx__field_buffer(f, calx__obj_snap(o)) : NULL, b);
+    }
+    replace_cur(slot, o->has_snap ? calx__field_buffer(f, calx__obj_snap(o)) : NULL, b);
     if (v->type == CALX_NULL)
         set_null(f, field);
     else
