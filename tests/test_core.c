@@ -588,19 +588,20 @@ TEST(block_allocations_are_aligned_apart_and_live_until_their_last_is_freed)
 {
     size_t before = calx__blocks_mapped();
     calx__blocks a = {0};
-    /* Enough 200-byte allocations to fill more than one block. */
+    /* Enough 203-byte allocations to fill more than one block (an odd
+     * size: each is rounded up to the alignment). */
     enum { N = 12000 };
     static unsigned char *p[N];
     for (size_t i = 0; i < N; i++) {
-        p[i] = calx__blocks_alloc(&a, 200);
+        p[i] = calx__blocks_alloc(&a, 203);
         CHECK(p[i] != NULL);
-        CHECK(((uintptr_t)p[i] & 15) == 0);
-        memset(p[i], (int)(i & 0xff), 200);
+        CHECK(((uintptr_t)p[i] & (CALX_BLOCKS_ALIGN - 1)) == 0);
+        memset(p[i], (int)(i & 0xff), 203);
     }
     CHECK(calx__blocks_mapped() == before + 2);
     /* Nothing overlaps: each still holds its own bytes. */
     for (size_t i = 0; i < N; i++)
-        CHECK(p[i][0] == (i & 0xff) && p[i][199] == (i & 0xff));
+        CHECK(p[i][0] == (i & 0xff) && p[i][202] == (i & 0xff));
     CHECK(calx__blocks_alloc(&a, CALX_BLOCK_MAX_ALLOC + 1) == NULL);
     CHECK(calx__blocks_alloc(&a, 0) == NULL);
     /* The first block, full, goes once all of its allocations are freed;

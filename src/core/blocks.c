@@ -22,7 +22,7 @@ struct calx__block {
 
 /* Where allocations start: the counter on a cache line of its own. */
 #define FIRST 64
-#define ALIGN 16
+#define ALIGN CALX_BLOCKS_ALIGN
 /* AddressSanitizer builds: a poisoned zone before each allocation (it
  * holds the allocation's size, for poisoning it when freed). */
 #ifdef CALX_ASAN

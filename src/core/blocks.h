@@ -34,6 +34,10 @@
 /* The largest allocation blocks serve; calx__blocks_alloc refuses larger
  * (so a block is never mostly wasted by its last allocation). */
 #define CALX_BLOCK_MAX_ALLOC (CALX_BLOCK_SIZE / 16)
+/* What blocks align an allocation to: a pointer's, a 64-bit word's and a
+ * double's alignment, all that objects and their relationship states hold;
+ * not malloc's 16, which would round a 200-byte object up to 208. */
+#define CALX_BLOCKS_ALIGN 8
 
 struct calx__block;
 
@@ -44,8 +48,8 @@ typedef struct calx__blocks {
     size_t used;              /* bytes of cur taken */
 } calx__blocks;
 
-/* n bytes (n > 0), aligned to 16, from a's current block, which is
- * replaced by a new one when full. Owned by the caller, freed with
+/* n bytes (n > 0), aligned to CALX_BLOCKS_ALIGN, from a's current block,
+ * which is replaced by a new one when full. Owned by the caller, freed with
  * calx__blocks_free (never free()). Contents undefined. NULL when n is
  * larger than CALX_BLOCK_MAX_ALLOC or the system has no memory (the caller
  * falls back to malloc or reports it). */

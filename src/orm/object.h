@@ -5,16 +5,16 @@
  * One allocation per object:
  *   [calx_obj header][the model's struct][its snapshot][tail]
  * The header is CALX_OBJ_HDR_SIZE bytes, a multiple of CALX_OBJ_ALIGN, so
- * the struct is as aligned as malloc's memory. The snapshot follows the
+ * the struct is as aligned as any field needs. The snapshot follows the
  * struct at sizeof the struct (a multiple of its alignment, so the
  * snapshot is as aligned as the struct) and holds the struct's fields
  * only, not the relationship members after them
  * (calx__model_fields_size); the tail follows it at a pointer's
  * alignment and holds the texts and blobs the object was made with.
  * Nothing else is rounded: every byte is memory a large load faults in.
- * CALX_OBJ_ALIGN stays 16 (malloc's) though no struct needs more than 8
- * (calx's field types, calx_decimal's two 64-bit words included, and
- * relationship members): at 96 bytes the header is a multiple of both.
+ * CALX_OBJ_ALIGN is 8, not malloc's 16: no struct needs more (calx's
+ * field types, calx_decimal's two 64-bit words included, and relationship
+ * members), and core/blocks.h carves objects at 8 bytes' alignment.
  * The program's pointer is to the struct. The snapshot is a copy of the
  * struct as the database last had it (after a load or a flush): a flush
  * compares field by field and writes only what differs.
@@ -53,7 +53,7 @@ typedef enum calx_objstate {
     CALX_OBJ_DETACHED        /* had a row; no session tracks it now */
 } calx_objstate;
 
-/* 96 bytes on a 64-bit machine, 4 of them padding. */
+/* 88 bytes on a 64-bit machine. */
 typedef struct calx_obj {
     struct calx_session *session;   /* the session it is in, NULL when in none */
     struct calx_session *owner;     /* the session that frees it (NULL: the
@@ -61,23 +61,22 @@ typedef struct calx_obj {
     struct calx_obj *prev, *next;   /* the owner's list of what it owns */
     uint64_t seq;            /* order added (flush inserts in this order);
                                 64 bits, so it never wraps */
+    struct calx__relstate *rels;    /* per relationship, what the database
+                                       has; NULL until needed (relation.c) */
+    void **slots;            /* the slot pairs (below); NULL until a field
+                                needs one, every slot NULL till then */
     uint32_t sp_gen;         /* savepoint generation it was last changed in
                                 (a session stops at UINT32_MAX of them) */
     uint32_t size;           /* bytes in the allocation (texts and blobs made
                                 with the object live at its end); at most
                                 CALX_OBJ_MAX_SIZE */
     uint32_t rel_loaded;     /* bit r: relationship r is loaded */
-    uint32_t rel_raise;      /* bit r: a raiseload left r unloaded */
-    struct calx__relstate *rels;    /* per relationship, what the database
-                                       has; NULL until needed (relation.c) */
-    void **slots;            /* the slot pairs (below); NULL until a field
-                                needs one, every slot NULL till then */
-    /* Last, next to the struct: what an identity-map hit reads (model,
-     * hash, expired) shares a cache line with the struct's first field,
+    /* Last, next to the struct: what an identity-map hit reads (hash,
+     * model, expired) shares a cache line with the struct's first field,
      * where a key usually is. */
-    const calx_model *model;
     uint32_t hash;           /* identity map: the key's hash, its low 32
                                 bits (what the map's slots keep) */
+    const calx_model *model;
     uint32_t magic;
     /* The state and the flags, in one word: every byte of the header is
      * memory a large load faults in, once per object. */
@@ -100,7 +99,7 @@ typedef struct calx_obj {
 } calx_obj;
 
 #define CALX_OBJ_MAGIC 0xca1c0b1eu
-#define CALX_OBJ_ALIGN 16
+#define CALX_OBJ_ALIGN 8
 #define CALX_OBJ_HDR_SIZE                                                     \
     ((sizeof(calx_obj) + CALX_OBJ_ALIGN - 1) / CALX_OBJ_ALIGN * CALX_OBJ_ALIGN)
 /* The largest object (calx_obj.size is 32 bits): 4 GiB less one byte. */

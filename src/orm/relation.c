@@ -412,9 +412,9 @@ void calx__rel_unload(calx_obj *o, size_t index)
         o->rels[index].one = NULL;
         o->rels[index].n = 0;
         o->rels[index].unknown = false;
+        o->rels[index].raised = false;
     }
     o->rel_loaded &= ~(UINT32_C(1) << index);
-    o->rel_raise &= ~(UINT32_C(1) << index);
 }
 
 void calx__rel_unload_all(calx_obj *o)
@@ -469,7 +469,7 @@ int calx_rel_check(const void *obj, const calx_relation *rel, calx_error *err)
                               "relationships");
     if (calx__rel_loaded(o, calx__rel_index(rel)))
         return 0;
-    if (rel->lazy == CALX_LOAD_RAISE || (o->rel_raise >> calx__rel_index(rel) & 1))
+    if (rel->lazy == CALX_LOAD_RAISE || (o->rels && o->rels[calx__rel_index(rel)].raised))
         return calx_error_set(err, CALX_ERR_NOT_LOADED,
                               "'%s.%s' is not available due to lazy='raise'", o->model->name,
                               rel->name);

@@ -80,6 +80,7 @@ typedef struct calx__relstate {
     bool unknown;                /* set while unloaded (calx_rel_set): the
                                     flush writes the key whatever the
                                     database had */
+    bool raised;                 /* a raiseload left it unloaded */
 } calx__relstate;
 
 /* The state array of o (allocated on first use), or NULL when out of memory. */

@@ -117,7 +117,8 @@ int calx__rel_finish(calx_obj *o, const calx_relation *r, calx_error *err)
 {
     size_t i = calx__rel_index(r);
     calx__rel_mark_loaded(o, i);
-    o->rel_raise &= ~(UINT32_C(1) << i);
+    if (o->rels)
+        o->rels[i].raised = false;
     return calx__rel_remember(o, i, err);
 }
 
@@ -768,9 +769,15 @@ static int apply(calx_session *s, const calx_model *m, calx_obj *const *objs, si
                 return rc;
             continue;
         case CALX_LOAD_RAISE:
-            for (size_t k = 0; k < n; k++)
-                if (!calx__rel_loaded(objs[k], i))
-                    objs[k]->rel_raise |= UINT32_C(1) << i;
+            for (size_t k = 0; k < n; k++) {
+                if (calx__rel_loaded(objs[k], i))
+                    continue;
+                calx__relstate *st = calx__rel_states(objs[k]);
+                if (!st)
+                    return calx__nomem(err, "marking %s.%s as raiseload",
+                                       objs[k]->model->name, r->name);
+                st[i].raised = true;
+            }
             continue;
         case CALX_LOAD_JOINED:
             /* Loaded by the query itself when the whole path was joined
