@@ -664,43 +664,6 @@ TEST(block_allocations_may_be_freed_on_other_threads_at_once)
     CHECK(calx__blocks_mapped() == before);
 }
 
-TEST(an_array_grown_past_the_huge_page_size_keeps_its_contents)
-{
-    /* calx__grow switches from realloc to calx__grow_huge at
-     * CALX_HUGE_ARRAY bytes: elements on both sides of the switch. */
-    uint32_t *v = NULL;
-    size_t cap = 0, n = 3 * CALX_HUGE_ARRAY / sizeof *v;
-    for (size_t i = 0; i < n; i++) {
-        CHECK(calx__grow(&v, &cap, i + 1, sizeof *v));
-        v[i] = (uint32_t)(i * 2654435761u);
-    }
-    CHECK(cap * sizeof *v >= 3 * CALX_HUGE_ARRAY);
-    size_t wrong = 0;
-    for (size_t i = 0; i < n; i++)
-        wrong += v[i] != (uint32_t)(i * 2654435761u);
-    CHECK_INT(wrong, 0);
-    free(v);
-    char *big = calx__malloc_large(CALX_HUGE_ARRAY + 1);
-    CHECK(big != NULL);
-    memset(big, 7, CALX_HUGE_ARRAY + 1);
-    CHECK(big[CALX_HUGE_ARRAY] == 7);
-    free(big);
-}
-
-TEST(large_page_arrays_are_zeroed_and_freed_by_size)
-{
-    size_t sizes[] = { 64, CALX_BLOCK_SIZE, CALX_BLOCK_SIZE + 8 };
-    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-        unsigned char *p = calx__pages_alloc(sizes[k]);
-        CHECK(p != NULL);
-        CHECK(p[0] == 0 && p[sizes[k] - 1] == 0);
-        p[sizes[k] - 1] = 1;
-        calx__pages_free(p, sizes[k]);
-    }
-    CHECK(calx__pages_alloc(0) == NULL);
-    calx__pages_free(NULL, 0);
-}
-
 typedef struct posted {
     calx_work work;
     calx_loop *loop;
@@ -847,8 +810,6 @@ int main(void)
     RUN(a_full_once_table_keeps_nothing_new_and_still_finds_what_it_kept);
     RUN(block_allocations_are_aligned_apart_and_live_until_their_last_is_freed);
     RUN(block_allocations_may_be_freed_on_other_threads_at_once);
-    RUN(an_array_grown_past_the_huge_page_size_keeps_its_contents);
-    RUN(large_page_arrays_are_zeroed_and_freed_by_size);
     RUN(spelling_distance_counts_typos_and_ignores_case);
     RUN(an_error_prints_as_one_line_with_its_class_and_the_database_codes);
     calx_loop_free(loop);

@@ -56,7 +56,8 @@ static struct calx__block *block_of(const void *p)
 
 /* size bytes (a multiple of CALX_BLOCK_SIZE) of zeroed memory aligned to
  * CALX_BLOCK_SIZE: more mapped and the ends trimmed (mmap promises only
- * page alignment), advised as huge pages. NULL on no memory. */
+ * page alignment). No huge-page advice: core/blocks.h says why. NULL on no
+ * memory. */
 static char *map_aligned(size_t size)
 {
     size_t span = size + CALX_BLOCK_SIZE;
@@ -68,73 +69,7 @@ static char *map_aligned(size_t size)
         munmap(map, (size_t)(start - map));
     if (start + size < map + span)
         munmap(start + size, (size_t)(map + span - (start + size)));
-#ifdef MADV_HUGEPAGE
-    /* Advice only: where THP is off, this is ordinary pages. */
-    (void)madvise(start, size, MADV_HUGEPAGE);
-#endif
     return start;
-}
-
-void *calx__malloc_large(size_t size)
-{
-#ifdef MADV_HUGEPAGE
-    /* Aligned and whole: advice on the aligned middle of a plain malloc
-     * left up to 2 MiB at each end to fault in 4 KiB at a time (a
-     * 100,000-row flush's arrays faulted 1,500 times more). */
-    if (size >= CALX_HUGE_ARRAY && size <= SIZE_MAX - CALX_BLOCK_SIZE) {
-        void *p;
-        size_t whole = block_ceil(size);
-        if (posix_memalign(&p, CALX_BLOCK_SIZE, whole))
-            return NULL;
-        (void)madvise(p, whole, MADV_HUGEPAGE);
-        return p;
-    }
-#endif
-    return malloc(size);
-}
-
-void *calx__grow_huge(void *old, size_t old_size, size_t size)
-{
-    char *p = calx__malloc_large(size);
-    if (!p)
-        return NULL;
-    if (old_size)
-        memcpy(p, old, old_size < size ? old_size : size);
-    free(old);
-    return p;
-}
-
-void *calx__pages_alloc(size_t size)
-{
-#ifndef CALX_ASAN   /* AddressSanitizer sees calloc's arrays only */
-    if (size >= CALX_BLOCK_SIZE && size <= SIZE_MAX - 2 * CALX_BLOCK_SIZE) {
-        char *p = map_aligned(block_ceil(size));
-#ifdef CALX_HAVE_VALGRIND
-        if (p)
-            VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, 1);
-#endif
-        return p;
-    }
-#endif
-    return size ? calloc(1, size) : NULL;
-}
-
-void calx__pages_free(void *p, size_t size)
-{
-    if (!p)
-        return;
-#ifdef CALX_ASAN
-    (void)size;   /* calloc's: free needs no size */
-#else
-    if (size >= CALX_BLOCK_SIZE) {
-#ifdef CALX_HAVE_VALGRIND
-        VALGRIND_FREELIKE_BLOCK(p, 0);
-#endif
-        munmap(p, block_ceil(size));
-        return;
-    }
-#endif
-    free(p);
 }
 
 /* A new block. */

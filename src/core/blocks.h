@@ -3,16 +3,25 @@
  * thread and freed one by one, from any thread, in any order: the objects
  * a session loads from a large result.
  *
- * Why not malloc: every page a process touches for the first time costs a
- * page fault, several microseconds on a virtual machine, and loading
- * 100,000 rows into objects touches thousands of pages. A block is 2 MiB,
- * aligned to 2 MiB and advised as a transparent huge page, so the kernel
- * can back it with one page and one fault (where THP is enabled, as in
- * "always" or "madvise" mode; elsewhere a block is ordinary pages and costs
- * what malloc would). Allocation is a bump of an offset; each block counts
- * its live allocations and goes back to the system when the last is freed
- * and its allocator has moved on. The block of an allocation is found from
- * its address (the block's alignment), so allocations carry no header.
+ * Why not malloc: a large load makes 100,000 objects one after another,
+ * and malloc spends a call, a header and a lock of its arena on each.
+ * Allocation from a block is a bump of an offset; each block counts its
+ * live allocations and goes back to the system when the last is freed and
+ * its allocator has moved on. A block is 2 MiB and aligned to its size, so
+ * the block of an allocation is found from its address, and allocations
+ * carry no header.
+ *
+ * Blocks are not advised as transparent huge pages (MADV_HUGEPAGE): the
+ * kernel's THP setting decides, as for any memory. Measured on the bench
+ * machine, a virtual machine that hands free memory back to its host, in
+ * two A/B runs of twelve interleaved rounds each: after the machine sat
+ * idle two seconds, a load of 100,000 heroes into advised blocks took
+ * half again to twice the time (SQLite B2 0.51x and 0.61x raw C's speed
+ * against 0.84x and 0.82x without the advice; B6 0.55x and 0.50x against
+ * 0.91x and 0.54x); back to back, with memory just freed, the advice was
+ * ahead on B2 by 9-13% and on B6 by -11% to +9%. The large arrays that
+ * were advised too (an identity map's table, a batch's bound values) are
+ * plain malloc and realloc.
  *
  * The cost: a block stays mapped while any allocation in it lives, so a
  * program that keeps one object of a large load keeps its 2 MiB. Callers
@@ -28,8 +37,9 @@
 
 #include <stddef.h>
 
-/* A block's size and alignment: a transparent huge page on x86-64 and
- * arm64 with 4 KiB pages. */
+/* A block's size and alignment: a transparent huge page's on x86-64 and
+ * arm64 with 4 KiB pages, so that a kernel set to THP "always" can back a
+ * block with one. */
 #define CALX_BLOCK_SIZE ((size_t)2 << 20)
 /* The largest allocation blocks serve; calx__blocks_alloc refuses larger
  * (so a block is never mostly wasted by its last allocation). */
@@ -70,33 +80,6 @@ void calx__blocks_close(calx__blocks *a);
  * by hand. NULL when the thread cannot be registered for its exit (the
  * caller uses malloc). */
 calx__blocks *calx__blocks_of_thread(void);
-/* size bytes of zeroed memory for one large array (an identity map's
- * table): calloc's below CALX_BLOCK_SIZE, else a mapping aligned and
- * advised as huge pages, as a block is. Owned by the caller, freed with
- * calx__pages_free and the same size. NULL on no memory (or size 0). */
-void *calx__pages_alloc(size_t size);
-
-/* Frees p (calx__pages_alloc's, of size bytes). NULL is a no-op. */
-void calx__pages_free(void *p, size_t size);
-
-/* Arrays of this many bytes or more are advised as huge pages
- * (calx__malloc_large, calx__grow_huge). */
-#define CALX_HUGE_ARRAY CALX_BLOCK_SIZE
-
-/* malloc(size), and when size is CALX_HUGE_ARRAY or more, aligned to
- * CALX_BLOCK_SIZE and advised as huge pages up to the next multiple of it
- * (so no stretch at either end faults in 4 KiB pages): for arrays of one
- * allocation that large loads and flushes fill (a batch's bound values).
- * Owned by the caller, freed with free(). NULL on no memory. */
-void *calx__malloc_large(size_t size);
-
-/* realloc(old, size) for a large array (core/grow.h): a new block from
- * calx__malloc_large, old's first old_size bytes copied in, old freed.
- * Why not realloc: glibc grows a large block by mremap, and the pages a
- * grown array then touches fault in 4 KiB at a time (a flush of 100,000
- * rows binds into arrays of tens of MiB); advice given after an mremap did
- * not take (measured). NULL on no memory, old untouched. */
-void *calx__grow_huge(void *old, size_t old_size, size_t size);
 
 /* Blocks mapped now by the whole process (tests: freeing the last
  * allocation of a closed allocator's block unmaps it). */

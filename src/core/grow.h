@@ -9,18 +9,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "core/blocks.h"
-
-/* realloc(old, size) for an array whose first old_size bytes are in use:
- * at CALX_HUGE_ARRAY bytes and more, a fresh block advised as huge pages
- * (calx__grow_huge says why not realloc). For arrays that grow by a rule
- * of their own; calx__grow is the usual way. NULL on no memory, old
- * untouched. */
-static inline void *calx__regrow(void *old, size_t old_size, size_t size)
-{
-    return size >= CALX_HUGE_ARRAY ? calx__grow_huge(old, old_size, size) : realloc(old, size);
-}
-
 /* Makes room for at least need elements of size elem in *items (capacity
  * *cap, doubled from 4). True when there is room; false when memory ran
  * out, with *items and *cap unchanged. items is a pointer to the array
@@ -35,7 +23,7 @@ static inline bool calx__grow(void *items, size_t *cap, size_t need, size_t elem
     if (n > SIZE_MAX / elem)
         return false;
     void **p = items;
-    void *grown = calx__regrow(*p, *cap * elem, n * elem);
+    void *grown = realloc(*p, n * elem);
     if (!grown)
         return false;
     *p = grown;

@@ -212,10 +212,7 @@ static int rows_resize(calx_rowset *rs, size_t cap)
         if (vals && rs->nrows)
             memcpy(vals, rs->vals, rs->nrows * width * sizeof(calx_value));
     } else {
-        /* A large result's rows (an execute-many's 100,000 keys) grow
-         * into huge pages, not 4 KiB faults (core/grow.h). */
-        vals = calx__regrow(rs->vals, rs->nrows * width * sizeof(calx_value),
-                            cap * width * sizeof(calx_value));
+        vals = realloc(rs->vals, cap * width * sizeof(calx_value));
     }
     if (!vals)
         return CALX_ERR_NOMEM;

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "calx/connection.h"
-#include "core/blocks.h"
 #include "core/nomem.h"
 #include "core/number_text.h"
 #include "core/promise.h"
@@ -252,7 +251,7 @@ static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
     }
     calx_value *vals = few_vals;
     if (n > nfew || nsets > nfew / n) {
-        if (!(vals = *valsp = calx__malloc_large(n * nsets * sizeof *vals)))
+        if (!(vals = *valsp = malloc(n * nsets * sizeof *vals)))
             return calx__nomem(err, "binding parameters");
     }
     size_t nbytes = 0;
@@ -285,7 +284,7 @@ static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
         }
     }
     if (nbytes) {
-        *bytesp = calx__malloc_large(nbytes);
+        *bytesp = malloc(nbytes);
         if (!*bytesp)
             return calx__nomem(err, "binding parameters");
         char *p = *bytesp;

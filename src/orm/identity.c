@@ -236,9 +236,7 @@ static int grow_to(calx_session *s, size_t cap)
         map = s->map_first;
         memset(map, 0, sizeof s->map_first);
     } else {
-        /* A large table in huge pages (core/blocks.h): a load of 100,000
-         * objects otherwise faults its tables in 4 KiB at a time. */
-        map = calx__pages_alloc(cap * sizeof *map);
+        map = calloc(cap, sizeof *map);
         if (!map)
             return CALX_ERR_NOMEM;
     }
@@ -246,7 +244,7 @@ static int grow_to(calx_session *s, size_t cap)
         if (s->map[i].entry)
             place(map, cap, s->map[i].hash, s->map[i].entry);
     if (s->map != s->map_first)
-        calx__pages_free(s->map, s->map_cap * sizeof *s->map);
+        free(s->map);
     s->map = map;
     s->map_cap = cap;
     return 0;
@@ -383,7 +381,7 @@ void calx__map_remove(calx_session *s, calx_obj *o)
 void calx__map_free(calx_session *s)
 {
     if (s->map != s->map_first)
-        calx__pages_free(s->map, s->map_cap * sizeof *s->map);
+        free(s->map);
     if (s->map_objs != s->map_objs_first)
         free(s->map_objs);
     s->map = NULL;

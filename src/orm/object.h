@@ -159,9 +159,9 @@ calx_obj *calx__obj_alloc(const calx_model *m, const struct calx__model_facts *f
 /* calx__obj_alloc for an object the program constructs (fx: m's facts): from the
  * thread's blocks (core/blocks.h) while the process holds a block's worth
  * of constructed objects from malloc, from malloc otherwise. A program
- * building a bulk insert touches a fresh page every dozen objects, and
- * blocks make those pages one huge page; a program that builds an object
- * now and then never holds that many, so a kept one never pins a block. */
+ * building a bulk insert makes its objects by bumping an offset, no
+ * malloc call or header each; a program that builds an object now and
+ * then never holds that many, so a kept one never pins a block. */
 calx_obj *calx__obj_alloc_new(const calx_model *m, const struct calx__model_facts *fx,
                                size_t extra);
 

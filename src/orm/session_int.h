@@ -116,9 +116,9 @@ struct calx_session {
                                  flush's relationship passes have nothing to do */
 
     /* Where loaded objects' memory comes from: malloc until the session
-     * has loaded a block's worth, then blocks (core/blocks.h), which a
-     * large load faults in a huge page at a time. A get or a small query
-     * never maps a block. */
+     * has loaded a block's worth, then blocks (core/blocks.h), an offset
+     * bumped for each object. A get or a small query never maps a
+     * block. */
     size_t loaded_bytes;      /* object bytes loaded through malloc */
     bool bulk_load;           /* a load of more rows than its first chunk runs */
     calx__blocks blocks;
