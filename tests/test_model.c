@@ -268,6 +268,19 @@ TEST(validation_names_model_field_and_rule)
     g->code = "ok";
     CHECK_OK(calx_obj_validate(g, &err), &err);
     calx_obj_free(g);
+
+    /* A NOT NULL field with no other rule (no max_length) is still checked
+     * for NULL, and a nullable one without rules passes NULL. */
+    h = CALX_NEW(Hero, &err, .name = "Deadpond", .secret_name = "Dive Wilson");
+    CHECK(h != NULL);
+    h->secret_name = NULL;
+    CHECK_INT(calx_obj_validate(h, &err), CALX_ERR_VALIDATION);
+    CHECK_STR(err.message,
+              "Hero.secret_name: none is not an allowed value (the column is NOT NULL)");
+    h->secret_name = "Dive Wilson";
+    CALX_SET_NULL(h->age);
+    CHECK_OK(calx_obj_validate(h, &err), &err);
+    calx_obj_free(h);
 }
 
 TEST(repr_quotes_like_python)

@@ -793,12 +793,15 @@ static void make_facts(const calx_model *m, calx__model_facts *out)
     out->npk = (size_t)npk;
     out->autoinc = on || npk == 1 ? autoinc : -1;
     out->json_values = false;
-    out->checked = 0;
+    out->checked = out->validated = 0;
     for (size_t i = 0; i < m->nfields; i++) {
         out->json_values = out->json_values || m->fields[i].type == CALX_F_JSON_VALUE;
         if (i < 64 && calx__field_has_checks(m, i))
             out->checked |= 1ull << i;
+        if (i < 64 && !m->fields[i].nullable && (int)i != out->autoinc)
+            out->validated |= 1ull << i;
     }
+    out->validated |= out->checked;
     /* Until the slot arrays are kept (slot_arrays): a pair per field. */
     out->nslots = m->nfields;
     out->slot_of = out->slotted = NULL;

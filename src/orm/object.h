@@ -338,6 +338,9 @@ typedef struct calx__model_facts {
     uint64_t checked;   /* bit i: field i's values have checks beyond NULL
                            (calx__field_has_checks; fields past the 64th:
                            calx__facts_field_checked says yes) */
+    uint64_t validated; /* bit i: field i can fail validation: checked, or
+                           NOT NULL (not nullable, not the autoinc key);
+                           the fields validation visits (to the 64th) */
     size_t nslots;      /* slot pairs: the fields with slots */
     /* Per field, its pair (fields without slots: UINT32_MAX); per pair,
      * its field. Both NULL when the arrays could not be kept (no memory,
