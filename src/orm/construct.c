@@ -127,9 +127,6 @@ static CALX__NOINLINE int check_value(const calx_model *m, size_t i, const void 
     return 0;
 }
 
-/* Every field of m's struct s: NULL only where the field is nullable (or
- * the generated key, NULL until the INSERT fills it), and each value that
- * has checks (the model's facts say which) within them. */
 static CALX__NOINLINE int null_error(const calx_model *m, const calx_field *f,
                                      calx_error *err)
 {
@@ -149,10 +146,12 @@ static inline int check_field(const calx_model *m, const calx__model_facts *fx, 
     return calx__facts_field_checked(fx, i) ? check_value(m, i, s, err) : 0;
 }
 
-/* Visits only the fields that can fail (the facts' `validated` mask, in
- * field order, so the first failure named is the first field's): a
- * nullable field without checks passes whatever it holds. Fields past the
- * 64th are all visited. */
+/* Every field of m's struct s: NULL only where the field is nullable (or
+ * the generated key, NULL until the INSERT fills it), and each value that
+ * has checks (the model's facts say which) within them. Visits only the
+ * fields that can fail (the facts' `validated` mask, in field order, so
+ * the first failure named is the first field's): a nullable field without
+ * checks passes whatever it holds. Fields past the 64th are all visited. */
 static int check_fields(const calx_model *m, const calx__model_facts *fx, const void *s,
                         calx_error *err)
 {
@@ -323,7 +322,7 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
                 if (made) {
                     void **slot = calx__field_slots(o, facts, i);
                     if (!slot) {
-                        free((void *)made);
+                        free((void *)made);   /* the object goes: nothing reads it */
                         calx__nomem(err, "creating a %s", m->name);
                         goto fail;
                     }

@@ -933,12 +933,15 @@ static int set_buffer(void *obj, void *field, calx_ftype want, const calx_value 
     const calx_field *f = &o->model->fields[i];
     size_t n = v->type == CALX_NULL ? 0 : calx__field_bytes_size(f, v);
     char *b = n ? malloc(n) : NULL;
-    void **slot = calx__field_slots(o, calx__model_facts_of(o->model), i);
-    if ((n && !b) || !slot) {
+    const calx__model_facts *fx = calx__model_facts_of(o->model);
+    /* No slots yet and NULL to set: no buffer of the object's to let go. */
+    void **slot = b ? calx__field_slots(o, fx, i) : calx__field_slots_if(o, fx, i);
+    if (n && !slot) {
         free(b);
         return CALX_ERR_NOMEM;
     }
-    replace_cur(slot, o->has_snap ? calx__field_buffer(f, calx__obj_snap(o)) : NULL, b);
+    if (slot)
+        replace_cur(slot, o->has_snap ? calx__field_buffer(f, calx__obj_snap(o)) : NULL, b);
     if (v->type == CALX_NULL)
         set_null(f, field);
     else
