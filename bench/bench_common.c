@@ -322,8 +322,21 @@ double bench_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The process's usage at the last timed part's start, and what that part
+ * cost once it ended (timed_done until bench_emit writes it). */
+static struct rusage timed_start;
+static bool timed_done;
+static double timed_user_ms, timed_sys_ms;
+static long timed_minflt;
+
+static double rusage_ms(const struct timeval *a, const struct timeval *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_usec - a->tv_usec) * 1e-3;
+}
+
 double bench_timed_begin(void)
 {
+    getrusage(RUSAGE_SELF, &timed_start);
     CALLGRIND_ZERO_STATS;
     return bench_now();
 }
@@ -332,6 +345,12 @@ double bench_timed_end(void)
 {
     double t = bench_now();
     CALLGRIND_DUMP_STATS;
+    struct rusage end;
+    getrusage(RUSAGE_SELF, &end);
+    timed_user_ms = rusage_ms(&timed_start.ru_utime, &end.ru_utime);
+    timed_sys_ms = rusage_ms(&timed_start.ru_stime, &end.ru_stime);
+    timed_minflt = end.ru_minflt - timed_start.ru_minflt;
+    timed_done = true;
     return t;
 }
 
@@ -427,6 +446,11 @@ void bench_emit(const bench_rec *r)
         printf(",\"peak_rss_kb\":%ld", r->peak_rss_kb);
     if (r->base_rss_kb > 0)
         printf(",\"base_rss_kb\":%ld", r->base_rss_kb);
+    if (timed_done) {
+        printf(",\"timed_user_ms\":%.1f,\"timed_sys_ms\":%.1f,\"timed_minflt\":%ld",
+               timed_user_ms, timed_sys_ms, timed_minflt);
+        timed_done = false;
+    }
     json_str("note", r->note);
     printf("}\n");
     fflush(stdout);

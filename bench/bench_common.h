@@ -148,7 +148,12 @@ double bench_now(void);       /* seconds, CLOCK_MONOTONIC */
  * `valgrind --tool=callgrind` (bench/profile.sh) they also zero the
  * instruction counts of every thread at the start and dump them at the end,
  * so a profile holds the timed part alone, the SQLite worker's share with
- * it; outside valgrind the markers are a few instructions. */
+ * it; outside valgrind the markers are a few instructions. Outside the
+ * timed part (before its first clock read, after its last) they also read
+ * the process's getrusage: the next bench_emit writes what the timed part
+ * cost in user and system CPU time and in minor page faults, every thread
+ * counted, so a slow round shows whether it waited in the kernel (first
+ * touches of fresh memory) or computed. */
 double bench_timed_begin(void);
 double bench_timed_end(void);
 long bench_maxrss_kb(void);   /* getrusage(RUSAGE_SELF).ru_maxrss */
