@@ -290,8 +290,8 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
             extra += calx__field_bytes_size(f, a);
     }
     const calx__model_facts *facts = calx__model_facts_of(m);
-    int too_big = calx__obj_check_size(m, facts, extra, err);
-    calx_obj *o = too_big ? NULL : calx__obj_alloc_new(m, facts, extra);
+    int too_big = calx__obj_check_size(m, extra, err);
+    calx_obj *o = too_big ? NULL : calx__obj_alloc_new(m, extra);
     /* JSON values given are taken first, so that the object releases
      * them whatever fails after. */
     for (size_t i = 0; i < m->nfields; i++) {

@@ -740,7 +740,7 @@ int calx_session_merge(calx_session *s, const void *obj, void *out, calx_error *
         return 0;
     }
     bool fresh = !dst;
-    if (fresh && !(dst = calx__obj_alloc(m, calx__model_facts_of(m), 0, NULL)))
+    if (fresh && !(dst = calx__obj_alloc(m, 0, NULL)))
         return calx__nomem(err, "merging a %s", m->name);
     if (copy_fields(dst, obj, err)) {
         if (fresh)

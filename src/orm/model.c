@@ -52,8 +52,7 @@ static bool too_large(size_t fixed, size_t extra)
     return fixed > CALX_OBJ_MAX_SIZE || extra > CALX_OBJ_MAX_SIZE - fixed;
 }
 
-int calx__obj_check_size(const calx_model *m, const calx__model_facts *fx, size_t extra,
-                         calx_error *err)
+int calx__obj_check_size(const calx_model *m, size_t extra, calx_error *err)
 {
     if (too_large(fixed_size(m), extra))
         return calx_error_set(err, CALX_ERR_DATA,
@@ -63,8 +62,7 @@ int calx__obj_check_size(const calx_model *m, const calx__model_facts *fx, size_
     return 0;
 }
 
-calx_obj *calx__obj_alloc(const calx_model *m, const calx__model_facts *fx, size_t extra,
-                          calx__blocks *blocks)
+calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, calx__blocks *blocks)
 {
     size_t fixed = fixed_size(m);
     if (too_large(fixed, extra))
@@ -88,11 +86,11 @@ calx_obj *calx__obj_alloc(const calx_model *m, const calx__model_facts *fx, size
  * process (objects are freed on any thread). */
 static atomic_size_t constructed_bytes;
 
-calx_obj *calx__obj_alloc_new(const calx_model *m, const calx__model_facts *fx, size_t extra)
+calx_obj *calx__obj_alloc_new(const calx_model *m, size_t extra)
 {
     bool bulk = atomic_load_explicit(&constructed_bytes, memory_order_relaxed) >=
                 CALX_BLOCK_SIZE;
-    calx_obj *o = calx__obj_alloc(m, fx, extra, bulk ? calx__blocks_of_thread() : NULL);
+    calx_obj *o = calx__obj_alloc(m, extra, bulk ? calx__blocks_of_thread() : NULL);
     if (o && !o->in_block) {
         o->counted = true;
         atomic_fetch_add_explicit(&constructed_bytes, o->size, memory_order_relaxed);
@@ -518,9 +516,9 @@ calx_obj *calx__obj_from_row(const calx_model *m, const calx__model_facts *fx,
         else if (calx__field_is_buffer(f) && buffer_fits(f, &vals[i]))
             extra += calx__field_bytes_size(f, &vals[i]);
     }
-    if (calx__obj_check_size(m, fx, extra, err))
+    if (calx__obj_check_size(m, extra, err))
         return NULL;
-    calx_obj *o = calx__obj_alloc(m, fx, extra, blocks);
+    calx_obj *o = calx__obj_alloc(m, extra, blocks);
     if (!o)
         return calx__nomem(err, "loading a %s", m->name), NULL;
     void *obj = calx__obj_ptr(o);

@@ -147,23 +147,21 @@ calx_obj *calx__obj_check(const void *p);
 struct calx__blocks;
 struct calx__model_facts;
 
-/* A new zeroed object of m (fx: its facts) (transient) with extra bytes
+/* A new zeroed object of m (transient) with extra bytes
  * at its end for the texts and blobs it is made with (calx__obj_tail), or
  * NULL (out of memory, or larger than CALX_OBJ_MAX_SIZE:
  * calx__obj_check_size says which first). Its memory comes from blocks
  * when not NULL (and the object fits in one), else from malloc;
  * calx__obj_destroy knows which. */
-calx_obj *calx__obj_alloc(const calx_model *m, const struct calx__model_facts *fx, size_t extra,
-                          struct calx__blocks *blocks);
+calx_obj *calx__obj_alloc(const calx_model *m, size_t extra, struct calx__blocks *blocks);
 
-/* calx__obj_alloc for an object the program constructs (fx: m's facts): from the
+/* calx__obj_alloc for an object the program constructs: from the
  * thread's blocks (core/blocks.h) while the process holds a block's worth
  * of constructed objects from malloc, from malloc otherwise. A program
  * building a bulk insert makes its objects by bumping an offset, no
  * malloc call or header each; a program that builds an object now and
  * then never holds that many, so a kept one never pins a block. */
-calx_obj *calx__obj_alloc_new(const calx_model *m, const struct calx__model_facts *fx,
-                               size_t extra);
+calx_obj *calx__obj_alloc_new(const calx_model *m, size_t extra);
 
 /* A persistent-to-be object made from a row (values in the model's field
  * order; fx: m's facts), texts and blobs in the same allocation; its
@@ -396,11 +394,10 @@ static inline void **calx__field_slots_if(const calx_obj *o, const calx__model_f
  * every one NULL, when it has none. NULL only when out of memory. */
 void **calx__field_slots(calx_obj *o, const calx__model_facts *fx, size_t i);
 
-/* 0 when an object of m (fx: its facts) with extra bytes of texts and
+/* 0 when an object of m with extra bytes of texts and
  * blobs fits in CALX_OBJ_MAX_SIZE, else CALX_ERR_DATA naming the model
  * and the size. */
-int calx__obj_check_size(const calx_model *m, const calx__model_facts *fx, size_t extra,
-                         calx_error *err);
+int calx__obj_check_size(const calx_model *m, size_t extra, calx_error *err);
 
 /* The extra bytes of calx__obj_alloc. */
 static inline char *calx__obj_tail(const calx_obj *o)

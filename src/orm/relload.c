@@ -769,6 +769,11 @@ static int apply(calx_session *s, const calx_model *m, calx_obj *const *objs, si
                 return rc;
             continue;
         case CALX_LOAD_RAISE:
+            /* A relationship raise by its model's default needs no mark
+             * (calx_rel_check reads .lazy); only a raiseload option's
+             * objects carry one, in their relationship state. */
+            if (r->lazy == CALX_LOAD_RAISE)
+                continue;
             for (size_t k = 0; k < n; k++) {
                 if (calx__rel_loaded(objs[k], i))
                     continue;
