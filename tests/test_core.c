@@ -8,6 +8,7 @@
 #include "core/once_table.h"
 #include "core/promise.h"
 #include "core/spell.h"
+#include "core/zeroed.h"
 #include "test.h"
 
 static calx_loop *loop;
@@ -583,6 +584,25 @@ TEST(a_full_once_table_keeps_nothing_new_and_still_finds_what_it_kept)
     }
 }
 
+/* core/zeroed.h's tables: zero even where malloc hands back memory just
+ * freed with other bytes in it, and no allocation when the size wraps. */
+TEST(a_zeroed_table_is_all_zero_and_an_overflowing_size_is_refused)
+{
+    for (int round = 0; round < 4; round++) {
+        uint64_t *dirty = malloc(64 * sizeof *dirty);
+        CHECK(dirty != NULL);
+        memset(dirty, 0xff, 64 * sizeof *dirty);
+        free(dirty);
+        uint64_t *t = calx__array_zeroed(64, sizeof *t);
+        CHECK(t != NULL);
+        for (size_t i = 0; i < 64; i++)
+            CHECK(t[i] == 0);
+        free(t);
+    }
+    CHECK(calx__array_zeroed(SIZE_MAX / 8 + 2, 8) == NULL);
+    CHECK(calx__array_zeroed((size_t)1 << 33, (size_t)1 << 33) == NULL);
+}
+
 /* Blocks (core/blocks.h): what a session's loaded objects live in. */
 TEST(block_allocations_are_aligned_apart_and_live_until_their_last_is_freed)
 {
@@ -808,6 +828,7 @@ int main(void)
     RUN(post_from_another_thread_runs_on_the_loop);
     RUN(futures_kept_by_a_thread_are_freed_when_it_exits);
     RUN(a_full_once_table_keeps_nothing_new_and_still_finds_what_it_kept);
+    RUN(a_zeroed_table_is_all_zero_and_an_overflowing_size_is_refused);
     RUN(block_allocations_are_aligned_apart_and_live_until_their_last_is_freed);
     RUN(block_allocations_may_be_freed_on_other_threads_at_once);
     RUN(spelling_distance_counts_typos_and_ignores_case);

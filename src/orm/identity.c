@@ -8,6 +8,7 @@
 #include "core/grow.h"
 #include "core/hash.h"
 #include "core/types_int.h"
+#include "core/zeroed.h"
 #include "orm/session_int.h"
 
 /* ---- object vectors ---- */
@@ -236,7 +237,7 @@ static int grow_to(calx_session *s, size_t cap)
         map = s->map_first;
         memset(map, 0, sizeof s->map_first);
     } else {
-        map = calloc(cap, sizeof *map);
+        map = calx__array_zeroed(cap, sizeof *map);   /* probed before written */
         if (!map)
             return CALX_ERR_NOMEM;
     }
