@@ -352,6 +352,17 @@ TASK_TEST(a_flush_of_10000_objects_goes_in_segments_and_every_key_finds_its_row)
     for (int i = 1; i < N; i++)
         rising += hs[i]->id.value > hs[i - 1]->id.value;
     CHECK_INT(rising, N - 1);
+    /* Each segment's objects became persistent (the first while the
+     * later segments ran): in the identity map, where a get finds the
+     * very object (expired by the commit, so refreshed). */
+    int mapped = 0;
+    for (int i = 0; i < N; i += 97) {
+        Hero *same = NULL;
+        mapped += calx_obj_state(hs[i]) == CALX_STATE_PERSISTENT &&
+                  calx_session_get(s, &Hero_model, calx_int(hs[i]->id.value), &same, &err) == 0 &&
+                  same == hs[i];
+    }
+    CHECK_INT(mapped, (N + 96) / 97);
     calx_session *s2 = new_session();
     int right = 0;
     for (int i = 0; i < N; i += 97) {
@@ -421,6 +432,7 @@ TASK_TEST(a_flush_whose_middle_segment_fails_drops_the_segment_made_behind_it)
     enum { N = 13000 };
     calx_session *s = new_session();
     Gadget **gs = gadgets_with_a_duplicate(s, N, 6000);
+    size_t mapped = s->map_n;
     log_reset();
     CHECK_INT(calx_session_commit(s, &err), CALX_ERR_INTEGRITY);
     CHECK_CONTAINS(err.message, "[SQL: INSERT INTO gadget (");
@@ -428,6 +440,13 @@ TASK_TEST(a_flush_whose_middle_segment_fails_drops_the_segment_made_behind_it)
     CHECK_INT(log_count("COMMIT"), 0);
     CHECK(CALX_IS_NULL(gs[0]->id));
     CHECK(CALX_IS_NULL(gs[N - 1]->id));
+    /* The first two segments' rows were in when the third failed: their
+     * objects are pending again all the same, none in the identity map. */
+    int pending = 0;
+    for (int i = 0; i < N; i++)
+        pending += calx_obj_state(gs[i]) == CALX_STATE_PENDING;
+    CHECK_INT(pending, N);
+    CHECK_INT(s->map_n, mapped);
     CHECK_OK(calx_session_rollback(s, &err), &err);
     CHECK_INT(count_rows("gadget"), 1);
     Gadget *after = CALX_NEW(Gadget, &err, .code = "after", .serial = -1);

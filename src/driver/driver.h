@@ -180,6 +180,16 @@ struct calx_driver {
      * CALX_ERR_TIMEOUT): the engine passes its command_timeout option down
      * as one to such drivers only. */
     bool command_timeout;
+
+    /* True when request() takes the request whole off the loop thread
+     * (SQLite's worker thread runs it): from its return to the callback
+     * the loop thread does none of its I/O, so what the program does on
+     * the loop meanwhile holds nothing of it up. False when the loop
+     * thread writes and reads it as the socket allows (PostgreSQL): work
+     * on the loop between its events delays it. The flush applies a
+     * segment's rows while the next segment runs only on the former
+     * (orm/flush.c, apply_early). */
+    bool runs_off_loop;
 };
 
 /* The checks every driver's request() makes first: a connection, a

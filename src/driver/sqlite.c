@@ -344,4 +344,5 @@ const calx_driver calx__sqlite_driver = {
     .interrupt = sqlite_interrupt,
     .alive = sqlite_alive,
     .close = sqlite_close,
+    .runs_off_loop = true,   /* the worker thread, or inline within request() */
 };
