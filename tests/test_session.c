@@ -1103,6 +1103,33 @@ TASK_TEST(no_autobegin_needs_begin)
     calx_session_free(s);
 }
 
+/* What was pending at begin_nested is flushed by it, so stays; what was
+ * added after and never flushed leaves with the savepoint. */
+TASK_TEST(savepoint_rollback_drops_the_objects_added_since_and_keeps_those_added_before)
+{
+    calx_session *s = new_session();
+    Hero *before = hero("Before", "b", 30);
+    CHECK_OK(calx_session_add(s, before, &err), &err);
+    CHECK_OK(calx_session_begin_nested(s, &err), &err);
+    CHECK_INT(calx_obj_state(before), CALX_STATE_PERSISTENT);
+    Hero *after = hero("After", "a", 31), *later = hero("Later", "l", 32);
+    CHECK_OK(calx_session_add(s, after, &err), &err);
+    CHECK_OK(calx_session_add(s, later, &err), &err);
+    CHECK_INT(calx_obj_state(after), CALX_STATE_PENDING);
+    CHECK_OK(calx_session_rollback_nested(s, &err), &err);
+    CHECK_INT(calx_obj_state(after), CALX_STATE_TRANSIENT);
+    CHECK_INT(calx_obj_state(later), CALX_STATE_TRANSIENT);
+    CHECK(!calx_session_contains(s, after));
+    CHECK_INT(calx_obj_state(before), CALX_STATE_PERSISTENT);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(count_rows("hero"), 1);
+    /* Added again, a dropped object is pending in the session as any new one. */
+    CHECK_OK(calx_session_add(s, after, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    CHECK_INT(count_rows("hero"), 2);
+    calx_session_free(s);
+}
+
 TASK_TEST(savepoint_rollback_expires_only_what_changed_since)
 {
     calx_session *s = new_session();
@@ -1947,6 +1974,7 @@ int main(void)
     RUN(autoflush_before_queries);
     RUN(autocommit_commits_every_flush);
     RUN(no_autobegin_needs_begin);
+    RUN(savepoint_rollback_drops_the_objects_added_since_and_keeps_those_added_before);
     RUN(savepoint_rollback_expires_only_what_changed_since);
     RUN(one_task_at_a_time);
     RUN(many_sessions_in_many_tasks_share_the_pool);

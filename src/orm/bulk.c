@@ -101,7 +101,7 @@ static int evaluate(calx_session *s, const calx_model *m, const calx_expr *where
     }
     for (calx_obj *o = s->owned; o; o = o->next) {
         /* An expired object's values are unknown here, and reload anyway. */
-        if (o->model != m || o->session != s || o->state != CALX_OBJ_PERSISTENT ||
+        if (o->model != m || calx__obj_session(o) != s || o->state != CALX_OBJ_PERSISTENT ||
             !o->in_map || o->expired)
             continue;
         const void *obj = calx__obj_ptr(o);

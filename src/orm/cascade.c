@@ -33,7 +33,7 @@ static int cascade_one(calx_session *s, calx_obj *o, const calx__relinfo *ri, ca
     }
     for (size_t k = 0; k < l.n; k++) {
         calx_obj *c = calx__obj_check(l.items[k]);
-        if (!c || c->session != s || c->delete_marked || c->state != CALX_OBJ_PERSISTENT)
+        if (!c || calx__obj_session(c) != s || c->delete_marked || c->state != CALX_OBJ_PERSISTENT)
             continue;
         if (r->kind == CALX_MANY_TO_MANY) {
             if (calx__relwrite_unlink(s, ri, o, c, err))

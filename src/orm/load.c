@@ -150,8 +150,8 @@ static int load_converted(calx_session *s, const calx_model *m,
         return calx__nomem(err, "loading a %s", m->name);
     }
     o->state = CALX_OBJ_PERSISTENT;
-    o->session = s;
     calx__session_own(s, o);
+    o->in_session = true;   /* after: owning it moves it out of another's hands */
     *out = o;
     return 0;
 }
@@ -659,7 +659,7 @@ int calx_session_refresh(calx_session *s, void *obj, calx_error *err)
     int rc = calx__session_enter(s, true, err);
     if (rc)
         return rc;
-    if (o->session != s || o->state != CALX_OBJ_PERSISTENT)
+    if (calx__obj_session(o) != s || o->state != CALX_OBJ_PERSISTENT)
         return calx__session_leave(
             s, calx_error_set(err, CALX_ERR_STATE, "Instance '%s' is not persistent within this Session",
                               o->model->name),

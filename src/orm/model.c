@@ -26,8 +26,8 @@
 /* ---- allocation ---- */
 
 /* Every byte of the header is faulted in once per object a load makes. */
-_Static_assert(sizeof(void *) != 8 || CALX_OBJ_HDR_SIZE == 88,
-               "calx_obj grew past 88 bytes");
+_Static_assert(sizeof(void *) != 8 || CALX_OBJ_HDR_SIZE == 72,
+               "calx_obj grew past 72 bytes");
 /* Objects come from blocks too: as aligned there as from malloc. */
 _Static_assert(CALX_BLOCKS_ALIGN % CALX_OBJ_ALIGN == 0,
                "blocks align less than an object needs");

@@ -53,14 +53,12 @@ typedef enum calx_objstate {
     CALX_OBJ_DETACHED        /* had a row; no session tracks it now */
 } calx_objstate;
 
-/* 88 bytes on a 64-bit machine. */
+/* 72 bytes on a 64-bit machine. */
 typedef struct calx_obj {
-    struct calx_session *session;   /* the session it is in, NULL when in none */
     struct calx_session *owner;     /* the session that frees it (NULL: the
-                                       program); the session it is in, if any */
+                                       program); the session it is in, if any
+                                       (in_session; calx__obj_session) */
     struct calx_obj *prev, *next;   /* the owner's list of what it owns */
-    uint64_t seq;            /* order added (flush inserts in this order);
-                                64 bits, so it never wraps */
     struct calx__relstate *rels;    /* per relationship, what the database
                                        has; NULL until needed (relation.c) */
     void **slots;            /* the slot pairs (below); NULL until a field
@@ -85,6 +83,7 @@ typedef struct calx_obj {
     bool has_snap : 1;
     bool delete_marked : 1;      /* session.delete() called, not flushed */
     bool in_map : 1;
+    bool in_session : 1;         /* in its owner's session (added or loaded) */
     /* Relationship flags. */
     bool orphan : 1;             /* removed from a delete-orphan collection */
     bool sent : 1;               /* the flush under way has sent its statement
@@ -108,6 +107,13 @@ typedef struct calx_obj {
 static inline calx_obj *calx__obj_hdr(const void *p)
 {
     return (calx_obj *)((char *)p - CALX_OBJ_HDR_SIZE);
+}
+
+/* The session o is in, NULL when in none: its owner then, as an object
+ * in a session is owned by it (one pointer less in every object). */
+static inline struct calx_session *calx__obj_session(const calx_obj *o)
+{
+    return o->in_session ? o->owner : NULL;
 }
 
 static inline void *calx__obj_ptr(const calx_obj *o)

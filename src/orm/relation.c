@@ -285,7 +285,8 @@ calx__relstate *calx__rel_states(calx_obj *o)
      * one's team, and as 100,000 callocs that was a quarter of the loop
      * thread's time (malloc's first touches of fresh pages). */
     size_t size = o->model->nrelations * sizeof *o->rels;
-    calx__blocks *b = o->in_block && o->session ? calx__session_blocks(o->session) : NULL;
+    calx_session *in = calx__obj_session(o);
+    calx__blocks *b = o->in_block && in ? calx__session_blocks(in) : NULL;
     calx__relstate *st = b ? calx__blocks_alloc(b, size) : NULL;
     bool in_block = st != NULL;
     if (in_block)

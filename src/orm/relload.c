@@ -552,7 +552,7 @@ static int load_public(calx_session *s, void *const *objs, size_t n, const calx_
             rc = calx_error_set(err, CALX_ERR_ARGUMENT, "%s: %s.%s is a relationship of %s, not "
                                 "of the %s given", fn, rel->owner->name, rel->name,
                                 rel->owner->name, o->model->name);
-        else if (o->session != s || o->state != CALX_OBJ_PERSISTENT)
+        else if (calx__obj_session(o) != s || o->state != CALX_OBJ_PERSISTENT)
             rc = calx_error_set(err, CALX_ERR_ARGUMENT, "%s: Instance '%s' is not persistent "
                                 "within this Session (add and flush it first)", fn,
                                 o->model->name);
@@ -575,7 +575,7 @@ static int load_public(calx_session *s, void *const *objs, size_t n, const calx_
         rc = calx__load_expired(s, rel->owner, err);
     size_t k = 0;
     for (size_t i = 0; i < n && !rc; i++)
-        if (hdrs[i]->session == s)   /* a row gone detaches its object */
+        if (calx__obj_session(hdrs[i]) == s)   /* a row gone detaches its object */
             hdrs[k++] = hdrs[i];
     if (!rc)
         rc = load_wanted(s, hdrs, k, rel, true, false, err);

@@ -90,9 +90,9 @@ static int cascade_from(calx_session *s, calx_obj *x, calx_objvec *work, calx_er
         members(x, r, &items, &n, &one);
         for (size_t k = 0; k < n; k++) {
             calx_obj *t = calx__obj_check(items[k]);
-            if (!t || t->session == s)
+            if (!t || calx__obj_session(t) == s)
                 continue;
-            if (t->session)
+            if (calx__obj_session(t))
                 return calx_error_set(err, CALX_ERR_STATE,
                                       "Object '%s' reached through %s.%s is already attached "
                                       "to another session",
@@ -229,7 +229,7 @@ static int copy_key(calx__relwaits *w, const calx_relation *r, calx_obj *o, size
 /* Whether the flush writes to o: in s and not being deleted. */
 static bool writable_in(const calx_obj *o, const calx_session *s)
 {
-    return o && o->session == s && !o->delete_marked &&
+    return o && calx__obj_session(o) == s && !o->delete_marked &&
            (o->state == CALX_OBJ_PENDING || o->state == CALX_OBJ_PERSISTENT);
 }
 
@@ -492,7 +492,7 @@ static int many_to_one(calx_session *s, calx__relwaits *w, calx_obj *o, const ca
     calx_obj *t = calx__obj_check(now);
     /* A target outside s is not flushed (no save-update): its key is not
      * the database's to know. */
-    if (t->session != s)
+    if (calx__obj_session(t) != s)
         return 0;
     return copy_key(w, r, o, ri->local, t, ri->remote, err);
 }

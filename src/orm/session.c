@@ -159,6 +159,7 @@ static void disown(calx_obj *o)
         o->next->prev = o->prev;
     o->prev = o->next = NULL;
     o->owner = NULL;
+    o->in_session = false;   /* no owner, no session (calx__obj_session) */
 }
 
 void calx_session_free(calx_session *s)
@@ -238,7 +239,7 @@ static calx_obj *persistent_in(calx_session *s, void *obj, bool allow_failed, co
     calx_obj *o = obj_of(obj, err);
     if (!o || enter(s, false, allow_failed, err))
         return NULL;
-    if (o->session != s || o->state != CALX_OBJ_PERSISTENT) {
+    if (calx__obj_session(o) != s || o->state != CALX_OBJ_PERSISTENT) {
         calx_error_set(err, CALX_ERR_STATE, "Instance '%s' is not %s%s", o->model->name, what,
                        o->state == CALX_OBJ_PENDING ? " (it is pending: expunge it)" : "");
         return NULL;
@@ -269,7 +270,7 @@ bool calx_obj_expired(const void *obj)
 bool calx_session_contains(const calx_session *s, const void *obj)
 {
     calx_obj *o = calx__obj_check(obj);
-    return s && o && o->session == s &&
+    return s && o && calx__obj_session(o) == s &&
            (o->state == CALX_OBJ_PENDING || o->state == CALX_OBJ_PERSISTENT ||
             o->state == CALX_OBJ_DELETED);
 }
@@ -278,7 +279,8 @@ int calx__session_add_obj(calx_session *s, calx_obj *o, calx_error *err)
 {
     /* An object in no session (transient or detached) may come from
      * anywhere; ownership moves to s below. */
-    if (o->session && o->session != s)
+    calx_session *in = calx__obj_session(o);
+    if (in && in != s)
         return calx_error_set(err, CALX_ERR_STATE,
                               "Object '%s' is already attached to another session",
                               o->model->name);
@@ -306,8 +308,8 @@ int calx__session_add_obj(calx_session *s, calx_obj *o, calx_error *err)
         if (calx__map_insert(s, o))
             return calx__nomem(err, NULL);
         o->state = CALX_OBJ_PERSISTENT;
-        o->session = s;
         calx__session_own(s, o);
+        o->in_session = true;   /* after: owning it moves it out of another's hands */
         return 0;
     }
     case CALX_OBJ_TRANSIENT:
@@ -316,9 +318,8 @@ int calx__session_add_obj(calx_session *s, calx_obj *o, calx_error *err)
     if (calx__objvec_push(&s->pending, o))
         return calx__nomem(err, NULL);
     o->state = CALX_OBJ_PENDING;
-    o->session = s;
-    o->seq = ++s->seq;
     calx__session_own(s, o);
+    o->in_session = true;   /* after: owning it moves it out of another's hands */
     return 0;
 }
 
@@ -386,7 +387,7 @@ void calx__session_detach(calx_session *s, calx_obj *o)
     calx__objvec_remove(&s->deleted, o);
     o->delete_marked = false;
     o->state = o->state == CALX_OBJ_PENDING ? CALX_OBJ_TRANSIENT : CALX_OBJ_DETACHED;
-    o->session = NULL;
+    o->in_session = false;
 }
 
 int calx_session_expunge(calx_session *s, void *obj, calx_error *err)
@@ -399,10 +400,10 @@ int calx_session_expunge(calx_session *s, void *obj, calx_error *err)
         return rc;
     /* A detached object s still owns (after close, commit or rollback)
      * may be handed over too; one another session owns may not. */
-    if (o->session != s && !(o->owner == s && !o->session))
+    if (calx__obj_session(o) != s && !(o->owner == s && !calx__obj_session(o)))
         return calx_error_set(err, CALX_ERR_STATE, "Instance '%s' is not present in this Session",
                               o->model->name);
-    if (o->session == s)
+    if (calx__obj_session(o) == s)
         calx__session_detach(s, o);
     /* The program may free it now: nothing of s may point at it. */
     calx__rel_forget(s, o);
@@ -415,7 +416,7 @@ static void expunge_all(calx_session *s)
     /* The lists go first, so that detaching each object is no search. */
     s->pending.n = s->deleting.n = s->inserted.n = s->deleted.n = 0;
     for (calx_obj *o = s->owned; o; o = o->next) {
-        if (o->session == s)
+        if (calx__obj_session(o) == s)
             calx__session_detach(s, o);
         calx__rel_unload_all(o);
     }
@@ -469,7 +470,7 @@ static void after_commit(calx_session *s)
     for (size_t i = 0; i < s->deleted.n; i++) {
         calx_obj *o = s->deleted.v[i];
         o->state = CALX_OBJ_DETACHED;
-        o->session = NULL;
+        o->in_session = false;
     }
     s->deleted.n = s->inserted.n = 0;
     if (!s->opts.no_expire_on_commit)
@@ -521,19 +522,19 @@ static void after_rollback(calx_session *s)
         calx_obj *o = s->inserted.v[i];
         calx__map_remove(s, o);
         o->state = CALX_OBJ_TRANSIENT;
-        o->session = NULL;
+        o->in_session = false;
         o->has_snap = false;
     }
     for (size_t i = 0; i < s->pending.n; i++) {
         calx_obj *o = s->pending.v[i];
         o->state = CALX_OBJ_TRANSIENT;
-        o->session = NULL;
+        o->in_session = false;
     }
     /* Objects DELETEd in it come back, but for those INSERTed in it too,
      * which left above: a row the database never kept. */
     for (size_t i = 0; i < s->deleted.n; i++) {
         calx_obj *o = s->deleted.v[i];
-        if (!o->session)
+        if (!calx__obj_session(o))
             continue;
         o->state = CALX_OBJ_PERSISTENT;
         calx__map_insert(s, o);
@@ -647,7 +648,6 @@ int calx_session_begin_nested(calx_session *s, calx_error *err)
     if (!rc) {
         s->sp[s->sp_depth++] = (calx_spframe){ .ninserted = s->inserted.n,
                                                .ndeleted = s->deleted.n,
-                                               .seq = s->seq,
                                                .gen = ++s->gen };
     }
     s->busy = false;
@@ -696,25 +696,23 @@ int calx_session_rollback_nested(calx_session *s, calx_error *err)
             calx__objvec_remove(&s->deleting, o);
         }
         o->state = CALX_OBJ_TRANSIENT;
-        o->session = NULL;
+        o->in_session = false;
         o->has_snap = false;
     }
     s->inserted.n = f.ninserted;
-    for (size_t i = 0; i < s->pending.n;) {
+    /* Every pending object was added since: begin_nested flushed what
+     * was pending before it. */
+    for (size_t i = 0; i < s->pending.n; i++) {
         calx_obj *o = s->pending.v[i];
-        if (o->seq > f.seq) {
-            o->state = CALX_OBJ_TRANSIENT;
-            o->session = NULL;
-            calx__objvec_remove(&s->pending, o);
-        } else {
-            i++;
-        }
+        o->state = CALX_OBJ_TRANSIENT;
+        o->in_session = false;
     }
+    s->pending.n = 0;
     /* Deleted since: back, but for those inserted since too, which left
      * above. */
     for (size_t i = f.ndeleted; i < s->deleted.n; i++) {
         calx_obj *o = s->deleted.v[i];
-        if (!o->session)
+        if (!calx__obj_session(o))
             continue;
         o->state = CALX_OBJ_PERSISTENT;
         calx__map_insert(s, o);

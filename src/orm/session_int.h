@@ -45,7 +45,6 @@ typedef struct calx__map_slot {
 /* A savepoint's mark: what the lists held when it began. */
 typedef struct calx_spframe {
     size_t ninserted, ndeleted;
-    uint64_t seq;             /* objects added after it have a larger seq */
     uint32_t gen;             /* objects flushed after it have sp_gen >= gen */
 } calx_spframe;
 
@@ -140,7 +139,6 @@ struct calx_session {
     calx_objvec deleting;     /* delete() called, not flushed */
     calx_objvec inserted;     /* INSERTed in this transaction */
     calx_objvec deleted;      /* DELETEd in this transaction */
-    uint64_t seq;
     uint32_t gen;             /* savepoints begun (calx_obj.sp_gen's width) */
     size_t sp_depth;
     calx_spframe sp[CALX_SESSION_MAX_SAVEPOINTS];
