@@ -170,6 +170,16 @@ struct calx_driver {
      * replaces a connection the server hung up on while it was idle). */
     bool (*alive)(const calx_dconn *c);
 
+    /* Gives back a rowset of c's open stream that the program is done with
+     * (a chunk a later FETCH's replaced), so that the driver may fill it
+     * again for a chunk to come rather than allocate one: a large load's
+     * chunks then reuse the memory they fault in, not fresh pages each.
+     * The driver takes rs (it frees what it has no use for). NULL in a
+     * driver that reuses nothing: the engine frees such rowsets. Called on
+     * the loop thread, with no request running or a FETCH's read-ahead;
+     * any thread-safety is the driver's. */
+    void (*recycle)(calx_dconn *c, calx_rowset *rs);
+
     /* Closes the connection and frees it, in the background. No request may
      * be running. Safe to call with the loop about to stop: the driver keeps
      * the loop alive until it has finished. */

@@ -401,6 +401,38 @@ void calx__rowset_clear_rows(calx_rowset *rs)
     chunks_free(rs, old);  /* the own block stays unused from now on */
 }
 
+/* Whether one of rs's column names lives in ch. */
+static bool names_in(const calx_rowset *rs, const calx_chunk *ch)
+{
+    for (size_t i = 0; !rs->names && i < rs->ncols; i++)
+        if (rs->colnames[i] >= ch->data && rs->colnames[i] < ch->data + ch->cap)
+            return true;
+    return false;
+}
+
+void calx__rowset_refill(calx_rowset *rs)
+{
+    calx__rowset_free(rs->next);
+    calx__rowset_free(rs->spent);
+    rs->next = rs->spent = NULL;
+    /* The newest arena block is the largest: kept, emptied, for the next
+     * rows' bytes (unless a name lives in it); the rest go. */
+    calx_chunk *keep = rs->arena;
+    if (keep && (keep == rs->own_chunk || names_in(rs, keep)))
+        keep = NULL;
+    if (keep)
+        rs->arena = keep->next;
+    calx__rowset_clear_rows(rs);
+    if (keep) {
+        keep->used = 0;
+        keep->next = rs->arena;
+        rs->arena = keep;
+    }
+    rs->more = false;
+    rs->rowcount = -1;
+    rs->lastrowid = 0;
+}
+
 int calx__rowset_merge(calx_rowset *rs)
 {
     if (!rs || !rs->next)

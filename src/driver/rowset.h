@@ -88,6 +88,12 @@ calx_value *calx__rowset_alloc_values(calx_rowset *rs, size_t n);
 void *calx__rowset_room(calx_rowset *rs, size_t size);
 /* Drops every row (keeping the columns), for the next streamed chunk. */
 void calx__rowset_clear_rows(calx_rowset *rs);
+/* rs, a chunk of a stream the program is done with, made empty for the
+ * next chunk of the same statement: its columns, the room its rows took
+ * and its largest block of bytes kept (memory already faulted in), its
+ * rows, the rest of their bytes and what they held dropped, as is any
+ * rowset chained to it. */
+void calx__rowset_refill(calx_rowset *rs);
 /* Makes rs's chain one rowset: the rows of the rowsets after it are
  * appended to rs's (their text and blob bytes move with them, nothing is
  * copied), the rowcounts summed (-1 only when every one is -1), lastrowid

@@ -307,6 +307,23 @@ static bool sqlite_alive(const calx_dconn *base)
            (stat(c->dbfile, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino);
 }
 
+/* A chunk of the stream comes back: kept for the worker's next read
+ * (calx__sqlite_take_spare), one at a time; freed when the connection is
+ * going. */
+static void sqlite_recycle(calx_dconn *base, calx_rowset *rs)
+{
+    calx_sqlite_conn *c = (calx_sqlite_conn *)base;
+    if (rs && !c->closing && !c->dead) {
+        pthread_mutex_lock(&c->mu);
+        if (!c->spare_rs) {
+            c->spare_rs = rs;
+            rs = NULL;
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    calx__rowset_free(rs);
+}
+
 static void sqlite_close(calx_dconn *base)
 {
     calx_sqlite_conn *c = (calx_sqlite_conn *)base;
@@ -344,5 +361,6 @@ const calx_driver calx__sqlite_driver = {
     .interrupt = sqlite_interrupt,
     .alive = sqlite_alive,
     .close = sqlite_close,
+    .recycle = sqlite_recycle,
     .runs_off_loop = true,   /* the worker thread, or inline within request() */
 };

@@ -24,6 +24,8 @@ typedef struct calx_sqlite_stats {
                               written, run on the loop thread (not in inline_runs) */
     uint64_t prepares;     /* statements prepared: misses of the statement cache
                               (CALX_SQLITE_CACHE_SIZE, least recently used out) */
+    uint64_t refills;      /* stream chunks read into one the loop thread gave
+                              back (sqlite_recycle), not a new rowset */
 } calx_sqlite_stats;
 
 /* Fills *out with c's counters. c must be a connection of

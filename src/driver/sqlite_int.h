@@ -109,6 +109,10 @@ typedef struct calx_sqlite_conn {
     int pre_rc;
     calx_rowset *pre_rs;
     calx_error pre_err;
+    /* A chunk of the open stream the loop thread gave back
+     * (sqlite_recycle), to be filled again by the next read: under mu, as
+     * the loop thread gives it while the worker reads ahead. */
+    calx_rowset *spare_rs;
     bool tx_wanted;          /* BEGIN seen; the next EXEC really begins */
     bool tx_writes;          /* ... and the request said it will write */
     /* SQLite ended an open transaction by itself (see
@@ -192,6 +196,9 @@ int calx__sqlite_exec_batch(calx_sqlite_conn *c, const calx_dreq *req, calx_rows
 /* The streamed statement's next rows, at most limit, into *out; the stream
  * closes at its end or on failure (CALX_ERR_STATE when none is open). */
 int calx__sqlite_fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, calx_error *err);
+/* The chunk the loop thread gave back (sqlite_recycle), the caller's now;
+ * NULL when there is none. Takes mu. */
+calx_rowset *calx__sqlite_take_spare(calx_sqlite_conn *c);
 
 /* sqlite_error.c */
 

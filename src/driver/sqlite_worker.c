@@ -62,6 +62,7 @@ static int apply_pragmas(calx_sqlite_conn *c, calx_error *err)
 
 static void close_db(calx_sqlite_conn *c)
 {
+    calx__rowset_free(calx__sqlite_take_spare(c));
     calx__rowset_free(c->pre_rs);
     c->pre_rs = NULL;
     c->pre_ready = false;
@@ -248,6 +249,9 @@ void calx__sqlite_run_request(calx_sqlite_conn *c, const calx_dreq *req)
     }
     if (req->op != CALX_DOP_FETCH && req->op != CALX_DOP_CLOSE_CURSOR)
         calx__sqlite_close_cursor(c);
+    /* A chunk given back belongs to the stream just ended. */
+    if (req->op != CALX_DOP_FETCH)
+        calx__rowset_free(calx__sqlite_take_spare(c));
     switch (req->op) {
     case CALX_DOP_EXEC:
         if (req->begin && c->iso != CALX_SQLITE_AUTOCOMMIT) {

@@ -532,7 +532,14 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
                 break;
             }
             if (op->stream) {
-                calx__result_set_chunk(op->stream, rs);
+                /* The chunk replaced goes back to a driver that refills
+                 * chunks (calx_driver.recycle) while the stream goes on. */
+                calx_rowset *spent = calx__result_set_chunk(op->stream, rs);
+                calx_dconn *dc = c->pc->dconn;
+                if (spent && more && dc->driver->recycle)
+                    dc->driver->recycle(dc, spent);
+                else
+                    calx__rowset_free(spent);
                 rs = NULL;
                 if (!more) {
                     c->stream = NULL;

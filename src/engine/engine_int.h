@@ -297,8 +297,10 @@ int calx__rowset_convert(const calx_dialect *d, const calx_column *const *types,
  * them back (NULL when it has none). */
 void calx__result_keep_types(calx_result *r, const calx_column **types, size_t n);
 const calx_column *const *calx__result_types(const calx_result *r, size_t *n);
-/* result.c: a fetched chunk replaces the rows held (r takes rs). */
-void calx__result_set_chunk(calx_result *r, calx_rowset *rs);
+/* result.c: a fetched chunk replaces the rows held (r takes rs); the
+ * rowset replaced is given back, the caller's to free or recycle (NULL
+ * when there was none, or r lives in it). */
+calx_rowset *calx__result_set_chunk(calx_result *r, calx_rowset *rs);
 /* result.c: the stream is over (read to the end, failed, or its connection
  * closed): r keeps the rows it holds and forgets the connection. */
 void calx__result_detach(calx_result *r);

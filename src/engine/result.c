@@ -219,16 +219,19 @@ bool calx_result_nextset(calx_result *r)
     return true;
 }
 
-void calx__result_set_chunk(calx_result *r, calx_rowset *rs)
+calx_rowset *calx__result_set_chunk(calx_result *r, calx_rowset *rs)
 {
+    calx_rowset *spent = NULL;
     if (rs && r->rs && rs != r->rs) {
-        free_rows(r, r->rs);
+        if (r->rs != r->home)
+            spent = r->rs;
         r->rs = rs;
     } else if (rs) {
         r->rs = rs;
     }
     if (index_rows(r) != 0 && r->rs)
         r->rs->nrows = 0; /* out of memory: show no rows rather than bad ones */
+    return spent;
 }
 
 void calx__result_detach(calx_result *r)
