@@ -532,7 +532,7 @@ int calx__sqlite_fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, cal
                               "no streamed result is open to fetch from");
     /* A chunk the program is done with is this one's memory: a large
      * load's rows then land in pages already faulted in (SQLite B2, the
-     * worker: ~1,000 page faults fewer of 100,000 rows). It is of this
+     * worker: ~770 page faults fewer of 100,000 rows). It is of this
      * stream (any other request frees it first: sqlite_worker.c). */
     calx_rowset *rs = calx__sqlite_take_spare(c);
     if (rs && rs->ncols == (size_t)sqlite3_column_count(c->cursor)) {

@@ -1576,7 +1576,6 @@ static int read_results(flush_ctx *x, const flush_stmt *st, size_t nst, calx_res
     return 0;
 }
 
-/* Moves every flushed object to its new state. */
 /* Room in the identity map and on the session's inserted list for n
  * more new rows at once: 100,000 pushes otherwise double the list 15
  * times (B1). */
@@ -1627,11 +1626,18 @@ static void prefetch_insert(flush_ctx *x, size_t i, size_t end, uint64_t *ahead)
 
 /* Whether apply_early may take op: an INSERT whose object keeps nothing
  * in a slot (its texts in its own tail, no JSON value), so that undoing
- * it (undo_early) is putting a few fields back. */
-static bool early_ok(const flush_op *op)
+ * it (undo_early) is putting a few fields back. *last is the model last
+ * asked about and *json whether it has JSON values (a segment's INSERTs
+ * are mostly of one model: one facts lookup). */
+static bool early_ok(const flush_op *op, const calx_model **last, bool *json)
 {
-    return op->kind == OP_INSERT && !op->o->slots && !op->o->delete_marked &&
-           !calx__model_facts_of(op->o->model)->json_values;
+    if (op->kind != OP_INSERT || op->o->slots || op->o->delete_marked)
+        return false;
+    if (op->o->model != *last) {
+        *last = op->o->model;
+        *json = calx__model_facts_of(*last)->json_values;
+    }
+    return !*json;
 }
 
 /* The INSERTs of the segment just read, applied while the database runs
@@ -1641,7 +1647,7 @@ static bool early_ok(const flush_op *op)
  * relationship (one round, no row inserted NULL for a cycle), and on a
  * driver that runs a request off the loop thread: PostgreSQL's loop
  * thread writes the next segment as its socket takes it, and the work
- * held it up (B1 there, eight interleaved runs: 893 -> 925 ms median).
+ * held it up (B1 there, ten paired runs: 952 -> 1,039 ms median).
  * Should the flush fail after, undo_early puts them back as they were. */
 static int apply_early(flush_ctx *x, calx_error *err)
 {
@@ -1654,16 +1660,18 @@ static int apply_early(flush_ctx *x, calx_error *err)
     if (!x->early_reserved && reserve_inserts(s, s->pending.n, err))
         return err->code;
     x->early_reserved = true;
+    const calx_model *last = NULL;
+    bool json = false;
     uint64_t ahead[AHEAD] = { 0 };
     for (size_t i = first; i < end && i < first + AHEAD; i++)
-        if (early_ok(&x->ops[i]))
+        if (early_ok(&x->ops[i], &last, &json))
             prefetch_insert(x, i, end, ahead);
     for (size_t i = first; i < end; i++) {
         flush_op *op = &x->ops[i];
         uint64_t hash = ahead[i % AHEAD];
-        if (i + AHEAD < end && early_ok(&x->ops[i + AHEAD]))
+        if (i + AHEAD < end && early_ok(&x->ops[i + AHEAD], &last, &json))
             prefetch_insert(x, i + AHEAD, end, ahead);
-        if (!early_ok(op))
+        if (!early_ok(op, &last, &json))
             continue;
         op->old_gen = op->o->sp_gen;
         op->was_expired = op->o->expired;
@@ -1704,6 +1712,7 @@ static void undo_early(flush_ctx *x)
     s->inserted.n = n;
 }
 
+/* Moves every flushed object to its new state. */
 static int apply(flush_ctx *x, calx_error *err)
 {
     calx_session *s = x->s;
