@@ -1301,6 +1301,54 @@ TEST(rowset_arena)
     free(big);
 }
 
+/* A chunk given back to be filled again (calx__rowset_refill) keeps its
+ * columns, the room its rows took and its newest block of bytes, and
+ * reads its next rows right. */
+TEST(a_refilled_rowset_keeps_its_room_and_reads_its_new_rows_right)
+{
+    calx_rowset *rs = calx__rowset_new(2);
+    CHECK(rs != NULL);
+    if (!rs)
+        return;
+    CHECK_INT(calx__rowset_set_colname(rs, 0, "x"), 0);
+    CHECK_INT(calx__rowset_set_colname(rs, 1, "label"), 0);
+    char text[64];
+    for (int round = 0; round < 3; round++) {
+        if (round > 0) {
+            const calx_value *room = rs->vals;
+            const void *block = rs->arena;
+            calx__rowset_refill(rs);
+            CHECK_INT(rs->nrows, 0);
+            CHECK(rs->vals == room);          /* the rows' memory, kept */
+            CHECK(rs->arena == block);        /* the newest byte block, kept */
+            CHECK_INT(rs->rowcount, -1);
+            CHECK(!rs->more);
+        }
+        /* Enough rows and bytes for the rows to leave the own room and the
+         * bytes to fill several blocks. */
+        for (int i = 0; i < 2000; i++) {
+            calx_value *row = calx__rowset_add_row(rs);
+            CHECK(row != NULL);
+            if (!row)
+                break;
+            int n = snprintf(text, sizeof text, "round %d row %d of the chunk", round, i);
+            row[0] = calx_int(i);
+            row[1] = calx_textn(calx__rowset_copy(rs, text, (size_t)n), (size_t)n);
+        }
+        rs->more = true;
+        CHECK_INT(rs->nrows, 2000);
+        CHECK_STR(rs->colnames[0], "x");
+        CHECK_STR(rs->colnames[1], "label");
+        int bad = 0;
+        for (int i = 0; i < 2000; i++) {
+            snprintf(text, sizeof text, "round %d row %d of the chunk", round, i);
+            bad += rs->vals[2 * i].u.i != i || strcmp(rs->vals[2 * i + 1].u.s.ptr, text) != 0;
+        }
+        CHECK_INT(bad, 0);
+    }
+    calx__rowset_free(rs);
+}
+
 /* A merge moves the later rowsets' rows into the first; their text stays
  * in the arenas it was copied into (part of those rowsets' own blocks),
  * which must live as long as the merged rowset. */
@@ -1423,6 +1471,7 @@ int main(void)
     tmp = test_tmpdir("test_sqlite_driver");
 
     RUN(rowset_arena);
+    RUN(a_refilled_rowset_keeps_its_room_and_reads_its_new_rows_right);
     RUN(merged_rows_keep_their_text_until_the_merged_rowset_is_freed);
     RUN(connect_file_and_memory);
     RUN(values_round_trip);
