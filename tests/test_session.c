@@ -9,6 +9,7 @@
 #include "core/blocks.h"
 #include "core/evloop.h"
 #include "driver/postgres.h"
+#include "driver/sqlite.h"
 #include "engine/engine_int.h"
 #include "engine/sql_memo.h"
 #include "models.h"
@@ -455,6 +456,61 @@ TASK_TEST(a_flush_whose_middle_segment_fails_drops_the_segment_made_behind_it)
     CHECK_INT(count_rows("gadget"), 2);
     calx_session_free(s);
     free(gs);
+}
+
+/* On SQLite a get by key reads its row on the loop thread at once (the
+ * driver's read_row), straight into the object; a row whose texts do not
+ * fit the room a get keeps for them (4 KiB) is read the usual way, whole;
+ * a key with no row is NULL either way. Each get echoes its SELECT, the
+ * transaction's first its BEGIN before it. */
+TASK_TEST(a_get_reads_its_row_at_once_on_sqlite_and_a_larger_row_the_usual_way)
+{
+    calx_session *s = new_session();
+    char big[6000];
+    memset(big, 'q', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    Hero *small = CALX_NEW(Hero, &err, .name = "Small", .secret_name = "s", .age = CALX_SOME(9));
+    Hero *large = CALX_NEW(Hero, &err, .name = "Large", .secret_name = big);
+    CHECK_OK(calx_session_add_all(s, (void *[]){ small, large }, 2, &err), &err);
+    CHECK_OK(calx_session_commit(s, &err), &err);
+    int64_t ids[2] = { small->id.value, large->id.value };
+    calx_session_free(s);
+
+    s = new_session();
+    Hero *x = NULL, *y = NULL, *none = NULL;
+    log_reset();
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(ids[0]), &x, &err), &err);
+    CHECK(x && strcmp(x->name, "Small") == 0 && strcmp(x->secret_name, "s") == 0 &&
+          x->age.value == 9 && x->id.value == ids[0]);
+    CHECK(log_pos("BEGIN (implicit)") >= 0 && log_pos("SELECT hero.id") > log_pos("BEGIN"));
+    calx_connection *c = s->conn ? s->conn : s->read_conn;
+    bool sqlite = c && calx__conn_dconn(c)->driver == &calx__sqlite_driver;
+    calx_sqlite_stats before, after;
+    if (sqlite)
+        calx__sqlite_conn_stats(calx__conn_dconn(c), &before);
+    log_reset();
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(ids[1]), &y, &err), &err);
+    CHECK(y && strcmp(y->name, "Large") == 0 && strcmp(y->secret_name, big) == 0);
+    CHECK_INT(log_count("SELECT hero.id"), 1);
+    CHECK_INT(log_count("BEGIN"), 0);
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(ids[1] + 1000), &none, &err), &err);
+    CHECK(none == NULL);
+    if (sqlite) {
+        /* (With inline_reads=false, test_session_worker, nothing runs on
+         * the loop thread: the first get had not either.) */
+        bool on_loop = before.inline_runs > 0;
+        calx__sqlite_conn_stats(calx__conn_dconn(c), &after);
+        CHECK_INT(after.requests - before.requests, 2);
+        CHECK_INT(after.read_rows - before.read_rows, on_loop ? 1 : 0); /* the missing key's */
+        CHECK_INT(after.inline_runs - before.inline_runs, on_loop ? 2 : 0);
+    }
+    /* The objects are the identity map's: a get again is no SQL. */
+    Hero *again = NULL;
+    log_reset();
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(ids[0]), &again, &err), &err);
+    CHECK(again == x);
+    CHECK_INT(loglen, 0);
+    calx_session_free(s);
 }
 
 TASK_TEST(a_commit_rides_with_its_flush)
@@ -1955,6 +2011,7 @@ int main(void)
     RUN(a_flush_of_10000_objects_goes_in_segments_and_every_key_finds_its_row);
     RUN(a_flush_whose_last_segment_fails_commits_none_of_its_earlier_segments);
     RUN(a_flush_whose_middle_segment_fails_drops_the_segment_made_behind_it);
+    RUN(a_get_reads_its_row_at_once_on_sqlite_and_a_larger_row_the_usual_way);
     RUN(a_commit_rides_with_its_flush);
     RUN(identity_map_gives_one_object_per_key);
     RUN(a_flushed_change_of_primary_key_moves_the_object_in_the_identity_map);

@@ -1460,6 +1460,131 @@ TEST(in_a_german_locale_seconds_keep_their_fraction)
         SKIP("this C library reads '.' as the decimal point in de_DE.UTF-8: nothing to tell apart");
 }
 
+/* Offers sql (with one parameter p, or none when p is NULL) to the
+ * driver's read_row with maxcols and size bytes of room; a fresh
+ * transaction first when begin. */
+static calx_dread read_row_of(calx_dconn *c, const char *sql, const calx_value *p, bool begin,
+                              calx_value *row, size_t maxcols, size_t *n, char *bytes,
+                              size_t size, calx_error *err)
+{
+    calx_dstmt st = { .sql = sql, .nparams = p != NULL, .nsets = 1, .params = p };
+    calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = begin };
+    return c->driver->read_row(c, &req, row, maxcols, n, bytes, size, err);
+}
+
+TEST(read_row_hands_back_one_row_with_its_bytes_copied_and_declines_what_it_cannot_hold)
+{
+    calx_url u = make_url(NULL, NULL, 0);
+    calx_dconn *c = connect_url(&u);
+    if (!c)
+        return;
+    must(c, "CREATE TABLE t (id INTEGER PRIMARY KEY, i, r, s, b, n)");
+    must(c, "INSERT INTO t VALUES (1, 42, 2.5, 'hello', x'00ff01', NULL), (2, 7, 0, '', x'', 3)");
+    const char *get = "SELECT i, r, s, b, n FROM t WHERE id = ?";
+    calx_value row[8], key = calx_int(1);
+    char bytes[64];
+    size_t n = 0;
+    calx_error err;
+    calx_sqlite_stats before, after;
+    calx__sqlite_conn_stats(c, &before);
+    CHECK_INT(read_row_of(c, get, &key, false, row, 8, &n, bytes, sizeof bytes, &err),
+              CALX_DREAD_ROW);
+    CHECK_INT(n, 5);
+    CHECK(row[0].type == CALX_INT && row[0].u.i == 42);
+    CHECK(row[1].type == CALX_REAL && row[1].u.d == 2.5);
+    /* The bytes are copies in the caller's buffer, not SQLite's memory. */
+    CHECK(row[2].type == CALX_TEXT && row[2].u.s.len == 5 &&
+          memcmp(row[2].u.s.ptr, "hello", 5) == 0 && row[2].u.s.ptr >= bytes &&
+          row[2].u.s.ptr < bytes + sizeof bytes);
+    CHECK(row[3].type == CALX_BLOB && row[3].u.s.len == 3 &&
+          memcmp(row[3].u.s.ptr, "\x00\xff\x01", 3) == 0 && row[3].u.s.ptr >= bytes &&
+          row[3].u.s.ptr < bytes + sizeof bytes);
+    CHECK(row[4].type == CALX_NULL);
+    calx__sqlite_conn_stats(c, &after);
+    CHECK_INT(after.requests - before.requests, 1);
+    CHECK_INT(after.inline_runs - before.inline_runs, 1);
+    key = calx_int(2);
+    CHECK_INT(read_row_of(c, get, &key, false, row, 8, &n, bytes, sizeof bytes, &err),
+              CALX_DREAD_ROW);
+    CHECK(row[2].type == CALX_TEXT && row[2].u.s.len == 0 && row[3].type == CALX_BLOB &&
+          row[3].u.s.len == 0 && row[4].type == CALX_INT && row[4].u.i == 3);
+    key = calx_int(99);
+    CHECK_INT(read_row_of(c, get, &key, false, row, 8, &n, bytes, sizeof bytes, &err),
+              CALX_DREAD_NONE);
+
+    /* What it cannot hold it declines, nothing run to be seen: fewer
+     * columns or bytes of room than the row has, a second row, a write. */
+    calx__sqlite_conn_stats(c, &before);
+    key = calx_int(1);
+    CHECK_INT(read_row_of(c, get, &key, false, row, 4, &n, bytes, sizeof bytes, &err),
+              CALX_DREAD_DECLINED);
+    CHECK_INT(read_row_of(c, get, &key, false, row, 8, &n, bytes, 7, &err),
+              CALX_DREAD_DECLINED);
+    CHECK_INT(read_row_of(c, "SELECT id FROM t ORDER BY id", NULL, false, row, 8, &n, bytes,
+                          sizeof bytes, &err),
+              CALX_DREAD_DECLINED);
+    key = calx_int(0);
+    CHECK_INT(read_row_of(c, "UPDATE t SET i = ? WHERE id = 1", &key, false, row, 8, &n, bytes,
+                          sizeof bytes, &err),
+              CALX_DREAD_DECLINED);
+    CHECK_INT(scalar(c, "SELECT i FROM t WHERE id = 1"), 42);
+    calx__sqlite_conn_stats(c, &after);
+    CHECK_INT(after.requests - before.requests, 1);  /* scalar's */
+    /* The statement a second row stopped is whole again for a request. */
+    calx_rowset *rs = NULL;
+    CHECK_OK(exec_p(c, "SELECT id FROM t ORDER BY id", NULL, 0, &rs, &err), &err);
+    CHECK(rs && rs->nrows == 2 && rs->vals[1].u.i == 2);
+    calx__rowset_free(rs);
+
+    /* A read that fails says why, and the connection goes on. */
+    key = calx_int(INT64_MIN);
+    CHECK_INT(read_row_of(c, "SELECT abs(?)", &key, false, row, 8, &n, bytes, sizeof bytes,
+                          &err),
+              CALX_DREAD_FAILED);
+    CHECK(strstr(err.message, "integer overflow") != NULL);
+    key = calx_int(-5);
+    CHECK_INT(read_row_of(c, "SELECT abs(?)", &key, false, row, 8, &n, bytes, sizeof bytes,
+                          &err),
+              CALX_DREAD_ROW);
+    CHECK(n == 1 && row[0].u.i == 5);
+    close_conn(c);
+}
+
+/* With begin, read_row starts the transaction a request would: its later
+ * reads keep its snapshot until the COMMIT. */
+TEST(read_row_with_begin_starts_the_transaction_its_reads_see)
+{
+    char *path = path_in_tmp(0, "read_row_begin.db");
+    unlink(path);
+    calx_url u = make_url(path, NULL, 0);
+    calx_dconn *c = connect_url(&u);
+    if (!c)
+        return;
+    must(c, "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER)");
+    must(c, "INSERT INTO t VALUES (1, 10)");
+    const char *get = "SELECT x FROM t WHERE id = ?";
+    calx_value row[2], key = calx_int(1);
+    char bytes[16];
+    size_t n;
+    calx_error err;
+    CHECK_INT(read_row_of(c, get, &key, true, row, 2, &n, bytes, sizeof bytes, &err),
+              CALX_DREAD_ROW);
+    CHECK_INT(row[0].u.i, 10);
+    sqlite3 *other = NULL;
+    CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+    CHECK(sqlite3_exec(other, "UPDATE t SET x = 20", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK_INT(read_row_of(c, get, &key, false, row, 2, &n, bytes, sizeof bytes, &err),
+              CALX_DREAD_ROW);
+    CHECK_INT(row[0].u.i, 10);  /* the snapshot the BEGIN took */
+    CHECK_OK(op(c, CALX_DOP_COMMIT, &err), &err);
+    CHECK_INT(read_row_of(c, get, &key, false, row, 2, &n, bytes, sizeof bytes, &err),
+              CALX_DREAD_ROW);
+    CHECK_INT(row[0].u.i, 20);
+    sqlite3_close(other);
+    close_conn(c);
+    unlink(path);
+}
+
 int main(void)
 {
     calx_error err;
@@ -1500,6 +1625,8 @@ int main(void)
     RUN(a_keyword_matches_in_any_case_and_only_as_a_whole_word);
     RUN(in_a_turkish_locale_options_and_keywords_read_as_in_any_other);
     RUN(in_a_german_locale_seconds_keep_their_fraction);
+    RUN(read_row_hands_back_one_row_with_its_bytes_copied_and_declines_what_it_cannot_hold);
+    RUN(read_row_with_begin_starts_the_transaction_its_reads_see);
 
     calx_loop_free(loop);
     return TEST_REPORT();

@@ -95,6 +95,12 @@ static void must_op(calx_dconn *c, calx_dop o)
     CHECK_OK(op(c, o, &err), &err);
 }
 
+/* Whether read_int first offers each read to the driver's read_row, as a
+ * session's get does (engine/connection.c, calx__conn_read_row), and
+ * sends it as a request only when read_row declines. The cases run both
+ * ways: a read that would wait must be given up either way. */
+static bool by_read_row;
+
 /* The integer a one-row, one-column read gives (with key bound when
  * key >= 0), or -1 on failure. */
 static long long read_int(calx_dconn *c, const char *sql, long long key)
@@ -102,6 +108,22 @@ static long long read_int(calx_dconn *c, const char *sql, long long key)
     calx_value k = calx_int(key);
     calx_rowset *rs = NULL;
     calx_error err;
+    if (by_read_row) {
+        calx_dstmt st = { .sql = sql, .nparams = key >= 0, .nsets = 1,
+                          .params = key >= 0 ? &k : NULL };
+        calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
+        calx_value row[2];
+        char bytes[64];
+        size_t n = 0;
+        calx_dread got = c->driver->read_row(c, &req, row, 2, &n, bytes, sizeof bytes, &err);
+        if (got == CALX_DREAD_FAILED) {
+            fprintf(stderr, "  %s: %s\n", sql, err.message);
+            CHECK(got != CALX_DREAD_FAILED);
+            return -1;
+        }
+        if (got != CALX_DREAD_DECLINED)
+            return got == CALX_DREAD_ROW && n == 1 && row[0].type == CALX_INT ? row[0].u.i : -1;
+    }
     int rc = exec_p(c, sql, key >= 0 ? &k : NULL, key >= 0 ? 1 : 0, &rs, &err);
     if (rc) {
         fprintf(stderr, "  %s: %s\n", sql, err.message);
@@ -726,6 +748,32 @@ TEST(a_long_read_moves_to_the_worker_and_the_loop_keeps_turning)
     close_conn(c);
 }
 
+/* The cases above with each read offered to read_row first: a read it
+ * cannot finish without waiting is declined, counted once as refused, and
+ * run by the worker (the request that follows does not try the loop
+ * again); the snapshot of a transaction stays. */
+#define THROUGH_READ_ROW(name, of)                                                        \
+    TEST(name)                                                                            \
+    {                                                                                     \
+        by_read_row = true;                                                               \
+        of();                                                                             \
+        by_read_row = false;                                                              \
+    }
+THROUGH_READ_ROW(read_row_gives_up_a_read_another_process_lock_holds_and_the_loop_turns,
+                 a_read_that_waits_for_another_process_lock_leaves_the_loop_turning)
+THROUGH_READ_ROW(read_row_reads_in_wal_mode_while_another_process_writes,
+                 in_wal_mode_a_read_runs_on_the_loop_while_another_process_writes)
+THROUGH_READ_ROW(read_row_gives_up_a_get_on_a_cold_cache_and_the_loop_turns,
+                 a_get_on_a_cold_cache_goes_to_the_worker_and_the_loop_keeps_turning)
+THROUGH_READ_ROW(a_read_row_given_up_inside_a_transaction_keeps_its_snapshot,
+                 a_refused_read_inside_a_transaction_keeps_its_snapshot)
+THROUGH_READ_ROW(read_row_gives_up_a_long_read_and_the_loop_turns,
+                 a_long_read_moves_to_the_worker_and_the_loop_keeps_turning)
+THROUGH_READ_ROW(read_row_never_runs_a_write_on_the_loop_thread,
+                 writes_never_run_on_the_loop_thread)
+THROUGH_READ_ROW(with_inline_reads_false_or_another_vfs_read_row_declines_every_read,
+                 inline_reads_false_or_another_vfs_runs_every_read_on_the_worker)
+
 int main(void)
 {
     calx_error err;
@@ -745,6 +793,13 @@ int main(void)
     RUN(in_truncate_and_persist_journal_modes_reads_still_run_on_the_loop);
     RUN(on_tmpfs_reads_run_on_the_loop);
     RUN(a_long_read_moves_to_the_worker_and_the_loop_keeps_turning);
+    RUN(read_row_gives_up_a_read_another_process_lock_holds_and_the_loop_turns);
+    RUN(read_row_reads_in_wal_mode_while_another_process_writes);
+    RUN(read_row_gives_up_a_get_on_a_cold_cache_and_the_loop_turns);
+    RUN(a_read_row_given_up_inside_a_transaction_keeps_its_snapshot);
+    RUN(read_row_gives_up_a_long_read_and_the_loop_turns);
+    RUN(read_row_never_runs_a_write_on_the_loop_thread);
+    RUN(with_inline_reads_false_or_another_vfs_read_row_declines_every_read);
     calx_loop_free(loop);
     return TEST_REPORT();
 }

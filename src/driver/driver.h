@@ -125,6 +125,16 @@ typedef struct calx_dreq {
                             lock later fails at once) */
 } calx_dreq;
 
+/* What read_row answers. */
+typedef enum calx_dread {
+    CALX_DREAD_ROW,      /* it ran: the one row it gave is in row */
+    CALX_DREAD_NONE,     /* it ran and gave no row */
+    CALX_DREAD_FAILED,   /* it ran and failed: err says why, as request's
+                            callback would have */
+    CALX_DREAD_DECLINED  /* it did not run (nothing the program can see
+                            happened): send the request with request() */
+} calx_dread;
+
 /* Completion of a connect: conn on success (owned by the engine, closed
  * with driver->close), or err. */
 typedef void (*calx_dconnect_cb)(void *udata, calx_dconn *conn, const calx_error *err);
@@ -159,6 +169,23 @@ struct calx_driver {
     /* Runs req. CALX_ERR_BUSY if a request is already running. */
     int (*request)(calx_dconn *c, const calx_dreq *req, calx_dreq_cb cb,
                    void *udata, calx_error *err);
+
+    /* Optional (NULL: every statement goes through request). Runs req
+     * within this call, on the loop thread, when the driver can do so
+     * without waiting for anything (a lock, the disk, another thread): a
+     * single query with one parameter set that gives one row at most (a
+     * get by primary key), with a BEGIN first when req->begin, never a
+     * write, a commit or a stream. The row needs no rowset, no result and
+     * no deferred callback, most of what a get costs beyond the database's
+     * own work. Its values land in row (maxcols of room, *ncols set), each
+     * text and blob copied into buf (size bytes); they are the caller's.
+     * CALX_DREAD_DECLINED when the driver cannot run it so (busy, a read
+     * that would wait, more columns or bytes than the room, a second row):
+     * request() then runs it as if this had never been called. No request
+     * may be running. */
+    calx_dread (*read_row)(calx_dconn *c, const calx_dreq *req, calx_value *row,
+                           size_t maxcols, size_t *ncols, char *buf, size_t size,
+                           calx_error *err);
 
     /* Asks the running request to stop soon (it then fails with
      * CALX_ERR_CANCELED, or finishes). Any thread-safety is the driver's. */

@@ -139,6 +139,80 @@ static int sqlite_connect(calx_loop *loop, const calx_url *url, const calx_kv *a
 
 static bool end_inline(calx_sqlite_conn *c, const calx_dreq *req);
 
+/* Whether the loop thread may run a read now: inline reads on, the worker
+ * idle (no job, nothing executing), no stream open or read ahead, no lost
+ * transaction. A chunk given back for the stream that has ended is freed
+ * (under the same lock, which the worker is then not inside). */
+static bool inline_ready(calx_sqlite_conn *c)
+{
+    if (!c->inline_reads || !c->db || c->cursor || c->pre_ready || c->tx_lost)
+        return false;
+    pthread_mutex_lock(&c->mu);
+    bool idle = !c->executing && !c->job && !c->quit;
+    calx_rowset *spare = idle ? c->spare_rs : NULL;
+    if (spare)
+        c->spare_rs = NULL;
+    pthread_mutex_unlock(&c->mu);
+    calx__rowset_free(spare);
+    return idle;
+}
+
+/* Ends the VFS's watch over an inline read; what it refused. */
+static calx_sqlite_refusal watch_end(calx_sqlite_conn *c)
+{
+    calx_sqlite_refusal refused = calx__sqlite_vfs_inline_end();
+    c->inline_steps_left = 0;
+    if (refused == CALX_SQLITE_REFUSED_FOR_GOOD)
+        c->inline_reads = false;  /* no RWF_NOWAIT here: stop trying */
+    return refused;
+}
+
+/* Starts an inline read of sql: its budget set, the VFS's watch on, and
+ * the statement prepared (preparing may read the schema: inside the watch
+ * too). NULL, with the watch off again, when sql is not a query (read-only
+ * and giving rows: SQLite calls BEGIN, COMMIT, ATTACH and the like
+ * read-only too, and none of them belongs here) or cannot be prepared
+ * (the worker then reports why). */
+static sqlite3_stmt *inline_begin(calx_sqlite_conn *c, const char *sql)
+{
+    c->inline_steps_left = CALX_SQLITE_INLINE_STEPS / CALX_SQLITE_PROGRESS_STEPS;
+    c->inline_too_long = false;
+    calx__sqlite_vfs_inline_begin();
+    sqlite3_stmt *stmt = NULL;
+    calx_error err;
+    if (calx__sqlite_prepare_cached(c, sql, &stmt, &err) == 0 && stmt &&
+        sqlite3_stmt_readonly(stmt) && sqlite3_column_count(stmt) > 0)
+        return stmt;
+    watch_end(c);
+    return NULL;
+}
+
+/* Ends an inline read that ran (ok, or failing with err): true when its
+ * outcome stands, false when it is thrown away and the worker runs the
+ * read -- the VFS refused something, the lock was held, or the budget ran
+ * out. A read-only statement's BUSY or INTERRUPT leaves an open
+ * transaction and its snapshot as they were; should SQLite have ended the
+ * transaction after all, rerunning the read would silently read another
+ * snapshot, so the outcome stands as the lost transaction's error. */
+static bool inline_end(calx_sqlite_conn *c, bool was_in_tx, bool *ok, calx_error *err)
+{
+    calx_sqlite_refusal refused = watch_end(c);
+    bool locked = !*ok && (err->driver_code & 0xff) == SQLITE_BUSY;
+    if (refused || locked || c->inline_too_long) {
+        c->stats.inline_refusals++;
+        if (!was_in_tx || !sqlite3_get_autocommit(c->db) || c->tx_lost)
+            return false;  /* the worker runs it */
+        c->tx_lost = true;
+        c->tx_lost_code = *ok ? SQLITE_BUSY : err->driver_code;
+        snprintf(c->tx_lost_why, sizeof c->tx_lost_why,
+                 "SQLite ended it when a read on the loop thread was stopped");
+        *ok = false;
+        calx__sqlite_tx_lost_error(c, err);
+    }
+    c->stats.inline_runs++;
+    return true;
+}
+
 /* inline_reads (on unless the options say false): a single query (a
  * read-only statement giving rows) runs on the loop thread itself when
  * the worker is idle, saving the two thread wake-ups a request costs (most
@@ -151,68 +225,73 @@ static bool end_inline(calx_sqlite_conn *c, const calx_dreq *req);
  * never tried: nothing the try changed is visible (a lazy BEGIN it ran is
  * the one the worker would run; the statement is reset; a read-only
  * statement's BUSY or INTERRUPT leaves an open transaction and its
- * snapshot as they were, which is checked). True when the request ran here
- * (or ended in an error to report); its callback is then deferred as
- * usual. A COMMIT or ROLLBACK of a transaction that has not written runs
- * here too (end_inline). */
+ * snapshot as they were, which is checked: inline_end). True when the
+ * request ran here (or ended in an error to report); its callback is then
+ * deferred as usual. A COMMIT or ROLLBACK of a transaction that has not
+ * written runs here too (end_inline). */
 static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
 {
     bool read = req->op == CALX_DOP_EXEC && req->nstmts == 1 && !req->stream_rows &&
                 !req->commit && !req->writes && req->stmts[0].nsets == 1;
     bool end = req->op == CALX_DOP_COMMIT || req->op == CALX_DOP_ROLLBACK;
-    if (!c->inline_reads || !(read || end))
-        return false;
-    pthread_mutex_lock(&c->mu);
-    bool idle = !c->executing && !c->job && !c->quit;
-    pthread_mutex_unlock(&c->mu);
-    if (!idle || c->cursor || c->pre_ready || !c->db || c->tx_lost)
+    if (!(read || end) || !inline_ready(c))
         return false;
     if (end)
         return end_inline(c, req);
     bool was_in_tx = !sqlite3_get_autocommit(c->db);
-    c->inline_steps_left = CALX_SQLITE_INLINE_STEPS / CALX_SQLITE_PROGRESS_STEPS;
-    c->inline_too_long = false;
-    calx__sqlite_vfs_inline_begin();
-    /* Preparing may read the schema: inside the VFS's watch too. */
-    sqlite3_stmt *stmt = NULL;
-    calx_error err;
-    /* A query: read-only and giving rows. SQLite calls BEGIN, COMMIT,
-     * ATTACH and the like read-only too; none of them belongs here. */
-    bool ran = calx__sqlite_prepare_cached(c, req->stmts[0].sql, &stmt, &err) == 0 && stmt &&
-               sqlite3_stmt_readonly(stmt) && sqlite3_column_count(stmt) > 0;
-    if (ran) {
-        c->inline_stmt = stmt;
-        calx__sqlite_run_request(c, req);
-        c->inline_stmt = NULL;
-    }
-    calx_sqlite_refusal refused = calx__sqlite_vfs_inline_end();
-    c->inline_steps_left = 0;
-    if (refused == CALX_SQLITE_REFUSED_FOR_GOOD)
-        c->inline_reads = false;  /* no RWF_NOWAIT here: stop trying */
-    if (!ran)
-        return false;  /* a write, or an error the worker reports */
-    bool locked = !c->res_ok && (c->res_err.driver_code & 0xff) == SQLITE_BUSY;
-    if (refused || locked || c->inline_too_long) {
+    sqlite3_stmt *stmt = inline_begin(c, req->stmts[0].sql);
+    if (!stmt)
+        return false;
+    c->inline_stmt = stmt;
+    calx__sqlite_run_request(c, req);
+    c->inline_stmt = NULL;
+    bool kept = inline_end(c, was_in_tx, &c->res_ok, &c->res_err);
+    if (!kept || !c->res_ok) {
         calx__rowset_free(c->res_rs);
         c->res_rs = NULL;
-        c->stats.inline_refusals++;
-        if (!was_in_tx || !sqlite3_get_autocommit(c->db) || c->tx_lost)
-            return false;  /* the worker runs it */
-        /* SQLite ended the transaction after all (it must not, for a
-         * read-only statement's BUSY or INTERRUPT): its snapshot is gone,
-         * and rerunning the read would silently read another. Say so
-         * instead. */
-        c->tx_lost = true;
-        c->tx_lost_code = c->res_ok ? SQLITE_BUSY : c->res_err.driver_code;
-        snprintf(c->tx_lost_why, sizeof c->tx_lost_why,
-                 "SQLite ended it when a read on the loop thread was stopped");
-        c->res_ok = false;
-        calx__sqlite_tx_lost_error(c, &c->res_err);
     }
-    c->stats.inline_runs++;
+    if (!kept)
+        return false;
     c->done.fn = calx__sqlite_on_request_done;
     calx__loop_defer(c->base.loop, &c->done);
     return true;
+}
+
+/* The driver's read_row (driver.h): a get by key run as try_inline runs a
+ * read, its one row handed back at once. */
+static calx_dread sqlite_read_row(calx_dconn *base, const calx_dreq *req, calx_value *row,
+                                  size_t maxcols, size_t *ncols, char *buf, size_t size,
+                                  calx_error *err)
+{
+    calx_sqlite_conn *c = (calx_sqlite_conn *)base;
+    if (c->busy || c->closing || c->dead || req->op != CALX_DOP_EXEC || req->nstmts != 1 ||
+        req->stream_rows || req->commit || req->writes || req->stmts[0].nsets != 1 ||
+        !inline_ready(c))
+        return CALX_DREAD_DECLINED;
+    bool was_in_tx = !sqlite3_get_autocommit(c->db);
+    sqlite3_stmt *stmt = inline_begin(c, req->stmts[0].sql);
+    if (!stmt)
+        return CALX_DREAD_DECLINED;
+    atomic_store(&c->interrupted, false);
+    if (req->begin && c->iso != CALX_SQLITE_AUTOCOMMIT) {
+        c->tx_wanted = true;
+        c->tx_writes = false;
+    }
+    calx_error_clear(err);
+    calx_dread got = calx__sqlite_read_row(c, stmt, &req->stmts[0], row, maxcols, ncols, buf,
+                                           size, err);
+    if (got == CALX_DREAD_DECLINED) {
+        watch_end(c);
+        return got;
+    }
+    bool ok = got != CALX_DREAD_FAILED;
+    if (!inline_end(c, was_in_tx, &ok, err)) {
+        c->inline_gave_up = true;
+        return CALX_DREAD_DECLINED;
+    }
+    c->stats.requests++;
+    c->stats.read_rows++;
+    return ok ? got : CALX_DREAD_FAILED;
 }
 
 /* The COMMIT or ROLLBACK of a transaction that has not written (or of
@@ -262,7 +341,9 @@ static int sqlite_request(calx_dconn *base, const calx_dreq *req, calx_dreq_cb c
     c->udata = udata;
     atomic_store(&c->interrupted, false);
     c->stats.requests++;
-    if (try_inline(c, req))
+    bool gave_up = c->inline_gave_up;
+    c->inline_gave_up = false;
+    if (!gave_up && try_inline(c, req))
         return 0;   /* counted there: inline_runs or inline_ends */
     /* The worker's completion comes through calx__loop_post: the loop
      * must wait for it. */
@@ -362,5 +443,6 @@ const calx_driver calx__sqlite_driver = {
     .alive = sqlite_alive,
     .close = sqlite_close,
     .recycle = sqlite_recycle,
+    .read_row = sqlite_read_row,
     .runs_off_loop = true,   /* the worker thread, or inline within request() */
 };

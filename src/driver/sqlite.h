@@ -18,6 +18,8 @@ extern const calx__url_form calx__sqlite_url_form;
 typedef struct calx_sqlite_stats {
     uint64_t requests;     /* requests run, on the worker or inline */
     uint64_t inline_runs;  /* of those, run on the loop thread (inline_reads) */
+    uint64_t read_rows;    /* of those, run by read_row: a get's row handed back
+                              at once */
     uint64_t inline_refusals; /* reads tried on the loop thread that would have
                                  waited (a lock, the disk) and went to the worker */
     uint64_t inline_ends;  /* COMMITs and ROLLBACKs of transactions that had not

@@ -98,6 +98,9 @@ typedef struct calx_sqlite_conn {
      * cannot read without waiting. */
     bool inline_reads;
     int inline_steps_left;   /* progress calls left to an inline read; 0: none runs */
+    bool inline_gave_up;     /* read_row just gave a read up (refused, locked,
+                                too long): the request that follows, the same
+                                read, goes straight to the worker */
     bool inline_too_long;    /* ... and it used them up: the progress handler stopped it */
     int busy_ms;             /* busy timeout: set from the options before open */
     bool journal_set;        /* the options name a journal_mode (else WAL) */
@@ -196,6 +199,12 @@ int calx__sqlite_exec_batch(calx_sqlite_conn *c, const calx_dreq *req, calx_rows
 /* The streamed statement's next rows, at most limit, into *out; the stream
  * closes at its end or on failure (CALX_ERR_STATE when none is open). */
 int calx__sqlite_fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, calx_error *err);
+/* The read_row of the driver interface (driver.h) once sqlite.c has found
+ * the read may run here: stmt (prepared for st, read-only) bound, stepped
+ * and reset, the BEGIN a request would run first run first. */
+calx_dread calx__sqlite_read_row(calx_sqlite_conn *c, sqlite3_stmt *stmt, const calx_dstmt *st,
+                                 calx_value *row, size_t maxcols, size_t *ncols, char *buf,
+                                 size_t size, calx_error *err);
 /* The chunk the loop thread gave back (sqlite_recycle), the caller's now;
  * NULL when there is none. Takes mu. */
 calx_rowset *calx__sqlite_take_spare(calx_sqlite_conn *c);

@@ -212,13 +212,15 @@ static int bind_params(calx_sqlite_conn *c, sqlite3_stmt *stmt, const calx_value
     return 0;
 }
 
-/* Appends the row stmt is on to rs. */
-static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
+/* Reads the ncols values of the row stmt is on into row, each text and
+ * blob copied by copy(ctx, bytes, n) (a rowset's arena, a caller's
+ * buffer). 0, or -1 when a copy came back NULL (out of memory, out of
+ * room: the caller says which) or SQLite ran out of memory converting a
+ * text. Inlined into each caller, copy with it. */
+static inline int read_columns(sqlite3_stmt *stmt, calx_value *row, size_t ncols,
+                               const char *(*copy)(void *, const void *, size_t), void *ctx)
 {
-    calx_value *row = calx__rowset_add_row(rs);
-    if (!row)
-        return calx__nomem(err, "reading a row");
-    for (size_t i = 0; i < rs->ncols; i++) {
+    for (size_t i = 0; i < ncols; i++) {
         /* One call into the statement a column, its value read through
          * the sqlite3_value: the column functions each check the
          * statement and its error state again, three calls for a text. The
@@ -242,12 +244,12 @@ static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
             /* SQLite returns NULL for an empty blob, and for text only when
              * converting it ran out of memory. */
             if (!p && (text || n))
-                return calx__nomem(err, "reading a value");
-            const char *copy = calx__rowset_copy(rs, p, n);
-            if (!copy)
-                return calx__nomem(err, "reading a row");
+                return -1;
+            const char *copied = copy(ctx, p, n);
+            if (!copied)
+                return -1;
             v->type = text ? CALX_TEXT : CALX_BLOB;
-            v->u.s.ptr = copy;
+            v->u.s.ptr = copied;
             v->u.s.len = n;
             break;
         }
@@ -256,6 +258,20 @@ static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
             break;
         }
     }
+    return 0;
+}
+
+static const char *copy_to_rowset(void *rs, const void *p, size_t n)
+{
+    return calx__rowset_copy(rs, p, n);
+}
+
+/* Appends the row stmt is on to rs. */
+static int add_row(calx_rowset *rs, sqlite3_stmt *stmt, calx_error *err)
+{
+    calx_value *row = calx__rowset_add_row(rs);
+    if (!row || read_columns(stmt, row, rs->ncols, copy_to_rowset, rs) != 0)
+        return calx__nomem(err, "reading a row");
     return 0;
 }
 
@@ -514,6 +530,68 @@ int calx__sqlite_exec_batch(calx_sqlite_conn *c, const calx_dreq *req, calx_rows
     }
     *out = head;
     return 0;
+}
+
+/* A caller's buffer that read_row copies a row's bytes into. */
+typedef struct row_bytes {
+    char *next;
+    size_t left;
+} row_bytes;
+
+static const char *copy_to_buffer(void *ctx, const void *p, size_t n)
+{
+    row_bytes *b = ctx;
+    if (n > b->left)
+        return NULL;
+    char *at = b->next;
+    if (n)
+        memcpy(at, p, n);
+    b->next += n;
+    b->left -= n;
+    return at;
+}
+
+calx_dread calx__sqlite_read_row(calx_sqlite_conn *c, sqlite3_stmt *stmt, const calx_dstmt *st,
+                                 calx_value *row, size_t maxcols, size_t *ncols, char *buf,
+                                 size_t size, calx_error *err)
+{
+    size_t want = (size_t)sqlite3_bind_parameter_count(stmt);
+    if (want != st->nparams || (size_t)sqlite3_column_count(stmt) > maxcols)
+        return CALX_DREAD_DECLINED;  /* request() says what is wrong, or reads it */
+    if (begin_if_wanted(c, stmt, err))
+        return CALX_DREAD_FAILED;
+    bool was_in_tx = !sqlite3_get_autocommit(c->db);
+    if (bind_params(c, stmt, st->params, st->nparams, false, err)) {
+        sqlite3_reset(stmt);
+        return CALX_DREAD_FAILED;
+    }
+    c->request_ran = true;
+    calx_dread got = CALX_DREAD_NONE;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        /* Counted now: a statement SQLite prepared anew for a schema
+         * change may have other columns than before its first step. */
+        size_t n = (size_t)sqlite3_column_count(stmt);
+        row_bytes b = { buf, size };
+        if (n > maxcols || read_columns(stmt, row, n, copy_to_buffer, &b) != 0 ||
+            (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+            /* Out of room, or a second row: nothing read is kept, and the
+             * statement is ready to run again. */
+            sqlite3_reset(stmt);
+            return CALX_DREAD_DECLINED;
+        }
+        *ncols = n;
+        got = CALX_DREAD_ROW;
+    }
+    if (rc != SQLITE_DONE) {
+        calx__sqlite_db_error(c, rc, err);
+        calx__sqlite_note_lock_held(c, err);
+        sqlite3_reset(stmt);
+        calx__sqlite_lose_tx_if_ended(c, was_in_tx, err);
+        return CALX_DREAD_FAILED;
+    }
+    sqlite3_reset(stmt);
+    return got;
 }
 
 calx_rowset *calx__sqlite_take_spare(calx_sqlite_conn *c)

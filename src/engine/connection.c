@@ -409,12 +409,11 @@ static calx_future *start_op(calx_connection *c, conn_op *op, calx_error *err)
 
 /* Adds "[SQL: ...]" to a database error, as SQLAlchemy does, and with
  * replicas the server it came from: "[server: replica 1 (h:p)]". */
-static void describe_error(calx_error *e, const conn_op *op)
+static void describe_error(calx_error *e, const calx_connection *c, const char *sql)
 {
-    const calx_connection *c = op->c;
     size_t len = strlen(e->message);
-    if (op->stmt.sql && e->code >= CALX_ERR_INTEGRITY && e->code <= CALX_ERR_DATABASE) {
-        snprintf(e->message + len, sizeof e->message - len, "\n[SQL: %s]", op->stmt.sql);
+    if (sql && e->code >= CALX_ERR_INTEGRITY && e->code <= CALX_ERR_DATABASE) {
+        snprintf(e->message + len, sizeof e->message - len, "\n[SQL: %s]", sql);
         len = strlen(e->message);
     }
     if (c->engine->nreplicas)
@@ -451,7 +450,7 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
             if (op->stream)
                 calx__result_detach(op->stream);
         }
-        describe_error(&err, op);
+        describe_error(&err, c, op->stmt.sql);
         if (op->f)
             calx__future_reject(op->f, &err);
     } else {
@@ -579,7 +578,7 @@ static void on_op_done(void *udata, calx_rowset *rs, const calx_error *derr)
 }
 
 /* A statement goes with the pending BEGIN when there is one (autobegin). */
-static void attach_begin(calx_connection *c, conn_op *op)
+static void attach_begin(calx_connection *c, calx_dreq *req)
 {
     if (c->engine->autocommit)
         return;
@@ -589,8 +588,8 @@ static void attach_begin(calx_connection *c, conn_op *op)
         conn_echo(c, "BEGIN (implicit)");
     }
     if (c->begin_pending) {
-        op->req.begin = true;
-        op->req.writes = c->tx_writes;
+        req->begin = true;
+        req->writes = c->tx_writes;
         c->begin_pending = false;
         c->tx_writes = false;
         c->pc->dirty = true;
@@ -698,7 +697,7 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
     op->req.stream_rows = first_rows && first_rows < stream_rows ? first_rows : stream_rows;
     op->req.stream_next_rows = calx__next_chunk(op->req.stream_rows, stream_rows);
     op->stream_max = stream_rows;
-    attach_begin(c, op);
+    attach_begin(c, &op->req);
     echo_stmt(c, pe, fresh, style, note, &op->stmt);
     return start_op(c, op, err);
 }
@@ -735,6 +734,50 @@ calx_future *calx__conn_execute_kept(calx_connection *c, const char *sql,
                                      calx_error *err)
 {
     return execute(c, OP_EXEC, sql, params, 1, 0, 0, CALX_BADGE_CACHE, NULL, types, true, err);
+}
+
+calx_dread calx__conn_read_row(calx_connection *c, const char *sql, const calx_params *params,
+                               const calx_dtype *types, bool kept, calx_value *row,
+                               size_t maxcols, size_t *ncols, char *buf, size_t size,
+                               calx_error *err)
+{
+    calx_dconn *dc = c && c->pc && !c->closing ? c->pc->dconn : NULL;
+    if (!dc || !dc->driver->read_row || c->op || c->queued || c->stream || !sql)
+        return CALX_DREAD_DECLINED;  /* execute says what is wrong, or runs it */
+    calx_engine *e = c->engine;
+    calx_plan_entry *pe;
+    bool fresh;
+    if ((kept ? calx__engine_plan_kept : calx__engine_plan)(e, sql, params, &pe, &fresh, err))
+        return CALX_DREAD_FAILED;
+    calx_value few_vals[OP_FEW_PARAMS], *vals = NULL;
+    calx_dtype few_types[OP_FEW_PARAMS], *ptypes = NULL;
+    char *bytes = NULL;
+    calx_dstmt st = { .sql = pe->plan.sql };
+    calx_dread got = CALX_DREAD_FAILED;
+    if (bind_stmt(e->dialect, &st, &vals, &bytes, &ptypes, types, &pe->plan, params, 1, few_vals,
+                  few_types, OP_FEW_PARAMS, err) == 0) {
+        /* The BEGIN the statement would carry (attach_begin), made the
+         * connection's own only once the driver has run it. */
+        bool begin = !e->autocommit && (!c->in_tx || c->begin_pending);
+        calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = begin,
+                          .writes = begin && c->tx_writes };
+        got = dc->driver->read_row(dc, &req, row, maxcols, ncols, buf, size, err);
+        if (got != CALX_DREAD_DECLINED) {
+            calx_dreq ran = { 0 };
+            attach_begin(c, &ran);
+            echo_stmt(c, pe, fresh, CALX_BADGE_CACHE, NULL, &st);
+        }
+        if (got == CALX_DREAD_FAILED) {
+            if (err->code == CALX_ERR_DISCONNECT)
+                lost_connection(c, err);
+            describe_error(err, c, st.sql);
+        }
+    }
+    free(vals);
+    free(bytes);
+    free(ptypes);
+    calx__plan_entry_release(pe);
+    return got;
 }
 
 calx_future *calx_conn_execute_many(calx_connection *c, const char *sql,
@@ -896,7 +939,7 @@ static calx_future *send_batch(calx_connection *c, conn_op *op, bool commit,
         free_op(op);
         return NULL;
     }
-    attach_begin(c, op);
+    attach_begin(c, &op->req);
     for (size_t i = 0; i < op->nbatch && c->engine->echo; i++)
         echo_stmt(c, op->bplans[i],
                   op->bfresh[i] && (i == 0 || op->bplans[i] != op->bplans[i - 1]),
@@ -1004,7 +1047,7 @@ static calx_future *tx_op(calx_connection *c, op_kind kind, calx_dop dop, const 
         op->stmt.nsets = 1;
         op->req.nstmts = 1;
         op->req.stmts = &op->stmt;
-        attach_begin(c, op);
+        attach_begin(c, &op->req);
         conn_echo(c, "%s", sql);
         conn_echo(c, "[no key 0.00000s] ()");
     } else {

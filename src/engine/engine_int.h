@@ -224,6 +224,21 @@ calx_future *calx__conn_execute_typed(calx_connection *c, const char *sql,
 calx_future *calx__conn_execute_kept(calx_connection *c, const char *sql,
                                      const calx_params *params, const calx_dtype *types,
                                      calx_error *err);
+/* A get by key's statement run at once where the driver can
+ * (calx_driver.read_row: SQLite's inline reads), with no operation,
+ * future, rowset or result between the row and the caller: sql, params,
+ * types and kept as calx__conn_execute_kept takes them. The row's values
+ * land in row (maxcols of room, *ncols set), their texts and blobs in buf
+ * (size bytes), both the caller's. CALX_DREAD_ROW, CALX_DREAD_NONE,
+ * CALX_DREAD_FAILED with err (described as execute's are), or
+ * CALX_DREAD_DECLINED when it could not run so: nothing happened, and
+ * calx__conn_execute_kept runs it (and reports what was wrong, if
+ * anything was). The BEGIN a transaction's first statement carries is
+ * run and echoed as execute's. */
+calx_dread calx__conn_read_row(calx_connection *c, const char *sql, const calx_params *params,
+                               const calx_dtype *types, bool kept, calx_value *row,
+                               size_t maxcols, size_t *ncols, char *buf, size_t size,
+                               calx_error *err);
 /* calx__conn_stream_typed (and calx__conn_stream_select,
  * calx__conn_stream_noted below): a stream's first chunk has first_rows
  * rows when that is fewer than chunk_rows (not 0), each chunk after twice

@@ -544,6 +544,48 @@ int calx_session_get_opts(calx_session *s, const calx_model *m, const calx_value
     return get_key_cold(s, m, key, nkey, opts, out, NULL, false, err);
 }
 
+/* Room for the row a get reads at once (get_now): its values, and the
+ * bytes of its texts and blobs. A larger row is read the usual way. */
+#define GET_NOW_COLUMNS ROW_ON_STACK
+#define GET_NOW_BYTES 4096
+
+/* The get's SELECT run at once where the driver can (calx__conn_read_row:
+ * SQLite's reads on the loop thread), the row made an object straight
+ * from the statement's columns; *done false when it could not, and the
+ * caller loads it the usual way (nothing has happened). */
+static int get_now(calx_session *s, const calx_model *m, const calx__memo_text *get, bool kept,
+                   const calx_param *params, size_t nkey, bool populate, calx_obj **got,
+                   bool *done, calx_error *err)
+{
+    *done = false;
+    if (m->nfields > GET_NOW_COLUMNS)
+        return 0;
+    calx_connection *c;
+    if (calx__session_read_conn(s, &c, err))
+        return err->code;
+    calx_value row[GET_NOW_COLUMNS];
+    char bytes[GET_NOW_BYTES];
+    size_t ncols = 0;
+    calx_params p = { params, nkey };
+    calx_dread r = calx__conn_read_row(c, get->sql, &p, get->types, kept, row, GET_NOW_COLUMNS,
+                                       &ncols, bytes, sizeof bytes, err);
+    if (r == CALX_DREAD_DECLINED)
+        return 0;
+    *done = true;
+    if (r == CALX_DREAD_FAILED)
+        return err->code;
+    if (r == CALX_DREAD_NONE)
+        return 0;
+    if (ncols < m->nfields)
+        return calx_error_set(err, CALX_ERR_INTERNAL,
+                              "the SELECT returned %zu columns for %zu fields", ncols,
+                              m->nfields);
+    const calx__model_facts *facts = calx__model_facts_of(m);
+    if (calx__model_check_key(m, facts, err))
+        return err->code;
+    return load_row_checked(s, m, facts, row, populate, got, err);
+}
+
 /* The get's SELECT, with what loads joined in its rows: *got the object
  * or NULL, *joined whether the rows carried joined relationships. */
 static int get_select(calx_session *s, const calx_model *m, const calx_value *k, size_t nkey,
@@ -561,11 +603,14 @@ static int get_select(calx_session *s, const calx_model *m, const calx_value *k,
         rc = calx__rel_joined_get(s, m, params, nkey, opts, joined, got, err);
     if (!rc && !*joined) {
         calx__memo_text get;
-        bool by_engine;
+        bool by_engine, done = false;
+        bool populate = opts && opts->populate_existing;
         rc = get_sql(s, m, &get, &by_engine, err);
         if (!rc)
-            rc = load_sql(s, m, get.sql, params, get.types, nkey, true, by_engine,
-                          opts && opts->populate_existing, NULL, got, err);
+            rc = get_now(s, m, &get, by_engine, params, nkey, populate, got, &done, err);
+        if (!rc && !done)
+            rc = load_sql(s, m, get.sql, params, get.types, nkey, true, by_engine, populate,
+                          NULL, got, err);
     }
     calx__type_scratch_done(&user);
     return rc;
