@@ -513,6 +513,38 @@ TASK_TEST(a_get_reads_its_row_at_once_on_sqlite_and_a_larger_row_the_usual_way)
     calx_session_free(s);
 }
 
+/* The same in a task of the smallest stack calx gives (32 KiB): the get's
+ * room for its row sits on that stack, SQLite's frames below it. */
+static void *get_on_a_small_stack(void *arg)
+{
+    (void)arg;
+    calx_session *s = new_session();
+    Team *t[2];
+    Hero *h[3];
+    seed(s, t, h);
+    int64_t id = h[1]->id.value;
+    calx_session_free(s);
+    s = new_session();
+    Hero *x = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(id), &x, &err), &err);
+    bool right = x && strcmp(x->name, "Rusty-Man") == 0 && x->age.value == 48;
+    calx_session_free(s);
+    return right ? &err : NULL;
+}
+
+TEST(a_get_runs_in_a_task_of_the_smallest_stack)
+{
+    setup();
+    calx_error e;
+    void *right = NULL;
+    CHECK_OK(calx_wait(calx_spawn(loop, get_on_a_small_stack, NULL,
+                                  &(calx_task_opts){ .stack_size = 1 }, &e),
+                       &right, &e),
+             &e);
+    CHECK(right != NULL);
+    teardown();
+}
+
 TASK_TEST(a_commit_rides_with_its_flush)
 {
     calx_session *s = new_session();
@@ -2012,6 +2044,7 @@ int main(void)
     RUN(a_flush_whose_last_segment_fails_commits_none_of_its_earlier_segments);
     RUN(a_flush_whose_middle_segment_fails_drops_the_segment_made_behind_it);
     RUN(a_get_reads_its_row_at_once_on_sqlite_and_a_larger_row_the_usual_way);
+    RUN(a_get_runs_in_a_task_of_the_smallest_stack);
     RUN(a_commit_rides_with_its_flush);
     RUN(identity_map_gives_one_object_per_key);
     RUN(a_flushed_change_of_primary_key_moves_the_object_in_the_identity_map);
