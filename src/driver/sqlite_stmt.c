@@ -565,7 +565,6 @@ calx_dread calx__sqlite_read_row(calx_sqlite_conn *c, sqlite3_stmt *stmt, const 
         sqlite3_reset(stmt);
         return CALX_DREAD_FAILED;
     }
-    c->request_ran = true;
     calx_dread got = CALX_DREAD_NONE;
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {

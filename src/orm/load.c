@@ -544,12 +544,30 @@ int calx_session_get_opts(calx_session *s, const calx_model *m, const calx_value
     return get_key_cold(s, m, key, nkey, opts, out, NULL, false, err);
 }
 
-/* Room for the row a get reads at once (get_now): its values, and the
- * bytes of its texts and blobs. A larger row is read the usual way. */
-#define GET_NOW_COLUMNS ROW_ON_STACK
-#define GET_NOW_BYTES 4096
+int calx__get_read_now(calx_connection *c, const calx__memo_text *text, bool kept,
+                       const calx_params *params, size_t width, calx_value *row, char *bytes,
+                       bool *done, bool *found, calx_error *err)
+{
+    *done = *found = false;
+    size_t ncols = 0;
+    calx_dread r = calx__conn_read_row(c, text->sql, params, text->types, kept, row,
+                                       CALX__GET_NOW_COLUMNS, &ncols, bytes,
+                                       CALX__GET_NOW_BYTES, err);
+    if (r == CALX_DREAD_DECLINED)
+        return 0;
+    *done = true;
+    if (r == CALX_DREAD_FAILED)
+        return err->code;
+    if (r == CALX_DREAD_NONE)
+        return 0;
+    if (ncols < width)
+        return calx_error_set(err, CALX_ERR_INTERNAL,
+                              "the SELECT returned %zu columns for %zu", ncols, width);
+    *found = true;
+    return 0;
+}
 
-/* The get's SELECT run at once where the driver can (calx__conn_read_row:
+/* The get's SELECT run at once where the driver can (calx__get_read_now:
  * SQLite's reads on the loop thread), the row made an object straight
  * from the statement's columns; *done false when it could not, and the
  * caller loads it the usual way (nothing has happened). */
@@ -558,28 +576,18 @@ static int get_now(calx_session *s, const calx_model *m, const calx__memo_text *
                    bool *done, calx_error *err)
 {
     *done = false;
-    if (m->nfields > GET_NOW_COLUMNS)
+    if (m->nfields > CALX__GET_NOW_COLUMNS)
         return 0;
     calx_connection *c;
     if (calx__session_read_conn(s, &c, err))
         return err->code;
-    calx_value row[GET_NOW_COLUMNS];
-    char bytes[GET_NOW_BYTES];
-    size_t ncols = 0;
+    calx_value row[CALX__GET_NOW_COLUMNS];
+    char bytes[CALX__GET_NOW_BYTES];
     calx_params p = { params, nkey };
-    calx_dread r = calx__conn_read_row(c, get->sql, &p, get->types, kept, row, GET_NOW_COLUMNS,
-                                       &ncols, bytes, sizeof bytes, err);
-    if (r == CALX_DREAD_DECLINED)
-        return 0;
-    *done = true;
-    if (r == CALX_DREAD_FAILED)
-        return err->code;
-    if (r == CALX_DREAD_NONE)
-        return 0;
-    if (ncols < m->nfields)
-        return calx_error_set(err, CALX_ERR_INTERNAL,
-                              "the SELECT returned %zu columns for %zu fields", ncols,
-                              m->nfields);
+    bool found;
+    int rc = calx__get_read_now(c, get, kept, &p, m->nfields, row, bytes, done, &found, err);
+    if (rc || !found)
+        return rc;
     const calx__model_facts *facts = calx__model_facts_of(m);
     if (calx__model_check_key(m, facts, err))
         return err->code;

@@ -200,44 +200,91 @@ static int take(jnode *nd, calx_obj *parent, bool reload, calx_error *err)
     return calx__rel_attach(parent, &nd->ri, nd->row, err);
 }
 
+/* One row's objects: the query's entity into out (once, whatever rows
+ * repeat it; roots holds those taken), each node's target into its
+ * parent's relationship. vals holds the row's columns. */
+static int take_row(calx_session *s, const calx_model *m, const calx_value *vals, jplan *p,
+                    bool reload, calx__ptrset *roots, calx_objlist *out, calx_error *err)
+{
+    calx_obj *root;
+    bool added;
+    int rc = calx__load_row(s, m, vals, reload, &root, err);
+    if (!rc && calx__ptrset_add(roots, root, &added))
+        rc = calx__nomem(err, "running a joined query");
+    if (!rc && added) {
+        if (!calx__grow(&out->items, &out->cap, out->n + 1, sizeof *out->items))
+            rc = calx__nomem(err, "running a query");
+        else
+            out->items[out->n++] = calx__obj_ptr(root);
+    }
+    for (size_t k = 0; k < p->n && !rc; k++) {
+        jnode *nd = &p->nodes[k];
+        rc = entity(s, nd->ri.rel->target, vals + nd->first, reload, &nd->row, err);
+        if (!rc)
+            rc = take(nd, nd->parent < 0 ? root : p->nodes[nd->parent].row, reload, err);
+    }
+    return rc;
+}
+
+/* Whether each relationship p joins gives one target at most: a get's
+ * rows are then one at most, which the driver may read at once. */
+static bool joins_to_one(const jplan *p)
+{
+    for (size_t k = 0; k < p->n; k++) {
+        calx_relkind kind = p->nodes[k].ri.rel->kind;
+        if (kind != CALX_MANY_TO_ONE && kind != CALX_ONE_TO_ONE)
+            return false;
+    }
+    return true;
+}
+
+/* A get's joined row read at once where the driver can
+ * (calx__get_read_now): *done false when it could not, and nothing
+ * happened. */
+static int run_now(calx_session *s, calx_connection *conn, const calx_model *m,
+                   const calx__memo_text *text, bool kept, const calx_params *prm, jplan *p,
+                   bool reload, calx__ptrset *roots, calx_objlist *out, bool *done,
+                   calx_error *err)
+{
+    *done = false;
+    size_t width = m->nfields;
+    for (size_t k = 0; k < p->n; k++)
+        if (p->nodes[k].first + p->nodes[k].ri.rel->target->nfields > width)
+            width = p->nodes[k].first + p->nodes[k].ri.rel->target->nfields;
+    if (width > CALX__GET_NOW_COLUMNS || !joins_to_one(p))
+        return 0;
+    calx_value row[CALX__GET_NOW_COLUMNS];
+    char bytes[CALX__GET_NOW_BYTES];
+    bool found;
+    int rc = calx__get_read_now(conn, text, kept, prm, width, row, bytes, done, &found, err);
+    return rc || !found ? rc : take_row(s, m, row, p, reload, roots, out, err);
+}
+
 /* Runs text (sql with its parameters and what they meet; kept: a text
  * the engine keeps, its plan found by address) and makes its rows'
- * objects: the query's entity into out (each once), each node's target
- * into its parent's relationship. */
+ * objects (take_row). get: the query is a get by key, whose rows are one
+ * at most when every relationship it joins is to-one. */
 static int run(calx_session *s, const calx_model *m, const calx__memo_text *text, bool kept,
-               const calx_params *prm, jplan *p, bool reload, calx_objlist *out,
+               const calx_params *prm, jplan *p, bool reload, bool get, calx_objlist *out,
                calx_error *err)
 {
     calx_result *res = NULL;
     calx_connection *conn = NULL;
+    calx__ptrset roots = { 0 };
+    bool bulk = s->bulk_load, done = false;
     int rc = calx__session_read_conn(s, &conn, err);
-    if (!rc)
+    if (!rc && get)
+        rc = run_now(s, conn, m, text, kept, prm, p, reload, &roots, out, &done, err);
+    if (!rc && !done) {
         rc = calx_await(kept ? calx__conn_execute_kept(conn, text->sql, prm, text->types, err)
                              : calx__conn_execute_typed(conn, text->sql, prm, text->types, err),
                         &res, err);
-    calx__ptrset roots = { 0 };
-    size_t nrows = rc ? 0 : calx_result_nrows(res);
-    bool bulk = rc ? s->bulk_load : calx__load_begin(s, res);
-    for (size_t i = 0; i < nrows && !rc; i++) {
-        const calx_row *row = calx_result_row(res, i);
-        calx_obj *root;
-        bool added;
-        rc = calx__load_row(s, m, calx_row_value(row, 0), reload, &root, err);
-        if (!rc && calx__ptrset_add(&roots, root, &added))
-            rc = calx__nomem(err, "running a joined query");
-        if (!rc && added) {
-            if (!calx__grow(&out->items, &out->cap, out->n + 1, sizeof *out->items))
-                rc = calx__nomem(err, "running a query");
-            else
-                out->items[out->n++] = calx__obj_ptr(root);
-        }
-        for (size_t k = 0; k < p->n && !rc; k++) {
-            jnode *nd = &p->nodes[k];
-            rc = entity(s, nd->ri.rel->target, calx_row_value(row, (int)nd->first), reload,
-                        &nd->row, err);
-            if (!rc)
-                rc = take(nd, nd->parent < 0 ? root : p->nodes[nd->parent].row, reload, err);
-        }
+        size_t nrows = rc ? 0 : calx_result_nrows(res);
+        if (!rc)
+            bulk = calx__load_begin(s, res);
+        for (size_t i = 0; i < nrows && !rc; i++)
+            rc = take_row(s, m, calx_row_value(calx_result_row(res, i), 0), p, reload, &roots,
+                          out, err);
     }
     for (size_t k = 0; k < p->n && !rc; k++)
         for (size_t j = 0; j < p->nodes[k].fill.n && !rc; j++)
@@ -275,7 +322,7 @@ int calx__rel_joined_query(calx_session *s, const calx_select *q, const calx_exe
     if (!rc) {
         calx_params prm = { c.params, c.nparams };
         rc = run(s, m, &(calx__memo_text){ c.sql, c.types }, false, &prm, &p,
-                 opts && opts->populate_existing, out, err);
+                 opts && opts->populate_existing, false, out, err);
     }
     calx__compiled_free(&c);
     calx_select_free(x);
@@ -351,7 +398,7 @@ int calx__rel_joined_get(calx_session *s, const calx_model *m, const calx_param 
     calx_objlist l = { 0 };
     if (!rc) {
         calx_params prm = { key, nkey };
-        rc = run(s, m, &text, kept, &prm, &p, opts && opts->populate_existing, &l, err);
+        rc = run(s, m, &text, kept, &prm, &p, opts && opts->populate_existing, true, &l, err);
     }
     if (!rc && l.n)
         *got = calx__obj_hdr(l.items[0]);

@@ -381,6 +381,25 @@ int calx__cascade_deletes(calx_session *s, calx_error *err);
  * first chunk, is a bulk load (calx__load_begin: its objects from blocks). */
 #define CALX__LOAD_FIRST_ROWS 1000
 
+/* Room for the one row a get reads at once (calx__conn_read_row: a plain
+ * get's in load.c, a get with joined to-one relationships in reljoin.c),
+ * on the get's stack: its values, and the bytes of its texts and blobs. A
+ * wider or larger row is read the usual way. With what the load below
+ * uses, a get stays well inside the smallest task stack (32 KiB). */
+#define CALX__GET_NOW_COLUMNS 32
+#define CALX__GET_NOW_BYTES 4096
+
+/* Runs a get's text (with params; kept: the engine keeps it) at once
+ * where c's driver can (calx__conn_read_row), its row into row
+ * (CALX__GET_NOW_COLUMNS values) and bytes (CALX__GET_NOW_BYTES), the
+ * caller's: *done false when the driver could not (nothing happened: run
+ * it the usual way); else *found says whether a row came, at least width
+ * columns wide. 0, the database's error, or CALX_ERR_INTERNAL for a row
+ * narrower than width. */
+int calx__get_read_now(calx_connection *c, const calx__memo_text *text, bool kept,
+                       const calx_params *params, size_t width, calx_value *row, char *bytes,
+                       bool *done, bool *found, calx_error *err);
+
 /* A load of r's rows begins: a bulk one, whose objects come from s's
  * blocks from the first row, when r streams (its first chunk was full) or
  * holds more than CALX__LOAD_FIRST_ROWS rows; before, a load's first 2 MiB
