@@ -273,10 +273,7 @@ static calx_dread sqlite_read_row(calx_dconn *base, const calx_dreq *req, calx_v
     if (!stmt)
         return CALX_DREAD_DECLINED;
     atomic_store(&c->interrupted, false);
-    if (req->begin && c->iso != CALX_SQLITE_AUTOCOMMIT) {
-        c->tx_wanted = true;
-        c->tx_writes = false;
-    }
+    calx__sqlite_want_tx(c, req);
     calx_error_clear(err);
     calx_dread got = calx__sqlite_read_row(c, stmt, &req->stmts[0], row, maxcols, ncols, buf,
                                            size, err);

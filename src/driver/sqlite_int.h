@@ -199,6 +199,18 @@ int calx__sqlite_exec_batch(calx_sqlite_conn *c, const calx_dreq *req, calx_rows
 /* The streamed statement's next rows, at most limit, into *out; the stream
  * closes at its end or on failure (CALX_ERR_STATE when none is open). */
 int calx__sqlite_fetch(calx_sqlite_conn *c, size_t limit, calx_rowset **out, calx_error *err);
+/* An EXEC that carries the transaction's BEGIN (req->begin): the next
+ * statement really begins it (begin_if_wanted in sqlite_stmt.c), taking
+ * the write lock first when the request says it will write. Worker, or
+ * the loop thread running a read inline. */
+static inline void calx__sqlite_want_tx(calx_sqlite_conn *c, const calx_dreq *req)
+{
+    if (req->begin && c->iso != CALX_SQLITE_AUTOCOMMIT) {
+        c->tx_wanted = true;
+        c->tx_writes = req->writes;
+    }
+}
+
 /* The read_row of the driver interface (driver.h) once sqlite.c has found
  * the read may run here: stmt (prepared for st, read-only) bound, stepped
  * and reset, the BEGIN a request would run first run first. */

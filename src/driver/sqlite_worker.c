@@ -254,10 +254,7 @@ void calx__sqlite_run_request(calx_sqlite_conn *c, const calx_dreq *req)
         calx__rowset_free(calx__sqlite_take_spare(c));
     switch (req->op) {
     case CALX_DOP_EXEC:
-        if (req->begin && c->iso != CALX_SQLITE_AUTOCOMMIT) {
-            c->tx_wanted = true;
-            c->tx_writes = req->writes;
-        }
+        calx__sqlite_want_tx(c, req);
         rc = calx__sqlite_exec_batch(c, req, &rs, err);
         if (!rc && req->commit) {
             rc = end_tx(c, true, err);
