@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Makes room for at least need elements of size elem in *items (capacity
  * *cap, doubled from 4). True when there is room; false when memory ran
@@ -29,6 +30,35 @@ static inline bool calx__grow(void *items, size_t *cap, size_t need, size_t elem
     *p = grown;
     *cap = n;
     return true;
+}
+
+/* As calx__grow, for an array that starts in room: its owner's own
+ * storage (in a struct, on the stack) of *cap elements, *items pointing
+ * at it. Growing past it moves the elements to the heap; the owner frees
+ * the array with calx__room_free, which leaves room alone. For the arrays
+ * most uses keep small (a commit of one object), which then allocate
+ * nothing. */
+static inline bool calx__grow_room(void *items, size_t *cap, size_t need, size_t elem,
+                                   const void *room)
+{
+    void **p = items;
+    if (need <= *cap || *p != room)
+        return calx__grow(items, cap, need, elem);
+    void *heap = NULL;
+    size_t n = 0;
+    if (!calx__grow(&heap, &n, need, elem))
+        return false;
+    memcpy(heap, room, *cap * elem);
+    *p = heap;
+    *cap = n;
+    return true;
+}
+
+/* Frees an array calx__grow_room grew: nothing when it is still room. */
+static inline void calx__room_free(void *array, const void *room)
+{
+    if (array != room)
+        free(array);
 }
 
 #endif

@@ -196,7 +196,7 @@ struct pg_conn {
     size_t ncmds, cmdcap, cur;
     bool cur_seen;            /* a result of cmds[cur] came */
     calx_rowset **rsets;      /* one per statement of the request */
-    size_t nrsets;
+    size_t nrsets, rsetcap;
     bool failed;
     calx_error err;           /* the first failure */
     char *scratch;            /* parameter text of one parameter set */
@@ -317,7 +317,7 @@ void calx__pg_read_ahead(pg_conn *c);
 /* Ends the request and calls back; nothing may touch c afterwards (the
  * callback may close it). */
 void calx__pg_complete(pg_conn *c);
-/* Frees the running request's rowsets. */
+/* Frees the running request's rowsets, keeping their slots. */
 void calx__pg_free_rsets(pg_conn *c);
 /* Queues DEALLOCATE of prepared statement calx_<id>; false when the
  * request failed (recorded). */

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/grow.h"
 #include "driver/pg_int.h"
 #include "driver/rowset.h"
 #include "driver/sqlscan.h"
@@ -41,14 +42,8 @@
 static pg_cmd *expect_cmd(pg_conn *c, pg_cmd_kind kind, size_t stmt, size_t set,
                           pg_cached *entry)
 {
-    if (c->ncmds == c->cmdcap) {
-        size_t cap = c->cmdcap ? c->cmdcap * 2 : 16;
-        pg_cmd *cmds = realloc(c->cmds, cap * sizeof *cmds);
-        if (!cmds)
-            return NULL;
-        c->cmds = cmds;
-        c->cmdcap = cap;
-    }
+    if (!calx__grow(&c->cmds, &c->cmdcap, c->ncmds + 1, sizeof *c->cmds))
+        return NULL;
     pg_cmd *cmd = &c->cmds[c->ncmds++];
     cmd->kind = kind;
     cmd->stmt = stmt;
@@ -305,6 +300,21 @@ static const char *begin_sql(pg_iso iso)
     }
 }
 
+/* Gives the request n empty rowset slots. The array stays with the
+ * connection between requests (calx__pg_free_rsets empties it): calloc
+ * bypasses glibc's per-thread cache, and a transaction sends several
+ * requests. */
+static bool start_rsets(pg_conn *c, size_t n)
+{
+    if (!calx__grow(&c->rsets, &c->rsetcap, n ? n : 1, sizeof *c->rsets)) {
+        calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory starting a request");
+        return false;
+    }
+    memset(c->rsets, 0, (n ? n : 1) * sizeof *c->rsets);
+    c->nrsets = n;
+    return true;
+}
+
 /* Queues the commands of an EXEC. */
 static bool build_exec(pg_conn *c, const calx_dreq *req)
 {
@@ -317,12 +327,8 @@ static bool build_exec(pg_conn *c, const calx_dreq *req)
     bool begin = !autocommit && c->tx_open && ts == PQTRANS_IDLE;
     if (!c->looked_up && !calx__pg_check_params(c, req))
         return false;   /* (build_describe checked a lone statement's) */
-    c->rsets = calloc(req->nstmts ? req->nstmts : 1, sizeof *c->rsets);
-    if (!c->rsets) {
-        calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory starting a request");
+    if (!start_rsets(c, req->nstmts))
         return false;
-    }
-    c->nrsets = req->nstmts;
     for (size_t i = 0; i < c->ndealloc; i++)
         if (!calx__pg_send_dealloc(c, c->dealloc[i]))
             return false;
@@ -451,12 +457,8 @@ static bool build(pg_conn *c)
             calx__pg_failf(c, CALX_ERR_STATE, "no streamed result is open to fetch from");
             return false;
         }
-        c->rsets = calloc(1, sizeof *c->rsets);
-        if (!c->rsets) {
-            calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory starting a request");
+        if (!start_rsets(c, 1))
             return false;
-        }
-        c->nrsets = 1;
         if (c->cursor_done)
             return true;  /* read to the end already: an empty last chunk */
         {
@@ -524,13 +526,10 @@ static void use_ahead(pg_conn *c)
 {
     bool fetch = c->req->op == CALX_DOP_FETCH && c->cursor[0];
     if (fetch) {
-        c->rsets = calloc(1, sizeof *c->rsets);
-        if (!c->rsets) {
-            calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory starting a request");
+        if (!start_rsets(c, 1)) {
             calx__pg_defer(c, false);
             return;
         }
-        c->nrsets = 1;
         c->stream_rows = c->ahead_rows;
     }
     for (unsigned i = 0; i < (fetch ? 1 : c->nahead); i++)
@@ -698,13 +697,12 @@ static calx_rowset *take_rowsets(pg_conn *c)
     return head;
 }
 
-/* Frees the running request's rowsets. */
+/* Frees the running request's rowsets; their slots stay for the next
+ * request (freed with the connection). */
 void calx__pg_free_rsets(pg_conn *c)
 {
     for (size_t i = 0; i < c->nrsets; i++)
         calx__rowset_free(c->rsets[i]);
-    free(c->rsets);
-    c->rsets = NULL;
     c->nrsets = 0;
 }
 

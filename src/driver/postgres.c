@@ -151,6 +151,7 @@ void calx__pg_free(pg_conn *c)
     free(c->dealloc);
     free(c->cmds);
     calx__pg_free_rsets(c);
+    free(c->rsets);
     free(c->scratch);
     free(c->pvals);
     free(c->plens);

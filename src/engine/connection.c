@@ -45,7 +45,8 @@ typedef struct conn_op {
     char *bytes;              /* the copied text and blob parameters */
     calx_dtype *ptypes;       /* what the parameters meet (copied), or NULL */
     /* Room for a statement's parameters when there are few (vals and
-     * ptypes stay NULL then): a get by key allocates none. */
+     * ptypes stay NULL then; a batch's first statement's bvals[0] and
+     * bptypes[0]): a get by key, or one object's flush, allocates none. */
     calx_value few_vals[OP_FEW_PARAMS];
     calx_dtype few_types[OP_FEW_PARAMS];
     calx_plan_entry *plan;    /* released when the op ends (see engine_int.h) */
@@ -870,10 +871,10 @@ static conn_op *make_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
     op->nbatch = n;
     /* The per-statement arrays in one block, pointer-aligned ones first
      * (six callocs cost a one-object commit ~1,200 instructions: callgrind,
-     * B5). */
+     * B5; calloc itself bypasses glibc's per-thread cache, core/zeroed.h). */
     size_t each = sizeof *op->bstmts + sizeof *op->bplans + sizeof *op->bvals +
                   sizeof *op->bbytes + sizeof *op->bptypes + sizeof *op->bfresh;
-    void *block = calloc(n, each);
+    void *block = calx__array_zeroed(n, each);
     if (!block) {
         free_op(op);
         return calx__nomem(err, NULL), NULL;
@@ -902,9 +903,13 @@ static conn_op *make_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
             goto fail;
         }
         op->bstmts[i].rowids = stmts[i].rowids;
+        /* The first statement's few values go in the op's own room (the
+         * commonest batch is one object's UPDATE). */
         if (bind_stmt(e->dialect, &op->bstmts[i], &op->bvals[i], &op->bbytes[i],
                       &op->bptypes[i], types ? types[i] : NULL, &op->bplans[i]->plan,
-                      stmts[i].params, stmts[i].nsets ? stmts[i].nsets : 1, NULL, NULL, 0, err)) {
+                      stmts[i].params, stmts[i].nsets ? stmts[i].nsets : 1,
+                      i ? NULL : op->few_vals, i ? NULL : op->few_types,
+                      i ? 0 : OP_FEW_PARAMS, err)) {
             size_t len = strlen(err->message);
             snprintf(err->message + len, sizeof err->message - len,
                      " (statement %zu of the batch)", i + 1);

@@ -50,9 +50,9 @@ typedef struct calx__server {
 #define CALX_REPLICA_RETRY_DEFAULT_S 5.0
 
 /* Ended operations an engine keeps for the next ones (connection.c). */
-#define CALX__SPARE_OPS 4
+#define CALX__SPARE_OPS 16
 /* Closed connection handles an engine keeps for the next checkouts. */
-#define CALX__SPARE_CONNS 4
+#define CALX__SPARE_CONNS 16
 
 struct calx_engine {
     calx_loop *loop;

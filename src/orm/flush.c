@@ -109,11 +109,21 @@ typedef struct segment {
     bool commit;              /* it carries the COMMIT */
 } segment;
 
+/* Room a flush holds for its first dirty objects, operations, parameters
+ * and models
+ * (calx__grow_room): a commit of an object or a few allocates none of
+ * those arrays, each a malloc and a free, which glibc serves by its slow
+ * paths when many sessions commit at once (B5: some 1,100 instructions a
+ * one-object commit). */
+#define ROOM_OPS 4
+#define ROOM_PARAMS 16
+#define ROOM_MODELS 4
+
 typedef struct flush_ctx {
     calx_session *s;
     calx_objvec dirty;
     const calx_model **models;
-    size_t nmodels;
+    size_t nmodels, models_cap;
     flush_op *ops;
     size_t nops, ops_cap;
     sql_entry *sqls;
@@ -153,6 +163,12 @@ typedef struct flush_ctx {
     size_t seg_ops;           /* the size of the segment being planned
                                  (FIRST_SEGMENT_OPS growing to SEGMENT_OPS) */
     segment inflight;         /* the segment sent and not yet read (f set) */
+    /* Where dirty, models, ops, params and types start (ctx_init). */
+    calx_obj *dirty_room[ROOM_OPS];
+    const calx_model *models_room[ROOM_MODELS];
+    flush_op ops_room[ROOM_OPS];
+    calx_param params_room[ROOM_PARAMS];
+    calx_dtype types_room[ROOM_PARAMS];
 } flush_ctx;
 
 /* A foreign key a cycle made go in NULL: an UPDATE sets it once the key
@@ -243,10 +259,9 @@ static int add_model(flush_ctx *x, const calx_model *m)
     for (size_t i = 0; i < x->nmodels; i++)
         if (x->models[i] == m)
             return 0;
-    const calx_model **v = realloc(x->models, (x->nmodels + 1) * sizeof *v);
-    if (!v)
+    if (!calx__grow_room(&x->models, &x->models_cap, x->nmodels + 1, sizeof *x->models,
+                         x->models_room))
         return CALX_ERR_NOMEM;
-    x->models = v;
     x->models[x->nmodels++] = m;
     return 0;
 }
@@ -295,10 +310,19 @@ static int room_for_op(flush_ctx *x, calx_error *err)
 
 static int push_op(flush_ctx *x, flush_op op, calx_error *err)
 {
-    if (!calx__grow(&x->ops, &x->ops_cap, x->nops + 1, sizeof *x->ops))
+    if (!calx__grow_room(&x->ops, &x->ops_cap, x->nops + 1, sizeof *x->ops, x->ops_room))
         return calx__nomem(err, NULL);
     x->ops[x->nops++] = op;
     return 0;
+}
+
+/* Room for n more parameters and their types. */
+static bool more_room(flush_ctx *x, size_t n)
+{
+    return calx__grow_room(&x->params, &x->params_cap, x->nparams + n, sizeof *x->params,
+                           x->params_room) &&
+           calx__grow_room(&x->types, &x->types_cap, x->nparams + n, sizeof *x->types,
+                           x->types_room);
 }
 
 /* Room for nops more operations and nparams more parameters, taken at
@@ -307,10 +331,9 @@ static int push_op(flush_ctx *x, flush_op op, calx_error *err)
  * parameters are a segment's at most (room_for_op). */
 static int reserve(flush_ctx *x, size_t nops, size_t nparams)
 {
-    return calx__grow(&x->ops, &x->ops_cap, x->nops + nops, sizeof *x->ops) &&
-                   calx__grow(&x->params, &x->params_cap, x->nparams + nparams,
-                              sizeof *x->params) &&
-                   calx__grow(&x->types, &x->types_cap, x->nparams + nparams, sizeof *x->types)
+    return calx__grow_room(&x->ops, &x->ops_cap, x->nops + nops, sizeof *x->ops,
+                           x->ops_room) &&
+                   more_room(x, nparams)
                ? 0
                : CALX_ERR_NOMEM;
 }
@@ -324,8 +347,7 @@ static size_t params_at_most(const calx_obj *o, op_kind kind)
 
 static calx_param *more_params(flush_ctx *x, size_t n)
 {
-    if (!calx__grow(&x->params, &x->params_cap, x->nparams + n, sizeof *x->params) ||
-        !calx__grow(&x->types, &x->types_cap, x->nparams + n, sizeof *x->types))
+    if (!more_room(x, n))
         return NULL;
     calx_param *p = &x->params[x->nparams];
     memset(&x->types[x->nparams], 0, n * sizeof *x->types);
@@ -851,6 +873,16 @@ static void undraw_keys(flush_ctx *x)
     }
 }
 
+/* Adds o to the round's dirty objects; CALX_ERR_NOMEM on no memory. */
+static int push_dirty(flush_ctx *x, calx_obj *o)
+{
+    calx_objvec *v = &x->dirty;
+    if (!calx__grow_room(&v->v, &v->cap, v->n + 1, sizeof *v->v, x->dirty_room))
+        return CALX_ERR_NOMEM;
+    v->v[v->n++] = o;
+    return 0;
+}
+
 /* Checks made once, before anything is sent: a bad object sends nothing.
  * The dirty objects found are the first round's. */
 static int check_objects(flush_ctx *x, calx_error *err)
@@ -864,7 +896,7 @@ static int check_objects(flush_ctx *x, calx_error *err)
                                   s->pending.v[i]->model->name);
     for (size_t i = 0; i < s->map_used; i++) {
         calx_obj *o = s->map_objs[i];
-        if (o && !o->delete_marked && is_dirty(o) && calx__objvec_push(&x->dirty, o))
+        if (o && !o->delete_marked && is_dirty(o) && push_dirty(x, o))
             return calx__nomem(err, NULL);
     }
     for (size_t i = 0; i < s->pending.n; i++)
@@ -905,8 +937,7 @@ static int choose(flush_ctx *x, bool first_round, calx_error *err)
         x->dirty.n = 0;
         for (size_t i = 0; i < s->map_used; i++) {
             calx_obj *o = s->map_objs[i];
-            if (o && !o->delete_marked && !o->sent && is_dirty(o) &&
-                calx__objvec_push(&x->dirty, o))
+            if (o && !o->delete_marked && !o->sent && is_dirty(o) && push_dirty(x, o))
                 return calx__nomem(err, NULL);
         }
     }
@@ -1768,17 +1799,32 @@ static int apply(flush_ctx *x, calx_error *err)
     return 0;
 }
 
+/* Points the arrays that start in the context's own room at it. */
+static void ctx_init(flush_ctx *x)
+{
+    x->dirty.v = x->dirty_room;
+    x->dirty.cap = ROOM_OPS;
+    x->models = x->models_room;
+    x->models_cap = ROOM_MODELS;
+    x->ops = x->ops_room;
+    x->ops_cap = ROOM_OPS;
+    x->params = x->params_room;
+    x->params_cap = ROOM_PARAMS;
+    x->types = x->types_room;
+    x->types_cap = ROOM_PARAMS;
+}
+
 static void ctx_free(flush_ctx *x)
 {
     for (size_t i = 0; i < x->nops; i++)
         x->ops[i].o->sent = false;
-    calx__objvec_free(&x->dirty);
+    calx__room_free(x->dirty.v, x->dirty_room);
     calx__objvec_free(&x->keyed);
     calx__objvec_free(&x->inserts);
     free(x->waits.v);
     free(x->post);
-    free(x->models);
-    free(x->ops);
+    calx__room_free(x->models, x->models_room);
+    calx__room_free(x->ops, x->ops_room);
     for (size_t i = 0; i < x->nsqls; i++) {
         sql_entry *e = &x->sqls[i];
         free(e->sql);
@@ -1788,8 +1834,8 @@ static void ctx_free(flush_ctx *x)
         free(e->texts);
     }
     free(x->sqls);
-    free(x->params);
-    free(x->types);
+    calx__room_free(x->params, x->params_room);
+    calx__room_free(x->types, x->types_room);
     for (size_t i = 0; i < x->nkept; i++)
         free(x->kept[i]);
     free(x->kept);
@@ -1988,6 +2034,7 @@ int calx__flush_ex(calx_session *s, bool commit, bool *committed, calx_error *er
     if (!s->pending.n && !s->deleting.n && !calx__flush_needed(s, true))
         return 0;
     flush_ctx x = { .s = s, .commit = commit };
+    ctx_init(&x);
     int rc = run_rounds(&x, err);
     if (!rc && x.nops)
         rc = apply(&x, err);
