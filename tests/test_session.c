@@ -1897,12 +1897,15 @@ TEST(database_calls_outside_a_task_are_refused)
 }
 
 /* A flush of new rows (on PostgreSQL one INSERT over arrays, on SQLite an
- * execute-many), or a commit carrying one, with allocation k failing:
+ * execute-many), more than the flush holds room for on its stack (its
+ * arrays move to the heap: calx__grow_room), or a commit carrying one,
+ * with allocation k failing:
  * either every row is written or the call says out of memory, and then
  * none is, or the message says the transaction is committed (the COMMIT
  * ran before the failure) and all are; the session and the engine stay
  * usable, and nothing leaks (the sanitizer runs say so). */
 static long long oom_rows_before;
+#define OOM_ROWS 6   /* more than flush.c's ROOM_OPS */
 
 static void delete_oom_rows(void)
 {
@@ -1923,7 +1926,7 @@ static void flush_attempt(void *commit, long k)
     calx_session *s = new_session();
     if (!s)
         return;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < OOM_ROWS; i++)
         CHECK_OK(calx_session_add(s, hero("Oom", "o", i), &err), &err);
     nalloc = 0;
     fail_at = at;
@@ -1939,11 +1942,11 @@ static void flush_attempt(void *commit, long k)
         CHECK_OK(calx_session_rollback(s, &err), &err);
         bool committed = strstr(e.message, "the transaction is committed") != NULL;
         long long n = count_rows("hero");
-        if (n != oom_rows_before + (committed ? 3 : 0))
+        if (n != oom_rows_before + (committed ? OOM_ROWS : 0))
             fprintf(stderr, "  allocation %ld%s: %s\n", k, fail_rest ? " on" : "", e.message);
-        CHECK_INT(n, oom_rows_before + (committed ? 3 : 0));
+        CHECK_INT(n, oom_rows_before + (committed ? OOM_ROWS : 0));
     } else {
-        CHECK_INT(count_rows("hero"), oom_rows_before + 3);
+        CHECK_INT(count_rows("hero"), oom_rows_before + OOM_ROWS);
     }
     delete_oom_rows();
     calx_session_free(s);

@@ -280,15 +280,21 @@ char *calx__rowset_alloc(calx_rowset *rs, size_t n)
     return dst;
 }
 
-calx_value *calx__rowset_alloc_values(calx_rowset *rs, size_t n)
+/* n elements of size bytes aligned to align in rs's arena; NULL on no
+ * memory. */
+static void *arena_alloc_aligned(calx_rowset *rs, size_t n, size_t size, size_t align)
 {
-    const size_t align = _Alignof(calx_value);
-    if (n > (SIZE_MAX - 2 * align) / sizeof(calx_value))
+    if (n > (SIZE_MAX - 2 * align) / size)
         return NULL;
-    char *room = calx__rowset_alloc(rs, n * sizeof(calx_value) + align - 1);
+    char *room = calx__rowset_alloc(rs, n * size + align - 1);
     if (!room)
         return NULL;
-    return (calx_value *)(((uintptr_t)room + align - 1) & ~(uintptr_t)(align - 1));
+    return (void *)(((uintptr_t)room + align - 1) & ~(uintptr_t)(align - 1));
+}
+
+calx_value *calx__rowset_alloc_values(calx_rowset *rs, size_t n)
+{
+    return arena_alloc_aligned(rs, n, sizeof(calx_value), _Alignof(calx_value));
 }
 
 void *calx__rowset_room(calx_rowset *rs, size_t size)
@@ -340,7 +346,9 @@ calx_value *calx__rowset_add_row(calx_rowset *rs)
 
 int calx__rowset_hold(calx_rowset *rs, void *p, void (*release)(void *))
 {
-    calx_held *h = malloc(sizeof *h);
+    /* In the arena, whose first block is in the rowset's own allocation:
+     * a PostgreSQL rowset holds a result of every query. */
+    calx_held *h = arena_alloc_aligned(rs, 1, sizeof *h, _Alignof(calx_held));
     if (!h)
         return CALX_ERR_NOMEM;
     *h = (calx_held){ rs->held, p, release };
@@ -353,8 +361,7 @@ static void release_held(calx_rowset *rs)
     while (rs->held) {
         calx_held *h = rs->held;
         rs->held = h->next;
-        h->release(h->p);
-        free(h);
+        h->release(h->p);  /* h is in the arena, freed with it */
     }
 }
 

@@ -66,6 +66,14 @@ typedef struct conn_op {
     char **bbytes;
     calx_dtype **bptypes;
     bool *bfresh;             /* statement i's plan was compiled for it (echo) */
+    /* The arrays of a batch of one statement (a one-object flush), in
+     * place of the block. */
+    calx_dstmt one_stmt;
+    calx_plan_entry *one_plan;
+    calx_value *one_vals;
+    char *one_bytes;
+    calx_dtype *one_ptypes;
+    bool one_fresh;
 } conn_op;
 
 struct calx_connection {
@@ -138,7 +146,8 @@ static void free_op(conn_op *op)
         if (op->bptypes)
             free(op->bptypes[i]);
     }
-    free(op->bstmts);   /* bplans ... bfresh are in its block (make_batch) */
+    if (op->bstmts != &op->one_stmt)
+        free(op->bstmts);   /* bplans ... bfresh are in its block (make_batch) */
     calx__plan_entry_release(op->plan);
     free(op->sql);
     free(op->vals);
@@ -871,20 +880,31 @@ static conn_op *make_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
     op->nbatch = n;
     /* The per-statement arrays in one block, pointer-aligned ones first
      * (six callocs cost a one-object commit ~1,200 instructions: callgrind,
-     * B5; calloc itself bypasses glibc's per-thread cache, core/zeroed.h). */
+     * B5; calloc itself bypasses glibc's per-thread cache, core/zeroed.h);
+     * one statement's in the op itself (the op is zeroed). */
     size_t each = sizeof *op->bstmts + sizeof *op->bplans + sizeof *op->bvals +
                   sizeof *op->bbytes + sizeof *op->bptypes + sizeof *op->bfresh;
-    void *block = calx__array_zeroed(n, each);
-    if (!block) {
-        free_op(op);
-        return calx__nomem(err, NULL), NULL;
+    if (n == 1) {
+        op->bstmts = &op->one_stmt;
+        op->bplans = &op->one_plan;
+        op->bvals = &op->one_vals;
+        op->bbytes = &op->one_bytes;
+        op->bptypes = &op->one_ptypes;
+        op->bfresh = &op->one_fresh;
+    } else {
+        void *block = calx__array_zeroed(n, each);
+        if (!block) {
+            free_op(op);
+            return calx__nomem(err, NULL), NULL;
+        }
+        op->bstmts = block;
+        op->bplans = (calx_plan_entry **)(op->bstmts + n);
+        op->bvals = (calx_value **)(op->bplans + n);
+        op->bbytes = (char **)(op->bvals + n);
+        op->bptypes = (calx_dtype **)(op->bbytes + n);
+        op->bfresh = (bool *)(op->bptypes + n);
     }
-    op->bstmts = block;
-    op->bplans = (calx_plan_entry **)(op->bstmts + n);
-    op->bvals = (calx_value **)(op->bplans + n);
-    op->bbytes = (char **)(op->bvals + n);
-    op->bptypes = (calx_dtype **)(op->bbytes + n);
-    bool *fresh = op->bfresh = (bool *)(op->bptypes + n);
+    bool *fresh = op->bfresh;
     for (size_t i = 0; i < n; i++) {
         if (!stmts[i].sql) {
             calx_error_set(err, CALX_ERR_ARGUMENT, "statement %zu of the batch has no SQL", i + 1);

@@ -13,10 +13,20 @@
 #include "core/nomem.h"
 #include "core/number_text.h"
 #include "core/promise.h"
-#include "core/zeroed.h"
+#include "core/spares.h"
 #include "engine/engine_int.h"
 #include "engine/registry.h"
 #include "engine/sql_memo.h"
+
+/* A checkout under way: from the primary's pool, or from a replica's and,
+ * when that fails, from the next healthy one, and at last the primary's. */
+typedef struct connecting {
+    calx_engine *e;
+    calx_future *f;       /* ours, to the caller */
+    calx_future *pf;      /* the pool's, now */
+    calx__server *srv;
+    bool *tried;          /* replicas tried (nreplicas), or NULL */
+} connecting;
 
 static void free_engine(calx_engine *e)
 {
@@ -35,6 +45,7 @@ static void free_engine(calx_engine *e)
     calx__stmt_cache_free(e->stmts);
     calx__engine_memo_free(e);
     calx__conn_spares_free(e);
+    calx__spares_free(e->spare_checkouts, &e->nspare_checkouts, sizeof(connecting));
     for (size_t i = 0; i < e->nconnect_args; i++) {
         free((char *)e->connect_args[i].key);
         free((char *)e->connect_args[i].value);
@@ -294,17 +305,16 @@ calx_pool *calx__engine_pool_new(calx_engine *e, calx__server *srv, const calx_u
 
 /* ---- checkout ---- */
 
-/* A checkout under way: from the primary's pool, or from a replica's and,
- * when that fails, from the next healthy one, and at last the primary's. */
-typedef struct connecting {
-    calx_engine *e;
-    calx_future *f;       /* ours, to the caller */
-    calx_future *pf;      /* the pool's, now */
-    calx__server *srv;
-    bool *tried;          /* replicas tried (nreplicas), or NULL */
-} connecting;
-
 static int start_checkout(connecting *cg, calx__server *srv, calx_error *err);
+
+/* Frees cg (its tried list too), or keeps it for e's next checkout. */
+static void connecting_free(calx_engine *e, connecting *cg)
+{
+    free(cg->tried);
+    if (!calx__spare_give(e->spare_checkouts, &e->nspare_checkouts, CALX__SPARE_CHECKOUTS, cg,
+                          sizeof *cg))
+        free(cg);
+}
 
 static void on_checked_out(calx_future *pf, void *udata)
 {
@@ -333,8 +343,7 @@ static void on_checked_out(calx_future *pf, void *udata)
             calx__future_rejectf(cg->f, CALX_ERR_NOMEM, "out of memory making a connection");
         }
     }
-    free(cg->tried);
-    free(cg);
+    connecting_free(e, cg);
     calx__engine_conn_closed(e); /* the hold taken in connect() */
 }
 
@@ -375,7 +384,8 @@ static calx_future *connect(calx_engine *e, bool replica, const char *fn, calx_e
                        "(calx_loop_free); make the engine on a live loop", fn);
         return NULL;
     }
-    connecting *cg = calx__alloc_zeroed(sizeof *cg);  /* one a checkout */
+    connecting *cg = calx__spare_take(e->spare_checkouts, &e->nspare_checkouts,
+                                      sizeof *cg);  /* one a checkout */
     calx_future *f = cg ? calx__future_new(e->loop) : NULL;
     if (f && replica && e->nreplicas && !(cg->tried = calloc(e->nreplicas, sizeof *cg->tried))) {
         calx_future_release(f);
@@ -383,7 +393,8 @@ static calx_future *connect(calx_engine *e, bool replica, const char *fn, calx_e
         f = NULL;
     }
     if (!f) {
-        free(cg);
+        if (cg)
+            connecting_free(e, cg);
         calx__nomem(err, "checking out a connection");
         return NULL;
     }
@@ -393,8 +404,7 @@ static calx_future *connect(calx_engine *e, bool replica, const char *fn, calx_e
     if (start_checkout(cg, srv ? srv : &e->primary, err) != 0) {
         calx_future_release(f);
         calx__future_reject(f, NULL);
-        free(cg->tried);
-        free(cg);
+        connecting_free(e, cg);
         return NULL;
     }
     e->nconns++; /* keeps the engine alive until the checkout settles */

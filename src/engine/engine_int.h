@@ -53,6 +53,8 @@ typedef struct calx__server {
 #define CALX__SPARE_OPS 16
 /* Closed connection handles an engine keeps for the next checkouts. */
 #define CALX__SPARE_CONNS 16
+/* Ended checkouts' structs an engine keeps (engine.c's connecting). */
+#define CALX__SPARE_CHECKOUTS 16
 
 struct calx_engine {
     calx_loop *loop;
@@ -103,6 +105,9 @@ struct calx_engine {
      * closed handle is the program's no more. Freed with the engine. */
     void *spare_conns[CALX__SPARE_CONNS];
     size_t nspare_conns;
+    /* Checkouts' structs (engine.c), kept likewise: one a transaction. */
+    void *spare_checkouts[CALX__SPARE_CHECKOUTS];
+    size_t nspare_checkouts;
 };
 
 /* Looks up or compiles sql for params' style. The entry is owned by the

@@ -109,15 +109,33 @@ typedef struct segment {
     bool commit;              /* it carries the COMMIT */
 } segment;
 
+/* How a statement of the batch writes its operations' rows. */
+typedef enum stmt_form {
+    FORM_EACH,                /* one execution per operation (an execute-many) */
+    FORM_ROWS,                /* `per` rows to an execution: INSERT ... VALUES (..), (..) */
+    FORM_SENTINEL,            /* the same, in the sentinel form, RETURNING the keys */
+    FORM_ARRAYS               /* the sentinel form over one array a column
+                                 (CALX__ROWS_ARRAYS): `per` rows to an execution */
+} stmt_form;
+
+/* One statement of the batch: ops [first, first + count) of one SQL, run
+ * count / per times with per operations' parameters each. */
+typedef struct flush_stmt {
+    size_t first, count, per;
+    const char *sql;
+    stmt_form form;
+} flush_stmt;
+
 /* Room a flush holds for its first dirty objects, operations, parameters
- * and models
- * (calx__grow_room): a commit of an object or a few allocates none of
- * those arrays, each a malloc and a free, which glibc serves by its slow
- * paths when many sessions commit at once (B5: some 1,100 instructions a
- * one-object commit). */
+ * and models (calx__grow_room), and for two segments' statements: a
+ * commit of an object or a few allocates none of those arrays, each a
+ * malloc and a free, which glibc serves by its slow paths when many
+ * sessions commit at once (B5: some 1,300 instructions a one-object
+ * commit). */
 #define ROOM_OPS 4
 #define ROOM_PARAMS 16
 #define ROOM_MODELS 4
+#define ROOM_STMTS 4
 
 typedef struct flush_ctx {
     calx_session *s;
@@ -169,6 +187,7 @@ typedef struct flush_ctx {
     flush_op ops_room[ROOM_OPS];
     calx_param params_room[ROOM_PARAMS];
     calx_dtype types_room[ROOM_PARAMS];
+    flush_stmt st_room[2][ROOM_STMTS]; /* two segments' statements (plan_stmts) */
 } flush_ctx;
 
 /* A foreign key a cycle made go in NULL: an UPDATE sets it once the key
@@ -178,23 +197,6 @@ typedef struct post_update {
     size_t field;
     bool planned;
 } post_update;
-
-/* How a statement of the batch writes its operations' rows. */
-typedef enum stmt_form {
-    FORM_EACH,                /* one execution per operation (an execute-many) */
-    FORM_ROWS,                /* `per` rows to an execution: INSERT ... VALUES (..), (..) */
-    FORM_SENTINEL,            /* the same, in the sentinel form, RETURNING the keys */
-    FORM_ARRAYS               /* the sentinel form over one array a column
-                                 (CALX__ROWS_ARRAYS): `per` rows to an execution */
-} stmt_form;
-
-/* One statement of the batch: ops [first, first + count) of one SQL, run
- * count / per times with per operations' parameters each. */
-typedef struct flush_stmt {
-    size_t first, count, per;
-    const char *sql;
-    stmt_form form;
-} flush_stmt;
 
 /* Rows per many-row INSERT, as SQLAlchemy's insertmanyvalues_page_size;
  * fewer when the dialect's max_params is reached first. */
@@ -1235,6 +1237,13 @@ static const char *rows_sql(flush_ctx *x, const flush_op *op, size_t rows, calx_
     return sql;
 }
 
+/* Frees statements plan_stmts made (NULL is a no-op). */
+static void free_stmts(flush_ctx *x, flush_stmt *st)
+{
+    if (st != x->st_room[0] && st != x->st_room[1])
+        free(st);
+}
+
 /* The batch's statements. INSERTs of several rows go many rows to a
  * statement where the dialect's keys allow it: in the sentinel form when
  * the database makes the keys and returns them (CALX_KEYS_RETURNING), over
@@ -1248,9 +1257,13 @@ static flush_stmt *plan_stmts(flush_ctx *x, size_t first, size_t last, size_t *n
                               calx_error *err)
 {
     const calx_dialect *d = x->s->dialect;
-    /* At most two statements per run: the full chunks, and the rest. */
-    size_t nops = last - first;
-    flush_stmt *st = malloc((nops ? 2 * nops : 1) * sizeof *st);
+    /* At most two statements per run: the full chunks, and the rest. A
+     * segment of few operations takes the context's room that the one in
+     * flight does not hold (two segments live at once: send_next). */
+    size_t nops = last - first, need = nops ? 2 * nops : 1;
+    flush_stmt *room = x->inflight.f && x->inflight.st == x->st_room[0] ? x->st_room[1]
+                                                                          : x->st_room[0];
+    flush_stmt *st = need <= ROOM_STMTS ? room : malloc(need * sizeof *st);
     if (!st)
         return calx__nomem(err, NULL), NULL;
     size_t n = 0;
@@ -1294,7 +1307,7 @@ static flush_stmt *plan_stmts(flush_ctx *x, size_t first, size_t last, size_t *n
     *nout = n;
     return st;
 fail:
-    free(st);
+    free_stmts(x, st);
     return NULL;
 }
 
@@ -1868,7 +1881,7 @@ static int make_segment(flush_ctx *x, segment *g, calx_error *err)
     if (g->st && !(g->made = make_batch(x, g->st, g->nst, err)))
         name_statement(x, g->st, g->nst, err);
     if (!g->made) {
-        free(g->st);
+        free_stmts(x, g->st);
         return err->code;
     }
     /* The batch has copied every value: the next segment's parameters
@@ -1878,10 +1891,10 @@ static int make_segment(flush_ctx *x, segment *g, calx_error *err)
     return 0;
 }
 
-static void drop_made(segment *g)
+static void drop_made(flush_ctx *x, segment *g)
 {
     calx__batch_free(g->made);
-    free(g->st);
+    free_stmts(x, g->st);
 }
 
 /* Sends the segment made, with the COMMIT when commit; it is in flight
@@ -1894,7 +1907,7 @@ static int launch_segment(flush_ctx *x, segment *g, bool commit, calx_error *err
     g->made = NULL;
     if (!g->f) {
         name_statement(x, g->st, g->nst, err);
-        free(g->st);
+        free_stmts(x, g->st);
         return err->code;
     }
     /* From here a lost connection leaves the COMMIT's fate unknown. */
@@ -1931,7 +1944,7 @@ static int finish_segment(flush_ctx *x, calx_error *err)
         for (size_t i = g.first; i < g.end; i++)
             x->ops[i].o->sent = true;
     }
-    free(g.st);
+    free_stmts(x, g.st);
     calx_result_free(r);
     return rc;
 }
@@ -1945,7 +1958,7 @@ static int send_next(flush_ctx *x, bool commit, calx_error *err)
     if (make_segment(x, &g, err))
         return err->code;
     if (finish_segment(x, err)) {
-        drop_made(&g);
+        drop_made(x, &g);
         return err->code;
     }
     if (launch_segment(x, &g, commit, err))
