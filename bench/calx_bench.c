@@ -318,9 +318,28 @@ static void *b5_client(void *unused)
     return NULL;
 }
 
+/* One connection of B5's warm-up: held while the others are checked out. */
+static void *b5_warm(void *unused)
+{
+    calx_error err;
+    calx_connection *c = NULL;
+    OK(calx_await(calx_engine_connect(engine, &err), &c, &err));
+    OK(calx_await(calx_conn_execute(c, BENCH_B5_WARM_SQL, NULL, &err), NULL, &err));
+    OK(calx_await(calx_conn_rollback(c, &err), NULL, &err));
+    calx_conn_close(c);
+    return NULL;
+}
+
 static void *b5(void *unused)
 {
     calx_error err;
+    /* The pool opens its connections before the clock starts, as raw
+     * libpq's are open (bench/README.md, B5). */
+    calx_future *warm[BENCH_POOL_SIZE + BENCH_MAX_OVERFLOW];
+    for (int i = 0; i < BENCH_POOL_SIZE + BENCH_MAX_OVERFLOW; i++)
+        warm[i] = calx_spawn(calx_loop_default(), b5_warm, NULL, NULL, &err);
+    for (int i = 0; i < BENCH_POOL_SIZE + BENCH_MAX_OVERFLOW; i++)
+        OK(calx_await(warm[i], NULL, &err));
     long before = sum_ages();
     calx_future *fs[BENCH_CLIENTS];
     double t0 = bench_timed_begin();
