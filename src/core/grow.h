@@ -41,8 +41,10 @@ static inline bool calx__grow(void *items, size_t *cap, size_t need, size_t elem
 static inline bool calx__grow_room(void *items, size_t *cap, size_t need, size_t elem,
                                    const void *room)
 {
+    if (need <= *cap)
+        return true;
     void **p = items;
-    if (need <= *cap || *p != room)
+    if (*p != room)
         return calx__grow(items, cap, need, elem);
     void *heap = NULL;
     size_t n = 0;

@@ -349,7 +349,8 @@ static size_t params_at_most(const calx_obj *o, op_kind kind)
 
 static calx_param *more_params(flush_ctx *x, size_t n)
 {
-    if (!more_room(x, n))
+    /* (Room checked here first: this runs once an object.) */
+    if ((x->nparams + n > x->params_cap || x->nparams + n > x->types_cap) && !more_room(x, n))
         return NULL;
     calx_param *p = &x->params[x->nparams];
     memset(&x->types[x->nparams], 0, n * sizeof *x->types);
