@@ -514,7 +514,8 @@ TASK_TEST(a_get_reads_its_row_at_once_on_sqlite_and_a_larger_row_the_usual_way)
 }
 
 /* The same in a task of the smallest stack calx gives (32 KiB): the get's
- * room for its row sits on that stack, SQLite's frames below it. */
+ * room for its row sits on that stack, SQLite's frames below it, and so
+ * does the flush's room for its arrays when the change is committed. */
 static void *get_on_a_small_stack(void *arg)
 {
     (void)arg;
@@ -528,6 +529,15 @@ static void *get_on_a_small_stack(void *arg)
     Hero *x = NULL;
     CHECK_OK(calx_session_get(s, &Hero_model, calx_int(id), &x, &err), &err);
     bool right = x && strcmp(x->name, "Rusty-Man") == 0 && x->age.value == 48;
+    if (right) {
+        CALX_SET(x->age, 49);
+        CHECK_OK(calx_session_commit(s, &err), &err);
+    }
+    calx_session_free(s);
+    s = new_session();
+    x = NULL;
+    CHECK_OK(calx_session_get(s, &Hero_model, calx_int(id), &x, &err), &err);
+    right = right && x && x->age.value == 49;
     calx_session_free(s);
     return right ? &err : NULL;
 }

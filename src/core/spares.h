@@ -7,8 +7,9 @@
  * again, so a use after the end still shows.
  *
  * Two keepers: an owner's own stack (the helpers below, for an engine's
- * operations and connection handles: a handle keeps its engine alive and
- * outlives its operations), and the thread that frees the struct
+ * operations, connection handles and checkouts, and a pool's waiters: a
+ * handle keeps its engine alive and outlives its operations), and the
+ * thread that frees the struct
  * (spares.c: futures, rowsets and sessions, whose last owner may let go
  * after any engine or loop is gone, on any thread). */
 #ifndef CALX_CORE_SPARES_H
@@ -22,7 +23,7 @@
 
 /* A keeper's own stack of spares (spares, *n of them, at most max), of
  * structs of one size: an engine's operations and connection handles
- * (connection.c). */
+ * (connection.c) and checkouts (engine.c), a pool's waiters (pool.c). */
 
 /* A zeroed struct, a spare when there is one; NULL on no memory. */
 static inline void *calx__spare_take(void **spares, size_t *n, size_t size)

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* size bytes, all zero, owned by the caller (free); NULL on no memory. */
 static inline void *calx__alloc_zeroed(size_t size)
@@ -25,6 +27,10 @@ static inline void *calx__alloc_zeroed(size_t size)
     return p;
 }
 
+/* Arrays this large have their pages made present in one system call
+ * before the zeroes are written (calx__array_zeroed). */
+#define CALX__PREFAULT_BYTES ((size_t)1 << 20)
+
 /* n elements of size bytes, all zero and written: a hash table's slots,
  * which a probe reads before anything writes them. calloc hands a large
  * table out as fresh pages that the kernel maps to its one shared zero
@@ -34,13 +40,34 @@ static inline void *calx__alloc_zeroed(size_t size)
  * first makes each page one plain fault. Measured on SQLite B2 (100,000
  * objects loaded while the worker thread reads): the identity map's
  * tables cost 1,000 page faults more, and ten interleaved runs took 35.6
- * ms (median) against 31.7 ms. Owned by the caller (free); NULL on no
- * memory or when n * size overflows. */
+ * ms (median) against 31.7 ms. From CALX__PREFAULT_BYTES up, the pages
+ * are first made present at once (MADV_POPULATE_WRITE, as core/blocks.c
+ * does for its blocks): SQLite B2, interleaved, 1.42-1.44 M heroes/s
+ * against 1.30-1.40 M faulting them in one by one. Owned by the caller
+ * (free); NULL on no memory or when n * size overflows. */
 static inline void *calx__array_zeroed(size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
-    return calx__alloc_zeroed(n * size);
+    size_t bytes = n * size;
+#ifdef MADV_POPULATE_WRITE
+    if (bytes >= CALX__PREFAULT_BYTES) {
+        char *p = malloc(bytes);
+        if (!p)
+            return NULL;
+        /* The whole pages inside the block (a kernel before 5.14 refuses
+         * the advice: the pages then fault in as the zeroes go in). */
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1);
+        uintptr_t to = ((uintptr_t)p + bytes) & ~(page - 1);
+        if (to > from)
+            (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+        __asm__("" : "+r"(p));
+        memset(p, 0, bytes);
+        return p;
+    }
+#endif
+    return calx__alloc_zeroed(bytes);
 }
 
 #endif
