@@ -15,6 +15,7 @@
 #include "core/blocks.h"
 #include "core/sanitizers.h"
 #include "core/thread_exit.h"
+#include "core/zeroed.h"
 
 struct calx__block {
     atomic_size_t live;       /* allocations not freed, +1 while current */
@@ -56,9 +57,8 @@ static struct calx__block *block_of(const void *p)
 
 /* size bytes (a multiple of CALX_BLOCK_SIZE) of zeroed memory aligned to
  * CALX_BLOCK_SIZE: more mapped and the ends trimmed (mmap promises only
- * page alignment), its pages made present at once (core/blocks.h says why;
- * a kernel before 5.14 refuses the advice, and the pages fault in one by
- * one as before). No huge-page advice: core/blocks.h says why. NULL on no
+ * page alignment), its pages made present at once (calx__prefault;
+ * core/blocks.h says why). No huge-page advice: core/blocks.h says why. NULL on no
  * memory. */
 static char *map_aligned(size_t size)
 {
@@ -71,9 +71,7 @@ static char *map_aligned(size_t size)
         munmap(map, (size_t)(start - map));
     if (start + size < map + span)
         munmap(start + size, (size_t)(map + span - (start + size)));
-#ifdef MADV_POPULATE_WRITE
-    (void)madvise(start, size, MADV_POPULATE_WRITE);
-#endif
+    calx__prefault(start, size);
     return start;
 }
 

@@ -17,18 +17,43 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* size bytes, all zero, owned by the caller (free); NULL on no memory. */
-static inline void *calx__alloc_zeroed(size_t size)
+/* p (malloc's, size bytes, or NULL) with its bytes zeroed. */
+static inline void *calx__zero_filled(void *p, size_t size)
 {
-    void *p = malloc(size);
     __asm__("" : "+r"(p));
     if (p)
         memset(p, 0, size);
     return p;
 }
 
-/* Arrays this large have their pages made present in one system call
- * before the zeroes are written (calx__array_zeroed). */
+/* size bytes, all zero, owned by the caller (free); NULL on no memory. */
+static inline void *calx__alloc_zeroed(size_t size)
+{
+    return calx__zero_filled(malloc(size), size);
+}
+
+/* Makes the whole pages inside [p, p + size) present and writable in one
+ * system call (MADV_POPULATE_WRITE), rather than one fault a page as
+ * they are first written: a fault is a trap into the kernel, which costs
+ * several microseconds on a virtual machine whose page tables the host
+ * manages (core/blocks.h has the measurements). A kernel before 5.14
+ * refuses the advice, and the pages fault in as before. */
+static inline void calx__prefault(void *p, size_t size)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t to = ((uintptr_t)p + size) & ~(page - 1);
+    if (to > from)
+        (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)size;
+#endif
+}
+
+/* Arrays this large have their pages made present in one call
+ * (calx__prefault) before the zeroes are written (calx__array_zeroed). */
 #define CALX__PREFAULT_BYTES ((size_t)1 << 20)
 
 /* n elements of size bytes, all zero and written: a hash table's slots,
@@ -41,33 +66,18 @@ static inline void *calx__alloc_zeroed(size_t size)
  * objects loaded while the worker thread reads): the identity map's
  * tables cost 1,000 page faults more, and ten interleaved runs took 35.6
  * ms (median) against 31.7 ms. From CALX__PREFAULT_BYTES up, the pages
- * are first made present at once (MADV_POPULATE_WRITE, as core/blocks.c
- * does for its blocks): SQLite B2, interleaved, 1.42-1.44 M heroes/s
+ * are first made present at once (calx__prefault, as core/blocks.c does
+ * for its blocks): SQLite B2, interleaved, 1.42-1.44 M heroes/s
  * against 1.30-1.40 M faulting them in one by one. Owned by the caller
  * (free); NULL on no memory or when n * size overflows. */
 static inline void *calx__array_zeroed(size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
-    size_t bytes = n * size;
-#ifdef MADV_POPULATE_WRITE
-    if (bytes >= CALX__PREFAULT_BYTES) {
-        char *p = malloc(bytes);
-        if (!p)
-            return NULL;
-        /* The whole pages inside the block (a kernel before 5.14 refuses
-         * the advice: the pages then fault in as the zeroes go in). */
-        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-        uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1);
-        uintptr_t to = ((uintptr_t)p + bytes) & ~(page - 1);
-        if (to > from)
-            (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
-        __asm__("" : "+r"(p));
-        memset(p, 0, bytes);
-        return p;
-    }
-#endif
-    return calx__alloc_zeroed(bytes);
+    void *p = malloc(n * size);
+    if (p && n * size >= CALX__PREFAULT_BYTES)
+        calx__prefault(p, n * size);
+    return calx__zero_filled(p, n * size);
 }
 
 #endif

@@ -306,11 +306,12 @@ static const char *begin_sql(pg_iso iso)
  * requests. */
 static bool start_rsets(pg_conn *c, size_t n)
 {
-    if (!calx__grow(&c->rsets, &c->rsetcap, n ? n : 1, sizeof *c->rsets)) {
+    size_t slots = n ? n : 1;   /* an array there, even for no statement */
+    if (!calx__grow(&c->rsets, &c->rsetcap, slots, sizeof *c->rsets)) {
         calx__pg_failf(c, CALX_ERR_NOMEM, "out of memory starting a request");
         return false;
     }
-    memset(c->rsets, 0, (n ? n : 1) * sizeof *c->rsets);
+    memset(c->rsets, 0, slots * sizeof *c->rsets);
     c->nrsets = n;
     return true;
 }

@@ -882,8 +882,6 @@ static conn_op *make_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
      * (six callocs cost a one-object commit ~1,200 instructions: callgrind,
      * B5; calloc itself bypasses glibc's per-thread cache, core/zeroed.h);
      * one statement's in the op itself (the op is zeroed). */
-    size_t each = sizeof *op->bstmts + sizeof *op->bplans + sizeof *op->bvals +
-                  sizeof *op->bbytes + sizeof *op->bptypes + sizeof *op->bfresh;
     if (n == 1) {
         op->bstmts = &op->one_stmt;
         op->bplans = &op->one_plan;
@@ -892,6 +890,8 @@ static conn_op *make_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
         op->bptypes = &op->one_ptypes;
         op->bfresh = &op->one_fresh;
     } else {
+        size_t each = sizeof *op->bstmts + sizeof *op->bplans + sizeof *op->bvals +
+                      sizeof *op->bbytes + sizeof *op->bptypes + sizeof *op->bfresh;
         void *block = calx__array_zeroed(n, each);
         if (!block) {
             free_op(op);
