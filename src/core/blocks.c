@@ -57,9 +57,8 @@ static struct calx__block *block_of(const void *p)
 
 /* size bytes (a multiple of CALX_BLOCK_SIZE) of zeroed memory aligned to
  * CALX_BLOCK_SIZE: more mapped and the ends trimmed (mmap promises only
- * page alignment), its pages made present at once (calx__prefault;
- * core/blocks.h says why). No huge-page advice: core/blocks.h says why. NULL on no
- * memory. */
+ * page alignment), advised as a huge page and its pages made present at
+ * once (calx__prefault): core/blocks.h says why. NULL on no memory. */
 static char *map_aligned(size_t size)
 {
     size_t span = size + CALX_BLOCK_SIZE;
@@ -71,6 +70,9 @@ static char *map_aligned(size_t size)
         munmap(map, (size_t)(start - map));
     if (start + size < map + span)
         munmap(start + size, (size_t)(map + span - (start + size)));
+#ifdef MADV_HUGEPAGE
+    (void)madvise(start, size, MADV_HUGEPAGE);   /* refused when THP is off */
+#endif
     calx__prefault(start, size);
     return start;
 }

@@ -11,27 +11,29 @@
  * the block of an allocation is found from its address, and allocations
  * carry no header.
  *
- * Blocks are not advised as transparent huge pages (MADV_HUGEPAGE): the
- * kernel's THP setting decides, as for any memory. Measured on the bench
- * machine, a virtual machine that hands free memory back to its host, in
- * two A/B runs of twelve interleaved rounds each: after the machine sat
- * idle two seconds, a load of 100,000 heroes into advised blocks took
- * half again to twice the time (SQLite B2 0.51x and 0.61x raw C's speed
- * against 0.84x and 0.82x without the advice; B6 0.55x and 0.50x against
- * 0.91x and 0.54x); back to back, with memory just freed, the advice was
- * ahead on B2 by 9-13% and on B6 by -11% to +9%. The large arrays that
- * were advised too (an identity map's table, a batch's bound values) are
- * plain malloc and realloc.
- *
- * A new block's pages are made present in one system call
- * (MADV_POPULATE_WRITE) rather than faulted in one by one as objects reach
- * them: a fault is a trap into the kernel, and on a virtual machine whose
- * page tables the host manages (the bench machine of 2026-12-04 15:00, a
- * PVM guest) each cost several microseconds. Measured there on SQLite B2,
- * interleaved: 0.85-0.94 M heroes/s without, 1.20-1.22 M with, back to
- * back; 0.91-1.21 M against 1.53-1.55 M after two idle seconds; B6 0.79-
- * 0.82 M against 1.00-1.02 M. A block is only taken for allocations in
- * bulk, which fill it.
+ * A new block is advised as a transparent huge page (MADV_HUGEPAGE) and
+ * its pages made present in one system call (MADV_POPULATE_WRITE), not
+ * faulted in one by one as objects reach them. Fresh memory is most of a
+ * large load's cost on the virtual machines this was measured on, and
+ * what it costs depends on the host. On the bench machine of 2026-12-04
+ * from 15:00 (kernel build fc-v1272, a PVM guest whose host shadows its
+ * page tables), writing 32 MiB of fresh memory (a C program, three runs
+ * each, after two idle seconds / back to back) took 87-124 / 86-113 ms
+ * in 4 KiB pages, 47-49 / 58-64 ms with them made present first (the
+ * host still takes each page on its first write), 27-63 / 3 ms advised
+ * as huge pages, 11-26 / 2.7 ms advised and made present; SQLite B2,
+ * interleaved with raw C: 0.92 M heroes/s (made present, no advice)
+ * against 1.16 M (both) after two idle seconds, 0.86 M against 1.43 M
+ * back to back (raw C 1.22 M and 1.40 M); B1 228 k against 245 k. On the
+ * machine of that morning (fc-v1098) the advice had lost after a pause:
+ * its host took back free memory in 2 MiB pieces, 4 KiB pages cost 15-22
+ * ms for the 32 MiB, huge pages 44-94 ms after two idle seconds (4-5 ms
+ * back to back), and B2 ran 0.51x-0.61x raw C's speed advised against
+ * 0.82x-0.84x (the seventeenth session's block of bench/README.md),
+ * where blocks went unadvised until the afternoon's measurements. A
+ * block is only taken for allocations in bulk, which fill it, so a huge
+ * page wastes none of it; the kernel's THP setting still decides ("never"
+ * refuses the advice, and a kernel before 5.14 the population).
  *
  * The cost: a block stays mapped while any allocation in it lives, so a
  * program that keeps one object of a large load keeps its 2 MiB. Callers

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/zeroed.h"
+
 /* Makes room for at least need elements of size elem in *items (capacity
  * *cap, doubled from 4). True when there is room; false when memory ran
  * out, with *items and *cap unchanged. items is a pointer to the array
@@ -29,6 +31,19 @@ static inline bool calx__grow(void *items, size_t *cap, size_t need, size_t elem
         return false;
     *p = grown;
     *cap = n;
+    return true;
+}
+
+/* Room for n elements after the first have of *items, all of which the
+ * caller is about to write (a reservation before a known number of
+ * pushes): calx__grow, then those elements' pages made present at once
+ * when they are large (calx__prefault_large), not faulted in one by one
+ * as the pushes reach them. */
+static inline bool calx__grow_for(void *items, size_t *cap, size_t have, size_t n, size_t elem)
+{
+    if (n > SIZE_MAX - have || !calx__grow(items, cap, have + n, elem))
+        return false;
+    calx__prefault_large((char *)*(void **)items + have * elem, n * elem);
     return true;
 }
 

@@ -261,7 +261,7 @@ static int bind_stmt(const calx_dialect *d, calx_dstmt *st, calx_value **valsp,
     }
     calx_value *vals = few_vals;
     if (n > nfew || nsets > nfew / n) {
-        if (!(vals = *valsp = malloc(n * nsets * sizeof *vals)))
+        if (!(vals = *valsp = calx__alloc_present(n * nsets * sizeof *vals)))
             return calx__nomem(err, "binding parameters");
     }
     size_t nbytes = 0;

@@ -42,6 +42,7 @@
 #include "core/buf.h"
 #include "core/grow.h"
 #include "core/nomem.h"
+#include "core/zeroed.h"
 #include "engine/engine_int.h"
 #include "engine/registry.h"
 #include "engine/sql_memo.h"
@@ -333,11 +334,11 @@ static bool more_room(flush_ctx *x, size_t n)
  * parameters are a segment's at most (room_for_op). */
 static int reserve(flush_ctx *x, size_t nops, size_t nparams)
 {
-    return calx__grow_room(&x->ops, &x->ops_cap, x->nops + nops, sizeof *x->ops,
-                           x->ops_room) &&
-                   more_room(x, nparams)
-               ? 0
-               : CALX_ERR_NOMEM;
+    if (!calx__grow_room(&x->ops, &x->ops_cap, x->nops + nops, sizeof *x->ops, x->ops_room) ||
+        !more_room(x, nparams))
+        return CALX_ERR_NOMEM;
+    calx__prefault_large(x->ops + x->nops, nops * sizeof *x->ops);
+    return 0;
 }
 
 /* At most the parameters an operation on o binds: each field once, and
@@ -952,7 +953,7 @@ static int choose(flush_ctx *x, bool first_round, calx_error *err)
     x->inserts.n = 0;
     /* Room for every pending row at once (100,000 pushes otherwise double
      * the list 17 times). */
-    if (!calx__grow(&x->inserts.v, &x->inserts.cap, s->pending.n, sizeof *x->inserts.v))
+    if (!calx__grow_for(&x->inserts.v, &x->inserts.cap, 0, s->pending.n, sizeof *x->inserts.v))
         return calx__nomem(err, NULL);
     const calx_model **held = NULL;
     size_t nheld = 0;
@@ -1627,7 +1628,8 @@ static int read_results(flush_ctx *x, const flush_stmt *st, size_t nst, calx_res
 static int reserve_inserts(calx_session *s, size_t n, calx_error *err)
 {
     if (calx__map_reserve(s, n) ||
-        !calx__grow(&s->inserted.v, &s->inserted.cap, s->inserted.n + n, sizeof *s->inserted.v))
+        !calx__grow_for(&s->inserted.v, &s->inserted.cap, s->inserted.n, n,
+                        sizeof *s->inserted.v))
         return calx__nomem(err, NULL);
     return 0;
 }
