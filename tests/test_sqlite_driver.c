@@ -147,8 +147,8 @@ TEST(executemany_returning_in_order)
         params[2 * i] = calx_text(names[i]);
         params[2 * i + 1] = i == 1 ? calx_null() : calx_int(30 + i);
     }
-    calx_dstmt st = { "INSERT INTO hero (name, age) VALUES (?, ?) RETURNING id, name", 2, 4,
-                      params, false, NULL };
+    calx_dstmt st = { .sql = "INSERT INTO hero (name, age) VALUES (?, ?) RETURNING id, name",
+                      .nparams = 2, .nsets = 4, .params = params };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
     calx_rowset *rs = NULL;
     calx_error err;
@@ -209,7 +209,8 @@ TEST(rowids_and_commit_in_one_request)
     must(c, "CREATE TABLE hero (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
     must(c, "INSERT INTO hero (id, name) VALUES (10, 'ten')");
     calx_value names[] = { calx_text("a"), calx_text("b"), calx_text("c") };
-    calx_dstmt st = { "INSERT INTO hero (name) VALUES (?)", 1, 3, names, true, NULL };
+    calx_dstmt st = { .sql = "INSERT INTO hero (name) VALUES (?)",
+                      .nparams = 1, .nsets = 3, .params = names, .rowids = true };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .begin = true,
                       .commit = true };
     calx_rowset *rs = NULL;
@@ -247,9 +248,9 @@ TEST(batch_and_error_index)
     calx_value one = calx_text("a");
     calx_value many[] = { calx_text("b"), calx_text("c"), calx_text("d") };
     calx_dstmt stmts[] = {
-        { "INSERT INTO hero (name) VALUES (?)", 1, 1, &one, false, NULL },
-        { "INSERT INTO hero (name) VALUES (?)", 1, 3, many, false, NULL },
-        { "SELECT name FROM hero ORDER BY id", 0, 1, NULL, false, NULL },
+        { .sql = "INSERT INTO hero (name) VALUES (?)", .nparams = 1, .nsets = 1, .params = &one },
+        { .sql = "INSERT INTO hero (name) VALUES (?)", .nparams = 1, .nsets = 3, .params = many },
+        { .sql = "SELECT name FROM hero ORDER BY id", .nparams = 0, .nsets = 1 },
     };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 3, .stmts = stmts };
     calx_rowset *rs = NULL;
@@ -393,7 +394,7 @@ TEST(transactions_lazy_begin_commit_rollback)
     CHECK_INT(scalar(a, "SELECT count(*) FROM t"), 2);
 
     /* begin carried by the EXEC itself: the same lazy BEGIN, one handoff. */
-    calx_dstmt st7 = { "INSERT INTO t VALUES (7)", 0, 1, NULL, false, NULL };
+    calx_dstmt st7 = { .sql = "INSERT INTO t VALUES (7)", .nparams = 0, .nsets = 1 };
     calx_dreq breq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st7, .begin = true };
     CHECK_OK(request(a, &breq, NULL, &err), &err);
     CHECK_INT(exec(q, "INSERT INTO t VALUES (8)", &err), CALX_ERR_OPERATIONAL);
@@ -453,7 +454,7 @@ TEST(two_writers_in_wal_both_succeed)
 
     /* b's write waits on a's lock (busy_timeout) rather than failing; a
      * commits 100 ms later from a timer, and b goes through. */
-    calx_dstmt ins = { "INSERT INTO t VALUES (2)", 0, 1, NULL, false, NULL };
+    calx_dstmt ins = { .sql = "INSERT INTO t VALUES (2)", .nparams = 0, .nsets = 1 };
     calx_dreq breq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &ins };
     calx_dreq commit = { .op = CALX_DOP_COMMIT };
     req_wait bw, aw;
@@ -558,7 +559,8 @@ TEST(streaming)
     calx_value *vals = malloc(N * sizeof *vals);
     for (int i = 0; i < N; i++)
         vals[i] = calx_int(i + 1);
-    calx_dstmt ins = { "INSERT INTO n VALUES (?)", 1, N, vals, false, NULL };
+    calx_dstmt ins = { .sql = "INSERT INTO n VALUES (?)",
+                       .nparams = 1, .nsets = N, .params = vals };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &ins };
     calx_error err;
     CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
@@ -574,7 +576,8 @@ TEST(streaming)
      * depend on it. */
     char *tag = strdup("x");
     calx_value params[] = { calx_int(0), calx_text(tag) };
-    calx_dstmt sel = { "SELECT i FROM n WHERE i > ? AND ? = 'x' ORDER BY i", 2, 1, params, false, NULL };
+    calx_dstmt sel = { .sql = "SELECT i FROM n WHERE i > ? AND ? = 'x' ORDER BY i",
+                       .nparams = 2, .nsets = 1, .params = params };
     calx_dreq sreq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &sel, .stream_rows = 1000 };
     CHECK_OK(request(c, &sreq, &rs, &err), &err);
     memset(tag, 'y', 1);
@@ -589,7 +592,7 @@ TEST(streaming)
 
     /* A stream whose length is a multiple of the chunk: the last full
      * chunk already says there is no more. */
-    calx_dstmt sel2 = { "SELECT i FROM n ORDER BY i LIMIT 2000", 0, 1, NULL, false, NULL };
+    calx_dstmt sel2 = { .sql = "SELECT i FROM n ORDER BY i LIMIT 2000", .nparams = 0, .nsets = 1 };
     calx_dreq sreq2 = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &sel2, .stream_rows = 1000 };
     CHECK_OK(request(c, &sreq2, &rs, &err), &err);
     expect = 1;
@@ -616,7 +619,7 @@ TEST(streaming)
     CHECK_INT(request(c, &fetch, &rs, &err), CALX_ERR_STATE);
 
     /* Writes are never left half-run: stream_rows does not apply. */
-    calx_dstmt upd = { "UPDATE n SET i = i RETURNING i", 0, 1, NULL, false, NULL };
+    calx_dstmt upd = { .sql = "UPDATE n SET i = i RETURNING i", .nparams = 0, .nsets = 1 };
     calx_dreq ureq = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &upd, .stream_rows = 100 };
     CHECK_OK(request(c, &ureq, &rs, &err), &err);
     CHECK(rs && rs->nrows == N && !rs->more && rs->rowcount == N);
@@ -840,9 +843,9 @@ TEST(interrupt_and_loop_not_blocked)
     calx_dconn *c = connect_memory();
     if (!c)
         return;
-    calx_dstmt st = { "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+    calx_dstmt st = { .sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
                       "WHERE x < 1000000000) SELECT count(*) FROM c",
-                      0, 1, NULL, false, NULL };
+                      .nparams = 0, .nsets = 1 };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
     req_wait w;
     CHECK_INT(submit(c, &req, &w), 0);
@@ -890,7 +893,7 @@ static void check_lost_transaction(calx_dconn *c, const char *why)
     CHECK_CONTAINS(err.message, why);
     CHECK_STR(err.sqlstate, "25P02");
 
-    calx_dstmt st = { "INSERT INTO t VALUES ('C')", 0, 1, NULL, false, NULL };
+    calx_dstmt st = { .sql = "INSERT INTO t VALUES ('C')", .nparams = 0, .nsets = 1 };
     calx_dreq flush = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st, .commit = true };
     CHECK_INT(request(c, &flush, NULL, &err), CALX_ERR_INTERNAL);
     CHECK_INT(op(c, CALX_DOP_COMMIT, &err), CALX_ERR_INTERNAL);
@@ -954,10 +957,10 @@ TEST(an_interrupted_write_ends_the_transaction_and_every_later_statement_fails)
     CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
     must(c, "SAVEPOINT sp");
     must(c, "INSERT INTO t VALUES ('A')");
-    calx_dstmt long_write = { "INSERT INTO big SELECT randomblob(1000) FROM (WITH RECURSIVE "
+    calx_dstmt long_write = { .sql = "INSERT INTO big SELECT randomblob(1000) FROM (WITH RECURSIVE "
                               "c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < "
                               "1000000000) SELECT x FROM c)",
-                              0, 1, NULL, false, NULL };
+                              .nparams = 0, .nsets = 1 };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &long_write };
     req_wait w;
     CHECK_INT(submit(c, &req, &w), 0);
@@ -1102,9 +1105,9 @@ TEST(a_cancelled_read_inside_a_transaction_ends_it_as_on_postgresql)
     must(c, "CREATE TABLE t (x)");
     CHECK_OK(op(c, CALX_DOP_BEGIN, &err), &err);
     must(c, "INSERT INTO t VALUES ('A')");
-    calx_dstmt st = { "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+    calx_dstmt st = { .sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
                       "WHERE x < 1000000000) SELECT count(*) FROM c",
-                      0, 1, NULL, false, NULL };
+                      .nparams = 0, .nsets = 1 };
     calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
     req_wait w;
     CHECK_INT(submit(c, &req, &w), 0);

@@ -82,6 +82,10 @@ typedef struct calx_dstmt {
     const calx_dtype *types;   /* nparams: what each parameter meets (the same
                                   in every set), or NULL: all typed from
                                   their values (SQL text) */
+    uint64_t sql_hash;         /* calx__hash_str(CALX_HASH_INIT, sql), which
+                                  the engine keeps with its plan, or 0: not
+                                  known (a driver whose statement cache
+                                  needs it hashes sql then) */
 } calx_dstmt;
 
 typedef enum calx_dop {

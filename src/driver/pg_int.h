@@ -333,8 +333,9 @@ bool calx__pg_check_params(pg_conn *c, const calx_dreq *req);
 bool calx__pg_bind_set(pg_conn *c, const calx_value *vals, const calx_dtype *types, size_t n);
 
 /* pg_prepare.c */
-/* The cache key's hash: SQL text and parameter types. */
-uint64_t calx__pg_hash_stmt(const char *sql, const Oid *types, int n);
+/* The cache key's hash: st's SQL text (its sql_hash when known) and
+ * parameter types. */
+uint64_t calx__pg_hash_stmt(const calx_dstmt *st, const Oid *types, int n);
 /* The entry for sql with these parameter types, or NULL. */
 pg_cached *calx__pg_cache_find(pg_conn *c, uint64_t h, const char *sql, const Oid *types,
                                int n);

@@ -168,7 +168,7 @@ static bool send_stmt(pg_conn *c, const calx_dstmt *st, size_t stmt, size_t set)
         return false;
     pg_cached *e = NULL;
     if (c->cache_cap) {
-        uint64_t h = looked_up ? c->looked_up_hash : calx__pg_hash_stmt(st->sql, c->ptypes, n);
+        uint64_t h = looked_up ? c->looked_up_hash : calx__pg_hash_stmt(st, c->ptypes, n);
         e = looked_up ? c->looked_up_entry : calx__pg_cache_find(c, h, st->sql, c->ptypes, n);
         if (e) {
             e->used = c->tick;
@@ -389,7 +389,7 @@ static bool build_describe(pg_conn *c, const calx_dreq *req)
     if (!calx__pg_check_params(c, req) ||
         !calx__pg_bind_set(c, st->params, st->types, st->nparams))
         return false;
-    uint64_t h = calx__pg_hash_stmt(st->sql, c->ptypes, n);
+    uint64_t h = calx__pg_hash_stmt(st, c->ptypes, n);
     pg_cached *known = calx__pg_cache_find(c, h, st->sql, c->ptypes, n);
     /* Known (its rows' format with it), or not a query: nothing to
      * describe, and send_stmt takes what was looked up here. */

@@ -18,10 +18,11 @@
 #include "core/hash.h"
 #include "driver/pg_int.h"
 
-/* The cache key's hash: SQL text and parameter types. */
-uint64_t calx__pg_hash_stmt(const char *sql, const Oid *types, int n)
+/* The cache key's hash: SQL text (the engine's hash of it when it came
+ * with the statement) and parameter types. */
+uint64_t calx__pg_hash_stmt(const calx_dstmt *st, const Oid *types, int n)
 {
-    uint64_t h = calx__hash_str(CALX_HASH_INIT, sql);
+    uint64_t h = st->sql_hash ? st->sql_hash : calx__hash_str(CALX_HASH_INIT, st->sql);
     for (int i = 0; i < n; i++)
         h = calx__hash_word(h, types[i]);
     return h;

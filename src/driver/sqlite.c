@@ -173,14 +173,14 @@ static calx_sqlite_refusal watch_end(calx_sqlite_conn *c)
  * and giving rows: SQLite calls BEGIN, COMMIT, ATTACH and the like
  * read-only too, and none of them belongs here) or cannot be prepared
  * (the worker then reports why). */
-static sqlite3_stmt *inline_begin(calx_sqlite_conn *c, const char *sql)
+static sqlite3_stmt *inline_begin(calx_sqlite_conn *c, const calx_dstmt *st)
 {
     c->inline_steps_left = CALX_SQLITE_INLINE_STEPS / CALX_SQLITE_PROGRESS_STEPS;
     c->inline_too_long = false;
     calx__sqlite_vfs_inline_begin();
     sqlite3_stmt *stmt = NULL;
     calx_error err;
-    if (calx__sqlite_prepare_cached(c, sql, &stmt, &err) == 0 && stmt &&
+    if (calx__sqlite_prepare_cached(c, st->sql, st->sql_hash, &stmt, &err) == 0 && stmt &&
         sqlite3_stmt_readonly(stmt) && sqlite3_column_count(stmt) > 0)
         return stmt;
     watch_end(c);
@@ -239,7 +239,7 @@ static bool try_inline(calx_sqlite_conn *c, const calx_dreq *req)
     if (end)
         return end_inline(c, req);
     bool was_in_tx = !sqlite3_get_autocommit(c->db);
-    sqlite3_stmt *stmt = inline_begin(c, req->stmts[0].sql);
+    sqlite3_stmt *stmt = inline_begin(c, &req->stmts[0]);
     if (!stmt)
         return false;
     c->inline_stmt = stmt;
@@ -269,7 +269,7 @@ static calx_dread sqlite_read_row(calx_dconn *base, const calx_dreq *req, calx_v
         !inline_ready(c))
         return CALX_DREAD_DECLINED;
     bool was_in_tx = !sqlite3_get_autocommit(c->db);
-    sqlite3_stmt *stmt = inline_begin(c, req->stmts[0].sql);
+    sqlite3_stmt *stmt = inline_begin(c, &req->stmts[0]);
     if (!stmt)
         return CALX_DREAD_DECLINED;
     atomic_store(&c->interrupted, false);

@@ -176,10 +176,12 @@ void calx__sqlite_run_request(calx_sqlite_conn *c, const calx_dreq *req);
 /* sqlite_stmt.c: statements, on the worker (or inline) */
 
 /* The prepared statement for sql, from the cache or newly prepared into
- * it; owned by the cache. *out is NULL for SQL with no statement in it. 0
- * or an error (CALX_ERR_PROGRAMMING for more than one statement). */
-int calx__sqlite_prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_stmt **out,
-                                calx_error *err);
+ * it; owned by the cache. sql_hash: calx__hash_str(CALX_HASH_INIT, sql)
+ * when the caller has it (calx_dstmt.sql_hash), else 0. *out is NULL for
+ * SQL with no statement in it. 0 or an error (CALX_ERR_PROGRAMMING for
+ * more than one statement). */
+int calx__sqlite_prepare_cached(calx_sqlite_conn *c, const char *sql, uint64_t sql_hash,
+                                sqlite3_stmt **out, calx_error *err);
 /* Finalizes every cached statement. */
 void calx__sqlite_cache_clear(calx_sqlite_conn *c);
 /* Runs a parameterless statement through the cache, dropping any rows. */

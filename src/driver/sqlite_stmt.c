@@ -28,9 +28,11 @@
 /* ---- the statement cache ---- */
 
 /* The prepared statement for sql, from the cache or newly prepared into
- * it; owned by the cache. *out is NULL for SQL with no statement in it. */
-int calx__sqlite_prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_stmt **out,
-                                calx_error *err)
+ * it; owned by the cache. *out is NULL for SQL with no statement in it.
+ * The last statement found is checked first, by its text: a flush's run
+ * of one INSERT, a loop of gets, need no hash. */
+int calx__sqlite_prepare_cached(calx_sqlite_conn *c, const char *sql, uint64_t sql_hash,
+                                sqlite3_stmt **out, calx_error *err)
 {
     if (c->last_found < c->ncached && strcmp(c->cache[c->last_found].sql, sql) == 0) {
         calx_sqlite_cached *e = &c->cache[c->last_found];
@@ -38,7 +40,7 @@ int calx__sqlite_prepare_cached(calx_sqlite_conn *c, const char *sql, sqlite3_st
         *out = e->stmt;
         return 0;
     }
-    uint64_t h = calx__hash_str(CALX_HASH_INIT, sql);
+    uint64_t h = sql_hash ? sql_hash : calx__hash_str(CALX_HASH_INIT, sql);
     for (size_t i = 0; i < c->ncached; i++) {
         calx_sqlite_cached *e = &c->cache[i];
         if (e->hash == h && strcmp(e->sql, sql) == 0) {
@@ -110,7 +112,7 @@ void calx__sqlite_cache_clear(calx_sqlite_conn *c)
 int calx__sqlite_run_simple(calx_sqlite_conn *c, const char *sql, calx_error *err)
 {
     sqlite3_stmt *stmt;
-    int rc = calx__sqlite_prepare_cached(c, sql, &stmt, err);
+    int rc = calx__sqlite_prepare_cached(c, sql, 0, &stmt, err);
     if (rc)
         return rc;
     if (!stmt)
@@ -415,7 +417,7 @@ static int exec_stmt(calx_sqlite_conn *c, const calx_dstmt *st, size_t stream,
     /* A read run inline: try_inline found the statement a moment ago, and
      * it is still the cache's last found (its only statement). */
     sqlite3_stmt *stmt = c->inline_stmt;
-    int rc = stmt ? 0 : calx__sqlite_prepare_cached(c, st->sql, &stmt, err);
+    int rc = stmt ? 0 : calx__sqlite_prepare_cached(c, st->sql, st->sql_hash, &stmt, err);
     if (rc)
         return rc;
     calx_sqlite_cached *entry = stmt ? &c->cache[c->last_found] : NULL;

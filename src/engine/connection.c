@@ -701,6 +701,7 @@ static calx_future *execute(calx_connection *c, op_kind kind, const char *sql,
         op->ntypes = note->nresult_types;
     }
     op->stmt.sql = pe->plan.sql;
+    op->stmt.sql_hash = pe->sql_hash;
     op->req.op = CALX_DOP_EXEC;
     op->req.nstmts = 1;
     op->req.stmts = &op->stmt;
@@ -762,7 +763,7 @@ calx_dread calx__conn_read_row(calx_connection *c, const char *sql, const calx_p
     calx_value few_vals[OP_FEW_PARAMS], *vals = NULL;
     calx_dtype few_types[OP_FEW_PARAMS], *ptypes = NULL;
     char *bytes = NULL;
-    calx_dstmt st = { .sql = pe->plan.sql };
+    calx_dstmt st = { .sql = pe->plan.sql, .sql_hash = pe->sql_hash };
     calx_dread got = CALX_DREAD_FAILED;
     if (bind_stmt(e->dialect, &st, &vals, &bytes, &ptypes, types, &pe->plan, params, 1, few_vals,
                   few_types, OP_FEW_PARAMS, err) == 0) {
@@ -936,6 +937,7 @@ static conn_op *make_batch(calx_connection *c, const calx_stmt *stmts, size_t n,
             goto fail;
         }
         op->bstmts[i].sql = op->bplans[i]->plan.sql;
+        op->bstmts[i].sql_hash = op->bplans[i]->sql_hash;
     }
     op->req.op = CALX_DOP_EXEC;
     op->req.nstmts = n;

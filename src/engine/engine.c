@@ -545,6 +545,7 @@ int calx__engine_plan(calx_engine *e, const char *sql, const calx_params *params
         free(pe);
         return rc;
     }
+    pe->sql_hash = calx__hash_str(CALX_HASH_INIT, pe->plan.sql);
     pe->created_ns = calx__mono_ns();
     pe->compile_s = (double)(pe->created_ns - t0) / 1e9;
     *out = pe;

@@ -21,6 +21,9 @@
 typedef struct calx_plan_entry {
     char *source;
     calx_text_plan plan;
+    uint64_t sql_hash;         /* plan.sql's (calx_dstmt.sql_hash): hashed once
+                                  here, not by a driver's statement cache at
+                                  every execution */
     uint64_t created_ns;       /* for echo's "cached since" */
     double compile_s;          /* for echo's "generated in" */
     bool uncached;             /* compiled for one use: the cache was full */
