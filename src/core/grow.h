@@ -43,7 +43,8 @@ static inline bool calx__grow_for(void *items, size_t *cap, size_t have, size_t 
 {
     if (n > SIZE_MAX - have || !calx__grow(items, cap, have + n, elem))
         return false;
-    calx__prefault_large((char *)*(void **)items + have * elem, n * elem);
+    if (n)   /* else *items may still be NULL */
+        calx__prefault_large((char *)*(void **)items + have * elem, n * elem);
     return true;
 }
 
