@@ -294,7 +294,7 @@ void *calx_model_new(const calx_model *m, const void *args, calx_error *err)
     calx_obj *o = too_big ? NULL : calx__obj_alloc_new(m, extra);
     /* JSON values given are taken first, so that the object releases
      * them whatever fails after. */
-    for (size_t i = 0; i < m->nfields; i++) {
+    for (size_t i = 0; facts->json_values && i < m->nfields; i++) {
         const calx_field *f = &m->fields[i];
         struct json_t *const *a = (const void *)((const char *)args + f->arg_offset);
         if (f->type != CALX_F_JSON_VALUE)

@@ -81,13 +81,17 @@ static int cascade_from(calx_session *s, calx_obj *x, calx_objvec *work, calx_er
         calx__relinfo ri;
         if (!usable(x, i))
             continue;
+        void **items, *one;
+        size_t n;
+        members(x, r, &items, &n, &one);
+        /* Nothing to cascade to: a new object's empty relationships, an
+         * unset many-to-one (B1's heroes, added by the 100,000). */
+        if (n == 0)
+            continue;
         if (calx__rel_resolve(r, &ri, err) || check_members(x, r, err))
             return err->code;
         if (!(ri.cascade & CALX__CASCADE_SAVE_UPDATE))
             continue;
-        void **items, *one;
-        size_t n;
-        members(x, r, &items, &n, &one);
         for (size_t k = 0; k < n; k++) {
             calx_obj *t = calx__obj_check(items[k]);
             if (!t || calx__obj_session(t) == s)
