@@ -29,8 +29,8 @@
  * its host took back free memory in 2 MiB pieces, 4 KiB pages cost 15-22
  * ms for the 32 MiB, huge pages 44-94 ms after two idle seconds (4-5 ms
  * back to back), and B2 ran 0.51x-0.61x raw C's speed advised against
- * 0.82x-0.84x (the seventeenth session's block of bench/README.md),
- * where blocks went unadvised until the afternoon's measurements. A
+ * 0.82x-0.84x (the seventeenth session's block of bench/README.md); blocks
+ * went unadvised from then until the afternoon's machine was measured. A
  * block is only taken for allocations in bulk, which fill it, so a huge
  * page wastes none of it; the kernel's THP setting still decides ("never"
  * refuses the advice, and a kernel before 5.14 the population).
