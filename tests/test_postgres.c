@@ -24,6 +24,7 @@
 
 #include "calx.h"
 #include "core/evloop.h"
+#include "core/hash.h"
 #include "driver/driver.h"
 #include "driver/pg_int.h"
 #include "driver/postgres.h"
@@ -1219,6 +1220,33 @@ TEST(prepared_statement_cache)
         CHECK_INT(scalar(c, "SELECT 7"), 7);
     CHECK_INT(pg_stats(c).prepares, 0);
     CHECK_INT(server_prepared(c), 0);
+    close_conn(c);
+}
+
+/* The engine hands each statement its text's hash (calx_dstmt.sql_hash,
+ * made once when it compiled the text) so that the cache need not hash
+ * the text again: a text given with its hash and the same text without
+ * one (the driver hashes it then) are one prepared statement. */
+TEST(a_text_given_with_its_hash_or_without_is_one_prepared_statement)
+{
+    calx_dconn *c = connect_default();
+    if (!c)
+        return;
+    const char *sql = "SELECT $1::int8 + 1";
+    calx_value given = calx_int(41);
+    calx_pg_stats before = pg_stats(c);
+    for (int k = 0; k < 4; k++) {
+        calx_dstmt st = { .sql = sql, .nparams = 1, .nsets = 1, .params = &given,
+                          .sql_hash = k % 2 ? calx__hash_str(CALX_HASH_INIT, sql) : 0 };
+        calx_dreq req = { .op = CALX_DOP_EXEC, .nstmts = 1, .stmts = &st };
+        calx_rowset *rs = NULL;
+        calx_error err;
+        CHECK_OK(request(c, &req, &rs, &err), &err);
+        CHECK(rs && rs->nrows == 1 && rs->vals[0].type == CALX_INT && rs->vals[0].u.i == 42);
+        calx__rowset_free(rs);
+    }
+    CHECK_INT(pg_stats(c).prepares - before.prepares, 1);
+    CHECK_INT(pg_stats(c).cached, before.cached + 1);
     close_conn(c);
 }
 
@@ -2672,6 +2700,7 @@ int main(void)
     RUN(a_deadlock_fails_one_side_with_a_serialization_error_to_retry);
     RUN(batches_are_one_pipeline);
     RUN(prepared_statement_cache);
+    RUN(a_text_given_with_its_hash_or_without_is_one_prepared_statement);
     RUN(a_full_statement_cache_deallocates_the_least_recently_used_not_the_oldest);
     RUN(pipeline_edge_cases);
     RUN(nothing_listening_fails_fast_and_clearly);
