@@ -15,7 +15,7 @@
 #include "core/blocks.h"
 #include "core/sanitizers.h"
 #include "core/thread_exit.h"
-#include "core/zeroed.h"
+#include "core/present.h"
 
 struct calx__block {
     atomic_size_t live;       /* allocations not freed, +1 while current */

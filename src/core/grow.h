@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/zeroed.h"
+#include "core/present.h"
 
 /* Makes room for at least need elements of size elem in *items (capacity
  * *cap, doubled from 4). True when there is room; false when memory ran
@@ -43,8 +43,7 @@ static inline bool calx__grow_for(void *items, size_t *cap, size_t have, size_t 
 {
     if (n > SIZE_MAX - have || !calx__grow(items, cap, have + n, elem))
         return false;
-    if (n)   /* else *items may still be NULL */
-        calx__prefault_large((char *)*(void **)items + have * elem, n * elem);
+    calx__prefault_slice(*(void **)items, have, n, elem);
     return true;
 }
 

@@ -9,6 +9,7 @@
 #include "calx/connection.h"
 #include "core/nomem.h"
 #include "core/number_text.h"
+#include "core/present.h"
 #include "core/promise.h"
 #include "core/spares.h"
 #include "core/value_int.h"

@@ -42,7 +42,7 @@
 #include "core/buf.h"
 #include "core/grow.h"
 #include "core/nomem.h"
-#include "core/zeroed.h"
+#include "core/present.h"
 #include "engine/engine_int.h"
 #include "engine/registry.h"
 #include "engine/sql_memo.h"
@@ -337,7 +337,7 @@ static int reserve(flush_ctx *x, size_t nops, size_t nparams)
     if (!calx__grow_room(&x->ops, &x->ops_cap, x->nops + nops, sizeof *x->ops, x->ops_room) ||
         !more_room(x, nparams))
         return CALX_ERR_NOMEM;
-    calx__prefault_large(x->ops + x->nops, nops * sizeof *x->ops);
+    calx__prefault_slice(x->ops, x->nops, nops, sizeof *x->ops);
     return 0;
 }
 

@@ -287,8 +287,7 @@ int calx__map_reserve(calx_session *s, size_t n)
         return CALX_ERR_NOMEM;
     if (!order_room(s, s->map_used + n))
         return CALX_ERR_NOMEM;
-    if (n)   /* else map_objs may still be NULL */
-        calx__prefault_large(s->map_objs + s->map_used, n * sizeof *s->map_objs);
+    calx__prefault_slice(s->map_objs, s->map_used, n, sizeof *s->map_objs);
     if (roomy(s->map_cap, s->map_n + n))
         return 0;
     size_t cap = s->map_cap ? s->map_cap : CALX__MAP_FIRST_SLOTS;
